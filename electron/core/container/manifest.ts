@@ -1,0 +1,100 @@
+// The encrypted manifest (docs/format.md 5.3) and the file-name rules, checked when writing and
+// again when reading: a name inside a container must be safe to create on Windows and Linux alike.
+import { z } from 'zod';
+import { inputError, securityError } from '../errors.js';
+import { isIdentityId } from '../../../shared/ids.js';
+
+export const MAX_MANIFEST = 1024 * 1024;
+export const MAX_FILES = 10000;
+
+const RESERVED = /^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?$/i;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Returns the reason a name is refused, or null when it is acceptable. */
+export function fileNameProblem(name: string): string | null {
+  if (name.length === 0) return 'nom vide';
+  if (name.normalize('NFC') !== name) return 'nom non normalisé (NFC)';
+  if (Buffer.byteLength(name, 'utf8') > 255) return 'nom trop long';
+  if (name.includes('/') || name.includes('\\')) return 'nom contenant un dossier';
+  if (name === '.' || name === '..') return 'nom réservé';
+  if (CONTROL.test(name)) return 'caractère de contrôle dans le nom';
+  if (/[<>:"|?*]/.test(name)) return 'caractère interdit sous Windows dans le nom';
+  if (/[. ]$/.test(name)) return 'nom terminé par un point ou une espace';
+  if (RESERVED.test(name)) return 'nom réservé par Windows';
+  return null;
+}
+
+export const foldName = (name: string): string => name.normalize('NFC').toLowerCase();
+
+const fileSchema = z.strictObject({
+  name: z.string(),
+  type: z.string().max(255),
+  size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  mtime: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable(),
+});
+const manifestSchema = z.strictObject({
+  v: z.literal(1),
+  sender: z.string().refine(isIdentityId),
+  files: z.array(fileSchema).max(MAX_FILES),
+});
+
+export type ManifestFile = z.infer<typeof fileSchema>;
+export type Manifest = z.infer<typeof manifestSchema>;
+
+function checkNames(files: ManifestFile[], fail: (message: string) => never): void {
+  const folded = new Set<string>();
+  for (const file of files) {
+    const problem = fileNameProblem(file.name);
+    if (problem) fail(`« ${printable(file.name)} » : ${problem}`);
+    const key = foldName(file.name);
+    if (folded.has(key)) fail(`« ${printable(file.name)} » : deux fichiers portent ce nom (sans tenir compte des majuscules)`);
+    folded.add(key);
+  }
+}
+
+/** For messages: control characters shown as \uXXXX so a hostile name cannot rewrite the terminal. */
+export function printable(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  return name.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).slice(0, 300);
+}
+
+export function encodeManifest(manifest: Manifest): Buffer {
+  checkNames(manifest.files, (message) => {
+    throw inputError('bad-file-name', `Nom de fichier refusé : ${message}. Renommez le fichier puis recommencez.`);
+  });
+  const json = Buffer.from(JSON.stringify(manifest), 'utf8');
+  if (json.length > MAX_MANIFEST) throw inputError('manifest-too-large', 'Trop de fichiers dans un même pli : répartissez-les en plusieurs plis.');
+  return json;
+}
+
+export function decodeManifest(bytes: Buffer): Manifest {
+  const refuse = (message: string): never => {
+    throw securityError('bad-manifest', `Le contenu du pli est refusé : ${message}. Demandez à l'expéditeur de vérifier son logiciel et de renvoyer le pli.`);
+  };
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    refuse('liste des fichiers illisible');
+  }
+  const parsed = manifestSchema.safeParse(value);
+  if (!parsed.success) refuse('liste des fichiers non conforme');
+  checkNames(parsed.data!.files, refuse);
+  return parsed.data!;
+}
+
+/** Best-effort media type from the extension: informative only, never used to run anything. */
+export function mediaTypeFor(name: string): string {
+  const extension = name.toLowerCase().split('.').pop() ?? '';
+  const types: Record<string, string> = {
+    pdf: 'application/pdf', csv: 'text/csv', txt: 'text/plain', xml: 'application/xml',
+    xls: 'application/vnd.ms-excel', xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    xlsm: 'application/vnd.ms-excel.sheet.macroEnabled.12',
+    doc: 'application/msword', docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+    docm: 'application/vnd.ms-word.document.macroEnabled.12',
+    ods: 'application/vnd.oasis.opendocument.spreadsheet', odt: 'application/vnd.oasis.opendocument.text',
+    zip: 'application/zip', png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg',
+  };
+  return types[extension] ?? 'application/octet-stream';
+}

@@ -1,0 +1,233 @@
+// Reading a container (docs/format.md section 7). Nothing is released before every chunk tag,
+// the key commitment and the sender's signature have verified: plaintext goes to a sink that
+// commits (moves files into place) only at the very end, and is discarded on any failure.
+import { createDecipheriv, createHash } from 'node:crypto';
+import { chunkCountFor, chunkNonce, parseHeader, parsePreamble, CHUNK_PLAIN, CHUNK_SEALED, PREAMBLE_BYTES, SIGNATURE_BYTES, type ParsedHeader } from './format.js';
+import { decodeManifest, MAX_MANIFEST, type Manifest } from './manifest.js';
+import { equalConstantTime, hkdf, hmacSha256, SIGNATURE_LABELS } from '../crypto/primitives.js';
+import { ed25519Verify } from '../crypto/keys.js';
+import { securityError } from '../errors.js';
+import { base32Encode } from '../../../shared/ids.js';
+
+const BLOCK_CHUNKS = 64;
+
+export interface CipherSource {
+  size: number;
+  read(target: Buffer, offset: number, length: number, position: number): Promise<number>;
+}
+
+export interface PlainSink {
+  begin(manifest: Manifest): Promise<void>;
+  /** Appends to file `index` of the manifest. */
+  write(index: number, parts: Buffer[]): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+export interface Signer { identityId: string; publicKey: Uint8Array }
+
+export interface OpenCallbacks {
+  /** Returns the known owner of the signing key, or throws a security error (unknown sender). */
+  resolveSigner(header: ParsedHeader): Promise<Signer>;
+  /** Returns the file key from the entry addressed to the reader, or throws (not addressed). */
+  unwrapFileKey(header: ParsedHeader): Promise<Buffer>;
+  onProgress?: (doneBytes: number, totalBytes: number) => void;
+}
+
+export interface ContainerInfo {
+  header: ParsedHeader;
+  senderId: string;
+  containerIdHex: string;
+  chunks: number;
+  payloadBytes: number;
+}
+
+const tampered = (detail: string) =>
+  securityError('tampered', `Le pli a été modifié ou abîmé (${detail}) : rien n'a été déchiffré. Demandez à l'expéditeur de le renvoyer.`);
+
+async function readExactly(source: CipherSource, target: Buffer, position: number): Promise<void> {
+  let offset = 0;
+  while (offset < target.length) {
+    const n = await source.read(target, offset, target.length - offset, position + offset);
+    if (n === 0) throw tampered('fichier tronqué');
+    offset += n;
+  }
+}
+
+/** Parses and checks the structure without any secret: for `inspect` and as step 1 of opening. */
+export async function readInfo(source: CipherSource): Promise<ContainerInfo> {
+  const preamble = Buffer.alloc(PREAMBLE_BYTES);
+  if (source.size < PREAMBLE_BYTES) parsePreamble(Buffer.alloc(0));
+  await readExactly(source, preamble, 0);
+  const headerLength = parsePreamble(preamble);
+  const chunks = chunkCountFor(source.size, headerLength);
+  const body = Buffer.alloc(headerLength);
+  await readExactly(source, body, PREAMBLE_BYTES);
+  const header = parseHeader(preamble, body);
+  return { header, senderId: base32Encode(header.senderId), containerIdHex: header.containerId.toString('hex'), chunks, payloadBytes: chunks * CHUNK_PLAIN };
+}
+
+export async function openStream(source: CipherSource, sink: PlainSink, callbacks: OpenCallbacks): Promise<{ info: ContainerInfo; manifest: Manifest; signer: Signer }> {
+  let committed = false;
+  try {
+    const info = await readInfo(source);
+    const { header, chunks } = info;
+    const signer = await callbacks.resolveSigner(header);
+    const fileKey = await callbacks.unwrapFileKey(header);
+    const commitKey = hkdf(fileKey, header.containerId, 'pli/v1/commit');
+    const expected = hmacSha256(commitKey, header.committedBytes);
+    commitKey.fill(0);
+    if (!equalConstantTime(expected, header.commitment)) {
+      fileKey.fill(0);
+      throw securityError('commitment', "L'engagement de clé du pli ne correspond pas : l'expéditeur a pu préparer des contenus différents selon les destinataires. Pli refusé ; signalez-le à l'officier SSI.");
+    }
+    const payloadKey = hkdf(fileKey, header.containerId, 'pli/v1/payload');
+    fileKey.fill(0);
+
+    const digest = createHash('sha256');
+    digest.update(Buffer.from(SIGNATURE_LABELS.container, 'ascii'));
+    digest.update(header.headerBytes);
+
+    const parser = new PayloadParser(sink);
+    const start = header.headerBytes.length;
+    const buffers = [Buffer.alloc(BLOCK_CHUNKS * CHUNK_SEALED), Buffer.alloc(BLOCK_CHUNKS * CHUNK_SEALED)];
+    const nonce = Buffer.alloc(12);
+    const readBlock = async (which: number, first: number): Promise<void> => {
+      const count = Math.min(BLOCK_CHUNKS, chunks - first);
+      await readExactly(source, buffers[which]!.subarray(0, count * CHUNK_SEALED), start + first * CHUNK_SEALED);
+    };
+    let which = 0;
+    let nextRead = readBlock(0, 0);
+    nextRead.catch(() => {});
+    try {
+      for (let first = 0; first < chunks; first += BLOCK_CHUNKS) {
+        await nextRead;
+        const block = buffers[which]!;
+        const count = Math.min(BLOCK_CHUNKS, chunks - first);
+        which ^= 1;
+        if (first + count < chunks) {
+          nextRead = readBlock(which, first + count);
+          nextRead.catch(() => {});
+        }
+        const sealedBlock = block.subarray(0, count * CHUNK_SEALED);
+        digest.update(sealedBlock);
+        const plain: Buffer[] = [];
+        for (let c = 0; c < count; c++) {
+          const index = first + c;
+          const sealed = sealedBlock.subarray(c * CHUNK_SEALED, (c + 1) * CHUNK_SEALED);
+          const decipher = createDecipheriv('aes-256-gcm', payloadKey, chunkNonce(index, index === chunks - 1, nonce));
+          decipher.setAuthTag(sealed.subarray(CHUNK_PLAIN));
+          const out = decipher.update(sealed.subarray(0, CHUNK_PLAIN));
+          try {
+            decipher.final();
+          } catch {
+            throw tampered(`bloc ${index + 1} sur ${chunks}`);
+          }
+          plain.push(out);
+        }
+        await parser.push(plain);
+        callbacks.onProgress?.(Math.min((first + count) * CHUNK_PLAIN, info.payloadBytes), info.payloadBytes);
+      }
+    } finally {
+      payloadKey.fill(0);
+    }
+    await parser.flush();
+    const manifest = parser.finish();
+    const signature = Buffer.alloc(SIGNATURE_BYTES);
+    await readExactly(source, signature, start + chunks * CHUNK_SEALED);
+    if (!(await ed25519Verify(signer.publicKey, digest.digest(), signature))) {
+      throw securityError('bad-signature', "La signature de l'expéditeur est invalide : le pli a été modifié ou ne vient pas de la personne annoncée. Rien n'a été déchiffré ; signalez-le à l'officier SSI.");
+    }
+    if (manifest.sender !== info.senderId || signer.identityId !== info.senderId) {
+      throw securityError('sender-mismatch', "L'expéditeur annoncé dans le pli ne correspond pas à la clé qui l'a signé. Pli refusé ; signalez-le à l'officier SSI.");
+    }
+    await sink.commit();
+    committed = true;
+    return { info, manifest, signer };
+  } finally {
+    if (!committed) await sink.abort();
+  }
+}
+
+/** Splits the decrypted stream into manifest, files and padding, and checks each part. */
+class PayloadParser {
+  private head = Buffer.alloc(0);
+  private manifest: Manifest | null = null;
+  private fileIndex = 0;
+  private remaining = 0;
+  private pending: Promise<void> = Promise.resolve();
+  private paddingChunks = 0;
+
+  constructor(private readonly sink: PlainSink) {}
+
+  async push(chunks: Buffer[]): Promise<void> {
+    const writes = new Map<number, Buffer[]>();
+    for (const chunk of chunks) {
+      let data = chunk;
+      if (!this.manifest) data = await this.takeManifest(data);
+      while (data.length > 0) {
+        const files = this.manifest!.files;
+        if (this.fileIndex < files.length && this.remaining > 0) {
+          const n = Math.min(this.remaining, data.length);
+          const list = writes.get(this.fileIndex) ?? [];
+          list.push(data.subarray(0, n));
+          writes.set(this.fileIndex, list);
+          this.remaining -= n;
+          data = data.subarray(n);
+          if (this.remaining === 0) this.advance();
+        } else {
+          // Padding: zeros only, and less than one whole chunk of it (the writer pads minimally).
+          if (data.some((b) => b !== 0)) throw tampered('octets après le dernier fichier');
+          if (data.length === CHUNK_PLAIN) this.paddingChunks++;
+          data = Buffer.alloc(0);
+        }
+      }
+      if (this.paddingChunks > 0) throw tampered('bourrage plus long qu’un bloc');
+    }
+    await this.pending;
+    const batch = [...writes.entries()];
+    this.pending = (async () => {
+      for (const [index, parts] of batch) await this.sink.write(index, parts);
+    })();
+    this.pending.catch(() => {});
+  }
+
+  private async takeManifest(data: Buffer): Promise<Buffer> {
+    const needed = (): number => (this.head.length < 4 ? 4 : 4 + this.head.readUInt32BE(0));
+    while (!this.manifest && data.length > 0) {
+      if (this.head.length >= 4) {
+        const length = this.head.readUInt32BE(0);
+        if (length < 2 || length > MAX_MANIFEST) throw tampered('liste des fichiers de taille invalide');
+      }
+      const n = Math.min(needed() - this.head.length, data.length);
+      this.head = Buffer.concat([this.head, data.subarray(0, n)]);
+      data = data.subarray(n);
+      if (this.head.length >= 4 && this.head.length === needed()) {
+        const length = this.head.readUInt32BE(0);
+        if (length < 2 || length > MAX_MANIFEST) throw tampered('liste des fichiers de taille invalide');
+        this.manifest = decodeManifest(this.head.subarray(4));
+        await this.sink.begin(this.manifest);
+        this.fileIndex = -1;
+        this.advance();
+      }
+    }
+    return data;
+  }
+
+  private advance(): void {
+    const files = this.manifest!.files;
+    this.fileIndex++;
+    while (this.fileIndex < files.length && files[this.fileIndex]!.size === 0) this.fileIndex++;
+    this.remaining = this.fileIndex < files.length ? files[this.fileIndex]!.size : 0;
+  }
+
+  finish(): Manifest {
+    if (!this.manifest) throw tampered('liste des fichiers incomplète');
+    if (this.fileIndex < this.manifest.files.length) throw tampered('fichiers incomplets');
+    return this.manifest;
+  }
+
+  async flush(): Promise<void> {
+    await this.pending;
+  }
+}

@@ -1,0 +1,279 @@
+// Writing a container (docs/format.md). One pass: plaintext is read in large blocks, cut into
+// 64 KiB chunks, sealed with AES-256-GCM, hashed for the signature and written, with the next
+// read and the previous write in flight while a block is encrypted.
+import { createCipheriv, createHash } from 'node:crypto';
+import { open, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { encodeHeaderForCommitment, chunkNonce, CHUNK_PLAIN, CONTAINER_ID_BYTES, MAX_CHUNKS, type Header, type RecipientEntry } from './format.js';
+import { encodeManifest, mediaTypeFor, type Manifest } from './manifest.js';
+import { hkdf, hmacSha256, random, wrapKey, SIGNATURE_LABELS } from '../crypto/primitives.js';
+import { xwingEncapsulate, ed25519Sign } from '../crypto/keys.js';
+import { argon2id, PASSWORD_RECIPIENT_PARAMS, type Argon2Params } from '../crypto/argon2.js';
+import { inputError } from '../errors.js';
+import { base32Decode, ID_BYTES } from '../../../shared/ids.js';
+
+/** Chunks per read/encrypt/write block: 4 MiB, large reads and few system calls. */
+const BLOCK_CHUNKS = 64;
+
+export interface PlainSource {
+  name: string;
+  size: number;
+  mtime: number | null;
+  /** Fills `target` from `position`; returns the bytes read (0 at the end). */
+  read(target: Buffer, offset: number, length: number, position: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface CipherSink {
+  write(parts: Buffer[]): Promise<void>;
+}
+
+export interface RecipientKey { keyFpr: Buffer; publicKey: Uint8Array }
+
+export type Recipients =
+  | { kind: 'keys'; keys: RecipientKey[] }
+  | { kind: 'password'; password: Uint8Array; params?: Argon2Params };
+
+export interface SealParams {
+  senderId: string;
+  signing: { keyFpr: Buffer; secretKey: Uint8Array };
+  recipients: Recipients;
+  createdMs?: number;
+  onProgress?: (doneBytes: number, totalBytes: number) => void;
+  /** Fixed randomness, for reproducible test vectors only. */
+  fixed?: { containerId: Buffer; fileKey: Buffer; eseeds?: Buffer[]; salt?: Buffer };
+}
+
+export interface SealResult {
+  containerId: Buffer;
+  createdMs: number;
+  chunks: number;
+  /** Size of the container in bytes. */
+  size: number;
+  recipientFprs: Buffer[];
+}
+
+export async function sealStream(sources: PlainSource[], sink: CipherSink, params: SealParams): Promise<SealResult> {
+  const senderId = base32Decode(params.senderId, ID_BYTES);
+  if (!senderId) throw new Error('invalid sender id');
+  const containerId = params.fixed?.containerId ?? random(CONTAINER_ID_BYTES);
+  const fileKey = params.fixed?.fileKey ?? random(32);
+  const createdMs = params.createdMs ?? Date.now();
+
+  const manifest: Manifest = {
+    v: 1,
+    sender: params.senderId,
+    files: sources.map((s) => ({ name: s.name, type: mediaTypeFor(s.name), size: s.size, mtime: s.mtime })),
+  };
+  const manifestBytes = encodeManifest(manifest);
+  const prefix = Buffer.alloc(4 + manifestBytes.length);
+  prefix.writeUInt32BE(manifestBytes.length, 0);
+  manifestBytes.copy(prefix, 4);
+
+  const plainLength = prefix.length + sources.reduce((sum, s) => sum + s.size, 0);
+  const chunks = Math.max(1, Math.ceil(plainLength / CHUNK_PLAIN));
+  if (chunks > MAX_CHUNKS) throw inputError('too-large', 'Les fichiers sont trop volumineux pour un seul pli.');
+
+  const recipients = await wrapForRecipients(params, containerId, fileKey);
+  const header: Header = { containerId, createdMs, senderId: Buffer.from(senderId), senderSigFpr: params.signing.keyFpr, recipients };
+  const committed = encodeHeaderForCommitment(header);
+  const commitKey = hkdf(fileKey, containerId, 'pli/v1/commit');
+  const payloadKey = hkdf(fileKey, containerId, 'pli/v1/payload');
+  fileKey.fill(0);
+  const headerBytes = Buffer.concat([committed, hmacSha256(commitKey, committed)]);
+  commitKey.fill(0);
+
+  const digest = createHash('sha256');
+  digest.update(Buffer.from(SIGNATURE_LABELS.container, 'ascii'));
+  digest.update(headerBytes);
+  await sink.write([headerBytes]);
+
+  const reader = new PlainReader(prefix, sources);
+  const blockBytes = BLOCK_CHUNKS * CHUNK_PLAIN;
+  const buffers = [Buffer.alloc(blockBytes), Buffer.alloc(blockBytes)];
+  const nonce = Buffer.alloc(12);
+  let index = 0;
+  let which = 0;
+  let pendingWrite: Promise<void> = Promise.resolve();
+  let nextRead = reader.fill(buffers[0]!, Math.min(chunks, BLOCK_CHUNKS) * CHUNK_PLAIN);
+  nextRead.catch(() => {}); // awaited below; this only keeps an early exit from leaving it unhandled
+  try {
+    while (index < chunks) {
+      await nextRead;
+      const block = buffers[which]!;
+      const blockChunks = Math.min(chunks - index, BLOCK_CHUNKS);
+      const following = Math.min(chunks - index - blockChunks, BLOCK_CHUNKS);
+      // The other buffer was fully consumed by the (synchronous) encryption of the previous
+      // block: the next read can fill it while this block is encrypted and written.
+      which ^= 1;
+      if (following > 0) {
+        nextRead = reader.fill(buffers[which]!, following * CHUNK_PLAIN);
+        nextRead.catch(() => {});
+      }
+      const out: Buffer[] = [];
+      for (let c = 0; c < blockChunks; c++, index++) {
+        const cipher = createCipheriv('aes-256-gcm', payloadKey, chunkNonce(index, index === chunks - 1, nonce));
+        const sealed = cipher.update(block.subarray(c * CHUNK_PLAIN, (c + 1) * CHUNK_PLAIN));
+        cipher.final();
+        const tag = cipher.getAuthTag();
+        digest.update(sealed);
+        digest.update(tag);
+        out.push(sealed, tag);
+      }
+      await pendingWrite;
+      pendingWrite = sink.write(out);
+      pendingWrite.catch(() => {});
+      params.onProgress?.(Math.min(index * CHUNK_PLAIN, plainLength), plainLength);
+    }
+    await pendingWrite;
+  } finally {
+    payloadKey.fill(0);
+    await Promise.all(sources.map((s) => s.close()));
+  }
+  const signature = await ed25519Sign(params.signing.secretKey, digest.digest());
+  await sink.write([Buffer.from(signature)]);
+  return {
+    containerId, createdMs, chunks,
+    size: headerBytes.length + chunks * (CHUNK_PLAIN + 16) + 64,
+    recipientFprs: recipients.flatMap((r) => (r.type === 'xwing' ? [r.keyFpr] : [])),
+  };
+}
+
+async function wrapForRecipients(params: SealParams, containerId: Buffer, fileKey: Buffer): Promise<RecipientEntry[]> {
+  const spec = params.recipients;
+  if (spec.kind === 'password') {
+    const salt = params.fixed?.salt ?? random(16);
+    const argon = spec.params ?? PASSWORD_RECIPIENT_PARAMS;
+    const passwordKey = await argon2id(spec.password, salt, argon);
+    const kek = hkdf(passwordKey, containerId, 'pli/v1/wrap/password');
+    passwordKey.fill(0);
+    const wrapped = wrapKey(kek, fileKey);
+    kek.fill(0);
+    return [{ type: 'password', salt, opslimit: argon.opslimit, memlimitKib: argon.memlimitKib, wrapped }];
+  }
+  const seen = new Set<string>();
+  const keys = spec.keys.filter((k) => {
+    const hex = k.keyFpr.toString('hex');
+    if (seen.has(hex)) return false;
+    seen.add(hex);
+    return true;
+  });
+  if (keys.length === 0) throw inputError('no-recipient', 'Aucun destinataire : indiquez au moins une personne avec --to.');
+  if (keys.length > 1024) throw inputError('too-many-recipients', 'Trop de destinataires (1024 au plus).');
+  return keys.map((key, i) => {
+    const { cipherText, sharedSecret } = xwingEncapsulate(key.publicKey, params.fixed?.eseeds?.[i]);
+    const kek = hkdf(sharedSecret, containerId, Buffer.concat([Buffer.from('pli/v1/wrap/xwing', 'ascii'), key.keyFpr]));
+    sharedSecret.fill(0);
+    const wrapped = wrapKey(kek, fileKey);
+    kek.fill(0);
+    return { type: 'xwing' as const, keyFpr: key.keyFpr, kemCiphertext: Buffer.from(cipherText), wrapped };
+  });
+}
+
+/** Serves the plaintext stream: length-prefixed manifest, each file in turn, then zero padding. */
+class PlainReader {
+  private sourceIndex = -1;
+  private position = 0;
+  constructor(private readonly prefix: Buffer, private readonly sources: PlainSource[]) {}
+
+  async fill(target: Buffer, length: number): Promise<void> {
+    let offset = 0;
+    while (offset < length) {
+      if (this.sourceIndex === -1) {
+        const n = Math.min(length - offset, this.prefix.length - this.position);
+        this.prefix.copy(target, offset, this.position, this.position + n);
+        offset += n;
+        this.position += n;
+        if (this.position === this.prefix.length) this.next();
+        continue;
+      }
+      const source = this.sources[this.sourceIndex];
+      if (!source) {
+        target.fill(0, offset, length); // padding to a whole chunk
+        return;
+      }
+      const want = Math.min(length - offset, source.size - this.position);
+      const got = want > 0 ? await source.read(target, offset, want, this.position) : 0;
+      if (want > 0 && got === 0) {
+        throw inputError('file-changed', `Le fichier « ${source.name} » a raccourci pendant le chiffrement : fermez le logiciel qui le modifie puis recommencez.`);
+      }
+      offset += got;
+      this.position += got;
+      if (this.position === source.size) this.next();
+    }
+  }
+
+  private next(): void {
+    this.sourceIndex++;
+    this.position = 0;
+    while (this.sources[this.sourceIndex]?.size === 0) this.sourceIndex++;
+  }
+}
+
+export async function fileSources(paths: string[]): Promise<PlainSource[]> {
+  const sources: PlainSource[] = [];
+  try {
+    for (const file of paths) {
+      let info;
+      try {
+        info = await stat(file);
+      } catch {
+        throw inputError('missing-file', `Fichier introuvable : ${file}. Vérifiez le chemin.`);
+      }
+      if (!info.isFile()) throw inputError('not-a-file', `${file} n'est pas un fichier ordinaire : seuls des fichiers peuvent être mis dans un pli.`);
+      const handle = await open(file, 'r');
+      sources.push({
+        name: path.basename(file).normalize('NFC'),
+        size: info.size,
+        mtime: Math.floor(info.mtimeMs),
+        read: async (target, offset, length, position) => (await handle.read(target, offset, length, position)).bytesRead,
+        close: () => handle.close(),
+      });
+    }
+  } catch (error) {
+    await Promise.all(sources.map((s) => s.close()));
+    throw error;
+  }
+  return sources;
+}
+
+export function memorySources(files: { name: string; data: Buffer; mtime?: number | null }[]): PlainSource[] {
+  return files.map((f) => ({
+    name: f.name,
+    size: f.data.length,
+    mtime: f.mtime ?? null,
+    read: async (target, offset, length, position) => f.data.copy(target, offset, position, position + length),
+    close: async () => {},
+  }));
+}
+
+/** Seals files into `output`, written under a temporary name and renamed only when complete. */
+export async function sealToFile(paths: string[], output: string, params: SealParams): Promise<SealResult> {
+  const sources = await fileSources(paths);
+  const temporary = `${output}.${random(6).toString('hex')}.part`;
+  let handle;
+  try {
+    handle = await open(temporary, 'wx', 0o644);
+  } catch (error) {
+    await Promise.all(sources.map((s) => s.close()));
+    throw inputError('cannot-write', `Impossible d'écrire ${output} : ${(error as Error).message}. Vérifiez le dossier et les droits.`);
+  }
+  const fh = handle;
+  try {
+    const result = await sealStream(sources, { write: async (parts) => { await fh.writev(parts); } }, params);
+    await fh.sync();
+    await fh.close();
+    await rename(temporary, output);
+    return result;
+  } catch (error) {
+    await fh.close().catch(() => {});
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+export async function sealToBuffer(files: { name: string; data: Buffer; mtime?: number | null }[], params: SealParams): Promise<{ bytes: Buffer; result: SealResult }> {
+  const parts: Buffer[] = [];
+  const result = await sealStream(memorySources(files), { write: async (p) => { parts.push(...p.map((b) => Buffer.from(b))); } }, params);
+  return { bytes: Buffer.concat(parts), result };
+}

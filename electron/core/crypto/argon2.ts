@@ -1,0 +1,53 @@
+// Argon2id (libsodium crypto_pwhash) run in a short-lived worker thread. WebAssembly memory never
+// shrinks: running a 64 MiB-1 GiB hash in the main thread would keep that much resident for the
+// life of the process; a worker's memory is returned when it ends.
+import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import { temporaryError } from '../errors.js';
+
+export interface Argon2Params {
+  /** Passes over memory (libsodium opslimit). */
+  opslimit: number;
+  /** Memory in KiB. */
+  memlimitKib: number;
+}
+
+/** Protects private keys at rest: ~0.3 s here, part of every command's fixed cost. */
+export const KEY_UNLOCK_PARAMS: Argon2Params = { opslimit: 3, memlimitKib: 64 * 1024 };
+/** Password recipients of a container: stronger, it faces offline guessing by anyone holding the file. */
+export const PASSWORD_RECIPIENT_PARAMS: Argon2Params = { opslimit: 3, memlimitKib: 256 * 1024 };
+/** What a reader accepts in a container (format.md section 3). */
+export const ACCEPTED = { minOps: 3, maxOps: 10, minMemKib: 64 * 1024, maxMemKib: 1024 * 1024 };
+
+const sodiumPath = createRequire(import.meta.url).resolve('libsodium-wrappers-sumo');
+
+// Plain CommonJS evaluated in the worker: works the same from TypeScript sources (tests) and
+// from the compiled CLI, with no separate worker file to locate.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const sodium = require(workerData.sodiumPath);
+sodium.ready.then(() => {
+  const key = sodium.crypto_pwhash(32, workerData.password, workerData.salt, workerData.opslimit,
+    workerData.memlimitKib * 1024, sodium.crypto_pwhash_ALG_ARGON2ID13);
+  parentPort.postMessage({ key });
+}).catch((error) => parentPort.postMessage({ error: String(error && error.message || error) }));
+`;
+
+export function argon2id(password: Uint8Array, salt: Uint8Array, params: Argon2Params): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { sodiumPath, password, salt, opslimit: params.opslimit, memlimitKib: params.memlimitKib },
+    });
+    let settled = false;
+    worker.once('message', (message: { key?: Uint8Array; error?: string }) => {
+      settled = true;
+      void worker.terminate();
+      if (message.key) resolve(Buffer.from(message.key));
+      else reject(temporaryError('argon2', `Le calcul de dérivation de la phrase de passe a échoué (${message.error}). Réessayez ; si cela persiste, vérifiez la mémoire disponible.`));
+    });
+    worker.once('error', (error) => {
+      if (!settled) reject(temporaryError('argon2', 'Le calcul de dérivation de la phrase de passe a échoué. Réessayez ; si cela persiste, vérifiez la mémoire disponible.', error));
+    });
+  });
+}

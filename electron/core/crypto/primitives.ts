@@ -1,0 +1,73 @@
+// Small, audited building blocks over node:crypto. Every label is a distinct ASCII string so
+// that no derived key or signature can stand for another (docs/format.md, sections 4 and 6).
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+
+export const random = (length: number): Buffer => randomBytes(length);
+
+export function sha256(...parts: Uint8Array[]): Buffer {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return hash.digest();
+}
+
+export function hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Buffer {
+  const mac = createHmac('sha256', key);
+  for (const part of parts) mac.update(part);
+  return mac.digest();
+}
+
+export function hkdf(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array | string, length = 32): Buffer {
+  return Buffer.from(hkdfSync('sha256', ikm, salt, typeof info === 'string' ? Buffer.from(info, 'ascii') : info, length));
+}
+
+export function equalConstantTime(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+const ZERO_NONCE = Buffer.alloc(12);
+const WRAP_AAD = Buffer.from('pli/v1/wrap', 'ascii');
+
+/** Wraps a 32-byte key under a single-use key-encryption key (zero nonce: see format.md 4.2). */
+export function wrapKey(kek: Uint8Array, key: Uint8Array): Buffer {
+  const cipher = createCipheriv('aes-256-gcm', kek, ZERO_NONCE);
+  cipher.setAAD(WRAP_AAD);
+  const body = Buffer.concat([cipher.update(key), cipher.final()]);
+  return Buffer.concat([body, cipher.getAuthTag()]);
+}
+
+/** Returns null when the tag does not verify (wrong recipient, swapped entry, tampering). */
+export function unwrapKey(kek: Uint8Array, wrapped: Uint8Array): Buffer | null {
+  if (wrapped.length !== 48) return null;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', kek, ZERO_NONCE);
+    decipher.setAAD(WRAP_AAD);
+    decipher.setAuthTag(wrapped.subarray(32));
+    return Buffer.concat([decipher.update(wrapped.subarray(0, 32)), decipher.final()]);
+  } catch {
+    return null;
+  }
+}
+
+export type KeyKind = 'xwing' | 'ed25519';
+
+/** Fingerprint of a public key: SHA-256("pli/v1/fpr/<kind>\0" || key). */
+export function fingerprint(kind: KeyKind, publicKey: Uint8Array): Buffer {
+  return sha256(Buffer.from(`pli/v1/fpr/${kind}\0`, 'ascii'), publicKey);
+}
+
+/** Signature labels, one per kind of signed object (format.md section 6). */
+export const SIGNATURE_LABELS = {
+  container: 'pli/v1/sig/container\0',
+  card: 'pli/v1/sig/card\0',
+  certificate: 'pli/v1/sig/certificate\0',
+  directory: 'pli/v1/sig/directory\0',
+  auditCheckpoint: 'pli/v1/sig/audit-checkpoint\0',
+  keyfile: 'pli/v1/sig/keyfile\0',
+  auditExport: 'pli/v1/sig/audit-export\0',
+} as const;
+export type SignedObject = keyof typeof SIGNATURE_LABELS;
+
+/** The 32-byte digest that Ed25519 signs for a signed object. */
+export function signedDigest(object: SignedObject, ...parts: Uint8Array[]): Buffer {
+  return sha256(Buffer.from(SIGNATURE_LABELS[object], 'ascii'), ...parts);
+}

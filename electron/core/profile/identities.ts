@@ -1,0 +1,299 @@
+// Personal identities: name, e-mail, organisation, an X-Wing encryption key pair and an Ed25519
+// signing key pair. The id is fixed at creation; key fingerprints are separate (keys rotate,
+// the person stays). Private keys are sealed under a random master key, itself wrapped under
+// the person's passphrase with Argon2id: they exist in clear only in memory while in use, and
+// never leave the main process.
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { DB } from './profile.js';
+import { getSodium } from '../crypto/sodium.js';
+import { argon2id, KEY_UNLOCK_PARAMS, type Argon2Params } from '../crypto/argon2.js';
+import { ed25519Keygen, ed25519Sign, ed25519Verify, xwingKeygen, xwingPublicFromSecret, ED25519_PUBLIC_BYTES, XWING_PUBLIC_BYTES } from '../crypto/keys.js';
+import { fingerprint, signedDigest } from '../crypto/primitives.js';
+import { inputError, securityError } from '../errors.js';
+import { base32Encode, formatFingerprint, ID_BYTES, isIdentityId, isIdPrefix } from '../../../shared/ids.js';
+
+export const MIN_PASSPHRASE = 10;
+
+export interface IdentityRow {
+  id: string;
+  name: string;
+  email: string;
+  org: string;
+  own: number;
+  card: string;
+  created_at: number;
+  added_at: number;
+}
+
+export interface KeySet {
+  keySet: number;
+  encPublic: Uint8Array;
+  encSecret: Uint8Array;
+  encFpr: Buffer;
+  sigPublic: Uint8Array;
+  sigSecret: Uint8Array;
+  sigFpr: Buffer;
+}
+
+/** An own identity with its private keys in memory. Call wipe() when done. */
+export interface UnlockedIdentity {
+  id: string;
+  name: string;
+  /** Every key set, oldest first; the last is current. */
+  keySets: KeySet[];
+  current: KeySet;
+  wipe(): void;
+}
+
+// ---- public cards ---------------------------------------------------------------------------
+
+const cardBodySchema = z.strictObject({
+  v: z.literal(1),
+  id: z.string().refine(isIdentityId, 'identifiant invalide'),
+  name: z.string().min(1).max(200),
+  email: z.string().min(3).max(254),
+  org: z.string().min(1).max(200),
+  created: z.number().int().nonnegative(),
+  xwing: z.string().max(2000),
+  ed25519: z.string().max(100),
+});
+const cardSchema = z.strictObject({ pli: z.literal('card'), v: z.literal(1), body: z.string().max(10000), signature: z.string().max(200) });
+
+export type CardBody = z.infer<typeof cardBodySchema>;
+
+export interface VerifiedCard { body: CardBody; encPublic: Buffer; sigPublic: Buffer; encFpr: Buffer; sigFpr: Buffer; text: string }
+
+export async function makeCard(body: CardBody, sigSecret: Uint8Array): Promise<string> {
+  const bodyText = JSON.stringify(body);
+  const signature = await ed25519Sign(sigSecret, signedDigest('card', Buffer.from(bodyText, 'utf8')));
+  return `${JSON.stringify({ pli: 'card', v: 1, body: bodyText, signature: Buffer.from(signature).toString('base64') }, null, 2)}\n`;
+}
+
+const badCard = (detail: string) =>
+  securityError('bad-card', `Carte d'identité refusée : ${detail}. Demandez à la personne de l'exporter à nouveau (pli id export) et de vous la transmettre.`);
+
+/** Parses and checks a card: schema, key sizes, and the self-signature over the exact body bytes. */
+export async function verifyCard(text: string): Promise<VerifiedCard> {
+  let outer: unknown;
+  try {
+    outer = JSON.parse(text);
+  } catch {
+    throw inputError('not-a-card', "Ce fichier n'est pas une carte Pli (JSON illisible).");
+  }
+  const card = cardSchema.safeParse(outer);
+  if (!card.success) throw inputError('not-a-card', "Ce fichier n'est pas une carte Pli.");
+  let inner: unknown;
+  try {
+    inner = JSON.parse(card.data.body);
+  } catch {
+    throw badCard('contenu illisible');
+  }
+  const body = cardBodySchema.safeParse(inner);
+  if (!body.success) throw badCard('contenu non conforme');
+  const encPublic = Buffer.from(body.data.xwing, 'base64');
+  const sigPublic = Buffer.from(body.data.ed25519, 'base64');
+  if (encPublic.length !== XWING_PUBLIC_BYTES || sigPublic.length !== ED25519_PUBLIC_BYTES) throw badCard('clé de taille invalide');
+  const signature = Buffer.from(card.data.signature, 'base64');
+  const ok = await ed25519Verify(sigPublic, signedDigest('card', Buffer.from(card.data.body, 'utf8')), signature);
+  if (!ok) throw badCard("l'auto-signature ne correspond pas au contenu");
+  return { body: body.data, encPublic, sigPublic, encFpr: fingerprint('xwing', encPublic), sigFpr: fingerprint('ed25519', sigPublic), text };
+}
+
+// ---- creation and storage -------------------------------------------------------------------
+
+function checkPassphrase(passphrase: string): void {
+  if ([...passphrase].length < MIN_PASSPHRASE) {
+    throw inputError('weak-passphrase', `Phrase de passe trop courte : ${MIN_PASSPHRASE} caractères au moins (une phrase facile à retenir, pas un mot).`);
+  }
+}
+
+function checkPerson(name: string, email: string, org: string): void {
+  if (!name.trim() || name.length > 200) throw inputError('bad-name', 'Nom manquant ou trop long (200 caractères au plus).');
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 254) throw inputError('bad-email', `Adresse électronique invalide : ${email}.`);
+  if (!org.trim() || org.length > 200) throw inputError('bad-org', 'Organisation manquante ou trop longue (200 caractères au plus).');
+}
+
+async function deriveUnlockKey(passphrase: string, salt: Uint8Array, params: Argon2Params): Promise<Buffer> {
+  const secret = Buffer.from(passphrase.normalize('NFC'), 'utf8');
+  try {
+    return await argon2id(secret, salt, params);
+  } finally {
+    secret.fill(0);
+  }
+}
+
+const masterAad = (id: string) => Buffer.from(`pli/v1/master\0${id}`, 'utf8');
+const secretsAad = (id: string, keySet: number, encFpr: Buffer, sigFpr: Buffer) =>
+  Buffer.concat([Buffer.from(`pli/v1/secrets\0${id}\0${keySet}\0`, 'utf8'), encFpr, sigFpr]);
+
+async function aeadSeal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Promise<{ nonce: Buffer; sealed: Buffer }> {
+  const sodium = await getSodium();
+  const nonce = randomBytes(sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+  const sealed = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, aad, null, nonce, key);
+  return { nonce, sealed: Buffer.from(sealed) };
+}
+
+async function aeadOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Promise<Uint8Array | null> {
+  const sodium = await getSodium();
+  try {
+    return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, sealed, aad, nonce, key);
+  } catch {
+    return null;
+  }
+}
+
+export interface NewIdentity { id: string; card: string; encFpr: Buffer; sigFpr: Buffer }
+
+/** Generates the keys of a new person and stores them sealed under `passphrase`. */
+export async function createIdentity(db: DB, person: { name: string; email: string; org: string }, passphrase: string, params: Argon2Params = KEY_UNLOCK_PARAMS): Promise<NewIdentity> {
+  checkPerson(person.name, person.email, person.org);
+  checkPassphrase(passphrase);
+  const id = base32Encode(randomBytes(ID_BYTES));
+  const enc = xwingKeygen();
+  const sig = await ed25519Keygen();
+  const created = Date.now();
+  const card = await makeCard({
+    v: 1, id, name: person.name.trim(), email: person.email.trim().toLowerCase(), org: person.org.trim(), created,
+    xwing: Buffer.from(enc.publicKey).toString('base64'), ed25519: Buffer.from(sig.publicKey).toString('base64'),
+  }, sig.secretKey);
+  const master = randomBytes(32);
+  const salt = randomBytes(16);
+  const unlockKey = await deriveUnlockKey(passphrase, salt, params);
+  const wrappedMaster = await aeadSeal(unlockKey, master, masterAad(id));
+  unlockKey.fill(0);
+  const encFpr = fingerprint('xwing', enc.publicKey);
+  const sigFpr = fingerprint('ed25519', sig.publicKey);
+  const secret = Buffer.concat([enc.secretKey, sig.secretKey]);
+  const sealedSecrets = await aeadSeal(master, secret, secretsAad(id, 1, encFpr, sigFpr));
+  secret.fill(0);
+  master.fill(0);
+  db.transaction(() => {
+    db.prepare('INSERT INTO identities (id, name, email, org, own, card, created_at, added_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?)')
+      .run(id, person.name.trim(), person.email.trim().toLowerCase(), person.org.trim(), card, created, created);
+    insertKeys(db, id, 1, enc.publicKey, sig.publicKey, created);
+    db.prepare('INSERT INTO unlock (identity_id, salt, opslimit, memlimit_kib, nonce, wrapped_master) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(id, salt, params.opslimit, params.memlimitKib, wrappedMaster.nonce, wrappedMaster.sealed);
+    db.prepare('INSERT INTO secrets (identity_id, key_set, enc_fpr, sig_fpr, nonce, sealed) VALUES (?, 1, ?, ?, ?, ?)')
+      .run(id, encFpr, sigFpr, sealedSecrets.nonce, sealedSecrets.sealed);
+  })();
+  return { id, card, encFpr, sigFpr };
+}
+
+function insertKeys(db: DB, id: string, keySet: number, encPublic: Uint8Array, sigPublic: Uint8Array, at: number): void {
+  const insert = db.prepare('INSERT INTO keys (fpr, identity_id, kind, public_key, key_set, created_at) VALUES (?, ?, ?, ?, ?, ?)');
+  insert.run(fingerprint('xwing', encPublic), id, 'xwing', Buffer.from(encPublic), keySet, at);
+  insert.run(fingerprint('ed25519', sigPublic), id, 'ed25519', Buffer.from(sigPublic), keySet, at);
+}
+
+/** Adds a correspondent from a verified card. Importing the same card again changes nothing. */
+export async function importCard(db: DB, text: string): Promise<{ id: string; added: boolean; card: VerifiedCard }> {
+  const card = await verifyCard(text);
+  const existing = getIdentity(db, card.body.id);
+  if (existing) {
+    const keys = db.prepare('SELECT fpr FROM keys WHERE identity_id = ?').pluck().all(card.body.id) as Buffer[];
+    const same = keys.some((k) => k.equals(card.encFpr)) && keys.some((k) => k.equals(card.sigFpr));
+    if (!same) {
+      throw securityError('card-conflict', `Une autre carte porte déjà l'identifiant ${card.body.id} avec des clés différentes : refusée. Vérifiez l'empreinte avec la personne par téléphone.`);
+    }
+    return { id: card.body.id, added: false, card };
+  }
+  const clash = db.prepare('SELECT identity_id FROM keys WHERE fpr IN (?, ?)').pluck().get(card.encFpr, card.sigFpr) as string | undefined;
+  if (clash) throw securityError('card-conflict', `Ces clés appartiennent déjà à ${clash} : carte refusée.`);
+  const now = Date.now();
+  db.transaction(() => {
+    db.prepare('INSERT INTO identities (id, name, email, org, own, card, created_at, added_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?)')
+      .run(card.body.id, card.body.name, card.body.email, card.body.org, text, card.body.created, now);
+    insertKeys(db, card.body.id, 1, card.encPublic, card.sigPublic, card.body.created);
+  })();
+  return { id: card.body.id, added: true, card };
+}
+
+export function getIdentity(db: DB, id: string): IdentityRow | undefined {
+  return db.prepare('SELECT * FROM identities WHERE id = ?').get(id) as IdentityRow | undefined;
+}
+
+export function listIdentities(db: DB): IdentityRow[] {
+  return db.prepare('SELECT * FROM identities ORDER BY own DESC, name COLLATE NOCASE, id').all() as IdentityRow[];
+}
+
+export interface PublicKeyRow { fpr: Buffer; identity_id: string; kind: 'xwing' | 'ed25519'; public_key: Buffer; key_set: number; created_at: number; retired_at: number | null }
+
+export function currentKeys(db: DB, id: string): { enc: PublicKeyRow; sig: PublicKeyRow } {
+  const rows = db.prepare('SELECT * FROM keys WHERE identity_id = ? AND retired_at IS NULL').all(id) as PublicKeyRow[];
+  const enc = rows.filter((r) => r.kind === 'xwing').sort((a, b) => b.key_set - a.key_set)[0];
+  const sig = rows.filter((r) => r.kind === 'ed25519').sort((a, b) => b.key_set - a.key_set)[0];
+  if (!enc || !sig) throw inputError('no-keys', `L'identité ${id} n'a pas de clés actives.`);
+  return { enc, sig };
+}
+
+export function keyByFingerprint(db: DB, fpr: Buffer): PublicKeyRow | undefined {
+  return db.prepare('SELECT * FROM keys WHERE fpr = ?').get(fpr) as PublicKeyRow | undefined;
+}
+
+/** Resolves a full id or a unique prefix of at least 8 characters. */
+export function resolveIdentity(db: DB, text: string, options: { own?: boolean } = {}): IdentityRow {
+  const prefix = text.trim().toLowerCase();
+  if (!isIdPrefix(prefix)) {
+    throw inputError('bad-id', `« ${text} » n'est pas un identifiant : donnez l'identifiant complet ou ses 8 premiers caractères au moins (voir pli id list).`);
+  }
+  const rows = (db.prepare("SELECT * FROM identities WHERE id LIKE ? || '%'").all(prefix) as IdentityRow[])
+    .filter((r) => options.own === undefined || (r.own === 1) === options.own);
+  if (rows.length === 0) {
+    throw inputError('unknown-id', options.own
+      ? `Aucune identité personnelle ${text} sur ce poste (voir pli id list).`
+      : `Identité inconnue : ${text}. Importez d'abord sa carte (pli id import) ; voir pli id list.`);
+  }
+  if (rows.length > 1) throw inputError('ambiguous-id', `Plusieurs identités commencent par ${text} : donnez plus de caractères.`);
+  return rows[0]!;
+}
+
+/** The own identity to act as: --as, or the only own identity of the profile. */
+export function resolveOwn(db: DB, as?: string): IdentityRow {
+  if (as) return resolveIdentity(db, as, { own: true });
+  const own = db.prepare('SELECT * FROM identities WHERE own = 1').all() as IdentityRow[];
+  if (own.length === 1) return own[0]!;
+  if (own.length === 0) throw inputError('no-own-identity', "Ce profil n'a aucune identité personnelle : créez-en une avec « pli id new ».");
+  throw inputError('choose-identity', 'Ce profil contient plusieurs identités personnelles : précisez laquelle avec --as ID (voir pli id list).');
+}
+
+/** Unlocks every key set of an own identity. Wrong passphrase: security error (exit 2). */
+export async function unlockIdentity(db: DB, id: string, passphrase: string): Promise<UnlockedIdentity> {
+  const row = db.prepare('SELECT * FROM unlock WHERE identity_id = ?').get(id) as
+    { salt: Buffer; opslimit: number; memlimit_kib: number; nonce: Buffer; wrapped_master: Buffer } | undefined;
+  const identity = getIdentity(db, id);
+  if (!row || !identity) throw inputError('no-private-keys', `Aucune clé privée pour ${id} sur ce poste.`);
+  const unlockKey = await deriveUnlockKey(passphrase, row.salt, { opslimit: row.opslimit, memlimitKib: row.memlimit_kib });
+  const master = await aeadOpen(unlockKey, row.nonce, row.wrapped_master, masterAad(id));
+  unlockKey.fill(0);
+  if (!master) throw securityError('bad-passphrase', `Phrase de passe incorrecte pour ${identity.name}. Réessayez ; en cas d'oubli, l'officier SSI doit vous fournir de nouvelles clés.`);
+  const rows = db.prepare('SELECT * FROM secrets WHERE identity_id = ? ORDER BY key_set').all(id) as
+    { key_set: number; enc_fpr: Buffer; sig_fpr: Buffer; nonce: Buffer; sealed: Buffer }[];
+  const keySets: KeySet[] = [];
+  for (const r of rows) {
+    const plain = await aeadOpen(master, r.nonce, r.sealed, secretsAad(id, r.key_set, r.enc_fpr, r.sig_fpr));
+    if (!plain || plain.length !== 96) {
+      master.fill(0);
+      throw securityError('corrupt-secrets', `Les clés privées de ${identity.name} sont illisibles (profil abîmé ou modifié). Contactez l'officier SSI.`);
+    }
+    const encSecret = plain.slice(0, 32);
+    const sigSecret = plain.slice(32, 96);
+    const encPublic = xwingPublicFromSecret(encSecret);
+    const sigPublic = sigSecret.slice(32);
+    // The stored fingerprints are authenticated (AAD): the derived public keys must match them.
+    if (!fingerprint('xwing', encPublic).equals(r.enc_fpr) || !fingerprint('ed25519', sigPublic).equals(r.sig_fpr)) {
+      master.fill(0);
+      throw securityError('corrupt-secrets', `Les clés privées de ${identity.name} ne correspondent pas à ses clés publiques. Contactez l'officier SSI.`);
+    }
+    plain.fill(0);
+    keySets.push({ keySet: r.key_set, encSecret, encPublic, encFpr: r.enc_fpr, sigSecret, sigPublic, sigFpr: r.sig_fpr });
+  }
+  master.fill(0);
+  if (keySets.length === 0) throw inputError('no-private-keys', `Aucune clé privée pour ${id} sur ce poste.`);
+  return {
+    id, name: identity.name, keySets, current: keySets[keySets.length - 1]!,
+    wipe: () => keySets.forEach((k) => { k.encSecret.fill(0); k.sigSecret.fill(0); }),
+  };
+}
+
+export const printFpr = (fpr: Uint8Array): string => formatFingerprint(fpr);

@@ -1,0 +1,222 @@
+// Sealing and opening containers on behalf of a person of the profile: recipients resolved from
+// the profile, sender looked up among known people, events written for every outcome.
+import { sealToFile, type RecipientKey } from '../container/seal.js';
+import { openStream, readInfo, type ContainerInfo, type Signer } from '../container/open.js';
+import { FolderSink, fileSource, type WrittenFile } from '../container/sinks.js';
+import type { ParsedHeader } from '../container/format.js';
+import { currentKeys, getIdentity, keyByFingerprint, resolveIdentity, resolveOwn, type IdentityRow, type UnlockedIdentity } from '../profile/identities.js';
+import { argon2id, ACCEPTED } from '../crypto/argon2.js';
+import { xwingDecapsulate } from '../crypto/keys.js';
+import { hkdf, unwrapKey } from '../crypto/primitives.js';
+import { inputError, PliError, securityError } from '../errors.js';
+import { audit, type Context } from './context.js';
+import { formatFingerprint } from '../../../shared/ids.js';
+
+export interface EncryptRequest {
+  as?: string;
+  to: string[];
+  self: boolean;
+  usePassword: boolean;
+  files: string[];
+  out: string;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface EncryptResult { containerId: string; out: string; size: number; recipients: string[] }
+
+export async function encrypt(ctx: Context, request: EncryptRequest): Promise<EncryptResult> {
+  const db = ctx.profile.db;
+  const sender = resolveOwn(db, request.as);
+  if (request.files.length === 0) throw inputError('no-file', 'Aucun fichier à chiffrer : indiquez au moins un fichier.');
+  if (request.usePassword && request.to.length > 0) {
+    throw inputError('password-alone', 'Un mot de passe est toujours le seul destinataire d’un pli : retirez les --to, ou le --password-file.');
+  }
+  const recipientIds: string[] = [];
+  const keys: RecipientKey[] = [];
+  const addRecipient = (row: IdentityRow): void => {
+    if (recipientIds.includes(row.id)) return;
+    const { enc } = currentKeys(db, row.id);
+    recipientIds.push(row.id);
+    keys.push({ keyFpr: enc.fpr, publicKey: enc.public_key });
+  };
+  if (!request.usePassword) {
+    for (const to of request.to) addRecipient(resolveIdentity(db, to));
+    if (request.self) addRecipient(sender);
+    if (keys.length === 0) throw inputError('no-recipient', 'Aucun destinataire : indiquez au moins une personne avec --to.');
+  }
+  let password: string | null = null;
+  if (request.usePassword) {
+    password = (await ctx.unlocker.containerPassword?.()) ?? null;
+    if (!password) throw inputError('no-password', 'Mot de passe du pli manquant.');
+  }
+  const unlocked = await ctx.unlocker.unlock(sender);
+  try {
+    const result = await sealToFile(request.files, request.out, {
+      senderId: sender.id,
+      signing: { keyFpr: unlocked.current.sigFpr, secretKey: unlocked.current.sigSecret },
+      recipients: password !== null
+        ? { kind: 'password', password: Buffer.from(password.normalize('NFC'), 'utf8') }
+        : { kind: 'keys', keys },
+      onProgress: request.onProgress,
+    });
+    const containerId = result.containerId.toString('hex');
+    audit(ctx, {
+      actor: sender.id, action: 'container.sealed', object: containerId,
+      detail: { recipients: password !== null ? ['mot de passe'] : recipientIds, files: request.files.length, bytes: result.size },
+    });
+    return { containerId, out: request.out, size: result.size, recipients: recipientIds };
+  } catch (error) {
+    audit(ctx, { actor: sender.id, action: 'container.sealed', outcome: 'failed', detail: { reason: (error as PliError).code ?? 'error' } });
+    throw error;
+  } finally {
+    unlocked.wipe();
+  }
+}
+
+export interface DecryptRequest {
+  as?: string;
+  usePassword: boolean;
+  input: string;
+  outDir: string;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface DecryptResult {
+  containerId: string;
+  senderId: string;
+  senderName: string;
+  files: WrittenFile[];
+}
+
+/** The own identity whose keys (current or retired) the container is addressed to. */
+function addressedIdentity(ctx: Context, header: ParsedHeader, as?: string): IdentityRow {
+  const db = ctx.profile.db;
+  const candidates = new Map<string, IdentityRow>();
+  for (const entry of header.recipients) {
+    if (entry.type !== 'xwing') continue;
+    const key = keyByFingerprint(db, entry.keyFpr);
+    const owner = key && getIdentity(db, key.identity_id);
+    if (owner?.own === 1) candidates.set(owner.id, owner);
+  }
+  if (as) {
+    const chosen = resolveIdentity(db, as, { own: true });
+    if (!candidates.has(chosen.id)) throw notAddressed(chosen.name);
+    return chosen;
+  }
+  if (candidates.size === 0) throw notAddressed();
+  if (candidates.size > 1) throw inputError('choose-identity', 'Ce pli est adressé à plusieurs personnes de ce poste : précisez laquelle avec --as ID.');
+  return [...candidates.values()][0]!;
+}
+
+const notAddressed = (name?: string) => securityError('not-addressed',
+  `Ce pli n'est pas adressé à ${name ?? 'une personne de ce poste'} : il ne peut pas être ouvert ici. Demandez à l'expéditeur de vous l'adresser.`);
+
+function resolveSigner(ctx: Context, header: ParsedHeader, senderId: string): Signer {
+  const key = keyByFingerprint(ctx.profile.db, header.senderSigFpr);
+  if (!key || key.kind !== 'ed25519') {
+    throw securityError('unknown-sender', `Expéditeur inconnu (identifiant ${senderId}, empreinte ${formatFingerprint(header.senderSigFpr)}) : pli refusé. Importez sa carte (pli id import) après avoir vérifié l'empreinte avec lui.`);
+  }
+  if (key.identity_id !== senderId) {
+    throw securityError('sender-mismatch', "L'expéditeur annoncé dans le pli ne correspond pas à la clé qui l'a signé. Pli refusé ; signalez-le à l'officier SSI.");
+  }
+  return { identityId: key.identity_id, publicKey: key.public_key };
+}
+
+function unwrapWithIdentity(header: ParsedHeader, identity: UnlockedIdentity): Buffer {
+  for (const entry of header.recipients) {
+    if (entry.type !== 'xwing') continue;
+    const keySet = identity.keySets.find((k) => k.encFpr.equals(entry.keyFpr));
+    if (!keySet) continue;
+    const sharedSecret = xwingDecapsulate(entry.kemCiphertext, keySet.encSecret);
+    const kek = hkdf(sharedSecret, header.containerId, Buffer.concat([Buffer.from('pli/v1/wrap/xwing', 'ascii'), entry.keyFpr]));
+    sharedSecret.fill(0);
+    const fileKey = unwrapKey(kek, entry.wrapped);
+    kek.fill(0);
+    if (fileKey) return fileKey;
+    throw securityError('tampered', "La clé du pli qui vous est destinée est invalide : le pli a été modifié ou abîmé. Demandez à l'expéditeur de le renvoyer.");
+  }
+  throw notAddressed(identity.name);
+}
+
+async function unwrapWithPassword(header: ParsedHeader, password: string): Promise<Buffer> {
+  const entry = header.recipients[0];
+  if (!entry || entry.type !== 'password') throw securityError('not-addressed', "Ce pli n'est pas protégé par un mot de passe : ouvrez-le avec votre identité (--as).");
+  if (entry.opslimit < ACCEPTED.minOps || entry.opslimit > ACCEPTED.maxOps || entry.memlimitKib < ACCEPTED.minMemKib || entry.memlimitKib > ACCEPTED.maxMemKib) {
+    throw securityError('bad-kdf-params', 'Les paramètres de protection du mot de passe de ce pli sont hors des limites admises : pli refusé.');
+  }
+  const secret = Buffer.from(password.normalize('NFC'), 'utf8');
+  const passwordKey = await argon2id(secret, entry.salt, { opslimit: entry.opslimit, memlimitKib: entry.memlimitKib });
+  secret.fill(0);
+  const kek = hkdf(passwordKey, header.containerId, 'pli/v1/wrap/password');
+  passwordKey.fill(0);
+  const fileKey = unwrapKey(kek, entry.wrapped);
+  kek.fill(0);
+  if (!fileKey) throw securityError('bad-password', 'Mot de passe du pli incorrect. Vérifiez-le auprès de l’expéditeur.');
+  return fileKey;
+}
+
+export async function decrypt(ctx: Context, request: DecryptRequest): Promise<DecryptResult> {
+  const source = await fileSource(request.input);
+  let actor: string | null = null;
+  let info: ContainerInfo | undefined;
+  try {
+    info = await readInfo(source);
+    const header = info.header;
+    const signer = resolveSigner(ctx, header, info.senderId);
+    let identity: UnlockedIdentity | null = null;
+    let password: string | null = null;
+    if (request.usePassword) {
+      password = (await ctx.unlocker.containerPassword?.()) ?? null;
+      if (!password) throw inputError('no-password', 'Mot de passe du pli manquant.');
+    } else {
+      const row = addressedIdentity(ctx, header, request.as);
+      actor = row.id;
+      identity = await ctx.unlocker.unlock(row);
+    }
+    const sink = await FolderSink.create(request.outDir);
+    try {
+      await openStream(source, sink, {
+        resolveSigner: async () => signer,
+        unwrapFileKey: async (h) => (identity ? unwrapWithIdentity(h, identity) : unwrapWithPassword(h, password!)),
+        onProgress: request.onProgress,
+      });
+    } finally {
+      identity?.wipe();
+    }
+    const containerId = info.containerIdHex;
+    const sender = getIdentity(ctx.profile.db, info.senderId)!;
+    const files = sink.written;
+    audit(ctx, { actor, action: 'container.opened', object: containerId, detail: { sender: sender.id, files: files.length } });
+    for (const file of files) {
+      audit(ctx, { actor, action: 'file.written', object: containerId, detail: { path: file.path, sha256: file.sha256, size: file.size } });
+    }
+    return { containerId, senderId: sender.id, senderName: sender.name, files };
+  } catch (error) {
+    if (error instanceof PliError && error.kind === 'security') {
+      audit(ctx, { actor, action: 'container.refused', object: info?.containerIdHex ?? null, outcome: 'refused', detail: { reason: error.code, input: request.input } });
+    }
+    throw error;
+  } finally {
+    await source.close();
+  }
+}
+
+export async function inspect(input: string): Promise<{ version: number; containerId: string; senderId: string; senderKey: string; createdMs: number; recipients: number; passwordProtected: boolean; payloadBytes: number; size: number }> {
+  const source = await fileSource(input);
+  try {
+    const info = await readInfo(source);
+    return {
+      version: 1,
+      containerId: info.containerIdHex,
+      senderId: info.senderId,
+      senderKey: formatFingerprint(info.header.senderSigFpr),
+      createdMs: info.header.createdMs,
+      recipients: info.header.recipients.length,
+      passwordProtected: info.header.recipients[0]?.type === 'password',
+      payloadBytes: info.payloadBytes,
+      size: source.size,
+    };
+  } finally {
+    await source.close();
+  }
+}
