@@ -1,97 +1,28 @@
 // The `pli` command line. Its command names, flags, outputs and exit codes are a contract that
 // scripts outside the project rely on (README, docs/cli.md): change them only by adding.
 // Exit codes: 0 done; 1 usage or input error; 2 refused for security; 3 temporary.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { PliError, inputError } from '../core/errors.js';
-import { initProfile, openProfile, resolveHome, type Profile } from '../core/profile/profile.js';
-import { createIdentity, currentKeys, importCard, listIdentities, resolveIdentity, unlockIdentity, type IdentityRow } from '../core/profile/identities.js';
+import { initProfile, resolveHome } from '../core/profile/profile.js';
+import { createIdentity, currentKeys, importCard, listIdentities, resolveIdentity, rotateIdentity } from '../core/profile/identities.js';
 import { appendEvent } from '../core/profile/events.js';
 import { decrypt, encrypt, inspect } from '../core/services/containers.js';
-import type { Context, Unlocker } from '../core/services/context.js';
 import { readNewSecret, readSecret } from './secrets.js';
+import { authorityFingerprint, certifyCard, exportDirectory, initAuthority, provisionPerson, revokePerson } from '../core/authority/authority.js';
+import { importDirectory, importKeyfile, installCertificate } from '../core/authority/directory.js';
+import { certificateState, describeState, getTrust } from '../core/authority/certificates.js';
 import { formatFingerprint } from '../../shared/ids.js';
+import {
+  audited, closeOpenedProfile, context, daysOf, err, out, parse, profileOf, readText, required, roleOf, setOpenedProfile, str, USAGE, type Handler,
+} from './common.js';
 
-type Options = NonNullable<ParseArgsConfig['options']>;
-type Values = Record<string, string | boolean | string[] | undefined>;
-
-const COMMON: Options = {
-  home: { type: 'string' },
-  'passphrase-file': { type: 'string' },
-  'new-passphrase-file': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-};
-
-export const USAGE = `Usage : pli [--home DOSSIER] COMMANDE ...
-  init                                         crée le profil de ce poste
-  id new --name NOM --email ADRESSE --org ORGANISATION
-  id list [--json]
-  id export ID --out FICHIER
-  id import FICHIER
-  encrypt [--as ID] --to ID [--to ID ...] [--no-self] [--password-file FICHIER] --out SORTIE.pli FICHIER...
-  decrypt [--as ID | --password-file FICHIER] --out DOSSIER ENTREE.pli
-  inspect ENTREE.pli [--json]
-Secrets : --passphrase-file FICHIER (première ligne), sinon PLI_PASSPHRASE, sinon demande masquée.
-Codes de sortie : 0 fait ; 1 erreur d'utilisation ; 2 refus de sécurité ; 3 temporaire, réessayez.`;
-
-interface Invocation { values: Values; positionals: string[] }
-
-function parse(args: string[], options: Options, positionals: { min: number; max: number; name: string }): Invocation {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: { ...COMMON, ...options }, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw inputError('usage', `${(error as Error).message.split('\n')[0]} (voir pli --help).`);
-  }
-  const count = parsed.positionals.length;
-  if (count < positionals.min || count > positionals.max) {
-    throw inputError('usage', `Arguments attendus : ${positionals.name} (voir pli --help).`);
-  }
-  return { values: parsed.values as Values, positionals: parsed.positionals };
-}
-
-const str = (values: Values, key: string): string | undefined => values[key] as string | undefined;
-function required(values: Values, key: string): string {
-  const value = str(values, key);
-  if (!value) throw inputError('usage', `Option --${key} obligatoire (voir pli --help).`);
-  return value;
-}
-
-/** Unlocks with --passphrase-file, PLI_PASSPHRASE or a hidden prompt. */
-function cliUnlocker(values: Values): Unlocker {
-  return {
-    unlock: async (identity: IdentityRow) => {
-      const passphrase = await readSecret({ file: str(values, 'passphrase-file'), env: 'PLI_PASSPHRASE', prompt: `Phrase de passe de ${identity.name} : `, what: 'la phrase de passe' });
-      return unlockIdentity(profileOf(values).db, identity.id, passphrase);
-    },
-    containerPassword: async () => {
-      const file = str(values, 'password-file');
-      return file ? readSecret({ file, env: '', prompt: '', what: 'le mot de passe du pli' }) : null;
-    },
-  };
-}
-
-let openedProfile: Profile | undefined;
-function profileOf(values: Values): Profile {
-  openedProfile ??= openProfile(resolveHome(str(values, 'home')));
-  return openedProfile;
-}
-
-function context(values: Values): Context {
-  return { profile: profileOf(values), unlocker: cliUnlocker(values) };
-}
-
-const out = (line: string): void => void process.stdout.write(`${line}\n`);
-const err = (line: string): void => void process.stderr.write(`${line}\n`);
-
-type Handler = (args: string[], globalHome: string | undefined) => Promise<void>;
-
-const commands: Record<string, Handler> = {
+/** Command tables of other areas register here (mailbox, audit...): one file per area. */
+export const commands: Record<string, Handler> = {
   async init(args, home) {
     const { values } = parse(args, {}, { min: 0, max: 0, name: 'aucun' });
     const dir = resolveHome(str(values, 'home') ?? home);
     const { profile, created } = initProfile(dir);
-    openedProfile = profile;
+    setOpenedProfile(profile);
     if (created) appendEvent(profile.db, profile.workstation, { action: 'profile.created', object: dir });
     out(created ? `Profil créé : ${dir}` : `Profil déjà présent : ${dir}`);
   },
@@ -110,21 +41,26 @@ const commands: Record<string, Handler> = {
   async 'id list'(args) {
     const { values } = parse(args, { json: { type: 'boolean' } }, { min: 0, max: 0, name: 'aucun' });
     const db = profileOf(values).db;
+    const trust = getTrust(db);
     const rows = listIdentities(db).map((r) => {
       const keys = currentKeys(db, r.id);
+      const state = certificateState(db, r.id);
       return {
         id: r.id, name: r.name, email: r.email, org: r.org, own: r.own === 1,
         kind: r.own === 1 ? 'own' : 'correspondent',
         fingerprint: formatFingerprint(keys.sig.fpr),
         encryptionFingerprint: formatFingerprint(keys.enc.fpr),
-        certificate: 'none',
+        certificate: state.state, role: state.role, validUntil: state.notAfter === null ? null : new Date(state.notAfter).toISOString(),
+        stateText: describeState(state),
       };
     });
     if (values.json) return out(JSON.stringify(rows, null, 2));
-    out('Profil sans autorité : cartes auto-signées, dont les empreintes doivent être vérifiées de vive voix.');
+    out(trust
+      ? `Autorité épinglée : ${trust.name}, empreinte ${formatFingerprint(trust.fpr)}, annuaire n° ${trust.serial}.`
+      : 'Profil sans autorité : cartes auto-signées, dont les empreintes doivent être vérifiées de vive voix.');
     if (rows.length === 0) return out('Aucune identité. Créez la vôtre avec « pli id new ».');
     for (const r of rows) {
-      out(`${r.id}  ${r.own ? 'personnelle   ' : 'correspondant '}  ${r.name} <${r.email}>  ${r.org}  empreinte ${r.fingerprint}  certificat : aucun`);
+      out(`${r.id}  ${r.own ? 'personnelle   ' : 'correspondant '}  ${r.name} <${r.email}>  ${r.org}  empreinte ${r.fingerprint}  certificat : ${r.stateText}${r.role ? ` (${r.role})` : ''}`);
     }
   },
 
@@ -173,6 +109,7 @@ const commands: Record<string, Handler> = {
       files: positionals,
       out: required(values, 'out'),
     });
+    for (const warning of result.warnings) err(warning);
     out(result.out);
   },
 
@@ -197,6 +134,98 @@ const commands: Record<string, Handler> = {
     out(`Taille du contenu (au bloc de 64 Kio près) : ${info.payloadBytes} octets`);
   },
 };
+
+Object.assign(commands, {
+  async 'authority init'(args: string[]) {
+    const { values } = parse(args, { name: { type: 'string' }, as: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
+    const profile = profileOf(values);
+    const result = await initAuthority(context(values), required(values, 'name'), str(values, 'as'));
+    appendEvent(profile.db, profile.workstation, { action: 'authority.created', object: result.fingerprint, detail: { name: required(values, 'name') } });
+    err("Autorité créée. Lisez cette empreinte au téléphone à chaque poste lors de sa première importation de l'annuaire :");
+    out(result.fingerprint);
+  },
+  async 'authority fingerprint'(args: string[]) {
+    const { values } = parse(args, {}, { min: 0, max: 0, name: 'aucun' });
+    out(authorityFingerprint(profileOf(values).db));
+  },
+  async 'authority certify'(args: string[]) {
+    const { values, positionals } = parse(args, { role: { type: 'string' }, days: { type: 'string' }, out: { type: 'string' } }, { min: 1, max: 1, name: 'CARTE' });
+    const target = required(values, 'out');
+    const role = roleOf(values);
+    const result = await audited(values, 'identity.certified', null, () => certifyCard(context(values), readText(positionals[0]!), role, daysOf(values)));
+    writeFileSync(target, result.certificate);
+    const profile = profileOf(values);
+    appendEvent(profile.db, profile.workstation, { action: 'identity.certified', object: result.id, detail: { name: result.name, role } });
+    err(`Certificat émis pour ${result.name} (${role}). Remettez-lui ${target} et l'annuaire à jour (pli directory export).`);
+    out(target);
+  },
+  async 'authority provision'(args: string[]) {
+    const { values } = parse(args, { name: { type: 'string' }, email: { type: 'string' }, org: { type: 'string' }, role: { type: 'string' }, days: { type: 'string' }, out: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
+    const target = required(values, 'out');
+    const person = { name: required(values, 'name'), email: required(values, 'email'), org: required(values, 'org') };
+    const role = roleOf(values);
+    const result = await audited(values, 'identity.provisioned', null, () => provisionPerson(context(values), person, role, daysOf(values)));
+    writeFileSync(target, result.keyfile, { mode: 0o600 });
+    const profile = profileOf(values);
+    appendEvent(profile.db, profile.workstation, { action: 'identity.provisioned', object: result.id, detail: { name: person.name, org: person.org, role } });
+    err(`Phrase de passe à usage unique (affichée une seule fois, à transmettre de vive voix) : ${result.oneTimePassphrase}`);
+    out(result.id);
+  },
+  async 'authority revoke'(args: string[]) {
+    const { values, positionals } = parse(args, { reason: { type: 'string' } }, { min: 1, max: 1, name: 'ID' });
+    const profile = profileOf(values);
+    const row = resolveIdentity(profile.db, positionals[0]!);
+    const reason = required(values, 'reason');
+    await audited(values, 'identity.revoked', null, () => revokePerson(context(values), row, reason));
+    appendEvent(profile.db, profile.workstation, { action: 'identity.revoked', object: row.id, detail: { name: row.name, reason } });
+    err(`${row.name} est révoqué(e). Exportez et diffusez l'annuaire (pli directory export) pour que les postes l'apprennent.`);
+  },
+  async 'directory export'(args: string[]) {
+    const { values } = parse(args, { out: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
+    const target = required(values, 'out');
+    const result = await audited(values, 'directory.exported', null, () => exportDirectory(context(values)));
+    writeFileSync(target, result.text);
+    const profile = profileOf(values);
+    appendEvent(profile.db, profile.workstation, { action: 'directory.exported', object: String(result.serial) });
+    err(`Annuaire n° ${result.serial} exporté.`);
+    out(target);
+  },
+  async 'directory import'(args: string[]) {
+    const { values, positionals } = parse(args, { pin: { type: 'string' } }, { min: 1, max: 1, name: 'FICHIER' });
+    const profile = profileOf(values);
+    const result = await audited(values, 'directory.imported', null, () => importDirectory(profile.db, readText(positionals[0]!), str(values, 'pin')));
+    appendEvent(profile.db, profile.workstation, { action: 'directory.imported', object: String(result.serial), detail: { authority: result.authorityName, fingerprint: result.fingerprint, certificates: result.certificates, revocations: result.revocations, pinned: result.pinnedNow, keyChanged: result.keyChanged } });
+    out(`Annuaire n° ${result.serial} de ${result.authorityName} importé : ${result.certificates} certificat(s), ${result.revocations} révocation(s)${result.pinnedNow ? `, autorité épinglée (${result.fingerprint})` : ''}${result.keyChanged ? ", nouvelle clé d'autorité acceptée (passation signée)" : ''}.`);
+  },
+  async 'id install'(args: string[]) {
+    const { values, positionals } = parse(args, {}, { min: 1, max: 1, name: 'CERTIFICAT' });
+    const profile = profileOf(values);
+    const cert = await audited(values, 'identity.certificate-installed', null, () => installCertificate(profile.db, readText(positionals[0]!)));
+    appendEvent(profile.db, profile.workstation, { actor: cert.body.id, action: 'identity.certificate-installed', object: cert.body.id, detail: { role: cert.body.role, notAfter: cert.body.notAfter } });
+    out(`Certificat installé pour ${cert.body.name} : ${cert.body.role}, valide jusqu'au ${new Date(cert.body.notAfter).toISOString().slice(0, 10)}.`);
+  },
+  async 'id import-key'(args: string[]) {
+    const { values, positionals } = parse(args, {}, { min: 1, max: 1, name: 'FICHIER_CLES' });
+    const profile = profileOf(values);
+    const text = readText(positionals[0]!);
+    const oneTime = await readSecret({ file: str(values, 'passphrase-file'), env: 'PLI_PASSPHRASE', prompt: 'Phrase de passe à usage unique remise par l’officier SSI : ', what: 'la phrase de passe à usage unique' });
+    const fresh = await readNewSecret({ file: str(values, 'new-passphrase-file'), env: 'PLI_NEW_PASSPHRASE', prompt: 'Choisissez votre phrase de passe : ', what: 'la nouvelle phrase de passe' });
+    const result = await audited(values, 'identity.imported', null, () => importKeyfile(profile.db, text, oneTime, fresh));
+    appendEvent(profile.db, profile.workstation, { actor: result.id, action: 'identity.imported', object: result.id, detail: { name: result.name, provisioned: true } });
+    err(`Identité de ${result.name} installée sur ce poste. Empreinte : ${formatFingerprint(result.sigFpr)}.`);
+    out(result.id);
+  },
+  async 'id rotate'(args: string[]) {
+    const { values, positionals } = parse(args, {}, { min: 1, max: 1, name: 'ID' });
+    const profile = profileOf(values);
+    const row = resolveIdentity(profile.db, positionals[0]!, { own: true });
+    const passphrase = await readSecret({ file: str(values, 'passphrase-file'), env: 'PLI_PASSPHRASE', prompt: `Phrase de passe de ${row.name} : `, what: 'la phrase de passe' });
+    const result = await audited(values, 'identity.rotated', row.id, () => rotateIdentity(profile.db, row.id, passphrase));
+    appendEvent(profile.db, profile.workstation, { actor: row.id, action: 'identity.rotated', object: row.id, detail: { fingerprint: formatFingerprint(result.sigFpr) } });
+    err(`Nouvelles clés pour ${row.name} ; les anciennes restent pour lire les anciens plis. Exportez la carte (pli id export) et faites-la certifier par l'officier SSI.`);
+    out(formatFingerprint(result.sigFpr));
+  },
+} satisfies Record<string, Handler>);
 
 /** Splits `pli [--home DIR] word [word] ...` into the command name and its arguments. */
 function route(argv: string[]): { name: string; args: string[]; home?: string } {
@@ -243,7 +272,6 @@ export async function main(argv: string[]): Promise<number> {
     err(`pli: erreur inattendue : ${(error as Error).message ?? String(error)}. Réessayez ; si elle persiste, signalez-la avec la commande lancée.`);
     return 1;
   } finally {
-    openedProfile?.close();
-    openedProfile = undefined;
+    closeOpenedProfile();
   }
 }

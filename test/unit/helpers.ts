@@ -1,11 +1,12 @@
 // Test fixtures: real keys, real containers, all in memory so thousands of cases stay fast.
 import { xwingKeygen, ed25519Keygen, xwingDecapsulate } from '../../electron/core/crypto/keys.js';
 import { fingerprint, hkdf, unwrapKey } from '../../electron/core/crypto/primitives.js';
+import { argon2id } from '../../electron/core/crypto/argon2.js';
 import { sealToBuffer, type SealParams } from '../../electron/core/container/seal.js';
 import { openStream, type OpenCallbacks } from '../../electron/core/container/open.js';
 import { bufferSource, MemorySink } from '../../electron/core/container/sinks.js';
 import type { ParsedHeader } from '../../electron/core/container/format.js';
-import { securityError } from '../../electron/core/errors.js';
+import { PliError, securityError } from '../../electron/core/errors.js';
 import { base32Encode } from '../../shared/ids.js';
 import { randomBytes } from 'node:crypto';
 
@@ -15,11 +16,12 @@ export interface TestPerson {
   sig: { publicKey: Uint8Array; secretKey: Uint8Array; fpr: Buffer };
 }
 
-export async function makePerson(): Promise<TestPerson> {
-  const enc = xwingKeygen();
-  const sig = await ed25519Keygen();
+/** A person with fresh keys, or with keys from fixed seeds (test vectors). */
+export async function makePerson(fixed?: { id: string; xwingSeed: Uint8Array; ed25519Seed: Uint8Array }): Promise<TestPerson> {
+  const enc = xwingKeygen(fixed?.xwingSeed);
+  const sig = await ed25519Keygen(fixed?.ed25519Seed);
   return {
-    id: base32Encode(randomBytes(10)),
+    id: fixed?.id ?? base32Encode(randomBytes(10)),
     enc: { ...enc, fpr: fingerprint('xwing', enc.publicKey) },
     sig: { ...sig, fpr: fingerprint('ed25519', sig.publicKey) },
   };
@@ -71,4 +73,49 @@ export async function open(bytes: Buffer, callbacks: OpenCallbacks): Promise<{ n
   const sink = new MemorySink();
   await openStream(bufferSource(bytes), sink, callbacks);
   return sink.result();
+}
+
+/** Reader callbacks for a password container (the only recipient entry). Argon2 runs for real. */
+export function passwordCallbacks(password: string, known: TestPerson[]): OpenCallbacks {
+  return {
+    resolveSigner: readerCallbacks(known[0]!, known).resolveSigner,
+    unwrapFileKey: async (header: ParsedHeader) => {
+      const entry = header.recipients[0];
+      if (!entry || entry.type !== 'password') throw securityError('not-addressed', 'not a password container');
+      const pwKey = await argon2id(Buffer.from(password, 'utf8'), entry.salt, { opslimit: entry.opslimit, memlimitKib: entry.memlimitKib });
+      const key = unwrapKey(hkdf(pwKey, header.containerId, 'pli/v1/wrap/password'), entry.wrapped);
+      if (!key) throw securityError('bad-password', 'bad password');
+      return key;
+    },
+  };
+}
+
+export interface OpenOutcome { error: unknown; sink: MemorySink; begun: boolean; files: { name: string; data: Buffer }[] }
+
+/** Opens into a fresh MemorySink and reports what happened instead of throwing: for tamper tests,
+ * which need to see whether the sink was begun (plaintext started) or committed (released). */
+export async function tryOpen(bytes: Buffer, callbacks: OpenCallbacks): Promise<OpenOutcome> {
+  const sink = new MemorySink();
+  let begun = false;
+  const begin = sink.begin.bind(sink);
+  sink.begin = async (manifest) => {
+    begun = true;
+    return begin(manifest);
+  };
+  let error: unknown = null;
+  let files: { name: string; data: Buffer }[] = [];
+  try {
+    await openStream(bufferSource(bytes), sink, callbacks);
+    files = sink.result();
+  } catch (e) {
+    error = e;
+  }
+  return { error, sink, begun, files };
+}
+
+/** Short description of an outcome, for assertion messages and tallies. */
+export function describeError(error: unknown): string {
+  if (error === null) return 'accepted';
+  if (error instanceof PliError) return `${error.kind}/${error.code}`;
+  return `NOT-PLI ${(error as Error)?.name}: ${(error as Error)?.message}`;
 }

@@ -102,7 +102,7 @@ export async function verifyCard(text: string): Promise<VerifiedCard> {
 
 // ---- creation and storage -------------------------------------------------------------------
 
-function checkPassphrase(passphrase: string): void {
+export function checkPassphrase(passphrase: string): void {
   if ([...passphrase].length < MIN_PASSPHRASE) {
     throw inputError('weak-passphrase', `Phrase de passe trop courte : ${MIN_PASSPHRASE} caractères au moins (une phrase facile à retenir, pas un mot).`);
   }
@@ -114,7 +114,7 @@ function checkPerson(name: string, email: string, org: string): void {
   if (!org.trim() || org.length > 200) throw inputError('bad-org', 'Organisation manquante ou trop longue (200 caractères au plus).');
 }
 
-async function deriveUnlockKey(passphrase: string, salt: Uint8Array, params: Argon2Params): Promise<Buffer> {
+export async function deriveUnlockKey(passphrase: string, salt: Uint8Array, params: Argon2Params): Promise<Buffer> {
   const secret = Buffer.from(passphrase.normalize('NFC'), 'utf8');
   try {
     return await argon2id(secret, salt, params);
@@ -127,14 +127,14 @@ const masterAad = (id: string) => Buffer.from(`pli/v1/master\0${id}`, 'utf8');
 const secretsAad = (id: string, keySet: number, encFpr: Buffer, sigFpr: Buffer) =>
   Buffer.concat([Buffer.from(`pli/v1/secrets\0${id}\0${keySet}\0`, 'utf8'), encFpr, sigFpr]);
 
-async function aeadSeal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Promise<{ nonce: Buffer; sealed: Buffer }> {
+export async function aeadSeal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Promise<{ nonce: Buffer; sealed: Buffer }> {
   const sodium = await getSodium();
   const nonce = randomBytes(sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
   const sealed = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, aad, null, nonce, key);
   return { nonce, sealed: Buffer.from(sealed) };
 }
 
-async function aeadOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Promise<Uint8Array | null> {
+export async function aeadOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Promise<Uint8Array | null> {
   const sodium = await getSodium();
   try {
     return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, sealed, aad, nonce, key);
@@ -145,39 +145,125 @@ async function aeadOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, 
 
 export interface NewIdentity { id: string; card: string; encFpr: Buffer; sigFpr: Buffer }
 
-/** Generates the keys of a new person and stores them sealed under `passphrase`. */
-export async function createIdentity(db: DB, person: { name: string; email: string; org: string }, passphrase: string, params: Argon2Params = KEY_UNLOCK_PARAMS): Promise<NewIdentity> {
-  checkPerson(person.name, person.email, person.org);
-  checkPassphrase(passphrase);
-  const id = base32Encode(randomBytes(ID_BYTES));
+export interface GeneratedKeys { encSeed: Uint8Array; encPublic: Uint8Array; sigSecret: Uint8Array; sigPublic: Uint8Array }
+
+export async function generateKeys(): Promise<GeneratedKeys> {
   const enc = xwingKeygen();
   const sig = await ed25519Keygen();
+  return { encSeed: enc.secretKey, encPublic: enc.publicKey, sigSecret: sig.secretKey, sigPublic: sig.publicKey };
+}
+
+export interface Person { name: string; email: string; org: string }
+
+/** A new person's id, keys and self-signed card (nothing stored yet). */
+export async function newPersonCard(person: Person): Promise<{ id: string; created: number; keys: GeneratedKeys; card: string; body: CardBody }> {
+  checkPerson(person.name, person.email, person.org);
+  const id = base32Encode(randomBytes(ID_BYTES));
+  const keys = await generateKeys();
   const created = Date.now();
-  const card = await makeCard({
+  const body: CardBody = {
     v: 1, id, name: person.name.trim(), email: person.email.trim().toLowerCase(), org: person.org.trim(), created,
-    xwing: Buffer.from(enc.publicKey).toString('base64'), ed25519: Buffer.from(sig.publicKey).toString('base64'),
-  }, sig.secretKey);
+    xwing: Buffer.from(keys.encPublic).toString('base64'), ed25519: Buffer.from(keys.sigPublic).toString('base64'),
+  };
+  return { id, created, keys, body, card: await makeCard(body, keys.sigSecret) };
+}
+
+/** Generates the keys of a new person and stores them sealed under `passphrase`. */
+export async function createIdentity(db: DB, person: Person, passphrase: string, params: Argon2Params = KEY_UNLOCK_PARAMS): Promise<NewIdentity> {
+  checkPerson(person.name, person.email, person.org);
+  checkPassphrase(passphrase);
+  const fresh = await newPersonCard(person);
+  try {
+    return await storeOwnIdentity(db, fresh.body, fresh.card, fresh.keys, passphrase, params);
+  } finally {
+    fresh.keys.encSeed.fill(0);
+    fresh.keys.sigSecret.fill(0);
+  }
+}
+
+/** Stores an own identity: a fresh master key wrapped under the passphrase, the keys under it. */
+export async function storeOwnIdentity(db: DB, body: CardBody, card: string, keys: GeneratedKeys, passphrase: string, params: Argon2Params = KEY_UNLOCK_PARAMS): Promise<NewIdentity> {
+  checkPassphrase(passphrase);
+  const existing = getIdentity(db, body.id);
+  // A correspondent known from the directory may become an own identity (provisioned key file).
+  if (existing && existing.own === 1) throw inputError('exists', `L'identité ${body.id} existe déjà sur ce poste.`);
+  const id = body.id;
   const master = randomBytes(32);
   const salt = randomBytes(16);
   const unlockKey = await deriveUnlockKey(passphrase, salt, params);
   const wrappedMaster = await aeadSeal(unlockKey, master, masterAad(id));
   unlockKey.fill(0);
-  const encFpr = fingerprint('xwing', enc.publicKey);
-  const sigFpr = fingerprint('ed25519', sig.publicKey);
-  const secret = Buffer.concat([enc.secretKey, sig.secretKey]);
+  const encFpr = fingerprint('xwing', keys.encPublic);
+  const sigFpr = fingerprint('ed25519', keys.sigPublic);
+  const secret = Buffer.concat([keys.encSeed, keys.sigSecret]);
   const sealedSecrets = await aeadSeal(master, secret, secretsAad(id, 1, encFpr, sigFpr));
   secret.fill(0);
   master.fill(0);
+  const now = Date.now();
   db.transaction(() => {
+    if (existing) {
+      db.prepare('DELETE FROM keys WHERE identity_id = ?').run(id);
+      db.prepare('DELETE FROM identities WHERE id = ? AND own = 0').run(id);
+    }
     db.prepare('INSERT INTO identities (id, name, email, org, own, card, created_at, added_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?)')
-      .run(id, person.name.trim(), person.email.trim().toLowerCase(), person.org.trim(), card, created, created);
-    insertKeys(db, id, 1, enc.publicKey, sig.publicKey, created);
+      .run(id, body.name, body.email, body.org, card, body.created, now);
+    insertKeys(db, id, 1, keys.encPublic, keys.sigPublic, body.created);
     db.prepare('INSERT INTO unlock (identity_id, salt, opslimit, memlimit_kib, nonce, wrapped_master) VALUES (?, ?, ?, ?, ?, ?)')
       .run(id, salt, params.opslimit, params.memlimitKib, wrappedMaster.nonce, wrappedMaster.sealed);
     db.prepare('INSERT INTO secrets (identity_id, key_set, enc_fpr, sig_fpr, nonce, sealed) VALUES (?, 1, ?, ?, ?, ?)')
       .run(id, encFpr, sigFpr, sealedSecrets.nonce, sealedSecrets.sealed);
   })();
   return { id, card, encFpr, sigFpr };
+}
+
+/** Key rotation: a new key set sealed under the same master key; old keys are retired but kept
+ * (they still open and verify old containers). Returns the new card, to be certified again. */
+export async function rotateIdentity(db: DB, id: string, passphrase: string): Promise<NewIdentity> {
+  const identity = getIdentity(db, id);
+  const row = db.prepare('SELECT * FROM unlock WHERE identity_id = ?').get(id) as
+    { salt: Buffer; opslimit: number; memlimit_kib: number; nonce: Buffer; wrapped_master: Buffer } | undefined;
+  if (!identity || !row) throw inputError('no-private-keys', `Aucune clé privée pour ${id} sur ce poste.`);
+  const unlockKey = await deriveUnlockKey(passphrase, row.salt, { opslimit: row.opslimit, memlimitKib: row.memlimit_kib });
+  const master = await aeadOpen(unlockKey, row.nonce, row.wrapped_master, masterAad(id));
+  unlockKey.fill(0);
+  if (!master) throw securityError('bad-passphrase', `Phrase de passe incorrecte pour ${identity.name}.`);
+  const keys = await generateKeys();
+  const keySet = ((db.prepare('SELECT MAX(key_set) FROM secrets WHERE identity_id = ?').pluck().get(id) as number | null) ?? 0) + 1;
+  const encFpr = fingerprint('xwing', keys.encPublic);
+  const sigFpr = fingerprint('ed25519', keys.sigPublic);
+  const secret = Buffer.concat([keys.encSeed, keys.sigSecret]);
+  const sealed = await aeadSeal(master, secret, secretsAad(id, keySet, encFpr, sigFpr));
+  secret.fill(0);
+  master.fill(0);
+  const now = Date.now();
+  const card = await makeCard({
+    v: 1, id, name: identity.name, email: identity.email, org: identity.org, created: identity.created_at,
+    xwing: Buffer.from(keys.encPublic).toString('base64'), ed25519: Buffer.from(keys.sigPublic).toString('base64'),
+  }, keys.sigSecret);
+  keys.encSeed.fill(0);
+  keys.sigSecret.fill(0);
+  db.transaction(() => {
+    db.prepare('UPDATE keys SET retired_at = ? WHERE identity_id = ? AND retired_at IS NULL').run(now, id);
+    insertKeys(db, id, keySet, keys.encPublic, keys.sigPublic, now);
+    db.prepare('INSERT INTO secrets (identity_id, key_set, enc_fpr, sig_fpr, nonce, sealed) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(id, keySet, encFpr, sigFpr, sealed.nonce, sealed.sealed);
+    db.prepare('UPDATE identities SET card = ? WHERE id = ?').run(card, id);
+  })();
+  return { id, card, encFpr, sigFpr };
+}
+
+/** Records a new key set for a correspondent (from a certificate); older ones are retired. */
+export function addCorrespondentKeys(db: DB, id: string, encPublic: Uint8Array, sigPublic: Uint8Array, at: number): void {
+  const keySet = ((db.prepare('SELECT MAX(key_set) FROM keys WHERE identity_id = ?').pluck().get(id) as number | null) ?? 0) + 1;
+  db.prepare('UPDATE keys SET retired_at = ? WHERE identity_id = ? AND retired_at IS NULL').run(at, id);
+  insertKeys(db, id, keySet, encPublic, sigPublic, at);
+}
+
+export function insertCorrespondent(db: DB, person: { id: string; name: string; email: string; org: string; created: number }, card: string, encPublic: Uint8Array, sigPublic: Uint8Array): void {
+  const now = Date.now();
+  db.prepare('INSERT INTO identities (id, name, email, org, own, card, created_at, added_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?)')
+    .run(person.id, person.name, person.email, person.org, card, person.created, now);
+  insertKeys(db, person.id, 1, encPublic, sigPublic, person.created);
 }
 
 function insertKeys(db: DB, id: string, keySet: number, encPublic: Uint8Array, sigPublic: Uint8Array, at: number): void {
@@ -200,12 +286,7 @@ export async function importCard(db: DB, text: string): Promise<{ id: string; ad
   }
   const clash = db.prepare('SELECT identity_id FROM keys WHERE fpr IN (?, ?)').pluck().get(card.encFpr, card.sigFpr) as string | undefined;
   if (clash) throw securityError('card-conflict', `Ces clés appartiennent déjà à ${clash} : carte refusée.`);
-  const now = Date.now();
-  db.transaction(() => {
-    db.prepare('INSERT INTO identities (id, name, email, org, own, card, created_at, added_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?)')
-      .run(card.body.id, card.body.name, card.body.email, card.body.org, text, card.body.created, now);
-    insertKeys(db, card.body.id, 1, card.encPublic, card.sigPublic, card.body.created);
-  })();
+  insertCorrespondent(db, card.body, text, card.encPublic, card.sigPublic);
   return { id: card.body.id, added: true, card };
 }
 

@@ -5,6 +5,7 @@ import { openStream, readInfo, type ContainerInfo, type Signer } from '../contai
 import { FolderSink, fileSource, type WrittenFile } from '../container/sinks.js';
 import type { ParsedHeader } from '../container/format.js';
 import { currentKeys, getIdentity, keyByFingerprint, resolveIdentity, resolveOwn, type IdentityRow, type UnlockedIdentity } from '../profile/identities.js';
+import { checkFreshnessForSending, requirePasswordAllowed, requireRecipient, requireRole, requireSigner, resolveRecipients } from './policy.js';
 import { argon2id, ACCEPTED } from '../crypto/argon2.js';
 import { xwingDecapsulate } from '../crypto/keys.js';
 import { hkdf, unwrapKey } from '../crypto/primitives.js';
@@ -22,11 +23,19 @@ export interface EncryptRequest {
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface EncryptResult { containerId: string; out: string; size: number; recipients: string[] }
+export interface EncryptResult { containerId: string; out: string; size: number; recipients: string[]; warnings: string[] }
 
 export async function encrypt(ctx: Context, request: EncryptRequest): Promise<EncryptResult> {
   const db = ctx.profile.db;
   const sender = resolveOwn(db, request.as);
+  const now = Date.now();
+  try {
+    requireRole(db, sender, 'operator', now);
+  } catch (error) {
+    audit(ctx, { actor: sender.id, action: 'container.sealed', outcome: 'refused', detail: { reason: (error as PliError).code } });
+    throw error;
+  }
+  const warnings = checkFreshnessForSending(db, now);
   if (request.files.length === 0) throw inputError('no-file', 'Aucun fichier à chiffrer : indiquez au moins un fichier.');
   if (request.usePassword && request.to.length > 0) {
     throw inputError('password-alone', 'Un mot de passe est toujours le seul destinataire d’un pli : retirez les --to, ou le --password-file.');
@@ -35,17 +44,19 @@ export async function encrypt(ctx: Context, request: EncryptRequest): Promise<En
   const keys: RecipientKey[] = [];
   const addRecipient = (row: IdentityRow): void => {
     if (recipientIds.includes(row.id)) return;
+    requireRecipient(db, row, now);
     const { enc } = currentKeys(db, row.id);
     recipientIds.push(row.id);
     keys.push({ keyFpr: enc.fpr, publicKey: enc.public_key });
   };
   if (!request.usePassword) {
-    for (const to of request.to) addRecipient(resolveIdentity(db, to));
+    for (const row of resolveRecipients(db, request.to, now)) addRecipient(row);
     if (request.self) addRecipient(sender);
     if (keys.length === 0) throw inputError('no-recipient', 'Aucun destinataire : indiquez au moins une personne avec --to.');
   }
   let password: string | null = null;
   if (request.usePassword) {
+    requirePasswordAllowed(db);
     password = (await ctx.unlocker.containerPassword?.()) ?? null;
     if (!password) throw inputError('no-password', 'Mot de passe du pli manquant.');
   }
@@ -64,7 +75,7 @@ export async function encrypt(ctx: Context, request: EncryptRequest): Promise<En
       actor: sender.id, action: 'container.sealed', object: containerId,
       detail: { recipients: password !== null ? ['mot de passe'] : recipientIds, files: request.files.length, bytes: result.size },
     });
-    return { containerId, out: request.out, size: result.size, recipients: recipientIds };
+    return { containerId, out: request.out, size: result.size, recipients: recipientIds, warnings };
   } catch (error) {
     audit(ctx, { actor: sender.id, action: 'container.sealed', outcome: 'failed', detail: { reason: (error as PliError).code ?? 'error' } });
     throw error;
@@ -78,6 +89,8 @@ export interface DecryptRequest {
   usePassword: boolean;
   input: string;
   outDir: string;
+  /** When the container arrived on this workstation (inbox); a file from disk arrives now. */
+  arrivedAt?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -100,16 +113,26 @@ function addressedIdentity(ctx: Context, header: ParsedHeader, as?: string): Ide
   }
   if (as) {
     const chosen = resolveIdentity(db, as, { own: true });
-    if (!candidates.has(chosen.id)) throw notAddressed(chosen.name);
+    if (!candidates.has(chosen.id)) throw notAddressed(chosen.name, whoCanOpen(ctx, header));
     return chosen;
   }
-  if (candidates.size === 0) throw notAddressed();
+  if (candidates.size === 0) throw notAddressed(undefined, whoCanOpen(ctx, header));
   if (candidates.size > 1) throw inputError('choose-identity', 'Ce pli est adressé à plusieurs personnes de ce poste : précisez laquelle avec --as ID.');
   return [...candidates.values()][0]!;
 }
 
-const notAddressed = (name?: string) => securityError('not-addressed',
-  `Ce pli n'est pas adressé à ${name ?? 'une personne de ce poste'} : il ne peut pas être ouvert ici. Demandez à l'expéditeur de vous l'adresser.`);
+/** Names of the people a container was addressed to, as far as this workstation knows them. */
+function whoCanOpen(ctx: Context, header: ParsedHeader): string[] {
+  return header.recipients.flatMap((entry) => {
+    if (entry.type !== 'xwing') return [];
+    const key = keyByFingerprint(ctx.profile.db, entry.keyFpr);
+    const owner = key && getIdentity(ctx.profile.db, key.identity_id);
+    return [owner ? `${owner.name} (${owner.org})` : `clé ${formatFingerprint(entry.keyFpr)}`];
+  });
+}
+
+const notAddressed = (name?: string, who: string[] = []) => securityError('not-addressed',
+  `Ce pli n'est pas adressé à ${name ?? 'une personne de ce poste'} : il ne peut pas être ouvert ici.${who.length ? ` Il peut être ouvert par : ${who.join(', ')}.` : ''} Demandez à l'expéditeur de vous l'adresser.`);
 
 function resolveSigner(ctx: Context, header: ParsedHeader, senderId: string): Signer {
   const key = keyByFingerprint(ctx.profile.db, header.senderSigFpr);
@@ -163,14 +186,17 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
     info = await readInfo(source);
     const header = info.header;
     const signer = resolveSigner(ctx, header, info.senderId);
+    requireSigner(ctx.profile.db, header.senderSigFpr, request.arrivedAt ?? Date.now());
     let identity: UnlockedIdentity | null = null;
     let password: string | null = null;
     if (request.usePassword) {
+      requirePasswordAllowed(ctx.profile.db);
       password = (await ctx.unlocker.containerPassword?.()) ?? null;
       if (!password) throw inputError('no-password', 'Mot de passe du pli manquant.');
     } else {
       const row = addressedIdentity(ctx, header, request.as);
       actor = row.id;
+      requireRole(ctx.profile.db, row, 'reader');
       identity = await ctx.unlocker.unlock(row);
     }
     const sink = await FolderSink.create(request.outDir);

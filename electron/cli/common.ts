@@ -1,0 +1,130 @@
+// Shared plumbing of the CLI commands: argument parsing, secrets, profile, output, auditing.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { PliError, inputError } from '../core/errors.js';
+import { openProfile, resolveHome, type Profile } from '../core/profile/profile.js';
+import { unlockIdentity, type IdentityRow } from '../core/profile/identities.js';
+import { appendEvent } from '../core/profile/events.js';
+import { ROLES, type Role } from '../core/authority/certificates.js';
+import type { Context, Unlocker } from '../core/services/context.js';
+import { readSecret } from './secrets.js';
+
+export type Options = NonNullable<ParseArgsConfig['options']>;
+export type Values = Record<string, string | boolean | string[] | undefined>;
+
+export const COMMON: Options = {
+  home: { type: 'string' },
+  'passphrase-file': { type: 'string' },
+  'new-passphrase-file': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+export const USAGE = `Usage : pli [--home DOSSIER] COMMANDE ...
+  init                                         crée le profil de ce poste
+  id new --name NOM --email ADRESSE --org ORGANISATION
+  id list [--json]
+  id export ID --out FICHIER
+  id import FICHIER
+  encrypt [--as ID] --to ID [--to ID ...] [--no-self] [--password-file FICHIER] --out SORTIE.pli FICHIER...
+  decrypt [--as ID | --password-file FICHIER] --out DOSSIER ENTREE.pli
+  inspect ENTREE.pli [--json]
+  authority init --name NOM | authority fingerprint
+  authority certify CARTE --role ROLE [--days N] --out CERTIFICAT
+  authority provision --name NOM --email ADRESSE --org ORGANISATION --role ROLE --out FICHIER_CLES
+  authority revoke ID --reason MOTIF
+  directory export --out FICHIER | directory import FICHIER [--pin EMPREINTE]
+  id install CERTIFICAT | id import-key FICHIER_CLES | id rotate ID
+Rôles : officer (officier SSI), operator (envoie et ouvre), reader (ouvre).
+Secrets : --passphrase-file FICHIER (première ligne), sinon PLI_PASSPHRASE, sinon demande masquée.
+Codes de sortie : 0 fait ; 1 erreur d'utilisation ; 2 refus de sécurité ; 3 temporaire, réessayez.`;
+
+export interface Invocation { values: Values; positionals: string[] }
+
+export function parse(args: string[], options: Options, positionals: { min: number; max: number; name: string }): Invocation {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: { ...COMMON, ...options }, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw inputError('usage', `${(error as Error).message.split('\n')[0]} (voir pli --help).`);
+  }
+  const count = parsed.positionals.length;
+  if (count < positionals.min || count > positionals.max) {
+    throw inputError('usage', `Arguments attendus : ${positionals.name} (voir pli --help).`);
+  }
+  return { values: parsed.values as Values, positionals: parsed.positionals };
+}
+
+export const str = (values: Values, key: string): string | undefined => values[key] as string | undefined;
+export function required(values: Values, key: string): string {
+  const value = str(values, key);
+  if (!value) throw inputError('usage', `Option --${key} obligatoire (voir pli --help).`);
+  return value;
+}
+
+/** Unlocks with --passphrase-file, PLI_PASSPHRASE or a hidden prompt. */
+export function cliUnlocker(values: Values): Unlocker {
+  return {
+    unlock: async (identity: IdentityRow) => {
+      const passphrase = await readSecret({ file: str(values, 'passphrase-file'), env: 'PLI_PASSPHRASE', prompt: `Phrase de passe de ${identity.name} : `, what: 'la phrase de passe' });
+      return unlockIdentity(profileOf(values).db, identity.id, passphrase);
+    },
+    containerPassword: async () => {
+      const file = str(values, 'password-file');
+      return file ? readSecret({ file, env: '', prompt: '', what: 'le mot de passe du pli' }) : null;
+    },
+  };
+}
+
+let openedProfile: Profile | undefined;
+export function setOpenedProfile(profile: Profile | undefined): void {
+  openedProfile = profile;
+}
+export function closeOpenedProfile(): void {
+  openedProfile?.close();
+  openedProfile = undefined;
+}
+export function profileOf(values: Values): Profile {
+  openedProfile ??= openProfile(resolveHome(str(values, 'home')));
+  return openedProfile;
+}
+
+export function context(values: Values): Context {
+  return { profile: profileOf(values), unlocker: cliUnlocker(values) };
+}
+
+export const out = (line: string): void => void process.stdout.write(`${line}\n`);
+export const err = (line: string): void => void process.stderr.write(`${line}\n`);
+
+export type Handler = (args: string[], globalHome: string | undefined) => Promise<void>;
+
+export const roleOf = (values: Values): Role => {
+  const role = required(values, 'role');
+  if (!(ROLES as readonly string[]).includes(role)) throw inputError('bad-role', `Rôle inconnu : ${role}. Rôles : officer, operator, reader.`);
+  return role as Role;
+};
+export const daysOf = (values: Values): number | undefined => {
+  const text = str(values, 'days');
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text)) throw inputError('bad-days', '--days attend un nombre de jours.');
+  return Number(text);
+};
+export function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    throw inputError('missing-file', `Fichier introuvable : ${file}. Vérifiez le chemin.`);
+  }
+}
+/** Runs an action, writing a refused/failed event when the core refuses it for security. */
+export async function audited<T>(values: Values, action: string, actor: string | null, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof PliError && error.kind === 'security') {
+      const profile = profileOf(values);
+      appendEvent(profile.db, profile.workstation, { actor, action, outcome: 'refused', detail: { reason: error.code } });
+    }
+    throw error;
+  }
+}
+

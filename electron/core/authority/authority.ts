@@ -1,0 +1,218 @@
+// The officer's side of the authority (docs/authority.md): the authority key, certificates,
+// provisioning, revocation, directory export. Only the officer who created the authority can
+// unlock it: its Ed25519 seed is wrapped for that officer's X-Wing key.
+import { randomBytes } from 'node:crypto';
+import type { DB } from '../profile/profile.js';
+import { ed25519Keygen, xwingDecapsulate, xwingEncapsulate } from '../crypto/keys.js';
+import { fingerprint, hkdf, unwrapKey, wrapKey } from '../crypto/primitives.js';
+import { KEY_UNLOCK_PARAMS } from '../crypto/argon2.js';
+import { aeadSeal, deriveUnlockKey, getIdentity, newPersonCard, resolveOwn, verifyCard, type IdentityRow, type Person } from '../profile/identities.js';
+import { makeEnvelope } from './signed.js';
+import { ROLES, certificateState, getTrust, roleIncludes, verifyCertificate, type CertificateBody, type Role } from './certificates.js';
+import { applyCertificate, DAY, DEFAULT_GRACE_DAYS, keyfileAad, type KeyfileBody } from './directory.js';
+import { inputError, securityError } from '../errors.js';
+import type { Context } from '../services/context.js';
+import { base32Encode, formatFingerprint } from '../../../shared/ids.js';
+
+export const DEFAULT_CERT_DAYS = 365;
+export const OFFICER_CERT_DAYS = 3 * 365;
+export const DIRECTORY_VALIDITY_DAYS = 30;
+
+interface AuthorityRow {
+  name: string; public_key: Buffer; fpr: Buffer; officer_id: string; wrap_fpr: Buffer; kem_ciphertext: Buffer;
+  wrapped_seed: Buffer; next_cert_serial: number; next_dir_serial: number; created_at: number;
+}
+
+export function getAuthority(db: DB): AuthorityRow | undefined {
+  return db.prepare('SELECT * FROM authority WHERE one = 1').get() as AuthorityRow | undefined;
+}
+
+function requireAuthority(db: DB): AuthorityRow {
+  const row = getAuthority(db);
+  if (!row) throw inputError('not-authority', "Ce profil n'est pas une autorité : seul le poste de l'officier SSI peut faire cela (pli authority init).");
+  return row;
+}
+
+const wrapInfo = (encFpr: Buffer) => Buffer.concat([Buffer.from('pli/v1/wrap/authority', 'ascii'), encFpr]);
+
+export interface UnlockedAuthority { row: AuthorityRow; secretKey: Uint8Array; officer: IdentityRow; wipe(): void }
+
+/** Unlocks the authority key through the officer's identity; refuses anyone else. */
+export async function unlockAuthority(ctx: Context): Promise<UnlockedAuthority> {
+  const db = ctx.profile.db;
+  const row = requireAuthority(db);
+  const officer = getIdentity(db, row.officer_id)!;
+  const state = certificateState(db, officer.id);
+  if (state.state !== 'valid' || !roleIncludes(state.role!, 'officer')) {
+    throw securityError('role', `Action réservée à l'officier SSI titulaire d'un certificat valide (${officer.name} : certificat ${state.state}).`);
+  }
+  const unlocked = await ctx.unlocker.unlock(officer);
+  try {
+    const keySet = unlocked.keySets.find((k) => k.encFpr.equals(row.wrap_fpr));
+    if (!keySet) throw securityError('authority-locked', "La clé d'autorité n'est plus accessible avec les clés de l'officier.");
+    const shared = xwingDecapsulate(row.kem_ciphertext, keySet.encSecret);
+    const kek = hkdf(shared, row.fpr, wrapInfo(row.wrap_fpr));
+    shared.fill(0);
+    const seed = unwrapKey(kek, row.wrapped_seed);
+    kek.fill(0);
+    if (!seed) throw securityError('authority-locked', "La clé d'autorité est illisible (profil abîmé ou modifié).");
+    const pair = await ed25519Keygen(seed);
+    seed.fill(0);
+    if (!Buffer.from(pair.publicKey).equals(row.public_key)) throw securityError('authority-locked', "La clé d'autorité ne correspond pas à son empreinte.");
+    return { row, secretKey: pair.secretKey, officer, wipe: () => pair.secretKey.fill(0) };
+  } finally {
+    unlocked.wipe();
+  }
+}
+
+async function issueCertificate(db: DB, authority: UnlockedAuthority, person: { id: string; name: string; email: string; org: string; xwing: string; ed25519: string }, role: Role, days: number): Promise<string> {
+  if (!ROLES.includes(role)) throw inputError('bad-role', `Rôle inconnu : ${role}. Rôles : officer, operator, reader.`);
+  if (!Number.isInteger(days) || days < 1 || days > 3660) throw inputError('bad-days', 'Durée de validité invalide : un nombre de jours entre 1 et 3660.');
+  const now = Date.now();
+  const serial = (db.prepare('SELECT next_cert_serial FROM authority WHERE one = 1').pluck().get() as number);
+  const body: CertificateBody = {
+    v: 1, serial, authority: authority.row.fpr.toString('base64'),
+    id: person.id, name: person.name, email: person.email, org: person.org, role,
+    notBefore: now - 5 * 60 * 1000, notAfter: now + days * DAY, issued: now,
+    xwing: person.xwing, ed25519: person.ed25519,
+  };
+  const text = await makeEnvelope('certificate', body, authority.secretKey);
+  const cert = await verifyCertificate(text, authority.row.public_key);
+  db.transaction(() => {
+    db.prepare('UPDATE authority SET next_cert_serial = next_cert_serial + 1 WHERE one = 1').run();
+    db.prepare('INSERT INTO issued_certificates (serial, identity_id, text, issued_at) VALUES (?, ?, ?, ?)').run(serial, person.id, text, now);
+    // The officer's own workstation trusts its authority: apply the certificate locally too.
+    applyCertificate(db, cert);
+  })();
+  return text;
+}
+
+/** `pli authority init`: this profile becomes the authority; the officer is certified `officer`. */
+export async function initAuthority(ctx: Context, name: string, as?: string): Promise<{ fingerprint: string; officerCertificate: string }> {
+  const db = ctx.profile.db;
+  if (!name.trim() || name.length > 200) throw inputError('bad-name', "Nom de l'autorité manquant ou trop long.");
+  if (getAuthority(db)) throw inputError('already-authority', 'Ce profil est déjà une autorité (pli authority fingerprint).');
+  if (getTrust(db)) throw inputError('trusts-other', "Ce poste fait déjà confiance à une autorité : une autorité se crée sur un profil neuf, celui de l'officier SSI.");
+  const officer = resolveOwn(db, as);
+  const unlocked = await ctx.unlocker.unlock(officer);
+  const seed = randomBytes(32);
+  const pair = await ed25519Keygen(seed);
+  const fpr = fingerprint('ed25519', pair.publicKey);
+  const keySet = unlocked.current;
+  const { cipherText, sharedSecret } = xwingEncapsulate(keySet.encPublic);
+  const kek = hkdf(sharedSecret, fpr, wrapInfo(keySet.encFpr));
+  const wrappedSeed = wrapKey(kek, seed);
+  kek.fill(0);
+  seed.fill(0);
+  unlocked.wipe();
+  const now = Date.now();
+  db.transaction(() => {
+    db.prepare(`INSERT INTO authority (one, name, public_key, fpr, officer_id, wrap_fpr, kem_ciphertext, wrapped_seed, next_cert_serial, next_dir_serial, created_at)
+      VALUES (1, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?)`).run(name.trim(), Buffer.from(pair.publicKey), fpr, officer.id, keySet.encFpr, Buffer.from(cipherText), wrappedSeed, now);
+    db.prepare(`INSERT INTO trust (one, name, public_key, fpr, serial, issued, next_update, allow_password, grace_days, pinned_at, imported_at)
+      VALUES (1, ?, ?, ?, 0, ?, ?, 0, ?, ?, ?)`).run(name.trim(), Buffer.from(pair.publicKey), fpr, now, now + DIRECTORY_VALIDITY_DAYS * DAY, DEFAULT_GRACE_DAYS, now, now);
+  })();
+  const authority: UnlockedAuthority = { row: getAuthority(db)!, secretKey: pair.secretKey, officer, wipe: () => pair.secretKey.fill(0) };
+  try {
+    const keys = db.prepare('SELECT kind, public_key FROM keys WHERE identity_id = ? AND retired_at IS NULL').all(officer.id) as { kind: string; public_key: Buffer }[];
+    const certificate = await issueCertificate(db, authority, {
+      id: officer.id, name: officer.name, email: officer.email, org: officer.org,
+      xwing: keys.find((k) => k.kind === 'xwing')!.public_key.toString('base64'),
+      ed25519: keys.find((k) => k.kind === 'ed25519')!.public_key.toString('base64'),
+    }, 'officer', OFFICER_CERT_DAYS);
+    return { fingerprint: formatFingerprint(fpr), officerCertificate: certificate };
+  } finally {
+    authority.wipe();
+  }
+}
+
+export function authorityFingerprint(db: DB): string {
+  return formatFingerprint(requireAuthority(db).fpr);
+}
+
+/** `pli authority certify CARD`: path (a) of enrolment, keys never leave the person's workstation. */
+export async function certifyCard(ctx: Context, cardText: string, role: Role, days = DEFAULT_CERT_DAYS): Promise<{ certificate: string; id: string; name: string }> {
+  const card = await verifyCard(cardText);
+  const authority = await unlockAuthority(ctx);
+  try {
+    const certificate = await issueCertificate(ctx.profile.db, authority, card.body, role, days);
+    return { certificate, id: card.body.id, name: card.body.name };
+  } finally {
+    authority.wipe();
+  }
+}
+
+/** A one-time passphrase: 120 random bits in six groups of four characters, easy to dictate. */
+function oneTimePassphrase(): string {
+  return base32Encode(randomBytes(15)).match(/.{4}/g)!.join('-');
+}
+
+/** `pli authority provision`: path (b), the officer generates the keys and hands over a key file. */
+export async function provisionPerson(ctx: Context, person: Person, role: Role, days = DEFAULT_CERT_DAYS): Promise<{ keyfile: string; oneTimePassphrase: string; id: string }> {
+  const fresh = await newPersonCard(person);
+  const authority = await unlockAuthority(ctx);
+  const passphrase = oneTimePassphrase();
+  try {
+    const certificate = await issueCertificate(ctx.profile.db, authority, fresh.body, role, days);
+    const salt = randomBytes(16);
+    const key = await deriveUnlockKey(passphrase, salt, KEY_UNLOCK_PARAMS);
+    const secret = Buffer.concat([fresh.keys.encSeed, fresh.keys.sigSecret]);
+    const sealed = await aeadSeal(key, secret, keyfileAad(fresh.id));
+    secret.fill(0);
+    key.fill(0);
+    const body: KeyfileBody = {
+      v: 1, card: fresh.card, certificate,
+      sealed: { salt: salt.toString('base64'), opslimit: KEY_UNLOCK_PARAMS.opslimit, memlimitKib: KEY_UNLOCK_PARAMS.memlimitKib, nonce: sealed.nonce.toString('base64'), ciphertext: sealed.sealed.toString('base64') },
+    };
+    return { keyfile: await makeEnvelope('keyfile', body, authority.secretKey), oneTimePassphrase: passphrase, id: fresh.id };
+  } finally {
+    fresh.keys.encSeed.fill(0);
+    fresh.keys.sigSecret.fill(0);
+    authority.wipe();
+  }
+}
+
+/** `pli authority revoke`: every certificate of that person, from the next directory on. */
+export async function revokePerson(ctx: Context, identity: IdentityRow, reason: string): Promise<void> {
+  if (!reason.trim() || reason.length > 500) throw inputError('bad-reason', 'Motif de révocation manquant ou trop long (500 caractères au plus).');
+  const authority = await unlockAuthority(ctx);
+  authority.wipe();
+  if (identity.id === authority.officer.id) throw inputError('revoke-self', "L'officier ne peut pas révoquer son propre certificat : créez une nouvelle autorité.");
+  const now = Date.now();
+  ctx.profile.db.transaction(() => {
+    ctx.profile.db.prepare('INSERT OR REPLACE INTO issued_revocations (identity_id, reason, at) VALUES (?, ?, ?)').run(identity.id, reason.trim(), now);
+    ctx.profile.db.prepare('INSERT OR IGNORE INTO revocations (identity_id, reason, revoked_at, imported_at) VALUES (?, ?, ?, ?)').run(identity.id, reason.trim(), now, now);
+  })();
+}
+
+/** `pli directory export`: every certificate and revocation, under a serial that only increases. */
+export async function exportDirectory(ctx: Context, options: { allowPassword?: boolean; graceDays?: number; validityDays?: number } = {}): Promise<{ text: string; serial: number }> {
+  const db = ctx.profile.db;
+  const authority = await unlockAuthority(ctx);
+  try {
+    const serial = authority.row.next_dir_serial;
+    const now = Date.now();
+    const nextUpdate = now + (options.validityDays ?? DIRECTORY_VALIDITY_DAYS) * DAY;
+    const previous = getTrust(db);
+    const allowPassword = options.allowPassword ?? previous?.allow_password === 1;
+    const graceDays = options.graceDays ?? previous?.grace_days ?? DEFAULT_GRACE_DAYS;
+    const body = {
+      v: 1,
+      authority: { name: authority.row.name, key: authority.row.public_key.toString('base64') },
+      serial, issued: now, nextUpdate,
+      policy: { allowPassword, graceDays },
+      certificates: (db.prepare('SELECT text FROM issued_certificates ORDER BY serial').pluck().all() as string[]),
+      revocations: (db.prepare('SELECT identity_id AS id, reason, at FROM issued_revocations ORDER BY at').all() as { id: string; reason: string; at: number }[]),
+      keyChange: null,
+    };
+    const text = await makeEnvelope('directory', body, authority.secretKey);
+    db.transaction(() => {
+      db.prepare('UPDATE authority SET next_dir_serial = next_dir_serial + 1 WHERE one = 1').run();
+      db.prepare('UPDATE trust SET serial = ?, issued = ?, next_update = ?, allow_password = ?, grace_days = ?, imported_at = ? WHERE one = 1')
+        .run(serial, now, nextUpdate, allowPassword ? 1 : 0, graceDays, now);
+    })();
+    return { text, serial };
+  } finally {
+    authority.wipe();
+  }
+}

@@ -1,0 +1,222 @@
+// A workstation's side of the authority: pinning, importing the signed directory (annuaire),
+// installing certificates and provisioned key files (docs/authority.md sections 5-6).
+import { z } from 'zod';
+import type { DB } from '../profile/profile.js';
+import { envelopeSignedBy, parseEnvelope, type Envelope } from './signed.js';
+import { getTrust, storeCertificate, verifyCertificate, type VerifiedCertificate } from './certificates.js';
+import { ed25519Verify, ED25519_PUBLIC_BYTES, xwingPublicFromSecret } from '../crypto/keys.js';
+import { fingerprint, signedDigest } from '../crypto/primitives.js';
+import { addCorrespondentKeys, aeadOpen, deriveUnlockKey, getIdentity, insertCorrespondent, storeOwnIdentity, verifyCard, type NewIdentity } from '../profile/identities.js';
+import { inputError, securityError } from '../errors.js';
+import { formatFingerprint, isIdentityId, normalizeFingerprintText } from '../../../shared/ids.js';
+
+export const DEFAULT_GRACE_DAYS = 30;
+export const DAY = 24 * 3600 * 1000;
+
+const directoryBodySchema = z.strictObject({
+  v: z.literal(1),
+  authority: z.strictObject({ name: z.string().min(1).max(200), key: z.string().max(100) }),
+  serial: z.number().int().positive(),
+  issued: z.number().int().nonnegative(),
+  nextUpdate: z.number().int().nonnegative(),
+  policy: z.strictObject({ allowPassword: z.boolean(), graceDays: z.number().int().min(0).max(365) }),
+  certificates: z.array(z.string().max(20000)).max(100000),
+  revocations: z.array(z.strictObject({ id: z.string().refine(isIdentityId), reason: z.string().max(500), at: z.number().int().nonnegative() })).max(100000),
+  keyChange: z.strictObject({ previous: z.string().max(100), endorsement: z.string().max(200) }).nullable(),
+});
+export type DirectoryBody = z.infer<typeof directoryBodySchema>;
+
+const refusedDirectory = (code: string, detail: string) => securityError(code, `Annuaire refusé : ${detail}`);
+
+/** What the old authority key signs to hand over to a new key. */
+export const keyChangeDigest = (newKey: Uint8Array): Buffer => signedDigest('directory', Buffer.from('key-change\0', 'ascii'), newKey);
+
+export interface DirectoryImport {
+  authorityName: string;
+  fingerprint: string;
+  serial: number;
+  certificates: number;
+  revocations: number;
+  pinnedNow: boolean;
+  keyChanged: boolean;
+  nextUpdate: number;
+}
+
+function readDirectory(text: string): { envelope: Envelope; body: DirectoryBody; key: Buffer } {
+  const envelope = parseEnvelope(text, 'directory');
+  let value: unknown;
+  try {
+    value = JSON.parse(envelope.body);
+  } catch {
+    throw refusedDirectory('bad-directory', 'contenu illisible. Demandez un nouvel export à l’officier SSI.');
+  }
+  // Parsed before its signature is checked because it names its own key; the schema bounds it.
+  const parsed = directoryBodySchema.safeParse(value);
+  if (!parsed.success) throw refusedDirectory('bad-directory', 'contenu non conforme. Demandez un nouvel export à l’officier SSI.');
+  const key = Buffer.from(parsed.data.authority.key, 'base64');
+  if (key.length !== ED25519_PUBLIC_BYTES) throw refusedDirectory('bad-directory', "clé d'autorité invalide.");
+  return { envelope, body: parsed.data, key };
+}
+
+export async function importDirectory(db: DB, text: string, pin?: string, now = Date.now()): Promise<DirectoryImport> {
+  const { envelope, body, key } = readDirectory(text);
+  if (!(await envelopeSignedBy(envelope, key))) {
+    throw refusedDirectory('bad-directory-signature', "sa signature ne correspond pas à son contenu : il a été modifié. N'utilisez que le fichier remis par l'officier SSI.");
+  }
+  const fpr = fingerprint('ed25519', key);
+  const printed = formatFingerprint(fpr);
+  const trust = getTrust(db);
+  let keyChanged = false;
+  if (pin !== undefined && normalizeFingerprintText(pin) !== normalizeFingerprintText(printed)) {
+    throw refusedDirectory('pin-mismatch', `l'empreinte de son autorité (${printed}) n'est pas celle que vous avez indiquée. Ne l'importez pas ; appelez l'officier SSI.`);
+  }
+  if (!trust) {
+    if (pin === undefined) {
+      throw inputError('pin-required', `Première importation : faites-vous lire au téléphone l'empreinte de l'autorité par l'officier SSI, vérifiez qu'elle est ${printed}, puis relancez avec --pin ${printed}.`);
+    }
+  } else if (!trust.fpr.equals(fpr)) {
+    const change = body.keyChange;
+    const endorsed = change !== null
+      && Buffer.from(change.previous, 'base64').equals(trust.public_key)
+      && (await ed25519Verify(trust.public_key, keyChangeDigest(key), Buffer.from(change.endorsement, 'base64')));
+    if (!endorsed) {
+      throw refusedDirectory('authority-changed', `il est signé par une autre autorité (${printed}) que celle épinglée sur ce poste (${formatFingerprint(trust.fpr)}), sans passation signée par l'ancienne. Appelez l'officier SSI.`);
+    }
+    keyChanged = true;
+  }
+  if (trust && body.serial <= trust.serial) {
+    throw refusedDirectory('rollback', `son numéro (${body.serial}) n'est pas plus récent que celui déjà importé (${trust.serial}) : un annuaire ancien pourrait effacer des révocations. Importez le dernier annuaire de l'officier SSI.`);
+  }
+  // Every certificate must verify; one bad certificate refuses the whole directory.
+  const certificates: VerifiedCertificate[] = [];
+  for (const certText of body.certificates) {
+    try {
+      certificates.push(await verifyCertificate(certText, key));
+    } catch (error) {
+      throw refusedDirectory('bad-directory-certificate', `il contient un certificat invalide (${(error as Error).message}).`);
+    }
+  }
+  for (const cert of certificates) {
+    const owner = db.prepare('SELECT identity_id FROM keys WHERE fpr IN (?, ?)').pluck().all(cert.encFpr, cert.sigFpr) as string[];
+    if (owner.some((o) => o !== cert.body.id)) throw refusedDirectory('key-conflict', `les clés de ${cert.body.name} appartiennent déjà à une autre identité de ce poste.`);
+  }
+  db.transaction(() => {
+    db.prepare(`INSERT INTO trust (one, name, public_key, fpr, serial, issued, next_update, allow_password, grace_days, pinned_at, imported_at)
+      VALUES (1, @name, @key, @fpr, @serial, @issued, @nextUpdate, @allow, @grace, @now, @now)
+      ON CONFLICT(one) DO UPDATE SET name = @name, public_key = @key, fpr = @fpr, serial = @serial, issued = @issued,
+        next_update = @nextUpdate, allow_password = @allow, grace_days = @grace, imported_at = @now`).run({
+      name: body.authority.name, key, fpr, serial: body.serial, issued: body.issued, nextUpdate: body.nextUpdate,
+      allow: body.policy.allowPassword ? 1 : 0, grace: body.policy.graceDays, now,
+    });
+    for (const cert of certificates) applyCertificate(db, cert);
+    const revoke = db.prepare('INSERT OR IGNORE INTO revocations (identity_id, reason, revoked_at, imported_at) VALUES (?, ?, ?, ?)');
+    for (const r of body.revocations) revoke.run(r.id, r.reason, r.at, now);
+  })();
+  return {
+    authorityName: body.authority.name, fingerprint: printed, serial: body.serial, certificates: certificates.length,
+    revocations: body.revocations.length, pinnedNow: !trust, keyChanged, nextUpdate: body.nextUpdate,
+  };
+}
+
+/** Records a verified certificate: the person becomes known (or gets new keys) and certified. */
+export function applyCertificate(db: DB, cert: VerifiedCertificate): void {
+  const b = cert.body;
+  const existing = getIdentity(db, b.id);
+  if (!existing) {
+    insertCorrespondent(db, { id: b.id, name: b.name, email: b.email, org: b.org, created: b.issued }, cert.text, cert.encPublic, cert.sigPublic);
+  } else {
+    const known = db.prepare('SELECT fpr FROM keys WHERE identity_id = ?').pluck().all(b.id) as Buffer[];
+    const hasKeys = known.some((k) => k.equals(cert.encFpr)) && known.some((k) => k.equals(cert.sigFpr));
+    // An own identity's keys come only from its own key sets; a correspondent's from certificates.
+    if (!hasKeys && existing.own === 0) addCorrespondentKeys(db, b.id, cert.encPublic, cert.sigPublic, b.issued);
+    if (!hasKeys && existing.own === 1) return;
+    // The authority is the source of truth for name, functional mailbox and organisation.
+    db.prepare('UPDATE identities SET name = ?, email = ?, org = ? WHERE id = ?').run(b.name, b.email, b.org, b.id);
+  }
+  storeCertificate(db, cert);
+}
+
+function requireTrust(db: DB): { public_key: Buffer } {
+  const trust = getTrust(db);
+  if (!trust) throw inputError('no-authority', "Aucune autorité épinglée sur ce poste : importez d'abord l'annuaire de l'officier SSI (pli directory import FICHIER --pin EMPREINTE).");
+  return trust;
+}
+
+/** `pli id install CERT`: attaches a certificate to one of this workstation's own identities. */
+export async function installCertificate(db: DB, text: string): Promise<VerifiedCertificate> {
+  const trust = requireTrust(db);
+  const cert = await verifyCertificate(text, trust.public_key);
+  const identity = getIdentity(db, cert.body.id);
+  if (!identity || identity.own !== 1) throw inputError('unknown-id', `Ce certificat est pour ${cert.body.name} (${cert.body.id}), qui n'a pas d'identité personnelle sur ce poste.`);
+  const keys = db.prepare('SELECT fpr FROM keys WHERE identity_id = ?').pluck().all(cert.body.id) as Buffer[];
+  if (!keys.some((k) => k.equals(cert.encFpr)) || !keys.some((k) => k.equals(cert.sigFpr))) {
+    throw securityError('certificate-keys', `Ce certificat ne porte pas les clés de ${identity.name} sur ce poste : il a été émis pour d'autres clés. Faites certifier votre carte actuelle (pli id export).`);
+  }
+  db.transaction(() => applyCertificate(db, cert))();
+  return cert;
+}
+
+const keyfileBodySchema = z.strictObject({
+  v: z.literal(1),
+  card: z.string().max(20000),
+  certificate: z.string().max(20000),
+  sealed: z.strictObject({
+    salt: z.string().max(100), opslimit: z.number().int().min(1).max(10), memlimitKib: z.number().int().min(8192).max(1048576),
+    nonce: z.string().max(100), ciphertext: z.string().max(1000),
+  }),
+});
+export type KeyfileBody = z.infer<typeof keyfileBodySchema>;
+
+export const keyfileAad = (id: string): Buffer => Buffer.from(`pli/v1/keyfile\0${id}`, 'utf8');
+
+/** `pli id import-key`: installs a person provisioned by the officer (docs/authority.md 6). */
+export async function importKeyfile(db: DB, text: string, oneTimePassphrase: string, newPassphrase: string): Promise<NewIdentity & { name: string }> {
+  const trust = requireTrust(db);
+  const envelope = parseEnvelope(text, 'keyfile');
+  if (!(await envelopeSignedBy(envelope, trust.public_key))) {
+    throw securityError('bad-keyfile', "Fichier de clés refusé : il n'est pas signé par l'autorité de ce poste. Demandez-le à nouveau à l'officier SSI.");
+  }
+  let body: KeyfileBody;
+  try {
+    body = keyfileBodySchema.parse(JSON.parse(envelope.body));
+  } catch {
+    throw securityError('bad-keyfile', 'Fichier de clés non conforme : refusé.');
+  }
+  const card = await verifyCard(body.card);
+  const cert = await verifyCertificate(body.certificate, trust.public_key);
+  if (cert.body.id !== card.body.id || !cert.encFpr.equals(card.encFpr) || !cert.sigFpr.equals(card.sigFpr)) {
+    throw securityError('bad-keyfile', 'Fichier de clés incohérent (certificat et carte différents) : refusé.');
+  }
+  const existing = getIdentity(db, card.body.id);
+  if (existing?.own === 1) throw inputError('exists', `${card.body.name} a déjà son identité sur ce poste.`);
+  const salt = Buffer.from(body.sealed.salt, 'base64');
+  const key = await deriveUnlockKey(oneTimePassphrase.trim().toLowerCase(), salt, { opslimit: body.sealed.opslimit, memlimitKib: body.sealed.memlimitKib });
+  const plain = await aeadOpen(key, Buffer.from(body.sealed.nonce, 'base64'), Buffer.from(body.sealed.ciphertext, 'base64'), keyfileAad(card.body.id));
+  key.fill(0);
+  if (!plain || plain.length !== 96) throw securityError('bad-passphrase', "Phrase de passe à usage unique incorrecte. Vérifiez-la auprès de l'officier SSI (elle ne sert qu'une fois).");
+  const encSeed = plain.slice(0, 32);
+  const sigSecret = plain.slice(32);
+  plain.fill(0);
+  if (!fingerprint('xwing', xwingPublicFromSecret(encSeed)).equals(card.encFpr) || !fingerprint('ed25519', sigSecret.slice(32)).equals(card.sigFpr)) {
+    throw securityError('bad-keyfile', 'Les clés du fichier ne correspondent pas à son certificat : refusé.');
+  }
+  try {
+    const stored = await storeOwnIdentity(db, card.body, card.text, { encSeed, encPublic: card.encPublic, sigSecret, sigPublic: card.sigPublic }, newPassphrase);
+    db.transaction(() => applyCertificate(db, cert))();
+    return { ...stored, name: card.body.name };
+  } finally {
+    encSeed.fill(0);
+    sigSecret.fill(0);
+  }
+}
+
+export interface Freshness { state: 'none' | 'fresh' | 'stale' | 'expired'; nextUpdate?: number; refuseAfter?: number }
+
+/** Past nextUpdate: warn; graceDays later: refuse to send (revocations cannot be ignored forever). */
+export function directoryFreshness(db: DB, now = Date.now()): Freshness {
+  const trust = getTrust(db);
+  if (!trust) return { state: 'none' };
+  const refuseAfter = trust.next_update + trust.grace_days * DAY;
+  if (now <= trust.next_update) return { state: 'fresh', nextUpdate: trust.next_update, refuseAfter };
+  return { state: now > refuseAfter ? 'expired' : 'stale', nextUpdate: trust.next_update, refuseAfter };
+}

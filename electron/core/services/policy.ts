@@ -1,0 +1,90 @@
+// The nominative list, enforced in the core for every action (not only in the interface).
+// With no pinned authority, the foundation behaviour holds (self-signed cards, no roles).
+// With one: only people holding a valid certificate from it act or are addressed, each within
+// their role (reader opens; operator also sends; officer also runs the authority).
+import type { DB } from '../profile/profile.js';
+import { certificateState, describeState, getTrust, roleIncludes, ROLE_LABEL, signerCertificateState, type Role } from '../authority/certificates.js';
+import { directoryFreshness } from '../authority/directory.js';
+import { getIdentity, listIdentities, resolveIdentity, type IdentityRow } from '../profile/identities.js';
+import { inputError, securityError } from '../errors.js';
+
+export const hasAuthority = (db: DB): boolean => getTrust(db) !== undefined;
+
+/** Refuses (exit 2) a person outside the list or below the role the action needs. */
+export function requireRole(db: DB, identity: IdentityRow, needed: Role, now = Date.now()): void {
+  if (!hasAuthority(db)) return;
+  const state = certificateState(db, identity.id, now);
+  if (state.state !== 'valid') {
+    throw securityError('not-habilitated', `${identity.name} ne figure pas sur la liste des personnes habilitées de ce poste (certificat : ${describeState(state)}). Action refusée ; adressez-vous à l'officier SSI.`);
+  }
+  if (!roleIncludes(state.role!, needed)) {
+    throw securityError('role', `Action refusée : elle demande le rôle « ${ROLE_LABEL[needed]} » ; ${identity.name} a le rôle « ${ROLE_LABEL[state.role!]} ». Adressez-vous à l'officier SSI.`);
+  }
+}
+
+/** Resolves --to values: ids or prefixes, or org:NAME (every certified, valid, unrevoked member). */
+export function resolveRecipients(db: DB, values: string[], now = Date.now()): IdentityRow[] {
+  const out = new Map<string, IdentityRow>();
+  const authority = hasAuthority(db);
+  for (const value of values) {
+    if (value.startsWith('org:')) {
+      const org = value.slice(4).trim().toLowerCase();
+      const members = listIdentities(db).filter((r) => r.org.trim().toLowerCase() === org
+        && (!authority || certificateState(db, r.id, now).state === 'valid'));
+      if (members.length === 0) {
+        throw inputError('empty-org', `Aucune personne ${authority ? 'certifiée et valide ' : ''}dans l'organisation « ${value.slice(4)} » (voir pli id list).`);
+      }
+      members.forEach((m) => out.set(m.id, m));
+    } else {
+      const row = resolveIdentity(db, value);
+      out.set(row.id, row);
+    }
+  }
+  return [...out.values()];
+}
+
+export function requireRecipient(db: DB, row: IdentityRow, now = Date.now()): void {
+  if (!hasAuthority(db)) return;
+  const state = certificateState(db, row.id, now);
+  if (state.state !== 'valid') {
+    throw securityError('recipient-not-certified', `${row.name} (${row.org}) ne peut pas être destinataire : certificat ${describeState(state)}. Retirez cette personne ou demandez à l'officier SSI un annuaire à jour.`);
+  }
+}
+
+/** A container's signer must hold a certificate valid when the container ARRIVED here. */
+export function requireSigner(db: DB, sigFpr: Buffer, arrivedAt: number): void {
+  if (!hasAuthority(db)) return;
+  const state = signerCertificateState(db, sigFpr, arrivedAt);
+  const who = state.identityId ? getIdentity(db, state.identityId) : undefined;
+  const name = who ? `${who.name} (${who.org})` : "l'expéditeur";
+  switch (state.state) {
+    case 'valid': return;
+    case 'revoked':
+      throw securityError('sender-revoked', `Pli refusé : le certificat de ${name} a été révoqué (${state.revocation?.reason}) avant l'arrivée de ce pli sur ce poste. Signalez-le à l'officier SSI.`);
+    case 'expired':
+      throw securityError('sender-expired', `Pli refusé : le certificat de ${name} avait expiré à l'arrivée du pli. Demandez-lui de renvoyer le pli après renouvellement.`);
+    case 'not-yet-valid':
+      throw securityError('sender-not-yet-valid', `Pli refusé : le certificat de ${name} n'était pas encore valide à l'arrivée du pli.`);
+    default:
+      throw securityError('sender-not-certified', `Pli refusé : ${name} n'a pas de certificat de l'autorité de ce poste pour cette clé. Importez un annuaire à jour ou signalez-le à l'officier SSI.`);
+  }
+}
+
+export function requirePasswordAllowed(db: DB): void {
+  const trust = getTrust(db);
+  if (trust && trust.allow_password !== 1) {
+    throw securityError('password-forbidden', "Les plis protégés par mot de passe ne sont pas autorisés par l'annuaire de l'autorité : adressez le pli à des personnes habilitées.");
+  }
+}
+
+/** Before sending: warns when the directory is past its next update, refuses after the grace period. */
+export function checkFreshnessForSending(db: DB, now = Date.now()): string[] {
+  const fresh = directoryFreshness(db, now);
+  if (fresh.state === 'expired') {
+    throw securityError('directory-expired', `L'annuaire de ce poste n'a pas été mis à jour depuis le ${new Date(fresh.nextUpdate!).toISOString().slice(0, 10)} : envoi refusé pour ne pas ignorer d'éventuelles révocations. Importez le dernier annuaire de l'officier SSI.`);
+  }
+  if (fresh.state === 'stale') {
+    return [`Attention : l'annuaire devait être mis à jour le ${new Date(fresh.nextUpdate!).toISOString().slice(0, 10)}. Sans nouvel annuaire, les envois seront refusés à partir du ${new Date(fresh.refuseAfter!).toISOString().slice(0, 10)}.`];
+  }
+  return [];
+}

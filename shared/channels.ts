@@ -1,0 +1,32 @@
+// The IPC channel names and the verb each one is exposed as on `window.pli`. Kept apart from
+// the schemas (shared/ipc.ts) so that the sandboxed preload bundles this tiny table and no zod.
+
+export const CHANNELS = {
+  'profile:status': 'profileStatus',
+  'profile:init': 'initProfile',
+  'identities:list': 'listIdentities',
+  'identities:create': 'createIdentity',
+  'identities:importCard': 'importCard',
+  'identities:exportCard': 'exportCard',
+  'session:signIn': 'signIn',
+  'session:signOut': 'signOut',
+  'containers:inspect': 'inspectContainer',
+  'containers:encrypt': 'encryptFiles',
+  'containers:open': 'openContainer',
+  'events:list': 'listEvents',
+  'settings:get': 'getSettings',
+  'settings:set': 'setSettings',
+  'shell:showInFolder': 'showInFolder',
+} as const;
+
+export type Channel = keyof typeof CHANNELS;
+export type Verb = (typeof CHANNELS)[Channel];
+
+/** The one main → renderer channel: progress of long operations. */
+export const PROGRESS_CHANNEL = 'pli:progress';
+
+export const CHANNEL_NAMES = Object.keys(CHANNELS) as Channel[];
+
+export function isChannel(name: string): name is Channel {
+  return Object.prototype.hasOwnProperty.call(CHANNELS, name);
+}
