@@ -3,7 +3,9 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { PliError, inputError } from '../core/errors.js';
 import { openProfile, resolveHome, type Profile } from '../core/profile/profile.js';
-import { unlockIdentity, type IdentityRow } from '../core/profile/identities.js';
+import type { IdentityRow } from '../core/profile/identities.js';
+import { signIn } from '../core/services/session.js';
+import { writeCheckpoint, type CheckpointSigner } from '../core/services/audit.js';
 import { appendEvent } from '../core/profile/events.js';
 import { ROLES, type Role } from '../core/authority/certificates.js';
 import type { Context, Unlocker } from '../core/services/context.js';
@@ -20,7 +22,7 @@ export const COMMON: Options = {
 };
 
 export const USAGE = `Usage : pli [--home DOSSIER] COMMANDE ...
-  init                                         crée le profil de ce poste
+  init [--shared]                              crée le profil (--shared : profil commun aux comptes du poste dédié)
   id new --name NOM --email ADRESSE --org ORGANISATION
   id list [--json]
   id export ID --out FICHIER
@@ -66,7 +68,12 @@ export function cliUnlocker(values: Values): Unlocker {
   return {
     unlock: async (identity: IdentityRow) => {
       const passphrase = await readSecret({ file: str(values, 'passphrase-file'), env: 'PLI_PASSPHRASE', prompt: `Phrase de passe de ${identity.name} : `, what: 'la phrase de passe' });
-      return unlockIdentity(profileOf(values).db, identity.id, passphrase);
+      const unlocked = await signIn(profileOf(values), identity, passphrase);
+      // A copy of the signing key, kept only until the end of the command, signs the audit
+      // checkpoint over everything this command appended (docs/audit.md section 3).
+      checkpointSigner?.sigSecret.fill(0);
+      checkpointSigner = { id: unlocked.id, sigSecret: Uint8Array.from(unlocked.current.sigSecret), sigFpr: unlocked.current.sigFpr };
+      return unlocked;
     },
     containerPassword: async () => {
       const file = str(values, 'password-file');
@@ -79,9 +86,18 @@ let openedProfile: Profile | undefined;
 export function setOpenedProfile(profile: Profile | undefined): void {
   openedProfile = profile;
 }
-export function closeOpenedProfile(): void {
-  openedProfile?.close();
-  openedProfile = undefined;
+let checkpointSigner: CheckpointSigner | undefined;
+
+/** End of a command: checkpoint the audit chain if a person unlocked their key, then close. */
+export async function closeOpenedProfile(): Promise<void> {
+  try {
+    if (openedProfile && checkpointSigner) await writeCheckpoint(openedProfile, checkpointSigner);
+  } finally {
+    checkpointSigner?.sigSecret.fill(0);
+    checkpointSigner = undefined;
+    openedProfile?.close();
+    openedProfile = undefined;
+  }
 }
 export function profileOf(values: Values): Profile {
   openedProfile ??= openProfile(resolveHome(str(values, 'home')));

@@ -12,6 +12,7 @@ import { authorityFingerprint, certifyCard, exportDirectory, initAuthority, prov
 import { importDirectory, importKeyfile, installCertificate } from '../core/authority/directory.js';
 import { certificateState, describeState, getTrust } from '../core/authority/certificates.js';
 import { formatFingerprint } from '../../shared/ids.js';
+import { auditCommands, AUDIT_USAGE } from './audit.js';
 import {
   audited, closeOpenedProfile, context, daysOf, err, out, parse, profileOf, readText, required, roleOf, setOpenedProfile, str, USAGE, type Handler,
 } from './common.js';
@@ -19,11 +20,11 @@ import {
 /** Command tables of other areas register here (mailbox, audit...): one file per area. */
 export const commands: Record<string, Handler> = {
   async init(args, home) {
-    const { values } = parse(args, {}, { min: 0, max: 0, name: 'aucun' });
+    const { values } = parse(args, { shared: { type: 'boolean' } }, { min: 0, max: 0, name: 'aucun' });
     const dir = resolveHome(str(values, 'home') ?? home);
-    const { profile, created } = initProfile(dir);
+    const { profile, created } = initProfile(dir, { shared: Boolean(values.shared) });
     setOpenedProfile(profile);
-    if (created) appendEvent(profile.db, profile.workstation, { action: 'profile.created', object: dir });
+    if (created) appendEvent(profile.db, profile.workstation, { action: 'profile.created', object: dir, detail: { shared: Boolean(values.shared) } });
     out(created ? `Profil créé : ${dir}` : `Profil déjà présent : ${dir}`);
   },
 
@@ -227,6 +228,9 @@ Object.assign(commands, {
   },
 } satisfies Record<string, Handler>);
 
+Object.assign(commands, auditCommands);
+const FULL_USAGE = `${USAGE}\n${AUDIT_USAGE}`;
+
 /** Splits `pli [--home DIR] word [word] ...` into the command name and its arguments. */
 function route(argv: string[]): { name: string; args: string[]; home?: string } {
   const args = [...argv];
@@ -246,7 +250,7 @@ function route(argv: string[]): { name: string; args: string[]; home?: string } 
 
 export async function main(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    out(USAGE);
+    out(FULL_USAGE);
     return argv.length === 0 ? 1 : 0;
   }
   const { name, args, home } = route(argv);
@@ -254,7 +258,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (!handler) throw inputError('usage', `Commande inconnue : ${argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')} (voir pli --help).`);
     if (args.includes('--help') || args.includes('-h')) {
-      out(USAGE);
+      out(FULL_USAGE);
       return 0;
     }
     await handler(args, home);
@@ -272,6 +276,6 @@ export async function main(argv: string[]): Promise<number> {
     err(`pli: erreur inattendue : ${(error as Error).message ?? String(error)}. Réessayez ; si elle persiste, signalez-la avec la commande lancée.`);
     return 1;
   } finally {
-    closeOpenedProfile();
+    await closeOpenedProfile();
   }
 }

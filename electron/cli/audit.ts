@@ -1,0 +1,83 @@
+// CLI: the nominative list and the audit log (issue "Habilitated people only").
+import { appendEvent } from '../core/profile/events.js';
+import { auditRows, exportAudit, people, verifyAudit, verifyAuditExport } from '../core/services/audit.js';
+import { getTrust } from '../core/authority/certificates.js';
+import { listIdentities } from '../core/profile/identities.js';
+import { inputError, securityError } from '../core/errors.js';
+import { context, err, out, parse, profileOf, required, str, type Handler } from './common.js';
+import { formatFingerprint } from '../../shared/ids.js';
+
+export const AUDIT_USAGE = `  people [--json]                              liste nominative des personnes habilitées de ce poste
+  audit list [--since AAAA-MM-JJ] [--json] | audit verify
+  audit export [--as ID] --out FICHIER.csv     écrit FICHIER.csv et FICHIER.csv.sig
+  audit verify-export FICHIER.csv`;
+
+function sinceOf(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || Number.isNaN(Date.parse(`${text}T00:00:00Z`))) {
+    throw inputError('bad-date', `Date invalide : ${text}. Format attendu : AAAA-MM-JJ.`);
+  }
+  return Date.parse(`${text}T00:00:00Z`);
+}
+
+export const auditCommands: Record<string, Handler> = {
+  async people(args) {
+    const { values } = parse(args, { json: { type: 'boolean' } }, { min: 0, max: 0, name: 'aucun' });
+    const db = profileOf(values).db;
+    const list = people(db);
+    if (values.json) {
+      return out(JSON.stringify(list.map((p) => ({ ...p, validUntil: p.validUntil === null ? null : new Date(p.validUntil).toISOString() })), null, 2));
+    }
+    const trust = getTrust(db);
+    out(trust
+      ? `Liste nominative des personnes habilitées — autorité ${trust.name} (${formatFingerprint(trust.fpr)})`
+      : 'Aucune autorité épinglée : sans annuaire, personne n’est inscrit sur la liste nominative (cartes auto-signées seulement).');
+    out('NOM ; RÔLE ; ORGANISATION ; CERTIFICAT VALIDE JUSQU’AU ; ÉTAT');
+    for (const p of list) {
+      out(`${p.name} ; ${p.role ?? '—'} ; ${p.org} ; ${p.validUntil ? new Date(p.validUntil).toISOString().slice(0, 10) : '—'} ; ${p.state === 'valid' ? 'habilité(e)' : p.stateText}`);
+    }
+  },
+
+  async 'audit list'(args) {
+    const { values } = parse(args, { since: { type: 'string' }, json: { type: 'boolean' } }, { min: 0, max: 0, name: 'aucun' });
+    const db = profileOf(values).db;
+    const rows = auditRows(db, sinceOf(str(values, 'since')));
+    const names = new Map(listIdentities(db).map((r) => [r.id, r.name]));
+    if (values.json) {
+      return out(JSON.stringify(rows.map((e) => ({
+        seq: e.seq, at: new Date(e.at).toISOString(), actor: e.actor, actorName: e.actor ? names.get(e.actor) ?? null : null,
+        workstation: e.workstation, action: e.action, object: e.object, outcome: e.outcome, detail: e.detail ? JSON.parse(e.detail) : null,
+      })), null, 2));
+    }
+    for (const e of rows) {
+      out(`${e.seq}\t${new Date(e.at).toISOString()}\t${e.actor ? names.get(e.actor) ?? e.actor : '—'}\t${e.action}\t${e.object ?? ''}\t${e.outcome}${e.detail ? `\t${e.detail}` : ''}`);
+    }
+  },
+
+  async 'audit verify'(args) {
+    const { values } = parse(args, {}, { min: 0, max: 0, name: 'aucun' });
+    const profile = profileOf(values);
+    const result = await verifyAudit(profile.db);
+    appendEvent(profile.db, profile.workstation, { action: 'audit.verified', outcome: result.ok ? 'ok' : 'failed', detail: result.ok ? { events: result.events } : { firstBad: result.firstBad?.seq } });
+    if (!result.ok) {
+      throw securityError('audit-tampered', `Journal d'audit altéré : ${result.firstBad!.problem}. Première entrée en cause : n° ${result.firstBad!.seq}. Conservez ce poste en l'état et prévenez l'officier SSI.`);
+    }
+    out(`Journal d'audit intact : ${result.events} entrées, ${result.checkpoints} point(s) de contrôle signé(s)${result.lastCheckpoint ? `, le dernier sur l'entrée n° ${result.lastCheckpoint}` : ''}.`);
+  },
+
+  async 'audit export'(args) {
+    const { values } = parse(args, { as: { type: 'string' }, out: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
+    const target = required(values, 'out');
+    const result = await exportAudit(context(values), str(values, 'as'), target);
+    err(`Journal exporté (${result.events} entrées), signé par ${result.signer}.`);
+    out(target);
+    out(`${target}.sig`);
+  },
+
+  async 'audit verify-export'(args) {
+    const { values, positionals } = parse(args, {}, { min: 1, max: 1, name: 'FICHIER.csv' });
+    const profile = profileOf(values);
+    const result = await verifyAuditExport(profile.db, positionals[0]!);
+    out(`Export intact, signé par ${result.name} (${result.signer})${result.certified ? ", certifié par l'autorité de ce poste" : ' (carte auto-signée : vérifiez son empreinte)'}.`);
+  },
+};

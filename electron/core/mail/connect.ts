@@ -1,0 +1,94 @@
+// Connections to the functional mailbox: TLS always on and always verified (a private CA can only
+// be ADDED), and one place that turns the many shapes of network, TLS and server errors into the
+// CLI's exit codes (docs/mailbox.md section 7).
+import nodemailer from 'nodemailer';
+import { ImapFlow } from 'imapflow';
+import { PliError, inputError, securityError, temporaryError } from '../errors.js';
+import type { Endpoint, MailboxSettings } from './settings.js';
+
+export function tlsOptions(settings: MailboxSettings): { ca?: string; minVersion: 'TLSv1.2'; rejectUnauthorized: true } {
+  return settings.caPem ? { ca: settings.caPem, minVersion: 'TLSv1.2', rejectUnauthorized: true } : { minVersion: 'TLSv1.2', rejectUnauthorized: true };
+}
+
+export function smtpTransport(settings: MailboxSettings, password: string) {
+  const e = settings.smtp;
+  return nodemailer.createTransport({
+    host: e.host,
+    port: e.port,
+    secure: e.mode === 'tls',
+    requireTLS: e.mode === 'starttls',
+    auth: { user: settings.user, pass: password },
+    tls: tlsOptions(settings),
+    connectionTimeout: 15_000,
+    greetingTimeout: 15_000,
+    socketTimeout: 120_000,
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  });
+}
+
+export function imapClient(settings: MailboxSettings, password: string): ImapFlow {
+  const e = settings.imap;
+  const client = new ImapFlow({
+    host: e.host,
+    port: e.port,
+    secure: e.mode === 'tls',
+    doSTARTTLS: e.mode === 'starttls' ? true : undefined,
+    auth: { user: settings.user, pass: password },
+    tls: tlsOptions(settings),
+    logger: false,
+    connectionTimeout: 15_000,
+    greetingTimeout: 15_000,
+    socketTimeout: 5 * 60_000,
+    disableAutoIdle: true,
+  });
+  // A dropped connection is also emitted as 'error': without a listener it would crash the process.
+  client.on('error', () => undefined);
+  return client;
+}
+
+type AnyError = Error & { code?: string; responseCode?: number; response?: string; authenticationFailed?: boolean; tlsFailed?: boolean; serverResponseCode?: string };
+
+const TEMPORARY_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND',
+  'NoConnection', 'DownloadIncomplete', 'ECONNECTION', 'EDNS', 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'GREETING_TIMEOUT', 'ClosedAfterConnectTLS', 'ClosedAfterConnectText', 'EConnectionClosed']);
+
+const isTlsTrustError = (e: AnyError): boolean =>
+  /certificate|self[- ]signed|altname|CERT_|unable to verify|UNABLE_TO/i.test(`${e.code ?? ''} ${e.message ?? ''}`);
+
+/** Whether the error is about the connection (retry later) rather than the message or the settings. */
+export function isTemporary(error: unknown): boolean {
+  const e = error as AnyError;
+  if (e instanceof PliError) return e.kind === 'temporary';
+  if (isTlsTrustError(e) || e.tlsFailed || e.code === 'ETLS' || e.authenticationFailed || e.code === 'EAUTH') return false;
+  if (typeof e.responseCode === 'number') return e.responseCode >= 400 && e.responseCode < 500;
+  if (e.code && TEMPORARY_CODES.has(e.code)) return true;
+  if (e.code === 'ESOCKET' || e.code === 'ECONNECTION') return true;
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|socket hang up|closed|Connection not available|timeout/i.test(e.message ?? '');
+}
+
+/** A one-line, secret-free description of a server's answer (kept in the outbox row). */
+export function serverAnswer(error: unknown): string {
+  const e = error as AnyError;
+  const text = (e.response ?? e.message ?? String(error)).replace(/\s+/g, ' ').trim();
+  return text.slice(0, 300);
+}
+
+/** Maps a connection/login error to the CLI contract: 3 unreachable, 2 TLS refused, 1 login refused. */
+export function connectionError(error: unknown, which: 'IMAP' | 'SMTP', endpoint: Endpoint): PliError {
+  const e = error as AnyError;
+  if (e instanceof PliError) return e;
+  const where = `${which} ${endpoint.host}:${endpoint.port}`;
+  if (e.tlsFailed || e.code === 'ETLS' || (typeof e.responseCode === 'number' && e.responseCode === 530)) {
+    return securityError('no-tls', `Le serveur ${where} ne propose pas de connexion chiffrée (TLS) : connexion refusée, le mot de passe n'a pas été envoyé. Vérifiez l'adresse et le port auprès de votre service informatique.`);
+  }
+  if (isTlsTrustError(e)) {
+    return securityError('tls-untrusted', `Le certificat du serveur ${where} n'est pas reconnu (${serverAnswer(e)}) : connexion refusée. S'il s'agit d'une autorité de certification interne, indiquez-la avec « pli mailbox set ... --ca FICHIER ».`);
+  }
+  if (e.authenticationFailed || e.code === 'EAUTH' || e.responseCode === 535) {
+    return inputError('mail-auth', `Le serveur ${where} refuse l'identifiant ou le mot de passe de la boîte : corrigez-les avec « pli mailbox set ».`);
+  }
+  if (isTemporary(e)) {
+    return temporaryError('server-unreachable', `Le serveur ${where} est injoignable pour le moment (${serverAnswer(e)}) : réessayez plus tard.`, e);
+  }
+  return temporaryError('server-error', `Erreur du serveur ${where} : ${serverAnswer(e)}. Réessayez plus tard ; si elle persiste, signalez-la.`, e);
+}

@@ -1,0 +1,247 @@
+// Sending containers (docs/mailbox.md sections 2, 3 and 6): encrypt through the containers service
+// (policy, roles and audit apply), keep a copy in the profile, queue one outbox row per destination
+// mailbox with its Message-ID fixed at queue time, and send with retries and backoff.
+import { createReadStream } from 'node:fs';
+import { mkdir, rename, rm, stat, copyFile, open } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { DB } from '../profile/profile.js';
+import { getIdentity, resolveOwn } from '../profile/identities.js';
+import { encrypt } from '../services/containers.js';
+import { audit, type Context } from '../services/context.js';
+import { inputError, PliError } from '../errors.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, getMailbox, requireMailbox, unlockMailboxPassword, type MailboxSettings } from './settings.js';
+import { connectionError, isTemporary, serverAnswer, smtpTransport } from './connect.js';
+
+export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed';
+export interface OutboxRow {
+  id: number; container_id: string; sender_id: string; transport: 'mail' | 'folder'; destination: string;
+  message_id: string; path: string; size: number; state: OutboxState; attempts: number;
+  next_attempt_at: number; last_error: string | null; queued_at: number; sent_at: number | null;
+}
+
+export const MAIL_SUBJECT = 'Pli chiffré';
+export const MAIL_BODY = [
+  'Bonjour,',
+  '',
+  'Ce message contient un pli chiffré (fichier joint .pli) destiné à des personnes habilitées de votre organisation.',
+  "Il ne peut être ouvert qu'avec le logiciel Pli, sur le poste dédié, par une personne à qui il est adressé :",
+  '  - dans l\'application : Réception, puis Ouvrir ;',
+  '  - en ligne de commande : pli receive, puis pli open NUMÉRO --out DOSSIER.',
+  "Ne transférez pas ce message à une adresse personnelle. En cas de doute, contactez votre officier SSI.",
+  '',
+  'Message automatique envoyé par Pli.',
+].join('\n');
+
+/** Base64 (76-character lines + CRLF) plus headers and the text part. */
+export function estimateMessageBytes(containerBytes: number): number {
+  const base64 = Math.ceil(containerBytes / 3) * 4;
+  return base64 + Math.ceil(base64 / 76) * 2 + 4096;
+}
+
+export const attachmentName = (containerId: string): string => `pli-${containerId.slice(0, 16)}.pli`;
+
+function tooBig(bytes: number, limit: number): PliError {
+  const mb = (n: number) => (n / 1_000_000).toFixed(1).replace('.', ',');
+  return inputError('too-big', `Pli trop volumineux pour la messagerie : le message ferait environ ${mb(bytes)} Mo, la limite réglée est ${mb(limit)} Mo (pièce jointe d'environ ${mb(Math.floor((limit - 4096) * 0.74))} Mo au plus). Rien n'a été mis en file d'envoi : envoyez moins de fichiers à la fois, ou passez par un dossier (--folder, clé USB).`);
+}
+
+export interface SendRequest {
+  as?: string;
+  to: string[];
+  files: string[];
+  /** Overrides the destination mailboxes taken from the recipients' identities. */
+  mail?: string[];
+  /** Folder transport: write the container into this folder instead of mailing it. */
+  folder?: string;
+  self?: boolean;
+}
+
+export interface SendResult { containerId: string; outboxIds: number[]; destinations: string[]; warnings: string[]; size: number }
+
+function messageIdFor(containerId: string, user: string): string {
+  const domain = user.includes('@') ? user.slice(user.lastIndexOf('@') + 1) : 'pli.invalid';
+  return `<pli.${containerId.slice(0, 16)}.${randomBytes(8).toString('hex')}@${domain}>`;
+}
+
+/** Encrypts and queues (mail) or writes into the folder. Oversized containers are refused before queueing. */
+export async function queueSend(ctx: Context, request: SendRequest): Promise<SendResult> {
+  const db = ctx.profile.db;
+  const settings: MailboxSettings | undefined = request.folder ? getMailbox(db) : requireMailbox(db);
+  const limit = request.folder ? Number.POSITIVE_INFINITY : (settings?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
+  // Refuse early when the files alone are already too big (no time spent encrypting).
+  let plainBytes = 0;
+  for (const file of request.files) {
+    try {
+      plainBytes += (await stat(file)).size;
+    } catch {
+      throw inputError('missing-file', `Fichier introuvable : ${file}. Vérifiez le chemin.`);
+    }
+  }
+  if (estimateMessageBytes(plainBytes) > limit) throw tooBig(estimateMessageBytes(plainBytes), limit);
+
+  const sender = resolveOwn(db, request.as);
+  const outboxDir = path.join(ctx.profile.home, 'outbox');
+  await mkdir(outboxDir, { recursive: true, mode: 0o700 });
+  const temporary = path.join(outboxDir, `.tmp-${randomBytes(8).toString('hex')}.pli`);
+  const result = await encrypt(ctx, { as: sender.id, to: request.to, self: request.self ?? true, usePassword: false, files: request.files, out: temporary });
+  const containerPath = path.join(outboxDir, `${result.containerId}.pli`);
+  try {
+    if (estimateMessageBytes(result.size) > limit) throw tooBig(estimateMessageBytes(result.size), limit);
+    await rename(temporary, containerPath);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+
+  const now = Date.now();
+  const insert = db.prepare(`INSERT INTO outbox (container_id, sender_id, transport, destination, message_id, path, size, state, attempts, next_attempt_at, queued_at, sent_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`);
+
+  if (request.folder) {
+    const target = await writeToFolder(containerPath, request.folder, result.containerId);
+    const id = Number(insert.run(result.containerId, sender.id, 'folder', request.folder, `<folder.${result.containerId}>`, containerPath, result.size, 'sent', now, now, Date.now()).lastInsertRowid);
+    audit(ctx, { actor: sender.id, action: 'container.queued', object: result.containerId, detail: { outbox: id, transport: 'folder', destination: request.folder, bytes: result.size } });
+    audit(ctx, { actor: sender.id, action: 'container.sent', object: result.containerId, detail: { outbox: id, transport: 'folder', destination: target } });
+    return { containerId: result.containerId, outboxIds: [id], destinations: [request.folder], warnings: result.warnings, size: result.size };
+  }
+
+  let destinations: string[];
+  if (request.mail && request.mail.length > 0) {
+    destinations = request.mail.map((m) => m.trim().toLowerCase());
+    for (const m of destinations) {
+      if (!/^[^\s@<>]+@[^\s@<>]+$/.test(m)) throw inputError('bad-email', `Adresse de messagerie invalide : ${m}.`);
+    }
+  } else {
+    destinations = result.recipients
+      .map((id) => getIdentity(db, id)!)
+      .filter((row) => row.own !== 1)
+      .map((row) => row.email.trim().toLowerCase());
+  }
+  destinations = [...new Set(destinations)];
+  if (destinations.length === 0) {
+    await rm(containerPath, { force: true });
+    throw inputError('no-destination', "Aucune boîte de destination : tous les destinataires sont des personnes de ce poste. Indiquez --mail ADRESSE, ou --folder DOSSIER.");
+  }
+  const ids = db.transaction(() => destinations.map((destination) =>
+    Number(insert.run(result.containerId, sender.id, 'mail', destination, messageIdFor(result.containerId, settings!.user), containerPath, result.size, 'queued', now, now, null).lastInsertRowid)))();
+  ids.forEach((id, i) => audit(ctx, { actor: sender.id, action: 'container.queued', object: result.containerId, detail: { outbox: id, transport: 'mail', destination: destinations[i], bytes: result.size } }));
+  return { containerId: result.containerId, outboxIds: ids, destinations, warnings: result.warnings, size: result.size };
+}
+
+/** Writes DIR/pli-<id>.pli through a temporary name renamed into place; never overwrites. */
+async function writeToFolder(containerPath: string, folder: string, containerId: string): Promise<string> {
+  try {
+    await mkdir(folder, { recursive: true });
+  } catch (error) {
+    throw inputError('cannot-write', `Impossible d'écrire dans ${folder} : ${(error as Error).message}. Vérifiez que la clé USB est branchée et accessible en écriture.`);
+  }
+  const target = path.join(folder, attachmentName(containerId));
+  const temporary = path.join(folder, `.pli-${randomBytes(6).toString('hex')}.part`);
+  try {
+    await copyFile(containerPath, temporary);
+    const handle = await open(temporary, 'r+');
+    await handle.sync();
+    await handle.close();
+    await rename(temporary, target);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw inputError('cannot-write', `Impossible d'écrire le pli dans ${folder} : ${(error as Error).message}.`);
+  }
+  return target;
+}
+
+export function listOutbox(db: DB): OutboxRow[] {
+  return db.prepare('SELECT * FROM outbox ORDER BY id').all() as OutboxRow[];
+}
+
+export const backoffMs = (attempts: number): number => Math.min(2 ** Math.max(0, attempts - 1) * 1000, 5 * 60_000);
+
+export interface FlushOptions {
+  as?: string;
+  /** Already unlocked password (watch mode keeps it for the session). */
+  password?: string;
+  /** Ignore next_attempt_at (an explicit `outbox flush`). */
+  force?: boolean;
+  /** Only these rows. */
+  ids?: number[];
+}
+
+export interface FlushResult { sent: OutboxRow[]; failed: OutboxRow[]; pending: OutboxRow[]; error?: PliError }
+
+/**
+ * Sends what is due. A temporary failure (server down, 4xx) leaves the row queued with its backoff
+ * and stops the round (the next rows would fail the same way); a 5xx answer for one message marks
+ * it failed; a TLS or login refusal leaves everything queued and is returned as `error`.
+ */
+export async function flushOutbox(ctx: Context, options: FlushOptions = {}): Promise<FlushResult> {
+  const db = ctx.profile.db;
+  db.prepare("UPDATE outbox SET state = 'queued' WHERE state = 'sending'").run();
+  const now = Date.now();
+  let rows = db.prepare(`SELECT * FROM outbox WHERE state = 'queued' AND transport = 'mail' ${options.force ? '' : 'AND next_attempt_at <= ?'} ORDER BY id`)
+    .all(...(options.force ? [] : [now])) as OutboxRow[];
+  if (options.ids) rows = rows.filter((r) => options.ids!.includes(r.id));
+  const result: FlushResult = { sent: [], failed: [], pending: [] };
+  if (rows.length === 0) return result;
+  const settings = requireMailbox(db);
+  const password = options.password ?? await unlockMailboxPassword(ctx, options.as);
+  const transport = smtpTransport(settings, password);
+  const update = db.prepare('UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, sent_at = ? WHERE id = ?');
+  try {
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      update.run('sending', row.attempts + 1, row.next_attempt_at, row.last_error, null, row.id);
+      try {
+        const info = await transport.sendMail({
+          from: settings.user,
+          to: row.destination,
+          subject: MAIL_SUBJECT,
+          text: MAIL_BODY,
+          messageId: row.message_id,
+          headers: { 'X-Pli-Version': '1' },
+          attachments: [{ filename: attachmentName(row.container_id), content: createReadStream(row.path), contentType: 'application/octet-stream' }],
+        });
+        update.run('sent', row.attempts + 1, row.next_attempt_at, null, Date.now(), row.id);
+        audit(ctx, { actor: row.sender_id, action: 'container.sent', object: row.container_id, detail: { outbox: row.id, transport: 'mail', destination: row.destination, messageId: row.message_id, answer: serverAnswer({ message: info.response }) } });
+        result.sent.push({ ...row, state: 'sent' });
+      } catch (error) {
+        const answer = serverAnswer(error);
+        const attempts = row.attempts + 1;
+        const code = (error as { responseCode?: number }).responseCode;
+        if (typeof code === 'number' && code >= 500 && code !== 530 && code !== 535) {
+          update.run('failed', attempts, row.next_attempt_at, answer, null, row.id);
+          audit(ctx, { actor: row.sender_id, action: 'container.send-failed', object: row.container_id, outcome: 'failed', detail: { outbox: row.id, destination: row.destination, answer } });
+          result.failed.push({ ...row, state: 'failed', attempts, last_error: answer });
+          continue;
+        }
+        update.run('queued', attempts, Date.now() + backoffMs(attempts), answer, null, row.id);
+        result.pending.push(...rows.slice(i).map((r) => ({ ...r, last_error: r.id === row.id ? answer : r.last_error })));
+        if (!isTemporary(error)) result.error = connectionError(error, 'SMTP', settings.smtp);
+        else result.error = connectionError(error, 'SMTP', settings.smtp);
+        break;
+      }
+    }
+  } finally {
+    transport.close();
+  }
+  return result;
+}
+
+/** Sends the given rows, retrying with backoff until they are sent/failed or the wait is over. */
+export async function sendWithin(ctx: Context, ids: number[], waitMs: number, options: FlushOptions = {}): Promise<FlushResult> {
+  const deadline = Date.now() + waitMs;
+  const password = options.password ?? await unlockMailboxPassword(ctx, options.as);
+  const total: FlushResult = { sent: [], failed: [], pending: [] };
+  let delay = 500;
+  for (;;) {
+    const round = await flushOutbox(ctx, { ...options, password, force: true, ids });
+    total.sent.push(...round.sent);
+    total.failed.push(...round.failed);
+    if (round.error && round.error.kind !== 'temporary') return { ...total, pending: round.pending, error: round.error };
+    const left = ctx.profile.db.prepare(`SELECT * FROM outbox WHERE state = 'queued' AND id IN (${ids.map(() => '?').join(',')})`).all(...ids) as OutboxRow[];
+    if (left.length === 0) return total;
+    if (Date.now() + delay > deadline) return { ...total, pending: left, error: round.error };
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 10_000);
+  }
+}

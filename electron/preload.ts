@@ -1,0 +1,21 @@
+// The preload: the only bridge between the sandboxed interface and main. It exposes one domain
+// verb per contract channel (never ipcRenderer itself), progress events, and the path of a
+// dropped or picked file. Built to CommonJS (dist/electron/preload.cjs): sandboxed preloads
+// cannot be ES modules. Validation happens in main (requests) and in the renderer (answers).
+import { contextBridge, ipcRenderer, webUtils } from 'electron';
+import { CHANNELS, PROGRESS_CHANNEL } from '../shared/channels.js';
+
+type DroppedFile = Parameters<typeof webUtils.getPathForFile>[0];
+
+const api: Record<string, unknown> = {};
+for (const [channel, verb] of Object.entries(CHANNELS)) {
+  api[verb] = (request: unknown) => ipcRenderer.invoke(channel, request);
+}
+api.onProgress = (listener: (progress: unknown) => void) => {
+  const forward = (_event: unknown, progress: unknown) => listener(progress);
+  ipcRenderer.on(PROGRESS_CHANNEL, forward);
+  return () => void ipcRenderer.removeListener(PROGRESS_CHANNEL, forward);
+};
+api.pathForFile = (file: unknown) => webUtils.getPathForFile(file as DroppedFile);
+
+contextBridge.exposeInMainWorld('pli', Object.freeze(api));
