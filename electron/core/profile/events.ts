@@ -54,12 +54,19 @@ export function appendEvent(db: DB, workstation: string, input: EventInput, at =
     };
     const canonical = canonicalEvent(base);
     const hash = chainHash(last?.hash ?? GENESIS, canonical);
-    db.prepare(`INSERT INTO events (seq, at, actor, workstation, action, object, outcome, detail, canonical, hash)
-      VALUES (@seq, @at, @actor, @workstation, @action, @object, @outcome, @detail, @canonical, @hash)`).run({ ...base, canonical, hash });
+    db.prepare('INSERT INTO events (seq, at, canonical, hash) VALUES (?, ?, ?, ?)').run(base.seq, base.at, canonical, hash);
     return { ...base, canonical, hash };
   }).immediate();
 }
 
+/** Decodes an event from its canonical bytes: what is shown is always what the chain covers. */
+export function decodeEvent(canonical: Buffer, hash: Buffer): EventRow {
+  const [, seq, at, actor, workstation, action, object, outcome, detail] = JSON.parse(canonical.toString('utf8')) as
+    [number, number, number, string | null, string, string, string | null, Outcome, string | null];
+  return { seq, at, actor, workstation, action, object, outcome, detail, canonical, hash };
+}
+
 export function listEvents(db: DB, since?: number): EventRow[] {
-  return db.prepare('SELECT * FROM events WHERE at >= ? ORDER BY seq').all(since ?? 0) as EventRow[];
+  return (db.prepare('SELECT canonical, hash FROM events WHERE at >= ? ORDER BY seq').raw().all(since ?? 0) as [Buffer, Buffer][])
+    .map(([canonical, hash]) => decodeEvent(canonical, hash));
 }

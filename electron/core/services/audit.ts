@@ -1,11 +1,11 @@
 // The tamper-evident audit log (docs/audit.md): signed checkpoints, verification that names the
 // first bad entry, CSV export with a detached signature, and the list of habilitated people.
 // Nothing here updates or deletes an audit row.
-import { createHash } from 'node:crypto';
+import { createHash, hash as hashOnce } from 'node:crypto';
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { z } from 'zod';
 import type { DB, Profile } from '../profile/profile.js';
-import { canonicalEvent, GENESIS, appendEvent, type EventRow, type Outcome } from '../profile/events.js';
+import { GENESIS, appendEvent, listEvents, type EventRow } from '../profile/events.js';
 import { ed25519Sign, ed25519Verify } from '../crypto/keys.js';
 import { signedDigest } from '../crypto/primitives.js';
 import { getIdentity, keyByFingerprint, listIdentities, resolveOwn, verifyCard, type UnlockedIdentity } from '../profile/identities.js';
@@ -46,28 +46,34 @@ export interface VerifyResult {
   firstBad?: { seq: number; problem: string };
 }
 
-/** One pass over the chain (hashing the stored canonical bytes), then the signed checkpoints. */
+/** One pass over the chain, hashing the stored canonical bytes, then the signed checkpoints. */
 export async function verifyAudit(db: DB): Promise<VerifyResult> {
   let previous: Buffer = GENESIS;
-  let expected = 1;
   let count = 0;
   const hashes = new Map<number, Buffer>();
   const checkpointSeqs = new Set(db.prepare('SELECT seq FROM audit_checkpoints').pluck().all() as number[]);
-  const rows = db.prepare('SELECT seq, at, actor, workstation, action, object, outcome, detail, canonical, hash FROM events ORDER BY seq').raw().iterate() as IterableIterator<unknown[]>;
   const fail = (seq: number, problem: string): VerifyResult => ({ ok: false, events: count, checkpoints: checkpointSeqs.size, lastCheckpoint: null, firstBad: { seq, problem } });
-  for (const row of rows) {
-    const [seq, at, actor, workstation, action, object, outcome, detail, canonical, hash] = row as [number, number, string | null, string, string, string | null, Outcome, string | null, Buffer, Buffer];
-    count++;
-    if (seq !== expected) {
-      return fail(seq > expected ? expected : seq, seq > expected ? `entrée n° ${expected} supprimée (la suivante est la n° ${seq})` : `entrée n° ${seq} insérée ou déplacée`);
-    }
-    const encoded = canonicalEvent({ seq, at, actor, workstation, action, object, outcome, detail });
-    if (!encoded.equals(canonical)) return fail(seq, `entrée n° ${seq} modifiée (ses champs ne correspondent plus à sa forme enregistrée)`);
-    const computed = createHash('sha256').update(previous).update(canonical).digest();
+  // Structure first, inside SQLite (fast, no per-row JavaScript): numbering without gaps, and
+  // the indexed columns (seq, at) agreeing with the canonical bytes, which start "[1,seq,at,".
+  const span = db.prepare('SELECT COUNT(*) AS n, MAX(seq) AS max FROM events').get() as { n: number; max: number | null };
+  if (span.n !== (span.max ?? 0)) {
+    const gap = db.prepare(`SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM events WHERE seq = 1) THEN 1
+      ELSE (SELECT e.seq + 1 FROM events e WHERE e.seq < (SELECT MAX(seq) FROM events)
+        AND NOT EXISTS (SELECT 1 FROM events f WHERE f.seq = e.seq + 1) ORDER BY e.seq LIMIT 1) END`).pluck().get() as number | null;
+    const first = gap ?? (db.prepare('SELECT MIN(seq) FROM events WHERE seq < 1').pluck().get() as number);
+    return fail(first, gap ? `entrée n° ${first} supprimée ou renumérotée` : `entrée n° ${first} insérée hors séquence`);
+  }
+  const mismatch = db.prepare(`SELECT seq FROM events WHERE CAST(substr(canonical, 1, length('[1,' || seq || ',' || at || ',')) AS TEXT)
+    != '[1,' || seq || ',' || at || ',' ORDER BY seq LIMIT 1`).pluck().get() as number | undefined;
+  if (mismatch !== undefined) return fail(mismatch, `entrée n° ${mismatch} modifiée (son numéro ou sa date ne correspondent plus à sa forme enregistrée)`);
+  // Then the chain, hashing exactly the stored canonical bytes.
+  const rows = db.prepare('SELECT canonical, hash FROM events ORDER BY seq').raw().iterate() as IterableIterator<[Buffer, Buffer]>;
+  for (const [canonical, hash] of rows) {
+    const seq = ++count;
+    const computed = hashOnce('sha256', Buffer.concat([previous, canonical]), 'buffer');
     if (!computed.equals(hash)) return fail(seq, `entrée n° ${seq} modifiée, insérée ou déplacée (chaînage rompu)`);
     if (checkpointSeqs.has(seq)) hashes.set(seq, hash);
     previous = hash;
-    expected++;
   }
   const checkpoints = db.prepare('SELECT * FROM audit_checkpoints ORDER BY id').all() as { seq: number; head_hash: Buffer; at: number; signer_id: string; sig_fpr: Buffer; signature: Buffer }[];
   let lastCheckpoint: number | null = null;
@@ -83,9 +89,7 @@ export async function verifyAudit(db: DB): Promise<VerifyResult> {
   return { ok: true, events: count, checkpoints: checkpoints.length, lastCheckpoint };
 }
 
-export function auditRows(db: DB, since?: number): EventRow[] {
-  return db.prepare('SELECT * FROM events WHERE at >= ? ORDER BY seq').all(since ?? 0) as EventRow[];
-}
+export const auditRows = (db: DB, since?: number): EventRow[] => listEvents(db, since);
 
 const csvField = (value: unknown): string => {
   const text = value === null || value === undefined ? '' : String(value);
