@@ -2,7 +2,8 @@
 //   shared/   imports no Electron, no Node built-in, no DOM (it is used on both sides);
 //   renderer/ never imports electron/ (nor Electron, nor Node);
 //   electron/ never imports renderer/;
-//   electron/core/ never imports Electron (it must run under plain Node: tests, CLI).
+//   electron/core/ and electron/ipc/ never import Electron (they must run under plain Node: tests,
+//   CLI, and the end-to-end bridge that binds the IPC handler table to loopback HTTP).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
@@ -52,7 +53,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['electron/core/**/*.ts', 'electron/cli/**/*.ts'],
+    files: ['electron/core/**/*.ts', 'electron/cli/**/*.ts', 'electron/ipc/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [
         pattern(['electron', 'electron/*'], 'Core and CLI run under plain Node (tests, CLI): no Electron import.'),

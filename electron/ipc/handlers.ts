@@ -11,11 +11,12 @@ import { z } from 'zod';
 import { PliError, inputError, securityError } from '../core/errors.js';
 import { getMeta, initProfile, isProfile, openProfile, setMeta, type Profile } from '../core/profile/profile.js';
 import {
-  createIdentity, currentKeys, getIdentity, importCard, listIdentities, unlockIdentity,
+  createIdentity, currentKeys, getIdentity, importCard, listIdentities, 
   type IdentityRow, type UnlockedIdentity,
 } from '../core/profile/identities.js';
 import { appendEvent, listEvents } from '../core/profile/events.js';
 import { decrypt, encrypt, inspect } from '../core/services/containers.js';
+import { getSettings as sessionSettings, signIn as unlockWithLockout } from '../core/services/session.js';
 import type { Context } from '../core/services/context.js';
 import { formatFingerprint } from '../../shared/ids.js';
 import { isChannel } from '../../shared/channels.js';
@@ -147,19 +148,11 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
     const row = getIdentity(p.db, id);
     if (!row || row.own !== 1) throw inputError('unknown-id', 'Cette personne n’a pas de clés sur ce poste : choisissez votre nom dans la liste.');
     options.emitProgress({ opId, phase: 'unlock', done: 0, total: 1 });
-    let unlocked: UnlockedIdentity;
-    try {
-      unlocked = await unlockIdentity(p.db, id, passphrase);
-    } catch (error) {
-      if (error instanceof PliError && error.kind === 'security') {
-        audit({ actor: id, action: 'session.refused', object: id, outcome: 'refused', detail: { reason: error.code } });
-      }
-      throw error;
-    }
+    // The core's sign-in enforces the lockout after repeated wrong passphrases and audits every attempt.
+    const unlocked = await unlockWithLockout(p, row, passphrase);
     options.emitProgress({ opId, phase: 'done', done: 1, total: 1 });
     signOut();
     session = unlocked;
-    audit({ actor: id, action: 'session.opened', object: id });
     return unlocked;
   };
 
@@ -315,13 +308,15 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
     async 'settings:get'() {
       const stored = opened || isProfile(home) ? getMeta(profile().db, 'ui.language') : undefined;
       const language = stored === 'en' || stored === 'fr' ? stored : memoryLanguage;
-      return { language, idleLockMinutes: null };
+      const idleLockMinutes = opened || isProfile(home) ? sessionSettings(profile().db).idleLockMinutes : null;
+      return { language, idleLockMinutes };
     },
 
     async 'settings:set'(request) {
       memoryLanguage = request.language;
-      if (opened || isProfile(home)) setMeta(profile().db, 'ui.language', request.language);
-      return { language: request.language, idleLockMinutes: null };
+      const stored = opened || isProfile(home);
+      if (stored) setMeta(profile().db, 'ui.language', request.language);
+      return { language: request.language, idleLockMinutes: stored ? sessionSettings(profile().db).idleLockMinutes : null };
     },
 
     async 'shell:showInFolder'(request) {

@@ -1,0 +1,128 @@
+// Which screen shows: first run until the workstation has a profile and a person, sign-in until
+// someone is signed in, then the signed-in screens behind one navigation bar.
+import { useCallback, useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { call, errorMessage } from './api';
+import { ErrorBox } from './components/common';
+import { FirstRun } from './screens/FirstRun';
+import { SignIn } from './screens/SignIn';
+import { Inbox } from './screens/Inbox';
+import { ContainerView } from './screens/Container';
+import { NewContainer } from './screens/NewContainer';
+import { Directory } from './screens/Directory';
+import { Audit } from './screens/Audit';
+import { SettingsScreen } from './screens/Settings';
+import type { ContainerSummary, Language, ResponseOf, SessionInfo } from '../shared/ipc';
+
+type Status = ResponseOf<'profile:status'>;
+type Screen = 'inbox' | 'container' | 'new' | 'directory' | 'audit' | 'settings';
+const NAV: Exclude<Screen, 'container'>[] = ['inbox', 'new', 'directory', 'audit', 'settings'];
+
+export function App() {
+  const { t, i18n } = useTranslation();
+  const [status, setStatus] = useState<Status | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [screen, setScreen] = useState<Screen>('inbox');
+  const [container, setContainer] = useState<ContainerSummary | null>(null);
+  const [addingPerson, setAddingPerson] = useState(false);
+  const [idleLockMinutes, setIdleLockMinutes] = useState<number | null>(null);
+
+  const setLanguage = useCallback((language: Language) => {
+    void i18n.changeLanguage(language);
+    document.documentElement.lang = language;
+  }, [i18n]);
+
+  const refresh = useCallback(async () => {
+    try {
+      setStatus(await call('profile:status', {}));
+      const settings = await call('settings:get', {});
+      setLanguage(settings.language);
+      setIdleLockMinutes(settings.idleLockMinutes);
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  }, [setLanguage]);
+  useEffect(() => { void refresh(); }, [refresh]);
+
+  const signedIn = (_session: SessionInfo) => {
+    setAddingPerson(false);
+    setScreen('inbox');
+    void refresh();
+  };
+  const signOut = async () => {
+    try {
+      await call('session:signOut', {});
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+    setContainer(null);
+    void refresh();
+  };
+
+  // Idle lock: after the workstation's delay without keyboard or pointer activity, sign out
+  // (main wipes the keys); the person signs in again with the passphrase.
+  const signedInNow = status?.session != null;
+  useEffect(() => {
+    if (!signedInNow || !idleLockMinutes) return undefined;
+    let last = Date.now();
+    const touch = () => { last = Date.now(); };
+    const events = ['keydown', 'pointerdown', 'pointermove', 'wheel'] as const;
+    events.forEach((e) => window.addEventListener(e, touch, { passive: true }));
+    const timer = window.setInterval(() => {
+      if (Date.now() - last > idleLockMinutes * 60_000) void signOut();
+    }, 15_000);
+    return () => {
+      events.forEach((e) => window.removeEventListener(e, touch));
+      window.clearInterval(timer);
+    };
+    // Deliberately keyed on the session and the delay only: signOut just calls main and refreshes.
+  }, [signedInNow, idleLockMinutes]);
+
+  let body;
+  if (!status) {
+    body = <main className="narrow"><p>{t('common.loading')}</p><ErrorBox message={error} /></main>;
+  } else if (!status.exists || status.ownIdentities.length === 0 || (addingPerson && !status.session)) {
+    body = <FirstRun status={status} onChanged={() => void refresh()} onSignedIn={signedIn}
+      onCancel={status.ownIdentities.length > 0 ? () => setAddingPerson(false) : undefined} />;
+  } else if (!status.session) {
+    body = <SignIn status={status} onSignedIn={signedIn} onNewPerson={() => setAddingPerson(true)} />;
+  } else {
+    const current = screen === 'container' && container ? 'container' : screen === 'container' ? 'inbox' : screen;
+    body = (
+      <>
+        <nav aria-label={t('nav.label')}>
+          <ul>
+            {NAV.map((name) => (
+              <li key={name}>
+                <button type="button" className="nav" aria-current={current === name || (name === 'inbox' && current === 'container') ? 'page' : undefined}
+                  onClick={() => setScreen(name)}>{t(`nav.${name}`)}</button>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        {current === 'inbox' && <Inbox onOpen={(summary) => { setContainer(summary); setScreen('container'); }} />}
+        {current === 'container' && container && <ContainerView key={container.path} summary={container} onBack={() => setScreen('inbox')} />}
+        {current === 'new' && <NewContainer onDirectory={() => setScreen('directory')} />}
+        {current === 'directory' && <Directory />}
+        {current === 'audit' && <Audit />}
+        {current === 'settings' && <SettingsScreen onLanguage={setLanguage} idleLockMinutes={idleLockMinutes} />}
+      </>
+    );
+  }
+
+  return (
+    <div className="app">
+      <header>
+        <span className="brand">{t('app.name')}</span>
+        <span className="tagline">{t('app.tagline')}</span>
+        {status?.session && (
+          <span className="who">
+            {t('app.signedInAs', { name: status.session.name })}
+            <button type="button" className="secondary" onClick={() => void signOut()}>{t('app.signOut')}</button>
+          </span>
+        )}
+      </header>
+      {body}
+    </div>
+  );
+}

@@ -1,0 +1,53 @@
+// The renderer's only way to main: window.pli (the preload's verbs). Every answer is parsed with
+// the contract's schema before use, and failures become UiError carrying the French message that
+// main wrote (what happened, what to do).
+import { z } from 'zod';
+import { CHANNELS, envelopeSchema, progressSchema, type Channel, type IpcError, type Progress, type RequestOf, type ResponseOf } from '../shared/ipc';
+
+// The CSP forbids eval: tell zod not to probe for it (each probe logs a CSP violation).
+z.config({ jitless: true });
+
+export class UiError extends Error {
+  readonly kind: IpcError['kind'];
+  readonly code: string;
+  constructor(error: IpcError) {
+    super(error.message);
+    this.kind = error.kind;
+    this.code = error.code;
+  }
+}
+
+export async function call<C extends Channel>(channel: C, request: RequestOf<C>): Promise<ResponseOf<C>> {
+  const verb = CHANNELS[channel];
+  const fn = window.pli[verb] as (r: RequestOf<C>) => Promise<unknown>;
+  let raw: unknown;
+  try {
+    raw = await fn(request);
+  } catch (error) {
+    throw new UiError({ kind: 'temporary', code: 'bridge', message: `La liaison avec Pli a échoué (${String((error as Error)?.message ?? error)}). Réessayez ; si cela persiste, relancez Pli.` });
+  }
+  const parsed = envelopeSchema(channel).safeParse(raw);
+  if (!parsed.success) {
+    throw new UiError({ kind: 'input', code: 'bad-answer', message: 'Réponse inattendue de Pli : relancez l’application ; si cela se reproduit, signalez-le à l’officier SSI.' });
+  }
+  if (!parsed.data.ok) throw new UiError(parsed.data.error);
+  return parsed.data.value as ResponseOf<C>;
+}
+
+export function onProgress(listener: (progress: Progress) => void): () => void {
+  return window.pli.onProgress((raw) => {
+    const parsed = progressSchema.safeParse(raw);
+    if (parsed.success) listener(parsed.data);
+  });
+}
+
+let counter = 0;
+export function newOpId(): string {
+  counter += 1;
+  return `op-${Date.now().toString(36)}-${counter}`;
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof UiError) return error.message;
+  return String((error as Error)?.message ?? error);
+}

@@ -1,0 +1,101 @@
+// Small shared pieces: error and status regions (aria-live), progress, file picking, formatting.
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import { onProgress } from '../api';
+import type { Progress } from '../../shared/ipc';
+
+/** An error that says what happened and what to do (the message comes from main, in French). */
+export function ErrorBox({ message }: { message: string | null }) {
+  const { t } = useTranslation();
+  return (
+    <div role="alert" className={message ? 'alert error' : 'alert-empty'}>
+      {message ? <><strong>{t('common.error')}</strong> {message}</> : null}
+    </div>
+  );
+}
+
+export function StatusBox({ children }: { children: ReactNode }) {
+  return <div role="status" aria-live="polite" className={children ? 'alert success' : 'alert-empty'}>{children}</div>;
+}
+
+/** Follows the progress events of one operation. */
+export function useProgress(opId: string | null): Progress | null {
+  const [progress, setProgress] = useState<Progress | null>(null);
+  useEffect(() => {
+    setProgress(null);
+    if (!opId) return undefined;
+    return onProgress((p) => { if (p.opId === opId) setProgress(p); });
+  }, [opId]);
+  return progress;
+}
+
+export function ProgressBar({ label, progress }: { label: string; progress: Progress | null }) {
+  const { t } = useTranslation();
+  const determinate = progress !== null && progress.total > 0 && progress.phase !== 'unlock';
+  const percent = determinate ? Math.floor((100 * progress.done) / progress.total) : null;
+  return (
+    <div className="progress" role="status" aria-live="polite">
+      <span>{label}</span>
+      {percent === null
+        ? <progress aria-label={label} />
+        : <progress aria-label={label} value={percent} max={100} />}
+      <span className="progress-text">{percent === null ? t('common.working') : t('common.percent', { percent })}</span>
+    </div>
+  );
+}
+
+export interface PickedFile { path: string; name: string; size: number }
+
+/** A drop zone plus a keyboard-reachable "choose" button (a real <input type=file>). */
+export function FilePicker({ label, hint, accept, multiple, onFiles, testId }: {
+  label: string; hint: string; accept?: string; multiple?: boolean; onFiles: (files: PickedFile[]) => void; testId: string;
+}) {
+  const id = useId();
+  const input = useRef<HTMLInputElement>(null);
+  const [over, setOver] = useState(false);
+  const take = (list: FileList | null) => {
+    if (!list || list.length === 0) return;
+    const files = Array.from(list).map((file) => ({ path: window.pli.pathForFile(file), name: file.name, size: file.size }))
+      .filter((f) => f.path);
+    if (files.length > 0) onFiles(multiple ? files : files.slice(0, 1));
+    if (input.current) input.current.value = '';
+  };
+  return (
+    <div
+      className={over ? 'dropzone over' : 'dropzone'}
+      onDragOver={(e) => { e.preventDefault(); setOver(true); }}
+      onDragLeave={() => setOver(false)}
+      onDrop={(e) => { e.preventDefault(); setOver(false); take(e.dataTransfer.files); }}
+    >
+      <p id={`${id}-hint`}>{hint}</p>
+      <label className="button" htmlFor={id}>{label}</label>
+      <input
+        ref={input} id={id} type="file" className="visually-hidden" data-testid={testId}
+        accept={accept} multiple={multiple} aria-describedby={`${id}-hint`}
+        onChange={(e) => take(e.currentTarget.files)}
+      />
+    </div>
+  );
+}
+
+export function useFormat() {
+  const { t, i18n } = useTranslation();
+  const locale = i18n.language === 'en' ? 'en-GB' : 'fr-FR';
+  return {
+    date: (ms: number) => new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(ms)),
+    size: (bytes: number) => {
+      const number = (n: number) => new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(n);
+      if (bytes < 1024) return t('units.bytes', { n: number(bytes) });
+      if (bytes < 1024 * 1024) return t('units.kib', { n: number(bytes / 1024) });
+      if (bytes < 1024 * 1024 * 1024) return t('units.mib', { n: number(bytes / 1024 / 1024) });
+      return t('units.gib', { n: number(bytes / 1024 / 1024 / 1024) });
+    },
+  };
+}
+
+/** Moves keyboard focus to a screen's heading when it appears (screen readers announce it). */
+export function Heading({ children }: { children: ReactNode }) {
+  const ref = useRef<HTMLHeadingElement>(null);
+  useEffect(() => { ref.current?.focus(); }, []);
+  return <h1 ref={ref} tabIndex={-1}>{children}</h1>;
+}

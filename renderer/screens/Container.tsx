@@ -1,0 +1,93 @@
+// One container: what its public header says, then, once opened with the signed-in person's keys,
+// the files written into the chosen folder (signature verified before anything is moved there).
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { call, errorMessage, newOpId } from '../api';
+import { ErrorBox, Heading, ProgressBar, StatusBox, useFormat, useProgress } from '../components/common';
+import { fileRisk } from '../../shared/filetypes';
+import type { ContainerSummary, ResponseOf } from '../../shared/ipc';
+
+type Opened = Extract<ResponseOf<'containers:open'>, { status: 'done' }>;
+
+export function ContainerView({ summary, onBack }: { summary: ContainerSummary; onBack: () => void }) {
+  const { t } = useTranslation();
+  const format = useFormat();
+  const [error, setError] = useState<string | null>(null);
+  const [opId, setOpId] = useState<string | null>(null);
+  const progress = useProgress(opId);
+  const [opened, setOpened] = useState<Opened | null>(null);
+
+  const open = async () => {
+    setError(null);
+    const op = newOpId();
+    setOpId(op);
+    try {
+      const result = await call('containers:open', { opId: op, path: summary.path });
+      if (result.status === 'done') setOpened(result);
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setOpId(null);
+    }
+  };
+  const reveal = (path: string) => void call('shell:showInFolder', { path }).catch((e: unknown) => setError(errorMessage(e)));
+
+  return (
+    <main>
+      <Heading>{t('container.title', { name: summary.fileName })}</Heading>
+      <dl className="facts">
+        <dt>{t('container.sender')}</dt>
+        <dd>{summary.senderName
+          ? <>{summary.senderName} <span className="muted">— {summary.senderOrg}</span></>
+          : <span className="warning-text">{t('container.unknownSender', { id: summary.senderId })}</span>}</dd>
+        <dt>{t('container.senderKey')}</dt>
+        <dd><code>{summary.senderKey}</code></dd>
+        <dt>{t('container.created')}</dt>
+        <dd>{format.date(summary.createdMs)} <span className="muted">{t('container.senderClock')}</span></dd>
+        <dt>{t('container.recipients')}</dt>
+        <dd>{summary.passwordProtected ? t('container.password') : summary.recipients}</dd>
+        <dt>{t('container.size')}</dt>
+        <dd>{format.size(summary.size)}</dd>
+        <dt>{t('container.id')}</dt>
+        <dd><code>{summary.containerId}</code></dd>
+      </dl>
+      {!opened && (
+        <section className="panel">
+          <p>{t('container.namesHidden')}</p>
+          <div className="actions">
+            <button type="button" onClick={open} disabled={opId !== null}>{t('container.open')}</button>
+            <button type="button" className="secondary" onClick={onBack}>{t('common.back')}</button>
+          </div>
+          {opId && <ProgressBar label={t('container.opening')} progress={progress} />}
+        </section>
+      )}
+      {opened && (
+        <section className="panel">
+          <StatusBox>{t('container.opened', { name: opened.senderName, count: opened.files.length, dir: opened.outDir })}</StatusBox>
+          <table>
+            <caption>{t('container.filesCaption')}</caption>
+            <thead><tr><th scope="col">{t('container.fileName')}</th><th scope="col">{t('container.fileSize')}</th><th scope="col">{t('container.sha256')}</th><th scope="col">{t('container.note')}</th></tr></thead>
+            <tbody>
+              {opened.files.map((file) => {
+                const risk = fileRisk(file.name);
+                return (
+                  <tr key={file.path}>
+                    <td>{file.name}</td>
+                    <td>{format.size(file.size)}</td>
+                    <td><code title={file.sha256}>{file.sha256.slice(0, 16)}…</code></td>
+                    <td>{risk === 'usual' ? '' : <span className="warning-text">{t(`risk.received.${risk}`)}</span>}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+          <div className="actions">
+            <button type="button" onClick={() => reveal(opened.files[0]?.path ?? opened.outDir)}>{t('common.showInFolder')}</button>
+            <button type="button" className="secondary" onClick={onBack}>{t('container.backToInbox')}</button>
+          </div>
+        </section>
+      )}
+      <ErrorBox message={error} />
+    </main>
+  );
+}

@@ -1,0 +1,116 @@
+// A new container: files (picked or dropped), recipients from the directory, then sealing into a
+// .pli saved where the person chooses. Unusual and macro-enabled files are flagged before sending.
+import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { call, errorMessage, newOpId } from '../api';
+import { ErrorBox, FilePicker, Heading, ProgressBar, StatusBox, useFormat, useProgress, type PickedFile } from '../components/common';
+import { fileRisk } from '../../shared/filetypes';
+import type { Person, ResponseOf } from '../../shared/ipc';
+
+type Sealed = Extract<ResponseOf<'containers:encrypt'>, { status: 'done' }>;
+
+export function NewContainer({ onDirectory }: { onDirectory: () => void }) {
+  const { t } = useTranslation();
+  const format = useFormat();
+  const [files, setFiles] = useState<PickedFile[]>([]);
+  const [people, setPeople] = useState<Person[] | null>(null);
+  const [to, setTo] = useState<string[]>([]);
+  const [self, setSelf] = useState(true);
+  const [confirmed, setConfirmed] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [opId, setOpId] = useState<string | null>(null);
+  const progress = useProgress(opId);
+  const [sealed, setSealed] = useState<Sealed | null>(null);
+
+  useEffect(() => {
+    call('identities:list', {}).then((r) => setPeople(r.people.filter((p) => !p.own)), (e: unknown) => setError(errorMessage(e)));
+  }, []);
+
+  const add = (picked: PickedFile[]) => {
+    setSealed(null);
+    setFiles((current) => [...current, ...picked.filter((p) => !current.some((c) => c.path === p.path))]);
+  };
+  const risky = files.filter((f) => fileRisk(f.name) === 'macro' || fileRisk(f.name) === 'executable');
+  const ready = files.length > 0 && to.length > 0 && (risky.length === 0 || confirmed) && opId === null;
+
+  const seal = async () => {
+    setError(null);
+    const op = newOpId();
+    setOpId(op);
+    try {
+      const result = await call('containers:encrypt', { opId: op, files: files.map((f) => f.path), to, self });
+      if (result.status === 'done') {
+        setSealed(result);
+        setFiles([]);
+        setConfirmed(false);
+      }
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setOpId(null);
+    }
+  };
+  const nameOf = (id: string) => people?.find((p) => p.id === id)?.name ?? t('newContainer.me');
+
+  return (
+    <main>
+      <Heading>{t('newContainer.title')}</Heading>
+      <section className="panel">
+        <h2>{t('newContainer.filesTitle')}</h2>
+        <FilePicker testId="add-files" label={t('newContainer.choose')} hint={t('newContainer.dropHint')} multiple onFiles={add} />
+        {files.length > 0 && (
+          <ul className="files" aria-label={t('newContainer.filesTitle')}>
+            {files.map((file) => {
+              const risk = fileRisk(file.name);
+              return (
+                <li key={file.path}>
+                  <span className="file-name">{file.name}</span> <span className="muted">{format.size(file.size)}</span>
+                  {risk !== 'usual' && <span className={`badge ${risk}`}>{t(`risk.${risk}`)}</span>}
+                  <button type="button" className="link" onClick={() => setFiles(files.filter((f) => f.path !== file.path))}
+                    aria-label={t('newContainer.removeNamed', { name: file.name })}>{t('newContainer.remove')}</button>
+                </li>
+              );
+            })}
+          </ul>
+        )}
+        {files.some((f) => fileRisk(f.name) === 'unusual') && <p className="warning-text">{t('risk.unusualExplain')}</p>}
+        {risky.length > 0 && (
+          <div className="warning" role="note">
+            <p>{t('risk.macroExplain', { names: risky.map((f) => f.name).join(', ') })}</p>
+            <label className="choice"><input type="checkbox" checked={confirmed} onChange={(e) => setConfirmed(e.currentTarget.checked)} /> {t('risk.confirm')}</label>
+          </div>
+        )}
+      </section>
+      <section className="panel">
+        <h2>{t('newContainer.recipientsTitle')}</h2>
+        {people === null ? <p>{t('common.loading')}</p> : people.length === 0 ? (
+          <p className="empty">{t('newContainer.noCorrespondent')} <button type="button" className="link" onClick={onDirectory}>{t('newContainer.goDirectory')}</button></p>
+        ) : (
+          <fieldset>
+            <legend>{t('newContainer.recipientsLegend')}</legend>
+            {people.map((p) => (
+              <label key={p.id} className="choice">
+                <input type="checkbox" checked={to.includes(p.id)}
+                  onChange={(e) => { const on = e.currentTarget.checked; setTo((c) => on ? [...c, p.id] : c.filter((x) => x !== p.id)); }} />
+                {' '}{p.name} <span className="muted">— {p.org} — {t('directory.fingerprint')} <code>{p.fingerprint}</code></span>
+              </label>
+            ))}
+          </fieldset>
+        )}
+        <label className="choice"><input type="checkbox" checked={self} onChange={(e) => setSelf(e.currentTarget.checked)} /> {t('newContainer.self')}</label>
+      </section>
+      <div className="actions">
+        <button type="button" onClick={seal} disabled={!ready}>{t('newContainer.seal')}</button>
+      </div>
+      {opId && <ProgressBar label={t('newContainer.sealing')} progress={progress} />}
+      <StatusBox>{sealed && (
+        <>
+          {t('newContainer.sealed', { path: sealed.out, size: format.size(sealed.size), names: sealed.recipients.map(nameOf).join(', ') })}{' '}
+          <button type="button" className="link" onClick={() => void call('shell:showInFolder', { path: sealed.out }).catch((e: unknown) => setError(errorMessage(e)))}>{t('common.showInFolder')}</button>
+        </>
+      )}</StatusBox>
+      <p className="hint">{t('newContainer.sendHint')}</p>
+      <ErrorBox message={error} />
+    </main>
+  );
+}

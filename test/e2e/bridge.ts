@@ -1,0 +1,141 @@
+// TEST-ONLY bridge (never shipped): binds the real IPC handler table (electron/ipc/handlers.ts)
+// to loopback HTTP so that the built renderer can be driven in Debian's Chromium. It serves
+// dist-renderer/ with the app's CSP from the same origin, so connect-src 'self' covers the API.
+// Requests need the random token; native dialogs are answered from a queue the test fills.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { createHandlers, type HandlerTable } from '../../electron/ipc/handlers.js';
+import { CHANNELS } from '../../shared/channels.js';
+import { CONTENT_SECURITY_POLICY } from '../../shared/csp.js';
+import type { Progress } from '../../shared/ipc.js';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml', '.png': 'image/png', '.woff2': 'font/woff2', '.json': 'application/json',
+};
+
+export interface Bridge {
+  url: string;
+  token: string;
+  handlers: HandlerTable;
+  /** The next answers of native dialogs (save / choose folder); null means "cancelled". */
+  dialogAnswers: (string | null)[];
+  /** Paths passed to "show in folder". */
+  shown: string[];
+  /** Every progress event sent to the page. */
+  progress: Progress[];
+  close(): Promise<void>;
+}
+
+export async function startBridge(options: { home: string; rendererDir: string }): Promise<Bridge> {
+  const token = randomBytes(24).toString('hex');
+  const listeners = new Set<ServerResponse>();
+  const dialogAnswers: (string | null)[] = [];
+  const shown: string[] = [];
+  const progressLog: Progress[] = [];
+  const nextAnswer = async () => (dialogAnswers.length > 0 ? dialogAnswers.shift()! : null);
+  const handlers = createHandlers({
+    home: options.home,
+    shell: { saveFile: nextAnswer, chooseFolder: nextAnswer, showInFolder: (p) => void shown.push(p) },
+    emitProgress: (progress: Progress) => {
+      progressLog.push(progress);
+      for (const res of listeners) res.write(`data: ${JSON.stringify(progress)}\n\n`);
+    },
+  });
+  let origin = '';
+
+  const tokenOk = (given: string | null | undefined) => {
+    const a = Buffer.from(given ?? '');
+    const b = Buffer.from(token);
+    return a.length === b.length && timingSafeEqual(a, b);
+  };
+  const body = (req: IncomingMessage) => new Promise<unknown>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => { size += c.length; if (size > 1 << 20) req.destroy(); else chunks.push(c); });
+    req.on('end', () => { try { resolve(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}')); } catch (e) { reject(e); } });
+    req.on('error', reject);
+  });
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', origin);
+      res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      if (url.pathname.startsWith('/ipc/') && req.method === 'POST') {
+        // Same checks as main's sender-frame check: our page (origin) and our token.
+        if (req.headers.origin !== origin || !tokenOk(req.headers['x-pli-token'] as string | undefined)) {
+          res.writeHead(403).end();
+          return;
+        }
+        const answer = await handlers.invoke(decodeURIComponent(url.pathname.slice(5)), await body(req));
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(answer));
+        return;
+      }
+      if (url.pathname === '/events') {
+        if (!tokenOk(url.searchParams.get('token'))) {
+          res.writeHead(403).end();
+          return;
+        }
+        res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
+        res.write(': connected\n\n');
+        listeners.add(res);
+        req.on('close', () => listeners.delete(res));
+        return;
+      }
+      const relative = url.pathname === '/' ? '/index.html' : decodeURIComponent(url.pathname);
+      const file = path.normalize(path.join(options.rendererDir, relative));
+      if (req.method !== 'GET' || !file.startsWith(options.rendererDir + path.sep)) {
+        res.writeHead(404).end();
+        return;
+      }
+      try {
+        const data = await readFile(file);
+        res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(data);
+      } catch {
+        res.writeHead(404).end();
+      }
+    })().catch(() => { if (!res.headersSent) res.writeHead(500); res.end(); });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url: `${origin}/`, token, handlers, dialogAnswers, shown, progress: progressLog,
+    async close() {
+      for (const res of listeners) res.end();
+      handlers.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Injected before the app (Playwright addInitScript): defines the same window.pli as the preload,
+ * forwarding to the bridge. Runs in the browser: no imports, everything comes in `config`. */
+export function bridgeClient(config: { token: string; channels: Record<string, string> }): void {
+  const g = globalThis as unknown as Record<string, unknown> & { EventSource: new (url: string) => { onmessage: ((e: { data: string }) => void) | null } };
+  const listeners = new Set<(p: unknown) => void>();
+  const source = new g.EventSource(`/events?token=${config.token}`);
+  source.onmessage = (event) => { for (const listener of listeners) listener(JSON.parse(event.data)); };
+  const api: Record<string, unknown> = {};
+  for (const [channel, verb] of Object.entries(config.channels)) {
+    api[verb] = async (request: unknown) => {
+      const response = await fetch(`/ipc/${encodeURIComponent(channel)}`, {
+        method: 'POST', headers: { 'content-type': 'application/json', 'x-pli-token': config.token }, body: JSON.stringify(request ?? {}),
+      });
+      return response.json();
+    };
+  }
+  api.onProgress = (listener: (p: unknown) => void) => {
+    listeners.add(listener);
+    return () => void listeners.delete(listener);
+  };
+  // Stands in for webUtils.getPathForFile: the test registers the real path of each file it sets.
+  api.pathForFile = (file: { name: string }) => (g.__pliTestPaths as Record<string, string> | undefined)?.[file.name] ?? '';
+  Object.defineProperty(g, 'pli', { value: Object.freeze(api), writable: false, configurable: false });
+}
+
+export const clientConfig = (bridge: Bridge) => ({ token: bridge.token, channels: { ...CHANNELS } });

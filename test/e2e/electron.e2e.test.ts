@@ -1,0 +1,44 @@
+// The real desktop shell, when the Electron binary is on this machine (it cannot be downloaded on
+// offline machines: then this file says so in one line and skips). Checks the hardening that only
+// Electron can show: sandboxed renderer without Node, window.pli from the preload, CSP header.
+import { afterAll, describe, expect, it } from 'vitest';
+import { _electron, type ElectronApplication } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { electronBinary } from '../../scripts/electron-binary.js';
+
+const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const executable = electronBinary();
+if (!executable) console.log('skipped: no Electron binary');
+
+describe.skipIf(!executable)('Electron shell', () => {
+  let app: ElectronApplication | undefined;
+  const home = mkdtempSync(path.join(os.tmpdir(), 'pli-electron-'));
+  afterAll(async () => {
+    await app?.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('opens the first-run screen in a sandboxed, isolated window', async () => {
+    app = await _electron.launch({ executablePath: executable!, args: [ROOT], env: { ...process.env, PLI_HOME: path.join(home, 'profil') } });
+    const page = await app.firstWindow();
+    await page.getByRole('heading', { level: 1, name: 'Bienvenue dans Pli' }).waitFor();
+    expect(page.url()).toBe('app://pli/index.html');
+    const exposed = await page.evaluate(() => ({
+      pli: typeof (globalThis as Record<string, unknown>).pli,
+      require: typeof (globalThis as Record<string, unknown>).require,
+      process: typeof (globalThis as Record<string, unknown>).process,
+    }));
+    expect(exposed).toEqual({ pli: 'object', require: 'undefined', process: 'undefined' });
+    const prefs = await app.evaluate(({ BrowserWindow }) => {
+      const p = BrowserWindow.getAllWindows()[0]!.webContents.getLastWebPreferences()!;
+      return { contextIsolation: p.contextIsolation, sandbox: p.sandbox, nodeIntegration: p.nodeIntegration };
+    });
+    expect(prefs).toEqual({ contextIsolation: true, sandbox: true, nodeIntegration: false });
+    // window.open is denied: no second window appears.
+    await page.evaluate(() => (globalThis as unknown as { open(u: string): unknown }).open('https://example.org'));
+    expect(app.windows().length).toBe(1);
+  });
+});
