@@ -13,11 +13,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const PLI = path.join(ROOT, 'bin', 'pli.js');
 const TIME = '/usr/bin/time';
 const MiB = 1024 * 1024;
 
 const argv = process.argv.slice(2);
+const pliIndex = argv.indexOf('--pli'); // another build's bin/pli.js, to compare two builds
+const PLI = path.resolve(pliIndex >= 0 ? argv[pliIndex + 1] : path.join(ROOT, 'bin', 'pli.js'));
 const QUICK = argv.includes('--quick');
 const repsIndex = argv.indexOf('--reps');
 const REPS = repsIndex >= 0 ? Number(argv[repsIndex + 1]) : QUICK ? 3 : 7;
@@ -42,11 +43,21 @@ function fail(message) {
 for (const tool of [TIME, '/usr/bin/age', '/usr/bin/age-keygen', '/usr/bin/gpg', '/usr/bin/cmp']) {
   if (!existsSync(tool)) fail(`${tool} is missing (Debian packages: time, age, gnupg, diffutils)`);
 }
-if (!existsSync(path.join(ROOT, 'dist', 'electron', 'cli', 'run.js'))) fail('Pli is not built: run `npm run build` first');
+if (!existsSync(path.join(path.dirname(PLI), '..', 'dist', 'electron', 'cli', 'run.js'))) fail('Pli is not built: run `npm run build` first');
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'pli-bench-'));
 const gnupgHome = path.join(work, 'gnupg');
 const env = { ...process.env, PLI_PASSPHRASE: PASSPHRASE, GNUPGHOME: gnupgHome, LC_ALL: 'C' };
+function cleanUp() {
+  spawnSync('gpgconf', ['--kill', 'gpg-agent'], { env }); // only the agent of our temporary GNUPGHOME
+  rmSync(work, { recursive: true, force: true });
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    cleanUp();
+    process.exit(130);
+  });
+}
 
 /** Runs a command, untimed; returns stdout; throws with stderr on failure. */
 function run(cmd, args, options = {}) {
@@ -284,7 +295,7 @@ try {
   for (const tool of TOOLS) cmds[tool].clean();
 
   const { rows, find } = summarise();
-  console.log(`\nPli vs age vs gpg, file to file in ${os.tmpdir()}, median of ${REPS} runs (1 GiB: ${BIG_REPS || 'skipped'}); MB = 10^6 bytes.`);
+  console.log(`\nPli (${path.relative(process.cwd(), PLI)}) vs age vs gpg, file to file in ${os.tmpdir()}, median of ${REPS} runs (1 GiB: ${BIG_REPS || 'skipped'}); MB = 10^6 bytes.`);
   console.log('streaming = median total - median total of the same command on an empty file (its fixed cost);');
   console.log("Pli's fixed cost includes unlocking the private key (Argon2id, 64 MiB, 3 passes) and its audit log.\n");
   printTable(rows);
@@ -301,7 +312,6 @@ try {
   process.stderr.write(`bench: ${error.stack ?? error}\n`);
   exitCode = 1;
 } finally {
-  spawnSync('gpgconf', ['--kill', 'gpg-agent'], { env }); // only the agent of our temporary GNUPGHOME
-  rmSync(work, { recursive: true, force: true });
+  cleanUp();
 }
 process.exitCode = exitCode;

@@ -38,6 +38,11 @@ const handlers = createHandlers({
       const result = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
       return result.canceled ? null : result.filePaths[0] ?? null;
     },
+    async openFile({ title, filters }) {
+      const options = { title, filters, properties: ['openFile'] as 'openFile'[] };
+      const result = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
+      return result.canceled ? null : result.filePaths[0] ?? null;
+    },
     showInFolder: (target) => shell.showItemInFolder(target),
   },
 });

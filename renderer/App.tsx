@@ -12,11 +12,12 @@ import { NewContainer } from './screens/NewContainer';
 import { Directory } from './screens/Directory';
 import { Audit } from './screens/Audit';
 import { SettingsScreen } from './screens/Settings';
+import { Officer } from './screens/Officer';
 import type { ContainerSummary, Language, ResponseOf, SessionInfo } from '../shared/ipc';
 
 type Status = ResponseOf<'profile:status'>;
-type Screen = 'inbox' | 'container' | 'new' | 'directory' | 'audit' | 'settings';
-const NAV: Exclude<Screen, 'container'>[] = ['inbox', 'new', 'directory', 'audit', 'settings'];
+type Screen = 'inbox' | 'container' | 'new' | 'directory' | 'officer' | 'audit' | 'settings';
+const NAV: Exclude<Screen, 'container'>[] = ['inbox', 'new', 'directory', 'officer', 'audit', 'settings'];
 
 export function App() {
   const { t, i18n } = useTranslation();
@@ -83,16 +84,19 @@ export function App() {
     body = <main className="narrow"><p>{t('common.loading')}</p><ErrorBox message={error} /></main>;
   } else if (!status.exists || status.ownIdentities.length === 0 || (addingPerson && !status.session)) {
     body = <FirstRun status={status} onChanged={() => void refresh()} onSignedIn={signedIn}
+      onPending={() => { setAddingPerson(false); void refresh(); }}
       onCancel={status.ownIdentities.length > 0 ? () => setAddingPerson(false) : undefined} />;
   } else if (!status.session) {
-    body = <SignIn status={status} onSignedIn={signedIn} onNewPerson={() => setAddingPerson(true)} />;
+    body = <SignIn key={status.ownIdentities.length} status={status} onSignedIn={signedIn} onNewPerson={() => setAddingPerson(true)} onChanged={() => void refresh()} />;
   } else {
-    const current = screen === 'container' && container ? 'container' : screen === 'container' ? 'inbox' : screen;
+    const wanted = screen === 'officer' && !status.officer ? 'inbox' : screen;
+    const current = wanted === 'container' && container ? 'container' : wanted === 'container' ? 'inbox' : wanted;
+    const freshness = status.authority?.freshness ?? 'fresh';
     body = (
       <>
         <nav aria-label={t('nav.label')}>
           <ul>
-            {NAV.map((name) => (
+            {NAV.filter((name) => name !== 'officer' || status.officer).map((name) => (
               <li key={name}>
                 <button type="button" className="nav" aria-current={current === name || (name === 'inbox' && current === 'container') ? 'page' : undefined}
                   onClick={() => setScreen(name)}>{t(`nav.${name}`)}</button>
@@ -102,10 +106,16 @@ export function App() {
         </nav>
         {current === 'inbox' && <Inbox onOpen={(summary) => { setContainer(summary); setScreen('container'); }} />}
         {current === 'container' && container && <ContainerView key={container.path} summary={container} onBack={() => setScreen('inbox')} />}
-        {current === 'new' && <NewContainer onDirectory={() => setScreen('directory')} />}
-        {current === 'directory' && <Directory />}
+        {freshness !== 'fresh' && status.authority && (
+          <p className="banner" role="note">{t(`directory.freshness.${freshness}`, {
+            next: new Date(status.authority.nextUpdate).toLocaleDateString(i18n.language), refuse: new Date(status.authority.refuseAfter).toLocaleDateString(i18n.language),
+          })}</p>
+        )}
+        {current === 'new' && <NewContainer onDirectory={() => setScreen('directory')} authority={status.authority !== null} />}
+        {current === 'directory' && <Directory status={status} onChanged={() => void refresh()} />}
+        {current === 'officer' && <Officer fingerprint={status.authority?.fingerprint ?? null} />}
         {current === 'audit' && <Audit />}
-        {current === 'settings' && <SettingsScreen onLanguage={setLanguage} idleLockMinutes={idleLockMinutes} />}
+        {current === 'settings' && <SettingsScreen onLanguage={setLanguage} idleLockMinutes={idleLockMinutes} onIdleLock={setIdleLockMinutes} />}
       </>
     );
   }

@@ -23,6 +23,22 @@ export const errorSchema = z.strictObject({
 });
 export type IpcError = z.infer<typeof errorSchema>;
 
+export const roleSchema = z.enum(['officer', 'operator', 'reader']);
+export type Role = z.infer<typeof roleSchema>;
+export const ROLE_NAMES = roleSchema.options;
+
+/** A person's certificate from the SSI authority, as this workstation sees it now. */
+export const certificateSchema = z.strictObject({
+  state: z.enum(['none', 'valid', 'expired', 'revoked', 'not-yet-valid']),
+  role: roleSchema.nullable(),
+  notAfter: z.number().nullable(),
+  revocationReason: z.string().nullable(),
+});
+export type Certificate = z.infer<typeof certificateSchema>;
+
+const days = z.number().int().min(1).max(3660);
+const orgRecipient = z.string().min(5).max(204).startsWith('org:');
+
 export const sessionSchema = z.strictObject({ id: identityId, name: z.string() });
 export type SessionInfo = z.infer<typeof sessionSchema>;
 
@@ -36,8 +52,8 @@ export const personSchema = z.strictObject({
   fingerprint: z.string(),
   encryptionFingerprint: z.string(),
   addedAt: z.number(),
-  /** 'none' until the SSI authority issues certificates. */
-  certificate: z.enum(['none', 'valid', 'expired', 'revoked']),
+  /** State 'none' when no authority is pinned or the person has no certificate from it. */
+  certificate: certificateSchema,
 });
 export type Person = z.infer<typeof personSchema>;
 
@@ -46,7 +62,7 @@ export type Language = z.infer<typeof languageSchema>;
 
 export const settingsSchema = z.strictObject({
   language: languageSchema,
-  /** Minutes of inactivity before the session locks; null until session locking exists. */
+  /** Minutes of inactivity before the session locks; null while there is no profile yet. */
   idleLockMinutes: z.number().int().positive().nullable(),
 });
 export type Settings = z.infer<typeof settingsSchema>;
@@ -93,10 +109,21 @@ export const contract = {
     response: z.strictObject({
       home: z.string(),
       exists: z.boolean(),
-      ownIdentities: z.array(z.strictObject({ id: identityId, name: z.string(), org: z.string() })),
+      ownIdentities: z.array(z.strictObject({ id: identityId, name: z.string(), org: z.string(), certificate: certificateSchema })),
       session: sessionSchema.nullable(),
-      /** The SSI authority (pinning, signed directory) is not wired yet: always 'pending' for now. */
-      authority: z.enum(['pending', 'pinned']),
+      /** The pinned SSI authority and the freshness of its directory; null when none is pinned. */
+      authority: z.strictObject({
+        name: z.string(),
+        fingerprint: z.string(),
+        serial: z.number(),
+        nextUpdate: z.number(),
+        refuseAfter: z.number(),
+        freshness: z.enum(['fresh', 'stale', 'expired']),
+        /** This profile holds the authority key (the SSI officer's workstation). */
+        isAuthority: z.boolean(),
+      }).nullable(),
+      /** The signed-in person holds a valid officer certificate on the authority's profile. */
+      officer: z.boolean(),
       mailbox: z.enum(['pending', 'configured']),
     }),
   },
@@ -116,7 +143,8 @@ export const contract = {
       org: z.string().min(1).max(200),
       passphrase,
     }),
-    response: z.strictObject({ person: personSchema, session: sessionSchema }),
+    /** session is null when an authority is pinned and the new person is not certified yet. */
+    response: z.strictObject({ person: personSchema, session: sessionSchema.nullable() }),
   },
   'identities:importCard': {
     request: z.strictObject({ path: filePath }),
@@ -125,6 +153,33 @@ export const contract = {
   'identities:exportCard': {
     request: z.strictObject({ id: identityId }),
     response: z.union([cancelled, z.strictObject({ status: z.literal('done'), path: z.string() })]),
+  },
+  /** Path (b) of enrolment: the key file is chosen in main's native dialog. */
+  'identities:importKeyfile': {
+    request: z.strictObject({ opId, oneTimePassphrase: passphrase, passphrase }),
+    response: z.union([cancelled, z.strictObject({ status: z.literal('done'), person: personSchema, session: sessionSchema.nullable() })]),
+  },
+  /** Path (a), last step: the certificate file is chosen in main's native dialog. */
+  'identities:installCertificate': {
+    request: empty,
+    response: z.union([cancelled, z.strictObject({
+      status: z.literal('done'), id: identityId, name: z.string(), role: roleSchema, notAfter: z.number(),
+    })]),
+  },
+  /** The directory file is chosen in main's native dialog; `pin` is required at the first import. */
+  'directory:import': {
+    request: z.strictObject({ pin: z.string().max(200).optional() }),
+    response: z.union([cancelled, z.strictObject({
+      status: z.literal('done'), authorityName: z.string(), fingerprint: z.string(), serial: z.number(),
+      certificates: z.number(), revocations: z.number(), pinnedNow: z.boolean(), nextUpdate: z.number(),
+    })]),
+  },
+  /** The nominative list: this workstation's own people and their certificate. */
+  'directory:people': {
+    request: empty,
+    response: z.strictObject({ people: z.array(z.strictObject({
+      id: identityId, name: z.string(), org: z.string(), email: z.string(), fingerprint: z.string(), certificate: certificateSchema,
+    })) }),
   },
   'session:signIn': {
     request: z.strictObject({ opId, id: identityId, passphrase }),
@@ -142,7 +197,8 @@ export const contract = {
     request: z.strictObject({
       opId,
       files: z.array(filePath).min(1).max(1000),
-      to: z.array(identityId).max(1024),
+      /** Identity ids, or org:NAME for every certified, valid member of an organisation. */
+      to: z.array(z.union([identityId, orgRecipient])).max(1024),
       /** Keep a copy readable by the signed-in person. */
       self: z.boolean(),
     }),
@@ -152,6 +208,8 @@ export const contract = {
       size: z.number(),
       containerId: z.string(),
       recipients: z.array(identityId),
+      /** E.g. the directory is past its next update (in French, from the core). */
+      warnings: z.array(z.string()),
     })]),
   },
   'containers:open': {
@@ -166,15 +224,60 @@ export const contract = {
     })]),
   },
   'events:list': {
-    request: z.strictObject({ limit: z.number().int().min(1).max(10000).optional() }),
-    response: z.strictObject({ events: z.array(eventSchema), total: z.number() }),
+    request: z.strictObject({
+      limit: z.number().int().min(1).max(10000).optional(),
+      actor: identityId.optional(),
+      action: z.string().max(100).optional(),
+      outcome: z.enum(['ok', 'refused', 'failed']).optional(),
+      since: z.number().int().nonnegative().optional(),
+    }),
+    /** total: events matching the filter; actors and actions: the choices for the filters. */
+    response: z.strictObject({
+      events: z.array(eventSchema), total: z.number(),
+      actors: z.array(z.strictObject({ id: z.string(), name: z.string() })), actions: z.array(z.string()),
+    }),
+  },
+  'audit:verify': {
+    request: empty,
+    response: z.strictObject({
+      ok: z.boolean(), events: z.number(), checkpoints: z.number(), lastCheckpoint: z.number().nullable(),
+      firstBad: z.strictObject({ seq: z.number(), problem: z.string() }).nullable(),
+    }),
+  },
+  'audit:export': {
+    request: empty,
+    response: z.union([cancelled, z.strictObject({ status: z.literal('done'), path: z.string(), sigPath: z.string(), events: z.number(), signer: z.string() })]),
+  },
+  'authority:init': {
+    request: z.strictObject({ name: z.string().min(1).max(200) }),
+    response: z.strictObject({ fingerprint: z.string() }),
+  },
+  /** Two native dialogs in main: the card to certify, then where to save the certificate. */
+  'authority:certify': {
+    request: z.strictObject({ role: roleSchema, days }),
+    response: z.union([cancelled, z.strictObject({ status: z.literal('done'), id: identityId, name: z.string(), role: roleSchema, path: z.string() })]),
+  },
+  /** The one secret shown to a person: the key file's one-time passphrase, for the officer to dictate. */
+  'authority:provision': {
+    request: z.strictObject({ name: z.string().min(1).max(200), email: z.string().min(3).max(254), org: z.string().min(1).max(200), role: roleSchema, days }),
+    response: z.union([cancelled, z.strictObject({
+      status: z.literal('done'), id: identityId, name: z.string(), path: z.string(), oneTimePassphrase: z.string().max(100),
+    })]),
+  },
+  'authority:revoke': {
+    request: z.strictObject({ id: identityId, reason: z.string().min(1).max(500) }),
+    response: z.strictObject({ name: z.string() }),
+  },
+  'authority:exportDirectory': {
+    request: empty,
+    response: z.union([cancelled, z.strictObject({ status: z.literal('done'), serial: z.number(), path: z.string() })]),
   },
   'settings:get': {
     request: empty,
     response: settingsSchema,
   },
   'settings:set': {
-    request: z.strictObject({ language: languageSchema }),
+    request: z.strictObject({ language: languageSchema.optional(), idleLockMinutes: z.number().int().min(1).max(1440).optional() }),
     response: settingsSchema,
   },
   'shell:showInFolder': {

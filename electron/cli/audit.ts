@@ -1,7 +1,7 @@
 // CLI: the nominative list and the audit log (issue "Habilitated people only").
 import { appendEvent } from '../core/profile/events.js';
 import { auditRows, exportAudit, people, verifyAudit, verifyAuditExport } from '../core/services/audit.js';
-import { getTrust } from '../core/authority/certificates.js';
+import { getTrust, ROLE_LABEL, type Role } from '../core/authority/certificates.js';
 import { listIdentities } from '../core/profile/identities.js';
 import { inputError, securityError } from '../core/errors.js';
 import { context, err, out, parse, profileOf, required, str, type Handler } from './common.js';
@@ -34,7 +34,7 @@ export const auditCommands: Record<string, Handler> = {
       : 'Aucune autorité épinglée : sans annuaire, personne n’est inscrit sur la liste nominative (cartes auto-signées seulement).');
     out('NOM ; RÔLE ; ORGANISATION ; CERTIFICAT VALIDE JUSQU’AU ; ÉTAT');
     for (const p of list) {
-      out(`${p.name} ; ${p.role ?? '—'} ; ${p.org} ; ${p.validUntil ? new Date(p.validUntil).toISOString().slice(0, 10) : '—'} ; ${p.state === 'valid' ? 'habilité(e)' : p.stateText}`);
+      out(`${p.name} ; ${p.role ? ROLE_LABEL[p.role as Role] : '—'} ; ${p.org} ; ${p.validUntil ? new Date(p.validUntil).toISOString().slice(0, 10) : '—'} ; ${p.state === 'valid' ? 'habilité(e)' : p.stateText}`);
     }
   },
 

@@ -8,6 +8,7 @@ import { signIn } from '../core/services/session.js';
 import { writeCheckpoint, type CheckpointSigner } from '../core/services/audit.js';
 import { appendEvent } from '../core/profile/events.js';
 import { ROLES, type Role } from '../core/authority/certificates.js';
+import { directoryFreshness } from '../core/authority/directory.js';
 import type { Context, Unlocker } from '../core/services/context.js';
 import { readSecret } from './secrets.js';
 
@@ -87,6 +88,16 @@ export function setOpenedProfile(profile: Profile | undefined): void {
   openedProfile = profile;
 }
 let checkpointSigner: CheckpointSigner | undefined;
+
+/** Past the directory's next update, every command says so (docs/authority.md section 5). */
+export function directoryWarning(): string | null {
+  if (!openedProfile) return null;
+  const fresh = directoryFreshness(openedProfile.db);
+  if (fresh.state === 'stale' || fresh.state === 'expired') {
+    return `pli: attention : l'annuaire devait être mis à jour le ${new Date(fresh.nextUpdate!).toISOString().slice(0, 10)}${fresh.state === 'expired' ? ' : les envois sont refusés' : ` ; sans nouvel annuaire, les envois seront refusés à partir du ${new Date(fresh.refuseAfter!).toISOString().slice(0, 10)}`}. Importez le dernier annuaire de l'officier SSI.`;
+  }
+  return null;
+}
 
 /** End of a command: checkpoint the audit chain if a person unlocked their key, then close. */
 export async function closeOpenedProfile(): Promise<void> {

@@ -8,14 +8,16 @@ import { createIdentity, currentKeys, importCard, listIdentities, resolveIdentit
 import { appendEvent } from '../core/profile/events.js';
 import { decrypt, encrypt, inspect } from '../core/services/containers.js';
 import { readNewSecret, readSecret } from './secrets.js';
-import { authorityFingerprint, certifyCard, exportDirectory, initAuthority, provisionPerson, revokePerson } from '../core/authority/authority.js';
+import { authorityFingerprint, certifyCard, exportDirectory, getAuthority, initAuthority, provisionPerson, revokePerson } from '../core/authority/authority.js';
+import { signIn } from '../core/services/session.js';
 import { importDirectory, importKeyfile, installCertificate } from '../core/authority/directory.js';
 import { certificateState, describeState, getTrust } from '../core/authority/certificates.js';
 import { formatFingerprint } from '../../shared/ids.js';
 import { auditCommands, AUDIT_USAGE } from './audit.js';
 import {
-  audited, closeOpenedProfile, context, daysOf, err, out, parse, profileOf, readText, required, roleOf, setOpenedProfile, str, USAGE, type Handler,
+  audited, closeOpenedProfile, context, directoryWarning, type Values, daysOf, err, out, parse, profileOf, readText, required, roleOf, setOpenedProfile, str, USAGE, type Handler,
 } from './common.js';
+import { mailCommands, MAIL_USAGE } from './mail.js';
 
 /** Command tables of other areas register here (mailbox, audit...): one file per area. */
 export const commands: Record<string, Handler> = {
@@ -110,7 +112,6 @@ export const commands: Record<string, Handler> = {
       files: positionals,
       out: required(values, 'out'),
     });
-    for (const warning of result.warnings) err(warning);
     out(result.out);
   },
 
@@ -136,12 +137,15 @@ export const commands: Record<string, Handler> = {
   },
 };
 
+/** The officer who holds this profile's authority (the actor of authority events), if any. */
+const officerId = (values: Values): string | null => getAuthority(profileOf(values).db)?.officer_id ?? null;
+
 Object.assign(commands, {
   async 'authority init'(args: string[]) {
     const { values } = parse(args, { name: { type: 'string' }, as: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
     const profile = profileOf(values);
     const result = await initAuthority(context(values), required(values, 'name'), str(values, 'as'));
-    appendEvent(profile.db, profile.workstation, { action: 'authority.created', object: result.fingerprint, detail: { name: required(values, 'name') } });
+    appendEvent(profile.db, profile.workstation, { actor: officerId(values), action: 'authority.created', object: result.fingerprint, detail: { name: required(values, 'name') } });
     err("Autorité créée. Lisez cette empreinte au téléphone à chaque poste lors de sa première importation de l'annuaire :");
     out(result.fingerprint);
   },
@@ -153,10 +157,10 @@ Object.assign(commands, {
     const { values, positionals } = parse(args, { role: { type: 'string' }, days: { type: 'string' }, out: { type: 'string' } }, { min: 1, max: 1, name: 'CARTE' });
     const target = required(values, 'out');
     const role = roleOf(values);
-    const result = await audited(values, 'identity.certified', null, () => certifyCard(context(values), readText(positionals[0]!), role, daysOf(values)));
+    const result = await audited(values, 'identity.certified', officerId(values), () => certifyCard(context(values), readText(positionals[0]!), role, daysOf(values)));
     writeFileSync(target, result.certificate);
     const profile = profileOf(values);
-    appendEvent(profile.db, profile.workstation, { action: 'identity.certified', object: result.id, detail: { name: result.name, role } });
+    appendEvent(profile.db, profile.workstation, { actor: officerId(values), action: 'identity.certified', object: result.id, detail: { name: result.name, role } });
     err(`Certificat émis pour ${result.name} (${role}). Remettez-lui ${target} et l'annuaire à jour (pli directory export).`);
     out(target);
   },
@@ -165,10 +169,10 @@ Object.assign(commands, {
     const target = required(values, 'out');
     const person = { name: required(values, 'name'), email: required(values, 'email'), org: required(values, 'org') };
     const role = roleOf(values);
-    const result = await audited(values, 'identity.provisioned', null, () => provisionPerson(context(values), person, role, daysOf(values)));
+    const result = await audited(values, 'identity.provisioned', officerId(values), () => provisionPerson(context(values), person, role, daysOf(values)));
     writeFileSync(target, result.keyfile, { mode: 0o600 });
     const profile = profileOf(values);
-    appendEvent(profile.db, profile.workstation, { action: 'identity.provisioned', object: result.id, detail: { name: person.name, org: person.org, role } });
+    appendEvent(profile.db, profile.workstation, { actor: officerId(values), action: 'identity.provisioned', object: result.id, detail: { name: person.name, org: person.org, role } });
     err(`Phrase de passe à usage unique (affichée une seule fois, à transmettre de vive voix) : ${result.oneTimePassphrase}`);
     out(result.id);
   },
@@ -177,17 +181,17 @@ Object.assign(commands, {
     const profile = profileOf(values);
     const row = resolveIdentity(profile.db, positionals[0]!);
     const reason = required(values, 'reason');
-    await audited(values, 'identity.revoked', null, () => revokePerson(context(values), row, reason));
-    appendEvent(profile.db, profile.workstation, { action: 'identity.revoked', object: row.id, detail: { name: row.name, reason } });
+    await audited(values, 'identity.revoked', officerId(values), () => revokePerson(context(values), row, reason));
+    appendEvent(profile.db, profile.workstation, { actor: officerId(values), action: 'identity.revoked', object: row.id, detail: { name: row.name, reason } });
     err(`${row.name} est révoqué(e). Exportez et diffusez l'annuaire (pli directory export) pour que les postes l'apprennent.`);
   },
   async 'directory export'(args: string[]) {
     const { values } = parse(args, { out: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
     const target = required(values, 'out');
-    const result = await audited(values, 'directory.exported', null, () => exportDirectory(context(values)));
+    const result = await audited(values, 'directory.exported', officerId(values), () => exportDirectory(context(values)));
     writeFileSync(target, result.text);
     const profile = profileOf(values);
-    appendEvent(profile.db, profile.workstation, { action: 'directory.exported', object: String(result.serial) });
+    appendEvent(profile.db, profile.workstation, { actor: officerId(values), action: 'directory.exported', object: String(result.serial) });
     err(`Annuaire n° ${result.serial} exporté.`);
     out(target);
   },
@@ -221,6 +225,8 @@ Object.assign(commands, {
     const profile = profileOf(values);
     const row = resolveIdentity(profile.db, positionals[0]!, { own: true });
     const passphrase = await readSecret({ file: str(values, 'passphrase-file'), env: 'PLI_PASSPHRASE', prompt: `Phrase de passe de ${row.name} : `, what: 'la phrase de passe' });
+    // Through signIn first: the lockout applies and failures are counted, as for any use of a key.
+    (await signIn(profile, row, passphrase)).wipe();
     const result = await audited(values, 'identity.rotated', row.id, () => rotateIdentity(profile.db, row.id, passphrase));
     appendEvent(profile.db, profile.workstation, { actor: row.id, action: 'identity.rotated', object: row.id, detail: { fingerprint: formatFingerprint(result.sigFpr) } });
     err(`Nouvelles clés pour ${row.name} ; les anciennes restent pour lire les anciens plis. Exportez la carte (pli id export) et faites-la certifier par l'officier SSI.`);
@@ -228,8 +234,10 @@ Object.assign(commands, {
   },
 } satisfies Record<string, Handler>);
 
+Object.assign(commands, mailCommands);
+
 Object.assign(commands, auditCommands);
-const FULL_USAGE = `${USAGE}\n${AUDIT_USAGE}`;
+const FULL_USAGE = `${USAGE}\n${AUDIT_USAGE}\n${MAIL_USAGE}`;
 
 /** Splits `pli [--home DIR] word [word] ...` into the command name and its arguments. */
 function route(argv: string[]): { name: string; args: string[]; home?: string } {
@@ -262,6 +270,8 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     await handler(args, home);
+    const warning = name === 'directory import' ? null : directoryWarning();
+    if (warning) err(warning);
     return 0;
   } catch (error) {
     if (error instanceof PliError) {

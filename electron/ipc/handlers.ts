@@ -4,31 +4,47 @@
 //
 // The signed-in person's unlocked keys live here, in main, for the length of the session; the
 // renderer only ever learns an id and a name. Passphrases arrive in sign-in and create requests
-// and are never stored or sent back.
+// and are never stored or sent back. The one secret that goes the other way is a provisioned key
+// file's one-time passphrase, which the officer must read on screen to dictate it.
+//
+// Audit checkpoints: after every call in which the session's signing key was unlocked or lent to
+// a service (sign-in included), and at sign-out, main signs the chain head with that key
+// (services/audit.ts writeCheckpoint), as the CLI does at the end of each command.
+//
+// Files the core reads (directory, key file, card to certify, certificate) are chosen in main's
+// native dialogs: the renderer never names a path for them.
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { PliError, inputError, securityError } from '../core/errors.js';
 import { getMeta, initProfile, isProfile, openProfile, setMeta, type Profile } from '../core/profile/profile.js';
 import {
-  createIdentity, currentKeys, getIdentity, importCard, listIdentities, 
+  createIdentity, currentKeys, getIdentity, importCard, listIdentities, verifyCard,
   type IdentityRow, type UnlockedIdentity,
 } from '../core/profile/identities.js';
 import { appendEvent, listEvents } from '../core/profile/events.js';
 import { decrypt, encrypt, inspect } from '../core/services/containers.js';
-import { getSettings as sessionSettings, signIn as unlockWithLockout } from '../core/services/session.js';
+import { getSettings as sessionSettings, setSettings as setSessionSettings, signIn as unlockWithLockout } from '../core/services/session.js';
 import type { Context } from '../core/services/context.js';
+import { certificateState, getTrust, roleIncludes, type CertificateState } from '../core/authority/certificates.js';
+import { directoryFreshness, importDirectory, importKeyfile, installCertificate } from '../core/authority/directory.js';
+import { certifyCard, exportDirectory, getAuthority, initAuthority, provisionPerson, revokePerson } from '../core/authority/authority.js';
+import { hasAuthority, requireRole } from '../core/services/policy.js';
+import { exportAudit, people as habilitatedPeople, signerOf, verifyAudit, writeCheckpoint } from '../core/services/audit.js';
 import { formatFingerprint } from '../../shared/ids.js';
 import { isChannel } from '../../shared/channels.js';
 import {
-  contract, type Channel, type Envelope, type IpcError, type Person, type Progress, type ResponseOf, type Settings,
+  contract, type Certificate, type Channel, type Envelope, type IpcError, type Person, type Progress, type ResponseOf, type Settings,
 } from '../../shared/ipc.js';
+import type { DB } from '../core/profile/profile.js';
 
 export interface ShellPort {
   /** A native "save as" dialog; null when the person cancels. */
   saveFile(options: { title: string; defaultName: string; filters: { name: string; extensions: string[] }[] }): Promise<string | null>;
   /** A native folder chooser; null when the person cancels. */
   chooseFolder(options: { title: string }): Promise<string | null>;
+  /** A native "open file" dialog; null when the person cancels. */
+  openFile(options: { title: string; filters: { name: string; extensions: string[] }[] }): Promise<string | null>;
   showInFolder(target: string): void;
 }
 
@@ -46,6 +62,8 @@ export interface HandlerTable {
 }
 
 const MAX_CARD_BYTES = 64 * 1024;
+const MAX_DIRECTORY_BYTES = 32 * 1024 * 1024;
+const ANY_FILE = { name: 'Tous les fichiers', extensions: ['*'] };
 const PROGRESS_INTERVAL_MS = 100;
 
 const notSignedIn = () => securityError('not-signed-in', 'Aucune personne n’est connectée : connectez-vous avec votre phrase de passe, puis recommencez.');
@@ -57,6 +75,25 @@ function lend(identity: UnlockedIdentity): UnlockedIdentity {
     id: identity.id, name: identity.name, keySets, current: keySets[keySets.length - 1]!,
     wipe: () => keySets.forEach((k) => { k.encSecret.fill(0); k.sigSecret.fill(0); }),
   };
+}
+
+function certificateOf(db: DB, id: string): Certificate {
+  const state: CertificateState = certificateState(db, id);
+  return { state: state.state, role: state.role, notAfter: state.notAfter, revocationReason: state.revocation?.reason ?? null };
+}
+
+/** Reads a small text file chosen in a native dialog, or says which file and what to do. */
+async function readChosen(file: string, maxBytes: number, what: string): Promise<string> {
+  try {
+    const info = await stat(file);
+    if (!info.isFile() || info.size > maxBytes) {
+      throw inputError('wrong-file', `${path.basename(file)} n’est pas ${what} (trop gros ou pas un fichier). Choisissez le fichier remis par l’officier SSI.`);
+    }
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    if (error instanceof PliError) throw error;
+    throw inputError('missing-file', `Fichier introuvable ou illisible : ${file}. Vérifiez le fichier et recommencez.`);
+  }
 }
 
 function toPerson(profile: Profile, row: IdentityRow): Person {
@@ -71,7 +108,7 @@ function toPerson(profile: Profile, row: IdentityRow): Person {
   }
   return {
     id: row.id, name: row.name, email: row.email, org: row.org, own: row.own === 1,
-    fingerprint, encryptionFingerprint, addedAt: row.added_at, certificate: 'none',
+    fingerprint, encryptionFingerprint, addedAt: row.added_at, certificate: certificateOf(profile.db, row.id),
   };
 }
 
@@ -112,14 +149,53 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
     if (!session) throw notSignedIn();
     return session;
   };
-  const signOut = (): boolean => {
+  /** Set when the session's key was unlocked or lent during the current call: checkpoint after it. */
+  let keyUsed = false;
+  const checkpoint = async (): Promise<void> => {
+    if (!keyUsed || !session || !opened) return;
+    keyUsed = false;
+    await writeCheckpoint(opened, signerOf(session));
+  };
+  /** Audits the sign-out, checkpoints the chain with the key one last time, then wipes it. */
+  const signOut = async (): Promise<boolean> => {
     if (!session) return false;
-    const id = session.id;
-    session.wipe();
-    session = null;
-    if (opened) audit({ actor: id, action: 'session.closed', object: id });
+    const ending = session;
+    if (opened) {
+      audit({ actor: ending.id, action: 'session.closed', object: ending.id });
+      keyUsed = true;
+      try {
+        await checkpoint();
+      } catch {
+        // The next checkpoint will cover these events; signing out must always succeed.
+      }
+    }
+    ending.wipe();
+    if (session === ending) session = null;
+    keyUsed = false;
     return true;
   };
+  /** Refuses the officer console's actions unless the signed-in person is the authority's officer. */
+  const requireOfficer = (): UnlockedIdentity => {
+    const active = requireSession();
+    const db = profile().db;
+    const state = certificateState(db, active.id);
+    if (!getAuthority(db) || state.state !== 'valid' || !roleIncludes(state.role!, 'officer')) {
+      throw securityError('role', 'Action réservée à l’officier SSI, sur le poste de l’autorité, avec un certificat d’officier valide. Connectez-vous sous le nom de l’officier SSI.');
+    }
+    return active;
+  };
+  /** As the CLI's `audited`: a security refusal by the core is written to the audit log, then rethrown. */
+  const audited = async <T>(action: string, run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof PliError && error.kind === 'security') {
+        audit({ actor: session?.id ?? null, action, outcome: 'refused', detail: { reason: error.code } });
+      }
+      throw error;
+    }
+  };
+  const day = () => new Date().toISOString().slice(0, 10);
   const progress = (opId: string, phase: Progress['phase']) => {
     let last = 0;
     return (done: number, total: number) => {
@@ -138,6 +214,7 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
           if (row.id !== active.id) {
             throw securityError('other-identity', `Cette opération demande les clés de ${row.name}, qui n’est pas la personne connectée : connectez-vous sous ce nom.`);
           }
+          keyUsed = true;
           return lend(active);
         },
       },
@@ -147,12 +224,19 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
     const p = profile();
     const row = getIdentity(p.db, id);
     if (!row || row.own !== 1) throw inputError('unknown-id', 'Cette personne n’a pas de clés sur ce poste : choisissez votre nom dans la liste.');
+    // The nominative list: once an authority is pinned, only a person holding a valid certificate
+    // from it may sign in (checked before the passphrase: no key is unlocked for anyone else).
+    if (hasAuthority(p.db) && certificateState(p.db, row.id).state !== 'valid') {
+      audit({ actor: row.id, action: 'login.refused', outcome: 'refused', detail: { reason: 'not-habilitated' } });
+      requireRole(p.db, row, 'reader');
+    }
     options.emitProgress({ opId, phase: 'unlock', done: 0, total: 1 });
     // The core's sign-in enforces the lockout after repeated wrong passphrases and audits every attempt.
     const unlocked = await unlockWithLockout(p, row, passphrase);
     options.emitProgress({ opId, phase: 'done', done: 1, total: 1 });
-    signOut();
+    await signOut();
     session = unlocked;
+    keyUsed = true;
     return unlocked;
   };
 
@@ -160,12 +244,29 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
   const impl: Impl = {
     async 'profile:status'() {
       const exists = opened !== null || isProfile(home);
-      const own = exists ? listIdentities(profile().db).filter((r) => r.own === 1) : [];
+      const db = exists ? profile().db : null;
+      const own = db ? listIdentities(db).filter((r) => r.own === 1) : [];
+      const trust = db ? getTrust(db) : undefined;
+      const isAuthority = db ? getAuthority(db) !== undefined : false;
+      let authority: ResponseOf<'profile:status'>['authority'] = null;
+      if (db && trust) {
+        const fresh = directoryFreshness(db);
+        authority = {
+          name: trust.name, fingerprint: formatFingerprint(trust.fpr), serial: trust.serial,
+          nextUpdate: fresh.nextUpdate ?? trust.next_update, refuseAfter: fresh.refuseAfter ?? trust.next_update,
+          freshness: fresh.state === 'stale' || fresh.state === 'expired' ? fresh.state : 'fresh', isAuthority,
+        };
+      }
+      let officer = false;
+      if (db && session && isAuthority) {
+        const state = certificateState(db, session.id);
+        officer = state.state === 'valid' && roleIncludes(state.role!, 'officer');
+      }
       return {
         home, exists,
-        ownIdentities: own.map((r) => ({ id: r.id, name: r.name, org: r.org })),
+        ownIdentities: own.map((r) => ({ id: r.id, name: r.name, org: r.org, certificate: certificateOf(db!, r.id) })),
         session: session ? { id: session.id, name: session.name } : null,
-        authority: 'pending', mailbox: 'pending',
+        authority, officer, mailbox: 'pending',
       };
     },
 
@@ -187,8 +288,63 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
       const person = { name: request.name, email: request.email, org: request.org };
       const created = await createIdentity(p.db, person, request.passphrase);
       audit({ actor: created.id, action: 'identity.created', object: created.id, detail: { name: person.name, org: person.org, fingerprint: formatFingerprint(created.sigFpr) } });
+      // With an authority pinned, the new person waits for a certificate before signing in.
+      if (hasAuthority(p.db)) return { person: toPerson(p, getIdentity(p.db, created.id)!), session: null };
       const unlocked = await signIn(request.opId, created.id, request.passphrase);
       return { person: toPerson(p, getIdentity(p.db, created.id)!), session: { id: unlocked.id, name: unlocked.name } };
+    },
+
+    async 'identities:importKeyfile'(request) {
+      const p = profile();
+      if (!getTrust(p.db)) throw inputError('no-authority', 'Aucune autorité épinglée sur ce poste : importez d’abord l’annuaire de l’officier SSI (étape 2), puis le fichier de clés.');
+      const file = await shell.openFile({ title: 'Fichier de clés remis par l’officier SSI', filters: [{ name: 'Fichier de clés Pli', extensions: ['json', 'key'] }, ANY_FILE] });
+      if (!file) return { status: 'cancelled' };
+      const text = await readChosen(file, MAX_CARD_BYTES, 'un fichier de clés Pli');
+      options.emitProgress({ opId: request.opId, phase: 'unlock', done: 0, total: 1 });
+      const result = await audited('identity.imported', () => importKeyfile(p.db, text, request.oneTimePassphrase, request.passphrase));
+      audit({ actor: result.id, action: 'identity.imported', object: result.id, detail: { name: result.name, provisioned: true } });
+      const person = toPerson(p, getIdentity(p.db, result.id)!);
+      if (certificateState(p.db, result.id).state !== 'valid') {
+        options.emitProgress({ opId: request.opId, phase: 'done', done: 1, total: 1 });
+        return { status: 'done', person, session: null };
+      }
+      const unlocked = await signIn(request.opId, result.id, request.passphrase);
+      return { status: 'done', person, session: { id: unlocked.id, name: unlocked.name } };
+    },
+
+    async 'identities:installCertificate'() {
+      const p = profile();
+      if (!getTrust(p.db)) throw inputError('no-authority', 'Aucune autorité épinglée sur ce poste : importez d’abord l’annuaire de l’officier SSI, puis le certificat.');
+      const file = await shell.openFile({ title: 'Certificat remis par l’officier SSI', filters: [{ name: 'Certificat Pli', extensions: ['json'] }, ANY_FILE] });
+      if (!file) return { status: 'cancelled' };
+      const text = await readChosen(file, MAX_CARD_BYTES, 'un certificat Pli');
+      const cert = await audited('identity.certificate-installed', () => installCertificate(p.db, text));
+      audit({ actor: cert.body.id, action: 'identity.certificate-installed', object: cert.body.id, detail: { role: cert.body.role, notAfter: cert.body.notAfter } });
+      return { status: 'done', id: cert.body.id, name: cert.body.name, role: cert.body.role, notAfter: cert.body.notAfter };
+    },
+
+    async 'directory:import'(request) {
+      const p = profile();
+      const pin = request.pin?.trim() ? request.pin.trim() : undefined;
+      if (!getTrust(p.db) && !pin) {
+        throw inputError('pin-required', 'Première importation : faites-vous lire au téléphone l’empreinte de l’autorité par l’officier SSI, tapez-la, puis choisissez le fichier d’annuaire.');
+      }
+      const file = await shell.openFile({ title: 'Annuaire signé par l’officier SSI', filters: [{ name: 'Annuaire Pli', extensions: ['json'] }, ANY_FILE] });
+      if (!file) return { status: 'cancelled' };
+      const text = await readChosen(file, MAX_DIRECTORY_BYTES, 'un annuaire Pli');
+      const result = await audited('directory.imported', () => importDirectory(p.db, text, pin));
+      audit({ actor: session?.id ?? null, action: 'directory.imported', object: String(result.serial), detail: { authority: result.authorityName, fingerprint: result.fingerprint, certificates: result.certificates, revocations: result.revocations, pinned: result.pinnedNow, keyChanged: result.keyChanged } });
+      return {
+        status: 'done', authorityName: result.authorityName, fingerprint: result.fingerprint, serial: result.serial,
+        certificates: result.certificates, revocations: result.revocations, pinnedNow: result.pinnedNow, nextUpdate: result.nextUpdate,
+      };
+    },
+
+    async 'directory:people'() {
+      const db = profile().db;
+      return { people: habilitatedPeople(db).map((person) => ({
+        id: person.id, name: person.name, org: person.org, email: person.email, fingerprint: person.fingerprint, certificate: certificateOf(db, person.id),
+      })) };
     },
 
     async 'identities:importCard'(request) {
@@ -216,10 +372,11 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
     },
 
     async 'identities:exportCard'(request) {
-      const active = requireSession();
       const p = profile();
       const row = getIdentity(p.db, request.id);
       if (!row) throw inputError('unknown-id', 'Cette personne n’est pas dans l’annuaire de ce poste.');
+      // A person of this workstation waiting for a certificate exports their card before signing in.
+      const actor = session?.id ?? (row.own === 1 ? row.id : requireSession().id);
       const target = await shell.saveFile({
         title: `Carte de ${row.name}`, defaultName: `carte-pli-${slug(row.name)}.json`,
         filters: [{ name: 'Carte Pli', extensions: ['json'] }],
@@ -227,7 +384,7 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
       if (!target) return { status: 'cancelled' };
       await writeFile(target, row.card, { mode: 0o644 });
       revealable.add(target);
-      audit({ actor: active.id, action: 'identity.exported', object: row.id });
+      audit({ actor, action: 'identity.exported', object: row.id });
       return { status: 'done', path: target };
     },
 
@@ -237,7 +394,7 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
     },
 
     async 'session:signOut'() {
-      return { signedOut: signOut() };
+      return { signedOut: await signOut() };
     },
 
     async 'containers:inspect'(request) {
@@ -273,7 +430,7 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
       });
       options.emitProgress({ opId: request.opId, phase: 'done', done: 1, total: 1 });
       revealable.add(result.out);
-      return { status: 'done', out: result.out, size: result.size, containerId: result.containerId, recipients: result.recipients };
+      return { status: 'done', out: result.out, size: result.size, containerId: result.containerId, recipients: result.recipients, warnings: result.warnings };
     },
 
     async 'containers:open'(request) {
@@ -296,13 +453,107 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
       requireSession();
       const p = profile();
       const names = new Map(listIdentities(p.db).map((r) => [r.id, r.name]));
-      const all = listEvents(p.db);
+      const all = listEvents(p.db, request.since);
+      const actors = [...new Set(all.map((e) => e.actor).filter((a): a is string => a !== null))]
+        .map((id) => ({ id, name: names.get(id) ?? id })).sort((x, y) => x.name.localeCompare(y.name, 'fr'));
+      const actions = [...new Set(all.map((e) => e.action))].sort();
+      const matching = all.filter((e) => (request.actor === undefined || e.actor === request.actor)
+        && (request.action === undefined || e.action === request.action)
+        && (request.outcome === undefined || e.outcome === request.outcome));
       const limit = request.limit ?? 500;
-      const events = all.slice(-limit).reverse().map((e) => ({
+      const events = matching.slice(-limit).reverse().map((e) => ({
         seq: e.seq, at: e.at, actor: e.actor, actorName: e.actor ? names.get(e.actor) ?? null : null,
         workstation: e.workstation, action: e.action, object: e.object, outcome: e.outcome, detail: e.detail,
       }));
-      return { events, total: all.length };
+      return { events, total: matching.length, actors, actions };
+    },
+
+    async 'audit:verify'() {
+      const active = requireSession();
+      const p = profile();
+      const result = await verifyAudit(p.db);
+      // As `pli audit verify`: the verification itself is an event.
+      audit({ actor: active.id, action: 'audit.verified', outcome: result.ok ? 'ok' : 'failed', detail: result.ok ? { events: result.events } : { firstBad: result.firstBad?.seq } });
+      return { ok: result.ok, events: result.events, checkpoints: result.checkpoints, lastCheckpoint: result.lastCheckpoint, firstBad: result.firstBad ?? null };
+    },
+
+    async 'audit:export'() {
+      const active = requireSession();
+      const ctx = context();
+      const target = await shell.saveFile({ title: 'Exporter le journal d’audit signé', defaultName: `journal-pli-${day()}.csv`, filters: [{ name: 'CSV', extensions: ['csv'] }] });
+      if (!target) return { status: 'cancelled' };
+      if (session !== active) throw notSignedIn();
+      const result = await exportAudit(ctx, active.id, target);
+      revealable.add(target);
+      return { status: 'done', path: target, sigPath: `${target}.sig`, events: result.events, signer: result.signer };
+    },
+
+    async 'authority:init'(request) {
+      const active = requireSession();
+      const ctx = context();
+      const result = await initAuthority(ctx, request.name, active.id);
+      audit({ actor: active.id, action: 'authority.created', object: result.fingerprint, detail: { name: request.name } });
+      return { fingerprint: result.fingerprint };
+    },
+
+    async 'authority:certify'(request) {
+      const active = requireOfficer();
+      const ctx = context();
+      const file = await shell.openFile({ title: 'Carte Pli à certifier', filters: [{ name: 'Carte Pli', extensions: ['json'] }, ANY_FILE] });
+      if (!file) return { status: 'cancelled' };
+      const cardText = await readChosen(file, MAX_CARD_BYTES, 'une carte Pli');
+      const card = await verifyCard(cardText);
+      const target = await shell.saveFile({
+        title: `Certificat de ${card.body.name}`, defaultName: `certificat-pli-${slug(card.body.name)}.json`,
+        filters: [{ name: 'Certificat Pli', extensions: ['json'] }],
+      });
+      if (!target) return { status: 'cancelled' };
+      if (session !== active) throw notSignedIn();
+      const result = await audited('identity.certified', () => certifyCard(ctx, cardText, request.role, request.days));
+      await writeFile(target, result.certificate, { mode: 0o644 });
+      revealable.add(target);
+      audit({ actor: active.id, action: 'identity.certified', object: result.id, detail: { name: result.name, role: request.role } });
+      return { status: 'done', id: result.id, name: result.name, role: request.role, path: target };
+    },
+
+    async 'authority:provision'(request) {
+      const active = requireOfficer();
+      const ctx = context();
+      const target = await shell.saveFile({
+        title: `Fichier de clés de ${request.name}`, defaultName: `cles-pli-${slug(request.name)}.json`,
+        filters: [{ name: 'Fichier de clés Pli', extensions: ['json'] }],
+      });
+      if (!target) return { status: 'cancelled' };
+      if (session !== active) throw notSignedIn();
+      const person = { name: request.name, email: request.email, org: request.org };
+      const result = await audited('identity.provisioned', () => provisionPerson(ctx, person, request.role, request.days));
+      await writeFile(target, result.keyfile, { mode: 0o600 });
+      revealable.add(target);
+      audit({ actor: active.id, action: 'identity.provisioned', object: result.id, detail: { name: person.name, org: person.org, role: request.role } });
+      return { status: 'done', id: result.id, name: person.name, path: target, oneTimePassphrase: result.oneTimePassphrase };
+    },
+
+    async 'authority:revoke'(request) {
+      const active = requireOfficer();
+      const ctx = context();
+      const row = getIdentity(ctx.profile.db, request.id);
+      if (!row) throw inputError('unknown-id', 'Cette personne n’est pas dans l’annuaire de ce poste.');
+      await audited('identity.revoked', () => revokePerson(ctx, row, request.reason));
+      audit({ actor: active.id, action: 'identity.revoked', object: row.id, detail: { name: row.name, reason: request.reason } });
+      return { name: row.name };
+    },
+
+    async 'authority:exportDirectory'() {
+      const active = requireOfficer();
+      const ctx = context();
+      const target = await shell.saveFile({ title: 'Exporter l’annuaire signé', defaultName: `annuaire-pli-${day()}.json`, filters: [{ name: 'Annuaire Pli', extensions: ['json'] }] });
+      if (!target) return { status: 'cancelled' };
+      if (session !== active) throw notSignedIn();
+      const result = await audited('directory.exported', () => exportDirectory(ctx));
+      await writeFile(target, result.text, { mode: 0o644 });
+      revealable.add(target);
+      audit({ actor: active.id, action: 'directory.exported', object: String(result.serial) });
+      return { status: 'done', serial: result.serial, path: target };
     },
 
     async 'settings:get'() {
@@ -313,10 +564,22 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
     },
 
     async 'settings:set'(request) {
-      memoryLanguage = request.language;
       const stored = opened || isProfile(home);
-      if (stored) setMeta(profile().db, 'ui.language', request.language);
-      return { language: request.language, idleLockMinutes: stored ? sessionSettings(profile().db).idleLockMinutes : null };
+      if (request.idleLockMinutes !== undefined) {
+        const active = requireSession();
+        const before = sessionSettings(profile().db).idleLockMinutes;
+        setSessionSettings(profile().db, { idleLockMinutes: request.idleLockMinutes });
+        audit({ actor: active.id, action: 'settings.changed', detail: { idleLockMinutes: request.idleLockMinutes, before } });
+      }
+      if (request.language !== undefined) {
+        memoryLanguage = request.language;
+        if (stored) setMeta(profile().db, 'ui.language', request.language);
+      }
+      const language = stored ? getMeta(profile().db, 'ui.language') : undefined;
+      return {
+        language: language === 'en' || language === 'fr' ? language : memoryLanguage,
+        idleLockMinutes: stored ? sessionSettings(profile().db).idleLockMinutes : null,
+      };
     },
 
     async 'shell:showInFolder'(request) {
@@ -338,10 +601,23 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
         return { ok: true, value } as Envelope<Channel>;
       } catch (error) {
         return { ok: false, error: toIpcError(error) };
+      } finally {
+        // Sign the chain head with the session's key when this call used it (see the header).
+        try {
+          await checkpoint();
+        } catch {
+          // Never fails the call: the next checkpoint covers these events.
+        }
       }
     },
     close() {
-      signOut();
+      // Synchronous (application quit): the keys are wiped; the events since the last
+      // checkpoint (at most this sign-out) are covered by the next session's first checkpoint.
+      if (session) {
+        if (opened) audit({ actor: session.id, action: 'session.closed', object: session.id });
+        session.wipe();
+        session = null;
+      }
       opened?.close();
       opened = null;
     },

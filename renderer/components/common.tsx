@@ -2,7 +2,7 @@
 import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { onProgress } from '../api';
-import type { Progress } from '../../shared/ipc';
+import type { Certificate, Progress } from '../../shared/ipc';
 
 /** An error that says what happened and what to do (the message comes from main, in French). */
 export function ErrorBox({ message }: { message: string | null }) {
@@ -83,6 +83,7 @@ export function useFormat() {
   const locale = i18n.language === 'en' ? 'en-GB' : 'fr-FR';
   return {
     date: (ms: number) => new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(ms)),
+    day: (ms: number) => new Intl.DateTimeFormat(locale, { dateStyle: 'long' }).format(new Date(ms)),
     size: (bytes: number) => {
       const number = (n: number) => new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(n);
       if (bytes < 1024) return t('units.bytes', { n: number(bytes) });
@@ -98,4 +99,22 @@ export function Heading({ children }: { children: ReactNode }) {
   const ref = useRef<HTMLHeadingElement>(null);
   useEffect(() => { ref.current?.focus(); }, []);
   return <h1 ref={ref} tabIndex={-1}>{children}</h1>;
+}
+
+const EXPIRY_WARNING_DAYS = 30;
+
+/** A certificate's state in words, with its role, and a warning when it expires within 30 days. */
+export function CertificateState({ certificate }: { certificate: Certificate }) {
+  const { t } = useTranslation();
+  const format = useFormat();
+  const until = certificate.notAfter !== null ? format.day(certificate.notAfter) : '';
+  const soon = certificate.state === 'valid' && certificate.notAfter !== null
+    && certificate.notAfter - Date.now() < EXPIRY_WARNING_DAYS * 24 * 3600 * 1000;
+  return (
+    <span className={`cert cert-${certificate.state}`}>
+      {t(`cert.state.${certificate.state}`, { date: until, reason: certificate.revocationReason ?? '' })}
+      {certificate.role && <> — {t(`cert.role.${certificate.role}`)}</>}
+      {soon && <strong className="warning-text"> {t('cert.expiresSoon', { date: until })}</strong>}
+    </span>
+  );
 }

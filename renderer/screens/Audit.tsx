@@ -1,33 +1,111 @@
-// The workstation's event log, newest first. Chain verification and export arrive with the
-// tamper-evident audit service.
-import { useCallback, useEffect, useState } from 'react';
+// The workstation's tamper-evident audit log, newest first: filters (person, action, outcome,
+// since a date), verification of the chain and of the signed checkpoints with a clear verdict
+// (intact, or the first bad entry), and the signed CSV export (.csv + .csv.sig).
+import { useCallback, useEffect, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
-import { ErrorBox, Heading, useFormat } from '../components/common';
-import type { AuditEvent } from '../../shared/ipc';
+import { ErrorBox, Heading, StatusBox, useFormat } from '../components/common';
+import type { AuditEvent, RequestOf, ResponseOf } from '../../shared/ipc';
+
+type Filter = { actor: string; action: string; outcome: '' | AuditEvent['outcome']; since: string };
+type Verdict = ResponseOf<'audit:verify'>;
 
 export function Audit() {
   const { t, i18n } = useTranslation();
   const format = useFormat();
-  const [events, setEvents] = useState<AuditEvent[] | null>(null);
-  const [total, setTotal] = useState(0);
+  const ids = useId();
+  const [data, setData] = useState<ResponseOf<'events:list'> | null>(null);
+  const [filter, setFilter] = useState<Filter>({ actor: '', action: '', outcome: '', since: '' });
   const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [verdict, setVerdict] = useState<Verdict | null>(null);
+  const [busy, setBusy] = useState(false);
 
-  const load = useCallback(() => {
+  const load = useCallback((f: Filter) => {
     setError(null);
-    call('events:list', { limit: 500 }).then((r) => { setEvents(r.events); setTotal(r.total); }, (e: unknown) => setError(errorMessage(e)));
+    const request: RequestOf<'events:list'> = { limit: 500 };
+    if (f.actor) request.actor = f.actor;
+    if (f.action) request.action = f.action;
+    if (f.outcome) request.outcome = f.outcome;
+    if (f.since) request.since = Date.parse(`${f.since}T00:00:00`);
+    call('events:list', request).then(setData, (e: unknown) => setError(errorMessage(e)));
   }, []);
-  useEffect(load, [load]);
+  useEffect(() => load(filter), [load, filter]);
   const action = (name: string) => (i18n.exists(`audit.actions.${name}`) ? t(`audit.actions.${name}`) : name);
+
+  const verify = async () => {
+    setError(null);
+    setNotice(null);
+    setVerdict(null);
+    setBusy(true);
+    try {
+      setVerdict(await call('audit:verify', {}));
+      load(filter);
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const exportLog = async () => {
+    setError(null);
+    setNotice(null);
+    setBusy(true);
+    try {
+      const result = await call('audit:export', {});
+      if (result.status === 'done') setNotice(t('audit.exported', { count: result.events, path: result.path, sig: result.sigPath, signer: result.signer }));
+      load(filter);
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
 
   return (
     <main>
       <Heading>{t('audit.title')}</Heading>
-      <p className="pending">{t('audit.verifyPending')}</p>
-      <div className="actions"><button type="button" onClick={load}>{t('audit.refresh')}</button></div>
-      {events === null ? <p>{t('common.loading')}</p> : (
+      <div className="actions">
+        <button type="button" onClick={() => void verify()} disabled={busy}>{t('audit.verify')}</button>
+        <button type="button" className="secondary" onClick={() => void exportLog()} disabled={busy}>{t('audit.export')}</button>
+        <button type="button" className="secondary" onClick={() => load(filter)}>{t('audit.refresh')}</button>
+      </div>
+      <div role="status" aria-live="polite" className={verdict ? (verdict.ok ? 'verdict ok-verdict' : 'verdict bad-verdict') : 'alert-empty'}>
+        {verdict && (verdict.ok
+          ? <><strong>{t('audit.intact')}</strong> {t('audit.intactDetail', { events: verdict.events, checkpoints: verdict.checkpoints })}
+            {verdict.lastCheckpoint !== null && <> {t('audit.lastCheckpoint', { seq: verdict.lastCheckpoint })}</>}</>
+          : <><strong>{t('audit.tampered')}</strong> {t('audit.tamperedDetail', { seq: verdict.firstBad?.seq ?? 0, problem: verdict.firstBad?.problem ?? '' })}</>)}
+      </div>
+      <form className="filters" aria-label={t('audit.filters')} onSubmit={(e) => e.preventDefault()}>
+        <div>
+          <label htmlFor={`${ids}-actor`}>{t('audit.filterActor')}</label>
+          <select id={`${ids}-actor`} value={filter.actor} onChange={(e) => setFilter({ ...filter, actor: e.currentTarget.value })}>
+            <option value="">{t('audit.all')}</option>
+            {data?.actors.map((a) => <option key={a.id} value={a.id}>{a.name}</option>)}
+          </select>
+        </div>
+        <div>
+          <label htmlFor={`${ids}-action`}>{t('audit.filterAction')}</label>
+          <select id={`${ids}-action`} value={filter.action} onChange={(e) => setFilter({ ...filter, action: e.currentTarget.value })}>
+            <option value="">{t('audit.all')}</option>
+            {data?.actions.map((a) => <option key={a} value={a}>{action(a)}</option>)}
+          </select>
+        </div>
+        <div>
+          <label htmlFor={`${ids}-outcome`}>{t('audit.filterOutcome')}</label>
+          <select id={`${ids}-outcome`} value={filter.outcome} onChange={(e) => setFilter({ ...filter, outcome: e.currentTarget.value as Filter['outcome'] })}>
+            <option value="">{t('audit.all')}</option>
+            {(['ok', 'refused', 'failed'] as const).map((o) => <option key={o} value={o}>{t(`audit.outcomes.${o}`)}</option>)}
+          </select>
+        </div>
+        <div>
+          <label htmlFor={`${ids}-since`}>{t('audit.filterSince')}</label>
+          <input id={`${ids}-since`} type="date" value={filter.since} onChange={(e) => setFilter({ ...filter, since: e.currentTarget.value })} />
+        </div>
+      </form>
+      {data === null ? <p>{t('common.loading')}</p> : (
         <table className="audit">
-          <caption>{t('audit.caption', { shown: events.length, total })}</caption>
+          <caption>{t('audit.caption', { shown: data.events.length, total: data.total })}</caption>
           <thead>
             <tr>
               <th scope="col">{t('audit.seq')}</th><th scope="col">{t('audit.at')}</th><th scope="col">{t('audit.actor')}</th>
@@ -35,8 +113,9 @@ export function Audit() {
             </tr>
           </thead>
           <tbody>
-            {events.map((e) => (
-              <tr key={e.seq} className={e.outcome === 'ok' ? '' : 'refused'}>
+            {data.events.map((e) => (
+              <tr key={e.seq} className={verdict?.firstBad?.seq === e.seq ? 'tampered' : e.outcome === 'ok' ? '' : 'refused'}
+                aria-label={verdict?.firstBad?.seq === e.seq ? t('audit.firstBadRow', { seq: e.seq }) : undefined}>
                 <td>{e.seq}</td>
                 <td>{format.date(e.at)}</td>
                 <td>{e.actorName ?? e.actor ?? '—'}</td>
@@ -49,6 +128,7 @@ export function Audit() {
           </tbody>
         </table>
       )}
+      <StatusBox>{notice}</StatusBox>
       <ErrorBox message={error} />
     </main>
   );

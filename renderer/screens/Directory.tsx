@@ -1,49 +1,118 @@
-// The directory: people of this workstation and correspondents, with the fingerprints to check
-// aloud. Until the SSI authority signs the directory, every card is self-signed.
+// The directory: the pinned SSI authority and the freshness of its signed directory, the
+// nominative list of this workstation's people, and everyone known here with their certificate
+// (state, role, expiry) and fingerprints. Without an authority, cards are self-signed and
+// fingerprints are checked aloud.
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
-import { ErrorBox, FilePicker, Heading, StatusBox, useFormat } from '../components/common';
-import type { Person } from '../../shared/ipc';
+import { CertificateState, ErrorBox, FilePicker, Heading, StatusBox, useFormat } from '../components/common';
+import type { Person, ResponseOf } from '../../shared/ipc';
 
-export function Directory() {
+type Status = ResponseOf<'profile:status'>;
+type Habilitated = ResponseOf<'directory:people'>['people'][number];
+
+export function Directory({ status, onChanged }: { status: Status; onChanged: () => void }) {
   const { t } = useTranslation();
   const format = useFormat();
   const [people, setPeople] = useState<Person[] | null>(null);
+  const [list, setList] = useState<Habilitated[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [status, setStatus] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const authority = status.authority;
 
   const load = useCallback(() => {
     call('identities:list', {}).then((r) => setPeople(r.people), (e: unknown) => setError(errorMessage(e)));
+    call('directory:people', {}).then((r) => setList(r.people), (e: unknown) => setError(errorMessage(e)));
   }, []);
   useEffect(load, [load]);
 
-  const importCard = async (path: string) => {
+  const act = async (action: () => Promise<string | null>) => {
     setError(null);
-    setStatus(null);
+    setNotice(null);
     try {
-      const result = await call('identities:importCard', { path });
-      setStatus(t(result.added ? 'directory.added' : 'directory.known', { name: result.person.name, org: result.person.org, fingerprint: result.person.fingerprint }));
-      load();
+      setNotice(await action());
     } catch (e) {
       setError(errorMessage(e));
     }
   };
-  const exportCard = async (person: Person) => {
-    setError(null);
-    setStatus(null);
-    try {
-      const result = await call('identities:exportCard', { id: person.id });
-      if (result.status === 'done') setStatus(t('directory.exported', { name: person.name, path: result.path }));
-    } catch (e) {
-      setError(errorMessage(e));
-    }
-  };
+  const importCard = (path: string) => act(async () => {
+    const result = await call('identities:importCard', { path });
+    load();
+    return t(result.added ? 'directory.added' : 'directory.known', { name: result.person.name, org: result.person.org, fingerprint: result.person.fingerprint });
+  });
+  const exportCard = (person: Person) => act(async () => {
+    const result = await call('identities:exportCard', { id: person.id });
+    return result.status === 'done' ? t('directory.exported', { name: person.name, path: result.path }) : null;
+  });
+  const importDirectory = () => act(async () => {
+    const result = await call('directory:import', {});
+    if (result.status === 'cancelled') return null;
+    load();
+    onChanged();
+    return t('directory.imported', { serial: result.serial, name: result.authorityName, count: result.certificates, revocations: result.revocations });
+  });
 
   return (
     <main>
       <Heading>{t('directory.title')}</Heading>
-      <p className="pending">{t('directory.noAuthority')}</p>
+      {authority ? (
+        <section className="panel" aria-labelledby="authority-title">
+          <h2 id="authority-title">{t('directory.authorityTitle')}</h2>
+          <dl className="facts">
+            <dt>{t('directory.authorityName')}</dt><dd>{authority.name}</dd>
+            <dt>{t('directory.authorityFingerprint')}</dt><dd><code>{authority.fingerprint}</code></dd>
+            <dt>{t('directory.serial')}</dt><dd>{authority.serial}</dd>
+            <dt>{t('directory.nextUpdate')}</dt><dd>{format.day(authority.nextUpdate)}</dd>
+          </dl>
+          {authority.freshness !== 'fresh' && (
+            <p className="warning" role="note">
+              {t(`directory.freshness.${authority.freshness}`, { next: format.day(authority.nextUpdate), refuse: format.day(authority.refuseAfter) })}
+            </p>
+          )}
+          {!authority.isAuthority && (
+            <div className="actions"><button type="button" className="secondary" onClick={() => void importDirectory()}>{t('directory.importDirectory')}</button></div>
+          )}
+        </section>
+      ) : <p className="pending">{t('directory.noAuthority')}</p>}
+
+      {authority && (
+        <section className="panel" aria-labelledby="list-title">
+          <h2 id="list-title">{t('directory.listTitle')}</h2>
+          {list === null ? <p>{t('common.loading')}</p> : (
+            <table>
+              <caption>{t('directory.listCaption', { count: list.length })}</caption>
+              <thead><tr><th scope="col">{t('person.name')}</th><th scope="col">{t('person.org')}</th><th scope="col">{t('directory.certificate')}</th><th scope="col">{t('directory.fingerprint')}</th></tr></thead>
+              <tbody>
+                {list.map((p) => (
+                  <tr key={p.id}>
+                    <td>{p.name}</td><td>{p.org}</td>
+                    <td><CertificateState certificate={p.certificate} /></td>
+                    <td><code>{p.fingerprint}</code></td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </section>
+      )}
+
+      {people !== null && people.length > 0 && (
+        <table className="orgs">
+          <caption>{t('directory.orgsCaption')}</caption>
+          <thead><tr><th scope="col">{t('person.org')}</th><th scope="col">{t('directory.orgPeople')}</th>{authority && <th scope="col">{t('directory.orgHabilitated')}</th>}</tr></thead>
+          <tbody>
+            {[...new Set(people.map((p) => p.org))].sort((a, b) => a.localeCompare(b, 'fr')).map((org) => {
+              const members = people.filter((p) => p.org === org);
+              return (
+                <tr key={org}>
+                  <td>{org}</td><td>{members.length}</td>
+                  {authority && <td>{members.filter((p) => p.certificate.state === 'valid').length}</td>}
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
       {people === null ? <p>{t('common.loading')}</p> : (
         <table>
           <caption>{t('directory.caption', { count: people.length })}</caption>
@@ -60,7 +129,7 @@ export function Directory() {
                 <td>{p.name}</td><td>{p.org}</td><td>{p.email}</td>
                 <td>{p.own ? t('directory.own') : t('directory.correspondent')}</td>
                 <td><code>{p.fingerprint}</code></td>
-                <td>{t(`directory.cert.${p.certificate}`)}</td>
+                <td>{authority ? <CertificateState certificate={p.certificate} /> : t('directory.selfSigned')}</td>
                 <td>{format.date(p.addedAt)}</td>
                 <td>{p.own && <button type="button" className="link" onClick={() => void exportCard(p)} aria-label={t('directory.exportNamed', { name: p.name })}>{t('directory.export')}</button>}</td>
               </tr>
@@ -68,12 +137,14 @@ export function Directory() {
           </tbody>
         </table>
       )}
-      <section className="panel">
-        <h2>{t('directory.importTitle')}</h2>
-        <FilePicker testId="import-card" label={t('directory.import')} hint={t('directory.importHint')} accept=".json,application/json"
-          onFiles={(files) => void importCard(files[0]!.path)} />
-      </section>
-      <StatusBox>{status}</StatusBox>
+      {!authority && (
+        <section className="panel">
+          <h2>{t('directory.importTitle')}</h2>
+          <FilePicker testId="import-card" label={t('directory.import')} hint={t('directory.importHint')} accept=".json,application/json"
+            onFiles={(files) => void importCard(files[0]!.path)} />
+        </section>
+      )}
+      <StatusBox>{notice}</StatusBox>
       <ErrorBox message={error} />
     </main>
   );

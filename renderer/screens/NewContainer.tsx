@@ -1,20 +1,23 @@
-// A new container: files (picked or dropped), recipients from the directory, then sealing into a
-// .pli saved where the person chooses. Unusual and macro-enabled files are flagged before sending.
+// A new container: files (picked or dropped), recipients from the directory (a whole organisation,
+// resolved in main to its certified members, or people), then sealing into a .pli saved where the
+// person chooses. Unusual and macro-enabled files are flagged before sending; with an authority,
+// people without a valid certificate are shown but cannot be chosen, with the reason.
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId } from '../api';
-import { ErrorBox, FilePicker, Heading, ProgressBar, StatusBox, useFormat, useProgress, type PickedFile } from '../components/common';
+import { CertificateState, ErrorBox, FilePicker, Heading, ProgressBar, StatusBox, useFormat, useProgress, type PickedFile } from '../components/common';
 import { fileRisk } from '../../shared/filetypes';
 import type { Person, ResponseOf } from '../../shared/ipc';
 
 type Sealed = Extract<ResponseOf<'containers:encrypt'>, { status: 'done' }>;
 
-export function NewContainer({ onDirectory }: { onDirectory: () => void }) {
+export function NewContainer({ onDirectory, authority }: { onDirectory: () => void; authority: boolean }) {
   const { t } = useTranslation();
   const format = useFormat();
   const [files, setFiles] = useState<PickedFile[]>([]);
   const [people, setPeople] = useState<Person[] | null>(null);
   const [to, setTo] = useState<string[]>([]);
+  const [orgs, setOrgs] = useState<string[]>([]);
   const [self, setSelf] = useState(true);
   const [confirmed, setConfirmed] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -31,14 +34,18 @@ export function NewContainer({ onDirectory }: { onDirectory: () => void }) {
     setFiles((current) => [...current, ...picked.filter((p) => !current.some((c) => c.path === p.path))]);
   };
   const risky = files.filter((f) => fileRisk(f.name) === 'macro' || fileRisk(f.name) === 'executable');
-  const ready = files.length > 0 && to.length > 0 && (risky.length === 0 || confirmed) && opId === null;
+  const eligible = (p: Person) => !authority || p.certificate.state === 'valid';
+  const organisations = [...new Set((people ?? []).map((p) => p.org))].sort((a, b) => a.localeCompare(b, 'fr'))
+    .map((name) => ({ name, members: (people ?? []).filter((p) => p.org === name && eligible(p)).length }));
+  const recipients = [...orgs.map((o) => `org:${o}`), ...to];
+  const ready = files.length > 0 && recipients.length > 0 && (risky.length === 0 || confirmed) && opId === null;
 
   const seal = async () => {
     setError(null);
     const op = newOpId();
     setOpId(op);
     try {
-      const result = await call('containers:encrypt', { opId: op, files: files.map((f) => f.path), to, self });
+      const result = await call('containers:encrypt', { opId: op, files: files.map((f) => f.path), to: recipients, self });
       if (result.status === 'done') {
         setSealed(result);
         setFiles([]);
@@ -86,16 +93,30 @@ export function NewContainer({ onDirectory }: { onDirectory: () => void }) {
         {people === null ? <p>{t('common.loading')}</p> : people.length === 0 ? (
           <p className="empty">{t('newContainer.noCorrespondent')} <button type="button" className="link" onClick={onDirectory}>{t('newContainer.goDirectory')}</button></p>
         ) : (
-          <fieldset>
-            <legend>{t('newContainer.recipientsLegend')}</legend>
-            {people.map((p) => (
-              <label key={p.id} className="choice">
-                <input type="checkbox" checked={to.includes(p.id)}
-                  onChange={(e) => { const on = e.currentTarget.checked; setTo((c) => on ? [...c, p.id] : c.filter((x) => x !== p.id)); }} />
-                {' '}{p.name} <span className="muted">— {p.org} — {t('directory.fingerprint')} <code>{p.fingerprint}</code></span>
-              </label>
-            ))}
-          </fieldset>
+          <>
+            <fieldset>
+              <legend>{t('newContainer.orgLegend')}</legend>
+              {organisations.map((o) => (
+                <label key={o.name} className={o.members === 0 ? 'choice disabled' : 'choice'}>
+                  <input type="checkbox" checked={orgs.includes(o.name)} disabled={o.members === 0}
+                    onChange={(e) => { const on = e.currentTarget.checked; setOrgs((c) => on ? [...c, o.name] : c.filter((x) => x !== o.name)); }} />
+                  {' '}{t('newContainer.wholeOrg', { org: o.name })}{' '}
+                  <span className="muted">{o.members === 0 ? t('newContainer.orgEmpty') : t(authority ? 'newContainer.orgMembers' : 'newContainer.orgPeople', { count: o.members })}</span>
+                </label>
+              ))}
+            </fieldset>
+            <fieldset>
+              <legend>{t('newContainer.recipientsLegend')}</legend>
+              {people.map((p) => (
+                <label key={p.id} className={eligible(p) ? 'choice' : 'choice disabled'}>
+                  <input type="checkbox" checked={to.includes(p.id)} disabled={!eligible(p)}
+                    onChange={(e) => { const on = e.currentTarget.checked; setTo((c) => on ? [...c, p.id] : c.filter((x) => x !== p.id)); }} />
+                  {' '}{p.name} <span className="muted">— {p.org} — {t('directory.fingerprint')} <code>{p.fingerprint}</code></span>
+                  {!eligible(p) && <span className="reason"> — {t('newContainer.notEligible')} <CertificateState certificate={p.certificate} /></span>}
+                </label>
+              ))}
+            </fieldset>
+          </>
         )}
         <label className="choice"><input type="checkbox" checked={self} onChange={(e) => setSelf(e.currentTarget.checked)} /> {t('newContainer.self')}</label>
       </section>
@@ -106,6 +127,7 @@ export function NewContainer({ onDirectory }: { onDirectory: () => void }) {
       <StatusBox>{sealed && (
         <>
           {t('newContainer.sealed', { path: sealed.out, size: format.size(sealed.size), names: sealed.recipients.map(nameOf).join(', ') })}{' '}
+          {sealed.warnings.map((w) => <span key={w} className="warning-text">{w} </span>)}
           <button type="button" className="link" onClick={() => void call('shell:showInFolder', { path: sealed.out }).catch((e: unknown) => setError(errorMessage(e)))}>{t('common.showInFolder')}</button>
         </>
       )}</StatusBox>

@@ -1,25 +1,45 @@
-// Settings: the interface language (stored in the profile) and, later, the idle lock delay.
-import { useId, useState } from 'react';
+// Settings: the interface language and the idle lock delay (both stored in the profile).
+import { useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
 import { ErrorBox, Heading, StatusBox } from '../components/common';
 import { languageSchema, type Language } from '../../shared/ipc';
 
-export function SettingsScreen({ onLanguage, idleLockMinutes }: { onLanguage: (language: Language) => void; idleLockMinutes: number | null }) {
+export function SettingsScreen({ onLanguage, idleLockMinutes, onIdleLock }: {
+  onLanguage: (language: Language) => void; idleLockMinutes: number | null; onIdleLock: (minutes: number | null) => void;
+}) {
   const { t, i18n } = useTranslation();
   const languageId = useId();
   const idleId = useId();
   const [error, setError] = useState<string | null>(null);
-  const [saved, setSaved] = useState(false);
+  const [saved, setSaved] = useState<string | null>(null);
+  const [minutes, setMinutes] = useState(idleLockMinutes === null ? '' : String(idleLockMinutes));
 
   const change = async (value: string) => {
     setError(null);
-    setSaved(false);
+    setSaved(null);
     const language = languageSchema.parse(value);
     try {
       const settings = await call('settings:set', { language });
       onLanguage(settings.language);
-      setSaved(true);
+      setSaved(t('settings.saved'));
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  };
+  const saveIdle = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(null);
+    setSaved(null);
+    const value = Number(minutes);
+    if (!Number.isInteger(value) || value < 1 || value > 1440) {
+      setError(t('settings.idleLockInvalid'));
+      return;
+    }
+    try {
+      const settings = await call('settings:set', { idleLockMinutes: value });
+      onIdleLock(settings.idleLockMinutes);
+      setSaved(t('settings.idleLockSaved', { minutes: settings.idleLockMinutes }));
     } catch (e) {
       setError(errorMessage(e));
     }
@@ -28,15 +48,24 @@ export function SettingsScreen({ onLanguage, idleLockMinutes }: { onLanguage: (l
   return (
     <main className="narrow">
       <Heading>{t('settings.title')}</Heading>
-      <label htmlFor={languageId}>{t('settings.language')}</label>
-      <select id={languageId} value={i18n.language} onChange={(e) => void change(e.currentTarget.value)}>
-        <option value="fr">Français</option>
-        <option value="en">English</option>
-      </select>
-      <label htmlFor={idleId}>{t('settings.idleLock')}</label>
-      <input id={idleId} type="number" disabled value={idleLockMinutes ?? ''} placeholder="—" aria-describedby={`${idleId}-hint`} />
-      <p id={`${idleId}-hint`} className="hint">{idleLockMinutes ? t('settings.idleLockSet', { minutes: idleLockMinutes }) : t('settings.idleLockPending')}</p>
-      <StatusBox>{saved ? t('settings.saved') : null}</StatusBox>
+      <section className="panel">
+        <label htmlFor={languageId}>{t('settings.language')}</label>
+        <select id={languageId} value={i18n.language} onChange={(e) => void change(e.currentTarget.value)}>
+          <option value="fr">Français</option>
+          <option value="en">English</option>
+        </select>
+      </section>
+      <form className="panel" onSubmit={saveIdle}>
+        <label htmlFor={idleId}>{t('settings.idleLock')}</label>
+        <input id={idleId} type="number" min={1} max={1440} required value={minutes} onChange={(e) => setMinutes(e.currentTarget.value)} aria-describedby={`${idleId}-hint`} />
+        <p id={`${idleId}-hint`} className="hint">{idleLockMinutes ? t('settings.idleLockSet', { minutes: idleLockMinutes }) : t('settings.idleLockPending')}</p>
+        <div className="actions"><button type="submit">{t('settings.saveIdle')}</button></div>
+      </form>
+      <section className="panel">
+        <h2>{t('settings.mailboxTitle')}</h2>
+        <p className="pending">{t('settings.mailboxPending')}</p>
+      </section>
+      <StatusBox>{saved}</StatusBox>
       <ErrorBox message={error} />
     </main>
   );

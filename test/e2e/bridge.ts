@@ -21,7 +21,7 @@ export interface Bridge {
   url: string;
   token: string;
   handlers: HandlerTable;
-  /** The next answers of native dialogs (save / choose folder); null means "cancelled". */
+  /** The next answers of native dialogs (save / open file / choose folder), in order; null means "cancelled". */
   dialogAnswers: (string | null)[];
   /** Paths passed to "show in folder". */
   shown: string[];
@@ -39,7 +39,7 @@ export async function startBridge(options: { home: string; rendererDir: string }
   const nextAnswer = async () => (dialogAnswers.length > 0 ? dialogAnswers.shift()! : null);
   const handlers = createHandlers({
     home: options.home,
-    shell: { saveFile: nextAnswer, chooseFolder: nextAnswer, showInFolder: (p) => void shown.push(p) },
+    shell: { saveFile: nextAnswer, chooseFolder: nextAnswer, openFile: nextAnswer, showInFolder: (p) => void shown.push(p) },
     emitProgress: (progress: Progress) => {
       progressLog.push(progress);
       for (const res of listeners) res.write(`data: ${JSON.stringify(progress)}\n\n`);

@@ -1,14 +1,14 @@
 // Test fixtures: real keys, real containers, all in memory so thousands of cases stay fast.
-import { xwingKeygen, ed25519Keygen, xwingDecapsulate } from '../../electron/core/crypto/keys.js';
-import { fingerprint, hkdf, unwrapKey } from '../../electron/core/crypto/primitives.js';
+import { xwingKeygen, ed25519Keygen, ed25519Sign, xwingDecapsulate } from '../../electron/core/crypto/keys.js';
+import { fingerprint, hkdf, signedDigest, unwrapKey } from '../../electron/core/crypto/primitives.js';
 import { argon2id } from '../../electron/core/crypto/argon2.js';
 import { sealToBuffer, type SealParams } from '../../electron/core/container/seal.js';
 import { openStream, type OpenCallbacks } from '../../electron/core/container/open.js';
 import { bufferSource, MemorySink } from '../../electron/core/container/sinks.js';
-import type { ParsedHeader } from '../../electron/core/container/format.js';
+import { chunkNonce, type ParsedHeader } from '../../electron/core/container/format.js';
 import { PliError, securityError } from '../../electron/core/errors.js';
 import { base32Encode } from '../../shared/ids.js';
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 
 export interface TestPerson {
   id: string;
@@ -118,4 +118,42 @@ export function describeError(error: unknown): string {
   if (error === null) return 'accepted';
   if (error instanceof PliError) return `${error.kind}/${error.code}`;
   return `NOT-PLI ${(error as Error)?.name}: ${(error as Error)?.message}`;
+}
+
+/** A container around an arbitrary plaintext stream (manifest length, manifest, files, padding),
+ * with a genuine header, commitment, chunk encryption and signature: for reader checks that the
+ * real sealer refuses to produce (bad names in the manifest, wrong padding...). The plaintext is
+ * zero-padded to whole chunks unless `exact` (then it must already be a multiple of 65536). */
+export async function sealRawPlaintext(sender: TestPerson, recipients: TestPerson[], plaintext: Buffer, options: { exact?: boolean; senderId?: string } = {}): Promise<Buffer> {
+  const CHUNK = 65536;
+  const padLength = plaintext.length === 0 ? CHUNK : (CHUNK - (plaintext.length % CHUNK)) % CHUNK;
+  const padded = options.exact ? plaintext : Buffer.concat([plaintext, Buffer.alloc(padLength)]);
+  if (padded.length === 0 || padded.length % CHUNK !== 0) throw new Error('plaintext must fill whole chunks');
+  const containerId = randomBytes(16);
+  const fileKey = randomBytes(32);
+  // The header depends only on the keys, ids and recipients: take it from the real sealer.
+  const { bytes } = await sealToBuffer([], sealParams(sender, recipients, {
+    ...(options.senderId ? { senderId: options.senderId } : {}),
+    fixed: { containerId: Buffer.from(containerId), fileKey: Buffer.from(fileKey) },
+  }));
+  const header = bytes.subarray(0, 16 + bytes.readUInt32BE(12));
+  const payloadKey = hkdf(fileKey, containerId, 'pli/v1/payload');
+  const chunks: Buffer[] = [];
+  const count = padded.length / CHUNK;
+  for (let i = 0; i < count; i++) {
+    const cipher = createCipheriv('aes-256-gcm', payloadKey, chunkNonce(i, i === count - 1));
+    const sealed = cipher.update(padded.subarray(i * CHUNK, (i + 1) * CHUNK));
+    cipher.final();
+    chunks.push(sealed, cipher.getAuthTag());
+  }
+  const signature = await ed25519Sign(sender.sig.secretKey, signedDigest('container', header, ...chunks));
+  return Buffer.concat([header, ...chunks, signature]);
+}
+
+/** The plaintext stream for a manifest object and file contents, as the sealer lays it out. */
+export function rawPlaintext(manifest: unknown, files: Buffer[] = []): Buffer {
+  const json = Buffer.from(typeof manifest === 'string' ? manifest : JSON.stringify(manifest), 'utf8');
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(json.length);
+  return Buffer.concat([length, json, ...files]);
 }

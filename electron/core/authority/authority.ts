@@ -8,7 +8,7 @@ import { fingerprint, hkdf, unwrapKey, wrapKey } from '../crypto/primitives.js';
 import { KEY_UNLOCK_PARAMS } from '../crypto/argon2.js';
 import { aeadSeal, deriveUnlockKey, getIdentity, newPersonCard, resolveOwn, verifyCard, type IdentityRow, type Person } from '../profile/identities.js';
 import { makeEnvelope } from './signed.js';
-import { ROLES, certificateState, getTrust, roleIncludes, verifyCertificate, type CertificateBody, type Role } from './certificates.js';
+import { ROLES, ROLE_LABEL, certificateState, describeState, getTrust, roleIncludes, verifyCertificate, type CertificateBody, type Role } from './certificates.js';
 import { applyCertificate, DAY, DEFAULT_GRACE_DAYS, keyfileAad, type KeyfileBody } from './directory.js';
 import { inputError, securityError } from '../errors.js';
 import type { Context } from '../services/context.js';
@@ -29,8 +29,15 @@ export function getAuthority(db: DB): AuthorityRow | undefined {
 
 function requireAuthority(db: DB): AuthorityRow {
   const row = getAuthority(db);
-  if (!row) throw inputError('not-authority', "Ce profil n'est pas une autorité : seul le poste de l'officier SSI peut faire cela (pli authority init).");
-  return row;
+  if (row) return row;
+  // Someone on the list without the officer role is refused for their role (exit 2), whatever
+  // the profile; only an officer on the wrong workstation gets the input error.
+  const own = db.prepare('SELECT id FROM identities WHERE own = 1').pluck().all() as string[];
+  const states = own.map((id) => certificateState(db, id));
+  if (states.some((s) => s.state === 'valid') && !states.some((s) => s.state === 'valid' && roleIncludes(s.role!, 'officer'))) {
+    throw securityError('role', `Action refusée : elle demande le rôle « ${ROLE_LABEL.officer} ». Adressez-vous à l'officier SSI.`);
+  }
+  throw inputError('not-authority', "Ce profil n'est pas une autorité : seul le poste de l'officier SSI peut faire cela (pli authority init).");
 }
 
 const wrapInfo = (encFpr: Buffer) => Buffer.concat([Buffer.from('pli/v1/wrap/authority', 'ascii'), encFpr]);
@@ -44,7 +51,7 @@ export async function unlockAuthority(ctx: Context): Promise<UnlockedAuthority> 
   const officer = getIdentity(db, row.officer_id)!;
   const state = certificateState(db, officer.id);
   if (state.state !== 'valid' || !roleIncludes(state.role!, 'officer')) {
-    throw securityError('role', `Action réservée à l'officier SSI titulaire d'un certificat valide (${officer.name} : certificat ${state.state}).`);
+    throw securityError('role', `Action réservée à l'officier SSI titulaire d'un certificat valide (${officer.name} : certificat ${describeState(state)}).`);
   }
   const unlocked = await ctx.unlocker.unlock(officer);
   try {

@@ -62,8 +62,8 @@ export interface CertificateRow {
 
 export function storeCertificate(db: DB, cert: VerifiedCertificate): void {
   const b = cert.body;
-  db.prepare(`INSERT OR IGNORE INTO certificates (serial, identity_id, role, name, email, org, not_before, not_after, enc_fpr, sig_fpr, issued, text)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(b.serial, b.id, b.role, b.name, b.email, b.org, b.notBefore, b.notAfter, cert.encFpr, cert.sigFpr, b.issued, cert.text);
+  db.prepare(`INSERT OR IGNORE INTO certificates (authority, serial, identity_id, role, name, email, org, not_before, not_after, enc_fpr, sig_fpr, issued, text)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(Buffer.from(b.authority, 'base64'), b.serial, b.id, b.role, b.name, b.email, b.org, b.notBefore, b.notAfter, cert.encFpr, cert.sigFpr, b.issued, cert.text);
 }
 
 export interface TrustRow {
@@ -82,6 +82,8 @@ export interface CertificateState {
   role: Role | null;
   notAfter: number | null;
   serial: number | null;
+  /** Whether the certificate covers the identity's current keys (false: only retired keys, after a rotation). */
+  forCurrentKeys: boolean;
   revocation?: { reason: string; importedAt: number };
 }
 
@@ -89,9 +91,9 @@ export function revocationOf(db: DB, identityId: string): { reason: string; revo
   return db.prepare('SELECT * FROM revocations WHERE identity_id = ?').get(identityId) as { reason: string; revoked_at: number; imported_at: number } | undefined;
 }
 
-function stateOf(db: DB, cert: CertificateRow | undefined, at: number, identityId: string): CertificateState {
-  if (!cert) return { state: 'none', role: null, notAfter: null, serial: null };
-  const base = { role: cert.role, notAfter: cert.not_after, serial: cert.serial };
+function stateOf(db: DB, cert: CertificateRow | undefined, at: number, identityId: string, forCurrentKeys: boolean): CertificateState {
+  if (!cert) return { state: 'none', role: null, notAfter: null, serial: null, forCurrentKeys: false };
+  const base = { role: cert.role, notAfter: cert.not_after, serial: cert.serial, forCurrentKeys };
   const revoked = revocationOf(db, identityId);
   if (revoked && revoked.imported_at <= at) return { ...base, state: 'revoked', revocation: { reason: revoked.reason, importedAt: revoked.imported_at } };
   if (at < cert.not_before) return { ...base, state: 'not-yet-valid' };
@@ -99,17 +101,22 @@ function stateOf(db: DB, cert: CertificateRow | undefined, at: number, identityI
   return { ...base, state: 'valid' };
 }
 
-/** The certificate of an identity's CURRENT keys (the newest one if several), and its state at `at`. */
+/** An identity's certificate state at `at`: the newest certificate of its CURRENT keys; failing
+ * that (keys rotated, new ones not certified yet), the newest certificate of its retired keys,
+ * which still puts the person on the list (to read) but not their new keys (to sign or receive). */
 export function certificateState(db: DB, identityId: string, at = Date.now()): CertificateState {
-  const cert = db.prepare(`SELECT c.* FROM certificates c JOIN keys k ON k.fpr = c.enc_fpr
-    WHERE c.identity_id = ? AND k.identity_id = c.identity_id AND k.retired_at IS NULL ORDER BY c.serial DESC LIMIT 1`).get(identityId) as CertificateRow | undefined;
-  return stateOf(db, cert, at, identityId);
+  const current = db.prepare(`SELECT c.* FROM certificates c JOIN keys k ON k.fpr = c.enc_fpr
+    WHERE c.identity_id = ? AND k.identity_id = c.identity_id AND k.retired_at IS NULL ORDER BY c.issued DESC, c.serial DESC LIMIT 1`).get(identityId) as CertificateRow | undefined;
+  if (current) return stateOf(db, current, at, identityId, true);
+  const retired = db.prepare(`SELECT c.* FROM certificates c JOIN keys k ON k.fpr = c.enc_fpr
+    WHERE c.identity_id = ? AND k.identity_id = c.identity_id ORDER BY c.issued DESC, c.serial DESC LIMIT 1`).get(identityId) as CertificateRow | undefined;
+  return stateOf(db, retired, at, identityId, false);
 }
 
 /** The certificate covering a signing key, and its state at `at` (e.g. a container's arrival). */
 export function signerCertificateState(db: DB, sigFpr: Buffer, at: number): CertificateState & { identityId?: string } {
-  const cert = db.prepare('SELECT * FROM certificates WHERE sig_fpr = ? ORDER BY serial DESC LIMIT 1').get(sigFpr) as CertificateRow | undefined;
-  return { ...stateOf(db, cert, at, cert?.identity_id ?? ''), identityId: cert?.identity_id };
+  const cert = db.prepare('SELECT * FROM certificates WHERE sig_fpr = ? ORDER BY issued DESC, serial DESC LIMIT 1').get(sigFpr) as CertificateRow | undefined;
+  return { ...stateOf(db, cert, at, cert?.identity_id ?? '', true), identityId: cert?.identity_id };
 }
 
 export function describeState(state: CertificateState): string {

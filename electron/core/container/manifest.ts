@@ -31,7 +31,8 @@ const fileSchema = z.strictObject({
   name: z.string(),
   type: z.string().max(255),
   size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  mtime: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable(),
+  // Dates before 1970 are negative: a file can legitimately carry one.
+  mtime: z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).nullable(),
 });
 const manifestSchema = z.strictObject({
   v: z.literal(1),
@@ -59,10 +60,21 @@ export function printable(name: string): string {
   return name.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).slice(0, 300);
 }
 
-export function encodeManifest(manifest: Manifest): Buffer {
+/** Writes exactly what a reader accepts: same schema, same name rules (checked here too). */
+export function encodeManifest(input: Manifest): Buffer {
+  const manifest: Manifest = {
+    ...input,
+    files: input.files.map((f) => ({ ...f, mtime: f.mtime !== null && Number.isFinite(f.mtime) ? Math.floor(f.mtime) : null })),
+  };
+  if (manifest.files.length > MAX_FILES) {
+    throw inputError('too-many-files', `Trop de fichiers dans un même pli (${MAX_FILES} au plus) : répartissez-les en plusieurs plis.`);
+  }
   checkNames(manifest.files, (message) => {
     throw inputError('bad-file-name', `Nom de fichier refusé : ${message}. Renommez le fichier puis recommencez.`);
   });
+  if (!manifestSchema.safeParse(manifest).success) {
+    throw inputError('bad-manifest', 'Les informations d’un fichier (taille, date, type) sont hors des limites du format : vérifiez les fichiers choisis.');
+  }
   const json = Buffer.from(JSON.stringify(manifest), 'utf8');
   if (json.length > MAX_MANIFEST) throw inputError('manifest-too-large', 'Trop de fichiers dans un même pli : répartissez-les en plusieurs plis.');
   return json;

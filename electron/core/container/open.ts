@@ -1,13 +1,14 @@
 // Reading a container (docs/format.md section 7). Nothing is released before every chunk tag,
 // the key commitment and the sender's signature have verified: plaintext goes to a sink that
 // commits (moves files into place) only at the very end, and is discarded on any failure.
-import { createDecipheriv, createHash } from 'node:crypto';
+import { createDecipheriv } from 'node:crypto';
 import { chunkCountFor, chunkNonce, parseHeader, parsePreamble, CHUNK_PLAIN, CHUNK_SEALED, PREAMBLE_BYTES, SIGNATURE_BYTES, type ParsedHeader } from './format.js';
 import { decodeManifest, MAX_MANIFEST, type Manifest } from './manifest.js';
 import { equalConstantTime, hkdf, hmacSha256, SIGNATURE_LABELS } from '../crypto/primitives.js';
 import { ed25519Verify } from '../crypto/keys.js';
 import { securityError } from '../errors.js';
 import { base32Encode } from '../../../shared/ids.js';
+import { sha256Streams } from './sinks.js';
 
 const BLOCK_CHUNKS = 64;
 
@@ -84,9 +85,8 @@ export async function openStream(source: CipherSource, sink: PlainSink, callback
     const payloadKey = hkdf(fileKey, header.containerId, 'pli/v1/payload');
     fileKey.fill(0);
 
-    const digest = createHash('sha256');
-    digest.update(Buffer.from(SIGNATURE_LABELS.container, 'ascii'));
-    digest.update(header.headerBytes);
+    // The signature's digest runs on a worker thread for large payloads, in parallel with decryption.
+    const digest = sha256Streams(info.payloadBytes);
 
     const parser = new PayloadParser(sink);
     const start = header.headerBytes.length;
@@ -99,7 +99,9 @@ export async function openStream(source: CipherSource, sink: PlainSink, callback
     let which = 0;
     let nextRead = readBlock(0, 0);
     nextRead.catch(() => {});
+    let hash: Buffer;
     try {
+      await digest.update(0, [Buffer.from(SIGNATURE_LABELS.container, 'ascii'), header.headerBytes]);
       for (let first = 0; first < chunks; first += BLOCK_CHUNKS) {
         await nextRead;
         const block = buffers[which]!;
@@ -110,7 +112,7 @@ export async function openStream(source: CipherSource, sink: PlainSink, callback
           nextRead.catch(() => {});
         }
         const sealedBlock = block.subarray(0, count * CHUNK_SEALED);
-        digest.update(sealedBlock);
+        await digest.update(0, [sealedBlock]);
         const plain: Buffer[] = [];
         for (let c = 0; c < count; c++) {
           const index = first + c;
@@ -128,14 +130,16 @@ export async function openStream(source: CipherSource, sink: PlainSink, callback
         await parser.push(plain);
         callbacks.onProgress?.(Math.min((first + count) * CHUNK_PLAIN, info.payloadBytes), info.payloadBytes);
       }
+      hash = await digest.digest(0);
     } finally {
       payloadKey.fill(0);
+      await digest.close();
     }
     await parser.flush();
     const manifest = parser.finish();
     const signature = Buffer.alloc(SIGNATURE_BYTES);
     await readExactly(source, signature, start + chunks * CHUNK_SEALED);
-    if (!(await ed25519Verify(signer.publicKey, digest.digest(), signature))) {
+    if (!(await ed25519Verify(signer.publicKey, hash, signature))) {
       throw securityError('bad-signature', "La signature de l'expéditeur est invalide : le pli a été modifié ou ne vient pas de la personne annoncée. Rien n'a été déchiffré ; signalez-le à l'officier SSI.");
     }
     if (manifest.sender !== info.senderId || signer.identityId !== info.senderId) {

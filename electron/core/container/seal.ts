@@ -1,7 +1,7 @@
 // Writing a container (docs/format.md). One pass: plaintext is read in large blocks, cut into
 // 64 KiB chunks, sealed with AES-256-GCM, hashed for the signature and written, with the next
 // read and the previous write in flight while a block is encrypted.
-import { createCipheriv, createHash } from 'node:crypto';
+import { createCipheriv } from 'node:crypto';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { encodeHeaderForCommitment, chunkNonce, CHUNK_PLAIN, CONTAINER_ID_BYTES, MAX_CHUNKS, type Header, type RecipientEntry } from './format.js';
@@ -11,6 +11,7 @@ import { xwingEncapsulate, ed25519Sign } from '../crypto/keys.js';
 import { argon2id, PASSWORD_RECIPIENT_PARAMS, type Argon2Params } from '../crypto/argon2.js';
 import { inputError } from '../errors.js';
 import { base32Decode, ID_BYTES } from '../../../shared/ids.js';
+import { sha256Streams } from './sinks.js';
 
 /** Chunks per read/encrypt/write block: 4 MiB, large reads and few system calls. */
 const BLOCK_CHUNKS = 64;
@@ -83,21 +84,23 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
   const headerBytes = Buffer.concat([committed, hmacSha256(commitKey, committed)]);
   commitKey.fill(0);
 
-  const digest = createHash('sha256');
-  digest.update(Buffer.from(SIGNATURE_LABELS.container, 'ascii'));
-  digest.update(headerBytes);
-  await sink.write([headerBytes]);
-
-  const reader = new PlainReader(prefix, sources);
-  const blockBytes = BLOCK_CHUNKS * CHUNK_PLAIN;
-  const buffers = [Buffer.alloc(blockBytes), Buffer.alloc(blockBytes)];
-  const nonce = Buffer.alloc(12);
-  let index = 0;
-  let which = 0;
-  let pendingWrite: Promise<void> = Promise.resolve();
-  let nextRead = reader.fill(buffers[0]!, Math.min(chunks, BLOCK_CHUNKS) * CHUNK_PLAIN);
-  nextRead.catch(() => {}); // awaited below; this only keeps an early exit from leaving it unhandled
+  // The signature's digest runs on a worker thread for large payloads, in parallel with the
+  // encryption of the next block.
+  const digest = sha256Streams(plainLength);
+  let hash: Buffer;
   try {
+    await digest.update(0, [Buffer.from(SIGNATURE_LABELS.container, 'ascii'), headerBytes]);
+    await sink.write([headerBytes]);
+
+    const reader = new PlainReader(prefix, sources);
+    const blockBytes = BLOCK_CHUNKS * CHUNK_PLAIN;
+    const buffers = [Buffer.alloc(blockBytes), Buffer.alloc(blockBytes)];
+    const nonce = Buffer.alloc(12);
+    let index = 0;
+    let which = 0;
+    let pendingWrite: Promise<void> = Promise.resolve();
+    let nextRead = reader.fill(buffers[0]!, Math.min(chunks, BLOCK_CHUNKS) * CHUNK_PLAIN);
+    nextRead.catch(() => {}); // awaited below; this only keeps an early exit from leaving it unhandled
     while (index < chunks) {
       await nextRead;
       const block = buffers[which]!;
@@ -115,22 +118,22 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
         const cipher = createCipheriv('aes-256-gcm', payloadKey, chunkNonce(index, index === chunks - 1, nonce));
         const sealed = cipher.update(block.subarray(c * CHUNK_PLAIN, (c + 1) * CHUNK_PLAIN));
         cipher.final();
-        const tag = cipher.getAuthTag();
-        digest.update(sealed);
-        digest.update(tag);
-        out.push(sealed, tag);
+        out.push(sealed, cipher.getAuthTag());
       }
+      await digest.update(0, out);
       await pendingWrite;
       pendingWrite = sink.write(out);
       pendingWrite.catch(() => {});
       params.onProgress?.(Math.min(index * CHUNK_PLAIN, plainLength), plainLength);
     }
     await pendingWrite;
+    hash = await digest.digest(0);
   } finally {
     payloadKey.fill(0);
+    await digest.close();
     await Promise.all(sources.map((s) => s.close()));
   }
-  const signature = await ed25519Sign(params.signing.secretKey, digest.digest());
+  const signature = await ed25519Sign(params.signing.secretKey, hash);
   await sink.write([Buffer.from(signature)]);
   return {
     containerId, createdMs, chunks,

@@ -5,11 +5,132 @@ import { constants, type Dirent } from 'node:fs';
 import { copyFile, link, mkdir, open, readdir, rm, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import type { Manifest } from './manifest.js';
 import type { CipherSource, PlainSink } from './open.js';
 import { inputError } from '../errors.js';
 
 export const TEMP_PREFIX = '.pli-tmp-';
+
+/** Numbered SHA-256 streams (the signature's digest, one per decrypted file...). */
+export interface Sha256Streams {
+  /** Appends `parts` to `stream`; the caller may reuse the parts once the promise resolves. */
+  update(stream: number, parts: Buffer[]): Promise<void>;
+  digest(stream: number): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+/** Above this many bytes, hashing moves to a worker thread (below, starting one costs more than it saves). */
+export const OFF_THREAD_HASH_BYTES = 8 * 1024 * 1024;
+
+/** SHA-256 on a worker thread for large payloads, in this thread otherwise. */
+export function sha256Streams(totalBytes: number): Sha256Streams {
+  return totalBytes > OFF_THREAD_HASH_BYTES ? new WorkerSha256() : new InlineSha256();
+}
+
+class InlineSha256 implements Sha256Streams {
+  private readonly hashes: Hash[] = [];
+  async update(stream: number, parts: Buffer[]): Promise<void> {
+    const hash = (this.hashes[stream] ??= createHash('sha256'));
+    for (const part of parts) hash.update(part);
+  }
+  async digest(stream: number): Promise<Buffer> {
+    return (this.hashes[stream] ?? createHash('sha256')).digest();
+  }
+  async close(): Promise<void> {}
+}
+
+// The worker hashes slots of a shared buffer in the order they are posted, and hands each slot
+// back when done: the main thread refills a slot only after that, so no hashed byte can change.
+const HASH_WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const memory = Buffer.from(workerData.memory);
+const hashes = [];
+parentPort.on('message', (m) => {
+  if (m.digest !== undefined) {
+    parentPort.postMessage({ stream: m.digest, digest: (hashes[m.digest] || createHash('sha256')).digest() });
+    hashes[m.digest] = undefined;
+    return;
+  }
+  const start = m.slot * workerData.slotBytes;
+  (hashes[m.stream] = hashes[m.stream] || createHash('sha256')).update(memory.subarray(start, start + m.length));
+  parentPort.postMessage({ free: m.slot });
+});
+`;
+const SLOT_BYTES = 2 * 1024 * 1024;
+const SLOTS = 4;
+
+class WorkerSha256 implements Sha256Streams {
+  private readonly memory = Buffer.from(new SharedArrayBuffer(SLOT_BYTES * SLOTS));
+  private readonly worker = new Worker(HASH_WORKER_SOURCE, { eval: true, workerData: { memory: this.memory.buffer, slotBytes: SLOT_BYTES } });
+  private readonly free: number[] = Array.from({ length: SLOTS }, (_, i) => i);
+  private readonly waiting: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  private readonly digests = new Map<number, { resolve: (digest: Buffer) => void; reject: (error: Error) => void }>();
+  private failure: Error | null = null;
+
+  constructor() {
+    this.worker.on('message', (m: { free?: number; stream?: number; digest?: Uint8Array }) => {
+      if (m.free !== undefined) {
+        this.free.push(m.free);
+        this.waiting.shift()?.resolve();
+      } else {
+        this.digests.get(m.stream!)?.resolve(Buffer.from(m.digest!));
+        this.digests.delete(m.stream!);
+      }
+    });
+    const fail = (error: Error): void => {
+      this.failure ??= error;
+      for (const w of this.waiting.splice(0)) w.reject(this.failure);
+      for (const d of this.digests.values()) d.reject(this.failure);
+      this.digests.clear();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', () => fail(new Error('hash worker stopped')));
+  }
+
+  private async slot(): Promise<number> {
+    while (this.free.length === 0) {
+      if (this.failure) throw this.failure;
+      await new Promise<void>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    }
+    return this.free.shift()!;
+  }
+
+  async update(stream: number, parts: Buffer[]): Promise<void> {
+    let slot = -1;
+    let used = 0;
+    for (const part of parts) {
+      for (let offset = 0; offset < part.length;) {
+        if (slot === -1) {
+          slot = await this.slot();
+          used = 0;
+        }
+        const n = part.copy(this.memory, slot * SLOT_BYTES + used, offset, Math.min(part.length, offset + SLOT_BYTES - used));
+        offset += n;
+        used += n;
+        if (used === SLOT_BYTES) {
+          this.worker.postMessage({ stream, slot, length: used });
+          slot = -1;
+        }
+      }
+    }
+    if (slot !== -1) this.worker.postMessage({ stream, slot, length: used });
+  }
+
+  digest(stream: number): Promise<Buffer> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.digests.set(stream, { resolve, reject });
+      this.worker.postMessage({ digest: stream });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.failure ??= new Error('hash worker closed');
+    await this.worker.terminate();
+  }
+}
 
 /** A file moved into place, with the SHA-256 of what was written (for the audit log). */
 export interface WrittenFile { name: string; path: string; size: number; sha256: string }
@@ -18,7 +139,7 @@ export class FolderSink implements PlainSink {
   readonly tempDir: string;
   private manifest: Manifest | null = null;
   private current: { index: number; handle: FileHandle } | null = null;
-  private hashes: Hash[] = [];
+  private hashes: Sha256Streams | null = null;
   written: WrittenFile[] = [];
 
   private constructor(private readonly outDir: string) {
@@ -40,7 +161,8 @@ export class FolderSink implements PlainSink {
 
   async begin(manifest: Manifest): Promise<void> {
     this.manifest = manifest;
-    this.hashes = manifest.files.map(() => createHash('sha256'));
+    // One SHA-256 per file, for the audit log: on a worker thread when the files are large.
+    this.hashes = sha256Streams(manifest.files.reduce((sum, f) => sum + f.size, 0));
     // Empty files have no write(): create every file now, all private (0600).
     for (let i = 0; i < manifest.files.length; i++) {
       const handle = await open(this.tempPath(i), 'wx', 0o600);
@@ -57,7 +179,7 @@ export class FolderSink implements PlainSink {
       await this.current?.handle.close();
       this.current = { index, handle: await open(this.tempPath(index), 'a', 0o600) };
     }
-    for (const part of parts) this.hashes[index]!.update(part);
+    await this.hashes!.update(index, parts);
     await this.current.handle.writev(parts);
   }
 
@@ -65,6 +187,12 @@ export class FolderSink implements PlainSink {
     await this.current?.handle.close();
     this.current = null;
     const files = this.manifest?.files ?? [];
+    const digests: string[] = [];
+    try {
+      for (let i = 0; i < files.length; i++) digests.push((await this.hashes!.digest(i)).toString('hex'));
+    } finally {
+      await this.hashes?.close();
+    }
     for (let i = 0; i < files.length; i++) {
       const file = files[i]!;
       const target = await placeWithoutOverwrite(this.tempPath(i), this.outDir, file.name);
@@ -72,12 +200,13 @@ export class FolderSink implements PlainSink {
         const when = new Date(file.mtime);
         await utimes(target, when, when).catch(() => {});
       }
-      this.written.push({ name: file.name, path: target, size: file.size, sha256: this.hashes[i]!.digest('hex') });
+      this.written.push({ name: file.name, path: target, size: file.size, sha256: digests[i]! });
     }
     await rm(this.tempDir, { recursive: true, force: true });
   }
 
   async abort(): Promise<void> {
+    await this.hashes?.close();
     await this.current?.handle.close().catch(() => {});
     this.current = null;
     await rm(this.tempDir, { recursive: true, force: true });

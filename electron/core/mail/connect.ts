@@ -52,6 +52,10 @@ type AnyError = Error & { code?: string; responseCode?: number; response?: strin
 const TEMPORARY_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND',
   'NoConnection', 'DownloadIncomplete', 'ECONNECTION', 'EDNS', 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'GREETING_TIMEOUT', 'ClosedAfterConnectTLS', 'ClosedAfterConnectText', 'EConnectionClosed']);
 
+/** A TLS handshake with something that does not speak TLS (a plaintext port given as implicit TLS). */
+const isTlsProtocolError = (e: AnyError): boolean =>
+  /ERR_SSL|EPROTO|wrong version number|packet length too long|unknown protocol|ssl3_get_record|tls_validate_record_header/i.test(`${e.code ?? ''} ${e.message ?? ''}`);
+
 const isTlsTrustError = (e: AnyError): boolean =>
   /certificate|self[- ]signed|altname|CERT_|unable to verify|UNABLE_TO/i.test(`${e.code ?? ''} ${e.message ?? ''}`);
 
@@ -59,8 +63,9 @@ const isTlsTrustError = (e: AnyError): boolean =>
 export function isTemporary(error: unknown): boolean {
   const e = error as AnyError;
   if (e instanceof PliError) return e.kind === 'temporary';
-  if (isTlsTrustError(e) || e.tlsFailed || e.code === 'ETLS' || e.authenticationFailed || e.code === 'EAUTH') return false;
+  if (isTlsTrustError(e) || isTlsProtocolError(e) || e.tlsFailed || e.code === 'ETLS') return false;
   if (typeof e.responseCode === 'number') return e.responseCode >= 400 && e.responseCode < 500;
+  if (e.authenticationFailed || e.code === 'EAUTH') return false;
   if (e.code && TEMPORARY_CODES.has(e.code)) return true;
   if (e.code === 'ESOCKET' || e.code === 'ECONNECTION') return true;
   return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|socket hang up|closed|Connection not available|timeout/i.test(e.message ?? '');
@@ -78,11 +83,15 @@ export function connectionError(error: unknown, which: 'IMAP' | 'SMTP', endpoint
   const e = error as AnyError;
   if (e instanceof PliError) return e;
   const where = `${which} ${endpoint.host}:${endpoint.port}`;
-  if (e.tlsFailed || e.code === 'ETLS' || (typeof e.responseCode === 'number' && e.responseCode === 530)) {
+  if (e.tlsFailed || e.code === 'ETLS' || isTlsProtocolError(e) || (typeof e.responseCode === 'number' && e.responseCode === 530)) {
     return securityError('no-tls', `Le serveur ${where} ne propose pas de connexion chiffrée (TLS) : connexion refusée, le mot de passe n'a pas été envoyé. Vérifiez l'adresse et le port auprès de votre service informatique.`);
   }
   if (isTlsTrustError(e)) {
     return securityError('tls-untrusted', `Le certificat du serveur ${where} n'est pas reconnu (${serverAnswer(e)}) : connexion refusée. S'il s'agit d'une autorité de certification interne, indiquez-la avec « pli mailbox set ... --ca FICHIER ».`);
+  }
+  if (typeof e.responseCode === 'number' && e.responseCode >= 400 && e.responseCode < 500) {
+    // e.g. 454 "Temporary authentication failure": the server's own back end is not ready
+    return temporaryError('server-unavailable', `Le serveur ${where} est momentanément indisponible (${serverAnswer(e)}) : réessayez plus tard.`, e);
   }
   if (e.authenticationFailed || e.code === 'EAUTH' || e.responseCode === 535) {
     return inputError('mail-auth', `Le serveur ${where} refuse l'identifiant ou le mot de passe de la boîte : corrigez-les avec « pli mailbox set ».`);

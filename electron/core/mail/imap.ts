@@ -4,7 +4,7 @@
 import type { ImapFlow, MessageStructureObject } from 'imapflow';
 import type { Readable } from 'node:stream';
 import type { DB } from '../profile/profile.js';
-import type { Context } from '../services/context.js';
+import { audit, type Context } from '../services/context.js';
 import { PliError } from '../errors.js';
 import { requireMailbox, unlockMailboxPassword, type MailboxSettings } from './settings.js';
 import { connectionError, imapClient } from './connect.js';
@@ -26,6 +26,8 @@ export interface ReceiveOptions {
   onStatus?: (line: string) => void;
   /** Called after each catch-up round (tests, benchmark). */
   onRound?: () => void;
+  /** Test hook: called when an attachment download has started, before its bytes are read. */
+  onDownload?: (uid: number) => Promise<void> | void;
   /** Period of the outbox drain and of the safety re-check in watch mode. */
   tickMs?: number;
 }
@@ -38,17 +40,29 @@ function findPliParts(node: MessageStructureObject | undefined, out: { part: str
   return out;
 }
 
-async function readAll(stream: Readable, limit: number): Promise<Buffer> {
+const noConnection = (): Error => Object.assign(new Error('Connection not available'), { code: 'NoConnection' });
+
+/** Reads a whole attachment; a connection closing mid-way always fails the read (never hangs, never short). */
+async function readAll(client: ImapFlow, stream: Readable, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const chunk of stream) {
-    total += (chunk as Buffer).length;
-    if (total > limit) {
-      stream.destroy();
-      throw new Error('attachment over the size limit');
+  const onClose = (): void => void stream.destroy(noConnection());
+  client.once('close', onClose);
+  try {
+    if (!client.usable) stream.destroy(noConnection());
+    for await (const chunk of stream) {
+      total += (chunk as Buffer).length;
+      if (total > limit) {
+        stream.destroy();
+        throw new Error('attachment over the size limit');
+      }
+      chunks.push(chunk as Buffer);
     }
-    chunks.push(chunk as Buffer);
+  } finally {
+    client.off('close', onClose);
   }
+  // closed during or right after the transfer: maybe short, so never stored; the next round retries
+  if (!client.usable) throw noConnection();
   return Buffer.concat(chunks);
 }
 
@@ -86,14 +100,14 @@ async function catchUp(ctx: Context, client: ImapFlow, options: ReceiveOptions):
   const results: IngestResult[] = [];
   if (mailbox.exists === 0) return results;
   const found = await client.search({ uid: `${last + 1}:*` }, { uid: true });
-  if (!client.usable) throw Object.assign(new Error('Connection not available'), { code: 'NoConnection' });
+  if (!client.usable) throw noConnection();
   const uids = (found || []).filter((u) => u > last).sort((a, b) => a - b);
   if (uids.length === 0) return results;
   let foldersReady = false;
   for (let start = 0; start < uids.length; start += MOVE_BATCH) {
     const batch = uids.slice(start, start + MOVE_BATCH);
     const messages = await client.fetchAll(batch.join(','), { uid: true, bodyStructure: true }, { uid: true });
-    if (!client.usable) throw Object.assign(new Error('Connection not available'), { code: 'NoConnection' });
+    if (!client.usable) throw noConnection();
     const toDone: number[] = [];
     const toRefused: number[] = [];
     for (const message of messages.sort((a, b) => a.uid - b.uid)) {
@@ -101,12 +115,20 @@ async function catchUp(ctx: Context, client: ImapFlow, options: ReceiveOptions):
       if (parts.length === 0) continue; // not ours: left untouched in INBOX
       let refused = false;
       for (const part of parts) {
-        const downloaded = await client.download(String(message.uid), part.part, { uid: true });
-        if (!downloaded || !('content' in downloaded) || !downloaded.content) {
-          if (!client.usable) throw Object.assign(new Error('Connection not available'), { code: 'NoConnection' });
+        // base64 is 4/3 of the bytes: anything bigger than the cap is refused without downloading it
+        if (part.size > MAX_CONTAINER_BYTES * 1.4) {
+          refused = true;
+          audit(ctx, { action: 'container.refused', outcome: 'refused', detail: { reason: 'too-big', source: 'imap', origin: `uid ${message.uid} ${part.name}`, encodedBytes: part.size } });
+          options.onStatus?.(`Pièce jointe ${part.name} refusée : taille hors limites (message déplacé dans Pli/Refusés).`);
           continue;
         }
-        const bytes = await readAll(downloaded.content, MAX_CONTAINER_BYTES);
+        const downloaded = await client.download(String(message.uid), part.part, { uid: true });
+        if (!downloaded || !('content' in downloaded) || !downloaded.content) {
+          if (!client.usable) throw noConnection();
+          continue;
+        }
+        await options.onDownload?.(message.uid);
+        const bytes = await readAll(client, downloaded.content, MAX_CONTAINER_BYTES);
         const result = await ingest(ctx, bytes, 'imap', `uid ${message.uid} ${part.name}`);
         if (result.row.state === 'refused') refused = true;
         results.push(result);
@@ -121,7 +143,7 @@ async function catchUp(ctx: Context, client: ImapFlow, options: ReceiveOptions):
     // Stored first, moved second: a crash in between only means the next round moves them.
     if (toDone.length) await client.messageMove(toDone.join(','), FOLDER_DONE, { uid: true });
     if (toRefused.length) await client.messageMove(toRefused.join(','), FOLDER_REFUSED, { uid: true });
-    if (!client.usable) throw Object.assign(new Error('Connection not available'), { code: 'NoConnection' });
+    if (!client.usable) throw noConnection();
     last = batch[batch.length - 1]!;
     setState(db, 'INBOX', uidvalidity, last);
   }
@@ -207,6 +229,7 @@ export async function receiveImap(ctx: Context, options: ReceiveOptions = {}): P
       } finally {
         options.signal?.removeEventListener('abort', onWake);
       }
+      if (!options.signal?.aborted) options.onStatus?.(`Connexion perdue avec le serveur IMAP ; nouvelle tentative dans ${Math.round(backoff / 1000)} s.`);
     } catch (error) {
       const mapped = error instanceof PliError ? error : connectionError(error, 'IMAP', settings.imap);
       if (mapped.kind !== 'temporary') throw mapped;

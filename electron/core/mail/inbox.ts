@@ -62,7 +62,7 @@ export async function ingest(ctx: Context, bytes: Buffer, source: 'imap' | 'fold
   const flags: string[] = [];
   try {
     if (bytes.length > MAX_CONTAINER_BYTES) throw securityError('too-big', 'Pli refusé : taille hors limites.');
-    const info = await readInfo(bufferSource(bytes)).catch((error: unknown) => { throw error; });
+    const info = await readInfo(bufferSource(bytes));
     containerId = info.containerIdHex;
     senderId = info.senderId;
     createdMs = info.header.createdMs;

@@ -1,7 +1,7 @@
 // Sending containers (docs/mailbox.md sections 2, 3 and 6): encrypt through the containers service
 // (policy, roles and audit apply), keep a copy in the profile, queue one outbox row per destination
 // mailbox with its Message-ID fixed at queue time, and send with retries and backoff.
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, rename, rm, stat, copyFile, open } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -11,7 +11,7 @@ import { encrypt } from '../services/containers.js';
 import { audit, type Context } from '../services/context.js';
 import { inputError, PliError } from '../errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, getMailbox, requireMailbox, unlockMailboxPassword, type MailboxSettings } from './settings.js';
-import { connectionError, isTemporary, serverAnswer, smtpTransport } from './connect.js';
+import { connectionError, serverAnswer, smtpTransport } from './connect.js';
 
 export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed';
 export interface OutboxRow {
@@ -190,6 +190,13 @@ export async function flushOutbox(ctx: Context, options: FlushOptions = {}): Pro
   try {
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
+      if (!existsSync(row.path)) {
+        const answer = 'copie du pli introuvable dans le dossier du profil (outbox)';
+        update.run('failed', row.attempts, row.next_attempt_at, answer, null, row.id);
+        audit(ctx, { actor: row.sender_id, action: 'container.send-failed', object: row.container_id, outcome: 'failed', detail: { outbox: row.id, destination: row.destination, answer } });
+        result.failed.push({ ...row, state: 'failed', last_error: answer });
+        continue;
+      }
       update.run('sending', row.attempts + 1, row.next_attempt_at, row.last_error, null, row.id);
       try {
         const info = await transport.sendMail({
@@ -207,8 +214,10 @@ export async function flushOutbox(ctx: Context, options: FlushOptions = {}): Pro
       } catch (error) {
         const answer = serverAnswer(error);
         const attempts = row.attempts + 1;
-        const code = (error as { responseCode?: number }).responseCode;
-        if (typeof code === 'number' && code >= 500 && code !== 530 && code !== 535) {
+        const { responseCode: code, code: kind } = error as { responseCode?: number; code?: string };
+        // Only an answer about THIS message (envelope or content) fails it; connection, TLS and
+        // login problems leave it queued.
+        if ((kind === 'EENVELOPE' || kind === 'EMESSAGE') && typeof code === 'number' && code >= 500 && code !== 530 && code !== 535) {
           update.run('failed', attempts, row.next_attempt_at, answer, null, row.id);
           audit(ctx, { actor: row.sender_id, action: 'container.send-failed', object: row.container_id, outcome: 'failed', detail: { outbox: row.id, destination: row.destination, answer } });
           result.failed.push({ ...row, state: 'failed', attempts, last_error: answer });
@@ -216,8 +225,7 @@ export async function flushOutbox(ctx: Context, options: FlushOptions = {}): Pro
         }
         update.run('queued', attempts, Date.now() + backoffMs(attempts), answer, null, row.id);
         result.pending.push(...rows.slice(i).map((r) => ({ ...r, last_error: r.id === row.id ? answer : r.last_error })));
-        if (!isTemporary(error)) result.error = connectionError(error, 'SMTP', settings.smtp);
-        else result.error = connectionError(error, 'SMTP', settings.smtp);
+        result.error = connectionError(error, 'SMTP', settings.smtp);
         break;
       }
     }

@@ -65,6 +65,9 @@ CREATE TRIGGER events_no_update BEFORE UPDATE ON events
   BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
 CREATE TRIGGER events_no_delete BEFORE DELETE ON events
   BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+-- INSERT OR REPLACE deletes without firing DELETE triggers: refuse reusing an existing number.
+CREATE TRIGGER events_no_replace BEFORE INSERT ON events WHEN EXISTS (SELECT 1 FROM events WHERE seq = NEW.seq)
+  BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
 `,
   },
   {
@@ -113,8 +116,10 @@ CREATE TABLE trust (
   imported_at INTEGER NOT NULL
 ) STRICT;
 -- Certificates known to this workstation (verified against the trusted authority).
+-- Serials are unique per authority only (a signed handover brings a new authority).
 CREATE TABLE certificates (
-  serial INTEGER PRIMARY KEY,
+  authority BLOB NOT NULL,
+  serial INTEGER NOT NULL,
   identity_id TEXT NOT NULL,
   role TEXT NOT NULL CHECK (role IN ('officer', 'operator', 'reader')),
   name TEXT NOT NULL,
@@ -125,7 +130,8 @@ CREATE TABLE certificates (
   enc_fpr BLOB NOT NULL,
   sig_fpr BLOB NOT NULL,
   issued INTEGER NOT NULL,
-  text TEXT NOT NULL
+  text TEXT NOT NULL,
+  PRIMARY KEY (authority, serial)
 ) STRICT;
 CREATE INDEX certificates_identity ON certificates(identity_id);
 CREATE INDEX certificates_sig ON certificates(sig_fpr);
@@ -154,6 +160,8 @@ CREATE TABLE audit_checkpoints (
 CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
   BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
 CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+  BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+CREATE TRIGGER checkpoints_no_replace BEFORE INSERT ON audit_checkpoints WHEN EXISTS (SELECT 1 FROM audit_checkpoints WHERE id = NEW.id)
   BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
 
 -- Sign-in failures per person: the lockout survives a restart of the application.

@@ -12,6 +12,7 @@ import { getIdentity, keyByFingerprint, listIdentities, resolveOwn, verifyCard, 
 import { certificateState, describeState, getTrust, verifyCertificate, type CertificateState } from '../authority/certificates.js';
 import { inputError, securityError } from '../errors.js';
 import type { Context } from './context.js';
+import { requireRole } from './policy.js';
 import { formatFingerprint } from '../../../shared/ids.js';
 
 function checkpointDigest(seq: number, hash: Buffer, at: number, signer: string): Buffer {
@@ -67,9 +68,11 @@ export async function verifyAudit(db: DB): Promise<VerifyResult> {
     != '[1,' || seq || ',' || at || ',' ORDER BY seq LIMIT 1`).pluck().get() as number | undefined;
   if (mismatch !== undefined) return fail(mismatch, `entrée n° ${mismatch} modifiée (son numéro ou sa date ne correspondent plus à sa forme enregistrée)`);
   // Then the chain, hashing exactly the stored canonical bytes.
-  const rows = db.prepare('SELECT canonical, hash FROM events ORDER BY seq').raw().iterate() as IterableIterator<[Buffer, Buffer]>;
-  for (const [canonical, hash] of rows) {
-    const seq = ++count;
+  const rows = db.prepare('SELECT seq, canonical, hash FROM events ORDER BY seq').raw().iterate() as IterableIterator<[number, Buffer, Buffer]>;
+  for (const [seq, canonical, hash] of rows) {
+    count++;
+    // Counts matching is not enough (a row deleted and another inserted): numbers must follow.
+    if (seq !== count) return fail(Math.min(seq, count), seq < count ? `entrée n° ${seq} insérée hors séquence` : `entrée n° ${count} supprimée ou renumérotée`);
     const computed = hashOnce('sha256', Buffer.concat([previous, canonical]), 'buffer');
     if (!computed.equals(hash)) return fail(seq, `entrée n° ${seq} modifiée, insérée ou déplacée (chaînage rompu)`);
     if (checkpointSeqs.has(seq)) hashes.set(seq, hash);
@@ -119,13 +122,14 @@ const exportSigSchema = z.strictObject({
 export async function exportAudit(ctx: Context, as: string | undefined, out: string): Promise<{ events: number; signer: string }> {
   const db = ctx.profile.db;
   const signer = resolveOwn(db, as);
+  requireRole(db, signer, 'reader');
   const unlocked = await ctx.unlocker.unlock(signer);
   try {
     appendEvent(db, ctx.profile.workstation, { actor: signer.id, action: 'audit.exported', object: out });
     const csv = Buffer.from(auditCsv(db), 'utf8');
     const hash = createHash('sha256').update(csv).digest();
     const signature = await ed25519Sign(unlocked.current.sigSecret, signedDigest('auditExport', hash));
-    const certificate = db.prepare(`SELECT c.text FROM certificates c WHERE c.identity_id = ? AND c.sig_fpr = ? ORDER BY serial DESC LIMIT 1`).pluck().get(signer.id, unlocked.current.sigFpr) as string | undefined;
+    const certificate = db.prepare(`SELECT c.text FROM certificates c WHERE c.identity_id = ? AND c.sig_fpr = ? ORDER BY issued DESC, serial DESC LIMIT 1`).pluck().get(signer.id, unlocked.current.sigFpr) as string | undefined;
     const sig = { pli: 'audit-export', v: 1, signer: signer.id, card: getIdentity(db, signer.id)!.card, certificate: certificate ?? null, sha256: hash.toString('hex'), signature: Buffer.from(signature).toString('base64') };
     writeFileSync(`${out}.tmp`, csv);
     writeFileSync(`${out}.sig`, `${JSON.stringify(sig, null, 1)}\n`);

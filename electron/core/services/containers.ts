@@ -30,7 +30,7 @@ export async function encrypt(ctx: Context, request: EncryptRequest): Promise<En
   const sender = resolveOwn(db, request.as);
   const now = Date.now();
   try {
-    requireRole(db, sender, 'operator', now);
+    requireRole(db, sender, 'operator', now, { signing: true });
   } catch (error) {
     audit(ctx, { actor: sender.id, action: 'container.sealed', outcome: 'refused', detail: { reason: (error as PliError).code } });
     throw error;

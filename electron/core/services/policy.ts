@@ -5,13 +5,14 @@
 import type { DB } from '../profile/profile.js';
 import { certificateState, describeState, getTrust, roleIncludes, ROLE_LABEL, signerCertificateState, type Role } from '../authority/certificates.js';
 import { directoryFreshness } from '../authority/directory.js';
-import { getIdentity, listIdentities, resolveIdentity, type IdentityRow } from '../profile/identities.js';
+import { getIdentity, keyByFingerprint, listIdentities, resolveIdentity, type IdentityRow } from '../profile/identities.js';
 import { inputError, securityError } from '../errors.js';
 
 export const hasAuthority = (db: DB): boolean => getTrust(db) !== undefined;
 
-/** Refuses (exit 2) a person outside the list or below the role the action needs. */
-export function requireRole(db: DB, identity: IdentityRow, needed: Role, now = Date.now()): void {
+/** Refuses (exit 2) a person outside the list or below the role the action needs. `signing`:
+ * the action signs with the person's current key, which must itself be certified. */
+export function requireRole(db: DB, identity: IdentityRow, needed: Role, now = Date.now(), options: { signing?: boolean } = {}): void {
   if (!hasAuthority(db)) return;
   const state = certificateState(db, identity.id, now);
   if (state.state !== 'valid') {
@@ -19,6 +20,9 @@ export function requireRole(db: DB, identity: IdentityRow, needed: Role, now = D
   }
   if (!roleIncludes(state.role!, needed)) {
     throw securityError('role', `Action refusée : elle demande le rôle « ${ROLE_LABEL[needed]} » ; ${identity.name} a le rôle « ${ROLE_LABEL[state.role!]} ». Adressez-vous à l'officier SSI.`);
+  }
+  if (options.signing && !state.forCurrentKeys) {
+    throw securityError('keys-not-certified', `Les nouvelles clés de ${identity.name} ne sont pas encore certifiées : exportez la carte (pli id export), faites-la certifier par l'officier SSI, puis installez le certificat.`);
   }
 }
 
@@ -46,19 +50,25 @@ export function resolveRecipients(db: DB, values: string[], now = Date.now()): I
 export function requireRecipient(db: DB, row: IdentityRow, now = Date.now()): void {
   if (!hasAuthority(db)) return;
   const state = certificateState(db, row.id, now);
-  if (state.state !== 'valid') {
-    throw securityError('recipient-not-certified', `${row.name} (${row.org}) ne peut pas être destinataire : certificat ${describeState(state)}. Retirez cette personne ou demandez à l'officier SSI un annuaire à jour.`);
+  if (state.state !== 'valid' || !state.forCurrentKeys) {
+    throw securityError('recipient-not-certified', `${row.name} (${row.org}) ne peut pas être destinataire : certificat ${state.forCurrentKeys || state.state !== 'valid' ? describeState(state) : 'absent pour ses nouvelles clés'}. Retirez cette personne ou demandez à l'officier SSI un annuaire à jour.`);
   }
 }
 
-/** A container's signer must hold a certificate valid when the container ARRIVED here. */
+/** A container's signer must hold a certificate valid when the container ARRIVED here, with a
+ * role that may send (a reader's own client could still seal: the receiver checks too). */
 export function requireSigner(db: DB, sigFpr: Buffer, arrivedAt: number): void {
   if (!hasAuthority(db)) return;
   const state = signerCertificateState(db, sigFpr, arrivedAt);
-  const who = state.identityId ? getIdentity(db, state.identityId) : undefined;
+  const ownerId = state.identityId ?? keyByFingerprint(db, sigFpr)?.identity_id;
+  const who = ownerId ? getIdentity(db, ownerId) : undefined;
   const name = who ? `${who.name} (${who.org})` : "l'expéditeur";
   switch (state.state) {
-    case 'valid': return;
+    case 'valid':
+      if (!roleIncludes(state.role!, 'operator')) {
+        throw securityError('sender-role', `Pli refusé : ${name} a le rôle « ${ROLE_LABEL[state.role!]} », qui ne permet pas d'envoyer. Signalez-le à l'officier SSI.`);
+      }
+      return;
     case 'revoked':
       throw securityError('sender-revoked', `Pli refusé : le certificat de ${name} a été révoqué (${state.revocation?.reason}) avant l'arrivée de ce pli sur ce poste. Signalez-le à l'officier SSI.`);
     case 'expired':

@@ -1,0 +1,180 @@
+#!/usr/bin/env node
+// Mailbox benchmark against real Postfix + Dovecot on loopback (test/mail/harness.sh, own servers
+// on free ports, needs root and scripts/install-test-deps.sh):
+//   1. receive + verify 200 containers of 100 KiB already waiting in INBOX (delivered by LMTP
+//      before timing); target at most 10 s;
+//   2. latency of a 10 MB container from `send` (encrypt + queue + SMTP) to its verified arrival
+//      at a receiver already in IDLE (`receive --watch`).
+//   node bench/mail.mjs [--count N]        (after `npm run build`; `npm run bench:mail` does both)
+// Raw figures go to bench/out/mail-<date>.json.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import nodemailer from 'nodemailer';
+import { ImapFlow } from 'imapflow';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = (p) => import(path.join(ROOT, 'dist', p));
+const { initProfile } = await dist('electron/core/profile/profile.js');
+const { createIdentity, importCard, unlockIdentity, getIdentity, currentKeys } = await dist('electron/core/profile/identities.js');
+const { setMailbox, unlockMailboxPassword } = await dist('electron/core/mail/settings.js');
+const { queueSend, sendWithin } = await dist('electron/core/mail/outbox.js');
+const { receiveImap } = await dist('electron/core/mail/imap.js');
+const { sealToBuffer } = await dist('electron/core/container/seal.js');
+
+const argv = process.argv.slice(2);
+const countIndex = argv.indexOf('--count');
+const COUNT = countIndex >= 0 ? Number(argv[countIndex + 1]) : 200;
+const PASSPHRASE = 'phrase de passe du banc';
+const HARNESS = path.join(ROOT, 'test', 'mail', 'harness.sh');
+
+const freePort = (host = '127.0.0.1') => new Promise((resolve, reject) => {
+  const srv = net.createServer();
+  srv.once('error', reject);
+  srv.listen(0, host, () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+});
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'pli-bench-mail-'));
+const mailRoot = mkdtempSync(path.join(os.tmpdir(), 'pli-bench-mailsrv-'));
+const ports = {};
+for (const k of ['imap', 'imaps', 'submission', 'submissions', 'lmtp', 'plainSmtp']) {
+  let p;
+  do p = await freePort(); while (Object.values(ports).includes(p));
+  ports[k] = p;
+}
+ports.plainImap = await freePort('127.0.0.2');
+const env = {
+  ...process.env, ROOT: mailRoot,
+  MAIL_IMAP_PORT: String(ports.imap), MAIL_IMAPS_PORT: String(ports.imaps), MAIL_SUBMISSION_PORT: String(ports.submission),
+  MAIL_SUBMISSIONS_PORT: String(ports.submissions), MAIL_LMTP_PORT: String(ports.lmtp), MAIL_PLAIN_SMTP_PORT: String(ports.plainSmtp),
+  MAIL_PLAIN_IMAP_HOST: '127.0.0.2', MAIL_PLAIN_IMAP_PORT: String(ports.plainImap),
+};
+const harness = (cmd) => new Promise((resolve, reject) => execFile('bash', [HARNESS, cmd], { env, timeout: 60_000 }, (e, _o, stderr) => (e ? reject(new Error(`harness ${cmd}: ${stderr}`)) : resolve())));
+const ms = (n) => `${(n / 1000).toFixed(2)} s`;
+const say = (t) => process.stdout.write(`${t}\n`);
+
+const users = { police: { user: 'police@harness.test', pass: 'police-secret' }, townhall: { user: 'townhall@harness.test', pass: 'townhall-secret' } };
+
+async function party(name, user, org) {
+  const { profile } = initProfile(path.join(tmp, name));
+  const created = await createIdentity(profile.db, { name, email: user.user, org }, PASSPHRASE);
+  const ctx = { profile, unlocker: { unlock: (row) => unlockIdentity(profile.db, row.id, PASSPHRASE) } };
+  return { profile, ctx, id: created.id, user };
+}
+
+async function inboxCount(ca) {
+  const c = new ImapFlow({ host: '127.0.0.1', port: ports.imaps, secure: true, auth: users.townhall, tls: { ca }, logger: false });
+  c.on('error', () => undefined);
+  try {
+    await c.connect();
+    const s = await c.status('INBOX', { messages: true });
+    return s.messages;
+  } finally {
+    c.close();
+  }
+}
+
+const figures = { date: new Date().toISOString(), machine: { cpus: os.cpus().length, node: process.version }, count: COUNT };
+let failed = false;
+try {
+  const t0 = Date.now();
+  await harness('setup');
+  await harness('start');
+  say(`Servers ready in ${ms(Date.now() - t0)} (Postfix + Dovecot, loopback, throwaway CA).`);
+  const ca = readFileSync(path.join(mailRoot, 'pki', 'ca.crt'), 'utf8');
+  const police = await party('Greffière', users.police, 'Police');
+  const townhall = await party('Mairie', users.townhall, 'Mairie');
+  await importCard(police.profile.db, getIdentity(townhall.profile.db, townhall.id).card);
+  await importCard(townhall.profile.db, getIdentity(police.profile.db, police.id).card);
+  const settings = (u) => ({
+    imap: { host: '127.0.0.1', port: ports.imaps, mode: 'tls' }, smtp: { host: '127.0.0.1', port: ports.submission, mode: 'starttls' },
+    user: u.user, caPem: ca, maxMessageBytes: 25_000_000,
+  });
+  setMailbox(police.ctx, settings(users.police), users.police.pass);
+  setMailbox(townhall.ctx, settings(users.townhall), users.townhall.pass);
+
+  // --- 1. COUNT containers of 100 KiB waiting in INBOX
+  const sender = await unlockIdentity(police.profile.db, police.id, PASSPHRASE);
+  const { enc } = currentKeys(police.profile.db, townhall.id);
+  let t = Date.now();
+  const containers = [];
+  for (let i = 0; i < COUNT; i++) {
+    const { bytes } = await sealToBuffer([{ name: `etat-${i}.csv`, data: randomBytes(100 * 1024 - 200) }], {
+      senderId: police.id, signing: { keyFpr: sender.current.sigFpr, secretKey: sender.current.sigSecret },
+      recipients: { kind: 'keys', keys: [{ keyFpr: enc.fpr, publicKey: enc.public_key }] },
+    });
+    containers.push(bytes);
+  }
+  sender.wipe();
+  say(`Sealed ${COUNT} containers of ${containers[0].length} bytes in ${ms(Date.now() - t)}.`);
+  t = Date.now();
+  const lmtp = nodemailer.createTransport({ host: '127.0.0.1', port: ports.lmtp, lmtp: true, secure: false, ignoreTLS: true, pool: false });
+  for (let i = 0; i < COUNT; i += 10) {
+    await Promise.all(containers.slice(i, i + 10).map((bytes, j) => lmtp.sendMail({
+      envelope: { from: users.police.user, to: [users.townhall.user] }, from: users.police.user, to: users.townhall.user,
+      subject: 'Pli chiffré', text: 'Pli', messageId: `<bench.${i + j}@harness.test>`,
+      attachments: [{ filename: `pli-bench-${i + j}.pli`, content: bytes, contentType: 'application/octet-stream' }],
+    })));
+  }
+  lmtp.close();
+  const waiting = await inboxCount(ca);
+  say(`Delivered ${waiting} messages by LMTP in ${ms(Date.now() - t)}.`);
+
+  t = Date.now();
+  const password = await unlockMailboxPassword(townhall.ctx);
+  const unlockMs = Date.now() - t;
+  t = Date.now();
+  const results = await receiveImap(townhall.ctx, { password });
+  const receiveMs = Date.now() - t;
+  const verified = results.filter((r) => r.isNew && r.row.state === 'verified').length;
+  figures.receive = { containers: COUNT, containerBytes: containers[0].length, verified, receiveMs, unlockMs, perContainerMs: receiveMs / COUNT, targetMs: 10_000 };
+  say(`RECEIVE+VERIFY ${COUNT} x ${Math.round(containers[0].length / 1024)} KiB: ${ms(receiveMs)} (${(receiveMs / COUNT).toFixed(1)} ms each; ${verified} verified, moved to Pli/Traités) + ${ms(unlockMs)} to unlock the mailbox password. Target <= 10 s: ${receiveMs <= 10_000 ? 'MET' : 'MISSED'}`);
+  if (verified !== COUNT) throw new Error(`only ${verified} of ${COUNT} verified`);
+
+  // --- 2. 10 MB: send -> verified arrival at a receiver in IDLE
+  const file = path.join(tmp, 'IS101.xls');
+  writeFileSync(file, randomBytes(10 * 1000 * 1000));
+  const controller = new AbortController();
+  let arrivedAt = 0;
+  let resolveArrival;
+  const arrival = new Promise((r) => { resolveArrival = r; });
+  let firstRound;
+  const ready = new Promise((r) => { firstRound = r; });
+  const watching = receiveImap(townhall.ctx, {
+    password, watch: true, signal: controller.signal, tickMs: 600_000,
+    onRound: () => firstRound(), onItem: (r) => { if (r.isNew) { arrivedAt = Date.now(); resolveArrival(r); } },
+  });
+  await ready;
+  const tSend = Date.now();
+  const queued = await queueSend(police.ctx, { to: [townhall.id], files: [file] });
+  const tQueued = Date.now();
+  const sent = await sendWithin(police.ctx, queued.outboxIds, 30_000);
+  const tSent = Date.now();
+  if (sent.sent.length !== 1) throw new Error('10 MB container not sent');
+  const result = await Promise.race([arrival, new Promise((_, rej) => setTimeout(() => rej(new Error('10 MB container did not arrive within 60 s')), 60_000))]);
+  controller.abort();
+  await watching;
+  figures.latency10MB = {
+    containerBytes: queued.size, state: result.row.state,
+    encryptAndQueueMs: tQueued - tSend, smtpMs: tSent - tQueued, deliveryReceiveVerifyMs: arrivedAt - tSent, totalMs: arrivedAt - tSend,
+  };
+  say(`LATENCY 10 MB (container ${queued.size} bytes): total ${ms(arrivedAt - tSend)} = encrypt+queue ${ms(tQueued - tSend)} + SMTP submit ${ms(tSent - tQueued)} + delivery/IDLE/download/verify ${ms(arrivedAt - tSent)} (${result.row.state}).`);
+  police.profile.close();
+  townhall.profile.close();
+} catch (error) {
+  failed = true;
+  process.stderr.write(`bench failed: ${error.stack ?? error}\n`);
+} finally {
+  await harness('stop').catch(() => undefined);
+  rmSync(mailRoot, { recursive: true, force: true });
+  rmSync(tmp, { recursive: true, force: true });
+}
+mkdirSync(path.join(ROOT, 'bench', 'out'), { recursive: true });
+const outFile = path.join(ROOT, 'bench', 'out', `mail-${figures.date.replace(/[:.]/g, '-')}.json`);
+writeFileSync(outFile, JSON.stringify(figures, null, 2));
+say(`Raw figures: ${path.relative(ROOT, outFile)}`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,241 @@
+// `pli mailbox|send|outbox|receive|inbox|open`: the functional mailbox and the folder transport
+// (docs/mailbox.md). Registered into the command table by pli.ts.
+import type { UnlockedIdentity, IdentityRow } from '../core/profile/identities.js';
+import { getIdentity } from '../core/profile/identities.js';
+import type { Context } from '../core/services/context.js';
+import { inputError, PliError, temporaryError } from '../core/errors.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, formatEndpoint, getMailbox, parseEndpoint, readCaFile, setMailbox } from '../core/mail/settings.js';
+import { flushOutbox, listOutbox, queueSend, sendWithin, type OutboxRow } from '../core/mail/outbox.js';
+import { describeInboxRow, listInbox, openInbox, receiveFolder, type IngestResult } from '../core/mail/inbox.js';
+import { receiveImap } from '../core/mail/imap.js';
+import { probeMailbox } from '../core/mail/probe.js';
+import { readSecret } from './secrets.js';
+import { context, err, out, parse, profileOf, required, str, type Handler, type Values } from './common.js';
+
+export const MAIL_USAGE = `Boîte aux lettres fonctionnelle et dossier d'échange (docs/mailbox.md) :
+  mailbox set --imap [starttls://]HÔTE:PORT --smtp [starttls://]HÔTE:PORT --user UTILISATEUR [--password-file F] [--ca FICHIER] [--max-size MO]
+                                               HÔTE:PORT seul = TLS implicite ; starttls:// = STARTTLS obligatoire
+  mailbox [show] | mailbox test [--as ID]      réglages (sans le mot de passe) ; essai des deux serveurs
+  send --as ID --to ID|org:NOM ... [--mail ADRESSE ... | --folder DOSSIER] [--no-wait] [--wait SECONDES] FICHIER...
+  outbox [--json] | outbox flush [--as ID]
+  receive [--watch] [--folder DOSSIER] [--as ID]
+  inbox [--json]
+  open NUMÉRO [--as ID] --out DOSSIER
+Mot de passe de la boîte : --password-file FICHIER, sinon PLI_MAIL_PASSWORD, sinon demande masquée.`;
+
+/** A context whose unlocker asks each person's passphrase once per command (encrypt + mailbox). */
+function sessionContext(values: Values): { ctx: Context; done: () => void } {
+  const base = context(values);
+  const cache = new Map<string, UnlockedIdentity>();
+  const ctx: Context = {
+    profile: base.profile,
+    unlocker: {
+      ...base.unlocker,
+      unlock: async (row: IdentityRow) => {
+        let unlocked = cache.get(row.id);
+        if (!unlocked) {
+          unlocked = await base.unlocker.unlock(row);
+          cache.set(row.id, unlocked);
+        }
+        return { ...unlocked, wipe: () => undefined };
+      },
+    },
+  };
+  return { ctx, done: () => cache.forEach((u) => u.wipe()) };
+}
+
+async function withSession<T>(values: Values, run: (ctx: Context) => Promise<T>): Promise<T> {
+  const session = sessionContext(values);
+  try {
+    return await run(session.ctx);
+  } finally {
+    session.done();
+  }
+}
+
+const STATE_FR: Record<string, string> = { queued: 'en attente', sending: 'en cours', sent: 'envoyé', failed: 'échec' };
+
+function outboxLine(row: OutboxRow): string {
+  const error = row.last_error ? `  réponse : ${row.last_error}` : '';
+  return `${row.id}  ${STATE_FR[row.state] ?? row.state}  ${row.transport === 'folder' ? 'dossier' : 'messagerie'} ${row.destination}  pli ${row.container_id.slice(0, 16)}  ${row.attempts} tentative(s)${error}`;
+}
+
+function printItem(ctx: Context, result: IngestResult): void {
+  if (result.isNew) out(describeInboxRow(ctx.profile.db, result.row));
+  else err(`Déjà reçu : pli n° ${result.row.id} (${result.row.container_id?.slice(0, 16) ?? 'illisible'}).`);
+  if (result.isNew && result.row.state === 'refused' && result.message) err(`  ${result.message}`);
+}
+
+function parseWait(values: Values): number {
+  const text = str(values, 'wait');
+  if (text === undefined) return 60_000;
+  if (!/^\d+$/.test(text)) throw inputError('usage', '--wait attend un nombre de secondes.');
+  return Number(text) * 1000;
+}
+
+function parseMaxSize(values: Values): number {
+  const text = str(values, 'max-size');
+  if (text === undefined) return DEFAULT_MAX_MESSAGE_BYTES;
+  const mb = Number(text.replace(',', '.'));
+  if (!Number.isFinite(mb) || mb < 0.1 || mb > 2000) throw inputError('bad-size', '--max-size attend une taille de message en Mo (par exemple 25).');
+  return Math.round(mb * 1_000_000);
+}
+
+export const mailCommands: Record<string, Handler> = {
+  async 'mailbox set'(args) {
+    const { values } = parse(args, {
+      imap: { type: 'string' }, smtp: { type: 'string' }, user: { type: 'string' }, 'password-file': { type: 'string' }, ca: { type: 'string' }, 'max-size': { type: 'string' },
+    }, { min: 0, max: 0, name: 'aucun' });
+    const settings = {
+      imap: parseEndpoint(required(values, 'imap'), 'Serveur IMAP'),
+      smtp: parseEndpoint(required(values, 'smtp'), 'Serveur SMTP'),
+      user: required(values, 'user'),
+      caPem: str(values, 'ca') ? readCaFile(str(values, 'ca')!) : null,
+      maxMessageBytes: parseMaxSize(values),
+    };
+    const password = await readSecret({ file: str(values, 'password-file'), env: 'PLI_MAIL_PASSWORD', prompt: `Mot de passe de la boîte ${settings.user} : `, what: 'le mot de passe de la boîte' });
+    setMailbox(context(values), settings, password);
+    out(`Boîte enregistrée : ${settings.user}, IMAP ${formatEndpoint(settings.imap)}, SMTP ${formatEndpoint(settings.smtp)}${settings.caPem ? ', autorité de certification interne ajoutée' : ''}. Le mot de passe est chiffré pour les personnes habilitées de ce poste. Essayez : pli mailbox test.`);
+  },
+
+  async 'mailbox show'(args) {
+    const { values } = parse(args, {}, { min: 0, max: 0, name: 'aucun' });
+    const settings = getMailbox(profileOf(values).db);
+    if (!settings) return out('Aucune boîte réglée (pli mailbox set).');
+    out(`Utilisateur : ${settings.user}`);
+    out(`IMAP : ${formatEndpoint(settings.imap)}`);
+    out(`SMTP : ${formatEndpoint(settings.smtp)}`);
+    out(`Autorité de certification interne : ${settings.caPem ? 'oui' : 'non'}`);
+    out(`Taille maximale d'un message : ${(settings.maxMessageBytes / 1_000_000).toFixed(1)} Mo`);
+  },
+
+  async mailbox(args, home) {
+    return mailCommands['mailbox show']!(args, home);
+  },
+
+  async 'mailbox test'(args) {
+    const { values } = parse(args, { as: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
+    const lines = await withSession(values, (ctx) => probeMailbox(ctx, str(values, 'as')));
+    for (const line of lines) out(`${line.ok ? 'OK   ' : 'ÉCHEC'} ${line.text}`);
+    const failed = lines.filter((l) => !l.ok).map((l) => l.error!);
+    if (failed.length > 0) {
+      const worst = failed.find((e) => e.kind === 'security') ?? failed.find((e) => e.kind === 'input') ?? failed[0]!;
+      throw new PliError(worst.kind, worst.code, `${failed.length === 2 ? 'Aucun des deux serveurs ne fonctionne' : 'Un des deux serveurs ne fonctionne pas'} avec ces réglages (voir ci-dessus).`);
+    }
+  },
+
+  async send(args) {
+    const { values, positionals } = parse(args, {
+      as: { type: 'string' }, to: { type: 'string', multiple: true }, mail: { type: 'string', multiple: true }, folder: { type: 'string' },
+      'no-wait': { type: 'boolean' }, wait: { type: 'string' }, 'no-self': { type: 'boolean' },
+    }, { min: 1, max: 10000, name: 'FICHIER...' });
+    const mail = (values.mail as string[] | undefined) ?? [];
+    const folder = str(values, 'folder');
+    if (folder && mail.length) throw inputError('usage', '--mail et --folder s’excluent : choisissez la messagerie ou le dossier.');
+    const to = (values.to as string[] | undefined) ?? [];
+    if (to.length === 0) throw inputError('usage', 'Option --to obligatoire : à qui envoyer le pli ? (voir pli id list).');
+    const waitMs = parseWait(values);
+    await withSession(values, async (ctx) => {
+      const result = await queueSend(ctx, { as: str(values, 'as'), to, files: positionals, mail, folder, self: !values['no-self'] });
+      for (const warning of result.warnings) err(warning);
+      for (const id of result.outboxIds) out(String(id));
+      if (folder) {
+        err(`Pli ${result.containerId.slice(0, 16)} déposé dans ${folder}.`);
+        return;
+      }
+      err(`Pli ${result.containerId.slice(0, 16)} mis en file d'envoi vers ${result.destinations.join(', ')}.`);
+      if (values['no-wait']) return;
+      const sent = await sendWithin(ctx, result.outboxIds, waitMs, { as: str(values, 'as') });
+      for (const row of sent.sent) err(`Envoyé vers ${row.destination}.`);
+      for (const row of sent.failed) err(`Refusé par le serveur pour ${row.destination} : ${row.last_error}`);
+      if (sent.error && sent.error.kind !== 'temporary') throw sent.error;
+      if (sent.pending.length > 0) {
+        throw temporaryError('not-sent', `Le pli n'a pas pu être envoyé pour le moment (${sent.error?.message ?? 'serveur injoignable'}). Il reste dans la boîte d'envoi et partira avec « pli outbox flush » ou « pli receive --watch ».`);
+      }
+      if (sent.failed.length > 0) throw inputError('send-failed', `Le serveur a refusé le message (${sent.failed[0]!.last_error}). Voir pli outbox.`);
+    });
+  },
+
+  async outbox(args) {
+    const { values } = parse(args, { json: { type: 'boolean' } }, { min: 0, max: 0, name: 'aucun' });
+    const rows = listOutbox(profileOf(values).db);
+    if (values.json) return out(JSON.stringify(rows.map((r) => ({ ...r, path: undefined })), null, 2));
+    if (rows.length === 0) return out("Boîte d'envoi vide.");
+    for (const row of rows) out(outboxLine(row));
+  },
+
+  async 'outbox flush'(args) {
+    const { values } = parse(args, { as: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
+    await withSession(values, async (ctx) => {
+      const result = await flushOutbox(ctx, { as: str(values, 'as'), force: true });
+      for (const row of result.sent) out(`${row.id}  envoyé  ${row.destination}`);
+      for (const row of result.failed) out(`${row.id}  échec  ${row.destination}  réponse : ${row.last_error}`);
+      if (result.error) {
+        if (result.error.kind !== 'temporary') throw result.error;
+        throw temporaryError(result.error.code, `${result.pending.length} pli(s) restent en attente : ${result.error.message}`);
+      }
+      if (result.sent.length + result.failed.length === 0) err("Rien à envoyer : la boîte d'envoi ne contient aucun pli en attente.");
+    });
+  },
+
+  async receive(args) {
+    const { values } = parse(args, { watch: { type: 'boolean' }, folder: { type: 'string' }, as: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
+    const folder = str(values, 'folder');
+    if (folder) {
+      const ctx = context(values);
+      const results = await receiveFolder(ctx, folder, (result) => printItem(ctx, result));
+      const fresh = results.filter((r) => r.isNew);
+      err(`${fresh.length} nouveau(x) pli(s) dans ${folder}${fresh.some((r) => r.row.state === 'refused') ? ', dont des refusés' : ''}.`);
+      return;
+    }
+    await withSession(values, async (ctx) => {
+      const controller = new AbortController();
+      const stop = (): void => controller.abort();
+      if (values.watch) {
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        err('Réception en continu (Ctrl+C pour arrêter).');
+      }
+      try {
+        const results = await receiveImap(ctx, {
+          as: str(values, 'as'), watch: Boolean(values.watch), signal: controller.signal,
+          onItem: (result) => printItem(ctx, result),
+          onStatus: (line) => err(line),
+        });
+        if (!values.watch) {
+          const fresh = results.filter((r) => r.isNew);
+          err(`${fresh.length} nouveau(x) pli(s)${fresh.some((r) => r.row.state === 'refused') ? ', dont des refusés (déplacés dans Pli/Refusés)' : ''}.`);
+        }
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+    });
+  },
+
+  async inbox(args) {
+    const { values } = parse(args, { json: { type: 'boolean' } }, { min: 0, max: 0, name: 'aucun' });
+    const db = profileOf(values).db;
+    const rows = listInbox(db);
+    if (values.json) {
+      return out(JSON.stringify(rows.map((r) => ({
+        id: r.id, containerId: r.container_id, state: r.state, reason: r.reason, flags: r.flags ? r.flags.split(',') : [],
+        senderId: r.sender_id, senderName: r.sender_id ? getIdentity(db, r.sender_id)?.name ?? null : null,
+        createdAt: r.created_ms === null ? null : new Date(r.created_ms).toISOString(), arrivedAt: new Date(r.arrived_at).toISOString(),
+        openedAt: r.opened_at === null ? null : new Date(r.opened_at).toISOString(), source: r.source, sha256: r.sha256, size: r.size,
+      })), null, 2));
+    }
+    if (rows.length === 0) return out('Boîte de réception vide.');
+    for (const row of rows) out(`${describeInboxRow(db, row)}  arrivé le ${new Date(row.arrived_at).toISOString().slice(0, 16).replace('T', ' ')}`);
+  },
+
+  async open(args) {
+    const { values, positionals } = parse(args, { as: { type: 'string' }, out: { type: 'string' } }, { min: 1, max: 1, name: 'NUMÉRO' });
+    const id = positionals[0]!;
+    if (!/^\d+$/.test(id)) throw inputError('usage', `« ${id} » n'est pas un numéro de la boîte de réception (voir pli inbox).`);
+    const outDir = required(values, 'out');
+    const result = await openInbox(context(values), Number(id), outDir, str(values, 'as'));
+    err(`Pli de ${result.senderName} (${result.senderId}) : signature vérifiée, ${result.files.length} fichier(s).`);
+    for (const file of result.files) out(file.path);
+  },
+};

@@ -1,0 +1,63 @@
+// Mailbox settings without a server: endpoint syntax, the size estimate, and the profile key
+// (the password sealed under a key wrapped for every own identity, never stored in clear).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it, expect, afterAll } from 'vitest';
+import { initProfile } from '../../electron/core/profile/profile.js';
+import { createIdentity, unlockIdentity } from '../../electron/core/profile/identities.js';
+import type { Context } from '../../electron/core/services/context.js';
+import { parseEndpoint, setMailbox, unlockMailboxPassword, DEFAULT_MAX_MESSAGE_BYTES } from '../../electron/core/mail/settings.js';
+import { estimateMessageBytes } from '../../electron/core/mail/outbox.js';
+import { PliError } from '../../electron/core/errors.js';
+import { listEvents } from '../../electron/core/profile/events.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pli-mail-settings-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('mailbox endpoints', () => {
+  it('HOST:PORT is implicit TLS, starttls:// is STARTTLS, anything plaintext is refused', () => {
+    expect(parseEndpoint('imap.exemple.fr:993', 'IMAP')).toEqual({ host: 'imap.exemple.fr', port: 993, mode: 'tls' });
+    expect(parseEndpoint('starttls://smtp.exemple.fr:587', 'SMTP')).toEqual({ host: 'smtp.exemple.fr', port: 587, mode: 'starttls' });
+    expect(parseEndpoint('[::1]:465', 'SMTP')).toEqual({ host: '::1', port: 465, mode: 'tls' });
+    for (const bad of ['plain://h:25', 'smtp://h:25', 'h', 'h:0', 'h:70000', 'starttls://h']) {
+      expect(() => parseEndpoint(bad, 'SMTP'), bad).toThrow(PliError);
+    }
+  });
+
+  it('the default limit admits containers up to about 18 MB, not 19 MB', () => {
+    expect(estimateMessageBytes(18_000_000)).toBeLessThanOrEqual(DEFAULT_MAX_MESSAGE_BYTES);
+    expect(estimateMessageBytes(19_000_000)).toBeGreaterThan(DEFAULT_MAX_MESSAGE_BYTES);
+  });
+});
+
+describe('profile key', () => {
+  it('wraps the password for every own identity, adds wraps for newcomers on unlock, never stores it in clear', async () => {
+    const { profile } = initProfile(path.join(tmp, 'p'));
+    const a = await createIdentity(profile.db, { name: 'Alice Agent', email: 'mairie@ville.test', org: 'Mairie' }, 'alice passphrase');
+    const ctxAs = (pass: string): Context => ({ profile, unlocker: { unlock: (row) => unlockIdentity(profile.db, row.id, pass) } });
+    const settings = {
+      imap: { host: 'imap.ville.test', port: 993, mode: 'tls' as const }, smtp: { host: 'smtp.ville.test', port: 587, mode: 'starttls' as const },
+      user: 'mairie@ville.test', caPem: null, maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+    };
+    const secret = 'mot-de-passe-très-secret-4242';
+    setMailbox(ctxAs('alice passphrase'), settings, secret);
+    profile.db.pragma('wal_checkpoint(TRUNCATE)');
+    const raw = fs.readFileSync(path.join(profile.home, 'profile.sqlite'));
+    expect(raw.includes(Buffer.from(secret))).toBe(false);
+    expect(await unlockMailboxPassword(ctxAs('alice passphrase'), a.id)).toBe(secret);
+
+    // a person added later has no wrap until a habilitated person unlocks once
+    const b = await createIdentity(profile.db, { name: 'Bruno Adjoint', email: 'mairie@ville.test', org: 'Mairie' }, 'bruno passphrase');
+    await expect(unlockMailboxPassword(ctxAs('bruno passphrase'), b.id)).rejects.toMatchObject({ code: 'no-profile-key' });
+    expect(await unlockMailboxPassword(ctxAs('alice passphrase'), a.id)).toBe(secret);
+    expect(await unlockMailboxPassword(ctxAs('bruno passphrase'), b.id)).toBe(secret);
+    // a wrong passphrase does not reveal it
+    await expect(unlockMailboxPassword(ctxAs('not the passphrase'), a.id)).rejects.toMatchObject({ code: 'bad-passphrase' });
+    // the settings event carries no password
+    const details = listEvents(profile.db).filter((e) => e.action === 'mailbox.settings-changed').map((e) => e.detail ?? '').join('');
+    expect(details).toContain('smtp.ville.test');
+    expect(details).not.toContain(secret);
+    profile.close();
+  });
+});
