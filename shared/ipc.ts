@@ -78,6 +78,8 @@ export const containerSummarySchema = z.strictObject({
   senderName: z.string().nullable(),
   senderOrg: z.string().nullable(),
   senderKey: z.string(),
+  /** The sender's certificate now, when an authority is pinned (the verdict comes at opening). */
+  senderCertificate: certificateSchema.nullable(),
   createdMs: z.number(),
   recipients: z.number(),
   passwordProtected: z.boolean(),

@@ -115,7 +115,7 @@ export const mailCommands: Record<string, Handler> = {
 
   async 'mailbox test'(args) {
     const { values } = parse(args, { as: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
-    const lines = await withSession(values, (ctx) => probeMailbox(ctx, str(values, 'as')));
+    const lines = await probeMailbox(context(values), str(values, 'as'));
     for (const line of lines) out(`${line.ok ? 'OK   ' : 'ÉCHEC'} ${line.text}`);
     const failed = lines.filter((l) => !l.ok).map((l) => l.error!);
     if (failed.length > 0) {
@@ -166,16 +166,14 @@ export const mailCommands: Record<string, Handler> = {
 
   async 'outbox flush'(args) {
     const { values } = parse(args, { as: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
-    await withSession(values, async (ctx) => {
-      const result = await flushOutbox(ctx, { as: str(values, 'as'), force: true });
-      for (const row of result.sent) out(`${row.id}  envoyé  ${row.destination}`);
-      for (const row of result.failed) out(`${row.id}  échec  ${row.destination}  réponse : ${row.last_error}`);
-      if (result.error) {
-        if (result.error.kind !== 'temporary') throw result.error;
-        throw temporaryError(result.error.code, `${result.pending.length} pli(s) restent en attente : ${result.error.message}`);
-      }
-      if (result.sent.length + result.failed.length === 0) err("Rien à envoyer : la boîte d'envoi ne contient aucun pli en attente.");
-    });
+    const result = await flushOutbox(context(values), { as: str(values, 'as'), force: true });
+    for (const row of result.sent) out(`${row.id}  envoyé  ${row.destination}`);
+    for (const row of result.failed) out(`${row.id}  échec  ${row.destination}  réponse : ${row.last_error}`);
+    if (result.error) {
+      if (result.error.kind !== 'temporary') throw result.error;
+      throw temporaryError(result.error.code, `${result.pending.length} pli(s) restent en attente : ${result.error.message}`);
+    }
+    if (result.sent.length + result.failed.length === 0) err("Rien à envoyer : la boîte d'envoi ne contient aucun pli en attente.");
   },
 
   async receive(args) {
@@ -188,29 +186,30 @@ export const mailCommands: Record<string, Handler> = {
       err(`${fresh.length} nouveau(x) pli(s) dans ${folder}${fresh.some((r) => r.row.state === 'refused') ? ', dont des refusés' : ''}.`);
       return;
     }
-    await withSession(values, async (ctx) => {
-      const controller = new AbortController();
-      const stop = (): void => controller.abort();
-      if (values.watch) {
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-        err('Réception en continu (Ctrl+C pour arrêter).');
+    // Not the session cache: in watch mode the person's keys must not stay in memory for hours;
+    // only the mailbox password is kept, unlocked once.
+    const ctx = context(values);
+    const controller = new AbortController();
+    const stop = (): void => controller.abort();
+    if (values.watch) {
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      err('Réception en continu (Ctrl+C pour arrêter).');
+    }
+    try {
+      const results = await receiveImap(ctx, {
+        as: str(values, 'as'), watch: Boolean(values.watch), signal: controller.signal,
+        onItem: (result) => printItem(ctx, result),
+        onStatus: (line) => err(line),
+      });
+      if (!values.watch) {
+        const fresh = results.filter((r) => r.isNew);
+        err(`${fresh.length} nouveau(x) pli(s)${fresh.some((r) => r.row.state === 'refused') ? ', dont des refusés (déplacés dans Pli/Refusés)' : ''}.`);
       }
-      try {
-        const results = await receiveImap(ctx, {
-          as: str(values, 'as'), watch: Boolean(values.watch), signal: controller.signal,
-          onItem: (result) => printItem(ctx, result),
-          onStatus: (line) => err(line),
-        });
-        if (!values.watch) {
-          const fresh = results.filter((r) => r.isNew);
-          err(`${fresh.length} nouveau(x) pli(s)${fresh.some((r) => r.row.state === 'refused') ? ', dont des refusés (déplacés dans Pli/Refusés)' : ''}.`);
-        }
-      } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-      }
-    });
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
   },
 
   async inbox(args) {

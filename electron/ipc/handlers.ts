@@ -401,10 +401,11 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
       const info = await inspect(request.path);
       revealable.add(request.path);
       const sender = opened || isProfile(home) ? getIdentity(profile().db, info.senderId) : undefined;
+      const senderCertificate = sender && hasAuthority(profile().db) ? certificateOf(profile().db, sender.id) : null;
       return {
         path: request.path, fileName: path.basename(request.path),
         containerId: info.containerId, senderId: info.senderId,
-        senderName: sender?.name ?? null, senderOrg: sender?.org ?? null, senderKey: info.senderKey,
+        senderName: sender?.name ?? null, senderOrg: sender?.org ?? null, senderKey: info.senderKey, senderCertificate,
         createdMs: info.createdMs, recipients: info.recipients, passwordProtected: info.passwordProtected,
         payloadBytes: info.payloadBytes, size: info.size,
       };

@@ -3,7 +3,7 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId } from '../api';
-import { ErrorBox, Heading, ProgressBar, StatusBox, useFormat, useProgress } from '../components/common';
+import { CertificateState, ErrorBox, Heading, ProgressBar, StatusBox, useFormat, useProgress } from '../components/common';
 import { fileRisk } from '../../shared/filetypes';
 import type { ContainerSummary, ResponseOf } from '../../shared/ipc';
 
@@ -40,6 +40,7 @@ export function ContainerView({ summary, onBack }: { summary: ContainerSummary; 
         <dd>{summary.senderName
           ? <>{summary.senderName} <span className="muted">— {summary.senderOrg}</span></>
           : <span className="warning-text">{t('container.unknownSender', { id: summary.senderId })}</span>}</dd>
+        {summary.senderCertificate && <><dt>{t('container.senderCertificate')}</dt><dd><CertificateState certificate={summary.senderCertificate} /></dd></>}
         <dt>{t('container.senderKey')}</dt>
         <dd><code>{summary.senderKey}</code></dd>
         <dt>{t('container.created')}</dt>

@@ -11,6 +11,8 @@ import type { ResponseOf, SessionInfo } from '../../shared/ipc';
 type Status = ResponseOf<'profile:status'>;
 type AuthorityMode = 'join' | 'officer';
 type EnrolMode = 'create' | 'keyfile';
+/** Where an error or a notice is shown: next to the step it concerns, so it is seen at 1280x800. */
+type Step = 'profile' | 'authority' | 'identity';
 
 export function FirstRun({ status, onChanged, onSignedIn, onPending, onCancel }: {
   status: Status; onChanged: () => void; onSignedIn: (session: SessionInfo) => void;
@@ -19,8 +21,9 @@ export function FirstRun({ status, onChanged, onSignedIn, onPending, onCancel }:
 }) {
   const { t } = useTranslation();
   const ids = useId();
-  const [error, setError] = useState<string | null>(null);
+  const [failure, setFailure] = useState<{ step: Step; message: string } | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const errorAt = (where: Step) => (failure?.step === where ? failure.message : null);
   const [busy, setBusy] = useState(false);
   const [opId, setOpId] = useState<string | null>(null);
   const progress = useProgress(opId);
@@ -33,28 +36,28 @@ export function FirstRun({ status, onChanged, onSignedIn, onPending, onCancel }:
   const set = (key: keyof typeof form) => (e: { currentTarget: HTMLInputElement }) => setForm({ ...form, [key]: e.currentTarget.value });
   const clearSecrets = () => setForm((f) => ({ ...f, passphrase: '', confirm: '', oneTime: '' }));
 
-  const run = async (action: () => Promise<void>) => {
-    setError(null);
+  const run = async (where: Step, action: () => Promise<void>) => {
+    setFailure(null);
     setNotice(null);
     setBusy(true);
     try {
       await action();
     } catch (e) {
-      setError(errorMessage(e));
+      setFailure({ step: where, message: errorMessage(e) });
     } finally {
       setBusy(false);
       setOpId(null);
     }
   };
 
-  const createProfile = () => run(async () => {
+  const createProfile = () => run('profile', async () => {
     await call('profile:init', {});
     onChanged();
   });
 
   const importDirectory = (event: FormEvent) => {
     event.preventDefault();
-    void run(async () => {
+    void run('authority', async () => {
       const result = await call('directory:import', { pin });
       if (result.status === 'cancelled') return;
       setPin('');
@@ -63,7 +66,7 @@ export function FirstRun({ status, onChanged, onSignedIn, onPending, onCancel }:
     });
   };
 
-  const createAuthority = (session: SessionInfo) => run(async () => {
+  const createAuthority = (session: SessionInfo) => run('identity', async () => {
     const result = await call('authority:init', { name: authorityName.trim() });
     setCreated({ session, fingerprint: result.fingerprint });
   });
@@ -71,12 +74,12 @@ export function FirstRun({ status, onChanged, onSignedIn, onPending, onCancel }:
   const createPerson = (event: FormEvent) => {
     event.preventDefault();
     if (form.passphrase !== form.confirm) {
-      setError(t('firstRun.mismatch'));
+      setFailure({ step: 'identity', message: t('firstRun.mismatch') });
       return;
     }
     const id = newOpId();
     setOpId(id);
-    void run(async () => {
+    void run('identity', async () => {
       const result = await call('identities:create', { opId: id, name: form.name, email: form.email, org: form.org, passphrase: form.passphrase });
       clearSecrets();
       if (!result.session) {
@@ -96,12 +99,12 @@ export function FirstRun({ status, onChanged, onSignedIn, onPending, onCancel }:
   const importKeyfile = (event: FormEvent) => {
     event.preventDefault();
     if (form.passphrase !== form.confirm) {
-      setError(t('firstRun.mismatch'));
+      setFailure({ step: 'identity', message: t('firstRun.mismatch') });
       return;
     }
     const id = newOpId();
     setOpId(id);
-    void run(async () => {
+    void run('identity', async () => {
       const result = await call('identities:importKeyfile', { opId: id, oneTimePassphrase: form.oneTime, passphrase: form.passphrase });
       if (result.status === 'cancelled') return;
       clearSecrets();
@@ -132,7 +135,7 @@ export function FirstRun({ status, onChanged, onSignedIn, onPending, onCancel }:
             <button type="button" className="secondary" disabled={busy} onClick={() => onSignedIn(created.session)}>{t('firstRun.continueWithout')}</button>
           </div>
         )}
-        <ErrorBox message={error} />
+        <ErrorBox message={failure?.message ?? null} />
       </main>
     );
   }
@@ -193,6 +196,7 @@ export function FirstRun({ status, onChanged, onSignedIn, onPending, onCancel }:
           {status.exists
             ? <p className="ok">{t('firstRun.profileReady')}</p>
             : <button type="button" onClick={() => void createProfile()} disabled={busy}>{t('firstRun.createProfile')}</button>}
+          <ErrorBox message={errorAt('profile')} />
         </li>
         <li className={pinned ? 'done' : status.exists ? 'current' : 'todo'}>
           <h2>{t('firstRun.step2')}</h2>
@@ -212,6 +216,7 @@ export function FirstRun({ status, onChanged, onSignedIn, onPending, onCancel }:
                   <input id="fr-pin" required autoComplete="off" spellCheck={false} value={pin} onChange={(e) => setPin(e.currentTarget.value)}
                     placeholder="XXXX-XXXX-XXXX-XXXX-XXXX" aria-describedby={`${ids}-pin`} />
                   <div className="actions"><button type="submit" disabled={busy || !pin.trim()}>{t('firstRun.chooseDirectory')}</button></div>
+                  <ErrorBox message={errorAt('authority')} />
                   <p className="hint">{t('firstRun.noAuthorityHint')}</p>
                 </form>
               ) : (
@@ -224,6 +229,7 @@ export function FirstRun({ status, onChanged, onSignedIn, onPending, onCancel }:
               )}
             </>
           )}
+          <StatusBox>{notice}</StatusBox>
         </li>
         <li className={status.exists ? 'current' : 'todo'}>
           <h2>{t('firstRun.step3')}</h2>
@@ -235,10 +241,9 @@ export function FirstRun({ status, onChanged, onSignedIn, onPending, onCancel }:
             </fieldset>
           )}
           {status.exists && (pinned && enrolMode === 'keyfile' ? keyfileForm : identityForm)}
+          <ErrorBox message={errorAt('identity')} />
         </li>
       </ol>
-      <StatusBox>{notice}</StatusBox>
-      <ErrorBox message={error} />
     </main>
   );
 }

@@ -2,15 +2,17 @@
 // creates the authority (first run, officer path), provisions a town-hall person (one-time
 // passphrase shown once), provisions and revokes another, and exports the signed directory. The
 // town hall pins the authority by typing the fingerprint read on the phone (a wrong one is
-// refused), imports the directory and installs the provisioned key file. A person created on the
-// town-hall workstation is not on the list: signing in is refused until the officer certifies
-// her card and the certificate is installed. The audit screen verifies the chain, exports it
+// refused), imports the directory and installs the provisioned key file; that person sends a
+// container to the officer's whole organisation (org:NAME), which the officer opens. A person
+// created on the town-hall workstation is not on the list: signing in is refused until the
+// officer certifies her card and the certificate is installed. The audit screen verifies the chain, exports it
 // signed, and names the first bad entry after the database is tampered with (sqlite3). Five
 // wrong passphrases lock the person out, with the time left. Screenshots: test/artifacts/screens/.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +40,15 @@ async function openApp(bridge: Bridge): Promise<Page> {
   await page.addInitScript(bridgeClient, clientConfig(bridge));
   await page.goto(bridge.url);
   return page;
+}
+
+/** Sets files on an <input type=file> and tells the bridge client their real paths. */
+async function pick(page: Page, testId: string, paths: string[]): Promise<void> {
+  await page.evaluate((entries) => {
+    const g = globalThis as unknown as { __pliTestPaths?: Record<string, string> };
+    g.__pliTestPaths = { ...(g.__pliTestPaths ?? {}), ...Object.fromEntries(entries) };
+  }, paths.map((f) => [path.basename(f), f] as [string, string]));
+  await page.getByTestId(testId).setInputFiles(paths);
 }
 
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
@@ -180,6 +191,27 @@ describe('SSI authority, nominative list and audit through the interface', () =>
     expect(await m.getByRole('checkbox', { name: /Marc Ancien/ }).isDisabled()).toBe(true);
     expect(await m.getByRole('checkbox', { name: /Sophie Marchal/ }).isEnabled()).toBe(true);
     await shot(m, '27-new-container-recipients');
+    // Sent to the whole organisation (org:NAME, resolved in main to its certified members).
+    const pdf = path.join(files, 'IST-2026-T3.pdf');
+    writeFileSync(pdf, Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(50_000)]));
+    await pick(m, 'add-files', [pdf]);
+    await m.getByRole('checkbox', { name: /^DIPN 54 — SSI/ }).check();
+    const sealed = path.join(files, 'ist-t3.pli');
+    bridgeM.dialogAnswers.push(sealed);
+    await m.getByRole('button', { name: 'Chiffrer et enregistrer le pli…' }).click();
+    await statusWith(m, /Pli enregistré.*lisible par : Sophie Marchal/);
+
+    // The officer opens it: the sender's certificate is shown, then the signature verified.
+    await o.getByRole('button', { name: 'Plis reçus' }).click();
+    await pick(o, 'open-container', [sealed]);
+    await h1(o, 'Pli ist-t3.pli');
+    await o.getByText(/valide jusqu'au .* — opérateur/).waitFor();
+    const received = path.join(tmp, 'recu-ssi');
+    bridgeO.dialogAnswers.push(received);
+    await o.getByRole('button', { name: 'Ouvrir dans un dossier…' }).click();
+    await statusWith(o, 'Signature de Claire Petit vérifiée. 1 fichier enregistré');
+    expect(readFileSync(path.join(received, 'IST-2026-T3.pdf')).equals(readFileSync(pdf))).toBe(true);
+    await shot(o, '34-container-opened-by-officer');
 
     // Settings: the idle lock delay.
     await m.getByRole('button', { name: 'Paramètres' }).click();
@@ -209,6 +241,7 @@ describe('SSI authority, nominative list and audit through the interface', () =>
     await statusWith(m, 'Carte de Lucie Martin enregistrée');
 
     const certificate = path.join(files, 'certificat-lucie.json');
+    await o.getByRole('button', { name: "Console de l'officier SSI" }).click();
     bridgeO.dialogAnswers.push(card, certificate);
     await o.getByRole('button', { name: 'Choisir la carte et certifier…' }).click();
     await statusWith(o, 'Certificat émis pour Lucie Martin');

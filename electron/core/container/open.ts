@@ -90,7 +90,9 @@ export async function openStream(source: CipherSource, sink: PlainSink, callback
 
     const parser = new PayloadParser(sink);
     const start = header.headerBytes.length;
-    const buffers = [Buffer.alloc(BLOCK_CHUNKS * CHUNK_SEALED), Buffer.alloc(BLOCK_CHUNKS * CHUNK_SEALED)];
+    // Sized to the container: a small one does not pay for zeroing two 4 MiB blocks.
+    const blockBytes = Math.min(chunks, BLOCK_CHUNKS) * CHUNK_SEALED;
+    const buffers = [Buffer.alloc(blockBytes), Buffer.alloc(chunks > BLOCK_CHUNKS ? blockBytes : 0)];
     const nonce = Buffer.alloc(12);
     const readBlock = async (which: number, first: number): Promise<void> => {
       const count = Math.min(BLOCK_CHUNKS, chunks - first);

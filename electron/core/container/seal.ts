@@ -93,8 +93,9 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
     await sink.write([headerBytes]);
 
     const reader = new PlainReader(prefix, sources);
-    const blockBytes = BLOCK_CHUNKS * CHUNK_PLAIN;
-    const buffers = [Buffer.alloc(blockBytes), Buffer.alloc(blockBytes)];
+    // Sized to the payload: a small container does not pay for zeroing two 4 MiB blocks.
+    const blockBytes = Math.min(chunks, BLOCK_CHUNKS) * CHUNK_PLAIN;
+    const buffers = [Buffer.alloc(blockBytes), Buffer.alloc(chunks > BLOCK_CHUNKS ? blockBytes : 0)];
     const nonce = Buffer.alloc(12);
     let index = 0;
     let which = 0;

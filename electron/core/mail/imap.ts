@@ -122,7 +122,7 @@ async function catchUp(ctx: Context, client: ImapFlow, options: ReceiveOptions):
           options.onStatus?.(`Pièce jointe ${part.name} refusée : taille hors limites (message déplacé dans Pli/Refusés).`);
           continue;
         }
-        const downloaded = await client.download(String(message.uid), part.part, { uid: true });
+        const downloaded = await client.download(String(message.uid), part.part, { uid: true, chunkSize: 1024 * 1024 });
         if (!downloaded || !('content' in downloaded) || !downloaded.content) {
           if (!client.usable) throw noConnection();
           continue;

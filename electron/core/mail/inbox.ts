@@ -95,14 +95,18 @@ export async function ingest(ctx: Context, bytes: Buffer, source: 'imap' | 'fold
   const temporary = path.join(inboxDir, `.tmp-${randomBytes(6).toString('hex')}`);
   await writeFile(temporary, bytes, { mode: 0o600, flush: true });
   await rename(temporary, file);
-  const info = db.prepare(`INSERT INTO inbox (container_id, sha256, size, state, reason, flags, sender_id, created_ms, arrived_at, source, origin, path)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(containerId, sha256, bytes.length, state, reason, flags.length ? flags.join(',') : null, senderId, createdMs, arrivedAt, source, origin, file);
-  const row = getInboxRow(db, Number(info.lastInsertRowid))!;
-  if (state === 'verified') {
-    audit(ctx, { action: 'container.received', object: containerId, detail: { inbox: row.id, sender: senderId, sha256, bytes: bytes.length, source, flags } });
-  } else {
-    audit(ctx, { action: 'container.refused', object: containerId, outcome: 'refused', detail: { inbox: row.id, reason, sender: senderId, sha256, source } });
-  }
+  // The row and its event in one transaction (one disk sync), after the file is in place.
+  const row = db.transaction((): InboxRow => {
+    const inserted = db.prepare(`INSERT INTO inbox (container_id, sha256, size, state, reason, flags, sender_id, created_ms, arrived_at, source, origin, path)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(containerId, sha256, bytes.length, state, reason, flags.length ? flags.join(',') : null, senderId, createdMs, arrivedAt, source, origin, file);
+    const stored = getInboxRow(db, Number(inserted.lastInsertRowid))!;
+    if (state === 'verified') {
+      audit(ctx, { action: 'container.received', object: containerId, detail: { inbox: stored.id, sender: senderId, sha256, bytes: bytes.length, source, flags } });
+    } else {
+      audit(ctx, { action: 'container.refused', object: containerId, outcome: 'refused', detail: { inbox: stored.id, reason, sender: senderId, sha256, source } });
+    }
+    return stored;
+  }).immediate();
   return { row, isNew: true, message };
 }
 
