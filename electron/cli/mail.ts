@@ -57,7 +57,8 @@ const STATE_FR: Record<string, string> = { queued: 'en attente', sending: 'en co
 
 function outboxLine(row: OutboxRow): string {
   const error = row.last_error ? `  réponse : ${row.last_error}` : '';
-  return `${row.id}  ${STATE_FR[row.state] ?? row.state}  ${row.transport === 'folder' ? 'dossier' : 'messagerie'} ${row.destination}  pli ${row.container_id.slice(0, 16)}  ${row.attempts} tentative(s)${error}`;
+  const attempts = row.transport === 'folder' ? '' : `  ${row.attempts} tentative(s)`;
+  return `${row.id}  ${STATE_FR[row.state] ?? row.state}  ${row.transport === 'folder' ? 'dossier' : 'messagerie'} ${row.destination}  pli ${row.container_id.slice(0, 16)}${attempts}${error}`;
 }
 
 function printItem(ctx: Context, result: IngestResult): void {

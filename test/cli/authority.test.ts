@@ -324,8 +324,8 @@ describe('organisations and policy', () => {
 
   it('roles: a reader cannot encrypt; a non-authority profile cannot certify', async () => {
     await refused(2, 'B', ['encrypt', '--to', ids.alice, '--out', at('bob.pli'), DATA], /demande le rôle « opérateur » ; Bob Durand a le rôle « lecteur »/);
-    // Exit 1: this profile is simply not an authority (an input error, not a forgery).
-    await refused(1, 'A', ['authority', 'certify', at('carol.card'), '--role', 'officer', '--out', at('x.cert')], /n'est pas une autorité/);
+    // Alice is an operator: refused for her role (exit 2, issue 5), before the profile question.
+    await refused(2, 'A', ['authority', 'certify', at('carol.card'), '--role', 'officer', '--out', at('x.cert')], /demande le rôle « officier SSI »/);
   });
 });
 

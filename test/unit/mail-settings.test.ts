@@ -5,10 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it, expect, afterAll } from 'vitest';
 import { initProfile } from '../../electron/core/profile/profile.js';
-import { createIdentity, unlockIdentity } from '../../electron/core/profile/identities.js';
+import { createIdentity, importCard, newPersonCard, unlockIdentity } from '../../electron/core/profile/identities.js';
 import type { Context } from '../../electron/core/services/context.js';
 import { parseEndpoint, setMailbox, unlockMailboxPassword, DEFAULT_MAX_MESSAGE_BYTES } from '../../electron/core/mail/settings.js';
-import { estimateMessageBytes } from '../../electron/core/mail/outbox.js';
+import { estimateMessageBytes, listOutbox, queueSend } from '../../electron/core/mail/outbox.js';
 import { PliError } from '../../electron/core/errors.js';
 import { listEvents } from '../../electron/core/profile/events.js';
 
@@ -63,3 +63,38 @@ describe('profile key', () => {
     profile.close();
   });
 });
+
+describe('queueing (no server needed)', () => {
+  it('one row per distinct destination mailbox, own identities excluded, Message-ID fixed, --mail overrides', async () => {
+    const { profile } = initProfile(path.join(tmp, 'q'));
+    const me = await createIdentity(profile.db, { name: 'Greffière', email: 'dipn@police.test', org: 'Police' }, 'clerk passphrase', LIGHT);
+    const ctx: Context = { profile, unlocker: { unlock: (row) => unlockIdentity(profile.db, row.id, 'clerk passphrase') } };
+    const others = [];
+    for (const [name, email] of [['Maire', 'mairie@ville.test'], ['Adjoint', 'Mairie@Ville.test'], ['Préfet', 'pref@etat.test']] as const) {
+      const card = await newPersonCard({ name, email, org: 'X' });
+      await importCard(profile.db, card.card);
+      others.push(card.id);
+    }
+    setMailbox(ctx, {
+      imap: { host: 'imap.police.test', port: 993, mode: 'tls' }, smtp: { host: 'smtp.police.test', port: 465, mode: 'tls' },
+      user: 'dipn@police.test', caPem: null, maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+    }, 'secret');
+    const file = path.join(tmp, 'IS101.csv');
+    fs.writeFileSync(file, '1;2\n');
+    const sent = await queueSend(ctx, { as: me.id, to: others, files: [file] });
+    expect(sent.destinations.sort()).toEqual(['mairie@ville.test', 'pref@etat.test']);
+    const rows = listOutbox(profile.db);
+    expect(rows.map((r) => r.state)).toEqual(['queued', 'queued']);
+    expect(new Set(rows.map((r) => r.message_id)).size).toBe(2);
+    expect(rows[0]!.message_id).toMatch(new RegExp(`^<pli\\.${sent.containerId.slice(0, 16)}\\.[0-9a-f]{16}@police\\.test>$`));
+    expect(fs.existsSync(rows[0]!.path)).toBe(true);
+    const overridden = await queueSend(ctx, { as: me.id, to: [others[0]!], files: [file], mail: ['Archives@Ville.test'] });
+    expect(overridden.destinations).toEqual(['archives@ville.test']);
+    // only own identities as recipients: no mailbox to send to
+    await expect(queueSend(ctx, { as: me.id, to: [me.id], files: [file] })).rejects.toMatchObject({ code: 'no-destination' });
+    const events = listEvents(profile.db).filter((e) => e.action === 'container.queued');
+    expect(events).toHaveLength(3);
+    profile.close();
+  });
+});
+
