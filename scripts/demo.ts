@@ -150,6 +150,12 @@ function main(): void {
     say(`${path.basename(original)} : ${same ? 'identique' : 'DIFFÉRENT'} (SHA-256 ${sha(original).slice(0, 16)}…)`);
     if (!same) throw new Error(`${path.basename(original)} diffère après l'échange`);
   }
+  step(9, "chaque poste vérifie son journal d'audit (chaîne d'empreintes et points de contrôle signés)");
+  pli(['--home', home.police, 'audit', 'verify']);
+  pli(['--home', home.mairie, 'audit', 'verify']);
+  say('Le journal de la mairie (qui a fait quoi, quand, avec quel résultat) :');
+  pli(['--home', home.mairie, 'audit', 'list']);
+
   say('\nDémonstration terminée');
 }
 
