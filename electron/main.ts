@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHandlers } from './ipc/handlers.js';
 import { resolveHome } from './core/profile/profile.js';
-import { CHANNEL_NAMES, PROGRESS_CHANNEL } from '../shared/channels.js';
+import { CHANNEL_NAMES, MAIL_EVENT_CHANNEL, PROGRESS_CHANNEL } from '../shared/channels.js';
 import { CONTENT_SECURITY_POLICY } from '../shared/csp.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // dist/electron (inside app.asar when packaged)
@@ -27,6 +27,7 @@ let window: BrowserWindow | null = null;
 const handlers = createHandlers({
   home: resolveHome(),
   emitProgress: (progress) => window?.webContents.send(PROGRESS_CHANNEL, progress),
+  emitMailEvent: (event) => window?.webContents.send(MAIL_EVENT_CHANNEL, event),
   shell: {
     async saveFile({ title, defaultName, filters }) {
       const options = { title, defaultPath: path.join(app.getPath('documents'), defaultName), filters };

@@ -1,9 +1,9 @@
 // The preload: the only bridge between the sandboxed interface and main. It exposes one domain
-// verb per contract channel (never ipcRenderer itself), progress events, and the path of a
+// verb per contract channel (never ipcRenderer itself), progress and mailbox events, and the path of a
 // dropped or picked file. Built to CommonJS (dist/electron/preload.cjs): sandboxed preloads
 // cannot be ES modules. Validation happens in main (requests) and in the renderer (answers).
 import { contextBridge, ipcRenderer, webUtils } from 'electron';
-import { CHANNELS, PROGRESS_CHANNEL } from '../shared/channels.js';
+import { CHANNELS, MAIL_EVENT_CHANNEL, PROGRESS_CHANNEL } from '../shared/channels.js';
 
 type DroppedFile = Parameters<typeof webUtils.getPathForFile>[0];
 
@@ -15,6 +15,11 @@ api.onProgress = (listener: (progress: unknown) => void) => {
   const forward = (_event: unknown, progress: unknown) => listener(progress);
   ipcRenderer.on(PROGRESS_CHANNEL, forward);
   return () => void ipcRenderer.removeListener(PROGRESS_CHANNEL, forward);
+};
+api.onMailEvent = (listener: (event: unknown) => void) => {
+  const forward = (_event: unknown, event: unknown) => listener(event);
+  ipcRenderer.on(MAIL_EVENT_CHANNEL, forward);
+  return () => void ipcRenderer.removeListener(MAIL_EVENT_CHANNEL, forward);
 };
 api.pathForFile = (file: unknown) => webUtils.getPathForFile(file as DroppedFile);
 

@@ -8,7 +8,8 @@ import { FirstRun } from './screens/FirstRun';
 import { SignIn } from './screens/SignIn';
 import { Inbox } from './screens/Inbox';
 import { ContainerView } from './screens/Container';
-import { NewContainer } from './screens/NewContainer';
+import { NewContainer, type SentNotice } from './screens/NewContainer';
+import { Outbox } from './screens/Outbox';
 import { Directory } from './screens/Directory';
 import { Audit } from './screens/Audit';
 import { SettingsScreen } from './screens/Settings';
@@ -16,8 +17,8 @@ import { Officer } from './screens/Officer';
 import type { ContainerSummary, Language, ResponseOf, SessionInfo } from '../shared/ipc';
 
 type Status = ResponseOf<'profile:status'>;
-type Screen = 'inbox' | 'container' | 'new' | 'directory' | 'officer' | 'audit' | 'settings';
-const NAV: Exclude<Screen, 'container'>[] = ['inbox', 'new', 'directory', 'officer', 'audit', 'settings'];
+type Screen = 'inbox' | 'container' | 'new' | 'outbox' | 'directory' | 'officer' | 'audit' | 'settings';
+const NAV: Exclude<Screen, 'container'>[] = ['inbox', 'new', 'outbox', 'directory', 'officer', 'audit', 'settings'];
 
 export function App() {
   const { t, i18n } = useTranslation();
@@ -26,6 +27,7 @@ export function App() {
   const [screen, setScreen] = useState<Screen>('inbox');
   const [container, setContainer] = useState<ContainerSummary | null>(null);
   const [addingPerson, setAddingPerson] = useState(false);
+  const [outboxNotice, setOutboxNotice] = useState<{ notice: SentNotice; key: number } | null>(null);
   const [idleLockMinutes, setIdleLockMinutes] = useState<number | null>(null);
 
   const setLanguage = useCallback((language: Language) => {
@@ -99,23 +101,25 @@ export function App() {
             {NAV.filter((name) => name !== 'officer' || status.officer).map((name) => (
               <li key={name}>
                 <button type="button" className="nav" aria-current={current === name || (name === 'inbox' && current === 'container') ? 'page' : undefined}
-                  onClick={() => setScreen(name)}>{t(`nav.${name}`)}</button>
+                  onClick={() => { setOutboxNotice(null); setScreen(name); }}>{t(`nav.${name}`)}</button>
               </li>
             ))}
           </ul>
         </nav>
-        {current === 'inbox' && <Inbox onOpen={(summary) => { setContainer(summary); setScreen('container'); }} />}
+        {current === 'inbox' && <Inbox onOpen={(summary) => { setContainer(summary); setScreen('container'); }} onSettings={() => setScreen('settings')} />}
         {current === 'container' && container && <ContainerView key={container.path} summary={container} onBack={() => setScreen('inbox')} />}
         {freshness !== 'fresh' && status.authority && (
           <p className="banner" role="note">{t(`directory.freshness.${freshness}`, {
             next: new Date(status.authority.nextUpdate).toLocaleDateString(i18n.language), refuse: new Date(status.authority.refuseAfter).toLocaleDateString(i18n.language),
           })}</p>
         )}
-        {current === 'new' && <NewContainer onDirectory={() => setScreen('directory')} authority={status.authority !== null} />}
+        {current === 'new' && <NewContainer onDirectory={() => setScreen('directory')} authority={status.authority !== null} mailbox={status.mailbox === 'configured'}
+          onSent={(notice) => { setOutboxNotice({ notice, key: Date.now() }); setScreen('outbox'); }} />}
+        {current === 'outbox' && <Outbox key={outboxNotice?.key ?? 0} notice={outboxNotice?.notice ?? null} onNew={() => setScreen('new')} />}
         {current === 'directory' && <Directory status={status} onChanged={() => void refresh()} />}
         {current === 'officer' && <Officer fingerprint={status.authority?.fingerprint ?? null} />}
         {current === 'audit' && <Audit />}
-        {current === 'settings' && <SettingsScreen onLanguage={setLanguage} idleLockMinutes={idleLockMinutes} onIdleLock={setIdleLockMinutes} />}
+        {current === 'settings' && <SettingsScreen onLanguage={setLanguage} idleLockMinutes={idleLockMinutes} onIdleLock={setIdleLockMinutes} onMailbox={() => void refresh()} />}
       </>
     );
   }

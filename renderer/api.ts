@@ -2,7 +2,7 @@
 // the contract's schema before use, and failures become UiError carrying the French message that
 // main wrote (what happened, what to do).
 import { z } from 'zod';
-import { CHANNELS, envelopeSchema, progressSchema, type Channel, type IpcError, type Progress, type RequestOf, type ResponseOf } from '../shared/ipc';
+import { CHANNELS, envelopeSchema, mailEventSchema, progressSchema, type Channel, type IpcError, type MailEvent, type Progress, type RequestOf, type ResponseOf } from '../shared/ipc';
 
 // The CSP forbids eval: tell zod not to probe for it (each probe logs a CSP violation).
 z.config({ jitless: true });
@@ -37,6 +37,14 @@ export async function call<C extends Channel>(channel: C, request: RequestOf<C>)
 export function onProgress(listener: (progress: Progress) => void): () => void {
   return window.pli.onProgress((raw) => {
     const parsed = progressSchema.safeParse(raw);
+    if (parsed.success) listener(parsed.data);
+  });
+}
+
+/** New arrivals, outbox changes and the background watcher's state, pushed by main. */
+export function onMailEvent(listener: (event: MailEvent) => void): () => void {
+  return window.pli.onMailEvent((raw) => {
+    const parsed = mailEventSchema.safeParse(raw);
     if (parsed.success) listener(parsed.data);
   });
 }

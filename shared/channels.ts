@@ -28,13 +28,26 @@ export const CHANNELS = {
   'settings:get': 'getSettings',
   'settings:set': 'setSettings',
   'shell:showInFolder': 'showInFolder',
+  'mailbox:get': 'getMailbox',
+  'mailbox:chooseCa': 'chooseMailboxCa',
+  'mailbox:set': 'setMailbox',
+  'mailbox:test': 'testMailbox',
+  'outbox:send': 'sendContainer',
+  'outbox:list': 'listOutbox',
+  'outbox:flush': 'flushOutbox',
+  'inbox:list': 'listInbox',
+  'inbox:receive': 'receiveMail',
+  'inbox:importFolder': 'importFolder',
+  'inbox:open': 'openInboxItem',
 } as const;
 
 export type Channel = keyof typeof CHANNELS;
 export type Verb = (typeof CHANNELS)[Channel];
 
-/** The one main → renderer channel: progress of long operations. */
+/** Main → renderer: progress of long operations. */
 export const PROGRESS_CHANNEL = 'pli:progress';
+/** Main → renderer: something changed in the mailbox (new arrival, outbox row, watcher state). */
+export const MAIL_EVENT_CHANNEL = 'pli:mail';
 
 export const CHANNEL_NAMES = Object.keys(CHANNELS) as Channel[];
 

@@ -3,9 +3,9 @@
 // as untrusted input); the renderer parses every answer. No key, passphrase after sign-in, or
 // plaintext ever appears in an answer: ids, names, fingerprints, paths, states and progress only.
 import { z } from 'zod';
-import { CHANNELS, PROGRESS_CHANNEL, type Channel } from './channels.js';
+import { CHANNELS, MAIL_EVENT_CHANNEL, PROGRESS_CHANNEL, type Channel } from './channels.js';
 
-export { CHANNELS, PROGRESS_CHANNEL, type Channel };
+export { CHANNELS, MAIL_EVENT_CHANNEL, PROGRESS_CHANNEL, type Channel };
 
 // ---- building blocks ------------------------------------------------------------------------
 
@@ -103,6 +103,90 @@ export type AuditEvent = z.infer<typeof eventSchema>;
 
 const cancelled = z.strictObject({ status: z.literal('cancelled') });
 
+// ---- the functional mailbox ------------------------------------------------------------------
+
+export const tlsModeSchema = z.enum(['tls', 'starttls']);
+export const endpointSchema = z.strictObject({
+  host: z.string().trim().min(1).max(253).regex(/^[^\s/:]+$|^\[[0-9a-fA-F:.]+\]$/),
+  port: z.number().int().min(1).max(65535),
+  /** Implicit TLS or STARTTLS: there is no plaintext mode. */
+  mode: tlsModeSchema,
+});
+export type EndpointInput = z.infer<typeof endpointSchema>;
+
+/** The saved settings as the renderer may see them: never the password, never the CA's text. */
+export const mailboxViewSchema = z.strictObject({
+  imap: endpointSchema,
+  smtp: endpointSchema,
+  user: z.string(),
+  privateCa: z.boolean(),
+  maxMessageBytes: z.number(),
+});
+export type MailboxView = z.infer<typeof mailboxViewSchema>;
+
+export const probeLineSchema = z.strictObject({
+  what: z.enum(['SMTP', 'IMAP']),
+  ok: z.boolean(),
+  /** The core's sentence, in French. */
+  text: z.string(),
+  /** On failure: tls-untrusted, no-tls, mail-auth, server-unreachable, server-unavailable, server-error... */
+  code: z.string().nullable(),
+});
+export type ProbeLine = z.infer<typeof probeLineSchema>;
+
+export const outboxStateSchema = z.enum(['queued', 'sending', 'sent', 'failed']);
+export const outboxItemSchema = z.strictObject({
+  id: z.number(),
+  containerId: z.string(),
+  transport: z.enum(['mail', 'folder']),
+  destination: z.string(),
+  state: outboxStateSchema,
+  attempts: z.number(),
+  /** The server's last answer (one line, no secret). */
+  lastError: z.string().nullable(),
+  queuedAt: z.number(),
+  sentAt: z.number().nullable(),
+  nextAttemptAt: z.number(),
+  size: z.number(),
+});
+export type OutboxItem = z.infer<typeof outboxItemSchema>;
+
+export const inboxItemSchema = z.strictObject({
+  id: z.number(),
+  containerId: z.string().nullable(),
+  state: z.enum(['verified', 'refused', 'opened']),
+  /** The refusal code (bad-signature, unknown-sender, sender-revoked...) when refused. */
+  reason: z.string().nullable(),
+  /** old, same-id-different-bytes */
+  flags: z.array(z.string()),
+  senderId: z.string().nullable(),
+  senderName: z.string().nullable(),
+  senderOrg: z.string().nullable(),
+  createdMs: z.number().nullable(),
+  arrivedAt: z.number(),
+  openedAt: z.number().nullable(),
+  source: z.enum(['imap', 'folder']),
+  size: z.number(),
+});
+export type InboxItem = z.infer<typeof inboxItemSchema>;
+
+export const watcherSchema = z.strictObject({
+  state: z.enum(['off', 'starting', 'watching', 'reconnecting', 'stopped']),
+  /** The core's last status line (French), e.g. a lost connection and the retry delay. */
+  message: z.string().nullable(),
+});
+export type WatcherStatus = z.infer<typeof watcherSchema>;
+
+const receivedCounts = z.strictObject({ received: z.number(), refused: z.number(), known: z.number() });
+
+/** Main → renderer (MAIL_EVENT_CHANNEL): the renderer re-reads the list concerned. */
+export const mailEventSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('inbox'), id: z.number(), state: z.enum(['verified', 'refused', 'opened']) }),
+  z.strictObject({ type: z.literal('outbox') }),
+  z.strictObject({ type: z.literal('watcher'), watcher: watcherSchema }),
+]);
+export type MailEvent = z.infer<typeof mailEventSchema>;
+
 // ---- the contract ---------------------------------------------------------------------------
 
 export const contract = {
@@ -126,7 +210,7 @@ export const contract = {
       }).nullable(),
       /** The signed-in person holds a valid officer certificate on the authority's profile. */
       officer: z.boolean(),
-      mailbox: z.enum(['pending', 'configured']),
+      mailbox: z.enum(['none', 'configured']),
     }),
   },
   'profile:init': {
@@ -286,6 +370,83 @@ export const contract = {
     request: z.strictObject({ path: filePath }),
     response: z.strictObject({ shown: z.boolean() }),
   },
+  'mailbox:get': {
+    request: empty,
+    response: z.strictObject({ settings: mailboxViewSchema.nullable(), watcher: watcherSchema }),
+  },
+  /** The internal CA's certificate file, chosen in main's native dialog and held there until saved. */
+  'mailbox:chooseCa': {
+    request: empty,
+    response: z.union([cancelled, z.strictObject({ status: z.literal('done'), fileName: z.string() })]),
+  },
+  'mailbox:set': {
+    request: z.strictObject({
+      imap: endpointSchema,
+      smtp: endpointSchema,
+      user: z.string().trim().min(1).max(254),
+      /** Crosses once, renderer → main; never sent back nor logged. Omitted on edit: unchanged. */
+      password: z.string().min(1).max(1024).optional(),
+      /** keep the saved CA, none (public CAs only), or the file just chosen (mailbox:chooseCa). */
+      ca: z.enum(['keep', 'none', 'chosen']),
+      maxMessageMb: z.number().min(0.1).max(2000),
+    }),
+    response: z.strictObject({ settings: mailboxViewSchema }),
+  },
+  'mailbox:test': {
+    request: empty,
+    response: z.strictObject({ lines: z.array(probeLineSchema) }),
+  },
+  /** Encrypt and queue (mail: the recipients' functional mailboxes) or write into a folder chosen in main's dialog. */
+  'outbox:send': {
+    request: z.strictObject({
+      opId,
+      files: z.array(filePath).min(1).max(1000),
+      to: z.array(z.union([identityId, orgRecipient])).min(1).max(1024),
+      self: z.boolean(),
+      transport: z.enum(['mail', 'folder']),
+    }),
+    response: z.union([cancelled, z.strictObject({
+      status: z.literal('done'),
+      containerId: z.string(),
+      destinations: z.array(z.string()),
+      size: z.number(),
+      warnings: z.array(z.string()),
+      items: z.array(outboxItemSchema),
+      /** Why some rows are still queued (server unreachable...), in French; null when all went. */
+      sendError: z.string().nullable(),
+    })]),
+  },
+  'outbox:list': {
+    request: empty,
+    response: z.strictObject({ items: z.array(outboxItemSchema) }),
+  },
+  /** Sends the queued rows now (all, or the ones given). */
+  'outbox:flush': {
+    request: z.strictObject({ opId, ids: z.array(z.number().int().positive()).max(10000).optional() }),
+    response: z.strictObject({ sent: z.number(), failed: z.number(), pending: z.number(), error: z.string().nullable() }),
+  },
+  'inbox:list': {
+    request: empty,
+    response: z.strictObject({ items: z.array(inboxItemSchema), mailbox: z.boolean(), watcher: watcherSchema }),
+  },
+  /** One catch-up round on the functional mailbox (IMAP). */
+  'inbox:receive': {
+    request: z.strictObject({ opId }),
+    response: receivedCounts,
+  },
+  /** Every .pli of a folder chosen in main's dialog (a USB key). */
+  'inbox:importFolder': {
+    request: z.strictObject({ opId }),
+    response: z.union([cancelled, receivedCounts.extend({ status: z.literal('done'), folder: z.string() })]),
+  },
+  /** Decrypts an inbox item into a folder chosen in main's dialog (as of its arrival time). */
+  'inbox:open': {
+    request: z.strictObject({ opId, id: z.number().int().positive() }),
+    response: z.union([cancelled, z.strictObject({
+      status: z.literal('done'), id: z.number(), containerId: z.string(), senderId: z.string(), senderName: z.string(),
+      outDir: z.string(), files: z.array(writtenFile),
+    })]),
+  },
 } as const satisfies Record<Channel, { request: z.ZodType; response: z.ZodType }>;
 
 export type RequestOf<C extends Channel> = z.input<(typeof contract)[C]['request']>;
@@ -303,7 +464,7 @@ export type Envelope<C extends Channel> = { ok: true; value: ResponseOf<C> } | {
 
 export const progressSchema = z.strictObject({
   opId,
-  phase: z.enum(['unlock', 'seal', 'open', 'done']),
+  phase: z.enum(['unlock', 'seal', 'send', 'receive', 'open', 'done']),
   done: z.number().nonnegative(),
   total: z.number().nonnegative(),
 });
@@ -315,6 +476,8 @@ export type PliApi = {
 } & {
   /** Subscribes to progress events; returns the unsubscribe function. */
   onProgress(listener: (progress: unknown) => void): () => void;
+  /** Subscribes to mailbox events (MAIL_EVENT_CHANNEL); returns the unsubscribe function. */
+  onMailEvent(listener: (event: unknown) => void): () => void;
   /** The filesystem path of a File from an <input type=file> or a drop (webUtils.getPathForFile). */
   pathForFile(file: unknown): string;
 };

@@ -11,8 +11,15 @@
 // a service (sign-in included), and at sign-out, main signs the chain head with that key
 // (services/audit.ts writeCheckpoint), as the CLI does at the end of each command.
 //
-// Files the core reads (directory, key file, card to certify, certificate) are chosen in main's
-// native dialogs: the renderer never names a path for them.
+// Files the core reads (directory, key file, card to certify, certificate, mailbox CA) are chosen
+// in main's native dialogs: the renderer never names a path for them.
+//
+// The functional mailbox: its password crosses once, renderer → main, in mailbox:set, and is
+// never sent back (the core seals it for the workstation's people). While a person is signed in
+// and a mailbox is set, a watcher (receiveImap in watch mode: IDLE, reconnection, outbox drain)
+// runs here and pushes each new arrival to the renderer (emitMailEvent); it stops at sign-out,
+// which the renderer's idle lock also goes through. The watcher unlocks the mailbox password
+// once with the session's key; the events it writes are covered by the sign-out checkpoint.
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -31,10 +38,16 @@ import { directoryFreshness, importDirectory, importKeyfile, installCertificate 
 import { certifyCard, exportDirectory, getAuthority, initAuthority, provisionPerson, revokePerson } from '../core/authority/authority.js';
 import { hasAuthority, requireRole } from '../core/services/policy.js';
 import { exportAudit, people as habilitatedPeople, signerOf, verifyAudit, writeCheckpoint } from '../core/services/audit.js';
+import { getMailbox, parseEndpoint, readCaFile, setMailbox, unlockMailboxPassword, type Endpoint, type MailboxSettings } from '../core/mail/settings.js';
+import { probeMailbox } from '../core/mail/probe.js';
+import { flushOutbox, listOutbox, queueSend, type FlushOptions, type FlushResult, type OutboxRow } from '../core/mail/outbox.js';
+import { listInbox, openInbox, receiveFolder, type InboxRow, type IngestResult } from '../core/mail/inbox.js';
+import { receiveImap } from '../core/mail/imap.js';
 import { formatFingerprint } from '../../shared/ids.js';
 import { isChannel } from '../../shared/channels.js';
 import {
-  contract, type Certificate, type Channel, type Envelope, type IpcError, type Person, type Progress, type ResponseOf, type Settings,
+  contract, type Certificate, type Channel, type EndpointInput, type Envelope, type InboxItem, type IpcError, type MailEvent, type MailboxView,
+  type OutboxItem, type Person, type Progress, type ResponseOf, type Settings, type WatcherStatus,
 } from '../../shared/ipc.js';
 import type { DB } from '../core/profile/profile.js';
 
@@ -52,6 +65,8 @@ export interface HandlerOptions {
   home: string;
   shell: ShellPort;
   emitProgress(progress: Progress): void;
+  /** Mailbox events for the renderer (new arrival, outbox change, watcher state). */
+  emitMailEvent(event: MailEvent): void;
 }
 
 export interface HandlerTable {
@@ -65,6 +80,11 @@ const MAX_CARD_BYTES = 64 * 1024;
 const MAX_DIRECTORY_BYTES = 32 * 1024 * 1024;
 const ANY_FILE = { name: 'Tous les fichiers', extensions: ['*'] };
 const PROGRESS_INTERVAL_MS = 100;
+const MAX_CA_BYTES = 256 * 1024;
+/** The watcher's safety re-check and outbox drain period (IDLE wakes it at once on new mail). */
+const WATCH_TICK_MS = 60_000;
+/** How long sign-out waits for the watcher to close its IMAP connection. */
+const WATCH_STOP_MS = 3_000;
 
 const notSignedIn = () => securityError('not-signed-in', 'Aucune personne n’est connectée : connectez-vous avec votre phrase de passe, puis recommencez.');
 
@@ -129,6 +149,39 @@ function toIpcError(error: unknown): IpcError {
   return { kind: 'input', code: 'unexpected', message: `Erreur inattendue : ${detail}. Réessayez ; si elle persiste, signalez-la à l’officier SSI avec ce message.` };
 }
 
+function toMailboxView(settings: MailboxSettings): MailboxView {
+  return {
+    imap: { ...settings.imap }, smtp: { ...settings.smtp }, user: settings.user,
+    privateCa: settings.caPem !== null, maxMessageBytes: settings.maxMessageBytes,
+  };
+}
+
+/** Goes through the core's parser, so the interface and the CLI accept exactly the same servers. */
+function toEndpoint(input: EndpointInput, what: string): Endpoint {
+  return parseEndpoint(`${input.mode === 'starttls' ? 'starttls://' : ''}${input.host}:${input.port}`, what);
+}
+
+function toOutboxItem(row: OutboxRow): OutboxItem {
+  return {
+    id: row.id, containerId: row.container_id, transport: row.transport, destination: row.destination, state: row.state,
+    attempts: row.attempts, lastError: row.last_error, queuedAt: row.queued_at, sentAt: row.sent_at, nextAttemptAt: row.next_attempt_at, size: row.size,
+  };
+}
+
+function toInboxItem(db: DB, row: InboxRow): InboxItem {
+  const sender = row.sender_id ? getIdentity(db, row.sender_id) : undefined;
+  return {
+    id: row.id, containerId: row.container_id, state: row.state, reason: row.reason, flags: row.flags ? row.flags.split(',') : [],
+    senderId: row.sender_id, senderName: sender?.name ?? null, senderOrg: sender?.org ?? null,
+    createdMs: row.created_ms, arrivedAt: row.arrived_at, openedAt: row.opened_at, source: row.source, size: row.size,
+  };
+}
+
+function countResults(results: IngestResult[]): { received: number; refused: number; known: number } {
+  const fresh = results.filter((r) => r.isNew);
+  return { received: fresh.filter((r) => r.row.state !== 'refused').length, refused: fresh.filter((r) => r.row.state === 'refused').length, known: results.length - fresh.length };
+}
+
 export function createHandlers(options: HandlerOptions): HandlerTable {
   const { home, shell } = options;
   let opened: Profile | null = null;
@@ -136,6 +189,12 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
   /** Paths this process wrote or was given: the only ones "show in folder" will reveal. */
   const revealable = new Set<string>();
   let memoryLanguage: Settings['language'] = 'fr';
+  /** The mailbox CA chosen in the dialog, held until the settings are saved. */
+  let pendingCa: { pem: string; fileName: string } | null = null;
+  let watcher: { controller: AbortController; done: Promise<void> } | null = null;
+  let watcherStatus: WatcherStatus = { state: 'off', message: null };
+  /** Sending is serialised: two rounds must never pick up the same queued row. */
+  let sending: Promise<unknown> = Promise.resolve();
 
   const profile = (): Profile => {
     opened ??= openProfile(home);
@@ -160,6 +219,7 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
   const signOut = async (): Promise<boolean> => {
     if (!session) return false;
     const ending = session;
+    await stopWatcher();
     if (opened) {
       audit({ actor: ending.id, action: 'session.closed', object: ending.id });
       keyUsed = true;
@@ -211,6 +271,7 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
       profile: profile(),
       unlocker: {
         unlock: async (row: IdentityRow) => {
+          if (session !== active) throw notSignedIn(); // signed out meanwhile (a background watcher)
           if (row.id !== active.id) {
             throw securityError('other-identity', `Cette opération demande les clés de ${row.name}, qui n’est pas la personne connectée : connectez-vous sous ce nom.`);
           }
@@ -220,6 +281,55 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
       },
     };
   };
+  const setWatcher = (status: WatcherStatus) => {
+    watcherStatus = status;
+    options.emitMailEvent({ type: 'watcher', watcher: status });
+  };
+  const flush = (ctx: Context, flushOptions: FlushOptions): Promise<FlushResult> => {
+    const run = sending.then(() => flushOutbox(ctx, flushOptions));
+    sending = run.catch(() => undefined);
+    return run;
+  };
+  const stopWatcher = async (): Promise<void> => {
+    const running = watcher;
+    if (!running) return;
+    watcher = null;
+    running.controller.abort();
+    await Promise.race([running.done, new Promise((resolve) => setTimeout(resolve, WATCH_STOP_MS).unref?.())]);
+    setWatcher({ state: 'off', message: null });
+  };
+  /** Starts receiving in the background (IDLE) for the signed-in person, when a mailbox is set. */
+  const startWatcher = (): void => {
+    const active = session;
+    if (!active || watcher || !opened || !getMailbox(opened.db)) return;
+    const controller = new AbortController();
+    const ctx = context();
+    setWatcher({ state: 'starting', message: null });
+    const done = receiveImap(ctx, {
+      as: active.id, watch: true, signal: controller.signal, tickMs: WATCH_TICK_MS,
+      onItem: (result) => {
+        if (result.isNew) options.emitMailEvent({ type: 'inbox', id: result.row.id, state: result.row.state });
+      },
+      onRound: () => {
+        if (!controller.signal.aborted && watcherStatus.state !== 'watching') setWatcher({ state: 'watching', message: null });
+      },
+      onStatus: (line) => {
+        if (controller.signal.aborted) return;
+        if (/^(Envoyé|Échec d'envoi|Envoi impossible)/.test(line)) {
+          options.emitMailEvent({ type: 'outbox' });
+          if (line.startsWith('Envoi impossible')) setWatcher({ state: watcherStatus.state, message: line });
+        } else {
+          setWatcher({ state: 'reconnecting', message: line });
+        }
+      },
+    }).then(() => undefined, (error: unknown) => {
+      if (!controller.signal.aborted) setWatcher({ state: 'stopped', message: toIpcError(error).message });
+    }).finally(() => {
+      if (watcher?.controller === controller) watcher = null;
+    });
+    watcher = { controller, done };
+  };
+
   const signIn = async (opId: string, id: string, passphrase: string): Promise<UnlockedIdentity> => {
     const p = profile();
     const row = getIdentity(p.db, id);
@@ -237,6 +347,7 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
     await signOut();
     session = unlocked;
     keyUsed = true;
+    startWatcher();
     return unlocked;
   };
 
@@ -266,7 +377,7 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
         home, exists,
         ownIdentities: own.map((r) => ({ id: r.id, name: r.name, org: r.org, certificate: certificateOf(db!, r.id) })),
         session: session ? { id: session.id, name: session.name } : null,
-        authority, officer, mailbox: 'pending',
+        authority, officer, mailbox: db && getMailbox(db) ? 'configured' : 'none',
       };
     },
 
@@ -590,6 +701,154 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
       shell.showInFolder(request.path);
       return { shown: true };
     },
+
+    async 'mailbox:get'() {
+      const settings = opened || isProfile(home) ? getMailbox(profile().db) : undefined;
+      return { settings: settings ? toMailboxView(settings) : null, watcher: watcherStatus };
+    },
+
+    async 'mailbox:chooseCa'() {
+      requireSession();
+      const file = await shell.openFile({ title: 'Autorité de certification interne (fichier PEM)', filters: [{ name: 'Certificat PEM', extensions: ['pem', 'crt', 'cer'] }, ANY_FILE] });
+      if (!file) return { status: 'cancelled' };
+      await readChosen(file, MAX_CA_BYTES, 'un certificat PEM');
+      pendingCa = { pem: readCaFile(file), fileName: path.basename(file) };
+      return { status: 'done', fileName: pendingCa.fileName };
+    },
+
+    async 'mailbox:set'(request) {
+      const active = requireSession();
+      const ctx = context();
+      const existing = getMailbox(ctx.profile.db);
+      let caPem: string | null;
+      if (request.ca === 'keep') caPem = existing?.caPem ?? null;
+      else if (request.ca === 'none') caPem = null;
+      else if (pendingCa) caPem = pendingCa.pem;
+      else throw inputError('no-ca-chosen', 'Aucun fichier d’autorité de certification choisi : cliquez sur « Choisir le fichier de l’autorité… », puis enregistrez.');
+      const settings: MailboxSettings = {
+        imap: toEndpoint(request.imap, 'Serveur IMAP'), smtp: toEndpoint(request.smtp, 'Serveur SMTP'), user: request.user.trim(),
+        caPem, maxMessageBytes: Math.round(request.maxMessageMb * 1_000_000),
+      };
+      let password = request.password;
+      if (!password) {
+        if (!existing) throw inputError('password-required', 'Mot de passe de la boîte obligatoire au premier réglage : tapez-le, puis enregistrez.');
+        // Left empty on edit: unchanged (unsealed here with the session's key, sealed again).
+        password = await unlockMailboxPassword(ctx, active.id);
+      }
+      await stopWatcher();
+      setMailbox(ctx, settings, password);
+      pendingCa = null;
+      startWatcher();
+      return { settings: toMailboxView(settings) };
+    },
+
+    async 'mailbox:test'() {
+      const active = requireSession();
+      const lines = await probeMailbox(context(), active.id);
+      return { lines: lines.map((line) => ({ what: line.what, ok: line.ok, text: line.text, code: line.error?.code ?? null })) };
+    },
+
+    async 'outbox:send'(request) {
+      const active = requireSession();
+      const ctx = context();
+      let folder: string | undefined;
+      if (request.transport === 'folder') {
+        folder = (await shell.chooseFolder({ title: 'Dossier où déposer le pli (clé USB, partage…)' })) ?? undefined;
+        if (!folder) return { status: 'cancelled' };
+        if (session !== active) throw notSignedIn();
+      }
+      options.emitProgress({ opId: request.opId, phase: 'seal', done: 0, total: 0 });
+      const result = await queueSend(ctx, { as: active.id, to: request.to, files: request.files, folder, self: request.self });
+      options.emitMailEvent({ type: 'outbox' });
+      let sendError: string | null = null;
+      if (!folder) {
+        const count = result.outboxIds.length;
+        options.emitProgress({ opId: request.opId, phase: 'send', done: 0, total: count });
+        const flushed = await flush(ctx, { as: active.id, force: true, ids: result.outboxIds });
+        sendError = flushed.error?.message ?? null;
+        options.emitProgress({ opId: request.opId, phase: 'send', done: count, total: count });
+        options.emitMailEvent({ type: 'outbox' });
+      } else {
+        revealable.add(folder);
+      }
+      options.emitProgress({ opId: request.opId, phase: 'done', done: 1, total: 1 });
+      const items = listOutbox(ctx.profile.db).filter((row) => result.outboxIds.includes(row.id)).map(toOutboxItem);
+      return { status: 'done', containerId: result.containerId, destinations: result.destinations, size: result.size, warnings: result.warnings, items, sendError };
+    },
+
+    async 'outbox:list'() {
+      requireSession();
+      return { items: listOutbox(profile().db).map(toOutboxItem).reverse() };
+    },
+
+    async 'outbox:flush'(request) {
+      const active = requireSession();
+      const ctx = context();
+      options.emitProgress({ opId: request.opId, phase: 'send', done: 0, total: 0 });
+      try {
+        const result = await flush(ctx, { as: active.id, force: true, ids: request.ids });
+        return { sent: result.sent.length, failed: result.failed.length, pending: result.pending.length, error: result.error?.message ?? null };
+      } finally {
+        options.emitProgress({ opId: request.opId, phase: 'done', done: 1, total: 1 });
+        options.emitMailEvent({ type: 'outbox' });
+      }
+    },
+
+    async 'inbox:list'() {
+      requireSession();
+      const db = profile().db;
+      return { items: listInbox(db).map((row) => toInboxItem(db, row)).reverse(), mailbox: getMailbox(db) !== undefined, watcher: watcherStatus };
+    },
+
+    async 'inbox:receive'(request) {
+      const active = requireSession();
+      const ctx = context();
+      options.emitProgress({ opId: request.opId, phase: 'receive', done: 0, total: 0 });
+      try {
+        const results = await receiveImap(ctx, {
+          as: active.id,
+          onItem: (result) => { if (result.isNew) options.emitMailEvent({ type: 'inbox', id: result.row.id, state: result.row.state }); },
+        });
+        return countResults(results);
+      } finally {
+        options.emitProgress({ opId: request.opId, phase: 'done', done: 1, total: 1 });
+      }
+    },
+
+    async 'inbox:importFolder'(request) {
+      const active = requireSession();
+      const folder = await shell.chooseFolder({ title: 'Dossier contenant les plis reçus (clé USB…)' });
+      if (!folder) return { status: 'cancelled' };
+      if (session !== active) throw notSignedIn();
+      const ctx = context();
+      options.emitProgress({ opId: request.opId, phase: 'receive', done: 0, total: 0 });
+      try {
+        const results = await receiveFolder(ctx, folder, (result) => {
+          if (result.isNew) options.emitMailEvent({ type: 'inbox', id: result.row.id, state: result.row.state });
+        });
+        return { status: 'done', folder, ...countResults(results) };
+      } finally {
+        options.emitProgress({ opId: request.opId, phase: 'done', done: 1, total: 1 });
+      }
+    },
+
+    async 'inbox:open'(request) {
+      const active = requireSession();
+      const ctx = context();
+      const outDir = await shell.chooseFolder({ title: 'Dossier où enregistrer les fichiers du pli' });
+      if (!outDir) return { status: 'cancelled' };
+      if (session !== active) throw notSignedIn();
+      options.emitProgress({ opId: request.opId, phase: 'open', done: 0, total: 0 });
+      const result = await openInbox(ctx, request.id, outDir, active.id);
+      options.emitProgress({ opId: request.opId, phase: 'done', done: 1, total: 1 });
+      options.emitMailEvent({ type: 'inbox', id: request.id, state: 'opened' });
+      revealable.add(outDir);
+      for (const file of result.files) revealable.add(file.path);
+      return {
+        status: 'done', id: request.id, containerId: result.containerId, senderId: result.senderId, senderName: result.senderName,
+        outDir, files: result.files.map((f) => ({ name: f.name, path: f.path, size: f.size, sha256: f.sha256 })),
+      };
+    },
   };
 
   return {
@@ -614,6 +873,8 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
     close() {
       // Synchronous (application quit): the keys are wiped; the events since the last
       // checkpoint (at most this sign-out) are covered by the next session's first checkpoint.
+      watcher?.controller.abort();
+      watcher = null;
       if (session) {
         if (opened) audit({ actor: session.id, action: 'session.closed', object: session.id });
         session.wipe();

@@ -1,17 +1,80 @@
-// Received containers. Until the functional mailbox is connected, a container is opened from disk
-// (saved attachment, USB key): its public header is read (sender, date, size), nothing decrypted.
-import { useState } from 'react';
+// Received containers. From the functional mailbox (checked at arrival: structure, known signer,
+// signature, certificate at the arrival time; nothing decrypted), new arrivals appear as main's
+// background watcher pushes them; "collect the mail" and "import from a folder" do it on demand.
+// Opening an item decrypts it into a folder chosen in main's dialog. A .pli saved elsewhere can
+// still be opened from disk.
+import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { call, errorMessage } from '../api';
-import { ErrorBox, FilePicker, Heading, ProgressBar } from '../components/common';
-import type { ContainerSummary } from '../../shared/ipc';
+import { call, errorMessage, newOpId, onMailEvent } from '../api';
+import { ErrorBox, FilePicker, Heading, ProgressBar, StatusBox, useFormat, useProgress } from '../components/common';
+import { fileRisk } from '../../shared/filetypes';
+import type { ContainerSummary, InboxItem, ResponseOf, WatcherStatus } from '../../shared/ipc';
 
-export function Inbox({ onOpen }: { onOpen: (summary: ContainerSummary) => void }) {
+type Opened = Extract<ResponseOf<'inbox:open'>, { status: 'done' }>;
+
+export function Inbox({ onOpen, onSettings }: { onOpen: (summary: ContainerSummary) => void; onSettings: () => void }) {
   const { t } = useTranslation();
+  const format = useFormat();
   const [error, setError] = useState<string | null>(null);
+  const [status, setStatus] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [items, setItems] = useState<InboxItem[] | null>(null);
+  const [mailbox, setMailbox] = useState(false);
+  const [watcher, setWatcher] = useState<WatcherStatus>({ state: 'off', message: null });
+  const [opId, setOpId] = useState<string | null>(null);
+  const [opLabel, setOpLabel] = useState('');
+  const progress = useProgress(opId);
+  const [opened, setOpened] = useState<Opened | null>(null);
 
-  const open = async (path: string) => {
+  const load = useCallback(async () => {
+    try {
+      const result = await call('inbox:list', {});
+      setItems(result.items);
+      setMailbox(result.mailbox);
+      setWatcher(result.watcher);
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  }, []);
+  useEffect(() => {
+    void load();
+    return onMailEvent((event) => {
+      if (event.type === 'inbox') void load();
+      if (event.type === 'watcher') setWatcher(event.watcher);
+    });
+  }, [load]);
+
+  const run = async (label: string, action: (op: string) => Promise<void>) => {
+    setError(null);
+    setStatus(null);
+    const op = newOpId();
+    setOpLabel(label);
+    setOpId(op);
+    try {
+      await action(op);
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setOpId(null);
+      void load();
+    }
+  };
+  const counts = (r: { received: number; refused: number; known: number }) => t('inbox.counts', { received: r.received, refused: r.refused, known: r.known });
+  const receive = () => run(t('inbox.receiving'), async (op) => {
+    setStatus(counts(await call('inbox:receive', { opId: op })));
+  });
+  const importFolder = () => run(t('inbox.importing'), async (op) => {
+    const result = await call('inbox:importFolder', { opId: op });
+    if (result.status === 'done') setStatus(`${t('inbox.imported', { folder: result.folder })} ${counts(result)}`);
+  });
+  const openItem = (item: InboxItem) => run(t('inbox.opening'), async (op) => {
+    setOpened(null);
+    const result = await call('inbox:open', { opId: op, id: item.id });
+    if (result.status === 'done') setOpened(result);
+  });
+  const reveal = (path: string) => void call('shell:showInFolder', { path }).catch((e: unknown) => setError(errorMessage(e)));
+
+  const openFromDisk = async (path: string) => {
     setError(null);
     setBusy(true);
     try {
@@ -22,22 +85,92 @@ export function Inbox({ onOpen }: { onOpen: (summary: ContainerSummary) => void 
       setBusy(false);
     }
   };
+  const reason = (code: string | null) => t(`inbox.reasons.${code ?? 'other'}`, { defaultValue: t('inbox.reasons.other', { code: code ?? '?' }) });
+  const flag = (f: string) => t(`inbox.flags.${f}`, { defaultValue: f });
 
   return (
     <main>
       <Heading>{t('inbox.title')}</Heading>
-      <section className="panel">
-        <h2>{t('inbox.mailboxTitle')}</h2>
-        <p className="pending">{t('inbox.mailboxPending')}</p>
-        <p className="empty">{t('inbox.empty')}</p>
+      <section className="panel" aria-labelledby="inbox-mailbox">
+        <h2 id="inbox-mailbox">{t('inbox.mailboxTitle')}</h2>
+        {!mailbox ? (
+          <p className="pending">{t('inbox.noMailbox')} <button type="button" className="link" onClick={onSettings}>{t('inbox.goSettings')}</button></p>
+        ) : (
+          <p className="watch" role="status" aria-live="polite">
+            {t(`inbox.watcher.${watcher.state}`)}{watcher.message ? <span className="muted"> — {watcher.message}</span> : null}
+          </p>
+        )}
+        <div className="actions">
+          <button type="button" onClick={() => void receive()} disabled={!mailbox || opId !== null}>{t('inbox.receive')}</button>
+          <button type="button" className="secondary" onClick={() => void importFolder()} disabled={opId !== null}>{t('inbox.importFolder')}</button>
+        </div>
+        {opId && <ProgressBar label={opLabel} progress={progress} />}
+        {items === null ? <p>{t('common.loading')}</p> : items.length === 0 ? <p className="empty">{t('inbox.empty')}</p> : (
+          <table>
+            <caption>{t('inbox.caption', { count: items.length })}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('inbox.sender')}</th><th scope="col">{t('inbox.check')}</th><th scope="col">{t('inbox.date')}</th>
+                <th scope="col">{t('inbox.state')}</th><th scope="col">{t('inbox.alerts')}</th><th scope="col">{t('inbox.actions')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((item) => (
+                <tr key={item.id} className={item.state === 'refused' ? 'refused' : undefined} data-testid={`inbox-${item.id}`}>
+                  <td>{item.senderName
+                    ? <>{item.senderName} <span className="muted">— {item.senderOrg}{item.state === 'refused' ? ` (${t('inbox.claimed')})` : ''}</span></>
+                    : <span className="muted">{item.senderId ? t('inbox.unknownSender', { id: item.senderId }) : t('inbox.unreadableSender')}</span>}</td>
+                  <td>{item.state === 'refused'
+                    ? <><span className="badge refused">{t('inbox.refused')}</span> <span className="reason">{reason(item.reason)}</span></>
+                    : <span className="badge verified">{t('inbox.verified')}</span>}</td>
+                  <td>{format.date(item.arrivedAt)}{item.createdMs !== null && <span className="muted"> ({t('inbox.created', { date: format.date(item.createdMs) })})</span>}</td>
+                  <td>{item.state === 'refused' ? '—' : <span className={`badge ${item.state === 'opened' ? 'opened' : 'new'}`}>{t(item.state === 'opened' ? 'inbox.opened' : 'inbox.new')}</span>}</td>
+                  <td>{item.flags.length > 0 ? <span className="warning-text">{item.flags.map(flag).join(' ; ')}</span> : ''}</td>
+                  <td>{item.state !== 'refused' && (
+                    <button type="button" className="link" disabled={opId !== null} onClick={() => void openItem(item)}
+                      aria-label={t('inbox.openNamed', { name: item.senderName ?? item.senderId ?? '' })}>{t('inbox.open')}</button>
+                  )}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
       </section>
+      {opened && (
+        <section className="panel" aria-labelledby="inbox-opened">
+          <h2 id="inbox-opened">{t('inbox.openedTitle')}</h2>
+          <StatusBox>{t('container.opened', { name: opened.senderName, count: opened.files.length, dir: opened.outDir })}</StatusBox>
+          <table>
+            <caption>{t('container.filesCaption')}</caption>
+            <thead><tr><th scope="col">{t('container.fileName')}</th><th scope="col">{t('container.fileSize')}</th><th scope="col">{t('container.sha256')}</th><th scope="col">{t('container.note')}</th></tr></thead>
+            <tbody>
+              {opened.files.map((file) => {
+                const risk = fileRisk(file.name);
+                return (
+                  <tr key={file.path}>
+                    <td>{file.name}</td>
+                    <td>{format.size(file.size)}</td>
+                    <td><code title={file.sha256}>{file.sha256.slice(0, 16)}…</code></td>
+                    <td>{risk === 'usual' ? '' : <span className="warning-text">{t(`risk.received.${risk}`)}</span>}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+          <div className="actions">
+            <button type="button" onClick={() => reveal(opened.files[0]?.path ?? opened.outDir)}>{t('common.showInFolder')}</button>
+            <button type="button" className="secondary" onClick={() => setOpened(null)}>{t('inbox.closeOpened')}</button>
+          </div>
+        </section>
+      )}
+      <StatusBox>{status}</StatusBox>
+      <ErrorBox message={error} />
       <section className="panel">
         <h2>{t('inbox.fromDisk')}</h2>
         <FilePicker testId="open-container" label={t('inbox.choose')} hint={t('inbox.dropHint')} accept=".pli"
-          onFiles={(files) => void open(files[0]!.path)} />
+          onFiles={(files) => void openFromDisk(files[0]!.path)} />
         {busy && <ProgressBar label={t('inbox.reading')} progress={null} />}
       </section>
-      <ErrorBox message={error} />
     </main>
   );
 }

@@ -1,7 +1,8 @@
 // A new container: files (picked or dropped), recipients from the directory (a whole organisation,
 // resolved in main to its certified members, or people), then sealing into a .pli saved where the
-// person chooses. Unusual and macro-enabled files are flagged before sending; with an authority,
-// people without a valid certificate are shown but cannot be chosen, with the reason.
+// person chooses, or sending: by the functional mailbox (to the recipients' mailboxes, then the
+// outbox) or into a folder (USB key). Unusual and macro-enabled files are flagged before sending;
+// with an authority, people without a valid certificate are shown but cannot be chosen, with the reason.
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId } from '../api';
@@ -11,7 +12,11 @@ import type { Person, ResponseOf } from '../../shared/ipc';
 
 type Sealed = Extract<ResponseOf<'containers:encrypt'>, { status: 'done' }>;
 
-export function NewContainer({ onDirectory, authority }: { onDirectory: () => void; authority: boolean }) {
+export interface SentNotice { kind: 'status' | 'error'; text: string }
+
+export function NewContainer({ onDirectory, authority, mailbox, onSent }: {
+  onDirectory: () => void; authority: boolean; mailbox: boolean; onSent: (notice: SentNotice) => void;
+}) {
   const { t } = useTranslation();
   const format = useFormat();
   const [files, setFiles] = useState<PickedFile[]>([]);
@@ -50,6 +55,27 @@ export function NewContainer({ onDirectory, authority }: { onDirectory: () => vo
         setSealed(result);
         setFiles([]);
         setConfirmed(false);
+      }
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setOpId(null);
+    }
+  };
+  const send = async (transport: 'mail' | 'folder') => {
+    setError(null);
+    setSealed(null);
+    const op = newOpId();
+    setOpId(op);
+    try {
+      const result = await call('outbox:send', { opId: op, files: files.map((f) => f.path), to: recipients, self, transport });
+      if (result.status === 'done') {
+        setFiles([]);
+        setConfirmed(false);
+        const warnings = result.warnings.length > 0 ? ` ${result.warnings.join(' ')}` : '';
+        onSent(result.sendError
+          ? { kind: 'error', text: t('newContainer.notSentYet', { error: result.sendError }) }
+          : { kind: 'status', text: t(transport === 'mail' ? 'newContainer.sent' : 'newContainer.dropped', { destinations: result.destinations.join(', '), size: format.size(result.size) }) + warnings });
       }
     } catch (e) {
       setError(errorMessage(e));
@@ -121,9 +147,12 @@ export function NewContainer({ onDirectory, authority }: { onDirectory: () => vo
         <label className="choice"><input type="checkbox" checked={self} onChange={(e) => setSelf(e.currentTarget.checked)} /> {t('newContainer.self')}</label>
       </section>
       <div className="actions">
-        <button type="button" onClick={seal} disabled={!ready}>{t('newContainer.seal')}</button>
+        <button type="button" onClick={() => void send('mail')} disabled={!ready || !mailbox} aria-describedby="send-hint">{t('newContainer.sendMail')}</button>
+        <button type="button" className="secondary" onClick={() => void send('folder')} disabled={!ready}>{t('newContainer.sendFolder')}</button>
+        <button type="button" className="secondary" onClick={seal} disabled={!ready}>{t('newContainer.seal')}</button>
       </div>
-      {opId && <ProgressBar label={t('newContainer.sealing')} progress={progress} />}
+      <p id="send-hint" className="hint">{mailbox ? t('newContainer.sendMailHint') : t('newContainer.noMailbox')}</p>
+      {opId && <ProgressBar label={progress?.phase === 'send' ? t('newContainer.sending') : t('newContainer.sealing')} progress={progress} />}
       <StatusBox>{sealed && (
         <>
           {t('newContainer.sealed', { path: sealed.out, size: format.size(sealed.size), names: sealed.recipients.map(nameOf).join(', ') })}{' '}
@@ -131,7 +160,6 @@ export function NewContainer({ onDirectory, authority }: { onDirectory: () => vo
           <button type="button" className="link" onClick={() => void call('shell:showInFolder', { path: sealed.out }).catch((e: unknown) => setError(errorMessage(e)))}>{t('common.showInFolder')}</button>
         </>
       )}</StatusBox>
-      <p className="hint">{t('newContainer.sendHint')}</p>
       <ErrorBox message={error} />
     </main>
   );

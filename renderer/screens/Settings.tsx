@@ -1,12 +1,14 @@
-// Settings: the interface language and the idle lock delay (both stored in the profile).
+// Settings: the interface language, the idle lock delay (both stored in the profile) and the
+// functional mailbox (MailboxSettings).
 import { useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
 import { ErrorBox, Heading, StatusBox } from '../components/common';
 import { languageSchema, type Language } from '../../shared/ipc';
+import { MailboxSettings } from './MailboxSettings';
 
-export function SettingsScreen({ onLanguage, idleLockMinutes, onIdleLock }: {
-  onLanguage: (language: Language) => void; idleLockMinutes: number | null; onIdleLock: (minutes: number | null) => void;
+export function SettingsScreen({ onLanguage, idleLockMinutes, onIdleLock, onMailbox }: {
+  onLanguage: (language: Language) => void; idleLockMinutes: number | null; onIdleLock: (minutes: number | null) => void; onMailbox: () => void;
 }) {
   const { t, i18n } = useTranslation();
   const languageId = useId();
@@ -61,10 +63,7 @@ export function SettingsScreen({ onLanguage, idleLockMinutes, onIdleLock }: {
         <p id={`${idleId}-hint`} className="hint">{idleLockMinutes ? t('settings.idleLockSet', { minutes: idleLockMinutes }) : t('settings.idleLockPending')}</p>
         <div className="actions"><button type="submit">{t('settings.saveIdle')}</button></div>
       </form>
-      <section className="panel">
-        <h2>{t('settings.mailboxTitle')}</h2>
-        <p className="pending">{t('settings.mailboxPending')}</p>
-      </section>
+      <MailboxSettings onSaved={onMailbox} />
       <StatusBox>{saved}</StatusBox>
       <ErrorBox message={error} />
     </main>

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { createHandlers, type HandlerTable } from '../../electron/ipc/handlers.js';
 import { CHANNELS } from '../../shared/channels.js';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp.js';
-import type { Progress } from '../../shared/ipc.js';
+import type { MailEvent, Progress } from '../../shared/ipc.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
@@ -27,6 +27,8 @@ export interface Bridge {
   shown: string[];
   /** Every progress event sent to the page. */
   progress: Progress[];
+  /** Every mailbox event sent to the page. */
+  mailEvents: MailEvent[];
   close(): Promise<void>;
 }
 
@@ -36,6 +38,7 @@ export async function startBridge(options: { home: string; rendererDir: string }
   const dialogAnswers: (string | null)[] = [];
   const shown: string[] = [];
   const progressLog: Progress[] = [];
+  const mailLog: MailEvent[] = [];
   const nextAnswer = async () => (dialogAnswers.length > 0 ? dialogAnswers.shift()! : null);
   const handlers = createHandlers({
     home: options.home,
@@ -43,6 +46,10 @@ export async function startBridge(options: { home: string; rendererDir: string }
     emitProgress: (progress: Progress) => {
       progressLog.push(progress);
       for (const res of listeners) res.write(`data: ${JSON.stringify(progress)}\n\n`);
+    },
+    emitMailEvent: (event: MailEvent) => {
+      mailLog.push(event);
+      for (const res of listeners) res.write(`event: mail\ndata: ${JSON.stringify(event)}\n\n`);
     },
   });
   let origin = '';
@@ -104,7 +111,7 @@ export async function startBridge(options: { home: string; rendererDir: string }
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
-    url: `${origin}/`, token, handlers, dialogAnswers, shown, progress: progressLog,
+    url: `${origin}/`, token, handlers, dialogAnswers, shown, progress: progressLog, mailEvents: mailLog,
     async close() {
       for (const res of listeners) res.end();
       handlers.close();
@@ -116,10 +123,13 @@ export async function startBridge(options: { home: string; rendererDir: string }
 /** Injected before the app (Playwright addInitScript): defines the same window.pli as the preload,
  * forwarding to the bridge. Runs in the browser: no imports, everything comes in `config`. */
 export function bridgeClient(config: { token: string; channels: Record<string, string> }): void {
-  const g = globalThis as unknown as Record<string, unknown> & { EventSource: new (url: string) => { onmessage: ((e: { data: string }) => void) | null } };
+  type Source = { onmessage: ((e: { data: string }) => void) | null; addEventListener(type: string, listener: (e: { data: string }) => void): void };
+  const g = globalThis as unknown as Record<string, unknown> & { EventSource: new (url: string) => Source };
   const listeners = new Set<(p: unknown) => void>();
+  const mailListeners = new Set<(e: unknown) => void>();
   const source = new g.EventSource(`/events?token=${config.token}`);
   source.onmessage = (event) => { for (const listener of listeners) listener(JSON.parse(event.data)); };
+  source.addEventListener('mail', (event) => { for (const listener of mailListeners) listener(JSON.parse(event.data)); });
   const api: Record<string, unknown> = {};
   for (const [channel, verb] of Object.entries(config.channels)) {
     api[verb] = async (request: unknown) => {
@@ -132,6 +142,10 @@ export function bridgeClient(config: { token: string; channels: Record<string, s
   api.onProgress = (listener: (p: unknown) => void) => {
     listeners.add(listener);
     return () => void listeners.delete(listener);
+  };
+  api.onMailEvent = (listener: (e: unknown) => void) => {
+    mailListeners.add(listener);
+    return () => void mailListeners.delete(listener);
   };
   // Stands in for webUtils.getPathForFile: the test registers the real path of each file it sets.
   api.pathForFile = (file: { name: string }) => (g.__pliTestPaths as Record<string, string> | undefined)?.[file.name] ?? '';

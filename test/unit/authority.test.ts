@@ -551,8 +551,8 @@ describe('roles', () => {
     await refusal(() => open(alice, out), 'sender-role', /rôle/);
   });
 
-  it('a profile that is not the authority cannot certify (input error, exit 1)', async () => {
-    await refusal(() => certifyCard(alice.ctx, cardOf(bob), 'officer'), 'not-authority', /n'est pas une autorité/, 'input');
+  it('a person without the officer role cannot certify, on any profile (security, exit 2, names the role)', async () => {
+    await refusal(() => certifyCard(alice.ctx, cardOf(bob), 'officer'), 'role', /demande le rôle « officier SSI »/);
   });
 
   it('the authority refuses to certify when its officer no longer holds the officer role', async () => {
