@@ -83,11 +83,12 @@ export function connectionError(error: unknown, which: 'IMAP' | 'SMTP', endpoint
   const e = error as AnyError;
   if (e instanceof PliError) return e;
   const where = `${which} ${endpoint.host}:${endpoint.port}`;
-  if (e.tlsFailed || e.code === 'ETLS' || isTlsProtocolError(e) || (typeof e.responseCode === 'number' && e.responseCode === 530)) {
-    return securityError('no-tls', `Le serveur ${where} ne propose pas de connexion chiffrée (TLS) : connexion refusée, le mot de passe n'a pas été envoyé. Vérifiez l'adresse et le port auprès de votre service informatique.`);
-  }
+  // Trust first: imapflow also sets tlsFailed when STARTTLS fails on an untrusted certificate.
   if (isTlsTrustError(e)) {
     return securityError('tls-untrusted', `Le certificat du serveur ${where} n'est pas reconnu (${serverAnswer(e)}) : connexion refusée. S'il s'agit d'une autorité de certification interne, indiquez-la avec « pli mailbox set ... --ca FICHIER ».`);
+  }
+  if (e.tlsFailed || e.code === 'ETLS' || isTlsProtocolError(e) || (typeof e.responseCode === 'number' && e.responseCode === 530)) {
+    return securityError('no-tls', `Le serveur ${where} ne propose pas de connexion chiffrée (TLS) : connexion refusée, le mot de passe n'a pas été envoyé. Vérifiez l'adresse et le port auprès de votre service informatique.`);
   }
   if (typeof e.responseCode === 'number' && e.responseCode >= 400 && e.responseCode < 500) {
     // e.g. 454 "Temporary authentication failure": the server's own back end is not ready

@@ -89,7 +89,22 @@ async function ensureFolders(client: ImapFlow): Promise<void> {
 }
 
 /** One catch-up round on the open INBOX. Returns what was seen. */
-async function catchUp(ctx: Context, client: ImapFlow, options: ReceiveOptions): Promise<IngestResult[]> {
+// One catch-up at a time per profile in this process: a manual "receive" during the IDLE
+// watcher's catch-up would otherwise move the same messages twice.
+const catchUps = new Map<string, Promise<unknown>>();
+
+function catchUp(ctx: Context, client: ImapFlow, options: ReceiveOptions): Promise<IngestResult[]> {
+  const key = ctx.profile.home;
+  const previous = catchUps.get(key) ?? Promise.resolve();
+  const run = previous.catch(() => {}).then(() => catchUpOnce(ctx, client, options));
+  catchUps.set(key, run);
+  void run.finally(() => {
+    if (catchUps.get(key) === run) catchUps.delete(key);
+  }).catch(() => {});
+  return run;
+}
+
+async function catchUpOnce(ctx: Context, client: ImapFlow, options: ReceiveOptions): Promise<IngestResult[]> {
   const db = ctx.profile.db;
   const mailbox = client.mailbox;
   if (!mailbox) throw new Error('no mailbox selected');

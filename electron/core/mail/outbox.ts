@@ -155,6 +155,14 @@ export function listOutbox(db: DB): OutboxRow[] {
   return db.prepare('SELECT * FROM outbox ORDER BY id').all() as OutboxRow[];
 }
 
+/** How long a claimed row may stay 'sending' before it is considered abandoned by a crash. */
+export const SEND_LEASE_MS = 30 * 60_000;
+
+/** Puts a failed row back in the queue (after the cause, e.g. a wrong address, was fixed). */
+export function requeueOutbox(db: DB, id: number): boolean {
+  return db.prepare("UPDATE outbox SET state = 'queued', next_attempt_at = 0, last_error = NULL WHERE id = ? AND state = 'failed'").run(id).changes === 1;
+}
+
 export const backoffMs = (attempts: number): number => Math.min(2 ** Math.max(0, attempts - 1) * 1000, 5 * 60_000);
 
 export interface FlushOptions {
@@ -176,8 +184,10 @@ export interface FlushResult { sent: OutboxRow[]; failed: OutboxRow[]; pending: 
  */
 export async function flushOutbox(ctx: Context, options: FlushOptions = {}): Promise<FlushResult> {
   const db = ctx.profile.db;
-  db.prepare("UPDATE outbox SET state = 'queued' WHERE state = 'sending'").run();
   const now = Date.now();
+  // A row is claimed ('sending') with a lease in next_attempt_at; only a lease that ran out (the
+  // sender crashed) goes back to the queue, so two flushes never send the same row at once.
+  db.prepare("UPDATE outbox SET state = 'queued', next_attempt_at = ? WHERE state = 'sending' AND next_attempt_at <= ?").run(now, now);
   let rows = db.prepare(`SELECT * FROM outbox WHERE state = 'queued' AND transport = 'mail' ${options.force ? '' : 'AND next_attempt_at <= ?'} ORDER BY id`)
     .all(...(options.force ? [] : [now])) as OutboxRow[];
   if (options.ids) rows = rows.filter((r) => options.ids!.includes(r.id));
@@ -197,7 +207,9 @@ export async function flushOutbox(ctx: Context, options: FlushOptions = {}): Pro
         result.failed.push({ ...row, state: 'failed', last_error: answer });
         continue;
       }
-      update.run('sending', row.attempts + 1, row.next_attempt_at, row.last_error, null, row.id);
+      const claimed = db.prepare("UPDATE outbox SET state = 'sending', attempts = attempts + 1, next_attempt_at = ? WHERE id = ? AND state = 'queued'")
+        .run(Date.now() + SEND_LEASE_MS, row.id);
+      if (claimed.changes !== 1) continue; // another flush (the watcher, the interface) has it
       try {
         const info = await transport.sendMail({
           from: settings.user,
