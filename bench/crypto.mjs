@@ -32,6 +32,7 @@ const CASES = [
   { size: 256 * MiB, recipients: 1 }, { size: 256 * MiB, recipients: 10 },
 ];
 const BIG = { size: 1024 * MiB, recipients: 1 };
+const STREAMING_MIN = 64 * MiB;
 const TARGETS = { streamingVsAge: 1.5, fixedSeconds: 0.8, rssMiB: 150, small10Seconds: 1.0 };
 const PASSPHRASE = 'phrase de passe du banc d’essai';
 
@@ -196,7 +197,8 @@ function summarise() {
   for (const r of rows) {
     const fixed = find(r.tool, r.op, 0, r.recipients) ?? find(r.tool, r.op, 0, 1);
     r.fixed = fixed.median;
-    r.streaming = r.size > 0 ? r.median - fixed.median : null;
+    // Below STREAMING_MIN the difference is lost in the run-to-run noise of the fixed cost.
+    r.streaming = r.size >= STREAMING_MIN ? r.median - fixed.median : null;
     r.mbps = r.size > 0 ? r.size / 1e6 / r.median : null;
     r.streamingMbps = r.streaming > 0 ? r.size / 1e6 / r.streaming : null;
   }
@@ -284,6 +286,7 @@ try {
   // One untimed warm-up of every command (starts gpg-agent, fills the page cache).
   for (const c of CASES) runCase(cmds, TOOLS, c, inputs.get(c.size), false);
   const started = Date.now();
+  const loadBefore = os.loadavg()[0];
   for (let rep = 1; rep <= REPS; rep++) {
     process.stderr.write(`bench: repetition ${rep}/${REPS} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
     for (const c of CASES) runCase(cmds, TOOLS, c, inputs.get(c.size));
@@ -294,10 +297,13 @@ try {
   }
   for (const tool of TOOLS) cmds[tool].clean();
 
+  const loadAfter = os.loadavg()[0];
   const { rows, find } = summarise();
   console.log(`\nPli (${path.relative(process.cwd(), PLI)}) vs age vs gpg, file to file in ${os.tmpdir()}, median of ${REPS} runs (1 GiB: ${BIG_REPS || 'skipped'}); MB = 10^6 bytes.`);
-  console.log('streaming = median total - median total of the same command on an empty file (its fixed cost);');
-  console.log("Pli's fixed cost includes unlocking the private key (Argon2id, 64 MiB, 3 passes) and its audit log.\n");
+  console.log('streaming = median total - median total of the same command on an empty file (its fixed cost),');
+  console.log('shown from 64 MiB up (for 1 MiB it is lost in the noise of the fixed cost);');
+  console.log("Pli's fixed cost includes unlocking the private key (Argon2id, 64 MiB, 3 passes) and its audit log.");
+  console.log(`Load average (1 min) ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after, on ${os.cpus().length} CPUs${Math.max(loadBefore, loadAfter) > os.cpus().length / 2 ? ': the machine was busy, expect noise' : ''}.\n`);
   printTable(rows);
   const checks = checkTargets(find);
   if (checks.some((c) => c.pass === false)) exitCode = 2;
@@ -306,7 +312,7 @@ try {
   mkdirSync(outDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const outFile = path.join(outDir, `crypto-${stamp}.json`);
-  writeFileSync(outFile, JSON.stringify({ date: new Date().toISOString(), quick: QUICK, reps: REPS, bigReps: BIG_REPS, machine: versions(), targets: TARGETS, cells: rows, checks }, null, 2));
+  writeFileSync(outFile, JSON.stringify({ date: new Date().toISOString(), quick: QUICK, reps: REPS, bigReps: BIG_REPS, machine: versions(), loadavg: { before: loadBefore, after: loadAfter }, targets: TARGETS, cells: rows, checks }, null, 2));
   console.log(`\nRaw results: ${path.relative(process.cwd(), outFile)}`);
 } catch (error) {
   process.stderr.write(`bench: ${error.stack ?? error}\n`);

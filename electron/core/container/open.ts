@@ -90,31 +90,26 @@ export async function openStream(source: CipherSource, sink: PlainSink, callback
 
     const parser = new PayloadParser(sink);
     const start = header.headerBytes.length;
-    // Sized to the container: a small one does not pay for zeroing two 4 MiB blocks.
-    const blockBytes = Math.min(chunks, BLOCK_CHUNKS) * CHUNK_SEALED;
-    const buffers = [Buffer.alloc(blockBytes), Buffer.alloc(chunks > BLOCK_CHUNKS ? blockBytes : 0)];
     const nonce = Buffer.alloc(12);
-    const readBlock = async (which: number, first: number): Promise<void> => {
-      const count = Math.min(BLOCK_CHUNKS, chunks - first);
-      await readExactly(source, buffers[which]!.subarray(0, count * CHUNK_SEALED), start + first * CHUNK_SEALED);
+    // A buffer of the exact size per block, entirely overwritten by the read (so never zeroed
+    // first), and handed to digest.update() once decrypted.
+    const readBlock = async (first: number): Promise<Buffer> => {
+      const block = Buffer.allocUnsafeSlow(Math.min(BLOCK_CHUNKS, chunks - first) * CHUNK_SEALED);
+      await readExactly(source, block, start + first * CHUNK_SEALED);
+      return block;
     };
-    let which = 0;
-    let nextRead = readBlock(0, 0);
+    let nextRead = readBlock(0);
     nextRead.catch(() => {});
     let hash: Buffer;
     try {
-      await digest.update(0, [Buffer.from(SIGNATURE_LABELS.container, 'ascii'), header.headerBytes]);
+      await digest.update(0, [Buffer.concat([Buffer.from(SIGNATURE_LABELS.container, 'ascii'), header.headerBytes])]);
       for (let first = 0; first < chunks; first += BLOCK_CHUNKS) {
-        await nextRead;
-        const block = buffers[which]!;
-        const count = Math.min(BLOCK_CHUNKS, chunks - first);
-        which ^= 1;
+        const sealedBlock = await nextRead;
+        const count = sealedBlock.length / CHUNK_SEALED;
         if (first + count < chunks) {
-          nextRead = readBlock(which, first + count);
+          nextRead = readBlock(first + count);
           nextRead.catch(() => {});
         }
-        const sealedBlock = block.subarray(0, count * CHUNK_SEALED);
-        await digest.update(0, [sealedBlock]);
         const plain: Buffer[] = [];
         for (let c = 0; c < count; c++) {
           const index = first + c;
@@ -129,6 +124,7 @@ export async function openStream(source: CipherSource, sink: PlainSink, callback
           }
           plain.push(out);
         }
+        await digest.update(0, [sealedBlock]); // after decryption: update() takes the block
         await parser.push(plain);
         callbacks.onProgress?.(Math.min((first + count) * CHUNK_PLAIN, info.payloadBytes), info.payloadBytes);
       }

@@ -1,6 +1,7 @@
 // Writing a container (docs/format.md). One pass: plaintext is read in large blocks, cut into
 // 64 KiB chunks, sealed with AES-256-GCM, hashed for the signature and written, with the next
-// read and the previous write in flight while a block is encrypted.
+// read and the previous write in flight while a block is encrypted; for a large payload the hash
+// runs on a worker thread (sinks.ts, sha256Streams), on the second core.
 import { createCipheriv } from 'node:crypto';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,8 +14,11 @@ import { inputError } from '../errors.js';
 import { base32Decode, ID_BYTES } from '../../../shared/ids.js';
 import { sha256Streams } from './sinks.js';
 
-/** Chunks per read/encrypt/write block: 4 MiB, large reads and few system calls. */
-const BLOCK_CHUNKS = 64;
+/** Chunks per read/encrypt/write block: 1 MiB, large reads and few system calls, yet small enough
+ * to stay in the CPU caches from one stage to the next (measured faster here than 4 MiB). */
+const BLOCK_CHUNKS = 16;
+/** Bytes written between two background data syncs of the output file (sealToFile). */
+const FLUSH_BYTES = 32 * 1024 * 1024;
 
 export interface PlainSource {
   name: string;
@@ -26,6 +30,7 @@ export interface PlainSource {
 }
 
 export interface CipherSink {
+  /** Writes `parts`; must not keep them once resolved (they are then handed to the hash worker). */
   write(parts: Buffer[]): Promise<void>;
 }
 
@@ -89,7 +94,7 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
   const digest = sha256Streams(plainLength);
   let hash: Buffer;
   try {
-    await digest.update(0, [Buffer.from(SIGNATURE_LABELS.container, 'ascii'), headerBytes]);
+    await digest.update(0, [Buffer.concat([Buffer.from(SIGNATURE_LABELS.container, 'ascii'), headerBytes])]);
     await sink.write([headerBytes]);
 
     const reader = new PlainReader(prefix, sources);
@@ -121,9 +126,9 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
         cipher.final();
         out.push(sealed, cipher.getAuthTag());
       }
-      await digest.update(0, out);
       await pendingWrite;
-      pendingWrite = sink.write(out);
+      // Hashed once written: digest.update() takes the parts (they may move to the worker thread).
+      pendingWrite = sink.write(out).then(() => digest.update(0, out));
       pendingWrite.catch(() => {});
       params.onProgress?.(Math.min(index * CHUNK_PLAIN, plainLength), plainLength);
     }
@@ -263,8 +268,25 @@ export async function sealToFile(paths: string[], output: string, params: SealPa
     throw inputError('cannot-write', `Impossible d'écrire ${output} : ${(error as Error).message}. Vérifiez le dossier et les droits.`);
   }
   const fh = handle;
+  // Every FLUSH_BYTES, a data sync starts in the background: the disk writes while the next blocks
+  // are encrypted, and the final sync has only the tail left to do.
+  let unflushed = 0;
+  let flushing: Promise<void> | null = null;
+  let flushed: Promise<void> = Promise.resolve();
+  const write = async (parts: Buffer[]): Promise<void> => {
+    await fh.writev(parts);
+    for (const part of parts) unflushed += part.length;
+    if (unflushed >= FLUSH_BYTES && !flushing) {
+      unflushed = 0;
+      const previous = flushed;
+      flushing = fh.datasync().finally(() => { flushing = null; });
+      flushed = flushing.then(() => previous); // an error is kept for the end
+      flushed.catch(() => {});
+    }
+  };
   try {
-    const result = await sealStream(sources, { write: async (parts) => { await fh.writev(parts); } }, params);
+    const result = await sealStream(sources, { write }, params);
+    await flushed;
     await fh.sync();
     await fh.close();
     await rename(temporary, output);

@@ -14,7 +14,11 @@ export const TEMP_PREFIX = '.pli-tmp-';
 
 /** Numbered SHA-256 streams (the signature's digest, one per decrypted file...). */
 export interface Sha256Streams {
-  /** Appends `parts` to `stream`; the caller may reuse the parts once the promise resolves. */
+  /**
+   * Appends `parts` to `stream`. The parts are handed over: their memory may move to a worker
+   * thread, so the caller must not read or change them, nor any other view of the same memory,
+   * afterwards. Resolves when more may be given.
+   */
   update(stream: number, parts: Buffer[]): Promise<void>;
   digest(stream: number): Promise<Buffer>;
   close(): Promise<void>;
@@ -40,12 +44,11 @@ class InlineSha256 implements Sha256Streams {
   async close(): Promise<void> {}
 }
 
-// The worker hashes slots of a shared buffer in the order they are posted, and hands each slot
-// back when done: the main thread refills a slot only after that, so no hashed byte can change.
+// The worker hashes the parts in the order they are posted and sends their memory back, so that
+// it is freed by the main thread's garbage collector as before (a worker's heap is rarely collected).
 const HASH_WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
+const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-const memory = Buffer.from(workerData.memory);
 const hashes = [];
 parentPort.on('message', (m) => {
   if (m.digest !== undefined) {
@@ -53,33 +56,47 @@ parentPort.on('message', (m) => {
     hashes[m.digest] = undefined;
     return;
   }
-  const start = m.slot * workerData.slotBytes;
-  (hashes[m.stream] = hashes[m.stream] || createHash('sha256')).update(memory.subarray(start, start + m.length));
-  parentPort.postMessage({ free: m.slot });
+  const hash = (hashes[m.stream] = hashes[m.stream] || createHash('sha256'));
+  for (const part of m.parts) hash.update(part);
+  parentPort.postMessage({ done: m.bytes, parts: m.parts }, m.parts.map((p) => p.buffer));
 });
 `;
-const SLOT_BYTES = 2 * 1024 * 1024;
-const SLOTS = 4;
+/** Bytes handed to the worker and not hashed yet, beyond which update() waits. */
+const MAX_IN_FLIGHT = 12 * 1024 * 1024;
+/** Stream numbers of one user of the shared worker: more than the 10 000 files of a manifest. */
+const STREAMS_PER_USER = 1 << 16;
 
-class WorkerSha256 implements Sha256Streams {
-  private readonly memory = Buffer.from(new SharedArrayBuffer(SLOT_BYTES * SLOTS));
-  private readonly worker = new Worker(HASH_WORKER_SOURCE, { eval: true, workerData: { memory: this.memory.buffer, slotBytes: SLOT_BYTES } });
-  private readonly free: number[] = Array.from({ length: SLOTS }, (_, i) => i);
+/** One worker thread, shared by everything hashing at the same time (a decryption's two users),
+ * started by the first user and stopped when the last one closes. */
+class HashWorker {
+  private static shared: HashWorker | null = null;
+  private readonly worker = new Worker(HASH_WORKER_SOURCE, { eval: true });
+  private users = 0;
+  private nextUser = 0;
+  private inFlight = 0;
   private readonly waiting: { resolve: () => void; reject: (error: Error) => void }[] = [];
   private readonly digests = new Map<number, { resolve: (digest: Buffer) => void; reject: (error: Error) => void }>();
   private failure: Error | null = null;
 
-  constructor() {
-    this.worker.on('message', (m: { free?: number; stream?: number; digest?: Uint8Array }) => {
-      if (m.free !== undefined) {
-        this.free.push(m.free);
-        this.waiting.shift()?.resolve();
+  /** Returns the shared worker and the first stream number reserved for the caller. */
+  static acquire(): { worker: HashWorker; base: number } {
+    const worker = (HashWorker.shared ??= new HashWorker());
+    worker.users++;
+    return { worker, base: worker.nextUser++ * STREAMS_PER_USER };
+  }
+
+  private constructor() {
+    this.worker.on('message', (m: { done?: number; stream?: number; digest?: Uint8Array }) => {
+      if (m.done !== undefined) {
+        this.inFlight -= m.done;
+        if (this.inFlight <= MAX_IN_FLIGHT) for (const w of this.waiting.splice(0)) w.resolve();
       } else {
         this.digests.get(m.stream!)?.resolve(Buffer.from(m.digest!));
         this.digests.delete(m.stream!);
       }
     });
     const fail = (error: Error): void => {
+      if (HashWorker.shared === this) HashWorker.shared = null;
       this.failure ??= error;
       for (const w of this.waiting.splice(0)) w.reject(this.failure);
       for (const d of this.digests.values()) d.reject(this.failure);
@@ -89,33 +106,26 @@ class WorkerSha256 implements Sha256Streams {
     this.worker.on('exit', () => fail(new Error('hash worker stopped')));
   }
 
-  private async slot(): Promise<number> {
-    while (this.free.length === 0) {
-      if (this.failure) throw this.failure;
+  async update(stream: number, parts: Buffer[]): Promise<void> {
+    while (this.inFlight > MAX_IN_FLIGHT && !this.failure) {
       await new Promise<void>((resolve, reject) => this.waiting.push({ resolve, reject }));
     }
-    return this.free.shift()!;
-  }
-
-  async update(stream: number, parts: Buffer[]): Promise<void> {
-    let slot = -1;
-    let used = 0;
+    if (this.failure) throw this.failure;
+    // A part that is the whole of its memory moves to the worker without a copy; any other (a
+    // slice, a small Buffer sharing Node's pool) is copied first, so no other Buffer is detached.
+    const views: Uint8Array[] = [];
+    const transfer = new Set<ArrayBuffer>();
+    let bytes = 0;
     for (const part of parts) {
-      for (let offset = 0; offset < part.length;) {
-        if (slot === -1) {
-          slot = await this.slot();
-          used = 0;
-        }
-        const n = part.copy(this.memory, slot * SLOT_BYTES + used, offset, Math.min(part.length, offset + SLOT_BYTES - used));
-        offset += n;
-        used += n;
-        if (used === SLOT_BYTES) {
-          this.worker.postMessage({ stream, slot, length: used });
-          slot = -1;
-        }
-      }
+      const whole = part.byteOffset === 0 && part.byteLength === part.buffer.byteLength
+        && part.buffer instanceof ArrayBuffer && !transfer.has(part.buffer);
+      const view = whole ? part : new Uint8Array(part);
+      views.push(view);
+      transfer.add(view.buffer as ArrayBuffer);
+      bytes += view.byteLength;
     }
-    if (slot !== -1) this.worker.postMessage({ stream, slot, length: used });
+    this.inFlight += bytes;
+    this.worker.postMessage({ stream, parts: views, bytes }, [...transfer]);
   }
 
   digest(stream: number): Promise<Buffer> {
@@ -126,9 +136,27 @@ class WorkerSha256 implements Sha256Streams {
     });
   }
 
-  async close(): Promise<void> {
+  async release(): Promise<void> {
+    if (--this.users > 0) return;
+    if (HashWorker.shared === this) HashWorker.shared = null;
     this.failure ??= new Error('hash worker closed');
     await this.worker.terminate();
+  }
+}
+
+class WorkerSha256 implements Sha256Streams {
+  private readonly user = HashWorker.acquire();
+  private closed = false;
+  update(stream: number, parts: Buffer[]): Promise<void> {
+    return this.user.worker.update(this.user.base + stream, parts);
+  }
+  digest(stream: number): Promise<Buffer> {
+    return this.user.worker.digest(this.user.base + stream);
+  }
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.user.worker.release();
   }
 }
 
@@ -179,8 +207,8 @@ export class FolderSink implements PlainSink {
       await this.current?.handle.close();
       this.current = { index, handle: await open(this.tempPath(index), 'a', 0o600) };
     }
-    await this.hashes!.update(index, parts);
     await this.current.handle.writev(parts);
+    await this.hashes!.update(index, parts); // after the write: update() takes the parts
   }
 
   async commit(): Promise<void> {
