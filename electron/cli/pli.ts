@@ -17,7 +17,6 @@ import { auditCommands, AUDIT_USAGE } from './audit.js';
 import {
   audited, closeOpenedProfile, context, directoryWarning, type Values, daysOf, err, out, parse, profileOf, readText, required, roleOf, setOpenedProfile, str, USAGE, type Handler,
 } from './common.js';
-import { mailCommands, MAIL_USAGE } from './mail.js';
 
 /** Command tables of other areas register here (mailbox, audit...): one file per area. */
 export const commands: Record<string, Handler> = {
@@ -234,10 +233,19 @@ Object.assign(commands, {
   },
 } satisfies Record<string, Handler>);
 
-Object.assign(commands, mailCommands);
+// The mailbox commands load nodemailer and imapflow: only when one of them runs, so that the
+// other commands start faster and use less memory (fixed cost, peak RSS: bench/README.md).
+export const MAIL_COMMAND_NAMES = ['mailbox set', 'mailbox show', 'mailbox', 'mailbox test', 'send', 'outbox', 'outbox flush', 'receive', 'inbox', 'open'];
+for (const name of MAIL_COMMAND_NAMES) {
+  commands[name] = async (args, home) => {
+    const handler = (await import('./mail.js')).mailCommands[name];
+    if (!handler) throw inputError('usage', `Commande inconnue : ${name} (voir pli --help).`);
+    await handler(args, home);
+  };
+}
 
 Object.assign(commands, auditCommands);
-const FULL_USAGE = `${USAGE}\n${AUDIT_USAGE}\n${MAIL_USAGE}`;
+const fullUsage = async (): Promise<string> => `${USAGE}\n${AUDIT_USAGE}\n${(await import('./mail.js')).MAIL_USAGE}`;
 
 /** Splits `pli [--home DIR] word [word] ...` into the command name and its arguments. */
 function route(argv: string[]): { name: string; args: string[]; home?: string } {
@@ -258,7 +266,7 @@ function route(argv: string[]): { name: string; args: string[]; home?: string } 
 
 export async function main(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    out(FULL_USAGE);
+    out(await fullUsage());
     return argv.length === 0 ? 1 : 0;
   }
   const { name, args, home } = route(argv);
@@ -266,7 +274,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (!handler) throw inputError('usage', `Commande inconnue : ${argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')} (voir pli --help).`);
     if (args.includes('--help') || args.includes('-h')) {
-      out(FULL_USAGE);
+      out(await fullUsage());
       return 0;
     }
     await handler(args, home);
