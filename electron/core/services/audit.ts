@@ -66,13 +66,11 @@ function verifySegment(job: SegmentJob, db?: DB, Database?: new (file: string, o
   const wanted = new Set(job.checkpoints);
   const marks: [number, Uint8Array][] = [];
   let bad: SegmentResult['bad'] = null;
-  const rows = conn.prepare('SELECT seq, canonical, hash FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq').raw().iterate(job.from, job.to) as IterableIterator<[number, Buffer, Buffer]>;
-  for (const [seq, canonical, stored] of rows) {
-    // Numbers must follow one another: a count that matches can still hide a delete plus an insert.
-    if (seq !== expected) {
-      bad = seq < expected ? { seq, kind: 'inserted' } : { seq: expected, kind: 'deleted' };
-      break;
-    }
+  // Numbering (gaps, inserts) is checked in SQL by the caller, concurrently: here the chain only,
+  // and the row's number is its position.
+  const rows = conn.prepare('SELECT canonical, hash FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq').raw().iterate(job.from, job.to) as IterableIterator<[Buffer, Buffer]>;
+  for (const [canonical, stored] of rows) {
+    const seq = expected;
     const computed = hash('sha256', Buffer.concat([previous, canonical]), 'buffer') as Buffer;
     if (!computed.equals(stored)) {
       bad = { seq, kind: 'chain' };
@@ -113,38 +111,46 @@ export async function verifyAudit(db: DB): Promise<VerifyResult> {
   const hashes = new Map<number, Buffer>();
   const checkpointSeqs = new Set(db.prepare('SELECT seq FROM audit_checkpoints').pluck().all() as number[]);
   const fail = (seq: number, problem: string): VerifyResult => ({ ok: false, events: count, checkpoints: checkpointSeqs.size, lastCheckpoint: null, firstBad: { seq, problem } });
-  // Structure first, inside SQLite (fast, no per-row JavaScript): numbering without gaps, and
-  // the indexed columns (seq, at) agreeing with the canonical bytes, which start "[1,seq,at,".
-  const span = db.prepare('SELECT COUNT(*) AS n, MAX(seq) AS max FROM events').get() as { n: number; max: number | null };
-  if (span.n !== (span.max ?? 0)) {
+  const bounds = db.prepare('SELECT MIN(seq) AS min, MAX(seq) AS max FROM events').get() as { min: number | null; max: number | null };
+  const total = bounds.max ?? 0;
+  count = total;
+  // The chain, hashing exactly the stored canonical bytes. A large log is cut in two segments
+  // verified in parallel on two threads: the second starts from the stored hash that ends the
+  // first, and the first checks that stored hash, so together they check the whole chain.
+  const start = (seq: number): Buffer => (seq === 0 ? GENESIS : ((db.prepare('SELECT hash FROM events WHERE seq = ?').pluck().get(seq) as Buffer | undefined) ?? GENESIS));
+  const segments = total >= PARALLEL_FROM ? [[1, Math.floor(total / 2)], [Math.floor(total / 2) + 1, total]] : [[1, total]];
+  const wanted = [...checkpointSeqs];
+  const parallel = segments.length > 1 && db.name !== ':memory:';
+  const chain = total === 0 ? Promise.resolve([] as SegmentResult[]) : Promise.all(segments.map(([from, to]) => {
+    const job: SegmentJob = { file: db.name, from: from!, to: to!, start: start(from! - 1), checkpoints: wanted };
+    return parallel ? verifySegmentInWorker(job) : Promise.resolve(verifySegment(job, db));
+  }));
+  chain.catch(() => {});
+  // Meanwhile, the structure inside SQLite (no per-row JavaScript): numbers 1..N without gaps,
+  // and the indexed columns (seq, at) agreeing with the canonical bytes, which start "[1,seq,at,".
+  const problems: { seq: number; problem: string }[] = [];
+  if ((bounds.min ?? 1) < 1) problems.push({ seq: bounds.min!, problem: `entrée n° ${bounds.min} insérée hors séquence` });
+  const rowCount = db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number;
+  if (rowCount !== total) {
     const gap = db.prepare(`SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM events WHERE seq = 1) THEN 1
-      ELSE (SELECT e.seq + 1 FROM events e WHERE e.seq < (SELECT MAX(seq) FROM events)
+      ELSE (SELECT e.seq + 1 FROM events e WHERE e.seq >= 1 AND e.seq < (SELECT MAX(seq) FROM events)
         AND NOT EXISTS (SELECT 1 FROM events f WHERE f.seq = e.seq + 1) ORDER BY e.seq LIMIT 1) END`).pluck().get() as number | null;
-    const first = gap ?? (db.prepare('SELECT MIN(seq) FROM events WHERE seq < 1').pluck().get() as number);
-    return fail(first, gap ? `entrée n° ${first} supprimée ou renumérotée` : `entrée n° ${first} insérée hors séquence`);
+    if (gap !== null) problems.push({ seq: gap, problem: `entrée n° ${gap} supprimée ou renumérotée` });
   }
   const mismatch = db.prepare(`SELECT seq FROM events WHERE CAST(substr(canonical, 1, length('[1,' || seq || ',' || at || ',')) AS TEXT)
     != '[1,' || seq || ',' || at || ',' ORDER BY seq LIMIT 1`).pluck().get() as number | undefined;
-  if (mismatch !== undefined) return fail(mismatch, `entrée n° ${mismatch} modifiée (son numéro ou sa date ne correspondent plus à sa forme enregistrée)`);
-  // Then the chain, hashing exactly the stored canonical bytes. A large log is cut in two
-  // segments verified in parallel on two threads: the second starts from the stored hash that
-  // ends the first, and the first checks that stored hash, so together they check the chain.
-  count = span.n;
-  const total = span.n;
-  const start = (seq: number): Buffer => (seq === 0 ? GENESIS : (db.prepare('SELECT hash FROM events WHERE seq = ?').pluck().get(seq) as Buffer));
-  const segments = total >= PARALLEL_FROM ? [[1, Math.floor(total / 2)], [Math.floor(total / 2) + 1, total]] : [[1, total]];
-  const wanted = [...checkpointSeqs];
-  const results = total === 0 ? [] : await Promise.all(segments.map(([from, to]) => {
-    const job: SegmentJob = { file: db.name, from: from!, to: to!, start: start(from! - 1), checkpoints: wanted };
-    return segments.length > 1 && db.name !== ':memory:' ? verifySegmentInWorker(job) : Promise.resolve(verifySegment(job, db));
-  }));
+  if (mismatch !== undefined) problems.push({ seq: mismatch, problem: `entrée n° ${mismatch} modifiée (son numéro ou sa date ne correspondent plus à sa forme enregistrée)` });
+  const results = await chain;
   for (const result of results) {
-    if (result.bad) {
-      const { seq, kind } = result.bad;
-      return fail(seq, kind === 'inserted' ? `entrée n° ${seq} insérée hors séquence`
-        : kind === 'deleted' ? `entrée n° ${seq} supprimée ou renumérotée`
-          : `entrée n° ${seq} modifiée, insérée ou déplacée (chaînage rompu)`);
-    }
+    if (result.bad) problems.push({ seq: result.bad.seq, problem: `entrée n° ${result.bad.seq} modifiée, insérée ou déplacée (chaînage rompu)` });
+  }
+  if (problems.length > 0) {
+    // The first bad entry, whichever check saw it; numbering problems first at equal numbers.
+    const first = problems.reduce((a, b) => (b.seq < a.seq ? b : a));
+    count = rowCount;
+    return fail(first.seq, first.problem);
+  }
+  for (const result of results) {
     for (const [seq, hash] of result.marks) hashes.set(seq, Buffer.from(hash));
   }
   const checkpoints = db.prepare('SELECT * FROM audit_checkpoints ORDER BY id').all() as { seq: number; head_hash: Buffer; at: number; signer_id: string; sig_fpr: Buffer; signature: Buffer }[];
