@@ -42,9 +42,13 @@ export function argon2id(password: Uint8Array, salt: Uint8Array, params: Argon2P
     let settled = false;
     worker.once('message', (message: { key?: Uint8Array; error?: string }) => {
       settled = true;
-      void worker.terminate();
-      if (message.key) resolve(Buffer.from(message.key));
-      else reject(temporaryError('argon2', `Le calcul de dérivation de la phrase de passe a échoué (${message.error}). Réessayez ; si cela persiste, vérifiez la mémoire disponible.`));
+      // Resolve only once the worker is gone: its memory (64 MiB+ of WebAssembly) is returned
+      // before the caller goes on, so the process never holds both at once (peak RSS).
+      const done = worker.terminate().catch(() => 0);
+      if (message.key) {
+        const key = Buffer.from(message.key);
+        void done.then(() => resolve(key));
+      } else void done.then(() => reject(temporaryError('argon2', `Le calcul de dérivation de la phrase de passe a échoué (${message.error}). Réessayez ; si cela persiste, vérifiez la mémoire disponible.`)));
     });
     worker.once('error', (error) => {
       if (!settled) reject(temporaryError('argon2', 'Le calcul de dérivation de la phrase de passe a échoué. Réessayez ; si cela persiste, vérifiez la mémoire disponible.', error));
