@@ -70,7 +70,8 @@ const STREAMS_PER_USER = 1 << 16;
  * started by the first user and stopped when the last one closes. */
 class HashWorker {
   private static shared: HashWorker | null = null;
-  private readonly worker = new Worker(HASH_WORKER_SOURCE, { eval: true });
+  // It only runs node:crypto on buffers it is handed: a small JavaScript heap is enough (peak memory).
+  private readonly worker = new Worker(HASH_WORKER_SOURCE, { eval: true, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4, codeRangeSizeMb: 4 } });
   private users = 0;
   private nextUser = 0;
   private inFlight = 0;

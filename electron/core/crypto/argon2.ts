@@ -38,6 +38,9 @@ export function argon2id(password: Uint8Array, salt: Uint8Array, params: Argon2P
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: { sodiumPath, password, salt, opslimit: params.opslimit, memlimitKib: params.memlimitKib },
+      // The worker only runs libsodium: a small JavaScript heap is enough, and keeps the
+      // process's peak memory down (the Argon2id memory itself is WebAssembly, outside it).
+      resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4, codeRangeSizeMb: 8 },
     });
     let settled = false;
     worker.once('message', (message: { key?: Uint8Array; error?: string }) => {
