@@ -10,14 +10,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { bridgeClient, clientConfig, startBridge, type Bridge } from './bridge.js';
+import { startBridge, type Bridge } from './bridge.js';
+import { openApp as openAppIn, ROOT, RENDERER, SHOTS, CHROMIUM, shot, pick } from './support.js';
 
-const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const RENDERER = path.join(ROOT, 'dist-renderer');
-const SHOTS = path.join(ROOT, 'test', 'artifacts', 'screens');
 const CLI = path.join(ROOT, 'bin', 'pli.js');
-const CHROMIUM = '/usr/bin/chromium';
 
 const PASS_A = 'le 8 de chaque trimestre, sans faute';
 const PASS_B = 'une mairie bien gardée vaut mieux';
@@ -31,25 +27,9 @@ function cli(home: string, args: string[]): string {
   return execFileSync(process.execPath, [CLI, '--home', home, ...args], { env: { ...process.env, PLI_PASSPHRASE: PASS_B }, encoding: 'utf8' }).trim();
 }
 
-async function openApp(bridge: Bridge): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
-  page.on('pageerror', (e) => consoleErrors.push(String(e)));
-  await page.addInitScript(bridgeClient, clientConfig(bridge));
-  await page.goto(bridge.url);
-  return page;
-}
+const openApp = (bridge: Bridge): Promise<Page> => openAppIn(browser, bridge, consoleErrors);
 
-/** Sets files on an <input type=file> and tells the bridge client their real paths. */
-async function pick(page: Page, testId: string, files: string[]): Promise<void> {
-  await page.evaluate((entries) => {
-    const g = globalThis as unknown as { __pliTestPaths?: Record<string, string> };
-    g.__pliTestPaths = { ...(g.__pliTestPaths ?? {}), ...Object.fromEntries(entries) };
-  }, files.map((f) => [path.basename(f), f] as [string, string]));
-  await page.getByTestId(testId).setInputFiles(files);
-}
 
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 
 beforeAll(async () => {
   if (!existsSync(path.join(RENDERER, 'index.html'))) throw new Error('dist-renderer/ missing: run "npm run build:renderer" first (npm run test:e2e does).');

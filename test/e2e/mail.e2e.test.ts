@@ -15,9 +15,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import nodemailer from 'nodemailer';
-import { bridgeClient, clientConfig, startBridge, type Bridge } from './bridge.js';
+import { startBridge, type Bridge } from './bridge.js';
+import { openApp as openAppIn, RENDERER, SHOTS, CHROMIUM, shot, h1, alertWith, pick } from './support.js';
 import { startMailServers, type MailServers } from '../mail/harness.js';
 import { initProfile, type Profile } from '../../electron/core/profile/profile.js';
 import { createIdentity, getIdentity, unlockIdentity } from '../../electron/core/profile/identities.js';
@@ -25,10 +25,6 @@ import { certifyCard, exportDirectory, initAuthority } from '../../electron/core
 import { importDirectory } from '../../electron/core/authority/directory.js';
 import type { Context } from '../../electron/core/services/context.js';
 
-const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const RENDERER = path.join(ROOT, 'dist-renderer');
-const SHOTS = path.join(ROOT, 'test', 'artifacts', 'screens');
-const CHROMIUM = '/usr/bin/chromium';
 // Light Argon2id for the prepared people (the unlock reads the parameters stored with each).
 const LIGHT = { opslimit: 1, memlimitKib: 8 };
 const PASS_CLERK = 'le greffe ferme à dix-sept heures';
@@ -43,27 +39,10 @@ let browser: Browser;
 const bridges: Bridge[] = [];
 const consoleErrors: string[] = [];
 
-async function openApp(bridge: Bridge): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
-  page.on('pageerror', (e) => consoleErrors.push(String(e)));
-  await page.addInitScript(bridgeClient, clientConfig(bridge));
-  await page.goto(bridge.url);
-  return page;
-}
+const openApp = (bridge: Bridge): Promise<Page> => openAppIn(browser, bridge, consoleErrors);
 
-async function pick(page: Page, testId: string, paths: string[]): Promise<void> {
-  await page.evaluate((entries) => {
-    const g = globalThis as unknown as { __pliTestPaths?: Record<string, string> };
-    g.__pliTestPaths = { ...(g.__pliTestPaths ?? {}), ...Object.fromEntries(entries) };
-  }, paths.map((f) => [path.basename(f), f] as [string, string]));
-  await page.getByTestId(testId).setInputFiles(paths);
-}
 
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-const h1 = (page: Page, name: string) => page.getByRole('heading', { level: 1, name }).waitFor();
 const statusWith = (page: Page, text: string | RegExp) => page.getByRole('status').filter({ hasText: text }).first().waitFor();
-const alertWith = (page: Page, text: string | RegExp) => page.getByRole('alert').filter({ hasText: text }).waitFor();
 const nav = (page: Page, name: string) => page.getByRole('navigation').getByRole('button', { name, exact: true }).click();
 
 async function signIn(page: Page, name: string, passphrase: string): Promise<void> {

@@ -1,0 +1,34 @@
+// What every browser end-to-end file shares: where things are, how the app is opened in
+// Chromium over the test bridge, how files are "picked", screenshots and common waits.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { bridgeClient, clientConfig, type Bridge } from './bridge.js';
+
+export const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const RENDERER = path.join(ROOT, 'dist-renderer');
+export const SHOTS = path.join(ROOT, 'test', 'artifacts', 'screens');
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Opens the built interface at 1280x800 on a bridge; console errors are collected (tests expect none). */
+export async function openApp(browser: Browser, bridge: Bridge, consoleErrors: string[]): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  await page.addInitScript(bridgeClient, clientConfig(bridge));
+  await page.goto(bridge.url);
+  return page;
+}
+
+/** Sets files on an <input type=file> and tells the bridge client their real paths. */
+export async function pick(page: Page, testId: string, files: string[]): Promise<void> {
+  await page.evaluate((entries) => {
+    const g = globalThis as unknown as { __pliTestPaths?: Record<string, string> };
+    g.__pliTestPaths = { ...(g.__pliTestPaths ?? {}), ...Object.fromEntries(entries) };
+  }, files.map((f) => [path.basename(f), f] as [string, string]));
+  await page.getByTestId(testId).setInputFiles(files);
+}
+
+export const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+export const h1 = (page: Page, name: string) => page.getByRole('heading', { level: 1, name }).waitFor();
+export const alertWith = (page: Page, text: string | RegExp) => page.getByRole('alert').filter({ hasText: text }).waitFor();
