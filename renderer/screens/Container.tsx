@@ -3,8 +3,8 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId } from '../api';
-import { CertificateState, ErrorBox, Heading, ProgressBar, StatusBox, useFormat, useProgress } from '../components/common';
-import { fileRisk } from '../../shared/filetypes';
+import { CertificateState, ErrorBox, Heading, ProgressBar, useFormat, useProgress } from '../components/common';
+import { OpenedFiles } from '../components/OpenedFiles';
 import type { ContainerSummary, ResponseOf } from '../../shared/ipc';
 
 type Opened = Extract<ResponseOf<'containers:open'>, { status: 'done' }>;
@@ -64,28 +64,9 @@ export function ContainerView({ summary, onBack }: { summary: ContainerSummary; 
       )}
       {opened && (
         <section className="panel">
-          <StatusBox>{t('container.opened', { name: opened.senderName, count: opened.files.length, dir: opened.outDir })}</StatusBox>
-          <table>
-            <caption>{t('container.filesCaption')}</caption>
-            <thead><tr><th scope="col">{t('container.fileName')}</th><th scope="col">{t('container.fileSize')}</th><th scope="col">{t('container.sha256')}</th><th scope="col">{t('container.note')}</th></tr></thead>
-            <tbody>
-              {opened.files.map((file) => {
-                const risk = fileRisk(file.name);
-                return (
-                  <tr key={file.path}>
-                    <td>{file.name}</td>
-                    <td>{format.size(file.size)}</td>
-                    <td><code title={file.sha256}>{file.sha256.slice(0, 16)}…</code></td>
-                    <td>{risk === 'usual' ? '' : <span className="warning-text">{t(`risk.received.${risk}`)}</span>}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-          <div className="actions">
-            <button type="button" onClick={() => reveal(opened.files[0]?.path ?? opened.outDir)}>{t('common.showInFolder')}</button>
+          <OpenedFiles opened={opened} onReveal={reveal}>
             <button type="button" className="secondary" onClick={onBack}>{t('container.backToInbox')}</button>
-          </div>
+          </OpenedFiles>
         </section>
       )}
       <ErrorBox message={error} />

@@ -7,7 +7,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId, onMailEvent } from '../api';
 import { ErrorBox, FilePicker, Heading, ProgressBar, StatusBox, useFormat, useProgress } from '../components/common';
-import { fileRisk } from '../../shared/filetypes';
+import { OpenedFiles } from '../components/OpenedFiles';
 import type { ContainerSummary, InboxItem, ResponseOf, WatcherStatus } from '../../shared/ipc';
 
 type Opened = Extract<ResponseOf<'inbox:open'>, { status: 'done' }>;
@@ -139,28 +139,9 @@ export function Inbox({ onOpen, onSettings }: { onOpen: (summary: ContainerSumma
       {opened && (
         <section className="panel" aria-labelledby="inbox-opened">
           <h2 id="inbox-opened">{t('inbox.openedTitle')}</h2>
-          <StatusBox>{t('container.opened', { name: opened.senderName, count: opened.files.length, dir: opened.outDir })}</StatusBox>
-          <table>
-            <caption>{t('container.filesCaption')}</caption>
-            <thead><tr><th scope="col">{t('container.fileName')}</th><th scope="col">{t('container.fileSize')}</th><th scope="col">{t('container.sha256')}</th><th scope="col">{t('container.note')}</th></tr></thead>
-            <tbody>
-              {opened.files.map((file) => {
-                const risk = fileRisk(file.name);
-                return (
-                  <tr key={file.path}>
-                    <td>{file.name}</td>
-                    <td>{format.size(file.size)}</td>
-                    <td><code title={file.sha256}>{file.sha256.slice(0, 16)}…</code></td>
-                    <td>{risk === 'usual' ? '' : <span className="warning-text">{t(`risk.received.${risk}`)}</span>}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-          <div className="actions">
-            <button type="button" onClick={() => reveal(opened.files[0]?.path ?? opened.outDir)}>{t('common.showInFolder')}</button>
+          <OpenedFiles opened={opened} onReveal={reveal}>
             <button type="button" className="secondary" onClick={() => setOpened(null)}>{t('inbox.closeOpened')}</button>
-          </div>
+          </OpenedFiles>
         </section>
       )}
       <StatusBox>{status}</StatusBox>
