@@ -8,11 +8,7 @@
 // A few objects no command can produce (a directory carrying a foreign certificate, a signed
 // authority handover) are built in process with the core's makeEnvelope and the authority keys.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { openProfile, type Profile } from '../../electron/core/profile/profile.js';
 import { newPersonCard, unlockIdentity } from '../../electron/core/profile/identities.js';
 import { certifyCard, getAuthority, unlockAuthority } from '../../electron/core/authority/authority.js';
@@ -23,56 +19,18 @@ import { fileSource } from '../../electron/core/container/sinks.js';
 import { ed25519Sign } from '../../electron/core/crypto/keys.js';
 import type { Context } from '../../electron/core/services/context.js';
 import { formatFingerprint } from '../../shared/ids.js';
+import { cliSandbox } from './support.js';
 
-const BIN = fileURLToPath(new URL('../../bin/pli.js', import.meta.url));
 const PASS = 'une phrase de passe de test';
-const root = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pli-authority-cli-'));
-const at = (name: string): string => path.join(root, name);
-const CLOCK = at('clock.mjs');
-writeFileSync(CLOCK, `const offset = Number(process.env.PLI_TEST_CLOCK_OFFSET_MS || 0);
-const realNow = Date.now.bind(Date);
-Date.now = () => realNow() + offset;
-`);
+const cli = cliSandbox('pli-authority-cli-', PASS);
+const { root, at, ok, refused } = cli;
 const DATA = at('IS101.txt');
 writeFileSync(DATA, 'état nominatif\n');
 const PASSWORD_FILE = at('password.txt');
 writeFileSync(PASSWORD_FILE, 'mot de passe du pli partagé\n');
 const FPR = /[0-9A-Z]{4}(-[0-9A-Z]{4}){4}/;
 
-interface Run { code: number; stdout: string; stderr: string }
-
-function pli(home: string, args: string[], options: { env?: Record<string, string>; days?: number } = {}): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, PLI_PASSPHRASE: PASS, PLI_TEST_CLOCK_OFFSET_MS: String((options.days ?? 0) * DAY) };
-  delete env.PLI_HOME;
-  delete env.PLI_NEW_PASSPHRASE;
-  Object.assign(env, options.env);
-  const argv = [...(options.days ? ['--import', pathToFileURL(CLOCK).href] : []), BIN, '--home', at(home), ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
-/** Runs and expects success; returns the last line of stdout. */
-async function ok(home: string, args: string[], options?: Parameters<typeof pli>[2]): Promise<string> {
-  const run = await pli(home, args, options);
-  expect(run.code, `pli ${args.join(' ')}\n${run.stderr}`).toBe(0);
-  return run.stdout.trim().split('\n').pop() ?? '';
-}
-
-/** Runs and expects a refusal with `code` whose stderr names the problem. */
-async function refused(code: 1 | 2, home: string, args: string[], words: RegExp, options?: Parameters<typeof pli>[2]): Promise<Run> {
-  const run = await pli(home, args, options);
-  expect(run.code, `pli ${args.join(' ')}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`).toBe(code);
-  expect(run.stderr).toMatch(/^pli: /m);
-  expect(run.stderr).toMatch(words);
-  return run;
-}
+const { pli } = cli;
 
 interface Listed { id: string; name: string; own: boolean; certificate: string; role: string | null; validUntil: string | null; encryptionFingerprint: string }
 async function list(home: string): Promise<Listed[]> {
@@ -332,19 +290,19 @@ describe('organisations and policy', () => {
 describe('time', () => {
   it('an expired recipient is not a recipient', async () => {
     await ok('A', ['encrypt', '--to', ids.eve, '--out', at('eve-now.pli'), DATA]);
-    await refused(2, 'A', ['encrypt', '--to', ids.eve, '--out', at('eve-later.pli'), DATA], /Eve Garnier \(Douanes\) ne peut pas être destinataire : certificat expiré le/, { days: 2 });
+    await refused(2, 'A', ['encrypt', '--to', ids.eve, '--out', at('eve-later.pli'), DATA], /Eve Garnier \(Douanes\) ne peut pas être destinataire : certificat expiré le/, { offsetMs: 2 * DAY });
   });
 
   it('directory past nextUpdate: a warning at encrypt; after the grace period sending is refused', async () => {
-    const stale = await pli('A', ['encrypt', '--to', ids.carol, '--out', at('stale.pli'), DATA], { days: 45 });
+    const stale = await pli('A', ['encrypt', '--to', ids.carol, '--out', at('stale.pli'), DATA], { offsetMs: 45 * DAY });
     expect(stale.code, stale.stderr).toBe(0);
     expect(stale.stderr).toMatch(/attention : l'annuaire devait être mis à jour le .* les envois seront refusés à partir du/);
-    await refused(2, 'A', ['encrypt', '--to', ids.carol, '--out', at('expired.pli'), DATA], /n'a pas été mis à jour depuis le .* envoi refusé/, { days: 75 });
+    await refused(2, 'A', ['encrypt', '--to', ids.carol, '--out', at('expired.pli'), DATA], /n'a pas été mis à jour depuis le .* envoi refusé/, { offsetMs: 75 * DAY });
   });
 
   // docs/authority.md section 5.5: past it the workstation warns at every command.
   it('past nextUpdate, other commands warn too (docs/authority.md 5.5)', async () => {
-    const run = await pli('A', ['id', 'list'], { days: 45 });
+    const run = await pli('A', ['id', 'list'], { offsetMs: 45 * DAY });
     expect(run.stderr).toMatch(/annuaire devait être mis à jour/);
   });
 });

@@ -9,27 +9,21 @@
 // child process (--import), so the binary under test is unchanged. Every CLI call is a new
 // process: a lock that holds from one call to the next survives a restart.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { openProfile } from '../../electron/core/profile/profile.js';
 import { getIdentity, unlockIdentity } from '../../electron/core/profile/identities.js';
+import { cliSandbox, type Run } from './support.js';
 
-const BIN = fileURLToPath(new URL('../../bin/pli.js', import.meta.url));
 const PASS = 'une phrase de passe de test';
 const WRONG = 'pas la bonne phrase de passe';
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
-const root = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pli-people-audit-'));
-const at = (name: string): string => path.join(root, name);
-const CLOCK = at('clock.mjs');
-writeFileSync(CLOCK, `const offset = Number(process.env.PLI_TEST_CLOCK_OFFSET_MS || 0);
-const realNow = Date.now.bind(Date);
-Date.now = () => realNow() + offset;
-`);
+const cli = cliSandbox('pli-people-audit-', PASS);
+const { root, at, ok, refused } = cli;
 const DATA = at('IS101.txt');
 writeFileSync(DATA, 'état nominatif\n');
 const SECRET_CONTENT = 'CONTENU-CONFIDENTIEL-91c2e7-fiche-de-signalement';
@@ -40,40 +34,7 @@ writeFileSync(WRONG_FILE, `${WRONG}\n`);
 const FPR = /[0-9A-Z]{4}(-[0-9A-Z]{4}){4}/;
 
 
-interface Run { code: number; stdout: string; stderr: string }
-
-function pli(home: string, args: string[], options: { env?: Record<string, string>; offsetMs?: number } = {}): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, PLI_PASSPHRASE: PASS, PLI_TEST_CLOCK_OFFSET_MS: String(options.offsetMs ?? 0) };
-  delete env.PLI_HOME;
-  delete env.PLI_NEW_PASSPHRASE;
-  Object.assign(env, options.env);
-  const argv = [...(options.offsetMs ? ['--import', pathToFileURL(CLOCK).href] : []), BIN, '--home', at(home), ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
-/** Runs and expects success; returns the last line of stdout. */
-async function ok(home: string, args: string[], options?: Parameters<typeof pli>[2]): Promise<string> {
-  const run = await pli(home, args, options);
-  expect(run.code, `pli ${args.join(' ')}\n${run.stderr}`).toBe(0);
-  return run.stdout.trim().split('\n').pop() ?? '';
-}
-
-/** Runs and expects exit `code` with a `pli: ` message matching `words`. */
-async function refused(code: number, home: string, args: string[], words: RegExp, options?: Parameters<typeof pli>[2]): Promise<Run> {
-  const run = await pli(home, args, options);
-  expect(run.code, `pli ${args.join(' ')}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`).toBe(code);
-  expect(run.stderr).toMatch(/^pli: /m);
-  expect(run.stderr).toMatch(words);
-  return run;
-}
+const { pli } = cli;
 
 interface Event { seq: number; at: string; actor: string | null; actorName: string | null; workstation: string; action: string; object: string | null; outcome: string; detail: Record<string, unknown> | null }
 async function events(home: string): Promise<Event[]> {
