@@ -3,8 +3,8 @@
 // unlock it: its Ed25519 seed is wrapped for that officer's X-Wing key.
 import { randomBytes } from 'node:crypto';
 import type { DB } from '../profile/profile.js';
-import { ed25519Keygen, xwingDecapsulate, xwingEncapsulate } from '../crypto/keys.js';
-import { fingerprint, hkdf, unwrapKey, wrapKey } from '../crypto/primitives.js';
+import { ed25519Keygen, unwrapFromXWing, wrapForXWing } from '../crypto/keys.js';
+import { fingerprint } from '../crypto/primitives.js';
 import { KEY_UNLOCK_PARAMS } from '../crypto/argon2.js';
 import { aeadSeal, deriveUnlockKey, getIdentity, newPersonCard, resolveOwn, verifyCard, type IdentityRow, type Person } from '../profile/identities.js';
 import { makeEnvelope } from './signed.js';
@@ -57,11 +57,7 @@ export async function unlockAuthority(ctx: Context): Promise<UnlockedAuthority> 
   try {
     const keySet = unlocked.keySets.find((k) => k.encFpr.equals(row.wrap_fpr));
     if (!keySet) throw securityError('authority-locked', "La clé d'autorité n'est plus accessible avec les clés de l'officier.");
-    const shared = xwingDecapsulate(row.kem_ciphertext, keySet.encSecret);
-    const kek = hkdf(shared, row.fpr, wrapInfo(row.wrap_fpr));
-    shared.fill(0);
-    const seed = unwrapKey(kek, row.wrapped_seed);
-    kek.fill(0);
+    const seed = unwrapFromXWing(row.kem_ciphertext, keySet.encSecret, row.wrapped_seed, row.fpr, wrapInfo(row.wrap_fpr));
     if (!seed) throw securityError('authority-locked', "La clé d'autorité est illisible (profil abîmé ou modifié).");
     const pair = await ed25519Keygen(seed);
     seed.fill(0);
@@ -106,16 +102,13 @@ export async function initAuthority(ctx: Context, name: string, as?: string): Pr
   const pair = await ed25519Keygen(seed);
   const fpr = fingerprint('ed25519', pair.publicKey);
   const keySet = unlocked.current;
-  const { cipherText, sharedSecret } = xwingEncapsulate(keySet.encPublic);
-  const kek = hkdf(sharedSecret, fpr, wrapInfo(keySet.encFpr));
-  const wrappedSeed = wrapKey(kek, seed);
-  kek.fill(0);
+  const { kemCiphertext, wrapped: wrappedSeed } = wrapForXWing(keySet.encPublic, seed, fpr, wrapInfo(keySet.encFpr));
   seed.fill(0);
   unlocked.wipe();
   const now = Date.now();
   db.transaction(() => {
     db.prepare(`INSERT INTO authority (one, name, public_key, fpr, officer_id, wrap_fpr, kem_ciphertext, wrapped_seed, next_cert_serial, next_dir_serial, created_at)
-      VALUES (1, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?)`).run(name.trim(), Buffer.from(pair.publicKey), fpr, officer.id, keySet.encFpr, Buffer.from(cipherText), wrappedSeed, now);
+      VALUES (1, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?)`).run(name.trim(), Buffer.from(pair.publicKey), fpr, officer.id, keySet.encFpr, kemCiphertext, wrappedSeed, now);
     db.prepare(`INSERT INTO trust (one, name, public_key, fpr, serial, issued, next_update, allow_password, grace_days, pinned_at, imported_at)
       VALUES (1, ?, ?, ?, 0, ?, ?, 0, ?, ?, ?)`).run(name.trim(), Buffer.from(pair.publicKey), fpr, now, now + DIRECTORY_VALIDITY_DAYS * DAY, DEFAULT_GRACE_DAYS, now, now);
   })();

@@ -155,6 +155,9 @@ export function parseHeader(preamble: Buffer, body: Buffer): ParsedHeader {
   };
 }
 
+/** HKDF info of a recipient entry: the label and the recipient's key fingerprint (format.md 4.2). */
+export const xwingWrapInfo = (keyFpr: Buffer): Buffer => Buffer.concat([Buffer.from('pli/v1/wrap/xwing', 'ascii'), keyFpr]);
+
 /** Nonce of chunk i: 11-byte big-endian counter, then the last-chunk flag. */
 export function chunkNonce(index: number, last: boolean, into: Buffer = Buffer.alloc(12)): Buffer {
   into.fill(0, 0, 3);

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { encodeHeaderForCommitment, chunkNonce, CHUNK_PLAIN, CONTAINER_ID_BYTES, MAX_CHUNKS, type Header, type RecipientEntry } from './format.js';
 import { encodeManifest, mediaTypeFor, type Manifest } from './manifest.js';
 import { hkdf, hmacSha256, random, wrapKey, SIGNATURE_LABELS } from '../crypto/primitives.js';
-import { xwingEncapsulate, ed25519Sign } from '../crypto/keys.js';
+import { ed25519Sign, wrapForXWing } from '../crypto/keys.js';
+import { xwingWrapInfo } from './format.js';
 import { argon2id, PASSWORD_RECIPIENT_PARAMS, type Argon2Params } from '../crypto/argon2.js';
 import { inputError } from '../errors.js';
 import { base32Decode, ID_BYTES } from '../../../shared/ids.js';
@@ -169,14 +170,11 @@ async function wrapForRecipients(params: SealParams, containerId: Buffer, fileKe
   });
   if (keys.length === 0) throw inputError('no-recipient', 'Aucun destinataire : indiquez au moins une personne avec --to.');
   if (keys.length > 1024) throw inputError('too-many-recipients', 'Trop de destinataires (1024 au plus).');
-  return keys.map((key, i) => {
-    const { cipherText, sharedSecret } = xwingEncapsulate(key.publicKey, params.fixed?.eseeds?.[i]);
-    const kek = hkdf(sharedSecret, containerId, Buffer.concat([Buffer.from('pli/v1/wrap/xwing', 'ascii'), key.keyFpr]));
-    sharedSecret.fill(0);
-    const wrapped = wrapKey(kek, fileKey);
-    kek.fill(0);
-    return { type: 'xwing' as const, keyFpr: key.keyFpr, kemCiphertext: Buffer.from(cipherText), wrapped };
-  });
+  return keys.map((key, i) => ({
+    type: 'xwing' as const,
+    keyFpr: key.keyFpr,
+    ...wrapForXWing(key.publicKey, fileKey, containerId, xwingWrapInfo(key.keyFpr), params.fixed?.eseeds?.[i]),
+  }));
 }
 
 /** Serves the plaintext stream: length-prefixed manifest, each file in turn, then zero padding. */

@@ -3,7 +3,7 @@
 // Never log or return secret keys outside the core.
 import { ml_kem768_x25519 as xwing } from '@noble/post-quantum/hybrid.js';
 import { getSodium } from './sodium.js';
-import { random } from './primitives.js';
+import { hkdf, random, unwrapKey, wrapKey } from './primitives.js';
 
 export const XWING_PUBLIC_BYTES = 1216;
 export const XWING_SECRET_BYTES = 32;
@@ -54,4 +54,29 @@ export async function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, 
   } catch {
     return false;
   }
+}
+
+/**
+ * Wraps a 32-byte key for the holder of an X-Wing key: encapsulate, derive a single-use
+ * key-encryption key HKDF(shared secret, salt, info), seal with AES-GCM (primitives.wrapKey).
+ * Used for container recipients, the authority seed and the profile key; `salt` and `info`
+ * bind each use to its context (format.md 4.2). `eseed` only for test vectors.
+ */
+export function wrapForXWing(publicKey: Uint8Array, key: Uint8Array, salt: Uint8Array, info: Uint8Array | string, eseed?: Uint8Array): { kemCiphertext: Buffer; wrapped: Buffer } {
+  const { cipherText, sharedSecret } = xwingEncapsulate(publicKey, eseed);
+  const kek = hkdf(sharedSecret, salt, info);
+  sharedSecret.fill(0);
+  const wrapped = wrapKey(kek, key);
+  kek.fill(0);
+  return { kemCiphertext: Buffer.from(cipherText), wrapped };
+}
+
+/** The reverse of wrapForXWing; null when the tag does not verify (wrong key, swapped entry, tampering). */
+export function unwrapFromXWing(kemCiphertext: Uint8Array, secretKey: Uint8Array, wrapped: Uint8Array, salt: Uint8Array, info: Uint8Array | string): Buffer | null {
+  const sharedSecret = xwingDecapsulate(kemCiphertext, secretKey);
+  const kek = hkdf(sharedSecret, salt, info);
+  sharedSecret.fill(0);
+  const key = unwrapKey(kek, wrapped);
+  kek.fill(0);
+  return key;
 }

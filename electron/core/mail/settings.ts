@@ -6,8 +6,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { DB } from '../profile/profile.js';
 import { currentKeys, resolveOwn, type IdentityRow } from '../profile/identities.js';
-import { xwingDecapsulate, xwingEncapsulate } from '../crypto/keys.js';
-import { hkdf, unwrapKey, wrapKey } from '../crypto/primitives.js';
+import { unwrapFromXWing, wrapForXWing } from '../crypto/keys.js';
 import { inputError, securityError } from '../errors.js';
 import { requireRole } from '../services/policy.js';
 import { audit, type Context } from '../services/context.js';
@@ -94,13 +93,9 @@ function ownIdentities(db: DB): IdentityRow[] {
 
 function wrapFor(db: DB, identityId: string, profileKey: Buffer, now: number): void {
   const { enc } = currentKeys(db, identityId);
-  const { cipherText, sharedSecret } = xwingEncapsulate(enc.public_key);
-  const kek = hkdf(sharedSecret, enc.fpr, WRAP_INFO);
-  sharedSecret.fill(0);
-  const wrapped = wrapKey(kek, profileKey);
-  kek.fill(0);
+  const { kemCiphertext, wrapped } = wrapForXWing(enc.public_key, profileKey, enc.fpr, WRAP_INFO);
   db.prepare('INSERT OR REPLACE INTO profile_key_wraps (key_fpr, identity_id, kem_ciphertext, wrapped, created_at) VALUES (?, ?, ?, ?, ?)')
-    .run(enc.fpr, identityId, Buffer.from(cipherText), wrapped, now);
+    .run(enc.fpr, identityId, kemCiphertext, wrapped, now);
 }
 
 /** Saves the settings under a NEW profile key wrapped for every own identity (public keys only). */
@@ -155,11 +150,7 @@ export async function unlockMailboxPassword(ctx: Context, as?: string): Promise<
     for (const wrap of wraps) {
       const keySet = unlocked.keySets.find((k) => k.encFpr.equals(wrap.key_fpr));
       if (!keySet) continue;
-      const shared = xwingDecapsulate(wrap.kem_ciphertext, keySet.encSecret);
-      const kek = hkdf(shared, wrap.key_fpr, WRAP_INFO);
-      shared.fill(0);
-      profileKey = unwrapKey(kek, wrap.wrapped);
-      kek.fill(0);
+      profileKey = unwrapFromXWing(wrap.kem_ciphertext, keySet.encSecret, wrap.wrapped, wrap.key_fpr, WRAP_INFO);
       if (profileKey) break;
     }
   } finally {

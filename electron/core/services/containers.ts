@@ -3,11 +3,11 @@
 import { sealToFile, type RecipientKey } from '../container/seal.js';
 import { openStream, readInfo, type ContainerInfo, type Signer } from '../container/open.js';
 import { FolderSink, fileSource, type WrittenFile } from '../container/sinks.js';
-import type { ParsedHeader } from '../container/format.js';
+import { xwingWrapInfo, type ParsedHeader } from '../container/format.js';
 import { currentKeys, getIdentity, keyByFingerprint, resolveIdentity, resolveOwn, type IdentityRow, type UnlockedIdentity } from '../profile/identities.js';
 import { checkFreshnessForSending, requirePasswordAllowed, requireRecipient, requireRole, requireSigner, resolveRecipients } from './policy.js';
 import { argon2id, ACCEPTED } from '../crypto/argon2.js';
-import { xwingDecapsulate } from '../crypto/keys.js';
+import { unwrapFromXWing } from '../crypto/keys.js';
 import { hkdf, unwrapKey } from '../crypto/primitives.js';
 import { inputError, PliError, securityError } from '../errors.js';
 import { audit, type Context } from './context.js';
@@ -150,11 +150,7 @@ function unwrapWithIdentity(header: ParsedHeader, identity: UnlockedIdentity): B
     if (entry.type !== 'xwing') continue;
     const keySet = identity.keySets.find((k) => k.encFpr.equals(entry.keyFpr));
     if (!keySet) continue;
-    const sharedSecret = xwingDecapsulate(entry.kemCiphertext, keySet.encSecret);
-    const kek = hkdf(sharedSecret, header.containerId, Buffer.concat([Buffer.from('pli/v1/wrap/xwing', 'ascii'), entry.keyFpr]));
-    sharedSecret.fill(0);
-    const fileKey = unwrapKey(kek, entry.wrapped);
-    kek.fill(0);
+    const fileKey = unwrapFromXWing(entry.kemCiphertext, keySet.encSecret, entry.wrapped, header.containerId, xwingWrapInfo(entry.keyFpr));
     if (fileKey) return fileKey;
     throw securityError('tampered', "La clé du pli qui vous est destinée est invalide : le pli a été modifié ou abîmé. Demandez à l'expéditeur de le renvoyer.");
   }
