@@ -1,7 +1,7 @@
 // The `pli` command line. Its command names, flags, outputs and exit codes are a contract that
 // scripts outside the project rely on (README, docs/cli.md): change them only by adding.
 // Exit codes: 0 done; 1 usage or input error; 2 refused for security; 3 temporary.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { PliError, inputError } from '../core/errors.js';
 import { initProfile, resolveHome } from '../core/profile/profile.js';
 import { createIdentity, currentKeys, importCard, listIdentities, resolveIdentity, rotateIdentity } from '../core/profile/identities.js';
@@ -79,23 +79,11 @@ export const commands: Record<string, Handler> = {
   async 'id import'(args) {
     const { values, positionals } = parse(args, {}, { min: 1, max: 1, name: 'FICHIER' });
     const profile = profileOf(values);
-    let text: string;
-    try {
-      text = readFileSync(positionals[0]!, 'utf8');
-    } catch {
-      throw inputError('missing-file', `Fichier introuvable : ${positionals[0]}. Vérifiez le chemin.`);
-    }
-    try {
-      const result = await importCard(profile.db, text);
-      appendEvent(profile.db, profile.workstation, { action: 'identity.imported', object: result.id, detail: { name: result.card.body.name, org: result.card.body.org, fingerprint: formatFingerprint(result.card.sigFpr), added: result.added } });
-      err(`${result.added ? 'Correspondant ajouté' : 'Déjà connu'} : ${result.card.body.name} (${result.card.body.org}), empreinte ${formatFingerprint(result.card.sigFpr)}. Vérifiez cette empreinte avec la personne.`);
-      out(result.id);
-    } catch (error) {
-      if (error instanceof PliError && error.kind === 'security') {
-        appendEvent(profile.db, profile.workstation, { action: 'identity.imported', outcome: 'refused', detail: { reason: error.code } });
-      }
-      throw error;
-    }
+    const text = readText(positionals[0]!);
+    const result = await audited(values, 'identity.imported', null, () => importCard(profile.db, text));
+    appendEvent(profile.db, profile.workstation, { action: 'identity.imported', object: result.id, detail: { name: result.card.body.name, org: result.card.body.org, fingerprint: formatFingerprint(result.card.sigFpr), added: result.added } });
+    err(`${result.added ? 'Correspondant ajouté' : 'Déjà connu'} : ${result.card.body.name} (${result.card.body.org}), empreinte ${formatFingerprint(result.card.sigFpr)}. Vérifiez cette empreinte avec la personne.`);
+    out(result.id);
   },
 
   async encrypt(args) {
