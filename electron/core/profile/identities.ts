@@ -216,17 +216,24 @@ export async function storeOwnIdentity(db: DB, body: CardBody, card: string, key
   return { id, card, encFpr, sigFpr };
 }
 
-/** Key rotation: a new key set sealed under the same master key; old keys are retired but kept
- * (they still open and verify old containers). Returns the new card, to be certified again. */
-export async function rotateIdentity(db: DB, id: string, passphrase: string): Promise<NewIdentity> {
-  const identity = getIdentity(db, id);
+/** The master key of an own identity, from its passphrase (the one Argon2id of an unlock). The
+ * caller zeroes it. Wrong passphrase: security error (exit 2). */
+async function openMaster(db: DB, id: string, passphrase: string): Promise<{ identity: IdentityRow; master: Uint8Array }> {
   const row = db.prepare('SELECT * FROM unlock WHERE identity_id = ?').get(id) as
     { salt: Buffer; opslimit: number; memlimit_kib: number; nonce: Buffer; wrapped_master: Buffer } | undefined;
-  if (!identity || !row) throw inputError('no-private-keys', `Aucune clé privée pour ${id} sur ce poste.`);
+  const identity = getIdentity(db, id);
+  if (!row || !identity) throw inputError('no-private-keys', `Aucune clé privée pour ${id} sur ce poste.`);
   const unlockKey = await deriveUnlockKey(passphrase, row.salt, { opslimit: row.opslimit, memlimitKib: row.memlimit_kib });
   const master = await aeadOpen(unlockKey, row.nonce, row.wrapped_master, masterAad(id));
   unlockKey.fill(0);
-  if (!master) throw securityError('bad-passphrase', `Phrase de passe incorrecte pour ${identity.name}.`);
+  if (!master) throw securityError('bad-passphrase', `Phrase de passe incorrecte pour ${identity.name}. Réessayez ; en cas d'oubli, l'officier SSI doit vous fournir de nouvelles clés.`);
+  return { identity, master };
+}
+
+/** Key rotation: a new key set sealed under the same master key; old keys are retired but kept
+ * (they still open and verify old containers). Returns the new card, to be certified again. */
+export async function rotateIdentity(db: DB, id: string, passphrase: string): Promise<NewIdentity> {
+  const { identity, master } = await openMaster(db, id, passphrase);
   const keys = await generateKeys();
   const keySet = ((db.prepare('SELECT MAX(key_set) FROM secrets WHERE identity_id = ?').pluck().get(id) as number | null) ?? 0) + 1;
   const encFpr = fingerprint('xwing', keys.encPublic);
@@ -340,14 +347,7 @@ export function resolveOwn(db: DB, as?: string): IdentityRow {
 
 /** Unlocks every key set of an own identity. Wrong passphrase: security error (exit 2). */
 export async function unlockIdentity(db: DB, id: string, passphrase: string): Promise<UnlockedIdentity> {
-  const row = db.prepare('SELECT * FROM unlock WHERE identity_id = ?').get(id) as
-    { salt: Buffer; opslimit: number; memlimit_kib: number; nonce: Buffer; wrapped_master: Buffer } | undefined;
-  const identity = getIdentity(db, id);
-  if (!row || !identity) throw inputError('no-private-keys', `Aucune clé privée pour ${id} sur ce poste.`);
-  const unlockKey = await deriveUnlockKey(passphrase, row.salt, { opslimit: row.opslimit, memlimitKib: row.memlimit_kib });
-  const master = await aeadOpen(unlockKey, row.nonce, row.wrapped_master, masterAad(id));
-  unlockKey.fill(0);
-  if (!master) throw securityError('bad-passphrase', `Phrase de passe incorrecte pour ${identity.name}. Réessayez ; en cas d'oubli, l'officier SSI doit vous fournir de nouvelles clés.`);
+  const { identity, master } = await openMaster(db, id, passphrase);
   const rows = db.prepare('SELECT * FROM secrets WHERE identity_id = ? ORDER BY key_set').all(id) as
     { key_set: number; enc_fpr: Buffer; sig_fpr: Buffer; nonce: Buffer; sealed: Buffer }[];
   const keySets: KeySet[] = [];
