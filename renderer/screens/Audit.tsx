@@ -1,7 +1,7 @@
 // The workstation's tamper-evident audit log, newest first: filters (person, action, outcome,
 // since a date), verification of the chain and of the signed checkpoints with a clear verdict
 // (intact, or the first bad entry), and the signed CSV export (.csv + .csv.sig).
-import { useCallback, useEffect, useId, useState } from 'react';
+import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
 import { ErrorBox, Heading, StatusBox, useFormat } from '../components/common';
@@ -21,14 +21,21 @@ export function Audit() {
   const [verdict, setVerdict] = useState<Verdict | null>(null);
   const [busy, setBusy] = useState(false);
 
+  // Only the latest request may fill the table: an earlier, slower answer (say the unfiltered
+  // reload after a verification) must not overwrite the rows of the filter now shown.
+  const latest = useRef(0);
   const load = useCallback((f: Filter) => {
+    const ticket = ++latest.current;
     setError(null);
     const request: RequestOf<'events:list'> = { limit: 500 };
     if (f.actor) request.actor = f.actor;
     if (f.action) request.action = f.action;
     if (f.outcome) request.outcome = f.outcome;
     if (f.since) request.since = Date.parse(`${f.since}T00:00:00`);
-    call('events:list', request).then(setData, (e: unknown) => setError(errorMessage(e)));
+    call('events:list', request).then(
+      (rows) => { if (ticket === latest.current) setData(rows); },
+      (e: unknown) => { if (ticket === latest.current) setError(errorMessage(e)); },
+    );
   }, []);
   useEffect(() => load(filter), [load, filter]);
   const action = (name: string) => (i18n.exists(`audit.actions.${name}`) ? t(`audit.actions.${name}`) : name);

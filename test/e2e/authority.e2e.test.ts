@@ -109,7 +109,7 @@ describe('SSI authority, nominative list and audit through the interface', () =>
     expect(oneTime).toMatch(/^[0-9a-z]{4}(-[0-9a-z]{4}){5}$/i);
     await shot(o, '22-officer-one-time-passphrase');
     await o.getByRole('button', { name: "Je l'ai dictée : fermer" }).click();
-    expect(await o.getByTestId('one-time').count()).toBe(0);
+    await expect.poll(() => o.getByTestId('one-time').count()).toBe(0);
     expect(existsSync(keyfile)).toBe(true);
     // A certificate for 10 days: the console warns that it expires within 30 days.
     await provision(o, bridgeO, 'Marc Ancien', path.join(files, 'cles-marc.json'), 10);
@@ -240,7 +240,7 @@ describe('SSI authority, nominative list and audit through the interface', () =>
     await shot(m, '30-audit-intact');
     await m.getByLabel('Résultat').selectOption('refused');
     await m.getByRole('cell', { name: 'Connexion refusée' }).waitFor();
-    expect(await m.getByRole('cell', { name: 'Connexion', exact: true }).count()).toBe(0);
+    await expect.poll(() => m.getByRole('cell', { name: 'Connexion', exact: true }).count()).toBe(0);
     await shot(m, '31-audit-filtered');
     await m.getByLabel('Résultat').selectOption('');
     const csv = path.join(files, 'journal.csv');

@@ -211,7 +211,7 @@ describe('functional mailbox through the interface (real Postfix + Dovecot)', ()
     await refusedRow.waitFor({ timeout: 30_000 });
     const refusal = (await refusedRow.locator('.reason').textContent()) ?? '';
     expect(refusal).toMatch(/signature invalide|altéré|illisible|incohérent|liste des fichiers/);
-    expect(await refusedRow.getByRole('button').count()).toBe(0);
+    await expect.poll(() => refusedRow.getByRole('button').count()).toBe(0);
     await shot(m, '48-inbox-tampered');
 
     // --- oversized: refused before sending, with the core's message --------------------------------
@@ -257,7 +257,7 @@ describe('functional mailbox through the interface (real Postfix + Dovecot)', ()
     await servers.startPostfix();
     await queued.getByRole('button', { name: `Réessayer l'envoi vers ${servers.users.townhall.user}` }).click();
     await statusWith(p, '1 pli(s) envoyé(s), 0 refusé(s) par le serveur.');
-    expect(await p.getByRole('row').filter({ hasText: 'en attente' }).count()).toBe(0);
+    await expect.poll(() => p.getByRole('row').filter({ hasText: 'en attente' }).count()).toBe(0);
 
     // --- sign-out stops the watcher -------------------------------------------------------------------
     await m.getByRole('button', { name: 'Se déconnecter' }).click();
