@@ -1,16 +1,20 @@
 // Reading a container (docs/format.md section 7). Nothing is released before every chunk tag,
 // the key commitment and the sender's signature have verified: plaintext goes to a sink that
 // commits (moves files into place) only at the very end, and is discarded on any failure.
-import { createDecipheriv } from 'node:crypto';
+import { createSecretKey } from 'node:crypto';
 import { chunkCountFor, chunkNonce, parseHeader, parsePreamble, CHUNK_PLAIN, CHUNK_SEALED, PREAMBLE_BYTES, SIGNATURE_BYTES, type ParsedHeader } from './format.js';
 import { decodeManifest, MAX_MANIFEST, type Manifest } from './manifest.js';
 import { equalConstantTime, hkdf, hmacSha256, SIGNATURE_LABELS } from '../crypto/primitives.js';
 import { ed25519Verify } from '../crypto/keys.js';
 import { securityError } from '../errors.js';
 import { base32Encode } from '../../../shared/ids.js';
-import { sha256Streams } from './sinks.js';
+import { blockOpener, ChunkTagError, NONCE_BYTES } from './opener.js';
 
-const BLOCK_CHUNKS = 64;
+/** Chunks read, hashed and opened together (2 MiB): large enough that per-block messages cost
+ * little, small enough that the blocks in motion stay a few MiB (peak memory, bench/crypto.mjs). */
+const BLOCK_CHUNKS = 32;
+/** Sealed blocks kept for reuse: as many as are in motion at once (see openStream). */
+const MAX_SPARE_BLOCKS = 4;
 
 export interface CipherSource {
   size: number;
@@ -19,7 +23,8 @@ export interface CipherSource {
 
 export interface PlainSink {
   begin(manifest: Manifest): Promise<void>;
-  /** Appends to file `index` of the manifest. */
+  /** Appends to file `index` of the manifest. The parts are lent: the sink must not keep
+   * them (nor any view of their memory) once the returned promise has settled. */
   write(index: number, parts: Buffer[]): Promise<void>;
   commit(): Promise<void>;
   abort(): Promise<void>;
@@ -84,54 +89,71 @@ export async function openStream(source: CipherSource, sink: PlainSink, callback
     }
     const payloadKey = hkdf(fileKey, header.containerId, 'pli/v1/payload');
     fileKey.fill(0);
+    const key = createSecretKey(payloadKey);
+    payloadKey.fill(0);
 
-    // The signature's digest runs on a worker thread for large payloads, in parallel with decryption.
-    const digest = sha256Streams(info.payloadBytes);
-
-    const parser = new PayloadParser(sink);
+    // Sealed blocks come back once opened and are read into again: no new 2 MiB buffer per
+    // block for the allocator and the garbage collector (peak memory). They hold ciphertext only.
+    const fullBlock = BLOCK_CHUNKS * CHUNK_SEALED;
+    const spare: Buffer[] = [];
+    const opener = blockOpener(info.payloadBytes, key, (block) => {
+      if (block.byteLength === fullBlock && spare.length < MAX_SPARE_BLOCKS) spare.push(block);
+    });
+    const parser = new PayloadParser(sink, (chunks) => opener.release(chunks));
     const start = header.headerBytes.length;
-    const nonce = Buffer.alloc(12);
-    // A buffer of the exact size per block, entirely overwritten by the read (so never zeroed
-    // first), and handed to digest.update() once decrypted.
+    // Entirely overwritten by the read, so a new buffer is never zeroed first.
     const readBlock = async (first: number): Promise<Buffer> => {
-      const block = Buffer.allocUnsafeSlow(Math.min(BLOCK_CHUNKS, chunks - first) * CHUNK_SEALED);
+      const size = Math.min(BLOCK_CHUNKS, chunks - first) * CHUNK_SEALED;
+      const block = (size === fullBlock ? spare.pop() : undefined) ?? Buffer.allocUnsafeSlow(size);
       await readExactly(source, block, start + first * CHUNK_SEALED);
       return block;
     };
-    let nextRead = readBlock(0);
-    nextRead.catch(() => {});
+    const noncesFor = (first: number, count: number): Buffer => {
+      const nonces = Buffer.alloc(count * NONCE_BYTES);
+      for (let c = 0; c < count; c++) {
+        const index = first + c;
+        chunkNonce(index, index === chunks - 1, nonces.subarray(c * NONCE_BYTES, (c + 1) * NONCE_BYTES));
+      }
+      return nonces;
+    };
+
+    // Three blocks in motion: one being read, one being opened (on the worker thread for a large
+    // payload), and one whose plaintext this thread hashes and writes. A block's plaintext goes
+    // to the sink only once all its tags have verified.
+    type Submitted = { first: number; count: number; opened: Promise<Buffer[]> };
+    const consume = async ({ first, count, opened }: Submitted): Promise<void> => {
+      let plain: Buffer[];
+      try {
+        plain = await opened;
+      } catch (error) {
+        if (error instanceof ChunkTagError) throw tampered(`bloc ${first + error.chunk + 1} sur ${chunks}`);
+        throw error;
+      }
+      await parser.push(plain);
+      callbacks.onProgress?.(Math.min((first + count) * CHUNK_PLAIN, info.payloadBytes), info.payloadBytes);
+    };
     let hash: Buffer;
     try {
-      await digest.update(0, [Buffer.concat([Buffer.from(SIGNATURE_LABELS.container, 'ascii'), header.headerBytes])]);
+      opener.prefix(Buffer.concat([Buffer.from(SIGNATURE_LABELS.container, 'ascii'), header.headerBytes]));
+      let nextRead = readBlock(0);
+      nextRead.catch(() => {}); // awaited below; this only keeps an early exit from leaving it unhandled
+      let previous: Submitted | null = null;
       for (let first = 0; first < chunks; first += BLOCK_CHUNKS) {
-        const sealedBlock = await nextRead;
-        const count = sealedBlock.length / CHUNK_SEALED;
+        const block = await nextRead;
+        const count = block.length / CHUNK_SEALED;
         if (first + count < chunks) {
           nextRead = readBlock(first + count);
           nextRead.catch(() => {});
         }
-        const plain: Buffer[] = [];
-        for (let c = 0; c < count; c++) {
-          const index = first + c;
-          const sealed = sealedBlock.subarray(c * CHUNK_SEALED, (c + 1) * CHUNK_SEALED);
-          const decipher = createDecipheriv('aes-256-gcm', payloadKey, chunkNonce(index, index === chunks - 1, nonce));
-          decipher.setAuthTag(sealed.subarray(CHUNK_PLAIN));
-          const out = decipher.update(sealed.subarray(0, CHUNK_PLAIN));
-          try {
-            decipher.final();
-          } catch {
-            throw tampered(`bloc ${index + 1} sur ${chunks}`);
-          }
-          plain.push(out);
-        }
-        await digest.update(0, [sealedBlock]); // after decryption: update() takes the block
-        await parser.push(plain);
-        callbacks.onProgress?.(Math.min((first + count) * CHUNK_PLAIN, info.payloadBytes), info.payloadBytes);
+        const submitted: Submitted = { first, count, opened: opener.submit(block, noncesFor(first, count)) };
+        submitted.opened.catch(() => {});
+        if (previous) await consume(previous);
+        previous = submitted;
       }
-      hash = await digest.digest(0);
+      if (previous) await consume(previous);
+      hash = await opener.digest();
     } finally {
-      payloadKey.fill(0);
-      await digest.close();
+      await opener.close();
     }
     await parser.flush();
     const manifest = parser.finish();
@@ -160,7 +182,8 @@ class PayloadParser {
   private pending: Promise<void> = Promise.resolve();
   private paddingChunks = 0;
 
-  constructor(private readonly sink: PlainSink) {}
+  /** `release` gets each batch of chunks back once the sink has written them. */
+  constructor(private readonly sink: PlainSink, private readonly release: (chunks: Buffer[]) => void) {}
 
   async push(chunks: Buffer[]): Promise<void> {
     const writes = new Map<number, Buffer[]>();
@@ -190,6 +213,7 @@ class PayloadParser {
     const batch = [...writes.entries()];
     this.pending = (async () => {
       for (const [index, parts] of batch) await this.sink.write(index, parts);
+      this.release(chunks);
     })();
     this.pending.catch(() => {});
   }

@@ -1,7 +1,7 @@
 // Writing a container (docs/format.md). One pass: plaintext is read in large blocks, cut into
 // 64 KiB chunks, sealed with AES-256-GCM, hashed for the signature and written, with the next
 // read and the previous write in flight while a block is encrypted; for a large payload the hash
-// runs on a worker thread (sinks.ts, sha256Streams), on the second core.
+// runs on a worker thread (sinks.ts, sha256Stream), on the second core.
 import { createCipheriv } from 'node:crypto';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,7 +13,7 @@ import { xwingWrapInfo } from './format.js';
 import { argon2id, PASSWORD_RECIPIENT_PARAMS, type Argon2Params } from '../crypto/argon2.js';
 import { inputError } from '../errors.js';
 import { base32Decode, ID_BYTES } from '../../../shared/ids.js';
-import { sha256Streams } from './sinks.js';
+import { sha256Stream } from './sinks.js';
 
 /** Chunks per read/encrypt/write block: 1 MiB, large reads and few system calls, yet small enough
  * to stay in the CPU caches from one stage to the next (measured faster here than 4 MiB). */
@@ -92,10 +92,10 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
 
   // The signature's digest runs on a worker thread for large payloads, in parallel with the
   // encryption of the next block.
-  const digest = sha256Streams(plainLength);
+  const digest = sha256Stream(plainLength);
   let hash: Buffer;
   try {
-    await digest.update(0, [Buffer.concat([Buffer.from(SIGNATURE_LABELS.container, 'ascii'), headerBytes])]);
+    await digest.update([Buffer.concat([Buffer.from(SIGNATURE_LABELS.container, 'ascii'), headerBytes])]);
     await sink.write([headerBytes]);
 
     const reader = new PlainReader(prefix, sources);
@@ -129,12 +129,12 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
       }
       await pendingWrite;
       // Hashed once written: digest.update() takes the parts (they may move to the worker thread).
-      pendingWrite = sink.write(out).then(() => digest.update(0, out));
+      pendingWrite = sink.write(out).then(() => digest.update(out));
       pendingWrite.catch(() => {});
       params.onProgress?.(Math.min(index * CHUNK_PLAIN, plainLength), plainLength);
     }
     await pendingWrite;
-    hash = await digest.digest(0);
+    hash = await digest.digest();
   } finally {
     payloadKey.fill(0);
     await digest.close();

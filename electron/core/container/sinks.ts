@@ -5,159 +5,95 @@ import { constants, type Dirent } from 'node:fs';
 import { copyFile, link, mkdir, open, readdir, rm, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
 import type { Manifest } from './manifest.js';
 import type { CipherSource, PlainSink } from './open.js';
 import { inputError } from '../errors.js';
+import { DigestWorker, ownsMemory, type Pending } from './threads.js';
 
 export const TEMP_PREFIX = '.pli-tmp-';
 
-/** Numbered SHA-256 streams (the signature's digest, one per decrypted file...). */
-export interface Sha256Streams {
+/**
+ * SHA-256 of a stream (the writer's signature digest: label, header and every chunk), computed
+ * on a worker thread when the stream is large, so that it runs on the second core while this
+ * thread encrypts the next block. (The reader's digest is in opener.ts.)
+ */
+export interface Sha256Stream {
   /**
-   * Appends `parts` to `stream`. The parts are handed over: their memory may move to a worker
-   * thread, so the caller must not read or change them, nor any other view of the same memory,
-   * afterwards. Resolves when more may be given.
+   * Appends `parts`. The parts are handed over: their memory may move to the worker thread, so
+   * the caller must not read or change them, nor any other view of the same memory, afterwards.
+   * Resolves when more may be given.
    */
-  update(stream: number, parts: Buffer[]): Promise<void>;
-  digest(stream: number): Promise<Buffer>;
+  update(parts: Buffer[]): Promise<void>;
+  digest(): Promise<Buffer>;
   close(): Promise<void>;
 }
 
 /** Above this many bytes, hashing moves to a worker thread (below, starting one costs more than it saves). */
 export const OFF_THREAD_HASH_BYTES = 8 * 1024 * 1024;
 
-/** SHA-256 on a worker thread for large payloads, in this thread otherwise. */
-export function sha256Streams(totalBytes: number): Sha256Streams {
+export function sha256Stream(totalBytes: number): Sha256Stream {
   return totalBytes > OFF_THREAD_HASH_BYTES ? new WorkerSha256() : new InlineSha256();
 }
 
-class InlineSha256 implements Sha256Streams {
-  private readonly hashes: Hash[] = [];
-  async update(stream: number, parts: Buffer[]): Promise<void> {
-    const hash = (this.hashes[stream] ??= createHash('sha256'));
-    for (const part of parts) hash.update(part);
+class InlineSha256 implements Sha256Stream {
+  private readonly hash = createHash('sha256');
+  async update(parts: Buffer[]): Promise<void> {
+    for (const part of parts) this.hash.update(part);
   }
-  async digest(stream: number): Promise<Buffer> {
-    return (this.hashes[stream] ?? createHash('sha256')).digest();
+  async digest(): Promise<Buffer> {
+    return this.hash.digest();
   }
   async close(): Promise<void> {}
 }
 
-// The worker hashes the parts in the order they are posted and sends their memory back, so that
-// it is freed by the main thread's garbage collector as before (a worker's heap is rarely collected).
+// The worker hashes the parts in the order they are posted and sends their memory back, to be
+// freed by the main thread's collector (a worker's heap is rarely collected).
 const HASH_WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-const hashes = [];
-parentPort.on('message', (m) => {
-  if (m.digest !== undefined) {
-    parentPort.postMessage({ stream: m.digest, digest: (hashes[m.digest] || createHash('sha256')).digest() });
-    hashes[m.digest] = undefined;
-    return;
-  }
-  const hash = (hashes[m.stream] = hashes[m.stream] || createHash('sha256'));
-  for (const part of m.parts) hash.update(part);
-  parentPort.postMessage({ done: m.bytes, parts: m.parts }, m.parts.map((p) => p.buffer));
+const hash = createHash('sha256');
+parentPort.on('message', (parts) => {
+  if (parts === 'digest') return parentPort.postMessage({ digest: hash.digest() });
+  for (const part of parts) hash.update(part);
+  parentPort.postMessage({ parts }, parts.map((p) => p.buffer));
 });
 `;
-/** Bytes handed to the worker and not hashed yet, beyond which update() waits. */
-const MAX_IN_FLIGHT = 12 * 1024 * 1024;
-/** Stream numbers of one user of the shared worker: more than the 10 000 files of a manifest. */
-const STREAMS_PER_USER = 1 << 16;
+/** Bytes handed to the worker and not hashed yet, beyond which update() waits: two blocks of
+ * the reader or writer keep the worker busy; more would only hold memory (peak RSS). */
+const MAX_IN_FLIGHT = 8 * 1024 * 1024;
 
-/** One worker thread, shared by everything hashing at the same time (a decryption's two users),
- * started by the first user and stopped when the last one closes. */
-class HashWorker {
-  private static shared: HashWorker | null = null;
-  // It only runs node:crypto on buffers it is handed: a small JavaScript heap is enough (peak memory).
-  private readonly worker = new Worker(HASH_WORKER_SOURCE, { eval: true, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4, codeRangeSizeMb: 4 } });
-  private users = 0;
-  private nextUser = 0;
+class WorkerSha256 extends DigestWorker<{ parts: Uint8Array[] }> implements Sha256Stream {
   private inFlight = 0;
-  private readonly waiting: { resolve: () => void; reject: (error: Error) => void }[] = [];
-  private readonly digests = new Map<number, { resolve: (digest: Buffer) => void; reject: (error: Error) => void }>();
-  private failure: Error | null = null;
+  private readonly waiting: Pending<void>[] = [];
 
-  /** Returns the shared worker and the first stream number reserved for the caller. */
-  static acquire(): { worker: HashWorker; base: number } {
-    const worker = (HashWorker.shared ??= new HashWorker());
-    worker.users++;
-    return { worker, base: worker.nextUser++ * STREAMS_PER_USER };
+  constructor() {
+    super(HASH_WORKER_SOURCE, 'hash worker', { youngGenerationMb: 4 });
   }
 
-  private constructor() {
-    this.worker.on('message', (m: { done?: number; stream?: number; digest?: Uint8Array }) => {
-      if (m.done !== undefined) {
-        this.inFlight -= m.done;
-        if (this.inFlight <= MAX_IN_FLIGHT) for (const w of this.waiting.splice(0)) w.resolve();
-      } else {
-        this.digests.get(m.stream!)?.resolve(Buffer.from(m.digest!));
-        this.digests.delete(m.stream!);
-      }
-    });
-    const fail = (error: Error): void => {
-      if (HashWorker.shared === this) HashWorker.shared = null;
-      this.failure ??= error;
-      for (const w of this.waiting.splice(0)) w.reject(this.failure);
-      for (const d of this.digests.values()) d.reject(this.failure);
-      this.digests.clear();
-    };
-    this.worker.on('error', fail);
-    this.worker.on('exit', () => fail(new Error('hash worker stopped')));
+  protected onAnswer(m: { parts: Uint8Array[] }): void {
+    for (const part of m.parts) this.inFlight -= part.byteLength;
+    if (this.inFlight <= MAX_IN_FLIGHT) for (const w of this.waiting.splice(0)) w.resolve();
   }
 
-  async update(stream: number, parts: Buffer[]): Promise<void> {
+  protected rejectPending(error: Error): void {
+    for (const w of this.waiting.splice(0)) w.reject(error);
+  }
+
+  async update(parts: Buffer[]): Promise<void> {
     while (this.inFlight > MAX_IN_FLIGHT && !this.failure) {
       await new Promise<void>((resolve, reject) => this.waiting.push({ resolve, reject }));
     }
     if (this.failure) throw this.failure;
-    // A part that is the whole of its memory moves to the worker without a copy; any other (a
-    // slice, a small Buffer sharing Node's pool) is copied first, so no other Buffer is detached.
+    // A part that is the whole of its memory moves to the worker without a copy; any other is copied first.
     const views: Uint8Array[] = [];
     const transfer = new Set<ArrayBuffer>();
-    let bytes = 0;
     for (const part of parts) {
-      const whole = part.byteOffset === 0 && part.byteLength === part.buffer.byteLength
-        && part.buffer instanceof ArrayBuffer && !transfer.has(part.buffer);
-      const view = whole ? part : new Uint8Array(part);
+      const view = ownsMemory(part) && !transfer.has(part.buffer as ArrayBuffer) ? part : new Uint8Array(part);
       views.push(view);
       transfer.add(view.buffer as ArrayBuffer);
-      bytes += view.byteLength;
+      this.inFlight += view.byteLength;
     }
-    this.inFlight += bytes;
-    this.worker.postMessage({ stream, parts: views, bytes }, [...transfer]);
-  }
-
-  digest(stream: number): Promise<Buffer> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      this.digests.set(stream, { resolve, reject });
-      this.worker.postMessage({ digest: stream });
-    });
-  }
-
-  async release(): Promise<void> {
-    if (--this.users > 0) return;
-    if (HashWorker.shared === this) HashWorker.shared = null;
-    this.failure ??= new Error('hash worker closed');
-    await this.worker.terminate();
-  }
-}
-
-class WorkerSha256 implements Sha256Streams {
-  private readonly user = HashWorker.acquire();
-  private closed = false;
-  update(stream: number, parts: Buffer[]): Promise<void> {
-    return this.user.worker.update(this.user.base + stream, parts);
-  }
-  digest(stream: number): Promise<Buffer> {
-    return this.user.worker.digest(this.user.base + stream);
-  }
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.user.worker.release();
+    this.worker.postMessage(views, [...transfer]);
   }
 }
 
@@ -168,7 +104,8 @@ export class FolderSink implements PlainSink {
   readonly tempDir: string;
   private manifest: Manifest | null = null;
   private current: { index: number; handle: FileHandle } | null = null;
-  private hashes: Sha256Streams | null = null;
+  /** SHA-256 of each file as written, for the audit log. */
+  private hashes: Hash[] = [];
   written: WrittenFile[] = [];
 
   private constructor(private readonly outDir: string) {
@@ -190,8 +127,7 @@ export class FolderSink implements PlainSink {
 
   async begin(manifest: Manifest): Promise<void> {
     this.manifest = manifest;
-    // One SHA-256 per file, for the audit log: on a worker thread when the files are large.
-    this.hashes = sha256Streams(manifest.files.reduce((sum, f) => sum + f.size, 0));
+    this.hashes = manifest.files.map(() => createHash('sha256'));
     // Empty files have no write(): create every file now, all private (0600).
     for (let i = 0; i < manifest.files.length; i++) {
       const handle = await open(this.tempPath(i), 'wx', 0o600);
@@ -208,20 +144,19 @@ export class FolderSink implements PlainSink {
       await this.current?.handle.close();
       this.current = { index, handle: await open(this.tempPath(index), 'a', 0o600) };
     }
-    await this.current.handle.writev(parts);
-    await this.hashes!.update(index, parts); // after the write: update() takes the parts
+    // Hashed here while libuv's thread pool writes the same (read-only) buffers: the reader's
+    // worker thread is busy with the signature's digest, and this thread has the time.
+    const writing = this.current.handle.writev(parts);
+    const hash = this.hashes[index]!;
+    for (const part of parts) hash.update(part);
+    await writing;
   }
 
   async commit(): Promise<void> {
     await this.current?.handle.close();
     this.current = null;
     const files = this.manifest?.files ?? [];
-    const digests: string[] = [];
-    try {
-      for (let i = 0; i < files.length; i++) digests.push((await this.hashes!.digest(i)).toString('hex'));
-    } finally {
-      await this.hashes?.close();
-    }
+    const digests = this.hashes.map((hash) => hash.digest('hex'));
     for (let i = 0; i < files.length; i++) {
       const file = files[i]!;
       const target = await placeWithoutOverwrite(this.tempPath(i), this.outDir, file.name);
@@ -235,7 +170,7 @@ export class FolderSink implements PlainSink {
   }
 
   async abort(): Promise<void> {
-    await this.hashes?.close();
+    this.hashes = [];
     await this.current?.handle.close().catch(() => {});
     this.current = null;
     await rm(this.tempDir, { recursive: true, force: true });

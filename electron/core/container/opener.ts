@@ -1,0 +1,170 @@
+// Opening the sealed blocks of a payload (docs/format.md section 7): each block of chunks goes
+// into the signature's digest, then its chunks are decrypted and their tags checked.
+// For a large payload both run on a worker thread, on the second core, while this thread hashes
+// and writes the plaintext of the previous block (the audit log's per-file SHA-256): the two
+// SHA-256 passes, the heaviest work of a decryption, then run side by side.
+//
+// The payload key reaches the worker as a KeyObject: its bytes stay in native memory (cloned,
+// never serialised into a JavaScript buffer) and the worker is a thread of this process.
+import { createDecipheriv, createHash, type KeyObject } from 'node:crypto';
+import { CHUNK_PLAIN, TAG_BYTES } from './format.js';
+import { asBuffer, DigestWorker, ownsMemory, type Pending } from './threads.js';
+
+export const NONCE_BYTES = 12;
+
+/** Above this many payload bytes, blocks are opened on a worker thread (below, starting one
+ * costs more than it saves). */
+export const OFF_THREAD_OPEN_BYTES = 8 * 1024 * 1024;
+
+/** A chunk of a submitted block whose tag did not verify (its position within the block). */
+export class ChunkTagError extends Error {
+  constructor(readonly chunk: number) {
+    super(`chunk ${chunk} of the block failed authentication`);
+  }
+}
+
+export interface BlockOpener {
+  /** Adds bytes to the digest ahead of the blocks (the label and the header). */
+  prefix(bytes: Buffer): void;
+  /**
+   * Hands `block` over (its memory may move to the worker thread: the caller must not use it
+   * again until it comes back through `recycle`) with one nonce per chunk. Blocks are hashed in
+   * the order they are submitted. Resolves with the plaintext of each chunk; rejects with
+   * ChunkTagError if a tag fails.
+   */
+  submit(block: Buffer, nonces: Buffer): Promise<Buffer[]>;
+  /** Gives back plaintext chunks that are no longer used, to be freed where they were made. */
+  release(chunks: Buffer[]): void;
+  /** SHA-256 of the prefix and of every block submitted. */
+  digest(): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+/** `recycle` receives each sealed block once hashed and opened, for reuse (it holds ciphertext only). */
+export function blockOpener(payloadBytes: number, key: KeyObject, recycle: (block: Buffer) => void): BlockOpener {
+  return payloadBytes > OFF_THREAD_OPEN_BYTES ? new WorkerOpener(key, recycle) : new InlineOpener(key, recycle);
+}
+
+/**
+ * Decrypts the chunks of a sealed block (ciphertext then tag, `plainBytes + tagBytes` each).
+ * Returns their plaintext, or the position of the first chunk whose tag fails. Runs both here
+ * and in the worker (whose source embeds it): it uses nothing but its arguments.
+ */
+function openChunks(decipherFor: typeof createDecipheriv, key: KeyObject, block: Buffer, nonces: Buffer, nonceBytes: number, plainBytes: number, tagBytes: number): Buffer[] | number {
+  const sealedBytes = plainBytes + tagBytes;
+  const plain: Buffer[] = [];
+  for (let c = 0; c * nonceBytes < nonces.length; c++) {
+    const sealed = block.subarray(c * sealedBytes, (c + 1) * sealedBytes);
+    const decipher = decipherFor('aes-256-gcm', key, nonces.subarray(c * nonceBytes, (c + 1) * nonceBytes));
+    decipher.setAuthTag(sealed.subarray(plainBytes));
+    const out = decipher.update(sealed.subarray(0, plainBytes));
+    try {
+      decipher.final();
+    } catch {
+      return c;
+    }
+    plain.push(out);
+  }
+  return plain;
+}
+
+class InlineOpener implements BlockOpener {
+  private readonly hash = createHash('sha256');
+  constructor(private readonly key: KeyObject, private readonly recycle: (block: Buffer) => void) {}
+  prefix(bytes: Buffer): void {
+    this.hash.update(bytes);
+  }
+  async submit(block: Buffer, nonces: Buffer): Promise<Buffer[]> {
+    this.hash.update(block);
+    const plain = openChunks(createDecipheriv, this.key, block, nonces, NONCE_BYTES, CHUNK_PLAIN, TAG_BYTES);
+    if (typeof plain === 'number') throw new ChunkTagError(plain);
+    this.recycle(block);
+    return plain;
+  }
+  release(): void {}
+  async digest(): Promise<Buffer> {
+    return this.hash.digest();
+  }
+  async close(): Promise<void> {}
+}
+
+// Plain CommonJS evaluated in the worker, so that it runs the same from the TypeScript sources
+// (tests) and from the compiled program. Memory moves without copies: the sealed block in, the
+// block and the plaintext out, and the plaintext back in once written. It is freed here, by the
+// worker's small young generation, collected every few blocks, rather than by the main thread,
+// whose large heap is collected only after tens of MiB of garbage (peak memory, and time).
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createDecipheriv, createHash } = require('node:crypto');
+const openChunks = (${openChunks.toString()});
+const hash = createHash('sha256');
+const whole = (b) => (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : Buffer.from(new Uint8Array(b)));
+parentPort.on('message', (m) => {
+  if (m === 'digest') return parentPort.postMessage({ digest: hash.digest() });
+  if (m.prefix) return hash.update(m.prefix);
+  if (m.release) return; // the plaintext of written blocks, to be freed by this thread's collector
+  const block = Buffer.from(m.block.buffer, m.block.byteOffset, m.block.byteLength);
+  hash.update(block);
+  if (!m.nonces) return parentPort.postMessage({ block }, [block.buffer]);
+  const result = openChunks(createDecipheriv, workerData.key, block, m.nonces, ${NONCE_BYTES}, ${CHUNK_PLAIN}, ${TAG_BYTES});
+  if (typeof result === 'number') return parentPort.postMessage({ bad: result });
+  const plain = result.map(whole);
+  parentPort.postMessage({ plain, block }, [block.buffer, ...plain.map((p) => p.buffer)]);
+});
+`;
+
+/** One block in LOCAL_SHARE is decrypted on this thread (the worker only hashes it): the worker
+ * has the digest and the other blocks' AES, this thread the plaintext's SHA-256 and the writes;
+ * one in four balances the two cores here (bench/crypto.mjs). */
+const LOCAL_SHARE = 4;
+
+type Answer = { plain?: Uint8Array[]; block?: Uint8Array; bad?: number };
+
+class WorkerOpener extends DigestWorker<Answer> implements BlockOpener {
+  // Answers come back in the order of the requests: null for a block only hashed there.
+  private readonly blocks: (Pending<Buffer[]> | null)[] = [];
+  private submitted = 0;
+
+  constructor(private readonly key: KeyObject, private readonly recycle: (block: Buffer) => void) {
+    // The smallest young generation makes the worker free the plaintext it made every few blocks.
+    super(WORKER_SOURCE, 'block worker', { workerData: { key }, youngGenerationMb: 1 });
+  }
+
+  protected onAnswer(m: Answer): void {
+    const pending = this.blocks.shift();
+    if (m.bad !== undefined) return pending?.reject(new ChunkTagError(m.bad));
+    this.recycle(asBuffer(m.block!));
+    if (m.plain) pending?.resolve(m.plain.map(asBuffer));
+  }
+
+  protected rejectPending(error: Error): void {
+    for (const pending of this.blocks.splice(0)) pending?.reject(error);
+  }
+
+  prefix(bytes: Buffer): void {
+    this.worker.postMessage({ prefix: bytes });
+  }
+
+  submit(block: Buffer, nonces: Buffer): Promise<Buffer[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    // Only memory that is the block's alone moves without a copy; any other view is copied first.
+    const view = ownsMemory(block) ? block : new Uint8Array(block);
+    if (++this.submitted % LOCAL_SHARE === 0) {
+      const plain = openChunks(createDecipheriv, this.key, block, nonces, NONCE_BYTES, CHUNK_PLAIN, TAG_BYTES);
+      if (typeof plain === 'number') return Promise.reject(new ChunkTagError(plain));
+      this.blocks.push(null);
+      this.worker.postMessage({ block: view }, [view.buffer as ArrayBuffer]);
+      return Promise.resolve(plain);
+    }
+    return new Promise((resolve, reject) => {
+      this.blocks.push({ resolve, reject });
+      this.worker.postMessage({ block: view, nonces }, [view.buffer as ArrayBuffer]);
+    });
+  }
+
+  release(chunks: Buffer[]): void {
+    if (this.failure) return;
+    const own = chunks.filter(ownsMemory);
+    this.worker.postMessage({ release: own }, own.map((c) => c.buffer as ArrayBuffer));
+  }
+}

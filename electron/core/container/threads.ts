@@ -1,0 +1,64 @@
+// What the writer's hash worker (sinks.ts) and the reader's block worker (opener.ts) share: a
+// worker thread evaluated from source, answering in order, ending with a SHA-256 digest, and
+// failing every pending request (never leaving one hanging) if it stops or is closed.
+import { Worker } from 'node:worker_threads';
+
+export interface Pending<T> { resolve: (value: T) => void; reject: (error: Error) => void }
+
+/** True when `view` is the whole of its memory, which can then move to another thread without
+ * a copy and without detaching any other Buffer (a slice, or a small Buffer in Node's pool). */
+export function ownsMemory(view: Uint8Array): boolean {
+  return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength && view.buffer instanceof ArrayBuffer;
+}
+
+export function asBuffer(view: Uint8Array): Buffer {
+  return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+}
+
+export abstract class DigestWorker<Message> {
+  protected readonly worker: Worker;
+  protected failure: Error | null = null;
+  private pendingDigest: Pending<Buffer> | null = null;
+
+  /** `source` answers the message 'digest' with { digest }; every other answer goes to onAnswer. */
+  constructor(source: string, private readonly name: string, options: { workerData?: unknown; youngGenerationMb: number }) {
+    this.worker = new Worker(source, {
+      eval: true,
+      workerData: options.workerData,
+      // It only runs node:crypto on buffers it is handed: a small JavaScript heap is enough (peak memory).
+      resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: options.youngGenerationMb, codeRangeSizeMb: 4 },
+    });
+    this.worker.on('message', (m: Message & { digest?: Uint8Array }) => {
+      if (!m.digest) return this.onAnswer(m);
+      this.pendingDigest?.resolve(Buffer.from(m.digest));
+      this.pendingDigest = null;
+    });
+    this.worker.on('error', (error) => this.fail(error));
+    this.worker.on('exit', () => this.fail(new Error(`${this.name} stopped`)));
+  }
+
+  protected abstract onAnswer(message: Message): void;
+  /** Rejects the requests still waiting for an answer. */
+  protected abstract rejectPending(error: Error): void;
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    this.rejectPending(this.failure);
+    this.pendingDigest?.reject(this.failure);
+    this.pendingDigest = null;
+  }
+
+  digest(): Promise<Buffer> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.pendingDigest = { resolve, reject };
+      this.worker.postMessage('digest');
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.failure) return;
+    this.failure = new Error(`${this.name} closed`);
+    await this.worker.terminate();
+  }
+}

@@ -1,0 +1,198 @@
+// The reader's block pipeline (electron/core/container/opener.ts, open.ts): for payloads above
+// OFF_THREAD_OPEN_BYTES the blocks are hashed and most are decrypted on a worker thread, one in
+// four on this thread. Both paths must give the same plaintext and digest, report a bad tag at
+// the right chunk, and refuse tampering of a large container exactly like a small one.
+import { describe, it, expect, beforeAll } from 'vitest';
+import { createCipheriv, createHash, createSecretKey, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { blockOpener, ChunkTagError, NONCE_BYTES, OFF_THREAD_OPEN_BYTES } from '../../electron/core/container/opener.js';
+import { CHUNK_PLAIN, CHUNK_SEALED, PREAMBLE_BYTES } from '../../electron/core/container/format.js';
+import { openStream, type OpenCallbacks } from '../../electron/core/container/open.js';
+import { bufferSource, FolderSink } from '../../electron/core/container/sinks.js';
+import { PliError } from '../../electron/core/errors.js';
+import { makePerson, seal, readerCallbacks, tryOpen, describeError, type TestPerson, type OpenOutcome } from './helpers.js';
+
+const BLOCK = 32; // chunks per block in open.ts
+
+function sealBlock(key: Buffer, plain: Buffer[], nonces: Buffer): Buffer {
+  return Buffer.concat(plain.flatMap((chunk, c) => {
+    const cipher = createCipheriv('aes-256-gcm', key, nonces.subarray(c * NONCE_BYTES, (c + 1) * NONCE_BYTES));
+    return [cipher.update(chunk), cipher.final(), cipher.getAuthTag()];
+  }));
+}
+
+/** Blocks of random chunks (the last one short), sealed under `key` with random nonces. */
+function makeBlocks(key: Buffer, counts: number[]): { plain: Buffer[]; nonces: Buffer; sealed: Buffer }[] {
+  return counts.map((count) => {
+    const plain = Array.from({ length: count }, () => randomBytes(CHUNK_PLAIN));
+    const nonces = randomBytes(count * NONCE_BYTES);
+    return { plain, nonces, sealed: sealBlock(key, plain, nonces) };
+  });
+}
+
+const big = OFF_THREAD_OPEN_BYTES + 1;
+const small = OFF_THREAD_OPEN_BYTES;
+
+describe('block opener: the worker thread and this thread agree', () => {
+  const key = randomBytes(32);
+  // Seven blocks: the worker opens six, this thread the fourth (one in four).
+  const blocks = makeBlocks(key, [BLOCK, BLOCK, BLOCK, BLOCK, BLOCK, BLOCK, 5]);
+  const prefix = Buffer.from('pli/v1/sig/container\0 et un en-tête');
+  const expectedDigest = blocks.reduce((h, b) => h.update(b.sealed), createHash('sha256').update(prefix)).digest();
+
+  for (const [name, payloadBytes] of [['worker thread', big], ['this thread', small]] as const) {
+    it(`${name}: same plaintext, same digest, every sealed block handed back unchanged`, async () => {
+      const recycled: Buffer[] = [];
+      const opener = blockOpener(payloadBytes, createSecretKey(key), (block) => recycled.push(Buffer.from(block)));
+      try {
+        opener.prefix(Buffer.from(prefix));
+        const opened = blocks.map((b) => opener.submit(Buffer.from(b.sealed), b.nonces));
+        for (const [i, result] of opened.entries()) {
+          const plain = await result;
+          expect(plain.length).toBe(blocks[i]!.plain.length);
+          plain.forEach((chunk, c) => expect(chunk.equals(blocks[i]!.plain[c]!), `block ${i} chunk ${c}`).toBe(true));
+          opener.release(plain);
+        }
+        expect((await opener.digest()).equals(expectedDigest)).toBe(true);
+      } finally {
+        await opener.close();
+      }
+      expect(recycled.map((b) => b.toString('hex'))).toEqual(blocks.map((b) => b.sealed.toString('hex')));
+    });
+  }
+
+  it('a bad tag is reported at its chunk, in a block opened by either thread', async () => {
+    for (const bad of [0, 3, 4, 6]) { // block 3 is the one this thread opens
+      const chunk = bad === 6 ? 4 : (bad * 7) % BLOCK;
+      const opener = blockOpener(big, createSecretKey(key), () => {});
+      try {
+        const outcomes = await Promise.allSettled(blocks.map((b, i) => {
+          const sealed = Buffer.from(b.sealed);
+          if (i === bad) sealed[chunk * CHUNK_SEALED + 100]! ^= 0x01;
+          return opener.submit(sealed, b.nonces);
+        }));
+        outcomes.forEach((outcome, i) => {
+          if (i === bad) {
+            expect(outcome.status).toBe('rejected');
+            const reason = (outcome as PromiseRejectedResult).reason as unknown;
+            expect(reason).toBeInstanceOf(ChunkTagError);
+            expect((reason as ChunkTagError).chunk).toBe(chunk);
+          } else if (i < bad) expect(outcome.status, `block ${i}`).toBe('fulfilled');
+        });
+      } finally {
+        await opener.close();
+      }
+    }
+  });
+
+  it('a tag flipped in the last chunk, or a nonce changed, is refused', async () => {
+    for (const variant of ['tag', 'nonce'] as const) {
+      const opener = blockOpener(big, createSecretKey(key), () => {});
+      try {
+        const b = blocks[1]!;
+        const sealed = Buffer.from(b.sealed);
+        const nonces = Buffer.from(b.nonces);
+        if (variant === 'tag') sealed[sealed.length - 1]! ^= 0x80;
+        else nonces[(BLOCK - 1) * NONCE_BYTES]! ^= 0x01;
+        await expect(opener.submit(sealed, nonces)).rejects.toMatchObject({ chunk: BLOCK - 1 });
+      } finally {
+        await opener.close();
+      }
+    }
+  });
+
+  it('once closed, it refuses more work instead of hanging', async () => {
+    const opener = blockOpener(big, createSecretKey(key), () => {});
+    await opener.close();
+    await expect(opener.submit(Buffer.from(blocks[0]!.sealed), blocks[0]!.nonces)).rejects.toThrow(/closed/);
+    await expect(opener.digest()).rejects.toThrow(/closed/);
+  });
+});
+
+describe('a container larger than OFF_THREAD_OPEN_BYTES (seven blocks)', () => {
+  let alice: TestPerson, bob: TestPerson;
+  let bytes: Buffer;
+  let callbacks: OpenCallbacks;
+  let start: number;
+  let chunks: number;
+  // Two files, the first ending inside block 3 (opened on this thread), the second spanning the rest.
+  const first = randomBytes(3 * BLOCK * CHUNK_PLAIN + 12345);
+  const second = randomBytes(OFF_THREAD_OPEN_BYTES - first.length + 2 * BLOCK * CHUNK_PLAIN + 999);
+
+  beforeAll(async () => {
+    [alice, bob] = await Promise.all([makePerson(), makePerson()]);
+    bytes = await seal(alice, [bob], [{ name: 'IS101.xls', data: first }, { name: 'IST.csv', data: second }]);
+    callbacks = readerCallbacks(bob, [alice]);
+    start = PREAMBLE_BYTES + bytes.readUInt32BE(12);
+    chunks = (bytes.length - start - 64) / CHUNK_SEALED;
+    expect(chunks * CHUNK_PLAIN).toBeGreaterThan(OFF_THREAD_OPEN_BYTES);
+    expect(Math.ceil(chunks / BLOCK)).toBe(7);
+  });
+
+  function expectRefused(outcome: OpenOutcome, code: string): void {
+    expect(describeError(outcome.error)).toBe(`security/${code}`);
+    expect(outcome.sink.committed).toBe(false);
+    expect(outcome.sink.result()).toEqual([]);
+  }
+  const flip = (offset: number): Buffer => {
+    const copy = Buffer.from(bytes);
+    copy[offset]! ^= 0x04;
+    return copy;
+  };
+
+  it('opens to the same files, and the folder sink records each file’s SHA-256', async () => {
+    const opened = await tryOpen(bytes, callbacks);
+    expect(describeError(opened.error)).toBe('accepted');
+    expect(opened.files.map((f) => f.name)).toEqual(['IS101.xls', 'IST.csv']);
+    expect(opened.files[0]!.data.equals(first)).toBe(true);
+    expect(opened.files[1]!.data.equals(second)).toBe(true);
+
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pli-opener-'));
+    try {
+      const sink = await FolderSink.create(dir);
+      await openStream(bufferSource(bytes), sink, callbacks);
+      const sha = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+      expect(sink.written.map((w) => [w.name, w.size, w.sha256])).toEqual([['IS101.xls', first.length, sha(first)], ['IST.csv', second.length, sha(second)]]);
+      expect(readFileSync(path.join(dir, 'IST.csv')).equals(second)).toBe(true);
+      expect(readdirSync(dir).sort()).toEqual(['IS101.xls', 'IST.csv']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a byte flipped in a chunk of any block is refused, naming that chunk', async () => {
+    // Chunks in blocks 0, 2 and 6 (worker thread) and 3 (this thread), and the very last one.
+    for (const index of [5, 2 * BLOCK + 31, 3 * BLOCK, 3 * BLOCK + 17, chunks - 1]) {
+      const outcome = await tryOpen(flip(start + index * CHUNK_SEALED + 7), callbacks);
+      expectRefused(outcome, 'tampered');
+      expect((outcome.error as PliError).message).toContain(`bloc ${index + 1} sur ${chunks}`);
+    }
+  });
+
+  it('chunks swapped across a block boundary, a block dropped, the signature flipped: refused', async () => {
+    const chunk = (i: number): Buffer => bytes.subarray(start + i * CHUNK_SEALED, start + (i + 1) * CHUNK_SEALED);
+    const all = Array.from({ length: chunks }, (_, i) => chunk(i));
+    const head = bytes.subarray(0, start);
+    const signature = bytes.subarray(bytes.length - 64);
+    const swapped = [...all];
+    [swapped[BLOCK - 1], swapped[BLOCK]] = [swapped[BLOCK]!, swapped[BLOCK - 1]!];
+    expectRefused(await tryOpen(Buffer.concat([head, ...swapped, signature]), callbacks), 'tampered');
+    // Truncated at a block boundary with the signature kept: the last-chunk flag is missing.
+    expectRefused(await tryOpen(Buffer.concat([head, ...all.slice(0, 4 * BLOCK), signature]), callbacks), 'tampered');
+    expectRefused(await tryOpen(flip(bytes.length - 10), callbacks), 'bad-signature');
+  });
+
+  it('refused into a folder: nothing is left behind', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pli-opener-'));
+    try {
+      const sink = await FolderSink.create(dir);
+      await expect(openStream(bufferSource(flip(start + (chunks - 3) * CHUNK_SEALED)), sink, callbacks)).rejects.toBeInstanceOf(PliError);
+      expect(readdirSync(dir)).toEqual([]);
+      expect(existsSync(sink.tempDir)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
