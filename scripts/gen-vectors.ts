@@ -112,7 +112,7 @@ async function main(): Promise<void> {
   for (const p of PEOPLE) {
     const xwingSeed = fixedBytes(`${p.label}/xwing`, 32);
     const ed25519Seed = fixedBytes(`${p.label}/ed25519`, 32);
-    const enc = xwingKeygen(xwingSeed);
+    const enc = await xwingKeygen(xwingSeed);
     const sig = await ed25519Keygen(ed25519Seed);
     const encFpr = fingerprint('xwing', enc.publicKey);
     const sigFpr = fingerprint('ed25519', sig.publicKey);

@@ -95,7 +95,7 @@ export const mailCommands: Record<string, Handler> = {
       maxMessageBytes: parseMaxSize(values),
     };
     const password = await readSecret({ file: str(values, 'password-file'), env: 'PLI_MAIL_PASSWORD', prompt: `Mot de passe de la boîte ${settings.user} : `, what: 'le mot de passe de la boîte' });
-    setMailbox(context(values), settings, password);
+    await setMailbox(context(values), settings, password);
     out(`Boîte enregistrée : ${settings.user}, IMAP ${formatEndpoint(settings.imap)}, SMTP ${formatEndpoint(settings.smtp)}${settings.caPem ? ', autorité de certification interne ajoutée' : ''}. Le mot de passe est chiffré pour les personnes habilitées de ce poste. Essayez : pli mailbox test.`);
   },
 

@@ -736,7 +736,7 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
         password = await unlockMailboxPassword(ctx, active.id);
       }
       await stopWatcher();
-      setMailbox(ctx, settings, password);
+      await setMailbox(ctx, settings, password);
       pendingCa = null;
       startWatcher();
       return { settings: toMailboxView(settings) };

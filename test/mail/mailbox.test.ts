@@ -40,14 +40,14 @@ async function makeParty(name: string, user: MailUser, org: string): Promise<Par
   return { profile, ctx, id: created.id, user, settings: undefined as unknown as MailboxSettings };
 }
 
-function configure(party: Party, settings: Partial<MailboxSettings> = {}, password = party.user.pass): void {
+async function configure(party: Party, settings: Partial<MailboxSettings> = {}, password = party.user.pass): Promise<void> {
   party.settings = {
     imap: { host: servers.host, port: servers.ports.imaps, mode: 'tls' },
     smtp: { host: servers.host, port: servers.ports.submission, mode: 'starttls' },
     user: party.user.user, caPem: servers.ca.toString('utf8'), maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
     ...settings,
   };
-  setMailbox(party.ctx, party.settings, password);
+  await setMailbox(party.ctx, party.settings, password);
 }
 
 function imap(user: MailUser): ImapFlow {
@@ -131,9 +131,9 @@ beforeAll(async () => {
   townhall = await makeParty('Secrétaire', servers.users.townhall, 'Mairie');
   await importCard(police.profile.db, getIdentity(townhall.profile.db, townhall.id)!.card);
   await importCard(townhall.profile.db, getIdentity(police.profile.db, police.id)!.card);
-  configure(police);
+  await configure(police);
   // the town hall uses the other mode of each server
-  configure(townhall, { imap: { host: servers.host, port: servers.ports.imap, mode: 'starttls' }, smtp: { host: servers.host, port: servers.ports.submissions, mode: 'tls' } });
+  await configure(townhall, { imap: { host: servers.host, port: servers.ports.imap, mode: 'starttls' }, smtp: { host: servers.host, port: servers.ports.submissions, mode: 'tls' } });
 }, 90_000);
 
 afterAll(async () => {
@@ -431,7 +431,7 @@ describe('functional mailbox (real Postfix + Dovecot)', () => {
   }, 40_000);
 
   it('wrong password: a clear French error, exit 1 (not temporary), for IMAP and SMTP', async () => {
-    configure(townhall, {}, 'pas-le-bon');
+    await configure(townhall, {}, 'pas-le-bon');
     try {
       const error = await errorOf(receiveImap(townhall.ctx));
       expect(error.code).toBe('mail-auth');
@@ -446,7 +446,7 @@ describe('functional mailbox (real Postfix + Dovecot)', () => {
       expect(cli.code).toBe(1);
       expect(cli.stderr).not.toContain('pas-le-bon');
     } finally {
-      configure(townhall);
+      await configure(townhall);
     }
     // the queued row leaves once the password is right
     expect((await flushOutbox(townhall.ctx, { force: true })).sent).toHaveLength(1);
@@ -458,20 +458,20 @@ describe('functional mailbox (real Postfix + Dovecot)', () => {
     execFileSync('openssl', ['req', '-x509', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-keyout', path.join(other, 'ca.key'), '-out', path.join(other, 'ca.crt'), '-days', '2', '-subj', '/CN=another CA'], { stdio: 'ignore' });
     const otherCa = fs.readFileSync(path.join(other, 'ca.crt'), 'utf8');
     try {
-      configure(townhall, { caPem: otherCa });
+      await configure(townhall, { caPem: otherCa });
       const imapError = await errorOf(receiveImap(townhall.ctx));
       expect(imapError.code).toBe('tls-untrusted');
       expect(imapError.exitCode).toBe(2);
       await queueSend(townhall.ctx, { to: [police.id], files: [writeFile('ca.csv', randomBytes(100))] });
       expect((await flushOutbox(townhall.ctx, { force: true })).error?.code).toBe('tls-untrusted');
 
-      configure(townhall, {
+      await configure(townhall, {
         imap: { host: servers.plainImapHost, port: servers.ports.plainImap, mode: 'starttls' },
         smtp: { host: servers.host, port: servers.ports.plainSmtp, mode: 'starttls' },
       });
       expect((await errorOf(receiveImap(townhall.ctx))).code).toBe('no-tls');
       expect((await flushOutbox(townhall.ctx, { force: true })).error?.code).toBe('no-tls');
-      configure(townhall, {
+      await configure(townhall, {
         imap: { host: servers.plainImapHost, port: servers.ports.plainImap, mode: 'tls' },
         smtp: { host: servers.host, port: servers.ports.plainSmtp, mode: 'tls' },
       });
@@ -479,7 +479,7 @@ describe('functional mailbox (real Postfix + Dovecot)', () => {
       expect((await errorOf(receiveImap(townhall.ctx))).code).toBe('no-tls');
       expect((await flushOutbox(townhall.ctx, { force: true })).error?.code).toBe('no-tls');
     } finally {
-      configure(townhall);
+      await configure(townhall);
     }
     expect((await flushOutbox(townhall.ctx, { force: true })).sent).toHaveLength(1);
   }, 30_000);
@@ -514,7 +514,7 @@ describe('functional mailbox (real Postfix + Dovecot)', () => {
   }, 40_000);
 
   it('refuses an oversized container before queueing it', async () => {
-    configure(police, { maxMessageBytes: 1_000_000 });
+    await configure(police, { maxMessageBytes: 1_000_000 });
     try {
       const before = listOutbox(police.profile.db).length;
       const error = await errorOf(queueSend(police.ctx, { to: [townhall.id], files: [writeFile('gros.xls', randomBytes(900_000))] }));
@@ -523,7 +523,7 @@ describe('functional mailbox (real Postfix + Dovecot)', () => {
       expect(error.message).toMatch(/limite réglée est 1,0 Mo/);
       expect(listOutbox(police.profile.db)).toHaveLength(before);
     } finally {
-      configure(police);
+      await configure(police);
     }
   }, 20_000);
 

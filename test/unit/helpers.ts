@@ -18,7 +18,7 @@ export interface TestPerson {
 
 /** A person with fresh keys, or with keys from fixed seeds (test vectors). */
 export async function makePerson(fixed?: { id: string; xwingSeed: Uint8Array; ed25519Seed: Uint8Array }): Promise<TestPerson> {
-  const enc = xwingKeygen(fixed?.xwingSeed);
+  const enc = await xwingKeygen(fixed?.xwingSeed);
   const sig = await ed25519Keygen(fixed?.ed25519Seed);
   return {
     id: fixed?.id ?? base32Encode(randomBytes(10)),
@@ -57,7 +57,7 @@ export function readerCallbacks(reader: TestPerson, known: TestPerson[]): OpenCa
         const cacheKey = entry.kemCiphertext.toString('base64');
         let ss = cache.get(cacheKey);
         if (!ss) {
-          ss = xwingDecapsulate(entry.kemCiphertext, reader.enc.secretKey);
+          ss = await xwingDecapsulate(entry.kemCiphertext, reader.enc.secretKey);
           cache.set(cacheKey, ss);
         }
         const kek = hkdf(ss, header.containerId, Buffer.concat([Buffer.from('pli/v1/wrap/xwing'), entry.keyFpr]));

@@ -43,7 +43,7 @@ describe('profile key', () => {
       user: 'mairie@ville.test', caPem: null, maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
     };
     const secret = 'mot-de-passe-très-secret-4242';
-    setMailbox(ctxAs('alice passphrase'), settings, secret);
+    await setMailbox(ctxAs('alice passphrase'), settings, secret);
     profile.db.pragma('wal_checkpoint(TRUNCATE)');
     const raw = fs.readFileSync(path.join(profile.home, 'profile.sqlite'));
     expect(raw.includes(Buffer.from(secret))).toBe(false);
@@ -75,7 +75,7 @@ describe('queueing (no server needed)', () => {
       await importCard(profile.db, card.card);
       others.push(card.id);
     }
-    setMailbox(ctx, {
+    await setMailbox(ctx, {
       imap: { host: 'imap.police.test', port: 993, mode: 'tls' }, smtp: { host: 'smtp.police.test', port: 465, mode: 'tls' },
       user: 'dipn@police.test', caPem: null, maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
     }, 'secret');

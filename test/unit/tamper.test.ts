@@ -248,14 +248,14 @@ describe('key commitment: two recipients given different file keys', () => {
     }));
     const payload = honest.bytes.subarray(payloadStart(honest.bytes), honest.bytes.length - 64);
 
-    const entry = (r: TestPerson, fileKey: Buffer): RecipientEntry => {
-      const { cipherText, sharedSecret } = xwingEncapsulate(r.enc.publicKey);
+    const entry = async (r: TestPerson, fileKey: Buffer): Promise<RecipientEntry> => {
+      const { cipherText, sharedSecret } = await xwingEncapsulate(r.enc.publicKey);
       const kek = hkdf(sharedSecret, containerId, Buffer.concat([Buffer.from('pli/v1/wrap/xwing', 'ascii'), r.enc.fpr]));
       return { type: 'xwing', keyFpr: r.enc.fpr, kemCiphertext: Buffer.from(cipherText), wrapped: wrapKey(kek, fileKey) };
     };
     const header: Header = {
       containerId, createdMs, senderId: Buffer.from(base32Decode(alice.id, 10)!), senderSigFpr: alice.sig.fpr,
-      recipients: [entry(bob, keyA), entry(carol, keyB)],
+      recipients: [await entry(bob, keyA), await entry(carol, keyB)],
     };
     const committed = encodeHeaderForCommitment(header);
     const headerBytes = Buffer.concat([committed, hmacSha256(hkdf(keyA, containerId, 'pli/v1/commit'), committed)]);

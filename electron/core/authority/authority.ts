@@ -57,7 +57,7 @@ export async function unlockAuthority(ctx: Context): Promise<UnlockedAuthority> 
   try {
     const keySet = unlocked.keySets.find((k) => k.encFpr.equals(row.wrap_fpr));
     if (!keySet) throw securityError('authority-locked', "La clé d'autorité n'est plus accessible avec les clés de l'officier.");
-    const seed = unwrapFromXWing(row.kem_ciphertext, keySet.encSecret, row.wrapped_seed, row.fpr, wrapInfo(row.wrap_fpr));
+    const seed = await unwrapFromXWing(row.kem_ciphertext, keySet.encSecret, row.wrapped_seed, row.fpr, wrapInfo(row.wrap_fpr));
     if (!seed) throw securityError('authority-locked', "La clé d'autorité est illisible (profil abîmé ou modifié).");
     const pair = await ed25519Keygen(seed);
     seed.fill(0);
@@ -102,7 +102,7 @@ export async function initAuthority(ctx: Context, name: string, as?: string): Pr
   const pair = await ed25519Keygen(seed);
   const fpr = fingerprint('ed25519', pair.publicKey);
   const keySet = unlocked.current;
-  const { kemCiphertext, wrapped: wrappedSeed } = wrapForXWing(keySet.encPublic, seed, fpr, wrapInfo(keySet.encFpr));
+  const { kemCiphertext, wrapped: wrappedSeed } = await wrapForXWing(keySet.encPublic, seed, fpr, wrapInfo(keySet.encFpr));
   seed.fill(0);
   unlocked.wipe();
   const now = Date.now();

@@ -197,7 +197,7 @@ export async function importKeyfile(db: DB, text: string, oneTimePassphrase: str
   const encSeed = plain.slice(0, 32);
   const sigSecret = plain.slice(32);
   plain.fill(0);
-  if (!fingerprint('xwing', xwingPublicFromSecret(encSeed)).equals(card.encFpr) || !fingerprint('ed25519', sigSecret.slice(32)).equals(card.sigFpr)) {
+  if (!fingerprint('xwing', await xwingPublicFromSecret(encSeed)).equals(card.encFpr) || !fingerprint('ed25519', sigSecret.slice(32)).equals(card.sigFpr)) {
     throw securityError('bad-keyfile', 'Les clés du fichier ne correspondent pas à son certificat : refusé.');
   }
   try {

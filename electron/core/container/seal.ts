@@ -170,11 +170,11 @@ async function wrapForRecipients(params: SealParams, containerId: Buffer, fileKe
   });
   if (keys.length === 0) throw inputError('no-recipient', 'Aucun destinataire : indiquez au moins une personne avec --to.');
   if (keys.length > 1024) throw inputError('too-many-recipients', 'Trop de destinataires (1024 au plus).');
-  return keys.map((key, i) => ({
-    type: 'xwing' as const,
-    keyFpr: key.keyFpr,
-    ...wrapForXWing(key.publicKey, fileKey, containerId, xwingWrapInfo(key.keyFpr), params.fixed?.eseeds?.[i]),
-  }));
+  const entries: RecipientEntry[] = [];
+  for (const [i, key] of keys.entries()) {
+    entries.push({ type: 'xwing', keyFpr: key.keyFpr, ...await wrapForXWing(key.publicKey, fileKey, containerId, xwingWrapInfo(key.keyFpr), params.fixed?.eseeds?.[i]) });
+  }
+  return entries;
 }
 
 /** Serves the plaintext stream: length-prefixed manifest, each file in turn, then zero padding. */

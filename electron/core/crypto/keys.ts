@@ -1,7 +1,7 @@
 // Asymmetric keys: X-Wing (X25519 + ML-KEM-768, draft-connolly-cfrg-xwing-kem) for encryption,
 // Ed25519 (libsodium, strict verification) for signatures.
 // Never log or return secret keys outside the core.
-import { ml_kem768_x25519 as xwing } from '@noble/post-quantum/hybrid.js';
+import type { ml_kem768_x25519 } from '@noble/post-quantum/hybrid.js';
 import { getSodium } from './sodium.js';
 import { hkdf, random, unwrapKey, wrapKey } from './primitives.js';
 
@@ -14,22 +14,29 @@ export const SIGNATURE_BYTES = 64;
 
 export interface XWingKeyPair { publicKey: Uint8Array; secretKey: Uint8Array }
 
-export function xwingKeygen(seed: Uint8Array = random(32)): XWingKeyPair {
-  const { publicKey, secretKey } = xwing.keygen(seed);
+let loading: Promise<typeof ml_kem768_x25519> | null = null;
+/** X-Wing (@noble/post-quantum, ~5 MiB resident) is loaded on first use rather than at start-up,
+ * so that a command holds it only once the key unlock's Argon2id worker has ended (peak memory). */
+function xwing(): Promise<typeof ml_kem768_x25519> {
+  return (loading ??= import('@noble/post-quantum/hybrid.js').then((m) => m.ml_kem768_x25519));
+}
+
+export async function xwingKeygen(seed: Uint8Array = random(32)): Promise<XWingKeyPair> {
+  const { publicKey, secretKey } = (await xwing()).keygen(seed);
   return { publicKey, secretKey };
 }
 
-export function xwingPublicFromSecret(secretKey: Uint8Array): Uint8Array {
-  return xwing.getPublicKey(secretKey);
+export async function xwingPublicFromSecret(secretKey: Uint8Array): Promise<Uint8Array> {
+  return (await xwing()).getPublicKey(secretKey);
 }
 
 /** `eseed` (64 bytes) only for test vectors; otherwise fresh randomness. */
-export function xwingEncapsulate(publicKey: Uint8Array, eseed?: Uint8Array): { cipherText: Uint8Array; sharedSecret: Uint8Array } {
-  return xwing.encapsulate(publicKey, eseed);
+export async function xwingEncapsulate(publicKey: Uint8Array, eseed?: Uint8Array): Promise<{ cipherText: Uint8Array; sharedSecret: Uint8Array }> {
+  return (await xwing()).encapsulate(publicKey, eseed);
 }
 
-export function xwingDecapsulate(cipherText: Uint8Array, secretKey: Uint8Array): Uint8Array {
-  return xwing.decapsulate(cipherText, secretKey);
+export async function xwingDecapsulate(cipherText: Uint8Array, secretKey: Uint8Array): Promise<Uint8Array> {
+  return (await xwing()).decapsulate(cipherText, secretKey);
 }
 
 export interface SigningKeyPair { publicKey: Uint8Array; secretKey: Uint8Array }
@@ -62,8 +69,8 @@ export async function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, 
  * Used for container recipients, the authority seed and the profile key; `salt` and `info`
  * bind each use to its context (format.md 4.2). `eseed` only for test vectors.
  */
-export function wrapForXWing(publicKey: Uint8Array, key: Uint8Array, salt: Uint8Array, info: Uint8Array | string, eseed?: Uint8Array): { kemCiphertext: Buffer; wrapped: Buffer } {
-  const { cipherText, sharedSecret } = xwingEncapsulate(publicKey, eseed);
+export async function wrapForXWing(publicKey: Uint8Array, key: Uint8Array, salt: Uint8Array, info: Uint8Array | string, eseed?: Uint8Array): Promise<{ kemCiphertext: Buffer; wrapped: Buffer }> {
+  const { cipherText, sharedSecret } = await xwingEncapsulate(publicKey, eseed);
   const kek = hkdf(sharedSecret, salt, info);
   sharedSecret.fill(0);
   const wrapped = wrapKey(kek, key);
@@ -72,8 +79,8 @@ export function wrapForXWing(publicKey: Uint8Array, key: Uint8Array, salt: Uint8
 }
 
 /** The reverse of wrapForXWing; null when the tag does not verify (wrong key, swapped entry, tampering). */
-export function unwrapFromXWing(kemCiphertext: Uint8Array, secretKey: Uint8Array, wrapped: Uint8Array, salt: Uint8Array, info: Uint8Array | string): Buffer | null {
-  const sharedSecret = xwingDecapsulate(kemCiphertext, secretKey);
+export async function unwrapFromXWing(kemCiphertext: Uint8Array, secretKey: Uint8Array, wrapped: Uint8Array, salt: Uint8Array, info: Uint8Array | string): Promise<Buffer | null> {
+  const sharedSecret = await xwingDecapsulate(kemCiphertext, secretKey);
   const kek = hkdf(sharedSecret, salt, info);
   sharedSecret.fill(0);
   const key = unwrapKey(kek, wrapped);

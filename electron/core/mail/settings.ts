@@ -91,15 +91,22 @@ function ownIdentities(db: DB): IdentityRow[] {
   return db.prepare('SELECT * FROM identities WHERE own = 1 ORDER BY id').all() as IdentityRow[];
 }
 
-function wrapFor(db: DB, identityId: string, profileKey: Buffer, now: number): void {
+interface ProfileKeyWrap { keyFpr: Buffer; identityId: string; kemCiphertext: Buffer; wrapped: Buffer }
+
+/** Wraps the profile key for an identity's current encryption key (computed before the
+ * transaction that stores it, which must stay synchronous). */
+async function wrapFor(db: DB, identityId: string, profileKey: Buffer): Promise<ProfileKeyWrap> {
   const { enc } = currentKeys(db, identityId);
-  const { kemCiphertext, wrapped } = wrapForXWing(enc.public_key, profileKey, enc.fpr, WRAP_INFO);
+  return { keyFpr: enc.fpr, identityId, ...await wrapForXWing(enc.public_key, profileKey, enc.fpr, WRAP_INFO) };
+}
+
+function storeWrap(db: DB, wrap: ProfileKeyWrap, now: number): void {
   db.prepare('INSERT OR REPLACE INTO profile_key_wraps (key_fpr, identity_id, kem_ciphertext, wrapped, created_at) VALUES (?, ?, ?, ?, ?)')
-    .run(enc.fpr, identityId, kemCiphertext, wrapped, now);
+    .run(wrap.keyFpr, wrap.identityId, wrap.kemCiphertext, wrap.wrapped, now);
 }
 
 /** Saves the settings under a NEW profile key wrapped for every own identity (public keys only). */
-export function setMailbox(ctx: Context, settings: MailboxSettings, password: string): void {
+export async function setMailbox(ctx: Context, settings: MailboxSettings, password: string): Promise<void> {
   const db = ctx.profile.db;
   const owners = ownIdentities(db);
   if (owners.length === 0) {
@@ -115,9 +122,11 @@ export function setMailbox(ctx: Context, settings: MailboxSettings, password: st
   cipher.setAAD(PASSWORD_AAD);
   const sealed = Buffer.concat([cipher.update(Buffer.from(password, 'utf8')), cipher.final(), cipher.getAuthTag()]);
   const now = Date.now();
+  const wraps: ProfileKeyWrap[] = [];
+  for (const owner of owners) wraps.push(await wrapFor(db, owner.id, profileKey));
   db.transaction(() => {
     db.prepare('DELETE FROM profile_key_wraps').run();
-    for (const owner of owners) wrapFor(db, owner.id, profileKey, now);
+    for (const wrap of wraps) storeWrap(db, wrap, now);
     db.prepare(`INSERT OR REPLACE INTO mailbox (one, imap_host, imap_port, imap_mode, smtp_host, smtp_port, smtp_mode, user, ca_pem, max_message_bytes, password_nonce, password_sealed, updated_at)
       VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
       settings.imap.host, settings.imap.port, settings.imap.mode, settings.smtp.host, settings.smtp.port, settings.smtp.mode,
@@ -150,7 +159,7 @@ export async function unlockMailboxPassword(ctx: Context, as?: string): Promise<
     for (const wrap of wraps) {
       const keySet = unlocked.keySets.find((k) => k.encFpr.equals(wrap.key_fpr));
       if (!keySet) continue;
-      profileKey = unwrapFromXWing(wrap.kem_ciphertext, keySet.encSecret, wrap.wrapped, wrap.key_fpr, WRAP_INFO);
+      profileKey = await unwrapFromXWing(wrap.kem_ciphertext, keySet.encSecret, wrap.wrapped, wrap.key_fpr, WRAP_INFO);
       if (profileKey) break;
     }
   } finally {
@@ -170,10 +179,12 @@ export async function unlockMailboxPassword(ctx: Context, as?: string): Promise<
     // Own identities added since (or rotated): give them a wrap now that the key is in hand.
     const now = Date.now();
     const have = new Set((db.prepare('SELECT key_fpr FROM profile_key_wraps').pluck().all() as Buffer[]).map((b) => b.toString('hex')));
+    const missing: ProfileKeyWrap[] = [];
+    for (const owner of ownIdentities(db)) {
+      if (!have.has(currentKeys(db, owner.id).enc.fpr.toString('hex'))) missing.push(await wrapFor(db, owner.id, profileKey));
+    }
     db.transaction(() => {
-      for (const owner of ownIdentities(db)) {
-        if (!have.has(currentKeys(db, owner.id).enc.fpr.toString('hex'))) wrapFor(db, owner.id, profileKey!, now);
-      }
+      for (const wrap of missing) storeWrap(db, wrap, now);
     })();
     return password;
   } finally {

@@ -148,7 +148,7 @@ export interface NewIdentity { id: string; card: string; encFpr: Buffer; sigFpr:
 export interface GeneratedKeys { encSeed: Uint8Array; encPublic: Uint8Array; sigSecret: Uint8Array; sigPublic: Uint8Array }
 
 export async function generateKeys(): Promise<GeneratedKeys> {
-  const enc = xwingKeygen();
+  const enc = await xwingKeygen();
   const sig = await ed25519Keygen();
   return { encSeed: enc.secretKey, encPublic: enc.publicKey, sigSecret: sig.secretKey, sigPublic: sig.publicKey };
 }
@@ -359,7 +359,7 @@ export async function unlockIdentity(db: DB, id: string, passphrase: string): Pr
     }
     const encSecret = plain.slice(0, 32);
     const sigSecret = plain.slice(32, 96);
-    const encPublic = xwingPublicFromSecret(encSecret);
+    const encPublic = await xwingPublicFromSecret(encSecret);
     const sigPublic = sigSecret.slice(32);
     // The stored fingerprints are authenticated (AAD): the derived public keys must match them.
     if (!fingerprint('xwing', encPublic).equals(r.enc_fpr) || !fingerprint('ed25519', sigPublic).equals(r.sig_fpr)) {

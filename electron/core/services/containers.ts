@@ -145,12 +145,12 @@ function resolveSigner(ctx: Context, header: ParsedHeader, senderId: string): Si
   return { identityId: key.identity_id, publicKey: key.public_key };
 }
 
-function unwrapWithIdentity(header: ParsedHeader, identity: UnlockedIdentity): Buffer {
+async function unwrapWithIdentity(header: ParsedHeader, identity: UnlockedIdentity): Promise<Buffer> {
   for (const entry of header.recipients) {
     if (entry.type !== 'xwing') continue;
     const keySet = identity.keySets.find((k) => k.encFpr.equals(entry.keyFpr));
     if (!keySet) continue;
-    const fileKey = unwrapFromXWing(entry.kemCiphertext, keySet.encSecret, entry.wrapped, header.containerId, xwingWrapInfo(entry.keyFpr));
+    const fileKey = await unwrapFromXWing(entry.kemCiphertext, keySet.encSecret, entry.wrapped, header.containerId, xwingWrapInfo(entry.keyFpr));
     if (fileKey) return fileKey;
     throw securityError('tampered', "La clé du pli qui vous est destinée est invalide : le pli a été modifié ou abîmé. Demandez à l'expéditeur de le renvoyer.");
   }
