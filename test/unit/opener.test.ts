@@ -184,6 +184,10 @@ describe('a container larger than OFF_THREAD_OPEN_BYTES (seven blocks)', () => {
     expectRefused(await tryOpen(flip(bytes.length - 10), callbacks), 'bad-signature');
   });
 
+  it('refused before any block is opened (not addressed)', async () => {
+    expectRefused(await tryOpen(bytes, readerCallbacks(alice, [alice])), 'not-addressed');
+  });
+
   it('refused into a folder: nothing is left behind', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pli-opener-'));
     try {
