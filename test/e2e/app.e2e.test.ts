@@ -4,14 +4,13 @@
 // gets byte-identical files. Wrong passphrase and unknown sender show their French errors.
 // Screenshots of every screen go to test/artifacts/screens/.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import os from 'node:os';
 import path from 'node:path';
 import { startBridge, type Bridge } from './bridge.js';
-import { openApp as openAppIn, ROOT, RENDERER, SHOTS, CHROMIUM, shot, pick } from './support.js';
+import { openApp as openAppIn, ROOT, RENDERER, shot, pick, prepareRun, launchChromium, closeRun } from './support.js';
 
 const CLI = path.join(ROOT, 'bin', 'pli.js');
 
@@ -32,21 +31,12 @@ const openApp = (bridge: Bridge): Promise<Page> => openAppIn(browser, bridge, co
 
 
 beforeAll(async () => {
-  if (!existsSync(path.join(RENDERER, 'index.html'))) throw new Error('dist-renderer/ missing: run "npm run build:renderer" first (npm run test:e2e does).');
   if (!existsSync(path.join(ROOT, 'dist', 'electron', 'cli', 'run.js'))) throw new Error('CLI not built: run "npm run build" first (npm run test:e2e does).');
-  mkdirSync(SHOTS, { recursive: true });
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'pli-e2e-'));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  tmp = prepareRun('pli-e2e-');
+  browser = await launchChromium();
 });
 
-afterAll(async () => {
-  await browser?.close();
-  for (const bridge of bridges) await bridge.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => closeRun(browser, bridges, tmp));
 
 describe('Pli interface over the real core', () => {
   it('first run, card import, encryption to a correspondent, opening on her workstation', async () => {

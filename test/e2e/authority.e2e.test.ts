@@ -9,14 +9,13 @@
 // signed, and names the first bad entry after the database is tampered with (sqlite3). Five
 // wrong passphrases lock the person out, with the time left. Screenshots: test/artifacts/screens/.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import os from 'node:os';
 import path from 'node:path';
 import { startBridge, type Bridge } from './bridge.js';
-import { openApp as openAppIn, RENDERER, SHOTS, CHROMIUM, shot, h1, alertWith, pick } from './support.js';
+import { openApp as openAppIn, RENDERER, shot, h1, alertWith, pick, prepareRun, launchChromium, closeRun } from './support.js';
 
 
 const PASS_OFFICER = 'la clé de voûte du service SSI';
@@ -57,20 +56,11 @@ async function provision(page: Page, bridge: Bridge, name: string, target: strin
 }
 
 beforeAll(async () => {
-  if (!existsSync(path.join(RENDERER, 'index.html'))) throw new Error('dist-renderer/ missing: run "npm run build:renderer" first (npm run test:e2e does).');
-  mkdirSync(SHOTS, { recursive: true });
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'pli-e2e-authority-'));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  tmp = prepareRun('pli-e2e-authority-');
+  browser = await launchChromium();
 });
 
-afterAll(async () => {
-  await browser?.close();
-  for (const bridge of bridges) await bridge.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => closeRun(browser, bridges, tmp));
 
 describe('SSI authority, nominative list and audit through the interface', () => {
   it('officer provisions and certifies, the town hall pins and enrols, the audit detects tampering, lockout', async () => {

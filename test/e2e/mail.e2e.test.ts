@@ -10,14 +10,14 @@
 // is refused before sending, the folder transport (USB key) both ways, and a tampered container
 // delivered straight to the town hall's mailbox shows its refusal reason. Screenshots 40-51.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { startBridge, type Bridge } from './bridge.js';
-import { openApp as openAppIn, RENDERER, SHOTS, CHROMIUM, shot, h1, alertWith, pick } from './support.js';
+import { openApp as openAppIn, RENDERER, shot, h1, alertWith, pick, prepareRun, launchChromium, closeRun } from './support.js';
 import { startMailServers, type MailServers } from '../mail/harness.js';
 import { initProfile, type Profile } from '../../electron/core/profile/profile.js';
 import { createIdentity, getIdentity, unlockIdentity } from '../../electron/core/profile/identities.js';
@@ -82,20 +82,13 @@ async function station(dir: string, name: string, email: string, org: string, pa
 }
 
 beforeAll(async () => {
-  if (!existsSync(path.join(RENDERER, 'index.html'))) throw new Error('dist-renderer/ missing: run "npm run build:renderer" first (npm run test:e2e does).');
-  mkdirSync(SHOTS, { recursive: true });
-  tmp = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'pli-e2e-mail-'));
-  [servers, browser] = await Promise.all([
-    startMailServers(),
-    chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] }),
-  ]);
+  tmp = prepareRun('pli-e2e-mail-', existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir());
+  [servers, browser] = await Promise.all([startMailServers(), launchChromium()]);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  for (const bridge of bridges) await bridge.close();
   await servers?.stop();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await closeRun(browser, bridges, tmp);
 });
 
 describe('functional mailbox through the interface (real Postfix + Dovecot)', () => {

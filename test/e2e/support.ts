@@ -1,14 +1,38 @@
 // What every browser end-to-end file shares: where things are, how the app is opened in
 // Chromium over the test bridge, how files are "picked", screenshots and common waits.
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { bridgeClient, clientConfig, type Bridge } from './bridge.js';
 
 export const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const RENDERER = path.join(ROOT, 'dist-renderer');
 export const SHOTS = path.join(ROOT, 'test', 'artifacts', 'screens');
 export const CHROMIUM = '/usr/bin/chromium';
+
+/** Checks that the interface is built, makes the screenshot folder, returns a fresh scratch folder. */
+export function prepareRun(prefix: string, under = os.tmpdir()): string {
+  if (!existsSync(path.join(RENDERER, 'index.html'))) throw new Error('dist-renderer/ missing: run "npm run build:renderer" first (npm run test:e2e does).');
+  mkdirSync(SHOTS, { recursive: true });
+  return mkdtempSync(path.join(under, prefix));
+}
+
+/** Debian's Chromium (never a downloaded one), headless, without background traffic. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+/** Closes the browser and the bridges, and deletes the scratch folder. */
+export async function closeRun(browser: Browser | undefined, bridges: Bridge[], tmp: string | undefined): Promise<void> {
+  await browser?.close();
+  for (const bridge of bridges) await bridge.close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+}
 
 /** Opens the built interface at 1280x800 on a bridge; console errors are collected (tests expect none). */
 export async function openApp(browser: Browser, bridge: Bridge, consoleErrors: string[]): Promise<Page> {
