@@ -103,6 +103,18 @@ describe('block opener: the worker thread and this thread agree', () => {
     }
   });
 
+  it('a worker that dies fails what is pending and what follows with a temporary error', async () => {
+    const opener = blockOpener(big, createSecretKey(key), () => {});
+    const pending = opener.submit(Buffer.from(blocks[0]!.sealed), blocks[0]!.nonces);
+    pending.catch(() => {});
+    // As if the thread were killed or ran out of memory: not through close().
+    await (opener as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    for (const outcome of [pending, opener.submit(Buffer.from(blocks[1]!.sealed), blocks[1]!.nonces), opener.digest()]) {
+      await expect(outcome).rejects.toMatchObject({ kind: 'temporary', code: 'worker-stopped' });
+    }
+    await opener.close();
+  });
+
   it('once closed, it refuses more work instead of hanging', async () => {
     const opener = blockOpener(big, createSecretKey(key), () => {});
     await opener.close();

@@ -2,6 +2,7 @@
 // worker thread evaluated from source, answering in order, ending with a SHA-256 digest, and
 // failing every pending request (never leaving one hanging) if it stops or is closed.
 import { Worker } from 'node:worker_threads';
+import { temporaryError } from '../errors.js';
 
 export interface Pending<T> { resolve: (value: T) => void; reject: (error: Error) => void }
 
@@ -33,8 +34,12 @@ export abstract class DigestWorker<Message> {
       this.pendingDigest?.resolve(Buffer.from(m.digest));
       this.pendingDigest = null;
     });
-    this.worker.on('error', (error) => this.fail(error));
-    this.worker.on('exit', () => this.fail(new Error(`${this.name} stopped`)));
+    // A thread that dies (out of memory, killed) fails the operation cleanly: the callers abort,
+    // and a reader's or writer's temporary output is deleted.
+    const stopped = (cause?: unknown): void => this.fail(temporaryError('worker-stopped',
+      "Le calcul en arrière-plan s'est arrêté avant la fin : l'opération est annulée et rien n'est conservé. Réessayez ; si cela se reproduit, vérifiez la mémoire disponible du poste.", cause));
+    this.worker.on('error', stopped);
+    this.worker.on('exit', () => stopped(new Error(`${this.name} stopped`)));
   }
 
   protected abstract onAnswer(message: Message): void;
