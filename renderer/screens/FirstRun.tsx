@@ -71,14 +71,22 @@ export function FirstRun({ status, onChanged, onSignedIn, onPending, onCancel }:
     setCreated({ session, fingerprint: result.fingerprint });
   });
 
-  const createPerson = (event: FormEvent) => {
+  /** The start both identity forms share: the passphrase typed twice must match; returns the
+   * id of the operation whose progress is shown, or null when the form is refused. */
+  const startIdentityForm = (event: FormEvent): string | null => {
     event.preventDefault();
     if (form.passphrase !== form.confirm) {
       setFailure({ step: 'identity', message: t('firstRun.mismatch') });
-      return;
+      return null;
     }
     const id = newOpId();
     setOpId(id);
+    return id;
+  };
+
+  const createPerson = (event: FormEvent) => {
+    const id = startIdentityForm(event);
+    if (id === null) return;
     void run('identity', async () => {
       const result = await call('identities:create', { opId: id, name: form.name, email: form.email, org: form.org, passphrase: form.passphrase });
       clearSecrets();
@@ -97,13 +105,8 @@ export function FirstRun({ status, onChanged, onSignedIn, onPending, onCancel }:
   };
 
   const importKeyfile = (event: FormEvent) => {
-    event.preventDefault();
-    if (form.passphrase !== form.confirm) {
-      setFailure({ step: 'identity', message: t('firstRun.mismatch') });
-      return;
-    }
-    const id = newOpId();
-    setOpId(id);
+    const id = startIdentityForm(event);
+    if (id === null) return;
     void run('identity', async () => {
       const result = await call('identities:importKeyfile', { opId: id, oneTimePassphrase: form.oneTime, passphrase: form.passphrase });
       if (result.status === 'cancelled') return;
