@@ -7,7 +7,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeProfiles } from './helpers.js';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { initProfile, openProfile, type Profile } from '../../electron/core/profile/profile.js';
@@ -43,16 +44,7 @@ async function person(profile: Profile, name: string, org = 'Mairie de Nancy'): 
   return getIdentity(profile.db, made.id)!;
 }
 
-afterAll(() => {
-  for (const p of opened) {
-    try {
-      p.close();
-    } catch {
-      // closed already
-    }
-  }
-  rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => closeProfiles(opened, root));
 afterEach(() => {
   vi.useRealTimers();
 });

@@ -9,6 +9,7 @@ import { chunkNonce, type ParsedHeader } from '../../electron/core/container/for
 import { PliError, securityError } from '../../electron/core/errors.js';
 import { base32Encode } from '../../shared/ids.js';
 import { createCipheriv, randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 
 export interface TestPerson {
   id: string;
@@ -156,4 +157,16 @@ export function rawPlaintext(manifest: unknown, files: Buffer[] = []): Buffer {
   const length = Buffer.alloc(4);
   length.writeUInt32BE(json.length);
   return Buffer.concat([length, json, ...files]);
+}
+
+/** Closes the profiles a test file opened (some may be closed already) and deletes its scratch folder. */
+export function closeProfiles(profiles: { close(): void }[], root: string): void {
+  for (const profile of profiles) {
+    try {
+      profile.close();
+    } catch {
+      // closed already by the test
+    }
+  }
+  rmSync(root, { recursive: true, force: true });
 }

@@ -4,7 +4,8 @@
 // restart, a new CLI process) does not lift it, and every attempt is audited.
 // Identities use cheap Argon2 parameters (stored with the wrapped key) so each attempt is fast.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { closeProfiles } from './helpers.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initProfile, openProfile, type Profile } from '../../electron/core/profile/profile.js';
@@ -47,16 +48,7 @@ async function refusal(profile: Profile, person: IdentityRow, passphrase: string
 const actions = (events: EventRow[], actor: string): string[] => events.filter((e) => e.actor === actor).map((e) => e.action);
 
 const opened: Profile[] = [];
-afterAll(() => {
-  for (const p of opened) {
-    try {
-      p.close();
-    } catch {
-      // already closed
-    }
-  }
-  rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => closeProfiles(opened, root));
 
 describe('settings', () => {
   it('defaults: idle lock 10 min, 5 failures, 15 min lockout; configurable and validated', async () => {
