@@ -23,6 +23,7 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { provideZod } from '../core/zod.js';
 import { PliError, inputError, securityError } from '../core/errors.js';
 import { getMeta, initProfile, isProfile, openProfile, setMeta, type Profile } from '../core/profile/profile.js';
 import {
@@ -50,6 +51,9 @@ import {
   type OutboxItem, type Person, type Progress, type ResponseOf, type Settings, type WatcherStatus,
 } from '../../shared/ipc.js';
 import type { DB } from '../core/profile/profile.js';
+
+// This process already holds zod's ES module (the IPC schemas): the core's schemas use it too.
+provideZod(z);
 
 export interface ShellPort {
   /** A native "save as" dialog; null when the person cancels. */

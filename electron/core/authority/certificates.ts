@@ -1,5 +1,6 @@
 // Certificates and their state on this workstation (docs/authority.md sections 3-4, 7).
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazySchema } from '../zod.js';
 import type { DB } from '../profile/profile.js';
 import { envelopeSignedBy, parseBody, parseEnvelope } from './signed.js';
 import { fingerprint } from '../crypto/primitives.js';
@@ -13,7 +14,7 @@ const RANK: Record<Role, number> = { reader: 1, operator: 2, officer: 3 };
 export const roleIncludes = (held: Role, needed: Role): boolean => RANK[held] >= RANK[needed];
 export const ROLE_LABEL: Record<Role, string> = { officer: 'officier SSI', operator: 'opérateur', reader: 'lecteur' };
 
-export const certificateBodySchema = z.strictObject({
+const certificateBodySchema = lazySchema((z) => z.strictObject({
   v: z.literal(1),
   serial: z.number().int().positive(),
   authority: z.string().max(100),
@@ -27,8 +28,8 @@ export const certificateBodySchema = z.strictObject({
   issued: z.number().int().nonnegative(),
   xwing: z.string().max(2000),
   ed25519: z.string().max(100),
-});
-export type CertificateBody = z.infer<typeof certificateBodySchema>;
+}));
+export type CertificateBody = z.infer<ReturnType<typeof certificateBodySchema>>;
 
 export interface VerifiedCertificate {
   body: CertificateBody;
@@ -45,7 +46,7 @@ export async function verifyCertificate(text: string, authorityKey: Uint8Array):
   if (!(await envelopeSignedBy(envelope, authorityKey))) {
     throw securityError('bad-certificate', "Certificat refusé : il n'est pas signé par l'autorité de ce poste. Demandez à l'officier SSI un certificat émis par l'autorité dont l'empreinte a été épinglée.");
   }
-  const body = parseBody(envelope, certificateBodySchema, 'Certificat');
+  const body = parseBody(envelope, certificateBodySchema(), 'Certificat');
   const authorityFpr = fingerprint('ed25519', authorityKey);
   if (!Buffer.from(body.authority, 'base64').equals(authorityFpr)) throw securityError('bad-certificate', "Certificat refusé : il désigne une autre autorité que celle qui l'a signé.");
   if (body.notAfter <= body.notBefore) throw securityError('bad-certificate', 'Certificat refusé : dates de validité incohérentes.');

@@ -1,6 +1,7 @@
 // A workstation's side of the authority: pinning, importing the signed directory (annuaire),
 // installing certificates and provisioned key files (docs/authority.md sections 5-6).
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazySchema } from '../zod.js';
 import type { DB } from '../profile/profile.js';
 import { envelopeSignedBy, parseEnvelope, type Envelope } from './signed.js';
 import { getTrust, storeCertificate, verifyCertificate, type VerifiedCertificate } from './certificates.js';
@@ -13,7 +14,7 @@ import { formatFingerprint, isIdentityId, normalizeFingerprintText } from '../..
 export const DEFAULT_GRACE_DAYS = 30;
 export const DAY = 24 * 3600 * 1000;
 
-const directoryBodySchema = z.strictObject({
+const directoryBodySchema = lazySchema((z) => z.strictObject({
   v: z.literal(1),
   authority: z.strictObject({ name: z.string().min(1).max(200), key: z.string().max(100) }),
   serial: z.number().int().positive(),
@@ -23,8 +24,8 @@ const directoryBodySchema = z.strictObject({
   certificates: z.array(z.string().max(20000)).max(100000),
   revocations: z.array(z.strictObject({ id: z.string().refine(isIdentityId), reason: z.string().max(500), at: z.number().int().nonnegative() })).max(100000),
   keyChange: z.strictObject({ previous: z.string().max(100), endorsement: z.string().max(200) }).nullable(),
-});
-export type DirectoryBody = z.infer<typeof directoryBodySchema>;
+}));
+export type DirectoryBody = z.infer<ReturnType<typeof directoryBodySchema>>;
 
 const refusedDirectory = (code: string, detail: string) => securityError(code, `Annuaire refusé : ${detail}`);
 
@@ -51,7 +52,7 @@ function readDirectory(text: string): { envelope: Envelope; body: DirectoryBody;
     throw refusedDirectory('bad-directory', 'contenu illisible. Demandez un nouvel export à l’officier SSI.');
   }
   // Parsed before its signature is checked because it names its own key; the schema bounds it.
-  const parsed = directoryBodySchema.safeParse(value);
+  const parsed = directoryBodySchema().safeParse(value);
   if (!parsed.success) throw refusedDirectory('bad-directory', 'contenu non conforme. Demandez un nouvel export à l’officier SSI.');
   const key = Buffer.from(parsed.data.authority.key, 'base64');
   if (key.length !== ED25519_PUBLIC_BYTES) throw refusedDirectory('bad-directory', "clé d'autorité invalide.");
@@ -156,7 +157,7 @@ export async function installCertificate(db: DB, text: string): Promise<Verified
   return cert;
 }
 
-const keyfileBodySchema = z.strictObject({
+const keyfileBodySchema = lazySchema((z) => z.strictObject({
   v: z.literal(1),
   card: z.string().max(20000),
   certificate: z.string().max(20000),
@@ -164,8 +165,8 @@ const keyfileBodySchema = z.strictObject({
     salt: z.string().max(100), opslimit: z.number().int().min(1).max(10), memlimitKib: z.number().int().min(8192).max(1048576),
     nonce: z.string().max(100), ciphertext: z.string().max(1000),
   }),
-});
-export type KeyfileBody = z.infer<typeof keyfileBodySchema>;
+}));
+export type KeyfileBody = z.infer<ReturnType<typeof keyfileBodySchema>>;
 
 export const keyfileAad = (id: string): Buffer => Buffer.from(`pli/v1/keyfile\0${id}`, 'utf8');
 
@@ -178,7 +179,7 @@ export async function importKeyfile(db: DB, text: string, oneTimePassphrase: str
   }
   let body: KeyfileBody;
   try {
-    body = keyfileBodySchema.parse(JSON.parse(envelope.body));
+    body = keyfileBodySchema().parse(JSON.parse(envelope.body));
   } catch {
     throw securityError('bad-keyfile', 'Fichier de clés non conforme : refusé.');
   }

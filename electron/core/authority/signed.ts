@@ -1,16 +1,17 @@
 // Signed JSON envelopes (docs/authority.md): the signature covers the exact bytes of `body`, a
 // string, so no canonicalisation is needed; the body is parsed only after the signature verified.
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazySchema } from '../zod.js';
 import { ed25519Sign, ed25519Verify } from '../crypto/keys.js';
 import { signedDigest, type SignedObject } from '../crypto/primitives.js';
 import { inputError, securityError } from '../errors.js';
 
-const envelopeSchema = z.strictObject({
+const envelopeSchema = lazySchema((z) => z.strictObject({
   pli: z.string(),
   v: z.literal(1),
   body: z.string().max(64 * 1024 * 1024),
   signature: z.string().max(200),
-});
+}));
 
 export interface Envelope { kind: string; body: string; signature: Buffer }
 
@@ -32,7 +33,7 @@ export function parseEnvelope(text: string, kind: 'certificate' | 'directory' | 
   } catch {
     throw inputError('not-' + kind, `Ce fichier n'est pas un ${NAMES[kind]} Pli (JSON illisible).`);
   }
-  const parsed = envelopeSchema.safeParse(value);
+  const parsed = envelopeSchema().safeParse(value);
   if (!parsed.success || parsed.data.pli !== kind) throw inputError('not-' + kind, `Ce fichier n'est pas un ${NAMES[kind]} Pli.`);
   return { kind, body: parsed.data.body, signature: Buffer.from(parsed.data.signature, 'base64') };
 }

@@ -1,6 +1,7 @@
 // The encrypted manifest (docs/format.md 5.3) and the file-name rules, checked when writing and
 // again when reading: a name inside a container must be safe to create on Windows and Linux alike.
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazySchema } from '../zod.js';
 import { inputError, securityError } from '../errors.js';
 import { isIdentityId } from '../../../shared/ids.js';
 
@@ -27,21 +28,21 @@ export function fileNameProblem(name: string): string | null {
 
 export const foldName = (name: string): string => name.normalize('NFC').toLowerCase();
 
-const fileSchema = z.strictObject({
+const fileSchema = lazySchema((z) => z.strictObject({
   name: z.string(),
   type: z.string().max(255),
   size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   // Dates before 1970 are negative: a file can legitimately carry one.
   mtime: z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).nullable(),
-});
-const manifestSchema = z.strictObject({
+}));
+const manifestSchema = lazySchema((z) => z.strictObject({
   v: z.literal(1),
   sender: z.string().refine(isIdentityId),
-  files: z.array(fileSchema).max(MAX_FILES),
-});
+  files: z.array(fileSchema()).max(MAX_FILES),
+}));
 
-export type ManifestFile = z.infer<typeof fileSchema>;
-export type Manifest = z.infer<typeof manifestSchema>;
+export type ManifestFile = z.infer<ReturnType<typeof fileSchema>>;
+export type Manifest = z.infer<ReturnType<typeof manifestSchema>>;
 
 function checkNames(files: ManifestFile[], fail: (message: string) => never): void {
   const folded = new Set<string>();
@@ -72,7 +73,7 @@ export function encodeManifest(input: Manifest): Buffer {
   checkNames(manifest.files, (message) => {
     throw inputError('bad-file-name', `Nom de fichier refusé : ${message}. Renommez le fichier puis recommencez.`);
   });
-  if (!manifestSchema.safeParse(manifest).success) {
+  if (!manifestSchema().safeParse(manifest).success) {
     throw inputError('bad-manifest', 'Les informations d’un fichier (taille, date, type) sont hors des limites du format : vérifiez les fichiers choisis.');
   }
   const json = Buffer.from(JSON.stringify(manifest), 'utf8');
@@ -90,7 +91,7 @@ export function decodeManifest(bytes: Buffer): Manifest {
   } catch {
     refuse('liste des fichiers illisible');
   }
-  const parsed = manifestSchema.safeParse(value);
+  const parsed = manifestSchema().safeParse(value);
   if (!parsed.success) refuse('liste des fichiers non conforme');
   checkNames(parsed.data!.files, refuse);
   return parsed.data!;

@@ -4,7 +4,8 @@
 // the person's passphrase with Argon2id: they exist in clear only in memory while in use, and
 // never leave the main process.
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazySchema } from '../zod.js';
 import type { DB } from './profile.js';
 import { getSodium } from '../crypto/sodium.js';
 import { argon2id, KEY_UNLOCK_PARAMS, type Argon2Params } from '../crypto/argon2.js';
@@ -48,7 +49,7 @@ export interface UnlockedIdentity {
 
 // ---- public cards ---------------------------------------------------------------------------
 
-const cardBodySchema = z.strictObject({
+const cardBodySchema = lazySchema((z) => z.strictObject({
   v: z.literal(1),
   id: z.string().refine(isIdentityId, 'identifiant invalide'),
   name: z.string().min(1).max(200),
@@ -57,10 +58,10 @@ const cardBodySchema = z.strictObject({
   created: z.number().int().nonnegative(),
   xwing: z.string().max(2000),
   ed25519: z.string().max(100),
-});
-const cardSchema = z.strictObject({ pli: z.literal('card'), v: z.literal(1), body: z.string().max(10000), signature: z.string().max(200) });
+}));
+const cardSchema = lazySchema((z) => z.strictObject({ pli: z.literal('card'), v: z.literal(1), body: z.string().max(10000), signature: z.string().max(200) }));
 
-export type CardBody = z.infer<typeof cardBodySchema>;
+export type CardBody = z.infer<ReturnType<typeof cardBodySchema>>;
 
 export interface VerifiedCard { body: CardBody; encPublic: Buffer; sigPublic: Buffer; encFpr: Buffer; sigFpr: Buffer; text: string }
 
@@ -81,7 +82,7 @@ export async function verifyCard(text: string): Promise<VerifiedCard> {
   } catch {
     throw inputError('not-a-card', "Ce fichier n'est pas une carte Pli (JSON illisible).");
   }
-  const card = cardSchema.safeParse(outer);
+  const card = cardSchema().safeParse(outer);
   if (!card.success) throw inputError('not-a-card', "Ce fichier n'est pas une carte Pli.");
   let inner: unknown;
   try {
@@ -89,7 +90,7 @@ export async function verifyCard(text: string): Promise<VerifiedCard> {
   } catch {
     throw badCard('contenu illisible');
   }
-  const body = cardBodySchema.safeParse(inner);
+  const body = cardBodySchema().safeParse(inner);
   if (!body.success) throw badCard('contenu non conforme');
   const encPublic = Buffer.from(body.data.xwing, 'base64');
   const sigPublic = Buffer.from(body.data.ed25519, 'base64');

@@ -5,7 +5,8 @@ import { createHash, hash as hashOnce } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazySchema } from '../zod.js';
 import type { DB, Profile } from '../profile/profile.js';
 import { GENESIS, appendEvent, listEvents, type EventRow } from '../profile/events.js';
 import { ed25519Sign, ed25519Verify } from '../crypto/keys.js';
@@ -188,10 +189,10 @@ export function auditCsv(db: DB): string {
   return `\ufeff${lines.join('\r\n')}\r\n`;
 }
 
-const exportSigSchema = z.strictObject({
+const exportSigSchema = lazySchema((z) => z.strictObject({
   pli: z.literal('audit-export'), v: z.literal(1), signer: z.string(), card: z.string(), certificate: z.string().nullable(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/), signature: z.string(),
-});
+}));
 
 /** Writes FILE.csv and FILE.csv.sig (detached signature by the exporting person). */
 export async function exportAudit(ctx: Context, as: string | undefined, out: string): Promise<{ events: number; signer: string }> {
@@ -226,9 +227,9 @@ export async function verifyAuditExport(db: DB, file: string): Promise<{ signer:
   } catch {
     throw inputError('missing-file', `Il faut ${file} et ${file}.sig côte à côte : vérifiez les chemins.`);
   }
-  let sig: z.infer<typeof exportSigSchema>;
+  let sig: z.infer<ReturnType<typeof exportSigSchema>>;
   try {
-    sig = exportSigSchema.parse(JSON.parse(sigText));
+    sig = exportSigSchema().parse(JSON.parse(sigText));
   } catch {
     throw inputError('not-audit-signature', `${file}.sig n'est pas une signature d'export de journal Pli.`);
   }
