@@ -189,6 +189,21 @@ describe('encrypt and decrypt', () => {
     expect(leftovers(out)).toEqual([]);
   });
 
+  // Above 8 MiB the block worker starts before the Argon2id unlock: it must open the container
+  // as usual, and be ended when the unlock fails (else the process would never exit).
+  it('a 12 MiB container: round trip; with a wrong passphrase, exit 2, nothing kept, and the process ends', async () => {
+    const big = dir('etat-annuel.csv');
+    writeFileSync(big, randomBytes(12 * 1024 * 1024));
+    const bigSealed = dir('grand.pli');
+    expectOk(await asAlice(['encrypt', '--to', bobId, '--out', bigSealed, big]));
+    const out = dir('grand-bob');
+    expectOk(await asBob(['decrypt', '--out', out, bigSealed]));
+    expect(same(path.join(out, 'etat-annuel.csv'), big)).toBe(true);
+    const refused = dir('grand-refuse');
+    expectFailure(await pli(['--home', homeB, 'decrypt', '--out', refused, bigSealed], { PLI_PASSPHRASE: 'pas la bonne phrase' }), 2);
+    expect(leftovers(refused)).toEqual([]);
+  }, 30000);
+
   it('a tampered container: exit 2 and nothing in the folder', async () => {
     const bytes = readFileSync(sealed);
     bytes[bytes.length - 70000]! ^= 0x20; // inside the payload

@@ -7,7 +7,7 @@ import { createCipheriv, createHash, createSecretKey, randomBytes } from 'node:c
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { blockOpener, ChunkTagError, NONCE_BYTES, OFF_THREAD_OPEN_BYTES } from '../../electron/core/container/opener.js';
+import { blockOpener, ChunkTagError, NONCE_BYTES, OFF_THREAD_OPEN_BYTES, startOpenerThread } from '../../electron/core/container/opener.js';
 import { CHUNK_PLAIN, CHUNK_SEALED, PREAMBLE_BYTES } from '../../electron/core/container/format.js';
 import { openStream, type OpenCallbacks } from '../../electron/core/container/open.js';
 import { bufferSource, FolderSink } from '../../electron/core/container/sinks.js';
@@ -42,10 +42,13 @@ describe('block opener: the worker thread and this thread agree', () => {
   const prefix = Buffer.from('pli/v1/sig/container\0 et un en-tête');
   const expectedDigest = blocks.reduce((h, b) => h.update(b.sealed), createHash('sha256').update(prefix)).digest();
 
-  for (const [name, payloadBytes] of [['worker thread', big], ['this thread', small]] as const) {
+  // A worker started before the key exists (during the Argon2id unlock) gets it afterwards.
+  for (const [name, payloadBytes, early] of [['worker thread', big, false], ['worker thread started before the key', big, true], ['this thread', small, false]] as const) {
     it(`${name}: same plaintext, same digest, every sealed block handed back unchanged`, async () => {
       const recycled: Buffer[] = [];
-      const opener = blockOpener(payloadBytes, createSecretKey(key), (block) => recycled.push(Buffer.from(block)));
+      const thread = early ? startOpenerThread(payloadBytes) : null;
+      if (early) expect(thread).not.toBeNull();
+      const opener = blockOpener(payloadBytes, createSecretKey(key), (block) => recycled.push(Buffer.from(block)), thread);
       try {
         opener.prefix(Buffer.from(prefix));
         const opened = blocks.map((b) => opener.submit(Buffer.from(b.sealed), b.nonces));
@@ -112,6 +115,27 @@ describe('block opener: the worker thread and this thread agree', () => {
     for (const outcome of [pending, opener.submit(Buffer.from(blocks[1]!.sealed), blocks[1]!.nonces), opener.digest()]) {
       await expect(outcome).rejects.toMatchObject({ kind: 'temporary', code: 'worker-stopped' });
     }
+    await opener.close();
+  });
+
+  it('no thread is started ahead for a payload opened on this thread', () => {
+    expect(startOpenerThread(small)).toBeNull();
+  });
+
+  it('a thread started ahead and never used ends with close()', async () => {
+    const thread = startOpenerThread(big)!;
+    const exited = new Promise<number>((resolve) => thread.worker.once('exit', resolve));
+    await thread.close();
+    await exited;
+    expect(thread.worker.threadId).toBe(-1);
+  });
+
+  it('a thread started ahead that died before it was used fails the opening with a temporary error', async () => {
+    const thread = startOpenerThread(big)!;
+    await thread.worker.terminate(); // as if it had run out of memory while the unlock ran
+    const opener = blockOpener(big, createSecretKey(key), () => {}, thread);
+    await expect(opener.submit(Buffer.from(blocks[0]!.sealed), blocks[0]!.nonces)).rejects.toMatchObject({ kind: 'temporary', code: 'worker-stopped' });
+    await expect(opener.digest()).rejects.toMatchObject({ kind: 'temporary', code: 'worker-stopped' });
     await opener.close();
   });
 

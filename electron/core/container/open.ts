@@ -9,6 +9,7 @@ import { ed25519Verify } from '../crypto/keys.js';
 import { securityError } from '../errors.js';
 import { base32Encode } from '../../../shared/ids.js';
 import { blockOpener, ChunkTagError, NONCE_BYTES } from './opener.js';
+import type { StartedThread } from './threads.js';
 
 /** Chunks read, hashed and opened together (2 MiB): large enough that per-block messages cost
  * little, small enough that the blocks in motion stay a few MiB (peak memory, bench/crypto.mjs). */
@@ -38,6 +39,8 @@ export interface OpenCallbacks {
   /** Returns the file key from the entry addressed to the reader, or throws (not addressed). */
   unwrapFileKey(header: ParsedHeader): Promise<Buffer>;
   onProgress?: (doneBytes: number, totalBytes: number) => void;
+  /** The block worker, if the caller started it early (opener.ts startOpenerThread). */
+  openerThread?: StartedThread | null;
 }
 
 export interface ContainerInfo {
@@ -98,7 +101,7 @@ export async function openStream(source: CipherSource, sink: PlainSink, callback
     const spare: Buffer[] = [];
     const opener = blockOpener(info.payloadBytes, key, (block) => {
       if (block.byteLength === fullBlock && spare.length < MAX_SPARE_BLOCKS) spare.push(block);
-    });
+    }, callbacks.openerThread);
     const parser = new PayloadParser(sink, (chunks) => opener.release(chunks));
     const start = header.headerBytes.length;
     // Entirely overwritten by the read, so a new buffer is never zeroed first.

@@ -4,11 +4,13 @@
 // and writes the plaintext of the previous block (the audit log's per-file SHA-256): the two
 // SHA-256 passes, the heaviest work of a decryption, then run side by side.
 //
-// The payload key reaches the worker as a KeyObject: its bytes stay in native memory (cloned,
-// never serialised into a JavaScript buffer) and the worker is a thread of this process.
+// The payload key reaches the worker as a KeyObject in its first message: its bytes stay in
+// native memory (cloned, never serialised into a JavaScript buffer) and the worker is a thread of
+// this process. The worker may be started before the key exists (startOpenerThread), so that its
+// start-up overlaps the Argon2id unlock.
 import { createDecipheriv, createHash, type KeyObject } from 'node:crypto';
 import { CHUNK_PLAIN, TAG_BYTES } from './format.js';
-import { asBuffer, DigestWorker, ownsMemory, type Pending } from './threads.js';
+import { asBuffer, DigestWorker, ownsMemory, StartedThread, type Pending } from './threads.js';
 
 export const NONCE_BYTES = 12;
 
@@ -40,9 +42,22 @@ export interface BlockOpener {
   close(): Promise<void>;
 }
 
-/** `recycle` receives each sealed block once hashed and opened, for reuse (it holds ciphertext only). */
-export function blockOpener(payloadBytes: number, key: KeyObject, recycle: (block: Buffer) => void): BlockOpener {
-  return payloadBytes > OFF_THREAD_OPEN_BYTES ? new WorkerOpener(key, recycle) : new InlineOpener(key, recycle);
+/**
+ * The worker thread a payload of `payloadBytes` will be opened on, started now, or null if it is
+ * opened on this thread. Give it to blockOpener, or close() it if the opening does not happen.
+ */
+export function startOpenerThread(payloadBytes: number): StartedThread | null {
+  // The smallest young generation makes the worker free the plaintext it made every few blocks.
+  return payloadBytes > OFF_THREAD_OPEN_BYTES ? new StartedThread(WORKER_SOURCE, { youngGenerationMb: 1 }) : null;
+}
+
+/**
+ * `recycle` receives each sealed block once hashed and opened, for reuse (it holds ciphertext
+ * only). `thread` is one from startOpenerThread for the same size, else one is started here.
+ */
+export function blockOpener(payloadBytes: number, key: KeyObject, recycle: (block: Buffer) => void, thread: StartedThread | null = null): BlockOpener {
+  thread ??= startOpenerThread(payloadBytes);
+  return thread ? new WorkerOpener(thread, key, recycle) : new InlineOpener(key, recycle);
 }
 
 /**
@@ -94,19 +109,21 @@ class InlineOpener implements BlockOpener {
 // worker's small young generation, collected every few blocks, rather than by the main thread,
 // whose large heap is collected only after tens of MiB of garbage (peak memory, and time).
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
+const { parentPort } = require('node:worker_threads');
 const { createDecipheriv, createHash } = require('node:crypto');
 const openChunks = (${openChunks.toString()});
 const hash = createHash('sha256');
+let key = null;
 const whole = (b) => (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : Buffer.from(new Uint8Array(b)));
 parentPort.on('message', (m) => {
   if (m === 'digest') return parentPort.postMessage({ digest: hash.digest() });
+  if (m.key) return void (key = m.key);
   if (m.prefix) return hash.update(m.prefix);
   if (m.release) return; // the plaintext of written blocks, to be freed by this thread's collector
   const block = Buffer.from(m.block.buffer, m.block.byteOffset, m.block.byteLength);
   hash.update(block);
   if (!m.nonces) return parentPort.postMessage({ block }, [block.buffer]);
-  const result = openChunks(createDecipheriv, workerData.key, block, m.nonces, ${NONCE_BYTES}, ${CHUNK_PLAIN}, ${TAG_BYTES});
+  const result = openChunks(createDecipheriv, key, block, m.nonces, ${NONCE_BYTES}, ${CHUNK_PLAIN}, ${TAG_BYTES});
   if (typeof result === 'number') return parentPort.postMessage({ bad: result });
   const plain = result.map(whole);
   parentPort.postMessage({ plain, block }, [block.buffer, ...plain.map((p) => p.buffer)]);
@@ -125,9 +142,9 @@ class WorkerOpener extends DigestWorker<Answer> implements BlockOpener {
   private readonly blocks: (Pending<Buffer[]> | null)[] = [];
   private submitted = 0;
 
-  constructor(private readonly key: KeyObject, private readonly recycle: (block: Buffer) => void) {
-    // The smallest young generation makes the worker free the plaintext it made every few blocks.
-    super(WORKER_SOURCE, 'block worker', { workerData: { key }, youngGenerationMb: 1 });
+  constructor(thread: StartedThread, private readonly key: KeyObject, private readonly recycle: (block: Buffer) => void) {
+    super(thread, 'block worker');
+    this.worker.postMessage({ key });
   }
 
   protected onAnswer(m: Answer): void {

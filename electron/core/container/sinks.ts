@@ -8,7 +8,7 @@ import { createHash, randomBytes, type Hash } from 'node:crypto';
 import type { Manifest } from './manifest.js';
 import type { CipherSource, PlainSink } from './open.js';
 import { inputError } from '../errors.js';
-import { DigestWorker, ownsMemory, type Pending } from './threads.js';
+import { DigestWorker, ownsMemory, StartedThread, type Pending } from './threads.js';
 
 export const TEMP_PREFIX = '.pli-tmp-';
 
@@ -67,7 +67,7 @@ class WorkerSha256 extends DigestWorker<{ parts: Uint8Array[] }> implements Sha2
   private readonly waiting: Pending<void>[] = [];
 
   constructor() {
-    super(HASH_WORKER_SOURCE, 'hash worker', { youngGenerationMb: 4 });
+    super(new StartedThread(HASH_WORKER_SOURCE, { youngGenerationMb: 4 }), 'hash worker');
   }
 
   protected onAnswer(m: { parts: Uint8Array[] }): void {

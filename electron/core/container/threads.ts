@@ -16,19 +16,44 @@ export function asBuffer(view: Uint8Array): Buffer {
   return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
 }
 
+/**
+ * A worker thread started ahead of the work it will be given, so that its start-up (a new
+ * JavaScript engine, about 30 ms) overlaps something else: the reader starts its block worker
+ * while the Argon2id unlock keeps the other core busy. A DigestWorker adopts it; close() ends
+ * it if it was never adopted (an unlock that failed).
+ */
+export class StartedThread {
+  readonly worker: Worker;
+  /** Why the thread stopped before being adopted, if it did. */
+  stopped: Error | null = null;
+
+  constructor(source: string, options: { youngGenerationMb: number }) {
+    this.worker = new Worker(source, {
+      eval: true,
+      // It only runs node:crypto on buffers it is handed: a small JavaScript heap is enough (peak memory).
+      resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: options.youngGenerationMb, codeRangeSizeMb: 4 },
+    });
+    // Listening at once: an 'error' without a listener would end the whole process.
+    this.worker.on('error', (error: Error) => (this.stopped ??= error));
+    this.worker.on('exit', () => (this.stopped ??= new Error('thread stopped')));
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
+
+const workerStopped = (cause: unknown): Error => temporaryError('worker-stopped',
+  "Le calcul en arrière-plan s'est arrêté avant la fin : l'opération est annulée et rien n'est conservé. Réessayez ; si cela se reproduit, vérifiez la mémoire disponible du poste.", cause);
+
 export abstract class DigestWorker<Message> {
   protected readonly worker: Worker;
   protected failure: Error | null = null;
   private pendingDigest: Pending<Buffer> | null = null;
 
-  /** `source` answers the message 'digest' with { digest }; every other answer goes to onAnswer. */
-  constructor(source: string, private readonly name: string, options: { workerData?: unknown; youngGenerationMb: number }) {
-    this.worker = new Worker(source, {
-      eval: true,
-      workerData: options.workerData,
-      // It only runs node:crypto on buffers it is handed: a small JavaScript heap is enough (peak memory).
-      resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: options.youngGenerationMb, codeRangeSizeMb: 4 },
-    });
+  /** `thread` answers the message 'digest' with { digest }; every other answer goes to onAnswer. */
+  constructor(thread: StartedThread, private readonly name: string) {
+    this.worker = thread.worker;
     this.worker.on('message', (m: Message & { digest?: Uint8Array }) => {
       if (!m.digest) return this.onAnswer(m);
       this.pendingDigest?.resolve(Buffer.from(m.digest));
@@ -36,10 +61,10 @@ export abstract class DigestWorker<Message> {
     });
     // A thread that dies (out of memory, killed) fails the operation cleanly: the callers abort,
     // and a reader's or writer's temporary output is deleted.
-    const stopped = (cause?: unknown): void => this.fail(temporaryError('worker-stopped',
-      "Le calcul en arrière-plan s'est arrêté avant la fin : l'opération est annulée et rien n'est conservé. Réessayez ; si cela se reproduit, vérifiez la mémoire disponible du poste.", cause));
-    this.worker.on('error', stopped);
-    this.worker.on('exit', () => stopped(new Error(`${this.name} stopped`)));
+    this.worker.on('error', (error: Error) => this.fail(workerStopped(error)));
+    this.worker.on('exit', () => this.fail(workerStopped(new Error(`${this.name} stopped`))));
+    // Nothing can be pending yet: every request will be refused with this error.
+    if (thread.stopped) this.failure = workerStopped(thread.stopped);
   }
 
   protected abstract onAnswer(message: Message): void;
