@@ -4,10 +4,10 @@
 // the right chunk, and refuse tampering of a large container exactly like a small one.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { createCipheriv, createHash, createSecretKey, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { blockOpener, ChunkTagError, NONCE_BYTES, OFF_THREAD_OPEN_BYTES, startOpenerThread } from '../../electron/core/container/opener.js';
+import { blockOpener, ChangedWhileReadingError, ChunkTagError, NONCE_BYTES, OFF_THREAD_OPEN_BYTES, startOpenerThread, type OpenerThread } from '../../electron/core/container/opener.js';
 import { CHUNK_PLAIN, CHUNK_SEALED, PREAMBLE_BYTES } from '../../electron/core/container/format.js';
 import { openStream, type OpenCallbacks } from '../../electron/core/container/open.js';
 import { bufferSource, FolderSink } from '../../electron/core/container/sinks.js';
@@ -144,6 +144,117 @@ describe('block opener: the worker thread and this thread agree', () => {
     await opener.close();
     await expect(opener.submit(Buffer.from(blocks[0]!.sealed), blocks[0]!.nonces)).rejects.toThrow(/closed/);
     await expect(opener.digest()).rejects.toThrow(/closed/);
+  });
+});
+
+// The block worker started during the unlock reads the file and starts the digest itself; the
+// opening pass reads the blocks again. A block changed on disk in between, even into one whose
+// tags verify (by someone who knows the key), must be refused: else the signature would cover
+// other bytes than those decrypted.
+describe('pre-hashing from the file while the key is unlocked', () => {
+  const key = randomBytes(32);
+  const blocks = makeBlocks(key, [BLOCK, BLOCK, BLOCK, BLOCK, BLOCK, 5]);
+  const prefix = Buffer.from('pli/v1/sig/container\0 et un en-tête');
+  const expectedDigest = blocks.reduce((h, b) => h.update(b.sealed), createHash('sha256').update(prefix)).digest();
+  const headerBytes = 1000; // the blocks start after a stand-in header
+  const chunks = 5 * BLOCK + 5;
+  let dir: string;
+  let file: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'pli-prehash-'));
+    file = path.join(dir, 'c.pli');
+    writeFileSync(file, Buffer.concat([randomBytes(headerBytes), ...blocks.map((b) => b.sealed)]));
+    return () => rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Starts a worker pre-hashing `file`; resolves with it and the number of blocks pre-hashed
+   * once pre-hashing stops (all of them here, unless the key is given first). */
+  function startPrehash(fd: number, headerPrefix = prefix): { thread: OpenerThread; stopped: Promise<number> } {
+    const thread = startOpenerThread(big, { fd, prefix: headerPrefix, start: headerBytes, chunks })!;
+    const stopped = new Promise<number>((resolve) => {
+      const listen = (m: { prehashed?: number }): void => {
+        if (m.prehashed === undefined) return;
+        thread.worker.off('message', listen);
+        resolve(m.prehashed);
+      };
+      thread.worker.on('message', listen);
+    });
+    return { thread, stopped };
+  }
+
+  /** Opens the blocks with a pre-hashing thread; says whether the plaintext came back equal (a
+   * small result: a failing expectation never prints megabytes). */
+  async function openAfterPrehash(options: { wait: boolean; headerPrefix?: Buffer }): Promise<{ prehashed: number | null; samePlain: boolean; digest: string }> {
+    const fd = openSync(file, 'r');
+    const { thread, stopped } = startPrehash(fd);
+    const prehashed = options.wait ? await stopped : null;
+    const opener = blockOpener(big, createSecretKey(key), () => {}, thread);
+    try {
+      opener.prefix(Buffer.from(options.headerPrefix ?? prefix));
+      const plain = await Promise.all(blocks.map((b) => opener.submit(Buffer.from(b.sealed), b.nonces)));
+      const samePlain = plain.every((chunksOf, i) => chunksOf.length === blocks[i]!.plain.length && chunksOf.every((chunk, c) => chunk.equals(blocks[i]!.plain[c]!)));
+      return { prehashed, samePlain, digest: (await opener.digest()).toString('hex') };
+    } finally {
+      await opener.close();
+      closeSync(fd);
+    }
+  }
+
+  it('all blocks pre-hashed, or none (the key came at once): same plaintext, same digest', async () => {
+    for (const wait of [true, false]) {
+      const { prehashed, samePlain, digest } = await openAfterPrehash({ wait });
+      if (wait) expect(prehashed).toBe(blocks.length);
+      expect(samePlain).toBe(true);
+      expect(digest, `wait=${wait}`).toBe(expectedDigest.toString('hex'));
+    }
+  });
+
+  it('a block replaced after it was pre-hashed by one whose tags verify is refused, whichever thread opens it', async () => {
+    // Block 1 goes to the worker, block 3 is opened on this thread (one in four).
+    for (const index of [1, 3]) {
+      const forged = makeBlocks(key, [BLOCK])[0]!;
+      const nonces = blocks[index]!.nonces;
+      const resealed = sealBlock(key, forged.plain, nonces); // valid tags under the same key and nonces
+      const read = blocks.map((b, i) => (i === index ? resealed : b.sealed));
+      const fd = openSync(file, 'r');
+      const { thread, stopped } = startPrehash(fd);
+      expect(await stopped).toBe(blocks.length);
+      const opener = blockOpener(big, createSecretKey(key), () => {}, thread);
+      try {
+        opener.prefix(Buffer.from(prefix));
+        const outcomes = await Promise.allSettled(read.map((sealed, i) => opener.submit(Buffer.from(sealed), blocks[i]!.nonces)));
+        // The digest (awaited before anything is kept) fails either way; a block opened by the
+        // worker fails at once too.
+        await expect(opener.digest()).rejects.toBeInstanceOf(ChangedWhileReadingError);
+        if (index === 1) expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(ChangedWhileReadingError);
+      } finally {
+        await opener.close();
+        closeSync(fd);
+      }
+    }
+  });
+
+  it('a header that is not the one pre-hashed is refused', async () => {
+    const other = Buffer.from(prefix);
+    other[other.length - 1]! ^= 0x01;
+    await expect(openAfterPrehash({ wait: true, headerPrefix: other })).rejects.toBeInstanceOf(ChangedWhileReadingError);
+  });
+
+  it('a file cut short before pre-hashing stops it early; the opening pass then hashes the rest', async () => {
+    const short = path.join(dir, 'court.pli');
+    const fd = openSync(short, 'w+');
+    writeSync(fd, Buffer.concat([randomBytes(headerBytes), blocks[0]!.sealed, blocks[1]!.sealed.subarray(0, 1000)]));
+    const { thread, stopped } = startPrehash(fd);
+    expect(await stopped).toBe(1); // block 0 whole, block 1 short
+    const opener = blockOpener(big, createSecretKey(key), () => {}, thread);
+    try {
+      opener.prefix(Buffer.from(prefix));
+      await Promise.all(blocks.map((b) => opener.submit(Buffer.from(b.sealed), b.nonces)));
+      expect((await opener.digest()).equals(expectedDigest)).toBe(true);
+    } finally {
+      await opener.close();
+      closeSync(fd);
+    }
   });
 });
 

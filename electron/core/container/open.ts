@@ -8,12 +8,8 @@ import { equalConstantTime, hkdf, hmacSha256, SIGNATURE_LABELS } from '../crypto
 import { ed25519Verify } from '../crypto/keys.js';
 import { securityError } from '../errors.js';
 import { base32Encode } from '../../../shared/ids.js';
-import { blockOpener, ChunkTagError, NONCE_BYTES } from './opener.js';
-import type { StartedThread } from './threads.js';
+import { BLOCK_CHUNKS, blockOpener, ChangedWhileReadingError, ChunkTagError, NONCE_BYTES, type OpenerThread } from './opener.js';
 
-/** Chunks read, hashed and opened together (2 MiB): large enough that per-block messages cost
- * little, small enough that the blocks in motion stay a few MiB (peak memory, bench/crypto.mjs). */
-const BLOCK_CHUNKS = 32;
 /** Sealed blocks kept for reuse: as many as are in motion at once (see openStream). */
 const MAX_SPARE_BLOCKS = 4;
 
@@ -40,7 +36,7 @@ export interface OpenCallbacks {
   unwrapFileKey(header: ParsedHeader): Promise<Buffer>;
   onProgress?: (doneBytes: number, totalBytes: number) => void;
   /** The block worker, if the caller started it early (opener.ts startOpenerThread). */
-  openerThread?: StartedThread | null;
+  openerThread?: OpenerThread | null;
 }
 
 export interface ContainerInfo {
@@ -51,8 +47,17 @@ export interface ContainerInfo {
   payloadBytes: number;
 }
 
+/** What the signature's digest starts with: the container label, then the whole header. */
+export function signaturePrefix(header: ParsedHeader): Buffer {
+  return Buffer.concat([Buffer.from(SIGNATURE_LABELS.container, 'ascii'), header.headerBytes]);
+}
+
 const tampered = (detail: string) =>
   securityError('tampered', `Le pli a été modifié ou abîmé (${detail}) : rien n'a été déchiffré. Demandez à l'expéditeur de le renvoyer.`);
+
+/** The file changed while it was read (opener.ts, pre-hashing): refused like any tampering. */
+const changedOr = (error: unknown): unknown =>
+  error instanceof ChangedWhileReadingError ? tampered('fichier modifié pendant sa lecture') : error;
 
 async function readExactly(source: CipherSource, target: Buffer, position: number): Promise<void> {
   let offset = 0;
@@ -130,14 +135,14 @@ export async function openStream(source: CipherSource, sink: PlainSink, callback
         plain = await opened;
       } catch (error) {
         if (error instanceof ChunkTagError) throw tampered(`bloc ${first + error.chunk + 1} sur ${chunks}`);
-        throw error;
+        throw changedOr(error);
       }
       await parser.push(plain);
       callbacks.onProgress?.(Math.min((first + count) * CHUNK_PLAIN, info.payloadBytes), info.payloadBytes);
     };
     let hash: Buffer;
     try {
-      opener.prefix(Buffer.concat([Buffer.from(SIGNATURE_LABELS.container, 'ascii'), header.headerBytes]));
+      opener.prefix(signaturePrefix(header));
       let nextRead = readBlock(0);
       nextRead.catch(() => {}); // awaited below; this only keeps an early exit from leaving it unhandled
       let previous: Submitted | null = null;
@@ -154,7 +159,9 @@ export async function openStream(source: CipherSource, sink: PlainSink, callback
         previous = submitted;
       }
       if (previous) await consume(previous);
-      hash = await opener.digest();
+      hash = await opener.digest().catch((error: unknown) => {
+        throw changedOr(error);
+      });
     } finally {
       await opener.close();
     }

@@ -6,17 +6,37 @@
 //
 // The payload key reaches the worker as a KeyObject in its first message: its bytes stay in
 // native memory (cloned, never serialised into a JavaScript buffer) and the worker is a thread of
-// this process. The worker may be started before the key exists (startOpenerThread), so that its
-// start-up overlaps the Argon2id unlock.
+// this process.
+//
+// Pre-hashing. The worker may be started before the key exists (startOpenerThread), while the
+// Argon2id unlock keeps one core busy and leaves the other idle. Given the container's file, it
+// then reads the sealed blocks itself and starts the signature's digest, which needs no key,
+// until the key arrives. The opening pass reads those blocks again, and a block could have been
+// changed on disk in between by someone who knows the file key (another recipient) and so can
+// forge valid chunk tags: the digest would then cover other bytes than those decrypted. So
+// each pre-hashed block also gets a GMAC under a random key made in the worker and never shown,
+// and the block read again must have the same: a different block passes with probability about
+// 2^-111 (GHASH is almost universal, and its key is unknown to whoever changed the file).
 import { createDecipheriv, createHash, type KeyObject } from 'node:crypto';
-import { CHUNK_PLAIN, TAG_BYTES } from './format.js';
+import { CHUNK_PLAIN, CHUNK_SEALED, TAG_BYTES } from './format.js';
 import { asBuffer, DigestWorker, ownsMemory, StartedThread, type Pending } from './threads.js';
 
 export const NONCE_BYTES = 12;
 
+/** Chunks read, hashed and opened together (2 MiB): large enough that per-block messages cost
+ * little, small enough that the blocks in motion stay a few MiB (peak memory, bench/crypto.mjs). */
+export const BLOCK_CHUNKS = 32;
+
 /** Above this many payload bytes, blocks are opened on a worker thread (below, starting one
  * costs more than it saves). */
 export const OFF_THREAD_OPEN_BYTES = 8 * 1024 * 1024;
+
+/** The container's bytes changed between the pre-hash and the opening pass (block -1: the header). */
+export class ChangedWhileReadingError extends Error {
+  constructor(readonly block: number) {
+    super(`block ${block} changed on disk while it was read`);
+  }
+}
 
 /** A chunk of a submitted block whose tag did not verify (its position within the block). */
 export class ChunkTagError extends Error {
@@ -42,20 +62,31 @@ export interface BlockOpener {
   close(): Promise<void>;
 }
 
+/** Where the worker may pre-hash from: the container's open file (a descriptor of this process),
+ * the digest's prefix (label and header), the offset of the first sealed chunk, the chunk count. */
+export interface PrehashSource { fd: number; prefix: Buffer; start: number; chunks: number }
+
+export class OpenerThread extends StartedThread {
+  constructor(readonly prehash: PrehashSource | null) {
+    // The smallest young generation makes the worker free the plaintext it made every few blocks.
+    super(WORKER_SOURCE, { youngGenerationMb: 1, workerData: { prehash } });
+  }
+}
+
 /**
  * The worker thread a payload of `payloadBytes` will be opened on, started now, or null if it is
- * opened on this thread. Give it to blockOpener, or close() it if the opening does not happen.
+ * opened on this thread. With `prehash`, it starts the digest from the file until the key comes.
+ * Give it to blockOpener, or close() it if the opening does not happen.
  */
-export function startOpenerThread(payloadBytes: number): StartedThread | null {
-  // The smallest young generation makes the worker free the plaintext it made every few blocks.
-  return payloadBytes > OFF_THREAD_OPEN_BYTES ? new StartedThread(WORKER_SOURCE, { youngGenerationMb: 1 }) : null;
+export function startOpenerThread(payloadBytes: number, prehash: PrehashSource | null = null): OpenerThread | null {
+  return payloadBytes > OFF_THREAD_OPEN_BYTES ? new OpenerThread(prehash) : null;
 }
 
 /**
  * `recycle` receives each sealed block once hashed and opened, for reuse (it holds ciphertext
  * only). `thread` is one from startOpenerThread for the same size, else one is started here.
  */
-export function blockOpener(payloadBytes: number, key: KeyObject, recycle: (block: Buffer) => void, thread: StartedThread | null = null): BlockOpener {
+export function blockOpener(payloadBytes: number, key: KeyObject, recycle: (block: Buffer) => void, thread: OpenerThread | null = null): BlockOpener {
   thread ??= startOpenerThread(payloadBytes);
   return thread ? new WorkerOpener(thread, key, recycle) : new InlineOpener(key, recycle);
 }
@@ -109,19 +140,77 @@ class InlineOpener implements BlockOpener {
 // worker's small young generation, collected every few blocks, rather than by the main thread,
 // whose large heap is collected only after tens of MiB of garbage (peak memory, and time).
 const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const { createDecipheriv, createHash } = require('node:crypto');
+const { parentPort, workerData } = require('node:worker_threads');
+const { readSync } = require('node:fs');
+const { createCipheriv, createDecipheriv, createHash, createSecretKey, randomBytes, timingSafeEqual } = require('node:crypto');
 const openChunks = (${openChunks.toString()});
 const hash = createHash('sha256');
 let key = null;
 const whole = (b) => (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : Buffer.from(new Uint8Array(b)));
+
+// Pre-hashing (see the top of opener.ts): blocks 0 .. prehashed-1 are in the digest already,
+// each with its GMAC under macKey, which never leaves this thread.
+const pre = workerData.prehash;
+let prehashed = 0;
+const macs = [];
+let macKey = null;
+let readBuffer = null; // null once pre-hashing has stopped
+let changed = false;
+const stopPrehash = () => {
+  if (!readBuffer) return;
+  readBuffer = null;
+  parentPort.postMessage({ prehashed }); // for tests and measurements: no reply expected
+};
+const mac = (block, index) => {
+  const iv = Buffer.alloc(12);
+  iv.writeUInt32BE(index, 8);
+  const gmac = createCipheriv('aes-256-gcm', macKey, iv);
+  gmac.setAAD(block);
+  gmac.final();
+  return gmac.getAuthTag();
+};
+function prehashNext() {
+  if (!readBuffer) return;
+  const first = prehashed * ${BLOCK_CHUNKS};
+  const length = Math.min(${BLOCK_CHUNKS}, pre.chunks - first) * ${CHUNK_SEALED};
+  if (length <= 0) return stopPrehash();
+  const block = readBuffer.subarray(0, length);
+  let done = 0;
+  try {
+    while (done < length) {
+      const n = readSync(pre.fd, block, done, length - done, pre.start + first * ${CHUNK_SEALED} + done);
+      if (n === 0) break;
+      done += n;
+    }
+  } catch {
+    done = -1;
+  }
+  // A short or failed read stops here: the opening pass reads the same place and reports it.
+  if (done !== length) return stopPrehash();
+  hash.update(block);
+  macs.push(mac(block, prehashed));
+  prehashed++;
+  setImmediate(prehashNext); // lets the key's message in between two blocks
+}
+if (pre) {
+  macKey = createSecretKey(randomBytes(32));
+  hash.update(pre.prefix);
+  readBuffer = Buffer.allocUnsafeSlow(${BLOCK_CHUNKS * CHUNK_SEALED});
+  setImmediate(prehashNext);
+}
+
 parentPort.on('message', (m) => {
-  if (m === 'digest') return parentPort.postMessage({ digest: hash.digest() });
-  if (m.key) return void (key = m.key);
+  if (m === 'digest') return parentPort.postMessage(changed ? { changed: -1 } : { digest: hash.digest() });
+  if (m.key) {
+    key = m.key;
+    return stopPrehash(); // the opening pass takes over after the blocks pre-hashed so far
+  }
   if (m.prefix) return hash.update(m.prefix);
   if (m.release) return; // the plaintext of written blocks, to be freed by this thread's collector
   const block = Buffer.from(m.block.buffer, m.block.byteOffset, m.block.byteLength);
-  hash.update(block);
+  if (m.index >= prehashed) hash.update(block);
+  else if (!timingSafeEqual(mac(block, m.index), macs[m.index])) changed = true;
+  if (changed) return parentPort.postMessage({ changed: m.index });
   if (!m.nonces) return parentPort.postMessage({ block }, [block.buffer]);
   const result = openChunks(createDecipheriv, key, block, m.nonces, ${NONCE_BYTES}, ${CHUNK_PLAIN}, ${TAG_BYTES});
   if (typeof result === 'number') return parentPort.postMessage({ bad: result });
@@ -135,19 +224,22 @@ parentPort.on('message', (m) => {
  * one in four balances the two cores here (bench/crypto.mjs). */
 const LOCAL_SHARE = 4;
 
-type Answer = { plain?: Uint8Array[]; block?: Uint8Array; bad?: number };
+type Answer = { plain?: Uint8Array[]; block?: Uint8Array; bad?: number; changed?: number; prehashed?: number };
 
 class WorkerOpener extends DigestWorker<Answer> implements BlockOpener {
   // Answers come back in the order of the requests: null for a block only hashed there.
   private readonly blocks: (Pending<Buffer[]> | null)[] = [];
   private submitted = 0;
 
-  constructor(thread: StartedThread, private readonly key: KeyObject, private readonly recycle: (block: Buffer) => void) {
+  constructor(private readonly thread: OpenerThread, private readonly key: KeyObject, private readonly recycle: (block: Buffer) => void) {
     super(thread, 'block worker');
     this.worker.postMessage({ key });
   }
 
   protected onAnswer(m: Answer): void {
+    if (m.prehashed !== undefined) return; // a notice, not an answer
+    // A block that changed on disk fails everything, the digest included, whichever thread opened it.
+    if (m.changed !== undefined) return this.fail(new ChangedWhileReadingError(m.changed));
     const pending = this.blocks.shift();
     if (m.bad !== undefined) return pending?.reject(new ChunkTagError(m.bad));
     this.recycle(asBuffer(m.block!));
@@ -159,23 +251,27 @@ class WorkerOpener extends DigestWorker<Answer> implements BlockOpener {
   }
 
   prefix(bytes: Buffer): void {
-    this.worker.postMessage({ prefix: bytes });
+    const prehashed = this.thread.prehash?.prefix;
+    if (!prehashed) return this.worker.postMessage({ prefix: bytes });
+    // The worker started the digest with the header it was given: it must be this one.
+    if (!prehashed.equals(bytes)) this.fail(new ChangedWhileReadingError(-1));
   }
 
   submit(block: Buffer, nonces: Buffer): Promise<Buffer[]> {
     if (this.failure) return Promise.reject(this.failure);
     // Only memory that is the block's alone moves without a copy; any other view is copied first.
     const view = ownsMemory(block) ? block : new Uint8Array(block);
-    if (++this.submitted % LOCAL_SHARE === 0) {
+    const index = this.submitted++;
+    if (this.submitted % LOCAL_SHARE === 0) {
       const plain = openChunks(createDecipheriv, this.key, block, nonces, NONCE_BYTES, CHUNK_PLAIN, TAG_BYTES);
       if (typeof plain === 'number') return Promise.reject(new ChunkTagError(plain));
       this.blocks.push(null);
-      this.worker.postMessage({ block: view }, [view.buffer as ArrayBuffer]);
+      this.worker.postMessage({ block: view, index }, [view.buffer as ArrayBuffer]);
       return Promise.resolve(plain);
     }
     return new Promise((resolve, reject) => {
       this.blocks.push({ resolve, reject });
-      this.worker.postMessage({ block: view, nonces }, [view.buffer as ArrayBuffer]);
+      this.worker.postMessage({ block: view, nonces, index }, [view.buffer as ArrayBuffer]);
     });
   }
 

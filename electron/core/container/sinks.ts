@@ -265,7 +265,8 @@ export function bufferSource(bytes: Buffer): CipherSource {
   return { size: bytes.length, read: async (target, offset, length, position) => bytes.copy(target, offset, position, Math.min(bytes.length, position + length)) };
 }
 
-export async function fileSource(file: string): Promise<CipherSource & { close(): Promise<void> }> {
+/** `fd` lets the reader's worker thread pre-hash the file (opener.ts); only reads use it. */
+export async function fileSource(file: string): Promise<CipherSource & { fd: number; close(): Promise<void> }> {
   let handle: FileHandle;
   try {
     handle = await open(file, 'r');
@@ -275,6 +276,7 @@ export async function fileSource(file: string): Promise<CipherSource & { close()
   const info = await handle.stat();
   return {
     size: info.size,
+    fd: handle.fd,
     read: async (target, offset, length, position) => (await handle.read(target, offset, length, position)).bytesRead,
     close: () => handle.close(),
   };

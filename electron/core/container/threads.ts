@@ -27,9 +27,10 @@ export class StartedThread {
   /** Why the thread stopped before being adopted, if it did. */
   stopped: Error | null = null;
 
-  constructor(source: string, options: { youngGenerationMb: number }) {
+  constructor(source: string, options: { youngGenerationMb: number; workerData?: unknown }) {
     this.worker = new Worker(source, {
       eval: true,
+      workerData: options.workerData,
       // It only runs node:crypto on buffers it is handed: a small JavaScript heap is enough (peak memory).
       resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: options.youngGenerationMb, codeRangeSizeMb: 4 },
     });
@@ -71,7 +72,7 @@ export abstract class DigestWorker<Message> {
   /** Rejects the requests still waiting for an answer. */
   protected abstract rejectPending(error: Error): void;
 
-  private fail(error: Error): void {
+  protected fail(error: Error): void {
     this.failure ??= error;
     this.rejectPending(this.failure);
     this.pendingDigest?.reject(this.failure);

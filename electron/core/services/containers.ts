@@ -1,10 +1,9 @@
 // Sealing and opening containers on behalf of a person of the profile: recipients resolved from
 // the profile, sender looked up among known people, events written for every outcome.
 import { sealToFile, type RecipientKey } from '../container/seal.js';
-import { openStream, readInfo, type ContainerInfo, type Signer } from '../container/open.js';
+import { openStream, readInfo, signaturePrefix, type ContainerInfo, type Signer } from '../container/open.js';
 import { FolderSink, fileSource, type WrittenFile } from '../container/sinks.js';
-import { startOpenerThread } from '../container/opener.js';
-import type { StartedThread } from '../container/threads.js';
+import { startOpenerThread, type OpenerThread } from '../container/opener.js';
 import { xwingWrapInfo, type ParsedHeader } from '../container/format.js';
 import { currentKeys, getIdentity, keyByFingerprint, resolveIdentity, resolveOwn, type IdentityRow, type UnlockedIdentity } from '../profile/identities.js';
 import { checkFreshnessForSending, requirePasswordAllowed, requireRecipient, requireRole, requireSigner, resolveRecipients } from './policy.js';
@@ -180,15 +179,15 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
   const source = await fileSource(request.input);
   let actor: string | null = null;
   let info: ContainerInfo | undefined;
-  let openerThread: StartedThread | null = null;
+  let openerThread: OpenerThread | null = null;
   try {
     info = await readInfo(source);
     const header = info.header;
     const signer = resolveSigner(ctx, header, info.senderId);
     requireSigner(ctx.profile.db, header.senderSigFpr, request.arrivedAt ?? Date.now());
-    // Started now, the block worker of a large payload gets ready on the core that the Argon2id
-    // unlock below leaves idle, instead of after it (about 30 ms of a decryption).
-    openerThread = startOpenerThread(info.payloadBytes);
+    // Started now, the block worker of a large payload gets ready, and starts the signature's
+    // digest from the file, on the core that the Argon2id unlock below leaves idle.
+    openerThread = startOpenerThread(info.payloadBytes, { fd: source.fd, prefix: signaturePrefix(header), start: header.headerBytes.length, chunks: info.chunks });
     let identity: UnlockedIdentity | null = null;
     let password: string | null = null;
     if (request.usePassword) {
