@@ -46,18 +46,20 @@ export class ChunkTagError extends Error {
 }
 
 export interface BlockOpener {
-  /** Adds bytes to the digest ahead of the blocks (the label and the header). */
+  /** Adds bytes to the digest ahead of the blocks (the label and the header). A worker that
+   * pre-hashed from the file has them already: it checks they are the ones it hashed. */
   prefix(bytes: Buffer): void;
   /**
    * Hands `block` over (its memory may move to the worker thread: the caller must not use it
    * again until it comes back through `recycle`) with one nonce per chunk. Blocks are hashed in
    * the order they are submitted. Resolves with the plaintext of each chunk; rejects with
-   * ChunkTagError if a tag fails.
+   * ChunkTagError if a tag fails, ChangedWhileReadingError if a pre-hashed block changed.
    */
   submit(block: Buffer, nonces: Buffer): Promise<Buffer[]>;
   /** Gives back plaintext chunks that are no longer used, to be freed where they were made. */
   release(chunks: Buffer[]): void;
-  /** SHA-256 of the prefix and of every block submitted. */
+  /** SHA-256 of the prefix and of every block submitted; rejects with ChangedWhileReadingError
+   * if the header or any pre-hashed block changed, whichever thread opened it. */
   digest(): Promise<Buffer>;
   close(): Promise<void>;
 }

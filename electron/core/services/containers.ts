@@ -185,20 +185,23 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
     const header = info.header;
     const signer = resolveSigner(ctx, header, info.senderId);
     requireSigner(ctx.profile.db, header.senderSigFpr, request.arrivedAt ?? Date.now());
+    let reader: IdentityRow | null = null;
+    if (request.usePassword) requirePasswordAllowed(ctx.profile.db);
+    else {
+      reader = addressedIdentity(ctx, header, request.as);
+      actor = reader.id;
+      requireRole(ctx.profile.db, reader, 'reader');
+    }
     // Started now, the block worker of a large payload gets ready, and starts the signature's
-    // digest from the file, on the core that the Argon2id unlock below leaves idle.
+    // digest from the file, on the core that the Argon2id unlock leaves idle (the passphrase's
+    // below, or the password's in openStream).
     openerThread = startOpenerThread(info.payloadBytes, { fd: source.fd, prefix: signaturePrefix(header), start: header.headerBytes.length, chunks: info.chunks });
     let identity: UnlockedIdentity | null = null;
     let password: string | null = null;
-    if (request.usePassword) {
-      requirePasswordAllowed(ctx.profile.db);
+    if (reader) identity = await ctx.unlocker.unlock(reader);
+    else {
       password = (await ctx.unlocker.containerPassword?.()) ?? null;
       if (!password) throw inputError('no-password', 'Mot de passe du pli manquant.');
-    } else {
-      const row = addressedIdentity(ctx, header, request.as);
-      actor = row.id;
-      requireRole(ctx.profile.db, row, 'reader');
-      identity = await ctx.unlocker.unlock(row);
     }
     const sink = await FolderSink.create(request.outDir);
     try {
