@@ -167,10 +167,10 @@ describe('pre-hashing from the file while the key is unlocked', () => {
     return () => rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Starts a worker pre-hashing `file`; resolves with it and the number of blocks pre-hashed
-   * once pre-hashing stops (all of them here, unless the key is given first). */
-  function startPrehash(fd: number, headerPrefix = prefix): { thread: OpenerThread; stopped: Promise<number> } {
-    const thread = startOpenerThread(big, { fd, prefix: headerPrefix, start: headerBytes, chunks })!;
+  /** Starts a worker pre-hashing the file open as `fd`; `stopped` resolves with the number of
+   * blocks pre-hashed once pre-hashing stops (all of them, unless the key came first). */
+  function startPrehash(fd: number): { thread: OpenerThread; stopped: Promise<number> } {
+    const thread = startOpenerThread(big, { fd, prefix, start: headerBytes, chunks })!;
     const stopped = new Promise<number>((resolve) => {
       const listen = (m: { prehashed?: number }): void => {
         if (m.prehashed === undefined) return;
@@ -200,7 +200,7 @@ describe('pre-hashing from the file while the key is unlocked', () => {
     }
   }
 
-  it('all blocks pre-hashed, or none (the key came at once): same plaintext, same digest', async () => {
+  it('all blocks pre-hashed, or few or none (the key came at once): same plaintext, same digest', async () => {
     for (const wait of [true, false]) {
       const { prehashed, samePlain, digest } = await openAfterPrehash({ wait });
       if (wait) expect(prehashed).toBe(blocks.length);
