@@ -157,7 +157,7 @@ let prehashed = 0;
 const macs = [];
 let macKey = null;
 let readBuffer = null; // null once pre-hashing has stopped
-let changed = false;
+let changed = -1; // the first block found changed, if any
 const stopPrehash = () => {
   if (!readBuffer) return;
   readBuffer = null;
@@ -202,7 +202,7 @@ if (pre) {
 }
 
 parentPort.on('message', (m) => {
-  if (m === 'digest') return parentPort.postMessage(changed ? { changed: -1 } : { digest: hash.digest() });
+  if (m === 'digest') return parentPort.postMessage(changed >= 0 ? { changed } : { digest: hash.digest() });
   if (m.key) {
     key = m.key;
     return stopPrehash(); // the opening pass takes over after the blocks pre-hashed so far
@@ -211,8 +211,8 @@ parentPort.on('message', (m) => {
   if (m.release) return; // the plaintext of written blocks, to be freed by this thread's collector
   const block = Buffer.from(m.block.buffer, m.block.byteOffset, m.block.byteLength);
   if (m.index >= prehashed) hash.update(block);
-  else if (!timingSafeEqual(mac(block, m.index), macs[m.index])) changed = true;
-  if (changed) return parentPort.postMessage({ changed: m.index });
+  else if (changed < 0 && !timingSafeEqual(mac(block, m.index), macs[m.index])) changed = m.index;
+  if (changed >= 0) return parentPort.postMessage({ changed });
   if (!m.nonces) return parentPort.postMessage({ block }, [block.buffer]);
   const result = openChunks(createDecipheriv, key, block, m.nonces, ${NONCE_BYTES}, ${CHUNK_PLAIN}, ${TAG_BYTES});
   if (typeof result === 'number') return parentPort.postMessage({ bad: result });
@@ -253,10 +253,10 @@ class WorkerOpener extends DigestWorker<Answer> implements BlockOpener {
   }
 
   prefix(bytes: Buffer): void {
-    const prehashed = this.thread.prehash?.prefix;
-    if (!prehashed) return this.worker.postMessage({ prefix: bytes });
+    const hashedPrefix = this.thread.prehash?.prefix;
+    if (!hashedPrefix) return this.worker.postMessage({ prefix: bytes });
     // The worker started the digest with the header it was given: it must be this one.
-    if (!prehashed.equals(bytes)) this.fail(new ChangedWhileReadingError(-1));
+    if (!hashedPrefix.equals(bytes)) this.fail(new ChangedWhileReadingError(-1));
   }
 
   submit(block: Buffer, nonces: Buffer): Promise<Buffer[]> {
