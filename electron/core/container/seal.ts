@@ -5,11 +5,10 @@
 import { createCipheriv } from 'node:crypto';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { encodeHeaderForCommitment, chunkNonce, CHUNK_PLAIN, CONTAINER_ID_BYTES, MAX_CHUNKS, type Header, type RecipientEntry } from './format.js';
+import { encodeHeaderForCommitment, chunkNonce, xwingWrapInfo, CHUNK_PLAIN, CONTAINER_ID_BYTES, MAX_CHUNKS, type Header, type RecipientEntry } from './format.js';
 import { encodeManifest, mediaTypeFor, type Manifest } from './manifest.js';
 import { hkdf, hmacSha256, random, wrapKey, SIGNATURE_LABELS } from '../crypto/primitives.js';
 import { ed25519Sign, wrapForXWing } from '../crypto/keys.js';
-import { xwingWrapInfo } from './format.js';
 import { argon2id, PASSWORD_RECIPIENT_PARAMS, type Argon2Params } from '../crypto/argon2.js';
 import { inputError } from '../errors.js';
 import { base32Decode, ID_BYTES } from '../../../shared/ids.js';
