@@ -37,6 +37,9 @@ export interface OpenCallbacks {
   onProgress?: (doneBytes: number, totalBytes: number) => void;
   /** The block worker, if the caller started it early (opener.ts startOpenerThread). */
   openerThread?: OpenerThread | null;
+  /** The structure, if the caller read it already (readInfo) and checked the sender and the
+   * reader against it: opened as is, not read a second time from a file that may have changed. */
+  info?: ContainerInfo;
 }
 
 export interface ContainerInfo {
@@ -84,7 +87,7 @@ export async function readInfo(source: CipherSource): Promise<ContainerInfo> {
 export async function openStream(source: CipherSource, sink: PlainSink, callbacks: OpenCallbacks): Promise<{ info: ContainerInfo; manifest: Manifest; signer: Signer }> {
   let committed = false;
   try {
-    const info = await readInfo(source);
+    const info = callbacks.info ?? await readInfo(source);
     const { header, chunks } = info;
     const signer = await callbacks.resolveSigner(header);
     const fileKey = await callbacks.unwrapFileKey(header);

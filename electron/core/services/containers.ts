@@ -210,6 +210,7 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
         unwrapFileKey: async (h) => (identity ? unwrapWithIdentity(h, identity) : unwrapWithPassword(h, password!)),
         onProgress: request.onProgress,
         openerThread,
+        info,
       });
     } finally {
       identity?.wipe();
