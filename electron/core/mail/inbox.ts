@@ -1,8 +1,18 @@
 // The local inbox (docs/mailbox.md section 4): every received container is checked without being
 // decrypted (structure, known signer, signature, certificate at arrival time), stored in the
 // profile, and recorded once per distinct bytes; `open` decrypts with the arrival time.
+//
+// Stored files (docs/mailbox.md section 4). The attacker of docs/profile.md can write the inbox
+// folder and the rows. Invariants held here:
+// - a stored file is named by the full SHA-256 of its bytes, and an existing name is never
+//   replaced (link, never a rename over it): a container cannot take the place of another;
+// - `open` never trusts the row's `path`: it derives the file from the profile's inbox folder and
+//   the row's sha256, refuses a symlink or anything but a regular file, reads the bytes into
+//   memory, checks their SHA-256 against the row, and decrypts those same bytes (nothing is read
+//   again from disk, so a file changed after the check changes nothing).
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, unlink, writeFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DB } from '../profile/profile.js';
 import { getIdentity, keyByFingerprint } from '../profile/identities.js';
@@ -89,25 +99,160 @@ export async function ingest(ctx: Context, bytes: Buffer, source: 'imap' | 'fold
   }
   if (createdMs !== null && createdMs < arrivedAt - OLD_AFTER_MS) flags.push('old');
 
-  const inboxDir = path.join(ctx.profile.home, 'inbox');
-  await mkdir(inboxDir, { recursive: true, mode: 0o700 });
-  const file = path.join(inboxDir, `${containerId ?? 'malformed'}-${sha256.slice(0, 12)}.pli`);
-  const temporary = path.join(inboxDir, `.tmp-${randomBytes(6).toString('hex')}`);
-  await writeFile(temporary, bytes, { mode: 0o600, flush: true });
-  await rename(temporary, file);
+  const { file, displaced } = await storeBytes(inboxDirOf(ctx), sha256, bytes);
+  if (displaced) flags.push('displaced-file');
   // The row and its event in one transaction (one disk sync), after the file is in place.
   const row = db.transaction((): InboxRow => {
     const inserted = db.prepare(`INSERT INTO inbox (container_id, sha256, size, state, reason, flags, sender_id, created_ms, arrived_at, source, origin, path)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(containerId, sha256, bytes.length, state, reason, flags.length ? flags.join(',') : null, senderId, createdMs, arrivedAt, source, origin, file);
     const stored = getInboxRow(db, Number(inserted.lastInsertRowid))!;
     if (state === 'verified') {
-      audit(ctx, { action: 'container.received', object: containerId, detail: { inbox: stored.id, sender: senderId, sha256, bytes: bytes.length, source, flags } });
+      audit(ctx, { action: 'container.received', object: containerId, detail: { inbox: stored.id, sender: senderId, sha256, bytes: bytes.length, source, flags, ...(displaced ? { displaced } : {}) } });
     } else {
-      audit(ctx, { action: 'container.refused', object: containerId, outcome: 'refused', detail: { inbox: stored.id, reason, sender: senderId, sha256, source } });
+      audit(ctx, { action: 'container.refused', object: containerId, outcome: 'refused', detail: { inbox: stored.id, reason, sender: senderId, sha256, source, ...(displaced ? { displaced } : {}) } });
     }
     return stored;
   }).immediate();
   return { row, isNew: true, message };
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+export const inboxDirOf = (ctx: Context): string => path.join(ctx.profile.home, 'inbox');
+
+/** The stored file of the bytes with this SHA-256 (hex): `<sha256>.pli` in the inbox folder. */
+export function storedPath(inboxDir: string, sha256: string): string {
+  if (!SHA256_HEX.test(sha256)) throw new Error('not a SHA-256');
+  return path.join(inboxDir, `${sha256}.pli`);
+}
+
+/** The name used before the full SHA-256 (container id + 48 bits of it): still opened, then moved. */
+function legacyPath(inboxDir: string, row: Pick<InboxRow, 'container_id' | 'sha256'>): string | null {
+  // The row is the attacker's to edit: only a hex id may become part of a path.
+  if (row.container_id !== null && !/^[0-9a-f]{1,64}$/.test(row.container_id)) return null;
+  return path.join(inboxDir, `${row.container_id ?? 'malformed'}-${row.sha256.slice(0, 12)}.pli`);
+}
+
+/**
+ * Writes `bytes` under their SHA-256 name without ever replacing an existing name. A file already
+ * there with the same bytes (a run stopped before its row was written) is kept as it is. Anything
+ * else under that name (planted: a collision of the full SHA-256 is not expected) is moved aside,
+ * to a fresh `.displaced-*` name, never deleted nor overwritten; its name is returned for the log.
+ */
+async function storeBytes(inboxDir: string, sha256: string, bytes: Buffer): Promise<{ file: string; displaced?: string }> {
+  await mkdir(inboxDir, { recursive: true, mode: 0o700 });
+  const file = storedPath(inboxDir, sha256);
+  const temporary = path.join(inboxDir, `.tmp-${randomBytes(6).toString('hex')}`);
+  await writeFile(temporary, bytes, { mode: 0o600, flush: true, flag: 'wx' });
+  let displaced: string | undefined;
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (await placeExclusive(temporary, file)) return { file, displaced };
+      if ((await readRegular(file, bytes.length))?.equals(bytes)) return { file, displaced };
+      const aside = path.join(inboxDir, `.displaced-${Date.now()}-${randomBytes(8).toString('hex')}`);
+      // A fresh random name (96 bits): the rename replaces nothing. It moves a symlink itself, not its target.
+      await rename(file, aside);
+      displaced = path.basename(aside);
+    }
+    throw securityError('inbox-file-taken', "Le fichier de ce pli dans la boîte de réception est remplacé sans cesse par un autre : pli non enregistré. Signalez-le à l'officier SSI.");
+  } finally {
+    await rm(temporary, { force: true });
+  }
+}
+
+/** Links `from` to `to` unless `to` exists (false then); exclusive copy where hard links are missing. */
+async function placeExclusive(from: string, to: string): Promise<boolean> {
+  try {
+    await link(from, to);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'ENOSYS') throw error;
+  }
+  try {
+    await copyFile(from, to, constants.COPYFILE_EXCL);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+/**
+ * The whole content of a regular file, read through one descriptor opened without following a
+ * symlink; null if there is no such file. Throws 'not-regular' for a symlink, a folder or a device,
+ * 'too-big' beyond `limit` bytes, 'changed' if it grows while read.
+ */
+async function readRegular(file: string, limit: number): Promise<Buffer | null> {
+  let handle;
+  try {
+    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code === 'ELOOP' || code === 'EISDIR' || code === 'ENXIO') throw new StoredFileError('not-regular');
+    throw error;
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw new StoredFileError('not-regular');
+    if (info.size > limit) throw new StoredFileError('too-big');
+    // One byte more than announced: a file that grows while read is refused, not read on.
+    const buffer = Buffer.alloc(info.size + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    if (length > info.size) throw new StoredFileError('changed');
+    return buffer.subarray(0, length);
+  } finally {
+    await handle.close();
+  }
+}
+
+class StoredFileError extends Error {
+  constructor(readonly reason: 'not-regular' | 'too-big' | 'changed') {
+    super(reason);
+  }
+}
+
+const modifiedOnDisk = (id: number) => securityError('inbox-modified',
+  `Le fichier du pli n° ${id} de la boîte de réception a été modifié sur le disque : il ne correspond plus au pli reçu. Rien n'a été déchiffré ; signalez-le à l'officier SSI.`);
+
+/**
+ * The bytes of inbox entry `row`, as received: the file derived from the inbox folder and the
+ * row's sha256 (never the row's `path`), a regular file (no symlink), whose SHA-256 is the row's.
+ * A row of the former naming whose only file is the old name is checked the same way, then linked
+ * to the new name (never over an existing one) and the old name removed.
+ */
+export async function readStoredContainer(ctx: Context, row: InboxRow): Promise<Buffer> {
+  const dir = inboxDirOf(ctx);
+  if (!SHA256_HEX.test(row.sha256)) throw modifiedOnDisk(row.id);
+  const file = storedPath(dir, row.sha256);
+  const legacy = legacyPath(dir, row);
+  const read = async (candidate: string): Promise<Buffer | null> => {
+    try {
+      return await readRegular(candidate, MAX_CONTAINER_BYTES);
+    } catch (error) {
+      if (error instanceof StoredFileError) throw modifiedOnDisk(row.id);
+      throw error;
+    }
+  };
+  let bytes = await read(file);
+  const fromLegacy = bytes === null && legacy !== null;
+  if (fromLegacy) bytes = await read(legacy);
+  if (bytes === null) {
+    throw securityError('inbox-missing', `Le fichier du pli n° ${row.id} a disparu de la boîte de réception : il ne peut pas être ouvert. Signalez-le à l'officier SSI ; demandez à l'expéditeur de le renvoyer.`);
+  }
+  if (createHash('sha256').update(bytes).digest('hex') !== row.sha256) throw modifiedOnDisk(row.id);
+  if (fromLegacy) {
+    // Checked above: the old file holds the received bytes. Linked, never renamed over the new name.
+    if (await placeExclusive(legacy!, file).catch(() => false)) await unlink(legacy!).catch(() => {});
+  }
+  return bytes;
 }
 
 /** One line for `receive` and `inbox`: id, sender, state. */
@@ -115,7 +260,7 @@ export function describeInboxRow(db: DB, row: InboxRow): string {
   const sender = row.sender_id ? getIdentity(db, row.sender_id) : undefined;
   const who = sender ? `${sender.name} (${sender.org})` : row.sender_id ? `expéditeur inconnu ${row.sender_id}` : 'expéditeur illisible';
   const state = row.state === 'verified' ? 'vérifié' : row.state === 'opened' ? 'ouvert' : `refusé (${row.reason})`;
-  const flags = row.flags ? `  ATTENTION : ${row.flags.split(',').map((f) => (f === 'old' ? 'créé il y a plus de 90 jours' : f === 'same-id-different-bytes' ? 'même identifiant de pli déjà reçu avec un autre contenu' : f)).join(', ')}` : '';
+  const flags = row.flags ? `  ATTENTION : ${row.flags.split(',').map((f) => (f === 'old' ? 'créé il y a plus de 90 jours' : f === 'same-id-different-bytes' ? 'même identifiant de pli déjà reçu avec un autre contenu' : f === 'displaced-file' ? 'un autre fichier occupait sa place dans la boîte de réception (mis de côté)' : f)).join(', ')}` : '';
   return `${row.id}  ${who}  ${state}${flags}`;
 }
 
@@ -148,7 +293,17 @@ export async function openInbox(ctx: Context, id: number, outDir: string, as?: s
   if (row.state === 'refused') {
     throw securityError(row.reason ?? 'refused', `Le pli n° ${id} a été refusé à la réception (${row.reason}) : il ne s'ouvre pas. Signalez-le à l'officier SSI.`);
   }
-  const result = await decrypt(ctx, { as, usePassword: false, input: row.path, outDir, arrivedAt: row.arrived_at });
+  let bytes: Buffer;
+  try {
+    // Before anything else: the stored bytes must be the ones received under this entry.
+    bytes = await readStoredContainer(ctx, row);
+  } catch (error) {
+    if (error instanceof PliError && error.kind === 'security') {
+      audit(ctx, { action: 'container.refused', object: row.container_id, outcome: 'refused', detail: { inbox: id, reason: error.code } });
+    }
+    throw error;
+  }
+  const result = await decrypt(ctx, { as, usePassword: false, input: storedPath(inboxDirOf(ctx), row.sha256), bytes, outDir, arrivedAt: row.arrived_at });
   db.prepare("UPDATE inbox SET state = 'opened', opened_at = ? WHERE id = ?").run(Date.now(), id);
   return result;
 }

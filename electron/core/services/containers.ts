@@ -2,7 +2,7 @@
 // the profile, sender looked up among known people, events written for every outcome.
 import { sealToFile, type RecipientKey } from '../container/seal.js';
 import { openStream, readInfo, signaturePrefix, type ContainerInfo, type Signer } from '../container/open.js';
-import { FolderSink, fileSource, type WrittenFile } from '../container/sinks.js';
+import { bufferSource, FolderSink, fileSource, type WrittenFile } from '../container/sinks.js';
 import { startOpenerThread, type OpenerThread } from '../container/opener.js';
 import { xwingWrapInfo, type ParsedHeader } from '../container/format.js';
 import { currentKeys, getIdentity, keyByFingerprint, resolveIdentity, resolveOwn, type IdentityRow, type UnlockedIdentity } from '../profile/identities.js';
@@ -88,7 +88,11 @@ export async function encrypt(ctx: Context, request: EncryptRequest): Promise<En
 export interface DecryptRequest {
   as?: string;
   usePassword: boolean;
+  /** The container's file; with `bytes`, only its name (messages, log). */
   input: string;
+  /** The container already read into memory and checked by the caller (the inbox, against its
+   * row's SHA-256): these exact bytes are opened, and nothing is read from disk. */
+  bytes?: Buffer;
   outDir: string;
   /** When the container arrived on this workstation (inbox); a file from disk arrives now. */
   arrivedAt?: number;
@@ -176,7 +180,7 @@ async function unwrapWithPassword(header: ParsedHeader, password: string): Promi
 }
 
 export async function decrypt(ctx: Context, request: DecryptRequest): Promise<DecryptResult> {
-  const source = await fileSource(request.input);
+  const source = request.bytes ? { ...bufferSource(request.bytes), fd: null, close: async () => {} } : await fileSource(request.input);
   let actor: string | null = null;
   let info: ContainerInfo | undefined;
   let openerThread: OpenerThread | null = null;
@@ -195,7 +199,7 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
     // Started now, the block worker of a large payload gets ready, and starts the signature's
     // digest from the file, on the core that the Argon2id unlock leaves idle (the passphrase's
     // below, or the password's in openStream).
-    openerThread = startOpenerThread(info.payloadBytes, { fd: source.fd, prefix: signaturePrefix(header), start: header.headerBytes.length, chunks: info.chunks });
+    openerThread = startOpenerThread(info.payloadBytes, source.fd === null ? null : { fd: source.fd, prefix: signaturePrefix(header), start: header.headerBytes.length, chunks: info.chunks });
     let identity: UnlockedIdentity | null = null;
     let password: string | null = null;
     if (reader) identity = await ctx.unlocker.unlock(reader);
