@@ -29,7 +29,9 @@ export const USAGE = `Usage : pli [--home DOSSIER] COMMANDE ...
   id export ID --out FICHIER
   id import FICHIER
   encrypt [--as ID] --to ID [--to ID ...] [--no-self] [--password-file FICHIER] --out SORTIE.pli FICHIER...
-  decrypt [--as ID | --password-file FICHIER] --out DOSSIER ENTREE.pli
+                                               mot de passe du pli : 16 caractères au moins
+  decrypt [--as ID] [--password-file FICHIER] --out DOSSIER ENTREE.pli
+                                               avec --password-file : la personne (--as) s'identifie aussi
   inspect ENTREE.pli [--json]
   authority init --name NOM | authority fingerprint
   authority certify CARTE --role ROLE [--days N] --out CERTIFICAT

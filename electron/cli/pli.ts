@@ -104,7 +104,8 @@ export const commands: Record<string, Handler> = {
 
   async decrypt(args) {
     const { values, positionals } = parse(args, { as: { type: 'string' }, 'password-file': { type: 'string' }, out: { type: 'string' } }, { min: 1, max: 1, name: 'ENTREE.pli' });
-    if (values.as && values['password-file']) throw inputError('usage', '--as et --password-file s’excluent : choisissez l’un ou l’autre.');
+    // --as with --password-file: the person opening a password container signs in too (their
+    // passphrase), as the actor of the log; without --as, the only own identity.
     const outDir = required(values, 'out');
     const result = await decrypt(context(values), { as: str(values, 'as'), usePassword: Boolean(values['password-file']), input: positionals[0]!, outDir });
     err(`Pli de ${result.senderName} (${result.senderId}) : signature vérifiée, ${result.files.length} fichier(s).`);

@@ -5,7 +5,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -289,5 +289,69 @@ describe('password recipient', () => {
     expect(leftovers(dir('pw-bad'))).toEqual([]);
     expectFailure(await asAlice(['encrypt', '--password-file', password, '--to', bobId, '--out', dir('pw2.pli'), pdf]), 1);
     expect(existsSync(dir('pw2.pli'))).toBe(false);
+  }, 30000);
+});
+
+interface AuditLine { seq: number; actor: string | null; action: string; outcome: string; detail: Record<string, unknown> | null }
+async function auditOf(home: string): Promise<AuditLine[]> {
+  const run = await pli(['--home', home, 'audit', 'list', '--json']);
+  expectOk(run);
+  return JSON.parse(run.stdout) as AuditLine[];
+}
+
+describe('password recipient: strength and the person who opens', () => {
+  it('a password shorter than 16 characters is refused (exit 1) before anything is asked or written', async () => {
+    const out = dir('pw-weak.pli');
+    for (const weak of ['a', '15 caractères !']) {
+      const run = await pli(['--home', homeA, 'encrypt', '--password-file', writeSecret('pw-weak', weak), '--out', out, pdf]);
+      expectFailure(run, 1);
+      expect(run.stderr).toContain('16 caractères');
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+
+  it('--as with --password-file: the person signs in (wrong passphrase → 2) and is the actor of the events; no digest in the log', async () => {
+    const password = writeSecret('pw-as', 'mot de passe du pli 2026');
+    const sealed = dir('pw-as.pli');
+    expectOk(await asAlice(['encrypt', '--password-file', password, '--out', sealed, xls]));
+    const refused = dir('pw-as-refused');
+    expectFailure(await pli(['--home', homeB, 'decrypt', '--as', bobId, '--password-file', password, '--out', refused, sealed], { PLI_PASSPHRASE: 'pas la bonne phrase' }), 2);
+    expect(leftovers(refused)).toEqual([]);
+    const out = dir('pw-as-out');
+    expectOk(await asBob(['decrypt', '--as', bobId, '--password-file', password, '--out', out, sealed]));
+    expect(same(path.join(out, 'IS101.xls'), xls)).toBe(true);
+    const events = await auditOf(homeB);
+    const opened = events.filter((e) => e.action === 'container.opened').at(-1)!;
+    expect(opened.actor).toBe(bobId);
+    const written = events.filter((e) => e.action === 'file.written' && e.seq > opened.seq - 1);
+    expect(written.map((e) => [e.actor, Object.keys(e.detail ?? {}).sort()])).toEqual([[bobId, ['path', 'size']]]);
+    expect(JSON.stringify(events)).not.toContain(createHash('sha256').update(readFileSync(xls)).digest('hex'));
+  }, 30000);
+});
+
+describe('inbox files on disk', () => {
+  it('the stored file of an entry replaced by another container of the same sender: pli open exits 2 and writes nothing', async () => {
+    const folder = dir('usb-swap');
+    mkdirSync(folder);
+    expectOk(await asAlice(['encrypt', '--to', bobId, '--out', path.join(folder, 'a-premier.pli'), xls]));
+    expectOk(await asAlice(['encrypt', '--to', bobId, '--out', path.join(folder, 'b-second.pli'), pdf]));
+    expectOk(await pli(['--home', homeB, 'receive', '--folder', folder]));
+    const inbox = JSON.parse((await pli(['--home', homeB, 'inbox', '--json'])).stdout) as { id: number; sha256: string }[];
+    expect(inbox).toHaveLength(2);
+    const [first, second] = inbox as [{ id: number; sha256: string }, { id: number; sha256: string }];
+    const stored = (row: { sha256: string }): string => path.join(homeB, 'inbox', `${row.sha256}.pli`);
+    writeFileSync(stored(first), readFileSync(stored(second)));
+    const out = dir('open-swapped');
+    const run = await asBob(['open', String(first.id), '--out', out]);
+    expectFailure(run, 2);
+    expect(run.stderr).toContain(`n° ${first.id}`);
+    expect(run.stderr).toMatch(/modifié sur le disque/);
+    expect(leftovers(out)).toEqual([]);
+    const refusal = (await auditOf(homeB)).filter((e) => e.action === 'container.refused').at(-1)!;
+    expect(refusal.detail).toMatchObject({ inbox: first.id, reason: 'inbox-modified' });
+    // The untouched entry still opens.
+    const good = await asBob(['open', String(second.id), '--out', dir('open-second')]);
+    expectOk(good);
+    expect(same(good.stdout.trim(), pdf)).toBe(true);
   }, 30000);
 });

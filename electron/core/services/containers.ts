@@ -1,5 +1,6 @@
 // Sealing and opening containers on behalf of a person of the profile: recipients resolved from
 // the profile, sender looked up among known people, events written for every outcome.
+import { randomInt } from 'node:crypto';
 import { sealToFile, type RecipientKey } from '../container/seal.js';
 import { openStream, readInfo, signaturePrefix, type ContainerInfo, type Signer } from '../container/open.js';
 import { bufferSource, FolderSink, fileSource, type WrittenFile } from '../container/sinks.js';
@@ -22,6 +23,35 @@ export interface EncryptRequest {
   files: string[];
   out: string;
   onProgress?: (done: number, total: number) => void;
+}
+
+/** Least length, in characters, of a container password chosen when sealing (not when opening:
+ * containers sealed before the rule still open). A generated one (below) is longer. */
+export const MIN_CONTAINER_PASSWORD = 16;
+
+/** Crockford base32 in lower case: no i, l, o, u, easy to read aloud and to type. */
+const PASSWORD_ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
+
+/**
+ * A container password of 100 random bits: five groups of four base32 characters
+ * (`xxxx-xxxx-xxxx-xxxx-xxxx`), from the operating system's generator (randomInt).
+ */
+export function generateContainerPassword(): string {
+  const groups: string[] = [];
+  for (let g = 0; g < 5; g++) {
+    let group = '';
+    for (let c = 0; c < 4; c++) group += PASSWORD_ALPHABET[randomInt(PASSWORD_ALPHABET.length)];
+    groups.push(group);
+  }
+  return groups.join('-');
+}
+
+/** Refuses a container password too short to resist guessing (counted in characters, not bytes). */
+export function requireStrongPassword(password: string): void {
+  const length = [...password.normalize('NFC').trim()].length;
+  if (length < MIN_CONTAINER_PASSWORD) {
+    throw inputError('weak-password', `Mot de passe du pli trop court : il faut au moins ${MIN_CONTAINER_PASSWORD} caractères (il en a ${length}). Le plus sûr est un mot de passe généré, proposé par l'application Pli (« Générer un mot de passe ») ; transmettez-le au destinataire par un autre moyen que le pli. Rien n'a été chiffré.`);
+  }
 }
 
 export interface EncryptResult { containerId: string; out: string; size: number; recipients: string[]; warnings: string[] }
@@ -60,6 +90,8 @@ export async function encrypt(ctx: Context, request: EncryptRequest): Promise<En
     requirePasswordAllowed(db);
     password = (await ctx.unlocker.containerPassword?.()) ?? null;
     if (!password) throw inputError('no-password', 'Mot de passe du pli manquant.');
+    // Before any passphrase is asked: sealing with a weak password changes nothing.
+    requireStrongPassword(password);
   }
   const unlocked = await ctx.unlocker.unlock(sender);
   try {
@@ -86,6 +118,8 @@ export async function encrypt(ctx: Context, request: EncryptRequest): Promise<En
 }
 
 export interface DecryptRequest {
+  /** The own identity opening it: the addressee, or for a password container the signed-in
+   * person (the only own identity when not given), who needs the role 'reader' and signs in. */
   as?: string;
   usePassword: boolean;
   /** The container's file; with `bytes`, only its name (messages, log). */
@@ -189,21 +223,22 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
     const header = info.header;
     const signer = resolveSigner(ctx, header, info.senderId);
     requireSigner(ctx.profile.db, header.senderSigFpr, request.arrivedAt ?? Date.now());
-    let reader: IdentityRow | null = null;
+    // A password container, too, is opened by a person of the profile (habilitated 'reader' when
+    // an authority is pinned), who signs in: the log then names who opened it.
+    const reader = request.usePassword ? resolveOwn(ctx.profile.db, request.as) : addressedIdentity(ctx, header, request.as);
+    actor = reader.id;
     if (request.usePassword) requirePasswordAllowed(ctx.profile.db);
-    else {
-      reader = addressedIdentity(ctx, header, request.as);
-      actor = reader.id;
-      requireRole(ctx.profile.db, reader, 'reader');
-    }
+    requireRole(ctx.profile.db, reader, 'reader');
     // Started now, the block worker of a large payload gets ready, and starts the signature's
     // digest from the file, on the core that the Argon2id unlock leaves idle (the passphrase's
     // below, or the password's in openStream).
     openerThread = startOpenerThread(info.payloadBytes, source.fd === null ? null : { fd: source.fd, prefix: signaturePrefix(header), start: header.headerBytes.length, chunks: info.chunks });
-    let identity: UnlockedIdentity | null = null;
+    let identity: UnlockedIdentity | null = await ctx.unlocker.unlock(reader);
     let password: string | null = null;
-    if (reader) identity = await ctx.unlocker.unlock(reader);
-    else {
+    if (request.usePassword) {
+      // The sign-in was the proof of presence; the keys themselves open nothing here.
+      identity.wipe();
+      identity = null;
       password = (await ctx.unlocker.containerPassword?.()) ?? null;
       if (!password) throw inputError('no-password', 'Mot de passe du pli manquant.');
     }
@@ -224,7 +259,9 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
     const files = sink.written;
     audit(ctx, { actor, action: 'container.opened', object: containerId, detail: { sender: sender.id, files: files.length } });
     for (const file of files) {
-      audit(ctx, { actor, action: 'file.written', object: containerId, detail: { path: file.path, sha256: file.sha256, size: file.size } });
+      // Name and size only: a digest of the plaintext would let whoever reads the log confirm a
+      // guess of a file's content (a small statistics table), without any key.
+      audit(ctx, { actor, action: 'file.written', object: containerId, detail: { path: file.path, size: file.size } });
     }
     return { containerId, senderId: sender.id, senderName: sender.name, files };
   } catch (error) {

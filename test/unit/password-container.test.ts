@@ -1,0 +1,211 @@
+// Password containers (issue 10, items 7 and 9): sealing refuses a password shorter than 16
+// characters (a generated one is offered instead); opening one needs a signed-in person of the
+// profile, habilitated 'reader' when an authority is pinned, who is then the actor of the events;
+// and the log keeps the names and sizes of written files, never a digest of their content.
+import { afterAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { initProfile, type Profile } from '../../electron/core/profile/profile.js';
+import { createIdentity, getIdentity, importCard, unlockIdentity, type IdentityRow } from '../../electron/core/profile/identities.js';
+import { certifyCard, exportDirectory, initAuthority } from '../../electron/core/authority/authority.js';
+import { importDirectory } from '../../electron/core/authority/directory.js';
+import { decrypt, encrypt, generateContainerPassword, MIN_CONTAINER_PASSWORD, requireStrongPassword } from '../../electron/core/services/containers.js';
+import { sealToFile } from '../../electron/core/container/seal.js';
+import { listEvents } from '../../electron/core/profile/events.js';
+import type { Context } from '../../electron/core/services/context.js';
+import { PliError, securityError } from '../../electron/core/errors.js';
+import { closeProfiles } from './helpers.js';
+
+const PASS = 'une phrase de passe de test';
+const LIGHT = { opslimit: 1, memlimitKib: 8 };
+// The least Argon2id cost a reader accepts: containers sealed directly, outside encrypt().
+const CHEAP = { opslimit: 3, memlimitKib: 64 * 1024 };
+const root = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pli-password-'));
+const opened: Profile[] = [];
+let counter = 0;
+const DATA = path.join(root, 'IS101.csv');
+writeFileSync(DATA, 'type;nombre\ncambriolages;12\n');
+afterAll(() => closeProfiles(opened, root));
+
+interface Station { profile: Profile; ctx: Context; id: string; unlocks: string[]; password: { value: string | null }; passphrase: { value: string } }
+
+async function station(name: string): Promise<Station> {
+  const { profile } = initProfile(path.join(root, `profile-${counter++}`));
+  opened.push(profile);
+  const created = await createIdentity(profile.db, { name, email: `p${counter}@exemple.fr`, org: 'Mairie' }, PASS, LIGHT);
+  const unlocks: string[] = [];
+  const password = { value: null as string | null };
+  const passphrase = { value: PASS };
+  const ctx: Context = {
+    profile,
+    unlocker: {
+      unlock: async (row: IdentityRow) => {
+        unlocks.push(row.id);
+        return unlockIdentity(profile.db, row.id, passphrase.value);
+      },
+      containerPassword: async () => password.value,
+    },
+  };
+  return { profile, ctx, id: created.id, unlocks, password, passphrase };
+}
+
+const outDir = (): string => path.join(root, `out-${counter++}`);
+const entries = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir) : []);
+async function failure(promise: Promise<unknown>): Promise<PliError> {
+  const error = await promise.then(() => null, (e: unknown) => e);
+  expect(error, 'should have failed').toBeInstanceOf(PliError);
+  return error as PliError;
+}
+const eventsOf = (s: Station, action: string) => listEvents(s.profile.db).filter((e) => e.action === action);
+
+/** A password container sealed by `from` directly (any password: the rule is encrypt()'s). */
+async function sealedWith(from: Station, password: string): Promise<string> {
+  const unlocked = await unlockIdentity(from.profile.db, from.id, PASS);
+  const out = path.join(root, `pli-${counter++}.pli`);
+  await sealToFile([DATA], out, {
+    senderId: from.id, signing: { keyFpr: unlocked.current.sigFpr, secretKey: unlocked.current.sigSecret },
+    recipients: { kind: 'password', password: Buffer.from(password, 'utf8'), params: CHEAP },
+  });
+  unlocked.wipe();
+  return out;
+}
+
+describe('container password strength when sealing', () => {
+  it('refuses "a" (and 15 characters) with a French input error naming the minimum; nothing written, no passphrase asked', async () => {
+    const s = await station('Alice Martin');
+    for (const weak of ['a', 'quinze-caractère']) {
+      s.password.value = weak.slice(0, 15);
+      const out = path.join(root, `weak-${counter++}.pli`);
+      const error = await failure(encrypt(s.ctx, { to: [], self: false, usePassword: true, files: [DATA], out }));
+      expect(error.kind).toBe('input');
+      expect(error.code).toBe('weak-password');
+      expect(error.message).toContain(String(MIN_CONTAINER_PASSWORD));
+      expect(error.message).toMatch(/généré/);
+      if (s.password.value.length > 1) expect(error.message).not.toContain(s.password.value);
+      expect(existsSync(out)).toBe(false);
+    }
+    expect(s.unlocks).toEqual([]);
+  });
+
+  it('counts characters, not bytes, and not surrounding spaces', () => {
+    expect(() => requireStrongPassword('é'.repeat(15))).toThrow(PliError); // 30 bytes, 15 characters
+    expect(() => requireStrongPassword(`   ${'x'.repeat(15)}   `)).toThrow(PliError);
+    expect(() => requireStrongPassword('é'.repeat(16))).not.toThrow();
+    expect(() => requireStrongPassword('mot de passe du pli 2026')).not.toThrow();
+  });
+
+  it('accepts 16 characters: the container is sealed and opens with that password', async () => {
+    const s = await station('Bruno Petit');
+    s.password.value = 'seize caractères';
+    expect([...s.password.value].length).toBe(16);
+    const out = path.join(root, `ok-${counter++}.pli`);
+    await encrypt(s.ctx, { to: [], self: false, usePassword: true, files: [DATA], out });
+    const dir = outDir();
+    const result = await decrypt(s.ctx, { usePassword: true, input: out, outDir: dir });
+    expect(readFileSync(result.files[0]!.path).equals(readFileSync(DATA))).toBe(true);
+  });
+
+  it('generated passwords: five groups of four base32 characters (100 bits), all different, all accepted', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 2000; i++) {
+      const generated = generateContainerPassword();
+      expect(generated).toMatch(/^[0-9a-hjkmnp-tv-z]{4}(-[0-9a-hjkmnp-tv-z]{4}){4}$/);
+      requireStrongPassword(generated);
+      seen.add(generated);
+    }
+    expect(seen.size).toBe(2000);
+    // Every one of the 32 symbols shows up (a generator stuck on part of the alphabet would not).
+    expect(new Set([...seen].join('').replace(/-/g, '')).size).toBe(32);
+  });
+
+  it('a container sealed earlier with a short password still opens (the rule is for sealing)', async () => {
+    const s = await station('Chloé Roux');
+    const old = await sealedWith(s, 'a');
+    s.password.value = 'a';
+    const result = await decrypt(s.ctx, { usePassword: true, input: old, outDir: outDir() });
+    expect(result.files.map((f) => f.name)).toEqual(['IS101.csv']);
+  });
+});
+
+describe('opening a password container: a signed-in person, the actor of the log', () => {
+  it('the only own identity signs in, and the events name them; file.written keeps name and size, no digest', async () => {
+    const sender = await station('Denis Blanc');
+    const reader = await station('Émilie Noir');
+    await importCard(reader.profile.db, getIdentity(sender.profile.db, sender.id)!.card);
+    const input = await sealedWith(sender, 'mot de passe du pli 2026');
+    reader.password.value = 'mot de passe du pli 2026';
+    const dir = outDir();
+    const result = await decrypt(reader.ctx, { usePassword: true, input, outDir: dir });
+    expect(reader.unlocks).toEqual([reader.id]);
+    const openedEvent = eventsOf(reader, 'container.opened').at(-1)!;
+    expect(openedEvent.actor).toBe(reader.id);
+    const written = eventsOf(reader, 'file.written');
+    expect(written).toHaveLength(1);
+    expect(written[0]!.actor).toBe(reader.id);
+    const detail = JSON.parse(written[0]!.detail!) as Record<string, unknown>;
+    expect(Object.keys(detail).sort()).toEqual(['path', 'size']);
+    expect(detail).toMatchObject({ path: result.files[0]!.path, size: readFileSync(DATA).length });
+    const digest = createHash('sha256').update(readFileSync(DATA)).digest('hex');
+    for (const e of listEvents(reader.profile.db)) expect(e.detail ?? '').not.toContain(digest);
+  });
+
+  it('a wrong passphrase of the person: refused (security), nothing written, the container password is not even asked', async () => {
+    const s = await station('Fabien Gris');
+    const input = await sealedWith(s, 'mot de passe du pli 2026');
+    let asked = false;
+    s.password.value = 'mot de passe du pli 2026';
+    const ctx: Context = { ...s.ctx, unlocker: { ...s.ctx.unlocker, containerPassword: async () => { asked = true; return s.password.value; } } };
+    s.passphrase.value = 'pas la bonne phrase';
+    const dir = outDir();
+    const error = await failure(decrypt(ctx, { usePassword: true, input, outDir: dir }));
+    expect(error.kind).toBe('security');
+    expect(asked).toBe(false);
+    expect(entries(dir)).toEqual([]);
+  });
+
+  it('a wrong container password: refused, the refusal names the person', async () => {
+    const s = await station('Gaëlle Vert');
+    const input = await sealedWith(s, 'mot de passe du pli 2026');
+    s.password.value = 'mot de passe du pli 2025';
+    const dir = outDir();
+    expect((await failure(decrypt(s.ctx, { usePassword: true, input, outDir: dir }))).code).toBe('bad-password');
+    expect(entries(dir)).toEqual([]);
+    expect(eventsOf(s, 'container.refused').at(-1)!.actor).toBe(s.id);
+  });
+
+  it('a profile with no own identity cannot open one (nobody to sign in)', async () => {
+    const s = await station('Hugo Brun');
+    const input = await sealedWith(s, 'mot de passe du pli 2026');
+    const { profile } = initProfile(path.join(root, `profile-${counter++}`));
+    opened.push(profile);
+    importCard(profile.db, getIdentity(s.profile.db, s.id)!.card);
+    let asked = false;
+    const ctx: Context = { profile, unlocker: { unlock: async () => { throw securityError('x', 'x'); }, containerPassword: async () => { asked = true; return 'mot de passe du pli 2026'; } } };
+    const dir = outDir();
+    expect((await failure(decrypt(ctx, { usePassword: true, input, outDir: dir }))).code).toBe('no-own-identity');
+    expect(asked).toBe(false);
+    expect(entries(dir)).toEqual([]);
+  });
+
+  it('with a pinned authority, a person who is not on the list of habilitated people is refused, and named in the log', async () => {
+    const officer = await station('Officier SSI');
+    const { fingerprint: pin } = await initAuthority(officer.ctx, 'DIPN 99');
+    const sender = await station('Inès Police');
+    await certifyCard(officer.ctx, getIdentity(sender.profile.db, sender.id)!.card, 'operator');
+    const reader = await station('Jules Mairie'); // never certified
+    const { text } = await exportDirectory(officer.ctx, { allowPassword: true });
+    await importDirectory(sender.profile.db, text, pin);
+    await importDirectory(reader.profile.db, text, pin);
+    await importCard(reader.profile.db, getIdentity(sender.profile.db, sender.id)!.card);
+    const input = await sealedWith(sender, 'mot de passe du pli 2026');
+    reader.password.value = 'mot de passe du pli 2026';
+    const dir = outDir();
+    const error = await failure(decrypt(reader.ctx, { usePassword: true, input, outDir: dir }));
+    expect(error.code).toBe('not-habilitated');
+    expect(reader.unlocks).toEqual([]);
+    expect(entries(dir)).toEqual([]);
+    expect(eventsOf(reader, 'container.refused').at(-1)!.actor).toBe(reader.id);
+  });
+});
