@@ -16,6 +16,7 @@ export const CHANNELS = {
   'session:signOut': 'signOut',
   'containers:inspect': 'inspectContainer',
   'containers:encrypt': 'encryptFiles',
+  'containers:generatePassword': 'generatePassword',
   'containers:open': 'openContainer',
   'events:list': 'listEvents',
   'audit:verify': 'verifyAudit',

@@ -287,6 +287,9 @@ export const contract = {
       to: z.array(z.union([identityId, orgRecipient])).max(1024),
       /** Keep a copy readable by the signed-in person. */
       self: z.boolean(),
+      /** A container password instead of recipients (then `to` is empty): at least 16
+       * characters, checked in main; the interface offers only generated ones. */
+      password: z.string().min(1).max(1024).optional(),
     }),
     response: z.union([cancelled, z.strictObject({
       status: z.literal('done'),
@@ -298,8 +301,14 @@ export const contract = {
       warnings: z.array(z.string()),
     })]),
   },
+  /** A new container password (100 random bits, `xxxx-xxxx-xxxx-xxxx-xxxx`), made in main. */
+  'containers:generatePassword': {
+    request: empty,
+    response: z.strictObject({ password: z.string() }),
+  },
   'containers:open': {
-    request: z.strictObject({ opId, path: filePath }),
+    /** `password` for a password container; the signed-in person opens it (and is its actor). */
+    request: z.strictObject({ opId, path: filePath, password: z.string().min(1).max(1024).optional() }),
     response: z.union([cancelled, z.strictObject({
       status: z.literal('done'),
       containerId: z.string(),

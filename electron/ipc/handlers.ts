@@ -31,7 +31,7 @@ import {
   type IdentityRow, type UnlockedIdentity,
 } from '../core/profile/identities.js';
 import { appendEvent, listEvents } from '../core/profile/events.js';
-import { decrypt, encrypt, inspect } from '../core/services/containers.js';
+import { decrypt, encrypt, generateContainerPassword, inspect } from '../core/services/containers.js';
 import { getSettings as sessionSettings, setSettings as setSessionSettings, signIn as unlockWithLockout } from '../core/services/session.js';
 import type { Context } from '../core/services/context.js';
 import { certificateState, getTrust, roleIncludes, type CertificateState } from '../core/authority/certificates.js';
@@ -285,6 +285,8 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
       },
     };
   };
+  /** The same context, giving `password` as the container password (never stored nor logged). */
+  const withPassword = (ctx: Context, password: string): Context => ({ ...ctx, unlocker: { ...ctx.unlocker, containerPassword: async () => password } });
   const setWatcher = (status: WatcherStatus) => {
     watcherStatus = status;
     options.emitMailEvent({ type: 'watcher', watcher: status });
@@ -540,8 +542,9 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
       if (request.files.some((f) => path.resolve(f) === resolved)) {
         throw inputError('out-is-input', 'Le pli ne peut pas remplacer un des fichiers à chiffrer : choisissez un autre nom.');
       }
-      const result = await encrypt(ctx, {
-        as: active.id, to: request.to, self: request.self, usePassword: false,
+      const password = request.password;
+      const result = await encrypt(password === undefined ? ctx : withPassword(ctx, password), {
+        as: active.id, to: request.to, self: request.self, usePassword: password !== undefined,
         files: request.files, out: resolved, onProgress: progress(request.opId, 'seal'),
       });
       options.emitProgress({ opId: request.opId, phase: 'done', done: 1, total: 1 });
@@ -549,14 +552,22 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
       return { status: 'done', out: result.out, size: result.size, containerId: result.containerId, recipients: result.recipients, warnings: result.warnings };
     },
 
+    async 'containers:generatePassword'() {
+      requireSession();
+      return { password: generateContainerPassword() };
+    },
+
     async 'containers:open'(request) {
       const active = requireSession();
-      const ctx = context();
+      const password = request.password;
+      // A password container too is opened by the signed-in person: the core checks their role
+      // and lends their keys as proof of the session (the actor of the events).
+      const ctx = password === undefined ? context() : withPassword(context(), password);
       const outDir = await shell.chooseFolder({ title: 'Dossier où enregistrer les fichiers du pli' });
       if (!outDir) return { status: 'cancelled' };
       if (session !== active) throw notSignedIn();
       const result = await decrypt(ctx, {
-        as: active.id, usePassword: false, input: request.path, outDir,
+        as: active.id, usePassword: password !== undefined, input: request.path, outDir,
         onProgress: progress(request.opId, 'open'),
       });
       options.emitProgress({ opId: request.opId, phase: 'done', done: 1, total: 1 });

@@ -1,5 +1,7 @@
 // One container: what its public header says, then, once opened with the signed-in person's keys,
 // the files written into the chosen folder (signature verified before anything is moved there).
+// A password container asks for its password; the signed-in person opens it all the same (their
+// role is checked, and they are named in the audit log).
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId } from '../api';
@@ -16,14 +18,19 @@ export function ContainerView({ summary, onBack }: { summary: ContainerSummary; 
   const [opId, setOpId] = useState<string | null>(null);
   const progress = useProgress(opId);
   const [opened, setOpened] = useState<Opened | null>(null);
+  const [password, setPassword] = useState('');
+  const needsPassword = summary.passwordProtected;
 
   const open = async () => {
     setError(null);
     const op = newOpId();
     setOpId(op);
     try {
-      const result = await call('containers:open', { opId: op, path: summary.path });
-      if (result.status === 'done') setOpened(result);
+      const result = await call('containers:open', needsPassword ? { opId: op, path: summary.path, password } : { opId: op, path: summary.path });
+      if (result.status === 'done') {
+        setOpened(result);
+        setPassword('');
+      }
     } catch (e) {
       setError(errorMessage(e));
     } finally {
@@ -55,8 +62,16 @@ export function ContainerView({ summary, onBack }: { summary: ContainerSummary; 
       {!opened && (
         <section className="panel">
           <p>{t('container.namesHidden')}</p>
+          {needsPassword && (
+            <div className="field">
+              <label htmlFor="container-password">{t('container.passwordLabel')}</label>
+              <input id="container-password" type="password" autoComplete="off" spellCheck={false} value={password}
+                onChange={(e) => setPassword(e.currentTarget.value)} aria-describedby="container-password-hint" />
+              <p id="container-password-hint" className="hint">{t('container.passwordHint')}</p>
+            </div>
+          )}
           <div className="actions">
-            <button type="button" onClick={open} disabled={opId !== null}>{t('container.open')}</button>
+            <button type="button" onClick={open} disabled={opId !== null || (needsPassword && password.length === 0)}>{t('container.open')}</button>
             <button type="button" className="secondary" onClick={onBack}>{t('common.back')}</button>
           </div>
           {opId && <ProgressBar label={t('container.opening')} progress={progress} />}

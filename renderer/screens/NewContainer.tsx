@@ -3,6 +3,8 @@
 // person chooses, or sending: by the functional mailbox (to the recipients' mailboxes, then the
 // outbox) or into a folder (USB key). Unusual and macro-enabled files are flagged before sending;
 // with an authority, people without a valid certificate are shown but cannot be chosen, with the reason.
+// Instead of people, a container may be protected by a password: only a generated one (made in
+// main, 100 random bits), shown once, to copy or note before sealing, then forgotten here.
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId } from '../api';
@@ -29,6 +31,11 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent }: {
   const [opId, setOpId] = useState<string | null>(null);
   const progress = useProgress(opId);
   const [sealed, setSealed] = useState<Sealed | null>(null);
+  const [protection, setProtection] = useState<'people' | 'password'>('people');
+  /** The generated password, kept only until the container is sealed or another is asked for. */
+  const [password, setPassword] = useState<string | null>(null);
+  const [noted, setNoted] = useState(false);
+  const [copied, setCopied] = useState(false);
 
   useEffect(() => {
     call('identities:list', {}).then((r) => setPeople(r.people.filter((p) => !p.own)), (e: unknown) => setError(errorMessage(e)));
@@ -43,18 +50,49 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent }: {
   const organisations = [...new Set((people ?? []).map((p) => p.org))].sort((a, b) => a.localeCompare(b, 'fr'))
     .map((name) => ({ name, members: (people ?? []).filter((p) => p.org === name && eligible(p)).length }));
   const recipients = [...orgs.map((o) => `org:${o}`), ...to];
-  const ready = files.length > 0 && recipients.length > 0 && (risky.length === 0 || confirmed) && opId === null;
+  const filesReady = files.length > 0 && (risky.length === 0 || confirmed) && opId === null;
+  const ready = protection === 'people' && filesReady && recipients.length > 0;
+  const readyWithPassword = protection === 'password' && filesReady && password !== null && noted;
+
+  const generate = async () => {
+    setError(null);
+    setNoted(false);
+    setCopied(false);
+    try {
+      setPassword((await call('containers:generatePassword', {})).password);
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  };
+  const copy = async () => {
+    if (!password) return;
+    try {
+      await navigator.clipboard.writeText(password);
+      setCopied(true);
+    } catch {
+      setError(t('newContainer.copyFailed'));
+    }
+  };
 
   const seal = async () => {
     setError(null);
     const op = newOpId();
     setOpId(op);
     try {
-      const result = await call('containers:encrypt', { opId: op, files: files.map((f) => f.path), to: recipients, self });
+      const withPassword = protection === 'password' && password !== null;
+      const result = await call('containers:encrypt', withPassword
+        ? { opId: op, files: files.map((f) => f.path), to: [], self: false, password }
+        : { opId: op, files: files.map((f) => f.path), to: recipients, self });
       if (result.status === 'done') {
         setSealed(result);
         setFiles([]);
         setConfirmed(false);
+        if (withPassword) {
+          // Shown once: the person has noted it; nothing keeps it on this side any longer.
+          setPassword(null);
+          setNoted(false);
+          setCopied(false);
+        }
       }
     } catch (e) {
       setError(errorMessage(e));
@@ -116,7 +154,28 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent }: {
       </section>
       <section className="panel">
         <h2>{t('newContainer.recipientsTitle')}</h2>
-        {people === null ? <p>{t('common.loading')}</p> : people.length === 0 ? (
+        <fieldset>
+          <legend>{t('newContainer.protectionLegend')}</legend>
+          <label className="choice"><input type="radio" name="protection" checked={protection === 'people'} onChange={() => setProtection('people')} /> {t('newContainer.protectionPeople')}</label>
+          <label className="choice"><input type="radio" name="protection" checked={protection === 'password'} onChange={() => { setProtection('password'); setSealed(null); }} /> {t('newContainer.protectionPassword')}</label>
+        </fieldset>
+        {protection === 'password' ? (
+          <div className="password-panel" data-testid="password-panel">
+            <p className="hint">{t('newContainer.passwordExplain')}</p>
+            <button type="button" className="secondary" onClick={() => void generate()} disabled={opId !== null}>
+              {password ? t('newContainer.passwordAgain') : t('newContainer.passwordGenerate')}
+            </button>
+            {password && !noted && (
+              <div className="warning" role="note">
+                <p>{t('newContainer.passwordShownOnce')}</p>
+                <p><code data-testid="generated-password" className="password">{password}</code>{' '}
+                  <button type="button" className="link" onClick={() => void copy()}>{copied ? t('newContainer.passwordCopied') : t('newContainer.passwordCopy')}</button></p>
+                <label className="choice"><input type="checkbox" checked={noted} onChange={(e) => setNoted(e.currentTarget.checked)} /> {t('newContainer.passwordNoted')}</label>
+              </div>
+            )}
+            {password && noted && <p className="muted">{t('newContainer.passwordHidden')}</p>}
+          </div>
+        ) : people === null ? <p>{t('common.loading')}</p> : people.length === 0 ? (
           <p className="empty">{t('newContainer.noCorrespondent')} <button type="button" className="link" onClick={onDirectory}>{t('newContainer.goDirectory')}</button></p>
         ) : (
           <>
@@ -144,18 +203,20 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent }: {
             </fieldset>
           </>
         )}
-        <label className="choice"><input type="checkbox" checked={self} onChange={(e) => setSelf(e.currentTarget.checked)} /> {t('newContainer.self')}</label>
+        {protection === 'people' && <label className="choice"><input type="checkbox" checked={self} onChange={(e) => setSelf(e.currentTarget.checked)} /> {t('newContainer.self')}</label>}
       </section>
       <div className="actions">
         <button type="button" onClick={() => void send('mail')} disabled={!ready || !mailbox} aria-describedby="send-hint">{t('newContainer.sendMail')}</button>
         <button type="button" className="secondary" onClick={() => void send('folder')} disabled={!ready}>{t('newContainer.sendFolder')}</button>
-        <button type="button" className="secondary" onClick={seal} disabled={!ready}>{t('newContainer.seal')}</button>
+        <button type="button" className="secondary" onClick={seal} disabled={!ready && !readyWithPassword}>{t('newContainer.seal')}</button>
       </div>
-      <p id="send-hint" className="hint">{mailbox ? t('newContainer.sendMailHint') : t('newContainer.noMailbox')}</p>
+      <p id="send-hint" className="hint">{protection === 'password' ? t('newContainer.passwordSealOnly') : mailbox ? t('newContainer.sendMailHint') : t('newContainer.noMailbox')}</p>
       {opId && <ProgressBar label={progress?.phase === 'send' ? t('newContainer.sending') : t('newContainer.sealing')} progress={progress} />}
       <StatusBox>{sealed && (
         <>
-          {t('newContainer.sealed', { path: sealed.out, size: format.size(sealed.size), names: sealed.recipients.map(nameOf).join(', ') })}{' '}
+          {sealed.recipients.length === 0
+            ? t('newContainer.sealedPassword', { path: sealed.out, size: format.size(sealed.size) })
+            : t('newContainer.sealed', { path: sealed.out, size: format.size(sealed.size), names: sealed.recipients.map(nameOf).join(', ') })}{' '}
           {sealed.warnings.map((w) => <span key={w} className="warning-text">{w} </span>)}
           <button type="button" className="link" onClick={() => void call('shell:showInFolder', { path: sealed.out }).catch((e: unknown) => setError(errorMessage(e)))}>{t('common.showInFolder')}</button>
         </>

@@ -16,6 +16,7 @@ import { sealToFile } from '../../electron/core/container/seal.js';
 import { listEvents } from '../../electron/core/profile/events.js';
 import type { Context } from '../../electron/core/services/context.js';
 import { PliError, securityError } from '../../electron/core/errors.js';
+import { createHandlers } from '../../electron/ipc/handlers.js';
 import { closeProfiles } from './helpers.js';
 
 const PASS = 'une phrase de passe de test';
@@ -208,4 +209,63 @@ describe('opening a password container: a signed-in person, the actor of the log
     expect(entries(dir)).toEqual([]);
     expect(eventsOf(reader, 'container.refused').at(-1)!.actor).toBe(reader.id);
   });
+});
+
+describe('the desktop path (IPC handlers): generated in main, sealed, opened by the signed-in person', () => {
+  it('generatePassword needs a session; encrypt refuses a short password; open names the session as actor', async () => {
+    const home = path.join(root, `app-${counter++}`);
+    const answers: (string | null)[] = [];
+    const handlers = createHandlers({
+      home,
+      shell: { saveFile: async () => answers.shift() ?? null, chooseFolder: async () => answers.shift() ?? null, openFile: async () => null, showInFolder: () => {} },
+      emitProgress: () => {},
+      emitMailEvent: () => {},
+    });
+    const call = async <T>(channel: string, request: unknown): Promise<T> => {
+      const answer = await handlers.invoke(channel, request);
+      if (!answer.ok) throw Object.assign(new Error(answer.error.message), answer.error);
+      return answer.value as T;
+    };
+    const fails = async (channel: string, request: unknown) => {
+      const answer = await handlers.invoke(channel, request);
+      expect(answer.ok, `${channel} should fail`).toBe(false);
+      return (answer as { ok: false; error: { kind: string; code: string; message: string } }).error;
+    };
+    try {
+      expect((await fails('containers:generatePassword', {})).code).toBe('not-signed-in');
+      await call('profile:init', {});
+      const created = await call<{ person: { id: string }; session: { id: string } | null }>('identities:create', { opId: 'op-1', name: 'Karine Leroy', email: 'karine@mairie.example', org: 'Mairie', passphrase: PASS });
+      expect(created.session?.id).toBe(created.person.id);
+      const { password } = await call<{ password: string }>('containers:generatePassword', {});
+      expect(password).toMatch(/^[0-9a-hjkmnp-tv-z]{4}(-[0-9a-hjkmnp-tv-z]{4}){4}$/);
+      expect((await call<{ password: string }>('containers:generatePassword', {})).password).not.toBe(password);
+
+      const weakOut = path.join(root, `app-weak-${counter++}.pli`);
+      answers.push(weakOut);
+      const weak = await fails('containers:encrypt', { opId: 'op-2', files: [DATA], to: [], self: false, password: 'court' });
+      expect(weak).toMatchObject({ kind: 'input', code: 'weak-password' });
+      expect(existsSync(weakOut)).toBe(false);
+
+      const out = path.join(root, `app-${counter++}.pli`);
+      answers.push(out);
+      const sealed = await call<{ status: string; recipients: string[] }>('containers:encrypt', { opId: 'op-3', files: [DATA], to: [], self: false, password });
+      expect(sealed).toMatchObject({ status: 'done', recipients: [] });
+
+      const badDir = outDir();
+      answers.push(badDir);
+      expect((await fails('containers:open', { opId: 'op-4', path: out, password: 'pas le bon mot de passe' })).code).toBe('bad-password');
+      expect(entries(badDir)).toEqual([]);
+      const dir = outDir();
+      answers.push(dir);
+      const openedResult = await call<{ status: string; files: { path: string }[] }>('containers:open', { opId: 'op-5', path: out, password });
+      expect(readFileSync(openedResult.files[0]!.path).equals(readFileSync(DATA))).toBe(true);
+      const events = await call<{ events: { actor: string | null; action: string; detail: string | null }[] }>('events:list', {});
+      const openedEvent = events.events.find((e) => e.action === 'container.opened')!;
+      expect(openedEvent.actor).toBe(created.person.id);
+      expect(events.events.find((e) => e.action === 'file.written')!.actor).toBe(created.person.id);
+      expect(JSON.stringify(events)).not.toContain(password);
+    } finally {
+      handlers.close();
+    }
+  }, 60000);
 });
