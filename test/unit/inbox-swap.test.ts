@@ -100,6 +100,21 @@ describe('inbox storage', () => {
     expect(row.flags).toContain('displaced-file');
   });
 
+  it('a symlink planted under that name (even to the same bytes) is moved aside, its target untouched', async () => {
+    const incoming = await sealFor('lien.csv', 'lien');
+    const target = path.join(tmp, 'lien-cible.pli');
+    fs.writeFileSync(target, incoming);
+    const name = path.join(inboxDir(), `${sha256(incoming)}.pli`);
+    fs.symlinkSync(target, name);
+    const { row } = await ingest(ctx, incoming, 'folder', 'lien.pli');
+    expect(fs.lstatSync(storedFile(row)).isSymbolicLink()).toBe(false);
+    expect(fs.readFileSync(storedFile(row)).equals(incoming)).toBe(true);
+    expect(row.flags).toContain('displaced-file');
+    expect(fs.readFileSync(target).equals(incoming)).toBe(true);
+    const opened = await openInbox(ctx, row.id, path.join(tmp, 'out-lien'));
+    expect(opened.files.map((f) => f.name)).toEqual(['lien.csv']);
+  });
+
   it('the same bytes already under their name (a run stopped before its row) are kept, nothing is moved', async () => {
     const bytes = await sealFor('reprise.csv', 'reprise');
     fs.writeFileSync(path.join(inboxDir(), `${sha256(bytes)}.pli`), bytes);

@@ -12,7 +12,7 @@
 //   again from disk, so a file changed after the check changes nothing).
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, unlink, writeFile, stat } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, open, readdir, readFile, rename, rm, unlink, writeFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DB } from '../profile/profile.js';
 import { getIdentity, keyByFingerprint } from '../profile/identities.js';
@@ -148,7 +148,8 @@ async function storeBytes(inboxDir: string, sha256: string, bytes: Buffer): Prom
   try {
     for (let attempt = 0; attempt < 3; attempt++) {
       if (await placeExclusive(temporary, file)) return { file, displaced };
-      if ((await readRegular(file, bytes.length))?.equals(bytes)) return { file, displaced };
+      // A symlink, a folder or other bytes under the name are not these bytes: moved aside.
+      if ((await readRegular(file, bytes.length).catch(() => null))?.equals(bytes)) return { file, displaced };
       const aside = path.join(inboxDir, `.displaced-${Date.now()}-${randomBytes(8).toString('hex')}`);
       // A fresh random name (96 bits): the rename replaces nothing. It moves a symlink itself, not its target.
       await rename(file, aside);
@@ -185,9 +186,20 @@ async function placeExclusive(from: string, to: string): Promise<boolean> {
  * 'too-big' beyond `limit` bytes, 'changed' if it grows while read.
  */
 async function readRegular(file: string, limit: number): Promise<Buffer | null> {
+  // lstat first, and the same file (device, inode) once open: where O_NOFOLLOW does not exist
+  // (Windows), a symlink is still refused, and so is a file swapped between the two.
+  let seen;
+  try {
+    seen = await lstat(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  if (!seen.isFile()) throw new StoredFileError('not-regular');
   let handle;
   try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    // O_NONBLOCK: a FIFO planted under the name must not block the open.
+    handle = await open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
@@ -196,7 +208,7 @@ async function readRegular(file: string, limit: number): Promise<Buffer | null> 
   }
   try {
     const info = await handle.stat();
-    if (!info.isFile()) throw new StoredFileError('not-regular');
+    if (!info.isFile() || info.ino !== seen.ino || info.dev !== seen.dev) throw new StoredFileError('not-regular');
     if (info.size > limit) throw new StoredFileError('too-big');
     // One byte more than announced: a file that grows while read is refused, not read on.
     const buffer = Buffer.alloc(info.size + 1);
