@@ -174,6 +174,9 @@ describe('functional mailbox (real Postfix + Dovecot)', () => {
     expect(results).toHaveLength(1);
     expect(results[0]!.row.state).toBe('verified');
     expect(results[0]!.row.container_id).toBe(sent.containerId);
+    // Stored under the full SHA-256 of the attachment's bytes (docs/mailbox.md section 4).
+    const storedBytes = fs.readFileSync(path.join(townhall.profile.home, 'inbox', `${results[0]!.row.sha256}.pli`));
+    expect(sha256(storedBytes)).toBe(results[0]!.row.sha256);
     const box = await counts(servers.users.townhall);
     expect(box.INBOX).toBe(0);
     expect(box['Pli/Traités']).toBe(1);
