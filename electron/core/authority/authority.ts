@@ -3,13 +3,13 @@
 // unlock it: its Ed25519 seed is wrapped for that officer's X-Wing key.
 import { randomBytes } from 'node:crypto';
 import type { DB } from '../profile/profile.js';
-import { ed25519Keygen, unwrapFromXWing, wrapForXWing } from '../crypto/keys.js';
+import { ed25519Keygen, ed25519Sign, unwrapFromXWing, wrapForXWing } from '../crypto/keys.js';
 import { fingerprint } from '../crypto/primitives.js';
 import { KEY_UNLOCK_PARAMS } from '../crypto/argon2.js';
 import { aeadSeal, deriveUnlockKey, getIdentity, newPersonCard, resolveOwn, verifyCard, type IdentityRow, type Person } from '../profile/identities.js';
 import { makeEnvelope } from './signed.js';
 import { ROLES, ROLE_LABEL, certificateState, describeState, getTrust, roleIncludes, verifyCertificate, type CertificateBody, type Role } from './certificates.js';
-import { applyCertificate, DAY, DEFAULT_GRACE_DAYS, keyfileAad, type KeyfileBody } from './directory.js';
+import { applyCertificate, DAY, DEFAULT_GRACE_DAYS, keyChangeDigest, keyfileAad, type DirectoryBody, type KeyfileBody } from './directory.js';
 import { inputError, securityError } from '../errors.js';
 import type { Context } from '../services/context.js';
 import { base32Encode, formatFingerprint } from '../../../shared/ids.js';
@@ -170,6 +170,13 @@ export async function provisionPerson(ctx: Context, person: Person, role: Role, 
     fresh.keys.sigSecret.fill(0);
     authority.wipe();
   }
+}
+
+/** The old authority key's handover to a new key (docs/authority.md 5, rule 3), valid only in
+ * the directory of that serial and issue date, which the new key signs. */
+export async function endorseKeyChange(oldAuthority: UnlockedAuthority, newPublicKey: Uint8Array, serial: number, issued: number): Promise<NonNullable<DirectoryBody['keyChange']>> {
+  const endorsement = await ed25519Sign(oldAuthority.secretKey, keyChangeDigest(newPublicKey, serial, issued));
+  return { previous: oldAuthority.row.public_key.toString('base64'), serial, issued, endorsement: Buffer.from(endorsement).toString('base64') };
 }
 
 /** `pli authority revoke`: every certificate of that person, from the next directory on. */
