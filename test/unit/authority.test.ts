@@ -312,7 +312,7 @@ describe('directory import', () => {
       expect(answer.error.message).toMatch(/n'est pas celle que vous avez indiquée.*appelez l'officier SSI/);
       expectNoFingerprint(JSON.stringify(answer), X.pin);
       const status = await table.invoke('profile:status', {});
-      expect(status.ok && status.value.authority).toBe(null);
+      expect(status.ok && (status.value as { authority: unknown }).authority).toBe(null);
       const required = await table.invoke('directory:import', {});
       expect(!required.ok && required.error.code).toBe('pin-required');
       expectNoFingerprint(JSON.stringify(required), X.pin);
