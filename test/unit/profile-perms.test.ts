@@ -72,9 +72,12 @@ describe.skipIf(process.platform === 'win32')('profile rights', () => {
     expect(error.message).toContain(home);
     // Refused, not repaired: the rights are as the attacker (or the old version) left them.
     expect(modeOf(home)).toBe('755');
-    const { profile, created } = initProfile(home);
+    const { profile, created, repaired } = initProfile(home);
     opened.push(profile);
-    expect(created).toBe(false);
+    expect({ created, repaired }).toEqual({ created: false, repaired: true });
+    const again = initProfile(home);
+    opened.push(again.profile);
+    expect(again.repaired).toBe(false);
     expect([modeOf(home), modeOf(path.join(home, DB))]).toEqual(['700', '600']);
     opened.push(openProfile(home));
   });
@@ -182,11 +185,14 @@ describe.skipIf(process.platform === 'win32')('profile rights', () => {
     expect(init.status, init.stderr).toBe(0);
     expect([modeOf(home), modeOf(path.join(home, DB))]).toEqual(['700', '600']);
     expect(readdirSync(home).every((name) => ['700', '600'].includes(modeOf(path.join(home, name))))).toBe(true);
+    expect(init.stderr).not.toMatch(/Droits du profil corrigés/); // a new profile: nothing to report
     chmodSync(home, 0o711);
     const list = pli('id', 'list');
     expect(list.status).toBe(2);
     expect(list.stderr).toMatch(/^pli: Le profil Pli .* est accessible à d'autres comptes de cet ordinateur \(le dossier : droits 711\)/);
-    expect(pli('init').status).toBe(0);
+    const repair = pli('init');
+    expect(repair.status).toBe(0);
+    expect(repair.stderr).toMatch(/Droits du profil corrigés : il n'est plus accessible qu'à ce compte.*officier SSI/);
     expect(pli('id', 'list').status).toBe(0);
   });
 });

@@ -127,13 +127,18 @@ function checkAccess(home: string, kind: Kind): void {
 }
 
 /** init: gives the folder, the database files and the mailbox folders (with what they hold) the
- * kind's rights, whatever they were. Symlinks are left alone (chmod would follow them). */
-function tighten(home: string, kind: Kind): void {
-  if (!POSIX) return;
+ * kind's rights, whatever they were. Symlinks are left alone (chmod would follow them). Returns
+ * whether any right had to change. */
+function tighten(home: string, kind: Kind): boolean {
+  if (!POSIX) return false;
+  let changed = false;
   const fix = (file: string, mode: number): void => {
     try {
       // Only when different: in a shared profile, files made by another account may already be right.
-      if ((lstatSync(file).mode & 0o7777) !== mode) chmodSync(file, mode);
+      if ((lstatSync(file).mode & 0o7777) !== mode) {
+        chmodSync(file, mode);
+        changed = true;
+      }
     } catch {
       throw inputError('profile-permissions', `Impossible de régler les droits de ${file} (il appartient à un autre compte ?) : faites-le par votre support informatique (${octal(mode)}), puis recommencez.`);
     }
@@ -149,6 +154,7 @@ function tighten(home: string, kind: Kind): void {
   fix(home, kind.dir);
   for (const name of DB_FILES) if (lstatOrNull(path.join(home, name))?.isFile()) fix(path.join(home, name), kind.file);
   for (const name of MAIL_FOLDERS) if (lstatOrNull(path.join(home, name))?.isDirectory()) walk(path.join(home, name));
+  return changed;
 }
 
 /** What an existing profile says it is (read only, nothing created). */
@@ -167,8 +173,9 @@ function storedShared(home: string): boolean {
  * `shared`: a machine-wide profile for the habilitated people's OS accounts of the dedicated
  * workstation (one group, e.g. "pli"): the folder and database are group-readable and writable,
  * and new files inherit the folder's group (setgid). Private keys inside stay sealed per person.
- * Existing or not, the profile leaves with its kind's rights (0700/0600, or 2770/0660). */
-export function initProfile(home: string, options: { shared?: boolean } = {}): { profile: Profile; created: boolean } {
+ * Existing or not, the profile leaves with its kind's rights (0700/0600, or 2770/0660);
+ * `repaired`: an existing profile's rights had to be corrected (it may have been exposed). */
+export function initProfile(home: string, options: { shared?: boolean } = {}): { profile: Profile; created: boolean; repaired: boolean } {
   const kind = options.shared ? SHARED : PRIVATE;
   if (lstatOrNull(home)) {
     checkFolder(home, kind);
@@ -189,13 +196,13 @@ export function initProfile(home: string, options: { shared?: boolean } = {}): {
   // The database file exists with its rights before SQLite writes a byte into it; SQLite gives
   // its -wal and -shm files the database's rights.
   if (created) closeSync(openSync(path.join(home, DB_FILE), 'a', kind.file));
-  tighten(home, kind);
+  const repaired = tighten(home, kind) && !created;
   const profile = openAt(home, created);
   if (created) {
     profile.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?), (?, ?), (?, ?)').run(
       'magic', PROFILE_MAGIC, 'created_at', String(Date.now()), 'shared', options.shared ? '1' : '0');
   }
-  return { profile, created };
+  return { profile, created, repaired };
 }
 
 export function openProfile(home: string): Profile {
