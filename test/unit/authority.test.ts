@@ -28,6 +28,21 @@ import { PliError } from '../../electron/core/errors.js';
 import { formatFingerprint } from '../../shared/ids.js';
 import { createHandlers } from '../../electron/ipc/handlers.js';
 
+// Every Ed25519 key pair the core makes is recorded (the wrapper changes nothing else), so that
+// the zeroing checks can look at secret keys the core holds only internally.
+const keygens = vi.hoisted(() => ({ pairs: [] as { secretKey: Uint8Array }[] }));
+vi.mock('../../electron/core/crypto/keys.js', async (original) => {
+  const actual = await original<typeof import('../../electron/core/crypto/keys.js')>();
+  return {
+    ...actual,
+    ed25519Keygen: async (seed?: Uint8Array) => {
+      const pair = await actual.ed25519Keygen(seed);
+      keygens.pairs.push(pair);
+      return pair;
+    },
+  };
+});
+
 const PASS = 'une phrase de passe de test';
 const LIGHT = { opslimit: 1, memlimitKib: 8 };
 // tmpfs when there is one: the profile's SQLite runs with synchronous=FULL.
@@ -741,6 +756,34 @@ describe('key rotation', () => {
     const rotated = await rotateIdentity(W.db, W.id, PASS);
     const result = await certifyCard(W.ctx, rotated.card, 'officer');
     expect(result.id).toBe(W.id);
+  });
+});
+
+describe('secret keys are wiped on refusals too', () => {
+  const wiped = (key: Uint8Array): boolean => key.every((byte) => byte === 0);
+
+  it('an authority row whose public key was replaced: the unwrapped authority key is wiped before the refusal', async () => {
+    const Z = await newAuthority('SSI essai effacement');
+    // The attacker of docs/profile.md writes another public key into the authority row.
+    Z.db.prepare('UPDATE authority SET public_key = ? WHERE one = 1').run(getAuthority(X.db)!.public_key);
+    keygens.pairs.length = 0;
+    await refusal(() => certifyCard(Z.ctx, cardOf(alice), 'reader'), 'authority-locked', /ne correspond pas à son empreinte/);
+    expect(keygens.pairs.length).toBeGreaterThan(0);
+    expect(keygens.pairs.every((pair) => wiped(pair.secretKey))).toBe(true);
+  });
+
+  it('provisioning refused at the officer\'s passphrase: the new person\'s private key is wiped', async () => {
+    const refusing: Context = {
+      profile: O.profile,
+      unlocker: {
+        unlock: async () => { throw new PliError('security', 'bad-passphrase', 'Phrase de passe incorrecte.'); },
+        containerPassword: async () => null,
+      },
+    };
+    keygens.pairs.length = 0;
+    await refusal(() => provisionPerson(refusing, { name: 'Gilles Blanc', email: 'gilles@exemple.fr', org: 'Mairie de Nancy' }, 'reader'), 'bad-passphrase', /incorrecte/);
+    expect(keygens.pairs.length).toBe(1);
+    expect(wiped(keygens.pairs[0]!.secretKey)).toBe(true);
   });
 });
 
