@@ -23,9 +23,11 @@ export const commands: Record<string, Handler> = {
   async init(args, home) {
     const { values } = parse(args, { shared: { type: 'boolean' } }, { min: 0, max: 0, name: 'aucun' });
     const dir = resolveHome(str(values, 'home') ?? home);
-    const { profile, created } = initProfile(dir, { shared: Boolean(values.shared) });
+    // init is the one command that sets the profile's rights (the others refuse a wrong one).
+    const { profile, created, repaired } = initProfile(dir, { shared: Boolean(values.shared) });
     setOpenedProfile(profile);
     if (created) appendEvent(profile.db, profile.workstation, { action: 'profile.created', object: dir, detail: { shared: Boolean(values.shared) } });
+    if (repaired) err(`Droits du profil corrigés : il n'est plus accessible qu'${values.shared ? 'au groupe du poste dédié' : 'à ce compte'}. S'il a pu être lu par d'autres comptes, prévenez l'officier SSI.`);
     out(created ? `Profil créé : ${dir}` : `Profil déjà présent : ${dir}`);
   },
 

@@ -4,7 +4,7 @@
 // certified (path a), or install the key file the officer provisioned (path b).
 import { useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { call, errorMessage, newOpId } from '../api';
+import { UiError, call, errorMessage, newOpId } from '../api';
 import { ErrorBox, Heading, ProgressBar, StatusBox, useProgress } from '../components/common';
 import type { ResponseOf, SessionInfo } from '../../shared/ipc';
 
@@ -30,6 +30,8 @@ export function FirstRun({ status, onChanged, onSignedIn, onPending, onCancel }:
   const [authorityMode, setAuthorityMode] = useState<AuthorityMode>('join');
   const [enrolMode, setEnrolMode] = useState<EnrolMode>('create');
   const [pin, setPin] = useState('');
+  /** The last directory import was refused for its fingerprint: say how to get the right one. */
+  const [pinMismatch, setPinMismatch] = useState(false);
   const [authorityName, setAuthorityName] = useState('');
   const [form, setForm] = useState({ name: '', email: '', org: '', passphrase: '', confirm: '', oneTime: '' });
   const [created, setCreated] = useState<{ session: SessionInfo; fingerprint: string | null } | null>(null);
@@ -57,8 +59,20 @@ export function FirstRun({ status, onChanged, onSignedIn, onPending, onCancel }:
 
   const importDirectory = (event: FormEvent) => {
     event.preventDefault();
+    setPinMismatch(false);
     void run('authority', async () => {
-      const result = await call('directory:import', { pin });
+      let result: ResponseOf<'directory:import'>;
+      try {
+        result = await call('directory:import', { pin });
+      } catch (e) {
+        // Nothing on screen tells the right fingerprint (main never sends it): the person types
+        // it again as the officer dictates it, into an empty field.
+        if (e instanceof UiError && e.code === 'pin-mismatch') {
+          setPin('');
+          setPinMismatch(true);
+        }
+        throw e;
+      }
       if (result.status === 'cancelled') return;
       setPin('');
       setNotice(t('firstRun.pinned', { name: result.authorityName, fingerprint: result.fingerprint, serial: result.serial, count: result.certificates }));
@@ -220,6 +234,7 @@ export function FirstRun({ status, onChanged, onSignedIn, onPending, onCancel }:
                     placeholder="XXXX-XXXX-XXXX-XXXX-XXXX" aria-describedby={`${ids}-pin`} />
                   <div className="actions"><button type="submit" disabled={busy || !pin.trim()}>{t('firstRun.chooseDirectory')}</button></div>
                   <ErrorBox message={errorAt('authority')} />
+                  {pinMismatch && errorAt('authority') && <p className="hint">{t('firstRun.pinMismatchHint')}</p>}
                   <p className="hint">{t('firstRun.noAuthorityHint')}</p>
                 </form>
               ) : (

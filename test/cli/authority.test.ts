@@ -202,10 +202,17 @@ describe('forgeries', () => {
     await refused(2, 'A', ['directory', 'import', d2], /son numéro \(2\) n'est pas plus récent/);
   });
 
-  it('first import: without --pin exit 1 with the fingerprint to check; a swapped pin exit 2; nothing stored', async () => {
-    const missing = await refused(1, 'F', ['directory', 'import', d2], /Première importation/);
-    expect(missing.stderr).toContain(`--pin ${pinO}`);
-    await refused(2, 'F', ['directory', 'import', d2, '--pin', pinX], new RegExp(`l'empreinte de son autorité \\(${pinO}\\) n'est pas celle que vous avez indiquée`));
+  it('first import: without --pin exit 1, a swapped pin exit 2, and neither prints the file\'s fingerprint; nothing stored', async () => {
+    const squeeze = (text: string): string => text.toUpperCase().replace(/[^0-9A-Z]/g, '');
+    const missing = await refused(1, 'F', ['directory', 'import', d2], /Première importation : l'empreinte de l'autorité est obligatoire.*--pin EMPREINTE/);
+    const wrong = await refused(2, 'F', ['directory', 'import', d2, '--pin', pinX], /l'empreinte de son autorité n'est pas celle que vous avez indiquée.*appelez l'officier SSI/);
+    // A misheard pin differing by one character: still nothing to retype from the output.
+    const misheard = `${pinO[0] === 'A' ? 'B' : 'A'}${pinO.slice(1)}`;
+    const close = await refused(2, 'F', ['directory', 'import', d2, '--pin', misheard], /n'est pas celle que vous avez indiquée/);
+    for (const run of [missing, wrong, close]) {
+      expect(squeeze(run.stdout + run.stderr)).not.toContain(squeeze(pinO).slice(4));
+      expect(run.stdout + run.stderr).not.toMatch(FPR);
+    }
     expect((await pli('F', ['id', 'list'])).stdout).toMatch(/Profil sans autorité/);
   });
 
@@ -225,16 +232,22 @@ describe('forgeries', () => {
     await ok('X', ['directory', 'export', '--out', at('dX.json')]);
     await refused(2, 'F', ['directory', 'import', at('dX.json')], /signé par une autre autorité .* sans passation signée par l'ancienne/);
     const newKey = authorityKey('X');
-    const endorsement = await withAuthority('O', async (_ctx, oldSecret) => Buffer.from(await ed25519Sign(oldSecret, keyChangeDigest(newKey))).toString('base64'));
+    const issuedAt = Date.now();
+    const endorsement = await withAuthority('O', async (_ctx, oldSecret) => Buffer.from(await ed25519Sign(oldSecret, keyChangeDigest(newKey, 50, issuedAt))).toString('base64'));
     const oldKey = authorityKey('O').toString('base64');
-    await withAuthority('X', async (ctx, secretKey, publicKey) => {
+    const handover = async (file: string, serial: number): Promise<void> => withAuthority('X', async (ctx, secretKey, publicKey) => {
       const issued = ctx.profile.db.prepare('SELECT text FROM issued_certificates ORDER BY serial').pluck().all() as string[];
-      writeFileSync(at('dX.endorsed.json'), await makeEnvelope('directory', {
-        v: 1, authority: { name: 'SSI DIPN 54', key: publicKey.toString('base64') }, serial: 50, issued: Date.now(), nextUpdate: Date.now() + 30 * DAY,
+      writeFileSync(at(file), await makeEnvelope('directory', {
+        v: 1, authority: { name: 'SSI DIPN 54', key: publicKey.toString('base64') }, serial, issued: issuedAt, nextUpdate: issuedAt + 30 * DAY,
         policy: { allowPassword: false, graceDays: 30 }, certificates: issued, revocations: [],
-        keyChange: { previous: oldKey, endorsement },
+        keyChange: { previous: oldKey, serial: 50, issued: issuedAt, endorsement },
       }, secretKey));
     });
+    // The handover signed for directory n° 50, replayed in a directory n° 51: refused.
+    await handover('dX.replayed.json', 51);
+    const replayed = await refused(2, 'F', ['directory', 'import', at('dX.replayed.json')], /passation de clé d'autorité a été signée pour un autre annuaire/);
+    expect(replayed.stdout + replayed.stderr).not.toContain(pinX);
+    await handover('dX.endorsed.json', 50);
     const accepted = await ok('F', ['directory', 'import', at('dX.endorsed.json')]);
     expect(accepted).toMatch(/nouvelle clé d'autorité acceptée \(passation signée\)/);
     expect((await pli('F', ['id', 'list'])).stdout).toContain(`empreinte ${pinX}, annuaire n° 50`);

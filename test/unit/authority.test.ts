@@ -11,9 +11,9 @@ import path from 'node:path';
 import { initProfile, type Profile } from '../../electron/core/profile/profile.js';
 import { createIdentity, getIdentity, importCard, listIdentities, newPersonCard, rotateIdentity, unlockIdentity, type UnlockedIdentity } from '../../electron/core/profile/identities.js';
 import {
-  certifyCard, exportDirectory, getAuthority, initAuthority, provisionPerson, revokePerson, unlockAuthority,
+  certifyCard, endorseKeyChange, exportDirectory, getAuthority, initAuthority, provisionPerson, revokePerson, unlockAuthority,
 } from '../../electron/core/authority/authority.js';
-import { DAY, directoryFreshness, importDirectory, importKeyfile, installCertificate, keyChangeDigest } from '../../electron/core/authority/directory.js';
+import { DAY, directoryFreshness, importDirectory, importKeyfile, installCertificate, KEY_CHANGE_SKEW_MS } from '../../electron/core/authority/directory.js';
 import { certificateState, getTrust, type Role } from '../../electron/core/authority/certificates.js';
 import { makeEnvelope } from '../../electron/core/authority/signed.js';
 import { checkFreshnessForSending, hasAuthority, requireRecipient, resolveRecipients } from '../../electron/core/services/policy.js';
@@ -23,9 +23,25 @@ import { readInfo } from '../../electron/core/container/open.js';
 import { sealToFile } from '../../electron/core/container/seal.js';
 import { fileSource } from '../../electron/core/container/sinks.js';
 import { ed25519Sign } from '../../electron/core/crypto/keys.js';
-import { fingerprint } from '../../electron/core/crypto/primitives.js';
+import { fingerprint, signedDigest } from '../../electron/core/crypto/primitives.js';
 import { PliError } from '../../electron/core/errors.js';
 import { formatFingerprint } from '../../shared/ids.js';
+import { createHandlers } from '../../electron/ipc/handlers.js';
+
+// Every Ed25519 key pair the core makes is recorded (the wrapper changes nothing else), so that
+// the zeroing checks can look at secret keys the core holds only internally.
+const keygens = vi.hoisted(() => ({ pairs: [] as { secretKey: Uint8Array }[] }));
+vi.mock('../../electron/core/crypto/keys.js', async (original) => {
+  const actual = await original<typeof import('../../electron/core/crypto/keys.js')>();
+  return {
+    ...actual,
+    ed25519Keygen: async (seed?: Uint8Array) => {
+      const pair = await actual.ed25519Keygen(seed);
+      keygens.pairs.push(pair);
+      return pair;
+    },
+  };
+});
 
 const PASS = 'une phrase de passe de test';
 const LIGHT = { opslimit: 1, memlimitKib: 8 };
@@ -156,6 +172,14 @@ async function refusal(action: () => unknown, code: string, words: RegExp, kind:
   return error;
 }
 
+/** `pin` appears in no form a person could retype from `text` (dashes, spaces or none, any case). */
+function expectNoFingerprint(text: string, pin: string): void {
+  const squeezed = text.toUpperCase().replace(/[^0-9A-Z]/g, '');
+  const groups = pin.toUpperCase().split('-');
+  // Any two groups in a row: half of a fingerprint is already too much to show.
+  for (let i = 0; i + 1 < groups.length; i++) expect(squeezed).not.toContain(groups[i]! + groups[i + 1]!);
+}
+
 /** What a station knows, to prove that a refused import stored nothing. */
 function snapshot(s: Station): unknown {
   const tables = ['identities', 'keys', 'certificates', 'revocations', 'trust'];
@@ -263,24 +287,53 @@ describe('forged certificates', () => {
 });
 
 describe('directory import', () => {
-  it('first import without --pin stores nothing and prints the fingerprint to check (exit 1)', async () => {
+  it('first import without --pin stores nothing and says a fingerprint is required, never the file\'s (exit 1)', async () => {
     const fresh = bare();
-    const error = await refusal(() => importDirectory(fresh.db, directory1), 'pin-required', /Première importation/, 'input');
-    expect(error.message).toContain(O.pin);
+    const error = await refusal(() => importDirectory(fresh.db, directory1), 'pin-required', /Première importation.*obligatoire.*faites-vous dicter/, 'input');
+    expectNoFingerprint(error.message, O.pin);
     expect(getTrust(fresh.db)).toBeUndefined();
   });
 
-  it('a swapped pin at first import is refused, nothing stored', async () => {
+  it('a swapped pin at first import is refused without showing the file\'s fingerprint, nothing stored', async () => {
     const fresh = bare();
-    await refusal(() => importDirectory(fresh.db, directory1, X.pin), 'pin-mismatch', /n'est pas celle que vous avez indiquée/);
+    const misheard = await refusal(() => importDirectory(fresh.db, directory1, X.pin), 'pin-mismatch', /n'est pas celle que vous avez indiquée/);
+    expectNoFingerprint(misheard.message, O.pin);
     // The forger's own directory, with the forger's pin read by the forger on the phone, against
-    // the real pin the person typed.
+    // the real pin the person typed: retyping what the refusal shows must not be possible.
     const forged = (await exportDirectory(X.ctx)).text;
-    await refusal(() => importDirectory(fresh.db, forged, O.pin), 'pin-mismatch', /appelez l'officier SSI/);
+    const swapped = await refusal(() => importDirectory(fresh.db, forged, O.pin), 'pin-mismatch', /appelez l'officier SSI/);
+    expectNoFingerprint(swapped.message, X.pin);
     expect(getTrust(fresh.db)).toBeUndefined();
     // The pin is typed by a person: any case, dashes or spaces.
     await importDirectory(fresh.db, directory1, O.pin.toLowerCase().replace(/-/g, ' '));
     expect(getTrust(fresh.db)?.fpr.equals(getAuthority(O.db)!.fpr)).toBe(true);
+  });
+
+  it('the desktop app (IPC handler table): a wrong pin answers without the file\'s fingerprint, nothing stored', async () => {
+    const home = path.join(root, `profile-${counter++}`);
+    const file = path.join(root, `directory-${counter++}.json`);
+    writeFileSync(file, (await exportDirectory(X.ctx)).text);
+    const table = createHandlers({
+      home, emitProgress: () => undefined, emitMailEvent: () => undefined,
+      shell: { openFile: async () => file, saveFile: async () => null, chooseFolder: async () => null, showInFolder: () => undefined },
+    });
+    try {
+      expect((await table.invoke('profile:init', {})).ok).toBe(true);
+      // The person types the real authority's pin; the file was swapped for the forger's.
+      const answer = await table.invoke('directory:import', { pin: O.pin });
+      expect(answer.ok).toBe(false);
+      if (answer.ok) return;
+      expect({ kind: answer.error.kind, code: answer.error.code }).toEqual({ kind: 'security', code: 'pin-mismatch' });
+      expect(answer.error.message).toMatch(/n'est pas celle que vous avez indiquée.*appelez l'officier SSI/);
+      expectNoFingerprint(JSON.stringify(answer), X.pin);
+      const status = await table.invoke('profile:status', {});
+      expect(status.ok && (status.value as { authority: unknown }).authority).toBe(null);
+      const required = await table.invoke('directory:import', {});
+      expect(!required.ok && required.error.code).toBe('pin-required');
+      expectNoFingerprint(JSON.stringify(required), X.pin);
+    } finally {
+      table.close();
+    }
   });
 
   it('an older or equal serial is refused (no rollback)', async () => {
@@ -338,18 +391,29 @@ describe('directory import', () => {
   });
 });
 
+interface KeyChangeOptions {
+  /** The body's issue date (default now). */
+  issued?: number;
+  /** The directory the endorsement was signed for (default: this one). */
+  endorsedFor?: { serial: number; issued: number };
+  /** Overrides of the keyChange object as carried (an attacker's edits). */
+  carried?: Record<string, unknown>;
+}
+
 /** A directory of `to` (serial `serial`) announcing a key change endorsed by `endorser`'s key. */
-async function keyChangeDirectory(from: Authority, to: Authority, endorser: Authority, serial: number, extraCertificates: string[] = []): Promise<string> {
+async function keyChangeDirectory(from: Authority, to: Authority, endorser: Authority, serial: number, extraCertificates: string[] = [], options: KeyChangeOptions = {}): Promise<string> {
   const oldKey = await unlockAuthority(endorser.ctx);
   const newKey = await unlockAuthority(to.ctx);
   try {
-    const endorsement = await ed25519Sign(oldKey.secretKey, keyChangeDigest(newKey.row.public_key));
+    const issued = options.issued ?? Date.now();
+    const target = options.endorsedFor ?? { serial, issued };
+    const endorsed = await endorseKeyChange(oldKey, newKey.row.public_key, target.serial, target.issued);
     const certificates = to.db.prepare('SELECT text FROM issued_certificates ORDER BY serial').pluck().all() as string[];
     return await makeEnvelope('directory', {
       v: 1, authority: { name: newKey.row.name, key: newKey.row.public_key.toString('base64') },
-      serial, issued: Date.now(), nextUpdate: Date.now() + 30 * DAY, policy: { allowPassword: false, graceDays: 30 },
+      serial, issued, nextUpdate: issued + 30 * DAY, policy: { allowPassword: false, graceDays: 30 },
       certificates: [...certificates, ...extraCertificates], revocations: [],
-      keyChange: { previous: getAuthority(from.db)!.public_key.toString('base64'), endorsement: Buffer.from(endorsement).toString('base64') },
+      keyChange: { ...endorsed, previous: getAuthority(from.db)!.public_key.toString('base64'), ...options.carried },
     }, newKey.secretKey);
   } finally {
     oldKey.wipe();
@@ -383,6 +447,60 @@ describe('authority key change', () => {
     // The old key is no longer trusted: its next directory needs a handover signed by the new one.
     const fromOldKey = (await exportDirectory(O.ctx)).text;
     await refusal(() => importDirectory(s.db, fromOldKey), 'authority-changed', /autre autorité/);
+  });
+
+  it('an endorsement replayed on another serial is refused, whether left as signed or edited', async () => {
+    const pinned = bare();
+    await importDirectory(pinned.db, (await exportDirectory(O.ctx)).text, O.pin);
+    const serial = getTrust(pinned.db)!.serial;
+    const issued = Date.now();
+    // Y holds an endorsement genuinely signed by O for directory serial+1 and reuses it later.
+    const replayed = await keyChangeDirectory(O, Y, O, serial + 5, [], { issued, endorsedFor: { serial: serial + 1, issued } });
+    await refusal(() => importDirectory(pinned.db, replayed), 'key-change-replayed', /signée pour un autre annuaire.*appelez l'officier SSI/);
+    // Editing the carried serial to match the directory breaks the old key's signature.
+    const edited = await keyChangeDirectory(O, Y, O, serial + 5, [], { issued, endorsedFor: { serial: serial + 1, issued }, carried: { serial: serial + 5 } });
+    await refusal(() => importDirectory(pinned.db, edited), 'authority-changed', /sans passation signée/);
+    // Same serial, another date: refused too.
+    const redated = await keyChangeDirectory(O, Y, O, serial + 1, [], { issued: issued + 1000, endorsedFor: { serial: serial + 1, issued } });
+    await refusal(() => importDirectory(pinned.db, redated), 'key-change-replayed', /numéro ou date différents/);
+    expect(formatFingerprint(getTrust(pinned.db)!.fpr)).toBe(O.pin);
+  });
+
+  it('a v1 endorsement, bound to no directory, is refused: it could be replayed at any time', async () => {
+    const pinned = bare();
+    await importDirectory(pinned.db, (await exportDirectory(O.ctx)).text, O.pin);
+    const newKey = getAuthority(Y.db)!.public_key;
+    const oldKey = await unlockAuthority(O.ctx);
+    let v1: string;
+    try {
+      v1 = Buffer.from(await ed25519Sign(oldKey.secretKey, signedDigest('directory', Buffer.from('key-change\0', 'ascii'), newKey))).toString('base64');
+    } finally {
+      oldKey.wipe();
+    }
+    const text = await keyChangeDirectory(O, Y, O, getTrust(pinned.db)!.serial + 1, [], { carried: { endorsement: v1, serial: undefined, issued: undefined } });
+    await refusal(() => importDirectory(pinned.db, text), 'authority-changed', /sans passation signée/);
+    expect(formatFingerprint(getTrust(pinned.db)!.fpr)).toBe(O.pin);
+  });
+
+  it('an endorsement dated in the future (beyond the clock skew) or before the pinned directory is refused', async () => {
+    const pinned = bare();
+    await importDirectory(pinned.db, (await exportDirectory(O.ctx)).text, O.pin);
+    const trust = getTrust(pinned.db)!;
+    const future = await keyChangeDirectory(O, Y, O, trust.serial + 1, [], { issued: Date.now() + KEY_CHANGE_SKEW_MS + 60_000 });
+    await refusal(() => importDirectory(pinned.db, future), 'key-change-date', /dans le futur.*date et l'heure de ce poste/);
+    const older = await keyChangeDirectory(O, Y, O, trust.serial + 1, [], { issued: trust.issued - 1000 });
+    await refusal(() => importDirectory(pinned.db, older), 'key-change-date', /plus ancienne que l'annuaire déjà importé/);
+    expect(formatFingerprint(getTrust(pinned.db)!.fpr)).toBe(O.pin);
+    // Within the skew it is accepted: the officer's clock may be a little ahead.
+    const ahead = await keyChangeDirectory(O, Y, O, trust.serial + 1, [], { issued: Date.now() + KEY_CHANGE_SKEW_MS / 2 });
+    expect((await importDirectory(pinned.db, ahead)).keyChanged).toBe(true);
+  });
+
+  it('a refused key change never shows the new key\'s fingerprint', async () => {
+    const pinned = bare();
+    await importDirectory(pinned.db, (await exportDirectory(O.ctx)).text, O.pin);
+    const error = await refusal(async () => importDirectory(pinned.db, await keyChangeDirectory(O, Y, Y, getTrust(pinned.db)!.serial + 1)), 'authority-changed', /autre autorité/);
+    expectNoFingerprint(error.message, Y.pin);
   });
 
   // Regression: serials are unique per authority only; after an endorsed key change the new
@@ -638,6 +756,34 @@ describe('key rotation', () => {
     const rotated = await rotateIdentity(W.db, W.id, PASS);
     const result = await certifyCard(W.ctx, rotated.card, 'officer');
     expect(result.id).toBe(W.id);
+  });
+});
+
+describe('secret keys are wiped on refusals too', () => {
+  const wiped = (key: Uint8Array): boolean => key.every((byte) => byte === 0);
+
+  it('an authority row whose public key was replaced: the unwrapped authority key is wiped before the refusal', async () => {
+    const Z = await newAuthority('SSI essai effacement');
+    // The attacker of docs/profile.md writes another public key into the authority row.
+    Z.db.prepare('UPDATE authority SET public_key = ? WHERE one = 1').run(getAuthority(X.db)!.public_key);
+    keygens.pairs.length = 0;
+    await refusal(() => certifyCard(Z.ctx, cardOf(alice), 'reader'), 'authority-locked', /ne correspond pas à son empreinte/);
+    expect(keygens.pairs.length).toBeGreaterThan(0);
+    expect(keygens.pairs.every((pair) => wiped(pair.secretKey))).toBe(true);
+  });
+
+  it('provisioning refused at the officer\'s passphrase: the new person\'s private key is wiped', async () => {
+    const refusing: Context = {
+      profile: O.profile,
+      unlocker: {
+        unlock: async () => { throw new PliError('security', 'bad-passphrase', 'Phrase de passe incorrecte.'); },
+        containerPassword: async () => null,
+      },
+    };
+    keygens.pairs.length = 0;
+    await refusal(() => provisionPerson(refusing, { name: 'Gilles Blanc', email: 'gilles@exemple.fr', org: 'Mairie de Nancy' }, 'reader'), 'bad-passphrase', /incorrecte/);
+    expect(keygens.pairs.length).toBe(1);
+    expect(wiped(keygens.pairs[0]!.secretKey)).toBe(true);
   });
 });
 

@@ -3,13 +3,13 @@
 // unlock it: its Ed25519 seed is wrapped for that officer's X-Wing key.
 import { randomBytes } from 'node:crypto';
 import type { DB } from '../profile/profile.js';
-import { ed25519Keygen, unwrapFromXWing, wrapForXWing } from '../crypto/keys.js';
+import { ed25519Keygen, ed25519Sign, unwrapFromXWing, wrapForXWing } from '../crypto/keys.js';
 import { fingerprint } from '../crypto/primitives.js';
 import { KEY_UNLOCK_PARAMS } from '../crypto/argon2.js';
 import { aeadSeal, deriveUnlockKey, getIdentity, newPersonCard, resolveOwn, verifyCard, type IdentityRow, type Person } from '../profile/identities.js';
 import { makeEnvelope } from './signed.js';
 import { ROLES, ROLE_LABEL, certificateState, describeState, getTrust, roleIncludes, verifyCertificate, type CertificateBody, type Role } from './certificates.js';
-import { applyCertificate, DAY, DEFAULT_GRACE_DAYS, keyfileAad, type KeyfileBody } from './directory.js';
+import { applyCertificate, DAY, DEFAULT_GRACE_DAYS, keyChangeDigest, keyfileAad, type DirectoryBody, type KeyfileBody } from './directory.js';
 import { inputError, securityError } from '../errors.js';
 import type { Context } from '../services/context.js';
 import { base32Encode, formatFingerprint } from '../../../shared/ids.js';
@@ -59,9 +59,17 @@ export async function unlockAuthority(ctx: Context): Promise<UnlockedAuthority> 
     if (!keySet) throw securityError('authority-locked', "La clé d'autorité n'est plus accessible avec les clés de l'officier.");
     const seed = await unwrapFromXWing(row.kem_ciphertext, keySet.encSecret, row.wrapped_seed, row.fpr, wrapInfo(row.wrap_fpr));
     if (!seed) throw securityError('authority-locked', "La clé d'autorité est illisible (profil abîmé ou modifié).");
-    const pair = await ed25519Keygen(seed);
-    seed.fill(0);
-    if (!Buffer.from(pair.publicKey).equals(row.public_key)) throw securityError('authority-locked', "La clé d'autorité ne correspond pas à son empreinte.");
+    let pair: Awaited<ReturnType<typeof ed25519Keygen>>;
+    try {
+      pair = await ed25519Keygen(seed);
+    } finally {
+      seed.fill(0);
+    }
+    if (!Buffer.from(pair.publicKey).equals(row.public_key)) {
+      // A secret key that is not the authority's is still a secret: wiped before refusing.
+      pair.secretKey.fill(0);
+      throw securityError('authority-locked', "La clé d'autorité ne correspond pas à son empreinte.");
+    }
     return { row, secretKey: pair.secretKey, officer, wipe: () => pair.secretKey.fill(0) };
   } finally {
     unlocked.wipe();
@@ -99,20 +107,34 @@ export async function initAuthority(ctx: Context, name: string, as?: string): Pr
   const officer = resolveOwn(db, as);
   const unlocked = await ctx.unlocker.unlock(officer);
   const seed = randomBytes(32);
-  const pair = await ed25519Keygen(seed);
-  const fpr = fingerprint('ed25519', pair.publicKey);
-  const keySet = unlocked.current;
-  const { kemCiphertext, wrapped: wrappedSeed } = await wrapForXWing(keySet.encPublic, seed, fpr, wrapInfo(keySet.encFpr));
-  seed.fill(0);
-  unlocked.wipe();
-  const now = Date.now();
-  db.transaction(() => {
-    db.prepare(`INSERT INTO authority (one, name, public_key, fpr, officer_id, wrap_fpr, kem_ciphertext, wrapped_seed, next_cert_serial, next_dir_serial, created_at)
-      VALUES (1, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?)`).run(name.trim(), Buffer.from(pair.publicKey), fpr, officer.id, keySet.encFpr, kemCiphertext, wrappedSeed, now);
-    db.prepare(`INSERT INTO trust (one, name, public_key, fpr, serial, issued, next_update, allow_password, grace_days, pinned_at, imported_at)
-      VALUES (1, ?, ?, ?, 0, ?, ?, 0, ?, ?, ?)`).run(name.trim(), Buffer.from(pair.publicKey), fpr, now, now + DIRECTORY_VALIDITY_DAYS * DAY, DEFAULT_GRACE_DAYS, now, now);
-  })();
-  const authority: UnlockedAuthority = { row: getAuthority(db)!, secretKey: pair.secretKey, officer, wipe: () => pair.secretKey.fill(0) };
+  let pair: Awaited<ReturnType<typeof ed25519Keygen>>;
+  let fpr: Buffer;
+  // Whatever fails below, the seed and the officer's keys are wiped, and the authority's secret
+  // key too unless it is handed to `authority` (wiped at the end).
+  try {
+    pair = await ed25519Keygen(seed);
+    fpr = fingerprint('ed25519', pair.publicKey);
+    const keySet = unlocked.current;
+    const { kemCiphertext, wrapped: wrappedSeed } = await wrapForXWing(keySet.encPublic, seed, fpr, wrapInfo(keySet.encFpr));
+    const now = Date.now();
+    const publicKey = Buffer.from(pair.publicKey);
+    try {
+      db.transaction(() => {
+        db.prepare(`INSERT INTO authority (one, name, public_key, fpr, officer_id, wrap_fpr, kem_ciphertext, wrapped_seed, next_cert_serial, next_dir_serial, created_at)
+          VALUES (1, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?)`).run(name.trim(), publicKey, fpr, officer.id, keySet.encFpr, kemCiphertext, wrappedSeed, now);
+        db.prepare(`INSERT INTO trust (one, name, public_key, fpr, serial, issued, next_update, allow_password, grace_days, pinned_at, imported_at)
+          VALUES (1, ?, ?, ?, 0, ?, ?, 0, ?, ?, ?)`).run(name.trim(), publicKey, fpr, now, now + DIRECTORY_VALIDITY_DAYS * DAY, DEFAULT_GRACE_DAYS, now, now);
+      })();
+    } catch (error) {
+      pair.secretKey.fill(0);
+      throw error;
+    }
+  } finally {
+    seed.fill(0);
+    unlocked.wipe();
+  }
+  const secretKey = pair.secretKey;
+  const authority: UnlockedAuthority = { row: getAuthority(db)!, secretKey, officer, wipe: () => secretKey.fill(0) };
   try {
     const keys = db.prepare('SELECT kind, public_key FROM keys WHERE identity_id = ? AND retired_at IS NULL').all(officer.id) as { kind: string; public_key: Buffer }[];
     const certificate = await issueCertificate(db, authority, {
@@ -150,26 +172,38 @@ function oneTimePassphrase(): string {
 /** `pli authority provision`: path (b), the officer generates the keys and hands over a key file. */
 export async function provisionPerson(ctx: Context, person: Person, role: Role, days = DEFAULT_CERT_DAYS): Promise<{ keyfile: string; oneTimePassphrase: string; id: string }> {
   const fresh = await newPersonCard(person);
-  const authority = await unlockAuthority(ctx);
+  let authority: UnlockedAuthority | undefined;
+  let key: Buffer | undefined;
+  let secret: Buffer | undefined;
   const passphrase = oneTimePassphrase();
+  // The person's fresh private keys, their sealed copy's key and the authority key are wiped
+  // on every path, a refused officer passphrase included.
   try {
+    authority = await unlockAuthority(ctx);
     const certificate = await issueCertificate(ctx.profile.db, authority, fresh.body, role, days);
     const salt = randomBytes(16);
-    const key = await deriveUnlockKey(passphrase, salt, KEY_UNLOCK_PARAMS);
-    const secret = Buffer.concat([fresh.keys.encSeed, fresh.keys.sigSecret]);
+    key = await deriveUnlockKey(passphrase, salt, KEY_UNLOCK_PARAMS);
+    secret = Buffer.concat([fresh.keys.encSeed, fresh.keys.sigSecret]);
     const sealed = await aeadSeal(key, secret, keyfileAad(fresh.id));
-    secret.fill(0);
-    key.fill(0);
     const body: KeyfileBody = {
       v: 1, card: fresh.card, certificate,
       sealed: { salt: salt.toString('base64'), opslimit: KEY_UNLOCK_PARAMS.opslimit, memlimitKib: KEY_UNLOCK_PARAMS.memlimitKib, nonce: sealed.nonce.toString('base64'), ciphertext: sealed.sealed.toString('base64') },
     };
     return { keyfile: await makeEnvelope('keyfile', body, authority.secretKey), oneTimePassphrase: passphrase, id: fresh.id };
   } finally {
+    secret?.fill(0);
+    key?.fill(0);
     fresh.keys.encSeed.fill(0);
     fresh.keys.sigSecret.fill(0);
-    authority.wipe();
+    authority?.wipe();
   }
+}
+
+/** The old authority key's handover to a new key (docs/authority.md 5, rule 3), valid only in
+ * the directory of that serial and issue date, which the new key signs. */
+export async function endorseKeyChange(oldAuthority: UnlockedAuthority, newPublicKey: Uint8Array, serial: number, issued: number): Promise<NonNullable<DirectoryBody['keyChange']>> {
+  const endorsement = await ed25519Sign(oldAuthority.secretKey, keyChangeDigest(newPublicKey, serial, issued));
+  return { previous: oldAuthority.row.public_key.toString('base64'), serial, issued, endorsement: Buffer.from(endorsement).toString('base64') };
 }
 
 /** `pli authority revoke`: every certificate of that person, from the next directory on. */

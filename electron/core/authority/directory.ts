@@ -23,14 +23,32 @@ const directoryBodySchema = lazySchema((z) => z.strictObject({
   policy: z.strictObject({ allowPassword: z.boolean(), graceDays: z.number().int().min(0).max(365) }),
   certificates: z.array(z.string().max(20000)).max(100000),
   revocations: z.array(z.strictObject({ id: z.string().refine(isIdentityId), reason: z.string().max(500), at: z.number().int().nonnegative() })).max(100000),
-  keyChange: z.strictObject({ previous: z.string().max(100), endorsement: z.string().max(200) }).nullable(),
+  // serial and issued are optional only so that a v1 handover (bound to nothing) is refused with
+  // a clear reason rather than as a malformed directory.
+  keyChange: z.strictObject({
+    previous: z.string().max(100), endorsement: z.string().max(200),
+    serial: z.number().int().positive().optional(), issued: z.number().int().nonnegative().optional(),
+  }).nullable(),
 }));
 export type DirectoryBody = z.infer<ReturnType<typeof directoryBodySchema>>;
 
 const refusedDirectory = (code: string, detail: string) => securityError(code, `Annuaire refusé : ${detail}`);
 
-/** What the old authority key signs to hand over to a new key. */
-export const keyChangeDigest = (newKey: Uint8Array): Buffer => signedDigest('directory', Buffer.from('key-change\0', 'ascii'), newKey);
+/** How far ahead of this workstation's clock a key-change endorsement may be dated (clock skew
+ * between the officer's workstation and this one). */
+export const KEY_CHANGE_SKEW_MS = 60 * 60 * 1000;
+
+const u64 = (value: number): Buffer => {
+  const bytes = Buffer.alloc(8);
+  bytes.writeBigUInt64BE(BigInt(value));
+  return bytes;
+};
+
+/** What the old authority key signs to hand over to a new key (docs/authority.md 5, rule 3):
+ * bound to the serial and issue date of the one directory that carries it, so that the
+ * endorsement cannot be replayed with another directory, later or on another workstation. */
+export const keyChangeDigest = (newKey: Uint8Array, serial: number, issued: number): Buffer =>
+  signedDigest('directory', Buffer.from('key-change/v2\0', 'ascii'), u64(serial), u64(issued), newKey);
 
 export interface DirectoryImport {
   authorityName: string;
@@ -68,21 +86,17 @@ export async function importDirectory(db: DB, text: string, pin?: string, now = 
   const printed = formatFingerprint(fpr);
   const trust = getTrust(db);
   let keyChanged = false;
+  // The pin checks the file against what the officer dictated: no refusal ever shows the file's
+  // fingerprint, or a person holding a substituted file would simply type what is shown.
   if (pin !== undefined && normalizeFingerprintText(pin) !== normalizeFingerprintText(printed)) {
-    throw refusedDirectory('pin-mismatch', `l'empreinte de son autorité (${printed}) n'est pas celle que vous avez indiquée. Ne l'importez pas ; appelez l'officier SSI.`);
+    throw refusedDirectory('pin-mismatch', "l'empreinte de son autorité n'est pas celle que vous avez indiquée. Ne l'importez pas et appelez l'officier SSI, au numéro que vous connaissez : faites-vous relire l'empreinte. Si vous l'avez bien tapée, ce fichier n'est pas le sien (il a pu être remplacé) : demandez-lui de vous le remettre à nouveau.");
   }
   if (!trust) {
     if (pin === undefined) {
-      throw inputError('pin-required', `Première importation : faites-vous lire au téléphone l'empreinte de l'autorité par l'officier SSI, vérifiez qu'elle est ${printed}, puis relancez avec --pin ${printed}.`);
+      throw inputError('pin-required', "Première importation : l'empreinte de l'autorité est obligatoire. Appelez l'officier SSI, faites-vous dicter l'empreinte de son autorité (cinq groupes de quatre caractères) et relancez avec --pin EMPREINTE. Ne recopiez jamais une empreinte lue dans un fichier, un courriel ou un message : seule celle que dicte l'officier protège ce poste.");
     }
   } else if (!trust.fpr.equals(fpr)) {
-    const change = body.keyChange;
-    const endorsed = change !== null
-      && Buffer.from(change.previous, 'base64').equals(trust.public_key)
-      && (await ed25519Verify(trust.public_key, keyChangeDigest(key), Buffer.from(change.endorsement, 'base64')));
-    if (!endorsed) {
-      throw refusedDirectory('authority-changed', `il est signé par une autre autorité (${printed}) que celle épinglée sur ce poste (${formatFingerprint(trust.fpr)}), sans passation signée par l'ancienne. Appelez l'officier SSI.`);
-    }
+    await checkKeyChange(body, key, trust, now);
     keyChanged = true;
   }
   if (trust && body.serial <= trust.serial) {
@@ -117,6 +131,31 @@ export async function importDirectory(db: DB, text: string, pin?: string, now = 
     authorityName: body.authority.name, fingerprint: printed, serial: body.serial, certificates: certificates.length,
     revocations: body.revocations.length, pinnedNow: !trust, keyChanged, nextUpdate: body.nextUpdate,
   };
+}
+
+/** A directory signed by a new authority key is accepted only with a handover endorsed by the
+ * pinned key for this very directory: same serial and issue date as its body, dated after the
+ * pinned directory and not in the future (beyond the clock skew). Refusals name the pinned
+ * authority only: the new key's fingerprint is not shown, so it cannot be retyped as a pin. */
+async function checkKeyChange(body: DirectoryBody, key: Buffer, trust: { public_key: Buffer; fpr: Buffer; issued: number }, now: number): Promise<void> {
+  const pinned = formatFingerprint(trust.fpr);
+  const change = body.keyChange;
+  const bound = change !== null && change.serial !== undefined && change.issued !== undefined;
+  const endorsed = bound
+    && Buffer.from(change.previous, 'base64').equals(trust.public_key)
+    && (await ed25519Verify(trust.public_key, keyChangeDigest(key, change.serial!, change.issued!), Buffer.from(change.endorsement, 'base64')));
+  if (!endorsed) {
+    throw refusedDirectory('authority-changed', `il est signé par une autre autorité que celle épinglée sur ce poste (${pinned}), sans passation signée par l'ancienne. Ne l'importez pas ; appelez l'officier SSI.`);
+  }
+  if (change.serial !== body.serial || change.issued !== body.issued) {
+    throw refusedDirectory('key-change-replayed', "sa passation de clé d'autorité a été signée pour un autre annuaire (numéro ou date différents) : elle a été réutilisée. Ne l'importez pas ; appelez l'officier SSI.");
+  }
+  if (body.issued > now + KEY_CHANGE_SKEW_MS) {
+    throw refusedDirectory('key-change-date', `sa passation de clé d'autorité est datée du ${new Date(body.issued).toISOString().slice(0, 16).replace('T', ' ')} (UTC), dans le futur. Vérifiez la date et l'heure de ce poste ; si elles sont justes, appelez l'officier SSI.`);
+  }
+  if (body.issued < trust.issued) {
+    throw refusedDirectory('key-change-date', "sa passation de clé d'autorité est plus ancienne que l'annuaire déjà importé sur ce poste : elle ne vaut plus. Demandez le dernier annuaire à l'officier SSI.");
+  }
 }
 
 /** Records a verified certificate: the person becomes known (or gets new keys) and certified. */

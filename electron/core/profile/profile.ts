@@ -1,11 +1,11 @@
 // A workstation profile: one folder holding one SQLite database (WAL, numbered migrations).
 // Nothing in it needs another server. Private keys inside are sealed under passphrases.
 import Database from 'better-sqlite3';
-import { chmodSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, type Stats } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MIGRATIONS } from './migrations.js';
-import { inputError } from '../errors.js';
+import { inputError, securityError } from '../errors.js';
 
 export const DB_FILE = 'profile.sqlite';
 const PROFILE_MAGIC = 'pli-profile';
@@ -60,27 +60,149 @@ export function isProfile(home: string): boolean {
   return existsSync(path.join(home, DB_FILE));
 }
 
+// ---- who may read the profile -----------------------------------------------------------------
+// Invariant (POSIX): a profile is opened only if its folder is a real folder (not a symlink) and
+// no other account can reach its database: a private profile belongs to the person running Pli
+// and its folder, database files and mailbox folders have no group or other rights (0700/0600);
+// a shared profile (created with --shared: setgid folder AND `shared = 1` in meta) gives its group
+// rights (2770/0660) and nothing to others. Anyone who could read the database could guess the
+// passphrases offline; anyone who could write it could plant keys. `init` puts the rights right;
+// every other open only checks and refuses, so that an exposed profile is noticed and reported
+// (docs/profile.md, "Where it is"). Windows has no such modes: its checks are skipped.
+const POSIX = process.platform !== 'win32';
+interface Kind { shared: boolean; dir: number; file: number }
+const PRIVATE: Kind = { shared: false, dir: 0o700, file: 0o600 };
+const SHARED: Kind = { shared: true, dir: 0o2770, file: 0o660 };
+/** SQLite's files next to the database (WAL, shared memory, rollback journal). */
+const DB_FILES = [DB_FILE, `${DB_FILE}-wal`, `${DB_FILE}-shm`, `${DB_FILE}-journal`];
+const MAIL_FOLDERS = ['inbox', 'outbox'];
+
+const lstatOrNull = (file: string): Stats | null => {
+  try {
+    return lstatSync(file);
+  } catch {
+    return null;
+  }
+};
+const octal = (mode: number): string => (mode & 0o7777).toString(8).padStart(3, '0');
+
+function refuseSymlink(where: string): never {
+  throw securityError('profile-symlink', `${where} est un lien symbolique : Pli n'ouvre un profil que dans un vrai dossier, avec de vrais fichiers, pour qu'on ne puisse pas le détourner vers un autre emplacement. Indiquez le dossier réel avec --home, ou faites remplacer ce lien par votre support informatique.`);
+}
+
+function refuseOwner(home: string, uid: number): never {
+  throw securityError('profile-owner', `Le profil ${home} appartient à un autre compte de cet ordinateur (compte n° ${uid}) : Pli n'ouvre un profil personnel que s'il appartient à la personne qui l'utilise. Utilisez votre propre profil (--home), ou faites vérifier ce dossier par votre support informatique.`);
+}
+
+function refuseExposed(home: string, what: string, mode: number, kind: Kind): never {
+  const fix = kind.shared
+    ? `« chmod 2770 ${home} » et « chmod 660 ${path.join(home, DB_FILE)}* » (aucun droit pour les autres comptes, lecture et écriture pour le groupe du poste dédié)`
+    : `« chmod 700 ${home} » et « chmod 600 ${path.join(home, DB_FILE)}* » (droits pour ce seul compte)`;
+  throw securityError('profile-permissions', `Le profil Pli ${home} est accessible à d'autres comptes de cet ordinateur (${what} : droits ${octal(mode)}) : ils pourraient copier sa base pour chercher les phrases de passe, ou la modifier. Pli refuse de l'ouvrir. Faites corriger les droits par votre support informatique : ${fix}, ou lancez « pli --home ${home} init », qui les corrige. Prévenez aussi l'officier SSI : ce profil a pu être copié.`);
+}
+
+/** The profile folder itself: a real folder, and for a private profile, this account's. */
+function checkFolder(home: string, kind: Kind | null): Stats {
+  const info = lstatOrNull(home);
+  if (!info) throw inputError('no-profile', `Aucun profil Pli dans ${home} : créez-le avec « pli --home ${home} init ».`);
+  if (info.isSymbolicLink()) refuseSymlink(home);
+  if (!info.isDirectory()) throw inputError('not-a-folder', `${home} existe et n'est pas un dossier : choisissez un autre emplacement avec --home.`);
+  if (POSIX && !(kind ?? PRIVATE).shared && info.uid !== process.getuid!()) refuseOwner(home, info.uid);
+  return info;
+}
+
+/** Every entry that gives access to the database: no symlink, no rights beyond the kind's. */
+function checkAccess(home: string, kind: Kind): void {
+  const forbidden = kind.shared ? 0o007 : 0o077;
+  const check = (file: string, what: string, folder: boolean): void => {
+    const info = lstatOrNull(file);
+    if (!info) return;
+    if (info.isSymbolicLink()) refuseSymlink(file);
+    if (folder ? !info.isDirectory() : !info.isFile()) throw securityError('profile-permissions', `${file} n'est pas ${folder ? 'un dossier' : 'un fichier'} : le profil ${home} a été modifié. Faites-le vérifier par votre support informatique et prévenez l'officier SSI.`);
+    if (info.mode & forbidden) refuseExposed(home, what, info.mode, kind);
+  };
+  check(home, 'le dossier', true);
+  for (const name of DB_FILES) check(path.join(home, name), name, false);
+  for (const name of MAIL_FOLDERS) check(path.join(home, name), `le dossier ${name}`, true);
+}
+
+/** init: gives the folder, the database files and the mailbox folders (with what they hold) the
+ * kind's rights, whatever they were. Symlinks are left alone (chmod would follow them). Returns
+ * whether any right had to change. */
+function tighten(home: string, kind: Kind): boolean {
+  if (!POSIX) return false;
+  let changed = false;
+  const fix = (file: string, mode: number): void => {
+    try {
+      // Only when different: in a shared profile, files made by another account may already be right.
+      if ((lstatSync(file).mode & 0o7777) !== mode) {
+        chmodSync(file, mode);
+        changed = true;
+      }
+    } catch {
+      throw inputError('profile-permissions', `Impossible de régler les droits de ${file} (il appartient à un autre compte ?) : faites-le par votre support informatique (${octal(mode)}), puis recommencez.`);
+    }
+  };
+  const walk = (folder: string): void => {
+    fix(folder, kind.dir);
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      const file = path.join(folder, entry.name);
+      if (entry.isDirectory()) walk(file);
+      else if (entry.isFile()) fix(file, kind.file);
+    }
+  };
+  fix(home, kind.dir);
+  for (const name of DB_FILES) if (lstatOrNull(path.join(home, name))?.isFile()) fix(path.join(home, name), kind.file);
+  for (const name of MAIL_FOLDERS) if (lstatOrNull(path.join(home, name))?.isDirectory()) walk(path.join(home, name));
+  return changed;
+}
+
+/** What an existing profile says it is (read only, nothing created). */
+function storedShared(home: string): boolean {
+  const db = new Database(path.join(home, DB_FILE), { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare("SELECT value FROM meta WHERE key = 'shared'").pluck().get() as string | undefined) === '1';
+  } catch {
+    return false;
+  } finally {
+    db.close();
+  }
+}
+
 /** Creates the profile if needed. Returns whether it was created. Refuses a foreign, non-empty folder.
  * `shared`: a machine-wide profile for the habilitated people's OS accounts of the dedicated
  * workstation (one group, e.g. "pli"): the folder and database are group-readable and writable,
- * and new files inherit the folder's group (setgid). Private keys inside stay sealed per person. */
-export function initProfile(home: string, options: { shared?: boolean } = {}): { profile: Profile; created: boolean } {
-  if (existsSync(home)) {
-    if (!statSync(home).isDirectory()) throw inputError('not-a-folder', `${home} existe et n'est pas un dossier : choisissez un autre emplacement avec --home.`);
+ * and new files inherit the folder's group (setgid). Private keys inside stay sealed per person.
+ * Existing or not, the profile leaves with its kind's rights (0700/0600, or 2770/0660);
+ * `repaired`: an existing profile's rights had to be corrected (it may have been exposed). */
+export function initProfile(home: string, options: { shared?: boolean } = {}): { profile: Profile; created: boolean; repaired: boolean } {
+  const kind = options.shared ? SHARED : PRIVATE;
+  if (lstatOrNull(home)) {
+    checkFolder(home, kind);
     if (!isProfile(home) && readdirSync(home).length > 0) {
       throw inputError('foreign-folder', `${home} n'est pas vide et n'est pas un profil Pli : choisissez un dossier vide ou nouveau avec --home.`);
     }
   }
   const created = !isProfile(home);
-  if (options.shared && process.platform !== 'win32') process.umask(0o007);
-  mkdirSync(home, { recursive: true, mode: options.shared ? 0o2770 : 0o700 });
-  if (options.shared && process.platform !== 'win32') chmodSync(home, 0o2770);
-  const profile = openAt(home);
+  // Only the person's explicit --shared makes a profile shared: what its database says (which a
+  // group member of a wrongly opened private profile could have written) only refuses.
+  if (!created && storedShared(home) !== kind.shared) {
+    throw inputError('profile-kind', kind.shared
+      ? `${home} est un profil personnel : il ne devient pas commun. Créez le profil commun du poste dédié dans un dossier neuf avec « pli --home DOSSIER init --shared ».`
+      : `${home} est un profil commun du poste dédié : relancez avec « pli --home ${home} init --shared ».`);
+  }
+  if (options.shared && POSIX) process.umask(0o007);
+  mkdirSync(home, { recursive: true, mode: kind.dir });
+  // The database file exists with its rights before SQLite writes a byte into it; SQLite gives
+  // its -wal and -shm files the database's rights.
+  if (created) closeSync(openSync(path.join(home, DB_FILE), 'a', kind.file));
+  const repaired = tighten(home, kind) && !created;
+  const profile = openAt(home, created);
   if (created) {
     profile.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?), (?, ?), (?, ?)').run(
       'magic', PROFILE_MAGIC, 'created_at', String(Date.now()), 'shared', options.shared ? '1' : '0');
   }
-  return { profile, created };
+  return { profile, created, repaired };
 }
 
 export function openProfile(home: string): Profile {
@@ -90,15 +212,32 @@ export function openProfile(home: string): Profile {
   return openAt(home);
 }
 
-function openAt(home: string): Profile {
-  // In a machine-wide profile, files SQLite creates (WAL, shared memory) must stay group-writable.
-  if (process.platform !== 'win32' && (statSync(home).mode & 0o070) === 0o070) process.umask(0o007);
+/** `creating`: init's first open, before the profile's meta rows are written. */
+function openAt(home: string, creating = false): Profile {
+  let kind = PRIVATE;
+  if (POSIX) {
+    // Group rights are accepted only where the owner set the folder's setgid bit (init --shared)
+    // and the database agrees (checked below): a group member can change neither alone.
+    const folder = checkFolder(home, (lstatOrNull(home)?.mode ?? 0) & 0o2000 ? SHARED : PRIVATE);
+    kind = folder.mode & 0o2000 ? SHARED : PRIVATE;
+    checkAccess(home, kind);
+    // In a machine-wide profile, files SQLite creates (WAL, shared memory) must stay group-writable.
+    if (kind.shared) process.umask(0o007);
+  }
   const db = openDatabase(path.join(home, DB_FILE));
-  migrate(db);
-  const magic = db.prepare("SELECT value FROM meta WHERE key = 'magic'").pluck().get() as string | undefined;
-  if (magic !== undefined && magic !== PROFILE_MAGIC) {
+  try {
+    migrate(db);
+    const magic = db.prepare("SELECT value FROM meta WHERE key = 'magic'").pluck().get() as string | undefined;
+    if (magic !== undefined && magic !== PROFILE_MAGIC) throw inputError('foreign-folder', `${home} ne contient pas un profil Pli valide.`);
+    // A setgid folder of a profile not created shared: the private rule applies after all.
+    const shared = db.prepare("SELECT value FROM meta WHERE key = 'shared'").pluck().get() as string | undefined;
+    if (kind.shared && shared !== '1' && !creating) {
+      checkFolder(home, PRIVATE);
+      checkAccess(home, PRIVATE);
+    }
+  } catch (error) {
     db.close();
-    throw inputError('foreign-folder', `${home} ne contient pas un profil Pli valide.`);
+    throw error;
   }
   return { home, db, workstation: os.hostname(), close: () => db.close() };
 }

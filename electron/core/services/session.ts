@@ -50,34 +50,78 @@ function lockedOutError(identity: IdentityRow, until: number, now: number): PliE
   return temporaryError('locked-out', `${identity.name} est bloqué(e) après trop de phrases de passe erronées : réessayez dans ${minutes} minute(s). En cas d'oubli, adressez-vous à l'officier SSI.`);
 }
 
+/** One attempt, as counted before its Argon2id runs: its number in the current count, and the
+ * lock it set in advance when it is the last one allowed (0 otherwise). */
+interface Attempt { count: number; lockedUntil: number }
+
+const saveState = (db: DB, identityId: string, failures: number, lockedUntil: number): void => {
+  db.prepare('INSERT INTO login_state (identity_id, failures, locked_until) VALUES (?, ?, ?) ON CONFLICT(identity_id) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until')
+    .run(identityId, failures, lockedUntil);
+};
+
+/** Decides and counts an attempt in one write transaction (BEGIN IMMEDIATE: one process or
+ * connection at a time), BEFORE the passphrase is tried. Invariant: however many sign-ins run in
+ * parallel, in one process or several, at most maxFailures Argon2id runs start between two
+ * lockouts; the one that reaches maxFailures sets the lock in advance, so the others are
+ * refused without trying. An attempt cut short (crash) stays counted: the safe side. */
+function beginAttempt(db: DB, identityId: string, settings: SessionSettings, now: number): Attempt | { refusedUntil: number } {
+  return db.transaction(() => {
+    const state = lockState(db, identityId);
+    if (state.lockedUntil > now) return { refusedUntil: state.lockedUntil };
+    // A lock that has expired starts a fresh count (failures are stored as 0 while locked).
+    const count = (state.lockedUntil > 0 ? 0 : state.failures) + 1;
+    const lockedUntil = count >= settings.maxFailures ? now + settings.lockoutMinutes * 60000 : 0;
+    saveState(db, identityId, lockedUntil ? 0 : count, lockedUntil);
+    return { count, lockedUntil };
+  }).immediate();
+}
+
+/** Gives back an attempt that tried no passphrase (e.g. Argon2id failed for lack of memory). */
+function refundAttempt(db: DB, identityId: string, attempt: Attempt): void {
+  db.transaction(() => {
+    const state = lockState(db, identityId);
+    if (attempt.lockedUntil) {
+      if (state.lockedUntil === attempt.lockedUntil) saveState(db, identityId, attempt.count - 1, 0);
+    } else if (state.lockedUntil === 0 && state.failures > 0) {
+      saveState(db, identityId, state.failures - 1, 0);
+    }
+  }).immediate();
+}
+
 /** Unlocks a person's keys, enforcing the lockout. Wrong passphrase: security error (exit 2);
  * locked out: temporary error (exit 3) that says how long to wait. */
 export async function signIn(profile: Profile, identity: IdentityRow, passphrase: string, now = Date.now()): Promise<UnlockedIdentity> {
   const db = profile.db;
   const settings = getSettings(db);
-  const state = lockState(db, identity.id);
-  if (state.lockedUntil > now) {
+  const attempt = beginAttempt(db, identity.id, settings, now);
+  if ('refusedUntil' in attempt) {
     appendEvent(db, profile.workstation, { actor: identity.id, action: 'login.refused', outcome: 'refused', detail: { reason: 'locked-out' } });
-    throw lockedOutError(identity, state.lockedUntil, now);
+    throw lockedOutError(identity, attempt.refusedUntil, now);
   }
+  let unlocked: UnlockedIdentity;
   try {
-    const unlocked = await unlockIdentity(db, identity.id, passphrase);
-    db.prepare('INSERT INTO login_state (identity_id, failures, locked_until) VALUES (?, 0, 0) ON CONFLICT(identity_id) DO UPDATE SET failures = 0, locked_until = 0').run(identity.id);
-    appendEvent(db, profile.workstation, { actor: identity.id, action: 'login.succeeded' });
-    return unlocked;
+    unlocked = await unlockIdentity(db, identity.id, passphrase);
   } catch (error) {
-    if (!(error instanceof PliError) || error.code !== 'bad-passphrase') throw error;
-    // A lock that has expired starts a fresh count.
-    const failures = (state.lockedUntil > 0 && state.lockedUntil <= now ? 0 : state.failures) + 1;
-    const lockedUntil = failures >= settings.maxFailures ? now + settings.lockoutMinutes * 60000 : 0;
-    db.prepare('INSERT INTO login_state (identity_id, failures, locked_until) VALUES (?, ?, ?) ON CONFLICT(identity_id) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until')
-      .run(identity.id, lockedUntil ? 0 : failures, lockedUntil);
-    appendEvent(db, profile.workstation, { actor: identity.id, action: 'login.failed', outcome: 'refused', detail: { failures } });
-    if (lockedUntil) {
-      appendEvent(db, profile.workstation, { actor: identity.id, action: 'login.locked-out', outcome: 'refused', detail: { until: lockedUntil } });
-      throw lockedOutError(identity, lockedUntil, now);
+    if (!(error instanceof PliError) || error.code !== 'bad-passphrase') {
+      refundAttempt(db, identity.id, attempt);
+      throw error;
     }
-    const left = settings.maxFailures - failures;
+    // Already counted (and, for the last one allowed, already locked) by beginAttempt.
+    appendEvent(db, profile.workstation, { actor: identity.id, action: 'login.failed', outcome: 'refused', detail: { failures: attempt.count } });
+    if (attempt.lockedUntil) {
+      appendEvent(db, profile.workstation, { actor: identity.id, action: 'login.locked-out', outcome: 'refused', detail: { until: attempt.lockedUntil } });
+      throw lockedOutError(identity, attempt.lockedUntil, now);
+    }
+    const left = settings.maxFailures - attempt.count;
     throw new PliError('security', 'bad-passphrase', `${error.message} Encore ${left} essai(s) avant un blocage de ${settings.lockoutMinutes} minutes.`);
   }
+  try {
+    saveState(db, identity.id, 0, 0);
+    appendEvent(db, profile.workstation, { actor: identity.id, action: 'login.succeeded' });
+  } catch (error) {
+    // The caller never receives the keys: they are wiped here.
+    unlocked.wipe();
+    throw error;
+  }
+  return unlocked;
 }
