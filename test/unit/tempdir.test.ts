@@ -14,11 +14,13 @@ import { sealToFile } from '../../electron/core/container/seal.js';
 import { makePerson, seal, sealParams, readerCallbacks, describeError, type TestPerson } from './helpers.js';
 
 // link() through a switch: a test can make the n-th call fail, to fault a commit half-way.
-const hooks = vi.hoisted(() => ({ failLinkAt: 0, links: 0 }));
+const hooks = vi.hoisted(() => ({ failLinkAt: 0, links: 0, noHardLinks: false }));
 vi.mock('node:fs/promises', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs/promises')>();
   const link = async (from: string, to: string): Promise<void> => {
     hooks.links++;
+    // A file system without hard links (FAT/exFAT USB keys) answers EPERM.
+    if (hooks.noHardLinks) throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' });
     if (hooks.links === hooks.failLinkAt) throw Object.assign(new Error('EIO: simulated failure, link'), { code: 'EIO' });
     return real.link(from, to);
   };
@@ -45,6 +47,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 beforeEach(() => {
   hooks.failLinkAt = 0;
   hooks.links = 0;
+  hooks.noHardLinks = false;
 });
 
 let counter = 0;
@@ -105,6 +108,19 @@ describe('a folder swapped for a symlink before the files are moved into place',
     expect(describeError(await open(sink))).toBe('security/folder-changed');
     expect(readdirSync(out)).toEqual([]);
     expect(readdirSync(planted).sort()).toEqual(['0', '1', '2']);
+  });
+
+  it('one file of the temporary folder swapped for another: refused, neither it nor the others placed', async () => {
+    const out = fresh('dest');
+    const sink = await FolderSink.create(out);
+    const commit = sink.commit.bind(sink);
+    sink.commit = async () => {
+      rmSync(path.join(sink.tempDir, '1'));
+      writeFileSync(path.join(sink.tempDir, '1'), 'contenu substitué');
+      return commit();
+    };
+    expect(describeError(await open(sink))).toBe('security/temp-tampered');
+    expect(readdirSync(out)).toEqual([]);
   });
 
   it('the destination, swapped for a symlink to another folder: refused, nothing lands there', async () => {
@@ -182,6 +198,47 @@ describe('faults in the middle of a decryption leave nothing', () => {
     removeLiveTemporaries();
     expect(readdirSync(out).sort()).toEqual(FILES.map((f) => f.name).sort());
     expect(readFileSync(path.join(out, 'IS101_T3.xls')).equals(FILES[0]!.data)).toBe(true);
+  });
+});
+
+describe('on a file system without hard links (exclusive copy instead)', () => {
+  it('decryption: the files are copied whole, an existing name or a symlink is never replaced or followed', async () => {
+    hooks.noHardLinks = true;
+    const out = fresh('dest');
+    const target = outsideFile();
+    symlinkSync(target, path.join(out, 'IS101_T3.xls'));
+    const sink = await FolderSink.create(out);
+    expect(await open(sink)).toBeNull();
+    expect(readFileSync(target, 'utf8')).toBe(SECRET);
+    expect(readFileSync(path.join(out, 'IS101_T3 (2).xls')).equals(FILES[0]!.data)).toBe(true);
+    expect(readFileSync(path.join(out, 'IST_T3.csv')).equals(FILES[1]!.data)).toBe(true);
+    expect(readdirSync(out).sort()).toEqual(['IS101_T3 (2).xls', 'IS101_T3.xls', 'IST_T3.csv', 'vide.txt']);
+  });
+
+  it('decryption: a file swapped in the temporary folder is not copied', async () => {
+    hooks.noHardLinks = true;
+    const out = fresh('dest');
+    const sink = await FolderSink.create(out);
+    const commit = sink.commit.bind(sink);
+    sink.commit = async () => {
+      rmSync(path.join(sink.tempDir, '1'));
+      writeFileSync(path.join(sink.tempDir, '1'), 'contenu substitué');
+      return commit();
+    };
+    expect(describeError(await open(sink))).toBe('security/temp-tampered');
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('sealToFile: an existing output is kept', async () => {
+    hooks.noHardLinks = true;
+    const dir = fresh('out');
+    const output = path.join(dir, 'envoi.pli');
+    const source = path.join(dir, 'rapport.pdf');
+    writeFileSync(source, 'rapport');
+    const params = sealParams(sender, [reader], { onProgress: () => { if (!existsSync(output)) writeFileSync(output, SECRET); } });
+    expect(describeError(await sealToFile([source], output, params).then(() => null, (e: unknown) => e))).toBe('input/exists');
+    expect(readFileSync(output, 'utf8')).toBe(SECRET);
+    expect(readdirSync(dir).sort()).toEqual(['envoi.pli', 'rapport.pdf']);
   });
 });
 

@@ -302,6 +302,7 @@ export class FolderSink implements PlainSink {
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'EEXIST') continue;
+        if (code === 'ENOENT') throw tempTampered(); // the file written is no longer there
         if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EXDEV' || code === 'ENOSYS') {
           // File systems without hard links (FAT/exFAT USB keys): exclusive copy instead.
           if (await this.copyInto(index, candidate)) {
