@@ -48,7 +48,11 @@ export function writeNewFile(target: string, data: string | Buffer, mode: number
     fsyncSync(fd);
   } catch (error) {
     closeSync(fd);
-    unlinkSync(target);
+    try {
+      unlinkSync(target); // the file this call created, partial
+    } catch {
+      // already gone
+    }
     throw inputError('cannot-write', `Impossible d'écrire ${target} : ${(error as Error).message}. Vérifiez la place libre et recommencez.`);
   }
   closeSync(fd);
