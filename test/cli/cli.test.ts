@@ -9,6 +9,9 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openProfile } from '../../electron/core/profile/profile.js';
+import { currentKeys, unlockIdentity } from '../../electron/core/profile/identities.js';
+import { rawPlaintext, sealRawPlaintext, type TestPerson } from '../unit/helpers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin', 'pli.js');
@@ -418,6 +421,38 @@ describe('the decryption temporary folder', () => {
     writeFileSync(path.join(out, '.pli-tmp-mine', 'notes.txt'), 'à moi');
     expectOk(await asBob(['decrypt', '--out', out, sealed]));
     expect(readFileSync(path.join(out, '.pli-tmp-mine', 'notes.txt'), 'utf8')).toBe('à moi');
+  });
+
+  // An older sender's software accepted a name that now hides its real extension.
+  it('a container whose manifest holds a disguised name: exit 2, the name shown escaped, nothing written', async () => {
+    const profile = openProfile(homeA);
+    let bytes: Buffer;
+    try {
+      const alice = await unlockIdentity(profile.db, aliceId, PASS_A);
+      try {
+        const bob = currentKeys(profile.db, bobId).enc;
+        const none = new Uint8Array(0);
+        const sender: TestPerson = { id: aliceId, enc: { publicKey: alice.current.encPublic, secretKey: none, fpr: alice.current.encFpr }, sig: { publicKey: alice.current.sigPublic, secretKey: alice.current.sigSecret, fpr: alice.current.sigFpr } };
+        const recipient: TestPerson = { id: bobId, enc: { publicKey: bob.public_key, secretKey: none, fpr: bob.fpr }, sig: { publicKey: none, secretKey: none, fpr: Buffer.alloc(0) } };
+        const manifest = { v: 1, sender: aliceId, files: [
+          { name: 'IS101.xls', type: 'application/vnd.ms-excel', size: 5, mtime: null },
+          { name: 'facture\u202efdp.exe', type: 'application/pdf', size: 4, mtime: null },
+        ] };
+        bytes = await sealRawPlaintext(sender, [recipient], rawPlaintext(manifest, [Buffer.from('12345'), Buffer.from('MZ\x90\x00', 'latin1')]));
+      } finally {
+        alice.wipe();
+      }
+    } finally {
+      profile.close();
+    }
+    const file = dir('ancien-logiciel.pli');
+    writeFileSync(file, bytes);
+    const out = dir('ancien-logiciel');
+    const run = await asBob(['decrypt', '--out', out, file]);
+    expectFailure(run, 2);
+    expect(run.stderr).toContain('« facture<U+202E>fdp.exe »');
+    expect(run.stderr).not.toMatch(/\p{Cf}/u); // the raw control never reaches the terminal
+    expect(leftovers(out)).toEqual([]);
   });
 
   describe('a decryption killed mid-way leaves no temporary folder and no partial file', () => {
