@@ -278,10 +278,11 @@ export class FolderSink implements PlainSink {
       await this.takeBackPlaced();
       throw error;
     }
-    // Placed for good: a signal from now on must not take them back.
+    // Placed for good: a signal from now on must not take them back. The temporary folder is
+    // empty by now; if it cannot be removed, the next decryption's sweep will.
     this.placed = [];
     this.unregister();
-    await rm(this.tempDir, { recursive: true, force: true });
+    await rm(this.tempDir, { recursive: true, force: true }).catch(() => {});
   }
 
   /** Moves file `index` to outDir/name, or "name (2).ext", "name (3).ext"... if that exists. */
