@@ -1,12 +1,13 @@
 // The `pli` command line. Its command names, flags, outputs and exit codes are a contract that
 // scripts outside the project rely on (README, docs/cli.md): change them only by adding.
 // Exit codes: 0 done; 1 usage or input error; 2 refused for security; 3 temporary.
-import { writeFileSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, lstatSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
 import { PliError, inputError } from '../core/errors.js';
 import { initProfile, resolveHome } from '../core/profile/profile.js';
 import { createIdentity, currentKeys, importCard, listIdentities, resolveIdentity, rotateIdentity } from '../core/profile/identities.js';
 import { appendEvent } from '../core/profile/events.js';
 import { decrypt, encrypt, inspect } from '../core/services/containers.js';
+import { removeLiveTemporaries } from '../core/container/sinks.js';
 import { readNewSecret, readSecret } from './secrets.js';
 import { authorityFingerprint, certifyCard, exportDirectory, getAuthority, initAuthority, provisionPerson, revokePerson } from '../core/authority/authority.js';
 import { signIn } from '../core/services/session.js';
@@ -17,6 +18,70 @@ import { auditCommands, AUDIT_USAGE } from './audit.js';
 import {
   audited, closeOpenedProfile, context, directoryWarning, type Values, daysOf, err, out, parse, profileOf, readText, required, roleOf, setOpenedProfile, str, USAGE, type Handler,
 } from './common.js';
+
+const existsError = (target: string) =>
+  inputError('exists', `Le fichier ${target} existe déjà : il n'a pas été remplacé. Choisissez un autre nom avec --out, ou déplacez ce fichier.`);
+
+/** Refuses, before any work, an output name that exists (a file, a folder, a symlink even
+ * dangling): the command must change nothing (no certificate issued, no person created). */
+export function refuseExisting(target: string): void {
+  try {
+    lstatSync(target);
+  } catch {
+    return; // absent (or unreachable: the write below says why)
+  }
+  throw existsError(target);
+}
+
+/** Writes a new file: O_EXCL never replaces a file nor follows a symlink; a failed write leaves
+ * no partial file. Every `--out` of the CLI goes through here or through sealToFile. */
+export function writeNewFile(target: string, data: string | Buffer, mode: number): void {
+  let fd: number;
+  try {
+    fd = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), mode);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw existsError(target);
+    throw inputError('cannot-write', `Impossible d'écrire ${target} : ${(error as Error).message}. Vérifiez le dossier et les droits.`);
+  }
+  try {
+    writeFileSync(fd, data);
+    fsyncSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    try {
+      unlinkSync(target); // the file this call created, partial
+    } catch {
+      // already gone
+    }
+    throw inputError('cannot-write', `Impossible d'écrire ${target} : ${(error as Error).message}. Vérifiez la place libre et recommencez.`);
+  }
+  closeSync(fd);
+}
+
+const SIGNAL_EXITS = [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const;
+
+/**
+ * Runs `work` (a decryption or an encryption); if a signal ends the command meanwhile (Ctrl-C,
+ * a service stop, the terminal closed), deletes what the operation in progress had on disk (its
+ * temporary folder and any file it was moving into place, or its .part file: nothing partial and
+ * no unsigned plaintext stays), then exits 128 + the signal's number, as a shell expects.
+ */
+export async function cleaningOnSignals<T>(what: string, work: () => Promise<T>): Promise<T> {
+  const handlers = SIGNAL_EXITS.map(([signal, code]) => {
+    const handler = (): void => {
+      removeLiveTemporaries();
+      err(`pli: ${what} interrompu : rien n'a été gardé. Relancez la commande pour recommencer.`);
+      process.exit(code);
+    };
+    process.on(signal, handler);
+    return [signal, handler] as const;
+  });
+  try {
+    return await work();
+  } finally {
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+  }
+}
 
 /** Command tables of other areas register here (mailbox, audit...): one file per area. */
 export const commands: Record<string, Handler> = {
@@ -73,7 +138,7 @@ export const commands: Record<string, Handler> = {
     const profile = profileOf(values);
     const row = resolveIdentity(profile.db, positionals[0]!);
     const target = required(values, 'out');
-    writeFileSync(target, row.card, { mode: 0o644 });
+    writeNewFile(target, row.card, 0o644);
     appendEvent(profile.db, profile.workstation, { actor: row.own === 1 ? row.id : null, action: 'identity.exported', object: row.id });
     out(target);
   },
@@ -93,14 +158,14 @@ export const commands: Record<string, Handler> = {
       as: { type: 'string' }, to: { type: 'string', multiple: true }, 'no-self': { type: 'boolean' },
       'password-file': { type: 'string' }, out: { type: 'string' },
     }, { min: 1, max: 10000, name: 'FICHIER...' });
-    const result = await encrypt(context(values), {
+    const result = await cleaningOnSignals('chiffrement', () => encrypt(context(values), {
       as: str(values, 'as'),
       to: (values.to as string[] | undefined) ?? [],
       self: !values['no-self'],
       usePassword: Boolean(values['password-file']),
       files: positionals,
       out: required(values, 'out'),
-    });
+    }));
     out(result.out);
   },
 
@@ -109,7 +174,7 @@ export const commands: Record<string, Handler> = {
     // --as with --password-file: the person opening a password container signs in too (their
     // passphrase), as the actor of the log; without --as, the only own identity.
     const outDir = required(values, 'out');
-    const result = await decrypt(context(values), { as: str(values, 'as'), usePassword: Boolean(values['password-file']), input: positionals[0]!, outDir });
+    const result = await cleaningOnSignals('déchiffrement', () => decrypt(context(values), { as: str(values, 'as'), usePassword: Boolean(values['password-file']), input: positionals[0]!, outDir }));
     err(`Pli de ${result.senderName} (${result.senderId}) : signature vérifiée, ${result.files.length} fichier(s).`);
     for (const file of result.files) out(file.path);
   },
@@ -146,9 +211,10 @@ Object.assign(commands, {
   async 'authority certify'(args: string[]) {
     const { values, positionals } = parse(args, { role: { type: 'string' }, days: { type: 'string' }, out: { type: 'string' } }, { min: 1, max: 1, name: 'CARTE' });
     const target = required(values, 'out');
+    refuseExisting(target);
     const role = roleOf(values);
     const result = await audited(values, 'identity.certified', officerId(values), () => certifyCard(context(values), readText(positionals[0]!), role, daysOf(values)));
-    writeFileSync(target, result.certificate);
+    writeNewFile(target, result.certificate, 0o644);
     const profile = profileOf(values);
     appendEvent(profile.db, profile.workstation, { actor: officerId(values), action: 'identity.certified', object: result.id, detail: { name: result.name, role } });
     err(`Certificat émis pour ${result.name} (${role}). Remettez-lui ${target} et l'annuaire à jour (pli directory export).`);
@@ -157,10 +223,11 @@ Object.assign(commands, {
   async 'authority provision'(args: string[]) {
     const { values } = parse(args, { name: { type: 'string' }, email: { type: 'string' }, org: { type: 'string' }, role: { type: 'string' }, days: { type: 'string' }, out: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
     const target = required(values, 'out');
+    refuseExisting(target);
     const person = { name: required(values, 'name'), email: required(values, 'email'), org: required(values, 'org') };
     const role = roleOf(values);
     const result = await audited(values, 'identity.provisioned', officerId(values), () => provisionPerson(context(values), person, role, daysOf(values)));
-    writeFileSync(target, result.keyfile, { mode: 0o600 });
+    writeNewFile(target, result.keyfile, 0o600);
     const profile = profileOf(values);
     appendEvent(profile.db, profile.workstation, { actor: officerId(values), action: 'identity.provisioned', object: result.id, detail: { name: person.name, org: person.org, role } });
     err(`Phrase de passe à usage unique (affichée une seule fois, à transmettre de vive voix) : ${result.oneTimePassphrase}`);
@@ -178,8 +245,9 @@ Object.assign(commands, {
   async 'directory export'(args: string[]) {
     const { values } = parse(args, { out: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
     const target = required(values, 'out');
+    refuseExisting(target);
     const result = await audited(values, 'directory.exported', officerId(values), () => exportDirectory(context(values)));
-    writeFileSync(target, result.text);
+    writeNewFile(target, result.text, 0o644);
     const profile = profileOf(values);
     appendEvent(profile.db, profile.workstation, { actor: officerId(values), action: 'directory.exported', object: String(result.serial) });
     err(`Annuaire n° ${result.serial} exporté.`);

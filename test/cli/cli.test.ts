@@ -4,11 +4,14 @@
 // Profiles are created once (each command costs ~0.3-0.6 s, mostly Node start-up and Argon2).
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, statSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, statSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openProfile } from '../../electron/core/profile/profile.js';
+import { currentKeys, unlockIdentity } from '../../electron/core/profile/identities.js';
+import { rawPlaintext, sealRawPlaintext, type TestPerson } from '../unit/helpers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin', 'pli.js');
@@ -354,4 +357,206 @@ describe('inbox files on disk', () => {
     expectOk(good);
     expect(same(good.stdout.trim(), pdf)).toBe(true);
   }, 30000);
+});
+
+// ---- writers never replace a file; the decryption temporary folder (issue 10, items 5 and 7) ----
+
+/** pli with a passphrase, started but not awaited: for the tests that kill it. */
+function startPli(args: string[], passphrase: string) {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PLI_'))) as Record<string, string>;
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...base, PLI_PASSPHRASE: passphrase }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stdout.resume();
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString('utf8'); });
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
+  });
+  return { child, closed };
+}
+
+describe('writers never replace an existing file (exit 1, the file keeps its bytes)', () => {
+  const MINE = 'fichier de l’utilisateur, à garder tel quel\n';
+  const existing = (name: string): string => {
+    const folder = dir(`existant-${name}`);
+    mkdirSync(folder);
+    const file = path.join(folder, name);
+    writeFileSync(file, MINE);
+    return file;
+  };
+  const expectKept = (file: string): void => {
+    expect(readFileSync(file, 'utf8')).toBe(MINE);
+    expect(readdirSync(path.dirname(file))).toEqual([path.basename(file)]);
+  };
+
+  it('encrypt --out', async () => {
+    const target = existing('envoi.pli');
+    const run = await asAlice(['encrypt', '--to', bobId, '--out', target, pdf]);
+    expectFailure(run, 1);
+    expect(run.stderr).toContain('existe déjà');
+    expectKept(target);
+    // Not even a dangling symlink is followed.
+    const link = dir('lien-envoi.pli');
+    symlinkSync(dir('cible-du-lien.pli'), link);
+    expectFailure(await asAlice(['encrypt', '--to', bobId, '--out', link, pdf]), 1);
+    expect(existsSync(dir('cible-du-lien.pli'))).toBe(false);
+  });
+
+  it('id export --out', async () => {
+    const target = existing('alice.card');
+    const run = await asAlice(['id', 'export', aliceId, '--out', target]);
+    expectFailure(run, 1);
+    expect(run.stderr).toContain('existe déjà');
+    expectKept(target);
+    const fresh = dir('alice-nouvelle.card');
+    expectOk(await asAlice(['id', 'export', aliceId, '--out', fresh]));
+    expect(readFileSync(fresh, 'utf8')).toContain('Alice Martin');
+  });
+
+  describe('the officer’s writers', () => {
+    let homeO: string;
+    const PASS_O = 'phrase de passe officier 333';
+    const asOfficer = (args: string[]) => pli(['--home', homeO, ...args], { PLI_PASSPHRASE: PASS_O });
+    beforeAll(async () => {
+      homeO = dir('homeO');
+      expectOk(await pli(['--home', homeO, 'init']));
+      expectOk(await asOfficer(['id', 'new', '--name', 'Olivier Ssi', '--email', 'ssi@police.example', '--org', 'DIPN 99']));
+      expectOk(await asOfficer(['authority', 'init', '--name', 'SSI DIPN 99']));
+    }, 60000);
+
+    it('authority certify --out: refused before anything is certified', async () => {
+      const target = existing('alice.cert');
+      const run = await asOfficer(['authority', 'certify', path.join(work, 'alice.card'), '--role', 'operator', '--out', target]);
+      expectFailure(run, 1);
+      expect(run.stderr).toContain('existe déjà');
+      expectKept(target);
+      const fresh = dir('alice-neuve.cert');
+      expectOk(await asOfficer(['authority', 'certify', path.join(work, 'alice.card'), '--role', 'operator', '--out', fresh]));
+      expect(readFileSync(fresh, 'utf8').length).toBeGreaterThan(0);
+    });
+
+    it('authority provision --out: refused before anyone is created', async () => {
+      const target = existing('nina.key');
+      const run = await asOfficer(['authority', 'provision', '--name', 'Nina Roux', '--email', 'mairie@exemple.fr', '--org', 'Mairie', '--role', 'reader', '--out', target]);
+      expectFailure(run, 1);
+      expect(run.stderr).toContain('existe déjà');
+      expectKept(target);
+      const listed = await asOfficer(['id', 'list', '--json']);
+      expect(listed.stdout).not.toContain('Nina Roux');
+    });
+
+    it('directory export --out', async () => {
+      const target = existing('annuaire.json');
+      const run = await asOfficer(['directory', 'export', '--out', target]);
+      expectFailure(run, 1);
+      expect(run.stderr).toContain('existe déjà');
+      expectKept(target);
+      expectOk(await asOfficer(['directory', 'export', '--out', dir('annuaire-neuf.json')]));
+    });
+  });
+});
+
+describe('the decryption temporary folder', () => {
+  let sealed: string;
+  beforeAll(async () => {
+    sealed = dir('temp-envoi.pli');
+    expectOk(await asAlice(['encrypt', '--to', bobId, '--out', sealed, xls, pdf]));
+  }, 30000);
+
+  it('a symlink planted in the destination under a file’s name is never followed', async () => {
+    const out = dir('piege');
+    mkdirSync(out);
+    const outside = dir('hors-destination.xls');
+    writeFileSync(outside, 'fichier hors du dossier');
+    symlinkSync(outside, path.join(out, 'IS101.xls'));
+    symlinkSync(dir('absent-hors-destination.pdf'), path.join(out, 'rapport annuel.pdf')); // dangling
+    const run = await asBob(['decrypt', '--out', out, sealed]);
+    expectOk(run);
+    expect(readFileSync(outside, 'utf8')).toBe('fichier hors du dossier');
+    expect(existsSync(dir('absent-hors-destination.pdf'))).toBe(false);
+    expect(lstatSync(path.join(out, 'IS101.xls')).isSymbolicLink()).toBe(true);
+    expect(same(path.join(out, 'IS101 (2).xls'), xls)).toBe(true);
+    expect(same(path.join(out, 'rapport annuel (2).pdf'), pdf)).toBe(true);
+  });
+
+  it('a user’s own .pli-tmp-mine folder survives a decryption', async () => {
+    const out = dir('dossier-utilisateur');
+    mkdirSync(path.join(out, '.pli-tmp-mine'), { recursive: true });
+    writeFileSync(path.join(out, '.pli-tmp-mine', 'notes.txt'), 'à moi');
+    expectOk(await asBob(['decrypt', '--out', out, sealed]));
+    expect(readFileSync(path.join(out, '.pli-tmp-mine', 'notes.txt'), 'utf8')).toBe('à moi');
+  });
+
+  // An older sender's software accepted a name that now hides its real extension.
+  it('a container whose manifest holds a disguised name: exit 2, the name shown escaped, nothing written', async () => {
+    const profile = openProfile(homeA);
+    let bytes: Buffer;
+    try {
+      const alice = await unlockIdentity(profile.db, aliceId, PASS_A);
+      try {
+        const bob = currentKeys(profile.db, bobId).enc;
+        const none = new Uint8Array(0);
+        const sender: TestPerson = { id: aliceId, enc: { publicKey: alice.current.encPublic, secretKey: none, fpr: alice.current.encFpr }, sig: { publicKey: alice.current.sigPublic, secretKey: alice.current.sigSecret, fpr: alice.current.sigFpr } };
+        const recipient: TestPerson = { id: bobId, enc: { publicKey: bob.public_key, secretKey: none, fpr: bob.fpr }, sig: { publicKey: none, secretKey: none, fpr: Buffer.alloc(0) } };
+        const manifest = { v: 1, sender: aliceId, files: [
+          { name: 'IS101.xls', type: 'application/vnd.ms-excel', size: 5, mtime: null },
+          { name: 'facture\u202efdp.exe', type: 'application/pdf', size: 4, mtime: null },
+        ] };
+        bytes = await sealRawPlaintext(sender, [recipient], rawPlaintext(manifest, [Buffer.from('12345'), Buffer.from('MZ\x90\x00', 'latin1')]));
+      } finally {
+        alice.wipe();
+      }
+    } finally {
+      profile.close();
+    }
+    const file = dir('ancien-logiciel.pli');
+    writeFileSync(file, bytes);
+    const out = dir('ancien-logiciel');
+    const run = await asBob(['decrypt', '--out', out, file]);
+    expectFailure(run, 2);
+    expect(run.stderr).toContain('« facture<U+202E>fdp.exe »');
+    expect(run.stderr).not.toMatch(/\p{Cf}/u); // the raw control never reaches the terminal
+    expect(leftovers(out)).toEqual([]);
+  });
+
+  describe('a decryption killed mid-way leaves no temporary folder and no partial file', () => {
+    let big: string;
+    let bigSealed: string;
+    beforeAll(async () => {
+      big = dir('releve-annuel.csv');
+      writeFileSync(big, randomBytes(96 * 1024 * 1024));
+      bigSealed = dir('releve-annuel.pli');
+      expectOk(await asAlice(['encrypt', '--to', bobId, '--out', bigSealed, big]));
+      rmSync(big);
+    }, 120000);
+
+    /** True once the temporary folder holds part of the plaintext. */
+    const midWay = (out: string): boolean => {
+      for (const name of existsSync(out) ? readdirSync(out) : []) {
+        if (!name.startsWith('.pli-tmp-')) continue;
+        try {
+          if (readdirSync(path.join(out, name)).some((f) => statSync(path.join(out, name, f)).size > 0)) return true;
+        } catch {
+          // moved or removed meanwhile
+        }
+      }
+      return false;
+    };
+
+    for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+      it(`${signal}: exit ${code}, the folder left empty`, async () => {
+        const out = dir(`interrompu-${signal}`);
+        mkdirSync(out);
+        const { child, closed } = startPli(['--home', homeB, 'decrypt', '--out', out, bigSealed], PASS_B);
+        const deadline = Date.now() + 60000;
+        while (!midWay(out) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1));
+        expect(midWay(out), 'the decryption was caught mid-way').toBe(true);
+        child.kill(signal);
+        const result = await closed;
+        expect({ code: result.code, signal: result.signal }, result.stderr).toEqual({ code, signal: null });
+        expect(result.stderr).toContain('interrompu');
+        expect(readdirSync(out)).toEqual([]);
+      }, 90000);
+    }
+  });
 });

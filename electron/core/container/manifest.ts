@@ -8,25 +8,45 @@ import { isIdentityId } from '../../../shared/ids.js';
 export const MAX_MANIFEST = 1024 * 1024;
 export const MAX_FILES = 10000;
 
-const RESERVED = /^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?$/i;
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// Windows device names: the part before the first dot, trailing spaces ignored, names the device
+// whatever the extension ("CON .txt", "nul.tar.gz"); the superscript digits ¹²³ count as digits.
+const RESERVED = /^(con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3]|conin\$|conout\$) *(\..*)?$/iu;
+const CONTROL = /[\p{Cc}]/u;
+const LONE_SURROGATE = /\p{Cs}/u;
+// Bidirectional embeddings, overrides and isolates: "facture\u202efdp.exe" shows as "facture exe.pdf".
+const BIDI = /[\u202a-\u202e\u2066-\u2069]/u;
+// Invisible characters: format characters (zero-width space and joiners, marks, BOM, soft hyphen,
+// tags...) and the line and paragraph separators, which terminals show as line breaks.
+const INVISIBLE = /[\p{Cf}\p{Zl}\p{Zp}]/u;
 
-/** Returns the reason a name is refused, or null when it is acceptable. */
+/**
+ * Returns the reason a name is refused, or null when it is acceptable. The one rule set of
+ * docs/format.md 5.3: the writer checks it before sealing, the reader before writing anything.
+ */
 export function fileNameProblem(name: string): string | null {
   if (name.length === 0) return 'nom vide';
+  if (LONE_SURROGATE.test(name)) return 'nom mal encodé';
   if (name.normalize('NFC') !== name) return 'nom non normalisé (NFC)';
   if (Buffer.byteLength(name, 'utf8') > 255) return 'nom trop long';
   if (name.includes('/') || name.includes('\\')) return 'nom contenant un dossier';
   if (name === '.' || name === '..') return 'nom réservé';
   if (CONTROL.test(name)) return 'caractère de contrôle dans le nom';
+  if (BIDI.test(name)) return 'caractère qui inverse le sens d’écriture dans le nom (il peut déguiser l’extension)';
+  if (INVISIBLE.test(name)) return 'caractère invisible dans le nom';
+  if (name.startsWith('.')) return 'nom commençant par un point (fichier caché)';
   if (/[<>:"|?*]/.test(name)) return 'caractère interdit sous Windows dans le nom';
   if (/[. ]$/.test(name)) return 'nom terminé par un point ou une espace';
   if (RESERVED.test(name)) return 'nom réservé par Windows';
   return null;
 }
 
-export const foldName = (name: string): string => name.normalize('NFC').toLowerCase();
+/**
+ * The key under which two names collide: NFC, then full case folding approximated code point by
+ * code point (lower, upper, lower: "ß", "ẞ" and "SS" all give "ss", "ς" gives "σ", "ﬁ" gives "fi"),
+ * then NFC again. Folding more than a file system does only refuses more pairs.
+ */
+export const foldName = (name: string): string =>
+  Array.from(name.normalize('NFC'), (c) => c.toLowerCase().toUpperCase().toLowerCase()).join('').normalize('NFC');
 
 const fileSchema = lazySchema((z) => z.strictObject({
   name: z.string(),
@@ -55,10 +75,14 @@ function checkNames(files: ManifestFile[], fail: (message: string) => never): vo
   }
 }
 
-/** For messages: control characters shown as \uXXXX so a hostile name cannot rewrite the terminal. */
+/**
+ * For messages: control, format (bidirectional, zero-width) and separator characters, and lone
+ * surrogates, shown as <U+XXXX>, so a hostile name can neither rewrite the terminal nor disguise
+ * itself in the message that refuses it.
+ */
 export function printable(name: string): string {
-  // eslint-disable-next-line no-control-regex
-  return name.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).slice(0, 300);
+  const shown = name.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu, (c) => `<U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}>`);
+  return shown.length > 300 ? `${Array.from(shown).slice(0, 300).join('')}…` : shown;
 }
 
 /** Writes exactly what a reader accepts: same schema, same name rules (checked here too). */

@@ -3,7 +3,8 @@
 // read and the previous write in flight while a block is encrypted; for a large payload the hash
 // runs on a worker thread (sinks.ts, sha256Stream), on the second core.
 import { createCipheriv } from 'node:crypto';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { constants, rmSync } from 'node:fs';
+import { copyFile, link, lstat, open, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { encodeHeaderForCommitment, chunkNonce, xwingWrapInfo, CHUNK_PLAIN, CONTAINER_ID_BYTES, MAX_CHUNKS, type Header, type RecipientEntry } from './format.js';
 import { encodeManifest, mediaTypeFor, type Manifest } from './manifest.js';
@@ -12,7 +13,7 @@ import { ed25519Sign, wrapForXWing } from '../crypto/keys.js';
 import { argon2id, PASSWORD_RECIPIENT_PARAMS, type Argon2Params } from '../crypto/argon2.js';
 import { inputError } from '../errors.js';
 import { base32Decode, ID_BYTES } from '../../../shared/ids.js';
-import { sha256Stream } from './sinks.js';
+import { registerTemporary, sha256Stream } from './sinks.js';
 
 /** Chunks per read/encrypt/write block: 1 MiB, large reads and few system calls, yet small enough
  * to stay in the CPU caches from one stage to the next (measured faster here than 4 MiB). */
@@ -253,14 +254,26 @@ export function memorySources(files: { name: string; data: Buffer; mtime?: numbe
   }));
 }
 
-/** Seals files into `output`, written under a temporary name and renamed only when complete. */
+const exists = (output: string) =>
+  inputError('exists', `Le fichier ${output} existe déjà : il n'a pas été remplacé. Choisissez un autre nom avec --out, ou déplacez ce fichier.`);
+
+/**
+ * Seals files into `output`, written under a temporary name in the same folder and given its name
+ * only when complete. Never replaces anything: an existing name (a file, a folder, a symlink, even
+ * dangling) is refused before any work, and the final link() fails rather than replace a file
+ * that appeared meanwhile.
+ */
 export async function sealToFile(paths: string[], output: string, params: SealParams): Promise<SealResult> {
+  if (await lstat(output).then(() => true, () => false)) throw exists(output);
   const sources = await fileSources(paths);
   const temporary = `${output}.${random(6).toString('hex')}.part`;
+  // A signal (Ctrl-C) while sealing: the command line deletes the partial file (sinks.ts).
+  const unregister = registerTemporary(() => rmSync(temporary, { force: true }));
   let handle;
   try {
     handle = await open(temporary, 'wx', 0o644);
   } catch (error) {
+    unregister();
     await Promise.all(sources.map((s) => s.close()));
     throw inputError('cannot-write', `Impossible d'écrire ${output} : ${(error as Error).message}. Vérifiez le dossier et les droits.`);
   }
@@ -286,13 +299,34 @@ export async function sealToFile(paths: string[], output: string, params: SealPa
     await flushed;
     await fh.sync();
     await fh.close();
-    await rename(temporary, output);
+    await placeNew(temporary, output);
     return result;
   } catch (error) {
     await fh.close().catch(() => {});
     await rm(temporary, { force: true });
     throw error;
+  } finally {
+    unregister();
   }
+}
+
+/** Gives `temporary` the name `output` without ever replacing a file there, then drops the temporary name. */
+async function placeNew(temporary: string, output: string): Promise<void> {
+  try {
+    await link(temporary, output);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw exists(output);
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'ENOSYS') throw error;
+    // File systems without hard links (FAT/exFAT USB keys): exclusive copy (O_EXCL) instead.
+    try {
+      await copyFile(temporary, output, constants.COPYFILE_EXCL);
+    } catch (copyError) {
+      if ((copyError as NodeJS.ErrnoException).code === 'EEXIST') throw exists(output);
+      throw copyError;
+    }
+  }
+  await unlink(temporary);
 }
 
 export async function sealToBuffer(files: { name: string; data: Buffer; mtime?: number | null }[], params: SealParams): Promise<{ bytes: Buffer; result: SealResult }> {
