@@ -12,8 +12,8 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { temporaryError } from './errors.js';
 
-/** The first two arguments of `new Worker`: a module to run, or source text to evaluate. */
-export type WorkerEntry = { file: URL; eval: false } | { file: string; eval: true };
+/** What `new Worker` needs: a module to run, or source text to evaluate. */
+export type WorkerEntry = { file: URL; eval: false; execArgv: string[] } | { file: string; eval: true; execArgv?: undefined };
 
 const bundled = new Map<string, string>();
 
@@ -28,7 +28,9 @@ export function workerEntry(name: string, from: string): WorkerEntry {
   if (!existsSync(file)) {
     throw temporaryError('worker-missing', `Un fichier du programme est introuvable (${name}.worker.js) : l'installation de Pli est incomplète. Réinstallez Pli ; depuis les sources, lancez « npm run build ».`);
   }
-  if (!fromSources) return { file: new URL(`./${name}.worker.js`, from), eval: false };
+  // A module worker gets none of this process's Node options: it needs none, and some make it
+  // fail to start (`node --input-type=module -e ...` refuses to run a file in the worker).
+  if (!fromSources) return { file: new URL(`./${name}.worker.js`, from), eval: false, execArgv: [] };
   let source = bundled.get(file);
   if (source === undefined) {
     const esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');

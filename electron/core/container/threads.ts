@@ -37,7 +37,7 @@ export class StartedThread {
       resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: options.youngGenerationMb, codeRangeSizeMb: 4 },
     };
     const entry: WorkerEntry = typeof source === 'string' ? { file: source, eval: true } : source;
-    this.worker = new Worker(entry.file, { eval: entry.eval, ...common });
+    this.worker = new Worker(entry.file, { eval: entry.eval, execArgv: entry.execArgv, ...common });
     // Listening at once: an 'error' without a listener would end the whole process.
     this.worker.on('error', (error: Error) => (this.stopped ??= error));
     this.worker.on('exit', () => (this.stopped ??= new Error('thread stopped')));

@@ -26,6 +26,7 @@ export function argon2id(password: Uint8Array, salt: Uint8Array, params: Argon2P
     const entry = workerEntry('argon2', import.meta.url); // throws (rejects) if the file is missing
     const worker = new Worker(entry.file, {
       eval: entry.eval,
+      execArgv: entry.execArgv,
       workerData: job,
       // The worker only runs libsodium: a small JavaScript heap is enough, and keeps the
       // process's peak memory down (the Argon2id memory itself is WebAssembly, outside it).
