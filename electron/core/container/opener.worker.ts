@@ -28,7 +28,8 @@ export type OpenerRequest =
  * differs from the one opened, which fails everything. `prehashed` is a notice, not an answer. */
 export interface OpenerAnswer { plain?: Uint8Array[]; block?: Uint8Array; bad?: number; changed?: number; prehashed?: number; digest?: Uint8Array }
 
-const port = parentPort!;
+if (!parentPort) throw new Error('opener.worker.js runs only as a worker thread (opener.ts starts it); import its types only.');
+const port = parentPort;
 const answer = (m: OpenerAnswer, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
 const hash = createHash('sha256');
 let key: KeyObject | null = null;

@@ -14,8 +14,10 @@ export interface Argon2Job {
 
 export type Argon2Answer = { key: Uint8Array } | { error: string };
 
+if (!parentPort) throw new Error('argon2.worker.js runs only as a worker thread (argon2.ts starts it); import its types only.');
+const port = parentPort;
 const job = workerData as Argon2Job;
-const answer = (message: Argon2Answer): void => parentPort!.postMessage(message);
+const answer = (message: Argon2Answer): void => port.postMessage(message);
 
 getSodium().then((sodium) => {
   const key = sodium.crypto_pwhash(32, job.password, job.salt, job.opslimit, job.memlimitKib * 1024, sodium.crypto_pwhash_ALG_ARGON2ID13);
