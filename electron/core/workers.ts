@@ -23,7 +23,7 @@ const bundled = new Map<string, string>();
  * installation): better a clear message now than a worker that fails to start later.
  */
 export function workerEntry(name: string, from: string): WorkerEntry {
-  const fromSources = from.endsWith('.ts');
+  const fromSources = new URL(from).pathname.endsWith('.ts');
   const file = fileURLToPath(new URL(`./${name}.worker.${fromSources ? 'ts' : 'js'}`, from));
   if (!existsSync(file)) {
     throw temporaryError('worker-missing', `Un fichier du programme est introuvable (${name}.worker.js) : l'installation de Pli est incomplète. Réinstallez Pli ; depuis les sources, lancez « npm run build ».`);
