@@ -17,9 +17,9 @@ const pattern = (group, message) => ({ group, message });
 // The core's floors: what each one may not import. A module at the core's root other than
 // context.ts (errors.ts, zod.ts, workers.ts) is the ground floor, below them all.
 const CORE = path.join(import.meta.dirname, 'electron', 'core');
-const UPPER = ['container', 'profile', 'context', 'authority', 'services', 'mail'];
+const FOLDERS = ['crypto', 'container', 'profile', 'authority', 'services', 'mail'];
 const FLOOR_MAY_NOT_IMPORT = {
-  crypto: UPPER,
+  crypto: ['container', 'profile', 'context', 'authority', 'services', 'mail'],
   container: ['profile', 'context', 'authority', 'services', 'mail'],
   profile: ['context', 'authority', 'services', 'mail'],
   context: ['authority', 'services', 'mail'],
@@ -34,13 +34,13 @@ function floorOf(file) {
   const [first, ...rest] = relative.split(path.sep);
   return rest.length ? first : first.replace(/\.[cm]?[jt]s$/, '');
 }
-const label = (floor) => (floor === 'crypto' || UPPER.includes(floor)) && floor !== 'context' ? `${floor}/` : `${floor}.ts`;
+const label = (floor) => (FOLDERS.includes(floor) ? `${floor}/` : `${floor}.ts`);
 const coreFloors = {
   meta: { type: 'problem', schema: [], messages: { up: 'electron/core/{{from}} may not import from {{to}} (a floor above it): crypto < container, profile < context.ts < authority < services < mail. Move what both need down a floor.' } },
   create(context) {
     const from = floorOf(context.filename);
     if (!from) return {};
-    const forbidden = FLOOR_MAY_NOT_IMPORT[from] ?? [...UPPER, 'crypto']; // a root module other than context.ts
+    const forbidden = FLOOR_MAY_NOT_IMPORT[from] ?? [...FOLDERS, 'context']; // the ground floor
     const check = (node, source) => {
       if (typeof source?.value !== 'string' || !source.value.startsWith('.')) return;
       const to = floorOf(path.resolve(path.dirname(context.filename), source.value));
