@@ -11,7 +11,7 @@ import { makeEnvelope } from './signed.js';
 import { ROLES, ROLE_LABEL, certificateState, describeState, getTrust, roleIncludes, verifyCertificate, type CertificateBody, type Role } from './certificates.js';
 import { applyCertificate, DAY, DEFAULT_GRACE_DAYS, keyChangeDigest, keyfileAad, type DirectoryBody, type KeyfileBody } from './directory.js';
 import { inputError, securityError } from '../errors.js';
-import type { Context } from '../services/context.js';
+import type { Context } from '../context.js';
 import { base32Encode, formatFingerprint } from '../../../shared/ids.js';
 
 export const DEFAULT_CERT_DAYS = 365;

@@ -17,15 +17,13 @@
 // each pre-hashed block also gets a GMAC under a random key made in the worker and never shown,
 // and the block read again must have the same: a different block passes with probability about
 // 2^-111 (GHASH is almost universal, and its key is unknown to whoever changed the file).
-import { createDecipheriv, createHash, type KeyObject } from 'node:crypto';
-import { CHUNK_PLAIN, CHUNK_SEALED, TAG_BYTES } from './format.js';
+import { createHash, type KeyObject } from 'node:crypto';
+import { openChunks } from './chunks.js';
 import { asBuffer, DigestWorker, ownsMemory, StartedThread, type Pending } from './threads.js';
+import { workerEntry } from '../workers.js';
+import type { OpenerAnswer, OpenerRequest, OpenerWorkerData } from './opener.worker.js';
 
-export const NONCE_BYTES = 12;
-
-/** Chunks read, hashed and opened together (2 MiB): large enough that per-block messages cost
- * little, small enough that the blocks in motion stay a few MiB (peak memory, bench/crypto.mjs). */
-export const BLOCK_CHUNKS = 32;
+export { BLOCK_CHUNKS, NONCE_BYTES } from './chunks.js';
 
 /** Above this many payload bytes, blocks are opened on a worker thread (below, starting one
  * costs more than it saves). */
@@ -71,7 +69,8 @@ export interface PrehashSource { fd: number; prefix: Buffer; start: number; chun
 export class OpenerThread extends StartedThread {
   constructor(readonly prehash: PrehashSource | null) {
     // The smallest young generation makes the worker free the plaintext it made every few blocks.
-    super(WORKER_SOURCE, { youngGenerationMb: 1, workerData: { prehash } });
+    const workerData: OpenerWorkerData = { prehash };
+    super(workerEntry('opener', import.meta.url), { youngGenerationMb: 1, workerData });
   }
 }
 
@@ -93,29 +92,6 @@ export function blockOpener(payloadBytes: number, key: KeyObject, recycle: (bloc
   return thread ? new WorkerOpener(thread, key, recycle) : new InlineOpener(key, recycle);
 }
 
-/**
- * Decrypts the chunks of a sealed block (ciphertext then tag, `plainBytes + tagBytes` each).
- * Returns their plaintext, or the position of the first chunk whose tag fails. Runs both here
- * and in the worker (whose source embeds it): it uses nothing but its arguments.
- */
-function openChunks(decipherFor: typeof createDecipheriv, key: KeyObject, block: Buffer, nonces: Buffer, nonceBytes: number, plainBytes: number, tagBytes: number): Buffer[] | number {
-  const sealedBytes = plainBytes + tagBytes;
-  const plain: Buffer[] = [];
-  for (let c = 0; c * nonceBytes < nonces.length; c++) {
-    const sealed = block.subarray(c * sealedBytes, (c + 1) * sealedBytes);
-    const decipher = decipherFor('aes-256-gcm', key, nonces.subarray(c * nonceBytes, (c + 1) * nonceBytes));
-    decipher.setAuthTag(sealed.subarray(plainBytes));
-    const out = decipher.update(sealed.subarray(0, plainBytes));
-    try {
-      decipher.final();
-    } catch {
-      return c;
-    }
-    plain.push(out);
-  }
-  return plain;
-}
-
 class InlineOpener implements BlockOpener {
   private readonly hash = createHash('sha256');
   constructor(private readonly key: KeyObject, private readonly recycle: (block: Buffer) => void) {}
@@ -124,7 +100,7 @@ class InlineOpener implements BlockOpener {
   }
   async submit(block: Buffer, nonces: Buffer): Promise<Buffer[]> {
     this.hash.update(block);
-    const plain = openChunks(createDecipheriv, this.key, block, nonces, NONCE_BYTES, CHUNK_PLAIN, TAG_BYTES);
+    const plain = openChunks(this.key, block, nonces);
     if (typeof plain === 'number') throw new ChunkTagError(plain);
     this.recycle(block);
     return plain;
@@ -136,109 +112,22 @@ class InlineOpener implements BlockOpener {
   async close(): Promise<void> {}
 }
 
-// Plain CommonJS evaluated in the worker, so that it runs the same from the TypeScript sources
-// (tests) and from the compiled program. Memory moves without copies: the sealed block in, the
-// block and the plaintext out, and the plaintext back in once written. It is freed here, by the
-// worker's small young generation, collected every few blocks, rather than by the main thread,
-// whose large heap is collected only after tens of MiB of garbage (peak memory, and time).
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { readSync } = require('node:fs');
-const { createCipheriv, createDecipheriv, createHash, createSecretKey, randomBytes, timingSafeEqual } = require('node:crypto');
-const openChunks = (${openChunks.toString()});
-const hash = createHash('sha256');
-let key = null;
-const whole = (b) => (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : Buffer.from(new Uint8Array(b)));
-
-// Pre-hashing (see the top of opener.ts): blocks 0 .. prehashed-1 are in the digest already,
-// each with its GMAC under macKey, which never leaves this thread.
-const pre = workerData.prehash;
-let prehashed = 0;
-const macs = [];
-let macKey = null;
-let readBuffer = null; // null once pre-hashing has stopped
-let changed = -1; // the first block found changed, if any
-const stopPrehash = () => {
-  if (!readBuffer) return;
-  readBuffer = null;
-  parentPort.postMessage({ prehashed }); // for tests and measurements: no reply expected
-};
-const mac = (block, index) => {
-  const iv = Buffer.alloc(12);
-  iv.writeUInt32BE(index, 8);
-  const gmac = createCipheriv('aes-256-gcm', macKey, iv);
-  gmac.setAAD(block);
-  gmac.final();
-  return gmac.getAuthTag();
-};
-function prehashNext() {
-  if (!readBuffer) return;
-  const first = prehashed * ${BLOCK_CHUNKS};
-  const length = Math.min(${BLOCK_CHUNKS}, pre.chunks - first) * ${CHUNK_SEALED};
-  if (length <= 0) return stopPrehash();
-  const block = readBuffer.subarray(0, length);
-  let done = 0;
-  try {
-    while (done < length) {
-      const n = readSync(pre.fd, block, done, length - done, pre.start + first * ${CHUNK_SEALED} + done);
-      if (n === 0) break;
-      done += n;
-    }
-  } catch {
-    done = -1;
-  }
-  // A short or failed read stops here: the opening pass reads the same place and reports it.
-  if (done !== length) return stopPrehash();
-  hash.update(block);
-  macs.push(mac(block, prehashed));
-  prehashed++;
-  setImmediate(prehashNext); // lets the key's message in between two blocks
-}
-if (pre) {
-  macKey = createSecretKey(randomBytes(32));
-  hash.update(pre.prefix);
-  readBuffer = Buffer.allocUnsafeSlow(${BLOCK_CHUNKS * CHUNK_SEALED});
-  setImmediate(prehashNext);
-}
-
-parentPort.on('message', (m) => {
-  if (m === 'digest') return parentPort.postMessage(changed >= 0 ? { changed } : { digest: hash.digest() });
-  if (m.key) {
-    key = m.key;
-    return stopPrehash(); // the opening pass takes over after the blocks pre-hashed so far
-  }
-  if (m.prefix) return hash.update(m.prefix);
-  if (m.release) return; // the plaintext of written blocks, to be freed by this thread's collector
-  const block = Buffer.from(m.block.buffer, m.block.byteOffset, m.block.byteLength);
-  if (m.index >= prehashed) hash.update(block);
-  else if (changed < 0 && !timingSafeEqual(mac(block, m.index), macs[m.index])) changed = m.index;
-  if (changed >= 0) return parentPort.postMessage({ changed });
-  if (!m.nonces) return parentPort.postMessage({ block }, [block.buffer]);
-  const result = openChunks(createDecipheriv, key, block, m.nonces, ${NONCE_BYTES}, ${CHUNK_PLAIN}, ${TAG_BYTES});
-  if (typeof result === 'number') return parentPort.postMessage({ bad: result });
-  const plain = result.map(whole);
-  parentPort.postMessage({ plain, block }, [block.buffer, ...plain.map((p) => p.buffer)]);
-});
-`;
-
 /** One block in LOCAL_SHARE is decrypted on this thread (the worker only hashes it): the worker
  * has the digest and the other blocks' AES, this thread the plaintext's SHA-256 and the writes;
  * one in four balances the two cores here (bench/crypto.mjs). */
 const LOCAL_SHARE = 4;
 
-type Answer = { plain?: Uint8Array[]; block?: Uint8Array; bad?: number; changed?: number; prehashed?: number };
-
-class WorkerOpener extends DigestWorker<Answer> implements BlockOpener {
+class WorkerOpener extends DigestWorker<OpenerAnswer> implements BlockOpener {
   // Answers come back in the order of the requests: null for a block only hashed there.
   private readonly blocks: (Pending<Buffer[]> | null)[] = [];
   private submitted = 0;
 
   constructor(private readonly thread: OpenerThread, private readonly key: KeyObject, private readonly recycle: (block: Buffer) => void) {
     super(thread, 'block worker');
-    this.worker.postMessage({ key });
+    this.send({ key });
   }
 
-  protected onAnswer(m: Answer): void {
+  protected onAnswer(m: OpenerAnswer): void {
     if (m.prehashed !== undefined) return; // a notice, not an answer
     // A block that changed on disk fails everything, the digest included, whichever thread opened it.
     if (m.changed !== undefined) return this.fail(new ChangedWhileReadingError(m.changed));
@@ -254,7 +143,7 @@ class WorkerOpener extends DigestWorker<Answer> implements BlockOpener {
 
   prefix(bytes: Buffer): void {
     const hashedPrefix = this.thread.prehash?.prefix;
-    if (!hashedPrefix) return this.worker.postMessage({ prefix: bytes });
+    if (!hashedPrefix) return this.send({ prefix: bytes });
     // The worker started the digest with the header it was given: it must be this one.
     if (!hashedPrefix.equals(bytes)) this.fail(new ChangedWhileReadingError(-1));
   }
@@ -265,21 +154,26 @@ class WorkerOpener extends DigestWorker<Answer> implements BlockOpener {
     const view = ownsMemory(block) ? block : new Uint8Array(block);
     const index = this.submitted++;
     if (this.submitted % LOCAL_SHARE === 0) {
-      const plain = openChunks(createDecipheriv, this.key, block, nonces, NONCE_BYTES, CHUNK_PLAIN, TAG_BYTES);
+      const plain = openChunks(this.key, block, nonces);
       if (typeof plain === 'number') return Promise.reject(new ChunkTagError(plain));
       this.blocks.push(null);
-      this.worker.postMessage({ block: view, index }, [view.buffer as ArrayBuffer]);
+      this.send({ block: view, index }, [view.buffer as ArrayBuffer]);
       return Promise.resolve(plain);
     }
     return new Promise((resolve, reject) => {
       this.blocks.push({ resolve, reject });
-      this.worker.postMessage({ block: view, nonces, index }, [view.buffer as ArrayBuffer]);
+      this.send({ block: view, nonces, index }, [view.buffer as ArrayBuffer]);
     });
+  }
+
+  /** Every request goes through here, so that the type checker sees what the worker reads. */
+  private send(request: OpenerRequest, transfer: ArrayBuffer[] = []): void {
+    this.worker.postMessage(request, transfer);
   }
 
   release(chunks: Buffer[]): void {
     if (this.failure) return;
     const own = chunks.filter(ownsMemory);
-    this.worker.postMessage({ release: own }, own.map((c) => c.buffer as ArrayBuffer));
+    this.send({ release: own }, own.map((c) => c.buffer as ArrayBuffer));
   }
 }

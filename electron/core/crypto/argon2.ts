@@ -2,8 +2,9 @@
 // shrinks: running a 64 MiB-1 GiB hash in the main thread would keep that much resident for the
 // life of the process; a worker's memory is returned when it ends.
 import { Worker } from 'node:worker_threads';
-import { createRequire } from 'node:module';
 import { temporaryError } from '../errors.js';
+import { workerEntry } from '../workers.js';
+import type { Argon2Answer, Argon2Job } from './argon2.worker.js';
 
 export interface Argon2Params {
   /** Passes over memory (libsodium opslimit). */
@@ -19,36 +20,25 @@ export const PASSWORD_RECIPIENT_PARAMS: Argon2Params = { opslimit: 3, memlimitKi
 /** What a reader accepts in a container (format.md section 3). */
 export const ACCEPTED = { minOps: 3, maxOps: 10, minMemKib: 64 * 1024, maxMemKib: 1024 * 1024 };
 
-const sodiumPath = createRequire(import.meta.url).resolve('libsodium-wrappers-sumo');
-
-// Plain CommonJS evaluated in the worker: works the same from TypeScript sources (tests) and
-// from the compiled CLI, with no separate worker file to locate.
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const sodium = require(workerData.sodiumPath);
-sodium.ready.then(() => {
-  const key = sodium.crypto_pwhash(32, workerData.password, workerData.salt, workerData.opslimit,
-    workerData.memlimitKib * 1024, sodium.crypto_pwhash_ALG_ARGON2ID13);
-  parentPort.postMessage({ key });
-}).catch((error) => parentPort.postMessage({ error: String(error && error.message || error) }));
-`;
-
 export function argon2id(password: Uint8Array, salt: Uint8Array, params: Argon2Params): Promise<Buffer> {
+  const job: Argon2Job = { password, salt, opslimit: params.opslimit, memlimitKib: params.memlimitKib };
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { sodiumPath, password, salt, opslimit: params.opslimit, memlimitKib: params.memlimitKib },
+    const entry = workerEntry('argon2', import.meta.url); // throws (rejects) if the file is missing
+    const worker = new Worker(entry.file, {
+      eval: entry.eval,
+      execArgv: entry.execArgv,
+      workerData: job,
       // The worker only runs libsodium: a small JavaScript heap is enough, and keeps the
       // process's peak memory down (the Argon2id memory itself is WebAssembly, outside it).
       resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4, codeRangeSizeMb: 8 },
     });
     let settled = false;
-    worker.once('message', (message: { key?: Uint8Array; error?: string }) => {
+    worker.once('message', (message: Argon2Answer) => {
       settled = true;
       // Resolve only once the worker is gone: its memory (64 MiB+ of WebAssembly) is returned
       // before the caller goes on, so the process never holds both at once (peak RSS).
       const done = worker.terminate().catch(() => 0);
-      if (message.key) {
+      if ('key' in message) {
         const key = Buffer.from(message.key);
         void done.then(() => resolve(key));
       } else void done.then(() => reject(temporaryError('argon2', `Le calcul de dérivation de la phrase de passe a échoué (${message.error}). Réessayez ; si cela persiste, vérifiez la mémoire disponible.`)));
