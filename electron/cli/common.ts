@@ -99,10 +99,27 @@ export function directoryWarning(): string | null {
   return null;
 }
 
-/** End of a command: checkpoint the audit chain if a person unlocked their key, then close. */
+/** Signs the checkpoint over what this command appended, if a person unlocked their key. Throws
+ * (security error, exit 2) when the chain since the last checkpoint is broken: nothing is signed. */
+export async function checkpointOpenedProfile(): Promise<void> {
+  const signer = checkpointSigner;
+  checkpointSigner = undefined;
+  if (!signer) return;
+  try {
+    if (openedProfile) await writeCheckpoint(openedProfile, signer);
+  } finally {
+    signer.sigSecret.fill(0);
+  }
+}
+
+/** End of a command: checkpoint the audit chain if not done yet (a command that failed), then
+ * close. A break found then is reported on stderr; the exit code stays the command's. */
 export async function closeOpenedProfile(): Promise<void> {
   try {
-    if (openedProfile && checkpointSigner) await writeCheckpoint(openedProfile, checkpointSigner);
+    await checkpointOpenedProfile();
+  } catch (error) {
+    if (!(error instanceof PliError)) throw error;
+    err(`pli: ${error.message}`);
   } finally {
     checkpointSigner?.sigSecret.fill(0);
     checkpointSigner = undefined;
