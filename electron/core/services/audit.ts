@@ -458,8 +458,11 @@ export async function exportAudit(ctx: Context, as: string | undefined, out: str
     renameSync(`${out}.tmp`, out);
     return { events: csv.toString('utf8').split('\r\n').length - 2, signer: signer.name };
   } finally {
-    await writeCheckpoint(ctx.profile, signerOf(unlocked));
-    unlocked.wipe();
+    try {
+      await writeCheckpoint(ctx.profile, signerOf(unlocked));
+    } finally {
+      unlocked.wipe();
+    }
   }
 }
 
