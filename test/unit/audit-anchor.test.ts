@@ -324,6 +324,22 @@ describe('(c) verify before sign: a rewritten tail is never re-signed', () => {
   });
 });
 
+describe('two writers at once', () => {
+  it('two checkpoints signed concurrently over the same head: one is written, the chain stays whole', async () => {
+    const { home, tom } = await makeLog();
+    const one = track(openProfile(home));
+    const two = track(openProfile(home));
+    appendEvent(one.db, one.workstation, { actor: tom.id, action: 'login.succeeded' });
+    const a = await unlockIdentity(one.db, tom.id, PASS);
+    const b = await unlockIdentity(two.db, tom.id, PASS);
+    const written = await Promise.all([writeCheckpoint(one, signerOf(a)), writeCheckpoint(two, signerOf(b))]);
+    a.wipe();
+    b.wipe();
+    expect(written.filter(Boolean)).toHaveLength(1);
+    expect(await verifyAudit(one.db)).toMatchObject({ ok: true, checkpoints: 4, lastCheckpoint: 13 });
+  });
+});
+
 describe('(d) anchors', () => {
   it('intact log passes; the anchor is a few printable lines, versioned', async () => {
     const { home, tom } = await makeLog();
