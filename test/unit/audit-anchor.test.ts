@@ -13,7 +13,7 @@ import { closeProfiles } from './helpers.js';
 import { initProfile, openProfile, type Profile } from '../../electron/core/profile/profile.js';
 import { createIdentity, getIdentity, makeCard, unlockIdentity, type IdentityRow } from '../../electron/core/profile/identities.js';
 import { appendEvent } from '../../electron/core/profile/events.js';
-import * as audit from '../../electron/core/services/audit.js';
+import { auditCsv, exportAudit, makeAuditAnchor, readAuditAnchor, signerOf, verifyAudit, verifyAuditAnchor, verifyAuditExport, writeCheckpoint } from '../../electron/core/services/audit.js';
 import { signIn } from '../../electron/core/services/session.js';
 import { certifyCard, initAuthority, revokePerson } from '../../electron/core/authority/authority.js';
 import { certificateState } from '../../electron/core/authority/certificates.js';
@@ -21,12 +21,6 @@ import { ed25519Keygen, ed25519Sign } from '../../electron/core/crypto/keys.js';
 import { fingerprint, signedDigest } from '../../electron/core/crypto/primitives.js';
 import type { Context } from '../../electron/core/services/context.js';
 import { PliError } from '../../electron/core/errors.js';
-
-const { signerOf, verifyAudit, writeCheckpoint, verifyAuditExport, exportAudit, auditCsv } = audit;
-// The anchor API, looked up at run time so that this file also runs (and fails) before it exists.
-const makeAuditAnchor = (...args: unknown[]): Promise<string> => (audit as unknown as Record<string, (...a: unknown[]) => Promise<string>>).makeAuditAnchor!(...args);
-const verifyAuditAnchor = (...args: unknown[]): Promise<{ ok: boolean; firstBad?: { seq: number; problem: string } }> =>
-  (audit as unknown as Record<string, (...a: unknown[]) => Promise<{ ok: boolean; firstBad?: { seq: number; problem: string } }>>).verifyAuditAnchor!(...args);
 
 const PASS = 'une phrase de passe de test';
 const LIGHT = { opslimit: 1, memlimitKib: 8 };
@@ -388,6 +382,23 @@ describe('(d) anchors', () => {
     otherUnlocked.wipe();
     const foreign = await verifyAuditAnchor(track(openProfile(home)).db, otherAnchor).then((r) => r.ok, () => false);
     expect(foreign).toBe(false);
+  });
+});
+
+describe('(d) anchors checked elsewhere (readAuditAnchor, no profile)', () => {
+  it('with an authority: certified under its key, refused under another; the log check passes on the workstation', async () => {
+    const { home, tom } = await makeLog({ authority: true });
+    const profile = track(openProfile(home));
+    const unlocked = await unlockIdentity(profile.db, tom.id, PASS);
+    const anchor = await makeAuditAnchor(profile, signerOf(unlocked));
+    unlocked.wipe();
+    const read = readAuditAnchor;
+    const trustKey = profile.db.prepare('SELECT public_key FROM trust').pluck().get() as Buffer;
+    expect(await read(anchor, trustKey)).toMatchObject({ certified: true, anchor: { signer: tom.id } });
+    expect(await read(anchor, null)).toMatchObject({ certified: false });
+    const other = await ed25519Keygen();
+    await expect(read(anchor, other.publicKey)).rejects.toMatchObject({ kind: 'security', code: 'anchor-not-certified' });
+    expect(await verifyAuditAnchor(profile.db, anchor)).toMatchObject({ ok: true });
   });
 });
 

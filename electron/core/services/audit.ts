@@ -571,11 +571,12 @@ export async function makeAuditAnchor(profile: Profile, signer: CheckpointSigner
 
 export interface AnchorCheck { ok: boolean; seq: number; signer: string; name: string; at: number; firstBad?: { seq: number; problem: string } }
 
-/** Checks that this log still contains an anchored head. Throws when the anchor itself cannot be
- * trusted (input error: not an anchor; security error: bad signature, signer not of this
- * workstation or not certified by its authority); returns ok false, naming the first missing or
- * changed entry, when the log was cut back or rewritten under it. */
-export async function verifyAuditAnchor(db: DB, text: string): Promise<AnchorCheck> {
+export interface ReadAnchor { anchor: AuditAnchor; card: VerifiedCard; certified: boolean }
+
+/** Authenticates an anchor anywhere (no profile needed: e.g. inside a signed receipt): the card's
+ * self-signature and id, the anchor's signature with the card's key, and, given an authority key,
+ * the joined certificate under it for that key (else a security error). */
+export async function readAuditAnchor(text: string, authorityKey: Uint8Array | null): Promise<ReadAnchor> {
   let anchor: AuditAnchor;
   try {
     anchor = anchorSchema().parse(JSON.parse(text));
@@ -586,22 +587,30 @@ export async function verifyAuditAnchor(db: DB, text: string): Promise<AnchorChe
   const card = await verifiedCard(anchor.card);
   if (!card || card.body.id !== anchor.signer) throw forged();
   if (!(await ed25519Verify(card.sigPublic, anchorDigest(anchor), Buffer.from(anchor.signature, 'base64')))) throw forged();
+  if (!authorityKey) return { anchor, card, certified: false };
+  let cert;
+  try {
+    cert = anchor.certificate ? await verifyCertificate(anchor.certificate, authorityKey) : null;
+  } catch {
+    cert = null;
+  }
+  if (!cert || cert.body.id !== anchor.signer || !cert.sigFpr.equals(card.sigFpr)) {
+    throw securityError('anchor-not-certified', "L'ancre n'est pas signée sous un certificat de l'autorité de ce poste : elle ne prouve rien ici.");
+  }
+  return { anchor, card, certified: true };
+}
+
+/** Checks that this log still contains an anchored head. Throws when the anchor itself cannot be
+ * trusted (input error: not an anchor; security error: bad signature, signer not of this
+ * workstation or not certified by its authority); returns ok false, naming the first missing or
+ * changed entry, when the log was cut back or rewritten under it. */
+export async function verifyAuditAnchor(db: DB, text: string): Promise<AnchorCheck> {
   const trust = getTrust(db);
-  const foreign = (): PliError => securityError('anchor-foreign', `Cette ancre est signée par ${card.body.name} (${anchor.signer}), qui n'est pas une personne de ce poste : elle vient d'un autre profil et ne dit rien de ce journal.`);
-  if (trust) {
-    let cert;
-    try {
-      cert = anchor.certificate ? await verifyCertificate(anchor.certificate, trust.public_key) : null;
-    } catch {
-      cert = null;
-    }
-    if (!cert || cert.body.id !== anchor.signer || !cert.sigFpr.equals(card.sigFpr)) {
-      throw securityError('anchor-not-certified', `L'ancre n'est pas signée sous un certificat de l'autorité de ce poste : elle ne prouve rien ici.`);
-    }
-    if (!isOwn(db, anchor.signer)) throw foreign();
-  } else {
-    const key = keyByFingerprint(db, card.sigFpr);
-    if (!isOwn(db, anchor.signer) || !key || key.identity_id !== anchor.signer) throw foreign();
+  const { anchor, card } = await readAuditAnchor(text, trust?.public_key ?? null);
+  // The signer must be a person of this workstation: otherwise the anchor is another log's.
+  const key = keyByFingerprint(db, card.sigFpr);
+  if (!isOwn(db, anchor.signer) || (!trust && (!key || key.identity_id !== anchor.signer))) {
+    throw securityError('anchor-foreign', `Cette ancre est signée par ${card.body.name} (${anchor.signer}), qui n'est pas une personne de ce poste : elle vient d'un autre profil et ne dit rien de ce journal.`);
   }
   const result = { seq: anchor.seq, signer: anchor.signer, name: card.body.name, at: anchor.at };
   const bad = (seq: number, problem: string): AnchorCheck => ({ ok: false, ...result, firstBad: { seq, problem } });
