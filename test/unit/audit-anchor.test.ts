@@ -1,8 +1,8 @@
 // Issue 10 (trust), part 1 and 9: an audit log that cannot be rewritten unseen (docs/audit.md
 // sections 3, 5, 6 and 7). Every attack is played by someone who can write the profile's database
 // (better-sqlite3 on the file, triggers dropped) but knows no passphrase: rows edited, the chain
-// recomputed, checkpoints deleted or re-signed with a planted key. Each test failed on the code
-// before checkpoints were chained and verified from signed data.
+// recomputed, checkpoints deleted or re-signed with a planted key. Each attack test failed on the
+// code before checkpoints were chained and verified from signed data.
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
