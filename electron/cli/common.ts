@@ -5,7 +5,7 @@ import { PliError, inputError } from '../core/errors.js';
 import { openProfile, resolveHome, type Profile } from '../core/profile/profile.js';
 import type { IdentityRow } from '../core/profile/identities.js';
 import { signIn } from '../core/services/session.js';
-import { writeCheckpoint, type CheckpointSigner } from '../core/services/audit.js';
+import { signerOf, writeCheckpoint, type CheckpointSigner } from '../core/services/audit.js';
 import { appendEvent } from '../core/profile/events.js';
 import { ROLES, type Role } from '../core/authority/certificates.js';
 import { directoryFreshness } from '../core/authority/directory.js';
@@ -73,7 +73,7 @@ export function cliUnlocker(values: Values): Unlocker {
       // A copy of the signing key, kept only until the end of the command, signs the audit
       // checkpoint over everything this command appended (docs/audit.md section 3).
       checkpointSigner?.sigSecret.fill(0);
-      checkpointSigner = { id: unlocked.id, sigSecret: Uint8Array.from(unlocked.current.sigSecret), sigFpr: unlocked.current.sigFpr };
+      checkpointSigner = { ...signerOf(unlocked), sigSecret: Uint8Array.from(unlocked.current.sigSecret) };
       return unlocked;
     },
     containerPassword: async () => {

@@ -12,7 +12,7 @@ import { closeProfiles } from './helpers.js';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { initProfile, openProfile, type Profile } from '../../electron/core/profile/profile.js';
-import { createIdentity, getIdentity, unlockIdentity, type IdentityRow } from '../../electron/core/profile/identities.js';
+import { createIdentity, getIdentity, rotateIdentity, unlockIdentity, type IdentityRow } from '../../electron/core/profile/identities.js';
 import { appendEvent, canonicalEvent, GENESIS, listEvents } from '../../electron/core/profile/events.js';
 import { CSV_HEADER, exportAudit, people, signerOf, verifyAudit, verifyAuditExport, writeCheckpoint } from '../../electron/core/services/audit.js';
 import { signIn } from '../../electron/core/services/session.js';
@@ -167,6 +167,42 @@ describe('signed checkpoints (docs/audit.md section 3)', () => {
     expect(row).toMatchObject({ v: 2, counter: 3 });
     expect(row.prev_hash).toEqual(second);
     expect(await verifyAudit(profile.db)).toMatchObject({ ok: true, checkpoints: 3, lastCheckpoint: 3 });
+  });
+});
+
+describe('an upgraded profile whose last v1 checkpoint was signed before a key rotation', () => {
+  /** v1 rows (before migration 6) by Alice, then her keys rotated (no authority: her card changes). */
+  async function upgradedAndRotated(): Promise<{ profile: Profile; alice: IdentityRow; bob: IdentityRow }> {
+    const { profile } = initProfile(path.join(root, `c${++counter}`));
+    track(profile);
+    const alice = await person(profile, 'Alice Martin');
+    const bob = await person(profile, 'Bob Durand');
+    const unlocked = await unlockIdentity(profile.db, alice.id, PASS);
+    const head = profile.db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: Buffer };
+    const at = Date.UTC(2030, 0, 1);
+    const digest = sha256(Buffer.from('pli/v1/sig/audit-checkpoint\0', 'ascii'), u64(head.seq), head.hash, u64(at), Buffer.from(alice.id, 'ascii'));
+    profile.db.prepare('INSERT INTO audit_checkpoints (seq, head_hash, at, signer_id, sig_fpr, signature) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(head.seq, head.hash, at, alice.id, unlocked.current.sigFpr, Buffer.from(await ed25519Sign(unlocked.current.sigSecret, digest)));
+    unlocked.wipe();
+    await rotateIdentity(profile.db, alice.id, PASS);
+    appendEvent(profile.db, profile.workstation, { actor: alice.id, action: 'identity.rotated', object: alice.id });
+    return { profile, alice, bob };
+  }
+
+  it('the same person, whose unlocked secrets prove the retired key, chains onto it; verify is intact', async () => {
+    const { profile, alice } = await upgradedAndRotated();
+    const unlocked = await unlockIdentity(profile.db, alice.id, PASS);
+    expect(await writeCheckpoint(profile, signerOf(unlocked))).toBe(true);
+    unlocked.wipe();
+    expect(await verifyAudit(profile.db)).toMatchObject({ ok: true, checkpoints: 2 });
+  });
+
+  it('someone else cannot vouch for a key only the keys table knows: refused, nothing signed', async () => {
+    const { profile, bob } = await upgradedAndRotated();
+    const unlocked = await unlockIdentity(profile.db, bob.id, PASS);
+    await expect(writeCheckpoint(profile, signerOf(unlocked))).rejects.toMatchObject({ kind: 'security', code: 'audit-tampered' });
+    unlocked.wipe();
+    expect(profile.db.prepare('SELECT COUNT(*) FROM audit_checkpoints').pluck().get()).toBe(1);
   });
 });
 

@@ -54,9 +54,13 @@ const digestOf = (cp: CheckpointRow): Buffer => (cp.v === 2
 /** A checkpoint's hash (what the next one chains to, what an anchor names) is its signed digest. */
 const checkpointHash = digestOf;
 
-export interface CheckpointSigner { id: string; sigSecret: Uint8Array; sigFpr: Buffer }
+/** `ownSigFprs`: the fingerprints of all the person's signing keys, retired ones included, as
+ * proven by unlocking their sealed secrets (optional). */
+export interface CheckpointSigner { id: string; sigSecret: Uint8Array; sigFpr: Buffer; ownSigFprs?: Buffer[] }
 
-export const signerOf = (identity: UnlockedIdentity): CheckpointSigner => ({ id: identity.id, sigSecret: identity.current.sigSecret, sigFpr: identity.current.sigFpr });
+export const signerOf = (identity: UnlockedIdentity): CheckpointSigner => ({
+  id: identity.id, sigSecret: identity.current.sigSecret, sigFpr: identity.current.sigFpr, ownSigFprs: identity.keySets.map((k) => k.sigFpr),
+});
 
 // ---- who may sign a checkpoint: this profile's own people, proven by signed data ---------------
 
@@ -189,7 +193,7 @@ const lastCheckpointRow = (db: DB): CheckpointRow | undefined => db.prepare('SEL
 /** Verifies what a new checkpoint would chain onto: the last checkpoint (format, place in the
  * chain, signer, signature) and the entries since it (numbers, columns, hashes). Only the new
  * entries are hashed: cheap at every command. Returns the first problem, or null. */
-async function checkSinceLastCheckpoint(db: DB, last: CheckpointRow | undefined, headSeq: number): Promise<{ seq: number; problem: string } | null> {
+async function checkSinceLastCheckpoint(db: DB, last: CheckpointRow | undefined, headSeq: number, signer?: CheckpointSigner): Promise<{ seq: number; problem: string } | null> {
   if (!last) {
     const full = await verifyAudit(db);
     return full.ok ? null : full.firstBad!;
@@ -206,10 +210,13 @@ async function checkSinceLastCheckpoint(db: DB, last: CheckpointRow | undefined,
   } else if (last.v !== 1) {
     return { seq: last.seq, problem: `point de contrôle de format inconnu (v${last.v})` };
   }
-  const signer = await new SignerResolver(db).check(last);
-  if ('problem' in signer) return { seq: last.seq, problem: `dernier point de contrôle (entrée n° ${last.seq}) : ${signer.problem}` };
-  if (!signer.strong) return { seq: last.seq, problem: `dernier point de contrôle (entrée n° ${last.seq}) signé par une clé que ni une carte de ce poste ni un certificat de l'autorité ne justifient` };
-  if (!(await ed25519Verify(signer.key, digestOf(last), last.signature))) return { seq: last.seq, problem: `dernier point de contrôle (entrée n° ${last.seq}) à la signature invalide` };
+  const lastSigner = await new SignerResolver(db).check(last);
+  if ('problem' in lastSigner) return { seq: last.seq, problem: `dernier point de contrôle (entrée n° ${last.seq}) : ${lastSigner.problem}` };
+  // A key only the keys table knows (a v1 row signed before a rotation) is justified when it is one
+  // of the signing person's own keys, proven by their unlocked secrets.
+  const provenBySigner = signer !== undefined && last.signer_id === signer.id && (signer.ownSigFprs ?? []).some((f) => f.equals(last.sig_fpr));
+  if (!lastSigner.strong && !provenBySigner) return { seq: last.seq, problem: `dernier point de contrôle (entrée n° ${last.seq}) signé par une clé que ni une carte de ce poste ni un certificat de l'autorité ne justifient` };
+  if (!(await ed25519Verify(lastSigner.key, digestOf(last), last.signature))) return { seq: last.seq, problem: `dernier point de contrôle (entrée n° ${last.seq}) à la signature invalide` };
   if (last.seq > headSeq) return { seq: headSeq + 1, problem: `journal tronqué : le point de contrôle signé couvre ${last.seq} entrées, il n'en reste que ${headSeq}` };
   const anchorRow = db.prepare('SELECT hash FROM events WHERE seq = ?').pluck().get(last.seq) as Buffer | undefined;
   if (!anchorRow) return { seq: last.seq, problem: `entrée n° ${last.seq} supprimée ou renumérotée` };
@@ -240,7 +247,7 @@ export async function writeCheckpoint(profile: Profile, identity: CheckpointSign
     const head = db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: Buffer } | undefined;
     if (!head) return false;
     const last = lastCheckpointRow(db);
-    const bad = await checkSinceLastCheckpoint(db, last, head.seq);
+    const bad = await checkSinceLastCheckpoint(db, last, head.seq, identity);
     if (bad) {
       appendEvent(db, profile.workstation, { actor: identity.id, action: 'audit.checkpoint-refused', outcome: 'refused', detail: { firstBad: bad.seq } });
       throw securityError('audit-tampered', `Journal d'audit altéré : ${bad.problem}. Première entrée en cause : n° ${bad.seq}. Aucun point de contrôle n'a été signé par-dessus ; conservez ce poste en l'état et prévenez l'officier SSI.`);
@@ -546,7 +553,7 @@ export async function makeAuditAnchor(profile: Profile, signer: CheckpointSigner
   const last = lastCheckpointRow(db);
   if (last && last.seq < head.seq) {
     // Not covered by a checkpoint (an uncertified signer): verify those entries all the same.
-    const bad = await checkSinceLastCheckpoint(db, last, head.seq);
+    const bad = await checkSinceLastCheckpoint(db, last, head.seq, signer);
     if (bad) throw securityError('audit-tampered', `Journal d'audit altéré : ${bad.problem}. Première entrée en cause : n° ${bad.seq}. Aucune ancre n'a été signée ; prévenez l'officier SSI.`);
   }
   const identity = getIdentity(db, signer.id);
