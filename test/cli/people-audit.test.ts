@@ -482,6 +482,11 @@ describe('issue 10: the audit log cannot be rewritten unseen (attacker with bett
     const before = checkpoints(name);
     await refused(2, name, ['encrypt', '--to', ids.tom, '--out', at(`${name}.pli`), DATA], /Journal d'audit altéré.*n° 7/);
     expect(checkpoints(name)).toBe(before);
+    // No anchor is signed over the break either, and no file is left behind.
+    const anchorRun = await refused(2, name, ['audit', 'anchor', '--out', at(`${name}.ancre`)], /Journal d'audit altéré.*n° 7/);
+    expect(anchorRun.stderr.match(/Journal d'audit altéré/g)).toHaveLength(1); // reported once
+    expect(existsSync(at(`${name}.ancre`))).toBe(false);
+    expect(checkpoints(name)).toBe(before);
     await refused(2, name, ['audit', 'verify'], /Première entrée en cause : n° 7\./);
   });
 

@@ -236,6 +236,9 @@ async function checkSinceLastCheckpoint(db: DB, last: CheckpointRow | undefined,
   return null;
 }
 
+/** The refusal event a profile's last refused checkpoint appended (this process only). */
+const refusedAt = new WeakMap<Profile, number>();
+
 /** Signs the current chain head with an unlocked person's key, unless nothing new was appended.
  * Security invariant: it never signs over a break. The entries since the last checkpoint and
  * that checkpoint itself are verified first; a problem is written to the log and thrown
@@ -246,10 +249,14 @@ export async function writeCheckpoint(profile: Profile, identity: CheckpointSign
   for (let attempt = 0; attempt < 3; attempt++) {
     const head = db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: Buffer } | undefined;
     if (!head) return false;
+    // Refused already, nothing appended since (e.g. the CLI's end-of-command checkpoint right
+    // after a service's): not signed, and not reported twice.
+    if (refusedAt.get(profile) === head.seq) return false;
     const last = lastCheckpointRow(db);
     const bad = await checkSinceLastCheckpoint(db, last, head.seq, identity);
     if (bad) {
-      appendEvent(db, profile.workstation, { actor: identity.id, action: 'audit.checkpoint-refused', outcome: 'refused', detail: { firstBad: bad.seq } });
+      const refused = appendEvent(db, profile.workstation, { actor: identity.id, action: 'audit.checkpoint-refused', outcome: 'refused', detail: { firstBad: bad.seq } });
+      refusedAt.set(profile, refused.seq);
       throw securityError('audit-tampered', `Journal d'audit altéré : ${bad.problem}. Première entrée en cause : n° ${bad.seq}. Aucun point de contrôle n'a été signé par-dessus ; conservez ce poste en l'état et prévenez l'officier SSI.`);
     }
     if (last && last.seq >= head.seq) return false;
