@@ -1,14 +1,15 @@
 // CLI: the nominative list and the audit log (issue "Habilitated people only").
 import { appendEvent } from '../core/profile/events.js';
-import { auditRows, exportAudit, people, verifyAudit, verifyAuditExport } from '../core/services/audit.js';
+import { auditRows, exportAudit, people, verifyAudit, verifyAuditAnchor, verifyAuditExport, writeAuditAnchor } from '../core/services/audit.js';
 import { getTrust, ROLE_LABEL, type Role } from '../core/authority/certificates.js';
 import { listIdentities } from '../core/profile/identities.js';
 import { inputError, securityError } from '../core/errors.js';
-import { context, err, out, parse, profileOf, required, str, type Handler } from './common.js';
+import { context, err, out, parse, profileOf, readText, required, str, type Handler } from './common.js';
 import { formatFingerprint } from '../../shared/ids.js';
 
 export const AUDIT_USAGE = `  people [--json]                              liste nominative des personnes habilitées de ce poste
-  audit list [--since AAAA-MM-JJ] [--json] | audit verify
+  audit list [--since AAAA-MM-JJ] [--json] | audit verify [--anchor ANCRE ...]
+  audit anchor [--as ID] --out ANCRE           ancre signée de la tête du journal, à garder hors du poste
   audit export [--as ID] --out FICHIER.csv     écrit FICHIER.csv et FICHIER.csv.sig
   audit verify-export FICHIER.csv`;
 
@@ -55,14 +56,38 @@ export const auditCommands: Record<string, Handler> = {
   },
 
   async 'audit verify'(args) {
-    const { values } = parse(args, {}, { min: 0, max: 0, name: 'aucun' });
+    const { values } = parse(args, { anchor: { type: 'string', multiple: true } }, { min: 0, max: 0, name: 'aucun' });
     const profile = profileOf(values);
+    // Read every anchor first: a missing file is a usage error (exit 1), before anything is logged.
+    const anchors = ((values.anchor as string[] | undefined) ?? []).map((file) => ({ file, text: readText(file) }));
     const result = await verifyAudit(profile.db);
-    appendEvent(profile.db, profile.workstation, { action: 'audit.verified', outcome: result.ok ? 'ok' : 'failed', detail: result.ok ? { events: result.events } : { firstBad: result.firstBad?.seq } });
-    if (!result.ok) {
-      throw securityError('audit-tampered', `Journal d'audit altéré : ${result.firstBad!.problem}. Première entrée en cause : n° ${result.firstBad!.seq}. Conservez ce poste en l'état et prévenez l'officier SSI.`);
+    let firstBad = result.ok ? undefined : result.firstBad;
+    const found: string[] = [];
+    try {
+      for (const anchor of anchors) {
+        if (firstBad) break;
+        const check = await verifyAuditAnchor(profile.db, anchor.text);
+        if (!check.ok) firstBad = check.firstBad;
+        else found.push(`n° ${check.seq} (${check.name}, ${new Date(check.at).toISOString().slice(0, 10)})`);
+      }
+    } catch (error) {
+      appendEvent(profile.db, profile.workstation, { action: 'audit.verified', outcome: 'refused', detail: { anchors: anchors.length, reason: (error as { code?: string }).code ?? 'error' } });
+      throw error;
+    }
+    appendEvent(profile.db, profile.workstation, { action: 'audit.verified', outcome: firstBad ? 'failed' : 'ok', detail: firstBad ? { firstBad: firstBad.seq, anchors: anchors.length } : { events: result.events, anchors: anchors.length } });
+    if (firstBad) {
+      throw securityError('audit-tampered', `Journal d'audit altéré : ${firstBad.problem}. Première entrée en cause : n° ${firstBad.seq}. Conservez ce poste en l'état et prévenez l'officier SSI.`);
     }
     out(`Journal d'audit intact : ${result.events} entrées, ${result.checkpoints} point(s) de contrôle signé(s)${result.lastCheckpoint ? `, le dernier sur l'entrée n° ${result.lastCheckpoint}` : ''}.`);
+    if (found.length > 0) out(`Ancre(s) retrouvée(s) dans le journal : entrée ${found.join(' ; entrée ')}.`);
+  },
+
+  async 'audit anchor'(args) {
+    const { values } = parse(args, { as: { type: 'string' }, out: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
+    const target = required(values, 'out');
+    const result = await writeAuditAnchor(context(values), str(values, 'as'), target);
+    err(`Ancre du journal écrite (entrée n° ${result.seq}), signée par ${result.signer}. Remettez-la à l'officier SSI ou imprimez-la : gardée hors de ce poste, elle permet de vérifier plus tard que le journal n'a été ni coupé ni réécrit (pli audit verify --anchor).`);
+    out(target);
   },
 
   async 'audit export'(args) {
@@ -78,6 +103,8 @@ export const auditCommands: Record<string, Handler> = {
     const { values, positionals } = parse(args, {}, { min: 1, max: 1, name: 'FICHIER.csv' });
     const profile = profileOf(values);
     const result = await verifyAuditExport(profile.db, positionals[0]!);
-    out(`Export intact, signé par ${result.name} (${result.signer})${result.certified ? ", certifié par l'autorité de ce poste" : ' (carte auto-signée : vérifiez son empreinte)'}.`);
+    out(`Export intact, signé par ${result.name} (${result.signer})${result.certified
+      ? `, certifié par l'autorité de ce poste${result.at ? ` (certificat valide le ${new Date(result.at).toISOString().slice(0, 10)}, date de l'export)` : ''}`
+      : " — non certifié : aucune autorité n'est épinglée sur ce poste (carte auto-signée : vérifiez son empreinte avec la personne)"}.`);
   },
 };

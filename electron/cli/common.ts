@@ -5,7 +5,7 @@ import { PliError, inputError } from '../core/errors.js';
 import { openProfile, resolveHome, type Profile } from '../core/profile/profile.js';
 import type { IdentityRow } from '../core/profile/identities.js';
 import { signIn } from '../core/services/session.js';
-import { writeCheckpoint, type CheckpointSigner } from '../core/services/audit.js';
+import { signerOf, writeCheckpoint, type CheckpointSigner } from '../core/services/audit.js';
 import { appendEvent } from '../core/profile/events.js';
 import { ROLES, type Role } from '../core/authority/certificates.js';
 import { directoryFreshness } from '../core/authority/directory.js';
@@ -75,7 +75,7 @@ export function cliUnlocker(values: Values): Unlocker {
       // A copy of the signing key, kept only until the end of the command, signs the audit
       // checkpoint over everything this command appended (docs/audit.md section 3).
       checkpointSigner?.sigSecret.fill(0);
-      checkpointSigner = { id: unlocked.id, sigSecret: Uint8Array.from(unlocked.current.sigSecret), sigFpr: unlocked.current.sigFpr };
+      checkpointSigner = { ...signerOf(unlocked), sigSecret: Uint8Array.from(unlocked.current.sigSecret) };
       return unlocked;
     },
     containerPassword: async () => {
@@ -101,10 +101,27 @@ export function directoryWarning(): string | null {
   return null;
 }
 
-/** End of a command: checkpoint the audit chain if a person unlocked their key, then close. */
+/** Signs the checkpoint over what this command appended, if a person unlocked their key. Throws
+ * (security error, exit 2) when the chain since the last checkpoint is broken: nothing is signed. */
+export async function checkpointOpenedProfile(): Promise<void> {
+  const signer = checkpointSigner;
+  checkpointSigner = undefined;
+  if (!signer) return;
+  try {
+    if (openedProfile) await writeCheckpoint(openedProfile, signer);
+  } finally {
+    signer.sigSecret.fill(0);
+  }
+}
+
+/** End of a command: checkpoint the audit chain if not done yet (a command that failed), then
+ * close. A break found then is reported on stderr; the exit code stays the command's. */
 export async function closeOpenedProfile(): Promise<void> {
   try {
-    if (openedProfile && checkpointSigner) await writeCheckpoint(openedProfile, checkpointSigner);
+    await checkpointOpenedProfile();
+  } catch (error) {
+    if (!(error instanceof PliError)) throw error;
+    err(`pli: ${error.message}`);
   } finally {
     checkpointSigner?.sigSecret.fill(0);
     checkpointSigner = undefined;

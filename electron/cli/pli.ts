@@ -16,7 +16,7 @@ import { certificateState, describeState, getTrust } from '../core/authority/cer
 import { formatFingerprint } from '../../shared/ids.js';
 import { auditCommands, AUDIT_USAGE } from './audit.js';
 import {
-  audited, closeOpenedProfile, context, directoryWarning, type Values, daysOf, err, out, parse, profileOf, readText, required, roleOf, setOpenedProfile, str, USAGE, type Handler,
+  audited, checkpointOpenedProfile, closeOpenedProfile, context, directoryWarning, type Values, daysOf, err, out, parse, profileOf, readText, required, roleOf, setOpenedProfile, str, USAGE, type Handler,
 } from './common.js';
 
 const existsError = (target: string) =>
@@ -337,6 +337,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     await handler(args, home);
+    await checkpointOpenedProfile(); // a broken audit chain is reported here (exit 2), never signed over
     const warning = name === 'directory import' ? null : directoryWarning();
     if (warning) err(warning);
     return 0;

@@ -17,6 +17,9 @@ import path from 'node:path';
 import { openProfile } from '../../electron/core/profile/profile.js';
 import { getIdentity, unlockIdentity } from '../../electron/core/profile/identities.js';
 import { cliSandbox, type Run } from './support.js';
+import Database from 'better-sqlite3';
+import { ed25519Keygen, ed25519Sign } from '../../electron/core/crypto/keys.js';
+import { fingerprint, signedDigest } from '../../electron/core/crypto/primitives.js';
 
 const PASS = 'une phrase de passe de test';
 const WRONG = 'pas la bonne phrase de passe';
@@ -371,6 +374,142 @@ describe('audit verify: tampering with the sqlite3 tool', () => {
     const name = `T${copies}x`; // the last tampered copy: entry 5 edited
     const last = (await events(name)).pop()!;
     expect(last).toMatchObject({ action: 'audit.verified', outcome: 'failed', detail: { firstBad: 5 } });
+  });
+});
+
+describe('issue 10: the audit log cannot be rewritten unseen (attacker with better-sqlite3)', () => {
+  // From the pristine T0 (no authority): 7 entries, checkpoints over 4 and 6.
+  let n = 0;
+  const fresh = (): string => {
+    const name = `T10-${++n}`;
+    cpSync(at('T0'), at(name), { recursive: true });
+    return name;
+  };
+  const raw = (name: string): Database.Database => {
+    const db = new Database(path.join(at(name), 'profile.sqlite'));
+    db.exec(`DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete;
+      DROP TRIGGER IF EXISTS checkpoints_no_update; DROP TRIGGER IF EXISTS checkpoints_no_delete;`);
+    return db;
+  };
+  /** Drops the entries `drop` picks, renumbers and recomputes every hash; returns the new head. */
+  const rewrite = (db: Database.Database, drop: (e: unknown[]) => boolean, edit: (e: unknown[]) => unknown[] = (e) => e): { seq: number; hash: Buffer } => {
+    const rows = db.prepare('SELECT canonical FROM events ORDER BY seq').pluck().all() as Buffer[];
+    db.exec('DELETE FROM events');
+    let previous: Buffer = Buffer.alloc(32);
+    let seq = 0;
+    for (const row of rows) {
+      const e = JSON.parse(row.toString('utf8')) as unknown[];
+      if (drop(e)) continue;
+      const f = edit([...e]);
+      f[1] = ++seq;
+      const canonical = Buffer.from(JSON.stringify(f), 'utf8');
+      previous = createHash('sha256').update(previous).update(canonical).digest();
+      db.prepare('INSERT INTO events (seq, at, canonical, hash) VALUES (?, ?, ?, ?)').run(seq, f[2], canonical, previous);
+    }
+    return { seq, hash: previous };
+  };
+  const checkpoints = (name: string): number => {
+    const db = new Database(path.join(at(name), 'profile.sqlite'), { readonly: true });
+    try {
+      return db.prepare('SELECT COUNT(*) FROM audit_checkpoints').pluck().get() as number;
+    } finally {
+      db.close();
+    }
+  };
+
+  it('(a) planted retired key, container.sealed entries deleted, chain recomputed, checkpoint re-signed: verify exits 2', async () => {
+    const name = fresh();
+    const db = raw(name);
+    const pair = await ed25519Keygen();
+    const fpr = fingerprint('ed25519', pair.publicKey);
+    db.prepare("INSERT INTO keys (fpr, identity_id, kind, public_key, key_set, created_at, retired_at) VALUES (?, ?, 'ed25519', ?, 9, 1, 2)").run(fpr, ids.tom, Buffer.from(pair.publicKey));
+    const head = rewrite(db, (e) => e[5] === 'container.sealed');
+    db.exec('DELETE FROM audit_checkpoints');
+    const numbers = Buffer.alloc(16);
+    numbers.writeBigUInt64BE(BigInt(head.seq), 0);
+    const now = Date.now();
+    numbers.writeBigUInt64BE(BigInt(now), 8);
+    const signature = await ed25519Sign(pair.secretKey, signedDigest('auditCheckpoint', numbers.subarray(0, 8), head.hash, numbers.subarray(8), Buffer.from(ids.tom, 'ascii')));
+    db.prepare('INSERT INTO audit_checkpoints (seq, head_hash, at, signer_id, sig_fpr, signature) VALUES (?, ?, ?, ?, ?, ?)').run(head.seq, head.hash, now, ids.tom, fpr, Buffer.from(signature));
+    db.close();
+    await refused(2, name, ['audit', 'verify'], /Journal d'audit altéré : .*point de contrôle.*Première entrée en cause : n° \d+\./);
+  });
+
+  it('(b) anchor: written once (never over an existing file), checked by verify --anchor; a tail cut with its checkpoints exits 2 naming the first missing entry', async () => {
+    const name = fresh();
+    const anchor = at(`${name}.ancre`);
+    const made = await pli(name, ['audit', 'anchor', '--out', anchor]);
+    expect(made.code, made.stderr).toBe(0);
+    expect(made.stdout.trim()).toBe(anchor);
+    const text = readFileSync(anchor, 'utf8');
+    expect(JSON.parse(text)).toMatchObject({ pli: 'audit-anchor', v: 1, signer: ids.tom });
+    const seq = (JSON.parse(text) as { seq: number }).seq;
+    expect(seq).toBeGreaterThan(7);
+    await refused(1, name, ['audit', 'anchor', '--out', anchor], /existe déjà/);
+    expect(readFileSync(anchor, 'utf8')).toBe(text);
+    const okRun = await pli(name, ['audit', 'verify', '--anchor', anchor]);
+    expect(okRun.code, okRun.stderr).toBe(0);
+    expect(okRun.stdout).toMatch(new RegExp(`Ancre\\(s\\) retrouvée\\(s\\) dans le journal : entrée n° ${seq} \\(Tom Pouce`));
+
+    const cut = fresh();
+    cpSync(at(name), at(cut), { recursive: true });
+    const db = raw(cut);
+    db.exec('DELETE FROM events WHERE seq > 5; DELETE FROM audit_checkpoints WHERE seq > 5');
+    db.close();
+    await refused(2, cut, ['audit', 'verify', '--anchor', anchor], /entrée n° 6 manquante.*Première entrée en cause : n° 6\./);
+    // Documented: without an anchor, a tail cut with its checkpoints is invisible.
+    expect((await pli(cut, ['audit', 'verify'])).code).toBe(0);
+    await refused(1, cut, ['audit', 'verify', '--anchor', at('absent.ancre')], /introuvable/);
+  });
+
+  it('(b) without an anchor, a deleted middle checkpoint breaks the checkpoint chain', async () => {
+    const name = fresh();
+    await ok(name, ['audit', 'anchor', '--out', at(`${name}.ancre`)]); // a third checkpoint
+    expect(checkpoints(name)).toBe(3);
+    const db = raw(name);
+    db.exec('DELETE FROM audit_checkpoints WHERE id = 2');
+    db.close();
+    await refused(2, name, ['audit', 'verify'], /chaîne des points de contrôle/);
+  });
+
+  it('(c) a tail rewritten after the last checkpoint, then an honest sign-in: no checkpoint, the break is reported (exit 2)', async () => {
+    const name = fresh();
+    // Entry 7 rewritten in place (a chain recomputed after the last checkpoint could not be told
+    // from an honest one: docs/audit.md section 7).
+    const db = raw(name);
+    db.exec("UPDATE events SET canonical = CAST(replace(CAST(canonical AS TEXT), 'identity.exported', 'identity.created') AS BLOB) WHERE seq = 7");
+    db.close();
+    const before = checkpoints(name);
+    await refused(2, name, ['encrypt', '--to', ids.tom, '--out', at(`${name}.pli`), DATA], /Journal d'audit altéré.*n° 7/);
+    expect(checkpoints(name)).toBe(before);
+    // No anchor is signed over the break either, and no file is left behind.
+    const anchorRun = await refused(2, name, ['audit', 'anchor', '--out', at(`${name}.ancre`)], /Journal d'audit altéré.*n° 7/);
+    expect(anchorRun.stderr.match(/Journal d'audit altéré/g)).toHaveLength(1); // reported once
+    expect(existsSync(at(`${name}.ancre`))).toBe(false);
+    expect(checkpoints(name)).toBe(before);
+    await refused(2, name, ['audit', 'verify'], /Première entrée en cause : n° 7\./);
+  });
+
+  it('(d) an anchor with a forged signature, or from another profile, exits 2', async () => {
+    const name = fresh();
+    const anchor = at(`${name}.ancre`);
+    await ok(name, ['audit', 'anchor', '--out', anchor]);
+    const parsed = JSON.parse(readFileSync(anchor, 'utf8')) as { signature: string };
+    const signature = Buffer.from(parsed.signature, 'base64');
+    signature[7] = signature[7]! ^ 0x04;
+    writeFileSync(at(`${name}-forged.ancre`), JSON.stringify({ ...parsed, signature: signature.toString('base64') }));
+    await refused(2, name, ['audit', 'verify', '--anchor', anchor, '--anchor', at(`${name}-forged.ancre`)], /ancre/i);
+    const other = fresh();
+    const lucAnchor = at(`${other}-luc.ancre`);
+    await ok('L', ['audit', 'anchor', '--out', lucAnchor], { offsetMs: 20 * MINUTE });
+    await refused(2, name, ['audit', 'verify', '--anchor', lucAnchor], /ancre/i);
+  });
+
+  it('verify-export without an authority says the export is not certified', async () => {
+    await ok('T', ['audit', 'export', '--out', at('journal-t10.csv')]);
+    const run = await pli('T', ['audit', 'verify-export', at('journal-t10.csv')]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/non certifié/);
   });
 });
 

@@ -12,7 +12,7 @@ import { closeProfiles } from './helpers.js';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { initProfile, openProfile, type Profile } from '../../electron/core/profile/profile.js';
-import { createIdentity, getIdentity, unlockIdentity, type IdentityRow } from '../../electron/core/profile/identities.js';
+import { createIdentity, getIdentity, rotateIdentity, unlockIdentity, type IdentityRow } from '../../electron/core/profile/identities.js';
 import { appendEvent, canonicalEvent, GENESIS, listEvents } from '../../electron/core/profile/events.js';
 import { CSV_HEADER, exportAudit, people, signerOf, verifyAudit, verifyAuditExport, writeCheckpoint } from '../../electron/core/services/audit.js';
 import { signIn } from '../../electron/core/services/session.js';
@@ -20,7 +20,7 @@ import { requireRole } from '../../electron/core/services/policy.js';
 import { decrypt, encrypt } from '../../electron/core/services/containers.js';
 import { certifyCard, initAuthority, revokePerson } from '../../electron/core/authority/authority.js';
 import { certificateState } from '../../electron/core/authority/certificates.js';
-import { ed25519Verify } from '../../electron/core/crypto/keys.js';
+import { ed25519Sign, ed25519Verify } from '../../electron/core/crypto/keys.js';
 import type { Context } from '../../electron/core/services/context.js';
 import { PliError } from '../../electron/core/errors.js';
 
@@ -36,6 +36,11 @@ function track(profile: Profile): Profile {
   return profile;
 }
 const sha256 = (...parts: Buffer[]): Buffer => parts.reduce((h, p) => h.update(p), createHash('sha256')).digest();
+const u64 = (n: number): Buffer => {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(BigInt(n));
+  return b;
+};
 const contextFor = (profile: Profile, passphrase = PASS): Context => ({ profile, unlocker: { unlock: (row) => signIn(profile, row, passphrase) } });
 
 async function person(profile: Profile, name: string, org = 'Mairie de Nancy'): Promise<IdentityRow> {
@@ -121,18 +126,83 @@ describe('signed checkpoints (docs/audit.md section 3)', () => {
     appendEvent(profile.db, profile.workstation, { action: 'x.y' });
     expect(await writeCheckpoint(profile, signer, now + 2)).toBe(true);
     unlocked.wipe();
-    const cps = profile.db.prepare('SELECT * FROM audit_checkpoints ORDER BY id').all() as { seq: number; head_hash: Buffer; at: number; signer_id: string; sig_fpr: Buffer; signature: Buffer }[];
-    expect(cps.map((c) => c.seq)).toEqual([1, 2]);
+    const cps = profile.db.prepare('SELECT * FROM audit_checkpoints ORDER BY id').all() as { seq: number; head_hash: Buffer; at: number; signer_id: string; sig_fpr: Buffer; signature: Buffer; v: number; counter: number; prev_hash: Buffer; signer_doc: string }[];
+    expect(cps.map((c) => [c.v, c.counter, c.seq])).toEqual([[2, 1, 1], [2, 2, 2]]);
     const head = profile.db.prepare('SELECT hash FROM events WHERE seq = 1').pluck().get() as Buffer;
-    const cp = cps[0]!;
-    expect(cp.head_hash).toEqual(head);
-    const numbers = Buffer.alloc(16);
-    numbers.writeBigUInt64BE(1n, 0);
-    numbers.writeBigUInt64BE(BigInt(now), 8);
-    const digest = sha256(Buffer.from('pli/v1/sig/audit-checkpoint\0', 'ascii'), numbers.subarray(0, 8), head, numbers.subarray(8), Buffer.from(alice.id, 'ascii'));
     const key = profile.db.prepare("SELECT public_key FROM keys WHERE identity_id = ? AND kind = 'ed25519'").pluck().get(alice.id) as Buffer;
-    expect(await ed25519Verify(key, digest, cp.signature)).toBe(true);
+    let previous: Buffer = Buffer.alloc(32);
+    for (const [i, cp] of cps.entries()) {
+      expect(cp.head_hash).toEqual(profile.db.prepare('SELECT hash FROM events WHERE seq = ?').pluck().get(cp.seq));
+      expect(cp.prev_hash).toEqual(previous);
+      expect(cp.signer_doc).toBe(alice.card); // no authority: the person's self-signed card
+      const digest = sha256(Buffer.from('pli/v1/sig/audit-checkpoint/v2\0', 'ascii'), u64(i + 1), previous, u64(cp.seq), cp.head_hash, u64(cp.at), sha256(Buffer.from(cp.signer_doc, 'utf8')), Buffer.from(alice.id, 'ascii'));
+      expect(await ed25519Verify(key, digest, cp.signature)).toBe(true);
+      previous = digest;
+    }
+    expect(cps[0]!.head_hash).toEqual(head);
+    expect(cps[0]!.at).toBe(now);
     expect(await verifyAudit(profile.db)).toMatchObject({ ok: true, events: 2, checkpoints: 2, lastCheckpoint: 2 });
+  });
+
+  it('an upgraded profile: v1 rows (written before migration 6) verify, and the first v2 row chains onto them', async () => {
+    const { profile } = initProfile(path.join(root, `c${++counter}`));
+    track(profile);
+    const alice = await person(profile, 'Alice Martin');
+    const unlocked = await unlockIdentity(profile.db, alice.id, PASS);
+    const v1 = async (at: number): Promise<Buffer> => {
+      const head = profile.db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: Buffer };
+      const digest = sha256(Buffer.from('pli/v1/sig/audit-checkpoint\0', 'ascii'), u64(head.seq), head.hash, u64(at), Buffer.from(alice.id, 'ascii'));
+      const signature = await ed25519Sign(unlocked.current.sigSecret, digest);
+      profile.db.prepare('INSERT INTO audit_checkpoints (seq, head_hash, at, signer_id, sig_fpr, signature) VALUES (?, ?, ?, ?, ?, ?)').run(head.seq, head.hash, at, alice.id, unlocked.current.sigFpr, Buffer.from(signature));
+      return digest;
+    };
+    await v1(Date.UTC(2030, 0, 1));
+    appendEvent(profile.db, profile.workstation, { action: 'x.y' });
+    const second = await v1(Date.UTC(2030, 0, 2));
+    expect(await verifyAudit(profile.db)).toMatchObject({ ok: true, checkpoints: 2, lastCheckpoint: 2 });
+    appendEvent(profile.db, profile.workstation, { action: 'x.z' });
+    expect(await writeCheckpoint(profile, signerOf(unlocked))).toBe(true);
+    unlocked.wipe();
+    const row = profile.db.prepare('SELECT v, counter, prev_hash FROM audit_checkpoints ORDER BY id DESC LIMIT 1').get() as { v: number; counter: number; prev_hash: Buffer };
+    expect(row).toMatchObject({ v: 2, counter: 3 });
+    expect(row.prev_hash).toEqual(second);
+    expect(await verifyAudit(profile.db)).toMatchObject({ ok: true, checkpoints: 3, lastCheckpoint: 3 });
+  });
+});
+
+describe('an upgraded profile whose last v1 checkpoint was signed before a key rotation', () => {
+  /** v1 rows (before migration 6) by Alice, then her keys rotated (no authority: her card changes). */
+  async function upgradedAndRotated(): Promise<{ profile: Profile; alice: IdentityRow; bob: IdentityRow }> {
+    const { profile } = initProfile(path.join(root, `c${++counter}`));
+    track(profile);
+    const alice = await person(profile, 'Alice Martin');
+    const bob = await person(profile, 'Bob Durand');
+    const unlocked = await unlockIdentity(profile.db, alice.id, PASS);
+    const head = profile.db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: Buffer };
+    const at = Date.UTC(2030, 0, 1);
+    const digest = sha256(Buffer.from('pli/v1/sig/audit-checkpoint\0', 'ascii'), u64(head.seq), head.hash, u64(at), Buffer.from(alice.id, 'ascii'));
+    profile.db.prepare('INSERT INTO audit_checkpoints (seq, head_hash, at, signer_id, sig_fpr, signature) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(head.seq, head.hash, at, alice.id, unlocked.current.sigFpr, Buffer.from(await ed25519Sign(unlocked.current.sigSecret, digest)));
+    unlocked.wipe();
+    await rotateIdentity(profile.db, alice.id, PASS);
+    appendEvent(profile.db, profile.workstation, { actor: alice.id, action: 'identity.rotated', object: alice.id });
+    return { profile, alice, bob };
+  }
+
+  it('the same person, whose unlocked secrets prove the retired key, chains onto it; verify is intact', async () => {
+    const { profile, alice } = await upgradedAndRotated();
+    const unlocked = await unlockIdentity(profile.db, alice.id, PASS);
+    expect(await writeCheckpoint(profile, signerOf(unlocked))).toBe(true);
+    unlocked.wipe();
+    expect(await verifyAudit(profile.db)).toMatchObject({ ok: true, checkpoints: 2 });
+  });
+
+  it('someone else cannot vouch for a key only the keys table knows: refused, nothing signed', async () => {
+    const { profile, bob } = await upgradedAndRotated();
+    const unlocked = await unlockIdentity(profile.db, bob.id, PASS);
+    await expect(writeCheckpoint(profile, signerOf(unlocked))).rejects.toMatchObject({ kind: 'security', code: 'audit-tampered' });
+    unlocked.wipe();
+    expect(profile.db.prepare('SELECT COUNT(*) FROM audit_checkpoints').pluck().get()).toBe(1);
   });
 });
 
@@ -389,7 +459,7 @@ describe('signed CSV export (docs/audit.md section 6)', () => {
     const sig = JSON.parse(readFileSync(`${csvFile}.sig`, 'utf8')) as Record<string, unknown>;
     expect(Object.keys(sig).sort()).toEqual(['card', 'certificate', 'pli', 'sha256', 'signature', 'signer', 'v']);
     expect(sig).toMatchObject({ pli: 'audit-export', v: 1, signer: alice.id, certificate: null, sha256: sha256(readFileSync(csvFile)).toString('hex') });
-    expect(await verifyAuditExport(profile.db, csvFile)).toEqual({ signer: alice.id, name: alice.name, certified: false });
+    expect(await verifyAuditExport(profile.db, csvFile)).toMatchObject({ signer: alice.id, name: alice.name, certified: false });
 
     const copy = (name: string, csv: Buffer, sigText: string): string => {
       const file = path.join(root, name);

@@ -4,42 +4,276 @@
 import { createHash, hash as hashOnce } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import type { z } from 'zod';
 import { lazySchema } from '../zod.js';
 import type { DB, Profile } from '../profile/profile.js';
 import { GENESIS, appendEvent, listEvents, type EventRow } from '../profile/events.js';
 import { ed25519Sign, ed25519Verify } from '../crypto/keys.js';
-import { signedDigest } from '../crypto/primitives.js';
-import { getIdentity, keyByFingerprint, listIdentities, resolveOwn, verifyCard, type UnlockedIdentity } from '../profile/identities.js';
-import { certificateState, describeState, getTrust, verifyCertificate, type CertificateState } from '../authority/certificates.js';
-import { inputError, securityError } from '../errors.js';
+import { fingerprint, sha256, signedDigest } from '../crypto/primitives.js';
+import { getIdentity, keyByFingerprint, listIdentities, resolveOwn, verifyCard, type UnlockedIdentity, type VerifiedCard } from '../profile/identities.js';
+import { certificateState, describeState, getTrust, revocationOf, verifyCertificate, type CertificateState, type TrustRow } from '../authority/certificates.js';
+import { inputError, securityError, type PliError } from '../errors.js';
 import type { Context } from './context.js';
 import { requireRole } from './policy.js';
 import { formatFingerprint } from '../../../shared/ids.js';
 
-function checkpointDigest(seq: number, hash: Buffer, at: number, signer: string): Buffer {
-  const numbers = Buffer.alloc(16);
-  numbers.writeBigUInt64BE(BigInt(seq), 0);
-  numbers.writeBigUInt64BE(BigInt(at), 8);
-  return signedDigest('auditCheckpoint', numbers.subarray(0, 8), hash, numbers.subarray(8), Buffer.from(signer, 'ascii'));
+// ---- checkpoint formats (docs/audit.md section 3) ----------------------------------------------
+
+const ZERO32 = Buffer.alloc(32);
+/** v2 checkpoints and anchors have their own labels (kept here: the v1 labels are in primitives.ts). */
+const CHECKPOINT_V2_LABEL = Buffer.from('pli/v1/sig/audit-checkpoint/v2\0', 'ascii');
+const ANCHOR_LABEL = Buffer.from('pli/v1/sig/audit-anchor\0', 'ascii');
+
+const u64 = (n: number): Buffer => {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(BigInt(n));
+  return b;
+};
+
+/** v1 (before migration 6): the head alone, signed; kept to verify rows of upgraded profiles. */
+function checkpointDigestV1(seq: number, hash: Buffer, at: number, signer: string): Buffer {
+  return signedDigest('auditCheckpoint', u64(seq), hash, u64(at), Buffer.from(signer, 'ascii'));
 }
 
-export interface CheckpointSigner { id: string; sigSecret: Uint8Array; sigFpr: Buffer }
+interface CheckpointFields { counter: number; prev: Buffer; seq: number; hash: Buffer; at: number; doc: string; signer: string }
 
-export const signerOf = (identity: UnlockedIdentity): CheckpointSigner => ({ id: identity.id, sigSecret: identity.current.sigSecret, sigFpr: identity.current.sigFpr });
+/** v2: chained to the previous checkpoint (its hash) with a counter, bound to the signer's card or certificate text. */
+function checkpointDigestV2(c: CheckpointFields): Buffer {
+  return sha256(CHECKPOINT_V2_LABEL, u64(c.counter), c.prev, u64(c.seq), c.hash, u64(c.at), sha256(Buffer.from(c.doc, 'utf8')), Buffer.from(c.signer, 'ascii'));
+}
 
-/** Signs the current chain head with an unlocked person's key, unless nothing new was appended. */
+interface CheckpointRow {
+  id: number; seq: number; head_hash: Buffer; at: number; signer_id: string; sig_fpr: Buffer; signature: Buffer;
+  v: number; counter: number | null; prev_hash: Buffer | null; signer_doc: string | null;
+}
+
+const digestOf = (cp: CheckpointRow): Buffer => (cp.v === 2
+  ? checkpointDigestV2({ counter: cp.counter ?? 0, prev: cp.prev_hash ?? ZERO32, seq: cp.seq, hash: cp.head_hash, at: cp.at, doc: cp.signer_doc ?? '', signer: cp.signer_id })
+  : checkpointDigestV1(cp.seq, cp.head_hash, cp.at, cp.signer_id));
+/** A checkpoint's hash (what the next one chains to, what an anchor names) is its signed digest. */
+const checkpointHash = digestOf;
+
+/** `ownSigFprs`: the fingerprints of all the person's signing keys, retired ones included, as
+ * proven by unlocking their sealed secrets (optional). */
+export interface CheckpointSigner { id: string; sigSecret: Uint8Array; sigFpr: Buffer; ownSigFprs?: Buffer[] }
+
+export const signerOf = (identity: UnlockedIdentity): CheckpointSigner => ({
+  id: identity.id, sigSecret: identity.current.sigSecret, sigFpr: identity.current.sigFpr, ownSigFprs: identity.keySets.map((k) => k.sigFpr),
+});
+
+// ---- who may sign a checkpoint: this profile's own people, proven by signed data ---------------
+
+/** `strong`: proven by itself (a certificate under the pinned authority; without an authority, the
+ * self-signed card of an own identity). Weak: only a key (retired key of a v1 row, card not
+ * certified while an authority is pinned, certificate of a former authority): accepted only when
+ * a later strong checkpoint chains over it, since its writer verified the checkpoint it chained to. */
+type SignerCheck = { key: Buffer; strong: boolean } | { problem: string };
+
+const isOwn = (db: DB, id: string): boolean => db.prepare('SELECT 1 FROM identities WHERE id = ? AND own = 1').pluck().get(id) === 1;
+
+/** The newest certificate of `id` for this signing key that verifies under the pinned authority. */
+async function certifiedText(db: DB, trust: TrustRow, id: string, sigFpr: Buffer): Promise<string | null> {
+  const texts = db.prepare('SELECT text FROM certificates WHERE identity_id = ? AND sig_fpr = ? ORDER BY issued DESC, serial DESC').pluck().all(id, sigFpr) as string[];
+  for (const text of texts) {
+    try {
+      const cert = await verifyCertificate(text, trust.public_key);
+      if (cert.body.id === id && cert.sigFpr.equals(sigFpr)) return text;
+    } catch {
+      // Not under the pinned authority (or damaged): look at the next one.
+    }
+  }
+  return null;
+}
+
+async function verifiedCard(text: string): Promise<VerifiedCard | null> {
+  try {
+    return await verifyCard(text);
+  } catch {
+    return null;
+  }
+}
+
+/** Resolves checkpoint signers once per distinct signer document (a verification pass sees few). */
+class SignerResolver {
+  private readonly trust: TrustRow | undefined;
+  private readonly cache = new Map<string, Promise<SignerCheck>>();
+  constructor(private readonly db: DB) {
+    this.trust = getTrust(db);
+  }
+
+  check(cp: CheckpointRow): Promise<SignerCheck> {
+    const key = `${cp.v}|${cp.signer_id}|${cp.sig_fpr.toString('hex')}|${cp.signer_doc ? sha256(Buffer.from(cp.signer_doc, 'utf8')).toString('hex') : ''}`;
+    let found = this.cache.get(key);
+    if (!found) {
+      found = cp.v === 2 ? this.fromDocument(cp) : this.fromProfile(cp);
+      this.cache.set(key, found);
+    }
+    return found;
+  }
+
+  private async strength(id: string, sigFpr: Buffer): Promise<boolean> {
+    return !this.trust || (await certifiedText(this.db, this.trust, id, sigFpr)) !== null;
+  }
+
+  /** v2: the card or certificate text stored with the row, which the signature also covers. */
+  private async fromDocument(cp: CheckpointRow): Promise<SignerCheck> {
+    const { db, trust } = this;
+    if (!isOwn(db, cp.signer_id)) return { problem: `${cp.signer_id} n'est pas une personne de ce poste` };
+    let kind: unknown;
+    try {
+      kind = (JSON.parse(cp.signer_doc ?? '') as { pli?: unknown }).pli;
+    } catch {
+      return { problem: 'justificatif du signataire illisible' };
+    }
+    if (kind === 'card') {
+      const card = await verifiedCard(cp.signer_doc!);
+      if (!card || card.body.id !== cp.signer_id || !card.sigFpr.equals(cp.sig_fpr)) return { problem: 'carte du signataire invalide ou étrangère à sa clé' };
+      return { key: card.sigPublic, strong: await this.strength(cp.signer_id, cp.sig_fpr) };
+    }
+    if (kind === 'certificate') {
+      if (!trust) return { problem: 'signé sous un certificat alors qu’aucune autorité n’est épinglée sur ce poste' };
+      try {
+        const cert = await verifyCertificate(cp.signer_doc!, trust.public_key);
+        if (cert.body.id !== cp.signer_id || !cert.sigFpr.equals(cp.sig_fpr)) return { problem: 'certificat du signataire étranger à sa clé' };
+        return { key: cert.sigPublic, strong: true };
+      } catch {
+        // A former authority's certificate (before a signed handover): its key, weakly.
+        const key = keyOfUnverifiedCertificate(cp.signer_doc!, cp.signer_id);
+        if (!key || !fingerprint('ed25519', key).equals(cp.sig_fpr)) return { problem: 'certificat du signataire invalide' };
+        return { key, strong: await this.strength(cp.signer_id, cp.sig_fpr) };
+      }
+    }
+    return { problem: 'justificatif du signataire inconnu' };
+  }
+
+  /** v1 (no document stored): the person's current card, a certificate under the pinned
+   * authority, or, weakly, a key row of the person (retired keys of old checkpoints). */
+  private async fromProfile(cp: CheckpointRow): Promise<SignerCheck> {
+    const { db, trust } = this;
+    const identity = getIdentity(db, cp.signer_id);
+    if (!identity || identity.own !== 1) return { problem: `${cp.signer_id} n'est pas une personne de ce poste` };
+    const card = await verifiedCard(identity.card);
+    if (card && card.body.id === cp.signer_id && card.sigFpr.equals(cp.sig_fpr)) return { key: card.sigPublic, strong: await this.strength(cp.signer_id, cp.sig_fpr) };
+    if (trust) {
+      const text = await certifiedText(db, trust, cp.signer_id, cp.sig_fpr);
+      if (text) return { key: (await verifyCertificate(text, trust.public_key)).sigPublic, strong: true };
+    }
+    const key = keyByFingerprint(db, cp.sig_fpr);
+    if (key && key.kind === 'ed25519' && key.identity_id === cp.signer_id) return { key: key.public_key, strong: false };
+    return { problem: 'clé du signataire inconnue' };
+  }
+}
+
+function keyOfUnverifiedCertificate(text: string, id: string): Buffer | null {
+  try {
+    const body = JSON.parse((JSON.parse(text) as { body: string }).body) as { id?: unknown; ed25519?: unknown };
+    return body.id === id && typeof body.ed25519 === 'string' ? Buffer.from(body.ed25519, 'base64') : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The signed text a new checkpoint is signed under: with an authority, the signer's certificate
+ * under it (null if none: an uncertified person signs no checkpoint, the next certified one
+ * covers the events); without one, the person's own self-signed card, which must match the key. */
+async function signerDocument(db: DB, signer: CheckpointSigner): Promise<string | null> {
+  const trust = getTrust(db);
+  if (trust) return certifiedText(db, trust, signer.id, signer.sigFpr);
+  const identity = getIdentity(db, signer.id);
+  const card = identity && identity.own === 1 ? await verifiedCard(identity.card) : null;
+  if (!card || card.body.id !== signer.id || !card.sigFpr.equals(signer.sigFpr)) {
+    throw securityError('audit-signer', `La carte de ${identity?.name ?? signer.id} enregistrée sur ce poste ne correspond plus à sa clé : le profil a été modifié. Aucun point de contrôle n'a été signé ; conservez ce poste en l'état et prévenez l'officier SSI.`);
+  }
+  return card.text;
+}
+
+const lastCheckpointRow = (db: DB): CheckpointRow | undefined => db.prepare('SELECT * FROM audit_checkpoints ORDER BY id DESC LIMIT 1').get() as CheckpointRow | undefined;
+
+/** Verifies what a new checkpoint would chain onto: the last checkpoint (format, place in the
+ * chain, signer, signature) and the entries since it (numbers, columns, hashes). Only the new
+ * entries are hashed: cheap at every command. Returns the first problem, or null. */
+async function checkSinceLastCheckpoint(db: DB, last: CheckpointRow | undefined, headSeq: number, signer?: CheckpointSigner): Promise<{ seq: number; problem: string } | null> {
+  if (!last) {
+    const full = await verifyAudit(db);
+    return full.ok ? null : full.firstBad!;
+  }
+  const total = db.prepare('SELECT COUNT(*) FROM audit_checkpoints').pluck().get() as number;
+  if (last.v === 1 && (db.prepare('SELECT COUNT(*) FROM audit_checkpoints WHERE v = 2').pluck().get() as number) > 0) {
+    return { seq: last.seq, problem: `point de contrôle à l'ancien format (v1) ajouté après les points de contrôle chaînés` };
+  }
+  if (last.v === 2) {
+    const previous = db.prepare('SELECT * FROM audit_checkpoints WHERE id < ? ORDER BY id DESC LIMIT 1').get(last.id) as CheckpointRow | undefined;
+    if (last.counter !== total || !(last.prev_hash ?? Buffer.alloc(0)).equals(previous ? checkpointHash(previous) : ZERO32)) {
+      return { seq: last.seq, problem: `chaîne des points de contrôle rompue au dernier point de contrôle (n° ${last.counter ?? '?'} sur ${total})` };
+    }
+  } else if (last.v !== 1) {
+    return { seq: last.seq, problem: `point de contrôle de format inconnu (v${last.v})` };
+  }
+  const lastSigner = await new SignerResolver(db).check(last);
+  if ('problem' in lastSigner) return { seq: last.seq, problem: `dernier point de contrôle (entrée n° ${last.seq}) : ${lastSigner.problem}` };
+  // A key only the keys table knows (a v1 row signed before a rotation) is justified when it is one
+  // of the signing person's own keys, proven by their unlocked secrets.
+  const provenBySigner = signer !== undefined && last.signer_id === signer.id && (signer.ownSigFprs ?? []).some((f) => f.equals(last.sig_fpr));
+  if (!lastSigner.strong && !provenBySigner) return { seq: last.seq, problem: `dernier point de contrôle (entrée n° ${last.seq}) signé par une clé que ni une carte de ce poste ni un certificat de l'autorité ne justifient` };
+  if (!(await ed25519Verify(lastSigner.key, digestOf(last), last.signature))) return { seq: last.seq, problem: `dernier point de contrôle (entrée n° ${last.seq}) à la signature invalide` };
+  if (last.seq > headSeq) return { seq: headSeq + 1, problem: `journal tronqué : le point de contrôle signé couvre ${last.seq} entrées, il n'en reste que ${headSeq}` };
+  const anchorRow = db.prepare('SELECT hash FROM events WHERE seq = ?').pluck().get(last.seq) as Buffer | undefined;
+  if (!anchorRow) return { seq: last.seq, problem: `entrée n° ${last.seq} supprimée ou renumérotée` };
+  if (!anchorRow.equals(last.head_hash)) return { seq: last.seq, problem: `historique réécrit avant le point de contrôle signé de l'entrée n° ${last.seq}` };
+  const rows = db.prepare('SELECT seq, at, canonical, hash FROM events WHERE seq > ? ORDER BY seq').raw().iterate(last.seq) as IterableIterator<[number, number, Buffer, Buffer]>;
+  let previous = last.head_hash;
+  let expected = last.seq + 1;
+  for (const [seq, at, canonical, stored] of rows) {
+    if (seq !== expected) return { seq: Math.min(seq, expected), problem: `entrée n° ${Math.min(seq, expected)} supprimée, insérée ou renumérotée` };
+    const prefix = Buffer.from(`[1,${seq},${at},`, 'utf8');
+    if (!canonical.subarray(0, prefix.length).equals(prefix)) return { seq, problem: `entrée n° ${seq} modifiée (son numéro ou sa date ne correspondent plus à sa forme enregistrée)` };
+    const computed = hashOnce('sha256', Buffer.concat([previous, canonical]), 'buffer');
+    if (!computed.equals(stored)) return { seq, problem: `entrée n° ${seq} modifiée, insérée ou déplacée (chaînage rompu)` };
+    previous = stored;
+    expected++;
+  }
+  return null;
+}
+
+/** The refusal event a profile's last refused checkpoint appended (this process only). */
+const refusedAt = new WeakMap<Profile, number>();
+
+/** Signs the current chain head with an unlocked person's key, unless nothing new was appended.
+ * Security invariant: it never signs over a break. The entries since the last checkpoint and
+ * that checkpoint itself are verified first; a problem is written to the log and thrown
+ * (security error naming the first bad entry), and no checkpoint is written. */
 export async function writeCheckpoint(profile: Profile, identity: CheckpointSigner, now = Date.now()): Promise<boolean> {
   const db = profile.db;
-  const head = db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: Buffer } | undefined;
-  if (!head) return false;
-  const last = db.prepare('SELECT MAX(seq) FROM audit_checkpoints').pluck().get() as number | null;
-  if (last !== null && last >= head.seq) return false;
-  const signature = await ed25519Sign(identity.sigSecret, checkpointDigest(head.seq, head.hash, now, identity.id));
-  db.prepare('INSERT INTO audit_checkpoints (seq, head_hash, at, signer_id, sig_fpr, signature) VALUES (?, ?, ?, ?, ?, ?)')
-    .run(head.seq, head.hash, now, identity.id, identity.sigFpr, Buffer.from(signature));
-  return true;
+  // Another process may append a checkpoint meanwhile: then chain onto it (a few tries).
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const head = db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: Buffer } | undefined;
+    if (!head) return false;
+    // Refused already, nothing appended since (e.g. the CLI's end-of-command checkpoint right
+    // after a service's): not signed, and not reported twice.
+    if (refusedAt.get(profile) === head.seq) return false;
+    const last = lastCheckpointRow(db);
+    const bad = await checkSinceLastCheckpoint(db, last, head.seq, identity);
+    if (bad) {
+      const refused = appendEvent(db, profile.workstation, { actor: identity.id, action: 'audit.checkpoint-refused', outcome: 'refused', detail: { firstBad: bad.seq } });
+      refusedAt.set(profile, refused.seq);
+      throw securityError('audit-tampered', `Journal d'audit altéré : ${bad.problem}. Première entrée en cause : n° ${bad.seq}. Aucun point de contrôle n'a été signé par-dessus ; conservez ce poste en l'état et prévenez l'officier SSI.`);
+    }
+    if (last && last.seq >= head.seq) return false;
+    const doc = await signerDocument(db, identity);
+    if (doc === null) return false;
+    const counter = ((db.prepare('SELECT COUNT(*) FROM audit_checkpoints').pluck().get() as number) + 1);
+    const fields: CheckpointFields = { counter, prev: last ? checkpointHash(last) : ZERO32, seq: head.seq, hash: head.hash, at: now, doc, signer: identity.id };
+    const signature = Buffer.from(await ed25519Sign(identity.sigSecret, checkpointDigestV2(fields)));
+    const written = db.transaction((): boolean => {
+      if (lastCheckpointRow(db)?.id !== last?.id) return false;
+      db.prepare('INSERT INTO audit_checkpoints (seq, head_hash, at, signer_id, sig_fpr, signature, v, counter, prev_hash, signer_doc) VALUES (?, ?, ?, ?, ?, ?, 2, ?, ?, ?)')
+        .run(head.seq, head.hash, now, identity.id, identity.sigFpr, signature, counter, fields.prev, doc);
+      return true;
+    }).immediate();
+    if (written) return true;
+  }
+  return false;
 }
 
 export interface VerifyResult {
@@ -154,16 +388,42 @@ export async function verifyAudit(db: DB): Promise<VerifyResult> {
   for (const result of results) {
     for (const [seq, hash] of result.marks) hashes.set(seq, Buffer.from(hash));
   }
-  const checkpoints = db.prepare('SELECT * FROM audit_checkpoints ORDER BY id').all() as { seq: number; head_hash: Buffer; at: number; signer_id: string; sig_fpr: Buffer; signature: Buffer }[];
+  // The checkpoints, in the order written: each v2 row chains to the previous row (counter and
+  // hash), v1 rows (upgraded profiles) only before the first v2 one; every signer is proven by
+  // signed data (SignerResolver), and a weakly proven one needs a strong one after it.
+  const checkpoints = db.prepare('SELECT * FROM audit_checkpoints ORDER BY id').all() as CheckpointRow[];
+  const signers = new SignerResolver(db);
   let lastCheckpoint: number | null = null;
-  for (const cp of checkpoints) {
-    const key = keyByFingerprint(db, cp.sig_fpr);
-    const valid = key !== undefined && key.kind === 'ed25519' && key.identity_id === cp.signer_id
-      && (await ed25519Verify(key.public_key, checkpointDigest(cp.seq, cp.head_hash, cp.at, cp.signer_id), cp.signature));
-    if (!valid) return { ...fail(cp.seq, `point de contrôle sur l'entrée n° ${cp.seq} à la signature invalide`), events: count };
+  let previousHash: Buffer = ZERO32;
+  let previousSeq = 0;
+  let seenV2 = false;
+  let unconfirmed: CheckpointRow | null = null;
+  for (const [index, cp] of checkpoints.entries()) {
+    const failAt = (problem: string): VerifyResult => ({ ...fail(cp.seq, problem), events: count });
+    if (cp.v === 1) {
+      if (seenV2) return failAt(`point de contrôle de l'entrée n° ${cp.seq} à l'ancien format (v1) après un point de contrôle chaîné : ajouté après coup`);
+    } else if (cp.v === 2) {
+      seenV2 = true;
+      if (cp.counter !== index + 1 || !(cp.prev_hash ?? Buffer.alloc(0)).equals(previousHash) || cp.seq <= previousSeq) {
+        return failAt(`chaîne des points de contrôle rompue : le point de contrôle n° ${cp.counter ?? '?'} (entrée n° ${cp.seq}) ne suit pas le n° ${index} (point de contrôle supprimé, inséré ou modifié)`);
+      }
+    } else {
+      return failAt(`point de contrôle de l'entrée n° ${cp.seq} de format inconnu (v${cp.v})`);
+    }
+    const signer = await signers.check(cp);
+    if ('problem' in signer) return failAt(`point de contrôle sur l'entrée n° ${cp.seq} au signataire non justifié : ${signer.problem}`);
+    if (!(await ed25519Verify(signer.key, digestOf(cp), cp.signature))) return failAt(`point de contrôle sur l'entrée n° ${cp.seq} à la signature invalide`);
+    if (signer.strong) unconfirmed = null;
+    else unconfirmed ??= cp;
     if (cp.seq > count) return { ...fail(count + 1, `journal tronqué : le point de contrôle signé couvre ${cp.seq} entrées, il n'en reste que ${count}`), events: count };
-    if (!hashes.get(cp.seq)?.equals(cp.head_hash)) return { ...fail(cp.seq, `historique réécrit avant le point de contrôle signé de l'entrée n° ${cp.seq}`), events: count };
+    if (!hashes.get(cp.seq)?.equals(cp.head_hash)) return failAt(`historique réécrit avant le point de contrôle signé de l'entrée n° ${cp.seq}`);
     lastCheckpoint = Math.max(lastCheckpoint ?? 0, cp.seq);
+    previousHash = checkpointHash(cp);
+    previousSeq = Math.max(previousSeq, cp.seq);
+  }
+  if (unconfirmed) {
+    const cp = unconfirmed;
+    return { ...fail(cp.seq, `point de contrôle sur l'entrée n° ${cp.seq} signé par une clé que ni une carte de ce poste ni un certificat de l'autorité ne justifient (signataire non certifié), et qu'aucun point de contrôle justifié ne confirme`), events: count };
   }
   return { ok: true, events: count, checkpoints: checkpoints.length, lastCheckpoint };
 }
@@ -212,13 +472,28 @@ export async function exportAudit(ctx: Context, as: string | undefined, out: str
     renameSync(`${out}.tmp`, out);
     return { events: csv.toString('utf8').split('\r\n').length - 2, signer: signer.name };
   } finally {
-    await writeCheckpoint(ctx.profile, signerOf(unlocked));
-    unlocked.wipe();
+    try {
+      await writeCheckpoint(ctx.profile, signerOf(unlocked));
+    } finally {
+      unlocked.wipe();
+    }
   }
 }
 
-/** Checks FILE.csv against FILE.csv.sig: content hash, signature, and (with an authority) the signer's certificate. */
-export async function verifyAuditExport(db: DB, file: string): Promise<{ signer: string; name: string; certified: boolean }> {
+/** The export's date: that of its last line, the `audit.exported` entry (covered by the signature). */
+function exportDate(csv: Buffer): number | null {
+  const lines = csv.toString('utf8').split('\r\n').filter((l) => l !== '');
+  const match = /^"\d+";"([^"]+)";/.exec(lines.at(-1) ?? '');
+  const at = match ? Date.parse(match[1]!) : NaN;
+  return Number.isNaN(at) ? null : at;
+}
+
+const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+/** Checks FILE.csv against FILE.csv.sig: content hash, signature, and (with an authority) that the
+ * signer held a certificate under it, valid and not revoked (as this workstation knows) at the
+ * export's date. Without an authority the result says the export is not certified. */
+export async function verifyAuditExport(db: DB, file: string): Promise<{ signer: string; name: string; certified: boolean; at: number | null }> {
   let csv: Buffer;
   let sigText: string;
   try {
@@ -239,15 +514,171 @@ export async function verifyAuditExport(db: DB, file: string): Promise<{ signer:
   if (card.body.id !== sig.signer) throw securityError('export-signer', "La signature de l'export ne correspond pas à la carte jointe.");
   const ok = await ed25519Verify(card.sigPublic, signedDigest('auditExport', hash), Buffer.from(sig.signature, 'base64'));
   if (!ok) throw securityError('export-signature', "La signature de l'export du journal est invalide : il ne fait pas foi.");
+  const at = exportDate(csv);
   const trust = getTrust(db);
-  let certified = false;
-  if (trust) {
-    if (!sig.certificate) throw securityError('export-not-certified', "L'export est signé par une personne sans certificat de l'autorité de ce poste.");
-    const cert = await verifyCertificate(sig.certificate, trust.public_key);
-    if (!cert.sigFpr.equals(card.sigFpr)) throw securityError('export-not-certified', "Le certificat joint ne correspond pas à la clé qui a signé l'export.");
-    certified = true;
+  if (!trust) return { signer: sig.signer, name: card.body.name, certified: false, at };
+  // The certificate joined to the export, or one this workstation knows for the same key.
+  const text = sig.certificate ?? await certifiedText(db, trust, sig.signer, card.sigFpr);
+  if (!text) throw securityError('export-not-certified', "L'export est signé par une personne sans certificat de l'autorité de ce poste.");
+  const cert = await verifyCertificate(text, trust.public_key);
+  if (!cert.sigFpr.equals(card.sigFpr) || cert.body.id !== sig.signer) throw securityError('export-not-certified', "Le certificat joint ne correspond pas à la clé qui a signé l'export.");
+  if (at === null) throw securityError('export-date', "L'export ne porte pas de date lisible (dernière ligne) : impossible de vérifier le certificat de son signataire à cette date.");
+  if (at < cert.body.notBefore || at > cert.body.notAfter) {
+    throw securityError('export-not-certified', `Le certificat de ${card.body.name} n'était pas valide le ${day(at)}, date de l'export (valide du ${day(cert.body.notBefore)} au ${day(cert.body.notAfter)}) : l'export ne fait pas foi.`);
   }
-  return { signer: sig.signer, name: card.body.name, certified };
+  const revoked = revocationOf(db, sig.signer);
+  // Revoked from the earlier of the authority's date and the day this workstation learned it.
+  if (revoked && Math.min(revoked.revoked_at, revoked.imported_at) <= at) {
+    throw securityError('export-revoked', `${card.body.name} était révoqué(e) (${revoked.reason}) le ${day(at)}, date de l'export : l'export ne fait pas foi.`);
+  }
+  return { signer: sig.signer, name: card.body.name, certified: true, at };
+}
+
+// ---- anchors: the head, signed, kept outside the workstation (docs/audit.md section 5) ---------
+
+const anchorSchema = lazySchema((z) => z.strictObject({
+  pli: z.literal('audit-anchor'), v: z.literal(1),
+  log: z.string().regex(/^[0-9a-f]{64}$/), seq: z.number().int().positive(), hash: z.string().regex(/^[0-9a-f]{64}$/), at: z.number().int().nonnegative(),
+  checkpoint: z.strictObject({ counter: z.number().int().positive(), hash: z.string().regex(/^[0-9a-f]{64}$/) }).nullable(),
+  signer: z.string().max(100), card: z.string().max(20000), certificate: z.string().max(20000).nullable(), signature: z.string().max(200),
+}));
+export type AuditAnchor = z.infer<ReturnType<typeof anchorSchema>>;
+
+function anchorDigest(a: Pick<AuditAnchor, 'log' | 'seq' | 'hash' | 'at' | 'checkpoint' | 'signer'>): Buffer {
+  return sha256(ANCHOR_LABEL, Buffer.from(a.log, 'hex'), u64(a.seq), Buffer.from(a.hash, 'hex'), u64(a.at),
+    u64(a.checkpoint?.counter ?? 0), a.checkpoint ? Buffer.from(a.checkpoint.hash, 'hex') : ZERO32, Buffer.from(a.signer, 'ascii'));
+}
+
+/** Produces an anchor of the current head, signed by `signer` (core: also for signed receipts).
+ * The chain since the last checkpoint is verified and checkpointed first (writeCheckpoint), so
+ * an anchor is never signed over a break. */
+export async function makeAuditAnchor(profile: Profile, signer: CheckpointSigner, now = Date.now()): Promise<string> {
+  const db = profile.db;
+  await writeCheckpoint(profile, signer, now);
+  const head = db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: Buffer } | undefined;
+  if (!head) throw inputError('empty-log', "Le journal d'audit est vide : rien à ancrer.");
+  const last = lastCheckpointRow(db);
+  if (last && last.seq < head.seq) {
+    // Not covered by a checkpoint (an uncertified signer): verify those entries all the same.
+    const bad = await checkSinceLastCheckpoint(db, last, head.seq, signer);
+    if (bad) throw securityError('audit-tampered', `Journal d'audit altéré : ${bad.problem}. Première entrée en cause : n° ${bad.seq}. Aucune ancre n'a été signée ; prévenez l'officier SSI.`);
+  }
+  const identity = getIdentity(db, signer.id);
+  const card = identity ? await verifiedCard(identity.card) : null;
+  if (!identity || !card || !card.sigFpr.equals(signer.sigFpr)) {
+    throw securityError('audit-signer', `La carte de ${identity?.name ?? signer.id} enregistrée sur ce poste ne correspond plus à sa clé : profil modifié. Prévenez l'officier SSI.`);
+  }
+  const trust = getTrust(db);
+  const certificate = trust ? await certifiedText(db, trust, signer.id, signer.sigFpr) : null;
+  if (trust && !certificate) throw securityError('not-habilitated', `${identity.name} n'a pas de certificat de l'autorité de ce poste pour sa clé actuelle : l'ancre ne pourrait pas être vérifiée. Adressez-vous à l'officier SSI.`);
+  const log = db.prepare('SELECT hash FROM events WHERE seq = 1').pluck().get() as Buffer;
+  const body = {
+    log: log.toString('hex'), seq: head.seq, hash: head.hash.toString('hex'), at: now,
+    checkpoint: last ? { counter: db.prepare('SELECT COUNT(*) FROM audit_checkpoints').pluck().get() as number, hash: checkpointHash(last).toString('hex') } : null,
+    signer: signer.id,
+  };
+  const signature = Buffer.from(await ed25519Sign(signer.sigSecret, anchorDigest(body))).toString('base64');
+  const anchor: AuditAnchor = { pli: 'audit-anchor', v: 1, ...body, card: card.text, certificate, signature };
+  // One field per line: a few lines that can be printed and kept on paper.
+  return `{\n${Object.entries(anchor).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',\n')}\n}\n`;
+}
+
+export interface AnchorCheck { ok: boolean; seq: number; signer: string; name: string; at: number; firstBad?: { seq: number; problem: string } }
+
+export interface ReadAnchor { anchor: AuditAnchor; card: VerifiedCard; certified: boolean }
+
+/** Authenticates an anchor anywhere (no profile needed: e.g. inside a signed receipt): the card's
+ * self-signature and id, the anchor's signature with the card's key, and, given an authority key,
+ * the joined certificate under it for that key (else a security error). */
+export async function readAuditAnchor(text: string, authorityKey: Uint8Array | null): Promise<ReadAnchor> {
+  let anchor: AuditAnchor;
+  try {
+    anchor = anchorSchema().parse(JSON.parse(text));
+  } catch {
+    throw inputError('not-audit-anchor', "Ce fichier n'est pas une ancre de journal Pli (pli audit anchor).");
+  }
+  const forged = (): PliError => securityError('anchor-signature', "L'ancre du journal a une signature invalide : elle a été modifiée ou fabriquée, elle ne prouve rien. Prévenez l'officier SSI.");
+  const card = await verifiedCard(anchor.card);
+  if (!card || card.body.id !== anchor.signer) throw forged();
+  if (!(await ed25519Verify(card.sigPublic, anchorDigest(anchor), Buffer.from(anchor.signature, 'base64')))) throw forged();
+  if (!authorityKey) return { anchor, card, certified: false };
+  let cert;
+  try {
+    cert = anchor.certificate ? await verifyCertificate(anchor.certificate, authorityKey) : null;
+  } catch {
+    cert = null;
+  }
+  if (!cert || cert.body.id !== anchor.signer || !cert.sigFpr.equals(card.sigFpr)) {
+    throw securityError('anchor-not-certified', "L'ancre n'est pas signée sous un certificat de l'autorité de ce poste : elle ne prouve rien ici.");
+  }
+  return { anchor, card, certified: true };
+}
+
+/** Checks that this log still contains an anchored head. Throws when the anchor itself cannot be
+ * trusted (input error: not an anchor; security error: bad signature, signer not of this
+ * workstation or not certified by its authority); returns ok false, naming the first missing or
+ * changed entry, when the log was cut back or rewritten under it. */
+export async function verifyAuditAnchor(db: DB, text: string): Promise<AnchorCheck> {
+  const trust = getTrust(db);
+  const { anchor, card } = await readAuditAnchor(text, trust?.public_key ?? null);
+  // The signer must be a person of this workstation: otherwise the anchor is another log's.
+  const key = keyByFingerprint(db, card.sigFpr);
+  if (!isOwn(db, anchor.signer) || (!trust && (!key || key.identity_id !== anchor.signer))) {
+    throw securityError('anchor-foreign', `Cette ancre est signée par ${card.body.name} (${anchor.signer}), qui n'est pas une personne de ce poste : elle vient d'un autre profil et ne dit rien de ce journal.`);
+  }
+  const result = { seq: anchor.seq, signer: anchor.signer, name: card.body.name, at: anchor.at };
+  const bad = (seq: number, problem: string): AnchorCheck => ({ ok: false, ...result, firstBad: { seq, problem } });
+  // Entries 1..seq must all be there: the first missing one is named.
+  const present = db.prepare('SELECT COUNT(*) FROM events WHERE seq BETWEEN 1 AND ?').pluck().get(anchor.seq) as number;
+  if (present < anchor.seq) {
+    const missing = db.prepare(`SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM events WHERE seq = 1) THEN 1
+      ELSE (SELECT e.seq + 1 FROM events e WHERE e.seq >= 1 AND e.seq < ? AND NOT EXISTS (SELECT 1 FROM events f WHERE f.seq = e.seq + 1) ORDER BY e.seq LIMIT 1) END`).pluck().get(anchor.seq) as number;
+    return bad(missing, `entrée n° ${missing} manquante : le journal a été coupé ou vidé sous l'ancre de l'entrée n° ${anchor.seq} signée par ${card.body.name} le ${day(anchor.at)}`);
+  }
+  const first = db.prepare('SELECT hash FROM events WHERE seq = 1').pluck().get() as Buffer;
+  if (first.toString('hex') !== anchor.log) return bad(1, `entrée n° 1 modifiée : le journal a été réécrit depuis son début sous l'ancre de l'entrée n° ${anchor.seq}`);
+  const stored = db.prepare('SELECT hash FROM events WHERE seq = ?').pluck().get(anchor.seq) as Buffer;
+  if (stored.toString('hex') !== anchor.hash) {
+    // One hash tells that the entry or one before it changed. The checkpoints narrow it down: the
+    // first one whose head no longer matches its entry, else the anchored entry itself.
+    const rows = db.prepare('SELECT seq, head_hash FROM audit_checkpoints WHERE seq <= ? ORDER BY seq').all(anchor.seq) as { seq: number; head_hash: Buffer }[];
+    let from = 2;
+    for (const row of rows) {
+      const hash = db.prepare('SELECT hash FROM events WHERE seq = ?').pluck().get(row.seq) as Buffer | undefined;
+      if (hash?.equals(row.head_hash)) from = row.seq + 1;
+      else break;
+    }
+    return bad(Math.min(from, anchor.seq), `entrée n° ${anchor.seq} ancrée par ${card.body.name} le ${day(anchor.at)} changée : une entrée entre les n° ${Math.min(from, anchor.seq)} et ${anchor.seq} a été modifiée, insérée ou supprimée, puis le chaînage recalculé`);
+  }
+  if (anchor.checkpoint) {
+    const row = db.prepare('SELECT * FROM audit_checkpoints ORDER BY id LIMIT 1 OFFSET ?').get(anchor.checkpoint.counter - 1) as CheckpointRow | undefined;
+    if (!row || checkpointHash(row).toString('hex') !== anchor.checkpoint.hash) {
+      return bad(row?.seq ?? anchor.seq, `point de contrôle n° ${anchor.checkpoint.counter} ancré supprimé ou remplacé`);
+    }
+  }
+  return { ok: true, ...result };
+}
+
+/** `pli audit anchor`: writes the anchor to `out`, never over an existing file. */
+export async function writeAuditAnchor(ctx: Context, as: string | undefined, out: string): Promise<{ seq: number; signer: string }> {
+  if (existsSync(out)) throw inputError('exists', `${out} existe déjà : une ancre ne remplace jamais un fichier. Choisissez un autre nom.`);
+  const db = ctx.profile.db;
+  const signer = resolveOwn(db, as);
+  requireRole(db, signer, 'reader');
+  const unlocked = await ctx.unlocker.unlock(signer);
+  try {
+    appendEvent(db, ctx.profile.workstation, { actor: signer.id, action: 'audit.anchored', object: out });
+    const text = await makeAuditAnchor(ctx.profile, signerOf(unlocked));
+    try {
+      writeFileSync(out, text, { flag: 'wx' });
+    } catch (error) {
+      if ((error as { code?: string }).code === 'EEXIST') throw inputError('exists', `${out} existe déjà : une ancre ne remplace jamais un fichier. Choisissez un autre nom.`);
+      throw inputError('write-failed', `Impossible d'écrire ${out} : vérifiez le dossier et les droits.`);
+    }
+    return { seq: (JSON.parse(text) as AuditAnchor).seq, signer: signer.name };
+  } finally {
+    unlocked.wipe();
+  }
 }
 
 export interface Person { id: string; name: string; role: string | null; org: string; email: string; validUntil: number | null; state: CertificateState['state']; stateText: string; fingerprint: string }
