@@ -184,7 +184,8 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
     info = await readInfo(source);
     const header = info.header;
     const signer = resolveSigner(ctx, header, info.senderId);
-    requireSigner(ctx.profile.db, header.senderSigFpr, request.arrivedAt ?? Date.now());
+    const arrivedAt = request.arrivedAt ?? Date.now();
+    requireSigner(ctx.profile.db, header.senderSigFpr, arrivedAt);
     let reader: IdentityRow | null = null;
     if (request.usePassword) requirePasswordAllowed(ctx.profile.db);
     else {
@@ -198,8 +199,16 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
     openerThread = startOpenerThread(info.payloadBytes, { fd: source.fd, prefix: signaturePrefix(header), start: header.headerBytes.length, chunks: info.chunks });
     let identity: UnlockedIdentity | null = null;
     let password: string | null = null;
-    if (reader) identity = await ctx.unlocker.unlock(reader);
-    else {
+    if (reader) {
+      identity = await ctx.unlocker.unlock(reader);
+      // Again after the unlock: the integrity key is now attached, the state read is the sealed one.
+      try {
+        requireSigner(ctx.profile.db, header.senderSigFpr, arrivedAt);
+      } catch (error) {
+        identity.wipe();
+        throw error;
+      }
+    } else {
       password = (await ctx.unlocker.containerPassword?.()) ?? null;
       if (!password) throw inputError('no-password', 'Mot de passe du pli manquant.');
     }
