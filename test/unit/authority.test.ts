@@ -57,7 +57,7 @@ function contextFor(profile: Profile, password: { value: string | null } = { val
           cache.set(key, unlocked);
         }
         const keySets = unlocked.keySets.map((k) => ({ ...k, encSecret: Uint8Array.from(k.encSecret), sigSecret: Uint8Array.from(k.sigSecret) }));
-        return { id: unlocked.id, name: unlocked.name, keySets, current: keySets[keySets.length - 1]!, wipe: () => keySets.forEach((k) => { k.encSecret.fill(0); k.sigSecret.fill(0); }) };
+        return { id: unlocked.id, name: unlocked.name, keySets, current: keySets[keySets.length - 1]!, integrityKey: null, wipe: () => keySets.forEach((k) => { k.encSecret.fill(0); k.sigSecret.fill(0); }) };
       },
       containerPassword: async () => password.value,
     },
@@ -69,7 +69,11 @@ async function station(name: string, org: string, password?: { value: string | n
   opened.push(profile);
   const slug = name.toLowerCase().replace(/[^a-z]/g, '');
   const created = await createIdentity(profile.db, { name, email: `${slug}@exemple.fr`, org }, PASS, LIGHT);
-  return { profile, db: profile.db, ctx: contextFor(profile, password), id: created.id, name };
+  const ctx = contextFor(profile, password);
+  // Signed in once: the unlock attaches the profile's integrity key, which directory imports need
+  // (docs/profile.md, "Integrity of trust state").
+  (await ctx.unlocker.unlock(getIdentity(profile.db, created.id)!)).wipe();
+  return { profile, db: profile.db, ctx, id: created.id, name };
 }
 
 async function newAuthority(name: string): Promise<Authority> {
