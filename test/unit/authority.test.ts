@@ -561,9 +561,17 @@ describe('roles', () => {
 
   it('the authority refuses to certify when its officer no longer holds the officer role', async () => {
     const Z = await newAuthority('Autorité rétrogradée');
-    // Direct table edit: the officer's own certificate on the authority's workstation says operator.
-    Z.db.prepare("UPDATE certificates SET role = 'operator' WHERE identity_id = ?").run(Z.id);
+    // A newer certificate of the officer's own keys, with the operator role, supersedes the first.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await certifyCard(Z.ctx, cardOf(Z), 'operator');
     await refusal(() => certifyCard(Z.ctx, cardOf(bob), 'reader'), 'role', /réservée à l'officier SSI/);
+  });
+
+  it('a certificate row edited in the table (role) is refused as tampering, not used', async () => {
+    const Z = await newAuthority('Autorité modifiée');
+    // The attacker of docs/profile.md: the officer's certificate row now says operator.
+    Z.db.prepare("UPDATE certificates SET role = 'operator' WHERE identity_id = ?").run(Z.id);
+    await refusal(() => certifyCard(Z.ctx, cardOf(bob), 'reader'), 'profile-tampered', /modifié en dehors de Pli/);
   });
 });
 
