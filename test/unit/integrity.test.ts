@@ -3,7 +3,7 @@
 // same database (no passphrase). Every field the seal covers is flipped once and must be caught;
 // the integrity key travels only inside passphrase-wrapped payloads and verified hand-overs.
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,6 +17,7 @@ import { importDirectory } from '../../electron/core/authority/directory.js';
 import { certificateState, getTrust, signerCertificateState } from '../../electron/core/authority/certificates.js';
 import type { Context } from '../../electron/core/services/context.js';
 import { PliError } from '../../electron/core/errors.js';
+import { createHandlers } from '../../electron/ipc/handlers.js';
 
 const PASS = 'une phrase de passe de test';
 const LIGHT = { opslimit: 1, memlimitKib: 8 };
@@ -258,5 +259,41 @@ describe('hand-over of the key', () => {
     const handed = db.prepare('SELECT identity_id FROM integrity_handover').pluck().all() as string[];
     expect(handed).toEqual([bob.id]);
     expect(handed).not.toContain(planted.id);
+  });
+});
+
+describe('desktop session (IPC handlers)', () => {
+  it('the key is attached at sign-in and detached at sign-out: a directory import needs a signed-in person', async () => {
+    const officer = profile();
+    await person(officer, 'Olivier Ssi');
+    const ctx = contextOf(officer);
+    const { fingerprint: pin } = await initAuthority(ctx, 'SSI DIPN 54');
+    const home = path.join(root, `profile-${counter++}`);
+    const { profile: w } = initProfile(home);
+    const alice = await person(w, 'Alice Martin');
+    w.close();
+    const files = [path.join(root, 'annuaire-1.json'), path.join(root, 'annuaire-2.json')];
+    writeFileSync(files[0]!, (await exportDirectory(ctx)).text);
+    writeFileSync(files[1]!, (await exportDirectory(ctx)).text);
+    const chosen: string[] = [];
+    const handlers = createHandlers({
+      home,
+      shell: { saveFile: async () => null, chooseFolder: async () => null, openFile: async () => chosen.shift() ?? null, showInFolder: () => undefined },
+      emitProgress: () => undefined,
+      emitMailEvent: () => undefined,
+    });
+    try {
+      chosen.push(files[0]!);
+      const refused = await handlers.invoke('directory:import', { pin });
+      expect(refused).toMatchObject({ ok: false, error: { code: 'sign-in-required' } });
+      expect(await handlers.invoke('session:signIn', { opId: 'op-1', id: alice, passphrase: PASS })).toMatchObject({ ok: true });
+      chosen.push(files[0]!);
+      expect(await handlers.invoke('directory:import', { pin })).toMatchObject({ ok: true, value: { status: 'done', serial: 1 } });
+      expect(await handlers.invoke('session:signOut', {})).toMatchObject({ ok: true });
+      chosen.push(files[1]!);
+      expect(await handlers.invoke('directory:import', {})).toMatchObject({ ok: false, error: { code: 'sign-in-required' } });
+    } finally {
+      handlers.close();
+    }
   });
 });
