@@ -218,6 +218,20 @@ describe('certificates re-verified at use', () => {
   });
 });
 
+describe('the officer\'s own certificate', () => {
+  it('carries the keys derived from the unlocked secrets, not a replaced key row', async () => {
+    const officer = profile();
+    const id = await person(officer, 'Olivier Ssi');
+    const real = currentKeys(officer.db, id).enc.public_key;
+    const planted = Buffer.from(real);
+    planted[10] = planted[10]! ^ 1;
+    officer.db.prepare("UPDATE keys SET public_key = ? WHERE identity_id = ? AND kind = 'xwing'").run(planted, id);
+    const { officerCertificate } = await initAuthority(contextOf(officer), 'SSI DIPN 54');
+    const body = JSON.parse((JSON.parse(officerCertificate) as { body: string }).body) as { xwing: string };
+    expect(Buffer.from(body.xwing, 'base64').equals(real)).toBe(true);
+  });
+});
+
 describe('hand-over of the key', () => {
   it('without an authority: a second person gets it at the holder\'s sign-in and adopts it after checking the seal', async () => {
     const p = profile();

@@ -116,11 +116,12 @@ export async function initAuthority(ctx: Context, name: string, as?: string): Pr
   });
   const authority: UnlockedAuthority = { row: getAuthority(db)!, secretKey: pair.secretKey, officer, wipe: () => pair.secretKey.fill(0) };
   try {
-    const keys = db.prepare('SELECT kind, public_key FROM keys WHERE identity_id = ? AND retired_at IS NULL').all(officer.id) as { kind: string; public_key: Buffer }[];
+    // The officer's public keys as derived from the unlocked secrets, not as stored in `keys`
+    // (a row the attacker of docs/profile.md could have replaced).
     const certificate = await issueCertificate(db, authority, {
       id: officer.id, name: officer.name, email: officer.email, org: officer.org,
-      xwing: keys.find((k) => k.kind === 'xwing')!.public_key.toString('base64'),
-      ed25519: keys.find((k) => k.kind === 'ed25519')!.public_key.toString('base64'),
+      xwing: Buffer.from(keySet.encPublic).toString('base64'),
+      ed25519: Buffer.from(keySet.sigPublic).toString('base64'),
     }, 'officer', OFFICER_CERT_DAYS);
     return { fingerprint: formatFingerprint(fpr), officerCertificate: certificate };
   } finally {
