@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initProfile, type DB, type Profile } from '../../electron/core/profile/profile.js';
-import { createIdentity, currentKeys, getIdentity, unlockIdentity } from '../../electron/core/profile/identities.js';
+import { aeadOpen, aeadSeal, createIdentity, currentKeys, deriveUnlockKey, getIdentity, unlockIdentity } from '../../electron/core/profile/identities.js';
 import {
   attachIntegrityKey, detachIntegrityKey, hasHolder, integrityKeyOf, sealedTrustWrite, trustCanonical, verifyTrustSeal, wrapIntegrityKey,
 } from '../../electron/core/profile/integrity.js';
@@ -237,7 +237,7 @@ describe('hand-over of the key', () => {
     const p = profile();
     const alice = await person(p, 'Alice Martin');
     const bob = await person(p, 'Bob Durand');
-    expect(payloadBytes(p.db, bob)).toBe(48);
+    expect(payloadBytes(p.db, bob)).toBe(49);
     await signIn(p.db, alice);
     expect(p.db.prepare('SELECT COUNT(*) FROM integrity_handover WHERE identity_id = ?').pluck().get(bob)).toBe(1);
     detachIntegrityKey(p.db);
@@ -258,8 +258,39 @@ describe('hand-over of the key', () => {
     const forged = await wrapIntegrityKey(enc.public_key, enc.fpr, randomBytes(32));
     p.db.prepare('UPDATE integrity_handover SET kem_ciphertext = ?, wrapped = ? WHERE identity_id = ?').run(forged.kemCiphertext, forged.wrapped, bob);
     await expect(unlockIdentity(p.db, bob, PASS)).rejects.toMatchObject({ code: 'profile-tampered' });
-    expect(payloadBytes(p.db, bob)).toBe(48);
+    expect(payloadBytes(p.db, bob)).toBe(49);
     expect(integrityKeyOf(p.db)).toBeUndefined();
+  });
+
+  it('holders\' rows removed (with the seal): a person who knew of a holder is not made the first holder of that state', async () => {
+    const p = profile();
+    const alice = await person(p, 'Alice Martin');
+    const bob = await person(p, 'Bob Durand');
+    expect(payloadBytes(p.db, bob)).toBe(49); // knows, under his passphrase, that a holder exists
+    p.db.prepare('DELETE FROM unlock WHERE identity_id = ?').run(alice);
+    p.db.prepare('DELETE FROM trust_seal').run();
+    p.db.prepare('DELETE FROM integrity_handover').run();
+    await expect(unlockIdentity(p.db, bob, PASS)).rejects.toMatchObject({ code: 'profile-tampered' });
+    expect(hasHolder(p.db)).toBe(false);
+  });
+
+  it('a person from before the first holder learns at their next sign-in that a holder exists', async () => {
+    const p = profile();
+    await person(p, 'Alice Martin');
+    const carol = await person(p, 'Carol Petit');
+    // As on a profile upgraded to migration 5: Carol's payload is the bare master key.
+    const row = p.db.prepare('SELECT salt, opslimit, memlimit_kib, nonce, wrapped_master FROM unlock WHERE identity_id = ?').get(carol) as
+      { salt: Buffer; opslimit: number; memlimit_kib: number; nonce: Buffer; wrapped_master: Buffer };
+    const aad = Buffer.from(`pli/v1/master\0${carol}`, 'utf8');
+    const unlockKey = await deriveUnlockKey(PASS, row.salt, { opslimit: row.opslimit, memlimitKib: row.memlimit_kib });
+    const payload = (await aeadOpen(unlockKey, row.nonce, row.wrapped_master, aad))!;
+    const legacy = await aeadSeal(unlockKey, payload.slice(0, 32), aad);
+    p.db.prepare('UPDATE unlock SET nonce = ?, wrapped_master = ? WHERE identity_id = ?').run(legacy.nonce, legacy.sealed, carol);
+    expect(payloadBytes(p.db, carol)).toBe(48);
+    const unlocked = await unlockIdentity(p.db, carol, PASS);
+    expect(unlocked.integrityKey).toBeNull();
+    unlocked.wipe();
+    expect(payloadBytes(p.db, carol)).toBe(49);
   });
 
   it('with an authority: only an own identity whose current keys are certified gets it; a planted one gets nothing', async () => {

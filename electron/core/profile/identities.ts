@@ -200,9 +200,11 @@ export async function storeOwnIdentity(db: DB, body: CardBody, card: string, key
   const salt = randomBytes(16);
   const unlockKey = await deriveUnlockKey(passphrase, salt, params);
   // The first person stored with a passphrase on a profile where nobody holds the integrity key
-  // becomes its first holder, and seals the trust state as found (trust on first use).
+  // becomes its first holder, and seals the trust state as found (trust on first use). Anyone
+  // after them records, under their own passphrase, that a holder exists (WAITING_FLAG): should
+  // the holders' rows disappear, this person is not made a new first holder of a tampered state.
   const integrityKey = hasHolder(db) ? null : randomBytes(INTEGRITY_KEY_BYTES);
-  const payload = integrityKey ? Buffer.concat([master, integrityKey]) : Buffer.from(master);
+  const payload = integrityKey ? Buffer.concat([master, integrityKey]) : Buffer.concat([master, WAITING_FLAG]);
   const wrappedMaster = await aeadSeal(unlockKey, payload, masterAad(id));
   payload.fill(0);
   unlockKey.fill(0);
@@ -233,11 +235,16 @@ export async function storeOwnIdentity(db: DB, body: CardBody, card: string, key
   return { id, card, encFpr, sigFpr };
 }
 
+/** Payload of a person who does not hold K and knows that a holder exists: master ‖ 0x01. */
+const WAITING_FLAG = Buffer.from([1]);
+
 interface OpenedMaster {
   identity: IdentityRow;
   master: Uint8Array;
   /** The integrity key when this person holds it (64-byte payload), else null. */
   integrityKey: Buffer | null;
+  /** Payload master ‖ 0x01: this person was stored or signed in while a holder existed. */
+  waiting: boolean;
   /** The Argon2id unlock key, kept to re-wrap the payload with an integrity key. */
   unlockKey: Buffer;
   wipe(): void;
@@ -257,18 +264,20 @@ async function openMaster(db: DB, id: string, passphrase: string): Promise<Opene
     unlockKey.fill(0);
     throw securityError('bad-passphrase', `Phrase de passe incorrecte pour ${identity.name}. Réessayez ; en cas d'oubli, l'officier SSI doit vous fournir de nouvelles clés.`);
   }
-  if (payload.length !== 32 && payload.length !== 32 + INTEGRITY_KEY_BYTES) {
+  const waiting = payload.length === 33 && payload[32] === WAITING_FLAG[0];
+  if (payload.length !== 32 && !waiting && payload.length !== 32 + INTEGRITY_KEY_BYTES) {
     payload.fill(0);
     unlockKey.fill(0);
     throw securityError('corrupt-secrets', `Les clés privées de ${identity.name} sont illisibles (profil abîmé ou modifié). Contactez l'officier SSI.`);
   }
   const master = payload.slice(0, 32);
-  const integrityKey = payload.length > 32 ? Buffer.from(payload.slice(32)) : null;
+  const integrityKey = payload.length === 32 + INTEGRITY_KEY_BYTES ? Buffer.from(payload.slice(32)) : null;
   payload.fill(0);
-  return { identity, master, integrityKey, unlockKey, wipe: () => { master.fill(0); unlockKey.fill(0); integrityKey?.fill(0); } };
+  return { identity, master, integrityKey, waiting, unlockKey, wipe: () => { master.fill(0); unlockKey.fill(0); integrityKey?.fill(0); } };
 }
 
-/** Re-wraps a person's payload as master ‖ K (same unlock key, fresh nonce): they now hold K. */
+/** Re-wraps a person's payload as master ‖ K (same unlock key, fresh nonce): they now hold K.
+ * With WAITING_FLAG instead of K: they know a holder exists. */
 async function wrapHolderPayload(opened: OpenedMaster, id: string, key: Uint8Array): Promise<{ nonce: Buffer; sealed: Buffer }> {
   const payload = Buffer.concat([opened.master, key]);
   try {
@@ -298,7 +307,15 @@ async function adoptIntegrityKey(db: DB, opened: OpenedMaster, keySets: KeySet[]
     })();
     return key;
   }
-  if (hasHolder(db)) return null;
+  if (hasHolder(db)) {
+    if (!opened.waiting) {
+      const wrapped = await wrapHolderPayload(opened, id, WAITING_FLAG);
+      db.prepare('UPDATE unlock SET nonce = ?, wrapped_master = ? WHERE identity_id = ?').run(wrapped.nonce, wrapped.sealed, id);
+    }
+    return null;
+  }
+  // This person knew of a holder and none is left: the holders' rows were removed or replaced.
+  if (opened.waiting) throw profileTampered("les personnes qui gardaient la clé d'intégrité de ce profil n'y figurent plus");
   const key = randomBytes(INTEGRITY_KEY_BYTES);
   const wrapped = await wrapHolderPayload(opened, id, key);
   db.transaction(() => {
