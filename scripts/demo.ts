@@ -112,8 +112,9 @@ function main(): void {
   step(4, "l'officier SSI publie l'annuaire ; chaque poste l'importe en vérifiant l'empreinte");
   const directory = path.join(work, 'annuaire.json');
   pli(['--home', home.ssi, 'directory', 'export', '--out', directory, '--passphrase-file', pass.ssi]);
-  pli(['--home', home.police, 'directory', 'import', directory, '--pin', authorityPin]);
-  pli(['--home', home.police, 'id', 'install', cert]);
+  // The clerk already exists on this workstation: importing and installing sign her in.
+  pli(['--home', home.police, 'directory', 'import', directory, '--pin', authorityPin, '--passphrase-file', pass.police]);
+  pli(['--home', home.police, 'id', 'install', cert, '--passphrase-file', pass.police]);
   pli(['--home', home.mairie, 'init']);
   pli(['--home', home.mairie, 'directory', 'import', directory, '--pin', authorityPin]);
   const secretary = pli(['--home', home.mairie, 'id', 'import-key', keyfile, '--passphrase-file', secretFile('usage-unique', oneTime), '--new-passphrase-file', pass.mairie]).stdout;

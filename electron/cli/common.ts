@@ -37,8 +37,8 @@ export const USAGE = `Usage : pli [--home DOSSIER] COMMANDE ...
   authority certify CARTE --role ROLE [--days N] --out CERTIFICAT
   authority provision --name NOM --email ADRESSE --org ORGANISATION --role ROLE --out FICHIER_CLES
   authority revoke ID --reason MOTIF
-  directory export --out FICHIER | directory import FICHIER [--pin EMPREINTE]
-  id install CERTIFICAT | id import-key FICHIER_CLES | id rotate ID
+  directory export --out FICHIER | directory import FICHIER [--pin EMPREINTE] [--as ID]
+  id install CERTIFICAT [--as ID] | id import-key FICHIER_CLES | id rotate ID
 Rôles : officer (officier SSI), operator (envoie et ouvre), reader (ouvre).
 Secrets : --passphrase-file FICHIER (première ligne), sinon PLI_PASSPHRASE, sinon demande masquée.
 Codes de sortie : 0 fait ; 1 erreur d'utilisation ; 2 refus de sécurité ; 3 temporaire, réessayez.`;

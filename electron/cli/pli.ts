@@ -4,7 +4,8 @@
 import { closeSync, constants, fsyncSync, lstatSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
 import { PliError, inputError } from '../core/errors.js';
 import { initProfile, resolveHome } from '../core/profile/profile.js';
-import { createIdentity, currentKeys, importCard, listIdentities, resolveIdentity, rotateIdentity } from '../core/profile/identities.js';
+import { createIdentity, currentKeys, importCard, listIdentities, resolveIdentity, resolveOwn, rotateIdentity } from '../core/profile/identities.js';
+import { hasHolder } from '../core/profile/integrity.js';
 import { appendEvent } from '../core/profile/events.js';
 import { decrypt, encrypt, inspect } from '../core/services/containers.js';
 import { removeLiveTemporaries } from '../core/container/sinks.js';
@@ -192,6 +193,16 @@ export const commands: Record<string, Handler> = {
   },
 };
 
+/** Signs in (--as, or the only own identity) when someone of the profile holds the integrity key:
+ * the unlock attaches the key, so the trust state is verified before the command and its writes
+ * are sealed (docs/profile.md, "Integrity of trust state"). A profile with no holder yet (first
+ * run, directory pinned before any identity) is used as found. */
+async function signInForTrust(values: Values): Promise<void> {
+  const profile = profileOf(values);
+  if (!hasHolder(profile.db)) return;
+  (await context(values).unlocker.unlock(resolveOwn(profile.db, str(values, 'as')))).wipe();
+}
+
 /** The officer who holds this profile's authority (the actor of authority events), if any. */
 const officerId = (values: Values): string | null => getAuthority(profileOf(values).db)?.officer_id ?? null;
 
@@ -254,15 +265,17 @@ Object.assign(commands, {
     out(target);
   },
   async 'directory import'(args: string[]) {
-    const { values, positionals } = parse(args, { pin: { type: 'string' } }, { min: 1, max: 1, name: 'FICHIER' });
+    const { values, positionals } = parse(args, { pin: { type: 'string' }, as: { type: 'string' } }, { min: 1, max: 1, name: 'FICHIER' });
     const profile = profileOf(values);
+    await signInForTrust(values);
     const result = await audited(values, 'directory.imported', null, () => importDirectory(profile.db, readText(positionals[0]!), str(values, 'pin')));
     appendEvent(profile.db, profile.workstation, { action: 'directory.imported', object: String(result.serial), detail: { authority: result.authorityName, fingerprint: result.fingerprint, certificates: result.certificates, revocations: result.revocations, pinned: result.pinnedNow, keyChanged: result.keyChanged } });
     out(`Annuaire n° ${result.serial} de ${result.authorityName} importé : ${result.certificates} certificat(s), ${result.revocations} révocation(s)${result.pinnedNow ? `, autorité épinglée (${result.fingerprint})` : ''}${result.keyChanged ? ", nouvelle clé d'autorité acceptée (passation signée)" : ''}.`);
   },
   async 'id install'(args: string[]) {
-    const { values, positionals } = parse(args, {}, { min: 1, max: 1, name: 'CERTIFICAT' });
+    const { values, positionals } = parse(args, { as: { type: 'string' } }, { min: 1, max: 1, name: 'CERTIFICAT' });
     const profile = profileOf(values);
+    await signInForTrust(values);
     const cert = await audited(values, 'identity.certificate-installed', null, () => installCertificate(profile.db, readText(positionals[0]!)));
     appendEvent(profile.db, profile.workstation, { actor: cert.body.id, action: 'identity.certificate-installed', object: cert.body.id, detail: { role: cert.body.role, notAfter: cert.body.notAfter } });
     out(`Certificat installé pour ${cert.body.name} : ${cert.body.role}, valide jusqu'au ${new Date(cert.body.notAfter).toISOString().slice(0, 10)}.`);

@@ -32,6 +32,7 @@ import {
 } from '../core/profile/identities.js';
 import { appendEvent, listEvents } from '../core/profile/events.js';
 import { decrypt, encrypt, generateContainerPassword, inspect } from '../core/services/containers.js';
+import { attachIntegrityKey, detachIntegrityKey } from '../core/profile/integrity.js';
 import { getSettings as sessionSettings, setSettings as setSessionSettings, signIn as unlockWithLockout } from '../core/services/session.js';
 import type { Context } from '../core/services/context.js';
 import { certificateState, getTrust, roleIncludes, type CertificateState } from '../core/authority/certificates.js';
@@ -96,7 +97,7 @@ const notSignedIn = () => securityError('not-signed-in', 'Aucune personne n’es
 function lend(identity: UnlockedIdentity): UnlockedIdentity {
   const keySets = identity.keySets.map((k) => ({ ...k, encSecret: Uint8Array.from(k.encSecret), sigSecret: Uint8Array.from(k.sigSecret) }));
   return {
-    id: identity.id, name: identity.name, keySets, current: keySets[keySets.length - 1]!,
+    id: identity.id, name: identity.name, keySets, current: keySets[keySets.length - 1]!, integrityKey: null,
     wipe: () => keySets.forEach((k) => { k.encSecret.fill(0); k.sigSecret.fill(0); }),
   };
 }
@@ -234,6 +235,8 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
       }
     }
     ending.wipe();
+    // The integrity key leaves with the person: no sealed write without a signed-in person.
+    if (opened) detachIntegrityKey(opened.db);
     if (session === ending) session = null;
     keyUsed = false;
     return true;
@@ -351,6 +354,9 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
     const unlocked = await unlockWithLockout(p, row, passphrase);
     options.emitProgress({ opId, phase: 'done', done: 1, total: 1 });
     await signOut();
+    // The unlock attached the integrity key (and verified the seal); the sign-out of the previous
+    // person detached it: attach this person's again for the length of the session.
+    if (unlocked.integrityKey) attachIntegrityKey(p.db, unlocked.integrityKey);
     session = unlocked;
     keyUsed = true;
     startWatcher();
@@ -895,6 +901,7 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
         session.wipe();
         session = null;
       }
+      if (opened) detachIntegrityKey(opened.db);
       opened?.close();
       opened = null;
     },

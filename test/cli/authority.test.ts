@@ -328,7 +328,8 @@ describe('revocation and rotation', () => {
     await Promise.all([ok('B', ['directory', 'import', at('d3.json')]), ok('A', ['directory', 'import', at('d3.json')])]);
     await refused(2, 'B', ['decrypt', '--out', at('carol-b'), at('carol.pli')], /le certificat de Carol Petit \(Mairie de Nancy\) a été révoqué \(départ du service\) avant l'arrivée de ce pli/);
     await refused(2, 'A', ['encrypt', '--to', ids.carol, '--out', at('to-carol.pli'), DATA], /Carol Petit .* ne peut pas être destinataire : certificat révoqué/);
-  });
+  // Directory imports sign in now (one Argon2id each): room for a loaded machine.
+  }, 90000);
 
   it('id rotate: old containers still open; the new keys need a new certificate before sending', async () => {
     const before = at('before-rotation.pli');
@@ -346,5 +347,5 @@ describe('revocation and rotation', () => {
     expect(readFileSync(at('old-a/IS101.txt'), 'utf8')).toBe('état nominatif\n');
     // Bob's workstation learns the new keys only from a directory (covered in process: unit test).
     await refused(2, 'B', ['decrypt', '--out', at('new-b1'), after], /Expéditeur inconnu/);
-  });
+   }, 90000);
 });

@@ -292,7 +292,7 @@ describe('password recipient', () => {
     expect(leftovers(dir('pw-bad'))).toEqual([]);
     expectFailure(await asAlice(['encrypt', '--password-file', password, '--to', bobId, '--out', dir('pw2.pli'), pdf]), 1);
     expect(existsSync(dir('pw2.pli'))).toBe(false);
-  }, 30000);
+  }, 90000);
 });
 
 interface AuditLine { seq: number; actor: string | null; action: string; outcome: string; detail: Record<string, unknown> | null }
@@ -329,7 +329,7 @@ describe('password recipient: strength and the person who opens', () => {
     const written = events.filter((e) => e.action === 'file.written' && e.seq > opened.seq - 1);
     expect(written.map((e) => [e.actor, Object.keys(e.detail ?? {}).sort()])).toEqual([[bobId, ['path', 'size']]]);
     expect(JSON.stringify(events)).not.toContain(createHash('sha256').update(readFileSync(xls)).digest('hex'));
-  }, 30000);
+  }, 90000);
 });
 
 describe('inbox files on disk', () => {

@@ -114,7 +114,7 @@ beforeAll(async () => {
     ok('W', ['id', 'import', at('officer.card')]),
   ]);
   // The directory carries every certificate: own identities whose keys match are certified.
-  await ok('W', ['directory', 'import', at('dir.json'), '--pin', pin]);
+  await ok('W', ['directory', 'import', at('dir.json'), '--pin', pin, '--as', ids.alice]);
 }, 240000);
 
 afterAll(() => {

@@ -78,6 +78,8 @@ async function station(dir: string, name: string, email: string, org: string, pa
   const home = path.join(tmp, dir);
   const { profile } = initProfile(home);
   const created = await createIdentity(profile.db, { name, email, org }, passphrase, LIGHT);
+  // Signed in once: the unlock attaches the integrity key that directory imports need (docs/profile.md).
+  (await unlockIdentity(profile.db, created.id, passphrase)).wipe();
   return { home, profile, id: created.id, ctx: { profile, unlocker: { unlock: (row) => unlockIdentity(profile.db, row.id, passphrase) } } };
 }
 

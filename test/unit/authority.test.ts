@@ -73,7 +73,7 @@ function contextFor(profile: Profile, password: { value: string | null } = { val
           cache.set(key, unlocked);
         }
         const keySets = unlocked.keySets.map((k) => ({ ...k, encSecret: Uint8Array.from(k.encSecret), sigSecret: Uint8Array.from(k.sigSecret) }));
-        return { id: unlocked.id, name: unlocked.name, keySets, current: keySets[keySets.length - 1]!, wipe: () => keySets.forEach((k) => { k.encSecret.fill(0); k.sigSecret.fill(0); }) };
+        return { id: unlocked.id, name: unlocked.name, keySets, current: keySets[keySets.length - 1]!, integrityKey: null, wipe: () => keySets.forEach((k) => { k.encSecret.fill(0); k.sigSecret.fill(0); }) };
       },
       containerPassword: async () => password.value,
     },
@@ -85,7 +85,11 @@ async function station(name: string, org: string, password?: { value: string | n
   opened.push(profile);
   const slug = name.toLowerCase().replace(/[^a-z]/g, '');
   const created = await createIdentity(profile.db, { name, email: `${slug}@exemple.fr`, org }, PASS, LIGHT);
-  return { profile, db: profile.db, ctx: contextFor(profile, password), id: created.id, name };
+  const ctx = contextFor(profile, password);
+  // Signed in once: the unlock attaches the profile's integrity key, which directory imports need
+  // (docs/profile.md, "Integrity of trust state").
+  (await ctx.unlocker.unlock(getIdentity(profile.db, created.id)!)).wipe();
+  return { profile, db: profile.db, ctx, id: created.id, name };
 }
 
 async function newAuthority(name: string): Promise<Authority> {
@@ -675,9 +679,17 @@ describe('roles', () => {
 
   it('the authority refuses to certify when its officer no longer holds the officer role', async () => {
     const Z = await newAuthority('Autorité rétrogradée');
-    // Direct table edit: the officer's own certificate on the authority's workstation says operator.
-    Z.db.prepare("UPDATE certificates SET role = 'operator' WHERE identity_id = ?").run(Z.id);
+    // A newer certificate of the officer's own keys, with the operator role, supersedes the first.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await certifyCard(Z.ctx, cardOf(Z), 'operator');
     await refusal(() => certifyCard(Z.ctx, cardOf(bob), 'reader'), 'role', /réservée à l'officier SSI/);
+  });
+
+  it('a certificate row edited in the table (role) is refused as tampering, not used', async () => {
+    const Z = await newAuthority('Autorité modifiée');
+    // The attacker of docs/profile.md: the officer's certificate row now says operator.
+    Z.db.prepare("UPDATE certificates SET role = 'operator' WHERE identity_id = ?").run(Z.id);
+    await refusal(() => certifyCard(Z.ctx, cardOf(bob), 'reader'), 'profile-tampered', /modifié en dehors de Pli/);
   });
 });
 

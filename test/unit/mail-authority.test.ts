@@ -32,6 +32,8 @@ async function station(name: string, org: string): Promise<Station> {
   const { profile } = initProfile(path.join(root, `profile-${counter++}`));
   opened.push(profile);
   const created = await createIdentity(profile.db, { name, email: `${org.toLowerCase().replace(/\W/g, '')}@exemple.fr`, org }, PASS, LIGHT);
+  // Signed in once: the unlock attaches the integrity key that directory imports need (docs/profile.md).
+  (await unlockIdentity(profile.db, created.id, PASS)).wipe();
   return { profile, id: created.id, ctx: { profile, unlocker: { unlock: (row) => unlockIdentity(profile.db, row.id, PASS) } } };
 }
 

@@ -12,6 +12,7 @@ import { ROLES, ROLE_LABEL, certificateState, describeState, getTrust, roleInclu
 import { applyCertificate, DAY, DEFAULT_GRACE_DAYS, keyChangeDigest, keyfileAad, type DirectoryBody, type KeyfileBody } from './directory.js';
 import { inputError, securityError } from '../errors.js';
 import type { Context } from '../context.js';
+import { sealedTrustWrite } from '../profile/integrity.js';
 import { base32Encode, formatFingerprint } from '../../../shared/ids.js';
 
 export const DEFAULT_CERT_DAYS = 365;
@@ -109,22 +110,23 @@ export async function initAuthority(ctx: Context, name: string, as?: string): Pr
   const seed = randomBytes(32);
   let pair: Awaited<ReturnType<typeof ed25519Keygen>>;
   let fpr: Buffer;
+  const keySet = unlocked.current; // public halves stay readable after wipe()
   // Whatever fails below, the seed and the officer's keys are wiped, and the authority's secret
   // key too unless it is handed to `authority` (wiped at the end).
   try {
     pair = await ed25519Keygen(seed);
     fpr = fingerprint('ed25519', pair.publicKey);
-    const keySet = unlocked.current;
     const { kemCiphertext, wrapped: wrappedSeed } = await wrapForXWing(keySet.encPublic, seed, fpr, wrapInfo(keySet.encFpr));
     const now = Date.now();
     const publicKey = Buffer.from(pair.publicKey);
     try {
-      db.transaction(() => {
+      // The officer is signed in: the trust row this profile pins on itself is sealed with it.
+      sealedTrustWrite(db, () => {
         db.prepare(`INSERT INTO authority (one, name, public_key, fpr, officer_id, wrap_fpr, kem_ciphertext, wrapped_seed, next_cert_serial, next_dir_serial, created_at)
           VALUES (1, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?)`).run(name.trim(), publicKey, fpr, officer.id, keySet.encFpr, kemCiphertext, wrappedSeed, now);
         db.prepare(`INSERT INTO trust (one, name, public_key, fpr, serial, issued, next_update, allow_password, grace_days, pinned_at, imported_at)
           VALUES (1, ?, ?, ?, 0, ?, ?, 0, ?, ?, ?)`).run(name.trim(), publicKey, fpr, now, now + DIRECTORY_VALIDITY_DAYS * DAY, DEFAULT_GRACE_DAYS, now, now);
-      })();
+      });
     } catch (error) {
       pair.secretKey.fill(0);
       throw error;
@@ -136,11 +138,12 @@ export async function initAuthority(ctx: Context, name: string, as?: string): Pr
   const secretKey = pair.secretKey;
   const authority: UnlockedAuthority = { row: getAuthority(db)!, secretKey, officer, wipe: () => secretKey.fill(0) };
   try {
-    const keys = db.prepare('SELECT kind, public_key FROM keys WHERE identity_id = ? AND retired_at IS NULL').all(officer.id) as { kind: string; public_key: Buffer }[];
+    // The officer's public keys as derived from the unlocked secrets, not as stored in `keys`
+    // (a row the attacker of docs/profile.md could have replaced).
     const certificate = await issueCertificate(db, authority, {
       id: officer.id, name: officer.name, email: officer.email, org: officer.org,
-      xwing: keys.find((k) => k.kind === 'xwing')!.public_key.toString('base64'),
-      ed25519: keys.find((k) => k.kind === 'ed25519')!.public_key.toString('base64'),
+      xwing: Buffer.from(keySet.encPublic).toString('base64'),
+      ed25519: Buffer.from(keySet.sigPublic).toString('base64'),
     }, 'officer', OFFICER_CERT_DAYS);
     return { fingerprint: formatFingerprint(fpr), officerCertificate: certificate };
   } finally {
@@ -213,10 +216,10 @@ export async function revokePerson(ctx: Context, identity: IdentityRow, reason: 
   authority.wipe();
   if (identity.id === authority.officer.id) throw inputError('revoke-self', "L'officier ne peut pas révoquer son propre certificat : créez une nouvelle autorité.");
   const now = Date.now();
-  ctx.profile.db.transaction(() => {
+  sealedTrustWrite(ctx.profile.db, () => {
     ctx.profile.db.prepare('INSERT OR REPLACE INTO issued_revocations (identity_id, reason, at) VALUES (?, ?, ?)').run(identity.id, reason.trim(), now);
     ctx.profile.db.prepare('INSERT OR IGNORE INTO revocations (identity_id, reason, revoked_at, imported_at) VALUES (?, ?, ?, ?)').run(identity.id, reason.trim(), now, now);
-  })();
+  });
 }
 
 /** `pli directory export`: every certificate and revocation, under a serial that only increases. */
@@ -240,11 +243,11 @@ export async function exportDirectory(ctx: Context, options: { allowPassword?: b
       keyChange: null,
     };
     const text = await makeEnvelope('directory', body, authority.secretKey);
-    db.transaction(() => {
+    sealedTrustWrite(db, () => {
       db.prepare('UPDATE authority SET next_dir_serial = next_dir_serial + 1 WHERE one = 1').run();
       db.prepare('UPDATE trust SET serial = ?, issued = ?, next_update = ?, allow_password = ?, grace_days = ?, imported_at = ? WHERE one = 1')
         .run(serial, now, nextUpdate, allowPassword ? 1 : 0, graceDays, now);
-    })();
+    });
     return { text, serial };
   } finally {
     authority.wipe();

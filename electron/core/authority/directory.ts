@@ -9,6 +9,7 @@ import { ed25519Verify, ED25519_PUBLIC_BYTES, xwingPublicFromSecret } from '../c
 import { fingerprint, signedDigest } from '../crypto/primitives.js';
 import { addCorrespondentKeys, aeadOpen, deriveUnlockKey, getIdentity, insertCorrespondent, storeOwnIdentity, verifyCard, type NewIdentity } from '../profile/identities.js';
 import { inputError, securityError } from '../errors.js';
+import { requireTrustWriteKey, sealedTrustWrite } from '../profile/integrity.js';
 import { formatFingerprint, isIdentityId, normalizeFingerprintText } from '../../../shared/ids.js';
 
 export const DEFAULT_GRACE_DAYS = 30;
@@ -78,6 +79,8 @@ function readDirectory(text: string): { envelope: Envelope; body: DirectoryBody;
 }
 
 export async function importDirectory(db: DB, text: string, pin?: string, now = Date.now()): Promise<DirectoryImport> {
+  // Once someone holds the integrity key, the trust state is written only with it in hand (sealed).
+  requireTrustWriteKey(db);
   const { envelope, body, key } = readDirectory(text);
   if (!(await envelopeSignedBy(envelope, key))) {
     throw refusedDirectory('bad-directory-signature', "sa signature ne correspond pas à son contenu : il a été modifié. N'utilisez que le fichier remis par l'officier SSI.");
@@ -115,7 +118,8 @@ export async function importDirectory(db: DB, text: string, pin?: string, now = 
     const owner = db.prepare('SELECT identity_id FROM keys WHERE fpr IN (?, ?)').pluck().all(cert.encFpr, cert.sigFpr) as string[];
     if (owner.some((o) => o !== cert.body.id)) throw refusedDirectory('key-conflict', `les clés de ${cert.body.name} appartiennent déjà à une autre identité de ce poste.`);
   }
-  db.transaction(() => {
+  // Trust row, certificates and revocations, and the seal over them: one transaction.
+  sealedTrustWrite(db, () => {
     db.prepare(`INSERT INTO trust (one, name, public_key, fpr, serial, issued, next_update, allow_password, grace_days, pinned_at, imported_at)
       VALUES (1, @name, @key, @fpr, @serial, @issued, @nextUpdate, @allow, @grace, @now, @now)
       ON CONFLICT(one) DO UPDATE SET name = @name, public_key = @key, fpr = @fpr, serial = @serial, issued = @issued,
@@ -126,7 +130,7 @@ export async function importDirectory(db: DB, text: string, pin?: string, now = 
     for (const cert of certificates) applyCertificate(db, cert);
     const revoke = db.prepare('INSERT OR IGNORE INTO revocations (identity_id, reason, revoked_at, imported_at) VALUES (?, ?, ?, ?)');
     for (const r of body.revocations) revoke.run(r.id, r.reason, r.at, now);
-  })();
+  });
   return {
     authorityName: body.authority.name, fingerprint: printed, serial: body.serial, certificates: certificates.length,
     revocations: body.revocations.length, pinnedNow: !trust, keyChanged, nextUpdate: body.nextUpdate,

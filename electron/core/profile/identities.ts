@@ -12,6 +12,9 @@ import { argon2id, KEY_UNLOCK_PARAMS, type Argon2Params } from '../crypto/argon2
 import { ed25519Keygen, ed25519Sign, ed25519Verify, xwingKeygen, xwingPublicFromSecret, ED25519_PUBLIC_BYTES, XWING_PUBLIC_BYTES } from '../crypto/keys.js';
 import { fingerprint, signedDigest } from '../crypto/primitives.js';
 import { inputError, securityError } from '../errors.js';
+import {
+  attachIntegrityKey, certifiedHandoverTarget, hasHolder, INTEGRITY_KEY_BYTES, profileTampered, trustSealValid, unwrapIntegrityKey, wrapIntegrityKey, writeTrustSeal, type HandoverRow,
+} from './integrity.js';
 import { base32Encode, formatFingerprint, ID_BYTES, isIdentityId, isIdPrefix } from '../../../shared/ids.js';
 
 export const MIN_PASSPHRASE = 10;
@@ -44,6 +47,9 @@ export interface UnlockedIdentity {
   /** Every key set, oldest first; the last is current. */
   keySets: KeySet[];
   current: KeySet;
+  /** The profile's integrity key when this person holds it (docs/profile.md), else null; also
+   * attached to the database by the unlock. Zeroed by wipe(). */
+  integrityKey: Buffer | null;
   wipe(): void;
 }
 
@@ -192,7 +198,14 @@ export async function storeOwnIdentity(db: DB, body: CardBody, card: string, key
   const master = randomBytes(32);
   const salt = randomBytes(16);
   const unlockKey = await deriveUnlockKey(passphrase, salt, params);
-  const wrappedMaster = await aeadSeal(unlockKey, master, masterAad(id));
+  // The first person stored with a passphrase on a profile where nobody holds the integrity key
+  // becomes its first holder, and seals the trust state as found (trust on first use). Anyone
+  // after them records, under their own passphrase, that a holder exists (WAITING_FLAG): should
+  // the holders' rows disappear, this person is not made a new first holder of a tampered state.
+  const integrityKey = hasHolder(db) ? null : randomBytes(INTEGRITY_KEY_BYTES);
+  const payload = integrityKey ? Buffer.concat([master, integrityKey]) : Buffer.concat([master, WAITING_FLAG]);
+  const wrappedMaster = await aeadSeal(unlockKey, payload, masterAad(id));
+  payload.fill(0);
   unlockKey.fill(0);
   const encFpr = fingerprint('xwing', keys.encPublic);
   const sigFpr = fingerprint('ed25519', keys.sigPublic);
@@ -202,6 +215,8 @@ export async function storeOwnIdentity(db: DB, body: CardBody, card: string, key
   master.fill(0);
   const now = Date.now();
   db.transaction(() => {
+    // Two first holders at once would each seal with their own key: the second one starts over.
+    if (integrityKey && hasHolder(db)) throw inputError('busy', 'Une autre personne vient d’être créée sur ce poste en même temps : recommencez.');
     if (existing) {
       db.prepare('DELETE FROM keys WHERE identity_id = ?').run(id);
       db.prepare('DELETE FROM identities WHERE id = ? AND own = 0').run(id);
@@ -213,28 +228,139 @@ export async function storeOwnIdentity(db: DB, body: CardBody, card: string, key
       .run(id, salt, params.opslimit, params.memlimitKib, wrappedMaster.nonce, wrappedMaster.sealed);
     db.prepare('INSERT INTO secrets (identity_id, key_set, enc_fpr, sig_fpr, nonce, sealed) VALUES (?, 1, ?, ?, ?, ?)')
       .run(id, encFpr, sigFpr, sealedSecrets.nonce, sealedSecrets.sealed);
+    if (integrityKey) writeTrustSeal(db, integrityKey);
   })();
+  integrityKey?.fill(0);
   return { id, card, encFpr, sigFpr };
 }
 
-/** The master key of an own identity, from its passphrase (the one Argon2id of an unlock). The
- * caller zeroes it. Wrong passphrase: security error (exit 2). */
-async function openMaster(db: DB, id: string, passphrase: string): Promise<{ identity: IdentityRow; master: Uint8Array }> {
+/** Payload of a person who does not hold K and knows that a holder exists: master ‖ 0x01. */
+const WAITING_FLAG = Buffer.from([1]);
+
+interface OpenedMaster {
+  identity: IdentityRow;
+  master: Uint8Array;
+  /** The integrity key when this person holds it (64-byte payload), else null. */
+  integrityKey: Buffer | null;
+  /** Payload master ‖ 0x01: this person was stored or signed in while a holder existed. */
+  waiting: boolean;
+  /** The Argon2id unlock key, kept to re-wrap the payload with an integrity key. */
+  unlockKey: Buffer;
+  wipe(): void;
+}
+
+/** The payload of an own identity (master key, and the integrity key for a holder), from its
+ * passphrase (the one Argon2id of an unlock). The caller calls wipe(). Wrong passphrase:
+ * security error (exit 2). */
+async function openMaster(db: DB, id: string, passphrase: string): Promise<OpenedMaster> {
   const row = db.prepare('SELECT * FROM unlock WHERE identity_id = ?').get(id) as
     { salt: Buffer; opslimit: number; memlimit_kib: number; nonce: Buffer; wrapped_master: Buffer } | undefined;
   const identity = getIdentity(db, id);
   if (!row || !identity) throw inputError('no-private-keys', `Aucune clé privée pour ${id} sur ce poste.`);
   const unlockKey = await deriveUnlockKey(passphrase, row.salt, { opslimit: row.opslimit, memlimitKib: row.memlimit_kib });
-  const master = await aeadOpen(unlockKey, row.nonce, row.wrapped_master, masterAad(id));
-  unlockKey.fill(0);
-  if (!master) throw securityError('bad-passphrase', `Phrase de passe incorrecte pour ${identity.name}. Réessayez ; en cas d'oubli, l'officier SSI doit vous fournir de nouvelles clés.`);
-  return { identity, master };
+  const payload = await aeadOpen(unlockKey, row.nonce, row.wrapped_master, masterAad(id));
+  if (!payload) {
+    unlockKey.fill(0);
+    throw securityError('bad-passphrase', `Phrase de passe incorrecte pour ${identity.name}. Réessayez ; en cas d'oubli, l'officier SSI doit vous fournir de nouvelles clés.`);
+  }
+  const waiting = payload.length === 33 && payload[32] === WAITING_FLAG[0];
+  if (payload.length !== 32 && !waiting && payload.length !== 32 + INTEGRITY_KEY_BYTES) {
+    payload.fill(0);
+    unlockKey.fill(0);
+    throw securityError('corrupt-secrets', `Les clés privées de ${identity.name} sont illisibles (profil abîmé ou modifié). Contactez l'officier SSI.`);
+  }
+  const master = payload.slice(0, 32);
+  const integrityKey = payload.length === 32 + INTEGRITY_KEY_BYTES ? Buffer.from(payload.slice(32)) : null;
+  payload.fill(0);
+  return { identity, master, integrityKey, waiting, unlockKey, wipe: () => { master.fill(0); unlockKey.fill(0); integrityKey?.fill(0); } };
+}
+
+/** Re-wraps a person's payload as master ‖ K (same unlock key, fresh nonce): they now hold K.
+ * With WAITING_FLAG instead of K: they know a holder exists. */
+async function wrapHolderPayload(opened: OpenedMaster, id: string, key: Uint8Array): Promise<{ nonce: Buffer; sealed: Buffer }> {
+  const payload = Buffer.concat([opened.master, key]);
+  try {
+    return await aeadSeal(opened.unlockKey, payload, masterAad(id));
+  } finally {
+    payload.fill(0);
+  }
+}
+
+/** At the unlock of a person who does not hold K: adopt it from a pending hand-over (after
+ * checking the seal with it: a forged hand-over carries another key and fails here), or become
+ * the first holder if nobody holds it. Returns K (the caller zeroes it), or null. */
+async function adoptIntegrityKey(db: DB, opened: OpenedMaster, keySets: KeySet[]): Promise<Buffer | null> {
+  const id = opened.identity.id;
+  const handover = db.prepare('SELECT * FROM integrity_handover WHERE identity_id = ?').get(id) as HandoverRow | undefined;
+  if (handover) {
+    const keySet = keySets.find((k) => k.encFpr.equals(handover.key_fpr));
+    const key = keySet ? await unwrapIntegrityKey(handover, keySet.encSecret) : null;
+    if (!key || !trustSealValid(db, key)) {
+      key?.fill(0);
+      throw profileTampered(`la clé d'intégrité remise à ${opened.identity.name} ne correspond pas au sceau du profil`);
+    }
+    const wrapped = await wrapHolderPayload(opened, id, key);
+    db.transaction(() => {
+      db.prepare('UPDATE unlock SET nonce = ?, wrapped_master = ? WHERE identity_id = ?').run(wrapped.nonce, wrapped.sealed, id);
+      db.prepare('DELETE FROM integrity_handover WHERE identity_id = ?').run(id);
+    })();
+    return key;
+  }
+  if (hasHolder(db)) {
+    if (!opened.waiting) {
+      const wrapped = await wrapHolderPayload(opened, id, WAITING_FLAG);
+      db.prepare('UPDATE unlock SET nonce = ?, wrapped_master = ? WHERE identity_id = ?').run(wrapped.nonce, wrapped.sealed, id);
+    }
+    return null;
+  }
+  // This person knew of a holder and none is left: the holders' rows were removed or replaced.
+  if (opened.waiting) throw profileTampered("les personnes qui gardaient la clé d'intégrité de ce profil n'y figurent plus");
+  const key = randomBytes(INTEGRITY_KEY_BYTES);
+  const wrapped = await wrapHolderPayload(opened, id, key);
+  db.transaction(() => {
+    // Nobody held K: this person becomes the first holder and seals the state as found.
+    if (hasHolder(db)) throw inputError('busy', 'Une autre personne vient de se connecter sur ce poste en même temps : recommencez.');
+    db.prepare('UPDATE unlock SET nonce = ?, wrapped_master = ? WHERE identity_id = ?').run(wrapped.nonce, wrapped.sealed, id);
+    writeTrustSeal(db, key);
+  })();
+  return key;
+}
+
+/** At a holder's unlock: every own identity that does not hold K and has no pending hand-over
+ * gets K wrapped for its current encryption key. With a pinned authority, only for keys that a
+ * valid certificate under it covers (verified from its text): a planted identity gets nothing.
+ * Without an authority, any own identity (docs/profile.md states this residual). */
+async function handOverIntegrityKey(db: DB, key: Uint8Array): Promise<void> {
+  const waiting = db.prepare(`SELECT u.identity_id FROM unlock u JOIN identities i ON i.id = u.identity_id
+    WHERE i.own = 1 AND length(u.wrapped_master) <> 80 AND u.identity_id NOT IN (SELECT identity_id FROM integrity_handover)`).pluck().all() as string[];
+  if (waiting.length === 0) return;
+  // The seal was verified when the key was attached, just before: the trust row is the sealed one.
+  const authority = db.prepare('SELECT 1 FROM trust WHERE one = 1').get() !== undefined;
+  // Certificates are a floor above (authority/): their check is registered from there. Unregistered,
+  // a profile with an authority hands the key to nobody rather than to an unchecked identity.
+  const certified = certifiedHandoverTarget();
+  for (const other of waiting) {
+    let target: { encPublic: Uint8Array; encFpr: Buffer } | null;
+    if (authority) {
+      target = certified ? certified(db, other) : null;
+    } else {
+      const { enc } = currentKeys(db, other);
+      target = { encPublic: enc.public_key, encFpr: enc.fpr };
+    }
+    if (!target) continue;
+    const wrapped = await wrapIntegrityKey(target.encPublic, target.encFpr, key);
+    db.prepare('INSERT OR IGNORE INTO integrity_handover (identity_id, key_fpr, kem_ciphertext, wrapped, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(other, target.encFpr, wrapped.kemCiphertext, wrapped.wrapped, Date.now());
+  }
 }
 
 /** Key rotation: a new key set sealed under the same master key; old keys are retired but kept
  * (they still open and verify old containers). Returns the new card, to be certified again. */
 export async function rotateIdentity(db: DB, id: string, passphrase: string): Promise<NewIdentity> {
-  const { identity, master } = await openMaster(db, id, passphrase);
+  const opened = await openMaster(db, id, passphrase);
+  const { identity } = opened;
+  const master = Uint8Array.from(opened.master);
+  opened.wipe();
   const keys = await generateKeys();
   const keySet = ((db.prepare('SELECT MAX(key_set) FROM secrets WHERE identity_id = ?').pluck().get(id) as number | null) ?? 0) + 1;
   const encFpr = fingerprint('xwing', keys.encPublic);
@@ -313,11 +439,21 @@ export function currentKeys(db: DB, id: string): { enc: PublicKeyRow; sig: Publi
   const enc = rows.filter((r) => r.kind === 'xwing').sort((a, b) => b.key_set - a.key_set)[0];
   const sig = rows.filter((r) => r.kind === 'ed25519').sort((a, b) => b.key_set - a.key_set)[0];
   if (!enc || !sig) throw inputError('no-keys', `L'identité ${id} n'a pas de clés actives.`);
-  return { enc, sig };
+  return { enc: checkedKey(enc), sig: checkedKey(sig) };
+}
+
+/** A key row used for a decision: its fingerprint is re-derived from the public key it stores
+ * (the attacker of docs/profile.md can edit the column). */
+function checkedKey(row: PublicKeyRow): PublicKeyRow {
+  if ((row.kind !== 'xwing' && row.kind !== 'ed25519') || !Buffer.isBuffer(row.public_key) || !fingerprint(row.kind, row.public_key).equals(row.fpr)) {
+    throw profileTampered(`la clé publique enregistrée pour ${row.identity_id} ne correspond plus à son empreinte`);
+  }
+  return row;
 }
 
 export function keyByFingerprint(db: DB, fpr: Buffer): PublicKeyRow | undefined {
-  return db.prepare('SELECT * FROM keys WHERE fpr = ?').get(fpr) as PublicKeyRow | undefined;
+  const row = db.prepare('SELECT * FROM keys WHERE fpr = ?').get(fpr) as PublicKeyRow | undefined;
+  return row && checkedKey(row);
 }
 
 /** Resolves a full id or a unique prefix of at least 8 characters. */
@@ -348,14 +484,15 @@ export function resolveOwn(db: DB, as?: string): IdentityRow {
 
 /** Unlocks every key set of an own identity. Wrong passphrase: security error (exit 2). */
 export async function unlockIdentity(db: DB, id: string, passphrase: string): Promise<UnlockedIdentity> {
-  const { identity, master } = await openMaster(db, id, passphrase);
+  const opened = await openMaster(db, id, passphrase);
+  const { identity, master } = opened;
   const rows = db.prepare('SELECT * FROM secrets WHERE identity_id = ? ORDER BY key_set').all(id) as
     { key_set: number; enc_fpr: Buffer; sig_fpr: Buffer; nonce: Buffer; sealed: Buffer }[];
   const keySets: KeySet[] = [];
   for (const r of rows) {
     const plain = await aeadOpen(master, r.nonce, r.sealed, secretsAad(id, r.key_set, r.enc_fpr, r.sig_fpr));
     if (!plain || plain.length !== 96) {
-      master.fill(0);
+      opened.wipe();
       throw securityError('corrupt-secrets', `Les clés privées de ${identity.name} sont illisibles (profil abîmé ou modifié). Contactez l'officier SSI.`);
     }
     const encSecret = plain.slice(0, 32);
@@ -364,17 +501,36 @@ export async function unlockIdentity(db: DB, id: string, passphrase: string): Pr
     const sigPublic = sigSecret.slice(32);
     // The stored fingerprints are authenticated (AAD): the derived public keys must match them.
     if (!fingerprint('xwing', encPublic).equals(r.enc_fpr) || !fingerprint('ed25519', sigPublic).equals(r.sig_fpr)) {
-      master.fill(0);
+      opened.wipe();
       throw securityError('corrupt-secrets', `Les clés privées de ${identity.name} ne correspondent pas à ses clés publiques. Contactez l'officier SSI.`);
     }
     plain.fill(0);
     keySets.push({ keySet: r.key_set, encSecret, encPublic, encFpr: r.enc_fpr, sigSecret, sigPublic, sigFpr: r.sig_fpr });
   }
-  master.fill(0);
-  if (keySets.length === 0) throw inputError('no-private-keys', `Aucune clé privée pour ${id} sur ce poste.`);
+  const wipeKeys = () => keySets.forEach((k) => { k.encSecret.fill(0); k.sigSecret.fill(0); });
+  if (keySets.length === 0) {
+    opened.wipe();
+    throw inputError('no-private-keys', `Aucune clé privée pour ${id} sur ce poste.`);
+  }
+  let integrityKey: Buffer | null = null;
+  try {
+    integrityKey = opened.integrityKey ? Buffer.from(opened.integrityKey) : await adoptIntegrityKey(db, opened, keySets);
+    if (integrityKey) {
+      // Invariant: from here on, every decision of this process on `db` reads a sealed state.
+      attachIntegrityKey(db, integrityKey);
+      await handOverIntegrityKey(db, integrityKey);
+    }
+  } catch (error) {
+    integrityKey?.fill(0);
+    wipeKeys();
+    throw error;
+  } finally {
+    opened.wipe();
+  }
+  const key = integrityKey;
   return {
-    id, name: identity.name, keySets, current: keySets[keySets.length - 1]!,
-    wipe: () => keySets.forEach((k) => { k.encSecret.fill(0); k.sigSecret.fill(0); }),
+    id, name: identity.name, keySets, current: keySets[keySets.length - 1]!, integrityKey: key,
+    wipe: () => { wipeKeys(); key?.fill(0); },
   };
 }
 

@@ -222,7 +222,8 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
     info = await readInfo(source);
     const header = info.header;
     const signer = resolveSigner(ctx, header, info.senderId);
-    requireSigner(ctx.profile.db, header.senderSigFpr, request.arrivedAt ?? Date.now());
+    const arrivedAt = request.arrivedAt ?? Date.now();
+    requireSigner(ctx.profile.db, header.senderSigFpr, arrivedAt);
     // A password container, too, is opened by a person of the profile (habilitated 'reader' when
     // an authority is pinned), who signs in: the log then names who opened it.
     const reader = request.usePassword ? resolveOwn(ctx.profile.db, request.as) : addressedIdentity(ctx, header, request.as);
@@ -235,6 +236,13 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
     openerThread = startOpenerThread(info.payloadBytes, source.fd === null ? null : { fd: source.fd, prefix: signaturePrefix(header), start: header.headerBytes.length, chunks: info.chunks });
     let identity: UnlockedIdentity | null = await ctx.unlocker.unlock(reader);
     let password: string | null = null;
+    // Again after the unlock: the integrity key is now attached, the state read is the sealed one.
+    try {
+      requireSigner(ctx.profile.db, header.senderSigFpr, arrivedAt);
+    } catch (error) {
+      identity.wipe();
+      throw error;
+    }
     if (request.usePassword) {
       // The sign-in was the proof of presence; the keys themselves open nothing here.
       identity.wipe();

@@ -3,10 +3,11 @@
 // With one: only people holding a valid certificate from it act or are addressed, each within
 // their role (reader opens; operator also sends; officer also runs the authority).
 import type { DB } from '../profile/profile.js';
-import { certificateState, describeState, getTrust, roleIncludes, ROLE_LABEL, signerCertificateState, type Role } from '../authority/certificates.js';
+import { certificateState, currentCertificate, describeState, getTrust, roleIncludes, ROLE_LABEL, signerCertificateState, type Role } from '../authority/certificates.js';
 import { directoryFreshness } from '../authority/directory.js';
-import { getIdentity, keyByFingerprint, listIdentities, resolveIdentity, type IdentityRow } from '../profile/identities.js';
+import { currentKeys, getIdentity, keyByFingerprint, listIdentities, resolveIdentity, type IdentityRow } from '../profile/identities.js';
 import { inputError, securityError } from '../errors.js';
+import { profileTampered } from '../profile/integrity.js';
 
 export const hasAuthority = (db: DB): boolean => getTrust(db) !== undefined;
 
@@ -53,6 +54,12 @@ export function requireRecipient(db: DB, row: IdentityRow, now = Date.now()): vo
   if (state.state !== 'valid' || !state.forCurrentKeys) {
     throw securityError('recipient-not-certified', `${row.name} (${row.org}) ne peut pas être destinataire : certificat ${state.forCurrentKeys || state.state !== 'valid' ? describeState(state) : 'absent pour ses nouvelles clés'}. Retirez cette personne ou demandez à l'officier SSI un annuaire à jour.`);
   }
+  // The key a container is sealed for is the one the verified certificate names: a key row
+  // planted next to it (the attacker of docs/profile.md) must not receive the file key.
+  const cert = currentCertificate(db, row.id, now);
+  if (!cert || !currentKeys(db, row.id).enc.fpr.equals(cert.encFpr)) {
+    throw profileTampered(`les clés enregistrées pour ${row.name} ne sont pas celles de son certificat`);
+  }
 }
 
 /** A container's signer must hold a certificate valid when the container ARRIVED here, with a
@@ -60,6 +67,7 @@ export function requireRecipient(db: DB, row: IdentityRow, now = Date.now()): vo
 export function requireSigner(db: DB, sigFpr: Buffer, arrivedAt: number): void {
   if (!hasAuthority(db)) return;
   const state = signerCertificateState(db, sigFpr, arrivedAt);
+  // The owner named is the verified certificate's; failing one, the key row (fingerprint re-derived).
   const ownerId = state.identityId ?? keyByFingerprint(db, sigFpr)?.identity_id;
   const who = ownerId ? getIdentity(db, ownerId) : undefined;
   const name = who ? `${who.name} (${who.org})` : "l'expéditeur";

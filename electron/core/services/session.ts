@@ -1,6 +1,8 @@
 // Signing in: using a private key means unlocking it with the person's passphrase. Repeated
 // failures lock the person out for a while, and the lock is stored in the profile so that
 // restarting the application (or the CLI) does not lift it. Every attempt is audited.
+// Loaded for its side effect too: it registers who may receive the integrity key (certificates).
+import '../authority/certificates.js';
 import type { Profile, DB } from '../profile/profile.js';
 import { getMeta, setMeta } from '../profile/profile.js';
 import { unlockIdentity, type IdentityRow, type UnlockedIdentity } from '../profile/identities.js';

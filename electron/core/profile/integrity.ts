@@ -1,0 +1,186 @@
+// Integrity of the trust state (docs/profile.md, "Integrity of trust state"). The attacker of the
+// threat model can write every file of the profile but knows no passphrase, so the root of
+// integrity is a random key K kept inside passphrase-wrapped payloads (identities.ts). The trust
+// row and the revocations are sealed with an HMAC under K; the seal is checked whenever K is in
+// hand (attached to the open database at every unlock) and a decision reads the trust row.
+// This module reads the tables with plain SQL and imports nothing of the authority: certificates.ts
+// and identities.ts call it.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { DB } from './profile.js';
+import { hkdf, sha256 } from '../crypto/primitives.js';
+import { unwrapFromXWing, wrapForXWing } from '../crypto/keys.js';
+import { inputError, securityError, type PliError } from '../errors.js';
+
+export const INTEGRITY_KEY_BYTES = 32;
+/** A holder's `wrapped_master`: master (32) ‖ K (32) + the 16-byte AEAD tag. */
+export const HOLDER_PAYLOAD_BYTES = 64 + 16;
+const SEAL_LABEL = 'pli/v1/integrity/trust';
+const HANDOVER_LABEL = 'pli/v1/wrap/integrity';
+
+/** Security error (exit 2) naming the profile as modified outside Pli. */
+export function profileTampered(detail: string): PliError {
+  return securityError('profile-tampered', `Le profil de ce poste a été modifié en dehors de Pli (${detail}) : aucune décision n'est prise. Prévenez l'officier SSI.`);
+}
+
+// The key in hand for each open database, a private copy zeroed at detach. A WeakMap: a closed
+// and forgotten database takes its key with it.
+const attached = new WeakMap<DB, Buffer>();
+
+/** Whether some person of the profile holds K (then trust writes need it, and the seal must exist). */
+export function hasHolder(db: DB): boolean {
+  return db.prepare('SELECT 1 FROM unlock WHERE length(wrapped_master) = ? LIMIT 1').get(HOLDER_PAYLOAD_BYTES) !== undefined;
+}
+
+export function integrityKeyOf(db: DB): Buffer | undefined {
+  return attached.get(db);
+}
+
+/** Attaches K to `db` and checks the seal at once: a tampered profile fails at sign-in. The key
+ * stays attached when the check fails, so that no later decision reads the state unverified. */
+export function attachIntegrityKey(db: DB, key: Uint8Array): void {
+  if (key.length !== INTEGRITY_KEY_BYTES) throw profileTampered("clé d'intégrité de taille invalide");
+  const previous = attached.get(db);
+  attached.set(db, Buffer.from(key));
+  previous?.fill(0);
+  verifyTrustSeal(db);
+}
+
+export function detachIntegrityKey(db: DB): void {
+  attached.get(db)?.fill(0);
+  attached.delete(db);
+}
+
+// ---- canonical bytes ------------------------------------------------------------------------
+
+function lengthPrefixed(parts: Buffer[]): Buffer {
+  const out: Buffer[] = [];
+  for (const part of parts) {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(part.length);
+    out.push(length, part);
+  }
+  return Buffer.concat(out);
+}
+
+function int(value: unknown): Buffer {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw profileTampered('valeur hors format dans les tables de confiance');
+  const out = Buffer.alloc(8);
+  out.writeBigInt64BE(BigInt(value));
+  return out;
+}
+
+function bytes(value: unknown): Buffer {
+  if (Buffer.isBuffer(value)) return value;
+  if (typeof value === 'string') return Buffer.from(value, 'utf8');
+  throw profileTampered('valeur hors format dans les tables de confiance');
+}
+
+interface RawTrust { name: string; public_key: Buffer; fpr: Buffer; serial: number; issued: number; next_update: number; allow_password: number; grace_days: number; pinned_at: number; imported_at: number }
+interface RawRevocation { identity_id: string; reason: string; revoked_at: number; imported_at: number }
+
+/** The bytes the seal covers: the label, the counter, the whole trust row (or "no trust"), and
+ * SHA-256 over the revocations sorted by identity id (docs/profile.md). */
+export function trustCanonical(db: DB, counter: number): Buffer {
+  const trust = db.prepare('SELECT * FROM trust WHERE one = 1').get() as RawTrust | undefined;
+  const trustPart = trust
+    ? [Buffer.from('trust', 'ascii'), bytes(trust.name), bytes(trust.public_key), bytes(trust.fpr), int(trust.serial), int(trust.issued), int(trust.next_update),
+      int(trust.allow_password), int(trust.grace_days), int(trust.pinned_at), int(trust.imported_at)]
+    : [Buffer.from('no trust', 'ascii')];
+  const revocations = db.prepare('SELECT identity_id, reason, revoked_at, imported_at FROM revocations ORDER BY identity_id').all() as RawRevocation[];
+  const revocationsDigest = sha256(...revocations.map((r) => lengthPrefixed([bytes(r.identity_id), bytes(r.reason), int(r.revoked_at), int(r.imported_at)])));
+  return lengthPrefixed([Buffer.from(SEAL_LABEL, 'ascii'), int(counter), ...trustPart, revocationsDigest]);
+}
+
+function macOf(key: Uint8Array, canonical: Buffer): Buffer {
+  const macKey = hkdf(key, Buffer.alloc(0), SEAL_LABEL);
+  try {
+    return createHmac('sha256', macKey).update(canonical).digest();
+  } finally {
+    macKey.fill(0);
+  }
+}
+
+/** Whether the stored seal verifies under `key` (false when absent, wrong, or out of format). */
+export function trustSealValid(db: DB, key: Uint8Array): boolean {
+  const seal = db.prepare('SELECT counter, mac FROM trust_seal WHERE one = 1').get() as { counter: number; mac: Buffer } | undefined;
+  if (!seal || !Buffer.isBuffer(seal.mac) || seal.mac.length !== 32) return false;
+  let expected: Buffer;
+  try {
+    expected = macOf(key, trustCanonical(db, seal.counter));
+  } catch {
+    return false;
+  }
+  return timingSafeEqual(expected, seal.mac);
+}
+
+/** With K attached: the seal must verify, else `profile-tampered`. Without K (a command that never
+ * unlocks): the state is used as stored (docs/profile.md). */
+export function verifyTrustSeal(db: DB): void {
+  const key = attached.get(db);
+  if (!key) return;
+  if (!db.prepare('SELECT 1 FROM trust_seal WHERE one = 1').get()) throw profileTampered('sceau des tables de confiance absent');
+  if (!trustSealValid(db, key)) throw profileTampered("l'autorité épinglée, l'annuaire ou les révocations ne correspondent plus à leur sceau");
+}
+
+/** Writes the seal of the current state under `key` (counter + 1). Call inside the writer's transaction. */
+export function writeTrustSeal(db: DB, key: Uint8Array): void {
+  const counter = ((db.prepare('SELECT counter FROM trust_seal WHERE one = 1').pluck().get() as number | undefined) ?? 0) + 1;
+  const mac = macOf(key, trustCanonical(db, counter));
+  db.prepare('INSERT INTO trust_seal (one, counter, mac) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET counter = excluded.counter, mac = excluded.mac').run(counter, mac);
+}
+
+const signInRequired = () => inputError('sign-in-required',
+  "Connectez-vous, puis recommencez : l'importation d'un annuaire demande la phrase de passe d'une personne habilitée de ce poste (en ligne de commande : --as ID et sa phrase de passe).");
+
+/** Refuses a write of the trust state that could not be sealed: a holder exists and no key is in hand. */
+export function requireTrustWriteKey(db: DB): void {
+  if (!attached.get(db) && hasHolder(db)) throw signInRequired();
+}
+
+/** Runs `write` (changes to `trust` / `revocations`) in one transaction with the new seal. The
+ * state is verified first (never seal over a tampered state). With no holder yet, the write is
+ * left unsealed: the first holder seals the state as found. */
+export function sealedTrustWrite<T>(db: DB, write: () => T): T {
+  return db.transaction(() => {
+    const key = attached.get(db);
+    if (!key) {
+      if (hasHolder(db)) throw signInRequired();
+      return write();
+    }
+    verifyTrustSeal(db);
+    const result = write();
+    writeTrustSeal(db, key);
+    return result;
+  })();
+}
+
+// ---- hand-over to another own identity ------------------------------------------------------
+
+const handoverInfo = (encFpr: Buffer): Buffer => Buffer.concat([Buffer.from(HANDOVER_LABEL, 'ascii'), encFpr]);
+
+export interface HandoverRow { identity_id: string; key_fpr: Buffer; kem_ciphertext: Buffer; wrapped: Buffer; created_at: number }
+
+/** K wrapped with X-Wing for an encryption key (confidentiality only: the receiver verifies the
+ * seal with it before adopting it). */
+export async function wrapIntegrityKey(encPublic: Uint8Array, encFpr: Buffer, key: Uint8Array): Promise<{ kemCiphertext: Buffer; wrapped: Buffer }> {
+  return wrapForXWing(encPublic, key, encFpr, handoverInfo(encFpr));
+}
+
+export async function unwrapIntegrityKey(row: HandoverRow, encSecret: Uint8Array): Promise<Buffer | null> {
+  const key = await unwrapFromXWing(row.kem_ciphertext, encSecret, row.wrapped, row.key_fpr, handoverInfo(row.key_fpr));
+  if (key && key.length !== INTEGRITY_KEY_BYTES) {
+    key.fill(0);
+    return null;
+  }
+  return key;
+}
+
+/** Whom a holder may hand K to when an authority is pinned: the encryption key of the identity's
+ * valid certificate under it, verified from its text (null: nobody). Registered by
+ * authority/certificates.ts, a floor above this one. */
+export type CertifiedHandoverTarget = (db: DB, identityId: string) => { encPublic: Uint8Array; encFpr: Buffer } | null;
+let certifiedTarget: CertifiedHandoverTarget | null = null;
+export function setCertifiedHandoverTarget(resolve: CertifiedHandoverTarget): void {
+  certifiedTarget = resolve;
+}
+export const certifiedHandoverTarget = (): CertifiedHandoverTarget | null => certifiedTarget;
