@@ -195,6 +195,33 @@ describe('the mailbox never jams (real Postfix + Dovecot)', () => {
     expect((await counts(servers.users.townhall)).INBOX ?? 0).toBe(0);
   }, 120_000);
 
+  it('a receive held by a live process of this workstation: pli receive waits, then exits 3 in words and takes nothing; once that process is gone, it takes over', async () => {
+    const sent = await queueSend(police.ctx, { to: [townhall.id], files: [writeFile('verrou.csv', randomBytes(5000))] });
+    expect((await sendWithin(police.ctx, sent.outboxIds, 30_000)).sent).toHaveLength(1);
+    await waitForInbox(servers.users.townhall, 1);
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 120000)'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      const stat = fs.readFileSync(`/proc/${holder.pid}/stat`, 'utf8');
+      const owner = `${os.hostname()}|${holder.pid}|${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}`;
+      townhall.profile.db.prepare("INSERT INTO mail_lock (name, owner, expires_at) VALUES ('receive', ?, ?)").run(owner, Date.now() + 600_000);
+      const busy = await captureMain(['--home', townhall.profile.home, 'receive']);
+      expect(busy.code).toBe(3);
+      expect(busy.stderr).toContain(`Une réception est déjà en cours sur ce poste (processus ${holder.pid}) pour ce profil`);
+      expect(busy.stderr).toContain('Réessayez dans quelques instants');
+      expect(listInbox(townhall.profile.db).some((r) => r.container_id === sent.containerId)).toBe(false);
+      expect((await counts(servers.users.townhall)).INBOX).toBe(1);
+    } finally {
+      const exited = new Promise((r) => holder.once('exit', r));
+      holder.kill('SIGKILL');
+      await exited;
+    }
+    const after = await captureMain(['--home', townhall.profile.home, 'receive']);
+    expect(after.code).toBe(0);
+    expect(listInbox(townhall.profile.db).filter((r) => r.container_id === sent.containerId)).toHaveLength(1);
+    expect(townhall.profile.db.prepare('SELECT COUNT(*) AS n FROM mail_lock').get()).toEqual({ n: 0 });
+  }, 90_000);
+
   it('junk through IMAP: over the cap, recorded with its sender and without its bytes; under it, kept', async () => {
     const big = randomBytes(JUNK_KEEP_MAX_BYTES + 1000);
     const small = randomBytes(5000);
