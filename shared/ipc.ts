@@ -157,7 +157,7 @@ export const inboxItemSchema = z.strictObject({
   state: z.enum(['verified', 'refused', 'opened']),
   /** The refusal code (bad-signature, unknown-sender, sender-revoked...) when refused. */
   reason: z.string().nullable(),
-  /** old, same-id-different-bytes */
+  /** old, same-id-different-bytes, not-kept, purged, refused-at-opening */
   flags: z.array(z.string()),
   senderId: z.string().nullable(),
   senderName: z.string().nullable(),
@@ -436,7 +436,11 @@ export const contract = {
   },
   'inbox:list': {
     request: empty,
-    response: z.strictObject({ items: z.array(inboxItemSchema), mailbox: z.boolean(), watcher: watcherSchema }),
+    response: z.strictObject({
+      items: z.array(inboxItemSchema), mailbox: z.boolean(), watcher: watcherSchema,
+      /** Room the refused files kept in the profile take (docs/mailbox.md section 4). */
+      refusedRoom: z.strictObject({ bytes: z.number(), files: z.number() }),
+    }),
   },
   /** One catch-up round on the functional mailbox (IMAP). */
   'inbox:receive': {

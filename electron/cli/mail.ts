@@ -5,8 +5,8 @@ import { getIdentity } from '../core/profile/identities.js';
 import type { Context } from '../core/services/context.js';
 import { inputError, PliError, temporaryError } from '../core/errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, formatEndpoint, getMailbox, parseEndpoint, readCaFile, setMailbox } from '../core/mail/settings.js';
-import { flushOutbox, listOutbox, queueSend, sendWithin, type OutboxRow } from '../core/mail/outbox.js';
-import { describeInboxRow, listInbox, openInbox, receiveFolder, type IngestResult } from '../core/mail/inbox.js';
+import { flushOutbox, listOutbox, queueSend, senderPid, sendWithin, type OutboxRow } from '../core/mail/outbox.js';
+import { describeInboxRow, describeRefusedRoom, listInbox, openInbox, receiveFolder, type IngestResult } from '../core/mail/inbox.js';
 import { receiveImap } from '../core/mail/imap.js';
 import { probeMailbox } from '../core/mail/probe.js';
 import { readSecret } from './secrets.js';
@@ -174,6 +174,11 @@ export const mailCommands: Record<string, Handler> = {
       if (result.error.kind !== 'temporary') throw result.error;
       throw temporaryError(result.error.code, `${result.pending.length} pli(s) restent en attente : ${result.error.message}`);
     }
+    if (result.busy.length > 0) {
+      // Not a silent success: these rows were left to the process sending them.
+      const pids = [...new Set(result.busy.map(senderPid).filter((p) => p !== null))];
+      throw temporaryError('outbox-busy', `${result.busy.length} pli(s) (n° ${result.busy.map((r) => r.id).join(', ')}) sont en cours d'envoi par un autre programme Pli de ce poste${pids.length ? ` (processus ${pids.join(', ')})` : ''} : ils n'ont pas été repris. Attendez la fin de cet envoi, puis vérifiez avec « pli outbox » ; relancez « pli outbox flush » s'ils restent « en cours ».`);
+    }
     if (result.sent.length + result.failed.length === 0) err("Rien à envoyer : la boîte d'envoi ne contient aucun pli en attente.");
   },
 
@@ -227,6 +232,8 @@ export const mailCommands: Record<string, Handler> = {
     }
     if (rows.length === 0) return out('Boîte de réception vide.');
     for (const row of rows) out(`${describeInboxRow(db, row)}  arrivé le ${new Date(row.arrived_at).toISOString().slice(0, 16).replace('T', ' ')}`);
+    // On stderr with the other summaries: stdout keeps one line per entry.
+    err(describeRefusedRoom(db));
   },
 
   async open(args) {

@@ -43,7 +43,7 @@ import { exportAudit, people as habilitatedPeople, signerOf, verifyAudit, writeC
 import { getMailbox, parseEndpoint, readCaFile, setMailbox, unlockMailboxPassword, type Endpoint, type MailboxSettings } from '../core/mail/settings.js';
 import { probeMailbox } from '../core/mail/probe.js';
 import { flushOutbox, listOutbox, queueSend, type FlushOptions, type FlushResult, type OutboxRow } from '../core/mail/outbox.js';
-import { listInbox, openInbox, receiveFolder, type InboxRow, type IngestResult } from '../core/mail/inbox.js';
+import { listInbox, openInbox, receiveFolder, refusedRoom, type InboxRow, type IngestResult } from '../core/mail/inbox.js';
 import { receiveImap } from '../core/mail/imap.js';
 import { formatFingerprint } from '../../shared/ids.js';
 import { isChannel } from '../../shared/channels.js';
@@ -818,7 +818,7 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
     async 'inbox:list'() {
       requireSession();
       const db = profile().db;
-      return { items: listInbox(db).map((row) => toInboxItem(db, row)).reverse(), mailbox: getMailbox(db) !== undefined, watcher: watcherStatus };
+      return { items: listInbox(db).map((row) => toInboxItem(db, row)).reverse(), mailbox: getMailbox(db) !== undefined, watcher: watcherStatus, refusedRoom: refusedRoom(db) };
     },
 
     async 'inbox:receive'(request) {

@@ -21,6 +21,7 @@ export function Inbox({ onOpen, onSettings }: { onOpen: (summary: ContainerSumma
   const [items, setItems] = useState<InboxItem[] | null>(null);
   const [mailbox, setMailbox] = useState(false);
   const [watcher, setWatcher] = useState<WatcherStatus>({ state: 'off', message: null });
+  const [room, setRoom] = useState<{ bytes: number; files: number }>({ bytes: 0, files: 0 });
   const [opId, setOpId] = useState<string | null>(null);
   const [opLabel, setOpLabel] = useState('');
   const progress = useProgress(opId);
@@ -32,6 +33,7 @@ export function Inbox({ onOpen, onSettings }: { onOpen: (summary: ContainerSumma
       setItems(result.items);
       setMailbox(result.mailbox);
       setWatcher(result.watcher);
+      setRoom(result.refusedRoom);
     } catch (e) {
       setError(errorMessage(e));
     }
@@ -134,6 +136,9 @@ export function Inbox({ onOpen, onSettings }: { onOpen: (summary: ContainerSumma
               ))}
             </tbody>
           </table>
+        )}
+        {items?.some((item) => item.state === 'refused') && (
+          <p className="muted" data-testid="refused-room">{t('inbox.refusedRoom', { size: format.size(room.bytes), count: room.files })}</p>
         )}
       </section>
       {opened && (

@@ -5,11 +5,12 @@ import type { ImapFlow, MessageStructureObject } from 'imapflow';
 import type { Readable } from 'node:stream';
 import type { DB } from '../profile/profile.js';
 import { audit, type Context } from '../services/context.js';
-import { PliError } from '../errors.js';
+import { PliError, temporaryError } from '../errors.js';
 import { requireMailbox, unlockMailboxPassword, type MailboxSettings } from './settings.js';
 import { connectionError, imapClient } from './connect.js';
-import { ingest, MAX_CONTAINER_BYTES, type IngestResult } from './inbox.js';
+import { ingest, MAX_CONTAINER_BYTES, purgeRefused, type IngestResult } from './inbox.js';
 import { flushOutbox } from './outbox.js';
+import { holderState, leaseOwner, parseOwner } from './lease.js';
 
 export const FOLDER_DONE = ['Pli', 'Traités'];
 export const FOLDER_REFUSED = ['Pli', 'Refusés'];
@@ -30,14 +31,45 @@ export interface ReceiveOptions {
   onDownload?: (uid: number) => Promise<void> | void;
   /** Period of the outbox drain and of the safety re-check in watch mode. */
   tickMs?: number;
+  /** How long a catch-up waits for another process's receive on this profile (default 20 s). */
+  lockWaitMs?: number;
 }
 
-function findPliParts(node: MessageStructureObject | undefined, out: { part: string; name: string; size: number }[] = []): { part: string; name: string; size: number }[] {
+/** Media types that mark a Pli container even without a .pli file name. */
+export const PLI_CONTENT_TYPES = ['application/vnd.pli', 'application/x-pli'];
+
+interface PliPart { part: string; name: string; size: number; type: string; encoding: string }
+
+function findPliParts(node: MessageStructureObject | undefined, out: PliPart[] = []): PliPart[] {
   if (!node) return out;
   const name = node.dispositionParameters?.filename ?? node.parameters?.name ?? '';
-  if (node.part && name.toLowerCase().endsWith('.pli')) out.push({ part: node.part, name, size: node.size ?? 0 });
+  const type = (node.type ?? '').toLowerCase();
+  if (node.part && (name.toLowerCase().endsWith('.pli') || PLI_CONTENT_TYPES.includes(type))) {
+    out.push({ part: node.part, name: name || 'pli', size: node.size ?? 0, type, encoding: (node.encoding ?? '').toLowerCase() });
+  }
   for (const child of node.childNodes ?? []) findPliParts(child, out);
   return out;
+}
+
+/** Quoted-printable to bytes (RFC 2045 6.7): soft line breaks removed, =XX decoded, nothing else touched. */
+export function decodeQuotedPrintable(raw: Buffer): Buffer {
+  const text = raw.toString('latin1').replace(/[ \t]+(?=\r?\n)/g, '').replace(/=\r?\n/g, '');
+  return Buffer.from(text.replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+}
+
+/**
+ * The bytes of a text-typed part carrying a container, as sent: only the transfer encoding is
+ * undone (imapflow's download would also convert a text part's charset, which corrupts the
+ * container). Read whole into memory: its encoded size was checked against the cap already.
+ */
+async function fetchRawPart(client: ImapFlow, uid: number, part: PliPart): Promise<Buffer> {
+  const message = await client.fetchOne(String(uid), { uid: true, bodyParts: [part.part] }, { uid: true });
+  if (!client.usable) throw noConnection();
+  const raw = message ? message.bodyParts?.get(part.part) : undefined;
+  if (!raw) throw noConnection();
+  if (part.encoding === 'base64') return Buffer.from(raw.toString('latin1'), 'base64');
+  if (part.encoding === 'quoted-printable') return decodeQuotedPrintable(raw);
+  return raw;
 }
 
 const noConnection = (): Error => Object.assign(new Error('Connection not available'), { code: 'NoConnection' });
@@ -88,15 +120,72 @@ async function ensureFolders(client: ImapFlow): Promise<void> {
   }
 }
 
+/** The receive lock's lease, renewed while held: a holder on another host that died frees it after this. */
+export const RECEIVE_LOCK_MS = 2 * 60_000;
+const RECEIVE_LOCK = 'receive';
+
+/**
+ * Takes the profile's receive lock (table mail_lock) in one BEGIN IMMEDIATE transaction: free,
+ * expired, or held by a process of this host that is gone. Returns the holder's owner when it is
+ * taken by someone alive.
+ */
+export function tryReceiveLock(db: DB, now = Date.now()): { taken: true } | { taken: false; holder: string } {
+  const owner = leaseOwner();
+  return db.transaction(() => {
+    const held = db.prepare('SELECT owner, expires_at FROM mail_lock WHERE name = ?').get(RECEIVE_LOCK) as { owner: string; expires_at: number } | undefined;
+    // Our own process: the in-process queue (catchUps) already serialises its rounds.
+    if (held && held.owner !== owner && held.expires_at > now && holderState(held.owner) !== 'gone') return { taken: false as const, holder: held.owner };
+    db.prepare('INSERT INTO mail_lock (name, owner, expires_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at')
+      .run(RECEIVE_LOCK, owner, now + RECEIVE_LOCK_MS);
+    return { taken: true as const };
+  }).immediate();
+}
+
+export function releaseReceiveLock(db: DB): void {
+  db.prepare('DELETE FROM mail_lock WHERE name = ? AND owner = ?').run(RECEIVE_LOCK, leaseOwner());
+}
+
+const receiveBusy = (holder: string): PliError => {
+  const pid = parseOwner(holder)?.pid;
+  return temporaryError('receive-busy', `Une réception est déjà en cours sur ce poste${pid ? ` (processus ${pid})` : ''} pour ce profil : rien n'a été relevé par celle-ci. Réessayez dans quelques instants.`);
+};
+
+/** Runs `run` holding the receive lock, waiting at most `waitMs` for another process to finish. */
+async function withReceiveLock<T>(ctx: Context, waitMs: number, run: () => Promise<T>): Promise<T> {
+  const db = ctx.profile.db;
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const attempt = tryReceiveLock(db);
+    if (attempt.taken) break;
+    if (Date.now() >= deadline) throw receiveBusy(attempt.holder);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const renew = setInterval(() => {
+    try {
+      db.prepare('UPDATE mail_lock SET expires_at = ? WHERE name = ? AND owner = ?').run(Date.now() + RECEIVE_LOCK_MS, RECEIVE_LOCK, leaseOwner());
+    } catch {
+      // a busy database now: the next tick renews, well before the lease runs out
+    }
+  }, RECEIVE_LOCK_MS / 4);
+  renew.unref?.();
+  try {
+    return await run();
+  } finally {
+    clearInterval(renew);
+    releaseReceiveLock(db);
+  }
+}
+
 /** One catch-up round on the open INBOX. Returns what was seen. */
 // One catch-up at a time per profile in this process: a manual "receive" during the IDLE
-// watcher's catch-up would otherwise move the same messages twice.
+// watcher's catch-up would otherwise move the same messages twice. Across processes, the receive
+// lock in the database does the same (docs/mailbox.md section 5).
 const catchUps = new Map<string, Promise<unknown>>();
 
 function catchUp(ctx: Context, client: ImapFlow, options: ReceiveOptions): Promise<IngestResult[]> {
   const key = ctx.profile.home;
   const previous = catchUps.get(key) ?? Promise.resolve();
-  const run = previous.catch(() => {}).then(() => catchUpOnce(ctx, client, options));
+  const run = previous.catch(() => {}).then(() => withReceiveLock(ctx, options.lockWaitMs ?? 20_000, () => catchUpOnce(ctx, client, options)));
   catchUps.set(key, run);
   void run.finally(() => {
     if (catchUps.get(key) === run) catchUps.delete(key);
@@ -121,7 +210,7 @@ async function catchUpOnce(ctx: Context, client: ImapFlow, options: ReceiveOptio
   let foldersReady = false;
   for (let start = 0; start < uids.length; start += MOVE_BATCH) {
     const batch = uids.slice(start, start + MOVE_BATCH);
-    const messages = await client.fetchAll(batch.join(','), { uid: true, bodyStructure: true }, { uid: true });
+    const messages = await client.fetchAll(batch.join(','), { uid: true, bodyStructure: true, envelope: true }, { uid: true });
     if (!client.usable) throw noConnection();
     const toDone: number[] = [];
     const toRefused: number[] = [];
@@ -129,22 +218,32 @@ async function catchUpOnce(ctx: Context, client: ImapFlow, options: ReceiveOptio
       const parts = findPliParts(message.bodyStructure);
       if (parts.length === 0) continue; // not ours: left untouched in INBOX
       let refused = false;
+      // The sender as the message claims it: recorded with refused input (not proof of anything).
+      const from = message.envelope?.from?.[0]?.address;
+      const origin = (part: PliPart): string => `uid ${message.uid} ${part.name}${from ? ` de ${from}` : ''}`;
       for (const part of parts) {
         // base64 is 4/3 of the bytes: anything bigger than the cap is refused without downloading it
         if (part.size > MAX_CONTAINER_BYTES * 1.4) {
           refused = true;
-          audit(ctx, { action: 'container.refused', outcome: 'refused', detail: { reason: 'too-big', source: 'imap', origin: `uid ${message.uid} ${part.name}`, encodedBytes: part.size } });
+          audit(ctx, { action: 'container.refused', outcome: 'refused', detail: { reason: 'too-big', source: 'imap', origin: origin(part), encodedBytes: part.size } });
           options.onStatus?.(`Pièce jointe ${part.name} refusée : taille hors limites (message déplacé dans Pli/Refusés).`);
           continue;
         }
-        const downloaded = await client.download(String(message.uid), part.part, { uid: true, chunkSize: 1024 * 1024 });
-        if (!downloaded || !('content' in downloaded) || !downloaded.content) {
-          if (!client.usable) throw noConnection();
-          continue;
+        let bytes: Buffer;
+        if (part.type.startsWith('text/')) {
+          // A container sent as text: raw bytes, whatever the declared charset.
+          await options.onDownload?.(message.uid);
+          bytes = await fetchRawPart(client, message.uid, part);
+        } else {
+          const downloaded = await client.download(String(message.uid), part.part, { uid: true, chunkSize: 1024 * 1024 });
+          if (!downloaded || !('content' in downloaded) || !downloaded.content) {
+            if (!client.usable) throw noConnection();
+            continue;
+          }
+          await options.onDownload?.(message.uid);
+          bytes = await readAll(client, downloaded.content, MAX_CONTAINER_BYTES);
         }
-        await options.onDownload?.(message.uid);
-        const bytes = await readAll(client, downloaded.content, MAX_CONTAINER_BYTES);
-        const result = await ingest(ctx, bytes, 'imap', `uid ${message.uid} ${part.name}`);
+        const result = await ingest(ctx, bytes, 'imap', origin(part));
         if (result.row.state === 'refused') refused = true;
         results.push(result);
         options.onItem?.(result, `uid ${message.uid}`);
@@ -190,6 +289,7 @@ export async function receiveImap(ctx: Context, options: ReceiveOptions = {}): P
   const settings = requireMailbox(ctx.profile.db);
   const password = options.password ?? await unlockMailboxPassword(ctx, options.as);
   const all: IngestResult[] = [];
+  await purgeRefused(ctx);
   if (!options.watch) {
     const client = await connect(settings, password);
     try {
@@ -208,6 +308,7 @@ export async function receiveImap(ctx: Context, options: ReceiveOptions = {}): P
   let lastDrain = 0;
   const drain = async (): Promise<void> => {
     lastDrain = Date.now();
+    await purgeRefused(ctx).catch(() => 0);
     try {
       const r = await flushOutbox(ctx, { password });
       for (const row of r.sent) options.onStatus?.(`Envoyé : ${row.id} vers ${row.destination}`);
@@ -229,7 +330,13 @@ export async function receiveImap(ctx: Context, options: ReceiveOptions = {}): P
       options.signal?.addEventListener('abort', onWake, { once: true });
       try {
         for (;;) {
-          all.push(...await catchUp(ctx, client, options));
+          try {
+            all.push(...await catchUp(ctx, client, options));
+          } catch (error) {
+            // Another process is receiving for this profile: it takes the messages; check again later.
+            if (!(error instanceof PliError && error.code === 'receive-busy')) throw error;
+            options.onStatus?.(error.message);
+          }
           options.onRound?.();
           if (Date.now() - lastDrain >= tickMs) await drain();
           if (options.signal?.aborted || !client.usable) break;

@@ -36,6 +36,19 @@ export interface InboxRow {
 export const OLD_AFTER_MS = 90 * 24 * 3600 * 1000;
 /** Hard cap on what is accepted from a mailbox or a folder (well above the sending limit). */
 export const MAX_CONTAINER_BYTES = 200 * 1024 * 1024;
+/**
+ * Refused input larger than this is recorded (SHA-256, size, origin, reason) without its bytes:
+ * whoever can mail the functional mailbox must not be able to fill the workstation's disk.
+ */
+export const JUNK_KEEP_MAX_BYTES = 1024 * 1024;
+/** Refused files kept are deleted this long after their arrival (the row stays, flagged 'purged'). */
+export const JUNK_RETENTION_MS = 30 * 24 * 3600 * 1000;
+/**
+ * Refusals at opening that depend only on the container's bytes: the row becomes 'refused' for
+ * everyone. A refusal that depends on the person or on this workstation's settings (not addressed,
+ * role, passphrase, output folder, directory to renew) leaves the row as it was.
+ */
+const REFUSED_AT_OPENING = new Set(['malformed', 'bad-manifest', 'tampered', 'commitment', 'bad-signature', 'sender-mismatch', 'bad-kdf-params']);
 
 export interface IngestResult { row: InboxRow; isNew: boolean; message?: string }
 
@@ -99,10 +112,13 @@ export async function ingest(ctx: Context, bytes: Buffer, source: 'imap' | 'fold
   }
   if (createdMs !== null && createdMs < arrivedAt - OLD_AFTER_MS) flags.push('old');
 
-  const { file, displaced } = await storeBytes(inboxDirOf(ctx), sha256, bytes);
+  // Refused input over the cap is recorded without its bytes (no file, flag 'not-kept').
+  const keep = state !== 'refused' || bytes.length <= JUNK_KEEP_MAX_BYTES;
+  if (!keep) flags.push('not-kept');
+  const { file, displaced } = keep ? await storeBytes(inboxDirOf(ctx), sha256, bytes) : { file: storedPath(inboxDirOf(ctx), sha256), displaced: undefined };
   if (displaced) flags.push('displaced-file');
   // The row and its event in one transaction (one disk sync), after the file is in place.
-  const row = db.transaction((): InboxRow => {
+  const write = db.transaction((): InboxRow => {
     const inserted = db.prepare(`INSERT INTO inbox (container_id, sha256, size, state, reason, flags, sender_id, created_ms, arrived_at, source, origin, path)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(containerId, sha256, bytes.length, state, reason, flags.length ? flags.join(',') : null, senderId, createdMs, arrivedAt, source, origin, file);
     const stored = getInboxRow(db, Number(inserted.lastInsertRowid))!;
@@ -112,7 +128,17 @@ export async function ingest(ctx: Context, bytes: Buffer, source: 'imap' | 'fold
       audit(ctx, { action: 'container.refused', object: containerId, outcome: 'refused', detail: { inbox: stored.id, reason, sender: senderId, sha256, source, ...(displaced ? { displaced } : {}) } });
     }
     return stored;
-  }).immediate();
+  });
+  let row: InboxRow;
+  try {
+    row = write.immediate();
+  } catch (error) {
+    // Another process stored the same bytes since knownBytes above (two receives at once): the
+    // transaction rolled back (no row, no event) and the file is the same bytes; theirs is the row.
+    const winner = (error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' ? knownBytes(db, sha256) : undefined;
+    if (!winner) throw error;
+    return { row: winner, isNew: false };
+  }
   return { row, isNew: true, message };
 }
 
@@ -267,12 +293,52 @@ export async function readStoredContainer(ctx: Context, row: InboxRow): Promise<
   return bytes;
 }
 
+const FLAG_WORDS: Record<string, string> = {
+  'not-kept': `trop volumineux pour être conservé (plus de ${JUNK_KEEP_MAX_BYTES / 1024 / 1024} Mo) : seule sa trace est gardée (empreinte, taille, origine)`,
+  purged: `fichier supprimé ${JUNK_RETENTION_MS / 86_400_000} jours après son arrivée (la trace reste)`,
+  'refused-at-opening': "refusé à l'ouverture : son contenu n'est pas conforme (signalez-le à l'officier SSI)",
+};
+
+/** What the refused files kept in the inbox folder take (rows refused and not flagged not-kept/purged). */
+export function refusedRoom(db: DB): { bytes: number; files: number } {
+  const rows = db.prepare("SELECT size, flags FROM inbox WHERE state = 'refused'").all() as { size: number; flags: string | null }[];
+  const kept = rows.filter((r) => !(r.flags ?? '').split(',').some((f) => f === 'not-kept' || f === 'purged'));
+  return { bytes: kept.reduce((sum, r) => sum + r.size, 0), files: kept.length };
+}
+
+/** The line `pli inbox` prints about the room refusals take. */
+export function describeRefusedRoom(db: DB): string {
+  const { bytes, files } = refusedRoom(db);
+  const mo = (bytes / 1_000_000).toFixed(1).replace('.', ',');
+  return `Place prise par les plis refusés : ${mo} Mo (${files} fichier(s) conservé(s) pour l'officier SSI, supprimés ${JUNK_RETENTION_MS / 86_400_000} jours après leur arrivée ; au-delà de ${JUNK_KEEP_MAX_BYTES / 1024 / 1024} Mo, seule la trace est gardée).`;
+}
+
+/**
+ * Deletes the files of refused entries that arrived more than JUNK_RETENTION_MS before `now`; the
+ * rows stay, flagged 'purged'. Runs at each receive. The file is derived from the row's sha256
+ * (never its path); whoever could change a row to 'refused' could delete the file anyway.
+ */
+export async function purgeRefused(ctx: Context, now = Date.now()): Promise<number> {
+  const db = ctx.profile.db;
+  const dir = inboxDirOf(ctx);
+  const due = (db.prepare("SELECT * FROM inbox WHERE state = 'refused' AND arrived_at < ?").all(now - JUNK_RETENTION_MS) as InboxRow[])
+    .filter((r) => SHA256_HEX.test(r.sha256) && !(r.flags ?? '').split(',').some((f) => f === 'not-kept' || f === 'purged'));
+  for (const row of due) {
+    await rm(storedPath(dir, row.sha256), { force: true });
+    const legacy = legacyPath(dir, row);
+    if (legacy) await rm(legacy, { force: true });
+    db.prepare('UPDATE inbox SET flags = ? WHERE id = ?').run(row.flags ? `${row.flags},purged` : 'purged', row.id);
+  }
+  if (due.length > 0) audit(ctx, { action: 'inbox.purged', outcome: 'ok', detail: { inbox: due.map((r) => r.id), bytes: due.reduce((sum, r) => sum + r.size, 0) } });
+  return due.length;
+}
+
 /** One line for `receive` and `inbox`: id, sender, state. */
 export function describeInboxRow(db: DB, row: InboxRow): string {
   const sender = row.sender_id ? getIdentity(db, row.sender_id) : undefined;
   const who = sender ? `${sender.name} (${sender.org})` : row.sender_id ? `expéditeur inconnu ${row.sender_id}` : 'expéditeur illisible';
   const state = row.state === 'verified' ? 'vérifié' : row.state === 'opened' ? 'ouvert' : `refusé (${row.reason})`;
-  const flags = row.flags ? `  ATTENTION : ${row.flags.split(',').map((f) => (f === 'old' ? 'créé il y a plus de 90 jours' : f === 'same-id-different-bytes' ? 'même identifiant de pli déjà reçu avec un autre contenu' : f === 'displaced-file' ? 'un autre fichier occupait sa place dans la boîte de réception (mis de côté)' : f)).join(', ')}` : '';
+  const flags = row.flags ? `  ATTENTION : ${row.flags.split(',').map((f) => (f === 'old' ? 'créé il y a plus de 90 jours' : f === 'same-id-different-bytes' ? 'même identifiant de pli déjà reçu avec un autre contenu' : f === 'displaced-file' ? 'un autre fichier occupait sa place dans la boîte de réception (mis de côté)' : FLAG_WORDS[f] ?? f)).join(', ')}` : '';
   return `${row.id}  ${who}  ${state}${flags}`;
 }
 
@@ -284,6 +350,7 @@ export async function receiveFolder(ctx: Context, folder: string, onItem: (resul
   } catch {
     throw inputError('missing-folder', `Dossier introuvable ou illisible : ${folder}. Vérifiez que la clé USB est branchée.`);
   }
+  await purgeRefused(ctx);
   const results: IngestResult[] = [];
   for (const name of names) {
     const file = path.join(folder, name);
@@ -303,7 +370,8 @@ export async function openInbox(ctx: Context, id: number, outDir: string, as?: s
   const row = getInboxRow(db, id);
   if (!row) throw inputError('unknown-inbox', `Aucun pli n° ${id} dans la boîte de réception (voir pli inbox).`);
   if (row.state === 'refused') {
-    throw securityError(row.reason ?? 'refused', `Le pli n° ${id} a été refusé à la réception (${row.reason}) : il ne s'ouvre pas. Signalez-le à l'officier SSI.`);
+    const when = (row.flags ?? '').split(',').includes('refused-at-opening') ? "à l'ouverture" : 'à la réception';
+    throw securityError(row.reason ?? 'refused', `Le pli n° ${id} a été refusé ${when} (${row.reason}) : il ne s'ouvre pas. Signalez-le à l'officier SSI.`);
   }
   let bytes: Buffer;
   try {
@@ -315,7 +383,18 @@ export async function openInbox(ctx: Context, id: number, outDir: string, as?: s
     }
     throw error;
   }
-  const result = await decrypt(ctx, { as, usePassword: false, input: storedPath(inboxDirOf(ctx), row.sha256), bytes, outDir, arrivedAt: row.arrived_at });
+  let result: DecryptResult;
+  try {
+    result = await decrypt(ctx, { as, usePassword: false, input: storedPath(inboxDirOf(ctx), row.sha256), bytes, outDir, arrivedAt: row.arrived_at });
+  } catch (error) {
+    // Names and contents are inside the encryption: receipt could not check them. A refusal that
+    // holds for anyone is recorded on the row, which `inbox` then shows as refused.
+    if (error instanceof PliError && error.kind === 'security' && REFUSED_AT_OPENING.has(error.code)) {
+      db.prepare("UPDATE inbox SET state = 'refused', reason = ?, flags = ? WHERE id = ? AND state <> 'refused'")
+        .run(error.code, row.flags ? `${row.flags},refused-at-opening` : 'refused-at-opening', id);
+    }
+    throw error;
+  }
   db.prepare("UPDATE inbox SET state = 'opened', opened_at = ? WHERE id = ?").run(Date.now(), id);
   return result;
 }

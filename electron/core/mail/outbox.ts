@@ -12,12 +12,15 @@ import { audit, type Context } from '../services/context.js';
 import { inputError, PliError } from '../errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, getMailbox, requireMailbox, unlockMailboxPassword, type MailboxSettings } from './settings.js';
 import { connectionError, serverAnswer, smtpTransport } from './connect.js';
+import { holderState, leaseOwner, parseOwner } from './lease.js';
 
 export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed';
 export interface OutboxRow {
   id: number; container_id: string; sender_id: string; transport: 'mail' | 'folder'; destination: string;
   message_id: string; path: string; size: number; state: OutboxState; attempts: number;
   next_attempt_at: number; last_error: string | null; queued_at: number; sent_at: number | null;
+  /** "host|pid|start" of the process sending it (state 'sending' only). */
+  lease_owner?: string | null;
 }
 
 export const MAIL_SUBJECT = 'Pli chiffré';
@@ -155,8 +158,35 @@ export function listOutbox(db: DB): OutboxRow[] {
   return db.prepare('SELECT * FROM outbox ORDER BY id').all() as OutboxRow[];
 }
 
-/** How long a claimed row may stay 'sending' before it is considered abandoned by a crash. */
+/**
+ * How long a claimed row may stay 'sending' when its sender cannot be checked (another host). On
+ * this host the lease is bound to the sending process: once that process is gone, the next flush
+ * takes the row back at once.
+ */
 export const SEND_LEASE_MS = 30 * 60_000;
+
+/**
+ * Puts back in the queue the 'sending' rows whose sender is gone (killed, crashed) or whose lease
+ * ran out; returns the rows still held by a live process. Compare-and-set on the owner read: a row
+ * claimed again meanwhile by a new sender is left alone.
+ */
+export function reclaimAbandoned(db: DB, now = Date.now()): OutboxRow[] {
+  const busy: OutboxRow[] = [];
+  const rows = db.prepare("SELECT * FROM outbox WHERE state = 'sending' ORDER BY id").all() as OutboxRow[];
+  for (const row of rows) {
+    const owner = row.lease_owner ?? null;
+    if (row.next_attempt_at > now && holderState(owner) !== 'gone') {
+      busy.push(row);
+      continue;
+    }
+    db.prepare("UPDATE outbox SET state = 'queued', next_attempt_at = ?, lease_owner = NULL WHERE id = ? AND state = 'sending' AND lease_owner IS ?")
+      .run(now, row.id, owner);
+  }
+  return busy;
+}
+
+/** Process number of the holder of a 'sending' row, for the messages (null when unknown). */
+export const senderPid = (row: OutboxRow): number | null => parseOwner(row.lease_owner ?? null)?.pid ?? null;
 
 /** Puts a failed row back in the queue (after the cause, e.g. a wrong address, was fixed). */
 export function requeueOutbox(db: DB, id: number): boolean {
@@ -175,7 +205,11 @@ export interface FlushOptions {
   ids?: number[];
 }
 
-export interface FlushResult { sent: OutboxRow[]; failed: OutboxRow[]; pending: OutboxRow[]; error?: PliError }
+export interface FlushResult {
+  sent: OutboxRow[]; failed: OutboxRow[]; pending: OutboxRow[]; error?: PliError;
+  /** Rows being sent by another live process of this workstation (skipped by this flush). */
+  busy: OutboxRow[];
+}
 
 /**
  * Sends what is due. A temporary failure (server down, 4xx) leaves the row queued with its backoff
@@ -185,18 +219,19 @@ export interface FlushResult { sent: OutboxRow[]; failed: OutboxRow[]; pending: 
 export async function flushOutbox(ctx: Context, options: FlushOptions = {}): Promise<FlushResult> {
   const db = ctx.profile.db;
   const now = Date.now();
-  // A row is claimed ('sending') with a lease in next_attempt_at; only a lease that ran out (the
-  // sender crashed) goes back to the queue, so two flushes never send the same row at once.
-  db.prepare("UPDATE outbox SET state = 'queued', next_attempt_at = ? WHERE state = 'sending' AND next_attempt_at <= ?").run(now, now);
+  // A row is claimed ('sending') with its sender's identity and a lease in next_attempt_at. It goes
+  // back to the queue only when that sender is gone or the lease ran out, so two live flushes never
+  // send the same row at once, and a killed sender does not hold it for the whole lease.
+  const busy = reclaimAbandoned(db, now);
   let rows = db.prepare(`SELECT * FROM outbox WHERE state = 'queued' AND transport = 'mail' ${options.force ? '' : 'AND next_attempt_at <= ?'} ORDER BY id`)
     .all(...(options.force ? [] : [now])) as OutboxRow[];
   if (options.ids) rows = rows.filter((r) => options.ids!.includes(r.id));
-  const result: FlushResult = { sent: [], failed: [], pending: [] };
+  const result: FlushResult = { sent: [], failed: [], pending: [], busy: options.ids ? busy.filter((r) => options.ids!.includes(r.id)) : busy };
   if (rows.length === 0) return result;
   const settings = requireMailbox(db);
   const password = options.password ?? await unlockMailboxPassword(ctx, options.as);
   const transport = smtpTransport(settings, password);
-  const update = db.prepare('UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, sent_at = ? WHERE id = ?');
+  const update = db.prepare('UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, sent_at = ?, lease_owner = NULL WHERE id = ?');
   try {
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
@@ -207,8 +242,8 @@ export async function flushOutbox(ctx: Context, options: FlushOptions = {}): Pro
         result.failed.push({ ...row, state: 'failed', last_error: answer });
         continue;
       }
-      const claimed = db.prepare("UPDATE outbox SET state = 'sending', attempts = attempts + 1, next_attempt_at = ? WHERE id = ? AND state = 'queued'")
-        .run(Date.now() + SEND_LEASE_MS, row.id);
+      const claimed = db.prepare("UPDATE outbox SET state = 'sending', attempts = attempts + 1, next_attempt_at = ?, lease_owner = ? WHERE id = ? AND state = 'queued'")
+        .run(Date.now() + SEND_LEASE_MS, leaseOwner(), row.id);
       if (claimed.changes !== 1) continue; // another flush (the watcher, the interface) has it
       try {
         const info = await transport.sendMail({
@@ -251,12 +286,13 @@ export async function flushOutbox(ctx: Context, options: FlushOptions = {}): Pro
 export async function sendWithin(ctx: Context, ids: number[], waitMs: number, options: FlushOptions = {}): Promise<FlushResult> {
   const deadline = Date.now() + waitMs;
   const password = options.password ?? await unlockMailboxPassword(ctx, options.as);
-  const total: FlushResult = { sent: [], failed: [], pending: [] };
+  const total: FlushResult = { sent: [], failed: [], pending: [], busy: [] };
   let delay = 500;
   for (;;) {
     const round = await flushOutbox(ctx, { ...options, password, force: true, ids });
     total.sent.push(...round.sent);
     total.failed.push(...round.failed);
+    total.busy = round.busy;
     if (round.error && round.error.kind !== 'temporary') return { ...total, pending: round.pending, error: round.error };
     const left = ctx.profile.db.prepare(`SELECT * FROM outbox WHERE state = 'queued' AND id IN (${ids.map(() => '?').join(',')})`).all(...ids) as OutboxRow[];
     if (left.length === 0) return total;
