@@ -39,7 +39,9 @@ export function argon2id(password: Uint8Array, salt: Uint8Array, params: Argon2P
       // before the caller goes on, so the process never holds both at once (peak RSS).
       const done = worker.terminate().catch(() => 0);
       if ('key' in message) {
-        const key = Buffer.from(message.key);
+        // The key's memory was transferred from the worker: wrapped here, not copied, so the one
+        // Buffer the caller gets (and zeroes after use: every caller does) is its only copy.
+        const key = Buffer.from(message.key.buffer, message.key.byteOffset, message.key.byteLength);
         void done.then(() => resolve(key));
       } else void done.then(() => reject(temporaryError('argon2', `Le calcul de dérivation de la phrase de passe a échoué (${message.error}). Réessayez ; si cela persiste, vérifiez la mémoire disponible.`)));
     });
