@@ -2,16 +2,23 @@
 // without zeroing, so a private seed stayed readable in the heap after the caller had wiped its
 // own copy. These tests play someone who can read the process's memory after the operation: they
 // scan the very heap libsodium used for the secrets it was handed, and must find none.
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, vi } from 'vitest';
 import { Worker } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { getSodium } from '../../electron/core/crypto/sodium.js';
-import { ed25519Keygen, ed25519Sign, ed25519Verify } from '../../electron/core/crypto/keys.js';
+import { ed25519Keygen, ed25519Sign, ed25519Verify, xwingKeygen } from '../../electron/core/crypto/keys.js';
 import { unwrapKey, wrapKey } from '../../electron/core/crypto/primitives.js';
 import { workerEntry } from '../../electron/core/workers.js';
+
+// Every random buffer keys.ts draws, to check what becomes of it.
+const drawn = vi.hoisted(() => [] as Uint8Array[]);
+vi.mock('../../electron/core/crypto/primitives.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../../electron/core/crypto/primitives.js')>();
+  return { ...actual, random: (length: number) => { const bytes = actual.random(length); drawn.push(bytes); return bytes; } };
+});
 
 const CORE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../electron/core');
 
@@ -80,6 +87,16 @@ describe('no secret stays in the libsodium WebAssembly heap', () => {
     const verify = (performance.now() - start) / rounds;
     expect(sign).toBeLessThan(1);
     expect(verify).toBeLessThan(1);
+  });
+});
+
+describe('a new X-Wing key', () => {
+  it('the random seed drawn for it is zeroed once the key pair is made (noble keeps its own copy as the secret key)', async () => {
+    drawn.length = 0;
+    const { secretKey } = await xwingKeygen();
+    expect(drawn).toHaveLength(1);
+    expect(drawn[0]!.every((b) => b === 0)).toBe(true);
+    expect(secretKey.some((b) => b !== 0)).toBe(true);
   });
 });
 
