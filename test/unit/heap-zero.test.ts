@@ -12,6 +12,7 @@ import { getSodium } from '../../electron/core/crypto/sodium.js';
 import { ed25519Keygen, ed25519Sign, ed25519Verify, xwingKeygen } from '../../electron/core/crypto/keys.js';
 import { unwrapKey, wrapKey } from '../../electron/core/crypto/primitives.js';
 import { workerEntry } from '../../electron/core/workers.js';
+import { argon2id } from '../../electron/core/crypto/argon2.js';
 
 // Every random buffer keys.ts draws, to check what becomes of it.
 const drawn = vi.hoisted(() => [] as Uint8Array[]);
@@ -218,5 +219,12 @@ describe('the Argon2id worker leaves nothing behind', () => {
     expect(probe.nonZeroHeapBytes).toBe(0);
     expect(probe.workerPasswordZeroed).toBe(true);
     expect(probe.keyLeftInWorker).toBe(0); // transferred, not copied
+  });
+
+  it('argon2id gives the caller the transferred key itself, not a copy (so the caller\'s fill(0) leaves no other)', async () => {
+    const key = await argon2id(pattern(20, 9), new Uint8Array(16).fill(9), { opslimit: 1, memlimitKib: 8 * 1024 });
+    // A copy would be a slice of Node's shared 8 KiB pool; the transferred array is 32 bytes of its own.
+    expect(key.length).toBe(32);
+    expect(key.buffer.byteLength).toBe(32);
   });
 });
