@@ -21,6 +21,19 @@ vi.mock('../../electron/core/crypto/primitives.js', async (importOriginal) => {
   return { ...actual, random: (length: number) => { const bytes = actual.random(length); drawn.push(bytes); return bytes; } };
 });
 
+// The options of every worker started, to see what argon2.ts hands its worker.
+const started = vi.hoisted(() => [] as Array<{ workerData?: unknown; transferList?: readonly unknown[] }>);
+vi.mock('node:worker_threads', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:worker_threads')>();
+  class Recorded extends actual.Worker {
+    constructor(file: string | URL, options?: import('node:worker_threads').WorkerOptions) {
+      started.push(options ?? {});
+      super(file, options);
+    }
+  }
+  return { ...actual, Worker: Recorded };
+});
+
 const CORE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../electron/core');
 
 /** How many times `needle` occurs in `haystack`. */
@@ -226,5 +239,17 @@ describe('the Argon2id worker leaves nothing behind', () => {
     // A copy would be a slice of Node's shared 8 KiB pool; the transferred array is 32 bytes of its own.
     expect(key.length).toBe(32);
     expect(key.buffer.byteLength).toBe(32);
+  });
+
+  it('argon2id moves the passphrase to the worker in an array of its own (a pooled Buffer would send the whole pool along)', async () => {
+    const password = Buffer.from('une phrase de passe du poste');
+    expect(password.buffer.byteLength).toBeGreaterThan(password.length); // a slice of Node's pool
+    started.length = 0;
+    await argon2id(password, new Uint8Array(16).fill(9), { opslimit: 1, memlimitKib: 8 * 1024 });
+    const options = started[0]!;
+    const sent = (options.workerData as { password: Uint8Array; salt: Uint8Array }).password;
+    expect(options.transferList?.includes(sent.buffer)).toBe(true);
+    expect(sent.byteLength).toBe(0); // moved: nothing left in this thread
+    expect(password.toString()).toBe('une phrase de passe du poste'); // the caller's own copy, for the caller to zero
   });
 });
