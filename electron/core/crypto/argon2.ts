@@ -21,13 +21,20 @@ export const PASSWORD_RECIPIENT_PARAMS: Argon2Params = { opslimit: 3, memlimitKi
 export const ACCEPTED = { minOps: 3, maxOps: 10, minMemKib: 64 * 1024, maxMemKib: 1024 * 1024 };
 
 export function argon2id(password: Uint8Array, salt: Uint8Array, params: Argon2Params): Promise<Buffer> {
-  const job: Argon2Job = { password, salt, opslimit: params.opslimit, memlimitKib: params.memlimitKib };
   return new Promise((resolve, reject) => {
     const entry = workerEntry('argon2', import.meta.url); // throws (rejects) if the file is missing
+    // The password goes in an array of its own, moved to the worker (transferList), not serialized:
+    // a Buffer made from a string is a slice of Node's shared 8 KiB pool, and a typed array is
+    // cloned with its whole ArrayBuffer, so the pool (other data with it) would be copied into the
+    // worker, which wipes only the password. Moved, it leaves no copy here; the worker zeroes it.
+    const own = Uint8Array.from(password);
+    // The salt is copied for the same reason (a slice would bring its whole buffer along).
+    const job: Argon2Job = { password: own, salt: Uint8Array.from(salt), opslimit: params.opslimit, memlimitKib: params.memlimitKib };
     const worker = new Worker(entry.file, {
       eval: entry.eval,
       execArgv: entry.execArgv,
       workerData: job,
+      transferList: [own.buffer],
       // The worker only runs libsodium: a small JavaScript heap is enough, and keeps the
       // process's peak memory down (the Argon2id memory itself is WebAssembly, outside it).
       resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4, codeRangeSizeMb: 8 },
@@ -39,7 +46,9 @@ export function argon2id(password: Uint8Array, salt: Uint8Array, params: Argon2P
       // before the caller goes on, so the process never holds both at once (peak RSS).
       const done = worker.terminate().catch(() => 0);
       if ('key' in message) {
-        const key = Buffer.from(message.key);
+        // The key's memory was transferred from the worker: wrapped here, not copied, so the one
+        // Buffer the caller gets (and zeroes after use: every caller does) is its only copy.
+        const key = Buffer.from(message.key.buffer, message.key.byteOffset, message.key.byteLength);
         void done.then(() => resolve(key));
       } else void done.then(() => reject(temporaryError('argon2', `Le calcul de dérivation de la phrase de passe a échoué (${message.error}). Réessayez ; si cela persiste, vérifiez la mémoire disponible.`)));
     });

@@ -21,9 +21,16 @@ function xwing(): Promise<typeof ml_kem768_x25519> {
   return (loading ??= import('@noble/post-quantum/hybrid.js').then((m) => m.ml_kem768_x25519));
 }
 
-export async function xwingKeygen(seed: Uint8Array = random(32)): Promise<XWingKeyPair> {
-  const { publicKey, secretKey } = (await xwing()).keygen(seed);
-  return { publicKey, secretKey };
+/** `seed` only for test vectors (the caller's to wipe); otherwise fresh randomness. */
+export async function xwingKeygen(seed?: Uint8Array): Promise<XWingKeyPair> {
+  const fresh = seed ? undefined : random(32);
+  try {
+    // noble returns a copy of the seed as the secret key: the one drawn here is zeroed.
+    const { publicKey, secretKey } = (await xwing()).keygen(seed ?? fresh);
+    return { publicKey, secretKey };
+  } finally {
+    fresh?.fill(0);
+  }
 }
 
 export async function xwingPublicFromSecret(secretKey: Uint8Array): Promise<Uint8Array> {

@@ -38,12 +38,19 @@ export function wrapKey(kek: Uint8Array, key: Uint8Array): Buffer {
 /** Returns null when the tag does not verify (wrong recipient, swapped entry, tampering). */
 export function unwrapKey(kek: Uint8Array, wrapped: Uint8Array): Buffer | null {
   if (wrapped.length !== 48) return null;
+  // update() gives the 32 key bytes before the tag is checked. They are returned as they are, not
+  // concatenated into a copy (GCM's final() adds no bytes), and zeroed when the tag does not
+  // verify: a tampered tag under the right key-encryption key would otherwise leave the key behind.
+  let key: Buffer | undefined;
   try {
     const decipher = createDecipheriv('aes-256-gcm', kek, ZERO_NONCE);
     decipher.setAAD(WRAP_AAD);
     decipher.setAuthTag(wrapped.subarray(32));
-    return Buffer.concat([decipher.update(wrapped.subarray(0, 32)), decipher.final()]);
+    key = decipher.update(wrapped.subarray(0, 32));
+    decipher.final();
+    return key;
   } catch {
+    key?.fill(0);
     return null;
   }
 }
