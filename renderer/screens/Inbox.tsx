@@ -20,8 +20,9 @@ import type { ContainerSummary, InboxItem, ResponseOf, WatcherStatus } from '../
 /** Longest text shown from a row's field; the rest is cut (a row may hold megabytes). */
 const SHOWN_CHARS = 120;
 const clip = (text: string): string => (text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS)}…` : text);
-/** Refusal and flag codes are short kebab-case words; anything else is looked up as "other". */
-const CODE = /^[a-z0-9][a-z0-9-]{0,63}$/;
+/** Whether `code` is one of the table's own keys (never "constructor" or "__proto__" from Object). */
+const known = (table: unknown, code: string | null): code is string =>
+  code !== null && typeof table === 'object' && table !== null && Object.hasOwn(table, code);
 
 type Opened = Extract<ResponseOf<'inbox:open'>, { status: 'done' }>;
 
@@ -98,10 +99,13 @@ export function Inbox({ onOpen, onSettings }: { onOpen: (summary: ContainerSumma
       setBusy(false);
     }
   };
-  const reason = (code: string | null) => (code !== null && CODE.test(code)
-    ? t(`inbox.reasons.${code}`, { defaultValue: t('inbox.reasons.other', { code }) })
+  // Only the translation tables' own keys are looked up: a code from the row is the attacker's text.
+  const reasons: unknown = t('inbox.reasons', { returnObjects: true });
+  const flags: unknown = t('inbox.flags', { returnObjects: true });
+  const reason = (code: string | null) => (known(reasons, code) && code !== 'other'
+    ? t(`inbox.reasons.${code}`)
     : t('inbox.reasons.other', { code: clip(code ?? '?') }));
-  const flag = (f: string) => (CODE.test(f) ? t(`inbox.flags.${f}`, { defaultValue: f }) : clip(f));
+  const flag = (f: string) => (known(flags, f) ? t(`inbox.flags.${f}`) : clip(f));
   const when = (ms: number | null) => (isDateMs(ms) ? format.date(ms) : t('inbox.unreadableDate'));
 
   return (
@@ -122,7 +126,7 @@ export function Inbox({ onOpen, onSettings }: { onOpen: (summary: ContainerSumma
         </div>
         {opId && <ProgressBar label={opLabel} progress={progress} />}
         {items === null ? <p>{t('common.loading')}</p> : items.length === 0 ? <p className="empty">{t('inbox.empty')}</p> : (
-          <table>
+          <table className="inbox">
             <caption>{t('inbox.caption', { count: items.length })}</caption>
             <thead>
               <tr>
