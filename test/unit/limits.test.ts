@@ -4,7 +4,10 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { readInfo } from '../../electron/core/container/open.js';
 import { bufferSource } from '../../electron/core/container/sinks.js';
-import { sealToBuffer } from '../../electron/core/container/seal.js';
+import { sealToBuffer, sealToFile } from '../../electron/core/container/seal.js';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { PREAMBLE_BYTES } from '../../electron/core/container/format.js';
 import {
   MAX_HEADER, MAX_RECIPIENTS, XWING_ENTRY_BYTES, CREATED_MIN_MS, CREATED_MAX_AHEAD_MS,
@@ -113,6 +116,18 @@ describe('recipient count: the writer and the reader share one maximum', () => {
     expect(error.message).toContain(String(MAX_RECIPIENTS));
     expect(error.message).toContain(String(MAX_RECIPIENTS + 1));
     expect(error.message).toMatch(/Répartissez l'envoi en plusieurs plis/);
+
+    // Refused before anything is written: no container, no partial file.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pli-limits-'));
+    try {
+      const input = path.join(dir, 'etat.csv');
+      writeFileSync(input, 'IS101;T3\n');
+      const toFile = await refusal(() => sealToFile([input], path.join(dir, 'out.pli'), sealParams(sender, people)));
+      expect(toFile.code).toBe('too-many-recipients');
+      expect(readdirSync(dir)).toEqual(['etat.csv']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 });
 
