@@ -620,7 +620,10 @@ describe('a container whose creation date is out of range (issue 12)', () => {
     // The profile attacker (docs/profile.md) writes the database directly: the date fields of
     // existing rows, and a row of its own with a null sender and huge strings.
     const listed = JSON.parse((await pli(['--home', homeB, 'inbox', '--json'])).stdout) as InboxJson[];
-    const verified = listed.find((r) => r.state === 'verified')!;
+    // The entry of this block's good container (earlier blocks left other entries in this inbox).
+    const goodSha = createHash('sha256').update(readFileSync(good)).digest('hex');
+    const verified = listed.find((r) => r.sha256 === goodSha && r.state === 'verified')!;
+    expect(verified).toBeDefined();
     const db = new Database(path.join(homeB, DB_FILE));
     try {
       db.prepare('UPDATE inbox SET created_ms = ? WHERE id = ?').run(9_000_000_000_000_000, verified.id);
