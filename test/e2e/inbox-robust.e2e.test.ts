@@ -111,7 +111,7 @@ describe('the inbox screen survives any row', () => {
     expect(await planted.textContent()).not.toMatch(/native code|function/);
     expect(await planted.textContent()).toMatch(/créé il y a plus de 90 jours.*constructor/);
     // Long unbroken text wraps inside the panel instead of widening the page.
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1280);
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1280);
     await shot(page, '60-inbox-forged-rows');
     expect(consoleErrors).toEqual([]);
 
