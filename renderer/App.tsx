@@ -1,9 +1,10 @@
 // Which screen shows: first run until the workstation has a profile and a person, sign-in until
 // someone is signed in, then the signed-in screens behind one navigation bar.
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from './api';
 import { ErrorBox } from './components/common';
+import { ErrorBoundary } from './components/ErrorBoundary';
 import { FirstRun } from './screens/FirstRun';
 import { SignIn } from './screens/SignIn';
 import { Inbox } from './screens/Inbox';
@@ -81,15 +82,22 @@ export function App() {
     // Deliberately keyed on the session and the delay only: signOut just calls main and refreshes.
   }, [signedInNow, idleLockMinutes]);
 
+  // Every screen behind its own error boundary, keyed by the screen: a screen that fails to render
+  // shows what failed and a way back, never a blank window, and the other screens still work.
+  const guard = (name: string, label: string, node: ReactNode, toInbox?: () => void) => (
+    <ErrorBoundary key={name} screen={label} onInbox={toInbox}>{node}</ErrorBoundary>
+  );
+  const backToInbox = () => { setOutboxNotice(null); setScreen('inbox'); };
+
   let body;
   if (!status) {
     body = <main className="narrow"><p>{t('common.loading')}</p><ErrorBox message={error} /></main>;
   } else if (!status.exists || status.ownIdentities.length === 0 || (addingPerson && !status.session)) {
-    body = <FirstRun status={status} onChanged={() => void refresh()} onSignedIn={signedIn}
+    body = guard('firstRun', t('boundary.firstRun'), <FirstRun status={status} onChanged={() => void refresh()} onSignedIn={signedIn}
       onPending={() => { setAddingPerson(false); void refresh(); }}
-      onCancel={status.ownIdentities.length > 0 ? () => setAddingPerson(false) : undefined} />;
+      onCancel={status.ownIdentities.length > 0 ? () => setAddingPerson(false) : undefined} />);
   } else if (!status.session) {
-    body = <SignIn key={status.ownIdentities.length} status={status} onSignedIn={signedIn} onNewPerson={() => setAddingPerson(true)} onChanged={() => void refresh()} />;
+    body = guard('signIn', t('boundary.signIn'), <SignIn key={status.ownIdentities.length} status={status} onSignedIn={signedIn} onNewPerson={() => setAddingPerson(true)} onChanged={() => void refresh()} />);
   } else {
     const wanted = screen === 'officer' && !status.officer ? 'inbox' : screen;
     const current = wanted === 'container' && container ? 'container' : wanted === 'container' ? 'inbox' : wanted;
@@ -106,20 +114,20 @@ export function App() {
             ))}
           </ul>
         </nav>
-        {current === 'inbox' && <Inbox onOpen={(summary) => { setContainer(summary); setScreen('container'); }} onSettings={() => setScreen('settings')} />}
-        {current === 'container' && container && <ContainerView key={container.path} summary={container} onBack={() => setScreen('inbox')} />}
+        {current === 'inbox' && guard('inbox', t('nav.inbox'), <Inbox onOpen={(summary) => { setContainer(summary); setScreen('container'); }} onSettings={() => setScreen('settings')} />)}
+        {current === 'container' && container && guard(`container:${container.path}`, t('boundary.container'), <ContainerView key={container.path} summary={container} onBack={() => setScreen('inbox')} />, backToInbox)}
         {freshness !== 'fresh' && status.authority && (
           <p className="banner" role="note">{t(`directory.freshness.${freshness}`, {
             next: new Date(status.authority.nextUpdate).toLocaleDateString(i18n.language), refuse: new Date(status.authority.refuseAfter).toLocaleDateString(i18n.language),
           })}</p>
         )}
-        {current === 'new' && <NewContainer onDirectory={() => setScreen('directory')} authority={status.authority !== null} mailbox={status.mailbox === 'configured'}
-          onSent={(notice) => { setOutboxNotice({ notice, key: Date.now() }); setScreen('outbox'); }} />}
-        {current === 'outbox' && <Outbox key={outboxNotice?.key ?? 0} notice={outboxNotice?.notice ?? null} onNew={() => setScreen('new')} />}
-        {current === 'directory' && <Directory status={status} onChanged={() => void refresh()} />}
-        {current === 'officer' && <Officer fingerprint={status.authority?.fingerprint ?? null} />}
-        {current === 'audit' && <Audit />}
-        {current === 'settings' && <SettingsScreen onLanguage={setLanguage} idleLockMinutes={idleLockMinutes} onIdleLock={setIdleLockMinutes} onMailbox={() => void refresh()} />}
+        {current === 'new' && guard('new', t('nav.new'), <NewContainer onDirectory={() => setScreen('directory')} authority={status.authority !== null} mailbox={status.mailbox === 'configured'}
+          onSent={(notice) => { setOutboxNotice({ notice, key: Date.now() }); setScreen('outbox'); }} />, backToInbox)}
+        {current === 'outbox' && guard('outbox', t('nav.outbox'), <Outbox key={outboxNotice?.key ?? 0} notice={outboxNotice?.notice ?? null} onNew={() => setScreen('new')} />, backToInbox)}
+        {current === 'directory' && guard('directory', t('nav.directory'), <Directory status={status} onChanged={() => void refresh()} />, backToInbox)}
+        {current === 'officer' && guard('officer', t('nav.officer'), <Officer fingerprint={status.authority?.fingerprint ?? null} />, backToInbox)}
+        {current === 'audit' && guard('audit', t('nav.audit'), <Audit />, backToInbox)}
+        {current === 'settings' && guard('settings', t('nav.settings'), <SettingsScreen onLanguage={setLanguage} idleLockMinutes={idleLockMinutes} onIdleLock={setIdleLockMinutes} onMailbox={() => void refresh()} />, backToInbox)}
       </>
     );
   }

@@ -11,6 +11,7 @@ import { receiveImap } from '../core/mail/imap.js';
 import { probeMailbox } from '../core/mail/probe.js';
 import { readSecret } from './secrets.js';
 import { context, err, out, parse, profileOf, required, str, type Handler, type Values } from './common.js';
+import { isoOrNull } from '../../shared/dates.js';
 
 export const MAIL_USAGE = `Boîte aux lettres fonctionnelle et dossier d'échange (docs/mailbox.md) :
   mailbox set --imap [starttls://]HÔTE:PORT --smtp [starttls://]HÔTE:PORT --user UTILISATEUR [--password-file F] [--ca FICHIER] [--max-size MO]
@@ -226,12 +227,14 @@ export const mailCommands: Record<string, Handler> = {
       return out(JSON.stringify(rows.map((r) => ({
         id: r.id, containerId: r.container_id, state: r.state, reason: r.reason, flags: r.flags ? r.flags.split(',') : [],
         senderId: r.sender_id, senderName: r.sender_id ? getIdentity(db, r.sender_id)?.name ?? null : null,
-        createdAt: r.created_ms === null ? null : new Date(r.created_ms).toISOString(), arrivedAt: new Date(r.arrived_at).toISOString(),
-        openedAt: r.opened_at === null ? null : new Date(r.opened_at).toISOString(), source: r.source, sha256: r.sha256, size: r.size,
+        // The row is the profile attacker's to edit (and rows stored before the header's date was
+        // bounded may hold 9e15): a number that is no date shows as null, never throws.
+        createdAt: isoOrNull(r.created_ms), arrivedAt: isoOrNull(r.arrived_at),
+        openedAt: isoOrNull(r.opened_at), source: r.source, sha256: r.sha256, size: r.size,
       })), null, 2));
     }
     if (rows.length === 0) return out('Boîte de réception vide.');
-    for (const row of rows) out(`${describeInboxRow(db, row)}  arrivé le ${new Date(row.arrived_at).toISOString().slice(0, 16).replace('T', ' ')}`);
+    for (const row of rows) out(`${describeInboxRow(db, row)}  arrivé le ${isoOrNull(row.arrived_at)?.slice(0, 16).replace('T', ' ') ?? 'date illisible'}`);
     // On stderr with the other summaries: stdout keeps one line per entry.
     err(describeRefusedRoom(db));
   },

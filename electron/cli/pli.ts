@@ -15,6 +15,7 @@ import { signIn } from '../core/services/session.js';
 import { importDirectory, importKeyfile, installCertificate } from '../core/authority/directory.js';
 import { certificateState, describeState, getTrust } from '../core/authority/certificates.js';
 import { formatFingerprint } from '../../shared/ids.js';
+import { isoOrNull } from '../../shared/dates.js';
 import { auditCommands, AUDIT_USAGE } from './audit.js';
 import {
   audited, checkpointOpenedProfile, closeOpenedProfile, context, directoryWarning, type Values, daysOf, err, out, parse, profileOf, readText, required, roleOf, setOpenedProfile, str, USAGE, type Handler,
@@ -187,7 +188,8 @@ export const commands: Record<string, Handler> = {
     out(`Pli chiffré, format version ${info.version}`);
     out(`Identifiant du pli : ${info.containerId}`);
     out(`Expéditeur annoncé : ${info.senderId} (clé ${info.senderKey}) — non vérifié par inspect`);
-    out(`Créé le (selon l'expéditeur) : ${new Date(info.createdMs).toISOString()}`);
+    // The parser bounds the date; isoOrNull still keeps a bad value from throwing here.
+    out(`Créé le (selon l'expéditeur) : ${isoOrNull(info.createdMs) ?? 'date illisible'}`);
     out(`Destinataires : ${info.passwordProtected ? 'un mot de passe' : info.recipients}`);
     out(`Taille du contenu (au bloc de 64 Kio près) : ${info.payloadBytes} octets`);
   },

@@ -3,12 +3,26 @@
 // background watcher pushes them; "collect the mail" and "import from a folder" do it on demand.
 // Opening an item decrypts it into a folder chosen in main's dialog. A .pli saved elsewhere can
 // still be opened from disk.
+//
+// Rows come from the profile's database, which the attacker of docs/profile.md can write, and may
+// predate the bounds on received values: every field is shown defensively (a date that is no date,
+// a code that is no code, strings of any length), and each row has its own error boundary, so one
+// row can never take the list, let alone the window, down with it.
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId, onMailEvent } from '../api';
 import { ErrorBox, FilePicker, Heading, ProgressBar, StatusBox, useFormat, useProgress } from '../components/common';
 import { OpenedFiles } from '../components/OpenedFiles';
+import { ErrorBoundary } from '../components/ErrorBoundary';
+import { isDateMs } from '../../shared/dates';
 import type { ContainerSummary, InboxItem, ResponseOf, WatcherStatus } from '../../shared/ipc';
+
+/** Longest text shown from a row's field; the rest is cut (a row may hold megabytes). */
+const SHOWN_CHARS = 120;
+const clip = (text: string): string => (text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS)}…` : text);
+/** Whether `code` is one of the table's own keys (never "constructor" or "__proto__" from Object). */
+const known = (table: unknown, code: string | null): code is string =>
+  code !== null && typeof table === 'object' && table !== null && Object.hasOwn(table, code);
 
 type Opened = Extract<ResponseOf<'inbox:open'>, { status: 'done' }>;
 
@@ -87,8 +101,14 @@ export function Inbox({ onOpen, onSettings }: { onOpen: (summary: ContainerSumma
       setBusy(false);
     }
   };
-  const reason = (code: string | null) => t(`inbox.reasons.${code ?? 'other'}`, { defaultValue: t('inbox.reasons.other', { code: code ?? '?' }) });
-  const flag = (f: string) => t(`inbox.flags.${f}`, { defaultValue: f });
+  // Only the translation tables' own keys are looked up: a code from the row is the attacker's text.
+  const reasons: unknown = t('inbox.reasons', { returnObjects: true });
+  const flags: unknown = t('inbox.flags', { returnObjects: true });
+  const reason = (code: string | null) => (known(reasons, code) && code !== 'other'
+    ? t(`inbox.reasons.${code}`)
+    : t('inbox.reasons.other', { code: clip(code ?? '?') }));
+  const flag = (f: string) => (known(flags, f) ? t(`inbox.flags.${f}`) : clip(f));
+  const when = (ms: number | null) => (isDateMs(ms) ? format.date(ms) : t('inbox.unreadableDate'));
 
   return (
     <main>
@@ -108,7 +128,7 @@ export function Inbox({ onOpen, onSettings }: { onOpen: (summary: ContainerSumma
         </div>
         {opId && <ProgressBar label={opLabel} progress={progress} />}
         {items === null ? <p>{t('common.loading')}</p> : items.length === 0 ? <p className="empty">{t('inbox.empty')}</p> : (
-          <table>
+          <table className="inbox">
             <caption>{t('inbox.caption', { count: items.length })}</caption>
             <thead>
               <tr>
@@ -117,22 +137,25 @@ export function Inbox({ onOpen, onSettings }: { onOpen: (summary: ContainerSumma
               </tr>
             </thead>
             <tbody>
-              {items.map((item) => (
-                <tr key={item.id} className={item.state === 'refused' ? 'refused' : undefined} data-testid={`inbox-${item.id}`}>
+              {items.map((item, index) => (
+                <ErrorBoundary key={`${item.id}-${index}`} screen={t('nav.inbox')}
+                  fallback={() => <tr className="refused"><td colSpan={6} role="alert">{t('inbox.unreadableRow', { id: item.id })}</td></tr>}>
+                <tr className={item.state === 'refused' ? 'refused' : undefined} data-testid={`inbox-${item.id}`}>
                   <td>{item.senderName
-                    ? <>{item.senderName} <span className="muted">— {item.senderOrg}{item.state === 'refused' ? ` (${t('inbox.claimed')})` : ''}</span></>
-                    : <span className="muted">{item.senderId ? t('inbox.unknownSender', { id: item.senderId }) : t('inbox.unreadableSender')}</span>}</td>
+                    ? <>{clip(item.senderName)} <span className="muted">— {clip(item.senderOrg ?? '')}{item.state === 'refused' ? ` (${t('inbox.claimed')})` : ''}</span></>
+                    : <span className="muted">{item.senderId ? t('inbox.unknownSender', { id: clip(item.senderId) }) : t('inbox.unreadableSender')}</span>}</td>
                   <td>{item.state === 'refused'
                     ? <><span className="badge refused">{t('inbox.refused')}</span> <span className="reason">{reason(item.reason)}</span></>
                     : <span className="badge verified">{t('inbox.verified')}</span>}</td>
-                  <td>{format.date(item.arrivedAt)}{item.createdMs !== null && <span className="muted"> ({t('inbox.created', { date: format.date(item.createdMs) })})</span>}</td>
+                  <td>{when(item.arrivedAt)}{item.createdMs !== null && <span className="muted"> ({t('inbox.created', { date: when(item.createdMs) })})</span>}</td>
                   <td>{item.state === 'refused' ? '—' : <span className={`badge ${item.state === 'opened' ? 'opened' : 'new'}`}>{t(item.state === 'opened' ? 'inbox.opened' : 'inbox.new')}</span>}</td>
-                  <td>{item.flags.length > 0 ? <span className="warning-text">{item.flags.map(flag).join(' ; ')}</span> : ''}</td>
+                  <td>{item.flags.length > 0 ? <span className="warning-text">{[...new Set(item.flags)].slice(0, 5).map(flag).filter(Boolean).join(' ; ')}</span> : ''}</td>
                   <td>{item.state !== 'refused' && (
                     <button type="button" className="link" disabled={opId !== null} onClick={() => void openItem(item)}
-                      aria-label={t('inbox.openNamed', { name: item.senderName ?? item.senderId ?? '' })}>{t('inbox.open')}</button>
+                      aria-label={t('inbox.openNamed', { name: clip(item.senderName ?? item.senderId ?? '') })}>{t('inbox.open')}</button>
                   )}</td>
                 </tr>
+                </ErrorBoundary>
               ))}
             </tbody>
           </table>

@@ -9,7 +9,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openProfile } from '../../electron/core/profile/profile.js';
+import Database from 'better-sqlite3';
+import { openProfile, DB_FILE } from '../../electron/core/profile/profile.js';
 import { currentKeys, unlockIdentity } from '../../electron/core/profile/identities.js';
 import { rawPlaintext, sealRawPlaintext, type TestPerson } from '../unit/helpers.js';
 
@@ -559,4 +560,91 @@ describe('the decryption temporary folder', () => {
       }, 90000);
     }
   });
+});
+
+// ---- issue 12, item 1: a forged creation date never jams the inbox ----
+
+describe('a container whose creation date is out of range (issue 12)', () => {
+  /** Byte offset of created_ms: preamble (16) + container_id (16) (docs/format.md sections 2-3). */
+  const CREATED = 32;
+  const forge = (source: string, target: string, value: bigint): void => {
+    const bytes = readFileSync(source);
+    bytes.writeBigUInt64BE(value, CREATED);
+    writeFileSync(target, bytes);
+  };
+  interface InboxJson { id: number; state: string; reason: string | null; createdAt: string | null; arrivedAt: string | null; openedAt: string | null; sha256: string }
+  let folder: string;
+  let good: string;
+
+  beforeAll(async () => {
+    folder = dir('usb-dates');
+    mkdirSync(folder);
+    good = path.join(folder, 'a-bon.pli');
+    expectOk(await asAlice(['encrypt', '--to', bobId, '--out', good, pdf]));
+    forge(good, path.join(folder, 'b-9e15.pli'), 9_000_000_000_000_000n);
+    forge(good, path.join(folder, 'c-2p53.pli'), 2n ** 53n - 1n);
+    forge(good, path.join(folder, 'd-zero.pli'), 0n);
+  }, 30000);
+
+  it('pli inspect refuses it as malformed (exit 2) with the reason, never "Invalid time value"', async () => {
+    for (const name of ['b-9e15.pli', 'c-2p53.pli', 'd-zero.pli']) {
+      for (const json of [[], ['--json']]) {
+        const run = await pli(['inspect', path.join(folder, name), ...json]);
+        expectFailure(run, 2);
+        expect(run.stderr).toMatch(/date de création/);
+        expect(run.stderr).not.toMatch(/Invalid time value|inattendue/);
+      }
+    }
+    const fine = await pli(['inspect', good]);
+    expectOk(fine);
+    expect(fine.stdout).toMatch(/Créé le \(selon l'expéditeur\) : 20\d\d-\d\d-\d\dT/);
+  });
+
+  it('pli receive --folder refuses it cleanly; inbox and inbox --json keep working and show no date for it', async () => {
+    const before = (JSON.parse((await pli(['--home', homeB, 'inbox', '--json'])).stdout) as InboxJson[]).length;
+    const run = await pli(['--home', homeB, 'receive', '--folder', folder]);
+    expectOk(run);
+    expect(run.stderr).toMatch(/date de création/);
+    const listed = await pli(['--home', homeB, 'inbox', '--json']);
+    expectOk(listed);
+    const rows = (JSON.parse(listed.stdout) as InboxJson[]).slice(before);
+    expect(rows.map((r) => [r.state, r.reason])).toEqual([['verified', null], ['refused', 'malformed'], ['refused', 'malformed'], ['refused', 'malformed']]);
+    expect(rows[0]!.createdAt).toMatch(/^20\d\d-/);
+    expect(rows.slice(1).map((r) => r.createdAt)).toEqual([null, null, null]);
+    const text = await pli(['--home', homeB, 'inbox']);
+    expectOk(text);
+    expect(text.stdout.trimEnd().split('\n')).toHaveLength(before + 4);
+  }, 60000);
+
+  it('rows stored before the bound (or edited in the database) with out-of-range dates: inbox, inbox --json and open still work', async () => {
+    // The profile attacker (docs/profile.md) writes the database directly: the date fields of
+    // existing rows, and a row of its own with a null sender and huge strings.
+    const listed = JSON.parse((await pli(['--home', homeB, 'inbox', '--json'])).stdout) as InboxJson[];
+    // The entry of this block's good container (earlier blocks left other entries in this inbox).
+    const goodSha = createHash('sha256').update(readFileSync(good)).digest('hex');
+    const verified = listed.find((r) => r.sha256 === goodSha && r.state === 'verified')!;
+    expect(verified).toBeDefined();
+    const db = new Database(path.join(homeB, DB_FILE));
+    try {
+      db.prepare('UPDATE inbox SET created_ms = ? WHERE id = ?').run(9_000_000_000_000_000, verified.id);
+      db.prepare(`INSERT INTO inbox (container_id, sha256, size, state, reason, flags, sender_id, created_ms, arrived_at, source, origin, path, opened_at)
+        VALUES (?, ?, 1, 'refused', ?, ?, NULL, ?, ?, 'folder', ?, '/nowhere', ?)`).run(
+        'f'.repeat(5000), 'e'.repeat(64), 'x'.repeat(100_000), 'old,'.repeat(1000), 2 ** 53 - 1, 9_000_000_000_000_000, 'y'.repeat(10_000), -9_000_000_000_000_000);
+    } finally {
+      db.close();
+    }
+    const json = await pli(['--home', homeB, 'inbox', '--json']);
+    expectOk(json);
+    const rows = JSON.parse(json.stdout) as InboxJson[];
+    expect(rows.find((r) => r.id === verified.id)!.createdAt).toBeNull();
+    expect(rows.at(-1)).toMatchObject({ createdAt: null, arrivedAt: null, openedAt: null, state: 'refused' });
+    const text = await pli(['--home', homeB, 'inbox']);
+    expectOk(text);
+    expect(text.stdout.trimEnd().split('\n').at(-1)).toMatch(/expéditeur illisible .*arrivé le date illisible$/);
+    // The stored date is display only: the entry whose date was edited still opens.
+    const out = dir('open-dated');
+    const opened = await asBob(['open', String(verified.id), '--out', out]);
+    expectOk(opened);
+    expect(same(opened.stdout.trim(), pdf)).toBe(true);
+  }, 60000);
 });

@@ -360,6 +360,41 @@ describe('functional mailbox (real Postfix + Dovecot)', () => {
     expect((await errorOf(openInbox(townhall.ctx, refused[0]!.row.id, path.join(tmp, 'no')))).kind).toBe('security');
   }, 40_000);
 
+  it('containers with a forged creation date (9e15, 2^53-1, 0) are refused as malformed, moved to Pli/Refusés; nothing jams', async () => {
+    // Issue 12, item 1: any sender can mail such a container. It must be refused cleanly, store no
+    // date, and leave the inbox listing (inbox --json) and the next receptions working.
+    const good = await queueSend(police.ctx, { to: [townhall.id], files: [writeFile('dates.csv', randomBytes(2000))], mail: [servers.users.townhall.user] });
+    const bytes = fs.readFileSync(path.join(police.profile.home, 'outbox', `${good.containerId}.pli`));
+    const CREATED = 32; // preamble (16) + container_id (16), docs/format.md
+    const forged = [9_000_000_000_000_000n, 2n ** 53n - 1n, 0n].map((value) => {
+      const copy = Buffer.from(bytes);
+      copy.writeBigUInt64BE(value, CREATED);
+      return copy;
+    });
+    const before = await counts(servers.users.townhall);
+    for (const copy of forged) await sendRaw(servers.users.police, servers.users.townhall, copy);
+    await sendRaw(servers.users.police, servers.users.townhall, bytes, '<dates-good@harness.test>');
+    await waitForInbox(servers.users.townhall, 4);
+    const results = await receiveImap(townhall.ctx);
+    const forgedShas = new Set(forged.map(sha256));
+    const refused = results.filter((r) => forgedShas.has(r.row.sha256));
+    expect(refused.map((r) => [r.isNew, r.row.state, r.row.reason, r.row.created_ms])).toEqual(Array(3).fill([true, 'refused', 'malformed', null]));
+    expect(refused.every((r) => /date de création/.test(r.message ?? ''))).toBe(true);
+    expect(results.find((r) => r.row.sha256 === sha256(bytes))?.row.state).toBe('verified');
+    const box = await counts(servers.users.townhall);
+    expect(box.INBOX).toBe(0);
+    expect(box['Pli/Refusés']).toBe((before['Pli/Refusés'] ?? 0) + 3);
+    const listed = await captureMain(['--home', townhall.profile.home, 'inbox', '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const rows = JSON.parse(listed.stdout) as { sha256: string; createdAt: string | null }[];
+    expect(rows.filter((r) => forgedShas.has(r.sha256)).map((r) => r.createdAt)).toEqual([null, null, null]);
+    // The next container arrives as usual.
+    const next = await queueSend(police.ctx, { to: [townhall.id], files: [writeFile('apres.csv', randomBytes(500))] });
+    await sendWithin(police.ctx, next.outboxIds, 20_000);
+    await waitForInbox(servers.users.townhall, 1);
+    expect((await receiveImap(townhall.ctx)).map((r) => [r.row.container_id, r.row.state])).toEqual([[next.containerId, 'verified']]);
+  }, 60_000);
+
   it('mail without a container is left untouched in INBOX', async () => {
     const transport = nodemailer.createTransport({ host: servers.host, port: servers.ports.submission, secure: false, requireTLS: true, auth: servers.users.police, tls: { ca: servers.ca } });
     try {

@@ -3,6 +3,13 @@
 // left before the field is read, and nothing unknown is skipped.
 import { securityError } from '../errors.js';
 import { XWING_CIPHERTEXT_BYTES } from '../crypto/keys.js';
+import {
+  COMMITMENT_BYTES, CONTAINER_ID_BYTES, FPR_BYTES, HEADER_FIXED_BYTES, MAX_HEADER, MAX_RECIPIENTS, SENDER_ID_BYTES, XWING_BODY_BYTES,
+  createdProblem,
+} from './limits.js';
+
+// The sizes and bounds shared with the writer live in limits.ts; re-exported for existing callers.
+export { COMMITMENT_BYTES, CONTAINER_ID_BYTES, FPR_BYTES, MAX_HEADER, MAX_RECIPIENTS, SENDER_ID_BYTES };
 
 export const MAGIC = Buffer.from([0x89, 0x50, 0x4c, 0x49, 0x0d, 0x0a, 0x1a, 0x0a]);
 export const VERSION = 1;
@@ -12,19 +19,13 @@ export const CHUNK_PLAIN = 65536;
 export const TAG_BYTES = 16;
 export const CHUNK_SEALED = CHUNK_PLAIN + TAG_BYTES;
 export const SIGNATURE_BYTES = 64;
-export const CONTAINER_ID_BYTES = 16;
-export const SENDER_ID_BYTES = 10;
-export const FPR_BYTES = 32;
-export const COMMITMENT_BYTES = 32;
-export const MAX_RECIPIENTS = 1024;
 export const MAX_CHUNKS = 2 ** 32;
-export const MAX_HEADER = 1024 * 1024;
 
 const TYPE_XWING = 0x01;
 const TYPE_PASSWORD = 0x02;
-const XWING_BODY = FPR_BYTES + XWING_CIPHERTEXT_BYTES + 48;
+const XWING_BODY = XWING_BODY_BYTES;
 const PASSWORD_BODY = 16 + 4 + 4 + 48;
-const FIXED_HEAD = CONTAINER_ID_BYTES + 8 + SENDER_ID_BYTES + FPR_BYTES + 2;
+const FIXED_HEAD = HEADER_FIXED_BYTES;
 export const MIN_HEADER = FIXED_HEAD + 3 + PASSWORD_BODY + COMMITMENT_BYTES;
 
 export interface XWingRecipient { type: 'xwing'; keyFpr: Buffer; kemCiphertext: Buffer; wrapped: Buffer }
@@ -62,7 +63,11 @@ export function encodePreamble(headerLength: number): Buffer {
 
 /** Encodes preamble + header without the commitment; the caller appends the commitment. */
 export function encodeHeaderForCommitment(header: Header): Buffer {
+  // The writer's callers (seal.ts) refuse these with a message first; this is the last guard, so
+  // that no header a reader would refuse is ever encoded.
   if (header.recipients.length < 1 || header.recipients.length > MAX_RECIPIENTS) throw new Error('recipient count out of bounds');
+  const dateProblem = createdProblem(header.createdMs);
+  if (dateProblem) throw new Error(dateProblem);
   const parts: Buffer[] = [];
   const created = Buffer.alloc(8);
   created.writeBigUInt64BE(BigInt(header.createdMs));
@@ -116,8 +121,11 @@ export function parseHeader(preamble: Buffer, body: Buffer): ParsedHeader {
     return field;
   };
   const containerId = take(CONTAINER_ID_BYTES);
+  // Range-checked here, at parse: a date outside the window is refused as malformed, and so never
+  // reaches the inbox row nor any display (where an out-of-range Date throws "Invalid time value").
   const createdMs = Number(take(8).readBigUInt64BE());
-  if (!Number.isSafeInteger(createdMs)) bad('date de création invalide');
+  const dateProblem = createdProblem(createdMs);
+  if (dateProblem) bad(`${dateProblem} : horloge de l'expéditeur déréglée ou pli falsifié`);
   const senderId = take(SENDER_ID_BYTES);
   const senderSigFpr = take(FPR_BYTES);
   const count = take(2).readUInt16BE();

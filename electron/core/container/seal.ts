@@ -14,6 +14,7 @@ import { argon2id, PASSWORD_RECIPIENT_PARAMS, type Argon2Params } from '../crypt
 import { inputError } from '../errors.js';
 import { base32Decode, ID_BYTES } from '../../../shared/ids.js';
 import { registerTemporary, sha256Stream } from './sinks.js';
+import { MAX_RECIPIENTS, createdProblem } from './limits.js';
 
 /** Chunks per read/encrypt/write block: 1 MiB, large reads and few system calls, yet small enough
  * to stay in the CPU caches from one stage to the next (measured faster here than 4 MiB). */
@@ -66,6 +67,13 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
   const containerId = params.fixed?.containerId ?? random(CONTAINER_ID_BYTES);
   const fileKey = params.fixed?.fileKey ?? random(32);
   const createdMs = params.createdMs ?? Date.now();
+  // The writer refuses what a reader would refuse, with the reader's own bounds (limits.ts).
+  if (params.recipients.kind === 'keys' && params.recipients.keys.length > MAX_RECIPIENTS) {
+    throw inputError('too-many-recipients', `Trop de destinataires pour un seul pli : ${params.recipients.keys.length}, pour ${MAX_RECIPIENTS} au plus. Répartissez l'envoi en plusieurs plis (par exemple un par service ou par commune), chacun de ${MAX_RECIPIENTS} destinataires au plus.`);
+  }
+  if (createdProblem(createdMs)) {
+    throw inputError('bad-clock', "La date et l'heure de ce poste sont incorrectes : aucun destinataire ne pourrait ouvrir ce pli. Corrigez la date et l'heure du poste, puis recommencez.");
+  }
 
   const manifest: Manifest = {
     v: 1,
