@@ -213,13 +213,11 @@ describe('readInfo on whole files', () => {
     const source = recordingSource(container, claimed);
     const info = await readInfo(recordingSource(container, claimed));
     expect(info.chunks).toBe(2 ** 32);
-    const started = performance.now();
     const error = await openStream(source, new MemorySink(), readerCallbacks(bob, [alice])).then(() => null, (e: unknown) => e);
     expect(error).toBeInstanceOf(PliError);
     expect((error as PliError).code).toBe('tampered');
     // The first 64-chunk block and the prefetch of the next one, no more.
     expect(source.totalRead).toBeLessThanOrEqual(PREAMBLE_BYTES + headerLength + 2 * 64 * CHUNK_SEALED);
-    expect(performance.now() - started).toBeLessThan(2000);
     expect(outcome(() => chunkCountFor(claimed + CHUNK_SEALED, headerLength))).toBe('malformed');
   });
 });

@@ -197,6 +197,10 @@ describe('opening a password container: a signed-in person, the actor of the log
     await certifyCard(officer.ctx, getIdentity(sender.profile.db, sender.id)!.card, 'operator');
     const reader = await station('Jules Mairie'); // never certified
     const { text } = await exportDirectory(officer.ctx, { allowPassword: true });
+    // Each station's person signs in first: that attaches the profile's integrity key, which a
+    // directory import on a profile with a holder requires (docs/profile.md).
+    (await unlockIdentity(sender.profile.db, sender.id, PASS)).wipe();
+    (await unlockIdentity(reader.profile.db, reader.id, PASS)).wipe();
     await importDirectory(sender.profile.db, text, pin);
     await importDirectory(reader.profile.db, text, pin);
     await importCard(reader.profile.db, getIdentity(sender.profile.db, sender.id)!.card);
