@@ -2,7 +2,9 @@
 // scripts outside the project rely on (README, docs/cli.md): change them only by adding.
 // Exit codes: 0 done; 1 usage or input error; 2 refused for security; 3 temporary.
 import { closeSync, constants, fsyncSync, lstatSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { PliError, inputError } from '../core/errors.js';
+import { faultError, placeOf } from '../core/faults.js';
 import { initProfile, resolveHome } from '../core/profile/profile.js';
 import { createIdentity, currentKeys, importCard, listIdentities, resolveIdentity, rotateIdentity } from '../core/profile/identities.js';
 import { appendEvent } from '../core/profile/events.js';
@@ -323,6 +325,15 @@ function route(argv: string[]): { name: string; args: string[]; home?: string } 
   return { name: first, args: home ? ['--home', home, ...args] : args, home };
 }
 
+/** The profile folder a command uses, for messages; null if it cannot be told. */
+function profileDirOf(home: string | undefined): string | null {
+  try {
+    return path.resolve(resolveHome(home));
+  } catch {
+    return null;
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     out(await fullUsage());
@@ -349,6 +360,13 @@ export async function main(argv: string[]): Promise<number> {
     if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
       err('pli: le profil est occupé par une autre commande : réessayez dans un instant.');
       return 3;
+    }
+    // An expected fault of the system (disk full, read-only profile...) has its own message and
+    // code; only what is left is a bug.
+    const fault = faultError(error, placeOf(error, profileDirOf(home)));
+    if (fault) {
+      err(`pli: ${fault.message}`);
+      return fault.exitCode;
     }
     err(`pli: erreur inattendue : ${(error as Error).message ?? String(error)}. Réessayez ; si elle persiste, signalez-la avec la commande lancée.`);
     return 1;
