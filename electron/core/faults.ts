@@ -2,6 +2,7 @@
 // turned into PliErrors that say, in the users' words, what happened, where, and what to do, with
 // the CLI's exit code: 3 when waiting or freeing room may be enough, 1 when something must be
 // changed first. Whatever is not listed here stays an unexpected error: a bug, to be reported.
+import { statfsSync } from 'node:fs';
 import path from 'node:path';
 import { PliError, inputError, temporaryError } from './errors.js';
 
@@ -57,6 +58,13 @@ export function faultError(error: unknown, place: FaultPlace | null): PliError |
   // A system error without a path (a write through a handle) still names what it can.
   const at: FaultPlace = place ?? { kind: 'folder', path: 'un dossier de ce poste' };
   const where = at.kind === 'profile' ? `le profil ${at.path}` : place ? `le dossier ${at.path}` : at.path;
+  // SQLite reports a full disk as an I/O error when the -shm file cannot grow
+  // (SQLITE_IOERR_SHMSIZE...): the room left tells which it is.
+  const io = code === 'EIO' || code.startsWith('SQLITE_IOERR');
+  if (io && place && code !== 'SQLITE_IOERR_SHMOPEN' && isFull(place.path)) return faultError(Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' }), place);
+  if (io && code !== 'SQLITE_IOERR_SHMOPEN') {
+    return temporaryError('io-error', `Erreur de lecture ou d'écriture du disque de ${where} : rien n'a été gardé. Vérifiez le disque ou la clé USB (bien branchée ?), puis recommencez ; si elle persiste, prévenez le support informatique.`, error);
+  }
   switch (code) {
     case 'ENOSPC':
     case 'EDQUOT':
@@ -89,11 +97,23 @@ export function faultError(error: unknown, place: FaultPlace | null): PliError |
     case 'EMFILE':
     case 'ENFILE':
       return temporaryError('too-many-files', "Trop de fichiers ouverts sur ce poste : rien n'a été gardé. Fermez des applications, puis recommencez.", error);
-    case 'EIO':
-    case 'SQLITE_IOERR':
-      return temporaryError('io-error', `Erreur de lecture ou d'écriture du disque de ${where} : rien n'a été gardé. Vérifiez le disque ou la clé USB (bien branchée ?), puis recommencez ; si elle persiste, prévenez le support informatique.`, error);
     default:
       return null;
+  }
+}
+
+/** Less than this left on a disk is a full disk (SQLite and file systems keep a little back). */
+const FULL_BELOW = 1024 * 1024;
+
+/** Whether the disk holding `dir` (or its nearest existing parent) is full; false if unknown. */
+function isFull(dir: string): boolean {
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    try {
+      const info = statfsSync(at);
+      return info.bavail * info.bsize < FULL_BELOW;
+    } catch {
+      if (path.dirname(at) === at) return false;
+    }
   }
 }
 

@@ -160,6 +160,30 @@ describe('a read-only profile (read-only bind mount)', () => {
   if (!isRoot) it('skipped: needs root to mount a read-only bind', () => {});
 });
 
+describe('a profile on a full disk (an 8 MiB tmpfs, filled)', () => {
+  it.skipIf(!isRoot)('decrypt and id list: exit 3, says the profile\'s disk is full and what to do', async () => {
+    const disk = dir('full-disk');
+    mount(['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs'], disk);
+    const full = path.join(disk, 'profil');
+    expect((await pli(['--home', full, 'init'])).code).toBe(0);
+    const created = await pli(['--home', full, 'id', 'new', '--name', 'Marc Roux', '--email', 'cpn@police.example', '--org', 'CPN']);
+    expect(created.code, created.stderr).toBe(0);
+    const src = path.join(dir('full-src'), 'IS101_T3.csv');
+    writeFileSync(src, 'état');
+    const container = path.join(work, 'full.pli');
+    expect((await pli(['--home', full, 'encrypt', '--out', container, src])).code).toBe(0);
+    // Whatever room is left, taken by another file (the disk of a busy workstation).
+    spawnSync('dd', ['if=/dev/zero', `of=${path.join(disk, 'autre')}`, 'bs=1M', 'count=64'], { stdio: 'ignore' });
+    const out = dir('full-out');
+    expectNamedFailure(await pli(['--home', full, 'decrypt', '--out', out, container]), 3, /place/i);
+    expect(readdirSync(out)).toEqual([]);
+    const listed = await pli(['--home', full, 'id', 'list']);
+    expectNamedFailure(listed, 3, /place/i);
+    expect(listed.stderr).toContain(full);
+  });
+  if (!isRoot) it('skipped: needs root to mount a tmpfs', () => {});
+});
+
 // A Node loader hook that gives the binary a file system without hard links (link() answers
 // EPERM, as on FAT/exFAT) and kills it (SIGKILL: no handler runs) as soon as something is placed in
 // the destination: under a final name, the first bytes of a copy, or the first file moved.
