@@ -160,6 +160,23 @@ describe('a read-only profile (read-only bind mount)', () => {
   if (!isRoot) it('skipped: needs root to mount a read-only bind', () => {});
 });
 
+describe('a read-only destination (a write-protected USB key: read-only bind mount)', () => {
+  it.skipIf(!isRoot)('exit 1, says the folder is read-only and what to do, an audit event', async () => {
+    const container = await sealed('ro-dest', { 'a.txt': Buffer.from('a') });
+    const key = dir('ro-key');
+    mount(['--bind', dir('ro-key-src')], key);
+    mount(['-o', 'remount,ro,bind'], key);
+    const run = await pli(['--home', home, 'decrypt', '--out', key, container]);
+    expectNamedFailure(run, 1, /lecture seule/);
+    expect(run.stderr).toContain(key);
+    expect(run.stderr).not.toMatch(/EROFS|read-only file system/);
+    const event = await lastEvent('container.opened');
+    expect(event?.outcome).toBe('failed');
+    expect(event?.detail?.reason).toBe('read-only');
+  });
+  if (!isRoot) it('skipped: needs root to mount a read-only bind', () => {});
+});
+
 describe('a profile on a full disk (an 8 MiB tmpfs, filled)', () => {
   it.skipIf(!isRoot)('decrypt and id list: exit 3, says the profile\'s disk is full and what to do', async () => {
     const disk = dir('full-disk');

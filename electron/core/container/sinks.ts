@@ -214,7 +214,7 @@ export class FolderSink implements PlainSink {
       await mkdir(outDir, { recursive: true });
       outInfo = await stat(outDir, { bigint: true });
     } catch (error) {
-      throw inputError('cannot-write', `Impossible de créer le dossier ${outDir} : ${(error as Error).message}.`);
+      throw faultError(error, { kind: 'folder', path: outDir }) ?? inputError('cannot-write', `Impossible de créer le dossier ${outDir} : ${(error as Error).message}.`);
     }
     if (!outInfo.isDirectory()) throw inputError('cannot-write', `${outDir} n'est pas un dossier : choisissez un dossier de destination.`);
     await sweepTemporaryFolders(outDir);
@@ -227,7 +227,7 @@ export class FolderSink implements PlainSink {
     } catch (error) {
       sink.unregister();
       if (error instanceof PliError) throw error;
-      throw inputError('cannot-write', `Impossible d'écrire dans le dossier ${outDir} : ${(error as Error).message}. Vérifiez le dossier et les droits.`);
+      throw faultError(error, { kind: 'folder', path: outDir }) ?? inputError('cannot-write', `Impossible d'écrire dans le dossier ${outDir} : ${(error as Error).message}. Vérifiez le dossier et les droits.`);
     }
     return sink;
   }
