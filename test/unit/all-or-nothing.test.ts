@@ -17,7 +17,8 @@ import { makePerson, seal, readerCallbacks, describeError, type TestPerson } fro
 
 // Switches on node:fs/promises: a file system without hard links (link() answers EPERM, as on
 // FAT/exFAT), and statfs() reporting a chosen room (null: the real answer).
-const hooks = vi.hoisted(() => ({ noHardLinks: false, room: null as number | null }));
+// Also: the paths whose handles were synced to disk (fsync).
+const hooks = vi.hoisted(() => ({ noHardLinks: false, room: null as number | null, synced: [] as string[] }));
 vi.mock('node:fs/promises', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs/promises')>();
   const link = async (from: string, to: string): Promise<void> => {
@@ -28,7 +29,16 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     const info = await real.statfs(where, options);
     return hooks.room === null ? info : Object.assign(info, { bsize: 1, bavail: hooks.room });
   };
-  return { ...real, default: { ...real, link, statfs }, link, statfs };
+  const open = async (file: string, flags?: string | number, mode?: number) => {
+    const handle = await real.open(file, flags, mode);
+    const sync = handle.sync.bind(handle);
+    handle.sync = async () => {
+      hooks.synced.push(String(file));
+      return sync();
+    };
+    return handle;
+  };
+  return { ...real, default: { ...real, link, statfs, open }, link, statfs, open };
 });
 
 const isRoot = process.getuid?.() === 0;
@@ -55,6 +65,7 @@ afterAll(() => {
 beforeEach(() => {
   hooks.noHardLinks = false;
   hooks.room = null;
+  hooks.synced = [];
 });
 
 let counter = 0;
@@ -167,6 +178,16 @@ describe('a file system without hard links (FAT/exFAT)', () => {
       expect(readFileSync(path.join(out, file.name)).equals(file.data)).toBe(true);
     }
     expect(readdirSync(out).sort()).toEqual(FILES.map((f) => f.name).sort());
+  });
+});
+
+describe('durable before "done"', () => {
+  it('each file is synced to disk before it is moved, and the folder after', async () => {
+    const out = fresh('dest');
+    const sink = await FolderSink.create(out);
+    expect(await open(sink)).toBeNull();
+    for (const i of FILES.keys()) expect(hooks.synced, `file ${i}`).toContain(path.join(sink.tempDir, String(i)));
+    expect(hooks.synced).toContain(out);
   });
 });
 
