@@ -16,6 +16,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const BIN = path.join(ROOT, 'bin', 'pli.js');
 const PASS = 'phrase de passe des pannes 1';
 const isRoot = process.getuid?.() === 0;
+/** A test that mounts: its title says why it is skipped when not run as root. */
+const asRoot = (title: string): string => (isRoot ? title : `skipped: needs root to mount (tmpfs, bind) — ${title}`);
 
 interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
@@ -95,7 +97,7 @@ afterAll(() => {
 });
 
 describe('a destination without enough room (5 MiB tmpfs)', () => {
-  it.skipIf(!isRoot)('exit 3, says where and how much is needed, places nothing, writes the audit event', async () => {
+  it.skipIf(!isRoot)(asRoot('exit 3, says where and how much is needed, places nothing, writes the audit event'), async () => {
     const container = await sealed('big', { 'IS101_T3.xls': randomBytes(3_000_000), 'IST_T3.csv': randomBytes(3_500_000) });
     const small = dir('small');
     mount(['-t', 'tmpfs', '-o', 'size=5m', 'tmpfs'], small);
@@ -108,7 +110,6 @@ describe('a destination without enough room (5 MiB tmpfs)', () => {
     expect(event?.outcome).toBe('failed');
     expect(event?.detail?.reason).toBe('disk-full');
   });
-  if (!isRoot) it('skipped: needs root to mount a tmpfs', () => {});
 });
 
 describe('names', () => {
@@ -147,7 +148,7 @@ describe('names', () => {
 });
 
 describe('a read-only profile (read-only bind mount)', () => {
-  it.skipIf(!isRoot)('id list and decrypt: exit 1, says the profile cannot be written and what to do', async () => {
+  it.skipIf(!isRoot)(asRoot('id list and decrypt: exit 1, says the profile cannot be written and what to do'), async () => {
     const container = await sealed('ro', { 'a.txt': Buffer.from('a') });
     const ro = dir('ro-home');
     mount(['--bind', home], ro);
@@ -157,11 +158,10 @@ describe('a read-only profile (read-only bind mount)', () => {
     expectNamedFailure(await pli(['--home', ro, 'decrypt', '--out', out, container]), 1, /lecture seule/);
     expect(readdirSync(out)).toEqual([]);
   });
-  if (!isRoot) it('skipped: needs root to mount a read-only bind', () => {});
 });
 
 describe('a read-only destination (a write-protected USB key: read-only bind mount)', () => {
-  it.skipIf(!isRoot)('exit 1, says the folder is read-only and what to do, an audit event', async () => {
+  it.skipIf(!isRoot)(asRoot('exit 1, says the folder is read-only and what to do, an audit event'), async () => {
     const container = await sealed('ro-dest', { 'a.txt': Buffer.from('a') });
     const key = dir('ro-key');
     mount(['--bind', dir('ro-key-src')], key);
@@ -174,11 +174,10 @@ describe('a read-only destination (a write-protected USB key: read-only bind mou
     expect(event?.outcome).toBe('failed');
     expect(event?.detail?.reason).toBe('read-only');
   });
-  if (!isRoot) it('skipped: needs root to mount a read-only bind', () => {});
 });
 
 describe('a profile on a full disk (an 8 MiB tmpfs, filled)', () => {
-  it.skipIf(!isRoot)('decrypt and id list: exit 3, says the profile\'s disk is full and what to do', async () => {
+  it.skipIf(!isRoot)(asRoot('decrypt and id list: exit 3, says the profile\'s disk is full and what to do'), async () => {
     const disk = dir('full-disk');
     mount(['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs'], disk);
     const full = path.join(disk, 'profil');
@@ -198,7 +197,6 @@ describe('a profile on a full disk (an 8 MiB tmpfs, filled)', () => {
     expectNamedFailure(listed, 3, /place/i);
     expect(listed.stderr).toContain(full);
   });
-  if (!isRoot) it('skipped: needs root to mount a tmpfs', () => {});
 });
 
 // A Node loader hook that gives the binary a file system without hard links (link() answers
@@ -261,7 +259,7 @@ describe('a file system without hard links (FAT/exFAT USB key), the command kill
     const probe = spawnSync('sh', ['-c', 'grep -qw vfat /proc/filesystems && command -v mkfs.vfat'], { encoding: 'utf8' });
     return probe.status === 0 ? null : 'skipped: this kernel has no vfat driver (or mkfs.vfat is missing): the loader hook above plays FAT';
   })();
-  it.skipIf(fat !== null)(fat ?? 'on a real FAT image: every file placed whole, no "name (2)" on a second run into another folder', async () => {
+  it.skipIf(fat !== null)(fat ?? 'on a real FAT image: every file placed whole, under its own name', async () => {
     const img = path.join(work, 'fat.img');
     sh('truncate', ['-s', '20M', img]);
     sh('mkfs.vfat', [img]);
