@@ -4,7 +4,8 @@
 # Usage (as root on Debian 12): bash scripts/install-test-deps.sh
 set -euo pipefail
 
-PACKAGES=(postfix dovecot-imapd dovecot-lmtpd openssl age gnupg sqlite3 chromium fonts-dejavu-core)
+# dosfstools: mkfs.vfat, for the decryption onto a FAT image (test/cli/faults.test.ts).
+PACKAGES=(postfix dovecot-imapd dovecot-lmtpd openssl age gnupg sqlite3 chromium fonts-dejavu-core dosfstools)
 APT=(apt-get -o DPkg::Lock::Timeout=300)   # another apt run (CI image, other session) may hold the lock
 
 step() { echo "[install-test-deps] $*"; }

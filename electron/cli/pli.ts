@@ -2,7 +2,9 @@
 // scripts outside the project rely on (README, docs/cli.md): change them only by adding.
 // Exit codes: 0 done; 1 usage or input error; 2 refused for security; 3 temporary.
 import { closeSync, constants, fsyncSync, lstatSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { PliError, inputError } from '../core/errors.js';
+import { faultError, placeOf } from '../core/faults.js';
 import { initProfile, resolveHome } from '../core/profile/profile.js';
 import { createIdentity, currentKeys, importCard, listIdentities, resolveIdentity, resolveOwn, rotateIdentity } from '../core/profile/identities.js';
 import { hasHolder } from '../core/profile/integrity.js';
@@ -338,6 +340,37 @@ function route(argv: string[]): { name: string; args: string[]; home?: string } 
   return { name: first, args: home ? ['--home', home, ...args] : args, home };
 }
 
+/** The profile folder a command uses, for messages; null if it cannot be told. */
+function profileDirOf(home: string | undefined): string | null {
+  try {
+    return path.resolve(resolveHome(home));
+  } catch {
+    return null;
+  }
+}
+
+/** Prints a command's failure as one `pli: ` line; returns its exit code. */
+export function reportFailure(error: unknown, home: string | undefined): number {
+  if (error instanceof PliError) {
+    err(`pli: ${error.message}`);
+    return error.exitCode;
+  }
+  const code = (error as { code?: string } | null)?.code;
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+    err('pli: le profil est occupé par une autre commande : réessayez dans un instant.');
+    return 3;
+  }
+  // An expected fault of the system (disk full, read-only profile...) has its own message and
+  // code: "erreur inattendue" is left for bugs only.
+  const fault = faultError(error, placeOf(error, profileDirOf(home)));
+  if (fault) {
+    err(`pli: ${fault.message}`);
+    return fault.exitCode;
+  }
+  err(`pli: erreur inattendue : ${(error as Error)?.message ?? String(error)}. Réessayez ; si elle persiste, signalez-la avec la commande lancée.`);
+  return 1;
+}
+
 export async function main(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     out(await fullUsage());
@@ -345,30 +378,28 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { name, args, home } = route(argv);
   const handler = commands[name];
+  let status: number;
   try {
     if (!handler) throw inputError('usage', `Commande inconnue : ${argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')} (voir pli --help).`);
     if (args.includes('--help') || args.includes('-h')) {
       out(await fullUsage());
-      return 0;
+      status = 0;
+    } else {
+      await handler(args, home);
+      await checkpointOpenedProfile(); // a broken audit chain is reported here (exit 2), never signed over
+      const warning = name === 'directory import' ? null : directoryWarning();
+      if (warning) err(warning);
+      status = 0;
     }
-    await handler(args, home);
-    await checkpointOpenedProfile(); // a broken audit chain is reported here (exit 2), never signed over
-    const warning = name === 'directory import' ? null : directoryWarning();
-    if (warning) err(warning);
-    return 0;
   } catch (error) {
-    if (error instanceof PliError) {
-      err(`pli: ${error.message}`);
-      return error.exitCode;
-    }
-    const code = (error as { code?: string }).code;
-    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
-      err('pli: le profil est occupé par une autre commande : réessayez dans un instant.');
-      return 3;
-    }
-    err(`pli: erreur inattendue : ${(error as Error).message ?? String(error)}. Réessayez ; si elle persiste, signalez-la avec la commande lancée.`);
-    return 1;
-  } finally {
-    await closeOpenedProfile();
+    status = reportFailure(error, home);
   }
+  // Closing writes the audit checkpoint: on a full or read-only profile it fails too. After a
+  // failure already reported, one message is enough; after a success, the command failed.
+  try {
+    await closeOpenedProfile();
+  } catch (error) {
+    if (status === 0) status = reportFailure(error, home);
+  }
+  return status;
 }

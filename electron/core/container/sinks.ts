@@ -5,13 +5,18 @@
 // files"): each file is created new (O_EXCL, O_NOFOLLOW) and written only through the handle that
 // created it; both folders are checked (device, inode) before each creation and each move; a
 // moved file must be the very inode written; nothing of a failed or interrupted run stays.
+// All or nothing (docs/profile.md, "All or nothing"): the room is checked before anything is
+// written; every file is placed or none (a failed commit takes back what it placed, and a run
+// killed mid-commit leaves a journal by which the next run takes them back); each file and the
+// folder are synced to disk before the decryption is reported done.
 import { constants, lstatSync, rmSync, unlinkSync } from 'node:fs';
-import { link, lstat, mkdir, open, readdir, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { appendFile, link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { printable, type Manifest } from './manifest.js';
 import type { CipherSource, PlainSink } from './open.js';
 import { inputError, PliError, securityError } from '../errors.js';
+import { diskFullError, faultError } from '../faults.js';
 import { DigestWorker, ownsMemory, StartedThread, type Pending } from './threads.js';
 
 export const TEMP_PREFIX = '.pli-tmp-';
@@ -150,6 +155,35 @@ const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | N
 /** The temporary folders this version creates: `.pli-tmp-<pid>-<12 hex digits>`, nothing else. */
 const TEMP_NAME = /^\.pli-tmp-([1-9][0-9]{0,9})-[0-9a-f]{12}$/;
 
+/** In the temporary folder, the names a commit is placing (`+name`) or gave up (`-name`), one a
+ * line, each with the size and SHA-256 of the file: a run killed mid-commit is undone from it. */
+const JOURNAL = 'placed';
+
+/** Room asked beyond the files' bytes: file system blocks of each file, the folder, the journal. */
+const ROOM_MARGIN = 1024 * 1024;
+const ROOM_PER_FILE = 64 * 1024;
+
+/** The longest file name (in UTF-8 bytes) of the usual file systems (ext4, NTFS, FAT's long names). */
+const MAX_NAME_BYTES = 255;
+
+/** The n-th name tried for `name`: "name", then "name (2).ext"..., its stem shortened (whole
+ * characters) so that the name stays within MAX_NAME_BYTES. */
+export function candidateName(name: string, n: number): string {
+  if (n === 1) return name;
+  const dot = name.lastIndexOf('.');
+  // A long "extension" is not one: the number then goes at the end of the name.
+  const hasExtension = dot > 0 && Buffer.byteLength(name.slice(dot)) <= 32;
+  const stem = hasExtension ? name.slice(0, dot) : name;
+  const suffix = ` (${n})${hasExtension ? name.slice(dot) : ''}`;
+  const room = MAX_NAME_BYTES - Buffer.byteLength(suffix);
+  let kept = '';
+  for (const char of stem) {
+    if (Buffer.byteLength(kept + char) > room) break;
+    kept += char;
+  }
+  return `${kept.trimEnd() || 'fichier'}${suffix}`;
+}
+
 const tempTampered = (): Error => securityError('temp-tampered',
   "Le dossier temporaire du déchiffrement a été modifié par un autre programme : rien n'a été gardé. Signalez-le à l'officier SSI, puis recommencez.");
 
@@ -180,7 +214,7 @@ export class FolderSink implements PlainSink {
       await mkdir(outDir, { recursive: true });
       outInfo = await stat(outDir, { bigint: true });
     } catch (error) {
-      throw inputError('cannot-write', `Impossible de créer le dossier ${outDir} : ${(error as Error).message}.`);
+      throw faultError(error, { kind: 'folder', path: outDir }) ?? inputError('cannot-write', `Impossible de créer le dossier ${outDir} : ${(error as Error).message}.`);
     }
     if (!outInfo.isDirectory()) throw inputError('cannot-write', `${outDir} n'est pas un dossier : choisissez un dossier de destination.`);
     await sweepTemporaryFolders(outDir);
@@ -193,12 +227,36 @@ export class FolderSink implements PlainSink {
     } catch (error) {
       sink.unregister();
       if (error instanceof PliError) throw error;
-      throw inputError('cannot-write', `Impossible d'écrire dans le dossier ${outDir} : ${(error as Error).message}. Vérifiez le dossier et les droits.`);
+      throw faultError(error, { kind: 'folder', path: outDir }) ?? inputError('cannot-write', `Impossible d'écrire dans le dossier ${outDir} : ${(error as Error).message}. Vérifiez le dossier et les droits.`);
     }
     return sink;
   }
 
+  /** A system error of this sink's writes as the users' message (disk full, read-only...). */
+  private fault(error: unknown): unknown {
+    return faultError(error, { kind: 'folder', path: this.outDir }) ?? error;
+  }
+
   async begin(manifest: Manifest): Promise<void> {
+    try {
+      await this.checkRoom(manifest);
+      await this.beginFiles(manifest);
+    } catch (error) {
+      throw this.fault(error);
+    }
+  }
+
+  /** Refuses, before any plaintext is written, a folder without room for every file: a full disk
+   * found half-way would cost the time of the decryption and say less. */
+  private async checkRoom(manifest: Manifest): Promise<void> {
+    const needed = manifest.files.reduce((sum, f) => sum + f.size + ROOM_PER_FILE, ROOM_MARGIN);
+    const info = await statfs(this.tempDir).catch(() => null); // unsupported: the writes will say
+    if (!info) return;
+    const available = Number(info.bavail) * Number(info.bsize);
+    if (available < needed) throw diskFullError(this.outDir, needed, available);
+  }
+
+  private async beginFiles(manifest: Manifest): Promise<void> {
     this.manifest = manifest;
     this.hashes = manifest.files.map(() => createHash('sha256'));
     this.created = manifest.files.map(() => null);
@@ -243,6 +301,14 @@ export class FolderSink implements PlainSink {
   }
 
   async write(index: number, parts: Buffer[]): Promise<void> {
+    try {
+      await this.writeParts(index, parts);
+    } catch (error) {
+      throw this.fault(error);
+    }
+  }
+
+  private async writeParts(index: number, parts: Buffer[]): Promise<void> {
     if (this.current?.index !== index) {
       await this.finishCurrent();
       this.current = { index, handle: await this.createFile(index) };
@@ -263,20 +329,26 @@ export class FolderSink implements PlainSink {
   }
 
   async commit(): Promise<void> {
-    await this.finishCurrent();
     const files = this.manifest?.files ?? [];
-    const digests = this.hashes.map((hash) => hash.digest('hex'));
     try {
+      await this.finishCurrent();
+      const digests = this.hashes.map((hash) => hash.digest('hex'));
       for (let i = 0; i < files.length; i++) {
         const file = files[i]!;
-        const target = await this.place(i, file.name);
+        const target = await this.place(i, file.name, file.size, digests[i]!);
         this.written.push({ name: file.name, path: target, size: file.size, sha256: digests[i]! });
       }
+      // The names, durable before the decryption is reported done (a power cut must not lose them).
+      await syncFolder(this.outDir);
+      // Done: the journal goes first, so that no later sweep can take these files back.
+      await unlink(path.join(this.tempDir, JOURNAL)).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
     } catch (error) {
       // Nothing of a decryption that did not complete stays: the files placed so far go too.
       this.written = [];
       await this.takeBackPlaced();
-      throw error;
+      throw this.fault(error);
     }
     // Placed for good: a signal from now on must not take them back. The temporary folder is
     // empty by now; if it cannot be removed, the next decryption's sweep will.
@@ -285,31 +357,45 @@ export class FolderSink implements PlainSink {
     await rm(this.tempDir, { recursive: true, force: true }).catch(() => {});
   }
 
+  /** Notes in the journal (synced) that `name` is being placed (`+`) or was not (`-`). */
+  private async journal(sign: '+' | '-', candidate: string, size: number, sha256: string): Promise<void> {
+    const file = path.join(this.tempDir, JOURNAL);
+    await appendFile(file, `${JSON.stringify({ [sign]: path.basename(candidate), size, sha256 })}\n`, { mode: 0o600, flag: constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | NOFOLLOW });
+    const handle = await open(file, constants.O_RDONLY | NOFOLLOW);
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
   /** Moves file `index` to outDir/name, or "name (2).ext", "name (3).ext"... if that exists. */
-  private async place(index: number, name: string): Promise<string> {
+  private async place(index: number, name: string, size: number, sha256: string): Promise<string> {
     const node = this.created[index];
     if (!node) throw tempTampered();
     const from = this.tempPath(index);
-    const dot = name.lastIndexOf('.');
-    const stem = dot > 0 ? name.slice(0, dot) : name;
-    const extension = dot > 0 ? name.slice(dot) : '';
     for (let n = 1; n < 10000; n++) {
-      const candidate = path.join(this.outDir, n === 1 ? name : `${stem} (${n})${extension}`);
+      const candidate = path.join(this.outDir, candidateName(name, n));
+      // Taken names are passed over before the journal names them: the journal lists only names
+      // that were free, so that undoing a killed run never deletes a file that was already there.
+      if (await exists(candidate)) continue;
       await this.checkFolders();
+      await this.journal('+', candidate, size, sha256);
       try {
         // link() fails with EEXIST instead of replacing, and never follows a symlink under the
         // new name: no window in which a file could be lost or plaintext sent elsewhere.
         await link(from, candidate);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EEXIST') continue;
+        if (code === 'EEXIST') {
+          await this.journal('-', candidate, size, sha256);
+          continue;
+        }
         if (code === 'ENOENT') throw tempTampered(); // the file written is no longer there
         if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EXDEV' || code === 'ENOSYS') {
-          // File systems without hard links (FAT/exFAT USB keys): exclusive copy instead.
-          if (await this.copyInto(index, candidate)) {
-            await unlink(from);
-            return candidate;
-          }
+          // File systems without hard links (FAT/exFAT USB keys): the checked file is renamed.
+          if (await this.renameInto(index, candidate)) return candidate;
+          await this.journal('-', candidate, size, sha256);
           continue;
         }
         throw error;
@@ -324,37 +410,34 @@ export class FolderSink implements PlainSink {
       await unlink(from);
       return candidate;
     }
-    throw inputError('name-exhausted', `Trop de fichiers nommés « ${printable(name)} » dans ${this.outDir} : choisissez un autre dossier.`);
+    throw inputError('name-exhausted', `Trop de fichiers nommés « ${printable(name)} » (jusqu'à « (9999) ») dans ${this.outDir} : rien n'a été gardé. Choisissez un autre dossier, ou rangez ces fichiers, puis recommencez.`);
   }
 
-  /** Copies file `index` to a new file `candidate`; false if that name exists. */
-  private async copyInto(index: number, candidate: string): Promise<boolean> {
-    const source = await open(this.tempPath(index), constants.O_RDONLY | NOFOLLOW).catch(() => null);
+  /**
+   * Renames file `index` to `candidate`, on a file system without hard links; false if that name
+   * exists. rename() would replace a file created under that name between the check and the
+   * rename: a window of microseconds, accepted (no other call of Node refuses to replace; such
+   * file systems, FAT and exFAT, have no owners nor symlinks). No copy: the file appears whole
+   * under its name or not at all, even if the process is killed.
+   */
+  private async renameInto(index: number, candidate: string): Promise<boolean> {
+    const from = this.tempPath(index);
+    const source = await open(from, constants.O_RDONLY | NOFOLLOW).catch(() => null);
     if (!source) throw tempTampered();
-    let target: FileHandle | null = null;
     try {
-      const info = await source.stat({ bigint: true });
-      if (!sameNode(info, this.created[index]!)) throw tempTampered();
-      try {
-        target = await open(candidate, CREATE_NEW, 0o600);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-        throw error;
+      if (!sameNode(await source.stat({ bigint: true }), this.created[index]!)) throw tempTampered();
+      if (await exists(candidate)) return false;
+      await rename(from, candidate);
+      // The name must now hold the very file checked (its node as the open handle sees it now).
+      const moved = await source.stat({ bigint: true });
+      const placed = await lstat(candidate, { bigint: true }).catch(() => null);
+      if (!placed || !sameNode(placed, moved)) {
+        if (placed?.isFile()) await unlink(candidate).catch(() => {});
+        throw tempTampered();
       }
-      this.placed.push({ path: candidate, node: await target.stat({ bigint: true }) });
-      const buffer = Buffer.allocUnsafe(1024 * 1024);
-      for (let position = 0; ;) {
-        const { bytesRead } = await source.read(buffer, 0, buffer.length, position);
-        if (bytesRead === 0) break;
-        await target.write(buffer, 0, bytesRead);
-        position += bytesRead;
-      }
-      const mtime = this.manifest?.files[index]?.mtime ?? null;
-      await finish(target, mtime);
-      target = null;
+      this.placed.push({ path: candidate, node: moved });
       return true;
     } finally {
-      await target?.close().catch(() => {});
       await source.close().catch(() => {});
     }
   }
@@ -391,13 +474,44 @@ export class FolderSink implements PlainSink {
   }
 }
 
-/** Dates a complete file through its handle (not by path: a name can be swapped), then closes it. */
+/** Dates a complete file through its handle (not by path: a name can be swapped), syncs it to
+ * disk (a power cut after "done" must not leave an empty or partial file), then closes it. */
 async function finish(handle: FileHandle, mtime: number | null): Promise<void> {
   try {
     if (mtime !== null) {
       const when = new Date(mtime);
       await handle.utimes(when, when).catch(() => {});
     }
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Whether a name is taken (by anything: a file, a folder, a symlink even dangling). */
+async function exists(file: string): Promise<boolean> {
+  try {
+    await lstat(file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+/** Syncs a folder's entries to disk; where folders cannot be opened or synced (Windows), the
+ * file system's own ordering is what there is. */
+async function syncFolder(dir: string): Promise<void> {
+  let handle: FileHandle;
+  try {
+    handle = await open(dir, constants.O_RDONLY);
+  } catch {
+    return;
+  }
+  try {
+    await handle.sync().catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EINVAL' && error.code !== 'EPERM' && error.code !== 'EBADF' && error.code !== 'ENOTSUP') throw error;
+    });
   } finally {
     await handle.close();
   }
@@ -434,6 +548,7 @@ export async function sweepTemporaryFolders(dir: string): Promise<number> {
     const info = await lstat(folder).catch(() => null);
     if (!info?.isDirectory()) continue;
     if (process.getuid && info.uid !== process.getuid()) continue;
+    await undoJournal(dir, folder);
     try {
       await rm(folder, { recursive: true, force: true });
       swept++;
@@ -442,6 +557,54 @@ export async function sweepTemporaryFolders(dir: string): Promise<number> {
     }
   }
   return swept;
+}
+
+/**
+ * Takes back the files a run killed in the middle of its commit had placed, from its journal:
+ * only a plain name of `dir` that the journal says was placed, still a regular file of the size
+ * and SHA-256 written. The folder holding the journal was checked as this user's (mode 0700).
+ */
+async function undoJournal(dir: string, folder: string): Promise<void> {
+  const file = path.join(folder, JOURNAL);
+  const info = await lstat(file).catch(() => null);
+  if (!info?.isFile() || info.size > 16 * 1024 * 1024) return;
+  const placing = new Map<string, { size: number; sha256: string }>();
+  for (const line of (await readFile(file, 'utf8').catch(() => '')).split('\n')) {
+    let entry: { '+'?: unknown; '-'?: unknown; size?: unknown; sha256?: unknown };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      continue; // the last line of a run killed while writing it
+    }
+    const name = entry['+'] ?? entry['-'];
+    if (typeof name !== 'string' || path.basename(name) !== name || name === '.' || name === '..' || TEMP_NAME.test(name)) continue;
+    if (typeof entry.size !== 'number' || typeof entry.sha256 !== 'string') continue;
+    if (entry['+'] !== undefined) placing.set(name, { size: entry.size, sha256: entry.sha256 });
+    else placing.delete(name);
+  }
+  for (const [name, expected] of placing) {
+    const target = path.join(dir, name);
+    const placed = await lstat(target).catch(() => null);
+    if (!placed?.isFile() || placed.size !== expected.size) continue;
+    if ((await sha256File(target).catch(() => null)) !== expected.sha256) continue;
+    await unlink(target).catch(() => {});
+  }
+}
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  const handle = await open(file, constants.O_RDONLY | NOFOLLOW);
+  try {
+    const buffer = Buffer.allocUnsafe(1024 * 1024);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
+  }
+  return hash.digest('hex');
 }
 
 export class MemorySink implements PlainSink {

@@ -12,6 +12,7 @@ import { argon2id, ACCEPTED } from '../crypto/argon2.js';
 import { unwrapFromXWing } from '../crypto/keys.js';
 import { hkdf, unwrapKey } from '../crypto/primitives.js';
 import { inputError, PliError, securityError } from '../errors.js';
+import { faultError } from '../faults.js';
 import { audit, type Context } from './context.js';
 import { formatFingerprint } from '../../../shared/ids.js';
 
@@ -273,8 +274,19 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
     }
     return { containerId, senderId: sender.id, senderName: sender.name, files };
   } catch (error) {
-    if (error instanceof PliError && error.kind === 'security') {
-      audit(ctx, { actor, action: 'container.refused', object: info?.containerIdHex ?? null, outcome: 'refused', detail: { reason: error.code, input: request.input } });
+    // Every decryption leaves its event, success or not: a security refusal 'container.refused',
+    // any other failure (disk full, no name left...) 'container.opened' with outcome 'failed'
+    // and a reason code. Best effort: when the profile itself cannot be written (read-only,
+    // full), the error that says so is the one to show.
+    try {
+      if (error instanceof PliError && error.kind === 'security') {
+        audit(ctx, { actor, action: 'container.refused', object: info?.containerIdHex ?? null, outcome: 'refused', detail: { reason: error.code, input: request.input } });
+      } else {
+        const reason = error instanceof PliError ? error.code : faultError(error, null)?.code ?? 'unexpected';
+        audit(ctx, { actor, action: 'container.opened', object: info?.containerIdHex ?? null, outcome: 'failed', detail: { reason, input: request.input } });
+      }
+    } catch {
+      // the profile refused the event: the original error is thrown below
     }
     throw error;
   } finally {

@@ -1,0 +1,124 @@
+// The system's expected failures (a full disk, a read-only profile or folder, a name too long...)
+// turned into PliErrors that say, in the users' words, what happened, where, and what to do, with
+// the CLI's exit code: 3 when waiting or freeing room may be enough, 1 when something must be
+// changed first. Whatever is not listed here stays an unexpected error: a bug, to be reported.
+import { statfsSync } from 'node:fs';
+import path from 'node:path';
+import { PliError, inputError, temporaryError } from './errors.js';
+
+/** Where the fault happened, in the message: a destination folder or the profile. */
+export interface FaultPlace {
+  /** 'folder': files being written into `path`; 'profile': the profile's database or files. */
+  kind: 'folder' | 'profile';
+  path: string;
+}
+
+const MIB = 1024 * 1024;
+/** Bytes as the users read them: "12,5 Mo". */
+export function formatSize(bytes: number): string {
+  const mb = bytes / MIB;
+  return `${mb.toLocaleString('fr-FR', { maximumFractionDigits: mb < 10 ? 1 : 0 })} Mo`;
+}
+
+/** The folder has less room than a decryption needs: nothing was written (exit 3). */
+export function diskFullError(folder: string, needed?: number, available?: number): PliError {
+  const how = needed !== undefined
+    ? ` : il faut ${formatSize(needed)}${available !== undefined ? `, il reste ${formatSize(available)}` : ''}`
+    : '';
+  return temporaryError('disk-full', `Pas assez de place dans ${folder}${how}. Rien n'a été gardé. Libérez de la place (ou choisissez un autre dossier) et recommencez.`);
+}
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * The place of a system error the command line caught without context: a SQLite error is the
+ * profile's; a file error is its file's folder (or the profile, when the file is in it).
+ */
+export function placeOf(error: unknown, profileDir: string | null): FaultPlace | null {
+  const code = codeOf(error) ?? '';
+  if (code.startsWith('SQLITE_')) return profileDir ? { kind: 'profile', path: profileDir } : null;
+  const file = (error as { path?: unknown } | null)?.path;
+  if (typeof file !== 'string') return null;
+  const resolved = path.resolve(file);
+  if (profileDir && (resolved === profileDir || resolved.startsWith(profileDir + path.sep))) return { kind: 'profile', path: profileDir };
+  return { kind: 'folder', path: path.dirname(resolved) };
+}
+
+/**
+ * The PliError for an expected system fault (errno or SQLite code) at `place`; null for anything
+ * else (a bug). A PliError is returned as it is.
+ */
+export function faultError(error: unknown, place: FaultPlace | null): PliError | null {
+  if (error instanceof PliError) return error;
+  const code = codeOf(error);
+  if (!code) return null;
+  // A system error without a path (a write through a handle) still names what it can.
+  const at: FaultPlace = place ?? { kind: 'folder', path: 'un dossier de ce poste' };
+  const where = at.kind === 'profile' ? `le profil ${at.path}` : place ? `le dossier ${at.path}` : at.path;
+  // SQLite reports a full disk as an I/O error when the -shm file cannot grow
+  // (SQLITE_IOERR_SHMSIZE...): the room left tells which it is.
+  const io = code === 'EIO' || code.startsWith('SQLITE_IOERR');
+  if (io && place && code !== 'SQLITE_IOERR_SHMOPEN' && isFull(place.path)) return faultError(Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' }), place);
+  if (io && code !== 'SQLITE_IOERR_SHMOPEN') {
+    return temporaryError('io-error', `Erreur de lecture ou d'écriture du disque de ${where} : rien n'a été gardé. Vérifiez le disque ou la clé USB (bien branchée ?), puis recommencez ; si elle persiste, prévenez le support informatique.`, error);
+  }
+  switch (code) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+    case 'SQLITE_FULL':
+      return at.kind === 'profile'
+        ? temporaryError('disk-full', `Plus de place sur le disque du profil ${at.path} : rien n'a été enregistré. Libérez de la place sur ce disque, puis recommencez.`, error)
+        : diskFullError(at.path);
+    case 'EROFS':
+    case 'SQLITE_READONLY':
+    case 'SQLITE_READONLY_DBMOVED':
+    case 'SQLITE_READONLY_DIRECTORY':
+    case 'SQLITE_READONLY_CANTINIT':
+    case 'SQLITE_READONLY_SHMMOVED':
+    case 'SQLITE_READONLY_RECOVERY':
+    case 'SQLITE_READONLY_CANTLOCK':
+    case 'SQLITE_READONLY_ROLLBACK':
+      return readOnly(at, error);
+    case 'SQLITE_CANTOPEN':
+    case 'SQLITE_CANTOPEN_ISDIR':
+    case 'SQLITE_CANTOPEN_FULLPATH':
+    case 'SQLITE_IOERR_SHMOPEN':
+      // SQLite cannot create or open the database or its -wal/-shm files beside it: in practice
+      // a read-only disk or folder (a write-protected key, a read-only mount) or missing rights.
+      return readOnly(at, error);
+    case 'EACCES':
+    case 'EPERM':
+      return inputError('no-permission', `Droits insuffisants pour écrire dans ${where} : rien n'a été gardé. Choisissez un dossier où votre compte peut écrire, ou demandez les droits au support informatique.`);
+    case 'ENAMETOOLONG':
+      return inputError('name-too-long', `Un nom de fichier ou de dossier est trop long pour ${where} : rien n'a été gardé. Choisissez un dossier au chemin plus court.`);
+    case 'EMFILE':
+    case 'ENFILE':
+      return temporaryError('too-many-files', "Trop de fichiers ouverts sur ce poste : rien n'a été gardé. Fermez des applications, puis recommencez.", error);
+    default:
+      return null;
+  }
+}
+
+/** Less than this left on a disk is a full disk (SQLite and file systems keep a little back). */
+const FULL_BELOW = 1024 * 1024;
+
+/** Whether the disk holding `dir` (or its nearest existing parent) is full; false if unknown. */
+function isFull(dir: string): boolean {
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    try {
+      const info = statfsSync(at);
+      return info.bavail * info.bsize < FULL_BELOW;
+    } catch {
+      if (path.dirname(at) === at) return false;
+    }
+  }
+}
+
+function readOnly(place: FaultPlace, error: unknown): PliError {
+  return new PliError('input', 'read-only', place.kind === 'profile'
+    ? `Le profil ${place.path} est en lecture seule (disque protégé en écriture, ou droits retirés) : Pli doit pouvoir y écrire, même pour lire, afin de tenir le journal d'audit. Rien n'a été fait. Rendez-le accessible en écriture (ou demandez-le au support informatique), puis recommencez.`
+    : `Le dossier ${place.path} est en lecture seule (clé USB protégée en écriture, ou droits retirés) : rien n'a été gardé. Choisissez un dossier où écrire, ou retirez la protection, puis recommencez.`, { cause: error });
+}
