@@ -1,7 +1,7 @@
 // `pli mailbox|send|outbox|receive|inbox|open`: the functional mailbox and the folder transport
 // (docs/mailbox.md). Registered into the command table by pli.ts.
 import type { UnlockedIdentity, IdentityRow } from '../core/profile/identities.js';
-import { getIdentity } from '../core/profile/identities.js';
+import { getIdentity, resolveOwn } from '../core/profile/identities.js';
 import type { Context } from '../core/services/context.js';
 import { inputError, PliError, temporaryError } from '../core/errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, formatEndpoint, getMailbox, parseEndpoint, readCaFile, setMailbox } from '../core/mail/settings.js';
@@ -12,6 +12,8 @@ import { probeMailbox } from '../core/mail/probe.js';
 import { readSecret } from './secrets.js';
 import { context, err, out, parse, profileOf, required, str, type Handler, type Values } from './common.js';
 import { isoOrNull } from '../../shared/dates.js';
+// pli.ts registers this table: the import cycle is only used at run time, never at load.
+import { cleaningOnSignals } from './pli.js';
 
 export const MAIL_USAGE = `Boîte aux lettres fonctionnelle et dossier d'échange (docs/mailbox.md) :
   mailbox set --imap [starttls://]HÔTE:PORT --smtp [starttls://]HÔTE:PORT --user UTILISATEUR [--password-file F] [--ca FICHIER] [--max-size MO]
@@ -19,7 +21,7 @@ export const MAIL_USAGE = `Boîte aux lettres fonctionnelle et dossier d'échang
   mailbox [show] | mailbox test [--as ID]      réglages (sans le mot de passe) ; essai des deux serveurs
   send --as ID --to ID|org:NOM ... [--mail ADRESSE ... | --folder DOSSIER] [--no-wait] [--wait SECONDES] FICHIER...
   outbox [--json] | outbox flush [--as ID]
-  receive [--watch] [--folder DOSSIER] [--as ID]
+  receive [--watch] [--folder DOSSIER] [--as ID]  avec --folder, --as ID scelle la date d'arrivée (phrase de passe)
   inbox [--json]
   open NUMÉRO [--as ID] --out DOSSIER
 Mot de passe de la boîte : --password-file FICHIER, sinon PLI_MAIL_PASSWORD, sinon demande masquée.`;
@@ -188,7 +190,13 @@ export const mailCommands: Record<string, Handler> = {
     const folder = str(values, 'folder');
     if (folder) {
       const ctx = context(values);
-      const results = await receiveFolder(ctx, folder, (result) => printItem(ctx, result));
+      const as = str(values, 'as');
+      if (as) {
+        // The sign-in attaches the integrity key: the rows are sealed, and their arrival time
+        // decides a later revocation. Without it they are judged at opening (docs/profile.md).
+        (await ctx.unlocker.unlock(resolveOwn(ctx.profile.db, as))).wipe();
+      }
+      const results = await cleaningOnSignals('enregistrement du pli en cours', () => receiveFolder(ctx, folder, (result) => printItem(ctx, result)));
       const fresh = results.filter((r) => r.isNew);
       err(`${fresh.length} nouveau(x) pli(s) dans ${folder}${fresh.some((r) => r.row.state === 'refused') ? ', dont des refusés' : ''}.`);
       return;
@@ -204,11 +212,14 @@ export const mailCommands: Record<string, Handler> = {
       err('Réception en continu (Ctrl+C pour arrêter).');
     }
     try {
-      const results = await receiveImap(ctx, {
+      const receiving = () => receiveImap(ctx, {
         as: str(values, 'as'), watch: Boolean(values.watch), signal: controller.signal,
         onItem: (result) => printItem(ctx, result),
         onStatus: (line) => err(line),
       });
+      // --watch stops on its own at a signal (after the message in hand); a single receive is
+      // ended at once, its temporary file removed.
+      const results = values.watch ? await receiving() : await cleaningOnSignals('enregistrement du pli en cours', receiving);
       if (!values.watch) {
         const fresh = results.filter((r) => r.isNew);
         err(`${fresh.length} nouveau(x) pli(s)${fresh.some((r) => r.row.state === 'refused') ? ', dont des refusés (déplacés dans Pli/Refusés)' : ''}.`);
@@ -244,7 +255,7 @@ export const mailCommands: Record<string, Handler> = {
     const id = positionals[0]!;
     if (!/^\d+$/.test(id)) throw inputError('usage', `« ${id} » n'est pas un numéro de la boîte de réception (voir pli inbox).`);
     const outDir = required(values, 'out');
-    const result = await openInbox(context(values), Number(id), outDir, str(values, 'as'));
+    const result = await cleaningOnSignals('déchiffrement', () => openInbox(context(values), Number(id), outDir, str(values, 'as')));
     err(`Pli de ${result.senderName} (${result.senderId}) : signature vérifiée, ${result.files.length} fichier(s).`);
     for (const file of result.files) out(file.path);
   },

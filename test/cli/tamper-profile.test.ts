@@ -5,7 +5,7 @@
 // flows (first run, a second person provisioned by key file, directory updates, rotation, the
 // officer's own profile) keep working. Needs `npm run build`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -102,6 +102,15 @@ beforeAll(async () => {
     // Bob's key file goes to Alice's workstation: a second own identity, not holding the key yet.
     ok('A', ['id', 'import-key', at('bob.key')], { env: { PLI_PASSPHRASE: bobOneTime, PLI_NEW_PASSPHRASE: PASS } }),
   ]);
+  // Sam's containers reach Alice's inbox by the folder transport before his revocation: one
+  // received with Alice signed in (its row sealed), one without (unsealed), the officer's too.
+  mkdirSync(at('boite-scellee'));
+  mkdirSync(at('boite-libre'));
+  await ok('S', ['encrypt', '--to', ids.alice, '--out', path.join(at('boite-scellee'), 'sam-scelle.pli'), DATA]);
+  await ok('S', ['encrypt', '--to', ids.alice, '--out', path.join(at('boite-libre'), 'sam-libre.pli'), DATA]);
+  cpSync(pli1.officer, path.join(at('boite-libre'), 'officier-libre.pli'));
+  await ok('A', ['receive', '--folder', at('boite-scellee'), '--as', ids.alice]);
+  await ok('A', ['receive', '--folder', at('boite-libre')]);
   await ok('O', ['authority', 'revoke', ids.sam, '--reason', 'mutation']);
   await ok('O', ['directory', 'export', '--out', at('d2.json')]);
   // Alice (the holder) signs in to import: Bob gets his hand-over at the same time.
@@ -225,5 +234,66 @@ describe('(g) the honest flows', () => {
     await ok(home, ['directory', 'export', '--out', at('d4.json')]);
     tamper(home, (db) => db.exec('DELETE FROM revocations'));
     await refused(2, home, ['directory', 'export', '--out', at('d5.json')], TAMPERED);
+  });
+});
+
+describe('the attacker edits an inbox row: the arrival time is sealed (issue 10, last pieces)', () => {
+  interface Row { id: number; state: string; arrived_at: number; mac: Buffer | null }
+  const rowOf = (home: string, origin: string): Row => query<Row>(home, 'SELECT id, state, arrived_at, mac FROM inbox WHERE origin = ?', origin)[0]!;
+  const open = (home: string, row: Row): string[] => ['open', String(row.id), '--as', ids.alice, '--out', at(`${home}-out-${row.id}`)];
+
+  it('a row received signed in carries a MAC; one received without signing in does not', () => {
+    expect(rowOf('A', 'sam-scelle.pli').mac).toHaveLength(32);
+    expect(rowOf('A', 'sam-libre.pli').mac).toBeNull();
+  });
+
+  it('an honest sealed row from before the revocation still opens', async () => {
+    const home = copy('A');
+    await ok(home, open(home, rowOf(home, 'sam-scelle.pli')));
+  });
+
+  it('a container refused after the revocation, set to verified and its arrival moved back: exit 2, the profile named as modified', async () => {
+    const home = copy('A');
+    mkdirSync(at(`${home}-tardif`));
+    cpSync(pli1.sam, path.join(at(`${home}-tardif`), 'sam-tardif.pli'));
+    await ok(home, ['receive', '--folder', at(`${home}-tardif`), '--as', ids.alice]);
+    const late = rowOf(home, 'sam-tardif.pli');
+    expect(late.state).toBe('refused');
+    expect(late.mac).toHaveLength(32);
+    const before = rowOf(home, 'sam-scelle.pli').arrived_at;
+    tamper(home, (db) => db.prepare("UPDATE inbox SET state = 'verified', reason = NULL, arrived_at = ? WHERE id = ?").run(before, late.id));
+    const run = await refused(2, home, open(home, late), TAMPERED);
+    expect(run.stderr).not.toMatch(/signature vérifiée/);
+  });
+
+  it('each sealed column edited on an honest row: exit 2', async () => {
+    for (const sql of ['UPDATE inbox SET arrived_at = arrived_at - 1 WHERE id = ?', 'UPDATE inbox SET created_ms = created_ms + 1 WHERE id = ?', 'UPDATE inbox SET size = size + 1 WHERE id = ?', "UPDATE inbox SET source = 'imap' WHERE id = ?"]) {
+      const home = copy('A');
+      const row = rowOf(home, 'sam-scelle.pli');
+      tamper(home, (db) => db.prepare(sql).run(row.id));
+      await refused(2, home, open(home, row), TAMPERED);
+    }
+  });
+
+  it('the MAC of a sealed row deleted: the arrival is no longer proven, judged now, refused as revoked', async () => {
+    const home = copy('A');
+    const row = rowOf(home, 'sam-scelle.pli');
+    tamper(home, (db) => db.prepare('UPDATE inbox SET mac = NULL WHERE id = ?').run(row.id));
+    await refused(2, home, open(home, row), /révoqué \(mutation\)/);
+  });
+
+  it('a MAC planted on an unsealed row: exit 2, the profile named as modified', async () => {
+    const home = copy('A');
+    const row = rowOf(home, 'officier-libre.pli');
+    tamper(home, (db) => db.prepare('UPDATE inbox SET mac = ? WHERE id = ?').run(randomBytes(32), row.id));
+    await refused(2, home, open(home, row), TAMPERED);
+  });
+
+  it('rows stored without the key are judged at opening: a sender still valid opens, a sender revoked since is refused; nothing gets sealed', async () => {
+    const home = copy('A');
+    await ok(home, open(home, rowOf(home, 'officier-libre.pli')));
+    await refused(2, home, open(home, rowOf(home, 'sam-libre.pli')), /révoqué \(mutation\)/);
+    expect(rowOf(home, 'officier-libre.pli').mac).toBeNull();
+    expect(rowOf(home, 'sam-libre.pli').mac).toBeNull();
   });
 });

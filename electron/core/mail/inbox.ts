@@ -12,11 +12,13 @@
 //   again from disk, so a file changed after the check changes nothing).
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { copyFile, link, lstat, mkdir, open, readdir, readFile, rename, rm, unlink, writeFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DB } from '../profile/profile.js';
 import { getIdentity, keyByFingerprint } from '../profile/identities.js';
-import { bufferSource } from '../container/sinks.js';
+import { bufferSource, registerTemporary } from '../container/sinks.js';
+import { checkInboxRowMac, inboxRowMac } from '../profile/integrity.js';
 import { verifyContainer } from '../container/verify.js';
 import { readInfo } from '../container/open.js';
 import { requireSigner } from '../services/policy.js';
@@ -30,6 +32,8 @@ export interface InboxRow {
   id: number; container_id: string | null; sha256: string; size: number; state: InboxState; reason: string | null;
   flags: string | null; sender_id: string | null; created_ms: number | null; arrived_at: number;
   source: 'imap' | 'folder'; origin: string | null; path: string; opened_at: number | null;
+  /** HMAC over the row under the integrity key (integrity.ts); null: stored without the key. */
+  mac: Buffer | null;
 }
 
 /** Creation dates further than this before arrival are flagged (a replayed old container). */
@@ -121,7 +125,14 @@ export async function ingest(ctx: Context, bytes: Buffer, source: 'imap' | 'fold
   const write = db.transaction((): InboxRow => {
     const inserted = db.prepare(`INSERT INTO inbox (container_id, sha256, size, state, reason, flags, sender_id, created_ms, arrived_at, source, origin, path)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(containerId, sha256, bytes.length, state, reason, flags.length ? flags.join(',') : null, senderId, createdMs, arrivedAt, source, origin, file);
-    const stored = getInboxRow(db, Number(inserted.lastInsertRowid))!;
+    let stored = getInboxRow(db, Number(inserted.lastInsertRowid))!;
+    // Sealed in the same transaction when the integrity key is attached: the arrival time that
+    // decides a later revocation can then not be moved back without the key (docs/profile.md).
+    const mac = inboxRowMac(db, stored);
+    if (mac) {
+      db.prepare('UPDATE inbox SET mac = ? WHERE id = ?').run(mac, stored.id);
+      stored = { ...stored, mac };
+    }
     if (state === 'verified') {
       audit(ctx, { action: 'container.received', object: containerId, detail: { inbox: stored.id, sender: senderId, sha256, bytes: bytes.length, source, flags, ...(displaced ? { displaced } : {}) } });
     } else {
@@ -169,9 +180,11 @@ async function storeBytes(inboxDir: string, sha256: string, bytes: Buffer): Prom
   await mkdir(inboxDir, { recursive: true, mode: 0o700 });
   const file = storedPath(inboxDir, sha256);
   const temporary = path.join(inboxDir, `.tmp-${randomBytes(6).toString('hex')}`);
-  await writeFile(temporary, bytes, { mode: 0o600, flush: true, flag: 'wx' });
+  // Registered from before its creation: a signal ending the command removes it (cli/pli.ts).
+  const unregister = registerTemporary(() => rmSync(temporary, { force: true }));
   let displaced: string | undefined;
   try {
+    await writeFile(temporary, bytes, { mode: 0o600, flush: true, flag: 'wx' });
     for (let attempt = 0; attempt < 3; attempt++) {
       if (await placeExclusive(temporary, file)) return { file, displaced };
       // A symlink, a folder or other bytes under the name are not these bytes: moved aside.
@@ -184,6 +197,7 @@ async function storeBytes(inboxDir: string, sha256: string, bytes: Buffer): Prom
     throw securityError('inbox-file-taken', "Le fichier de ce pli dans la boîte de réception est remplacé sans cesse par un autre : pli non enregistré. Signalez-le à l'officier SSI.");
   } finally {
     await rm(temporary, { force: true });
+    unregister();
   }
 }
 
@@ -364,7 +378,19 @@ export async function receiveFolder(ctx: Context, folder: string, onItem: (resul
   return results;
 }
 
-/** `pli open INBOX-ID`: decrypt as of the arrival time, then mark the row opened. */
+/**
+ * The time a revocation of the sender is judged at when entry `row` is opened. Invariant: the
+ * stored arrival time is used only when the row's MAC verifies under the attached integrity key;
+ * a MAC present and wrong is `profile-tampered`; no MAC (stored without the key, or by an older
+ * version) or no key in hand: the arrival cannot be proven, the certificate is judged now
+ * (stricter: a sender revoked since is refused). Unsealed rows are never sealed afterwards: rows
+ * planted by the attacker would then be sealed too.
+ */
+export function provenArrival(db: DB, row: InboxRow): number {
+  return checkInboxRowMac(db, row) === 'sealed' ? row.arrived_at : Date.now();
+}
+
+/** `pli open INBOX-ID`: decrypt as of the (proven) arrival time, then mark the row opened. */
 export async function openInbox(ctx: Context, id: number, outDir: string, as?: string): Promise<DecryptResult> {
   const db = ctx.profile.db;
   const row = getInboxRow(db, id);
@@ -385,7 +411,14 @@ export async function openInbox(ctx: Context, id: number, outDir: string, as?: s
   }
   let result: DecryptResult;
   try {
-    result = await decrypt(ctx, { as, usePassword: false, input: storedPath(inboxDirOf(ctx), row.sha256), bytes, outDir, arrivedAt: row.arrived_at });
+    // The key is attached only by the unlock inside decrypt (the CLI): the check before it is
+    // provisional (a sealed row's stored time), and provenArrival decides after the unlock,
+    // before any key of the container is opened.
+    result = await decrypt(ctx, {
+      as, usePassword: false, input: storedPath(inboxDirOf(ctx), row.sha256), bytes, outDir,
+      arrivedAt: row.mac === null ? Date.now() : row.arrived_at,
+      proveArrival: () => provenArrival(db, row),
+    });
   } catch (error) {
     // Names and contents are inside the encryption: receipt could not check them. A refusal that
     // holds for anyone is recorded on the row, which `inbox` then shows as refused.

@@ -184,3 +184,59 @@ export function setCertifiedHandoverTarget(resolve: CertifiedHandoverTarget): vo
   certifiedTarget = resolve;
 }
 export const certifiedHandoverTarget = (): CertifiedHandoverTarget | null => certifiedTarget;
+
+// ---- inbox rows -----------------------------------------------------------------------------
+
+const INBOX_LABEL = 'pli/v1/integrity/inbox';
+
+/** The columns of an inbox row the MAC covers: what says which bytes arrived, from whom, when. */
+export interface InboxMacFields {
+  id: number; sha256: string; size: number; arrived_at: number; source: string;
+  container_id: string | null; sender_id: string | null; created_ms: number | null;
+}
+
+// A nullable column: a tag byte first, so that NULL and an empty value differ.
+const optional = (value: unknown, encode: (v: unknown) => Buffer): Buffer =>
+  value === null || value === undefined ? Buffer.from([0]) : Buffer.concat([Buffer.from([1]), encode(value)]);
+
+/** The bytes an inbox row's MAC covers (docs/profile.md, table `inbox`). */
+export function inboxRowCanonical(row: InboxMacFields): Buffer {
+  return lengthPrefixed([Buffer.from(INBOX_LABEL, 'ascii'), int(row.id), bytes(row.sha256), int(row.size), int(row.arrived_at), bytes(row.source),
+    optional(row.container_id, bytes), optional(row.sender_id, bytes), optional(row.created_ms, int)]);
+}
+
+function macUnder(key: Uint8Array, label: string, canonical: Buffer): Buffer {
+  const macKey = hkdf(key, Buffer.alloc(0), label);
+  try {
+    return createHmac('sha256', macKey).update(canonical).digest();
+  } finally {
+    macKey.fill(0);
+  }
+}
+
+/** HMAC(HKDF(K, "pli/v1/integrity/inbox"), canonical row) under the key attached to `db`; null
+ * when no key is attached (a command that never unlocked: the row stays unsealed). */
+export function inboxRowMac(db: DB, row: InboxMacFields): Buffer | null {
+  const key = attached.get(db);
+  return key ? macUnder(key, INBOX_LABEL, inboxRowCanonical(row)) : null;
+}
+
+/**
+ * Whether an inbox row's stored arrival time is proven. 'sealed': its MAC verifies under the
+ * attached key. 'unproven': no MAC (stored without the key, or by an older version) or no key in
+ * hand to check it. A MAC present and wrong (or out of format) throws `profile-tampered`.
+ */
+export function checkInboxRowMac(db: DB, row: InboxMacFields & { mac: Buffer | null }): 'sealed' | 'unproven' {
+  const key = attached.get(db);
+  if (row.mac === null || row.mac === undefined || !key) return 'unproven';
+  let expected: Buffer;
+  try {
+    expected = macUnder(key, INBOX_LABEL, inboxRowCanonical(row));
+  } catch {
+    throw profileTampered(`pli n° ${row.id} de la boîte de réception`);
+  }
+  if (!Buffer.isBuffer(row.mac) || row.mac.length !== expected.length || !timingSafeEqual(expected, row.mac)) {
+    throw profileTampered(`pli n° ${row.id} de la boîte de réception : sa date d'arrivée, son expéditeur ou son empreinte ne correspondent plus à leur sceau`);
+  }
+  return 'sealed';
+}

@@ -290,4 +290,13 @@ CREATE TABLE mail_lock (
 ) STRICT;
 `,
   },
+  {
+    version: 8,
+    sql: `
+-- The seal of an inbox row (docs/profile.md, table inbox): HMAC under the integrity key over its
+-- id, bytes, size, arrival time, source, container id, sender and creation time, written at
+-- receipt when the key is in hand. NULL: stored without the key; its arrival time is not proven.
+ALTER TABLE inbox ADD COLUMN mac BLOB;
+`,
+  },
 ];

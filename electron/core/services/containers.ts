@@ -131,6 +131,9 @@ export interface DecryptRequest {
   outDir: string;
   /** When the container arrived on this workstation (inbox); a file from disk arrives now. */
   arrivedAt?: number;
+  /** Called after the unlock (integrity key attached): the arrival time to judge by, replacing
+   * `arrivedAt`; throws if it cannot be trusted (the inbox checks its row's MAC). */
+  proveArrival?: () => number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -223,7 +226,7 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
     info = await readInfo(source);
     const header = info.header;
     const signer = resolveSigner(ctx, header, info.senderId);
-    const arrivedAt = request.arrivedAt ?? Date.now();
+    let arrivedAt = request.arrivedAt ?? Date.now();
     requireSigner(ctx.profile.db, header.senderSigFpr, arrivedAt);
     // A password container, too, is opened by a person of the profile (habilitated 'reader' when
     // an authority is pinned), who signs in: the log then names who opened it.
@@ -239,6 +242,7 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
     let password: string | null = null;
     // Again after the unlock: the integrity key is now attached, the state read is the sealed one.
     try {
+      if (request.proveArrival) arrivedAt = request.proveArrival();
       requireSigner(ctx.profile.db, header.senderSigFpr, arrivedAt);
     } catch (error) {
       identity.wipe();
