@@ -8,7 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { initProfile, type Profile } from '../../electron/core/profile/profile.js';
+import { initProfile, openProfile, type Profile } from '../../electron/core/profile/profile.js';
+import { verifyAuditAnchor } from '../../electron/core/services/audit.js';
 import { createIdentity, getIdentity, importCard, listIdentities, newPersonCard, rotateIdentity, unlockIdentity, type UnlockedIdentity } from '../../electron/core/profile/identities.js';
 import {
   certifyCard, endorseKeyChange, exportDirectory, getAuthority, initAuthority, provisionPerson, revokePerson, unlockAuthority,
@@ -898,8 +899,24 @@ describe('the desktop writers (IPC) never replace a file (issue 10)', () => {
       untouched(sig);
       expect(existsSync(csvName)).toBe(false);
 
-      expect((await actions()).filter((a) => ['directory.exported', 'identity.provisioned', 'identity.certified', 'audit.exported'].includes(a))).toEqual([]);
+      // The audit anchor (issue 10): never over a file; a new name gets an anchor of this log.
+      const anchorPlanted = planted('ancre');
+      saves.push(anchorPlanted);
+      await refused('audit:anchor', {}, anchorPlanted);
+      untouched(anchorPlanted);
+
+      expect((await actions()).filter((a) => ['directory.exported', 'identity.provisioned', 'identity.certified', 'audit.exported', 'audit.anchored'].includes(a))).toEqual([]);
       expect(saves).toEqual([]);
+
+      const anchorFile = path.join(root, `ancre-${counter++}.json`);
+      saves.push(anchorFile);
+      const anchored = await call<{ status: string; path: string; seq: number; signer: string }>('audit:anchor', {});
+      expect(anchored).toMatchObject({ status: 'done', path: anchorFile, signer: 'Officier Test' });
+      const reader = openProfile(home);
+      opened.push(reader);
+      const check = await verifyAuditAnchor(reader.db, readFileSync(anchorFile, 'utf8'));
+      expect(check).toMatchObject({ ok: true, seq: anchored.seq, signer: created.person.id });
+      expect(await actions()).toContain('audit.anchored');
     } finally {
       table.close();
     }

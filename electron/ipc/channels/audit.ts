@@ -1,7 +1,7 @@
-// The audit log: the events list, the chain's verification and the signed export.
+// The audit log: the events list, the chain's verification, the signed export and the anchor.
 import { listIdentities } from '../../core/profile/identities.js';
 import { listEvents } from '../../core/profile/events.js';
-import { exportAudit, verifyAudit } from '../../core/services/audit.js';
+import { exportAudit, verifyAudit, writeAuditAnchor } from '../../core/services/audit.js';
 import { refuseExisting } from '../files.js';
 import { day, type Deps, type Impl } from './deps.js';
 
@@ -46,6 +46,20 @@ export function auditChannels({ session: s, shell, revealable }: Deps) {
       const result = await exportAudit(ctx, active.id, target);
       revealable.add(target);
       return { status: 'done', path: target, sigPath: `${target}.sig`, events: result.events, signer: result.signer };
+    },
+
+    async 'audit:anchor'() {
+      const active = s.require();
+      const ctx = s.context();
+      const target = await shell.saveFile({ title: 'Enregistrer l’ancre du journal (à garder hors du poste)', defaultName: `ancre-pli-${day()}.json`, filters: [{ name: 'Ancre Pli', extensions: ['json'] }] });
+      if (!target) return { status: 'cancelled' };
+      s.still(active);
+      await refuseExisting(target); // before the anchor is signed and logged
+      // The core signs the head with the lent key (after verifying the chain since the last
+      // checkpoint) and writes with 'wx': never over a file.
+      const result = await writeAuditAnchor(ctx, active.id, target);
+      revealable.add(target);
+      return { status: 'done', path: target, seq: result.seq, signer: result.signer };
     },
   } satisfies Partial<Impl>;
 }
