@@ -21,6 +21,7 @@ export const CHANNELS = {
   'events:list': 'listEvents',
   'audit:verify': 'verifyAudit',
   'audit:export': 'exportAudit',
+  'audit:anchor': 'anchorAudit',
   'authority:init': 'initAuthority',
   'authority:certify': 'certifyCard',
   'authority:provision': 'provisionPerson',

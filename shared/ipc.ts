@@ -343,6 +343,12 @@ export const contract = {
     request: empty,
     response: z.union([cancelled, z.strictObject({ status: z.literal('done'), path: z.string(), sigPath: z.string(), events: z.number(), signer: z.string() })]),
   },
+  /** An anchor of the log's head, signed by the signed-in person, saved where a native dialog says
+   * (never over a file): kept apart, it later proves the log was not cut back (pli audit verify --anchor). */
+  'audit:anchor': {
+    request: empty,
+    response: z.union([cancelled, z.strictObject({ status: z.literal('done'), path: z.string(), seq: z.number(), signer: z.string() })]),
+  },
   'authority:init': {
     request: z.strictObject({ name: z.string().min(1).max(200) }),
     response: z.strictObject({ fingerprint: z.string() }),

@@ -69,12 +69,28 @@ export function Audit() {
     }
   };
 
+  const anchorLog = async () => {
+    setError(null);
+    setNotice(null);
+    setBusy(true);
+    try {
+      const result = await call('audit:anchor', {});
+      if (result.status === 'done') setNotice(t('audit.anchored', { seq: result.seq, path: result.path, signer: result.signer }));
+      load(filter);
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
   return (
     <main>
       <Heading>{t('audit.title')}</Heading>
       <div className="actions">
         <button type="button" onClick={() => void verify()} disabled={busy}>{t('audit.verify')}</button>
         <button type="button" className="secondary" onClick={() => void exportLog()} disabled={busy}>{t('audit.export')}</button>
+        <button type="button" className="secondary" onClick={() => void anchorLog()} disabled={busy}>{t('audit.anchor')}</button>
         <button type="button" className="secondary" onClick={() => load(filter)}>{t('audit.refresh')}</button>
       </div>
       <div role="status" aria-live="polite" className={verdict ? (verdict.ok ? 'verdict ok-verdict' : 'verdict bad-verdict') : 'alert-empty'}>

@@ -5,10 +5,11 @@
 // Speed: personal identities are sealed with light Argon2id parameters (the unlock reads the
 // parameters stored with each identity), so a whole authority + workstations costs milliseconds.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { initProfile, type Profile } from '../../electron/core/profile/profile.js';
+import { initProfile, openProfile, type Profile } from '../../electron/core/profile/profile.js';
+import { verifyAuditAnchor } from '../../electron/core/services/audit.js';
 import { createIdentity, getIdentity, importCard, listIdentities, newPersonCard, rotateIdentity, unlockIdentity, type UnlockedIdentity } from '../../electron/core/profile/identities.js';
 import {
   certifyCard, endorseKeyChange, exportDirectory, getAuthority, initAuthority, provisionPerson, revokePerson, unlockAuthority,
@@ -810,4 +811,114 @@ describe('a profile with no authority', () => {
     expect(await open(b, out)).toBe(a.id);
     expect(listIdentities(a.db).map((r) => certificateState(a.db, r.id).state)).toEqual(['none', 'none']);
   });
+});
+
+describe('the desktop writers (IPC) never replace a file (issue 10)', () => {
+  // The attacker of docs/profile.md can write next to where the officer saves: a file or a symlink
+  // planted at the chosen name must stay as it is, and the refusal comes before any work.
+  it('card, directory, certificate, key file, audit export: « existe déjà », nothing replaced, nothing issued', async () => {
+    const home = path.join(root, `app-${counter++}`);
+    const opens: string[] = [];
+    const saves: string[] = [];
+    const table = createHandlers({
+      home, emitProgress: () => undefined, emitMailEvent: () => undefined,
+      shell: { openFile: async () => opens.shift() ?? null, saveFile: async () => saves.shift() ?? null, chooseFolder: async () => null, showInFolder: () => undefined },
+    });
+    const call = async <T>(channel: string, request: unknown): Promise<T> => {
+      const answer = await table.invoke(channel, request);
+      if (!answer.ok) throw Object.assign(new Error(answer.error.message), answer.error);
+      return answer.value as T;
+    };
+    const refused = async (channel: string, request: unknown, target: string) => {
+      const answer = await table.invoke(channel, request);
+      expect(answer.ok, `${channel} should refuse`).toBe(false);
+      if (answer.ok) return;
+      expect({ kind: answer.error.kind, code: answer.error.code }).toEqual({ kind: 'input', code: 'exists' });
+      expect(answer.error.message).toContain(path.basename(target));
+      expect(answer.error.message).toMatch(/existe déjà.*Choisissez un autre nom/);
+    };
+    const actions = async () => (await call<{ events: { action: string }[] }>('events:list', {})).events.map((e) => e.action);
+    const planted = (name: string) => {
+      const file = path.join(root, `${name}-${counter++}`);
+      writeFileSync(file, 'ne pas remplacer\n');
+      return file;
+    };
+    const untouched = (file: string) => expect(readFileSync(file, 'utf8')).toBe('ne pas remplacer\n');
+    try {
+      await call('profile:init', {});
+      const created = await call<{ person: { id: string } }>('identities:create', { opId: 'op-1', name: 'Officier Test', email: 'ssi@exemple.fr', org: 'SSI', passphrase: PASS });
+      await call('authority:init', { name: 'SSI Test' });
+
+      const card = planted('card');
+      saves.push(card);
+      await refused('identities:exportCard', { id: created.person.id }, card);
+      untouched(card);
+      // A symlink planted at the name is not followed: the file it points to stays as it is.
+      const elsewhere = planted('elsewhere');
+      const link = path.join(root, `link-${counter++}.json`);
+      symlinkSync(elsewhere, link);
+      saves.push(link);
+      await refused('identities:exportCard', { id: created.person.id }, link);
+      untouched(elsewhere);
+      // A new name is written as before.
+      const fresh = path.join(root, `card-${counter++}.json`);
+      saves.push(fresh);
+      expect(await call('identities:exportCard', { id: created.person.id })).toMatchObject({ status: 'done', path: fresh });
+      expect(readFileSync(fresh, 'utf8')).toContain(created.person.id);
+
+      const directory = planted('directory');
+      saves.push(directory);
+      await refused('authority:exportDirectory', {}, directory);
+      untouched(directory);
+
+      const people = (await call<{ people: unknown[] }>('identities:list', {})).people.length;
+      const keyfile = planted('keyfile');
+      saves.push(keyfile);
+      await refused('authority:provision', { name: 'Dana Roux', email: 'dana@exemple.fr', org: 'Mairie', role: 'reader', days: 30 }, keyfile);
+      untouched(keyfile);
+      expect((await call<{ people: unknown[] }>('identities:list', {})).people.length).toBe(people);
+
+      const cardFile = path.join(root, `incoming-${counter++}.json`);
+      writeFileSync(cardFile, (await newPersonCard({ name: 'Eve Blanc', email: 'eve@exemple.fr', org: 'Mairie' })).card);
+      const certificate = planted('certificate');
+      opens.push(cardFile);
+      saves.push(certificate);
+      await refused('authority:certify', { role: 'reader', days: 30 }, certificate);
+      untouched(certificate);
+
+      const csv = planted('journal');
+      saves.push(csv);
+      await refused('audit:export', {}, csv);
+      untouched(csv);
+      // The signature beside it is a file the export would write too.
+      const csvName = path.join(root, `journal-${counter++}.csv`);
+      const sig = `${csvName}.sig`;
+      writeFileSync(sig, 'ne pas remplacer\n');
+      saves.push(csvName);
+      await refused('audit:export', {}, sig);
+      untouched(sig);
+      expect(existsSync(csvName)).toBe(false);
+
+      // The audit anchor (issue 10): never over a file; a new name gets an anchor of this log.
+      const anchorPlanted = planted('ancre');
+      saves.push(anchorPlanted);
+      await refused('audit:anchor', {}, anchorPlanted);
+      untouched(anchorPlanted);
+
+      expect((await actions()).filter((a) => ['directory.exported', 'identity.provisioned', 'identity.certified', 'audit.exported', 'audit.anchored'].includes(a))).toEqual([]);
+      expect(saves).toEqual([]);
+
+      const anchorFile = path.join(root, `ancre-${counter++}.json`);
+      saves.push(anchorFile);
+      const anchored = await call<{ status: string; path: string; seq: number; signer: string }>('audit:anchor', {});
+      expect(anchored).toMatchObject({ status: 'done', path: anchorFile, signer: 'Officier Test' });
+      const reader = openProfile(home);
+      opened.push(reader);
+      const check = await verifyAuditAnchor(reader.db, readFileSync(anchorFile, 'utf8'));
+      expect(check).toMatchObject({ ok: true, seq: anchored.seq, signer: created.person.id });
+      expect(await actions()).toContain('audit.anchored');
+    } finally {
+      table.close();
+    }
+  }, 60000);
 });

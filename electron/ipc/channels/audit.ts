@@ -1,0 +1,65 @@
+// The audit log: the events list, the chain's verification, the signed export and the anchor.
+import { listIdentities } from '../../core/profile/identities.js';
+import { listEvents } from '../../core/profile/events.js';
+import { exportAudit, verifyAudit, writeAuditAnchor } from '../../core/services/audit.js';
+import { refuseExisting } from '../files.js';
+import { day, type Deps, type Impl } from './deps.js';
+
+export function auditChannels({ session: s, shell, revealable }: Deps) {
+  return {
+    async 'events:list'(request) {
+      s.require();
+      const p = s.profile();
+      const names = new Map(listIdentities(p.db).map((r) => [r.id, r.name]));
+      const all = listEvents(p.db, request.since);
+      const actors = [...new Set(all.map((e) => e.actor).filter((a): a is string => a !== null))]
+        .map((id) => ({ id, name: names.get(id) ?? id })).sort((x, y) => x.name.localeCompare(y.name, 'fr'));
+      const actions = [...new Set(all.map((e) => e.action))].sort();
+      const matching = all.filter((e) => (request.actor === undefined || e.actor === request.actor)
+        && (request.action === undefined || e.action === request.action)
+        && (request.outcome === undefined || e.outcome === request.outcome));
+      const limit = request.limit ?? 500;
+      const events = matching.slice(-limit).reverse().map((e) => ({
+        seq: e.seq, at: e.at, actor: e.actor, actorName: e.actor ? names.get(e.actor) ?? null : null,
+        workstation: e.workstation, action: e.action, object: e.object, outcome: e.outcome, detail: e.detail,
+      }));
+      return { events, total: matching.length, actors, actions };
+    },
+
+    async 'audit:verify'() {
+      const active = s.require();
+      const p = s.profile();
+      const result = await verifyAudit(p.db);
+      // As `pli audit verify`: the verification itself is an event.
+      s.audit({ actor: active.id, action: 'audit.verified', outcome: result.ok ? 'ok' : 'failed', detail: result.ok ? { events: result.events } : { firstBad: result.firstBad?.seq } });
+      return { ok: result.ok, events: result.events, checkpoints: result.checkpoints, lastCheckpoint: result.lastCheckpoint, firstBad: result.firstBad ?? null };
+    },
+
+    async 'audit:export'() {
+      const active = s.require();
+      const ctx = s.context();
+      const target = await shell.saveFile({ title: 'Exporter le journal d’audit signé', defaultName: `journal-pli-${day()}.csv`, filters: [{ name: 'CSV', extensions: ['csv'] }] });
+      if (!target) return { status: 'cancelled' };
+      s.still(active);
+      // The core writes FILE.csv (through FILE.csv.tmp) and FILE.csv.sig: none may be there already.
+      await refuseExisting(target, `${target}.sig`, `${target}.tmp`);
+      const result = await exportAudit(ctx, active.id, target);
+      revealable.add(target);
+      return { status: 'done', path: target, sigPath: `${target}.sig`, events: result.events, signer: result.signer };
+    },
+
+    async 'audit:anchor'() {
+      const active = s.require();
+      const ctx = s.context();
+      const target = await shell.saveFile({ title: 'Enregistrer l’ancre du journal (à garder hors du poste)', defaultName: `ancre-pli-${day()}.json`, filters: [{ name: 'Ancre Pli', extensions: ['json'] }] });
+      if (!target) return { status: 'cancelled' };
+      s.still(active);
+      await refuseExisting(target); // before the anchor is signed and logged
+      // The core signs the head with the lent key (after verifying the chain since the last
+      // checkpoint) and writes with 'wx': never over a file.
+      const result = await writeAuditAnchor(ctx, active.id, target);
+      revealable.add(target);
+      return { status: 'done', path: target, seq: result.seq, signer: result.signer };
+    },
+  } satisfies Partial<Impl>;
+}

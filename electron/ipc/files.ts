@@ -1,0 +1,66 @@
+// The files the desktop app reads and writes on the person's behalf, at paths chosen in main's
+// native dialogs (the renderer never names them).
+//
+// Invariant (issue 10): a writer here never replaces a file. The name is refused before any work
+// when something is already there (a file, a folder, a symlink even dangling), so that nothing is
+// issued or recorded for nothing; the write itself opens with O_EXCL | O_NOFOLLOW, so a file
+// planted in between is not replaced either and a symlink is never followed; a failed write
+// leaves no partial file. The same rule as the CLI's `--out` (electron/cli/pli.ts writeNewFile).
+import { constants } from 'node:fs';
+import { lstat, open, readFile, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { PliError, inputError } from '../core/errors.js';
+
+export const MAX_CARD_BYTES = 64 * 1024;
+export const MAX_DIRECTORY_BYTES = 32 * 1024 * 1024;
+export const MAX_CA_BYTES = 256 * 1024;
+export const ANY_FILE = { name: 'Tous les fichiers', extensions: ['*'] };
+
+/** Reads a small text file chosen in a native dialog, or says which file and what to do. */
+export async function readChosen(file: string, maxBytes: number, what: string): Promise<string> {
+  try {
+    const info = await stat(file);
+    if (!info.isFile() || info.size > maxBytes) {
+      throw inputError('wrong-file', `${path.basename(file)} n’est pas ${what} (trop gros ou pas un fichier). Choisissez le fichier remis par l’officier SSI.`);
+    }
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    if (error instanceof PliError) throw error;
+    throw inputError('missing-file', `Fichier introuvable ou illisible : ${file}. Vérifiez le fichier et recommencez.`);
+  }
+}
+
+const existsError = (target: string) =>
+  inputError('exists', `Le fichier ${path.basename(target)} existe déjà dans ce dossier : il n’a pas été remplacé. Choisissez un autre nom, ou déplacez ce fichier, puis recommencez.`);
+
+/** Refuses, before any work, names where something already is. */
+export async function refuseExisting(...targets: string[]): Promise<void> {
+  for (const target of targets) {
+    try {
+      await lstat(target);
+    } catch {
+      continue; // absent (or unreachable: the write says why)
+    }
+    throw existsError(target);
+  }
+}
+
+/** Writes a new file, never replacing nor following anything (see the header). */
+export async function writeNewFile(target: string, data: string, mode: number): Promise<void> {
+  let handle;
+  try {
+    handle = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), mode);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw existsError(target);
+    throw inputError('cannot-write', `Impossible d’écrire ${path.basename(target)} : ${(error as Error).message}. Vérifiez le dossier et les droits, puis recommencez.`);
+  }
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+    await handle.close();
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await unlink(target).catch(() => undefined); // the file this call created, partial
+    throw inputError('cannot-write', `Impossible d’écrire ${path.basename(target)} : ${(error as Error).message}. Vérifiez la place libre, puis recommencez.`);
+  }
+}

@@ -1,0 +1,29 @@
+// What the IPC table is given and what it gives back. No Electron import: main binds the table to
+// ipcMain, and the end-to-end tests bind the very same table to a loopback HTTP bridge. Native
+// dialogs and "show in folder" come in through the ShellPort.
+import type { Channel, Envelope, MailEvent, Progress } from '../../shared/ipc.js';
+
+export interface ShellPort {
+  /** A native "save as" dialog; null when the person cancels. */
+  saveFile(options: { title: string; defaultName: string; filters: { name: string; extensions: string[] }[] }): Promise<string | null>;
+  /** A native folder chooser; null when the person cancels. */
+  chooseFolder(options: { title: string }): Promise<string | null>;
+  /** A native "open file" dialog; null when the person cancels. */
+  openFile(options: { title: string; filters: { name: string; extensions: string[] }[] }): Promise<string | null>;
+  showInFolder(target: string): void;
+}
+
+export interface HandlerOptions {
+  home: string;
+  shell: ShellPort;
+  emitProgress(progress: Progress): void;
+  /** Mailbox events for the renderer (new arrival, outbox change, watcher state). */
+  emitMailEvent(event: MailEvent): void;
+}
+
+export interface HandlerTable {
+  /** Parses `payload` against the channel's schema, runs the handler, never throws. */
+  invoke(channel: string, payload: unknown): Promise<Envelope<Channel>>;
+  /** Signs out (wiping the keys) and closes the profile. */
+  close(): void;
+}

@@ -1,0 +1,189 @@
+// The desktop session: the opened profile and the signed-in person's unlocked keys, which live
+// here, in main, for the length of the session; the renderer only ever learns an id and a name.
+// Passphrases arrive in sign-in and create requests and are never stored or sent back.
+//
+// Key lending: a service gets a copy of the session's keys (`lend`), which it wipes; the session's
+// own copy is wiped at sign-out and at close.
+//
+// Audit checkpoints: after every call in which the session's signing key was unlocked or lent to
+// a service (sign-in included), and at sign-out, main signs the chain head with that key
+// (services/audit.ts writeCheckpoint), as the CLI does at the end of each command.
+//
+// Integrity key: attached to the profile's database at sign-in, detached at sign-out (which the
+// renderer's idle lock goes through) and at close: no sealed write without a signed-in person.
+import { PliError, inputError, securityError } from '../core/errors.js';
+import { isProfile, openProfile, type Profile } from '../core/profile/profile.js';
+import { getIdentity, type IdentityRow, type UnlockedIdentity } from '../core/profile/identities.js';
+import { appendEvent } from '../core/profile/events.js';
+import { attachIntegrityKey, detachIntegrityKey } from '../core/profile/integrity.js';
+import { signIn as unlockWithLockout } from '../core/services/session.js';
+import type { Context } from '../core/services/context.js';
+import { certificateState, roleIncludes } from '../core/authority/certificates.js';
+import { getAuthority } from '../core/authority/authority.js';
+import { hasAuthority, requireRole } from '../core/services/policy.js';
+import { signerOf, writeCheckpoint } from '../core/services/audit.js';
+import type { HandlerOptions } from './ports.js';
+
+export const notSignedIn = () => securityError('not-signed-in', 'Aucune personne n’est connectée : connectez-vous avec votre phrase de passe, puis recommencez.');
+
+/** A copy of the session's keys for one service call: the services wipe what they are given. */
+function lend(identity: UnlockedIdentity): UnlockedIdentity {
+  const keySets = identity.keySets.map((k) => ({ ...k, encSecret: Uint8Array.from(k.encSecret), sigSecret: Uint8Array.from(k.sigSecret) }));
+  return {
+    id: identity.id, name: identity.name, keySets, current: keySets[keySets.length - 1]!, integrityKey: null,
+    wipe: () => keySets.forEach((k) => { k.encSecret.fill(0); k.sigSecret.fill(0); }),
+  };
+}
+
+/** The mailbox watcher, as the session drives it: started at sign-in, stopped before sign-out. */
+export interface SessionWatcher { start(): void; stop(): Promise<void>; abort(): void }
+
+export type Session = ReturnType<typeof createSession>;
+
+export function createSession(options: Pick<HandlerOptions, 'home' | 'emitProgress'>) {
+  const { home } = options;
+  let opened: Profile | null = null;
+  let session: UnlockedIdentity | null = null;
+  /** Set when the session's key was unlocked or lent during the current call: checkpoint after it. */
+  let keyUsed = false;
+  let watcher: SessionWatcher = { start: () => undefined, stop: async () => undefined, abort: () => undefined };
+
+  const profile = (): Profile => {
+    opened ??= openProfile(home);
+    return opened;
+  };
+  const audit = (event: Parameters<typeof appendEvent>[2]) => {
+    const p = profile();
+    appendEvent(p.db, p.workstation, event);
+  };
+  const requireSession = (): UnlockedIdentity => {
+    if (!session) throw notSignedIn();
+    return session;
+  };
+  const checkpoint = async (): Promise<void> => {
+    if (!keyUsed || !session || !opened) return;
+    keyUsed = false;
+    await writeCheckpoint(opened, signerOf(session));
+  };
+  /** Audits the sign-out, checkpoints the chain with the key one last time, then wipes it. */
+  const signOut = async (): Promise<boolean> => {
+    if (!session) return false;
+    const ending = session;
+    await watcher.stop();
+    if (opened) {
+      audit({ actor: ending.id, action: 'session.closed', object: ending.id });
+      keyUsed = true;
+      try {
+        await checkpoint();
+      } catch {
+        // The next checkpoint will cover these events; signing out must always succeed.
+      }
+    }
+    ending.wipe();
+    // The integrity key leaves with the person: no sealed write without a signed-in person.
+    if (opened) detachIntegrityKey(opened.db);
+    if (session === ending) session = null;
+    keyUsed = false;
+    return true;
+  };
+
+  return {
+    home,
+    profile,
+    audit,
+    checkpoint,
+    signOut,
+    /** The profile when it is opened (without opening it). */
+    opened: (): Profile | null => opened,
+    /** Whether there is a profile at all (opened, or on disk). */
+    exists: (): boolean => opened !== null || isProfile(home),
+    /** Keeps the profile a `profile:init` just made, unless one is already open. */
+    adopt(made: Profile): void {
+      if (opened) made.close();
+      else opened = made;
+    },
+    active: (): UnlockedIdentity | null => session,
+    require: requireSession,
+    /** After a dialog: refuses when `active` signed out (or someone else signed in) meanwhile. */
+    still(active: UnlockedIdentity): void {
+      if (session !== active) throw notSignedIn();
+    },
+    useWatcher(next: SessionWatcher): void {
+      watcher = next;
+    },
+    /** Refuses the officer console's actions unless the signed-in person is the authority's officer. */
+    requireOfficer(): UnlockedIdentity {
+      const active = requireSession();
+      const db = profile().db;
+      const state = certificateState(db, active.id);
+      if (!getAuthority(db) || state.state !== 'valid' || !roleIncludes(state.role!, 'officer')) {
+        throw securityError('role', 'Action réservée à l’officier SSI, sur le poste de l’autorité, avec un certificat d’officier valide. Connectez-vous sous le nom de l’officier SSI.');
+      }
+      return active;
+    },
+    /** As the CLI's `audited`: a security refusal by the core is written to the audit log, then rethrown. */
+    async audited<T>(action: string, run: () => Promise<T>): Promise<T> {
+      try {
+        return await run();
+      } catch (error) {
+        if (error instanceof PliError && error.kind === 'security') {
+          audit({ actor: session?.id ?? null, action, outcome: 'refused', detail: { reason: error.code } });
+        }
+        throw error;
+      }
+    },
+    /** The services' context: its unlocker lends the signed-in person's keys, and only theirs. */
+    context(): Context {
+      const active = requireSession();
+      return {
+        profile: profile(),
+        unlocker: {
+          unlock: async (row: IdentityRow) => {
+            if (session !== active) throw notSignedIn(); // signed out meanwhile (a background watcher)
+            if (row.id !== active.id) {
+              throw securityError('other-identity', `Cette opération demande les clés de ${row.name}, qui n’est pas la personne connectée : connectez-vous sous ce nom.`);
+            }
+            keyUsed = true;
+            return lend(active);
+          },
+        },
+      };
+    },
+    async signIn(opId: string, id: string, passphrase: string): Promise<UnlockedIdentity> {
+      const p = profile();
+      const row = getIdentity(p.db, id);
+      if (!row || row.own !== 1) throw inputError('unknown-id', 'Cette personne n’a pas de clés sur ce poste : choisissez votre nom dans la liste.');
+      // The nominative list: once an authority is pinned, only a person holding a valid certificate
+      // from it may sign in (checked before the passphrase: no key is unlocked for anyone else).
+      if (hasAuthority(p.db) && certificateState(p.db, row.id).state !== 'valid') {
+        audit({ actor: row.id, action: 'login.refused', outcome: 'refused', detail: { reason: 'not-habilitated' } });
+        requireRole(p.db, row, 'reader');
+      }
+      options.emitProgress({ opId, phase: 'unlock', done: 0, total: 1 });
+      // The core's sign-in enforces the lockout after repeated wrong passphrases and audits every attempt.
+      const unlocked = await unlockWithLockout(p, row, passphrase);
+      options.emitProgress({ opId, phase: 'done', done: 1, total: 1 });
+      await signOut();
+      // The unlock attached the integrity key (and verified the seal); the sign-out of the previous
+      // person detached it: attach this person's again for the length of the session.
+      if (unlocked.integrityKey) attachIntegrityKey(p.db, unlocked.integrityKey);
+      session = unlocked;
+      keyUsed = true;
+      watcher.start();
+      return unlocked;
+    },
+    /** Synchronous (application quit): the keys are wiped; the events since the last checkpoint
+     * (at most this sign-out) are covered by the next session's first checkpoint. */
+    close(): void {
+      watcher.abort();
+      if (session) {
+        if (opened) audit({ actor: session.id, action: 'session.closed', object: session.id });
+        session.wipe();
+        session = null;
+      }
+      if (opened) detachIntegrityKey(opened.db);
+      opened?.close();
+      opened = null;
+    },
+  };
+}

@@ -1,0 +1,85 @@
+// Mappers from the core's rows and errors to the contract's shapes (shared/ipc.ts). Pure reads:
+// nothing here writes, and no secret is ever part of a view.
+import { z } from 'zod';
+import { PliError } from '../core/errors.js';
+import type { DB, Profile } from '../core/profile/profile.js';
+import { currentKeys, getIdentity, type IdentityRow } from '../core/profile/identities.js';
+import { certificateState, type CertificateState } from '../core/authority/certificates.js';
+import { parseEndpoint, type Endpoint, type MailboxSettings } from '../core/mail/settings.js';
+import type { OutboxRow } from '../core/mail/outbox.js';
+import type { InboxRow, IngestResult } from '../core/mail/inbox.js';
+import { formatFingerprint } from '../../shared/ids.js';
+import type { Certificate, EndpointInput, InboxItem, IpcError, MailboxView, OutboxItem, Person } from '../../shared/ipc.js';
+
+export function certificateOf(db: DB, id: string): Certificate {
+  const state: CertificateState = certificateState(db, id);
+  return { state: state.state, role: state.role, notAfter: state.notAfter, revocationReason: state.revocation?.reason ?? null };
+}
+
+export function toPerson(profile: Profile, row: IdentityRow): Person {
+  let fingerprint = '—';
+  let encryptionFingerprint = '—';
+  try {
+    const keys = currentKeys(profile.db, row.id);
+    fingerprint = formatFingerprint(keys.sig.fpr);
+    encryptionFingerprint = formatFingerprint(keys.enc.fpr);
+  } catch {
+    // A person whose keys were all retired stays listed, without a current fingerprint.
+  }
+  return {
+    id: row.id, name: row.name, email: row.email, org: row.org, own: row.own === 1,
+    fingerprint, encryptionFingerprint, addedAt: row.added_at, certificate: certificateOf(profile.db, row.id),
+  };
+}
+
+/** A file name made from a person's name (the default name in save dialogs). */
+export function slug(text: string): string {
+  return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase() || 'carte';
+}
+
+export function toIpcError(error: unknown): IpcError {
+  if (error instanceof PliError) return { kind: error.kind, code: error.code, message: error.message };
+  if (error instanceof z.ZodError) {
+    return { kind: 'input', code: 'bad-request', message: 'Demande invalide reçue de l’interface : elle a été ignorée. Relancez Pli ; si cela se reproduit, signalez-le à l’officier SSI.' };
+  }
+  const code = (error as { code?: string }).code;
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+    return { kind: 'temporary', code: 'busy', message: 'Le profil est occupé par une autre commande : réessayez dans un instant.' };
+  }
+  const detail = String((error as Error)?.message ?? error).slice(0, 500);
+  return { kind: 'input', code: 'unexpected', message: `Erreur inattendue : ${detail}. Réessayez ; si elle persiste, signalez-la à l’officier SSI avec ce message.` };
+}
+
+/** The mailbox settings without the password (sealed in the core, never sent to the renderer). */
+export function toMailboxView(settings: MailboxSettings): MailboxView {
+  return {
+    imap: { ...settings.imap }, smtp: { ...settings.smtp }, user: settings.user,
+    privateCa: settings.caPem !== null, maxMessageBytes: settings.maxMessageBytes,
+  };
+}
+
+/** Goes through the core's parser, so the interface and the CLI accept exactly the same servers. */
+export function toEndpoint(input: EndpointInput, what: string): Endpoint {
+  return parseEndpoint(`${input.mode === 'starttls' ? 'starttls://' : ''}${input.host}:${input.port}`, what);
+}
+
+export function toOutboxItem(row: OutboxRow): OutboxItem {
+  return {
+    id: row.id, containerId: row.container_id, transport: row.transport, destination: row.destination, state: row.state,
+    attempts: row.attempts, lastError: row.last_error, queuedAt: row.queued_at, sentAt: row.sent_at, nextAttemptAt: row.next_attempt_at, size: row.size,
+  };
+}
+
+export function toInboxItem(db: DB, row: InboxRow): InboxItem {
+  const sender = row.sender_id ? getIdentity(db, row.sender_id) : undefined;
+  return {
+    id: row.id, containerId: row.container_id, state: row.state, reason: row.reason, flags: row.flags ? row.flags.split(',') : [],
+    senderId: row.sender_id, senderName: sender?.name ?? null, senderOrg: sender?.org ?? null,
+    createdMs: row.created_ms, arrivedAt: row.arrived_at, openedAt: row.opened_at, source: row.source, size: row.size,
+  };
+}
+
+export function countResults(results: IngestResult[]): { received: number; refused: number; known: number } {
+  const fresh = results.filter((r) => r.isNew);
+  return { received: fresh.filter((r) => r.row.state !== 'refused').length, refused: fresh.filter((r) => r.row.state === 'refused').length, known: results.length - fresh.length };
+}

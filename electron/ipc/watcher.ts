@@ -1,0 +1,93 @@
+// The functional mailbox in the background, and sending one round at a time.
+//
+// While a person is signed in and a mailbox is set, a watcher (receiveImap in watch mode: IDLE,
+// reconnection, outbox drain) runs here and pushes each new arrival to the renderer
+// (emitMailEvent); it stops at sign-out, which the renderer's idle lock also goes through. The
+// watcher unlocks the mailbox password once with the session's key; the events it writes are
+// covered by the sign-out checkpoint.
+//
+// Invariant: sending is serialised (`flush`): two rounds must never pick up the same queued row.
+import { getMailbox } from '../core/mail/settings.js';
+import { flushOutbox, type FlushOptions, type FlushResult } from '../core/mail/outbox.js';
+import { receiveImap } from '../core/mail/imap.js';
+import type { Context } from '../core/services/context.js';
+import type { WatcherStatus } from '../../shared/ipc.js';
+import type { HandlerOptions } from './ports.js';
+import type { Session, SessionWatcher } from './session.js';
+import { toIpcError } from './views.js';
+
+/** The watcher's safety re-check and outbox drain period (IDLE wakes it at once on new mail). */
+const WATCH_TICK_MS = 60_000;
+/** How long sign-out waits for the watcher to close its IMAP connection. */
+const WATCH_STOP_MS = 3_000;
+
+export type MailWatcher = ReturnType<typeof createMailWatcher>;
+
+export function createMailWatcher(options: Pick<HandlerOptions, 'emitMailEvent'>, session: Session) {
+  let watcher: { controller: AbortController; done: Promise<void> } | null = null;
+  let watcherStatus: WatcherStatus = { state: 'off', message: null };
+  let sending: Promise<unknown> = Promise.resolve();
+
+  const setWatcher = (status: WatcherStatus) => {
+    watcherStatus = status;
+    options.emitMailEvent({ type: 'watcher', watcher: status });
+  };
+  const stop = async (): Promise<void> => {
+    const running = watcher;
+    if (!running) return;
+    watcher = null;
+    running.controller.abort();
+    await Promise.race([running.done, new Promise((resolve) => setTimeout(resolve, WATCH_STOP_MS).unref?.())]);
+    setWatcher({ state: 'off', message: null });
+  };
+  /** Starts receiving in the background (IDLE) for the signed-in person, when a mailbox is set. */
+  const start = (): void => {
+    const active = session.active();
+    const opened = session.opened();
+    if (!active || watcher || !opened || !getMailbox(opened.db)) return;
+    const controller = new AbortController();
+    const ctx = session.context();
+    setWatcher({ state: 'starting', message: null });
+    const done = receiveImap(ctx, {
+      as: active.id, watch: true, signal: controller.signal, tickMs: WATCH_TICK_MS,
+      onItem: (result) => {
+        if (result.isNew) options.emitMailEvent({ type: 'inbox', id: result.row.id, state: result.row.state });
+      },
+      onRound: () => {
+        if (!controller.signal.aborted && watcherStatus.state !== 'watching') setWatcher({ state: 'watching', message: null });
+      },
+      onStatus: (line) => {
+        if (controller.signal.aborted) return;
+        if (/^(Envoyé|Échec d'envoi|Envoi impossible)/.test(line)) {
+          options.emitMailEvent({ type: 'outbox' });
+          if (line.startsWith('Envoi impossible')) setWatcher({ state: watcherStatus.state, message: line });
+        } else {
+          setWatcher({ state: 'reconnecting', message: line });
+        }
+      },
+    }).then(() => undefined, (error: unknown) => {
+      if (!controller.signal.aborted) setWatcher({ state: 'stopped', message: toIpcError(error).message });
+    }).finally(() => {
+      if (watcher?.controller === controller) watcher = null;
+    });
+    watcher = { controller, done };
+  };
+
+  const handle: SessionWatcher & { status(): WatcherStatus; flush(ctx: Context, flushOptions: FlushOptions): Promise<FlushResult> } = {
+    start,
+    stop,
+    /** At application quit: no waiting. */
+    abort(): void {
+      watcher?.controller.abort();
+      watcher = null;
+    },
+    status: () => watcherStatus,
+    /** One send at a time (see the header). */
+    flush(ctx: Context, flushOptions: FlushOptions): Promise<FlushResult> {
+      const run = sending.then(() => flushOutbox(ctx, flushOptions));
+      sending = run.catch(() => undefined);
+      return run;
+    },
+  };
+  return handle;
+}
