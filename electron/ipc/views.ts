@@ -2,6 +2,7 @@
 // nothing here writes, and no secret is ever part of a view.
 import { z } from 'zod';
 import { PliError } from '../core/errors.js';
+import { faultError, placeOf } from '../core/faults.js';
 import type { DB, Profile } from '../core/profile/profile.js';
 import { currentKeys, getIdentity, type IdentityRow } from '../core/profile/identities.js';
 import { certificateState, type CertificateState } from '../core/authority/certificates.js';
@@ -46,6 +47,10 @@ export function toIpcError(error: unknown): IpcError {
   if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
     return { kind: 'temporary', code: 'busy', message: 'Le profil est occupé par une autre commande : réessayez dans un instant.' };
   }
+  // Expected system faults (disk full, read-only folder, no name left…) get their French message,
+  // as in the CLI; "Erreur inattendue" stays for real bugs.
+  const fault = faultError(error, placeOf(error, null));
+  if (fault) return { kind: fault.kind, code: fault.code, message: fault.message };
   const detail = String((error as Error)?.message ?? error).slice(0, 500);
   return { kind: 'input', code: 'unexpected', message: `Erreur inattendue : ${detail}. Réessayez ; si elle persiste, signalez-la à l’officier SSI avec ce message.` };
 }
