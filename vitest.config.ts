@@ -4,8 +4,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     exclude: ['node_modules/**', 'dist/**', 'test/e2e/**'],
-    testTimeout: 30000,
-    hookTimeout: 120000,
+    testTimeout: 90000,
+    hookTimeout: 300000,
     // Two cores: one worker per core; the mail tests share one pair of servers per file.
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },

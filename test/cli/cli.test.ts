@@ -144,7 +144,7 @@ describe('encrypt and decrypt', () => {
     const run = await asAlice(['encrypt', '--to', bobId.slice(0, 8), '--out', sealed, xls, pdf]);
     expectOk(run);
     expect(lastLine(run.stdout)).toBe(sealed);
-  }, 30000);
+  }, 90000);
 
   it('round trip to the recipient: the files come back equal', async () => {
     const out = dir('recu-bob');
@@ -206,7 +206,7 @@ describe('encrypt and decrypt', () => {
     const refused = dir('grand-refuse');
     expectFailure(await pli(['--home', homeB, 'decrypt', '--out', refused, bigSealed], { PLI_PASSPHRASE: 'pas la bonne phrase' }), 2);
     expect(leftovers(refused)).toEqual([]);
-  }, 30000);
+  }, 90000);
 
   it('a tampered container: exit 2 and nothing in the folder', async () => {
     const bytes = readFileSync(sealed);
@@ -357,7 +357,7 @@ describe('inbox files on disk', () => {
     const good = await asBob(['open', String(second.id), '--out', dir('open-second')]);
     expectOk(good);
     expect(same(good.stdout.trim(), pdf)).toBe(true);
-  }, 30000);
+  }, 90000);
 });
 
 // ---- writers never replace a file; the decryption temporary folder (issue 10, items 5 and 7) ----
@@ -462,7 +462,7 @@ describe('the decryption temporary folder', () => {
   beforeAll(async () => {
     sealed = dir('temp-envoi.pli');
     expectOk(await asAlice(['encrypt', '--to', bobId, '--out', sealed, xls, pdf]));
-  }, 30000);
+  }, 90000);
 
   it('a symlink planted in the destination under a file’s name is never followed', async () => {
     const out = dir('piege');
@@ -584,7 +584,7 @@ describe('a container whose creation date is out of range (issue 12)', () => {
     forge(good, path.join(folder, 'b-9e15.pli'), 9_000_000_000_000_000n);
     forge(good, path.join(folder, 'c-2p53.pli'), 2n ** 53n - 1n);
     forge(good, path.join(folder, 'd-zero.pli'), 0n);
-  }, 30000);
+  }, 90000);
 
   it('pli inspect refuses it as malformed (exit 2) with the reason, never "Invalid time value"', async () => {
     for (const name of ['b-9e15.pli', 'c-2p53.pli', 'd-zero.pli']) {
