@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initProfile, type DB, type Profile } from '../../electron/core/profile/profile.js';
-import { aeadOpen, aeadSeal, createIdentity, currentKeys, deriveUnlockKey, getIdentity, unlockIdentity } from '../../electron/core/profile/identities.js';
+import { createIdentity, currentKeys, getIdentity, unlockIdentity } from '../../electron/core/profile/identities.js';
+import { aeadOpen, aeadSeal, deriveUnlockKey } from '../../electron/core/crypto/aead.js';
 import {
   attachIntegrityKey, detachIntegrityKey, hasHolder, integrityKeyOf, sealedTrustWrite, trustCanonical, verifyTrustSeal, wrapIntegrityKey,
 } from '../../electron/core/profile/integrity.js';
