@@ -9,6 +9,7 @@ import { lazySchema } from '../zod.js';
 import type { DB } from './profile.js';
 import { KEY_UNLOCK_PARAMS, type Argon2Params } from '../crypto/argon2.js';
 import { aeadOpen, aeadSeal, deriveUnlockKey } from '../crypto/aead.js';
+import { AAD } from '../crypto/labels.js';
 import { ed25519Keygen, ed25519Sign, ed25519Verify, xwingKeygen, xwingPublicFromSecret, ED25519_PUBLIC_BYTES, XWING_PUBLIC_BYTES } from '../crypto/keys.js';
 import { fingerprint, signedDigest } from '../crypto/primitives.js';
 import { inputError, securityError } from '../errors.js';
@@ -121,9 +122,9 @@ function checkPerson(name: string, email: string, org: string): void {
   if (!org.trim() || org.length > 200) throw inputError('bad-org', 'Organisation manquante ou trop longue (200 caractères au plus).');
 }
 
-const masterAad = (id: string) => Buffer.from(`pli/v1/master\0${id}`, 'utf8');
+const masterAad = (id: string) => Buffer.from(`${AAD.master}${id}`, 'utf8');
 const secretsAad = (id: string, keySet: number, encFpr: Buffer, sigFpr: Buffer) =>
-  Buffer.concat([Buffer.from(`pli/v1/secrets\0${id}\0${keySet}\0`, 'utf8'), encFpr, sigFpr]);
+  Buffer.concat([Buffer.from(`${AAD.secrets}${id}\0${keySet}\0`, 'utf8'), encFpr, sigFpr]);
 
 export interface NewIdentity { id: string; card: string; encFpr: Buffer; sigFpr: Buffer }
 

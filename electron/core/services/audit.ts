@@ -11,6 +11,7 @@ import type { DB, Profile } from '../profile/profile.js';
 import { GENESIS, appendEvent, listEvents, type EventRow } from '../profile/events.js';
 import { ed25519Sign, ed25519Verify } from '../crypto/keys.js';
 import { fingerprint, sha256, signedDigest } from '../crypto/primitives.js';
+import { SIGNATURE_LABELS } from '../crypto/labels.js';
 import { getIdentity, keyByFingerprint, listIdentities, resolveOwn, verifyCard, type UnlockedIdentity, type VerifiedCard } from '../profile/identities.js';
 import { certificateState, describeState, getTrust, revocationOf, verifyCertificate, type CertificateState, type TrustRow } from '../authority/certificates.js';
 import { inputError, securityError, type PliError } from '../errors.js';
@@ -22,8 +23,8 @@ import { formatFingerprint } from '../../../shared/ids.js';
 
 const ZERO32 = Buffer.alloc(32);
 /** v2 checkpoints and anchors have their own labels (kept here: the v1 labels are in primitives.ts). */
-const CHECKPOINT_V2_LABEL = Buffer.from('pli/v1/sig/audit-checkpoint/v2\0', 'ascii');
-const ANCHOR_LABEL = Buffer.from('pli/v1/sig/audit-anchor\0', 'ascii');
+const CHECKPOINT_V2_LABEL = Buffer.from(SIGNATURE_LABELS.auditCheckpointV2, 'ascii');
+const ANCHOR_LABEL = Buffer.from(SIGNATURE_LABELS.auditAnchor, 'ascii');
 
 const u64 = (n: number): Buffer => {
   const b = Buffer.alloc(8);

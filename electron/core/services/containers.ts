@@ -11,6 +11,7 @@ import { checkFreshnessForSending, requirePasswordAllowed, requireRecipient, req
 import { argon2id, ACCEPTED } from '../crypto/argon2.js';
 import { unwrapFromXWing } from '../crypto/keys.js';
 import { hkdf, unwrapKey } from '../crypto/primitives.js';
+import { KDF_INFO } from '../crypto/labels.js';
 import { inputError, PliError, securityError } from '../errors.js';
 import { audit, type Context } from './context.js';
 import { formatFingerprint } from '../../../shared/ids.js';
@@ -205,7 +206,7 @@ async function unwrapWithPassword(header: ParsedHeader, password: string): Promi
   const secret = Buffer.from(password.normalize('NFC'), 'utf8');
   const passwordKey = await argon2id(secret, entry.salt, { opslimit: entry.opslimit, memlimitKib: entry.memlimitKib });
   secret.fill(0);
-  const kek = hkdf(passwordKey, header.containerId, 'pli/v1/wrap/password');
+  const kek = hkdf(passwordKey, header.containerId, KDF_INFO.wrapPassword);
   passwordKey.fill(0);
   const fileKey = unwrapKey(kek, entry.wrapped);
   kek.fill(0);
