@@ -34,7 +34,7 @@ import { appendEvent, listEvents } from '../core/profile/events.js';
 import { decrypt, encrypt, generateContainerPassword, inspect } from '../core/services/containers.js';
 import { attachIntegrityKey, detachIntegrityKey } from '../core/profile/integrity.js';
 import { getSettings as sessionSettings, setSettings as setSessionSettings, signIn as unlockWithLockout } from '../core/services/session.js';
-import type { Context } from '../core/services/context.js';
+import type { Context } from '../core/context.js';
 import { certificateState, getTrust, roleIncludes, type CertificateState } from '../core/authority/certificates.js';
 import { directoryFreshness, importDirectory, importKeyfile, installCertificate } from '../core/authority/directory.js';
 import { certifyCard, exportDirectory, getAuthority, initAuthority, provisionPerson, revokePerson } from '../core/authority/authority.js';

@@ -16,7 +16,7 @@ import {
 import { certifyCard, exportDirectory, initAuthority, revokePerson } from '../../electron/core/authority/authority.js';
 import { importDirectory } from '../../electron/core/authority/directory.js';
 import { certificateState, getTrust, signerCertificateState } from '../../electron/core/authority/certificates.js';
-import type { Context } from '../../electron/core/services/context.js';
+import type { Context } from '../../electron/core/context.js';
 import { PliError } from '../../electron/core/errors.js';
 import { createHandlers } from '../../electron/ipc/handlers.js';
 

@@ -10,7 +10,7 @@ import { unwrapFromXWing, wrapForXWing } from '../crypto/keys.js';
 import { AAD, KDF_INFO } from '../crypto/labels.js';
 import { inputError, securityError } from '../errors.js';
 import { requireRole } from '../services/policy.js';
-import { audit, type Context } from '../services/context.js';
+import { audit, type Context } from '../context.js';
 
 export type TlsMode = 'tls' | 'starttls';
 export interface Endpoint { host: string; port: number; mode: TlsMode }

@@ -15,7 +15,7 @@ import { SIGNATURE_LABELS } from '../crypto/labels.js';
 import { getIdentity, keyByFingerprint, listIdentities, resolveOwn, verifyCard, type UnlockedIdentity, type VerifiedCard } from '../profile/identities.js';
 import { certificateState, describeState, getTrust, revocationOf, verifyCertificate, type CertificateState, type TrustRow } from '../authority/certificates.js';
 import { inputError, securityError, type PliError } from '../errors.js';
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { requireRole } from './policy.js';
 import { formatFingerprint } from '../../../shared/ids.js';
 

@@ -13,7 +13,7 @@ import { unwrapFromXWing } from '../crypto/keys.js';
 import { hkdf, unwrapKey } from '../crypto/primitives.js';
 import { KDF_INFO } from '../crypto/labels.js';
 import { inputError, PliError, securityError } from '../errors.js';
-import { audit, type Context } from './context.js';
+import { audit, type Context } from '../context.js';
 import { formatFingerprint } from '../../../shared/ids.js';
 
 export interface EncryptRequest {
