@@ -25,7 +25,7 @@ import { formatFingerprint } from '../../../shared/ids.js';
 // ---- checkpoint formats (docs/audit.md section 3) ----------------------------------------------
 
 const ZERO32 = Buffer.alloc(32);
-/** v2 checkpoints and anchors have their own labels (kept here: the v1 labels are in primitives.ts). */
+/** v2 checkpoints and anchors have their own labels (crypto/labels.ts), distinct from v1's. */
 const CHECKPOINT_V2_LABEL = Buffer.from(SIGNATURE_LABELS.auditCheckpointV2, 'ascii');
 const ANCHOR_LABEL = Buffer.from(SIGNATURE_LABELS.auditAnchor, 'ascii');
 
