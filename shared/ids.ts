@@ -48,14 +48,16 @@ export function base32Decode(text: string, byteLength: number): Uint8Array | nul
 export const ID_BYTES = 10;
 export const ID_LENGTH = 16;
 export const ID_MIN_PREFIX = 8;
-const ID_PATTERN = /^[0-9a-hjkmnp-tv-z]{16}$/;
+/** The only declaration of an id's form (shared/ipc.ts and the core use it): 16 characters of BASE32_ALPHABET. */
+export const ID_PATTERN = /^[0-9a-hjkmnp-tv-z]{16}$/;
+const ID_CHARACTERS = /^[0-9a-hjkmnp-tv-z]+$/;
 
 export function isIdentityId(text: string): boolean {
   return ID_PATTERN.test(text);
 }
 
 export function isIdPrefix(text: string): boolean {
-  return /^[0-9a-hjkmnp-tv-z]+$/.test(text) && text.length >= ID_MIN_PREFIX && text.length <= ID_LENGTH;
+  return ID_CHARACTERS.test(text) && text.length >= ID_MIN_PREFIX && text.length <= ID_LENGTH;
 }
 
 /** First 100 bits of a fingerprint, upper case, in five groups of four: read aloud in ~15 s. */

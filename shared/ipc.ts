@@ -4,6 +4,8 @@
 // plaintext ever appears in an answer: ids, names, fingerprints, paths, states and progress only.
 import { z } from 'zod';
 import { CHANNELS, MAIL_EVENT_CHANNEL, PROGRESS_CHANNEL, type Channel } from './channels.js';
+import { ID_PATTERN } from './ids.js';
+import { ROLES, type Role } from './roles.js';
 
 export { CHANNELS, MAIL_EVENT_CHANNEL, PROGRESS_CHANNEL, type Channel };
 
@@ -13,7 +15,7 @@ const empty = z.strictObject({});
 /** Chosen by the renderer so it can match progress events to the operation it started. */
 export const opId = z.string().regex(/^[a-z0-9-]{1,64}$/);
 const filePath = z.string().min(1).max(4096);
-const identityId = z.string().regex(/^[0-9a-hjkmnp-tv-z]{16}$/);
+const identityId = z.string().regex(ID_PATTERN);
 const passphrase = z.string().min(1).max(1024);
 
 export const errorSchema = z.strictObject({
@@ -23,8 +25,8 @@ export const errorSchema = z.strictObject({
 });
 export type IpcError = z.infer<typeof errorSchema>;
 
-export const roleSchema = z.enum(['officer', 'operator', 'reader']);
-export type Role = z.infer<typeof roleSchema>;
+export const roleSchema = z.enum(ROLES);
+export type { Role };
 export const ROLE_NAMES = roleSchema.options;
 
 /** A person's certificate from the SSI authority, as this workstation sees it now. */

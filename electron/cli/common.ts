@@ -9,7 +9,7 @@ import { signerOf, writeCheckpoint, type CheckpointSigner } from '../core/servic
 import { appendEvent } from '../core/profile/events.js';
 import { ROLES, type Role } from '../core/authority/certificates.js';
 import { directoryFreshness } from '../core/authority/directory.js';
-import type { Context, Unlocker } from '../core/services/context.js';
+import type { Context, Unlocker } from '../core/context.js';
 import { readSecret } from './secrets.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;

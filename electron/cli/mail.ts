@@ -2,7 +2,7 @@
 // (docs/mailbox.md). Registered into the command table by pli.ts.
 import type { UnlockedIdentity, IdentityRow } from '../core/profile/identities.js';
 import { getIdentity, resolveOwn } from '../core/profile/identities.js';
-import type { Context } from '../core/services/context.js';
+import type { Context } from '../core/context.js';
 import { inputError, PliError, temporaryError } from '../core/errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, formatEndpoint, getMailbox, parseEndpoint, readCaFile, setMailbox } from '../core/mail/settings.js';
 import { flushOutbox, listOutbox, queueSend, senderPid, sendWithin, type OutboxRow } from '../core/mail/outbox.js';

@@ -17,7 +17,7 @@ import { getIdentity, type IdentityRow, type UnlockedIdentity } from '../core/pr
 import { appendEvent } from '../core/profile/events.js';
 import { attachIntegrityKey, detachIntegrityKey } from '../core/profile/integrity.js';
 import { signIn as unlockWithLockout } from '../core/services/session.js';
-import type { Context } from '../core/services/context.js';
+import type { Context } from '../core/context.js';
 import { certificateState, roleIncludes } from '../core/authority/certificates.js';
 import { getAuthority } from '../core/authority/authority.js';
 import { hasAuthority, requireRole } from '../core/services/policy.js';

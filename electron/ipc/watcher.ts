@@ -10,7 +10,7 @@
 import { getMailbox } from '../core/mail/settings.js';
 import { flushOutbox, type FlushOptions, type FlushResult } from '../core/mail/outbox.js';
 import { receiveImap } from '../core/mail/imap.js';
-import type { Context } from '../core/services/context.js';
+import type { Context } from '../core/context.js';
 import type { WatcherStatus } from '../../shared/ipc.js';
 import type { HandlerOptions } from './ports.js';
 import type { Session, SessionWatcher } from './session.js';

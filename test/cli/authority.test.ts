@@ -17,7 +17,7 @@ import { makeEnvelope } from '../../electron/core/authority/signed.js';
 import { readInfo } from '../../electron/core/container/open.js';
 import { fileSource } from '../../electron/core/container/sinks.js';
 import { ed25519Sign } from '../../electron/core/crypto/keys.js';
-import type { Context } from '../../electron/core/services/context.js';
+import type { Context } from '../../electron/core/context.js';
 import { formatFingerprint } from '../../shared/ids.js';
 import { cliSandbox } from './support.js';
 

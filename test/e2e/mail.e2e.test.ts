@@ -23,7 +23,7 @@ import { initProfile, type Profile } from '../../electron/core/profile/profile.j
 import { createIdentity, getIdentity, unlockIdentity } from '../../electron/core/profile/identities.js';
 import { certifyCard, exportDirectory, initAuthority } from '../../electron/core/authority/authority.js';
 import { importDirectory } from '../../electron/core/authority/directory.js';
-import type { Context } from '../../electron/core/services/context.js';
+import type { Context } from '../../electron/core/context.js';
 
 // Light Argon2id for the prepared people (the unlock reads the parameters stored with each).
 const LIGHT = { opslimit: 1, memlimitKib: 8 };

@@ -12,7 +12,7 @@ import nodemailer from 'nodemailer';
 import { startMailServers, type MailServers, type MailUser } from './harness.js';
 import { initProfile, type Profile } from '../../electron/core/profile/profile.js';
 import { createIdentity, importCard, unlockIdentity, getIdentity } from '../../electron/core/profile/identities.js';
-import type { Context } from '../../electron/core/services/context.js';
+import type { Context } from '../../electron/core/context.js';
 import { setMailbox, DEFAULT_MAX_MESSAGE_BYTES, type MailboxSettings } from '../../electron/core/mail/settings.js';
 import { flushOutbox, listOutbox, queueSend, sendWithin } from '../../electron/core/mail/outbox.js';
 import { listInbox, openInbox, receiveFolder, type IngestResult } from '../../electron/core/mail/inbox.js';

@@ -15,7 +15,7 @@ import type Mail from 'nodemailer/lib/mailer/index.js';
 import { startMailServers, type MailServers, type MailUser } from './harness.js';
 import { initProfile, type Profile } from '../../electron/core/profile/profile.js';
 import { createIdentity, importCard, unlockIdentity, getIdentity } from '../../electron/core/profile/identities.js';
-import type { Context } from '../../electron/core/services/context.js';
+import type { Context } from '../../electron/core/context.js';
 import { setMailbox, DEFAULT_MAX_MESSAGE_BYTES } from '../../electron/core/mail/settings.js';
 import { listOutbox, queueSend, sendWithin, type OutboxRow } from '../../electron/core/mail/outbox.js';
 import { JUNK_KEEP_MAX_BYTES, listInbox } from '../../electron/core/mail/inbox.js';

@@ -19,7 +19,7 @@ import { certifyCard, initAuthority, revokePerson } from '../../electron/core/au
 import { certificateState } from '../../electron/core/authority/certificates.js';
 import { ed25519Keygen, ed25519Sign } from '../../electron/core/crypto/keys.js';
 import { fingerprint, signedDigest } from '../../electron/core/crypto/primitives.js';
-import type { Context } from '../../electron/core/services/context.js';
+import type { Context } from '../../electron/core/context.js';
 import { PliError } from '../../electron/core/errors.js';
 
 const PASS = 'une phrase de passe de test';

@@ -21,7 +21,7 @@ import { decrypt, encrypt } from '../../electron/core/services/containers.js';
 import { certifyCard, initAuthority, revokePerson } from '../../electron/core/authority/authority.js';
 import { certificateState } from '../../electron/core/authority/certificates.js';
 import { ed25519Sign, ed25519Verify } from '../../electron/core/crypto/keys.js';
-import type { Context } from '../../electron/core/services/context.js';
+import type { Context } from '../../electron/core/context.js';
 import { PliError } from '../../electron/core/errors.js';
 
 const PASS = 'une phrase de passe de test';

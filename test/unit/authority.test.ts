@@ -19,7 +19,7 @@ import { certificateState, getTrust, type Role } from '../../electron/core/autho
 import { makeEnvelope } from '../../electron/core/authority/signed.js';
 import { checkFreshnessForSending, hasAuthority, requireRecipient, resolveRecipients } from '../../electron/core/services/policy.js';
 import { decrypt, encrypt } from '../../electron/core/services/containers.js';
-import type { Context } from '../../electron/core/services/context.js';
+import type { Context } from '../../electron/core/context.js';
 import { readInfo } from '../../electron/core/container/open.js';
 import { sealToFile } from '../../electron/core/container/seal.js';
 import { fileSource } from '../../electron/core/container/sinks.js';

@@ -5,9 +5,9 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import fc from 'fast-check';
 import { parsePreamble, parseHeader, chunkCountFor, CHUNK_SEALED, MAX_HEADER, PREAMBLE_BYTES, MAGIC } from '../../electron/core/container/format.js';
 import { readInfo, openStream, type CipherSource } from '../../electron/core/container/open.js';
-import { bufferSource, MemorySink } from '../../electron/core/container/sinks.js';
+import { bufferSource } from '../../electron/core/container/sinks.js';
 import { PliError } from '../../electron/core/errors.js';
-import { makePerson, seal, readerCallbacks, type TestPerson } from './helpers.js';
+import { makePerson, MemorySink, seal, readerCallbacks, type TestPerson } from './helpers.js';
 
 /** Runs `f`; passes if it returns, or throws a PliError of kind security. Returns the error code. */
 function outcome(f: () => unknown): string {

@@ -3,8 +3,9 @@ import { xwingKeygen, ed25519Keygen, ed25519Sign, xwingDecapsulate } from '../..
 import { fingerprint, hkdf, signedDigest, unwrapKey } from '../../electron/core/crypto/primitives.js';
 import { argon2id } from '../../electron/core/crypto/argon2.js';
 import { sealToBuffer, type SealParams } from '../../electron/core/container/seal.js';
-import { openStream, type OpenCallbacks } from '../../electron/core/container/open.js';
-import { bufferSource, MemorySink } from '../../electron/core/container/sinks.js';
+import { openStream, type OpenCallbacks, type PlainSink } from '../../electron/core/container/open.js';
+import { bufferSource } from '../../electron/core/container/sinks.js';
+import type { Manifest } from '../../electron/core/container/manifest.js';
 import { chunkNonce, type ParsedHeader } from '../../electron/core/container/format.js';
 import { PliError, securityError } from '../../electron/core/errors.js';
 import { base32Encode } from '../../shared/ids.js';
@@ -169,4 +170,29 @@ export function closeProfiles(profiles: { close(): void }[], root: string): void
     }
   }
   rmSync(root, { recursive: true, force: true });
+}
+
+/** Keeps the plaintext of an open in memory (tests only: the program writes into a private
+ * folder through FolderSink). */
+export class MemorySink implements PlainSink {
+  manifest: Manifest | null = null;
+  files: Buffer[][] = [];
+  committed = false;
+  async begin(manifest: Manifest): Promise<void> {
+    this.manifest = manifest;
+    this.files = manifest.files.map(() => []);
+  }
+  async write(index: number, parts: Buffer[]): Promise<void> {
+    this.files[index]!.push(...parts.map((p) => Buffer.from(p)));
+  }
+  async commit(): Promise<void> {
+    this.committed = true;
+  }
+  async abort(): Promise<void> {
+    this.files = [];
+    this.manifest = null;
+  }
+  result(): { name: string; data: Buffer }[] {
+    return (this.manifest?.files ?? []).map((f, i) => ({ name: f.name, data: Buffer.concat(this.files[i] ?? []) }));
+  }
 }

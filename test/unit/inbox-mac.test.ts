@@ -13,7 +13,7 @@ import { initProfile, type Profile } from '../../electron/core/profile/profile.j
 import { createIdentity, unlockIdentity } from '../../electron/core/profile/identities.js';
 import { checkInboxRowMac, detachIntegrityKey, inboxRowCanonical, integrityKeyOf, type InboxMacFields } from '../../electron/core/profile/integrity.js';
 import { getInboxRow, ingest, provenArrival, type InboxRow } from '../../electron/core/mail/inbox.js';
-import type { Context } from '../../electron/core/services/context.js';
+import type { Context } from '../../electron/core/context.js';
 import { PliError } from '../../electron/core/errors.js';
 
 const PASS = 'une phrase de passe de test';

@@ -15,7 +15,7 @@ import { createIdentity, getIdentity, importCard, unlockIdentity, currentKeys } 
 import { getInboxRow, ingest, openInbox, type InboxRow } from '../../electron/core/mail/inbox.js';
 import { sealToBuffer } from '../../electron/core/container/seal.js';
 import { listEvents } from '../../electron/core/profile/events.js';
-import type { Context } from '../../electron/core/services/context.js';
+import type { Context } from '../../electron/core/context.js';
 import { PliError } from '../../electron/core/errors.js';
 import { closeProfiles } from './helpers.js';
 

@@ -8,14 +8,15 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initProfile, type DB, type Profile } from '../../electron/core/profile/profile.js';
-import { aeadOpen, aeadSeal, createIdentity, currentKeys, deriveUnlockKey, getIdentity, unlockIdentity } from '../../electron/core/profile/identities.js';
+import { createIdentity, currentKeys, getIdentity, unlockIdentity } from '../../electron/core/profile/identities.js';
+import { aeadOpen, aeadSeal, deriveUnlockKey } from '../../electron/core/crypto/aead.js';
 import {
   attachIntegrityKey, detachIntegrityKey, hasHolder, integrityKeyOf, sealedTrustWrite, trustCanonical, verifyTrustSeal, wrapIntegrityKey,
 } from '../../electron/core/profile/integrity.js';
 import { certifyCard, exportDirectory, initAuthority, revokePerson } from '../../electron/core/authority/authority.js';
 import { importDirectory } from '../../electron/core/authority/directory.js';
 import { certificateState, getTrust, signerCertificateState } from '../../electron/core/authority/certificates.js';
-import type { Context } from '../../electron/core/services/context.js';
+import type { Context } from '../../electron/core/context.js';
 import { PliError } from '../../electron/core/errors.js';
 import { createHandlers } from '../../electron/ipc/handlers.js';
 

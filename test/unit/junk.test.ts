@@ -14,7 +14,7 @@ import {
   getInboxRow, ingest, JUNK_KEEP_MAX_BYTES, JUNK_RETENTION_MS, listInbox, openInbox, purgeRefused, receiveFolder, refusedRoom,
 } from '../../electron/core/mail/inbox.js';
 import { sealToBuffer } from '../../electron/core/container/seal.js';
-import type { Context } from '../../electron/core/services/context.js';
+import type { Context } from '../../electron/core/context.js';
 import { PliError } from '../../electron/core/errors.js';
 import { listEvents } from '../../electron/core/profile/events.js';
 import { main } from '../../electron/cli/pli.js';

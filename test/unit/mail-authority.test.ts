@@ -11,7 +11,7 @@ import { createIdentity, getIdentity, unlockIdentity } from '../../electron/core
 import { certifyCard, exportDirectory, initAuthority, revokePerson } from '../../electron/core/authority/authority.js';
 import { importDirectory } from '../../electron/core/authority/directory.js';
 import { getTrust, type Role } from '../../electron/core/authority/certificates.js';
-import type { Context } from '../../electron/core/services/context.js';
+import type { Context } from '../../electron/core/context.js';
 import { queueSend } from '../../electron/core/mail/outbox.js';
 import { openInbox, receiveFolder, type IngestResult } from '../../electron/core/mail/inbox.js';
 import { PliError } from '../../electron/core/errors.js';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, it, expect, afterAll } from 'vitest';
 import { initProfile } from '../../electron/core/profile/profile.js';
 import { createIdentity, importCard, newPersonCard, unlockIdentity } from '../../electron/core/profile/identities.js';
-import type { Context } from '../../electron/core/services/context.js';
+import type { Context } from '../../electron/core/context.js';
 import { parseEndpoint, setMailbox, unlockMailboxPassword, DEFAULT_MAX_MESSAGE_BYTES } from '../../electron/core/mail/settings.js';
 import { estimateMessageBytes, listOutbox, queueSend } from '../../electron/core/mail/outbox.js';
 import { PliError } from '../../electron/core/errors.js';

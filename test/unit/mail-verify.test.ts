@@ -12,7 +12,7 @@ import { initProfile } from '../../electron/core/profile/profile.js';
 import { createIdentity, currentKeys, importCard, getIdentity, unlockIdentity } from '../../electron/core/profile/identities.js';
 import { ingest, listInbox, receiveFolder } from '../../electron/core/mail/inbox.js';
 import { sealToBuffer } from '../../electron/core/container/seal.js';
-import type { Context } from '../../electron/core/services/context.js';
+import type { Context } from '../../electron/core/context.js';
 import { listEvents } from '../../electron/core/profile/events.js';
 import type { ParsedHeader } from '../../electron/core/container/format.js';
 

@@ -15,7 +15,7 @@ import { setMailbox, DEFAULT_MAX_MESSAGE_BYTES } from '../../electron/core/mail/
 import { flushOutbox, reclaimAbandoned, SEND_LEASE_MS, type OutboxRow } from '../../electron/core/mail/outbox.js';
 import { releaseReceiveLock, tryReceiveLock, RECEIVE_LOCK_MS } from '../../electron/core/mail/imap.js';
 import { leaseOwner } from '../../electron/core/mail/lease.js';
-import type { Context } from '../../electron/core/services/context.js';
+import type { Context } from '../../electron/core/context.js';
 import { main } from '../../electron/cli/pli.js';
 import { closeProfiles } from './helpers.js';
 

@@ -14,7 +14,7 @@ import { importDirectory } from '../../electron/core/authority/directory.js';
 import { decrypt, encrypt, generateContainerPassword, MIN_CONTAINER_PASSWORD, requireStrongPassword } from '../../electron/core/services/containers.js';
 import { sealToFile } from '../../electron/core/container/seal.js';
 import { listEvents } from '../../electron/core/profile/events.js';
-import type { Context } from '../../electron/core/services/context.js';
+import type { Context } from '../../electron/core/context.js';
 import { PliError, securityError } from '../../electron/core/errors.js';
 import { createHandlers } from '../../electron/ipc/handlers.js';
 import { closeProfiles } from './helpers.js';

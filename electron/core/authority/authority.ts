@@ -5,8 +5,10 @@ import { randomBytes } from 'node:crypto';
 import type { DB } from '../profile/profile.js';
 import { ed25519Keygen, ed25519Sign, unwrapFromXWing, wrapForXWing } from '../crypto/keys.js';
 import { fingerprint } from '../crypto/primitives.js';
+import { KDF_INFO } from '../crypto/labels.js';
 import { KEY_UNLOCK_PARAMS } from '../crypto/argon2.js';
-import { aeadSeal, deriveUnlockKey, getIdentity, newPersonCard, resolveOwn, verifyCard, type IdentityRow, type Person } from '../profile/identities.js';
+import { getIdentity, newPersonCard, resolveOwn, verifyCard, type IdentityRow, type Person } from '../profile/identities.js';
+import { aeadSeal, deriveUnlockKey } from '../crypto/aead.js';
 import { makeEnvelope } from './signed.js';
 import { ROLES, ROLE_LABEL, certificateState, describeState, getTrust, roleIncludes, verifyCertificate, type CertificateBody, type Role } from './certificates.js';
 import { applyCertificate, DAY, DEFAULT_GRACE_DAYS, keyChangeDigest, keyfileAad, type DirectoryBody, type KeyfileBody } from './directory.js';
@@ -41,7 +43,7 @@ function requireAuthority(db: DB): AuthorityRow {
   throw inputError('not-authority', "Ce profil n'est pas une autorité : seul le poste de l'officier SSI peut faire cela (pli authority init).");
 }
 
-const wrapInfo = (encFpr: Buffer) => Buffer.concat([Buffer.from('pli/v1/wrap/authority', 'ascii'), encFpr]);
+const wrapInfo = (encFpr: Buffer) => Buffer.concat([Buffer.from(KDF_INFO.wrapAuthority, 'ascii'), encFpr]);
 
 export interface UnlockedAuthority { row: AuthorityRow; secretKey: Uint8Array; officer: IdentityRow; wipe(): void }
 

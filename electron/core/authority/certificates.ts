@@ -9,11 +9,10 @@ import { profileTampered, setCertifiedHandoverTarget, verifyTrustSeal } from '..
 import { ED25519_PUBLIC_BYTES, XWING_PUBLIC_BYTES } from '../crypto/keys.js';
 import { securityError } from '../errors.js';
 import { isIdentityId } from '../../../shared/ids.js';
+import { ROLES, roleIncludes, type Role } from '../../../shared/roles.js';
 
-export const ROLES = ['officer', 'operator', 'reader'] as const;
-export type Role = (typeof ROLES)[number];
-const RANK: Record<Role, number> = { reader: 1, operator: 2, officer: 3 };
-export const roleIncludes = (held: Role, needed: Role): boolean => RANK[held] >= RANK[needed];
+// The roles are declared once, in shared/ (the interface needs them too); re-exported for the core.
+export { ROLES, roleIncludes, type Role };
 export const ROLE_LABEL: Record<Role, string> = { officer: 'officier SSI', operator: 'opérateur', reader: 'lecteur' };
 
 const certificateBodySchema = lazySchema((z) => z.strictObject({

@@ -7,7 +7,9 @@ import { envelopeSignedBy, parseEnvelope, type Envelope } from './signed.js';
 import { getTrust, storeCertificate, verifyCertificate, type VerifiedCertificate } from './certificates.js';
 import { ed25519Verify, ED25519_PUBLIC_BYTES, xwingPublicFromSecret } from '../crypto/keys.js';
 import { fingerprint, signedDigest } from '../crypto/primitives.js';
-import { addCorrespondentKeys, aeadOpen, deriveUnlockKey, getIdentity, insertCorrespondent, storeOwnIdentity, verifyCard, type NewIdentity } from '../profile/identities.js';
+import { AAD } from '../crypto/labels.js';
+import { addCorrespondentKeys, getIdentity, insertCorrespondent, storeOwnIdentity, verifyCard, type NewIdentity } from '../profile/identities.js';
+import { aeadOpen, deriveUnlockKey } from '../crypto/aead.js';
 import { inputError, securityError } from '../errors.js';
 import { requireTrustWriteKey, sealedTrustWrite } from '../profile/integrity.js';
 import { formatFingerprint, isIdentityId, normalizeFingerprintText } from '../../../shared/ids.js';
@@ -211,7 +213,7 @@ const keyfileBodySchema = lazySchema((z) => z.strictObject({
 }));
 export type KeyfileBody = z.infer<ReturnType<typeof keyfileBodySchema>>;
 
-export const keyfileAad = (id: string): Buffer => Buffer.from(`pli/v1/keyfile\0${id}`, 'utf8');
+export const keyfileAad = (id: string): Buffer => Buffer.from(`${AAD.keyfile}${id}`, 'utf8');
 
 /** `pli id import-key`: installs a person provisioned by the officer (docs/authority.md 6). */
 export async function importKeyfile(db: DB, text: string, oneTimePassphrase: string, newPassphrase: string): Promise<NewIdentity & { name: string }> {

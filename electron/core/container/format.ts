@@ -10,6 +10,7 @@ import {
 
 // The sizes and bounds shared with the writer live in limits.ts; re-exported for existing callers.
 export { COMMITMENT_BYTES, CONTAINER_ID_BYTES, FPR_BYTES, MAX_HEADER, MAX_RECIPIENTS, SENDER_ID_BYTES };
+import { KDF_INFO } from '../crypto/labels.js';
 
 export const MAGIC = Buffer.from([0x89, 0x50, 0x4c, 0x49, 0x0d, 0x0a, 0x1a, 0x0a]);
 export const VERSION = 1;
@@ -164,7 +165,7 @@ export function parseHeader(preamble: Buffer, body: Buffer): ParsedHeader {
 }
 
 /** HKDF info of a recipient entry: the label and the recipient's key fingerprint (format.md 4.2). */
-export const xwingWrapInfo = (keyFpr: Buffer): Buffer => Buffer.concat([Buffer.from('pli/v1/wrap/xwing', 'ascii'), keyFpr]);
+export const xwingWrapInfo = (keyFpr: Buffer): Buffer => Buffer.concat([Buffer.from(KDF_INFO.wrapXwing, 'ascii'), keyFpr]);
 
 /** Nonce of chunk i: 11-byte big-endian counter, then the last-chunk flag. */
 export function chunkNonce(index: number, last: boolean, into: Buffer = Buffer.alloc(12)): Buffer {

@@ -5,6 +5,7 @@ import { createSecretKey } from 'node:crypto';
 import { chunkCountFor, chunkNonce, parseHeader, parsePreamble, CHUNK_PLAIN, CHUNK_SEALED, PREAMBLE_BYTES, SIGNATURE_BYTES, type ParsedHeader } from './format.js';
 import { decodeManifest, MAX_MANIFEST, type Manifest } from './manifest.js';
 import { equalConstantTime, hkdf, hmacSha256, SIGNATURE_LABELS } from '../crypto/primitives.js';
+import { KDF_INFO } from '../crypto/labels.js';
 import { ed25519Verify } from '../crypto/keys.js';
 import { securityError } from '../errors.js';
 import { base32Encode } from '../../../shared/ids.js';
@@ -91,14 +92,14 @@ export async function openStream(source: CipherSource, sink: PlainSink, callback
     const { header, chunks } = info;
     const signer = await callbacks.resolveSigner(header);
     const fileKey = await callbacks.unwrapFileKey(header);
-    const commitKey = hkdf(fileKey, header.containerId, 'pli/v1/commit');
+    const commitKey = hkdf(fileKey, header.containerId, KDF_INFO.commit);
     const expected = hmacSha256(commitKey, header.committedBytes);
     commitKey.fill(0);
     if (!equalConstantTime(expected, header.commitment)) {
       fileKey.fill(0);
       throw securityError('commitment', "L'engagement de clé du pli ne correspond pas : l'expéditeur a pu préparer des contenus différents selon les destinataires. Pli refusé ; signalez-le à l'officier SSI.");
     }
-    const payloadKey = hkdf(fileKey, header.containerId, 'pli/v1/payload');
+    const payloadKey = hkdf(fileKey, header.containerId, KDF_INFO.payload);
     fileKey.fill(0);
     const key = createSecretKey(payloadKey);
     payloadKey.fill(0);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { encodeHeaderForCommitment, chunkNonce, xwingWrapInfo, CHUNK_PLAIN, CONTAINER_ID_BYTES, MAX_CHUNKS, type Header, type RecipientEntry } from './format.js';
 import { encodeManifest, mediaTypeFor, type Manifest } from './manifest.js';
 import { hkdf, hmacSha256, random, wrapKey, SIGNATURE_LABELS } from '../crypto/primitives.js';
+import { KDF_INFO } from '../crypto/labels.js';
 import { ed25519Sign, wrapForXWing } from '../crypto/keys.js';
 import { argon2id, PASSWORD_RECIPIENT_PARAMS, type Argon2Params } from '../crypto/argon2.js';
 import { inputError } from '../errors.js';
@@ -92,8 +93,8 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
   const recipients = await wrapForRecipients(params, containerId, fileKey);
   const header: Header = { containerId, createdMs, senderId: Buffer.from(senderId), senderSigFpr: params.signing.keyFpr, recipients };
   const committed = encodeHeaderForCommitment(header);
-  const commitKey = hkdf(fileKey, containerId, 'pli/v1/commit');
-  const payloadKey = hkdf(fileKey, containerId, 'pli/v1/payload');
+  const commitKey = hkdf(fileKey, containerId, KDF_INFO.commit);
+  const payloadKey = hkdf(fileKey, containerId, KDF_INFO.payload);
   fileKey.fill(0);
   const headerBytes = Buffer.concat([committed, hmacSha256(commitKey, committed)]);
   commitKey.fill(0);
@@ -163,7 +164,7 @@ async function wrapForRecipients(params: SealParams, containerId: Buffer, fileKe
     const salt = params.fixed?.salt ?? random(16);
     const argon = spec.params ?? PASSWORD_RECIPIENT_PARAMS;
     const passwordKey = await argon2id(spec.password, salt, argon);
-    const kek = hkdf(passwordKey, containerId, 'pli/v1/wrap/password');
+    const kek = hkdf(passwordKey, containerId, KDF_INFO.wrapPassword);
     passwordKey.fill(0);
     const wrapped = wrapKey(kek, fileKey);
     kek.fill(0);

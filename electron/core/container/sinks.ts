@@ -607,29 +607,6 @@ async function sha256File(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-export class MemorySink implements PlainSink {
-  manifest: Manifest | null = null;
-  files: Buffer[][] = [];
-  committed = false;
-  async begin(manifest: Manifest): Promise<void> {
-    this.manifest = manifest;
-    this.files = manifest.files.map(() => []);
-  }
-  async write(index: number, parts: Buffer[]): Promise<void> {
-    this.files[index]!.push(...parts.map((p) => Buffer.from(p)));
-  }
-  async commit(): Promise<void> {
-    this.committed = true;
-  }
-  async abort(): Promise<void> {
-    this.files = [];
-    this.manifest = null;
-  }
-  result(): { name: string; data: Buffer }[] {
-    return (this.manifest?.files ?? []).map((f, i) => ({ name: f.name, data: Buffer.concat(this.files[i] ?? []) }));
-  }
-}
-
 export function bufferSource(bytes: Buffer): CipherSource {
   return { size: bytes.length, read: async (target, offset, length, position) => bytes.copy(target, offset, position, Math.min(bytes.length, position + length)) };
 }

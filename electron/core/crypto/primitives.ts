@@ -1,6 +1,7 @@
 // Small, audited building blocks over node:crypto. Every label is a distinct ASCII string so
 // that no derived key or signature can stand for another (docs/format.md, sections 4 and 6).
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { AAD, FINGERPRINT_LABELS, SIGNATURE_LABELS } from './labels.js';
 
 export const random = (length: number): Buffer => randomBytes(length);
 
@@ -25,7 +26,7 @@ export function equalConstantTime(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 const ZERO_NONCE = Buffer.alloc(12);
-const WRAP_AAD = Buffer.from('pli/v1/wrap', 'ascii');
+const WRAP_AAD = Buffer.from(AAD.wrap, 'ascii');
 
 /** Wraps a 32-byte key under a single-use key-encryption key (zero nonce: see format.md 4.2). */
 export function wrapKey(kek: Uint8Array, key: Uint8Array): Buffer {
@@ -57,21 +58,14 @@ export function unwrapKey(kek: Uint8Array, wrapped: Uint8Array): Buffer | null {
 
 export type KeyKind = 'xwing' | 'ed25519';
 
-/** Fingerprint of a public key: SHA-256("pli/v1/fpr/<kind>\0" || key). */
+/** Fingerprint of a public key: SHA-256(FINGERPRINT_LABELS[kind] || key) (format.md 8). */
 export function fingerprint(kind: KeyKind, publicKey: Uint8Array): Buffer {
-  return sha256(Buffer.from(`pli/v1/fpr/${kind}\0`, 'ascii'), publicKey);
+  return sha256(Buffer.from(FINGERPRINT_LABELS[kind], 'ascii'), publicKey);
 }
 
-/** Signature labels, one per kind of signed object (format.md section 6). */
-export const SIGNATURE_LABELS = {
-  container: 'pli/v1/sig/container\0',
-  card: 'pli/v1/sig/card\0',
-  certificate: 'pli/v1/sig/certificate\0',
-  directory: 'pli/v1/sig/directory\0',
-  auditCheckpoint: 'pli/v1/sig/audit-checkpoint\0',
-  keyfile: 'pli/v1/sig/keyfile\0',
-  auditExport: 'pli/v1/sig/audit-export\0',
-} as const;
+// The labels themselves are in labels.ts (one table for the whole program); re-exported here for
+// the modules that sign.
+export { SIGNATURE_LABELS };
 export type SignedObject = keyof typeof SIGNATURE_LABELS;
 
 /** The 32-byte digest that Ed25519 signs for a signed object. */

@@ -4,7 +4,7 @@
 import type { ImapFlow, MessageStructureObject } from 'imapflow';
 import type { Readable } from 'node:stream';
 import type { DB } from '../profile/profile.js';
-import { audit, type Context } from '../services/context.js';
+import { audit, type Context } from '../context.js';
 import { PliError, temporaryError } from '../errors.js';
 import { requireMailbox, unlockMailboxPassword, type MailboxSettings } from './settings.js';
 import { connectionError, imapClient } from './connect.js';

@@ -23,7 +23,7 @@ import { verifyContainer } from '../container/verify.js';
 import { readInfo } from '../container/open.js';
 import { requireSigner } from '../services/policy.js';
 import { decrypt, type DecryptResult } from '../services/containers.js';
-import { audit, type Context } from '../services/context.js';
+import { audit, type Context } from '../context.js';
 import { inputError, PliError, securityError } from '../errors.js';
 import { formatFingerprint } from '../../../shared/ids.js';
 
@@ -430,8 +430,4 @@ export async function openInbox(ctx: Context, id: number, outDir: string, as?: s
   }
   db.prepare("UPDATE inbox SET state = 'opened', opened_at = ? WHERE id = ?").run(Date.now(), id);
   return result;
-}
-
-export async function removeQuietly(file: string): Promise<void> {
-  await rm(file, { force: true });
 }

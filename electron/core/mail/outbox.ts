@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { DB } from '../profile/profile.js';
 import { getIdentity, resolveOwn } from '../profile/identities.js';
 import { encrypt } from '../services/containers.js';
-import { audit, type Context } from '../services/context.js';
+import { audit, type Context } from '../context.js';
 import { inputError, PliError } from '../errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, getMailbox, requireMailbox, unlockMailboxPassword, type MailboxSettings } from './settings.js';
 import { connectionError, serverAnswer, smtpTransport } from './connect.js';

@@ -1,5 +1,5 @@
 // `pli mailbox test`: connects to both servers with the saved settings and says what works.
-import type { Context } from '../services/context.js';
+import type { Context } from '../context.js';
 import type { PliError } from '../errors.js';
 import { requireMailbox, unlockMailboxPassword, formatEndpoint } from './settings.js';
 import { connectionError, imapClient, smtpTransport } from './connect.js';

@@ -7,9 +7,10 @@ import { readFileSync } from 'node:fs';
 import type { DB } from '../profile/profile.js';
 import { currentKeys, resolveOwn, type IdentityRow } from '../profile/identities.js';
 import { unwrapFromXWing, wrapForXWing } from '../crypto/keys.js';
+import { AAD, KDF_INFO } from '../crypto/labels.js';
 import { inputError, securityError } from '../errors.js';
 import { requireRole } from '../services/policy.js';
-import { audit, type Context } from '../services/context.js';
+import { audit, type Context } from '../context.js';
 
 export type TlsMode = 'tls' | 'starttls';
 export interface Endpoint { host: string; port: number; mode: TlsMode }
@@ -23,8 +24,8 @@ export interface MailboxSettings {
 
 /** Default maximum message size: what common providers accept. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 25_000_000;
-const PASSWORD_AAD = Buffer.from('pli/v1/mailbox-password', 'ascii');
-const WRAP_INFO = 'pli/v1/wrap/profile-key';
+const PASSWORD_AAD = Buffer.from(AAD.mailboxPassword, 'ascii');
+const WRAP_INFO = KDF_INFO.wrapProfileKey;
 
 /** `HOST:PORT` (implicit TLS) or `starttls://HOST:PORT`. There is no plaintext form. */
 export function parseEndpoint(text: string, what: string): Endpoint {

@@ -7,15 +7,16 @@ import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import { lazySchema } from '../zod.js';
 import type { DB } from './profile.js';
-import { getSodium } from '../crypto/sodium.js';
-import { argon2id, KEY_UNLOCK_PARAMS, type Argon2Params } from '../crypto/argon2.js';
+import { KEY_UNLOCK_PARAMS, type Argon2Params } from '../crypto/argon2.js';
+import { aeadOpen, aeadSeal, deriveUnlockKey } from '../crypto/aead.js';
+import { AAD } from '../crypto/labels.js';
 import { ed25519Keygen, ed25519Sign, ed25519Verify, xwingKeygen, xwingPublicFromSecret, ED25519_PUBLIC_BYTES, XWING_PUBLIC_BYTES } from '../crypto/keys.js';
 import { fingerprint, signedDigest } from '../crypto/primitives.js';
 import { inputError, securityError } from '../errors.js';
 import {
   attachIntegrityKey, certifiedHandoverTarget, hasHolder, INTEGRITY_KEY_BYTES, profileTampered, trustSealValid, unwrapIntegrityKey, wrapIntegrityKey, writeTrustSeal, type HandoverRow,
 } from './integrity.js';
-import { base32Encode, formatFingerprint, ID_BYTES, isIdentityId, isIdPrefix } from '../../../shared/ids.js';
+import { base32Encode, ID_BYTES, isIdentityId, isIdPrefix } from '../../../shared/ids.js';
 
 export const MIN_PASSPHRASE = 10;
 
@@ -121,34 +122,9 @@ function checkPerson(name: string, email: string, org: string): void {
   if (!org.trim() || org.length > 200) throw inputError('bad-org', 'Organisation manquante ou trop longue (200 caractères au plus).');
 }
 
-export async function deriveUnlockKey(passphrase: string, salt: Uint8Array, params: Argon2Params): Promise<Buffer> {
-  const secret = Buffer.from(passphrase.normalize('NFC'), 'utf8');
-  try {
-    return await argon2id(secret, salt, params);
-  } finally {
-    secret.fill(0);
-  }
-}
-
-const masterAad = (id: string) => Buffer.from(`pli/v1/master\0${id}`, 'utf8');
+const masterAad = (id: string) => Buffer.from(`${AAD.master}${id}`, 'utf8');
 const secretsAad = (id: string, keySet: number, encFpr: Buffer, sigFpr: Buffer) =>
-  Buffer.concat([Buffer.from(`pli/v1/secrets\0${id}\0${keySet}\0`, 'utf8'), encFpr, sigFpr]);
-
-export async function aeadSeal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Promise<{ nonce: Buffer; sealed: Buffer }> {
-  const sodium = await getSodium();
-  const nonce = randomBytes(sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
-  const sealed = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, aad, null, nonce, key);
-  return { nonce, sealed: Buffer.from(sealed) };
-}
-
-export async function aeadOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Promise<Uint8Array | null> {
-  const sodium = await getSodium();
-  try {
-    return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, sealed, aad, nonce, key);
-  } catch {
-    return null;
-  }
-}
+  Buffer.concat([Buffer.from(`${AAD.secrets}${id}\0${keySet}\0`, 'utf8'), encFpr, sigFpr]);
 
 export interface NewIdentity { id: string; card: string; encFpr: Buffer; sigFpr: Buffer }
 
@@ -204,33 +180,46 @@ export async function storeOwnIdentity(db: DB, body: CardBody, card: string, key
   // the holders' rows disappear, this person is not made a new first holder of a tampered state.
   const integrityKey = hasHolder(db) ? null : randomBytes(INTEGRITY_KEY_BYTES);
   const payload = integrityKey ? Buffer.concat([master, integrityKey]) : Buffer.concat([master, WAITING_FLAG]);
-  const wrappedMaster = await aeadSeal(unlockKey, payload, masterAad(id));
-  payload.fill(0);
-  unlockKey.fill(0);
   const encFpr = fingerprint('xwing', keys.encPublic);
   const sigFpr = fingerprint('ed25519', keys.sigPublic);
   const secret = Buffer.concat([keys.encSeed, keys.sigSecret]);
-  const sealedSecrets = await aeadSeal(master, secret, secretsAad(id, 1, encFpr, sigFpr));
-  secret.fill(0);
-  master.fill(0);
+  let wrappedMaster: { nonce: Buffer; sealed: Buffer };
+  let sealedSecrets: { nonce: Buffer; sealed: Buffer };
+  try {
+    wrappedMaster = await aeadSeal(unlockKey, payload, masterAad(id));
+    sealedSecrets = await aeadSeal(master, secret, secretsAad(id, 1, encFpr, sigFpr));
+  } catch (error) {
+    integrityKey?.fill(0);
+    throw error;
+  } finally {
+    // Invariant: whether a seal succeeds or throws, no copy of a secret outlives this block
+    // (the integrity key is kept only on success, to seal the trust state below).
+    payload.fill(0);
+    unlockKey.fill(0);
+    secret.fill(0);
+    master.fill(0);
+  }
   const now = Date.now();
-  db.transaction(() => {
-    // Two first holders at once would each seal with their own key: the second one starts over.
-    if (integrityKey && hasHolder(db)) throw inputError('busy', 'Une autre personne vient d’être créée sur ce poste en même temps : recommencez.');
-    if (existing) {
-      db.prepare('DELETE FROM keys WHERE identity_id = ?').run(id);
-      db.prepare('DELETE FROM identities WHERE id = ? AND own = 0').run(id);
-    }
-    db.prepare('INSERT INTO identities (id, name, email, org, own, card, created_at, added_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?)')
-      .run(id, body.name, body.email, body.org, card, body.created, now);
-    insertKeys(db, id, 1, keys.encPublic, keys.sigPublic, body.created);
-    db.prepare('INSERT INTO unlock (identity_id, salt, opslimit, memlimit_kib, nonce, wrapped_master) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(id, salt, params.opslimit, params.memlimitKib, wrappedMaster.nonce, wrappedMaster.sealed);
-    db.prepare('INSERT INTO secrets (identity_id, key_set, enc_fpr, sig_fpr, nonce, sealed) VALUES (?, 1, ?, ?, ?, ?)')
-      .run(id, encFpr, sigFpr, sealedSecrets.nonce, sealedSecrets.sealed);
-    if (integrityKey) writeTrustSeal(db, integrityKey);
-  })();
-  integrityKey?.fill(0);
+  try {
+    db.transaction(() => {
+      // Two first holders at once would each seal with their own key: the second one starts over.
+      if (integrityKey && hasHolder(db)) throw inputError('busy', 'Une autre personne vient d’être créée sur ce poste en même temps : recommencez.');
+      if (existing) {
+        db.prepare('DELETE FROM keys WHERE identity_id = ?').run(id);
+        db.prepare('DELETE FROM identities WHERE id = ? AND own = 0').run(id);
+      }
+      db.prepare('INSERT INTO identities (id, name, email, org, own, card, created_at, added_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?)')
+        .run(id, body.name, body.email, body.org, card, body.created, now);
+      insertKeys(db, id, 1, keys.encPublic, keys.sigPublic, body.created);
+      db.prepare('INSERT INTO unlock (identity_id, salt, opslimit, memlimit_kib, nonce, wrapped_master) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(id, salt, params.opslimit, params.memlimitKib, wrappedMaster.nonce, wrappedMaster.sealed);
+      db.prepare('INSERT INTO secrets (identity_id, key_set, enc_fpr, sig_fpr, nonce, sealed) VALUES (?, 1, ?, ?, ?, ?)')
+        .run(id, encFpr, sigFpr, sealedSecrets.nonce, sealedSecrets.sealed);
+      if (integrityKey) writeTrustSeal(db, integrityKey);
+    })();
+  } finally {
+    integrityKey?.fill(0);
+  }
   return { id, card, encFpr, sigFpr };
 }
 
@@ -361,24 +350,36 @@ export async function rotateIdentity(db: DB, id: string, passphrase: string): Pr
   const { identity } = opened;
   const master = Uint8Array.from(opened.master);
   opened.wipe();
-  const keys = await generateKeys();
-  const keySet = ((db.prepare('SELECT MAX(key_set) FROM secrets WHERE identity_id = ?').pluck().get(id) as number | null) ?? 0) + 1;
-  const encFpr = fingerprint('xwing', keys.encPublic);
-  const sigFpr = fingerprint('ed25519', keys.sigPublic);
-  const secret = Buffer.concat([keys.encSeed, keys.sigSecret]);
-  const sealed = await aeadSeal(master, secret, secretsAad(id, keySet, encFpr, sigFpr));
-  secret.fill(0);
-  master.fill(0);
+  let keys: GeneratedKeys | undefined;
+  let secret: Buffer | undefined;
+  let sealed: { nonce: Buffer; sealed: Buffer };
+  let card: string;
+  let encFpr: Buffer;
+  let sigFpr: Buffer;
+  let keySet: number;
+  try {
+    keys = await generateKeys();
+    keySet = ((db.prepare('SELECT MAX(key_set) FROM secrets WHERE identity_id = ?').pluck().get(id) as number | null) ?? 0) + 1;
+    encFpr = fingerprint('xwing', keys.encPublic);
+    sigFpr = fingerprint('ed25519', keys.sigPublic);
+    secret = Buffer.concat([keys.encSeed, keys.sigSecret]);
+    sealed = await aeadSeal(master, secret, secretsAad(id, keySet, encFpr, sigFpr));
+    card = await makeCard({
+      v: 1, id, name: identity.name, email: identity.email, org: identity.org, created: identity.created_at,
+      xwing: Buffer.from(keys.encPublic).toString('base64'), ed25519: Buffer.from(keys.sigPublic).toString('base64'),
+    }, keys.sigSecret);
+  } finally {
+    // Invariant: the master key and the new private keys are zeroed whether sealing succeeds or throws.
+    secret?.fill(0);
+    master.fill(0);
+    keys?.encSeed.fill(0);
+    keys?.sigSecret.fill(0);
+  }
+  const { encPublic, sigPublic } = keys;
   const now = Date.now();
-  const card = await makeCard({
-    v: 1, id, name: identity.name, email: identity.email, org: identity.org, created: identity.created_at,
-    xwing: Buffer.from(keys.encPublic).toString('base64'), ed25519: Buffer.from(keys.sigPublic).toString('base64'),
-  }, keys.sigSecret);
-  keys.encSeed.fill(0);
-  keys.sigSecret.fill(0);
   db.transaction(() => {
     db.prepare('UPDATE keys SET retired_at = ? WHERE identity_id = ? AND retired_at IS NULL').run(now, id);
-    insertKeys(db, id, keySet, keys.encPublic, keys.sigPublic, now);
+    insertKeys(db, id, keySet, encPublic, sigPublic, now);
     db.prepare('INSERT INTO secrets (identity_id, key_set, enc_fpr, sig_fpr, nonce, sealed) VALUES (?, ?, ?, ?, ?, ?)')
       .run(id, keySet, encFpr, sigFpr, sealed.nonce, sealed.sealed);
     db.prepare('UPDATE identities SET card = ? WHERE id = ?').run(card, id);
@@ -489,28 +490,32 @@ export async function unlockIdentity(db: DB, id: string, passphrase: string): Pr
   const rows = db.prepare('SELECT * FROM secrets WHERE identity_id = ? ORDER BY key_set').all(id) as
     { key_set: number; enc_fpr: Buffer; sig_fpr: Buffer; nonce: Buffer; sealed: Buffer }[];
   const keySets: KeySet[] = [];
-  for (const r of rows) {
-    const plain = await aeadOpen(master, r.nonce, r.sealed, secretsAad(id, r.key_set, r.enc_fpr, r.sig_fpr));
-    if (!plain || plain.length !== 96) {
-      opened.wipe();
-      throw securityError('corrupt-secrets', `Les clés privées de ${identity.name} sont illisibles (profil abîmé ou modifié). Contactez l'officier SSI.`);
-    }
-    const encSecret = plain.slice(0, 32);
-    const sigSecret = plain.slice(32, 96);
-    const encPublic = await xwingPublicFromSecret(encSecret);
-    const sigPublic = sigSecret.slice(32);
-    // The stored fingerprints are authenticated (AAD): the derived public keys must match them.
-    if (!fingerprint('xwing', encPublic).equals(r.enc_fpr) || !fingerprint('ed25519', sigPublic).equals(r.sig_fpr)) {
-      opened.wipe();
-      throw securityError('corrupt-secrets', `Les clés privées de ${identity.name} ne correspondent pas à ses clés publiques. Contactez l'officier SSI.`);
-    }
-    plain.fill(0);
-    keySets.push({ keySet: r.key_set, encSecret, encPublic, encFpr: r.enc_fpr, sigSecret, sigPublic, sigFpr: r.sig_fpr });
-  }
   const wipeKeys = () => keySets.forEach((k) => { k.encSecret.fill(0); k.sigSecret.fill(0); });
-  if (keySets.length === 0) {
+  try {
+    for (const r of rows) {
+      const plain = await aeadOpen(master, r.nonce, r.sealed, secretsAad(id, r.key_set, r.enc_fpr, r.sig_fpr));
+      if (!plain || plain.length !== 96) {
+        plain?.fill(0);
+        throw securityError('corrupt-secrets', `Les clés privées de ${identity.name} sont illisibles (profil abîmé ou modifié). Contactez l'officier SSI.`);
+      }
+      const encSecret = plain.slice(0, 32);
+      const sigSecret = plain.slice(32, 96);
+      plain.fill(0);
+      // Pushed before any check: a refusal below still wipes this set with the earlier ones.
+      const keySet: KeySet = { keySet: r.key_set, encSecret, encPublic: new Uint8Array(0), encFpr: r.enc_fpr, sigSecret, sigPublic: sigSecret.slice(32), sigFpr: r.sig_fpr };
+      keySets.push(keySet);
+      keySet.encPublic = await xwingPublicFromSecret(encSecret);
+      // The stored fingerprints are authenticated (AAD): the derived public keys must match them.
+      if (!fingerprint('xwing', keySet.encPublic).equals(r.enc_fpr) || !fingerprint('ed25519', keySet.sigPublic).equals(r.sig_fpr)) {
+        throw securityError('corrupt-secrets', `Les clés privées de ${identity.name} ne correspondent pas à ses clés publiques. Contactez l'officier SSI.`);
+      }
+    }
+    if (keySets.length === 0) throw inputError('no-private-keys', `Aucune clé privée pour ${id} sur ce poste.`);
+  } catch (error) {
+    // Invariant: on every refusal, the private keys read so far and the master key are zeroed.
+    wipeKeys();
     opened.wipe();
-    throw inputError('no-private-keys', `Aucune clé privée pour ${id} sur ce poste.`);
+    throw error;
   }
   let integrityKey: Buffer | null = null;
   try {
@@ -533,5 +538,3 @@ export async function unlockIdentity(db: DB, id: string, passphrase: string): Pr
     wipe: () => { wipeKeys(); key?.fill(0); },
   };
 }
-
-export const printFpr = (fpr: Uint8Array): string => formatFingerprint(fpr);

@@ -9,13 +9,14 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { DB } from './profile.js';
 import { hkdf, sha256 } from '../crypto/primitives.js';
 import { unwrapFromXWing, wrapForXWing } from '../crypto/keys.js';
+import { KDF_INFO } from '../crypto/labels.js';
 import { inputError, securityError, type PliError } from '../errors.js';
 
 export const INTEGRITY_KEY_BYTES = 32;
 /** A holder's `wrapped_master`: master (32) ‖ K (32) + the 16-byte AEAD tag. */
 export const HOLDER_PAYLOAD_BYTES = 64 + 16;
-const SEAL_LABEL = 'pli/v1/integrity/trust';
-const HANDOVER_LABEL = 'pli/v1/wrap/integrity';
+const SEAL_LABEL = KDF_INFO.integrityTrust;
+const HANDOVER_LABEL = KDF_INFO.wrapIntegrity;
 
 /** Security error (exit 2) naming the profile as modified outside Pli. */
 export function profileTampered(detail: string): PliError {
@@ -187,7 +188,7 @@ export const certifiedHandoverTarget = (): CertifiedHandoverTarget | null => cer
 
 // ---- inbox rows -----------------------------------------------------------------------------
 
-const INBOX_LABEL = 'pli/v1/integrity/inbox';
+const INBOX_LABEL = KDF_INFO.integrityInbox;
 
 /** The columns of an inbox row the MAC covers: what says which bytes arrived, from whom, when. */
 export interface InboxMacFields {

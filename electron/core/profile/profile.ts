@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, type Stats } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MIGRATIONS } from './migrations.js';
+import { MIGRATIONS } from './migrations/index.js';
 import { inputError, securityError } from '../errors.js';
 
 export const DB_FILE = 'profile.sqlite';

@@ -11,19 +11,23 @@ import type { DB, Profile } from '../profile/profile.js';
 import { GENESIS, appendEvent, listEvents, type EventRow } from '../profile/events.js';
 import { ed25519Sign, ed25519Verify } from '../crypto/keys.js';
 import { fingerprint, sha256, signedDigest } from '../crypto/primitives.js';
+import { SIGNATURE_LABELS } from '../crypto/labels.js';
 import { getIdentity, keyByFingerprint, listIdentities, resolveOwn, verifyCard, type UnlockedIdentity, type VerifiedCard } from '../profile/identities.js';
 import { certificateState, describeState, getTrust, revocationOf, verifyCertificate, type CertificateState, type TrustRow } from '../authority/certificates.js';
 import { inputError, securityError, type PliError } from '../errors.js';
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { requireRole } from './policy.js';
+import { verifySegment, type SegmentJob, type SegmentResult } from './audit-segment.js';
+import type { SegmentAnswer, SegmentWorkerData } from './audit-segment.worker.js';
+import { workerEntry } from '../workers.js';
 import { formatFingerprint } from '../../../shared/ids.js';
 
 // ---- checkpoint formats (docs/audit.md section 3) ----------------------------------------------
 
 const ZERO32 = Buffer.alloc(32);
-/** v2 checkpoints and anchors have their own labels (kept here: the v1 labels are in primitives.ts). */
-const CHECKPOINT_V2_LABEL = Buffer.from('pli/v1/sig/audit-checkpoint/v2\0', 'ascii');
-const ANCHOR_LABEL = Buffer.from('pli/v1/sig/audit-anchor\0', 'ascii');
+/** v2 checkpoints and anchors have their own labels (crypto/labels.ts), distinct from v1's. */
+const CHECKPOINT_V2_LABEL = Buffer.from(SIGNATURE_LABELS.auditCheckpointV2, 'ascii');
+const ANCHOR_LABEL = Buffer.from(SIGNATURE_LABELS.auditAnchor, 'ascii');
 
 const u64 = (n: number): Buffer => {
   const b = Buffer.alloc(8);
@@ -287,52 +291,16 @@ export interface VerifyResult {
 /** From this many events on, the chain is verified on two threads (1 million in about 2 s here). */
 const PARALLEL_FROM = 50_000;
 
-interface SegmentJob { file: string; from: number; to: number; start: Uint8Array; checkpoints: number[] }
-interface SegmentResult { bad: { seq: number; kind: 'inserted' | 'deleted' | 'chain' } | null; marks: [number, Uint8Array][] }
-
-/** Verifies events from..to against their stored hashes. Self-contained on purpose: its source is
- * also run as is in a worker thread (no closure, no import; `db` or `Database` is passed in). */
-function verifySegment(job: SegmentJob, db?: DB, Database?: new (file: string, options: object) => DB): SegmentResult {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { hash } = typeof require === 'function' ? require('node:crypto') : { hash: hashOnce };
-  const conn = db ?? new Database!(job.file, { readonly: true, fileMustExist: true });
-  let previous: Buffer = Buffer.from(job.start);
-  let expected = job.from;
-  const wanted = new Set(job.checkpoints);
-  const marks: [number, Uint8Array][] = [];
-  let bad: SegmentResult['bad'] = null;
-  // Numbering (gaps, inserts) is checked in SQL by the caller, concurrently: here the chain only,
-  // and the row's number is its position.
-  const rows = conn.prepare('SELECT canonical, hash FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq').raw().iterate(job.from, job.to) as IterableIterator<[Buffer, Buffer]>;
-  for (const [canonical, stored] of rows) {
-    const seq = expected;
-    const computed = hash('sha256', Buffer.concat([previous, canonical]), 'buffer') as Buffer;
-    if (!computed.equals(stored)) {
-      bad = { seq, kind: 'chain' };
-      break;
-    }
-    if (wanted.has(seq)) marks.push([seq, stored]);
-    previous = stored;
-    expected++;
-  }
-  if (!bad && expected !== job.to + 1) bad = { seq: expected, kind: 'deleted' };
-  if (!db) conn.close();
-  return { bad, marks };
-}
-
 const sqlitePath = createRequire(import.meta.url).resolve('better-sqlite3');
-const SEGMENT_WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.sqlitePath);
-const hashOnce = undefined;
-${verifySegment.toString()}
-parentPort.postMessage(verifySegment(workerData.job, undefined, Database));
-`;
 
+/** A segment verified on a worker thread of its own (audit-segment.worker.ts), on its own
+ * read-only connection. */
 function verifySegmentInWorker(job: SegmentJob): Promise<SegmentResult> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(SEGMENT_WORKER, { eval: true, workerData: { sqlitePath, job } });
-    worker.once('message', (result: SegmentResult) => {
+    const entry = workerEntry('audit-segment', import.meta.url); // throws (rejects) if the file is missing
+    const workerData: SegmentWorkerData = { sqlitePath, job };
+    const worker = new Worker(entry.file, { eval: entry.eval, execArgv: entry.execArgv, workerData });
+    worker.once('message', (result: SegmentAnswer) => {
       void worker.terminate();
       resolve(result);
     });

@@ -11,9 +11,10 @@ import { checkFreshnessForSending, requirePasswordAllowed, requireRecipient, req
 import { argon2id, ACCEPTED } from '../crypto/argon2.js';
 import { unwrapFromXWing } from '../crypto/keys.js';
 import { hkdf, unwrapKey } from '../crypto/primitives.js';
+import { KDF_INFO } from '../crypto/labels.js';
 import { inputError, PliError, securityError } from '../errors.js';
 import { faultError } from '../faults.js';
-import { audit, type Context } from './context.js';
+import { audit, type Context } from '../context.js';
 import { formatFingerprint } from '../../../shared/ids.js';
 
 export interface EncryptRequest {
@@ -209,7 +210,7 @@ async function unwrapWithPassword(header: ParsedHeader, password: string): Promi
   const secret = Buffer.from(password.normalize('NFC'), 'utf8');
   const passwordKey = await argon2id(secret, entry.salt, { opslimit: entry.opslimit, memlimitKib: entry.memlimitKib });
   secret.fill(0);
-  const kek = hkdf(passwordKey, header.containerId, 'pli/v1/wrap/password');
+  const kek = hkdf(passwordKey, header.containerId, KDF_INFO.wrapPassword);
   passwordKey.fill(0);
   const fileKey = unwrapKey(kek, entry.wrapped);
   kek.fill(0);

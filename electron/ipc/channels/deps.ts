@@ -1,7 +1,7 @@
 // What every share of the channel table is given, and the table's type. Each file of channels/
 // returns its share `satisfies Partial<Impl>`; handlers.ts checks that the shares make the whole.
 import type { z } from 'zod';
-import type { Context } from '../../core/services/context.js';
+import type { Context } from '../../core/context.js';
 import type { Channel, ResponseOf, Progress, contract } from '../../../shared/ipc.js';
 import type { HandlerOptions, ShellPort } from '../ports.js';
 import type { Session } from '../session.js';
