@@ -35,3 +35,14 @@ export function forScreen(s: string): string {
     return codePoint(c);
   });
 }
+
+/** For schema refinements: true when `s` holds only visible characters (and ordinary spaces). */
+export const visibleOnly = (s: string): boolean => !hasHiddenCharacters(s);
+
+/** A French phrase naming the refused value, escaped and shortened, and its hidden characters. */
+export function hiddenIn(what: string, value: unknown): string {
+  const text = String(value);
+  const shown = Array.from(forTerminal(text));
+  const found = [...new Set(Array.from(text).filter(hasHiddenCharacters).map(forTerminal))];
+  return `${what} « ${shown.length > 120 ? `${shown.slice(0, 120).join('')}…` : shown.join('')} » contient des caractères de contrôle ou invisibles (${found.slice(0, 4).join(' ')}${found.length > 4 ? ' …' : ''})`;
+}
