@@ -3,10 +3,14 @@
 // the same values planted in the profile's database by its attacker (docs/profile.md) reach
 // stdout/stderr only escaped as <U+XXXX>. Assertions are on the raw bytes the binary wrote.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import path from 'node:path';
-import { makeCard, newPersonCard } from '../../electron/core/profile/identities.js';
+import { makeCard, newPersonCard, unlockIdentity } from '../../electron/core/profile/identities.js';
+import { openProfile } from '../../electron/core/profile/profile.js';
+import { unlockAuthority } from '../../electron/core/authority/authority.js';
+import { verifyCertificate, verifyCertificateSync } from '../../electron/core/authority/certificates.js';
+import { makeEnvelope } from '../../electron/core/authority/signed.js';
 import { cliSandbox, type Run } from './support.js';
 
 const PASS = 'une phrase de passe de test';
@@ -107,6 +111,32 @@ describe('a hostile card', () => {
     const listed = JSON.parse((await pli('O', ['id', 'list', '--json'])).stdout) as { name: string }[];
     expect(listed.map((r) => r.name)).toEqual(['Olivier Ssi']);
   }, 120000);
+});
+
+describe('a certificate signed by the authority with such a name', () => {
+  it('is refused at verification (async and sync), an honest one re-signed the same way is not', async () => {
+    await ok('O', ['authority', 'certify', at('alice.card'), '--role', 'operator', '--out', at('alice.cert')]);
+    const certText = readFileSync(at('alice.cert'), 'utf8');
+    const body = JSON.parse((JSON.parse(certText) as { body: string }).body) as Record<string, unknown>;
+    const profile = openProfile(at('O'));
+    try {
+      const authority = await unlockAuthority({ profile, unlocker: { unlock: (row) => unlockIdentity(profile.db, row.id, PASS) } });
+      try {
+        const key = authority.row.public_key;
+        const honest = await makeEnvelope('certificate', body, authority.secretKey);
+        expect((await verifyCertificate(honest, key)).body.name).toBe('Alice Martin');
+        for (const [field, value] of [['name', FORGED], ['email', EMAIL], ['org', ORG], ['name', 'Alice \u202eeciffo']] as const) {
+          const forged = await makeEnvelope('certificate', { ...body, [field]: value }, authority.secretKey);
+          await expect(verifyCertificate(forged, key)).rejects.toThrow(/Certificat non conforme/);
+          expect(() => verifyCertificateSync(forged, key)).toThrow(/Certificat non conforme/);
+        }
+      } finally {
+        authority.wipe();
+      }
+    } finally {
+      profile.close();
+    }
+  }, 60000);
 });
 
 describe('the same values planted in the profile database', () => {
