@@ -22,6 +22,7 @@ const FORGED = 'Eve\r\nABCDEFGHIJKLMNOPQRSTUVWXYZ  personnelle      Officier SSI
 const EMAIL = 'eve@x.fr\x1b]8;;http://x\x07cliquez\x1b]8;;\x07';
 const ORG = 'Pirates\x1b]0;titre\x07\u202eexe.fdp';
 // Bytes that must never come out raw: C0 but LF (LF is checked per line), DEL, C1, bidi, format.
+// eslint-disable-next-line no-control-regex
 const RAW = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069\ufeff]/u;
 
 function clean(run: Run, lines?: number): void {

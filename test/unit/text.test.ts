@@ -8,7 +8,9 @@ const HOSTILE = [
   '\u061c', '\u200b', '\u200e', '\u200f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e',
   '\u2066', '\u2067', '\u2068', '\u2069', '\u2028', '\u2029', '\ufeff', '\ud800',
 ];
-// No C0/C1/DEL, no bidi or format character, no separators.
+// No C0/C1/DEL, no bidi or format character, no separators (listed by hand, not \p classes:
+// the test must not share the implementation's definition).
+// eslint-disable-next-line no-control-regex
 const RAW = /[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069\ufeff\ud800-\udfff]/;
 
 describe('forTerminal', () => {
@@ -57,5 +59,18 @@ describe('forScreen', () => {
 describe('hasHiddenCharacters', () => {
   it('is true for every hostile character', () => {
     for (const c of HOSTILE) expect(hasHiddenCharacters(`nom${c}`), JSON.stringify(c)).toBe(true);
+  });
+});
+
+describe('<Outside> (renderer)', () => {
+  it('renders a hostile name with visible symbols, nothing hidden or direction-changing', async () => {
+    const react = await import('react');
+    // The test transform compiles JSX to React.createElement (the app's build uses the automatic runtime).
+    (globalThis as { React?: unknown }).React = react;
+    const [{ renderToStaticMarkup }, { Outside }] = await Promise.all([import('react-dom/server'), import('../../renderer/components/common.js')]);
+    const { createElement } = react;
+    const html = renderToStaticMarkup(createElement(Outside, { text: 'Eve\r\n\x1b[8m<b>\u202eexe.fdp\u200b' }));
+    expect(html).toBe('Eve\u240d\u240a\u241b[8m&lt;b&gt;&lt;U+202E&gt;exe.fdp&lt;U+200B&gt;');
+    expect(renderToStaticMarkup(createElement(Outside, { text: null }))).toBe('');
   });
 });
