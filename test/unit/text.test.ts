@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { ReactElement } from 'react';
 import { forScreen, forTerminal, hasHiddenCharacters } from '../../shared/text.js';
 import { printable } from '../../electron/core/container/manifest.js';
 
@@ -67,7 +68,10 @@ describe('<Outside> (renderer)', () => {
     const react = await import('react');
     // The test transform compiles JSX to React.createElement (the app's build uses the automatic runtime).
     (globalThis as { React?: unknown }).React = react;
-    const [{ renderToStaticMarkup }, { Outside }] = await Promise.all([import('react-dom/server'), import('../../renderer/components/common.js')]);
+    // Through a variable: the Node typecheck (no JSX) must not follow the import into the renderer.
+    const component = '../../renderer/components/common.tsx';
+    const { Outside } = await import(/* @vite-ignore */ component) as { Outside: (props: { text: string | null }) => ReactElement };
+    const { renderToStaticMarkup } = await import('react-dom/server');
     const { createElement } = react;
     const html = renderToStaticMarkup(createElement(Outside, { text: 'Eve\r\n\x1b[8m<b>\u202eexe.fdp\u200b' }));
     expect(html).toBe('Eve\u240d\u240a\u241b[8m&lt;b&gt;&lt;U+202E&gt;exe.fdp&lt;U+200B&gt;');
