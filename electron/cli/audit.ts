@@ -6,6 +6,7 @@ import { listIdentities } from '../core/profile/identities.js';
 import { inputError, securityError } from '../core/errors.js';
 import { context, err, out, parse, profileOf, readText, required, str, type Handler } from './common.js';
 import { formatFingerprint } from '../../shared/ids.js';
+import { forTerminal } from '../../shared/text.js';
 
 export const AUDIT_USAGE = `  people [--json]                              liste nominative des personnes habilitées de ce poste
   audit list [--since AAAA-MM-JJ] [--json] | audit verify [--anchor ANCRE ...]
@@ -31,11 +32,11 @@ export const auditCommands: Record<string, Handler> = {
     }
     const trust = getTrust(db);
     out(trust
-      ? `Liste nominative des personnes habilitées — autorité ${trust.name} (${formatFingerprint(trust.fpr)})`
+      ? `Liste nominative des personnes habilitées — autorité ${forTerminal(trust.name)} (${formatFingerprint(trust.fpr)})`
       : 'Aucune autorité épinglée : sans annuaire, personne n’est inscrit sur la liste nominative (cartes auto-signées seulement).');
     out('NOM ; RÔLE ; ORGANISATION ; CERTIFICAT VALIDE JUSQU’AU ; ÉTAT');
     for (const p of list) {
-      out(`${p.name} ; ${p.role ? ROLE_LABEL[p.role as Role] : '—'} ; ${p.org} ; ${p.validUntil ? new Date(p.validUntil).toISOString().slice(0, 10) : '—'} ; ${p.state === 'valid' ? 'habilité(e)' : p.stateText}`);
+      out(`${forTerminal(p.name)} ; ${p.role ? ROLE_LABEL[p.role as Role] : '—'} ; ${forTerminal(p.org)} ; ${p.validUntil ? new Date(p.validUntil).toISOString().slice(0, 10) : '—'} ; ${p.state === 'valid' ? 'habilité(e)' : forTerminal(p.stateText)}`);
     }
   },
 
@@ -51,7 +52,7 @@ export const auditCommands: Record<string, Handler> = {
       })), null, 2));
     }
     for (const e of rows) {
-      out(`${e.seq}\t${new Date(e.at).toISOString()}\t${e.actor ? names.get(e.actor) ?? e.actor : '—'}\t${e.action}\t${e.object ?? ''}\t${e.outcome}${e.detail ? `\t${e.detail}` : ''}`);
+      out(`${e.seq}\t${new Date(e.at).toISOString()}\t${forTerminal(e.actor ? names.get(e.actor) ?? e.actor : '—')}\t${forTerminal(e.action)}\t${forTerminal(e.object ?? '')}\t${forTerminal(e.outcome)}${e.detail ? `\t${forTerminal(e.detail)}` : ''}`);
     }
   },
 
@@ -86,7 +87,7 @@ export const auditCommands: Record<string, Handler> = {
     const { values } = parse(args, { as: { type: 'string' }, out: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
     const target = required(values, 'out');
     const result = await writeAuditAnchor(context(values), str(values, 'as'), target);
-    err(`Ancre du journal écrite (entrée n° ${result.seq}), signée par ${result.signer}. Remettez-la à l'officier SSI ou imprimez-la : gardée hors de ce poste, elle permet de vérifier plus tard que le journal n'a été ni coupé ni réécrit (pli audit verify --anchor).`);
+    err(`Ancre du journal écrite (entrée n° ${result.seq}), signée par ${forTerminal(result.signer)}. Remettez-la à l'officier SSI ou imprimez-la : gardée hors de ce poste, elle permet de vérifier plus tard que le journal n'a été ni coupé ni réécrit (pli audit verify --anchor).`);
     out(target);
   },
 
@@ -94,7 +95,7 @@ export const auditCommands: Record<string, Handler> = {
     const { values } = parse(args, { as: { type: 'string' }, out: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
     const target = required(values, 'out');
     const result = await exportAudit(context(values), str(values, 'as'), target);
-    err(`Journal exporté (${result.events} entrées), signé par ${result.signer}.`);
+    err(`Journal exporté (${result.events} entrées), signé par ${forTerminal(result.signer)}.`);
     out(target);
     out(`${target}.sig`);
   },
@@ -103,7 +104,7 @@ export const auditCommands: Record<string, Handler> = {
     const { values, positionals } = parse(args, {}, { min: 1, max: 1, name: 'FICHIER.csv' });
     const profile = profileOf(values);
     const result = await verifyAuditExport(profile.db, positionals[0]!);
-    out(`Export intact, signé par ${result.name} (${result.signer})${result.certified
+    out(`Export intact, signé par ${forTerminal(result.name)} (${forTerminal(result.signer)})${result.certified
       ? `, certifié par l'autorité de ce poste${result.at ? ` (certificat valide le ${new Date(result.at).toISOString().slice(0, 10)}, date de l'export)` : ''}`
       : " — non certifié : aucune autorité n'est épinglée sur ce poste (carte auto-signée : vérifiez son empreinte avec la personne)"}.`);
   },

@@ -11,6 +11,7 @@ import { ROLES, type Role } from '../core/authority/certificates.js';
 import { directoryFreshness } from '../core/authority/directory.js';
 import type { Context, Unlocker } from '../core/context.js';
 import { readSecret } from './secrets.js';
+import { forTerminal } from '../../shared/text.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 export type Values = Record<string, string | boolean | string[] | undefined>;
@@ -70,7 +71,7 @@ export function required(values: Values, key: string): string {
 export function cliUnlocker(values: Values): Unlocker {
   return {
     unlock: async (identity: IdentityRow) => {
-      const passphrase = await readSecret({ file: str(values, 'passphrase-file'), env: 'PLI_PASSPHRASE', prompt: `Phrase de passe de ${identity.name} : `, what: 'la phrase de passe' });
+      const passphrase = await readSecret({ file: str(values, 'passphrase-file'), env: 'PLI_PASSPHRASE', prompt: `Phrase de passe de ${forTerminal(identity.name)} : `, what: 'la phrase de passe' });
       const unlocked = await signIn(profileOf(values), identity, passphrase);
       // A copy of the signing key, kept only until the end of the command, signs the audit
       // checkpoint over everything this command appended (docs/audit.md section 3).
@@ -121,7 +122,7 @@ export async function closeOpenedProfile(): Promise<void> {
     await checkpointOpenedProfile();
   } catch (error) {
     if (!(error instanceof PliError)) throw error;
-    err(`pli: ${error.message}`);
+    err(`pli: ${forTerminal(error.message)}`);
   } finally {
     checkpointSigner?.sigSecret.fill(0);
     checkpointSigner = undefined;

@@ -14,6 +14,7 @@ import { context, err, out, parse, profileOf, required, str, type Handler, type 
 import { isoOrNull } from '../../shared/dates.js';
 // pli.ts registers this table: the import cycle is only used at run time, never at load.
 import { cleaningOnSignals } from './pli.js';
+import { forTerminal } from '../../shared/text.js';
 
 export const MAIL_USAGE = `Boîte aux lettres fonctionnelle et dossier d'échange (docs/mailbox.md) :
   mailbox set --imap [starttls://]HÔTE:PORT --smtp [starttls://]HÔTE:PORT --user UTILISATEUR [--password-file F] [--ca FICHIER] [--max-size MO]
@@ -59,15 +60,15 @@ async function withSession<T>(values: Values, run: (ctx: Context) => Promise<T>)
 const STATE_FR: Record<string, string> = { queued: 'en attente', sending: 'en cours', sent: 'envoyé', failed: 'échec' };
 
 function outboxLine(row: OutboxRow): string {
-  const error = row.last_error ? `  réponse : ${row.last_error}` : '';
+  const error = row.last_error ? `  réponse : ${forTerminal(row.last_error)}` : '';
   const attempts = row.transport === 'folder' ? '' : `  ${row.attempts} tentative(s)`;
-  return `${row.id}  ${STATE_FR[row.state] ?? row.state}  ${row.transport === 'folder' ? 'dossier' : 'messagerie'} ${row.destination}  pli ${row.container_id.slice(0, 16)}${attempts}${error}`;
+  return `${row.id}  ${STATE_FR[row.state] ?? row.state}  ${row.transport === 'folder' ? 'dossier' : 'messagerie'} ${forTerminal(row.destination)}  pli ${row.container_id.slice(0, 16)}${attempts}${error}`;
 }
 
 function printItem(ctx: Context, result: IngestResult): void {
-  if (result.isNew) out(describeInboxRow(ctx.profile.db, result.row));
+  if (result.isNew) out(forTerminal(describeInboxRow(ctx.profile.db, result.row)));
   else err(`Déjà reçu : pli n° ${result.row.id} (${result.row.container_id?.slice(0, 16) ?? 'illisible'}).`);
-  if (result.isNew && result.row.state === 'refused' && result.message) err(`  ${result.message}`);
+  if (result.isNew && result.row.state === 'refused' && result.message) err(`  ${forTerminal(result.message)}`);
 }
 
 function parseWait(values: Values): number {
@@ -97,16 +98,16 @@ export const mailCommands: Record<string, Handler> = {
       caPem: str(values, 'ca') ? readCaFile(str(values, 'ca')!) : null,
       maxMessageBytes: parseMaxSize(values),
     };
-    const password = await readSecret({ file: str(values, 'password-file'), env: 'PLI_MAIL_PASSWORD', prompt: `Mot de passe de la boîte ${settings.user} : `, what: 'le mot de passe de la boîte' });
+    const password = await readSecret({ file: str(values, 'password-file'), env: 'PLI_MAIL_PASSWORD', prompt: `Mot de passe de la boîte ${forTerminal(settings.user)} : `, what: 'le mot de passe de la boîte' });
     await setMailbox(context(values), settings, password);
-    out(`Boîte enregistrée : ${settings.user}, IMAP ${formatEndpoint(settings.imap)}, SMTP ${formatEndpoint(settings.smtp)}${settings.caPem ? ', autorité de certification interne ajoutée' : ''}. Le mot de passe est chiffré pour les personnes habilitées de ce poste. Essayez : pli mailbox test.`);
+    out(`Boîte enregistrée : ${forTerminal(settings.user)}, IMAP ${formatEndpoint(settings.imap)}, SMTP ${formatEndpoint(settings.smtp)}${settings.caPem ? ', autorité de certification interne ajoutée' : ''}. Le mot de passe est chiffré pour les personnes habilitées de ce poste. Essayez : pli mailbox test.`);
   },
 
   async 'mailbox show'(args) {
     const { values } = parse(args, {}, { min: 0, max: 0, name: 'aucun' });
     const settings = getMailbox(profileOf(values).db);
     if (!settings) return out('Aucune boîte réglée (pli mailbox set).');
-    out(`Utilisateur : ${settings.user}`);
+    out(`Utilisateur : ${forTerminal(settings.user)}`);
     out(`IMAP : ${formatEndpoint(settings.imap)}`);
     out(`SMTP : ${formatEndpoint(settings.smtp)}`);
     out(`Autorité de certification interne : ${settings.caPem ? 'oui' : 'non'}`);
@@ -120,7 +121,7 @@ export const mailCommands: Record<string, Handler> = {
   async 'mailbox test'(args) {
     const { values } = parse(args, { as: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
     const lines = await probeMailbox(context(values), str(values, 'as'));
-    for (const line of lines) out(`${line.ok ? 'OK   ' : 'ÉCHEC'} ${line.text}`);
+    for (const line of lines) out(`${line.ok ? 'OK   ' : 'ÉCHEC'} ${forTerminal(line.text)}`);
     const failed = lines.filter((l) => !l.ok).map((l) => l.error!);
     if (failed.length > 0) {
       const worst = failed.find((e) => e.kind === 'security') ?? failed.find((e) => e.kind === 'input') ?? failed[0]!;
@@ -141,17 +142,17 @@ export const mailCommands: Record<string, Handler> = {
     const waitMs = parseWait(values);
     await withSession(values, async (ctx) => {
       const result = await queueSend(ctx, { as: str(values, 'as'), to, files: positionals, mail, folder, self: !values['no-self'] });
-      for (const warning of result.warnings) err(warning);
+      for (const warning of result.warnings) err(forTerminal(warning));
       for (const id of result.outboxIds) out(String(id));
       if (folder) {
         err(`Pli ${result.containerId.slice(0, 16)} déposé dans ${folder}.`);
         return;
       }
-      err(`Pli ${result.containerId.slice(0, 16)} mis en file d'envoi vers ${result.destinations.join(', ')}.`);
+      err(`Pli ${result.containerId.slice(0, 16)} mis en file d'envoi vers ${forTerminal(result.destinations.join(', '))}.`);
       if (values['no-wait']) return;
       const sent = await sendWithin(ctx, result.outboxIds, waitMs, { as: str(values, 'as') });
-      for (const row of sent.sent) err(`Envoyé vers ${row.destination}.`);
-      for (const row of sent.failed) err(`Refusé par le serveur pour ${row.destination} : ${row.last_error}`);
+      for (const row of sent.sent) err(`Envoyé vers ${forTerminal(row.destination)}.`);
+      for (const row of sent.failed) err(`Refusé par le serveur pour ${forTerminal(row.destination)} : ${forTerminal(row.last_error ?? '')}`);
       if (sent.error && sent.error.kind !== 'temporary') throw sent.error;
       if (sent.pending.length > 0) {
         throw temporaryError('not-sent', `Le pli n'a pas pu être envoyé pour le moment (${sent.error?.message ?? 'serveur injoignable'}). Il reste dans la boîte d'envoi et partira avec « pli outbox flush » ou « pli receive --watch ».`);
@@ -171,8 +172,8 @@ export const mailCommands: Record<string, Handler> = {
   async 'outbox flush'(args) {
     const { values } = parse(args, { as: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
     const result = await flushOutbox(context(values), { as: str(values, 'as'), force: true });
-    for (const row of result.sent) out(`${row.id}  envoyé  ${row.destination}`);
-    for (const row of result.failed) out(`${row.id}  échec  ${row.destination}  réponse : ${row.last_error}`);
+    for (const row of result.sent) out(`${row.id}  envoyé  ${forTerminal(row.destination)}`);
+    for (const row of result.failed) out(`${row.id}  échec  ${forTerminal(row.destination)}  réponse : ${forTerminal(row.last_error ?? '')}`);
     if (result.error) {
       if (result.error.kind !== 'temporary') throw result.error;
       throw temporaryError(result.error.code, `${result.pending.length} pli(s) restent en attente : ${result.error.message}`);
@@ -215,7 +216,7 @@ export const mailCommands: Record<string, Handler> = {
       const receiving = () => receiveImap(ctx, {
         as: str(values, 'as'), watch: Boolean(values.watch), signal: controller.signal,
         onItem: (result) => printItem(ctx, result),
-        onStatus: (line) => err(line),
+        onStatus: (line) => err(forTerminal(line)),
       });
       // --watch stops on its own at a signal (after the message in hand); a single receive is
       // ended at once, its temporary file removed.
@@ -245,9 +246,9 @@ export const mailCommands: Record<string, Handler> = {
       })), null, 2));
     }
     if (rows.length === 0) return out('Boîte de réception vide.');
-    for (const row of rows) out(`${describeInboxRow(db, row)}  arrivé le ${isoOrNull(row.arrived_at)?.slice(0, 16).replace('T', ' ') ?? 'date illisible'}`);
+    for (const row of rows) out(`${forTerminal(describeInboxRow(db, row))}  arrivé le ${isoOrNull(row.arrived_at)?.slice(0, 16).replace('T', ' ') ?? 'date illisible'}`);
     // On stderr with the other summaries: stdout keeps one line per entry.
-    err(describeRefusedRoom(db));
+    err(forTerminal(describeRefusedRoom(db)));
   },
 
   async open(args) {
@@ -256,7 +257,7 @@ export const mailCommands: Record<string, Handler> = {
     if (!/^\d+$/.test(id)) throw inputError('usage', `« ${id} » n'est pas un numéro de la boîte de réception (voir pli inbox).`);
     const outDir = required(values, 'out');
     const result = await cleaningOnSignals('déchiffrement', () => openInbox(context(values), Number(id), outDir, str(values, 'as')));
-    err(`Pli de ${result.senderName} (${result.senderId}) : signature vérifiée, ${result.files.length} fichier(s).`);
-    for (const file of result.files) out(file.path);
+    err(`Pli de ${forTerminal(result.senderName)} (${forTerminal(result.senderId)}) : signature vérifiée, ${result.files.length} fichier(s).`);
+    for (const file of result.files) out(forTerminal(file.path));
   },
 };

@@ -18,6 +18,7 @@ import { importDirectory, importKeyfile, installCertificate } from '../core/auth
 import { certificateState, describeState, getTrust } from '../core/authority/certificates.js';
 import { formatFingerprint } from '../../shared/ids.js';
 import { isoOrNull } from '../../shared/dates.js';
+import { forTerminal } from '../../shared/text.js';
 import { auditCommands, AUDIT_USAGE } from './audit.js';
 import {
   audited, checkpointOpenedProfile, closeOpenedProfile, context, directoryWarning, type Values, daysOf, err, out, parse, profileOf, readText, required, roleOf, setOpenedProfile, str, USAGE, type Handler,
@@ -104,10 +105,10 @@ export const commands: Record<string, Handler> = {
     const { values } = parse(args, { name: { type: 'string' }, email: { type: 'string' }, org: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
     const person = { name: required(values, 'name'), email: required(values, 'email'), org: required(values, 'org') };
     const profile = profileOf(values);
-    const passphrase = await readNewSecret({ file: str(values, 'passphrase-file'), env: 'PLI_PASSPHRASE', prompt: `Nouvelle phrase de passe pour ${person.name} : `, what: 'la phrase de passe' });
+    const passphrase = await readNewSecret({ file: str(values, 'passphrase-file'), env: 'PLI_PASSPHRASE', prompt: `Nouvelle phrase de passe pour ${forTerminal(person.name)} : `, what: 'la phrase de passe' });
     const created = await createIdentity(profile.db, person, passphrase);
     appendEvent(profile.db, profile.workstation, { actor: created.id, action: 'identity.created', object: created.id, detail: { name: person.name, org: person.org, fingerprint: formatFingerprint(created.sigFpr) } });
-    err(`Identité créée pour ${person.name}. Empreinte à communiquer de vive voix : ${formatFingerprint(created.sigFpr)}`);
+    err(`Identité créée pour ${forTerminal(person.name)}. Empreinte à communiquer de vive voix : ${formatFingerprint(created.sigFpr)}`);
     out(created.id);
   },
 
@@ -129,11 +130,11 @@ export const commands: Record<string, Handler> = {
     });
     if (values.json) return out(JSON.stringify(rows, null, 2));
     out(trust
-      ? `Autorité épinglée : ${trust.name}, empreinte ${formatFingerprint(trust.fpr)}, annuaire n° ${trust.serial}.`
+      ? `Autorité épinglée : ${forTerminal(trust.name)}, empreinte ${formatFingerprint(trust.fpr)}, annuaire n° ${trust.serial}.`
       : 'Profil sans autorité : cartes auto-signées, dont les empreintes doivent être vérifiées de vive voix.');
     if (rows.length === 0) return out('Aucune identité. Créez la vôtre avec « pli id new ».');
     for (const r of rows) {
-      out(`${r.id}  ${r.own ? 'personnelle   ' : 'correspondant '}  ${r.name} <${r.email}>  ${r.org}  empreinte ${r.fingerprint}  certificat : ${r.stateText}${r.role ? ` (${r.role})` : ''}`);
+      out(`${r.id}  ${r.own ? 'personnelle   ' : 'correspondant '}  ${forTerminal(r.name)} <${forTerminal(r.email)}>  ${forTerminal(r.org)}  empreinte ${r.fingerprint}  certificat : ${forTerminal(r.stateText)}${r.role ? ` (${r.role})` : ''}`);
     }
   },
 
@@ -153,7 +154,7 @@ export const commands: Record<string, Handler> = {
     const text = readText(positionals[0]!);
     const result = await audited(values, 'identity.imported', null, () => importCard(profile.db, text));
     appendEvent(profile.db, profile.workstation, { action: 'identity.imported', object: result.id, detail: { name: result.card.body.name, org: result.card.body.org, fingerprint: formatFingerprint(result.card.sigFpr), added: result.added } });
-    err(`${result.added ? 'Correspondant ajouté' : 'Déjà connu'} : ${result.card.body.name} (${result.card.body.org}), empreinte ${formatFingerprint(result.card.sigFpr)}. Vérifiez cette empreinte avec la personne.`);
+    err(`${result.added ? 'Correspondant ajouté' : 'Déjà connu'} : ${forTerminal(result.card.body.name)} (${forTerminal(result.card.body.org)}), empreinte ${formatFingerprint(result.card.sigFpr)}. Vérifiez cette empreinte avec la personne.`);
     out(result.id);
   },
 
@@ -179,8 +180,8 @@ export const commands: Record<string, Handler> = {
     // passphrase), as the actor of the log; without --as, the only own identity.
     const outDir = required(values, 'out');
     const result = await cleaningOnSignals('déchiffrement', () => decrypt(context(values), { as: str(values, 'as'), usePassword: Boolean(values['password-file']), input: positionals[0]!, outDir }));
-    err(`Pli de ${result.senderName} (${result.senderId}) : signature vérifiée, ${result.files.length} fichier(s).`);
-    for (const file of result.files) out(file.path);
+    err(`Pli de ${forTerminal(result.senderName)} (${forTerminal(result.senderId)}) : signature vérifiée, ${result.files.length} fichier(s).`);
+    for (const file of result.files) out(forTerminal(file.path));
   },
 
   async inspect(args) {
@@ -189,7 +190,7 @@ export const commands: Record<string, Handler> = {
     if (values.json) return out(JSON.stringify(info, null, 2));
     out(`Pli chiffré, format version ${info.version}`);
     out(`Identifiant du pli : ${info.containerId}`);
-    out(`Expéditeur annoncé : ${info.senderId} (clé ${info.senderKey}) — non vérifié par inspect`);
+    out(`Expéditeur annoncé : ${forTerminal(info.senderId)} (clé ${forTerminal(info.senderKey)}) — non vérifié par inspect`);
     // The parser bounds the date; isoOrNull still keeps a bad value from throwing here.
     out(`Créé le (selon l'expéditeur) : ${isoOrNull(info.createdMs) ?? 'date illisible'}`);
     out(`Destinataires : ${info.passwordProtected ? 'un mot de passe' : info.recipients}`);
@@ -232,7 +233,7 @@ Object.assign(commands, {
     writeNewFile(target, result.certificate, 0o644);
     const profile = profileOf(values);
     appendEvent(profile.db, profile.workstation, { actor: officerId(values), action: 'identity.certified', object: result.id, detail: { name: result.name, role } });
-    err(`Certificat émis pour ${result.name} (${role}). Remettez-lui ${target} et l'annuaire à jour (pli directory export).`);
+    err(`Certificat émis pour ${forTerminal(result.name)} (${role}). Remettez-lui ${target} et l'annuaire à jour (pli directory export).`);
     out(target);
   },
   async 'authority provision'(args: string[]) {
@@ -255,7 +256,7 @@ Object.assign(commands, {
     const reason = required(values, 'reason');
     await audited(values, 'identity.revoked', officerId(values), () => revokePerson(context(values), row, reason));
     appendEvent(profile.db, profile.workstation, { actor: officerId(values), action: 'identity.revoked', object: row.id, detail: { name: row.name, reason } });
-    err(`${row.name} est révoqué(e). Exportez et diffusez l'annuaire (pli directory export) pour que les postes l'apprennent.`);
+    err(`${forTerminal(row.name)} est révoqué(e). Exportez et diffusez l'annuaire (pli directory export) pour que les postes l'apprennent.`);
   },
   async 'directory export'(args: string[]) {
     const { values } = parse(args, { out: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
@@ -274,7 +275,7 @@ Object.assign(commands, {
     await signInForTrust(values);
     const result = await audited(values, 'directory.imported', null, () => importDirectory(profile.db, readText(positionals[0]!), str(values, 'pin')));
     appendEvent(profile.db, profile.workstation, { action: 'directory.imported', object: String(result.serial), detail: { authority: result.authorityName, fingerprint: result.fingerprint, certificates: result.certificates, revocations: result.revocations, pinned: result.pinnedNow, keyChanged: result.keyChanged } });
-    out(`Annuaire n° ${result.serial} de ${result.authorityName} importé : ${result.certificates} certificat(s), ${result.revocations} révocation(s)${result.pinnedNow ? `, autorité épinglée (${result.fingerprint})` : ''}${result.keyChanged ? ", nouvelle clé d'autorité acceptée (passation signée)" : ''}.`);
+    out(`Annuaire n° ${result.serial} de ${forTerminal(result.authorityName)} importé : ${result.certificates} certificat(s), ${result.revocations} révocation(s)${result.pinnedNow ? `, autorité épinglée (${result.fingerprint})` : ''}${result.keyChanged ? ", nouvelle clé d'autorité acceptée (passation signée)" : ''}.`);
   },
   async 'id install'(args: string[]) {
     const { values, positionals } = parse(args, { as: { type: 'string' } }, { min: 1, max: 1, name: 'CERTIFICAT' });
@@ -282,7 +283,7 @@ Object.assign(commands, {
     await signInForTrust(values);
     const cert = await audited(values, 'identity.certificate-installed', null, () => installCertificate(profile.db, readText(positionals[0]!)));
     appendEvent(profile.db, profile.workstation, { actor: cert.body.id, action: 'identity.certificate-installed', object: cert.body.id, detail: { role: cert.body.role, notAfter: cert.body.notAfter } });
-    out(`Certificat installé pour ${cert.body.name} : ${cert.body.role}, valide jusqu'au ${new Date(cert.body.notAfter).toISOString().slice(0, 10)}.`);
+    out(`Certificat installé pour ${forTerminal(cert.body.name)} : ${cert.body.role}, valide jusqu'au ${new Date(cert.body.notAfter).toISOString().slice(0, 10)}.`);
   },
   async 'id import-key'(args: string[]) {
     const { values, positionals } = parse(args, {}, { min: 1, max: 1, name: 'FICHIER_CLES' });
@@ -292,19 +293,19 @@ Object.assign(commands, {
     const fresh = await readNewSecret({ file: str(values, 'new-passphrase-file'), env: 'PLI_NEW_PASSPHRASE', prompt: 'Choisissez votre phrase de passe : ', what: 'la nouvelle phrase de passe' });
     const result = await audited(values, 'identity.imported', null, () => importKeyfile(profile.db, text, oneTime, fresh));
     appendEvent(profile.db, profile.workstation, { actor: result.id, action: 'identity.imported', object: result.id, detail: { name: result.name, provisioned: true } });
-    err(`Identité de ${result.name} installée sur ce poste. Empreinte : ${formatFingerprint(result.sigFpr)}.`);
+    err(`Identité de ${forTerminal(result.name)} installée sur ce poste. Empreinte : ${formatFingerprint(result.sigFpr)}.`);
     out(result.id);
   },
   async 'id rotate'(args: string[]) {
     const { values, positionals } = parse(args, {}, { min: 1, max: 1, name: 'ID' });
     const profile = profileOf(values);
     const row = resolveIdentity(profile.db, positionals[0]!, { own: true });
-    const passphrase = await readSecret({ file: str(values, 'passphrase-file'), env: 'PLI_PASSPHRASE', prompt: `Phrase de passe de ${row.name} : `, what: 'la phrase de passe' });
+    const passphrase = await readSecret({ file: str(values, 'passphrase-file'), env: 'PLI_PASSPHRASE', prompt: `Phrase de passe de ${forTerminal(row.name)} : `, what: 'la phrase de passe' });
     // Through signIn first: the lockout applies and failures are counted, as for any use of a key.
     (await signIn(profile, row, passphrase)).wipe();
     const result = await audited(values, 'identity.rotated', row.id, () => rotateIdentity(profile.db, row.id, passphrase));
     appendEvent(profile.db, profile.workstation, { actor: row.id, action: 'identity.rotated', object: row.id, detail: { fingerprint: formatFingerprint(result.sigFpr) } });
-    err(`Nouvelles clés pour ${row.name} ; les anciennes restent pour lire les anciens plis. Exportez la carte (pli id export) et faites-la certifier par l'officier SSI.`);
+    err(`Nouvelles clés pour ${forTerminal(row.name)} ; les anciennes restent pour lire les anciens plis. Exportez la carte (pli id export) et faites-la certifier par l'officier SSI.`);
     out(formatFingerprint(result.sigFpr));
   },
 } satisfies Record<string, Handler>);
@@ -352,7 +353,8 @@ function profileDirOf(home: string | undefined): string | null {
 /** Prints a command's failure as one `pli: ` line; returns its exit code. */
 export function reportFailure(error: unknown, home: string | undefined): number {
   if (error instanceof PliError) {
-    err(`pli: ${error.message}`);
+    // Messages carry names, file names and server replies: escaped (issue 12).
+    err(`pli: ${forTerminal(error.message)}`);
     return error.exitCode;
   }
   const code = (error as { code?: string } | null)?.code;
@@ -364,10 +366,10 @@ export function reportFailure(error: unknown, home: string | undefined): number 
   // code: "erreur inattendue" is left for bugs only.
   const fault = faultError(error, placeOf(error, profileDirOf(home)));
   if (fault) {
-    err(`pli: ${fault.message}`);
+    err(`pli: ${forTerminal(fault.message)}`);
     return fault.exitCode;
   }
-  err(`pli: erreur inattendue : ${(error as Error)?.message ?? String(error)}. Réessayez ; si elle persiste, signalez-la avec la commande lancée.`);
+  err(`pli: erreur inattendue : ${forTerminal(String((error as Error)?.message ?? error))}. Réessayez ; si elle persiste, signalez-la avec la commande lancée.`);
   return 1;
 }
 

@@ -2,7 +2,8 @@
 // sender, folder, each file with its size, SHA-256 and a warning for risky types.
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import { StatusBox, useFormat } from './common';
+import { Outside, StatusBox, useFormat } from './common';
+import { forScreen } from '../../shared/text';
 import { fileRisk } from '../../shared/filetypes';
 
 export interface OpenedSummary {
@@ -16,7 +17,7 @@ export function OpenedFiles({ opened, onReveal, children }: { opened: OpenedSumm
   const format = useFormat();
   return (
     <>
-      <StatusBox>{t('container.opened', { name: opened.senderName, count: opened.files.length, dir: opened.outDir })}</StatusBox>
+      <StatusBox>{t('container.opened', { name: forScreen(opened.senderName), count: opened.files.length, dir: opened.outDir })}</StatusBox>
       <table>
         <caption>{t('container.filesCaption')}</caption>
         <thead><tr><th scope="col">{t('container.fileName')}</th><th scope="col">{t('container.fileSize')}</th><th scope="col">{t('container.sha256')}</th><th scope="col">{t('container.note')}</th></tr></thead>
@@ -25,7 +26,7 @@ export function OpenedFiles({ opened, onReveal, children }: { opened: OpenedSumm
             const risk = fileRisk(file.name);
             return (
               <tr key={file.path}>
-                <td>{file.name}</td>
+                <td><Outside text={file.name} /></td>
                 <td>{format.size(file.size)}</td>
                 <td><code title={file.sha256}>{file.sha256.slice(0, 16)}…</code></td>
                 <td>{risk === 'usual' ? '' : <span className="warning-text">{t(`risk.received.${risk}`)}</span>}</td>

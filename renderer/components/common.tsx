@@ -3,15 +3,26 @@ import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { onProgress } from '../api';
 import type { Certificate, Progress } from '../../shared/ipc';
+import { forScreen } from '../../shared/text';
 
 /** An error that says what happened and what to do (the message comes from main, in French). */
 export function ErrorBox({ message }: { message: string | null }) {
   const { t } = useTranslation();
   return (
     <div role="alert" className={message ? 'alert error' : 'alert-empty'}>
-      {message ? <><strong>{t('common.error')}</strong> {message}</> : null}
+      {message ? <><strong>{t('common.error')}</strong> {forScreen(message)}</> : null}
     </div>
   );
+}
+
+/**
+ * Text that came from outside (a name, an e-mail, an organisation, a subject, a server reply):
+ * control, bidi and format characters shown as visible symbols, so they can neither hide nor
+ * reverse the text around them (React escapes HTML already). For attributes and <option>, use
+ * forScreen from shared/text directly.
+ */
+export function Outside({ text }: { text: string | null | undefined }) {
+  return <>{forScreen(text ?? '')}</>;
 }
 
 export function StatusBox({ children }: { children: ReactNode }) {
@@ -112,7 +123,7 @@ export function CertificateState({ certificate }: { certificate: Certificate }) 
     && certificate.notAfter - Date.now() < EXPIRY_WARNING_DAYS * 24 * 3600 * 1000;
   return (
     <span className={`cert cert-${certificate.state}`}>
-      {t(`cert.state.${certificate.state}`, { date: until, reason: certificate.revocationReason ?? '' })}
+      {t(`cert.state.${certificate.state}`, { date: until, reason: forScreen(certificate.revocationReason ?? '') })}
       {certificate.role && <> — {t(`cert.role.${certificate.role}`)}</>}
       {soon && <strong className="warning-text"> {t('cert.expiresSoon', { date: until })}</strong>}
     </span>

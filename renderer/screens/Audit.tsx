@@ -5,6 +5,7 @@ import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
 import { ErrorBox, Heading, StatusBox, useFormat } from '../components/common';
+import { forScreen } from '../../shared/text';
 import type { AuditEvent, RequestOf, ResponseOf } from '../../shared/ipc';
 
 type Filter = { actor: string; action: string; outcome: '' | AuditEvent['outcome']; since: string };
@@ -104,7 +105,7 @@ export function Audit() {
           <label htmlFor={`${ids}-actor`}>{t('audit.filterActor')}</label>
           <select id={`${ids}-actor`} value={filter.actor} onChange={(e) => setFilter({ ...filter, actor: e.currentTarget.value })}>
             <option value="">{t('audit.all')}</option>
-            {data?.actors.map((a) => <option key={a.id} value={a.id}>{a.name}</option>)}
+            {data?.actors.map((a) => <option key={a.id} value={a.id}>{forScreen(a.name)}</option>)}
           </select>
         </div>
         <div>

@@ -5,7 +5,8 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId } from '../api';
-import { CertificateState, ErrorBox, Heading, ProgressBar, useFormat, useProgress } from '../components/common';
+import { CertificateState, ErrorBox, Heading, Outside, ProgressBar, useFormat, useProgress } from '../components/common';
+import { forScreen } from '../../shared/text';
 import { OpenedFiles } from '../components/OpenedFiles';
 import type { ContainerSummary, ResponseOf } from '../../shared/ipc';
 
@@ -41,12 +42,12 @@ export function ContainerView({ summary, onBack }: { summary: ContainerSummary; 
 
   return (
     <main>
-      <Heading>{t('container.title', { name: summary.fileName })}</Heading>
+      <Heading>{t('container.title', { name: forScreen(summary.fileName) })}</Heading>
       <dl className="facts">
         <dt>{t('container.sender')}</dt>
         <dd>{summary.senderName
-          ? <>{summary.senderName} <span className="muted">— {summary.senderOrg}</span></>
-          : <span className="warning-text">{t('container.unknownSender', { id: summary.senderId })}</span>}</dd>
+          ? <><Outside text={summary.senderName} /> <span className="muted">— <Outside text={summary.senderOrg} /></span></>
+          : <span className="warning-text">{t('container.unknownSender', { id: forScreen(summary.senderId ?? '') })}</span>}</dd>
         {summary.senderCertificate && <><dt>{t('container.senderCertificate')}</dt><dd><CertificateState certificate={summary.senderCertificate} /></dd></>}
         <dt>{t('container.senderKey')}</dt>
         <dd><code>{summary.senderKey}</code></dd>

@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
-import { CertificateState, ErrorBox, FilePicker, Heading, StatusBox, useFormat } from '../components/common';
+import { CertificateState, ErrorBox, FilePicker, Heading, Outside, StatusBox, useFormat } from '../components/common';
 import type { Person, ResponseOf } from '../../shared/ipc';
 
 type Status = ResponseOf<'profile:status'>;
@@ -59,7 +59,7 @@ export function Directory({ status, onChanged }: { status: Status; onChanged: ()
         <section className="panel" aria-labelledby="authority-title">
           <h2 id="authority-title">{t('directory.authorityTitle')}</h2>
           <dl className="facts">
-            <dt>{t('directory.authorityName')}</dt><dd>{authority.name}</dd>
+            <dt>{t('directory.authorityName')}</dt><dd><Outside text={authority.name} /></dd>
             <dt>{t('directory.authorityFingerprint')}</dt><dd><code>{authority.fingerprint}</code></dd>
             <dt>{t('directory.serial')}</dt><dd>{authority.serial}</dd>
             <dt>{t('directory.nextUpdate')}</dt><dd>{format.day(authority.nextUpdate)}</dd>
@@ -85,7 +85,7 @@ export function Directory({ status, onChanged }: { status: Status; onChanged: ()
               <tbody>
                 {list.map((p) => (
                   <tr key={p.id}>
-                    <td>{p.name}</td><td>{p.org}</td>
+                    <td><Outside text={p.name} /></td><td><Outside text={p.org} /></td>
                     <td><CertificateState certificate={p.certificate} /></td>
                     <td><code>{p.fingerprint}</code></td>
                   </tr>
@@ -126,7 +126,7 @@ export function Directory({ status, onChanged }: { status: Status; onChanged: ()
           <tbody>
             {people.map((p) => (
               <tr key={p.id}>
-                <td>{p.name}</td><td>{p.org}</td><td>{p.email}</td>
+                <td><Outside text={p.name} /></td><td><Outside text={p.org} /></td><td><Outside text={p.email} /></td>
                 <td>{p.own ? t('directory.own') : t('directory.correspondent')}</td>
                 <td><code>{p.fingerprint}</code></td>
                 <td>{authority ? <CertificateState certificate={p.certificate} /> : t('directory.selfSigned')}</td>

@@ -12,6 +12,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId, onMailEvent } from '../api';
 import { ErrorBox, FilePicker, Heading, ProgressBar, StatusBox, useFormat, useProgress } from '../components/common';
+import { forScreen } from '../../shared/text';
 import { OpenedFiles } from '../components/OpenedFiles';
 import { ErrorBoundary } from '../components/ErrorBoundary';
 import { isDateMs } from '../../shared/dates';
@@ -19,7 +20,8 @@ import type { ContainerSummary, InboxItem, ResponseOf, WatcherStatus } from '../
 
 /** Longest text shown from a row's field; the rest is cut (a row may hold megabytes). */
 const SHOWN_CHARS = 120;
-const clip = (text: string): string => (text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS)}…` : text);
+// Outside text: control, bidi and format characters made visible (shared/text forScreen).
+const clip = (raw: string): string => { const text = forScreen(raw); return text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS)}…` : text; };
 /** Whether `code` is one of the table's own keys (never "constructor" or "__proto__" from Object). */
 const known = (table: unknown, code: string | null): code is string =>
   code !== null && typeof table === 'object' && table !== null && Object.hasOwn(table, code);

@@ -8,7 +8,7 @@
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId } from '../api';
-import { CertificateState, ErrorBox, FilePicker, Heading, ProgressBar, StatusBox, useFormat, useProgress, type PickedFile } from '../components/common';
+import { CertificateState, ErrorBox, FilePicker, Heading, Outside, ProgressBar, StatusBox, useFormat, useProgress, type PickedFile } from '../components/common';
 import { fileRisk } from '../../shared/filetypes';
 import type { Person, ResponseOf } from '../../shared/ipc';
 
@@ -196,7 +196,7 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent }: {
                 <label key={p.id} className={eligible(p) ? 'choice' : 'choice disabled'}>
                   <input type="checkbox" checked={to.includes(p.id)} disabled={!eligible(p)}
                     onChange={(e) => { const on = e.currentTarget.checked; setTo((c) => on ? [...c, p.id] : c.filter((x) => x !== p.id)); }} />
-                  {' '}{p.name} <span className="muted">— {p.org} — {t('directory.fingerprint')} <code>{p.fingerprint}</code></span>
+                  {' '}<Outside text={p.name} /> <span className="muted">— <Outside text={p.org} /> — {t('directory.fingerprint')} <code>{p.fingerprint}</code></span>
                   {!eligible(p) && <span className="reason"> — {t('newContainer.notEligible')} <CertificateState certificate={p.certificate} /></span>}
                 </label>
               ))}

@@ -5,7 +5,8 @@
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
-import { CertificateState, ErrorBox, Heading, StatusBox } from '../components/common';
+import { CertificateState, ErrorBox, Heading, Outside, StatusBox } from '../components/common';
+import { forScreen } from '../../shared/text';
 import { ROLE_NAMES, type Person, type Role } from '../../shared/ipc';
 
 const DEFAULT_DAYS = 365;
@@ -39,7 +40,7 @@ function OneTimeDialog({ name, passphrase, path, onClose }: { name: string; pass
   }, []);
   return (
     <dialog ref={ref} aria-labelledby={titleId} className="secret" onCancel={(e) => { e.preventDefault(); onClose(); }}>
-      <h2 id={titleId}>{t('officer.oneTimeTitle', { name })}</h2>
+      <h2 id={titleId}>{t('officer.oneTimeTitle', { name: forScreen(name) })}</h2>
       <p>{t('officer.oneTimeSaved', { path })}</p>
       <p className="warning-text">{t('officer.oneTimeWarning')}</p>
       <p className="fingerprint" aria-label={t('officer.oneTimeLabel')}><code data-testid="one-time">{passphrase}</code></p>
@@ -86,7 +87,7 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
       const result = await call('authority:certify', certify);
       if (result.status === 'cancelled') return null;
       load();
-      return t('officer.certified', { name: result.name, role: t(`cert.role.${result.role}`), path: result.path });
+      return t('officer.certified', { name: forScreen(result.name), role: t(`cert.role.${result.role}`), path: result.path });
     });
   };
   const doProvision = (event: FormEvent) => {
@@ -97,7 +98,7 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
       setSecret({ name: result.name, passphrase: result.oneTimePassphrase, path: result.path });
       setProvision({ ...provision, name: '', email: '' });
       load();
-      return t('officer.provisioned', { name: result.name, path: result.path });
+      return t('officer.provisioned', { name: forScreen(result.name), path: result.path });
     });
   };
   const doRevoke = (event: FormEvent) => {
@@ -112,7 +113,7 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
       setReason('');
       setRevokeId('');
       load();
-      return t('officer.revoked', { name: result.name });
+      return t('officer.revoked', { name: forScreen(result.name) });
     });
   };
   const doExport = () => act(async () => {
@@ -155,7 +156,7 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
             <label htmlFor="revoke-who">{t('officer.revokeWho')}</label>
             <select id="revoke-who" required value={revokeId} onChange={(e) => { setRevokeId(e.currentTarget.value); setConfirming(false); }}>
               <option value="">{t('officer.revokeChoose')}</option>
-              {revocable.map((p) => <option key={p.id} value={p.id}>{`${p.name} — ${p.org}`}</option>)}
+              {revocable.map((p) => <option key={p.id} value={p.id}>{forScreen(`${p.name} — ${p.org}`)}</option>)}
             </select>
             <label htmlFor="revoke-reason">{t('officer.reason')}</label>
             <input id="revoke-reason" required maxLength={500} value={reason} onChange={(e) => setReason(e.currentTarget.value)} placeholder={t('officer.reasonExample')} />
@@ -177,7 +178,7 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
         <thead><tr><th scope="col">{t('person.name')}</th><th scope="col">{t('person.org')}</th><th scope="col">{t('directory.certificate')}</th></tr></thead>
         <tbody>
           {people.filter((p) => p.certificate.state !== 'none').map((p) => (
-            <tr key={p.id}><td>{p.name}</td><td>{p.org}</td><td><CertificateState certificate={p.certificate} /></td></tr>
+            <tr key={p.id}><td><Outside text={p.name} /></td><td><Outside text={p.org} /></td><td><CertificateState certificate={p.certificate} /></td></tr>
           ))}
         </tbody>
       </table>

@@ -4,7 +4,8 @@
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId, onMailEvent } from '../api';
-import { ErrorBox, Heading, ProgressBar, StatusBox, useFormat, useProgress } from '../components/common';
+import { ErrorBox, Heading, Outside, ProgressBar, StatusBox, useFormat, useProgress } from '../components/common';
+import { forScreen } from '../../shared/text';
 import type { OutboxItem } from '../../shared/ipc';
 
 /** Live enough even if an event is missed (the watcher's retries happen at most every minute). */
@@ -73,7 +74,7 @@ export function Outbox({ onNew, notice }: { onNew: () => void; notice: { kind: '
             {items.map((item) => (
               <tr key={item.id} className={item.state === 'failed' ? 'refused' : undefined}>
                 <td><code>{item.containerId.slice(0, 16)}</code> <span className="muted">{format.size(item.size)}</span></td>
-                <td>{t(`outbox.transport.${item.transport}`)} <span className="file-name">{item.destination}</span></td>
+                <td>{t(`outbox.transport.${item.transport}`)} <span className="file-name"><Outside text={item.destination} /></span></td>
                 <td>
                   <span className={`badge ${item.state}`}>{t(`outbox.states.${item.state}`)}</span>
                   {item.sentAt !== null && <span className="muted"> {format.date(item.sentAt)}</span>}
@@ -81,12 +82,12 @@ export function Outbox({ onNew, notice }: { onNew: () => void; notice: { kind: '
                 </td>
                 <td>{format.date(item.queuedAt)}</td>
                 <td>{item.lastError
-                  ? <span className={item.state === 'failed' ? 'warning-text' : undefined}>{item.lastError}</span>
+                  ? <span className={item.state === 'failed' ? 'warning-text' : undefined}><Outside text={item.lastError} /></span>
                   : item.state === 'queued' ? <span className="muted">{t('outbox.nextAttempt', { at: format.date(item.nextAttemptAt) })}</span> : ''}</td>
                 <td>
                   {item.state === 'queued' && (
                     <button type="button" className="link" disabled={opId !== null} onClick={() => void retry([item.id])}
-                      aria-label={t('outbox.retryNamed', { destination: item.destination })}>{t('outbox.retry')}</button>
+                      aria-label={t('outbox.retryNamed', { destination: forScreen(item.destination) })}>{t('outbox.retry')}</button>
                   )}
                   {item.state === 'failed' && <span className="muted">{t('outbox.failedHint')}</span>}
                 </td>

@@ -5,7 +5,7 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId } from '../api';
-import { CertificateState, ErrorBox, Heading, ProgressBar, StatusBox, useProgress } from '../components/common';
+import { CertificateState, ErrorBox, Heading, Outside, ProgressBar, StatusBox, useProgress } from '../components/common';
 import type { ResponseOf, SessionInfo } from '../../shared/ipc';
 
 export function SignIn({ status, onSignedIn, onNewPerson, onChanged }: {
@@ -77,7 +77,7 @@ export function SignIn({ status, onSignedIn, onNewPerson, onChanged }: {
           {people.map((p) => (
             <label key={p.id} className="choice">
               <input type="radio" name="person" value={p.id} checked={id === p.id} onChange={() => { setId(p.id); setError(null); }} />
-              {' '}{p.name} <span className="muted">— {p.org}</span>
+              {' '}<Outside text={p.name} /> <span className="muted">— <Outside text={p.org} /></span>
               {authority && <span className="muted"> — <CertificateState certificate={p.certificate} /></span>}
             </label>
           ))}

@@ -2,6 +2,7 @@
 import { createHash, createPublicKey, verify as verifySignature } from 'node:crypto';
 import type { z } from 'zod';
 import { lazySchema } from '../zod.js';
+import { visibleOnly } from '../../../shared/text.js';
 import type { DB } from '../profile/profile.js';
 import { envelopeSignedBy, parseBody, parseEnvelope, type Envelope } from './signed.js';
 import { fingerprint, signedDigest } from '../crypto/primitives.js';
@@ -20,9 +21,10 @@ const certificateBodySchema = lazySchema((z) => z.strictObject({
   serial: z.number().int().positive(),
   authority: z.string().max(100),
   id: z.string().refine(isIdentityId),
-  name: z.string().min(1).max(200),
-  email: z.string().min(3).max(254),
-  org: z.string().min(1).max(200),
+  // No control, bidi or format character: a certificate's text reaches every workstation (issue 12).
+  name: z.string().min(1).max(200).refine(visibleOnly),
+  email: z.string().min(3).max(254).refine(visibleOnly),
+  org: z.string().min(1).max(200).refine(visibleOnly),
   role: z.enum(ROLES),
   notBefore: z.number().int().nonnegative(),
   notAfter: z.number().int().nonnegative(),

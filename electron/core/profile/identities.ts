@@ -17,6 +17,7 @@ import {
   attachIntegrityKey, certifiedHandoverTarget, hasHolder, INTEGRITY_KEY_BYTES, profileTampered, trustSealValid, unwrapIntegrityKey, wrapIntegrityKey, writeTrustSeal, type HandoverRow,
 } from './integrity.js';
 import { base32Encode, ID_BYTES, isIdentityId, isIdPrefix } from '../../../shared/ids.js';
+import { forTerminal, hiddenIn, visibleOnly } from '../../../shared/text.js';
 
 export const MIN_PASSPHRASE = 10;
 
@@ -59,9 +60,10 @@ export interface UnlockedIdentity {
 const cardBodySchema = lazySchema((z) => z.strictObject({
   v: z.literal(1),
   id: z.string().refine(isIdentityId, 'identifiant invalide'),
-  name: z.string().min(1).max(200),
-  email: z.string().min(3).max(254),
-  org: z.string().min(1).max(200),
+  // No control, bidi or format character: a card's text reaches terminals and screens (issue 12).
+  name: z.string().min(1).max(200).refine(visibleOnly, { error: (issue) => hiddenIn('le nom', issue.input) }),
+  email: z.string().min(3).max(254).refine(visibleOnly, { error: (issue) => hiddenIn("l'adresse électronique", issue.input) }),
+  org: z.string().min(1).max(200).refine(visibleOnly, { error: (issue) => hiddenIn("l'organisation", issue.input) }),
   created: z.number().int().nonnegative(),
   xwing: z.string().max(2000),
   ed25519: z.string().max(100),
@@ -98,7 +100,11 @@ export async function verifyCard(text: string): Promise<VerifiedCard> {
     throw badCard('contenu illisible');
   }
   const body = cardBodySchema().safeParse(inner);
-  if (!body.success) throw badCard('contenu non conforme');
+  if (!body.success) {
+    const hidden = body.error.issues.find((i) => i.code === 'custom');
+    if (hidden) throw securityError('bad-card', `Carte d'identité refusée : ${hidden.message}. Ne l'importez pas et prévenez l'officier SSI : une carte honnête n'en contient pas.`);
+    throw badCard('contenu non conforme');
+  }
   const encPublic = Buffer.from(body.data.xwing, 'base64');
   const sigPublic = Buffer.from(body.data.ed25519, 'base64');
   if (encPublic.length !== XWING_PUBLIC_BYTES || sigPublic.length !== ED25519_PUBLIC_BYTES) throw badCard('clé de taille invalide');
@@ -117,8 +123,12 @@ export function checkPassphrase(passphrase: string): void {
 }
 
 function checkPerson(name: string, email: string, org: string): void {
+  // Invariant: no identity is created with a control, bidi or format character (issue 12).
+  for (const [what, value] of [['le nom', name], ["l'adresse électronique", email], ["l'organisation", org]] as const) {
+    if (!visibleOnly(value)) throw inputError('bad-characters', `Identité refusée : ${hiddenIn(what, value)}. Saisissez la valeur à nouveau, sans ces caractères.`);
+  }
   if (!name.trim() || name.length > 200) throw inputError('bad-name', 'Nom manquant ou trop long (200 caractères au plus).');
-  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 254) throw inputError('bad-email', `Adresse électronique invalide : ${email}.`);
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 254) throw inputError('bad-email', `Adresse électronique invalide : ${forTerminal(email)}.`);
   if (!org.trim() || org.length > 200) throw inputError('bad-org', 'Organisation manquante ou trop longue (200 caractères au plus).');
 }
 
