@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { openProfile } from '../../electron/core/profile/profile.js';
@@ -531,6 +531,21 @@ describe('audit export', () => {
     expect(lines).toHaveLength(log.length + 1);
     expect(lines.at(-1)).toMatch(/^"\d+";".*";"audit\.exported";/);
     expect(JSON.parse(readFileSync(`${csv}.sig`, 'utf8'))).toMatchObject({ pli: 'audit-export', v: 1, signer: ids.alice, sha256: sha256(bytes) });
+  });
+
+  it('never replaces a file: an existing FILE.csv or FILE.csv.sig (or a link planted there) is refused, unchanged', async () => {
+    const again = at('journal-w-again.csv');
+    writeFileSync(`${again}.sig`, 'déjà là');
+    await refused(1, 'W', ['audit', 'export', '--as', ids.alice, '--out', again], /existe déjà/);
+    expect(existsSync(again)).toBe(false);
+    expect(readFileSync(`${again}.sig`, 'utf8')).toBe('déjà là');
+    const before = readFileSync(csv);
+    await refused(1, 'W', ['audit', 'export', '--as', ids.alice, '--out', csv], /existe déjà/);
+    expect(readFileSync(csv).equals(before)).toBe(true);
+    const planted = at('journal-w-link.csv');
+    symlinkSync(at('planted-target.csv'), planted);
+    await refused(1, 'W', ['audit', 'export', '--as', ids.alice, '--out', planted], /existe déjà/);
+    expect(existsSync(at('planted-target.csv'))).toBe(false);
   });
 
   it('verify-export: exit 0; one byte of the CSV or of the signature changed: exit 2', async () => {

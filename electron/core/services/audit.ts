@@ -4,7 +4,7 @@
 import { createHash, hash as hashOnce } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { lazySchema } from '../zod.js';
 import type { DB, Profile } from '../profile/profile.js';
@@ -424,6 +424,8 @@ const exportSigSchema = lazySchema((z) => z.strictObject({
 
 /** Writes FILE.csv and FILE.csv.sig (detached signature by the exporting person). */
 export async function exportAudit(ctx: Context, as: string | undefined, out: string): Promise<{ events: number; signer: string }> {
+  // Never over an existing file (a previous export, or a name planted to be overwritten).
+  for (const file of [out, `${out}.sig`]) if (lstatSync(file, { throwIfNoEntry: false })) throw exportExists(file);
   const db = ctx.profile.db;
   const signer = resolveOwn(db, as);
   requireRole(db, signer, 'reader');
@@ -435,9 +437,13 @@ export async function exportAudit(ctx: Context, as: string | undefined, out: str
     const signature = await ed25519Sign(unlocked.current.sigSecret, signedDigest('auditExport', hash));
     const certificate = db.prepare(`SELECT c.text FROM certificates c WHERE c.identity_id = ? AND c.sig_fpr = ? ORDER BY issued DESC, serial DESC LIMIT 1`).pluck().get(signer.id, unlocked.current.sigFpr) as string | undefined;
     const sig = { pli: 'audit-export', v: 1, signer: signer.id, card: getIdentity(db, signer.id)!.card, certificate: certificate ?? null, sha256: hash.toString('hex'), signature: Buffer.from(signature).toString('base64') };
-    writeFileSync(`${out}.tmp`, csv);
-    writeFileSync(`${out}.sig`, `${JSON.stringify(sig, null, 1)}\n`);
-    renameSync(`${out}.tmp`, out);
+    writeExclusive(out, csv);
+    try {
+      writeExclusive(`${out}.sig`, `${JSON.stringify(sig, null, 1)}\n`);
+    } catch (error) {
+      rmSync(out, { force: true }); // the export is the pair: never one without the other
+      throw error;
+    }
     return { events: csv.toString('utf8').split('\r\n').length - 2, signer: signer.name };
   } finally {
     try {
@@ -625,6 +631,20 @@ export async function verifyAuditAnchor(db: DB, text: string): Promise<AnchorChe
     }
   }
   return { ok: true, ...result };
+}
+
+function exportExists(file: string): PliError {
+  return inputError('exists', `${file} existe déjà : un export du journal ne remplace jamais un fichier. Choisissez un autre nom.`);
+}
+
+/** Creates `file` (flag wx: never replaces, never follows a planted link). */
+function writeExclusive(file: string, data: Buffer | string): void {
+  try {
+    writeFileSync(file, data, { flag: 'wx' });
+  } catch (error) {
+    if ((error as { code?: string }).code === 'EEXIST') throw exportExists(file);
+    throw error;
+  }
 }
 
 /** `pli audit anchor`: writes the anchor to `out`, never over an existing file. */

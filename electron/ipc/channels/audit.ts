@@ -41,7 +41,7 @@ export function auditChannels({ session: s, shell, revealable }: Deps) {
       const target = await shell.saveFile({ title: 'Exporter le journal d’audit signé', defaultName: `journal-pli-${day()}.csv`, filters: [{ name: 'CSV', extensions: ['csv'] }] });
       if (!target) return { status: 'cancelled' };
       s.still(active);
-      // The core writes FILE.csv (through FILE.csv.tmp) and FILE.csv.sig: none may be there already.
+      // The core writes FILE.csv and FILE.csv.sig, never over a file: none may be there already.
       await refuseExisting(target, `${target}.sig`, `${target}.tmp`);
       const result = await exportAudit(ctx, active.id, target);
       revealable.add(target);
