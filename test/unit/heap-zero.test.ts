@@ -87,21 +87,8 @@ describe('no secret stays in the libsodium WebAssembly heap', () => {
     expect(occurrences(memory, key)).toBe(0);
     expect(occurrences(memory, plaintext)).toBe(0);
   });
-
-  it('costs little: a signature and a verification stay well under a millisecond each', async () => {
-    const { publicKey, secretKey } = await ed25519Keygen();
-    const message = Buffer.alloc(32, 1);
-    const signature = await ed25519Sign(secretKey, message);
-    const rounds = 200;
-    let start = performance.now();
-    for (let i = 0; i < rounds; i++) await ed25519Sign(secretKey, message);
-    const sign = (performance.now() - start) / rounds;
-    start = performance.now();
-    for (let i = 0; i < rounds; i++) await ed25519Verify(publicKey, message, signature);
-    const verify = (performance.now() - start) / rounds;
-    expect(sign).toBeLessThan(1);
-    expect(verify).toBeLessThan(1);
-  });
+  // Its cost (a signature and a verification, well under a millisecond) is measured by
+  // bench/sign.mjs, not by a timed test.
 });
 
 describe('a new X-Wing key', () => {
