@@ -45,7 +45,7 @@ async function read(at: string, env: Record<string, string> = {}): Promise<{ sec
 async function refusal(at: string): Promise<PliError> {
   const started = Date.now();
   const error = await read(at).then(() => null, (e: unknown) => e);
-  expect(Date.now() - started).toBeLessThan(2000);
+  expect(Date.now() - started).toBeLessThan(10_000);
   expect(error).toBeInstanceOf(PliError);
   return error as PliError;
 }
