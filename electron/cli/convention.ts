@@ -68,13 +68,13 @@ function showText(b: ConventionBody): void {
   out(`Convention : ${t(b.title)}`);
   out(`Identifiant : ${b.id} (version ${b.version}, signée par l'autorité le ${new Date(b.issued).toISOString().slice(0, 10)})`);
   out(`État : ${t(statusFr(b))}`);
-  out(`Du ${b.start}, pour ${b.years} an(s)${b.renewMax !== null && b.renewMax > b.years ? `, reconduction tacite jusqu'à ${b.renewMax} ans` : ''} ; dernier jour : ${lastDayOf(b)}`);
+  out(`Du ${b.start}, pour ${b.years} an${b.years > 1 ? 's' : ''}${b.renewMax !== null && b.renewMax > b.years ? `, reconduction tacite jusqu'à ${b.renewMax} ans` : ''} ; dernier jour : ${lastDayOf(b)}`);
   out('Parties :');
   for (const p of b.parties) out(`  ${t(p.org)} — boîte fonctionnelle ${t(p.address)}`);
   out('Personnes habilitées :');
   for (const p of b.parties) {
     const people = b.people.filter((x) => x.org === p.org);
-    out(`  ${t(p.org)} : ${people.length === 0 ? 'personne' : ''}`);
+    out(`  ${t(p.org)} :${people.length === 0 ? ' aucune personne habilitée' : ''}`);
     for (const x of people) out(`    ${t(x.name)} — ${t(x.function)} (${ROLE_LABEL[x.role]}) — ${x.id}`);
   }
   out(`Formats autorisés : ${b.types.join(', ')}`);
@@ -146,7 +146,7 @@ export const conventionCommands: Record<string, Handler> = {
         current = item.convention;
         out(`${forTerminal(item.title)} (${item.convention})`);
       }
-      out(`  ${item.period} (${periodFr(item.period)})  ${forTerminal(item.document)}  à envoyer le ${frDate(item.due)} : ${STATE_FR[item.state]}`);
+      out(`  ${item.period} (${periodFr(item.period)})  ${forTerminal(item.document)}  échéance le ${frDate(item.due)} : ${STATE_FR[item.state]}`);
     }
   },
 };
