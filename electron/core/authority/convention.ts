@@ -98,7 +98,7 @@ function validate(db: DB, input: NewConvention): Omit<ConventionBody, 'v' | 'aut
     const cert = currentCertificate(db, row.id);
     if (!cert) throw bad('not-certified', `${row.name} (${row.id}) n'a pas de certificat valide : faites-le certifier (ou renouveler) avant de l'inscrire sur la liste des personnes habilitées.`);
     if (!parties.some((party) => party.org === cert.body.org)) {
-      throw bad('not-party-member', `${cert.body.name} est certifié(e) pour « ${cert.body.org} », qui n'est pas une partie de cette convention : seules les personnes certifiées membres d'une partie peuvent être habilitées.`);
+      throw bad('not-party-member', `${cert.body.name} est certifié(e) pour « ${cert.body.org} », qui n'est pas une partie de cette convention : seules les personnes certifiées membres d'une partie peuvent être habilitées. Retirez-la de la liste (--person), ou ajoutez son organisation comme partie (--party). Rien n'a été signé.`);
     }
     return { id: row.id, org: cert.body.org, name: cert.body.name, role: cert.body.role, function: visibleText(p.function, 200, `Fonction de ${cert.body.name} (--person ID=FONCTION)`, 'bad-person') };
   });
@@ -156,7 +156,7 @@ export async function terminateConvention(ctx: Context, idText: string, date: st
   try {
     const current = await findConvention(db, idText);
     const b = current.body;
-    if (b.status.state === 'terminated') throw bad('already-terminated', `La convention ${b.id} est déjà résiliée (le ${b.status.date}).`);
+    if (b.status.state === 'terminated') throw bad('already-terminated', `La convention ${b.id} est déjà résiliée (le ${b.status.date}) : rien n'a été changé. Pour un nouvel accord, créez une nouvelle convention (pli convention new).`);
     checkedDay(date, '--date');
     if (date < b.start) throw bad('bad-date', `La date de résiliation (${date}) est avant le début de la convention (${b.start}) : corrigez --date.`);
     const why = visibleText(reason, 500, 'Motif (--reason)', 'bad-reason');
