@@ -16,6 +16,7 @@ import { inputError, securityError } from '../errors.js';
 import type { Context } from '../context.js';
 import { sealedTrustWrite } from '../profile/integrity.js';
 import { base32Encode, formatFingerprint } from '../../../shared/ids.js';
+import { storedConventions } from './convention-object.js';
 
 export const DEFAULT_CERT_DAYS = 365;
 export const OFFICER_CERT_DAYS = 3 * 365;
@@ -235,14 +236,17 @@ export async function exportDirectory(ctx: Context, options: { allowPassword?: b
     const previous = getTrust(db);
     const allowPassword = options.allowPassword ?? previous?.allow_password === 1;
     const graceDays = options.graceDays ?? previous?.grace_days ?? DEFAULT_GRACE_DAYS;
+    // The latest signed version of every convention (docs/convention.md 3); none: a v1 directory as before.
+    const conventions = (await storedConventions(db)).map((c) => c.text);
     const body = {
-      v: 1,
+      v: conventions.length > 0 ? 2 : 1,
       authority: { name: authority.row.name, key: authority.row.public_key.toString('base64') },
       serial, issued: now, nextUpdate,
       policy: { allowPassword, graceDays },
       certificates: (db.prepare('SELECT text FROM issued_certificates ORDER BY serial').pluck().all() as string[]),
       revocations: (db.prepare('SELECT identity_id AS id, reason, at FROM issued_revocations ORDER BY at').all() as { id: string; reason: string; at: number }[]),
       keyChange: null,
+      ...(conventions.length > 0 ? { conventions } : {}),
     };
     const text = await makeEnvelope('directory', body, authority.secretKey);
     sealedTrustWrite(db, () => {

@@ -13,12 +13,15 @@ import { aeadOpen, deriveUnlockKey } from '../crypto/aead.js';
 import { inputError, securityError } from '../errors.js';
 import { requireTrustWriteKey, sealedTrustWrite } from '../profile/integrity.js';
 import { formatFingerprint, isIdentityId, normalizeFingerprintText } from '../../../shared/ids.js';
+import { applyDirectoryConventions, auditConventionImports, verifyDirectoryConventions } from './convention-object.js';
 
 export const DEFAULT_GRACE_DAYS = 30;
 export const DAY = 24 * 3600 * 1000;
 
+// v2 is v1 plus `conventions` (docs/convention.md 3): a directory carries that field exactly
+// when it is v2, so that a Pli older than conventions refuses it whole rather than ignore them.
 const directoryBodySchema = lazySchema((z) => z.strictObject({
-  v: z.literal(1),
+  v: z.union([z.literal(1), z.literal(2)]),
   authority: z.strictObject({ name: z.string().min(1).max(200), key: z.string().max(100) }),
   serial: z.number().int().positive(),
   issued: z.number().int().nonnegative(),
@@ -32,7 +35,8 @@ const directoryBodySchema = lazySchema((z) => z.strictObject({
     previous: z.string().max(100), endorsement: z.string().max(200),
     serial: z.number().int().positive().optional(), issued: z.number().int().nonnegative().optional(),
   }).nullable(),
-}));
+  conventions: z.array(z.string().max(1_000_000)).max(10000).optional(),
+}).refine((body) => (body.v === 2) === (body.conventions !== undefined)));
 export type DirectoryBody = z.infer<ReturnType<typeof directoryBodySchema>>;
 
 const refusedDirectory = (code: string, detail: string) => securityError(code, `Annuaire refusé : ${detail}`);
@@ -59,6 +63,8 @@ export interface DirectoryImport {
   serial: number;
   certificates: number;
   revocations: number;
+  /** Conventions new or changed on this workstation. */
+  conventions: number;
   pinnedNow: boolean;
   keyChanged: boolean;
   nextUpdate: number;
@@ -120,8 +126,10 @@ export async function importDirectory(db: DB, text: string, pin?: string, now = 
     const owner = db.prepare('SELECT identity_id FROM keys WHERE fpr IN (?, ?)').pluck().all(cert.encFpr, cert.sigFpr) as string[];
     if (owner.some((o) => o !== cert.body.id)) throw refusedDirectory('key-conflict', `les clés de ${cert.body.name} appartiennent déjà à une autre identité de ce poste.`);
   }
-  // Trust row, certificates and revocations, and the seal over them: one transaction.
-  sealedTrustWrite(db, () => {
+  // Every convention verifies under the directory's key before anything is stored.
+  const conventions = await verifyDirectoryConventions(body.conventions ?? [], key);
+  // Trust row, certificates, revocations and conventions, and the seal over them: one transaction.
+  const changedConventions = sealedTrustWrite(db, () => {
     db.prepare(`INSERT INTO trust (one, name, public_key, fpr, serial, issued, next_update, allow_password, grace_days, pinned_at, imported_at)
       VALUES (1, @name, @key, @fpr, @serial, @issued, @nextUpdate, @allow, @grace, @now, @now)
       ON CONFLICT(one) DO UPDATE SET name = @name, public_key = @key, fpr = @fpr, serial = @serial, issued = @issued,
@@ -132,10 +140,12 @@ export async function importDirectory(db: DB, text: string, pin?: string, now = 
     for (const cert of certificates) applyCertificate(db, cert);
     const revoke = db.prepare('INSERT OR IGNORE INTO revocations (identity_id, reason, revoked_at, imported_at) VALUES (?, ?, ?, ?)');
     for (const r of body.revocations) revoke.run(r.id, r.reason, r.at, now);
+    return applyDirectoryConventions(db, conventions, now);
   });
+  auditConventionImports(db, changedConventions);
   return {
     authorityName: body.authority.name, fingerprint: printed, serial: body.serial, certificates: certificates.length,
-    revocations: body.revocations.length, pinnedNow: !trust, keyChanged, nextUpdate: body.nextUpdate,
+    revocations: body.revocations.length, conventions: changedConventions.length, pinnedNow: !trust, keyChanged, nextUpdate: body.nextUpdate,
   };
 }
 

@@ -16,17 +16,20 @@ const envelopeSchema = lazySchema((z) => z.strictObject({
 export interface Envelope { kind: string; body: string; signature: Buffer }
 
 const NAMES: Record<string, string> = {
-  card: "carte d'identité", certificate: 'certificat', directory: 'annuaire', keyfile: 'fichier de clés',
+  card: "carte d'identité", certificate: 'certificat', directory: 'annuaire', keyfile: 'fichier de clés', convention: 'convention',
 };
 
-export async function makeEnvelope(kind: 'certificate' | 'directory' | 'keyfile', body: unknown, secretKey: Uint8Array): Promise<string> {
+/** The kinds of envelope the authority signs. */
+export type SignedKind = 'certificate' | 'directory' | 'keyfile' | 'convention';
+
+export async function makeEnvelope(kind: SignedKind, body: unknown, secretKey: Uint8Array): Promise<string> {
   const text = JSON.stringify(body);
   const signature = await ed25519Sign(secretKey, signedDigest(kind as SignedObject, Buffer.from(text, 'utf8')));
   return `${JSON.stringify({ pli: kind, v: 1, body: text, signature: Buffer.from(signature).toString('base64') }, null, 1)}\n`;
 }
 
 /** Parses the outer envelope only (not trusted yet). */
-export function parseEnvelope(text: string, kind: 'certificate' | 'directory' | 'keyfile'): Envelope {
+export function parseEnvelope(text: string, kind: SignedKind): Envelope {
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -58,6 +58,8 @@ export const SIGNATURE_LABELS = {
   auditCheckpointV2: 'pli/v1/sig/audit-checkpoint/v2\0',
   /** Audit anchor (audit.md 5.1). */
   auditAnchor: 'pli/v1/sig/audit-anchor\0',
+  /** Convention signed by the SSI authority (convention.md 2). */
+  convention: 'pli/v1/sig/convention\0',
 } as const;
 
 /** Every label above, for the checks of uniqueness and documentation. */

@@ -78,9 +78,11 @@ function bytes(value: unknown): Buffer {
 
 interface RawTrust { name: string; public_key: Buffer; fpr: Buffer; serial: number; issued: number; next_update: number; allow_password: number; grace_days: number; pinned_at: number; imported_at: number }
 interface RawRevocation { identity_id: string; reason: string; revoked_at: number; imported_at: number }
+interface RawConvention { id: string; authority: Buffer; version: number; text: string; imported_at: number }
 
-/** The bytes the seal covers: the label, the counter, the whole trust row (or "no trust"), and
- * SHA-256 over the revocations sorted by identity id (docs/profile.md). */
+/** The bytes the seal covers: the label, the counter, the whole trust row (or "no trust"),
+ * SHA-256 over the revocations sorted by identity id, and, when there are conventions, SHA-256
+ * over them sorted by id (docs/profile.md). */
 export function trustCanonical(db: DB, counter: number): Buffer {
   const trust = db.prepare('SELECT * FROM trust WHERE one = 1').get() as RawTrust | undefined;
   const trustPart = trust
@@ -89,7 +91,12 @@ export function trustCanonical(db: DB, counter: number): Buffer {
     : [Buffer.from('no trust', 'ascii')];
   const revocations = db.prepare('SELECT identity_id, reason, revoked_at, imported_at FROM revocations ORDER BY identity_id').all() as RawRevocation[];
   const revocationsDigest = sha256(...revocations.map((r) => lengthPrefixed([bytes(r.identity_id), bytes(r.reason), int(r.revoked_at), int(r.imported_at)])));
-  return lengthPrefixed([Buffer.from(SEAL_LABEL, 'ascii'), int(counter), ...trustPart, revocationsDigest]);
+  // The conventions (docs/convention.md 4) join the sealed text only once there is one, so that a
+  // seal written before them still verifies; deleting them all changes the text all the same.
+  const conventions = db.prepare('SELECT id, authority, version, text, imported_at FROM conventions ORDER BY id').all() as RawConvention[];
+  const conventionsPart = conventions.length === 0 ? [] : [Buffer.from('conventions', 'ascii'),
+    sha256(...conventions.map((c) => lengthPrefixed([bytes(c.id), bytes(c.authority), int(c.version), bytes(c.text), int(c.imported_at)])))];
+  return lengthPrefixed([Buffer.from(SEAL_LABEL, 'ascii'), int(counter), ...trustPart, revocationsDigest, ...conventionsPart]);
 }
 
 function macOf(key: Uint8Array, canonical: Buffer): Buffer {

@@ -12,6 +12,7 @@ import { migration as m005 } from './005-trust-seal.js';
 import { migration as m006 } from './006-audit-chain.js';
 import { migration as m007 } from './007-mail-lease.js';
 import { migration as m008 } from './008-inbox-mac.js';
+import { migration as m009 } from './009-conventions.js';
 
 export type { Migration };
 
@@ -25,4 +26,5 @@ export const MIGRATIONS: readonly Migration[] = [
   m006,
   m007,
   m008,
+  m009,
 ];

@@ -1,0 +1,152 @@
+// `pli convention new|list|show|terminate` and `pli due` (issue 14 section 2, docs/convention.md).
+// Registered into the command table by pli.ts.
+import { inputError } from '../core/errors.js';
+import { resolveOwn } from '../core/profile/identities.js';
+import { hasHolder } from '../core/profile/integrity.js';
+import {
+  createConvention, dueAt, findConvention, lastDayOf, listConventions, terminateConvention, today, type ConventionBody, type DueItem,
+} from '../core/authority/convention.js';
+import { ROLE_LABEL } from '../core/authority/certificates.js';
+import { context, out, err, parse, profileOf, required, str, type Handler, type Values } from './common.js';
+import { forTerminal } from '../../shared/text.js';
+
+export const CONVENTION_USAGE = `Conventions (docs/convention.md) :
+  convention new --title TEXTE --party ORGANISATION=ADRESSE --party ORGANISATION=ADRESSE [--person ID=FONCTION ...]
+      --types .doc,.xls,.csv,.pdf --schedule quarterly:8|monthly:J|half-yearly:J --expect NOM [--expect NOM ...]
+      --start AAAA-MM-JJ --years N [--renew-max N] [--retention-days 15] [--open-receipts]
+                                               officier SSI ; l'identifiant est sur la dernière ligne ; part avec le prochain annuaire
+  convention list [--json] | convention show ID [--json]
+  convention terminate ID --date AAAA-MM-JJ --reason MOTIF      officier SSI
+  due [--json] [--at AAAA-MM-JJ] [--as ID]     ce qui est attendu, par convention et période : à venir, à envoyer aujourd'hui, en retard`;
+
+/** Reading the conventions is a decision on trust state: with a holder of the integrity key on
+ * this profile, a person signs in first so that the seal over them is checked (docs/convention.md 4). */
+async function signInToRead(values: Values): Promise<void> {
+  const profile = profileOf(values);
+  if (!hasHolder(profile.db)) return;
+  (await context(values).unlocker.unlock(resolveOwn(profile.db, str(values, 'as')))).wipe();
+}
+
+function count(values: Values, key: string, what: string): number | undefined {
+  const value = str(values, key);
+  if (value === undefined) return undefined;
+  if (!/^\d{1,4}$/.test(value)) throw inputError('usage', `--${key} attend ${what} (un nombre entier).`);
+  return Number(value);
+}
+
+function pairs(values: Values, key: string, form: string): { left: string; right: string }[] {
+  return ((values[key] as string[] | undefined) ?? []).map((item) => {
+    const at = item.indexOf('=');
+    if (at <= 0 || at === item.length - 1) throw inputError('usage', `--${key} attend ${form}, par exemple --${key} "${key === 'party' ? "CPN d'Arras=cpn-arras@interieur.gouv.fr" : 'k7m3q9x2hv4tp8wz=Directrice générale des services'}".`);
+    return { left: item.slice(0, at), right: item.slice(at + 1) };
+  });
+}
+
+const frDate = (day: string): string => `${day.slice(8, 10)}/${day.slice(5, 7)}/${day.slice(0, 4)}`;
+const SCHEDULE_FR = {
+  quarterly: (d: number) => `le ${d} de chaque trimestre (janvier, avril, juillet, octobre)`,
+  'half-yearly': (d: number) => `le ${d} de chaque semestre (janvier, juillet)`,
+  monthly: (d: number) => `le ${d} de chaque mois`,
+};
+const statusFr = (b: ConventionBody): string => (b.status.state === 'terminated' ? `résiliée le ${b.status.date} (${b.status.reason})` : 'en vigueur');
+const STATE_FR: Record<DueItem['state'], string> = {
+  upcoming: 'à venir', due: "à envoyer aujourd'hui", late: 'en retard', sent: 'envoyé', delivered: 'remis', opened: 'ouvert',
+};
+
+function periodFr(period: string): string {
+  const [year, part] = period.split('-') as [string, string];
+  if (part.startsWith('T')) return `${part.slice(1) === '1' ? '1er' : `${part.slice(1)}e`} trimestre ${year}`;
+  if (part.startsWith('S')) return `${part.slice(1) === '1' ? '1er' : '2e'} semestre ${year}`;
+  return `${part}/${year}`;
+}
+
+/** The JSON form of a convention: its signed fields, plus its last day. */
+const asJson = (b: ConventionBody) => ({ ...b, issued: new Date(b.issued).toISOString(), lastDay: lastDayOf(b) });
+
+function showText(b: ConventionBody): void {
+  const t = forTerminal;
+  out(`Convention : ${t(b.title)}`);
+  out(`Identifiant : ${b.id} (version ${b.version}, signée par l'autorité le ${new Date(b.issued).toISOString().slice(0, 10)})`);
+  out(`État : ${t(statusFr(b))}`);
+  out(`Du ${b.start}, pour ${b.years} an${b.years > 1 ? 's' : ''}${b.renewMax !== null && b.renewMax > b.years ? `, reconduction tacite jusqu'à ${b.renewMax} ans` : ''} ; dernier jour : ${lastDayOf(b)}`);
+  out('Parties :');
+  for (const p of b.parties) out(`  ${t(p.org)} — boîte fonctionnelle ${t(p.address)}`);
+  out('Personnes habilitées :');
+  for (const p of b.parties) {
+    const people = b.people.filter((x) => x.org === p.org);
+    out(`  ${t(p.org)} :${people.length === 0 ? ' aucune personne habilitée' : ''}`);
+    for (const x of people) out(`    ${t(x.name)} — ${t(x.function)} (${ROLE_LABEL[x.role]}) — ${x.id}`);
+  }
+  out(`Formats autorisés : ${b.types.join(', ')}`);
+  out(`Calendrier : ${SCHEDULE_FR[b.schedule.every](b.schedule.day)} : ${b.expect.map(t).join(', ')}`);
+  out(`Conservation après la fin : ${b.retentionDays} jour(s) ; accusés d'ouverture : ${b.openReceipts ? 'oui' : 'non'}`);
+}
+
+export const conventionCommands: Record<string, Handler> = {
+  async 'convention new'(args) {
+    const { values } = parse(args, {
+      title: { type: 'string' }, party: { type: 'string', multiple: true }, person: { type: 'string', multiple: true },
+      types: { type: 'string' }, schedule: { type: 'string' }, expect: { type: 'string', multiple: true }, start: { type: 'string' },
+      years: { type: 'string' }, 'renew-max': { type: 'string' }, 'retention-days': { type: 'string' }, 'open-receipts': { type: 'boolean' },
+    }, { min: 0, max: 0, name: 'aucun' });
+    const input = {
+      title: required(values, 'title'),
+      parties: pairs(values, 'party', 'ORGANISATION=ADRESSE').map((p) => ({ org: p.left, address: p.right })),
+      people: pairs(values, 'person', 'ID=FONCTION').map((p) => ({ id: p.left, function: p.right })),
+      types: required(values, 'types'),
+      schedule: required(values, 'schedule'),
+      expect: (values.expect as string[] | undefined) ?? [],
+      start: required(values, 'start'),
+      years: count(values, 'years', 'une durée en années') ?? Number(required(values, 'years')),
+      renewMax: count(values, 'renew-max', 'une durée totale en années'),
+      retentionDays: count(values, 'retention-days', 'un nombre de jours'),
+      openReceipts: Boolean(values['open-receipts']),
+    };
+    const created = await createConvention(context(values), input);
+    err(`Convention signée : ${forTerminal(created.body.title)}. Elle partira avec le prochain annuaire : pli directory export, puis importation sur chaque poste.`);
+    out(created.body.id);
+  },
+
+  async 'convention list'(args) {
+    const { values } = parse(args, { json: { type: 'boolean' }, as: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
+    await signInToRead(values);
+    const all = await listConventions(profileOf(values).db);
+    if (values.json) return out(JSON.stringify(all.map(asJson), null, 2));
+    if (all.length === 0) return out("Aucune convention sur ce poste. Elles arrivent avec l'annuaire de l'officier SSI (pli directory import).");
+    for (const b of all) out(`${b.id}  ${forTerminal(b.title)}  ${forTerminal(statusFr(b))}  ${SCHEDULE_FR[b.schedule.every](b.schedule.day)}`);
+  },
+
+  async 'convention show'(args) {
+    const { values, positionals } = parse(args, { json: { type: 'boolean' }, as: { type: 'string' } }, { min: 1, max: 1, name: 'ID' });
+    await signInToRead(values);
+    const { body } = await findConvention(profileOf(values).db, positionals[0]!);
+    if (values.json) return out(JSON.stringify(asJson(body), null, 2));
+    showText(body);
+  },
+
+  async 'convention terminate'(args) {
+    const { values, positionals } = parse(args, { date: { type: 'string' }, reason: { type: 'string' } }, { min: 1, max: 1, name: 'ID' });
+    const done = await terminateConvention(context(values), positionals[0]!, required(values, 'date'), required(values, 'reason'));
+    const status = done.body.status;
+    err(`Convention ${done.body.id} résiliée${status.state === 'terminated' ? ` le ${status.date}` : ''}. Diffusez l'annuaire (pli directory export) pour que chaque poste l'apprenne.`);
+    out(done.body.id);
+  },
+
+  async due(args) {
+    const { values } = parse(args, { json: { type: 'boolean' }, at: { type: 'string' }, as: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
+    const at = str(values, 'at') ?? today();
+    await signInToRead(values);
+    const items = await dueAt(profileOf(values).db, at);
+    if (values.json) return out(JSON.stringify(items, null, 2));
+    if (items.length === 0) return out(`Rien d'attendu au ${frDate(at)} : aucune période commencée dans les conventions de ce poste.`);
+    out(`Échéances au ${frDate(at)} :`);
+    let current = '';
+    for (const item of items) {
+      if (item.convention !== current) {
+        current = item.convention;
+        out(`${forTerminal(item.title)} (${item.convention})`);
+      }
+      out(`  ${item.period} (${periodFr(item.period)})  ${forTerminal(item.document)}  échéance le ${frDate(item.due)} : ${STATE_FR[item.state]}`);
+    }
+  },
+};

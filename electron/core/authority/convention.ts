@@ -1,0 +1,227 @@
+// Conventions, the officer's side and the calendar (docs/convention.md): creation and termination
+// (officer only, each version signed by the authority key and part of the next directory), the
+// list, and what is due on a given day. The object itself is in convention-object.ts.
+import { randomBytes } from 'node:crypto';
+import type { Context } from '../context.js';
+import { audit } from '../context.js';
+import type { DB } from '../profile/profile.js';
+import { resolveIdentity } from '../profile/identities.js';
+import { sealedTrustWrite } from '../profile/integrity.js';
+import { inputError } from '../errors.js';
+import { makeEnvelope } from './signed.js';
+import { unlockAuthority } from './authority.js';
+import { currentCertificate } from './certificates.js';
+import {
+  CONVENTION_ID, DEFAULT_RETENTION_DAYS, FIRST_DAY, LAST_DAY, SCHEDULES, checkConventionBody, dayText, endOf, parseDay, periodsOf,
+  storedConventions, storeConvention, today, verifyConvention, type ConventionBody, type ScheduleKind, type VerifiedConvention,
+} from './convention-object.js';
+import { base32Encode, isIdPrefix } from '../../../shared/ids.js';
+import { visibleOnly } from '../../../shared/text.js';
+
+export { today, type ConventionBody } from './convention-object.js';
+
+export interface NewConvention {
+  title: string;
+  /** `ORG=ADDRESS` as typed, or already split. */
+  parties: { org: string; address: string }[];
+  people: { id: string; function: string }[];
+  /** `.doc,.xls,csv`: normalised here. */
+  types: string;
+  /** `quarterly:8`, `monthly:D`, `half-yearly:D`. */
+  schedule: string;
+  expect: string[];
+  start: string;
+  years: number;
+  renewMax?: number;
+  retentionDays?: number;
+  openReceipts?: boolean;
+}
+
+const bad = (code: string, message: string) => inputError(code, message);
+
+function visibleText(value: string, max: number, what: string, code: string): string {
+  const trimmed = value.trim();
+  if (!trimmed || trimmed.length > max || !visibleOnly(trimmed)) throw bad(code, `${what} manquant, trop long (${max} caractères au plus) ou avec des caractères invisibles : corrigez-le.`);
+  return trimmed;
+}
+
+/** `.doc,.XLS, csv` → [".csv", ".doc", ".xls"]: lower case, one leading dot, unique, sorted. */
+export function normaliseTypes(list: string): string[] {
+  const types = [...new Set(list.split(',').map((t) => t.trim().toLowerCase()).filter((t) => t !== '').map((t) => (t.startsWith('.') ? t : `.${t}`)))].sort();
+  if (types.length === 0 || types.length > 50 || types.some((t) => !/^\.[a-z0-9]{1,10}$/.test(t))) {
+    throw bad('bad-types', '--types attend des extensions séparées par des virgules, par exemple .doc,.xls,.csv,.pdf (lettres et chiffres seulement).');
+  }
+  return types;
+}
+
+export function parseSchedule(text: string): { every: ScheduleKind; day: number } {
+  const match = /^(quarterly|monthly|half-yearly):(\d{1,2})$/.exec(text.trim());
+  const dayOf = match ? Number(match[2]) : 0;
+  if (!match || dayOf < 1 || dayOf > 28 || !(SCHEDULES as readonly string[]).includes(match[1]!)) {
+    throw bad('bad-schedule', '--schedule attend quarterly:J (le J de chaque trimestre), monthly:J (chaque mois) ou half-yearly:J (chaque semestre), J entre 1 et 28 : par exemple quarterly:8.');
+  }
+  return { every: match[1] as ScheduleKind, day: dayOf };
+}
+
+function checkedDay(value: string, option: string): string {
+  if (!parseDay(value)) throw bad('bad-date', `${option} attend une date réelle AAAA-MM-JJ entre ${FIRST_DAY} et ${LAST_DAY}, par exemple 2026-01-01.`);
+  return value;
+}
+
+const intIn = (value: number, min: number, max: number, message: string, code: string): number => {
+  if (!Number.isInteger(value) || value < min || value > max) throw bad(code, message);
+  return value;
+};
+
+/** The organisations of every person holding a valid certificate under the pinned authority. */
+function certifiedOrganisations(db: DB): Set<string> {
+  const ids = db.prepare('SELECT DISTINCT identity_id FROM certificates').pluck().all() as string[];
+  return new Set(ids.map((id) => currentCertificate(db, id)?.body.org).filter((org): org is string => org !== undefined));
+}
+
+/** Checks a new convention against the certified people of this profile; returns its body
+ * without authority, id, version and issue date. */
+function validate(db: DB, input: NewConvention): Omit<ConventionBody, 'v' | 'authority' | 'id' | 'version' | 'issued'> {
+  const title = visibleText(input.title, 300, 'Titre (--title)', 'bad-title');
+  if (input.parties.length < 2 || input.parties.length > 10) throw bad('bad-party', 'Une convention a de 2 à 10 parties : --party ORGANISATION=ADRESSE pour chacune.');
+  const orgs = certifiedOrganisations(db);
+  const parties = input.parties.map((p) => {
+    const org = visibleText(p.org, 200, 'Organisation de --party', 'bad-party');
+    const address = visibleText(p.address, 254, 'Adresse de --party', 'bad-party');
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address)) throw bad('bad-party', `« ${address} » n'est pas une adresse de boîte fonctionnelle : --party ORGANISATION=adresse@domaine.fr.`);
+    if (!orgs.has(org)) throw bad('unknown-party', `Aucune personne certifiée n'appartient à l'organisation « ${org} » : écrivez son nom exactement comme dans les certificats (pli id list), ou certifiez d'abord une personne de cette organisation.`);
+    return { org, address };
+  });
+  if (new Set(parties.map((p) => p.org)).size !== parties.length) throw bad('bad-party', 'Deux parties ont la même organisation : une seule --party par organisation.');
+  const people = input.people.map((p) => {
+    const row = resolveIdentity(db, p.id);
+    const cert = currentCertificate(db, row.id);
+    if (!cert) throw bad('not-certified', `${row.name} (${row.id}) n'a pas de certificat valide : faites-le certifier (ou renouveler) avant de l'inscrire sur la liste des personnes habilitées.`);
+    if (!parties.some((party) => party.org === cert.body.org)) {
+      throw bad('not-party-member', `${cert.body.name} est certifié(e) pour « ${cert.body.org} », qui n'est pas une partie de cette convention : seules les personnes certifiées membres d'une partie peuvent être habilitées. Retirez-la de la liste (--person), ou ajoutez son organisation comme partie (--party). Rien n'a été signé.`);
+    }
+    return { id: row.id, org: cert.body.org, name: cert.body.name, role: cert.body.role, function: visibleText(p.function, 200, `Fonction de ${cert.body.name} (--person ID=FONCTION)`, 'bad-person') };
+  });
+  if (new Set(people.map((p) => p.id)).size !== people.length) throw bad('bad-person', 'Une même personne est inscrite deux fois (--person) : une seule fois chacune.');
+  if (input.expect.length === 0 || input.expect.length > 20) throw bad('bad-expect', 'Indiquez les documents attendus à chaque échéance : --expect NOM, de 1 à 20 fois (par exemple --expect "IS 101" --expect IST).');
+  const expect = input.expect.map((e) => visibleText(e, 100, 'Document attendu (--expect)', 'bad-expect'));
+  if (new Set(expect).size !== expect.length) throw bad('bad-expect', 'Un même document est attendu deux fois (--expect) : une seule fois chacun.');
+  const years = intIn(input.years, 1, 50, '--years attend une durée en années, de 1 à 50.', 'bad-years');
+  const renewMax = input.renewMax === undefined ? null : intIn(input.renewMax, years, 50, `--renew-max attend la durée totale maximale en années, de ${years} (--years) à 50.`, 'bad-renew');
+  return {
+    title, parties, people, types: normaliseTypes(input.types), schedule: parseSchedule(input.schedule), expect,
+    start: checkedDay(input.start, '--start'), years, renewMax,
+    retentionDays: intIn(input.retentionDays ?? DEFAULT_RETENTION_DAYS, 0, 3650, '--retention-days attend un nombre de jours, de 0 à 3650.', 'bad-retention'),
+    openReceipts: input.openReceipts ?? false,
+    status: { state: 'active' },
+  };
+}
+
+/** Signs `body` (a new version), checks it reads back, records it as issued and applies it here,
+ * sealed: the officer's workstation holds its own conventions like any other. */
+async function signAndStore(db: DB, secretKey: Uint8Array, body: ConventionBody, publicKey: Buffer): Promise<VerifiedConvention> {
+  checkConventionBody(body);
+  const text = await makeEnvelope('convention', body, secretKey);
+  const verified = await verifyConvention(text, publicKey);
+  if (!verified) throw new Error('convention signée illisible');
+  const now = Date.now();
+  sealedTrustWrite(db, () => {
+    db.prepare('INSERT INTO issued_conventions (id, version, text, issued_at) VALUES (?, ?, ?, ?)').run(body.id, body.version, text, now);
+    storeConvention(db, verified, now);
+  });
+  return verified;
+}
+
+/** `pli convention new`: officer only (unlockAuthority refuses anyone else, exit 2). */
+export async function createConvention(ctx: Context, input: NewConvention): Promise<VerifiedConvention> {
+  const db = ctx.profile.db;
+  const authority = await unlockAuthority(ctx);
+  try {
+    const fields = validate(db, input);
+    const body: ConventionBody = {
+      v: 1, authority: authority.row.fpr.toString('base64'), id: `conv-${base32Encode(randomBytes(10))}`, version: 1, issued: Date.now(), ...fields,
+    };
+    const signed = await signAndStore(db, authority.secretKey, body, authority.row.public_key);
+    audit(ctx, { actor: authority.officer.id, action: 'convention.created', object: body.id, detail: { title: body.title, version: 1, parties: body.parties.map((p) => p.org), people: body.people.length } });
+    return signed;
+  } finally {
+    authority.wipe();
+  }
+}
+
+/** `pli convention terminate`: officer only; version n + 1, terminated on `date` for `reason`. */
+export async function terminateConvention(ctx: Context, idText: string, date: string, reason: string): Promise<VerifiedConvention> {
+  const db = ctx.profile.db;
+  const authority = await unlockAuthority(ctx);
+  try {
+    const current = await findConvention(db, idText);
+    const b = current.body;
+    if (b.status.state === 'terminated') throw bad('already-terminated', `La convention ${b.id} est déjà résiliée (le ${b.status.date}) : rien n'a été changé. Pour un nouvel accord, créez une nouvelle convention (pli convention new).`);
+    checkedDay(date, '--date');
+    if (date < b.start) throw bad('bad-date', `La date de résiliation (${date}) est avant le début de la convention (${b.start}) : corrigez --date.`);
+    const why = visibleText(reason, 500, 'Motif (--reason)', 'bad-reason');
+    const body: ConventionBody = { ...b, version: b.version + 1, issued: Date.now(), status: { state: 'terminated', date, reason: why } };
+    const signed = await signAndStore(db, authority.secretKey, body, authority.row.public_key);
+    audit(ctx, { actor: authority.officer.id, action: 'convention.terminated', object: b.id, detail: { version: body.version, date, reason: why } });
+    return signed;
+  } finally {
+    authority.wipe();
+  }
+}
+
+/** Every convention of this workstation, verified (docs/convention.md 4). */
+export async function listConventions(db: DB): Promise<ConventionBody[]> {
+  return (await storedConventions(db)).map((c) => c.body);
+}
+
+/** One convention by its id, or the beginning of it (8 characters after `conv-` at least). */
+export async function findConvention(db: DB, idText: string): Promise<VerifiedConvention> {
+  const wanted = idText.trim().toLowerCase();
+  const tail = wanted.startsWith('conv-') ? wanted.slice(5) : wanted;
+  if (!isIdPrefix(tail)) throw bad('bad-id', `« ${idText} » n'est pas un identifiant de convention (conv-… : voir pli convention list).`);
+  const found = (await storedConventions(db)).filter((c) => c.body.id.startsWith(`conv-${tail}`));
+  if (found.length === 0) throw bad('unknown-convention', `Convention inconnue sur ce poste : ${idText}. Voir pli convention list ; si elle vient d'être signée, importez le dernier annuaire.`);
+  if (found.length > 1) throw bad('ambiguous-id', `Plusieurs conventions commencent par ${idText} : donnez plus de caractères.`);
+  return found[0]!;
+}
+
+export type DueState = 'upcoming' | 'due' | 'late' | 'sent' | 'delivered' | 'opened';
+
+export interface DueItem {
+  convention: string;
+  title: string;
+  period: string;
+  document: string;
+  due: string;
+  state: DueState;
+  /** The container filed under this period and document (a later step: always null now). */
+  container: string | null;
+  /** Its signed receipts (a later step: always empty now). */
+  receipts: unknown[];
+}
+
+/** What is expected up to the day `at` (docs/convention.md 6): every document of every period
+ * begun on or before it, with its due date and state. */
+export async function dueAt(db: DB, at: string = today()): Promise<DueItem[]> {
+  if (!parseDay(at)) throw bad('bad-date', `--at attend une date réelle AAAA-MM-JJ entre ${FIRST_DAY} et ${LAST_DAY}, par exemple 2026-04-08.`);
+  const items: DueItem[] = [];
+  for (const { body } of await storedConventions(db)) {
+    for (const p of periodsOf(body)) {
+      if (p.begins > at) break;
+      const state: DueState = at < p.due ? 'upcoming' : at === p.due ? 'due' : 'late';
+      for (const document of body.expect) {
+        items.push({ convention: body.id, title: body.title, period: p.period, document, due: p.due, state, container: null, receipts: [] });
+      }
+    }
+  }
+  return items;
+}
+
+/** The first day after the convention (its end, exclusive) and its last day. */
+export function lastDayOf(body: ConventionBody): string {
+  const end = parseDay(endOf(body))!;
+  const before = new Date(Date.UTC(end.y, end.m - 1, end.d - 1));
+  return dayText({ y: before.getUTCFullYear(), m: before.getUTCMonth() + 1, d: before.getUTCDate() });
+}
+
+export const isConventionId = (text: string): boolean => CONVENTION_ID.test(text);
