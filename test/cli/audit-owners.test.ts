@@ -58,6 +58,7 @@ function seen(home: string): Seen[] {
 }
 
 const viaCli = { O: [] as Seen[], W: [] as Seen[] };
+let notOfficer = { kind: '', code: '', message: '' };
 const viaIpc = { O: [] as Seen[], W: [] as Seen[] };
 
 async function runCli(): Promise<void> {
@@ -98,11 +99,11 @@ function desktop(home: string) {
     expect(answer.ok, `${channel}: ${answer.ok ? '' : answer.error.message}`).toBe(true);
     return (answer as { value: T }).value;
   };
-  const refusal = async (channel: string, request: unknown, ...dialogs: string[]): Promise<string> => {
+  const refusal = async (channel: string, request: unknown, ...dialogs: string[]): Promise<{ kind: string; code: string; message: string }> => {
     answers.push(...dialogs);
     const answer = await table.invoke(channel, request);
     expect(answer.ok, channel).toBe(false);
-    return answer.ok ? '' : answer.error.code;
+    return answer.ok ? { kind: '', code: '', message: '' } : { kind: answer.error.kind, code: answer.error.code, message: answer.error.message };
   };
   return { call, refusal, close: () => table.close() };
 }
@@ -125,8 +126,12 @@ async function runIpc(): Promise<void> {
     await O.call('authority:exportDirectory', {}, at('ipc-d1.json'));
     await W.call('directory:import', { pin }, at('ipc-d1.json'));
     await W.call('identities:installCertificate', {}, at('ipc-alice.cert'));
-    expect(await W.refusal('directory:import', {}, at('ipc-d1.json'))).toBe('rollback');
+    expect((await W.refusal('directory:import', {}, at('ipc-d1.json'))).code).toBe('rollback');
     await W.call('identities:importCard', { path: at('ipc-olivier.card') });
+    // The officer console's check is the core's now (requireOfficer, as unlockAuthority makes
+    // it): same refusal as the interface's own check gave, before any dialog, and no event.
+    // No dialog answer queued: a check made after the dialog would see it cancelled (ok).
+    notOfficer = await W.refusal('authority:exportDirectory', {});
     const sealed = await W.call<{ out: string }>('containers:encrypt', { opId: 'w2', files: [DATA], to: [officer], self: true }, at('ipc-etat.pli'));
     mkdirSync(at('ipc-ouvert'));
     await W.call('containers:open', { opId: 'w3', path: sealed.out }, at('ipc-ouvert'));
@@ -168,5 +173,12 @@ describe('the CLI and the desktop log the same operation the same way (the core 
     // The desktop names its signed-in person there; every other event has the same actor.
     expect(viaIpc.W.filter((e) => NO_PASSPHRASE_IN_CLI.has(e.action)).map((e) => e.actor)).toEqual([ALICE.name, ALICE.name]);
     expect(viaCli.W.find((e) => e.action === 'directory.imported' && e.outcome === 'refused')).toMatchObject({ actor: ALICE.name, detail: ['reason'] });
+  });
+
+  it('the officer console refuses anyone else with the same words as before, the core checking', () => {
+    expect(notOfficer).toEqual({
+      kind: 'security', code: 'role',
+      message: 'Action réservée à l’officier SSI, sur le poste de l’autorité, avec un certificat d’officier valide. Connectez-vous sous le nom de l’officier SSI.',
+    });
   });
 });
