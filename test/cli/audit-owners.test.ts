@@ -97,7 +97,7 @@ function desktop(home: string) {
     answers.push(...dialogs);
     const answer = await table.invoke(channel, request);
     expect(answer.ok, `${channel}: ${answer.ok ? '' : answer.error.message}`).toBe(true);
-    return (answer as { value: T }).value;
+    return (answer as unknown as { value: T }).value;
   };
   const refusal = async (channel: string, request: unknown, ...dialogs: string[]): Promise<{ kind: string; code: string; message: string }> => {
     answers.push(...dialogs);
