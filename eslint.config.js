@@ -111,4 +111,17 @@ export default tseslint.config(
       ] }],
     },
   },
+  {
+    // The audit log has one owner, the core: the front ends write no event (docs/audit.md,
+    // "Who writes what"). They pass the core who is acting (Context.actor) and it logs.
+    files: ['electron/cli/**/*.ts', 'electron/ipc/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        pattern(['electron', 'electron/*'], 'Core and CLI run under plain Node (tests, CLI): no Electron import.'),
+        pattern(['**/renderer/**'], 'electron/ must never import renderer/.'),
+        { group: ['**/core/profile/events.js'], importNames: ['appendEvent'], message: 'Only the core writes audit events: call the core operation that makes the change; it logs it.' },
+        { group: ['**/core/context.js'], importNames: ['audit', 'audited'], message: 'Only the core writes audit events: call the core operation that makes the change; it logs it.' },
+      ] }],
+    },
+  },
 );

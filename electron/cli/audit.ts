@@ -1,6 +1,5 @@
 // CLI: the nominative list and the audit log (issue "Habilitated people only").
-import { appendEvent } from '../core/profile/events.js';
-import { auditRows, exportAudit, people, verifyAudit, verifyAuditAnchor, verifyAuditExport, writeAuditAnchor } from '../core/services/audit.js';
+import { auditRows, checkAudit, exportAudit, people, verifyAuditExport, writeAuditAnchor } from '../core/services/audit.js';
 import { getTrust, ROLE_LABEL, type Role } from '../core/authority/certificates.js';
 import { listIdentities } from '../core/profile/identities.js';
 import { inputError, securityError } from '../core/errors.js';
@@ -58,29 +57,15 @@ export const auditCommands: Record<string, Handler> = {
 
   async 'audit verify'(args) {
     const { values } = parse(args, { anchor: { type: 'string', multiple: true } }, { min: 0, max: 0, name: 'aucun' });
-    const profile = profileOf(values);
+    const ctx = context(values); // opens the profile first, as before: no profile, no anchor read
     // Read every anchor first: a missing file is a usage error (exit 1), before anything is logged.
-    const anchors = ((values.anchor as string[] | undefined) ?? []).map((file) => ({ file, text: readText(file) }));
-    const result = await verifyAudit(profile.db);
-    let firstBad = result.ok ? undefined : result.firstBad;
-    const found: string[] = [];
-    try {
-      for (const anchor of anchors) {
-        if (firstBad) break;
-        const check = await verifyAuditAnchor(profile.db, anchor.text);
-        if (!check.ok) firstBad = check.firstBad;
-        else found.push(`n° ${check.seq} (${check.name}, ${new Date(check.at).toISOString().slice(0, 10)})`);
-      }
-    } catch (error) {
-      appendEvent(profile.db, profile.workstation, { action: 'audit.verified', outcome: 'refused', detail: { anchors: anchors.length, reason: (error as { code?: string }).code ?? 'error' } });
-      throw error;
-    }
-    appendEvent(profile.db, profile.workstation, { action: 'audit.verified', outcome: firstBad ? 'failed' : 'ok', detail: firstBad ? { firstBad: firstBad.seq, anchors: anchors.length } : { events: result.events, anchors: anchors.length } });
+    const anchors = ((values.anchor as string[] | undefined) ?? []).map((file) => readText(file));
+    const { result, firstBad, found } = await checkAudit(ctx, anchors);
     if (firstBad) {
       throw securityError('audit-tampered', `Journal d'audit altéré : ${firstBad.problem}. Première entrée en cause : n° ${firstBad.seq}. Conservez ce poste en l'état et prévenez l'officier SSI.`);
     }
     out(`Journal d'audit intact : ${result.events} entrées, ${result.checkpoints} point(s) de contrôle signé(s)${result.lastCheckpoint ? `, le dernier sur l'entrée n° ${result.lastCheckpoint}` : ''}.`);
-    if (found.length > 0) out(`Ancre(s) retrouvée(s) dans le journal : entrée ${found.join(' ; entrée ')}.`);
+    if (found.length > 0) out(`Ancre(s) retrouvée(s) dans le journal : entrée ${found.map((check) => `n° ${check.seq} (${check.name}, ${new Date(check.at).toISOString().slice(0, 10)})`).join(' ; entrée ')}.`);
   },
 
   async 'audit anchor'(args) {

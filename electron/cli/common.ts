@@ -1,4 +1,5 @@
-// Shared plumbing of the CLI commands: argument parsing, secrets, profile, output, auditing.
+// Shared plumbing of the CLI commands: argument parsing, secrets, profile, output. The audit
+// events are the core's: the context only tells it who is acting (the person who unlocked).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { PliError, inputError } from '../core/errors.js';
@@ -6,7 +7,6 @@ import { openProfile, resolveHome, type Profile } from '../core/profile/profile.
 import type { IdentityRow } from '../core/profile/identities.js';
 import { signIn } from '../core/services/session.js';
 import { signerOf, writeCheckpoint, type CheckpointSigner } from '../core/services/audit.js';
-import { appendEvent } from '../core/profile/events.js';
 import { ROLES, type Role } from '../core/authority/certificates.js';
 import { directoryFreshness } from '../core/authority/directory.js';
 import type { Context, Unlocker } from '../core/context.js';
@@ -73,6 +73,8 @@ export function cliUnlocker(values: Values): Unlocker {
     unlock: async (identity: IdentityRow) => {
       const passphrase = await readSecret({ file: str(values, 'passphrase-file'), env: 'PLI_PASSPHRASE', prompt: `Phrase de passe de ${forTerminal(identity.name)} : `, what: 'la phrase de passe' });
       const unlocked = await signIn(profileOf(values), identity, passphrase);
+      // From now on this person is the actor of the command's events (Context.actor).
+      actingId = unlocked.id;
       // A copy of the signing key, kept only until the end of the command, signs the audit
       // checkpoint over everything this command appended (docs/audit.md section 3).
       checkpointSigner?.sigSecret.fill(0);
@@ -91,6 +93,8 @@ export function setOpenedProfile(profile: Profile | undefined): void {
   openedProfile = profile;
 }
 let checkpointSigner: CheckpointSigner | undefined;
+/** Who gave their passphrase during this command: the actor of its events (none before). */
+let actingId: string | null = null;
 
 /** Past the directory's next update, every command says so (docs/authority.md section 5). */
 export function directoryWarning(): string | null {
@@ -128,6 +132,7 @@ export async function closeOpenedProfile(): Promise<void> {
     checkpointSigner = undefined;
     openedProfile?.close();
     openedProfile = undefined;
+    actingId = null;
   }
 }
 export function profileOf(values: Values): Profile {
@@ -136,7 +141,7 @@ export function profileOf(values: Values): Profile {
 }
 
 export function context(values: Values): Context {
-  return { profile: profileOf(values), unlocker: cliUnlocker(values) };
+  return { profile: profileOf(values), unlocker: cliUnlocker(values), actor: () => actingId };
 }
 
 export const out = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -162,16 +167,3 @@ export function readText(file: string): string {
     throw inputError('missing-file', `Fichier introuvable : ${file}. Vérifiez le chemin.`);
   }
 }
-/** Runs an action, writing a refused/failed event when the core refuses it for security. */
-export async function audited<T>(values: Values, action: string, actor: string | null, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof PliError && error.kind === 'security') {
-      const profile = profileOf(values);
-      appendEvent(profile.db, profile.workstation, { actor, action, outcome: 'refused', detail: { reason: error.code } });
-    }
-    throw error;
-  }
-}
-

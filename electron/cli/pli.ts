@@ -5,16 +5,15 @@ import { closeSync, constants, fsyncSync, lstatSync, openSync, unlinkSync, write
 import path from 'node:path';
 import { PliError, inputError } from '../core/errors.js';
 import { faultError, placeOf } from '../core/faults.js';
-import { initProfile, resolveHome } from '../core/profile/profile.js';
-import { createIdentity, currentKeys, importCard, listIdentities, resolveIdentity, resolveOwn, rotateIdentity } from '../core/profile/identities.js';
+import { resolveHome } from '../core/profile/profile.js';
+import { currentKeys, listIdentities, resolveIdentity, resolveOwn } from '../core/profile/identities.js';
 import { hasHolder } from '../core/profile/integrity.js';
-import { appendEvent } from '../core/profile/events.js';
 import { decrypt, encrypt, inspect } from '../core/services/containers.js';
 import { removeLiveTemporaries } from '../core/container/sinks.js';
 import { readNewSecret, readSecret } from './secrets.js';
-import { authorityFingerprint, certifyCard, exportDirectory, getAuthority, initAuthority, provisionPerson, revokePerson } from '../core/authority/authority.js';
+import { authorityFingerprint, certifyCard, exportDirectory, initAuthority, provisionPerson, revokePerson } from '../core/authority/authority.js';
 import { signIn } from '../core/services/session.js';
-import { importDirectory, importKeyfile, installCertificate } from '../core/authority/directory.js';
+import { acceptDirectory, addCorrespondent, createProfile, exportCard, installKeyfile, installOwnCertificate, newIdentity, rotateKeys } from '../core/services/workstation.js';
 import { certificateState, describeState, getTrust } from '../core/authority/certificates.js';
 import { formatFingerprint } from '../../shared/ids.js';
 import { isoOrNull } from '../../shared/dates.js';
@@ -22,7 +21,7 @@ import { forTerminal } from '../../shared/text.js';
 import { auditCommands, AUDIT_USAGE } from './audit.js';
 import { conventionCommands, CONVENTION_USAGE } from './convention.js';
 import {
-  audited, checkpointOpenedProfile, closeOpenedProfile, context, directoryWarning, type Values, daysOf, err, out, parse, profileOf, readText, required, roleOf, setOpenedProfile, str, USAGE, type Handler,
+  checkpointOpenedProfile, closeOpenedProfile, context, directoryWarning, type Values, daysOf, err, out, parse, profileOf, readText, required, roleOf, setOpenedProfile, str, USAGE, type Handler,
 } from './common.js';
 
 const existsError = (target: string) =>
@@ -95,9 +94,8 @@ export const commands: Record<string, Handler> = {
     const { values } = parse(args, { shared: { type: 'boolean' } }, { min: 0, max: 0, name: 'aucun' });
     const dir = resolveHome(str(values, 'home') ?? home);
     // init is the one command that sets the profile's rights (the others refuse a wrong one).
-    const { profile, created, repaired } = initProfile(dir, { shared: Boolean(values.shared) });
+    const { profile, created, repaired } = createProfile(dir, { shared: Boolean(values.shared) });
     setOpenedProfile(profile);
-    if (created) appendEvent(profile.db, profile.workstation, { action: 'profile.created', object: dir, detail: { shared: Boolean(values.shared) } });
     if (repaired) err(`Droits du profil corrigés : il n'est plus accessible qu'${values.shared ? 'au groupe du poste dédié' : 'à ce compte'}. S'il a pu être lu par d'autres comptes, prévenez l'officier SSI.`);
     out(created ? `Profil créé : ${dir}` : `Profil déjà présent : ${dir}`);
   },
@@ -107,8 +105,7 @@ export const commands: Record<string, Handler> = {
     const person = { name: required(values, 'name'), email: required(values, 'email'), org: required(values, 'org') };
     const profile = profileOf(values);
     const passphrase = await readNewSecret({ file: str(values, 'passphrase-file'), env: 'PLI_PASSPHRASE', prompt: `Nouvelle phrase de passe pour ${forTerminal(person.name)} : `, what: 'la phrase de passe' });
-    const created = await createIdentity(profile.db, person, passphrase);
-    appendEvent(profile.db, profile.workstation, { actor: created.id, action: 'identity.created', object: created.id, detail: { name: person.name, org: person.org, fingerprint: formatFingerprint(created.sigFpr) } });
+    const created = await newIdentity(profile, person, passphrase);
     err(`Identité créée pour ${forTerminal(person.name)}. Empreinte à communiquer de vive voix : ${formatFingerprint(created.sigFpr)}`);
     out(created.id);
   },
@@ -141,20 +138,16 @@ export const commands: Record<string, Handler> = {
 
   async 'id export'(args) {
     const { values, positionals } = parse(args, { out: { type: 'string' } }, { min: 1, max: 1, name: 'ID' });
-    const profile = profileOf(values);
-    const row = resolveIdentity(profile.db, positionals[0]!);
+    const row = resolveIdentity(profileOf(values).db, positionals[0]!);
     const target = required(values, 'out');
-    writeNewFile(target, row.card, 0o644);
-    appendEvent(profile.db, profile.workstation, { actor: row.own === 1 ? row.id : null, action: 'identity.exported', object: row.id });
+    await exportCard(context(values), row, (card) => writeNewFile(target, card, 0o644));
     out(target);
   },
 
   async 'id import'(args) {
     const { values, positionals } = parse(args, {}, { min: 1, max: 1, name: 'FICHIER' });
-    const profile = profileOf(values);
     const text = readText(positionals[0]!);
-    const result = await audited(values, 'identity.imported', null, () => importCard(profile.db, text));
-    appendEvent(profile.db, profile.workstation, { action: 'identity.imported', object: result.id, detail: { name: result.card.body.name, org: result.card.body.org, fingerprint: formatFingerprint(result.card.sigFpr), added: result.added } });
+    const result = await addCorrespondent(context(values), text);
     err(`${result.added ? 'Correspondant ajouté' : 'Déjà connu'} : ${forTerminal(result.card.body.name)} (${forTerminal(result.card.body.org)}), empreinte ${formatFingerprint(result.card.sigFpr)}. Vérifiez cette empreinte avec la personne.`);
     out(result.id);
   },
@@ -209,15 +202,10 @@ async function signInForTrust(values: Values): Promise<void> {
   (await context(values).unlocker.unlock(resolveOwn(profile.db, str(values, 'as')))).wipe();
 }
 
-/** The officer who holds this profile's authority (the actor of authority events), if any. */
-const officerId = (values: Values): string | null => getAuthority(profileOf(values).db)?.officer_id ?? null;
-
 Object.assign(commands, {
   async 'authority init'(args: string[]) {
     const { values } = parse(args, { name: { type: 'string' }, as: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
-    const profile = profileOf(values);
     const result = await initAuthority(context(values), required(values, 'name'), str(values, 'as'));
-    appendEvent(profile.db, profile.workstation, { actor: officerId(values), action: 'authority.created', object: result.fingerprint, detail: { name: required(values, 'name') } });
     err("Autorité créée. Lisez cette empreinte au téléphone à chaque poste lors de sa première importation de l'annuaire :");
     out(result.fingerprint);
   },
@@ -230,10 +218,8 @@ Object.assign(commands, {
     const target = required(values, 'out');
     refuseExisting(target);
     const role = roleOf(values);
-    const result = await audited(values, 'identity.certified', officerId(values), () => certifyCard(context(values), readText(positionals[0]!), role, daysOf(values)));
+    const result = await certifyCard(context(values), readText(positionals[0]!), role, daysOf(values));
     writeNewFile(target, result.certificate, 0o644);
-    const profile = profileOf(values);
-    appendEvent(profile.db, profile.workstation, { actor: officerId(values), action: 'identity.certified', object: result.id, detail: { name: result.name, role } });
     err(`Certificat émis pour ${forTerminal(result.name)} (${role}). Remettez-lui ${target} et l'annuaire à jour (pli directory export).`);
     out(target);
   },
@@ -243,10 +229,8 @@ Object.assign(commands, {
     refuseExisting(target);
     const person = { name: required(values, 'name'), email: required(values, 'email'), org: required(values, 'org') };
     const role = roleOf(values);
-    const result = await audited(values, 'identity.provisioned', officerId(values), () => provisionPerson(context(values), person, role, daysOf(values)));
+    const result = await provisionPerson(context(values), person, role, daysOf(values));
     writeNewFile(target, result.keyfile, 0o600);
-    const profile = profileOf(values);
-    appendEvent(profile.db, profile.workstation, { actor: officerId(values), action: 'identity.provisioned', object: result.id, detail: { name: person.name, org: person.org, role } });
     err(`Phrase de passe à usage unique (affichée une seule fois, à transmettre de vive voix) : ${result.oneTimePassphrase}`);
     out(result.id);
   },
@@ -255,45 +239,36 @@ Object.assign(commands, {
     const profile = profileOf(values);
     const row = resolveIdentity(profile.db, positionals[0]!);
     const reason = required(values, 'reason');
-    await audited(values, 'identity.revoked', officerId(values), () => revokePerson(context(values), row, reason));
-    appendEvent(profile.db, profile.workstation, { actor: officerId(values), action: 'identity.revoked', object: row.id, detail: { name: row.name, reason } });
+    await revokePerson(context(values), row, reason);
     err(`${forTerminal(row.name)} est révoqué(e). Exportez et diffusez l'annuaire (pli directory export) pour que les postes l'apprennent.`);
   },
   async 'directory export'(args: string[]) {
     const { values } = parse(args, { out: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
     const target = required(values, 'out');
     refuseExisting(target);
-    const result = await audited(values, 'directory.exported', officerId(values), () => exportDirectory(context(values)));
+    const result = await exportDirectory(context(values));
     writeNewFile(target, result.text, 0o644);
-    const profile = profileOf(values);
-    appendEvent(profile.db, profile.workstation, { actor: officerId(values), action: 'directory.exported', object: String(result.serial) });
     err(`Annuaire n° ${result.serial} exporté.`);
     out(target);
   },
   async 'directory import'(args: string[]) {
     const { values, positionals } = parse(args, { pin: { type: 'string' }, as: { type: 'string' } }, { min: 1, max: 1, name: 'FICHIER' });
-    const profile = profileOf(values);
     await signInForTrust(values);
-    const result = await audited(values, 'directory.imported', null, () => importDirectory(profile.db, readText(positionals[0]!), str(values, 'pin')));
-    appendEvent(profile.db, profile.workstation, { action: 'directory.imported', object: String(result.serial), detail: { authority: result.authorityName, fingerprint: result.fingerprint, certificates: result.certificates, revocations: result.revocations, pinned: result.pinnedNow, keyChanged: result.keyChanged } });
+    const result = await acceptDirectory(context(values), readText(positionals[0]!), str(values, 'pin'));
     out(`Annuaire n° ${result.serial} de ${forTerminal(result.authorityName)} importé : ${result.certificates} certificat(s), ${result.revocations} révocation(s)${result.pinnedNow ? `, autorité épinglée (${result.fingerprint})` : ''}${result.keyChanged ? ", nouvelle clé d'autorité acceptée (passation signée)" : ''}.`);
   },
   async 'id install'(args: string[]) {
     const { values, positionals } = parse(args, { as: { type: 'string' } }, { min: 1, max: 1, name: 'CERTIFICAT' });
-    const profile = profileOf(values);
     await signInForTrust(values);
-    const cert = await audited(values, 'identity.certificate-installed', null, () => installCertificate(profile.db, readText(positionals[0]!)));
-    appendEvent(profile.db, profile.workstation, { actor: cert.body.id, action: 'identity.certificate-installed', object: cert.body.id, detail: { role: cert.body.role, notAfter: cert.body.notAfter } });
+    const cert = await installOwnCertificate(context(values), readText(positionals[0]!));
     out(`Certificat installé pour ${forTerminal(cert.body.name)} : ${cert.body.role}, valide jusqu'au ${new Date(cert.body.notAfter).toISOString().slice(0, 10)}.`);
   },
   async 'id import-key'(args: string[]) {
     const { values, positionals } = parse(args, {}, { min: 1, max: 1, name: 'FICHIER_CLES' });
-    const profile = profileOf(values);
     const text = readText(positionals[0]!);
     const oneTime = await readSecret({ file: str(values, 'passphrase-file'), env: 'PLI_PASSPHRASE', prompt: 'Phrase de passe à usage unique remise par l’officier SSI : ', what: 'la phrase de passe à usage unique' });
     const fresh = await readNewSecret({ file: str(values, 'new-passphrase-file'), env: 'PLI_NEW_PASSPHRASE', prompt: 'Choisissez votre phrase de passe : ', what: 'la nouvelle phrase de passe' });
-    const result = await audited(values, 'identity.imported', null, () => importKeyfile(profile.db, text, oneTime, fresh));
-    appendEvent(profile.db, profile.workstation, { actor: result.id, action: 'identity.imported', object: result.id, detail: { name: result.name, provisioned: true } });
+    const result = await installKeyfile(context(values), text, oneTime, fresh);
     err(`Identité de ${forTerminal(result.name)} installée sur ce poste. Empreinte : ${formatFingerprint(result.sigFpr)}.`);
     out(result.id);
   },
@@ -304,8 +279,7 @@ Object.assign(commands, {
     const passphrase = await readSecret({ file: str(values, 'passphrase-file'), env: 'PLI_PASSPHRASE', prompt: `Phrase de passe de ${forTerminal(row.name)} : `, what: 'la phrase de passe' });
     // Through signIn first: the lockout applies and failures are counted, as for any use of a key.
     (await signIn(profile, row, passphrase)).wipe();
-    const result = await audited(values, 'identity.rotated', row.id, () => rotateIdentity(profile.db, row.id, passphrase));
-    appendEvent(profile.db, profile.workstation, { actor: row.id, action: 'identity.rotated', object: row.id, detail: { fingerprint: formatFingerprint(result.sigFpr) } });
+    const result = await rotateKeys(context(values), row, passphrase);
     err(`Nouvelles clés pour ${forTerminal(row.name)} ; les anciennes restent pour lire les anciens plis. Exportez la carte (pli id export) et faites-la certifier par l'officier SSI.`);
     out(formatFingerprint(result.sigFpr));
   },

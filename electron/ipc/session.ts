@@ -11,16 +11,12 @@
 //
 // Integrity key: attached to the profile's database at sign-in, detached at sign-out (which the
 // renderer's idle lock goes through) and at close: no sealed write without a signed-in person.
-import { PliError, inputError, securityError } from '../core/errors.js';
+import { inputError, securityError } from '../core/errors.js';
 import { isProfile, openProfile, type Profile } from '../core/profile/profile.js';
 import { getIdentity, type IdentityRow, type UnlockedIdentity } from '../core/profile/identities.js';
-import { appendEvent } from '../core/profile/events.js';
 import { attachIntegrityKey, detachIntegrityKey } from '../core/profile/integrity.js';
-import { signIn as unlockWithLockout } from '../core/services/session.js';
-import type { Context } from '../core/context.js';
-import { certificateState, roleIncludes } from '../core/authority/certificates.js';
-import { getAuthority } from '../core/authority/authority.js';
-import { hasAuthority, requireRole } from '../core/services/policy.js';
+import { requireListed, sessionClosed, signIn as unlockWithLockout } from '../core/services/session.js';
+import type { Context, Scope } from '../core/context.js';
 import { signerOf, writeCheckpoint } from '../core/services/audit.js';
 import type { HandlerOptions } from './ports.js';
 
@@ -52,10 +48,6 @@ export function createSession(options: Pick<HandlerOptions, 'home' | 'emitProgre
     opened ??= openProfile(home);
     return opened;
   };
-  const audit = (event: Parameters<typeof appendEvent>[2]) => {
-    const p = profile();
-    appendEvent(p.db, p.workstation, event);
-  };
   const requireSession = (): UnlockedIdentity => {
     if (!session) throw notSignedIn();
     return session;
@@ -71,7 +63,7 @@ export function createSession(options: Pick<HandlerOptions, 'home' | 'emitProgre
     const ending = session;
     await watcher.stop();
     if (opened) {
-      audit({ actor: ending.id, action: 'session.closed', object: ending.id });
+      sessionClosed(opened, ending);
       keyUsed = true;
       try {
         await checkpoint();
@@ -90,7 +82,6 @@ export function createSession(options: Pick<HandlerOptions, 'home' | 'emitProgre
   return {
     home,
     profile,
-    audit,
     checkpoint,
     signOut,
     /** The profile when it is opened (without opening it). */
@@ -111,32 +102,17 @@ export function createSession(options: Pick<HandlerOptions, 'home' | 'emitProgre
     useWatcher(next: SessionWatcher): void {
       watcher = next;
     },
-    /** Refuses the officer console's actions unless the signed-in person is the authority's officer. */
-    requireOfficer(): UnlockedIdentity {
-      const active = requireSession();
-      const db = profile().db;
-      const state = certificateState(db, active.id);
-      if (!getAuthority(db) || state.state !== 'valid' || !roleIncludes(state.role!, 'officer')) {
-        throw securityError('role', 'Action réservée à l’officier SSI, sur le poste de l’autorité, avec un certificat d’officier valide. Connectez-vous sous le nom de l’officier SSI.');
-      }
-      return active;
-    },
-    /** As the CLI's `audited`: a security refusal by the core is written to the audit log, then rethrown. */
-    async audited<T>(action: string, run: () => Promise<T>): Promise<T> {
-      try {
-        return await run();
-      } catch (error) {
-        if (error instanceof PliError && error.kind === 'security') {
-          audit({ actor: session?.id ?? null, action, outcome: 'refused', detail: { reason: error.code } });
-        }
-        throw error;
-      }
+    /** The profile and the person acting (the signed-in person, if any), for the core's
+     * operations that need no key: the core writes their events with this actor. */
+    scope(): Scope {
+      return { profile: profile(), actor: () => session?.id ?? null };
     },
     /** The services' context: its unlocker lends the signed-in person's keys, and only theirs. */
     context(): Context {
       const active = requireSession();
       return {
         profile: profile(),
+        actor: () => active.id,
         unlocker: {
           unlock: async (row: IdentityRow) => {
             if (session !== active) throw notSignedIn(); // signed out meanwhile (a background watcher)
@@ -153,12 +129,8 @@ export function createSession(options: Pick<HandlerOptions, 'home' | 'emitProgre
       const p = profile();
       const row = getIdentity(p.db, id);
       if (!row || row.own !== 1) throw inputError('unknown-id', 'Cette personne n’a pas de clés sur ce poste : choisissez votre nom dans la liste.');
-      // The nominative list: once an authority is pinned, only a person holding a valid certificate
-      // from it may sign in (checked before the passphrase: no key is unlocked for anyone else).
-      if (hasAuthority(p.db) && certificateState(p.db, row.id).state !== 'valid') {
-        audit({ actor: row.id, action: 'login.refused', outcome: 'refused', detail: { reason: 'not-habilitated' } });
-        requireRole(p.db, row, 'reader');
-      }
+      // The nominative list (core): checked before the passphrase, no key is unlocked for anyone else.
+      requireListed(p, row);
       options.emitProgress({ opId, phase: 'unlock', done: 0, total: 1 });
       // The core's sign-in enforces the lockout after repeated wrong passphrases and audits every attempt.
       const unlocked = await unlockWithLockout(p, row, passphrase);
@@ -177,7 +149,7 @@ export function createSession(options: Pick<HandlerOptions, 'home' | 'emitProgre
     close(): void {
       watcher.abort();
       if (session) {
-        if (opened) audit({ actor: session.id, action: 'session.closed', object: session.id });
+        if (opened) sessionClosed(opened, session);
         session.wipe();
         session = null;
       }

@@ -13,7 +13,7 @@ import { makeEnvelope } from './signed.js';
 import { ROLES, ROLE_LABEL, certificateState, describeState, getTrust, roleIncludes, verifyCertificate, type CertificateBody, type Role } from './certificates.js';
 import { applyCertificate, DAY, DEFAULT_GRACE_DAYS, keyChangeDigest, keyfileAad, type DirectoryBody, type KeyfileBody } from './directory.js';
 import { inputError, securityError } from '../errors.js';
-import type { Context } from '../context.js';
+import { actorOf, audit, audited, type Context, type Scope } from '../context.js';
 import { sealedTrustWrite } from '../profile/integrity.js';
 import { base32Encode, formatFingerprint } from '../../../shared/ids.js';
 import { storedConventions } from './convention-object.js';
@@ -48,15 +48,39 @@ const wrapInfo = (encFpr: Buffer) => Buffer.concat([Buffer.from(KDF_INFO.wrapAut
 
 export interface UnlockedAuthority { row: AuthorityRow; secretKey: Uint8Array; officer: IdentityRow; wipe(): void }
 
-/** Unlocks the authority key through the officer's identity; refuses anyone else. */
-export async function unlockAuthority(ctx: Context): Promise<UnlockedAuthority> {
-  const db = ctx.profile.db;
+const notTheOfficer = () => securityError('role', 'Action réservée à l’officier SSI, sur le poste de l’autorité, avec un certificat d’officier valide. Connectez-vous sous le nom de l’officier SSI.');
+
+/**
+ * The officer's check, made by every action of the authority (unlockAuthority) and by a front
+ * end that must refuse before its dialogs: this profile is the authority, its officer holds a
+ * valid officer certificate, and the person acting, when known (the desktop's signed-in person),
+ * is that officer. Returns the officer.
+ */
+export function requireOfficer(scope: Scope): IdentityRow {
+  const db = scope.profile.db;
+  const acting = actorOf(scope);
+  const authority = getAuthority(db);
+  // The signed-in person is told the one thing to do: sign in as the officer.
+  if (acting !== null && authority?.officer_id !== acting) throw notTheOfficer();
   const row = requireAuthority(db);
   const officer = getIdentity(db, row.officer_id)!;
   const state = certificateState(db, officer.id);
   if (state.state !== 'valid' || !roleIncludes(state.role!, 'officer')) {
+    if (acting !== null) throw notTheOfficer();
     throw securityError('role', `Action réservée à l'officier SSI titulaire d'un certificat valide (${officer.name} : certificat ${describeState(state)}).`);
   }
+  return officer;
+}
+
+/** The actor of an authority event: the person acting, else the authority's officer (a CLI
+ * refusal before any passphrase was asked). */
+const officerActor = (ctx: Scope): string | null => actorOf(ctx) ?? getAuthority(ctx.profile.db)?.officer_id ?? null;
+
+/** Unlocks the authority key through the officer's identity; refuses anyone else. */
+export async function unlockAuthority(ctx: Context): Promise<UnlockedAuthority> {
+  const db = ctx.profile.db;
+  const officer = requireOfficer(ctx);
+  const row = getAuthority(db)!;
   const unlocked = await ctx.unlocker.unlock(officer);
   try {
     const keySet = unlocked.keySets.find((k) => k.encFpr.equals(row.wrap_fpr));
@@ -148,6 +172,7 @@ export async function initAuthority(ctx: Context, name: string, as?: string): Pr
       xwing: Buffer.from(keySet.encPublic).toString('base64'),
       ed25519: Buffer.from(keySet.sigPublic).toString('base64'),
     }, 'officer', OFFICER_CERT_DAYS);
+    audit(ctx, { actor: officer.id, action: 'authority.created', object: formatFingerprint(fpr), detail: { name } });
     return { fingerprint: formatFingerprint(fpr), officerCertificate: certificate };
   } finally {
     authority.wipe();
@@ -160,6 +185,11 @@ export function authorityFingerprint(db: DB): string {
 
 /** `pli authority certify CARD`: path (a) of enrolment, keys never leave the person's workstation. */
 export async function certifyCard(ctx: Context, cardText: string, role: Role, days = DEFAULT_CERT_DAYS): Promise<{ certificate: string; id: string; name: string }> {
+  return audited(ctx, 'identity.certified', () => issueForCard(ctx, cardText, role, days),
+    (result) => ({ actor: officerActor(ctx), object: result.id, detail: { name: result.name, role } }), officerActor(ctx));
+}
+
+async function issueForCard(ctx: Context, cardText: string, role: Role, days: number): Promise<{ certificate: string; id: string; name: string }> {
   const card = await verifyCard(cardText);
   const authority = await unlockAuthority(ctx);
   try {
@@ -177,6 +207,12 @@ function oneTimePassphrase(): string {
 
 /** `pli authority provision`: path (b), the officer generates the keys and hands over a key file. */
 export async function provisionPerson(ctx: Context, person: Person, role: Role, days = DEFAULT_CERT_DAYS): Promise<{ keyfile: string; oneTimePassphrase: string; id: string }> {
+  // The event names the person and the role, never the one-time passphrase nor the key file.
+  return audited(ctx, 'identity.provisioned', () => provision(ctx, person, role, days),
+    (result) => ({ actor: officerActor(ctx), object: result.id, detail: { name: person.name, org: person.org, role } }), officerActor(ctx));
+}
+
+async function provision(ctx: Context, person: Person, role: Role, days: number): Promise<{ keyfile: string; oneTimePassphrase: string; id: string }> {
   const fresh = await newPersonCard(person);
   let authority: UnlockedAuthority | undefined;
   let key: Buffer | undefined;
@@ -214,6 +250,11 @@ export async function endorseKeyChange(oldAuthority: UnlockedAuthority, newPubli
 
 /** `pli authority revoke`: every certificate of that person, from the next directory on. */
 export async function revokePerson(ctx: Context, identity: IdentityRow, reason: string): Promise<void> {
+  return audited(ctx, 'identity.revoked', () => revoke(ctx, identity, reason),
+    () => ({ actor: officerActor(ctx), object: identity.id, detail: { name: identity.name, reason } }), officerActor(ctx));
+}
+
+async function revoke(ctx: Context, identity: IdentityRow, reason: string): Promise<void> {
   if (!reason.trim() || reason.length > 500) throw inputError('bad-reason', 'Motif de révocation manquant ou trop long (500 caractères au plus).');
   const authority = await unlockAuthority(ctx);
   authority.wipe();
@@ -227,6 +268,12 @@ export async function revokePerson(ctx: Context, identity: IdentityRow, reason: 
 
 /** `pli directory export`: every certificate and revocation, under a serial that only increases. */
 export async function exportDirectory(ctx: Context, options: { allowPassword?: boolean; graceDays?: number; validityDays?: number } = {}): Promise<{ text: string; serial: number }> {
+  // Audited once signed: the serial is spent even if the front end then fails to write the file.
+  return audited(ctx, 'directory.exported', () => signDirectory(ctx, options),
+    (result) => ({ actor: officerActor(ctx), object: String(result.serial) }), officerActor(ctx));
+}
+
+async function signDirectory(ctx: Context, options: { allowPassword?: boolean; graceDays?: number; validityDays?: number }): Promise<{ text: string; serial: number }> {
   const db = ctx.profile.db;
   const authority = await unlockAuthority(ctx);
   try {

@@ -15,7 +15,7 @@ import { SIGNATURE_LABELS } from '../crypto/labels.js';
 import { getIdentity, keyByFingerprint, listIdentities, resolveOwn, verifyCard, type UnlockedIdentity, type VerifiedCard } from '../profile/identities.js';
 import { certificateState, describeState, getTrust, revocationOf, verifyCertificate, type CertificateState, type TrustRow } from '../authority/certificates.js';
 import { inputError, securityError, type PliError } from '../errors.js';
-import type { Context } from '../context.js';
+import { actorOf, audit, type Context, type Scope } from '../context.js';
 import { requireRole } from './policy.js';
 import { verifySegment, type SegmentJob, type SegmentResult } from './audit-segment.js';
 import type { SegmentAnswer, SegmentWorkerData } from './audit-segment.worker.js';
@@ -586,6 +586,33 @@ export async function readAuditAnchor(text: string, authorityKey: Uint8Array | n
     throw securityError('anchor-not-certified', "L'ancre n'est pas signée sous un certificat de l'autorité de ce poste : elle ne prouve rien ici.");
   }
   return { anchor, card, certified: true };
+}
+
+/** `pli audit verify [--anchor ...]`, the interface's "Vérifier le journal": the chain and its
+ * checkpoints, then each anchor (read by the caller: a missing file changes nothing), until the
+ * first break. The verification is itself an event: ok, failed (the first bad entry) or refused
+ * (an anchor that cannot be trusted). */
+export async function checkAudit(scope: Scope, anchors: string[] = []): Promise<{ result: VerifyResult; firstBad?: { seq: number; problem: string }; found: AnchorCheck[] }> {
+  const db = scope.profile.db;
+  const result = await verifyAudit(db);
+  let firstBad = result.ok ? undefined : result.firstBad;
+  const found: AnchorCheck[] = [];
+  try {
+    for (const text of anchors) {
+      if (firstBad) break;
+      const check = await verifyAuditAnchor(db, text);
+      if (!check.ok) firstBad = check.firstBad;
+      else found.push(check);
+    }
+  } catch (error) {
+    audit(scope, { actor: actorOf(scope), action: 'audit.verified', outcome: 'refused', detail: { anchors: anchors.length, reason: (error as { code?: string }).code ?? 'error' } });
+    throw error;
+  }
+  audit(scope, {
+    actor: actorOf(scope), action: 'audit.verified', outcome: firstBad ? 'failed' : 'ok',
+    detail: firstBad ? { firstBad: firstBad.seq, anchors: anchors.length } : { events: result.events, anchors: anchors.length },
+  });
+  return { result, firstBad, found };
 }
 
 /** Checks that this log still contains an anchored head. Throws when the anchor itself cannot be

@@ -8,6 +8,9 @@ import { getMeta, setMeta } from '../profile/profile.js';
 import { unlockIdentity, type IdentityRow, type UnlockedIdentity } from '../profile/identities.js';
 import { appendEvent } from '../profile/events.js';
 import { PliError, temporaryError } from '../errors.js';
+import { audit, type Scope } from '../context.js';
+import { certificateState } from '../authority/certificates.js';
+import { hasAuthority, requireRole } from './policy.js';
 
 export interface SessionSettings {
   /** Desktop app: lock the session after this idle time. */
@@ -38,6 +41,28 @@ export function setSettings(db: DB, settings: Partial<SessionSettings>): Session
     setMeta(db, KEYS[key], String(value));
   }
   return getSettings(db);
+}
+
+/** The desktop's settings change, by the signed-in person (the actor), with the value before. */
+export function changeSettings(scope: Scope, settings: Pick<Partial<SessionSettings>, 'idleLockMinutes'>): SessionSettings {
+  const before = getSettings(scope.profile.db).idleLockMinutes;
+  const after = setSettings(scope.profile.db, settings);
+  audit(scope, { actor: scope.actor?.() ?? null, action: 'settings.changed', detail: { idleLockMinutes: settings.idleLockMinutes, before } });
+  return after;
+}
+
+/** The nominative list at the desktop's sign-in: once an authority is pinned, only a person
+ * holding a valid certificate from it signs in; anyone else is refused and logged, before their
+ * passphrase is even tried (no key is unlocked for them). */
+export function requireListed(profile: Profile, identity: IdentityRow): void {
+  if (!hasAuthority(profile.db) || certificateState(profile.db, identity.id).state === 'valid') return;
+  audit({ profile }, { actor: identity.id, action: 'login.refused', outcome: 'refused', detail: { reason: 'not-habilitated' } });
+  requireRole(profile.db, identity, 'reader');
+}
+
+/** The end of a desktop session (sign-out, idle lock, application quit), logged for its person. */
+export function sessionClosed(profile: Profile, identity: { id: string }): void {
+  audit({ profile }, { actor: identity.id, action: 'session.closed', object: identity.id });
 }
 
 export interface LockState { failures: number; lockedUntil: number }

@@ -1,7 +1,7 @@
 // The audit log: the events list, the chain's verification, the signed export and the anchor.
 import { listIdentities } from '../../core/profile/identities.js';
 import { listEvents } from '../../core/profile/events.js';
-import { exportAudit, verifyAudit, writeAuditAnchor } from '../../core/services/audit.js';
+import { checkAudit, exportAudit, writeAuditAnchor } from '../../core/services/audit.js';
 import { refuseExisting } from '../files.js';
 import { day, type Deps, type Impl } from './deps.js';
 
@@ -27,11 +27,9 @@ export function auditChannels({ session: s, shell, revealable }: Deps) {
     },
 
     async 'audit:verify'() {
-      const active = s.require();
-      const p = s.profile();
-      const result = await verifyAudit(p.db);
-      // As `pli audit verify`: the verification itself is an event.
-      s.audit({ actor: active.id, action: 'audit.verified', outcome: result.ok ? 'ok' : 'failed', detail: result.ok ? { events: result.events } : { firstBad: result.firstBad?.seq } });
+      s.require();
+      // As `pli audit verify` (without anchors): the core logs the verification.
+      const { result } = await checkAudit(s.scope());
       return { ok: result.ok, events: result.events, checkpoints: result.checkpoints, lastCheckpoint: result.lastCheckpoint, firstBad: result.firstBad ?? null };
     },
 

@@ -3,12 +3,11 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { PliError, inputError } from '../../core/errors.js';
-import { createIdentity, getIdentity, importCard, listIdentities } from '../../core/profile/identities.js';
+import { getIdentity, listIdentities } from '../../core/profile/identities.js';
 import { certificateState, getTrust } from '../../core/authority/certificates.js';
-import { importDirectory, importKeyfile, installCertificate } from '../../core/authority/directory.js';
 import { hasAuthority } from '../../core/services/policy.js';
 import { people as habilitatedPeople } from '../../core/services/audit.js';
-import { formatFingerprint } from '../../../shared/ids.js';
+import { acceptDirectory, addCorrespondent, exportCard, installKeyfile, installOwnCertificate, newIdentity } from '../../core/services/workstation.js';
 import { ANY_FILE, MAX_CARD_BYTES, MAX_DIRECTORY_BYTES, readChosen, writeNewFile } from '../files.js';
 import { certificateOf, slug, toPerson } from '../views.js';
 import type { Deps, Impl } from './deps.js';
@@ -23,8 +22,7 @@ export function identityChannels({ session: s, shell, emitProgress, revealable }
     async 'identities:create'(request) {
       const p = s.profile();
       const person = { name: request.name, email: request.email, org: request.org };
-      const created = await createIdentity(p.db, person, request.passphrase);
-      s.audit({ actor: created.id, action: 'identity.created', object: created.id, detail: { name: person.name, org: person.org, fingerprint: formatFingerprint(created.sigFpr) } });
+      const created = await newIdentity(p, person, request.passphrase);
       // With an authority pinned, the new person waits for a certificate before signing in.
       if (hasAuthority(p.db)) return { person: toPerson(p, getIdentity(p.db, created.id)!), session: null };
       const unlocked = await s.signIn(request.opId, created.id, request.passphrase);
@@ -38,8 +36,7 @@ export function identityChannels({ session: s, shell, emitProgress, revealable }
       if (!file) return { status: 'cancelled' };
       const text = await readChosen(file, MAX_CARD_BYTES, 'un fichier de clés Pli');
       emitProgress({ opId: request.opId, phase: 'unlock', done: 0, total: 1 });
-      const result = await s.audited('identity.imported', () => importKeyfile(p.db, text, request.oneTimePassphrase, request.passphrase));
-      s.audit({ actor: result.id, action: 'identity.imported', object: result.id, detail: { name: result.name, provisioned: true } });
+      const result = await installKeyfile(s.scope(), text, request.oneTimePassphrase, request.passphrase);
       const person = toPerson(p, getIdentity(p.db, result.id)!);
       if (certificateState(p.db, result.id).state !== 'valid') {
         emitProgress({ opId: request.opId, phase: 'done', done: 1, total: 1 });
@@ -55,8 +52,7 @@ export function identityChannels({ session: s, shell, emitProgress, revealable }
       const file = await shell.openFile({ title: 'Certificat remis par l’officier SSI', filters: [{ name: 'Certificat Pli', extensions: ['json'] }, ANY_FILE] });
       if (!file) return { status: 'cancelled' };
       const text = await readChosen(file, MAX_CARD_BYTES, 'un certificat Pli');
-      const cert = await s.audited('identity.certificate-installed', () => installCertificate(p.db, text));
-      s.audit({ actor: cert.body.id, action: 'identity.certificate-installed', object: cert.body.id, detail: { role: cert.body.role, notAfter: cert.body.notAfter } });
+      const cert = await installOwnCertificate(s.scope(), text);
       return { status: 'done', id: cert.body.id, name: cert.body.name, role: cert.body.role, notAfter: cert.body.notAfter };
     },
 
@@ -69,8 +65,7 @@ export function identityChannels({ session: s, shell, emitProgress, revealable }
       const file = await shell.openFile({ title: 'Annuaire signé par l’officier SSI', filters: [{ name: 'Annuaire Pli', extensions: ['json'] }, ANY_FILE] });
       if (!file) return { status: 'cancelled' };
       const text = await readChosen(file, MAX_DIRECTORY_BYTES, 'un annuaire Pli');
-      const result = await s.audited('directory.imported', () => importDirectory(p.db, text, pin));
-      s.audit({ actor: s.active()?.id ?? null, action: 'directory.imported', object: String(result.serial), detail: { authority: result.authorityName, fingerprint: result.fingerprint, certificates: result.certificates, revocations: result.revocations, pinned: result.pinnedNow, keyChanged: result.keyChanged } });
+      const result = await acceptDirectory(s.scope(), text, pin);
       return {
         status: 'done', authorityName: result.authorityName, fingerprint: result.fingerprint, serial: result.serial,
         certificates: result.certificates, revocations: result.revocations, pinnedNow: result.pinnedNow, nextUpdate: result.nextUpdate,
@@ -96,32 +91,25 @@ export function identityChannels({ session: s, shell, emitProgress, revealable }
         if (error instanceof PliError) throw error;
         throw inputError('missing-file', `Fichier introuvable ou illisible : ${request.path}. Vérifiez le fichier et recommencez.`);
       }
-      try {
-        const result = await importCard(p.db, text);
-        s.audit({ actor: s.active()?.id ?? null, action: 'identity.imported', object: result.id, detail: { name: result.card.body.name, org: result.card.body.org, fingerprint: formatFingerprint(result.card.sigFpr), added: result.added } });
-        return { person: toPerson(p, getIdentity(p.db, result.id)!), added: result.added };
-      } catch (error) {
-        if (error instanceof PliError && error.kind === 'security') {
-          s.audit({ actor: s.active()?.id ?? null, action: 'identity.imported', outcome: 'refused', detail: { reason: error.code } });
-        }
-        throw error;
-      }
+      const result = await addCorrespondent(s.scope(), text);
+      return { person: toPerson(p, getIdentity(p.db, result.id)!), added: result.added };
     },
 
     async 'identities:exportCard'(request) {
       const p = s.profile();
       const row = getIdentity(p.db, request.id);
       if (!row) throw inputError('unknown-id', 'Cette personne n’est pas dans l’annuaire de ce poste.');
-      // A person of this workstation waiting for a certificate exports their card before signing in.
-      const actor = s.active()?.id ?? (row.own === 1 ? row.id : s.require().id);
+      // A person of this workstation waiting for a certificate exports their card before signing
+      // in; anyone else's card only by a signed-in person (the core logs who: the person acting,
+      // else the card's owner).
+      if (row.own !== 1) s.require();
       const target = await shell.saveFile({
         title: `Carte de ${row.name}`, defaultName: `carte-pli-${slug(row.name)}.json`,
         filters: [{ name: 'Carte Pli', extensions: ['json'] }],
       });
       if (!target) return { status: 'cancelled' };
-      await writeNewFile(target, row.card, 0o644);
+      await exportCard(s.scope(), row, (card) => writeNewFile(target, card, 0o644));
       revealable.add(target);
-      s.audit({ actor, action: 'identity.exported', object: row.id });
       return { status: 'done', path: target };
     },
 

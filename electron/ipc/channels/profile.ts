@@ -1,8 +1,9 @@
 // The profile, the interface's settings (language, idle lock) and "show in folder".
 import { inputError } from '../../core/errors.js';
-import { getMeta, initProfile, setMeta } from '../../core/profile/profile.js';
+import { getMeta, setMeta } from '../../core/profile/profile.js';
 import { listIdentities } from '../../core/profile/identities.js';
-import { getSettings as sessionSettings, setSettings as setSessionSettings } from '../../core/services/session.js';
+import { changeSettings, getSettings as sessionSettings } from '../../core/services/session.js';
+import { createProfile } from '../../core/services/workstation.js';
 import { certificateState, getTrust, roleIncludes } from '../../core/authority/certificates.js';
 import { directoryFreshness } from '../../core/authority/directory.js';
 import { getAuthority } from '../../core/authority/authority.js';
@@ -48,9 +49,8 @@ export function profileChannels({ session: s, shell, revealable }: Deps) {
     },
 
     async 'profile:init'() {
-      const result = initProfile(home);
+      const result = createProfile(home);
       s.adopt(result.profile);
-      if (result.created) s.audit({ action: 'profile.created', object: home });
       return { home, created: result.created };
     },
 
@@ -64,10 +64,8 @@ export function profileChannels({ session: s, shell, revealable }: Deps) {
     async 'settings:set'(request) {
       const stored = s.exists();
       if (request.idleLockMinutes !== undefined) {
-        const active = s.require();
-        const before = sessionSettings(s.profile().db).idleLockMinutes;
-        setSessionSettings(s.profile().db, { idleLockMinutes: request.idleLockMinutes });
-        s.audit({ actor: active.id, action: 'settings.changed', detail: { idleLockMinutes: request.idleLockMinutes, before } });
+        s.require();
+        changeSettings(s.scope(), { idleLockMinutes: request.idleLockMinutes });
       }
       if (request.language !== undefined) {
         memoryLanguage = request.language;
