@@ -1,4 +1,5 @@
-// Workers are modules (issue 11): the Argon2id worker and the reader's block worker are
+// Workers are modules (issue 11): the Argon2id worker, the reader's block worker, the writer's hash
+// worker and the audit chain's segment worker are
 // `*.worker.ts` files compiled with the rest, so that tsc and eslint read them, instead of source
 // text evaluated from a template string. The compiled program runs the `.worker.js` beside the
 // module that starts it (dist/, `npm run build` first); tests run the `.ts` sources, bundled by
@@ -12,12 +13,15 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { argon2id } from '../../electron/core/crypto/argon2.js';
 import { getSodium } from '../../electron/core/crypto/sodium.js';
 import { workerEntry } from '../../electron/core/workers.js';
+import { OFF_THREAD_HASH_BYTES, sha256Stream } from '../../electron/core/container/sinks.js';
+import { createHash, randomBytes } from 'node:crypto';
 import { PliError } from '../../electron/core/errors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CORE = path.join(ROOT, 'electron/core');
 const DIST_CORE = path.join(ROOT, 'dist/electron/core');
-const WORKERS = [['crypto', 'argon2'], ['container', 'opener']] as const;
+// [floor, worker, the module that starts it]
+const WORKERS = [['crypto', 'argon2', 'argon2'], ['container', 'opener', 'opener'], ['container', 'hash', 'sinks'], ['services', 'audit-segment', 'audit']] as const;
 const CHEAP = { opslimit: 1, memlimitKib: 8 * 1024 };
 
 const temp = mkdtempSync(path.join(tmpdir(), 'pli-workers-'));
@@ -33,11 +37,11 @@ function probe(body: string, cwd = ROOT): Record<string, unknown> {
 const href = (file: string): string => JSON.stringify(pathToFileURL(file).href);
 
 describe('each worker is a module of its own', () => {
-  for (const [floor, name] of WORKERS) {
-    it(`${floor}/${name}.worker.ts exists, is compiled to dist/, and ${name}.ts evaluates no source text`, () => {
+  for (const [floor, name, starterName] of WORKERS) {
+    it(`${floor}/${name}.worker.ts exists, is compiled to dist/, and ${starterName}.ts evaluates no source text`, () => {
       expect(existsSync(path.join(CORE, floor, `${name}.worker.ts`))).toBe(true);
       expect(existsSync(path.join(DIST_CORE, floor, `${name}.worker.js`)), 'run npm run build first').toBe(true);
-      const starter = readFileSync(path.join(CORE, floor, `${name}.ts`), 'utf8');
+      const starter = readFileSync(path.join(CORE, floor, `${starterName}.ts`), 'utf8');
       expect(starter).not.toMatch(/eval:\s*true/);
       expect(starter).not.toMatch(/require\(/);
     });
@@ -119,10 +123,39 @@ describe('a missing compiled worker', () => {
   });
 });
 
+describe("the writer's hash worker", () => {
+  const parts = [randomBytes(5 * 1024 * 1024), randomBytes(4 * 1024 * 1024 + 3), Buffer.from('fin')];
+  const expected = createHash('sha256').update(Buffer.concat(parts)).digest('hex');
+
+  it('from the sources: the digest of every part, in order, as node:crypto gives it', async () => {
+    const stream = sha256Stream(OFF_THREAD_HASH_BYTES + 1);
+    try {
+      for (const part of parts) await stream.update([Buffer.from(part)]);
+      expect((await stream.digest()).toString('hex')).toBe(expected);
+    } finally {
+      await stream.close();
+    }
+  });
+
+  it('from dist/: the same digest, computed by the compiled hash.worker.js', () => {
+    const seen = probe(`
+      const { createHash } = await import('node:crypto');
+      const { sha256Stream, OFF_THREAD_HASH_BYTES } = await import(${href(path.join(DIST_CORE, 'container/sinks.js'))});
+      const parts = [Buffer.alloc(5 * 1024 * 1024, 1), Buffer.alloc(4 * 1024 * 1024 + 3, 2), Buffer.from('fin')];
+      const expected = createHash('sha256').update(Buffer.concat(parts)).digest('hex');
+      const stream = sha256Stream(OFF_THREAD_HASH_BYTES + 1);
+      for (const part of parts) await stream.update([Buffer.from(part)]);
+      const digest = (await stream.digest()).toString('hex');
+      await stream.close();
+      console.log(JSON.stringify({ same: digest === expected, worker: stream.constructor.name }));`);
+    expect(seen).toEqual({ same: true, worker: 'WorkerSha256' });
+  });
+});
+
 describe('from the TypeScript sources (vitest)', () => {
   it('each worker is its .worker.ts bundled whole: no local module left to load at run time', () => {
-    for (const [floor, name] of WORKERS) {
-      const entry = workerEntry(name, pathToFileURL(path.join(CORE, floor, `${name}.ts`)).href);
+    for (const [floor, name, starterName] of WORKERS) {
+      const entry = workerEntry(name, pathToFileURL(path.join(CORE, floor, `${starterName}.ts`)).href);
       expect(entry.eval).toBe(true);
       expect(entry.file).not.toMatch(/require\(["']\.{1,2}\//);
       expect(entry.file).not.toMatch(/import\(["']\.{1,2}\//);

@@ -18,6 +18,7 @@ import type { CipherSource, PlainSink } from './open.js';
 import { inputError, PliError, securityError } from '../errors.js';
 import { diskFullError, faultError } from '../faults.js';
 import { DigestWorker, ownsMemory, StartedThread, type Pending } from './threads.js';
+import { workerEntry } from '../workers.js';
 
 export const TEMP_PREFIX = '.pli-tmp-';
 
@@ -57,16 +58,6 @@ class InlineSha256 implements Sha256Stream {
 
 // The worker hashes the parts in the order they are posted and sends their memory back, to be
 // freed by the main thread's collector (a worker's heap is rarely collected).
-const HASH_WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
-const hash = createHash('sha256');
-parentPort.on('message', (parts) => {
-  if (parts === 'digest') return parentPort.postMessage({ digest: hash.digest() });
-  for (const part of parts) hash.update(part);
-  parentPort.postMessage({ parts }, parts.map((p) => p.buffer));
-});
-`;
 /** Bytes handed to the worker and not hashed yet, beyond which update() waits: two blocks of
  * the reader or writer keep the worker busy; more would only hold memory (peak RSS). */
 const MAX_IN_FLIGHT = 8 * 1024 * 1024;
@@ -76,7 +67,7 @@ class WorkerSha256 extends DigestWorker<{ parts: Uint8Array[] }> implements Sha2
   private readonly waiting: Pending<void>[] = [];
 
   constructor() {
-    super(new StartedThread(HASH_WORKER_SOURCE, { youngGenerationMb: 4 }), 'hash worker');
+    super(new StartedThread(workerEntry('hash', import.meta.url), { youngGenerationMb: 4 }), 'hash worker');
   }
 
   protected onAnswer(m: { parts: Uint8Array[] }): void {

@@ -1,5 +1,5 @@
 // What the writer's hash worker (sinks.ts) and the reader's block worker (opener.ts) share: a
-// worker thread (a module of its own, or source text evaluated as CommonJS), answering in order,
+// worker thread (a module of its own: workers.ts), answering in order,
 // ending with a SHA-256 digest, and failing every pending request (never leaving one hanging) if
 // it stops or is closed.
 import { Worker } from 'node:worker_threads';
@@ -29,14 +29,13 @@ export class StartedThread {
   /** Why the thread stopped before being adopted, if it did. */
   stopped: Error | null = null;
 
-  /** `source`: the worker's module (workerEntry), or CommonJS source text to evaluate. */
-  constructor(source: WorkerEntry | string, options: { youngGenerationMb: number; workerData?: unknown }) {
+  /** `entry`: the worker's module (workerEntry). */
+  constructor(entry: WorkerEntry, options: { youngGenerationMb: number; workerData?: unknown }) {
     const common = {
       workerData: options.workerData,
       // It only runs node:crypto on buffers it is handed: a small JavaScript heap is enough (peak memory).
       resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: options.youngGenerationMb, codeRangeSizeMb: 4 },
     };
-    const entry: WorkerEntry = typeof source === 'string' ? { file: source, eval: true } : source;
     this.worker = new Worker(entry.file, { eval: entry.eval, execArgv: entry.execArgv, ...common });
     // Listening at once: an 'error' without a listener would end the whole process.
     this.worker.on('error', (error: Error) => (this.stopped ??= error));
