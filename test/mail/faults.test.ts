@@ -355,6 +355,7 @@ describe('fault injection (kill, disk full, server down) against real Postfix + 
       await servers.stopPostfix();
       const run = await flush.done;
       judge('outbox flush, Postfix arrêté', run);
+      await queue(1); // something to send while Postfix is down, even if the first flush sent all
       judge('outbox flush, Postfix encore arrêté', await runPli(police$, ['outbox', 'flush']), [3]);
       detail.postfixFlush++;
       await servers.startPostfix();
@@ -369,6 +370,8 @@ describe('fault injection (kill, disk full, server down) against real Postfix + 
       await sleep(between(flushMs * 0.2, flushMs * 0.9));
       await servers.stopDovecot();
       judge('outbox flush, Dovecot arrêté', await flush.done);
+      await queue(1); // something to send while Dovecot is down, even if the first flush sent all
+      judge('outbox flush, Dovecot encore arrêté', await runPli(police$, ['outbox', 'flush']), [3]);
       detail.dovecotFlush++;
       await servers.startDovecot();
       // Postfix's submission service died on the missing login socket and its master holds it
