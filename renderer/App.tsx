@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from './api';
-import { ErrorBox } from './components/common';
+import { ErrorBox, useFormat } from './components/common';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { FirstRun } from './screens/FirstRun';
 import { SignIn } from './screens/SignIn';
@@ -23,6 +23,8 @@ const NAV: Exclude<Screen, 'container'>[] = ['inbox', 'new', 'outbox', 'director
 
 export function App() {
   const { t, i18n } = useTranslation();
+  // The banner sits outside every screen's boundary: its dates go through the total formatter.
+  const format = useFormat();
   const [status, setStatus] = useState<Status | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [screen, setScreen] = useState<Screen>('inbox');
@@ -118,7 +120,7 @@ export function App() {
         {current === 'container' && container && guard(`container:${container.path}`, t('boundary.container'), <ContainerView key={container.path} summary={container} onBack={() => setScreen('inbox')} />, backToInbox)}
         {freshness !== 'fresh' && status.authority && (
           <p className="banner" role="note">{t(`directory.freshness.${freshness}`, {
-            next: new Date(status.authority.nextUpdate).toLocaleDateString(i18n.language), refuse: new Date(status.authority.refuseAfter).toLocaleDateString(i18n.language),
+            next: format.day(status.authority.nextUpdate), refuse: format.day(status.authority.refuseAfter),
           })}</p>
         )}
         {current === 'new' && guard('new', t('nav.new'), <NewContainer onDirectory={() => setScreen('directory')} authority={status.authority !== null} mailbox={status.mailbox === 'configured'}

@@ -15,7 +15,7 @@ const steps = [
   { name: 'build preload', cmd: ['npm', 'run', '--silent', 'build:electron'] },
   { name: 'lint', cmd: ['npx', 'eslint', '.'] },
   { name: 'typecheck', cmd: ['npm', 'run', '--silent', 'typecheck'] },
-  { name: 'unit, CLI and mail tests', report: 'vitest-main.json', cmd: ['npx', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${path.join(out, 'vitest-main.json')}`] },
+  { name: 'unit, CLI and mail tests', report: 'vitest-main.json', summary: 'faults-summary.txt', cmd: ['npx', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${path.join(out, 'vitest-main.json')}`] },
   { name: 'end-to-end tests', report: 'vitest-e2e.json', cmd: ['npx', 'vitest', 'run', '--config', 'test/e2e/vitest.config.ts', '--reporter=default', '--reporter=json', `--outputFile=${path.join(out, 'vitest-e2e.json')}`] },
   { name: 'electron security check', cmd: ['node', 'scripts/electronegativity.mjs'] },
 ];
@@ -24,6 +24,7 @@ let failedSteps = [];
 const totals = { passed: 0, failed: 0, skipped: 0 };
 for (const step of steps) {
   if (step.report) rmSync(path.join(out, step.report), { force: true });
+  if (step.summary) rmSync(path.join(out, step.summary), { force: true });
   const started = Date.now();
   process.stdout.write(`\n=== ${step.name}\n`);
   const result = spawnSync(step.cmd[0], step.cmd.slice(1), { cwd: root, stdio: 'inherit', env: process.env });
@@ -43,6 +44,14 @@ for (const step of steps) {
       totals.failed += 1;
     }
   }
+}
+// The fault-injection run's own line (test/mail/faults.test.ts), repeated here so that the end
+// of the CI log says how many faults were injected and what was lost; the Tests line stays last.
+for (const step of steps) {
+  const file = step.summary && path.join(out, step.summary);
+  if (!file) continue;
+  process.stdout.write(existsSync(file) ? `\n${readFileSync(file, 'utf8').trimEnd()}\n`
+    : `\nInjection de pannes : aucun résultat (test/mail/faults.test.ts n'est pas allé jusqu'à son bilan).\n`);
 }
 if (failedSteps.length) process.stdout.write(`\nFailed steps: ${failedSteps.join(', ')}\n`);
 process.stdout.write(`\nTests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { onProgress } from '../api';
 import type { Certificate, Progress } from '../../shared/ipc';
 import { forScreen } from '../../shared/text';
+import { isDateMs } from '../../shared/dates';
 
 /** An error that says what happened and what to do (the message comes from main, in French). */
 export function ErrorBox({ message }: { message: string | null }) {
@@ -89,12 +90,21 @@ export function FilePicker({ label, hint, accept, multiple, onFiles, testId }: {
   );
 }
 
+/**
+ * Formatting that never throws: every date shown comes from the profile's database (the attacker's
+ * to write, docs/profile.md) or from outside, and `Intl` throws "Invalid time value" beyond
+ * JavaScript's dates (±8.64e15 ms), which would take the whole screen into its error boundary for
+ * one bad row. Such a value is shown as "date illisible" instead.
+ */
 export function useFormat() {
   const { t, i18n } = useTranslation();
   const locale = i18n.language === 'en' ? 'en-GB' : 'fr-FR';
+  const when = (ms: unknown, options: Intl.DateTimeFormatOptions) => (isDateMs(ms)
+    ? new Intl.DateTimeFormat(locale, options).format(new Date(ms))
+    : t('format.unreadableDate'));
   return {
-    date: (ms: number) => new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(ms)),
-    day: (ms: number) => new Intl.DateTimeFormat(locale, { dateStyle: 'long' }).format(new Date(ms)),
+    date: (ms: number | null | undefined) => when(ms, { dateStyle: 'medium', timeStyle: 'short' }),
+    day: (ms: number | null | undefined) => when(ms, { dateStyle: 'long' }),
     size: (bytes: number) => {
       const number = (n: number) => new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(n);
       if (bytes < 1024) return t('units.bytes', { n: number(bytes) });

@@ -3,9 +3,11 @@
 // malformed, nothing stored from its date); then the profile's database is edited as the attacker
 // of docs/profile.md would (or as a profile that received such a container before the bound holds
 // it): a verified row's date set to 9e15, a planted row with a null sender, dates beyond range and
-// huge strings, and an outbox row dated 9e15. Signed in, the inbox is the first screen: it must
-// show every row; the verified container still opens; the outbox screen, which shows that date,
-// fails into its error boundary (what failed, in French, and a way back), never a blank window.
+// huge strings, an outbox row and a correspondent dated 9e15. Signed in, the inbox is the first
+// screen: it must show every row; the verified container still opens; the outbox and the
+// directory show their rows with "date illisible". A screen that does fail (forced here: the
+// page's date formatting made to throw) falls into its error boundary (what failed, in French,
+// and a way back), never a blank window, and comes back once the cause is gone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
@@ -41,7 +43,7 @@ beforeAll(async () => {
 afterAll(() => closeRun(browser, bridges, tmp));
 
 describe('the inbox screen survives any row', () => {
-  it('forged dates, a planted row and an outbox row: the inbox shows every row, the outbox fails into its boundary', async () => {
+  it('forged dates, a planted row, an outbox row and a correspondent: every screen shows its rows; a failing screen falls into its boundary', async () => {
     const police = path.join(tmp, 'police');
     const town = path.join(tmp, 'mairie');
     cli(police, PASS_POLICE, ['init']);
@@ -79,7 +81,8 @@ describe('the inbox screen survives any row', () => {
         VALUES (?, ?, 1, 'refused', ?, ?, NULL, ?, ?, 'imap', ?, '/nulle-part', ?)`).run(
         'c'.repeat(20_000), 'd'.repeat(64), `__proto__.${'r'.repeat(50_000)}`, `old,constructor,${'f'.repeat(30_000)}`, 2 ** 53 - 1, BEYOND, 'o'.repeat(10_000), -BEYOND).lastInsertRowid);
       db.prepare(`INSERT INTO outbox (container_id, sender_id, transport, destination, message_id, path, size, state, attempts, next_attempt_at, last_error, queued_at, sent_at)
-        VALUES ('ab', ?, 'folder', '/nulle-part', '<forge@pli>', '/nulle-part/x.pli', 1, 'failed', 9, ?, NULL, ?, NULL)`).run(policeId, BEYOND, BEYOND);
+        VALUES ('ab', ?, 'folder', '/nulle-part', '<forge@pli>', '/nulle-part/x.pli', 1, 'failed', 9, ?, NULL, ?, ?)`).run(policeId, BEYOND, BEYOND, -BEYOND);
+      expect(db.prepare('UPDATE identities SET added_at = ? WHERE id = ?').run(BEYOND, policeId).changes).toBe(1);
     } finally {
       db.close();
     }
@@ -122,20 +125,71 @@ describe('the inbox screen survives any row', () => {
     await page.getByRole('status').filter({ hasText: 'Signature de Paul Durand vérifiée' }).first().waitFor();
     expect(readFileSync(path.join(out, path.basename(csv))).equals(readFileSync(csv))).toBe(true);
 
-    // The outbox shows the planted 9e15 date and fails: its boundary says so, in French, with a
-    // way back; the navigation and the header stay.
-    await page.getByRole('navigation').getByRole('button', { name: "Boîte d'envoi", exact: true }).click();
+    // The outbox shows the planted row, its dates in words; no boundary.
+    const nav = (name: string) => page.getByRole('navigation').getByRole('button', { name, exact: true }).click();
+    await nav("Boîte d'envoi");
+    await h1(page, "Boîte d'envoi");
+    const outboxRow = page.locator('tbody tr').filter({ hasText: '/nulle-part' });
+    await outboxRow.waitFor();
+    expect((await outboxRow.textContent())!.match(/date illisible/g)).toHaveLength(2); // sent at, queued at
+    expect(await page.getByTestId('screen-failed').count()).toBe(0);
+    await shot(page, '61-outbox-unreadable-date');
+
+    // The directory shows the correspondent added "at" 9e15, its date in words.
+    await nav('Annuaire');
+    await h1(page, 'Annuaire');
+    const paul = page.locator('tbody tr').filter({ hasText: 'paul.durand@interieur.gouv.fr' });
+    await paul.waitFor();
+    expect(await paul.textContent()).toMatch(/date illisible/);
+    expect(await page.getByTestId('screen-failed').count()).toBe(0);
+
+    // The audit screen's honest dates, formatted.
+    await nav("Journal d'audit");
+    await h1(page, "Journal d'audit");
+    await expect.poll(() => page.locator('table.audit tbody tr').count()).toBeGreaterThan(0);
+    expect(await page.locator('table.audit').textContent()).not.toMatch(/illisible/);
+    expect(consoleErrors).toEqual([]);
+
+    // The boundary itself: the page's date formatting made to throw (as a bug would), the audit
+    // screen fails when shown again; its boundary says so in French, with a way back; the
+    // navigation and the header stay.
+    await nav('Plis reçus');
+    await h1(page, 'Plis reçus');
+    await page.evaluate(() => {
+      const descriptor = Object.getOwnPropertyDescriptor(Intl.DateTimeFormat.prototype, 'format')!;
+      (globalThis as Record<string, unknown>).__pliFormat = descriptor;
+      Object.defineProperty(Intl.DateTimeFormat.prototype, 'format', { configurable: true, get() { throw new RangeError('Invalid time value'); } });
+    });
+    await nav("Journal d'audit");
     const failed = page.getByTestId('screen-failed');
     await failed.waitFor();
-    expect(await failed.textContent()).toMatch(/L'écran « Boîte d'envoi » n'a pas pu s'afficher.*Rien n'a été modifié/);
+    expect(await failed.textContent()).toMatch(/L'écran « Journal d'audit » n'a pas pu s'afficher.*Rien n'a été modifié/);
     expect(await failed.textContent()).not.toMatch(/Invalid time value|RangeError|at \w+ \(/);
-    await page.getByRole('button', { name: "Recharger l'écran" }).waitFor();
-    await shot(page, '61-outbox-boundary');
+    await page.getByText('Connecté : Claire Petit').waitFor();
+    await shot(page, '62-audit-boundary');
+    // The cause gone, "Recharger l'écran" brings the screen back.
+    await page.evaluate(() => {
+      Object.defineProperty(Intl.DateTimeFormat.prototype, 'format', (globalThis as Record<string, unknown>).__pliFormat as PropertyDescriptor);
+    });
+    await page.getByRole('button', { name: "Recharger l'écran" }).click();
+    await h1(page, "Journal d'audit");
+    await expect.poll(() => page.locator('table.audit tbody tr').count()).toBeGreaterThan(0);
+    expect(await page.getByTestId('screen-failed').count()).toBe(0);
+    // Failing again, then "Revenir à la boîte de réception": the inbox, whole.
+    await page.evaluate(() => {
+      Object.defineProperty(Intl.DateTimeFormat.prototype, 'format', { configurable: true, get() { throw new RangeError('Invalid time value'); } });
+    });
+    await nav('Plis reçus');
+    await nav("Journal d'audit");
+    await failed.waitFor();
+    await page.evaluate(() => {
+      Object.defineProperty(Intl.DateTimeFormat.prototype, 'format', (globalThis as Record<string, unknown>).__pliFormat as PropertyDescriptor);
+    });
     await page.getByRole('button', { name: 'Revenir à la boîte de réception' }).click();
     await h1(page, 'Plis reçus');
     await expect.poll(() => page.locator('tbody tr').count()).toBe(3);
     await page.getByText('Connecté : Claire Petit').waitFor();
-    // The only console errors are React's report of the outbox's caught failure.
+    // The only console errors are React's report of the forced failure.
     expect(consoleErrors.every((e) => /Invalid time value|RangeError/.test(e)), consoleErrors.join('\n')).toBe(true);
   });
 });

@@ -388,6 +388,12 @@ describe('functional mailbox (real Postfix + Dovecot)', () => {
     expect(listed.code, listed.stderr).toBe(0);
     const rows = JSON.parse(listed.stdout) as { sha256: string; createdAt: string | null }[];
     expect(rows.filter((r) => forgedShas.has(r.sha256)).map((r) => r.createdAt)).toEqual([null, null, null]);
+    // The kept files: pli inspect refuses each in words; the text listing works too.
+    for (const r of refused) {
+      const inspected = await captureMain(['--home', townhall.profile.home, 'inspect', path.join(townhall.profile.home, 'inbox', `${r.row.sha256}.pli`)]);
+      expect([inspected.code, /date de création/.test(inspected.stderr), /Invalid time value|inattendue/.test(inspected.stderr)], inspected.stderr).toEqual([2, true, false]);
+    }
+    expect((await captureMain(['--home', townhall.profile.home, 'inbox'])).code).toBe(0);
     // The next container arrives as usual.
     const next = await queueSend(police.ctx, { to: [townhall.id], files: [writeFile('apres.csv', randomBytes(500))] });
     await sendWithin(police.ctx, next.outboxIds, 20_000);
