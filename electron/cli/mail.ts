@@ -15,6 +15,7 @@ import { isoOrNull } from '../../shared/dates.js';
 // pli.ts registers this table: the import cycle is only used at run time, never at load.
 import { cleaningOnSignals } from './pli.js';
 import { forTerminal } from '../../shared/text.js';
+import { statusLine } from './status.js';
 
 export const MAIL_USAGE = `Boîte aux lettres fonctionnelle et dossier d'échange (docs/mailbox.md) :
   mailbox set --imap [starttls://]HÔTE:PORT --smtp [starttls://]HÔTE:PORT --user UTILISATEUR [--password-file F] [--ca FICHIER] [--max-size MO]
@@ -216,7 +217,7 @@ export const mailCommands: Record<string, Handler> = {
       const receiving = () => receiveImap(ctx, {
         as: str(values, 'as'), watch: Boolean(values.watch), signal: controller.signal,
         onItem: (result) => printItem(ctx, result),
-        onStatus: (line) => err(forTerminal(line)),
+        onStatus: (status) => err(forTerminal(statusLine(status))),
       });
       // --watch stops on its own at a signal (after the message in hand); a single receive is
       // ended at once, its temporary file removed.

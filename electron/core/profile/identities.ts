@@ -118,7 +118,7 @@ export async function verifyCard(text: string): Promise<VerifiedCard> {
 
 export function checkPassphrase(passphrase: string): void {
   if ([...passphrase].length < MIN_PASSPHRASE) {
-    throw inputError('weak-passphrase', `Phrase de passe trop courte : ${MIN_PASSPHRASE} caractères au moins (une phrase facile à retenir, pas un mot).`);
+    throw inputError('weak-passphrase', `Phrase de passe trop courte : ${MIN_PASSPHRASE} caractères au moins (une phrase facile à retenir, pas un mot).`, { min: MIN_PASSPHRASE });
   }
 }
 

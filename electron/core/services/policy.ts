@@ -99,7 +99,7 @@ export function requirePasswordAllowed(db: DB): void {
 export function checkFreshnessForSending(db: DB, now = Date.now()): string[] {
   const fresh = directoryFreshness(db, now);
   if (fresh.state === 'expired') {
-    throw securityError('directory-expired', `L'annuaire de ce poste n'a pas été mis à jour depuis le ${new Date(fresh.nextUpdate!).toISOString().slice(0, 10)} : envoi refusé pour ne pas ignorer d'éventuelles révocations. Importez le dernier annuaire de l'officier SSI.`);
+    throw securityError('directory-expired', `L'annuaire de ce poste n'a pas été mis à jour depuis le ${new Date(fresh.nextUpdate!).toISOString().slice(0, 10)} : envoi refusé pour ne pas ignorer d'éventuelles révocations. Importez le dernier annuaire de l'officier SSI.`, { since: new Date(fresh.nextUpdate!).toISOString().slice(0, 10) });
   }
   if (fresh.state === 'stale') {
     return [`Attention : l'annuaire devait être mis à jour le ${new Date(fresh.nextUpdate!).toISOString().slice(0, 10)}. Sans nouvel annuaire, les envois seront refusés à partir du ${new Date(fresh.refuseAfter!).toISOString().slice(0, 10)}.`];
