@@ -28,5 +28,8 @@ export function describeErrorWith(wording: Wording, error: ErrorData): ShownErro
   for (const [name, value] of Object.entries(error.params ?? {})) {
     params[name] = typeof value === 'number' || typeof value === 'string' ? value : value === null ? '' : String(value);
   }
-  return { message: wording.t(errorKey(error.code), params), detail };
+  const message = wording.t(errorKey(error.code), params);
+  // A wording that needs a param this error does not carry (another throw site of the same code)
+  // would show "{{name}}": the core's own sentence is better.
+  return { message: /\{\{\s*\w+\s*\}\}/.test(message) ? error.message : message, detail };
 }

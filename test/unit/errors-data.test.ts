@@ -184,6 +184,8 @@ describe('the interface words errors by code (fr + en), the core\'s message as f
     expect(describeError(error)).toEqual({ message: 'No container no. 7 in the inbox: check the number in the list of received containers.', detail: null });
     const unknown = { kind: 'input' as const, code: 'some-new-code', message: 'Message du cœur, en français.', params: {} };
     expect(describeError(unknown).message).toBe('Message du cœur, en français.');
+    // A known code thrown without the param its wording needs: the core's sentence, never "{{id}}".
+    expect(describeError({ code: 'unknown-inbox', message: 'Aucun pli n° 7.', params: {} }).message).toBe('Aucun pli n° 7.');
     await i18n.changeLanguage('fr');
     expect(describeError(error).message).toBe('Aucun pli n° 7 dans la boîte de réception : vérifiez le numéro dans la liste des plis reçus.');
   });
