@@ -65,15 +65,15 @@ const FALLBACK = [
   'bad-directory-certificate', 'bad-directory-signature', 'bad-email', 'bad-endpoint', 'bad-file-name', 'bad-kdf-params', 'bad-keyfile',
   'bad-manifest', 'bad-passphrase', 'bad-reason', 'bad-role', 'bad-setting', 'bad-size', 'busy', 'cannot-write', 'card-conflict',
   'corrupt-secrets', 'disk-full', 'empty-log', 'empty-secret', 'exists', 'export-date', 'export-modified', 'export-not-certified',
-  'export-revoked', 'export-signature', 'export-signer', 'file-changed', 'folder-changed', 'inbox-file-taken', 'inbox-missing',
-  'inbox-modified', 'io-error', 'key-change-date', 'key-change-replayed', 'key-conflict', 'malformed', 'malformed-certificate',
+  'export-revoked', 'export-signature', 'export-signer', 'file-changed', 'folder-changed', 'inbox-file-taken',
+  'io-error', 'key-change-date', 'key-change-replayed', 'key-conflict', 'malformed', 'malformed-certificate',
   'malformed-directory', 'malformed-keyfile', 'manifest-too-large', 'missing-file', 'missing-folder', 'name-exhausted', 'name-too-long',
-  'no-file', 'no-keys', 'no-password', 'no-permission', 'no-private-keys', 'not-a-card', 'not-a-file', 'not-addressed', 'not-audit-anchor',
+  'no-file', 'no-keys', 'no-permission', 'no-private-keys', 'not-a-card', 'not-a-file', 'not-addressed', 'not-audit-anchor',
   'not-audit-signature', 'not-certificate', 'not-directory', 'not-habilitated', 'not-keyfile', 'password-forbidden', 'pin-mismatch',
-  'pin-required', 'profile-key-locked', 'profile-kind', 'profile-permissions', 'profile-tampered', 'read-only', 'receive-busy',
+  'profile-key-locked', 'profile-kind', 'profile-permissions', 'profile-tampered', 'read-only', 'receive-busy',
   'recipient-not-certified', 'revoke-self', 'role', 'rollback', 'sender-expired', 'sender-not-certified', 'sender-not-yet-valid',
   'sender-revoked', 'sender-role', 'tampered', 'temp-tampered', 'too-big', 'too-large', 'too-many-files', 'too-many-recipients',
-  'trusts-other', 'unknown-id', 'weak-password', 'worker-missing', 'worker-stopped', 'write-failed',
+  'trusts-other', 'unknown-id', 'worker-missing', 'worker-stopped', 'write-failed',
 ];
 
 const fr = JSON.parse(read('renderer/i18n/fr.json')) as { errors: Record<string, string> };

@@ -272,7 +272,7 @@ class StoredFileError extends Error {
 }
 
 const modifiedOnDisk = (id: number) => securityError('inbox-modified',
-  `Le fichier du pli n° ${id} de la boîte de réception a été modifié sur le disque : il ne correspond plus au pli reçu. Rien n'a été déchiffré ; signalez-le à l'officier SSI.`);
+  `Le fichier du pli n° ${id} de la boîte de réception a été modifié sur le disque : il ne correspond plus au pli reçu. Rien n'a été déchiffré ; signalez-le à l'officier SSI.`, { id });
 
 /**
  * The bytes of inbox entry `row`, as received: the file derived from the inbox folder and the
@@ -297,7 +297,7 @@ export async function readStoredContainer(ctx: Context, row: InboxRow): Promise<
   const fromLegacy = bytes === null && legacy !== null;
   if (fromLegacy) bytes = await read(legacy);
   if (bytes === null) {
-    throw securityError('inbox-missing', `Le fichier du pli n° ${row.id} a disparu de la boîte de réception : il ne peut pas être ouvert. Signalez-le à l'officier SSI ; demandez à l'expéditeur de le renvoyer.`);
+    throw securityError('inbox-missing', `Le fichier du pli n° ${row.id} a disparu de la boîte de réception : il ne peut pas être ouvert. Signalez-le à l'officier SSI ; demandez à l'expéditeur de le renvoyer.`, { id: row.id });
   }
   if (createHash('sha256').update(bytes).digest('hex') !== row.sha256) throw modifiedOnDisk(row.id);
   if (fromLegacy) {

@@ -52,7 +52,7 @@ export function generateContainerPassword(): string {
 export function requireStrongPassword(password: string): void {
   const length = [...password.normalize('NFC').trim()].length;
   if (length < MIN_CONTAINER_PASSWORD) {
-    throw inputError('weak-password', `Mot de passe du pli trop court : il faut au moins ${MIN_CONTAINER_PASSWORD} caractères (il en a ${length}). Le plus sûr est un mot de passe généré, proposé par l'application Pli (« Générer un mot de passe ») ; transmettez-le au destinataire par un autre moyen que le pli. Rien n'a été chiffré.`);
+    throw inputError('weak-password', `Mot de passe du pli trop court : il faut au moins ${MIN_CONTAINER_PASSWORD} caractères (il en a ${length}). Le plus sûr est un mot de passe généré, proposé par l'application Pli (« Générer un mot de passe ») ; transmettez-le au destinataire par un autre moyen que le pli. Rien n'a été chiffré.`, { min: MIN_CONTAINER_PASSWORD, length });
   }
 }
 
