@@ -16,6 +16,7 @@ import { Audit } from './screens/Audit';
 import { SettingsScreen } from './screens/Settings';
 import { Officer } from './screens/Officer';
 import type { ContainerSummary, Language, ResponseOf, SessionInfo } from '../shared/ipc';
+import type { ErrorText } from './errors';
 
 type Status = ResponseOf<'profile:status'>;
 type Screen = 'inbox' | 'container' | 'new' | 'outbox' | 'directory' | 'officer' | 'audit' | 'settings';
@@ -26,7 +27,7 @@ export function App() {
   // The banner sits outside every screen's boundary: its dates go through the total formatter.
   const format = useFormat();
   const [status, setStatus] = useState<Status | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ErrorText>(null);
   const [screen, setScreen] = useState<Screen>('inbox');
   const [container, setContainer] = useState<ContainerSummary | null>(null);
   const [addingPerson, setAddingPerson] = useState(false);

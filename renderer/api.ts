@@ -1,7 +1,8 @@
 // The renderer's only way to main: window.pli (the preload's verbs). Every answer is parsed with
-// the contract's schema before use, and failures become UiError carrying the French message that
-// main wrote (what happened, what to do).
+// the contract's schema before use, and failures become UiError carrying main's error as data
+// (kind, code, params, detail); errors.ts words it in the chosen language.
 import { z } from 'zod';
+import { describeError, type ShownError } from './errors';
 import { CHANNELS, envelopeSchema, mailEventSchema, progressSchema, type Channel, type IpcError, type MailEvent, type Progress, type RequestOf, type ResponseOf } from '../shared/ipc';
 
 // The CSP forbids eval: tell zod not to probe for it (each probe logs a CSP violation).
@@ -10,10 +11,14 @@ z.config({ jitless: true });
 export class UiError extends Error {
   readonly kind: IpcError['kind'];
   readonly code: string;
+  readonly params: NonNullable<IpcError['params']>;
+  readonly detail: string | null;
   constructor(error: IpcError) {
     super(error.message);
     this.kind = error.kind;
     this.code = error.code;
+    this.params = error.params ?? {};
+    this.detail = error.detail ?? null;
   }
 }
 
@@ -24,7 +29,7 @@ export async function call<C extends Channel>(channel: C, request: RequestOf<C>)
   try {
     raw = await fn(request);
   } catch (error) {
-    throw new UiError({ kind: 'temporary', code: 'bridge', message: `La liaison avec Pli a échoué (${String((error as Error)?.message ?? error)}). Réessayez ; si cela persiste, relancez Pli.` });
+    throw new UiError({ kind: 'temporary', code: 'bridge', message: 'La liaison avec Pli a échoué. Réessayez ; si cela persiste, relancez Pli.', detail: String((error as Error)?.message ?? error) });
   }
   const parsed = envelopeSchema(channel).safeParse(raw);
   if (!parsed.success) {
@@ -55,7 +60,8 @@ export function newOpId(): string {
   return `op-${Date.now().toString(36)}-${counter}`;
 }
 
-export function errorMessage(error: unknown): string {
-  if (error instanceof UiError) return error.message;
-  return String((error as Error)?.message ?? error);
+/** What an error box shows for anything a call threw (errors.ts describeError). */
+export function errorMessage(error: unknown): ShownError {
+  if (error instanceof UiError) return describeError(error);
+  return describeError({ code: 'unexpected', message: 'Erreur inattendue dans l’interface. Réessayez ; si elle persiste, signalez-la à l’officier SSI.', detail: String((error as Error)?.message ?? error) });
 }

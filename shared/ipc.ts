@@ -18,10 +18,19 @@ const filePath = z.string().min(1).max(4096);
 const identityId = z.string().regex(ID_PATTERN);
 const passphrase = z.string().min(1).max(1024);
 
+/**
+ * A refusal or failure as data: the interface words it from `code` and `params` through i18n
+ * (renderer/errors.ts); `message` is the core's French sentence, the fallback for a code it does
+ * not know. `detail` holds outside words (a mail server's reply, an unexpected error's text): the
+ * interface shows them escaped on a line of their own, never as the message.
+ */
 export const errorSchema = z.strictObject({
   kind: z.enum(['input', 'security', 'temporary']),
   code: z.string().max(100),
   message: z.string().max(2000),
+  /** The values the message names (names, paths, counts): core/errors.ts ErrorParams, minus `server`. */
+  params: z.record(z.string().max(64), z.union([z.string().max(2000), z.number(), z.boolean(), z.null()])).optional(),
+  detail: z.string().max(2000).nullable().optional(),
 });
 export type IpcError = z.infer<typeof errorSchema>;
 
@@ -174,8 +183,10 @@ export type InboxItem = z.infer<typeof inboxItemSchema>;
 
 export const watcherSchema = z.strictObject({
   state: z.enum(['off', 'starting', 'watching', 'reconnecting', 'stopped']),
-  /** The core's last status line (French), e.g. a lost connection and the retry delay. */
-  message: z.string().nullable(),
+  /** Why it stopped, reconnects or cannot send (code + params, worded by the interface); null when all is well. */
+  error: errorSchema.nullable(),
+  /** While reconnecting: seconds before the next attempt; null otherwise. */
+  retryInSeconds: z.number().nullable(),
 });
 export type WatcherStatus = z.infer<typeof watcherSchema>;
 
@@ -429,8 +440,8 @@ export const contract = {
       size: z.number(),
       warnings: z.array(z.string()),
       items: z.array(outboxItemSchema),
-      /** Why some rows are still queued (server unreachable...), in French; null when all went. */
-      sendError: z.string().nullable(),
+      /** Why some rows are still queued (server unreachable...); null when all went. */
+      sendError: errorSchema.nullable(),
     })]),
   },
   'outbox:list': {
@@ -440,7 +451,7 @@ export const contract = {
   /** Sends the queued rows now (all, or the ones given). */
   'outbox:flush': {
     request: z.strictObject({ opId, ids: z.array(z.number().int().positive()).max(10000).optional() }),
-    response: z.strictObject({ sent: z.number(), failed: z.number(), pending: z.number(), error: z.string().nullable() }),
+    response: z.strictObject({ sent: z.number(), failed: z.number(), pending: z.number(), error: errorSchema.nullable() }),
   },
   'inbox:list': {
     request: empty,

@@ -15,6 +15,8 @@ import { isoOrNull } from '../../shared/dates.js';
 // pli.ts registers this table: the import cycle is only used at run time, never at load.
 import { cleaningOnSignals } from './pli.js';
 import { forTerminal } from '../../shared/text.js';
+import { statusLine } from './status.js';
+import { hintFor } from './hints.js';
 
 export const MAIL_USAGE = `Boîte aux lettres fonctionnelle et dossier d'échange (docs/mailbox.md) :
   mailbox set --imap [starttls://]HÔTE:PORT --smtp [starttls://]HÔTE:PORT --user UTILISATEUR [--password-file F] [--ca FICHIER] [--max-size MO]
@@ -121,7 +123,8 @@ export const mailCommands: Record<string, Handler> = {
   async 'mailbox test'(args) {
     const { values } = parse(args, { as: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
     const lines = await probeMailbox(context(values), str(values, 'as'));
-    for (const line of lines) out(`${line.ok ? 'OK   ' : 'ÉCHEC'} ${forTerminal(line.text)}`);
+    // The core's line says what to do in words; the CLI adds the option that does it here.
+    for (const line of lines) out(`${line.ok ? 'OK   ' : 'ÉCHEC'} ${forTerminal(`${line.text}${line.error ? hintFor(line.error) : ''}`)}`);
     const failed = lines.filter((l) => !l.ok).map((l) => l.error!);
     if (failed.length > 0) {
       const worst = failed.find((e) => e.kind === 'security') ?? failed.find((e) => e.kind === 'input') ?? failed[0]!;
@@ -216,7 +219,7 @@ export const mailCommands: Record<string, Handler> = {
       const receiving = () => receiveImap(ctx, {
         as: str(values, 'as'), watch: Boolean(values.watch), signal: controller.signal,
         onItem: (result) => printItem(ctx, result),
-        onStatus: (line) => err(forTerminal(line)),
+        onStatus: (status) => err(forTerminal(statusLine(status))),
       });
       // --watch stops on its own at a signal (after the message in hand); a single receive is
       // ended at once, its temporary file removed.

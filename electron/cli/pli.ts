@@ -4,6 +4,7 @@
 import { closeSync, constants, fsyncSync, lstatSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PliError, inputError } from '../core/errors.js';
+import { cliMessage } from './hints.js';
 import { faultError, placeOf } from '../core/faults.js';
 import { resolveHome } from '../core/profile/profile.js';
 import { currentKeys, listIdentities, resolveIdentity, resolveOwn } from '../core/profile/identities.js';
@@ -329,8 +330,9 @@ function profileDirOf(home: string | undefined): string | null {
 /** Prints a command's failure as one `pli: ` line; returns its exit code. */
 export function reportFailure(error: unknown, home: string | undefined): number {
   if (error instanceof PliError) {
-    // Messages carry names, file names and server replies: escaped (issue 12).
-    err(`pli: ${forTerminal(error.message)}`);
+    // Messages carry names, file names and server replies: escaped (issue 12). The core's
+    // message names no option: the CLI adds its own (hints.ts).
+    err(`pli: ${forTerminal(cliMessage(error))}`);
     return error.exitCode;
   }
   const code = (error as { code?: string } | null)?.code;

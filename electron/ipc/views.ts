@@ -38,8 +38,14 @@ export function slug(text: string): string {
   return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase() || 'carte';
 }
 
+/** A PliError as the contract carries it: code + params; a server's reply only as the detail. */
+function fromPliError(error: PliError): IpcError {
+  const { server, ...params } = error.params;
+  return { kind: error.kind, code: error.code, message: error.message, params, detail: typeof server === 'string' ? server : null };
+}
+
 export function toIpcError(error: unknown): IpcError {
-  if (error instanceof PliError) return { kind: error.kind, code: error.code, message: error.message };
+  if (error instanceof PliError) return fromPliError(error);
   if (error instanceof z.ZodError) {
     return { kind: 'input', code: 'bad-request', message: 'Demande invalide reçue de l’interface : elle a été ignorée. Relancez Pli ; si cela se reproduit, signalez-le à l’officier SSI.' };
   }
@@ -50,9 +56,10 @@ export function toIpcError(error: unknown): IpcError {
   // Expected system faults (disk full, read-only folder, no name left…) get their French message,
   // as in the CLI; "Erreur inattendue" stays for real bugs.
   const fault = faultError(error, placeOf(error, null));
-  if (fault) return { kind: fault.kind, code: fault.code, message: fault.message };
+  if (fault) return fromPliError(fault);
+  // A bug's own text (often English) is a detail, never the message.
   const detail = String((error as Error)?.message ?? error).slice(0, 500);
-  return { kind: 'input', code: 'unexpected', message: `Erreur inattendue : ${detail}. Réessayez ; si elle persiste, signalez-la à l’officier SSI avec ce message.` };
+  return { kind: 'input', code: 'unexpected', message: `Erreur inattendue : ${detail}. Réessayez ; si elle persiste, signalez-la à l’officier SSI avec ce message.`, params: {}, detail };
 }
 
 /** The mailbox settings without the password (sealed in the core, never sent to the renderer). */

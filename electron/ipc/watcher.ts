@@ -25,7 +25,7 @@ export type MailWatcher = ReturnType<typeof createMailWatcher>;
 
 export function createMailWatcher(options: Pick<HandlerOptions, 'emitMailEvent'>, session: Session) {
   let watcher: { controller: AbortController; done: Promise<void> } | null = null;
-  let watcherStatus: WatcherStatus = { state: 'off', message: null };
+  let watcherStatus: WatcherStatus = { state: 'off', error: null, retryInSeconds: null };
   let sending: Promise<unknown> = Promise.resolve();
 
   const setWatcher = (status: WatcherStatus) => {
@@ -38,7 +38,7 @@ export function createMailWatcher(options: Pick<HandlerOptions, 'emitMailEvent'>
     watcher = null;
     running.controller.abort();
     await Promise.race([running.done, new Promise((resolve) => setTimeout(resolve, WATCH_STOP_MS).unref?.())]);
-    setWatcher({ state: 'off', message: null });
+    setWatcher({ state: 'off', error: null, retryInSeconds: null });
   };
   /** Starts receiving in the background (IDLE) for the signed-in person, when a mailbox is set. */
   const start = (): void => {
@@ -47,26 +47,40 @@ export function createMailWatcher(options: Pick<HandlerOptions, 'emitMailEvent'>
     if (!active || watcher || !opened || !getMailbox(opened.db)) return;
     const controller = new AbortController();
     const ctx = session.context();
-    setWatcher({ state: 'starting', message: null });
+    setWatcher({ state: 'starting', error: null, retryInSeconds: null });
     const done = receiveImap(ctx, {
       as: active.id, watch: true, signal: controller.signal, tickMs: WATCH_TICK_MS,
       onItem: (result) => {
         if (result.isNew) options.emitMailEvent({ type: 'inbox', id: result.row.id, state: result.row.state });
       },
       onRound: () => {
-        if (!controller.signal.aborted && watcherStatus.state !== 'watching') setWatcher({ state: 'watching', message: null });
+        if (!controller.signal.aborted && watcherStatus.state !== 'watching') setWatcher({ state: 'watching', error: null, retryInSeconds: null });
       },
-      onStatus: (line) => {
+      // The core's news is typed (core/mail/imap.ts MailStatus): react to its kind; the renderer
+      // words the error by its code.
+      onStatus: (status) => {
         if (controller.signal.aborted) return;
-        if (/^(Envoyé|Échec d'envoi|Envoi impossible)/.test(line)) {
-          options.emitMailEvent({ type: 'outbox' });
-          if (line.startsWith('Envoi impossible')) setWatcher({ state: watcherStatus.state, message: line });
-        } else {
-          setWatcher({ state: 'reconnecting', message: line });
+        switch (status.kind) {
+          case 'sent':
+          case 'failed':
+            options.emitMailEvent({ type: 'outbox' });
+            break;
+          case 'impossible':
+            options.emitMailEvent({ type: 'outbox' });
+            setWatcher({ state: watcherStatus.state, error: toIpcError(status.error), retryInSeconds: null });
+            break;
+          case 'reconnecting':
+            setWatcher({ state: 'reconnecting', error: status.error ? toIpcError(status.error) : null, retryInSeconds: status.retryInSeconds });
+            break;
+          case 'receive-busy':
+          case 'attachment-refused':
+            // Nothing for the screen: another program takes the messages (checked again at the
+            // next round); the refused attachment is in the audit log and in Pli/Refusés.
+            break;
         }
       },
     }).then(() => undefined, (error: unknown) => {
-      if (!controller.signal.aborted) setWatcher({ state: 'stopped', message: toIpcError(error).message });
+      if (!controller.signal.aborted) setWatcher({ state: 'stopped', error: toIpcError(error), retryInSeconds: null });
     }).finally(() => {
       if (watcher?.controller === controller) watcher = null;
     });

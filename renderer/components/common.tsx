@@ -5,13 +5,19 @@ import { onProgress } from '../api';
 import type { Certificate, Progress } from '../../shared/ipc';
 import { forScreen } from '../../shared/text';
 import { isDateMs } from '../../shared/dates';
+import type { ErrorText } from '../errors';
 
-/** An error that says what happened and what to do (the message comes from main, in French). */
-export function ErrorBox({ message }: { message: string | null }) {
+/**
+ * An error that says what happened and what to do (worded by errors.ts from main's code, or the
+ * screen's own sentence). A detail (a server's reply) is outside text: its own line, escaped.
+ */
+export function ErrorBox({ message }: { message: ErrorText }) {
   const { t } = useTranslation();
+  const shown = typeof message === 'string' ? { message, detail: null } : message;
   return (
-    <div role="alert" className={message ? 'alert error' : 'alert-empty'}>
-      {message ? <><strong>{t('common.error')}</strong> {forScreen(message)}</> : null}
+    <div role="alert" className={shown ? 'alert error' : 'alert-empty'}>
+      {shown ? <><strong>{t('common.error')}</strong> {forScreen(shown.message)}</> : null}
+      {shown?.detail ? <><br /><span className="muted">{t('common.detail')} {forScreen(shown.detail)}</span></> : null}
     </div>
   );
 }

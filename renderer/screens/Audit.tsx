@@ -7,6 +7,7 @@ import { call, errorMessage } from '../api';
 import { ErrorBox, Heading, StatusBox, useFormat } from '../components/common';
 import { forScreen } from '../../shared/text';
 import type { AuditEvent, RequestOf, ResponseOf } from '../../shared/ipc';
+import type { ErrorText } from '../errors';
 
 type Filter = { actor: string; action: string; outcome: '' | AuditEvent['outcome']; since: string };
 type Verdict = ResponseOf<'audit:verify'>;
@@ -17,7 +18,7 @@ export function Audit() {
   const ids = useId();
   const [data, setData] = useState<ResponseOf<'events:list'> | null>(null);
   const [filter, setFilter] = useState<Filter>({ actor: '', action: '', outcome: '', since: '' });
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ErrorText>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [verdict, setVerdict] = useState<Verdict | null>(null);
   const [busy, setBusy] = useState(false);

@@ -9,13 +9,14 @@ import { CertificateState, ErrorBox, Heading, Outside, ProgressBar, useFormat, u
 import { forScreen } from '../../shared/text';
 import { OpenedFiles } from '../components/OpenedFiles';
 import type { ContainerSummary, ResponseOf } from '../../shared/ipc';
+import type { ErrorText } from '../errors';
 
 type Opened = Extract<ResponseOf<'containers:open'>, { status: 'done' }>;
 
 export function ContainerView({ summary, onBack }: { summary: ContainerSummary; onBack: () => void }) {
   const { t } = useTranslation();
   const format = useFormat();
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ErrorText>(null);
   const [opId, setOpId] = useState<string | null>(null);
   const progress = useProgress(opId);
   const [opened, setOpened] = useState<Opened | null>(null);

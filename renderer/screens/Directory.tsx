@@ -7,6 +7,7 @@ import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
 import { CertificateState, ErrorBox, FilePicker, Heading, Outside, StatusBox, useFormat } from '../components/common';
 import type { Person, ResponseOf } from '../../shared/ipc';
+import type { ErrorText } from '../errors';
 
 type Status = ResponseOf<'profile:status'>;
 type Habilitated = ResponseOf<'directory:people'>['people'][number];
@@ -16,7 +17,7 @@ export function Directory({ status, onChanged }: { status: Status; onChanged: ()
   const format = useFormat();
   const [people, setPeople] = useState<Person[] | null>(null);
   const [list, setList] = useState<Habilitated[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ErrorText>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const authority = status.authority;
 

@@ -7,6 +7,7 @@ import { useTranslation } from 'react-i18next';
 import { UiError, call, errorMessage, newOpId } from '../api';
 import { ErrorBox, Heading, ProgressBar, StatusBox, useProgress } from '../components/common';
 import type { ResponseOf, SessionInfo } from '../../shared/ipc';
+import type { ErrorText } from '../errors';
 
 type Status = ResponseOf<'profile:status'>;
 type AuthorityMode = 'join' | 'officer';
@@ -21,7 +22,7 @@ export function FirstRun({ status, onChanged, onSignedIn, onPending, onCancel }:
 }) {
   const { t } = useTranslation();
   const ids = useId();
-  const [failure, setFailure] = useState<{ step: Step; message: string } | null>(null);
+  const [failure, setFailure] = useState<{ step: Step; message: ErrorText } | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const errorAt = (where: Step) => (failure?.step === where ? failure.message : null);
   const [busy, setBusy] = useState(false);

@@ -17,6 +17,7 @@ import { OpenedFiles } from '../components/OpenedFiles';
 import { ErrorBoundary } from '../components/ErrorBoundary';
 import { isDateMs } from '../../shared/dates';
 import type { ContainerSummary, InboxItem, ResponseOf, WatcherStatus } from '../../shared/ipc';
+import { describeError, type ErrorText } from '../errors';
 
 /** Longest text shown from a row's field; the rest is cut (a row may hold megabytes). */
 const SHOWN_CHARS = 120;
@@ -31,13 +32,14 @@ type Opened = Extract<ResponseOf<'inbox:open'>, { status: 'done' }>;
 export function Inbox({ onOpen, onSettings }: { onOpen: (summary: ContainerSummary) => void; onSettings: () => void }) {
   const { t } = useTranslation();
   const format = useFormat();
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ErrorText>(null);
   const [status, setStatus] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [items, setItems] = useState<InboxItem[] | null>(null);
   const [mailbox, setMailbox] = useState(false);
-  const [watcher, setWatcher] = useState<WatcherStatus>({ state: 'off', message: null });
+  const [watcher, setWatcher] = useState<WatcherStatus>({ state: 'off', error: null, retryInSeconds: null });
   const [room, setRoom] = useState<{ bytes: number; files: number }>({ bytes: 0, files: 0 });
+  const watcherError = watcher.error ? describeError(watcher.error) : null;
   const [opId, setOpId] = useState<string | null>(null);
   const [opLabel, setOpLabel] = useState('');
   const progress = useProgress(opId);
@@ -121,7 +123,9 @@ export function Inbox({ onOpen, onSettings }: { onOpen: (summary: ContainerSumma
           <p className="pending">{t('inbox.noMailbox')} <button type="button" className="link" onClick={onSettings}>{t('inbox.goSettings')}</button></p>
         ) : (
           <p className="watch" role="status" aria-live="polite">
-            {t(`inbox.watcher.${watcher.state}`)}{watcher.message ? <span className="muted"> — {watcher.message}</span> : null}
+            {t(`inbox.watcher.${watcher.state}`)}
+            {watcher.retryInSeconds !== null ? <> {t('inbox.watcher.retryIn', { seconds: watcher.retryInSeconds })}</> : null}
+            {watcherError ? <span className="muted"> — {forScreen(watcherError.message)}{watcherError.detail ? <> ({t('common.detail')} {forScreen(watcherError.detail)})</> : null}</span> : null}
           </p>
         )}
         <div className="actions">

@@ -7,6 +7,7 @@ import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
 import { ErrorBox, ProgressBar, StatusBox } from '../components/common';
 import type { EndpointInput, MailboxView, ProbeLine } from '../../shared/ipc';
+import type { ErrorText } from '../errors';
 
 const PROBE_CODES = ['tls-untrusted', 'no-tls', 'mail-auth', 'server-unreachable', 'server-unavailable'];
 
@@ -51,7 +52,7 @@ export function MailboxSettings({ onSaved }: { onSaved: () => void }) {
   const [ca, setCa] = useState<'keep' | 'none' | 'chosen'>('keep');
   const [caFile, setCaFile] = useState<string | null>(null);
   const [maxMb, setMaxMb] = useState('25');
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ErrorText>(null);
   const [status, setStatus] = useState<string | null>(null);
   const [testing, setTesting] = useState(false);
   const [lines, setLines] = useState<ProbeLine[] | null>(null);

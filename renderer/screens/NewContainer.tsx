@@ -11,10 +11,11 @@ import { call, errorMessage, newOpId } from '../api';
 import { CertificateState, ErrorBox, FilePicker, Heading, Outside, ProgressBar, StatusBox, useFormat, useProgress, type PickedFile } from '../components/common';
 import { fileRisk } from '../../shared/filetypes';
 import type { Person, ResponseOf } from '../../shared/ipc';
+import { describeError, type ErrorText, type ShownError } from '../errors';
 
 type Sealed = Extract<ResponseOf<'containers:encrypt'>, { status: 'done' }>;
 
-export interface SentNotice { kind: 'status' | 'error'; text: string }
+export type SentNotice = { kind: 'status'; text: string } | { kind: 'error'; text: ShownError };
 
 export function NewContainer({ onDirectory, authority, mailbox, onSent }: {
   onDirectory: () => void; authority: boolean; mailbox: boolean; onSent: (notice: SentNotice) => void;
@@ -27,7 +28,7 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent }: {
   const [orgs, setOrgs] = useState<string[]>([]);
   const [self, setSelf] = useState(true);
   const [confirmed, setConfirmed] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ErrorText>(null);
   const [opId, setOpId] = useState<string | null>(null);
   const progress = useProgress(opId);
   const [sealed, setSealed] = useState<Sealed | null>(null);
@@ -111,8 +112,9 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent }: {
         setFiles([]);
         setConfirmed(false);
         const warnings = result.warnings.length > 0 ? ` ${result.warnings.join(' ')}` : '';
-        onSent(result.sendError
-          ? { kind: 'error', text: t('newContainer.notSentYet', { error: result.sendError }) }
+        const notSent = result.sendError ? describeError(result.sendError) : null;
+        onSent(notSent
+          ? { kind: 'error', text: { message: t('newContainer.notSentYet', { error: notSent.message }), detail: notSent.detail } }
           : { kind: 'status', text: t(transport === 'mail' ? 'newContainer.sent' : 'newContainer.dropped', { destinations: result.destinations.join(', '), size: format.size(result.size) }) + warnings });
       }
     } catch (e) {

@@ -8,6 +8,7 @@ import { call, errorMessage } from '../api';
 import { CertificateState, ErrorBox, Heading, Outside, StatusBox } from '../components/common';
 import { forScreen } from '../../shared/text';
 import { ROLE_NAMES, type Person, type Role } from '../../shared/ipc';
+import type { ErrorText } from '../errors';
 
 const DEFAULT_DAYS = 365;
 
@@ -51,7 +52,7 @@ function OneTimeDialog({ name, passphrase, path, onClose }: { name: string; pass
 
 export function Officer({ fingerprint }: { fingerprint: string | null }) {
   const { t } = useTranslation();
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ErrorText>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [certify, setCertify] = useState<{ role: Role; days: number }>({ role: 'operator', days: DEFAULT_DAYS });

@@ -7,15 +7,17 @@ import { call, errorMessage, newOpId, onMailEvent } from '../api';
 import { ErrorBox, Heading, Outside, ProgressBar, StatusBox, useFormat, useProgress } from '../components/common';
 import { forScreen } from '../../shared/text';
 import type { OutboxItem } from '../../shared/ipc';
+import { describeError, type ErrorText } from '../errors';
+import type { SentNotice } from './NewContainer';
 
 /** Live enough even if an event is missed (the watcher's retries happen at most every minute). */
 const POLL_MS = 10_000;
 
-export function Outbox({ onNew, notice }: { onNew: () => void; notice: { kind: 'status' | 'error'; text: string } | null }) {
+export function Outbox({ onNew, notice }: { onNew: () => void; notice: SentNotice | null }) {
   const { t } = useTranslation();
   const format = useFormat();
   const [items, setItems] = useState<OutboxItem[] | null>(null);
-  const [error, setError] = useState<string | null>(notice?.kind === 'error' ? notice.text : null);
+  const [error, setError] = useState<ErrorText>(notice?.kind === 'error' ? notice.text : null);
   const [status, setStatus] = useState<string | null>(notice?.kind === 'status' ? notice.text : null);
   const [opId, setOpId] = useState<string | null>(null);
   const progress = useProgress(opId);
@@ -41,7 +43,10 @@ export function Outbox({ onNew, notice }: { onNew: () => void; notice: { kind: '
     setOpId(op);
     try {
       const result = await call('outbox:flush', { opId: op, ...(ids ? { ids } : {}) });
-      if (result.error) setError(t('outbox.retryFailed', { error: result.error }));
+      if (result.error) {
+        const why = describeError(result.error);
+        setError({ message: t('outbox.retryFailed', { error: why.message }), detail: why.detail });
+      }
       else if (result.sent + result.failed === 0) setStatus(t('outbox.nothingToSend'));
       else setStatus(t('outbox.retried', { sent: result.sent, failed: result.failed }));
     } catch (e) {

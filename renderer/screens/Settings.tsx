@@ -6,6 +6,7 @@ import { call, errorMessage } from '../api';
 import { ErrorBox, Heading, StatusBox } from '../components/common';
 import { languageSchema, type Language } from '../../shared/ipc';
 import { MailboxSettings } from './MailboxSettings';
+import type { ErrorText } from '../errors';
 
 export function SettingsScreen({ onLanguage, idleLockMinutes, onIdleLock, onMailbox }: {
   onLanguage: (language: Language) => void; idleLockMinutes: number | null; onIdleLock: (minutes: number | null) => void; onMailbox: () => void;
@@ -13,7 +14,7 @@ export function SettingsScreen({ onLanguage, idleLockMinutes, onIdleLock, onMail
   const { t, i18n } = useTranslation();
   const languageId = useId();
   const idleId = useId();
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ErrorText>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const [minutes, setMinutes] = useState(idleLockMinutes === null ? '' : String(idleLockMinutes));
 

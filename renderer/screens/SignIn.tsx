@@ -7,6 +7,7 @@ import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId } from '../api';
 import { CertificateState, ErrorBox, Heading, Outside, ProgressBar, StatusBox, useProgress } from '../components/common';
 import type { ResponseOf, SessionInfo } from '../../shared/ipc';
+import type { ErrorText } from '../errors';
 
 export function SignIn({ status, onSignedIn, onNewPerson, onChanged }: {
   status: ResponseOf<'profile:status'>; onSignedIn: (session: SessionInfo) => void; onNewPerson: () => void; onChanged: () => void;
@@ -15,7 +16,7 @@ export function SignIn({ status, onSignedIn, onNewPerson, onChanged }: {
   const people = status.ownIdentities;
   const [id, setId] = useState(people[0]?.id ?? '');
   const [passphrase, setPassphrase] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ErrorText>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [opId, setOpId] = useState<string | null>(null);
   const progress = useProgress(opId);

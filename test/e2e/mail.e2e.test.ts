@@ -257,7 +257,7 @@ describe('functional mailbox through the interface (real Postfix + Dovecot)', ()
     // --- sign-out stops the watcher -------------------------------------------------------------------
     await m.getByRole('button', { name: 'Se déconnecter' }).click();
     await h1(m, 'Connexion');
-    expect(bridgeM.mailEvents.filter((e) => e.type === 'watcher').at(-1)).toEqual({ type: 'watcher', watcher: { state: 'off', message: null } });
+    expect(bridgeM.mailEvents.filter((e) => e.type === 'watcher').at(-1)).toEqual({ type: 'watcher', watcher: { state: 'off', error: null, retryInSeconds: null } });
 
     expect(consoleErrors).toEqual([]);
   });

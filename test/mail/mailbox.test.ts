@@ -16,7 +16,7 @@ import type { Context } from '../../electron/core/context.js';
 import { setMailbox, DEFAULT_MAX_MESSAGE_BYTES, type MailboxSettings } from '../../electron/core/mail/settings.js';
 import { flushOutbox, listOutbox, queueSend, sendWithin } from '../../electron/core/mail/outbox.js';
 import { listInbox, openInbox, receiveFolder, type IngestResult } from '../../electron/core/mail/inbox.js';
-import { receiveImap } from '../../electron/core/mail/imap.js';
+import { receiveImap, type MailStatus } from '../../electron/core/mail/imap.js';
 import { PliError } from '../../electron/core/errors.js';
 import { listEvents } from '../../electron/core/profile/events.js';
 import { main } from '../../electron/cli/pli.js';
@@ -226,7 +226,7 @@ describe('functional mailbox (real Postfix + Dovecot)', () => {
   it('receive --watch reconnects after Dovecot restarts and drains the outbox', async () => {
     const controller = new AbortController();
     const items: IngestResult[] = [];
-    const statuses: string[] = [];
+    const statuses: MailStatus[] = [];
     let wake: () => void = () => undefined;
     const next = (): Promise<void> => new Promise((resolve) => { wake = resolve; });
     let firstRound: Promise<void> = next();
@@ -234,7 +234,7 @@ describe('functional mailbox (real Postfix + Dovecot)', () => {
     // tick of 1 s: the outbox drain retries soon (its first try may meet Dovecot's auth stopping)
     const watching = receiveImap(townhall.ctx, {
       watch: true, signal: controller.signal, tickMs: 1000,
-      onItem: (r) => { items.push(r); wake(); }, onRound: () => wake(), onStatus: (line) => statuses.push(line),
+      onItem: (r) => { items.push(r); wake(); }, onRound: () => wake(), onStatus: (status) => statuses.push(status),
     });
     await firstRound;
     await servers.stopDovecot();
@@ -251,9 +251,9 @@ describe('functional mailbox (real Postfix + Dovecot)', () => {
     }
     controller.abort();
     await watching;
-    expect(statuses.some((l) => /Connexion perdue/.test(l)), statuses.join(' / ')).toBe(true);
+    expect(statuses.some((s) => s.kind === 'reconnecting'), JSON.stringify(statuses)).toBe(true);
     expect(listOutbox(townhall.profile.db).find((r) => r.id === reply.outboxIds[0])!.state).toBe('sent');
-    expect(statuses.some((l) => l.startsWith(`Envoyé : ${reply.outboxIds[0]} `))).toBe(true);
+    expect(statuses.some((s) => s.kind === 'sent' && s.id === reply.outboxIds[0])).toBe(true);
   }, 40_000);
 
   it('catches up on what arrived while offline', async () => {

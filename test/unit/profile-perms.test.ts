@@ -15,6 +15,7 @@ import Database from 'better-sqlite3';
 import { closeProfiles } from './helpers.js';
 import { initProfile, openProfile, setMeta, type Profile } from '../../electron/core/profile/profile.js';
 import { PliError } from '../../electron/core/errors.js';
+import { cliMessage } from '../../electron/cli/hints.js';
 
 const BIN = fileURLToPath(new URL('../../bin/pli.js', import.meta.url));
 const root = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pli-perms-'));
@@ -68,8 +69,12 @@ describe.skipIf(process.platform === 'win32')('profile rights', () => {
     const home = made();
     chmodSync(home, 0o755);
     chmodSync(path.join(home, DB), 0o644);
-    const error = refusedOpen(home, 'profile-permissions', /accessible à d'autres comptes.*droits 755.*chmod 700.*pli --home .* init.*officier SSI/);
+    const error = refusedOpen(home, 'profile-permissions', /accessible à d'autres comptes.*droits 755.*chmod 700.*réinitialisez ce profil.*officier SSI/);
     expect(error.message).toContain(home);
+    // The core names no command; the CLI adds its own, with this profile's folder (cli/hints.ts).
+    expect(error.message).not.toMatch(/pli --home|--home/);
+    expect(error.params).toMatchObject({ home, mode: '755', shared: false });
+    expect(cliMessage(error)).toMatch(/réinitialisez ce profil.*officier SSI.* \(commande : pli --home .* init\)$/);
     // Refused, not repaired: the rights are as the attacker (or the old version) left them.
     expect(modeOf(home)).toBe('755');
     const { profile, created, repaired } = initProfile(home);
@@ -136,7 +141,9 @@ describe.skipIf(process.platform === 'win32')('profile rights', () => {
     const real = made();
     const link = fresh();
     symlinkSync(real, link);
-    refusedOpen(link, 'profile-symlink', /lien symbolique.*--home/);
+    const error = refusedOpen(link, 'profile-symlink', /lien symbolique.*Indiquez le dossier réel du profil/);
+    expect(error.message).not.toContain('--home');
+    expect(cliMessage(error)).toMatch(/\(option --home\)$/);
     expect(() => initProfile(link)).toThrowError(expect.objectContaining({ code: 'profile-symlink' }));
   });
 
@@ -167,7 +174,8 @@ describe.skipIf(process.platform === 'win32')('profile rights', () => {
 
   it('init keeps a profile\'s kind: a shared one is not made private by a plain init, nor the reverse', () => {
     const shared = made(fresh(), true);
-    expect(() => initProfile(shared)).toThrowError(expect.objectContaining({ code: 'profile-kind', message: expect.stringMatching(/init --shared/) }));
+    expect(() => initProfile(shared)).toThrowError(expect.objectContaining({ code: 'profile-kind', message: expect.stringMatching(/réinitialisez-le en profil commun/) }));
+    try { initProfile(shared); } catch (error) { expect(cliMessage(error as PliError)).toMatch(/\(commande : pli --home .* init --shared\)$/); }
     expect(modeOf(shared)).toBe('2770');
     const personal = made();
     expect(() => initProfile(personal, { shared: true })).toThrowError(expect.objectContaining({ code: 'profile-kind' }));

@@ -41,7 +41,7 @@ function requireAuthority(db: DB): AuthorityRow {
   if (states.some((s) => s.state === 'valid') && !states.some((s) => s.state === 'valid' && roleIncludes(s.role!, 'officer'))) {
     throw securityError('role', `Action refusée : elle demande le rôle « ${ROLE_LABEL.officer} ». Adressez-vous à l'officier SSI.`);
   }
-  throw inputError('not-authority', "Ce profil n'est pas une autorité : seul le poste de l'officier SSI peut faire cela (pli authority init).");
+  throw inputError('not-authority', "Ce profil n'est pas une autorité : seul le poste de l'officier SSI peut faire cela.");
 }
 
 const wrapInfo = (encFpr: Buffer) => Buffer.concat([Buffer.from(KDF_INFO.wrapAuthority, 'ascii'), encFpr]);
@@ -130,7 +130,7 @@ async function issueCertificate(db: DB, authority: UnlockedAuthority, person: { 
 export async function initAuthority(ctx: Context, name: string, as?: string): Promise<{ fingerprint: string; officerCertificate: string }> {
   const db = ctx.profile.db;
   if (!name.trim() || name.length > 200) throw inputError('bad-name', "Nom de l'autorité manquant ou trop long.");
-  if (getAuthority(db)) throw inputError('already-authority', 'Ce profil est déjà une autorité (pli authority fingerprint).');
+  if (getAuthority(db)) throw inputError('already-authority', 'Ce profil est déjà une autorité : son empreinte reste la même.');
   if (getTrust(db)) throw inputError('trusts-other', "Ce poste fait déjà confiance à une autorité : une autorité se crée sur un profil neuf, celui de l'officier SSI.");
   const officer = resolveOwn(db, as);
   const unlocked = await ctx.unlocker.unlock(officer);

@@ -104,7 +104,7 @@ export async function importDirectory(db: DB, text: string, pin?: string, now = 
   }
   if (!trust) {
     if (pin === undefined) {
-      throw inputError('pin-required', "Première importation : l'empreinte de l'autorité est obligatoire. Appelez l'officier SSI, faites-vous dicter l'empreinte de son autorité (cinq groupes de quatre caractères) et relancez avec --pin EMPREINTE. Ne recopiez jamais une empreinte lue dans un fichier, un courriel ou un message : seule celle que dicte l'officier protège ce poste.");
+      throw inputError('pin-required', "Première importation : l'empreinte de l'autorité est obligatoire. Appelez l'officier SSI, faites-vous dicter l'empreinte de son autorité (cinq groupes de quatre caractères) et relancez l'importation en la saisissant. Ne recopiez jamais une empreinte lue dans un fichier, un courriel ou un message : seule celle que dicte l'officier protège ce poste.");
     }
   } else if (!trust.fpr.equals(fpr)) {
     await checkKeyChange(body, key, trust, now);
@@ -194,7 +194,7 @@ export function applyCertificate(db: DB, cert: VerifiedCertificate): void {
 
 function requireTrust(db: DB): { public_key: Buffer } {
   const trust = getTrust(db);
-  if (!trust) throw inputError('no-authority', "Aucune autorité épinglée sur ce poste : importez d'abord l'annuaire de l'officier SSI (pli directory import FICHIER --pin EMPREINTE).");
+  if (!trust) throw inputError('no-authority', "Aucune autorité épinglée sur ce poste : importez d'abord l'annuaire de l'officier SSI, avec l'empreinte qu'il vous dicte.");
   return trust;
 }
 
@@ -206,7 +206,7 @@ export async function installCertificate(db: DB, text: string): Promise<Verified
   if (!identity || identity.own !== 1) throw inputError('unknown-id', `Ce certificat est pour ${cert.body.name} (${cert.body.id}), qui n'a pas d'identité personnelle sur ce poste.`);
   const keys = db.prepare('SELECT fpr FROM keys WHERE identity_id = ?').pluck().all(cert.body.id) as Buffer[];
   if (!keys.some((k) => k.equals(cert.encFpr)) || !keys.some((k) => k.equals(cert.sigFpr))) {
-    throw securityError('certificate-keys', `Ce certificat ne porte pas les clés de ${identity.name} sur ce poste : il a été émis pour d'autres clés. Faites certifier votre carte actuelle (pli id export).`);
+    throw securityError('certificate-keys', `Ce certificat ne porte pas les clés de ${identity.name} sur ce poste : il a été émis pour d'autres clés. Exportez votre carte actuelle et faites-la certifier.`, { name: identity.name });
   }
   db.transaction(() => applyCertificate(db, cert))();
   return cert;

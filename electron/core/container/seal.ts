@@ -177,7 +177,7 @@ async function wrapForRecipients(params: SealParams, containerId: Buffer, fileKe
     seen.add(hex);
     return true;
   });
-  if (keys.length === 0) throw inputError('no-recipient', 'Aucun destinataire : indiquez au moins une personne avec --to.');
+  if (keys.length === 0) throw inputError('no-recipient', 'Aucun destinataire : indiquez au moins une personne à qui adresser le pli.');
   if (keys.length > 1024) throw inputError('too-many-recipients', 'Trop de destinataires (1024 au plus).');
   const entries: RecipientEntry[] = [];
   for (const [i, key] of keys.entries()) {
@@ -264,7 +264,7 @@ export function memorySources(files: { name: string; data: Buffer; mtime?: numbe
 }
 
 const exists = (output: string) =>
-  inputError('exists', `Le fichier ${output} existe déjà : il n'a pas été remplacé. Choisissez un autre nom avec --out, ou déplacez ce fichier.`);
+  inputError('exists', `Le fichier ${output} existe déjà : il n'a pas été remplacé. Choisissez un autre nom, ou déplacez ce fichier.`, { path: output });
 
 /**
  * Seals files into `output`, written under a temporary name in the same folder and given its name

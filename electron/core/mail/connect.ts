@@ -83,22 +83,26 @@ export function connectionError(error: unknown, which: 'IMAP' | 'SMTP', endpoint
   const e = error as AnyError;
   if (e instanceof PliError) return e;
   const where = `${which} ${endpoint.host}:${endpoint.port}`;
+  // The server's own words (outside text, often English) travel as the `server` param: a front end
+  // shows them as an escaped detail, never as its message.
+  const params = { protocol: which, host: endpoint.host, port: endpoint.port };
+  const answer = { ...params, server: serverAnswer(e) };
   // Trust first: imapflow also sets tlsFailed when STARTTLS fails on an untrusted certificate.
   if (isTlsTrustError(e)) {
-    return securityError('tls-untrusted', `Le certificat du serveur ${where} n'est pas reconnu (${serverAnswer(e)}) : connexion refusée. S'il s'agit d'une autorité de certification interne, indiquez-la avec « pli mailbox set ... --ca FICHIER ».`);
+    return securityError('tls-untrusted', `Le certificat du serveur ${where} n'est pas reconnu (${serverAnswer(e)}) : connexion refusée. S'il s'agit d'une autorité de certification interne, ajoutez son certificat aux réglages de la boîte.`, answer);
   }
   if (e.tlsFailed || e.code === 'ETLS' || isTlsProtocolError(e) || (typeof e.responseCode === 'number' && e.responseCode === 530)) {
-    return securityError('no-tls', `Le serveur ${where} ne propose pas de connexion chiffrée (TLS) : connexion refusée, le mot de passe n'a pas été envoyé. Vérifiez l'adresse et le port auprès de votre service informatique.`);
+    return securityError('no-tls', `Le serveur ${where} ne propose pas de connexion chiffrée (TLS) : connexion refusée, le mot de passe n'a pas été envoyé. Vérifiez l'adresse et le port auprès de votre service informatique.`, params);
   }
   if (typeof e.responseCode === 'number' && e.responseCode >= 400 && e.responseCode < 500) {
     // e.g. 454 "Temporary authentication failure": the server's own back end is not ready
-    return temporaryError('server-unavailable', `Le serveur ${where} est momentanément indisponible (${serverAnswer(e)}) : réessayez plus tard.`, e);
+    return temporaryError('server-unavailable', `Le serveur ${where} est momentanément indisponible (${serverAnswer(e)}) : réessayez plus tard.`, e, answer);
   }
   if (e.authenticationFailed || e.code === 'EAUTH' || e.responseCode === 535) {
-    return inputError('mail-auth', `Le serveur ${where} refuse l'identifiant ou le mot de passe de la boîte : corrigez-les avec « pli mailbox set ».`);
+    return inputError('mail-auth', `Le serveur ${where} refuse l'identifiant ou le mot de passe de la boîte : corrigez-les dans les réglages de la boîte.`, params);
   }
   if (isTemporary(e)) {
-    return temporaryError('server-unreachable', `Le serveur ${where} est injoignable pour le moment (${serverAnswer(e)}) : réessayez plus tard.`, e);
+    return temporaryError('server-unreachable', `Le serveur ${where} est injoignable pour le moment (${serverAnswer(e)}) : réessayez plus tard.`, e, answer);
   }
-  return temporaryError('server-error', `Erreur du serveur ${where} : ${serverAnswer(e)}. Réessayez plus tard ; si elle persiste, signalez-la.`, e);
+  return temporaryError('server-error', `Erreur du serveur ${where} : ${serverAnswer(e)}. Réessayez plus tard ; si elle persiste, signalez-la.`, e, answer);
 }

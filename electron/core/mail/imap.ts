@@ -23,8 +23,8 @@ export interface ReceiveOptions {
   password?: string;
   /** Called for every container seen (new or already known). */
   onItem?: (result: IngestResult, origin: string) => void;
-  /** Status lines in watch mode (reconnecting, outbox sent...). */
-  onStatus?: (line: string) => void;
+  /** What happens in watch mode (outbox sent, connection lost...), as data: each front end words it. */
+  onStatus?: (status: MailStatus) => void;
   /** Called after each catch-up round (tests, benchmark). */
   onRound?: () => void;
   /** Test hook: called when an attachment download has started, before its bytes are read. */
@@ -34,6 +34,24 @@ export interface ReceiveOptions {
   /** How long a catch-up waits for another process's receive on this profile (default 20 s). */
   lockWaitMs?: number;
 }
+
+/**
+ * The watch mode's news, typed: the CLI prints its French line from it, the interface reacts to
+ * the kind and words it through i18n. `server` is a mail server's own reply (outside text).
+ */
+export type MailStatus =
+  /** An outbox row left: `to` is its destination mailbox. */
+  | { kind: 'sent'; id: number; to: string }
+  /** The server refused an outbox row for good (its reply kept in the row). */
+  | { kind: 'failed'; id: number; to: string; server: string | null }
+  /** Sending could not run at all (settings, authentication, TLS...): `error` says why. */
+  | { kind: 'impossible'; error: Error }
+  /** An attachment too big to download: the message went to Pli/Refusés (recorded in the audit log). */
+  | { kind: 'attachment-refused'; name: string }
+  /** Another Pli program of this workstation is receiving: it takes the messages; checked again later. */
+  | { kind: 'receive-busy'; error: PliError }
+  /** The connection was lost: a new attempt in `retryInSeconds` (`error`: why, when known). */
+  | { kind: 'reconnecting'; retryInSeconds: number; error: PliError | null };
 
 /** Media types that mark a Pli container even without a .pli file name. */
 export const PLI_CONTENT_TYPES = ['application/vnd.pli', 'application/x-pli'];
@@ -226,7 +244,7 @@ async function catchUpOnce(ctx: Context, client: ImapFlow, options: ReceiveOptio
         if (part.size > MAX_CONTAINER_BYTES * 1.4) {
           refused = true;
           audit(ctx, { action: 'container.refused', outcome: 'refused', detail: { reason: 'too-big', source: 'imap', origin: origin(part), encodedBytes: part.size } });
-          options.onStatus?.(`Pièce jointe ${part.name} refusée : taille hors limites (message déplacé dans Pli/Refusés).`);
+          options.onStatus?.({ kind: 'attachment-refused', name: part.name });
           continue;
         }
         let bytes: Buffer;
@@ -311,11 +329,11 @@ export async function receiveImap(ctx: Context, options: ReceiveOptions = {}): P
     await purgeRefused(ctx).catch(() => 0);
     try {
       const r = await flushOutbox(ctx, { password });
-      for (const row of r.sent) options.onStatus?.(`Envoyé : ${row.id} vers ${row.destination}`);
-      for (const row of r.failed) options.onStatus?.(`Échec d'envoi : ${row.id} vers ${row.destination} : ${row.last_error}`);
-      if (r.error && r.error.kind !== 'temporary') options.onStatus?.(`Envoi impossible : ${r.error.message}`);
+      for (const row of r.sent) options.onStatus?.({ kind: 'sent', id: row.id, to: row.destination });
+      for (const row of r.failed) options.onStatus?.({ kind: 'failed', id: row.id, to: row.destination, server: row.last_error });
+      if (r.error && r.error.kind !== 'temporary') options.onStatus?.({ kind: 'impossible', error: r.error });
     } catch (error) {
-      options.onStatus?.(`Envoi impossible : ${(error as Error).message}`);
+      options.onStatus?.({ kind: 'impossible', error: error instanceof Error ? error : new Error(String(error)) });
     }
   };
   while (!options.signal?.aborted) {
@@ -335,7 +353,7 @@ export async function receiveImap(ctx: Context, options: ReceiveOptions = {}): P
           } catch (error) {
             // Another process is receiving for this profile: it takes the messages; check again later.
             if (!(error instanceof PliError && error.code === 'receive-busy')) throw error;
-            options.onStatus?.(error.message);
+            options.onStatus?.({ kind: 'receive-busy', error });
           }
           options.onRound?.();
           if (Date.now() - lastDrain >= tickMs) await drain();
@@ -351,11 +369,11 @@ export async function receiveImap(ctx: Context, options: ReceiveOptions = {}): P
       } finally {
         options.signal?.removeEventListener('abort', onWake);
       }
-      if (!options.signal?.aborted) options.onStatus?.(`Connexion perdue avec le serveur IMAP ; nouvelle tentative dans ${Math.round(backoff / 1000)} s.`);
+      if (!options.signal?.aborted) options.onStatus?.({ kind: 'reconnecting', retryInSeconds: Math.round(backoff / 1000), error: null });
     } catch (error) {
       const mapped = error instanceof PliError ? error : connectionError(error, 'IMAP', settings.imap);
       if (mapped.kind !== 'temporary') throw mapped;
-      options.onStatus?.(`Connexion perdue (${mapped.message}) ; nouvelle tentative dans ${Math.round(backoff / 1000)} s.`);
+      options.onStatus?.({ kind: 'reconnecting', retryInSeconds: Math.round(backoff / 1000), error: mapped });
     } finally {
       client?.close();
     }

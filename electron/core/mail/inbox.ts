@@ -96,7 +96,7 @@ export async function ingest(ctx: Context, bytes: Buffer, source: 'imap' | 'fold
     await verifyContainer(bufferSource(bytes), async (header, announced) => {
       const key = keyByFingerprint(db, header.senderSigFpr);
       if (!key || key.kind !== 'ed25519') {
-        throw securityError('unknown-sender', `Expéditeur inconnu (identifiant ${announced}, empreinte ${formatFingerprint(header.senderSigFpr)}) : pli refusé. Importez sa carte ou l'annuaire à jour, puis relancez la réception.`);
+        throw securityError('unknown-sender', `Expéditeur inconnu (identifiant ${announced}, empreinte ${formatFingerprint(header.senderSigFpr)}) : pli refusé. Importez sa carte ou l'annuaire à jour, puis relancez la réception.`, { senderId: announced, fingerprint: formatFingerprint(header.senderSigFpr) });
       }
       if (key.identity_id !== announced) {
         throw securityError('sender-mismatch', "L'expéditeur annoncé dans le pli ne correspond pas à la clé qui l'a signé. Pli refusé ; signalez-le à l'officier SSI.");
@@ -272,7 +272,7 @@ class StoredFileError extends Error {
 }
 
 const modifiedOnDisk = (id: number) => securityError('inbox-modified',
-  `Le fichier du pli n° ${id} de la boîte de réception a été modifié sur le disque : il ne correspond plus au pli reçu. Rien n'a été déchiffré ; signalez-le à l'officier SSI.`);
+  `Le fichier du pli n° ${id} de la boîte de réception a été modifié sur le disque : il ne correspond plus au pli reçu. Rien n'a été déchiffré ; signalez-le à l'officier SSI.`, { id });
 
 /**
  * The bytes of inbox entry `row`, as received: the file derived from the inbox folder and the
@@ -297,7 +297,7 @@ export async function readStoredContainer(ctx: Context, row: InboxRow): Promise<
   const fromLegacy = bytes === null && legacy !== null;
   if (fromLegacy) bytes = await read(legacy);
   if (bytes === null) {
-    throw securityError('inbox-missing', `Le fichier du pli n° ${row.id} a disparu de la boîte de réception : il ne peut pas être ouvert. Signalez-le à l'officier SSI ; demandez à l'expéditeur de le renvoyer.`);
+    throw securityError('inbox-missing', `Le fichier du pli n° ${row.id} a disparu de la boîte de réception : il ne peut pas être ouvert. Signalez-le à l'officier SSI ; demandez à l'expéditeur de le renvoyer.`, { id: row.id });
   }
   if (createHash('sha256').update(bytes).digest('hex') !== row.sha256) throw modifiedOnDisk(row.id);
   if (fromLegacy) {
@@ -394,7 +394,7 @@ export function provenArrival(db: DB, row: InboxRow): number {
 export async function openInbox(ctx: Context, id: number, outDir: string, as?: string): Promise<DecryptResult> {
   const db = ctx.profile.db;
   const row = getInboxRow(db, id);
-  if (!row) throw inputError('unknown-inbox', `Aucun pli n° ${id} dans la boîte de réception (voir pli inbox).`);
+  if (!row) throw inputError('unknown-inbox', `Aucun pli n° ${id} dans la boîte de réception : vérifiez le numéro dans la liste des plis reçus.`, { id });
   if (row.state === 'refused') {
     const when = (row.flags ?? '').split(',').includes('refused-at-opening') ? "à l'ouverture" : 'à la réception';
     throw securityError(row.reason ?? 'refused', `Le pli n° ${id} a été refusé ${when} (${row.reason}) : il ne s'ouvre pas. Signalez-le à l'officier SSI.`);

@@ -46,7 +46,7 @@ export const attachmentName = (containerId: string): string => `pli-${containerI
 
 function tooBig(bytes: number, limit: number): PliError {
   const mb = (n: number) => (n / 1_000_000).toFixed(1).replace('.', ',');
-  return inputError('too-big', `Pli trop volumineux pour la messagerie : le message ferait environ ${mb(bytes)} Mo, la limite réglée est ${mb(limit)} Mo (pièce jointe d'environ ${mb(Math.floor((limit - 4096) * 0.74))} Mo au plus). Rien n'a été mis en file d'envoi : envoyez moins de fichiers à la fois, ou passez par un dossier (--folder, clé USB).`);
+  return inputError('too-big', `Pli trop volumineux pour la messagerie : le message ferait environ ${mb(bytes)} Mo, la limite réglée est ${mb(limit)} Mo (pièce jointe d'environ ${mb(Math.floor((limit - 4096) * 0.74))} Mo au plus). Rien n'a été mis en file d'envoi : envoyez moins de fichiers à la fois, ou passez par un dossier (clé USB).`, { bytes, limit });
 }
 
 export interface SendRequest {
@@ -124,7 +124,7 @@ export async function queueSend(ctx: Context, request: SendRequest): Promise<Sen
   destinations = [...new Set(destinations)];
   if (destinations.length === 0) {
     await rm(containerPath, { force: true });
-    throw inputError('no-destination', "Aucune boîte de destination : tous les destinataires sont des personnes de ce poste. Indiquez --mail ADRESSE, ou --folder DOSSIER.");
+    throw inputError('no-destination', "Aucune boîte de destination : tous les destinataires sont des personnes de ce poste. Indiquez une adresse de messagerie, ou un dossier où déposer le pli.");
   }
   const ids = db.transaction(() => destinations.map((destination) =>
     Number(insert.run(result.containerId, sender.id, 'mail', destination, messageIdFor(result.containerId, settings!.user), containerPath, result.size, 'queued', now, now, null).lastInsertRowid)))();

@@ -70,7 +70,7 @@ export function getMailbox(db: DB): MailboxSettings | undefined {
 export function requireMailbox(db: DB): MailboxSettings {
   const settings = getMailbox(db);
   if (!settings) {
-    throw inputError('no-mailbox', "Aucune boîte aux lettres fonctionnelle n'est réglée sur ce poste : utilisez « pli mailbox set », ou --folder DOSSIER pour passer par un dossier (clé USB).");
+    throw inputError('no-mailbox', "Aucune boîte aux lettres fonctionnelle n'est réglée sur ce poste : réglez-la d'abord, ou passez par un dossier (clé USB).");
   }
   return settings;
 }
@@ -152,7 +152,7 @@ export async function unlockMailboxPassword(ctx: Context, as?: string): Promise<
   requireRole(db, person, 'reader');
   const wraps = db.prepare('SELECT * FROM profile_key_wraps WHERE identity_id = ?').all(person.id) as { key_fpr: Buffer; kem_ciphertext: Buffer; wrapped: Buffer }[];
   if (wraps.length === 0) {
-    throw securityError('no-profile-key', `Le mot de passe de la boîte n'a pas été protégé pour ${person.name} : une autre personne habilitée de ce poste doit se connecter une fois (ou refaites « pli mailbox set »).`);
+    throw securityError('no-profile-key', `Le mot de passe de la boîte n'a pas été protégé pour ${person.name} : une autre personne habilitée de ce poste doit se connecter une fois (ou refaites le réglage de la boîte).`, { name: person.name });
   }
   const unlocked = await ctx.unlocker.unlock(person);
   let profileKey: Buffer | null = null;
@@ -166,7 +166,7 @@ export async function unlockMailboxPassword(ctx: Context, as?: string): Promise<
   } finally {
     unlocked.wipe();
   }
-  if (!profileKey) throw securityError('profile-key-locked', "La clé du profil est illisible avec les clés de cette personne (profil abîmé ou modifié). Refaites « pli mailbox set ».");
+  if (!profileKey) throw securityError('profile-key-locked', "La clé du profil est illisible avec les clés de cette personne (profil abîmé ou modifié). Refaites le réglage de la boîte.");
   try {
     const decipher = createDecipheriv('aes-256-gcm', profileKey, row.password_nonce);
     decipher.setAAD(PASSWORD_AAD);
@@ -175,7 +175,7 @@ export async function unlockMailboxPassword(ctx: Context, as?: string): Promise<
     try {
       password = Buffer.concat([decipher.update(row.password_sealed.subarray(0, row.password_sealed.length - 16)), decipher.final()]).toString('utf8');
     } catch {
-      throw securityError('profile-key-locked', 'Le mot de passe de la boîte est illisible (profil abîmé ou modifié). Refaites « pli mailbox set ».');
+      throw securityError('profile-key-locked', 'Le mot de passe de la boîte est illisible (profil abîmé ou modifié). Refaites le réglage de la boîte.');
     }
     // Own identities added since (or rotated): give them a wrap now that the key is in hand.
     const now = Date.now();

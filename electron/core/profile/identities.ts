@@ -81,7 +81,7 @@ export async function makeCard(body: CardBody, sigSecret: Uint8Array): Promise<s
 }
 
 const badCard = (detail: string) =>
-  securityError('bad-card', `Carte d'identité refusée : ${detail}. Demandez à la personne de l'exporter à nouveau (pli id export) et de vous la transmettre.`);
+  securityError('bad-card', `Carte d'identité refusée : ${detail}. Demandez à la personne de l'exporter à nouveau et de vous la transmettre.`, { detail });
 
 /** Parses and checks a card: schema, key sizes, and the self-signature over the exact body bytes. */
 export async function verifyCard(text: string): Promise<VerifiedCard> {
@@ -118,7 +118,7 @@ export async function verifyCard(text: string): Promise<VerifiedCard> {
 
 export function checkPassphrase(passphrase: string): void {
   if ([...passphrase].length < MIN_PASSPHRASE) {
-    throw inputError('weak-passphrase', `Phrase de passe trop courte : ${MIN_PASSPHRASE} caractères au moins (une phrase facile à retenir, pas un mot).`);
+    throw inputError('weak-passphrase', `Phrase de passe trop courte : ${MIN_PASSPHRASE} caractères au moins (une phrase facile à retenir, pas un mot).`, { min: MIN_PASSPHRASE });
   }
 }
 
@@ -471,16 +471,16 @@ export function keyByFingerprint(db: DB, fpr: Buffer): PublicKeyRow | undefined 
 export function resolveIdentity(db: DB, text: string, options: { own?: boolean } = {}): IdentityRow {
   const prefix = text.trim().toLowerCase();
   if (!isIdPrefix(prefix)) {
-    throw inputError('bad-id', `« ${text} » n'est pas un identifiant : donnez l'identifiant complet ou ses 8 premiers caractères au moins (voir pli id list).`);
+    throw inputError('bad-id', `« ${text} » n'est pas un identifiant : donnez l'identifiant complet ou ses 8 premiers caractères au moins, tels que la liste des personnes les montre.`, { id: text });
   }
   const rows = (db.prepare("SELECT * FROM identities WHERE id LIKE ? || '%'").all(prefix) as IdentityRow[])
     .filter((r) => options.own === undefined || (r.own === 1) === options.own);
   if (rows.length === 0) {
     throw inputError('unknown-id', options.own
-      ? `Aucune identité personnelle ${text} sur ce poste (voir pli id list).`
-      : `Identité inconnue : ${text}. Importez d'abord sa carte (pli id import) ; voir pli id list.`);
+      ? `Aucune identité personnelle ${text} sur ce poste : vérifiez l'identifiant dans la liste des personnes.`
+      : `Identité inconnue : ${text}. Importez d'abord sa carte, ou vérifiez l'identifiant dans la liste des personnes.`, { id: text, own: Boolean(options.own) });
   }
-  if (rows.length > 1) throw inputError('ambiguous-id', `Plusieurs identités commencent par ${text} : donnez plus de caractères.`);
+  if (rows.length > 1) throw inputError('ambiguous-id', `Plusieurs identités commencent par ${text} : donnez plus de caractères.`, { id: text });
   return rows[0]!;
 }
 
@@ -489,8 +489,8 @@ export function resolveOwn(db: DB, as?: string): IdentityRow {
   if (as) return resolveIdentity(db, as, { own: true });
   const own = db.prepare('SELECT * FROM identities WHERE own = 1').all() as IdentityRow[];
   if (own.length === 1) return own[0]!;
-  if (own.length === 0) throw inputError('no-own-identity', "Ce profil n'a aucune identité personnelle : créez-en une avec « pli id new ».");
-  throw inputError('choose-identity', 'Ce profil contient plusieurs identités personnelles : précisez laquelle avec --as ID (voir pli id list).');
+  if (own.length === 0) throw inputError('no-own-identity', "Ce profil n'a aucune identité personnelle : créez-en une d'abord.");
+  throw inputError('choose-identity', 'Ce profil contient plusieurs identités personnelles : précisez laquelle agit.', { count: own.length });
 }
 
 /** Unlocks every key set of an own identity. Wrong passphrase: security error (exit 2). */

@@ -138,7 +138,7 @@ export function writeTrustSeal(db: DB, key: Uint8Array): void {
 }
 
 const signInRequired = () => inputError('sign-in-required',
-  "Connectez-vous, puis recommencez : l'importation d'un annuaire demande la phrase de passe d'une personne habilitée de ce poste (en ligne de commande : --as ID et sa phrase de passe).");
+  "Connectez-vous, puis recommencez : l'importation d'un annuaire demande la phrase de passe d'une personne habilitée de ce poste.");
 
 /** Refuses a write of the trust state that could not be sealed: a holder exists and no key is in hand. */
 export function requireTrustWriteKey(db: DB): void {

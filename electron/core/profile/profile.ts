@@ -87,26 +87,26 @@ const lstatOrNull = (file: string): Stats | null => {
 const octal = (mode: number): string => (mode & 0o7777).toString(8).padStart(3, '0');
 
 function refuseSymlink(where: string): never {
-  throw securityError('profile-symlink', `${where} est un lien symbolique : Pli n'ouvre un profil que dans un vrai dossier, avec de vrais fichiers, pour qu'on ne puisse pas le détourner vers un autre emplacement. Indiquez le dossier réel avec --home, ou faites remplacer ce lien par votre support informatique.`);
+  throw securityError('profile-symlink', `${where} est un lien symbolique : Pli n'ouvre un profil que dans un vrai dossier, avec de vrais fichiers, pour qu'on ne puisse pas le détourner vers un autre emplacement. Indiquez le dossier réel du profil, ou faites remplacer ce lien par votre support informatique.`, { path: where });
 }
 
 function refuseOwner(home: string, uid: number): never {
-  throw securityError('profile-owner', `Le profil ${home} appartient à un autre compte de cet ordinateur (compte n° ${uid}) : Pli n'ouvre un profil personnel que s'il appartient à la personne qui l'utilise. Utilisez votre propre profil (--home), ou faites vérifier ce dossier par votre support informatique.`);
+  throw securityError('profile-owner', `Le profil ${home} appartient à un autre compte de cet ordinateur (compte n° ${uid}) : Pli n'ouvre un profil personnel que s'il appartient à la personne qui l'utilise. Utilisez votre propre profil, ou faites vérifier ce dossier par votre support informatique.`, { home, uid });
 }
 
 function refuseExposed(home: string, what: string, mode: number, kind: Kind): never {
   const fix = kind.shared
     ? `« chmod 2770 ${home} » et « chmod 660 ${path.join(home, DB_FILE)}* » (aucun droit pour les autres comptes, lecture et écriture pour le groupe du poste dédié)`
     : `« chmod 700 ${home} » et « chmod 600 ${path.join(home, DB_FILE)}* » (droits pour ce seul compte)`;
-  throw securityError('profile-permissions', `Le profil Pli ${home} est accessible à d'autres comptes de cet ordinateur (${what} : droits ${octal(mode)}) : ils pourraient copier sa base pour chercher les phrases de passe, ou la modifier. Pli refuse de l'ouvrir. Faites corriger les droits par votre support informatique : ${fix}, ou lancez « pli --home ${home} init », qui les corrige. Prévenez aussi l'officier SSI : ce profil a pu être copié.`);
+  throw securityError('profile-permissions', `Le profil Pli ${home} est accessible à d'autres comptes de cet ordinateur (${what} : droits ${octal(mode)}) : ils pourraient copier sa base pour chercher les phrases de passe, ou la modifier. Pli refuse de l'ouvrir. Faites corriger les droits par votre support informatique : ${fix}, ou réinitialisez ce profil, ce qui les corrige. Prévenez aussi l'officier SSI : ce profil a pu être copié.`, { home, what, mode: octal(mode), shared: kind.shared });
 }
 
 /** The profile folder itself: a real folder, and for a private profile, this account's. */
 function checkFolder(home: string, kind: Kind | null): Stats {
   const info = lstatOrNull(home);
-  if (!info) throw inputError('no-profile', `Aucun profil Pli dans ${home} : créez-le avec « pli --home ${home} init ».`);
+  if (!info) throw inputError('no-profile', `Aucun profil Pli dans ${home} : créez-le d'abord.`, { home });
   if (info.isSymbolicLink()) refuseSymlink(home);
-  if (!info.isDirectory()) throw inputError('not-a-folder', `${home} existe et n'est pas un dossier : choisissez un autre emplacement avec --home.`);
+  if (!info.isDirectory()) throw inputError('not-a-folder', `${home} existe et n'est pas un dossier : choisissez un autre emplacement pour le profil.`, { home });
   if (POSIX && !(kind ?? PRIVATE).shared && info.uid !== process.getuid!()) refuseOwner(home, info.uid);
   return info;
 }
@@ -180,7 +180,7 @@ export function initProfile(home: string, options: { shared?: boolean } = {}): {
   if (lstatOrNull(home)) {
     checkFolder(home, kind);
     if (!isProfile(home) && readdirSync(home).length > 0) {
-      throw inputError('foreign-folder', `${home} n'est pas vide et n'est pas un profil Pli : choisissez un dossier vide ou nouveau avec --home.`);
+      throw inputError('foreign-folder', `${home} n'est pas vide et n'est pas un profil Pli : choisissez un dossier vide ou nouveau pour le profil.`, { home });
     }
   }
   const created = !isProfile(home);
@@ -188,8 +188,8 @@ export function initProfile(home: string, options: { shared?: boolean } = {}): {
   // group member of a wrongly opened private profile could have written) only refuses.
   if (!created && storedShared(home) !== kind.shared) {
     throw inputError('profile-kind', kind.shared
-      ? `${home} est un profil personnel : il ne devient pas commun. Créez le profil commun du poste dédié dans un dossier neuf avec « pli --home DOSSIER init --shared ».`
-      : `${home} est un profil commun du poste dédié : relancez avec « pli --home ${home} init --shared ».`);
+      ? `${home} est un profil personnel : il ne devient pas commun. Créez le profil commun du poste dédié dans un dossier neuf.`
+      : `${home} est un profil commun du poste dédié : réinitialisez-le en profil commun.`, { home, shared: kind.shared });
   }
   if (options.shared && POSIX) process.umask(0o007);
   mkdirSync(home, { recursive: true, mode: kind.dir });
@@ -207,7 +207,7 @@ export function initProfile(home: string, options: { shared?: boolean } = {}): {
 
 export function openProfile(home: string): Profile {
   if (!isProfile(home)) {
-    throw inputError('no-profile', `Aucun profil Pli dans ${home} : créez-le avec « pli --home ${home} init ».`);
+    throw inputError('no-profile', `Aucun profil Pli dans ${home} : créez-le d'abord.`, { home });
   }
   return openAt(home);
 }

@@ -569,7 +569,7 @@ export async function readAuditAnchor(text: string, authorityKey: Uint8Array | n
   try {
     anchor = anchorSchema().parse(JSON.parse(text));
   } catch {
-    throw inputError('not-audit-anchor', "Ce fichier n'est pas une ancre de journal Pli (pli audit anchor).");
+    throw inputError('not-audit-anchor', "Ce fichier n'est pas une ancre de journal Pli : choisissez le fichier d'ancre enregistré depuis ce poste.");
   }
   const forged = (): PliError => securityError('anchor-signature', "L'ancre du journal a une signature invalide : elle a été modifiée ou fabriquée, elle ne prouve rien. Prévenez l'officier SSI.");
   const card = await verifiedCard(anchor.card);

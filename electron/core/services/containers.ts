@@ -52,7 +52,7 @@ export function generateContainerPassword(): string {
 export function requireStrongPassword(password: string): void {
   const length = [...password.normalize('NFC').trim()].length;
   if (length < MIN_CONTAINER_PASSWORD) {
-    throw inputError('weak-password', `Mot de passe du pli trop court : il faut au moins ${MIN_CONTAINER_PASSWORD} caractères (il en a ${length}). Le plus sûr est un mot de passe généré, proposé par l'application Pli (« Générer un mot de passe ») ; transmettez-le au destinataire par un autre moyen que le pli. Rien n'a été chiffré.`);
+    throw inputError('weak-password', `Mot de passe du pli trop court : il faut au moins ${MIN_CONTAINER_PASSWORD} caractères (il en a ${length}). Le plus sûr est un mot de passe généré, proposé par l'application Pli (« Générer un mot de passe ») ; transmettez-le au destinataire par un autre moyen que le pli. Rien n'a été chiffré.`, { min: MIN_CONTAINER_PASSWORD, length });
   }
 }
 
@@ -71,7 +71,7 @@ export async function encrypt(ctx: Context, request: EncryptRequest): Promise<En
   const warnings = checkFreshnessForSending(db, now);
   if (request.files.length === 0) throw inputError('no-file', 'Aucun fichier à chiffrer : indiquez au moins un fichier.');
   if (request.usePassword && request.to.length > 0) {
-    throw inputError('password-alone', 'Un mot de passe est toujours le seul destinataire d’un pli : retirez les --to, ou le --password-file.');
+    throw inputError('password-alone', 'Un mot de passe est toujours le seul destinataire d’un pli : choisissez des personnes destinataires ou un mot de passe, pas les deux.');
   }
   const recipientIds: string[] = [];
   const keys: RecipientKey[] = [];
@@ -85,7 +85,7 @@ export async function encrypt(ctx: Context, request: EncryptRequest): Promise<En
   if (!request.usePassword) {
     for (const row of resolveRecipients(db, request.to, now)) addRecipient(row);
     if (request.self) addRecipient(sender);
-    if (keys.length === 0) throw inputError('no-recipient', 'Aucun destinataire : indiquez au moins une personne avec --to.');
+    if (keys.length === 0) throw inputError('no-recipient', 'Aucun destinataire : indiquez au moins une personne à qui adresser le pli.');
   }
   let password: string | null = null;
   if (request.usePassword) {
@@ -161,7 +161,7 @@ function addressedIdentity(ctx: Context, header: ParsedHeader, as?: string): Ide
     return chosen;
   }
   if (candidates.size === 0) throw notAddressed(undefined, whoCanOpen(ctx, header));
-  if (candidates.size > 1) throw inputError('choose-identity', 'Ce pli est adressé à plusieurs personnes de ce poste : précisez laquelle avec --as ID.');
+  if (candidates.size > 1) throw inputError('choose-identity', 'Ce pli est adressé à plusieurs personnes de ce poste : précisez laquelle l’ouvre.', { count: candidates.size });
   return [...candidates.values()][0]!;
 }
 
@@ -176,12 +176,13 @@ function whoCanOpen(ctx: Context, header: ParsedHeader): string[] {
 }
 
 const notAddressed = (name?: string, who: string[] = []) => securityError('not-addressed',
-  `Ce pli n'est pas adressé à ${name ?? 'une personne de ce poste'} : il ne peut pas être ouvert ici.${who.length ? ` Il peut être ouvert par : ${who.join(', ')}.` : ''} Demandez à l'expéditeur de vous l'adresser.`);
+  `Ce pli n'est pas adressé à ${name ?? 'une personne de ce poste'} : il ne peut pas être ouvert ici.${who.length ? ` Il peut être ouvert par : ${who.join(', ')}.` : ''} Demandez à l'expéditeur de vous l'adresser.`,
+  { name: name ?? null, openers: who.join(', ') });
 
 function resolveSigner(ctx: Context, header: ParsedHeader, senderId: string): Signer {
   const key = keyByFingerprint(ctx.profile.db, header.senderSigFpr);
   if (!key || key.kind !== 'ed25519') {
-    throw securityError('unknown-sender', `Expéditeur inconnu (identifiant ${senderId}, empreinte ${formatFingerprint(header.senderSigFpr)}) : pli refusé. Importez sa carte (pli id import) après avoir vérifié l'empreinte avec lui.`);
+    throw securityError('unknown-sender', `Expéditeur inconnu (identifiant ${senderId}, empreinte ${formatFingerprint(header.senderSigFpr)}) : pli refusé. Importez sa carte après avoir vérifié l'empreinte avec lui.`, { senderId, fingerprint: formatFingerprint(header.senderSigFpr) });
   }
   if (key.identity_id !== senderId) {
     throw securityError('sender-mismatch', "L'expéditeur annoncé dans le pli ne correspond pas à la clé qui l'a signé. Pli refusé ; signalez-le à l'officier SSI.");
@@ -203,7 +204,7 @@ async function unwrapWithIdentity(header: ParsedHeader, identity: UnlockedIdenti
 
 async function unwrapWithPassword(header: ParsedHeader, password: string): Promise<Buffer> {
   const entry = header.recipients[0];
-  if (!entry || entry.type !== 'password') throw securityError('not-addressed', "Ce pli n'est pas protégé par un mot de passe : ouvrez-le avec votre identité (--as).");
+  if (!entry || entry.type !== 'password') throw securityError('not-addressed', "Ce pli n'est pas protégé par un mot de passe : ouvrez-le avec votre identité.", { protection: 'identity' });
   if (entry.opslimit < ACCEPTED.minOps || entry.opslimit > ACCEPTED.maxOps || entry.memlimitKib < ACCEPTED.minMemKib || entry.memlimitKib > ACCEPTED.maxMemKib) {
     throw securityError('bad-kdf-params', 'Les paramètres de protection du mot de passe de ce pli sont hors des limites admises : pli refusé.');
   }

@@ -23,7 +23,7 @@ export function requireRole(db: DB, identity: IdentityRow, needed: Role, now = D
     throw securityError('role', `Action refusée : elle demande le rôle « ${ROLE_LABEL[needed]} » ; ${identity.name} a le rôle « ${ROLE_LABEL[state.role!]} ». Adressez-vous à l'officier SSI.`);
   }
   if (options.signing && !state.forCurrentKeys) {
-    throw securityError('keys-not-certified', `Les nouvelles clés de ${identity.name} ne sont pas encore certifiées : exportez la carte (pli id export), faites-la certifier par l'officier SSI, puis installez le certificat.`);
+    throw securityError('keys-not-certified', `Les nouvelles clés de ${identity.name} ne sont pas encore certifiées : exportez sa carte d'identité, faites-la certifier par l'officier SSI, puis installez le certificat.`, { name: identity.name });
   }
 }
 
@@ -37,7 +37,7 @@ export function resolveRecipients(db: DB, values: string[], now = Date.now()): I
       const members = listIdentities(db).filter((r) => r.org.trim().toLowerCase() === org
         && (!authority || certificateState(db, r.id, now).state === 'valid'));
       if (members.length === 0) {
-        throw inputError('empty-org', `Aucune personne ${authority ? 'certifiée et valide ' : ''}dans l'organisation « ${value.slice(4)} » (voir pli id list).`);
+        throw inputError('empty-org', `Aucune personne ${authority ? 'certifiée et valide ' : ''}dans l'organisation « ${value.slice(4)} » : vérifiez son nom dans l'annuaire.`, { org: value.slice(4), certified: Boolean(authority) });
       }
       members.forEach((m) => out.set(m.id, m));
     } else {
@@ -99,7 +99,7 @@ export function requirePasswordAllowed(db: DB): void {
 export function checkFreshnessForSending(db: DB, now = Date.now()): string[] {
   const fresh = directoryFreshness(db, now);
   if (fresh.state === 'expired') {
-    throw securityError('directory-expired', `L'annuaire de ce poste n'a pas été mis à jour depuis le ${new Date(fresh.nextUpdate!).toISOString().slice(0, 10)} : envoi refusé pour ne pas ignorer d'éventuelles révocations. Importez le dernier annuaire de l'officier SSI.`);
+    throw securityError('directory-expired', `L'annuaire de ce poste n'a pas été mis à jour depuis le ${new Date(fresh.nextUpdate!).toISOString().slice(0, 10)} : envoi refusé pour ne pas ignorer d'éventuelles révocations. Importez le dernier annuaire de l'officier SSI.`, { since: new Date(fresh.nextUpdate!).toISOString().slice(0, 10) });
   }
   if (fresh.state === 'stale') {
     return [`Attention : l'annuaire devait être mis à jour le ${new Date(fresh.nextUpdate!).toISOString().slice(0, 10)}. Sans nouvel annuaire, les envois seront refusés à partir du ${new Date(fresh.refuseAfter!).toISOString().slice(0, 10)}.`];

@@ -74,7 +74,7 @@ export function lockState(db: DB, identityId: string): LockState {
 
 function lockedOutError(identity: IdentityRow, until: number, now: number): PliError {
   const minutes = Math.max(1, Math.ceil((until - now) / 60000));
-  return temporaryError('locked-out', `${identity.name} est bloqué(e) après trop de phrases de passe erronées : réessayez dans ${minutes} minute(s). En cas d'oubli, adressez-vous à l'officier SSI.`);
+  return temporaryError('locked-out', `${identity.name} est bloqué(e) après trop de phrases de passe erronées : réessayez dans ${minutes} minute(s). En cas d'oubli, adressez-vous à l'officier SSI.`, undefined, { name: identity.name, minutes });
 }
 
 /** One attempt, as counted before its Argon2id runs: its number in the current count, and the

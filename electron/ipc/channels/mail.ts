@@ -9,7 +9,8 @@ import { listOutbox, queueSend } from '../../core/mail/outbox.js';
 import { listInbox, openInbox, receiveFolder, refusedRoom } from '../../core/mail/inbox.js';
 import { receiveImap } from '../../core/mail/imap.js';
 import { ANY_FILE, MAX_CA_BYTES, readChosen } from '../files.js';
-import { countResults, toEndpoint, toInboxItem, toMailboxView, toOutboxItem } from '../views.js';
+import { countResults, toEndpoint, toInboxItem, toIpcError, toMailboxView, toOutboxItem } from '../views.js';
+import type { IpcError } from '../../../shared/ipc.js';
 import type { Deps, Impl } from './deps.js';
 
 export function mailChannels({ session: s, watcher, shell, emitProgress, emitMailEvent, revealable }: Deps) {
@@ -76,12 +77,12 @@ export function mailChannels({ session: s, watcher, shell, emitProgress, emitMai
       emitProgress({ opId: request.opId, phase: 'seal', done: 0, total: 0 });
       const result = await queueSend(ctx, { as: active.id, to: request.to, files: request.files, folder, self: request.self });
       emitMailEvent({ type: 'outbox' });
-      let sendError: string | null = null;
+      let sendError: IpcError | null = null;
       if (!folder) {
         const count = result.outboxIds.length;
         emitProgress({ opId: request.opId, phase: 'send', done: 0, total: count });
         const flushed = await watcher.flush(ctx, { as: active.id, force: true, ids: result.outboxIds });
-        sendError = flushed.error?.message ?? null;
+        sendError = flushed.error ? toIpcError(flushed.error) : null;
         emitProgress({ opId: request.opId, phase: 'send', done: count, total: count });
         emitMailEvent({ type: 'outbox' });
       } else {
@@ -103,7 +104,7 @@ export function mailChannels({ session: s, watcher, shell, emitProgress, emitMai
       emitProgress({ opId: request.opId, phase: 'send', done: 0, total: 0 });
       try {
         const result = await watcher.flush(ctx, { as: active.id, force: true, ids: request.ids });
-        return { sent: result.sent.length, failed: result.failed.length, pending: result.pending.length, error: result.error?.message ?? null };
+        return { sent: result.sent.length, failed: result.failed.length, pending: result.pending.length, error: result.error ? toIpcError(result.error) : null };
       } finally {
         done(request.opId);
         emitMailEvent({ type: 'outbox' });

@@ -1,0 +1,61 @@
+// The command line's hints: the core's messages say what happened and what to do in words (they
+// reach the interface too); the CLI adds, by error code, the option or command that does it here.
+import type { PliError, ErrorParams } from '../core/errors.js';
+
+type Hint = string | ((params: ErrorParams) => string | null);
+
+const home = (params: ErrorParams): string => (typeof params.home === 'string' ? params.home : 'DOSSIER');
+/** A path in a command to copy: quoted when the shell would split it. */
+const arg = (text: string): string => (/^[\w./@:+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`);
+
+/** Error code → the CLI's hint. Codes absent here need none (nothing to type helps). */
+export const CLI_HINTS: Readonly<Record<string, Hint>> = {
+  'keys-not-certified': 'commande : pli id export',
+  'empty-org': 'voir pli id list',
+  'not-audit-anchor': 'ancre écrite par pli audit anchor',
+  'password-alone': 'options --to et --password-file',
+  'no-recipient': 'option --to',
+  'choose-identity': 'option --as ID ; voir pli id list',
+  'unknown-sender': 'commande : pli id import, ou pli directory import',
+  'not-addressed': (p) => (p.protection === 'identity' ? 'option --as ID, sans --password-file' : null),
+  'profile-symlink': 'option --home',
+  'profile-owner': 'option --home',
+  'profile-permissions': (p) => `commande : pli --home ${arg(home(p))} init`,
+  'no-profile': (p) => `commande : pli --home ${arg(home(p))} init`,
+  'not-a-folder': 'option --home',
+  'foreign-folder': 'option --home',
+  'profile-kind': (p) => (p.shared === true ? 'commande : pli --home DOSSIER init --shared' : `commande : pli --home ${arg(home(p))} init --shared`),
+  'bad-card': 'commande : pli id export',
+  'bad-id': 'voir pli id list',
+  'unknown-id': (p) => (p.own === true ? 'voir pli id list' : 'commande : pli id import ; voir pli id list'),
+  'ambiguous-id': 'voir pli id list',
+  'no-own-identity': 'commande : pli id new',
+  'sign-in-required': 'option --as ID et sa phrase de passe',
+  'no-mailbox': 'commande : pli mailbox set ; ou option --folder DOSSIER',
+  'no-profile-key': 'commande : pli mailbox set',
+  'profile-key-locked': 'commande : pli mailbox set',
+  'too-big': 'option --folder DOSSIER',
+  'no-destination': 'option --mail ADRESSE ou --folder DOSSIER',
+  'unknown-inbox': 'voir pli inbox',
+  'tls-untrusted': 'commande : pli mailbox set ... --ca FICHIER',
+  'mail-auth': 'commande : pli mailbox set',
+  'pin-required': 'option --pin EMPREINTE',
+  'no-authority': 'commande : pli directory import FICHIER --pin EMPREINTE',
+  'certificate-keys': 'commande : pli id export',
+  'not-authority': 'commande : pli authority init',
+  'already-authority': 'voir pli authority fingerprint',
+  // Only the sealed container's output names its path (other 'exists' have no option to change).
+  exists: (p) => (typeof p.path === 'string' ? 'option --out' : null),
+};
+
+/** The CLI's hint for an error, in parentheses, or '' when it has none. */
+export function hintFor(error: Pick<PliError, 'code' | 'params'>): string {
+  const hint = CLI_HINTS[error.code];
+  const text = typeof hint === 'function' ? hint(error.params) : hint;
+  return text ? ` (${text})` : '';
+}
+
+/** The `pli: ` line of a core error: its French message, then the CLI's hint. */
+export function cliMessage(error: Pick<PliError, 'code' | 'params' | 'message'>): string {
+  return `${error.message}${hintFor(error)}`;
+}

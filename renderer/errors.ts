@@ -1,0 +1,16 @@
+// The interface's wording of errors: a refusal from main arrives as data (shared/ipc.ts
+// errorSchema: kind, code, params, the core's French message, a detail). Its message is built
+// from the i18n key `errors.<code>` with its params, in the chosen language; a code without a key
+// falls back to the core's French message. A detail (a mail server's reply, an unexpected error's
+// text) is outside text: shown escaped on its own line (ErrorBox), never as the message.
+import i18n from './i18n';
+import { describeErrorWith, type ErrorData, type ShownError } from '../shared/errors';
+
+export type { ShownError };
+
+/** An error as screens keep it: data from main, or a sentence the screen wrote itself. */
+export type ErrorText = ShownError | string | null;
+
+export function describeError(error: ErrorData): ShownError {
+  return describeErrorWith({ exists: (key) => i18n.exists(key), t: (key, params) => i18n.t(key, params) }, error);
+}

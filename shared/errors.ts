@@ -1,0 +1,35 @@
+// How a front end words an error received as data (errorSchema in shared/ipc.ts): the sentence
+// from its own wording of `code` with `params`, else the core's French message; the detail (a
+// server's reply, an unexpected error's text) kept apart, never interpolated. Pure: the renderer
+// passes its i18n (renderer/errors.ts), tests pass theirs.
+
+/** What an error box shows: the sentence, and the outside words, if any, apart. */
+export interface ShownError { message: string; detail: string | null }
+
+/** The part of an i18n instance this needs. */
+export interface Wording {
+  exists(key: string): boolean;
+  t(key: string, params: Record<string, string | number>): string;
+}
+
+export interface ErrorData {
+  code: string;
+  message: string;
+  params?: Record<string, string | number | boolean | null> | undefined;
+  detail?: string | null | undefined;
+}
+
+export const errorKey = (code: string): string => `errors.${code}`;
+
+export function describeErrorWith(wording: Wording, error: ErrorData): ShownError {
+  const detail = error.detail ?? null;
+  if (!/^[a-z0-9-]{1,100}$/.test(error.code) || !wording.exists(errorKey(error.code))) return { message: error.message, detail };
+  const params: Record<string, string | number> = {};
+  for (const [name, value] of Object.entries(error.params ?? {})) {
+    params[name] = typeof value === 'number' || typeof value === 'string' ? value : value === null ? '' : String(value);
+  }
+  const message = wording.t(errorKey(error.code), params);
+  // A wording that needs a param this error does not carry (another throw site of the same code)
+  // would show "{{name}}": the core's own sentence is better.
+  return { message: /\{\{\s*\w+\s*\}\}/.test(message) ? error.message : message, detail };
+}

@@ -1,0 +1,243 @@
+// Errors and statuses are data (issue 11, item 2): core errors carry a code and params and name no
+// CLI flag; the CLI adds its hint by code; the interface words every code it knows through i18n
+// (French and English) and falls back to the core's French message for the codes listed below; a
+// mail server's reply travels as a detail, never as the message; the watch mode's news is typed.
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PliError, inputError, securityError, temporaryError } from '../../electron/core/errors.js';
+import { initProfile, openProfile } from '../../electron/core/profile/profile.js';
+import { resolveIdentity, resolveOwn } from '../../electron/core/profile/identities.js';
+import { requireMailbox } from '../../electron/core/mail/settings.js';
+import { connectionError } from '../../electron/core/mail/connect.js';
+import { CLI_HINTS, cliMessage } from '../../electron/cli/hints.js';
+import { statusLine } from '../../electron/cli/status.js';
+import { toIpcError } from '../../electron/ipc/views.js';
+import { errorSchema } from '../../shared/ipc.js';
+import i18next from 'i18next';
+import { describeErrorWith, type ErrorData } from '../../shared/errors.js';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const read = (p: string): string => readFileSync(path.join(ROOT, p), 'utf8');
+
+function sources(dir: string): string[] {
+  return readdirSync(path.join(ROOT, dir)).flatMap((name) => {
+    const rel = path.join(dir, name);
+    if (statSync(path.join(ROOT, rel)).isDirectory()) return sources(rel);
+    return rel.endsWith('.ts') ? [rel] : [];
+  });
+}
+
+/** A CLI option (--to, --home...) or a `pli <command>` hint. "pli n° 3", "pli refusé" are words. */
+const CLI_WORDS = /(^|[\s(«'"`])--[a-z]|\bpli (init|id|encrypt|decrypt|inspect|authority|directory|mailbox|send|outbox|receive|inbox|open|audit|convention|due)\b/;
+
+/** Every error code the core can throw, read from its sources (literal codes and the dynamic ones). */
+function coreCodes(): Set<string> {
+  const codes = new Set<string>();
+  for (const file of sources('electron/core')) {
+    const text = read(file);
+    for (const m of text.matchAll(/(?:inputError|securityError|temporaryError)\(\s*'([a-z0-9-]+)'/g)) codes.add(m[1]!);
+    for (const m of text.matchAll(/new PliError\(\s*'[a-z]+',\s*'([a-z0-9-]+)'/g)) codes.add(m[1]!);
+    for (const m of text.matchAll(/refusedDirectory\(\s*'([a-z0-9-]+)'/g)) codes.add(m[1]!);
+  }
+  // Built codes: authority/signed.ts ('not-' / 'malformed-' + envelope kind).
+  codes.delete('not-');
+  codes.delete('malformed-');
+  for (const kind of ['certificate', 'directory', 'keyfile']) codes.add(`not-${kind}`).add(`malformed-${kind}`);
+  return codes;
+}
+/** Codes the IPC layer (ipc/views.ts toIpcError) and the renderer (api.ts) make themselves. */
+const FRONT_END_CODES = ['bad-request', 'busy', 'unexpected', 'bridge', 'bad-answer'];
+
+/**
+ * Deliberately left to the core's French message (the interface shows it as it is), because one
+ * code covers sentences too different to word from params (exists, busy, not-addressed,
+ * unknown-id, profile-kind, bad-passphrase...), the sentence carries a French detail built by the
+ * core (bad-card, bad-certificate, malformed, tampered, profile-tampered, cannot-write...), the
+ * sentence is the system's fault with its place (disk-full, read-only, io-error...), or the code is
+ * the command line's or the officer's tools' only (bad-days, bad-role, export-*, anchor-*...).
+ * A new code must be added either to fr.json/en.json `errors` or here.
+ */
+const FALLBACK = [
+  'anchor-foreign', 'anchor-not-certified', 'anchor-signature', 'argon2', 'audit-signer', 'audit-tampered', 'authority-changed',
+  'authority-locked', 'bad-ca', 'bad-card', 'bad-certificate', 'bad-characters', 'bad-clock', 'bad-days', 'bad-directory',
+  'bad-directory-certificate', 'bad-directory-signature', 'bad-email', 'bad-endpoint', 'bad-file-name', 'bad-kdf-params', 'bad-keyfile',
+  'bad-manifest', 'bad-passphrase', 'bad-reason', 'bad-role', 'bad-setting', 'bad-size', 'busy', 'cannot-write', 'card-conflict',
+  'corrupt-secrets', 'disk-full', 'empty-log', 'empty-secret', 'exists', 'export-date', 'export-modified', 'export-not-certified',
+  'export-revoked', 'export-signature', 'export-signer', 'file-changed', 'folder-changed', 'inbox-file-taken',
+  'io-error', 'key-change-date', 'key-change-replayed', 'key-conflict', 'malformed', 'malformed-certificate',
+  'malformed-directory', 'malformed-keyfile', 'manifest-too-large', 'missing-file', 'missing-folder', 'name-exhausted', 'name-too-long',
+  'no-file', 'no-keys', 'no-permission', 'no-private-keys', 'not-a-card', 'not-a-file', 'not-addressed', 'not-audit-anchor',
+  'not-audit-signature', 'not-certificate', 'not-directory', 'not-habilitated', 'not-keyfile', 'password-forbidden', 'pin-mismatch',
+  'profile-key-locked', 'profile-kind', 'profile-permissions', 'profile-tampered', 'read-only', 'receive-busy',
+  'recipient-not-certified', 'revoke-self', 'role', 'rollback', 'sender-expired', 'sender-not-certified', 'sender-not-yet-valid',
+  'sender-revoked', 'sender-role', 'tampered', 'temp-tampered', 'too-big', 'too-large', 'too-many-files', 'too-many-recipients',
+  'trusts-other', 'unknown-id', 'worker-missing', 'worker-stopped', 'write-failed',
+];
+
+const fr = JSON.parse(read('renderer/i18n/fr.json')) as { errors: Record<string, string> };
+const en = JSON.parse(read('renderer/i18n/en.json')) as { errors: Record<string, string> };
+// The renderer's i18n setup (renderer/i18n/index.ts), on the same files.
+const i18n = i18next.createInstance();
+await i18n.init({ resources: { fr: { translation: fr }, en: { translation: en } }, lng: 'fr', fallbackLng: 'fr', interpolation: { escapeValue: false }, showSupportNotice: false } as never);
+/** renderer/errors.ts describeError, with this instance. */
+const describeError = (error: ErrorData) => describeErrorWith({ exists: (key) => i18n.exists(key), t: (key, params) => i18n.t(key, params) }, error);
+const placeholders = (text: string): string[] => [...text.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]!).sort();
+
+const homes: string[] = [];
+afterAll(() => { for (const home of homes) rmSync(home, { recursive: true, force: true }); });
+const freshHome = (): string => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pli-errors-'));
+  homes.push(dir);
+  return path.join(dir, 'profil');
+};
+const thrown = (run: () => unknown): PliError => {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(PliError);
+    return error as PliError;
+  }
+  throw new Error('expected a PliError');
+};
+
+describe('core errors name no CLI flag; the CLI adds its hint', () => {
+  it('no string of the core names a CLI option or a pli command (the recipients\' mail body excepted)', () => {
+    const found: string[] = [];
+    for (const file of sources('electron/core')) {
+      read(file).split('\n').forEach((line, index) => {
+        const code = line.trim();
+        if (code.startsWith('//') || code.startsWith('*') || code.startsWith('/*')) return;
+        // The mail body tells the recipient (not a front end's user) how to open the container.
+        if (file.endsWith(path.join('mail', 'outbox.ts')) && code.startsWith("'  - en ligne de commande")) return;
+        const text = code.replace(/\s\/\/ .*$/, '');
+        if (CLI_WORDS.test(text)) found.push(`${file}:${index + 1}: ${code.slice(0, 120)}`);
+      });
+    }
+    expect(found).toEqual([]);
+  });
+
+  it('exercised: the core says what to do in words, with params; the CLI line adds the option or command', () => {
+    const home = freshHome();
+    const missing = thrown(() => openProfile(home));
+    expect(missing.code).toBe('no-profile');
+    expect(missing.message).not.toMatch(CLI_WORDS);
+    expect(missing.params).toEqual({ home });
+    expect(cliMessage(missing)).toBe(`${missing.message} (commande : pli --home ${home} init)`);
+
+    const { profile } = initProfile(home);
+    try {
+      const noOwn = thrown(() => resolveOwn(profile.db));
+      expect([noOwn.code, noOwn.message]).toEqual(['no-own-identity', "Ce profil n'a aucune identité personnelle : créez-en une d'abord."]);
+      expect(cliMessage(noOwn)).toMatch(/\(commande : pli id new\)$/);
+
+      const unknown = thrown(() => resolveIdentity(profile.db, 'abcdef0123456789'));
+      expect(unknown.code).toBe('unknown-id');
+      expect(unknown.message).not.toMatch(CLI_WORDS);
+      expect(unknown.params).toEqual({ id: 'abcdef0123456789', own: false });
+      expect(cliMessage(unknown)).toMatch(/\(commande : pli id import ; voir pli id list\)$/);
+
+      const noMailbox = thrown(() => requireMailbox(profile.db));
+      expect(noMailbox.message).not.toMatch(CLI_WORDS);
+      expect(cliMessage(noMailbox)).toMatch(/\(commande : pli mailbox set ; ou option --folder DOSSIER\)$/);
+    } finally {
+      profile.close();
+    }
+  });
+
+  it('every hint of the CLI belongs to a code the core throws (no stale hint)', () => {
+    const codes = coreCodes();
+    expect(Object.keys(CLI_HINTS).filter((code) => !codes.has(code))).toEqual([]);
+    // A code without a hint keeps the core's message as it is.
+    expect(cliMessage(inputError('bad-name', 'Nom manquant.'))).toBe('Nom manquant.');
+    // A hint that depends on the params: only the sealed container's "exists" names --out.
+    expect(cliMessage(inputError('exists', 'Le fichier x existe déjà.', { path: 'x' }))).toBe('Le fichier x existe déjà. (option --out)');
+    expect(cliMessage(inputError('exists', "L'identité existe déjà."))).toBe("L'identité existe déjà.");
+  });
+});
+
+describe('the interface words errors by code (fr + en), the core\'s message as fallback', () => {
+  it('every code the core, the IPC layer or the renderer can produce has fr and en wording, or is listed as left to the fallback', () => {
+    const codes = new Set([...coreCodes(), ...FRONT_END_CODES]);
+    const worded = new Set(Object.keys(fr.errors));
+    expect(Object.keys(en.errors).sort()).toEqual([...worded].sort());
+    const fallback = new Set(FALLBACK);
+    expect([...codes].filter((c) => !worded.has(c) && !fallback.has(c)).sort(), 'codes with neither wording nor a place in FALLBACK').toEqual([]);
+    expect([...worded].filter((c) => fallback.has(c)), 'worded and listed as fallback').toEqual([]);
+    expect([...worded, ...fallback].filter((c) => !codes.has(c)).sort(), 'stale: no such code any more').toEqual([]);
+  });
+
+  it('fr and en use the same params, and no wording names a CLI option or command', () => {
+    for (const code of Object.keys(fr.errors)) {
+      expect(placeholders(en.errors[code]!), code).toEqual(placeholders(fr.errors[code]!));
+      expect(fr.errors[code], code).not.toMatch(CLI_WORDS);
+      expect(en.errors[code], code).not.toMatch(CLI_WORDS);
+      // A server's reply is never a param of a sentence: it is the detail.
+      expect(placeholders(fr.errors[code]!), code).not.toContain('server');
+    }
+  });
+
+  it('describeError: the key for a known code in the chosen language, the core\'s French message otherwise', async () => {
+    const error = toIpcError(inputError('unknown-inbox', 'Aucun pli n° 7 dans la boîte de réception : vérifiez le numéro dans la liste des plis reçus.', { id: 7 }));
+    await i18n.changeLanguage('en');
+    expect(describeError(error)).toEqual({ message: 'No container no. 7 in the inbox: check the number in the list of received containers.', detail: null });
+    const unknown = { kind: 'input' as const, code: 'some-new-code', message: 'Message du cœur, en français.', params: {} };
+    expect(describeError(unknown).message).toBe('Message du cœur, en français.');
+    // A known code thrown without the param its wording needs: the core's sentence, never "{{id}}".
+    expect(describeError({ code: 'unknown-inbox', message: 'Aucun pli n° 7.', params: {} }).message).toBe('Aucun pli n° 7.');
+    await i18n.changeLanguage('fr');
+    expect(describeError(error).message).toBe('Aucun pli n° 7 dans la boîte de réception : vérifiez le numéro dans la liste des plis reçus.');
+  });
+
+  it('a mail server\'s reply reaches the interface only as the detail, never in the message (both languages)', async () => {
+    const reply = 'Connection refused <script>x</script> ECONNREFUSED';
+    const core = connectionError(Object.assign(new Error(reply), { code: 'ECONNREFUSED' }), 'SMTP', { host: 'smtp.mairie.test', port: 465, starttls: false } as never);
+    expect(core.code).toBe('server-unreachable');
+    expect(core.params.server).toBe(reply);
+    const ipc = errorSchema.parse(toIpcError(core));
+    expect(ipc.params).toEqual({ protocol: 'SMTP', host: 'smtp.mairie.test', port: 465 });
+    expect(ipc.detail).toBe(reply);
+    for (const language of ['fr', 'en']) {
+      await i18n.changeLanguage(language);
+      const shown = describeError(ipc);
+      expect(shown.message).toContain('smtp.mairie.test:465');
+      expect(shown.message).not.toContain('ECONNREFUSED');
+      expect(shown.message).not.toContain('{{');
+      expect(shown.detail).toBe(reply);
+    }
+    await i18n.changeLanguage('fr');
+    // An unexpected error's own text (a bug's, often English) is a detail too.
+    const bug = toIpcError(new TypeError('Cannot read properties of undefined'));
+    expect(bug.code).toBe('unexpected');
+    expect(describeError(bug)).toEqual({ message: fr.errors.unexpected, detail: 'Cannot read properties of undefined' });
+  });
+
+  it('PliError params are kept as given and frozen; kind and exit code unchanged', () => {
+    const error = temporaryError('server-unreachable', 'Injoignable.', new Error('x'), { host: 'h', port: 1 });
+    expect([error.kind, error.exitCode, error.params]).toEqual(['temporary', 3, { host: 'h', port: 1 }]);
+    expect(Object.isFrozen(error.params)).toBe(true);
+    expect(securityError('tampered', 'Modifié.').params).toEqual({});
+  });
+});
+
+describe('watch-mode news are typed values; the CLI prints the same French lines as before', () => {
+  it('statusLine', () => {
+    expect(statusLine({ kind: 'sent', id: 4, to: 'mairie@example.test' })).toBe('Envoyé : 4 vers mairie@example.test');
+    expect(statusLine({ kind: 'failed', id: 5, to: 'x@y.test', server: '550 5.1.1 unknown user' })).toBe("Échec d'envoi : 5 vers x@y.test : 550 5.1.1 unknown user");
+    expect(statusLine({ kind: 'impossible', error: inputError('mail-auth', 'Le serveur SMTP h:1 refuse l\'identifiant ou le mot de passe de la boîte : corrigez-les dans les réglages de la boîte.') }))
+      .toBe("Envoi impossible : Le serveur SMTP h:1 refuse l'identifiant ou le mot de passe de la boîte : corrigez-les dans les réglages de la boîte. (commande : pli mailbox set)");
+    expect(statusLine({ kind: 'attachment-refused', name: 'gros.pli' })).toBe('Pièce jointe gros.pli refusée : taille hors limites (message déplacé dans Pli/Refusés).');
+    expect(statusLine({ kind: 'reconnecting', retryInSeconds: 4, error: null })).toBe('Connexion perdue avec le serveur IMAP ; nouvelle tentative dans 4 s.');
+    expect(statusLine({ kind: 'reconnecting', retryInSeconds: 2, error: temporaryError('server-unreachable', 'Le serveur IMAP h:993 est injoignable pour le moment (ECONNREFUSED) : réessayez plus tard.') }))
+      .toBe('Connexion perdue (Le serveur IMAP h:993 est injoignable pour le moment (ECONNREFUSED) : réessayez plus tard.) ; nouvelle tentative dans 2 s.');
+    const busy = temporaryError('receive-busy', 'Une réception est déjà en cours sur ce poste.');
+    expect(statusLine({ kind: 'receive-busy', error: busy })).toBe(busy.message);
+  });
+
+  it('the watcher reacts to the kind, never to a sentence', () => {
+    const watcher = read('electron/ipc/watcher.ts');
+    expect(watcher).not.toMatch(/Envoyé|Échec d'envoi|Envoi impossible|\.test\(line\)|startsWith\(/);
+    expect(watcher).toMatch(/switch \(status\.kind\)/);
+  });
+});
