@@ -44,6 +44,19 @@ export const CLI_HINTS: Readonly<Record<string, Hint>> = {
   'certificate-keys': 'commande : pli id export',
   'not-authority': 'commande : pli authority init',
   'already-authority': 'voir pli authority fingerprint',
+  // pli convention new | terminate | show, pli due
+  'bad-types': 'option --types',
+  'bad-schedule': 'option --schedule',
+  'bad-party': 'option --party ORGANISATION=ADRESSE',
+  'unknown-party': 'option --party ; voir pli id list',
+  'not-party-member': 'options --person et --party',
+  'bad-person': 'option --person ID=FONCTION',
+  'bad-expect': 'option --expect NOM',
+  'bad-date': (p) => (p.field === 'start' ? 'option --start' : p.field === 'date' ? 'option --date' : p.field === 'at' ? 'option --at' : null),
+  'already-terminated': 'commande : pli convention new',
+  'bad-convention-id': 'voir pli convention list',
+  'unknown-convention': 'voir pli convention list ; ou pli directory import',
+  'ambiguous-convention-id': 'voir pli convention list',
   // Only the sealed container's output names its path (other 'exists' have no option to change).
   exists: (p) => (typeof p.path === 'string' ? 'option --out' : null),
 };

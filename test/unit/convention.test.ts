@@ -67,9 +67,9 @@ describe('periods and due dates', () => {
 
   it('normalises extensions and reads schedules', () => {
     expect(normaliseTypes(' .PDF, doc,.xls,csv,.pdf ')).toEqual(['.csv', '.doc', '.pdf', '.xls']);
-    expect(() => normaliseTypes('.exe;.bat')).toThrow(/--types/);
+    expect(() => normaliseTypes('.exe;.bat')).toThrow(/Types de fichiers admis/);
     expect(parseSchedule('half-yearly:1')).toEqual({ every: 'half-yearly', day: 1 });
-    for (const bad of ['quarterly:0', 'quarterly:29', 'yearly:8', 'quarterly', '8']) expect(() => parseSchedule(bad)).toThrow(/--schedule/);
+    for (const bad of ['quarterly:0', 'quarterly:29', 'yearly:8', 'quarterly', '8']) expect(() => parseSchedule(bad)).toThrow(/Calendrier : quarterly:J/);
   });
 });
 

@@ -74,6 +74,9 @@ const FALLBACK = [
   'recipient-not-certified', 'revoke-self', 'role', 'rollback', 'sender-expired', 'sender-not-certified', 'sender-not-yet-valid',
   'sender-revoked', 'sender-role', 'tampered', 'temp-tampered', 'too-big', 'too-large', 'too-many-files', 'too-many-recipients',
   'trusts-other', 'unknown-id', 'worker-missing', 'worker-stopped', 'write-failed',
+  // The conventions (issue 14): no screen yet, the core's sentence until it has one.
+  'already-terminated', 'ambiguous-convention-id', 'bad-convention-id', 'bad-date', 'bad-expect', 'bad-party', 'bad-person',
+  'bad-schedule', 'bad-types', 'not-certified', 'not-party-member', 'unknown-convention', 'unknown-party',
 ];
 
 const fr = JSON.parse(read('renderer/i18n/fr.json')) as { errors: Record<string, string> };

@@ -37,11 +37,11 @@ export interface NewConvention {
   openReceipts?: boolean;
 }
 
-const bad = (code: string, message: string) => inputError(code, message);
 
+/** `what`: the field, in words (the CLI adds its option from the error's code). */
 function visibleText(value: string, max: number, what: string, code: string): string {
   const trimmed = value.trim();
-  if (!trimmed || trimmed.length > max || !visibleOnly(trimmed)) throw bad(code, `${what} manquant, trop long (${max} caractères au plus) ou avec des caractères invisibles : corrigez-le.`);
+  if (!trimmed || trimmed.length > max || !visibleOnly(trimmed)) throw inputError(code, `${what} : manquant, trop long (${max} caractères au plus) ou avec des caractères invisibles. Corrigez-le.`, { max });
   return trimmed;
 }
 
@@ -49,7 +49,7 @@ function visibleText(value: string, max: number, what: string, code: string): st
 export function normaliseTypes(list: string): string[] {
   const types = [...new Set(list.split(',').map((t) => t.trim().toLowerCase()).filter((t) => t !== '').map((t) => (t.startsWith('.') ? t : `.${t}`)))].sort();
   if (types.length === 0 || types.length > 50 || types.some((t) => !/^\.[a-z0-9]{1,10}$/.test(t))) {
-    throw bad('bad-types', '--types attend des extensions séparées par des virgules, par exemple .doc,.xls,.csv,.pdf (lettres et chiffres seulement).');
+    throw inputError('bad-types', 'Types de fichiers admis : donnez des extensions séparées par des virgules, par exemple .doc,.xls,.csv,.pdf (lettres et chiffres seulement).');
   }
   return types;
 }
@@ -58,18 +58,19 @@ export function parseSchedule(text: string): { every: ScheduleKind; day: number 
   const match = /^(quarterly|monthly|half-yearly):(\d{1,2})$/.exec(text.trim());
   const dayOf = match ? Number(match[2]) : 0;
   if (!match || dayOf < 1 || dayOf > 28 || !(SCHEDULES as readonly string[]).includes(match[1]!)) {
-    throw bad('bad-schedule', '--schedule attend quarterly:J (le J de chaque trimestre), monthly:J (chaque mois) ou half-yearly:J (chaque semestre), J entre 1 et 28 : par exemple quarterly:8.');
+    throw inputError('bad-schedule', 'Calendrier : quarterly:J (le J de chaque trimestre), monthly:J (chaque mois) ou half-yearly:J (chaque semestre), J entre 1 et 28 ; par exemple quarterly:8.');
   }
   return { every: match[1] as ScheduleKind, day: dayOf };
 }
 
-function checkedDay(value: string, option: string): string {
-  if (!parseDay(value)) throw bad('bad-date', `${option} attend une date réelle AAAA-MM-JJ entre ${FIRST_DAY} et ${LAST_DAY}, par exemple 2026-01-01.`);
+/** `what`: the date, in words; `field` names it for the front ends (start, date, at). */
+function checkedDay(value: string, what: string, field: string): string {
+  if (!parseDay(value)) throw inputError('bad-date', `${what} : donnez une date réelle AAAA-MM-JJ entre ${FIRST_DAY} et ${LAST_DAY}, par exemple 2026-01-01.`, { field });
   return value;
 }
 
 const intIn = (value: number, min: number, max: number, message: string, code: string): number => {
-  if (!Number.isInteger(value) || value < min || value > max) throw bad(code, message);
+  if (!Number.isInteger(value) || value < min || value > max) throw inputError(code, message, { min, max });
   return value;
 };
 
@@ -82,36 +83,36 @@ function certifiedOrganisations(db: DB): Set<string> {
 /** Checks a new convention against the certified people of this profile; returns its body
  * without authority, id, version and issue date. */
 function validate(db: DB, input: NewConvention): Omit<ConventionBody, 'v' | 'authority' | 'id' | 'version' | 'issued'> {
-  const title = visibleText(input.title, 300, 'Titre (--title)', 'bad-title');
-  if (input.parties.length < 2 || input.parties.length > 10) throw bad('bad-party', 'Une convention a de 2 à 10 parties : --party ORGANISATION=ADRESSE pour chacune.');
+  const title = visibleText(input.title, 300, 'Titre de la convention', 'bad-title');
+  if (input.parties.length < 2 || input.parties.length > 10) throw inputError('bad-party', 'Une convention a de 2 à 10 parties : donnez pour chacune son organisation et l\'adresse de sa boîte fonctionnelle.');
   const orgs = certifiedOrganisations(db);
   const parties = input.parties.map((p) => {
-    const org = visibleText(p.org, 200, 'Organisation de --party', 'bad-party');
-    const address = visibleText(p.address, 254, 'Adresse de --party', 'bad-party');
-    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address)) throw bad('bad-party', `« ${address} » n'est pas une adresse de boîte fonctionnelle : --party ORGANISATION=adresse@domaine.fr.`);
-    if (!orgs.has(org)) throw bad('unknown-party', `Aucune personne certifiée n'appartient à l'organisation « ${org} » : écrivez son nom exactement comme dans les certificats (pli id list), ou certifiez d'abord une personne de cette organisation.`);
+    const org = visibleText(p.org, 200, "Organisation d'une partie", 'bad-party');
+    const address = visibleText(p.address, 254, "Adresse de boîte fonctionnelle d'une partie", 'bad-party');
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address)) throw inputError('bad-party', `« ${address} » n'est pas une adresse de boîte fonctionnelle : écrivez-la sous la forme adresse@domaine.fr.`, { address });
+    if (!orgs.has(org)) throw inputError('unknown-party', `Aucune personne certifiée n'appartient à l'organisation « ${org} » : écrivez son nom exactement comme dans les certificats (liste des identités), ou certifiez d'abord une personne de cette organisation.`, { org });
     return { org, address };
   });
-  if (new Set(parties.map((p) => p.org)).size !== parties.length) throw bad('bad-party', 'Deux parties ont la même organisation : une seule --party par organisation.');
+  if (new Set(parties.map((p) => p.org)).size !== parties.length) throw inputError('bad-party', 'Deux parties ont la même organisation : une seule partie par organisation.');
   const people = input.people.map((p) => {
     const row = resolveIdentity(db, p.id);
     const cert = currentCertificate(db, row.id);
-    if (!cert) throw bad('not-certified', `${row.name} (${row.id}) n'a pas de certificat valide : faites-le certifier (ou renouveler) avant de l'inscrire sur la liste des personnes habilitées.`);
+    if (!cert) throw inputError('not-certified', `${row.name} (${row.id}) n'a pas de certificat valide : faites-le certifier (ou renouveler) avant de l'inscrire sur la liste des personnes habilitées.`);
     if (!parties.some((party) => party.org === cert.body.org)) {
-      throw bad('not-party-member', `${cert.body.name} est certifié(e) pour « ${cert.body.org} », qui n'est pas une partie de cette convention : seules les personnes certifiées membres d'une partie peuvent être habilitées. Retirez-la de la liste (--person), ou ajoutez son organisation comme partie (--party). Rien n'a été signé.`);
+      throw inputError('not-party-member', `${cert.body.name} est certifié(e) pour « ${cert.body.org} », qui n'est pas une partie de cette convention : seules les personnes certifiées membres d'une partie peuvent être habilitées. Retirez-la de la liste des personnes habilitées, ou ajoutez son organisation comme partie. Rien n'a été signé.`, { name: cert.body.name, org: cert.body.org });
     }
-    return { id: row.id, org: cert.body.org, name: cert.body.name, role: cert.body.role, function: visibleText(p.function, 200, `Fonction de ${cert.body.name} (--person ID=FONCTION)`, 'bad-person') };
+    return { id: row.id, org: cert.body.org, name: cert.body.name, role: cert.body.role, function: visibleText(p.function, 200, `Fonction de ${cert.body.name}`, 'bad-person') };
   });
-  if (new Set(people.map((p) => p.id)).size !== people.length) throw bad('bad-person', 'Une même personne est inscrite deux fois (--person) : une seule fois chacune.');
-  if (input.expect.length === 0 || input.expect.length > 20) throw bad('bad-expect', 'Indiquez les documents attendus à chaque échéance : --expect NOM, de 1 à 20 fois (par exemple --expect "IS 101" --expect IST).');
-  const expect = input.expect.map((e) => visibleText(e, 100, 'Document attendu (--expect)', 'bad-expect'));
-  if (new Set(expect).size !== expect.length) throw bad('bad-expect', 'Un même document est attendu deux fois (--expect) : une seule fois chacun.');
-  const years = intIn(input.years, 1, 50, '--years attend une durée en années, de 1 à 50.', 'bad-years');
-  const renewMax = input.renewMax === undefined ? null : intIn(input.renewMax, years, 50, `--renew-max attend la durée totale maximale en années, de ${years} (--years) à 50.`, 'bad-renew');
+  if (new Set(people.map((p) => p.id)).size !== people.length) throw inputError('bad-person', 'Une même personne est inscrite deux fois sur la liste des personnes habilitées : une seule fois chacune.');
+  if (input.expect.length === 0 || input.expect.length > 20) throw inputError('bad-expect', 'Indiquez les documents attendus à chaque échéance, de 1 à 20 (par exemple « IS 101 » et « IST »).');
+  const expect = input.expect.map((e) => visibleText(e, 100, 'Document attendu', 'bad-expect'));
+  if (new Set(expect).size !== expect.length) throw inputError('bad-expect', 'Un même document est attendu deux fois : une seule fois chacun.');
+  const years = intIn(input.years, 1, 50, 'Durée de la convention : un nombre entier d\'années, de 1 à 50.', 'bad-years');
+  const renewMax = input.renewMax === undefined ? null : intIn(input.renewMax, years, 50, `Durée totale maximale avec la reconduction tacite : un nombre entier d'années, de ${years} (la durée) à 50.`, 'bad-renew');
   return {
     title, parties, people, types: normaliseTypes(input.types), schedule: parseSchedule(input.schedule), expect,
-    start: checkedDay(input.start, '--start'), years, renewMax,
-    retentionDays: intIn(input.retentionDays ?? DEFAULT_RETENTION_DAYS, 0, 3650, '--retention-days attend un nombre de jours, de 0 à 3650.', 'bad-retention'),
+    start: checkedDay(input.start, 'Date de début', 'start'), years, renewMax,
+    retentionDays: intIn(input.retentionDays ?? DEFAULT_RETENTION_DAYS, 0, 3650, 'Durée de conservation après la fin : un nombre de jours, de 0 à 3650.', 'bad-retention'),
     openReceipts: input.openReceipts ?? false,
     status: { state: 'active' },
   };
@@ -156,10 +157,10 @@ export async function terminateConvention(ctx: Context, idText: string, date: st
   try {
     const current = await findConvention(db, idText);
     const b = current.body;
-    if (b.status.state === 'terminated') throw bad('already-terminated', `La convention ${b.id} est déjà résiliée (le ${b.status.date}) : rien n'a été changé. Pour un nouvel accord, créez une nouvelle convention (pli convention new).`);
-    checkedDay(date, '--date');
-    if (date < b.start) throw bad('bad-date', `La date de résiliation (${date}) est avant le début de la convention (${b.start}) : corrigez --date.`);
-    const why = visibleText(reason, 500, 'Motif (--reason)', 'bad-reason');
+    if (b.status.state === 'terminated') throw inputError('already-terminated', `La convention ${b.id} est déjà résiliée (le ${b.status.date}) : rien n'a été changé. Pour un nouvel accord, créez une nouvelle convention.`, { id: b.id, date: b.status.date });
+    checkedDay(date, 'Date de résiliation', 'date');
+    if (date < b.start) throw inputError('bad-date', `La date de résiliation (${date}) est avant le début de la convention (${b.start}) : corrigez-la.`, { field: 'date' });
+    const why = visibleText(reason, 500, 'Motif de la résiliation', 'bad-reason');
     const body: ConventionBody = { ...b, version: b.version + 1, issued: Date.now(), status: { state: 'terminated', date, reason: why } };
     const signed = await signAndStore(db, authority.secretKey, body, authority.row.public_key);
     audit(ctx, { actor: authority.officer.id, action: 'convention.terminated', object: b.id, detail: { version: body.version, date, reason: why } });
@@ -178,10 +179,10 @@ export async function listConventions(db: DB): Promise<ConventionBody[]> {
 export async function findConvention(db: DB, idText: string): Promise<VerifiedConvention> {
   const wanted = idText.trim().toLowerCase();
   const tail = wanted.startsWith('conv-') ? wanted.slice(5) : wanted;
-  if (!isIdPrefix(tail)) throw bad('bad-id', `« ${idText} » n'est pas un identifiant de convention (conv-… : voir pli convention list).`);
+  if (!isIdPrefix(tail)) throw inputError('bad-convention-id', `« ${idText} » n'est pas un identifiant de convention (conv-… : voyez la liste des conventions).`, { id: idText });
   const found = (await storedConventions(db)).filter((c) => c.body.id.startsWith(`conv-${tail}`));
-  if (found.length === 0) throw bad('unknown-convention', `Convention inconnue sur ce poste : ${idText}. Voir pli convention list ; si elle vient d'être signée, importez le dernier annuaire.`);
-  if (found.length > 1) throw bad('ambiguous-id', `Plusieurs conventions commencent par ${idText} : donnez plus de caractères.`);
+  if (found.length === 0) throw inputError('unknown-convention', `Convention inconnue sur ce poste : ${idText}. Voyez la liste des conventions ; si elle vient d'être signée, importez le dernier annuaire.`, { id: idText });
+  if (found.length > 1) throw inputError('ambiguous-convention-id', `Plusieurs conventions commencent par ${idText} : donnez plus de caractères.`, { id: idText });
   return found[0]!;
 }
 
@@ -203,7 +204,7 @@ export interface DueItem {
 /** What is expected up to the day `at` (docs/convention.md 6): every document of every period
  * begun on or before it, with its due date and state. */
 export async function dueAt(db: DB, at: string = today()): Promise<DueItem[]> {
-  if (!parseDay(at)) throw bad('bad-date', `--at attend une date réelle AAAA-MM-JJ entre ${FIRST_DAY} et ${LAST_DAY}, par exemple 2026-04-08.`);
+  if (!parseDay(at)) throw inputError('bad-date', `Jour du calendrier : donnez une date réelle AAAA-MM-JJ entre ${FIRST_DAY} et ${LAST_DAY}, par exemple 2026-04-08.`, { field: 'at' });
   const items: DueItem[] = [];
   for (const { body } of await storedConventions(db)) {
     for (const p of periodsOf(body)) {
