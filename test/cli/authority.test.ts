@@ -143,7 +143,7 @@ beforeAll(async () => {
     })(),
     ok('C', ['directory', 'import', d2, '--pin', pinO]),
   ]);
-}, 120000);
+}, 300_000);
 
 afterAll(() => {
   rmSync(root, { recursive: true, force: true });

@@ -76,7 +76,7 @@ beforeAll(async () => {
     hostileCard(at('eve-org.card'), { name: 'Eve', email: 'eve@x.fr', org: ORG }),
     hostileCard(at('eve-rlo.card'), { name: 'Eve \u202eeciffo', email: 'eve@x.fr', org: 'Pirates' }),
   ]);
-}, 120000);
+}, 300_000);
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
