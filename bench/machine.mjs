@@ -1,0 +1,136 @@
+// What every benchmark shares (bench/README.md, "The header and the targets"):
+//   - machine(): the machine and the software it ran on, read once at start (CPU model and the
+//     flags that decide crypto speed, cores, load average, Node/OpenSSL/libsodium versions);
+//   - printHeader(): the same lines at the top of every benchmark's output;
+//   - Targets: each target printed as passed/failed with its figure, then one closing line
+//     `targets: N passed, N failed`; exitCode() is 2 when one failed (1 is left for errors);
+//   - writeJson(): raw figures with the machine into bench/out/ (gitignored).
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+// The flags that change what the streaming costs: AES and GHASH in hardware (aes, pclmulqdq,
+// and their vector forms vaes, vpclmulqdq), the vector widths OpenSSL's and age's code paths pick
+// (avx2, avx512*), and SHA-256 in hardware (sha_ni). ARM names the same things under "Features".
+const X86_FLAGS = ['aes', 'pclmulqdq', 'vaes', 'vpclmulqdq', 'avx', 'avx2', 'avx512f', 'avx512vl', 'avx512bw', 'sha_ni', 'bmi2', 'adx'];
+const ARM_FLAGS = ['aes', 'pmull', 'sha1', 'sha2', 'sha512', 'asimd', 'sve'];
+
+/** The first processor's model and flags from /proc/cpuinfo (null where it does not exist). */
+function cpuInfo() {
+  let text = '';
+  try {
+    text = readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    // not Linux: the model from Node, flags unknown
+  }
+  const field = (name) => text.match(new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm'))?.[1].trim() ?? null;
+  const model = field('model name') ?? os.cpus()[0]?.model ?? 'unknown';
+  const x86 = field('flags');
+  const arm = x86 === null ? field('Features') : null;
+  const present = new Set((x86 ?? arm ?? '').split(/\s+/).filter(Boolean));
+  const wanted = x86 !== null ? X86_FLAGS : arm !== null ? ARM_FLAGS : [];
+  const flags = x86 === null && arm === null ? null : Object.fromEntries(wanted.map((f) => [f, present.has(f)]));
+  return { model, flags };
+}
+
+/** libsodium's own version string, from the build Pli loads (libsodium-wrappers-sumo). */
+async function libsodiumVersion() {
+  try {
+    const { default: sodium } = await import('libsodium-wrappers-sumo');
+    await sodium.ready;
+    return sodium.sodium_version_string();
+  } catch (error) {
+    return `unknown (${error.message})`;
+  }
+}
+
+/** The machine, read once when a benchmark starts (the load average is the one at start). */
+export async function machine() {
+  const cpu = cpuInfo();
+  const [load1, load5, load15] = os.loadavg();
+  return {
+    cpu: cpu.model,
+    flags: cpu.flags,
+    cores: os.cpus().length,
+    availableParallelism: os.availableParallelism?.() ?? os.cpus().length,
+    loadavgAtStart: { '1min': load1, '5min': load5, '15min': load15 },
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    node: process.versions.node,
+    openssl: process.versions.openssl,
+    libsodium: await libsodiumVersion(),
+  };
+}
+
+/** The load average over the last minute, to print beside the one at start. */
+export const loadNow = () => os.loadavg()[0];
+
+/** Whether the load average says the machine was busy (more than half its cores in use). */
+export const busy = (load, cores) => load > cores / 2;
+
+/** The header lines every benchmark prints first; `extra` adds lines (tool versions...). */
+export function printHeader(title, m, extra = []) {
+  const flags = m.flags === null ? 'unknown' : Object.entries(m.flags).map(([f, on]) => (on ? f : `-${f}`)).join(' ');
+  const load = m.loadavgAtStart;
+  console.log(title);
+  console.log(`CPU: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB; flags: ${flags}`);
+  console.log(`Node ${m.node}, OpenSSL ${m.openssl}, libsodium ${m.libsodium}; ${m.platform}`);
+  console.log(`Load average at start: ${load['1min'].toFixed(2)} ${load['5min'].toFixed(2)} ${load['15min'].toFixed(2)} (1, 5, 15 min)${busy(load['1min'], m.cores) ? ': the machine is busy, expect noise' : ''}`);
+  for (const line of extra) console.log(line);
+  console.log('');
+}
+
+/** The targets of one benchmark: checked, printed, counted. */
+export class Targets {
+  constructor() {
+    this.list = [];
+  }
+
+  /** One target: `figure` is what is printed ("0.62 s"), `value` and `limit` go to the JSON. */
+  check(name, value, limit, pass, figure) {
+    this.list.push({ name, value, limit, status: pass ? 'passed' : 'failed', figure });
+  }
+
+  /** A target this run could not measure (--quick, fewer items): neither passed nor failed. */
+  skip(name, limit, why) {
+    this.list.push({ name, value: null, limit, status: 'not measured', figure: why });
+  }
+
+  get passed() {
+    return this.list.filter((t) => t.status === 'passed').length;
+  }
+
+  get failed() {
+    return this.list.filter((t) => t.status === 'failed').length;
+  }
+
+  /** Prints every target, then the closing line `targets: N passed, N failed`. */
+  print() {
+    console.log('\nTargets');
+    const width = Math.max(...this.list.map((t) => t.status.length));
+    for (const t of this.list) console.log(`  ${t.status.padEnd(width)}  ${t.name}: ${t.figure}`);
+    console.log(`targets: ${this.passed} passed, ${this.failed} failed`);
+  }
+
+  /** 2 when a target failed, else 0 (1 is the exit code of an error, set by the caller). */
+  exitCode() {
+    return this.failed > 0 ? 2 : 0;
+  }
+
+  toJSON() {
+    return { passed: this.passed, failed: this.failed, list: this.list };
+  }
+}
+
+/** Writes raw figures to bench/out/<name>-<date>.json; returns the path, relative to the cwd. */
+export function writeJson(name, data) {
+  const dir = path.join(ROOT, 'bench', 'out');
+  mkdirSync(dir, { recursive: true });
+  const date = new Date().toISOString();
+  const file = path.join(dir, `${name}-${date.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify({ date, ...data }, null, 2)}\n`);
+  return path.relative(process.cwd(), file);
+}
