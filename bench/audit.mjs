@@ -1,16 +1,31 @@
-// Benchmark: verify an audit log of 1 million events (target: at most 3 s), as `pli audit verify`
-// does it, on a real profile database. Usage: npm run build && node bench/audit.mjs [events]
+// Benchmark: verify an audit log of 1 million events (issue 13's target: at most 2 s), as
+// `pli audit verify` does it, on a real profile database.
+//   npm run build && node bench/audit.mjs [events]     (default 1 000 000; fewer to measure little)
+// With fewer events the target is "not measured" (a larger database no longer sits in the same
+// caches, so a rate measured on fewer events only estimates it; the estimate is printed).
+// Exit 0 when the target passes or is not measured, 2 when it fails, 1 on an error (including a
+// chain that does not verify). Raw figures go to bench/out/audit-<date>.json.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { machine, printHeader, Targets, writeJson } from './machine.mjs';
 import { initProfile } from '../dist/electron/core/profile/profile.js';
 import { canonicalEvent, chainHash, GENESIS } from '../dist/electron/core/profile/events.js';
 import { createIdentity, unlockIdentity } from '../dist/electron/core/profile/identities.js';
 import { verifyAudit, writeCheckpoint, signerOf } from '../dist/electron/core/services/audit.js';
 
-const total = Number(process.argv[2] ?? 1_000_000);
+const TARGET = { events: 1_000_000, seconds: 2 };
+const total = Number(process.argv[2] ?? TARGET.events);
+if (!Number.isInteger(total) || total < 1) {
+  process.stderr.write('bench: the number of events must be a positive integer\n');
+  process.exit(1);
+}
+
+const box = await machine();
+printHeader(`Audit log: verify ${total.toLocaleString('en-US')} events (median of 3 runs)`, box);
 const home = mkdtempSync(path.join(os.tmpdir(), 'pli-bench-audit-'));
+let exitCode = 0;
 try {
   const { profile } = initProfile(home);
   const person = await createIdentity(profile.db, { name: 'Banc Essai', email: 'banc@essai.test', org: 'Essai' }, 'phrase de passe du banc');
@@ -34,7 +49,7 @@ try {
     })();
     if ((start - 1 + batch) % 100_000 === 0) await writeCheckpoint(profile, signerOf(unlocked), 1790000000000 + start + batch);
   }
-  const fill = performance.now() - t0;
+  const fill = (performance.now() - t0) / 1000;
   const runs = [];
   let result;
   for (let i = 0; i < 3; i++) {
@@ -42,13 +57,27 @@ try {
     result = await verifyAudit(profile.db);
     runs.push((performance.now() - t) / 1000);
   }
-  runs.sort((a, b) => a - b);
-  const median = runs[1];
-  console.log(`events: ${result.events}, checkpoints: ${result.checkpoints}, intact: ${result.ok}`);
-  console.log(`fill: ${(fill / 1000).toFixed(1)} s; verify runs: ${runs.map((r) => r.toFixed(2)).join(', ')} s; median ${median.toFixed(2)} s (${Math.round(result.events / median).toLocaleString('fr-FR')} événements/s)`);
-  console.log(`target (1 million events in at most 3 s): ${total >= 1_000_000 ? (median <= 3 ? 'PASS' : 'FAIL') : 'not applicable (fewer events)'}`);
   unlocked.wipe();
   profile.close();
+  // A chain that does not verify is an error of the benchmark (or of Pli), not a figure.
+  if (!result.ok || result.events !== total) throw new Error(`the log did not verify: ${JSON.stringify(result)}`);
+  const median = [...runs].sort((a, b) => a - b)[1];
+  const rate = result.events / median;
+  console.log(`events: ${result.events}, checkpoints: ${result.checkpoints}, intact: ${result.ok}`);
+  console.log(`fill: ${fill.toFixed(1)} s; verify runs: ${runs.map((r) => r.toFixed(2)).join(', ')} s; median ${median.toFixed(2)} s (${Math.round(rate).toLocaleString('en-US')} events/s)`);
+
+  const targets = new Targets();
+  const name = `verify ${TARGET.events.toLocaleString('en-US')} events <= ${TARGET.seconds} s`;
+  if (total >= TARGET.events) targets.check(name, median, TARGET.seconds, median <= TARGET.seconds, `${median.toFixed(2)} s for ${total.toLocaleString('en-US')} events`);
+  else targets.skip(name, TARGET.seconds, `only ${total.toLocaleString('en-US')} events: ${median.toFixed(2)} s, about ${(TARGET.events / rate).toFixed(1)} s for 1 million if it scaled linearly (an estimate, not the target)`);
+  targets.print();
+  exitCode = targets.exitCode();
+  const outFile = writeJson('audit', { machine: box, events: total, checkpoints: result.checkpoints, fillSeconds: fill, verifySeconds: runs, median, eventsPerSecond: rate, targets });
+  console.log(`\nRaw results: ${outFile}`);
+} catch (error) {
+  process.stderr.write(`bench: ${error.stack ?? error}\n`);
+  exitCode = 1;
 } finally {
   rmSync(home, { recursive: true, force: true });
 }
+process.exitCode = exitCode;
