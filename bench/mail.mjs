@@ -2,20 +2,23 @@
 // Mailbox benchmark against real Postfix + Dovecot on loopback (test/mail/harness.sh, own servers
 // on free ports, needs root and scripts/install-test-deps.sh):
 //   1. receive + verify 200 containers of 100 KiB already waiting in INBOX (delivered by LMTP
-//      before timing); target at most 10 s;
+//      before timing); issue 13's target: at most 4 s (the mailbox password's unlock, shown
+//      apart, is not in it); with --count other than 200 the target is "not measured";
 //   2. latency of a 10 MB container from `send` (encrypt + queue + SMTP) to its verified arrival
-//      at a receiver already in IDLE (`receive --watch`).
+//      at a receiver already in IDLE (`receive --watch`): a figure, no target.
 //   node bench/mail.mjs [--count N]        (after `npm run build`; `npm run bench:mail` does both)
-// Raw figures go to bench/out/mail-<date>.json.
+// Exit 0 when the target passes or is not measured, 2 when it fails, 1 on an error. Raw figures,
+// with the machine (bench/machine.mjs), go to bench/out/mail-<date>.json.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nodemailer from 'nodemailer';
 import { ImapFlow } from 'imapflow';
+import { machine, printHeader, Targets, writeJson } from './machine.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => import(path.join(ROOT, 'dist', p));
@@ -28,7 +31,14 @@ const { sealToBuffer } = await dist('electron/core/container/seal.js');
 
 const argv = process.argv.slice(2);
 const countIndex = argv.indexOf('--count');
-const COUNT = countIndex >= 0 ? Number(argv[countIndex + 1]) : 200;
+const TARGET = { count: 200, ms: 4_000 };
+const COUNT = countIndex >= 0 ? Number(argv[countIndex + 1]) : TARGET.count;
+if (!Number.isInteger(COUNT) || COUNT < 1) {
+  process.stderr.write('bench: --count expects a positive integer\n');
+  process.exit(1);
+}
+const box = await machine();
+printHeader(`Mailbox: Pli against real Postfix + Dovecot on loopback; ${COUNT} containers of 100 KiB, then one of 10 MB`, box);
 const PASSPHRASE = 'phrase de passe du banc';
 const HARNESS = path.join(ROOT, 'test', 'mail', 'harness.sh');
 
@@ -78,7 +88,8 @@ async function inboxCount(ca) {
   }
 }
 
-const figures = { date: new Date().toISOString(), machine: { cpus: os.cpus().length, node: process.version }, count: COUNT };
+const figures = { machine: box, count: COUNT };
+const targets = new Targets();
 let failed = false;
 try {
   const t0 = Date.now();
@@ -131,9 +142,12 @@ try {
   const results = await receiveImap(townhall.ctx, { password });
   const receiveMs = Date.now() - t;
   const verified = results.filter((r) => r.isNew && r.row.state === 'verified').length;
-  figures.receive = { containers: COUNT, containerBytes: containers[0].length, verified, receiveMs, unlockMs, perContainerMs: receiveMs / COUNT, targetMs: 10_000 };
-  say(`RECEIVE+VERIFY ${COUNT} x ${Math.round(containers[0].length / 1024)} KiB: ${ms(receiveMs)} (${(receiveMs / COUNT).toFixed(1)} ms each; ${verified} verified, moved to Pli/Traités) + ${ms(unlockMs)} to unlock the mailbox password. Target <= 10 s: ${receiveMs <= 10_000 ? 'MET' : 'MISSED'}`);
+  figures.receive = { containers: COUNT, containerBytes: containers[0].length, verified, receiveMs, unlockMs, perContainerMs: receiveMs / COUNT, targetMs: TARGET.ms };
+  say(`RECEIVE+VERIFY ${COUNT} x ${Math.round(containers[0].length / 1024)} KiB: ${ms(receiveMs)} (${(receiveMs / COUNT).toFixed(1)} ms each; ${verified} verified, moved to Pli/Traités) + ${ms(unlockMs)} to unlock the mailbox password.`);
   if (verified !== COUNT) throw new Error(`only ${verified} of ${COUNT} verified`);
+  const name = `receive and verify ${TARGET.count} containers of 100 KiB <= ${ms(TARGET.ms)}`;
+  if (COUNT === TARGET.count) targets.check(name, receiveMs / 1000, TARGET.ms / 1000, receiveMs <= TARGET.ms, `${ms(receiveMs)} (${(receiveMs / COUNT).toFixed(1)} ms each)`);
+  else targets.skip(name, TARGET.ms / 1000, `--count ${COUNT}: ${ms(receiveMs)}, ${(receiveMs / COUNT).toFixed(1)} ms each`);
 
   // --- 2. 10 MB: send -> verified arrival at a receiver in IDLE
   const file = path.join(tmp, 'IS101.xls');
@@ -173,8 +187,7 @@ try {
   rmSync(mailRoot, { recursive: true, force: true });
   rmSync(tmp, { recursive: true, force: true });
 }
-mkdirSync(path.join(ROOT, 'bench', 'out'), { recursive: true });
-const outFile = path.join(ROOT, 'bench', 'out', `mail-${figures.date.replace(/[:.]/g, '-')}.json`);
-writeFileSync(outFile, JSON.stringify(figures, null, 2));
-say(`Raw figures: ${path.relative(ROOT, outFile)}`);
-process.exit(failed ? 1 : 0);
+if (!failed) targets.print();
+const outFile = writeJson('mail', { ...figures, failed, targets });
+say(`\nRaw figures: ${outFile}`);
+process.exit(failed ? 1 : targets.exitCode());
