@@ -34,6 +34,19 @@ export const errorSchema = z.strictObject({
 });
 export type IpcError = z.infer<typeof errorSchema>;
 
+/**
+ * The directory past its next update (core/authority/directory.ts DirectoryWarning): data the
+ * interface words through i18n (`directory.freshness.*`), never a sentence from main.
+ */
+export const directoryWarningSchema = z.strictObject({
+  kind: z.enum(['directory-stale', 'directory-expired']),
+  nextUpdate: z.number(),
+  refuseAfter: z.number(),
+  daysLate: z.number(),
+  daysLeft: z.number(),
+});
+export type DirectoryWarningView = z.infer<typeof directoryWarningSchema>;
+
 export const roleSchema = z.enum(ROLES);
 export type { Role };
 export const ROLE_NAMES = roleSchema.options;
@@ -310,8 +323,8 @@ export const contract = {
       size: z.number(),
       containerId: z.string(),
       recipients: z.array(identityId),
-      /** E.g. the directory is past its next update (in French, from the core). */
-      warnings: z.array(z.string()),
+      /** E.g. the directory is past its next update (data, worded by the interface). */
+      warnings: z.array(directoryWarningSchema),
     })]),
   },
   /** A new container password (100 random bits, `xxxx-xxxx-xxxx-xxxx-xxxx`), made in main. */
@@ -438,7 +451,7 @@ export const contract = {
       containerId: z.string(),
       destinations: z.array(z.string()),
       size: z.number(),
-      warnings: z.array(z.string()),
+      warnings: z.array(directoryWarningSchema),
       items: z.array(outboxItemSchema),
       /** Why some rows are still queued (server unreachable...); null when all went. */
       sendError: errorSchema.nullable(),

@@ -15,7 +15,7 @@ import { isoOrNull } from '../../shared/dates.js';
 // pli.ts registers this table: the import cycle is only used at run time, never at load.
 import { cleaningOnSignals } from './pli.js';
 import { forTerminal } from '../../shared/text.js';
-import { statusLine } from './status.js';
+import { sendingWarningLine, statusLine } from './status.js';
 import { hintFor } from './hints.js';
 
 export const MAIL_USAGE = `Boîte aux lettres fonctionnelle et dossier d'échange (docs/mailbox.md) :
@@ -145,7 +145,7 @@ export const mailCommands: Record<string, Handler> = {
     const waitMs = parseWait(values);
     await withSession(values, async (ctx) => {
       const result = await queueSend(ctx, { as: str(values, 'as'), to, files: positionals, mail, folder, self: !values['no-self'] });
-      for (const warning of result.warnings) err(forTerminal(warning));
+      for (const warning of result.warnings) err(forTerminal(sendingWarningLine(warning)));
       for (const id of result.outboxIds) out(String(id));
       if (folder) {
         err(`Pli ${result.containerId.slice(0, 16)} déposé dans ${folder}.`);
