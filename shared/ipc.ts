@@ -179,8 +179,16 @@ export const inboxItemSchema = z.strictObject({
   id: z.number(),
   containerId: z.string().nullable(),
   state: z.enum(['verified', 'refused', 'opened']),
-  /** The refusal code (bad-signature, unknown-sender, sender-revoked...) when refused. */
-  reason: z.string().nullable(),
+  /**
+   * Why it was refused (core/mail/inbox.ts inboxRefusal), null otherwise: the code (bad-signature,
+   * unknown-sender, sender-revoked...; the row's, so outside text), its params, and the core's
+   * French sentence, shown only for a code the interface has no wording of.
+   */
+  refusal: z.strictObject({
+    code: z.string().max(200),
+    params: z.record(z.string().max(64), z.union([z.string().max(2000), z.number(), z.boolean(), z.null()])),
+    message: z.string().max(2000),
+  }).nullable(),
   /** old, same-id-different-bytes, not-kept, purged, refused-at-opening */
   flags: z.array(z.string()),
   senderId: z.string().nullable(),

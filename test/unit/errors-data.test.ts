@@ -7,14 +7,18 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PliError, inputError, securityError, temporaryError } from '../../electron/core/errors.js';
-import { initProfile, openProfile } from '../../electron/core/profile/profile.js';
+import { DB_FILE, initProfile, openProfile } from '../../electron/core/profile/profile.js';
 import { resolveIdentity, resolveOwn } from '../../electron/core/profile/identities.js';
 import { requireMailbox } from '../../electron/core/mail/settings.js';
 import { connectionError } from '../../electron/core/mail/connect.js';
 import { CLI_HINTS, cliMessage } from '../../electron/cli/hints.js';
-import { statusLine } from '../../electron/cli/status.js';
-import { toIpcError } from '../../electron/ipc/views.js';
-import { errorSchema } from '../../shared/ipc.js';
+import { directoryLine, inboxLine, refusedRoomLine, sendingWarningLine, statusLine } from '../../electron/cli/status.js';
+import { toInboxItem, toIpcError } from '../../electron/ipc/views.js';
+import { directoryWarningSchema, errorSchema, inboxItemSchema } from '../../shared/ipc.js';
+import Database from 'better-sqlite3';
+import { DAY, directoryWarning } from '../../electron/core/authority/directory.js';
+import { checkFreshnessForSending } from '../../electron/core/services/policy.js';
+import { listInbox, refusedRoom } from '../../electron/core/mail/inbox.js';
 import i18next from 'i18next';
 import { describeErrorWith, type ErrorData } from '../../shared/errors.js';
 
@@ -79,8 +83,9 @@ const FALLBACK = [
   'bad-schedule', 'bad-types', 'not-certified', 'not-party-member', 'unknown-convention', 'unknown-party',
 ];
 
-const fr = JSON.parse(read('renderer/i18n/fr.json')) as { errors: Record<string, string> };
-const en = JSON.parse(read('renderer/i18n/en.json')) as { errors: Record<string, string> };
+type Strings = { errors: Record<string, string>; inbox: { reasons: Record<string, string> }; directory: { freshness: Record<string, string> } };
+const fr = JSON.parse(read('renderer/i18n/fr.json')) as Strings;
+const en = JSON.parse(read('renderer/i18n/en.json')) as Strings;
 // The renderer's i18n setup (renderer/i18n/index.ts), on the same files.
 const i18n = i18next.createInstance();
 await i18n.init({ resources: { fr: { translation: fr }, en: { translation: en } }, lng: 'fr', fallbackLng: 'fr', interpolation: { escapeValue: false }, showSupportNotice: false } as never);
@@ -242,5 +247,74 @@ describe('watch-mode news are typed values; the CLI prints the same French lines
     const watcher = read('electron/ipc/watcher.ts');
     expect(watcher).not.toMatch(/Envoyé|Échec d'envoi|Envoi impossible|\.test\(line\)|startsWith\(/);
     expect(watcher).toMatch(/switch \(status\.kind\)/);
+  });
+});
+
+describe('the directory\'s freshness and the inbox\'s refusals are data; the CLI keeps its lines', () => {
+
+  it('past its next update the directory is a typed warning (kind, dates, days), worded by each front end', () => {
+    const home = freshHome();
+    const { profile } = initProfile(home);
+    try {
+      expect(directoryWarning(profile.db)).toBeNull(); // no authority pinned
+      // The trust row as the directory import leaves it (the dates are what matters here).
+      const next = Date.UTC(2026, 0, 8);
+      profile.db.prepare(`INSERT INTO trust (one, name, public_key, fpr, serial, issued, next_update, allow_password, grace_days, pinned_at, imported_at)
+        VALUES (1, 'SSI', ?, ?, 1, 0, ?, 1, 30, 0, 0)`).run(Buffer.alloc(32), Buffer.alloc(32), next);
+
+      expect(directoryWarning(profile.db, next - 1)).toBeNull();
+      const stale = directoryWarning(profile.db, next + 3 * DAY + 1000)!;
+      expect(stale).toEqual({ kind: 'directory-stale', nextUpdate: next, refuseAfter: next + 30 * DAY, daysLate: 3, daysLeft: 27 });
+      expect(directoryWarningSchema.parse(stale)).toEqual(stale);
+      expect(checkFreshnessForSending(profile.db, next + 3 * DAY + 1000)).toEqual([stale]);
+      expect(directoryLine(stale)).toBe("pli: attention : l'annuaire devait être mis à jour le 2026-01-08 ; sans nouvel annuaire, les envois seront refusés à partir du 2026-02-07. Importez le dernier annuaire de l'officier SSI.");
+      expect(sendingWarningLine(stale)).toBe("Attention : l'annuaire devait être mis à jour le 2026-01-08. Sans nouvel annuaire, les envois seront refusés à partir du 2026-02-07.");
+      const expired = directoryWarning(profile.db, next + 31 * DAY)!;
+      expect([expired.kind, expired.daysLate, expired.daysLeft]).toEqual(['directory-expired', 31, 0]);
+      expect(directoryLine(expired)).toBe("pli: attention : l'annuaire devait être mis à jour le 2026-01-08 : les envois sont refusés. Importez le dernier annuaire de l'officier SSI.");
+      // The interface words the same value through i18n (the keys App.tsx and NewContainer.tsx use).
+      for (const strings of [fr, en]) {
+        for (const state of ['stale', 'expired']) expect(placeholders(strings.directory.freshness[state]!).filter((p) => p !== 'next' && p !== 'refuse')).toEqual([]);
+      }
+    } finally {
+      profile.close();
+    }
+  });
+
+  it('a refused inbox row reaches the interface as code + params + the core\'s French; the interface words known codes (fr + en)', async () => {
+    const home = freshHome();
+    initProfile(home).profile.close();
+    // The attacker of docs/profile.md writes rows straight into the database: one with a code
+    // the interface knows, one with a code nobody knows.
+    const raw = new Database(path.join(home, DB_FILE));
+    try {
+      const insert = raw.prepare(`INSERT INTO inbox (container_id, sha256, size, state, reason, flags, sender_id, created_ms, arrived_at, source, origin, path)
+        VALUES (NULL, ?, 10, 'refused', ?, ?, ?, NULL, 1, 'folder', 'x.pli', '/nulle-part')`);
+      insert.run('a'.repeat(64), 'bad-signature', null, 'abcdef0123456789');
+      insert.run('b'.repeat(64), 'code-inconnu', 'refused-at-opening', null);
+    } finally {
+      raw.close();
+    }
+    const profile = openProfile(home);
+    try {
+      const rows = listInbox(profile.db);
+      const items = rows.map((row) => inboxItemSchema.parse(toInboxItem(profile.db, row)));
+      expect(items.map((i) => i.refusal)).toEqual([
+        { code: 'bad-signature', params: { id: rows[0]!.id, when: 'reception', senderId: 'abcdef0123456789' }, message: `Le pli n° ${rows[0]!.id} a été refusé à la réception (bad-signature) : il ne s'ouvre pas. Signalez-le à l'officier SSI.` },
+        { code: 'code-inconnu', params: { id: rows[1]!.id, when: 'opening', senderId: null }, message: `Le pli n° ${rows[1]!.id} a été refusé à l'ouverture (code-inconnu) : il ne s'ouvre pas. Signalez-le à l'officier SSI.` },
+      ]);
+      // The interface: the known code in each language, never the French sentence in English.
+      expect(fr.inbox.reasons['bad-signature']).toBeTruthy();
+      expect(Object.keys(en.inbox.reasons).sort()).toEqual(Object.keys(fr.inbox.reasons).sort());
+      expect(en.inbox.reasons['bad-signature']).not.toBe(fr.inbox.reasons['bad-signature']);
+      expect(fr.inbox.reasons['code-inconnu']).toBeUndefined();
+      // The CLI's lines, as before.
+      expect(inboxLine(profile.db, rows[0]!)).toBe(`${rows[0]!.id}  expéditeur inconnu abcdef0123456789  refusé (bad-signature)`);
+      expect(inboxLine(profile.db, rows[1]!)).toBe(`${rows[1]!.id}  expéditeur illisible  refusé (code-inconnu)  ATTENTION : refusé à l'ouverture : son contenu n'est pas conforme (signalez-le à l'officier SSI)`);
+      expect(refusedRoom(profile.db)).toEqual({ bytes: 20, files: 2 });
+      expect(refusedRoomLine(refusedRoom(profile.db))).toBe("Place prise par les plis refusés : 0,0 Mo (2 fichier(s) conservé(s) pour l'officier SSI, supprimés 30 jours après leur arrivée ; au-delà de 1 Mo, seule la trace est gardée).");
+    } finally {
+      profile.close();
+    }
   });
 });
