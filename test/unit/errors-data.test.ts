@@ -19,6 +19,7 @@ import Database from 'better-sqlite3';
 import { DAY, directoryWarning } from '../../electron/core/authority/directory.js';
 import { checkFreshnessForSending } from '../../electron/core/services/policy.js';
 import { listInbox, refusedRoom } from '../../electron/core/mail/inbox.js';
+import { diskFullError, faultError } from '../../electron/core/faults.js';
 import i18next from 'i18next';
 import { describeErrorWith, type ErrorData } from '../../shared/errors.js';
 
@@ -59,7 +60,7 @@ const FRONT_END_CODES = ['bad-request', 'busy', 'unexpected', 'bridge', 'bad-ans
  * code covers sentences too different to word from params (exists, busy, not-addressed,
  * unknown-id, profile-kind, bad-passphrase...), the sentence carries a French detail built by the
  * core (bad-card, bad-certificate, malformed, tampered, profile-tampered, cannot-write...), the
- * sentence is the system's fault with its place (disk-full, read-only, io-error...), or the code is
+ * sentence is the system's fault without a place to word (io-error, too-many-files...), or the code is
  * the command line's or the officer's tools' only (bad-days, bad-role, export-*, anchor-*...).
  * A new code must be added either to fr.json/en.json `errors` or here.
  */
@@ -68,13 +69,13 @@ const FALLBACK = [
   'authority-locked', 'bad-ca', 'bad-card', 'bad-certificate', 'bad-characters', 'bad-clock', 'bad-days', 'bad-directory',
   'bad-directory-certificate', 'bad-directory-signature', 'bad-email', 'bad-endpoint', 'bad-file-name', 'bad-kdf-params', 'bad-keyfile',
   'bad-manifest', 'bad-passphrase', 'bad-reason', 'bad-role', 'bad-setting', 'bad-size', 'busy', 'cannot-write', 'card-conflict',
-  'corrupt-secrets', 'disk-full', 'empty-log', 'empty-secret', 'exists', 'export-date', 'export-modified', 'export-not-certified',
+  'corrupt-secrets', 'empty-log', 'empty-secret', 'exists', 'export-date', 'export-modified', 'export-not-certified',
   'export-revoked', 'export-signature', 'export-signer', 'file-changed', 'folder-changed', 'inbox-file-taken',
   'io-error', 'key-change-date', 'key-change-replayed', 'key-conflict', 'malformed', 'malformed-certificate',
-  'malformed-directory', 'malformed-keyfile', 'manifest-too-large', 'missing-file', 'missing-folder', 'name-exhausted', 'name-too-long',
-  'no-file', 'no-keys', 'no-permission', 'no-private-keys', 'not-a-card', 'not-a-file', 'not-addressed', 'not-audit-anchor',
+  'malformed-directory', 'malformed-keyfile', 'manifest-too-large', 'missing-file', 'missing-folder',
+  'no-file', 'no-keys', 'no-private-keys', 'not-a-card', 'not-a-file', 'not-addressed', 'not-audit-anchor',
   'not-audit-signature', 'not-certificate', 'not-directory', 'not-habilitated', 'not-keyfile', 'password-forbidden', 'pin-mismatch',
-  'profile-key-locked', 'profile-kind', 'profile-permissions', 'profile-tampered', 'read-only', 'receive-busy',
+  'profile-key-locked', 'profile-kind', 'profile-permissions', 'profile-tampered', 'receive-busy',
   'recipient-not-certified', 'revoke-self', 'role', 'rollback', 'sender-expired', 'sender-not-certified', 'sender-not-yet-valid',
   'sender-revoked', 'sender-role', 'tampered', 'temp-tampered', 'too-big', 'too-large', 'too-many-files', 'too-many-recipients',
   'trusts-other', 'unknown-id', 'worker-missing', 'worker-stopped', 'write-failed',
@@ -316,5 +317,36 @@ describe('the directory\'s freshness and the inbox\'s refusals are data; the CLI
     } finally {
       profile.close();
     }
+  });
+});
+
+describe('faults carry their place (and sizes): the interface words the common ones', () => {
+  const errno = (code: string, file?: string) => Object.assign(new Error(`${code}: système`), { code, ...(file ? { path: file } : {}) });
+
+  it('disk-full, read-only, no-permission, name-too-long, name-exhausted: params, then fr and en wording', async () => {
+    const full = diskFullError('/media/cle', 5 * 1024 * 1024, 1024);
+    expect([full.code, full.params]).toEqual(['disk-full', { place: '/media/cle', placeKind: 'folder', needed: 5 * 1024 * 1024, free: 1024 }]);
+    const profileFull = faultError(errno('SQLITE_FULL'), { kind: 'profile', path: '/home/agent/.pli' })!;
+    expect(profileFull.params).toEqual({ place: '/home/agent/.pli', placeKind: 'profile' });
+    expect(faultError(errno('EROFS'), { kind: 'folder', path: '/media/cle' })!.params).toEqual({ place: '/media/cle', placeKind: 'folder' });
+    expect(faultError(errno('EACCES'), { kind: 'folder', path: '/srv' })!.params).toEqual({ place: '/srv', placeKind: 'folder' });
+    expect(faultError(errno('ENAMETOOLONG'), { kind: 'folder', path: '/srv' })!.params).toEqual({ place: '/srv', placeKind: 'folder' });
+    // No place known: no param, so the interface keeps the core's sentence (never a French place in English).
+    const nowhere = faultError(errno('ENOSPC'), null)!;
+    expect([nowhere.code, nowhere.params]).toEqual(['disk-full', {}]);
+    await i18n.changeLanguage('en');
+    try {
+      expect(describeError(toIpcError(errno('EROFS', '/media/cle/x.csv'))).message).toBe(en.errors['read-only']!.replace('{{place}}', '/media/cle'));
+      expect(describeError(toIpcError(full)).message).toBe('Not enough room in /media/cle: nothing was kept. Free some room (or choose another folder), then try again.');
+      expect(describeError(toIpcError(nowhere)).message).toBe(nowhere.message);
+      const exhausted = inputError('name-exhausted', 'Trop de fichiers nommés « a.csv »…', { name: 'a.csv', place: '/srv', placeKind: 'folder' });
+      expect(describeError(toIpcError(exhausted)).message).toMatch(/^Too many files named “a\.csv” in \/srv/);
+    } finally {
+      await i18n.changeLanguage('fr');
+    }
+  });
+
+  it('the sink\'s name-exhausted carries the name and the folder', () => {
+    expect(read('electron/core/container/sinks.ts')).toMatch(/inputError\('name-exhausted', [^\n]*\{ name: printable\(name\), place: this\.outDir, placeKind: 'folder' \}\)/);
   });
 });
