@@ -28,7 +28,7 @@ export const errorSchema = z.strictObject({
   kind: z.enum(['input', 'security', 'temporary']),
   code: z.string().max(100),
   message: z.string().max(2000),
-  /** The values the message names (names, paths, counts): core/errors.ts ErrorParams, minus `server`. */
+  /** The values the message names (names, paths, counts): core/errors.ts ErrorParams, minus `server` and `system` (the detail). */
   params: z.record(z.string().max(64), z.union([z.string().max(2000), z.number(), z.boolean(), z.null()])).optional(),
   detail: z.string().max(2000).nullable().optional(),
 });

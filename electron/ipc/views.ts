@@ -38,10 +38,11 @@ export function slug(text: string): string {
   return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase() || 'carte';
 }
 
-/** A PliError as the contract carries it: code + params; a server's reply only as the detail. */
+/** A PliError as the contract carries it: code + params; a server's reply or the system's text only as the detail. */
 function fromPliError(error: PliError): IpcError {
-  const { server, ...params } = error.params;
-  return { kind: error.kind, code: error.code, message: error.message, params, detail: typeof server === 'string' ? server : null };
+  const { server, system, ...params } = error.params;
+  const detail = typeof server === 'string' ? server : typeof system === 'string' ? system : null;
+  return { kind: error.kind, code: error.code, message: error.message, params, detail };
 }
 
 export function toIpcError(error: unknown): IpcError {

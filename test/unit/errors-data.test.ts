@@ -14,6 +14,7 @@ import { connectionError } from '../../electron/core/mail/connect.js';
 import { CLI_HINTS, cliMessage } from '../../electron/cli/hints.js';
 import { directoryLine, inboxLine, refusedRoomLine, sendingWarningLine, statusLine } from '../../electron/cli/status.js';
 import { toInboxItem, toIpcError } from '../../electron/ipc/views.js';
+import { writeNewFile } from '../../electron/ipc/files.js';
 import { directoryWarningSchema, errorSchema, inboxItemSchema } from '../../shared/ipc.js';
 import Database from 'better-sqlite3';
 import { DAY, directoryWarning } from '../../electron/core/authority/directory.js';
@@ -59,7 +60,7 @@ const FRONT_END_CODES = ['bad-request', 'busy', 'unexpected', 'bridge', 'bad-ans
  * Deliberately left to the core's French message (the interface shows it as it is), because one
  * code covers sentences too different to word from params (exists, busy, not-addressed,
  * unknown-id, profile-kind, bad-passphrase...), the sentence carries a French detail built by the
- * core (bad-card, bad-certificate, malformed, tampered, profile-tampered, cannot-write...), the
+ * core (bad-card, bad-certificate, malformed, tampered, profile-tampered...), the
  * sentence is the system's fault without a place to word (io-error, too-many-files...), or the code is
  * the command line's or the officer's tools' only (bad-days, bad-role, export-*, anchor-*...).
  * A new code must be added either to fr.json/en.json `errors` or here.
@@ -68,7 +69,7 @@ const FALLBACK = [
   'anchor-foreign', 'anchor-not-certified', 'anchor-signature', 'argon2', 'audit-signer', 'audit-tampered', 'authority-changed',
   'authority-locked', 'bad-ca', 'bad-card', 'bad-certificate', 'bad-characters', 'bad-clock', 'bad-days', 'bad-directory',
   'bad-directory-certificate', 'bad-directory-signature', 'bad-email', 'bad-endpoint', 'bad-file-name', 'bad-kdf-params', 'bad-keyfile',
-  'bad-manifest', 'bad-passphrase', 'bad-reason', 'bad-role', 'bad-setting', 'bad-size', 'busy', 'cannot-write', 'card-conflict',
+  'bad-manifest', 'bad-passphrase', 'bad-reason', 'bad-role', 'bad-setting', 'bad-size', 'busy', 'card-conflict',
   'corrupt-secrets', 'empty-log', 'empty-secret', 'exists', 'export-date', 'export-modified', 'export-not-certified',
   'export-revoked', 'export-signature', 'export-signer', 'file-changed', 'folder-changed', 'inbox-file-taken',
   'io-error', 'key-change-date', 'key-change-replayed', 'key-conflict', 'malformed', 'malformed-certificate',
@@ -184,6 +185,7 @@ describe('the interface words errors by code (fr + en), the core\'s message as f
       expect(en.errors[code], code).not.toMatch(CLI_WORDS);
       // A server's reply is never a param of a sentence: it is the detail.
       expect(placeholders(fr.errors[code]!), code).not.toContain('server');
+      expect(placeholders(fr.errors[code]!), code).not.toContain('system');
     }
   });
 
@@ -348,5 +350,29 @@ describe('faults carry their place (and sizes): the interface words the common o
 
   it('the sink\'s name-exhausted carries the name and the folder', () => {
     expect(read('electron/core/container/sinks.ts')).toMatch(/inputError\('name-exhausted', [^\n]*\{ name: printable\(name\), place: this\.outDir, placeKind: 'folder' \}\)/);
+  });
+});
+
+describe('the desktop app\'s own writes: the system\'s text is the detail, the message in words', () => {
+  it('cannot-write: the file\'s name as a param, the system\'s text only as the detail; a known fault in its words', async () => {
+    const dir = path.dirname(freshHome());
+    // A folder that does not exist: ENOENT is no listed fault, so cannot-write.
+    const missing = path.join(dir, 'absent', 'carte.pli-carte');
+    const error = await writeNewFile(missing, 'x', 0o644).then(() => null, (e: unknown) => e as PliError);
+    expect(error).toBeInstanceOf(PliError);
+    expect(error!.code).toBe('cannot-write');
+    expect(error!.message).not.toMatch(/ENOENT|no such file/);
+    expect(error!.params.name).toBe('carte.pli-carte');
+    const ipc = errorSchema.parse(toIpcError(error));
+    expect(ipc.params).toEqual({ name: 'carte.pli-carte' });
+    expect(ipc.detail).toMatch(/ENOENT/);
+    for (const language of ['fr', 'en']) {
+      await i18n.changeLanguage(language);
+      const shown = describeError(ipc);
+      expect(shown.message).toContain('carte.pli-carte');
+      expect(shown.message).not.toMatch(/ENOENT|\{\{/);
+      expect(shown.detail).toMatch(/ENOENT/);
+    }
+    await i18n.changeLanguage('fr');
   });
 });
