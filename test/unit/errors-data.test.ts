@@ -15,7 +15,7 @@ import { CLI_HINTS, cliMessage } from '../../electron/cli/hints.js';
 import { directoryLine, inboxLine, refusedRoomLine, sendingWarningLine, statusLine } from '../../electron/cli/status.js';
 import { toInboxItem, toIpcError } from '../../electron/ipc/views.js';
 import { writeNewFile } from '../../electron/ipc/files.js';
-import { directoryWarningSchema, errorSchema, inboxItemSchema } from '../../shared/ipc.js';
+import { contract, directoryWarningSchema, errorSchema, inboxItemSchema } from '../../shared/ipc.js';
 import Database from 'better-sqlite3';
 import { DAY, directoryWarning } from '../../electron/core/authority/directory.js';
 import { checkFreshnessForSending } from '../../electron/core/services/policy.js';
@@ -282,6 +282,16 @@ describe('the directory\'s freshness and the inbox\'s refusals are data; the CLI
     } finally {
       profile.close();
     }
+  });
+
+  it('the contract carries the warning as data: a sentence from main is refused by the renderer\'s parser', () => {
+    const warning = { kind: 'directory-stale', nextUpdate: 1, refuseAfter: 2, daysLate: 0, daysLeft: 1 };
+    const sealed = { status: 'done', out: '/tmp/x.pli', size: 1, containerId: 'ab', recipients: [] };
+    expect(contract['containers:encrypt'].response.safeParse({ ...sealed, warnings: [warning] }).success).toBe(true);
+    expect(contract['containers:encrypt'].response.safeParse({ ...sealed, warnings: ["Attention : l'annuaire devait être mis à jour."] }).success).toBe(false);
+    const sent = { status: 'done', containerId: 'ab', destinations: [], size: 1, items: [], sendError: null };
+    expect(contract['outbox:send'].response.safeParse({ ...sent, warnings: [warning] }).success).toBe(true);
+    expect(contract['outbox:send'].response.safeParse({ ...sent, warnings: ['Attention.'] }).success).toBe(false);
   });
 
   it('a refused inbox row reaches the interface as code + params + the core\'s French; the interface words known codes (fr + en)', async () => {
