@@ -28,11 +28,24 @@ export const errorSchema = z.strictObject({
   kind: z.enum(['input', 'security', 'temporary']),
   code: z.string().max(100),
   message: z.string().max(2000),
-  /** The values the message names (names, paths, counts): core/errors.ts ErrorParams, minus `server`. */
+  /** The values the message names (names, paths, counts): core/errors.ts ErrorParams, minus `server` and `system` (the detail). */
   params: z.record(z.string().max(64), z.union([z.string().max(2000), z.number(), z.boolean(), z.null()])).optional(),
   detail: z.string().max(2000).nullable().optional(),
 });
 export type IpcError = z.infer<typeof errorSchema>;
+
+/**
+ * The directory past its next update (core/authority/directory.ts DirectoryWarning): data the
+ * interface words through i18n (`directory.freshness.*`), never a sentence from main.
+ */
+export const directoryWarningSchema = z.strictObject({
+  kind: z.enum(['directory-stale', 'directory-expired']),
+  nextUpdate: z.number(),
+  refuseAfter: z.number(),
+  daysLate: z.number(),
+  daysLeft: z.number(),
+});
+export type DirectoryWarningView = z.infer<typeof directoryWarningSchema>;
 
 export const roleSchema = z.enum(ROLES);
 export type { Role };
@@ -166,8 +179,16 @@ export const inboxItemSchema = z.strictObject({
   id: z.number(),
   containerId: z.string().nullable(),
   state: z.enum(['verified', 'refused', 'opened']),
-  /** The refusal code (bad-signature, unknown-sender, sender-revoked...) when refused. */
-  reason: z.string().nullable(),
+  /**
+   * Why it was refused (core/mail/inbox.ts inboxRefusal), null otherwise: the code (bad-signature,
+   * unknown-sender, sender-revoked...; the row's, so outside text), its params, and the core's
+   * French sentence, shown only for a code the interface has no wording of.
+   */
+  refusal: z.strictObject({
+    code: z.string().max(200),
+    params: z.record(z.string().max(64), z.union([z.string().max(2000), z.number(), z.boolean(), z.null()])),
+    message: z.string().max(2000),
+  }).nullable(),
   /** old, same-id-different-bytes, not-kept, purged, refused-at-opening */
   flags: z.array(z.string()),
   senderId: z.string().nullable(),
@@ -310,8 +331,8 @@ export const contract = {
       size: z.number(),
       containerId: z.string(),
       recipients: z.array(identityId),
-      /** E.g. the directory is past its next update (in French, from the core). */
-      warnings: z.array(z.string()),
+      /** E.g. the directory is past its next update (data, worded by the interface). */
+      warnings: z.array(directoryWarningSchema),
     })]),
   },
   /** A new container password (100 random bits, `xxxx-xxxx-xxxx-xxxx-xxxx`), made in main. */
@@ -438,7 +459,7 @@ export const contract = {
       containerId: z.string(),
       destinations: z.array(z.string()),
       size: z.number(),
-      warnings: z.array(z.string()),
+      warnings: z.array(directoryWarningSchema),
       items: z.array(outboxItemSchema),
       /** Why some rows are still queued (server unreachable...); null when all went. */
       sendError: errorSchema.nullable(),

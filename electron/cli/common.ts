@@ -8,10 +8,11 @@ import type { IdentityRow } from '../core/profile/identities.js';
 import { signIn } from '../core/services/session.js';
 import { signerOf, writeCheckpoint, type CheckpointSigner } from '../core/services/audit.js';
 import { ROLES, type Role } from '../core/authority/certificates.js';
-import { directoryFreshness } from '../core/authority/directory.js';
+import { directoryWarning as coreDirectoryWarning } from '../core/authority/directory.js';
 import type { Context, Unlocker } from '../core/context.js';
 import { readSecret } from './secrets.js';
 import { forTerminal } from '../../shared/text.js';
+import { directoryLine } from './status.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 export type Values = Record<string, string | boolean | string[] | undefined>;
@@ -99,11 +100,8 @@ let actingId: string | null = null;
 /** Past the directory's next update, every command says so (docs/authority.md section 5). */
 export function directoryWarning(): string | null {
   if (!openedProfile) return null;
-  const fresh = directoryFreshness(openedProfile.db);
-  if (fresh.state === 'stale' || fresh.state === 'expired') {
-    return `pli: attention : l'annuaire devait être mis à jour le ${new Date(fresh.nextUpdate!).toISOString().slice(0, 10)}${fresh.state === 'expired' ? ' : les envois sont refusés' : ` ; sans nouvel annuaire, les envois seront refusés à partir du ${new Date(fresh.refuseAfter!).toISOString().slice(0, 10)}`}. Importez le dernier annuaire de l'officier SSI.`;
-  }
-  return null;
+  const warning = coreDirectoryWarning(openedProfile.db);
+  return warning ? directoryLine(warning) : null;
 }
 
 /** Signs the checkpoint over what this command appended, if a person unlocked their key. Throws

@@ -6,7 +6,7 @@ import type { Context } from '../core/context.js';
 import { inputError, PliError, temporaryError } from '../core/errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, formatEndpoint, getMailbox, parseEndpoint, readCaFile, setMailbox } from '../core/mail/settings.js';
 import { flushOutbox, listOutbox, queueSend, senderPid, sendWithin, type OutboxRow } from '../core/mail/outbox.js';
-import { describeInboxRow, describeRefusedRoom, listInbox, openInbox, receiveFolder, type IngestResult } from '../core/mail/inbox.js';
+import { listInbox, openInbox, receiveFolder, refusedRoom, type IngestResult } from '../core/mail/inbox.js';
 import { receiveImap } from '../core/mail/imap.js';
 import { probeMailbox } from '../core/mail/probe.js';
 import { readSecret } from './secrets.js';
@@ -15,7 +15,7 @@ import { isoOrNull } from '../../shared/dates.js';
 // pli.ts registers this table: the import cycle is only used at run time, never at load.
 import { cleaningOnSignals } from './pli.js';
 import { forTerminal } from '../../shared/text.js';
-import { statusLine } from './status.js';
+import { inboxLine, refusedRoomLine, sendingWarningLine, statusLine } from './status.js';
 import { hintFor } from './hints.js';
 
 export const MAIL_USAGE = `Boîte aux lettres fonctionnelle et dossier d'échange (docs/mailbox.md) :
@@ -68,9 +68,9 @@ function outboxLine(row: OutboxRow): string {
 }
 
 function printItem(ctx: Context, result: IngestResult): void {
-  if (result.isNew) out(forTerminal(describeInboxRow(ctx.profile.db, result.row)));
+  if (result.isNew) out(forTerminal(inboxLine(ctx.profile.db, result.row)));
   else err(`Déjà reçu : pli n° ${result.row.id} (${result.row.container_id?.slice(0, 16) ?? 'illisible'}).`);
-  if (result.isNew && result.row.state === 'refused' && result.message) err(`  ${forTerminal(result.message)}`);
+  if (result.isNew && result.row.state === 'refused' && result.refusal) err(`  ${forTerminal(result.refusal.message)}`);
 }
 
 function parseWait(values: Values): number {
@@ -145,7 +145,7 @@ export const mailCommands: Record<string, Handler> = {
     const waitMs = parseWait(values);
     await withSession(values, async (ctx) => {
       const result = await queueSend(ctx, { as: str(values, 'as'), to, files: positionals, mail, folder, self: !values['no-self'] });
-      for (const warning of result.warnings) err(forTerminal(warning));
+      for (const warning of result.warnings) err(forTerminal(sendingWarningLine(warning)));
       for (const id of result.outboxIds) out(String(id));
       if (folder) {
         err(`Pli ${result.containerId.slice(0, 16)} déposé dans ${folder}.`);
@@ -249,9 +249,9 @@ export const mailCommands: Record<string, Handler> = {
       })), null, 2));
     }
     if (rows.length === 0) return out('Boîte de réception vide.');
-    for (const row of rows) out(`${forTerminal(describeInboxRow(db, row))}  arrivé le ${isoOrNull(row.arrived_at)?.slice(0, 16).replace('T', ' ') ?? 'date illisible'}`);
+    for (const row of rows) out(`${forTerminal(inboxLine(db, row))}  arrivé le ${isoOrNull(row.arrived_at)?.slice(0, 16).replace('T', ' ') ?? 'date illisible'}`);
     // On stderr with the other summaries: stdout keeps one line per entry.
-    err(forTerminal(describeRefusedRoom(db)));
+    err(forTerminal(refusedRoomLine(refusedRoom(db))));
   },
 
   async open(args) {

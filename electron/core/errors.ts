@@ -9,8 +9,9 @@ export type ErrorKind = 'input' | 'security' | 'temporary';
 
 /**
  * What a front end needs to build its own sentence: names, paths, counts, codes. Never a secret.
- * By convention `server` holds a mail server's own reply (outside text, often English): a front
- * end shows it only as an escaped detail, never as the message.
+ * By convention `server` holds a mail server's own reply and `system` the operating system's
+ * error text (outside text, often English): a front end shows them only as an escaped detail,
+ * never as the message nor inside it.
  */
 export type ErrorParams = Readonly<Record<string, string | number | boolean | null>>;
 

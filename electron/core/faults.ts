@@ -20,12 +20,25 @@ export function formatSize(bytes: number): string {
   return `${mb.toLocaleString('fr-FR', { maximumFractionDigits: mb < 10 ? 1 : 0 })} Mo`;
 }
 
-/** The folder has less room than a decryption needs: nothing was written (exit 3). */
+/**
+ * The params of a fault (issue 11, item 2), for a front end's own wording: `place` the folder or
+ * profile named in the message, `placeKind` 'folder' or 'profile'. No place when the system did
+ * not say which (the message then names "un dossier de ce poste": nothing for a front end to word).
+ */
+function placeParams(place: FaultPlace | null): Record<string, string> {
+  return place ? { place: place.path, placeKind: place.kind } : {};
+}
+
+/** The folder has less room than a decryption needs: nothing was written (exit 3). Params: place, needed, free (bytes). */
 export function diskFullError(folder: string, needed?: number, available?: number): PliError {
   const how = needed !== undefined
     ? ` : il faut ${formatSize(needed)}${available !== undefined ? `, il reste ${formatSize(available)}` : ''}`
     : '';
-  return temporaryError('disk-full', `Pas assez de place dans ${folder}${how}. Rien n'a été gardé. Libérez de la place (ou choisissez un autre dossier) et recommencez.`);
+  return temporaryError('disk-full', `Pas assez de place dans ${folder}${how}. Rien n'a été gardé. Libérez de la place (ou choisissez un autre dossier) et recommencez.`, undefined, {
+    ...placeParams({ kind: 'folder', path: folder }),
+    ...(needed !== undefined ? { needed } : {}),
+    ...(available !== undefined ? { free: available } : {}),
+  });
 }
 
 function codeOf(error: unknown): string | undefined {
@@ -63,15 +76,15 @@ export function faultError(error: unknown, place: FaultPlace | null): PliError |
   const io = code === 'EIO' || code.startsWith('SQLITE_IOERR');
   if (io && place && code !== 'SQLITE_IOERR_SHMOPEN' && isFull(place.path)) return faultError(Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' }), place);
   if (io && code !== 'SQLITE_IOERR_SHMOPEN') {
-    return temporaryError('io-error', `Erreur de lecture ou d'écriture du disque de ${where} : rien n'a été gardé. Vérifiez le disque ou la clé USB (bien branchée ?), puis recommencez ; si elle persiste, prévenez le support informatique.`, error);
+    return temporaryError('io-error', `Erreur de lecture ou d'écriture du disque de ${where} : rien n'a été gardé. Vérifiez le disque ou la clé USB (bien branchée ?), puis recommencez ; si elle persiste, prévenez le support informatique.`, error, placeParams(place));
   }
   switch (code) {
     case 'ENOSPC':
     case 'EDQUOT':
     case 'SQLITE_FULL':
       return at.kind === 'profile'
-        ? temporaryError('disk-full', `Plus de place sur le disque du profil ${at.path} : rien n'a été enregistré. Libérez de la place sur ce disque, puis recommencez.`, error)
-        : diskFullError(at.path);
+        ? temporaryError('disk-full', `Plus de place sur le disque du profil ${at.path} : rien n'a été enregistré. Libérez de la place sur ce disque, puis recommencez.`, error, placeParams(at))
+        : place ? diskFullError(at.path) : temporaryError('disk-full', `Pas assez de place dans ${at.path}. Rien n'a été gardé. Libérez de la place (ou choisissez un autre dossier) et recommencez.`, error);
     case 'EROFS':
     case 'SQLITE_READONLY':
     case 'SQLITE_READONLY_DBMOVED':
@@ -81,19 +94,19 @@ export function faultError(error: unknown, place: FaultPlace | null): PliError |
     case 'SQLITE_READONLY_RECOVERY':
     case 'SQLITE_READONLY_CANTLOCK':
     case 'SQLITE_READONLY_ROLLBACK':
-      return readOnly(at, error);
+      return readOnly(at, place, error);
     case 'SQLITE_CANTOPEN':
     case 'SQLITE_CANTOPEN_ISDIR':
     case 'SQLITE_CANTOPEN_FULLPATH':
     case 'SQLITE_IOERR_SHMOPEN':
       // SQLite cannot create or open the database or its -wal/-shm files beside it: in practice
       // a read-only disk or folder (a write-protected key, a read-only mount) or missing rights.
-      return readOnly(at, error);
+      return readOnly(at, place, error);
     case 'EACCES':
     case 'EPERM':
-      return inputError('no-permission', `Droits insuffisants pour écrire dans ${where} : rien n'a été gardé. Choisissez un dossier où votre compte peut écrire, ou demandez les droits au support informatique.`);
+      return inputError('no-permission', `Droits insuffisants pour écrire dans ${where} : rien n'a été gardé. Choisissez un dossier où votre compte peut écrire, ou demandez les droits au support informatique.`, placeParams(place));
     case 'ENAMETOOLONG':
-      return inputError('name-too-long', `Un nom de fichier ou de dossier est trop long pour ${where} : rien n'a été gardé. Choisissez un dossier au chemin plus court.`);
+      return inputError('name-too-long', `Un nom de fichier ou de dossier est trop long pour ${where} : rien n'a été gardé. Choisissez un dossier au chemin plus court.`, placeParams(place));
     case 'EMFILE':
     case 'ENFILE':
       return temporaryError('too-many-files', "Trop de fichiers ouverts sur ce poste : rien n'a été gardé. Fermez des applications, puis recommencez.", error);
@@ -117,8 +130,8 @@ function isFull(dir: string): boolean {
   }
 }
 
-function readOnly(place: FaultPlace, error: unknown): PliError {
+function readOnly(place: FaultPlace, known: FaultPlace | null, error: unknown): PliError {
   return new PliError('input', 'read-only', place.kind === 'profile'
     ? `Le profil ${place.path} est en lecture seule (disque protégé en écriture, ou droits retirés) : Pli doit pouvoir y écrire, même pour lire, afin de tenir le journal d'audit. Rien n'a été fait. Rendez-le accessible en écriture (ou demandez-le au support informatique), puis recommencez.`
-    : `Le dossier ${place.path} est en lecture seule (clé USB protégée en écriture, ou droits retirés) : rien n'a été gardé. Choisissez un dossier où écrire, ou retirez la protection, puis recommencez.`, { cause: error });
+    : `Le dossier ${place.path} est en lecture seule (clé USB protégée en écriture, ou droits retirés) : rien n'a été gardé. Choisissez un dossier où écrire, ou retirez la protection, puis recommencez.`, { cause: error, params: placeParams(known) });
 }

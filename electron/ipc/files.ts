@@ -10,6 +10,7 @@ import { constants } from 'node:fs';
 import { lstat, open, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { PliError, inputError } from '../core/errors.js';
+import { faultError } from '../core/faults.js';
 
 export const MAX_CARD_BYTES = 64 * 1024;
 export const MAX_DIRECTORY_BYTES = 32 * 1024 * 1024;
@@ -52,7 +53,7 @@ export async function writeNewFile(target: string, data: string, mode: number): 
     handle = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), mode);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw existsError(target);
-    throw inputError('cannot-write', `Impossible d’écrire ${path.basename(target)} : ${(error as Error).message}. Vérifiez le dossier et les droits, puis recommencez.`);
+    throw writeFailed(target, error, 'Vérifiez le dossier et les droits, puis recommencez.');
   }
   try {
     await handle.writeFile(data);
@@ -61,6 +62,20 @@ export async function writeNewFile(target: string, data: string, mode: number): 
   } catch (error) {
     await handle.close().catch(() => undefined);
     await unlink(target).catch(() => undefined); // the file this call created, partial
-    throw inputError('cannot-write', `Impossible d’écrire ${path.basename(target)} : ${(error as Error).message}. Vérifiez la place libre, puis recommencez.`);
+    throw writeFailed(target, error, 'Vérifiez la place libre, puis recommencez.');
   }
+}
+
+/**
+ * A write that failed: an expected system fault in its own words (disk full, read-only folder,
+ * no rights...), else 'cannot-write' in words. The system's own text (often English) is never
+ * the message: it travels as params.system, which the IPC layer turns into the error's detail.
+ */
+function writeFailed(target: string, error: unknown, advice: string): PliError {
+  const fault = faultError(error, { kind: 'folder', path: path.dirname(target) });
+  if (fault) return fault;
+  const name = path.basename(target);
+  return inputError('cannot-write', `Impossible d’écrire ${name} : le système a refusé l’écriture (voir le détail). ${advice}`, {
+    name, system: String((error as Error)?.message ?? error).slice(0, 500),
+  });
 }

@@ -8,7 +8,7 @@ import { currentKeys, getIdentity, type IdentityRow } from '../core/profile/iden
 import { certificateState, type CertificateState } from '../core/authority/certificates.js';
 import { parseEndpoint, type Endpoint, type MailboxSettings } from '../core/mail/settings.js';
 import type { OutboxRow } from '../core/mail/outbox.js';
-import type { InboxRow, IngestResult } from '../core/mail/inbox.js';
+import { inboxRefusal, type InboxRow, type IngestResult } from '../core/mail/inbox.js';
 import { formatFingerprint } from '../../shared/ids.js';
 import type { Certificate, EndpointInput, InboxItem, IpcError, MailboxView, OutboxItem, Person } from '../../shared/ipc.js';
 
@@ -38,10 +38,11 @@ export function slug(text: string): string {
   return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase() || 'carte';
 }
 
-/** A PliError as the contract carries it: code + params; a server's reply only as the detail. */
+/** A PliError as the contract carries it: code + params; a server's reply or the system's text only as the detail. */
 function fromPliError(error: PliError): IpcError {
-  const { server, ...params } = error.params;
-  return { kind: error.kind, code: error.code, message: error.message, params, detail: typeof server === 'string' ? server : null };
+  const { server, system, ...params } = error.params;
+  const detail = typeof server === 'string' ? server : typeof system === 'string' ? system : null;
+  return { kind: error.kind, code: error.code, message: error.message, params, detail };
 }
 
 export function toIpcError(error: unknown): IpcError {
@@ -82,10 +83,18 @@ export function toOutboxItem(row: OutboxRow): OutboxItem {
   };
 }
 
+/** The refusal as the contract carries it: the row's code is outside text, cut to the schema's bounds. */
+function refusalView(row: InboxRow): InboxItem['refusal'] {
+  const refusal = inboxRefusal(row);
+  if (!refusal) return null;
+  const params = Object.fromEntries(Object.entries(refusal.params).map(([name, value]) => [name, typeof value === 'string' ? value.slice(0, 2000) : value]));
+  return { code: refusal.code.slice(0, 200), params, message: refusal.message.slice(0, 2000) };
+}
+
 export function toInboxItem(db: DB, row: InboxRow): InboxItem {
   const sender = row.sender_id ? getIdentity(db, row.sender_id) : undefined;
   return {
-    id: row.id, containerId: row.container_id, state: row.state, reason: row.reason, flags: row.flags ? row.flags.split(',') : [],
+    id: row.id, containerId: row.container_id, state: row.state, refusal: refusalView(row), flags: row.flags ? row.flags.split(',') : [],
     senderId: row.sender_id, senderName: sender?.name ?? null, senderOrg: sender?.org ?? null,
     createdMs: row.created_ms, arrivedAt: row.arrived_at, openedAt: row.opened_at, source: row.source, size: row.size,
   };

@@ -108,9 +108,10 @@ export function Inbox({ onOpen, onSettings }: { onOpen: (summary: ContainerSumma
   // Only the translation tables' own keys are looked up: a code from the row is the attacker's text.
   const reasons: unknown = t('inbox.reasons', { returnObjects: true });
   const flags: unknown = t('inbox.flags', { returnObjects: true });
-  const reason = (code: string | null) => (known(reasons, code) && code !== 'other'
-    ? t(`inbox.reasons.${code}`)
-    : t('inbox.reasons.other', { code: clip(code ?? '?') }));
+  // A code without wording here: the core's French sentence (data from main), clipped like any outside text.
+  const reason = (refusal: InboxItem['refusal']) => (refusal && known(reasons, refusal.code)
+    ? t(`inbox.reasons.${refusal.code}`)
+    : clip(refusal?.message ?? ''));
   const flag = (f: string) => (known(flags, f) ? t(`inbox.flags.${f}`) : clip(f));
   const when = (ms: number | null) => (isDateMs(ms) ? format.date(ms) : t('inbox.unreadableDate'));
 
@@ -151,7 +152,7 @@ export function Inbox({ onOpen, onSettings }: { onOpen: (summary: ContainerSumma
                     ? <>{clip(item.senderName)} <span className="muted">— {clip(item.senderOrg ?? '')}{item.state === 'refused' ? ` (${t('inbox.claimed')})` : ''}</span></>
                     : <span className="muted">{item.senderId ? t('inbox.unknownSender', { id: clip(item.senderId) }) : t('inbox.unreadableSender')}</span>}</td>
                   <td>{item.state === 'refused'
-                    ? <><span className="badge refused">{t('inbox.refused')}</span> <span className="reason">{reason(item.reason)}</span></>
+                    ? <><span className="badge refused">{t('inbox.refused')}</span> <span className="reason">{reason(item.refusal)}</span></>
                     : <span className="badge verified">{t('inbox.verified')}</span>}</td>
                   <td>{when(item.arrivedAt)}{item.createdMs !== null && <span className="muted"> ({t('inbox.created', { date: when(item.createdMs) })})</span>}</td>
                   <td>{item.state === 'refused' ? '—' : <span className={`badge ${item.state === 'opened' ? 'opened' : 'new'}`}>{t(item.state === 'opened' ? 'inbox.opened' : 'inbox.new')}</span>}</td>

@@ -10,7 +10,7 @@ import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId } from '../api';
 import { CertificateState, ErrorBox, FilePicker, Heading, Outside, ProgressBar, StatusBox, useFormat, useProgress, type PickedFile } from '../components/common';
 import { fileRisk } from '../../shared/filetypes';
-import type { Person, ResponseOf } from '../../shared/ipc';
+import type { DirectoryWarningView, Person, ResponseOf } from '../../shared/ipc';
 import { describeError, type ErrorText, type ShownError } from '../errors';
 
 type Sealed = Extract<ResponseOf<'containers:encrypt'>, { status: 'done' }>;
@@ -22,6 +22,10 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent }: {
 }) {
   const { t } = useTranslation();
   const format = useFormat();
+  // The directory past its next update arrives as data (kind, dates): worded here, like the banner.
+  const warningText = (w: DirectoryWarningView) => t(`directory.freshness.${w.kind === 'directory-expired' ? 'expired' : 'stale'}`, {
+    next: format.day(w.nextUpdate), refuse: format.day(w.refuseAfter),
+  });
   const [files, setFiles] = useState<PickedFile[]>([]);
   const [people, setPeople] = useState<Person[] | null>(null);
   const [to, setTo] = useState<string[]>([]);
@@ -111,7 +115,7 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent }: {
       if (result.status === 'done') {
         setFiles([]);
         setConfirmed(false);
-        const warnings = result.warnings.length > 0 ? ` ${result.warnings.join(' ')}` : '';
+        const warnings = result.warnings.length > 0 ? ` ${result.warnings.map(warningText).join(' ')}` : '';
         const notSent = result.sendError ? describeError(result.sendError) : null;
         onSent(notSent
           ? { kind: 'error', text: { message: t('newContainer.notSentYet', { error: notSent.message }), detail: notSent.detail } }
@@ -219,7 +223,7 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent }: {
           {sealed.recipients.length === 0
             ? t('newContainer.sealedPassword', { path: sealed.out, size: format.size(sealed.size) })
             : t('newContainer.sealed', { path: sealed.out, size: format.size(sealed.size), names: sealed.recipients.map(nameOf).join(', ') })}{' '}
-          {sealed.warnings.map((w) => <span key={w} className="warning-text">{w} </span>)}
+          {sealed.warnings.map((w) => <span key={w.kind} className="warning-text">{warningText(w)} </span>)}
           <button type="button" className="link" onClick={() => void call('shell:showInFolder', { path: sealed.out }).catch((e: unknown) => setError(errorMessage(e)))}>{t('common.showInFolder')}</button>
         </>
       )}</StatusBox>

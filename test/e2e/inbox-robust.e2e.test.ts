@@ -113,6 +113,8 @@ describe('the inbox screen survives any row', () => {
     // shown as written, not as Object's constructor); the known flag "old" is translated.
     expect(await planted.textContent()).not.toMatch(/native code|function/);
     expect(await planted.textContent()).toMatch(/créé il y a plus de 90 jours.*constructor/);
+    // A refusal code the interface has no wording of: the core's French sentence (data from main), cut.
+    expect(await planted.locator('.reason').textContent()).toMatch(new RegExp(`^Le pli n° ${plantedId} a été refusé à la réception \\(__proto__\\.r+…$`));
     // Long unbroken text wraps inside the panel instead of widening the page.
     expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1280);
     await shot(page, '60-inbox-forged-rows');

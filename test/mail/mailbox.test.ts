@@ -379,7 +379,7 @@ describe('functional mailbox (real Postfix + Dovecot)', () => {
     const forgedShas = new Set(forged.map(sha256));
     const refused = results.filter((r) => forgedShas.has(r.row.sha256));
     expect(refused.map((r) => [r.isNew, r.row.state, r.row.reason, r.row.created_ms])).toEqual(Array(3).fill([true, 'refused', 'malformed', null]));
-    expect(refused.every((r) => /date de création/.test(r.message ?? ''))).toBe(true);
+    expect(refused.every((r) => /date de création/.test(r.refusal?.message ?? ''))).toBe(true);
     expect(results.find((r) => r.row.sha256 === sha256(bytes))?.row.state).toBe('verified');
     const box = await counts(servers.users.townhall);
     expect(box.INBOX).toBe(0);

@@ -17,6 +17,7 @@ import {
 import { DAY, directoryFreshness, importDirectory, importKeyfile, installCertificate, KEY_CHANGE_SKEW_MS } from '../../electron/core/authority/directory.js';
 import { certificateState, getTrust, type Role } from '../../electron/core/authority/certificates.js';
 import { makeEnvelope } from '../../electron/core/authority/signed.js';
+import { sendingWarningLine } from '../../electron/cli/status.js';
 import { checkFreshnessForSending, hasAuthority, requireRecipient, resolveRecipients } from '../../electron/core/services/policy.js';
 import { decrypt, encrypt } from '../../electron/core/services/containers.js';
 import type { Context } from '../../electron/core/context.js';
@@ -701,9 +702,11 @@ describe('directory freshness', () => {
     const now = Date.now();
     expect(checkFreshnessForSending(s.db, now)).toEqual([]);
     expect(directoryFreshness(s.db, now + 11 * DAY).state).toBe('stale');
+    // A typed value (kind, dates, days), worded by each front end: no sentence travels upward.
     const warnings = checkFreshnessForSending(s.db, now + 11 * DAY);
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/l'annuaire devait être mis à jour.*les envois seront refusés/);
+    const next = directoryFreshness(s.db, now).nextUpdate!;
+    expect(warnings).toEqual([{ kind: 'directory-stale', nextUpdate: next, refuseAfter: next + 5 * DAY, daysLate: Math.floor((now + 11 * DAY - next) / DAY), daysLeft: Math.ceil((next + 5 * DAY - now - 11 * DAY) / DAY) }]);
+    expect(sendingWarningLine(warnings[0]!)).toMatch(/^Attention : l'annuaire devait être mis à jour le \d{4}-\d{2}-\d{2}\. Sans nouvel annuaire, les envois seront refusés à partir du \d{4}-\d{2}-\d{2}\.$/);
     expect(directoryFreshness(s.db, now + 16 * DAY).state).toBe('expired');
     await refusal(() => checkFreshnessForSending(s.db, now + 16 * DAY), 'directory-expired', /n'a pas été mis à jour.*envoi refusé/);
   });
@@ -718,7 +721,8 @@ describe('directory freshness', () => {
     await publish(W, [s], { validityDays: -1, graceDays: 30 });
     const out = path.join(root, `pli-${counter++}.pli`);
     const result = await encrypt(s.ctx, { to: [peer.id], self: false, usePassword: false, files: [DATA], out });
-    expect(result.warnings.join(' ')).toMatch(/devait être mis à jour/);
+    expect(result.warnings.map((w) => w.kind)).toEqual(['directory-stale']);
+    expect(result.warnings.map(sendingWarningLine).join(' ')).toMatch(/devait être mis à jour/);
     await publish(W, [s], { validityDays: -3, graceDays: 1 });
     await refusal(() => send(s, [peer.id]), 'directory-expired', /Importez le dernier annuaire/);
     await publish(W, [s]);

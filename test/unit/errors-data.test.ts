@@ -7,14 +7,20 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PliError, inputError, securityError, temporaryError } from '../../electron/core/errors.js';
-import { initProfile, openProfile } from '../../electron/core/profile/profile.js';
+import { DB_FILE, initProfile, openProfile } from '../../electron/core/profile/profile.js';
 import { resolveIdentity, resolveOwn } from '../../electron/core/profile/identities.js';
 import { requireMailbox } from '../../electron/core/mail/settings.js';
 import { connectionError } from '../../electron/core/mail/connect.js';
 import { CLI_HINTS, cliMessage } from '../../electron/cli/hints.js';
-import { statusLine } from '../../electron/cli/status.js';
-import { toIpcError } from '../../electron/ipc/views.js';
-import { errorSchema } from '../../shared/ipc.js';
+import { directoryLine, inboxLine, refusedRoomLine, sendingWarningLine, statusLine } from '../../electron/cli/status.js';
+import { toInboxItem, toIpcError } from '../../electron/ipc/views.js';
+import { writeNewFile } from '../../electron/ipc/files.js';
+import { contract, directoryWarningSchema, errorSchema, inboxItemSchema } from '../../shared/ipc.js';
+import Database from 'better-sqlite3';
+import { DAY, directoryWarning } from '../../electron/core/authority/directory.js';
+import { checkFreshnessForSending } from '../../electron/core/services/policy.js';
+import { listInbox, refusedRoom } from '../../electron/core/mail/inbox.js';
+import { diskFullError, faultError } from '../../electron/core/faults.js';
 import i18next from 'i18next';
 import { describeErrorWith, type ErrorData } from '../../shared/errors.js';
 
@@ -54,8 +60,8 @@ const FRONT_END_CODES = ['bad-request', 'busy', 'unexpected', 'bridge', 'bad-ans
  * Deliberately left to the core's French message (the interface shows it as it is), because one
  * code covers sentences too different to word from params (exists, busy, not-addressed,
  * unknown-id, profile-kind, bad-passphrase...), the sentence carries a French detail built by the
- * core (bad-card, bad-certificate, malformed, tampered, profile-tampered, cannot-write...), the
- * sentence is the system's fault with its place (disk-full, read-only, io-error...), or the code is
+ * core (bad-card, bad-certificate, malformed, tampered, profile-tampered...), the
+ * sentence is the system's fault without a place to word (io-error, too-many-files...), or the code is
  * the command line's or the officer's tools' only (bad-days, bad-role, export-*, anchor-*...).
  * A new code must be added either to fr.json/en.json `errors` or here.
  */
@@ -63,14 +69,14 @@ const FALLBACK = [
   'anchor-foreign', 'anchor-not-certified', 'anchor-signature', 'argon2', 'audit-signer', 'audit-tampered', 'authority-changed',
   'authority-locked', 'bad-ca', 'bad-card', 'bad-certificate', 'bad-characters', 'bad-clock', 'bad-days', 'bad-directory',
   'bad-directory-certificate', 'bad-directory-signature', 'bad-email', 'bad-endpoint', 'bad-file-name', 'bad-kdf-params', 'bad-keyfile',
-  'bad-manifest', 'bad-passphrase', 'bad-reason', 'bad-role', 'bad-setting', 'bad-size', 'busy', 'cannot-write', 'card-conflict',
-  'corrupt-secrets', 'disk-full', 'empty-log', 'empty-secret', 'exists', 'export-date', 'export-modified', 'export-not-certified',
+  'bad-manifest', 'bad-passphrase', 'bad-reason', 'bad-role', 'bad-setting', 'bad-size', 'busy', 'card-conflict',
+  'corrupt-secrets', 'empty-log', 'empty-secret', 'exists', 'export-date', 'export-modified', 'export-not-certified',
   'export-revoked', 'export-signature', 'export-signer', 'file-changed', 'folder-changed', 'inbox-file-taken',
   'io-error', 'key-change-date', 'key-change-replayed', 'key-conflict', 'malformed', 'malformed-certificate',
-  'malformed-directory', 'malformed-keyfile', 'manifest-too-large', 'missing-file', 'missing-folder', 'name-exhausted', 'name-too-long',
-  'no-file', 'no-keys', 'no-permission', 'no-private-keys', 'not-a-card', 'not-a-file', 'not-addressed', 'not-audit-anchor',
+  'malformed-directory', 'malformed-keyfile', 'manifest-too-large', 'missing-file', 'missing-folder',
+  'no-file', 'no-keys', 'no-private-keys', 'not-a-card', 'not-a-file', 'not-addressed', 'not-audit-anchor',
   'not-audit-signature', 'not-certificate', 'not-directory', 'not-habilitated', 'not-keyfile', 'password-forbidden', 'pin-mismatch',
-  'profile-key-locked', 'profile-kind', 'profile-permissions', 'profile-tampered', 'read-only', 'receive-busy',
+  'profile-key-locked', 'profile-kind', 'profile-permissions', 'profile-tampered', 'receive-busy',
   'recipient-not-certified', 'revoke-self', 'role', 'rollback', 'sender-expired', 'sender-not-certified', 'sender-not-yet-valid',
   'sender-revoked', 'sender-role', 'tampered', 'temp-tampered', 'too-big', 'too-large', 'too-many-files', 'too-many-recipients',
   'trusts-other', 'unknown-id', 'worker-missing', 'worker-stopped', 'write-failed',
@@ -79,8 +85,9 @@ const FALLBACK = [
   'bad-schedule', 'bad-types', 'not-certified', 'not-party-member', 'unknown-convention', 'unknown-party',
 ];
 
-const fr = JSON.parse(read('renderer/i18n/fr.json')) as { errors: Record<string, string> };
-const en = JSON.parse(read('renderer/i18n/en.json')) as { errors: Record<string, string> };
+type Strings = { errors: Record<string, string>; inbox: { reasons: Record<string, string> }; directory: { freshness: Record<string, string> } };
+const fr = JSON.parse(read('renderer/i18n/fr.json')) as Strings;
+const en = JSON.parse(read('renderer/i18n/en.json')) as Strings;
 // The renderer's i18n setup (renderer/i18n/index.ts), on the same files.
 const i18n = i18next.createInstance();
 await i18n.init({ resources: { fr: { translation: fr }, en: { translation: en } }, lng: 'fr', fallbackLng: 'fr', interpolation: { escapeValue: false }, showSupportNotice: false } as never);
@@ -178,6 +185,7 @@ describe('the interface words errors by code (fr + en), the core\'s message as f
       expect(en.errors[code], code).not.toMatch(CLI_WORDS);
       // A server's reply is never a param of a sentence: it is the detail.
       expect(placeholders(fr.errors[code]!), code).not.toContain('server');
+      expect(placeholders(fr.errors[code]!), code).not.toContain('system');
     }
   });
 
@@ -242,5 +250,139 @@ describe('watch-mode news are typed values; the CLI prints the same French lines
     const watcher = read('electron/ipc/watcher.ts');
     expect(watcher).not.toMatch(/Envoyé|Échec d'envoi|Envoi impossible|\.test\(line\)|startsWith\(/);
     expect(watcher).toMatch(/switch \(status\.kind\)/);
+  });
+});
+
+describe('the directory\'s freshness and the inbox\'s refusals are data; the CLI keeps its lines', () => {
+
+  it('past its next update the directory is a typed warning (kind, dates, days), worded by each front end', () => {
+    const home = freshHome();
+    const { profile } = initProfile(home);
+    try {
+      expect(directoryWarning(profile.db)).toBeNull(); // no authority pinned
+      // The trust row as the directory import leaves it (the dates are what matters here).
+      const next = Date.UTC(2026, 0, 8);
+      profile.db.prepare(`INSERT INTO trust (one, name, public_key, fpr, serial, issued, next_update, allow_password, grace_days, pinned_at, imported_at)
+        VALUES (1, 'SSI', ?, ?, 1, 0, ?, 1, 30, 0, 0)`).run(Buffer.alloc(32), Buffer.alloc(32), next);
+
+      expect(directoryWarning(profile.db, next - 1)).toBeNull();
+      const stale = directoryWarning(profile.db, next + 3 * DAY + 1000)!;
+      expect(stale).toEqual({ kind: 'directory-stale', nextUpdate: next, refuseAfter: next + 30 * DAY, daysLate: 3, daysLeft: 27 });
+      expect(directoryWarningSchema.parse(stale)).toEqual(stale);
+      expect(checkFreshnessForSending(profile.db, next + 3 * DAY + 1000)).toEqual([stale]);
+      expect(directoryLine(stale)).toBe("pli: attention : l'annuaire devait être mis à jour le 2026-01-08 ; sans nouvel annuaire, les envois seront refusés à partir du 2026-02-07. Importez le dernier annuaire de l'officier SSI.");
+      expect(sendingWarningLine(stale)).toBe("Attention : l'annuaire devait être mis à jour le 2026-01-08. Sans nouvel annuaire, les envois seront refusés à partir du 2026-02-07.");
+      const expired = directoryWarning(profile.db, next + 31 * DAY)!;
+      expect([expired.kind, expired.daysLate, expired.daysLeft]).toEqual(['directory-expired', 31, 0]);
+      expect(directoryLine(expired)).toBe("pli: attention : l'annuaire devait être mis à jour le 2026-01-08 : les envois sont refusés. Importez le dernier annuaire de l'officier SSI.");
+      // The interface words the same value through i18n (the keys App.tsx and NewContainer.tsx use).
+      for (const strings of [fr, en]) {
+        for (const state of ['stale', 'expired']) expect(placeholders(strings.directory.freshness[state]!).filter((p) => p !== 'next' && p !== 'refuse')).toEqual([]);
+      }
+    } finally {
+      profile.close();
+    }
+  });
+
+  it('the contract carries the warning as data: a sentence from main is refused by the renderer\'s parser', () => {
+    const warning = { kind: 'directory-stale', nextUpdate: 1, refuseAfter: 2, daysLate: 0, daysLeft: 1 };
+    const sealed = { status: 'done', out: '/tmp/x.pli', size: 1, containerId: 'ab', recipients: [] };
+    expect(contract['containers:encrypt'].response.safeParse({ ...sealed, warnings: [warning] }).success).toBe(true);
+    expect(contract['containers:encrypt'].response.safeParse({ ...sealed, warnings: ["Attention : l'annuaire devait être mis à jour."] }).success).toBe(false);
+    const sent = { status: 'done', containerId: 'ab', destinations: [], size: 1, items: [], sendError: null };
+    expect(contract['outbox:send'].response.safeParse({ ...sent, warnings: [warning] }).success).toBe(true);
+    expect(contract['outbox:send'].response.safeParse({ ...sent, warnings: ['Attention.'] }).success).toBe(false);
+  });
+
+  it('a refused inbox row reaches the interface as code + params + the core\'s French; the interface words known codes (fr + en)', async () => {
+    const home = freshHome();
+    initProfile(home).profile.close();
+    // The attacker of docs/profile.md writes rows straight into the database: one with a code
+    // the interface knows, one with a code nobody knows.
+    const raw = new Database(path.join(home, DB_FILE));
+    try {
+      const insert = raw.prepare(`INSERT INTO inbox (container_id, sha256, size, state, reason, flags, sender_id, created_ms, arrived_at, source, origin, path)
+        VALUES (NULL, ?, 10, 'refused', ?, ?, ?, NULL, 1, 'folder', 'x.pli', '/nulle-part')`);
+      insert.run('a'.repeat(64), 'bad-signature', null, 'abcdef0123456789');
+      insert.run('b'.repeat(64), 'code-inconnu', 'refused-at-opening', null);
+    } finally {
+      raw.close();
+    }
+    const profile = openProfile(home);
+    try {
+      const rows = listInbox(profile.db);
+      const items = rows.map((row) => inboxItemSchema.parse(toInboxItem(profile.db, row)));
+      expect(items.map((i) => i.refusal)).toEqual([
+        { code: 'bad-signature', params: { id: rows[0]!.id, when: 'reception', senderId: 'abcdef0123456789' }, message: `Le pli n° ${rows[0]!.id} a été refusé à la réception (bad-signature) : il ne s'ouvre pas. Signalez-le à l'officier SSI.` },
+        { code: 'code-inconnu', params: { id: rows[1]!.id, when: 'opening', senderId: null }, message: `Le pli n° ${rows[1]!.id} a été refusé à l'ouverture (code-inconnu) : il ne s'ouvre pas. Signalez-le à l'officier SSI.` },
+      ]);
+      // The interface: the known code in each language, never the French sentence in English.
+      expect(fr.inbox.reasons['bad-signature']).toBeTruthy();
+      expect(Object.keys(en.inbox.reasons).sort()).toEqual(Object.keys(fr.inbox.reasons).sort());
+      expect(en.inbox.reasons['bad-signature']).not.toBe(fr.inbox.reasons['bad-signature']);
+      expect(fr.inbox.reasons['code-inconnu']).toBeUndefined();
+      // The CLI's lines, as before.
+      expect(inboxLine(profile.db, rows[0]!)).toBe(`${rows[0]!.id}  expéditeur inconnu abcdef0123456789  refusé (bad-signature)`);
+      expect(inboxLine(profile.db, rows[1]!)).toBe(`${rows[1]!.id}  expéditeur illisible  refusé (code-inconnu)  ATTENTION : refusé à l'ouverture : son contenu n'est pas conforme (signalez-le à l'officier SSI)`);
+      expect(refusedRoom(profile.db)).toEqual({ bytes: 20, files: 2 });
+      expect(refusedRoomLine(refusedRoom(profile.db))).toBe("Place prise par les plis refusés : 0,0 Mo (2 fichier(s) conservé(s) pour l'officier SSI, supprimés 30 jours après leur arrivée ; au-delà de 1 Mo, seule la trace est gardée).");
+    } finally {
+      profile.close();
+    }
+  });
+});
+
+describe('faults carry their place (and sizes): the interface words the common ones', () => {
+  const errno = (code: string, file?: string) => Object.assign(new Error(`${code}: système`), { code, ...(file ? { path: file } : {}) });
+
+  it('disk-full, read-only, no-permission, name-too-long, name-exhausted: params, then fr and en wording', async () => {
+    const full = diskFullError('/media/cle', 5 * 1024 * 1024, 1024);
+    expect([full.code, full.params]).toEqual(['disk-full', { place: '/media/cle', placeKind: 'folder', needed: 5 * 1024 * 1024, free: 1024 }]);
+    const profileFull = faultError(errno('SQLITE_FULL'), { kind: 'profile', path: '/home/agent/.pli' })!;
+    expect(profileFull.params).toEqual({ place: '/home/agent/.pli', placeKind: 'profile' });
+    expect(faultError(errno('EROFS'), { kind: 'folder', path: '/media/cle' })!.params).toEqual({ place: '/media/cle', placeKind: 'folder' });
+    expect(faultError(errno('EACCES'), { kind: 'folder', path: '/srv' })!.params).toEqual({ place: '/srv', placeKind: 'folder' });
+    expect(faultError(errno('ENAMETOOLONG'), { kind: 'folder', path: '/srv' })!.params).toEqual({ place: '/srv', placeKind: 'folder' });
+    // No place known: no param, so the interface keeps the core's sentence (never a French place in English).
+    const nowhere = faultError(errno('ENOSPC'), null)!;
+    expect([nowhere.code, nowhere.params]).toEqual(['disk-full', {}]);
+    await i18n.changeLanguage('en');
+    try {
+      expect(describeError(toIpcError(errno('EROFS', '/media/cle/x.csv'))).message).toBe(en.errors['read-only']!.replace('{{place}}', '/media/cle'));
+      expect(describeError(toIpcError(full)).message).toBe('Not enough room in /media/cle: nothing was kept. Free some room (or choose another folder), then try again.');
+      expect(describeError(toIpcError(nowhere)).message).toBe(nowhere.message);
+      const exhausted = inputError('name-exhausted', 'Trop de fichiers nommés « a.csv »…', { name: 'a.csv', place: '/srv', placeKind: 'folder' });
+      expect(describeError(toIpcError(exhausted)).message).toMatch(/^Too many files named “a\.csv” in \/srv/);
+    } finally {
+      await i18n.changeLanguage('fr');
+    }
+  });
+
+  it('the sink\'s name-exhausted carries the name and the folder', () => {
+    expect(read('electron/core/container/sinks.ts')).toMatch(/inputError\('name-exhausted', [^\n]*\{ name: printable\(name\), place: this\.outDir, placeKind: 'folder' \}\)/);
+  });
+});
+
+describe('the desktop app\'s own writes: the system\'s text is the detail, the message in words', () => {
+  it('cannot-write: the file\'s name as a param, the system\'s text only as the detail; a known fault in its words', async () => {
+    const dir = path.dirname(freshHome());
+    // A folder that does not exist: ENOENT is no listed fault, so cannot-write.
+    const missing = path.join(dir, 'absent', 'carte.pli-carte');
+    const error = await writeNewFile(missing, 'x', 0o644).then(() => null, (e: unknown) => e as PliError);
+    expect(error).toBeInstanceOf(PliError);
+    expect(error!.code).toBe('cannot-write');
+    expect(error!.message).not.toMatch(/ENOENT|no such file/);
+    expect(error!.params.name).toBe('carte.pli-carte');
+    const ipc = errorSchema.parse(toIpcError(error));
+    expect(ipc.params).toEqual({ name: 'carte.pli-carte' });
+    expect(ipc.detail).toMatch(/ENOENT/);
+    for (const language of ['fr', 'en']) {
+      await i18n.changeLanguage(language);
+      const shown = describeError(ipc);
+      expect(shown.message).toContain('carte.pli-carte');
+      expect(shown.message).not.toMatch(/ENOENT|\{\{/);
+      expect(shown.detail).toMatch(/ENOENT/);
+    }
+    await i18n.changeLanguage('fr');
   });
 });

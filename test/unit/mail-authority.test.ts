@@ -89,6 +89,6 @@ describe('inbox under a pinned authority', () => {
     const lateSeen: IngestResult[] = [];
     await receiveFolder(late.ctx, usb2, (r) => lateSeen.push(r));
     expect(lateSeen.map((r) => [r.row.state, r.row.reason])).toEqual([['refused', 'sender-revoked']]);
-    expect(lateSeen[0]!.message).toMatch(/révoqué/);
+    expect(lateSeen[0]!.refusal).toMatchObject({ code: 'sender-revoked', message: expect.stringMatching(/révoqué/) });
   });
 });

@@ -81,7 +81,7 @@ describe('inbox ingest', () => {
     tampered[tampered.length - 100]! ^= 1;
     const bad = await ingest(ctx, tampered, 'folder', 'c');
     expect(bad.row).toMatchObject({ state: 'refused', reason: 'bad-signature', flags: 'same-id-different-bytes', container_id: first.row.container_id });
-    expect(bad.message).toMatch(/signature/);
+    expect(bad.refusal).toMatchObject({ code: 'bad-signature', message: expect.stringMatching(/signature/) });
 
     const old = await sealToBuffer([{ name: 'old.csv', data: Buffer.from('x') }], params(Date.now() - 200 * 24 * 3600 * 1000));
     expect((await ingest(ctx, old.bytes, 'folder', 'd')).row.flags).toBe('old');

@@ -268,6 +268,20 @@ export async function importKeyfile(db: DB, text: string, oneTimePassphrase: str
 
 export interface Freshness { state: 'none' | 'fresh' | 'stale' | 'expired'; nextUpdate?: number; refuseAfter?: number }
 
+/**
+ * A directory past its next update, as data (issue 11, item 2): each front end words it (the CLI
+ * in French, electron/cli/status.ts; the interface through i18n). Dates in ms since the epoch;
+ * `daysLate` whole days since the next update was due, `daysLeft` whole days before sending is
+ * refused (0 once refused).
+ */
+export interface DirectoryWarning {
+  kind: 'directory-stale' | 'directory-expired';
+  nextUpdate: number;
+  refuseAfter: number;
+  daysLate: number;
+  daysLeft: number;
+}
+
 /** Past nextUpdate: warn; graceDays later: refuse to send (revocations cannot be ignored forever). */
 export function directoryFreshness(db: DB, now = Date.now()): Freshness {
   const trust = getTrust(db);
@@ -275,4 +289,16 @@ export function directoryFreshness(db: DB, now = Date.now()): Freshness {
   const refuseAfter = trust.next_update + trust.grace_days * DAY;
   if (now <= trust.next_update) return { state: 'fresh', nextUpdate: trust.next_update, refuseAfter };
   return { state: now > refuseAfter ? 'expired' : 'stale', nextUpdate: trust.next_update, refuseAfter };
+}
+
+/** The warning every front end shows past the directory's next update; null while it is fresh (or none is pinned). */
+export function directoryWarning(db: DB, now = Date.now()): DirectoryWarning | null {
+  const fresh = directoryFreshness(db, now);
+  if (fresh.state !== 'stale' && fresh.state !== 'expired') return null;
+  const nextUpdate = fresh.nextUpdate!;
+  const refuseAfter = fresh.refuseAfter!;
+  return {
+    kind: fresh.state === 'expired' ? 'directory-expired' : 'directory-stale', nextUpdate, refuseAfter,
+    daysLate: Math.floor((now - nextUpdate) / DAY), daysLeft: Math.max(0, Math.ceil((refuseAfter - now) / DAY)),
+  };
 }

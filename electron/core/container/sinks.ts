@@ -401,7 +401,7 @@ export class FolderSink implements PlainSink {
       await unlink(from);
       return candidate;
     }
-    throw inputError('name-exhausted', `Trop de fichiers nommés « ${printable(name)} » (jusqu'à « (9999) ») dans ${this.outDir} : rien n'a été gardé. Choisissez un autre dossier, ou rangez ces fichiers, puis recommencez.`);
+    throw inputError('name-exhausted', `Trop de fichiers nommés « ${printable(name)} » (jusqu'à « (9999) ») dans ${this.outDir} : rien n'a été gardé. Choisissez un autre dossier, ou rangez ces fichiers, puis recommencez.`, { name: printable(name), place: this.outDir, placeKind: 'folder' });
   }
 
   /**

@@ -16,7 +16,7 @@ import { rmSync } from 'node:fs';
 import { copyFile, link, lstat, mkdir, open, readdir, readFile, rename, rm, unlink, writeFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DB } from '../profile/profile.js';
-import { getIdentity, keyByFingerprint } from '../profile/identities.js';
+import { keyByFingerprint } from '../profile/identities.js';
 import { bufferSource, registerTemporary } from '../container/sinks.js';
 import { checkInboxRowMac, inboxRowMac } from '../profile/integrity.js';
 import { verifyContainer } from '../container/verify.js';
@@ -24,7 +24,7 @@ import { readInfo } from '../container/open.js';
 import { requireSigner } from '../services/policy.js';
 import { decrypt, type DecryptResult } from '../services/containers.js';
 import { audit, type Context } from '../context.js';
-import { inputError, PliError, securityError } from '../errors.js';
+import { inputError, PliError, securityError, type ErrorParams } from '../errors.js';
 import { formatFingerprint } from '../../../shared/ids.js';
 
 export type InboxState = 'verified' | 'refused' | 'opened';
@@ -54,7 +54,15 @@ export const JUNK_RETENTION_MS = 30 * 24 * 3600 * 1000;
  */
 const REFUSED_AT_OPENING = new Set(['malformed', 'bad-manifest', 'tampered', 'commitment', 'bad-signature', 'sender-mismatch', 'bad-kdf-params']);
 
-export interface IngestResult { row: InboxRow; isNew: boolean; message?: string }
+/**
+ * A refusal as data (issue 11, item 2): the code (a PliError's, or the row's stored reason), the
+ * values it names, and the core's French sentence, which a front end shows only for a code it has
+ * no wording of. The code of a stored row is the profile attacker's to write: outside text.
+ */
+export interface InboxRefusal { code: string; params: ErrorParams; message: string }
+
+/** `refusal`: why new bytes were refused at reception (the verifier's own error), when they were. */
+export interface IngestResult { row: InboxRow; isNew: boolean; refusal?: InboxRefusal }
 
 export function getInboxRow(db: DB, id: number): InboxRow | undefined {
   return db.prepare('SELECT * FROM inbox WHERE id = ?').get(id) as InboxRow | undefined;
@@ -85,7 +93,7 @@ export async function ingest(ctx: Context, bytes: Buffer, source: 'imap' | 'fold
   let createdMs: number | null = null;
   let state: InboxState = 'verified';
   let reason: string | null = null;
-  let message: string | undefined;
+  let refusal: InboxRefusal | undefined;
   const flags: string[] = [];
   try {
     if (bytes.length > MAX_CONTAINER_BYTES) throw securityError('too-big', 'Pli refusé : taille hors limites.');
@@ -108,7 +116,7 @@ export async function ingest(ctx: Context, bytes: Buffer, source: 'imap' | 'fold
     if (!(error instanceof PliError)) throw error;
     state = 'refused';
     reason = error.code;
-    message = error.message;
+    refusal = { code: error.code, params: error.params, message: error.message };
   }
   if (containerId) {
     const sameId = db.prepare('SELECT id FROM inbox WHERE container_id = ?').all(containerId) as { id: number }[];
@@ -150,7 +158,7 @@ export async function ingest(ctx: Context, bytes: Buffer, source: 'imap' | 'fold
     if (!winner) throw error;
     return { row: winner, isNew: false };
   }
-  return { row, isNew: true, message };
+  return { row, isNew: true, ...(refusal ? { refusal } : {}) };
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -307,24 +315,11 @@ export async function readStoredContainer(ctx: Context, row: InboxRow): Promise<
   return bytes;
 }
 
-const FLAG_WORDS: Record<string, string> = {
-  'not-kept': `trop volumineux pour être conservé (plus de ${JUNK_KEEP_MAX_BYTES / 1024 / 1024} Mo) : seule sa trace est gardée (empreinte, taille, origine)`,
-  purged: `fichier supprimé ${JUNK_RETENTION_MS / 86_400_000} jours après son arrivée (la trace reste)`,
-  'refused-at-opening': "refusé à l'ouverture : son contenu n'est pas conforme (signalez-le à l'officier SSI)",
-};
-
 /** What the refused files kept in the inbox folder take (rows refused and not flagged not-kept/purged). */
 export function refusedRoom(db: DB): { bytes: number; files: number } {
   const rows = db.prepare("SELECT size, flags FROM inbox WHERE state = 'refused'").all() as { size: number; flags: string | null }[];
   const kept = rows.filter((r) => !(r.flags ?? '').split(',').some((f) => f === 'not-kept' || f === 'purged'));
   return { bytes: kept.reduce((sum, r) => sum + r.size, 0), files: kept.length };
-}
-
-/** The line `pli inbox` prints about the room refusals take. */
-export function describeRefusedRoom(db: DB): string {
-  const { bytes, files } = refusedRoom(db);
-  const mo = (bytes / 1_000_000).toFixed(1).replace('.', ',');
-  return `Place prise par les plis refusés : ${mo} Mo (${files} fichier(s) conservé(s) pour l'officier SSI, supprimés ${JUNK_RETENTION_MS / 86_400_000} jours après leur arrivée ; au-delà de ${JUNK_KEEP_MAX_BYTES / 1024 / 1024} Mo, seule la trace est gardée).`;
 }
 
 /**
@@ -347,13 +342,20 @@ export async function purgeRefused(ctx: Context, now = Date.now()): Promise<numb
   return due.length;
 }
 
-/** One line for `receive` and `inbox`: id, sender, state. */
-export function describeInboxRow(db: DB, row: InboxRow): string {
-  const sender = row.sender_id ? getIdentity(db, row.sender_id) : undefined;
-  const who = sender ? `${sender.name} (${sender.org})` : row.sender_id ? `expéditeur inconnu ${row.sender_id}` : 'expéditeur illisible';
-  const state = row.state === 'verified' ? 'vérifié' : row.state === 'opened' ? 'ouvert' : `refusé (${row.reason})`;
-  const flags = row.flags ? `  ATTENTION : ${row.flags.split(',').map((f) => (f === 'old' ? 'créé il y a plus de 90 jours' : f === 'same-id-different-bytes' ? 'même identifiant de pli déjà reçu avec un autre contenu' : f === 'displaced-file' ? 'un autre fichier occupait sa place dans la boîte de réception (mis de côté)' : FLAG_WORDS[f] ?? f)).join(', ')}` : '';
-  return `${row.id}  ${who}  ${state}${flags}`;
+/**
+ * Why a stored entry is refused, as data; null unless refused. Params: the entry's number, when it
+ * was refused ('reception' or 'opening') and the sender it announced. The row holds only the code:
+ * the sentence is the core's general one (the verifier's own message went with the receipt).
+ */
+export function inboxRefusal(row: Pick<InboxRow, 'id' | 'state' | 'reason' | 'flags' | 'sender_id'>): InboxRefusal | null {
+  if (row.state !== 'refused') return null;
+  const atOpening = (row.flags ?? '').split(',').includes('refused-at-opening');
+  const code = row.reason ?? 'refused';
+  return {
+    code,
+    params: { id: row.id, when: atOpening ? 'opening' : 'reception', senderId: row.sender_id },
+    message: `Le pli n° ${row.id} a été refusé ${atOpening ? "à l'ouverture" : 'à la réception'} (${code}) : il ne s'ouvre pas. Signalez-le à l'officier SSI.`,
+  };
 }
 
 /** Folder transport: every *.pli directly in the folder; files are left where they are. */
@@ -395,10 +397,8 @@ export async function openInbox(ctx: Context, id: number, outDir: string, as?: s
   const db = ctx.profile.db;
   const row = getInboxRow(db, id);
   if (!row) throw inputError('unknown-inbox', `Aucun pli n° ${id} dans la boîte de réception : vérifiez le numéro dans la liste des plis reçus.`, { id });
-  if (row.state === 'refused') {
-    const when = (row.flags ?? '').split(',').includes('refused-at-opening') ? "à l'ouverture" : 'à la réception';
-    throw securityError(row.reason ?? 'refused', `Le pli n° ${id} a été refusé ${when} (${row.reason}) : il ne s'ouvre pas. Signalez-le à l'officier SSI.`);
-  }
+  const refused = inboxRefusal(row);
+  if (refused) throw securityError(refused.code, refused.message, refused.params);
   let bytes: Buffer;
   try {
     // Before anything else: the stored bytes must be the ones received under this entry.

@@ -1,6 +1,7 @@
 // Sending containers (docs/mailbox.md sections 2, 3 and 6): encrypt through the containers service
 // (policy, roles and audit apply), keep a copy in the profile, queue one outbox row per destination
 // mailbox with its Message-ID fixed at queue time, and send with retries and backoff.
+import type { DirectoryWarning } from '../authority/directory.js';
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, rename, rm, stat, copyFile, open } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
@@ -60,7 +61,7 @@ export interface SendRequest {
   self?: boolean;
 }
 
-export interface SendResult { containerId: string; outboxIds: number[]; destinations: string[]; warnings: string[]; size: number }
+export interface SendResult { containerId: string; outboxIds: number[]; destinations: string[]; warnings: DirectoryWarning[]; size: number }
 
 function messageIdFor(containerId: string, user: string): string {
   const domain = user.includes('@') ? user.slice(user.lastIndexOf('@') + 1) : 'pli.invalid';

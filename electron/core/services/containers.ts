@@ -1,5 +1,6 @@
 // Sealing and opening containers on behalf of a person of the profile: recipients resolved from
 // the profile, sender looked up among known people, events written for every outcome.
+import type { DirectoryWarning } from '../authority/directory.js';
 import { randomInt } from 'node:crypto';
 import { sealToFile, type RecipientKey } from '../container/seal.js';
 import { openStream, readInfo, signaturePrefix, type ContainerInfo, type Signer } from '../container/open.js';
@@ -56,7 +57,7 @@ export function requireStrongPassword(password: string): void {
   }
 }
 
-export interface EncryptResult { containerId: string; out: string; size: number; recipients: string[]; warnings: string[] }
+export interface EncryptResult { containerId: string; out: string; size: number; recipients: string[]; warnings: DirectoryWarning[] }
 
 export async function encrypt(ctx: Context, request: EncryptRequest): Promise<EncryptResult> {
   const db = ctx.profile.db;

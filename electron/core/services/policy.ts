@@ -4,7 +4,7 @@
 // their role (reader opens; operator also sends; officer also runs the authority).
 import type { DB } from '../profile/profile.js';
 import { certificateState, currentCertificate, describeState, getTrust, roleIncludes, ROLE_LABEL, signerCertificateState, type Role } from '../authority/certificates.js';
-import { directoryFreshness } from '../authority/directory.js';
+import { directoryWarning, type DirectoryWarning } from '../authority/directory.js';
 import { currentKeys, getIdentity, keyByFingerprint, listIdentities, resolveIdentity, type IdentityRow } from '../profile/identities.js';
 import { inputError, securityError } from '../errors.js';
 import { profileTampered } from '../profile/integrity.js';
@@ -95,14 +95,15 @@ export function requirePasswordAllowed(db: DB): void {
   }
 }
 
-/** Before sending: warns when the directory is past its next update, refuses after the grace period. */
-export function checkFreshnessForSending(db: DB, now = Date.now()): string[] {
-  const fresh = directoryFreshness(db, now);
-  if (fresh.state === 'expired') {
-    throw securityError('directory-expired', `L'annuaire de ce poste n'a pas été mis à jour depuis le ${new Date(fresh.nextUpdate!).toISOString().slice(0, 10)} : envoi refusé pour ne pas ignorer d'éventuelles révocations. Importez le dernier annuaire de l'officier SSI.`, { since: new Date(fresh.nextUpdate!).toISOString().slice(0, 10) });
+/**
+ * Before sending: refuses after the grace period; before it, past the next update, returns the
+ * warning as data (a DirectoryWarning each front end words: the CLI's French, the interface's i18n).
+ */
+export function checkFreshnessForSending(db: DB, now = Date.now()): DirectoryWarning[] {
+  const warning = directoryWarning(db, now);
+  if (warning?.kind === 'directory-expired') {
+    const since = new Date(warning.nextUpdate).toISOString().slice(0, 10);
+    throw securityError('directory-expired', `L'annuaire de ce poste n'a pas été mis à jour depuis le ${since} : envoi refusé pour ne pas ignorer d'éventuelles révocations. Importez le dernier annuaire de l'officier SSI.`, { since });
   }
-  if (fresh.state === 'stale') {
-    return [`Attention : l'annuaire devait être mis à jour le ${new Date(fresh.nextUpdate!).toISOString().slice(0, 10)}. Sans nouvel annuaire, les envois seront refusés à partir du ${new Date(fresh.refuseAfter!).toISOString().slice(0, 10)}.`];
-  }
-  return [];
+  return warning ? [warning] : [];
 }
