@@ -256,7 +256,7 @@ Object.assign(commands, {
     const { values, positionals } = parse(args, { pin: { type: 'string' }, as: { type: 'string' } }, { min: 1, max: 1, name: 'FICHIER' });
     await signInForTrust(values);
     const result = await acceptDirectory(context(values), readText(positionals[0]!), str(values, 'pin'));
-    out(`Annuaire n° ${result.serial} de ${forTerminal(result.authorityName)} importé : ${result.certificates} certificat(s), ${result.revocations} révocation(s)${result.pinnedNow ? `, autorité épinglée (${result.fingerprint})` : ''}${result.keyChanged ? ", nouvelle clé d'autorité acceptée (passation signée)" : ''}.`);
+    out(`Annuaire n° ${result.serial} de ${forTerminal(result.authorityName)} importé : ${result.certificates} certificat(s), ${result.revocations} révocation(s)${result.conventions > 0 ? `, ${result.conventions} convention(s) nouvelle(s) ou modifiée(s)` : ''}${result.pinnedNow ? `, autorité épinglée (${result.fingerprint})` : ''}${result.keyChanged ? ", nouvelle clé d'autorité acceptée (passation signée)" : ''}.`);
   },
   async 'id install'(args: string[]) {
     const { values, positionals } = parse(args, { as: { type: 'string' } }, { min: 1, max: 1, name: 'CERTIFICAT' });
