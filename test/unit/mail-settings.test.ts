@@ -62,6 +62,21 @@ describe('profile key', () => {
     expect(details).not.toContain(secret);
     profile.close();
   });
+
+  it('the settings event names the person acting (the context\'s actor), none when nobody signed in', async () => {
+    const { profile } = initProfile(path.join(tmp, 'actor'));
+    const a = await createIdentity(profile.db, { name: 'Alice Agent', email: 'mairie@ville.test', org: 'Mairie' }, 'alice passphrase', LIGHT);
+    const unlocker = { unlock: (row: { id: string }) => unlockIdentity(profile.db, row.id, 'alice passphrase') };
+    const settings = {
+      imap: { host: 'imap.ville.test', port: 993, mode: 'tls' as const }, smtp: { host: 'smtp.ville.test', port: 587, mode: 'starttls' as const },
+      user: 'mairie@ville.test', caPem: null, maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+    };
+    await setMailbox({ profile, unlocker, actor: () => a.id }, settings, 'mot-de-passe-très-secret-4242');
+    await setMailbox({ profile, unlocker }, settings, 'mot-de-passe-très-secret-4243');
+    const actors = listEvents(profile.db).filter((e) => e.action === 'mailbox.settings-changed').map((e) => e.actor);
+    expect(actors).toEqual([a.id, null]);
+    profile.close();
+  });
 });
 
 describe('queueing (no server needed)', () => {

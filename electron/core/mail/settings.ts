@@ -10,7 +10,7 @@ import { unwrapFromXWing, wrapForXWing } from '../crypto/keys.js';
 import { AAD, KDF_INFO } from '../crypto/labels.js';
 import { inputError, securityError } from '../errors.js';
 import { requireRole } from '../services/policy.js';
-import { audit, type Context } from '../context.js';
+import { actorOf, audit, type Context } from '../context.js';
 
 export type TlsMode = 'tls' | 'starttls';
 export interface Endpoint { host: string; port: number; mode: TlsMode }
@@ -135,6 +135,7 @@ export async function setMailbox(ctx: Context, settings: MailboxSettings, passwo
   })();
   profileKey.fill(0);
   audit(ctx, {
+    actor: actorOf(ctx),
     action: 'mailbox.settings-changed',
     detail: { imap: formatEndpoint(settings.imap), smtp: formatEndpoint(settings.smtp), user: settings.user, privateCa: settings.caPem !== null, maxMessageBytes: settings.maxMessageBytes, wrappedFor: owners.map((o) => o.id) },
   });
