@@ -4,7 +4,7 @@
 import { createHash, hash as hashOnce } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { existsSync, lstatSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { lazySchema } from '../zod.js';
 import type { DB, Profile } from '../profile/profile.js';
@@ -14,7 +14,7 @@ import { fingerprint, sha256, signedDigest } from '../crypto/primitives.js';
 import { SIGNATURE_LABELS } from '../crypto/labels.js';
 import { getIdentity, keyByFingerprint, listIdentities, resolveOwn, verifyCard, type UnlockedIdentity, type VerifiedCard } from '../profile/identities.js';
 import { certificateState, describeState, getTrust, revocationOf, verifyCertificate, type CertificateState, type TrustRow } from '../authority/certificates.js';
-import { inputError, securityError, type PliError } from '../errors.js';
+import { inputError, PliError, securityError } from '../errors.js';
 import { actorOf, audit, type Context, type Scope } from '../context.js';
 import { requireRole } from './policy.js';
 import { verifySegment, type SegmentJob, type SegmentResult } from './audit-segment.js';
@@ -425,7 +425,7 @@ const exportSigSchema = lazySchema((z) => z.strictObject({
 /** Writes FILE.csv and FILE.csv.sig (detached signature by the exporting person). */
 export async function exportAudit(ctx: Context, as: string | undefined, out: string): Promise<{ events: number; signer: string }> {
   // Never over an existing file (a previous export, or a name planted to be overwritten).
-  for (const file of [out, `${out}.sig`]) if (lstatSync(file, { throwIfNoEntry: false })) throw exportExists(file);
+  for (const file of [out, `${out}.sig`]) refuseExisting(file, exportExists);
   const db = ctx.profile.db;
   const signer = resolveOwn(db, as);
   requireRole(db, signer, 'reader');
@@ -437,9 +437,9 @@ export async function exportAudit(ctx: Context, as: string | undefined, out: str
     const signature = await ed25519Sign(unlocked.current.sigSecret, signedDigest('auditExport', hash));
     const certificate = db.prepare(`SELECT c.text FROM certificates c WHERE c.identity_id = ? AND c.sig_fpr = ? ORDER BY issued DESC, serial DESC LIMIT 1`).pluck().get(signer.id, unlocked.current.sigFpr) as string | undefined;
     const sig = { pli: 'audit-export', v: 1, signer: signer.id, card: getIdentity(db, signer.id)!.card, certificate: certificate ?? null, sha256: hash.toString('hex'), signature: Buffer.from(signature).toString('base64') };
-    writeExclusive(out, csv);
+    writeExclusive(out, csv, exportExists);
     try {
-      writeExclusive(`${out}.sig`, `${JSON.stringify(sig, null, 1)}\n`);
+      writeExclusive(`${out}.sig`, `${JSON.stringify(sig, null, 1)}\n`, exportExists);
     } catch (error) {
       rmSync(out, { force: true }); // the export is the pair: never one without the other
       throw error;
@@ -660,23 +660,30 @@ export async function verifyAuditAnchor(db: DB, text: string): Promise<AnchorChe
   return { ok: true, ...result };
 }
 
-function exportExists(file: string): PliError {
-  return inputError('exists', `${file} existe déjà : un export du journal ne remplace jamais un fichier. Choisissez un autre nom.`);
+/** The refusal of an existing file, for what the file would have been ("un export du journal"). */
+const alreadyThere = (what: string) => (file: string): PliError =>
+  inputError('exists', `${file} existe déjà : ${what} ne remplace jamais un fichier. Choisissez un autre nom.`);
+const exportExists = alreadyThere('un export du journal');
+const anchorExists = alreadyThere('une ancre');
+
+/** Refuses `file` if anything is there, a dangling link included (before any unlock). */
+function refuseExisting(file: string, exists: (file: string) => PliError): void {
+  if (lstatSync(file, { throwIfNoEntry: false })) throw exists(file);
 }
 
 /** Creates `file` (flag wx: never replaces, never follows a planted link). */
-function writeExclusive(file: string, data: Buffer | string): void {
+function writeExclusive(file: string, data: Buffer | string, exists: (file: string) => PliError): void {
   try {
     writeFileSync(file, data, { flag: 'wx' });
   } catch (error) {
-    if ((error as { code?: string }).code === 'EEXIST') throw exportExists(file);
+    if ((error as { code?: string }).code === 'EEXIST') throw exists(file);
     throw error;
   }
 }
 
 /** `pli audit anchor`: writes the anchor to `out`, never over an existing file. */
 export async function writeAuditAnchor(ctx: Context, as: string | undefined, out: string): Promise<{ seq: number; signer: string }> {
-  if (existsSync(out)) throw inputError('exists', `${out} existe déjà : une ancre ne remplace jamais un fichier. Choisissez un autre nom.`);
+  refuseExisting(out, anchorExists);
   const db = ctx.profile.db;
   const signer = resolveOwn(db, as);
   requireRole(db, signer, 'reader');
@@ -685,9 +692,9 @@ export async function writeAuditAnchor(ctx: Context, as: string | undefined, out
     appendEvent(db, ctx.profile.workstation, { actor: signer.id, action: 'audit.anchored', object: out });
     const text = await makeAuditAnchor(ctx.profile, signerOf(unlocked));
     try {
-      writeFileSync(out, text, { flag: 'wx' });
+      writeExclusive(out, text, anchorExists);
     } catch (error) {
-      if ((error as { code?: string }).code === 'EEXIST') throw inputError('exists', `${out} existe déjà : une ancre ne remplace jamais un fichier. Choisissez un autre nom.`);
+      if (error instanceof PliError) throw error;
       throw inputError('write-failed', `Impossible d'écrire ${out} : vérifiez le dossier et les droits.`);
     }
     return { seq: (JSON.parse(text) as AuditAnchor).seq, signer: signer.name };
