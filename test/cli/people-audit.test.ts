@@ -447,6 +447,11 @@ describe('issue 10: the audit log cannot be rewritten unseen (attacker with bett
     expect(seq).toBeGreaterThan(7);
     await refused(1, name, ['audit', 'anchor', '--out', anchor], /existe déjà/);
     expect(readFileSync(anchor, 'utf8')).toBe(text);
+    // A dangling link planted at the anchor's name: refused, nothing created at its target.
+    const planted = at(`${name}-link.ancre`);
+    symlinkSync(at(`${name}-planted-target.ancre`), planted);
+    await refused(1, name, ['audit', 'anchor', '--out', planted], /existe déjà/);
+    expect(existsSync(at(`${name}-planted-target.ancre`))).toBe(false);
     const okRun = await pli(name, ['audit', 'verify', '--anchor', anchor]);
     expect(okRun.code, okRun.stderr).toBe(0);
     expect(okRun.stdout).toMatch(new RegExp(`Ancre\\(s\\) retrouvée\\(s\\) dans le journal : entrée n° ${seq} \\(Tom Pouce`));
