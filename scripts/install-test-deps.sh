@@ -5,7 +5,8 @@
 set -euo pipefail
 
 # dosfstools: mkfs.vfat, for the decryption onto a FAT image (test/cli/faults.test.ts).
-PACKAGES=(postfix dovecot-imapd dovecot-lmtpd openssl age gnupg sqlite3 chromium fonts-dejavu-core dosfstools)
+# poppler-utils: pdftotext and pdftoppm read back the PDFs Pli writes (annex, register, reports).
+PACKAGES=(postfix dovecot-imapd dovecot-lmtpd openssl age gnupg sqlite3 chromium fonts-dejavu-core dosfstools poppler-utils)
 APT=(apt-get -o DPkg::Lock::Timeout=300)   # another apt run (CI image, other session) may hold the lock
 
 step() { echo "[install-test-deps] $*"; }
