@@ -2,7 +2,7 @@
 // sender, folder, each file with its size, SHA-256 and a warning for risky types.
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Outside, StatusBox, useFormat } from './common';
+import { Outside, StatusBox, baseName, shortId, useFormat } from './common';
 import { forScreen } from '../../shared/text';
 import { fileRisk } from '../../shared/filetypes';
 
@@ -17,9 +17,9 @@ export function OpenedFiles({ opened, onReveal, children }: { opened: OpenedSumm
   const format = useFormat();
   return (
     <>
-      <StatusBox>{t('container.opened', { name: forScreen(opened.senderName), count: opened.files.length, dir: opened.outDir })}</StatusBox>
+      <StatusBox>{t('container.opened', { name: forScreen(opened.senderName), count: opened.files.length, dir: baseName(opened.outDir) })}</StatusBox>
       <table>
-        <caption>{t('container.filesCaption')}</caption>
+        <caption>{t('container.filesCaption')} <span className="hint">{t('container.sha256Hint')}</span></caption>
         <thead><tr><th scope="col">{t('container.fileName')}</th><th scope="col">{t('container.fileSize')}</th><th scope="col">{t('container.sha256')}</th><th scope="col">{t('container.note')}</th></tr></thead>
         <tbody>
           {opened.files.map((file) => {
@@ -28,7 +28,7 @@ export function OpenedFiles({ opened, onReveal, children }: { opened: OpenedSumm
               <tr key={file.path}>
                 <td><Outside text={file.name} /></td>
                 <td>{format.size(file.size)}</td>
-                <td><code title={file.sha256}>{file.sha256.slice(0, 16)}…</code></td>
+                <td><code title={file.sha256}>{shortId(file.sha256)}</code></td>
                 <td>{risk === 'usual' ? '' : <span className="warning-text">{t(`risk.received.${risk}`)}</span>}</td>
               </tr>
             );

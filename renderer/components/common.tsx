@@ -17,8 +17,23 @@ export function ErrorBox({ message }: { message: ErrorText }) {
   return (
     <div role="alert" className={shown ? 'alert error' : 'alert-empty'}>
       {shown ? <><strong>{t('common.error')}</strong> {forScreen(shown.message)}</> : null}
-      {shown?.detail ? <><br /><span className="muted">{t('common.detail')} {forScreen(shown.detail)}</span></> : null}
+      {shown?.detail ? <TechnicalDetails text={shown.detail} /> : null}
     </div>
+  );
+}
+
+/**
+ * Outside words (a server's English reply, the system's error text) folded away under "Détails
+ * techniques": the sentence above says what happened and what to do; these are for IT support.
+ */
+export function TechnicalDetails({ text }: { text: string | null | undefined }) {
+  const { t } = useTranslation();
+  if (!text) return null;
+  return (
+    <details className="technical">
+      <summary>{t('common.detail')}</summary>
+      <span className="muted">{forScreen(text)} {t('common.detailHint')}</span>
+    </details>
   );
 }
 
@@ -101,16 +116,31 @@ export function FilePicker({ label, hint, accept, multiple, onFiles, testId }: {
  * to write, docs/profile.md) or from outside, and `Intl` throws "Invalid time value" beyond
  * JavaScript's dates (±8.64e15 ms), which would take the whole screen into its error boundary for
  * one bad row. Such a value is shown as "date illisible" instead.
+ * French dates and times as French administration writes them: "3 déc. 2026 à 6 h 45", "6 h 45"
+ * (never "06:45" nor "mm/dd/yyyy"); one formatter for every screen.
  */
 export function useFormat() {
   const { t, i18n } = useTranslation();
-  const locale = i18n.language === 'en' ? 'en-GB' : 'fr-FR';
-  const when = (ms: unknown, options: Intl.DateTimeFormatOptions) => (isDateMs(ms)
-    ? new Intl.DateTimeFormat(locale, options).format(new Date(ms))
+  const french = i18n.language !== 'en';
+  const locale = french ? 'fr-FR' : 'en-GB';
+  const when = (ms: unknown, options: Intl.DateTimeFormatOptions,
+    shape = (formatter: Intl.DateTimeFormat, date: Date) => formatter.format(date)) => (isDateMs(ms)
+    ? shape(new Intl.DateTimeFormat(locale, options), new Date(ms))
     : t('format.unreadableDate'));
+  // "6 h 45", with non-breaking spaces, as French administration writes a time.
+  const time = (ms: number | null | undefined) => (french
+    ? when(ms, { hour: 'numeric', minute: '2-digit', hourCycle: 'h23' }, (formatter, date) => {
+      const parts = formatter.formatToParts(date);
+      const hour = Number(parts.find((p) => p.type === 'hour')?.value ?? '0');
+      return `${hour}\u00a0h\u00a0${parts.find((p) => p.type === 'minute')?.value ?? '00'}`;
+    })
+    : when(ms, { timeStyle: 'short' }));
   return {
-    date: (ms: number | null | undefined) => when(ms, { dateStyle: 'medium', timeStyle: 'short' }),
+    date: (ms: number | null | undefined) => (french && isDateMs(ms)
+      ? `${when(ms, { dateStyle: 'medium' })} à ${time(ms)}`
+      : when(ms, { dateStyle: 'medium', timeStyle: 'short' })),
     day: (ms: number | null | undefined) => when(ms, { dateStyle: 'long' }),
+    time,
     size: (bytes: number) => {
       const number = (n: number) => new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(n);
       if (bytes < 1024) return t('units.bytes', { n: number(bytes) });
@@ -119,6 +149,24 @@ export function useFormat() {
       return t('units.gib', { n: number(bytes / 1024 / 1024 / 1024) });
     },
   };
+}
+
+/**
+ * A file's or folder's own name, from a path main returned: a person recognises "IS101-T3.pli"
+ * and finds it with "Afficher dans le dossier"; a temporary folder's full path means nothing to them.
+ */
+export function baseName(path: string): string {
+  const parts = path.split(/[\\/]+/).filter(Boolean);
+  return parts[parts.length - 1] ?? path;
+}
+
+/**
+ * A long technical id (a container's, a digest) shortened for the eye: its first 12 characters in
+ * groups of four ("3f9a 0c21 7be4…"), enough to compare aloud; the whole value stays in a title.
+ */
+export function shortId(id: string): string {
+  const head = id.slice(0, 12).match(/.{1,4}/g)?.join('\u00a0') ?? '';
+  return id.length > 12 ? `${head}…` : head;
 }
 
 /** Moves keyboard focus to a screen's heading when it appears (screen readers announce it). */

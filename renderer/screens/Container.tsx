@@ -5,7 +5,7 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId } from '../api';
-import { CertificateState, ErrorBox, Heading, Outside, ProgressBar, useFormat, useProgress } from '../components/common';
+import { CertificateState, ErrorBox, Heading, Outside, ProgressBar, shortId, useFormat, useProgress } from '../components/common';
 import { forScreen } from '../../shared/text';
 import { OpenedFiles } from '../components/OpenedFiles';
 import type { ContainerSummary, ResponseOf } from '../../shared/ipc';
@@ -48,7 +48,7 @@ export function ContainerView({ summary, onBack }: { summary: ContainerSummary; 
         <dt>{t('container.sender')}</dt>
         <dd>{summary.senderName
           ? <><Outside text={summary.senderName} /> <span className="muted">— <Outside text={summary.senderOrg} /></span></>
-          : <span className="warning-text">{t('container.unknownSender', { id: forScreen(summary.senderId ?? '') })}</span>}</dd>
+          : <span className="warning-text">{t('container.unknownSender')}</span>}</dd>
         {summary.senderCertificate && <><dt>{t('container.senderCertificate')}</dt><dd><CertificateState certificate={summary.senderCertificate} /></dd></>}
         <dt>{t('container.senderKey')}</dt>
         <dd><code>{summary.senderKey}</code></dd>
@@ -59,7 +59,7 @@ export function ContainerView({ summary, onBack }: { summary: ContainerSummary; 
         <dt>{t('container.size')}</dt>
         <dd>{format.size(summary.size)}</dd>
         <dt>{t('container.id')}</dt>
-        <dd><code>{summary.containerId}</code></dd>
+        <dd><code title={summary.containerId}>{shortId(summary.containerId)}</code></dd>
       </dl>
       {!opened && (
         <section className="panel">

@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
-import { CertificateState, ErrorBox, FilePicker, Heading, Outside, StatusBox, useFormat } from '../components/common';
+import { CertificateState, ErrorBox, FilePicker, Heading, Outside, StatusBox, baseName, useFormat } from '../components/common';
 import type { Person, ResponseOf } from '../../shared/ipc';
 import type { ErrorText } from '../errors';
 
@@ -43,14 +43,14 @@ export function Directory({ status, onChanged }: { status: Status; onChanged: ()
   });
   const exportCard = (person: Person) => act(async () => {
     const result = await call('identities:exportCard', { id: person.id });
-    return result.status === 'done' ? t('directory.exported', { name: person.name, path: result.path }) : null;
+    return result.status === 'done' ? t('directory.exported', { name: person.name, file: baseName(result.path) }) : null;
   });
   const importDirectory = () => act(async () => {
     const result = await call('directory:import', {});
     if (result.status === 'cancelled') return null;
     load();
     onChanged();
-    return t('directory.imported', { serial: result.serial, name: result.authorityName, count: result.certificates, revocations: result.revocations });
+    return t('directory.imported', { serial: result.serial, name: result.authorityName, certificates: t('counts.certificates', { count: result.certificates }), revocations: t('counts.revocations', { count: result.revocations }) });
   });
 
   return (
@@ -116,7 +116,7 @@ export function Directory({ status, onChanged }: { status: Status; onChanged: ()
       )}
       {people === null ? <p>{t('common.loading')}</p> : (
         <table>
-          <caption>{t('directory.caption', { count: people.length })}</caption>
+          <caption>{t('directory.caption', { count: people.length })} <span className="hint">{t('directory.fingerprintHint')}</span></caption>
           <thead>
             <tr>
               <th scope="col">{t('person.name')}</th><th scope="col">{t('person.org')}</th><th scope="col">{t('person.email')}</th>

@@ -5,7 +5,7 @@
 import { useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { UiError, call, errorMessage, newOpId } from '../api';
-import { ErrorBox, Heading, ProgressBar, StatusBox, useProgress } from '../components/common';
+import { ErrorBox, Heading, ProgressBar, StatusBox, baseName, useProgress } from '../components/common';
 import type { ResponseOf, SessionInfo } from '../../shared/ipc';
 import type { ErrorText } from '../errors';
 
@@ -76,7 +76,7 @@ export function FirstRun({ status, onChanged, onSignedIn, onPending, onCancel }:
       }
       if (result.status === 'cancelled') return;
       setPin('');
-      setNotice(t('firstRun.pinned', { name: result.authorityName, fingerprint: result.fingerprint, serial: result.serial, count: result.certificates }));
+      setNotice(t('firstRun.pinned', { name: result.authorityName, fingerprint: result.fingerprint, serial: result.serial, certificates: t('counts.certificates', { count: result.certificates }) }));
       onChanged();
     });
   };
@@ -210,7 +210,7 @@ export function FirstRun({ status, onChanged, onSignedIn, onPending, onCancel }:
       <ol className="steps">
         <li className={status.exists ? 'done' : 'current'}>
           <h2>{t('firstRun.step1')}</h2>
-          <p>{t('firstRun.profileWhere', { home: status.home })}</p>
+          <p>{t('firstRun.profileWhere', { folder: baseName(status.home) })}</p>
           {status.exists
             ? <p className="ok">{t('firstRun.profileReady')}</p>
             : <button type="button" onClick={() => void createProfile()} disabled={busy}>{t('firstRun.createProfile')}</button>}

@@ -11,7 +11,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId, onMailEvent } from '../api';
-import { ErrorBox, FilePicker, Heading, ProgressBar, StatusBox, useFormat, useProgress } from '../components/common';
+import { ErrorBox, FilePicker, Heading, ProgressBar, StatusBox, TechnicalDetails, baseName, useFormat, useProgress } from '../components/common';
 import { forScreen } from '../../shared/text';
 import { OpenedFiles } from '../components/OpenedFiles';
 import { ErrorBoundary } from '../components/ErrorBoundary';
@@ -79,13 +79,17 @@ export function Inbox({ onOpen, onSettings }: { onOpen: (summary: ContainerSumma
       void load();
     }
   };
-  const counts = (r: { received: number; refused: number; known: number }) => t('inbox.counts', { received: r.received, refused: r.refused, known: r.known });
+  // "1 nouveau pli, aucun refusé.": each count its own plural; "déjà reçu" only when there are some.
+  const counts = (r: { received: number; refused: number; known: number }) => `${[
+    t('inbox.countReceived', { count: r.received }), t('inbox.countRefused', { count: r.refused }),
+    ...(r.known > 0 ? [t('inbox.countKnown', { count: r.known })] : []),
+  ].join(', ')}.`;
   const receive = () => run(t('inbox.receiving'), async (op) => {
     setStatus(counts(await call('inbox:receive', { opId: op })));
   });
   const importFolder = () => run(t('inbox.importing'), async (op) => {
     const result = await call('inbox:importFolder', { opId: op });
-    if (result.status === 'done') setStatus(`${t('inbox.imported', { folder: result.folder })} ${counts(result)}`);
+    if (result.status === 'done') setStatus(`${t('inbox.imported', { folder: baseName(result.folder) })} ${counts(result)}`);
   });
   const openItem = (item: InboxItem) => run(t('inbox.opening'), async (op) => {
     setOpened(null);
@@ -126,7 +130,7 @@ export function Inbox({ onOpen, onSettings }: { onOpen: (summary: ContainerSumma
           <p className="watch" role="status" aria-live="polite">
             {t(`inbox.watcher.${watcher.state}`)}
             {watcher.retryInSeconds !== null ? <> {t('inbox.watcher.retryIn', { seconds: watcher.retryInSeconds })}</> : null}
-            {watcherError ? <span className="muted"> — {forScreen(watcherError.message)}{watcherError.detail ? <> ({t('common.detail')} {forScreen(watcherError.detail)})</> : null}</span> : null}
+            {watcherError ? <span className="muted"> — {forScreen(watcherError.message)}<TechnicalDetails text={watcherError.detail} /></span> : null}
           </p>
         )}
         <div className="actions">
@@ -150,7 +154,7 @@ export function Inbox({ onOpen, onSettings }: { onOpen: (summary: ContainerSumma
                 <tr className={item.state === 'refused' ? 'refused' : undefined} data-testid={`inbox-${item.id}`}>
                   <td>{item.senderName
                     ? <>{clip(item.senderName)} <span className="muted">— {clip(item.senderOrg ?? '')}{item.state === 'refused' ? ` (${t('inbox.claimed')})` : ''}</span></>
-                    : <span className="muted">{item.senderId ? t('inbox.unknownSender', { id: clip(item.senderId) }) : t('inbox.unreadableSender')}</span>}</td>
+                    : <span className="muted">{item.senderId ? t('inbox.unknownSender') : t('inbox.unreadableSender')}</span>}</td>
                   <td>{item.state === 'refused'
                     ? <><span className="badge refused">{t('inbox.refused')}</span> <span className="reason">{reason(item.refusal)}</span></>
                     : <span className="badge verified">{t('inbox.verified')}</span>}</td>

@@ -5,11 +5,11 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
-import { ErrorBox, ProgressBar, StatusBox } from '../components/common';
+import { ErrorBox, ProgressBar, StatusBox, TechnicalDetails } from '../components/common';
 import type { EndpointInput, MailboxView, ProbeLine } from '../../shared/ipc';
 import type { ErrorText } from '../errors';
 
-const PROBE_CODES = ['tls-untrusted', 'no-tls', 'mail-auth', 'server-unreachable', 'server-unavailable'];
+const PROBE_CODES = ['tls-untrusted', 'no-tls', 'mail-auth', 'server-unreachable', 'server-unavailable', 'server-error'];
 
 function EndpointFields({ which, value, onChange }: { which: 'imap' | 'smtp'; value: EndpointInput; onChange: (v: EndpointInput) => void }) {
   const { t } = useTranslation();
@@ -176,7 +176,8 @@ export function MailboxSettings({ onSaved }: { onSaved: () => void }) {
           {lines.map((line) => (
             <li key={line.what} className={line.ok ? 'ok' : 'warning-text'}>
               <strong>{line.ok ? t('mailbox.works') : t('mailbox.fails')}</strong> {headline(line)}
-              <span className="detail">{line.text}</span>
+              {/* The core's line quotes the server's own words (often English): folded away, for IT support. */}
+              {!line.ok && <TechnicalDetails text={line.text} />}
             </li>
           ))}
         </ul>

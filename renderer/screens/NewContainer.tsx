@@ -8,7 +8,7 @@
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId } from '../api';
-import { CertificateState, ErrorBox, FilePicker, Heading, Outside, ProgressBar, StatusBox, useFormat, useProgress, type PickedFile } from '../components/common';
+import { CertificateState, ErrorBox, FilePicker, Heading, Outside, ProgressBar, StatusBox, baseName, useFormat, useProgress, type PickedFile } from '../components/common';
 import { fileRisk } from '../../shared/filetypes';
 import type { DirectoryWarningView, Person, ResponseOf } from '../../shared/ipc';
 import { describeError, type ErrorText, type ShownError } from '../errors';
@@ -119,7 +119,7 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent }: {
         const notSent = result.sendError ? describeError(result.sendError) : null;
         onSent(notSent
           ? { kind: 'error', text: { message: t('newContainer.notSentYet', { error: notSent.message }), detail: notSent.detail } }
-          : { kind: 'status', text: t(transport === 'mail' ? 'newContainer.sent' : 'newContainer.dropped', { destinations: result.destinations.join(', '), size: format.size(result.size) }) + warnings });
+          : { kind: 'status', text: t(transport === 'mail' ? 'newContainer.sent' : 'newContainer.dropped', { destinations: (transport === 'folder' ? result.destinations.map((d) => `« ${baseName(d)} »`) : result.destinations).join(', '), size: format.size(result.size) }) + warnings });
       }
     } catch (e) {
       setError(errorMessage(e));
@@ -221,8 +221,8 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent }: {
       <StatusBox>{sealed && (
         <>
           {sealed.recipients.length === 0
-            ? t('newContainer.sealedPassword', { path: sealed.out, size: format.size(sealed.size) })
-            : t('newContainer.sealed', { path: sealed.out, size: format.size(sealed.size), names: sealed.recipients.map(nameOf).join(', ') })}{' '}
+            ? t('newContainer.sealedPassword', { file: baseName(sealed.out), size: format.size(sealed.size) })
+            : t('newContainer.sealed', { file: baseName(sealed.out), size: format.size(sealed.size), names: sealed.recipients.map(nameOf).join(', ') })}{' '}
           {sealed.warnings.map((w) => <span key={w.kind} className="warning-text">{warningText(w)} </span>)}
           <button type="button" className="link" onClick={() => void call('shell:showInFolder', { path: sealed.out }).catch((e: unknown) => setError(errorMessage(e)))}>{t('common.showInFolder')}</button>
         </>

@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
-import { CertificateState, ErrorBox, Heading, Outside, StatusBox } from '../components/common';
+import { CertificateState, ErrorBox, Heading, Outside, StatusBox, baseName } from '../components/common';
 import { forScreen } from '../../shared/text';
 import { ROLE_NAMES, type Person, type Role } from '../../shared/ipc';
 import type { ErrorText } from '../errors';
@@ -42,7 +42,7 @@ function OneTimeDialog({ name, passphrase, path, onClose }: { name: string; pass
   return (
     <dialog ref={ref} aria-labelledby={titleId} className="secret" onCancel={(e) => { e.preventDefault(); onClose(); }}>
       <h2 id={titleId}>{t('officer.oneTimeTitle', { name: forScreen(name) })}</h2>
-      <p>{t('officer.oneTimeSaved', { path })}</p>
+      <p>{t('officer.oneTimeSaved', { file: baseName(path) })}</p>
       <p className="warning-text">{t('officer.oneTimeWarning')}</p>
       <p className="fingerprint" aria-label={t('officer.oneTimeLabel')}><code data-testid="one-time">{passphrase}</code></p>
       <div className="actions"><button type="button" autoFocus onClick={onClose}>{t('officer.oneTimeDone')}</button></div>
@@ -88,7 +88,7 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
       const result = await call('authority:certify', certify);
       if (result.status === 'cancelled') return null;
       load();
-      return t('officer.certified', { name: forScreen(result.name), role: t(`cert.role.${result.role}`), path: result.path });
+      return t('officer.certified', { name: forScreen(result.name), role: t(`cert.role.${result.role}`), file: baseName(result.path) });
     });
   };
   const doProvision = (event: FormEvent) => {
@@ -99,7 +99,7 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
       setSecret({ name: result.name, passphrase: result.oneTimePassphrase, path: result.path });
       setProvision({ ...provision, name: '', email: '' });
       load();
-      return t('officer.provisioned', { name: forScreen(result.name), path: result.path });
+      return t('officer.provisioned', { name: forScreen(result.name), file: baseName(result.path) });
     });
   };
   const doRevoke = (event: FormEvent) => {
@@ -119,7 +119,7 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
   };
   const doExport = () => act(async () => {
     const result = await call('authority:exportDirectory', {});
-    return result.status === 'done' ? t('officer.exported', { serial: result.serial, path: result.path }) : null;
+    return result.status === 'done' ? t('officer.exported', { serial: result.serial, file: baseName(result.path) }) : null;
   });
 
   return (

@@ -4,7 +4,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId, onMailEvent } from '../api';
-import { ErrorBox, Heading, Outside, ProgressBar, StatusBox, useFormat, useProgress } from '../components/common';
+import { ErrorBox, Heading, Outside, ProgressBar, StatusBox, TechnicalDetails, baseName, shortId, useFormat, useProgress } from '../components/common';
 import { forScreen } from '../../shared/text';
 import type { OutboxItem } from '../../shared/ipc';
 import { describeError, type ErrorText } from '../errors';
@@ -48,7 +48,7 @@ export function Outbox({ onNew, notice }: { onNew: () => void; notice: SentNotic
         setError({ message: t('outbox.retryFailed', { error: why.message }), detail: why.detail });
       }
       else if (result.sent + result.failed === 0) setStatus(t('outbox.nothingToSend'));
-      else setStatus(t('outbox.retried', { sent: result.sent, failed: result.failed }));
+      else setStatus(t('outbox.retried', { sent: t('outbox.sentCount', { count: result.sent }), failed: t('outbox.failedCount', { count: result.failed }) }));
     } catch (e) {
       setError(errorMessage(e));
     } finally {
@@ -78,8 +78,8 @@ export function Outbox({ onNew, notice }: { onNew: () => void; notice: SentNotic
           <tbody>
             {items.map((item) => (
               <tr key={item.id} className={item.state === 'failed' ? 'refused' : undefined}>
-                <td><code>{item.containerId.slice(0, 16)}</code> <span className="muted">{format.size(item.size)}</span></td>
-                <td>{t(`outbox.transport.${item.transport}`)} <span className="file-name"><Outside text={item.destination} /></span></td>
+                <td><code title={item.containerId}>{shortId(item.containerId)}</code> <span className="muted">{format.size(item.size)}</span></td>
+                <td>{t(`outbox.transport.${item.transport}`)} <span className="file-name"><Outside text={item.transport === 'folder' ? baseName(item.destination) : item.destination} /></span></td>
                 <td>
                   <span className={`badge ${item.state}`}>{t(`outbox.states.${item.state}`)}</span>
                   {item.sentAt !== null && <span className="muted"> {format.date(item.sentAt)}</span>}
@@ -87,8 +87,8 @@ export function Outbox({ onNew, notice }: { onNew: () => void; notice: SentNotic
                 </td>
                 <td>{format.date(item.queuedAt)}</td>
                 <td>{item.lastError
-                  ? <span className={item.state === 'failed' ? 'warning-text' : undefined}><Outside text={item.lastError} /></span>
-                  : item.state === 'queued' ? <span className="muted">{t('outbox.nextAttempt', { at: format.date(item.nextAttemptAt) })}</span> : ''}</td>
+                  ? <>{item.state === 'queued' && <span className="muted">{t('outbox.nextAttempt', { at: format.time(item.nextAttemptAt) })}</span>}<TechnicalDetails text={item.lastError} /></>
+                  : item.state === 'queued' ? <span className="muted">{t('outbox.nextAttempt', { at: format.time(item.nextAttemptAt) })}</span> : ''}</td>
                 <td>
                   {item.state === 'queued' && (
                     <button type="button" className="link" disabled={opId !== null} onClick={() => void retry([item.id])}

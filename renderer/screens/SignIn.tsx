@@ -5,7 +5,7 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId } from '../api';
-import { CertificateState, ErrorBox, Heading, Outside, ProgressBar, StatusBox, useProgress } from '../components/common';
+import { CertificateState, ErrorBox, Heading, Outside, ProgressBar, StatusBox, baseName, useProgress } from '../components/common';
 import type { ResponseOf, SessionInfo } from '../../shared/ipc';
 import type { ErrorText } from '../errors';
 
@@ -49,7 +49,7 @@ export function SignIn({ status, onSignedIn, onNewPerson, onChanged }: {
     setNotice(null);
     try {
       const result = await call('identities:exportCard', { id });
-      if (result.status === 'done') setNotice(t('signIn.cardExported', { name: selected?.name ?? '', path: result.path }));
+      if (result.status === 'done') setNotice(t('signIn.cardExported', { name: selected?.name ?? '', file: baseName(result.path) }));
     } catch (e) {
       setError(errorMessage(e));
     }

@@ -198,7 +198,8 @@ describe('the interface words errors by code (fr + en), the core\'s message as f
     // A known code thrown without the param its wording needs: the core's sentence, never "{{id}}".
     expect(describeError({ code: 'unknown-inbox', message: 'Aucun pli n° 7.', params: {} }).message).toBe('Aucun pli n° 7.');
     await i18n.changeLanguage('fr');
-    expect(describeError(error).message).toBe('Aucun pli n° 7 dans la boîte de réception : vérifiez le numéro dans la liste des plis reçus.');
+    // fr.json's typography (test/unit/typography.test.ts): non-breaking spaces after « n° » and before « : ».
+    expect(describeError(error).message).toBe('Aucun pli n°\u00a07 dans la boîte de réception\u00a0: vérifiez le numéro dans la liste des plis reçus.');
   });
 
   it('a mail server\'s reply reaches the interface only as the detail, never in the message (both languages)', async () => {

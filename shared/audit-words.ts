@@ -1,0 +1,130 @@
+// One audit event as a sentence a person reads ("Claire Martin a ouvert le pli 3f9a 0c21 7be4… de
+// Paul Durand"), and its details as short labelled values, never raw JSON, never a millisecond
+// count, never a hex id longer than 12 characters. Pure: the renderer passes its i18n and its
+// formatters (renderer/screens/Audit.tsx), tests pass theirs. The sentence of each action is
+// `audit.sentences.<action>` in renderer/i18n (test/unit/audit-words.test.ts checks that every
+// action of docs/audit.md §1.1 has one).
+//
+// Every value comes from the profile's database, the attacker's to write (docs/profile.md): a
+// detail that is no JSON, a field of the wrong type, an unknown action or code, each gives the
+// best sentence the fields allow, never a throw.
+
+export interface AuditWording {
+  exists(key: string): boolean;
+  t(key: string, params?: Record<string, string | number>): string;
+}
+
+export interface AuditFormat {
+  date(ms: number): string;
+  time(ms: number): string;
+  size(bytes: number): string;
+  /** A file's or folder's own name from a path. */
+  baseName(path: string): string;
+  /** A long id shortened for the eye ("3f9a 0c21 7be4…"). */
+  shortId(id: string): string;
+}
+
+export interface AuditEventView {
+  seq: number;
+  at: number;
+  actor: string | null;
+  actorName: string | null;
+  action: string;
+  object: string | null;
+  outcome: 'ok' | 'refused' | 'failed';
+  detail: string | null;
+}
+
+/** What the Audit screen shows of one event: a sentence, and the details folded away. */
+export interface AuditLine { sentence: string; details: { label: string; value: string }[] }
+
+const LONG_HEX = /\b[0-9a-f]{13,}\b/gi;
+const TIME_FIELDS = new Set(['until', 'notAfter', 'date', 'at', 'before']);
+
+/** The detail's fields; null when it is no JSON object (a planted or damaged row). */
+function parseDetail(detail: string | null): Record<string, unknown> | null {
+  if (!detail) return {};
+  try {
+    const value: unknown = JSON.parse(detail);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A name from the database that may be looked up as a key: its own form only, never Object's own names. */
+const keyable = (name: string, form: RegExp): boolean => form.test(name) && !(name in Object.prototype);
+const ACTION = /^[a-z]+(\.[a-z-]+)+$/;
+const CODE = /^[a-z][a-z0-9-]{0,60}$/;
+const FIELD = /^[a-zA-Z]{1,40}$/;
+
+export function auditLine(w: AuditWording, f: AuditFormat, event: AuditEventView, nameOf: (id: string) => string | null): AuditLine {
+  const parsed = parseDetail(event.detail);
+  const detail = parsed ?? {};
+  const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v.slice(0, 200) : null);
+  const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  const person = (id: unknown): string => {
+    const text = str(id);
+    if (!text) return w.t('audit.someone');
+    return nameOf(text) ?? w.t('audit.unknownPerson', { id: f.shortId(text) });
+  };
+  const actor = event.actor === null ? w.t('audit.workstation') : (event.actorName ?? person(event.actor));
+  const object = event.object ?? '';
+  const role = str(detail.role);
+  const destination = str(detail.destination);
+  const reasonCode = str(detail.reason);
+  const knownAction = keyable(event.action, ACTION);
+  const params: Record<string, string | number> = {
+    actor,
+    subject: object ? person(object) : w.t('audit.someone'),
+    ref: object ? f.shortId(object) : w.t('audit.unknownRef'),
+    serial: /^\d{1,12}$/.test(object) ? object : object ? f.shortId(object) : '—',
+    name: str(detail.name) ?? (object && nameOf(object)) ?? w.t('audit.someone'),
+    org: str(detail.org) ?? '—',
+    role: role && keyable(role, CODE) && w.exists(`cert.role.${role}`) ? w.t(`cert.role.${role}`) : '—',
+    sender: detail.sender !== undefined ? person(detail.sender) : w.t('audit.someone'),
+    files: num(detail.files) ?? 0,
+    file: str(detail.path) ? f.baseName(str(detail.path)!) : '—',
+    size: num(detail.size) !== null ? f.size(num(detail.size)!) : num(detail.bytes) !== null ? f.size(num(detail.bytes)!) : '—',
+    destination: destination === null ? '—' : destination.includes('@') ? destination : `« ${f.baseName(destination)} »`,
+    until: num(detail.until) !== null ? f.time(num(detail.until)!) : '—',
+    minutes: num(detail.idleLockMinutes) ?? '—',
+    firstBad: num(detail.firstBad) ?? '—',
+    title: str(detail.title) ?? '—',
+    version: num(detail.version) ?? '—',
+    authority: str(detail.authority) ?? '—',
+  };
+  const sentenceKey = `audit.sentences.${event.action}`;
+  const label = knownAction && w.exists(`audit.actions.${event.action}`) ? w.t(`audit.actions.${event.action}`) : event.action.slice(0, 60);
+  const special = knownAction && w.exists(`${sentenceKey}_${event.outcome}`);
+  let sentence = special ? w.t(`${sentenceKey}_${event.outcome}`, params)
+    : knownAction && w.exists(sentenceKey) ? w.t(sentenceKey, params)
+      : w.t('audit.sentences.other', { actor, label });
+  // A refusal or a failure says so in words, with its reason when the reason has words.
+  if (event.outcome !== 'ok' && !special) {
+    sentence = `${sentence} — ${w.t(`audit.outcomes.${event.outcome}`)}`;
+  }
+  if (reasonCode && keyable(reasonCode, CODE) && w.exists(`inbox.reasons.${reasonCode}`)) sentence = `${sentence} (${w.t(`inbox.reasons.${reasonCode}`)})`;
+
+  // The details: each field named in words when it has a name, its value made readable.
+  const details: AuditLine['details'] = [];
+  const readable = (key: string, value: unknown): string => {
+    if (typeof value === 'number') return TIME_FIELDS.has(key) && value > 1e11 ? f.date(value) : String(value);
+    if (typeof value === 'boolean') return w.t(value ? 'audit.yes' : 'audit.no');
+    if (typeof value === 'string') {
+      // A path (a temporary folder's, the profile's): the file's or folder's own name.
+      if (/^(\/|[A-Za-z]:[\\/]|\\\\)/.test(value)) return f.baseName(value);
+      return value.slice(0, 200).replace(LONG_HEX, (hex) => f.shortId(hex));
+    }
+    if (Array.isArray(value)) return value.slice(0, 20).map((v) => (typeof v === 'string' && /^[0-9a-z]{16}$/.test(v) ? nameOf(v) ?? f.shortId(v) : readable(key, v))).join(', ');
+    if (value === null || value === undefined) return '—';
+    return w.t('audit.complex');
+  };
+  if (parsed === null) details.push({ label: w.t('audit.details'), value: w.t('audit.unreadable') });
+  if (event.object) details.push({ label: w.t('audit.object'), value: readable('object', nameOf(object) ?? object) });
+  for (const [key, value] of Object.entries(detail).slice(0, 20)) {
+    const named = keyable(key, FIELD) && w.exists(`audit.fields.${key}`);
+    details.push({ label: named ? w.t(`audit.fields.${key}`) : key.slice(0, 40), value: readable(key, value) });
+  }
+  return { sentence, details };
+}

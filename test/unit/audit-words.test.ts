@@ -1,0 +1,105 @@
+// The Audit screen reads as sentences (issue 15, item 3): every action of docs/audit.md §1.1 has
+// its sentence and its label in fr.json and en.json, and a sentence never shows raw JSON, a
+// millisecond count, a hex id longer than 12 characters, a temporary folder's path or an
+// unfilled {{placeholder}}, whatever the row holds (the database is the attacker's to write).
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import i18next from 'i18next';
+import { auditLine, type AuditEventView, type AuditFormat } from '../../shared/audit-words.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
+type Strings = { audit: { sentences: Record<string, string>; actions: Record<string, string> } };
+const fr = JSON.parse(read('renderer/i18n/fr.json')) as Strings;
+const en = JSON.parse(read('renderer/i18n/en.json')) as Strings;
+
+/** The actions of the table in docs/audit.md §1.1. */
+const documented = (): string[] => {
+  const doc = read('docs/audit.md');
+  const table = doc.slice(doc.indexOf('### 1.1'), doc.indexOf('## 2.'));
+  return [...table.matchAll(/^\| `([a-z.-]+)` \|/gm)].map((m) => m[1]!);
+};
+
+const i18n = i18next.createInstance();
+await i18n.init({ resources: { fr: { translation: fr }, en: { translation: en } }, lng: 'fr', fallbackLng: 'fr', interpolation: { escapeValue: false }, showSupportNotice: false } as never);
+const wording = { exists: (key: string) => i18n.exists(key), t: (key: string, params?: Record<string, string | number>) => i18n.t(key, params) };
+const format: AuditFormat = {
+  date: (ms) => new Date(ms).toISOString().slice(0, 10),
+  time: () => '6 h 54',
+  size: (bytes) => `${Math.round(bytes / 1024)} Ko`,
+  baseName: (p) => p.split(/[\\/]/).filter(Boolean).pop() ?? p,
+  shortId: (id) => `${id.slice(0, 4)} ${id.slice(4, 8)} ${id.slice(8, 12)}…`,
+};
+const CLAIRE = 'k3m9p2x7q4w8r5t1';
+const PAUL = 'a9c2e4g6h8j0k2m4';
+const names = new Map([[CLAIRE, 'Claire Martin'], [PAUL, 'Paul Durand']]);
+const nameOf = (id: string) => names.get(id) ?? null;
+const CONTAINER = '3f9a0c217be4d5e6f708192a3b4c5d6e';
+
+const event = (action: string, detail: unknown, extra: Partial<AuditEventView> = {}): AuditEventView => ({
+  seq: 7, at: 1_800_000_000_000, actor: CLAIRE, actorName: 'Claire Martin', action, object: CONTAINER, outcome: 'ok',
+  detail: detail === undefined ? null : JSON.stringify(detail), ...extra,
+});
+
+/** What a sentence or a detail must never show. */
+const leaks = (text: string): string[] => [
+  ...(/\{\{|\}\}/.test(text) ? ['placeholder'] : []),
+  ...(/[{}[\]"]/.test(text) ? ['JSON'] : []),
+  ...(/\b\d{11,}\b/.test(text) ? ['millisecond count'] : []),
+  ...(/\b[0-9a-f]{13,}\b/i.test(text) ? ['long hex'] : []),
+  ...(/\/tmp\/|pli-e2e|\/home\//.test(text) ? ['path'] : []),
+];
+
+describe('audit sentences', () => {
+  it('every action of docs/audit.md §1.1 has a sentence and a label, in fr and en', () => {
+    const actions = documented();
+    expect(actions.length).toBeGreaterThan(30);
+    const missing = actions.flatMap((a) => [
+      ...(fr.audit.sentences[a] ? [] : [`fr sentence ${a}`]), ...(en.audit.sentences[a] ? [] : [`en sentence ${a}`]),
+      ...(fr.audit.actions[a] ? [] : [`fr label ${a}`]), ...(en.audit.actions[a] ? [] : [`en label ${a}`]),
+    ]);
+    expect(missing).toEqual([]);
+  });
+
+  it('the example of issue 15: a person opened a container of another, in words', () => {
+    const line = auditLine(wording, format, event('container.opened', { sender: PAUL, files: 2 }), nameOf);
+    expect(line.sentence).toBe('Claire Martin a ouvert le pli 3f9a 0c21 7be4… de Paul Durand');
+  });
+
+  it('a locked-out sign-in says until when, in French time; a failed verification names the entry', () => {
+    expect(auditLine(wording, format, event('login.locked-out', { until: 1_800_000_600_000 }, { object: null, outcome: 'refused' }), nameOf).sentence)
+      .toBe('Connexion de Claire Martin bloquée jusqu’à 6 h 54');
+    expect(auditLine(wording, format, event('audit.verified', { firstBad: 12, anchors: 0 }, { object: null, outcome: 'failed' }), nameOf).sentence)
+      .toBe('Claire Martin a vérifié le journal d’audit\u00a0: altéré à partir de l’entrée n°\u00a012');
+  });
+
+  it('an event without actor is the workstation\'s; a refusal says so with its reason in words', () => {
+    const line = auditLine(wording, format, event('container.refused', { reason: 'bad-signature', sender: PAUL }, { actor: null, actorName: null, outcome: 'refused' }), nameOf);
+    expect(line.sentence).toMatch(/^Pli 3f9a 0c21 7be4… refusé \(signature invalide/);
+  });
+
+  it('no sentence nor detail leaks JSON, a millisecond count, a long hex id or a temporary path, for every action and outcome', () => {
+    const details = [
+      { name: 'Claire Martin', org: 'Mairie', fingerprint: 'ABCD-EFGH-JKMN-PQRS-TVWX', role: 'operator' },
+      { path: '/tmp/pli-e2e-x1/ouverts/IS101.xls', size: 300_000 },
+      { recipients: [CLAIRE, PAUL], files: 2, bytes: 450_000 },
+      { outbox: 3, transport: 'folder', destination: '/tmp/pli-e2e-x1/cle-usb', bytes: 10 },
+      { inbox: 4, sender: PAUL, sha256: 'ab'.repeat(32), bytes: 10, source: 'imap', flags: ['old'] },
+      { until: 1_800_000_600_000, notAfter: 1_900_000_000_000, failures: 3 },
+      { reason: 'constructor', input: '/tmp/pli-e2e-x1/a.pli', nested: { a: 1 } },
+      'not json at all {',
+    ];
+    for (const action of [...documented(), 'made.up', 'constructor', '__proto__']) {
+      for (const outcome of ['ok', 'refused', 'failed'] as const) {
+        for (const detail of details) {
+          const raw = typeof detail === 'string' ? { detail } : { detail: JSON.stringify(detail) };
+          const line = auditLine(wording, format, { ...event(action, undefined, { outcome }), ...raw }, nameOf);
+          expect(leaks(line.sentence), `${action} ${outcome}: ${line.sentence}`).toEqual([]);
+          for (const d of line.details) expect(leaks(`${d.label} ${d.value}`), `${action}: ${d.label} ${d.value}`).toEqual([]);
+        }
+      }
+    }
+  });
+});
