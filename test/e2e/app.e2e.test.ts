@@ -68,7 +68,7 @@ describe('Pli interface over the real core', () => {
     await a.getByLabel('Adresse électronique').fill('paul.durand@interieur.gouv.fr');
     await a.getByLabel('Organisation').fill('Circonscription de police nationale de Nancy');
     await a.getByLabel('Phrase de passe', { exact: true }).fill(PASS_A);
-    await a.getByLabel('Phrase de passe (une seconde fois)').fill(PASS_A);
+    await a.getByLabel('Confirmez la phrase de passe').fill(PASS_A);
     await shot(a, '02-first-run-identity');
     await a.getByRole('button', { name: 'Créer mon identité' }).click();
     await a.getByRole('heading', { level: 1, name: 'Plis reçus' }).waitFor();
@@ -107,12 +107,12 @@ describe('Pli interface over the real core', () => {
     expect(bridgeA.progress.some((p) => p.phase === 'seal' && p.total > 0 && p.done === p.total)).toBe(true);
     await shot(a, '06-new-container-sealed');
 
-    await a.getByRole('button', { name: "Journal d'audit" }).click();
+    await a.getByRole('button', { name: 'Journal d’audit' }).click();
     await a.getByRole('cell', { name: 'Pli chiffré' }).waitFor();
     await shot(a, '07-audit');
 
     await a.getByRole('button', { name: 'Paramètres' }).click();
-    await a.getByLabel("Langue de l'interface").selectOption('en');
+    await a.getByLabel('Langue de l’interface').selectOption('en');
     await a.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
     await shot(a, '08-settings-en');
     await a.getByLabel('Interface language').selectOption('fr');
@@ -140,7 +140,7 @@ describe('Pli interface over the real core', () => {
 
     // Before she knows the sender, the container is refused, with what to do.
     await pick(b, 'open-container', [out]);
-    await b.getByText(/Expéditeur inconnu \(identifiant/).waitFor();
+    await b.getByText(/Expéditeur inconnu\s: importez sa carte dans l’Annuaire/).waitFor();
     const received = path.join(tmp, 'recu');
     bridgeB.dialogAnswers.push(received);
     await b.getByRole('button', { name: 'Ouvrir dans un dossier…' }).click();

@@ -76,15 +76,15 @@ describe('SSI authority, nominative list and audit through the interface', () =>
     await h1(o, 'Bienvenue dans Pli');
     await o.getByRole('button', { name: 'Créer le profil de ce poste' }).click();
     await o.getByText('Profil prêt.').waitFor();
-    await o.getByRole('radio', { name: /est celui de l'officier SSI/ }).check();
-    await o.getByLabel("Nom de l'autorité").fill('SSI DIPN 54');
+    await o.getByRole('radio', { name: /est celui de l’officier SSI/ }).check();
+    await o.getByLabel('Nom de l’autorité').fill('SSI DIPN 54');
     await o.getByLabel('Nom et prénom').fill('Sophie Marchal');
     await o.getByLabel('Adresse électronique').fill('ssi.dipn54@interieur.gouv.fr');
     await o.getByLabel('Organisation').fill('DIPN 54 — SSI');
     await o.getByLabel('Phrase de passe', { exact: true }).fill(PASS_OFFICER);
-    await o.getByLabel('Phrase de passe (une seconde fois)').fill(PASS_OFFICER);
+    await o.getByLabel('Confirmez la phrase de passe').fill(PASS_OFFICER);
     await shot(o, '20-first-run-officer');
-    await o.getByRole('button', { name: "Créer mon identité et l'autorité" }).click();
+    await o.getByRole('button', { name: 'Créer mon identité et l’autorité' }).click();
     await h1(o, 'Autorité SSI créée');
     const fingerprint = (await o.locator('.fingerprint code').textContent()) ?? '';
     expect(fingerprint).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){4}$/);
@@ -93,26 +93,26 @@ describe('SSI authority, nominative list and audit through the interface', () =>
     await h1(o, 'Plis reçus');
 
     // Officer console: provision Claire (one-time passphrase shown once), provision and revoke Marc.
-    await o.getByRole('button', { name: "Console de l'officier SSI" }).click();
-    await h1(o, "Console de l'officier SSI");
+    await o.getByRole('button', { name: 'Console de l’officier SSI' }).click();
+    await h1(o, 'Console de l’officier SSI');
     const oneTime = await provision(o, bridgeO, 'Claire Petit', keyfile);
     expect(oneTime).toMatch(/^[0-9a-z]{4}(-[0-9a-z]{4}){5}$/i);
     await shot(o, '22-officer-one-time-passphrase');
-    await o.getByRole('button', { name: "Je l'ai dictée : fermer" }).click();
+    await o.getByRole('button', { name: 'Je l’ai dictée : fermer' }).click();
     await expect.poll(() => o.getByTestId('one-time').count()).toBe(0);
     expect(existsSync(keyfile)).toBe(true);
     // A certificate for 10 days: the console warns that it expires within 30 days.
     await provision(o, bridgeO, 'Marc Ancien', path.join(files, 'cles-marc.json'), 10);
-    await o.getByRole('button', { name: "Je l'ai dictée : fermer" }).click();
+    await o.getByRole('button', { name: 'Je l’ai dictée : fermer' }).click();
     await o.getByRole('row', { name: /Marc Ancien/ }).getByText(/Expire bientôt/).waitFor();
     await o.getByLabel('Personne à révoquer').selectOption({ label: `Marc Ancien — ${TOWN_HALL}` });
     await o.getByLabel('Motif').fill('départ du service');
     await o.getByRole('button', { name: 'Révoquer…' }).click();
     await alertWith(o, 'Révoquer Marc Ancien ?');
     await o.getByRole('button', { name: 'Confirmer la révocation' }).click();
-    await statusWith(o, 'Marc Ancien est révoqué(e)');
+    await statusWith(o, 'La révocation de Marc Ancien est enregistrée');
     bridgeO.dialogAnswers.push(directory);
-    await o.getByRole('button', { name: "Exporter l'annuaire…" }).click();
+    await o.getByRole('button', { name: 'Exporter l’annuaire…' }).click();
     await statusWith(o, 'Annuaire n° 1 enregistré');
     await shot(o, '23-officer-console');
 
@@ -126,25 +126,25 @@ describe('SSI authority, nominative list and audit through the interface', () =>
     await m.getByText('Profil prêt.').waitFor();
     // A misheard fingerprint: nothing is imported, the French error says what to do.
     const misheard = `${fingerprint[0] === 'A' ? 'B' : 'A'}${fingerprint.slice(1)}`;
-    await m.getByLabel("Empreinte de l'autorité lue par l'officier SSI").fill(misheard);
+    await m.getByLabel('Empreinte de l’autorité lue par l’officier SSI').fill(misheard);
     bridgeM.dialogAnswers.push(directory);
-    await m.getByRole('button', { name: "Choisir le fichier d'annuaire et épingler…" }).click();
+    await m.getByRole('button', { name: 'Choisir le fichier d’annuaire…' }).click();
     await alertWith(m, /n'est pas celle que vous avez indiquée.*appelez l'officier SSI/);
     await shot(m, '24-first-run-pin-mismatch');
-    await m.getByLabel("Empreinte de l'autorité lue par l'officier SSI").fill(fingerprint.toLowerCase());
+    await m.getByLabel('Empreinte de l’autorité lue par l’officier SSI').fill(fingerprint.toLowerCase());
     bridgeM.dialogAnswers.push(directory);
-    await m.getByRole('button', { name: "Choisir le fichier d'annuaire et épingler…" }).click();
-    await statusWith(m, 'Autorité SSI DIPN 54 épinglée');
-    await m.getByText(`Autorité épinglée : SSI DIPN 54, empreinte ${fingerprint}`).waitFor();
+    await m.getByRole('button', { name: 'Choisir le fichier d’annuaire…' }).click();
+    await statusWith(m, 'Autorité SSI DIPN 54 reconnue');
+    await m.getByText(`Autorité reconnue : SSI DIPN 54, empreinte ${fingerprint}`).waitFor();
 
     // Path (b): the key file provisioned by the officer, with the dictated one-time passphrase.
-    await m.getByRole('radio', { name: /m'a remis un fichier de clés/ }).check();
-    await m.getByLabel("Phrase à usage unique dictée par l'officier SSI").fill(oneTime);
+    await m.getByRole('radio', { name: /m’a remis un fichier de clés/ }).check();
+    await m.getByLabel('Phrase à usage unique dictée par l’officier SSI').fill(oneTime);
     await m.getByLabel('Votre phrase de passe').fill(PASS_CLAIRE);
-    await m.getByLabel('Phrase de passe (une seconde fois)').fill(PASS_CLAIRE);
+    await m.getByLabel('Confirmez la phrase de passe').fill(PASS_CLAIRE);
     await shot(m, '25-first-run-keyfile');
     bridgeM.dialogAnswers.push(keyfile);
-    await m.getByRole('button', { name: "Choisir le fichier de clés et l'installer…" }).click();
+    await m.getByRole('button', { name: 'Choisir le fichier de clés et l’installer…' }).click();
     await h1(m, 'Plis reçus');
     await m.getByText('Connecté : Claire Petit').waitFor();
 
@@ -167,13 +167,13 @@ describe('SSI authority, nominative list and audit through the interface', () =>
     const sealed = path.join(files, 'ist-t3.pli');
     bridgeM.dialogAnswers.push(sealed);
     await m.getByRole('button', { name: 'Chiffrer et enregistrer le pli…' }).click();
-    await statusWith(m, /Pli enregistré.*lisible par : Sophie Marchal/);
+    await statusWith(m, /Pli enregistré.*lisible par\s: Sophie Marchal/);
 
     // The officer opens it: the sender's certificate is shown, then the signature verified.
     await o.getByRole('button', { name: 'Plis reçus' }).click();
     await pick(o, 'open-container', [sealed]);
     await h1(o, 'Pli ist-t3.pli');
-    await o.getByText(/valide jusqu'au .* — opérateur/).waitFor();
+    await o.getByText(/valide jusqu’au .* — opérateur/).waitFor();
     const received = path.join(tmp, 'recu-ssi');
     bridgeO.dialogAnswers.push(received);
     await o.getByRole('button', { name: 'Ouvrir dans un dossier…' }).click();
@@ -196,7 +196,7 @@ describe('SSI authority, nominative list and audit through the interface', () =>
     await m.getByLabel('Adresse électronique').fill('accueil@mairie-vandoeuvre.fr');
     await m.getByLabel('Organisation').fill(TOWN_HALL);
     await m.getByLabel('Phrase de passe', { exact: true }).fill(PASS_LUC);
-    await m.getByLabel('Phrase de passe (une seconde fois)').fill(PASS_LUC);
+    await m.getByLabel('Confirmez la phrase de passe').fill(PASS_LUC);
     await m.getByRole('button', { name: 'Créer mon identité' }).click();
     await h1(m, 'Connexion');
     await signIn(m, 'Lucie Martin', PASS_LUC);
@@ -209,7 +209,7 @@ describe('SSI authority, nominative list and audit through the interface', () =>
     await statusWith(m, 'Carte de Lucie Martin enregistrée');
 
     const certificate = path.join(files, 'certificat-lucie.json');
-    await o.getByRole('button', { name: "Console de l'officier SSI" }).click();
+    await o.getByRole('button', { name: 'Console de l’officier SSI' }).click();
     bridgeO.dialogAnswers.push(card, certificate);
     await o.getByRole('button', { name: 'Choisir la carte et certifier…' }).click();
     await statusWith(o, 'Certificat émis pour Lucie Martin');
@@ -224,13 +224,14 @@ describe('SSI authority, nominative list and audit through the interface', () =>
     // --- audit: verify (intact), filter, export signed ------------------------------------------
     await signIn(m, 'Claire Petit', PASS_CLAIRE);
     await h1(m, 'Plis reçus');
-    await m.getByRole('button', { name: "Journal d'audit" }).click();
-    await m.getByRole('button', { name: "Vérifier l'intégrité du journal" }).click();
-    await statusWith(m, /Journal intact\. \d+ entrées chaînées, [1-9]\d* point\(s\) de contrôle signé\(s\) vérifié\(s\)/);
+    await m.getByRole('button', { name: 'Journal d’audit' }).click();
+    await m.getByRole('button', { name: 'Vérifier l’intégrité du journal' }).click();
+    await statusWith(m, /Journal intact\. \d+ entrées chaînées, (1 point de contrôle signé vérifié|\d+ points de contrôle signés vérifiés)/);
     await shot(m, '30-audit-intact');
     await m.getByLabel('Résultat').selectOption('refused');
-    await m.getByRole('cell', { name: 'Connexion refusée' }).waitFor();
-    await expect.poll(() => m.getByRole('cell', { name: 'Connexion', exact: true }).count()).toBe(0);
+    // One line per event, in words (issue 15): « Connexion de Lucie Martin refusée ».
+    await m.getByRole('cell', { name: 'Connexion de Lucie Martin refusée' }).waitFor();
+    await expect.poll(() => m.getByRole('cell', { name: /^Connexion de [^—]+$/ }).filter({ hasNotText: /refusée|bloquée/ }).count()).toBe(0);
     await shot(m, '31-audit-filtered');
     await m.getByLabel('Résultat').selectOption('');
     const csv = path.join(files, 'journal.csv');
@@ -249,8 +250,8 @@ describe('SSI authority, nominative list and audit through the interface', () =>
       UPDATE events SET canonical = CAST(replace(CAST(canonical AS TEXT), '"refused"', '"ok"') AS BLOB) WHERE seq = ${refusedSeq};`]);
     await signIn(m, 'Claire Petit', PASS_CLAIRE);
     await h1(m, 'Plis reçus');
-    await m.getByRole('button', { name: "Journal d'audit" }).click();
-    await m.getByRole('button', { name: "Vérifier l'intégrité du journal" }).click();
+    await m.getByRole('button', { name: 'Journal d’audit' }).click();
+    await m.getByRole('button', { name: 'Vérifier l’intégrité du journal' }).click();
     await statusWith(m, `Journal altéré ! Première entrée en cause : n° ${refusedSeq} — entrée n° ${refusedSeq} modifiée, insérée ou déplacée (chaînage rompu)`);
     await shot(m, '32-audit-tampered');
     await signOut(m);
@@ -261,9 +262,9 @@ describe('SSI authority, nominative list and audit through the interface', () =>
       await alertWith(m, `Encore ${5 - attempt} essai(s)`);
     }
     await signIn(m, 'Claire Petit', 'pas la bonne phrase 5');
-    await alertWith(m, /Claire Petit est bloqué\(e\) après trop de phrases de passe erronées : réessayez dans 15 minute\(s\)/);
+    await alertWith(m, /Connexion de Claire Petit bloquée après trop de phrases de passe erronées\s: réessayez dans 15\smin/);
     await signIn(m, 'Claire Petit', PASS_CLAIRE); // even the right one, until the time is up
-    await alertWith(m, /réessayez dans 1[45] minute\(s\)/);
+    await alertWith(m, /réessayez dans 1[45]\smin/);
     await shot(m, '33-sign-in-locked-out');
 
     expect(consoleErrors).toEqual([]);

@@ -129,8 +129,8 @@ describe('the inbox screen survives any row', () => {
 
     // The outbox shows the planted row, its dates in words; no boundary.
     const nav = (name: string) => page.getByRole('navigation').getByRole('button', { name, exact: true }).click();
-    await nav("Boîte d'envoi");
-    await h1(page, "Boîte d'envoi");
+    await nav('Boîte d’envoi');
+    await h1(page, 'Boîte d’envoi');
     const outboxRow = page.locator('tbody tr').filter({ hasText: '/nulle-part' });
     await outboxRow.waitFor();
     expect((await outboxRow.textContent())!.match(/date illisible/g)).toHaveLength(2); // sent at, queued at
@@ -146,8 +146,8 @@ describe('the inbox screen survives any row', () => {
     expect(await page.getByTestId('screen-failed').count()).toBe(0);
 
     // The audit screen's honest dates, formatted.
-    await nav("Journal d'audit");
-    await h1(page, "Journal d'audit");
+    await nav('Journal d’audit');
+    await h1(page, 'Journal d’audit');
     await expect.poll(() => page.locator('table.audit tbody tr').count()).toBeGreaterThan(0);
     expect(await page.locator('table.audit').textContent()).not.toMatch(/illisible/);
     expect(consoleErrors).toEqual([]);
@@ -162,19 +162,19 @@ describe('the inbox screen survives any row', () => {
       (globalThis as Record<string, unknown>).__pliFormat = descriptor;
       Object.defineProperty(Intl.DateTimeFormat.prototype, 'format', { configurable: true, get() { throw new RangeError('Invalid time value'); } });
     });
-    await nav("Journal d'audit");
+    await nav('Journal d’audit');
     const failed = page.getByTestId('screen-failed');
     await failed.waitFor();
-    expect(await failed.textContent()).toMatch(/L'écran « Journal d'audit » n'a pas pu s'afficher.*Rien n'a été modifié/);
+    expect(await failed.textContent()).toMatch(/L’écran «\sJournal d’audit\s» n’a pas pu s’afficher.*Rien n’a été modifié/);
     expect(await failed.textContent()).not.toMatch(/Invalid time value|RangeError|at \w+ \(/);
     await page.getByText('Connecté : Claire Petit').waitFor();
     await shot(page, '62-audit-boundary');
-    // The cause gone, "Recharger l'écran" brings the screen back.
+    // The cause gone, 'Recharger l’écran' brings the screen back.
     await page.evaluate(() => {
       Object.defineProperty(Intl.DateTimeFormat.prototype, 'format', (globalThis as Record<string, unknown>).__pliFormat as PropertyDescriptor);
     });
-    await page.getByRole('button', { name: "Recharger l'écran" }).click();
-    await h1(page, "Journal d'audit");
+    await page.getByRole('button', { name: 'Recharger l’écran' }).click();
+    await h1(page, 'Journal d’audit');
     await expect.poll(() => page.locator('table.audit tbody tr').count()).toBeGreaterThan(0);
     expect(await page.getByTestId('screen-failed').count()).toBe(0);
     // Failing again, then "Revenir à la boîte de réception": the inbox, whole.
@@ -182,7 +182,7 @@ describe('the inbox screen survives any row', () => {
       Object.defineProperty(Intl.DateTimeFormat.prototype, 'format', { configurable: true, get() { throw new RangeError('Invalid time value'); } });
     });
     await nav('Plis reçus');
-    await nav("Journal d'audit");
+    await nav('Journal d’audit');
     await failed.waitFor();
     await page.evaluate(() => {
       Object.defineProperty(Intl.DateTimeFormat.prototype, 'format', (globalThis as Record<string, unknown>).__pliFormat as PropertyDescriptor);
