@@ -86,7 +86,9 @@ export function auditLine(w: AuditWording, f: AuditFormat, event: AuditEventView
     files: num(detail.files) ?? 0,
     file: str(detail.path) ? f.baseName(str(detail.path)!) : '—',
     size: num(detail.size) !== null ? f.size(num(detail.size)!) : num(detail.bytes) !== null ? f.size(num(detail.bytes)!) : '—',
-    destination: destination === null ? '—' : destination.includes('@') ? destination : `« ${f.baseName(destination)} »`,
+    // A mailbox as is; a folder (a USB key) by its name: for a container dropped there, the folder it is in.
+    destination: destination === null ? '—' : destination.includes('@') ? destination
+      : `«\u00a0${f.baseName(/\.pli$/i.test(destination) ? destination.replace(/[\\/][^\\/]*$/, '') : destination)}\u00a0»`,
     until: num(detail.until) !== null ? f.time(num(detail.until)!) : '—',
     minutes: num(detail.idleLockMinutes) ?? '—',
     firstBad: num(detail.firstBad) ?? '—',

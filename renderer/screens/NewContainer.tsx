@@ -119,7 +119,7 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent }: {
         const notSent = result.sendError ? describeError(result.sendError) : null;
         onSent(notSent
           ? { kind: 'error', text: { message: t('newContainer.notSentYet', { error: notSent.message }), detail: notSent.detail } }
-          : { kind: 'status', text: t(transport === 'mail' ? 'newContainer.sent' : 'newContainer.dropped', { destinations: (transport === 'folder' ? result.destinations.map((d) => `« ${baseName(d)} »`) : result.destinations).join(', '), size: format.size(result.size) }) + warnings });
+          : { kind: 'status', text: t(transport === 'mail' ? 'newContainer.sent' : 'newContainer.dropped', { destinations: (transport === 'folder' ? result.destinations.map((d) => `«\u00a0${baseName(d)}\u00a0»`) : result.destinations).join(', '), size: format.size(result.size) }) + warnings });
       }
     } catch (e) {
       setError(errorMessage(e));

@@ -75,6 +75,11 @@ describe('audit sentences', () => {
       .toBe('Claire Martin a vérifié le journal d’audit\u00a0: altéré à partir de l’entrée n°\u00a012');
   });
 
+  it('a container dropped on a USB key is said to leave for the folder, by its name', () => {
+    const line = auditLine(wording, format, event('container.sent', { outbox: 2, transport: 'folder', destination: `/media/agent/CLE-USB/pli-${CONTAINER.slice(0, 16)}.pli` }), nameOf);
+    expect(line.sentence).toBe('Pli 3f9a 0c21 7be4… de Claire Martin parti vers «\u00a0CLE-USB\u00a0»');
+  });
+
   it('an event without actor is the workstation\'s; a refusal says so with its reason in words', () => {
     const line = auditLine(wording, format, event('container.refused', { reason: 'bad-signature', sender: PAUL }, { actor: null, actorName: null, outcome: 'refused' }), nameOf);
     expect(line.sentence).toMatch(/^Pli 3f9a 0c21 7be4… refusé \(signature invalide/);

@@ -1,0 +1,204 @@
+// Issue 15, item "no technical leaks": the screens a person sees, walked in the real interface over
+// the real core (the SSI officer's workstation from its first run, a town-hall correspondent, a
+// container sealed, opened and dropped on a "USB key", a mailbox whose server is down, the audit
+// log, the settings), each at 1280×800 and 1024×768 with a screenshot under
+// test/artifacts/screens/. The visible text of every screen must hold no command line (`pli id …`,
+// a `--flag`), no temporary folder's path, no system error code (ECONNREFUSED…), no bare hex
+// string longer than 12 characters (the word « pli » itself is French and stays). A server's own
+// words may exist on the page only folded away under « Détails techniques ».
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { mkdirSync, writeFileSync, realpathSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { startBridge, type Bridge } from './bridge.js';
+import { openApp, RENDERER, SHOTS, h1, pick, prepareRun, launchChromium, closeRun } from './support.js';
+
+const PASS_OFFICER = 'la clé de voûte du service SSI';
+const TOWN_HALL = 'Mairie de Vandœuvre-lès-Nancy';
+const SIZES = [{ width: 1280, height: 800 }, { width: 1024, height: 768 }];
+
+let tmp: string;
+let browser: Browser;
+const bridges: Bridge[] = [];
+const consoleErrors: string[] = [];
+
+/** What must never be seen: each rule with its name, for a failure that says which leak. */
+function leaks(text: string): string[] {
+  const temporary = [tmp, realpathSync(tmp), os.tmpdir(), '/dev/shm', '/tmp/'].filter(Boolean);
+  const rules: [string, RegExp][] = [
+    ['command line', /\bpli (id|init|mailbox|audit|directory|encrypt|decrypt|open|receive|send|officer|authority|outbox|inbox)\b/i],
+    ['--flag', /(^|[\s(«"'])--[a-z][a-z-]*/m],
+    ['system error code', /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|EACCES|EPERM|ENOENT|EEXIST|ENOSPC|EROFS|EPIPE|EPROTO)\b/],
+    ['bare hex longer than 12', /\b[0-9a-f]{13,}\b/i],
+    ['server English', /unable to verify|self[- ]signed certificate|connect ECONN|Connection refused/i],
+  ];
+  return [
+    ...rules.filter(([, re]) => re.test(text)).map(([name, re]) => {
+      const m = re.exec(text)!;
+      return `${name}: « ${m[0]} » in …${text.slice(Math.max(0, m.index - 60), m.index + m[0].length + 20).replace(/\s+/g, ' ')}…`;
+    }),
+    ...temporary.filter((t) => text.includes(t)).map((t) => `temporary folder path: ${t}`),
+  ];
+}
+
+/** The screen at both sizes: screenshots, and its visible text checked. */
+async function check(page: Page, name: string): Promise<void> {
+  for (const size of SIZES) {
+    await page.setViewportSize(size);
+    await page.screenshot({ path: path.join(SHOTS, `words-${name}-${size.width}x${size.height}.png`), fullPage: true });
+    // innerText: what is rendered (a closed <details> is not), as a person sees it.
+    const visible = await page.locator('body').innerText();
+    expect(leaks(visible), `${name} at ${size.width}×${size.height}`).toEqual([]);
+  }
+  await page.setViewportSize(SIZES[0]!);
+}
+
+const nav = async (page: Page, name: string) => {
+  await page.getByRole('navigation').getByRole('button', { name, exact: true }).click();
+  await h1(page, name);
+};
+const statusWith = (page: Page, text: string | RegExp) => page.getByRole('status').filter({ hasText: text }).waitFor();
+
+beforeAll(async () => {
+  tmp = prepareRun('pli-e2e-words-');
+  browser = await launchChromium();
+});
+afterAll(() => closeRun(browser, bridges, tmp));
+
+describe('no technical words reach the screens (issue 15)', () => {
+  it('the leak rules catch what they promise, and let French through', () => {
+    expect(leaks('Importez sa carte (pli id import)')).toHaveLength(1);
+    expect(leaks('« pli mailbox set ... --ca FICHIER »')).toHaveLength(2);
+    expect(leaks('(--folder, clé USB)')).toHaveLength(1);
+    expect(leaks('connect ECONNREFUSED 127.0.0.1:9')).toHaveLength(2);
+    expect(leaks(`Dossier ${tmp}/cle lu`)).not.toEqual([]);
+    expect(leaks('Identifiant du pli 3f9a0c217be4d5e6f708192a3b4c5d6e')).toHaveLength(1);
+    expect(leaks('Le pli 3f9a 0c21 7be4… a été ouvert — Envoyer un pli, 25 Mo — ABCD-EFGH-JKMN-PQRS-TVWX')).toEqual([]);
+  });
+
+  it('first run, officer, directory, new container, container, outbox, mailbox down, audit, settings, sign-in', async () => {
+    const files = path.join(tmp, 'fichiers');
+    const usb = path.join(tmp, 'cle-usb');
+    const opened = path.join(tmp, 'ouverts');
+    mkdirSync(files);
+    mkdirSync(usb);
+    mkdirSync(opened);
+    const xls = path.join(files, 'IS101-2026-T3.xls');
+    writeFileSync(xls, Buffer.concat([Buffer.from('d0cf11e0a1b11ae1', 'hex'), randomBytes(20_000)]));
+
+    const bridge = await startBridge({ home: path.join(tmp, 'poste-ssi'), rendererDir: RENDERER });
+    bridges.push(bridge);
+    const o = await openApp(browser, bridge, consoleErrors);
+
+    // First run, officer path.
+    await h1(o, 'Bienvenue dans Pli');
+    await check(o, 'first-run');
+    await o.getByRole('button', { name: 'Créer le profil de ce poste' }).click();
+    await o.getByText('Profil prêt.').waitFor();
+    await o.getByText(/dans le dossier «\sposte-ssi\s»/).waitFor();
+    await check(o, 'first-run-profile');
+    await o.getByRole('radio', { name: /est celui de l’officier SSI/ }).check();
+    await o.getByLabel('Nom de l’autorité').fill('SSI DIPN 54');
+    await o.getByLabel('Nom et prénom').fill('Sophie Marchal');
+    await o.getByLabel('Adresse électronique').fill('ssi.dipn54@interieur.gouv.fr');
+    await o.getByLabel('Organisation').fill('DIPN 54 — SSI');
+    await o.getByLabel('Phrase de passe', { exact: true }).fill(PASS_OFFICER);
+    await o.getByLabel('Confirmez la phrase de passe').fill(PASS_OFFICER);
+    await o.getByRole('button', { name: 'Créer mon identité et l’autorité' }).click();
+    await h1(o, 'Autorité SSI créée');
+    await check(o, 'authority-created');
+    await o.getByRole('button', { name: 'Continuer' }).click();
+    await h1(o, 'Plis reçus');
+    await check(o, 'inbox');
+
+    // Officer console: a town-hall person provisioned (the one-time passphrase dialog), the directory exported.
+    await nav(o, 'Console de l’officier SSI');
+    await o.getByLabel('Nom et prénom').fill('Claire Petit');
+    await o.getByLabel('Boîte aux lettres fonctionnelle').fill('accueil@mairie-vandoeuvre.fr');
+    await o.getByLabel('Organisation').fill(TOWN_HALL);
+    await o.locator('#provision-role').selectOption('operator');
+    bridge.dialogAnswers.push(path.join(files, 'claire.plikey'));
+    await o.getByRole('button', { name: 'Créer et enregistrer le fichier de clés…' }).click();
+    await o.getByTestId('one-time').waitFor();
+    await check(o, 'officer-one-time');
+    await o.getByRole('button', { name: 'Je l’ai dictée : fermer' }).click();
+    bridge.dialogAnswers.push(path.join(files, 'annuaire.json'));
+    await o.getByRole('button', { name: 'Exporter l’annuaire…' }).click();
+    await statusWith(o, /Annuaire n°\s1 enregistré \(fichier «\sannuaire\.json\s»\)/);
+    await check(o, 'officer');
+
+    await nav(o, 'Annuaire');
+    await o.getByText(/L’empreinte résume les clés/).waitFor();
+    await check(o, 'directory');
+
+    // A container sealed to Claire and kept readable by me: its file's name, never the folder's path.
+    await nav(o, 'Nouveau pli');
+    await pick(o, 'add-files', [xls]);
+    await o.getByRole('checkbox', { name: /^Claire Petit/ }).check();
+    await check(o, 'new-container');
+    const sealed = path.join(usb, 'IS101-T3.pli');
+    bridge.dialogAnswers.push(sealed);
+    await o.getByRole('button', { name: 'Chiffrer et enregistrer le pli…' }).click();
+    await statusWith(o, /Pli enregistré \(fichier «\sIS101-T3\.pli\s»/);
+    await check(o, 'new-container-sealed');
+
+    // The container opened from disk: its reference shortened, the folder by its name.
+    await nav(o, 'Plis reçus');
+    await pick(o, 'open-container', [sealed]);
+    await o.getByRole('heading', { level: 1, name: /IS101-T3\.pli/ }).waitFor();
+    await check(o, 'container');
+    bridge.dialogAnswers.push(opened);
+    await o.getByRole('button', { name: 'Ouvrir dans un dossier…' }).click();
+    await statusWith(o, /1 fichier enregistré dans le dossier «\souverts\s»/);
+    await o.getByRole('columnheader', { name: 'Code de contrôle' }).waitFor();
+    await check(o, 'container-opened');
+
+    // Dropped on a "USB key" (the folder transport): the outbox names the folder, not its path.
+    await nav(o, 'Nouveau pli');
+    await pick(o, 'add-files', [xls]);
+    await o.getByRole('checkbox', { name: /^Claire Petit/ }).check();
+    bridge.dialogAnswers.push(usb);
+    await o.getByRole('button', { name: 'Chiffrer et déposer dans un dossier…' }).click();
+    await h1(o, 'Boîte d’envoi');
+    await o.getByText(/déposé dans le dossier «\scle-usb\s»/).waitFor();
+    await check(o, 'outbox');
+
+    // The functional mailbox on a server that refuses connections: French words in view, the
+    // server's own text only under « Détails techniques » (present in the page, not shown).
+    await nav(o, 'Paramètres');
+    await o.getByLabel('Serveur IMAP', { exact: true }).fill('127.0.0.1');
+    await o.getByLabel('Port IMAP').fill('9');
+    await o.getByLabel('Serveur SMTP', { exact: true }).fill('127.0.0.1');
+    await o.getByLabel('Port SMTP').fill('9');
+    await o.getByLabel('Identifiant de la boîte').fill('ssi.dipn54@interieur.gouv.fr');
+    await o.getByLabel('Mot de passe de la boîte').fill('mot de passe de la boîte');
+    await o.getByRole('button', { name: 'Enregistrer la boîte' }).click();
+    await statusWith(o, /Boîte ssi\.dipn54@interieur\.gouv\.fr enregistrée/);
+    await o.getByRole('button', { name: 'Tester la connexion' }).click();
+    await o.getByText(/SMTP — le serveur est injoignable/).waitFor({ timeout: 60_000 });
+    await o.getByText(/IMAP — le serveur est injoignable/).waitFor({ timeout: 60_000 });
+    const folded = await o.locator('ul.probe details').first().textContent();
+    expect(folded).toMatch(/ECONNREFUSED|refused|injoignable/i);
+    await check(o, 'mailbox-server-down');
+
+    await nav(o, 'Journal d’audit');
+    await o.getByRole('cell', { name: /^Sophie Marchal a chiffré le pli [0-9a-f]{4}\s[0-9a-f]{4}\s[0-9a-f]{4}…$/ }).first().waitFor();
+    await o.getByRole('cell', { name: /^Sophie Marchal a ouvert le pli .+ de Sophie Marchal$/ }).waitFor();
+    await o.getByRole('cell', { name: /^Sophie Marchal a enregistré le fichier «\sIS101-2026-T3\.xls\s»/ }).waitFor();
+    await expect.poll(() => o.getByPlaceholder('jj/mm/aaaa').count()).toBe(1);
+    await o.getByLabel(/Depuis le/).fill('31/02/2026');
+    await o.getByText(/Date à écrire sous la forme jj\/mm\/aaaa/).waitFor();
+    await o.getByLabel(/Depuis le/).fill('');
+    await check(o, 'audit');
+
+    await nav(o, 'Paramètres');
+    await check(o, 'settings');
+
+    await o.getByRole('button', { name: 'Se déconnecter' }).click();
+    await h1(o, 'Connexion');
+    await check(o, 'sign-in');
+    expect(consoleErrors).toEqual([]);
+  }, 240_000);
+});
