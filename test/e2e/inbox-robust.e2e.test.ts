@@ -131,7 +131,7 @@ describe('the inbox screen survives any row', () => {
     const nav = (name: string) => page.getByRole('navigation').getByRole('button', { name, exact: true }).click();
     await nav('Boîte d’envoi');
     await h1(page, 'Boîte d’envoi');
-    const outboxRow = page.locator('tbody tr').filter({ hasText: '/nulle-part' });
+    const outboxRow = page.locator('tbody tr').filter({ hasText: 'nulle-part' }); // a folder by its name (issue 15)
     await outboxRow.waitFor();
     expect((await outboxRow.textContent())!.match(/date illisible/g)).toHaveLength(2); // sent at, queued at
     expect(await page.getByTestId('screen-failed').count()).toBe(0);
