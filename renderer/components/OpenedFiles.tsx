@@ -19,7 +19,7 @@ export function OpenedFiles({ opened, onReveal, children }: { opened: OpenedSumm
     <>
       <StatusBox>{t('container.opened', { name: forScreen(opened.senderName), count: opened.files.length, dir: baseName(opened.outDir) })}</StatusBox>
       <table>
-        <caption>{t('container.filesCaption')} <span className="hint">{t('container.sha256Hint')}</span></caption>
+        <caption>{t('container.filesCaption')}<br /><span className="hint">{t('container.sha256Hint')}</span></caption>
         <thead><tr><th scope="col">{t('container.fileName')}</th><th scope="col">{t('container.fileSize')}</th><th scope="col">{t('container.sha256')}</th><th scope="col">{t('container.note')}</th></tr></thead>
         <tbody>
           {opened.files.map((file) => {

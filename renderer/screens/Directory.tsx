@@ -116,7 +116,7 @@ export function Directory({ status, onChanged }: { status: Status; onChanged: ()
       )}
       {people === null ? <p>{t('common.loading')}</p> : (
         <table>
-          <caption>{t('directory.caption', { count: people.length })} <span className="hint">{t('directory.fingerprintHint')}</span></caption>
+          <caption>{t('directory.caption', { count: people.length })}<br /><span className="hint">{t('directory.fingerprintHint')}</span></caption>
           <thead>
             <tr>
               <th scope="col">{t('person.name')}</th><th scope="col">{t('person.org')}</th><th scope="col">{t('person.email')}</th>
