@@ -5,6 +5,7 @@
 // text) is outside text: shown escaped on its own line (ErrorBox), never as the message.
 import i18n from './i18n';
 import { describeErrorWith, type ErrorData, type ShownError } from '../shared/errors';
+import { timeOfDay } from './components/common';
 
 export type { ShownError };
 
@@ -12,5 +13,9 @@ export type { ShownError };
 export type ErrorText = ShownError | string | null;
 
 export function describeError(error: ErrorData): ShownError {
-  return describeErrorWith({ exists: (key) => i18n.exists(key), t: (key, params) => i18n.t(key, params) }, error);
+  return describeErrorWith({
+    exists: (key) => i18n.exists(key), t: (key, params) => i18n.t(key, params),
+    // "bloquée jusqu'à 6 h 54": a time in the reader's words (components/common.tsx, the one formatter).
+    time: (ms) => timeOfDay(ms, i18n.language) ?? i18n.t('format.unreadableDate'),
+  }, error);
 }

@@ -10,6 +10,8 @@ export interface ShownError { message: string; detail: string | null }
 export interface Wording {
   exists(key: string): boolean;
   t(key: string, params: Record<string, string | number>): string;
+  /** A time of day in the reader's words ("6 h 54"): a param named `until` (ms) is shown with it. */
+  time?(ms: number): string;
 }
 
 export interface ErrorData {
@@ -42,6 +44,10 @@ export function describeErrorWith(wording: Wording, error: ErrorData): ShownErro
     if (PLACE_PARAMS.has(name) && typeof value === 'string' && ABSOLUTE.test(value)) {
       params[name] = placeName(value);
       paths.push(value);
+      continue;
+    }
+    if (name === 'until' && typeof value === 'number' && wording.time) {
+      params[name] = wording.time(value);
       continue;
     }
     params[name] = typeof value === 'number' || typeof value === 'string' ? value : value === null ? '' : String(value);

@@ -111,6 +111,23 @@ export function FilePicker({ label, hint, accept, multiple, onFiles, testId }: {
   );
 }
 
+/** The one place a number becomes a date: null when it is no date (see useFormat). */
+function formatWhen(locale: string, ms: unknown, options: Intl.DateTimeFormatOptions,
+  shape = (formatter: Intl.DateTimeFormat, date: Date) => formatter.format(date)): string | null {
+  return isDateMs(ms) ? shape(new Intl.DateTimeFormat(locale, options), new Date(ms)) : null;
+}
+
+/** A time of day as the language writes it: "6 h 45" in French (non-breaking spaces), "06:45" in English; null when no date. */
+export function timeOfDay(ms: unknown, language: string): string | null {
+  return language === 'en'
+    ? formatWhen('en-GB', ms, { timeStyle: 'short' })
+    : formatWhen('fr-FR', ms, { hour: 'numeric', minute: '2-digit', hourCycle: 'h23' }, (formatter, date) => {
+      const parts = formatter.formatToParts(date);
+      const hour = Number(parts.find((p) => p.type === 'hour')?.value ?? '0');
+      return `${hour}\u00a0h\u00a0${parts.find((p) => p.type === 'minute')?.value ?? '00'}`;
+    });
+}
+
 /**
  * Formatting that never throws: every date shown comes from the profile's database (the attacker's
  * to write, docs/profile.md) or from outside, and `Intl` throws "Invalid time value" beyond
@@ -123,18 +140,8 @@ export function useFormat() {
   const { t, i18n } = useTranslation();
   const french = i18n.language !== 'en';
   const locale = french ? 'fr-FR' : 'en-GB';
-  const when = (ms: unknown, options: Intl.DateTimeFormatOptions,
-    shape = (formatter: Intl.DateTimeFormat, date: Date) => formatter.format(date)) => (isDateMs(ms)
-    ? shape(new Intl.DateTimeFormat(locale, options), new Date(ms))
-    : t('format.unreadableDate'));
-  // "6 h 45", with non-breaking spaces, as French administration writes a time.
-  const time = (ms: number | null | undefined) => (french
-    ? when(ms, { hour: 'numeric', minute: '2-digit', hourCycle: 'h23' }, (formatter, date) => {
-      const parts = formatter.formatToParts(date);
-      const hour = Number(parts.find((p) => p.type === 'hour')?.value ?? '0');
-      return `${hour}\u00a0h\u00a0${parts.find((p) => p.type === 'minute')?.value ?? '00'}`;
-    })
-    : when(ms, { timeStyle: 'short' }));
+  const when = (ms: unknown, options: Intl.DateTimeFormatOptions) => formatWhen(locale, ms, options) ?? t('format.unreadableDate');
+  const time = (ms: number | null | undefined) => timeOfDay(ms, i18n.language) ?? t('format.unreadableDate');
   return {
     date: (ms: number | null | undefined) => (french && isDateMs(ms)
       ? `${when(ms, { dateStyle: 'medium' })} à ${time(ms)}`

@@ -123,7 +123,7 @@ describe('Pli interface over the real core', () => {
     await a.getByRole('heading', { level: 1, name: 'Connexion' }).waitFor();
     await a.getByLabel('Votre phrase de passe').fill('ce n’est pas la bonne phrase');
     await a.getByRole('button', { name: 'Se connecter' }).click();
-    await a.getByRole('alert').filter({ hasText: /Phrase de passe incorrecte pour Paul Durand.*Encore 4 essai\(s\)/ }).waitFor();
+    await a.getByRole('alert').filter({ hasText: /Phrase de passe incorrecte pour Paul Durand\. Il vous reste 4\sessais/ }).waitFor();
     await shot(a, '09-sign-in-wrong-passphrase');
     await a.getByLabel('Votre phrase de passe').fill(PASS_A);
     await a.getByRole('button', { name: 'Se connecter' }).click();

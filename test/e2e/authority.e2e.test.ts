@@ -259,12 +259,12 @@ describe('SSI authority, nominative list and audit through the interface', () =>
     // --- five wrong passphrases: locked out, with the time left ----------------------------------
     for (let attempt = 1; attempt <= 4; attempt += 1) {
       await signIn(m, 'Claire Petit', `pas la bonne phrase ${attempt}`);
-      await alertWith(m, `Encore ${5 - attempt} essai(s)`);
+      await alertWith(m, `Il vous reste ${5 - attempt} essai`); // « 1 essai », « 4 essais »
     }
     await signIn(m, 'Claire Petit', 'pas la bonne phrase 5');
-    await alertWith(m, /Connexion de Claire Petit bloquée après trop de phrases de passe erronées\s: réessayez dans 15\smin/);
+    await alertWith(m, /Connexion de Claire Petit bloquée jusqu’à \d{1,2}\sh\s\d{2} après trop de phrases de passe erronées \(pour 15\smin\)/);
     await signIn(m, 'Claire Petit', PASS_CLAIRE); // even the right one, until the time is up
-    await alertWith(m, /réessayez dans 1[45]\smin/);
+    await alertWith(m, /Connexion de Claire Petit bloquée jusqu’à \d{1,2}\sh\s\d{2}/);
     await shot(m, '33-sign-in-locked-out');
 
     expect(consoleErrors).toEqual([]);

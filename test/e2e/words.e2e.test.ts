@@ -199,6 +199,11 @@ describe('no technical words reach the screens (issue 15)', () => {
     await o.getByRole('button', { name: 'Se déconnecter' }).click();
     await h1(o, 'Connexion');
     await check(o, 'sign-in');
+    // A wrong passphrase: what happened and how many attempts are left, as an i18next plural.
+    await o.getByLabel('Votre phrase de passe').fill('pas la bonne phrase');
+    await o.getByRole('button', { name: 'Se connecter' }).click();
+    await o.getByRole('alert').filter({ hasText: 'Phrase de passe incorrecte pour Sophie Marchal. Il vous reste 4 essais avant un blocage de 15 min.' }).waitFor();
+    await check(o, 'sign-in-wrong-passphrase');
     expect(consoleErrors).toEqual([]);
   }, 240_000);
 });
