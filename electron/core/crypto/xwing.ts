@@ -1,14 +1,17 @@
 // X-Wing (draft-connolly-cfrg-xwing-kem-08): ML-KEM-768 from @noble/post-quantum, X25519 from
-// node:crypto (OpenSSL). The same KEM as @noble/post-quantum's ml_kem768_x25519, byte for byte
-// (the draft's vectors in test/unit/vectors.test.ts, and test/unit/xwing.test.ts against noble's),
-// built here because noble's X25519 is plain JavaScript: its first use builds precomputed tables
-// and each scalar multiplication costs milliseconds, ~0.1-0.2 s of an encryption to 10 people and
-// of every unlock (bench/README.md); OpenSSL's takes microseconds. Loading noble's hybrid module
-// also loads its NIST curves, which X-Wing does not use.
-// Where node:crypto has no X25519 (checked once on the RFC 7748 vector), noble's is used.
-import { createPrivateKey, createPublicKey, diffieHellman, randomBytes, type KeyObject } from 'node:crypto';
+// libsodium (already loaded for Ed25519 and the keys at rest). The same KEM as
+// @noble/post-quantum's ml_kem768_x25519, byte for byte (the draft's vectors in
+// test/unit/vectors.test.ts, and test/unit/xwing.test.ts against noble's), built here because
+// noble's X25519 is plain JavaScript: its first use builds precomputed tables and each scalar
+// multiplication costs milliseconds, ~0.1-0.2 s of an encryption to 10 people and of every unlock
+// (bench/README.md); libsodium's takes well under a millisecond, and its heap is zeroed on every
+// free (sodium.ts). Loading noble's hybrid module also loaded its NIST curves, unused by X-Wing.
+// (node:crypto's X25519 was measured too: importing a raw private key costs ~4 ms in OpenSSL 3,
+// and its faster JWK form would put the secret in a JavaScript string, which cannot be wiped.)
+import { randomBytes } from 'node:crypto';
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { sha3_256, shake256 } from '@noble/hashes/sha3.js';
+import { getSodium } from './sodium.js';
 
 const PUBLIC_BYTES = 1216;
 const SECRET_BYTES = 32;
@@ -19,54 +22,16 @@ const MLKEM_CIPHERTEXT_BYTES = 1088;
 /** XWingLabel of the draft: the six bytes `\.//^\`. */
 const LABEL = Uint8Array.from([0x5c, 0x2e, 0x2f, 0x2f, 0x5e, 0x5c]);
 
-interface X25519 {
-  publicOf(secret: Uint8Array): Uint8Array;
-  shared(secret: Uint8Array, publicKey: Uint8Array): Uint8Array;
-}
-
-// DER prefixes of an X25519 private key (PKCS #8) and public key (SPKI), OID 1.3.101.110.
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
-const SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
-
-function privateKeyOf(secret: Uint8Array): KeyObject {
-  const der = Buffer.concat([PKCS8_PREFIX, secret]);
-  try {
-    // OpenSSL keeps the key in memory it clears when the KeyObject is collected.
-    return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
-  } finally {
-    der.fill(0);
-  }
-}
-
-const opensslX25519: X25519 = {
-  publicOf: (secret) => new Uint8Array(createPublicKey(privateKeyOf(secret)).export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length)),
-  shared: (secret, publicKey) => {
+const sodium = await getSodium();
+const x25519 = {
+  /** X25519(secret, 9): libsodium clamps the scalar as RFC 7748 does. */
+  publicOf: (secret: Uint8Array): Uint8Array => sodium.crypto_scalarmult_base(secret),
+  /** X25519(secret, point): libsodium refuses (throws on) a low-order point, as noble does. */
+  shared: (secret: Uint8Array, publicKey: Uint8Array): Uint8Array => {
     if (publicKey.length !== 32) throw new Error('X25519: clé publique de longueur invalide');
-    const peer = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
-    // OpenSSL refuses (throws on) an all-zero result, a low-order point, as noble does.
-    const shared = diffieHellman({ privateKey: privateKeyOf(secret), publicKey: peer });
-    const copy = Uint8Array.from(shared);
-    shared.fill(0);
-    return copy;
+    return sodium.crypto_scalarmult(secret, publicKey);
   },
 };
-
-/** RFC 7748 section 6.1, Alice: the check that node:crypto's X25519 is there and right. */
-function opensslWorks(): boolean {
-  try {
-    const secret = Buffer.from('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a', 'hex');
-    return Buffer.from(opensslX25519.publicOf(secret)).toString('hex') === '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a';
-  } catch {
-    return false;
-  }
-}
-
-async function nobleX25519(): Promise<X25519> {
-  const { x25519 } = await import('@noble/curves/ed25519.js');
-  return { publicOf: (secret) => x25519.getPublicKey(secret), shared: (secret, publicKey) => x25519.getSharedSecret(secret, publicKey) };
-}
-
-const x25519: X25519 = opensslWorks() ? opensslX25519 : await nobleX25519();
 
 function concat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -163,4 +128,4 @@ function decapsulate(cipherText: Uint8Array, secretKey: Uint8Array): Uint8Array 
 }
 
 /** The X-Wing KEM: the same calls (and bytes) as @noble/post-quantum's ml_kem768_x25519. */
-export const xwing = { keygen, getPublicKey, encapsulate, decapsulate, x25519Backend: x25519 === opensslX25519 ? 'openssl' : 'noble' } as const;
+export const xwing = { keygen, getPublicKey, encapsulate, decapsulate } as const;
