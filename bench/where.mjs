@@ -24,9 +24,10 @@ const HOME = opt('--home');
 const CATEGORIES = [
   ['waiting (Argon2id on another thread, I/O)', (f) => f.functionName === '(idle)'],
   ['garbage collection', (f) => f.functionName === '(garbage collector)'],
-  ['X-Wing (ML-KEM-768, X25519)', (f) => /post-quantum|@noble|xwing/.test(f.url) || /^xwing/.test(f.functionName)],
-  ['zod (load and parse)', (f) => /zod/.test(f.url)],
-  ['libsodium (load, Ed25519, keys at rest)', (f) => /libsodium|^wasm:/.test(f.url)],
+  // By file for the modules of dist/electron, by function name inside the bundle (dist/cli).
+  ['X-Wing (ML-KEM-768, X25519)', (f) => /post-quantum|@noble|xwing/.test(f.url) || /^xwing|post-quantum|@noble/.test(f.functionName)],
+  ['zod (load and parse)', (f) => /zod/.test(f.url) || /zod|safeParse/.test(f.functionName)],
+  ['libsodium (load, Ed25519, keys at rest)', (f) => /libsodium|^wasm:/.test(f.url) || /libsodium/.test(f.functionName)],
   ['SQLite (open, checks, queries)', (f) => /better-sqlite3/.test(f.url) || /openProfile|migrat/i.test(f.functionName)],
   ['module loading (resolve, read, compile)', (f) => /internal\/modules\/(esm|cjs)|node:internal\/modules/.test(f.url) || /^(compileFunction|wrapSafe|\(parse\))$/.test(f.functionName)],
   ['Node start-up', (f) => /internal\/(bootstrap|main|process\/pre_execution)/.test(f.url)],
