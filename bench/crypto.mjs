@@ -320,7 +320,7 @@ function toolVersions() {
 let exitCode = 0;
 const box = await machine(); // before the set-up: the load average at start is the machine's own
 const tools = toolVersions();
-printHeader(`Pli vs age vs gpg, whole commands file to file; ${REPS} repetitions (1 GiB: ${BIG_REPS || 'skipped, --quick'})`, box,
+printHeader(`Pli vs age vs gpg, whole commands file to file; ${REPS} repetitions (1 GiB: ${BIG_REPS || `skipped, ${SMALL ? '--small' : '--quick'}`})`, box,
   [`Pli ${tools.pli}; age ${tools.age}; ${tools.gpg}`]);
 try {
   const keys = setUp();
