@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Pli vs age vs gpg, whole commands from the command line, file to file (see bench/README.md).
-//   node bench/crypto.mjs [--quick] [--reps N]     (after `npm run build`; `npm run bench` does both)
+//   node bench/crypto.mjs [--quick | --small] [--reps N]   (after `npm run build`; `npm run bench` does both)
 // Every timed command runs under /usr/bin/time (wall time measured here, peak RSS from %M). Tools
 // alternate run by run (pli, age, gpg, pli, ...); each cell is the median of its repetitions, and
 // each Pli (and gpg) run is paired with the age run next to it: the streaming ratio judged against
@@ -24,9 +24,11 @@ const argv = process.argv.slice(2);
 const pliIndex = argv.indexOf('--pli'); // another build's bin/pli.js, to compare two builds
 const PLI = path.resolve(pliIndex >= 0 ? argv[pliIndex + 1] : path.join(ROOT, 'bin', 'pli.js'));
 const QUICK = argv.includes('--quick');
+// --small: only the empty file and 1 MiB (the fixed-cost targets), a few minutes even when loaded.
+const SMALL = argv.includes('--small');
 const repsIndex = argv.indexOf('--reps');
 const REPS = repsIndex >= 0 ? Number(argv[repsIndex + 1]) : QUICK ? 3 : 7;
-const BIG_REPS = QUICK ? 0 : 3; // 1 GiB runs (Pli and age: streaming and peak RSS); skipped by --quick
+const BIG_REPS = QUICK || SMALL ? 0 : 3; // 1 GiB runs (Pli and age: streaming and peak RSS); skipped by --quick
 if (!Number.isInteger(REPS) || REPS < 1) fail('--reps expects a positive integer');
 
 const TOOLS = ['pli', 'age', 'gpg'];
@@ -34,7 +36,7 @@ const CASES = [
   { size: 0, recipients: 1 }, { size: 0, recipients: 10 },
   { size: 1 * MiB, recipients: 1 }, { size: 1 * MiB, recipients: 10 },
   { size: 256 * MiB, recipients: 1 }, { size: 256 * MiB, recipients: 10 },
-];
+].filter((c) => !SMALL || c.size <= MiB);
 // 1 GiB: Pli and age only (gpg is no target, and 1 GiB of it would double the run's length).
 const BIG_SIZE = 1024 * MiB;
 const BIG_CASES = [{ size: BIG_SIZE, recipients: 1 }, { size: BIG_SIZE, recipients: 10 }];
@@ -271,7 +273,7 @@ function checkTargets(find) {
       for (const n of [1, 10]) {
         const name = `streaming ${op} ${sizeLabel(size)}, ${n} rcpt <= ${TARGETS.streamingVsAge.toFixed(1)}x age (median of the pairs)`;
         const r = find('pli', op, size, n);
-        if (!r) targets.skip(name, TARGETS.streamingVsAge, 'not run (--quick)');
+        if (!r) targets.skip(name, TARGETS.streamingVsAge, `not run (${SMALL ? '--small' : '--quick'})`);
         // Not shown is not passed: with no valid pair the target counts as failed, with why.
         else if (!r.pairRatio) targets.check(name, null, TARGETS.streamingVsAge, false, 'no valid pair (a streaming cost came out at zero or below: the fixed cost\'s noise; rerun with --reps 11 on a quieter machine)');
         else {
@@ -292,6 +294,10 @@ function checkTargets(find) {
   targets.check(`encrypt 1 MiB to 10 rcpt, end to end <= ${TARGETS.small10Seconds} s`, small, TARGETS.small10Seconds, small <= TARGETS.small10Seconds, `${small.toFixed(3)} s`);
   // Peak RSS "whatever the size": the largest of every Pli run of that operation.
   for (const op of ['encrypt', 'decrypt']) {
+    if (SMALL) {
+      targets.skip(`peak RSS ${op}, every size <= ${TARGETS.rssMiB} MiB`, TARGETS.rssMiB, 'not run (--small: 0 B and 1 MiB only)');
+      continue;
+    }
     const runs = results.filter((c) => c.tool === 'pli' && c.op === op).map((c) => ({ c, mib: Math.max(...c.rssKiB) / 1024 }));
     const top = runs.reduce((a, b) => (b.mib > a.mib ? b : a));
     const bySize = [...new Set(runs.map((x) => x.c.size))].sort((a, b) => a - b).map((size) => `${sizeLabel(size)}: ${Math.max(...runs.filter((x) => x.c.size === size).map((x) => x.mib)).toFixed(0)}`);
@@ -314,7 +320,7 @@ function toolVersions() {
 let exitCode = 0;
 const box = await machine(); // before the set-up: the load average at start is the machine's own
 const tools = toolVersions();
-printHeader(`Pli vs age vs gpg, whole commands file to file; ${REPS} repetitions (1 GiB: ${BIG_REPS || 'skipped, --quick'})`, box,
+printHeader(`Pli vs age vs gpg, whole commands file to file; ${REPS} repetitions (1 GiB: ${BIG_REPS || `skipped, ${SMALL ? '--small' : '--quick'}`})`, box,
   [`Pli ${tools.pli}; age ${tools.age}; ${tools.gpg}`]);
 try {
   const keys = setUp();

@@ -47,6 +47,17 @@ async function libsodiumVersion() {
   }
 }
 
+/** Which Argon2id back-end the built Pli uses here (electron/core/crypto/argon2.ts): native
+ * (sodium-native) or wasm (libsodium-wrappers-sumo, the fallback). */
+async function argon2Backend() {
+  try {
+    const { argon2Backend: backend } = await import('../dist/electron/core/crypto/argon2.js');
+    return backend();
+  } catch {
+    return 'unknown (not built)';
+  }
+}
+
 /** The machine, read once when a benchmark starts (the load average is the one at start). */
 export async function machine() {
   const cpu = cpuInfo();
@@ -62,6 +73,7 @@ export async function machine() {
     node: process.versions.node,
     openssl: process.versions.openssl,
     libsodium: await libsodiumVersion(),
+    argon2: await argon2Backend(),
   };
 }
 
@@ -77,7 +89,7 @@ export function printHeader(title, m, extra = []) {
   const load = m.loadavgAtStart;
   console.log(title);
   console.log(`CPU: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB; flags: ${flags}`);
-  console.log(`Node ${m.node}, OpenSSL ${m.openssl}, libsodium ${m.libsodium}; ${m.platform}`);
+  console.log(`Node ${m.node}, OpenSSL ${m.openssl}, libsodium ${m.libsodium}; ${m.platform}; Pli's Argon2id: ${m.argon2}`);
   console.log(`Load average at start: ${load['1min'].toFixed(2)} ${load['5min'].toFixed(2)} ${load['15min'].toFixed(2)} (1, 5, 15 min)${busy(load['1min'], m.cores) ? ': the machine is busy, expect noise' : ''}`);
   for (const line of extra) console.log(line);
   console.log('');

@@ -72,6 +72,11 @@ export function required(values: Values, key: string): string {
 export function cliUnlocker(values: Values): Unlocker {
   return {
     unlock: async (identity: IdentityRow) => {
+      // Every unlock then needs X-Wing (the public keys are derived again and checked) and
+      // libsodium: loaded now, while the passphrase is read and Argon2id runs on libuv's pool,
+      // instead of after (the main thread only waits meanwhile; bench/README.md). A failure
+      // here is left to the first real use, which reports it.
+      void import('../core/crypto/xwing.js').catch(() => undefined);
       const passphrase = await readSecret({ file: str(values, 'passphrase-file'), env: 'PLI_PASSPHRASE', prompt: `Phrase de passe de ${forTerminal(identity.name)} : `, what: 'la phrase de passe' });
       const unlocked = await signIn(profileOf(values), identity, passphrase);
       // From now on this person is the actor of the command's events (Context.actor).

@@ -108,7 +108,7 @@ describe('a missing compiled worker', () => {
     expect(workerEntry('argon2', from)).toEqual({ file: new URL('./argon2.worker.js', from), eval: false, execArgv: [] });
   });
 
-  it('an installation without argon2.worker.js refuses the unlock with that error (exit code 3), not a crash', () => {
+  it('an installation without argon2.worker.js refuses an unlock through the WebAssembly back-end with that error (exit code 3), not a crash', () => {
     const copy = path.join(temp, 'install');
     cpSync(path.join(ROOT, 'dist'), path.join(copy, 'dist'), { recursive: true });
     symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
@@ -116,7 +116,7 @@ describe('a missing compiled worker', () => {
     rmSync(path.join(copy, 'dist/electron/core/crypto/argon2.worker.js'));
     const seen = probe(`
       const { argon2id } = await import(${href(path.join(copy, 'dist/electron/core/crypto/argon2.js'))});
-      const outcome = await argon2id(Buffer.from('x'), Buffer.alloc(16), ${JSON.stringify(CHEAP)}).then(() => ({ ok: true }), (e) => ({ code: e.code, exitCode: e.exitCode, message: e.message }));
+      const outcome = await argon2id(Buffer.from('x'), Buffer.alloc(16), ${JSON.stringify(CHEAP)}, 'wasm').then(() => ({ ok: true }), (e) => ({ code: e.code, exitCode: e.exitCode, message: e.message }));
       console.log(JSON.stringify(outcome));`, copy);
     expect(seen).toMatchObject({ code: 'worker-missing', exitCode: 3 });
     expect(seen.message).toMatch(/installation de Pli est incomplète/);
@@ -166,10 +166,11 @@ describe('from the TypeScript sources (vitest)', () => {
 describe('the Argon2id worker ends after its one derivation', () => {
   // WebAssembly memory never shrinks: only ending the thread returns the 64 MiB+ it used.
   const threads = (): number => Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]);
-  it.runIf(existsSync('/proc/self/status'))('no thread is left once argon2id has answered', async () => {
-    await argon2id(Buffer.from('x'), Buffer.alloc(16), CHEAP); // the first call may start esbuild's own thread
+  it.runIf(existsSync('/proc/self/status')).each(['wasm', 'native'] as const)('%s: no thread is left once argon2id has answered', async (backend) => {
+    // The first call may start esbuild's own thread (wasm) or libuv's pool (native).
+    await argon2id(Buffer.from('x'), Buffer.alloc(16), CHEAP, backend);
     const before = threads();
-    const derivations = Array.from({ length: 3 }, () => argon2id(Buffer.from('x'), Buffer.alloc(16), CHEAP));
+    const derivations = Array.from({ length: 3 }, () => argon2id(Buffer.from('x'), Buffer.alloc(16), CHEAP, backend));
     await Promise.all(derivations);
     expect(threads()).toBe(before);
   });

@@ -1,4 +1,5 @@
-// The Argon2id worker (argon2.ts): one derivation, one answer, then argon2.ts ends the thread,
+// The Argon2id worker of the WebAssembly back-end (argon2.ts: the fallback where sodium-native
+// does not load): one derivation, one answer, then argon2.ts ends the thread,
 // which returns its WebAssembly memory (64 MiB-1 GiB, never shrunk while the thread lives).
 // The password is in workerData (a copy of this process's memory, never written anywhere) and
 // the key goes back in the one message; neither is logged.

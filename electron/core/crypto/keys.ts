@@ -1,7 +1,7 @@
 // Asymmetric keys: X-Wing (X25519 + ML-KEM-768, draft-connolly-cfrg-xwing-kem) for encryption,
 // Ed25519 (libsodium, strict verification) for signatures.
 // Never log or return secret keys outside the core.
-import type { ml_kem768_x25519 } from '@noble/post-quantum/hybrid.js';
+import type { xwing as XWingKem } from './xwing.js';
 import { getSodium } from './sodium.js';
 import { hkdf, random, unwrapKey, wrapKey } from './primitives.js';
 
@@ -14,11 +14,12 @@ export const SIGNATURE_BYTES = 64;
 
 export interface XWingKeyPair { publicKey: Uint8Array; secretKey: Uint8Array }
 
-let loading: Promise<typeof ml_kem768_x25519> | null = null;
-/** X-Wing (@noble/post-quantum, ~5 MiB resident) is loaded on first use rather than at start-up,
- * so that a command holds it only once the key unlock's Argon2id worker has ended (peak memory). */
-function xwing(): Promise<typeof ml_kem768_x25519> {
-  return (loading ??= import('@noble/post-quantum/hybrid.js').then((m) => m.ml_kem768_x25519));
+let loading: Promise<typeof XWingKem> | null = null;
+/** X-Wing (xwing.ts: ML-KEM-768 from @noble/post-quantum, X25519 from node:crypto) is loaded on
+ * first use rather than at start-up, so that a command holds it only once the key unlock's
+ * Argon2id has ended (peak memory). */
+function xwing(): Promise<typeof XWingKem> {
+  return (loading ??= import('./xwing.js').then((m) => m.xwing));
 }
 
 /** `seed` only for test vectors (the caller's to wipe); otherwise fresh randomness. */

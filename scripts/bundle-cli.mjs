@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// Bundles the `pli` command (electron/cli/run.ts) with esbuild into dist/cli/, which bin/pli.js
+// runs when present (else dist/electron/cli/run.js): one file to resolve and read instead of a
+// few hundred modules, which was a third of a command's start-up (bench/README.md, "Where the
+// fixed cost goes"). Run by `npm run build`, after tsc, so it is never older than dist/.
+//   - Lazy imports stay lazy: code split into chunks (format esm, splitting), loaded on first use.
+//   - Our code and the pure JavaScript it needs before the unlock (zod, @noble) are bundled;
+//     every other package stays external and loads from node_modules as before: native bindings
+//     (better-sqlite3, sodium-native), and packages that read files beside their own code
+//     (pdfkit's font metrics) or are loaded only by some commands (mail, spreadsheets).
+//   - Each worker (`*.worker.ts`, found by name) is an entry of its own, written beside the
+//     chunks: workerEntry() looks for `<name>.worker.js` next to the module that starts it.
+// Code that finds a file relative to its own module (import.meta.url) other than a worker
+// must not be bundled: keep it in a package, or read the path from the caller.
+import { build } from 'esbuild';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = path.join(ROOT, 'dist', 'cli');
+const BUNDLED_PACKAGES = ['zod', '@noble/post-quantum', '@noble/hashes', '@noble/curves'];
+
+const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+const external = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})]
+  .filter((name) => !BUNDLED_PACKAGES.includes(name))
+  .flatMap((name) => [name, `${name}/*`]);
+
+const workers = readdirSync(path.join(ROOT, 'electron'), { recursive: true })
+  .filter((file) => file.endsWith('.worker.ts'))
+  .map((file) => ({ in: path.join(ROOT, 'electron', file), out: path.basename(file, '.ts') }));
+
+// zod.ts loads zod with createRequire (synchronously, on first use), which esbuild does not
+// follow: inside the bundle the same call becomes require('zod'), bundled and still run on first
+// use only (esbuild's CommonJS wrapper).
+const lazyZod = {
+  name: 'lazy-zod',
+  setup(b) {
+    b.onLoad({ filter: /electron[\\/]core[\\/]zod\.ts$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const call = "createRequire(import.meta.url)('zod')";
+      if (!text.includes(call)) return { contents: text, loader: 'ts', warnings: [{ text: `zod.ts no longer loads zod with ${call}: zod is loaded from node_modules (slower)` }] };
+      return { contents: text.replace(call, "require('zod')"), loader: 'ts' };
+    });
+  },
+};
+
+rmSync(OUT, { recursive: true, force: true });
+const result = await build({
+  entryPoints: [{ in: path.join(ROOT, 'electron/cli/run.ts'), out: 'pli' }, ...workers],
+  outdir: OUT,
+  outExtension: { '.js': '.js' },
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external,
+  plugins: [lazyZod],
+  // Bundled CommonJS (zod) calls require(): give each chunk one, as in a CommonJS module.
+  banner: { js: "import { createRequire as __pliCreateRequire } from 'node:module'; const require = __pliCreateRequire(import.meta.url);" },
+  chunkNames: 'chunk-[hash]',
+  legalComments: 'none',
+  logLevel: 'warning',
+  metafile: true,
+});
+const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
+process.stdout.write(`pli: CLI bundled into ${path.relative(ROOT, OUT)}/ (${Object.keys(result.metafile.outputs).length} files, ${(bytes / 1024).toFixed(0)} KiB; workers: ${workers.map((w) => w.out).join(', ')})\n`);
