@@ -30,7 +30,9 @@ function fill(count: number, odd: (seq: number) => Buffer | null = () => null): 
   })();
 }
 
-const tamper = (sql: string): void => profile.db.exec(`DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete; ${sql}`);
+const tamper = (sql: string): void => {
+  profile.db.exec(`DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete; ${sql}`);
+};
 const segment = (from: number, to: number, checkpoints: number[] = []) =>
   verifySegment({ file: profile.db.name, from, to, start: from === 1 ? GENESIS : (profile.db.prepare('SELECT hash FROM events WHERE seq = ?').pluck().get(from - 1) as Buffer), checkpoints }, profile.db);
 
