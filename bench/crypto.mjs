@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Pli vs age vs gpg, whole commands from the command line, file to file (see bench/README.md).
-//   node bench/crypto.mjs [--quick | --small] [--reps N]   (after `npm run build`; `npm run bench` does both)
+//   node bench/crypto.mjs [--quick | --small] [--reps N] [--dir DIR]   (after `npm run build`; `npm run bench` does both)
 // Every timed command runs under /usr/bin/time (wall time measured here, peak RSS from %M). Tools
 // alternate run by run (pli, age, gpg, pli, ...); each cell is the median of its repetitions, and
 // each Pli (and gpg) run is paired with the age run next to it: the streaming ratio judged against
 // the targets is the median of the per-pair ratios, which a load that comes and goes disturbs
 // far less than a ratio of medians. Decryptions are checked byte for byte against the input (cmp).
-// Work files live in a temporary folder under /tmp, removed at the end; raw results, with the
+// Work files live in a temporary folder under /tmp (or --dir: a tmpfs such as /dev/shm takes the
+// disk out of the comparison, see bench/README.md), removed at the end; raw results, with the
 // machine (bench/machine.mjs), go to bench/out/crypto-<date>.json.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
@@ -30,6 +31,11 @@ const repsIndex = argv.indexOf('--reps');
 const REPS = repsIndex >= 0 ? Number(argv[repsIndex + 1]) : QUICK ? 3 : 7;
 const BIG_REPS = QUICK || SMALL ? 0 : 3; // 1 GiB runs (Pli and age: streaming and peak RSS); skipped by --quick
 if (!Number.isInteger(REPS) || REPS < 1) fail('--reps expects a positive integer');
+const dirIndex = argv.indexOf('--dir');
+// Where the inputs, containers and outputs live: Pli syncs what it writes to disk (the container,
+// the decrypted files), age does not, so on a slow disk the sync alone can exceed age's time.
+const WORK_PARENT = dirIndex >= 0 ? path.resolve(argv[dirIndex + 1] ?? '') : os.tmpdir();
+if (dirIndex >= 0 && !existsSync(WORK_PARENT)) fail(`--dir: ${WORK_PARENT} does not exist`);
 
 const TOOLS = ['pli', 'age', 'gpg'];
 const CASES = [
@@ -56,7 +62,9 @@ for (const tool of [TIME, '/usr/bin/age', '/usr/bin/age-keygen', '/usr/bin/gpg',
 }
 if (!existsSync(path.join(path.dirname(PLI), '..', 'dist', 'electron', 'cli', 'run.js'))) fail('Pli is not built: run `npm run build` first');
 
-const work = mkdtempSync(path.join(os.tmpdir(), 'pli-bench-'));
+const work = mkdtempSync(path.join(WORK_PARENT, 'pli-bench-'));
+/** The file system the work files are on (ext4, tmpfs...): whether a sync to disk costs anything. */
+const workFs = spawnSync('stat', ['-f', '-c', '%T', work], { encoding: 'utf8' }).stdout?.trim() || 'unknown';
 const gnupgHome = path.join(work, 'gnupg');
 const env = { ...process.env, PLI_PASSPHRASE: PASSPHRASE, GNUPGHOME: gnupgHome, LC_ALL: 'C' };
 function cleanUp() {
@@ -77,16 +85,18 @@ function run(cmd, args, options = {}) {
   return r.stdout;
 }
 
-/** Runs one timed command under /usr/bin/time: wall seconds measured here, peak RSS in KiB. */
+/** Runs one timed command under /usr/bin/time: wall seconds measured here, peak RSS in KiB, and
+ * the CPU seconds (user + system, every thread) it used: a figure that the load of others moves
+ * far less than the wall time. */
 function timed(cmd, args) {
   spawnSync('sync'); // earlier runs' dirty pages are flushed outside the measurement
   const rssFile = path.join(work, 'rss.txt');
   const start = process.hrtime.bigint();
-  const r = spawnSync(TIME, ['-f', '%M', '-o', rssFile, cmd, ...args], { env, encoding: 'utf8', maxBuffer: 16 * MiB });
+  const r = spawnSync(TIME, ['-f', '%M %U %S', '-o', rssFile, cmd, ...args], { env, encoding: 'utf8', maxBuffer: 16 * MiB });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stderr}`);
-  const rssKiB = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
-  return { seconds, rssKiB };
+  const [rss, user, system] = readFileSync(rssFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+  return { seconds, rssKiB: rss, cpuSeconds: user + system };
 }
 
 function makeFile(file, size) {
@@ -165,10 +175,10 @@ function commands(keys) {
   };
 }
 
-const results = []; // { tool, op, size, recipients, seconds[], rssKiB[] }
+const results = []; // { tool, op, size, recipients, seconds[], rssKiB[], cpuSeconds[] }
 function cell(tool, op, size, recipients) {
   let c = results.find((r) => r.tool === tool && r.op === op && r.size === size && r.recipients === recipients);
-  if (!c) results.push(c = { tool, op, size, recipients, seconds: [], rssKiB: [] });
+  if (!c) results.push(c = { tool, op, size, recipients, seconds: [], rssKiB: [], cpuSeconds: [] });
   return c;
 }
 
@@ -193,6 +203,7 @@ function runCase(cmds, tools, { size, recipients }, input, record = true) {
         const c = cell(tool, op, size, recipients);
         c.seconds.push(m.seconds);
         c.rssKiB.push(m.rssKiB);
+        c.cpuSeconds.push(m.cpuSeconds);
       }
     }
   }
@@ -205,7 +216,7 @@ const median = (xs) => {
 };
 
 function summarise() {
-  const rows = results.map((c) => ({ ...c, median: median(c.seconds), peakRssMiB: Math.max(...c.rssKiB) / 1024 }));
+  const rows = results.map((c) => ({ ...c, median: median(c.seconds), cpuMedian: median(c.cpuSeconds), peakRssMiB: Math.max(...c.rssKiB) / 1024 }));
   const find = (tool, op, size, recipients) => rows.find((r) => r.tool === tool && r.op === op && r.size === size && r.recipients === recipients);
   for (const r of rows) {
     const fixed = find(r.tool, r.op, 0, r.recipients);
@@ -243,7 +254,7 @@ function sizeLabel(size) {
 }
 
 function printTable(rows) {
-  const head = ['tool', 'op', 'size', 'rcpt', 'runs', 'median s', 'MB/s', 'stream MB/s', 'stream/age', 'pairs: median [min-max]', 'peak RSS MiB'];
+  const head = ['tool', 'op', 'size', 'rcpt', 'runs', 'median s', 'CPU s', 'MB/s', 'stream MB/s', 'stream/age', 'pairs: median [min-max]', 'peak RSS MiB'];
   const fmt = (x, d) => (x === null || x === undefined ? '-' : x.toFixed(d));
   const pairs = (p) => (p ? `${p.median.toFixed(2)} [${p.min.toFixed(2)}-${p.max.toFixed(2)}]` : '-');
   const order = (r) => [r.size, r.recipients, r.op === 'encrypt' ? 0 : 1, TOOLS.indexOf(r.tool)];
@@ -252,7 +263,7 @@ function printTable(rows) {
     for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i] - y[i];
     return 0;
   });
-  const lines = sorted.map((r) => [r.tool, r.op, sizeLabel(r.size), String(r.recipients), String(r.seconds.length), fmt(r.median, 3), fmt(r.mbps, 0), fmt(r.streamingMbps, 0), fmt(r.streamingVsAge, 2), pairs(r.pairRatio), fmt(r.peakRssMiB, 0)]);
+  const lines = sorted.map((r) => [r.tool, r.op, sizeLabel(r.size), String(r.recipients), String(r.seconds.length), fmt(r.median, 3), fmt(r.cpuMedian, 2), fmt(r.mbps, 0), fmt(r.streamingMbps, 0), fmt(r.streamingVsAge, 2), pairs(r.pairRatio), fmt(r.peakRssMiB, 0)]);
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const show = (cols) => cols.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log(show(head));
@@ -347,7 +358,9 @@ try {
 
   const loadAfter = loadNow();
   const { rows, find } = summarise();
-  console.log(`Median of ${REPS} runs (1 GiB: ${BIG_REPS || 'skipped'}), file to file in ${os.tmpdir()}; MB = 10^6 bytes.`);
+  console.log(`Median of ${REPS} runs (1 GiB: ${BIG_REPS || 'skipped'}), file to file in ${WORK_PARENT} (${workFs}); MB = 10^6 bytes.`);
+  if (workFs !== 'tmpfs') console.log('Pli syncs what it writes to disk and age does not: on a slow disk that sync can outweigh the crypto (--dir /dev/shm: without the disk).');
+  console.log('CPU s = median CPU time of the command (user + system, all threads): less moved by the load of others than the wall time.');
   console.log('streaming = total - median total of the same command on an empty file (its fixed cost), from 64 MiB up');
   console.log('(for 1 MiB it is lost in the noise of the fixed cost). stream/age = ratio of the two medians\' streaming costs;');
   console.log('pairs = each run\'s streaming cost / that of the age run next to it: their median [min-max] is what the targets judge.');
@@ -357,7 +370,7 @@ try {
   const targets = checkTargets(find);
   exitCode = targets.exitCode();
 
-  const outFile = writeJson('crypto', { quick: QUICK, reps: REPS, bigReps: BIG_REPS, machine: box, tools, loadavg: { start: box.loadavgAtStart['1min'], beforeRuns: loadBefore, after: loadAfter }, limits: TARGETS, cells: rows, targets });
+  const outFile = writeJson('crypto', { quick: QUICK, reps: REPS, bigReps: BIG_REPS, workDir: WORK_PARENT, workFs, machine: box, tools, loadavg: { start: box.loadavgAtStart['1min'], beforeRuns: loadBefore, after: loadAfter }, limits: TARGETS, cells: rows, targets });
   console.log(`\nRaw results: ${outFile}`);
 } catch (error) {
   process.stderr.write(`bench: ${error.stack ?? error}\n`);

@@ -6,7 +6,29 @@ import { hash } from 'node:crypto';
 import type { DB } from '../profile/profile.js';
 
 export interface SegmentJob { file: string; from: number; to: number; start: Uint8Array; checkpoints: number[] }
-export interface SegmentResult { bad: { seq: number; kind: 'inserted' | 'deleted' | 'chain' } | null; marks: [number, Uint8Array][] }
+/** `renumbered`: the indexed columns (seq, at) no longer agree with the canonical bytes. */
+export interface SegmentResult { bad: { seq: number; kind: 'inserted' | 'deleted' | 'chain' | 'renumbered' } | null; marks: [number, Uint8Array][] }
+
+/** Events read per query: one blob of about 2 MB for 8192 typical events. */
+export const SEGMENT_PAGE = 8192;
+const HASH_BYTES = 32;
+
+/**
+ * One page of events in a single row, so that SQLite, not JavaScript, walks the rows: every event's
+ * stored canonical bytes then its stored hash, back to back, in the order of their numbers (the
+ * primary key's own order: the ORDER BY costs no sort, and an aggregate over an ordered subquery
+ * takes its rows in that order), and the canonical lengths in bytes. SQLite's || and group_concat copy a blob's bytes as they are
+ * (NUL and invalid UTF-8 included) and CAST AS BLOB keeps them: what is hashed is exactly what
+ * is stored. `odd` is the first number in the page whose row could not be laid out that way (a
+ * hash that is not 32 bytes, a column that is not a blob): it is reported as a broken chain.
+ * `renumbered` is the first whose indexed columns (seq, at) disagree with its canonical bytes,
+ * which start "[1,seq,at,": checked in the same pass over the rows, inside SQLite.
+ */
+const PAGE_SQL = `SELECT CAST(group_concat(canonical || hash, '') AS BLOB) AS bytes,
+    group_concat(octet_length(canonical)) AS lengths,
+    min(CASE WHEN typeof(canonical) != 'blob' OR typeof(hash) != 'blob' OR octet_length(hash) != ${HASH_BYTES} THEN seq END) AS odd,
+    min(CASE WHEN CAST(substr(canonical, 1, length('[1,' || seq || ',' || at || ',')) AS TEXT) != '[1,' || seq || ',' || at || ',' THEN seq END) AS renumbered
+  FROM (SELECT seq, at, canonical, hash FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq)`;
 
 /** Verifies events from..to of `conn` against their stored hashes, starting from `job.start`
  * (the stored hash before `from`), and returns the stored hashes at the checkpoints' numbers. */
@@ -15,21 +37,38 @@ export function verifySegment(job: SegmentJob, conn: DB): SegmentResult {
   let expected = job.from;
   const wanted = new Set(job.checkpoints);
   const marks: [number, Uint8Array][] = [];
-  let bad: SegmentResult['bad'] = null;
   // Numbering (gaps, inserts) is checked in SQL by the caller, concurrently: here the chain only,
   // and the row's number is its position.
-  const rows = conn.prepare('SELECT canonical, hash FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq').raw().iterate(job.from, job.to) as IterableIterator<[Buffer, Buffer]>;
-  for (const [canonical, stored] of rows) {
-    const seq = expected;
-    const computed = hash('sha256', Buffer.concat([previous, canonical]), 'buffer') as Buffer;
-    if (!computed.equals(stored)) {
-      bad = { seq, kind: 'chain' };
-      break;
+  const page = conn.prepare(PAGE_SQL);
+  for (let first = job.from; first <= job.to; first += SEGMENT_PAGE) {
+    const last = Math.min(job.to, first + SEGMENT_PAGE - 1);
+    const row = page.get(first, last) as { bytes: Buffer | null; lengths: string | null; odd: number | null; renumbered: number | null };
+    // The first problem of the page, whichever check sees it (the chain's, below, may be earlier).
+    const pageBad: SegmentResult['bad'] = row.odd !== null && (row.renumbered === null || row.odd <= row.renumbered)
+      ? { seq: row.odd, kind: 'chain' }
+      : row.renumbered !== null ? { seq: row.renumbered, kind: 'renumbered' } : null;
+    const broken = (seq: number): SegmentResult => ({ bad: pageBad && pageBad.seq <= seq ? pageBad : { seq, kind: 'chain' }, marks });
+    if (row.bytes === null || row.lengths === null) break; // no row in this page: counted as deleted below
+    const bytes = row.bytes;
+    const lengths = row.lengths.split(',');
+    let offset = 0; // where this event's canonical bytes start in `bytes`
+    for (let i = 0; i < lengths.length; i++) {
+      const length = Number(lengths[i]);
+      const end = offset + length;
+      if (end + HASH_BYTES > bytes.length) return broken(expected);
+      // SHA-256(previous stored hash || canonical): from the second event of a page on, the
+      // previous stored hash sits right before the canonical bytes, and is hashed in place.
+      const input = i === 0 ? Buffer.concat([previous, bytes.subarray(offset, end)]) : bytes.subarray(offset - HASH_BYTES, end);
+      // Compared as one-byte strings: no buffer allocated per event.
+      if (hash('sha256', input, 'binary') !== bytes.toString('binary', end, end + HASH_BYTES)) return broken(expected);
+      if (wanted.has(expected)) marks.push([expected, Buffer.from(bytes.subarray(end, end + HASH_BYTES))]); // a copy: a view would send the whole page
+      offset = end + HASH_BYTES;
+      expected++;
     }
-    if (wanted.has(seq)) marks.push([seq, stored]);
-    previous = stored;
-    expected++;
+    if (offset !== bytes.length) return broken(expected);
+    if (pageBad) return { bad: pageBad, marks };
+    previous = bytes.subarray(offset - HASH_BYTES, offset);
   }
-  if (!bad && expected !== job.to + 1) bad = { seq: expected, kind: 'deleted' };
+  const bad: SegmentResult['bad'] = expected !== job.to + 1 ? { seq: expected, kind: 'deleted' } : null;
   return { bad, marks };
 }
