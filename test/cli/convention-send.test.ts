@@ -7,12 +7,13 @@
 // « sans convention », the attacker of docs/profile.md re-filing a row (better-sqlite3), and the
 // retention run after termination + 15 days. Needs `npm run build`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, cpSync, appendFileSync, renameSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openProfile } from '../../electron/core/profile/profile.js';
 import { currentKeys, newPersonCard, unlockIdentity } from '../../electron/core/profile/identities.js';
 import { sealToFile } from '../../electron/core/container/seal.js';
+import { retentionRecords } from '../../electron/core/authority/convention-retention.js';
 import { cliSandbox } from './support.js';
 
 const PASS = 'une phrase de passe de test';
@@ -232,3 +233,76 @@ describe('the attacker of docs/profile.md re-files a container (better-sqlite3)'
   });
 });
 
+
+describe('termination and the retention run, 15 days later', () => {
+  const DAY = 24 * 3600 * 1000;
+  const today = new Date().toISOString().slice(0, 10);
+
+  it('terminated today: nothing is destroyed on day 14; on day 15 the containers and the unchanged files are, the changed one is listed', async () => {
+    await ok('O', ['convention', 'terminate', conventionId, '--date', today, '--reason', 'Fin du partenariat']);
+    await ok('O', ['directory', 'export', '--out', at('d2.json')]);
+    await ok('T', ['directory', 'import', at('d2.json'), '--as', ids.dgs]);
+    await ok('P', ['directory', 'import', at('d2.json'), '--as', ids.clerk]);
+    // Sending under it is now refused (its last day is today: refused from tomorrow).
+    await refused(1, 'P', ['send', '--as', ids.clerk, '--convention', conventionId, '--period', '2026-T4', '--doc', 'IS 101', '--folder', at('usb9'), at('IS101_T4_2026.xls')], /résiliée/, { offsetMs: DAY });
+    // The town hall changed one of the files it received: Pli must not delete it.
+    appendFileSync(at('ouverts/IST_T4_2026.csv'), 'ligne ajoutée\n');
+    const inbox = JSON.parse((await pli('T', ['inbox', '--json'])).stdout) as { id: number; sha256: string }[];
+    const stored = path.join(at('T'), 'inbox', `${inbox[0]!.sha256}.pli`);
+    expect(existsSync(stored)).toBe(true);
+    await refused(1, 'T', ['retention', 'run', '--as', ids.dgs, '--at', '2099-01-01'], /après aujourd'hui/);
+
+    const early = await pli('T', ['retention', 'run', '--as', ids.dgs], { offsetMs: 14 * DAY });
+    expect(early.code, early.stderr).toBe(0);
+    expect(early.stdout).toContain('Rien à détruire');
+    expect(existsSync(at('ouverts/IS101_T4_2026.xls'))).toBe(true);
+
+    const run = await pli('T', ['retention', 'run', '--as', ids.dgs], { offsetMs: 15 * DAY });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('1 pli(s) et 1 fichier(s) détruit(s).');
+    expect(run.stdout).toContain(`à détruire à la main : ${at('ouverts/IST_T4_2026.csv')} (modifié depuis son ouverture)`);
+    expect(existsSync(at('ouverts/IS101_T4_2026.xls'))).toBe(false);
+    expect(existsSync(at('ouverts/IST_T4_2026.csv'))).toBe(true);
+    expect(existsSync(stored)).toBe(false);
+    // Outside the convention: the v1 container's file stays.
+    expect(existsSync(at('v1/note.pdf'))).toBe(true);
+    const events = JSON.parse((await pli('T', ['audit', 'list', '--json'])).stdout) as { action: string; actor: string; detail: { what?: string } }[];
+    expect(events.filter((e) => e.action === 'retention.destroyed').map((e) => [e.actor, e.detail.what])).toEqual([[ids.dgs, 'container'], [ids.dgs, 'file']]);
+    expect(events.filter((e) => e.action === 'retention.left')).toHaveLength(1);
+
+    // The signed record, for the certificate: verified against the director's key.
+    const profile = openProfile(at('T'));
+    try {
+      const records = await retentionRecords(profile.db, conventionId);
+      expect(records).toHaveLength(1);
+      expect(records[0]!.body).toMatchObject({ convention: conventionId, conventionVersion: 2, retentionDays: 15, lastDay: today, by: { id: ids.dgs, name: 'Claire Dumont' } });
+      expect(records[0]!.body.destroyed.map((d) => d.what)).toEqual(['container', 'file']);
+      expect(records[0]!.body.manual).toEqual([{ container: expect.any(String), path: at('ouverts/IST_T4_2026.csv'), reason: 'changed' }]);
+    } finally {
+      profile.close();
+    }
+  });
+
+  it('a record edited with better-sqlite3 does not verify', async () => {
+    const db = new Database(copyOf('T', 'T-record'));
+    db.prepare("UPDATE retention_records SET text = replace(text, 'Claire Dumont', 'Jean Morel')").run();
+    db.close();
+    const profile = openProfile(at('T-record'));
+    try {
+      await expect(retentionRecords(profile.db, conventionId)).rejects.toMatchObject({ code: 'profile-tampered' });
+    } finally {
+      profile.close();
+    }
+  });
+
+  it('the CPN\'s copy of what it sent is destroyed too', async () => {
+    const copy = path.join(at('P'), 'outbox', `${sentContainer}.pli`);
+    expect(existsSync(copy)).toBe(true);
+    const run = await pli('P', ['retention', 'run', '--as', ids.clerk], { offsetMs: 15 * DAY });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('1 pli(s) et 0 fichier(s) détruit(s).');
+    expect(existsSync(copy)).toBe(false);
+    // A second run has nothing left to do.
+    expect((await pli('P', ['retention', 'run', '--as', ids.clerk], { offsetMs: 16 * DAY })).stdout).toContain('Rien à détruire');
+  });
+});

@@ -128,7 +128,10 @@ export async function checkConventionOpening(
   if (!habilitation(db, body, sender.id, arrivedAt) || !body.people.some((p) => p.id === sender.id)) {
     throw notListed(sender.name, body, "son pli, envoyé sous cette convention, est refusé. Signalez-le à l'officier SSI. Rien n'a été déchiffré.");
   }
-  if (!periodsOf(body).some((p) => p.period === convention.period) || convention.documents.some((d) => !body.expect.includes(d))) {
+  // The periods of the convention as signed, termination aside: a container sent for a quarter
+  // that a later termination cut off still opens (it was sent while the convention ran).
+  const periods = periodsOf({ ...body, status: { state: 'active' } });
+  if (!periods.some((p) => p.period === convention.period) || convention.documents.some((d) => !body.expect.includes(d))) {
     throw securityError('convention-mismatch', `Ce pli annonce une période (${convention.period}) ou des documents que la convention « ${body.title} » ne prévoit pas : pli refusé. Signalez-le à l'officier SSI. Rien n'a été déchiffré.`, { id: body.id, period: convention.period });
   }
   return found;

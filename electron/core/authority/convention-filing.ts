@@ -121,15 +121,16 @@ const parseDocuments = (text: string | null): string[] => {
 };
 
 /** The containers filed under a convention here, each one checked (see `counts`). */
-export function filedContainers(db: DB, conventionId?: string): FiledContainer[] {
+export function filedContainers(db: DB, conventionId?: string, options: { anyState?: boolean } = {}): FiledContainer[] {
   const out: FiledContainer[] = [];
   type Out = OutboxIdentity & FilingColumns & { filing_mac: Buffer | null; state: string; sent_at: number | null };
   const sent = db.prepare(`SELECT id, container_id, sender_id, destination, convention_id, period, documents, subject, filing_mac, state, sent_at FROM outbox
     WHERE convention_id IS NOT NULL ${conventionId ? 'AND convention_id = ?' : ''} ORDER BY id`).all(...(conventionId ? [conventionId] : [])) as Out[];
   for (const row of sent) {
     if (!counts(db, 'outbox', outboxIdentity(row), row, `envoi n° ${row.id} de la boîte d'envoi`)) continue;
-    if (row.state !== 'sent' || row.sent_at === null) continue;
-    out.push({ direction: 'sent', container: row.container_id, convention: row.convention_id!, period: row.period!, documents: parseDocuments(row.documents), subject: row.subject, at: row.sent_at });
+    // A period counts as sent once a row is; the retention run takes every row (queued, failed too).
+    if (!options.anyState && (row.state !== 'sent' || row.sent_at === null)) continue;
+    out.push({ direction: 'sent', container: row.container_id, convention: row.convention_id!, period: row.period!, documents: parseDocuments(row.documents), subject: row.subject, at: row.sent_at ?? 0 });
   }
   type In = InboxIdentity & FilingColumns & { filed_at: number | null; filing_mac: Buffer | null };
   const received = db.prepare(`SELECT id, container_id, sha256, convention_id, period, documents, subject, filed_at, filing_mac FROM inbox
