@@ -180,7 +180,7 @@ export const mailCommands: Record<string, Handler> = {
   async outbox(args) {
     const { values } = parse(args, { json: { type: 'boolean' } }, { min: 0, max: 0, name: 'aucun' });
     const rows = listOutbox(profileOf(values).db);
-    if (values.json) return out(JSON.stringify(rows.map((r) => ({ ...r, path: undefined })), null, 2));
+    if (values.json) return out(JSON.stringify(rows.map((r) => ({ ...r, path: undefined, filing_mac: undefined })), null, 2));
     if (rows.length === 0) return out("Boîte d'envoi vide.");
     for (const row of rows) out(outboxLine(row));
   },

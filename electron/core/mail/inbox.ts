@@ -35,6 +35,9 @@ export interface InboxRow {
   source: 'imap' | 'folder'; origin: string | null; path: string; opened_at: number | null;
   /** HMAC over the row under the integrity key (integrity.ts); null: stored without the key. */
   mac: Buffer | null;
+  /** Filed at opening (migration 10, docs/convention.md 7): NULL convention_id with filed_at set is « sans convention ». */
+  convention_id?: string | null; period?: string | null; documents?: string | null; subject?: string | null;
+  filed_at?: number | null; filing_mac?: Buffer | null; destroyed_at?: number | null;
 }
 
 /** Creation dates further than this before arrival are flagged (a replayed old container). */

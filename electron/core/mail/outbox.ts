@@ -24,6 +24,9 @@ export interface OutboxRow {
   next_attempt_at: number; last_error: string | null; queued_at: number; sent_at: number | null;
   /** "host|pid|start" of the process sending it (state 'sending' only). */
   lease_owner?: string | null;
+  /** Filed under a convention (migration 10, docs/convention.md 7); null outside one. */
+  convention_id?: string | null; period?: string | null; documents?: string | null; subject?: string | null;
+  filing_mac?: Buffer | null; destroyed_at?: number | null;
 }
 
 export const MAIL_SUBJECT = 'Pli chiffré';
