@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { xwingKeygen, ed25519Keygen } from '../electron/core/crypto/keys.js';
 import { fingerprint } from '../electron/core/crypto/primitives.js';
 import { sealToBuffer, type SealParams } from '../electron/core/container/seal.js';
+import type { ManifestConvention } from '../electron/core/container/manifest.js';
 import { CHUNK_SEALED, PREAMBLE_BYTES, SIGNATURE_BYTES } from '../electron/core/container/format.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
@@ -45,6 +46,8 @@ interface ContainerInput {
   sender: string;
   recipients: { kind: 'keys'; people: string[] } | { kind: 'password'; password: string; opslimit: number; memlimitKib: number };
   files: { name: string; mtime: number | null; content: Content }[];
+  /** Manifest minor version 1 (docs/format.md 5.3): sent under a convention. */
+  convention?: ManifestConvention;
   openWith: string[];
   cannotOpen: string[];
 }
@@ -90,6 +93,19 @@ const CONTAINERS: ContainerInput[] = [
     files: [{ name: 'rapport.pdf', mtime: 1789500000000, content: { hex: Buffer.from('%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n%%EOF\n', 'latin1').toString('hex') } }],
     openWith: [],
     cannotOpen: ['bob'],
+  },
+  {
+    name: 'convention',
+    description: 'sent under a convention: manifest minor version 1 (convention, period, documents, subject)',
+    sender: 'alice',
+    recipients: { kind: 'keys', people: ['bob', 'alice'] },
+    files: [
+      { name: 'IS101_T4_2026.xls', mtime: 1789990000000, content: { hex: Buffer.from('Homicides;0\r\nCambriolages;7\r\n', 'latin1').toString('hex') } },
+      { name: 'IST_T4_2026.csv', mtime: 1789990001000, content: { hex: Buffer.from('Atteintes aux biens;31\r\n', 'utf8').toString('hex') } },
+    ],
+    convention: { id: 'conv-0123456789abcdef', period: '2026-T4', documents: ['IS 101', 'IST'], subject: 'États statistiques du 4e trimestre 2026' },
+    openWith: ['bob', 'alice'],
+    cannotOpen: ['carol'],
   },
 ];
 
@@ -145,6 +161,7 @@ async function main(): Promise<void> {
         ? { kind: 'keys', keys: recipientLabels.map((r) => ({ keyFpr: keys.get(r)!.encFpr, publicKey: keys.get(r)!.encPublic })) }
         : { kind: 'password', password: Buffer.from(c.recipients.password, 'utf8'), params: { opslimit: c.recipients.opslimit, memlimitKib: c.recipients.memlimitKib } },
       createdMs: CREATED_MS,
+      ...(c.convention ? { convention: c.convention } : {}),
       // sealStream zeroes the file key after use: hand it a copy so the recorded value stays intact.
       fixed: { containerId: Buffer.from(containerId), fileKey: Buffer.from(fileKey), eseeds, ...(salt ? { salt } : {}) },
     };
@@ -166,6 +183,7 @@ async function main(): Promise<void> {
       fileKey: hex(fileKey),
       eseeds: eseeds.map(hex),
       createdMs: CREATED_MS,
+      ...(c.convention ? { convention: c.convention } : {}),
       files: c.files.map((f) => ({ ...f, sha256: hex(sha256(contentBytes(f.content))), size: contentBytes(f.content).length })),
       openWith: c.openWith,
       cannotOpen: c.cannotOpen,

@@ -158,6 +158,14 @@ export const probeLineSchema = z.strictObject({
 });
 export type ProbeLine = z.infer<typeof probeLineSchema>;
 
+/** A container's convention, period, documents and subject (docs/format.md 5.3, minor 1). */
+export const sentUnderSchema = z.strictObject({
+  id: z.string().max(100),
+  period: z.string().max(20),
+  documents: z.array(z.string().max(100)).min(1).max(20),
+  subject: z.string().max(200).optional(),
+});
+
 export const outboxStateSchema = z.enum(['queued', 'sending', 'sent', 'failed']);
 export const outboxItemSchema = z.strictObject({
   id: z.number(),
@@ -450,9 +458,12 @@ export const contract = {
     request: z.strictObject({
       opId,
       files: z.array(filePath).min(1).max(1000),
-      to: z.array(z.union([identityId, orgRecipient])).min(1).max(1024),
+      // Empty only under a convention: then the other parties' habilitated people (the core decides).
+      to: z.array(z.union([identityId, orgRecipient])).max(1024),
       self: z.boolean(),
       transport: z.enum(['mail', 'folder']),
+      /** Sent under a convention (docs/convention.md 7): checked by the core before anything is sealed. */
+      convention: sentUnderSchema.optional(),
     }),
     response: z.union([cancelled, z.strictObject({
       status: z.literal('done'),
@@ -463,6 +474,8 @@ export const contract = {
       items: z.array(outboxItemSchema),
       /** Why some rows are still queued (server unreachable...); null when all went. */
       sendError: errorSchema.nullable(),
+      /** What it was filed under (docs/convention.md 7); absent: sans convention. */
+      convention: sentUnderSchema.optional(),
     })]),
   },
   'outbox:list': {
@@ -498,6 +511,8 @@ export const contract = {
     response: z.union([cancelled, z.strictObject({
       status: z.literal('done'), id: z.number(), containerId: z.string(), senderId: z.string(), senderName: z.string(),
       outDir: z.string(), files: z.array(writtenFile),
+      /** Filed from its manifest under a convention (docs/convention.md 7); null: sans convention. */
+      convention: sentUnderSchema.nullable().optional(),
     })]),
   },
 } as const satisfies Record<Channel, { request: z.ZodType; response: z.ZodType }>;

@@ -6,6 +6,7 @@ import { hasHolder } from '../core/profile/integrity.js';
 import {
   createConvention, dueAt, findConvention, lastDayOf, listConventions, terminateConvention, today, type ConventionBody, type DueItem,
 } from '../core/authority/convention.js';
+import { runRetention, type ManualItem } from '../core/authority/convention-retention.js';
 import { ROLE_LABEL } from '../core/authority/certificates.js';
 import { context, out, err, parse, profileOf, required, str, type Handler, type Values } from './common.js';
 import { forTerminal } from '../../shared/text.js';
@@ -17,7 +18,9 @@ export const CONVENTION_USAGE = `Conventions (docs/convention.md) :
                                                officier SSI ; l'identifiant est sur la dernière ligne ; part avec le prochain annuaire
   convention list [--json] | convention show ID [--json]
   convention terminate ID --date AAAA-MM-JJ --reason MOTIF      officier SSI
-  due [--json] [--at AAAA-MM-JJ] [--as ID]     ce qui est attendu, par convention et période : à venir, à envoyer aujourd'hui, en retard`;
+  due [--json] [--at AAAA-MM-JJ] [--as ID]     ce qui est attendu, par convention et période : à venir, à envoyer aujourd'hui, en retard, envoyé, remis
+  retention run [--at AAAA-MM-JJ] [--as ID] [--json]
+                                               détruit les plis et fichiers des conventions finies depuis leur durée de conservation`;
 
 /** Reading the conventions is a decision on trust state: with a holder of the integrity key on
  * this profile, a person signs in first so that the seal over them is checked (docs/convention.md 4). */
@@ -146,7 +149,30 @@ export const conventionCommands: Record<string, Handler> = {
         current = item.convention;
         out(`${forTerminal(item.title)} (${item.convention})`);
       }
-      out(`  ${item.period} (${periodFr(item.period)})  ${forTerminal(item.document)}  échéance le ${frDate(item.due)} : ${STATE_FR[item.state]}`);
+      out(`  ${item.period} (${periodFr(item.period)})  ${forTerminal(item.document)}  échéance le ${frDate(item.due)} : ${STATE_FR[item.state]}${item.container ? `  (pli ${item.container.slice(0, 16)})` : ''}`);
     }
   },
+
+  async 'retention run'(args) {
+    const { values } = parse(args, { at: { type: 'string' }, as: { type: 'string' }, json: { type: 'boolean' } }, { min: 0, max: 0, name: 'aucun' });
+    const results = await runRetention(context(values), { as: str(values, 'as'), at: str(values, 'at') });
+    if (values.json) return out(JSON.stringify(results.map((r) => r.record), null, 2));
+    if (results.length === 0) return out("Rien à détruire : aucune convention n'a passé sa durée de conservation.");
+    for (const { record } of results) {
+      const containers = record.destroyed.filter((d) => d.what === 'container').length;
+      const files = record.destroyed.filter((d) => d.what === 'file');
+      out(`${forTerminal(record.title)} (${record.convention}), terminée le ${frDate(record.lastDay)}, conservation ${record.retentionDays} jour(s) :`);
+      out(`  ${containers} pli(s) et ${files.length} fichier(s) détruit(s).`);
+      for (const file of files) out(`  détruit : ${forTerminal(file.path ?? '')}`);
+      for (const item of record.manual) out(`  à détruire à la main : ${forTerminal(item.path)} (${MANUAL_FR[item.reason]})`);
+    }
+    err('Procès-verbal signé enregistré pour chaque convention ci-dessus.');
+  },
+};
+
+const MANUAL_FR: Record<ManualItem['reason'], string> = {
+  moved: 'déplacé ou supprimé depuis son ouverture',
+  changed: 'modifié depuis son ouverture',
+  'not-a-file': "remplacé par un lien ou un dossier",
+  unverifiable: "écrit sans la clé d'intégrité : impossible de vérifier qu'il est intact",
 };

@@ -57,6 +57,14 @@ export const CLI_HINTS: Readonly<Record<string, Hint>> = {
   'bad-convention-id': 'voir pli convention list',
   'unknown-convention': 'voir pli convention list ; ou pli directory import',
   'ambiguous-convention-id': 'voir pli convention list',
+  // pli send --convention, pli retention run
+  'bad-period': 'option --period ; voir pli due',
+  'bad-document': 'option --doc NOM ; voir pli convention show',
+  'bad-subject': 'option --subject',
+  'type-not-allowed': 'voir pli convention show',
+  'convention-ended': 'voir pli convention show',
+  'convention-not-started': 'voir pli convention show',
+  'not-in-convention': 'voir pli convention show',
   // Only the sealed container's output names its path (other 'exists' have no option to change).
   exists: (p) => (typeof p.path === 'string' ? 'option --out' : null),
 };

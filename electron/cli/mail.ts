@@ -23,6 +23,8 @@ export const MAIL_USAGE = `Boîte aux lettres fonctionnelle et dossier d'échang
                                                HÔTE:PORT seul = TLS implicite ; starttls:// = STARTTLS obligatoire
   mailbox [show] | mailbox test [--as ID]      réglages (sans le mot de passe) ; essai des deux serveurs
   send --as ID --to ID|org:NOM ... [--mail ADRESSE ... | --folder DOSSIER] [--no-wait] [--wait SECONDES] FICHIER...
+  send --convention ID --period PÉRIODE --doc NOM [--doc NOM ...] [--subject OBJET] [--to ...] (--mail ADRESSE | --folder DOSSIER) FICHIER...
+                                               sous une convention : sans --to, aux personnes habilitées des autres parties
   outbox [--json] | outbox flush [--as ID]
   receive [--watch] [--folder DOSSIER] [--as ID]  avec --folder, --as ID scelle la date d'arrivée (phrase de passe)
   inbox [--json]
@@ -136,15 +138,26 @@ export const mailCommands: Record<string, Handler> = {
     const { values, positionals } = parse(args, {
       as: { type: 'string' }, to: { type: 'string', multiple: true }, mail: { type: 'string', multiple: true }, folder: { type: 'string' },
       'no-wait': { type: 'boolean' }, wait: { type: 'string' }, 'no-self': { type: 'boolean' },
+      convention: { type: 'string' }, period: { type: 'string' }, doc: { type: 'string', multiple: true }, subject: { type: 'string' },
     }, { min: 1, max: 10000, name: 'FICHIER...' });
     const mail = (values.mail as string[] | undefined) ?? [];
     const folder = str(values, 'folder');
     if (folder && mail.length) throw inputError('usage', '--mail et --folder s’excluent : choisissez la messagerie ou le dossier.');
     const to = (values.to as string[] | undefined) ?? [];
-    if (to.length === 0) throw inputError('usage', 'Option --to obligatoire : à qui envoyer le pli ? (voir pli id list).');
+    const conventionId = str(values, 'convention');
+    const docs = (values.doc as string[] | undefined) ?? [];
+    if (!conventionId && (str(values, 'period') !== undefined || docs.length > 0 || str(values, 'subject') !== undefined)) {
+      throw inputError('usage', '--period, --doc et --subject vont avec --convention ID (voir pli convention list).');
+    }
+    if (conventionId && !str(values, 'period')) throw inputError('usage', 'Option --period obligatoire avec --convention : la période des états envoyés, par exemple 2026-T4 (voir pli due).');
+    if (conventionId && docs.length === 0) throw inputError('usage', 'Option --doc obligatoire avec --convention : le nom de chaque document envoyé, par exemple --doc "IS 101" --doc IST.');
+    // Under a convention, --to may be left out: the other parties' habilitated people.
+    if (to.length === 0 && !conventionId) throw inputError('usage', 'Option --to obligatoire : à qui envoyer le pli ? (voir pli id list).');
+    const convention = conventionId ? { convention: conventionId, period: str(values, 'period')!, documents: docs, ...(str(values, 'subject') !== undefined ? { subject: str(values, 'subject')! } : {}) } : undefined;
     const waitMs = parseWait(values);
     await withSession(values, async (ctx) => {
-      const result = await queueSend(ctx, { as: str(values, 'as'), to, files: positionals, mail, folder, self: !values['no-self'] });
+      const result = await queueSend(ctx, { as: str(values, 'as'), to, files: positionals, mail, folder, self: !values['no-self'], ...(convention ? { convention } : {}) });
+      if (result.convention) err(`Convention ${result.convention.id}, période ${result.convention.period} : ${forTerminal(result.convention.documents.join(', '))}.`);
       for (const warning of result.warnings) err(forTerminal(sendingWarningLine(warning)));
       for (const id of result.outboxIds) out(String(id));
       if (folder) {
@@ -167,7 +180,7 @@ export const mailCommands: Record<string, Handler> = {
   async outbox(args) {
     const { values } = parse(args, { json: { type: 'boolean' } }, { min: 0, max: 0, name: 'aucun' });
     const rows = listOutbox(profileOf(values).db);
-    if (values.json) return out(JSON.stringify(rows.map((r) => ({ ...r, path: undefined })), null, 2));
+    if (values.json) return out(JSON.stringify(rows.map((r) => ({ ...r, path: undefined, filing_mac: undefined })), null, 2));
     if (rows.length === 0) return out("Boîte d'envoi vide.");
     for (const row of rows) out(outboxLine(row));
   },
@@ -261,6 +274,9 @@ export const mailCommands: Record<string, Handler> = {
     const outDir = required(values, 'out');
     const result = await cleaningOnSignals('déchiffrement', () => openInbox(context(values), Number(id), outDir, str(values, 'as')));
     err(`Pli de ${forTerminal(result.senderName)} (${forTerminal(result.senderId)}) : signature vérifiée, ${result.files.length} fichier(s).`);
+    err(result.convention
+      ? forTerminal(`Classé sous la convention ${result.convention.id}, période ${result.convention.period} : ${result.convention.documents.join(', ')}${result.convention.subject ? ` (objet : ${result.convention.subject})` : ''}.`)
+      : 'Classé sans convention.');
     for (const file of result.files) out(forTerminal(file.path));
   },
 };

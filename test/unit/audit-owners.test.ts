@@ -27,6 +27,8 @@ const ACTIONS: Record<string, string[]> = {
   'convention.created': ['authority/convention.ts'],
   'convention.terminated': ['authority/convention.ts'],
   'convention.imported': ['authority/convention-object.ts'],
+  'retention.destroyed': ['authority/convention-retention.ts'],
+  'retention.left': ['authority/convention-retention.ts'],
   'login.succeeded': ['services/session.ts'],
   'login.failed': ['services/session.ts'],
   'login.locked-out': ['services/session.ts'],

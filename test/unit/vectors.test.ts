@@ -53,6 +53,7 @@ interface ContainerVector {
   recipients: { kind: 'keys'; people: string[] } | { kind: 'password'; password: string; passwordHex: string; salt: string; opslimit: number; memlimitKib: number };
   containerId: string; fileKey: string; eseeds: string[]; createdMs: number;
   files: { name: string; mtime: number | null; content: Content; sha256: string; size: number }[];
+  convention?: { id: string; period: string; documents: string[]; subject?: string };
   openWith: string[]; cannotOpen: string[];
   expected: { length: number; sha256: string; headerLength: number; chunks: number };
 }
@@ -79,7 +80,8 @@ async function person(label: string): Promise<TestPerson> {
 describe('container-v1.json', () => {
   it('covers the cases the format must pin down', () => {
     const names = suite.containers.map((c) => c.name);
-    expect(names).toEqual(expect.arrayContaining(['one-file', 'three-files', 'zero-files', 'password']));
+    expect(names).toEqual(expect.arrayContaining(['one-file', 'three-files', 'zero-files', 'password', 'convention']));
+    expect(suite.containers.find((c) => c.name === 'convention')!.convention).toMatchObject({ period: '2026-T4', documents: ['IS 101', 'IST'] });
     const three = suite.containers.find((c) => c.name === 'three-files')!;
     expect(three.files.map((f) => f.size)).toEqual(expect.arrayContaining([0, 65536]));
     expect(three.recipients.kind === 'keys' && three.recipients.people.length).toBe(3);
@@ -121,6 +123,7 @@ describe('container-v1.json', () => {
           signing: { keyFpr: sender.sig.fpr, secretKey: sender.sig.secretKey },
           recipients,
           createdMs: c.createdMs,
+          ...(c.convention ? { convention: c.convention } : {}),
           fixed: {
             containerId: hexBytes(c.containerId), fileKey: hexBytes(c.fileKey), eseeds: c.eseeds.map(hexBytes),
             ...(c.recipients.kind === 'password' ? { salt: hexBytes(c.recipients.salt) } : {}),
@@ -162,6 +165,9 @@ describe('container-v1.json', () => {
         outcome.files.forEach((f, i) => expect(sha256(f.data)).toBe(c.files[i]!.sha256));
         expect(outcome.sink.manifest?.files.map((f) => [f.size, f.mtime])).toEqual(c.files.map((f) => [f.size, f.mtime]));
         expect(outcome.sink.manifest?.sender).toBe(suite.people[c.sender]!.id);
+        // Minor version 1 exactly when the vector names a convention (docs/format.md 5.3).
+        expect(outcome.sink.manifest?.convention).toEqual(c.convention);
+        expect(outcome.sink.manifest?.minor).toBe(c.convention ? 1 : undefined);
       }
     });
 

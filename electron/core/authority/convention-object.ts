@@ -183,7 +183,8 @@ const monthStart = (y: number, m: number, months: number): Day => {
 const nextDay = (x: Day): string => (x.d < daysIn(x.y, x.m) ? dayText({ ...x, d: x.d + 1 }) : dayText(monthStart(x.y, x.m, 1)));
 
 /** Today on this workstation's calendar (local time: « le 8 » is the 8th where the person is). */
-export function today(now = new Date()): string {
+// From Date.now(): the one clock of the process (tests move it; `new Date()` alone would not follow).
+export function today(now = new Date(Date.now())): string {
   return dayText({ y: now.getFullYear(), m: now.getMonth() + 1, d: now.getDate() });
 }
 

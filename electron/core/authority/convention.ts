@@ -16,6 +16,7 @@ import {
   storedConventions, storeConvention, today, verifyConvention, type ConventionBody, type ScheduleKind, type VerifiedConvention,
 } from './convention-object.js';
 import { base32Encode, isIdPrefix } from '../../../shared/ids.js';
+import { filedContainers, type FiledContainer } from './convention-filing.js';
 import { visibleOnly } from '../../../shared/text.js';
 
 export { today, type ConventionBody } from './convention-object.js';
@@ -195,27 +196,59 @@ export interface DueItem {
   document: string;
   due: string;
   state: DueState;
-  /** The container filed under this period and document (a later step: always null now). */
+  /** The container filed under this period and document: sent from here (outbox) or received
+   * and opened here (inbox); null when none. */
   container: string | null;
-  /** Its signed receipts (a later step: always empty now). */
+  /** Its signed receipts (receiptsFor: filled by the receipts step, empty here). */
   receipts: unknown[];
 }
 
+/**
+ * The boundary for signed receipts (issue 14 section 4, another step): the receipts stored for a
+ * container sent from here. It returns none yet; when it does, a `sent` period whose container has
+ * a delivery receipt becomes `delivered`, and with an opening receipt `opened` (dueAt below).
+ */
+export function receiptsFor(_db: DB, _containerId: string): { kind: 'delivered' | 'opened'; at: number }[] {
+  return [];
+}
+
 /** What is expected up to the day `at` (docs/convention.md 6): every document of every period
- * begun on or before it, with its due date and state. */
+ * begun on or before it, with its due date and its state. A container counts from the day it was
+ * sent (sender's side) or opened (receiver's side), so a rehearsal `--at` an earlier day shows
+ * what was then still to do. */
 export async function dueAt(db: DB, at: string = today()): Promise<DueItem[]> {
   if (!parseDay(at)) throw inputError('bad-date', `Jour du calendrier : donnez une date réelle AAAA-MM-JJ entre ${FIRST_DAY} et ${LAST_DAY}, par exemple 2026-04-08.`, { field: 'at' });
   const items: DueItem[] = [];
+  const filed = filedContainers(db);
   for (const { body } of await storedConventions(db)) {
     for (const p of periodsOf(body)) {
       if (p.begins > at) break;
-      const state: DueState = at < p.due ? 'upcoming' : at === p.due ? 'due' : 'late';
+      const dated: DueState = at < p.due ? 'upcoming' : at === p.due ? 'due' : 'late';
       for (const document of body.expect) {
-        items.push({ convention: body.id, title: body.title, period: p.period, document, due: p.due, state, container: null, receipts: [] });
+        const found = filingFor(filed, body.id, p.period, document, at);
+        let state: DueState = dated;
+        let receipts: unknown[] = [];
+        if (found?.direction === 'sent') {
+          const signed = receiptsFor(db, found.container);
+          receipts = signed;
+          state = signed.some((r) => r.kind === 'opened') ? 'opened' : signed.length > 0 ? 'delivered' : 'sent';
+        } else if (found) {
+          // Receiver's side: the container is here, opened and filed: `delivered` (docs/convention.md 6).
+          state = 'delivered';
+        }
+        items.push({ convention: body.id, title: body.title, period: p.period, document, due: p.due, state, container: found?.container ?? null, receipts });
       }
     }
   }
   return items;
+}
+
+/** The latest container filed under (convention, period, document) on or before the day `at`;
+ * sent ones first (this workstation's own side). */
+function filingFor(filed: readonly FiledContainer[], convention: string, period: string, document: string, at: string): FiledContainer | undefined {
+  const matching = filed.filter((f) => f.convention === convention && f.period === period && f.documents.includes(document) && today(new Date(f.at)) <= at);
+  const latest = (list: FiledContainer[]) => list.sort((a, b) => b.at - a.at)[0];
+  return latest(matching.filter((f) => f.direction === 'sent')) ?? latest(matching.filter((f) => f.direction === 'received'));
 }
 
 /** The first day after the convention (its end, exclusive) and its last day. */

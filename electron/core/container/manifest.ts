@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { lazySchema } from '../zod.js';
 import { inputError, securityError } from '../errors.js';
 import { isIdentityId } from '../../../shared/ids.js';
+import { visibleOnly } from '../../../shared/text.js';
 
 export const MAX_MANIFEST = 1024 * 1024;
 export const MAX_FILES = 10000;
@@ -55,14 +56,44 @@ const fileSchema = lazySchema((z) => z.strictObject({
   // Dates before 1970 are negative: a file can legitimately carry one.
   mtime: z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).nullable(),
 }));
-const manifestSchema = lazySchema((z) => z.strictObject({
-  v: z.literal(1),
-  sender: z.string().refine(isIdentityId),
-  files: z.array(fileSchema()).max(MAX_FILES),
+/** A convention's period (docs/convention.md 6): `2026-T4`, `2026-S2` or `2026-11`. */
+export const PERIOD_PATTERN = /^\d{4}-(T[1-4]|S[12]|0[1-9]|1[0-2])$/;
+const visible = (zod: typeof z, max: number) => zod.string().min(1).max(max).refine(visibleOnly);
+/** Minor version 1 (docs/format.md 5.3): what the container is sent under. Inside the encrypted,
+ * signed payload: the signature covers it, and nobody on the way sees it. */
+const conventionSchema = lazySchema((z) => z.strictObject({
+  id: z.string().regex(/^conv-[0-9a-hjkmnp-tv-z]{16}$/),
+  period: z.string().regex(PERIOD_PATTERN),
+  documents: z.array(visible(z, 100)).min(1).max(20).refine((d) => new Set(d).size === d.length),
+  subject: visible(z, 200).optional(),
 }));
+// Minor 0 is the original v1 manifest, byte for byte (no `minor` key); minor 1 adds `convention`,
+// required there and refused anywhere else.
+const manifestSchema = lazySchema((z) => z.union([
+  z.strictObject({
+    v: z.literal(1),
+    sender: z.string().refine(isIdentityId),
+    files: z.array(fileSchema()).max(MAX_FILES),
+  }),
+  z.strictObject({
+    v: z.literal(1),
+    minor: z.literal(1),
+    sender: z.string().refine(isIdentityId),
+    files: z.array(fileSchema()).max(MAX_FILES),
+    convention: conventionSchema(),
+  }),
+]));
 
 export type ManifestFile = z.infer<ReturnType<typeof fileSchema>>;
-export type Manifest = z.infer<ReturnType<typeof manifestSchema>>;
+export type ManifestConvention = z.infer<ReturnType<typeof conventionSchema>>;
+export interface Manifest {
+  v: 1;
+  /** 1 when `convention` is present; absent otherwise (the original v1 manifest). */
+  minor?: 1;
+  sender: string;
+  files: ManifestFile[];
+  convention?: ManifestConvention;
+}
 
 function checkNames(files: ManifestFile[], fail: (message: string) => never): void {
   const folded = new Set<string>();
@@ -87,16 +118,21 @@ export function printable(name: string): string {
 
 /** Writes exactly what a reader accepts: same schema, same name rules (checked here too). */
 export function encodeManifest(input: Manifest): Buffer {
-  const manifest: Manifest = {
-    ...input,
-    files: input.files.map((f) => ({ ...f, mtime: f.mtime !== null && Number.isFinite(f.mtime) ? Math.floor(f.mtime) : null })),
-  };
+  const files = input.files.map((f) => ({ ...f, mtime: f.mtime !== null && Number.isFinite(f.mtime) ? Math.floor(f.mtime) : null }));
+  // Key order is the format's (docs/format.md 5.3). Without a convention, the v1 manifest as it
+  // always was: older readers keep reading every container sent outside a convention.
+  const manifest: Manifest = input.convention
+    ? { v: 1, minor: 1, sender: input.sender, files, convention: input.convention }
+    : { v: 1, sender: input.sender, files };
   if (manifest.files.length > MAX_FILES) {
     throw inputError('too-many-files', `Trop de fichiers dans un même pli (${MAX_FILES} au plus) : répartissez-les en plusieurs plis.`);
   }
   checkNames(manifest.files, (message) => {
     throw inputError('bad-file-name', `Nom de fichier refusé : ${message}. Renommez le fichier puis recommencez.`);
   });
+  if (manifest.convention && !conventionSchema().safeParse(manifest.convention).success) {
+    throw inputError('bad-manifest', 'La convention, la période, les documents ou l’objet du pli sont hors des limites du format : vérifiez-les.');
+  }
   if (!manifestSchema().safeParse(manifest).success) {
     throw inputError('bad-manifest', 'Les informations d’un fichier (taille, date, type) sont hors des limites du format : vérifiez les fichiers choisis.');
   }
@@ -118,7 +154,7 @@ export function decodeManifest(bytes: Buffer): Manifest {
   const parsed = manifestSchema().safeParse(value);
   if (!parsed.success) refuse('liste des fichiers non conforme');
   checkNames(parsed.data!.files, refuse);
-  return parsed.data!;
+  return parsed.data! as Manifest;
 }
 
 /** Best-effort media type from the extension: informative only, never used to run anything. */

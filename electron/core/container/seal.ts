@@ -7,7 +7,7 @@ import { constants, rmSync } from 'node:fs';
 import { copyFile, link, lstat, open, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { encodeHeaderForCommitment, chunkNonce, xwingWrapInfo, CHUNK_PLAIN, CONTAINER_ID_BYTES, MAX_CHUNKS, type Header, type RecipientEntry } from './format.js';
-import { encodeManifest, mediaTypeFor, type Manifest } from './manifest.js';
+import { encodeManifest, mediaTypeFor, type Manifest, type ManifestConvention } from './manifest.js';
 import { hkdf, hmacSha256, random, wrapKey, SIGNATURE_LABELS } from '../crypto/primitives.js';
 import { KDF_INFO } from '../crypto/labels.js';
 import { ed25519Sign, wrapForXWing } from '../crypto/keys.js';
@@ -48,6 +48,8 @@ export interface SealParams {
   signing: { keyFpr: Buffer; secretKey: Uint8Array };
   recipients: Recipients;
   createdMs?: number;
+  /** Sent under a convention: goes into the signed manifest (minor version 1, docs/format.md 5.3). */
+  convention?: ManifestConvention;
   onProgress?: (doneBytes: number, totalBytes: number) => void;
   /** Fixed randomness, for reproducible test vectors only. */
   fixed?: { containerId: Buffer; fileKey: Buffer; eseeds?: Buffer[]; salt?: Buffer };
@@ -80,6 +82,7 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
     v: 1,
     sender: params.senderId,
     files: sources.map((s) => ({ name: s.name, type: mediaTypeFor(s.name), size: s.size, mtime: s.mtime })),
+    ...(params.convention ? { convention: params.convention } : {}),
   };
   const manifestBytes = encodeManifest(manifest);
   const prefix = Buffer.alloc(4 + manifestBytes.length);

@@ -23,6 +23,10 @@ export const KDF_INFO = {
   integrityTrust: 'pli/v1/integrity/trust',
   /** The seal of an inbox row under the profile integrity key (profile.md, table inbox). */
   integrityInbox: 'pli/v1/integrity/inbox',
+  /** The seal of a container's filing under a convention (convention.md 7). */
+  integrityFiling: 'pli/v1/integrity/filing',
+  /** The MAC of the content of a file Pli wrote, checked before the retention run deletes it (convention.md 8). */
+  integrityWrittenFile: 'pli/v1/integrity/written-file',
 } as const;
 
 /** AEAD additional data (the `\0`-terminated ones are followed by an id and more: see the users). */
@@ -60,6 +64,8 @@ export const SIGNATURE_LABELS = {
   auditAnchor: 'pli/v1/sig/audit-anchor\0',
   /** Convention signed by the SSI authority (convention.md 2). */
   convention: 'pli/v1/sig/convention\0',
+  /** Record of a retention run's destruction (convention.md 8). */
+  retentionRecord: 'pli/v1/sig/retention-record\0',
 } as const;
 
 /** Every label above, for the checks of uniqueness and documentation. */

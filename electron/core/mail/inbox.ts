@@ -26,6 +26,7 @@ import { decrypt, type DecryptResult } from '../services/containers.js';
 import { audit, type Context } from '../context.js';
 import { inputError, PliError, securityError, type ErrorParams } from '../errors.js';
 import { formatFingerprint } from '../../../shared/ids.js';
+import { fileInboxRow, filingOf } from '../authority/convention-filing.js';
 
 export type InboxState = 'verified' | 'refused' | 'opened';
 export interface InboxRow {
@@ -34,6 +35,9 @@ export interface InboxRow {
   source: 'imap' | 'folder'; origin: string | null; path: string; opened_at: number | null;
   /** HMAC over the row under the integrity key (integrity.ts); null: stored without the key. */
   mac: Buffer | null;
+  /** Filed at opening (migration 10, docs/convention.md 7): NULL convention_id with filed_at set is « sans convention ». */
+  convention_id?: string | null; period?: string | null; documents?: string | null; subject?: string | null;
+  filed_at?: number | null; filing_mac?: Buffer | null; destroyed_at?: number | null;
 }
 
 /** Creation dates further than this before arrival are flagged (a replayed old container). */
@@ -428,6 +432,11 @@ export async function openInbox(ctx: Context, id: number, outDir: string, as?: s
     }
     throw error;
   }
-  db.prepare("UPDATE inbox SET state = 'opened', opened_at = ? WHERE id = ?").run(Date.now(), id);
+  // Filed at opening, from the verified manifest (it is inside the encryption: reception cannot
+  // read it); sealed under the integrity key the unlock attached (docs/convention.md 7).
+  db.transaction(() => {
+    db.prepare("UPDATE inbox SET state = 'opened', opened_at = ? WHERE id = ?").run(Date.now(), id);
+    fileInboxRow(db, id, filingOf(result.convention));
+  })();
   return result;
 }

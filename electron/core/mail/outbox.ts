@@ -9,6 +9,8 @@ import path from 'node:path';
 import type { DB } from '../profile/profile.js';
 import { getIdentity, resolveOwn } from '../profile/identities.js';
 import { encrypt } from '../services/containers.js';
+import type { ConventionSendInput } from '../authority/convention-exchange.js';
+import { fileOutboxRows, filingOf } from '../authority/convention-filing.js';
 import { audit, type Context } from '../context.js';
 import { inputError, PliError } from '../errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, getMailbox, requireMailbox, unlockMailboxPassword, type MailboxSettings } from './settings.js';
@@ -22,6 +24,9 @@ export interface OutboxRow {
   next_attempt_at: number; last_error: string | null; queued_at: number; sent_at: number | null;
   /** "host|pid|start" of the process sending it (state 'sending' only). */
   lease_owner?: string | null;
+  /** Filed under a convention (migration 10, docs/convention.md 7); null outside one. */
+  convention_id?: string | null; period?: string | null; documents?: string | null; subject?: string | null;
+  filing_mac?: Buffer | null; destroyed_at?: number | null;
 }
 
 export const MAIL_SUBJECT = 'Pli chiffré';
@@ -59,9 +64,16 @@ export interface SendRequest {
   /** Folder transport: write the container into this folder instead of mailing it. */
   folder?: string;
   self?: boolean;
+  /** Sent under a convention (docs/convention.md 7): without `to`, to the other parties'
+   * habilitated people; without `mail`, to the other parties' functional mailboxes. */
+  convention?: ConventionSendInput;
 }
 
-export interface SendResult { containerId: string; outboxIds: number[]; destinations: string[]; warnings: DirectoryWarning[]; size: number }
+export interface SendResult {
+  containerId: string; outboxIds: number[]; destinations: string[]; warnings: DirectoryWarning[]; size: number;
+  /** Under a convention: what the container was filed under. */
+  convention?: { id: string; period: string; documents: string[]; subject?: string };
+}
 
 function messageIdFor(containerId: string, user: string): string {
   const domain = user.includes('@') ? user.slice(user.lastIndexOf('@') + 1) : 'pli.invalid';
@@ -88,7 +100,12 @@ export async function queueSend(ctx: Context, request: SendRequest): Promise<Sen
   const outboxDir = path.join(ctx.profile.home, 'outbox');
   await mkdir(outboxDir, { recursive: true, mode: 0o700 });
   const temporary = path.join(outboxDir, `.tmp-${randomBytes(8).toString('hex')}.pli`);
-  const result = await encrypt(ctx, { as: sender.id, to: request.to, self: request.self ?? true, usePassword: false, files: request.files, out: temporary });
+  const result = await encrypt(ctx, {
+    as: sender.id, to: request.to, self: request.self ?? true, usePassword: false, files: request.files, out: temporary,
+    ...(request.convention ? { convention: request.convention } : {}),
+  });
+  const filing = filingOf(result.convention?.manifest);
+  const under = result.convention ? { convention: result.convention.manifest } : {};
   const containerPath = path.join(outboxDir, `${result.containerId}.pli`);
   try {
     if (estimateMessageBytes(result.size) > limit) throw tooBig(estimateMessageBytes(result.size), limit);
@@ -104,10 +121,14 @@ export async function queueSend(ctx: Context, request: SendRequest): Promise<Sen
 
   if (request.folder) {
     const target = await writeToFolder(containerPath, request.folder, result.containerId);
-    const id = Number(insert.run(result.containerId, sender.id, 'folder', request.folder, `<folder.${result.containerId}>`, containerPath, result.size, 'sent', now, now, Date.now()).lastInsertRowid);
+    const id = db.transaction(() => {
+      const inserted = Number(insert.run(result.containerId, sender.id, 'folder', request.folder, `<folder.${result.containerId}>`, containerPath, result.size, 'sent', now, now, Date.now()).lastInsertRowid);
+      if (filing) fileOutboxRows(db, [inserted], filing);
+      return inserted;
+    })();
     audit(ctx, { actor: sender.id, action: 'container.queued', object: result.containerId, detail: { outbox: id, transport: 'folder', destination: request.folder, bytes: result.size } });
     audit(ctx, { actor: sender.id, action: 'container.sent', object: result.containerId, detail: { outbox: id, transport: 'folder', destination: target } });
-    return { containerId: result.containerId, outboxIds: [id], destinations: [request.folder], warnings: result.warnings, size: result.size };
+    return { containerId: result.containerId, outboxIds: [id], destinations: [request.folder], warnings: result.warnings, size: result.size, ...under };
   }
 
   let destinations: string[];
@@ -116,6 +137,9 @@ export async function queueSend(ctx: Context, request: SendRequest): Promise<Sen
     for (const m of destinations) {
       if (!/^[^\s@<>]+@[^\s@<>]+$/.test(m)) throw inputError('bad-email', `Adresse de messagerie invalide : ${m}.`);
     }
+  } else if (result.convention) {
+    // Under a convention, the other parties' functional mailboxes (one per party).
+    destinations = result.convention.addresses;
   } else {
     destinations = result.recipients
       .map((id) => getIdentity(db, id)!)
@@ -127,10 +151,14 @@ export async function queueSend(ctx: Context, request: SendRequest): Promise<Sen
     await rm(containerPath, { force: true });
     throw inputError('no-destination', "Aucune boîte de destination : tous les destinataires sont des personnes de ce poste. Indiquez une adresse de messagerie, ou un dossier où déposer le pli.");
   }
-  const ids = db.transaction(() => destinations.map((destination) =>
-    Number(insert.run(result.containerId, sender.id, 'mail', destination, messageIdFor(result.containerId, settings!.user), containerPath, result.size, 'queued', now, now, null).lastInsertRowid)))();
+  const ids = db.transaction(() => {
+    const inserted = destinations.map((destination) =>
+      Number(insert.run(result.containerId, sender.id, 'mail', destination, messageIdFor(result.containerId, settings!.user), containerPath, result.size, 'queued', now, now, null).lastInsertRowid));
+    if (filing) fileOutboxRows(db, inserted, filing);
+    return inserted;
+  })();
   ids.forEach((id, i) => audit(ctx, { actor: sender.id, action: 'container.queued', object: result.containerId, detail: { outbox: id, transport: 'mail', destination: destinations[i], bytes: result.size } }));
-  return { containerId: result.containerId, outboxIds: ids, destinations, warnings: result.warnings, size: result.size };
+  return { containerId: result.containerId, outboxIds: ids, destinations, warnings: result.warnings, size: result.size, ...under };
 }
 
 /** Writes DIR/pli-<id>.pli through a temporary name renamed into place; never overwrites. */

@@ -17,6 +17,9 @@ import { inputError, PliError, securityError } from '../errors.js';
 import { faultError } from '../faults.js';
 import { audit, type Context } from '../context.js';
 import { formatFingerprint } from '../../../shared/ids.js';
+import type { Manifest, ManifestConvention } from '../container/manifest.js';
+import { checkConventionOpening, planConventionSend, type ConventionSendInput } from '../authority/convention-exchange.js';
+import { recordWrittenFiles, writtenFileMac } from '../authority/convention-filing.js';
 
 export interface EncryptRequest {
   as?: string;
@@ -25,6 +28,9 @@ export interface EncryptRequest {
   usePassword: boolean;
   files: string[];
   out: string;
+  /** Sent under a convention (docs/convention.md 7): checked before anything is sealed; without
+   * `to`, the recipients are the other parties' habilitated people. */
+  convention?: ConventionSendInput;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -57,7 +63,11 @@ export function requireStrongPassword(password: string): void {
   }
 }
 
-export interface EncryptResult { containerId: string; out: string; size: number; recipients: string[]; warnings: DirectoryWarning[] }
+export interface EncryptResult {
+  containerId: string; out: string; size: number; recipients: string[]; warnings: DirectoryWarning[];
+  /** Under a convention: what the manifest carries, and the other parties' functional mailboxes. */
+  convention?: { manifest: ManifestConvention; addresses: string[] };
+}
 
 export async function encrypt(ctx: Context, request: EncryptRequest): Promise<EncryptResult> {
   const db = ctx.profile.db;
@@ -74,6 +84,19 @@ export async function encrypt(ctx: Context, request: EncryptRequest): Promise<En
   if (request.usePassword && request.to.length > 0) {
     throw inputError('password-alone', 'Un mot de passe est toujours le seul destinataire d’un pli : choisissez des personnes destinataires ou un mot de passe, pas les deux.');
   }
+  let plan: Awaited<ReturnType<typeof planConventionSend>> | undefined;
+  if (request.convention) {
+    if (request.usePassword) throw inputError('password-alone', 'Un pli envoyé sous une convention est adressé aux personnes habilitées, jamais à un mot de passe.');
+    try {
+      plan = await planConventionSend(db, sender, request.convention, request.files, resolveRecipients(db, request.to, now));
+    } catch (error) {
+      // A person outside the list is a refusal for security: in the log, as the role's above.
+      if (error instanceof PliError && error.kind === 'security') {
+        audit(ctx, { actor: sender.id, action: 'container.sealed', outcome: 'refused', detail: { reason: error.code, convention: request.convention.convention } });
+      }
+      throw error;
+    }
+  }
   const recipientIds: string[] = [];
   const keys: RecipientKey[] = [];
   const addRecipient = (row: IdentityRow): void => {
@@ -85,6 +108,7 @@ export async function encrypt(ctx: Context, request: EncryptRequest): Promise<En
   };
   if (!request.usePassword) {
     for (const row of resolveRecipients(db, request.to, now)) addRecipient(row);
+    if (plan && request.to.length === 0) for (const id of plan.recipients) addRecipient(getIdentity(db, id)!);
     if (request.self) addRecipient(sender);
     if (keys.length === 0) throw inputError('no-recipient', 'Aucun destinataire : indiquez au moins une personne à qui adresser le pli.');
   }
@@ -105,13 +129,20 @@ export async function encrypt(ctx: Context, request: EncryptRequest): Promise<En
         ? { kind: 'password', password: Buffer.from(password.normalize('NFC'), 'utf8') }
         : { kind: 'keys', keys },
       onProgress: request.onProgress,
+      ...(plan ? { convention: plan.manifest } : {}),
     });
     const containerId = result.containerId.toString('hex');
     audit(ctx, {
       actor: sender.id, action: 'container.sealed', object: containerId,
-      detail: { recipients: password !== null ? ['mot de passe'] : recipientIds, files: request.files.length, bytes: result.size },
+      detail: {
+        recipients: password !== null ? ['mot de passe'] : recipientIds, files: request.files.length, bytes: result.size,
+        ...(plan ? { convention: plan.manifest.id, period: plan.manifest.period, documents: plan.manifest.documents } : {}),
+      },
     });
-    return { containerId, out: request.out, size: result.size, recipients: recipientIds, warnings };
+    return {
+      containerId, out: request.out, size: result.size, recipients: recipientIds, warnings,
+      ...(plan ? { convention: { manifest: plan.manifest, addresses: plan.addresses } } : {}),
+    };
   } catch (error) {
     audit(ctx, { actor: sender.id, action: 'container.sealed', outcome: 'failed', detail: { reason: (error as PliError).code ?? 'error' } });
     throw error;
@@ -144,6 +175,8 @@ export interface DecryptResult {
   senderId: string;
   senderName: string;
   files: WrittenFile[];
+  /** What the manifest says it was sent under (minor 1), or null: « sans convention ». */
+  convention: ManifestConvention | null;
 }
 
 /** The own identity whose keys (current or retired) the container is addressed to. */
@@ -258,7 +291,23 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
       password = (await ctx.unlocker.containerPassword?.()) ?? null;
       if (!password) throw inputError('no-password', 'Mot de passe du pli manquant.');
     }
-    const sink = await FolderSink.create(request.outDir);
+    const folder = await FolderSink.create(request.outDir);
+    const openedBy = reader;
+    let convention: ManifestConvention | null = null;
+    // Before any file is created: a container naming a convention opens only for, and from, people
+    // on its list (docs/format.md 5.3, docs/convention.md 7). The refusal aborts the sink.
+    const sink = {
+      begin: async (manifest: Manifest): Promise<void> => {
+        if (manifest.convention) {
+          await checkConventionOpening(ctx.profile.db, manifest.convention, openedBy, { id: signer.identityId, name: getIdentity(ctx.profile.db, signer.identityId)?.name ?? signer.identityId }, arrivedAt);
+          convention = manifest.convention;
+        }
+        await folder.begin(manifest);
+      },
+      write: (index: number, parts: Buffer[]) => folder.write(index, parts),
+      commit: () => folder.commit(),
+      abort: () => folder.abort(),
+    };
     try {
       await openStream(source, sink, {
         resolveSigner: async () => signer,
@@ -272,14 +321,21 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
     }
     const containerId = info.containerIdHex;
     const sender = getIdentity(ctx.profile.db, info.senderId)!;
-    const files = sink.written;
-    audit(ctx, { actor, action: 'container.opened', object: containerId, detail: { sender: sender.id, files: files.length } });
+    const files = folder.written;
+    const under = convention as ManifestConvention | null;
+    if (under) {
+      // For the retention run (docs/convention.md 8): what Pli wrote, to destroy it only unchanged.
+      const written = [];
+      for (const file of files) written.push({ path: file.path, size: file.size, mac: await writtenFileMac(ctx.profile.db, file.path) });
+      recordWrittenFiles(ctx.profile.db, containerId, written);
+    }
+    audit(ctx, { actor, action: 'container.opened', object: containerId, detail: { sender: sender.id, files: files.length, ...(under ? { convention: under.id, period: under.period } : {}) } });
     for (const file of files) {
       // Name and size only: a digest of the plaintext would let whoever reads the log confirm a
       // guess of a file's content (a small statistics table), without any key.
       audit(ctx, { actor, action: 'file.written', object: containerId, detail: { path: file.path, size: file.size } });
     }
-    return { containerId, senderId: sender.id, senderName: sender.name, files };
+    return { containerId, senderId: sender.id, senderName: sender.name, files, convention: under };
   } catch (error) {
     // Every decryption leaves its event, success or not: a security refusal 'container.refused',
     // any other failure (disk full, no name left...) 'container.opened' with outcome 'failed'

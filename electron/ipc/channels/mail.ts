@@ -75,7 +75,10 @@ export function mailChannels({ session: s, watcher, shell, emitProgress, emitMai
         s.still(active);
       }
       emitProgress({ opId: request.opId, phase: 'seal', done: 0, total: 0 });
-      const result = await queueSend(ctx, { as: active.id, to: request.to, files: request.files, folder, self: request.self });
+      const convention = request.convention
+        ? { convention: request.convention.id, period: request.convention.period, documents: request.convention.documents, ...(request.convention.subject !== undefined ? { subject: request.convention.subject } : {}) }
+        : undefined;
+      const result = await queueSend(ctx, { as: active.id, to: request.to, files: request.files, folder, self: request.self, ...(convention ? { convention } : {}) });
       emitMailEvent({ type: 'outbox' });
       let sendError: IpcError | null = null;
       if (!folder) {
@@ -90,7 +93,10 @@ export function mailChannels({ session: s, watcher, shell, emitProgress, emitMai
       }
       done(request.opId);
       const items = listOutbox(ctx.profile.db).filter((row) => result.outboxIds.includes(row.id)).map(toOutboxItem);
-      return { status: 'done', containerId: result.containerId, destinations: result.destinations, size: result.size, warnings: result.warnings, items, sendError };
+      return {
+        status: 'done', containerId: result.containerId, destinations: result.destinations, size: result.size, warnings: result.warnings, items, sendError,
+        ...(result.convention ? { convention: result.convention } : {}),
+      };
     },
 
     async 'outbox:list'() {
@@ -164,6 +170,7 @@ export function mailChannels({ session: s, watcher, shell, emitProgress, emitMai
       return {
         status: 'done', id: request.id, containerId: result.containerId, senderId: result.senderId, senderName: result.senderName,
         outDir, files: result.files.map((f) => ({ name: f.name, path: f.path, size: f.size, sha256: f.sha256 })),
+        convention: result.convention,
       };
     },
   } satisfies Partial<Impl>;

@@ -1,0 +1,169 @@
+// Filing containers under a convention (docs/convention.md 7): the outbox rows of a container sent
+// under one, the inbox row of a container opened here, each sealed under the profile's integrity
+// key; the files Pli wrote when opening (for the retention run, convention.md 8); and what `due`
+// reads back.
+//
+// The attacker of docs/profile.md can write every row. Invariants held here:
+// - a filing is sealed (filing_mac) when it is written with the integrity key in hand; the seal
+//   covers the row's identity (id, container, bytes or destination) and every filing field, so a
+//   row moved to another period, convention or document, or a seal copied from another row, does
+//   not verify: `profile-tampered` at the next read with the key in hand;
+// - with the key in hand, a filing without a seal (planted, or written without the key) counts for
+//   nothing: it never makes a period `sent` or `delivered`;
+// - a written file is recorded with an HMAC of its content under a key derived from the integrity
+//   key (never a plain hash, which would let whoever reads the database confirm a guess).
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import type { DB } from '../profile/profile.js';
+import { hasHolder, integrityKeyOf, profileTampered } from '../profile/integrity.js';
+import { hkdf } from '../crypto/primitives.js';
+import { KDF_INFO } from '../crypto/labels.js';
+import type { ManifestConvention } from '../container/manifest.js';
+
+export interface Filing { convention: string; period: string; documents: string[]; subject: string | null }
+
+export const filingOf = (m: ManifestConvention | null | undefined): Filing | null =>
+  m ? { convention: m.id, period: m.period, documents: [...m.documents], subject: m.subject ?? null } : null;
+
+const field = (value: string | number | null): Buffer => {
+  if (value === null) return Buffer.from([0]);
+  const bytes = Buffer.from(String(value), 'utf8');
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(bytes.length);
+  return Buffer.concat([Buffer.from([1]), length, bytes]);
+};
+
+interface FilingColumns { convention_id: string | null; period: string | null; documents: string | null; subject: string | null }
+
+/** The sealed text: label, table, the row's identity, then every filing field (NULL tagged apart). */
+function canonical(table: 'inbox' | 'outbox', identity: (string | number | null)[], row: FilingColumns & { filed_at?: number | null }): Buffer {
+  return Buffer.concat([
+    field(KDF_INFO.integrityFiling), field(table), ...identity.map(field),
+    field(row.convention_id), field(row.period), field(row.documents), field(row.subject), field(row.filed_at ?? null),
+  ]);
+}
+
+function macOf(key: Uint8Array, text: Buffer): Buffer {
+  const macKey = hkdf(key, Buffer.alloc(0), KDF_INFO.integrityFiling);
+  try {
+    return createHmac('sha256', macKey).update(text).digest();
+  } finally {
+    macKey.fill(0);
+  }
+}
+
+const columns = (f: Filing | null): FilingColumns => ({
+  convention_id: f?.convention ?? null, period: f?.period ?? null, documents: f ? JSON.stringify(f.documents) : null, subject: f?.subject ?? null,
+});
+
+interface OutboxIdentity { id: number; container_id: string; sender_id: string; destination: string }
+interface InboxIdentity { id: number; container_id: string | null; sha256: string }
+const outboxIdentity = (r: OutboxIdentity) => [r.id, r.container_id, r.sender_id, r.destination];
+const inboxIdentity = (r: InboxIdentity) => [r.id, r.container_id, r.sha256];
+
+/** Files the outbox rows of a container sent under a convention (in the send's transaction). */
+export function fileOutboxRows(db: DB, ids: number[], filing: Filing): void {
+  const key = integrityKeyOf(db);
+  const values = columns(filing);
+  for (const id of ids) {
+    const row = db.prepare('SELECT id, container_id, sender_id, destination FROM outbox WHERE id = ?').get(id) as OutboxIdentity;
+    const mac = key ? macOf(key, canonical('outbox', outboxIdentity(row), values)) : null;
+    db.prepare('UPDATE outbox SET convention_id = ?, period = ?, documents = ?, subject = ?, filing_mac = ? WHERE id = ?')
+      .run(values.convention_id, values.period, values.documents, values.subject, mac, id);
+  }
+}
+
+/** Files an inbox row when it is opened: under its convention, or « sans convention » (null). */
+export function fileInboxRow(db: DB, id: number, filing: Filing | null, now = Date.now()): void {
+  const key = integrityKeyOf(db);
+  const values = { ...columns(filing), filed_at: now };
+  const row = db.prepare('SELECT id, container_id, sha256 FROM inbox WHERE id = ?').get(id) as InboxIdentity;
+  const mac = key ? macOf(key, canonical('inbox', inboxIdentity(row), values)) : null;
+  db.prepare('UPDATE inbox SET convention_id = ?, period = ?, documents = ?, subject = ?, filed_at = ?, filing_mac = ? WHERE id = ?')
+    .run(values.convention_id, values.period, values.documents, values.subject, now, mac, id);
+}
+
+/**
+ * Whether a stored filing counts. With the integrity key in hand: its seal must verify (else
+ * `profile-tampered`), and an unsealed one does not count. Without the key: on a profile with no
+ * holder of it there is nothing to check against (it counts); on a profile with one, the callers
+ * sign in first (convention.md 4), and an unchecked filing does not count.
+ */
+function counts(db: DB, table: 'inbox' | 'outbox', identity: (string | number | null)[], row: FilingColumns & { filed_at?: number | null; filing_mac: Buffer | null }, label: string): boolean {
+  const key = integrityKeyOf(db);
+  if (!key) return !hasHolder(db);
+  if (row.filing_mac === null) return false;
+  const expected = macOf(key, canonical(table, identity, row));
+  if (!Buffer.isBuffer(row.filing_mac) || row.filing_mac.length !== expected.length || !timingSafeEqual(expected, row.filing_mac)) {
+    throw profileTampered(`${label} : sa convention, sa période ou ses documents ne correspondent plus à leur sceau`);
+  }
+  return true;
+}
+
+export interface FiledContainer {
+  direction: 'sent' | 'received';
+  container: string;
+  convention: string;
+  period: string;
+  documents: string[];
+  subject: string | null;
+  /** Outbox: sent; inbox: opened (filed). */
+  at: number;
+}
+
+const parseDocuments = (text: string | null): string[] => {
+  try {
+    const value = JSON.parse(text ?? '[]') as unknown;
+    return Array.isArray(value) && value.every((d) => typeof d === 'string') ? value : [];
+  } catch {
+    return [];
+  }
+};
+
+/** The containers filed under a convention here, each one checked (see `counts`). */
+export function filedContainers(db: DB, conventionId?: string, options: { anyState?: boolean } = {}): FiledContainer[] {
+  const out: FiledContainer[] = [];
+  type Out = OutboxIdentity & FilingColumns & { filing_mac: Buffer | null; state: string; sent_at: number | null };
+  const sent = db.prepare(`SELECT id, container_id, sender_id, destination, convention_id, period, documents, subject, filing_mac, state, sent_at FROM outbox
+    WHERE convention_id IS NOT NULL ${conventionId ? 'AND convention_id = ?' : ''} ORDER BY id`).all(...(conventionId ? [conventionId] : [])) as Out[];
+  for (const row of sent) {
+    if (!counts(db, 'outbox', outboxIdentity(row), row, `envoi n° ${row.id} de la boîte d'envoi`)) continue;
+    // A period counts as sent once a row is; the retention run takes every row (queued, failed too).
+    if (!options.anyState && (row.state !== 'sent' || row.sent_at === null)) continue;
+    out.push({ direction: 'sent', container: row.container_id, convention: row.convention_id!, period: row.period!, documents: parseDocuments(row.documents), subject: row.subject, at: row.sent_at ?? 0 });
+  }
+  type In = InboxIdentity & FilingColumns & { filed_at: number | null; filing_mac: Buffer | null };
+  const received = db.prepare(`SELECT id, container_id, sha256, convention_id, period, documents, subject, filed_at, filing_mac FROM inbox
+    WHERE convention_id IS NOT NULL ${conventionId ? 'AND convention_id = ?' : ''} ORDER BY id`).all(...(conventionId ? [conventionId] : [])) as In[];
+  for (const row of received) {
+    if (!counts(db, 'inbox', inboxIdentity(row), row, `pli n° ${row.id} de la boîte de réception`)) continue;
+    if (row.container_id === null || row.filed_at === null) continue;
+    out.push({ direction: 'received', container: row.container_id, convention: row.convention_id!, period: row.period!, documents: parseDocuments(row.documents), subject: row.subject, at: row.filed_at });
+  }
+  return out;
+}
+
+// ---- files written by Pli ---------------------------------------------------------------------
+
+/** HMAC of a file's content (read as a stream) under a key derived from the integrity key; null
+ * without the key. Throws if the file cannot be read (a caller judging it takes that as changed). */
+export async function writtenFileMac(db: DB, file: string): Promise<Buffer | null> {
+  const key = integrityKeyOf(db);
+  if (!key) return null;
+  const macKey = hkdf(key, Buffer.alloc(0), KDF_INFO.integrityWrittenFile);
+  try {
+    const hmac = createHmac('sha256', macKey);
+    for await (const chunk of createReadStream(file)) hmac.update(chunk as Buffer);
+    return hmac.digest();
+  } finally {
+    macKey.fill(0);
+  }
+}
+
+/** Records the files an opening wrote (decrypt), for the retention run. */
+export function recordWrittenFiles(db: DB, containerId: string, files: { path: string; size: number; mac: Buffer | null }[], now = Date.now()): void {
+  const insert = db.prepare('INSERT INTO written_files (container_id, path, size, hmac, written_at) VALUES (?, ?, ?, ?, ?)');
+  db.transaction(() => {
+    for (const f of files) insert.run(containerId, f.path, f.size, f.mac, now);
+  })();
+}
