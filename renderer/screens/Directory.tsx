@@ -59,7 +59,7 @@ export function Directory({ status, onChanged }: { status: Status; onChanged: ()
         </div>
       ) : !checked && (
         <button type="button" className="secondary small" aria-label={t('layout.voice.markNamed', { name })}
-          onClick={() => { setVoiceNotice(null); setVoiceError(null); setChecking({ subject, name, fingerprint }); }}>{t('layout.voice.mark')}</button>
+          onClick={() => { setNotice(null); setError(null); setVoiceNotice(null); setVoiceError(null); setChecking({ subject, name, fingerprint }); }}>{t('layout.voice.mark')}</button>
       )}
       <StatusBox>{voiceNotice?.subject === subject ? voiceNotice.text : null}</StatusBox>
       <ErrorBox message={voiceError?.subject === subject ? voiceError.error : null} />
