@@ -9,7 +9,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { _electron, type ElectronApplication } from 'playwright-core';
 import { bridgeClient, clientConfig, startBridge, type Bridge } from './bridge.js';
+import { electronBinary } from '../../scripts/electron-binary.js';
 import { ROOT, RENDERER, SHOTS, pick, prepareRun, launchChromium, closeRun, h1 } from './support.js';
 
 const CLI = path.join(ROOT, 'bin', 'pli.js');
@@ -269,5 +271,30 @@ describe('layout, voice check, help, opening from outside, look', () => {
     await nav(page, 'Plis reçus');
     await h1(page, 'Plis reçus');
     expect(consoleErrors).toEqual([]);
+  });
+});
+
+// The real shell: a .pli on the command line (what a double-click in the file manager starts)
+// reaches the interface through main (argv -> offerFile -> OFFERED_CHANNEL -> offered:list).
+// Before anyone signs in, the sign-in screen says a container waits. Skipped without the binary.
+const executable = electronBinary();
+if (!executable) console.log('skipped: no Electron binary');
+
+describe.skipIf(!executable)('Electron: a .pli given on the command line', () => {
+  let app: ElectronApplication | undefined;
+  afterAll(async () => { await app?.close(); });
+
+  it('is announced on the sign-in screen by its name, never its path', async () => {
+    const home = path.join(tmp, 'electron-mairie');
+    cli(home, ['init']);
+    cli(home, ['id', 'new', '--name', 'Claire Petit', '--email', 'mairie@vandoeuvre.fr', '--org', 'Mairie de Vandœuvre-lès-Nancy']);
+    const folder = path.join(tmp, 'electron-telechargements');
+    mkdirSync(folder);
+    const file = path.join(folder, 'etat-IS101-T4.pli');
+    writeFileSync(file, randomBytes(200));
+    app = await _electron.launch({ executablePath: executable!, args: [ROOT, file], env: { ...process.env, PLI_HOME: home } });
+    const window = await app.firstWindow();
+    await window.getByText(/Un pli attend d’être ouvert\u00a0: etat-IS101-T4\.pli/).waitFor();
+    expect(await window.locator('body').innerText()).not.toContain(folder);
   });
 });

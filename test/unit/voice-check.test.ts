@@ -12,6 +12,9 @@ import { createIdentity, currentKeys, importCard, unlockIdentity } from '../../e
 import { detachIntegrityKey } from '../../electron/core/profile/integrity.js';
 import { voiceCheckOf } from '../../electron/core/profile/voice.js';
 import { currentVoiceCheck, markVoiceChecked } from '../../electron/core/services/voice.js';
+import { exportDirectory, initAuthority } from '../../electron/core/authority/authority.js';
+import { importDirectory } from '../../electron/core/authority/directory.js';
+import type { Context } from '../../electron/core/context.js';
 import { listEvents } from '../../electron/core/profile/events.js';
 import { PliError } from '../../electron/core/errors.js';
 import { formatFingerprint } from '../../shared/ids.js';
@@ -118,5 +121,23 @@ describe('voice check of a fingerprint', () => {
     // A genuine check stays tied to the key read aloud: a new card shows as not checked.
     expect(voiceCheckOf(w.p.db, w.claire, currentKeys(w.p.db, w.claire).sig.fpr)).not.toBeNull();
     expect(voiceCheckOf(w.p.db, w.claire, Buffer.alloc(32, 7))).toBeNull();
+  });
+
+  it('the SSI authority\'s pinned fingerprint too, and a planted check of it is refused', async () => {
+    const officerHome = path.join(root, `officier-${counter++}`);
+    const { profile: officer } = initProfile(officerHome);
+    opened.push(officer);
+    const officerId = (await createIdentity(officer.db, { name: 'Olivier Ssi', email: 'ssi@interieur.gouv.fr', org: 'DIPN 54' }, PASS, LIGHT)).id;
+    const ctx: Context = { profile: officer, actor: () => officerId, unlocker: { unlock: (row) => unlockIdentity(officer.db, row.id, PASS) } };
+    const { fingerprint: pin } = await initAuthority(ctx, 'SSI DIPN 54');
+    const w = await workstation();
+    await importDirectory(w.p.db, (await exportDirectory(ctx)).text, pin);
+    expect(currentVoiceCheck(w.p.db, 'authority')).toBeNull();
+    await markVoiceChecked(w.scope, 'authority', pin);
+    expect(currentVoiceCheck(w.p.db, 'authority')).toMatchObject({ checkedBy: w.paul, checkedByName: 'Paul Durand' });
+    const event = listEvents(w.p.db).find((e) => e.action === 'fingerprint.voice-verified');
+    expect(event).toMatchObject({ actor: w.paul, object: 'authority', outcome: 'ok' });
+    attacker(w.home, 'UPDATE voice_checks SET checked_at = checked_at - 86400000 WHERE subject = ?', 'authority');
+    await refusedWith('profile-tampered', () => currentVoiceCheck(w.p.db, 'authority'));
   });
 });
