@@ -163,7 +163,8 @@ export function Directory({ status, onChanged }: { status: Status; onChanged: ()
         </table>
       )}
       {people === null ? <p>{t('common.loading')}</p> : (
-        <table>
+        // Wide at 1024 px: the table scrolls inside its box, never the whole window.
+        <div className="table-wrap"><table>
           <caption>{t('directory.caption', { count: people.length })}</caption>
           <thead>
             <tr>
@@ -185,7 +186,7 @@ export function Directory({ status, onChanged }: { status: Status; onChanged: ()
               </tr>
             ))}
           </tbody>
-        </table>
+        </table></div>
       )}
       {!authority && (
         <section className="panel">

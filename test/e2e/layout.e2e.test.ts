@@ -219,6 +219,16 @@ describe('layout, voice check, help, opening from outside, look', () => {
     const deposited = readdirSync(usb).filter((f) => f.endsWith('.pli'));
     expect(deposited.length).toBe(1);
 
+    // --- the folder-import summary shows in view, however long the inbox ------------------------
+    await nav(page, 'Plis reçus');
+    await h1(page, 'Plis reçus');
+    bridge.dialogAnswers.push(usb);
+    await page.getByRole('button', { name: 'Importer depuis un dossier…' }).click();
+    const summary = page.getByRole('status').filter({ hasText: /1 nouveau/ });
+    await summary.waitFor();
+    await inView(page, summary);
+    await shots(page, '08b-inbox-folder-import');
+
     // --- a .pli handed over by the system (double-click): main's path, the page's reference ------
     const offeredDir = path.join(tmp, 'telechargements-secrets');
     mkdirSync(offeredDir);
