@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHandlers } from './ipc/handlers.js';
 import { resolveHome } from './core/profile/profile.js';
-import { CHANNEL_NAMES, MAIL_EVENT_CHANNEL, PROGRESS_CHANNEL } from '../shared/channels.js';
+import { CHANNEL_NAMES, MAIL_EVENT_CHANNEL, OFFERED_CHANNEL, PROGRESS_CHANNEL } from '../shared/channels.js';
 import { CONTENT_SECURITY_POLICY } from '../shared/csp.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // dist/electron (inside app.asar when packaged)
@@ -28,6 +28,7 @@ const handlers = createHandlers({
   home: resolveHome(),
   emitProgress: (progress) => window?.webContents.send(PROGRESS_CHANNEL, progress),
   emitMailEvent: (event) => window?.webContents.send(MAIL_EVENT_CHANNEL, event),
+  emitOffered: () => window?.webContents.send(OFFERED_CHANNEL),
   shell: {
     async saveFile({ title, defaultName, filters }) {
       const options = { title, defaultPath: path.join(app.getPath('documents'), defaultName), filters };
@@ -119,7 +120,29 @@ function createWindow(): void {
   void window.loadURL(START_URL);
 }
 
-app.on('second-instance', () => {
+/**
+ * The .pli paths among command-line arguments (a double-click in the file manager starts
+ * `Pli <file>`; in development `electron . <file>`): handed to the IPC table, which checks each
+ * one and keeps it; the interface gets a reference (electron/ipc/offered.ts).
+ */
+function offerFromArgs(argv: readonly string[], workingDirectory: string): void {
+  for (const arg of argv.slice(1)) {
+    if (arg.startsWith('-') || path.extname(arg).toLowerCase() !== '.pli') continue;
+    handlers.offerFile(path.resolve(workingDirectory, arg));
+  }
+}
+
+// macOS hands files over by event, possibly before the app is ready (the table keeps them).
+app.on('open-file', (event, file) => {
+  event.preventDefault();
+  handlers.offerFile(file);
+  window?.focus();
+});
+
+offerFromArgs(process.argv, process.cwd());
+
+app.on('second-instance', (_event, argv, workingDirectory) => {
+  offerFromArgs(argv, workingDirectory);
   if (window) {
     if (window.isMinimized()) window.restore();
     window.focus();

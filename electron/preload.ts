@@ -3,7 +3,7 @@
 // dropped or picked file. Built to CommonJS (dist/electron/preload.cjs): sandboxed preloads
 // cannot be ES modules. Validation happens in main (requests) and in the renderer (answers).
 import { contextBridge, ipcRenderer, webUtils } from 'electron';
-import { CHANNELS, MAIL_EVENT_CHANNEL, PROGRESS_CHANNEL } from '../shared/channels.js';
+import { CHANNELS, MAIL_EVENT_CHANNEL, OFFERED_CHANNEL, PROGRESS_CHANNEL } from '../shared/channels.js';
 
 type DroppedFile = Parameters<typeof webUtils.getPathForFile>[0];
 
@@ -20,6 +20,12 @@ api.onMailEvent = (listener: (event: unknown) => void) => {
   const forward = (_event: unknown, event: unknown) => listener(event);
   ipcRenderer.on(MAIL_EVENT_CHANNEL, forward);
   return () => void ipcRenderer.removeListener(MAIL_EVENT_CHANNEL, forward);
+};
+// A .pli handed to Pli from outside: no payload, the interface asks offered:list (a reference).
+api.onOfferedFile = (listener: () => void) => {
+  const forward = () => listener();
+  ipcRenderer.on(OFFERED_CHANNEL, forward);
+  return () => void ipcRenderer.removeListener(OFFERED_CHANNEL, forward);
 };
 api.pathForFile = (file: unknown) => webUtils.getPathForFile(file as DroppedFile);
 

@@ -1,26 +1,36 @@
 // Which screen shows: first run until the workstation has a profile and a person, sign-in until
 // someone is signed in, then the signed-in screens behind one navigation bar.
-import { useCallback, useEffect, useState, type ReactNode } from 'react';
+// Also here (issue 15): banners at the top of the screen; the idle lock, which keeps the container
+// being prepared (its draft: file names and paths, recipients, never a password) and says why the
+// session closed; a .pli handed to Pli from outside (main keeps its path, the interface holds a
+// reference) or dropped on the window opens in the Container screen.
+import { useCallback, useEffect, useRef, useState, type DragEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from './api';
 import { ErrorBox, useFormat } from './components/common';
+import { forScreen } from '../shared/text';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { FirstRun } from './screens/FirstRun';
 import { SignIn } from './screens/SignIn';
 import { Inbox } from './screens/Inbox';
 import { ContainerView } from './screens/Container';
-import { NewContainer, type SentNotice } from './screens/NewContainer';
+import { NewContainer, type Draft, type SentNotice } from './screens/NewContainer';
+import { Help } from './screens/Help';
 import { Outbox } from './screens/Outbox';
 import { Directory } from './screens/Directory';
 import { Audit } from './screens/Audit';
 import { SettingsScreen } from './screens/Settings';
 import { Officer } from './screens/Officer';
-import type { ContainerSummary, Language, ResponseOf, SessionInfo } from '../shared/ipc';
+import type { ContainerSummary, Language, OfferedFile, ResponseOf, SessionInfo } from '../shared/ipc';
 import type { ErrorText } from './errors';
 
 type Status = ResponseOf<'profile:status'>;
-type Screen = 'inbox' | 'container' | 'new' | 'outbox' | 'directory' | 'officer' | 'audit' | 'settings';
-const NAV: Exclude<Screen, 'container'>[] = ['inbox', 'new', 'outbox', 'directory', 'officer', 'audit', 'settings'];
+type Screen = 'inbox' | 'container' | 'new' | 'outbox' | 'directory' | 'officer' | 'audit' | 'settings' | 'help';
+const NAV: Exclude<Screen, 'container'>[] = ['inbox', 'new', 'outbox', 'directory', 'officer', 'audit', 'settings', 'help'];
+/** A container shown in the Container screen; `offerRef` when main keeps its path (offered.ts). */
+type Shown = { summary: ContainerSummary; offerRef?: string };
+/** Why the sign-in screen shows: the idle lock says so, with its delay. */
+type Lock = { minutes: number; draftKept: boolean };
 
 export function App() {
   const { t, i18n } = useTranslation();
@@ -29,7 +39,14 @@ export function App() {
   const [status, setStatus] = useState<Status | null>(null);
   const [error, setError] = useState<ErrorText>(null);
   const [screen, setScreen] = useState<Screen>('inbox');
-  const [container, setContainer] = useState<ContainerSummary | null>(null);
+  const [container, setContainer] = useState<Shown | null>(null);
+  const [draft, setDraft] = useState<{ owner: string; draft: Draft } | null>(null);
+  const [lock, setLock] = useState<Lock | null>(null);
+  const [restored, setRestored] = useState(false);
+  const [offers, setOffers] = useState<OfferedFile[]>([]);
+  const [dropped, setDropped] = useState<{ path: string; name: string } | null>(null);
+  const [appError, setAppError] = useState<ErrorText>(null);
+  const [dragging, setDragging] = useState(false);
   const [addingPerson, setAddingPerson] = useState(false);
   const [outboxNotice, setOutboxNotice] = useState<{ notice: SentNotice; key: number } | null>(null);
   const [idleLockMinutes, setIdleLockMinutes] = useState<number | null>(null);
@@ -51,19 +68,76 @@ export function App() {
   }, [setLanguage]);
   useEffect(() => { void refresh(); }, [refresh]);
 
-  const signedIn = (_session: SessionInfo) => {
+  const signedIn = (session: SessionInfo) => {
     setAddingPerson(false);
-    setScreen('inbox');
+    // After the idle lock, the same person finds the container they were preparing.
+    const resumed = lock?.draftKept === true && draft?.owner === session.id;
+    if (!resumed) setDraft(null);
+    setRestored(resumed);
+    setLock(null);
+    setScreen(resumed ? 'new' : 'inbox');
     void refresh();
   };
-  const signOut = async () => {
+  const signOut = async (idle = false) => {
     try {
       await call('session:signOut', {});
     } catch (e) {
       setError(errorMessage(e));
     }
     setContainer(null);
+    if (idle && idleLockMinutes) setLock({ minutes: idleLockMinutes, draftKept: draft !== null });
+    else setDraft(null); // signing out on purpose ends the draft too
     void refresh();
+  };
+  // The idle timer's closure sees the latest signOut (and so the latest draft).
+  const signOutRef = useRef(signOut);
+  signOutRef.current = signOut;
+
+  // A .pli handed to Pli from outside: main pings, the list gives references, never paths.
+  const takeOffers = useCallback(() => {
+    call('offered:list', {}).then((r) => { if (r.files.length > 0) setOffers((c) => [...c, ...r.files]); }, (e: unknown) => setAppError(errorMessage(e)));
+  }, []);
+  useEffect(() => {
+    takeOffers();
+    return window.pli.onOfferedFile(takeOffers);
+  }, [takeOffers]);
+  const signedInId = status?.session?.id ?? null;
+  useEffect(() => {
+    if (!signedInId) return;
+    const [first, ...rest] = offers;
+    if (first) {
+      setOffers(rest);
+      call('offered:inspect', { ref: first.ref }).then((summary) => {
+        setContainer({ summary, offerRef: first.ref });
+        setScreen('container');
+      }, (e: unknown) => setAppError(errorMessage(e)));
+    } else if (dropped) {
+      setDropped(null);
+      call('containers:inspect', { path: dropped.path }).then((summary) => {
+        setContainer({ summary });
+        setScreen('container');
+      }, (e: unknown) => setAppError(errorMessage(e)));
+    }
+  }, [signedInId, offers, dropped]);
+
+  // A .pli dropped anywhere on the window (a drop zone of a screen keeps its own drops).
+  const onDragOver = (event: DragEvent) => {
+    if (!event.dataTransfer.types.includes('Files')) return;
+    event.preventDefault();
+    setDragging(true);
+  };
+  const onDrop = (event: DragEvent) => {
+    setDragging(false);
+    if (event.defaultPrevented || event.dataTransfer.files.length === 0) return;
+    event.preventDefault();
+    const file = event.dataTransfer.files[0]!;
+    setAppError(null);
+    if (!file.name.toLowerCase().endsWith('.pli')) {
+      setAppError(t('layout.offered.notPli'));
+      return;
+    }
+    const path = window.pli.pathForFile(file);
+    if (path) setDropped({ path, name: file.name });
   };
 
   // Idle lock: after the workstation's delay without keyboard or pointer activity, sign out
@@ -76,7 +150,7 @@ export function App() {
     const events = ['keydown', 'pointerdown', 'pointermove', 'wheel'] as const;
     events.forEach((e) => window.addEventListener(e, touch, { passive: true }));
     const timer = window.setInterval(() => {
-      if (Date.now() - last > idleLockMinutes * 60_000) void signOut();
+      if (Date.now() - last > idleLockMinutes * 60_000) void signOutRef.current(true);
     }, 15_000);
     return () => {
       events.forEach((e) => window.removeEventListener(e, touch));
@@ -91,6 +165,18 @@ export function App() {
     <ErrorBoundary key={name} screen={label} onInbox={toInbox}>{node}</ErrorBoundary>
   );
   const backToInbox = () => { setOutboxNotice(null); setScreen('inbox'); };
+  const waiting = offers[0]?.fileName ?? dropped?.name ?? null;
+  const beforeSignIn = (
+    <>
+      {lock && (
+        <div className="notice info" role="status" data-testid="lock-reason">
+          <p>{t('layout.idle.closed', { count: lock.minutes })}</p>
+          {lock.draftKept && <p>{t('layout.idle.draftKept')}</p>}
+        </div>
+      )}
+      {waiting && <p className="notice info" role="status">{t('layout.offered.waiting', { name: forScreen(waiting) })}</p>}
+    </>
+  );
 
   let body;
   if (!status) {
@@ -100,54 +186,60 @@ export function App() {
       onPending={() => { setAddingPerson(false); void refresh(); }}
       onCancel={status.ownIdentities.length > 0 ? () => setAddingPerson(false) : undefined} />);
   } else if (!status.session) {
-    body = guard('signIn', t('boundary.signIn'), <SignIn key={status.ownIdentities.length} status={status} onSignedIn={signedIn} onNewPerson={() => setAddingPerson(true)} onChanged={() => void refresh()} />);
+    body = <>{beforeSignIn}{guard('signIn', t('boundary.signIn'), <SignIn key={status.ownIdentities.length} status={status} onSignedIn={signedIn} onNewPerson={() => setAddingPerson(true)} onChanged={() => void refresh()} />)}</>;
   } else {
     const wanted = screen === 'officer' && !status.officer ? 'inbox' : screen;
     const current = wanted === 'container' && container ? 'container' : wanted === 'container' ? 'inbox' : wanted;
     const freshness = status.authority?.freshness ?? 'fresh';
     body = (
       <>
-        <nav aria-label={t('nav.label')}>
-          <ul>
-            {NAV.filter((name) => name !== 'officer' || status.officer).map((name) => (
-              <li key={name}>
-                <button type="button" className="nav" aria-current={current === name || (name === 'inbox' && current === 'container') ? 'page' : undefined}
-                  onClick={() => { setOutboxNotice(null); setScreen(name); }}>{t(`nav.${name}`)}</button>
-              </li>
-            ))}
-          </ul>
-        </nav>
-        {current === 'inbox' && guard('inbox', t('nav.inbox'), <Inbox onOpen={(summary) => { setContainer(summary); setScreen('container'); }} onSettings={() => setScreen('settings')} />)}
-        {current === 'container' && container && guard(`container:${container.path}`, t('boundary.container'), <ContainerView key={container.path} summary={container} onBack={() => setScreen('inbox')} />, backToInbox)}
         {freshness !== 'fresh' && status.authority && (
           <p className="banner" role="note">{t(`directory.freshness.${freshness}`, {
             next: format.day(status.authority.nextUpdate), refuse: format.day(status.authority.refuseAfter),
           })}</p>
         )}
+        <nav aria-label={t('nav.label')}>
+          <ul>
+            {NAV.filter((name) => name !== 'officer' || status.officer).map((name) => (
+              <li key={name}>
+                <button type="button" className="nav" aria-current={current === name || (name === 'inbox' && current === 'container') ? 'page' : undefined}
+                  onClick={() => { setOutboxNotice(null); setScreen(name); }}>{name === 'help' ? t('layout.nav.help') : t(`nav.${name}`)}</button>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        {current === 'inbox' && guard('inbox', t('nav.inbox'), <Inbox onOpen={(summary) => { setContainer({ summary }); setScreen('container'); }} onSettings={() => setScreen('settings')} />)}
+        {current === 'container' && container && guard(`container:${container.offerRef ?? container.summary.path}`, t('boundary.container'),
+          <ContainerView key={container.offerRef ?? container.summary.path} summary={container.summary} offerRef={container.offerRef} onBack={() => setScreen('inbox')} />, backToInbox)}
         {current === 'new' && guard('new', t('nav.new'), <NewContainer onDirectory={() => setScreen('directory')} authority={status.authority !== null} mailbox={status.mailbox === 'configured'}
-          onSent={(notice) => { setOutboxNotice({ notice, key: Date.now() }); setScreen('outbox'); }} />, backToInbox)}
+          draft={draft?.owner === status.session.id ? draft.draft : null} restored={restored}
+          onDraft={(next) => setDraft(next ? { owner: status.session!.id, draft: next } : null)}
+          onSent={(notice) => { setDraft(null); setRestored(false); setOutboxNotice({ notice, key: Date.now() }); setScreen('outbox'); }} />, backToInbox)}
         {current === 'outbox' && guard('outbox', t('nav.outbox'), <Outbox key={outboxNotice?.key ?? 0} notice={outboxNotice?.notice ?? null} onNew={() => setScreen('new')} />, backToInbox)}
         {current === 'directory' && guard('directory', t('nav.directory'), <Directory status={status} onChanged={() => void refresh()} />, backToInbox)}
         {current === 'officer' && guard('officer', t('nav.officer'), <Officer fingerprint={status.authority?.fingerprint ?? null} />, backToInbox)}
         {current === 'audit' && guard('audit', t('nav.audit'), <Audit />, backToInbox)}
+        {current === 'help' && guard('help', t('layout.nav.help'), <Help authority={status.authority} />, backToInbox)}
         {current === 'settings' && guard('settings', t('nav.settings'), <SettingsScreen onLanguage={setLanguage} idleLockMinutes={idleLockMinutes} onIdleLock={setIdleLockMinutes} onMailbox={() => void refresh()} />, backToInbox)}
       </>
     );
   }
 
   return (
-    <div className="app">
+    <div className={dragging ? 'app dragging' : 'app'} onDragOver={onDragOver} onDragLeave={(e) => { if (e.currentTarget === e.target) setDragging(false); }} onDrop={onDrop}>
       <header>
         <span className="brand">{t('app.name')}</span>
         <span className="tagline">{t('app.tagline')}</span>
         {status?.session && (
           <span className="who">
             {t('app.signedInAs', { name: status.session.name })}
-            <button type="button" className="secondary" onClick={() => void signOut()}>{t('app.signOut')}</button>
+            <button type="button" className="secondary" onClick={() => void signOut(false)}>{t('app.signOut')}</button>
           </span>
         )}
       </header>
       {body}
+      {dragging && <div className="drop-overlay" aria-hidden="true">{t('layout.offered.dropHint')}</div>}
+      {appError && <div className="toast"><ErrorBox message={appError} /><button type="button" className="link" onClick={() => setAppError(null)}>{t('layout.close')}</button></div>}
     </div>
   );
 }

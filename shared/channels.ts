@@ -41,6 +41,11 @@ export const CHANNELS = {
   'inbox:receive': 'receiveMail',
   'inbox:importFolder': 'importFolder',
   'inbox:open': 'openInboxItem',
+  // issue 15 (h2-layout)
+  'directory:voiceCheck': 'voiceCheck',
+  'offered:list': 'listOfferedFiles',
+  'offered:inspect': 'inspectOfferedFile',
+  'offered:open': 'openOfferedFile',
 } as const;
 
 export type Channel = keyof typeof CHANNELS;
@@ -50,6 +55,9 @@ export type Verb = (typeof CHANNELS)[Channel];
 export const PROGRESS_CHANNEL = 'pli:progress';
 /** Main → renderer: something changed in the mailbox (new arrival, outbox row, watcher state). */
 export const MAIL_EVENT_CHANNEL = 'pli:mail';
+
+/** Main → renderer: a .pli was handed to Pli from outside (no payload: ask offered:list). */
+export const OFFERED_CHANNEL = 'pli:offered';
 
 export const CHANNEL_NAMES = Object.keys(CHANNELS) as Channel[];
 

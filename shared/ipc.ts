@@ -66,6 +66,10 @@ const orgRecipient = z.string().min(5).max(204).startsWith('org:');
 export const sessionSchema = z.strictObject({ id: identityId, name: z.string() });
 export type SessionInfo = z.infer<typeof sessionSchema>;
 
+/** A fingerprint checked by voice (issue 15): when, and by which person of this workstation. */
+export const voiceCheckSchema = z.strictObject({ at: z.number(), byName: z.string() });
+export type VoiceCheckView = z.infer<typeof voiceCheckSchema>;
+
 export const personSchema = z.strictObject({
   id: identityId,
   name: z.string(),
@@ -78,6 +82,8 @@ export const personSchema = z.strictObject({
   addedAt: z.number(),
   /** State 'none' when no authority is pinned or the person has no certificate from it. */
   certificate: certificateSchema,
+  /** The voice check of `fingerprint` (its current key); null when not checked. */
+  voiceCheck: voiceCheckSchema.nullable().optional(),
 });
 export type Person = z.infer<typeof personSchema>;
 
@@ -229,6 +235,21 @@ export const mailEventSchema = z.discriminatedUnion('type', [
 ]);
 export type MailEvent = z.infer<typeof mailEventSchema>;
 
+/** As containers:open answers (kept apart so that this block only adds lines). */
+const containerOpenResponse = z.union([cancelled, z.strictObject({
+  status: z.literal('done'),
+  containerId: z.string(),
+  senderId: z.string(),
+  senderName: z.string(),
+  outDir: z.string(),
+  files: z.array(writtenFile),
+})]);
+
+/** A .pli handed to Pli from outside: a reference main keeps the path under, and the file's name. */
+const offeredRef = z.string().regex(/^f[0-9a-z]{1,24}$/);
+export const offeredFileSchema = z.strictObject({ ref: offeredRef, fileName: z.string().max(1000) });
+export type OfferedFile = z.infer<typeof offeredFileSchema>;
+
 // ---- the contract ---------------------------------------------------------------------------
 
 export const contract = {
@@ -249,6 +270,8 @@ export const contract = {
         freshness: z.enum(['fresh', 'stale', 'expired']),
         /** This profile holds the authority key (the SSI officer's workstation). */
         isAuthority: z.boolean(),
+        /** The voice check of the pinned fingerprint; null when not checked. */
+        voiceCheck: voiceCheckSchema.nullable().optional(),
       }).nullable(),
       /** The signed-in person holds a valid officer certificate on the authority's profile. */
       officer: z.boolean(),
@@ -515,6 +538,29 @@ export const contract = {
       convention: sentUnderSchema.nullable().optional(),
     })]),
   },
+  // ---- issue 15 (h2-layout): voice check, a .pli opened from outside -----------------------
+  /** Marks a correspondent's (identity id) or the authority's ('authority') fingerprint checked by
+   * voice; `fingerprint` is the one on screen (refused when the key changed since). */
+  'directory:voiceCheck': {
+    request: z.strictObject({ subject: z.union([identityId, z.literal('authority')]), fingerprint: z.string().min(1).max(100) }),
+    response: voiceCheckSchema,
+  },
+  /** The .pli files handed to Pli from outside (double-click, "open with") not shown yet: main
+   * keeps each path and gives the interface only a reference and the file's name. */
+  'offered:list': {
+    request: empty,
+    response: z.strictObject({ files: z.array(offeredFileSchema) }),
+  },
+  /** The public header of an offered .pli (its `path` is empty: the interface never gets it). */
+  'offered:inspect': {
+    request: z.strictObject({ ref: offeredRef }),
+    response: containerSummarySchema,
+  },
+  /** Opens an offered .pli as containers:open does. */
+  'offered:open': {
+    request: z.strictObject({ opId, ref: offeredRef, password: z.string().min(1).max(1024).optional() }),
+    response: containerOpenResponse,
+  },
 } as const satisfies Record<Channel, { request: z.ZodType; response: z.ZodType }>;
 
 export type RequestOf<C extends Channel> = z.input<(typeof contract)[C]['request']>;
@@ -548,4 +594,6 @@ export type PliApi = {
   onMailEvent(listener: (event: unknown) => void): () => void;
   /** The filesystem path of a File from an <input type=file> or a drop (webUtils.getPathForFile). */
   pathForFile(file: unknown): string;
+  /** Subscribes to .pli files handed to Pli from outside (OFFERED_CHANNEL); returns the unsubscribe function. */
+  onOfferedFile(listener: () => void): () => void;
 };

@@ -25,6 +25,8 @@ import { containerChannels } from './channels/containers.js';
 import { auditChannels } from './channels/audit.js';
 import { authorityChannels } from './channels/authority.js';
 import { mailChannels } from './channels/mail.js';
+import { layoutChannels } from './channels/layout.js';
+import { createOfferedFiles } from './offered.js';
 
 export type { HandlerOptions, HandlerTable, ShellPort } from './ports.js';
 
@@ -37,11 +39,13 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
   session.useWatcher(watcher);
   const deps: Deps = {
     session, watcher, shell: options.shell, emitProgress: options.emitProgress, emitMailEvent: options.emitMailEvent, revealable: new Set<string>(),
+    offered: createOfferedFiles(() => options.emitOffered?.()),
   };
   // Typed as the whole table: a channel of the contract missing from every share fails to compile.
   const impl: Impl = {
     ...profileChannels(deps), ...identityChannels(deps), ...containerChannels(deps),
     ...auditChannels(deps), ...authorityChannels(deps), ...mailChannels(deps),
+    ...layoutChannels(deps),
   };
 
   return {
@@ -63,6 +67,9 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
           // Never fails the call: the next checkpoint covers these events.
         }
       }
+    },
+    offerFile(candidate: string): string | null {
+      return deps.offered.offer(candidate);
     },
     close() {
       session.close();

@@ -19,11 +19,17 @@ export interface HandlerOptions {
   emitProgress(progress: Progress): void;
   /** Mailbox events for the renderer (new arrival, outbox change, watcher state). */
   emitMailEvent(event: MailEvent): void;
+  /** A .pli was handed to Pli from outside (HandlerTable.offerFile): the interface asks offered:list. */
+  emitOffered?(): void;
 }
 
 export interface HandlerTable {
   /** Parses `payload` against the channel's schema, runs the handler, never throws. */
   invoke(channel: string, payload: unknown): Promise<Envelope<Channel>>;
+  /** A .pli handed to Pli from outside (command line at start, second instance, macOS open-file,
+   * "open with"): kept here under a reference, never given to the
+   * interface. Returns the reference, or null when the path is no readable .pli file. */
+  offerFile(path: string): string | null;
   /** Signs out (wiping the keys) and closes the profile. */
   close(): void;
 }

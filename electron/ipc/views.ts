@@ -9,8 +9,9 @@ import { certificateState, type CertificateState } from '../core/authority/certi
 import { parseEndpoint, type Endpoint, type MailboxSettings } from '../core/mail/settings.js';
 import type { OutboxRow } from '../core/mail/outbox.js';
 import { inboxRefusal, type InboxRow, type IngestResult } from '../core/mail/inbox.js';
+import { currentVoiceCheck } from '../core/services/voice.js';
 import { formatFingerprint } from '../../shared/ids.js';
-import type { Certificate, EndpointInput, InboxItem, IpcError, MailboxView, OutboxItem, Person } from '../../shared/ipc.js';
+import type { Certificate, EndpointInput, InboxItem, IpcError, MailboxView, OutboxItem, Person, VoiceCheckView } from '../../shared/ipc.js';
 
 export function certificateOf(db: DB, id: string): Certificate {
   const state: CertificateState = certificateState(db, id);
@@ -30,7 +31,14 @@ export function toPerson(profile: Profile, row: IdentityRow): Person {
   return {
     id: row.id, name: row.name, email: row.email, org: row.org, own: row.own === 1,
     fingerprint, encryptionFingerprint, addedAt: row.added_at, certificate: certificateOf(profile.db, row.id),
+    voiceCheck: row.own === 1 ? null : voiceCheckView(profile.db, row.id),
   };
+}
+
+/** The voice check that holds for the subject's current fingerprint (a broken seal throws). */
+export function voiceCheckView(db: DB, subject: string): VoiceCheckView | null {
+  const check = currentVoiceCheck(db, subject);
+  return check ? { at: check.checkedAt, byName: check.checkedByName } : null;
 }
 
 /** A file name made from a person's name (the default name in save dialogs). */

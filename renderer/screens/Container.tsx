@@ -13,7 +13,8 @@ import type { ErrorText } from '../errors';
 
 type Opened = Extract<ResponseOf<'containers:open'>, { status: 'done' }>;
 
-export function ContainerView({ summary, onBack }: { summary: ContainerSummary; onBack: () => void }) {
+/** `offerRef`: a .pli handed to Pli from outside, opened by its reference (main keeps the path). */
+export function ContainerView({ summary, onBack, offerRef }: { summary: ContainerSummary; onBack: () => void; offerRef?: string | undefined }) {
   const { t } = useTranslation();
   const format = useFormat();
   const [error, setError] = useState<ErrorText>(null);
@@ -22,13 +23,17 @@ export function ContainerView({ summary, onBack }: { summary: ContainerSummary; 
   const [opened, setOpened] = useState<Opened | null>(null);
   const [password, setPassword] = useState('');
   const needsPassword = summary.passwordProtected;
+  const blocker = opId !== null ? 'busy' : needsPassword && password.length === 0 ? 'password' : null;
 
   const open = async () => {
     setError(null);
     const op = newOpId();
     setOpId(op);
     try {
-      const result = await call('containers:open', needsPassword ? { opId: op, path: summary.path, password } : { opId: op, path: summary.path });
+      const secret = needsPassword ? { password } : {};
+      const result = offerRef
+        ? await call('offered:open', { opId: op, ref: offerRef, ...secret })
+        : await call('containers:open', { opId: op, path: summary.path, ...secret });
       if (result.status === 'done') {
         setOpened(result);
         setPassword('');
@@ -73,9 +78,10 @@ export function ContainerView({ summary, onBack }: { summary: ContainerSummary; 
             </div>
           )}
           <div className="actions">
-            <button type="button" onClick={open} disabled={opId !== null || (needsPassword && password.length === 0)}>{t('container.open')}</button>
+            <button type="button" onClick={open} disabled={blocker !== null} aria-describedby={blocker ? 'open-reason' : undefined}>{t('container.open')}</button>
             <button type="button" className="secondary" onClick={onBack}>{t('common.back')}</button>
           </div>
+          {blocker && <p id="open-reason" className="reason">{t('layout.reason.label')} {t(`layout.reason.${blocker}`)}</p>}
           {opId && <ProgressBar label={t('container.opening')} progress={progress} />}
         </section>
       )}

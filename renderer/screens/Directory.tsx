@@ -1,13 +1,16 @@
 // The directory: the pinned SSI authority and the freshness of its signed directory, the
 // nominative list of this workstation's people, and everyone known here with their certificate
 // (state, role, expiry) and fingerprints. Without an authority, cards are self-signed and
-// fingerprints are checked aloud.
-import { useCallback, useEffect, useState } from 'react';
+// fingerprints are checked aloud. A correspondent's or the authority's fingerprint can be marked
+// "vérifiée de vive voix, le …, par …" (issue 15): main records it, sealed and audited; the
+// confirmation shows where the button was.
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
 import { CertificateState, ErrorBox, FilePicker, Heading, Outside, StatusBox, baseName, useFormat } from '../components/common';
-import type { Person, ResponseOf } from '../../shared/ipc';
+import type { Person, ResponseOf, VoiceCheckView } from '../../shared/ipc';
 import type { ErrorText } from '../errors';
+import { forScreen } from '../../shared/text';
 
 type Status = ResponseOf<'profile:status'>;
 type Habilitated = ResponseOf<'directory:people'>['people'][number];
@@ -20,6 +23,48 @@ export function Directory({ status, onChanged }: { status: Status; onChanged: ()
   const [error, setError] = useState<ErrorText>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const authority = status.authority;
+  /** The fingerprint being read aloud (subject: an identity id, or 'authority'). */
+  const [checking, setChecking] = useState<{ subject: string; name: string; fingerprint: string } | null>(null);
+  const [voiceNotice, setVoiceNotice] = useState<{ subject: string; text: string } | null>(null);
+  const [voiceError, setVoiceError] = useState<{ subject: string; error: ErrorText } | null>(null);
+
+  const confirmVoice = async () => {
+    if (!checking) return;
+    const { subject, name, fingerprint } = checking;
+    setVoiceError(null);
+    try {
+      await call('directory:voiceCheck', { subject, fingerprint });
+      setChecking(null);
+      setVoiceNotice({ subject, text: t('layout.voice.done', { name }) });
+      load();
+      if (subject === 'authority') onChanged();
+    } catch (e) {
+      setVoiceError({ subject, error: errorMessage(e) });
+    }
+  };
+  const voiceState = (check: VoiceCheckView | null | undefined) => (check
+    ? <span className="voice-checked-text">{t('layout.voice.checked', { date: format.day(check.at), name: forScreen(check.byName) })}</span>
+    : <span className="voice-unchecked-text">{t('layout.voice.unchecked')}</span>);
+  /** The button, or the read-aloud panel, and the outcome, for one subject: all in one place. */
+  const voiceControl = (subject: string, name: string, fingerprint: string, checked: boolean): ReactNode => (
+    <div className="voice">
+      {checking?.subject === subject ? (
+        <div className="voice-panel" role="group" aria-label={t('layout.voice.markNamed', { name })}>
+          <p>{t('layout.voice.explain', { name })}</p>
+          <p className="fingerprint"><code>{fingerprint}</code></p>
+          <div className="actions">
+            <button type="button" onClick={() => void confirmVoice()}>{t('layout.voice.confirm')}</button>
+            <button type="button" className="secondary" onClick={() => setChecking(null)}>{t('common.cancel')}</button>
+          </div>
+        </div>
+      ) : !checked && (
+        <button type="button" className="secondary small" aria-label={t('layout.voice.markNamed', { name })}
+          onClick={() => { setNotice(null); setError(null); setVoiceNotice(null); setVoiceError(null); setChecking({ subject, name, fingerprint }); }}>{t('layout.voice.mark')}</button>
+      )}
+      <StatusBox>{voiceNotice?.subject === subject ? voiceNotice.text : null}</StatusBox>
+      <ErrorBox message={voiceError?.subject === subject ? voiceError.error : null} />
+    </div>
+  );
 
   const load = useCallback(() => {
     call('identities:list', {}).then((r) => setPeople(r.people), (e: unknown) => setError(errorMessage(e)));
@@ -62,6 +107,9 @@ export function Directory({ status, onChanged }: { status: Status; onChanged: ()
           <dl className="facts">
             <dt>{t('directory.authorityName')}</dt><dd><Outside text={authority.name} /></dd>
             <dt>{t('directory.authorityFingerprint')}</dt><dd><code>{authority.fingerprint}</code></dd>
+            <dt>{t('layout.voice.column')}</dt>
+            <dd>{voiceState(authority.voiceCheck)}
+              {!authority.isAuthority && voiceControl('authority', t('layout.voice.authority', { name: forScreen(authority.name) }), authority.fingerprint, Boolean(authority.voiceCheck))}</dd>
             <dt>{t('directory.serial')}</dt><dd>{authority.serial}</dd>
             <dt>{t('directory.nextUpdate')}</dt><dd>{format.day(authority.nextUpdate)}</dd>
           </dl>
@@ -115,12 +163,13 @@ export function Directory({ status, onChanged }: { status: Status; onChanged: ()
         </table>
       )}
       {people === null ? <p>{t('common.loading')}</p> : (
-        <table>
+        // Wide at 1024 px: the table scrolls inside its box, never the whole window.
+        <div className="table-wrap"><table>
           <caption>{t('directory.caption', { count: people.length })}<br /><span className="hint">{t('directory.fingerprintHint')}</span></caption>
           <thead>
             <tr>
               <th scope="col">{t('person.name')}</th><th scope="col">{t('person.org')}</th><th scope="col">{t('person.email')}</th>
-              <th scope="col">{t('directory.kind')}</th><th scope="col">{t('directory.fingerprint')}</th>
+              <th scope="col">{t('directory.kind')}</th><th scope="col">{t('directory.fingerprint')}</th><th scope="col">{t('layout.voice.column')}</th>
               <th scope="col">{t('directory.certificate')}</th><th scope="col">{t('directory.addedAt')}</th><th scope="col"><span className="visually-hidden">{t('directory.actions')}</span></th>
             </tr>
           </thead>
@@ -130,13 +179,14 @@ export function Directory({ status, onChanged }: { status: Status; onChanged: ()
                 <td><Outside text={p.name} /></td><td><Outside text={p.org} /></td><td><Outside text={p.email} /></td>
                 <td>{p.own ? t('directory.own') : t('directory.correspondent')}</td>
                 <td><code>{p.fingerprint}</code></td>
+                <td>{!p.own && <>{voiceState(p.voiceCheck)}{voiceControl(p.id, forScreen(p.name), p.fingerprint, Boolean(p.voiceCheck))}</>}</td>
                 <td>{authority ? <CertificateState certificate={p.certificate} /> : t('directory.selfSigned')}</td>
                 <td>{format.date(p.addedAt)}</td>
                 <td>{p.own && <button type="button" className="link" onClick={() => void exportCard(p)} aria-label={t('directory.exportNamed', { name: p.name })}>{t('directory.export')}</button>}</td>
               </tr>
             ))}
           </tbody>
-        </table>
+        </table></div>
       )}
       {!authority && (
         <section className="panel">

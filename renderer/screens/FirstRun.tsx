@@ -208,7 +208,8 @@ export function FirstRun({ status, onChanged, onSignedIn, onPending, onCancel }:
       <Heading>{hasPerson ? t('firstRun.addTitle') : t('firstRun.title')}</Heading>
       {!hasPerson && <p>{t('firstRun.intro')}</p>}
       <ol className="steps">
-        <li className={status.exists ? 'done' : 'current'}>
+        <li className={status.exists ? 'done' : 'current'} aria-current={status.exists ? undefined : 'step'}>
+          <p className="step-count">{t('layout.steps.count', { n: 1, total: 3 })}</p>
           <h2>{t('firstRun.step1')}</h2>
           <p>{t('firstRun.profileWhere', { folder: baseName(status.home) })}</p>
           {status.exists
@@ -216,7 +217,8 @@ export function FirstRun({ status, onChanged, onSignedIn, onPending, onCancel }:
             : <button type="button" onClick={() => void createProfile()} disabled={busy}>{t('firstRun.createProfile')}</button>}
           <ErrorBox message={errorAt('profile')} />
         </li>
-        <li className={pinned ? 'done' : status.exists ? 'current' : 'todo'}>
+        <li className={pinned ? 'done' : status.exists ? 'current' : 'todo'} aria-current={!pinned && status.exists ? 'step' : undefined}>
+          <p className="step-count">{t('layout.steps.count', { n: 2, total: 3 })}</p>
           <h2>{t('firstRun.step2')}</h2>
           {pinned ? (
             <p className="ok">{t('firstRun.authorityPinned', { name: status.authority!.name, fingerprint: status.authority!.fingerprint, serial: status.authority!.serial })}</p>
@@ -251,6 +253,7 @@ export function FirstRun({ status, onChanged, onSignedIn, onPending, onCancel }:
           <StatusBox>{notice}</StatusBox>
         </li>
         <li className={status.exists ? 'current' : 'todo'}>
+          <p className="step-count">{t('layout.steps.count', { n: 3, total: 3 })}</p>
           <h2>{t('firstRun.step3')}</h2>
           {status.exists && pinned && !status.authority!.isAuthority && (
             <fieldset>

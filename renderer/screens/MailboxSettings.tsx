@@ -168,7 +168,8 @@ export function MailboxSettings({ onSaved }: { onSaved: () => void }) {
       <p id={`${id}-max-hint`} className="hint">{t('mailbox.maxSizeHint')}</p>
       <div className="actions">
         <button type="submit">{t('mailbox.save')}</button>
-        <button type="button" className="secondary" onClick={test} disabled={!saved || testing}>{t('mailbox.test')}</button>
+        <button type="button" className="secondary" onClick={test} disabled={!saved || testing} aria-describedby={!saved ? `${id}-test-reason` : undefined}>{t('mailbox.test')}</button>
+        {!saved && <span id={`${id}-test-reason`} className="reason">{t('layout.reason.label')} {t('layout.reason.saveFirst')}</span>}
       </div>
       {testing && <ProgressBar label={t('mailbox.testing')} progress={null} />}
       {lines && (

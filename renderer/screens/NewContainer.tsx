@@ -5,7 +5,10 @@
 // with an authority, people without a valid certificate are shown but cannot be chosen, with the reason.
 // Instead of people, a container may be protected by a password: only a generated one (made in
 // main, 100 random bits), shown once, to copy or note before sealing, then forgotten here.
-import { useEffect, useState } from 'react';
+// One primary action, the transport chosen in a clear control, the reason beside it while it is
+// inactive (issue 15). The draft (file names and paths, recipients, choices; never the password)
+// lives in App, so that the idle lock keeps it.
+import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId } from '../api';
 import { CertificateState, ErrorBox, FilePicker, Heading, Outside, ProgressBar, StatusBox, baseName, useFormat, useProgress, type PickedFile } from '../components/common';
@@ -15,10 +18,15 @@ import { describeError, type ErrorText, type ShownError } from '../errors';
 
 type Sealed = Extract<ResponseOf<'containers:encrypt'>, { status: 'done' }>;
 
-export type SentNotice = { kind: 'status'; text: string } | { kind: 'error'; text: ShownError };
+export type SentNotice = { kind: 'status'; text: string } | { kind: 'error'; text: ShownError } | { kind: 'waiting'; text: ShownError };
 
-export function NewContainer({ onDirectory, authority, mailbox, onSent }: {
+export type Transport = 'mail' | 'folder' | 'save';
+/** What the idle lock keeps of a container being prepared: no file content, no password. */
+export interface Draft { files: PickedFile[]; to: string[]; orgs: string[]; self: boolean; protection: 'people' | 'password'; transport: Transport }
+
+export function NewContainer({ onDirectory, authority, mailbox, onSent, draft = null, restored = false, onDraft }: {
   onDirectory: () => void; authority: boolean; mailbox: boolean; onSent: (notice: SentNotice) => void;
+  draft?: Draft | null; restored?: boolean; onDraft?: (draft: Draft | null) => void;
 }) {
   const { t } = useTranslation();
   const format = useFormat();
@@ -26,21 +34,30 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent }: {
   const warningText = (w: DirectoryWarningView) => t(`directory.freshness.${w.kind === 'directory-expired' ? 'expired' : 'stale'}`, {
     next: format.day(w.nextUpdate), refuse: format.day(w.refuseAfter),
   });
-  const [files, setFiles] = useState<PickedFile[]>([]);
+  const [files, setFiles] = useState<PickedFile[]>(draft?.files ?? []);
   const [people, setPeople] = useState<Person[] | null>(null);
-  const [to, setTo] = useState<string[]>([]);
-  const [orgs, setOrgs] = useState<string[]>([]);
-  const [self, setSelf] = useState(true);
+  const [to, setTo] = useState<string[]>(draft?.to ?? []);
+  const [orgs, setOrgs] = useState<string[]>(draft?.orgs ?? []);
+  const [self, setSelf] = useState(draft?.self ?? true);
+  const [transport, setTransport] = useState<Transport>(draft?.transport ?? (mailbox ? 'mail' : 'save'));
   const [confirmed, setConfirmed] = useState(false);
   const [error, setError] = useState<ErrorText>(null);
   const [opId, setOpId] = useState<string | null>(null);
   const progress = useProgress(opId);
   const [sealed, setSealed] = useState<Sealed | null>(null);
-  const [protection, setProtection] = useState<'people' | 'password'>('people');
+  const [protection, setProtection] = useState<'people' | 'password'>(draft?.protection ?? 'people');
   /** The generated password, kept only until the container is sealed or another is asked for. */
   const [password, setPassword] = useState<string | null>(null);
   const [noted, setNoted] = useState(false);
   const [copied, setCopied] = useState(false);
+
+  // The draft follows every change (App keeps it across the idle lock); nothing chosen, no draft.
+  const draftRef = useRef(onDraft);
+  draftRef.current = onDraft;
+  useEffect(() => {
+    const empty = files.length === 0 && to.length === 0 && orgs.length === 0;
+    draftRef.current?.(empty ? null : { files, to, orgs, self, protection, transport });
+  }, [files, to, orgs, self, protection, transport]);
 
   useEffect(() => {
     call('identities:list', {}).then((r) => setPeople(r.people.filter((p) => !p.own)), (e: unknown) => setError(errorMessage(e)));
@@ -55,9 +72,14 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent }: {
   const organisations = [...new Set((people ?? []).map((p) => p.org))].sort((a, b) => a.localeCompare(b, 'fr'))
     .map((name) => ({ name, members: (people ?? []).filter((p) => p.org === name && eligible(p)).length }));
   const recipients = [...orgs.map((o) => `org:${o}`), ...to];
-  const filesReady = files.length > 0 && (risky.length === 0 || confirmed) && opId === null;
-  const ready = protection === 'people' && filesReady && recipients.length > 0;
-  const readyWithPassword = protection === 'password' && filesReady && password !== null && noted;
+  // The one reason the primary action is inactive, said beside it (null: ready).
+  const blocker = opId !== null ? 'busy'
+    : files.length === 0 ? 'noFiles'
+      : risky.length > 0 && !confirmed ? 'confirmRisk'
+        : protection === 'password'
+          ? (transport !== 'save' ? 'passwordSaveOnly' : password === null || !noted ? 'passwordNotNoted' : null)
+          : recipients.length === 0 ? 'noRecipient'
+            : transport === 'mail' && !mailbox ? 'noMailbox' : null;
 
   const generate = async () => {
     setError(null);
@@ -117,9 +139,10 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent }: {
         setConfirmed(false);
         const warnings = result.warnings.length > 0 ? ` ${result.warnings.map(warningText).join(' ')}` : '';
         const notSent = result.sendError ? describeError(result.sendError) : null;
+        // A send the outbox will retry by itself is waiting, not an error; a deposit is "sur la clé".
         onSent(notSent
-          ? { kind: 'error', text: { message: t('newContainer.notSentYet', { error: notSent.message }), detail: notSent.detail } }
-          : { kind: 'status', text: t(transport === 'mail' ? 'newContainer.sent' : 'newContainer.dropped', { destinations: (transport === 'folder' ? result.destinations.map((d) => `«\u00a0${baseName(d)}\u00a0»`) : result.destinations).join(', '), size: format.size(result.size) }) + warnings });
+          ? { kind: 'waiting', text: { message: t('layout.send.waiting', { error: notSent.message }), detail: notSent.detail } }
+          : { kind: 'status', text: t(transport === 'mail' ? 'newContainer.sent' : 'layout.send.deposited', { destinations: (transport === 'folder' ? result.destinations.map((d) => `«\u00a0${baseName(d)}\u00a0»`) : result.destinations).join(', '), size: format.size(result.size) }) + warnings });
       }
     } catch (e) {
       setError(errorMessage(e));
@@ -132,6 +155,7 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent }: {
   return (
     <main>
       <Heading>{t('newContainer.title')}</Heading>
+      {restored && draft && <p className="notice info" role="status">{t('layout.idle.draftRestored')}</p>}
       <section className="panel">
         <h2>{t('newContainer.filesTitle')}</h2>
         <FilePicker testId="add-files" label={t('newContainer.choose')} hint={t('newContainer.dropHint')} multiple onFiles={add} />
@@ -203,6 +227,7 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent }: {
                   <input type="checkbox" checked={to.includes(p.id)} disabled={!eligible(p)}
                     onChange={(e) => { const on = e.currentTarget.checked; setTo((c) => on ? [...c, p.id] : c.filter((x) => x !== p.id)); }} />
                   {' '}<Outside text={p.name} /> <span className="muted">— <Outside text={p.org} /> — {t('directory.fingerprint')} <code>{p.fingerprint}</code></span>
+                  {' '}<span className={p.voiceCheck ? 'badge voice-checked' : 'badge voice-unchecked'}>{t(p.voiceCheck ? 'layout.voice.badgeChecked' : 'layout.voice.badgeUnchecked')}</span>
                   {!eligible(p) && <span className="reason"> — {t('newContainer.notEligible')} <CertificateState certificate={p.certificate} /></span>}
                 </label>
               ))}
@@ -211,12 +236,26 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent }: {
         )}
         {protection === 'people' && <label className="choice"><input type="checkbox" checked={self} onChange={(e) => setSelf(e.currentTarget.checked)} /> {t('newContainer.self')}</label>}
       </section>
-      <div className="actions">
-        <button type="button" onClick={() => void send('mail')} disabled={!ready || !mailbox} aria-describedby="send-hint">{t('newContainer.sendMail')}</button>
-        <button type="button" className="secondary" onClick={() => void send('folder')} disabled={!ready}>{t('newContainer.sendFolder')}</button>
-        <button type="button" className="secondary" onClick={seal} disabled={!ready && !readyWithPassword}>{t('newContainer.seal')}</button>
-      </div>
-      <p id="send-hint" className="hint">{protection === 'password' ? t('newContainer.passwordSealOnly') : mailbox ? t('newContainer.sendMailHint') : t('newContainer.noMailbox')}</p>
+      <section className="panel" aria-labelledby="transport-title">
+        <h2 id="transport-title">{t('layout.send.legend')}</h2>
+        <fieldset className="transport">
+          <legend className="visually-hidden">{t('layout.send.legend')}</legend>
+          {(['mail', 'folder', 'save'] as const).map((option) => (
+            <label key={option} className="choice">
+              <input type="radio" name="transport" value={option} checked={transport === option} onChange={() => setTransport(option)} />
+              {' '}{t(`layout.send.${option}`)}
+              <span className="hint block">{t(`layout.send.${option}Hint`)}</span>
+            </label>
+          ))}
+        </fieldset>
+        <div className="actions">
+          <button type="button" onClick={() => void (transport === 'save' ? seal() : send(transport))} disabled={blocker !== null}
+            aria-describedby={blocker ? 'send-reason' : undefined}>
+            {t(transport === 'mail' ? 'newContainer.sendMail' : transport === 'folder' ? 'newContainer.sendFolder' : 'newContainer.seal')}
+          </button>
+          {blocker && <p id="send-reason" className="reason">{t('layout.reason.label')} {t(`layout.reason.${blocker}`)}</p>}
+        </div>
+      </section>
       {opId && <ProgressBar label={progress?.phase === 'send' ? t('newContainer.sending') : t('newContainer.sealing')} progress={progress} />}
       <StatusBox>{sealed && (
         <>

@@ -18,6 +18,8 @@ export function Outbox({ onNew, notice }: { onNew: () => void; notice: SentNotic
   const format = useFormat();
   const [items, setItems] = useState<OutboxItem[] | null>(null);
   const [error, setError] = useState<ErrorText>(notice?.kind === 'error' ? notice.text : null);
+  // A send the outbox retries by itself: a waiting notice, not a red error (issue 15).
+  const waiting = notice?.kind === 'waiting' ? notice.text : null;
   const [status, setStatus] = useState<string | null>(notice?.kind === 'status' ? notice.text : null);
   const [opId, setOpId] = useState<string | null>(null);
   const progress = useProgress(opId);
@@ -62,9 +64,16 @@ export function Outbox({ onNew, notice }: { onNew: () => void; notice: SentNotic
     <main>
       <Heading>{t('outbox.title')}</Heading>
       <div className="actions">
-        <button type="button" onClick={() => void retry()} disabled={opId !== null || queued.length === 0}>{t('outbox.sendNow')}</button>
+        <button type="button" onClick={() => void retry()} disabled={opId !== null || queued.length === 0} aria-describedby={opId === null && queued.length === 0 ? 'send-now-reason' : undefined}>{t('outbox.sendNow')}</button>
         <button type="button" className="secondary" onClick={onNew}>{t('outbox.new')}</button>
+        {opId === null && queued.length === 0 && <span id="send-now-reason" className="reason">{t('layout.reason.label')} {t('layout.reason.nothingQueued')}</span>}
       </div>
+      {waiting && (
+        <div className="notice waiting" role="status">
+          <p>{forScreen(waiting.message)}</p>
+          {waiting.detail && <p className="muted">{t('common.detail')} {forScreen(waiting.detail)}</p>}
+        </div>
+      )}
       {opId && <ProgressBar label={t('outbox.sending')} progress={progress} />}
       {items === null ? <p>{t('common.loading')}</p> : items.length === 0 ? <p className="empty">{t('outbox.empty')}</p> : (
         <table>
@@ -81,7 +90,8 @@ export function Outbox({ onNew, notice }: { onNew: () => void; notice: SentNotic
                 <td><code title={item.containerId}>{shortId(item.containerId)}</code> <span className="muted">{format.size(item.size)}</span></td>
                 <td>{t(`outbox.transport.${item.transport}`)} <span className="file-name"><Outside text={item.transport === 'folder' ? baseName(item.destination) : item.destination} /></span></td>
                 <td>
-                  <span className={`badge ${item.state}`}>{t(`outbox.states.${item.state}`)}</span>
+                  <span className={`badge ${item.state}`}>{item.transport === 'folder' && item.state === 'sent' ? t('layout.outbox.deposited')
+                    : item.state === 'queued' && item.lastError ? t('layout.outbox.waiting', { at: format.date(item.nextAttemptAt) }) : t(`outbox.states.${item.state}`)}</span>
                   {item.sentAt !== null && <span className="muted"> {format.date(item.sentAt)}</span>}
                   {item.transport === 'mail' && item.attempts > 0 && <span className="muted"> — {t('outbox.attempts', { count: item.attempts })}</span>}
                 </td>

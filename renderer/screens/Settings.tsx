@@ -1,5 +1,6 @@
 // Settings: the interface language, the idle lock delay (both stored in the profile) and the
-// functional mailbox (MailboxSettings).
+// functional mailbox (MailboxSettings). Each confirmation or error shows beside the control that
+// caused it (issue 15: it used to land ~1,000 px below, outside the window).
 import { useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
@@ -14,8 +15,13 @@ export function SettingsScreen({ onLanguage, idleLockMinutes, onIdleLock, onMail
   const { t, i18n } = useTranslation();
   const languageId = useId();
   const idleId = useId();
-  const [error, setError] = useState<ErrorText>(null);
-  const [saved, setSaved] = useState<string | null>(null);
+  type Where = 'language' | 'idle';
+  const [failure, setFailure] = useState<{ where: Where; error: ErrorText } | null>(null);
+  const [done, setDone] = useState<{ where: Where; text: string } | null>(null);
+  const setError = (error: ErrorText, where: Where = 'idle') => setFailure(error ? { where, error } : null);
+  const setSaved = (text: string | null, where: Where = 'idle') => setDone(text ? { where, text } : null);
+  const errorAt = (where: Where) => (failure?.where === where ? failure.error : null);
+  const savedAt = (where: Where) => (done?.where === where ? done.text : null);
   const [minutes, setMinutes] = useState(idleLockMinutes === null ? '' : String(idleLockMinutes));
 
   const change = async (value: string) => {
@@ -25,9 +31,9 @@ export function SettingsScreen({ onLanguage, idleLockMinutes, onIdleLock, onMail
     try {
       const settings = await call('settings:set', { language });
       onLanguage(settings.language);
-      setSaved(t('settings.saved'));
+      setSaved(t('settings.saved'), 'language');
     } catch (e) {
-      setError(errorMessage(e));
+      setError(errorMessage(e), 'language');
     }
   };
   const saveIdle = async (event: FormEvent) => {
@@ -57,16 +63,18 @@ export function SettingsScreen({ onLanguage, idleLockMinutes, onIdleLock, onMail
           <option value="fr">Français</option>
           <option value="en">English</option>
         </select>
+        <StatusBox>{savedAt('language')}</StatusBox>
+        <ErrorBox message={errorAt('language')} />
       </section>
       <form className="panel" onSubmit={saveIdle}>
         <label htmlFor={idleId}>{t('settings.idleLock')}</label>
         <input id={idleId} type="number" min={1} max={1440} required value={minutes} onChange={(e) => setMinutes(e.currentTarget.value)} aria-describedby={`${idleId}-hint`} />
         <p id={`${idleId}-hint`} className="hint">{idleLockMinutes ? t('settings.idleLockSet', { minutes: idleLockMinutes }) : t('settings.idleLockPending')}</p>
         <div className="actions"><button type="submit">{t('settings.saveIdle')}</button></div>
+        <StatusBox>{savedAt('idle')}</StatusBox>
+        <ErrorBox message={errorAt('idle')} />
       </form>
       <MailboxSettings onSaved={onMailbox} />
-      <StatusBox>{saved}</StatusBox>
-      <ErrorBox message={error} />
     </main>
   );
 }

@@ -51,6 +51,10 @@ export async function startBridge(options: { home: string; rendererDir: string }
       mailLog.push(event);
       for (const res of listeners) res.write(`event: mail\ndata: ${JSON.stringify(event)}\n\n`);
     },
+    // As main's OFFERED_CHANNEL (a .pli handed to Pli from outside): the test calls handlers.offerFile.
+    emitOffered: () => {
+      for (const res of listeners) res.write('event: offered\ndata: {}\n\n');
+    },
   });
   let origin = '';
 
@@ -146,6 +150,12 @@ export function bridgeClient(config: { token: string; channels: Record<string, s
   api.onMailEvent = (listener: (e: unknown) => void) => {
     mailListeners.add(listener);
     return () => void mailListeners.delete(listener);
+  };
+  const offeredListeners = new Set<() => void>();
+  source.addEventListener('offered', () => { for (const listener of offeredListeners) listener(); });
+  api.onOfferedFile = (listener: () => void) => {
+    offeredListeners.add(listener);
+    return () => void offeredListeners.delete(listener);
   };
   // Stands in for webUtils.getPathForFile: the test registers the real path of each file it sets.
   api.pathForFile = (file: { name: string }) => (g.__pliTestPaths as Record<string, string> | undefined)?.[file.name] ?? '';

@@ -226,10 +226,11 @@ describe('functional mailbox through the interface (real Postfix + Dovecot)', ()
     // --- folder transport (USB key) both ways ------------------------------------------------------
     const usb = path.join(tmp, 'cle-usb');
     bridgeP.dialogAnswers.push(usb);
+    await p.getByRole('radio', { name: 'Sur une clé USB ou dans un dossier' }).check();
     await p.getByRole('button', { name: 'Chiffrer et déposer dans un dossier…' }).click();
     await h1(p, 'Boîte d’envoi');
-    await statusWith(p, `déposé dans le dossier « ${path.basename(usb)} »`);
-    await p.getByRole('row', { name: /dossier/ }).getByText('envoyé', { exact: true }).waitFor();
+    await statusWith(p, `déposé sur la clé\u00a0: «\u00a0${path.basename(usb)}\u00a0»`);
+    await p.getByRole('row', { name: /dossier/ }).getByText('déposé sur la clé', { exact: true }).waitFor();
     await shot(p, '50-outbox-folder');
     bridgeM.dialogAnswers.push(usb);
     await m.getByRole('button', { name: 'Importer depuis un dossier…' }).click();
@@ -245,7 +246,7 @@ describe('functional mailbox through the interface (real Postfix + Dovecot)', ()
     await p.getByRole('checkbox', { name: new RegExp(`^${TOWN_HALL}`) }).check();
     await p.getByRole('button', { name: 'Chiffrer et envoyer par la messagerie' }).click();
     await h1(p, 'Boîte d’envoi');
-    await alertWith(p, /n’est pas encore parti\s: Le serveur SMTP .* est injoignable/);
+    await statusWith(p, /pas encore parti\u00a0: Le serveur SMTP .* est injoignable/);
     const queued = p.getByRole('row').filter({ hasText: 'en attente' });
     // The server's own words are folded away under « Détails techniques » (issue 15).
     await queued.locator('summary', { hasText: 'Détails techniques' }).click();

@@ -35,6 +35,7 @@ const ACTIONS: Record<string, string[]> = {
   'login.refused': ['services/session.ts'],
   'session.closed': ['services/session.ts'],
   'settings.changed': ['services/session.ts'],
+  'fingerprint.voice-verified': ['services/voice.ts'],
   'audit.verified': ['services/audit.ts'],
   'audit.exported': ['services/audit.ts'],
   'audit.anchored': ['services/audit.ts'],

@@ -23,6 +23,7 @@ const SHIPPED_SQL_SHA256: Record<number, string> = {
   8: '471dd91504fa2270b71518264dbdfff4d18984bdccc8b80e64623d466d1d156b',
   9: '185d641334d002824164958f5104ca9a623feaad3a3ec5cfc70c2c4fde8704d0',
   10: 'f8f31c136002e175a7882d95628b58a80e59397a4d2a1f04d21956e1cd14999d',
+  13: '70336fe960a53b2bb39ca678bae415b9f7c6a326400b1bc61a7f70522e3ca3c5',
 };
 const here = import.meta.dirname;
 const FROZEN = JSON.parse(readFileSync(path.join(here, 'migrations-schema.json'), 'utf8')) as { userVersion: number; objects: unknown[] };

@@ -79,6 +79,7 @@ function bytes(value: unknown): Buffer {
 interface RawTrust { name: string; public_key: Buffer; fpr: Buffer; serial: number; issued: number; next_update: number; allow_password: number; grace_days: number; pinned_at: number; imported_at: number }
 interface RawRevocation { identity_id: string; reason: string; revoked_at: number; imported_at: number }
 interface RawConvention { id: string; authority: Buffer; version: number; text: string; imported_at: number }
+interface RawVoiceCheck { subject: string; fpr: Buffer; checked_at: number; checked_by: string; checked_by_name: string }
 
 /** The bytes the seal covers: the label, the counter, the whole trust row (or "no trust"),
  * SHA-256 over the revocations sorted by identity id, and, when there are conventions, SHA-256
@@ -96,7 +97,12 @@ export function trustCanonical(db: DB, counter: number): Buffer {
   const conventions = db.prepare('SELECT id, authority, version, text, imported_at FROM conventions ORDER BY id').all() as RawConvention[];
   const conventionsPart = conventions.length === 0 ? [] : [Buffer.from('conventions', 'ascii'),
     sha256(...conventions.map((c) => lengthPrefixed([bytes(c.id), bytes(c.authority), int(c.version), bytes(c.text), int(c.imported_at)])))];
-  return lengthPrefixed([Buffer.from(SEAL_LABEL, 'ascii'), int(counter), ...trustPart, revocationsDigest, ...conventionsPart]);
+  // The voice checks (migration 13) likewise join only once there is one: a planted "vérifiée de
+  // vive voix" changes the sealed text, and so does deleting them all.
+  const voiceChecks = db.prepare('SELECT subject, fpr, checked_at, checked_by, checked_by_name FROM voice_checks ORDER BY subject').all() as RawVoiceCheck[];
+  const voicePart = voiceChecks.length === 0 ? [] : [Buffer.from('voice checks', 'ascii'),
+    sha256(...voiceChecks.map((v) => lengthPrefixed([bytes(v.subject), bytes(v.fpr), int(v.checked_at), bytes(v.checked_by), bytes(v.checked_by_name)])))];
+  return lengthPrefixed([Buffer.from(SEAL_LABEL, 'ascii'), int(counter), ...trustPart, revocationsDigest, ...conventionsPart, ...voicePart]);
 }
 
 function macOf(key: Uint8Array, canonical: Buffer): Buffer {

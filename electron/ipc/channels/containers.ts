@@ -6,21 +6,16 @@ import { decrypt, encrypt, generateContainerPassword, inspect } from '../../core
 import { hasAuthority } from '../../core/services/policy.js';
 import { certificateOf } from '../views.js';
 import { progress, withPassword, type Deps, type Impl } from './deps.js';
+import type { ContainerSummary, ResponseOf } from '../../../shared/ipc.js';
 
-export function containerChannels({ session: s, shell, emitProgress, revealable }: Deps) {
+export function containerChannels(deps: Deps) {
+  const { session: s, shell, emitProgress, revealable } = deps;
+  const openAt = containerOpener(deps);
   return {
     async 'containers:inspect'(request) {
-      const info = await inspect(request.path);
+      const summary = await summaryOf(s, request.path);
       revealable.add(request.path);
-      const sender = s.exists() ? getIdentity(s.profile().db, info.senderId) : undefined;
-      const senderCertificate = sender && hasAuthority(s.profile().db) ? certificateOf(s.profile().db, sender.id) : null;
-      return {
-        path: request.path, fileName: path.basename(request.path),
-        containerId: info.containerId, senderId: info.senderId,
-        senderName: sender?.name ?? null, senderOrg: sender?.org ?? null, senderKey: info.senderKey, senderCertificate,
-        createdMs: info.createdMs, recipients: info.recipients, passwordProtected: info.passwordProtected,
-        payloadBytes: info.payloadBytes, size: info.size,
-      };
+      return summary;
     },
 
     async 'containers:encrypt'(request) {
@@ -53,22 +48,43 @@ export function containerChannels({ session: s, shell, emitProgress, revealable 
     },
 
     async 'containers:open'(request) {
-      const active = s.require();
-      const password = request.password;
-      // A password container too is opened by the signed-in person: the core checks their role
-      // and lends their keys as proof of the session (the actor of the events).
-      const ctx = password === undefined ? s.context() : withPassword(s.context(), password);
-      const outDir = await shell.chooseFolder({ title: 'Dossier où enregistrer les fichiers du pli' });
-      if (!outDir) return { status: 'cancelled' };
-      s.still(active);
-      const result = await decrypt(ctx, {
-        as: active.id, usePassword: password !== undefined, input: request.path, outDir,
-        onProgress: progress(emitProgress, request.opId, 'open'),
-      });
-      emitProgress({ opId: request.opId, phase: 'done', done: 1, total: 1 });
-      revealable.add(outDir);
-      for (const file of result.files) revealable.add(file.path);
-      return { status: 'done', containerId: result.containerId, senderId: result.senderId, senderName: result.senderName, outDir, files: result.files };
+      return openAt(request.path, request);
     },
   } satisfies Partial<Impl>;
+}
+
+/** Opens the container at `input` (containers:open, and offered:open with main's own path). */
+export function containerOpener({ session: s, shell, emitProgress, revealable }: Deps) {
+  return async (input: string, request: { opId: string; password?: string | undefined }): Promise<ResponseOf<'containers:open'>> => {
+    const active = s.require();
+    const password = request.password;
+    // A password container too is opened by the signed-in person: the core checks their role
+    // and lends their keys as proof of the session (the actor of the events).
+    const ctx = password === undefined ? s.context() : withPassword(s.context(), password);
+    const outDir = await shell.chooseFolder({ title: 'Dossier où enregistrer les fichiers du pli' });
+    if (!outDir) return { status: 'cancelled' };
+    s.still(active);
+    const result = await decrypt(ctx, {
+      as: active.id, usePassword: password !== undefined, input, outDir,
+      onProgress: progress(emitProgress, request.opId, 'open'),
+    });
+    emitProgress({ opId: request.opId, phase: 'done', done: 1, total: 1 });
+    revealable.add(outDir);
+    for (const file of result.files) revealable.add(file.path);
+    return { status: 'done', containerId: result.containerId, senderId: result.senderId, senderName: result.senderName, outDir, files: result.files };
+  };
+}
+
+/** A container's public header as the interface shows it (containers:inspect, offered:inspect). */
+export async function summaryOf(s: Deps['session'], input: string): Promise<ContainerSummary> {
+  const info = await inspect(input);
+  const sender = s.exists() ? getIdentity(s.profile().db, info.senderId) : undefined;
+  const senderCertificate = sender && hasAuthority(s.profile().db) ? certificateOf(s.profile().db, sender.id) : null;
+  return {
+    path: input, fileName: path.basename(input),
+    containerId: info.containerId, senderId: info.senderId,
+    senderName: sender?.name ?? null, senderOrg: sender?.org ?? null, senderKey: info.senderKey, senderCertificate,
+    createdMs: info.createdMs, recipients: info.recipients, passwordProtected: info.passwordProtected,
+    payloadBytes: info.payloadBytes, size: info.size,
+  };
 }

@@ -6,6 +6,7 @@ import type { Channel, ResponseOf, Progress, contract } from '../../../shared/ip
 import type { HandlerOptions, ShellPort } from '../ports.js';
 import type { Session } from '../session.js';
 import type { MailWatcher } from '../watcher.js';
+import type { OfferedFiles } from '../offered.js';
 
 export type Impl = { [C in Channel]: (request: z.output<(typeof contract)[C]['request']>) => Promise<ResponseOf<C>> };
 
@@ -17,6 +18,8 @@ export interface Deps {
   emitMailEvent: HandlerOptions['emitMailEvent'];
   /** Paths this process wrote or was given: the only ones "show in folder" will reveal. */
   revealable: Set<string>;
+  /** The .pli files handed to Pli from outside, by reference (offered.ts). */
+  offered: OfferedFiles;
 }
 
 const PROGRESS_INTERVAL_MS = 100;

@@ -10,7 +10,8 @@ import { getAuthority } from '../../core/authority/authority.js';
 import { getMailbox } from '../../core/mail/settings.js';
 import { formatFingerprint } from '../../../shared/ids.js';
 import type { ResponseOf, Settings } from '../../../shared/ipc.js';
-import { certificateOf } from '../views.js';
+import { certificateOf, voiceCheckView } from '../views.js';
+import { AUTHORITY_SUBJECT } from '../../core/services/voice.js';
 import type { Deps, Impl } from './deps.js';
 
 export function profileChannels({ session: s, shell, revealable }: Deps) {
@@ -32,6 +33,7 @@ export function profileChannels({ session: s, shell, revealable }: Deps) {
           name: trust.name, fingerprint: formatFingerprint(trust.fpr), serial: trust.serial,
           nextUpdate: fresh.nextUpdate ?? trust.next_update, refuseAfter: fresh.refuseAfter ?? trust.next_update,
           freshness: fresh.state === 'stale' || fresh.state === 'expired' ? fresh.state : 'fresh', isAuthority,
+          voiceCheck: voiceCheckView(db, AUTHORITY_SUBJECT),
         };
       }
       const session = s.active();
