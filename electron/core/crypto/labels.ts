@@ -23,6 +23,8 @@ export const KDF_INFO = {
   integrityTrust: 'pli/v1/integrity/trust',
   /** The seal of an inbox row under the profile integrity key (profile.md, table inbox). */
   integrityInbox: 'pli/v1/integrity/inbox',
+  /** The seal of a figure of the indicators under the profile integrity key (indicators.md 4.1). */
+  integrityIndicators: 'pli/v1/integrity/indicators',
 } as const;
 
 /** AEAD additional data (the `\0`-terminated ones are followed by an id and more: see the users). */

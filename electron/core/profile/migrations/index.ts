@@ -13,6 +13,7 @@ import { migration as m006 } from './006-audit-chain.js';
 import { migration as m007 } from './007-mail-lease.js';
 import { migration as m008 } from './008-inbox-mac.js';
 import { migration as m009 } from './009-conventions.js';
+import { migration as m012 } from './012-indicators.js';
 
 export type { Migration };
 
@@ -27,4 +28,5 @@ export const MIGRATIONS: readonly Migration[] = [
   m007,
   m008,
   m009,
+  m012,
 ];
