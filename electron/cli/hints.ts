@@ -57,6 +57,14 @@ export const CLI_HINTS: Readonly<Record<string, Hint>> = {
   'bad-convention-id': 'voir pli convention list',
   'unknown-convention': 'voir pli convention list ; ou pli directory import',
   'ambiguous-convention-id': 'voir pli convention list',
+  // pli indicators (docs/indicators.md)
+  'commune-required': 'option --commune NOM ; pour le rapport, ou --agglomeration',
+  'bad-period': 'option --period, --from ou --to',
+  'bad-commune': 'option --commune',
+  'unknown-indicator': 'option --indicator',
+  'bad-mapping': 'voir docs/indicators.md, section 3',
+  'no-figures': 'voir pli indicators',
+  'indicators-tampered': 'commande : pli audit verify',
   // Only the sealed container's output names its path (other 'exists' have no option to change).
   exists: (p) => (typeof p.path === 'string' ? 'option --out' : null),
 };
