@@ -13,14 +13,15 @@ import { NewContainer, type SentNotice } from './screens/NewContainer';
 import { Outbox } from './screens/Outbox';
 import { Directory } from './screens/Directory';
 import { Audit } from './screens/Audit';
+import { Indicators } from './screens/Indicators';
 import { SettingsScreen } from './screens/Settings';
 import { Officer } from './screens/Officer';
 import type { ContainerSummary, Language, ResponseOf, SessionInfo } from '../shared/ipc';
 import type { ErrorText } from './errors';
 
 type Status = ResponseOf<'profile:status'>;
-type Screen = 'inbox' | 'container' | 'new' | 'outbox' | 'directory' | 'officer' | 'audit' | 'settings';
-const NAV: Exclude<Screen, 'container'>[] = ['inbox', 'new', 'outbox', 'directory', 'officer', 'audit', 'settings'];
+type Screen = 'inbox' | 'container' | 'new' | 'outbox' | 'directory' | 'officer' | 'audit' | 'settings' | 'indicators';
+const NAV: Exclude<Screen, 'container'>[] = ['inbox', 'new', 'outbox', 'directory', 'indicators', 'officer', 'audit', 'settings'];
 
 export function App() {
   const { t, i18n } = useTranslation();
@@ -130,6 +131,7 @@ export function App() {
         {current === 'directory' && guard('directory', t('nav.directory'), <Directory status={status} onChanged={() => void refresh()} />, backToInbox)}
         {current === 'officer' && guard('officer', t('nav.officer'), <Officer fingerprint={status.authority?.fingerprint ?? null} />, backToInbox)}
         {current === 'audit' && guard('audit', t('nav.audit'), <Audit />, backToInbox)}
+        {current === 'indicators' && guard('indicators', t('nav.indicators'), <Indicators />, backToInbox)}
         {current === 'settings' && guard('settings', t('nav.settings'), <SettingsScreen onLanguage={setLanguage} idleLockMinutes={idleLockMinutes} onIdleLock={setIdleLockMinutes} onMailbox={() => void refresh()} />, backToInbox)}
       </>
     );

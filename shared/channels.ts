@@ -41,6 +41,12 @@ export const CHANNELS = {
   'inbox:receive': 'receiveMail',
   'inbox:importFolder': 'importFolder',
   'inbox:open': 'openInboxItem',
+  // Indicators (docs/indicators.md)
+  'indicators:list': 'listIndicators',
+  'indicators:import': 'importIndicatorState',
+  'indicators:report': 'reportIndicators',
+  'indicators:export': 'exportIndicators',
+  'indicators:correct': 'correctIndicator',
 } as const;
 
 export type Channel = keyof typeof CHANNELS;

@@ -25,6 +25,7 @@ import { containerChannels } from './channels/containers.js';
 import { auditChannels } from './channels/audit.js';
 import { authorityChannels } from './channels/authority.js';
 import { mailChannels } from './channels/mail.js';
+import { indicatorChannels } from './channels/indicators.js';
 
 export type { HandlerOptions, HandlerTable, ShellPort } from './ports.js';
 
@@ -42,6 +43,7 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
   const impl: Impl = {
     ...profileChannels(deps), ...identityChannels(deps), ...containerChannels(deps),
     ...auditChannels(deps), ...authorityChannels(deps), ...mailChannels(deps),
+    ...indicatorChannels(deps),
   };
 
   return {
