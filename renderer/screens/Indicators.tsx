@@ -30,9 +30,10 @@ function Chart({ series, title }: { series: Series; title: string }) {
     const last = series.quarters.slice(-8);
     const el = box.current;
     if (!el || last.length === 0) return undefined;
-    const labels = last.map((q) => q.quarter);
+    // Short labels (T4 26) so that eight fit under the chart; the table gives them whole.
+    const labels = last.map((q) => `${q.quarter.slice(5)} ${q.quarter.slice(2, 4)}`);
     const plot = new uPlot({
-      width: 360, height: 160, title: undefined, legend: { show: false }, cursor: { show: false },
+      width: 420, height: 170, title: undefined, legend: { show: false }, cursor: { show: false },
       scales: { x: { time: false } },
       axes: [
         { values: (_u, splits) => splits.map((i) => labels[Math.round(i)] ?? ''), splits: () => labels.map((_, i) => i) },

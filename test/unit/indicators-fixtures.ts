@@ -53,3 +53,12 @@ export function toWorkbook(rows: Row[], bookType: 'xlsx' | 'ods' | 'xls'): Buffe
   XLSX.utils.book_append_sheet(book, XLSX.utils.aoa_to_sheet(rows), 'État');
   return XLSX.write(book, { type: 'buffer', bookType: bookType === 'xls' ? 'biff8' : bookType }) as Buffer;
 }
+
+/** The figures of a quarter, made up from its number so that every quarter differs. */
+export const is101Of = (commune: number, q: number): Is101 => ({
+  homicides: (q + commune) % 3, armes: q % 2, violents: 10 + q + commune, sansViolence: 1000 + 37 * q + 100 * commune, coups: 80 + 3 * q,
+  cambriolages: 50 + q * commune, vehicules: 20 + q, dans: 40 + 2 * q + commune, accessoires: 5 + q,
+});
+export const istOf = (commune: number, q: number) => ({ integrite: 1200 + 11 * q + commune, biens: 3400 + 17 * q - commune, ordre: 70 + q });
+export const QUARTERS = ['2025-T1', '2025-T2', '2025-T3', '2025-T4', '2026-T1', '2026-T2', '2026-T3', '2026-T4'];
+export const COMMUNES = ['Saint-Laurent-Blangy', 'Achicourt'];

@@ -18,7 +18,7 @@ import type { Context } from '../../electron/core/context.js';
 import { correctFigure, currentFigures, importFromOpenedFile, importState, setMapping } from '../../electron/core/indicators/store.js';
 import { agglomerationView, communeViews } from '../../electron/core/indicators/view.js';
 import { formatChange, formatCount, formatPercent } from '../../shared/indicators.js';
-import { is101Rows, istRows, toCsv, toWorkbook, type Is101 } from './indicators-fixtures.js';
+import { COMMUNES, QUARTERS, is101Of, is101Rows, istOf, istRows, toCsv, toWorkbook } from './indicators-fixtures.js';
 
 const PASS = 'une phrase de passe de test';
 const LIGHT = { opslimit: 1, memlimitKib: 8 };
@@ -31,15 +31,6 @@ afterAll(() => {
   profile?.close();
   rmSync(root, { recursive: true, force: true });
 });
-
-/** The figures of a quarter, made up from its number so that every quarter differs. */
-export const is101Of = (commune: number, q: number): Is101 => ({
-  homicides: (q + commune) % 3, armes: q % 2, violents: 10 + q + commune, sansViolence: 1000 + 37 * q + 100 * commune, coups: 80 + 3 * q,
-  cambriolages: 50 + q * commune, vehicules: 20 + q, dans: 40 + 2 * q + commune, accessoires: 5 + q,
-});
-export const istOf = (commune: number, q: number) => ({ integrite: 1200 + 11 * q + commune, biens: 3400 + 17 * q - commune, ordre: 70 + q });
-export const QUARTERS = ['2025-T1', '2025-T2', '2025-T3', '2025-T4', '2026-T1', '2026-T2', '2026-T3', '2026-T4'];
-export const COMMUNES = ['Saint-Laurent-Blangy', 'Achicourt'];
 
 function file(name: string, bytes: Buffer): string {
   const target = path.join(root, name);
