@@ -3,8 +3,8 @@
 // commands that write a report or an export.
 import { readFileSync } from 'node:fs';
 import { inputError } from '../core/errors.js';
-import { correctFigure, currentFigures, importState, setMapping, signInToRead, type MissingRows } from '../core/indicators/store.js';
-import { communeViews, type CommuneView } from '../core/indicators/view.js';
+import { checkPeriod, correctFigure, currentFigures, importState, setMapping, signInToRead, type MissingRows } from '../core/indicators/store.js';
+import { communeViews, withinPeriods, type CommuneView } from '../core/indicators/view.js';
 import { formatChange, formatCount, formatPercent, periodFr, type Change } from '../../shared/indicators.js';
 import { forTerminal } from '../../shared/text.js';
 import { context, err, out, parse, required, str, type Handler } from './common.js';
@@ -45,17 +45,23 @@ export const indicatorCommands: Record<string, Handler> = {
     const { values } = parse(args, { json: { type: 'boolean' }, commune: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, as: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
     const ctx = context(values);
     await signInToRead(ctx, str(values, 'as'));
-    const found = currentFigures(ctx, { commune: str(values, 'commune'), from: str(values, 'from'), to: str(values, 'to') });
-    const views = communeViews(found.figures);
+    const from = str(values, 'from');
+    const to = str(values, 'to');
+    if (from) checkPeriod(from);
+    if (to) checkPeriod(to);
+    // The trends use every quarter; --from and --to only choose the quarters shown.
+    const found = currentFigures(ctx, { commune: str(values, 'commune') });
+    const views = withinPeriods(communeViews(found.figures), from, to);
+    const shown = from || to ? currentFigures(ctx, { commune: str(values, 'commune'), from, to }).figures : found.figures;
     if (values.json) {
-      out(JSON.stringify({ checked: found.checked, missing: found.missing, communes: views, figures: found.figures }, null, 2));
+      out(JSON.stringify({ checked: found.checked, missing: found.missing, communes: views, figures: shown }, null, 2));
     } else if (views.length === 0) {
       out("Aucun chiffre. Importez un état reçu : pli indicators import FICHIER --convention ID --period PERIODE --commune NOM.");
     } else {
       views.forEach(printView);
       if (!found.checked) err('Chiffres non vérifiés : aucune personne de ce poste ne détient encore la clé qui les scelle.');
     }
-    const modified = found.figures.filter((f) => f.state === 'modified').length;
+    const modified = shown.filter((f) => f.state === 'modified').length;
     if (modified > 0) err(`pli: attention : ${modified} chiffre(s) modifié(s) en dehors de Pli, écartés des évolutions. Prévenez l'officier SSI.`);
     warnMissing(found.missing);
   },

@@ -16,7 +16,7 @@ import { certifyCard, initAuthority } from '../../electron/core/authority/author
 import { createConvention } from '../../electron/core/authority/convention.js';
 import type { Context } from '../../electron/core/context.js';
 import { correctFigure, currentFigures, importFromOpenedFile, importState, setMapping } from '../../electron/core/indicators/store.js';
-import { agglomerationView, communeViews } from '../../electron/core/indicators/view.js';
+import { agglomerationView, communeViews, withinPeriods } from '../../electron/core/indicators/view.js';
 import { formatChange, formatCount, formatPercent } from '../../shared/indicators.js';
 import { COMMUNES, QUARTERS, is101Of, is101Rows, istOf, istRows, toCsv, toWorkbook } from './indicators-fixtures.js';
 
@@ -111,6 +111,14 @@ describe('figures in the profile', () => {
     expect(formatCount(t4.yearToDate.value)).toBe('4\u202f814');
     expect(formatChange(-1234)).toBe('\u22121\u202f234');
     expect(formatPercent(t4.previous!.percent!)).toBe('+3,0\u00a0%');
+  });
+
+  it('the period filter chooses the quarters shown; their changes still use the quarters before', () => {
+    const views = withinPeriods(communeViews(currentFigures(ctx, { commune: 'Achicourt' }).figures), '2026-S2', '2026');
+    const biens = views[0]!.indicators.find((s) => s.indicator === 'ist.biens')!;
+    expect(biens.quarters.map((q) => q.quarter)).toEqual(['2026-T3', '2026-T4']);
+    expect(biens.quarters[0]!.yearAgo?.delta).toBe(istOf(1, 6).biens - istOf(1, 2).biens);
+    expect(biens.quarters[1]!.yearToDate).toEqual({ value: [4, 5, 6, 7].reduce((s, q) => s + istOf(1, q).biens, 0), complete: true });
   });
 
   it('the agglomeration sums the communes and names none', () => {

@@ -2,7 +2,7 @@
 // for the agglomeration, summed over the communes), each indicator per quarter with its changes
 // and the year to date. A figure "modifié hors de Pli" is shown with that state and never enters
 // a value, a change or a total.
-import { INDICATORS, compareQuarters, quarterOf, quarterValues, trendsOf, type QuarterTrend } from '../../../shared/indicators.js';
+import { INDICATORS, compareQuarters, parsePeriod, quarterOf, quarterValues, trendsOf, type QuarterTrend } from '../../../shared/indicators.js';
 import type { Figure, FigureState } from './store.js';
 
 export interface SeriesQuarter extends QuarterTrend { state: FigureState }
@@ -60,4 +60,31 @@ export function agglomerationView(figures: Figure[]): CommuneView {
 /** The last `n` quarters of a series up to `last` (inclusive), oldest first. */
 export function lastQuarters(series: IndicatorSeries, last: string, n: number): SeriesQuarter[] {
   return series.quarters.filter((q) => compareQuarters(q.quarter, last) <= 0).slice(-n);
+}
+
+/** Keeps the quarters from `from` to `to` (periods; a year or half-year from its first quarter, to
+ * its last). Applied after the trends are computed, so that a quarter shown keeps its changes and
+ * year to date even when the quarters they use are not shown. */
+export function withinPeriods(views: CommuneView[], from?: string, to?: string): CommuneView[] {
+  const first = from ? firstQuarterOf(from) : null;
+  const last = to ? lastQuarterOf(to) : null;
+  if (!first && !last) return views;
+  const keep = (q: string) => (!first || compareQuarters(q, first) >= 0) && (!last || compareQuarters(q, last) <= 0);
+  return views.map((v) => ({
+    ...v,
+    indicators: v.indicators.map((s) => ({ ...s, quarters: s.quarters.filter((q) => keep(q.quarter)), modified: s.modified.filter((p) => { const q = quarterOf(p); return q === null || keep(q); }) }))
+      .filter((s) => s.quarters.length > 0 || s.modified.length > 0),
+  }));
+}
+function firstQuarterOf(period: string): string | null {
+  const p = parsePeriod(period);
+  if (!p) return null;
+  const month = p.kind === 'quarter' ? (p.index - 1) * 3 + 1 : p.kind === 'half' ? (p.index - 1) * 6 + 1 : p.kind === 'month' ? p.index : 1;
+  return `${p.year}-T${Math.ceil(month / 3)}`;
+}
+function lastQuarterOf(period: string): string | null {
+  const p = parsePeriod(period);
+  if (!p) return null;
+  const month = p.kind === 'quarter' ? p.index * 3 : p.kind === 'half' ? p.index * 6 : p.kind === 'month' ? p.index : 12;
+  return `${p.year}-T${Math.ceil(month / 3)}`;
 }

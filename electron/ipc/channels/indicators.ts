@@ -3,8 +3,8 @@
 // manual correction. The core writes the events; requests were parsed by the contract.
 import path from 'node:path';
 import { listConventions } from '../../core/authority/convention.js';
-import { correctFigure, currentFigures, importState } from '../../core/indicators/store.js';
-import { communeViews } from '../../core/indicators/view.js';
+import { checkPeriod, correctFigure, currentFigures, importState } from '../../core/indicators/store.js';
+import { communeViews, withinPeriods } from '../../core/indicators/view.js';
 import { refuseExisting, writeNewFile } from '../files.js';
 import { day, type Deps, type Impl } from './deps.js';
 
@@ -21,11 +21,14 @@ export function indicatorChannels({ session: s, shell, revealable }: Deps) {
       s.require();
       const scope = s.scope();
       const all = currentFigures(scope);
-      const found = currentFigures(scope, { commune: request.commune, from: request.from, to: request.to });
+      // The trends use every quarter of the commune; the period filter only chooses those shown.
+      if (request.from) checkPeriod(request.from);
+      if (request.to) checkPeriod(request.to);
+      const found = currentFigures(scope, { commune: request.commune });
       const conventions = (await listConventions(scope.profile.db)).map((c) => ({ id: c.id, title: c.title }));
       return {
         communes: [...new Set(all.figures.map((f) => f.commune))].sort((a, b) => a.localeCompare(b, 'fr')),
-        conventions, views: communeViews(found.figures), checked: found.checked,
+        conventions, views: withinPeriods(communeViews(found.figures), request.from, request.to), checked: found.checked,
         modified: found.figures.filter((f) => f.state === 'modified').length, missing: found.missing.map(({ convention, period, expected, found: n }) => ({ convention, period, expected, found: n })),
       };
     },
