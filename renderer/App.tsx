@@ -19,14 +19,15 @@ import { Help } from './screens/Help';
 import { Outbox } from './screens/Outbox';
 import { Directory } from './screens/Directory';
 import { Audit } from './screens/Audit';
+import { Indicators } from './screens/Indicators';
 import { SettingsScreen } from './screens/Settings';
 import { Officer } from './screens/Officer';
 import type { ContainerSummary, Language, OfferedFile, ResponseOf, SessionInfo } from '../shared/ipc';
 import type { ErrorText } from './errors';
 
 type Status = ResponseOf<'profile:status'>;
-type Screen = 'inbox' | 'container' | 'new' | 'outbox' | 'directory' | 'officer' | 'audit' | 'settings' | 'help';
-const NAV: Exclude<Screen, 'container'>[] = ['inbox', 'new', 'outbox', 'directory', 'officer', 'audit', 'settings', 'help'];
+type Screen = 'inbox' | 'container' | 'new' | 'outbox' | 'directory' | 'officer' | 'audit' | 'settings' | 'help' | 'indicators';
+const NAV: Exclude<Screen, 'container'>[] = ['inbox', 'new', 'outbox', 'directory', 'indicators', 'officer', 'audit', 'settings', 'help'];
 /** A container shown in the Container screen; `offerRef` when main keeps its path (offered.ts). */
 type Shown = { summary: ContainerSummary; offerRef?: string };
 /** Why the sign-in screen shows: the idle lock says so, with its delay. */
@@ -220,6 +221,7 @@ export function App() {
         {current === 'officer' && guard('officer', t('nav.officer'), <Officer fingerprint={status.authority?.fingerprint ?? null} />, backToInbox)}
         {current === 'audit' && guard('audit', t('nav.audit'), <Audit />, backToInbox)}
         {current === 'help' && guard('help', t('layout.nav.help'), <Help authority={status.authority} />, backToInbox)}
+        {current === 'indicators' && guard('indicators', t('nav.indicators'), <Indicators />, backToInbox)}
         {current === 'settings' && guard('settings', t('nav.settings'), <SettingsScreen onLanguage={setLanguage} idleLockMinutes={idleLockMinutes} onIdleLock={setIdleLockMinutes} onMailbox={() => void refresh()} />, backToInbox)}
       </>
     );

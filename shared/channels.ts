@@ -46,6 +46,12 @@ export const CHANNELS = {
   'offered:list': 'listOfferedFiles',
   'offered:inspect': 'inspectOfferedFile',
   'offered:open': 'openOfferedFile',
+  // Indicators (docs/indicators.md)
+  'indicators:list': 'listIndicators',
+  'indicators:import': 'importIndicatorState',
+  'indicators:report': 'reportIndicators',
+  'indicators:export': 'exportIndicators',
+  'indicators:correct': 'correctIndicator',
 } as const;
 
 export type Channel = keyof typeof CHANNELS;

@@ -252,6 +252,22 @@ export type OfferedFile = z.infer<typeof offeredFileSchema>;
 
 // ---- the contract ---------------------------------------------------------------------------
 
+// ---- indicators (docs/indicators.md) -----------------------------------------------------------
+const periodText = z.string().regex(/^\d{4}(?:-(?:T[1-4]|S[12]|0[1-9]|1[0-2]))?$/);
+const indicatorText = z.string().min(1).max(100);
+const changeSchema = z.strictObject({ delta: z.number(), percent: z.number().nullable() }).nullable();
+export const communeViewSchema = z.strictObject({
+  commune: z.string().nullable(),
+  indicators: z.array(z.strictObject({
+    indicator: z.string(), label: z.string(), modified: z.array(z.string()),
+    quarters: z.array(z.strictObject({
+      quarter: z.string(), value: z.number(), previous: changeSchema, yearAgo: changeSchema,
+      yearToDate: z.strictObject({ value: z.number(), complete: z.boolean() }), state: z.enum(['ok', 'unverified', 'modified']),
+    })),
+  })),
+});
+export type CommuneViewData = z.infer<typeof communeViewSchema>;
+
 export const contract = {
   'profile:status': {
     request: empty,
@@ -560,6 +576,38 @@ export const contract = {
   'offered:open': {
     request: z.strictObject({ opId, ref: offeredRef, password: z.string().min(1).max(1024).optional() }),
     response: containerOpenResponse,
+  // ---- indicators (docs/indicators.md) ----
+  /** The figures of one commune (or all), per indicator and quarter, with their integrity state. */
+  'indicators:list': {
+    request: z.strictObject({ commune: indicatorText.optional(), from: periodText.optional(), to: periodText.optional() }),
+    response: z.strictObject({
+      communes: z.array(z.string()), conventions: z.array(z.strictObject({ id: z.string(), title: z.string() })),
+      views: z.array(communeViewSchema), checked: z.boolean(), modified: z.number(),
+      missing: z.array(z.strictObject({ convention: z.string(), period: z.string(), expected: z.number(), found: z.number() })),
+    }),
+  },
+  /** A state chosen in main's dialog, read under a convention for a period. */
+  'indicators:import': {
+    request: z.strictObject({ convention: z.string().min(1).max(100), period: periodText, commune: indicatorText.optional() }),
+    response: z.union([cancelled, z.strictObject({
+      status: z.literal('done'), recognised: z.boolean(), reason: z.string().nullable(), rows: z.number(), communes: z.array(z.string()), file: z.string(),
+    })]),
+  },
+  /** The security council's report, saved where main's dialog says (never over a file). */
+  'indicators:report': {
+    request: z.strictObject({ commune: indicatorText.optional(), agglomeration: z.boolean().optional(), period: periodText }),
+    response: z.union([cancelled, z.strictObject({ status: z.literal('done'), path: z.string(), quarter: z.string() })]),
+  },
+  'indicators:export': {
+    request: z.strictObject({ commune: indicatorText.optional(), from: periodText.optional(), to: periodText.optional() }),
+    response: z.union([cancelled, z.strictObject({ status: z.literal('done'), path: z.string(), rows: z.number() })]),
+  },
+  'indicators:correct': {
+    request: z.strictObject({
+      convention: z.string().min(1).max(100), commune: indicatorText, period: periodText, indicator: z.string().min(1).max(60),
+      value: z.number().int().min(0).max(1e12), reason: z.string().min(1).max(300),
+    }),
+    response: z.strictObject({ value: z.number(), state: z.enum(['ok', 'unverified', 'modified']) }),
   },
 } as const satisfies Record<Channel, { request: z.ZodType; response: z.ZodType }>;
 

@@ -58,13 +58,20 @@ export const CLI_HINTS: Readonly<Record<string, Hint>> = {
   'unknown-convention': 'voir pli convention list ; ou pli directory import',
   'ambiguous-convention-id': 'voir pli convention list',
   // pli send --convention, pli retention run
-  'bad-period': 'option --period ; voir pli due',
+  'bad-period': 'option --period (voir pli due) ; pour pli indicators, --from ou --to',
   'bad-document': 'option --doc NOM ; voir pli convention show',
   'bad-subject': 'option --subject',
   'type-not-allowed': 'voir pli convention show',
   'convention-ended': 'voir pli convention show',
   'convention-not-started': 'voir pli convention show',
   'not-in-convention': 'voir pli convention show',
+  // pli indicators (docs/indicators.md)
+  'commune-required': 'option --commune NOM ; pour le rapport, ou --agglomeration',
+  'bad-commune': 'option --commune',
+  'unknown-indicator': 'option --indicator',
+  'bad-mapping': 'voir docs/indicators.md, section 3',
+  'no-figures': 'voir pli indicators',
+  'indicators-tampered': 'commande : pli audit verify',
   // Only the sealed container's output names its path (other 'exists' have no option to change).
   exists: (p) => (typeof p.path === 'string' ? 'option --out' : null),
 };

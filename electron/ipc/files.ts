@@ -47,7 +47,7 @@ export async function refuseExisting(...targets: string[]): Promise<void> {
 }
 
 /** Writes a new file, never replacing nor following anything (see the header). */
-export async function writeNewFile(target: string, data: string, mode: number): Promise<void> {
+export async function writeNewFile(target: string, data: string | Uint8Array, mode: number): Promise<void> {
   let handle;
   try {
     handle = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), mode);

@@ -27,6 +27,7 @@ import { authorityChannels } from './channels/authority.js';
 import { mailChannels } from './channels/mail.js';
 import { layoutChannels } from './channels/layout.js';
 import { createOfferedFiles } from './offered.js';
+import { indicatorChannels } from './channels/indicators.js';
 
 export type { HandlerOptions, HandlerTable, ShellPort } from './ports.js';
 
@@ -46,6 +47,7 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
     ...profileChannels(deps), ...identityChannels(deps), ...containerChannels(deps),
     ...auditChannels(deps), ...authorityChannels(deps), ...mailChannels(deps),
     ...layoutChannels(deps),
+    ...indicatorChannels(deps),
   };
 
   return {

@@ -50,6 +50,9 @@ const ACTIONS: Record<string, string[]> = {
   'container.received': ['mail/inbox.ts'],
   'inbox.purged': ['mail/inbox.ts'],
   'mailbox.settings-changed': ['mail/settings.ts'],
+  'indicators.imported': ['indicators/store.ts'],
+  'indicators.corrected': ['indicators/store.ts'],
+  'indicators.mapping-set': ['indicators/store.ts'],
 };
 
 function sources(dir: string): string[] {

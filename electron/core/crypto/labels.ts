@@ -27,6 +27,8 @@ export const KDF_INFO = {
   integrityFiling: 'pli/v1/integrity/filing',
   /** The MAC of the content of a file Pli wrote, checked before the retention run deletes it (convention.md 8). */
   integrityWrittenFile: 'pli/v1/integrity/written-file',
+  /** The seal of a figure of the indicators under the profile integrity key (indicators.md 4.1). */
+  integrityIndicators: 'pli/v1/integrity/indicators',
 } as const;
 
 /** AEAD additional data (the `\0`-terminated ones are followed by an id and more: see the users). */

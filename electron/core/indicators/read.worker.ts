@@ -1,0 +1,23 @@
+// The reading worker (read.ts starts it and ends it on time-out or when idle): parses untrusted
+// spreadsheets and recognises their indicators, one state per message, answering each with its id.
+// It gets the bytes and the mappings, nothing else: no profile, no key, no file system access.
+import { parentPort } from 'node:worker_threads';
+import { recognise, type Mapping, type Recognition } from './mapping.js';
+import { gridsOf, NotRecognised, type SheetLimits } from './sheet.js';
+
+export interface ReadJob { id: number; bytes: Uint8Array; mappings: Mapping[]; commune: string | null; limits: SheetLimits }
+export type ReadAnswer = Recognition & { kind?: string; encoding?: string };
+export interface ReadReply { id: number; answer: ReadAnswer }
+
+if (!parentPort) throw new Error('read.worker.js runs only as a worker thread (read.ts starts it); import its types only.');
+const port = parentPort;
+port.on('message', (job: ReadJob) => {
+  let answer: ReadAnswer;
+  try {
+    const { grids, kind, encoding } = gridsOf(job.bytes, job.limits);
+    answer = { ...recognise(grids, job.mappings, job.commune), kind, encoding };
+  } catch (error) {
+    answer = { recognised: false, reason: error instanceof NotRecognised ? error.message : 'fichier illisible' };
+  }
+  port.postMessage({ id: job.id, answer } satisfies ReadReply);
+});

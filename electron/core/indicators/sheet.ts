@@ -1,0 +1,125 @@
+// From a state's bytes to grids of cells (docs/indicators.md 5), inside the reading worker only:
+// CSV read here (separator and encoding detected), XLSX, ODS and legacy XLS with SheetJS
+// (@e965/xlsx). Untrusted input: formulas are never evaluated (the value the spreadsheet cached,
+// else nothing), no external link is followed and no macro is read (SheetJS runs none; the options
+// below keep their text out too), and the cell count is bounded.
+import * as XLSX from '@e965/xlsx';
+import type { Cell, Grid } from './mapping.js';
+
+export interface SheetLimits { maxCells: number }
+export class NotRecognised extends Error {}
+
+export type Kind = 'csv' | 'xlsx-or-ods' | 'xls';
+
+/** The format from the first bytes (never from the name alone): a ZIP is XLSX or ODS, an OLE2
+ * compound file is a legacy XLS, text is CSV; anything else is not a state. */
+export function kindOf(bytes: Uint8Array): Kind | null {
+  const starts = (...b: number[]) => b.every((x, i) => bytes[i] === x);
+  if (starts(0x50, 0x4b, 0x03, 0x04)) return 'xlsx-or-ods';
+  if (starts(0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1)) return 'xls';
+  // Text: no NUL byte in the first 8 KiB.
+  const head = bytes.subarray(0, 8192);
+  if (head.length > 0 && !head.includes(0)) return 'csv';
+  return null;
+}
+
+/** UTF-8 when the bytes are valid UTF-8 (BOM or not), else Windows-1252 (Excel's "CSV" on a
+ * French Windows). */
+export function decodeText(bytes: Uint8Array): { text: string; encoding: 'utf-8' | 'windows-1252' } {
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+    return { text, encoding: 'utf-8' };
+  } catch {
+    return { text: new TextDecoder('windows-1252').decode(bytes), encoding: 'windows-1252' };
+  }
+}
+
+/** `;` or `,`: the one found more often outside quotes in the first lines (`;` on a tie: a French
+ * CSV writes decimals with commas). */
+export function separatorOf(text: string): ';' | ',' {
+  let semi = 0;
+  let comma = 0;
+  let quoted = false;
+  let lines = 0;
+  for (const ch of text) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && ch === ';') semi++;
+    else if (!quoted && ch === ',') comma++;
+    else if (!quoted && ch === '\n' && ++lines >= 50) break;
+  }
+  return comma > semi ? ',' : ';';
+}
+
+/** RFC 4180 CSV (quotes doubled inside quoted fields), every cell as text. */
+export function parseCsv(text: string, limits: SheetLimits): Grid {
+  const sep = separatorOf(text);
+  const rows: Grid = [];
+  let row: Cell[] = [];
+  let field = '';
+  let quoted = false;
+  let cells = 0;
+  const push = () => {
+    if (++cells > limits.maxCells) throw new NotRecognised('trop de cellules');
+    row.push(field);
+    field = '';
+  };
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"' && field === '') quoted = true;
+    else if (ch === sep) push();
+    else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && text[i + 1] === '\n') i++;
+      push();
+      rows.push(row);
+      row = [];
+    } else field += ch;
+  }
+  if (field !== '' || row.length > 0) {
+    push();
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** Every sheet of a workbook as a grid: numbers stay numbers, text stays text, a formula cell
+ * gives its cached value (none: an empty cell), errors and booleans are empty. */
+export function parseWorkbook(bytes: Uint8Array, limits: SheetLimits): Grid[] {
+  let book: XLSX.WorkBook;
+  try {
+    book = XLSX.read(bytes, {
+      type: 'array', dense: true, cellFormula: false, cellHTML: false, cellStyles: false, cellDates: false, cellNF: false,
+      bookVBA: false, bookDeps: false, bookFiles: false, bookProps: false, WTF: false, sheetRows: 5000,
+    });
+  } catch {
+    throw new NotRecognised('fichier illisible (tableur abîmé ou d’un autre type)');
+  }
+  let cells = 0;
+  return book.SheetNames.map((name) => {
+    const sheet = book.Sheets[name];
+    const data = (sheet as { '!data'?: (XLSX.CellObject | undefined)[][] } | undefined)?.['!data'] ?? [];
+    // Array.from, not map: a sheet's rows and cells are sparse arrays, whose holes map skips.
+    return Array.from(data, (row) => Array.from(row ?? [], (cell): Cell => {
+      if (++cells > limits.maxCells) throw new NotRecognised('trop de cellules');
+      if (!cell) return null;
+      if (cell.t === 'n' && typeof cell.v === 'number') return cell.v;
+      if (cell.t === 's' && typeof cell.v === 'string') return cell.v;
+      return null;
+    }));
+  });
+}
+
+export function gridsOf(bytes: Uint8Array, limits: SheetLimits): { grids: Grid[]; kind: Kind; encoding?: string } {
+  const kind = kindOf(bytes);
+  if (kind === null) throw new NotRecognised("ni CSV, ni XLSX, ni ODS, ni XLS");
+  if (kind === 'csv') {
+    const { text, encoding } = decodeText(bytes);
+    return { grids: [parseCsv(text, limits)], kind, encoding };
+  }
+  return { grids: parseWorkbook(bytes, limits), kind };
+}

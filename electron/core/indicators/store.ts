@@ -1,0 +1,334 @@
+// The figures in the profile (docs/indicators.md 4, 6): imports, corrections and mappings, each an
+// audit event; and the figures as shown, each with its integrity state.
+// Security invariant (docs/indicators.md 4.1): every figure shown, exported or reported was
+// checked against its seal (under the integrity key, when in hand) and against the audit event
+// of the write that made it; a row that fails is shown "modifié", a row missing is reported.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import path from 'node:path';
+import { actorOf, audited, type Context, type Scope } from '../context.js';
+import { inputError, PliError } from '../errors.js';
+import { hkdf } from '../crypto/primitives.js';
+import { KDF_INFO } from '../crypto/labels.js';
+import type { DB } from '../profile/profile.js';
+import { resolveOwn } from '../profile/identities.js';
+import { hasHolder, integrityKeyOf } from '../profile/integrity.js';
+import { listEvents } from '../profile/events.js';
+import { findConvention } from '../authority/convention.js';
+import { INDICATOR_IDS, parsePeriod } from '../../../shared/indicators.js';
+import { visibleOnly } from '../../../shared/text.js';
+import { BUILT_IN_MAPPINGS, normaliseLabel, parseMapping, type Mapping } from './mapping.js';
+import { READ_LIMITS, readState, type ReadLimits } from './read.js';
+
+export const CORRECTION_FILE = 'correction manuelle';
+
+export interface FigureRow {
+  id: number; convention: string; commune: string; period: string; indicator: string; value: number;
+  source_container: string | null; source_file: string; write_id: string; written_at: number; mac: Buffer | null;
+}
+
+export type FigureState = 'ok' | 'unverified' | 'modified';
+export interface Figure {
+  id: number; convention: string; commune: string; period: string; indicator: string; value: number;
+  sourceContainer: string | null; sourceFile: string; writtenAt: number; state: FigureState;
+}
+/** A write whose rows are fewer than its event says: rows deleted outside Pli. */
+export interface MissingRows { write: string; convention: string; period: string; expected: number; found: number }
+
+// ---- seals ------------------------------------------------------------------------------------
+
+function lengthPrefixed(parts: Buffer[]): Buffer {
+  return Buffer.concat(parts.flatMap((part) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(part.length);
+    return [length, part];
+  }));
+}
+const int = (n: number): Buffer => {
+  const out = Buffer.alloc(8);
+  out.writeBigInt64BE(BigInt(n));
+  return out;
+};
+const text = (s: string): Buffer => Buffer.from(s, 'utf8');
+
+/** The bytes a figure's seal covers (docs/indicators.md 4.1). */
+export function figureCanonical(r: Omit<FigureRow, 'mac'>): Buffer {
+  return lengthPrefixed([text(KDF_INFO.integrityIndicators), int(r.id), text(r.convention), text(r.commune), text(r.period), text(r.indicator), int(r.value),
+    r.source_container === null ? Buffer.from([0]) : Buffer.concat([Buffer.from([1]), text(r.source_container)]),
+    text(r.source_file), text(r.write_id), int(r.written_at)]);
+}
+
+function sealUnder(key: Uint8Array, canonical: Buffer): Buffer {
+  const macKey = hkdf(key, Buffer.alloc(0), KDF_INFO.integrityIndicators);
+  try {
+    return createHmac('sha256', macKey).update(canonical).digest();
+  } finally {
+    macKey.fill(0);
+  }
+}
+
+/** Whether a row's stored seal holds under `key` (false when it is out of format: a planted row). */
+function sealHolds(key: Uint8Array, row: FigureRow): boolean {
+  if (!Buffer.isBuffer(row.mac) || row.mac.length !== 32) return false;
+  try {
+    if (!Number.isSafeInteger(row.value) || !Number.isSafeInteger(row.written_at)) return false;
+    return timingSafeEqual(sealUnder(key, figureCanonical(row)), row.mac);
+  } catch {
+    return false;
+  }
+}
+
+// ---- writes -----------------------------------------------------------------------------------
+
+/** The person acting must have proved who they are: the CLI asks the passphrase (the unlock
+ * attaches the integrity key, so the rows are sealed); the desktop's session already did. */
+async function signedIn(ctx: Context, as: string | undefined): Promise<void> {
+  if (actorOf(ctx) !== null) return;
+  (await ctx.unlocker.unlock(resolveOwn(ctx.profile.db, as))).wipe();
+}
+
+export function checkPeriod(period: string): string {
+  if (!parsePeriod(period)) {
+    throw inputError('bad-period', `Période « ${period.slice(0, 40)} » : donnez une année (2026), un semestre (2026-S2), un trimestre (2026-T4) ou un mois (2026-11).`, { period: period.slice(0, 40) });
+  }
+  return period;
+}
+
+export function checkCommune(commune: string): string {
+  const trimmed = commune.trim().replace(/\s+/g, ' ');
+  if (!trimmed || trimmed.length > 100 || !visibleOnly(trimmed)) {
+    throw inputError('bad-commune', 'Nom de commune manquant, trop long (100 caractères au plus) ou avec des caractères invisibles : corrigez-le.');
+  }
+  return trimmed;
+}
+
+function checkIndicator(indicator: string): string {
+  if (!INDICATOR_IDS.includes(indicator)) throw inputError('unknown-indicator', `Indicateur inconnu : « ${indicator.slice(0, 60)} ». Indicateurs : ${INDICATOR_IDS.join(', ')}.`, { indicator: indicator.slice(0, 60) });
+  return indicator;
+}
+
+/** The mappings tried, in order: the people's (by name), then the ready-made ones. */
+export function mappingsOf(db: DB): Mapping[] {
+  const stored = db.prepare('SELECT text FROM indicator_mappings ORDER BY name').pluck().all() as string[];
+  const mine = stored.flatMap((t) => {
+    try {
+      return [parseMapping(t)];
+    } catch {
+      return []; // an unreadable stored mapping (edited outside Pli) recognises nothing
+    }
+  });
+  return [...mine, ...BUILT_IN_MAPPINGS];
+}
+
+export async function setMapping(ctx: Context, input: { as?: string; text: string }): Promise<Mapping> {
+  const mapping = parseMapping(input.text);
+  await signedIn(ctx, input.as);
+  return audited(ctx, 'indicators.mapping-set', async () => {
+    ctx.profile.db.prepare('INSERT INTO indicator_mappings (name, text, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at')
+      .run(mapping.name, input.text, Date.now());
+    return mapping;
+  }, (m) => ({ actor: actorOf(ctx), object: m.name, detail: { indicators: Object.keys(m.labels).length } }));
+}
+
+interface NewRow { convention: string; commune: string; period: string; indicator: string; value: number; source_container: string | null; source_file: string }
+
+/** Inserts the rows of one write, each sealed when the integrity key is in hand. One transaction. */
+function insertRows(db: DB, writeId: string, rows: NewRow[]): { first: number; sealed: boolean } {
+  const key = integrityKeyOf(db);
+  const at = Date.now();
+  const insert = db.prepare('INSERT INTO indicator_figures (convention, commune, period, indicator, value, source_container, source_file, write_id, written_at, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)');
+  const setMac = db.prepare('UPDATE indicator_figures SET mac = ? WHERE id = ?');
+  let first = 0;
+  db.transaction(() => {
+    for (const r of rows) {
+      const id = Number(insert.run(r.convention, r.commune, r.period, r.indicator, r.value, r.source_container, r.source_file, writeId, at).lastInsertRowid);
+      first ||= id;
+      if (key) setMac.run(sealUnder(key, figureCanonical({ ...r, id, write_id: writeId, written_at: at })), id);
+    }
+  })();
+  return { first, sealed: key !== undefined };
+}
+
+function readBounded(file: string, limits: ReadLimits): Uint8Array | 'too-big' {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  } catch (error) {
+    throw inputError('cannot-read', `Impossible de lire ${file} : ${(error as NodeJS.ErrnoException).code === 'ELOOP' ? 'c’est un lien symbolique' : 'fichier absent ou illisible'}. Vérifiez le chemin.`, { path: file });
+  }
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) throw inputError('cannot-read', `${file} n'est pas un fichier : indiquez le fichier de l'état.`, { path: file });
+    if (info.size > limits.maxBytes) return 'too-big';
+    const bytes = Buffer.alloc(info.size);
+    let done = 0;
+    while (done < info.size) {
+      const n = readSync(fd, bytes, done, info.size - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    return bytes.subarray(0, done);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface ImportInput { convention: string; period: string; commune?: string | null; file: string; container?: string | null }
+export type ImportResult =
+  | { recognised: true; write: string; mapping: string; rows: number; communes: string[]; sealed: boolean }
+  | { recognised: false; write: string; reason: string };
+
+async function importChecked(ctx: Context, input: ImportInput, limits: ReadLimits): Promise<ImportResult> {
+  const db = ctx.profile.db;
+  const period = checkPeriod(input.period);
+  const commune = input.commune ? checkCommune(input.commune) : null;
+  const convention = (await findConvention(db, input.convention)).body.id;
+  const container = input.container ?? null;
+  if (container !== null && !/^[A-Za-z0-9_-]{1,100}$/.test(container)) throw inputError('bad-container-id', 'Identifiant de pli invalide.');
+  const fileName = path.basename(input.file);
+  const bytes = readBounded(input.file, limits);
+  const reading = bytes === 'too-big'
+    ? { recognised: false as const, reason: `fichier trop gros (plus de ${Math.round(limits.maxBytes / 1024 / 1024)} Mio)` }
+    : await readState(bytes, mappingsOf(db), commune, limits);
+  if (reading.recognised && reading.figures.some((f) => f.commune === null) && commune === null) {
+    throw inputError('commune-required', "Cet état ne nomme pas sa commune : indiquez de quelle commune sont ces chiffres, puis recommencez. Rien n'a été enregistré.");
+  }
+  const write = `ind-${randomBytes(8).toString('hex')}`;
+  const base = { convention, period, file: fileName, container };
+  return audited<ImportResult>(ctx, 'indicators.imported', async () => {
+    if (!reading.recognised) return { recognised: false, write, reason: reading.reason };
+    const rows = reading.figures.map((f) => ({ convention, commune: f.commune === null ? commune! : checkCommune(f.commune), period, indicator: f.indicator, value: f.value, source_container: container, source_file: fileName }));
+    const { sealed } = insertRows(db, write, rows);
+    return { recognised: true, write, mapping: reading.mapping, rows: rows.length, communes: [...new Set(rows.map((r) => r.commune))], sealed };
+  }, (r) => ({
+    actor: actorOf(ctx), object: write,
+    detail: r.recognised ? { ...base, recognised: true, mapping: r.mapping, communes: r.communes, rows: r.rows, sealed: r.sealed } : { ...base, recognised: false, reason: r.reason },
+  }));
+}
+
+/** `pli indicators import`, the screen's "Importer un état": a person imports a state by hand. */
+export async function importState(ctx: Context, input: ImportInput & { as?: string }, limits: ReadLimits = READ_LIMITS): Promise<ImportResult> {
+  checkPeriod(input.period);
+  await signedIn(ctx, input.as);
+  return importChecked(ctx, input, limits);
+}
+
+/**
+ * For the open path: a file just written from a container filed under `convention` for `period`
+ * (the container's convention fields). The person who opened it is signed in. Never throws for
+ * the file or its reading: "non reconnu" is an answer, and the opening never fails because of it.
+ */
+export async function importFromOpenedFile(ctx: Context, input: { convention: string; period: string; commune: string | null; file: string; container: string }): Promise<ImportResult | { recognised: false; write: null; reason: string }> {
+  try {
+    return await importChecked(ctx, input, READ_LIMITS);
+  } catch (error) {
+    return { recognised: false, write: null, reason: error instanceof PliError ? error.message : 'fichier illisible' };
+  }
+}
+
+export interface CorrectionInput { as?: string; convention: string; commune: string; period: string; indicator: string; value: number; reason: string }
+
+/** A manual correction: a new row, the current value from now on; the reason is in its event. */
+export async function correctFigure(ctx: Context, input: CorrectionInput): Promise<Figure> {
+  const period = checkPeriod(input.period);
+  const commune = checkCommune(input.commune);
+  const indicator = checkIndicator(input.indicator);
+  if (!Number.isSafeInteger(input.value) || input.value < 0) throw inputError('bad-value', 'Valeur : un nombre entier positif ou nul de faits constatés.');
+  const reason = input.reason.trim();
+  if (!reason || reason.length > 300 || !visibleOnly(reason)) throw inputError('bad-reason', 'Motif de la correction : manquant, trop long (300 caractères au plus) ou avec des caractères invisibles.');
+  await signedIn(ctx, input.as);
+  const db = ctx.profile.db;
+  const convention = (await findConvention(db, input.convention)).body.id;
+  const write = `ind-${randomBytes(8).toString('hex')}`;
+  return audited(ctx, 'indicators.corrected', async () => {
+    const row: NewRow = { convention, commune, period, indicator, value: input.value, source_container: null, source_file: CORRECTION_FILE };
+    const { first, sealed } = insertRows(db, write, [row]);
+    return { row: first, sealed };
+  }, (r) => ({ actor: actorOf(ctx), object: write, detail: { convention, commune, period, indicator, reason, row: r.row, rows: 1, sealed: r.sealed } }))
+    .then(() => {
+      const shown = currentFigures(ctx).figures.find((f) => f.convention === convention && f.commune === commune && f.period === period && f.indicator === indicator);
+      return shown!;
+    });
+}
+
+// ---- reads ------------------------------------------------------------------------------------
+
+interface WriteEvent { rows: number; sealed: boolean; convention: string; period: string }
+
+/** The writes the audit log names (imports recognised, corrections). */
+function writesInLog(db: DB): Map<string, WriteEvent> {
+  const writes = new Map<string, WriteEvent>();
+  for (const e of listEvents(db)) {
+    if ((e.action !== 'indicators.imported' && e.action !== 'indicators.corrected') || e.outcome !== 'ok' || e.object === null || e.detail === null) continue;
+    try {
+      const d = JSON.parse(e.detail) as { rows?: unknown; sealed?: unknown; convention?: unknown; period?: unknown; recognised?: unknown };
+      if (d.recognised === false) continue;
+      writes.set(e.object, { rows: typeof d.rows === 'number' ? d.rows : 0, sealed: d.sealed === true, convention: String(d.convention), period: String(d.period) });
+    } catch {
+      // an event's detail is JSON written by Pli; anything else names no write
+    }
+  }
+  return writes;
+}
+
+export interface FigureFilter { commune?: string; from?: string; to?: string; convention?: string }
+
+/**
+ * The current figures (the latest row of each key), each with its state, and the writes missing
+ * rows (docs/indicators.md 4.1). Read-only: needs no key, but checks the seals when one is in hand.
+ */
+export function currentFigures(scope: Scope, filter: FigureFilter = {}): { figures: Figure[]; missing: MissingRows[]; checked: boolean } {
+  const db = scope.profile.db;
+  const key = integrityKeyOf(db);
+  const writes = writesInLog(db);
+  const rows = db.prepare('SELECT * FROM indicator_figures ORDER BY id').all() as FigureRow[];
+  const counts = new Map<string, number>();
+  const latest = new Map<string, FigureRow & { state: FigureState }>();
+  for (const row of rows) {
+    counts.set(row.write_id, (counts.get(row.write_id) ?? 0) + 1);
+    const write = writes.get(row.write_id);
+    let state: FigureState;
+    if (!write) state = 'modified'; // no event wrote it: planted
+    else if (row.mac === null) state = write.sealed ? 'modified' : 'unverified';
+    else if (key) state = sealHolds(key, row) ? 'ok' : 'modified';
+    else state = 'unverified';
+    latest.set(`${row.convention}\0${row.commune}\0${row.period}\0${row.indicator}`, { ...row, state });
+  }
+  const missing: MissingRows[] = [];
+  for (const [id, write] of writes) {
+    const found = counts.get(id) ?? 0;
+    if (found < write.rows) missing.push({ write: id, convention: write.convention, period: write.period, expected: write.rows, found });
+  }
+  const communeKey = filter.commune === undefined ? null : normaliseLabel(filter.commune);
+  const from = filter.from ? parsePeriod(checkPeriod(filter.from)) : null;
+  const to = filter.to ? parsePeriod(checkPeriod(filter.to)) : null;
+  const inRange = (period: string): boolean => {
+    const p = parsePeriod(period);
+    if (!p) return false;
+    if (from && p.year < from.year) return false;
+    if (to && p.year > to.year) return false;
+    const start = (q: NonNullable<typeof p>) => startMonth(q);
+    if (from && p.year === from.year && start(p) < start(from)) return false;
+    if (to && p.year === to.year && start(p) > endMonth(to)) return false;
+    return true;
+  };
+  const figures = [...latest.values()]
+    .filter((r) => (communeKey === null || normaliseLabel(r.commune) === communeKey) && (filter.convention === undefined || r.convention === filter.convention) && inRange(r.period))
+    .map((r): Figure => ({
+      id: r.id, convention: r.convention, commune: r.commune, period: r.period, indicator: r.indicator, value: r.value,
+      sourceContainer: r.source_container, sourceFile: r.source_file, writtenAt: r.written_at, state: r.state,
+    }));
+  return { figures, missing, checked: key !== undefined };
+}
+
+const startMonth = (p: { kind: string; index: number }): number =>
+  p.kind === 'quarter' ? (p.index - 1) * 3 + 1 : p.kind === 'half' ? (p.index - 1) * 6 + 1 : p.kind === 'month' ? p.index : 1;
+const endMonth = (p: { kind: string; index: number }): number =>
+  p.kind === 'quarter' ? p.index * 3 : p.kind === 'half' ? p.index * 6 : p.kind === 'month' ? p.index : 12;
+
+/** Before a read that decides (the screen, `pli indicators`): sign in when a person of the profile
+ * holds the integrity key, so that the seals are checked (as for the conventions). */
+export async function signInToRead(ctx: Context, as?: string): Promise<void> {
+  if (!hasHolder(ctx.profile.db)) return;
+  await signedIn(ctx, as);
+}

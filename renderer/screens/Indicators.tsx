@@ -1,0 +1,210 @@
+// "Indicateurs" (docs/indicators.md): for a commune, each indicator per quarter with the change
+// from the previous quarter and from the same quarter a year before, the year to date, and a
+// chart of the last eight quarters (uPlot) with its table beside it for screen readers. Filters by
+// commune, indicator and period; French number format. A state imported by hand, the report for
+// the security council (a commune, or the agglomeration), the CSV export and a correction.
+// A figure changed outside Pli is named as such and left out of every value, change and chart.
+import { useCallback, useEffect, useId, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { call, errorMessage } from '../api';
+import { ErrorBox, Heading, StatusBox } from '../components/common';
+import { forScreen } from '../../shared/text';
+import { INDICATORS, PERIOD_PATTERN, formatChange, formatCount, formatPercent, periodFr, type Change } from '../../shared/indicators';
+import type { CommuneViewData, ResponseOf } from '../../shared/ipc';
+import type { ErrorText } from '../errors';
+
+type Data = ResponseOf<'indicators:list'>;
+type Series = CommuneViewData['indicators'][number];
+
+function changeText(c: Change | null): string {
+  if (c === null) return '—';
+  return c.percent === null ? formatChange(c.delta) : `${formatChange(c.delta)} (${formatPercent(c.percent)})`;
+}
+
+/** The last eight quarters as a chart; the canvas is hidden from screen readers, the table is not. */
+function Chart({ series, title }: { series: Series; title: string }) {
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const last = series.quarters.slice(-8);
+    const el = box.current;
+    if (!el || last.length === 0) return undefined;
+    // Short labels (T4 26) so that eight fit under the chart; the table gives them whole.
+    const labels = last.map((q) => `${q.quarter.slice(5)} ${q.quarter.slice(2, 4)}`);
+    const plot = new uPlot({
+      width: 420, height: 170, title: undefined, legend: { show: false }, cursor: { show: false },
+      scales: { x: { time: false } },
+      axes: [
+        { values: (_u, splits) => splits.map((i) => labels[Math.round(i)] ?? ''), splits: () => labels.map((_, i) => i) },
+        { values: (_u, splits) => splits.map((v) => formatCount(v)), size: 60 },
+      ],
+      series: [{}, { label: title, stroke: '#1f4e79', width: 2, points: { show: true, size: 6 } }],
+    }, [labels.map((_, i) => i), last.map((q) => q.value)], el);
+    el.querySelector('canvas')?.setAttribute('aria-hidden', 'true');
+    return () => plot.destroy();
+  }, [series, title]);
+  return <div ref={box} className="indicator-chart" data-testid={`chart-${series.indicator}`} />;
+}
+
+function IndicatorBlock({ series }: { series: Series }) {
+  const { t } = useTranslation();
+  const last8 = series.quarters.slice(-8);
+  return (
+    <section className="indicator" aria-labelledby={`ind-${series.indicator}`}>
+      <h3 id={`ind-${series.indicator}`}>{series.label}</h3>
+      {series.modified.length > 0 && (
+        <p className="warning" role="alert">{t('indicators.modified', { count: series.modified.length, periods: series.modified.map(periodFr).join(', ') })}</p>
+      )}
+      <div className="indicator-row">
+        <figure>
+          <Chart series={series} title={series.label} />
+          <figcaption>{t('indicators.chartCaption', { label: series.label, count: last8.length })}</figcaption>
+        </figure>
+        <table className="indicator-table" data-testid={`table-${series.indicator}`}>
+          <caption>{t('indicators.tableCaption', { label: series.label })}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{t('indicators.quarter')}</th><th scope="col">{t('indicators.value')}</th>
+              <th scope="col">{t('indicators.previous')}</th><th scope="col">{t('indicators.yearAgo')}</th><th scope="col">{t('indicators.yearToDate')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {series.quarters.map((q) => (
+              <tr key={q.quarter}>
+                <th scope="row">{periodFr(q.quarter)}</th>
+                <td className="number">{formatCount(q.value)}{q.state === 'unverified' ? ` ${t('indicators.unverifiedMark')}` : ''}</td>
+                <td className="number">{changeText(q.previous)}</td>
+                <td className="number">{changeText(q.yearAgo)}</td>
+                <td className="number">{formatCount(q.yearToDate.value)}{q.yearToDate.complete ? '' : ` ${t('indicators.partial')}`}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+export function Indicators() {
+  const { t } = useTranslation();
+  const ids = useId();
+  const [data, setData] = useState<Data | null>(null);
+  const [commune, setCommune] = useState('');
+  const [indicator, setIndicator] = useState('');
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const [error, setError] = useState<ErrorText>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [form, setForm] = useState({ convention: '', period: '', commune: '' });
+  const valid = (p: string) => p === '' || PERIOD_PATTERN.test(p);
+
+  const latest = useRef(0);
+  const load = useCallback(() => {
+    if (!valid(from) || !valid(to)) return;
+    const ticket = ++latest.current;
+    setError(null);
+    call('indicators:list', { ...(commune ? { commune } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}) }).then(
+      (answer) => {
+        if (ticket !== latest.current) return;
+        setData(answer);
+        if (!commune && answer.communes.length > 0) setCommune(answer.communes[0]!);
+      },
+      (e: unknown) => { if (ticket === latest.current) setError(errorMessage(e)); },
+    );
+  }, [commune, from, to]);
+  useEffect(load, [load]);
+
+  const run = async (work: () => Promise<string | null>) => {
+    setError(null);
+    setNotice(null);
+    setBusy(true);
+    try {
+      setNotice(await work());
+      load();
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const importState = () => run(async () => {
+    const r = await call('indicators:import', { convention: form.convention, period: form.period, ...(form.commune ? { commune: form.commune } : {}) });
+    if (r.status !== 'done') return null;
+    return r.recognised ? t('indicators.imported', { count: r.rows, file: r.file, communes: r.communes.join(', ') }) : t('indicators.notRecognised', { file: r.file, reason: r.reason ?? '' });
+  });
+  const report = (agglomeration: boolean) => run(async () => {
+    const period = to || form.period;
+    const r = await call('indicators:report', { period, ...(agglomeration ? { agglomeration: true } : { commune }) });
+    return r.status === 'done' ? t('indicators.reported', { path: r.path, period: periodFr(r.quarter) }) : null;
+  });
+  const exportCsv = () => run(async () => {
+    const r = await call('indicators:export', { ...(commune ? { commune } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}) });
+    return r.status === 'done' ? t('indicators.exported', { count: r.rows, path: r.path }) : null;
+  });
+
+  const view = data?.views.find((v) => v.commune === commune) ?? data?.views[0] ?? null;
+  const shown = view?.indicators.filter((s) => indicator === '' || s.indicator === indicator) ?? [];
+
+  return (
+    <main>
+      <Heading>{t('indicators.title')}</Heading>
+      <ErrorBox message={error} />
+      {notice && <StatusBox>{forScreen(notice)}</StatusBox>}
+      {data && !data.checked && <p className="warning">{t('indicators.unverified')}</p>}
+      {data && data.modified > 0 && <p className="warning" role="alert">{t('indicators.modifiedTotal', { count: data.modified })}</p>}
+      {data?.missing.map((m) => (
+        <p key={`${m.convention}-${m.period}`} className="warning" role="alert">{t('indicators.missing', { count: m.expected - m.found, period: periodFr(m.period) })}</p>
+      ))}
+      <form className="filters" aria-label={t('indicators.filters')} onSubmit={(e) => e.preventDefault()}>
+        <div>
+          <label htmlFor={`${ids}-commune`}>{t('indicators.commune')}</label>
+          <select id={`${ids}-commune`} value={commune} onChange={(e) => setCommune(e.currentTarget.value)}>
+            {data?.communes.map((c) => <option key={c} value={c}>{forScreen(c)}</option>)}
+          </select>
+        </div>
+        <div>
+          <label htmlFor={`${ids}-indicator`}>{t('indicators.indicator')}</label>
+          <select id={`${ids}-indicator`} value={indicator} onChange={(e) => setIndicator(e.currentTarget.value)}>
+            <option value="">{t('indicators.all')}</option>
+            {INDICATORS.map((i) => <option key={i.id} value={i.id}>{i.label}</option>)}
+          </select>
+        </div>
+        <div>
+          <label htmlFor={`${ids}-from`}>{t('indicators.from')}</label>
+          <input id={`${ids}-from`} value={from} placeholder="2025-T1" aria-invalid={!valid(from)} onChange={(e) => setFrom(e.currentTarget.value.trim())} />
+        </div>
+        <div>
+          <label htmlFor={`${ids}-to`}>{t('indicators.to')}</label>
+          <input id={`${ids}-to`} value={to} placeholder="2026-T4" aria-invalid={!valid(to)} onChange={(e) => setTo(e.currentTarget.value.trim())} />
+        </div>
+      </form>
+      <div className="actions">
+        <button type="button" onClick={() => void report(false)} disabled={busy || !commune || !(to || form.period)}>{t('indicators.report')}</button>
+        <button type="button" className="secondary" onClick={() => void report(true)} disabled={busy || !(to || form.period)}>{t('indicators.reportAgglomeration')}</button>
+        <button type="button" className="secondary" onClick={() => void exportCsv()} disabled={busy}>{t('indicators.export')}</button>
+      </div>
+      {data === null ? <p>{t('common.loading')}</p> : shown.length === 0 ? <p>{t('indicators.empty')}</p> : shown.map((s) => <IndicatorBlock key={s.indicator} series={s} />)}
+      <form className="import" aria-label={t('indicators.importTitle')} onSubmit={(e) => { e.preventDefault(); void importState(); }}>
+        <h2>{t('indicators.importTitle')}</h2>
+        <div>
+          <label htmlFor={`${ids}-conv`}>{t('indicators.convention')}</label>
+          <select id={`${ids}-conv`} value={form.convention} required onChange={(e) => setForm({ ...form, convention: e.currentTarget.value })}>
+            <option value="">{t('indicators.chooseConvention')}</option>
+            {data?.conventions.map((c) => <option key={c.id} value={c.id}>{forScreen(c.title)}</option>)}
+          </select>
+        </div>
+        <div>
+          <label htmlFor={`${ids}-period`}>{t('indicators.period')}</label>
+          <input id={`${ids}-period`} value={form.period} required placeholder="2026-T4" aria-invalid={!valid(form.period)} onChange={(e) => setForm({ ...form, period: e.currentTarget.value.trim() })} />
+        </div>
+        <div>
+          <label htmlFor={`${ids}-icommune`}>{t('indicators.communeOptional')}</label>
+          <input id={`${ids}-icommune`} value={form.commune} onChange={(e) => setForm({ ...form, commune: e.currentTarget.value })} />
+        </div>
+        <button type="submit" disabled={busy || !form.convention || !form.period || !valid(form.period)}>{t('indicators.importButton')}</button>
+      </form>
+    </main>
+  );
+}
