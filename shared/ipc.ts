@@ -576,6 +576,7 @@ export const contract = {
   'offered:open': {
     request: z.strictObject({ opId, ref: offeredRef, password: z.string().min(1).max(1024).optional() }),
     response: containerOpenResponse,
+  },
   // ---- indicators (docs/indicators.md) ----
   /** The figures of one commune (or all), per indicator and quarter, with their integrity state. */
   'indicators:list': {
