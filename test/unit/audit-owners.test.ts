@@ -27,6 +27,7 @@ const ACTIONS: Record<string, string[]> = {
   'convention.created': ['authority/convention.ts'],
   'convention.terminated': ['authority/convention.ts'],
   'convention.imported': ['authority/convention-object.ts'],
+  'convention.printed': ['services/annex.ts', 'mail/register.ts'],
   'login.succeeded': ['services/session.ts'],
   'login.failed': ['services/session.ts'],
   'login.locked-out': ['services/session.ts'],

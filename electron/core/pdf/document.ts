@@ -26,6 +26,8 @@ export interface PdfOptions {
   author?: string;
   /** The creation date written in the metadata: now by default; fixed in tests. */
   created?: Date;
+  /** A4 landscape, for wide tables (a register). */
+  landscape?: boolean;
 }
 
 export interface Column {
@@ -153,6 +155,7 @@ export function renderPdf(options: PdfOptions, draw: (pdf: Pdf) => void): Promis
   const created = options.created ?? new Date();
   const doc = new PDFDocument({
     size: 'A4',
+    layout: options.landscape ? 'landscape' : 'portrait',
     margins: { top: MARGIN, left: MARGIN, right: MARGIN, bottom: MARGIN + FOOTER },
     bufferPages: true,
     lang: 'fr-FR',
