@@ -15,12 +15,14 @@ import { Directory } from './screens/Directory';
 import { Audit } from './screens/Audit';
 import { SettingsScreen } from './screens/Settings';
 import { Officer } from './screens/Officer';
+import { Calendar } from './screens/Calendar';
+import { Convention } from './screens/Convention';
 import type { ContainerSummary, Language, ResponseOf, SessionInfo } from '../shared/ipc';
 import type { ErrorText } from './errors';
 
 type Status = ResponseOf<'profile:status'>;
-type Screen = 'inbox' | 'container' | 'new' | 'outbox' | 'directory' | 'officer' | 'audit' | 'settings';
-const NAV: Exclude<Screen, 'container'>[] = ['inbox', 'new', 'outbox', 'directory', 'officer', 'audit', 'settings'];
+type Screen = 'inbox' | 'container' | 'new' | 'outbox' | 'calendar' | 'conventions' | 'directory' | 'officer' | 'audit' | 'settings';
+const NAV: Exclude<Screen, 'container'>[] = ['inbox', 'new', 'outbox', 'calendar', 'conventions', 'directory', 'officer', 'audit', 'settings'];
 
 export function App() {
   const { t, i18n } = useTranslation();
@@ -127,6 +129,8 @@ export function App() {
         {current === 'new' && guard('new', t('nav.new'), <NewContainer onDirectory={() => setScreen('directory')} authority={status.authority !== null} mailbox={status.mailbox === 'configured'}
           onSent={(notice) => { setOutboxNotice({ notice, key: Date.now() }); setScreen('outbox'); }} />, backToInbox)}
         {current === 'outbox' && guard('outbox', t('nav.outbox'), <Outbox key={outboxNotice?.key ?? 0} notice={outboxNotice?.notice ?? null} onNew={() => setScreen('new')} />, backToInbox)}
+        {current === 'calendar' && guard('calendar', t('nav.calendar'), <Calendar />, backToInbox)}
+        {current === 'conventions' && guard('conventions', t('nav.conventions'), <Convention officer={status.officer} />, backToInbox)}
         {current === 'directory' && guard('directory', t('nav.directory'), <Directory status={status} onChanged={() => void refresh()} />, backToInbox)}
         {current === 'officer' && guard('officer', t('nav.officer'), <Officer fingerprint={status.authority?.fingerprint ?? null} />, backToInbox)}
         {current === 'audit' && guard('audit', t('nav.audit'), <Audit />, backToInbox)}

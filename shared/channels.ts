@@ -41,6 +41,12 @@ export const CHANNELS = {
   'inbox:receive': 'receiveMail',
   'inbox:importFolder': 'importFolder',
   'inbox:open': 'openInboxItem',
+  // Conventions (issue 14 §6): the Calendrier and Convention screens.
+  'conventions:list': 'listConventions',
+  'conventions:calendar': 'conventionCalendar',
+  'conventions:annex': 'printAnnex',
+  'conventions:register': 'exportRegister',
+  'conventions:terminate': 'terminateConvention',
 } as const;
 
 export type Channel = keyof typeof CHANNELS;

@@ -25,6 +25,7 @@ import { containerChannels } from './channels/containers.js';
 import { auditChannels } from './channels/audit.js';
 import { authorityChannels } from './channels/authority.js';
 import { mailChannels } from './channels/mail.js';
+import { conventionChannels } from './channels/conventions.js';
 
 export type { HandlerOptions, HandlerTable, ShellPort } from './ports.js';
 
@@ -42,6 +43,7 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
   const impl: Impl = {
     ...profileChannels(deps), ...identityChannels(deps), ...containerChannels(deps),
     ...auditChannels(deps), ...authorityChannels(deps), ...mailChannels(deps),
+    ...conventionChannels(deps),
   };
 
   return {
