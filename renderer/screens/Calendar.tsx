@@ -13,7 +13,8 @@ import type { ErrorText } from '../errors';
 type CalendarData = ResponseOf<'conventions:calendar'>;
 
 /** The icon of a state, beside its words (aria-hidden: the words say it). */
-export const STATE_ICON: Record<DueStateView, string> = { upcoming: '◷', due: '⏰', late: '⚠', sent: '✉', delivered: '✔', opened: '✔✔' };
+// Glyphs of DejaVu Sans (the fonts every workstation has): no emoji, which may show as empty boxes.
+export const STATE_ICON: Record<DueStateView, string> = { upcoming: '◷', due: '⚑', late: '⚠', sent: '✉', delivered: '✔', opened: '✔✔' };
 
 const EN_MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 
@@ -68,7 +69,7 @@ export function Calendar() {
       <p>{t('calendar.intro')}</p>
       {data?.soon.map((s) => (
         <p key={`${s.convention}-${s.period}`} className="warning" role="note" data-testid="due-banner">
-          <span aria-hidden="true">⏰ </span>
+          <span aria-hidden="true">⚑ </span>
           <strong>{t(s.days === 0 ? 'calendar.bannerToday' : 'calendar.banner', {
             documents: words.list(s.documents), period: words.periodShort(s.period), due: words.day(s.due, false),
           })}</strong>

@@ -131,7 +131,7 @@ export function Convention({ officer }: { officer: boolean }) {
               <input id="register-year" type="number" min={2000} max={2199} value={year} style={{ width: '6rem' }}
                 onChange={(e) => { const v = Number(e.currentTarget.value); if (Number.isInteger(v)) setYear(v); }} />
               <label htmlFor="register-format">{t('convention.registerFormat')}</label>
-              <select id="register-format" value={format} onChange={(e) => setFormat(e.currentTarget.value === 'csv' ? 'csv' : 'pdf')}>
+              <select id="register-format" value={format} style={{ width: 'auto' }} onChange={(e) => setFormat(e.currentTarget.value === 'csv' ? 'csv' : 'pdf')}>
                 <option value="pdf">{t('convention.pdf')}</option>
                 <option value="csv">{t('convention.csv')}</option>
               </select>

@@ -25,12 +25,13 @@ export async function yearCalendar(db: DB, year: number, at: string): Promise<{ 
   for (const { body } of await storedConventions(db)) {
     const items: CalendarItem[] = [];
     for (const p of periodsOf(body)) {
-      // A period belongs to the year of its due day: the 4th quarter of 2026 is the January 2027 work.
-      if (Number(p.due.slice(0, 4)) !== year) continue;
+      // A period belongs to the year of its due day: the 4th quarter of 2026 is the January 2027
+      // work. The banner looks at every period, whatever the year shown.
+      const shown = Number(p.due.slice(0, 4)) === year;
       for (const document of body.expect) {
         const found = known.get(`${body.id}|${p.period}|${document}`);
         const state: DueState = found?.state ?? (at < p.due ? 'upcoming' : at === p.due ? 'due' : 'late');
-        items.push({ period: p.period, document, due: p.due, state, container: found?.container ?? null });
+        if (shown) items.push({ period: p.period, document, due: p.due, state, container: found?.container ?? null });
         const days = daysBetween(at, p.due);
         if ((state === 'upcoming' || state === 'due') && days >= 0 && days <= SOON_DAYS && body.status.state === 'active') {
           const key = `${body.id}|${p.period}`;
