@@ -14,7 +14,6 @@
 //
 // Deterministic: with the same `created` date and content, the bytes are the same (pdfkit derives
 // the file id from the metadata; the font subsets are built in order of use).
-import PDFDocument from 'pdfkit';
 import path from 'node:path';
 import { BOLD_FONT, REGULAR_FONT, fontsFolder } from './fonts.js';
 
@@ -150,8 +149,11 @@ export class Pdf {
 
 /** Renders a whole document: `draw` writes the pages, then every page gets « page N sur M ».
  * Resolves with the PDF's bytes; writing them is the caller's (new-file.ts writeNewFile). */
-export function renderPdf(options: PdfOptions, draw: (pdf: Pdf) => void): Promise<Buffer> {
+export async function renderPdf(options: PdfOptions, draw: (pdf: Pdf) => void): Promise<Buffer> {
   const fonts = fontsFolder();
+  // pdfkit (and its font engine) load with the first document, not at start-up: every other
+  // command of the CLI starts as fast as before.
+  const { default: PDFDocument } = await import('pdfkit');
   const created = options.created ?? new Date();
   const doc = new PDFDocument({
     size: 'A4',
