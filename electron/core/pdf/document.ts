@@ -16,6 +16,7 @@
 // the file id from the metadata; the font subsets are built in order of use).
 import path from 'node:path';
 import { BOLD_FONT, REGULAR_FONT, fontsFolder } from './fonts.js';
+import { frenchSpacing } from '../../../shared/french.js';
 
 export interface PdfOptions {
   /** The document's title, in its metadata (shown by readers in their title bar). */
@@ -63,7 +64,7 @@ export class Pdf {
   title(text: string, subtitle?: string): this {
     const doc = this.#doc;
     doc.font('bold').fontSize(16).fillColor('black').text(text, { width: this.#width });
-    if (subtitle) doc.moveDown(0.2).font('regular').fontSize(11).text(subtitle, { width: this.#width });
+    if (subtitle) doc.moveDown(0.2).font('regular').fontSize(11).text(frenchSpacing(subtitle), { width: this.#width });
     doc.moveDown(0.8);
     return this;
   }
@@ -78,10 +79,11 @@ export class Pdf {
     return this;
   }
 
-  /** A paragraph of body text; `muted` for notes. */
+  /** A paragraph of body text, with French spacing (no-break spaces before « : ; ! ? », inside
+   * « »: a line never starts with a colon); `muted` for notes. */
   paragraph(text: string, options: { bold?: boolean; muted?: boolean } = {}): this {
     this.#doc.font(options.bold ? 'bold' : 'regular').fontSize(BODY_SIZE).fillColor(options.muted ? GREY : 'black')
-      .text(text, MARGIN, this.#doc.y, { width: this.#width });
+      .text(frenchSpacing(text), MARGIN, this.#doc.y, { width: this.#width });
     this.#doc.fillColor('black').moveDown(0.3);
     return this;
   }

@@ -62,7 +62,7 @@ export async function conventionAnnex(scope: Scope, idText: string, now = new Da
 }
 
 const statusText = (b: ConventionBody): string => (b.status.state === 'terminated'
-  ? `résiliée le ${frenchDay(b.status.date)} (motif : ${b.status.reason})`
+  ? `résiliée le ${frenchDay(b.status.date)} (motif\u00a0: ${b.status.reason})`
   : 'en vigueur');
 
 /** The annex as an A4 PDF (document.ts). */
