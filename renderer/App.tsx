@@ -22,12 +22,14 @@ import { Audit } from './screens/Audit';
 import { Indicators } from './screens/Indicators';
 import { SettingsScreen } from './screens/Settings';
 import { Officer } from './screens/Officer';
+import { Calendar } from './screens/Calendar';
+import { Convention } from './screens/Convention';
 import type { ContainerSummary, Language, OfferedFile, ResponseOf, SessionInfo } from '../shared/ipc';
 import type { ErrorText } from './errors';
 
 type Status = ResponseOf<'profile:status'>;
-type Screen = 'inbox' | 'container' | 'new' | 'outbox' | 'directory' | 'officer' | 'audit' | 'settings' | 'help' | 'indicators';
-const NAV: Exclude<Screen, 'container'>[] = ['inbox', 'new', 'outbox', 'directory', 'indicators', 'officer', 'audit', 'settings', 'help'];
+type Screen = 'inbox' | 'container' | 'new' | 'outbox' | 'calendar' | 'conventions' | 'directory' | 'officer' | 'audit' | 'settings' | 'help' | 'indicators';
+const NAV: Exclude<Screen, 'container'>[] = ['inbox', 'new', 'outbox', 'calendar', 'conventions', 'directory', 'indicators', 'officer', 'audit', 'settings', 'help'];
 /** A container shown in the Container screen; `offerRef` when main keeps its path (offered.ts). */
 type Shown = { summary: ContainerSummary; offerRef?: string };
 /** Why the sign-in screen shows: the idle lock says so, with its delay. */
@@ -217,6 +219,8 @@ export function App() {
           onDraft={(next) => setDraft(next ? { owner: status.session!.id, draft: next } : null)}
           onSent={(notice) => { setDraft(null); setRestored(false); setOutboxNotice({ notice, key: Date.now() }); setScreen('outbox'); }} />, backToInbox)}
         {current === 'outbox' && guard('outbox', t('nav.outbox'), <Outbox key={outboxNotice?.key ?? 0} notice={outboxNotice?.notice ?? null} onNew={() => setScreen('new')} />, backToInbox)}
+        {current === 'calendar' && guard('calendar', t('nav.calendar'), <Calendar />, backToInbox)}
+        {current === 'conventions' && guard('conventions', t('nav.conventions'), <Convention officer={status.officer} />, backToInbox)}
         {current === 'directory' && guard('directory', t('nav.directory'), <Directory status={status} onChanged={() => void refresh()} />, backToInbox)}
         {current === 'officer' && guard('officer', t('nav.officer'), <Officer fingerprint={status.authority?.fingerprint ?? null} />, backToInbox)}
         {current === 'audit' && guard('audit', t('nav.audit'), <Audit />, backToInbox)}

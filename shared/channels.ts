@@ -52,6 +52,12 @@ export const CHANNELS = {
   'indicators:report': 'reportIndicators',
   'indicators:export': 'exportIndicators',
   'indicators:correct': 'correctIndicator',
+  // Conventions (issue 14 §6): the Calendrier and Convention screens.
+  'conventions:list': 'listConventions',
+  'conventions:calendar': 'conventionCalendar',
+  'conventions:annex': 'printAnnex',
+  'conventions:register': 'exportRegister',
+  'conventions:terminate': 'terminateConvention',
 } as const;
 
 export type Channel = keyof typeof CHANNELS;

@@ -249,6 +249,37 @@ const containerOpenResponse = z.union([cancelled, z.strictObject({
 const offeredRef = z.string().regex(/^f[0-9a-z]{1,24}$/);
 export const offeredFileSchema = z.strictObject({ ref: offeredRef, fileName: z.string().max(1000) });
 export type OfferedFile = z.infer<typeof offeredFileSchema>;
+// ---- conventions (issue 14 §6, docs/convention.md) --------------------------------------------
+
+const calendarDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+const conventionId = z.string().regex(/^conv-[0-9a-hjkmnp-tv-z]{16}$/);
+export const dueStateSchema = z.enum(['upcoming', 'due', 'late', 'sent', 'delivered', 'opened']);
+export type DueStateView = z.infer<typeof dueStateSchema>;
+
+/** A convention as signed by the authority (verified in main at every read). */
+export const conventionViewSchema = z.strictObject({
+  id: conventionId,
+  title: z.string(),
+  version: z.number(),
+  /** When this version was signed (ms). */
+  issued: z.number(),
+  /** The authority's fingerprint, in groups. */
+  authority: z.string(),
+  state: z.enum(['active', 'terminated']),
+  terminated: z.strictObject({ date: calendarDay, reason: z.string() }).nullable(),
+  parties: z.array(z.strictObject({ org: z.string(), address: z.string() })),
+  people: z.array(z.strictObject({ id: identityId, org: z.string(), name: z.string(), role: roleSchema, function: z.string() })),
+  types: z.array(z.string()),
+  schedule: z.strictObject({ every: z.enum(['quarterly', 'monthly', 'half-yearly']), day: z.number() }),
+  expect: z.array(z.string()),
+  start: calendarDay,
+  lastDay: calendarDay,
+  years: z.number(),
+  renewMax: z.number().nullable(),
+  retentionDays: z.number(),
+  openReceipts: z.boolean(),
+});
+export type ConventionView = z.infer<typeof conventionViewSchema>;
 
 // ---- the contract ---------------------------------------------------------------------------
 
@@ -609,6 +640,43 @@ export const contract = {
       value: z.number().int().min(0).max(1e12), reason: z.string().min(1).max(300),
     }),
     response: z.strictObject({ value: z.number(), state: z.enum(['ok', 'unverified', 'modified']) }),
+  },
+  // ---- conventions (issue 14 §6) ----
+  'conventions:list': {
+    request: empty,
+    /** today: this workstation's calendar day (the interface's default year). */
+    response: z.strictObject({ conventions: z.array(conventionViewSchema), today: calendarDay }),
+  },
+  /** The year of every convention (periods by the year of their due day) as of the day `at`
+   * (today by default; another day for a rehearsal, as `pli due --at`), and what is due within
+   * seven days (the banner). */
+  'conventions:calendar': {
+    /** year: by default, the year of `at`. */
+    request: z.strictObject({ year: z.number().int().min(2000).max(2199).optional(), at: calendarDay.optional() }),
+    response: z.strictObject({
+      at: calendarDay,
+      year: z.number(),
+      conventions: z.array(z.strictObject({
+        id: conventionId, title: z.string(), state: z.enum(['active', 'terminated']), lastDay: calendarDay,
+        items: z.array(z.strictObject({ period: z.string(), document: z.string(), due: calendarDay, state: dueStateSchema, container: z.string().nullable() })),
+      })),
+      soon: z.array(z.strictObject({ convention: conventionId, title: z.string(), period: z.string(), documents: z.array(z.string()), due: calendarDay, days: z.number() })),
+    }),
+  },
+  /** The nominative list as a PDF, saved where main's native dialog says (never over a file). */
+  'conventions:annex': {
+    request: z.strictObject({ id: conventionId }),
+    response: z.union([cancelled, z.strictObject({ status: z.literal('done'), path: z.string(), people: z.number() })]),
+  },
+  /** The year's register, PDF or CSV, saved where main's native dialog says (never over a file). */
+  'conventions:register': {
+    request: z.strictObject({ id: conventionId, year: z.number().int().min(2000).max(2199), format: z.enum(['pdf', 'csv']) }),
+    response: z.union([cancelled, z.strictObject({ status: z.literal('done'), path: z.string(), rows: z.number() })]),
+  },
+  /** Officer only: signs version n + 1, terminated on `date` for `reason`. */
+  'conventions:terminate': {
+    request: z.strictObject({ id: conventionId, date: calendarDay, reason: z.string().trim().min(1).max(500) }),
+    response: z.strictObject({ convention: conventionViewSchema }),
   },
 } as const satisfies Record<Channel, { request: z.ZodType; response: z.ZodType }>;
 

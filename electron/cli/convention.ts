@@ -10,6 +10,8 @@ import { runRetention, type ManualItem } from '../core/authority/convention-rete
 import { ROLE_LABEL } from '../core/authority/certificates.js';
 import { context, out, err, parse, profileOf, required, str, type Handler, type Values } from './common.js';
 import { forTerminal } from '../../shared/text.js';
+import { writeConventionAnnex } from '../core/services/annex.js';
+import { refuseExistingFile } from '../core/pdf/new-file.js';
 
 export const CONVENTION_USAGE = `Conventions (docs/convention.md) :
   convention new --title TEXTE --party ORGANISATION=ADRESSE --party ORGANISATION=ADRESSE [--person ID=FONCTION ...]
@@ -18,6 +20,7 @@ export const CONVENTION_USAGE = `Conventions (docs/convention.md) :
                                                officier SSI ; l'identifiant est sur la dernière ligne ; part avec le prochain annuaire
   convention list [--json] | convention show ID [--json]
   convention terminate ID --date AAAA-MM-JJ --reason MOTIF      officier SSI
+  convention annex ID --out FICHIER.pdf [--as ID]  la liste nominative des personnes habilitées, à annexer à la convention papier
   due [--json] [--at AAAA-MM-JJ] [--as ID]     ce qui est attendu, par convention et période : à venir, à envoyer aujourd'hui, en retard, envoyé, remis
   retention run [--at AAAA-MM-JJ] [--as ID] [--json]
                                                détruit les plis et fichiers des conventions finies depuis leur durée de conservation`;
@@ -125,6 +128,17 @@ export const conventionCommands: Record<string, Handler> = {
     const { body } = await findConvention(profileOf(values).db, positionals[0]!);
     if (values.json) return out(JSON.stringify(asJson(body), null, 2));
     showText(body);
+  },
+
+  async 'convention annex'(args) {
+    const { values, positionals } = parse(args, { out: { type: 'string' }, as: { type: 'string' } }, { min: 1, max: 1, name: 'ID' });
+    const target = required(values, 'out');
+    refuseExistingFile(target); // before the sign-in: an existing file is refused with nothing asked nor done
+    await signInToRead(values);
+    const annex = await writeConventionAnnex(context(values), positionals[0]!, target);
+    const people = annex.parties.reduce((n, p) => n + p.people.length, 0);
+    err(`Liste nominative écrite : ${people} personne(s) habilitée(s), ${annex.parties.length} parties, convention version ${annex.convention.version}.`);
+    out(target);
   },
 
   async 'convention terminate'(args) {

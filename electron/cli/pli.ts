@@ -22,6 +22,7 @@ import { forTerminal } from '../../shared/text.js';
 import { auditCommands, AUDIT_USAGE } from './audit.js';
 import { conventionCommands, CONVENTION_USAGE } from './convention.js';
 import { indicatorCommands, INDICATORS_USAGE } from './indicators.js';
+import { registerCommands, REGISTER_USAGE } from './register.js';
 import {
   checkpointOpenedProfile, closeOpenedProfile, context, directoryWarning, type Values, daysOf, err, out, parse, profileOf, readText, required, roleOf, setOpenedProfile, str, USAGE, type Handler,
 } from './common.js';
@@ -301,7 +302,8 @@ for (const name of MAIL_COMMAND_NAMES) {
 Object.assign(commands, auditCommands);
 Object.assign(commands, conventionCommands);
 Object.assign(commands, indicatorCommands);
-const fullUsage = async (): Promise<string> => `${USAGE}\n${AUDIT_USAGE}\n${(await import('./mail.js')).MAIL_USAGE}\n${CONVENTION_USAGE}\n${INDICATORS_USAGE}`;
+Object.assign(commands, registerCommands);
+const fullUsage = async (): Promise<string> => `${USAGE}\n${AUDIT_USAGE}\n${(await import('./mail.js')).MAIL_USAGE}\n${CONVENTION_USAGE}\n${REGISTER_USAGE}\n${INDICATORS_USAGE}`;
 
 /** Splits `pli [--home DIR] word [word] ...` into the command name and its arguments. */
 function route(argv: string[]): { name: string; args: string[]; home?: string } {

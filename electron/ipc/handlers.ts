@@ -28,6 +28,7 @@ import { mailChannels } from './channels/mail.js';
 import { layoutChannels } from './channels/layout.js';
 import { createOfferedFiles } from './offered.js';
 import { indicatorChannels } from './channels/indicators.js';
+import { conventionChannels } from './channels/conventions.js';
 
 export type { HandlerOptions, HandlerTable, ShellPort } from './ports.js';
 
@@ -48,6 +49,7 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
     ...auditChannels(deps), ...authorityChannels(deps), ...mailChannels(deps),
     ...layoutChannels(deps),
     ...indicatorChannels(deps),
+    ...conventionChannels(deps),
   };
 
   return {

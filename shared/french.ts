@@ -1,0 +1,67 @@
+// French words for the convention's calendar (issue 14): days « 8 janvier 2027 », periods
+// « 4e trimestre 2026 », lists « IS 101 et IST », and French typography (a no-break space before
+// « : », a narrow no-break space before « ; ! ? », inside « »). Used by the core's printed documents
+// and by the interface, so both say the same thing. Calendar days (`YYYY-MM-DD`) only: no time
+// zone can move « le 8 » to the 7th.
+
+export const NBSP = '\u00a0';
+export const NNBSP = '\u202f';
+
+const MONTHS = ['janvier', 'février', 'mars', 'avril', 'mai', 'juin', 'juillet', 'août', 'septembre', 'octobre', 'novembre', 'décembre'];
+
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** « 8 janvier 2027 », « 1er avril 2026 » (no-break spaces: the date never splits); the text as
+ * given when it is no day. */
+export function frenchDay(day: string, withYear = true): string {
+  const m = DAY.exec(day);
+  const month = m ? MONTHS[Number(m[2]) - 1] : undefined;
+  if (!m || !month) return day;
+  const d = Number(m[3]);
+  return `${d === 1 ? '1er' : d}${NBSP}${month}${withYear ? `${NBSP}${m[1]}` : ''}`;
+}
+
+/** « 1er trimestre 2026 », « 2e semestre 2026 », « novembre 2026 » for 2026-T1, 2026-S2, 2026-11. */
+export function frenchPeriod(period: string): string {
+  const m = /^(\d{4})-(?:([TS])([1-4])|(\d{2}))$/.exec(period);
+  if (!m) return period;
+  if (m[4]) return `${MONTHS[Number(m[4]) - 1] ?? m[4]}${NBSP}${m[1]}`;
+  const n = Number(m[3]);
+  return `${n === 1 ? '1er' : `${n}e`}${NBSP}${m[2] === 'T' ? 'trimestre' : 'semestre'}${NBSP}${m[1]}`;
+}
+
+/** The period without its year, for a sentence that names the due day: « du 4e trimestre ». */
+export function frenchPeriodShort(period: string): string {
+  return frenchPeriod(period).replace(/\u00a0\d{4}$/, '');
+}
+
+/** « A », « A et B », « A, B et C ». */
+export function frenchList(items: readonly string[]): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} et ${items[items.length - 1]}`;
+}
+
+/** French spacing in a sentence: a no-break space before « : » and inside « », a narrow one before
+ * « ; ! ? » (an existing space there becomes the right one). */
+export function frenchSpacing(text: string): string {
+  return text
+    .replace(/[ \u00a0\u202f]?([;!?])/g, `${NNBSP}$1`)
+    .replace(/[ \u00a0\u202f]?:(?=\s|$)/g, `${NBSP}:`)
+    .replace(/«[ \u00a0]?/g, `«${NBSP}`)
+    .replace(/[ \u00a0]?»/g, `${NBSP}»`);
+}
+
+/** The banner of the calendar, from seven days before a due day: « IS 101 et IST du 4e trimestre
+ * à envoyer avant le 8 janvier ». */
+export function dueBanner(documents: readonly string[], period: string, due: string): string {
+  return `${frenchList(documents)} du ${frenchPeriodShort(period)} à envoyer avant le ${frenchDay(due, false)}`;
+}
+
+/** The days from `from` to `to` (calendar days, `YYYY-MM-DD`; negative when `to` is before). */
+export function daysBetween(from: string, to: string): number {
+  const ms = (day: string) => {
+    const m = DAY.exec(day);
+    return m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
+  };
+  return Math.round((ms(to) - ms(from)) / 86_400_000);
+}

@@ -1,0 +1,210 @@
+// The printable documents of a convention through the real `pli` binary (issue 14 §2, §6;
+// docs/convention.md section 7): `pli convention annex` (the nominative list annexed to the paper
+// convention) and `pli register` (every container sent and received). The Saint-Laurent-Blangy
+// convention: the officer's profile O (SSI of the DIPN du Pas-de-Calais), the town hall's
+// workstation T, five habilitated people of the town hall and one clerk of the CPN of Arras.
+// The PDFs are read back with poppler-utils (pdftotext, pdffonts, pdfinfo) and page 1 is rendered
+// into test/artifacts for a look. The attacker of docs/profile.md edits T's database and loses.
+// Needs `npm run build`.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { newPersonCard } from '../../electron/core/profile/identities.js';
+import { cliSandbox } from './support.js';
+
+const PASS = 'une phrase de passe de test';
+const cli = cliSandbox('pli-convention-print-', PASS);
+const { root, at, pli, ok, refused } = cli;
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const TOWN = 'Mairie de Saint-Laurent-Blangy';
+const CPN = "CPN d'Arras";
+const ARTIFACTS = path.resolve(import.meta.dirname, '../artifacts');
+const ids = { officer: '', clerk: '', maire: '', adjoint: '', dgs: '', chef: '', agent: '' };
+let pin = '';
+let conventionId = '';
+
+const FIVE: [keyof typeof ids, string, string][] = [
+  ['maire', 'Jean Morel', 'Maire'],
+  ['adjoint', 'Sophie Bérénice Bernard', 'Adjointe au maire chargée de la sécurité'],
+  ['dgs', 'Claire Dumont', 'Directrice générale des services'],
+  ['chef', 'Marc Petit', 'Chef du service des affaires générales'],
+  ['agent', 'Luc Girard', 'Agent de la voirie publique'],
+];
+
+const run = (tool: string, ...args: string[]) => execFileSync(tool, args, { encoding: 'utf8' });
+/** The PDF's text with every run of white space made one space, and a word cut after its
+ * hyphen joined again (table cells wrap: « Pas-de-⏎Calais »). */
+const flatText = (file: string) => run('pdftotext', file, '-').replace(/\s+/g, ' ').replace(/(\p{L})- (?=\p{L})/gu, '$1-');
+
+beforeAll(async () => {
+  await ok('O', ['init']);
+  ids.officer = await ok('O', ['id', 'new', '--name', 'Olivier Ssi', '--email', 'ssi@interieur.gouv.fr', '--org', 'DIPN du Pas-de-Calais']);
+  pin = await ok('O', ['authority', 'init', '--name', 'SSI DIPN 62']);
+  await ok('T', ['init']);
+  const dgs = await pli('O', ['authority', 'provision', '--name', 'Claire Dumont', '--email', 'mairie@saint-laurent-blangy.fr', '--org', TOWN, '--role', 'operator', '--out', at('dgs.key')]);
+  expect(dgs.code, dgs.stderr).toBe(0);
+  ids.dgs = dgs.stdout.trim();
+  const oneTime = /([0-9a-z]{4}(?:-[0-9a-z]{4}){5})/.exec(dgs.stderr)?.[1] ?? '';
+  const people: [keyof typeof ids, string, string][] = [['clerk', 'Paul Lefebvre', CPN], ...FIVE.filter(([k]) => k !== 'dgs').map(([k, name]) => [k, name, TOWN] as [keyof typeof ids, string, string])];
+  for (const [key, name, org] of people) {
+    const card = await newPersonCard({ name, email: 'fonctionnelle@exemple.fr', org });
+    ids[key] = card.id;
+    writeFileSync(at(`${key}.card`), card.card);
+    await ok('O', ['authority', 'certify', at(`${key}.card`), '--role', key === 'clerk' ? 'operator' : 'reader', '--out', at(`${key}.cert`)]);
+  }
+  conventionId = await ok('O', [
+    'convention', 'new', '--title', 'Convention Saint-Laurent-Blangy — états statistiques',
+    '--party', `${CPN}=cpn-arras@interieur.gouv.fr`, '--party', `${TOWN}=mairie@saint-laurent-blangy.fr`,
+    ...FIVE.flatMap(([key, , fn]) => ['--person', `${ids[key]}=${fn}`]), '--person', `${ids.clerk}=Chargé des statistiques`,
+    '--types', '.doc,.xls,.csv,.pdf', '--schedule', 'quarterly:8', '--expect', 'IS 101', '--expect', 'IST',
+    '--start', '2026-01-01', '--years', '1', '--renew-max', '4',
+  ]);
+  await ok('O', ['directory', 'export', '--out', at('d1.json')]);
+  await ok('T', ['directory', 'import', at('d1.json'), '--pin', pin]);
+  await ok('T', ['id', 'import-key', at('dgs.key')], { env: { PLI_PASSPHRASE: oneTime, PLI_NEW_PASSPHRASE: PASS } });
+  mkdirSync(ARTIFACTS, { recursive: true });
+});
+
+describe('pli convention annex', () => {
+  it('writes the nominative list: the five names and functions with their accents, per party, with fingerprints', async () => {
+    const file = at('annexe.pdf');
+    expect(await ok('T', ['convention', 'annex', conventionId.slice(0, 13), '--out', file])).toBe(file);
+    const text = flatText(file);
+    for (const [, name, fn] of FIVE) {
+      expect(text).toContain(name);
+      expect(text).toContain(fn);
+    }
+    expect(text).toContain('Liste nominative des personnes habilitées');
+    expect(text).toContain('Convention Saint-Laurent-Blangy — états statistiques');
+    expect(text).toContain(`${TOWN} — 5 personnes habilitées`);
+    expect(text).toContain(`${CPN} — 1 personne habilitée`);
+    expect(text).toContain('mairie@saint-laurent-blangy.fr');
+    expect(text).toContain(`${conventionId}, version 1`);
+    // Each person's signing-key fingerprint, as `pli id list` shows it on this workstation.
+    const listed = JSON.parse((await pli('T', ['id', 'list', '--json'])).stdout) as { id: string; fingerprint: string }[];
+    for (const [key] of FIVE) expect(text).toContain(listed.find((p) => p.id === ids[key])!.fingerprint);
+    // The authority's fingerprint, as pinned.
+    const authority = (await pli('T', ['id', 'list'])).stdout;
+    const pinned = /empreinte ([A-Z0-9]{4}(?:-[A-Z0-9]{4}){4})/.exec(authority)![1]!;
+    expect(text).toContain(pinned);
+    expect(text).toMatch(/page 1 sur \d/);
+    run('pdftoppm', '-png', '-r', '70', '-f', '1', '-l', '1', file, path.join(ARTIFACTS, 'annexe-saint-laurent-blangy'));
+  });
+
+  it('embeds its fonts, and carries its title and date in the metadata', () => {
+    const fonts = run('pdffonts', at('annexe.pdf')).split('\n').slice(2).filter((l) => l.trim());
+    expect(fonts.length).toBeGreaterThanOrEqual(2);
+    for (const line of fonts) expect(line).toMatch(/DejaVuSans\S*\s+CID TrueType\s+Identity-H\s+yes\s+yes\s+yes/);
+    const info = run('pdfinfo', at('annexe.pdf'));
+    expect(info).toMatch(/Title:\s+Liste nominative des personnes habilitées — Convention Saint-Laurent-Blangy/);
+    expect(info).toMatch(/A4/);
+  });
+
+  it('is logged in the audit journal', async () => {
+    const events = JSON.parse((await pli('T', ['audit', 'list', '--json'])).stdout) as { action: string; object: string | null }[];
+    expect(events.some((e) => e.action === 'convention.printed' && e.object === conventionId)).toBe(true);
+  });
+
+  it('refuses an existing output file and leaves it unchanged; a planted link too, with nothing at its target', async () => {
+    writeFileSync(at('existing.pdf'), 'le fichier de quelqu’un');
+    await refused(1, 'T', ['convention', 'annex', conventionId, '--out', at('existing.pdf')], /existing\.pdf existe déjà/);
+    expect(readFileSync(at('existing.pdf'), 'utf8')).toBe('le fichier de quelqu’un');
+    symlinkSync(at('target.pdf'), at('link.pdf'));
+    await refused(1, 'T', ['convention', 'annex', conventionId, '--out', at('link.pdf')], /existe déjà/);
+    expect(existsSync(at('target.pdf'))).toBe(false);
+  });
+
+  it('refuses an unknown convention and writes nothing', async () => {
+    await refused(1, 'T', ['convention', 'annex', 'conv-zzzzzzzzzzzzzzzz', '--out', at('none.pdf')], /Convention inconnue/);
+    expect(existsSync(at('none.pdf'))).toBe(false);
+  });
+
+  it('the attacker who rewrites a function in the stored convention loses: refused as a modified profile, nothing written', async () => {
+    cpSync(at('T'), at('T-edit'), { recursive: true });
+    const db = new Database(path.join(at('T-edit'), 'profile.sqlite'));
+    const text = db.prepare('SELECT text FROM conventions WHERE id = ?').pluck().get(conventionId) as string;
+    db.prepare('UPDATE conventions SET text = ? WHERE id = ?').run(text.replace('Agent de la voirie publique', 'Agent de la voirie privée'), conventionId);
+    db.close();
+    await refused(2, 'T-edit', ['convention', 'annex', conventionId, '--out', at('edited.pdf')], /profil/);
+    expect(existsSync(at('edited.pdf'))).toBe(false);
+  });
+});
+
+describe('pli register', () => {
+  const YEAR = String(new Date().getFullYear());
+  beforeAll(async () => {
+    writeFileSync(at('etat-is101.csv'), 'type;nombre\nCambriolages;12\n');
+    mkdirSync(at('vers-cpn'));
+    mkdirSync(at('vers-mairie'));
+    await ok('T', ['send', '--as', ids.dgs, '--to', ids.clerk, '--folder', at('vers-cpn'), at('etat-is101.csv')]);
+    await ok('O', ['send', '--as', ids.officer, '--to', ids.dgs, '--folder', at('vers-mairie'), at('etat-is101.csv')]);
+    await ok('T', ['receive', '--folder', at('vers-mairie'), '--as', ids.dgs]);
+  });
+
+  it('writes a CSV for a French spreadsheet: BOM, « ; », one line per container sent and received', async () => {
+    const file = at('registre.csv');
+    expect(await ok('T', ['register', '--convention', conventionId, '--year', YEAR, '--out', file])).toBe(file);
+    const bytes = readFileSync(file);
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const lines = bytes.toString('utf8').slice(1).trimEnd().split('\r\n');
+    expect(lines[0]).toBe('Date;Heure;Sens;Partenaire;Convention;Période;Documents;Objet;Pli;État;Accusés de réception;Arrivée prouvée');
+    expect(lines).toHaveLength(3);
+    const sent = lines.find((l) => l.includes(';envoyé;'))!.split(';');
+    expect(sent[3]).toBe(`dossier ${at('vers-cpn')}`);
+    expect(sent[4]).toBe('sans convention');
+    expect(sent[9]).toBe('envoyé');
+    const received = lines.find((l) => l.includes(';reçu;'))!.split(';');
+    expect(received[3]).toBe('Olivier Ssi (DIPN du Pas-de-Calais)');
+    expect(received[9]).toBe('reçu, vérifié');
+    expect(received[11]).toBe('oui');
+    expect(received[0]).toMatch(/^\d{2}\/\d{2}\/\d{4}$/);
+  });
+
+  it('writes a PDF: title, both containers, numbered pages; an empty year says so', async () => {
+    const file = at('registre.pdf');
+    await ok('T', ['register', '--convention', conventionId, '--out', file]);
+    run('pdftoppm', '-png', '-r', '60', '-f', '1', '-l', '1', file, path.join(ARTIFACTS, 'registre-saint-laurent-blangy'));
+    const text = flatText(file);
+    expect(text).toContain(`Registre des échanges — année ${YEAR}`);
+    expect(text).toContain('Convention « Convention Saint-Laurent-Blangy — états statistiques »');
+    // The full partner text is checked in the CSV: here its cell may wrap.
+    expect(text).toContain('Olivier Ssi');
+    expect(text).toContain('sans convention');
+    expect(text).toMatch(/page 1 sur 1/);
+    await ok('T', ['register', '--convention', conventionId, '--year', '2025', '--out', at('registre-2025.pdf')]);
+    expect(flatText(at('registre-2025.pdf'))).toContain('Aucun pli envoyé ni reçu cette année.');
+  });
+
+  it('refuses another format, an existing file (unchanged), an unknown convention: nothing written', async () => {
+    await refused(1, 'T', ['register', '--convention', conventionId, '--out', at('registre.txt')], /\.pdf ou \.csv/);
+    expect(existsSync(at('registre.txt'))).toBe(false);
+    writeFileSync(at('deja.csv'), 'avant');
+    await refused(1, 'T', ['register', '--convention', conventionId, '--out', at('deja.csv')], /existe déjà/);
+    expect(readFileSync(at('deja.csv'), 'utf8')).toBe('avant');
+    await refused(1, 'T', ['register', '--convention', 'conv-zzzzzzzzzzzzzzzz', '--out', at('inconnue.csv')], /Convention inconnue/);
+    expect(existsSync(at('inconnue.csv'))).toBe(false);
+  });
+
+  it('the attacker who plants a formula in an outbox row gets a cell a spreadsheet will not run', async () => {
+    cpSync(at('T'), at('T-formula'), { recursive: true });
+    const db = new Database(path.join(at('T-formula'), 'profile.sqlite'));
+    db.prepare("UPDATE outbox SET transport = 'mail', destination = ?").run('=HYPERLINK("http://exemple.invalid";"ouvrir")');
+    db.close();
+    await ok('T-formula', ['register', '--convention', conventionId, '--out', at('formule.csv')]);
+    const csv = readFileSync(at('formule.csv'), 'utf8');
+    expect(csv).toContain(`;"'=HYPERLINK(""http://exemple.invalid"";""ouvrir"")";`);
+    expect(csv).not.toMatch(/;=/);
+  });
+
+  it('the attacker who moves a received container\'s arrival date loses: refused as a modified profile, nothing written', async () => {
+    cpSync(at('T'), at('T-arrival'), { recursive: true });
+    const db = new Database(path.join(at('T-arrival'), 'profile.sqlite'));
+    db.prepare('UPDATE inbox SET arrived_at = arrived_at - 86400000').run();
+    db.close();
+    await refused(2, 'T-arrival', ['register', '--convention', conventionId, '--out', at('deplace.csv')], /profil/);
+    expect(existsSync(at('deplace.csv'))).toBe(false);
+  });
+});
