@@ -1,5 +1,5 @@
 // `pli register --convention ID [--year YYYY] --out FILE.pdf|FILE.csv` (issue 14 section 2,
-// docs/convention.md section 8). Registered into the command table by pli.ts.
+// docs/convention.md section 10). Registered into the command table by pli.ts.
 import { inputError } from '../core/errors.js';
 import { resolveOwn } from '../core/profile/identities.js';
 import { hasHolder } from '../core/profile/integrity.js';

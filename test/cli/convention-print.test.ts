@@ -1,5 +1,5 @@
 // The printable documents of a convention through the real `pli` binary (issue 14 §2, §6;
-// docs/convention.md section 7): `pli convention annex` (the nominative list annexed to the paper
+// docs/convention.md section 9): `pli convention annex` (the nominative list annexed to the paper
 // convention) and `pli register` (every container sent and received). The Saint-Laurent-Blangy
 // convention: the officer's profile O (SSI of the DIPN du Pas-de-Calais), the town hall's
 // workstation T, five habilitated people of the town hall and one clerk of the CPN of Arras.

@@ -1,4 +1,4 @@
-// The register of a convention (issue 14 §2, docs/convention.md section 8): every container sent
+// The register of a convention (issue 14 §2, docs/convention.md section 10): every container sent
 // and received in a year, with its receipts, as a PDF for the file or a CSV for a spreadsheet.
 // `pli register` and the Convention screen call the same functions.
 //

@@ -1,5 +1,5 @@
 // The nominative list of habilitated people as annexed to the paper convention (issue 14 §2,
-// docs/convention.md section 7): per party, each person's name, function, role, certificate
+// docs/convention.md section 9): per party, each person's name, function, role, certificate
 // validity and signing-key fingerprint, dated, with the authority's fingerprint and the
 // convention's version. The same function serves `pli convention annex` and the Convention screen.
 //
