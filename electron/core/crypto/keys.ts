@@ -15,11 +15,14 @@ export const SIGNATURE_BYTES = 64;
 export interface XWingKeyPair { publicKey: Uint8Array; secretKey: Uint8Array }
 
 let loading: Promise<typeof XWingKem> | null = null;
-/** X-Wing (xwing.ts: ML-KEM-768 from @noble/post-quantum, X25519 from node:crypto) is loaded on
+/** X-Wing (xwing.ts: ML-KEM-768 from @noble/post-quantum, X25519 from libsodium) is loaded on
  * first use rather than at start-up, so that a command holds it only once the key unlock's
  * Argon2id has ended (peak memory). */
 function xwing(): Promise<typeof XWingKem> {
-  return (loading ??= import('./xwing.js').then((m) => m.xwing));
+  return (loading ??= import('./xwing.js').then(async (m) => {
+    await m.ready;
+    return m.xwing;
+  }));
 }
 
 /** `seed` only for test vectors (the caller's to wipe); otherwise fresh randomness. */

@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { sha3_256, shake256 } from '@noble/hashes/sha3.js';
-import { getSodium } from './sodium.js';
+import { getSodium, type Sodium } from './sodium.js';
 
 const PUBLIC_BYTES = 1216;
 const SECRET_BYTES = 32;
@@ -22,14 +22,25 @@ const MLKEM_CIPHERTEXT_BYTES = 1088;
 /** XWingLabel of the draft: the six bytes `\.//^\`. */
 const LABEL = Uint8Array.from([0x5c, 0x2e, 0x2f, 0x2f, 0x5e, 0x5c]);
 
-const sodium = await getSodium();
+// libsodium is bound when `ready` resolves, not by a top-level await: this module is also reached
+// (through keys.ts) from a worker's bundle, which is CommonJS under vitest (workers.ts), where a
+// top-level await cannot compile. The only way in, keys.ts's loader, awaits `ready` first.
+let sodium: Sodium | undefined;
+/** Resolves once libsodium is loaded; no X-Wing call may run before. */
+export const ready: Promise<void> = getSodium().then((loaded) => {
+  sodium = loaded;
+});
+function lib(): Sodium {
+  if (sodium === undefined) throw new Error('X-Wing : libsodium n’est pas encore chargé');
+  return sodium;
+}
 const x25519 = {
   /** X25519(secret, 9): libsodium clamps the scalar as RFC 7748 does. */
-  publicOf: (secret: Uint8Array): Uint8Array => sodium.crypto_scalarmult_base(secret),
+  publicOf: (secret: Uint8Array): Uint8Array => lib().crypto_scalarmult_base(secret),
   /** X25519(secret, point): libsodium refuses (throws on) a low-order point, as noble does. */
   shared: (secret: Uint8Array, publicKey: Uint8Array): Uint8Array => {
     if (publicKey.length !== 32) throw new Error('X25519: clé publique de longueur invalide');
-    return sodium.crypto_scalarmult(secret, publicKey);
+    return lib().crypto_scalarmult(secret, publicKey);
   },
 };
 
