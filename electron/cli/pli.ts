@@ -297,9 +297,19 @@ for (const name of MAIL_COMMAND_NAMES) {
   };
 }
 
+// Pli objects (receipts, the pushed directory: docs/objects.md): loaded on demand, as the mail commands.
+export const OBJECT_COMMAND_NAMES = ['receipts', 'authority publish', 'directory status'];
+for (const name of OBJECT_COMMAND_NAMES) {
+  commands[name] = async (args, home) => {
+    const handler = (await import('./objects.js')).objectCommands[name];
+    if (!handler) throw inputError('usage', `Commande inconnue : ${name} (voir pli --help).`);
+    await handler(args, home);
+  };
+}
+
 Object.assign(commands, auditCommands);
 Object.assign(commands, conventionCommands);
-const fullUsage = async (): Promise<string> => `${USAGE}\n${AUDIT_USAGE}\n${(await import('./mail.js')).MAIL_USAGE}\n${CONVENTION_USAGE}`;
+const fullUsage = async (): Promise<string> => `${USAGE}\n${AUDIT_USAGE}\n${(await import('./mail.js')).MAIL_USAGE}\n${CONVENTION_USAGE}\n${(await import('./objects.js')).OBJECTS_USAGE}`;
 
 /** Splits `pli [--home DIR] word [word] ...` into the command name and its arguments. */
 function route(argv: string[]): { name: string; args: string[]; home?: string } {

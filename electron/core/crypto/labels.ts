@@ -60,6 +60,8 @@ export const SIGNATURE_LABELS = {
   auditAnchor: 'pli/v1/sig/audit-anchor\0',
   /** Convention signed by the SSI authority (convention.md 2). */
   convention: 'pli/v1/sig/convention\0',
+  /** Signed receipt carried as a Pli object: delivered, opened, directory applied (objects.md 3). */
+  receipt: 'pli/v1/sig/receipt\0',
 } as const;
 
 /** Every label above, for the checks of uniqueness and documentation. */

@@ -13,6 +13,8 @@ import { migration as m006 } from './006-audit-chain.js';
 import { migration as m007 } from './007-mail-lease.js';
 import { migration as m008 } from './008-inbox-mac.js';
 import { migration as m009 } from './009-conventions.js';
+import { migration as m011 } from './011-receipts.js';
+import { migration as m014 } from './014-directory-push.js';
 
 export type { Migration };
 
@@ -27,4 +29,6 @@ export const MIGRATIONS: readonly Migration[] = [
   m007,
   m008,
   m009,
+  m011,
+  m014,
 ];
