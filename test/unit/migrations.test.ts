@@ -22,6 +22,8 @@ const SHIPPED_SQL_SHA256: Record<number, string> = {
   7: '41e426bd5b4d0f76044392f5499e02536a9160968627e73509258388a005a419',
   8: '471dd91504fa2270b71518264dbdfff4d18984bdccc8b80e64623d466d1d156b',
   9: '185d641334d002824164958f5104ca9a623feaad3a3ec5cfc70c2c4fde8704d0',
+  11: 'a9b49197c2fe286cddf6f581a09233f9732b4b43c83660bbab3cf106df1cdf0e',
+  14: '886678efda1c9ea39def57c57b9d7909f6a069d587233f95c1bd9851fb08cfa1',
 };
 const here = import.meta.dirname;
 const FROZEN = JSON.parse(readFileSync(path.join(here, 'migrations-schema.json'), 'utf8')) as { userVersion: number; objects: unknown[] };

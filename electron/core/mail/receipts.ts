@@ -163,10 +163,10 @@ export async function receiveReceipt(ctx: Context, opened: OpenedObject, source:
     body.verdict, body.reason, body.openedBy ? JSON.stringify(body.openedBy) : null, sameBytes, anchorSeq, anchorHash, opened.object.text);
   const row = db.prepare('SELECT * FROM receipts WHERE receipt_id = ?').get(body.id) as ReceiptRow;
   if (inserted.changes === 0) return { result: 'duplicate', row };
-  audit(ctx, {
-    action: state === 'matched' ? 'receipt.received' : 'receipt.set-aside', object: body.container ?? (body.serial !== null ? String(body.serial) : null),
-    detail: { type: body.type, signer: body.signer, org: opened.sender.org, at: body.at, ...(body.verdict ? { verdict: body.verdict } : {}), ...(body.reason ? { reason: body.reason } : {}), ...(sameBytes !== null ? { sameBytes: sameBytes === 1 } : {}), ...(anchorSeq !== null ? { anchorSeq } : {}), source },
-  });
+  const object = body.container ?? (body.serial !== null ? String(body.serial) : null);
+  const detail = { type: body.type, signer: body.signer, org: opened.sender.org, at: body.at, ...(body.verdict ? { verdict: body.verdict } : {}), ...(body.reason ? { reason: body.reason } : {}), ...(sameBytes !== null ? { sameBytes: sameBytes === 1 } : {}), ...(anchorSeq !== null ? { anchorSeq } : {}), source };
+  if (state === 'matched') audit(ctx, { action: 'receipt.received', object, detail });
+  else audit(ctx, { action: 'receipt.set-aside', object, detail: { ...detail, origin } });
   return { result: state === 'matched' ? 'stored' : 'set-aside', row };
 }
 

@@ -5,9 +5,9 @@ import type { Migration } from './migration.js';
 export const migration: Migration = {
   version: 14,
   sql: `
--- How each directory applied on this workstation arrived: 'import' (pli directory import), 'imap'
--- or 'folder' (a pushed directory object), with when and from where. Information for
--- 'pli directory status' only: the trust state itself stays in the sealed table trust.
+-- How each directory applied on this workstation arrived: 'imap' or 'folder' (a pushed directory
+-- object), with when and from where (none: imported from a file). Information for the directory's
+-- status only: the trust state itself stays in the sealed table trust.
 CREATE TABLE directory_arrivals (
   serial INTEGER PRIMARY KEY,
   issuer TEXT NOT NULL,
