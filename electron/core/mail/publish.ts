@@ -47,10 +47,25 @@ export async function publishDirectory(ctx: Context, to: 'mail' | { folder: stri
   const officer = requireOfficer(ctx);
   const targets = publicationTargets(db);
   if (targets.size === 0) throw inputError('no-organisation', "Aucune organisation n'a de personne certifiée en dehors de ce poste : il n'y a personne à qui publier l'annuaire. Certifiez d'abord les personnes des organisations partenaires.");
-  const { text, serial } = await exportDirectory(ctx);
-  const unlocked: UnlockedIdentity = await ctx.unlocker.unlock(officer);
-  const publication: Publication = { serial, orgs: [], outboxIds: [] };
+  // The officer's keys are unlocked once for both signatures (the directory's, by the authority
+  // key they open, and the objects'), then wiped: one passphrase derivation, not two.
+  let held: UnlockedIdentity | null = null;
+  const once: Context = {
+    ...ctx,
+    unlocker: {
+      ...ctx.unlocker,
+      unlock: async (row) => {
+        if (row.id !== officer.id) return ctx.unlocker.unlock(row);
+        held ??= await ctx.unlocker.unlock(row);
+        return { ...held, wipe: () => undefined };
+      },
+    },
+  };
+  const publication: Publication = { serial: 0, orgs: [], outboxIds: [] };
   try {
+    const { text, serial } = await exportDirectory(once);
+    publication.serial = serial;
+    const unlocked = await once.unlocker.unlock(officer);
     const now = Date.now();
     for (const people of targets.values()) {
       const org = people[0]!.org;
@@ -59,13 +74,13 @@ export async function publishDirectory(ctx: Context, to: 'mail' | { folder: stri
       const ids = await dispatchObject(ctx, sealed, officer.id, to === 'mail' ? { mail: destinations } : to);
       publication.outboxIds.push(...ids);
       const insert = db.prepare('INSERT OR IGNORE INTO directory_publications (serial, org, destination, published_at) VALUES (?, ?, ?, ?)');
-      for (const d of to === 'mail' ? destinations : [to.folder]) insert.run(serial, org, d, now);
+      for (const d of to === 'mail' ? destinations : [to.folder]) insert.run(publication.serial, org, d, now);
       publication.orgs.push({ org, people: people.length, destinations: to === 'mail' ? destinations : [to.folder] });
     }
   } finally {
-    unlocked.wipe();
+    (held as UnlockedIdentity | null)?.wipe();
   }
-  audit(ctx, { actor: officer.id, action: 'directory.published', object: String(serial), detail: { transport: to === 'mail' ? 'mail' : 'folder', orgs: publication.orgs.map((o) => o.org) } });
+  audit(ctx, { actor: officer.id, action: 'directory.published', object: String(publication.serial), detail: { transport: to === 'mail' ? 'mail' : 'folder', orgs: publication.orgs.map((o) => o.org) } });
   return publication;
 }
 
