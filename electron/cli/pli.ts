@@ -221,7 +221,7 @@ Object.assign(commands, {
     const role = roleOf(values);
     const result = await certifyCard(context(values), readText(positionals[0]!), role, daysOf(values));
     writeNewFile(target, result.certificate, 0o644);
-    err(`Certificat émis pour ${forTerminal(result.name)} (${role}). Remettez-lui ${target} et l'annuaire à jour (pli directory export).`);
+    err(`Certificat émis pour ${forTerminal(result.name)} (${role}). Remettez-lui ${target} et l'annuaire à jour (pli directory export) ; les postes déjà épinglés le recevront avec pli authority publish.`);
     out(target);
   },
   async 'authority provision'(args: string[]) {
@@ -241,7 +241,7 @@ Object.assign(commands, {
     const row = resolveIdentity(profile.db, positionals[0]!);
     const reason = required(values, 'reason');
     await revokePerson(context(values), row, reason);
-    err(`${forTerminal(row.name)} est révoqué(e). Exportez et diffusez l'annuaire (pli directory export) pour que les postes l'apprennent.`);
+    err(`${forTerminal(row.name)} est révoqué(e). Publiez l'annuaire tout de suite pour que les postes l'apprennent : pli authority publish (boîtes aux lettres fonctionnelles) ou pli authority publish --folder DOSSIER (clé USB).`);
   },
   async 'directory export'(args: string[]) {
     const { values } = parse(args, { out: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
