@@ -178,10 +178,12 @@ export const mailCommands: Record<string, Handler> = {
 
   async outbox(args) {
     const { values } = parse(args, { json: { type: 'boolean' } }, { min: 0, max: 0, name: 'aucun' });
-    const rows = listOutbox(profileOf(values).db);
-    if (values.json) return out(JSON.stringify(rows.map((r) => ({ ...r, path: undefined })), null, 2));
+    const db = profileOf(values).db;
+    const rows = listOutbox(db);
+    // delivery: what the partner's signed receipts say (sent, delivered, opened); null for an object.
+    if (values.json) return out(JSON.stringify(rows.map((r) => ({ ...r, path: undefined, delivery: r.object_kind ? null : deliveryOf(db, r.container_id).state })), null, 2));
     if (rows.length === 0) return out("Boîte d'envoi vide.");
-    for (const row of rows) out(outboxLine(profileOf(values).db, row));
+    for (const row of rows) out(outboxLine(db, row));
   },
 
   async 'outbox flush'(args) {

@@ -105,6 +105,7 @@ describe('receipts over the folder transport', () => {
     expect(got[0]).toMatchObject({ type: 'delivered', state: 'matched', container: sentId, signer: ids.tom, verdict: 'verified', sameBytes: true });
     expect(got[0]!.anchor?.seq).toBeGreaterThan(0);
     expect((await pli('S', ['outbox'])).stdout).toMatch(/remis le .* à Tom Garnier/);
+    expect(JSON.parse((await pli('S', ['outbox', '--json'])).stdout)[0]).toMatchObject({ container_id: sentId, delivery: 'delivered' });
   }, 120_000);
 
   it('the same receipt arriving again, even under another name, is stored once', async () => {
@@ -136,6 +137,7 @@ describe('receipts over the folder transport', () => {
     const got = await receipts('S');
     expect(got.map((r) => r.type).sort()).toEqual(['delivered', 'opened']);
     expect(got.find((r) => r.type === 'opened')).toMatchObject({ container: sentId, openedBy: { id: ids.tom, name: 'Tom Garnier' } });
+    expect(JSON.parse((await pli('S', ['outbox', '--json'])).stdout)[0]).toMatchObject({ container_id: sentId, delivery: 'opened' });
   }, 120_000);
 
   it('a receipt for a container never sent from here is logged and set aside', async () => {
