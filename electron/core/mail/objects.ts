@@ -260,9 +260,12 @@ export async function writePendingToFolder(ctx: Context, folder: string): Promis
   const rows = db.prepare("SELECT * FROM outbox WHERE transport = 'folder' AND state = 'queued' AND object_kind IS NOT NULL ORDER BY id").all() as { id: number; container_id: string; sender_id: string; path: string; object_kind: string }[];
   let written = 0;
   for (const row of rows) {
+    // The row is the profile attacker's to edit: the file is derived from the container id (hex),
+    // never read from the row's path, so no other file of the workstation can be copied out.
+    if (!/^[0-9a-f]{32}$/.test(row.container_id)) continue;
     let bytes: Buffer;
     try {
-      bytes = await readFile(row.path);
+      bytes = await readFile(path.join(ctx.profile.home, 'outbox', `${row.container_id}.pli`));
     } catch {
       continue; // its copy is gone: nothing to write (the row stays queued, seen in pli outbox)
     }
