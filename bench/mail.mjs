@@ -5,7 +5,9 @@
 //      before timing); issue 13's target: at most 4 s (the mailbox password's unlock, shown
 //      apart, is not in it); with --count other than 200 the target is "not measured";
 //   2. latency of a 10 MB container from `send` (encrypt + queue + SMTP) to its verified arrival
-//      at a receiver already in IDLE (`receive --watch`): a figure, no target.
+//      at a receiver already in IDLE (`receive --watch`): a figure, no target;
+//   3. the authority's directory pushed (issue 17, docs/objects.md): from `authority publish`
+//      (sign + seal + queue + SMTP) to the directory applied at a town hall in IDLE; target 5 s.
 //   node bench/mail.mjs [--count N]        (after `npm run build`; `npm run bench:mail` does both)
 // Exit 0 when the target passes or is not measured, 2 when it fails, 1 on an error. Raw figures,
 // with the machine (bench/machine.mjs), go to bench/out/mail-<date>.json.
@@ -28,10 +30,16 @@ const { setMailbox, unlockMailboxPassword } = await dist('electron/core/mail/set
 const { queueSend, sendWithin } = await dist('electron/core/mail/outbox.js');
 const { receiveImap } = await dist('electron/core/mail/imap.js');
 const { sealToBuffer } = await dist('electron/core/container/seal.js');
+const { signIn } = await dist('electron/core/services/session.js');
+const { initAuthority, certifyCard, exportDirectory } = await dist('electron/core/authority/authority.js');
+const { acceptDirectory, installOwnCertificate } = await dist('electron/core/services/workstation.js');
+const { publishDirectory } = await dist('electron/core/mail/publish.js');
+const { ObjectReceiver } = await dist('electron/core/mail/dispatch.js');
 
 const argv = process.argv.slice(2);
 const countIndex = argv.indexOf('--count');
 const TARGET = { count: 200, ms: 4_000 };
+const PUSH_TARGET_MS = 5_000;
 const COUNT = countIndex >= 0 ? Number(argv[countIndex + 1]) : TARGET.count;
 if (!Number.isInteger(COUNT) || COUNT < 1) {
   process.stderr.write('bench: --count expects a positive integer\n');
@@ -67,7 +75,7 @@ const harness = (cmd) => new Promise((resolve, reject) => execFile('bash', [HARN
 const ms = (n) => `${(n / 1000).toFixed(2)} s`;
 const say = (t) => process.stdout.write(`${t}\n`);
 
-const users = { police: { user: 'police@harness.test', pass: 'police-secret' }, townhall: { user: 'townhall@harness.test', pass: 'townhall-secret' } };
+const users = { police: { user: 'police@harness.test', pass: 'police-secret' }, townhall: { user: 'townhall@harness.test', pass: 'townhall-secret' }, prefecture: { user: 'prefecture@harness.test', pass: 'prefecture-secret' } };
 
 async function party(name, user, org) {
   const { profile } = initProfile(path.join(tmp, name));
@@ -177,6 +185,43 @@ try {
     encryptAndQueueMs: tQueued - tSend, smtpMs: tSent - tQueued, deliveryReceiveVerifyMs: arrivedAt - tSent, totalMs: arrivedAt - tSend,
   };
   say(`LATENCY 10 MB (container ${queued.size} bytes): total ${ms(arrivedAt - tSend)} = encrypt+queue ${ms(tQueued - tSend)} + SMTP submit ${ms(tSent - tQueued)} + delivery/IDLE/download/verify ${ms(arrivedAt - tSent)} (${result.row.state}).`);
+
+  // --- 3. directory pushed: publish -> applied at the town hall in IDLE (docs/objects.md 4)
+  const officer = await party('Officier SSI', users.prefecture, 'DIPN');
+  setMailbox(officer.ctx, settings(users.prefecture), users.prefecture.pass);
+  const { fingerprint } = await initAuthority(officer.ctx, 'SSI banc', officer.id);
+  const { certificate } = await certifyCard(officer.ctx, getIdentity(townhall.profile.db, townhall.id).card, 'operator');
+  // The town hall signs in (integrity key attached) for every trust write, as the front ends do.
+  townhall.ctx.unlocker = { unlock: (row) => signIn(townhall.profile, row, PASSPHRASE) };
+  (await townhall.ctx.unlocker.unlock(getIdentity(townhall.profile.db, townhall.id))).wipe();
+  await acceptDirectory(townhall.ctx, (await exportDirectory(officer.ctx)).text, fingerprint);
+  await installOwnCertificate(townhall.ctx, certificate);
+  const pushController = new AbortController();
+  let applied;
+  const appliedPromise = new Promise((r) => { applied = r; });
+  let pushReady;
+  const pushRound = new Promise((r) => { pushReady = r; });
+  const objects = new ObjectReceiver(townhall.ctx, { as: townhall.id });
+  const pushWatch = receiveImap(townhall.ctx, {
+    password, watch: true, signal: pushController.signal, tickMs: 600_000, objects,
+    onRound: () => pushReady(), onObject: (o) => { if (o.kind === 'directory') applied({ o, at: Date.now() }); },
+  });
+  await pushRound;
+  const tPublish = Date.now();
+  const published = await publishDirectory(officer.ctx, 'mail');
+  const tQueuedDir = Date.now();
+  const sentDir = await sendWithin(officer.ctx, published.outboxIds, 30_000);
+  const tSentDir = Date.now();
+  if (sentDir.sent.length !== 1) throw new Error('directory not sent');
+  const got = await Promise.race([appliedPromise, new Promise((_, rej) => setTimeout(() => rej(new Error('directory not applied within 60 s')), 60_000))]);
+  pushController.abort();
+  await pushWatch;
+  if (got.o.result !== 'applied') throw new Error(`directory ${got.o.result} (${got.o.code ?? ''})`);
+  const pushMs = got.at - tPublish;
+  figures.directoryPush = { serial: published.serial, signSealQueueMs: tQueuedDir - tPublish, smtpMs: tSentDir - tQueuedDir, deliveryApplyMs: got.at - tSentDir, totalMs: pushMs, targetMs: PUSH_TARGET_MS };
+  say(`DIRECTORY PUSH (serial ${published.serial}): publish -> applied at the town hall ${ms(pushMs)} = sign+seal+queue ${ms(tQueuedDir - tPublish)} + SMTP submit ${ms(tSentDir - tQueuedDir)} + delivery/IDLE/download/verify/apply ${ms(got.at - tSentDir)}.`);
+  targets.check(`directory published -> applied at a town hall in IDLE <= ${ms(PUSH_TARGET_MS)}`, pushMs / 1000, PUSH_TARGET_MS / 1000, pushMs <= PUSH_TARGET_MS, ms(pushMs));
+  officer.profile.close();
   police.profile.close();
   townhall.profile.close();
 } catch (error) {

@@ -17,6 +17,10 @@ import { cleaningOnSignals } from './pli.js';
 import { forTerminal } from '../../shared/text.js';
 import { inboxLine, refusedRoomLine, sendingWarningLine, statusLine } from './status.js';
 import { hintFor } from './hints.js';
+import { ObjectReceiver } from '../core/mail/dispatch.js';
+import { objectLine, receiptText } from './objects.js';
+import { deliveryOf } from '../core/mail/receipts.js';
+import type { DB } from '../core/profile/profile.js';
 
 export const MAIL_USAGE = `Boîte aux lettres fonctionnelle et dossier d'échange (docs/mailbox.md) :
   mailbox set --imap [starttls://]HÔTE:PORT --smtp [starttls://]HÔTE:PORT --user UTILISATEUR [--password-file F] [--ca FICHIER] [--max-size MO]
@@ -37,6 +41,8 @@ function sessionContext(values: Values): { ctx: Context; done: () => void } {
   const cache = new Map<string, UnlockedIdentity>();
   const ctx: Context = {
     profile: base.profile,
+    // The person who gave their passphrase: the actor of the events, and who signs a receipt.
+    actor: base.actor,
     unlocker: {
       ...base.unlocker,
       unlock: async (row: IdentityRow) => {
@@ -52,7 +58,7 @@ function sessionContext(values: Values): { ctx: Context; done: () => void } {
   return { ctx, done: () => cache.forEach((u) => u.wipe()) };
 }
 
-async function withSession<T>(values: Values, run: (ctx: Context) => Promise<T>): Promise<T> {
+export async function withSession<T>(values: Values, run: (ctx: Context) => Promise<T>): Promise<T> {
   const session = sessionContext(values);
   try {
     return await run(session.ctx);
@@ -63,10 +69,16 @@ async function withSession<T>(values: Values, run: (ctx: Context) => Promise<T>)
 
 const STATE_FR: Record<string, string> = { queued: 'en attente', sending: 'en cours', sent: 'envoyé', failed: 'échec' };
 
-function outboxLine(row: OutboxRow): string {
+function outboxLine(db: DB, row: OutboxRow): string {
   const error = row.last_error ? `  réponse : ${forTerminal(row.last_error)}` : '';
   const attempts = row.transport === 'folder' ? '' : `  ${row.attempts} tentative(s)`;
-  return `${row.id}  ${STATE_FR[row.state] ?? row.state}  ${row.transport === 'folder' ? 'dossier' : 'messagerie'} ${forTerminal(row.destination)}  pli ${row.container_id.slice(0, 16)}${attempts}${error}`;
+  const what = row.object_kind === 'receipt' ? 'accusé' : row.object_kind === 'directory' ? 'annuaire' : 'pli';
+  return `${row.id}  ${STATE_FR[row.state] ?? row.state}  ${row.transport === 'folder' ? 'dossier' : 'messagerie'} ${forTerminal(row.destination)}  ${what} ${row.container_id.slice(0, 16)}${attempts}${error}${row.object_kind ? '' : deliveryText(db, row)}`;
+}
+
+/** Under a container sent from here, its receipts: "remis le … à …", "ouvert le … par …". */
+function deliveryText(db: DB, row: OutboxRow): string {
+  return deliveryOf(db, row.container_id).receipts.map((r) => `\n      ${forTerminal(receiptText(db, r))}`).join('');
 }
 
 function printItem(ctx: Context, result: IngestResult): void {
@@ -179,10 +191,12 @@ export const mailCommands: Record<string, Handler> = {
 
   async outbox(args) {
     const { values } = parse(args, { json: { type: 'boolean' } }, { min: 0, max: 0, name: 'aucun' });
-    const rows = listOutbox(profileOf(values).db);
-    if (values.json) return out(JSON.stringify(rows.map((r) => ({ ...r, path: undefined, filing_mac: undefined })), null, 2));
+    const db = profileOf(values).db;
+    const rows = listOutbox(db);
+    // delivery: what the partner's signed receipts say (sent, delivered, opened); null for an object.
+    if (values.json) return out(JSON.stringify(rows.map((r) => ({ ...r, path: undefined, filing_mac: undefined, delivery: r.object_kind ? null : deliveryOf(db, r.container_id).state })), null, 2));
     if (rows.length === 0) return out("Boîte d'envoi vide.");
-    for (const row of rows) out(outboxLine(row));
+    for (const row of rows) out(outboxLine(db, row));
   },
 
   async 'outbox flush'(args) {
@@ -213,14 +227,24 @@ export const mailCommands: Record<string, Handler> = {
         // decides a later revocation. Without it they are judged at opening (docs/profile.md).
         (await ctx.unlocker.unlock(resolveOwn(ctx.profile.db, as))).wipe();
       }
-      const results = await cleaningOnSignals('enregistrement du pli en cours', () => receiveFolder(ctx, folder, (result) => printItem(ctx, result)));
-      const fresh = results.filter((r) => r.isNew);
-      err(`${fresh.length} nouveau(x) pli(s) dans ${folder}${fresh.some((r) => r.row.state === 'refused') ? ', dont des refusés' : ''}.`);
+      // Objects (receipts, directory) are read, and receipts signed, by --as (else the only person of this workstation).
+      await withSession(values, async (session) => {
+        const objects = new ObjectReceiver(session, { as, replyFolder: folder });
+        try {
+          const results = await cleaningOnSignals('enregistrement du pli en cours', () => receiveFolder(session, folder, (result) => printItem(session, result), objects, (o) => err(forTerminal(objectLine(session.profile.db, o)))));
+          const fresh = results.filter((r) => r.isNew);
+          err(`${fresh.length} nouveau(x) pli(s) dans ${folder}${fresh.some((r) => r.row.state === 'refused') ? ', dont des refusés' : ''}.`);
+        } finally {
+          objects.release();
+        }
+      });
       return;
     }
-    // Not the session cache: in watch mode the person's keys must not stay in memory for hours;
-    // only the mailbox password is kept, unlocked once.
-    const ctx = context(values);
+    // Not the session cache in watch mode: the person's keys must not stay in memory for hours;
+    // only the mailbox password is kept, unlocked once (the objects' reader is wiped each round).
+    const session = values.watch ? null : sessionContext(values);
+    const ctx = session?.ctx ?? context(values);
+    const objects = new ObjectReceiver(ctx, { as: str(values, 'as') });
     const controller = new AbortController();
     const stop = (): void => controller.abort();
     if (values.watch) {
@@ -232,6 +256,7 @@ export const mailCommands: Record<string, Handler> = {
       const receiving = () => receiveImap(ctx, {
         as: str(values, 'as'), watch: Boolean(values.watch), signal: controller.signal,
         onItem: (result) => printItem(ctx, result),
+        objects, onObject: (o) => err(forTerminal(objectLine(ctx.profile.db, o))),
         onStatus: (status) => err(forTerminal(statusLine(status))),
       });
       // --watch stops on its own at a signal (after the message in hand); a single receive is
@@ -244,6 +269,8 @@ export const mailCommands: Record<string, Handler> = {
     } finally {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      objects.release();
+      session?.done();
     }
   },
 
@@ -272,7 +299,8 @@ export const mailCommands: Record<string, Handler> = {
     const id = positionals[0]!;
     if (!/^\d+$/.test(id)) throw inputError('usage', `« ${id} » n'est pas un numéro de la boîte de réception (voir pli inbox).`);
     const outDir = required(values, 'out');
-    const result = await cleaningOnSignals('déchiffrement', () => openInbox(context(values), Number(id), outDir, str(values, 'as')));
+    // One passphrase for the opening and its "ouvert" receipt, when a convention asks for one.
+    const result = await withSession(values, (ctx) => cleaningOnSignals('déchiffrement', () => openInbox(ctx, Number(id), outDir, str(values, 'as'))));
     err(`Pli de ${forTerminal(result.senderName)} (${forTerminal(result.senderId)}) : signature vérifiée, ${result.files.length} fichier(s).`);
     err(result.convention
       ? forTerminal(`Classé sous la convention ${result.convention.id}, période ${result.convention.period} : ${result.convention.documents.join(', ')}${result.convention.subject ? ` (objet : ${result.convention.subject})` : ''}.`)

@@ -223,7 +223,7 @@ Object.assign(commands, {
     const role = roleOf(values);
     const result = await certifyCard(context(values), readText(positionals[0]!), role, daysOf(values));
     writeNewFile(target, result.certificate, 0o644);
-    err(`Certificat émis pour ${forTerminal(result.name)} (${role}). Remettez-lui ${target} et l'annuaire à jour (pli directory export).`);
+    err(`Certificat émis pour ${forTerminal(result.name)} (${role}). Remettez-lui ${target} et l'annuaire à jour (pli directory export) ; les postes déjà épinglés le recevront avec pli authority publish.`);
     out(target);
   },
   async 'authority provision'(args: string[]) {
@@ -243,7 +243,7 @@ Object.assign(commands, {
     const row = resolveIdentity(profile.db, positionals[0]!);
     const reason = required(values, 'reason');
     await revokePerson(context(values), row, reason);
-    err(`${forTerminal(row.name)} est révoqué(e). Exportez et diffusez l'annuaire (pli directory export) pour que les postes l'apprennent.`);
+    err(`${forTerminal(row.name)} est révoqué(e). Publiez l'annuaire tout de suite pour que les postes l'apprennent : pli authority publish (boîtes aux lettres fonctionnelles) ou pli authority publish --folder DOSSIER (clé USB).`);
   },
   async 'directory export'(args: string[]) {
     const { values } = parse(args, { out: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
@@ -299,11 +299,21 @@ for (const name of MAIL_COMMAND_NAMES) {
   };
 }
 
+// Pli objects (receipts, the pushed directory: docs/objects.md): loaded on demand, as the mail commands.
+export const OBJECT_COMMAND_NAMES = ['receipts', 'authority publish', 'directory status'];
+for (const name of OBJECT_COMMAND_NAMES) {
+  commands[name] = async (args, home) => {
+    const handler = (await import('./objects.js')).objectCommands[name];
+    if (!handler) throw inputError('usage', `Commande inconnue : ${name} (voir pli --help).`);
+    await handler(args, home);
+  };
+}
+
 Object.assign(commands, auditCommands);
 Object.assign(commands, conventionCommands);
 Object.assign(commands, indicatorCommands);
 Object.assign(commands, registerCommands);
-const fullUsage = async (): Promise<string> => `${USAGE}\n${AUDIT_USAGE}\n${(await import('./mail.js')).MAIL_USAGE}\n${CONVENTION_USAGE}\n${REGISTER_USAGE}\n${INDICATORS_USAGE}`;
+const fullUsage = async (): Promise<string> => `${USAGE}\n${AUDIT_USAGE}\n${(await import('./mail.js')).MAIL_USAGE}\n${CONVENTION_USAGE}\n${REGISTER_USAGE}\n${INDICATORS_USAGE}\n${(await import('./objects.js')).OBJECTS_USAGE}`;
 
 /** Splits `pli [--home DIR] word [word] ...` into the command name and its arguments. */
 function route(argv: string[]): { name: string; args: string[]; home?: string } {

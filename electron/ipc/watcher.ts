@@ -6,8 +6,12 @@
 // watcher unlocks the mailbox password once with the session's key; the events it writes are
 // covered by the sign-out checkpoint.
 //
+// Pli objects (docs/objects.md) are handled without a click: a receipt is recorded, a pushed
+// directory applied (and acknowledged) as `receive` does, the signed-in person reading and signing.
+//
 // Invariant: sending is serialised (`flush`): two rounds must never pick up the same queued row.
 import { getMailbox } from '../core/mail/settings.js';
+import { ObjectReceiver } from '../core/mail/dispatch.js';
 import { flushOutbox, type FlushOptions, type FlushResult } from '../core/mail/outbox.js';
 import { receiveImap } from '../core/mail/imap.js';
 import type { Context } from '../core/context.js';
@@ -52,6 +56,11 @@ export function createMailWatcher(options: Pick<HandlerOptions, 'emitMailEvent'>
       as: active.id, watch: true, signal: controller.signal, tickMs: WATCH_TICK_MS,
       onItem: (result) => {
         if (result.isNew) options.emitMailEvent({ type: 'inbox', id: result.row.id, state: result.row.state });
+      },
+      objects: new ObjectReceiver(ctx, { as: active.id }),
+      // A receipt changes what the outbox shows (remis, ouvert); the rest is in the audit log.
+      onObject: (result) => {
+        if (!controller.signal.aborted && result.kind === 'receipt' && result.result === 'stored') options.emitMailEvent({ type: 'outbox' });
       },
       onRound: () => {
         if (!controller.signal.aborted && watcherStatus.state !== 'watching') setWatcher({ state: 'watching', error: null, retryInSeconds: null });

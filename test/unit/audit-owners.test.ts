@@ -54,6 +54,14 @@ const ACTIONS: Record<string, string[]> = {
   'indicators.imported': ['indicators/store.ts'],
   'indicators.corrected': ['indicators/store.ts'],
   'indicators.mapping-set': ['indicators/store.ts'],
+  // Pli objects: receipts and the pushed directory (docs/objects.md).
+  'object.sent': ['mail/dispatch.ts', 'mail/objects.ts', 'mail/publish.ts', 'mail/receipts.ts'],
+  'object.refused': ['mail/dispatch.ts'],
+  'receipt.received': ['mail/receipts.ts'],
+  'receipt.set-aside': ['mail/receipts.ts'],
+  'directory.published': ['mail/publish.ts'],
+  'directory.applied': ['mail/publish.ts'],
+  'directory.ignored': ['mail/publish.ts'],
 };
 
 function sources(dir: string): string[] {

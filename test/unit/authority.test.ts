@@ -709,6 +709,8 @@ describe('directory freshness', () => {
     expect(sendingWarningLine(warnings[0]!)).toMatch(/^Attention : l'annuaire devait être mis à jour le \d{4}-\d{2}-\d{2}\. Sans nouvel annuaire, les envois seront refusés à partir du \d{4}-\d{2}-\d{2}\.$/);
     expect(directoryFreshness(s.db, now + 16 * DAY).state).toBe('expired');
     await refusal(() => checkFreshnessForSending(s.db, now + 16 * DAY), 'directory-expired', /n'a pas été mis à jour.*envoi refusé/);
+    // Issue 17: the refusal names the day it began (the end of the grace period).
+    await refusal(() => checkFreshnessForSending(s.db, now + 16 * DAY), 'directory-expired', new RegExp(`envoi refusé depuis le ${new Date(next + 5 * DAY).toISOString().slice(0, 10)}`));
   });
 
   it('the default grace period is 30 days, and encrypt itself warns then refuses', async () => {

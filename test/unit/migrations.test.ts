@@ -23,8 +23,10 @@ const SHIPPED_SQL_SHA256: Record<number, string> = {
   8: '471dd91504fa2270b71518264dbdfff4d18984bdccc8b80e64623d466d1d156b',
   9: '185d641334d002824164958f5104ca9a623feaad3a3ec5cfc70c2c4fde8704d0',
   10: 'f8f31c136002e175a7882d95628b58a80e59397a4d2a1f04d21956e1cd14999d',
+  11: 'a9b49197c2fe286cddf6f581a09233f9732b4b43c83660bbab3cf106df1cdf0e',
   12: '2f994f637d07ff218fd03a74559915d4ac328c9983368e9417eaa40706b4bfbe',
   13: '70336fe960a53b2bb39ca678bae415b9f7c6a326400b1bc61a7f70522e3ca3c5',
+  14: '886678efda1c9ea39def57c57b9d7909f6a069d587233f95c1bd9851fb08cfa1',
 };
 const here = import.meta.dirname;
 const FROZEN = JSON.parse(readFileSync(path.join(here, 'migrations-schema.json'), 'utf8')) as { userVersion: number; objects: unknown[] };

@@ -11,6 +11,7 @@ import { connectionError, imapClient } from './connect.js';
 import { ingest, MAX_CONTAINER_BYTES, purgeRefused, type IngestResult } from './inbox.js';
 import { flushOutbox } from './outbox.js';
 import { holderState, leaseOwner, parseOwner } from './lease.js';
+import type { ObjectReceiver, ObjectResult } from './dispatch.js';
 
 export const FOLDER_DONE = ['Pli', 'Traités'];
 export const FOLDER_REFUSED = ['Pli', 'Refusés'];
@@ -25,6 +26,11 @@ export interface ReceiveOptions {
   onItem?: (result: IngestResult, origin: string) => void;
   /** What happens in watch mode (outbox sent, connection lost...), as data: each front end words it. */
   onStatus?: (status: MailStatus) => void;
+  /** Pli objects (receipts, directories: docs/objects.md): handled by it, and each new container's
+   * receipt queued; released (keys wiped) after each round. */
+  objects?: ObjectReceiver;
+  /** Called for every Pli object handled. */
+  onObject?: (result: ObjectResult) => void;
   /** Called after each catch-up round (tests, benchmark). */
   onRound?: () => void;
   /** Test hook: called when an attachment download has started, before its bytes are read. */
@@ -261,10 +267,18 @@ async function catchUpOnce(ctx: Context, client: ImapFlow, options: ReceiveOptio
           await options.onDownload?.(message.uid);
           bytes = await readAll(client, downloaded.content, MAX_CONTAINER_BYTES);
         }
+        const object = options.objects ? await options.objects.take(bytes, 'imap', origin(part), part.name) : null;
+        if (object) {
+          // Filed like a container: a refused object under Pli/Refusés, anything else Pli/Traités.
+          if (object.result === 'refused') refused = true;
+          options.onObject?.(object);
+          continue;
+        }
         const result = await ingest(ctx, bytes, 'imap', origin(part));
         if (result.row.state === 'refused') refused = true;
         results.push(result);
         options.onItem?.(result, `uid ${message.uid}`);
+        await options.objects?.ingested(result);
       }
       (refused ? toRefused : toDone).push(message.uid);
     }
@@ -308,6 +322,14 @@ export async function receiveImap(ctx: Context, options: ReceiveOptions = {}): P
   const password = options.password ?? await unlockMailboxPassword(ctx, options.as);
   const all: IngestResult[] = [];
   await purgeRefused(ctx);
+  // Receipts and acknowledgements queued by a round leave at its end (not at the next tick).
+  const sendObjects = async (): Promise<void> => {
+    const ids = options.objects?.queued.splice(0) ?? [];
+    options.objects?.release();
+    if (ids.length === 0) return;
+    const r = await flushOutbox(ctx, { password, force: true, ids }).catch(() => null);
+    for (const row of r?.sent ?? []) options.onStatus?.({ kind: 'sent', id: row.id, to: row.destination });
+  };
   if (!options.watch) {
     const client = await connect(settings, password);
     try {
@@ -317,7 +339,9 @@ export async function receiveImap(ctx: Context, options: ReceiveOptions = {}): P
       throw connectionError(error, 'IMAP', settings.imap);
     } finally {
       client.close();
+      options.objects?.release();
     }
+    await sendObjects();
     return all;
   }
 
@@ -355,6 +379,7 @@ export async function receiveImap(ctx: Context, options: ReceiveOptions = {}): P
             if (!(error instanceof PliError && error.code === 'receive-busy')) throw error;
             options.onStatus?.({ kind: 'receive-busy', error });
           }
+          await sendObjects();
           options.onRound?.();
           if (Date.now() - lastDrain >= tickMs) await drain();
           if (options.signal?.aborted || !client.usable) break;
@@ -376,6 +401,7 @@ export async function receiveImap(ctx: Context, options: ReceiveOptions = {}): P
       options.onStatus?.({ kind: 'reconnecting', retryInSeconds: Math.round(backoff / 1000), error: mapped });
     } finally {
       client?.close();
+      options.objects?.release();
     }
     if (options.signal?.aborted) break;
     await sleep(backoff, options.signal);

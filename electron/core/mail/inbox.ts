@@ -27,6 +27,9 @@ import { audit, type Context } from '../context.js';
 import { inputError, PliError, securityError, type ErrorParams } from '../errors.js';
 import { formatFingerprint } from '../../../shared/ids.js';
 import { fileInboxRow, filingOf } from '../authority/convention-filing.js';
+import type { ObjectReceiver, ObjectResult } from './dispatch.js';
+import { sendOpenedReceipt } from './receipts.js';
+import { writePendingToFolder } from './objects.js';
 
 export type InboxState = 'verified' | 'refused' | 'opened';
 export interface InboxRow {
@@ -362,8 +365,13 @@ export function inboxRefusal(row: Pick<InboxRow, 'id' | 'state' | 'reason' | 'fl
   };
 }
 
-/** Folder transport: every *.pli directly in the folder; files are left where they are. */
-export async function receiveFolder(ctx: Context, folder: string, onItem: (result: IngestResult, name: string) => void): Promise<IngestResult[]> {
+/**
+ * Folder transport: every *.pli directly in the folder; files are left where they are. With
+ * `objects`, Pli objects (receipts, directories: docs/objects.md) are handled by it and reported
+ * through `onObject`, and each new container gets its receipt written back into the folder.
+ */
+export async function receiveFolder(ctx: Context, folder: string, onItem: (result: IngestResult, name: string) => void,
+  objects?: ObjectReceiver, onObject?: (result: ObjectResult) => void): Promise<IngestResult[]> {
   let names: string[];
   try {
     names = (await readdir(folder)).filter((n) => n.toLowerCase().endsWith('.pli') && !n.startsWith('.')).sort();
@@ -377,10 +385,19 @@ export async function receiveFolder(ctx: Context, folder: string, onItem: (resul
     const info = await stat(file);
     if (!info.isFile()) continue;
     if (info.size > MAX_CONTAINER_BYTES) continue;
-    const result = await ingest(ctx, await readFile(file), 'folder', name);
+    const bytes = await readFile(file);
+    const object = objects ? await objects.take(bytes, 'folder', name, name) : null;
+    if (object) {
+      onObject?.(object);
+      continue;
+    }
+    const result = await ingest(ctx, bytes, 'folder', name);
     results.push(result);
     onItem(result, name);
+    await objects?.ingested(result);
   }
+  // The receipts of containers opened since the last visit go back by the same folder.
+  if (objects) await writePendingToFolder(ctx, folder);
   return results;
 }
 
@@ -438,5 +455,7 @@ export async function openInbox(ctx: Context, id: number, outDir: string, as?: s
     db.prepare("UPDATE inbox SET state = 'opened', opened_at = ? WHERE id = ?").run(Date.now(), id);
     fileInboxRow(db, id, filingOf(result.convention));
   })();
+  // The "ouvert" receipt when a convention asks for it (docs/objects.md 3); never fails the opening.
+  await sendOpenedReceipt(ctx, row, result);
   return result;
 }

@@ -27,6 +27,8 @@ export interface OutboxRow {
   /** Filed under a convention (migration 10, docs/convention.md 7); null outside one. */
   convention_id?: string | null; period?: string | null; documents?: string | null; subject?: string | null;
   filing_mac?: Buffer | null; destroyed_at?: number | null;
+  /** NULL: a container of files; else the kind of Pli object it carries (docs/objects.md). */
+  object_kind?: string | null;
 }
 
 export const MAIL_SUBJECT = 'Pli chiffré';
@@ -49,6 +51,19 @@ export function estimateMessageBytes(containerBytes: number): number {
 }
 
 export const attachmentName = (containerId: string): string => `pli-${containerId.slice(0, 16)}.pli`;
+
+/** A Pli object's attachment or folder file: the name only selects what is tried as an object,
+ * the signatures decide (docs/objects.md 2). */
+export const objectAttachmentName = (kind: string, containerId: string): string => `pli-objet-${kind}-${containerId.slice(0, 16)}.pli`;
+export const OBJECT_SUBJECT: Record<string, string> = { receipt: 'Accusé de réception Pli', directory: "Annuaire de l'autorité Pli" };
+export const OBJECT_BODY = [
+  'Bonjour,',
+  '',
+  "Ce message contient un objet Pli signé (accusé de réception ou annuaire de l'autorité), traité automatiquement",
+  'par le logiciel Pli du poste dédié à la réception. Il ne demande aucune action.',
+  '',
+  'Message automatique envoyé par Pli.',
+].join('\n');
 
 function tooBig(bytes: number, limit: number): PliError {
   const mb = (n: number) => (n / 1_000_000).toFixed(1).replace('.', ',');
@@ -275,14 +290,16 @@ export async function flushOutbox(ctx: Context, options: FlushOptions = {}): Pro
         .run(Date.now() + SEND_LEASE_MS, leaseOwner(), row.id);
       if (claimed.changes !== 1) continue; // another flush (the watcher, the interface) has it
       try {
+        // A Pli object (receipt, directory) goes under its own subject and name (docs/objects.md).
+        const kind = row.object_kind ?? null;
         const info = await transport.sendMail({
           from: settings.user,
           to: row.destination,
-          subject: MAIL_SUBJECT,
-          text: MAIL_BODY,
+          subject: kind ? OBJECT_SUBJECT[kind] ?? MAIL_SUBJECT : MAIL_SUBJECT,
+          text: kind ? OBJECT_BODY : MAIL_BODY,
           messageId: row.message_id,
-          headers: { 'X-Pli-Version': '1' },
-          attachments: [{ filename: attachmentName(row.container_id), content: createReadStream(row.path), contentType: 'application/octet-stream' }],
+          headers: kind ? { 'X-Pli-Version': '1', 'X-Pli-Objet': kind } : { 'X-Pli-Version': '1' },
+          attachments: [{ filename: kind ? objectAttachmentName(kind, row.container_id) : attachmentName(row.container_id), content: createReadStream(row.path), contentType: 'application/octet-stream' }],
         });
         update.run('sent', row.attempts + 1, row.next_attempt_at, null, Date.now(), row.id);
         audit(ctx, { actor: row.sender_id, action: 'container.sent', object: row.container_id, detail: { outbox: row.id, transport: 'mail', destination: row.destination, messageId: row.message_id, answer: serverAnswer({ message: info.response }) } });

@@ -103,7 +103,9 @@ export function checkFreshnessForSending(db: DB, now = Date.now()): DirectoryWar
   const warning = directoryWarning(db, now);
   if (warning?.kind === 'directory-expired') {
     const since = new Date(warning.nextUpdate).toISOString().slice(0, 10);
-    throw securityError('directory-expired', `L'annuaire de ce poste n'a pas été mis à jour depuis le ${since} : envoi refusé pour ne pas ignorer d'éventuelles révocations. Importez le dernier annuaire de l'officier SSI.`, { since });
+    // The day sending became refused (end of the grace period), so the person knows since when.
+    const refusedSince = new Date(warning.refuseAfter).toISOString().slice(0, 10);
+    throw securityError('directory-expired', `L'annuaire de ce poste n'a pas été mis à jour depuis le ${since} : envoi refusé depuis le ${refusedSince} (fin du délai de grâce), pour ne pas ignorer d'éventuelles révocations. Importez le dernier annuaire de l'officier SSI.`, { since, refusedSince });
   }
   return warning ? [warning] : [];
 }

@@ -14,8 +14,10 @@ import { migration as m007 } from './007-mail-lease.js';
 import { migration as m008 } from './008-inbox-mac.js';
 import { migration as m009 } from './009-conventions.js';
 import { migration as m010 } from './010-convention-filing.js';
+import { migration as m011 } from './011-receipts.js';
 import { migration as m012 } from './012-indicators.js';
 import { migration as m013 } from './013-voice-checks.js';
+import { migration as m014 } from './014-directory-push.js';
 
 export type { Migration };
 
@@ -31,6 +33,8 @@ export const MIGRATIONS: readonly Migration[] = [
   m008,
   m009,
   m010,
+  m011,
   m012,
   m013,
+  m014,
 ];

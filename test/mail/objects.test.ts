@@ -1,0 +1,225 @@
+// Pli objects over the real Postfix + Dovecot (test/mail/harness.ts; docs/objects.md): the officer
+// O (mailbox prefecture@, authority "SSI DIPN 62"), the police district P (Sam, police@) and the
+// town hall T (Tom, townhall@). A container's "remis" receipt reaches the sender through the
+// mailboxes; the same receipt delivered twice is stored once; a forged receipt is refused and
+// filed under Pli/Refusés; the officer revokes Sam and publishes, the town hall applies serial n+1
+// on receive (filed under Pli/Traités), acknowledges it, then refuses Sam's next container; a
+// replayed older directory is ignored; the acknowledgement reaches the officer.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { ImapFlow } from 'imapflow';
+import nodemailer from 'nodemailer';
+import { startMailServers, type MailServers, type MailUser } from './harness.js';
+import { initProfile, type Profile } from '../../electron/core/profile/profile.js';
+import { createIdentity, getIdentity } from '../../electron/core/profile/identities.js';
+import { signIn } from '../../electron/core/services/session.js';
+import type { Context } from '../../electron/core/context.js';
+import { setMailbox, DEFAULT_MAX_MESSAGE_BYTES } from '../../electron/core/mail/settings.js';
+import { queueSend, sendWithin } from '../../electron/core/mail/outbox.js';
+import { listInbox } from '../../electron/core/mail/inbox.js';
+import { receiveImap } from '../../electron/core/mail/imap.js';
+import { ObjectReceiver, type ObjectResult } from '../../electron/core/mail/dispatch.js';
+import { listReceipts } from '../../electron/core/mail/receipts.js';
+import { directoryStatus, publishDirectory } from '../../electron/core/mail/publish.js';
+import { sealObject, signObjectText } from '../../electron/core/mail/objects.js';
+import { certifyCard, exportDirectory, initAuthority, revokePerson } from '../../electron/core/authority/authority.js';
+import { acceptDirectory, installOwnCertificate } from '../../electron/core/services/workstation.js';
+import { ed25519Keygen } from '../../electron/core/crypto/keys.js';
+
+const LIGHT = { opslimit: 1, memlimitKib: 8 };
+const PASSPHRASE = 'phrase de passe de test';
+let servers: MailServers;
+let tmp: string;
+
+interface Party { profile: Profile; ctx: Context; id: string; user: MailUser }
+let officer: Party;
+let police: Party;
+let town: Party;
+
+async function makeParty(name: string, user: MailUser, org: string): Promise<Party> {
+  const { profile } = initProfile(path.join(tmp, name));
+  const created = await createIdentity(profile.db, { name, email: user.user, org }, PASSPHRASE, LIGHT);
+  // Through the sign-in, as the front ends: the profile's integrity key is attached (trust writes).
+  const ctx: Context = { profile, unlocker: { unlock: (row) => signIn(profile, row, PASSPHRASE) } };
+  await setMailbox(ctx, {
+    imap: { host: servers.host, port: servers.ports.imaps, mode: 'tls' },
+    smtp: { host: servers.host, port: servers.ports.submission, mode: 'starttls' },
+    user: user.user, caPem: servers.ca.toString('utf8'), maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+  }, user.pass);
+  return { profile, ctx, id: created.id, user };
+}
+
+async function counts(user: MailUser): Promise<Record<string, number>> {
+  const client = new ImapFlow({ host: servers.host, port: servers.ports.imaps, secure: true, auth: user, tls: { ca: servers.ca }, logger: false });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const result: Record<string, number> = {};
+    for (const box of await client.list()) {
+      const status = await client.status(box.path, { messages: true });
+      result[box.path] = (status && status.messages) || 0;
+    }
+    return result;
+  } finally {
+    client.close();
+  }
+}
+
+async function waitForInbox(user: MailUser, n: number, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (((await counts(user)).INBOX ?? 0) < n) {
+    if (Date.now() > deadline) throw new Error(`INBOX of ${user.user} did not reach ${n} messages`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function sendRaw(from: MailUser, to: MailUser, name: string, attachment: Buffer): Promise<void> {
+  const transport = nodemailer.createTransport({ host: servers.host, port: servers.ports.submission, secure: false, requireTLS: true, auth: from, tls: { ca: servers.ca } });
+  try {
+    await transport.sendMail({ from: from.user, to: to.user, subject: 'Accusé de réception Pli', text: 'x', attachments: [{ filename: name, content: attachment, contentType: 'application/octet-stream' }] });
+  } finally {
+    transport.close();
+  }
+}
+
+/** One receive round with the objects handled, as `pli receive --as` does. */
+async function receive(party: Party): Promise<ObjectResult[]> {
+  const objects: ObjectResult[] = [];
+  const receiver = new ObjectReceiver(party.ctx, { as: party.id });
+  try {
+    await receiveImap(party.ctx, { as: party.id, objects: receiver, onObject: (o) => objects.push(o) });
+  } finally {
+    receiver.release();
+  }
+  return objects;
+}
+
+beforeAll(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pli-objects-mail-'));
+  servers = await startMailServers();
+  officer = await makeParty('Olivier Ssi', servers.users.prefecture, 'DIPN du Pas-de-Calais');
+  police = await makeParty('Sam Lefebvre', servers.users.police, "CPN d'Arras");
+  town = await makeParty('Tom Garnier', servers.users.townhall, 'Mairie de Saint-Laurent-Blangy');
+  const { fingerprint } = await initAuthority(officer.ctx, 'SSI DIPN 62', officer.id);
+  const certificates = new Map<Party, string>();
+  for (const party of [police, town]) certificates.set(party, (await certifyCard(officer.ctx, getIdentity(party.profile.db, party.id)!.card, 'operator')).certificate);
+  const { text } = await exportDirectory(officer.ctx);
+  for (const party of [police, town]) {
+    (await party.ctx.unlocker.unlock(getIdentity(party.profile.db, party.id)!)).wipe();
+    await acceptDirectory(party.ctx, text, fingerprint);
+    await installOwnCertificate(party.ctx, certificates.get(party)!);
+  }
+}, 120_000);
+
+afterAll(async () => {
+  for (const party of [officer, police, town]) party?.profile.close();
+  await servers?.stop();
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+}, 30_000);
+
+let containerId = '';
+
+describe('receipts through the functional mailboxes (real Postfix + Dovecot)', () => {
+  it('the town hall\'s receive answers with a signed "remis" receipt that reaches the police', async () => {
+    const file = path.join(tmp, 'IS101.csv');
+    fs.writeFileSync(file, 'type;nombre\ncambriolages;12\n');
+    const sent = await queueSend(police.ctx, { as: police.id, to: [town.id], files: [file] });
+    containerId = sent.containerId;
+    expect((await sendWithin(police.ctx, sent.outboxIds, 20_000)).sent).toHaveLength(1);
+    await waitForInbox(town.user, 1);
+    expect(await receive(town)).toEqual([]);
+    expect(listInbox(town.profile.db)).toHaveLength(1);
+
+    await waitForInbox(police.user, 1);
+    const objects = await receive(police);
+    expect(objects).toMatchObject([{ kind: 'receipt', result: 'stored', receipt: { type: 'delivered', container: containerId, signer: town.id, verdict: 'verified' } }]);
+    const [receipt] = listReceipts(police.profile.db);
+    expect(receipt).toMatchObject({ type: 'delivered', state: 'matched', container_id: containerId, same_bytes: 1 });
+    expect(receipt!.anchor_seq).toBeGreaterThan(0);
+    // Filed like a container, never left in INBOX; nothing entered the police's inbox.
+    expect(await counts(police.user)).toMatchObject({ INBOX: 0, 'Pli/Traités': 1 });
+    expect(listInbox(police.profile.db)).toHaveLength(0);
+    // A receipt is never answered by a receipt: nothing went back to the town hall.
+    expect((await counts(town.user)).INBOX).toBe(0);
+  }, 120_000);
+
+  it('the same receipt delivered twice is stored once', async () => {
+    const receiptFile = fs.readdirSync(path.join(town.profile.home, 'outbox')).map((n) => path.join(town.profile.home, 'outbox', n))
+      .find((f) => !f.includes(containerId))!;
+    const bytes = fs.readFileSync(receiptFile);
+    await sendRaw(town.user, police.user, 'pli-objet-receipt-a.pli', bytes);
+    await sendRaw(town.user, police.user, 'pli-objet-receipt-b.pli', bytes);
+    await waitForInbox(police.user, 2);
+    const objects = await receive(police);
+    expect(objects.map((o) => o.result)).toEqual(['duplicate', 'duplicate']);
+    expect(listReceipts(police.profile.db, { includeSetAside: true })).toHaveLength(1);
+  }, 60_000);
+
+  it('a forged receipt (signed inside by another key) is refused and filed under Pli/Refusés', async () => {
+    const other = await ed25519Keygen();
+    const text = await signObjectText('receipt', {
+      v: 1, type: 'opened', id: randomBytes(16).toString('hex'), signer: town.id, org: 'Mairie de Saint-Laurent-Blangy', at: Date.now(), container: containerId,
+      sha256: null, verdict: null, reason: null, openedBy: { id: town.id, name: 'Tom Garnier' }, serial: null, anchor: null,
+    }, other.secretKey);
+    const tom = await town.ctx.unlocker.unlock(getIdentity(town.profile.db, town.id)!);
+    const sealed = await sealObject(town.ctx, 'receipt', text, tom, [getIdentity(town.profile.db, police.id)!]);
+    tom.wipe();
+    const before = await counts(police.user);
+    await sendRaw(town.user, police.user, 'pli-objet-receipt-c.pli', sealed.bytes);
+    await waitForInbox(police.user, 1);
+    expect(await receive(police)).toMatchObject([{ kind: 'receipt', result: 'refused', code: 'receipt-forged' }]);
+    expect(listReceipts(police.profile.db, { includeSetAside: true })).toHaveLength(1);
+    expect((await counts(police.user))['Pli/Refusés']).toBe((before['Pli/Refusés'] ?? 0) + 1);
+  }, 60_000);
+});
+
+describe('the directory pushed through the functional mailboxes (real Postfix + Dovecot)', () => {
+  let first: { serial: number; bytes: Buffer } | null = null;
+
+  it('revoke and publish: the town hall applies serial n+1, acknowledges it, then refuses the revoked sender', async () => {
+    // Sam's workstation does not know yet: its container leaves before the town hall applies.
+    const file = path.join(tmp, 'IST.csv');
+    fs.writeFileSync(file, 'indicateur;valeur\natteintes;3\n');
+    const late = await queueSend(police.ctx, { as: police.id, to: [town.id], files: [file] });
+    await revokePerson(officer.ctx, getIdentity(officer.profile.db, police.id)!, 'mutation');
+    const serialBefore = directoryStatus(town.profile.db).serial!;
+
+    const started = performance.now();
+    const published = await publishDirectory(officer.ctx, 'mail');
+    expect(published.orgs.map((o) => o.org)).toEqual(['Mairie de Saint-Laurent-Blangy']);
+    expect((await sendWithin(officer.ctx, published.outboxIds, 20_000)).sent).toHaveLength(1);
+    first = { serial: published.serial, bytes: fs.readFileSync(path.join(officer.profile.home, 'outbox', `${(officer.profile.db.prepare('SELECT container_id FROM outbox WHERE id = ?').pluck().get(published.outboxIds[0]) as string)}.pli`)) };
+    await waitForInbox(town.user, 1);
+    const objects = await receive(town);
+    const elapsed = performance.now() - started;
+    expect(objects).toMatchObject([{ kind: 'directory', result: 'applied', serial: serialBefore + 1, acknowledged: true }]);
+    expect(directoryStatus(town.profile.db)).toMatchObject({ serial: serialBefore + 1, arrival: { via: 'imap', issuer: officer.id } });
+    expect((await counts(town.user))['Pli/Traités']).toBeGreaterThanOrEqual(2);
+    console.log(`publish → applied at the town hall (real servers, loopback): ${elapsed.toFixed(0)} ms`);
+
+    expect((await sendWithin(police.ctx, late.outboxIds, 20_000)).sent).toHaveLength(1);
+    await waitForInbox(town.user, 1);
+    await receive(town);
+    expect(listInbox(town.profile.db).at(-1)).toMatchObject({ container_id: late.containerId, state: 'refused', reason: 'sender-revoked' });
+  }, 120_000);
+
+  it("the acknowledgement reaches the officer and the directory's status shows it", async () => {
+    await waitForInbox(officer.user, 1);
+    expect(await receive(officer)).toMatchObject([{ kind: 'receipt', result: 'stored', receipt: { type: 'directory-applied', signer: town.id, serial: first!.serial } }]);
+    expect(directoryStatus(officer.profile.db).organisations).toMatchObject([{ org: 'Mairie de Saint-Laurent-Blangy', published: first!.serial, acknowledged: first!.serial }]);
+  }, 60_000);
+
+  it('a replayed older directory is ignored and changes nothing', async () => {
+    const next = await publishDirectory(officer.ctx, 'mail');
+    await sendWithin(officer.ctx, next.outboxIds, 20_000);
+    await waitForInbox(town.user, 1);
+    expect(await receive(town)).toMatchObject([{ kind: 'directory', result: 'applied', serial: next.serial }]);
+    await sendRaw(officer.user, town.user, 'pli-objet-directory-replay.pli', first!.bytes);
+    await waitForInbox(town.user, 1);
+    expect(await receive(town)).toMatchObject([{ kind: 'directory', result: 'ignored', serial: first!.serial, current: next.serial }]);
+    expect(directoryStatus(town.profile.db).serial).toBe(next.serial);
+  }, 60_000);
+});
