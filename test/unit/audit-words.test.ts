@@ -85,6 +85,38 @@ describe('audit sentences', () => {
     expect(line.sentence).toMatch(/^Pli 3f9a 0c21 7be4… refusé \(signature invalide/);
   });
 
+  it('the actions of the merged branches in words: conventions, retention, indicators, receipts, pushed directories', () => {
+    const CONV = 'conv-ab12cd34ef56gh78';
+    const say = (action: string, detail: unknown, extra: Partial<AuditEventView> = {}) => auditLine(wording, format, event(action, detail, extra), nameOf).sentence;
+    expect(say('container.sealed', { recipients: [PAUL], files: 1, bytes: 10, convention: CONV, period: '2026-T4' }))
+      .toBe('Claire Martin a chiffré le pli 3f9a 0c21 7be4… pour la convention ab12 cd34 ef56… (2026-T4)');
+    expect(say('fingerprint.voice-verified', { fingerprint: 'ABCD-EFGH', authority: true }, { object: 'authority' }))
+      .toBe('Claire Martin a vérifié de vive voix l’empreinte de l’autorité SSI');
+    expect(say('retention.destroyed', { convention: CONV, what: 'file', path: '/home/agent/ouverts/IS101.xls' }))
+      .toBe('Claire Martin a détruit le fichier «\u00a0IS101.xls\u00a0», ouvert du pli 3f9a 0c21 7be4…, à la fin de sa conservation (convention ab12 cd34 ef56…)');
+    expect(say('retention.left', { convention: CONV, path: '/home/agent/ouverts/IS101.xls', reason: 'changed' }, { outcome: 'failed' }))
+      .toBe('Claire Martin n’a pas pu détruire le fichier «\u00a0IS101.xls\u00a0» du pli 3f9a 0c21 7be4…\u00a0: il est à détruire à la main (modifié depuis son ouverture)');
+    expect(say('indicators.corrected', { convention: CONV, commune: 'Nancy', period: '2026-T3', indicator: 'is101.cambriolages', reason: 'saisie', row: 3 }, { object: 'ind-0123456789abcdef' }))
+      .toBe('Claire Martin a corrigé le chiffre «\u00a0Cambriolages de logements\u00a0» de Nancy pour 2026-T3');
+    expect(say('convention.printed', { document: 'register', year: 2026, format: 'pdf', rows: 4 }, { object: 'sans-convention', actor: null, actorName: null }))
+      .toBe('Le poste a enregistré le registre 2026 des plis hors convention (PDF)');
+    expect(say('receipt.received', { type: 'opened', signer: PAUL, org: 'Mairie de Nancy', at: 1_800_000_000_000, source: 'imap' }, { actor: null, actorName: null }))
+      .toBe('Accusé d’ouverture du pli 3f9a 0c21 7be4… reçu de Paul Durand (Mairie de Nancy)');
+    expect(say('directory.ignored', { current: 14, sender: PAUL, source: 'imap' }, { object: '13', actor: null, actorName: null }))
+      .toBe('Annuaire n°\u00a013 reçu de Paul Durand ignoré\u00a0: ce poste a déjà le n°\u00a014');
+  });
+
+  it('a sentence\'s form comes from a closed list of field values, for an event that went through; an ok event\'s reason is never read as a code', () => {
+    const say = (action: string, detail: unknown, extra: Partial<AuditEventView> = {}) => auditLine(wording, format, event(action, detail, extra), nameOf).sentence;
+    // A planted type naming an outcome picks no refusal's words for an ok event.
+    expect(say('receipt.received', { type: 'refused', signer: PAUL }, { actor: null, actorName: null })).toBe('Accusé de Paul Durand reçu pour 3f9a 0c21 7be4…');
+    // A refused sealing under a convention is no "a chiffré … pour la convention".
+    expect(say('container.sealed', { reason: 'not-in-convention', convention: 'conv-ab12cd34ef56gh78' }, { outcome: 'refused', object: null }))
+      .toBe('Claire Martin a chiffré le pli inconnu — refusé');
+    // A revocation's reason is the officer's own words: "tampered" there is no refused container.
+    expect(say('identity.revoked', { name: 'Paul Durand', reason: 'tampered' }, { object: PAUL })).toBe('Claire Martin a révoqué Paul Durand');
+  });
+
   it('no sentence nor detail leaks JSON, a millisecond count, a long hex id or a temporary path, for every action and outcome', () => {
     const details = [
       { name: 'Claire Martin', org: 'Mairie', fingerprint: 'ABCD-EFGH-JKMN-PQRS-TVWX', role: 'operator' },
