@@ -92,7 +92,8 @@ export const indicatorCommands: Record<string, Handler> = {
     refuseExisting(target);
     const { indicatorReport } = await import('../core/indicators/output.js');
     const report = await indicatorReport(context(values), { as: str(values, 'as'), commune: str(values, 'commune') ?? null, agglomeration: Boolean(values.agglomeration), period });
-    writeNewFile(target, report.pdf, 0o600);
+    // The core's writer of printed documents (electron/core/pdf/new-file.ts): O_EXCL, no partial file.
+    (await import('../core/pdf/new-file.js')).writeNewFile(target, report.pdf, 0o600);
     err(`Rapport du ${periodFr(report.quarter)} : ${report.indicators} indicateur(s).`);
     out(target);
   },

@@ -140,39 +140,41 @@ describe('pli register', () => {
     mkdirSync(at('vers-cpn'));
     mkdirSync(at('vers-mairie'));
     await ok('T', ['send', '--as', ids.dgs, '--to', ids.clerk, '--folder', at('vers-cpn'), at('etat-is101.csv')]);
+    // The one container filed under the convention (the two others are « sans convention »).
+    await ok('T', ['send', '--as', ids.dgs, '--convention', conventionId, '--period', '2026-T4', '--doc', 'IS 101', '--subject', 'État du 4e trimestre', '--folder', at('vers-cpn'), at('etat-is101.csv')]);
     await ok('O', ['send', '--as', ids.officer, '--to', ids.dgs, '--folder', at('vers-mairie'), at('etat-is101.csv')]);
     await ok('T', ['receive', '--folder', at('vers-mairie'), '--as', ids.dgs]);
   });
 
-  it('writes a CSV for a French spreadsheet: BOM, « ; », one line per container sent and received', async () => {
+  it('writes a CSV for a French spreadsheet: BOM, « ; », one line per container filed under the convention', async () => {
     const file = at('registre.csv');
     expect(await ok('T', ['register', '--convention', conventionId, '--year', YEAR, '--out', file])).toBe(file);
     const bytes = readFileSync(file);
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const lines = bytes.toString('utf8').slice(1).trimEnd().split('\r\n');
     expect(lines[0]).toBe('Date;Heure;Sens;Partenaire;Convention;Période;Documents;Objet;Pli;État;Accusés de réception;Arrivée prouvée');
-    expect(lines).toHaveLength(3);
-    const sent = lines.find((l) => l.includes(';envoyé;'))!.split(';');
+    // Only the container sent under the convention: neither the one sent sans convention nor the
+    // one received (not opened, so not filed) is listed.
+    expect(lines).toHaveLength(2);
+    const sent = lines[1]!.split(';');
+    expect(sent[2]).toBe('envoyé');
     expect(sent[3]).toBe(`dossier ${at('vers-cpn')}`);
-    expect(sent[4]).toBe('sans convention');
+    expect(sent.slice(4, 8)).toEqual([conventionId, '2026-T4', 'IS 101', 'État du 4e trimestre']);
     expect(sent[9]).toBe('envoyé');
-    const received = lines.find((l) => l.includes(';reçu;'))!.split(';');
-    expect(received[3]).toBe('Olivier Ssi (DIPN du Pas-de-Calais)');
-    expect(received[9]).toBe('reçu, vérifié');
-    expect(received[11]).toBe('oui');
-    expect(received[0]).toMatch(/^\d{2}\/\d{2}\/\d{4}$/);
+    expect(sent[0]).toMatch(/^\d{2}\/\d{2}\/\d{4}$/);
   });
 
-  it('writes a PDF: title, both containers, numbered pages; an empty year says so', async () => {
+  it('writes a PDF: title, the container filed under it, numbered pages; an empty year says so', async () => {
     const file = at('registre.pdf');
     await ok('T', ['register', '--convention', conventionId, '--out', file]);
     run('pdftoppm', '-png', '-r', '60', '-f', '1', '-l', '1', file, path.join(ARTIFACTS, 'registre-saint-laurent-blangy'));
     const text = flatText(file);
     expect(text).toContain(`Registre des échanges — année ${YEAR}`);
     expect(text).toContain('Convention « Convention Saint-Laurent-Blangy — états statistiques »');
-    // The full partner text is checked in the CSV: here its cell may wrap.
-    expect(text).toContain('Olivier Ssi');
-    expect(text).toContain('sans convention');
+    expect(text).toContain('État du 4e trimestre');
+    expect(text).toContain('IS 101');
+    expect(text).not.toContain('Olivier Ssi');
+    expect(text).not.toContain('sans convention');
     expect(text).toMatch(/page 1 sur 1/);
     await ok('T', ['register', '--convention', conventionId, '--year', '2025', '--out', at('registre-2025.pdf')]);
     expect(flatText(at('registre-2025.pdf'))).toContain('Aucun pli envoyé ni reçu cette année.');
@@ -188,18 +190,17 @@ describe('pli register', () => {
     expect(existsSync(at('inconnue.csv'))).toBe(false);
   });
 
-  it('the attacker who plants a formula in an outbox row gets a cell a spreadsheet will not run', async () => {
+  it('the attacker who plants a formula in the filed outbox row loses: its filing seal covers the destination, refused, nothing written', async () => {
+    // (The CSV's neutralisation of a formula is tested on its own in test/unit/convention-words.test.ts.)
     cpSync(at('T'), at('T-formula'), { recursive: true });
     const db = new Database(path.join(at('T-formula'), 'profile.sqlite'));
     db.prepare("UPDATE outbox SET transport = 'mail', destination = ?").run('=HYPERLINK("http://exemple.invalid";"ouvrir")');
     db.close();
-    await ok('T-formula', ['register', '--convention', conventionId, '--out', at('formule.csv')]);
-    const csv = readFileSync(at('formule.csv'), 'utf8');
-    expect(csv).toContain(`;"'=HYPERLINK(""http://exemple.invalid"";""ouvrir"")";`);
-    expect(csv).not.toMatch(/;=/);
+    await refused(2, 'T-formula', ['register', '--convention', conventionId, '--out', at('formule.csv')], /modifié en dehors de Pli/);
+    expect(existsSync(at('formule.csv'))).toBe(false);
   });
 
-  it('the attacker who moves a received container\'s arrival date loses: refused as a modified profile, nothing written', async () => {
+  it('the attacker who moves a received container\'s arrival date loses, even for a container not filed under it: refused as a modified profile, nothing written', async () => {
     cpSync(at('T'), at('T-arrival'), { recursive: true });
     const db = new Database(path.join(at('T-arrival'), 'profile.sqlite'));
     db.prepare('UPDATE inbox SET arrived_at = arrived_at - 86400000').run();

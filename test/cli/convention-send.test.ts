@@ -7,7 +7,7 @@
 // « sans convention », the attacker of docs/profile.md re-filing a row (better-sqlite3), and the
 // retention run after termination + 15 days. Needs `npm run build`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openProfile } from '../../electron/core/profile/profile.js';
@@ -15,6 +15,7 @@ import { currentKeys, newPersonCard, unlockIdentity } from '../../electron/core/
 import { sealToFile } from '../../electron/core/container/seal.js';
 import { retentionRecords } from '../../electron/core/authority/convention-retention.js';
 import { cliSandbox } from './support.js';
+import { is101Rows, toCsv } from '../unit/indicators-fixtures.js';
 
 const PASS = 'une phrase de passe de test';
 const cli = cliSandbox('pli-convention-send-', PASS);
@@ -98,13 +99,14 @@ beforeAll(async () => {
     '--person', `${ids.dgs}=Directrice générale des services`, '--person', `${ids.chef}=Chef du service des affaires générales`,
     '--person', `${ids.agent}=Agent de la voirie publique`,
     '--types', '.doc,.xls,.csv,.pdf', '--schedule', 'quarterly:8', '--expect', 'IS 101', '--expect', 'IST',
-    '--start', '2026-01-01', '--years', '1', '--renew-max', '4',
+    '--start', '2026-01-01', '--years', '1', '--renew-max', '4', '--open-receipts',
   ]);
   await ok('O', ['directory', 'export', '--out', at('d1.json')]);
   await ok('P', ['directory', 'import', at('d1.json'), '--pin', pin]);
   await ok('T', ['directory', 'import', at('d1.json'), '--pin', pin]);
   for (const importKey of keyImports) await importKey();
-  writeFileSync(at('IS101_T4_2026.xls'), 'Homicides;0\r\nCambriolages;7\r\n');
+  // A real IS 101 state (CSV text, read whatever its extension): the indicators read it on opening.
+  writeFileSync(at('IS101_T4_2026.xls'), toCsv(is101Rows({ homicides: 1, armes: 2, violents: 3, sansViolence: 4, coups: 17, cambriolages: 7, vehicules: 5, dans: 6, accessoires: 8 }), ';', 'utf-8'));
   writeFileSync(at('IST_T4_2026.csv'), 'Atteintes aux biens;31\r\n');
   writeFileSync(at('notes.txt'), 'brouillon\n');
 }, 240_000);
@@ -161,6 +163,47 @@ describe('receiving and opening under the convention (T, the town hall)', () => 
     expect(readdirSync(at('ouverts')).sort()).toEqual(['IST_T4_2026.csv', 'IS101_T4_2026.xls'].sort());
     const rows = await due('T', ids.dgs, '2027-01-09');
     expect(rows.filter((r) => r.period === '2026-T4').map((r) => [r.state, r.container])).toEqual([['delivered', sentContainer], ['delivered', sentContainer]]);
+  });
+
+  it('the CPN takes the town hall\'s receipts by the folder: pli due shows delivered, then opened, with its receipts', async () => {
+    // T's first receive wrote the delivery receipt into the folder; P takes it.
+    await ok('P', ['receive', '--folder', at('usb'), '--as', ids.clerk]);
+    let rows = await due('P', ids.clerk, '2027-01-09');
+    let t4 = rows.filter((r) => r.period === '2026-T4');
+    expect(t4.map((r) => [r.document, r.state, r.container])).toEqual([['IS 101', 'delivered', sentContainer], ['IST', 'delivered', sentContainer]]);
+    expect(t4[0]!.receipts).toEqual([{ kind: 'delivered', at: expect.any(Number), by: ids.dgs, org: TOWN }]);
+    // The opening (above) asked for an opening receipt: T writes it at its next visit of the folder.
+    await ok('T', ['receive', '--folder', at('usb'), '--as', ids.dgs]);
+    await ok('P', ['receive', '--folder', at('usb'), '--as', ids.clerk]);
+    rows = await due('P', ids.clerk, '2027-01-09');
+    t4 = rows.filter((r) => r.period === '2026-T4');
+    expect(t4.map((r) => r.state)).toEqual(['opened', 'opened']);
+    expect(t4[0]!.receipts.map((r) => (r as { kind: string }).kind).sort()).toEqual(['delivered', 'opened']);
+    // A rehearsal before the receipts' day shows the quarter as sent only.
+    expect((await due('P', ids.clerk, '2026-10-09')).filter((r) => r.period === '2026-T4').map((r) => r.state)).not.toContain('opened');
+  });
+
+  it('the IS 101 state opened under the convention feeds the town hall\'s indicators', async () => {
+    const run = await pli('T', ['indicators', '--json', '--as', ids.dgs]);
+    expect(run.code, run.stderr).toBe(0);
+    const figures = (JSON.parse(run.stdout) as { figures: { convention: string; commune: string; period: string; indicator: string; value: number; sourceContainer: string | null }[] }).figures;
+    const mine = figures.filter((f) => f.sourceContainer === sentContainer);
+    expect(mine.length).toBeGreaterThan(0);
+    expect(new Set(mine.map((f) => `${f.convention} ${f.commune} ${f.period}`))).toEqual(new Set([`${conventionId} Saint-Laurent-Blangy 2026-T4`]));
+    expect(mine.find((f) => f.indicator.endsWith('homicides'))?.value).toBe(1);
+  });
+
+  it('the register of each side lists it under the convention, with its period, documents and receipts', async () => {
+    const year = String(new Date().getFullYear());
+    await ok('P', ['register', '--convention', conventionId, '--year', year, '--out', at('registre-P.csv'), '--as', ids.clerk]);
+    const p = readFileSync(at('registre-P.csv'), 'utf8').slice(1).trimEnd().split('\r\n').slice(1).map((l) => l.split(';'));
+    expect(p).toHaveLength(1);
+    expect(p[0]!.slice(2, 9)).toEqual(['envoyé', `dossier ${at('usb')}`, conventionId, '2026-T4', 'IS 101, IST', 'États du 4e trimestre', sentContainer.slice(0, 16)]);
+    // The receipts' cell holds « ; » between receipts: quoted, so read from the raw line.
+    expect(readFileSync(at('registre-P.csv'), 'utf8')).toMatch(/;"remis le [^;"]+ \(Mairie de Saint-Laurent-Blangy\) ; ouvert le [^;"]+ par Claire Dumont \(Mairie de Saint-Laurent-Blangy\)";\r\n$/);
+    await ok('T', ['register', '--convention', conventionId, '--year', year, '--out', at('registre-T.csv'), '--as', ids.dgs]);
+    const t = readFileSync(at('registre-T.csv'), 'utf8').slice(1).trimEnd().split('\r\n').slice(1).map((l) => l.split(';'));
+    expect(t.map((cells) => cells.slice(2, 9))).toEqual([['reçu', `Paul Lefebvre (${CPN})`, conventionId, '2026-T4', 'IS 101, IST', 'États du 4e trimestre', sentContainer.slice(0, 16)]]);
   });
 
   it('a certified person outside the list cannot open a container that names it, even addressed to her (exit 2, audited, nothing written)', async () => {
@@ -233,6 +276,25 @@ describe('the attacker of docs/profile.md re-files a container (better-sqlite3)'
   });
 });
 
+
+describe('the register under the attacker of docs/profile.md', () => {
+  it('a container sent sans convention never appears under it: re-filed with a copied seal it is refused, unsealed it is left out', async () => {
+    const year = String(new Date().getFullYear());
+    // T opened the v1 container « sans convention » (above): its row is filed, sealed, with no convention.
+    const db = new Database(copyOf('T', 'T-register'));
+    const sealed = db.prepare("SELECT filing_mac FROM inbox WHERE period = '2026-T4'").get() as { filing_mac: Buffer };
+    expect(db.prepare("UPDATE inbox SET convention_id = ?, period = '2026-T4', documents = '[\"IST\"]', filing_mac = ? WHERE convention_id IS NULL AND filed_at IS NOT NULL").run(conventionId, sealed.filing_mac).changes).toBe(1);
+    db.close();
+    await refused(2, 'T-register', ['register', '--convention', conventionId, '--year', year, '--out', at('reg-copied.csv'), '--as', ids.dgs], /modifié en dehors de Pli/);
+    expect(existsSync(at('reg-copied.csv'))).toBe(false);
+    const db2 = new Database(path.join(at('T-register'), 'profile.sqlite'));
+    db2.prepare("UPDATE inbox SET filing_mac = NULL WHERE documents = '[\"IST\"]'").run();
+    db2.close();
+    await ok('T-register', ['register', '--convention', conventionId, '--year', year, '--out', at('reg-unsealed.csv'), '--as', ids.dgs]);
+    const lines = readFileSync(at('reg-unsealed.csv'), 'utf8').slice(1).trimEnd().split('\r\n').slice(1);
+    expect(lines.map((l) => l.split(';')[8])).toEqual([sentContainer.slice(0, 16)]);
+  });
+});
 
 describe('termination and the retention run, 15 days later', () => {
   const DAY = 24 * 3600 * 1000;

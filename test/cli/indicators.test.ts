@@ -90,6 +90,12 @@ describe('pli indicators', () => {
     expect(text).toMatch(/Atteintes à l'intégrité physique\s+112\s+\+12 \(\+12,0 %\)\s+\+22 \(\+24,4 %\)/);
     expect(text).toContain('ist-2026-T4.csv');
     expect(text).not.toMatch(/Achicourt|498|520/);
+    // Made by the shared PDF module (electron/core/pdf/), from the CLI bundle: its page numbers,
+    // and only DejaVu Sans, embedded, found from dist/cli/.
+    expect(text).toMatch(/page 1 sur \d/);
+    const fonts = execFileSync('pdffonts', [at('slb.pdf')], { encoding: 'utf8' }).trim().split('\n').slice(2);
+    expect(fonts.length).toBeGreaterThan(0);
+    for (const line of fonts) expect(line).toMatch(/DejaVuSans\S*\s+CID TrueType\s+Identity-H\s+yes\s+yes\s+yes/);
     await refused(1, 'O', ['indicators', 'report', '--commune', 'Saint-Laurent-Blangy', '--period', '2026-T4', '--out', at('slb.pdf')], /existe déjà/);
   });
 

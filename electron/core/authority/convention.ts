@@ -199,17 +199,28 @@ export interface DueItem {
   /** The container filed under this period and document: sent from here (outbox) or received
    * and opened here (inbox); null when none. */
   container: string | null;
-  /** Its signed receipts (receiptsFor: filled by the receipts step, empty here). */
-  receipts: unknown[];
+  /** Its signed receipts (sender's side): each stored, verified receipt for that container. */
+  receipts: DueReceipt[];
 }
 
+/** A signed receipt as `pli due` shows it: what, when (ms), by whom. */
+export interface DueReceipt { kind: 'delivered' | 'opened'; at: number; by: string; org: string }
+
 /**
- * The boundary for signed receipts (issue 14 section 4, another step): the receipts stored for a
- * container sent from here. It returns none yet; when it does, a `sent` period whose container has
- * a delivery receipt becomes `delivered`, and with an opening receipt `opened` (dueAt below).
+ * The signed receipts stored for a container sent from here (docs/objects.md 3): the rows
+ * `deliveryOf` (mail/receipts.ts) reads, read here one floor down (authority may not import mail).
+ * Only receipts matched to this workstation's own sending count, each checked (both signatures,
+ * signer among the container's recipients) when it was received; a set-aside one never does. A
+ * delivery receipt counts only with the verdict `verified`: a refusal is no delivery.
  */
-export function receiptsFor(_db: DB, _containerId: string): { kind: 'delivered' | 'opened'; at: number }[] {
-  return [];
+export function receiptsFor(db: DB, containerId: string): DueReceipt[] {
+  const rows = db.prepare("SELECT type, verdict, at, signer_id, org FROM receipts WHERE container_id = ? AND state = 'matched' ORDER BY at, id")
+    .all(containerId) as { type: string; verdict: string | null; at: number; signer_id: string; org: string }[];
+  return rows.flatMap((r): DueReceipt[] => {
+    if (r.type === 'opened') return [{ kind: 'opened', at: r.at, by: r.signer_id, org: r.org }];
+    if (r.type === 'delivered' && r.verdict === 'verified') return [{ kind: 'delivered', at: r.at, by: r.signer_id, org: r.org }];
+    return [];
+  });
 }
 
 /** What is expected up to the day `at` (docs/convention.md 6): every document of every period
@@ -227,9 +238,10 @@ export async function dueAt(db: DB, at: string = today()): Promise<DueItem[]> {
       for (const document of body.expect) {
         const found = filingFor(filed, body.id, p.period, document, at);
         let state: DueState = dated;
-        let receipts: unknown[] = [];
+        let receipts: DueReceipt[] = [];
         if (found?.direction === 'sent') {
-          const signed = receiptsFor(db, found.container);
+          // Like the container, a receipt counts from its day: a rehearsal `--at` before it ignores it.
+          const signed = receiptsFor(db, found.container).filter((r) => today(new Date(r.at)) <= at);
           receipts = signed;
           state = signed.some((r) => r.kind === 'opened') ? 'opened' : signed.length > 0 ? 'delivered' : 'sent';
         } else if (found) {

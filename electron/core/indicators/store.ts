@@ -213,6 +213,13 @@ export async function importState(ctx: Context, input: ImportInput & { as?: stri
   return importChecked(ctx, input, limits);
 }
 
+/** The commune of a receiving organisation (docs/indicators.md 8): « Mairie de Saint-Laurent-Blangy »
+ * is Saint-Laurent-Blangy; any other name stands as it is. Used only when the state names none. */
+export function communeOf(org: string): string | null {
+  const name = org.trim().replace(/^(?:mairie|ville|commune)\s+(?:de\s+la\s+|de\s+l['’]|de\s+|d['’]|du\s+|des\s+)/i, '').trim();
+  return name ? name : null;
+}
+
 /**
  * For the open path: a file just written from a container filed under `convention` for `period`
  * (the container's convention fields). The person who opened it is signed in. Never throws for

@@ -203,11 +203,10 @@ export async function openReceiptWanted(db: DB, sender: IdentityRow, opener: Ide
   return false;
 }
 
-/** The convention named in an opened container's manifest (the convention fields of the
- * manifest, docs/convention.md), or null when it names none. */
-export function conventionOfOpened(result: DecryptResult): string | null {
-  const named = (result as DecryptResult & { convention?: unknown }).convention;
-  return typeof named === 'string' ? named : null;
+/** The convention named in an opened container's manifest (its convention fields, docs/convention.md
+ * 7, checked against the convention's list before any file was written), or null when it names none. */
+export function conventionOfOpened(result: Pick<DecryptResult, 'convention'>): string | null {
+  return result.convention?.id ?? null;
 }
 
 /**

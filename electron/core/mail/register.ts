@@ -2,12 +2,15 @@
 // and received in a year, with its receipts, as a PDF for the file or a CSV for a spreadsheet.
 // `pli register` and the Convention screen call the same functions.
 //
-// Today the profile does not yet store which convention a container was sent under (migration 010
-// adds the convention, period, documents and subject to the inbox and outbox rows; receipts come
-// with migration 011): every container of the year is listed, as « sans convention ». The rows
-// are read from the profile's database, the attacker's to write (docs/profile.md): a received row
-// whose seal does not verify under the integrity key refuses the whole register (profile-tampered);
-// every text is outside text (the CSV neutralises formulas, the PDF only draws characters).
+// The convention filter reads each container's filing (migration 010: convention, period,
+// documents, subject on the outbox and inbox rows) through `filedContainers`, which checks its seal
+// (filing_mac): a filing whose seal is wrong refuses the whole register (profile-tampered), an
+// unsealed one counts for nothing, so a row re-filed with better-sqlite3 never appears under
+// another convention. Receipts come from `deliveryOf` (migration 011). The rows are read from the
+// profile's database, the attacker's to write (docs/profile.md): a received row whose seal does
+// not verify under the integrity key refuses the whole register (profile-tampered), even when it
+// is filed under another convention; every text is outside text (the CSV neutralises formulas, the
+// PDF only draws characters).
 import type { Scope } from '../context.js';
 import { actorOf, audit } from '../context.js';
 import type { DB } from '../profile/profile.js';
@@ -19,6 +22,8 @@ import { renderPdf } from '../pdf/document.js';
 import { refuseExistingFile, writeNewFile } from '../pdf/new-file.js';
 import { isDateMs } from '../../../shared/dates.js';
 import { frenchDay, frenchPeriod } from '../../../shared/french.js';
+import { filedContainers, type FiledContainer } from '../authority/convention-filing.js';
+import { deliveryOf, type ReceiptRow } from './receipts.js';
 import type { InboxRow } from './inbox.js';
 import type { OutboxRow } from './outbox.js';
 
@@ -33,7 +38,7 @@ export interface RegisterRow {
   direction: Direction;
   /** Sent: the functional mailboxes or folders it went to; received: the sender and organisation. */
   partner: string;
-  /** The convention it was filed under; null: sans convention (every row until migration 010). */
+  /** The convention it was filed under (a filing whose seal verifies); null: sans convention. */
   convention: string | null;
   /** `2026-T4`, `2026-S2`, `2026-11`, or null. */
   period: string | null;
@@ -43,7 +48,7 @@ export interface RegisterRow {
   container: string;
   /** Its state in French: envoyé, en file d'envoi, échec d'envoi; reçu, refusé, ouvert le … */
   state: string;
-  /** Receipts in French: « remis le … à … », « ouvert le … par … » (migration 011: none yet). */
+  /** Sent: its signed receipts in French, « remis le … (organisation) », « ouvert le … par … ». */
   receipts: string[];
   /** Received: whether the arrival time is proven by the row's seal (docs/profile.md). */
   proven: boolean;
@@ -75,37 +80,63 @@ function senderOf(db: DB, senderId: string | null): string {
   return who ? `${who.name} (${who.org})` : 'expéditeur inconnu';
 }
 
+/** A stored receipt in the register's words (its fields were checked when it was received). */
+function receiptText(r: ReceiptRow): string {
+  const day = frenchDay(localDay(r.at));
+  if (r.type === 'opened') {
+    let by = r.signer_id;
+    try {
+      const who = JSON.parse(r.opened_by ?? 'null') as { name?: unknown } | null;
+      if (who && typeof who.name === 'string') by = who.name;
+    } catch {
+      // not JSON: the signer's id stands
+    }
+    return `ouvert le ${day} par ${by} (${r.org})`;
+  }
+  return r.verdict === 'refused' ? `refusé le ${day} par ${r.org}${r.reason ? ` (${r.reason})` : ''}` : `remis le ${day} (${r.org})`;
+}
+
 /**
- * The register's rows for `year`: every container sent and received, oldest first. The
- * convention filter plugs in the two WHERE clauses below once migration 010 is merged (`AND
- * convention_id = ?` with `convention`, and the period, documents and subject columns read into
- * the rows); until then `convention` only names the register.
+ * The register's rows for `year`, oldest first: with `convention`, only the containers filed
+ * under it (sent or received and opened here); with null, every container sent and received,
+ * each with its filing when it has one that counts.
  */
-export function registerRows(db: DB, year: number, _convention: string | null = null): RegisterRow[] {
+export function registerRows(db: DB, year: number, convention: string | null = null): RegisterRow[] {
+  // Invariant: the filing of a row is taken only from filedContainers, which verifies its seal
+  // (profile-tampered when wrong) and ignores an unsealed one; the columns are never read here.
+  const filings = new Map<string, FiledContainer>();
+  for (const f of filedContainers(db, convention ?? undefined, { anyState: true })) filings.set(`${f.direction}:${f.container}`, f);
+  const filed = (direction: Direction, container: string | null) => (container === null ? undefined : filings.get(`${direction}:${container}`));
+  const fields = (f: FiledContainer | undefined) => ({ convention: f?.convention ?? null, period: f?.period ?? null, documents: f?.documents ?? [], subject: f?.subject ?? null });
   const rows: RegisterRow[] = [];
-  const outbox = db.prepare('SELECT * FROM outbox ORDER BY id').all() as OutboxRow[];
+  const outbox = db.prepare('SELECT * FROM outbox WHERE object_kind IS NULL ORDER BY id').all() as OutboxRow[];
   const byContainer = new Map<string, OutboxRow[]>();
   for (const row of outbox) byContainer.set(row.container_id, [...(byContainer.get(row.container_id) ?? []), row]);
   for (const [container, group] of byContainer) {
     const sentAt = Math.max(...group.map((r) => r.sent_at ?? 0));
     const at = sentAt > 0 && group.every((r) => r.state === 'sent') ? sentAt : Math.min(...group.map((r) => r.queued_at));
     if (yearOf(at) !== year) continue;
+    const filing = filed('sent', container);
+    if (convention !== null && !filing) continue;
     rows.push({
       at, day: localDay(at), direction: 'sent',
       partner: [...new Set(group.map((r) => (r.transport === 'folder' ? `dossier ${r.destination}` : r.destination)))].join(', '),
-      convention: null, period: null, documents: [], subject: null,
-      container: String(container).slice(0, 16), state: outboxState(group), receipts: [], proven: true,
+      ...fields(filing),
+      container: String(container).slice(0, 16), state: outboxState(group), receipts: deliveryOf(db, container).receipts.map(receiptText), proven: true,
     });
   }
   const inbox = db.prepare('SELECT * FROM inbox ORDER BY id').all() as InboxRow[];
   for (const row of inbox) {
     if (yearOf(row.arrived_at) !== year) continue;
     // Invariant: a row whose seal is present and wrong (edited arrival, sender, bytes) refuses
-    // the whole register; an unsealed row is listed with its arrival marked as not proven.
+    // the whole register, filed under this convention or not; an unsealed row is listed with its
+    // arrival marked as not proven.
     const proven = checkInboxRowMac(db, row) === 'sealed';
+    const filing = filed('received', row.container_id);
+    if (convention !== null && !filing) continue;
     rows.push({
       at: row.arrived_at, day: localDay(row.arrived_at), direction: 'received', partner: senderOf(db, row.sender_id),
-      convention: null, period: null, documents: [], subject: null,
+      ...fields(filing),
       container: (row.container_id ?? row.sha256).slice(0, 16), state: receivedState(row), receipts: [], proven,
     });
   }
@@ -158,7 +189,7 @@ export function registerPdf(register: Register, created = new Date()): Promise<B
       ['Plis reçus', String(register.rows.length - sent)],
       ['Établi le', frenchDay(today(created))],
     ]);
-    if (c) pdf.paragraph('Les plis envoyés avant l’enregistrement de la convention dans les plis figurent « sans convention » : ce poste ne sait pas encore sous quelle convention ils ont été échangés.', { muted: true });
+    if (c) pdf.paragraph('Seuls les plis envoyés ou ouverts sous cette convention figurent ici ; un pli reçu et pas encore ouvert n’y figure qu’après son ouverture.', { muted: true });
     pdf.table([
       { header: 'Date', width: 2 }, { header: 'Sens', width: 0.9 }, { header: 'Partenaire', width: 3.4 }, { header: 'Convention, période', width: 2 },
       { header: 'Documents, objet', width: 2.2 }, { header: 'Pli', width: 2.3 }, { header: 'État', width: 1.8 }, { header: 'Accusés de réception', width: 2.2 },

@@ -142,6 +142,20 @@ export class Pdf {
     return this;
   }
 
+  /** A figure the caller draws itself (a chart), in a box `height` points high across the page's
+   * width, below what came before; on the next page when it does not fit. The caller draws with
+   * pdfkit inside the box, with the fonts 'regular' and 'bold' only. */
+  figure(height: number, draw: (doc: PDFKit.PDFDocument, box: { left: number; top: number; width: number }) => void): this {
+    const doc = this.#doc;
+    if (doc.y + height > this.#bottom) doc.addPage();
+    const top = doc.y;
+    draw(doc, { left: MARGIN, top, width: this.#width });
+    doc.x = MARGIN;
+    doc.y = top + height;
+    doc.font('regular').fontSize(BODY_SIZE).fillColor('black');
+    return this;
+  }
+
   /** Starts a new page. */
   newPage(): this {
     this.#doc.addPage();

@@ -20,6 +20,7 @@ import { formatFingerprint } from '../../../shared/ids.js';
 import type { Manifest, ManifestConvention } from '../container/manifest.js';
 import { checkConventionOpening, planConventionSend, type ConventionSendInput } from '../authority/convention-exchange.js';
 import { recordWrittenFiles, writtenFileMac } from '../authority/convention-filing.js';
+import { communeOf, importFromOpenedFile } from '../indicators/store.js';
 
 export interface EncryptRequest {
   as?: string;
@@ -334,6 +335,9 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
       // Name and size only: a digest of the plaintext would let whoever reads the log confirm a
       // guess of a file's content (a small statistics table), without any key.
       audit(ctx, { actor, action: 'file.written', object: containerId, detail: { path: file.path, size: file.size } });
+      // A state sent under a convention feeds the indicators (docs/indicators.md 8); never throws:
+      // a file that is no state is « non reconnu », and the opening stands.
+      if (under) await importFromOpenedFile(ctx, { convention: under.id, period: under.period, commune: communeOf(reader.org), file: file.path, container: containerId });
     }
     return { containerId, senderId: sender.id, senderName: sender.name, files, convention: under };
   } catch (error) {
