@@ -132,7 +132,7 @@ describe('layout, voice check, help, opening from outside, look', () => {
     await page.getByLabel('Adresse électronique').fill('paul.durand@interieur.gouv.fr');
     await page.getByLabel('Organisation').fill('Circonscription de police nationale de Nancy');
     await page.getByLabel('Phrase de passe', { exact: true }).fill(PASS);
-    await page.getByLabel('Phrase de passe (une seconde fois)').fill(PASS);
+    await page.getByLabel('Confirmez la phrase de passe').fill(PASS);
     await page.getByRole('button', { name: 'Créer mon identité' }).click();
     await h1(page, 'Plis reçus');
     await shots(page, '02-inbox');
@@ -212,7 +212,7 @@ describe('layout, voice check, help, opening from outside, look', () => {
     mkdirSync(usb);
     bridge.dialogAnswers.push(usb);
     await page.getByRole('button', { name: 'Chiffrer et déposer dans un dossier…' }).click();
-    await h1(page, "Boîte d'envoi");
+    await h1(page, 'Boîte d’envoi');
     await page.getByRole('status').filter({ hasText: `déposé sur la clé${NBSP}:` }).waitFor();
     await page.getByRole('row', { name: /dossier/ }).getByText('déposé sur la clé', { exact: true }).waitFor();
     await shots(page, '08-outbox-deposited');
