@@ -142,7 +142,7 @@ describe('layout, voice check, help, opening from outside, look', () => {
     await h1(page, 'Paramètres');
     await page.getByLabel('Verrouillage après inactivité (minutes)').fill('1');
     await page.getByRole('button', { name: 'Enregistrer le délai' }).click();
-    const idleSaved = page.getByRole('status').filter({ hasText: 'Verrouillage après 1 minutes' });
+    const idleSaved = page.getByRole('status').filter({ hasText: 'Verrouillage après 1 minute d’inactivité' });
     await idleSaved.waitFor();
     await inView(page, idleSaved);
     // The mailbox test is inactive until the settings are saved, and says so beside it.
