@@ -48,7 +48,7 @@ export function SettingsScreen({ onLanguage, idleLockMinutes, onIdleLock, onMail
     try {
       const settings = await call('settings:set', { idleLockMinutes: value });
       onIdleLock(settings.idleLockMinutes);
-      setSaved(t('settings.idleLockSaved', { minutes: settings.idleLockMinutes }));
+      setSaved(t('settings.idleLockSaved', { count: settings.idleLockMinutes }));
     } catch (e) {
       setError(errorMessage(e));
     }

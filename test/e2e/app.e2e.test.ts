@@ -108,7 +108,7 @@ describe('Pli interface over the real core', () => {
     await shot(a, '06-new-container-sealed');
 
     await a.getByRole('button', { name: 'Journal d’audit' }).click();
-    await a.getByRole('cell', { name: 'Pli chiffré' }).waitFor();
+    await a.getByRole('cell', { name: /^Paul Durand a chiffré le pli [0-9a-f]{4}\s[0-9a-f]{4}\s[0-9a-f]{4}…$/ }).waitFor();
     await shot(a, '07-audit');
 
     await a.getByRole('button', { name: 'Paramètres' }).click();

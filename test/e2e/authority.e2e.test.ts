@@ -201,7 +201,7 @@ describe('SSI authority, nominative list and audit through the interface', () =>
     await h1(m, 'Connexion');
     await signIn(m, 'Lucie Martin', PASS_LUC);
     await alertWith(m, "Lucie Martin ne figure pas sur la liste des personnes habilitées de ce poste (certificat : aucun). Action refusée ; adressez-vous à l'officier SSI.");
-    await m.getByRole('heading', { name: "Lucie Martin n'est pas encore habilité(e)" }).waitFor();
+    await m.getByRole('heading', { name: 'Lucie Martin n’a pas encore d’habilitation' }).waitFor();
     await shot(m, '29-sign-in-not-on-list');
     const card = path.join(files, 'carte-lucie.json');
     bridgeM.dialogAnswers.push(card);

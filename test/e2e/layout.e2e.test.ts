@@ -132,7 +132,7 @@ describe('layout, voice check, help, opening from outside, look', () => {
     await page.getByLabel('Adresse électronique').fill('paul.durand@interieur.gouv.fr');
     await page.getByLabel('Organisation').fill('Circonscription de police nationale de Nancy');
     await page.getByLabel('Phrase de passe', { exact: true }).fill(PASS);
-    await page.getByLabel('Phrase de passe (une seconde fois)').fill(PASS);
+    await page.getByLabel('Confirmez la phrase de passe').fill(PASS);
     await page.getByRole('button', { name: 'Créer mon identité' }).click();
     await h1(page, 'Plis reçus');
     await shots(page, '02-inbox');
@@ -142,7 +142,7 @@ describe('layout, voice check, help, opening from outside, look', () => {
     await h1(page, 'Paramètres');
     await page.getByLabel('Verrouillage après inactivité (minutes)').fill('1');
     await page.getByRole('button', { name: 'Enregistrer le délai' }).click();
-    const idleSaved = page.getByRole('status').filter({ hasText: 'Verrouillage après 1 minutes' });
+    const idleSaved = page.getByRole('status').filter({ hasText: 'Verrouillage après 1 minute d’inactivité' });
     await idleSaved.waitFor();
     await inView(page, idleSaved);
     // The mailbox test is inactive until the settings are saved, and says so beside it.
@@ -212,7 +212,7 @@ describe('layout, voice check, help, opening from outside, look', () => {
     mkdirSync(usb);
     bridge.dialogAnswers.push(usb);
     await page.getByRole('button', { name: 'Chiffrer et déposer dans un dossier…' }).click();
-    await h1(page, "Boîte d'envoi");
+    await h1(page, 'Boîte d’envoi');
     await page.getByRole('status').filter({ hasText: `déposé sur la clé${NBSP}:` }).waitFor();
     await page.getByRole('row', { name: /dossier/ }).getByText('déposé sur la clé', { exact: true }).waitFor();
     await shots(page, '08-outbox-deposited');

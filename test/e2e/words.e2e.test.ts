@@ -159,10 +159,12 @@ describe('no technical words reach the screens (issue 15)', () => {
     await nav(o, 'Nouveau pli');
     await pick(o, 'add-files', [xls]);
     await o.getByRole('checkbox', { name: /^Claire Petit/ }).check();
+    // One primary button since h2-layout: the transport is chosen in the radio group first.
+    await o.getByRole('radio', { name: 'Sur une clé USB ou dans un dossier' }).check();
     bridge.dialogAnswers.push(usb);
     await o.getByRole('button', { name: 'Chiffrer et déposer dans un dossier…' }).click();
     await h1(o, 'Boîte d’envoi');
-    await o.getByText(/déposé dans le dossier «\scle-usb\s»/).waitFor();
+    await o.getByText(/déposé sur la clé\s:\s«\scle-usb\s»/).waitFor(); // h2-layout's words; the folder by its name
     await check(o, 'outbox');
 
     // The functional mailbox on a server that refuses connections: French words in view, the
