@@ -1,8 +1,9 @@
 // Connections to the functional mailbox: TLS always on and always verified (a private CA can only
 // be ADDED), and one place that turns the many shapes of network, TLS and server errors into the
 // CLI's exit codes (docs/mailbox.md section 7).
-import nodemailer from 'nodemailer';
-import { ImapFlow } from 'imapflow';
+// nodemailer and imapflow (with their MIME and encoding tables) are loaded when a connection is
+// made, not at start-up: every command reaches this module (receipts, outbox), few connect (issue 13).
+import type { ImapFlow } from 'imapflow';
 import { PliError, inputError, securityError, temporaryError } from '../errors.js';
 import type { Endpoint, MailboxSettings } from './settings.js';
 
@@ -10,7 +11,8 @@ export function tlsOptions(settings: MailboxSettings): { ca?: string; minVersion
   return settings.caPem ? { ca: settings.caPem, minVersion: 'TLSv1.2', rejectUnauthorized: true } : { minVersion: 'TLSv1.2', rejectUnauthorized: true };
 }
 
-export function smtpTransport(settings: MailboxSettings, password: string) {
+export async function smtpTransport(settings: MailboxSettings, password: string) {
+  const { default: nodemailer } = await import('nodemailer');
   const e = settings.smtp;
   return nodemailer.createTransport({
     host: e.host,
@@ -27,7 +29,8 @@ export function smtpTransport(settings: MailboxSettings, password: string) {
   });
 }
 
-export function imapClient(settings: MailboxSettings, password: string): ImapFlow {
+export async function imapClient(settings: MailboxSettings, password: string): Promise<ImapFlow> {
+  const { ImapFlow } = await import('imapflow');
   const e = settings.imap;
   const client = new ImapFlow({
     host: e.host,

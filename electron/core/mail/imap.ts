@@ -297,7 +297,7 @@ async function catchUpOnce(ctx: Context, client: ImapFlow, options: ReceiveOptio
 }
 
 async function connect(settings: MailboxSettings, password: string): Promise<ImapFlow> {
-  const client = imapClient(settings, password);
+  const client = await imapClient(settings, password);
   try {
     await client.connect();
     await client.mailboxOpen('INBOX');

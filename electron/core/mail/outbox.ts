@@ -274,7 +274,7 @@ export async function flushOutbox(ctx: Context, options: FlushOptions = {}): Pro
   if (rows.length === 0) return result;
   const settings = requireMailbox(db);
   const password = options.password ?? await unlockMailboxPassword(ctx, options.as);
-  const transport = smtpTransport(settings, password);
+  const transport = await smtpTransport(settings, password);
   const update = db.prepare('UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, sent_at = ?, lease_owner = NULL WHERE id = ?');
   try {
     for (let i = 0; i < rows.length; i++) {

@@ -10,7 +10,7 @@ export async function probeMailbox(ctx: Context, as?: string): Promise<ProbeLine
   const settings = requireMailbox(ctx.profile.db);
   const password = await unlockMailboxPassword(ctx, as);
   const lines: ProbeLine[] = [];
-  const transport = smtpTransport(settings, password);
+  const transport = await smtpTransport(settings, password);
   try {
     await transport.verify();
     lines.push({ what: 'SMTP', ok: true, text: `SMTP ${formatEndpoint(settings.smtp)} : connexion chiffrée, certificat vérifié, identifiant accepté.` });
@@ -20,7 +20,7 @@ export async function probeMailbox(ctx: Context, as?: string): Promise<ProbeLine
   } finally {
     transport.close();
   }
-  const client = imapClient(settings, password);
+  const client = await imapClient(settings, password);
   try {
     await client.connect();
     const box = await client.mailboxOpen('INBOX');
