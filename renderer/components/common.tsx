@@ -1,7 +1,7 @@
 // Small shared pieces: error and status regions (aria-live), progress, file picking, formatting.
 import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import { onProgress } from '../api';
+import { errorMessage, onProgress } from '../api';
 import type { Certificate, Progress } from '../../shared/ipc';
 import { forScreen } from '../../shared/text';
 import { isDateMs } from '../../shared/dates';
@@ -199,4 +199,29 @@ export function CertificateState({ certificate }: { certificate: Certificate }) 
       {soon && <strong className="warning-text"> {t('cert.expiresSoon', { date: until })}</strong>}
     </span>
   );
+}
+
+/**
+ * A screen's one action at a time: busy while it runs, its confirmation (what `work` returns) or
+ * its error shown next to it, the previous message cleared first. `after` runs once it succeeded
+ * (e.g. to reload the list).
+ */
+export function useAction() {
+  const [busy, setBusy] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [error, setError] = useState<ErrorText>(null);
+  const act = async (work: () => Promise<string | null>, after?: () => void): Promise<void> => {
+    setError(null);
+    setNotice(null);
+    setBusy(true);
+    try {
+      setNotice(await work());
+      after?.();
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, notice, error, setNotice, setError, act };
 }

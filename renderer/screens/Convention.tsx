@@ -5,14 +5,14 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
-import { ErrorBox, Heading, Outside, StatusBox } from '../components/common';
+import { ErrorBox, Heading, Outside, StatusBox, useAction } from '../components/common';
 import type { ConventionView } from '../../shared/ipc';
 import { forScreen } from '../../shared/text';
 import { useCalendarWords } from './Calendar';
-import type { ErrorText } from '../errors';
 
 export function Convention({ officer }: { officer: boolean }) {
   const { t } = useTranslation();
+  const { busy, notice, error, setError, act } = useAction();
   const words = useCalendarWords();
   const [list, setList] = useState<ConventionView[] | null>(null);
   const [chosen, setChosen] = useState<string | null>(null);
@@ -20,9 +20,6 @@ export function Convention({ officer }: { officer: boolean }) {
   const [format, setFormat] = useState<'pdf' | 'csv'>('pdf');
   const [endDate, setEndDate] = useState('');
   const [reason, setReason] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [error, setError] = useState<ErrorText>(null);
 
   const load = useCallback(() => {
     call('conventions:list', {}).then((r) => {
@@ -34,18 +31,6 @@ export function Convention({ officer }: { officer: boolean }) {
   useEffect(load, [load]);
 
   const c = list?.find((x) => x.id === chosen) ?? null;
-  const act = async (action: () => Promise<string | null>) => {
-    setError(null);
-    setNotice(null);
-    setBusy(true);
-    try {
-      setNotice(await action());
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-  };
   const annex = (id: string) => act(async () => {
     const r = await call('conventions:annex', { id });
     return r.status === 'done' ? t('convention.annexDone', { path: r.path, count: r.people }) : null;

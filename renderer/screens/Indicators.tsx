@@ -9,11 +9,10 @@ import { useTranslation } from 'react-i18next';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { call, errorMessage } from '../api';
-import { ErrorBox, Heading, StatusBox } from '../components/common';
+import { ErrorBox, Heading, StatusBox, useAction } from '../components/common';
 import { forScreen } from '../../shared/text';
 import { INDICATORS, PERIOD_PATTERN, formatChange, formatCount, formatPercent, periodFr, type Change } from '../../shared/indicators';
 import type { CommuneViewData, ResponseOf } from '../../shared/ipc';
-import type { ErrorText } from '../errors';
 
 type Data = ResponseOf<'indicators:list'>;
 type Series = CommuneViewData['indicators'][number];
@@ -88,15 +87,13 @@ function IndicatorBlock({ series }: { series: Series }) {
 
 export function Indicators() {
   const { t } = useTranslation();
+  const { busy, notice, error, setError, act } = useAction();
   const ids = useId();
   const [data, setData] = useState<Data | null>(null);
   const [commune, setCommune] = useState('');
   const [indicator, setIndicator] = useState('');
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
-  const [error, setError] = useState<ErrorText>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
   const [form, setForm] = useState({ convention: '', period: '', commune: '' });
   const valid = (p: string) => p === '' || PERIOD_PATTERN.test(p);
 
@@ -116,19 +113,7 @@ export function Indicators() {
   }, [commune, from, to]);
   useEffect(load, [load]);
 
-  const run = async (work: () => Promise<string | null>) => {
-    setError(null);
-    setNotice(null);
-    setBusy(true);
-    try {
-      setNotice(await work());
-      load();
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const run = (work: () => Promise<string | null>) => act(work, load);
   const importState = () => run(async () => {
     const r = await call('indicators:import', { convention: form.convention, period: form.period, ...(form.commune ? { commune: form.commune } : {}) });
     if (r.status !== 'done') return null;

@@ -5,10 +5,9 @@
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
-import { CertificateState, ErrorBox, Heading, Outside, StatusBox, baseName } from '../components/common';
+import { CertificateState, ErrorBox, Heading, Outside, StatusBox, baseName, useAction } from '../components/common';
 import { forScreen } from '../../shared/text';
 import { ROLE_NAMES, type Person, type Role } from '../../shared/ipc';
-import type { ErrorText } from '../errors';
 
 const DEFAULT_DAYS = 365;
 
@@ -52,9 +51,7 @@ function OneTimeDialog({ name, passphrase, path, onClose }: { name: string; pass
 
 export function Officer({ fingerprint }: { fingerprint: string | null }) {
   const { t } = useTranslation();
-  const [error, setError] = useState<ErrorText>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, notice, error, setError, act } = useAction();
   const [certify, setCertify] = useState<{ role: Role; days: number }>({ role: 'operator', days: DEFAULT_DAYS });
   const [provision, setProvision] = useState({ name: '', email: '', org: '', role: 'reader' as Role, days: DEFAULT_DAYS });
   const [secret, setSecret] = useState<{ name: string; passphrase: string; path: string } | null>(null);
@@ -69,18 +66,6 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
   useEffect(load, [load]);
   const revocable = people.filter((p) => p.certificate.state === 'valid' && p.certificate.role !== 'officer');
 
-  const act = async (action: () => Promise<string | null>) => {
-    setError(null);
-    setNotice(null);
-    setBusy(true);
-    try {
-      setNotice(await action());
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const doCertify = (event: FormEvent) => {
     event.preventDefault();
