@@ -45,6 +45,24 @@ const lazyZod = {
   },
 };
 
+// zod's index evaluates its ~60 locales (a third of the library, ~20 ms at each start that parses
+// anything) to export them as `z.locales`; Pli never calls z.config() with a locale (its messages
+// are its own), and zod registers English itself (classic/schemas.cjs). Inside the bundle,
+// `locales/index.cjs` is replaced by a module exporting `en` only.
+const englishOnlyZod = {
+  name: 'english-only-zod',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.cjs$/ }, (args) => (/[\\/]zod[\\/]v4[\\/](core|classic)$/.test(args.resolveDir)
+      ? { path: path.join(args.resolveDir, '..', 'locales', 'en.cjs'), namespace: 'zod-english' }
+      : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'zod-english' }, (args) => ({
+      contents: `exports.en = require(${JSON.stringify(args.path)}).default;`,
+      loader: 'js',
+      resolveDir: path.dirname(args.path),
+    }));
+  },
+};
+
 rmSync(OUT, { recursive: true, force: true });
 const result = await build({
   entryPoints: [{ in: path.join(ROOT, 'electron/cli/run.ts'), out: 'pli' }, ...workers],
@@ -56,7 +74,7 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   external,
-  plugins: [lazyZod],
+  plugins: [lazyZod, englishOnlyZod],
   // Bundled CommonJS (zod) calls require(): give each chunk one, as in a CommonJS module.
   banner: { js: "import { createRequire as __pliCreateRequire } from 'node:module'; const require = __pliCreateRequire(import.meta.url);" },
   chunkNames: 'chunk-[hash]',

@@ -11,6 +11,7 @@ import { ROLES, type Role } from '../core/authority/certificates.js';
 import { directoryWarning as coreDirectoryWarning } from '../core/authority/directory.js';
 import type { Context, Unlocker } from '../core/context.js';
 import { readSecret } from './secrets.js';
+import { loadZod } from '../core/zod.js';
 import { forTerminal } from '../../shared/text.js';
 import { directoryLine } from './status.js';
 
@@ -76,7 +77,9 @@ export function cliUnlocker(values: Values): Unlocker {
       // libsodium: loaded now, while the passphrase is read and Argon2id runs on libuv's pool,
       // instead of after (the main thread only waits meanwhile; bench/README.md). A failure
       // here is left to the first real use, which reports it.
-      void import('../core/crypto/xwing.js').catch(() => undefined);
+      // Then zod, which the manifest of every container needs after the unlock: libsodium (loaded
+      // with X-Wing) comes first, as the unlock's first step after Argon2id needs it.
+      void import('../core/crypto/xwing.js').then((m) => m.ready).then(loadZod).catch(() => undefined);
       const passphrase = await readSecret({ file: str(values, 'passphrase-file'), env: 'PLI_PASSPHRASE', prompt: `Phrase de passe de ${forTerminal(identity.name)} : `, what: 'la phrase de passe' });
       const unlocked = await signIn(profileOf(values), identity, passphrase);
       // From now on this person is the actor of the command's events (Context.actor).

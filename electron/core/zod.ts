@@ -14,8 +14,14 @@ export function provideZod(z: ZodNamespace): void {
   loaded ??= z;
 }
 
+/** Loads zod now, if not yet: the CLI calls it while Argon2id runs on another thread (the
+ * unlock), so that the manifest's parse after the unlock does not wait for it. */
+export function loadZod(): ZodNamespace {
+  return (loaded ??= (createRequire(import.meta.url)('zod') as { z: ZodNamespace }).z);
+}
+
 /** A schema built on first use. */
 export function lazySchema<T>(build: (z: ZodNamespace) => T): () => T {
   let schema: T | undefined;
-  return () => (schema ??= build((loaded ??= (createRequire(import.meta.url)('zod') as { z: ZodNamespace }).z)));
+  return () => (schema ??= build(loadZod()));
 }

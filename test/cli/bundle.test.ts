@@ -3,7 +3,7 @@
 // hence the bundle; here: bin/pli.js's choice, the workers the bundle carries, and what it loads.
 import { describe, it, expect, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -55,6 +55,12 @@ describe('the bundle built by npm run build', () => {
     const workers = readdirSync(path.join(ROOT, 'electron'), { recursive: true }).map(String).filter((f) => f.endsWith('.worker.ts'));
     expect(workers.length).toBeGreaterThanOrEqual(4);
     for (const worker of workers) expect(existsSync(path.join(ROOT, 'dist/cli', `${path.basename(worker, '.ts')}.js`)), worker).toBe(true);
+  });
+
+  it("carries zod's English messages only, not its other locales (never used: Pli's messages are its own)", () => {
+    const text = readdirSync(path.join(ROOT, 'dist/cli')).map((f) => readFileSync(path.join(ROOT, 'dist/cli', f), 'utf8')).join('\n');
+    expect(text).toMatch(/zod\/v4\/locales\/en\.cjs/);
+    expect(text).not.toMatch(/zod\/v4\/locales\/(fr|de|ja)\.cjs/);
   });
 
   it('runs an encryption and a decryption whose workers start from the bundle, zod loaded only once a schema is used', () => {
