@@ -39,6 +39,9 @@ describe('unlockIdentity on a damaged key set', () => {
     const row = p.db.prepare('SELECT sealed FROM secrets WHERE identity_id = ? AND key_set = 2').get(id) as { sealed: Buffer };
     row.sealed[0] = row.sealed[0]! ^ 1;
     p.db.prepare('UPDATE secrets SET sealed = ? WHERE identity_id = ? AND key_set = 2').run(row.sealed, id);
+    // The unlock takes public keys from the profile (keys-stored.test.ts); without the first set's
+    // stored row it derives that key again, which hands this test the very secret it keeps.
+    p.db.prepare("DELETE FROM keys WHERE identity_id = ? AND kind = 'xwing' AND key_set = 1").run(id);
     seen.length = 0;
     await expect(unlockIdentity(p.db, id, PASS)).rejects.toMatchObject({ code: 'corrupt-secrets' });
     expect(seen.length).toBe(1);

@@ -146,6 +146,20 @@ export async function generateKeys(): Promise<GeneratedKeys> {
   return { encSeed: enc.secretKey, encPublic: enc.publicKey, sigSecret: sig.secretKey, sigPublic: sig.publicKey };
 }
 
+/**
+ * Invariant of every sealed key set (secrets row): its enc_fpr (and sig_fpr) is the fingerprint of
+ * the public key its private seed gives. Checked here, before anything is stored, so that the
+ * unlock may take the public key from the profile under that sealed fingerprint instead of
+ * deriving it again (unlockIdentity). One ML-KEM key generation, on rare commands only.
+ */
+async function checkKeysBelong(keys: GeneratedKeys, name: string): Promise<void> {
+  const encPublic = await xwingPublicFromSecret(keys.encSeed);
+  if (!fingerprint('xwing', encPublic).equals(fingerprint('xwing', keys.encPublic))
+    || !fingerprint('ed25519', keys.sigSecret.slice(32)).equals(fingerprint('ed25519', keys.sigPublic))) {
+    throw securityError('corrupt-secrets', `Les clés privées de ${name} ne correspondent pas à ses clés publiques : rien n'a été enregistré. Contactez l'officier SSI.`);
+  }
+}
+
 export interface Person { name: string; email: string; org: string }
 
 /** A new person's id, keys and self-signed card (nothing stored yet). */
@@ -181,6 +195,7 @@ export async function storeOwnIdentity(db: DB, body: CardBody, card: string, key
   // A correspondent known from the directory may become an own identity (provisioned key file).
   if (existing && existing.own === 1) throw inputError('exists', `L'identité ${body.id} existe déjà sur ce poste.`);
   const id = body.id;
+  await checkKeysBelong(keys, body.name);
   const master = randomBytes(32);
   const salt = randomBytes(16);
   const unlockKey = await deriveUnlockKey(passphrase, salt, params);
@@ -369,6 +384,7 @@ export async function rotateIdentity(db: DB, id: string, passphrase: string): Pr
   let keySet: number;
   try {
     keys = await generateKeys();
+    await checkKeysBelong(keys, identity.name);
     keySet = ((db.prepare('SELECT MAX(key_set) FROM secrets WHERE identity_id = ?').pluck().get(id) as number | null) ?? 0) + 1;
     encFpr = fingerprint('xwing', keys.encPublic);
     sigFpr = fingerprint('ed25519', keys.sigPublic);
@@ -501,6 +517,7 @@ export async function unlockIdentity(db: DB, id: string, passphrase: string): Pr
     { key_set: number; enc_fpr: Buffer; sig_fpr: Buffer; nonce: Buffer; sealed: Buffer }[];
   const keySets: KeySet[] = [];
   const wipeKeys = () => keySets.forEach((k) => { k.encSecret.fill(0); k.sigSecret.fill(0); });
+  const storedPublic = db.prepare("SELECT public_key FROM keys WHERE fpr = ? AND kind = 'xwing'").pluck();
   try {
     for (const r of rows) {
       const plain = await aeadOpen(master, r.nonce, r.sealed, secretsAad(id, r.key_set, r.enc_fpr, r.sig_fpr));
@@ -514,8 +531,18 @@ export async function unlockIdentity(db: DB, id: string, passphrase: string): Pr
       // Pushed before any check: a refusal below still wipes this set with the earlier ones.
       const keySet: KeySet = { keySet: r.key_set, encSecret, encPublic: new Uint8Array(0), encFpr: r.enc_fpr, sigSecret, sigPublic: sigSecret.slice(32), sigFpr: r.sig_fpr };
       keySets.push(keySet);
-      keySet.encPublic = await xwingPublicFromSecret(encSecret);
-      // The stored fingerprints are authenticated (AAD): the derived public keys must match them.
+      // The public key is taken from the profile, not derived again from the seed (an ML-KEM-768
+      // key generation per key set: the largest part of the fixed cost left, bench/README.md), only
+      // under the fingerprint sealed with the seed: r.enc_fpr is authenticated (AAD) under the
+      // master key, and the seed gives the key of that fingerprint (checkKeysBelong, at storage).
+      // A key planted in `keys` by the attacker of docs/profile.md (no passphrase) either has
+      // another fingerprint, so is not found here, or does not hash to this one: never used, the
+      // key is derived from the seed instead, as before (test/unit/keys-stored.test.ts).
+      const stored = storedPublic.get(r.enc_fpr) as unknown;
+      keySet.encPublic = Buffer.isBuffer(stored) && fingerprint('xwing', stored).equals(r.enc_fpr)
+        ? new Uint8Array(stored)
+        : await xwingPublicFromSecret(encSecret);
+      // The stored fingerprints are authenticated (AAD): the public keys must match them.
       if (!fingerprint('xwing', keySet.encPublic).equals(r.enc_fpr) || !fingerprint('ed25519', keySet.sigPublic).equals(r.sig_fpr)) {
         throw securityError('corrupt-secrets', `Les clés privées de ${identity.name} ne correspondent pas à ses clés publiques. Contactez l'officier SSI.`);
       }
