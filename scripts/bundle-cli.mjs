@@ -4,7 +4,8 @@
 // few hundred modules, which was a third of a command's start-up (bench/README.md, "Where the
 // fixed cost goes"). Run by `npm run build`, after tsc, so it is never older than dist/.
 //   - Lazy imports stay lazy: code split into chunks (format esm, splitting), loaded on first use.
-//   - Our code and the pure JavaScript it needs before the unlock (zod, @noble) are bundled;
+//   - Our code and the pure JavaScript it needs before the unlock (@noble) are bundled, zod in a
+//     file of its own (zod.cjs, loaded on first use);
 //     every other package stays external and loads from node_modules as before: native bindings
 //     (better-sqlite3, sodium-native), and packages that read files beside their own code
 //     (pdfkit's font metrics) or are loaded only by some commands (mail, spreadsheets).
@@ -14,12 +15,13 @@
 // must not be bundled: keep it in a package, or read the path from the caller.
 import { build } from 'esbuild';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.join(ROOT, 'dist', 'cli');
-const BUNDLED_PACKAGES = ['zod', '@noble/post-quantum', '@noble/hashes', '@noble/curves'];
+const BUNDLED_PACKAGES = ['@noble/post-quantum', '@noble/hashes', '@noble/curves'];
 
 const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 const external = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})]
@@ -31,8 +33,10 @@ const workers = readdirSync(path.join(ROOT, 'electron'), { recursive: true })
   .map((file) => ({ in: path.join(ROOT, 'electron', file), out: path.basename(file, '.ts') }));
 
 // zod.ts loads zod with createRequire (synchronously, on first use), which esbuild does not
-// follow: inside the bundle the same call becomes require('zod'), bundled and still run on first
-// use only (esbuild's CommonJS wrapper).
+// follow: inside the bundle the same call becomes require('./zod.cjs'), zod bundled into a file
+// of its own (below) beside the chunks, which the chunks' require() (the banner's, relative to
+// the chunk) finds. Kept out of the chunks, its ~400 KiB are not even parsed by a command that
+// uses no schema, and a command that does reads them when zod.ts asks (the CLI: while Argon2id runs).
 const lazyZod = {
   name: 'lazy-zod',
   setup(b) {
@@ -40,8 +44,9 @@ const lazyZod = {
       const text = readFileSync(args.path, 'utf8');
       const call = "createRequire(import.meta.url)('zod')";
       if (!text.includes(call)) return { contents: text, loader: 'ts', warnings: [{ text: `zod.ts no longer loads zod with ${call}: zod is loaded from node_modules (slower)` }] };
-      return { contents: text.replace(call, "require('zod')"), loader: 'ts' };
+      return { contents: text.replace(call, "require('./zod.cjs')"), loader: 'ts' };
     });
+    b.onResolve({ filter: /^\.\/zod\.cjs$/ }, () => ({ path: './zod.cjs', external: true }));
   },
 };
 
@@ -75,12 +80,30 @@ const result = await build({
   target: 'node20',
   external,
   plugins: [lazyZod, englishOnlyZod],
-  // Bundled CommonJS (zod) calls require(): give each chunk one, as in a CommonJS module.
+  // zod.ts's require('./zod.cjs') (and any bundled CommonJS): each chunk gets a require() of its own.
   banner: { js: "import { createRequire as __pliCreateRequire } from 'node:module'; const require = __pliCreateRequire(import.meta.url);" },
   chunkNames: 'chunk-[hash]',
   legalComments: 'none',
   logLevel: 'warning',
   metafile: true,
 });
+// zod on its own, CommonJS, English messages only: what zod.ts's require('./zod.cjs') loads.
+const zod = await build({
+  entryPoints: [createRequire(path.join(ROOT, 'package.json')).resolve('zod')],
+  outfile: path.join(OUT, 'zod.cjs'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  plugins: [englishOnlyZod],
+  legalComments: 'none',
+  logLevel: 'warning',
+  metafile: true,
+});
+for (const [file, output] of Object.entries(result.metafile.outputs)) {
+  // A second copy of zod in the chunks (a module importing it for real) would be loaded at start.
+  if (Object.keys(output.inputs).some((input) => /node_modules[\\/]zod[\\/]/.test(input))) throw new Error(`bundle-cli: zod is bundled into ${file}: import it only as a type, load it through electron/core/zod.ts`);
+}
+result.metafile.outputs = { ...result.metafile.outputs, ...zod.metafile.outputs };
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
 process.stdout.write(`pli: CLI bundled into ${path.relative(ROOT, OUT)}/ (${Object.keys(result.metafile.outputs).length} files, ${(bytes / 1024).toFixed(0)} KiB; workers: ${workers.map((w) => w.out).join(', ')})\n`);

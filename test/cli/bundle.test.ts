@@ -63,6 +63,14 @@ describe('the bundle built by npm run build', () => {
     expect(text).not.toMatch(/zod\/v4\/locales\/(fr|de|ja)\.cjs/);
   });
 
+  it('keeps zod in a file of its own (zod.cjs), out of the chunks every command loads and parses', () => {
+    const files = readdirSync(path.join(ROOT, 'dist/cli'));
+    expect(files).toContain('zod.cjs');
+    for (const file of files.filter((f) => f !== 'zod.cjs')) {
+      expect(readFileSync(path.join(ROOT, 'dist/cli', file), 'utf8'), file).not.toMatch(/node_modules\/zod\/v4\/core/);
+    }
+  });
+
   it('runs an encryption and a decryption whose workers start from the bundle, zod loaded only once a schema is used', () => {
     const home = path.join(temp, 'home');
     const env = { ...process.env, PLI_PASSPHRASE: 'phrase de passe du test du paquet' };
