@@ -68,6 +68,10 @@ const englishOnlyZod = {
   },
 };
 
+// Spaces, comments and redundant syntax removed: a quarter less source for V8 to scan at each start
+// (~6 % of an empty encryption's CPU, bench/README.md). Names are kept (profiles, stack traces).
+const MINIFY = { minifyWhitespace: true, minifySyntax: true };
+
 rmSync(OUT, { recursive: true, force: true });
 const result = await build({
   entryPoints: [{ in: path.join(ROOT, 'electron/cli/run.ts'), out: 'pli' }, ...workers],
@@ -83,6 +87,7 @@ const result = await build({
   // zod.ts's require('./zod.cjs') (and any bundled CommonJS): each chunk gets a require() of its own.
   banner: { js: "import { createRequire as __pliCreateRequire } from 'node:module'; const require = __pliCreateRequire(import.meta.url);" },
   chunkNames: 'chunk-[hash]',
+  ...MINIFY,
   legalComments: 'none',
   logLevel: 'warning',
   metafile: true,
@@ -91,6 +96,7 @@ const result = await build({
 const zod = await build({
   entryPoints: [createRequire(path.join(ROOT, 'package.json')).resolve('zod')],
   outfile: path.join(OUT, 'zod.cjs'),
+  ...MINIFY,
   bundle: true,
   format: 'cjs',
   platform: 'node',
