@@ -169,13 +169,19 @@ export interface DecryptRequest {
    * `arrivedAt`; throws if it cannot be trusted (the inbox checks its row's MAC). */
   proveArrival?: () => number;
   onProgress?: (done: number, total: number) => void;
+  /** Each file's SHA-256, for a caller that shows it (the desktop app's « code de contrôle »);
+   * false spares a whole pass over the plaintext (the command line prints no digest). Default true. */
+  fileDigests?: boolean;
 }
 
-export interface DecryptResult {
+/** A file written, with its SHA-256 (DecryptRequest.fileDigests, the default). */
+export type DigestedFile = WrittenFile & { sha256: string };
+
+export interface DecryptResult<File extends WrittenFile = DigestedFile> {
   containerId: string;
   senderId: string;
   senderName: string;
-  files: WrittenFile[];
+  files: File[];
   /** What the manifest says it was sent under (minor 1), or null: « sans convention ». */
   convention: ManifestConvention | null;
 }
@@ -254,7 +260,9 @@ async function unwrapWithPassword(header: ParsedHeader, password: string): Promi
   return fileKey;
 }
 
-export async function decrypt(ctx: Context, request: DecryptRequest): Promise<DecryptResult> {
+export async function decrypt(ctx: Context, request: DecryptRequest & { fileDigests: false }): Promise<DecryptResult<WrittenFile>>;
+export async function decrypt(ctx: Context, request: DecryptRequest & { fileDigests?: true }): Promise<DecryptResult>;
+export async function decrypt(ctx: Context, request: DecryptRequest): Promise<DecryptResult<WrittenFile>> {
   const source = request.bytes ? { ...bufferSource(request.bytes), fd: null, close: async () => {} } : await fileSource(request.input);
   let actor: string | null = null;
   let info: ContainerInfo | undefined;
@@ -292,7 +300,7 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
       password = (await ctx.unlocker.containerPassword?.()) ?? null;
       if (!password) throw inputError('no-password', 'Mot de passe du pli manquant.');
     }
-    const folder = await FolderSink.create(request.outDir);
+    const folder = await FolderSink.create(request.outDir, { digests: request.fileDigests ?? true });
     const openedBy = reader;
     let convention: ManifestConvention | null = null;
     // Before any file is created: a container naming a convention opens only for, and from, people
