@@ -7,12 +7,13 @@
 import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { openStream } from '../../electron/core/container/open.js';
 import { bufferSource, FolderSink, OFF_THREAD_HASH_BYTES, sweepTemporaryFolders } from '../../electron/core/container/sinks.js';
 import { CHUNK_SEALED, PREAMBLE_BYTES } from '../../electron/core/container/format.js';
+import type { Manifest } from '../../electron/core/container/manifest.js';
 import { makePerson, seal, readerCallbacks, describeError, tryOpen, type TestPerson } from './helpers.js';
 
 // Records what is appended to a commit's journal (the file named 'placed').
@@ -73,6 +74,25 @@ describe('the per-file SHA-256 of a decryption', () => {
     const error = await openStream(bufferSource(copy), sink, readerCallbacks(reader, [sender])).then(() => null, (e: unknown) => e);
     expect(describeError(error)).toBe('security/tampered');
     expect(readdirSync(out)).toEqual([]);
+  });
+});
+
+describe('the HMAC of each file written under a convention, computed as it is written', () => {
+  it('equals the HMAC of the file read back (what the retention run compares), and is absent without a key', async () => {
+    const files = [{ name: 'IS101.xls', data: randomBytes(200_000) }, { name: 'vide.txt', data: Buffer.alloc(0) }, { name: 'IST.csv', data: randomBytes(1000) }];
+    const sealed = await seal(sender, [reader], files);
+    const macKey = randomBytes(32);
+    const out = fresh('macs');
+    const sink = await FolderSink.create(out, { digests: false });
+    const keyed = { begin: (m: Manifest) => sink.begin(m, macKey), write: sink.write.bind(sink), commit: sink.commit.bind(sink), abort: sink.abort.bind(sink) };
+    await openStream(bufferSource(sealed), keyed, readerCallbacks(reader, [sender]));
+    const hmacOf = (file: string) => createHmac('sha256', macKey).update(readFileSync(file)).digest();
+    expect(sink.writtenMacs).toEqual(sink.written.map((w) => hmacOf(w.path)));
+    expect(sink.written.map((w) => w.name)).toEqual(files.map((f) => f.name));
+
+    const plain = await FolderSink.create(fresh('no-macs'));
+    await openStream(bufferSource(sealed), plain, readerCallbacks(reader, [sender]));
+    expect(plain.writtenMacs).toEqual([null, null, null]);
   });
 });
 

@@ -12,7 +12,7 @@
 import { constants, lstatSync, rmSync, unlinkSync } from 'node:fs';
 import { appendFile, link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { createHash, createHmac, randomBytes, type Hash, type Hmac } from 'node:crypto';
 import { printable, type Manifest } from './manifest.js';
 import type { CipherSource, PlainSink } from './open.js';
 import { inputError, PliError, securityError } from '../errors.js';
@@ -207,7 +207,12 @@ export class FolderSink implements PlainSink {
   private readonly unregister: () => void;
   /** SHA-256 of each file as written, when asked for (FolderSinkOptions.digests). */
   private hashes: Hash[] | null = null;
+  /** HMAC of each file as written, under the key given to begin(), if one was. */
+  private macs: Hmac[] | null = null;
   written: WrittenFile[] = [];
+  /** HMAC-SHA256 of each file written (as `written`), under the key given to begin(), or null:
+   * kept apart from `written`, which goes to the interface. */
+  writtenMacs: (Buffer | null)[] = [];
 
   private constructor(private readonly outDir: string, private readonly outNode: Node, private readonly digests: boolean) {
     // The pid in the name lets a later run tell a crashed run's leftovers from a live one.
@@ -245,7 +250,10 @@ export class FolderSink implements PlainSink {
     return faultError(error, { kind: 'folder', path: this.outDir }) ?? error;
   }
 
-  async begin(manifest: Manifest): Promise<void> {
+  /** `macKey`: each file's HMAC-SHA256 is computed as it is written (WrittenFile.mac), in the
+   * same pass as the writes: the same value as an HMAC of the file read back, without the read. */
+  async begin(manifest: Manifest, macKey?: Buffer): Promise<void> {
+    this.macs = macKey ? manifest.files.map(() => createHmac('sha256', macKey)) : null;
     try {
       await this.checkRoom(manifest);
       await this.beginFiles(manifest);
@@ -325,6 +333,8 @@ export class FolderSink implements PlainSink {
     const writing = this.current.handle.writev(parts);
     const hash = this.hashes?.[index];
     if (hash) for (const part of parts) hash.update(part);
+    const mac = this.macs?.[index];
+    if (mac) for (const part of parts) mac.update(part);
     await writing;
   }
 
@@ -344,6 +354,7 @@ export class FolderSink implements PlainSink {
         const file = files[i]!;
         const target = await this.place(i, file.name, file.size);
         this.written.push({ name: file.name, path: target, size: file.size, sha256: digests?.[i] ?? null });
+        this.writtenMacs.push(this.macs?.[i]?.digest() ?? null);
       }
       // The names, durable before the decryption is reported done (a power cut must not lose them).
       await syncFolder(this.outDir);
@@ -354,6 +365,7 @@ export class FolderSink implements PlainSink {
     } catch (error) {
       // Nothing of a decryption that did not complete stays: the files placed so far go too.
       this.written = [];
+      this.writtenMacs = [];
       await this.takeBackPlaced();
       throw this.fault(error);
     }
@@ -472,9 +484,11 @@ export class FolderSink implements PlainSink {
 
   async abort(): Promise<void> {
     this.hashes = null;
+    this.macs = null;
     await this.current?.handle.close().catch(() => {});
     this.current = null;
     this.written = [];
+    this.writtenMacs = [];
     await this.takeBackPlaced();
     // rm() removes a symlink put in the folder's place, never what it points to.
     await rm(this.tempDir, { recursive: true, force: true });

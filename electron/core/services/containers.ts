@@ -19,7 +19,7 @@ import { audit, type Context } from '../context.js';
 import { formatFingerprint } from '../../../shared/ids.js';
 import type { Manifest, ManifestConvention } from '../container/manifest.js';
 import { checkConventionOpening, planConventionSend, type ConventionSendInput } from '../authority/convention-exchange.js';
-import { recordWrittenFiles, writtenFileMac } from '../authority/convention-filing.js';
+import { recordWrittenFiles, writtenFileMacKey } from '../authority/convention-filing.js';
 import { communeOf, importFromOpenedFile } from '../indicators/store.js';
 
 export interface EncryptRequest {
@@ -310,6 +310,14 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
         if (manifest.convention) {
           await checkConventionOpening(ctx.profile.db, manifest.convention, openedBy, { id: signer.identityId, name: getIdentity(ctx.profile.db, signer.identityId)?.name ?? signer.identityId }, arrivedAt);
           convention = manifest.convention;
+          // The retention run's HMAC of each file, computed as it is written (no second read).
+          const macKey = writtenFileMacKey(ctx.profile.db);
+          try {
+            await folder.begin(manifest, macKey ?? undefined);
+          } finally {
+            macKey?.fill(0);
+          }
+          return;
         }
         await folder.begin(manifest);
       },
@@ -335,7 +343,7 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
     if (under) {
       // For the retention run (docs/convention.md 8): what Pli wrote, to destroy it only unchanged.
       const written = [];
-      for (const file of files) written.push({ path: file.path, size: file.size, mac: await writtenFileMac(ctx.profile.db, file.path) });
+      for (const [i, file] of files.entries()) written.push({ path: file.path, size: file.size, mac: folder.writtenMacs[i] ?? null });
       recordWrittenFiles(ctx.profile.db, containerId, written);
     }
     audit(ctx, { actor, action: 'container.opened', object: containerId, detail: { sender: sender.id, files: files.length, ...(under ? { convention: under.id, period: under.period } : {}) } });
