@@ -176,7 +176,7 @@ export const commands: Record<string, Handler> = {
     // --as with --password-file: the person opening a password container signs in too (their
     // passphrase), as the actor of the log; without --as, the only own identity.
     const outDir = required(values, 'out');
-    const result = await cleaningOnSignals('déchiffrement', () => decrypt(context(values), { as: str(values, 'as'), usePassword: Boolean(values['password-file']), input: positionals[0]!, outDir }));
+    const result = await cleaningOnSignals('déchiffrement', () => decrypt(context(values), { as: str(values, 'as'), usePassword: Boolean(values['password-file']), input: positionals[0]!, outDir, fileDigests: false }));
     err(`Pli de ${forTerminal(result.senderName)} (${forTerminal(result.senderId)}) : signature vérifiée, ${result.files.length} fichier(s).`);
     for (const file of result.files) out(forTerminal(file.path));
   },

@@ -148,9 +148,8 @@ export function filedContainers(db: DB, conventionId?: string, options: { anySta
 /** HMAC of a file's content (read as a stream) under a key derived from the integrity key; null
  * without the key. Throws if the file cannot be read (a caller judging it takes that as changed). */
 export async function writtenFileMac(db: DB, file: string): Promise<Buffer | null> {
-  const key = integrityKeyOf(db);
-  if (!key) return null;
-  const macKey = hkdf(key, Buffer.alloc(0), KDF_INFO.integrityWrittenFile);
+  const macKey = writtenFileMacKey(db);
+  if (!macKey) return null;
   try {
     const hmac = createHmac('sha256', macKey);
     for await (const chunk of createReadStream(file)) hmac.update(chunk as Buffer);
@@ -158,6 +157,13 @@ export async function writtenFileMac(db: DB, file: string): Promise<Buffer | nul
   } finally {
     macKey.fill(0);
   }
+}
+
+/** The key of writtenFileMac (the caller zeroes it), or null without the integrity key: the
+ * decryption computes the same HMAC as it writes (FolderSink, mac), without reading the files again. */
+export function writtenFileMacKey(db: DB): Buffer | null {
+  const key = integrityKeyOf(db);
+  return key ? hkdf(key, Buffer.alloc(0), KDF_INFO.integrityWrittenFile) : null;
 }
 
 /** Records the files an opening wrote (decrypt), for the retention run. */

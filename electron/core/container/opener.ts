@@ -113,9 +113,10 @@ class InlineOpener implements BlockOpener {
 }
 
 /** One block in LOCAL_SHARE is decrypted on this thread (the worker only hashes it): the worker
- * has the digest and the other blocks' AES, this thread the plaintext's SHA-256 and the writes;
- * one in four balances the two cores here (bench/crypto.mjs). */
-const LOCAL_SHARE = 4;
+ * has the digest and the other blocks' AES, this thread the writes. One in two since the
+ * plaintext's SHA-256 left this thread (command line: FolderSink digests); one in four when it
+ * was here. */
+const LOCAL_SHARE = 2;
 
 class WorkerOpener extends DigestWorker<OpenerAnswer> implements BlockOpener {
   // Answers come back in the order of the requests: null for a block only hashed there.
@@ -153,7 +154,7 @@ class WorkerOpener extends DigestWorker<OpenerAnswer> implements BlockOpener {
     // Only memory that is the block's alone moves without a copy; any other view is copied first.
     const view = ownsMemory(block) ? block : new Uint8Array(block);
     const index = this.submitted++;
-    if (this.submitted % LOCAL_SHARE === 0) {
+    if ((index + 1) % LOCAL_SHARE === 0) {
       const plain = openChunks(this.key, block, nonces);
       if (typeof plain === 'number') return Promise.reject(new ChunkTagError(plain));
       this.blocks.push(null);

@@ -12,12 +12,12 @@
 import { constants, lstatSync, rmSync, unlinkSync } from 'node:fs';
 import { appendFile, link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { createHash, createHmac, randomBytes, type Hash, type Hmac } from 'node:crypto';
 import { printable, type Manifest } from './manifest.js';
 import type { CipherSource, PlainSink } from './open.js';
 import { inputError, PliError, securityError } from '../errors.js';
 import { diskFullError, faultError } from '../faults.js';
-import { DigestWorker, ownsMemory, StartedThread, type Pending } from './threads.js';
+import { asBuffer, DigestWorker, ownsMemory, StartedThread, type Pending } from './threads.js';
 import { workerEntry } from '../workers.js';
 
 export const TEMP_PREFIX = '.pli-tmp-';
@@ -41,14 +41,17 @@ export interface Sha256Stream {
 /** Above this many bytes, hashing moves to a worker thread (below, starting one costs more than it saves). */
 export const OFF_THREAD_HASH_BYTES = 8 * 1024 * 1024;
 
-export function sha256Stream(totalBytes: number): Sha256Stream {
-  return totalBytes > OFF_THREAD_HASH_BYTES ? new WorkerSha256() : new InlineSha256();
+/** `recycle` receives each part once hashed (its memory back on this thread), for reuse. */
+export function sha256Stream(totalBytes: number, recycle: (part: Buffer) => void = () => {}): Sha256Stream {
+  return totalBytes > OFF_THREAD_HASH_BYTES ? new WorkerSha256(recycle) : new InlineSha256(recycle);
 }
 
 class InlineSha256 implements Sha256Stream {
   private readonly hash = createHash('sha256');
+  constructor(private readonly recycle: (part: Buffer) => void) {}
   async update(parts: Buffer[]): Promise<void> {
     for (const part of parts) this.hash.update(part);
+    for (const part of parts) this.recycle(part);
   }
   async digest(): Promise<Buffer> {
     return this.hash.digest();
@@ -66,12 +69,15 @@ class WorkerSha256 extends DigestWorker<{ parts: Uint8Array[] }> implements Sha2
   private inFlight = 0;
   private readonly waiting: Pending<void>[] = [];
 
-  constructor() {
+  constructor(private readonly recycle: (part: Buffer) => void) {
     super(new StartedThread(workerEntry('hash', import.meta.url), { youngGenerationMb: 4 }), 'hash worker');
   }
 
   protected onAnswer(m: { parts: Uint8Array[] }): void {
-    for (const part of m.parts) this.inFlight -= part.byteLength;
+    for (const part of m.parts) {
+      this.inFlight -= part.byteLength;
+      this.recycle(asBuffer(part));
+    }
     if (this.inFlight <= MAX_IN_FLIGHT) for (const w of this.waiting.splice(0)) w.resolve();
   }
 
@@ -97,8 +103,17 @@ class WorkerSha256 extends DigestWorker<{ parts: Uint8Array[] }> implements Sha2
   }
 }
 
-/** A file moved into place, with the SHA-256 of what was written (for the audit log). */
-export interface WrittenFile { name: string; path: string; size: number; sha256: string }
+/** A file moved into place, with the SHA-256 of what was written (the « code de contrôle » the
+ * desktop app shows), or null when the caller did not ask for it (FolderSink.create). */
+export interface WrittenFile { name: string; path: string; size: number; sha256: string | null }
+
+export interface FolderSinkOptions {
+  /** Computes each file's SHA-256 while writing it (WrittenFile.sha256): a whole pass over the
+   * plaintext (~0.2 CPU-second per 256 MiB here), paid only by a caller that shows it. The
+   * decryption's security does not rest on it: the plaintext is bound by the chunk tags under
+   * the signed container. Default true. */
+  digests?: boolean;
+}
 
 // ---- Temporary things of the operations in progress --------------------------------------------
 
@@ -147,7 +162,9 @@ const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | N
 const TEMP_NAME = /^\.pli-tmp-([1-9][0-9]{0,9})-[0-9a-f]{12}$/;
 
 /** In the temporary folder, the names a commit is placing (`+name`) or gave up (`-name`), one a
- * line, each with the size and SHA-256 of the file: a run killed mid-commit is undone from it. */
+ * line, each with the size, device and inode of the file written (the file placed is that very
+ * inode: link or rename): a run killed mid-commit is undone from it. Journals of earlier versions
+ * name a SHA-256 instead of the inode, and are still undone by it. */
 const JOURNAL = 'placed';
 
 /** Room asked beyond the files' bytes: file system blocks of each file, the folder, the journal. */
@@ -188,18 +205,23 @@ export class FolderSink implements PlainSink {
   private placed: { path: string; node: Node }[] = [];
   private tempNode: Node | null = null;
   private readonly unregister: () => void;
-  /** SHA-256 of each file as written, for the audit log. */
-  private hashes: Hash[] = [];
+  /** SHA-256 of each file as written, when asked for (FolderSinkOptions.digests). */
+  private hashes: Hash[] | null = null;
+  /** HMAC of each file as written, under the key given to begin(), if one was. */
+  private macs: Hmac[] | null = null;
   written: WrittenFile[] = [];
+  /** HMAC-SHA256 of each file written (as `written`), under the key given to begin(), or null:
+   * kept apart from `written`, which goes to the interface. */
+  writtenMacs: (Buffer | null)[] = [];
 
-  private constructor(private readonly outDir: string, private readonly outNode: Node) {
+  private constructor(private readonly outDir: string, private readonly outNode: Node, private readonly digests: boolean) {
     // The pid in the name lets a later run tell a crashed run's leftovers from a live one.
     this.tempDir = path.join(outDir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
     // Registered before the folder exists: a signal at any later moment finds it.
     this.unregister = registerTemporary(() => this.removeNow());
   }
 
-  static async create(outDir: string): Promise<FolderSink> {
+  static async create(outDir: string, options: FolderSinkOptions = {}): Promise<FolderSink> {
     let outInfo;
     try {
       await mkdir(outDir, { recursive: true });
@@ -209,7 +231,7 @@ export class FolderSink implements PlainSink {
     }
     if (!outInfo.isDirectory()) throw inputError('cannot-write', `${outDir} n'est pas un dossier : choisissez un dossier de destination.`);
     await sweepTemporaryFolders(outDir);
-    const sink = new FolderSink(outDir, outInfo);
+    const sink = new FolderSink(outDir, outInfo, options.digests ?? true);
     try {
       await mkdir(sink.tempDir, { mode: 0o700 });
       const info = await lstat(sink.tempDir, { bigint: true });
@@ -228,7 +250,10 @@ export class FolderSink implements PlainSink {
     return faultError(error, { kind: 'folder', path: this.outDir }) ?? error;
   }
 
-  async begin(manifest: Manifest): Promise<void> {
+  /** `macKey`: each file's HMAC-SHA256 is computed as it is written (WrittenFile.mac), in the
+   * same pass as the writes: the same value as an HMAC of the file read back, without the read. */
+  async begin(manifest: Manifest, macKey?: Buffer): Promise<void> {
+    this.macs = macKey ? manifest.files.map(() => createHmac('sha256', macKey)) : null;
     try {
       await this.checkRoom(manifest);
       await this.beginFiles(manifest);
@@ -249,7 +274,7 @@ export class FolderSink implements PlainSink {
 
   private async beginFiles(manifest: Manifest): Promise<void> {
     this.manifest = manifest;
-    this.hashes = manifest.files.map(() => createHash('sha256'));
+    this.hashes = this.digests ? manifest.files.map(() => createHash('sha256')) : null;
     this.created = manifest.files.map(() => null);
     // Empty files have no write(): created (and dated) now. The others are created at their
     // first write, and written through that same handle until complete: never reopened by path.
@@ -304,11 +329,12 @@ export class FolderSink implements PlainSink {
       await this.finishCurrent();
       this.current = { index, handle: await this.createFile(index) };
     }
-    // Hashed here while libuv's thread pool writes the same (read-only) buffers: the reader's
-    // worker thread is busy with the signature's digest, and this thread has the time.
+    // Hashed (if asked) while libuv's thread pool writes the same (read-only) buffers.
     const writing = this.current.handle.writev(parts);
-    const hash = this.hashes[index]!;
-    for (const part of parts) hash.update(part);
+    const hash = this.hashes?.[index];
+    if (hash) for (const part of parts) hash.update(part);
+    const mac = this.macs?.[index];
+    if (mac) for (const part of parts) mac.update(part);
     await writing;
   }
 
@@ -323,11 +349,12 @@ export class FolderSink implements PlainSink {
     const files = this.manifest?.files ?? [];
     try {
       await this.finishCurrent();
-      const digests = this.hashes.map((hash) => hash.digest('hex'));
+      const digests = this.hashes?.map((hash) => hash.digest('hex'));
       for (let i = 0; i < files.length; i++) {
         const file = files[i]!;
-        const target = await this.place(i, file.name, file.size, digests[i]!);
-        this.written.push({ name: file.name, path: target, size: file.size, sha256: digests[i]! });
+        const target = await this.place(i, file.name, file.size);
+        this.written.push({ name: file.name, path: target, size: file.size, sha256: digests?.[i] ?? null });
+        this.writtenMacs.push(this.macs?.[i]?.digest() ?? null);
       }
       // The names, durable before the decryption is reported done (a power cut must not lose them).
       await syncFolder(this.outDir);
@@ -338,6 +365,7 @@ export class FolderSink implements PlainSink {
     } catch (error) {
       // Nothing of a decryption that did not complete stays: the files placed so far go too.
       this.written = [];
+      this.writtenMacs = [];
       await this.takeBackPlaced();
       throw this.fault(error);
     }
@@ -348,10 +376,11 @@ export class FolderSink implements PlainSink {
     await rm(this.tempDir, { recursive: true, force: true }).catch(() => {});
   }
 
-  /** Notes in the journal (synced) that `name` is being placed (`+`) or was not (`-`). */
-  private async journal(sign: '+' | '-', candidate: string, size: number, sha256: string): Promise<void> {
+  /** Notes in the journal (synced) that `name` is being placed (`+`) or was not (`-`), with the
+   * size and the node (device, inode) of the file written. */
+  private async journal(sign: '+' | '-', candidate: string, size: number, node: Node): Promise<void> {
     const file = path.join(this.tempDir, JOURNAL);
-    await appendFile(file, `${JSON.stringify({ [sign]: path.basename(candidate), size, sha256 })}\n`, { mode: 0o600, flag: constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | NOFOLLOW });
+    await appendFile(file, `${JSON.stringify({ [sign]: path.basename(candidate), size, dev: String(node.dev), ino: String(node.ino) })}\n`, { mode: 0o600, flag: constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | NOFOLLOW });
     const handle = await open(file, constants.O_RDONLY | NOFOLLOW);
     try {
       await handle.sync();
@@ -361,7 +390,7 @@ export class FolderSink implements PlainSink {
   }
 
   /** Moves file `index` to outDir/name, or "name (2).ext", "name (3).ext"... if that exists. */
-  private async place(index: number, name: string, size: number, sha256: string): Promise<string> {
+  private async place(index: number, name: string, size: number): Promise<string> {
     const node = this.created[index];
     if (!node) throw tempTampered();
     const from = this.tempPath(index);
@@ -371,7 +400,7 @@ export class FolderSink implements PlainSink {
       // that were free, so that undoing a killed run never deletes a file that was already there.
       if (await exists(candidate)) continue;
       await this.checkFolders();
-      await this.journal('+', candidate, size, sha256);
+      await this.journal('+', candidate, size, node);
       try {
         // link() fails with EEXIST instead of replacing, and never follows a symlink under the
         // new name: no window in which a file could be lost or plaintext sent elsewhere.
@@ -379,14 +408,14 @@ export class FolderSink implements PlainSink {
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'EEXIST') {
-          await this.journal('-', candidate, size, sha256);
+          await this.journal('-', candidate, size, node);
           continue;
         }
         if (code === 'ENOENT') throw tempTampered(); // the file written is no longer there
         if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EXDEV' || code === 'ENOSYS') {
           // File systems without hard links (FAT/exFAT USB keys): the checked file is renamed.
           if (await this.renameInto(index, candidate)) return candidate;
-          await this.journal('-', candidate, size, sha256);
+          await this.journal('-', candidate, size, node);
           continue;
         }
         throw error;
@@ -454,10 +483,12 @@ export class FolderSink implements PlainSink {
   }
 
   async abort(): Promise<void> {
-    this.hashes = [];
+    this.hashes = null;
+    this.macs = null;
     await this.current?.handle.close().catch(() => {});
     this.current = null;
     this.written = [];
+    this.writtenMacs = [];
     await this.takeBackPlaced();
     // rm() removes a symlink put in the folder's place, never what it points to.
     await rm(this.tempDir, { recursive: true, force: true });
@@ -553,15 +584,18 @@ export async function sweepTemporaryFolders(dir: string): Promise<number> {
 /**
  * Takes back the files a run killed in the middle of its commit had placed, from its journal:
  * only a plain name of `dir` that the journal says was placed, still a regular file of the size
- * and SHA-256 written. The folder holding the journal was checked as this user's (mode 0700).
+ * written and still the very file written (its device and inode; journals of earlier versions:
+ * its SHA-256). The folder holding the journal was checked as this user's (mode 0700).
  */
 async function undoJournal(dir: string, folder: string): Promise<void> {
   const file = path.join(folder, JOURNAL);
   const info = await lstat(file).catch(() => null);
   if (!info?.isFile() || info.size > 16 * 1024 * 1024) return;
-  const placing = new Map<string, { size: number; sha256: string }>();
+  type Written = { size: number; dev?: bigint; ino?: bigint; sha256?: string };
+  const placing = new Map<string, Written>();
+  const integer = (value: unknown): bigint | undefined => (typeof value === 'string' && /^[0-9]{1,20}$/.test(value) ? BigInt(value) : undefined);
   for (const line of (await readFile(file, 'utf8').catch(() => '')).split('\n')) {
-    let entry: { '+'?: unknown; '-'?: unknown; size?: unknown; sha256?: unknown };
+    let entry: { '+'?: unknown; '-'?: unknown; size?: unknown; sha256?: unknown; dev?: unknown; ino?: unknown };
     try {
       entry = JSON.parse(line) as typeof entry;
     } catch {
@@ -569,15 +603,22 @@ async function undoJournal(dir: string, folder: string): Promise<void> {
     }
     const name = entry['+'] ?? entry['-'];
     if (typeof name !== 'string' || path.basename(name) !== name || name === '.' || name === '..' || TEMP_NAME.test(name)) continue;
-    if (typeof entry.size !== 'number' || typeof entry.sha256 !== 'string') continue;
-    if (entry['+'] !== undefined) placing.set(name, { size: entry.size, sha256: entry.sha256 });
+    if (typeof entry.size !== 'number') continue;
+    const dev = integer(entry.dev);
+    const ino = integer(entry.ino);
+    const written: Written = dev !== undefined && ino !== undefined ? { size: entry.size, dev, ino }
+      : typeof entry.sha256 === 'string' ? { size: entry.size, sha256: entry.sha256 } : { size: -1 };
+    if (written.size < 0) continue;
+    if (entry['+'] !== undefined) placing.set(name, written);
     else placing.delete(name);
   }
   for (const [name, expected] of placing) {
     const target = path.join(dir, name);
-    const placed = await lstat(target).catch(() => null);
-    if (!placed?.isFile() || placed.size !== expected.size) continue;
-    if ((await sha256File(target).catch(() => null)) !== expected.sha256) continue;
+    const placed = await lstat(target, { bigint: true }).catch(() => null);
+    if (!placed?.isFile() || placed.size !== BigInt(expected.size)) continue;
+    if (expected.ino !== undefined) {
+      if (placed.dev !== expected.dev || placed.ino !== expected.ino) continue;
+    } else if ((await sha256File(target).catch(() => null)) !== expected.sha256) continue;
     await unlink(target).catch(() => {});
   }
 }

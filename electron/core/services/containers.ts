@@ -19,7 +19,7 @@ import { audit, type Context } from '../context.js';
 import { formatFingerprint } from '../../../shared/ids.js';
 import type { Manifest, ManifestConvention } from '../container/manifest.js';
 import { checkConventionOpening, planConventionSend, type ConventionSendInput } from '../authority/convention-exchange.js';
-import { recordWrittenFiles, writtenFileMac } from '../authority/convention-filing.js';
+import { recordWrittenFiles, writtenFileMacKey } from '../authority/convention-filing.js';
 import { communeOf, importFromOpenedFile } from '../indicators/store.js';
 
 export interface EncryptRequest {
@@ -169,13 +169,19 @@ export interface DecryptRequest {
    * `arrivedAt`; throws if it cannot be trusted (the inbox checks its row's MAC). */
   proveArrival?: () => number;
   onProgress?: (done: number, total: number) => void;
+  /** Each file's SHA-256, for a caller that shows it (the desktop app's « code de contrôle »);
+   * false spares a whole pass over the plaintext (the command line prints no digest). Default true. */
+  fileDigests?: boolean;
 }
 
-export interface DecryptResult {
+/** A file written, with its SHA-256 (DecryptRequest.fileDigests, the default). */
+export type DigestedFile = WrittenFile & { sha256: string };
+
+export interface DecryptResult<File extends WrittenFile = DigestedFile> {
   containerId: string;
   senderId: string;
   senderName: string;
-  files: WrittenFile[];
+  files: File[];
   /** What the manifest says it was sent under (minor 1), or null: « sans convention ». */
   convention: ManifestConvention | null;
 }
@@ -254,7 +260,9 @@ async function unwrapWithPassword(header: ParsedHeader, password: string): Promi
   return fileKey;
 }
 
-export async function decrypt(ctx: Context, request: DecryptRequest): Promise<DecryptResult> {
+export async function decrypt(ctx: Context, request: DecryptRequest & { fileDigests: false }): Promise<DecryptResult<WrittenFile>>;
+export async function decrypt(ctx: Context, request: DecryptRequest & { fileDigests?: true }): Promise<DecryptResult>;
+export async function decrypt(ctx: Context, request: DecryptRequest): Promise<DecryptResult<WrittenFile>> {
   const source = request.bytes ? { ...bufferSource(request.bytes), fd: null, close: async () => {} } : await fileSource(request.input);
   let actor: string | null = null;
   let info: ContainerInfo | undefined;
@@ -292,7 +300,7 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
       password = (await ctx.unlocker.containerPassword?.()) ?? null;
       if (!password) throw inputError('no-password', 'Mot de passe du pli manquant.');
     }
-    const folder = await FolderSink.create(request.outDir);
+    const folder = await FolderSink.create(request.outDir, { digests: request.fileDigests ?? true });
     const openedBy = reader;
     let convention: ManifestConvention | null = null;
     // Before any file is created: a container naming a convention opens only for, and from, people
@@ -302,6 +310,14 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
         if (manifest.convention) {
           await checkConventionOpening(ctx.profile.db, manifest.convention, openedBy, { id: signer.identityId, name: getIdentity(ctx.profile.db, signer.identityId)?.name ?? signer.identityId }, arrivedAt);
           convention = manifest.convention;
+          // The retention run's HMAC of each file, computed as it is written (no second read).
+          const macKey = writtenFileMacKey(ctx.profile.db);
+          try {
+            await folder.begin(manifest, macKey ?? undefined);
+          } finally {
+            macKey?.fill(0);
+          }
+          return;
         }
         await folder.begin(manifest);
       },
@@ -327,7 +343,7 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
     if (under) {
       // For the retention run (docs/convention.md 8): what Pli wrote, to destroy it only unchanged.
       const written = [];
-      for (const file of files) written.push({ path: file.path, size: file.size, mac: await writtenFileMac(ctx.profile.db, file.path) });
+      for (const [i, file] of files.entries()) written.push({ path: file.path, size: file.size, mac: folder.writtenMacs[i] ?? null });
       recordWrittenFiles(ctx.profile.db, containerId, written);
     }
     audit(ctx, { actor, action: 'container.opened', object: containerId, detail: { sender: sender.id, files: files.length, ...(under ? { convention: under.id, period: under.period } : {}) } });
