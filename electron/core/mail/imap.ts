@@ -296,6 +296,10 @@ async function catchUpOnce(ctx: Context, client: ImapFlow, options: ReceiveOptio
   return results;
 }
 
+/** Pli objects (receipts, acknowledgements) waiting in the outbox to go by mail. */
+const queuedObjects = (db: DB): number[] =>
+  db.prepare("SELECT id FROM outbox WHERE object_kind IS NOT NULL AND transport = 'mail' AND state = 'queued' ORDER BY id").pluck().all() as number[];
+
 async function connect(settings: MailboxSettings, password: string): Promise<ImapFlow> {
   const client = await imapClient(settings, password);
   try {
@@ -322,9 +326,11 @@ export async function receiveImap(ctx: Context, options: ReceiveOptions = {}): P
   const password = options.password ?? await unlockMailboxPassword(ctx, options.as);
   const all: IngestResult[] = [];
   await purgeRefused(ctx);
-  // Receipts and acknowledgements queued by a round leave at its end (not at the next tick).
+  // Receipts and acknowledgements queued by a round leave at its end (not at the next tick), with
+  // those queued since the last receive: an "ouvert" receipt queued by an opening, one left behind
+  // by a server down at the time.
   const sendObjects = async (): Promise<void> => {
-    const ids = options.objects?.queued.splice(0) ?? [];
+    const ids = [...new Set([...(options.objects?.queued.splice(0) ?? []), ...(options.objects ? queuedObjects(ctx.profile.db) : [])])];
     options.objects?.release();
     if (ids.length === 0) return;
     const r = await flushOutbox(ctx, { password, force: true, ids }).catch(() => null);
