@@ -40,7 +40,10 @@ async function counts(user: MailUser): Promise<Record<string, number>> {
   try {
     await client.connect();
     const result: Record<string, number> = {};
-    for (const box of await client.list()) result[box.path] = (await client.status(box.path, { messages: true })).messages ?? 0;
+    for (const box of await client.list()) {
+      const status = await client.status(box.path, { messages: true });
+      result[box.path] = (status && status.messages) || 0;
+    }
     return result;
   } finally {
     client.close();
