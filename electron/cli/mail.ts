@@ -255,6 +255,8 @@ export const mailCommands: Record<string, Handler> = {
     try {
       const receiving = () => receiveImap(ctx, {
         as: str(values, 'as'), watch: Boolean(values.watch), signal: controller.signal,
+        // A one-shot receive writes nothing else meanwhile: each batch in one transaction (issue 13).
+        batchWrites: !values.watch,
         onItem: (result) => printItem(ctx, result),
         objects, onObject: (o) => err(forTerminal(objectLine(ctx.profile.db, o))),
         onStatus: (status) => err(forTerminal(statusLine(status))),

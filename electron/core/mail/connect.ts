@@ -11,6 +11,10 @@ export function tlsOptions(settings: MailboxSettings): { ca?: string; minVersion
   return settings.caPem ? { ca: settings.caPem, minVersion: 'TLSv1.2', rejectUnauthorized: true } : { minVersion: 'TLSv1.2', rejectUnauthorized: true };
 }
 
+// One connection per message: nodemailer's pool (one connection for a whole flush) was tried for
+// the receipts of a large receive (issue 13) and left a flush hanging after Dovecot restarted
+// (test/mail/mailbox.test.ts, "reconnects after Dovecot restarts"); imap.ts sends on a few
+// connections at once instead.
 export async function smtpTransport(settings: MailboxSettings, password: string) {
   const { default: nodemailer } = await import('nodemailer');
   const e = settings.smtp;
@@ -27,6 +31,15 @@ export async function smtpTransport(settings: MailboxSettings, password: string)
     disableFileAccess: true,
     disableUrlAccess: true,
   });
+}
+
+/**
+ * Starts loading the mail libraries now, without waiting: called before a passphrase's Argon2id,
+ * which runs off the main thread, so that the two overlap instead of following each other.
+ */
+export function preloadMail(smtp: boolean): void {
+  void import('imapflow').catch(() => undefined);
+  if (smtp) void import('nodemailer').catch(() => undefined);
 }
 
 export async function imapClient(settings: MailboxSettings, password: string): Promise<ImapFlow> {

@@ -7,8 +7,8 @@ import type { DB } from '../profile/profile.js';
 import { audit, type Context } from '../context.js';
 import { PliError, temporaryError } from '../errors.js';
 import { requireMailbox, unlockMailboxPassword, type MailboxSettings } from './settings.js';
-import { connectionError, imapClient } from './connect.js';
-import { ingest, MAX_CONTAINER_BYTES, purgeRefused, type IngestResult } from './inbox.js';
+import { connectionError, imapClient, preloadMail } from './connect.js';
+import { inboxDirOf, ingest, IngestBatch, MAX_CONTAINER_BYTES, purgeRefused, type IngestResult } from './inbox.js';
 import { flushOutbox } from './outbox.js';
 import { holderState, leaseOwner, parseOwner } from './lease.js';
 import type { ObjectReceiver, ObjectResult } from './dispatch.js';
@@ -16,6 +16,8 @@ import type { ObjectReceiver, ObjectResult } from './dispatch.js';
 export const FOLDER_DONE = ['Pli', 'Traités'];
 export const FOLDER_REFUSED = ['Pli', 'Refusés'];
 const MOVE_BATCH = 50;
+/** SMTP connections used at once for the receipts a receive queued. */
+const SEND_LANES = 4;
 
 export interface ReceiveOptions {
   as?: string;
@@ -39,6 +41,13 @@ export interface ReceiveOptions {
   tickMs?: number;
   /** How long a catch-up waits for another process's receive on this profile (default 20 s). */
   lockWaitMs?: number;
+  /**
+   * Each batch of messages stored in one SQLite transaction (IngestBatch: one disk sync per batch,
+   * not several per container). Only for a process that writes nothing else to this profile while
+   * it receives (the CLI's `pli receive`): any other write of the same process made meanwhile would
+   * join the batch's transaction. The desktop app, whose other actions share the connection, leaves it off.
+   */
+  batchWrites?: boolean;
 }
 
 /**
@@ -91,12 +100,79 @@ async function fetchRawPart(client: ImapFlow, uid: number, part: PliPart): Promi
   if (!client.usable) throw noConnection();
   const raw = message ? message.bodyParts?.get(part.part) : undefined;
   if (!raw) throw noConnection();
-  if (part.encoding === 'base64') return Buffer.from(raw.toString('latin1'), 'base64');
-  if (part.encoding === 'quoted-printable') return decodeQuotedPrintable(raw);
-  return raw;
+  return decodePart(raw, part.encoding);
 }
 
 const noConnection = (): Error => Object.assign(new Error('Connection not available'), { code: 'NoConnection' });
+
+/** Attachments at most this big (encoded) come with the others of their batch in one FETCH. */
+const INLINE_PART_MAX = 2 * 1024 * 1024;
+/** At most this many encoded bytes per batched FETCH (memory: the batch is held until stored). */
+const INLINE_FETCH_MAX = 16 * 1024 * 1024;
+
+/** The bytes of a part from its transfer encoding (the raw body section as the server sent it). */
+function decodePart(raw: Buffer, encoding: string): Buffer {
+  if (encoding === 'base64') return Buffer.from(raw.toString('latin1'), 'base64');
+  if (encoding === 'quoted-printable') return decodeQuotedPrintable(raw);
+  return raw;
+}
+
+/**
+ * The small Pli parts of these messages, fetched raw in as few commands as possible (one per set of
+ * part numbers, up to INLINE_FETCH_MAX each) and decoded here (as fetchRawPart: no charset
+ * conversion). An IMAP literal arrives whole or not at all: a connection lost mid-way fails the
+ * fetch (checked with client.usable), never gives a short part. uid -> part -> bytes.
+ */
+async function fetchSmallParts(client: ImapFlow, messages: { uid: number; parts: PliPart[] }[], options: ReceiveOptions): Promise<Map<number, Map<string, Buffer>>> {
+  const out = new Map<number, Map<string, Buffer>>();
+  const groups = new Map<string, { uid: number; parts: PliPart[] }[]>();
+  for (const m of messages) {
+    const small = m.parts.filter((p) => p.size <= INLINE_PART_MAX);
+    if (small.length === 0) continue;
+    const key = small.map((p) => p.part).join(' ');
+    groups.set(key, [...(groups.get(key) ?? []), { uid: m.uid, parts: small }]);
+  }
+  for (const group of groups.values()) {
+    for (let i = 0; i < group.length;) {
+      const chunk: typeof group = [];
+      let bytes = 0;
+      while (i < group.length && (chunk.length === 0 || bytes + group[i]!.parts.reduce((n, p) => n + p.size, 0) <= INLINE_FETCH_MAX)) {
+        bytes += group[i]!.parts.reduce((n, p) => n + p.size, 0);
+        chunk.push(group[i++]!);
+      }
+      await options.onDownload?.(chunk[0]!.uid);
+      const fetched = await client.fetchAll(chunk.map((m) => m.uid).join(','), { uid: true, bodyParts: chunk[0]!.parts.map((p) => p.part) }, { uid: true });
+      if (!client.usable) throw noConnection();
+      for (const message of fetched) {
+        const wanted = chunk.find((m) => m.uid === message.uid);
+        if (!wanted) continue;
+        const got = new Map<string, Buffer>();
+        for (const part of wanted.parts) {
+          const raw = message.bodyParts?.get(part.part);
+          if (raw) got.set(part.part, decodePart(raw, part.encoding));
+        }
+        out.set(message.uid, got);
+      }
+    }
+  }
+  return out;
+}
+
+/** One attachment alone: streamed (a big container), or raw for a text-typed part; null if gone. */
+async function downloadPart(client: ImapFlow, uid: number, part: PliPart, options: ReceiveOptions): Promise<Buffer | null> {
+  if (part.type.startsWith('text/')) {
+    // A container sent as text: raw bytes, whatever the declared charset.
+    await options.onDownload?.(uid);
+    return fetchRawPart(client, uid, part);
+  }
+  const downloaded = await client.download(String(uid), part.part, { uid: true, chunkSize: 1024 * 1024 });
+  if (!downloaded || !('content' in downloaded) || !downloaded.content) {
+    if (!client.usable) throw noConnection();
+    return null;
+  }
+  await options.onDownload?.(uid);
+  return readAll(client, downloaded.content, MAX_CONTAINER_BYTES);
+}
 
 /** Reads a whole attachment; a connection closing mid-way always fails the read (never hangs, never short). */
 async function readAll(client: ImapFlow, stream: Readable, limit: number): Promise<Buffer> {
@@ -206,10 +282,10 @@ async function withReceiveLock<T>(ctx: Context, waitMs: number, run: () => Promi
 // lock in the database does the same (docs/mailbox.md section 5).
 const catchUps = new Map<string, Promise<unknown>>();
 
-function catchUp(ctx: Context, client: ImapFlow, options: ReceiveOptions): Promise<IngestResult[]> {
+function catchUp(ctx: Context, client: ImapFlow, options: ReceiveOptions, sendQueued?: () => Promise<void>): Promise<IngestResult[]> {
   const key = ctx.profile.home;
   const previous = catchUps.get(key) ?? Promise.resolve();
-  const run = previous.catch(() => {}).then(() => withReceiveLock(ctx, options.lockWaitMs ?? 20_000, () => catchUpOnce(ctx, client, options)));
+  const run = previous.catch(() => {}).then(() => withReceiveLock(ctx, options.lockWaitMs ?? 20_000, () => catchUpOnce(ctx, client, options, sendQueued)));
   catchUps.set(key, run);
   void run.finally(() => {
     if (catchUps.get(key) === run) catchUps.delete(key);
@@ -217,7 +293,14 @@ function catchUp(ctx: Context, client: ImapFlow, options: ReceiveOptions): Promi
   return run;
 }
 
-async function catchUpOnce(ctx: Context, client: ImapFlow, options: ReceiveOptions): Promise<IngestResult[]> {
+/**
+ * `sendQueued`: sends the receipts queued so far; called after each batch is stored and moved, and
+ * left running while the next batch is fetched and stored (the SMTP answers overlap the IMAP
+ * ones), one call at a time. With batchWrites, its outbox writes join the next batch's
+ * transaction: a crash before that commit sends them again (same Message-ID; a receipt is stored
+ * once however often it arrives: docs/objects.md 3).
+ */
+async function catchUpOnce(ctx: Context, client: ImapFlow, options: ReceiveOptions, sendQueued?: () => Promise<void>): Promise<IngestResult[]> {
   const db = ctx.profile.db;
   const mailbox = client.mailbox;
   if (!mailbox) throw new Error('no mailbox selected');
@@ -232,55 +315,82 @@ async function catchUpOnce(ctx: Context, client: ImapFlow, options: ReceiveOptio
   const uids = (found || []).filter((u) => u > last).sort((a, b) => a - b);
   if (uids.length === 0) return results;
   let foldersReady = false;
-  for (let start = 0; start < uids.length; start += MOVE_BATCH) {
+  let sending: Promise<void> = Promise.resolve();
+  try {
+    for (let start = 0; start < uids.length; start += MOVE_BATCH) {
     const batch = uids.slice(start, start + MOVE_BATCH);
     const messages = await client.fetchAll(batch.join(','), { uid: true, bodyStructure: true, envelope: true }, { uid: true });
     if (!client.usable) throw noConnection();
+    messages.sort((a, b) => a.uid - b.uid);
+    // The small attachments of the whole batch in a few FETCH commands (not one round trip each);
+    // big ones are streamed one by one below, never held together in memory.
+    const inline = await fetchSmallParts(client, messages.map((m) => ({ uid: m.uid, parts: findPliParts(m.bodyStructure) })), options);
     const toDone: number[] = [];
     const toRefused: number[] = [];
-    for (const message of messages.sort((a, b) => a.uid - b.uid)) {
-      const parts = findPliParts(message.bodyStructure);
-      if (parts.length === 0) continue; // not ours: left untouched in INBOX
-      let refused = false;
-      // The sender as the message claims it: recorded with refused input (not proof of anything).
-      const from = message.envelope?.from?.[0]?.address;
-      const origin = (part: PliPart): string => `uid ${message.uid} ${part.name}${from ? ` de ${from}` : ''}`;
-      for (const part of parts) {
-        // base64 is 4/3 of the bytes: anything bigger than the cap is refused without downloading it
-        if (part.size > MAX_CONTAINER_BYTES * 1.4) {
-          refused = true;
-          audit(ctx, { action: 'container.refused', outcome: 'refused', detail: { reason: 'too-big', source: 'imap', origin: origin(part), encodedBytes: part.size } });
-          options.onStatus?.({ kind: 'attachment-refused', name: part.name });
-          continue;
-        }
-        let bytes: Buffer;
-        if (part.type.startsWith('text/')) {
-          // A container sent as text: raw bytes, whatever the declared charset.
-          await options.onDownload?.(message.uid);
-          bytes = await fetchRawPart(client, message.uid, part);
-        } else {
-          const downloaded = await client.download(String(message.uid), part.part, { uid: true, chunkSize: 1024 * 1024 });
-          if (!downloaded || !('content' in downloaded) || !downloaded.content) {
-            if (!client.usable) throw noConnection();
+    // With batchWrites, the batch's rows, receipts and events in one transaction (IngestBatch);
+    // what is reported waits for its commit (a rolled-back row is never announced).
+    const tx = options.batchWrites ? new IngestBatch(db, inboxDirOf(ctx)) : undefined;
+    const announce: (() => void)[] = [];
+    const report = (f: () => void): void => void (tx ? announce.push(f) : f());
+    tx?.begin();
+    try {
+      for (const message of messages) {
+        const parts = findPliParts(message.bodyStructure);
+        if (parts.length === 0) continue; // not ours: left untouched in INBOX
+        let refused = false;
+        // The sender as the message claims it: recorded with refused input (not proof of anything).
+        const from = message.envelope?.from?.[0]?.address;
+        const origin = (part: PliPart): string => `uid ${message.uid} ${part.name}${from ? ` de ${from}` : ''}`;
+        for (const part of parts) {
+          // base64 is 4/3 of the bytes: anything bigger than the cap is refused without downloading it
+          if (part.size > MAX_CONTAINER_BYTES * 1.4) {
+            refused = true;
+            audit(ctx, { action: 'container.refused', outcome: 'refused', detail: { reason: 'too-big', source: 'imap', origin: origin(part), encodedBytes: part.size } });
+            report(() => options.onStatus?.({ kind: 'attachment-refused', name: part.name }));
             continue;
           }
-          await options.onDownload?.(message.uid);
-          bytes = await readAll(client, downloaded.content, MAX_CONTAINER_BYTES);
+          let bytes = inline.get(message.uid)?.get(part.part);
+          if (!bytes) {
+            // Streamed alone: the batch's rows are committed first, so that no write lock is held
+            // while a big attachment downloads.
+            await tx?.commit();
+            try {
+              const got = await downloadPart(client, message.uid, part, options);
+              if (!got) continue;
+              bytes = got;
+            } finally {
+              tx?.begin();
+            }
+          }
+          const object = options.objects ? await options.objects.take(bytes, 'imap', origin(part), part.name) : null;
+          if (object) {
+            // Filed like a container: a refused object under Pli/Refusés, anything else Pli/Traités.
+            if (object.result === 'refused') refused = true;
+            report(() => options.onObject?.(object));
+            continue;
+          }
+          const result = await ingest(ctx, bytes, 'imap', origin(part), tx);
+          if (result.row.state === 'refused') refused = true;
+          report(() => {
+            results.push(result);
+            options.onItem?.(result, `uid ${message.uid}`);
+          });
+          await options.objects?.ingested(result);
         }
-        const object = options.objects ? await options.objects.take(bytes, 'imap', origin(part), part.name) : null;
-        if (object) {
-          // Filed like a container: a refused object under Pli/Refusés, anything else Pli/Traités.
-          if (object.result === 'refused') refused = true;
-          options.onObject?.(object);
-          continue;
-        }
-        const result = await ingest(ctx, bytes, 'imap', origin(part));
-        if (result.row.state === 'refused') refused = true;
-        results.push(result);
-        options.onItem?.(result, `uid ${message.uid}`);
-        await options.objects?.ingested(result);
+        (refused ? toRefused : toDone).push(message.uid);
       }
-      (refused ? toRefused : toDone).push(message.uid);
+      await tx?.commit();
+    } catch (error) {
+      // What was fully stored stays stored (each ingest is whole: its savepoint), as it did one
+      // commit at a time: its files synced, then committed; the messages stay in INBOX.
+      try {
+        await tx?.commit();
+      } catch {
+        tx?.rollback();
+      }
+      throw error;
+    } finally {
+      for (const f of announce) f();
     }
     if (toDone.length + toRefused.length > 0 && !foldersReady) {
       await ensureFolders(client);
@@ -292,9 +402,20 @@ async function catchUpOnce(ctx: Context, client: ImapFlow, options: ReceiveOptio
     if (!client.usable) throw noConnection();
     last = batch[batch.length - 1]!;
     setState(db, 'INBOX', uidvalidity, last);
+    if (sendQueued && start + MOVE_BATCH < uids.length) {
+      await sending;
+      sending = sendQueued();
+    }
+    }
+  } finally {
+    await sending;
   }
   return results;
 }
+
+/** Pli objects (receipts, acknowledgements) waiting in the outbox to go by mail. */
+const queuedObjects = (db: DB): number[] =>
+  db.prepare("SELECT id FROM outbox WHERE object_kind IS NOT NULL AND transport = 'mail' AND state = 'queued' ORDER BY id").pluck().all() as number[];
 
 async function connect(settings: MailboxSettings, password: string): Promise<ImapFlow> {
   const client = await imapClient(settings, password);
@@ -319,21 +440,32 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> => new Promise((
  */
 export async function receiveImap(ctx: Context, options: ReceiveOptions = {}): Promise<IngestResult[]> {
   const settings = requireMailbox(ctx.profile.db);
+  // Receipts go by SMTP at the end of the round: its library loads during the unlock too.
+  if (!options.password) preloadMail(Boolean(options.objects));
   const password = options.password ?? await unlockMailboxPassword(ctx, options.as);
   const all: IngestResult[] = [];
   await purgeRefused(ctx);
-  // Receipts and acknowledgements queued by a round leave at its end (not at the next tick).
+  // Receipts and acknowledgements queued by a round leave at its end (not at the next tick), with
+  // those queued since the last receive: an "ouvert" receipt queued by an opening, one left behind
+  // by a server down at the time.
   const sendObjects = async (): Promise<void> => {
-    const ids = options.objects?.queued.splice(0) ?? [];
     options.objects?.release();
+    await sendQueued();
+  };
+  const sendQueued = async (): Promise<void> => {
+    const ids = [...new Set([...(options.objects?.queued.splice(0) ?? []), ...(options.objects ? queuedObjects(ctx.profile.db) : [])])];
     if (ids.length === 0) return;
-    const r = await flushOutbox(ctx, { password, force: true, ids }).catch(() => null);
-    for (const row of r?.sent ?? []) options.onStatus?.({ kind: 'sent', id: row.id, to: row.destination });
+    // A few connections at once: each message waits on the server's answers (and Postfix's own
+    // disk sync), not on this process. Each row is claimed by one flush only (outbox.ts).
+    const lanes = Math.min(SEND_LANES, Math.ceil(ids.length / 8));
+    const rounds = await Promise.all(Array.from({ length: lanes }, (_, lane) =>
+      flushOutbox(ctx, { password, force: true, ids: ids.filter((_, i) => i % lanes === lane) }).catch(() => null)));
+    for (const r of rounds) for (const row of r?.sent ?? []) options.onStatus?.({ kind: 'sent', id: row.id, to: row.destination });
   };
   if (!options.watch) {
     const client = await connect(settings, password);
     try {
-      all.push(...await catchUp(ctx, client, options));
+      all.push(...await catchUp(ctx, client, options, options.objects ? sendQueued : undefined));
       options.onRound?.();
     } catch (error) {
       throw connectionError(error, 'IMAP', settings.imap);
@@ -373,7 +505,7 @@ export async function receiveImap(ctx: Context, options: ReceiveOptions = {}): P
       try {
         for (;;) {
           try {
-            all.push(...await catchUp(ctx, client, options));
+            all.push(...await catchUp(ctx, client, options, options.objects ? sendQueued : undefined));
           } catch (error) {
             // Another process is receiving for this profile: it takes the messages; check again later.
             if (!(error instanceof PliError && error.code === 'receive-busy')) throw error;
