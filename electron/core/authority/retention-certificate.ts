@@ -83,10 +83,10 @@ export function certificatePdf(convention: ConventionBody, records: RetentionRec
     pdf.table([{ header: 'Pli (identifiant)', width: 4 }, { header: 'Sens', width: 2 }, { header: 'Détruit le', width: 2 }], containers, 'Aucun pli.');
     const files = records.flatMap((r) => r.destroyed.filter((d) => d.what === 'file').map((d) => [d.path ?? '', d.container.slice(0, 16), frenchDay(r.day)]));
     pdf.heading(`Fichiers ouverts par Pli et détruits : ${files.length}`);
-    pdf.table([{ header: 'Fichier', width: 5 }, { header: 'Du pli', width: 2 }, { header: 'Détruit le', width: 1.6 }], files, 'Aucun fichier.');
+    pdf.table([{ header: 'Fichier', width: 5 }, { header: 'Du pli', width: 2.2 }, { header: 'Détruit le', width: 1.8 }], files, 'Aucun fichier.');
     const manual = records.flatMap((r) => r.manual.map((m) => [m.path, MANUAL_REASON[m.reason], m.container.slice(0, 16)]));
     pdf.heading(`Reste à détruire à la main : ${manual.length}`);
-    pdf.table([{ header: 'Fichier', width: 4 }, { header: 'Pourquoi Pli ne l’a pas détruit', width: 3.4 }, { header: 'Du pli', width: 1.6 }], manual, 'Rien : toutes les données connues de Pli ont été détruites.');
+    pdf.table([{ header: 'Fichier', width: 3.8 }, { header: 'Pourquoi Pli ne l’a pas détruit', width: 3.2 }, { header: 'Du pli', width: 2 }], manual, 'Rien : toutes les données connues de Pli ont été détruites.');
     if (manual.length > 0) pdf.paragraph('Ces fichiers sont à détruire à la main par la personne habilitée, puis à mentionner sur ce procès-verbal (date et signature manuscrite).', { bold: true });
     pdf.heading('Signature');
     pdf.fields([
@@ -127,7 +127,7 @@ export async function writeRetentionCertificate(ctx: Context, conventionText: st
       const names = [...runners.values()].map((b) => b.name).join(', ');
       throw securityError('retention-signer', `Le procès-verbal est signé par une personne qui a fait la destruction (${names}) avec sa clé actuelle : ${person.name} ne l'a pas faite. Connectez-vous sous son nom.`, { names });
     }
-    const now = options.now ?? new Date();
+    const now = options.now ?? new Date(Date.now()); // Date.now: the clock every other date of Pli reads
     const records = stored.map((r) => r.body);
     const own = getIdentity(db, person.id)!;
     const pdfBytes = await certificatePdf(convention, records, { name: own.name, org: own.org, key }, now);
