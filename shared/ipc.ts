@@ -563,6 +563,8 @@ export const contract = {
       items: z.array(inboxItemSchema), mailbox: z.boolean(), watcher: watcherSchema,
       /** Room the refused files kept in the profile take (docs/mailbox.md section 4). */
       refusedRoom: z.strictObject({ bytes: z.number(), files: z.number() }),
+      /** What the retention run at sign-in (or at the day's change) did: one line at the top (docs/convention.md 8.1). */
+      retention: z.strictObject({ day: z.string(), state: z.enum(['done', 'waiting', 'failed']), message: z.string().max(2000) }).nullable().optional(),
     }),
   },
   /** One catch-up round on the functional mailbox (IMAP). */

@@ -7,6 +7,7 @@ import {
   createConvention, dueAt, findConvention, lastDayOf, listConventions, terminateConvention, today, type ConventionBody, type DueItem,
 } from '../core/authority/convention.js';
 import { runRetention, type ManualItem } from '../core/authority/convention-retention.js';
+import { verifyRetentionCertificate, writeRetentionCertificate } from '../core/authority/retention-certificate.js';
 import { ROLE_LABEL } from '../core/authority/certificates.js';
 import { context, out, err, parse, profileOf, required, str, type Handler, type Values } from './common.js';
 import { forTerminal } from '../../shared/text.js';
@@ -23,7 +24,10 @@ export const CONVENTION_USAGE = `Conventions (docs/convention.md) :
   convention annex ID --out FICHIER.pdf [--as ID]  la liste nominative des personnes habilitées, à annexer à la convention papier
   due [--json] [--at AAAA-MM-JJ] [--as ID]     ce qui est attendu, par convention et période : à venir, à envoyer aujourd'hui, en retard, envoyé, remis
   retention run [--at AAAA-MM-JJ] [--as ID] [--json]
-                                               détruit les plis et fichiers des conventions finies depuis leur durée de conservation`;
+                                               détruit les plis et fichiers des conventions finies depuis leur durée de conservation
+  retention certificate --convention ID --out FICHIER.pdf [--as ID]
+                                               le procès-verbal signé de la destruction (PDF), et sa signature FICHIER.pdf.sig
+  retention verify FICHIER.pdf                 vérifie le procès-verbal avec FICHIER.pdf.sig : qui l'a signé, quand, s'il est intact`;
 
 /** Reading the conventions is a decision on trust state: with a holder of the integrity key on
  * this profile, a person signs in first so that the seal over them is checked (docs/convention.md 4). */
@@ -180,7 +184,28 @@ export const conventionCommands: Record<string, Handler> = {
       for (const file of files) out(`  détruit : ${forTerminal(file.path ?? '')}`);
       for (const item of record.manual) out(`  à détruire à la main : ${forTerminal(item.path)} (${MANUAL_FR[item.reason]})`);
     }
-    err('Procès-verbal signé enregistré pour chaque convention ci-dessus.');
+    err('Procès-verbal signé enregistré pour chaque convention ci-dessus (pli retention certificate pour le PDF).');
+  },
+
+  async 'retention certificate'(args) {
+    const { values } = parse(args, { convention: { type: 'string' }, out: { type: 'string' }, as: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
+    const id = required(values, 'convention');
+    const target = required(values, 'out');
+    const done = await writeRetentionCertificate(context(values), id, target, { as: str(values, 'as') });
+    const containers = done.records.reduce((n, r) => n + r.destroyed.filter((d) => d.what === 'container').length, 0);
+    const manual = done.records.reduce((n, r) => n + r.manual.length, 0);
+    err(`Procès-verbal de destruction écrit et signé par ${forTerminal(done.signer.name)} : ${containers} pli(s) détruit(s), ${manual} fichier(s) à détruire à la main. Gardez ${forTerminal(done.sig)} avec le PDF : il permet de vérifier le document (pli retention verify).`);
+    out(done.pdf);
+    out(done.sig);
+  },
+
+  async 'retention verify'(args) {
+    const { values, positionals } = parse(args, {}, { min: 1, max: 1, name: 'FICHIER.pdf' });
+    const check = await verifyRetentionCertificate(profileOf(values).db, positionals[0]!);
+    const when = new Date(check.at).toISOString();
+    out(`Procès-verbal intact : convention « ${forTerminal(check.title)} » (${check.convention}).`);
+    out(`Signé par ${forTerminal(check.signer.name)} (${forTerminal(check.signer.org)}) le ${frDate(when.slice(0, 10))} à ${when.slice(11, 16)} (UTC)${check.certified ? ", certifié par l'autorité de ce poste" : " — non certifié : aucune autorité n'est épinglée sur ce poste (vérifiez l'empreinte de la carte avec la personne)"}.`);
+    out(`Destruction${check.runs.length > 1 ? 's' : ''} du ${check.runs.map((r) => `${frDate(r.day)} par ${forTerminal(r.name)}`).join(', du ')} : ${check.containers} pli(s) et ${check.files} fichier(s) détruit(s), ${check.manual} à détruire à la main.`);
   },
 };
 
@@ -189,4 +214,6 @@ const MANUAL_FR: Record<ManualItem['reason'], string> = {
   changed: 'modifié depuis son ouverture',
   'not-a-file': "remplacé par un lien ou un dossier",
   unverifiable: "écrit sans la clé d'intégrité : impossible de vérifier qu'il est intact",
+  ambiguous: 'pli jamais ouvert, venu d\'une personne habilitée de plusieurs conventions',
+  unsealed: 'pli jamais ouvert, dont le rattachement à la convention n\'est pas scellé',
 };

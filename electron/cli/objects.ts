@@ -4,17 +4,23 @@ import type { Context } from '../core/context.js';
 import { inputError, temporaryError } from '../core/errors.js';
 import { getIdentity } from '../core/profile/identities.js';
 import type { DB } from '../core/profile/profile.js';
-import { listReceipts, type ReceiptRow } from '../core/mail/receipts.js';
+import { listReceipts, partnerAnchors, type ReceiptRow } from '../core/mail/receipts.js';
 import { directoryStatus, publishDirectory } from '../core/mail/publish.js';
 import type { ObjectResult } from '../core/mail/dispatch.js';
 import { sendWithin } from '../core/mail/outbox.js';
-import { context, err, out, parse, profileOf, str, type Handler } from './common.js';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { refuseExistingFile, writeNewFile } from '../core/pdf/new-file.js';
+import { context, err, out, parse, profileOf, required, str, type Handler } from './common.js';
 import { withSession } from './mail.js';
 import { forTerminal } from '../../shared/text.js';
 import { isoOrNull } from '../../shared/dates.js';
 
 export const OBJECTS_USAGE = `Accusés de réception et annuaire diffusé (docs/objects.md) :
   receipts [--json] [--all]                    accusés reçus : « remis le … à … », « ouvert le … par … » ; --all : aussi ceux mis de côté
+  receipts anchors --from ORGANISATION|ID --out DOSSIER
+                                               écrit les ancres de journal signées du partenaire, gardées de ses accusés,
+                                               à remettre à son poste pour pli audit verify --anchor FICHIER
   authority publish [--mail | --folder DOSSIER] [--no-wait]   (officier) signe et diffuse l'annuaire à chaque organisation certifiée
   directory status [--json]                    annuaire en vigueur : numéro, émetteur, arrivée, prochaine mise à jour, accusés`;
 
@@ -144,8 +150,32 @@ async function receipts(args: string[]): Promise<void> {
   for (const row of rows) out(forTerminal(receiptLine(db, row)));
 }
 
+/** `pli receipts anchors`: one file per anchor, new files only (all names checked before the first is written). */
+async function anchors(args: string[]): Promise<void> {
+  const { values } = parse(args, { from: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } }, { min: 0, max: 0, name: 'aucun' });
+  const from = required(values, 'from');
+  const dir = required(values, 'out');
+  const db = context(values).profile.db;
+  const found = await partnerAnchors(db, from);
+  if (found.rejected > 0) err(`${found.rejected} ancre(s) mise(s) de côté : leur signature ou leur certificat ne se vérifie plus (profil modifié ?). Prévenez l'officier SSI.`);
+  if (found.anchors.length === 0) {
+    throw inputError('no-anchors', `Aucune ancre de journal gardée pour ${forTerminal(from)} : elles arrivent avec les accusés de réception de ce partenaire. Donnez le nom de son organisation tel qu'il figure dans l'annuaire, ou l'identifiant de la personne.`, { from });
+  }
+  mkdirSync(dir, { recursive: true });
+  const files = found.anchors.map((a) => ({ a, file: path.join(dir, `ancre-${a.signer}-${a.seq}.json`) }));
+  for (const { file } of files) refuseExistingFile(file);
+  for (const { a, file } of files) writeNewFile(file, a.text);
+  if (values.json) return out(JSON.stringify(files.map(({ a, file }) => ({ file, signer: a.signer, org: a.org, seq: a.seq, hash: a.hash, at: isoOrNull(a.at) })), null, 2));
+  for (const { a, file } of files) {
+    err(`${forTerminal(a.org)} : entrée n° ${a.seq} du journal de ${forTerminal(getIdentity(db, a.signer)?.name ?? a.signer)}, signée le ${when(a.at)}`);
+    out(file);
+  }
+  err(`${files.length} ancre(s) écrite(s). À remettre au poste du partenaire : elles y prouvent que son journal les contient toujours (pli audit verify --anchor FICHIER).`);
+}
+
 export const objectCommands: Record<string, Handler> = {
   receipts,
+  'receipts anchors': anchors,
   'authority publish': publish,
   'directory status': status,
 };

@@ -300,7 +300,7 @@ for (const name of MAIL_COMMAND_NAMES) {
 }
 
 // Pli objects (receipts, the pushed directory: docs/objects.md): loaded on demand, as the mail commands.
-export const OBJECT_COMMAND_NAMES = ['receipts', 'authority publish', 'directory status'];
+export const OBJECT_COMMAND_NAMES = ['receipts', 'receipts anchors', 'authority publish', 'directory status'];
 for (const name of OBJECT_COMMAND_NAMES) {
   commands[name] = async (args, home) => {
     const handler = (await import('./objects.js')).objectCommands[name];

@@ -11,6 +11,9 @@
 //
 // Integrity key: attached to the profile's database at sign-in, detached at sign-out (which the
 // renderer's idle lock goes through) and at close: no sealed write without a signed-in person.
+//
+// Retention (docs/convention.md 8.1): the core's retention run at sign-in and, while a person is
+// signed in, after the first call of each new day; its notice is kept for the session.
 import { inputError, securityError } from '../core/errors.js';
 import { isProfile, openProfile, type Profile } from '../core/profile/profile.js';
 import { getIdentity, type IdentityRow, type UnlockedIdentity } from '../core/profile/identities.js';
@@ -19,6 +22,8 @@ import { requireListed, sessionClosed, signIn as unlockWithLockout } from '../co
 import type { Context, Scope } from '../core/context.js';
 import { signerOf, writeCheckpoint } from '../core/services/audit.js';
 import type { HandlerOptions } from './ports.js';
+import { retentionAtStart, type RetentionNotice } from '../core/authority/convention-retention.js';
+import { today } from '../core/authority/convention-object.js';
 
 export const notSignedIn = () => securityError('not-signed-in', 'Aucune personne n’est connectée : connectez-vous avec votre phrase de passe, puis recommencez.');
 
@@ -43,6 +48,8 @@ export function createSession(options: Pick<HandlerOptions, 'home' | 'emitProgre
   /** Set when the session's key was unlocked or lent during the current call: checkpoint after it. */
   let keyUsed = false;
   let watcher: SessionWatcher = { start: () => undefined, stop: async () => undefined, abort: () => undefined };
+  /** The day of the last retention run of this session, and what it did (null: nothing to say). */
+  let retention: { day: string; notice: RetentionNotice | null } | null = null;
 
   const profile = (): Profile => {
     opened ??= openProfile(home);
@@ -52,10 +59,24 @@ export function createSession(options: Pick<HandlerOptions, 'home' | 'emitProgre
     if (!session) throw notSignedIn();
     return session;
   };
-  const checkpoint = async (): Promise<void> => {
+  const signCheckpoint = async (): Promise<void> => {
     if (!keyUsed || !session || !opened) return;
     keyUsed = false;
     await writeCheckpoint(opened, signerOf(session));
+  };
+  /** Runs the retention once a day per session (set before the run: two calls never both run it). */
+  const retentionOfTheDay = async (): Promise<void> => {
+    const active = session;
+    const day = today();
+    if (!active || retention?.day === day) return;
+    retention = { day, notice: retention?.notice ?? null };
+    const notice = await retentionAtStart(makeContext(active), active.id, day);
+    if (notice && session === active) retention = { day, notice };
+  };
+  /** After every call: the retention when the day changed, then the checkpoint. */
+  const checkpoint = async (): Promise<void> => {
+    await retentionOfTheDay().catch(() => undefined); // never fails the call: tried again at the next sign-in
+    await signCheckpoint();
   };
   /** Audits the sign-out, checkpoints the chain with the key one last time, then wipes it. */
   const signOut = async (): Promise<boolean> => {
@@ -66,7 +87,7 @@ export function createSession(options: Pick<HandlerOptions, 'home' | 'emitProgre
       sessionClosed(opened, ending);
       keyUsed = true;
       try {
-        await checkpoint();
+        await signCheckpoint();
       } catch {
         // The next checkpoint will cover these events; signing out must always succeed.
       }
@@ -76,8 +97,24 @@ export function createSession(options: Pick<HandlerOptions, 'home' | 'emitProgre
     if (opened) detachIntegrityKey(opened.db);
     if (session === ending) session = null;
     keyUsed = false;
+    retention = null;
     return true;
   };
+  /** The services' context: its unlocker lends `active`'s keys, and only theirs. */
+  const makeContext = (active: UnlockedIdentity): Context => ({
+    profile: profile(),
+    actor: () => active.id,
+    unlocker: {
+      unlock: async (row: IdentityRow) => {
+        if (session !== active) throw notSignedIn(); // signed out meanwhile (a background watcher)
+        if (row.id !== active.id) {
+          throw securityError('other-identity', `Cette opération demande les clés de ${row.name}, qui n’est pas la personne connectée : connectez-vous sous ce nom.`);
+        }
+        keyUsed = true;
+        return lend(active);
+      },
+    },
+  });
 
   return {
     home,
@@ -109,22 +146,10 @@ export function createSession(options: Pick<HandlerOptions, 'home' | 'emitProgre
     },
     /** The services' context: its unlocker lends the signed-in person's keys, and only theirs. */
     context(): Context {
-      const active = requireSession();
-      return {
-        profile: profile(),
-        actor: () => active.id,
-        unlocker: {
-          unlock: async (row: IdentityRow) => {
-            if (session !== active) throw notSignedIn(); // signed out meanwhile (a background watcher)
-            if (row.id !== active.id) {
-              throw securityError('other-identity', `Cette opération demande les clés de ${row.name}, qui n’est pas la personne connectée : connectez-vous sous ce nom.`);
-            }
-            keyUsed = true;
-            return lend(active);
-          },
-        },
-      };
+      return makeContext(requireSession());
     },
+    /** What the retention run of this session did (docs/convention.md 8.1), for the inbox's notice. */
+    retentionNotice: (): RetentionNotice | null => retention?.notice ?? null,
     async signIn(opId: string, id: string, passphrase: string): Promise<UnlockedIdentity> {
       const p = profile();
       const row = getIdentity(p.db, id);
@@ -142,6 +167,8 @@ export function createSession(options: Pick<HandlerOptions, 'home' | 'emitProgre
       session = unlocked;
       keyUsed = true;
       watcher.start();
+      // The retention at start: what has passed its retention is destroyed now (never fails the sign-in).
+      await retentionOfTheDay().catch(() => undefined);
       return unlocked;
     },
     /** Synchronous (application quit): the keys are wiped; the events since the last checkpoint

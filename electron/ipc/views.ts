@@ -11,6 +11,7 @@ import type { OutboxRow } from '../core/mail/outbox.js';
 import { inboxRefusal, type InboxRow, type IngestResult } from '../core/mail/inbox.js';
 import { currentVoiceCheck } from '../core/services/voice.js';
 import { formatFingerprint } from '../../shared/ids.js';
+import type { RetentionNotice } from '../core/authority/convention-retention.js';
 import type { Certificate, EndpointInput, InboxItem, IpcError, MailboxView, OutboxItem, Person, VoiceCheckView } from '../../shared/ipc.js';
 
 export function certificateOf(db: DB, id: string): Certificate {
@@ -111,4 +112,9 @@ export function toInboxItem(db: DB, row: InboxRow): InboxItem {
 export function countResults(results: IngestResult[]): { received: number; refused: number; known: number } {
   const fresh = results.filter((r) => r.isNew);
   return { received: fresh.filter((r) => r.row.state !== 'refused').length, refused: fresh.filter((r) => r.row.state === 'refused').length, known: results.length - fresh.length };
+}
+
+/** The retention run's notice as the inbox shows it (one line; docs/convention.md 8.1). */
+export function toRetentionView(notice: RetentionNotice | null): { day: string; state: RetentionNotice['state']; message: string } | null {
+  return notice ? { day: notice.day, state: notice.state, message: notice.message.slice(0, 2000) } : null;
 }

@@ -39,6 +39,7 @@ export function Inbox({ onOpen, onSettings }: { onOpen: (summary: ContainerSumma
   const [mailbox, setMailbox] = useState(false);
   const [watcher, setWatcher] = useState<WatcherStatus>({ state: 'off', error: null, retryInSeconds: null });
   const [room, setRoom] = useState<{ bytes: number; files: number }>({ bytes: 0, files: 0 });
+  const [retention, setRetention] = useState<string | null>(null);
   const watcherError = watcher.error ? describeError(watcher.error) : null;
   const [opId, setOpId] = useState<string | null>(null);
   const [opLabel, setOpLabel] = useState('');
@@ -52,6 +53,7 @@ export function Inbox({ onOpen, onSettings }: { onOpen: (summary: ContainerSumma
       setMailbox(result.mailbox);
       setWatcher(result.watcher);
       setRoom(result.refusedRoom);
+      setRetention(result.retention?.message ?? null);
     } catch (e) {
       setError(errorMessage(e));
     }
@@ -122,6 +124,7 @@ export function Inbox({ onOpen, onSettings }: { onOpen: (summary: ContainerSumma
   return (
     <main>
       <Heading>{t('inbox.title')}</Heading>
+      {retention ? <p className="notice retention-notice" role="status">{forScreen(retention)}</p> : null}
       <section className="panel" aria-labelledby="inbox-mailbox">
         <h2 id="inbox-mailbox">{t('inbox.mailboxTitle')}</h2>
         {!mailbox ? (

@@ -321,7 +321,9 @@ describe('termination and the retention run, 15 days later', () => {
 
     const run = await pli('T', ['retention', 'run', '--as', ids.dgs], { offsetMs: 15 * DAY });
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toContain('1 pli(s) et 1 fichier(s) détruit(s).');
+    // Two containers: the one opened, and the one crafted for the trainee, never opened, tied at
+    // reception to the convention of its signer (docs/convention.md 8.3).
+    expect(run.stdout).toContain('2 pli(s) et 1 fichier(s) détruit(s).');
     expect(run.stdout).toContain(`à détruire à la main : ${at('ouverts/IST_T4_2026.csv')} (modifié depuis son ouverture)`);
     expect(existsSync(at('ouverts/IS101_T4_2026.xls'))).toBe(false);
     expect(existsSync(at('ouverts/IST_T4_2026.csv'))).toBe(true);
@@ -329,7 +331,7 @@ describe('termination and the retention run, 15 days later', () => {
     // Outside the convention: the v1 container's file stays.
     expect(existsSync(at('v1/note.pdf'))).toBe(true);
     const events = JSON.parse((await pli('T', ['audit', 'list', '--json'])).stdout) as { action: string; actor: string; detail: { what?: string } }[];
-    expect(events.filter((e) => e.action === 'retention.destroyed').map((e) => [e.actor, e.detail.what])).toEqual([[ids.dgs, 'container'], [ids.dgs, 'file']]);
+    expect(events.filter((e) => e.action === 'retention.destroyed').map((e) => [e.actor, e.detail.what])).toEqual([[ids.dgs, 'container'], [ids.dgs, 'container'], [ids.dgs, 'file']]);
     expect(events.filter((e) => e.action === 'retention.left')).toHaveLength(1);
 
     // The signed record, for the certificate: verified against the director's key.
@@ -338,7 +340,7 @@ describe('termination and the retention run, 15 days later', () => {
       const records = await retentionRecords(profile.db, conventionId);
       expect(records).toHaveLength(1);
       expect(records[0]!.body).toMatchObject({ convention: conventionId, conventionVersion: 2, retentionDays: 15, lastDay: today, by: { id: ids.dgs, name: 'Claire Dumont' } });
-      expect(records[0]!.body.destroyed.map((d) => d.what)).toEqual(['container', 'file']);
+      expect(records[0]!.body.destroyed.map((d) => d.what)).toEqual(['container', 'container', 'file']);
       expect(records[0]!.body.manual).toEqual([{ container: expect.any(String), path: at('ouverts/IST_T4_2026.csv'), reason: 'changed' }]);
     } finally {
       profile.close();
@@ -362,7 +364,8 @@ describe('termination and the retention run, 15 days later', () => {
     expect(existsSync(copy)).toBe(true);
     const run = await pli('P', ['retention', 'run', '--as', ids.clerk], { offsetMs: 15 * DAY });
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toContain('1 pli(s) et 0 fichier(s) détruit(s).');
+    // Its copy, and the same container read back from the exchange folder (never opened, tied at reception).
+    expect(run.stdout).toContain('2 pli(s) et 0 fichier(s) détruit(s).');
     expect(existsSync(copy)).toBe(false);
     // A second run has nothing left to do.
     expect((await pli('P', ['retention', 'run', '--as', ids.clerk], { offsetMs: 16 * DAY })).stdout).toContain('Rien à détruire');

@@ -143,6 +143,77 @@ export function filedContainers(db: DB, conventionId?: string, options: { anySta
   return out;
 }
 
+// ---- tied at reception (docs/convention.md 8.3) ------------------------------------------------
+// A container that is never opened keeps its manifest encrypted: nothing in it ties it to a
+// convention. What reception verified does: its signer (signature and certificate checked) and its
+// arrival. It is tied to the conventions whose nominative list holds that signer and whose days
+// (start to last day) hold the arrival day; the retention run destroys it with the one convention
+// it is tied to, and lists it « à détruire à la main » when it is tied to several.
+
+/** The conventions a verified container from `senderId` arriving at `arrivedAt` is tied to (ids,
+ * sorted); null when the conventions cannot be read (a refused one: the tie is left unknown). */
+export async function conventionsAtReception(db: DB, senderId: string, arrivedAt: number): Promise<string[] | null> {
+  try {
+    const { storedConventions, today } = await import('./convention-object.js');
+    const { lastDayOf } = await import('./convention.js');
+    const day = today(new Date(arrivedAt));
+    return (await storedConventions(db))
+      .filter(({ body }) => body.people.some((p) => p.id === senderId) && body.start <= day && day <= lastDayOf(body))
+      .map(({ body }) => body.id).sort();
+  } catch {
+    return null;
+  }
+}
+
+interface TieIdentity { id: number; container_id: string | null; sha256: string; sender_id: string | null; arrived_at: number }
+const tieCanonical = (row: TieIdentity, tie: string | null): Buffer => Buffer.concat([
+  field(KDF_INFO.integrityFiling), field('inbox-tie'), field(row.id), field(row.container_id), field(row.sha256), field(row.sender_id), field(row.arrived_at), field(tie),
+]);
+
+/** Records the tie of a row just received (in ingest's transaction), sealed when the key is attached. */
+export function tieAtReception(db: DB, id: number, conventions: string[]): void {
+  const row = db.prepare('SELECT id, container_id, sha256, sender_id, arrived_at FROM inbox WHERE id = ?').get(id) as TieIdentity | undefined;
+  if (!row) return;
+  const tie = JSON.stringify(conventions);
+  const key = integrityKeyOf(db);
+  db.prepare('UPDATE inbox SET tie = ?, tie_mac = ? WHERE id = ?').run(tie, key ? macOf(key, tieCanonical(row, tie)) : null, id);
+}
+
+export interface UnopenedContainer {
+  id: number; container: string; sha256: string; sender: string | null; arrivedAt: number;
+  /** The sealed tie; null when it cannot be trusted (not computed, or no seal): then only a person can say. */
+  conventions: string[] | null;
+}
+
+/**
+ * Received containers not filed by an opening (no filing whose seal verifies) and not destroyed,
+ * with their tie. With the integrity key in hand, every seal is checked here, before the caller
+ * destroys anything: a tie that does not match its seal (re-tied, or a seal copied from another
+ * row) is `profile-tampered`; one without a seal counts as unknown.
+ */
+export function unopenedContainers(db: DB): UnopenedContainer[] {
+  type Row = TieIdentity & FilingColumns & { filed_at: number | null; filing_mac: Buffer | null; tie: string | null; tie_mac: Buffer | null };
+  const rows = db.prepare(`SELECT id, container_id, sha256, sender_id, arrived_at, convention_id, period, documents, subject, filed_at, filing_mac, tie, tie_mac
+    FROM inbox WHERE destroyed_at IS NULL AND state <> 'refused' AND container_id IS NOT NULL ORDER BY id`).all() as Row[];
+  const key = integrityKeyOf(db);
+  const out: UnopenedContainer[] = [];
+  for (const row of rows) {
+    // Filed by an opening, under a seal that holds: the filing decides (filedContainers).
+    if (row.filed_at !== null && row.filing_mac !== null && key && counts(db, 'inbox', inboxIdentity(row), row, `pli n° ${row.id} de la boîte de réception`)) continue;
+    let conventions: string[] | null = null;
+    if (key && row.tie !== null && row.tie_mac !== null) {
+      const expected = macOf(key, tieCanonical(row, row.tie));
+      if (!Buffer.isBuffer(row.tie_mac) || row.tie_mac.length !== expected.length || !timingSafeEqual(expected, row.tie_mac)) {
+        throw profileTampered(`pli n° ${row.id} de la boîte de réception : sa convention de rattachement ne correspond plus à son sceau`);
+      }
+      const value = JSON.parse(row.tie) as unknown;
+      conventions = Array.isArray(value) && value.every((c) => typeof c === 'string') ? value : null;
+    }
+    out.push({ id: row.id, container: row.container_id!, sha256: row.sha256, sender: row.sender_id, arrivedAt: row.arrived_at, conventions });
+  }
+  return out;
+}
+
 // ---- files written by Pli ---------------------------------------------------------------------
 
 /** HMAC of a file's content (read as a stream) under a key derived from the integrity key; null

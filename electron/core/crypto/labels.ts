@@ -68,6 +68,8 @@ export const SIGNATURE_LABELS = {
   convention: 'pli/v1/sig/convention\0',
   /** Record of a retention run's destruction (convention.md 8). */
   retentionRecord: 'pli/v1/sig/retention-record\0',
+  /** Detached signature of a retention certificate, the PDF (convention.md 8.2). */
+  retentionCertificate: 'pli/v1/sig/retention-certificate\0',
   /** Signed receipt carried as a Pli object: delivered, opened, directory applied (objects.md 3). */
   receipt: 'pli/v1/sig/receipt\0',
 } as const;

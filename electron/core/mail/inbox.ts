@@ -26,7 +26,7 @@ import { decrypt, type DecryptResult } from '../services/containers.js';
 import { audit, type Context } from '../context.js';
 import { inputError, PliError, securityError, type ErrorParams } from '../errors.js';
 import { formatFingerprint } from '../../../shared/ids.js';
-import { fileInboxRow, filingOf } from '../authority/convention-filing.js';
+import { fileInboxRow, filingOf, conventionsAtReception, tieAtReception } from '../authority/convention-filing.js';
 import type { ObjectReceiver, ObjectResult } from './dispatch.js';
 import { sendOpenedReceipt } from './receipts.js';
 import { writePendingToFolder } from './objects.js';
@@ -201,6 +201,8 @@ export async function ingest(ctx: Context, bytes: Buffer, source: 'imap' | 'fold
   const { file, displaced } = keep ? await storeBytes(inboxDirOf(ctx), sha256, bytes, !batch) : { file: storedPath(inboxDirOf(ctx), sha256), displaced: undefined };
   if (keep) batch?.placed(file);
   if (displaced) flags.push('displaced-file');
+  // Tied at reception to the conventions of its verified signer (docs/convention.md 8.3).
+  const tie = state === 'verified' && senderId ? await conventionsAtReception(db, senderId, arrivedAt) : null;
   // The row and its event in one transaction (one disk sync), after the file is in place.
   const write = db.transaction((): InboxRow => {
     const inserted = db.prepare(`INSERT INTO inbox (container_id, sha256, size, state, reason, flags, sender_id, created_ms, arrived_at, source, origin, path)
@@ -213,6 +215,7 @@ export async function ingest(ctx: Context, bytes: Buffer, source: 'imap' | 'fold
       db.prepare('UPDATE inbox SET mac = ? WHERE id = ?').run(mac, stored.id);
       stored = { ...stored, mac };
     }
+    if (tie) tieAtReception(db, stored.id, tie);
     if (state === 'verified') {
       audit(ctx, { action: 'container.received', object: containerId, detail: { inbox: stored.id, sender: senderId, sha256, bytes: bytes.length, source, flags, ...(displaced ? { displaced } : {}) } });
     } else {

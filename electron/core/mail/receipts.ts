@@ -26,7 +26,7 @@ import { actorOf, audit, type Context } from '../context.js';
 import type { DecryptResult } from '../services/containers.js';
 import type { InboxRow } from './inbox.js';
 import { PliError, securityError } from '../errors.js';
-import { dispatchObject, objectSignedBy, sealObject, signObjectText, type ObjectDestination, type OpenedObject } from './objects.js';
+import { dispatchObject, objectSignedBy, parseObjectText, sealObject, signObjectText, type ObjectDestination, type OpenedObject } from './objects.js';
 import type { OutboxRow } from './outbox.js';
 
 export type ReceiptType = 'delivered' | 'opened' | 'directory-applied';
@@ -235,4 +235,40 @@ export async function sendOpenedReceipt(ctx: Context, row: InboxRow, result: Dec
   } finally {
     unlocked?.wipe();
   }
+}
+
+export interface PartnerAnchor { signer: string; org: string; seq: number; hash: string; at: number; receivedAt: number; text: string }
+
+/**
+ * The partner's signed audit anchors kept from its receipts (docs/objects.md 3.3), for the
+ * partner's workstation to prove later that its log still holds them (`audit verify --anchor`).
+ * `from` is an organisation (as in its certificates) or a person's id. Each anchor is read again
+ * from the stored receipt text and authenticated again (card, signature, certificate under this
+ * workstation's authority): a row planted or edited with the database is never handed on as the
+ * partner's word; it is counted in `rejected`. One anchor per signer and entry number.
+ */
+export async function partnerAnchors(db: DB, from: string): Promise<{ anchors: PartnerAnchor[]; rejected: number }> {
+  const wanted = from.trim().toLowerCase();
+  const rows = listReceipts(db, { includeSetAside: true })
+    .filter((r) => r.anchor_seq !== null && (r.signer_id === from || r.org.trim().toLowerCase() === wanted));
+  const trust = getTrust(db);
+  const seen = new Set<string>();
+  const anchors: PartnerAnchor[] = [];
+  let rejected = 0;
+  for (const row of rows) {
+    try {
+      const object = parseObjectText(row.text);
+      const body = object ? receiptBodySchema().parse(JSON.parse(object.body)) : null;
+      if (!body?.anchor || body.signer !== row.signer_id) throw new Error('no anchor');
+      const read = await readAuditAnchor(body.anchor, trust?.public_key ?? null);
+      if (read.anchor.signer !== body.signer) throw new Error('anchor of someone else');
+      const key = `${read.anchor.signer} ${read.anchor.seq} ${read.anchor.hash}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      anchors.push({ signer: read.anchor.signer, org: row.org, seq: read.anchor.seq, hash: read.anchor.hash, at: read.anchor.at, receivedAt: row.received_at, text: body.anchor });
+    } catch {
+      rejected += 1;
+    }
+  }
+  return { anchors: anchors.sort((a, b) => a.at - b.at || a.seq - b.seq), rejected };
 }

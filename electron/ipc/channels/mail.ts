@@ -9,7 +9,7 @@ import { listOutbox, queueSend } from '../../core/mail/outbox.js';
 import { listInbox, openInbox, receiveFolder, refusedRoom } from '../../core/mail/inbox.js';
 import { receiveImap } from '../../core/mail/imap.js';
 import { ANY_FILE, MAX_CA_BYTES, readChosen } from '../files.js';
-import { countResults, toEndpoint, toInboxItem, toIpcError, toMailboxView, toOutboxItem } from '../views.js';
+import { countResults, toEndpoint, toInboxItem, toIpcError, toMailboxView, toOutboxItem, toRetentionView } from '../views.js';
 import type { IpcError } from '../../../shared/ipc.js';
 import type { Deps, Impl } from './deps.js';
 
@@ -120,7 +120,7 @@ export function mailChannels({ session: s, watcher, shell, emitProgress, emitMai
     async 'inbox:list'() {
       s.require();
       const db = s.profile().db;
-      return { items: listInbox(db).map((row) => toInboxItem(db, row)).reverse(), mailbox: getMailbox(db) !== undefined, watcher: watcher.status(), refusedRoom: refusedRoom(db) };
+      return { items: listInbox(db).map((row) => toInboxItem(db, row)).reverse(), mailbox: getMailbox(db) !== undefined, watcher: watcher.status(), refusedRoom: refusedRoom(db), retention: toRetentionView(s.retentionNotice()) };
     },
 
     async 'inbox:receive'(request) {

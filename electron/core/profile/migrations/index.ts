@@ -18,6 +18,7 @@ import { migration as m011 } from './011-receipts.js';
 import { migration as m012 } from './012-indicators.js';
 import { migration as m013 } from './013-voice-checks.js';
 import { migration as m014 } from './014-directory-push.js';
+import { migration as m015 } from './015-reception-tie.js';
 
 export type { Migration };
 
@@ -37,4 +38,5 @@ export const MIGRATIONS: readonly Migration[] = [
   m012,
   m013,
   m014,
+  m015,
 ];
