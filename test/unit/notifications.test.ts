@@ -10,6 +10,7 @@ import { initProfile, openProfile, type Profile } from '../../electron/core/prof
 import { createIdentity, newPersonCard, unlockIdentity } from '../../electron/core/profile/identities.js';
 import { certifyCard, initAuthority } from '../../electron/core/authority/authority.js';
 import { createConvention, terminateConvention } from '../../electron/core/authority/convention.js';
+import { conventionChoices } from '../../electron/core/services/convention-choices.js';
 import { NOTIFIED_KEY, notificationsDue, takeNotifications } from '../../electron/core/services/notifications.js';
 import { setMeta } from '../../electron/core/profile/profile.js';
 import type { Context } from '../../electron/core/context.js';
@@ -106,6 +107,25 @@ describe('desktop notifications of due periods', () => {
     expect((await take('2027-01-10', 12)).map((n) => [n.period, n.kind])).toEqual([['2026-T4', 'late']]);
     setMeta(station.db, NOTIFIED_KEY, '[1,2]');
     expect((await take('2027-01-10', 13)).map((n) => [n.period, n.kind])).toEqual([['2026-T4', 'late']]);
+  });
+
+  it('the New container screen: recipients of the other party, the periods begun and not sent, the current one first, then the late ones', async () => {
+    const jan = await conventionChoices(station.db, officerId, at('2027-01-04'));
+    expect(jan.today).toBe('2027-01-04');
+    expect(jan.conventions).toHaveLength(1);
+    const c = jan.conventions[0]!;
+    expect(c).toMatchObject({ id: conventionId, habilitated: true, types: ['.csv', '.pdf', '.xls'], expect: ['IS 101', 'IST'] });
+    // The CPN's clerk sends to the town hall's habilitated person; Marc Petit is certified but not listed.
+    expect(c.recipients.map((r) => [r.name, r.function])).toEqual([['Claire Dumont', 'Directrice générale des services']]);
+    expect(c.periods.map((p) => [p.period, p.late])).toEqual([['2026-T4', false], ['2027-T1', false]]);
+    const april = (await conventionChoices(station.db, officerId, at('2027-04-20'))).conventions[0]!;
+    expect(april.periods.map((p) => [p.period, p.late])).toEqual([['2027-T2', false], ['2027-T1', true], ['2026-T4', true]]);
+    expect(april.periods[1]!.documents).toEqual([{ document: 'IS 101', state: 'late' }, { document: 'IST', state: 'late' }]);
+    // Outside the list: the convention is shown as not open to them, with nothing to choose.
+    const outsider = (await conventionChoices(station.db, outsiderId, at('2027-01-04'))).conventions[0]!;
+    expect(outsider).toMatchObject({ habilitated: false, recipients: [], periods: [] });
+    // Before its start nothing is offered.
+    expect((await conventionChoices(station.db, officerId, at('2026-09-30'))).conventions).toEqual([]);
   });
 
   it('nothing once the convention is terminated', async () => {
