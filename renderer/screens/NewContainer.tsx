@@ -242,7 +242,7 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent, draft = 
                 <li key={file.path}>
                   <span className="file-name">{file.name}</span> <span className="muted">{format.size(file.size)}</span>
                   {risk !== 'usual' && <span className={`badge ${risk}`}>{t(`risk.${risk}`)}</span>}
-                  {typeRefusal(file.name) && <span className="reason" role="alert" data-testid="type-refused"> {typeRefusal(file.name)}</span>}
+                  {typeRefusal(file.name) && <span className="type-refused" role="alert" data-testid="type-refused"><span aria-hidden="true">⚠ </span>{typeRefusal(file.name)}</span>}
                   <button type="button" className="link" onClick={() => setFiles(files.filter((f) => f.path !== file.path))}
                     aria-label={t('newContainer.removeNamed', { name: file.name })}>{t('newContainer.remove')}</button>
                 </li>
@@ -273,7 +273,7 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent, draft = 
             <>
               <p>
                 <label htmlFor="send-period">{t('conventionSend.period')}</label>{' '}
-                <select id="send-period" value={under.period} onChange={(e) => choose(chosen.id, e.currentTarget.value)}>
+                <select id="send-period" className="period-select" value={under.period} onChange={(e) => choose(chosen.id, e.currentTarget.value)}>
                   {chosen.periods.map((p) => (
                     <option key={p.period} value={p.period}>
                       {t('conventionSend.periodOption', { period: words.period(p.period), due: words.day(p.due) })}{p.late ? ` — ⚠ ${t('conventionSend.late')}` : ''}
@@ -299,7 +299,7 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent, draft = 
                 <label htmlFor="send-subject">{t('conventionSend.subject')}</label>{' '}
                 <input id="send-subject" type="text" maxLength={200} value={under.subject} aria-describedby="send-subject-hint"
                   onChange={(e) => { const subject = e.currentTarget.value; setUnder((u) => ({ ...u, subject })); }} />
-                {' '}<span id="send-subject-hint" className="hint">{t('conventionSend.subjectHint')}</span>
+                <span id="send-subject-hint" className="hint block">{t('conventionSend.subjectHint')}</span>
               </p>
             </>
           ))}
