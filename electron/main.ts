@@ -2,7 +2,7 @@
 // dialogs, serves the built interface over app://pli with the Content-Security-Policy, and binds
 // the IPC handler table (electron/ipc/handlers.ts, where all the logic lives) to ipcMain after
 // checking that every message comes from the app's own page.
-import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, shell, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, net, Notification, protocol, session, shell, type IpcMainInvokeEvent } from 'electron';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHandlers } from './ipc/handlers.js';
@@ -23,12 +23,32 @@ app.enableSandbox();
 if (!app.requestSingleInstanceLock()) app.quit();
 
 let window: BrowserWindow | null = null;
+/** Shown notifications, kept until closed: one collected by the garbage collector loses its click. */
+const notifications = new Set<Notification>();
+/** How often main asks the table for due notifications (the decision is the core's: once a day per period). */
+const NOTIFY_EVERY_MS = 15 * 60 * 1000;
 
 const handlers = createHandlers({
   home: resolveHome(),
   emitProgress: (progress) => window?.webContents.send(PROGRESS_CHANNEL, progress),
   emitMailEvent: (event) => window?.webContents.send(MAIL_EVENT_CHANNEL, event),
   emitOffered: () => window?.webContents.send(OFFERED_CHANNEL),
+  // A due period (issue 14 §6): shown as is; a click brings the window forward on the Calendrier.
+  notify: ({ title, body }) => {
+    if (!Notification.isSupported()) return;
+    const shown = new Notification({ title, body });
+    notifications.add(shown);
+    shown.on('click', () => {
+      if (window) {
+        if (window.isMinimized()) window.restore();
+        window.show();
+        window.focus();
+        window.webContents.send(MAIL_EVENT_CHANNEL, { type: 'calendar' });
+      }
+    });
+    shown.on('close', () => notifications.delete(shown));
+    shown.show();
+  },
   shell: {
     async saveFile({ title, defaultName, filters }) {
       const options = { title, defaultPath: path.join(app.getPath('documents'), defaultName), filters };
@@ -76,7 +96,8 @@ function serveRenderer(): void {
 }
 
 function harden(): void {
-  // No permission (camera, notifications, geolocation...) is ever needed.
+  // No permission (camera, notifications, geolocation...) is ever needed by the page: the desktop
+  // notifications of due periods are main's own (Electron's Notification), never the page's.
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   session.defaultSession.setPermissionCheckHandler(() => false);
   app.on('web-contents-created', (_event, contents) => {
@@ -162,6 +183,8 @@ app.whenReady().then(() => {
   }
   buildMenu();
   createWindow();
+  // Each check shows only what the core says is due and not yet shown today (a sign-in checks too).
+  setInterval(() => void handlers.checkNotifications(), NOTIFY_EVERY_MS).unref();
 }).catch((error: unknown) => {
   console.error(error);
   app.exit(1);

@@ -6,7 +6,7 @@
 // reference) or dropped on the window opens in the Container screen.
 import { useCallback, useEffect, useRef, useState, type DragEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import { call, errorMessage } from './api';
+import { call, errorMessage, onMailEvent } from './api';
 import { ErrorBox, useFormat } from './components/common';
 import { forScreen } from '../shared/text';
 import { ErrorBoundary } from './components/ErrorBoundary';
@@ -14,7 +14,7 @@ import { FirstRun } from './screens/FirstRun';
 import { SignIn } from './screens/SignIn';
 import { Inbox } from './screens/Inbox';
 import { ContainerView } from './screens/Container';
-import { NewContainer, type Draft, type SentNotice } from './screens/NewContainer';
+import { NewContainer, type ConventionPreset, type Draft, type SentNotice } from './screens/NewContainer';
 import { Help } from './screens/Help';
 import { Outbox } from './screens/Outbox';
 import { Directory } from './screens/Directory';
@@ -53,6 +53,10 @@ export function App() {
   const [addingPerson, setAddingPerson] = useState(false);
   const [outboxNotice, setOutboxNotice] = useState<{ notice: SentNotice; key: number } | null>(null);
   const [idleLockMinutes, setIdleLockMinutes] = useState<number | null>(null);
+  // The Calendrier's « à envoyer » link: New container with that convention and period chosen.
+  const [preset, setPreset] = useState<{ value: ConventionPreset; key: number } | null>(null);
+  // A desktop notification of a due period clicked (main): the Calendrier.
+  useEffect(() => onMailEvent((event) => { if (event.type === 'calendar') { setOutboxNotice(null); setScreen('calendar'); } }), []);
 
   const setLanguage = useCallback((language: Language) => {
     void i18n.changeLanguage(language);
@@ -214,12 +218,12 @@ export function App() {
         {current === 'inbox' && guard('inbox', t('nav.inbox'), <Inbox onOpen={(summary) => { setContainer({ summary }); setScreen('container'); }} onSettings={() => setScreen('settings')} />)}
         {current === 'container' && container && guard(`container:${container.offerRef ?? container.summary.path}`, t('boundary.container'),
           <ContainerView key={container.offerRef ?? container.summary.path} summary={container.summary} offerRef={container.offerRef} onBack={() => setScreen('inbox')} />, backToInbox)}
-        {current === 'new' && guard('new', t('nav.new'), <NewContainer onDirectory={() => setScreen('directory')} authority={status.authority !== null} mailbox={status.mailbox === 'configured'}
+        {current === 'new' && guard('new', t('nav.new'), <NewContainer key={preset?.key ?? 0} preset={preset?.value ?? null} onDirectory={() => setScreen('directory')} authority={status.authority !== null} mailbox={status.mailbox === 'configured'}
           draft={draft?.owner === status.session.id ? draft.draft : null} restored={restored}
           onDraft={(next) => setDraft(next ? { owner: status.session!.id, draft: next } : null)}
-          onSent={(notice) => { setDraft(null); setRestored(false); setOutboxNotice({ notice, key: Date.now() }); setScreen('outbox'); }} />, backToInbox)}
+          onSent={(notice) => { setDraft(null); setRestored(false); setPreset(null); setOutboxNotice({ notice, key: Date.now() }); setScreen('outbox'); }} />, backToInbox)}
         {current === 'outbox' && guard('outbox', t('nav.outbox'), <Outbox key={outboxNotice?.key ?? 0} notice={outboxNotice?.notice ?? null} onNew={() => setScreen('new')} />, backToInbox)}
-        {current === 'calendar' && guard('calendar', t('nav.calendar'), <Calendar />, backToInbox)}
+        {current === 'calendar' && guard('calendar', t('nav.calendar'), <Calendar onSend={(convention, period) => { setPreset({ value: { convention, period }, key: Date.now() }); setScreen('new'); }} />, backToInbox)}
         {current === 'conventions' && guard('conventions', t('nav.conventions'), <Convention officer={status.officer} />, backToInbox)}
         {current === 'directory' && guard('directory', t('nav.directory'), <Directory status={status} onChanged={() => void refresh()} />, backToInbox)}
         {current === 'officer' && guard('officer', t('nav.officer'), <Officer fingerprint={status.authority?.fingerprint ?? null} />, backToInbox)}

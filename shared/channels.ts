@@ -58,6 +58,7 @@ export const CHANNELS = {
   'conventions:annex': 'printAnnex',
   'conventions:register': 'exportRegister',
   'conventions:terminate': 'terminateConvention',
+  'containers:conventionChoices': 'conventionChoices',
 } as const;
 
 export type Channel = keyof typeof CHANNELS;

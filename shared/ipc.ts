@@ -232,6 +232,8 @@ export const mailEventSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('inbox'), id: z.number(), state: z.enum(['verified', 'refused', 'opened']) }),
   z.strictObject({ type: z.literal('outbox') }),
   z.strictObject({ type: z.literal('watcher'), watcher: watcherSchema }),
+  // A desktop notification of a due period was clicked (main): the interface opens the Calendrier.
+  z.strictObject({ type: z.literal('calendar') }),
 ]);
 export type MailEvent = z.infer<typeof mailEventSchema>;
 
@@ -679,6 +681,24 @@ export const contract = {
   'conventions:terminate': {
     request: z.strictObject({ id: conventionId, date: calendarDay, reason: z.string().trim().min(1).max(500) }),
     response: z.strictObject({ convention: conventionViewSchema }),
+  },
+  // ---- New container under a convention (issue 14 §6, docs/convention.md 12) ----
+  /** For the signed-in person: each convention running today, whether they are on its list, its
+   * recipients and the periods begun and not all sent (the current one first, then the late
+   * ones). Only a help to choose: the core checks the send again before anything is sealed. */
+  'containers:conventionChoices': {
+    request: empty,
+    response: z.strictObject({
+      today: calendarDay,
+      conventions: z.array(z.strictObject({
+        id: conventionId, title: z.string(), types: z.array(z.string()), expect: z.array(z.string()), habilitated: z.boolean(),
+        recipients: z.array(z.strictObject({ id: identityId, name: z.string(), org: z.string(), function: z.string() })),
+        periods: z.array(z.strictObject({
+          period: z.string(), due: calendarDay, late: z.boolean(),
+          documents: z.array(z.strictObject({ document: z.string(), state: dueStateSchema })),
+        })),
+      })),
+    }),
   },
 } as const satisfies Record<Channel, { request: z.ZodType; response: z.ZodType }>;
 

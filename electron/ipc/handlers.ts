@@ -29,8 +29,9 @@ import { layoutChannels } from './channels/layout.js';
 import { createOfferedFiles } from './offered.js';
 import { indicatorChannels } from './channels/indicators.js';
 import { conventionChannels } from './channels/conventions.js';
+import { createNotifier } from './notifier.js';
 
-export type { HandlerOptions, HandlerTable, ShellPort } from './ports.js';
+export type { DesktopNotification, HandlerOptions, HandlerTable, ShellPort } from './ports.js';
 
 // This process already holds zod's ES module (the IPC schemas): the core's schemas use it too.
 provideZod(z);
@@ -51,6 +52,7 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
     ...indicatorChannels(deps),
     ...conventionChannels(deps),
   };
+  const checkNotifications = createNotifier(session, options.notify);
 
   return {
     async invoke(channel: string, payload: unknown): Promise<Envelope<Channel>> {
@@ -59,7 +61,10 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
         if (!isChannel(channel)) throw inputError('unknown-channel', `Canal inconnu : ${channel.slice(0, 60)}.`);
         const request = contract[channel].request.parse(payload ?? {});
         const run = impl[channel] as (r: unknown) => Promise<unknown>;
+        const before = session.active();
         const value = await run(request);
+        // Someone just signed in: their due periods are notified at once (then on main's timer).
+        if (session.active() !== null && session.active() !== before) void checkNotifications();
         return { ok: true, value } as Envelope<Channel>;
       } catch (error) {
         return { ok: false, error: toIpcError(error) };
@@ -75,6 +80,7 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
     offerFile(candidate: string): string | null {
       return deps.offered.offer(candidate);
     },
+    checkNotifications,
     close() {
       session.close();
     },

@@ -21,7 +21,13 @@ export interface HandlerOptions {
   emitMailEvent(event: MailEvent): void;
   /** A .pli was handed to Pli from outside (HandlerTable.offerFile): the interface asks offered:list. */
   emitOffered?(): void;
+  /** Shows a desktop notification of a due period (main: Electron's Notification; its click opens
+   * the Calendrier). Absent: none are shown. */
+  notify?(notification: DesktopNotification): void;
 }
+
+/** A due period to notify (electron/core/services/notifications.ts), its words in French. */
+export interface DesktopNotification { title: string; body: string; convention: string; period: string; kind: 'soon' | 'today' | 'late' }
 
 export interface HandlerTable {
   /** Parses `payload` against the channel's schema, runs the handler, never throws. */
@@ -30,6 +36,9 @@ export interface HandlerTable {
    * "open with"): kept here under a reference, never given to the
    * interface. Returns the reference, or null when the path is no readable .pli file. */
   offerFile(path: string): string | null;
+  /** Shows (through HandlerOptions.notify) the signed-in person's notifications due at `now`, not
+   * shown yet that day; resolves to how many. Main calls it on a timer; a sign-in calls it too. */
+  checkNotifications(now?: number): Promise<number>;
   /** Signs out (wiping the keys) and closes the profile. */
   close(): void;
 }

@@ -2,6 +2,8 @@
 // period with its due date and its state, in words and with an icon (never colour alone), and a
 // banner from seven days before a due day (« IS 101 et IST du 4e trimestre à envoyer avant le
 // 8 janvier »). The day can be changed for a check or a rehearsal, as `pli due --at`.
+// Each « à envoyer » entry (the banner, a period due today or late) links to New container with the
+// convention and the period chosen (onSend).
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
@@ -43,7 +45,7 @@ export function useCalendarWords() {
   };
 }
 
-export function Calendar() {
+export function Calendar({ onSend }: { onSend?: (convention: string, period: string) => void } = {}) {
   const { t } = useTranslation();
   const words = useCalendarWords();
   // Both null until main answers: today is main's calendar day, the year the one of that day.
@@ -74,6 +76,8 @@ export function Calendar() {
             documents: words.list(s.documents), period: words.periodShort(s.period), due: words.day(s.due, false),
           })}</strong>
           {' '}<span className="muted">— <Outside text={s.title} /></span>
+          {onSend && <>{' '}<button type="button" className="link" onClick={() => onSend(s.convention, s.period)}
+            aria-label={t('conventionSend.prepareNamed', { documents: words.list(s.documents), period: words.period(s.period) })}>{t('conventionSend.prepare')}</button></>}
         </p>
       ))}
       <div className="actions">
@@ -103,7 +107,9 @@ export function Calendar() {
                     <td>{words.period(item.period)}</td>
                     <td><Outside text={item.document} /></td>
                     <td>{words.day(item.due)}</td>
-                    <td><span className={`badge due-${item.state}`}><span aria-hidden="true">{STATE_ICON[item.state]} </span>{words.state(item.state)}</span></td>
+                    <td><span className={`badge due-${item.state}`}><span aria-hidden="true">{STATE_ICON[item.state]} </span>{words.state(item.state)}</span>
+                      {onSend && (item.state === 'due' || item.state === 'late') && <>{' '}<button type="button" className="link" onClick={() => onSend(c.id, item.period)}
+                        aria-label={t('conventionSend.prepareNamed', { documents: item.document, period: words.period(item.period) })}>{t('conventionSend.prepare')}</button></>}</td>
                   </tr>
                 ))}
               </tbody>

@@ -8,6 +8,11 @@
 // One primary action, the transport chosen in a clear control, the reason beside it while it is
 // inactive (issue 15). The draft (file names and paths, recipients, choices; never the password)
 // lives in App, so that the idle lock keeps it.
+// Under a convention (issue 14 §6, docs/convention.md 12): choosing it and a period (begun, not all
+// sent; the current one first, the late ones marked) fills the recipients (the other parties'
+// habilitated people) and the documents; a file of a format the convention does not provide for
+// is refused at once beside the list, with the reason. Only early feedback: the core checks the
+// send again (planConventionSend) before anything is sealed. « Sans convention » stays possible.
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId } from '../api';
@@ -15,18 +20,30 @@ import { CertificateState, ErrorBox, FilePicker, Heading, Outside, ProgressBar, 
 import { fileRisk } from '../../shared/filetypes';
 import type { DirectoryWarningView, Person, ResponseOf } from '../../shared/ipc';
 import { describeError, type ErrorText, type ShownError } from '../errors';
+import { useCalendarWords } from './Calendar';
 
 type Sealed = Extract<ResponseOf<'containers:encrypt'>, { status: 'done' }>;
+type Choices = ResponseOf<'containers:conventionChoices'>;
+/** The convention chosen for the container ('' id: sans convention). */
+export interface ConventionDraft { id: string; period: string; documents: string[]; subject: string }
+/** The Calendrier's « à envoyer » link: a convention and a period chosen in advance. */
+export interface ConventionPreset { convention: string; period: string }
+
+/** The extension as the core compares it (lower case, with its dot; '' without one). */
+export function extensionOf(name: string): string {
+  const dot = name.lastIndexOf('.');
+  return dot > 0 ? name.slice(dot).toLowerCase() : '';
+}
 
 export type SentNotice = { kind: 'status'; text: string } | { kind: 'error'; text: ShownError } | { kind: 'waiting'; text: ShownError };
 
 export type Transport = 'mail' | 'folder' | 'save';
 /** What the idle lock keeps of a container being prepared: no file content, no password. */
-export interface Draft { files: PickedFile[]; to: string[]; orgs: string[]; self: boolean; protection: 'people' | 'password'; transport: Transport }
+export interface Draft { files: PickedFile[]; to: string[]; orgs: string[]; self: boolean; protection: 'people' | 'password'; transport: Transport; convention?: ConventionDraft }
 
-export function NewContainer({ onDirectory, authority, mailbox, onSent, draft = null, restored = false, onDraft }: {
+export function NewContainer({ onDirectory, authority, mailbox, onSent, draft = null, restored = false, onDraft, preset = null }: {
   onDirectory: () => void; authority: boolean; mailbox: boolean; onSent: (notice: SentNotice) => void;
-  draft?: Draft | null; restored?: boolean; onDraft?: (draft: Draft | null) => void;
+  draft?: Draft | null; restored?: boolean; onDraft?: (draft: Draft | null) => void; preset?: ConventionPreset | null;
 }) {
   const { t } = useTranslation();
   const format = useFormat();
@@ -50,18 +67,60 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent, draft = 
   const [password, setPassword] = useState<string | null>(null);
   const [noted, setNoted] = useState(false);
   const [copied, setCopied] = useState(false);
+  const words = useCalendarWords();
+  const [choices, setChoices] = useState<Choices | null>(null);
+  const [under, setUnder] = useState<ConventionDraft>(preset
+    ? { id: preset.convention, period: preset.period, documents: [], subject: '' }
+    : draft?.convention ?? { id: '', period: '', documents: [], subject: '' });
 
   // The draft follows every change (App keeps it across the idle lock); nothing chosen, no draft.
   const draftRef = useRef(onDraft);
   draftRef.current = onDraft;
   useEffect(() => {
-    const empty = files.length === 0 && to.length === 0 && orgs.length === 0;
-    draftRef.current?.(empty ? null : { files, to, orgs, self, protection, transport });
-  }, [files, to, orgs, self, protection, transport]);
+    const empty = files.length === 0 && to.length === 0 && orgs.length === 0 && under.id === '';
+    draftRef.current?.(empty ? null : { files, to, orgs, self, protection, transport, ...(under.id ? { convention: under } : {}) });
+  }, [files, to, orgs, self, protection, transport, under]);
 
   useEffect(() => {
     call('identities:list', {}).then((r) => setPeople(r.people.filter((p) => !p.own)), (e: unknown) => setError(errorMessage(e)));
   }, []);
+  // The conventions this person may send under; a failure leaves « Sans convention » only.
+  useEffect(() => {
+    call('containers:conventionChoices', {}).then(setChoices, () => setChoices({ today: '', conventions: [] }));
+  }, []);
+  const chosen = choices?.conventions.find((c) => c.id === under.id && c.habilitated) ?? null;
+  /** Choosing a convention or a period fills the documents still expected for that period. */
+  const choose = (id: string, wanted?: string) => {
+    const c = choices?.conventions.find((x) => x.id === id && x.habilitated);
+    if (!c) {
+      setUnder((u) => ({ ...u, id: '', period: '', documents: [] }));
+      return;
+    }
+    const p = c.periods.find((x) => x.period === wanted) ?? c.periods[0];
+    const open = p?.documents.filter((d) => d.state === 'upcoming' || d.state === 'due' || d.state === 'late').map((d) => d.document) ?? [];
+    setUnder((u) => ({ ...u, id: c.id, period: p?.period ?? '', documents: open.length > 0 ? open : [...c.expect] }));
+    if (transport === 'save') setTransport(mailbox ? 'mail' : 'folder');
+  };
+  // Once the choices arrive: the preset (Calendrier) or the draft's convention, filled in; one this
+  // person cannot send under falls back to « Sans convention ».
+  const applied = useRef(false);
+  useEffect(() => {
+    if (!choices || applied.current) return;
+    applied.current = true;
+    if (!under.id) return;
+    const c = choices.conventions.find((x) => x.id === under.id && x.habilitated);
+    if (!c) setUnder({ id: '', period: '', documents: [], subject: '' });
+    else if (preset || !c.periods.some((p) => p.period === under.period)) choose(c.id, under.period);
+  }, [choices]); // once, when the choices arrive (the ref keeps it so)
+  const period = chosen?.periods.find((p) => p.period === under.period) ?? null;
+  /** Why a file cannot go under the chosen convention (null: its format is provided for). */
+  const typeRefusal = (name: string): string | null => {
+    if (!chosen) return null;
+    const extension = extensionOf(name);
+    if (chosen.types.includes(extension)) return null;
+    const types = chosen.types.join(', ');
+    return extension ? t('conventionSend.typeRefused', { extension, types }) : t('conventionSend.typeMissing', { types });
+  };
 
   const add = (picked: PickedFile[]) => {
     setSealed(null);
@@ -72,10 +131,21 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent, draft = 
   const organisations = [...new Set((people ?? []).map((p) => p.org))].sort((a, b) => a.localeCompare(b, 'fr'))
     .map((name) => ({ name, members: (people ?? []).filter((p) => p.org === name && eligible(p)).length }));
   const recipients = [...orgs.map((o) => `org:${o}`), ...to];
+  const underBlocker = !under.id ? null
+    : !choices ? 'busy'
+      : !chosen ? 'conventionSend.reason.notListed'
+      : files.some((f) => typeRefusal(f.name) !== null) ? 'conventionSend.reason.typeNotAllowed'
+        : !period ? 'conventionSend.reason.noPeriod'
+          : under.documents.length === 0 ? 'conventionSend.reason.noDocument'
+            : under.subject.trim().length > 200 ? 'conventionSend.reason.subject'
+              : chosen.recipients.length === 0 ? 'conventionSend.reason.noRecipient'
+                : transport === 'save' ? 'conventionSend.reason.saveOnly'
+                  : transport === 'mail' && !mailbox ? 'noMailbox' : null;
   // The one reason the primary action is inactive, said beside it (null: ready).
   const blocker = opId !== null ? 'busy'
     : files.length === 0 ? 'noFiles'
       : risky.length > 0 && !confirmed ? 'confirmRisk'
+        : under.id ? underBlocker
         : protection === 'password'
           ? (transport !== 'save' ? 'passwordSaveOnly' : password === null || !noted ? 'passwordNotNoted' : null)
           : recipients.length === 0 ? 'noRecipient'
@@ -133,10 +203,15 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent, draft = 
     const op = newOpId();
     setOpId(op);
     try {
-      const result = await call('outbox:send', { opId: op, files: files.map((f) => f.path), to: recipients, self, transport });
+      // Under a convention, no `to`: the core sends to the other parties' habilitated people.
+      const subject = under.subject.trim();
+      const result = await call('outbox:send', chosen
+        ? { opId: op, files: files.map((f) => f.path), to: [], self, transport, convention: { id: chosen.id, period: under.period, documents: under.documents, ...(subject ? { subject } : {}) } }
+        : { opId: op, files: files.map((f) => f.path), to: recipients, self, transport });
       if (result.status === 'done') {
         setFiles([]);
         setConfirmed(false);
+        setUnder({ id: '', period: '', documents: [], subject: '' });
         const warnings = result.warnings.length > 0 ? ` ${result.warnings.map(warningText).join(' ')}` : '';
         const notSent = result.sendError ? describeError(result.sendError) : null;
         // A send the outbox will retry by itself is waiting, not an error; a deposit is "sur la clé".
@@ -167,6 +242,7 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent, draft = 
                 <li key={file.path}>
                   <span className="file-name">{file.name}</span> <span className="muted">{format.size(file.size)}</span>
                   {risk !== 'usual' && <span className={`badge ${risk}`}>{t(`risk.${risk}`)}</span>}
+                  {typeRefusal(file.name) && <span className="type-refused" role="alert" data-testid="type-refused"><span aria-hidden="true">⚠ </span>{typeRefusal(file.name)}</span>}
                   <button type="button" className="link" onClick={() => setFiles(files.filter((f) => f.path !== file.path))}
                     aria-label={t('newContainer.removeNamed', { name: file.name })}>{t('newContainer.remove')}</button>
                 </li>
@@ -182,6 +258,67 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent, draft = 
           </div>
         )}
       </section>
+      {choices && choices.conventions.length > 0 && (
+        <section className="panel" aria-labelledby="convention-title">
+          <h2 id="convention-title">{t('conventionSend.legend')}</h2>
+          <p className="hint">{t('conventionSend.intro')}</p>
+          <label htmlFor="send-convention">{t('conventionSend.label')}</label>{' '}
+          <select id="send-convention" value={chosen ? chosen.id : ''} onChange={(e) => { setSealed(null); choose(e.currentTarget.value); }}>
+            <option value="">{t('conventionSend.none')}</option>
+            {choices.conventions.map((c) => (
+              <option key={c.id} value={c.id} disabled={!c.habilitated}>{c.habilitated ? c.title : t('conventionSend.notListed', { title: c.title })}</option>
+            ))}
+          </select>
+          {chosen && (chosen.periods.length === 0 ? <p className="empty">{t('conventionSend.noPeriod')}</p> : (
+            <>
+              <p>
+                <label htmlFor="send-period">{t('conventionSend.period')}</label>{' '}
+                <select id="send-period" className="period-select" value={under.period} onChange={(e) => choose(chosen.id, e.currentTarget.value)}>
+                  {chosen.periods.map((p) => (
+                    <option key={p.period} value={p.period}>
+                      {t('conventionSend.periodOption', { period: words.period(p.period), due: words.day(p.due) })}{p.late ? ` — ⚠ ${t('conventionSend.late')}` : ''}
+                    </option>
+                  ))}
+                </select>
+                {period?.late && <span className="badge due-late"><span aria-hidden="true">⚠ </span>{t('conventionSend.late')}</span>}
+              </p>
+              <fieldset>
+                <legend>{t('conventionSend.documents')}</legend>
+                {chosen.expect.map((document) => {
+                  const state = period?.documents.find((d) => d.document === document)?.state;
+                  return (
+                    <label key={document} className="choice">
+                      <input type="checkbox" checked={under.documents.includes(document)}
+                        onChange={(e) => { const on = e.currentTarget.checked; setUnder((u) => ({ ...u, documents: on ? [...u.documents, document] : u.documents.filter((d) => d !== document) })); }} />
+                      {' '}<Outside text={document} />{state && <span className="muted"> — {words.state(state)}</span>}
+                    </label>
+                  );
+                })}
+              </fieldset>
+              <p>
+                <label htmlFor="send-subject">{t('conventionSend.subject')}</label>{' '}
+                <input id="send-subject" type="text" maxLength={200} value={under.subject} aria-describedby="send-subject-hint"
+                  onChange={(e) => { const subject = e.currentTarget.value; setUnder((u) => ({ ...u, subject })); }} />
+                <span id="send-subject-hint" className="hint block">{t('conventionSend.subjectHint')}</span>
+              </p>
+            </>
+          ))}
+        </section>
+      )}
+      {chosen ? (
+        <section className="panel" aria-labelledby="convention-recipients">
+          <h2 id="convention-recipients">{t('conventionSend.recipients')}</h2>
+          {chosen.recipients.length === 0 ? <p className="warning-text">{t('conventionSend.noRecipient')}</p> : (
+            <ul data-testid="convention-recipients">
+              {chosen.recipients.map((r) => (
+                <li key={r.id}><Outside text={r.name} /> <span className="muted">— <Outside text={r.function} /> — <Outside text={r.org} /></span></li>
+              ))}
+            </ul>
+          )}
+          <p className="hint">{t('conventionSend.recipientsHint')}</p>
+          <label className="choice"><input type="checkbox" checked={self} onChange={(e) => setSelf(e.currentTarget.checked)} /> {t('newContainer.self')}</label>
+        </section>
+      ) : (
       <section className="panel">
         <h2>{t('newContainer.recipientsTitle')}</h2>
         <fieldset>
@@ -236,15 +373,16 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent, draft = 
         )}
         {protection === 'people' && <label className="choice"><input type="checkbox" checked={self} onChange={(e) => setSelf(e.currentTarget.checked)} /> {t('newContainer.self')}</label>}
       </section>
+      )}
       <section className="panel" aria-labelledby="transport-title">
         <h2 id="transport-title">{t('layout.send.legend')}</h2>
         <fieldset className="transport">
           <legend className="visually-hidden">{t('layout.send.legend')}</legend>
           {(['mail', 'folder', 'save'] as const).map((option) => (
-            <label key={option} className="choice">
-              <input type="radio" name="transport" value={option} checked={transport === option} onChange={() => setTransport(option)} />
+            <label key={option} className={chosen && option === 'save' ? 'choice disabled' : 'choice'}>
+              <input type="radio" name="transport" value={option} checked={transport === option} onChange={() => setTransport(option)} disabled={chosen !== null && option === 'save'} />
               {' '}{t(`layout.send.${option}`)}
-              <span className="hint block">{t(`layout.send.${option}Hint`)}</span>
+              <span className="hint block">{chosen && option === 'save' ? t('conventionSend.saveHint') : t(`layout.send.${option}Hint`)}</span>
             </label>
           ))}
         </fieldset>
@@ -253,7 +391,7 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent, draft = 
             aria-describedby={blocker ? 'send-reason' : undefined}>
             {t(transport === 'mail' ? 'newContainer.sendMail' : transport === 'folder' ? 'newContainer.sendFolder' : 'newContainer.seal')}
           </button>
-          {blocker && <p id="send-reason" className="reason">{t('layout.reason.label')} {t(`layout.reason.${blocker}`)}</p>}
+          {blocker && <p id="send-reason" className="reason">{t('layout.reason.label')} {t(blocker.includes('.') ? blocker : `layout.reason.${blocker}`)}</p>}
         </div>
       </section>
       {opId && <ProgressBar label={progress?.phase === 'send' ? t('newContainer.sending') : t('newContainer.sealing')} progress={progress} />}

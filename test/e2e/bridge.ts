@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { createHandlers, type HandlerTable } from '../../electron/ipc/handlers.js';
+import { createHandlers, type DesktopNotification, type HandlerTable } from '../../electron/ipc/handlers.js';
 import { CHANNELS } from '../../shared/channels.js';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp.js';
 import type { MailEvent, Progress } from '../../shared/ipc.js';
@@ -29,6 +29,10 @@ export interface Bridge {
   progress: Progress[];
   /** Every mailbox event sent to the page. */
   mailEvents: MailEvent[];
+  /** Every desktop notification main would have shown (HandlerOptions.notify), in order. */
+  notifications: DesktopNotification[];
+  /** As a click on a shown notification in main: the page is told to open the Calendrier. */
+  clickNotification(): void;
   close(): Promise<void>;
 }
 
@@ -39,6 +43,7 @@ export async function startBridge(options: { home: string; rendererDir: string }
   const shown: string[] = [];
   const progressLog: Progress[] = [];
   const mailLog: MailEvent[] = [];
+  const notificationLog: DesktopNotification[] = [];
   const nextAnswer = async () => (dialogAnswers.length > 0 ? dialogAnswers.shift()! : null);
   const handlers = createHandlers({
     home: options.home,
@@ -55,6 +60,8 @@ export async function startBridge(options: { home: string; rendererDir: string }
     emitOffered: () => {
       for (const res of listeners) res.write('event: offered\ndata: {}\n\n');
     },
+    // As main: recorded instead of shown (Electron's Notification).
+    notify: (notification: DesktopNotification) => void notificationLog.push(notification),
   });
   let origin = '';
 
@@ -116,6 +123,13 @@ export async function startBridge(options: { home: string; rendererDir: string }
 
   return {
     url: `${origin}/`, token, handlers, dialogAnswers, shown, progress: progressLog, mailEvents: mailLog,
+    notifications: notificationLog,
+    clickNotification() {
+      // What main sends on a click (MAIL_EVENT_CHANNEL { type: 'calendar' }).
+      const event: MailEvent = { type: 'calendar' };
+      mailLog.push(event);
+      for (const res of listeners) res.write(`event: mail\ndata: ${JSON.stringify(event)}\n\n`);
+    },
     async close() {
       for (const res of listeners) res.end();
       handlers.close();

@@ -4,6 +4,7 @@ import { inputError } from '../../core/errors.js';
 import { getIdentity } from '../../core/profile/identities.js';
 import { decrypt, encrypt, generateContainerPassword, inspect } from '../../core/services/containers.js';
 import { hasAuthority } from '../../core/services/policy.js';
+import { conventionChoices } from '../../core/services/convention-choices.js';
 import { certificateOf } from '../views.js';
 import { progress, withPassword, type Deps, type Impl } from './deps.js';
 import type { ContainerSummary, ResponseOf } from '../../../shared/ipc.js';
@@ -49,6 +50,12 @@ export function containerChannels(deps: Deps) {
 
     async 'containers:open'(request) {
       return openAt(request.path, request);
+    },
+
+    // New container under a convention: what to offer (the send itself is outbox:send, checked by the core).
+    async 'containers:conventionChoices'() {
+      const active = s.require();
+      return conventionChoices(s.context().profile.db, active.id);
     },
   } satisfies Partial<Impl>;
 }
