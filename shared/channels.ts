@@ -58,6 +58,8 @@ export const CHANNELS = {
   'conventions:annex': 'printAnnex',
   'conventions:register': 'exportRegister',
   'conventions:terminate': 'terminateConvention',
+  // c2-lists: the late periods of the inbox's and the outbox's banners.
+  'lists:late': 'latePeriods',
 } as const;
 
 export type Channel = keyof typeof CHANNELS;

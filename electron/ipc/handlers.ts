@@ -29,6 +29,7 @@ import { layoutChannels } from './channels/layout.js';
 import { createOfferedFiles } from './offered.js';
 import { indicatorChannels } from './channels/indicators.js';
 import { conventionChannels } from './channels/conventions.js';
+import { listChannels } from './channels/lists.js';
 
 export type { HandlerOptions, HandlerTable, ShellPort } from './ports.js';
 
@@ -50,6 +51,7 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
     ...layoutChannels(deps),
     ...indicatorChannels(deps),
     ...conventionChannels(deps),
+    ...listChannels(deps),
   };
 
   return {
