@@ -304,7 +304,10 @@ export const inboxDetailsSchema = z.strictObject({
 });
 export type InboxDetailsView = z.infer<typeof inboxDetailsSchema>;
 export const outboxDetailsSchema = z.strictObject({
-  container: z.string(), filing: listFilingSchema, recipients: z.array(listPerson),
+  container: z.string(),
+  /** null: a container of files; else the Pli object it carries ('receipt', 'directory'). */
+  object: z.string().max(40).nullable(),
+  filing: listFilingSchema, recipients: z.array(listPerson),
   /** How many files were sealed; null when unknown. */
   files: z.number().nullable(),
   receipts: z.array(z.strictObject({ kind: z.enum(['delivered', 'opened']), at: z.number(), by: listPerson, org: z.string() })),

@@ -136,7 +136,7 @@ export function toInboxDetails(d: InboxDetails): InboxDetailsView {
 
 export function toOutboxDetails(d: OutboxDetails): OutboxDetailsView {
   return {
-    container: d.container, filing: filingView(d.filing), recipients: d.recipients.map(personView), files: d.files,
+    container: d.container, object: d.object === null ? null : cut(d.object, 40), filing: filingView(d.filing), recipients: d.recipients.map(personView), files: d.files,
     receipts: d.receipts.map((r) => ({ kind: r.kind, at: r.at, by: personView(r.by), org: r.org })),
   };
 }

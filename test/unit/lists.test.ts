@@ -117,7 +117,7 @@ describe('outboxDetails (the CPN)', () => {
     const details = await outboxDetails(p.db, rows);
     expect(details).toHaveLength(2);
     expect(details[0]).toEqual({
-      container: rows[0]!.container_id,
+      container: rows[0]!.container_id, object: null,
       filing: { state: 'filed', convention: conventionId, title: 'Convention Saint-Laurent-Blangy — états statistiques', period: '2026-T3', documents: ['IS 101', 'IST'], subject: 'États du 3e trimestre' },
       recipients: [{ id: ids.dgs, name: 'Claire Dumont', org: TOWN }], files: 2, receipts: [],
     });

@@ -39,7 +39,10 @@ export type ListFiling =
   | { state: 'tampered' };
 export interface InboxDetails { id: number; filing: ListFiling; openedBy: ListPerson | null; files: { name: string; size: number }[] }
 export interface OutboxDetails {
-  container: string; filing: ListFiling; recipients: ListPerson[];
+  container: string;
+  /** NULL: a container of files; else the Pli object it carries ('receipt', 'directory'), sent by Pli itself. */
+  object: string | null;
+  filing: ListFiling; recipients: ListPerson[];
   /** How many files were sealed (the log keeps no names of files sent); null when unknown. */
   files: number | null;
   receipts: { kind: 'delivered' | 'opened'; at: number; by: ListPerson; org: string }[];
@@ -122,7 +125,11 @@ export async function outboxDetails(db: DB, rows: readonly OutboxRow[]): Promise
   const names = await titles(db);
   const out = new Map<string, OutboxDetails>();
   for (const row of rows) {
-    if (row.object_kind || out.has(row.container_id)) continue;
+    if (out.has(row.container_id)) continue;
+    if (row.object_kind) {
+      out.set(row.container_id, { container: row.container_id, object: row.object_kind, filing: { state: 'none' }, recipients: [], files: null, receipts: [] });
+      continue;
+    }
     const sealed = eventsBetween(db, row.queued_at - EVENT_WINDOW_MS, row.queued_at)
       .filter((e) => e.action === 'container.sealed' && e.outcome === 'ok' && e.object === row.container_id).pop();
     const detail = sealed ? detailOf(sealed) : {};
@@ -130,7 +137,7 @@ export async function outboxDetails(db: DB, rows: readonly OutboxRow[]): Promise
     // The sender's own copy is no recipient a person needs to read.
     const recipients = ids.filter((id) => getIdentity(db, id)?.own !== 1).map((id) => person(db, id));
     out.set(row.container_id, {
-      container: row.container_id, filing: listFiling(db, 'outbox', row.id, names), recipients,
+      container: row.container_id, object: null, filing: listFiling(db, 'outbox', row.id, names), recipients,
       files: typeof detail.files === 'number' ? detail.files : null,
       receipts: receiptsFor(db, row.container_id).map((r) => ({ kind: r.kind, at: r.at, by: person(db, r.by), org: r.org })),
     });
