@@ -206,7 +206,7 @@ export function Inbox({ onOpen, onSettings, onCalendar }: { onOpen: (summary: Co
                       unopened={item.state === 'refused' ? <strong>{t('lists.refusedContainer')}</strong>
                         : <><strong>{t('lists.unopened')}</strong> <span className="muted block">{t('lists.unopenedHint')}</span></>}>
                       {detail && detail.files.length > 0 ? (
-                        <ul className="files" aria-label={t('lists.files', { count: detail.files.length })}>
+                        <ul className="list-files" aria-label={t('lists.files', { count: detail.files.length })}>
                           {detail.files.slice(0, 20).map((f, i) => <li key={i}><span className="file-name">{clip(f.name)}</span> <span className="muted">({format.size(f.size)})</span></li>)}
                         </ul>
                       ) : <span className="muted block">{t('lists.containerSize', { size: format.size(item.size) })}</span>}
