@@ -132,9 +132,10 @@ export function Inbox({ onOpen, onSettings, onCalendar }: { onOpen: (summary: Co
     if (item.state === 'refused') return <><span className="badge refused">{t('lists.inbox.refused')}</span> <span className="reason">{reason(item.refusal)}</span></>;
     if (item.state !== 'opened') return <span className="badge new">{t('lists.inbox.unopened')}</span>;
     const by = detail?.openedBy?.name ?? null;
-    return <span className="badge opened">{by ? t('lists.inbox.openedBy', { date: when(item.openedAt), name: clip(by) }) : t('lists.inbox.opened', { date: when(item.openedAt) })}</span>;
+    // The word in the badge, when and by whom beside it: « ouvert » le 3 déc. 2026 à 16 h 10 par Claire Dumont.
+    return <><span className="badge opened">{t('lists.inbox.openedWord')}</span> {by ? t('lists.inbox.openedBy', { date: when(item.openedAt), name: clip(by) }) : t('lists.inbox.opened', { date: when(item.openedAt) })}</>;
   };
-  const stateText = (item: InboxItem): string => t(`lists.inbox.${rowState(item)}`, { date: when(item.openedAt) });
+  const stateText = (item: InboxItem): string => t(`lists.inbox.${rowState(item)}Filter`);
   // The choices of the filters: what the rows hold (periods once opened, senders' organisations).
   const periodChoices = choices([
     ...[...details.values()].flatMap((d) => (d.filing.state === 'filed' ? [{ value: d.filing.period, label: filing.periodLabel(d.filing.period) }] : [])),
@@ -216,7 +217,7 @@ export function Inbox({ onOpen, onSettings, onCalendar }: { onOpen: (summary: Co
                     ? <>{clip(item.senderName)} <span className="muted block">{clip(item.senderOrg ?? '')}{item.state === 'refused' ? ` (${t('inbox.claimed')})` : ''}</span></>
                     : <span className="muted">{item.senderId ? t('inbox.unknownSender') : t('inbox.unreadableSender')}</span>}
                     {item.state !== 'refused' && <span className="badge verified">{t('inbox.verified')}</span>}</td>
-                  <td>{when(item.arrivedAt)}{item.createdMs !== null && <span className="muted block">{t('inbox.created', { date: when(item.createdMs) })}</span>}</td>
+                  <td>{when(item.arrivedAt)}{item.createdMs !== null && <span className="muted block">({t('inbox.created', { date: when(item.createdMs) })})</span>}</td>
                   <td>{stateWords(item, detail)}
                     {item.flags.length > 0 && <span className="warning-text block">{[...new Set(item.flags)].slice(0, 5).map(flag).filter(Boolean).join(' ; ')}</span>}</td>
                   <td>{item.state !== 'refused' && (

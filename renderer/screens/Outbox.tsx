@@ -109,8 +109,9 @@ export function Outbox({ onNew, notice, onCalendar }: { onNew: () => void; notic
   // A destination's state in words: « déposé sur la clé », « envoyé le … », « en attente, nouvel essai à … », « refusé … ».
   const destinationWords = (item: OutboxItem) => {
     const state = destinationState(item);
-    if (state === 'deposited') return <span className="badge sent">{t('lists.outbox.deposited', { date: format.date(item.sentAt) })}</span>;
-    if (state === 'sent') return <span className="badge sent">{t('lists.outbox.sent', { date: format.date(item.sentAt) })}</span>;
+    // The state's word in the badge, the time beside it (« déposé sur la clé » le 3 déc. 2026 à 16 h 10).
+    if (state === 'deposited') return <><span className="badge sent">{t('layout.outbox.deposited')}</span> {t('lists.outbox.on', { date: format.date(item.sentAt) })}</>;
+    if (state === 'sent') return <><span className="badge sent">{t('outbox.states.sent')}</span> {t('lists.outbox.on', { date: format.date(item.sentAt) })}</>;
     if (state === 'queued') return <span className="badge queued">{t('lists.outbox.waiting', { at: format.time(item.nextAttemptAt) })}</span>;
     if (state === 'sending') return <span className="badge sending">{t('outbox.states.sending')}</span>;
     return <span className="badge failed">{t('lists.outbox.failed')}</span>;
@@ -177,15 +178,18 @@ export function Outbox({ onNew, notice, onCalendar }: { onNew: () => void; notic
                     {line.rows.map((item) => (
                       <li key={item.id}>
                         {destinationWords(item)}{' '}
+                        {/* A row not sent that still carries a sending time (an older Pli, or written outside it): shown as is. */}
+                        {destinationState(item) !== 'sent' && destinationState(item) !== 'deposited' && item.sentAt !== null && <span className="muted">{format.date(item.sentAt)} </span>}
                         <span className="muted">{t(`lists.outbox.via.${item.transport}`)} <span className="file-name"><Outside text={destinationText(item)} /></span></span>
                         {item.transport === 'mail' && item.attempts > 1 && <span className="muted"> — {t('outbox.attempts', { count: item.attempts })}</span>}
                         {item.lastError && <TechnicalDetails text={item.lastError} />}
                       </li>
                     ))}
                     {line.detail?.receipts.map((r, i) => (
-                      <li key={`r${i}`}><span className={`badge ${r.kind === 'opened' ? 'opened' : 'sent'}`}>{r.kind === 'opened'
-                        ? t('lists.outbox.openedBy', { date: format.date(r.at), name: forScreen(r.by.name ?? r.org) })
-                        : t('lists.outbox.delivered', { date: format.date(r.at) })}</span> <span className="muted"><Outside text={r.org} /></span></li>
+                      <li key={`r${i}`}>{r.kind === 'opened'
+                        ? <><span className="badge opened">{t('lists.outbox.openedWord')}</span> {t('lists.outbox.openedBy', { date: format.date(r.at), name: forScreen(r.by.name ?? r.org) })}</>
+                        : <><span className="badge sent">{t('lists.outbox.deliveredWord')}</span> {t('lists.outbox.delivered', { date: format.date(r.at) })}</>}
+                        {' '}<span className="muted">— <Outside text={r.org} /></span></li>
                     ))}
                   </ul>
                 </td>
