@@ -215,14 +215,14 @@ export function App() {
             ))}
           </ul>
         </nav>
-        {current === 'inbox' && guard('inbox', t('nav.inbox'), <Inbox onOpen={(summary) => { setContainer({ summary }); setScreen('container'); }} onSettings={() => setScreen('settings')} />)}
+        {current === 'inbox' && guard('inbox', t('nav.inbox'), <Inbox onOpen={(summary) => { setContainer({ summary }); setScreen('container'); }} onSettings={() => setScreen('settings')} onCalendar={() => setScreen('calendar')} />)}
         {current === 'container' && container && guard(`container:${container.offerRef ?? container.summary.path}`, t('boundary.container'),
           <ContainerView key={container.offerRef ?? container.summary.path} summary={container.summary} offerRef={container.offerRef} onBack={() => setScreen('inbox')} />, backToInbox)}
         {current === 'new' && guard('new', t('nav.new'), <NewContainer key={preset?.key ?? 0} preset={preset?.value ?? null} onDirectory={() => setScreen('directory')} authority={status.authority !== null} mailbox={status.mailbox === 'configured'}
           draft={draft?.owner === status.session.id ? draft.draft : null} restored={restored}
           onDraft={(next) => setDraft(next ? { owner: status.session!.id, draft: next } : null)}
           onSent={(notice) => { setDraft(null); setRestored(false); setPreset(null); setOutboxNotice({ notice, key: Date.now() }); setScreen('outbox'); }} />, backToInbox)}
-        {current === 'outbox' && guard('outbox', t('nav.outbox'), <Outbox key={outboxNotice?.key ?? 0} notice={outboxNotice?.notice ?? null} onNew={() => setScreen('new')} />, backToInbox)}
+        {current === 'outbox' && guard('outbox', t('nav.outbox'), <Outbox key={outboxNotice?.key ?? 0} notice={outboxNotice?.notice ?? null} onNew={() => setScreen('new')} onCalendar={() => setScreen('calendar')} />, backToInbox)}
         {current === 'calendar' && guard('calendar', t('nav.calendar'), <Calendar onSend={(convention, period) => { setPreset({ value: { convention, period }, key: Date.now() }); setScreen('new'); }} />, backToInbox)}
         {current === 'conventions' && guard('conventions', t('nav.conventions'), <Convention officer={status.officer} />, backToInbox)}
         {current === 'directory' && guard('directory', t('nav.directory'), <Directory status={status} onChanged={() => void refresh()} />, backToInbox)}

@@ -59,6 +59,8 @@ export const CHANNELS = {
   'conventions:register': 'exportRegister',
   'conventions:terminate': 'terminateConvention',
   'containers:conventionChoices': 'conventionChoices',
+  // c2-lists: the late periods of the inbox's and the outbox's banners.
+  'lists:late': 'latePeriods',
 } as const;
 
 export type Channel = keyof typeof CHANNELS;

@@ -283,6 +283,41 @@ export const conventionViewSchema = z.strictObject({
 });
 export type ConventionView = z.infer<typeof conventionViewSchema>;
 
+// ---- c2-lists (issue 15: recognisable containers; issue 14 §6: late periods) ------------------
+/** A row's filing: not yet opened (the manifest is encrypted: nothing guessed), sans convention,
+ * filed under a convention (its subject, period and documents), or a seal that no longer holds. */
+export const listFilingSchema = z.discriminatedUnion('state', [
+  z.strictObject({ state: z.literal('unopened') }),
+  z.strictObject({ state: z.literal('none') }),
+  z.strictObject({
+    state: z.literal('filed'), convention: z.string().max(100), title: z.string().max(500).nullable(), period: z.string().max(20),
+    documents: z.array(z.string().max(100)).max(20), subject: z.string().max(200).nullable(),
+  }),
+  z.strictObject({ state: z.literal('tampered') }),
+]);
+export type ListFilingView = z.infer<typeof listFilingSchema>;
+/** A person named by the directory (name and organisation null when it does not know the id). */
+const listPerson = z.strictObject({ id: z.string(), name: z.string().nullable(), org: z.string().nullable() });
+export type ListPersonView = z.infer<typeof listPerson>;
+export const inboxDetailsSchema = z.strictObject({
+  id: z.number(), filing: listFilingSchema, openedBy: listPerson.nullable(),
+  /** The files the opening wrote: their names (never the folder) and sizes. */
+  files: z.array(z.strictObject({ name: z.string(), size: z.number() })),
+});
+export type InboxDetailsView = z.infer<typeof inboxDetailsSchema>;
+export const outboxDetailsSchema = z.strictObject({
+  container: z.string(),
+  /** null: a container of files; else the Pli object it carries ('receipt', 'directory'). */
+  object: z.string().max(40).nullable(),
+  filing: listFilingSchema, recipients: z.array(listPerson),
+  /** How many files were sealed; null when unknown. */
+  files: z.number().nullable(),
+  receipts: z.array(z.strictObject({ kind: z.enum(['delivered', 'opened']), at: z.number(), by: listPerson, org: z.string() })),
+});
+export type OutboxDetailsView = z.infer<typeof outboxDetailsSchema>;
+const latePeriodSchema = z.strictObject({ convention: conventionId, title: z.string(), period: z.string(), documents: z.array(z.string()), due: calendarDay });
+export type LatePeriodView = z.infer<typeof latePeriodSchema>;
+
 // ---- the contract ---------------------------------------------------------------------------
 
 // ---- indicators (docs/indicators.md) -----------------------------------------------------------
@@ -552,7 +587,11 @@ export const contract = {
   },
   'outbox:list': {
     request: empty,
-    response: z.strictObject({ items: z.array(outboxItemSchema) }),
+    response: z.strictObject({
+      items: z.array(outboxItemSchema),
+      /** c2-lists: one per container, what makes it recognisable (subject, recipients, receipts). */
+      details: z.array(outboxDetailsSchema),
+    }),
   },
   /** Sends the queued rows now (all, or the ones given). */
   'outbox:flush': {
@@ -567,6 +606,8 @@ export const contract = {
       refusedRoom: z.strictObject({ bytes: z.number(), files: z.number() }),
       /** What the retention run at sign-in (or at the day's change) did: one line at the top (docs/convention.md 8.1). */
       retention: z.strictObject({ day: z.string(), state: z.enum(['done', 'waiting', 'failed']), message: z.string().max(2000) }).nullable().optional(),
+      /** c2-lists: per row, its filing once opened, who opened it, the files written. */
+      details: z.array(inboxDetailsSchema),
     }),
   },
   /** One catch-up round on the functional mailbox (IMAP). */
@@ -699,6 +740,12 @@ export const contract = {
         })),
       })),
     }),
+  },
+  // ---- c2-lists: the late periods of the inbox's and the outbox's banners ----
+  /** Periods past their due day with nothing received (inbox) or sent (outbox), on `at` (today). */
+  'lists:late': {
+    request: z.strictObject({ at: calendarDay.optional() }),
+    response: z.strictObject({ at: calendarDay, inbox: z.array(latePeriodSchema), outbox: z.array(latePeriodSchema) }),
   },
 } as const satisfies Record<Channel, { request: z.ZodType; response: z.ZodType }>;
 

@@ -30,6 +30,7 @@ import { createOfferedFiles } from './offered.js';
 import { indicatorChannels } from './channels/indicators.js';
 import { conventionChannels } from './channels/conventions.js';
 import { createNotifier } from './notifier.js';
+import { listChannels } from './channels/lists.js';
 
 export type { DesktopNotification, HandlerOptions, HandlerTable, ShellPort } from './ports.js';
 
@@ -51,6 +52,7 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
     ...layoutChannels(deps),
     ...indicatorChannels(deps),
     ...conventionChannels(deps),
+    ...listChannels(deps),
   };
   const checkNotifications = createNotifier(session, options.notify);
 

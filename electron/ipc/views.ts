@@ -9,10 +9,11 @@ import { certificateState, type CertificateState } from '../core/authority/certi
 import { parseEndpoint, type Endpoint, type MailboxSettings } from '../core/mail/settings.js';
 import type { OutboxRow } from '../core/mail/outbox.js';
 import { inboxRefusal, type InboxRow, type IngestResult } from '../core/mail/inbox.js';
+import type { InboxDetails, ListFiling, ListPerson, OutboxDetails } from '../core/mail/lists.js';
 import { currentVoiceCheck } from '../core/services/voice.js';
 import { formatFingerprint } from '../../shared/ids.js';
 import type { RetentionNotice } from '../core/authority/convention-retention.js';
-import type { Certificate, EndpointInput, InboxItem, IpcError, MailboxView, OutboxItem, Person, VoiceCheckView } from '../../shared/ipc.js';
+import type { Certificate, EndpointInput, InboxDetailsView, InboxItem, IpcError, ListFilingView, ListPersonView, MailboxView, OutboxDetailsView, OutboxItem, Person, VoiceCheckView } from '../../shared/ipc.js';
 
 export function certificateOf(db: DB, id: string): Certificate {
   const state: CertificateState = certificateState(db, id);
@@ -117,4 +118,31 @@ export function countResults(results: IngestResult[]): { received: number; refus
 /** The retention run's notice as the inbox shows it (one line; docs/convention.md 8.1). */
 export function toRetentionView(notice: RetentionNotice | null): { day: string; state: RetentionNotice['state']; message: string } | null {
   return notice ? { day: notice.day, state: notice.state, message: notice.message.slice(0, 2000) } : null;
+}
+
+// ---- c2-lists: what makes a row recognisable (issue 15) ----------------------------------------
+// Each text is outside text (the profile's attacker writes the rows, a correspondent names their
+// files): cut to the contract's bounds here, shown through forScreen by the interface.
+const cut = (text: string, max: number): string => text.slice(0, max);
+
+function filingView(f: ListFiling): ListFilingView {
+  if (f.state !== 'filed') return { state: f.state };
+  return {
+    state: 'filed', convention: cut(f.convention, 100), title: f.title === null ? null : cut(f.title, 500), period: cut(f.period, 20),
+    documents: f.documents.slice(0, 20).map((d) => cut(d, 100)), subject: f.subject === null ? null : cut(f.subject, 200),
+  };
+}
+
+const personView = (p: ListPerson): ListPersonView => ({ id: p.id, name: p.name, org: p.org });
+
+export function toInboxDetails(d: InboxDetails): InboxDetailsView {
+  // File names only (the core took the base name): never the folder they were written to.
+  return { id: d.id, filing: filingView(d.filing), openedBy: d.openedBy ? personView(d.openedBy) : null, files: d.files.map((f) => ({ name: cut(f.name, 500), size: f.size })) };
+}
+
+export function toOutboxDetails(d: OutboxDetails): OutboxDetailsView {
+  return {
+    container: d.container, object: d.object === null ? null : cut(d.object, 40), filing: filingView(d.filing), recipients: d.recipients.map(personView), files: d.files,
+    receipts: d.receipts.map((r) => ({ kind: r.kind, at: r.at, by: personView(r.by), org: r.org })),
+  };
 }

@@ -16,7 +16,8 @@ import { forScreen } from '../../shared/text';
 import { OpenedFiles } from '../components/OpenedFiles';
 import { ErrorBoundary } from '../components/ErrorBoundary';
 import { isDateMs } from '../../shared/dates';
-import type { ContainerSummary, InboxItem, ResponseOf, WatcherStatus } from '../../shared/ipc';
+import type { ContainerSummary, InboxDetailsView, InboxItem, ResponseOf, WatcherStatus } from '../../shared/ipc';
+import { FilingCell, LateBanner, ListFilters, NO_FILTER, choices, matches, useFilingWords, type ListFilter } from '../components/Lists';
 import { describeError, type ErrorText } from '../errors';
 
 /** Longest text shown from a row's field; the rest is cut (a row may hold megabytes). */
@@ -29,7 +30,11 @@ const known = (table: unknown, code: string | null): code is string =>
 
 type Opened = Extract<ResponseOf<'inbox:open'>, { status: 'done' }>;
 
-export function Inbox({ onOpen, onSettings }: { onOpen: (summary: ContainerSummary) => void; onSettings: () => void }) {
+/** A row's state for the filter: not yet opened, opened, refused. */
+type RowState = 'unopened' | 'opened' | 'refused';
+const rowState = (item: InboxItem): RowState => (item.state === 'refused' ? 'refused' : item.state === 'opened' ? 'opened' : 'unopened');
+
+export function Inbox({ onOpen, onSettings, onCalendar }: { onOpen: (summary: ContainerSummary) => void; onSettings: () => void; onCalendar?: () => void }) {
   const { t } = useTranslation();
   const format = useFormat();
   const [error, setError] = useState<ErrorText>(null);
@@ -45,11 +50,15 @@ export function Inbox({ onOpen, onSettings }: { onOpen: (summary: ContainerSumma
   const [opLabel, setOpLabel] = useState('');
   const progress = useProgress(opId);
   const [opened, setOpened] = useState<Opened | null>(null);
+  const [details, setDetails] = useState<Map<number, InboxDetailsView>>(new Map());
+  const [filter, setFilter] = useState<ListFilter>(NO_FILTER);
+  const filing = useFilingWords();
 
   const load = useCallback(async () => {
     try {
       const result = await call('inbox:list', {});
       setItems(result.items);
+      setDetails(new Map(result.details.map((d) => [d.id, d])));
       setMailbox(result.mailbox);
       setWatcher(result.watcher);
       setRoom(result.refusedRoom);
@@ -120,11 +129,46 @@ export function Inbox({ onOpen, onSettings }: { onOpen: (summary: ContainerSumma
     : clip(refusal?.message ?? ''));
   const flag = (f: string) => (known(flags, f) ? t(`inbox.flags.${f}`) : clip(f));
   const when = (ms: number | null) => (isDateMs(ms) ? format.date(ms) : t('inbox.unreadableDate'));
+  // The state in words: « pas encore ouvert », « ouvert le … par … », « refusé : … ».
+  const stateWords = (item: InboxItem, detail: InboxDetailsView | undefined) => {
+    if (item.state === 'refused') return <><span className="badge refused">{t('lists.inbox.refused')}</span> <span className="reason">{reason(item.refusal)}</span></>;
+    if (item.state !== 'opened') return <span className="badge new">{t('lists.inbox.unopened')}</span>;
+    const by = detail?.openedBy?.name ?? null;
+    // The word in the badge, when and by whom beside it: « ouvert » le 3 déc. 2026 à 16 h 10 par Claire Dumont.
+    return <><span className="badge opened">{t('lists.inbox.openedWord')}</span> {by ? t('lists.inbox.openedBy', { date: when(item.openedAt), name: clip(by) }) : t('lists.inbox.opened', { date: when(item.openedAt) })}</>;
+  };
+  const stateText = (item: InboxItem): string => t(`lists.inbox.${rowState(item)}Filter`);
+  // The choices of the filters: what the rows hold (periods once opened, senders' organisations).
+  const periodChoices = choices([
+    ...[...details.values()].flatMap((d) => (d.filing.state === 'filed' ? [{ value: d.filing.period, label: filing.periodLabel(d.filing.period) }] : [])),
+    ...([...details.values()].some((d) => d.filing.state === 'none') ? [{ value: '~none', label: t('lists.noConvention') }] : []),
+    ...((items ?? []).some((i) => i.state === 'verified') ? [{ value: '~unopened', label: t('lists.unopenedPeriod') }] : []),
+  ]);
+  const partnerChoices = choices((items ?? []).flatMap((i) => {
+    const org = i.senderOrg ?? i.senderName;
+    return org ? [{ value: org, label: clip(org) }] : [];
+  }));
+  const stateChoices = (['unopened', 'opened', 'refused'] as const).map((value) => ({ value, label: t(`lists.inbox.${value}Filter`) }));
+  const shown = (items ?? []).filter((item) => {
+    const detail = details.get(item.id);
+    const f = detail?.filing ?? { state: 'unopened' as const };
+    if (filter.state && rowState(item) !== filter.state) return false;
+    if (filter.partner && (item.senderOrg ?? item.senderName) !== filter.partner) return false;
+    if (filter.period) {
+      const period = f.state === 'filed' ? f.period : f.state === 'none' ? '~none' : item.state === 'verified' ? '~unopened' : '';
+      if (period !== filter.period) return false;
+    }
+    return matches(filter.text, [item.senderName, item.senderOrg, ...filing.texts(f), ...(detail?.files.map((x) => x.name) ?? []), stateText(item)]);
+  });
 
   return (
     <main>
       <Heading>{t('inbox.title')}</Heading>
-      {retention ? <p className="notice retention-notice" role="status">{forScreen(retention)}</p> : null}
+      {/* Banners at the top (issue 15): the retention run's notice, the late periods; room for other notices above the lists. */}
+      <div className="banners">
+        {retention ? <p className="notice retention-notice" role="status">{forScreen(retention)}</p> : null}
+        <LateBanner side="inbox" onCalendar={onCalendar} />
+      </div>
       <section className="panel" aria-labelledby="inbox-mailbox">
         <h2 id="inbox-mailbox">{t('inbox.mailboxTitle')}</h2>
         {!mailbox ? (
@@ -142,37 +186,55 @@ export function Inbox({ onOpen, onSettings }: { onOpen: (summary: ContainerSumma
         </div>
         {opId && <ProgressBar label={opLabel} progress={progress} />}
         {items === null ? <p>{t('common.loading')}</p> : items.length === 0 ? <p className="empty">{t('inbox.empty')}</p> : (
-          <table className="inbox">
-            <caption>{t('inbox.caption', { count: items.length })}</caption>
+          <>
+          <ListFilters filter={filter} onChange={setFilter} periods={periodChoices} partners={partnerChoices} states={stateChoices}
+            shown={shown.length} total={items.length} partnerLabel={t('lists.sender')} />
+          {shown.length === 0 ? <p className="empty">{t('lists.noMatch')}</p> : (
+          <table className="inbox lists">
+            <caption>{t('inbox.caption', { count: shown.length })}</caption>
             <thead>
               <tr>
-                <th scope="col">{t('inbox.sender')}</th><th scope="col">{t('inbox.check')}</th><th scope="col">{t('inbox.date')}</th>
-                <th scope="col">{t('inbox.state')}</th><th scope="col">{t('inbox.alerts')}</th><th scope="col">{t('inbox.actions')}</th>
+                <th scope="col">{t('lists.container')}</th><th scope="col">{t('inbox.sender')}</th><th scope="col">{t('inbox.date')}</th>
+                <th scope="col">{t('inbox.state')}</th><th scope="col">{t('inbox.actions')}</th>
               </tr>
             </thead>
             <tbody>
-              {items.map((item, index) => (
+              {shown.map((item, index) => {
+                const detail = details.get(item.id);
+                return (
                 <ErrorBoundary key={`${item.id}-${index}`} screen={t('nav.inbox')}
-                  fallback={() => <tr className="refused"><td colSpan={6} role="alert">{t('inbox.unreadableRow', { id: item.id })}</td></tr>}>
+                  fallback={() => <tr className="refused"><td colSpan={5} role="alert">{t('inbox.unreadableRow', { id: item.id })}</td></tr>}>
                 <tr className={item.state === 'refused' ? 'refused' : undefined} data-testid={`inbox-${item.id}`}>
+                  <td>
+                    <FilingCell filing={detail?.filing ?? { state: 'unopened' }}
+                      unopened={item.state === 'refused' ? <strong>{t('lists.refusedContainer')}</strong>
+                        : <><strong>{t('lists.unopened')}</strong> <span className="muted block">{t('lists.unopenedHint')}</span></>}>
+                      {detail && detail.files.length > 0 ? (
+                        <ul className="list-files" aria-label={t('lists.files', { count: detail.files.length })}>
+                          {detail.files.slice(0, 20).map((f, i) => <li key={i}><span className="file-name">{clip(f.name)}</span> <span className="muted">({format.size(f.size)})</span></li>)}
+                        </ul>
+                      ) : <span className="muted block">{t('lists.containerSize', { size: format.size(item.size) })}</span>}
+                    </FilingCell>
+                  </td>
                   <td>{item.senderName
-                    ? <>{clip(item.senderName)} <span className="muted">— {clip(item.senderOrg ?? '')}{item.state === 'refused' ? ` (${t('inbox.claimed')})` : ''}</span></>
-                    : <span className="muted">{item.senderId ? t('inbox.unknownSender') : t('inbox.unreadableSender')}</span>}</td>
-                  <td>{item.state === 'refused'
-                    ? <><span className="badge refused">{t('inbox.refused')}</span> <span className="reason">{reason(item.refusal)}</span></>
-                    : <span className="badge verified">{t('inbox.verified')}</span>}</td>
-                  <td>{when(item.arrivedAt)}{item.createdMs !== null && <span className="muted"> ({t('inbox.created', { date: when(item.createdMs) })})</span>}</td>
-                  <td>{item.state === 'refused' ? '—' : <span className={`badge ${item.state === 'opened' ? 'opened' : 'new'}`}>{t(item.state === 'opened' ? 'inbox.opened' : 'inbox.new')}</span>}</td>
-                  <td>{item.flags.length > 0 ? <span className="warning-text">{[...new Set(item.flags)].slice(0, 5).map(flag).filter(Boolean).join(' ; ')}</span> : ''}</td>
+                    ? <>{clip(item.senderName)} <span className="muted block">{clip(item.senderOrg ?? '')}{item.state === 'refused' ? ` (${t('inbox.claimed')})` : ''}</span></>
+                    : <span className="muted">{item.senderId ? t('inbox.unknownSender') : t('inbox.unreadableSender')}</span>}
+                    {item.state !== 'refused' && <span className="badge verified">{t('inbox.verified')}</span>}</td>
+                  <td>{when(item.arrivedAt)}{item.createdMs !== null && <span className="muted block">({t('inbox.created', { date: when(item.createdMs) })})</span>}</td>
+                  <td>{stateWords(item, detail)}
+                    {item.flags.length > 0 && <span className="warning-text block">{[...new Set(item.flags)].slice(0, 5).map(flag).filter(Boolean).join(' ; ')}</span>}</td>
                   <td>{item.state !== 'refused' && (
                     <button type="button" className="link" disabled={opId !== null} onClick={() => void openItem(item)}
                       aria-label={t('inbox.openNamed', { name: clip(item.senderName ?? item.senderId ?? '') })}>{t('inbox.open')}</button>
                   )}</td>
                 </tr>
                 </ErrorBoundary>
-              ))}
+                );
+              })}
             </tbody>
           </table>
+          )}
+          </>
         )}
         {items?.some((item) => item.state === 'refused') && (
           <p className="muted" data-testid="refused-room">{t('inbox.refusedRoom', { size: format.size(room.bytes), count: room.files })}</p>

@@ -1,22 +1,33 @@
-// The outbox: every container sent from this workstation, one row per destination mailbox (or
-// folder), with its state (queued, sending, sent, failed) and the server's last answer. Refreshed
+// The outbox: every container sent from this workstation, one line per container (issue 15: its
+// subject and period, recipients by name and organisation, files, receipts) with one state per
+// destination mailbox or folder, in words, and the server's last answer folded away. Refreshed
 // live from main's mailbox events; "send now" retries what is queued.
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId, onMailEvent } from '../api';
-import { ErrorBox, Heading, Outside, ProgressBar, StatusBox, TechnicalDetails, baseName, shortId, useFormat, useProgress } from '../components/common';
+import { ErrorBox, Heading, Outside, ProgressBar, StatusBox, TechnicalDetails, baseName, useFormat, useProgress } from '../components/common';
 import { forScreen } from '../../shared/text';
-import type { OutboxItem } from '../../shared/ipc';
+import type { OutboxDetailsView, OutboxItem } from '../../shared/ipc';
+import { FilingCell, LateBanner, ListFilters, NO_FILTER, choices, matches, useFilingWords, type ListFilter } from '../components/Lists';
 import { describeError, type ErrorText } from '../errors';
 import type { SentNotice } from './NewContainer';
 
 /** Live enough even if an event is missed (the watcher's retries happen at most every minute). */
 const POLL_MS = 10_000;
 
-export function Outbox({ onNew, notice }: { onNew: () => void; notice: SentNotice | null }) {
+/** What the state filter offers: the words of a destination's state, and the receipts'. */
+type LineState = 'queued' | 'sending' | 'sent' | 'deposited' | 'failed' | 'delivered' | 'opened';
+const destinationState = (item: OutboxItem): LineState => (item.transport === 'folder' && item.state === 'sent' ? 'deposited' : item.state);
+/** One container: its destinations (one outbox row each) and what makes it recognisable. */
+interface Line { containerId: string; rows: OutboxItem[]; detail: OutboxDetailsView | undefined }
+
+export function Outbox({ onNew, notice, onCalendar }: { onNew: () => void; notice: SentNotice | null; onCalendar?: () => void }) {
   const { t } = useTranslation();
   const format = useFormat();
   const [items, setItems] = useState<OutboxItem[] | null>(null);
+  const [details, setDetails] = useState<Map<string, OutboxDetailsView>>(new Map());
+  const [filter, setFilter] = useState<ListFilter>(NO_FILTER);
+  const filing = useFilingWords();
   const [error, setError] = useState<ErrorText>(notice?.kind === 'error' ? notice.text : null);
   // A send the outbox retries by itself: a waiting notice, not a red error (issue 15).
   const waiting = notice?.kind === 'waiting' ? notice.text : null;
@@ -26,7 +37,9 @@ export function Outbox({ onNew, notice }: { onNew: () => void; notice: SentNotic
 
   const load = useCallback(async () => {
     try {
-      setItems((await call('outbox:list', {})).items);
+      const result = await call('outbox:list', {});
+      setItems(result.items);
+      setDetails(new Map(result.details.map((d) => [d.container, d])));
     } catch (e) {
       setError(errorMessage(e));
     }
@@ -60,9 +73,57 @@ export function Outbox({ onNew, notice }: { onNew: () => void; notice: SentNotic
   };
 
   const queued = (items ?? []).filter((i) => i.state === 'queued');
+  // One line per container, newest first (the rows come newest first), its destinations inside.
+  const lines: Line[] = [];
+  for (const item of items ?? []) {
+    const line = lines.find((l) => l.containerId === item.containerId);
+    if (line) line.rows.push(item);
+    else lines.push({ containerId: item.containerId, rows: [item], detail: details.get(item.containerId) });
+  }
+  const people = (line: Line) => line.detail?.recipients ?? [];
+  const partnerOf = (p: { name: string | null; org: string | null; id: string }) => p.org ?? p.name ?? p.id;
+  const statesOf = (line: Line): LineState[] => [
+    ...line.rows.map(destinationState),
+    ...(line.detail?.receipts.map((r) => r.kind) ?? []),
+  ];
+  const stateLabel = (state: LineState) => t(`lists.outbox.${state}Filter`);
+  const destinationText = (item: OutboxItem) => (item.transport === 'folder' ? baseName(item.destination) : item.destination);
+
+  const periodChoices = choices([
+    ...lines.flatMap((l) => (l.detail?.filing.state === 'filed' ? [{ value: l.detail.filing.period, label: filing.periodLabel(l.detail.filing.period) }] : [])),
+    ...(lines.some((l) => l.detail?.filing.state !== 'filed') ? [{ value: '~none', label: t('lists.noConvention') }] : []),
+  ]);
+  const partnerChoices = choices(lines.flatMap((l) => people(l).map((p) => ({ value: partnerOf(p), label: forScreen(partnerOf(p)) }))));
+  const stateChoices = (['queued', 'sent', 'deposited', 'delivered', 'opened', 'failed'] as const).map((value) => ({ value, label: stateLabel(value) }));
+  const shown = lines.filter((line) => {
+    const f = line.detail?.filing ?? { state: 'none' as const };
+    if (filter.state && !statesOf(line).includes(filter.state as LineState)) return false;
+    if (filter.partner && !people(line).some((p) => partnerOf(p) === filter.partner)) return false;
+    if (filter.period && (f.state === 'filed' ? f.period : '~none') !== filter.period) return false;
+    return matches(filter.text, [
+      ...filing.texts(f), ...people(line).flatMap((p) => [p.name, p.org]), ...line.rows.map(destinationText),
+      ...statesOf(line).map(stateLabel),
+    ]);
+  });
+
+  // A destination's state in words: « déposé sur la clé », « envoyé le … », « en attente, nouvel essai à … », « refusé … ».
+  const destinationWords = (item: OutboxItem) => {
+    const state = destinationState(item);
+    // The state's word in the badge, the time beside it (« déposé sur la clé » le 3 déc. 2026 à 16 h 10).
+    if (state === 'deposited') return <><span className="badge sent">{t('layout.outbox.deposited')}</span> {t('lists.outbox.on', { date: format.date(item.sentAt) })}</>;
+    if (state === 'sent') return <><span className="badge sent">{t('outbox.states.sent')}</span> {t('lists.outbox.on', { date: format.date(item.sentAt) })}</>;
+    if (state === 'queued') return <span className="badge queued">{t('lists.outbox.waiting', { at: format.time(item.nextAttemptAt) })}</span>;
+    if (state === 'sending') return <span className="badge sending">{t('outbox.states.sending')}</span>;
+    return <span className="badge failed">{t('lists.outbox.failed')}</span>;
+  };
+
   return (
     <main>
       <Heading>{t('outbox.title')}</Heading>
+      {/* Banners at the top (issue 15): the late periods on the sending side. */}
+      <div className="banners">
+        <LateBanner side="outbox" onCalendar={onCalendar} />
+      </div>
       <div className="actions">
         <button type="button" onClick={() => void retry()} disabled={opId !== null || queued.length === 0} aria-describedby={opId === null && queued.length === 0 ? 'send-now-reason' : undefined}>{t('outbox.sendNow')}</button>
         <button type="button" className="secondary" onClick={onNew}>{t('outbox.new')}</button>
@@ -76,40 +137,76 @@ export function Outbox({ onNew, notice }: { onNew: () => void; notice: SentNotic
       )}
       {opId && <ProgressBar label={t('outbox.sending')} progress={progress} />}
       {items === null ? <p>{t('common.loading')}</p> : items.length === 0 ? <p className="empty">{t('outbox.empty')}</p> : (
-        <table>
-          <caption>{t('outbox.caption', { count: items.length })}</caption>
+        <>
+        <ListFilters filter={filter} onChange={setFilter} periods={periodChoices} partners={partnerChoices} states={stateChoices}
+          shown={shown.length} total={lines.length} partnerLabel={t('lists.recipient')} />
+        {shown.length === 0 ? <p className="empty">{t('lists.noMatch')}</p> : (
+        <table className="lists">
+          <caption>{t('lists.outbox.caption', { count: shown.length })}</caption>
           <thead>
             <tr>
-              <th scope="col">{t('outbox.container')}</th><th scope="col">{t('outbox.destination')}</th><th scope="col">{t('outbox.state')}</th>
-              <th scope="col">{t('outbox.queuedAt')}</th><th scope="col">{t('outbox.answer')}</th><th scope="col">{t('outbox.actions')}</th>
+              <th scope="col">{t('lists.container')}</th><th scope="col">{t('lists.recipients')}</th><th scope="col">{t('outbox.state')}</th>
+              <th scope="col">{t('outbox.queuedAt')}</th><th scope="col">{t('outbox.actions')}</th>
             </tr>
           </thead>
           <tbody>
-            {items.map((item) => (
-              <tr key={item.id} className={item.state === 'failed' ? 'refused' : undefined}>
-                <td><code title={item.containerId}>{shortId(item.containerId)}</code> <span className="muted">{format.size(item.size)}</span></td>
-                <td>{t(`outbox.transport.${item.transport}`)} <span className="file-name"><Outside text={item.transport === 'folder' ? baseName(item.destination) : item.destination} /></span></td>
+            {shown.map((line) => (
+              <tr key={line.containerId} className={line.rows.some((r) => r.state === 'failed') ? 'refused' : undefined} data-testid={`outbox-${line.containerId.slice(0, 12)}`}>
                 <td>
-                  <span className={`badge ${item.state}`}>{item.transport === 'folder' && item.state === 'sent' ? t('layout.outbox.deposited')
-                    : item.state === 'queued' && item.lastError ? t('layout.outbox.waiting', { at: format.date(item.nextAttemptAt) }) : t(`outbox.states.${item.state}`)}</span>
-                  {item.sentAt !== null && <span className="muted"> {format.date(item.sentAt)}</span>}
-                  {item.transport === 'mail' && item.attempts > 0 && <span className="muted"> — {t('outbox.attempts', { count: item.attempts })}</span>}
-                </td>
-                <td>{format.date(item.queuedAt)}</td>
-                <td>{item.lastError
-                  ? <>{item.state === 'queued' && <span className="muted">{t('outbox.nextAttempt', { at: format.time(item.nextAttemptAt) })}</span>}<TechnicalDetails text={item.lastError} /></>
-                  : item.state === 'queued' ? <span className="muted">{t('outbox.nextAttempt', { at: format.time(item.nextAttemptAt) })}</span> : ''}</td>
-                <td>
-                  {item.state === 'queued' && (
-                    <button type="button" className="link" disabled={opId !== null} onClick={() => void retry([item.id])}
-                      aria-label={t('outbox.retryNamed', { destination: forScreen(item.destination) })}>{t('outbox.retry')}</button>
+                  {line.detail?.object ? (
+                    // A Pli object sent by Pli itself (an acknowledgement, the directory): no subject, no files.
+                    <><strong>{t(line.detail.object === 'receipt' || line.detail.object === 'directory' ? `lists.outbox.object.${line.detail.object}` : 'lists.outbox.object.other')}</strong>
+                      <span className="muted block">{t('lists.outbox.object.hint')}</span></>
+                  ) : (
+                  <FilingCell filing={line.detail?.filing ?? { state: 'none' }} unopened={null}>
+                    <span className="muted block">{line.detail?.files != null
+                      ? t('lists.outbox.files', { count: line.detail.files, size: format.size(line.rows[0]!.size) })
+                      : t('lists.containerSize', { size: format.size(line.rows[0]!.size) })}</span>
+                  </FilingCell>
                   )}
-                  {item.state === 'failed' && <span className="muted">{t('outbox.failedHint')}</span>}
+                </td>
+                <td>
+                  {line.detail?.object ? <span className="muted">{t('lists.outbox.object.to')}</span> : people(line).length > 0 ? (
+                    <ul className="people">
+                      {people(line).slice(0, 10).map((p) => <li key={p.id}>{p.name ? <Outside text={p.name} /> : t('inbox.unknownSender')}{p.org && <span className="muted"> — <Outside text={p.org} /></span>}</li>)}
+                      {people(line).length > 10 && <li className="muted">{t('lists.outbox.morePeople', { count: people(line).length - 10 })}</li>}
+                    </ul>
+                  ) : <span className="muted">{t('lists.outbox.noPeople')}</span>}
+                </td>
+                <td>
+                  <ul className="destinations">
+                    {line.rows.map((item) => (
+                      <li key={item.id}>
+                        {destinationWords(item)}{' '}
+                        {/* A row not sent that still carries a sending time (an older Pli, or written outside it): shown as is. */}
+                        {destinationState(item) !== 'sent' && destinationState(item) !== 'deposited' && item.sentAt !== null && <span className="muted">{format.date(item.sentAt)} </span>}
+                        <span className="muted">{t(`lists.outbox.via.${item.transport}`)} <span className="file-name"><Outside text={destinationText(item)} /></span></span>
+                        {item.transport === 'mail' && item.attempts > 1 && <span className="muted"> — {t('outbox.attempts', { count: item.attempts })}</span>}
+                        {item.lastError && <TechnicalDetails text={item.lastError} />}
+                      </li>
+                    ))}
+                    {line.detail?.receipts.map((r, i) => (
+                      <li key={`r${i}`}>{r.kind === 'opened'
+                        ? <><span className="badge opened">{t('lists.outbox.openedWord')}</span> {t('lists.outbox.openedBy', { date: format.date(r.at), name: forScreen(r.by.name ?? r.org) })}</>
+                        : <><span className="badge sent">{t('lists.outbox.deliveredWord')}</span> {t('lists.outbox.delivered', { date: format.date(r.at) })}</>}
+                        {' '}<span className="muted">— <Outside text={r.org} /></span></li>
+                    ))}
+                  </ul>
+                </td>
+                <td>{format.date(line.rows[0]!.queuedAt)}</td>
+                <td>
+                  {line.rows.filter((item) => item.state === 'queued').map((item) => (
+                    <button key={item.id} type="button" className="link" disabled={opId !== null} onClick={() => void retry([item.id])}
+                      aria-label={t('outbox.retryNamed', { destination: forScreen(item.destination) })}>{t('outbox.retry')}</button>
+                  ))}
+                  {line.rows.some((item) => item.state === 'failed') && <span className="muted">{t('outbox.failedHint')}</span>}
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
+        )}
+        </>
       )}
       <StatusBox>{status}</StatusBox>
       <ErrorBox message={error} />

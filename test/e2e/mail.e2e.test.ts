@@ -171,7 +171,7 @@ describe('functional mailbox through the interface (real Postfix + Dovecot)', ()
     // --- the town hall: the container appears without a reload, verified; open it ---------------
     const row = m.getByRole('row', { name: /Julie Greffe/ });
     await row.getByText('Expéditeur vérifié').waitFor({ timeout: 30_000 });
-    await row.getByText('Nouveau').waitFor();
+    await row.getByText('pas encore ouvert').waitFor();
     expect(bridgeM.mailEvents.some((e) => e.type === 'inbox' && e.state === 'verified')).toBe(true);
     await shot(m, '46-inbox-arrived');
     const out = path.join(tmp, 'recu-mairie');

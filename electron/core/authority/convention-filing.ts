@@ -214,6 +214,33 @@ export function unopenedContainers(db: DB): UnopenedContainer[] {
   return out;
 }
 
+/**
+ * The filing of one inbox or outbox row, for the lists (issue 15): `filed` false when the row was
+ * never filed (an inbox row not yet opened), `filing` null when filed « sans convention ». Same
+ * rule as `filedContainers`: with the key in hand a seal that does not verify throws
+ * `profile-tampered`, and an unsealed filing counts for nothing (shown as not filed): a subject or
+ * period planted with SQL never reaches a screen.
+ */
+export function rowFiling(db: DB, table: 'inbox' | 'outbox', id: number): { filed: boolean; filing: Filing | null } {
+  if (table === 'outbox') {
+    type Out = OutboxIdentity & FilingColumns & { filing_mac: Buffer | null };
+    const row = db.prepare('SELECT id, container_id, sender_id, destination, convention_id, period, documents, subject, filing_mac FROM outbox WHERE id = ?').get(id) as Out | undefined;
+    if (!row) return { filed: false, filing: null };
+    // Sent sans convention: nothing was sealed. A sealed row whose convention was emptied with SQL
+    // is checked below (its seal covers the NULLs too).
+    if (row.convention_id === null && row.filing_mac === null) return { filed: true, filing: null };
+    if (!counts(db, 'outbox', outboxIdentity(row), row, `envoi n° ${row.id} de la boîte d'envoi`) || row.convention_id === null) return { filed: true, filing: null };
+    return { filed: true, filing: { convention: row.convention_id, period: row.period ?? '', documents: parseDocuments(row.documents), subject: row.subject } };
+  }
+  type In = InboxIdentity & FilingColumns & { filed_at: number | null; filing_mac: Buffer | null };
+  const row = db.prepare('SELECT id, container_id, sha256, convention_id, period, documents, subject, filed_at, filing_mac FROM inbox WHERE id = ?').get(id) as In | undefined;
+  if (!row || row.filed_at === null) return { filed: false, filing: null };
+  // « Sans convention » is filed with a seal too: checked like the rest, so a filing emptied with SQL shows.
+  if (!counts(db, 'inbox', inboxIdentity(row), row, `pli n° ${row.id} de la boîte de réception`)) return { filed: false, filing: null };
+  if (row.convention_id === null) return { filed: true, filing: null };
+  return { filed: true, filing: { convention: row.convention_id, period: row.period ?? '', documents: parseDocuments(row.documents), subject: row.subject } };
+}
+
 // ---- files written by Pli ---------------------------------------------------------------------
 
 /** HMAC of a file's content (read as a stream) under a key derived from the integrity key; null

@@ -9,7 +9,8 @@ import { listOutbox, queueSend } from '../../core/mail/outbox.js';
 import { listInbox, openInbox, receiveFolder, refusedRoom } from '../../core/mail/inbox.js';
 import { receiveImap } from '../../core/mail/imap.js';
 import { ANY_FILE, MAX_CA_BYTES, readChosen } from '../files.js';
-import { countResults, toEndpoint, toInboxItem, toIpcError, toMailboxView, toOutboxItem, toRetentionView } from '../views.js';
+import { countResults, toEndpoint, toInboxDetails, toInboxItem, toIpcError, toMailboxView, toOutboxDetails, toOutboxItem, toRetentionView } from '../views.js';
+import { inboxDetails, outboxDetails } from '../../core/mail/lists.js';
 import type { IpcError } from '../../../shared/ipc.js';
 import type { Deps, Impl } from './deps.js';
 
@@ -101,7 +102,9 @@ export function mailChannels({ session: s, watcher, shell, emitProgress, emitMai
 
     async 'outbox:list'() {
       s.require();
-      return { items: listOutbox(s.profile().db).map(toOutboxItem).reverse() };
+      const db = s.profile().db;
+      const rows = listOutbox(db);
+      return { items: rows.map(toOutboxItem).reverse(), details: (await outboxDetails(db, rows)).map(toOutboxDetails) };
     },
 
     async 'outbox:flush'(request) {
@@ -120,7 +123,12 @@ export function mailChannels({ session: s, watcher, shell, emitProgress, emitMai
     async 'inbox:list'() {
       s.require();
       const db = s.profile().db;
-      return { items: listInbox(db).map((row) => toInboxItem(db, row)).reverse(), mailbox: getMailbox(db) !== undefined, watcher: watcher.status(), refusedRoom: refusedRoom(db), retention: toRetentionView(s.retentionNotice()) };
+      const rows = listInbox(db);
+      return {
+        items: rows.map((row) => toInboxItem(db, row)).reverse(), mailbox: getMailbox(db) !== undefined, watcher: watcher.status(), refusedRoom: refusedRoom(db),
+        retention: toRetentionView(s.retentionNotice()),
+        details: (await inboxDetails(db, rows)).map(toInboxDetails),
+      };
     },
 
     async 'inbox:receive'(request) {
