@@ -58,6 +58,11 @@ export const CHANNELS = {
   'conventions:annex': 'printAnnex',
   'conventions:register': 'exportRegister',
   'conventions:terminate': 'terminateConvention',
+  // d1-officer (issues 15, 17): the officer console's publication, the officer's contact.
+  'authority:console': 'officerConsole',
+  'authority:publish': 'publishDirectory',
+  'authority:setContact': 'setOfficerContact',
+  'directory:contact': 'officerContact',
 } as const;
 
 export type Channel = keyof typeof CHANNELS;
