@@ -15,7 +15,7 @@ import { SignIn } from './screens/SignIn';
 import { Inbox } from './screens/Inbox';
 import { ContainerView } from './screens/Container';
 import { NewContainer, type ConventionPreset, type Draft, type SentNotice } from './screens/NewContainer';
-import { Help } from './screens/Help';
+import { Help, WhomToCall } from './screens/Help';
 import { Outbox } from './screens/Outbox';
 import { Directory } from './screens/Directory';
 import { Audit } from './screens/Audit';
@@ -203,7 +203,7 @@ export function App() {
         {freshness !== 'fresh' && status.authority && (
           <p className="banner" role="note">{t(`directory.freshness.${freshness}`, {
             next: format.day(status.authority.nextUpdate), refuse: format.day(status.authority.refuseAfter),
-          })}</p>
+          })}{!status.authority.isAuthority && <WhomToCall />}</p>
         )}
         <nav aria-label={t('nav.label')}>
           <ul>

@@ -61,6 +61,11 @@ export const CHANNELS = {
   'containers:conventionChoices': 'conventionChoices',
   // c2-lists: the late periods of the inbox's and the outbox's banners.
   'lists:late': 'latePeriods',
+  // d1-officer (issues 15, 17): the officer console's publication, the officer's contact.
+  'authority:console': 'officerConsole',
+  'authority:publish': 'publishDirectory',
+  'authority:setContact': 'setOfficerContact',
+  'directory:contact': 'officerContact',
 } as const;
 
 export type Channel = keyof typeof CHANNELS;

@@ -336,6 +336,15 @@ export const communeViewSchema = z.strictObject({
 });
 export type CommuneViewData = z.infer<typeof communeViewSchema>;
 
+/** The SSI officer's contact (core/authority/directory.ts ContactView): `unverified` when what is
+ * stored is not signed by the pinned authority (edited outside Pli): never shown as its. */
+export const contactViewSchema = z.discriminatedUnion('state', [
+  z.strictObject({ state: z.literal('none') }),
+  z.strictObject({ state: z.literal('valid'), name: z.string(), phone: z.string(), mail: z.string(), at: z.number() }),
+  z.strictObject({ state: z.literal('unverified') }),
+]);
+export type ContactViewData = z.infer<typeof contactViewSchema>;
+
 export const contract = {
   'profile:status': {
     request: empty,
@@ -521,6 +530,48 @@ export const contract = {
   'authority:exportDirectory': {
     request: empty,
     response: z.union([cancelled, z.strictObject({ status: z.literal('done'), serial: z.number(), path: z.string() })]),
+  },
+  // d1-officer (issues 15, 17): the officer console's publication and acknowledgements, and the
+  // SSI officer's contact as the directory carries it (docs/authority.md 5.1, 5.2).
+  /** The officer console: what « Publier l’annuaire » will do, and each organisation's acknowledgements. */
+  'authority:console': {
+    request: empty,
+    response: z.strictObject({
+      serial: z.number(), nextUpdate: z.number(),
+      /** soon: within seven days of nextUpdate (offer to publish). */
+      freshness: z.enum(['fresh', 'soon', 'stale', 'expired']),
+      /** mail: to every organisation's functional mailbox; folder: no mailbox set here, a folder (USB key) is chosen. */
+      transport: z.enum(['mail', 'folder']),
+      targets: z.array(z.strictObject({ org: z.string(), people: z.number(), destinations: z.array(z.string()) })),
+      organisations: z.array(z.strictObject({
+        org: z.string(), published: z.number(), publishedAt: z.number(),
+        workstations: z.array(z.strictObject({ name: z.string(), serial: z.number(), at: z.number(), behind: z.number() })),
+      })),
+      contact: z.strictObject({
+        /** What the next directory will carry. */
+        pending: contactViewSchema,
+        /** What the directory in force carries. */
+        published: contactViewSchema,
+      }),
+    }),
+  },
+  /** Signs and sends the directory: by mail when a mailbox is set here, else into a folder chosen in a native dialog. */
+  'authority:publish': {
+    request: empty,
+    response: z.union([cancelled, z.strictObject({
+      status: z.literal('done'), serial: z.number(), transport: z.enum(['mail', 'folder']),
+      orgs: z.array(z.strictObject({ org: z.string(), destinations: z.array(z.string()) })),
+      sent: z.number(), pending: z.number(), sendError: errorSchema.nullable(), folder: z.string().nullable(),
+    })]),
+  },
+  'authority:setContact': {
+    request: z.strictObject({ name: z.string().min(1).max(200), phone: z.string().min(1).max(40), mail: z.string().min(3).max(254) }),
+    response: z.strictObject({ name: z.string(), phone: z.string(), mail: z.string() }),
+  },
+  /** The SSI officer's contact as the pinned authority signed it (Help, whom to call). */
+  'directory:contact': {
+    request: empty,
+    response: contactViewSchema,
   },
   'settings:get': {
     request: empty,

@@ -40,6 +40,7 @@ export const USAGE = `Usage : pli [--home DOSSIER] COMMANDE ...
   authority certify CARTE --role ROLE [--days N] --out CERTIFICAT
   authority provision --name NOM --email ADRESSE --org ORGANISATION --role ROLE --out FICHIER_CLES
   authority revoke ID --reason MOTIF
+  authority contact [--name NOM --phone TELEPHONE --mail ADRESSE]   coordonnées de l'officier SSI portées par l'annuaire
   directory export --out FICHIER | directory import FICHIER [--pin EMPREINTE] [--as ID]
   id install CERTIFICAT [--as ID] | id import-key FICHIER_CLES | id rotate ID
 Rôles : officer (officier SSI), operator (envoie et ouvre), reader (ouvre).

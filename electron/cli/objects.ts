@@ -6,6 +6,7 @@ import { getIdentity } from '../core/profile/identities.js';
 import type { DB } from '../core/profile/profile.js';
 import { listReceipts, partnerAnchors, type ReceiptRow } from '../core/mail/receipts.js';
 import { directoryStatus, publishDirectory } from '../core/mail/publish.js';
+import { directoryContact } from '../core/authority/directory.js';
 import type { ObjectResult } from '../core/mail/dispatch.js';
 import { sendWithin } from '../core/mail/outbox.js';
 import { mkdirSync } from 'node:fs';
@@ -112,14 +113,18 @@ async function status(args: string[]): Promise<void> {
   const { values } = parse(args, { json: { type: 'boolean' } }, { min: 0, max: 0, name: 'aucun' });
   const db = profileOf(values).db;
   const s = directoryStatus(db);
-  if (values.json) return out(JSON.stringify(s, null, 2));
+  // The officer's contact as the pinned authority signed it (d1-officer; docs/authority.md 5.2).
+  const contact = await directoryContact(db);
+  if (values.json) return out(JSON.stringify({ ...s, contact }, null, 2));
   if (!s.pinned) return out("Aucun annuaire sur ce poste : importez celui de l'officier SSI avec l'empreinte qu'il vous dicte (pli directory import --pin).");
   out(`Annuaire n° ${s.serial} de ${forTerminal(s.authority ?? '')}, émis le ${day(s.issued)}.`);
   const a = s.arrival!;
   out(a.via === 'import'
     ? `Importé le ${when(a.at)} depuis un fichier.`
     : `Reçu le ${when(a.at)} par ${a.via === 'imap' ? 'la boîte aux lettres fonctionnelle' : 'le dossier d’échange'}, envoyé par ${forTerminal(a.issuerName ?? a.issuer ?? '?')}.`);
-  const officers = (s.officers ?? []).map((o) => `${o.name} (${o.email})`).join(', ') || "l'officier SSI de votre autorité";
+  const officers = contact.state === 'valid' ? `${contact.name} au ${contact.phone} (${contact.mail})`
+    : (s.officers ?? []).map((o) => `${o.name} (${o.email})`).join(', ') || "l'officier SSI de votre autorité";
+  if (contact.state === 'unverified') out("Les coordonnées de l'officier SSI enregistrées sur ce poste ont été modifiées en dehors de Pli : ne les utilisez pas ; prévenez l'officier SSI par le numéro que vous connaissez.");
   if (s.state === 'fresh') out(`Prochaine mise à jour prévue le ${day(s.nextUpdate)}.`);
   if (s.state === 'soon') out(`Prochaine mise à jour prévue le ${day(s.nextUpdate)}, dans moins de 7 jours${s.organisations ? ' : publiez le nouvel annuaire (pli authority publish)' : ''}.`);
   if (s.state === 'stale') out(`L'annuaire devait être mis à jour le ${day(s.nextUpdate)} : les envois seront refusés à partir du ${day(s.refuseAfter)}. Appelez ${forTerminal(officers)} pour obtenir le nouvel annuaire.`);

@@ -288,6 +288,31 @@ Object.assign(commands, {
   },
 } satisfies Record<string, Handler>);
 
+// d1-officer (issues 15, 17): the SSI officer's contact, signed into every directory from now on
+// (docs/authority.md 5.2). Without options: what is set here and what the directory in force says.
+Object.assign(commands, {
+  async 'authority contact'(args: string[]) {
+    const { values } = parse(args, { name: { type: 'string' }, phone: { type: 'string' }, mail: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
+    const { directoryContact } = await import('../core/authority/directory.js');
+    const { pendingContact, setAuthorityContact } = await import('../core/authority/authority.js');
+    const given = ['name', 'phone', 'mail'].filter((k) => str(values, k) !== undefined);
+    if (given.length > 0) {
+      const contact = await setAuthorityContact(context(values), { name: required(values, 'name'), phone: required(values, 'phone'), mail: required(values, 'mail') });
+      err(`Coordonnées de l'officier SSI enregistrées et signées : ${forTerminal(contact.name)}, ${forTerminal(contact.phone)}, ${forTerminal(contact.mail)}. Les postes les recevront avec le prochain annuaire : publiez-le (pli authority publish).`);
+      return;
+    }
+    const db = profileOf(values).db;
+    const pending = await pendingContact(db);
+    const published = await directoryContact(db);
+    const line = (c: { name: string; phone: string; mail: string }) => `${forTerminal(c.name)}, ${forTerminal(c.phone)}, ${forTerminal(c.mail)}`;
+    if (pending.state === 'valid') out(`À publier : ${line(pending.contact)}`);
+    if (pending.state === 'unverified') out("À publier : coordonnées modifiées en dehors de Pli (signature de l'autorité absente) : saisissez-les à nouveau.");
+    if (published.state === 'valid') out(`Dans l'annuaire en vigueur : ${line(published)}`);
+    if (published.state === 'unverified') out("Dans l'annuaire en vigueur : coordonnées modifiées en dehors de Pli, non signées par l'autorité : ne les utilisez pas.");
+    if (pending.state === 'none' && published.state === 'none') out("Aucune coordonnée de l'officier SSI dans l'annuaire.");
+  },
+} satisfies Record<string, Handler>);
+
 // The mailbox commands load nodemailer and imapflow: only when one of them runs, so that the
 // other commands start faster and use less memory (fixed cost, peak RSS: bench/README.md).
 export const MAIL_COMMAND_NAMES = ['mailbox set', 'mailbox show', 'mailbox', 'mailbox test', 'send', 'outbox', 'outbox flush', 'receive', 'inbox', 'open'];

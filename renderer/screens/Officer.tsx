@@ -1,13 +1,17 @@
 // The SSI officer's console (shown only to a signed-in officer on the authority's workstation):
-// certify a card, provision a person, revoke, export the signed directory. Every file is chosen in
+// certify a card, provision a person, revoke, export the signed directory; publish it with one
+// button (its transport said before the click) and follow each workstation's acknowledgement
+// (issue 17); set the officer's contact the directory carries (issue 15's Help). Every file is chosen in
 // main's native dialogs. The provisioned key file's one-time passphrase is the one secret shown on
 // screen: once, for the officer to dictate, and forgotten when its dialog closes.
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
-import { CertificateState, ErrorBox, Heading, Outside, StatusBox, baseName, useAction } from '../components/common';
+import { CertificateState, ErrorBox, Heading, Outside, StatusBox, baseName, useAction, useFormat } from '../components/common';
 import { forScreen } from '../../shared/text';
-import { ROLE_NAMES, type Person, type Role } from '../../shared/ipc';
+import { ROLE_NAMES, type Person, type ResponseOf, type Role } from '../../shared/ipc';
+
+type Console = ResponseOf<'authority:console'>;
 
 const DEFAULT_DAYS = 365;
 
@@ -49,8 +53,79 @@ function OneTimeDialog({ name, passphrase, path, onClose }: { name: string; pass
   );
 }
 
-export function Officer({ fingerprint }: { fingerprint: string | null }) {
+/** A workstation's acknowledgement in words and an icon (never colour alone). */
+function AckState({ behind }: { behind: number | null }) {
   const { t } = useTranslation();
+  if (behind === null) return <span className="badge refused"><span aria-hidden="true">✗ </span>{t('officer.stateNever')}</span>;
+  if (behind === 0) return <span className="badge verified"><span aria-hidden="true">✓ </span>{t('officer.stateCurrent')}</span>;
+  return <span className="badge unusual"><span aria-hidden="true">⚠ </span>{t('officer.stateBehind', { count: behind })}</span>;
+}
+
+/** Per organisation: each workstation's last acknowledged serial, when, and how far behind. */
+function Acknowledgements({ data }: { data: Console }) {
+  const { t } = useTranslation();
+  const format = useFormat();
+  if (data.organisations.length === 0) return <p className="hint">{t('officer.acksNone')}</p>;
+  return (
+    <table className="acks" data-testid="acks">
+      <caption>{t('officer.acksCaption', { serial: data.serial })}</caption>
+      <thead><tr>
+        <th scope="col">{t('officer.colOrg')}</th><th scope="col">{t('officer.colWorkstation')}</th><th scope="col">{t('officer.colSerial')}</th>
+        <th scope="col">{t('officer.colWhen')}</th><th scope="col">{t('officer.colState')}</th>
+      </tr></thead>
+      <tbody>
+        {data.organisations.flatMap((o) => (o.workstations.length === 0
+          ? [<tr key={o.org}><th scope="row"><Outside text={o.org} /></th><td colSpan={3}>{t('officer.neverDetail', { date: format.day(o.publishedAt), serial: o.published })}</td><td><AckState behind={null} /></td></tr>]
+          : o.workstations.map((w, i) => (
+            <tr key={`${o.org}/${w.name}/${i}`}>
+              <th scope="row"><Outside text={o.org} /></th>
+              <td><Outside text={w.name} /></td>
+              <td>{t('officer.ackSerial', { serial: w.serial })}</td>
+              <td>{t('officer.ackWhen', { date: format.day(w.at), time: format.time(w.at) })}</td>
+              <td><AckState behind={w.behind} /></td>
+            </tr>
+          ))))}
+      </tbody>
+    </table>
+  );
+}
+
+/** The officer's contact the next directory carries (signed by the authority when saved). */
+function ContactForm({ data, busy, onSave }: { data: Console; busy: boolean; onSave: (c: { name: string; phone: string; mail: string }) => void }) {
+  const { t } = useTranslation();
+  const pending = data.contact.pending;
+  const published = data.contact.published;
+  const [form, setForm] = useState(pending.state === 'valid' ? { name: pending.name, phone: pending.phone, mail: pending.mail } : { name: '', phone: '', mail: '' });
+  const same = pending.state === 'valid' && published.state === 'valid' && pending.name === published.name && pending.phone === published.phone && pending.mail === published.mail;
+  return (
+    <section className="panel" aria-labelledby="contact-title">
+      <h2 id="contact-title">{t('officer.contactTitle')}</h2>
+      <p className="hint">{t('officer.contactHint')}</p>
+      {published.state === 'valid' && <p data-testid="contact-published">{t('officer.contactPublished', { name: forScreen(published.name), phone: forScreen(published.phone), mail: forScreen(published.mail) })}</p>}
+      {published.state === 'none' && pending.state !== 'valid' && <p>{t('officer.contactNone')}</p>}
+      {pending.state === 'valid' && !same && <p className="warning-text">{t('officer.contactNotPublished')}</p>}
+      {(pending.state === 'unverified' || published.state === 'unverified') && <p className="warning" role="alert">{t('officer.contactUnverified')}</p>}
+      <form onSubmit={(e) => { e.preventDefault(); onSave(form); }}>
+        <label htmlFor="contact-name">{t('officer.contactName')}</label>
+        <input id="contact-name" required maxLength={200} value={form.name} onChange={(e) => setForm({ ...form, name: e.currentTarget.value })} />
+        <div className="row">
+          <div>
+            <label htmlFor="contact-phone">{t('officer.contactPhone')}</label>
+            <input id="contact-phone" type="tel" required maxLength={40} value={form.phone} onChange={(e) => setForm({ ...form, phone: e.currentTarget.value })} />
+          </div>
+          <div>
+            <label htmlFor="contact-mail">{t('officer.contactMail')}</label>
+            <input id="contact-mail" type="email" required maxLength={254} value={form.mail} onChange={(e) => setForm({ ...form, mail: e.currentTarget.value })} />
+          </div>
+        </div>
+        <div className="actions"><button type="submit" className="secondary" disabled={busy}>{t('officer.contactSave')}</button></div>
+      </form>
+    </section>
+  );
+}
+
+export function Officer({ fingerprint }: { fingerprint: string | null }) {
+  const { t, i18n } = useTranslation();
   const { busy, notice, error, setError, act } = useAction();
   const [certify, setCertify] = useState<{ role: Role; days: number }>({ role: 'operator', days: DEFAULT_DAYS });
   const [provision, setProvision] = useState({ name: '', email: '', org: '', role: 'reader' as Role, days: DEFAULT_DAYS });
@@ -60,8 +135,15 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
   const [reason, setReason] = useState('');
   const [confirming, setConfirming] = useState(false);
 
+  const [consoleData, setConsoleData] = useState<Console | null>(null);
+  // After a revocation or a certification: offer to publish at once, beside its confirmation.
+  const [offerPublish, setOfferPublish] = useState(false);
+  const publishing = useAction();
+  const contact = useAction();
+  const format = useFormat();
   const load = useCallback(() => {
     call('identities:list', {}).then((r) => setPeople(r.people), (e: unknown) => setError(errorMessage(e)));
+    call('authority:console', {}).then(setConsoleData, (e: unknown) => setError(errorMessage(e)));
   }, []);
   useEffect(load, [load]);
   const revocable = people.filter((p) => p.certificate.state === 'valid' && p.certificate.role !== 'officer');
@@ -73,6 +155,7 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
       const result = await call('authority:certify', certify);
       if (result.status === 'cancelled') return null;
       load();
+      setOfferPublish(true);
       return t('officer.certified', { name: forScreen(result.name), role: t(`cert.role.${result.role}`), file: baseName(result.path) });
     });
   };
@@ -99,6 +182,7 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
       setReason('');
       setRevokeId('');
       load();
+      setOfferPublish(true);
       return t('officer.revoked', { name: forScreen(result.name) });
     });
   };
@@ -107,10 +191,46 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
     return result.status === 'done' ? t('officer.exported', { serial: result.serial, file: baseName(result.path) }) : null;
   });
 
+  const doPublish = () => publishing.act(async () => {
+    setOfferPublish(false);
+    const result = await call('authority:publish', {});
+    if (result.status === 'cancelled') return null;
+    load();
+    const count = result.orgs.length;
+    if (result.transport === 'folder') return t('officer.publishedFolder', { serial: result.serial, count, folder: baseName(result.folder ?? '') });
+    if (result.pending > 0) return t('officer.publishedPending', { serial: result.serial });
+    return t('officer.publishedMail', { serial: result.serial, count });
+  });
+  const doContact = (fields: { name: string; phone: string; mail: string }) => contact.act(async () => {
+    const saved = await call('authority:setContact', fields);
+    load();
+    return t('officer.contactSaved', { name: forScreen(saved.name) });
+  });
+  const orgList = (data: Console) => new Intl.ListFormat(i18n.language === 'en' ? 'en-GB' : 'fr-FR', { type: 'conjunction' }).format(data.targets.map((o) => forScreen(o.org)));
+  const soon = consoleData && consoleData.freshness !== 'fresh';
+
   return (
     <main>
+      {soon && (
+        <div className="banner officer-banner" role="note" data-testid="publish-banner">
+          {t(consoleData.freshness === 'soon' ? 'officer.bannerSoon' : 'officer.bannerStale', { date: format.day(consoleData.nextUpdate) })}
+          {' '}<button type="button" onClick={() => void doPublish()} disabled={publishing.busy || consoleData.targets.length === 0}>{t('officer.publishNow')}</button>
+        </div>
+      )}
       <Heading>{t('officer.title')}</Heading>
       {fingerprint && <p>{t('officer.fingerprint')} <code className="fingerprint-inline">{fingerprint}</code></p>}
+      <section className="panel" aria-labelledby="publish-title">
+        <h2 id="publish-title">{t('officer.publishTitle')}</h2>
+        {consoleData && (consoleData.targets.length === 0
+          ? <p className="hint">{t('officer.publishNobody')}</p>
+          : <p className="hint" data-testid="publish-plan">{t(consoleData.transport === 'mail' ? 'officer.publishByMail' : 'officer.publishByFolder', { count: consoleData.targets.length, list: orgList(consoleData) })}</p>)}
+        <div className="actions">
+          <button type="button" onClick={() => void doPublish()} disabled={publishing.busy || !consoleData || consoleData.targets.length === 0}>{t('officer.publish')}</button>
+        </div>
+        <StatusBox>{publishing.notice}</StatusBox>
+        <ErrorBox message={publishing.error} />
+        {consoleData && <Acknowledgements data={consoleData} />}
+      </section>
       <div className="grid2">
         <section className="panel" aria-labelledby="certify-title">
           <h2 id="certify-title">{t('officer.certifyTitle')}</h2>
@@ -153,6 +273,7 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
             </div>
           </form>
         </section>
+        {consoleData && <ContactForm key={consoleData.contact.pending.state === 'valid' ? consoleData.contact.pending.at : 0} data={consoleData} busy={contact.busy} onSave={(c) => void doContact(c)} />}
         <section className="panel" aria-labelledby="export-title">
           <h2 id="export-title">{t('officer.exportTitle')}</h2>
           <p className="hint">{t('officer.exportHint')}</p>
@@ -169,6 +290,9 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
         </tbody>
       </table>
       <StatusBox>{notice}</StatusBox>
+      {offerPublish && notice && (
+        <p className="actions">{t('officer.afterChange')} <button type="button" onClick={() => void doPublish()} disabled={publishing.busy}>{t('officer.publishNow')}</button></p>
+      )}
       <ErrorBox message={error} />
       {secret && <OneTimeDialog name={secret.name} passphrase={secret.passphrase} path={secret.path} onClose={() => setSecret(null)} />}
     </main>

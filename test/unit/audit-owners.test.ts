@@ -62,6 +62,7 @@ const ACTIONS: Record<string, string[]> = {
   'directory.published': ['mail/publish.ts'],
   'directory.applied': ['mail/publish.ts'],
   'directory.ignored': ['mail/publish.ts'],
+  'authority.contact-set': ['authority/authority.ts'],
 };
 
 function sources(dir: string): string[] {

@@ -11,12 +11,16 @@ import { getIdentity, newPersonCard, resolveOwn, verifyCard, type IdentityRow, t
 import { aeadSeal, deriveUnlockKey } from '../crypto/aead.js';
 import { makeEnvelope } from './signed.js';
 import { ROLES, ROLE_LABEL, certificateState, describeState, getTrust, roleIncludes, verifyCertificate, type CertificateBody, type Role } from './certificates.js';
-import { applyCertificate, DAY, DEFAULT_GRACE_DAYS, keyChangeDigest, keyfileAad, type DirectoryBody, type KeyfileBody } from './directory.js';
+import {
+  applyCertificate, contactDigest, contactFieldsError, DAY, DEFAULT_GRACE_DAYS, keyChangeDigest, keyfileAad, storeDirectoryContact, verifyContact,
+  type ContactFields, type DirectoryBody, type KeyfileBody, type SignedContact,
+} from './directory.js';
 import { inputError, securityError } from '../errors.js';
 import { actorOf, audit, audited, type Context, type Scope } from '../context.js';
 import { sealedTrustWrite } from '../profile/integrity.js';
 import { base32Encode, formatFingerprint } from '../../../shared/ids.js';
 import { storedConventions } from './convention-object.js';
+import { getMeta, setMeta } from '../profile/profile.js';
 
 export const DEFAULT_CERT_DAYS = 365;
 export const OFFICER_CERT_DAYS = 3 * 365;
@@ -266,6 +270,54 @@ async function revoke(ctx: Context, identity: IdentityRow, reason: string): Prom
   });
 }
 
+/** Where the officer's workstation keeps the contact to publish: signed by the authority key when
+ * set, so that one written into the profile by someone else is refused rather than signed. */
+const AUTHORITY_CONTACT_META = 'authority.contact';
+
+export type PendingContact = { state: 'none' } | { state: 'valid'; contact: SignedContact } | { state: 'unverified' };
+
+/** The contact the next directory will carry, checked against the authority's own key. */
+export async function pendingContact(db: DB): Promise<PendingContact> {
+  const row = getAuthority(db);
+  const stored = getMeta(db, AUTHORITY_CONTACT_META);
+  if (!row || stored === undefined) return { state: 'none' };
+  let value: unknown;
+  try {
+    value = JSON.parse(stored);
+  } catch {
+    return { state: 'unverified' };
+  }
+  const contact = await verifyContact(value, row.public_key);
+  return contact ? { state: 'valid', contact } : { state: 'unverified' };
+}
+
+const contactTampered = () => securityError('contact-tampered',
+  "Les coordonnées de l'officier SSI enregistrées sur ce poste ne portent pas la signature de l'autorité : elles ont été modifiées en dehors de Pli. Aucun annuaire n'est signé. Saisissez à nouveau les coordonnées de l'officier, puis publiez.");
+
+/** `pli authority contact`: the officer's contact (name, telephone, functional address) that every
+ * directory signed from now on carries (docs/authority.md 5.2); the workstations learn it at the
+ * next publication. */
+export async function setAuthorityContact(ctx: Context, fields: ContactFields): Promise<SignedContact> {
+  return audited(ctx, 'authority.contact-set', () => signContact(ctx, fields),
+    (contact) => ({ actor: officerActor(ctx), object: null, detail: { name: contact.name, phone: contact.phone, mail: contact.mail } }), officerActor(ctx));
+}
+
+async function signContact(ctx: Context, fields: ContactFields): Promise<SignedContact> {
+  const typed = { name: fields.name.trim(), phone: fields.phone.trim(), mail: fields.mail.trim() };
+  const problem = contactFieldsError(typed);
+  if (problem) throw inputError('bad-contact', problem);
+  const authority = await unlockAuthority(ctx);
+  try {
+    const at = Date.now();
+    const signature = await ed25519Sign(authority.secretKey, contactDigest({ ...typed, at }));
+    const contact: SignedContact = { ...typed, at, signature: Buffer.from(signature).toString('base64') };
+    setMeta(ctx.profile.db, AUTHORITY_CONTACT_META, JSON.stringify(contact));
+    return contact;
+  } finally {
+    authority.wipe();
+  }
+}
+
 /** `pli directory export`: every certificate and revocation, under a serial that only increases. */
 export async function exportDirectory(ctx: Context, options: { allowPassword?: boolean; graceDays?: number; validityDays?: number } = {}): Promise<{ text: string; serial: number }> {
   // Audited once signed: the serial is spent even if the front end then fails to write the file.
@@ -285,6 +337,10 @@ async function signDirectory(ctx: Context, options: { allowPassword?: boolean; g
     const graceDays = options.graceDays ?? previous?.grace_days ?? DEFAULT_GRACE_DAYS;
     // The latest signed version of every convention (docs/convention.md 3); none: a v1 directory as before.
     const conventions = (await storedConventions(db)).map((c) => c.text);
+    // Only a contact the authority key signed is signed again (a planted one refuses the export).
+    const pending = await pendingContact(db);
+    if (pending.state === 'unverified') throw contactTampered();
+    const contact = pending.state === 'valid' ? pending.contact : undefined;
     const body = {
       v: conventions.length > 0 ? 2 : 1,
       authority: { name: authority.row.name, key: authority.row.public_key.toString('base64') },
@@ -294,12 +350,15 @@ async function signDirectory(ctx: Context, options: { allowPassword?: boolean; g
       revocations: (db.prepare('SELECT identity_id AS id, reason, at FROM issued_revocations ORDER BY at').all() as { id: string; reason: string; at: number }[]),
       keyChange: null,
       ...(conventions.length > 0 ? { conventions } : {}),
+      // Format 1.1: without a contact the body is exactly the 1.0 one (older Pli read it).
+      ...(contact ? { contact } : {}),
     };
     const text = await makeEnvelope('directory', body, authority.secretKey);
     sealedTrustWrite(db, () => {
       db.prepare('UPDATE authority SET next_dir_serial = next_dir_serial + 1 WHERE one = 1').run();
       db.prepare('UPDATE trust SET serial = ?, issued = ?, next_update = ?, allow_password = ?, grace_days = ?, imported_at = ? WHERE one = 1')
         .run(serial, now, nextUpdate, allowPassword ? 1 : 0, graceDays, now);
+      storeDirectoryContact(db, contact);
     });
     return { text, serial };
   } finally {

@@ -1,6 +1,6 @@
 // A workstation's side of the authority: pinning, importing the signed directory (annuaire),
 // installing certificates and provisioned key files (docs/authority.md sections 5-6).
-import type { z } from 'zod';
+import type { z, z as Zod } from 'zod';
 import { lazySchema } from '../zod.js';
 import type { DB } from '../profile/profile.js';
 import { envelopeSignedBy, parseEnvelope, type Envelope } from './signed.js';
@@ -14,9 +14,24 @@ import { inputError, securityError } from '../errors.js';
 import { requireTrustWriteKey, sealedTrustWrite } from '../profile/integrity.js';
 import { formatFingerprint, isIdentityId, normalizeFingerprintText } from '../../../shared/ids.js';
 import { applyDirectoryConventions, auditConventionImports, verifyDirectoryConventions } from './convention-object.js';
+import { getMeta, setMeta } from '../profile/profile.js';
+import { visibleOnly } from '../../../shared/text.js';
 
 export const DEFAULT_GRACE_DAYS = 30;
 export const DAY = 24 * 3600 * 1000;
+
+/** The SSI officer's contact as the authority signs it (docs/authority.md 5.2, format 1.1). */
+const contactShape = (z: typeof Zod) => z.strictObject({
+  name: z.string().min(1).max(200).refine(visibleOnly),
+  // A telephone number as people write it: digits, spaces, dots, dashes, brackets, a leading +.
+  phone: z.string().min(4).max(40).regex(/^\+?[0-9][0-9 .()-]*[0-9]$/),
+  mail: z.string().min(3).max(254).regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/).refine(visibleOnly),
+  at: z.number().int().nonnegative(),
+  signature: z.string().max(200),
+});
+const contactSchema = lazySchema(contactShape);
+export type SignedContact = z.infer<ReturnType<typeof contactSchema>>;
+export type ContactFields = Pick<SignedContact, 'name' | 'phone' | 'mail'>;
 
 // v2 is v1 plus `conventions` (docs/convention.md 3): a directory carries that field exactly
 // when it is v2, so that a Pli older than conventions refuses it whole rather than ignore them.
@@ -36,6 +51,8 @@ const directoryBodySchema = lazySchema((z) => z.strictObject({
     serial: z.number().int().positive().optional(), issued: z.number().int().nonnegative().optional(),
   }).nullable(),
   conventions: z.array(z.string().max(1_000_000)).max(10000).optional(),
+  // Format 1.1 (docs/authority.md 5.2): the officer's contact, present only once the officer set one.
+  contact: contactShape(z).optional(),
 }).refine((body) => (body.v === 2) === (body.conventions !== undefined)));
 export type DirectoryBody = z.infer<ReturnType<typeof directoryBodySchema>>;
 
@@ -56,6 +73,74 @@ const u64 = (value: number): Buffer => {
  * endorsement cannot be replayed with another directory, later or on another workstation. */
 export const keyChangeDigest = (newKey: Uint8Array, serial: number, issued: number): Buffer =>
   signedDigest('directory', Buffer.from('key-change/v2\0', 'ascii'), u64(serial), u64(issued), newKey);
+
+const lengthPrefixed = (text: string): Buffer => {
+  const bytes = Buffer.from(text, 'utf8');
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(bytes.length);
+  return Buffer.concat([length, bytes]);
+};
+
+/** What the authority key signs for its officer's contact (docs/authority.md 5.2): under the
+ * directory label with its own prefix, as the key change, so that it can stand for nothing else
+ * (a directory body starts with `{`), and stored alone it still proves who set it. */
+export const contactDigest = (c: ContactFields & { at: number }): Buffer =>
+  signedDigest('directory', Buffer.from('contact/v1\0', 'ascii'), lengthPrefixed(c.name), lengthPrefixed(c.phone), lengthPrefixed(c.mail), u64(c.at));
+
+/** A signed contact checked against `key`: null when it is out of format or not signed by it. */
+export async function verifyContact(value: unknown, key: Uint8Array): Promise<SignedContact | null> {
+  const parsed = contactSchema().safeParse(value);
+  if (!parsed.success) return null;
+  const signature = Buffer.from(parsed.data.signature, 'base64');
+  if (signature.length !== 64) return null;
+  return (await ed25519Verify(key, contactDigest(parsed.data), signature)) ? parsed.data : null;
+}
+
+/** Checks the fields a person typed, before anything is signed. */
+export function contactFieldsError(c: ContactFields): string | null {
+  const parsed = contactSchema().safeParse({ ...c, at: 0, signature: '' });
+  if (parsed.success) return null;
+  const field = parsed.error.issues[0]?.path[0];
+  if (field === 'phone') return 'Numéro de téléphone invalide : des chiffres, espaces, points ou tirets, avec + devant pour un numéro international (4 à 40 caractères).';
+  if (field === 'mail') return 'Adresse fonctionnelle invalide : une adresse de messagerie, par exemple ssi@police.fr.';
+  return 'Nom du contact manquant, trop long (200 caractères au plus) ou contenant des caractères invisibles.';
+}
+
+/** Where this workstation keeps the contact of the directory in force (meta table): a copy that
+ * proves itself, re-verified against the pinned key at every reading. */
+export const DIRECTORY_CONTACT_META = 'directory.contact';
+
+/** Stores (or, when the directory has none, removes) the directory's signed contact. Called
+ * inside the sealed trust write that applies the directory. */
+export function storeDirectoryContact(db: DB, contact: SignedContact | undefined): void {
+  if (contact) setMeta(db, DIRECTORY_CONTACT_META, JSON.stringify(contact));
+  else db.prepare('DELETE FROM meta WHERE key = ?').run(DIRECTORY_CONTACT_META);
+}
+
+export type ContactView =
+  | { state: 'none' }
+  | { state: 'valid'; name: string; phone: string; mail: string; at: number }
+  /** Stored but not signed by the pinned authority (edited outside Pli): never shown as its. */
+  | { state: 'unverified' };
+
+/**
+ * The SSI officer's contact as the pinned authority signed it. Security invariant (docs/profile.md
+ * attacker): a contact written into the profile without the authority key fails its signature
+ * under the pinned key and is reported `unverified`, never returned as the authority's.
+ */
+export async function directoryContact(db: DB): Promise<ContactView> {
+  const trust = getTrust(db);
+  const stored = getMeta(db, DIRECTORY_CONTACT_META);
+  if (!trust || stored === undefined) return { state: 'none' };
+  let value: unknown;
+  try {
+    value = JSON.parse(stored);
+  } catch {
+    return { state: 'unverified' };
+  }
+  const contact = await verifyContact(value, trust.public_key);
+  return contact ? { state: 'valid', name: contact.name, phone: contact.phone, mail: contact.mail, at: contact.at } : { state: 'unverified' };
+}
 
 export interface DirectoryImport {
   authorityName: string;
@@ -128,6 +213,10 @@ export async function importDirectory(db: DB, text: string, pin?: string, now = 
   }
   // Every convention verifies under the directory's key before anything is stored.
   const conventions = await verifyDirectoryConventions(body.conventions ?? [], key);
+  // The officer's contact is stored alone afterwards: it must prove itself under the same key.
+  if (body.contact && !(await verifyContact(body.contact, key))) {
+    throw refusedDirectory('bad-directory-contact', "les coordonnées de l'officier SSI qu'il porte ne sont pas signées par son autorité. Demandez un nouvel annuaire à l'officier SSI.");
+  }
   // Trust row, certificates, revocations and conventions, and the seal over them: one transaction.
   const changedConventions = sealedTrustWrite(db, () => {
     db.prepare(`INSERT INTO trust (one, name, public_key, fpr, serial, issued, next_update, allow_password, grace_days, pinned_at, imported_at)
@@ -140,6 +229,7 @@ export async function importDirectory(db: DB, text: string, pin?: string, now = 
     for (const cert of certificates) applyCertificate(db, cert);
     const revoke = db.prepare('INSERT OR IGNORE INTO revocations (identity_id, reason, revoked_at, imported_at) VALUES (?, ?, ?, ?)');
     for (const r of body.revocations) revoke.run(r.id, r.reason, r.at, now);
+    storeDirectoryContact(db, body.contact);
     return applyDirectoryConventions(db, conventions, now);
   });
   auditConventionImports(db, changedConventions);

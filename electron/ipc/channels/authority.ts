@@ -2,12 +2,17 @@
 // files, revocations and the signed directory. Every action but `init` needs the officer.
 import { inputError } from '../../core/errors.js';
 import { getIdentity, verifyCard } from '../../core/profile/identities.js';
-import { certifyCard, exportDirectory, initAuthority, provisionPerson, requireOfficer, revokePerson } from '../../core/authority/authority.js';
+import { certifyCard, exportDirectory, initAuthority, pendingContact, provisionPerson, requireOfficer, revokePerson, setAuthorityContact } from '../../core/authority/authority.js';
+import { directoryContact, type ContactView } from '../../core/authority/directory.js';
+import { directoryStatus, publicationTargets, publishDirectory } from '../../core/mail/publish.js';
+import { getMailbox } from '../../core/mail/settings.js';
+import { toIpcError } from '../views.js';
+import type { IpcError } from '../../../shared/ipc.js';
 import { ANY_FILE, MAX_CARD_BYTES, readChosen, refuseExisting, writeNewFile } from '../files.js';
 import { slug } from '../views.js';
 import { day, type Deps, type Impl } from './deps.js';
 
-export function authorityChannels({ session: s, shell, revealable }: Deps) {
+export function authorityChannels({ session: s, shell, revealable, watcher, emitMailEvent }: Deps) {
   return {
     async 'authority:init'(request) {
       const active = s.require();
@@ -77,6 +82,79 @@ export function authorityChannels({ session: s, shell, revealable }: Deps) {
       await writeNewFile(target, result.text, 0o644);
       revealable.add(target);
       return { status: 'done', serial: result.serial, path: target };
+    },
+
+    // The console's publication (issue 17): one button, its transport said before the click.
+    async 'authority:console'() {
+      const ctx = s.context();
+      requireOfficer(ctx);
+      const db = ctx.profile.db;
+      const status = directoryStatus(db);
+      const targets = [...publicationTargets(db).values()].map((people) => ({
+        org: people[0]!.org, people: people.length,
+        destinations: [...new Set(people.filter((p) => p.own !== 1).map((p) => p.email.trim().toLowerCase()))],
+      })).sort((a, b) => a.org.localeCompare(b.org, 'fr'));
+      const pending = await pendingContact(db);
+      const published = await directoryContact(db);
+      const latest = status.serial ?? 0;
+      return {
+        serial: latest, nextUpdate: status.nextUpdate ?? 0, freshness: status.state ?? 'fresh',
+        transport: getMailbox(db) ? 'mail' as const : 'folder' as const,
+        targets,
+        // Each workstation by what it last acknowledged: `behind` versions behind the latest signed.
+        organisations: (status.organisations ?? []).map((o) => ({
+          org: o.org, published: o.published, publishedAt: o.publishedAt,
+          workstations: o.workstations.map((w) => ({ name: w.name ?? w.signer, serial: w.serial, at: w.at, behind: Math.max(0, latest - w.serial) })),
+        })),
+        contact: {
+          pending: pending.state === 'valid' ? { state: 'valid' as const, name: pending.contact.name, phone: pending.contact.phone, mail: pending.contact.mail, at: pending.contact.at } : pending,
+          published,
+        },
+      };
+    },
+
+    async 'authority:publish'() {
+      const active = s.require();
+      const ctx = s.context();
+      requireOfficer(ctx); // before the dialog
+      const db = ctx.profile.db;
+      let folder: string | null = null;
+      if (!getMailbox(db)) {
+        folder = await shell.chooseFolder({ title: 'Dossier où déposer l’annuaire (clé USB, partage…)' });
+        if (!folder) return { status: 'cancelled' };
+        s.still(active);
+      }
+      const result = await publishDirectory(ctx, folder ? { folder } : 'mail');
+      let sent = 0;
+      let pending = 0;
+      let sendError: IpcError | null = null;
+      if (folder) {
+        revealable.add(folder);
+      } else {
+        emitMailEvent({ type: 'outbox' });
+        const flushed = await watcher.flush(ctx, { as: active.id, force: true, ids: result.outboxIds });
+        sent = flushed.sent.length;
+        pending = flushed.pending.length + flushed.failed.length;
+        sendError = flushed.error ? toIpcError(flushed.error) : null;
+        emitMailEvent({ type: 'outbox' });
+      }
+      return {
+        status: 'done', serial: result.serial, transport: folder ? 'folder' : 'mail', folder,
+        orgs: result.orgs.map((o) => ({ org: o.org, destinations: folder ? [] : o.destinations })), sent, pending, sendError,
+      };
+    },
+
+    async 'authority:setContact'(request) {
+      const ctx = s.context();
+      requireOfficer(ctx);
+      const contact = await setAuthorityContact(ctx, request);
+      return { name: contact.name, phone: contact.phone, mail: contact.mail };
+    },
+
+    // Any workstation with a pinned authority, signed in or not (the Help screen).
+    async 'directory:contact'(): Promise<ContactView> {
+      if (!s.exists()) return { state: 'none' };
+      return directoryContact(s.profile().db);
     },
   } satisfies Partial<Impl>;
 }
