@@ -446,6 +446,11 @@ export function figureSources(db: DB, figures: readonly Figure[]): FigureSource[
 
 // ---- the mapping editor -----------------------------------------------------------------------
 
+/** The mapping editor names a state main no longer keeps (the desktop app keeps the latest few). */
+export function stateGone(): PliError {
+  return inputError('indicators-state-gone', 'Ce fichier n’est plus en mémoire : choisissez-le de nouveau.');
+}
+
 /** The labels of a state (docs/indicators.md 3.1): read in the worker, under the same limits. */
 export async function readLabels(file: string, limits: ReadLimits = READ_LIMITS): Promise<LabelsReading> {
   const bytes = readBounded(file, limits);
