@@ -52,6 +52,10 @@ export const CHANNELS = {
   'indicators:report': 'reportIndicators',
   'indicators:export': 'exportIndicators',
   'indicators:correct': 'correctIndicator',
+  'indicators:labels': 'indicatorLabels',
+  'indicators:preview': 'previewIndicatorMapping',
+  'indicators:mapping': 'saveIndicatorMapping',
+  'indicators:reread': 'rereadIndicatorState',
   // Conventions (issue 14 §6): the Calendrier and Convention screens.
   'conventions:list': 'listConventions',
   'conventions:calendar': 'conventionCalendar',

@@ -335,6 +335,22 @@ export const communeViewSchema = z.strictObject({
   })),
 });
 export type CommuneViewData = z.infer<typeof communeViewSchema>;
+/** A correction as shown beside its figure (docs/indicators.md 4): the audit log's when, who and why. */
+const correctionSchema = z.strictObject({
+  commune: z.string(), period: z.string(), indicator: z.string(), value: z.number(), original: z.number().nullable(), at: z.number(), by: z.string(), reason: z.string(),
+});
+/** Where the figures shown came from, and who signed or imported them (docs/indicators.md 7.1). */
+export const indicatorSourceSchema = z.strictObject({
+  kind: z.enum(['container', 'hand', 'correction']), period: z.string(), file: z.string(), container: z.string().nullable(),
+  receivedAt: z.number(), signedBy: z.string().nullable(), importedBy: z.string().nullable(), importedAt: z.number(), reason: z.string().nullable(),
+});
+export type IndicatorSource = z.infer<typeof indicatorSourceSchema>;
+const importDone = z.strictObject({
+  status: z.literal('done'), recognised: z.boolean(), reason: z.string().nullable(), rows: z.number(), communes: z.array(z.string()), file: z.string(),
+  /** A state not recognised: main keeps its path under this token for the mapping editor. */
+  token: z.string().nullable(),
+});
+const indicatorChoice = z.record(z.string().min(1).max(60), z.string().min(1).max(200));
 
 /** The SSI officer's contact (core/authority/directory.ts ContactView): `unverified` when what is
  * stored is not signed by the pinned authority (edited outside Pli): never shown as its. */
@@ -712,14 +728,13 @@ export const contract = {
       communes: z.array(z.string()), conventions: z.array(z.strictObject({ id: z.string(), title: z.string() })),
       views: z.array(communeViewSchema), checked: z.boolean(), modified: z.number(),
       missing: z.array(z.strictObject({ convention: z.string(), period: z.string(), expected: z.number(), found: z.number() })),
+      corrections: z.array(correctionSchema), sources: z.array(indicatorSourceSchema),
     }),
   },
   /** A state chosen in main's dialog, read under a convention for a period. */
   'indicators:import': {
     request: z.strictObject({ convention: z.string().min(1).max(100), period: periodText, commune: indicatorText.optional() }),
-    response: z.union([cancelled, z.strictObject({
-      status: z.literal('done'), recognised: z.boolean(), reason: z.string().nullable(), rows: z.number(), communes: z.array(z.string()), file: z.string(),
-    })]),
+    response: z.union([cancelled, importDone]),
   },
   /** The security council's report, saved where main's dialog says (never over a file). */
   'indicators:report': {
@@ -736,6 +751,29 @@ export const contract = {
       value: z.number().int().min(0).max(1e12), reason: z.string().min(1).max(300),
     }),
     response: z.strictObject({ value: z.number(), state: z.enum(['ok', 'unverified', 'modified']) }),
+  },
+  /** The mapping editor (docs/indicators.md 3.1): a state's labels as read (the file of a token an
+   * import gave, or one chosen in main's dialog), a draft's preview, the mapping saved, the state read again. */
+  'indicators:labels': {
+    request: z.strictObject({ token: z.string().min(1).max(64).optional() }),
+    response: z.union([cancelled, z.strictObject({
+      status: z.literal('done'), token: z.string(), file: z.string(), readable: z.boolean(), reason: z.string().nullable(), rows: z.array(z.string()), columns: z.array(z.string()),
+    })]),
+  },
+  'indicators:preview': {
+    request: z.strictObject({ token: z.string().min(1).max(64), choice: indicatorChoice, commune: indicatorText.optional() }),
+    response: z.strictObject({
+      recognised: z.boolean(), reason: z.string().nullable(),
+      figures: z.array(z.strictObject({ commune: z.string().nullable(), indicator: z.string(), value: z.number() })),
+    }),
+  },
+  'indicators:mapping': {
+    request: z.strictObject({ name: z.string().min(1).max(100), choice: indicatorChoice }),
+    response: z.strictObject({ name: z.string(), indicators: z.number() }),
+  },
+  'indicators:reread': {
+    request: z.strictObject({ token: z.string().min(1).max(64), convention: z.string().min(1).max(100), period: periodText, commune: indicatorText.optional() }),
+    response: importDone,
   },
   // ---- conventions (issue 14 §6) ----
   'conventions:list': {

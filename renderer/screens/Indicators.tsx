@@ -2,20 +2,26 @@
 // from the previous quarter and from the same quarter a year before, the year to date, and a
 // chart of the last eight quarters (uPlot) with its table beside it for screen readers. Filters by
 // commune, indicator and period; French number format. A state imported by hand, the report for
-// the security council (a commune, or the agglomeration), the CSV export and a correction.
+// the security council (a commune, or the agglomeration), the CSV export; a correction (marked in
+// the table « corrigé le … par … (motif) », the value it replaced kept), the mapping editor for a
+// state « non reconnu », and the sources of the figures shown with who signed them.
 // A figure changed outside Pli is named as such and left out of every value, change and chart.
-import { useCallback, useEffect, useId, useRef, useState } from 'react';
+import { Fragment, useCallback, useEffect, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { call, errorMessage } from '../api';
-import { ErrorBox, Heading, StatusBox, useAction } from '../components/common';
+import { ErrorBox, Heading, StatusBox, baseName, useAction, useFormat } from '../components/common';
+import { CorrectionForm, type CorrectionTarget } from '../components/indicators/CorrectionForm';
+import { MappingEditor } from '../components/indicators/MappingEditor';
+import { Sources } from '../components/indicators/Sources';
 import { forScreen } from '../../shared/text';
 import { INDICATORS, PERIOD_PATTERN, formatChange, formatCount, formatPercent, periodFr, type Change } from '../../shared/indicators';
 import type { CommuneViewData, ResponseOf } from '../../shared/ipc';
 
 type Data = ResponseOf<'indicators:list'>;
 type Series = CommuneViewData['indicators'][number];
+type Correction = Data['corrections'][number];
 
 function changeText(c: Change | null): string {
   if (c === null) return '—';
@@ -46,7 +52,19 @@ function Chart({ series, title }: { series: Series; title: string }) {
   return <div ref={box} className="indicator-chart" data-testid={`chart-${series.indicator}`} />;
 }
 
-function IndicatorBlock({ series }: { series: Series }) {
+/** « corrigé le 3 décembre 2026 par Nadia Observatoire (motif) ; valeur d’origine : 340 ». */
+function CorrectionMark({ correction }: { correction: Correction }) {
+  const { t } = useTranslation();
+  const format = useFormat();
+  return (
+    <span className="correction-mark">
+      {t('indicators.edit.correctedMark', { date: format.day(correction.at), by: forScreen(correction.by), reason: forScreen(correction.reason) })}
+      {correction.original !== null && <>{'\u00a0; '}{t('indicators.edit.original', { value: formatCount(correction.original) })}</>}
+    </span>
+  );
+}
+
+function IndicatorBlock({ series, corrections, onCorrect }: { series: Series; corrections: Correction[]; onCorrect: (target: Omit<CorrectionTarget, 'commune'>) => void }) {
   const { t } = useTranslation();
   const last8 = series.quarters.slice(-8);
   return (
@@ -66,18 +84,30 @@ function IndicatorBlock({ series }: { series: Series }) {
             <tr>
               <th scope="col">{t('indicators.quarter')}</th><th scope="col">{t('indicators.value')}</th>
               <th scope="col">{t('indicators.previous')}</th><th scope="col">{t('indicators.yearAgo')}</th><th scope="col">{t('indicators.yearToDate')}</th>
+              <th scope="col"><span className="visually-hidden">{t('indicators.edit.correctColumn')}</span></th>
             </tr>
           </thead>
           <tbody>
-            {series.quarters.map((q) => (
-              <tr key={q.quarter}>
+            {series.quarters.map((q) => {
+              const correction = corrections.find((c) => c.indicator === series.indicator && c.period === q.quarter);
+              return (
+              <Fragment key={q.quarter}>
+              <tr className={correction ? 'corrected' : undefined}>
                 <th scope="row">{periodFr(q.quarter)}</th>
                 <td className="number">{formatCount(q.value)}{q.state === 'unverified' ? ` ${t('indicators.unverifiedMark')}` : ''}</td>
                 <td className="number">{changeText(q.previous)}</td>
                 <td className="number">{changeText(q.yearAgo)}</td>
                 <td className="number">{formatCount(q.yearToDate.value)}{q.yearToDate.complete ? '' : ` ${t('indicators.partial')}`}</td>
+                <td>
+                  <button type="button" className="link" onClick={() => onCorrect({ period: q.quarter, indicator: series.indicator })}
+                    aria-label={t('indicators.edit.correctThis', { label: series.label, period: periodFr(q.quarter) })}>{t('indicators.edit.correctLink')}</button>
+                </td>
               </tr>
-            ))}
+              {/* The correction on a line of its own under its figure: who, when, why, and the value it replaced. */}
+              {correction && <tr className="correction-note" data-testid={`correction-${series.indicator}-${q.quarter}`}><td colSpan={6}><CorrectionMark correction={correction} /></td></tr>}
+              </Fragment>
+              );
+            })}
           </tbody>
         </table>
       </div>
@@ -95,6 +125,8 @@ export function Indicators() {
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
   const [form, setForm] = useState({ convention: '', period: '', commune: '' });
+  const [target, setTarget] = useState<CorrectionTarget | null>(null);
+  const [setAside, setSetAside] = useState<string | null>(null);
   const valid = (p: string) => p === '' || PERIOD_PATTERN.test(p);
 
   const latest = useRef(0);
@@ -117,16 +149,18 @@ export function Indicators() {
   const importState = () => run(async () => {
     const r = await call('indicators:import', { convention: form.convention, period: form.period, ...(form.commune ? { commune: form.commune } : {}) });
     if (r.status !== 'done') return null;
+    // A state set aside opens the mapping editor on it.
+    setSetAside(r.token);
     return r.recognised ? t('indicators.imported', { count: r.rows, file: r.file, communes: r.communes.join(', ') }) : t('indicators.notRecognised', { file: r.file, reason: r.reason ?? '' });
   });
   const report = (agglomeration: boolean) => run(async () => {
     const period = to || form.period;
     const r = await call('indicators:report', { period, ...(agglomeration ? { agglomeration: true } : { commune }) });
-    return r.status === 'done' ? t('indicators.reported', { path: r.path, period: periodFr(r.quarter) }) : null;
+    return r.status === 'done' ? t('indicators.reported', { path: baseName(r.path), period: periodFr(r.quarter) }) : null;
   });
   const exportCsv = () => run(async () => {
     const r = await call('indicators:export', { ...(commune ? { commune } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}) });
-    return r.status === 'done' ? t('indicators.exported', { count: r.rows, path: r.path }) : null;
+    return r.status === 'done' ? t('indicators.exported', { count: r.rows, path: baseName(r.path) }) : null;
   });
 
   const view = data?.views.find((v) => v.commune === commune) ?? data?.views[0] ?? null;
@@ -170,7 +204,19 @@ export function Indicators() {
         <button type="button" className="secondary" onClick={() => void report(true)} disabled={busy || !(to || form.period)}>{t('indicators.reportAgglomeration')}</button>
         <button type="button" className="secondary" onClick={() => void exportCsv()} disabled={busy}>{t('indicators.export')}</button>
       </div>
-      {data === null ? <p>{t('common.loading')}</p> : shown.length === 0 ? <p>{t('indicators.empty')}</p> : shown.map((s) => <IndicatorBlock key={s.indicator} series={s} />)}
+      {data === null ? <p>{t('common.loading')}</p> : shown.length === 0 ? <p>{t('indicators.empty')}</p> : shown.map((s) => (
+        <IndicatorBlock key={s.indicator} series={s} corrections={data.corrections.filter((c) => c.commune === view?.commune)}
+          onCorrect={(q) => {
+            setTarget({ ...q, commune: view?.commune ?? '' });
+            // The form is below the tables: bring it into view, its first field focused.
+            requestAnimationFrame(() => {
+              const el = document.getElementById('correction');
+              el?.scrollIntoView({ block: 'start' });
+              el?.querySelector<HTMLElement>('input[inputmode="numeric"]')?.focus();
+            });
+          }} />
+      ))}
+      {data && <Sources sources={data.sources} />}
       <form className="import" aria-label={t('indicators.importTitle')} onSubmit={(e) => { e.preventDefault(); void importState(); }}>
         <h2>{t('indicators.importTitle')}</h2>
         <div>
@@ -190,6 +236,8 @@ export function Indicators() {
         </div>
         <button type="submit" disabled={busy || !form.convention || !form.period || !valid(form.period)}>{t('indicators.importButton')}</button>
       </form>
+      {data && <CorrectionForm communes={data.communes} conventions={data.conventions} initial={target} onDone={load} />}
+      {data && <MappingEditor token={setAside} conventions={data.conventions} defaults={form} onDone={load} />}
     </main>
   );
 }

@@ -89,6 +89,8 @@ describe('pli indicators', () => {
     expect(text).toMatch(/Atteintes aux biens\s+1 234\s+\+84 \(\+7,3 %\)\s+\+234 \(\+23,4 %\)\s+2 384/);
     expect(text).toMatch(/Atteintes à l'intégrité physique\s+112\s+\+12 \(\+12,0 %\)\s+\+22 \(\+24,4 %\)/);
     expect(text).toContain('ist-2026-T4.csv');
+    // Signed by whom, for every source: a file imported by hand names who imported it, and when.
+    expect(text).toMatch(/4e trimestre 2026 : ist-2026-T4\.csv · importé à la main le \d\d\/\d\d\/\d{4} par Olivier Ssi/);
     expect(text).not.toMatch(/Achicourt|498|520/);
     // Made by the shared PDF module (electron/core/pdf/), from the CLI bundle: its page numbers,
     // and only DejaVu Sans, embedded, found from dist/cli/.

@@ -189,6 +189,32 @@ function readRows(grid: Grid, mapping: Mapping, commune: string | null): Recogni
   return { recognised: true, mapping: mapping.name, figures };
 }
 
+/** What the mapping editor offers (docs/indicators.md 3.1): the texts of a state as read, a row
+ * label when a count stands to its right in its row, a column label when a count stands below it
+ * in its column. Distinct (compared as labels are), in reading order, at most 200 of each, none
+ * longer than a mapping's label may be. Cells only: a workbook's formula was never evaluated
+ * (sheet.ts gives its cached value). */
+export function labelsOf(grids: Grid[]): { rows: string[]; columns: string[] } {
+  const rows: string[] = [];
+  const columns: string[] = [];
+  const seen = { rows: new Set<string>(), columns: new Set<string>() };
+  const isCount = (cell: Cell | undefined) => typeof countOf(cell ?? null) === 'number';
+  const add = (list: string[], keys: Set<string>, text: string) => {
+    const key = normaliseLabel(text);
+    if (!key || keys.has(key) || list.length >= 200) return;
+    keys.add(key);
+    list.push(text.trim().replace(/\s+/g, ' '));
+  };
+  for (const grid of grids) {
+    grid.forEach((row, r) => row.forEach((cell, c) => {
+      if (typeof cell !== 'string' || cell.trim().length === 0 || cell.length > 200 || countOf(cell) !== undefined) return;
+      if (row.slice(c + 1).some(isCount)) add(rows, seen.rows, cell);
+      if (grid.slice(r + 1).some((below) => isCount(below?.[c]))) add(columns, seen.columns, cell);
+    }));
+  }
+  return { rows, columns };
+}
+
 /**
  * Reads a state's grid under the mappings (the person's first, then the ready-made ones): the
  * mapping and layout that recognise the most indicators win. Never throws on the grid's content.

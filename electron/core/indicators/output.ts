@@ -2,11 +2,10 @@
 // deleted outside Pli: both refuse (security) while the check of docs/indicators.md 4.1 finds one.
 import { inputError, securityError } from '../errors.js';
 import type { Context } from '../context.js';
-import type { DB } from '../profile/profile.js';
 import { indicatorLabel, parsePeriod, quarterLabel, compareQuarters, shiftQuarter } from '../../../shared/indicators.js';
-import { checkCommune, checkPeriod, currentFigures, signInToRead, type Figure, type FigureFilter } from './store.js';
+import { checkCommune, checkPeriod, currentFigures, figureSources, signInToRead, type Figure, type FigureFilter } from './store.js';
 import { agglomerationView, communeViews } from './view.js';
-import { renderReport, type ReportSource } from './report.js';
+import { renderReport } from './report.js';
 
 /** The quarter a report covers: a quarter itself, a month's quarter, the last quarter of a
  * half-year or a year. */
@@ -23,20 +22,6 @@ function refuseTampered(found: ReturnType<typeof currentFigures>, figures: Figur
   if (modified > 0 || found.missing.length > 0) {
     throw securityError('indicators-tampered', `Des chiffres des indicateurs ont été modifiés ou supprimés en dehors de Pli (${modified} modifié(s), ${found.missing.length} import(s) incomplet(s)) : aucun document n'est produit à partir d'eux. Prévenez l'officier SSI, puis importez à nouveau les états concernés.`, { modified, missing: found.missing.length });
   }
-}
-
-/** Received when and signed by whom, as the inbox of this profile knows the container. */
-function sourceOf(db: DB, figure: Figure): ReportSource {
-  let receivedAt: number | null = null;
-  let signedBy: string | null = null;
-  if (figure.sourceContainer !== null) {
-    const row = db.prepare('SELECT arrived_at, sender_id FROM inbox WHERE container_id = ? ORDER BY id LIMIT 1').get(figure.sourceContainer) as { arrived_at: number; sender_id: string | null } | undefined;
-    if (row) {
-      receivedAt = row.arrived_at;
-      if (row.sender_id) signedBy = (db.prepare('SELECT name FROM identities WHERE id = ?').pluck().get(row.sender_id) as string | undefined) ?? row.sender_id;
-    }
-  }
-  return { file: figure.sourceFile, container: figure.sourceContainer, receivedAt: receivedAt ?? figure.writtenAt, signedBy, period: figure.period };
 }
 
 export interface ReportRequest { as?: string; commune?: string | null; agglomeration?: boolean; period: string; now?: number }
@@ -62,9 +47,8 @@ export async function indicatorReport(ctx: Context, request: ReportRequest): Pro
   const db = ctx.profile.db;
   const sources = commune === null
     ? { states: new Set(figures.map((f) => `${f.sourceContainer ?? ''}\0${f.sourceFile}\0${f.period}\0${f.commune}`)).size, partners: new Set(figures.map((f) => f.commune)).size }
-    : [...new Map(figures.map((f) => [`${f.sourceContainer ?? ''}\0${f.sourceFile}\0${f.period}`, f])).values()]
-      .sort((a, b) => compareQuarters(reportQuarter(a.period), reportQuarter(b.period)) || a.sourceFile.localeCompare(b.sourceFile, 'fr'))
-      .map((f) => sourceOf(db, f));
+    : figureSources(db, figures)
+      .sort((a, b) => compareQuarters(reportQuarter(a.period), reportQuarter(b.period)) || a.importedAt - b.importedAt || a.file.localeCompare(b.file, 'fr'));
   const pdf = await renderReport({
     commune: commune === null ? null : view.commune, quarter, view, sources,
     unverified: figures.some((f) => f.state === 'unverified'), generatedAt: request.now ?? Date.now(),

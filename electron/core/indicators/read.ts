@@ -24,7 +24,9 @@ export interface ReadLimits {
 export const READ_LIMITS: ReadLimits = { maxBytes: 5 * 1024 * 1024, maxCells: 200_000, timeMs: 10_000, heapMb: 256 };
 const IDLE_MS = 30_000;
 
-export type StateReading = ReadAnswer;
+export type StateReading = Exclude<ReadAnswer, { labels: unknown }>;
+/** A state's labels for the mapping editor (docs/indicators.md 3.1), or why it has none. */
+export type LabelsReading = { readable: true; rows: string[]; columns: string[] } | { readable: false; reason: string };
 
 interface Reader { worker: Worker; heapMb: number; idle: NodeJS.Timeout | null }
 let reader: Reader | null = null;
@@ -56,14 +58,14 @@ function readerFor(heapMb: number): Reader {
   return r;
 }
 
-function readOnce(bytes: Uint8Array, mappings: readonly Mapping[], commune: string | null, limits: ReadLimits): Promise<StateReading> {
+function readOnce(bytes: Uint8Array, mappings: readonly Mapping[], commune: string | null, limits: ReadLimits, labels = false): Promise<ReadAnswer> {
   const r = readerFor(limits.heapMb);
   if (r.idle) clearTimeout(r.idle);
   r.idle = null;
   const id = ++nextId;
-  return new Promise<StateReading>((resolve) => {
+  return new Promise<ReadAnswer>((resolve) => {
     let settled = false;
-    const done = (answer: StateReading, keep: boolean) => {
+    const done = (answer: ReadAnswer, keep: boolean) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -84,7 +86,7 @@ function readOnce(bytes: Uint8Array, mappings: readonly Mapping[], commune: stri
     r.worker.on('message', onMessage);
     r.worker.once('error', onError);
     r.worker.once('exit', onExit);
-    const job: ReadJob = { id, bytes, mappings: [...mappings], commune, limits: { maxCells: limits.maxCells } };
+    const job: ReadJob = { id, bytes, mappings: [...mappings], commune, limits: { maxCells: limits.maxCells }, ...(labels ? { labels } : {}) };
     r.worker.postMessage(job);
   });
 }
@@ -94,7 +96,18 @@ export async function readState(bytes: Uint8Array, mappings: readonly Mapping[],
   if (bytes.length === 0) return { recognised: false, reason: 'fichier vide' };
   const turn = queue.then(() => readOnce(bytes, mappings, commune, limits));
   queue = turn.catch(() => undefined);
-  return turn;
+  return turn as Promise<StateReading>;
+}
+
+/** The labels of a state, read under the same limits and in the same worker as its figures. */
+export async function readStateLabels(bytes: Uint8Array, limits: ReadLimits = READ_LIMITS): Promise<LabelsReading> {
+  if (bytes.length > limits.maxBytes) return { readable: false, reason: `fichier trop gros (plus de ${Math.round(limits.maxBytes / 1024 / 1024)} Mio)` };
+  if (bytes.length === 0) return { readable: false, reason: 'fichier vide' };
+  const turn = queue.then(() => readOnce(bytes, [], null, limits, true));
+  queue = turn.catch(() => undefined);
+  const answer = await turn;
+  if ('labels' in answer) return { readable: true, ...answer.labels };
+  return { readable: false, reason: answer.recognised ? 'fichier illisible' : answer.reason };
 }
 
 /** Ends the reading worker now (tests; the desktop app at quit). */

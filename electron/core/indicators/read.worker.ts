@@ -2,11 +2,12 @@
 // spreadsheets and recognises their indicators, one state per message, answering each with its id.
 // It gets the bytes and the mappings, nothing else: no profile, no key, no file system access.
 import { parentPort } from 'node:worker_threads';
-import { recognise, type Mapping, type Recognition } from './mapping.js';
+import { labelsOf, recognise, type Mapping, type Recognition } from './mapping.js';
 import { gridsOf, NotRecognised, type SheetLimits } from './sheet.js';
 
-export interface ReadJob { id: number; bytes: Uint8Array; mappings: Mapping[]; commune: string | null; limits: SheetLimits }
-export type ReadAnswer = Recognition & { kind?: string; encoding?: string };
+/** `labels`: the mapping editor asks for the state's labels instead of its figures. */
+export interface ReadJob { id: number; bytes: Uint8Array; mappings: Mapping[]; commune: string | null; limits: SheetLimits; labels?: boolean }
+export type ReadAnswer = (Recognition & { kind?: string; encoding?: string }) | { recognised: false; labels: { rows: string[]; columns: string[] } };
 export interface ReadReply { id: number; answer: ReadAnswer }
 
 if (!parentPort) throw new Error('read.worker.js runs only as a worker thread (read.ts starts it); import its types only.');
@@ -15,7 +16,7 @@ port.on('message', (job: ReadJob) => {
   let answer: ReadAnswer;
   try {
     const { grids, kind, encoding } = gridsOf(job.bytes, job.limits);
-    answer = { ...recognise(grids, job.mappings, job.commune), kind, encoding };
+    answer = job.labels ? { recognised: false, labels: labelsOf(grids) } : { ...recognise(grids, job.mappings, job.commune), kind, encoding };
   } catch (error) {
     answer = { recognised: false, reason: error instanceof NotRecognised ? error.message : 'fichier illisible' };
   }

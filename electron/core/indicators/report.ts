@@ -6,8 +6,9 @@
 import { formatChange, formatCount, formatPercent, periodFr, type Change } from '../../../shared/indicators.js';
 import { renderPdf } from '../pdf/document.js';
 import { lastQuarters, type CommuneView, type SeriesQuarter } from './view.js';
+import type { FigureSource } from './store.js';
 
-export interface ReportSource { file: string; container: string | null; receivedAt: number | null; signedBy: string | null; period: string }
+export type ReportSource = FigureSource;
 export interface ReportInput {
   /** The commune, or null for the agglomeration report (which must name none). */
   commune: string | null;
@@ -69,15 +70,20 @@ export async function renderReport(input: ReportInput): Promise<Buffer> {
     pdf.heading('Sources');
     if (Array.isArray(input.sources)) {
       if (input.sources.length === 0) pdf.paragraph('Aucune source.');
-      for (const src of input.sources) {
-        const parts = [`${periodFr(src.period)} : ${src.file}`];
-        if (src.container) parts.push(`pli ${src.container}`);
-        if (src.receivedAt !== null) parts.push(`reçu le ${frDate(src.receivedAt)}`);
-        if (src.signedBy) parts.push(`signé par ${src.signedBy}`);
-        pdf.paragraph(parts.join(' · '));
-      }
+      // Signed by whom, for every source (docs/indicators.md 7.1): the container's signer, or who
+      // imported the file by hand, or who corrected a figure and why.
+      for (const src of input.sources) pdf.paragraph(sourceLine(src));
     } else {
       pdf.paragraph(`${formatCount(input.sources.states)} état(s) reçu(s) de ${formatCount(input.sources.partners)} partenaire(s).`);
     }
   });
+}
+
+/** One source in words: « 4e trimestre 2026 : ist.csv · pli … · reçu le 03/12/2026 · signé par Paul Lefebvre ». */
+export function sourceLine(src: ReportSource): string {
+  const who = src.importedBy ?? 'une personne que ce poste ne connaît plus';
+  if (src.kind === 'correction') return `${periodFr(src.period)} : chiffre corrigé le ${frDate(src.importedAt)} par ${who} (motif : ${src.reason ?? 'non indiqué'})`;
+  if (src.kind === 'hand') return `${periodFr(src.period)} : ${src.file} · importé à la main le ${frDate(src.importedAt)} par ${who}`;
+  return [`${periodFr(src.period)} : ${src.file}`, `pli ${src.container!.slice(0, 16)}`, `reçu le ${frDate(src.receivedAt)}`,
+    src.signedBy ? `signé par ${src.signedBy}` : 'signataire inconnu de ce poste'].join(' · ');
 }

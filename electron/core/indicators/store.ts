@@ -13,12 +13,12 @@ import { KDF_INFO } from '../crypto/labels.js';
 import type { DB } from '../profile/profile.js';
 import { resolveOwn } from '../profile/identities.js';
 import { hasHolder, integrityKeyOf } from '../profile/integrity.js';
-import { listEvents } from '../profile/events.js';
+import { decodeEvent, listEvents } from '../profile/events.js';
 import { findConvention } from '../authority/convention.js';
 import { INDICATOR_IDS, parsePeriod } from '../../../shared/indicators.js';
 import { visibleOnly } from '../../../shared/text.js';
 import { BUILT_IN_MAPPINGS, normaliseLabel, parseMapping, type Mapping } from './mapping.js';
-import { READ_LIMITS, readState, type ReadLimits } from './read.js';
+import { READ_LIMITS, readState, readStateLabels, type LabelsReading, type ReadLimits } from './read.js';
 
 export const CORRECTION_FILE = 'correction manuelle';
 
@@ -31,6 +31,12 @@ export type FigureState = 'ok' | 'unverified' | 'modified';
 export interface Figure {
   id: number; convention: string; commune: string; period: string; indicator: string; value: number;
   sourceContainer: string | null; sourceFile: string; writtenAt: number; state: FigureState;
+  /** The write (import or correction) that made the row: the object of its audit event. */
+  write: string;
+  /** When the current value is a correction that checks out: when, by whom and why (the audit
+   * log's words, never the table's), and the value it replaced (the last one a state gave; null
+   * when no state gave one or that row no longer checks out). */
+  correction: { at: number; by: string; reason: string; original: number | null } | null;
 }
 /** A write whose rows are fewer than its event says: rows deleted outside Pli. */
 export interface MissingRows { write: string; convention: string; period: string; expected: number; found: number }
@@ -130,6 +136,37 @@ export async function setMapping(ctx: Context, input: { as?: string; text: strin
   }, (m) => ({ actor: actorOf(ctx), object: m.name, detail: { indicators: Object.keys(m.labels).length } }));
 }
 
+/** The acting person's name as the event records it (`by`): shown later even if the directory changes. */
+function by(ctx: Context): { by?: string } {
+  const id = actorOf(ctx);
+  const name = id === null ? undefined : nameOf(ctx.profile.db, id);
+  return name ? { by: name } : {};
+}
+
+function nameOf(db: DB, id: string): string | undefined {
+  return db.prepare('SELECT name FROM identities WHERE id = ?').pluck().get(id) as string | undefined;
+}
+
+/** The sender of a container as this profile's own records know it: the `container.opened` event
+ * the open path wrote (it names the sender whose signature was verified), else the inbox's row. */
+function signerOf(db: DB, container: string): { id: string; name: string } | null {
+  // Only the events whose bytes name the container are decoded; the match is checked after decoding.
+  const needle = Buffer.from(`"container.opened",${JSON.stringify(container)},`, 'utf8');
+  const rows = db.prepare('SELECT canonical, hash FROM events WHERE instr(canonical, ?) > 0 ORDER BY seq DESC').raw().all(needle) as [Buffer, Buffer][];
+  for (const [canonical, hash] of rows) {
+    const e = decodeEvent(canonical, hash);
+    if (e.action !== 'container.opened' || e.object !== container || e.outcome !== 'ok' || e.detail === null) continue;
+    try {
+      const sender = (JSON.parse(e.detail) as { sender?: unknown }).sender;
+      if (typeof sender === 'string') return { id: sender, name: nameOf(db, sender) ?? sender };
+    } catch {
+      // a detail Pli wrote is JSON; anything else names nobody
+    }
+  }
+  const inbox = db.prepare('SELECT sender_id FROM inbox WHERE container_id = ? AND sender_id IS NOT NULL ORDER BY id LIMIT 1').pluck().get(container) as string | undefined;
+  return inbox ? { id: inbox, name: nameOf(db, inbox) ?? inbox } : null;
+}
+
 interface NewRow { convention: string; commune: string; period: string; indicator: string; value: number; source_container: string | null; source_file: string }
 
 /** Inserts the rows of one write, each sealed when the integrity key is in hand. One transaction. */
@@ -194,7 +231,10 @@ async function importChecked(ctx: Context, input: ImportInput, limits: ReadLimit
     throw inputError('commune-required', "Cet état ne nomme pas sa commune : indiquez de quelle commune sont ces chiffres, puis recommencez. Rien n'a été enregistré.");
   }
   const write = `ind-${randomBytes(8).toString('hex')}`;
-  const base = { convention, period, file: fileName, container };
+  // Who signed the container, recorded now in the import's event (chained, checkpoint-signed): the
+  // report names that signer even once the container has left the inbox or the directory changed.
+  const signer = container === null ? null : signerOf(db, container);
+  const base = { convention, period, file: fileName, container, ...by(ctx), ...(signer ? { signer: signer.name, signerId: signer.id } : {}) };
   return audited<ImportResult>(ctx, 'indicators.imported', async () => {
     if (!reading.recognised) return { recognised: false, write, reason: reading.reason };
     const rows = reading.figures.map((f) => ({ convention, commune: f.commune === null ? commune! : checkCommune(f.commune), period, indicator: f.indicator, value: f.value, source_container: container, source_file: fileName }));
@@ -251,7 +291,7 @@ export async function correctFigure(ctx: Context, input: CorrectionInput): Promi
     const row: NewRow = { convention, commune, period, indicator, value: input.value, source_container: null, source_file: CORRECTION_FILE };
     const { first, sealed } = insertRows(db, write, [row]);
     return { row: first, sealed };
-  }, (r) => ({ actor: actorOf(ctx), object: write, detail: { convention, commune, period, indicator, reason, row: r.row, rows: 1, sealed: r.sealed } }))
+  }, (r) => ({ actor: actorOf(ctx), object: write, detail: { convention, commune, period, indicator, reason, row: r.row, rows: 1, sealed: r.sealed, ...by(ctx) } }))
     .then(() => {
       const shown = currentFigures(ctx).figures.find((f) => f.convention === convention && f.commune === commune && f.period === period && f.indicator === indicator);
       return shown!;
@@ -260,7 +300,10 @@ export async function correctFigure(ctx: Context, input: CorrectionInput): Promi
 
 // ---- reads ------------------------------------------------------------------------------------
 
-interface WriteEvent { rows: number; sealed: boolean; convention: string; period: string }
+interface WriteEvent {
+  rows: number; sealed: boolean; convention: string; period: string;
+  action: string; at: number; actor: string | null; by: string | null; reason: string | null; signer: string | null; container: string | null;
+}
 
 /** The writes the audit log names (imports recognised, corrections). */
 function writesInLog(db: DB): Map<string, WriteEvent> {
@@ -268,9 +311,13 @@ function writesInLog(db: DB): Map<string, WriteEvent> {
   for (const e of listEvents(db)) {
     if ((e.action !== 'indicators.imported' && e.action !== 'indicators.corrected') || e.outcome !== 'ok' || e.object === null || e.detail === null) continue;
     try {
-      const d = JSON.parse(e.detail) as { rows?: unknown; sealed?: unknown; convention?: unknown; period?: unknown; recognised?: unknown };
+      const d = JSON.parse(e.detail) as Record<string, unknown>;
       if (d.recognised === false) continue;
-      writes.set(e.object, { rows: typeof d.rows === 'number' ? d.rows : 0, sealed: d.sealed === true, convention: String(d.convention), period: String(d.period) });
+      const textOf = (v: unknown) => (typeof v === 'string' ? v : null);
+      writes.set(e.object, {
+        rows: typeof d.rows === 'number' ? d.rows : 0, sealed: d.sealed === true, convention: String(d.convention), period: String(d.period),
+        action: e.action, at: e.at, actor: e.actor, by: textOf(d.by), reason: textOf(d.reason), signer: textOf(d.signer), container: textOf(d.container),
+      });
     } catch {
       // an event's detail is JSON written by Pli; anything else names no write
     }
@@ -291,6 +338,8 @@ export function currentFigures(scope: Scope, filter: FigureFilter = {}): { figur
   const rows = db.prepare('SELECT * FROM indicator_figures ORDER BY id').all() as FigureRow[];
   const counts = new Map<string, number>();
   const latest = new Map<string, FigureRow & { state: FigureState }>();
+  /** Per key, the last row a state gave that checks out: what a correction replaced. */
+  const original = new Map<string, number>();
   for (const row of rows) {
     counts.set(row.write_id, (counts.get(row.write_id) ?? 0) + 1);
     const write = writes.get(row.write_id);
@@ -299,7 +348,12 @@ export function currentFigures(scope: Scope, filter: FigureFilter = {}): { figur
     else if (row.mac === null) state = write.sealed ? 'modified' : 'unverified';
     else if (key) state = sealHolds(key, row) ? 'ok' : 'modified';
     else state = 'unverified';
-    latest.set(`${row.convention}\0${row.commune}\0${row.period}\0${row.indicator}`, { ...row, state });
+    const rowKey = `${row.convention}\0${row.commune}\0${row.period}\0${row.indicator}`;
+    latest.set(rowKey, { ...row, state });
+    if (write?.action === 'indicators.imported') {
+      if (state === 'modified') original.delete(rowKey);
+      else original.set(rowKey, row.value);
+    }
   }
   const missing: MissingRows[] = [];
   for (const [id, write] of writes) {
@@ -321,10 +375,18 @@ export function currentFigures(scope: Scope, filter: FigureFilter = {}): { figur
   };
   const figures = [...latest.values()]
     .filter((r) => (communeKey === null || normaliseLabel(r.commune) === communeKey) && (filter.convention === undefined || r.convention === filter.convention) && inRange(r.period))
-    .map((r): Figure => ({
-      id: r.id, convention: r.convention, commune: r.commune, period: r.period, indicator: r.indicator, value: r.value,
-      sourceContainer: r.source_container, sourceFile: r.source_file, writtenAt: r.written_at, state: r.state,
-    }));
+    .map((r): Figure => {
+      const write = writes.get(r.write_id);
+      const corrected = r.state !== 'modified' && write?.action === 'indicators.corrected';
+      return {
+        id: r.id, convention: r.convention, commune: r.commune, period: r.period, indicator: r.indicator, value: r.value,
+        sourceContainer: r.source_container, sourceFile: r.source_file, writtenAt: r.written_at, state: r.state, write: r.write_id,
+        correction: corrected ? {
+          at: write.at, by: write.by ?? (write.actor === null ? '' : nameOf(db, write.actor) ?? ''), reason: write.reason ?? '',
+          original: original.get(`${r.convention}\0${r.commune}\0${r.period}\0${r.indicator}`) ?? null,
+        } : null,
+      };
+    });
   return { figures, missing, checked: key !== undefined };
 }
 
@@ -338,4 +400,73 @@ const endMonth = (p: { kind: string; index: number }): number =>
 export async function signInToRead(ctx: Context, as?: string): Promise<void> {
   if (!hasHolder(ctx.profile.db)) return;
   await signedIn(ctx, as);
+}
+
+// ---- sources ----------------------------------------------------------------------------------
+
+/** Where figures came from (docs/indicators.md 7.1): a container and who signed it, a file imported
+ * by hand and by whom, or a correction, by whom and why. Names and dates are the audit log's. */
+export interface FigureSource {
+  kind: 'container' | 'hand' | 'correction';
+  period: string; file: string; container: string | null;
+  /** When the container arrived (the inbox), else when the figures were written. */
+  receivedAt: number;
+  /** The container's signer as recorded at import (older imports: as the profile knows it now). */
+  signedBy: string | null;
+  /** The person who imported or corrected, and when. */
+  importedBy: string | null; importedAt: number;
+  reason: string | null;
+}
+
+export function figureSources(db: DB, figures: readonly Figure[]): FigureSource[] {
+  const writes = writesInLog(db);
+  const seen = new Map<string, FigureSource>();
+  for (const f of figures) {
+    const key = `${f.write}\0${f.period}`;
+    if (seen.has(key)) continue;
+    const write = writes.get(f.write);
+    const importedBy = write ? write.by ?? (write.actor === null ? null : nameOf(db, write.actor) ?? null) : null;
+    const importedAt = write?.at ?? f.writtenAt;
+    if (write?.action === 'indicators.corrected') {
+      seen.set(key, { kind: 'correction', period: f.period, file: f.sourceFile, container: null, receivedAt: importedAt, signedBy: null, importedBy, importedAt, reason: write.reason });
+      continue;
+    }
+    const container = f.sourceContainer;
+    if (container === null) {
+      seen.set(key, { kind: 'hand', period: f.period, file: f.sourceFile, container: null, receivedAt: importedAt, signedBy: null, importedBy, importedAt, reason: null });
+      continue;
+    }
+    const arrived = db.prepare('SELECT arrived_at FROM inbox WHERE container_id = ? ORDER BY id LIMIT 1').pluck().get(container) as number | undefined;
+    // The signer the import recorded; an import older than that record: the profile's records now.
+    const signedBy = write?.signer ?? signerOf(db, container)?.name ?? null;
+    seen.set(key, { kind: 'container', period: f.period, file: f.sourceFile, container, receivedAt: arrived ?? importedAt, signedBy, importedBy, importedAt, reason: null });
+  }
+  return [...seen.values()];
+}
+
+// ---- the mapping editor -----------------------------------------------------------------------
+
+/** The mapping editor names a state main no longer keeps (the desktop app keeps the latest few). */
+export function stateGone(): PliError {
+  return inputError('indicators-state-gone', 'Ce fichier n’est plus en mémoire : choisissez-le de nouveau.');
+}
+
+/** The labels of a state (docs/indicators.md 3.1): read in the worker, under the same limits. */
+export async function readLabels(file: string, limits: ReadLimits = READ_LIMITS): Promise<LabelsReading> {
+  const bytes = readBounded(file, limits);
+  if (bytes === 'too-big') return { readable: false, reason: `fichier trop gros (plus de ${Math.round(limits.maxBytes / 1024 / 1024)} Mio)` };
+  return readStateLabels(bytes, limits);
+}
+
+export type Preview = { recognised: true; figures: { commune: string | null; indicator: string; value: number }[] } | { recognised: false; reason: string };
+
+/** What a draft mapping (indicator -> one label of the state) would read from a state, under that
+ * mapping only. Writes nothing. */
+export async function previewMapping(file: string, choice: Record<string, string>, commune: string | null, limits: ReadLimits = READ_LIMITS): Promise<Preview> {
+  const mapping = parseMapping(JSON.stringify({ format: 'pli-indicateurs-correspondance', version: 1, name: 'aperçu', labels: Object.fromEntries(Object.entries(choice).map(([id, label]) => [id, [label]])) }));
+  const checked = commune ? checkCommune(commune) : null;
+  const bytes = readBounded(file, limits);
+  if (bytes === 'too-big') return { recognised: false, reason: `fichier trop gros (plus de ${Math.round(limits.maxBytes / 1024 / 1024)} Mio)` };
+  const reading = await readState(bytes, [mapping], checked, limits);
+  return reading.recognised ? { recognised: true, figures: reading.figures } : { recognised: false, reason: reading.reason };
 }
