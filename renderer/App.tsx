@@ -55,6 +55,7 @@ export function App() {
   const [idleLockMinutes, setIdleLockMinutes] = useState<number | null>(null);
   // The Calendrier's « à envoyer » link: New container with that convention and period chosen.
   const [preset, setPreset] = useState<{ value: ConventionPreset; key: number } | null>(null);
+  useEffect(() => { if (screen !== 'new') setPreset(null); }, [screen]); // used once: leaving New container forgets it
   // A desktop notification of a due period clicked (main): the Calendrier.
   useEffect(() => onMailEvent((event) => { if (event.type === 'calendar') { setOutboxNotice(null); setScreen('calendar'); } }), []);
 

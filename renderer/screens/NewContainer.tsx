@@ -212,7 +212,9 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent, draft = 
         setFiles([]);
         setConfirmed(false);
         setUnder({ id: '', period: '', documents: [], subject: '' });
-        const warnings = result.warnings.length > 0 ? ` ${result.warnings.map(warningText).join(' ')}` : '';
+        // Under a convention, what it was filed under, in words (the outbox and `pli due` count it so).
+        const filed = result.convention ? ` ${t('conventionSend.filed', { documents: words.list(result.convention.documents), period: words.period(result.convention.period) })}` : '';
+        const warnings = (result.warnings.length > 0 ? ` ${result.warnings.map(warningText).join(' ')}` : '') + filed;
         const notSent = result.sendError ? describeError(result.sendError) : null;
         // A send the outbox will retry by itself is waiting, not an error; a deposit is "sur la clé".
         onSent(notSent

@@ -191,6 +191,10 @@ describe('the town hall: a container under the convention, and the notifications
     expect(await send.isDisabled()).toBe(false);
     await send.click();
     await h1(page, 'Boîte d’envoi');
+    // The notice says what it was filed under, in words.
+    const notice = page.getByRole('status').filter({ hasText: 'Classé sous la convention' });
+    await notice.waitFor();
+    expect(plain(await notice.textContent())).toContain('IS 101 et IST du 3e trimestre 2026');
     await expect.poll(() => readdirSync(key).filter((f) => f.endsWith('.pli')).length).toBe(1);
 
     await nav(page, 'Calendrier');

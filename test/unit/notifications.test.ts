@@ -14,6 +14,9 @@ import { conventionChoices } from '../../electron/core/services/convention-choic
 import { NOTIFIED_KEY, notificationsDue, takeNotifications } from '../../electron/core/services/notifications.js';
 import { setMeta } from '../../electron/core/profile/profile.js';
 import type { Context } from '../../electron/core/context.js';
+import { createNotifier } from '../../electron/ipc/notifier.js';
+import type { DesktopNotification } from '../../electron/ipc/ports.js';
+import type { Session } from '../../electron/ipc/session.js';
 
 const PASS = 'une phrase de passe de test';
 const LIGHT = { opslimit: 1, memlimitKib: 8 };
@@ -126,6 +129,20 @@ describe('desktop notifications of due periods', () => {
     expect(outsider).toMatchObject({ habilitated: false, recipients: [], periods: [] });
     // Before its start nothing is offered.
     expect((await conventionChoices(station.db, officerId, at('2026-09-30'))).conventions).toEqual([]);
+  });
+
+  it('the IPC table’s notifier: two checks at once show a notification once; nobody signed in, none', async () => {
+    const shown: DesktopNotification[] = [];
+    let person: { id: string } | null = { id: officerId };
+    const session = { active: () => person, opened: () => station } as unknown as Session;
+    const check = createNotifier(session, (n) => void shown.push(n));
+    const counts = await Promise.all([check(at('2027-01-13')), check(at('2027-01-13')), check(at('2027-01-13', 10))]);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(1);
+    expect(shown.map((n) => [n.period, n.kind])).toEqual([['2026-T4', 'late']]);
+    person = null;
+    expect(await check(at('2027-01-14'))).toBe(0);
+    expect(await createNotifier({ active: () => ({ id: officerId }), opened: () => station } as unknown as Session, undefined)(at('2027-01-14'))).toBe(0);
+    expect(shown).toHaveLength(1);
   });
 
   it('nothing once the convention is terminated', async () => {
