@@ -157,7 +157,7 @@ describe('the town hall\'s inbox: each container in words', () => {
     // Tab from the search goes to the filters, in order.
     await search.focus();
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.id ?? '')).toBe(await page.getByLabel('Période').getAttribute('id'));
+    expect(await page.evaluate<string>('document.activeElement?.id ?? ""')).toBe(await page.getByLabel('Période').getAttribute('id'));
     await page.getByLabel('Période').selectOption({ label: '3e trimestre 2026' });
     await expect.poll(() => count(page)).toBe('1 pli sur 3');
     await page.getByLabel('Période').selectOption({ label: 'Pas encore ouvert (période inconnue)' });

@@ -93,6 +93,7 @@ describe('inboxDetails (the town hall)', () => {
   it('the attacker plants a filing on the unopened row and rewrites the opened one: neither is shown, the other rows stand', async () => {
     const t = await signedIn('T', ids.dgs);
     const attacker = new Database(at('T/profile.sqlite'));
+    const saved = Object.values(attacker.prepare('SELECT convention_id, period, documents, subject, filing_mac FROM inbox WHERE id = 1').get() as Record<string, unknown>);
     try {
       attacker.prepare("UPDATE inbox SET convention_id = ?, period = '2026-T2', documents = '[\"IS 101\"]', subject = 'Faux objet', filed_at = ? WHERE id = 2").run(conventionId, Date.now());
       const [, planted] = await inboxDetails(t.db, listInbox(t.db));
@@ -102,8 +103,15 @@ describe('inboxDetails (the town hall)', () => {
       expect(rewritten!.filing).toEqual({ state: 'tampered' });
       expect(JSON.stringify(rewritten)).not.toContain('Objet réécrit');
       expect(still!.filing).toEqual({ state: 'unopened' });
+      // The opened row's filing emptied with SQL and its seal removed: no subject, no period, and
+      // still an opened row (never « pas encore ouvert »).
+      attacker.prepare('UPDATE inbox SET convention_id = NULL, period = NULL, documents = NULL, subject = NULL, filing_mac = NULL WHERE id = 1').run();
+      const [emptied] = await inboxDetails(t.db, listInbox(t.db));
+      expect(emptied!.filing).toEqual({ state: 'none' });
+      expect(emptied!.openedBy?.name).toBe('Claire Dumont');
     } finally {
       attacker.prepare("UPDATE inbox SET subject = 'États du 3e trimestre' WHERE id = 1").run();
+      attacker.prepare('UPDATE inbox SET convention_id = ?, period = ?, documents = ?, subject = ?, filing_mac = ? WHERE id = 1').run(...saved);
       attacker.prepare('UPDATE inbox SET convention_id = NULL, period = NULL, documents = NULL, subject = NULL, filed_at = NULL WHERE id = 2').run();
       attacker.close();
     }

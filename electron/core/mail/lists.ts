@@ -101,7 +101,10 @@ function listFiling(db: DB, table: 'inbox' | 'outbox', id: number, names: Map<st
 export async function inboxDetails(db: DB, rows: readonly InboxRow[]): Promise<InboxDetails[]> {
   const names = await titles(db);
   return rows.map((row) => {
-    const filing: ListFiling = row.state === 'refused' ? { state: 'unopened' } : listFiling(db, 'inbox', row.id, names);
+    let filing: ListFiling = row.state === 'refused' ? { state: 'unopened' } : listFiling(db, 'inbox', row.id, names);
+    // Opened, yet no filing that counts (opened by a Pli older than the filing, or a filing planted
+    // without its seal): no subject, no period to show; never « not yet opened » for an opened row.
+    if (row.state === 'opened' && filing.state === 'unopened') filing = { state: 'none' };
     let openedBy: ListPerson | null = null;
     let files: { name: string; size: number }[] = [];
     if (row.state === 'opened' && row.container_id && typeof row.opened_at === 'number') {
