@@ -150,7 +150,7 @@ export function useFormat() {
     time,
     size: (bytes: number) => {
       const number = (n: number) => new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(n);
-      if (bytes < 1024) return t('units.bytes', { n: number(bytes) });
+      if (bytes < 1024) return t('units.bytes', { count: bytes, n: number(bytes) });
       if (bytes < 1024 * 1024) return t('units.kib', { n: number(bytes / 1024) });
       if (bytes < 1024 * 1024 * 1024) return t('units.mib', { n: number(bytes / 1024 / 1024) });
       return t('units.gib', { n: number(bytes / 1024 / 1024 / 1024) });
