@@ -328,7 +328,8 @@ describe('the signed certificate (pli retention certificate / verify)', () => {
     const pdf = readFileSync(at('pv-destruction.pdf'));
     const sig = readFileSync(at('pv-destruction.pdf.sig'), 'utf8');
     const flipped = Buffer.from(pdf);
-    flipped[Math.floor(flipped.length / 2)] ^= 0x01;
+    const middle = Math.floor(flipped.length / 2);
+    flipped[middle] = flipped[middle]! ^ 0x01;
     mkdirSync(at('flip-pdf'), { recursive: true });
     writeFileSync(at('flip-pdf/pv.pdf'), flipped);
     writeFileSync(at('flip-pdf/pv.pdf.sig'), sig);
@@ -336,7 +337,7 @@ describe('the signed certificate (pli retention certificate / verify)', () => {
 
     const envelope = JSON.parse(sig) as { body: string; signature: string };
     const bytes = Buffer.from(envelope.signature, 'base64');
-    bytes[5] ^= 0x01;
+    bytes[5] = bytes[5]! ^ 0x01;
     mkdirSync(at('flip-sig'), { recursive: true });
     writeFileSync(at('flip-sig/pv.pdf'), pdf);
     writeFileSync(at('flip-sig/pv.pdf.sig'), JSON.stringify({ ...envelope, signature: bytes.toString('base64') }));

@@ -29,7 +29,7 @@ const ACTIONS: Record<string, string[]> = {
   'convention.imported': ['authority/convention-object.ts'],
   'retention.destroyed': ['authority/convention-retention.ts'],
   'retention.left': ['authority/convention-retention.ts'],
-  'convention.printed': ['services/annex.ts', 'mail/register.ts'],
+  'convention.printed': ['services/annex.ts', 'mail/register.ts', 'authority/retention-certificate.ts'],
   'login.succeeded': ['services/session.ts'],
   'login.failed': ['services/session.ts'],
   'login.locked-out': ['services/session.ts'],

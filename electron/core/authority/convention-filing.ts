@@ -201,9 +201,10 @@ export function unopenedContainers(db: DB): UnopenedContainer[] {
     // Filed by an opening, under a seal that holds: the filing decides (filedContainers).
     if (row.filed_at !== null && row.filing_mac !== null && key && counts(db, 'inbox', inboxIdentity(row), row, `pli n° ${row.id} de la boîte de réception`)) continue;
     let conventions: string[] | null = null;
-    if (key && row.tie !== null && row.tie_mac !== null) {
-      const expected = macOf(key, tieCanonical(row, row.tie));
-      if (!Buffer.isBuffer(row.tie_mac) || row.tie_mac.length !== expected.length || !timingSafeEqual(expected, row.tie_mac)) {
+    // As for the filings (`counts`): without the key, a profile with no holder of it has nothing to check against.
+    if (row.tie !== null && (key ? row.tie_mac !== null : !hasHolder(db))) {
+      const expected = key ? macOf(key, tieCanonical(row, row.tie)) : null;
+      if (expected && (!Buffer.isBuffer(row.tie_mac) || row.tie_mac.length !== expected.length || !timingSafeEqual(expected, row.tie_mac))) {
         throw profileTampered(`pli n° ${row.id} de la boîte de réception : sa convention de rattachement ne correspond plus à son sceau`);
       }
       const value = JSON.parse(row.tie) as unknown;
