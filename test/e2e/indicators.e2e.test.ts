@@ -73,17 +73,21 @@ describe('Indicateurs', () => {
     await h1(page, 'Indicateurs');
 
     // Achicourt comes first (French order); choose Saint-Laurent-Blangy.
-    await page.getByLabel('Commune', { exact: true }).selectOption('Saint-Laurent-Blangy');
+    // Scoped to their forms since e-indicators: the correction form has its own Commune, Indicateur, Convention, Période.
+    const filters = page.getByRole('form', { name: 'Filtres des indicateurs' });
+    const importing = page.getByRole('form', { name: 'Importer un état reçu' });
+    await filters.getByLabel('Commune', { exact: true }).selectOption('Saint-Laurent-Blangy');
     const theft = page.getByTestId('table-is101.vols-sans-violence');
     await theft.getByRole('row', { name: /4e trimestre 2026/ }).waitFor();
     const t4 = theft.getByRole('row', { name: /4e trimestre 2026/ });
     // 1 259 recorded; +37 (+3,0 %) over a quarter; +148 (+13,3 %) over a year; 4 814 year to date.
-    await expect(t4.textContent()).resolves.toBe('4e trimestre 20261\u202f259+37 (+3,0\u00a0%)+148 (+13,3\u00a0%)4\u202f814');
+    // (« Corriger »: the row's correction button, since e-indicators.)
+    await expect(t4.textContent()).resolves.toBe('4e trimestre 20261\u202f259+37 (+3,0\u00a0%)+148 (+13,3\u00a0%)4\u202f814Corriger');
     expect(await theft.getByRole('row').count()).toBe(1 + 8);
     await expect(page.getByTestId('chart-is101.vols-sans-violence').locator('canvas').getAttribute('aria-hidden')).resolves.toBe('true');
     await shot(page, 'indicators-commune');
 
-    await page.getByLabel('Indicateur', { exact: true }).selectOption('ist.biens');
+    await filters.getByLabel('Indicateur', { exact: true }).selectOption('ist.biens');
     expect(await page.locator('section.indicator').count()).toBe(1);
     await page.getByTestId('table-ist.biens').getByRole('row', { name: /4e trimestre 2026/ }).waitFor();
     await shot(page, 'indicators-filtered');
@@ -91,9 +95,9 @@ describe('Indicateurs', () => {
     // A state imported by hand for the next quarter, and a file that is no state.
     const next = path.join(tmp, 'ist-2027-T1.csv');
     writeFileSync(next, toCsv(istRows({ integrite: 1300, biens: 3600, ordre: 80 }), ',', 'utf-8'));
-    await page.getByLabel('Convention').selectOption({ index: 1 });
-    await page.getByLabel(/^Période/).fill('2027-T1');
-    await page.getByLabel(/^Commune \(si/).fill('Saint-Laurent-Blangy');
+    await importing.getByLabel('Convention').selectOption({ index: 1 });
+    await importing.getByLabel(/^Période/).fill('2027-T1');
+    await importing.getByLabel(/^Commune \(si/).fill('Saint-Laurent-Blangy');
     bridge.dialogAnswers.push(next);
     await page.getByRole('button', { name: 'Choisir le fichier et l’importer' }).click();
     await page.getByRole('status').filter({ hasText: 'ist-2027-T1.csv\u00a0: 3 chiffres enregistrés (Saint-Laurent-Blangy).' }).waitFor();

@@ -6,14 +6,29 @@
 // a `--flag`), no temporary folder's path, no system error code (ECONNREFUSED…), no bare hex
 // string longer than 12 characters (the word « pli » itself is French and stays). A server's own
 // words may exist on the page only folded away under « Détails techniques ».
+// The Calendrier, Conventions, Indicateurs and Aide screens are walked too, on a profile holding a
+// convention and a town hall's figures, with the same rules and WCAG AA contrast (axe-core, as
+// layout.e2e does).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { mkdirSync, writeFileSync, realpathSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { startBridge, type Bridge } from './bridge.js';
 import { openApp, RENDERER, SHOTS, h1, pick, prepareRun, launchChromium, closeRun } from './support.js';
+import { initProfile } from '../../electron/core/profile/profile.js';
+import { createIdentity, newPersonCard } from '../../electron/core/profile/identities.js';
+import { signIn as coreSignIn } from '../../electron/core/services/session.js';
+import { certifyCard, initAuthority } from '../../electron/core/authority/authority.js';
+import { createConvention } from '../../electron/core/authority/convention.js';
+import { correctFigure, importState } from '../../electron/core/indicators/store.js';
+import { stopReading } from '../../electron/core/indicators/read.js';
+import { audit, type Context } from '../../electron/core/context.js';
+import { QUARTERS, istOf, istRows, toCsv } from '../unit/indicators-fixtures.js';
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const PASS_OFFICER = 'la clé de voûte du service SSI';
 const TOWN_HALL = 'Mairie de Vandœuvre-lès-Nancy';
@@ -53,6 +68,37 @@ async function check(page: Page, name: string): Promise<void> {
     expect(leaks(visible), `${name} at ${size.width}×${size.height}`).toEqual([]);
   }
   await page.setViewportSize(SIZES[0]!);
+}
+
+/** WCAG AA contrast on the screen as it is (axe-core's color-contrast rule, as in layout.e2e). */
+async function contrast(page: Page, screen: string): Promise<void> {
+  // Evaluated through the debugging protocol: the page's CSP (script-src 'self') does not apply.
+  await page.evaluate(AXE);
+  type Rule = { nodes: { target: unknown; failureSummary?: string }[] };
+  const { violations, checked } = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: Rule[]; passes: Rule[] }> } }).axe;
+    const result = await axe.run((globalThis as unknown as { document: unknown }).document, { runOnly: { type: 'rule', values: ['color-contrast'] } });
+    return {
+      violations: result.violations.flatMap((v) => v.nodes.map((n) => `${JSON.stringify(n.target)} ${n.failureSummary ?? ''}`)),
+      checked: result.passes.reduce((sum, rule) => sum + rule.nodes.length, 0),
+    };
+  });
+  expect(violations, `contrast on ${screen}`).toEqual([]);
+  expect(checked, `texts checked on ${screen}`).toBeGreaterThan(5);
+}
+
+/** Nothing wider than the window at either size (no sideways scrolling on a 1024 px screen). */
+async function fitsWidth(page: Page, screen: string): Promise<void> {
+  type El = { tagName: string; className: string; textContent: string | null; getBoundingClientRect(): { right: number } };
+  const widths = await page.evaluate(() => {
+    const d = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number }; querySelectorAll(s: string): El[] } }).document;
+    const client = d.documentElement.clientWidth;
+    // The deepest elements past the right edge: what to fix.
+    const past = [...d.querySelectorAll('body *')].filter((el) => el.getBoundingClientRect().right > client + 1)
+      .map((el) => `${el.tagName.toLowerCase()}.${el.className} « ${(el.textContent ?? '').slice(0, 40)} »`).slice(-5);
+    return { scroll: d.documentElement.scrollWidth, client, past };
+  });
+  expect(widths.scroll, `${screen}: page wider than the window: ${widths.past.join(' | ')}`).toBeLessThanOrEqual(widths.client);
 }
 
 const nav = async (page: Page, name: string) => {
@@ -206,6 +252,76 @@ describe('no technical words reach the screens (issue 15)', () => {
     await o.getByRole('button', { name: 'Se connecter' }).click();
     await o.getByRole('alert').filter({ hasText: 'Phrase de passe incorrecte pour Sophie Marchal. Il vous reste 4 essais avant un blocage de 15 min.' }).waitFor();
     await check(o, 'sign-in-wrong-passphrase');
+    expect(consoleErrors).toEqual([]);
+  }, 240_000);
+});
+
+describe('the Calendrier, Conventions, Indicateurs and Aide screens (issue 15 over issue 14 and 16)', () => {
+  it('hold no technical words, keep WCAG AA contrast and fit the window, at 1280×800 and 1024×768', async () => {
+    const PASS = 'les chiffres du conseil de sécurité';
+    const home = path.join(tmp, 'observatoire');
+    const { profile } = initProfile(home);
+    try {
+      const person = await createIdentity(profile.db, { name: 'Nadia Observatoire', email: 'observatoire@cu-arras.fr', org: "Communauté urbaine d'Arras" }, PASS, { opslimit: 1, memlimitKib: 8 });
+      let actor: string | null = null;
+      const ctx: Context = { profile, actor: () => actor, unlocker: { unlock: async (row) => { const u = await coreSignIn(profile, row, PASS); actor = u.id; return u; } } };
+      await initAuthority(ctx, 'SSI DIPN 62', person.id);
+      const paul = await certifyCard(ctx, (await newPersonCard({ name: 'Paul Lefebvre', email: 'cpn@interieur.gouv.fr', org: "CPN d'Arras" })).card, 'operator');
+      const convention = (await createConvention(ctx, {
+        title: 'Échange des états de la délinquance — Saint-Laurent-Blangy', parties: [{ org: "CPN d'Arras", address: 'cpn@interieur.gouv.fr' }, { org: "Communauté urbaine d'Arras", address: 'observatoire@cu-arras.fr' }],
+        people: [], types: 'csv,xlsx,ods,xls', schedule: 'quarterly:8', expect: ['IS 101', 'IST'], start: '2025-01-01', years: 3,
+      })).body.id;
+      // Figures as the open path leaves them: containers with long hex ids (shown shortened), signers recorded.
+      for (const [q, period] of QUARTERS.entries()) {
+        const file = path.join(tmp, `ist-${period}.csv`);
+        writeFileSync(file, toCsv(istRows(istOf(0, q)), ';', 'utf-8'));
+        const container = randomBytes(16).toString('hex');
+        audit(ctx, { actor, action: 'container.opened', object: container, detail: { sender: paul.id, files: 1 } });
+        await importState(ctx, { convention, period, commune: 'Saint-Laurent-Blangy', file, container });
+      }
+      await correctFigure(ctx, { convention, commune: 'Saint-Laurent-Blangy', period: '2026-T4', indicator: 'ist.biens', value: 3500, reason: 'doublon signalé par le CPN' });
+      // A state not recognised, whose file is gone from the temporary folder: never its path on screen.
+      const scan = path.join(tmp, 'scan-etat.png');
+      writeFileSync(scan, Buffer.concat([Buffer.from('89504e470d0a1a0a00000000', 'hex'), randomBytes(64)]));
+      expect((await importState(ctx, { convention, period: '2027-T1', commune: 'Saint-Laurent-Blangy', file: scan })).recognised).toBe(false);
+    } finally {
+      profile.close();
+    }
+    await stopReading();
+
+    const bridge = await startBridge({ home, rendererDir: RENDERER });
+    bridges.push(bridge);
+    const o = await openApp(browser, bridge, consoleErrors);
+    await o.getByRole('radio', { name: /Nadia Observatoire/ }).check();
+    await o.getByLabel('Votre phrase de passe').fill(PASS);
+    await o.getByRole('button', { name: 'Se connecter' }).click();
+    await h1(o, 'Plis reçus');
+    const walk = async (navName: string, title: string | RegExp, name: string, ready?: () => Promise<void>) => {
+      await o.getByRole('navigation').getByRole('button', { name: navName, exact: true }).click();
+      await o.getByRole('heading', { level: 1, name: title }).waitFor();
+      await ready?.();
+      await check(o, name);
+      for (const size of SIZES) {
+        await o.setViewportSize(size);
+        await fitsWidth(o, `${name} at ${size.width}×${size.height}`);
+      }
+      await o.setViewportSize(SIZES[0]!);
+      await contrast(o, name);
+    };
+    await walk('Calendrier', /Calendrier/, 'calendar', () => o.getByText(/Saint-Laurent-Blangy/).first().waitFor());
+    await walk('Conventions', /Convention/, 'conventions', () => o.getByText(/Saint-Laurent-Blangy/).first().waitFor());
+    await walk('Indicateurs', 'Indicateurs', 'indicators', () => o.getByTestId('indicator-sources').getByText(/signé par Paul Lefebvre/).first().waitFor());
+    // The mapping editor open on a state, and a report saved: the file by its name, never the folder's path.
+    bridge.dialogAnswers.push(path.join(tmp, 'ist-2025-T1.csv'));
+    await o.getByRole('button', { name: 'Choisir un état à relier…' }).click();
+    await o.getByTestId('mapping-editor').getByText(/ist-2025-T1\.csv\u00a0: 3 libellés de lignes/).waitFor();
+    await o.getByLabel('Jusqu’à (période)').fill('2026-T4');
+    bridge.dialogAnswers.push(path.join(tmp, 'rapport-slb.pdf'));
+    await o.getByRole('button', { name: 'Rapport de la commune (PDF)' }).click();
+    await statusWith(o, 'Rapport du 4e trimestre 2026 enregistré\u00a0: «\u00a0rapport-slb.pdf\u00a0».');
+    await check(o, 'indicators-editor');
+    await contrast(o, 'indicators-editor');
+    await walk('Aide', /Aide/, 'help');
     expect(consoleErrors).toEqual([]);
   }, 240_000);
 });
