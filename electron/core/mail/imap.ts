@@ -18,6 +18,8 @@ export const FOLDER_REFUSED = ['Pli', 'Refusés'];
 const MOVE_BATCH = 50;
 /** SMTP connections used at once for the receipts a receive queued. */
 const SEND_LANES = 4;
+/** Receipts made at once while a batch is stored. */
+const RECEIPT_WINDOW = 4;
 
 export interface ReceiveOptions {
   as?: string;
@@ -315,6 +317,7 @@ async function catchUpOnce(ctx: Context, client: ImapFlow, options: ReceiveOptio
   const uids = (found || []).filter((u) => u > last).sort((a, b) => a - b);
   if (uids.length === 0) return results;
   let foldersReady = false;
+  let receiptStarted = false;
   let sending: Promise<void> = Promise.resolve();
   try {
     for (let start = 0; start < uids.length; start += MOVE_BATCH) {
@@ -332,6 +335,16 @@ async function catchUpOnce(ctx: Context, client: ImapFlow, options: ReceiveOptio
     const tx = options.batchWrites ? new IngestBatch(db, inboxDirOf(ctx)) : undefined;
     const announce: (() => void)[] = [];
     const report = (f: () => void): void => void (tx ? announce.push(f) : f());
+    // The receipts of the batch are made a few at a time (each writes and syncs its file: the
+    // syncs overlap); all are done before the batch commits. The first one alone: it unlocks the
+    // person who signs them, once.
+    const receipts: Promise<void>[] = [];
+    const receiptsDone = async (): Promise<void> => {
+      const all = receipts.splice(0);
+      const settled = await Promise.allSettled(all);
+      const failed = settled.find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+    };
     tx?.begin();
     try {
       for (const message of messages) {
@@ -353,6 +366,7 @@ async function catchUpOnce(ctx: Context, client: ImapFlow, options: ReceiveOptio
           if (!bytes) {
             // Streamed alone: the batch's rows are committed first, so that no write lock is held
             // while a big attachment downloads.
+            await receiptsDone();
             await tx?.commit();
             try {
               const got = await downloadPart(client, message.uid, part, options);
@@ -375,15 +389,23 @@ async function catchUpOnce(ctx: Context, client: ImapFlow, options: ReceiveOptio
             results.push(result);
             options.onItem?.(result, `uid ${message.uid}`);
           });
-          await options.objects?.ingested(result);
+          if (options.objects) {
+            const made = options.objects.ingested(result);
+            if (!receiptStarted) await made;
+            else receipts.push(made);
+            receiptStarted = true;
+            if (receipts.length >= RECEIPT_WINDOW) await receipts.shift();
+          }
         }
         (refused ? toRefused : toDone).push(message.uid);
       }
+      await receiptsDone();
       await tx?.commit();
     } catch (error) {
       // What was fully stored stays stored (each ingest is whole: its savepoint), as it did one
       // commit at a time: its files synced, then committed; the messages stay in INBOX.
       try {
+        await Promise.allSettled(receipts);
         await tx?.commit();
       } catch {
         tx?.rollback();
