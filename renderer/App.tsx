@@ -30,6 +30,7 @@ import type { ErrorText } from './errors';
 type Status = ResponseOf<'profile:status'>;
 type Screen = 'inbox' | 'container' | 'new' | 'outbox' | 'calendar' | 'conventions' | 'directory' | 'officer' | 'audit' | 'settings' | 'help' | 'indicators';
 const NAV: Exclude<Screen, 'container'>[] = ['inbox', 'new', 'outbox', 'calendar', 'conventions', 'directory', 'indicators', 'officer', 'audit', 'settings', 'help'];
+const NAV_END: readonly Exclude<Screen, 'container'>[] = ['settings', 'help'];
 /** A container shown in the Container screen; `offerRef` when main keeps its path (offered.ts). */
 type Shown = { summary: ContainerSummary; offerRef?: string };
 /** Why the sign-in screen shows: the idle lock says so, with its delay. */
@@ -207,14 +208,18 @@ export function App() {
           })}{!status.authority.isAuthority && <WhomToCall />}</p>
         )}
         <nav aria-label={t('nav.label')}>
-          <ul>
-            {NAV.filter((name) => name !== 'officer' || status.officer).map((name) => (
-              <li key={name}>
-                <button type="button" className="nav" aria-current={current === name || (name === 'inbox' && current === 'container') ? 'page' : undefined}
-                  onClick={() => { setOutboxNotice(null); setScreen(name); }}>{name === 'help' ? t('layout.nav.help') : t(`nav.${name}`)}</button>
-              </li>
-            ))}
-          </ul>
+          {/* Settings and Help are a second list at the right end: when a narrow window (1024 px)
+              wraps the bar, the two move onto the next row together. */}
+          {[NAV.filter((name) => !NAV_END.includes(name)), NAV_END].map((names, end) => (
+            <ul key={end} className={end ? 'nav-end' : undefined}>
+              {names.filter((name) => name !== 'officer' || status.officer).map((name) => (
+                <li key={name}>
+                  <button type="button" className="nav" aria-current={current === name || (name === 'inbox' && current === 'container') ? 'page' : undefined}
+                    onClick={() => { setOutboxNotice(null); setScreen(name); }}>{name === 'help' ? t('layout.nav.help') : t(`nav.${name}`)}</button>
+                </li>
+              ))}
+            </ul>
+          ))}
         </nav>
         {current === 'inbox' && guard('inbox', t('nav.inbox'), <Inbox onOpen={(summary) => { setContainer({ summary }); setScreen('container'); }} onSettings={() => setScreen('settings')} onCalendar={() => setScreen('calendar')} />)}
         {current === 'container' && container && guard(`container:${container.offerRef ?? container.summary.path}`, t('boundary.container'),
