@@ -65,3 +65,22 @@ export function daysBetween(from: string, to: string): number {
   };
   return Math.round((ms(to) - ms(from)) / 86_400_000);
 }
+
+/** A day typed the French way (« 8/1/2027 » or « 08/01/2027 ») as an ISO day (2027-01-08), or null
+ * when it is not a real day. The interface asks for days in this form rather than through the
+ * browser's date field, which follows the system's order (mm/dd/yyyy on an English system). */
+export function dayFromFrench(text: string): string | null {
+  const m = /^\s*(\d{1,2})\/(\d{1,2})\/(\d{4})\s*$/.exec(text);
+  if (!m) return null;
+  const [day, month, year] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  if (days === undefined || day < 1 || day > days || year < 1970) return null;
+  return `${m[3]}-${m[2]!.padStart(2, '0')}-${m[1]!.padStart(2, '0')}`;
+}
+
+/** An ISO day (2027-01-08) as the field shows it: 08/01/2027. */
+export function dayToFrench(day: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  return m ? `${m[3]}/${m[2]}/${m[1]}` : day;
+}

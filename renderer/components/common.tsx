@@ -5,6 +5,7 @@ import { errorMessage, onProgress } from '../api';
 import type { Certificate, Progress } from '../../shared/ipc';
 import { forScreen } from '../../shared/text';
 import { isDateMs } from '../../shared/dates';
+import { dayFromFrench, dayToFrench } from '../../shared/french';
 import type { ErrorText } from '../errors';
 
 /**
@@ -224,4 +225,32 @@ export function useAction() {
     }
   };
   return { busy, notice, error, setNotice, setError, act };
+}
+
+/**
+ * A day field in the French order, jj/mm/aaaa (issue 15: the browser's own date field follows the
+ * system's order and showed « mm/dd/yyyy »). `day` and `onDay` carry ISO days (AAAA-MM-JJ); a text
+ * that is not a real day is said beside the field and changes nothing.
+ */
+export function DayField({ id, day, onDay, required, hint }: {
+  id: string; day: string | null; onDay: (day: string | null) => void; required?: boolean; hint?: string;
+}) {
+  const { t } = useTranslation();
+  const [text, setText] = useState(day ? dayToFrench(day) : '');
+  useEffect(() => { if (day !== dayFromFrench(text)) setText(day ? dayToFrench(day) : ''); }, [day]);
+  const invalid = text.trim() !== '' && dayFromFrench(text) === null;
+  return (
+    <>
+      <input id={id} type="text" inputMode="numeric" placeholder="jj/mm/aaaa" autoComplete="off" value={text} required={required}
+        aria-invalid={invalid} aria-describedby={`${id}-hint`}
+        onChange={(e) => {
+          const typed = e.currentTarget.value;
+          setText(typed);
+          const parsed = dayFromFrench(typed);
+          if (parsed !== null) onDay(parsed);
+          else if (typed.trim() === '') onDay(null);
+        }} />
+      <span id={`${id}-hint`} className={invalid ? 'hint reason' : 'muted'}>{invalid ? t('common.dayInvalid') : (hint ?? t('common.dayHint'))}</span>
+    </>
+  );
 }

@@ -10,6 +10,7 @@ import { call, errorMessage } from '../api';
 import { ErrorBox, Heading, StatusBox, baseName, shortId, useFormat } from '../components/common';
 import { forScreen } from '../../shared/text';
 import { auditLine } from '../../shared/audit-words';
+import { dayFromFrench } from '../../shared/french';
 import type { AuditEvent, RequestOf, ResponseOf } from '../../shared/ipc';
 import type { ErrorText } from '../errors';
 
@@ -18,14 +19,10 @@ type Verdict = ResponseOf<'audit:verify'>;
 
 /** "08/10/2026" (or 8/10/2026) as the start of that day, local time; null when it is no such date. */
 export function parseFrenchDay(text: string): number | null {
-  const m = /^\s*(\d{1,2})\/(\d{1,2})\/(\d{4})\s*$/.exec(text);
-  if (!m) return null;
-  const [day, month, year] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
-  if (days === undefined || day < 1 || day > days || year < 1970) return null;
+  const day = dayFromFrench(text);
+  if (day === null) return null;
   // ISO form without an offset: the start of that day in local time (the formatter's rule for dates stays in common.tsx).
-  const ms = Date.parse(`${m[3]}-${m[2]!.padStart(2, '0')}-${m[1]!.padStart(2, '0')}T00:00:00`);
+  const ms = Date.parse(`${day}T00:00:00`);
   return Number.isFinite(ms) ? ms : null;
 }
 

@@ -7,7 +7,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
-import { ErrorBox, Heading, Outside } from '../components/common';
+import { DayField, ErrorBox, Heading, Outside } from '../components/common';
 import type { DueStateView, ResponseOf } from '../../shared/ipc';
 import { frenchDay, frenchList, frenchPeriod, frenchPeriodShort } from '../../shared/french';
 import type { ErrorText } from '../errors';
@@ -85,9 +85,7 @@ export function Calendar({ onSend }: { onSend?: (convention: string, period: str
         <strong aria-live="polite">{t('calendar.year', { year: shown })}</strong>
         <button type="button" className="secondary" disabled={year === null} onClick={() => setYear(shown + 1)} aria-label={t('calendar.next')}>{shown + 1} ▶</button>
         <label htmlFor="calendar-at">{t('calendar.at')}</label>
-        <input id="calendar-at" type="date" value={at ?? ''} aria-describedby="calendar-at-hint"
-          onChange={(e) => { if (/^\d{4}-\d{2}-\d{2}$/.test(e.currentTarget.value)) setAt(e.currentTarget.value); }} />
-        <span id="calendar-at-hint" className="muted">{t('calendar.atHint')}</span>
+        <DayField id="calendar-at" day={at} onDay={(day) => { if (day !== null) setAt(day); }} hint={t('calendar.atHint')} />
       </div>
       {data === null && !error && <p>{t('common.loading')}</p>}
       {data !== null && data.conventions.length === 0 && <p className="empty">{t('calendar.none')}</p>}
