@@ -2,7 +2,7 @@
 // and the contract of the conventions:* channels (shared/ipc.ts): what the interface and the
 // printed documents say, and what main refuses before any work.
 import { describe, expect, it } from 'vitest';
-import { daysBetween, dueBanner, frenchDay, frenchList, frenchPeriod, frenchSpacing } from '../../shared/french.js';
+import { dayFromFrench, dayToFrench, daysBetween, dueBanner, frenchDay, frenchList, frenchPeriod, frenchSpacing } from '../../shared/french.js';
 import { csvCell, registerCsv } from '../../electron/core/mail/register.js';
 import { contract } from '../../shared/ipc.js';
 
@@ -33,6 +33,20 @@ describe('French words of the calendar', () => {
 
   it('French spacing: no-break space before « : », narrow before « ; ! ? », inside « »', () => {
     expect(frenchSpacing('Attention : fin ; vraiment ? « oui »')).toBe('Attention\u00a0: fin\u202f; vraiment\u202f? «\u00a0oui\u00a0»');
+  });
+});
+
+describe('days typed the French way (jj/mm/aaaa)', () => {
+  it('reads day first, checks the calendar, and writes back', () => {
+    expect(dayFromFrench('08/01/2027')).toBe('2027-01-08');
+    expect(dayFromFrench(' 8/1/2027 ')).toBe('2027-01-08');
+    expect(dayFromFrench('29/02/2028')).toBe('2028-02-29');
+    expect(dayFromFrench('29/02/2027')).toBeNull();
+    expect(dayFromFrench('12/31/2026')).toBeNull(); // month first is not a French day
+    expect(dayFromFrench('2027-01-08')).toBeNull();
+    expect(dayFromFrench('')).toBeNull();
+    expect(dayToFrench('2027-01-08')).toBe('08/01/2027');
+    expect(dayFromFrench(dayToFrench('2026-10-08'))).toBe('2026-10-08');
   });
 });
 
