@@ -4,9 +4,10 @@
 // Times whole commands as a user runs them (`node bin/pli.js ...`): --help, id list, encrypt and
 // decrypt of an empty file (1 and 10 recipients, key unlock included) and 1 MiB to 10 recipients.
 // With --base, each run of this build is paired with a run of the other one next to it (same load)
-// and the median of the per-pair ratios is printed: that is the figure to read on a busy machine.
+// and the median of the per-pair ratios is printed: that is the figure to read on a busy machine,
+// for the wall time and (with GNU time, /usr/bin/time) the CPU time of every thread.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,15 +24,22 @@ const PASSPHRASE = 'phrase de passe du banc d’essai';
 const work = mkdtempSync(path.join(os.tmpdir(), 'pli-start-'));
 const env = { ...process.env, PLI_PASSPHRASE: PASSPHRASE };
 
-function run(args) {
-  const r = spawnSync('node', args, { env, encoding: 'utf8' });
+function run(args, wrapper = []) {
+  const [command, ...rest] = [...wrapper, 'node', ...args];
+  const r = spawnSync(command, rest, { env, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`node ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
   return r.stdout.trim();
 }
+// CPU-seconds (user + system, every thread) through GNU time where there is one: on a busy machine
+// the wall time mostly measures the others' load, the CPU time much less so.
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+const cpuFile = path.join(work, 'cpu.txt');
 function timed(args) {
   const start = process.hrtime.bigint();
-  run(args);
-  return Number(process.hrtime.bigint() - start) / 1e9;
+  run(args, TIME ? [TIME, '-o', cpuFile, '-f', '%U %S'] : []);
+  const wall = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpu = TIME ? readFileSync(cpuFile, 'utf8').trim().split('\n').pop().split(' ').map(Number).reduce((a, b) => a + b, 0) : NaN;
+  return { wall, cpu };
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -83,9 +91,14 @@ for (const c of CASES) {
     ours.push(timed([PLI, ...c.args()]));
     if (BASE) theirs.push(timed([BASE, ...c.args()]));
   }
-  const row = { name: c.name, ours: median(ours), base: BASE ? median(theirs) : null, ratio: BASE ? median(ours.map((s, i) => s / theirs[i])) : null };
+  const of = (runs, key) => runs.map((r) => r[key]);
+  const row = {
+    name: c.name, ours: median(of(ours, 'wall')), base: BASE ? median(of(theirs, 'wall')) : null, ratio: BASE ? median(ours.map((r, i) => r.wall / theirs[i].wall)) : null,
+    oursCpu: median(of(ours, 'cpu')), baseCpu: BASE ? median(of(theirs, 'cpu')) : null, cpuRatio: BASE ? median(ours.map((r, i) => r.cpu / theirs[i].cpu)) : null,
+  };
   rows.push(row);
-  console.log(`${c.name.padEnd(24)} ${row.ours.toFixed(3)} s${BASE ? `   base ${row.base.toFixed(3)} s   ratio (median of pairs) ${row.ratio.toFixed(2)}` : ''}`);
+  console.log(`${c.name.padEnd(24)} ${row.ours.toFixed(3)} s${BASE ? `   base ${row.base.toFixed(3)} s   ratio (median of pairs) ${row.ratio.toFixed(2)}` : ''}`
+    + (TIME ? `\n${''.padEnd(24)} CPU ${row.oursCpu.toFixed(3)} s${BASE ? `   base ${row.baseCpu.toFixed(3)} s   ratio (median of pairs) ${row.cpuRatio.toFixed(2)}` : ''}` : ''));
 }
 if (!argv.includes('--keep')) rmSync(work, { recursive: true, force: true });
 else console.log(`profiles kept in ${work}`);
