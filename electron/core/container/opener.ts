@@ -1,8 +1,8 @@
 // Opening the sealed blocks of a payload (docs/format.md section 7): each block of chunks goes
 // into the signature's digest, then its chunks are decrypted and their tags checked.
-// For a large payload both run on a worker thread, on the second core, while this thread hashes
-// and writes the plaintext of the previous block (the audit log's per-file SHA-256): the two
-// SHA-256 passes, the heaviest work of a decryption, then run side by side.
+// For a large payload the digest runs on a worker thread, on the second core, which also opens
+// one block in two, while this thread opens the other and writes the plaintext of the previous
+// block (and hashes it only for a caller that shows each file's SHA-256: sinks.ts, digests).
 //
 // The payload key reaches the worker as a KeyObject in its first message: its bytes stay in
 // native memory (cloned, never serialised into a JavaScript buffer) and the worker is a thread of

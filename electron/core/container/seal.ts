@@ -2,11 +2,11 @@
 // 64 KiB chunks, sealed with AES-256-GCM, hashed for the signature and written, with the next
 // read and the previous write in flight while a block is encrypted; for a large payload the hash
 // runs on a worker thread (sinks.ts, sha256Stream), on the second core.
-import { createCipheriv, createSecretKey } from 'node:crypto';
+import { createCipheriv } from 'node:crypto';
 import { constants, rmSync } from 'node:fs';
 import { copyFile, link, lstat, open, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { encodeHeaderForCommitment, chunkNonce, xwingWrapInfo, CHUNK_PLAIN, CHUNK_SEALED, CONTAINER_ID_BYTES, MAX_CHUNKS, type Header, type RecipientEntry } from './format.js';
+import { encodeHeaderForCommitment, chunkNonce, xwingWrapInfo, CHUNK_PLAIN, CONTAINER_ID_BYTES, MAX_CHUNKS, type Header, type RecipientEntry } from './format.js';
 import { encodeManifest, mediaTypeFor, type Manifest, type ManifestConvention } from './manifest.js';
 import { hkdf, hmacSha256, random, wrapKey, SIGNATURE_LABELS } from '../crypto/primitives.js';
 import { KDF_INFO } from '../crypto/labels.js';
@@ -20,9 +20,6 @@ import { MAX_RECIPIENTS, createdProblem } from './limits.js';
 /** Chunks per read/encrypt/write block: 1 MiB, large reads and few system calls, yet small enough
  * to stay in the CPU caches from one stage to the next (measured faster here than 4 MiB). */
 const BLOCK_CHUNKS = 16;
-/** Sealed blocks kept for reuse: as many as can be in motion (written, then hashed, in flight to
- * the hash worker within its MAX_IN_FLIGHT of 8 MiB, and coming back). */
-const MAX_SPARE_BLOCKS = 10;
 /** Bytes written between two background data syncs of the output file (sealToFile). */
 const FLUSH_BYTES = 32 * 1024 * 1024;
 
@@ -102,22 +99,12 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
   const commitKey = hkdf(fileKey, containerId, KDF_INFO.commit);
   const payloadKey = hkdf(fileKey, containerId, KDF_INFO.payload);
   fileKey.fill(0);
-  // A key object: each chunk's cipher takes it without copying and checking its bytes again.
-  const key = createSecretKey(payloadKey);
-  payloadKey.fill(0);
   const headerBytes = Buffer.concat([committed, hmacSha256(commitKey, committed)]);
   commitKey.fill(0);
 
   // The signature's digest runs on a worker thread for large payloads, in parallel with the
-  // encryption of the next block. Each block's chunks and tags are laid out in one buffer of its
-  // own (as on disk): one write, one message to the worker, and the buffer comes back to be
-  // filled again, where 32 separate outputs per block each crossed to the worker and back and
-  // then waited for the collector (bench/README.md, streaming).
-  const fullBlock = BLOCK_CHUNKS * CHUNK_SEALED;
-  const spare: Buffer[] = [];
-  const digest = sha256Stream(plainLength, (block) => {
-    if (block.byteLength === fullBlock && spare.length < MAX_SPARE_BLOCKS) spare.push(block);
-  });
+  // encryption of the next block.
+  const digest = sha256Stream(plainLength);
   let hash: Buffer;
   try {
     await digest.update([Buffer.concat([Buffer.from(SIGNATURE_LABELS.container, 'ascii'), headerBytes])]);
@@ -145,16 +132,13 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
         nextRead = reader.fill(buffers[which]!, following * CHUNK_PLAIN);
         nextRead.catch(() => {});
       }
-      // Entirely overwritten below, so a new buffer is never zeroed first.
-      const sealed = (blockChunks === BLOCK_CHUNKS ? spare.pop() : undefined) ?? Buffer.allocUnsafeSlow(blockChunks * CHUNK_SEALED);
+      const out: Buffer[] = [];
       for (let c = 0; c < blockChunks; c++, index++) {
-        const cipher = createCipheriv('aes-256-gcm', key, chunkNonce(index, index === chunks - 1, nonce));
-        const at = c * CHUNK_SEALED;
-        if (cipher.update(block.subarray(c * CHUNK_PLAIN, (c + 1) * CHUNK_PLAIN)).copy(sealed, at) !== CHUNK_PLAIN) throw new Error('short AES-GCM output');
+        const cipher = createCipheriv('aes-256-gcm', payloadKey, chunkNonce(index, index === chunks - 1, nonce));
+        const sealed = cipher.update(block.subarray(c * CHUNK_PLAIN, (c + 1) * CHUNK_PLAIN));
         cipher.final();
-        cipher.getAuthTag().copy(sealed, at + CHUNK_PLAIN);
+        out.push(sealed, cipher.getAuthTag());
       }
-      const out = [sealed];
       await pendingWrite;
       // Hashed once written: digest.update() takes the parts (they may move to the worker thread).
       pendingWrite = sink.write(out).then(() => digest.update(out));
@@ -164,6 +148,7 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
     await pendingWrite;
     hash = await digest.digest();
   } finally {
+    payloadKey.fill(0);
     await digest.close();
     await Promise.all(sources.map((s) => s.close()));
   }

@@ -17,7 +17,7 @@ import { printable, type Manifest } from './manifest.js';
 import type { CipherSource, PlainSink } from './open.js';
 import { inputError, PliError, securityError } from '../errors.js';
 import { diskFullError, faultError } from '../faults.js';
-import { asBuffer, DigestWorker, ownsMemory, StartedThread, type Pending } from './threads.js';
+import { DigestWorker, ownsMemory, StartedThread, type Pending } from './threads.js';
 import { workerEntry } from '../workers.js';
 
 export const TEMP_PREFIX = '.pli-tmp-';
@@ -41,17 +41,14 @@ export interface Sha256Stream {
 /** Above this many bytes, hashing moves to a worker thread (below, starting one costs more than it saves). */
 export const OFF_THREAD_HASH_BYTES = 8 * 1024 * 1024;
 
-/** `recycle` receives each part once hashed (its memory back on this thread), for reuse. */
-export function sha256Stream(totalBytes: number, recycle: (part: Buffer) => void = () => {}): Sha256Stream {
-  return totalBytes > OFF_THREAD_HASH_BYTES ? new WorkerSha256(recycle) : new InlineSha256(recycle);
+export function sha256Stream(totalBytes: number): Sha256Stream {
+  return totalBytes > OFF_THREAD_HASH_BYTES ? new WorkerSha256() : new InlineSha256();
 }
 
 class InlineSha256 implements Sha256Stream {
   private readonly hash = createHash('sha256');
-  constructor(private readonly recycle: (part: Buffer) => void) {}
   async update(parts: Buffer[]): Promise<void> {
     for (const part of parts) this.hash.update(part);
-    for (const part of parts) this.recycle(part);
   }
   async digest(): Promise<Buffer> {
     return this.hash.digest();
@@ -69,15 +66,12 @@ class WorkerSha256 extends DigestWorker<{ parts: Uint8Array[] }> implements Sha2
   private inFlight = 0;
   private readonly waiting: Pending<void>[] = [];
 
-  constructor(private readonly recycle: (part: Buffer) => void) {
+  constructor() {
     super(new StartedThread(workerEntry('hash', import.meta.url), { youngGenerationMb: 4 }), 'hash worker');
   }
 
   protected onAnswer(m: { parts: Uint8Array[] }): void {
-    for (const part of m.parts) {
-      this.inFlight -= part.byteLength;
-      this.recycle(asBuffer(part));
-    }
+    for (const part of m.parts) this.inFlight -= part.byteLength;
     if (this.inFlight <= MAX_IN_FLIGHT) for (const w of this.waiting.splice(0)) w.resolve();
   }
 
