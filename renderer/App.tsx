@@ -6,7 +6,7 @@
 // reference) or dropped on the window opens in the Container screen.
 import { useCallback, useEffect, useRef, useState, type DragEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import { call, errorMessage } from './api';
+import { call, errorMessage, onMailEvent } from './api';
 import { ErrorBox, useFormat } from './components/common';
 import { forScreen } from '../shared/text';
 import { ErrorBoundary } from './components/ErrorBoundary';
@@ -70,6 +70,8 @@ export function App() {
     }
   }, [setLanguage]);
   useEffect(() => { void refresh(); }, [refresh]);
+  // A directory applied by the watcher (issue 17): the banner and the serial shown follow it.
+  useEffect(() => onMailEvent((event) => { if (event.type === 'directory') void refresh(); }), [refresh]);
 
   const signedIn = (session: SessionInfo) => {
     setAddingPerson(false);

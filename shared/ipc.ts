@@ -232,6 +232,8 @@ export const mailEventSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('inbox'), id: z.number(), state: z.enum(['verified', 'refused', 'opened']) }),
   z.strictObject({ type: z.literal('outbox') }),
   z.strictObject({ type: z.literal('watcher'), watcher: watcherSchema }),
+  // d1-officer: a pushed directory applied without a click (the screens showing its serial reload).
+  z.strictObject({ type: z.literal('directory'), serial: z.number() }),
 ]);
 export type MailEvent = z.infer<typeof mailEventSchema>;
 
