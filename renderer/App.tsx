@@ -76,6 +76,8 @@ export function App() {
     }
   }, [setLanguage]);
   useEffect(() => { void refresh(); }, [refresh]);
+  // A directory applied by the watcher (issue 17): the banner and the serial shown follow it.
+  useEffect(() => onMailEvent((event) => { if (event.type === 'directory') void refresh(); }), [refresh]);
 
   const signedIn = (session: SessionInfo) => {
     setAddingPerson(false);

@@ -234,6 +234,8 @@ export const mailEventSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('watcher'), watcher: watcherSchema }),
   // A desktop notification of a due period was clicked (main): the interface opens the Calendrier.
   z.strictObject({ type: z.literal('calendar') }),
+  // d1-officer: a pushed directory applied without a click (the screens showing its serial reload).
+  z.strictObject({ type: z.literal('directory'), serial: z.number() }),
 ]);
 export type MailEvent = z.infer<typeof mailEventSchema>;
 

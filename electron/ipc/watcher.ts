@@ -61,6 +61,7 @@ export function createMailWatcher(options: Pick<HandlerOptions, 'emitMailEvent'>
       // A receipt changes what the outbox shows (remis, ouvert); the rest is in the audit log.
       onObject: (result) => {
         if (!controller.signal.aborted && result.kind === 'receipt' && result.result === 'stored') options.emitMailEvent({ type: 'outbox' });
+        if (!controller.signal.aborted && result.kind === 'directory' && result.result === 'applied' && typeof result.serial === 'number') options.emitMailEvent({ type: 'directory', serial: result.serial });
       },
       onRound: () => {
         if (!controller.signal.aborted && watcherStatus.state !== 'watching') setWatcher({ state: 'watching', error: null, retryInSeconds: null });

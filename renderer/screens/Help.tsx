@@ -46,12 +46,12 @@ export function Help({ authority }: { authority: Authority }) {
         {authority ? (
           <>
             {contact?.state === 'valid' && (
-              <address className="officer-contact" data-testid="officer-contact">
+              <div className="officer-contact" data-testid="officer-contact">
                 <p><strong>{t('layout.help.contactName', { name: forScreen(contact.name) })}</strong></p>
                 <p>{t('layout.help.contactPhone', { phone: forScreen(contact.phone) })}</p>
                 <p>{t('layout.help.contactMail', { mail: forScreen(contact.mail) })}</p>
                 <p className="hint">{t('layout.help.contactSigned')}</p>
-              </address>
+              </div>
             )}
             {contact?.state === 'unverified' && <p className="warning" role="alert">{t('layout.help.contactUnverified')}</p>}
             <p>{t('layout.help.contactAuthority', { name: forScreen(authority.name) })}</p>

@@ -6,10 +6,11 @@
 // screen: once, for the officer to dictate, and forgotten when its dialog closes.
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { call, errorMessage } from '../api';
+import { call, errorMessage, onMailEvent } from '../api';
 import { CertificateState, ErrorBox, Heading, Outside, StatusBox, baseName, useAction, useFormat } from '../components/common';
 import { forScreen } from '../../shared/text';
 import { ROLE_NAMES, type Person, type ResponseOf, type Role } from '../../shared/ipc';
+import type { ErrorText } from '../errors';
 
 type Console = ResponseOf<'authority:console'>;
 
@@ -91,7 +92,7 @@ function Acknowledgements({ data }: { data: Console }) {
 }
 
 /** The officer's contact the next directory carries (signed by the authority when saved). */
-function ContactForm({ data, busy, onSave }: { data: Console; busy: boolean; onSave: (c: { name: string; phone: string; mail: string }) => void }) {
+function ContactForm({ data, busy, notice, error, onSave }: { data: Console; busy: boolean; notice: string | null; error: ErrorText; onSave: (c: { name: string; phone: string; mail: string }) => void }) {
   const { t } = useTranslation();
   const pending = data.contact.pending;
   const published = data.contact.published;
@@ -111,7 +112,7 @@ function ContactForm({ data, busy, onSave }: { data: Console; busy: boolean; onS
         <div className="row">
           <div>
             <label htmlFor="contact-phone">{t('officer.contactPhone')}</label>
-            <input id="contact-phone" type="tel" required maxLength={40} value={form.phone} onChange={(e) => setForm({ ...form, phone: e.currentTarget.value })} />
+            <input id="contact-phone" type="text" inputMode="tel" autoComplete="tel" required maxLength={40} value={form.phone} onChange={(e) => setForm({ ...form, phone: e.currentTarget.value })} />
           </div>
           <div>
             <label htmlFor="contact-mail">{t('officer.contactMail')}</label>
@@ -120,6 +121,8 @@ function ContactForm({ data, busy, onSave }: { data: Console; busy: boolean; onS
         </div>
         <div className="actions"><button type="submit" className="secondary" disabled={busy}>{t('officer.contactSave')}</button></div>
       </form>
+      <StatusBox>{notice}</StatusBox>
+      <ErrorBox message={error} />
     </section>
   );
 }
@@ -146,6 +149,8 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
     call('authority:console', {}).then(setConsoleData, (e: unknown) => setError(errorMessage(e)));
   }, []);
   useEffect(load, [load]);
+  // An acknowledgement received by the watcher is announced as an outbox change: reload the table.
+  useEffect(() => onMailEvent((event) => { if (event.type === 'outbox') load(); }), [load]);
   const revocable = people.filter((p) => p.certificate.state === 'valid' && p.certificate.role !== 'officer');
 
 
@@ -273,7 +278,7 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
             </div>
           </form>
         </section>
-        {consoleData && <ContactForm key={consoleData.contact.pending.state === 'valid' ? consoleData.contact.pending.at : 0} data={consoleData} busy={contact.busy} onSave={(c) => void doContact(c)} />}
+        {consoleData && <ContactForm key={consoleData.contact.pending.state === 'valid' ? consoleData.contact.pending.at : 0} data={consoleData} busy={contact.busy} notice={contact.notice} error={contact.error} onSave={(c) => void doContact(c)} />}
         <section className="panel" aria-labelledby="export-title">
           <h2 id="export-title">{t('officer.exportTitle')}</h2>
           <p className="hint">{t('officer.exportHint')}</p>
