@@ -28,7 +28,7 @@ afterAll(() => { if (!process.env.PLI_KEEP_TEST_ROOT) rmSync(root, { recursive: 
 
 const TOWN = 'Mairie de Saint-Laurent-Blangy';
 const CPN = "CPN d'Arras";
-const ids = { officer: '', tom: '', sam: '' };
+const ids = { officer: '', tom: '', sam: '', rita: '' };
 let pin = '';
 let sentId = '';
 
@@ -60,7 +60,7 @@ beforeAll(async () => {
     await ok(home, ['id', 'export', id, '--out', at(`${home}.card`)]);
     return id;
   };
-  [ids.officer, ids.tom, ids.sam] = await Promise.all([
+  [ids.officer, ids.tom, ids.sam, ids.rita] = await Promise.all([
     (async () => {
       const id = await person('O', 'Olivier Ssi', 'ssi@interieur.gouv.fr', 'DIPN du Pas-de-Calais');
       pin = await ok('O', ['authority', 'init', '--name', 'SSI DIPN 62']);
@@ -68,19 +68,22 @@ beforeAll(async () => {
     })(),
     person('T', 'Tom Garnier', 'mairie@saint-laurent-blangy.fr', TOWN),
     person('S', 'Sam Lefebvre', 'cpn-arras@interieur.gouv.fr', CPN),
+    // Rita is certified `reader`, as most town-hall staff: she receives but never sends files.
+    person('R', 'Rita Lecomte', 'accueil@saint-laurent-blangy.fr', TOWN),
     (async () => {
       await ok('X', ['init']);
       await ok('X', ['id', 'new', '--name', 'Xavier Pirate', '--email', 'x@pirate.fr', '--org', 'Pirates']);
       await ok('X', ['authority', 'init', '--name', 'SSI DIPN 62']);
     })(),
-  ]) as unknown as [string, string, string];
+  ]) as unknown as [string, string, string, string];
   await ok('O', ['authority', 'certify', at('T.card'), '--role', 'operator', '--out', at('tom.cert')]);
   await ok('O', ['authority', 'certify', at('S.card'), '--role', 'operator', '--out', at('sam.cert')]);
+  await ok('O', ['authority', 'certify', at('R.card'), '--role', 'reader', '--out', at('rita.cert')]);
   await ok('O', ['convention', 'new', '--title', 'Convention Saint-Laurent-Blangy — états statistiques',
     '--party', `${CPN}=cpn-arras@interieur.gouv.fr`, '--party', `${TOWN}=mairie@saint-laurent-blangy.fr`,
     '--types', '.csv,.pdf', '--schedule', 'quarterly:8', '--expect', 'IS 101', '--start', '2026-01-01', '--years', '1', '--open-receipts']);
   await ok('O', ['directory', 'export', '--out', at('d1.json')]);
-  await Promise.all([['T', 'tom'], ['S', 'sam']].map(async ([home, who]) => {
+  await Promise.all([['T', 'tom'], ['S', 'sam'], ['R', 'rita']].map(async ([home, who]) => {
     await ok(home!, ['directory', 'import', at('d1.json'), '--pin', pin]);
     await ok(home!, ['id', 'install', at(`${who}.cert`)]);
   }));
@@ -173,6 +176,32 @@ describe('receipts over the folder transport', () => {
     expect(police.stderr).toMatch(/Accusé de réception refusé \(receipt-forged\)/);
     expect(await receipts('S', true)).toHaveLength(3);
   }, 120_000);
+
+  // Issues 14 and 17: a receipt carries no file, so a reader's workstation may sign one; a
+  // container with files signed by a reader stays refused (test/unit/authority.test.ts).
+  it('a reader (Rita, town hall) gets her "remis" receipt accepted; she still cannot send a file', async () => {
+    const key = folder('KR');
+    await ok('S', ['send', '--as', ids.sam, '--to', ids.rita, '--folder', key, at('IS101.csv')]);
+    const outbox = JSON.parse((await pli('S', ['outbox', '--json'])).stdout) as { container_id: string; delivery: string }[];
+    const toRita = outbox.find((o) => o.container_id !== sentId)!.container_id;
+    const town = await pli('R', ['receive', '--folder', key, '--as', ids.rita]);
+    expect(town.code, town.stderr).toBe(0);
+    expect(objectFiles(key, 'receipt')).toHaveLength(1);
+
+    const police = await pli('S', ['receive', '--folder', key, '--as', ids.sam]);
+    expect(police.code, police.stderr).toBe(0);
+    expect(police.stderr).not.toMatch(/sender-role/);
+    expect(police.stderr).toMatch(/Accusé de réception : pli [0-9a-f]{16} {2}remis le .* à Rita Lecomte \(Mairie de Saint-Laurent-Blangy\), signature vérifiée/);
+    expect((await receipts('S')).find((r) => r.container === toRita)).toMatchObject({ type: 'delivered', state: 'matched', signer: ids.rita, verdict: 'verified' });
+    expect((JSON.parse((await pli('S', ['outbox', '--json'])).stdout) as { container_id: string; delivery: string }[]).find((o) => o.container_id === toRita)).toMatchObject({ delivery: 'delivered' });
+
+    // Sending a file still needs the operator role: refused for security, nothing written.
+    const back = folder('KR2');
+    const send = await pli('R', ['send', '--as', ids.rita, '--to', ids.sam, '--folder', back, at('IS101.csv')]);
+    expect(send.code, send.stderr).toBe(2);
+    expect(send.stderr).toMatch(/rôle « opérateur »/);
+    expect(readdirSync(back)).toEqual([]);
+  }, 120_000);
 });
 
 describe('the directory pushed by the folder transport', () => {
@@ -247,5 +276,20 @@ describe('the directory pushed by the folder transport', () => {
     expect(town.stderr).toMatch(/Annuaire refusé \(authority-changed\)/);
     expect(pinned()).toEqual(before);
     expect((await pli('T', ['audit', 'list', '--json'])).stdout).toMatch(/"directory\.applied"[^}]*"refused"|"refused"[^}]*"directory\.applied"/);
+  }, 120_000);
+
+  it("a reader's workstation applies a published directory and its acknowledgement reaches the officer", async () => {
+    const key = folder('P4');
+    const next = Number(await ok('O', ['authority', 'publish', '--folder', key]));
+    // Only Rita's workstation visits this folder: the town hall's acknowledgement is hers.
+    const town = await pli('R', ['receive', '--folder', key, '--as', ids.rita]);
+    expect(town.code, town.stderr).toBe(0);
+    expect(town.stderr).toContain(`Annuaire n° ${next} reçu et appliqué ; accusé envoyé`);
+    expect(objectFiles(key, 'receipt')).toHaveLength(1);
+    const officer = await pli('O', ['receive', '--folder', key, '--as', ids.officer]);
+    expect(officer.code, officer.stderr).toBe(0);
+    expect(officer.stderr).not.toMatch(/sender-role/);
+    const status = JSON.parse((await pli('O', ['directory', 'status', '--json'])).stdout) as { organisations: { org: string; published: number; acknowledged: number | null }[] };
+    expect(status.organisations.find((o) => o.org === TOWN)).toMatchObject({ published: next, acknowledged: next });
   }, 120_000);
 });
