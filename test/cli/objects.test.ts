@@ -5,7 +5,8 @@
 // receipt for an unknown container is set aside; a forged one is refused; the officer revokes Sam
 // and publishes, T applies the directory and refuses Sam's next container; a replayed older
 // directory is ignored; another authority's directory is refused and the pin is unchanged; T's
-// acknowledgement reaches the officer and `directory status` shows it.
+// acknowledgement reaches the officer and `directory status` shows it. Rita (R, town hall, role
+// reader) gets her receipt and her directory acknowledgement accepted, and still cannot send a file.
 // Needs `npm run build`. The forgeries no command can make are built in process with the core.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -69,7 +70,7 @@ beforeAll(async () => {
     person('T', 'Tom Garnier', 'mairie@saint-laurent-blangy.fr', TOWN),
     person('S', 'Sam Lefebvre', 'cpn-arras@interieur.gouv.fr', CPN),
     // Rita is certified `reader`, as most town-hall staff: she receives but never sends files.
-    person('R', 'Rita Lecomte', 'accueil@saint-laurent-blangy.fr', TOWN),
+    person('R', 'Rita Lecomte', 'mairie@saint-laurent-blangy.fr', TOWN),
     (async () => {
       await ok('X', ['init']);
       await ok('X', ['id', 'new', '--name', 'Xavier Pirate', '--email', 'x@pirate.fr', '--org', 'Pirates']);

@@ -219,7 +219,10 @@ export async function openObject(ctx: Context, bytes: Buffer, reader: UnlockedId
   if (!entry || entry.type !== 'xwing') return { notObject: 'not-addressed' };
   try {
     if (key.identity_id !== senderId) throw securityError('sender-mismatch', "L'expéditeur annoncé dans l'objet Pli ne correspond pas à la clé qui l'a signé : refusé.");
-    requireSigner(db, header.senderSigFpr, Date.now());
+    // An object carries no file: a reader may sign it. Each kind keeps its own checks (a receipt's
+    // inner signer is the container's and one of its recipients; a directory is verified against
+    // the pinned authority whoever carries it).
+    requireSigner(db, header.senderSigFpr, Date.now(), 'reader');
   } catch (error) {
     if (error instanceof PliError) return { refused: error };
     throw error;

@@ -63,8 +63,10 @@ export function requireRecipient(db: DB, row: IdentityRow, now = Date.now()): vo
 }
 
 /** A container's signer must hold a certificate valid when the container ARRIVED here, with a
- * role that may send (a reader's own client could still seal: the receiver checks too). */
-export function requireSigner(db: DB, sigFpr: Buffer, arrivedAt: number): void {
+ * role that may send (a reader's own client could still seal: the receiver checks too).
+ * `minimum` is `operator` for containers with files; Pli objects (receipts, acknowledgements),
+ * which carry no file, pass `reader` so that every certified workstation may answer. */
+export function requireSigner(db: DB, sigFpr: Buffer, arrivedAt: number, minimum: Role = 'operator'): void {
   if (!hasAuthority(db)) return;
   const state = signerCertificateState(db, sigFpr, arrivedAt);
   // The owner named is the verified certificate's; failing one, the key row (fingerprint re-derived).
@@ -73,7 +75,7 @@ export function requireSigner(db: DB, sigFpr: Buffer, arrivedAt: number): void {
   const name = who ? `${who.name} (${who.org})` : "l'expéditeur";
   switch (state.state) {
     case 'valid':
-      if (!roleIncludes(state.role!, 'operator')) {
+      if (!roleIncludes(state.role!, minimum)) {
         throw securityError('sender-role', `Pli refusé : ${name} a le rôle « ${ROLE_LABEL[state.role!]} », qui ne permet pas d'envoyer. Signalez-le à l'officier SSI.`);
       }
       return;
