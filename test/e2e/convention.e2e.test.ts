@@ -24,10 +24,7 @@ const { at } = cli;
 
 const statusWith = (page: Page, text: string | RegExp) => page.getByRole('status').filter({ hasText: text }).waitFor();
 
-beforeAll(() => screens.start(async () => {
-  await slbTownHallForScreens(cli, PASS);
-}));
-
+beforeAll(() => screens.start(() => slbTownHallForScreens(cli, PASS)));
 afterAll(() => screens.close());
 
 describe('the town hall: Calendrier and Convention', () => {

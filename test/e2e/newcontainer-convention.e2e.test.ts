@@ -28,10 +28,7 @@ const local = (day: string, hour = 9) => {
   return new Date(y, m - 1, d, hour).getTime();
 };
 
-beforeAll(() => screens.start(async () => {
-  await slbTownHallForScreens(cli, PASS);
-}));
-
+beforeAll(() => screens.start(() => slbTownHallForScreens(cli, PASS)));
 afterAll(() => screens.close());
 
 describe('the town hall: a container under the convention, and the notifications', () => {

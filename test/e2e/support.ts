@@ -79,7 +79,7 @@ export function profilesRun(name: string, passphrase: string) {
     bridges: [] as Bridge[],
     consoleErrors: [] as string[],
     /** The scratch folder (the interface must be built), the profiles, then Chromium. */
-    async start(makeProfiles: () => Promise<void>): Promise<void> {
+    async start(makeProfiles: () => Promise<unknown>): Promise<void> {
       run.tmp = prepareRun(`pli-e2e-${name}-screens-`);
       await makeProfiles();
       run.browser = await launchChromium();
