@@ -11,28 +11,20 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { newPersonCard } from '../../electron/core/profile/identities.js';
-import { cliSandbox } from './support.js';
+import { cliSandbox, CPN, SLB_FIVE, slbTownHall, TOWN } from './support.js';
 
 const PASS = 'une phrase de passe de test';
 const cli = cliSandbox('pli-convention-print-', PASS);
 const { root, at, pli, ok, refused } = cli;
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const TOWN = 'Mairie de Saint-Laurent-Blangy';
-const CPN = "CPN d'Arras";
 const ARTIFACTS = path.resolve(import.meta.dirname, '../artifacts');
 const ids = { officer: '', clerk: '', maire: '', adjoint: '', dgs: '', chef: '', agent: '' };
-let pin = '';
 let conventionId = '';
 
-const FIVE: [keyof typeof ids, string, string][] = [
-  ['maire', 'Jean Morel', 'Maire'],
-  ['adjoint', 'Sophie Bérénice Bernard', 'Adjointe au maire chargée de la sécurité'],
-  ['dgs', 'Claire Dumont', 'Directrice générale des services'],
-  ['chef', 'Marc Petit', 'Chef du service des affaires générales'],
-  ['agent', 'Luc Girard', 'Agent de la voirie publique'],
-];
+// The adjoint's middle name carries an accent the PDF must keep.
+const ADJOINT = 'Sophie Bérénice Bernard';
+const FIVE = SLB_FIVE.map(([key, name, fn]) => [key, key === 'adjoint' ? ADJOINT : name, fn] as const);
 
 const run = (tool: string, ...args: string[]) => execFileSync(tool, args, { encoding: 'utf8' });
 /** The PDF's text with every run of white space made one space, and a word cut after its
@@ -40,31 +32,9 @@ const run = (tool: string, ...args: string[]) => execFileSync(tool, args, { enco
 const flatText = (file: string) => run('pdftotext', file, '-').replace(/\s+/g, ' ').replace(/(\p{L})- (?=\p{L})/gu, '$1-');
 
 beforeAll(async () => {
-  await ok('O', ['init']);
-  ids.officer = await ok('O', ['id', 'new', '--name', 'Olivier Ssi', '--email', 'ssi@interieur.gouv.fr', '--org', 'DIPN du Pas-de-Calais']);
-  pin = await ok('O', ['authority', 'init', '--name', 'SSI DIPN 62']);
-  await ok('T', ['init']);
-  const dgs = await pli('O', ['authority', 'provision', '--name', 'Claire Dumont', '--email', 'mairie@saint-laurent-blangy.fr', '--org', TOWN, '--role', 'operator', '--out', at('dgs.key')]);
-  expect(dgs.code, dgs.stderr).toBe(0);
-  ids.dgs = dgs.stdout.trim();
-  const oneTime = /([0-9a-z]{4}(?:-[0-9a-z]{4}){5})/.exec(dgs.stderr)?.[1] ?? '';
-  const people: [keyof typeof ids, string, string][] = [['clerk', 'Paul Lefebvre', CPN], ...FIVE.filter(([k]) => k !== 'dgs').map(([k, name]) => [k, name, TOWN] as [keyof typeof ids, string, string])];
-  for (const [key, name, org] of people) {
-    const card = await newPersonCard({ name, email: 'fonctionnelle@exemple.fr', org });
-    ids[key] = card.id;
-    writeFileSync(at(`${key}.card`), card.card);
-    await ok('O', ['authority', 'certify', at(`${key}.card`), '--role', key === 'clerk' ? 'operator' : 'reader', '--out', at(`${key}.cert`)]);
-  }
-  conventionId = await ok('O', [
-    'convention', 'new', '--title', 'Convention Saint-Laurent-Blangy — états statistiques',
-    '--party', `${CPN}=cpn-arras@interieur.gouv.fr`, '--party', `${TOWN}=mairie@saint-laurent-blangy.fr`,
-    ...FIVE.flatMap(([key, , fn]) => ['--person', `${ids[key]}=${fn}`]), '--person', `${ids.clerk}=Chargé des statistiques`,
-    '--types', '.doc,.xls,.csv,.pdf', '--schedule', 'quarterly:8', '--expect', 'IS 101', '--expect', 'IST',
-    '--start', '2026-01-01', '--years', '1', '--renew-max', '4',
-  ]);
-  await ok('O', ['directory', 'export', '--out', at('d1.json')]);
-  await ok('T', ['directory', 'import', at('d1.json'), '--pin', pin]);
-  await ok('T', ['id', 'import-key', at('dgs.key')], { env: { PLI_PASSPHRASE: oneTime, PLI_NEW_PASSPHRASE: PASS } });
+  const setUp = await slbTownHall(cli, PASS, { names: { adjoint: ADJOINT }, convention: true });
+  Object.assign(ids, setUp.ids);
+  conventionId = setUp.conventionId;
   mkdirSync(ARTIFACTS, { recursive: true });
 });
 

@@ -11,10 +11,10 @@ import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSyn
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openProfile } from '../../electron/core/profile/profile.js';
-import { currentKeys, newPersonCard, unlockIdentity } from '../../electron/core/profile/identities.js';
+import { currentKeys, unlockIdentity } from '../../electron/core/profile/identities.js';
 import { sealToFile } from '../../electron/core/container/seal.js';
 import { retentionRecords } from '../../electron/core/authority/convention-retention.js';
-import { cliSandbox } from './support.js';
+import { cliSandbox, conventionSetUp, CPN, slbConventionArgs, TOWN } from './support.js';
 import { is101Rows, toCsv } from '../unit/indicators-fixtures.js';
 
 const PASS = 'une phrase de passe de test';
@@ -22,24 +22,12 @@ const cli = cliSandbox('pli-convention-send-', PASS);
 const { root, at, pli, ok, refused } = cli;
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const TOWN = 'Mairie de Saint-Laurent-Blangy';
-const CPN = "CPN d'Arras";
 const ids = { officer: '', clerk: '', intruder: '', dgs: '', stagiaire: '', maire: '', adjoint: '', chef: '', agent: '' };
-let pin = '';
 let conventionId = '';
 let sentContainer = '';
 
 interface DueRow { convention: string; period: string; document: string; due: string; state: string; container: string | null; receipts: unknown[] }
 
-async function provision(key: keyof typeof ids, name: string, org: string, role: string, home: string): Promise<void> {
-  const run = await pli('O', ['authority', 'provision', '--name', name, '--email', 'fonctionnelle@exemple.fr', '--org', org, '--role', role, '--out', at(`${key}.key`)]);
-  expect(run.code, run.stderr).toBe(0);
-  ids[key] = run.stdout.trim();
-  const oneTime = /([0-9a-z]{4}(?:-[0-9a-z]{4}){5})/.exec(run.stderr)?.[1] ?? '';
-  // Imported once the workstation has the directory (below).
-  keyImports.push(() => ok(home, ['id', 'import-key', at(`${key}.key`)], { env: { PLI_PASSPHRASE: oneTime, PLI_NEW_PASSPHRASE: PASS } }));
-}
-const keyImports: (() => Promise<string>)[] = [];
 
 async function due(home: string, as: string, day: string): Promise<DueRow[]> {
   const run = await pli(home, ['due', '--json', '--at', day, '--as', as]);
@@ -77,34 +65,21 @@ async function craft(senderKey: keyof typeof ids, to: keyof typeof ids, folder: 
 }
 
 beforeAll(async () => {
-  await ok('O', ['init']);
-  ids.officer = await ok('O', ['id', 'new', '--name', 'Olivier Ssi', '--email', 'ssi@interieur.gouv.fr', '--org', 'DIPN du Pas-de-Calais']);
-  pin = await ok('O', ['authority', 'init', '--name', 'SSI DIPN 62']);
-  await ok('P', ['init']);
-  await ok('T', ['init']);
+  const setUp = conventionSetUp(cli, PASS);
+  ids.officer = await setUp.start(['P', 'T']);
   // Certified people with their keys on the workstations: on the list (clerk, dgs) or not (intruder, stagiaire).
   for (const [key, name, org, role, home] of [['clerk', 'Paul Lefebvre', CPN, 'operator', 'P'], ['intruder', 'Yves Martin', CPN, 'operator', 'P'], ['dgs', 'Claire Dumont', TOWN, 'operator', 'T'], ['stagiaire', 'Léa Roux', TOWN, 'reader', 'T']] as const) {
-    await provision(key, name, org, role, home);
+    ids[key] = await setUp.provision(key, name, org, role, home);
   }
   for (const [key, name] of [['maire', 'Jean Morel'], ['adjoint', 'Sophie Bernard'], ['chef', 'Marc Petit'], ['agent', 'Luc Girard']] as const) {
-    const card = await newPersonCard({ name, email: 'fonctionnelle@exemple.fr', org: TOWN });
-    ids[key] = card.id;
-    writeFileSync(at(`${key}.card`), card.card);
-    await ok('O', ['authority', 'certify', at(`${key}.card`), '--role', 'reader', '--out', at(`${key}.cert`)]);
+    ids[key] = await setUp.certify(key, name, TOWN, 'reader');
   }
-  conventionId = await ok('O', [
-    'convention', 'new', '--title', 'Convention Saint-Laurent-Blangy — états statistiques',
-    '--party', `${CPN}=cpn-arras@interieur.gouv.fr`, '--party', `${TOWN}=mairie@saint-laurent-blangy.fr`,
-    '--person', `${ids.clerk}=Agent de la cellule statistique`, '--person', `${ids.maire}=Maire`, '--person', `${ids.adjoint}=Adjointe au maire`,
-    '--person', `${ids.dgs}=Directrice générale des services`, '--person', `${ids.chef}=Chef du service des affaires générales`,
-    '--person', `${ids.agent}=Agent de la voirie publique`,
-    '--types', '.doc,.xls,.csv,.pdf', '--schedule', 'quarterly:8', '--expect', 'IS 101', '--expect', 'IST',
-    '--start', '2026-01-01', '--years', '1', '--renew-max', '4', '--open-receipts',
-  ]);
-  await ok('O', ['directory', 'export', '--out', at('d1.json')]);
-  await ok('P', ['directory', 'import', at('d1.json'), '--pin', pin]);
-  await ok('T', ['directory', 'import', at('d1.json'), '--pin', pin]);
-  for (const importKey of keyImports) await importKey();
+  conventionId = await ok('O', slbConventionArgs([
+    [ids.clerk, 'Agent de la cellule statistique'], [ids.maire, 'Maire'], [ids.adjoint, 'Adjointe au maire'],
+    [ids.dgs, 'Directrice générale des services'], [ids.chef, 'Chef du service des affaires générales'],
+    [ids.agent, 'Agent de la voirie publique'],
+  ], { extra: ['--open-receipts'] }));
+  await setUp.distribute(['P', 'T']);
   // A real IS 101 state (CSV text, read whatever its extension): the indicators read it on opening.
   writeFileSync(at('IS101_T4_2026.xls'), toCsv(is101Rows({ homicides: 1, armes: 2, violents: 3, sansViolence: 4, coups: 17, cambriolages: 7, vehicules: 5, dans: 6, accessoires: 8 }), ';', 'utf-8'));
   writeFileSync(at('IST_T4_2026.csv'), 'Atteintes aux biens;31\r\n');

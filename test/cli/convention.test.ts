@@ -11,33 +11,23 @@ import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openProfile } from '../../electron/core/profile/profile.js';
-import { newPersonCard, unlockIdentity } from '../../electron/core/profile/identities.js';
+import { unlockIdentity } from '../../electron/core/profile/identities.js';
 import { unlockAuthority } from '../../electron/core/authority/authority.js';
 import { makeEnvelope } from '../../electron/core/authority/signed.js';
 import type { Context } from '../../electron/core/context.js';
-import { cliSandbox } from './support.js';
+import { cliSandbox, CPN, SLB_FIVE, slbConventionArgs, slbTownHall, TOWN } from './support.js';
 
 const PASS = 'une phrase de passe de test';
 const cli = cliSandbox('pli-convention-cli-', PASS);
 const { root, at, pli, ok, refused } = cli;
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const TOWN = 'Mairie de Saint-Laurent-Blangy';
-const CPN = "CPN d'Arras";
 const ids = { officer: '', clerk: '', maire: '', adjoint: '', dgs: '', chef: '', agent: '', outsider: '' };
-let pin = '';
 let conventionId = '';
-let dgsOneTime = '';
 
 interface DueRow { convention: string; title: string; period: string; document: string; due: string; state: string; container: string | null; receipts: unknown[] }
 
-const newArgs = (people: [string, string][]) => [
-  'convention', 'new', '--title', 'Convention Saint-Laurent-Blangy — états statistiques',
-  '--party', `${CPN}=cpn-arras@interieur.gouv.fr`, '--party', `${TOWN}=mairie@saint-laurent-blangy.fr`,
-  ...people.flatMap(([id, fn]) => ['--person', `${id}=${fn}`]),
-  '--types', '.doc,.XLS,csv,.pdf', '--schedule', 'quarterly:8', '--expect', 'IS 101', '--expect', 'IST',
-  '--start', '2026-01-01', '--years', '1', '--renew-max', '4',
-];
+const newArgs = (people: [string, string][]) => slbConventionArgs(people, { types: '.doc,.XLS,csv,.pdf' });
 
 /** A copy of T's profile for one attack (the original stays intact). */
 function copyOfT(name: string): string {
@@ -52,34 +42,12 @@ async function dueAt(home: string, day: string): Promise<DueRow[]> {
 }
 
 beforeAll(async () => {
-  await ok('O', ['init']);
-  ids.officer = await ok('O', ['id', 'new', '--name', 'Olivier Ssi', '--email', 'ssi@interieur.gouv.fr', '--org', 'DIPN du Pas-de-Calais']);
-  pin = await ok('O', ['authority', 'init', '--name', 'SSI DIPN 62']);
-  await ok('T', ['init']);
   // The DGS gets T as her workstation (provisioned key file); the others are certified cards.
-  const dgs = await pli('O', ['authority', 'provision', '--name', 'Claire Dumont', '--email', 'mairie@saint-laurent-blangy.fr', '--org', TOWN, '--role', 'operator', '--out', at('dgs.key')]);
-  expect(dgs.code, dgs.stderr).toBe(0);
-  ids.dgs = dgs.stdout.trim();
-  dgsOneTime = /([0-9a-z]{4}(?:-[0-9a-z]{4}){5})/.exec(dgs.stderr)?.[1] ?? '';
-  const people: [keyof typeof ids, string, string][] = [
-    ['clerk', 'Paul Lefebvre', CPN], ['maire', 'Jean Morel', TOWN], ['adjoint', 'Sophie Bernard', TOWN],
-    ['chef', 'Marc Petit', TOWN], ['agent', 'Luc Girard', TOWN], ['outsider', 'Eve Garnier', "Mairie d'Achicourt"],
-  ];
-  for (const [key, name, org] of people) {
-    const card = await newPersonCard({ name, email: 'fonctionnelle@exemple.fr', org });
-    ids[key] = card.id;
-    writeFileSync(at(`${key}.card`), card.card);
-    await ok('O', ['authority', 'certify', at(`${key}.card`), '--role', key === 'clerk' ? 'operator' : 'reader', '--out', at(`${key}.cert`)]);
-  }
-  await ok('O', ['directory', 'export', '--out', at('d1.json')]);
-  await ok('T', ['directory', 'import', at('d1.json'), '--pin', pin]);
-  await ok('T', ['id', 'import-key', at('dgs.key')], { env: { PLI_PASSPHRASE: dgsOneTime, PLI_NEW_PASSPHRASE: PASS } });
+  const setUp = await slbTownHall(cli, PASS, { others: [['outsider', 'Eve Garnier', "Mairie d'Achicourt"]] });
+  Object.assign(ids, setUp.ids);
 });
 
-const FIVE = (): [string, string][] => [
-  [ids.maire, 'Maire'], [ids.adjoint, 'Adjointe au maire chargée de la sécurité'], [ids.dgs, 'Directrice générale des services'],
-  [ids.chef, 'Chef du service des affaires générales'], [ids.agent, 'Agent de la voirie publique'],
-];
+const FIVE = (): [string, string][] => SLB_FIVE.map(([key, , fn]) => [ids[key], fn]);
 
 describe('pli convention new (officer only, validated)', () => {
   it('refuses a person certified for another organisation than the parties, and signs nothing', async () => {

@@ -11,12 +11,12 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { newPersonCard } from '../../electron/core/profile/identities.js';
-import { cliSandbox } from './support.js';
+import { cliSandbox, conventionSetUp } from './support.js';
 import { is101Rows, toCsv, toWorkbook } from '../unit/indicators-fixtures.js';
 
 const PASS = 'une phrase de passe de test';
-const { root, at, pli, ok, refused } = cliSandbox('pli-indicators-cli-', PASS);
+const cli = cliSandbox('pli-indicators-cli-', PASS);
+const { root, at, pli, ok, refused } = cli;
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let convention = '';
 const THIN = '\u202f';
@@ -32,12 +32,10 @@ const istTwo = (slb: [number, number, number], ach: [number, number, number]) =>
 const pdfText = (file: string): string => execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' }).replace(/[\u00a0\u202f]/g, ' ');
 
 beforeAll(async () => {
-  await ok('O', ['init']);
-  await ok('O', ['id', 'new', '--name', 'Olivier Ssi', '--email', 'ssi@interieur.gouv.fr', '--org', 'Observatoire de la CU']);
-  await ok('O', ['authority', 'init', '--name', 'SSI DIPN 62']);
+  const setUp = conventionSetUp(cli, PASS);
+  await setUp.start([], 'Observatoire de la CU');
   for (const [key, name, org] of [['cpn', 'Paul Lefebvre', "CPN d'Arras"], ['cu', 'Claire Dumont', "Communauté urbaine d'Arras"]] as const) {
-    writeFileSync(at(`${key}.card`), (await newPersonCard({ name, email: 'x@exemple.fr', org })).card);
-    await ok('O', ['authority', 'certify', at(`${key}.card`), '--role', 'operator', '--out', at(`${key}.cert`)]);
+    await setUp.certify(key, name, org, 'operator', 'x@exemple.fr');
   }
   convention = await ok('O', ['convention', 'new', '--title', 'Observatoire', '--party', "CPN d'Arras=cpn@interieur.gouv.fr", '--party', "Communauté urbaine d'Arras=obs@cu-arras.fr",
     '--types', 'csv,xlsx,ods,xls', '--schedule', 'quarterly:8', '--expect', 'IST', '--start', '2025-01-01', '--years', '3']);

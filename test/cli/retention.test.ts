@@ -24,7 +24,7 @@ import { getIdentity, unlockIdentity } from '../../electron/core/profile/identit
 import { ed25519Sign } from '../../electron/core/crypto/keys.js';
 import { signedDigest } from '../../electron/core/crypto/primitives.js';
 import { createSession } from '../../electron/ipc/session.js';
-import { cliSandbox } from './support.js';
+import { cliSandbox, conventionSetUp, CPN, slbConventionArgs, TOWN } from './support.js';
 
 const PASS = 'une phrase de passe de test';
 const cli = cliSandbox('pli-retention-', PASS);
@@ -32,13 +32,10 @@ const { root, at, pli, ok, refused } = cli;
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const DAY = 24 * 3600 * 1000;
-const TOWN = 'Mairie de Saint-Laurent-Blangy';
-const CPN = "CPN d'Arras";
 const ARTIFACTS = path.resolve(import.meta.dirname, '../artifacts');
 const ids = { officer: '', clerk: '', chef: '', dgs: '', stagiaire: '' };
 const sent = { c1: '', c2: '', c3: '' };
 const inboxIds = { c1: 0, c2: 0, c3: 0 };
-let pin = '';
 let conventionA = '';
 let conventionB = '';
 const today = new Date().toISOString().slice(0, 10);
@@ -55,15 +52,6 @@ function copyOf(from: string, name: string): string {
 interface InboxJson { id: number; containerId: string; sha256: string; state: string }
 const inbox = async (home: string): Promise<InboxJson[]> => JSON.parse((await pli(home, ['inbox', '--json'])).stdout) as InboxJson[];
 const storedFile = (home: string, sha256: string) => path.join(at(home), 'inbox', `${sha256}.pli`);
-const keyImports: (() => Promise<string>)[] = [];
-
-async function provision(key: keyof typeof ids, name: string, org: string, role: string, home: string): Promise<void> {
-  const r = await pli('O', ['authority', 'provision', '--name', name, '--email', 'fonctionnelle@exemple.fr', '--org', org, '--role', role, '--out', at(`${key}.key`)]);
-  expect(r.code, r.stderr).toBe(0);
-  ids[key] = r.stdout.trim();
-  const oneTime = /([0-9a-z]{4}(?:-[0-9a-z]{4}){5})/.exec(r.stderr)?.[1] ?? '';
-  keyImports.push(() => ok(home, ['id', 'import-key', at(`${key}.key`)], { env: { PLI_PASSPHRASE: oneTime, PLI_NEW_PASSPHRASE: PASS } }));
-}
 
 /** Sends FILE from P under convention A, then T takes the folder: returns the container id and T's row. */
 async function sendAndReceive(as: 'clerk' | 'chef', period: string, doc: string, file: string): Promise<{ container: string; row: InboxJson }> {
@@ -77,32 +65,23 @@ async function sendAndReceive(as: 'clerk' | 'chef', period: string, doc: string,
 }
 
 beforeAll(async () => {
-  await ok('O', ['init']);
-  ids.officer = await ok('O', ['id', 'new', '--name', 'Olivier Ssi', '--email', 'ssi@interieur.gouv.fr', '--org', 'DIPN du Pas-de-Calais']);
-  pin = await ok('O', ['authority', 'init', '--name', 'SSI DIPN 62']);
-  await ok('P', ['init']);
-  await ok('T', ['init']);
+  const setUp = conventionSetUp(cli, PASS);
+  ids.officer = await setUp.start(['P', 'T']);
   for (const [key, name, org, role, home] of [['clerk', 'Paul Lefebvre', CPN, 'operator', 'P'], ['chef', 'Nadia Roche', CPN, 'operator', 'P'], ['dgs', 'Claire Dumont', TOWN, 'operator', 'T'], ['stagiaire', 'Léa Roux', TOWN, 'reader', 'T']] as const) {
-    await provision(key, name, org, role, home);
+    ids[key] = await setUp.provision(key, name, org, role, home);
   }
   const parties = ['--party', `${CPN}=cpn-arras@interieur.gouv.fr`, '--party', `${TOWN}=mairie@saint-laurent-blangy.fr`];
-  conventionA = await ok('O', [
-    'convention', 'new', '--title', 'Convention Saint-Laurent-Blangy — états statistiques', ...parties,
-    '--person', `${ids.clerk}=Agent de la cellule statistique`, '--person', `${ids.chef}=Cheffe de l'unité de sécurité de proximité`,
-    '--person', `${ids.dgs}=Directrice générale des services`, '--person', `${ids.stagiaire}=Stagiaire des affaires générales`,
-    '--types', '.doc,.xls,.csv,.pdf', '--schedule', 'quarterly:8', '--expect', 'IS 101', '--expect', 'IST',
-    '--start', '2026-01-01', '--years', '1', '--renew-max', '4',
-  ]);
+  conventionA = await ok('O', slbConventionArgs([
+    [ids.clerk, 'Agent de la cellule statistique'], [ids.chef, "Cheffe de l'unité de sécurité de proximité"],
+    [ids.dgs, 'Directrice générale des services'], [ids.stagiaire, 'Stagiaire des affaires générales'],
+  ]));
   // A second convention between the same parties: the head of unit and the director are on both lists.
   conventionB = await ok('O', [
     'convention', 'new', '--title', 'Convention Saint-Laurent-Blangy — vidéoprotection', ...parties,
     '--person', `${ids.chef}=Cheffe de l'unité de sécurité de proximité`, '--person', `${ids.dgs}=Directrice générale des services`,
     '--types', '.pdf', '--schedule', 'monthly:8', '--expect', 'Bilan', '--start', '2026-01-01', '--years', '2',
   ]);
-  await ok('O', ['directory', 'export', '--out', at('d1.json')]);
-  await ok('P', ['directory', 'import', at('d1.json'), '--pin', pin]);
-  await ok('T', ['directory', 'import', at('d1.json'), '--pin', pin]);
-  for (const importKey of keyImports) await importKey();
+  await setUp.distribute(['P', 'T']);
   writeFileSync(at('IS101_T4_2026.xls'), 'Homicides;0\r\n');
   writeFileSync(at('IST_T3_2026.csv'), 'Atteintes aux biens;31\r\n');
   writeFileSync(at('IS101_T2_2026.xls'), 'Homicides;1\r\n');

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { expect } from 'vitest';
+import { newPersonCard } from '../../electron/core/profile/identities.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/pli.js', import.meta.url));
 
@@ -56,4 +57,102 @@ Date.now = () => realNow() + offset;
   }
 
   return { root, at, pli, ok, refused };
+}
+
+export type CliSandbox = ReturnType<typeof cliSandbox>;
+
+// The Saint-Laurent-Blangy convention set-up shared by the convention tests (CLI and browser):
+// the SSI officer's profile O holds the authority; people are certified (a card: no key on any
+// workstation) or provisioned (a key file imported on their workstation once it has the
+// directory); the directory is exported from O and imported, pinned, on each workstation.
+export const TOWN = 'Mairie de Saint-Laurent-Blangy';
+export const CPN = "CPN d'Arras";
+export const SLB_TITLE = 'Convention Saint-Laurent-Blangy — états statistiques';
+/** The five habilitated people of the town hall: key, name, function. */
+export const SLB_FIVE = [
+  ['maire', 'Jean Morel', 'Maire'],
+  ['adjoint', 'Sophie Bernard', 'Adjointe au maire chargée de la sécurité'],
+  ['dgs', 'Claire Dumont', 'Directrice générale des services'],
+  ['chef', 'Marc Petit', 'Chef du service des affaires générales'],
+  ['agent', 'Luc Girard', 'Agent de la voirie publique'],
+] as const;
+
+/** `pli convention new` for the Saint-Laurent-Blangy convention (quarterly on the 8th, IS 101
+ * and IST, from 1 January 2026 for one year, renewable four times), `people` as [id, function]. */
+export function slbConventionArgs(people: [string, string][], options: { types?: string; extra?: string[] } = {}): string[] {
+  return [
+    'convention', 'new', '--title', SLB_TITLE,
+    '--party', `${CPN}=cpn-arras@interieur.gouv.fr`, '--party', `${TOWN}=mairie@saint-laurent-blangy.fr`,
+    ...people.flatMap(([id, fn]) => ['--person', `${id}=${fn}`]),
+    '--types', options.types ?? '.doc,.xls,.csv,.pdf', '--schedule', 'quarterly:8', '--expect', 'IS 101', '--expect', 'IST',
+    '--start', '2026-01-01', '--years', '1', '--renew-max', '4', ...(options.extra ?? []),
+  ];
+}
+
+/** The officer, the authority and the workstations of a convention test, step by step. */
+export function conventionSetUp(cli: CliSandbox, passphrase: string) {
+  const { at, pli, ok } = cli;
+  const keyImports: { home: string; key: string; oneTime: string }[] = [];
+  let pin = '';
+  return {
+    /** The authority's pin (known once `start` ran). */
+    get pin(): string { return pin; },
+    /** O: the officer's identity and the authority; then each workstation's empty profile. Returns the officer's id. */
+    async start(workstations: string[], org = 'DIPN du Pas-de-Calais'): Promise<string> {
+      await ok('O', ['init']);
+      const officer = await ok('O', ['id', 'new', '--name', 'Olivier Ssi', '--email', 'ssi@interieur.gouv.fr', '--org', org]);
+      pin = await ok('O', ['authority', 'init', '--name', 'SSI DIPN 62']);
+      for (const home of workstations) await ok(home, ['init']);
+      return officer;
+    },
+    /** A person with a key for workstation `home` (imported by `distribute`). Returns the id. */
+    async provision(key: string, name: string, org: string, role: string, home: string, email = 'fonctionnelle@exemple.fr'): Promise<string> {
+      const run = await pli('O', ['authority', 'provision', '--name', name, '--email', email, '--org', org, '--role', role, '--out', at(`${key}.key`)]);
+      expect(run.code, run.stderr).toBe(0);
+      // The one-time passphrase is printed on stderr only, in groups of four.
+      keyImports.push({ home, key, oneTime: /([0-9a-z]{4}(?:-[0-9a-z]{4}){5})/.exec(run.stderr)?.[1] ?? '' });
+      return run.stdout.trim();
+    },
+    /** A person certified from a card made outside Pli (no key on any workstation). Returns the id. */
+    async certify(key: string, name: string, org: string, role: string, email = 'fonctionnelle@exemple.fr'): Promise<string> {
+      const card = await newPersonCard({ name, email, org });
+      writeFileSync(at(`${key}.card`), card.card);
+      await ok('O', ['authority', 'certify', at(`${key}.card`), '--role', role, '--out', at(`${key}.cert`)]);
+      return card.id;
+    },
+    /** O's directory into d1.json, imported pinned on each workstation; then the provisioned keys. */
+    async distribute(workstations: string[]): Promise<void> {
+      await ok('O', ['directory', 'export', '--out', at('d1.json')]);
+      for (const home of workstations) await ok(home, ['directory', 'import', at('d1.json'), '--pin', pin]);
+      for (const { home, key, oneTime } of keyImports.splice(0)) {
+        await ok(home, ['id', 'import-key', at(`${key}.key`)], { env: { PLI_PASSPHRASE: oneTime, PLI_NEW_PASSPHRASE: passphrase } });
+      }
+    },
+  };
+}
+
+export type SlbKey = 'officer' | 'clerk' | (typeof SLB_FIVE)[number][0];
+
+/** The town hall's workstation T with the Saint-Laurent-Blangy people: Claire Dumont (DGS)
+ * provisioned on T, the CPN's statistics clerk and the four others certified, then `others`;
+ * with `convention`, the convention of the five and the clerk (« Chargé des statistiques ») is
+ * signed before the directory goes to T. */
+export async function slbTownHall(cli: CliSandbox, passphrase: string, options: {
+  names?: Partial<Record<SlbKey, string>>; clerkRole?: 'operator' | 'reader'; others?: [string, string, string][]; convention?: boolean;
+} = {}): Promise<{ ids: Record<string, string>; pin: string; conventionId: string }> {
+  const setUp = conventionSetUp(cli, passphrase);
+  const name = (key: SlbKey, usual: string) => options.names?.[key] ?? usual;
+  const ids: Record<string, string> = { officer: await setUp.start(['T']) };
+  ids.dgs = await setUp.provision('dgs', name('dgs', 'Claire Dumont'), TOWN, 'operator', 'T', 'mairie@saint-laurent-blangy.fr');
+  const certified: [string, string, string, string][] = [
+    ['clerk', name('clerk', 'Paul Lefebvre'), CPN, options.clerkRole ?? 'operator'],
+    ...SLB_FIVE.filter(([key]) => key !== 'dgs').map(([key, usual]) => [key, name(key, usual), TOWN, 'reader'] as [string, string, string, string]),
+    ...(options.others ?? []).map(([key, who, org]) => [key, who, org, 'reader'] as [string, string, string, string]),
+  ];
+  for (const [key, who, org, role] of certified) ids[key] = await setUp.certify(key, who, org, role);
+  const conventionId = options.convention
+    ? await cli.ok('O', slbConventionArgs([...SLB_FIVE.map(([key, , fn]) => [ids[key]!, fn] as [string, string]), [ids.clerk!, 'Chargé des statistiques']]))
+    : '';
+  await setUp.distribute(['T']);
+  return { ids, pin: setUp.pin, conventionId };
 }

@@ -8,36 +8,21 @@
 // leaves the 4th quarter closed. Screenshots at 1280×800 and 1024×768: test/artifacts/screens/lists-*.png.
 // Needs `npm run build` and `npm run build:renderer`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { rmSync, writeFileSync } from 'node:fs';
-import { startBridge, type Bridge } from './bridge.js';
-import { openApp as openAppIn, RENDERER, shot, h1, prepareRun, launchChromium, closeRun } from './support.js';
-import { cliSandbox } from '../cli/support.js';
+import type { Page } from 'playwright-core';
+import { writeFileSync } from 'node:fs';
+import { shot, h1, nav, profilesRun } from './support.js';
+import { conventionSetUp, CPN, SLB_TITLE, slbConventionArgs, TOWN } from '../cli/support.js';
 
 const PASS = 'une phrase de passe de test';
-const TOWN = 'Mairie de Saint-Laurent-Blangy';
-const CPN = "CPN d'Arras";
-const TITLE = 'Convention Saint-Laurent-Blangy — états statistiques';
 
-let tmp: string;
-let browser: Browser;
-const bridges: Bridge[] = [];
-const consoleErrors: string[] = [];
-const cli = cliSandbox('pli-e2e-lists-', PASS);
+const screens = profilesRun('lists', PASS);
+const { cli, consoleErrors, signIn } = screens;
 const { at, ok, pli } = cli;
 const ids = { clerk: '', dgs: '' };
 
 /** Screen text as a person reads it (no-break spaces as spaces). */
 const words = async (page: Page, testId: string) => ((await page.getByTestId(testId).textContent()) ?? '').replace(/[\u00a0\u202f]/g, ' ');
 const count = (page: Page) => words(page, 'list-count');
-async function signIn(page: Page, name: string): Promise<void> {
-  await h1(page, 'Connexion');
-  const choice = page.getByRole('radio', { name: new RegExp(name) });
-  if (await choice.count()) await choice.check();
-  await page.getByLabel('Votre phrase de passe').fill(PASS);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-}
-const nav = (page: Page, name: string) => page.getByRole('navigation').getByRole('button', { name }).click();
 /** Both sizes of the issue: 1280×800 (the app's window) and 1024×768. */
 async function shots(page: Page, name: string): Promise<void> {
   await shot(page, `lists-${name}-1280`);
@@ -46,31 +31,13 @@ async function shots(page: Page, name: string): Promise<void> {
   await page.setViewportSize({ width: 1280, height: 800 });
 }
 
-beforeAll(async () => {
-  tmp = prepareRun('pli-e2e-lists-screens-');
-  await ok('O', ['init']);
-  await ok('O', ['id', 'new', '--name', 'Olivier Ssi', '--email', 'ssi@interieur.gouv.fr', '--org', 'DIPN du Pas-de-Calais']);
-  const pin = await ok('O', ['authority', 'init', '--name', 'SSI DIPN 62']);
-  const imports: [string, string, string][] = [];
-  for (const [key, name, org, email, home] of [['clerk', 'Paul Lefebvre', CPN, 'cpn-arras@interieur.gouv.fr', 'P'], ['dgs', 'Claire Dumont', TOWN, 'mairie@saint-laurent-blangy.fr', 'T']] as const) {
-    const run = await pli('O', ['authority', 'provision', '--name', name, '--email', email, '--org', org, '--role', 'operator', '--out', at(`${key}.key`)]);
-    expect(run.code, run.stderr).toBe(0);
-    ids[key] = run.stdout.trim();
-    imports.push([home, key, /([0-9a-z]{4}(?:-[0-9a-z]{4}){5})/.exec(run.stderr)?.[1] ?? '']);
-  }
-  const convention = await ok('O', [
-    'convention', 'new', '--title', TITLE,
-    '--party', `${CPN}=cpn-arras@interieur.gouv.fr`, '--party', `${TOWN}=mairie@saint-laurent-blangy.fr`,
-    '--person', `${ids.clerk}=Agent de la cellule statistique`, '--person', `${ids.dgs}=Directrice générale des services`,
-    '--types', '.doc,.xls,.csv,.pdf', '--schedule', 'quarterly:8', '--expect', 'IS 101', '--expect', 'IST',
-    '--start', '2026-01-01', '--years', '1', '--renew-max', '4',
-  ]);
-  await ok('O', ['directory', 'export', '--out', at('d1.json')]);
-  for (const home of ['P', 'T']) {
-    await ok(home, ['init']);
-    await ok(home, ['directory', 'import', at('d1.json'), '--pin', pin]);
-  }
-  for (const [home, key, oneTime] of imports) await ok(home, ['id', 'import-key', at(`${key}.key`)], { env: { PLI_PASSPHRASE: oneTime, PLI_NEW_PASSPHRASE: PASS } });
+beforeAll(() => screens.start(async () => {
+  const setUp = conventionSetUp(cli, PASS);
+  await setUp.start(['P', 'T']);
+  ids.clerk = await setUp.provision('clerk', 'Paul Lefebvre', CPN, 'operator', 'P', 'cpn-arras@interieur.gouv.fr');
+  ids.dgs = await setUp.provision('dgs', 'Claire Dumont', TOWN, 'operator', 'T', 'mairie@saint-laurent-blangy.fr');
+  const convention = await ok('O', slbConventionArgs([[ids.clerk, 'Agent de la cellule statistique'], [ids.dgs, 'Directrice générale des services']]));
+  await setUp.distribute(['P', 'T']);
   writeFileSync(at('IS101_T3_2026.csv'), 'Homicides;0\r\n');
   writeFileSync(at('IST_T3_2026.pdf'), '%PDF-1.4 état IST\n');
   writeFileSync(at('IS101_T4_2026.csv'), 'Homicides;1\r\n');
@@ -90,26 +57,20 @@ beforeAll(async () => {
   await ok('T', ['open', '3', '--as', ids.dgs, '--out', at('ouverts-note')]);
   // The town hall's delivery receipt, written into the key's folder, reaches the CPN.
   await ok('P', ['receive', '--folder', at('usb1'), '--as', ids.clerk]);
-  browser = await launchChromium();
-}, 300_000);
+}), 300_000);
 
-afterAll(async () => {
-  await closeRun(browser, bridges, tmp);
-  rmSync(cli.root, { recursive: true, force: true });
-});
+afterAll(() => screens.close());
 
 describe('the town hall\'s inbox: each container in words', () => {
   let page: Page;
 
   it('says what each row is: subject and period once opened, « pas encore ouvert » before, sender by name, files and sizes', async () => {
-    const bridge = await startBridge({ home: at('T'), rendererDir: RENDERER });
-    bridges.push(bridge);
-    page = await openAppIn(browser, bridge, consoleErrors);
+    ({ page } = await screens.open('T'));
     await signIn(page, 'Claire Dumont');
     await h1(page, 'Plis reçus');
     await page.getByTestId('inbox-1').waitFor();
     const t3 = await words(page, 'inbox-1');
-    for (const text of ['États du 3e trimestre', 'IS 101 et IST – 3e trimestre 2026', TITLE, 'IS101_T3_2026.csv', '(13 octets)', 'IST_T3_2026.pdf',
+    for (const text of ['États du 3e trimestre', 'IS 101 et IST – 3e trimestre 2026', SLB_TITLE, 'IS101_T3_2026.csv', '(13 octets)', 'IST_T3_2026.pdf',
       'Paul Lefebvre', CPN, 'ouvert le', 'par Claire Dumont']) expect(t3).toContain(text);
     // Received, not opened: the manifest is encrypted. Nothing is guessed, not even from a name.
     const t4 = await words(page, 'inbox-2');
@@ -188,9 +149,7 @@ describe('the CPN\'s outbox: each container in words', () => {
   let page: Page;
 
   it('one line per container: subject and period, recipients by name and organisation, files, the state in words', async () => {
-    const bridge = await startBridge({ home: at('P'), rendererDir: RENDERER });
-    bridges.push(bridge);
-    page = await openAppIn(browser, bridge, consoleErrors);
+    ({ page } = await screens.open('P'));
     await signIn(page, 'Paul Lefebvre');
     await nav(page, 'Boîte d’envoi');
     await h1(page, 'Boîte d’envoi');
@@ -200,7 +159,7 @@ describe('the CPN\'s outbox: each container in words', () => {
     expect(await rows.count()).toBe(4);
     const text = async (subject: string) => ((await rows.filter({ hasText: subject }).first().textContent()) ?? '').replace(/[\u00a0\u202f]/g, ' ');
     const t3 = await text('États du 3e trimestre');
-    for (const w of ['IS 101 et IST – 3e trimestre 2026', TITLE, '2 fichiers', 'Claire Dumont', TOWN, 'déposé sur la clé le', 'dans le dossier usb1', 'remis le']) expect(t3).toContain(w);
+    for (const w of ['IS 101 et IST – 3e trimestre 2026', SLB_TITLE, '2 fichiers', 'Claire Dumont', TOWN, 'déposé sur la clé le', 'dans le dossier usb1', 'remis le']) expect(t3).toContain(w);
     const t4 = await text('États du 4e trimestre');
     for (const w of ['IS 101 et IST – 4e trimestre 2026', '1 fichier', 'déposé sur la clé le']) expect(t4).toContain(w);
     expect(t4).not.toContain('remis');

@@ -11,29 +11,16 @@
 // Screenshots at 1280×800 and 1024×768: test/artifacts/screens/newcontainer-convention-*.png.
 // Needs `npm run build` and `npm run build:renderer`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { execFileSync } from 'node:child_process';
+import type { Page } from 'playwright-core';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startBridge, type Bridge } from './bridge.js';
-import { openApp as openAppIn, RENDERER, shot, h1, prepareRun, launchChromium, closeRun, pick } from './support.js';
-import { cliSandbox } from '../cli/support.js';
-import { newPersonCard } from '../../electron/core/profile/identities.js';
+import type { Bridge } from './bridge.js';
+import { shot, h1, nav, pick, profilesRun, slbTownHallForScreens } from './support.js';
 
 const PASS = 'une phrase de passe de test';
-const TOWN = 'Mairie de Saint-Laurent-Blangy';
-const CPN = "CPN d'Arras";
-const FIVE: [string, string][] = [
-  ['Jean Morel', 'Maire'], ['Sophie Bernard', 'Adjointe au maire chargée de la sécurité'], ['Claire Dumont', 'Directrice générale des services'],
-  ['Marc Petit', 'Chef du service des affaires générales'], ['Luc Girard', 'Agent de la voirie publique'],
-];
 
-let tmp: string;
-let browser: Browser;
-const bridges: Bridge[] = [];
-const consoleErrors: string[] = [];
-const cli = cliSandbox('pli-e2e-newcontainer-', PASS);
-const { at, ok } = cli;
+const screens = profilesRun('newcontainer-convention', PASS);
+const { cli, consoleErrors, signIn } = screens;
 const plain = (text: string | null | undefined) => (text ?? '').replace(/[\u00a0\u202f]/g, ' ');
 /** A local time on the workstation's calendar. */
 const local = (day: string, hour = 9) => {
@@ -41,57 +28,15 @@ const local = (day: string, hour = 9) => {
   return new Date(y, m - 1, d, hour).getTime();
 };
 
-async function signIn(page: Page, name: string): Promise<void> {
-  await h1(page, 'Connexion');
-  const choice = page.getByRole('radio', { name: new RegExp(name) });
-  if (await choice.count()) await choice.check();
-  await page.getByLabel('Votre phrase de passe').fill(PASS);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-}
-const nav = (page: Page, name: string) => page.getByRole('navigation').getByRole('button', { name }).click();
-
-beforeAll(async () => {
-  tmp = prepareRun('pli-e2e-newcontainer-convention-');
-  await ok('O', ['init']);
-  await ok('O', ['id', 'new', '--name', 'Olivier Ssi', '--email', 'ssi@interieur.gouv.fr', '--org', 'DIPN du Pas-de-Calais']);
-  const pin = await ok('O', ['authority', 'init', '--name', 'SSI DIPN 62']);
-  await ok('T', ['init']);
-  const dgs = await cli.pli('O', ['authority', 'provision', '--name', 'Claire Dumont', '--email', 'mairie@saint-laurent-blangy.fr', '--org', TOWN, '--role', 'operator', '--out', at('dgs.key')]);
-  expect(dgs.code, dgs.stderr).toBe(0);
-  const ids: Record<string, string> = { 'Claire Dumont': dgs.stdout.trim() };
-  const oneTime = /([0-9a-z]{4}(?:-[0-9a-z]{4}){5})/.exec(dgs.stderr)?.[1] ?? '';
-  for (const [name, org] of [['Paul Lefebvre', CPN], ...FIVE.filter(([n]) => n !== 'Claire Dumont').map(([n]) => [n, TOWN])] as [string, string][]) {
-    const card = await newPersonCard({ name, email: 'fonctionnelle@exemple.fr', org });
-    ids[name] = card.id;
-    writeFileSync(at(`${card.id}.card`), card.card);
-    await ok('O', ['authority', 'certify', at(`${card.id}.card`), '--role', 'reader', '--out', at(`${card.id}.cert`)]);
-  }
-  await ok('O', [
-    'convention', 'new', '--title', 'Convention Saint-Laurent-Blangy — états statistiques',
-    '--party', `${CPN}=cpn-arras@interieur.gouv.fr`, '--party', `${TOWN}=mairie@saint-laurent-blangy.fr`,
-    ...FIVE.flatMap(([name, fn]) => ['--person', `${ids[name]}=${fn}`]), '--person', `${ids['Paul Lefebvre']}=Chargé des statistiques`,
-    '--types', '.doc,.xls,.csv,.pdf', '--schedule', 'quarterly:8', '--expect', 'IS 101', '--expect', 'IST',
-    '--start', '2026-01-01', '--years', '1', '--renew-max', '4',
-  ]);
-  await ok('O', ['directory', 'export', '--out', at('d1.json')]);
-  await ok('T', ['directory', 'import', at('d1.json'), '--pin', pin]);
-  await ok('T', ['id', 'import-key', at('dgs.key')], { env: { PLI_PASSPHRASE: oneTime, PLI_NEW_PASSPHRASE: PASS } });
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await closeRun(browser, bridges, tmp);
-  execFileSync('rm', ['-rf', cli.root]);
-});
+beforeAll(() => screens.start(() => slbTownHallForScreens(cli, PASS)));
+afterAll(() => screens.close());
 
 describe('the town hall: a container under the convention, and the notifications', () => {
   let page: Page;
   let bridge: Bridge;
 
   it('notifies at the sign-in and at injected times: before, on and after the 8th, once a day per period; a click opens the Calendrier', async () => {
-    bridge = await startBridge({ home: at('T'), rendererDir: RENDERER });
-    bridges.push(bridge);
-    page = await openAppIn(browser, bridge, consoleErrors);
+    ({ bridge, page } = await screens.open('T'));
     await signIn(page, 'Claire Dumont');
     await h1(page, 'Plis reçus');
     // The sign-in checks at once, on this workstation's real day: the periods already late, if any.
@@ -158,7 +103,7 @@ describe('the town hall: a container under the convention, and the notifications
     expect(await page.getByRole('checkbox', { name: /IST/ }).isChecked()).toBe(true);
     await page.getByLabel('Objet (facultatif)').fill('États du 3e trimestre 2026');
 
-    const files = path.join(tmp, 'etats');
+    const files = path.join(screens.tmp, 'etats');
     mkdirSync(files, { recursive: true });
     const xls = path.join(files, 'IS101-T3-2026.xls');
     const docx = path.join(files, 'note-de-synthese.docx');
@@ -184,7 +129,7 @@ describe('the town hall: a container under the convention, and the notifications
   it('sends to a folder, and the Calendrier shows « envoyé »; its link opens New container on the period', async () => {
     await page.getByRole('button', { name: 'Retirer note-de-synthese.docx' }).click();
     expect(await page.getByTestId('type-refused').count()).toBe(0);
-    const key = path.join(tmp, 'cle-usb');
+    const key = path.join(screens.tmp, 'cle-usb');
     mkdirSync(key, { recursive: true });
     bridge.dialogAnswers.push(key);
     const send = page.getByRole('button', { name: 'Chiffrer et déposer dans un dossier…' });

@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { bridgeClient, clientConfig, type Bridge } from './bridge.js';
+import { bridgeClient, clientConfig, startBridge, type Bridge } from './bridge.js';
+import { cliSandbox, slbTownHall } from '../cli/support.js';
 
 export const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const RENDERER = path.join(ROOT, 'dist-renderer');
@@ -56,3 +57,50 @@ export async function pick(page: Page, testId: string, files: string[]): Promise
 export const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 export const h1 = (page: Page, name: string) => page.getByRole('heading', { level: 1, name }).waitFor();
 export const alertWith = (page: Page, text: string | RegExp) => page.getByRole('alert').filter({ hasText: text }).waitFor();
+
+/** Signs in on the Connexion screen (choosing `name` when several people share the workstation). */
+export async function signIn(page: Page, name: string, passphrase: string): Promise<void> {
+  await h1(page, 'Connexion');
+  const choice = page.getByRole('radio', { name: new RegExp(name) });
+  if (await choice.count()) await choice.check();
+  await page.getByLabel('Votre phrase de passe').fill(passphrase);
+  await page.getByRole('button', { name: 'Se connecter' }).click();
+}
+export const nav = (page: Page, name: string) => page.getByRole('navigation').getByRole('button', { name }).click();
+
+/** The browser start of a file whose profiles are made with the `pli` binary (one passphrase for
+ * everyone): the CLI sandbox, a scratch folder `tmp`, Chromium, the bridges and the console errors. */
+export function profilesRun(name: string, passphrase: string) {
+  const cli = cliSandbox(`pli-e2e-${name}-`, passphrase);
+  const run = {
+    cli,
+    tmp: '',
+    browser: undefined as Browser | undefined,
+    bridges: [] as Bridge[],
+    consoleErrors: [] as string[],
+    /** The scratch folder (the interface must be built), the profiles, then Chromium. */
+    async start(makeProfiles: () => Promise<unknown>): Promise<void> {
+      run.tmp = prepareRun(`pli-e2e-${name}-screens-`);
+      await makeProfiles();
+      run.browser = await launchChromium();
+    },
+    /** A bridge on profile `home` and the app opened on it. */
+    async open(home: string): Promise<{ bridge: Bridge; page: Page }> {
+      const bridge = await startBridge({ home: cli.at(home), rendererDir: RENDERER });
+      run.bridges.push(bridge);
+      return { bridge, page: await openApp(run.browser!, bridge, run.consoleErrors) };
+    },
+    signIn: (page: Page, who: string) => signIn(page, who, passphrase),
+    async close(): Promise<void> {
+      await closeRun(run.browser, run.bridges, run.tmp || undefined);
+      rmSync(cli.root, { recursive: true, force: true });
+    },
+  };
+  return run;
+}
+
+/** The Saint-Laurent-Blangy convention screens' profiles (test/cli/support.ts slbTownHall): the
+ * officer's O signs the convention of the five and the CPN's clerk (certified as a reader), the
+ * town hall's T imports it, Claire Dumont's key on T. */
+export const slbTownHallForScreens = (cli: ReturnType<typeof cliSandbox>, passphrase: string) =>
+  slbTownHall(cli, passphrase, { clerkRole: 'reader', convention: true });
