@@ -37,7 +37,7 @@ describe('the town hall: Calendrier and Convention', () => {
     await nav(page, 'Calendrier');
     await h1(page, 'Calendrier des échanges');
     // A rehearsal day: 4 January 2027, four days before the 8th.
-    await page.getByLabel('Jour du calendrier').fill('2027-01-04');
+    await page.getByLabel('Jour du calendrier').fill('04/01/2027');
     const banner = page.getByTestId('due-banner');
     await banner.waitFor();
     expect((await banner.textContent())!.replace(/\u00a0/g, ' ')).toContain('IS 101 et IST du 4e trimestre à envoyer avant le 8 janvier');
