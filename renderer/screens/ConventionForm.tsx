@@ -99,7 +99,7 @@ export function ConventionForm({ editing, onDone, onCancel }: {
   };
 
   /** The error beside a field, announced and tied to it by aria-describedby. */
-  const beside = (field: Field): ReactNode => (errors[field] ? <span id={`cf-${field}-error`} className="hint reason" role="alert">{forScreen(errors[field])}</span> : null);
+  const beside = (field: Field): ReactNode => (errors[field] ? <p id={`cf-${field}-error`} className="alert error" role="alert">{forScreen(errors[field])}</p> : null);
   const described = (field: Field) => (errors[field] ? { 'aria-invalid': true, 'aria-describedby': `cf-${field}-error` } : {});
 
   return (
@@ -131,7 +131,7 @@ export function ConventionForm({ editing, onDone, onCancel }: {
               )}
             </div>
           ))}
-          {draft.parties.length < 10 && <button type="button" onClick={() => set({ parties: [...draft.parties, { org: '', address: '' }] })}>{t('conventionForm.addParty')}</button>}
+          {draft.parties.length < 10 && <div className="actions"><button type="button" onClick={() => set({ parties: [...draft.parties, { org: '', address: '' }] })}>{t('conventionForm.addParty')}</button></div>}
           {beside('parties')}
         </fieldset>
 
@@ -186,8 +186,8 @@ export function ConventionForm({ editing, onDone, onCancel }: {
         </div>
 
         <label htmlFor="cf-expect">{t('conventionForm.expect')}</label>
-        <textarea id="cf-expect" rows={3} value={draft.expect} onChange={(e) => set({ expect: e.currentTarget.value })} {...described('expect')} />
-        <span className="muted">{t('conventionForm.expectHint')}</span>
+        <textarea id="cf-expect" rows={3} style={{ width: '100%', maxWidth: '30rem', display: 'block' }} value={draft.expect} onChange={(e) => set({ expect: e.currentTarget.value })} {...described('expect')} />
+        <p className="muted">{t('conventionForm.expectHint')}</p>
         {beside('expect')}
 
         <div className="row">
