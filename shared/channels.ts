@@ -70,6 +70,9 @@ export const CHANNELS = {
   'authority:publish': 'publishDirectory',
   'authority:setContact': 'setOfficerContact',
   'directory:contact': 'officerContact',
+  // k1-convedit (issue 14 §6): the officer creates and edits a convention.
+  'conventions:create': 'createConvention',
+  'conventions:edit': 'editConvention',
 } as const;
 
 export type Channel = keyof typeof CHANNELS;

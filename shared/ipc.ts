@@ -285,6 +285,24 @@ export const conventionViewSchema = z.strictObject({
 });
 export type ConventionView = z.infer<typeof conventionViewSchema>;
 
+// ---- k1-convedit: a convention as the officer's form sends it (issue 14 §6) ----
+/** The fields of `pli convention new`, structured; limits as the signed object's (the core
+ * checks them again, with French words, and resolves the people among the certified). */
+export const newConventionRequest = z.strictObject({
+  title: z.string().max(300),
+  parties: z.array(z.strictObject({ org: z.string().max(200), address: z.string().max(254) })).max(10),
+  people: z.array(z.strictObject({ id: identityId, function: z.string().max(200) })).max(500),
+  types: z.array(z.string().max(11)).max(50),
+  schedule: z.strictObject({ every: z.enum(['quarterly', 'monthly', 'half-yearly']), day: z.number().int() }),
+  expect: z.array(z.string().max(100)).max(20),
+  start: calendarDay,
+  years: z.number().int(),
+  renewMax: z.number().int().nullable(),
+  retentionDays: z.number().int(),
+  openReceipts: z.boolean(),
+});
+export type NewConventionRequest = z.infer<typeof newConventionRequest>;
+
 // ---- c2-lists (issue 15: recognisable containers; issue 14 §6: late periods) ------------------
 /** A row's filing: not yet opened (the manifest is encrypted: nothing guessed), sans convention,
  * filed under a convention (its subject, period and documents), or a seal that no longer holds. */
@@ -812,6 +830,18 @@ export const contract = {
   /** Officer only: signs version n + 1, terminated on `date` for `reason`. */
   'conventions:terminate': {
     request: z.strictObject({ id: conventionId, date: calendarDay, reason: z.string().trim().min(1).max(500) }),
+    response: z.strictObject({ convention: conventionViewSchema }),
+  },
+  // ---- k1-convedit: the officer creates and edits a convention (issue 14 §6) ----
+  /** Officer only (checked in main by the core): signs version 1 of a new convention; the core
+   * checks every field (certified parties and people) and names the one at fault. */
+  'conventions:create': {
+    request: newConventionRequest,
+    response: z.strictObject({ convention: conventionViewSchema }),
+  },
+  /** Officer only: version n + 1 of the same convention, signed again (the next directory carries it). */
+  'conventions:edit': {
+    request: newConventionRequest.extend({ id: conventionId }),
     response: z.strictObject({ convention: conventionViewSchema }),
   },
   // ---- New container under a convention (issue 14 §6, docs/convention.md 12) ----

@@ -1,24 +1,27 @@
 // The Convention screen (issue 14 §6): a convention as the authority signed it (details, the
 // nominative list of habilitated people per party), buttons that write the annex (PDF) and the
 // year's register (PDF or CSV) to a file the person chooses, and for the SSI officer the
-// termination (date and reason, signed as a new version).
+// termination (date and reason, signed as a new version), creation and edit (ConventionForm.tsx).
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
-import { ErrorBox, Heading, Outside, StatusBox, useAction } from '../components/common';
+import { DayField, ErrorBox, Heading, Outside, StatusBox, useAction } from '../components/common';
 import type { ConventionView } from '../../shared/ipc';
 import { forScreen } from '../../shared/text';
 import { useCalendarWords } from './Calendar';
+import { ConventionForm } from './ConventionForm';
 
 export function Convention({ officer }: { officer: boolean }) {
   const { t } = useTranslation();
-  const { busy, notice, error, setError, act } = useAction();
+  const { busy, notice, error, setError, setNotice, act } = useAction();
   const words = useCalendarWords();
   const [list, setList] = useState<ConventionView[] | null>(null);
   const [chosen, setChosen] = useState<string | null>(null);
   const [year, setYear] = useState(2000); // set from main's calendar day when the list arrives
   const [format, setFormat] = useState<'pdf' | 'csv'>('pdf');
-  const [endDate, setEndDate] = useState('');
+  const [endDate, setEndDate] = useState<string | null>(null);
+  /** The officer's form: a new convention, or a new version of the one shown. */
+  const [form, setForm] = useState<'new' | 'edit' | null>(null);
   const [reason, setReason] = useState('');
 
   const load = useCallback(() => {
@@ -42,11 +45,19 @@ export function Convention({ officer }: { officer: boolean }) {
   const terminate = (e: FormEvent, id: string) => {
     e.preventDefault();
     void act(async () => {
+      if (endDate === null) return null;
       const r = await call('conventions:terminate', { id, date: endDate, reason });
       setList((old) => (old ?? []).map((x) => (x.id === id ? r.convention : x)));
       setReason('');
-      return t('convention.terminatedDone', { day: words.day(endDate) });
+      return t('convention.terminatedDone', { day: words.day(r.convention.terminated?.date ?? endDate) });
     });
+  };
+
+  const signed = (done: ConventionView) => {
+    setList((old) => [...(old ?? []).filter((x) => x.id !== done.id), done]);
+    setChosen(done.id);
+    setNotice(t(done.version === 1 ? 'conventionForm.created' : 'conventionForm.edited', { title: forScreen(done.title), version: done.version }));
+    setForm(null);
   };
 
   const schedule = (s: ConventionView['schedule']) => t(`convention.schedule.${s.every}`, { day: s.day });
@@ -56,6 +67,15 @@ export function Convention({ officer }: { officer: boolean }) {
       <Heading>{t('convention.title')}</Heading>
       {list === null && !error && <p>{t('common.loading')}</p>}
       {list !== null && list.length === 0 && <p className="empty">{t('convention.none')}</p>}
+      {officer && list !== null && form === null && (
+        <div className="actions">
+          <button type="button" onClick={() => { setNotice(null); setForm('new'); }}>{t('conventionForm.newButton')}</button>
+          {c && c.state === 'active' && <button type="button" onClick={() => { setNotice(null); setForm('edit'); }}>{t('conventionForm.editButton')}</button>}
+        </div>
+      )}
+      {officer && form !== null && (
+        <ConventionForm key={form === 'edit' ? c?.id : 'new'} editing={form === 'edit' ? c : null} onDone={signed} onCancel={() => setForm(null)} />
+      )}
       {list !== null && list.length > 1 && (
         <p>
           <label htmlFor="convention-choice">{t('convention.choose')}</label>{' '}
@@ -132,7 +152,7 @@ export function Convention({ officer }: { officer: boolean }) {
                 <div className="row">
                   <div>
                     <label htmlFor="end-date">{t('convention.endDate')}</label>
-                    <input id="end-date" type="date" required min={c.start} value={endDate} onChange={(e) => setEndDate(e.currentTarget.value)} />
+                    <DayField id="end-date" required day={endDate} onDay={setEndDate} />
                   </div>
                   <div>
                     <label htmlFor="end-reason">{t('convention.endReason')}</label>

@@ -100,7 +100,7 @@ describe('the officer: termination', () => {
     await signIn(page, 'Olivier Ssi');
     await nav(page, 'Conventions');
     await h1(page, 'Conventions');
-    await page.getByLabel('Date de résiliation').fill('2026-12-31');
+    await page.getByLabel('Date de résiliation').fill('31/12/2026'); // jj/mm/aaaa (DayField)
     await page.getByLabel('Motif').fill('Fin de l’expérimentation, décidée en comité de pilotage');
     await page.getByRole('button', { name: 'Résilier et signer' }).click();
     await statusWith(page, 'Convention résiliée');

@@ -26,6 +26,7 @@ const ACTIONS: Record<string, string[]> = {
   'directory.exported': ['authority/authority.ts'],
   'convention.created': ['authority/convention.ts'],
   'convention.terminated': ['authority/convention.ts'],
+  'convention.edited': ['authority/convention.ts'],
   'convention.imported': ['authority/convention-object.ts'],
   'retention.destroyed': ['authority/convention-retention.ts'],
   'retention.left': ['authority/convention-retention.ts'],

@@ -151,6 +151,25 @@ export async function createConvention(ctx: Context, input: NewConvention): Prom
   }
 }
 
+/** `pli convention edit` and the desktop's edit (issue 14 §6): officer only; the same id, version
+ * n + 1 with the fields of `input`, checked as at creation and signed again. The next directory
+ * carries it and each workstation's import replaces the older version (a newer version only: a
+ * rollback is refused there). A terminated convention is never reopened this way. */
+export async function editConvention(ctx: Context, idText: string, input: NewConvention): Promise<VerifiedConvention> {
+  const db = ctx.profile.db;
+  const authority = await unlockAuthority(ctx);
+  try {
+    const b = (await findConvention(db, idText)).body;
+    if (b.status.state === 'terminated') throw inputError('already-terminated', `La convention ${b.id} est résiliée (le ${b.status.date}) : elle ne peut plus être modifiée. Pour un nouvel accord, créez une nouvelle convention.`, { id: b.id, date: b.status.date });
+    const body: ConventionBody = { ...b, ...validate(db, input), version: b.version + 1, issued: Date.now() };
+    const signed = await signAndStore(db, authority.secretKey, body, authority.row.public_key);
+    audit(ctx, { actor: authority.officer.id, action: 'convention.edited', object: b.id, detail: { title: body.title, version: body.version, parties: body.parties.map((p) => p.org), people: body.people.length } });
+    return signed;
+  } finally {
+    authority.wipe();
+  }
+}
+
 /** `pli convention terminate`: officer only; version n + 1, terminated on `date` for `reason`. */
 export async function terminateConvention(ctx: Context, idText: string, date: string, reason: string): Promise<VerifiedConvention> {
   const db = ctx.profile.db;

@@ -2,12 +2,13 @@
 // CLI (`pli convention show|annex|terminate`, `pli due`, `pli register`): the conventions are
 // verified from their signed text at every read, the documents are written by the core to a new
 // file chosen in main's native dialog (never over an existing one), termination is the officer's.
-import { findConvention, lastDayOf, listConventions, terminateConvention, today, type ConventionBody } from '../../core/authority/convention.js';
+import { createConvention, editConvention, findConvention, lastDayOf, listConventions, terminateConvention, today, type ConventionBody, type NewConvention } from '../../core/authority/convention.js';
+import { requireOfficer } from '../../core/authority/authority.js';
 import { writeConventionAnnex } from '../../core/services/annex.js';
 import { yearCalendar } from '../../core/services/calendar.js';
 import { writeRegister } from '../../core/mail/register.js';
 import { formatFingerprint } from '../../../shared/ids.js';
-import type { ConventionView } from '../../../shared/ipc.js';
+import type { ConventionView, NewConventionRequest } from '../../../shared/ipc.js';
 import { slug } from '../views.js';
 import type { Deps, Impl } from './deps.js';
 
@@ -19,6 +20,13 @@ function view(b: ConventionBody): ConventionView {
     start: b.start, lastDay: lastDayOf(b), years: b.years, renewMax: b.renewMax, retentionDays: b.retentionDays, openReceipts: b.openReceipts,
   };
 }
+
+/** The form's fields as the core's createConvention takes them (the CLI's `convention new` text
+ * forms): one function signs for both front ends. */
+const asNew = (r: NewConventionRequest): NewConvention => ({
+  title: r.title, parties: r.parties, people: r.people, types: r.types.join(','), schedule: `${r.schedule.every}:${r.schedule.day}`,
+  expect: r.expect, start: r.start, years: r.years, renewMax: r.renewMax ?? undefined, retentionDays: r.retentionDays, openReceipts: r.openReceipts,
+});
 
 export function conventionChannels({ session: s, shell, revealable }: Deps) {
   return {
@@ -69,6 +77,21 @@ export function conventionChannels({ session: s, shell, revealable }: Deps) {
       // unlockAuthority (inside) refuses anyone but the officer of this profile's authority.
       const done = await terminateConvention(ctx, request.id, request.date, request.reason);
       return { convention: view(done.body) };
+    },
+
+    // Officer only, in main: requireOfficer refuses anyone else before any work (security), and
+    // unlockAuthority inside the core checks it again with the authority key.
+    async 'conventions:create'(request) {
+      const ctx = s.context();
+      requireOfficer(ctx);
+      return { convention: view((await createConvention(ctx, asNew(request))).body) };
+    },
+
+    async 'conventions:edit'(request) {
+      const ctx = s.context();
+      requireOfficer(ctx);
+      const { id, ...fields } = request;
+      return { convention: view((await editConvention(ctx, id, asNew(fields))).body) };
     },
   } satisfies Partial<Impl>;
 }
