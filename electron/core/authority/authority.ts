@@ -12,7 +12,7 @@ import { aeadSeal, deriveUnlockKey } from '../crypto/aead.js';
 import { makeEnvelope } from './signed.js';
 import { ROLES, ROLE_LABEL, certificateState, describeState, getTrust, roleIncludes, verifyCertificate, type CertificateBody, type Role } from './certificates.js';
 import {
-  applyCertificate, contactDigest, contactFieldsError, DAY, DEFAULT_GRACE_DAYS, keyChangeDigest, keyfileAad, storeDirectoryContact, verifyContact,
+  applyCertificate, contactDigest, contactFieldsError, DAY, DEFAULT_GRACE_DAYS, keyChangeDigest, keyfileAad, storeDirectoryContact, storedContact,
   type ContactFields, type DirectoryBody, type KeyfileBody, type SignedContact,
 } from './directory.js';
 import { inputError, securityError } from '../errors.js';
@@ -20,7 +20,7 @@ import { actorOf, audit, audited, type Context, type Scope } from '../context.js
 import { sealedTrustWrite } from '../profile/integrity.js';
 import { base32Encode, formatFingerprint } from '../../../shared/ids.js';
 import { storedConventions } from './convention-object.js';
-import { getMeta, setMeta } from '../profile/profile.js';
+import { setMeta } from '../profile/profile.js';
 
 export const DEFAULT_CERT_DAYS = 365;
 export const OFFICER_CERT_DAYS = 3 * 365;
@@ -279,16 +279,7 @@ export type PendingContact = { state: 'none' } | { state: 'valid'; contact: Sign
 /** The contact the next directory will carry, checked against the authority's own key. */
 export async function pendingContact(db: DB): Promise<PendingContact> {
   const row = getAuthority(db);
-  const stored = getMeta(db, AUTHORITY_CONTACT_META);
-  if (!row || stored === undefined) return { state: 'none' };
-  let value: unknown;
-  try {
-    value = JSON.parse(stored);
-  } catch {
-    return { state: 'unverified' };
-  }
-  const contact = await verifyContact(value, row.public_key);
-  return contact ? { state: 'valid', contact } : { state: 'unverified' };
+  return row ? storedContact(db, AUTHORITY_CONTACT_META, row.public_key) : { state: 'none' };
 }
 
 const contactTampered = () => securityError('contact-tampered',

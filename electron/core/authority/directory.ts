@@ -96,6 +96,21 @@ export async function verifyContact(value: unknown, key: Uint8Array): Promise<Si
   return (await ed25519Verify(key, contactDigest(parsed.data), signature)) ? parsed.data : null;
 }
 
+/** A contact kept in the meta table under `metaKey`, checked against `key` at every reading: one
+ * written there without that key (the attacker of docs/profile.md) comes back `unverified`. */
+export async function storedContact(db: DB, metaKey: string, key: Uint8Array): Promise<{ state: 'none' } | { state: 'valid'; contact: SignedContact } | { state: 'unverified' }> {
+  const stored = getMeta(db, metaKey);
+  if (stored === undefined) return { state: 'none' };
+  let value: unknown;
+  try {
+    value = JSON.parse(stored);
+  } catch {
+    return { state: 'unverified' };
+  }
+  const contact = await verifyContact(value, key);
+  return contact ? { state: 'valid', contact } : { state: 'unverified' };
+}
+
 /** Checks the fields a person typed, before anything is signed. */
 export function contactFieldsError(c: ContactFields): string | null {
   const parsed = contactSchema().safeParse({ ...c, at: 0, signature: '' });
@@ -130,16 +145,11 @@ export type ContactView =
  */
 export async function directoryContact(db: DB): Promise<ContactView> {
   const trust = getTrust(db);
-  const stored = getMeta(db, DIRECTORY_CONTACT_META);
-  if (!trust || stored === undefined) return { state: 'none' };
-  let value: unknown;
-  try {
-    value = JSON.parse(stored);
-  } catch {
-    return { state: 'unverified' };
-  }
-  const contact = await verifyContact(value, trust.public_key);
-  return contact ? { state: 'valid', name: contact.name, phone: contact.phone, mail: contact.mail, at: contact.at } : { state: 'unverified' };
+  if (!trust) return { state: 'none' };
+  const stored = await storedContact(db, DIRECTORY_CONTACT_META, trust.public_key);
+  if (stored.state !== 'valid') return stored;
+  const { name, phone, mail, at } = stored.contact;
+  return { state: 'valid', name, phone, mail, at };
 }
 
 export interface DirectoryImport {
