@@ -16,7 +16,7 @@ import { makeEnvelope } from '../../electron/core/authority/signed.js';
 import { ed25519Keygen, ed25519Sign } from '../../electron/core/crypto/keys.js';
 import { directoryStatus } from '../../electron/core/mail/publish.js';
 import type { Context } from '../../electron/core/context.js';
-import { PliError } from '../../electron/core/errors.js';
+import { refusedWith } from './refused.js';
 
 const PASS = 'une phrase de passe de test';
 const LIGHT = { opslimit: 1, memlimitKib: 8 };
@@ -48,17 +48,6 @@ function asAttacker(s: Station, sql: string, ...params: unknown[]): void {
   }
 }
 
-async function refusal(action: () => Promise<unknown>, code: string): Promise<PliError> {
-  let caught: unknown;
-  try {
-    await action();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught, `expected ${code}`).toBeInstanceOf(PliError);
-  expect((caught as PliError).code).toBe(code);
-  return caught as PliError;
-}
 
 let officer: Station;
 let pin: string;
@@ -94,7 +83,7 @@ describe('the officer\'s contact in the signed directory', () => {
 
   it('bad fields are refused before anything is signed or stored', async () => {
     for (const bad of [{ ...CONTACT, phone: 'appelez-moi' }, { ...CONTACT, mail: 'pas une adresse' }, { ...CONTACT, name: 'Nadia\u202eKessler' }, { ...CONTACT, name: ' ' }]) {
-      const error = await refusal(() => setAuthorityContact(officer.ctx, bad), 'bad-contact');
+      const error = await refusedWith('bad-contact', () => setAuthorityContact(officer.ctx, bad));
       expect(error.exitCode).toBe(1);
     }
     expect(await pendingContact(officer.profile.db)).toEqual({ state: 'none' });
@@ -145,7 +134,7 @@ describe('the officer\'s contact in the signed directory', () => {
     asAttacker(officer, "UPDATE meta SET value = ? WHERE key = 'authority.contact'", JSON.stringify({ ...(JSON.parse(stored) as object), mail: 'faux@pirate.fr' }));
     expect(await pendingContact(db)).toEqual({ state: 'unverified' });
     const before = getAuthority(db)!.next_dir_serial;
-    const error = await refusal(() => exportDirectory(officer.ctx), 'contact-tampered');
+    const error = await refusedWith('contact-tampered', () => exportDirectory(officer.ctx));
     expect(error.exitCode).toBe(2);
     expect(getAuthority(db)!.next_dir_serial).toBe(before);
     // Typed again by the officer: signed again, the export works.
@@ -166,7 +155,7 @@ describe('the officer\'s contact in the signed directory', () => {
       const forged = await makeEnvelope('directory', body, authority.secretKey);
       const before = getTrust(townHall.profile.db)!.serial;
       const contactBefore = await directoryContact(townHall.profile.db);
-      await refusal(() => importDirectory(townHall.profile.db, forged), 'bad-directory-contact');
+      await refusedWith('bad-directory-contact', () => importDirectory(townHall.profile.db, forged));
       expect(getTrust(townHall.profile.db)!.serial).toBe(before);
       expect(await directoryContact(townHall.profile.db)).toEqual(contactBefore);
     } finally {

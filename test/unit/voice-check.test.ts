@@ -16,7 +16,7 @@ import { exportDirectory, initAuthority } from '../../electron/core/authority/au
 import { importDirectory } from '../../electron/core/authority/directory.js';
 import type { Context } from '../../electron/core/context.js';
 import { listEvents } from '../../electron/core/profile/events.js';
-import { PliError } from '../../electron/core/errors.js';
+import { refusedWith } from './refused.js';
 import { formatFingerprint } from '../../shared/ids.js';
 
 const PASS = 'une phrase de passe de test';
@@ -44,17 +44,6 @@ async function workstation() {
   return { home, p, paul, claire, fingerprint, scope: { profile: p, actor: () => paul } };
 }
 
-async function refusedWith(code: string, action: () => Promise<unknown> | unknown): Promise<PliError> {
-  let caught: unknown;
-  try {
-    await action();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught, `expected ${code}`).toBeInstanceOf(PliError);
-  expect((caught as PliError).code).toBe(code);
-  return caught as PliError;
-}
 
 /** The attacker: another handle on the same database file, plain SQL, no key. */
 function attacker(home: string, sql: string, ...params: unknown[]): void {
