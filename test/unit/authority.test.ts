@@ -4,6 +4,7 @@
 // an id the profile does not know at all stays an input error (exit 1).
 // Speed: personal identities are sealed with light Argon2id parameters (the unlock reads the
 // parameters stored with each identity), so a whole authority + workstations costs milliseconds.
+import { scriptedTable } from './handler-table.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -824,17 +825,7 @@ describe('the desktop writers (IPC) never replace a file (issue 10)', () => {
   // planted at the chosen name must stay as it is, and the refusal comes before any work.
   it('card, directory, certificate, key file, audit export: « existe déjà », nothing replaced, nothing issued', async () => {
     const home = path.join(root, `app-${counter++}`);
-    const opens: string[] = [];
-    const saves: string[] = [];
-    const table = createHandlers({
-      home, emitProgress: () => undefined, emitMailEvent: () => undefined,
-      shell: { openFile: async () => opens.shift() ?? null, saveFile: async () => saves.shift() ?? null, chooseFolder: async () => null, showInFolder: () => undefined },
-    });
-    const call = async <T>(channel: string, request: unknown): Promise<T> => {
-      const answer = await table.invoke(channel, request);
-      if (!answer.ok) throw Object.assign(new Error(answer.error.message), answer.error);
-      return answer.value as T;
-    };
+    const { opens, saves, table, call } = scriptedTable(home);
     const refused = async (channel: string, request: unknown, target: string) => {
       const answer = await table.invoke(channel, request);
       expect(answer.ok, `${channel} should refuse`).toBe(false);

@@ -2,12 +2,12 @@
 // conventions:create and conventions:edit, through the same IPC handler table main binds. They call
 // the core's createConvention / editConvention (the CLI's `convention new`), officer only, checked
 // in main: a certified person who is not the officer is refused and nothing is signed.
+import { scriptedTable } from './handler-table.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { createHandlers } from '../../electron/ipc/handlers.js';
 import { contract } from '../../shared/ipc.js';
 
 const PASS = 'une phrase de passe de test';
@@ -19,17 +19,7 @@ interface View { id: string; version: number; title: string; people: { id: strin
 describe('conventions:create and conventions:edit (desktop, officer only)', () => {
   it('the officer creates then edits (same id, version 2, audited); an operator is refused, nothing signed', async () => {
     const home = path.join(root, 'app');
-    const opens: string[] = [];
-    const saves: string[] = [];
-    const table = createHandlers({
-      home, emitProgress: () => undefined, emitMailEvent: () => undefined,
-      shell: { openFile: async () => opens.shift() ?? null, saveFile: async () => saves.shift() ?? null, chooseFolder: async () => null, showInFolder: () => undefined },
-    });
-    const call = async <T>(channel: string, request: unknown): Promise<T> => {
-      const answer = await table.invoke(channel, request);
-      if (!answer.ok) throw Object.assign(new Error(answer.error.message), answer.error);
-      return answer.value as T;
-    };
+    const { opens, saves, table, call } = scriptedTable(home);
     try {
       await call('profile:init', {});
       const officer = await call<{ person: { id: string } }>('identities:create', { opId: 'op-1', name: 'Officier Test', email: 'ssi@exemple.fr', org: 'SSI DIPN 62', passphrase: PASS });
