@@ -1,19 +1,27 @@
 // The writer's hash worker (sinks.ts, WorkerSha256): the SHA-256 of what is sealed, computed on
-// its own thread while the main thread encrypts. Parts arrive moved (no copy), are hashed in
-// order, and go back moved, so that the writer can count what is in flight (peak memory).
+// its own thread while the main thread encrypts. Parts arrive moved (no copy) and are hashed in
+// order; their memory is then freed here at once (discard), and only their size goes back, so
+// that the writer can count what is in flight (peak memory). Neither thread's collector ever sees
+// the 256 MiB of a large container go by.
 import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
+import { discard } from './discard.js';
 
 /** 'digest' at the end; before it, batches of parts to hash, in order. */
 export type HashRequest = 'digest' | Uint8Array[];
+/** Per batch, the bytes hashed (and freed); at the end, the digest. */
+export type HashAnswer = { hashed: number } | { digest: Uint8Array };
 
 const port = parentPort!;
 const hash = createHash('sha256');
+const answer = (m: HashAnswer): void => port.postMessage(m);
 port.on('message', (parts: HashRequest) => {
-  if (parts === 'digest') {
-    port.postMessage({ digest: hash.digest() });
-    return;
+  if (parts === 'digest') return answer({ digest: hash.digest() });
+  let hashed = 0;
+  for (const part of parts) {
+    hash.update(part);
+    hashed += part.byteLength;
   }
-  for (const part of parts) hash.update(part);
-  port.postMessage({ parts }, parts.map((p) => p.buffer as ArrayBuffer));
+  discard(parts);
+  answer({ hashed });
 });

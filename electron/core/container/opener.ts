@@ -19,7 +19,7 @@
 // 2^-111 (GHASH is almost universal, and its key is unknown to whoever changed the file).
 import { createHash, type KeyObject } from 'node:crypto';
 import { openChunks } from './chunks.js';
-import { asBuffer, DigestWorker, ownsMemory, StartedThread, type Pending } from './threads.js';
+import { asBuffer, discard, DigestWorker, ownsMemory, StartedThread, type Pending } from './threads.js';
 import { workerEntry } from '../workers.js';
 import type { OpenerAnswer, OpenerRequest, OpenerWorkerData } from './opener.worker.js';
 
@@ -173,8 +173,7 @@ class WorkerOpener extends DigestWorker<OpenerAnswer> implements BlockOpener {
   }
 
   release(chunks: Buffer[]): void {
-    if (this.failure) return;
-    const own = chunks.filter(ownsMemory);
-    this.send({ release: own }, own.map((c) => c.buffer as ArrayBuffer));
+    // Freed at once, not by this thread's collector after tens of MiB (discard).
+    discard(chunks);
   }
 }

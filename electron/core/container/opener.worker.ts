@@ -1,9 +1,7 @@
 // The reader's block worker (opener.ts, which describes the pipeline and the pre-hash). It keeps
 // the container's digest: every block goes into it in order, and most are also opened here.
-// Memory moves without copies: the sealed block in, the block and the plaintext out, and the
-// plaintext back in once written. It is freed here, by this thread's small young generation,
-// collected every few blocks, rather than by the main thread, whose large heap is collected only
-// after tens of MiB of garbage (peak memory, and time).
+// Memory moves without copies: the sealed block in, the block and the plaintext out; the reader's
+// thread frees the plaintext at once when written (discard.ts), with no collection of its heap.
 import { createCipheriv, createHash, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -14,13 +12,12 @@ import type { PrehashSource } from './opener.js';
 export interface OpenerWorkerData { prehash: PrehashSource | null }
 
 /** What the reader's thread sends, in this order: the key (once), the digest's prefix unless the
- * worker pre-hashed it, the blocks (with nonces: open it; without: only hash it), plaintext to
- * free, and 'digest' at the end. */
+ * worker pre-hashed it, the blocks (with nonces: open it; without: only hash it), and 'digest'
+ * at the end. */
 export type OpenerRequest =
   | 'digest'
   | { key: KeyObject }
   | { prefix: Uint8Array }
-  | { release: Uint8Array[] }
   | { block: Uint8Array; index: number; nonces?: Uint8Array };
 
 /** One answer per block, in order (its plaintext and the block; the block alone if only hashed;
@@ -98,7 +95,6 @@ port.on('message', (m: OpenerRequest) => {
     return stopPrehash(); // the opening pass takes over after the blocks pre-hashed so far
   }
   if ('prefix' in m) return void hash.update(m.prefix);
-  if ('release' in m) return; // the plaintext of written blocks, to be freed by this thread's collector
   const block = asBuffer(m.block);
   if (m.index >= prehashed) hash.update(block);
   else if (changed < 0 && !timingSafeEqual(mac(block, m.index), macs[m.index]!)) changed = m.index;

@@ -56,13 +56,12 @@ class InlineSha256 implements Sha256Stream {
   async close(): Promise<void> {}
 }
 
-// The worker hashes the parts in the order they are posted and sends their memory back, to be
-// freed by the main thread's collector (a worker's heap is rarely collected).
+// The worker hashes the parts in the order they are posted, frees them and answers their size.
 /** Bytes handed to the worker and not hashed yet, beyond which update() waits: two blocks of
  * the reader or writer keep the worker busy; more would only hold memory (peak RSS). */
 const MAX_IN_FLIGHT = 8 * 1024 * 1024;
 
-class WorkerSha256 extends DigestWorker<{ parts: Uint8Array[] }> implements Sha256Stream {
+class WorkerSha256 extends DigestWorker<{ hashed: number }> implements Sha256Stream {
   private inFlight = 0;
   private readonly waiting: Pending<void>[] = [];
 
@@ -70,8 +69,8 @@ class WorkerSha256 extends DigestWorker<{ parts: Uint8Array[] }> implements Sha2
     super(new StartedThread(workerEntry('hash', import.meta.url), { youngGenerationMb: 4 }), 'hash worker');
   }
 
-  protected onAnswer(m: { parts: Uint8Array[] }): void {
-    for (const part of m.parts) this.inFlight -= part.byteLength;
+  protected onAnswer(m: { hashed: number }): void {
+    this.inFlight -= m.hashed;
     if (this.inFlight <= MAX_IN_FLIGHT) for (const w of this.waiting.splice(0)) w.resolve();
   }
 

@@ -8,11 +8,7 @@ import type { WorkerEntry } from '../workers.js';
 
 export interface Pending<T> { resolve: (value: T) => void; reject: (error: Error) => void }
 
-/** True when `view` is the whole of its memory, which can then move to another thread without
- * a copy and without detaching any other Buffer (a slice, or a small Buffer in Node's pool). */
-export function ownsMemory(view: Uint8Array): boolean {
-  return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength && view.buffer instanceof ArrayBuffer;
-}
+export { discard, ownsMemory } from './discard.js';
 
 export function asBuffer(view: Uint8Array): Buffer {
   return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
