@@ -2,7 +2,7 @@
 // 64 KiB chunks, sealed with AES-256-GCM, hashed for the signature and written, with the next
 // read and the previous write in flight while a block is encrypted; for a large payload the hash
 // runs on a worker thread (sinks.ts, sha256Stream), on the second core.
-import { createCipheriv } from 'node:crypto';
+import { createCipheriv, createSecretKey } from 'node:crypto';
 import { constants, rmSync } from 'node:fs';
 import { copyFile, link, lstat, open, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -97,8 +97,12 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
   const header: Header = { containerId, createdMs, senderId: Buffer.from(senderId), senderSigFpr: params.signing.keyFpr, recipients };
   const committed = encodeHeaderForCommitment(header);
   const commitKey = hkdf(fileKey, containerId, KDF_INFO.commit);
-  const payloadKey = hkdf(fileKey, containerId, KDF_INFO.payload);
+  const payloadBytes = hkdf(fileKey, containerId, KDF_INFO.payload);
   fileKey.fill(0);
+  // One key object for the 4 096 ciphers of 256 MiB: each would otherwise import the raw key
+  // again; its bytes then live only in native memory.
+  const payloadKey = createSecretKey(payloadBytes);
+  payloadBytes.fill(0);
   const headerBytes = Buffer.concat([committed, hmacSha256(commitKey, committed)]);
   commitKey.fill(0);
 
@@ -148,7 +152,6 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
     await pendingWrite;
     hash = await digest.digest();
   } finally {
-    payloadKey.fill(0);
     await digest.close();
     await Promise.all(sources.map((s) => s.close()));
   }
