@@ -68,7 +68,8 @@ export interface PrehashSource { fd: number; prefix: Buffer; start: number; chun
 
 export class OpenerThread extends StartedThread {
   constructor(readonly prehash: PrehashSource | null) {
-    // The smallest young generation makes the worker free the plaintext it made every few blocks.
+    // The smallest young generation: what the worker makes (plaintext, blocks) moves out, and the
+    // reader frees the plaintext once written (discard); little garbage stays here.
     const workerData: OpenerWorkerData = { prehash };
     super(workerEntry('opener', import.meta.url), { youngGenerationMb: 1, workerData });
   }
