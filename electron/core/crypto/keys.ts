@@ -2,7 +2,7 @@
 // Ed25519 (libsodium, strict verification) for signatures.
 // Never log or return secret keys outside the core.
 import type { xwing as XWingKem } from './xwing.js';
-import { getSodium } from './sodium.js';
+import { getSodiumOps } from './sodium.js';
 import { hkdf, random, unwrapKey, wrapKey } from './primitives.js';
 
 export const XWING_PUBLIC_BYTES = 1216;
@@ -154,20 +154,20 @@ export async function xwingDecapsulate(cipherText: Uint8Array, secretKey: Uint8A
 export interface SigningKeyPair { publicKey: Uint8Array; secretKey: Uint8Array }
 
 export async function ed25519Keygen(seed?: Uint8Array): Promise<SigningKeyPair> {
-  const sodium = await getSodium();
+  const sodium = await getSodiumOps();
   const pair = seed ? sodium.crypto_sign_seed_keypair(seed) : sodium.crypto_sign_keypair();
   return { publicKey: pair.publicKey, secretKey: pair.privateKey };
 }
 
 export async function ed25519Sign(secretKey: Uint8Array, message: Uint8Array): Promise<Uint8Array> {
-  const sodium = await getSodium();
+  const sodium = await getSodiumOps();
   return sodium.crypto_sign_detached(message, secretKey);
 }
 
 /** Strict verification (libsodium rejects non-canonical and small-order encodings). */
 export async function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
   if (publicKey.length !== ED25519_PUBLIC_BYTES || signature.length !== SIGNATURE_BYTES) return false;
-  const sodium = await getSodium();
+  const sodium = await getSodiumOps();
   try {
     return sodium.crypto_sign_verify_detached(signature, message, publicKey);
   } catch {
