@@ -119,6 +119,17 @@ describe('the lockout counter and the Argon2id of the sign-in', () => {
     expect(actions).toEqual(['login.refused']);
   });
 
+  it('a success that cannot be logged does not reset the counter (one transaction, one fsync)', async () => {
+    const { profile, identity, other } = await person('Denis Roux');
+    await expect(signIn(profile, identity, BAD)).rejects.toMatchObject({ code: 'bad-passphrase' });
+    // The attacker of docs/profile.md plants a trigger that refuses every new audit event.
+    other.exec("CREATE TRIGGER planted BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'planted'); END;");
+    other.close();
+    await expect(signIn(profile, identity, GOOD)).rejects.toThrow();
+    // Both attempts stay counted: the reset is committed only with its login.succeeded.
+    expect(lockState(profile.db, identity.id)).toEqual({ failures: 2, lockedUntil: 0 });
+  });
+
   it('locked out: no Argon2id at all', async () => {
     const { profile, identity, other } = await person('Alice Petit');
     other.close();

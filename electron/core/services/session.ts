@@ -164,8 +164,11 @@ export async function signIn(profile: Profile, identity: IdentityRow, passphrase
       { params: { name: identity.name, count: left, minutes: settings.lockoutMinutes } });
   }
   try {
-    saveState(db, identity.id, 0, 0);
-    appendEvent(db, profile.workstation, { actor: identity.id, action: 'login.succeeded' });
+    // One transaction (one fsync instead of two): the counter is reset only with its logged success.
+    db.transaction(() => {
+      saveState(db, identity.id, 0, 0);
+      appendEvent(db, profile.workstation, { actor: identity.id, action: 'login.succeeded' });
+    }).immediate();
   } catch (error) {
     // The caller never receives the keys: they are wiped here.
     unlocked.wipe();
