@@ -80,7 +80,8 @@ export function cliUnlocker(values: Values): Unlocker {
       // here is left to the first real use, which reports it.
       // Then zod, which the manifest of every container needs after the unlock: libsodium (loaded
       // with X-Wing) comes first, as the unlock's first step after Argon2id needs it.
-      void import('../core/crypto/xwing.js').then((m) => m.ready).then(loadZod).catch(() => undefined);
+      // Then the manifest's schema, built and run once on a sample (warmManifest).
+      void import('../core/crypto/xwing.js').then((m) => m.ready).then(loadZod).then(warmManifest).catch(() => undefined);
       const passphrase = await readSecret({ file: str(values, 'passphrase-file'), env: 'PLI_PASSPHRASE', prompt: `Phrase de passe de ${forTerminal(identity.name)} : `, what: 'la phrase de passe' });
       const unlocked = await signIn(profileOf(values), identity, passphrase);
       // From now on this person is the actor of the command's events (Context.actor).
@@ -96,6 +97,20 @@ export function cliUnlocker(values: Values): Unlocker {
       return file ? readSecret({ file, env: '', prompt: '', what: 'le mot de passe du pli' }) : null;
     },
   };
+}
+
+/** A container's manifest as the format has it (docs/format.md 5.3), with made-up values. */
+const SAMPLE_MANIFEST = Buffer.from(JSON.stringify({ v: 1, sender: 'abcdefghjkmnpqrs', files: [{ name: 'exemple.txt', type: 'text/plain', size: 0, mtime: 0 }] }), 'utf8');
+/** zod builds a schema on its first use and compiles its parser on its first parse (10-40 ms for
+ * the manifest's, bench/README.md): done on a sample while Argon2id runs, not after the unlock,
+ * where every encryption and decryption parses a manifest. A refusal of the sample changes nothing. */
+async function warmManifest(): Promise<void> {
+  const { decodeManifest } = await import('../core/container/manifest.js');
+  try {
+    decodeManifest(SAMPLE_MANIFEST);
+  } catch {
+    // only a warm-up
+  }
 }
 
 let openedProfile: Profile | undefined;

@@ -3,7 +3,7 @@
 // files): they live here, on the crypto floor, so that neither imports the other for them.
 // The bytes are those of docs/profile.md (layout: nonce beside the sealed text, AAD from labels.ts).
 import { randomBytes } from 'node:crypto';
-import { getSodium } from './sodium.js';
+import { getSodiumOps } from './sodium.js';
 import { argon2id, type Argon2Params } from './argon2.js';
 
 /** The Argon2id key of a passphrase (NFC-normalised UTF-8). The caller zeroes the key; the
@@ -19,7 +19,7 @@ export async function deriveUnlockKey(passphrase: string, salt: Uint8Array, para
 
 /** Seals `plaintext` under `key` with a fresh random 24-byte nonce. */
 export async function aeadSeal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Promise<{ nonce: Buffer; sealed: Buffer }> {
-  const sodium = await getSodium();
+  const sodium = await getSodiumOps();
   const nonce = randomBytes(sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
   const sealed = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, aad, null, nonce, key);
   return { nonce, sealed: Buffer.from(sealed) };
@@ -27,7 +27,7 @@ export async function aeadSeal(key: Uint8Array, plaintext: Uint8Array, aad: Uint
 
 /** The plaintext, or null when the tag does not verify (wrong key, other AAD, tampering). */
 export async function aeadOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Promise<Uint8Array | null> {
-  const sodium = await getSodium();
+  const sodium = await getSodiumOps();
   try {
     return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, sealed, aad, nonce, key);
   } catch {

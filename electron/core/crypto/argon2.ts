@@ -10,11 +10,10 @@
 //     fallback where the binding does not load: a platform with no prebuilt binary (musl, an
 //     unusual CPU), an Electron build that cannot load it, an installation without it. The
 //     worker's WebAssembly memory never shrinks; ending the thread returns it.
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { temporaryError } from '../errors.js';
 import { workerEntry } from '../workers.js';
+import { nativeSodiumBinding } from './sodium.js';
 import type { Argon2Answer, Argon2Job } from './argon2.worker.js';
 
 export interface Argon2Params {
@@ -54,21 +53,12 @@ interface NativeBinding {
 
 let native: NativeBinding | null | undefined;
 
-/**
- * sodium-native's prebuilt binary for this platform, loaded directly (process.dlopen, ~1 ms):
- * its package entry point first loads a module resolver that costs 30-90 ms of start-up here.
- * null when it does not load (then the WebAssembly fallback runs).
- */
+/** sodium-native's binary (loaded directly, sodium.ts), when it has Argon2id; null otherwise
+ * (then the WebAssembly fallback runs). */
 function nativeBinding(): NativeBinding | null {
   if (native !== undefined) return native;
-  try {
-    const load = createRequire(import.meta.url);
-    const dir = path.dirname(load.resolve('sodium-native/package.json'));
-    const binding = load(path.join(dir, 'prebuilds', `${process.platform}-${process.arch}`, 'sodium-native.node')) as Partial<NativeBinding>;
-    native = typeof binding.crypto_pwhash_async === 'function' && binding.crypto_pwhash_ALG_ARGON2ID13 === 2 ? binding as NativeBinding : null;
-  } catch {
-    native = null;
-  }
+  const binding = nativeSodiumBinding() as Partial<NativeBinding> | null;
+  native = typeof binding?.crypto_pwhash_async === 'function' && binding.crypto_pwhash_ALG_ARGON2ID13 === 2 ? binding as NativeBinding : null;
   return native;
 }
 

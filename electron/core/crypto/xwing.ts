@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { sha3_256, shake256 } from '@noble/hashes/sha3.js';
-import { getSodium, type Sodium } from './sodium.js';
+import { getSodiumOps, type SodiumOps } from './sodium.js';
 
 const PUBLIC_BYTES = 1216;
 const SECRET_BYTES = 32;
@@ -25,12 +25,12 @@ const LABEL = Uint8Array.from([0x5c, 0x2e, 0x2f, 0x2f, 0x5e, 0x5c]);
 // libsodium is bound when `ready` resolves, not by a top-level await: this module is also reached
 // (through keys.ts) from a worker's bundle, which is CommonJS under vitest (workers.ts), where a
 // top-level await cannot compile. The only way in, keys.ts's loader, awaits `ready` first.
-let sodium: Sodium | undefined;
+let sodium: SodiumOps | undefined;
 /** Resolves once libsodium is loaded; no X-Wing call may run before. */
-export const ready: Promise<void> = getSodium().then((loaded) => {
+export const ready: Promise<void> = getSodiumOps().then((loaded) => {
   sodium = loaded;
 });
-function lib(): Sodium {
+function lib(): SodiumOps {
   if (sodium === undefined) throw new Error('X-Wing : libsodium n’est pas encore chargé');
   return sodium;
 }

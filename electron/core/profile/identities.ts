@@ -266,12 +266,24 @@ interface OpenedMaster {
 /** The payload of an own identity (master key, and the integrity key for a holder), from its
  * passphrase (the one Argon2id of an unlock). The caller calls wipe(). Wrong passphrase:
  * security error (exit 2). */
-async function openMaster(db: DB, id: string, passphrase: string): Promise<OpenedMaster> {
+async function openMaster(db: DB, id: string, passphrase: string, beforeAnswer?: () => void): Promise<OpenedMaster> {
   const row = db.prepare('SELECT * FROM unlock WHERE identity_id = ?').get(id) as
     { salt: Buffer; opslimit: number; memlimit_kib: number; nonce: Buffer; wrapped_master: Buffer } | undefined;
   const identity = getIdentity(db, id);
   if (!row || !identity) throw inputError('no-private-keys', `Aucune clé privée pour ${id} sur ce poste.`);
-  const unlockKey = await deriveUnlockKey(passphrase, row.salt, { opslimit: row.opslimit, memlimitKib: row.memlimit_kib });
+  // Argon2id starts first (libuv's pool), then beforeAnswer runs beside it (the lockout's count
+  // and its fsync, session.ts). Invariant: the derived key is tried on the master key (the answer)
+  // only after beforeAnswer has returned; when it throws, the key is wiped on arrival, never tried.
+  const deriving = deriveUnlockKey(passphrase, row.salt, { opslimit: row.opslimit, memlimitKib: row.memlimit_kib });
+  if (beforeAnswer) {
+    try {
+      beforeAnswer();
+    } catch (error) {
+      void deriving.then((key) => key.fill(0), () => undefined);
+      throw error;
+    }
+  }
+  const unlockKey = await deriving;
   const payload = await aeadOpen(unlockKey, row.nonce, row.wrapped_master, masterAad(id));
   if (!payload) {
     unlockKey.fill(0);
@@ -510,8 +522,10 @@ export function resolveOwn(db: DB, as?: string): IdentityRow {
 }
 
 /** Unlocks every key set of an own identity. Wrong passphrase: security error (exit 2). */
-export async function unlockIdentity(db: DB, id: string, passphrase: string): Promise<UnlockedIdentity> {
-  const opened = await openMaster(db, id, passphrase);
+/** `beforeAnswer` runs once the passphrase's Argon2id has started and before its key is tried
+ * (see openMaster); its exception ends the unlock. */
+export async function unlockIdentity(db: DB, id: string, passphrase: string, beforeAnswer?: () => void): Promise<UnlockedIdentity> {
+  const opened = await openMaster(db, id, passphrase, beforeAnswer);
   const { identity, master } = opened;
   const rows = db.prepare('SELECT * FROM secrets WHERE identity_id = ? ORDER BY key_set').all(id) as
     { key_set: number; enc_fpr: Buffer; sig_fpr: Buffer; nonce: Buffer; sealed: Buffer }[];

@@ -10,7 +10,7 @@ import { xwingWrapInfo, type ParsedHeader } from '../container/format.js';
 import { currentKeys, getIdentity, keyByFingerprint, resolveIdentity, resolveOwn, type IdentityRow, type UnlockedIdentity } from '../profile/identities.js';
 import { checkFreshnessForSending, requirePasswordAllowed, requireRecipient, requireRole, requireSigner, resolveRecipients } from './policy.js';
 import { argon2id, ACCEPTED } from '../crypto/argon2.js';
-import { unwrapFromXWing } from '../crypto/keys.js';
+import { prepareEncapsulations, unwrapFromXWing, warmUpXWing } from '../crypto/keys.js';
 import { hkdf, unwrapKey } from '../crypto/primitives.js';
 import { KDF_INFO } from '../crypto/labels.js';
 import { inputError, PliError, securityError } from '../errors.js';
@@ -121,7 +121,15 @@ export async function encrypt(ctx: Context, request: EncryptRequest): Promise<En
     // Before any passphrase is asked: sealing with a weak password changes nothing.
     requireStrongPassword(password);
   }
-  const unlocked = await ctx.unlocker.unlock(sender);
+  // The recipients' encapsulations are made while the unlock's Argon2id runs (keys.ts).
+  const ahead = prepareEncapsulations(keys.map((k) => k.publicKey));
+  let unlocked: UnlockedIdentity;
+  try {
+    unlocked = await ctx.unlocker.unlock(sender);
+  } catch (error) {
+    ahead.discard();
+    throw error;
+  }
   try {
     const result = await sealToFile(request.files, request.out, {
       senderId: sender.id,
@@ -149,6 +157,7 @@ export async function encrypt(ctx: Context, request: EncryptRequest): Promise<En
     throw error;
   } finally {
     unlocked.wipe();
+    ahead.discard();
   }
 }
 
@@ -283,6 +292,7 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
     // digest from the file, on the core that the Argon2id unlock leaves idle (the passphrase's
     // below, or the password's in openStream).
     openerThread = startOpenerThread(info.payloadBytes, source.fd === null ? null : { fd: source.fd, prefix: signaturePrefix(header), start: header.headerBytes.length, chunks: info.chunks });
+    if (!request.usePassword) warmUpXWing(); // ML-KEM compiled while Argon2id runs (keys.ts)
     let identity: UnlockedIdentity | null = await ctx.unlocker.unlock(reader);
     let password: string | null = null;
     // Again after the unlock: the integrity key is now attached, the state read is the sealed one.

@@ -88,9 +88,10 @@ const saveState = (db: DB, identityId: string, failures: number, lockedUntil: nu
 
 /** Decides and counts an attempt in one write transaction (BEGIN IMMEDIATE: one process or
  * connection at a time), BEFORE the passphrase is tried. Invariant: however many sign-ins run in
- * parallel, in one process or several, at most maxFailures Argon2id runs start between two
+ * parallel, in one process or several, at most maxFailures passphrases are tried between two
  * lockouts; the one that reaches maxFailures sets the lock in advance, so the others are
- * refused without trying. An attempt cut short (crash) stays counted: the safe side. */
+ * refused without trying. An attempt cut short (crash, kill) after its count stays counted: the
+ * safe side. Its Argon2id has already started (signIn): the derivation alone answers nothing. */
 function beginAttempt(db: DB, identityId: string, settings: SessionSettings, now: number): Attempt | { refusedUntil: number } {
   return db.transaction(() => {
     const state = lockState(db, identityId);
@@ -120,15 +121,34 @@ function refundAttempt(db: DB, identityId: string, attempt: Attempt): void {
 export async function signIn(profile: Profile, identity: IdentityRow, passphrase: string, now = Date.now()): Promise<UnlockedIdentity> {
   const db = profile.db;
   const settings = getSettings(db);
-  const attempt = beginAttempt(db, identity.id, settings, now);
-  if ('refusedUntil' in attempt) {
+  const refuse = (until: number): PliError => {
     appendEvent(db, profile.workstation, { actor: identity.id, action: 'login.refused', outcome: 'refused', detail: { reason: 'locked-out' } });
-    throw lockedOutError(identity, attempt.refusedUntil, now);
-  }
+    return lockedOutError(identity, until, now);
+  };
+  // A read first: a locked-out person's passphrase is not even derived (no Argon2id run).
+  const state = lockState(db, identity.id);
+  if (state.lockedUntil > now) throw refuse(state.lockedUntil);
+  // The count itself (beginAttempt: a write transaction and its fsync) runs once Argon2id has
+  // started, beside it, and before the derived key is tried (unlockIdentity's beforeAnswer): the
+  // order the lockout needs is count, then answer (test/unit/lockout-overlap.test.ts).
+  let attempt: Attempt | undefined;
+  let refusedUntil = 0;
+  const LOCKED = new Error('locked');
   let unlocked: UnlockedIdentity;
   try {
-    unlocked = await unlockIdentity(db, identity.id, passphrase);
+    unlocked = await unlockIdentity(db, identity.id, passphrase, () => {
+      const decided = beginAttempt(db, identity.id, settings, now);
+      if ('refusedUntil' in decided) {
+        // Locked by another sign-in since the read above: refused, the derived key is never tried.
+        refusedUntil = decided.refusedUntil;
+        throw LOCKED;
+      }
+      attempt = decided;
+    });
   } catch (error) {
+    if (error === LOCKED) throw refuse(refusedUntil);
+    // Failed before its count (no private keys here): nothing to give back.
+    if (!attempt) throw error;
     if (!(error instanceof PliError) || error.code !== 'bad-passphrase') {
       refundAttempt(db, identity.id, attempt);
       throw error;
@@ -144,8 +164,11 @@ export async function signIn(profile: Profile, identity: IdentityRow, passphrase
       { params: { name: identity.name, count: left, minutes: settings.lockoutMinutes } });
   }
   try {
-    saveState(db, identity.id, 0, 0);
-    appendEvent(db, profile.workstation, { actor: identity.id, action: 'login.succeeded' });
+    // One transaction (one fsync instead of two): the counter is reset only with its logged success.
+    db.transaction(() => {
+      saveState(db, identity.id, 0, 0);
+      appendEvent(db, profile.workstation, { actor: identity.id, action: 'login.succeeded' });
+    }).immediate();
   } catch (error) {
     // The caller never receives the keys: they are wiped here.
     unlocked.wipe();
