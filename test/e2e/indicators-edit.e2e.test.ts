@@ -7,19 +7,17 @@
 // (axe-core) and the leak rules of words.e2e on what is shown.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { startBridge, type Bridge } from './bridge.js';
-import { openApp as openAppIn, RENDERER, SHOTS, h1, prepareRun, launchChromium, closeRun, observatory, signInToInbox } from './support.js';
+import { openApp as openAppIn, RENDERER, SHOTS, h1, prepareRun, launchChromium, closeRun, observatory, signInToInbox, contrast } from './support.js';
 import { listEvents } from '../../electron/core/profile/events.js';
 import { importState } from '../../electron/core/indicators/store.js';
 import { stopReading } from '../../electron/core/indicators/read.js';
 import { audit } from '../../electron/core/context.js';
 import { QUARTERS, istOf, istRows, toCsv } from '../unit/indicators-fixtures.js';
 
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const PASS = 'les chiffres du conseil de sécurité';
 const CONTAINER = '5e1f0a9b3c7d2e4f6a8b0c1d2e3f4a5b';
 const SIZES = [{ width: 1280, height: 800 }, { width: 1024, height: 768 }];
@@ -36,18 +34,6 @@ function leaks(text: string): string[] {
     ['system error code', /\b(ECONNREFUSED|ENOENT|EACCES|EPERM|EEXIST|ELOOP)\b/], ['bare hex longer than 12', /\b[0-9a-f]{13,}\b/i],
   ];
   return [...rules.filter(([, re]) => re.test(text)).map(([name, re]) => `${name}: ${re.exec(text)![0]}`), ...[tmp, '/tmp/'].filter((t) => text.includes(t)).map((t) => `path ${t}`)];
-}
-
-async function contrast(page: Page, screen: string): Promise<void> {
-  await page.evaluate(AXE);
-  type Rule = { nodes: { target: unknown; failureSummary?: string }[] };
-  const { violations, checked } = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: Rule[]; passes: Rule[] }> } }).axe;
-    const result = await axe.run((globalThis as unknown as { document: unknown }).document, { runOnly: { type: 'rule', values: ['color-contrast'] } });
-    return { violations: result.violations.flatMap((v) => v.nodes.map((n) => `${JSON.stringify(n.target)} ${n.failureSummary ?? ''}`)), checked: result.passes.reduce((sum, r) => sum + r.nodes.length, 0) };
-  });
-  expect(violations, `contrast on ${screen}`).toEqual([]);
-  expect(checked).toBeGreaterThan(5);
 }
 
 /** Both sizes: a full-page screenshot, the leak rules, the contrast. */

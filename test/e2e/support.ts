@@ -1,9 +1,11 @@
 // What every browser end-to-end file shares: where things are, how the app is opened in
 // Chromium over the test bridge, how files are "picked", screenshots and common waits.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { bridgeClient, clientConfig, startBridge, type Bridge } from './bridge.js';
 import { cliSandbox, slbTownHall } from '../cli/support.js';
@@ -188,4 +190,23 @@ export async function observatory(home: string, passphrase: string, convention: 
   } finally {
     profile.close();
   }
+}
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** WCAG AA contrast on the screen as it is (axe-core's color-contrast rule, as in layout.e2e). */
+export async function contrast(page: Page, screen: string): Promise<void> {
+  // Evaluated through the debugging protocol: the page's CSP (script-src 'self') does not apply.
+  await page.evaluate(AXE);
+  type Rule = { nodes: { target: unknown; failureSummary?: string }[] };
+  const { violations, checked } = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: Rule[]; passes: Rule[] }> } }).axe;
+    const result = await axe.run((globalThis as unknown as { document: unknown }).document, { runOnly: { type: 'rule', values: ['color-contrast'] } });
+    return {
+      violations: result.violations.flatMap((v) => v.nodes.map((n) => `${JSON.stringify(n.target)} ${n.failureSummary ?? ''}`)),
+      checked: result.passes.reduce((sum, rule) => sum + rule.nodes.length, 0),
+    };
+  });
+  expect(violations, `contrast on ${screen}`).toEqual([]);
+  expect(checked, `texts checked on ${screen}`).toBeGreaterThan(5);
 }

@@ -11,19 +11,16 @@
 // layout.e2e does).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { mkdirSync, readFileSync, writeFileSync, realpathSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, writeFileSync, realpathSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { startBridge, type Bridge } from './bridge.js';
-import { openApp, RENDERER, SHOTS, h1, pick, prepareRun, launchChromium, closeRun, observatory, signInToInbox } from './support.js';
+import { openApp, RENDERER, SHOTS, h1, pick, prepareRun, launchChromium, closeRun, observatory, signInToInbox, contrast } from './support.js';
 import { correctFigure, importState } from '../../electron/core/indicators/store.js';
 import { stopReading } from '../../electron/core/indicators/read.js';
 import { audit } from '../../electron/core/context.js';
 import { QUARTERS, istOf, istRows, toCsv } from '../unit/indicators-fixtures.js';
-
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const PASS_OFFICER = 'la clé de voûte du service SSI';
 const TOWN_HALL = 'Mairie de Vandœuvre-lès-Nancy';
@@ -63,23 +60,6 @@ async function check(page: Page, name: string): Promise<void> {
     expect(leaks(visible), `${name} at ${size.width}×${size.height}`).toEqual([]);
   }
   await page.setViewportSize(SIZES[0]!);
-}
-
-/** WCAG AA contrast on the screen as it is (axe-core's color-contrast rule, as in layout.e2e). */
-async function contrast(page: Page, screen: string): Promise<void> {
-  // Evaluated through the debugging protocol: the page's CSP (script-src 'self') does not apply.
-  await page.evaluate(AXE);
-  type Rule = { nodes: { target: unknown; failureSummary?: string }[] };
-  const { violations, checked } = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: Rule[]; passes: Rule[] }> } }).axe;
-    const result = await axe.run((globalThis as unknown as { document: unknown }).document, { runOnly: { type: 'rule', values: ['color-contrast'] } });
-    return {
-      violations: result.violations.flatMap((v) => v.nodes.map((n) => `${JSON.stringify(n.target)} ${n.failureSummary ?? ''}`)),
-      checked: result.passes.reduce((sum, rule) => sum + rule.nodes.length, 0),
-    };
-  });
-  expect(violations, `contrast on ${screen}`).toEqual([]);
-  expect(checked, `texts checked on ${screen}`).toBeGreaterThan(5);
 }
 
 /** Nothing wider than the window at either size (no sideways scrolling on a 1024 px screen). */
