@@ -46,8 +46,9 @@ export interface MailBench {
   waitForInbox(user: MailUser, n: number, timeoutMs?: number): Promise<void>;
   /** Writes `bytes` to `<tmp>/files/<name>` and returns its path (a file to send). */
   file(name: string, bytes: Buffer): string;
-  /** Closes the parties' profiles, stops the servers, deletes the scratch folder. */
-  stop(): Promise<void>;
+  /** Closes the parties' profiles, stops the servers, runs `beforeRemove` (e.g. unmounting a disk
+   * made inside the scratch folder), deletes the scratch folder. */
+  stop(beforeRemove?: () => void): Promise<void>;
 }
 
 export interface MailBenchOptions {
@@ -130,11 +131,12 @@ export async function startMailBench(prefix: string, options: MailBenchOptions =
       fs.writeFileSync(file, bytes);
       return file;
     },
-    async stop() {
+    async stop(beforeRemove) {
       for (const party of parties) party.profile.close();
       try {
         await servers.stop();
       } finally {
+        beforeRemove?.();
         fs.rmSync(tmp, { recursive: true, force: true });
       }
     },
