@@ -1,11 +1,11 @@
 // The `pli` command line. Its command names, flags, outputs and exit codes are a contract that
 // scripts outside the project rely on (README, docs/cli.md): change them only by adding.
 // Exit codes: 0 done; 1 usage or input error; 2 refused for security; 3 temporary.
-import { closeSync, constants, fsyncSync, lstatSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PliError, inputError } from '../core/errors.js';
 import { cliMessage } from './hints.js';
 import { faultError, placeOf } from '../core/faults.js';
+import { somethingAt, writeNewFileSync, type NewFileWords } from '../core/files.js';
 import { resolveHome } from '../core/profile/profile.js';
 import { currentKeys, listIdentities, resolveIdentity, resolveOwn } from '../core/profile/identities.js';
 import { hasHolder } from '../core/profile/integrity.js';
@@ -33,37 +33,18 @@ const existsError = (target: string) =>
 /** Refuses, before any work, an output name that exists (a file, a folder, a symlink even
  * dangling): the command must change nothing (no certificate issued, no person created). */
 export function refuseExisting(target: string): void {
-  try {
-    lstatSync(target);
-  } catch {
-    return; // absent (or unreachable: the write below says why)
-  }
-  throw existsError(target);
+  if (somethingAt(target)) throw existsError(target);
 }
 
-/** Writes a new file: O_EXCL never replaces a file nor follows a symlink; a failed write leaves
- * no partial file. Every `--out` of the CLI goes through here or through sealToFile. */
+const WRITE_WORDS: NewFileWords = {
+  exists: existsError,
+  failed: (target, error, stage) => inputError('cannot-write', `Impossible d'écrire ${target} : ${(error as Error).message}. ${stage === 'open' ? 'Vérifiez le dossier et les droits.' : 'Vérifiez la place libre et recommencez.'}`),
+};
+
+/** Writes a new file (electron/core/files.ts: never replaces a file nor follows a symlink; a failed
+ * write leaves no partial file). Every `--out` of the CLI goes through here or through sealToFile. */
 export function writeNewFile(target: string, data: string | Buffer, mode: number): void {
-  let fd: number;
-  try {
-    fd = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), mode);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw existsError(target);
-    throw inputError('cannot-write', `Impossible d'écrire ${target} : ${(error as Error).message}. Vérifiez le dossier et les droits.`);
-  }
-  try {
-    writeFileSync(fd, data);
-    fsyncSync(fd);
-  } catch (error) {
-    closeSync(fd);
-    try {
-      unlinkSync(target); // the file this call created, partial
-    } catch {
-      // already gone
-    }
-    throw inputError('cannot-write', `Impossible d'écrire ${target} : ${(error as Error).message}. Vérifiez la place libre et recommencez.`);
-  }
-  closeSync(fd);
+  writeNewFileSync(target, data, mode, WRITE_WORDS);
 }
 
 const SIGNAL_EXITS = [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const;

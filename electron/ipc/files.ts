@@ -5,12 +5,12 @@
 // when something is already there (a file, a folder, a symlink even dangling), so that nothing is
 // issued or recorded for nothing; the write itself opens with O_EXCL | O_NOFOLLOW, so a file
 // planted in between is not replaced either and a symlink is never followed; a failed write
-// leaves no partial file. The same rule as the CLI's `--out` (electron/cli/pli.ts writeNewFile).
-import { constants } from 'node:fs';
-import { lstat, open, readFile, stat, unlink } from 'node:fs/promises';
+// leaves no partial file. The same writer as the CLI's `--out` (electron/core/files.ts).
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { PliError, inputError } from '../core/errors.js';
 import { faultError } from '../core/faults.js';
+import { somethingAt, writeNewFile as createNewFile, type NewFileWords } from '../core/files.js';
 
 export const MAX_CARD_BYTES = 64 * 1024;
 export const MAX_DIRECTORY_BYTES = 32 * 1024 * 1024;
@@ -36,34 +36,17 @@ const existsError = (target: string) =>
 
 /** Refuses, before any work, names where something already is. */
 export async function refuseExisting(...targets: string[]): Promise<void> {
-  for (const target of targets) {
-    try {
-      await lstat(target);
-    } catch {
-      continue; // absent (or unreachable: the write says why)
-    }
-    throw existsError(target);
-  }
+  for (const target of targets) if (somethingAt(target)) throw existsError(target);
 }
 
-/** Writes a new file, never replacing nor following anything (see the header). */
+const WRITE_WORDS: NewFileWords = {
+  exists: existsError,
+  failed: (target, error, stage) => writeFailed(target, error, stage === 'open' ? 'Vérifiez le dossier et les droits, puis recommencez.' : 'Vérifiez la place libre, puis recommencez.'),
+};
+
+/** Writes a new file, never replacing nor following anything (see the header; electron/core/files.ts). */
 export async function writeNewFile(target: string, data: string | Uint8Array, mode: number): Promise<void> {
-  let handle;
-  try {
-    handle = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), mode);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw existsError(target);
-    throw writeFailed(target, error, 'Vérifiez le dossier et les droits, puis recommencez.');
-  }
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-    await handle.close();
-  } catch (error) {
-    await handle.close().catch(() => undefined);
-    await unlink(target).catch(() => undefined); // the file this call created, partial
-    throw writeFailed(target, error, 'Vérifiez la place libre, puis recommencez.');
-  }
+  await createNewFile(target, data, mode, WRITE_WORDS);
 }
 
 /**

@@ -71,6 +71,13 @@ describe('the bundle built by npm run build', () => {
     }
   });
 
+  it('keeps its line breaks (no minified whitespace in our chunks): a stack trace names a readable line, not line 1 of a chunk', () => {
+    for (const file of readdirSync(path.join(ROOT, 'dist/cli')).filter((f) => f.endsWith('.js'))) {
+      const lines = readFileSync(path.join(ROOT, 'dist/cli', file), 'utf8').split('\n');
+      expect(Math.max(...lines.map((l) => l.length)), file).toBeLessThan(2000);
+    }
+  });
+
   it('runs an encryption and a decryption whose workers start from the bundle, zod loaded only once a schema is used', () => {
     const home = path.join(temp, 'home');
     const env = { ...process.env, PLI_PASSPHRASE: 'phrase de passe du test du paquet' };

@@ -7,24 +7,17 @@
 // (axe-core) and the leak rules of words.e2e on what is shown.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { startBridge, type Bridge } from './bridge.js';
-import { openApp as openAppIn, RENDERER, SHOTS, h1, prepareRun, launchChromium, closeRun } from './support.js';
-import { initProfile } from '../../electron/core/profile/profile.js';
-import { createIdentity, newPersonCard } from '../../electron/core/profile/identities.js';
+import { openApp as openAppIn, RENDERER, SHOTS, h1, prepareRun, launchChromium, closeRun, observatory, signInToInbox, contrast } from './support.js';
 import { listEvents } from '../../electron/core/profile/events.js';
-import { signIn as coreSignIn } from '../../electron/core/services/session.js';
-import { certifyCard, initAuthority } from '../../electron/core/authority/authority.js';
-import { createConvention } from '../../electron/core/authority/convention.js';
 import { importState } from '../../electron/core/indicators/store.js';
 import { stopReading } from '../../electron/core/indicators/read.js';
-import { audit, type Context } from '../../electron/core/context.js';
+import { audit } from '../../electron/core/context.js';
 import { QUARTERS, istOf, istRows, toCsv } from '../unit/indicators-fixtures.js';
 
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const PASS = 'les chiffres du conseil de sécurité';
 const CONTAINER = '5e1f0a9b3c7d2e4f6a8b0c1d2e3f4a5b';
 const SIZES = [{ width: 1280, height: 800 }, { width: 1024, height: 768 }];
@@ -43,18 +36,6 @@ function leaks(text: string): string[] {
   return [...rules.filter(([, re]) => re.test(text)).map(([name, re]) => `${name}: ${re.exec(text)![0]}`), ...[tmp, '/tmp/'].filter((t) => text.includes(t)).map((t) => `path ${t}`)];
 }
 
-async function contrast(page: Page, screen: string): Promise<void> {
-  await page.evaluate(AXE);
-  type Rule = { nodes: { target: unknown; failureSummary?: string }[] };
-  const { violations, checked } = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: Rule[]; passes: Rule[] }> } }).axe;
-    const result = await axe.run((globalThis as unknown as { document: unknown }).document, { runOnly: { type: 'rule', values: ['color-contrast'] } });
-    return { violations: result.violations.flatMap((v) => v.nodes.map((n) => `${JSON.stringify(n.target)} ${n.failureSummary ?? ''}`)), checked: result.passes.reduce((sum, r) => sum + r.nodes.length, 0) };
-  });
-  expect(violations, `contrast on ${screen}`).toEqual([]);
-  expect(checked).toBeGreaterThan(5);
-}
-
 /** Both sizes: a full-page screenshot, the leak rules, the contrast. */
 async function check(page: Page, name: string): Promise<void> {
   for (const size of SIZES) {
@@ -69,17 +50,7 @@ async function check(page: Page, name: string): Promise<void> {
 beforeAll(async () => {
   tmp = prepareRun('pli-e2e-indicators-edit-');
   home = path.join(tmp, 'observatoire');
-  const { profile } = initProfile(home);
-  try {
-    const person = await createIdentity(profile.db, { name: 'Nadia Observatoire', email: 'observatoire@cu-arras.fr', org: "Communauté urbaine d'Arras" }, PASS, { opslimit: 1, memlimitKib: 8 });
-    let actor: string | null = null;
-    const ctx: Context = { profile, actor: () => actor, unlocker: { unlock: async (row) => { const u = await coreSignIn(profile, row, PASS); actor = u.id; return u; } } };
-    await initAuthority(ctx, 'SSI DIPN 62', person.id);
-    const paul = await certifyCard(ctx, (await newPersonCard({ name: 'Paul Lefebvre', email: 'cpn@interieur.gouv.fr', org: "CPN d'Arras" })).card, 'operator');
-    const convention = (await createConvention(ctx, {
-      title: 'Observatoire de la délinquance', parties: [{ org: "CPN d'Arras", address: 'cpn@interieur.gouv.fr' }, { org: "Communauté urbaine d'Arras", address: 'observatoire@cu-arras.fr' }],
-      people: [], types: 'csv,xlsx,ods,xls', schedule: 'quarterly:8', expect: ['IST'], start: '2025-01-01', years: 3,
-    })).body.id;
+  await observatory(home, PASS, { expect: ['IST'] }, async ({ ctx, actor, convention, paul }) => {
     for (const [q, period] of QUARTERS.entries()) {
       const file = path.join(tmp, `ist-${period}.csv`);
       writeFileSync(file, toCsv(istRows(istOf(0, q)), ';', 'utf-8'));
@@ -88,9 +59,7 @@ beforeAll(async () => {
       if (last) audit(ctx, { actor, action: 'container.opened', object: CONTAINER, detail: { sender: paul.id, files: 1 } });
       expect((await importState(ctx, { convention, period, commune: 'Saint-Laurent-Blangy', file, container: last ? CONTAINER : null })).recognised).toBe(true);
     }
-  } finally {
-    profile.close();
-  }
+  });
   await stopReading();
   browser = await launchChromium();
 }, 180_000);
@@ -102,10 +71,7 @@ describe('Indicateurs: correction, sources, mapping editor', () => {
     const bridge = await startBridge({ home, rendererDir: RENDERER });
     bridges.push(bridge);
     const page = await openAppIn(browser, bridge, consoleErrors);
-    await page.getByRole('radio', { name: /Nadia Observatoire/ }).check();
-    await page.getByLabel('Votre phrase de passe').fill(PASS);
-    await page.getByRole('button', { name: 'Se connecter' }).click();
-    await h1(page, 'Plis reçus');
+    await signInToInbox(page, 'Nadia Observatoire', PASS);
     await page.getByRole('navigation').getByRole('button', { name: 'Indicateurs', exact: true }).click();
     await h1(page, 'Indicateurs');
     const biens = page.getByTestId('table-ist.biens');

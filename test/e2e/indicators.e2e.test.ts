@@ -11,14 +11,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startBridge, type Bridge } from './bridge.js';
-import { openApp as openAppIn, RENDERER, shot, h1, alertWith, prepareRun, launchChromium, closeRun } from './support.js';
-import { initProfile } from '../../electron/core/profile/profile.js';
-import { createIdentity, newPersonCard } from '../../electron/core/profile/identities.js';
-import { signIn as coreSignIn } from '../../electron/core/services/session.js';
-import { certifyCard, initAuthority } from '../../electron/core/authority/authority.js';
-import { createConvention } from '../../electron/core/authority/convention.js';
+import { openApp as openAppIn, RENDERER, shot, h1, alertWith, prepareRun, launchChromium, closeRun, observatory, signInToInbox } from './support.js';
 import { importState } from '../../electron/core/indicators/store.js';
-import type { Context } from '../../electron/core/context.js';
 import { COMMUNES, QUARTERS, is101Of, is101Rows, istOf, istRows, toCsv, toWorkbook } from '../unit/indicators-fixtures.js';
 
 const PASS = 'les chiffres du conseil de sécurité';
@@ -32,17 +26,7 @@ const openApp = (bridge: Bridge): Promise<Page> => openAppIn(browser, bridge, co
 beforeAll(async () => {
   tmp = prepareRun('pli-e2e-indicators-');
   home = path.join(tmp, 'observatoire');
-  const { profile } = initProfile(home);
-  try {
-    const person = await createIdentity(profile.db, { name: 'Nadia Observatoire', email: 'observatoire@cu-arras.fr', org: "Communauté urbaine d'Arras" }, PASS, { opslimit: 1, memlimitKib: 8 });
-    let actor: string | null = null;
-    const ctx: Context = { profile, actor: () => actor, unlocker: { unlock: async (row) => { const u = await coreSignIn(profile, row, PASS); actor = u.id; return u; } } };
-    await initAuthority(ctx, 'SSI DIPN 62', person.id);
-    await certifyCard(ctx, (await newPersonCard({ name: 'Paul Lefebvre', email: 'cpn@interieur.gouv.fr', org: "CPN d'Arras" })).card, 'operator');
-    const convention = (await createConvention(ctx, {
-      title: 'Observatoire de la délinquance', parties: [{ org: "CPN d'Arras", address: 'cpn@interieur.gouv.fr' }, { org: "Communauté urbaine d'Arras", address: 'observatoire@cu-arras.fr' }],
-      people: [], types: 'csv,xlsx,ods,xls', schedule: 'quarterly:8', expect: ['IS 101', 'IST'], start: '2025-01-01', years: 3,
-    })).body.id;
+  await observatory(home, PASS, { expect: ['IS 101', 'IST'] }, async ({ ctx, convention }) => {
     for (const [c, commune] of COMMUNES.entries()) {
       for (const [q, period] of QUARTERS.entries()) {
         for (const [name, bytes] of [[`is101-${c}-${period}.xlsx`, toWorkbook(is101Rows(is101Of(c, q), commune), 'xlsx')], [`ist-${c}-${period}.csv`, toCsv(istRows(istOf(c, q)), ';', 'windows-1252')]] as const) {
@@ -52,9 +36,7 @@ beforeAll(async () => {
         }
       }
     }
-  } finally {
-    profile.close();
-  }
+  });
   browser = await launchChromium();
 }, 180_000);
 
@@ -65,10 +47,7 @@ describe('Indicateurs', () => {
     const bridge = await startBridge({ home, rendererDir: RENDERER });
     bridges.push(bridge);
     const page = await openApp(bridge);
-    await page.getByRole('radio', { name: /Nadia Observatoire/ }).check();
-    await page.getByLabel('Votre phrase de passe').fill(PASS);
-    await page.getByRole('button', { name: 'Se connecter' }).click();
-    await h1(page, 'Plis reçus');
+    await signInToInbox(page, 'Nadia Observatoire', PASS);
     await page.getByRole('button', { name: 'Indicateurs' }).click();
     await h1(page, 'Indicateurs');
 

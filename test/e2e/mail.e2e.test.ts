@@ -10,48 +10,34 @@
 // is refused before sending, the folder transport (USB key) both ways, and a tampered container
 // delivered straight to the town hall's mailbox shows its refusal reason. Screenshots 40-51.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import os from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { startBridge, type Bridge } from './bridge.js';
-import { openApp as openAppIn, RENDERER, shot, h1, alertWith, pick, prepareRun, launchChromium, closeRun } from './support.js';
-import { startMailServers, type MailServers } from '../mail/harness.js';
-import { initProfile, type Profile } from '../../electron/core/profile/profile.js';
-import { createIdentity, getIdentity, unlockIdentity } from '../../electron/core/profile/identities.js';
+import { RENDERER, shot, h1, alertWith, pick, mailRun, signInToInbox } from './support.js';
+import type { MailServers } from '../mail/harness.js';
+import { getIdentity } from '../../electron/core/profile/identities.js';
 import { certifyCard, exportDirectory, initAuthority } from '../../electron/core/authority/authority.js';
 import { importDirectory } from '../../electron/core/authority/directory.js';
-import type { Context } from '../../electron/core/context.js';
 
-// Light Argon2id for the prepared people (the unlock reads the parameters stored with each).
-const LIGHT = { opslimit: 1, memlimitKib: 8 };
 const PASS_CLERK = 'le greffe ferme à dix-sept heures';
 const PASS_TOWN = 'une mairie bien gardée vaut mieux';
 const PASS_OFFICER = 'la clé de voûte du service SSI';
 const POLICE = 'Police municipale de Vandœuvre';
 const TOWN_HALL = 'Mairie de Vandœuvre-lès-Nancy';
 
+const run = mailRun('mail');
 let tmp: string;
 let servers: MailServers;
-let browser: Browser;
-const bridges: Bridge[] = [];
-const consoleErrors: string[] = [];
-
-const openApp = (bridge: Bridge): Promise<Page> => openAppIn(browser, bridge, consoleErrors);
+const { bridges, consoleErrors, openApp, station } = run;
 
 
 const statusWith = (page: Page, text: string | RegExp) => page.getByRole('status').filter({ hasText: text }).first().waitFor();
 const nav = (page: Page, name: string) => page.getByRole('navigation').getByRole('button', { name, exact: true }).click();
 
-async function signIn(page: Page, name: string, passphrase: string): Promise<void> {
-  await h1(page, 'Connexion');
-  await page.getByRole('radio', { name: new RegExp(name) }).check();
-  await page.getByLabel('Votre phrase de passe').fill(passphrase);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-  await h1(page, 'Plis reçus');
-}
+const signIn = signInToInbox;
 
 /** Fills Settings → mailbox; `ca` is the file answered to the native dialog, when one is chosen. */
 async function fillMailbox(page: Page, bridge: Bridge, o: { user: string; password?: string; imap: [number, 'tls' | 'starttls']; smtp: [number, 'tls' | 'starttls']; ca?: string; maxMb?: string }): Promise<void> {
@@ -73,25 +59,12 @@ async function fillMailbox(page: Page, bridge: Bridge, o: { user: string; passwo
   await statusWith(page, `Boîte ${o.user} enregistrée`);
 }
 
-interface Station { home: string; profile: Profile; ctx: Context; id: string }
-async function station(dir: string, name: string, email: string, org: string, passphrase: string): Promise<Station> {
-  const home = path.join(tmp, dir);
-  const { profile } = initProfile(home);
-  const created = await createIdentity(profile.db, { name, email, org }, passphrase, LIGHT);
-  // Signed in once: the unlock attaches the integrity key that directory imports need (docs/profile.md).
-  (await unlockIdentity(profile.db, created.id, passphrase)).wipe();
-  return { home, profile, id: created.id, ctx: { profile, unlocker: { unlock: (row) => unlockIdentity(profile.db, row.id, passphrase) } } };
-}
 
 beforeAll(async () => {
-  tmp = prepareRun('pli-e2e-mail-', existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir());
-  [servers, browser] = await Promise.all([startMailServers(), launchChromium()]);
+  ({ tmp, servers } = await run.start());
 });
 
-afterAll(async () => {
-  await servers?.stop();
-  await closeRun(browser, bridges, tmp);
-});
+afterAll(() => run.close());
 
 describe('functional mailbox through the interface (real Postfix + Dovecot)', () => {
   it('clerk sets the mailbox and sends; the town hall sees it arrive live, opens it; tampered and oversized refused', async () => {

@@ -10,53 +10,29 @@
 // jour » for the town hall and « jamais accusé » for the CPN. The town hall's Help shows the contact
 // the authority signed. Screenshots 80-84 (officer's acknowledgements at 1280×800 and 1024×768).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { existsSync } from 'node:fs';
-import os from 'node:os';
+import type { Page } from 'playwright-core';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { startBridge, type Bridge } from './bridge.js';
-import { openApp as openAppIn, RENDERER, shot, h1, prepareRun, launchChromium, closeRun } from './support.js';
-import { startMailServers, type MailServers } from '../mail/harness.js';
-import { initProfile, type Profile } from '../../electron/core/profile/profile.js';
-import { createIdentity, getIdentity, newPersonCard, unlockIdentity } from '../../electron/core/profile/identities.js';
+import { startBridge } from './bridge.js';
+import { RENDERER, shot, h1, mailRun, signInToInbox } from './support.js';
+import type { MailServers } from '../mail/harness.js';
+import { getIdentity, newPersonCard } from '../../electron/core/profile/identities.js';
 import { certifyCard, exportDirectory, initAuthority } from '../../electron/core/authority/authority.js';
 import { importDirectory } from '../../electron/core/authority/directory.js';
 import { setMailbox } from '../../electron/core/mail/settings.js';
-import type { Context } from '../../electron/core/context.js';
 
-const LIGHT = { opslimit: 1, memlimitKib: 8 };
 const PASS_OFFICER = 'la clé de voûte du service SSI';
 const PASS_TOWN = 'une mairie bien gardée vaut mieux';
 const TOWN_HALL = 'Mairie de Vandœuvre-lès-Nancy';
 const CPN = 'CPN d’Arras';
 
-let tmp: string;
+const run = mailRun('officer');
 let servers: MailServers;
-let browser: Browser;
-const bridges: Bridge[] = [];
-const consoleErrors: string[] = [];
-
-const openApp = (bridge: Bridge): Promise<Page> => openAppIn(browser, bridge, consoleErrors);
+const { bridges, consoleErrors, openApp, station } = run;
 const statusWith = (page: Page, text: string | RegExp) => page.getByRole('status').filter({ hasText: text }).first().waitFor({ timeout: 30_000 });
 const nav = (page: Page, name: string) => page.getByRole('navigation').getByRole('button', { name, exact: true }).click();
 
-async function signIn(page: Page, name: string, passphrase: string): Promise<void> {
-  await h1(page, 'Connexion');
-  await page.getByRole('radio', { name: new RegExp(name) }).check();
-  await page.getByLabel('Votre phrase de passe').fill(passphrase);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-  await h1(page, 'Plis reçus');
-}
-
-interface Station { home: string; profile: Profile; ctx: Context; id: string }
-async function station(dir: string, name: string, email: string, org: string, passphrase: string): Promise<Station> {
-  const home = path.join(tmp, dir);
-  const { profile } = initProfile(home);
-  const created = await createIdentity(profile.db, { name, email, org }, passphrase, LIGHT);
-  (await unlockIdentity(profile.db, created.id, passphrase)).wipe();
-  return { home, profile, id: created.id, ctx: { profile, unlocker: { unlock: (row) => unlockIdentity(profile.db, row.id, passphrase) } } };
-}
+const signIn = signInToInbox;
 
 function dump(home: string): string {
   const db = new Database(path.join(home, 'profile.sqlite'), { readonly: true });
@@ -72,14 +48,10 @@ function dump(home: string): string {
 }
 
 beforeAll(async () => {
-  tmp = prepareRun('pli-e2e-officer-', existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir());
-  [servers, browser] = await Promise.all([startMailServers(), launchChromium()]);
+  ({ servers } = await run.start());
 }, 120_000);
 
-afterAll(async () => {
-  await servers?.stop();
-  await closeRun(browser, bridges, tmp);
-});
+afterAll(() => run.close());
 
 describe('officer console: publish, applied without a click, acknowledgements, the officer\'s contact', () => {
   it('revoke, publish by mail, the town hall\'s watcher applies it, the acknowledgement shows « à jour »', async () => {

@@ -1,12 +1,21 @@
 // What every browser end-to-end file shares: where things are, how the app is opened in
 // Chromium over the test bridge, how files are "picked", screenshots and common waits.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { bridgeClient, clientConfig, startBridge, type Bridge } from './bridge.js';
 import { cliSandbox, slbTownHall } from '../cli/support.js';
+import { startMailServers, type MailServers } from '../mail/harness.js';
+import { initProfile, type Profile } from '../../electron/core/profile/profile.js';
+import { createIdentity, newPersonCard, unlockIdentity } from '../../electron/core/profile/identities.js';
+import { signIn as coreSignIn } from '../../electron/core/services/session.js';
+import { certifyCard, initAuthority } from '../../electron/core/authority/authority.js';
+import { createConvention } from '../../electron/core/authority/convention.js';
+import type { Context } from '../../electron/core/context.js';
 
 export const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const RENDERER = path.join(ROOT, 'dist-renderer');
@@ -104,3 +113,100 @@ export function profilesRun(name: string, passphrase: string) {
  * town hall's T imports it, Claire Dumont's key on T. */
 export const slbTownHallForScreens = (cli: ReturnType<typeof cliSandbox>, passphrase: string) =>
   slbTownHall(cli, passphrase, { clerkRole: 'reader', convention: true });
+
+/** Signs in on the Connexion screen as `name` (a radio among the workstation's people) and waits
+ * for the first screen after it, « Plis reçus ». */
+export async function signInToInbox(page: Page, name: string, passphrase: string): Promise<void> {
+  await h1(page, 'Connexion');
+  await page.getByRole('radio', { name: new RegExp(name) }).check();
+  await page.getByLabel('Votre phrase de passe').fill(passphrase);
+  await page.getByRole('button', { name: 'Se connecter' }).click();
+  await h1(page, 'Plis reçus');
+}
+
+// Light Argon2id for the people prepared with the core (the unlock reads the parameters stored with each).
+const LIGHT = { opslimit: 1, memlimitKib: 8 };
+
+/** A workstation prepared with the core: its profile, one person, a context that unlocks them. */
+export interface Station { home: string; profile: Profile; ctx: Context; id: string }
+
+/** The browser start of a file against the REAL mail servers (test/mail/harness.ts): a scratch
+ * folder `tmp` (in /dev/shm when there is one), the servers and Chromium started together, the
+ * bridges and the console errors; workstations made with the core. */
+export function mailRun(name: string) {
+  const run = {
+    tmp: '',
+    servers: undefined as MailServers | undefined,
+    browser: undefined as Browser | undefined,
+    bridges: [] as Bridge[],
+    consoleErrors: [] as string[],
+    async start(): Promise<{ tmp: string; servers: MailServers; browser: Browser }> {
+      run.tmp = prepareRun(`pli-e2e-${name}-`, existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir());
+      [run.servers, run.browser] = await Promise.all([startMailServers(), launchChromium()]);
+      return { tmp: run.tmp, servers: run.servers, browser: run.browser };
+    },
+    /** The app opened on a bridge started by the caller. */
+    openApp: (bridge: Bridge): Promise<Page> => openApp(run.browser!, bridge, run.consoleErrors),
+    /** A workstation `<tmp>/<dir>` with one person, signed in once: the unlock attaches the
+     * integrity key that directory imports need (docs/profile.md). */
+    async station(dir: string, person: string, email: string, org: string, passphrase: string): Promise<Station> {
+      const home = path.join(run.tmp, dir);
+      const { profile } = initProfile(home);
+      const created = await createIdentity(profile.db, { name: person, email, org }, passphrase, LIGHT);
+      (await unlockIdentity(profile.db, created.id, passphrase)).wipe();
+      return { home, profile, id: created.id, ctx: { profile, unlocker: { unlock: (row) => unlockIdentity(profile.db, row.id, passphrase) } } };
+    },
+    async close(): Promise<void> {
+      await run.servers?.stop();
+      await closeRun(run.browser, run.bridges, run.tmp || undefined);
+    },
+  };
+  return run;
+}
+
+/** What an observatory's seeding gets: the signed-in context, who signed in, the convention's id
+ * and Paul Lefebvre of the CPN d'Arras, certified as an operator (the figures' sender). */
+export interface Observatory { ctx: Context; actor: string | null; convention: string; paul: { id: string; name: string } }
+
+/**
+ * The Indicateurs screens' profile at `home`: Nadia Observatoire of the Communauté urbaine
+ * d'Arras, who holds the authority (SSI DIPN 62) and certified Paul Lefebvre; a quarterly
+ * convention between the CPN and the Communauté urbaine expecting `expect`; then `seed` stores the
+ * figures with the core (as the imports would have). The profile is closed afterwards.
+ */
+export async function observatory(home: string, passphrase: string, convention: { title?: string; expect: string[] }, seed: (o: Observatory) => Promise<void>): Promise<void> {
+  const { profile } = initProfile(home);
+  try {
+    const person = await createIdentity(profile.db, { name: 'Nadia Observatoire', email: 'observatoire@cu-arras.fr', org: "Communauté urbaine d'Arras" }, passphrase, LIGHT);
+    let actor: string | null = null;
+    const ctx: Context = { profile, actor: () => actor, unlocker: { unlock: async (row) => { const u = await coreSignIn(profile, row, passphrase); actor = u.id; return u; } } };
+    await initAuthority(ctx, 'SSI DIPN 62', person.id);
+    const paul = await certifyCard(ctx, (await newPersonCard({ name: 'Paul Lefebvre', email: 'cpn@interieur.gouv.fr', org: "CPN d'Arras" })).card, 'operator');
+    const id = (await createConvention(ctx, {
+      title: convention.title ?? 'Observatoire de la délinquance', parties: [{ org: "CPN d'Arras", address: 'cpn@interieur.gouv.fr' }, { org: "Communauté urbaine d'Arras", address: 'observatoire@cu-arras.fr' }],
+      people: [], types: 'csv,xlsx,ods,xls', schedule: 'quarterly:8', expect: convention.expect, start: '2025-01-01', years: 3,
+    })).body.id;
+    await seed({ ctx, actor, convention: id, paul });
+  } finally {
+    profile.close();
+  }
+}
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** WCAG AA contrast on the screen as it is (axe-core's color-contrast rule, as in layout.e2e). */
+export async function contrast(page: Page, screen: string): Promise<void> {
+  // Evaluated through the debugging protocol: the page's CSP (script-src 'self') does not apply.
+  await page.evaluate(AXE);
+  type Rule = { nodes: { target: unknown; failureSummary?: string }[] };
+  const { violations, checked } = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: Rule[]; passes: Rule[] }> } }).axe;
+    const result = await axe.run((globalThis as unknown as { document: unknown }).document, { runOnly: { type: 'rule', values: ['color-contrast'] } });
+    return {
+      violations: result.violations.flatMap((v) => v.nodes.map((n) => `${JSON.stringify(n.target)} ${n.failureSummary ?? ''}`)),
+      checked: result.passes.reduce((sum, rule) => sum + rule.nodes.length, 0),
+    };
+  });
+  expect(violations, `contrast on ${screen}`).toEqual([]);
+  expect(checked, `texts checked on ${screen}`).toBeGreaterThan(5);
+}

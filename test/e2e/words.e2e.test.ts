@@ -11,24 +11,16 @@
 // layout.e2e does).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { mkdirSync, readFileSync, writeFileSync, realpathSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, writeFileSync, realpathSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { startBridge, type Bridge } from './bridge.js';
-import { openApp, RENDERER, SHOTS, h1, pick, prepareRun, launchChromium, closeRun } from './support.js';
-import { initProfile } from '../../electron/core/profile/profile.js';
-import { createIdentity, newPersonCard } from '../../electron/core/profile/identities.js';
-import { signIn as coreSignIn } from '../../electron/core/services/session.js';
-import { certifyCard, initAuthority } from '../../electron/core/authority/authority.js';
-import { createConvention } from '../../electron/core/authority/convention.js';
+import { openApp, RENDERER, SHOTS, h1, pick, prepareRun, launchChromium, closeRun, observatory, signInToInbox, contrast } from './support.js';
 import { correctFigure, importState } from '../../electron/core/indicators/store.js';
 import { stopReading } from '../../electron/core/indicators/read.js';
-import { audit, type Context } from '../../electron/core/context.js';
+import { audit } from '../../electron/core/context.js';
 import { QUARTERS, istOf, istRows, toCsv } from '../unit/indicators-fixtures.js';
-
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const PASS_OFFICER = 'la clé de voûte du service SSI';
 const TOWN_HALL = 'Mairie de Vandœuvre-lès-Nancy';
@@ -68,23 +60,6 @@ async function check(page: Page, name: string): Promise<void> {
     expect(leaks(visible), `${name} at ${size.width}×${size.height}`).toEqual([]);
   }
   await page.setViewportSize(SIZES[0]!);
-}
-
-/** WCAG AA contrast on the screen as it is (axe-core's color-contrast rule, as in layout.e2e). */
-async function contrast(page: Page, screen: string): Promise<void> {
-  // Evaluated through the debugging protocol: the page's CSP (script-src 'self') does not apply.
-  await page.evaluate(AXE);
-  type Rule = { nodes: { target: unknown; failureSummary?: string }[] };
-  const { violations, checked } = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: Rule[]; passes: Rule[] }> } }).axe;
-    const result = await axe.run((globalThis as unknown as { document: unknown }).document, { runOnly: { type: 'rule', values: ['color-contrast'] } });
-    return {
-      violations: result.violations.flatMap((v) => v.nodes.map((n) => `${JSON.stringify(n.target)} ${n.failureSummary ?? ''}`)),
-      checked: result.passes.reduce((sum, rule) => sum + rule.nodes.length, 0),
-    };
-  });
-  expect(violations, `contrast on ${screen}`).toEqual([]);
-  expect(checked, `texts checked on ${screen}`).toBeGreaterThan(5);
 }
 
 /** Nothing wider than the window at either size (no sideways scrolling on a 1024 px screen). */
@@ -260,17 +235,7 @@ describe('the Calendrier, Conventions, Indicateurs and Aide screens (issue 15 ov
   it('hold no technical words, keep WCAG AA contrast and fit the window, at 1280×800 and 1024×768', async () => {
     const PASS = 'les chiffres du conseil de sécurité';
     const home = path.join(tmp, 'observatoire');
-    const { profile } = initProfile(home);
-    try {
-      const person = await createIdentity(profile.db, { name: 'Nadia Observatoire', email: 'observatoire@cu-arras.fr', org: "Communauté urbaine d'Arras" }, PASS, { opslimit: 1, memlimitKib: 8 });
-      let actor: string | null = null;
-      const ctx: Context = { profile, actor: () => actor, unlocker: { unlock: async (row) => { const u = await coreSignIn(profile, row, PASS); actor = u.id; return u; } } };
-      await initAuthority(ctx, 'SSI DIPN 62', person.id);
-      const paul = await certifyCard(ctx, (await newPersonCard({ name: 'Paul Lefebvre', email: 'cpn@interieur.gouv.fr', org: "CPN d'Arras" })).card, 'operator');
-      const convention = (await createConvention(ctx, {
-        title: 'Échange des états de la délinquance — Saint-Laurent-Blangy', parties: [{ org: "CPN d'Arras", address: 'cpn@interieur.gouv.fr' }, { org: "Communauté urbaine d'Arras", address: 'observatoire@cu-arras.fr' }],
-        people: [], types: 'csv,xlsx,ods,xls', schedule: 'quarterly:8', expect: ['IS 101', 'IST'], start: '2025-01-01', years: 3,
-      })).body.id;
+    await observatory(home, PASS, { title: 'Échange des états de la délinquance — Saint-Laurent-Blangy', expect: ['IS 101', 'IST'] }, async ({ ctx, actor, convention, paul }) => {
       // Figures as the open path leaves them: containers with long hex ids (shown shortened), signers recorded.
       for (const [q, period] of QUARTERS.entries()) {
         const file = path.join(tmp, `ist-${period}.csv`);
@@ -284,18 +249,13 @@ describe('the Calendrier, Conventions, Indicateurs and Aide screens (issue 15 ov
       const scan = path.join(tmp, 'scan-etat.png');
       writeFileSync(scan, Buffer.concat([Buffer.from('89504e470d0a1a0a00000000', 'hex'), randomBytes(64)]));
       expect((await importState(ctx, { convention, period: '2027-T1', commune: 'Saint-Laurent-Blangy', file: scan })).recognised).toBe(false);
-    } finally {
-      profile.close();
-    }
+    });
     await stopReading();
 
     const bridge = await startBridge({ home, rendererDir: RENDERER });
     bridges.push(bridge);
     const o = await openApp(browser, bridge, consoleErrors);
-    await o.getByRole('radio', { name: /Nadia Observatoire/ }).check();
-    await o.getByLabel('Votre phrase de passe').fill(PASS);
-    await o.getByRole('button', { name: 'Se connecter' }).click();
-    await h1(o, 'Plis reçus');
+    await signInToInbox(o, 'Nadia Observatoire', PASS);
     const walk = async (navName: string, title: string | RegExp, name: string, ready?: () => Promise<void>) => {
       await o.getByRole('navigation').getByRole('button', { name: navName, exact: true }).click();
       await o.getByRole('heading', { level: 1, name: title }).waitFor();

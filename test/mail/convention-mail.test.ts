@@ -9,14 +9,15 @@
 // the outbox "ouvert le … par …". Needs `npm run build` and root (the servers).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { ImapFlow } from 'imapflow';
 import { newPersonCard } from '../../electron/core/profile/identities.js';
-import { startMailServers, type MailServers, type MailUser } from './harness.js';
+import type { MailServers, MailUser } from './harness.js';
+import { startMailBench, type MailBench } from './support.js';
 import { cliSandbox } from '../cli/support.js';
 
 const PASS = 'une phrase de passe de test';
 const cli = cliSandbox('pli-convention-mail-', PASS);
 const { root, at, pli, ok } = cli;
+let bench: MailBench;
 let servers: MailServers;
 
 const TOWN = 'Mairie de Saint-Laurent-Blangy';
@@ -34,31 +35,9 @@ async function due(home: string, as: string, day: string): Promise<DueRow[]> {
 }
 
 /** Message counts of a mailbox's folders (straight from Dovecot, not through Pli). */
-async function counts(user: MailUser): Promise<Record<string, number>> {
-  const client = new ImapFlow({ host: servers.host, port: servers.ports.imaps, secure: true, auth: user, tls: { ca: servers.ca }, logger: false });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    const result: Record<string, number> = {};
-    for (const box of await client.list()) {
-      const status = await client.status(box.path, { messages: true });
-      result[box.path] = (status && status.messages) || 0;
-    }
-    return result;
-  } finally {
-    client.close();
-  }
-}
-
+const counts = (user: MailUser): Promise<Record<string, number>> => bench.counts(user);
 /** Postfix delivers asynchronously: waits until the INBOX holds `n` messages. */
-async function waitForInbox(user: MailUser, n: number, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (((await counts(user)).INBOX ?? 0) >= n) return;
-    if (Date.now() > deadline) throw new Error(`INBOX of ${user.user} did not reach ${n} messages`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const waitForInbox = (user: MailUser, n: number, timeoutMs?: number): Promise<void> => bench.waitForInbox(user, n, timeoutMs);
 
 async function provision(key: 'clerk' | 'dgs', name: string, email: string, org: string, home: string): Promise<() => Promise<string>> {
   const run = await pli('O', ['authority', 'provision', '--name', name, '--email', email, '--org', org, '--role', 'operator', '--out', at(`${key}.key`)]);
@@ -76,7 +55,8 @@ async function mailboxSet(home: string, user: MailUser, as: string): Promise<voi
 }
 
 beforeAll(async () => {
-  servers = await startMailServers();
+  bench = await startMailBench('pli-convention-mail-servers-', { inboxWaitMs: 30_000 });
+  ({ servers } = bench);
   const { police, townhall } = servers.users;
   await ok('O', ['init']);
   ids.officer = await ok('O', ['id', 'new', '--name', 'Olivier Ssi', '--email', 'ssi@interieur.gouv.fr', '--org', 'DIPN du Pas-de-Calais']);
@@ -114,7 +94,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await servers?.stop();
+  await bench?.stop();
   rmSync(root, { recursive: true, force: true });
 });
 

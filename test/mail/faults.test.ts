@@ -22,19 +22,15 @@
 import { randomBytes } from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { ImapFlow } from 'imapflow';
-import { startMailServers, type MailServers, type MailUser } from './harness.js';
-import { initProfile, type Profile } from '../../electron/core/profile/profile.js';
-import { createIdentity, importCard, unlockIdentity, getIdentity } from '../../electron/core/profile/identities.js';
-import type { Context } from '../../electron/core/context.js';
-import { setMailbox, DEFAULT_MAX_MESSAGE_BYTES } from '../../electron/core/mail/settings.js';
+import type { MailServers, MailUser } from './harness.js';
+import { startMailBench, type MailBench, type MailParty } from './support.js';
+import { importCard, getIdentity } from '../../electron/core/profile/identities.js';
 import { listOutbox, queueSend } from '../../electron/core/mail/outbox.js';
 import { listInbox } from '../../electron/core/mail/inbox.js';
 
-const LIGHT = { opslimit: 1, memlimitKib: 8 };
 const PASSPHRASE = 'phrase de passe des pannes injectées';
 const BIN = path.resolve('bin/pli.js');
 const SUMMARY_FILE = path.resolve('test', 'artifacts', 'faults-summary.txt');
@@ -57,12 +53,13 @@ const random = (): number => {
 };
 const between = (low: number, high: number): number => Math.floor(low + random() * (high - low));
 
+let bench: MailBench;
 let servers: MailServers;
 let tmp: string;
 const mounted: string[] = [];
 let mountRefused: string | null = null;
 
-interface Party { profile: Profile; ctx: Context; id: string; user: MailUser }
+type Party = MailParty;
 let police: Party;
 let townhall: Party;
 
@@ -160,17 +157,7 @@ const messageIds = (user: MailUser): Promise<string[]> => imap(user, async (clie
   return ids;
 });
 
-async function makeParty(name: string, home: string, user: MailUser, org: string): Promise<Party> {
-  const { profile } = initProfile(home);
-  const created = await createIdentity(profile.db, { name, email: user.user, org }, PASSPHRASE, LIGHT);
-  const ctx: Context = { profile, unlocker: { unlock: (row) => unlockIdentity(profile.db, row.id, PASSPHRASE) } };
-  await setMailbox(ctx, {
-    imap: { host: servers.host, port: servers.ports.imaps, mode: 'tls' },
-    smtp: { host: servers.host, port: servers.ports.submission, mode: 'starttls' },
-    user: user.user, caPem: servers.ca.toString('utf8'), maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
-  }, user.pass);
-  return { profile, ctx, id: created.id, user };
-}
+const makeParty = (name: string, home: string, user: MailUser, org: string): Promise<Party> => bench.party(name, user, org, { home });
 
 /** Queues `n` containers of two files each (random sizes) from the police to the town hall. */
 async function queue(n: number): Promise<void> {
@@ -298,8 +285,8 @@ async function settle(n: number, timeoutMs = 20_000): Promise<void> {
 
 beforeAll(async () => {
   if (!fs.existsSync(path.resolve('dist'))) throw new Error('run `npm run build` first: these tests run bin/pli.js');
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pli-pannes-'));
-  servers = await startMailServers();
+  bench = await startMailBench('pli-pannes-', { passphrase: PASSPHRASE });
+  ({ servers, tmp } = bench);
   // The town hall's profile on its own small disk, to fill later (if mounting is allowed).
   const townDisk = path.join(tmp, 'disque-mairie');
   const townHome = tryMount(townDisk, '96m') ? path.join(townDisk, 'profil') : path.join(tmp, 'mairie');
@@ -310,11 +297,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  police?.profile.close();
-  townhall?.profile.close();
-  await servers?.stop();
-  for (const target of mounted.reverse()) spawnSync('umount', ['-l', target]);
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  // The town hall's disk is unmounted once its profile is closed and the servers are stopped.
+  await bench?.stop(() => { for (const target of mounted.reverse()) spawnSync('umount', ['-l', target]); });
 }, 60_000);
 
 describe('fault injection (kill, disk full, server down) against real Postfix + Dovecot', () => {

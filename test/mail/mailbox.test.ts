@@ -4,90 +4,43 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
-import { startMailServers, type MailServers, type MailUser } from './harness.js';
-import { initProfile, type Profile } from '../../electron/core/profile/profile.js';
-import { createIdentity, importCard, unlockIdentity, getIdentity } from '../../electron/core/profile/identities.js';
-import type { Context } from '../../electron/core/context.js';
-import { setMailbox, DEFAULT_MAX_MESSAGE_BYTES, type MailboxSettings } from '../../electron/core/mail/settings.js';
+import type { MailServers, MailUser } from './harness.js';
+import { captureMain, startMailBench, type MailBench, type MailParty } from './support.js';
+import { importCard, getIdentity } from '../../electron/core/profile/identities.js';
+import { setMailbox, type MailboxSettings } from '../../electron/core/mail/settings.js';
 import { flushOutbox, listOutbox, queueSend, sendWithin } from '../../electron/core/mail/outbox.js';
 import { listInbox, openInbox, receiveFolder, type IngestResult } from '../../electron/core/mail/inbox.js';
 import { receiveImap, type MailStatus } from '../../electron/core/mail/imap.js';
 import { PliError } from '../../electron/core/errors.js';
 import { listEvents } from '../../electron/core/profile/events.js';
-import { main } from '../../electron/cli/pli.js';
 
-// Light Argon2id for test identities (the unlock reads the parameters stored with each identity).
-const LIGHT = { opslimit: 1, memlimitKib: 8 };
 const PASSPHRASE = 'phrase de passe de test';
+let bench: MailBench;
 let servers: MailServers;
 let tmp: string;
 
-interface Party { profile: Profile; ctx: Context; id: string; user: MailUser; settings: MailboxSettings }
+interface Party extends MailParty { settings: MailboxSettings }
 let police: Party;
 let townhall: Party;
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-async function makeParty(name: string, user: MailUser, org: string): Promise<Party> {
-  const { profile } = initProfile(path.join(tmp, name));
-  const created = await createIdentity(profile.db, { name, email: user.user, org }, PASSPHRASE, LIGHT);
-  const ctx: Context = { profile, unlocker: { unlock: (row) => unlockIdentity(profile.db, row.id, PASSPHRASE) } };
-  return { profile, ctx, id: created.id, user, settings: undefined as unknown as MailboxSettings };
-}
+const makeParty = async (name: string, user: MailUser, org: string): Promise<Party> =>
+  ({ ...(await bench.party(name, user, org, { mailbox: false })), settings: undefined as unknown as MailboxSettings });
 
 async function configure(party: Party, settings: Partial<MailboxSettings> = {}, password = party.user.pass): Promise<void> {
-  party.settings = {
-    imap: { host: servers.host, port: servers.ports.imaps, mode: 'tls' },
-    smtp: { host: servers.host, port: servers.ports.submission, mode: 'starttls' },
-    user: party.user.user, caPem: servers.ca.toString('utf8'), maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
-    ...settings,
-  };
+  party.settings = bench.mailboxOf(party.user, settings);
   await setMailbox(party.ctx, party.settings, password);
 }
 
-function imap(user: MailUser): ImapFlow {
-  const client = new ImapFlow({ host: servers.host, port: servers.ports.imaps, secure: true, auth: user, tls: { ca: servers.ca }, logger: false });
-  client.on('error', () => undefined);
-  return client;
-}
-
-/** Message counts per folder of a mailbox. */
-async function counts(user: MailUser): Promise<Record<string, number>> {
-  const client = imap(user);
-  try {
-    await client.connect();
-    const result: Record<string, number> = {};
-    for (const box of await client.list()) {
-      const status = await client.status(box.path, { messages: true });
-      result[box.path] = (status && status.messages) || 0;
-    }
-    return result;
-  } finally {
-    client.close();
-  }
-}
-
-/** Waits until INBOX holds at least n messages (Postfix delivers asynchronously). */
-async function waitForInbox(user: MailUser, n: number, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (((await counts(user)).INBOX ?? 0) >= n) return;
-    if (Date.now() > deadline) throw new Error(`INBOX of ${user.user} did not reach ${n} messages`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function writeFile(name: string, bytes: Buffer): string {
-  const file = path.join(tmp, 'files', name);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, bytes);
-  return file;
-}
+const imap = (user: MailUser): ImapFlow => bench.imap(user);
+const counts = (user: MailUser): Promise<Record<string, number>> => bench.counts(user);
+const waitForInbox = (user: MailUser, n: number, timeoutMs?: number): Promise<void> => bench.waitForInbox(user, n, timeoutMs);
+const writeFile = (name: string, bytes: Buffer): string => bench.file(name, bytes);
 
 async function sendRaw(from: MailUser, to: MailUser, attachment: Buffer, messageId?: string): Promise<void> {
   const transport = nodemailer.createTransport({ host: servers.host, port: servers.ports.submission, secure: false, requireTLS: true, auth: from, tls: { ca: servers.ca } });
@@ -107,26 +60,9 @@ async function errorOf(promise: Promise<unknown>): Promise<PliError> {
   throw new Error('expected a refusal');
 }
 
-async function captureMain(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const outChunks: string[] = [];
-  const errChunks: string[] = [];
-  const w1 = process.stdout.write.bind(process.stdout);
-  const w2 = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((c: string) => { outChunks.push(String(c)); return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((c: string) => { errChunks.push(String(c)); return true; }) as typeof process.stderr.write;
-  try {
-    const code = await main(argv);
-    return { code, stdout: outChunks.join(''), stderr: errChunks.join('') };
-  } finally {
-    process.stdout.write = w1;
-    process.stderr.write = w2;
-  }
-}
-
 beforeAll(async () => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pli-mailbox-'));
-  const started = startMailServers();
-  servers = await started;
+  bench = await startMailBench('pli-mailbox-', { inboxWaitMs: 20_000 });
+  ({ servers, tmp } = bench);
   police = await makeParty('Greffière', servers.users.police, 'Police nationale');
   townhall = await makeParty('Secrétaire', servers.users.townhall, 'Mairie');
   await importCard(police.profile.db, getIdentity(townhall.profile.db, townhall.id)!.card);
@@ -137,10 +73,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  police?.profile.close();
-  townhall?.profile.close();
-  await servers?.stop();
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  await bench?.stop();
 }, 30_000);
 
 describe('functional mailbox (real Postfix + Dovecot)', () => {

@@ -7,17 +7,12 @@
 // replayed older directory is ignored; the acknowledgement reaches the officer.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
-import { startMailServers, type MailServers, type MailUser } from './harness.js';
-import { initProfile, type Profile } from '../../electron/core/profile/profile.js';
-import { createIdentity, getIdentity } from '../../electron/core/profile/identities.js';
-import { signIn } from '../../electron/core/services/session.js';
-import type { Context } from '../../electron/core/context.js';
-import { setMailbox, DEFAULT_MAX_MESSAGE_BYTES } from '../../electron/core/mail/settings.js';
+import type { MailServers, MailUser } from './harness.js';
+import { startMailBench, type MailBench, type MailParty } from './support.js';
+import { getIdentity } from '../../electron/core/profile/identities.js';
 import { queueSend, sendWithin } from '../../electron/core/mail/outbox.js';
 import { listInbox } from '../../electron/core/mail/inbox.js';
 import { receiveImap } from '../../electron/core/mail/imap.js';
@@ -29,52 +24,19 @@ import { certifyCard, exportDirectory, initAuthority, revokePerson } from '../..
 import { acceptDirectory, installOwnCertificate } from '../../electron/core/services/workstation.js';
 import { ed25519Keygen } from '../../electron/core/crypto/keys.js';
 
-const LIGHT = { opslimit: 1, memlimitKib: 8 };
-const PASSPHRASE = 'phrase de passe de test';
+let bench: MailBench;
 let servers: MailServers;
 let tmp: string;
 
-interface Party { profile: Profile; ctx: Context; id: string; user: MailUser }
+type Party = MailParty;
 let officer: Party;
 let police: Party;
 let town: Party;
 
-async function makeParty(name: string, user: MailUser, org: string): Promise<Party> {
-  const { profile } = initProfile(path.join(tmp, name));
-  const created = await createIdentity(profile.db, { name, email: user.user, org }, PASSPHRASE, LIGHT);
-  // Through the sign-in, as the front ends: the profile's integrity key is attached (trust writes).
-  const ctx: Context = { profile, unlocker: { unlock: (row) => signIn(profile, row, PASSPHRASE) } };
-  await setMailbox(ctx, {
-    imap: { host: servers.host, port: servers.ports.imaps, mode: 'tls' },
-    smtp: { host: servers.host, port: servers.ports.submission, mode: 'starttls' },
-    user: user.user, caPem: servers.ca.toString('utf8'), maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
-  }, user.pass);
-  return { profile, ctx, id: created.id, user };
-}
-
-async function counts(user: MailUser): Promise<Record<string, number>> {
-  const client = new ImapFlow({ host: servers.host, port: servers.ports.imaps, secure: true, auth: user, tls: { ca: servers.ca }, logger: false });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    const result: Record<string, number> = {};
-    for (const box of await client.list()) {
-      const status = await client.status(box.path, { messages: true });
-      result[box.path] = (status && status.messages) || 0;
-    }
-    return result;
-  } finally {
-    client.close();
-  }
-}
-
-async function waitForInbox(user: MailUser, n: number, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (((await counts(user)).INBOX ?? 0) < n) {
-    if (Date.now() > deadline) throw new Error(`INBOX of ${user.user} did not reach ${n} messages`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+// Through the sign-in, as the front ends: the profile's integrity key is attached (trust writes).
+const makeParty = (name: string, user: MailUser, org: string): Promise<Party> => bench.party(name, user, org, { unlock: 'signIn' });
+const counts = (user: MailUser): Promise<Record<string, number>> => bench.counts(user);
+const waitForInbox = (user: MailUser, n: number, timeoutMs?: number): Promise<void> => bench.waitForInbox(user, n, timeoutMs);
 
 async function sendRaw(from: MailUser, to: MailUser, name: string, attachment: Buffer): Promise<void> {
   const transport = nodemailer.createTransport({ host: servers.host, port: servers.ports.submission, secure: false, requireTLS: true, auth: from, tls: { ca: servers.ca } });
@@ -98,8 +60,8 @@ async function receive(party: Party): Promise<ObjectResult[]> {
 }
 
 beforeAll(async () => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pli-objects-mail-'));
-  servers = await startMailServers();
+  bench = await startMailBench('pli-objects-mail-', { inboxWaitMs: 20_000 });
+  ({ servers, tmp } = bench);
   officer = await makeParty('Olivier Ssi', servers.users.prefecture, 'DIPN du Pas-de-Calais');
   police = await makeParty('Sam Lefebvre', servers.users.police, "CPN d'Arras");
   town = await makeParty('Tom Garnier', servers.users.townhall, 'Mairie de Saint-Laurent-Blangy');
@@ -115,9 +77,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const party of [officer, police, town]) party?.profile.close();
-  await servers?.stop();
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  await bench?.stop();
 }, 30_000);
 
 let containerId = '';

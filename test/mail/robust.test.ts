@@ -9,72 +9,27 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer/index.js';
-import { startMailServers, type MailServers, type MailUser } from './harness.js';
-import { initProfile, type Profile } from '../../electron/core/profile/profile.js';
-import { createIdentity, importCard, unlockIdentity, getIdentity } from '../../electron/core/profile/identities.js';
-import type { Context } from '../../electron/core/context.js';
-import { setMailbox, DEFAULT_MAX_MESSAGE_BYTES } from '../../electron/core/mail/settings.js';
+import type { MailServers, MailUser } from './harness.js';
+import { captureMain as captureCli, startMailBench, type MailBench, type MailParty } from './support.js';
+import { importCard, getIdentity } from '../../electron/core/profile/identities.js';
 import { listOutbox, queueSend, sendWithin, type OutboxRow } from '../../electron/core/mail/outbox.js';
 import { JUNK_KEEP_MAX_BYTES, listInbox } from '../../electron/core/mail/inbox.js';
 import { receiveImap } from '../../electron/core/mail/imap.js';
-import { main } from '../../electron/cli/pli.js';
 
-const LIGHT = { opslimit: 1, memlimitKib: 8 };
 const PASSPHRASE = 'phrase de passe de test';
 const BIN = path.resolve('bin/pli.js');
+let bench: MailBench;
 let servers: MailServers;
 let tmp: string;
 
-interface Party { profile: Profile; ctx: Context; id: string; user: MailUser }
-let police: Party;
-let townhall: Party;
+let police: MailParty;
+let townhall: MailParty;
 
-async function makeParty(name: string, user: MailUser, org: string): Promise<Party> {
-  const { profile } = initProfile(path.join(tmp, name));
-  const created = await createIdentity(profile.db, { name, email: user.user, org }, PASSPHRASE, LIGHT);
-  const ctx: Context = { profile, unlocker: { unlock: (row) => unlockIdentity(profile.db, row.id, PASSPHRASE) } };
-  await setMailbox(ctx, {
-    imap: { host: servers.host, port: servers.ports.imaps, mode: 'tls' },
-    smtp: { host: servers.host, port: servers.ports.submission, mode: 'starttls' },
-    user: user.user, caPem: servers.ca.toString('utf8'), maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
-  }, user.pass);
-  return { profile, ctx, id: created.id, user };
-}
-
-async function counts(user: MailUser): Promise<Record<string, number>> {
-  const client = new ImapFlow({ host: servers.host, port: servers.ports.imaps, secure: true, auth: user, tls: { ca: servers.ca }, logger: false });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    const result: Record<string, number> = {};
-    for (const box of await client.list()) {
-      const status = await client.status(box.path, { messages: true });
-      result[box.path] = (status && status.messages) || 0;
-    }
-    return result;
-  } finally {
-    client.close();
-  }
-}
-
-async function waitForInbox(user: MailUser, n: number, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (((await counts(user)).INBOX ?? 0) >= n) return;
-    if (Date.now() > deadline) throw new Error(`INBOX of ${user.user} did not reach ${n} messages`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function writeFile(name: string, bytes: Buffer): string {
-  const file = path.join(tmp, 'files', name);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, bytes);
-  return file;
-}
+const counts = (user: MailUser): Promise<Record<string, number>> => bench.counts(user);
+const waitForInbox = (user: MailUser, n: number, timeoutMs?: number): Promise<void> => bench.waitForInbox(user, n, timeoutMs);
+const writeFile = (name: string, bytes: Buffer): string => bench.file(name, bytes);
 
 async function sendRaw(from: MailUser, to: MailUser, attachments: Mail.Attachment[]): Promise<void> {
   const transport = nodemailer.createTransport({ host: servers.host, port: servers.ports.submission, secure: false, requireTLS: true, auth: from, tls: { ca: servers.ca } });
@@ -104,38 +59,20 @@ function runCli(args: string[]): { done: Promise<{ code: number | null; stdout: 
   return { done, pid: child.pid!, kill: (s) => void child.kill(s) };
 }
 
-async function captureMain(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const outChunks: string[] = [];
-  const errChunks: string[] = [];
-  const w1 = process.stdout.write.bind(process.stdout);
-  const w2 = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((c: string) => { outChunks.push(String(c)); return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((c: string) => { errChunks.push(String(c)); return true; }) as typeof process.stderr.write;
-  process.env.PLI_PASSPHRASE = PASSPHRASE;
-  try {
-    const code = await main(argv);
-    return { code, stdout: outChunks.join(''), stderr: errChunks.join('') };
-  } finally {
-    process.stdout.write = w1;
-    process.stderr.write = w2;
-  }
-}
+const captureMain = (argv: string[]) => captureCli(argv, { PLI_PASSPHRASE: PASSPHRASE });
 
 beforeAll(async () => {
   if (!fs.existsSync(path.resolve('dist'))) throw new Error('run `npm run build` first: these tests run bin/pli.js');
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pli-robust-'));
-  servers = await startMailServers();
-  police = await makeParty('Greffière', servers.users.police, 'Police nationale');
-  townhall = await makeParty('Secrétaire', servers.users.townhall, 'Mairie');
+  bench = await startMailBench('pli-robust-', { inboxWaitMs: 30_000 });
+  ({ servers, tmp } = bench);
+  police = await bench.party('Greffière', servers.users.police, 'Police nationale');
+  townhall = await bench.party('Secrétaire', servers.users.townhall, 'Mairie');
   await importCard(police.profile.db, getIdentity(townhall.profile.db, townhall.id)!.card);
   await importCard(townhall.profile.db, getIdentity(police.profile.db, police.id)!.card);
 }, 90_000);
 
 afterAll(async () => {
-  police?.profile.close();
-  townhall?.profile.close();
-  await servers?.stop();
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  await bench?.stop();
 }, 30_000);
 
 describe('the mailbox never jams (real Postfix + Dovecot)', () => {

@@ -1,15 +1,12 @@
-// Writing a document the person asked for (a PDF, a CSV) to a new file. The core's twin of the
-// front ends' writers (electron/cli/pli.ts and electron/ipc/files.ts writeNewFile), which the
-// core cannot import; small on purpose, for every printable document of the core (annex,
-// register, retention certificate, indicators report).
-//
-// Invariant: an existing file is never replaced and a symlink is never followed (O_EXCL |
-// O_NOFOLLOW: a file or a dangling link planted at the name is refused, and what it points to is
-// left untouched); a failed write leaves nothing behind (the file this call created is removed).
-import { closeSync, constants, fsyncSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
+// Writing a document the person asked for (a PDF, a CSV) to a new file, in the core's words: every
+// printable document of the core (annex, register, retention certificate, indicators report).
+// The writing itself is electron/core/files.ts's, shared with the front ends (its invariant: an
+// existing file is never replaced and a symlink is never followed; a failed write leaves nothing
+// behind).
 import path from 'node:path';
 import { PliError, inputError } from '../errors.js';
 import { faultError } from '../faults.js';
+import { somethingAt, writeNewFileSync, type NewFileWords } from '../files.js';
 
 const existsError = (target: string): PliError =>
   inputError('exists', `Le fichier ${path.basename(target)} existe déjà dans ce dossier : il n'a pas été remplacé. Choisissez un autre nom, ou déplacez ce fichier, puis recommencez.`, { path: target });
@@ -17,7 +14,7 @@ const existsError = (target: string): PliError =>
 /** Refuses, before any work, a name where something already is (a file, a folder, a link even
  * dangling): the caller then has done nothing for nothing. */
 export function refuseExistingFile(target: string): void {
-  if (lstatSync(target, { throwIfNoEntry: false })) throw existsError(target);
+  if (somethingAt(target)) throw existsError(target);
 }
 
 function writeFailed(target: string, error: unknown): PliError {
@@ -27,33 +24,9 @@ function writeFailed(target: string, error: unknown): PliError {
     });
 }
 
+const WORDS: NewFileWords = { exists: existsError, failed: writeFailed };
+
 /** Creates `target` with `data` (mode 0644 by default: a document meant to be printed or sent). */
 export function writeNewFile(target: string, data: Uint8Array | string, mode = 0o644): void {
-  let fd: number;
-  try {
-    fd = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), mode);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    // ELOOP: O_NOFOLLOW met a link planted at the name.
-    if (code === 'EEXIST' || code === 'ELOOP') throw existsError(target);
-    throw writeFailed(target, error);
-  }
-  try {
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at, bytes.length - at);
-    fsyncSync(fd);
-    closeSync(fd);
-  } catch (error) {
-    try {
-      closeSync(fd);
-    } catch {
-      // already closed
-    }
-    try {
-      unlinkSync(target); // the file this call created, partial
-    } catch {
-      // already gone
-    }
-    throw writeFailed(target, error);
-  }
+  writeNewFileSync(target, data, mode, WORDS);
 }

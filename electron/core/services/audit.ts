@@ -4,7 +4,7 @@
 import { createHash, hash as hashOnce } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { lstatSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import type { z } from 'zod';
 import { lazySchema } from '../zod.js';
 import type { DB, Profile } from '../profile/profile.js';
@@ -17,6 +17,7 @@ import { certificateState, describeState, getTrust, revocationOf, verifyCertific
 import { inputError, PliError, securityError } from '../errors.js';
 import { actorOf, audit, type Context, type Scope } from '../context.js';
 import { requireRole } from './policy.js';
+import { somethingAt, writeNewFileSync } from '../files.js';
 import { verifySegment, type SegmentJob, type SegmentResult } from './audit-segment.js';
 import type { SegmentAnswer, SegmentWorkerData } from './audit-segment.worker.js';
 import { workerEntry } from '../workers.js';
@@ -667,17 +668,13 @@ const anchorExists = alreadyThere('une ancre');
 
 /** Refuses `file` if anything is there, a dangling link included (before any unlock). */
 function refuseExisting(file: string, exists: (file: string) => PliError): void {
-  if (lstatSync(file, { throwIfNoEntry: false })) throw exists(file);
+  if (somethingAt(file)) throw exists(file);
 }
 
-/** Creates `file` (flag wx: never replaces, never follows a planted link). */
+/** Creates `file` (electron/core/files.ts: never replaces, never follows a planted link, leaves
+ * nothing partial); a system failure goes up as it came (the callers word it). */
 function writeExclusive(file: string, data: Buffer | string, exists: (file: string) => PliError): void {
-  try {
-    writeFileSync(file, data, { flag: 'wx' });
-  } catch (error) {
-    if ((error as { code?: string }).code === 'EEXIST') throw exists(file);
-    throw error;
-  }
+  writeNewFileSync(file, data, 0o644, { exists, failed: (_file, error) => error as Error });
 }
 
 /** `pli audit anchor`: writes the anchor to `out`, never over an existing file. */

@@ -1,0 +1,88 @@
+// Writing a new file at a path the person chose (an `--out`, a save dialog, a printed document, an
+// audit export): the one writer behind the core's (pdf/new-file.ts, services/audit.ts), the CLI's
+// (cli/pli.ts) and the desktop app's (ipc/files.ts). Each caller keeps its own words for the
+// refusals (`NewFileWords`); the behaviour is the same everywhere.
+//
+// Invariant: an existing path is never replaced and a symlink is never followed: the file is
+// opened O_CREAT | O_EXCL | O_NOFOLLOW, so a file, a folder or a link (even dangling) planted at the
+// name, before the call or between a caller's early check and the write, is refused and what it
+// points to is left untouched (ELOOP, O_NOFOLLOW meeting a link, counts as "exists"). The bytes
+// are fsync'ed before the call returns; a failed write leaves nothing behind (the file this call
+// created, partial, is removed). The mode is the caller's (0600 for a secret such as a key file),
+// applied at creation, so no other account can open the file in between.
+import { closeSync, constants, fsyncSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { open, unlink } from 'node:fs/promises';
+
+/** What the caller says when its file cannot be made: each front end has its own words. */
+export interface NewFileWords {
+  /** Something is already at the name (a file, a folder, a link even dangling). */
+  exists(target: string): Error;
+  /** The system refused the creation or the write (`stage`): a missing folder, no rights, disk full… */
+  failed(target: string, error: unknown, stage: 'open' | 'write'): Error;
+}
+
+const NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
+
+/** True when anything is at `target`, a dangling link included (lstat: the link itself). */
+export function somethingAt(target: string): boolean {
+  try {
+    return lstatSync(target) !== undefined;
+  } catch {
+    return false; // absent (or unreachable: the write says why)
+  }
+}
+
+function openFailed(target: string, error: unknown, words: NewFileWords): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  // ELOOP: O_NOFOLLOW met a link planted at the name.
+  return code === 'EEXIST' || code === 'ELOOP' ? words.exists(target) : words.failed(target, error, 'open');
+}
+
+const bytesOf = (data: Uint8Array | string): Uint8Array => (typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+
+/** Creates `target` holding `data` with `mode` (see the invariant above), synchronously. */
+export function writeNewFileSync(target: string, data: Uint8Array | string, mode: number, words: NewFileWords): void {
+  let fd: number;
+  try {
+    fd = openSync(target, NEW_FILE, mode);
+  } catch (error) {
+    throw openFailed(target, error, words);
+  }
+  try {
+    const bytes = bytesOf(data);
+    for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at, bytes.length - at);
+    fsyncSync(fd);
+    closeSync(fd);
+  } catch (error) {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+    try {
+      unlinkSync(target); // the file this call created, partial
+    } catch {
+      // already gone
+    }
+    throw words.failed(target, error, 'write');
+  }
+}
+
+/** The same, without blocking the event loop (the desktop app's main process). */
+export async function writeNewFile(target: string, data: Uint8Array | string, mode: number, words: NewFileWords): Promise<void> {
+  let handle;
+  try {
+    handle = await open(target, NEW_FILE, mode);
+  } catch (error) {
+    throw openFailed(target, error, words);
+  }
+  try {
+    await handle.writeFile(bytesOf(data));
+    await handle.sync();
+    await handle.close();
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await unlink(target).catch(() => undefined); // the file this call created, partial
+    throw words.failed(target, error, 'write');
+  }
+}

@@ -1,0 +1,162 @@
+// What the test/mail files share: the real servers started (harness.ts) with a scratch folder,
+// people made on their own profiles with the core (light Argon2id) and, unless told otherwise,
+// their functional mailbox set (IMAP implicit TLS, SMTP STARTTLS, the harness's CA), and what is
+// in a mailbox seen straight from Dovecot (not through Pli). One start, one stop.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ImapFlow } from 'imapflow';
+import { startMailServers, type MailServers, type MailUser } from './harness.js';
+import { initProfile, type Profile } from '../../electron/core/profile/profile.js';
+import { createIdentity, unlockIdentity } from '../../electron/core/profile/identities.js';
+import { signIn } from '../../electron/core/services/session.js';
+import type { Context } from '../../electron/core/context.js';
+import { setMailbox, DEFAULT_MAX_MESSAGE_BYTES, type MailboxSettings } from '../../electron/core/mail/settings.js';
+import { main } from '../../electron/cli/pli.js';
+
+/** Light Argon2id for test identities (the unlock reads the parameters stored with each identity). */
+export const LIGHT = { opslimit: 1, memlimitKib: 8 };
+export const PASSPHRASE = 'phrase de passe de test';
+
+export interface MailParty { profile: Profile; ctx: Context; id: string; user: MailUser }
+
+export interface PartyOptions {
+  /** The profile's folder (default: `<tmp>/<name>`). */
+  home?: string;
+  /** 'signIn': through the sign-in, as the front ends (the profile's integrity key attached, for
+   * trust writes); 'identity' (default): the identity's keys only. */
+  unlock?: 'signIn' | 'identity';
+  /** false: no mailbox set (the test sets it); default: the harness's mailbox of `user`. */
+  mailbox?: false;
+}
+
+export interface MailBench {
+  servers: MailServers;
+  /** The scratch folder (profiles, files), deleted by stop(). */
+  tmp: string;
+  /** A person on a profile of their own, with their mailbox set unless `mailbox: false`. */
+  party(name: string, user: MailUser, org: string, options?: PartyOptions): Promise<MailParty>;
+  /** The settings of `user`'s mailbox on the harness, with `changes` (e.g. the other server modes). */
+  mailboxOf(user: MailUser, changes?: Partial<MailboxSettings>): MailboxSettings;
+  /** A connected-on-demand IMAP client of `user` (implicit TLS, the harness's CA). */
+  imap(user: MailUser): ImapFlow;
+  /** Message counts per folder of a mailbox. */
+  counts(user: MailUser): Promise<Record<string, number>>;
+  /** Waits until INBOX holds at least n messages (Postfix delivers asynchronously). */
+  waitForInbox(user: MailUser, n: number, timeoutMs?: number): Promise<void>;
+  /** Writes `bytes` to `<tmp>/files/<name>` and returns its path (a file to send). */
+  file(name: string, bytes: Buffer): string;
+  /** Closes the parties' profiles, stops the servers, runs `beforeRemove` (e.g. unmounting a disk
+   * made inside the scratch folder), deletes the scratch folder. */
+  stop(beforeRemove?: () => void): Promise<void>;
+}
+
+export interface MailBenchOptions {
+  /** The passphrase of every party. */
+  passphrase?: string;
+  /** waitForInbox's default time. */
+  inboxWaitMs?: number;
+}
+
+/** Starts the servers and makes the scratch folder `<os tmp>/<prefix>XXXXXX`. */
+export async function startMailBench(prefix: string, options: MailBenchOptions = {}): Promise<MailBench> {
+  const passphrase = options.passphrase ?? PASSPHRASE;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  let servers: MailServers;
+  try {
+    servers = await startMailServers();
+  } catch (error) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw error;
+  }
+  const parties: MailParty[] = [];
+
+  const mailboxOf = (user: MailUser, changes: Partial<MailboxSettings> = {}): MailboxSettings => ({
+    imap: { host: servers.host, port: servers.ports.imaps, mode: 'tls' },
+    smtp: { host: servers.host, port: servers.ports.submission, mode: 'starttls' },
+    user: user.user, caPem: servers.ca.toString('utf8'), maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+    ...changes,
+  });
+
+  const imap = (user: MailUser): ImapFlow => {
+    const client = new ImapFlow({ host: servers.host, port: servers.ports.imaps, secure: true, auth: user, tls: { ca: servers.ca }, logger: false });
+    client.on('error', () => undefined);
+    return client;
+  };
+
+  const counts = async (user: MailUser): Promise<Record<string, number>> => {
+    const client = imap(user);
+    try {
+      await client.connect();
+      const result: Record<string, number> = {};
+      for (const box of await client.list()) {
+        const status = await client.status(box.path, { messages: true });
+        result[box.path] = (status && status.messages) || 0;
+      }
+      return result;
+    } finally {
+      client.close();
+    }
+  };
+
+  return {
+    servers,
+    tmp,
+    mailboxOf,
+    imap,
+    counts,
+    async party(name, user, org, o = {}) {
+      const { profile } = initProfile(o.home ?? path.join(tmp, name));
+      const created = await createIdentity(profile.db, { name, email: user.user, org }, passphrase, LIGHT);
+      const ctx: Context = {
+        profile,
+        unlocker: { unlock: (row) => (o.unlock === 'signIn' ? signIn(profile, row, passphrase) : unlockIdentity(profile.db, row.id, passphrase)) },
+      };
+      const party = { profile, ctx, id: created.id, user };
+      parties.push(party);
+      if (o.mailbox !== false) await setMailbox(ctx, mailboxOf(user), user.pass);
+      return party;
+    },
+    async waitForInbox(user, n, timeoutMs = options.inboxWaitMs ?? 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (((await counts(user)).INBOX ?? 0) >= n) return;
+        if (Date.now() > deadline) throw new Error(`INBOX of ${user.user} did not reach ${n} messages`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
+    file(name, bytes) {
+      const file = path.join(tmp, 'files', name);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, bytes);
+      return file;
+    },
+    async stop(beforeRemove) {
+      for (const party of parties) party.profile.close();
+      try {
+        await servers.stop();
+      } finally {
+        beforeRemove?.();
+        fs.rmSync(tmp, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** Runs the `pli` command line in this process (its output captured), `env` set first. */
+export async function captureMain(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const outChunks: string[] = [];
+  const errChunks: string[] = [];
+  const w1 = process.stdout.write.bind(process.stdout);
+  const w2 = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((c: string) => { outChunks.push(String(c)); return true; }) as typeof process.stdout.write;
+  process.stderr.write = ((c: string) => { errChunks.push(String(c)); return true; }) as typeof process.stderr.write;
+  Object.assign(process.env, env);
+  try {
+    const code = await main(argv);
+    return { code, stdout: outChunks.join(''), stderr: errChunks.join('') };
+  } finally {
+    process.stdout.write = w1;
+    process.stderr.write = w2;
+  }
+}
