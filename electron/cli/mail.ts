@@ -21,7 +21,8 @@ import { ObjectReceiver } from '../core/mail/dispatch.js';
 import { objectLine, receiptText } from './objects.js';
 import { deliveryOf } from '../core/mail/receipts.js';
 import type { DB } from '../core/profile/profile.js';
-import { agree, plural } from '../../shared/french.js';
+import { agree, frenchSize, plural } from '../../shared/french.js';
+import { sentFilesOf } from '../core/mail/sent-files.js';
 
 export const MAIL_USAGE = `Boîte aux lettres fonctionnelle et dossier d'échange (docs/mailbox.md) :
   mailbox set --imap [starttls://]HÔTE:PORT --smtp [starttls://]HÔTE:PORT --user UTILISATEUR [--password-file F] [--ca FICHIER] [--max-size MO]
@@ -30,7 +31,8 @@ export const MAIL_USAGE = `Boîte aux lettres fonctionnelle et dossier d'échang
   send --as ID --to ID|org:NOM ... [--mail ADRESSE ... | --folder DOSSIER] [--no-wait] [--wait SECONDES] FICHIER...
   send --convention ID --period PÉRIODE --doc NOM [--doc NOM ...] [--subject OBJET] [--to ...] (--mail ADRESSE | --folder DOSSIER) FICHIER...
                                                sous une convention : sans --to, aux personnes habilitées des autres parties
-  outbox [--json] | outbox flush [--as ID]
+  outbox [--as ID] [--json] | outbox flush [--as ID]
+                                               avec --as ID, les noms des fichiers envoyés (phrase de passe)
   receive [--watch] [--folder DOSSIER] [--as ID]  avec --folder, --as ID scelle la date d'arrivée (phrase de passe)
   inbox [--json]
   open NUMÉRO [--as ID] --out DOSSIER
@@ -191,13 +193,30 @@ export const mailCommands: Record<string, Handler> = {
   },
 
   async outbox(args) {
-    const { values } = parse(args, { json: { type: 'boolean' } }, { min: 0, max: 0, name: 'aucun' });
+    const { values } = parse(args, { json: { type: 'boolean' }, as: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
     const db = profileOf(values).db;
+    // The names of the files sent are sealed under the integrity key (docs/profile.md): only a
+    // person who signs in reads them; without --as the list shows their number, as before.
+    const as = str(values, 'as');
+    if (as) (await context(values).unlocker.unlock(resolveOwn(db, as))).wipe();
     const rows = listOutbox(db);
     // delivery: what the partner's signed receipts say (sent, delivered, opened); null for an object.
-    if (values.json) return out(JSON.stringify(rows.map((r) => ({ ...r, path: undefined, filing_mac: undefined, delivery: r.object_kind ? null : deliveryOf(db, r.container_id).state })), null, 2));
+    // files: the names and sizes sent ({ state: 'known', files }), or why they are not shown.
+    if (values.json) return out(JSON.stringify(rows.map((r) => ({ ...r, path: undefined, filing_mac: undefined, files_sealed: undefined, files: sentFilesOf(db, r), delivery: r.object_kind ? null : deliveryOf(db, r.container_id).state })), null, 2));
     if (rows.length === 0) return out("Boîte d'envoi vide.");
-    for (const row of rows) out(outboxLine(db, row));
+    const shown = new Set<string>();
+    let locked = false;
+    for (const row of rows) {
+      out(outboxLine(db, row));
+      // Under the first row of each container: its files (one line), whatever its destinations.
+      if (row.object_kind || shown.has(row.container_id)) continue;
+      shown.add(row.container_id);
+      const names = sentFilesOf(db, row);
+      if (names.state === 'known') out(`      ${agree(names.files.length, 'fichier', 'fichiers')} : ${names.files.map((f) => `${forTerminal(f.name)} (${frenchSize(f.size)})`).join(', ')}`);
+      else if (names.state === 'unreadable') out("      fichiers : noms illisibles, modifiés en dehors de Pli (prévenez l'officier SSI)");
+      else if (names.state === 'locked') locked = true;
+    }
+    if (locked) err('Noms des fichiers envoyés non affichés : ils sont chiffrés pour les personnes de ce poste. Ajoutez --as ID (phrase de passe) pour les voir.');
   },
 
   async 'outbox flush'(args) {

@@ -163,18 +163,12 @@ export function Outbox({ onNew, notice, onCalendar }: { onNew: () => void; notic
                   <FilingCell filing={line.detail?.filing ?? { state: 'none' }} unopened={null}>
                     {/* The files sent by name and size (kept sealed in the row); a row sent before
                         they were kept: their number and the container's size, as before. */}
-                    {line.detail?.names.state === 'known' && line.detail.names.files.length > 0 ? (
-                      <><FileNames files={line.detail.names.files} />
-                        <span className="muted block">{t('lists.containerSize', { size: format.size(line.rows[0]!.size) })}</span></>
-                    ) : (
-                      <>
-                        <span className="muted block">{line.detail?.files != null
-                          ? t('lists.outbox.files', { count: line.detail.files, size: format.size(line.rows[0]!.size) })
-                          : t('lists.containerSize', { size: format.size(line.rows[0]!.size) })}</span>
-                        {line.detail?.names.state === 'unreadable' && <span className="warning-text block" role="note">{t('lists.fileNames.unreadable')}</span>}
-                        {line.detail?.names.state === 'locked' && <span className="muted block">{t('lists.fileNames.locked')}</span>}
-                      </>
-                    )}
+                    {line.detail?.names.state === 'known' && line.detail.names.files.length > 0 && <FileNames files={line.detail.names.files} />}
+                    <span className="muted block">{line.detail?.files != null
+                      ? t('lists.outbox.files', { count: line.detail.files, size: format.size(line.rows[0]!.size) })
+                      : t('lists.containerSize', { size: format.size(line.rows[0]!.size) })}</span>
+                    {line.detail?.names.state === 'unreadable' && <span className="warning-text block" role="note">{t('lists.fileNames.unreadable')}</span>}
+                    {line.detail?.names.state === 'locked' && <span className="muted block">{t('lists.fileNames.locked')}</span>}
                   </FilingCell>
                   )}
                 </td>

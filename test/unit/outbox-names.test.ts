@@ -3,7 +3,7 @@
 // docs/profile.md, who reads and writes the database with better-sqlite3 and knows no passphrase.
 // Profiles made with the real `pli` binary (needs `npm run build`): P (Paul Lefebvre, CPN)
 // deposits two containers for T (Claire Dumont) on a USB key, then queues one for two mailboxes.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createCipheriv, randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -23,8 +23,9 @@ const opened: Profile[] = [];
 const NAMES = ['Etat_IS101_Arras_confidentiel.csv', 'Note_secrete_maire_T3.pdf'];
 const SOLO = 'Releve_cambriolages_quartier_nord.xls';
 
+// Each test closes the profiles it opened in process before the next one runs `pli` on them.
+afterEach(() => opened.splice(0).forEach((p) => p.close()));
 afterAll(() => {
-  opened.forEach((p) => p.close());
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -146,6 +147,41 @@ describe('the names of the files sent (outbox)', () => {
       }
     } finally {
       for (const [id, sealed] of saved) restore.run(sealed, id);
+      attacker.close();
+    }
+  });
+
+  it('pli outbox: the names with --as (a sign-in), never without it; a planted value is « illisible »', async () => {
+    const bare = await pli('P', ['outbox']);
+    expect(bare.code, bare.stderr).toBe(0);
+    for (const name of [...NAMES, SOLO]) expect(bare.stdout).not.toContain(name);
+    expect(bare.stderr).toContain('Noms des fichiers envoyés non affichés');
+    const json = JSON.parse((await pli('P', ['outbox', '--json'])).stdout) as { id: number; files: { state: string }; files_sealed?: unknown }[];
+    expect(json.map((r) => r.files.state)).toEqual(['locked', 'locked', 'locked', 'locked']);
+    expect(json.every((r) => r.files_sealed === undefined)).toBe(true);
+
+    const signed = await pli('P', ['outbox', '--as', ids.clerk]);
+    expect(signed.code, signed.stderr).toBe(0);
+    const lines = signed.stdout.split('\n');
+    // Under the first row of each container only (rows 3 and 4 are one container, two mailboxes).
+    expect(lines.filter((l) => l.trim().startsWith('fichier'))).toEqual([
+      `      fichiers : ${NAMES[0]} (30\u00a0octets), ${NAMES[1]} (14\u00a0octets)`,
+      `      fichier : ${SOLO} (46,9\u00a0Ko)`,
+      `      fichier : ${SOLO} (46,9\u00a0Ko)`,
+    ]);
+    expect(signed.stderr).not.toContain('non affichés');
+
+    const attacker = new Database(at('P/profile.sqlite'));
+    const saved = attacker.prepare('SELECT files_sealed FROM outbox WHERE id = 1').pluck().get() as Buffer;
+    try {
+      attacker.prepare('UPDATE outbox SET files_sealed = (SELECT files_sealed FROM outbox WHERE id = 2) WHERE id = 1').run();
+      const planted = await pli('P', ['outbox', '--as', ids.clerk]);
+      expect(planted.code, planted.stderr).toBe(0);
+      const first = planted.stdout.split('\n').slice(0, 3).join('\n');
+      expect(first).toContain('noms illisibles, modifiés en dehors de Pli');
+      expect(first).not.toContain(SOLO);
+    } finally {
+      attacker.prepare('UPDATE outbox SET files_sealed = ? WHERE id = 1').run(saved);
       attacker.close();
     }
   });
