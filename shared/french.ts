@@ -84,3 +84,27 @@ export function dayToFrench(day: string): string {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
   return m ? `${m[3]}/${m[2]}/${m[1]}` : day;
 }
+
+// ---- counts and sizes in French (u1-outbox: no "(s)" form in the CLI's nor the core's sentences) ----
+
+/** The word for `count` things: `one` for 0 and 1 (French), `other` from 2 (`one` + « s » by
+ * default): agree(2, 'reçu') → « reçus », agree(1, 'nouveau pli', 'nouveaux plis'). */
+export function agree(count: number, one: string, other = `${one}s`): string {
+  return Math.abs(count) < 2 ? one : other;
+}
+
+/** The count and its word: « 0 pli », « 1 pli », « 3 plis », plural(2, 'fichier détruit',
+ * 'fichiers détruits') → « 2 fichiers détruits ». */
+export function plural(count: number, one: string, other = `${one}s`): string {
+  return `${count} ${agree(count, one, other)}`;
+}
+
+/** A size in French: « 512 octets », « 48 Ko », « 1,5 Mo », « 2,1 Go » (1 Ko = 1 024 octets, as
+ * the interface shows them; a no-break space before the unit). */
+export function frenchSize(bytes: number): string {
+  const number = (n: number) => (Math.round(n * 10) / 10).toString().replace('.', ',');
+  if (bytes < 1024) return `${bytes}${NBSP}${agree(bytes, 'octet')}`;
+  if (bytes < 1024 * 1024) return `${number(bytes / 1024)}${NBSP}Ko`;
+  if (bytes < 1024 * 1024 * 1024) return `${number(bytes / 1024 / 1024)}${NBSP}Mo`;
+  return `${number(bytes / 1024 / 1024 / 1024)}${NBSP}Go`;
+}

@@ -332,6 +332,14 @@ export const outboxDetailsSchema = z.strictObject({
   filing: listFilingSchema, recipients: z.array(listPerson),
   /** How many files were sealed; null when unknown. */
   files: z.number().nullable(),
+  /** u1-outbox: their names and sizes, kept sealed in the row: `none` for a row sent before they
+   * were kept, `locked` without the session's key, `unreadable` when the value is not Pli's. */
+  names: z.discriminatedUnion('state', [
+    z.strictObject({ state: z.literal('none') }),
+    z.strictObject({ state: z.literal('locked') }),
+    z.strictObject({ state: z.literal('unreadable') }),
+    z.strictObject({ state: z.literal('known'), files: z.array(z.strictObject({ name: z.string().max(500), size: z.number() })).max(1000) }),
+  ]),
   receipts: z.array(z.strictObject({ kind: z.enum(['delivered', 'opened']), at: z.number(), by: listPerson, org: z.string() })),
 });
 export type OutboxDetailsView = z.infer<typeof outboxDetailsSchema>;

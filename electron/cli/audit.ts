@@ -6,6 +6,7 @@ import { inputError, securityError } from '../core/errors.js';
 import { context, err, out, parse, profileOf, readText, required, str, type Handler } from './common.js';
 import { formatFingerprint } from '../../shared/ids.js';
 import { forTerminal } from '../../shared/text.js';
+import { agree, plural } from '../../shared/french.js';
 
 export const AUDIT_USAGE = `  people [--json]                              liste nominative des personnes habilitées de ce poste
   audit list [--since AAAA-MM-JJ] [--json] | audit verify [--anchor ANCRE ...]
@@ -35,7 +36,7 @@ export const auditCommands: Record<string, Handler> = {
       : 'Aucune autorité épinglée : sans annuaire, personne n’est inscrit sur la liste nominative (cartes auto-signées seulement).');
     out('NOM ; RÔLE ; ORGANISATION ; CERTIFICAT VALIDE JUSQU’AU ; ÉTAT');
     for (const p of list) {
-      out(`${forTerminal(p.name)} ; ${p.role ? ROLE_LABEL[p.role as Role] : '—'} ; ${forTerminal(p.org)} ; ${p.validUntil ? new Date(p.validUntil).toISOString().slice(0, 10) : '—'} ; ${p.state === 'valid' ? 'habilité(e)' : forTerminal(p.stateText)}`);
+      out(`${forTerminal(p.name)} ; ${p.role ? ROLE_LABEL[p.role as Role] : '—'} ; ${forTerminal(p.org)} ; ${p.validUntil ? new Date(p.validUntil).toISOString().slice(0, 10) : '—'} ; ${p.state === 'valid' ? 'habilitation valide' : forTerminal(p.stateText)}`);
     }
   },
 
@@ -64,8 +65,8 @@ export const auditCommands: Record<string, Handler> = {
     if (firstBad) {
       throw securityError('audit-tampered', `Journal d'audit altéré : ${firstBad.problem}. Première entrée en cause : n° ${firstBad.seq}. Conservez ce poste en l'état et prévenez l'officier SSI.`);
     }
-    out(`Journal d'audit intact : ${result.events} entrées, ${result.checkpoints} point(s) de contrôle signé(s)${result.lastCheckpoint ? `, le dernier sur l'entrée n° ${result.lastCheckpoint}` : ''}.`);
-    if (found.length > 0) out(`Ancre(s) retrouvée(s) dans le journal : entrée ${found.map((check) => `n° ${check.seq} (${check.name}, ${new Date(check.at).toISOString().slice(0, 10)})`).join(' ; entrée ')}.`);
+    out(`Journal d'audit intact : ${result.events} entrées, ${plural(result.checkpoints, 'point de contrôle signé', 'points de contrôle signés')}${result.lastCheckpoint ? `, le dernier sur l'entrée n° ${result.lastCheckpoint}` : ''}.`);
+    if (found.length > 0) out(`${agree(found.length, 'Ancre retrouvée', 'Ancres retrouvées')} dans le journal : entrée ${found.map((check) => `n° ${check.seq} (${check.name}, ${new Date(check.at).toISOString().slice(0, 10)})`).join(' ; entrée ')}.`);
   },
 
   async 'audit anchor'(args) {

@@ -13,6 +13,7 @@ import { context, out, err, parse, profileOf, required, str, type Handler, type 
 import { forTerminal } from '../../shared/text.js';
 import { writeConventionAnnex } from '../core/services/annex.js';
 import { refuseExistingFile } from '../core/pdf/new-file.js';
+import { agree, plural } from '../../shared/french.js';
 
 export const CONVENTION_USAGE = `Conventions (docs/convention.md) :
   convention new --title TEXTE --party ORGANISATION=ADRESSE --party ORGANISATION=ADRESSE [--person ID=FONCTION ...]
@@ -89,7 +90,7 @@ function showText(b: ConventionBody): void {
   }
   out(`Formats autorisés : ${b.types.join(', ')}`);
   out(`Calendrier : ${SCHEDULE_FR[b.schedule.every](b.schedule.day)} : ${b.expect.map(t).join(', ')}`);
-  out(`Conservation après la fin : ${b.retentionDays} jour(s) ; accusés d'ouverture : ${b.openReceipts ? 'oui' : 'non'}`);
+  out(`Conservation après la fin : ${plural(b.retentionDays, 'jour')} ; accusés d'ouverture : ${b.openReceipts ? 'oui' : 'non'}`);
 }
 
 export const conventionCommands: Record<string, Handler> = {
@@ -141,7 +142,7 @@ export const conventionCommands: Record<string, Handler> = {
     await signInToRead(values);
     const annex = await writeConventionAnnex(context(values), positionals[0]!, target);
     const people = annex.parties.reduce((n, p) => n + p.people.length, 0);
-    err(`Liste nominative écrite : ${people} personne(s) habilitée(s), ${annex.parties.length} parties, convention version ${annex.convention.version}.`);
+    err(`Liste nominative écrite : ${plural(people, 'personne habilitée', 'personnes habilitées')}, ${annex.parties.length} parties, convention version ${annex.convention.version}.`);
     out(target);
   },
 
@@ -179,8 +180,8 @@ export const conventionCommands: Record<string, Handler> = {
     for (const { record } of results) {
       const containers = record.destroyed.filter((d) => d.what === 'container').length;
       const files = record.destroyed.filter((d) => d.what === 'file');
-      out(`${forTerminal(record.title)} (${record.convention}), terminée le ${frDate(record.lastDay)}, conservation ${record.retentionDays} jour(s) :`);
-      out(`  ${containers} pli(s) et ${files.length} fichier(s) détruit(s).`);
+      out(`${forTerminal(record.title)} (${record.convention}), terminée le ${frDate(record.lastDay)}, conservation ${plural(record.retentionDays, 'jour')} :`);
+      out(`  ${plural(containers, 'pli')} et ${plural(files.length, 'fichier')} ${agree(containers + files.length, 'détruit')}.`);
       for (const file of files) out(`  détruit : ${forTerminal(file.path ?? '')}`);
       for (const item of record.manual) out(`  à détruire à la main : ${forTerminal(item.path)} (${MANUAL_FR[item.reason]})`);
     }
@@ -194,7 +195,7 @@ export const conventionCommands: Record<string, Handler> = {
     const done = await writeRetentionCertificate(context(values), id, target, { as: str(values, 'as') });
     const containers = done.records.reduce((n, r) => n + r.destroyed.filter((d) => d.what === 'container').length, 0);
     const manual = done.records.reduce((n, r) => n + r.manual.length, 0);
-    err(`Procès-verbal de destruction écrit et signé par ${forTerminal(done.signer.name)} : ${containers} pli(s) détruit(s), ${manual} fichier(s) à détruire à la main. Gardez ${forTerminal(done.sig)} avec le PDF : il permet de vérifier le document (pli retention verify).`);
+    err(`Procès-verbal de destruction écrit et signé par ${forTerminal(done.signer.name)} : ${plural(containers, 'pli détruit', 'plis détruits')}, ${plural(manual, 'fichier')} à détruire à la main. Gardez ${forTerminal(done.sig)} avec le PDF : il permet de vérifier le document (pli retention verify).`);
     out(done.pdf);
     out(done.sig);
   },
@@ -205,7 +206,7 @@ export const conventionCommands: Record<string, Handler> = {
     const when = new Date(check.at).toISOString();
     out(`Procès-verbal intact : convention « ${forTerminal(check.title)} » (${check.convention}).`);
     out(`Signé par ${forTerminal(check.signer.name)} (${forTerminal(check.signer.org)}) le ${frDate(when.slice(0, 10))} à ${when.slice(11, 16)} (UTC)${check.certified ? ", certifié par l'autorité de ce poste" : " — non certifié : aucune autorité n'est épinglée sur ce poste (vérifiez l'empreinte de la carte avec la personne)"}.`);
-    out(`Destruction${check.runs.length > 1 ? 's' : ''} du ${check.runs.map((r) => `${frDate(r.day)} par ${forTerminal(r.name)}`).join(', du ')} : ${check.containers} pli(s) et ${check.files} fichier(s) détruit(s), ${check.manual} à détruire à la main.`);
+    out(`Destruction${check.runs.length > 1 ? 's' : ''} du ${check.runs.map((r) => `${frDate(r.day)} par ${forTerminal(r.name)}`).join(', du ')} : ${plural(check.containers, 'pli')} et ${plural(check.files, 'fichier')} ${agree(check.containers + check.files, 'détruit')}, ${check.manual} à détruire à la main.`);
   },
 };
 

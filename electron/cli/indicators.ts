@@ -9,6 +9,7 @@ import { formatChange, formatCount, formatPercent, periodFr, type Change } from 
 import { forTerminal } from '../../shared/text.js';
 import { context, err, out, parse, required, str, type Handler } from './common.js';
 import { refuseExisting, writeNewFile } from './pli.js';
+import { agree, plural } from '../../shared/french.js';
 
 export const INDICATORS_USAGE = `Indicateurs (docs/indicators.md) :
   indicators [--json] [--commune NOM] [--from PERIODE] [--to PERIODE] [--as ID]
@@ -36,7 +37,7 @@ function printView(view: CommuneView): void {
 
 function warnMissing(missing: MissingRows[]): void {
   for (const m of missing) {
-    err(`pli: attention : ${m.expected - m.found} chiffre(s) de ${periodFr(m.period)} (convention ${m.convention}) ont été supprimés en dehors de Pli. Prévenez l'officier SSI et importez à nouveau l'état.`);
+    err(`pli: attention : ${plural(m.expected - m.found, 'chiffre')} de ${periodFr(m.period)} (convention ${m.convention}) ${agree(m.expected - m.found, 'a été supprimé', 'ont été supprimés')} en dehors de Pli. Prévenez l'officier SSI et importez à nouveau l'état.`);
   }
 }
 
@@ -62,7 +63,7 @@ export const indicatorCommands: Record<string, Handler> = {
       if (!found.checked) err('Chiffres non vérifiés : aucune personne de ce poste ne détient encore la clé qui les scelle.');
     }
     const modified = shown.filter((f) => f.state === 'modified').length;
-    if (modified > 0) err(`pli: attention : ${modified} chiffre(s) modifié(s) en dehors de Pli, écartés des évolutions. Prévenez l'officier SSI.`);
+    if (modified > 0) err(`pli: attention : ${plural(modified, 'chiffre modifié', 'chiffres modifiés')} en dehors de Pli, ${agree(modified, 'écarté')} des évolutions. Prévenez l'officier SSI.`);
     warnMissing(found.missing);
   },
 
@@ -79,7 +80,7 @@ export const indicatorCommands: Record<string, Handler> = {
       out('non reconnu');
       return;
     }
-    err(`État lu (${forTerminal(result.mapping)}) : ${result.rows} chiffre(s) pour ${result.communes.map(forTerminal).join(', ')}${result.sealed ? '' : ' (non scellés : aucune clé de scellement sur ce poste)'}.`);
+    err(`État lu (${forTerminal(result.mapping)}) : ${plural(result.rows, 'chiffre')} pour ${result.communes.map(forTerminal).join(', ')}${result.sealed ? '' : ' (non scellés : aucune clé de scellement sur ce poste)'}.`);
     out(result.write);
   },
 
@@ -94,7 +95,7 @@ export const indicatorCommands: Record<string, Handler> = {
     const report = await indicatorReport(context(values), { as: str(values, 'as'), commune: str(values, 'commune') ?? null, agglomeration: Boolean(values.agglomeration), period });
     // The core's writer of printed documents (electron/core/pdf/new-file.ts): O_EXCL, no partial file.
     (await import('../core/pdf/new-file.js')).writeNewFile(target, report.pdf, 0o600);
-    err(`Rapport du ${periodFr(report.quarter)} : ${report.indicators} indicateur(s).`);
+    err(`Rapport du ${periodFr(report.quarter)} : ${plural(report.indicators, 'indicateur')}.`);
     out(target);
   },
 
@@ -105,7 +106,7 @@ export const indicatorCommands: Record<string, Handler> = {
     const { exportCsv } = await import('../core/indicators/output.js');
     const result = await exportCsv(context(values), { as: str(values, 'as'), commune: str(values, 'commune'), from: str(values, 'from'), to: str(values, 'to') });
     writeNewFile(target, result.text, 0o600);
-    err(`${result.rows} chiffre(s) exporté(s).`);
+    err(`${plural(result.rows, 'chiffre exporté', 'chiffres exportés')}.`);
     out(target);
   },
 
@@ -132,6 +133,6 @@ export const indicatorCommands: Record<string, Handler> = {
       throw inputError('cannot-read', `Impossible de lire ${positionals[0]} : vérifiez le chemin.`);
     }
     const mapping = await setMapping(context(values), { as: str(values, 'as'), text });
-    out(`Correspondance « ${forTerminal(mapping.name)} » enregistrée : ${Object.keys(mapping.labels).length} indicateur(s).`);
+    out(`Correspondance « ${forTerminal(mapping.name)} » enregistrée : ${plural(Object.keys(mapping.labels).length, 'indicateur')}.`);
   },
 };

@@ -21,6 +21,8 @@ import { ObjectReceiver } from '../core/mail/dispatch.js';
 import { objectLine, receiptText } from './objects.js';
 import { deliveryOf } from '../core/mail/receipts.js';
 import type { DB } from '../core/profile/profile.js';
+import { agree, frenchSize, plural } from '../../shared/french.js';
+import { sentFilesOf } from '../core/mail/sent-files.js';
 
 export const MAIL_USAGE = `Boîte aux lettres fonctionnelle et dossier d'échange (docs/mailbox.md) :
   mailbox set --imap [starttls://]HÔTE:PORT --smtp [starttls://]HÔTE:PORT --user UTILISATEUR [--password-file F] [--ca FICHIER] [--max-size MO]
@@ -29,7 +31,8 @@ export const MAIL_USAGE = `Boîte aux lettres fonctionnelle et dossier d'échang
   send --as ID --to ID|org:NOM ... [--mail ADRESSE ... | --folder DOSSIER] [--no-wait] [--wait SECONDES] FICHIER...
   send --convention ID --period PÉRIODE --doc NOM [--doc NOM ...] [--subject OBJET] [--to ...] (--mail ADRESSE | --folder DOSSIER) FICHIER...
                                                sous une convention : sans --to, aux personnes habilitées des autres parties
-  outbox [--json] | outbox flush [--as ID]
+  outbox [--as ID] [--json] | outbox flush [--as ID]
+                                               avec --as ID, les noms des fichiers envoyés (phrase de passe)
   receive [--watch] [--folder DOSSIER] [--as ID]  avec --folder, --as ID scelle la date d'arrivée (phrase de passe)
   inbox [--json]
   open NUMÉRO [--as ID] --out DOSSIER
@@ -71,7 +74,7 @@ const STATE_FR: Record<string, string> = { queued: 'en attente', sending: 'en co
 
 function outboxLine(db: DB, row: OutboxRow): string {
   const error = row.last_error ? `  réponse : ${forTerminal(row.last_error)}` : '';
-  const attempts = row.transport === 'folder' ? '' : `  ${row.attempts} tentative(s)`;
+  const attempts = row.transport === 'folder' ? '' : `  ${plural(row.attempts, 'tentative')}`;
   const what = row.object_kind === 'receipt' ? 'accusé' : row.object_kind === 'directory' ? 'annuaire' : 'pli';
   return `${row.id}  ${STATE_FR[row.state] ?? row.state}  ${row.transport === 'folder' ? 'dossier' : 'messagerie'} ${forTerminal(row.destination)}  ${what} ${row.container_id.slice(0, 16)}${attempts}${error}${row.object_kind ? '' : deliveryText(db, row)}`;
 }
@@ -190,13 +193,30 @@ export const mailCommands: Record<string, Handler> = {
   },
 
   async outbox(args) {
-    const { values } = parse(args, { json: { type: 'boolean' } }, { min: 0, max: 0, name: 'aucun' });
+    const { values } = parse(args, { json: { type: 'boolean' }, as: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
     const db = profileOf(values).db;
+    // The names of the files sent are sealed under the integrity key (docs/profile.md): only a
+    // person who signs in reads them; without --as the list shows their number, as before.
+    const as = str(values, 'as');
+    if (as) (await context(values).unlocker.unlock(resolveOwn(db, as))).wipe();
     const rows = listOutbox(db);
     // delivery: what the partner's signed receipts say (sent, delivered, opened); null for an object.
-    if (values.json) return out(JSON.stringify(rows.map((r) => ({ ...r, path: undefined, filing_mac: undefined, delivery: r.object_kind ? null : deliveryOf(db, r.container_id).state })), null, 2));
+    // files: the names and sizes sent ({ state: 'known', files }), or why they are not shown.
+    if (values.json) return out(JSON.stringify(rows.map((r) => ({ ...r, path: undefined, filing_mac: undefined, files_sealed: undefined, files: sentFilesOf(db, r), delivery: r.object_kind ? null : deliveryOf(db, r.container_id).state })), null, 2));
     if (rows.length === 0) return out("Boîte d'envoi vide.");
-    for (const row of rows) out(outboxLine(db, row));
+    const shown = new Set<string>();
+    let locked = false;
+    for (const row of rows) {
+      out(outboxLine(db, row));
+      // Under the first row of each container: its files (one line), whatever its destinations.
+      if (row.object_kind || shown.has(row.container_id)) continue;
+      shown.add(row.container_id);
+      const names = sentFilesOf(db, row);
+      if (names.state === 'known') out(`      ${agree(names.files.length, 'fichier', 'fichiers')} : ${names.files.map((f) => `${forTerminal(f.name)} (${frenchSize(f.size)})`).join(', ')}`);
+      else if (names.state === 'unreadable') out("      fichiers : noms illisibles, modifiés en dehors de Pli (prévenez l'officier SSI)");
+      else if (names.state === 'locked') locked = true;
+    }
+    if (locked) err('Noms des fichiers envoyés non affichés : ils sont chiffrés pour les personnes de ce poste. Ajoutez --as ID (phrase de passe) pour les voir.');
   },
 
   async 'outbox flush'(args) {
@@ -206,12 +226,12 @@ export const mailCommands: Record<string, Handler> = {
     for (const row of result.failed) out(`${row.id}  échec  ${forTerminal(row.destination)}  réponse : ${forTerminal(row.last_error ?? '')}`);
     if (result.error) {
       if (result.error.kind !== 'temporary') throw result.error;
-      throw temporaryError(result.error.code, `${result.pending.length} pli(s) restent en attente : ${result.error.message}`);
+      throw temporaryError(result.error.code, `${plural(result.pending.length, 'pli')} ${agree(result.pending.length, 'reste', 'restent')} en attente : ${result.error.message}`);
     }
     if (result.busy.length > 0) {
       // Not a silent success: these rows were left to the process sending them.
       const pids = [...new Set(result.busy.map(senderPid).filter((p) => p !== null))];
-      throw temporaryError('outbox-busy', `${result.busy.length} pli(s) (n° ${result.busy.map((r) => r.id).join(', ')}) sont en cours d'envoi par un autre programme Pli de ce poste${pids.length ? ` (processus ${pids.join(', ')})` : ''} : ils n'ont pas été repris. Attendez la fin de cet envoi, puis vérifiez avec « pli outbox » ; relancez « pli outbox flush » s'ils restent « en cours ».`);
+      throw temporaryError('outbox-busy', `${plural(result.busy.length, 'pli')} (n° ${result.busy.map((r) => r.id).join(', ')}) ${agree(result.busy.length, 'est', 'sont')} en cours d'envoi par un autre programme Pli de ce poste${pids.length ? ` (processus ${pids.join(', ')})` : ''} : ${agree(result.busy.length, "il n'a pas été repris", "ils n'ont pas été repris")}. Attendez la fin de cet envoi, puis vérifiez avec « pli outbox » ; relancez « pli outbox flush » ${agree(result.busy.length, "s'il reste", "s'ils restent")} « en cours ».`);
     }
     if (result.sent.length + result.failed.length === 0) err("Rien à envoyer : la boîte d'envoi ne contient aucun pli en attente.");
   },
@@ -233,7 +253,7 @@ export const mailCommands: Record<string, Handler> = {
         try {
           const results = await cleaningOnSignals('enregistrement du pli en cours', () => receiveFolder(session, folder, (result) => printItem(session, result), objects, (o) => err(forTerminal(objectLine(session.profile.db, o)))));
           const fresh = results.filter((r) => r.isNew);
-          err(`${fresh.length} nouveau(x) pli(s) dans ${folder}${fresh.some((r) => r.row.state === 'refused') ? ', dont des refusés' : ''}.`);
+          err(`${plural(fresh.length, 'nouveau pli', 'nouveaux plis')} dans ${folder}${fresh.some((r) => r.row.state === 'refused') ? ', dont des refusés' : ''}.`);
         } finally {
           objects.release();
         }
@@ -266,7 +286,7 @@ export const mailCommands: Record<string, Handler> = {
       const results = values.watch ? await receiving() : await cleaningOnSignals('enregistrement du pli en cours', receiving);
       if (!values.watch) {
         const fresh = results.filter((r) => r.isNew);
-        err(`${fresh.length} nouveau(x) pli(s)${fresh.some((r) => r.row.state === 'refused') ? ', dont des refusés (déplacés dans Pli/Refusés)' : ''}.`);
+        err(`${plural(fresh.length, 'nouveau pli', 'nouveaux plis')}${fresh.some((r) => r.row.state === 'refused') ? ', dont des refusés (déplacés dans Pli/Refusés)' : ''}.`);
       }
     } finally {
       process.off('SIGINT', stop);
@@ -303,7 +323,7 @@ export const mailCommands: Record<string, Handler> = {
     const outDir = required(values, 'out');
     // One passphrase for the opening and its "ouvert" receipt, when a convention asks for one.
     const result = await withSession(values, (ctx) => cleaningOnSignals('déchiffrement', () => openInbox(ctx, Number(id), outDir, str(values, 'as'))));
-    err(`Pli de ${forTerminal(result.senderName)} (${forTerminal(result.senderId)}) : signature vérifiée, ${result.files.length} fichier(s).`);
+    err(`Pli de ${forTerminal(result.senderName)} (${forTerminal(result.senderId)}) : signature vérifiée, ${plural(result.files.length, 'fichier')}.`);
     err(result.convention
       ? forTerminal(`Classé sous la convention ${result.convention.id}, période ${result.convention.period} : ${result.convention.documents.join(', ')}${result.convention.subject ? ` (objet : ${result.convention.subject})` : ''}.`)
       : 'Classé sans convention.');

@@ -16,6 +16,7 @@ import { context, err, out, parse, profileOf, required, str, type Handler } from
 import { withSession } from './mail.js';
 import { forTerminal } from '../../shared/text.js';
 import { isoOrNull } from '../../shared/dates.js';
+import { agree, plural } from '../../shared/french.js';
 
 export const OBJECTS_USAGE = `Accusés de réception et annuaire diffusé (docs/objects.md) :
   receipts [--json] [--all]                    accusés reçus : « remis le … à … », « ouvert le … par … » ; --all : aussi ceux mis de côté
@@ -92,13 +93,13 @@ async function publish(args: string[]): Promise<void> {
   if (folder && values.mail) throw inputError('usage', '--mail et --folder s’excluent : choisissez la messagerie ou le dossier.');
   await withSession(values, async (ctx: Context) => {
     const result = await publishDirectory(ctx, folder ? { folder } : 'mail');
-    for (const o of result.orgs) err(`${forTerminal(o.org)} : ${o.people} personne(s) certifiée(s) → ${forTerminal(o.destinations.join(', '))}`);
+    for (const o of result.orgs) err(`${forTerminal(o.org)} : ${plural(o.people, 'personne certifiée', 'personnes certifiées')} → ${forTerminal(o.destinations.join(', '))}`);
     out(String(result.serial));
     if (folder) {
-      err(`Annuaire n° ${result.serial} déposé dans ${folder} pour ${result.orgs.length} organisation(s).`);
+      err(`Annuaire n° ${result.serial} déposé dans ${folder} pour ${plural(result.orgs.length, 'organisation')}.`);
       return;
     }
-    err(`Annuaire n° ${result.serial} mis en file d'envoi pour ${result.orgs.length} organisation(s).`);
+    err(`Annuaire n° ${result.serial} mis en file d'envoi pour ${plural(result.orgs.length, 'organisation')}.`);
     if (values['no-wait'] || result.outboxIds.length === 0) return;
     const sent = await sendWithin(ctx, result.outboxIds, 60_000);
     for (const row of sent.sent) err(`Envoyé vers ${forTerminal(row.destination)}.`);
@@ -162,7 +163,7 @@ async function anchors(args: string[]): Promise<void> {
   const dir = required(values, 'out');
   const db = context(values).profile.db;
   const found = await partnerAnchors(db, from);
-  if (found.rejected > 0) err(`${found.rejected} ancre(s) mise(s) de côté : leur signature ou leur certificat ne se vérifie plus (profil modifié ?). Prévenez l'officier SSI.`);
+  if (found.rejected > 0) err(`${plural(found.rejected, 'ancre mise', 'ancres mises')} de côté : leur signature ou leur certificat ne se vérifie plus (profil modifié ?). Prévenez l'officier SSI.`);
   if (found.anchors.length === 0) {
     throw inputError('no-anchors', `Aucune ancre de journal gardée pour ${forTerminal(from)} : elles arrivent avec les accusés de réception de ce partenaire. Donnez le nom de son organisation tel qu'il figure dans l'annuaire, ou l'identifiant de la personne.`, { from });
   }
@@ -175,7 +176,7 @@ async function anchors(args: string[]): Promise<void> {
     err(`${forTerminal(a.org)} : entrée n° ${a.seq} du journal de ${forTerminal(getIdentity(db, a.signer)?.name ?? a.signer)}, signée le ${when(a.at)}`);
     out(file);
   }
-  err(`${files.length} ancre(s) écrite(s). À remettre au poste du partenaire : elles y prouvent que son journal les contient toujours (pli audit verify --anchor FICHIER).`);
+  err(`${plural(files.length, 'ancre écrite', 'ancres écrites')}. À remettre au poste du partenaire : ${agree(files.length, 'elle y prouve', 'elles y prouvent')} que son journal les contient toujours (pli audit verify --anchor FICHIER).`);
 }
 
 export const objectCommands: Record<string, Handler> = {

@@ -26,6 +26,7 @@ import { registerCommands, REGISTER_USAGE } from './register.js';
 import {
   checkpointOpenedProfile, closeOpenedProfile, context, directoryWarning, type Values, daysOf, err, out, parse, profileOf, readText, required, roleOf, setOpenedProfile, str, USAGE, type Handler,
 } from './common.js';
+import { plural } from '../../shared/french.js';
 
 const existsError = (target: string) =>
   inputError('exists', `Le fichier ${target} existe déjà : il n'a pas été remplacé. Choisissez un autre nom avec --out, ou déplacez ce fichier.`);
@@ -158,7 +159,7 @@ export const commands: Record<string, Handler> = {
     // passphrase), as the actor of the log; without --as, the only own identity.
     const outDir = required(values, 'out');
     const result = await cleaningOnSignals('déchiffrement', () => decrypt(context(values), { as: str(values, 'as'), usePassword: Boolean(values['password-file']), input: positionals[0]!, outDir, fileDigests: false }));
-    err(`Pli de ${forTerminal(result.senderName)} (${forTerminal(result.senderId)}) : signature vérifiée, ${result.files.length} fichier(s).`);
+    err(`Pli de ${forTerminal(result.senderName)} (${forTerminal(result.senderId)}) : signature vérifiée, ${plural(result.files.length, 'fichier')}.`);
     for (const file of result.files) out(forTerminal(file.path));
   },
 
@@ -224,7 +225,7 @@ Object.assign(commands, {
     const row = resolveIdentity(profile.db, positionals[0]!);
     const reason = required(values, 'reason');
     await revokePerson(context(values), row, reason);
-    err(`${forTerminal(row.name)} est révoqué(e). Publiez l'annuaire tout de suite pour que les postes l'apprennent : pli authority publish (boîtes aux lettres fonctionnelles) ou pli authority publish --folder DOSSIER (clé USB).`);
+    err(`Certificat de ${forTerminal(row.name)} révoqué. Publiez l'annuaire tout de suite pour que les postes l'apprennent : pli authority publish (boîtes aux lettres fonctionnelles) ou pli authority publish --folder DOSSIER (clé USB).`);
   },
   async 'directory export'(args: string[]) {
     const { values } = parse(args, { out: { type: 'string' } }, { min: 0, max: 0, name: 'aucun' });
@@ -239,7 +240,7 @@ Object.assign(commands, {
     const { values, positionals } = parse(args, { pin: { type: 'string' }, as: { type: 'string' } }, { min: 1, max: 1, name: 'FICHIER' });
     await signInForTrust(values);
     const result = await acceptDirectory(context(values), readText(positionals[0]!), str(values, 'pin'));
-    out(`Annuaire n° ${result.serial} de ${forTerminal(result.authorityName)} importé : ${result.certificates} certificat(s), ${result.revocations} révocation(s)${result.conventions > 0 ? `, ${result.conventions} convention(s) nouvelle(s) ou modifiée(s)` : ''}${result.pinnedNow ? `, autorité épinglée (${result.fingerprint})` : ''}${result.keyChanged ? ", nouvelle clé d'autorité acceptée (passation signée)" : ''}.`);
+    out(`Annuaire n° ${result.serial} de ${forTerminal(result.authorityName)} importé : ${plural(result.certificates, 'certificat')}, ${plural(result.revocations, 'révocation')}${result.conventions > 0 ? `, ${plural(result.conventions, 'convention nouvelle ou modifiée', 'conventions nouvelles ou modifiées')}` : ''}${result.pinnedNow ? `, autorité épinglée (${result.fingerprint})` : ''}${result.keyChanged ? ", nouvelle clé d'autorité acceptée (passation signée)" : ''}.`);
   },
   async 'id install'(args: string[]) {
     const { values, positionals } = parse(args, { as: { type: 'string' } }, { min: 1, max: 1, name: 'CERTIFICAT' });

@@ -6,6 +6,7 @@ import { hasHolder } from '../core/profile/integrity.js';
 import { refuseExistingFile } from '../core/pdf/new-file.js';
 import { writeRegister } from '../core/mail/register.js';
 import { context, err, out, parse, profileOf, required, str, type Handler } from './common.js';
+import { agree, plural } from '../../shared/french.js';
 
 export const REGISTER_USAGE = `Registre des échanges (docs/convention.md) :
   register --convention ID [--year AAAA] --out FICHIER.pdf|FICHIER.csv [--as ID]
@@ -26,7 +27,7 @@ export const registerCommands: Record<string, Handler> = {
     if (hasHolder(profile.db)) (await context(values).unlocker.unlock(resolveOwn(profile.db, str(values, 'as')))).wipe();
     const register = await writeRegister(context(values), id, Number(yearText), target);
     const sent = register.rows.filter((r) => r.direction === 'sent').length;
-    err(`Registre ${register.year} écrit : ${sent} pli(s) envoyé(s), ${register.rows.length - sent} reçu(s).`);
+    err(`Registre ${register.year} écrit : ${plural(sent, 'pli envoyé', 'plis envoyés')}, ${register.rows.length - sent} ${agree(register.rows.length - sent, 'reçu')}.`);
     out(target);
   },
 };

@@ -7,6 +7,7 @@ import type { DB } from '../core/profile/profile.js';
 import { getIdentity } from '../core/profile/identities.js';
 import { JUNK_KEEP_MAX_BYTES, JUNK_RETENTION_MS, type InboxRow } from '../core/mail/inbox.js';
 import { cliMessage } from './hints.js';
+import { plural } from '../../shared/french.js';
 
 const said = (error: Error): string => (error instanceof PliError ? cliMessage(error) : error.message);
 
@@ -68,5 +69,5 @@ export function inboxLine(db: DB, row: InboxRow): string {
 /** The line `pli inbox` prints about the room refusals take (core/mail/inbox.ts refusedRoom). */
 export function refusedRoomLine({ bytes, files }: { bytes: number; files: number }): string {
   const mo = (bytes / 1_000_000).toFixed(1).replace('.', ',');
-  return `Place prise par les plis refusés : ${mo} Mo (${files} fichier(s) conservé(s) pour l'officier SSI, supprimés ${JUNK_RETENTION_MS / 86_400_000} jours après leur arrivée ; au-delà de ${JUNK_KEEP_MAX_BYTES / 1024 / 1024} Mo, seule la trace est gardée).`;
+  return `Place prise par les plis refusés : ${mo} Mo (${plural(files, 'fichier conservé', 'fichiers conservés')} pour l'officier SSI, supprimés ${JUNK_RETENTION_MS / 86_400_000} jours après leur arrivée ; au-delà de ${JUNK_KEEP_MAX_BYTES / 1024 / 1024} Mo, seule la trace est gardée).`;
 }

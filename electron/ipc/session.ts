@@ -50,6 +50,8 @@ export function createSession(options: Pick<HandlerOptions, 'home' | 'emitProgre
   let watcher: SessionWatcher = { start: () => undefined, stop: async () => undefined, abort: () => undefined };
   /** The day of the last retention run of this session, and what it did (null: nothing to say). */
   let retention: { day: string; notice: RetentionNotice | null } | null = null;
+  /** What the channels keep for the signed-in person only (the indicators' states): forgotten at sign-out. */
+  const forgetAtSignOut = new Set<() => void>();
 
   const profile = (): Profile => {
     opened ??= openProfile(home);
@@ -98,6 +100,7 @@ export function createSession(options: Pick<HandlerOptions, 'home' | 'emitProgre
     if (session === ending) session = null;
     keyUsed = false;
     retention = null;
+    for (const forget of forgetAtSignOut) forget();
     return true;
   };
   /** The services' context: its unlocker lends `active`'s keys, and only theirs. */
@@ -121,6 +124,8 @@ export function createSession(options: Pick<HandlerOptions, 'home' | 'emitProgre
     profile,
     checkpoint,
     signOut,
+    /** Registers what to forget at every sign-out (a channel's state kept for the person). */
+    onSignOut: (forget: () => void): void => void forgetAtSignOut.add(forget),
     /** The profile when it is opened (without opening it). */
     opened: (): Profile | null => opened,
     /** Whether there is a profile at all (opened, or on disk). */

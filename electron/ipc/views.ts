@@ -143,6 +143,8 @@ export function toInboxDetails(d: InboxDetails): InboxDetailsView {
 export function toOutboxDetails(d: OutboxDetails): OutboxDetailsView {
   return {
     container: d.container, object: d.object === null ? null : cut(d.object, 40), filing: filingView(d.filing), recipients: d.recipients.map(personView), files: d.files,
+    // Names only (the core keeps no folder), cut to the contract's bounds.
+    names: d.names.state === 'known' ? { state: 'known', files: d.names.files.slice(0, 1000).map((f) => ({ name: cut(f.name, 500), size: f.size })) } : { state: d.names.state },
     receipts: d.receipts.map((r) => ({ kind: r.kind, at: r.at, by: personView(r.by), org: r.org })),
   };
 }

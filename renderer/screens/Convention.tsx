@@ -66,7 +66,8 @@ export function Convention({ officer }: { officer: boolean }) {
     <main>
       <Heading>{t('convention.title')}</Heading>
       {list === null && !error && <p>{t('common.loading')}</p>}
-      {list !== null && list.length === 0 && <p className="empty">{t('convention.none')}</p>}
+      {/* The officer writes the conventions: the way to a first one, not the directory to import. */}
+      {list !== null && list.length === 0 && <p className="empty">{t(officer ? 'convention.noneOfficer' : 'convention.none')}</p>}
       {officer && list !== null && form === null && (
         <div className="actions">
           <button type="button" onClick={() => { setNotice(null); setForm('new'); }}>{t('conventionForm.newButton')}</button>

@@ -17,6 +17,7 @@ import { OpenedFiles } from '../components/OpenedFiles';
 import { ErrorBoundary } from '../components/ErrorBoundary';
 import { isDateMs } from '../../shared/dates';
 import type { ContainerSummary, InboxDetailsView, InboxItem, ResponseOf, WatcherStatus } from '../../shared/ipc';
+import { FileNames } from '../components/FileNames';
 import { FilingCell, LateBanner, ListFilters, NO_FILTER, choices, matches, useFilingWords, type ListFilter } from '../components/Lists';
 import { describeError, type ErrorText } from '../errors';
 
@@ -209,11 +210,10 @@ export function Inbox({ onOpen, onSettings, onCalendar }: { onOpen: (summary: Co
                     <FilingCell filing={detail?.filing ?? { state: 'unopened' }}
                       unopened={item.state === 'refused' ? <strong>{t('lists.refusedContainer')}</strong>
                         : <><strong>{t('lists.unopened')}</strong> <span className="muted block">{t('lists.unopenedHint')}</span></>}>
-                      {detail && detail.files.length > 0 ? (
-                        <ul className="list-files" aria-label={t('lists.files', { count: detail.files.length })}>
-                          {detail.files.slice(0, 20).map((f, i) => <li key={i}><span className="file-name">{clip(f.name)}</span> <span className="muted">({format.size(f.size)})</span></li>)}
-                        </ul>
-                      ) : <span className="muted block">{t('lists.containerSize', { size: format.size(item.size) })}</span>}
+                      {/* Opened: the files written, by name and size, as the outbox shows the files sent.
+                          Not opened: the names are inside the encryption (the hint above says so). */}
+                      {detail && detail.files.length > 0 ? <FileNames files={detail.files} />
+                        : <span className="muted block">{t('lists.containerSize', { size: format.size(item.size) })}</span>}
                     </FilingCell>
                   </td>
                   <td>{item.senderName

@@ -8,6 +8,7 @@ import { call, errorMessage, newOpId, onMailEvent } from '../api';
 import { ErrorBox, Heading, Outside, ProgressBar, StatusBox, TechnicalDetails, baseName, useFormat, useProgress } from '../components/common';
 import { forScreen } from '../../shared/text';
 import type { OutboxDetailsView, OutboxItem } from '../../shared/ipc';
+import { FileNames } from '../components/FileNames';
 import { FilingCell, LateBanner, ListFilters, NO_FILTER, choices, matches, useFilingWords, type ListFilter } from '../components/Lists';
 import { describeError, type ErrorText } from '../errors';
 import type { SentNotice } from './NewContainer';
@@ -102,6 +103,7 @@ export function Outbox({ onNew, notice, onCalendar }: { onNew: () => void; notic
     if (filter.period && (f.state === 'filed' ? f.period : '~none') !== filter.period) return false;
     return matches(filter.text, [
       ...filing.texts(f), ...people(line).flatMap((p) => [p.name, p.org]), ...line.rows.map(destinationText),
+      ...(line.detail?.names.state === 'known' ? line.detail.names.files.map((x) => x.name) : []),
       ...statesOf(line).map(stateLabel),
     ]);
   });
@@ -159,9 +161,14 @@ export function Outbox({ onNew, notice, onCalendar }: { onNew: () => void; notic
                       <span className="muted block">{t('lists.outbox.object.hint')}</span></>
                   ) : (
                   <FilingCell filing={line.detail?.filing ?? { state: 'none' }} unopened={null}>
+                    {/* The files sent by name and size (kept sealed in the row); a row sent before
+                        they were kept: their number and the container's size, as before. */}
+                    {line.detail?.names.state === 'known' && line.detail.names.files.length > 0 && <FileNames files={line.detail.names.files} />}
                     <span className="muted block">{line.detail?.files != null
                       ? t('lists.outbox.files', { count: line.detail.files, size: format.size(line.rows[0]!.size) })
                       : t('lists.containerSize', { size: format.size(line.rows[0]!.size) })}</span>
+                    {line.detail?.names.state === 'unreadable' && <span className="warning-text block" role="note">{t('lists.fileNames.unreadable')}</span>}
+                    {line.detail?.names.state === 'locked' && <span className="muted block">{t('lists.fileNames.locked')}</span>}
                   </FilingCell>
                   )}
                 </td>

@@ -298,7 +298,7 @@ describe('termination and the retention run, 15 days later', () => {
     expect(run.code, run.stderr).toBe(0);
     // Two containers: the one opened, and the one crafted for the trainee, never opened, tied at
     // reception to the convention of its signer (docs/convention.md 8.3).
-    expect(run.stdout).toContain('2 pli(s) et 1 fichier(s) détruit(s).');
+    expect(run.stdout).toContain('2 plis et 1 fichier détruits.');
     expect(run.stdout).toContain(`à détruire à la main : ${at('ouverts/IST_T4_2026.csv')} (modifié depuis son ouverture)`);
     expect(existsSync(at('ouverts/IS101_T4_2026.xls'))).toBe(false);
     expect(existsSync(at('ouverts/IST_T4_2026.csv'))).toBe(true);
@@ -340,7 +340,7 @@ describe('termination and the retention run, 15 days later', () => {
     const run = await pli('P', ['retention', 'run', '--as', ids.clerk], { offsetMs: 15 * DAY });
     expect(run.code, run.stderr).toBe(0);
     // Its copy, and the same container read back from the exchange folder (never opened, tied at reception).
-    expect(run.stdout).toContain('2 pli(s) et 0 fichier(s) détruit(s).');
+    expect(run.stdout).toContain('2 plis et 0 fichier détruits.');
     expect(existsSync(copy)).toBe(false);
     // A second run has nothing left to do.
     expect((await pli('P', ['retention', 'run', '--as', ids.clerk], { offsetMs: 16 * DAY })).stdout).toContain('Rien à détruire');

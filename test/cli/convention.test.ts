@@ -99,7 +99,7 @@ describe('distribution to the town hall', () => {
   it('travels in the next directory and is verified at import', async () => {
     await ok('O', ['directory', 'export', '--out', at('d2.json')]);
     expect(JSON.parse(JSON.parse(readFileSync(at('d2.json'), 'utf8')).body).conventions).toHaveLength(1);
-    expect(await ok('T', ['directory', 'import', at('d2.json')])).toMatch(/révocation\(s\), 1 convention\(s\) nouvelle\(s\) ou modifiée\(s\)\./);
+    expect(await ok('T', ['directory', 'import', at('d2.json')])).toMatch(/(?:[01] révocation|\d+ révocations), 1 convention nouvelle ou modifiée\./);
     const listed = JSON.parse((await pli('T', ['convention', 'list', '--json'])).stdout) as { id: string; title: string; status: { state: string } }[];
     expect(listed.map((c) => c.id)).toEqual([conventionId]);
     const events = (await pli('T', ['audit', 'list', '--json'])).stdout;

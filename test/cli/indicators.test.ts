@@ -124,7 +124,7 @@ describe('pli indicators', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('2026-T4  modifié hors de Pli : chiffre écarté');
     expect(run.stdout).not.toContain('900');
-    expect(run.stderr).toMatch(/1 chiffre\(s\) modifié\(s\) en dehors de Pli/);
+    expect(run.stderr).toMatch(/1 chiffre modifié en dehors de Pli, écarté des évolutions/);
     await refused(2, 'X', ['indicators', 'report', '--commune', 'Achicourt', '--period', '2026-T4', '--out', at('x.pdf')], /modifiés ou supprimés en dehors de Pli/);
     expect(existsSync(at('x.pdf'))).toBe(false);
     await refused(2, 'X', ['indicators', 'export', '--out', at('x.csv')], /modifiés ou supprimés/);

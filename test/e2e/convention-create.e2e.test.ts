@@ -56,7 +56,7 @@ describe('the officer creates, then edits, a convention', () => {
     await page.getByRole('button', { name: 'Se connecter' }).click();
     await page.getByRole('navigation').getByRole('button', { name: 'Conventions' }).click();
     await h1(page, 'Conventions');
-    await page.getByText('Aucune convention sur ce poste').waitFor();
+    await page.getByText('Aucune convention pour l’instant. Créez la première').waitFor();
 
     await page.getByRole('button', { name: 'Nouvelle convention…' }).click();
     await page.getByRole('heading', { level: 2, name: 'Nouvelle convention' }).waitFor();

@@ -116,7 +116,7 @@ describe('a convention send over the real Postfix and Dovecot', () => {
     await waitForInbox(servers.users.townhall, 1);
     const run = await pli('T', ['receive', '--as', ids.dgs]);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toContain('1 nouveau(x) pli(s)');
+    expect(run.stderr).toContain('1 nouveau pli');
     expect(await counts(servers.users.townhall)).toMatchObject({ INBOX: 0, 'Pli/Traités': 1 });
     const outbox = JSON.parse((await pli('T', ['outbox', '--json'])).stdout) as { object_kind: string | null; destination: string; state: string }[];
     expect(outbox.map((r) => [r.object_kind, r.destination, r.state])).toEqual([['receipt', servers.users.police.user, 'sent']]);

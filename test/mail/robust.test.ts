@@ -179,7 +179,7 @@ describe('the mailbox never jams (real Postfix + Dovecot)', () => {
     // Never deleted from the mailbox: both messages wait in Pli/Refusés.
     expect((await counts(servers.users.townhall))['Pli/Refusés']).toBe((before['Pli/Refusés'] ?? 0) + 2);
     const listed = await captureMain(['--home', townhall.profile.home, 'inbox']);
-    expect(listed.stderr).toMatch(/Place prise par les plis refusés : 0,0 Mo \(1 fichier\(s\) conservé\(s\)/);
+    expect(listed.stderr).toMatch(/Place prise par les plis refusés : 0,0 Mo \(1 fichier conservé pour l'officier SSI/);
   }, 60_000);
 
   it('a container in a text-typed MIME part (charset, base64 or quoted-printable) is received intact and verified', async () => {

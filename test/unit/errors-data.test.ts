@@ -326,7 +326,7 @@ describe('the directory\'s freshness and the inbox\'s refusals are data; the CLI
       expect(inboxLine(profile.db, rows[0]!)).toBe(`${rows[0]!.id}  expéditeur inconnu abcdef0123456789  refusé (bad-signature)`);
       expect(inboxLine(profile.db, rows[1]!)).toBe(`${rows[1]!.id}  expéditeur illisible  refusé (code-inconnu)  ATTENTION : refusé à l'ouverture : son contenu n'est pas conforme (signalez-le à l'officier SSI)`);
       expect(refusedRoom(profile.db)).toEqual({ bytes: 20, files: 2 });
-      expect(refusedRoomLine(refusedRoom(profile.db))).toBe("Place prise par les plis refusés : 0,0 Mo (2 fichier(s) conservé(s) pour l'officier SSI, supprimés 30 jours après leur arrivée ; au-delà de 1 Mo, seule la trace est gardée).");
+      expect(refusedRoomLine(refusedRoom(profile.db))).toBe("Place prise par les plis refusés : 0,0 Mo (2 fichiers conservés pour l'officier SSI, supprimés 30 jours après leur arrivée ; au-delà de 1 Mo, seule la trace est gardée).");
     } finally {
       profile.close();
     }

@@ -146,7 +146,7 @@ describe('junk is capped', () => {
     await ingest(ctx, junk, 'folder', 'pli-faux.pli');
     const listed = await cli(['inbox']);
     expect(listed.code).toBe(0);
-    expect(listed.stderr).toMatch(/Place prise par les plis refusés : 0,0 Mo \(1 fichier\(s\) conservé\(s\)/);
+    expect(listed.stderr).toMatch(/Place prise par les plis refusés : 0,0 Mo \(1 fichier conservé pour l'officier SSI/);
     expect(listed.stdout).toMatch(/trop volumineux pour être conservé/);
     expect(listed.stdout).toMatch(/fichier supprimé 30 jours après son arrivée/);
   });

@@ -128,6 +128,7 @@ describe('outboxDetails (the CPN)', () => {
       container: rows[0]!.container_id, object: null,
       filing: { state: 'filed', convention: conventionId, title: 'Convention Saint-Laurent-Blangy — états statistiques', period: '2026-T3', documents: ['IS 101', 'IST'], subject: 'États du 3e trimestre' },
       recipients: [{ id: ids.dgs, name: 'Claire Dumont', org: TOWN }], files: 2, receipts: [],
+      names: { state: 'known', files: [{ name: 'IS101_T3_2026.csv', size: 13 }, { name: 'IST_T3_2026.pdf', size: 19 }] },
     });
     expect(details[1]).toMatchObject({ filing: { state: 'none' }, recipients: [{ id: ids.dgs, name: 'Claire Dumont', org: TOWN }], files: 1 });
   });

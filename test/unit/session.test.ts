@@ -84,7 +84,7 @@ describe('lockout with the default numbers', () => {
       expect(error.kind).toBe('security');
       expect(error.exitCode).toBe(2);
       expect(error.code).toBe('bad-passphrase');
-      expect(error.message).toContain(`Encore ${4 - i} essai(s)`);
+      expect(error.message).toContain(`Encore ${4 - i} ${4 - i > 1 ? 'essais' : 'essai'} avant un blocage de 15 minutes.`);
       expect(error.message).not.toContain(BAD);
     });
   });
@@ -94,16 +94,16 @@ describe('lockout with the default numbers', () => {
     expect(fifth.kind).toBe('temporary');
     expect(fifth.exitCode).toBe(3);
     expect(fifth.code).toBe('locked-out');
-    expect(fifth.message).toMatch(/réessayez dans 15 minute\(s\)/);
+    expect(fifth.message).toMatch(/réessayez dans 15 minutes\./);
     expect(lockState(profile.db, alice.id).lockedUntil).toBe(t0 + 5000 + 15 * MINUTE);
   });
 
   it('the right passphrase while locked is refused too, and the minutes left count down', async () => {
     const error = await refusal(profile, alice, GOOD, t0 + 5000 + 10 * MINUTE);
     expect(error).toMatchObject({ kind: 'temporary', code: 'locked-out' });
-    expect(error.message).toMatch(/réessayez dans 5 minute\(s\)/);
+    expect(error.message).toMatch(/réessayez dans 5 minutes\./);
     const last = await refusal(profile, alice, GOOD, t0 + 5000 + 15 * MINUTE - 1);
-    expect(last.message).toMatch(/réessayez dans 1 minute\(s\)/);
+    expect(last.message).toMatch(/réessayez dans 1 minute\./);
   });
 
   it('the lock is per person: Bob still signs in', async () => {
@@ -128,7 +128,7 @@ describe('lockout with the default numbers', () => {
     expect(lockState(profile.db, alice.id)).toEqual({ failures: 0, lockedUntil: 0 });
     const again = await refusal(profile, alice, BAD, after + 1000);
     expect(again.code).toBe('bad-passphrase');
-    expect(again.message).toContain('Encore 4 essai(s)');
+    expect(again.message).toContain('Encore 4 essais avant');
   });
 
   it('every attempt is audited: failed, locked-out, refused, succeeded, with the person, never the passphrase', () => {
@@ -160,11 +160,11 @@ describe('configurable numbers', () => {
     setSettings(profile.db, { maxFailures: 3, lockoutMinutes: 1 });
     const t0 = Date.UTC(2030, 5, 1, 12, 0, 0);
     const first = await refusal(profile, carol!, BAD, t0);
-    expect(first.message).toContain('Encore 2 essai(s) avant un blocage de 1 minutes');
-    expect((await refusal(profile, carol!, BAD, t0 + 1)).message).toContain('Encore 1 essai(s)');
+    expect(first.message).toContain('Encore 2 essais avant un blocage de 1 minute.');
+    expect((await refusal(profile, carol!, BAD, t0 + 1)).message).toContain('Encore 1 essai avant un blocage de 1 minute.');
     const third = await refusal(profile, carol!, BAD, t0 + 2);
     expect(third).toMatchObject({ kind: 'temporary', code: 'locked-out' });
-    expect(third.message).toMatch(/réessayez dans 1 minute\(s\)/);
+    expect(third.message).toMatch(/réessayez dans 1 minute\./);
     expect((await refusal(profile, carol!, GOOD, t0 + 2 + MINUTE - 1)).code).toBe('locked-out');
     const unlocked = await signIn(profile, carol!, GOOD, t0 + 2 + MINUTE);
     unlocked.wipe();

@@ -72,3 +72,58 @@ describe('typography of fr.json', () => {
     expect(found, `${found.length} fautes de typographie dans fr.json`).toEqual([]);
   });
 });
+
+// ---- the CLI's and the core's French (u1-outbox) ------------------------------------------------
+// The same rule for the sentences the `pli` command and the core's errors print: no "(s)", "(e)",
+// "(x)", "(es)" form in a string literal or template of electron/cli/*.ts and electron/core/**/*.ts
+// (a count takes `plural` of shared/french.ts; a person, a neutral wording). Comments are not
+// read: the TypeScript parser gives the literals alone, so `detailOf(e)` in code is never taken.
+import ts from 'typescript';
+import { readdirSync } from 'node:fs';
+
+const PAREN_FORM = /\p{L}\((?:s|e|x|es)\)/iu;
+
+/** The text of every string literal and template part of a TypeScript source, with its line. */
+export function literalsOf(source: string, name = 'source.ts'): { line: number; text: string }[] {
+  const file = ts.createSourceFile(name, source, ts.ScriptTarget.Latest, true);
+  const found: { line: number; text: string }[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateHead(node) || ts.isTemplateMiddle(node) || ts.isTemplateTail(node)) {
+      found.push({ line: file.getLineAndCharacterOfPosition(node.getStart()).line + 1, text: node.text });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(file);
+  return found;
+}
+
+function sourcesUnder(dir: string, deep: boolean): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return deep ? sourcesUnder(full, deep) : [];
+    return entry.name.endsWith('.ts') ? [full] : [];
+  });
+}
+
+describe('typography of the CLI and the core', () => {
+  it('the literal reader takes strings and templates, not comments nor code', () => {
+    const texts = literalsOf(`// un pli(s) en commentaire
+const a = detailOf(e); /* fichier(s) */
+const b = 'pli(s) reçu(s)';
+const c = \`\${n} fichier(s) pour \${who} habilité(e)\`;
+`).map((l) => l.text);
+    expect(texts).toEqual(['pli(s) reçu(s)', '', ' fichier(s) pour ', ' habilité(e)']);
+    expect(texts.filter((t) => PAREN_FORM.test(t))).toHaveLength(3);
+    expect(PAREN_FORM.test('(clé USB)')).toBe(false);
+    expect(PAREN_FORM.test('nouveau(x)')).toBe(true);
+  });
+
+  it('no "(s)", "(e)", "(x)" form in a string of electron/cli/*.ts or electron/core/**/*.ts', () => {
+    const files = [...sourcesUnder(path.join(ROOT, 'electron/cli'), false), ...sourcesUnder(path.join(ROOT, 'electron/core'), true)];
+    expect(files.length).toBeGreaterThan(50);
+    const found = files.flatMap((file) => literalsOf(readFileSync(file, 'utf8'), file)
+      .filter((l) => PAREN_FORM.test(l.text))
+      .map((l) => `${path.relative(ROOT, file)}:${l.line} : ${l.text.trim().slice(0, 80)}`));
+    expect(found, `${found.length} formes « (s) » à remplacer`).toEqual([]);
+  });
+});

@@ -100,7 +100,7 @@ function validate(db: DB, input: NewConvention): Omit<ConventionBody, 'v' | 'aut
     const cert = currentCertificate(db, row.id);
     if (!cert) throw inputError('not-certified', `${row.name} (${row.id}) n'a pas de certificat valide : faites-le certifier (ou renouveler) avant de l'inscrire sur la liste des personnes habilitées.`);
     if (!parties.some((party) => party.org === cert.body.org)) {
-      throw inputError('not-party-member', `${cert.body.name} est certifié(e) pour « ${cert.body.org} », qui n'est pas une partie de cette convention : seules les personnes certifiées membres d'une partie peuvent être habilitées. Retirez-la de la liste des personnes habilitées, ou ajoutez son organisation comme partie. Rien n'a été signé.`, { name: cert.body.name, org: cert.body.org });
+      throw inputError('not-party-member', `Le certificat de ${cert.body.name} porte l'organisation « ${cert.body.org} », qui n'est pas une partie de cette convention : seules les personnes certifiées membres d'une partie peuvent être habilitées. Retirez-la de la liste des personnes habilitées, ou ajoutez son organisation comme partie. Rien n'a été signé.`, { name: cert.body.name, org: cert.body.org });
     }
     return { id: row.id, org: cert.body.org, name: cert.body.name, role: cert.body.role, function: visibleText(p.function, 200, `Fonction de ${cert.body.name}`, 'bad-person') };
   });

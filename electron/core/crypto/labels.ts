@@ -29,6 +29,8 @@ export const KDF_INFO = {
   integrityWrittenFile: 'pli/v1/integrity/written-file',
   /** The seal of a figure of the indicators under the profile integrity key (indicators.md 4.1). */
   integrityIndicators: 'pli/v1/integrity/indicators',
+  /** The key, and first field of the AEAD additional data, of the names of the files an outbox row sent (profile.md). */
+  outboxFiles: 'pli/v1/profile/outbox-files',
 } as const;
 
 /** AEAD additional data (the `\0`-terminated ones are followed by an id and more: see the users). */

@@ -6,6 +6,7 @@ import { indicatorLabel, parsePeriod, quarterLabel, compareQuarters, shiftQuarte
 import { checkCommune, checkPeriod, currentFigures, figureSources, signInToRead, type Figure, type FigureFilter } from './store.js';
 import { agglomerationView, communeViews } from './view.js';
 import { renderReport } from './report.js';
+import { plural } from '../../../shared/french.js';
 
 /** The quarter a report covers: a quarter itself, a month's quarter, the last quarter of a
  * half-year or a year. */
@@ -20,7 +21,7 @@ export function reportQuarter(period: string): string {
 function refuseTampered(found: ReturnType<typeof currentFigures>, figures: Figure[]): void {
   const modified = figures.filter((f) => f.state === 'modified').length;
   if (modified > 0 || found.missing.length > 0) {
-    throw securityError('indicators-tampered', `Des chiffres des indicateurs ont été modifiés ou supprimés en dehors de Pli (${modified} modifié(s), ${found.missing.length} import(s) incomplet(s)) : aucun document n'est produit à partir d'eux. Prévenez l'officier SSI, puis importez à nouveau les états concernés.`, { modified, missing: found.missing.length });
+    throw securityError('indicators-tampered', `Des chiffres des indicateurs ont été modifiés ou supprimés en dehors de Pli (${plural(modified, 'chiffre modifié', 'chiffres modifiés')}, ${plural(found.missing.length, 'import incomplet', 'imports incomplets')}) : aucun document n'est produit à partir d'eux. Prévenez l'officier SSI, puis importez à nouveau les états concernés.`, { modified, missing: found.missing.length });
   }
 }
 

@@ -7,6 +7,7 @@ import { formatChange, formatCount, formatPercent, periodFr, type Change } from 
 import { renderPdf } from '../pdf/document.js';
 import { lastQuarters, type CommuneView, type SeriesQuarter } from './view.js';
 import type { FigureSource } from './store.js';
+import { agree } from '../../../shared/french.js';
 
 export type ReportSource = FigureSource;
 export interface ReportInput {
@@ -74,7 +75,7 @@ export async function renderReport(input: ReportInput): Promise<Buffer> {
       // imported the file by hand, or who corrected a figure and why.
       for (const src of input.sources) pdf.paragraph(sourceLine(src));
     } else {
-      pdf.paragraph(`${formatCount(input.sources.states)} état(s) reçu(s) de ${formatCount(input.sources.partners)} partenaire(s).`);
+      pdf.paragraph(`${formatCount(input.sources.states)} ${agree(input.sources.states, 'état reçu', 'états reçus')} de ${formatCount(input.sources.partners)} ${agree(input.sources.partners, 'partenaire')}.`);
     }
   });
 }

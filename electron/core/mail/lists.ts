@@ -10,6 +10,9 @@
 //   row's opening time through the log's time index; who a container was sealed for, from its
 //   `container.sealed` event. The log is what docs/audit.md records already: no new copy of a name.
 // - The receipts of a container sent from here: the checked ones of `receiptsFor` (convention.ts).
+// - The names and sizes of the files of a container sent from here: sealed in its outbox row at send
+//   time (sent-files.ts), read back only with the session's key; a value that does not decrypt
+//   under the row's identity is « illisible » on that row alone.
 //
 // The attacker of docs/profile.md can write every row read here. Invariants held here: a filing
 // is shown only when its seal verifies (an unsealed one, planted with SQL, is not shown; a broken
@@ -26,6 +29,7 @@ import { storedConventions, today } from '../authority/convention-object.js';
 import { PliError } from '../errors.js';
 import type { InboxRow } from './inbox.js';
 import type { OutboxRow } from './outbox.js';
+import { sentFilesOf, type SentFiles } from './sent-files.js';
 
 /** How long before a row's opening (or queueing) time its events are looked for: an opening
  * writes `container.opened` and its `file.written` events, then the row's time. */
@@ -45,6 +49,8 @@ export interface OutboxDetails {
   filing: ListFiling; recipients: ListPerson[];
   /** How many files were sealed (the log keeps no names of files sent); null when unknown. */
   files: number | null;
+  /** Their names and sizes, kept sealed in the row (migration 16): `none` for a row sent before it. */
+  names: SentFiles;
   receipts: { kind: 'delivered' | 'opened'; at: number; by: ListPerson; org: string }[];
 }
 
@@ -130,7 +136,7 @@ export async function outboxDetails(db: DB, rows: readonly OutboxRow[]): Promise
   for (const row of rows) {
     if (out.has(row.container_id)) continue;
     if (row.object_kind) {
-      out.set(row.container_id, { container: row.container_id, object: row.object_kind, filing: { state: 'none' }, recipients: [], files: null, receipts: [] });
+      out.set(row.container_id, { container: row.container_id, object: row.object_kind, filing: { state: 'none' }, recipients: [], files: null, names: { state: 'none' }, receipts: [] });
       continue;
     }
     const sealed = eventsBetween(db, row.queued_at - EVENT_WINDOW_MS, row.queued_at)
@@ -142,6 +148,7 @@ export async function outboxDetails(db: DB, rows: readonly OutboxRow[]): Promise
     out.set(row.container_id, {
       container: row.container_id, object: null, filing: listFiling(db, 'outbox', row.id, names), recipients,
       files: typeof detail.files === 'number' ? detail.files : null,
+      names: sentFilesOf(db, row),
       receipts: receiptsFor(db, row.container_id).map((r) => ({ kind: r.kind, at: r.at, by: person(db, r.by), org: r.org })),
     });
   }

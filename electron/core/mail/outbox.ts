@@ -16,6 +16,7 @@ import { inputError, PliError } from '../errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, getMailbox, requireMailbox, unlockMailboxPassword, type MailboxSettings } from './settings.js';
 import { connectionError, serverAnswer, smtpTransport } from './connect.js';
 import { holderState, leaseOwner, parseOwner } from './lease.js';
+import { sealSentFiles, sentFileList } from './sent-files.js';
 
 export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed';
 export interface OutboxRow {
@@ -29,6 +30,8 @@ export interface OutboxRow {
   filing_mac?: Buffer | null; destroyed_at?: number | null;
   /** NULL: a container of files; else the kind of Pli object it carries (docs/objects.md). */
   object_kind?: string | null;
+  /** The names and sizes of the files sent, sealed (migration 16, sent-files.ts); null before it. */
+  files_sealed?: Buffer | null;
 }
 
 export const MAIL_SUBJECT = 'Pli chiffré';
@@ -130,6 +133,8 @@ export async function queueSend(ctx: Context, request: SendRequest): Promise<Sen
     throw error;
   }
 
+  // Kept sealed in the rows for the lists (issue 15): never in plaintext, never in the log.
+  const sentFiles = await sentFileList(request.files);
   const now = Date.now();
   const insert = db.prepare(`INSERT INTO outbox (container_id, sender_id, transport, destination, message_id, path, size, state, attempts, next_attempt_at, queued_at, sent_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`);
@@ -139,6 +144,7 @@ export async function queueSend(ctx: Context, request: SendRequest): Promise<Sen
     const id = db.transaction(() => {
       const inserted = Number(insert.run(result.containerId, sender.id, 'folder', request.folder, `<folder.${result.containerId}>`, containerPath, result.size, 'sent', now, now, Date.now()).lastInsertRowid);
       if (filing) fileOutboxRows(db, [inserted], filing);
+      sealSentFiles(db, [inserted], sentFiles);
       return inserted;
     })();
     audit(ctx, { actor: sender.id, action: 'container.queued', object: result.containerId, detail: { outbox: id, transport: 'folder', destination: request.folder, bytes: result.size } });
@@ -170,6 +176,7 @@ export async function queueSend(ctx: Context, request: SendRequest): Promise<Sen
     const inserted = destinations.map((destination) =>
       Number(insert.run(result.containerId, sender.id, 'mail', destination, messageIdFor(result.containerId, settings!.user), containerPath, result.size, 'queued', now, now, null).lastInsertRowid));
     if (filing) fileOutboxRows(db, inserted, filing);
+    sealSentFiles(db, inserted, sentFiles);
     return inserted;
   })();
   ids.forEach((id, i) => audit(ctx, { actor: sender.id, action: 'container.queued', object: result.containerId, detail: { outbox: id, transport: 'mail', destination: destinations[i], bytes: result.size } }));

@@ -3,6 +3,7 @@ import type { Context } from '../context.js';
 import type { PliError } from '../errors.js';
 import { requireMailbox, unlockMailboxPassword, formatEndpoint } from './settings.js';
 import { connectionError, imapClient, smtpTransport } from './connect.js';
+import { plural } from '../../../shared/french.js';
 
 export interface ProbeLine { what: 'SMTP' | 'IMAP'; ok: boolean; text: string; error?: PliError }
 
@@ -24,7 +25,7 @@ export async function probeMailbox(ctx: Context, as?: string): Promise<ProbeLine
   try {
     await client.connect();
     const box = await client.mailboxOpen('INBOX');
-    lines.push({ what: 'IMAP', ok: true, text: `IMAP ${formatEndpoint(settings.imap)} : connexion chiffrée, certificat vérifié, identifiant accepté, ${box.exists} message(s) dans INBOX.` });
+    lines.push({ what: 'IMAP', ok: true, text: `IMAP ${formatEndpoint(settings.imap)} : connexion chiffrée, certificat vérifié, identifiant accepté, ${plural(box.exists, 'message')} dans INBOX.` });
   } catch (error) {
     const mapped = connectionError(error, 'IMAP', settings.imap);
     lines.push({ what: 'IMAP', ok: false, text: `IMAP ${formatEndpoint(settings.imap)} : ${mapped.message}`, error: mapped });

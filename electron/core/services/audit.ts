@@ -503,7 +503,7 @@ export async function verifyAuditExport(db: DB, file: string): Promise<{ signer:
   const revoked = revocationOf(db, sig.signer);
   // Revoked from the earlier of the authority's date and the day this workstation learned it.
   if (revoked && Math.min(revoked.revoked_at, revoked.imported_at) <= at) {
-    throw securityError('export-revoked', `${card.body.name} était révoqué(e) (${revoked.reason}) le ${day(at)}, date de l'export : l'export ne fait pas foi.`);
+    throw securityError('export-revoked', `Le certificat de ${card.body.name} était révoqué (${revoked.reason}) le ${day(at)}, date de l'export : l'export ne fait pas foi.`);
   }
   return { signer: sig.signer, name: card.body.name, certified: true, at };
 }

@@ -11,6 +11,7 @@ import { PliError, temporaryError } from '../errors.js';
 import { audit, type Scope } from '../context.js';
 import { certificateState } from '../authority/certificates.js';
 import { hasAuthority, requireRole } from './policy.js';
+import { plural } from '../../../shared/french.js';
 
 export interface SessionSettings {
   /** Desktop app: lock the session after this idle time. */
@@ -74,7 +75,7 @@ export function lockState(db: DB, identityId: string): LockState {
 
 function lockedOutError(identity: IdentityRow, until: number, now: number): PliError {
   const minutes = Math.max(1, Math.ceil((until - now) / 60000));
-  return temporaryError('locked-out', `${identity.name} est bloqué(e) après trop de phrases de passe erronées : réessayez dans ${minutes} minute(s). En cas d'oubli, adressez-vous à l'officier SSI.`, undefined, { name: identity.name, minutes, until });
+  return temporaryError('locked-out', `Connexion de ${identity.name} bloquée après trop de phrases de passe erronées : réessayez dans ${plural(minutes, 'minute')}. En cas d'oubli, adressez-vous à l'officier SSI.`, undefined, { name: identity.name, minutes, until });
 }
 
 /** One attempt, as counted before its Argon2id runs: its number in the current count, and the
@@ -160,7 +161,7 @@ export async function signIn(profile: Profile, identity: IdentityRow, passphrase
       throw lockedOutError(identity, attempt.lockedUntil, now);
     }
     const left = settings.maxFailures - attempt.count;
-    throw new PliError('security', 'bad-passphrase', `${error.message} Encore ${left} essai(s) avant un blocage de ${settings.lockoutMinutes} minutes.`,
+    throw new PliError('security', 'bad-passphrase', `${error.message} Encore ${plural(left, 'essai')} avant un blocage de ${plural(settings.lockoutMinutes, 'minute')}.`,
       { params: { name: identity.name, count: left, minutes: settings.lockoutMinutes } });
   }
   try {

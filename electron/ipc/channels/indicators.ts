@@ -22,6 +22,8 @@ export function indicatorChannels({ session: s, shell, revealable }: Deps) {
   // token, which the mapping editor sends back (security invariant: the editor reads only files
   // the person chose in a dialog).
   const states = new Map<string, string>();
+  // Chosen by the person signed in, for them only: the next person never reads these files.
+  s.onSignOut(() => states.clear());
   const keep = (file: string): string => {
     const token = randomBytes(12).toString('hex');
     states.set(token, file);

@@ -19,6 +19,7 @@ import { migration as m012 } from './012-indicators.js';
 import { migration as m013 } from './013-voice-checks.js';
 import { migration as m014 } from './014-directory-push.js';
 import { migration as m015 } from './015-reception-tie.js';
+import { migration as m016 } from './016-outbox-files.js';
 
 export type { Migration };
 
@@ -39,4 +40,5 @@ export const MIGRATIONS: readonly Migration[] = [
   m013,
   m014,
   m015,
+  m016,
 ];
