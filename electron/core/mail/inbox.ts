@@ -463,7 +463,10 @@ export async function receiveFolder(ctx: Context, folder: string, onItem: (resul
     const result = await ingest(ctx, bytes, 'folder', name);
     results.push(result);
     onItem(result, name);
+    // Its receipt right away: each row here commits alone, so a receipt kept for later would be
+    // lost by a run stopped in between (the next run finds the bytes known and makes none).
     await objects?.ingested(result);
+    await objects?.receiptsForBatch();
   }
   // The receipts of containers opened since the last visit go back by the same folder.
   if (objects) await writePendingToFolder(ctx, folder);
