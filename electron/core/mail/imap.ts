@@ -316,28 +316,15 @@ async function catchUpOnce(ctx: Context, client: ImapFlow, options: ReceiveOptio
   if (uids.length === 0) return results;
   let foldersReady = false;
   let sending: Promise<void> = Promise.resolve();
-  // A batch's messages and small attachments (a few FETCH commands, not one round trip each; big
-  // ones are streamed one by one below, never held together in memory).
-  const fetchBatch = async (batch: number[]) => {
-    const messages = await client.fetchAll(batch.join(','), { uid: true, bodyStructure: true, envelope: true }, { uid: true });
-    if (!client.usable) throw noConnection();
-    messages.sort((a, b) => a.uid - b.uid);
-    const inline = await fetchSmallParts(client, messages.map((m) => ({ uid: m.uid, parts: findPliParts(m.bodyStructure) })), options);
-    return { messages, inline };
-  };
-  // The next batch is fetched while this one is verified and stored (the server and TLS work on
-  // the other core): at most two batches in memory. Fetching stores and moves nothing; a batch
-  // fetched and never stored (an error, a kill) stays in INBOX for the next round.
-  let prefetch: Promise<Awaited<ReturnType<typeof fetchBatch>>> | null = null;
   try {
     for (let start = 0; start < uids.length; start += MOVE_BATCH) {
     const batch = uids.slice(start, start + MOVE_BATCH);
-    const { messages, inline } = await (prefetch ?? fetchBatch(batch));
-    prefetch = null;
-    if (start + MOVE_BATCH < uids.length) {
-      prefetch = fetchBatch(uids.slice(start + MOVE_BATCH, start + 2 * MOVE_BATCH));
-      prefetch.catch(() => undefined); // awaited at the next batch; an error then is that batch's
-    }
+    const messages = await client.fetchAll(batch.join(','), { uid: true, bodyStructure: true, envelope: true }, { uid: true });
+    if (!client.usable) throw noConnection();
+    messages.sort((a, b) => a.uid - b.uid);
+    // The small attachments of the whole batch in a few FETCH commands (not one round trip each);
+    // big ones are streamed one by one below, never held together in memory.
+    const inline = await fetchSmallParts(client, messages.map((m) => ({ uid: m.uid, parts: findPliParts(m.bodyStructure) })), options);
     const toDone: number[] = [];
     const toRefused: number[] = [];
     // With batchWrites, the batch's rows, receipts and events in one transaction (IngestBatch);
