@@ -199,7 +199,7 @@ describe('receipts through the functional mailboxes (real Postfix + Dovecot)', (
     const objects = await receive(police);
     expect(objects).toMatchObject([{ kind: 'receipt', result: 'stored', receipt: { type: 'delivered', signer: town.id, verdict: 'verified', count: 3 } }]);
     // What `pli receive` says of it: the first container, and how many more.
-    expect(objectLine(police.profile.db, objects[0]!)).toMatch(/^Accusé de réception : pli [0-9a-f]{16}  remis le .* \(et 2 autres plis du même accusé\)$/);
+    expect(objectLine(police.profile.db, objects[0]!)).toMatch(/^Accusé de réception : pli [0-9a-f]{16} {2}remis le .* \(et 2 autres plis du même accusé\)$/);
     const rows = batchIds.map((id) => listReceipts(police.profile.db, { container: id }));
     for (const r of rows) expect(r).toMatchObject([{ type: 'delivered', state: 'matched', verdict: 'verified', same_bytes: 1 }]);
     // One receipt: one anchor of the town hall's log for the three.
