@@ -211,6 +211,24 @@ describe('receipts through the functional mailboxes (real Postfix + Dovecot)', (
     expect(anchors.filter((a) => a.seq === rows[0]![0]!.anchor_seq)).toHaveLength(1);
   }, 120_000);
 
+  it('the same container id twice in a batch (the second copy altered) gets two receipts, one verified, one refused', async () => {
+    const file = path.join(tmp, 'IS101-bis.csv');
+    fs.writeFileSync(file, 'vols;7\n');
+    const sent = await queueSend(police.ctx, { as: police.id, to: [town.id], files: [file] });
+    expect((await sendWithin(police.ctx, sent.outboxIds, 20_000)).sent).toHaveLength(1);
+    // A copy with its last byte changed: same header, so the same container id; its signature fails.
+    const bytes = fs.readFileSync(path.join(police.profile.home, 'outbox', `${sent.containerId}.pli`));
+    bytes[bytes.length - 1]! ^= 1;
+    await sendRaw(police.user, town.user, 'pli-copie.pli', bytes);
+    await waitForInbox(town.user, 2);
+    expect(await receive(town, { batchWrites: true })).toEqual([]);
+    await waitForInbox(police.user, 2);
+    const objects = await receive(police);
+    expect(objects.map((o) => o.result)).toEqual(['stored', 'stored']);
+    const verdicts = listReceipts(police.profile.db, { container: sent.containerId }).map((r) => r.verdict).sort();
+    expect(verdicts).toEqual(['refused', 'verified']);
+  }, 120_000);
+
   /** A receipt as the police's receive hands it over after opening the object: Tom's inner text. */
   async function tomsReceipt(body: unknown): Promise<ReceiptOutcome> {
     const tom = await town.ctx.unlocker.unlock(getIdentity(town.profile.db, town.id)!);

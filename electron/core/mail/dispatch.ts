@@ -108,9 +108,12 @@ export class ObjectReceiver {
     // Unknown or own senders get none (nobody to encrypt to, or nobody to tell).
     if (!sender || sender.own === 1) return;
     const entry: DeliveredEntry = { container: row.container_id, sha256: row.sha256, verdict: row.state === 'refused' ? 'refused' : 'verified', reason: row.state === 'refused' ? row.reason : null };
+    // The same container id twice in a batch (other bytes, each with its own verdict): the list so
+    // far leaves first, as a receipt names each container once (docs/objects.md 3.1).
+    const kept = this.pending.get(sender.id);
+    if (kept?.entries.some((e) => e.container === entry.container)) await this.sendGroup(kept);
     const group = this.pending.get(sender.id) ?? { sender, entries: [] };
-    // The same container id twice in a batch (different bytes) is named once: the first stored.
-    if (!group.entries.some((e) => e.container === entry.container)) group.entries.push(entry);
+    group.entries.push(entry);
     this.pending.set(sender.id, group);
     if (group.entries.length >= BATCH_RECEIPT_MAX) await this.sendGroup(group);
   }
