@@ -9,8 +9,9 @@
 //      at a receiver already in IDLE (`receive --watch`): a figure, no target;
 //   3. the authority's directory pushed (issue 17, docs/objects.md): from `authority publish`
 //      (sign + seal + queue + SMTP) to the directory applied at a town hall in IDLE; target 5 s.
-//   node bench/mail.mjs [--count N] [--cpu-prof]   (after `npm run build`; `npm run bench:mail` does both;
-//                                                   --cpu-prof: a CPU profile of the timed `pli receive`)
+//   node bench/mail.mjs [--count N] [--cpu-prof] [--base DIR [--pairs N]]
+//     (after `npm run build`; `npm run bench:mail` does both; --cpu-prof: a CPU profile of the timed
+//     `pli receive`; --base: another build timed against this one, in pairs, same servers and load)
 // Exit 0 when the target passes or is not measured, 2 when it fails, 1 on an error. Raw figures,
 // with the machine (bench/machine.mjs), go to bench/out/mail-<date>.json.
 import { execFile, spawnSync } from 'node:child_process';
@@ -79,18 +80,32 @@ const say = (t) => process.stdout.write(`${t}\n`);
 const PLI = path.join(ROOT, 'bin', 'pli.js');
 const TIME = '/usr/bin/time';
 const CPU_PROF = argv.includes('--cpu-prof');
+// --base DIR: another build of Pli (its root, built: DIR/bin/pli.js), timed against this one in
+// pairs (--pairs N, default 3) on the same servers and load; see bench/README.md "mail.mjs".
+const baseIndex = argv.indexOf('--base');
+const BASE = baseIndex >= 0 ? path.resolve(argv[baseIndex + 1] ?? '') : null;
+const pairsIndex = argv.indexOf('--pairs');
+const PAIRS = pairsIndex >= 0 ? Number(argv[pairsIndex + 1]) : 3;
+if (BASE && !existsSync(path.join(BASE, 'bin', 'pli.js'))) {
+  process.stderr.write(`bench: --base expects a built Pli's folder (no ${path.join(BASE, 'bin', 'pli.js')})\n`);
+  process.exit(1);
+}
+if (!Number.isInteger(PAIRS) || PAIRS < 1) {
+  process.stderr.write('bench: --pairs expects a positive integer\n');
+  process.exit(1);
+}
 
 /**
  * `pli --home HOME receive` as a user runs it (passphrase from PLI_PASSPHRASE), wall time measured
  * here; under /usr/bin/time when present: CPU-seconds (user + system, every thread) and peak RSS.
  * With --cpu-prof, Node writes a CPU profile of the command into bench/out/.
  */
-function pliReceive(home) {
+function pliReceive(home, pli = PLI) {
   spawnSync('sync'); // the set-up's dirty pages are flushed outside the measurement
   const usage = path.join(tmp, 'time.txt');
   const profDir = path.join(ROOT, 'bench', 'out');
   if (CPU_PROF) mkdirSync(profDir, { recursive: true });
-  const nodeArgs = [...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `mail-receive-${Date.now()}.cpuprofile`] : []), PLI, '--home', home, 'receive'];
+  const nodeArgs = [...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `mail-receive-${Date.now()}.cpuprofile`] : []), pli, '--home', home, 'receive'];
   const [cmd, args] = existsSync(TIME) ? [TIME, ['-f', '%M %U %S', '-o', usage, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   const start = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { env: { ...process.env, PLI_PASSPHRASE: PASSPHRASE }, encoding: 'utf8', maxBuffer: 64 << 20 });
@@ -143,31 +158,39 @@ try {
   setMailbox(townhall.ctx, settings(users.townhall), users.townhall.pass);
 
   // --- 1. COUNT containers of 100 KiB waiting in INBOX
-  const sender = await unlockIdentity(police.profile.db, police.id, PASSPHRASE);
-  const { enc } = currentKeys(police.profile.db, townhall.id);
-  let t = Date.now();
-  const containers = [];
-  for (let i = 0; i < COUNT; i++) {
-    const { bytes } = await sealToBuffer([{ name: `etat-${i}.csv`, data: randomBytes(100 * 1024 - 200) }], {
-      senderId: police.id, signing: { keyFpr: sender.current.sigFpr, secretKey: sender.current.sigSecret },
-      recipients: { kind: 'keys', keys: [{ keyFpr: enc.fpr, publicKey: enc.public_key }] },
-    });
-    containers.push(bytes);
-  }
-  sender.wipe();
-  say(`Sealed ${COUNT} containers of ${containers[0].length} bytes in ${ms(Date.now() - t)}.`);
-  t = Date.now();
-  const lmtp = nodemailer.createTransport({ host: '127.0.0.1', port: ports.lmtp, lmtp: true, secure: false, ignoreTLS: true, pool: false });
-  for (let i = 0; i < COUNT; i += 10) {
-    await Promise.all(containers.slice(i, i + 10).map((bytes, j) => lmtp.sendMail({
-      envelope: { from: users.police.user, to: [users.townhall.user] }, from: users.police.user, to: users.townhall.user,
-      subject: 'Pli chiffré', text: 'Pli', messageId: `<bench.${i + j}@harness.test>`,
-      attachments: [{ filename: `pli-bench-${i + j}.pli`, content: bytes, contentType: 'application/octet-stream' }],
-    })));
-  }
-  lmtp.close();
-  const waiting = await inboxCount(ca);
-  say(`Delivered ${waiting} messages by LMTP in ${ms(Date.now() - t)}.`);
+  let delivered = 0;
+  /** COUNT new containers (fresh bytes: none is known yet) from the police to `to`, delivered by LMTP. */
+  const deliver = async (to, quiet = false) => {
+    const sender = await unlockIdentity(police.profile.db, police.id, PASSPHRASE);
+    const { enc } = currentKeys(police.profile.db, to.id);
+    let t = Date.now();
+    const containers = [];
+    for (let i = 0; i < COUNT; i++) {
+      const { bytes } = await sealToBuffer([{ name: `etat-${i}.csv`, data: randomBytes(100 * 1024 - 200) }], {
+        senderId: police.id, signing: { keyFpr: sender.current.sigFpr, secretKey: sender.current.sigSecret },
+        recipients: { kind: 'keys', keys: [{ keyFpr: enc.fpr, publicKey: enc.public_key }] },
+      });
+      containers.push(bytes);
+    }
+    sender.wipe();
+    if (!quiet) say(`Sealed ${COUNT} containers of ${containers[0].length} bytes in ${ms(Date.now() - t)}.`);
+    t = Date.now();
+    const lmtp = nodemailer.createTransport({ host: '127.0.0.1', port: ports.lmtp, lmtp: true, secure: false, ignoreTLS: true, pool: false });
+    for (let i = 0; i < COUNT; i += 10) {
+      await Promise.all(containers.slice(i, i + 10).map((bytes, j) => lmtp.sendMail({
+        envelope: { from: users.police.user, to: [users.townhall.user] }, from: users.police.user, to: users.townhall.user,
+        subject: 'Pli chiffré', text: 'Pli', messageId: `<bench.${delivered + i + j}@harness.test>`,
+        attachments: [{ filename: `pli-bench-${delivered + i + j}.pli`, content: bytes, contentType: 'application/octet-stream' }],
+      })));
+    }
+    lmtp.close();
+    delivered += COUNT;
+    const waiting = await inboxCount(ca);
+    if (!quiet) say(`Delivered ${waiting} messages by LMTP in ${ms(Date.now() - t)}.`);
+    if (waiting !== COUNT) throw new Error(`${waiting} messages waiting in INBOX, not ${COUNT}`);
+    return containers;
+  };
+  const containers = await deliver(townhall);
 
   // Timed as a town hall's clerk runs it: `pli receive` in its own process (start-up, the
   // passphrase's Argon2id, the mailbox password, IMAP, verification, storage, the "remis"
@@ -187,6 +210,32 @@ try {
   const name = `receive and verify ${TARGET.count} containers of 100 KiB (pli receive) <= ${ms(TARGET.ms)}`;
   if (COUNT === TARGET.count) targets.check(name, receiveMs / 1000, TARGET.ms / 1000, receiveMs <= TARGET.ms, `${ms(receiveMs)} (${(receiveMs / COUNT).toFixed(1)} ms each, ${received.cpuSeconds.toFixed(2)} CPU-s)`);
   else targets.skip(name, TARGET.ms / 1000, `--count ${COUNT}: ${ms(receiveMs)}, ${(receiveMs / COUNT).toFixed(1)} ms each`);
+  if (BASE) {
+    // Pairs: this build and the --base build, one right after the other on the same servers and
+    // the same load, each on its own town-hall profile (same mailbox), fresh containers each time.
+    // The figure is the median of the ratios (this / base) of wall and CPU time, as crypto.mjs.
+    const other = await party('Mairie-base', users.townhall, 'Mairie');
+    await importCard(police.profile.db, getIdentity(other.profile.db, other.id).card);
+    await importCard(other.profile.db, getIdentity(police.profile.db, police.id).card);
+    setMailbox(other.ctx, settings(users.townhall), users.townhall.pass);
+    const pairs = [];
+    for (let i = 0; i < PAIRS; i++) {
+      await deliver(townhall, true);
+      const a = pliReceive(townhall.profile.home);
+      await deliver(other, true);
+      const b = pliReceive(other.profile.home, path.join(BASE, 'bin', 'pli.js'));
+      for (const [who, n] of [[townhall, (i + 2) * COUNT], [other, (i + 1) * COUNT]]) {
+        const got = who.profile.db.prepare("SELECT count(*) FROM inbox WHERE state = 'verified'").pluck().get();
+        if (got !== n) throw new Error(`pair ${i + 1}: ${got} containers verified in ${who.profile.home}, not ${n}`);
+      }
+      pairs.push({ thisMs: a.ms, baseMs: b.ms, thisCpu: a.cpuSeconds, baseCpu: b.cpuSeconds, wall: a.ms / b.ms, cpu: a.cpuSeconds / b.cpuSeconds });
+      say(`  pair ${i + 1}: this ${ms(a.ms)} (${a.cpuSeconds.toFixed(2)} CPU-s), base ${ms(b.ms)} (${b.cpuSeconds.toFixed(2)} CPU-s); load ${os.loadavg()[0].toFixed(1)}`);
+    }
+    const median = (xs) => { const v = [...xs].sort((x, y) => x - y); return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2; };
+    const range = (xs) => `[${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}]`;
+    figures.pairs = { base: BASE, pairs, wallRatio: median(pairs.map((p) => p.wall)), cpuRatio: median(pairs.map((p) => p.cpu)) };
+    say(`PAIRED against ${BASE} (${PAIRS} pairs, this / base): wall ${figures.pairs.wallRatio.toFixed(2)} ${range(pairs.map((p) => p.wall))}, CPU ${figures.pairs.cpuRatio.toFixed(2)} ${range(pairs.map((p) => p.cpu))}.`);
+  }
   const password = await unlockMailboxPassword(townhall.ctx);
 
   // --- 2. 10 MB: send -> verified arrival at a receiver in IDLE

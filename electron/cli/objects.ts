@@ -71,7 +71,9 @@ export function objectLine(db: DB, result: ObjectResult): string {
     case 'set-aside':
     case 'duplicate': {
       const rows = listReceipts(db, { includeSetAside: true }).filter((r) => r.container_id === result.receipt?.container && r.signer_id === result.receipt?.signer && r.at === result.receipt?.at);
-      const line = rows[0] ? receiptLine(db, rows[0]) : 'accusé de réception';
+      // A batched receipt (docs/objects.md 3.1) names several containers: the first, and how many more.
+      const more = (result.receipt?.count ?? 1) - 1;
+      const line = `${rows[0] ? receiptLine(db, rows[0]) : 'accusé de réception'}${more > 0 ? ` (et ${more} autre${more > 1 ? 's' : ''} pli${more > 1 ? 's' : ''} du même accusé)` : ''}`;
       if (result.result === 'duplicate') return `Accusé déjà reçu : ${line}`;
       if (result.result === 'set-aside') return `Accusé de réception mis de côté (il ne correspond à aucun pli envoyé depuis ce poste) : ${line}`;
       return `Accusé de réception : ${line}`;

@@ -12,17 +12,18 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import nodemailer from 'nodemailer';
 import type { MailServers, MailUser } from './harness.js';
 import { startMailBench, type MailBench, type MailParty } from './support.js';
-import { getIdentity } from '../../electron/core/profile/identities.js';
+import { currentKeys, getIdentity } from '../../electron/core/profile/identities.js';
 import { queueSend, sendWithin } from '../../electron/core/mail/outbox.js';
 import { listInbox } from '../../electron/core/mail/inbox.js';
 import { receiveImap } from '../../electron/core/mail/imap.js';
 import { ObjectReceiver, type ObjectResult } from '../../electron/core/mail/dispatch.js';
-import { listReceipts } from '../../electron/core/mail/receipts.js';
+import { listReceipts, partnerAnchors, receiveReceipt, type ReceiptOutcome } from '../../electron/core/mail/receipts.js';
 import { directoryStatus, publishDirectory } from '../../electron/core/mail/publish.js';
-import { sealObject, signObjectText } from '../../electron/core/mail/objects.js';
+import { parseObjectText, sealObject, signObjectText } from '../../electron/core/mail/objects.js';
 import { certifyCard, exportDirectory, initAuthority, revokePerson } from '../../electron/core/authority/authority.js';
 import { acceptDirectory, installOwnCertificate } from '../../electron/core/services/workstation.js';
 import { ed25519Keygen } from '../../electron/core/crypto/keys.js';
+import { objectLine } from '../../electron/cli/objects.js';
 
 let bench: MailBench;
 let servers: MailServers;
@@ -48,11 +49,11 @@ async function sendRaw(from: MailUser, to: MailUser, name: string, attachment: B
 }
 
 /** One receive round with the objects handled, as `pli receive --as` does. */
-async function receive(party: Party): Promise<ObjectResult[]> {
+async function receive(party: Party, options: { batchWrites?: boolean } = {}): Promise<ObjectResult[]> {
   const objects: ObjectResult[] = [];
   const receiver = new ObjectReceiver(party.ctx, { as: party.id });
   try {
-    await receiveImap(party.ctx, { as: party.id, objects: receiver, onObject: (o) => objects.push(o) });
+    await receiveImap(party.ctx, { as: party.id, objects: receiver, onObject: (o) => objects.push(o), ...options });
   } finally {
     receiver.release();
   }
@@ -133,6 +134,99 @@ describe('receipts through the functional mailboxes (real Postfix + Dovecot)', (
     expect(await receive(police)).toMatchObject([{ kind: 'receipt', result: 'refused', code: 'receipt-forged' }]);
     expect(listReceipts(police.profile.db, { includeSetAside: true })).toHaveLength(1);
     expect((await counts(police.user))['Pli/Refusés']).toBe((before['Pli/Refusés'] ?? 0) + 1);
+  }, 60_000);
+
+  // Issue 13: `pli receive` (batchWrites) answers a batch with one receipt per sender, listing
+  // every container of the batch (v2, docs/objects.md 3.1), not one receipt each.
+  const batchIds: string[] = [];
+  it('a batch of three containers is answered by one receipt that names the three, each stored at the police', async () => {
+    const ids: number[] = [];
+    for (const n of [1, 2, 3]) {
+      const file = path.join(tmp, `IST-${n}.csv`);
+      fs.writeFileSync(file, `atteintes;${n}\n`);
+      const sent = await queueSend(police.ctx, { as: police.id, to: [town.id], files: [file] });
+      batchIds.push(sent.containerId);
+      ids.push(...sent.outboxIds);
+    }
+    expect((await sendWithin(police.ctx, ids, 20_000)).sent).toHaveLength(3);
+    await waitForInbox(town.user, 3);
+    const receiptRows = (): number => town.profile.db.prepare("SELECT COUNT(*) FROM outbox WHERE object_kind = 'receipt'").pluck().get() as number;
+    const before = receiptRows();
+    expect(await receive(town, { batchWrites: true })).toEqual([]);
+    expect(receiptRows()).toBe(before + 1);
+
+    await waitForInbox(police.user, 1);
+    const objects = await receive(police);
+    expect(objects).toMatchObject([{ kind: 'receipt', result: 'stored', receipt: { type: 'delivered', signer: town.id, verdict: 'verified', count: 3 } }]);
+    // What `pli receive` says of it: the first container, and how many more.
+    expect(objectLine(police.profile.db, objects[0]!)).toMatch(/^Accusé de réception : pli [0-9a-f]{16} {2}remis le .* \(et 2 autres plis du même accusé\)$/);
+    const rows = batchIds.map((id) => listReceipts(police.profile.db, { container: id }));
+    for (const r of rows) expect(r).toMatchObject([{ type: 'delivered', state: 'matched', verdict: 'verified', same_bytes: 1 }]);
+    // One receipt: one anchor of the town hall's log for the three.
+    expect(new Set(rows.map((r) => r[0]!.anchor_seq)).size).toBe(1);
+    expect(rows[0]![0]!.anchor_seq).toBeGreaterThan(0);
+    // The anchor is kept once for the partner (one signer, one entry number).
+    const { anchors, rejected } = await partnerAnchors(police.profile.db, town.id);
+    expect(rejected).toBe(0);
+    expect(anchors.filter((a) => a.seq === rows[0]![0]!.anchor_seq)).toHaveLength(1);
+  }, 120_000);
+
+  it('the same container id twice in a batch (the second copy altered) gets two receipts, one verified, one refused', async () => {
+    const file = path.join(tmp, 'IS101-bis.csv');
+    fs.writeFileSync(file, 'vols;7\n');
+    const sent = await queueSend(police.ctx, { as: police.id, to: [town.id], files: [file] });
+    expect((await sendWithin(police.ctx, sent.outboxIds, 20_000)).sent).toHaveLength(1);
+    // A copy with its last byte changed: same header, so the same container id; its signature fails.
+    const bytes = fs.readFileSync(path.join(police.profile.home, 'outbox', `${sent.containerId}.pli`));
+    bytes[bytes.length - 1]! ^= 1;
+    await sendRaw(police.user, town.user, 'pli-copie.pli', bytes);
+    await waitForInbox(town.user, 2);
+    expect(await receive(town, { batchWrites: true })).toEqual([]);
+    await waitForInbox(police.user, 2);
+    const objects = await receive(police);
+    expect(objects.map((o) => o.result)).toEqual(['stored', 'stored']);
+    const verdicts = listReceipts(police.profile.db, { container: sent.containerId }).map((r) => r.verdict).sort();
+    expect(verdicts).toEqual(['refused', 'verified']);
+  }, 120_000);
+
+  /** A receipt as the police's receive hands it over after opening the object: Tom's inner text. */
+  async function tomsReceipt(body: unknown): Promise<ReceiptOutcome> {
+    const tom = await town.ctx.unlocker.unlock(getIdentity(town.profile.db, town.id)!);
+    const text = await signObjectText('receipt', body, tom.current.sigSecret);
+    tom.wipe();
+    const sender = getIdentity(police.profile.db, town.id)!;
+    return receiveReceipt(police.ctx, {
+      containerId: randomBytes(16).toString('hex'), sha256: '0'.repeat(64), sender,
+      senderSigPublic: currentKeys(police.profile.db, town.id).sig.public_key, object: parseObjectText(text)!,
+    }, 'imap', 'test');
+  }
+  const entry = (container: string) => ({ container, sha256: 'a'.repeat(64), verdict: 'verified', reason: null });
+
+  it('a batched receipt naming one container its signer was not sent is refused whole: none of its entries is stored', async () => {
+    // A container of the police to itself only (queued to another mailbox, never sent): Tom's key is not in it.
+    const file = path.join(tmp, 'interne.csv');
+    fs.writeFileSync(file, 'interne;1\n');
+    const own = await queueSend(police.ctx, { as: police.id, to: [police.id], mail: ['archives@police.example'], files: [file] });
+    const fresh = await queueSend(police.ctx, { as: police.id, to: [town.id], files: [file] });
+    const stored = listReceipts(police.profile.db, { includeSetAside: true }).length;
+    const outcome = await tomsReceipt({ v: 2, type: 'delivered', id: randomBytes(16).toString('hex'), signer: town.id, org: 'Mairie de Saint-Laurent-Blangy', at: Date.now(),
+      containers: [entry(fresh.containerId), entry(own.containerId)], anchor: null });
+    expect(outcome).toMatchObject({ result: 'refused', error: { code: 'receipt-forged' } });
+    expect(outcome.result === 'refused' ? String(outcome.error.params.detail) : '').toMatch(/n'était pas destinataire/);
+    expect(listReceipts(police.profile.db, { includeSetAside: true })).toHaveLength(stored);
+    expect(listReceipts(police.profile.db, { container: fresh.containerId })).toEqual([]);
+  }, 60_000);
+
+  it('a batched receipt naming a container twice, or another signer, is refused; a v2 "opened" is not a receipt', async () => {
+    const stored = listReceipts(police.profile.db, { includeSetAside: true }).length;
+    const base = { v: 2, type: 'delivered', signer: town.id, org: 'Mairie de Saint-Laurent-Blangy', at: Date.now(), anchor: null };
+    const twice = await tomsReceipt({ ...base, id: randomBytes(16).toString('hex'), containers: [entry(batchIds[0]!), entry(batchIds[0]!)] });
+    expect(twice).toMatchObject({ result: 'refused', error: { code: 'receipt-forged', params: { detail: 'contenu non conforme' } } });
+    const opened = await tomsReceipt({ ...base, type: 'opened', id: randomBytes(16).toString('hex'), containers: [entry(batchIds[0]!), entry(batchIds[1]!)] });
+    expect(opened).toMatchObject({ result: 'refused', error: { code: 'receipt-forged', params: { detail: 'contenu non conforme' } } });
+    const someoneElse = await tomsReceipt({ ...base, signer: police.id, id: randomBytes(16).toString('hex'), containers: [entry(batchIds[0]!), entry(batchIds[1]!)] });
+    expect(someoneElse).toMatchObject({ result: 'refused', error: { code: 'receipt-forged' } });
+    expect(listReceipts(police.profile.db, { includeSetAside: true })).toHaveLength(stored);
   }, 60_000);
 });
 

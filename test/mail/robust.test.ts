@@ -217,4 +217,22 @@ describe('the mailbox never jams (real Postfix + Dovecot)', () => {
     }
     expect((await counts(servers.users.townhall)).INBOX ?? 0).toBe(0);
   }, 60_000);
+
+  it('an attachment of malformed base64 does not stop the round: it is refused, and the container beside it is stored', async () => {
+    const good = await containerBytes('a-cote-du-mauvais');
+    // Characters outside base64, a line of the wrong length, padding in the middle.
+    await sendRaw(servers.users.police, servers.users.townhall, [{
+      raw: ['Content-Type: application/octet-stream; name="pli-casse.pli"', 'Content-Transfer-Encoding: base64',
+        'Content-Disposition: attachment; filename="pli-casse.pli"', '', 'UExJ!!!@@@ÿÿ', 'QU=JD=REVG', '===x'].join('\r\n'),
+    }]);
+    await sendRaw(servers.users.police, servers.users.townhall, [{ filename: 'pli-bon.pli', content: good.bytes, contentType: 'application/octet-stream' }]);
+    await waitForInbox(servers.users.townhall, 2);
+    const before = await counts(servers.users.townhall);
+    const results = await receiveImap(townhall.ctx);
+    expect(results.find((r) => r.row.container_id === good.id)?.row.state).toBe('verified');
+    expect(results.filter((r) => r.row.state === 'refused')).toHaveLength(1);
+    const after = await counts(servers.users.townhall);
+    expect(after.INBOX ?? 0).toBe(0);
+    expect(after['Pli/Refusés']).toBe((before['Pli/Refusés'] ?? 0) + 1);
+  }, 60_000);
 });

@@ -2,13 +2,13 @@
 // it to its kind (receipt, directory), and after an ordinary container was stored, sends its
 // "remis" receipt. One receiver per receive round; the person whose keys read the objects and sign
 // the receipts is unlocked once, when first needed, and wiped by release().
-import type { UnlockedIdentity } from '../profile/identities.js';
+import type { IdentityRow, UnlockedIdentity } from '../profile/identities.js';
 import { getIdentity, resolveOwn } from '../profile/identities.js';
 import { audit, type Context } from '../context.js';
 import { PliError } from '../errors.js';
 import type { IngestResult } from './inbox.js';
 import { isObjectName, openObject, type ObjectKind } from './objects.js';
-import { receiveReceipt, sendReceipt } from './receipts.js';
+import { BATCH_RECEIPT_MAX, receiveReceipt, sendDeliveredReceipt, type DeliveredEntry } from './receipts.js';
 import { applyPushedDirectory } from './publish.js';
 
 /** What became of one object, as data: each front end words it (cli/mail.ts, the interface). */
@@ -21,7 +21,7 @@ export interface ObjectResult {
   code?: string;
   message?: string;
   /** Receipts: type, container, signer; directories: serial (and current when ignored). */
-  receipt?: { type: string; container: string | null; signer: string; signerName: string | null; at: number; verdict: string | null; serial: number | null };
+  receipt?: { type: string; container: string | null; signer: string; signerName: string | null; at: number; verdict: string | null; serial: number | null; count?: number };
   serial?: number | null;
   current?: number;
   acknowledged?: boolean;
@@ -38,6 +38,8 @@ export class ObjectReceiver {
   private reader: UnlockedIdentity | null | undefined;
   /** Outbox rows queued during this round (receipts to send by mail). */
   readonly queued: number[] = [];
+  /** "remis" entries waiting for their receipt, by sender (made by receiptsForBatch). */
+  private readonly pending = new Map<string, { sender: IdentityRow; entries: DeliveredEntry[] }>();
 
   constructor(private readonly ctx: Context, private readonly options: ObjectReceiverOptions = {}) {}
 
@@ -79,7 +81,7 @@ export class ObjectReceiver {
       if (r.result === 'refused') return { name, kind: 'receipt', result: 'refused', code: r.error.code, message: r.error.message };
       return {
         name, kind: 'receipt', result: r.result,
-        receipt: { type: r.row.type, container: r.row.container_id, signer: r.row.signer_id, signerName: getIdentity(this.ctx.profile.db, r.row.signer_id)?.name ?? null, at: r.row.at, verdict: r.row.verdict, serial: r.row.serial },
+        receipt: { type: r.row.type, container: r.row.container_id, signer: r.row.signer_id, signerName: getIdentity(this.ctx.profile.db, r.row.signer_id)?.name ?? null, at: r.row.at, verdict: r.row.verdict, serial: r.row.serial, count: r.rows.length },
       };
     }
     if (opened.object.kind === 'directory') {
@@ -93,26 +95,52 @@ export class ObjectReceiver {
     return { name, kind: null, result: 'refused', code: 'unknown-object', message: `Objet Pli d'un type inconnu (${opened.object.kind.slice(0, 40)}) : refusé.` };
   }
 
-  /** After an ordinary container was stored for the first time: its "remis" receipt to the sender's organisation. */
+  /**
+   * After an ordinary container was stored for the first time: its "remis" entry is kept for the
+   * receipt of its sender's organisation, made by receiptsForBatch (one receipt per sender for
+   * the batch: docs/objects.md 3.1). The caller makes them before the batch's rows commit, in the
+   * same transaction when it batches its writes, so that a stored container never loses its receipt.
+   */
   async ingested(result: IngestResult): Promise<void> {
     const row = result.row;
     if (!result.isNew || !row.container_id || !row.sender_id) return;
-    const db = this.ctx.profile.db;
-    const sender = getIdentity(db, row.sender_id);
+    const sender = getIdentity(this.ctx.profile.db, row.sender_id);
     // Unknown or own senders get none (nobody to encrypt to, or nobody to tell).
     if (!sender || sender.own === 1) return;
+    const entry: DeliveredEntry = { container: row.container_id, sha256: row.sha256, verdict: row.state === 'refused' ? 'refused' : 'verified', reason: row.state === 'refused' ? row.reason : null };
+    // The same container id twice in a batch (other bytes, each with its own verdict): the list so
+    // far leaves first, as a receipt names each container once (docs/objects.md 3.1).
+    const kept = this.pending.get(sender.id);
+    if (kept?.entries.some((e) => e.container === entry.container)) await this.sendGroup(kept);
+    const group = this.pending.get(sender.id) ?? { sender, entries: [] };
+    group.entries.push(entry);
+    this.pending.set(sender.id, group);
+    if (group.entries.length >= BATCH_RECEIPT_MAX) await this.sendGroup(group);
+  }
+
+  /** The receipts of the entries kept since the last call: one per sender. */
+  async receiptsForBatch(): Promise<void> {
+    for (const group of [...this.pending.values()]) await this.sendGroup(group);
+  }
+
+  private async sendGroup(group: { sender: IdentityRow; entries: DeliveredEntry[] }): Promise<void> {
+    this.pending.delete(group.sender.id);
+    if (group.entries.length === 0) return;
     const reader = await this.unlocked();
     if (!reader) return;
     try {
-      await sendReceipt(this.ctx, reader, sender, {
-        type: 'delivered', container: row.container_id, sha256: row.sha256, verdict: row.state === 'refused' ? 'refused' : 'verified', reason: row.state === 'refused' ? row.reason : null,
-      }, this.options.replyFolder ? { folder: this.options.replyFolder } : 'mail');
+      await sendDeliveredReceipt(this.ctx, reader, group.sender, group.entries, this.options.replyFolder ? { folder: this.options.replyFolder } : 'mail');
       this.collectQueued();
     } catch (error) {
       if (!(error instanceof PliError)) throw error;
-      // Not sent (the sender's organisation has no valid member, a full disk…): said in the log.
-      audit(this.ctx, { actor: reader.id, action: 'object.sent', object: row.container_id, outcome: 'failed', detail: { kind: 'receipt', reason: error.code } });
+      // Not sent (the sender's organisation has no valid member, a full disk…): said in the log, for each container.
+      for (const e of group.entries) audit(this.ctx, { actor: reader.id, action: 'object.sent', object: e.container, outcome: 'failed', detail: { kind: 'receipt', reason: error.code } });
     }
+  }
+
+  /** Forgets the entries kept and not yet acknowledged (their batch was rolled back). */
+  dropPending(): void {
+    this.pending.clear();
   }
 
   private collectQueued(): void {

@@ -18,8 +18,6 @@ export const FOLDER_REFUSED = ['Pli', 'Refusés'];
 const MOVE_BATCH = 50;
 /** SMTP connections used at once for the receipts a receive queued. */
 const SEND_LANES = 4;
-/** Receipts made at once while a batch is stored. */
-const RECEIPT_WINDOW = 4;
 
 export interface ReceiveOptions {
   as?: string;
@@ -317,7 +315,6 @@ async function catchUpOnce(ctx: Context, client: ImapFlow, options: ReceiveOptio
   const uids = (found || []).filter((u) => u > last).sort((a, b) => a - b);
   if (uids.length === 0) return results;
   let foldersReady = false;
-  let receiptStarted = false;
   let sending: Promise<void> = Promise.resolve();
   try {
     for (let start = 0; start < uids.length; start += MOVE_BATCH) {
@@ -335,15 +332,11 @@ async function catchUpOnce(ctx: Context, client: ImapFlow, options: ReceiveOptio
     const tx = options.batchWrites ? new IngestBatch(db, inboxDirOf(ctx)) : undefined;
     const announce: (() => void)[] = [];
     const report = (f: () => void): void => void (tx ? announce.push(f) : f());
-    // The receipts of the batch are made a few at a time (each writes and syncs its file: the
-    // syncs overlap); all are done before the batch commits. The first one alone: it unlocks the
-    // person who signs them, once.
-    const receipts: Promise<void>[] = [];
+    // The receipts of what was stored: one per sender for the batch (docs/objects.md 3.1), made
+    // before the rows commit (with batchWrites, inside the same transaction): a container stored
+    // is never left without its receipt, whatever moment a kill comes.
     const receiptsDone = async (): Promise<void> => {
-      const all = receipts.splice(0);
-      const settled = await Promise.allSettled(all);
-      const failed = settled.find((r) => r.status === 'rejected');
-      if (failed) throw (failed as PromiseRejectedResult).reason;
+      await options.objects?.receiptsForBatch();
     };
     tx?.begin();
     try {
@@ -389,13 +382,10 @@ async function catchUpOnce(ctx: Context, client: ImapFlow, options: ReceiveOptio
             results.push(result);
             options.onItem?.(result, `uid ${message.uid}`);
           });
-          if (options.objects) {
-            const made = options.objects.ingested(result);
-            if (!receiptStarted) await made;
-            else receipts.push(made);
-            receiptStarted = true;
-            if (receipts.length >= RECEIPT_WINDOW) await receipts.shift();
-          }
+          await options.objects?.ingested(result);
+          // Without a batch transaction each row has committed alone: its receipt right away, as a
+          // receipt kept for later would be lost by a stop in between (the bytes are then known).
+          if (!tx) await receiptsDone();
         }
         (refused ? toRefused : toDone).push(message.uid);
       }
@@ -405,10 +395,11 @@ async function catchUpOnce(ctx: Context, client: ImapFlow, options: ReceiveOptio
       // What was fully stored stays stored (each ingest is whole: its savepoint), as it did one
       // commit at a time: its files synced, then committed; the messages stay in INBOX.
       try {
-        await Promise.allSettled(receipts);
+        await receiptsDone();
         await tx?.commit();
       } catch {
         tx?.rollback();
+        options.objects?.dropPending();
       }
       throw error;
     } finally {

@@ -49,6 +49,51 @@ const receiptBodySchema = lazySchema((z) => z.strictObject({
 }));
 export type ReceiptBody = z.infer<ReturnType<typeof receiptBodySchema>>;
 
+/** Most containers one batched receipt names (a receive batch is 50: docs/objects.md 3.1). */
+export const BATCH_RECEIPT_MAX = 500;
+/**
+ * The batched "remis" receipt (v2, docs/objects.md 3.1): one receipt per sender for the containers
+ * of one receive batch, instead of one each (issue 13: 200 receipts were 200 seals, anchors and
+ * messages). Only `delivered`; the same person's signature covers every entry.
+ */
+const batchBodySchema = lazySchema((z) => z.strictObject({
+  v: z.literal(2),
+  type: z.literal('delivered'),
+  id: z.string().regex(HEX32),
+  signer: z.string().max(100),
+  org: z.string().max(200),
+  at: z.number().int().nonnegative().max(8.64e15),
+  containers: z.array(z.strictObject({
+    container: z.string().regex(HEX32),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    verdict: z.enum(['verified', 'refused']),
+    reason: z.string().regex(/^[a-z0-9-]{1,64}$/).nullable(),
+  })).min(1).max(BATCH_RECEIPT_MAX),
+  anchor: z.string().max(60000).nullable(),
+}));
+export type BatchReceiptBody = z.infer<ReturnType<typeof batchBodySchema>>;
+/** One container named by a "remis" receipt. */
+export type DeliveredEntry = BatchReceiptBody['containers'][number];
+
+/** A receipt's body, v1 or v2, with every entry it names as one v1-shaped body each (v1: itself). */
+function parseReceiptBody(body: string): { entries: ReceiptBody[]; id: string; signer: string; anchor: string | null; batched: boolean } {
+  const value = JSON.parse(body) as { v?: unknown };
+  if (value && typeof value === 'object' && value.v === 2) {
+    const b = batchBodySchema().parse(value);
+    // Each container once: a list naming one twice is not a receipt this code makes.
+    if (new Set(b.containers.map((c) => c.container)).size !== b.containers.length) throw new Error('container named twice');
+    return {
+      id: b.id, signer: b.signer, anchor: b.anchor, batched: true,
+      entries: b.containers.map((c) => ({ v: 1, type: 'delivered', id: b.id, signer: b.signer, org: b.org, at: b.at, container: c.container, sha256: c.sha256, verdict: c.verdict, reason: c.reason, openedBy: null, serial: null, anchor: b.anchor })),
+    };
+  }
+  const b = receiptBodySchema().parse(value);
+  return { id: b.id, signer: b.signer, anchor: b.anchor, batched: false, entries: [b] };
+}
+
+/** The stored row id of entry `index` of a receipt: the receipt's id (v1), `<id>:<container>` (v2 entry). */
+const rowIdOf = (id: string, entry: ReceiptBody, batched: boolean): string => (batched ? `${id}:${entry.container}` : id);
+
 export interface ReceiptRow {
   id: number; receipt_id: string; type: ReceiptType; state: 'matched' | 'set-aside'; container_id: string | null; serial: number | null;
   signer_id: string; org: string; at: number; received_at: number; verdict: string | null; reason: string | null;
@@ -63,19 +108,44 @@ export type ReceiptFields = Pick<ReceiptBody, 'type'> & Partial<Pick<ReceiptBody
  * anchor goes inside when one can be signed (else null: the receipt still goes).
  */
 export async function sendReceipt(ctx: Context, signer: UnlockedIdentity, to: IdentityRow, fields: ReceiptFields, destination: 'mail' | 'pending-folder' | { folder: string }): Promise<number[]> {
-  const db = ctx.profile.db;
-  const own = getIdentity(db, signer.id)!;
-  let anchor: string | null = null;
-  try {
-    anchor = await makeAuditAnchor(ctx.profile, signerOf(signer));
-  } catch {
-    anchor = null; // no certificate, or a log that cannot be anchored: the receipt says nothing of it
-  }
+  const own = getIdentity(ctx.profile.db, signer.id)!;
+  const anchor = await anchorOrNull(ctx, signer);
   const body: ReceiptBody = {
     v: 1, type: fields.type, id: randomBytes(16).toString('hex'), signer: signer.id, org: own.org, at: Date.now(),
     container: fields.container ?? null, sha256: fields.sha256 ?? null, verdict: fields.verdict ?? null, reason: fields.reason ?? null,
     openedBy: fields.openedBy ?? null, serial: fields.serial ?? null, anchor,
   };
+  return sealAndDispatch(ctx, signer, to, body, destination);
+}
+
+/**
+ * One "remis" receipt for several containers from the same sender (a receive batch): v2 with the
+ * list when there are two or more, the v1 form for one (which every version reads). One audit
+ * anchor, one seal, one message for the whole list.
+ */
+export async function sendDeliveredReceipt(ctx: Context, signer: UnlockedIdentity, to: IdentityRow, entries: DeliveredEntry[], destination: 'mail' | { folder: string }): Promise<number[]> {
+  if (entries.length === 0) return [];
+  if (entries.length === 1) {
+    const [e] = entries as [DeliveredEntry];
+    return sendReceipt(ctx, signer, to, { type: 'delivered', container: e.container, sha256: e.sha256, verdict: e.verdict, reason: e.reason }, destination);
+  }
+  if (entries.length > BATCH_RECEIPT_MAX) throw new Error('too many containers for one receipt');
+  const own = getIdentity(ctx.profile.db, signer.id)!;
+  const anchor = await anchorOrNull(ctx, signer);
+  const body: BatchReceiptBody = { v: 2, type: 'delivered', id: randomBytes(16).toString('hex'), signer: signer.id, org: own.org, at: Date.now(), containers: entries, anchor };
+  return sealAndDispatch(ctx, signer, to, body, destination);
+}
+
+async function anchorOrNull(ctx: Context, signer: UnlockedIdentity): Promise<string | null> {
+  try {
+    return await makeAuditAnchor(ctx.profile, signerOf(signer));
+  } catch {
+    return null; // no certificate, or a log that cannot be anchored: the receipt says nothing of it
+  }
+}
+
+async function sealAndDispatch(ctx: Context, signer: UnlockedIdentity, to: IdentityRow, body: ReceiptBody | BatchReceiptBody, destination: 'mail' | 'pending-folder' | { folder: string }): Promise<number[]> {
+  const db = ctx.profile.db;
   const text = await signObjectText('receipt', body, signer.current.sigSecret);
   const people = resolveRecipients(db, [`org:${to.org}`]);
   const sealed = await sealObject(ctx, 'receipt', text, signer, people);
@@ -84,7 +154,8 @@ export async function sendReceipt(ctx: Context, signer: UnlockedIdentity, to: Id
 }
 
 export type ReceiptOutcome =
-  | { result: 'stored' | 'duplicate' | 'set-aside'; row: ReceiptRow }
+  /** `row`: the first entry's row; `rows`: every entry's (one for v1, the list's for a batched v2). */
+  | { result: 'stored' | 'duplicate' | 'set-aside'; row: ReceiptRow; rows: ReceiptRow[] }
   | { result: 'refused'; error: PliError };
 
 const forged = (detail: string): PliError => securityError('receipt-forged', `Accusé de réception refusé : ${detail}. Il n'a pas été enregistré ; signalez-le à l'officier SSI.`, { detail });
@@ -107,6 +178,8 @@ async function sentCopy(rows: OutboxRow[]): Promise<{ sha256: string; recipients
 /**
  * A received receipt object: its inner signature by the container's signer, its body, then what it
  * names. Stored once; set aside (logged, kept apart) when it names nothing this workstation sent.
+ * A batched receipt (v2) is checked entry by entry, and is refused whole, nothing stored, when any
+ * entry would be refused alone (a signer who was not a recipient of one container it names).
  */
 export async function receiveReceipt(ctx: Context, opened: OpenedObject, source: string, origin: string): Promise<ReceiptOutcome> {
   const db = ctx.profile.db;
@@ -115,23 +188,25 @@ export async function receiveReceipt(ctx: Context, opened: OpenedObject, source:
     return { result: 'refused', error };
   };
   if (!(await objectSignedBy(opened.object, 'receipt', opened.senderSigPublic))) return refuse(forged("il n'est pas signé par la personne qui l'a envoyé"));
-  let body: ReceiptBody;
+  let parsed: ReturnType<typeof parseReceiptBody>;
   try {
-    body = receiptBodySchema().parse(JSON.parse(opened.object.body));
+    parsed = parseReceiptBody(opened.object.body);
   } catch {
     return refuse(forged('contenu non conforme'));
   }
-  if (body.signer !== opened.sender.id) return refuse(forged(`il se dit de ${body.signer} mais il est signé par ${opened.sender.id}`));
-  const known = db.prepare('SELECT * FROM receipts WHERE receipt_id = ?').get(body.id) as ReceiptRow | undefined;
-  if (known) return { result: 'duplicate', row: known };
+  if (parsed.signer !== opened.sender.id) return refuse(forged(`il se dit de ${parsed.signer} mais il est signé par ${opened.sender.id}`));
+  const rowIds = parsed.entries.map((e) => rowIdOf(parsed.id, e, parsed.batched));
+  const getRow = db.prepare('SELECT * FROM receipts WHERE receipt_id = ?');
+  const known = getRow.get(rowIds[0]) as ReceiptRow | undefined;
+  if (known) return { result: 'duplicate', row: known, rows: rowIds.map((id) => getRow.get(id) as ReceiptRow | undefined).filter((r): r is ReceiptRow => r !== undefined) };
 
   let anchorSeq: number | null = null;
   let anchorHash: string | null = null;
-  if (body.anchor !== null) {
+  if (parsed.anchor !== null) {
     try {
       const trust = getTrust(db);
-      const read = await readAuditAnchor(body.anchor, trust?.public_key ?? null);
-      if (read.anchor.signer !== body.signer) throw new Error('anchor of someone else');
+      const read = await readAuditAnchor(parsed.anchor, trust?.public_key ?? null);
+      if (read.anchor.signer !== parsed.signer) throw new Error('anchor of someone else');
       anchorSeq = read.anchor.seq;
       anchorHash = read.anchor.hash;
     } catch {
@@ -139,35 +214,45 @@ export async function receiveReceipt(ctx: Context, opened: OpenedObject, source:
     }
   }
 
-  let state: 'matched' | 'set-aside' = 'set-aside';
-  let sameBytes: number | null = null;
-  if (body.type === 'directory-applied') {
-    const published = db.prepare('SELECT 1 FROM directory_publications WHERE serial = ? LIMIT 1').get(body.serial ?? -1);
-    if (published) state = 'matched';
-  } else if (body.container) {
-    const sent = db.prepare('SELECT * FROM outbox WHERE container_id = ? AND object_kind IS NULL ORDER BY id').all(body.container) as OutboxRow[];
-    if (sent.length > 0) {
-      const copy = await sentCopy(sent);
-      const signerKeys = (db.prepare("SELECT fpr FROM keys WHERE identity_id = ? AND kind = 'xwing'").pluck().all(body.signer) as Buffer[]);
-      const addressed = copy
-        ? copy.recipients.some((r) => signerKeys.some((k) => k.equals(r)))
-        : sent.some((row) => row.destination === opened.sender.email.trim().toLowerCase());
-      if (!addressed) return refuse(forged(`${opened.sender.name} n'était pas destinataire de ce pli`));
-      state = 'matched';
-      if (copy && body.sha256) sameBytes = copy.sha256 === body.sha256 ? 1 : 0;
+  const signerKeys = (db.prepare("SELECT fpr FROM keys WHERE identity_id = ? AND kind = 'xwing'").pluck().all(parsed.signer) as Buffer[]);
+  const judged: { body: ReceiptBody; state: 'matched' | 'set-aside'; sameBytes: number | null }[] = [];
+  for (const body of parsed.entries) {
+    let state: 'matched' | 'set-aside' = 'set-aside';
+    let sameBytes: number | null = null;
+    if (body.type === 'directory-applied') {
+      const published = db.prepare('SELECT 1 FROM directory_publications WHERE serial = ? LIMIT 1').get(body.serial ?? -1);
+      if (published) state = 'matched';
+    } else if (body.container) {
+      const sent = db.prepare('SELECT * FROM outbox WHERE container_id = ? AND object_kind IS NULL ORDER BY id').all(body.container) as OutboxRow[];
+      if (sent.length > 0) {
+        const copy = await sentCopy(sent);
+        const addressed = copy
+          ? copy.recipients.some((r) => signerKeys.some((k) => k.equals(r)))
+          : sent.some((row) => row.destination === opened.sender.email.trim().toLowerCase());
+        if (!addressed) return refuse(forged(`${opened.sender.name} n'était pas destinataire de ce pli`));
+        state = 'matched';
+        if (copy && body.sha256) sameBytes = copy.sha256 === body.sha256 ? 1 : 0;
+      }
     }
+    judged.push({ body, state, sameBytes });
   }
   const now = Date.now();
-  const inserted = db.prepare(`INSERT OR IGNORE INTO receipts (receipt_id, type, state, container_id, serial, signer_id, org, at, received_at, verdict, reason, opened_by, same_bytes, anchor_seq, anchor_hash, text)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(body.id, body.type, state, body.container, body.serial, body.signer, opened.sender.org, body.at, now,
-    body.verdict, body.reason, body.openedBy ? JSON.stringify(body.openedBy) : null, sameBytes, anchorSeq, anchorHash, opened.object.text);
-  const row = db.prepare('SELECT * FROM receipts WHERE receipt_id = ?').get(body.id) as ReceiptRow;
-  if (inserted.changes === 0) return { result: 'duplicate', row };
-  const object = body.container ?? (body.serial !== null ? String(body.serial) : null);
-  const detail = { type: body.type, signer: body.signer, org: opened.sender.org, at: body.at, ...(body.verdict ? { verdict: body.verdict } : {}), ...(body.reason ? { reason: body.reason } : {}), ...(sameBytes !== null ? { sameBytes: sameBytes === 1 } : {}), ...(anchorSeq !== null ? { anchorSeq } : {}), source };
-  if (state === 'matched') audit(ctx, { action: 'receipt.received', object, detail });
-  else audit(ctx, { action: 'receipt.set-aside', object, detail: { ...detail, origin } });
-  return { result: state === 'matched' ? 'stored' : 'set-aside', row };
+  const insert = db.prepare(`INSERT OR IGNORE INTO receipts (receipt_id, type, state, container_id, serial, signer_id, org, at, received_at, verdict, reason, opened_by, same_bytes, anchor_seq, anchor_hash, text)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  // Every entry of the receipt, or none (one transaction): a batched receipt is never half stored.
+  const inserted = db.transaction(() => judged.map(({ body, state, sameBytes }, i) => {
+    const changes = insert.run(rowIds[i], body.type, state, body.container, body.serial, body.signer, opened.sender.org, body.at, now,
+      body.verdict, body.reason, body.openedBy ? JSON.stringify(body.openedBy) : null, sameBytes, anchorSeq, anchorHash, opened.object.text).changes;
+    if (changes === 0) return false;
+    const object = body.container ?? (body.serial !== null ? String(body.serial) : null);
+    const detail = { type: body.type, signer: body.signer, org: opened.sender.org, at: body.at, ...(body.verdict ? { verdict: body.verdict } : {}), ...(body.reason ? { reason: body.reason } : {}), ...(sameBytes !== null ? { sameBytes: sameBytes === 1 } : {}), ...(anchorSeq !== null ? { anchorSeq } : {}), source };
+    if (state === 'matched') audit(ctx, { action: 'receipt.received', object, detail });
+    else audit(ctx, { action: 'receipt.set-aside', object, detail: { ...detail, origin } });
+    return true;
+  }))();
+  const rows = rowIds.map((id) => getRow.get(id) as ReceiptRow);
+  if (!inserted[0]) return { result: 'duplicate', row: rows[0]!, rows };
+  return { result: judged.some((j) => j.state === 'matched') ? 'stored' : 'set-aside', row: rows[0]!, rows };
 }
 
 export function listReceipts(db: DB, options: { container?: string; includeSetAside?: boolean } = {}): ReceiptRow[] {
@@ -258,7 +343,7 @@ export async function partnerAnchors(db: DB, from: string): Promise<{ anchors: P
   for (const row of rows) {
     try {
       const object = parseObjectText(row.text);
-      const body = object ? receiptBodySchema().parse(JSON.parse(object.body)) : null;
+      const body = object ? parseReceiptBody(object.body) : null;
       if (!body?.anchor || body.signer !== row.signer_id) throw new Error('no anchor');
       const read = await readAuditAnchor(body.anchor, trust?.public_key ?? null);
       if (read.anchor.signer !== body.signer) throw new Error('anchor of someone else');
