@@ -1,6 +1,6 @@
 // The lockout is atomic (issue 10, finding 9; electron/core/services/session.ts): an attempt is
-// decided and counted in one write transaction BEFORE its Argon2id runs, so sign-ins started in
-// parallel (several windows, several `pli` processes on the same profile) never get more than
+// decided and counted in one write transaction (committed beside its Argon2id, and always before
+// the derived key is tried: lockout-overlap.test.ts), so sign-ins started in parallel (several windows, several `pli` processes on the same profile) never get more than
 // maxFailures guesses before the lock. Played by the attacker of docs/profile.md who can run the
 // tools many times at once but knows no passphrase.
 // The first case counts the Argon2id runs themselves (the module is wrapped); the second runs
