@@ -4,11 +4,8 @@
 // is never touched. A large container (several blocks, the hash worker, a short last block) is
 // the very bytes a straightforward sealer gives, whatever sizes the reads return; a file that
 // shrinks while it is sealed, at a block boundary or inside a block, is refused and leaves nothing.
-// The hash worker seals every other block itself: what it seals is AES-GCM chunk by chunk, hashed
-// in its place in the stream whatever order the pieces reach it, and a worker that stops fails
-// the sealing instead of leaving it waiting.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { createCipheriv, createHash, createSecretKey, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +13,7 @@ import { discard, ownsMemory } from '../../electron/core/container/discard.js';
 import { sealStream, sealToBuffer, sealToFile, type PlainSource, type SealParams } from '../../electron/core/container/seal.js';
 import { CHUNK_PLAIN, CHUNK_SEALED, chunkNonce } from '../../electron/core/container/format.js';
 import { encodeManifest, mediaTypeFor } from '../../electron/core/container/manifest.js';
-import { OFF_THREAD_HASH_BYTES, sha256Stream } from '../../electron/core/container/sinks.js';
+import { OFF_THREAD_HASH_BYTES } from '../../electron/core/container/sinks.js';
 import { hkdf, SIGNATURE_LABELS } from '../../electron/core/crypto/primitives.js';
 import { KDF_INFO } from '../../electron/core/crypto/labels.js';
 import { ed25519Verify } from '../../electron/core/crypto/keys.js';
@@ -145,72 +142,4 @@ describe('a file that shrinks while it is sealed', () => {
       expect(readdirSync(dir)).toEqual([NAME]);
     });
   }
-});
-
-describe('the hash worker sealing a block', () => {
-  const key = randomBytes(32);
-  const chunks = 3;
-  const block = (): Buffer => {
-    const b = Buffer.alloc(chunks * CHUNK_PLAIN);
-    randomBytes(b.length).copy(b);
-    return b;
-  };
-  const noncesFor = (first: number): Buffer => Buffer.concat(Array.from({ length: chunks }, (_, c) => chunkNonce(first + c, false)));
-
-  it('gives the AES-GCM chunks, hashed in their place in the stream even when they reach it first', async () => {
-    const stream = sha256Stream(OFF_THREAD_HASH_BYTES + 1);
-    try {
-      const sealer = stream.sealer!(createSecretKey(key));
-      const [a, b, c] = [stream.slot(), stream.slot(), stream.slot()];
-      const plain = block();
-      const copy = Buffer.from(plain);
-      const one = randomBytes(1000);
-      const two = randomBytes(70_000);
-      // The last piece is sealed first; it cannot be hashed (nor come back) before the two others.
-      let back = false;
-      const sealing = sealer.seal(plain, noncesFor(5), c).then((r) => { back = true; return r; });
-      expect(plain.length).toBe(0); // moved to the worker, not copied
-      await stream.update([Buffer.from(two)], b);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(back).toBe(false);
-      await stream.update([Buffer.from(one)], a);
-      const { sealed, block: returned } = await sealing;
-      expect(returned.equals(copy)).toBe(true); // handed back whole, to be read into again
-      const expected: Buffer[] = [];
-      for (let i = 0; i < chunks; i++) {
-        const cipher = createCipheriv('aes-256-gcm', key, chunkNonce(5 + i, false));
-        expected.push(Buffer.concat([cipher.update(copy.subarray(i * CHUNK_PLAIN, (i + 1) * CHUNK_PLAIN)), cipher.final()]), cipher.getAuthTag());
-      }
-      expect(sealed.length).toBe(2 * chunks);
-      sealed.forEach((part, i) => expect(part.equals(expected[i]!)).toBe(true));
-      const digest = await stream.digest();
-      expect(digest.equals(createHash('sha256').update(one).update(two).update(Buffer.concat(expected)).digest())).toBe(true);
-    } finally {
-      await stream.close();
-    }
-  });
-
-  it('refuses a block that shares its memory (it would move other data to the worker)', async () => {
-    const stream = sha256Stream(OFF_THREAD_HASH_BYTES + 1);
-    try {
-      const sealer = stream.sealer!(createSecretKey(key));
-      const shared = block();
-      expect(() => sealer.seal(shared.subarray(0, (chunks - 1) * CHUNK_PLAIN), noncesFor(0).subarray(0, 24), stream.slot())).toThrow();
-      expect(shared.length).toBe(chunks * CHUNK_PLAIN);
-    } finally {
-      await stream.close();
-    }
-  });
-
-  it('fails, instead of waiting for ever, when the worker stops', async () => {
-    const stream = sha256Stream(OFF_THREAD_HASH_BYTES + 1);
-    const sealer = stream.sealer!(createSecretKey(key));
-    stream.slot(); // a place never filled: the sealed block waits in the worker
-    const sealing = sealer.seal(block(), noncesFor(0), stream.slot());
-    await (stream as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
-    const error = await sealing.then(() => null, (e: unknown) => e);
-    expect(error).toBeInstanceOf(PliError);
-    expect((error as PliError).code).toBe('worker-stopped');
-    await stream.close();
-  });
 });

@@ -15,7 +15,6 @@ import { argon2id, PASSWORD_RECIPIENT_PARAMS, type Argon2Params } from '../crypt
 import { inputError } from '../errors.js';
 import { base32Decode, ID_BYTES } from '../../../shared/ids.js';
 import { registerTemporary, sha256Stream } from './sinks.js';
-import { discard } from './discard.js';
 import { MAX_RECIPIENTS, createdProblem } from './limits.js';
 
 /** Chunks per read/encrypt/write block: 1 MiB, large reads and few system calls, yet small enough
@@ -116,65 +115,37 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
     await sink.write([headerBytes]);
 
     const reader = new PlainReader(prefix, sources);
-    // Large payloads: the hash worker seals every other block itself (sealer), so that the two
-    // threads share the AES-GCM and its outputs instead of this one doing all of it while the
-    // worker only hashes. Each block has its place in the hash (slot) whichever thread seals it.
-    const sealer = digest.sealer?.(payloadKey);
     // Sized to the payload: a small container does not pay for zeroing two 4 MiB blocks.
     const blockBytes = Math.min(chunks, BLOCK_CHUNKS) * CHUNK_PLAIN;
-    // Plaintext buffers: one being read, one being sealed here, one at the worker; a buffer comes
-    // back here once what was sealed from it is done with.
-    const free: Buffer[] = [];
-    const buffer = (): Buffer => free.pop() ?? Buffer.alloc(blockBytes);
+    const buffers = [Buffer.alloc(blockBytes), Buffer.alloc(chunks > BLOCK_CHUNKS ? blockBytes : 0)];
     const nonce = Buffer.alloc(12);
     let index = 0;
-    let blockNumber = 0;
+    let which = 0;
     let pendingWrite: Promise<void> = Promise.resolve();
-    const first = buffer();
-    let nextRead = reader.fill(first, Math.min(chunks, BLOCK_CHUNKS) * CHUNK_PLAIN).then(() => first);
+    let nextRead = reader.fill(buffers[0]!, Math.min(chunks, BLOCK_CHUNKS) * CHUNK_PLAIN);
     nextRead.catch(() => {}); // awaited below; this only keeps an early exit from leaving it unhandled
     while (index < chunks) {
-      const block = await nextRead;
+      await nextRead;
+      const block = buffers[which]!;
       const blockChunks = Math.min(chunks - index, BLOCK_CHUNKS);
       const following = Math.min(chunks - index - blockChunks, BLOCK_CHUNKS);
+      // The other buffer was fully consumed by the (synchronous) encryption of the previous
+      // block: the next read can fill it while this block is encrypted and written.
+      which ^= 1;
       if (following > 0) {
-        const into = buffer();
-        nextRead = reader.fill(into, following * CHUNK_PLAIN).then(() => into);
+        nextRead = reader.fill(buffers[which]!, following * CHUNK_PLAIN);
         nextRead.catch(() => {});
       }
-      const slot = digest.slot();
-      let sealed: Promise<{ parts: Buffer[]; hashed: boolean }>;
-      if (sealer && blockNumber % 2 === 1 && blockChunks === BLOCK_CHUNKS) {
-        const nonces = Buffer.alloc(12 * blockChunks);
-        for (let c = 0; c < blockChunks; c++) chunkNonce(index + c, index + c === chunks - 1, nonces.subarray(12 * c));
-        // The block moves to the worker: this thread does not touch it until it comes back.
-        sealed = sealer.seal(block, nonces, slot)
-          .then((r) => {
-            free.push(r.block);
-            return { parts: r.sealed, hashed: true };
-          });
-        sealed.catch(() => {});
-        index += blockChunks;
-      } else {
-        const out: Buffer[] = [];
-        for (let c = 0; c < blockChunks; c++, index++) {
-          const cipher = createCipheriv('aes-256-gcm', payloadKey, chunkNonce(index, index === chunks - 1, nonce));
-          const part = cipher.update(block.subarray(c * CHUNK_PLAIN, (c + 1) * CHUNK_PLAIN));
-          cipher.final();
-          out.push(part, cipher.getAuthTag());
-        }
-        free.push(block); // fully consumed by the (synchronous) encryption above
-        sealed = Promise.resolve({ parts: out, hashed: false });
+      const out: Buffer[] = [];
+      for (let c = 0; c < blockChunks; c++, index++) {
+        const cipher = createCipheriv('aes-256-gcm', payloadKey, chunkNonce(index, index === chunks - 1, nonce));
+        const sealed = cipher.update(block.subarray(c * CHUNK_PLAIN, (c + 1) * CHUNK_PLAIN));
+        cipher.final();
+        out.push(sealed, cipher.getAuthTag());
       }
-      blockNumber++;
       await pendingWrite;
-      // Written in order. The worker's blocks are hashed already; this thread's are hashed once
-      // written: digest.update() takes the parts (they may move to the worker thread).
-      pendingWrite = sealed.then(async ({ parts, hashed }) => {
-        await sink.write(parts);
-        if (hashed) discard(parts);
-        else await digest.update(parts, slot);
-      });
+      // Hashed once written: digest.update() takes the parts (they may move to the worker thread).
+      pendingWrite = sink.write(out).then(() => digest.update(out));
       pendingWrite.catch(() => {});
       params.onProgress?.(Math.min(index * CHUNK_PLAIN, plainLength), plainLength);
     }

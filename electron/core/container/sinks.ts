@@ -12,13 +12,12 @@
 import { constants, lstatSync, rmSync, unlinkSync } from 'node:fs';
 import { appendFile, link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { createHash, createHmac, randomBytes, type Hash, type Hmac, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, randomBytes, type Hash, type Hmac } from 'node:crypto';
 import { printable, type Manifest } from './manifest.js';
 import type { CipherSource, PlainSink } from './open.js';
 import { inputError, PliError, securityError } from '../errors.js';
 import { diskFullError, faultError } from '../faults.js';
-import { asBuffer, DigestWorker, ownsMemory, StartedThread, type Pending } from './threads.js';
-import type { HashAnswer, HashRequest } from './hash.worker.js';
+import { DigestWorker, ownsMemory, StartedThread, type Pending } from './threads.js';
 import { workerEntry } from '../workers.js';
 
 export const TEMP_PREFIX = '.pli-tmp-';
@@ -32,26 +31,11 @@ export interface Sha256Stream {
   /**
    * Appends `parts`. The parts are handed over: their memory may move to the worker thread, so
    * the caller must not read or change them, nor any other view of the same memory, afterwards.
-   * Resolves when more may be given. `slot` (from slot()) is the parts' place in the stream;
-   * without it, they come next.
+   * Resolves when more may be given.
    */
-  update(parts: Buffer[], slot?: number): Promise<void>;
-  /** Reserves the next place in the stream, for parts given later (update or seal). */
-  slot(): number;
-  /** Present on the worker: seals a block there (sealer) and hashes it in its place. */
-  sealer?(key: KeyObject): BlockSealer;
+  update(parts: Buffer[]): Promise<void>;
   digest(): Promise<Buffer>;
   close(): Promise<void>;
-}
-
-export interface BlockSealer {
-  /**
-   * Seals the chunks of `block` on the worker thread (AES-256-GCM under the key given to
-   * sealer(), one 12-byte nonce per chunk in `nonces`) and hashes them at `slot`. Resolves with
-   * the sealed parts (ciphertext then tag, chunk by chunk), hashed already, and the block's
-   * memory handed back for reuse. `block` must own its memory: it moves to the worker.
-   */
-  seal(block: Buffer, nonces: Buffer, slot: number): Promise<{ sealed: Buffer[]; block: Buffer }>;
 }
 
 /** Above this many bytes, hashing moves to a worker thread (below, starting one costs more than it saves). */
@@ -61,15 +45,10 @@ export function sha256Stream(totalBytes: number): Sha256Stream {
   return totalBytes > OFF_THREAD_HASH_BYTES ? new WorkerSha256() : new InlineSha256();
 }
 
-// Inline, the parts must come in stream order (nothing is held back to reorder them).
 class InlineSha256 implements Sha256Stream {
   private readonly hash = createHash('sha256');
-  private slots = 0;
   async update(parts: Buffer[]): Promise<void> {
     for (const part of parts) this.hash.update(part);
-  }
-  slot(): number {
-    return this.slots++;
   }
   async digest(): Promise<Buffer> {
     return this.hash.digest();
@@ -82,38 +61,24 @@ class InlineSha256 implements Sha256Stream {
  * the reader or writer keep the worker busy; more would only hold memory (peak RSS). */
 const MAX_IN_FLIGHT = 8 * 1024 * 1024;
 
-class WorkerSha256 extends DigestWorker<HashAnswer> implements Sha256Stream {
+class WorkerSha256 extends DigestWorker<{ hashed: number }> implements Sha256Stream {
   private inFlight = 0;
-  private slots = 0;
   private readonly waiting: Pending<void>[] = [];
-  private readonly sealing = new Map<number, Pending<{ sealed: Buffer[]; block: Buffer }>>();
 
   constructor() {
     super(new StartedThread(workerEntry('hash', import.meta.url), { youngGenerationMb: 4 }), 'hash worker');
   }
 
-  protected onAnswer(m: HashAnswer): void {
-    if ('digest' in m) return;
+  protected onAnswer(m: { hashed: number }): void {
     this.inFlight -= m.hashed;
-    if (m.seq !== undefined && m.sealed && m.block) {
-      const pending = this.sealing.get(m.seq);
-      this.sealing.delete(m.seq);
-      pending?.resolve({ sealed: m.sealed.map(asBuffer), block: asBuffer(m.block) });
-    }
     if (this.inFlight <= MAX_IN_FLIGHT) for (const w of this.waiting.splice(0)) w.resolve();
   }
 
   protected rejectPending(error: Error): void {
     for (const w of this.waiting.splice(0)) w.reject(error);
-    for (const s of this.sealing.values()) s.reject(error);
-    this.sealing.clear();
   }
 
-  slot(): number {
-    return this.slots++;
-  }
-
-  async update(parts: Buffer[], slot = this.slot()): Promise<void> {
+  async update(parts: Buffer[]): Promise<void> {
     while (this.inFlight > MAX_IN_FLIGHT && !this.failure) {
       await new Promise<void>((resolve, reject) => this.waiting.push({ resolve, reject }));
     }
@@ -127,27 +92,7 @@ class WorkerSha256 extends DigestWorker<HashAnswer> implements Sha256Stream {
       transfer.add(view.buffer as ArrayBuffer);
       this.inFlight += view.byteLength;
     }
-    this.post({ seq: slot, parts: views }, [...transfer]);
-  }
-
-  sealer(key: KeyObject): BlockSealer {
-    // The key object crosses as a handle to the same native key: its bytes are never in JavaScript.
-    this.post({ key });
-    return {
-      seal: (block, nonces, slot) => {
-        if (this.failure) return Promise.reject(this.failure);
-        if (!ownsMemory(block)) throw new Error('a block to seal must own its memory');
-        return new Promise((resolve, reject) => {
-          this.sealing.set(slot, { resolve, reject });
-          this.inFlight += block.byteLength;
-          this.post({ seq: slot, block, nonces }, [block.buffer as ArrayBuffer]);
-        });
-      },
-    };
-  }
-
-  private post(m: HashRequest, transfer: ArrayBuffer[] = []): void {
-    this.worker.postMessage(m, transfer);
+    this.worker.postMessage(views, [...transfer]);
   }
 }
 
