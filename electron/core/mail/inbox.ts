@@ -18,7 +18,7 @@ import path from 'node:path';
 import type { DB } from '../profile/profile.js';
 import { keyByFingerprint } from '../profile/identities.js';
 import { bufferSource, registerTemporary } from '../container/sinks.js';
-import { checkInboxRowMac, inboxRowMac } from '../profile/integrity.js';
+import { checkInboxRowMac, holdTrustSeal, inboxRowMac, releaseTrustSeal } from '../profile/integrity.js';
 import { verifyContainer } from '../container/verify.js';
 import { readInfo } from '../container/open.js';
 import { requireSigner } from '../services/policy.js';
@@ -102,9 +102,19 @@ export class IngestBatch {
 
   constructor(private readonly db: DB, private readonly inboxDir: string) {}
 
+  /** Opens the transaction and checks the trust tables' seal once for the whole batch (issue 13:
+   * it was computed twice per container): with the write lock held from here to commit, no other
+   * program can change them (holdTrustSeal). A tampered profile fails here, before any container
+   * is judged, with nothing left open. */
   begin(): void {
     this.db.exec('BEGIN IMMEDIATE');
     this.active = true;
+    try {
+      holdTrustSeal(this.db);
+    } catch (error) {
+      this.rollback();
+      throw error;
+    }
   }
 
   /** A file placed in the inbox folder and not synced yet (storeBytes). */
@@ -118,12 +128,14 @@ export class IngestBatch {
     this.unsynced.clear();
     await Promise.all(files.map(syncFile));
     if (files.length > 0) await syncFile(this.inboxDir);
+    releaseTrustSeal(this.db);
     this.db.exec('COMMIT');
     this.active = false;
   }
 
   /** Undoes the rows and events of the batch (nothing on the server was moved yet). */
   rollback(): void {
+    releaseTrustSeal(this.db);
     this.unsynced.clear();
     if (this.active && this.db.inTransaction) this.db.exec('ROLLBACK');
     this.active = false;

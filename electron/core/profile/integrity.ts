@@ -127,13 +127,42 @@ export function trustSealValid(db: DB, key: Uint8Array): boolean {
   return timingSafeEqual(expected, seal.mac);
 }
 
+// The write transactions in which the seal was verified with the write lock held (holdTrustSeal),
+// with the key it was verified under.
+const held = new WeakMap<DB, Buffer>();
+
 /** With K attached: the seal must verify, else `profile-tampered`. Without K (a command that never
- * unlocks): the state is used as stored (docs/profile.md). */
+ * unlocks): the state is used as stored (docs/profile.md). Inside a transaction held by
+ * holdTrustSeal, under the same key, already verified: not computed again. */
 export function verifyTrustSeal(db: DB): void {
   const key = attached.get(db);
   if (!key) return;
+  if (held.get(db) === key && db.inTransaction) return;
+  held.delete(db);
   if (!db.prepare('SELECT 1 FROM trust_seal WHERE one = 1').get()) throw profileTampered('sceau des tables de confiance absent');
   if (!trustSealValid(db, key)) throw profileTampered("l'autorité épinglée, l'annuaire ou les révocations ne correspondent plus à leur sceau");
+}
+
+/**
+ * Verifies the seal once for a whole write transaction the caller has just opened with
+ * `BEGIN IMMEDIATE` (IngestBatch: the containers of a `pli receive` batch), after which
+ * verifyTrustSeal trusts that check until releaseTrustSeal or the transaction's end.
+ * Invariant: from BEGIN IMMEDIATE to COMMIT/ROLLBACK this connection holds the database's write
+ * lock, so no other program can change the trust tables; this process changes them only through
+ * sealedTrustWrite, which seals what it writes. The state verified at the start is therefore the
+ * state read until the end. Never call it in a deferred transaction (no lock taken at BEGIN).
+ */
+export function holdTrustSeal(db: DB): void {
+  if (!db.inTransaction) throw new Error('holdTrustSeal outside a transaction');
+  held.delete(db);
+  verifyTrustSeal(db);
+  const key = attached.get(db);
+  if (key) held.set(db, key);
+}
+
+/** Ends holdTrustSeal's trust: call at the transaction's COMMIT or ROLLBACK (before it). */
+export function releaseTrustSeal(db: DB): void {
+  held.delete(db);
 }
 
 /** Writes the seal of the current state under `key` (counter + 1). Call inside the writer's transaction. */
