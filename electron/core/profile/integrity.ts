@@ -26,6 +26,33 @@ export function profileTampered(detail: string): PliError {
 // The key in hand for each open database, a private copy zeroed at detach. A WeakMap: a closed
 // and forgotten database takes its key with it.
 const attached = new WeakMap<DB, Buffer>();
+// The MAC keys HKDF(K, label) of each attached K, derived once per label instead of once per MAC
+// (issue 13: one per inbox row received), and zeroed with K when it is detached or replaced.
+// Keyed by the attached copy itself: a key passed in by a caller (a hand-over being checked) is
+// never cached.
+const subkeys = new WeakMap<Buffer, Map<string, Buffer>>();
+
+function forget(key: Buffer | undefined): void {
+  if (!key) return;
+  subkeys.get(key)?.forEach((subkey) => subkey.fill(0));
+  subkeys.delete(key);
+  key.fill(0);
+}
+
+/** HMAC-SHA-256 under HKDF(key, label): the derived key kept while `key` is attached, else wiped at once. */
+function macUnder(key: Uint8Array, label: string, canonical: Buffer): Buffer {
+  const cache = Buffer.isBuffer(key) ? subkeys.get(key) : undefined;
+  let macKey = cache?.get(label);
+  if (!macKey) {
+    macKey = hkdf(key, Buffer.alloc(0), label);
+    cache?.set(label, macKey);
+  }
+  try {
+    return createHmac('sha256', macKey).update(canonical).digest();
+  } finally {
+    if (!cache) macKey.fill(0);
+  }
+}
 
 /** Whether some person of the profile holds K (then trust writes need it, and the seal must exist). */
 export function hasHolder(db: DB): boolean {
@@ -41,13 +68,15 @@ export function integrityKeyOf(db: DB): Buffer | undefined {
 export function attachIntegrityKey(db: DB, key: Uint8Array): void {
   if (key.length !== INTEGRITY_KEY_BYTES) throw profileTampered("clé d'intégrité de taille invalide");
   const previous = attached.get(db);
-  attached.set(db, Buffer.from(key));
-  previous?.fill(0);
+  const copy = Buffer.from(key);
+  attached.set(db, copy);
+  subkeys.set(copy, new Map());
+  forget(previous);
   verifyTrustSeal(db);
 }
 
 export function detachIntegrityKey(db: DB): void {
-  attached.get(db)?.fill(0);
+  forget(attached.get(db));
   attached.delete(db);
 }
 
@@ -105,14 +134,7 @@ export function trustCanonical(db: DB, counter: number): Buffer {
   return lengthPrefixed([Buffer.from(SEAL_LABEL, 'ascii'), int(counter), ...trustPart, revocationsDigest, ...conventionsPart, ...voicePart]);
 }
 
-function macOf(key: Uint8Array, canonical: Buffer): Buffer {
-  const macKey = hkdf(key, Buffer.alloc(0), SEAL_LABEL);
-  try {
-    return createHmac('sha256', macKey).update(canonical).digest();
-  } finally {
-    macKey.fill(0);
-  }
-}
+const macOf = (key: Uint8Array, canonical: Buffer): Buffer => macUnder(key, SEAL_LABEL, canonical);
 
 /** Whether the stored seal verifies under `key` (false when absent, wrong, or out of format). */
 export function trustSealValid(db: DB, key: Uint8Array): boolean {
@@ -246,15 +268,6 @@ const optional = (value: unknown, encode: (v: unknown) => Buffer): Buffer =>
 export function inboxRowCanonical(row: InboxMacFields): Buffer {
   return lengthPrefixed([Buffer.from(INBOX_LABEL, 'ascii'), int(row.id), bytes(row.sha256), int(row.size), int(row.arrived_at), bytes(row.source),
     optional(row.container_id, bytes), optional(row.sender_id, bytes), optional(row.created_ms, int)]);
-}
-
-function macUnder(key: Uint8Array, label: string, canonical: Buffer): Buffer {
-  const macKey = hkdf(key, Buffer.alloc(0), label);
-  try {
-    return createHmac('sha256', macKey).update(canonical).digest();
-  } finally {
-    macKey.fill(0);
-  }
 }
 
 /** HMAC(HKDF(K, "pli/v1/integrity/inbox"), canonical row) under the key attached to `db`; null
