@@ -129,4 +129,26 @@ describe('IngestBatch: the trust tables checked once, with the write lock held',
       p.db.prepare = prepare;
     }
   });
+
+  it('the inbox statements are prepared once per connection, not once per container', async () => {
+    const { p, ctx } = await station();
+    const prepares: string[] = [];
+    const prepare = p.db.prepare.bind(p.db);
+    p.db.prepare = ((sql: string) => {
+      if (/inbox/.test(sql)) prepares.push(sql);
+      return prepare(sql);
+    }) as typeof p.db.prepare;
+    try {
+      const batch = new IngestBatch(p.db, inboxDirOf(ctx));
+      batch.begin();
+      await ingest(ctx, randomBytes(300), 'folder', 'cle-usb-0.pli', batch);
+      const first = prepares.length;
+      for (let i = 1; i < 4; i++) await ingest(ctx, randomBytes(300), 'folder', `cle-usb-${i}.pli`, batch);
+      expect(prepares.slice(first)).toEqual([]);
+      await batch.commit();
+      expect(p.db.prepare('SELECT count(*) FROM inbox').pluck().get()).toBe(4);
+    } finally {
+      p.db.prepare = prepare;
+    }
+  });
 });
