@@ -18,7 +18,8 @@ import path from 'node:path';
 import type { DB } from '../profile/profile.js';
 import { keyByFingerprint } from '../profile/identities.js';
 import { bufferSource, registerTemporary } from '../container/sinks.js';
-import { checkInboxRowMac, inboxRowMac } from '../profile/integrity.js';
+import { checkInboxRowMac, holdTrustSeal, inboxRowMac, releaseTrustSeal } from '../profile/integrity.js';
+import { prepared } from './statements.js';
 import { verifyContainer } from '../container/verify.js';
 import { readInfo } from '../container/open.js';
 import { requireSigner } from '../services/policy.js';
@@ -72,7 +73,7 @@ export interface InboxRefusal { code: string; params: ErrorParams; message: stri
 export interface IngestResult { row: InboxRow; isNew: boolean; refusal?: InboxRefusal }
 
 export function getInboxRow(db: DB, id: number): InboxRow | undefined {
-  return db.prepare('SELECT * FROM inbox WHERE id = ?').get(id) as InboxRow | undefined;
+  return prepared(db, 'SELECT * FROM inbox WHERE id = ?').get(id) as InboxRow | undefined;
 }
 
 export function listInbox(db: DB): InboxRow[] {
@@ -81,7 +82,7 @@ export function listInbox(db: DB): InboxRow[] {
 
 /** Whether these exact bytes are already in the inbox (then only the IMAP move is left to do). */
 export function knownBytes(db: DB, sha256: string): InboxRow | undefined {
-  return db.prepare('SELECT * FROM inbox WHERE sha256 = ?').get(sha256) as InboxRow | undefined;
+  return prepared(db, 'SELECT * FROM inbox WHERE sha256 = ?').get(sha256) as InboxRow | undefined;
 }
 
 /**
@@ -102,9 +103,19 @@ export class IngestBatch {
 
   constructor(private readonly db: DB, private readonly inboxDir: string) {}
 
+  /** Opens the transaction and checks the trust tables' seal once for the whole batch (issue 13:
+   * it was computed twice per container): with the write lock held from here to commit, no other
+   * program can change them (holdTrustSeal). A tampered profile fails here, before any container
+   * is judged, with nothing left open. */
   begin(): void {
     this.db.exec('BEGIN IMMEDIATE');
     this.active = true;
+    try {
+      holdTrustSeal(this.db);
+    } catch (error) {
+      this.rollback();
+      throw error;
+    }
   }
 
   /** A file placed in the inbox folder and not synced yet (storeBytes). */
@@ -118,12 +129,14 @@ export class IngestBatch {
     this.unsynced.clear();
     await Promise.all(files.map(syncFile));
     if (files.length > 0) await syncFile(this.inboxDir);
+    releaseTrustSeal(this.db);
     this.db.exec('COMMIT');
     this.active = false;
   }
 
   /** Undoes the rows and events of the batch (nothing on the server was moved yet). */
   rollback(): void {
+    releaseTrustSeal(this.db);
     this.unsynced.clear();
     if (this.active && this.db.inTransaction) this.db.exec('ROLLBACK');
     this.active = false;
@@ -190,7 +203,7 @@ export async function ingest(ctx: Context, bytes: Buffer, source: 'imap' | 'fold
     refusal = { code: error.code, params: error.params, message: error.message };
   }
   if (containerId) {
-    const sameId = db.prepare('SELECT id FROM inbox WHERE container_id = ?').all(containerId) as { id: number }[];
+    const sameId = prepared(db, 'SELECT id FROM inbox WHERE container_id = ?').all(containerId) as { id: number }[];
     if (sameId.length > 0) flags.push('same-id-different-bytes');
   }
   if (createdMs !== null && createdMs < arrivedAt - OLD_AFTER_MS) flags.push('old');
@@ -205,14 +218,14 @@ export async function ingest(ctx: Context, bytes: Buffer, source: 'imap' | 'fold
   const tie = state === 'verified' && senderId ? await conventionsAtReception(db, senderId, arrivedAt) : null;
   // The row and its event in one transaction (one disk sync), after the file is in place.
   const write = db.transaction((): InboxRow => {
-    const inserted = db.prepare(`INSERT INTO inbox (container_id, sha256, size, state, reason, flags, sender_id, created_ms, arrived_at, source, origin, path)
+    const inserted = prepared(db, `INSERT INTO inbox (container_id, sha256, size, state, reason, flags, sender_id, created_ms, arrived_at, source, origin, path)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(containerId, sha256, bytes.length, state, reason, flags.length ? flags.join(',') : null, senderId, createdMs, arrivedAt, source, origin, file);
     let stored = getInboxRow(db, Number(inserted.lastInsertRowid))!;
     // Sealed in the same transaction when the integrity key is attached: the arrival time that
     // decides a later revocation can then not be moved back without the key (docs/profile.md).
     const mac = inboxRowMac(db, stored);
     if (mac) {
-      db.prepare('UPDATE inbox SET mac = ? WHERE id = ?').run(mac, stored.id);
+      prepared(db, 'UPDATE inbox SET mac = ? WHERE id = ?').run(mac, stored.id);
       stored = { ...stored, mac };
     }
     if (tie) tieAtReception(db, stored.id, tie);

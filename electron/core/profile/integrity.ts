@@ -26,6 +26,33 @@ export function profileTampered(detail: string): PliError {
 // The key in hand for each open database, a private copy zeroed at detach. A WeakMap: a closed
 // and forgotten database takes its key with it.
 const attached = new WeakMap<DB, Buffer>();
+// The MAC keys HKDF(K, label) of each attached K, derived once per label instead of once per MAC
+// (issue 13: one per inbox row received), and zeroed with K when it is detached or replaced.
+// Keyed by the attached copy itself: a key passed in by a caller (a hand-over being checked) is
+// never cached.
+const subkeys = new WeakMap<Buffer, Map<string, Buffer>>();
+
+function forget(key: Buffer | undefined): void {
+  if (!key) return;
+  subkeys.get(key)?.forEach((subkey) => subkey.fill(0));
+  subkeys.delete(key);
+  key.fill(0);
+}
+
+/** HMAC-SHA-256 under HKDF(key, label): the derived key kept while `key` is attached, else wiped at once. */
+function macUnder(key: Uint8Array, label: string, canonical: Buffer): Buffer {
+  const cache = Buffer.isBuffer(key) ? subkeys.get(key) : undefined;
+  let macKey = cache?.get(label);
+  if (!macKey) {
+    macKey = hkdf(key, Buffer.alloc(0), label);
+    cache?.set(label, macKey);
+  }
+  try {
+    return createHmac('sha256', macKey).update(canonical).digest();
+  } finally {
+    if (!cache) macKey.fill(0);
+  }
+}
 
 /** Whether some person of the profile holds K (then trust writes need it, and the seal must exist). */
 export function hasHolder(db: DB): boolean {
@@ -41,13 +68,15 @@ export function integrityKeyOf(db: DB): Buffer | undefined {
 export function attachIntegrityKey(db: DB, key: Uint8Array): void {
   if (key.length !== INTEGRITY_KEY_BYTES) throw profileTampered("clé d'intégrité de taille invalide");
   const previous = attached.get(db);
-  attached.set(db, Buffer.from(key));
-  previous?.fill(0);
+  const copy = Buffer.from(key);
+  attached.set(db, copy);
+  subkeys.set(copy, new Map());
+  forget(previous);
   verifyTrustSeal(db);
 }
 
 export function detachIntegrityKey(db: DB): void {
-  attached.get(db)?.fill(0);
+  forget(attached.get(db));
   attached.delete(db);
 }
 
@@ -105,14 +134,7 @@ export function trustCanonical(db: DB, counter: number): Buffer {
   return lengthPrefixed([Buffer.from(SEAL_LABEL, 'ascii'), int(counter), ...trustPart, revocationsDigest, ...conventionsPart, ...voicePart]);
 }
 
-function macOf(key: Uint8Array, canonical: Buffer): Buffer {
-  const macKey = hkdf(key, Buffer.alloc(0), SEAL_LABEL);
-  try {
-    return createHmac('sha256', macKey).update(canonical).digest();
-  } finally {
-    macKey.fill(0);
-  }
-}
+const macOf = (key: Uint8Array, canonical: Buffer): Buffer => macUnder(key, SEAL_LABEL, canonical);
 
 /** Whether the stored seal verifies under `key` (false when absent, wrong, or out of format). */
 export function trustSealValid(db: DB, key: Uint8Array): boolean {
@@ -127,13 +149,42 @@ export function trustSealValid(db: DB, key: Uint8Array): boolean {
   return timingSafeEqual(expected, seal.mac);
 }
 
+// The write transactions in which the seal was verified with the write lock held (holdTrustSeal),
+// with the key it was verified under.
+const held = new WeakMap<DB, Buffer>();
+
 /** With K attached: the seal must verify, else `profile-tampered`. Without K (a command that never
- * unlocks): the state is used as stored (docs/profile.md). */
+ * unlocks): the state is used as stored (docs/profile.md). Inside a transaction held by
+ * holdTrustSeal, under the same key, already verified: not computed again. */
 export function verifyTrustSeal(db: DB): void {
   const key = attached.get(db);
   if (!key) return;
+  if (held.get(db) === key && db.inTransaction) return;
+  held.delete(db);
   if (!db.prepare('SELECT 1 FROM trust_seal WHERE one = 1').get()) throw profileTampered('sceau des tables de confiance absent');
   if (!trustSealValid(db, key)) throw profileTampered("l'autorité épinglée, l'annuaire ou les révocations ne correspondent plus à leur sceau");
+}
+
+/**
+ * Verifies the seal once for a whole write transaction the caller has just opened with
+ * `BEGIN IMMEDIATE` (IngestBatch: the containers of a `pli receive` batch), after which
+ * verifyTrustSeal trusts that check until releaseTrustSeal or the transaction's end.
+ * Invariant: from BEGIN IMMEDIATE to COMMIT/ROLLBACK this connection holds the database's write
+ * lock, so no other program can change the trust tables; this process changes them only through
+ * sealedTrustWrite, which seals what it writes. The state verified at the start is therefore the
+ * state read until the end. Never call it in a deferred transaction (no lock taken at BEGIN).
+ */
+export function holdTrustSeal(db: DB): void {
+  if (!db.inTransaction) throw new Error('holdTrustSeal outside a transaction');
+  held.delete(db);
+  verifyTrustSeal(db);
+  const key = attached.get(db);
+  if (key) held.set(db, key);
+}
+
+/** Ends holdTrustSeal's trust: call at the transaction's COMMIT or ROLLBACK (before it). */
+export function releaseTrustSeal(db: DB): void {
+  held.delete(db);
 }
 
 /** Writes the seal of the current state under `key` (counter + 1). Call inside the writer's transaction. */
@@ -217,15 +268,6 @@ const optional = (value: unknown, encode: (v: unknown) => Buffer): Buffer =>
 export function inboxRowCanonical(row: InboxMacFields): Buffer {
   return lengthPrefixed([Buffer.from(INBOX_LABEL, 'ascii'), int(row.id), bytes(row.sha256), int(row.size), int(row.arrived_at), bytes(row.source),
     optional(row.container_id, bytes), optional(row.sender_id, bytes), optional(row.created_ms, int)]);
-}
-
-function macUnder(key: Uint8Array, label: string, canonical: Buffer): Buffer {
-  const macKey = hkdf(key, Buffer.alloc(0), label);
-  try {
-    return createHmac('sha256', macKey).update(canonical).digest();
-  } finally {
-    macKey.fill(0);
-  }
 }
 
 /** HMAC(HKDF(K, "pli/v1/integrity/inbox"), canonical row) under the key attached to `db`; null
