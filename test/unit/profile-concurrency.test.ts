@@ -7,7 +7,7 @@
 // on it, so the other programs believe they are alone, checkpoint, and delete the WAL under it).
 // Needs `npm run build` (the real `pli` binary).
 import { afterAll, describe, expect, it } from 'vitest';
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { initProfile, openProfile, setMeta, getMeta, type Profile } from '../../electron/core/profile/profile.js';
 import { cliSandbox } from '../cli/support.js';
 
@@ -46,11 +46,19 @@ describe('one profile, several programs', () => {
       await ok('A', idNew('A', 'Marc Petit'));
       for (let i = 40; i < 80; i++) setMeta(app.db, `concurrency-${i}`, 'y'.repeat(3000));
       expect(names(app)).toEqual(['Claire Dumont', 'Jean Morel', 'Luc Girard', 'Marc Petit']);
+      // A container sent to a folder (the outbox row) and received from it (the inbox row).
+      const [claire] = (JSON.parse((await pli('A', ['id', 'list', '--json'])).stdout) as { id: string; name: string }[]).filter((r) => r.name === 'Claire Dumont');
+      writeFileSync(at('etat.csv'), 'Cambriolages;12\r\n');
+      await ok('A', ['send', '--as', claire!.id, '--to', claire!.id, '--folder', at('usb'), at('etat.csv')]);
+      await ok('A', ['receive', '--folder', at('usb'), '--as', claire!.id]);
+      expect(app.db.prepare('SELECT count(*) FROM inbox').pluck().get()).toBe(1);
       expect(sound(app)).toBe('ok');
     } finally {
       app.close();
     }
     expect(reopened('A')).toEqual({ names: ['Claire Dumont', 'Jean Morel', 'Luc Girard', 'Marc Petit'], sound: 'ok' });
+    const verified = await pli('A', ['audit', 'verify']);
+    expect(verified.code, verified.stderr).toBe(0);
   }, 120_000);
 
   it('the other way round: the app writes while pli has read, pli then reads what the app wrote', async () => {
@@ -90,6 +98,16 @@ describe('one profile, several programs', () => {
       ]);
       for (const run of runs) expect(run.code, run.stderr).toBe(0);
       expect(names(app)).toEqual(people);
+      // Three containers sent at once by three pli, to two folders, while a fourth reads the outbox.
+      const ids = JSON.parse((await pli('C', ['id', 'list', '--json'])).stdout) as { id: string }[];
+      writeFileSync(at('note.txt'), 'Note au maire\n');
+      const sends = await Promise.all([
+        ...[0, 1, 2].map((i) => pli('C', ['send', '--as', ids[i]!.id, '--to', ids[3]!.id, '--folder', at(i === 2 ? 'usb-c2' : 'usb-c'), at('note.txt')])),
+        pli('C', ['outbox']),
+      ]);
+      for (const run of sends) expect(run.code, run.stderr).toBe(0);
+      expect([readdirSync(at('usb-c')).length, readdirSync(at('usb-c2')).length]).toEqual([2, 1]);
+      expect(app.db.prepare("SELECT count(*) FROM events WHERE CAST(canonical AS TEXT) LIKE '%\"container.sealed\"%'").pluck().get()).toBe(3);
       expect(sound(app)).toBe('ok');
     } finally {
       app.close();
