@@ -88,11 +88,14 @@ describe('one profile, several programs', () => {
 
   it('two and more pli at once, the app open beside them: every command done, nothing lost', async () => {
     await ok('C', ['init']);
+    // The profile's first person first: two first people at once are refused by design (each would
+    // become the first holder of the integrity key; identities.ts, « recommencez »).
+    await ok('C', idNew('C', 'Anne Leroy'));
     const app = openProfile(at('C'));
-    const people = ['Anne Leroy', 'Bruno Caron', 'Chantal Roux', 'Denis Faure'];
+    const people = ['Anne Leroy', 'Bruno Caron', 'Chantal Roux', 'Denis Faure', 'Élise Moreau'];
     try {
       const runs = await Promise.all([
-        ...people.map((name) => pli('C', idNew('C', name))),
+        ...people.slice(1).map((name) => pli('C', idNew('C', name))),
         pli('C', ['id', 'list']),
         pli('C', ['audit', 'verify']),
       ]);
@@ -116,6 +119,48 @@ describe('one profile, several programs', () => {
     const verified = await pli('C', ['audit', 'verify']);
     expect(verified.code, verified.stderr).toBe(0);
   }, 180_000);
+
+  it('the app writes for a moment while pli writes: pli waits for it (busy_timeout) and succeeds, even on its first identity', async () => {
+    await ok('G', ['init']);
+    const app = openProfile(at('G'));
+    try {
+      // pli's creation of an identity reads, then writes, in one transaction: begun DEFERRED, the
+      // upgrade to writing would get SQLITE_BUSY at once (SQLite does not wait there) instead of
+      // waiting for the app's write to end.
+      app.db.exec('BEGIN IMMEDIATE');
+      const release = setTimeout(() => app.db.exec('COMMIT'), 1500);
+      const run = await pli('G', idNew('G', 'Claire Dumont')).finally(() => clearTimeout(release));
+      if (app.db.inTransaction) app.db.exec('COMMIT');
+      expect(run.code, run.stderr).toBe(0);
+      expect(names(app)).toEqual(['Claire Dumont']);
+    } finally {
+      app.close();
+    }
+  }, 120_000);
+
+  it('the app holds the write lock longer than pli waits: pli stops with « occupé » (exit 3) and writes nothing', async () => {
+    await ok('F', ['init']);
+    const app = openProfile(at('F'));
+    const rows = (): number[] => ['identities', 'keys', 'unlock', 'secrets', 'events'].map((t) => app.db.prepare(`SELECT count(*) FROM ${t}`).pluck().get() as number);
+    try {
+      const before = rows();
+      app.db.exec('BEGIN IMMEDIATE');
+      let run;
+      try {
+        run = await pli('F', idNew('F', 'Claire Dumont'));
+      } finally {
+        app.db.exec('ROLLBACK');
+      }
+      expect(run.code, run.stderr).toBe(3);
+      expect(run.stderr).toMatch(/^pli: le profil est occupé par une autre commande : réessayez dans un instant\.$/m);
+      expect(rows()).toEqual(before);
+      expect(sound(app)).toBe('ok');
+      await ok('F', idNew('F', 'Claire Dumont')); // and once the lock is free, it goes through
+      expect(names(app)).toEqual(['Claire Dumont']);
+    } finally {
+      app.close();
+    }
+  }, 120_000);
 
   it('one profile opened twice in one process, one of them closed (init on an open profile): the other keeps its locks', async () => {
     await ok('E', ['init']);
