@@ -47,12 +47,23 @@ function migrate(db: DB): void {
   }
 }
 
+// Several programs may have one profile open at once (the desktop app, `pli` commands, the OS
+// accounts of a shared profile; docs/profile.md, "Several programs on one profile"). Invariant:
+// each opens it here, the same way (WAL, normal locking mode), and Pli never touches the database
+// files other than through SQLite (no copy, rename, truncation or deletion of them, no VACUUM, no
+// explicit checkpoint): closing any descriptor of them in a process drops that process's locks.
 function openDatabase(file: string): DB {
   const db = new Database(file);
+  db.pragma('busy_timeout = 5000'); // first: the pragmas below may already wait for another program
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL'); // a crash must not lose an acknowledged event or outbox row
   db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000'); // several commands or OS accounts may share a machine-wide profile
+  // Every transaction begins IMMEDIATE (takes the write lock at BEGIN, waiting up to busy_timeout):
+  // a DEFERRED one that reads and then writes cannot wait when another program writes (SQLite
+  // never waits to upgrade a read to a write) and would fail at once with SQLITE_BUSY. Nested
+  // transactions stay savepoints; `.deferred` remains for a caller that only reads.
+  const transaction = db.transaction.bind(db);
+  db.transaction = ((fn: Parameters<DB['transaction']>[0]) => transaction(fn).immediate) as DB['transaction'];
   return db;
 }
 
