@@ -14,7 +14,7 @@ import { createIdentity, unlockIdentity } from '../../electron/core/profile/iden
 import { checkInboxRowMac, detachIntegrityKey, inboxRowCanonical, integrityKeyOf, type InboxMacFields } from '../../electron/core/profile/integrity.js';
 import { getInboxRow, ingest, provenArrival, type InboxRow } from '../../electron/core/mail/inbox.js';
 import type { Context } from '../../electron/core/context.js';
-import { PliError } from '../../electron/core/errors.js';
+import { tamperedRefusal } from './refused.js';
 
 const PASS = 'une phrase de passe de test';
 const LIGHT = { opslimit: 1, memlimitKib: 8 };
@@ -44,16 +44,7 @@ async function received(ctx: Context): Promise<InboxRow> {
 }
 
 function expectTampered(action: () => unknown): void {
-  let caught: unknown;
-  try {
-    action();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught, 'expected profile-tampered').toBeInstanceOf(PliError);
-  expect((caught as PliError).code).toBe('profile-tampered');
-  expect((caught as PliError).kind).toBe('security');
-  expect((caught as PliError).message).toMatch(/modifié en dehors de Pli \(pli n° \d+ de la boîte de réception/);
+  expect(tamperedRefusal(action).message).toMatch(/modifié en dehors de Pli \(pli n° \d+ de la boîte de réception/);
 }
 
 describe('inbox row MAC', () => {

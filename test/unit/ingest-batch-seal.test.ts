@@ -16,7 +16,7 @@ import { detachIntegrityKey, verifyTrustSeal } from '../../electron/core/profile
 import { getTrust } from '../../electron/core/authority/certificates.js';
 import { ingest, inboxDirOf, IngestBatch } from '../../electron/core/mail/inbox.js';
 import type { Context } from '../../electron/core/context.js';
-import { PliError } from '../../electron/core/errors.js';
+import { tamperedRefusal } from './refused.js';
 
 const PASS = 'une phrase de passe de test';
 const LIGHT = { opslimit: 1, memlimitKib: 8 };
@@ -48,29 +48,17 @@ const plantRevocation = (attacker: Database.Database): void => {
   attacker.prepare('INSERT INTO revocations (identity_id, reason, revoked_at, imported_at) VALUES (?, ?, ?, ?)').run('k7m2p4', 'compromission', 1, 1);
 };
 
-function tampered(action: () => unknown): PliError {
-  let caught: unknown;
-  try {
-    action();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught, 'expected profile-tampered').toBeInstanceOf(PliError);
-  expect((caught as PliError).code).toBe('profile-tampered');
-  expect((caught as PliError).kind).toBe('security');
-  return caught as PliError;
-}
 
 describe('IngestBatch: the trust tables checked once, with the write lock held', () => {
   it('trust tables changed before the batch: refused when it begins, before any container is judged, and no transaction is left open', async () => {
     const { p, attacker } = await station();
     plantRevocation(attacker);
     const batch = new IngestBatch(p.db, path.join(p.home, 'inbox'));
-    tampered(() => batch.begin());
+    tamperedRefusal(() => batch.begin());
     expect(p.db.inTransaction).toBe(false);
     expect(p.db.prepare('SELECT count(*) FROM inbox').pluck().get()).toBe(0);
     // Nothing of the profile changed: the attacker's row is still the only difference, still refused.
-    tampered(() => getTrust(p.db));
+    tamperedRefusal(() => getTrust(p.db));
   });
 
   it('during the batch the trust tables cannot be written by another program; after the commit a change is caught again at once', async () => {
@@ -84,9 +72,9 @@ describe('IngestBatch: the trust tables checked once, with the write lock held',
     await batch.commit();
     plantRevocation(attacker);
     // The check made at the batch's start does not outlive its transaction.
-    tampered(() => getTrust(p.db));
-    tampered(() => verifyTrustSeal(p.db));
-    tampered(() => new IngestBatch(p.db, inboxDirOf(ctx)).begin());
+    tamperedRefusal(() => getTrust(p.db));
+    tamperedRefusal(() => verifyTrustSeal(p.db));
+    tamperedRefusal(() => new IngestBatch(p.db, inboxDirOf(ctx)).begin());
     expect(p.db.inTransaction).toBe(false);
   });
 
@@ -98,7 +86,7 @@ describe('IngestBatch: the trust tables checked once, with the write lock held',
     plantRevocation(attacker);
     p.db.exec('BEGIN IMMEDIATE');
     try {
-      tampered(() => getTrust(p.db));
+      tamperedRefusal(() => getTrust(p.db));
     } finally {
       p.db.exec('ROLLBACK');
     }

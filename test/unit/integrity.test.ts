@@ -18,6 +18,7 @@ import { importDirectory } from '../../electron/core/authority/directory.js';
 import { certificateState, getTrust, signerCertificateState } from '../../electron/core/authority/certificates.js';
 import type { Context } from '../../electron/core/context.js';
 import { PliError } from '../../electron/core/errors.js';
+import { tamperedRefusal } from './refused.js';
 import { createHandlers } from '../../electron/ipc/handlers.js';
 
 const PASS = 'une phrase de passe de test';
@@ -46,16 +47,7 @@ const signIn = async (db: DB, id: string): Promise<void> => (await unlockIdentit
 const payloadBytes = (db: DB, id: string): number => db.prepare('SELECT length(wrapped_master) FROM unlock WHERE identity_id = ?').pluck().get(id) as number;
 
 function tampered(action: () => unknown): void {
-  let caught: unknown;
-  try {
-    action();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught, 'expected profile-tampered').toBeInstanceOf(PliError);
-  expect((caught as PliError).code).toBe('profile-tampered');
-  expect((caught as PliError).kind).toBe('security');
-  expect((caught as PliError).message).toMatch(/Le profil de ce poste a été modifié en dehors de Pli \(.+\) : aucune décision n'est prise\. Prévenez l'officier SSI\./);
+  expect(tamperedRefusal(action).message).toMatch(/Le profil de ce poste a été modifié en dehors de Pli \(.+\) : aucune décision n'est prise\. Prévenez l'officier SSI\./);
 }
 
 /** A changed value of the same SQL type (STRICT tables): a flipped byte, +1, a letter more. */
