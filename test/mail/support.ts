@@ -12,7 +12,6 @@ import { createIdentity, unlockIdentity } from '../../electron/core/profile/iden
 import { signIn } from '../../electron/core/services/session.js';
 import type { Context } from '../../electron/core/context.js';
 import { setMailbox, DEFAULT_MAX_MESSAGE_BYTES, type MailboxSettings } from '../../electron/core/mail/settings.js';
-import { main } from '../../electron/cli/pli.js';
 
 /** Light Argon2id for test identities (the unlock reads the parameters stored with each identity). */
 export const LIGHT = { opslimit: 1, memlimitKib: 8 };
@@ -143,20 +142,5 @@ export async function startMailBench(prefix: string, options: MailBenchOptions =
   };
 }
 
-/** Runs the `pli` command line in this process (its output captured), `env` set first. */
-export async function captureMain(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const outChunks: string[] = [];
-  const errChunks: string[] = [];
-  const w1 = process.stdout.write.bind(process.stdout);
-  const w2 = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((c: string) => { outChunks.push(String(c)); return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((c: string) => { errChunks.push(String(c)); return true; }) as typeof process.stderr.write;
-  Object.assign(process.env, env);
-  try {
-    const code = await main(argv);
-    return { code, stdout: outChunks.join(''), stderr: errChunks.join('') };
-  } finally {
-    process.stdout.write = w1;
-    process.stderr.write = w2;
-  }
-}
+/** The in-process CLI runner (test/unit/capture-main.ts), for the mail files that import it from here. */
+export { captureMain } from '../unit/capture-main.js';

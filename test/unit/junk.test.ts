@@ -17,7 +17,7 @@ import { sealToBuffer } from '../../electron/core/container/seal.js';
 import type { Context } from '../../electron/core/context.js';
 import { PliError } from '../../electron/core/errors.js';
 import { listEvents } from '../../electron/core/profile/events.js';
-import { main } from '../../electron/cli/pli.js';
+import { captureMain } from './capture-main.js';
 import { closeProfiles, rawPlaintext, sealRawPlaintext, type TestPerson } from './helpers.js';
 
 const LIGHT = { opslimit: 1, memlimitKib: 8 };
@@ -67,21 +67,7 @@ const inboxFiles = (): string[] => (fs.existsSync(inboxDir()) ? fs.readdirSync(i
 const stored = (hash: string): string => path.join(inboxDir(), `${hash}.pli`);
 const flagsOf = (id: number): string[] => (getInboxRow(townhall.db, id)!.flags ?? '').split(',').filter(Boolean);
 
-async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const outChunks: string[] = [];
-  const errChunks: string[] = [];
-  const w1 = process.stdout.write.bind(process.stdout);
-  const w2 = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((c: string) => { outChunks.push(String(c)); return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((c: string) => { errChunks.push(String(c)); return true; }) as typeof process.stderr.write;
-  try {
-    const code = await main(['--home', townhall.home, ...argv]);
-    return { code, stdout: outChunks.join(''), stderr: errChunks.join('') };
-  } finally {
-    process.stdout.write = w1;
-    process.stderr.write = w2;
-  }
-}
+const cli = (argv: string[]): ReturnType<typeof captureMain> => captureMain(['--home', townhall.home, ...argv]);
 
 describe('junk is capped', () => {
   it('refused input over the cap is recorded (hash, size, origin, reason) without its bytes', async () => {

@@ -16,7 +16,7 @@ import { flushOutbox, reclaimAbandoned, SEND_LEASE_MS, type OutboxRow } from '..
 import { releaseReceiveLock, tryReceiveLock, RECEIVE_LOCK_MS } from '../../electron/core/mail/imap.js';
 import { leaseOwner } from '../../electron/core/mail/lease.js';
 import type { Context } from '../../electron/core/context.js';
-import { main } from '../../electron/cli/pli.js';
+import { captureMain } from './capture-main.js';
 import { closeProfiles } from './helpers.js';
 
 const LIGHT = { opslimit: 1, memlimitKib: 8 };
@@ -65,25 +65,7 @@ function sendingRow(owner: string | null, leaseUntil = Date.now() + SEND_LEASE_M
 }
 const rowOf = (id: number): OutboxRow => profile.db.prepare('SELECT * FROM outbox WHERE id = ?').get(id) as OutboxRow;
 
-async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const outChunks: string[] = [];
-  const errChunks: string[] = [];
-  const w1 = process.stdout.write.bind(process.stdout);
-  const w2 = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((c: string) => { outChunks.push(String(c)); return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((c: string) => { errChunks.push(String(c)); return true; }) as typeof process.stderr.write;
-  const before = process.env.PLI_PASSPHRASE;
-  process.env.PLI_PASSPHRASE = PASSPHRASE;
-  try {
-    const code = await main(['--home', profile.home, ...argv]);
-    return { code, stdout: outChunks.join(''), stderr: errChunks.join('') };
-  } finally {
-    process.stdout.write = w1;
-    process.stderr.write = w2;
-    if (before === undefined) delete process.env.PLI_PASSPHRASE;
-    else process.env.PLI_PASSPHRASE = before;
-  }
-}
+const cli = (argv: string[]): ReturnType<typeof captureMain> => captureMain(['--home', profile.home, ...argv], { PLI_PASSPHRASE: PASSPHRASE });
 
 /** A loopback port nobody listens on: the flush's connection is refused at once (temporary). */
 async function closedPort(): Promise<number> {
