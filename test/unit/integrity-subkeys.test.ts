@@ -25,6 +25,7 @@ const { createIdentity, unlockIdentity } = await import('../../electron/core/pro
 const { attachIntegrityKey, checkInboxRowMac, detachIntegrityKey, integrityKeyOf, verifyTrustSeal } = await import('../../electron/core/profile/integrity.js');
 const { getInboxRow, ingest } = await import('../../electron/core/mail/inbox.js');
 const { KDF_INFO } = await import('../../electron/core/crypto/labels.js');
+const { sealSentFiles, sentFilesOf } = await import('../../electron/core/mail/sent-files.js');
 type Profile = import('../../electron/core/profile/profile.js').Profile;
 type Context = import('../../electron/core/context.js').Context;
 
@@ -87,5 +88,21 @@ describe('integrity subkeys', () => {
     derivations.length = 0;
     expect(checkInboxRowMac(p.db, getInboxRow(p.db, first.id)!)).toBe('sealed');
     expect(inboxDerivations()).toHaveLength(1);
+  });
+
+  it('the outbox names key too: derived once for many rows, zeroed at sign-out, and then no row reads', async () => {
+    const { p } = await station();
+    const insert = p.db.prepare(`INSERT INTO outbox (container_id, sender_id, transport, destination, message_id, path, size, state, attempts, next_attempt_at, queued_at)
+      VALUES (?, 'k7m2p4', 'mail', 'mairie@x.test', ?, '/tmp/x.pli', 10, 'queued', 0, 0, 0)`);
+    const ids = [1, 2, 3].map((i) => Number(insert.run(String(i).repeat(32), `<pli.${i}@x.test>`).lastInsertRowid));
+    derivations.length = 0;
+    sealSentFiles(p.db, ids, [{ name: 'IS101_T3_2026.xls', size: 48_128 }]);
+    const rows = ids.map((id) => p.db.prepare('SELECT id, container_id, sender_id, destination, files_sealed FROM outbox WHERE id = ?').get(id) as Parameters<typeof sentFilesOf>[1]);
+    for (const row of rows) expect(sentFilesOf(p.db, row)).toEqual({ state: 'known', files: [{ name: 'IS101_T3_2026.xls', size: 48_128 }] });
+    const kept = derivations.filter((d) => d.info === KDF_INFO.outboxFiles).map((d) => d.out);
+    expect(kept).toHaveLength(1);
+    detachIntegrityKey(p.db);
+    expect(kept[0]!.equals(Buffer.alloc(32)), 'the derived key is zeroed at sign-out').toBe(true);
+    expect(sentFilesOf(p.db, rows[0]!)).toEqual({ state: 'locked' });
   });
 });

@@ -16,8 +16,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DB } from '../profile/profile.js';
-import { integrityKeyOf } from '../profile/integrity.js';
-import { hkdf } from '../crypto/primitives.js';
+import { attachedSubkey } from '../profile/integrity.js';
 import { KDF_INFO } from '../crypto/labels.js';
 
 const LABEL = KDF_INFO.outboxFiles;
@@ -48,10 +47,8 @@ function additionalData(row: RowIdentity): Buffer {
   return Buffer.concat(parts);
 }
 
-function keyOf(db: DB): Buffer | null {
-  const integrity = integrityKeyOf(db);
-  return integrity ? hkdf(integrity, Buffer.alloc(0), LABEL) : null;
-}
+/** HKDF(K, outboxFiles), derived once per sign-in and zeroed with K (profile/integrity.ts): never wiped here. */
+const keyOf = (db: DB): Buffer | undefined => attachedSubkey(db, LABEL);
 
 /** The names (as the container's manifest writes them: base name, NFC) and sizes of the files
  * about to be sent; null when one can no longer be read (then nothing is kept, as before). */
@@ -69,21 +66,17 @@ export function sealSentFiles(db: DB, ids: readonly number[], files: readonly Se
   if (!files) return;
   const key = keyOf(db);
   if (!key) return;
-  try {
-    const plain = Buffer.from(JSON.stringify(files.map((f) => [f.name, f.size])), 'utf8');
-    for (const id of ids) {
-      const row = db.prepare('SELECT id, container_id, sender_id, destination FROM outbox WHERE id = ?').get(id) as RowIdentity | undefined;
-      if (!row) continue;
-      const nonce = randomBytes(NONCE_BYTES);
-      const cipher = createCipheriv('aes-256-gcm', key, nonce);
-      cipher.setAAD(additionalData(row));
-      const body = Buffer.concat([cipher.update(plain), cipher.final()]);
-      db.prepare('UPDATE outbox SET files_sealed = ? WHERE id = ?').run(Buffer.concat([Buffer.from([VERSION]), nonce, body, cipher.getAuthTag()]), id);
-    }
-    plain.fill(0);
-  } finally {
-    key.fill(0);
+  const plain = Buffer.from(JSON.stringify(files.map((f) => [f.name, f.size])), 'utf8');
+  for (const id of ids) {
+    const row = db.prepare('SELECT id, container_id, sender_id, destination FROM outbox WHERE id = ?').get(id) as RowIdentity | undefined;
+    if (!row) continue;
+    const nonce = randomBytes(NONCE_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', key, nonce);
+    cipher.setAAD(additionalData(row));
+    const body = Buffer.concat([cipher.update(plain), cipher.final()]);
+    db.prepare('UPDATE outbox SET files_sealed = ? WHERE id = ?').run(Buffer.concat([Buffer.from([VERSION]), nonce, body, cipher.getAuthTag()]), id);
   }
+  plain.fill(0);
 }
 
 function parse(plain: Buffer): SentFile[] | null {
@@ -110,21 +103,17 @@ export function sentFilesOf(db: DB, row: RowIdentity & { files_sealed?: Buffer |
   if (sealed === null) return { state: 'none' };
   const key = keyOf(db);
   if (!key) return { state: 'locked' };
+  // Anything else than a blob of the format (a text planted with SQL, a cut value) is no seal of Pli's.
+  if (!Buffer.isBuffer(sealed) || sealed.length < 1 + NONCE_BYTES + TAG_BYTES || sealed[0] !== VERSION) return { state: 'unreadable' };
+  const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(1, 1 + NONCE_BYTES));
+  decipher.setAAD(additionalData(row));
+  decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+  let plain: Buffer;
   try {
-    // Anything else than a blob of the format (a text planted with SQL, a cut value) is no seal of Pli's.
-    if (!Buffer.isBuffer(sealed) || sealed.length < 1 + NONCE_BYTES + TAG_BYTES || sealed[0] !== VERSION) return { state: 'unreadable' };
-    const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(1, 1 + NONCE_BYTES));
-    decipher.setAAD(additionalData(row));
-    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-    let plain: Buffer;
-    try {
-      plain = Buffer.concat([decipher.update(sealed.subarray(1 + NONCE_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
-    } catch {
-      return { state: 'unreadable' };
-    }
-    const files = parse(plain);
-    return files ? { state: 'known', files } : { state: 'unreadable' };
-  } finally {
-    key.fill(0);
+    plain = Buffer.concat([decipher.update(sealed.subarray(1 + NONCE_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
+  } catch {
+    return { state: 'unreadable' };
   }
+  const files = parse(plain);
+  return files ? { state: 'known', files } : { state: 'unreadable' };
 }

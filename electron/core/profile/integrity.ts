@@ -39,19 +39,32 @@ function forget(key: Buffer | undefined): void {
   key.fill(0);
 }
 
+/** HKDF(key, label), cached when `key` is an attached K (see `subkeys`); null cache: derived afresh. */
+function subkeyOf(key: Uint8Array, label: string): { subkey: Buffer; cached: boolean } {
+  const cache = Buffer.isBuffer(key) ? subkeys.get(key) : undefined;
+  let subkey = cache?.get(label);
+  if (!subkey) {
+    subkey = hkdf(key, Buffer.alloc(0), label);
+    cache?.set(label, subkey);
+  }
+  return { subkey, cached: cache !== undefined };
+}
+
 /** HMAC-SHA-256 under HKDF(key, label): the derived key kept while `key` is attached, else wiped at once. */
 function macUnder(key: Uint8Array, label: string, canonical: Buffer): Buffer {
-  const cache = Buffer.isBuffer(key) ? subkeys.get(key) : undefined;
-  let macKey = cache?.get(label);
-  if (!macKey) {
-    macKey = hkdf(key, Buffer.alloc(0), label);
-    cache?.set(label, macKey);
-  }
+  const { subkey, cached } = subkeyOf(key, label);
   try {
-    return createHmac('sha256', macKey).update(canonical).digest();
+    return createHmac('sha256', subkey).update(canonical).digest();
   } finally {
-    if (!cache) macKey.fill(0);
+    if (!cached) subkey.fill(0);
   }
+}
+
+/** HKDF(K, label) for the K attached to `db` (none: undefined), derived once and zeroed with K at
+ * detach or replacement. Shared with its other users: the caller must not wipe it. */
+export function attachedSubkey(db: DB, label: string): Buffer | undefined {
+  const key = attached.get(db);
+  return key ? subkeyOf(key, label).subkey : undefined;
 }
 
 /** Whether some person of the profile holds K (then trust writes need it, and the seal must exist). */
