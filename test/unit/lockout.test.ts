@@ -81,6 +81,30 @@ describe('parallel sign-ins with wrong passphrases', () => {
     expect(lockState(profile.db, person.id)).toEqual({ failures: 1, lockedUntil: 0 });
   });
 
+  it('a lock set by a sign-in that started later reads the lockout, not one minute more', async () => {
+    // The race the parallel case below can meet under load: another process starts a minute
+    // after this one, counts its last failure first and locks until its start + 15 minutes.
+    const home = path.join(root, 'later-lock');
+    const { profile } = initProfile(home);
+    opened.push(profile);
+    const made = await createIdentity(profile.db, { name: 'Eve Blanc', email: 'eve@exemple.fr', org: 'Mairie' }, GOOD, CHEAP);
+    const person = getIdentity(profile.db, made.id)!;
+    setSettings(profile.db, { maxFailures: 2, lockoutMinutes: 15 });
+    const start = Date.now();
+    const later = start + 60_000;
+    profile.db.prepare('INSERT OR REPLACE INTO login_state (identity_id, failures, locked_until) VALUES (?, 2, ?)').run(person.id, later + 15 * 60_000);
+    // This sign-in began at `start`; the refusal is written a minute later.
+    let calls = 0;
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => (calls++ === 0 ? start : later));
+    try {
+      const refused = await signIn(profile, person, GOOD).then(() => undefined, (e: unknown) => e);
+      expect(refused).toMatchObject({ code: 'locked-out' });
+      expect((refused as Error).message).toMatch(/réessayez dans 15 minutes\./);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
   it('several `pli` processes at once on the same profile: at most maxFailures guesses are tried', async () => {
     const home = path.join(root, 'processes');
     const { profile } = initProfile(home);

@@ -119,12 +119,17 @@ function refundAttempt(db: DB, identityId: string, attempt: Attempt): void {
 
 /** Unlocks a person's keys, enforcing the lockout. Wrong passphrase: security error (exit 2);
  * locked out: temporary error (exit 3) that says how long to wait. */
-export async function signIn(profile: Profile, identity: IdentityRow, passphrase: string, now = Date.now()): Promise<UnlockedIdentity> {
+export async function signIn(profile: Profile, identity: IdentityRow, passphrase: string, at?: number): Promise<UnlockedIdentity> {
+  const started = Date.now();
+  const now = at ?? started;
   const db = profile.db;
   const settings = getSettings(db);
+  // A lock met here may have been set by another process that started after this one, from its
+  // own later clock: the wait is counted from the time of the refusal, not from `now`, or it
+  // would read one minute more than the lockout (« 16 minutes » for 15).
   const refuse = (until: number): PliError => {
     appendEvent(db, profile.workstation, { actor: identity.id, action: 'login.refused', outcome: 'refused', detail: { reason: 'locked-out' } });
-    return lockedOutError(identity, until, now);
+    return lockedOutError(identity, until, now + (Date.now() - started));
   };
   // A read first: a locked-out person's passphrase is not even derived (no Argon2id run).
   const state = lockState(db, identity.id);
