@@ -15,6 +15,7 @@ import { ErrorBox, Heading, StatusBox, baseName, useAction, useFormat } from '..
 import { CorrectionForm, type CorrectionTarget } from '../components/indicators/CorrectionForm';
 import { MappingEditor } from '../components/indicators/MappingEditor';
 import { Sources } from '../components/indicators/Sources';
+import { ConventionPeriod, conventionPeriodMissing } from '../components/indicators/ConventionPeriod';
 import { forScreen } from '../../shared/text';
 import { INDICATORS, PERIOD_PATTERN, formatChange, formatCount, formatPercent, periodFr, type Change } from '../../shared/indicators';
 import type { CommuneViewData, ResponseOf } from '../../shared/ipc';
@@ -128,6 +129,8 @@ export function Indicators() {
   const [target, setTarget] = useState<CorrectionTarget | null>(null);
   const [setAside, setSetAside] = useState<string | null>(null);
   const valid = (p: string) => p === '' || PERIOD_PATTERN.test(p);
+  // The import's button says why it waits, as the correction's and the editor's do.
+  const importWhy = conventionPeriodMissing(t, form.convention, form.period);
 
   const latest = useRef(0);
   const load = useCallback(() => {
@@ -219,22 +222,16 @@ export function Indicators() {
       {data && <Sources sources={data.sources} />}
       <form className="import" aria-label={t('indicators.importTitle')} onSubmit={(e) => { e.preventDefault(); void importState(); }}>
         <h2>{t('indicators.importTitle')}</h2>
-        <div>
-          <label htmlFor={`${ids}-conv`}>{t('indicators.convention')}</label>
-          <select id={`${ids}-conv`} value={form.convention} required onChange={(e) => setForm({ ...form, convention: e.currentTarget.value })}>
-            <option value="">{t('indicators.chooseConvention')}</option>
-            {data?.conventions.map((c) => <option key={c.id} value={c.id}>{forScreen(c.title)}</option>)}
-          </select>
-        </div>
-        <div>
-          <label htmlFor={`${ids}-period`}>{t('indicators.period')}</label>
-          <input id={`${ids}-period`} value={form.period} required placeholder="2026-T4" aria-invalid={!valid(form.period)} onChange={(e) => setForm({ ...form, period: e.currentTarget.value.trim() })} />
-        </div>
+        <ConventionPeriod conventions={data?.conventions ?? []} convention={form.convention} period={form.period}
+          onConvention={(convention) => setForm({ ...form, convention })} onPeriod={(period) => setForm({ ...form, period })} />
         <div>
           <label htmlFor={`${ids}-icommune`}>{t('indicators.communeOptional')}</label>
           <input id={`${ids}-icommune`} value={form.commune} onChange={(e) => setForm({ ...form, commune: e.currentTarget.value })} />
         </div>
-        <button type="submit" disabled={busy || !form.convention || !form.period || !valid(form.period)}>{t('indicators.importButton')}</button>
+        <div className="actions">
+          <button type="submit" disabled={busy || importWhy !== null} aria-describedby={importWhy ? `${ids}-iwhy` : undefined}>{t('indicators.importButton')}</button>
+          {importWhy && <span id={`${ids}-iwhy`} className="hint">{importWhy}</span>}
+        </div>
       </form>
       {data && <CorrectionForm communes={data.communes} conventions={data.conventions} initial={target} onDone={load} />}
       {data && <MappingEditor token={setAside} conventions={data.conventions} defaults={form} onDone={load} />}

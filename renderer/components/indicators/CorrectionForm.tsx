@@ -7,7 +7,8 @@ import { useTranslation } from 'react-i18next';
 import { call } from '../../api';
 import { ErrorBox, StatusBox, useAction } from '../common';
 import { forScreen } from '../../../shared/text';
-import { INDICATORS, PERIOD_PATTERN, formatCount, indicatorLabel, periodFr } from '../../../shared/indicators';
+import { INDICATORS, formatCount, indicatorLabel, periodFr } from '../../../shared/indicators';
+import { ConventionPeriod, validPeriod } from './ConventionPeriod';
 
 export interface CorrectionTarget { commune: string; period: string; indicator: string }
 
@@ -31,12 +32,12 @@ export function CorrectionForm({ communes, conventions, initial, onDone }: {
   }, [conventions, form.convention]);
   const value = form.value.replace(/[\s\u00a0\u202f]/g, '');
   const validValue = /^\d{1,12}$/.test(value);
-  const validPeriod = PERIOD_PATTERN.test(form.period);
-  const ready = form.convention && form.commune.trim() && validPeriod && form.indicator && validValue && form.reason.trim();
-  // The reason the button is disabled, beside it (issue 15: no disabled button without a reason).
+  // The reason the button is disabled, beside it (issue 15: no disabled button without a reason),
+  // asked in the order of the fields.
   const missing = !form.convention ? t('indicators.edit.needConvention') : !form.commune.trim() ? t('indicators.edit.needCommune')
-    : !validPeriod ? t('indicators.edit.needPeriod') : !form.indicator ? t('indicators.edit.needIndicator')
+    : !validPeriod(form.period) ? t('indicators.edit.needPeriod') : !form.indicator ? t('indicators.edit.needIndicator')
       : !validValue ? t('indicators.edit.needValue') : !form.reason.trim() ? t('indicators.edit.needReason') : null;
+  const ready = missing === null;
 
   const submit = () => act(async () => {
     const r = await call('indicators:correct', {
@@ -51,22 +52,15 @@ export function CorrectionForm({ communes, conventions, initial, onDone }: {
       <h2 id={`${ids}-title`}>{t('indicators.edit.correctTitle')}</h2>
       <p className="hint">{t('indicators.edit.correctHint')}</p>
       <div className="fields">
-        <div>
-          <label htmlFor={`${ids}-conv`}>{t('indicators.convention')}</label>
-          <select id={`${ids}-conv`} value={form.convention} onChange={(e) => setForm({ ...form, convention: e.currentTarget.value })}>
-            <option value="">{t('indicators.chooseConvention')}</option>
-            {conventions.map((c) => <option key={c.id} value={c.id}>{forScreen(c.title)}</option>)}
-          </select>
-        </div>
-        <div>
-          <label htmlFor={`${ids}-commune`}>{t('indicators.commune')}</label>
-          <input id={`${ids}-commune`} list={`${ids}-communes`} value={form.commune} onChange={(e) => setForm({ ...form, commune: e.currentTarget.value })} />
-          <datalist id={`${ids}-communes`}>{communes.map((c) => <option key={c} value={forScreen(c)} />)}</datalist>
-        </div>
-        <div>
-          <label htmlFor={`${ids}-period`}>{t('indicators.edit.period')}</label>
-          <input id={`${ids}-period`} value={form.period} placeholder="2026-T4" aria-invalid={form.period !== '' && !validPeriod} onChange={(e) => setForm({ ...form, period: e.currentTarget.value.trim() })} />
-        </div>
+        <ConventionPeriod conventions={conventions} convention={form.convention} period={form.period} periodLabel={t('indicators.edit.period')}
+          onConvention={(convention) => setForm({ ...form, convention })} onPeriod={(period) => setForm({ ...form, period })}
+          between={(
+            <div>
+              <label htmlFor={`${ids}-commune`}>{t('indicators.commune')}</label>
+              <input id={`${ids}-commune`} list={`${ids}-communes`} value={form.commune} onChange={(e) => setForm({ ...form, commune: e.currentTarget.value })} />
+              <datalist id={`${ids}-communes`}>{communes.map((c) => <option key={c} value={forScreen(c)} />)}</datalist>
+            </div>
+          )} />
         <div>
           <label htmlFor={`${ids}-indicator`}>{t('indicators.indicator')}</label>
           <select id={`${ids}-indicator`} value={form.indicator} onChange={(e) => setForm({ ...form, indicator: e.currentTarget.value })}>

@@ -8,7 +8,8 @@ import { useTranslation } from 'react-i18next';
 import { call } from '../../api';
 import { ErrorBox, StatusBox, useAction } from '../common';
 import { forScreen } from '../../../shared/text';
-import { INDICATORS, PERIOD_PATTERN, formatCount, indicatorLabel } from '../../../shared/indicators';
+import { INDICATORS, formatCount, indicatorLabel } from '../../../shared/indicators';
+import { ConventionPeriod, conventionPeriodMissing } from './ConventionPeriod';
 import type { ResponseOf } from '../../../shared/ipc';
 
 type Labels = Extract<ResponseOf<'indicators:labels'>, { status: 'done' }>;
@@ -51,7 +52,6 @@ export function MappingEditor({ token, conventions, defaults, onDone }: {
 
   const chosen = Object.fromEntries(Object.entries(choice).filter(([, label]) => label !== ''));
   const count = Object.keys(chosen).length;
-  const validPeriod = PERIOD_PATTERN.test(where.period);
   const commune = where.commune.trim();
 
   const showPreview = () => act(async () => {
@@ -73,7 +73,7 @@ export function MappingEditor({ token, conventions, defaults, onDone }: {
 
   const previewWhy = count === 0 ? t('indicators.edit.needChoice') : null;
   const saveWhy = count === 0 ? t('indicators.edit.needChoice') : !name.trim() ? t('indicators.edit.needName') : null;
-  const rereadWhy = !saved ? t('indicators.edit.needSaved') : !where.convention ? t('indicators.edit.needConvention') : !validPeriod ? t('indicators.edit.needPeriod') : null;
+  const rereadWhy = !saved ? t('indicators.edit.needSaved') : conventionPeriodMissing(t, where.convention, where.period);
 
   return (
     <section ref={box} className="mapping-editor" aria-labelledby={`${ids}-title`} data-testid="mapping-editor">
@@ -154,17 +154,8 @@ export function MappingEditor({ token, conventions, defaults, onDone }: {
       {labels?.readable && (
         <form onSubmit={(e) => { e.preventDefault(); void reread(); }}>
           <div className="fields">
-            <div>
-              <label htmlFor={`${ids}-conv`}>{t('indicators.convention')}</label>
-              <select id={`${ids}-conv`} value={where.convention} onChange={(e) => setWhere({ ...where, convention: e.currentTarget.value })}>
-                <option value="">{t('indicators.chooseConvention')}</option>
-                {conventions.map((c) => <option key={c.id} value={c.id}>{forScreen(c.title)}</option>)}
-              </select>
-            </div>
-            <div>
-              <label htmlFor={`${ids}-period`}>{t('indicators.period')}</label>
-              <input id={`${ids}-period`} value={where.period} placeholder="2026-T4" aria-invalid={where.period !== '' && !validPeriod} onChange={(e) => setWhere({ ...where, period: e.currentTarget.value.trim() })} />
-            </div>
+            <ConventionPeriod conventions={conventions} convention={where.convention} period={where.period}
+              onConvention={(convention) => setWhere({ ...where, convention })} onPeriod={(period) => setWhere({ ...where, period })} />
           </div>
           <div className="actions">
             <button type="submit" disabled={busy || rereadWhy !== null} aria-describedby={rereadWhy ? `${ids}-rwhy` : undefined}>{t('indicators.edit.rereadButton')}</button>
