@@ -3,10 +3,11 @@
 // commands that write a report or an export.
 import { readFileSync } from 'node:fs';
 import { inputError } from '../core/errors.js';
-import { checkPeriod, correctFigure, currentFigures, importState, setMapping, signInToRead, type MissingRows } from '../core/indicators/store.js';
+import { checkPeriod, correctFigure, currentFigures, importState, setMapping, signInToRead, type Figure, type MissingRows } from '../core/indicators/store.js';
 import { communeViews, withinPeriods, type CommuneView } from '../core/indicators/view.js';
 import { formatChange, formatCount, formatPercent, periodFr, type Change } from '../../shared/indicators.js';
 import { forTerminal } from '../../shared/text.js';
+import { isDateMs } from '../../shared/dates.js';
 import { context, err, out, parse, required, str, type Handler } from './common.js';
 import { refuseExisting, writeNewFile } from './pli.js';
 import { agree, plural } from '../../shared/french.js';
@@ -24,12 +25,27 @@ Périodes : 2026 (année), 2026-S2 (semestre), 2026-T4 (trimestre), 2026-11 (moi
 
 const changeText = (c: Change | null): string => (c === null ? '—' : c.percent === null ? formatChange(c.delta) : `${formatChange(c.delta)} (${formatPercent(c.percent)})`);
 
-function printView(view: CommuneView): void {
+/** The day as the Indicateurs screen writes it (fr-FR, long: « 3 décembre 2026 »); the date comes
+ * from the audit log, which the attacker of docs/profile.md can write: a number no Date holds is
+ * said, not thrown. */
+const correctionDay = (ms: number): string => (isDateMs(ms) ? new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long' }).format(ms) : 'date illisible');
+
+/** « corrigé le 3 décembre 2026 par Nadia Observatoire (motif) ; valeur d’origine : 340 »: the
+ * screen's words (fr.json indicators.edit.correctedMark and .original), under the figure. */
+function correctionLine(c: NonNullable<Figure['correction']>): string {
+  return `corrigé le ${correctionDay(c.at)} par ${forTerminal(c.by)} (${forTerminal(c.reason)})${c.original === null ? '' : `\u00a0; valeur d’origine\u00a0: ${formatCount(c.original)}`}`;
+}
+
+function printView(view: CommuneView, figures: Figure[]): void {
   out(`${view.commune === null ? 'Agglomération' : forTerminal(view.commune)}`);
   for (const s of view.indicators) {
     out(`  ${s.label}`);
     for (const q of s.quarters) {
       out(`    ${q.quarter}  ${formatCount(q.value).padStart(7)}  sur un trimestre : ${changeText(q.previous)}  sur un an : ${changeText(q.yearAgo)}  cumul ${q.quarter.slice(0, 4)} : ${formatCount(q.yearToDate.value)}${q.yearToDate.complete ? '' : ' (partiel)'}${q.state === 'unverified' ? '  (non vérifié)' : ''}`);
+      // A commune's figure only: the agglomeration's is a sum, which no one corrects as such.
+      const correction = view.commune === null ? null
+        : figures.find((f) => f.commune === view.commune && f.indicator === s.indicator && f.period === q.quarter)?.correction ?? null;
+      if (correction) out(`      ${correctionLine(correction)}`);
     }
     for (const period of s.modified) out(`    ${period}  modifié hors de Pli : chiffre écarté`);
   }
@@ -59,7 +75,7 @@ export const indicatorCommands: Record<string, Handler> = {
     } else if (views.length === 0) {
       out("Aucun chiffre. Importez un état reçu : pli indicators import FICHIER --convention ID --period PERIODE --commune NOM.");
     } else {
-      views.forEach(printView);
+      for (const view of views) printView(view, found.figures);
       if (!found.checked) err('Chiffres non vérifiés : aucune personne de ce poste ne détient encore la clé qui les scelle.');
     }
     const modified = shown.filter((f) => f.state === 'modified').length;
