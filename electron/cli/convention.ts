@@ -1,10 +1,11 @@
-// `pli convention new|list|show|terminate` and `pli due` (issue 14 section 2, docs/convention.md).
+// `pli convention new|edit|list|show|terminate` and `pli due` (issue 14 section 2, docs/convention.md).
 // Registered into the command table by pli.ts.
 import { inputError } from '../core/errors.js';
 import { resolveOwn } from '../core/profile/identities.js';
 import { hasHolder } from '../core/profile/integrity.js';
 import {
-  createConvention, dueAt, findConvention, lastDayOf, listConventions, terminateConvention, today, type ConventionBody, type DueItem,
+  createConvention, dueAt, editConvention, findConvention, lastDayOf, listConventions, terminateConvention, today,
+  type ConventionBody, type DueItem, type NewConvention,
 } from '../core/authority/convention.js';
 import { runRetention, type ManualItem } from '../core/authority/convention-retention.js';
 import { verifyRetentionCertificate, writeRetentionCertificate } from '../core/authority/retention-certificate.js';
@@ -20,6 +21,10 @@ export const CONVENTION_USAGE = `Conventions (docs/convention.md) :
       --types .doc,.xls,.csv,.pdf --schedule quarterly:8|monthly:J|half-yearly:J --expect NOM [--expect NOM ...]
       --start AAAA-MM-JJ --years N [--renew-max N] [--retention-days 15] [--open-receipts]
                                                officier SSI ; l'identifiant est sur la dernière ligne ; part avec le prochain annuaire
+  convention edit ID [--title TEXTE] [--party ORGANISATION=ADRESSE ...] [--person ID=FONCTION ...] [--types ...] [--schedule ...]
+      [--expect NOM ...] [--start AAAA-MM-JJ] [--years N] [--renew-max N] [--retention-days N] [--open-receipts | --no-open-receipts]
+                                               officier SSI ; signe la version suivante : ce qui n'est pas donné est gardé,
+                                               une liste donnée (--party, --person, --expect) remplace la liste ; le numéro de version sur la dernière ligne
   convention list [--json] | convention show ID [--json]
   convention terminate ID --date AAAA-MM-JJ --reason MOTIF      officier SSI
   convention annex ID --out FICHIER.pdf [--as ID]  la liste nominative des personnes habilitées, à annexer à la convention papier
@@ -116,6 +121,44 @@ export const conventionCommands: Record<string, Handler> = {
     const created = await createConvention(context(values), input);
     err(`Convention signée : ${forTerminal(created.body.title)}. Elle partira avec le prochain annuaire : pli directory export, puis importation sur chaque poste.`);
     out(created.body.id);
+  },
+
+  async 'convention edit'(args) {
+    const options = {
+      title: { type: 'string' }, party: { type: 'string', multiple: true }, person: { type: 'string', multiple: true },
+      types: { type: 'string' }, schedule: { type: 'string' }, expect: { type: 'string', multiple: true }, start: { type: 'string' },
+      years: { type: 'string' }, 'renew-max': { type: 'string' }, 'retention-days': { type: 'string' }, 'open-receipts': { type: 'boolean' },
+      'no-open-receipts': { type: 'boolean' },
+    } as const;
+    const { values, positionals } = parse(args, options, { min: 1, max: 1, name: 'ID' });
+    if (values['open-receipts'] && values['no-open-receipts']) throw inputError('usage', "--open-receipts ou --no-open-receipts : l'un ou l'autre (voir pli --help).");
+    if (Object.keys(options).every((key) => values[key] === undefined)) throw inputError('usage', 'Rien à modifier : donnez au moins une option à changer, par exemple --title TEXTE (voir pli --help).');
+    // Checked here, before any sign-in: a malformed option is a usage error whoever types it.
+    const parties = values.party === undefined ? undefined : pairs(values, 'party', 'ORGANISATION=ADRESSE').map((p) => ({ org: p.left, address: p.right }));
+    const people = values.person === undefined ? undefined : pairs(values, 'person', 'ID=FONCTION').map((p) => ({ id: p.left, function: p.right }));
+    const years = count(values, 'years', 'une durée en années');
+    const renewMax = count(values, 'renew-max', 'une durée totale en années');
+    const retentionDays = count(values, 'retention-days', 'un nombre de jours');
+    const openReceipts = values['open-receipts'] ? true : values['no-open-receipts'] ? false : undefined;
+    // The core reads the current version after the officer signed in (under the trust seal) and
+    // hands its fields here: each option given replaces its field, the rest is kept. The core then
+    // checks the whole as at creation, with the interface's words.
+    const change = (current: NewConvention): NewConvention => ({
+      title: str(values, 'title') ?? current.title,
+      parties: parties ?? current.parties,
+      people: people ?? current.people,
+      types: str(values, 'types') ?? current.types,
+      schedule: str(values, 'schedule') ?? current.schedule,
+      expect: (values.expect as string[] | undefined) ?? current.expect,
+      start: str(values, 'start') ?? current.start,
+      years: years ?? current.years,
+      renewMax: renewMax ?? current.renewMax,
+      retentionDays: retentionDays ?? current.retentionDays,
+      openReceipts: openReceipts ?? current.openReceipts,
+    });
+    const edited = await editConvention(context(values), positionals[0]!, change);
+    err(`Convention modifiée et signée : ${forTerminal(edited.body.title)}, version ${edited.body.version}. Elle partira avec le prochain annuaire : pli directory export, puis importation sur chaque poste.`);
+    out(String(edited.body.version));
   },
 
   async 'convention list'(args) {

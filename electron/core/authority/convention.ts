@@ -151,17 +151,31 @@ export async function createConvention(ctx: Context, input: NewConvention): Prom
   }
 }
 
+/** A convention's fields as an input to `editConvention`: given back unchanged, they sign the same
+ * convention again (the CLI's edit replaces only the options given). */
+export function inputOf(b: ConventionBody): NewConvention {
+  return {
+    title: b.title, parties: b.parties.map((p) => ({ org: p.org, address: p.address })), people: b.people.map((p) => ({ id: p.id, function: p.function })),
+    types: b.types.join(','), schedule: `${b.schedule.every}:${b.schedule.day}`, expect: [...b.expect], start: b.start, years: b.years,
+    renewMax: b.renewMax ?? undefined, retentionDays: b.retentionDays, openReceipts: b.openReceipts,
+  };
+}
+
 /** `pli convention edit` and the desktop's edit (issue 14 §6): officer only; the same id, version
- * n + 1 with the fields of `input`, checked as at creation and signed again. The next directory
- * carries it and each workstation's import replaces the older version (a newer version only: a
- * rollback is refused there). A terminated convention is never reopened this way. */
-export async function editConvention(ctx: Context, idText: string, input: NewConvention): Promise<VerifiedConvention> {
+ * n + 1 with the fields of `input` (or, given a function, what it makes of the current fields),
+ * checked as at creation and signed again. The next directory carries it and each workstation's
+ * import replaces the older version (a newer version only: a rollback is refused there). A
+ * terminated convention is never reopened this way. */
+export async function editConvention(ctx: Context, idText: string, input: NewConvention | ((current: NewConvention) => NewConvention)): Promise<VerifiedConvention> {
   const db = ctx.profile.db;
   const authority = await unlockAuthority(ctx);
   try {
+    // Read after the officer signed in: the trust seal over the conventions is checked with the key
+    // in hand, so the fields kept (the CLI's `input` as a function) are the current signed version's.
     const b = (await findConvention(db, idText)).body;
     if (b.status.state === 'terminated') throw inputError('already-terminated', `La convention ${b.id} est résiliée (le ${b.status.date}) : elle ne peut plus être modifiée. Pour un nouvel accord, créez une nouvelle convention.`, { id: b.id, date: b.status.date });
-    const body: ConventionBody = { ...b, ...validate(db, input), version: b.version + 1, issued: Date.now() };
+    const fields = validate(db, typeof input === 'function' ? input(inputOf(b)) : input);
+    const body: ConventionBody = { ...b, ...fields, version: b.version + 1, issued: Date.now() };
     const signed = await signAndStore(db, authority.secretKey, body, authority.row.public_key);
     audit(ctx, { actor: authority.officer.id, action: 'convention.edited', object: b.id, detail: { title: body.title, version: body.version, parties: body.parties.map((p) => p.org), people: body.people.length } });
     return signed;
