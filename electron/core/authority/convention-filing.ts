@@ -15,8 +15,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { DB } from '../profile/profile.js';
-import { hasHolder, integrityKeyOf, profileTampered } from '../profile/integrity.js';
-import { hkdf } from '../crypto/primitives.js';
+import { attachedSubkey, hasHolder, integrityKeyOf, profileTampered } from '../profile/integrity.js';
 import { KDF_INFO } from '../crypto/labels.js';
 import type { ManifestConvention } from '../container/manifest.js';
 
@@ -43,13 +42,13 @@ function canonical(table: 'inbox' | 'outbox', identity: (string | number | null)
   ]);
 }
 
-function macOf(key: Uint8Array, text: Buffer): Buffer {
-  const macKey = hkdf(key, Buffer.alloc(0), KDF_INFO.integrityFiling);
-  try {
-    return createHmac('sha256', macKey).update(text).digest();
-  } finally {
-    macKey.fill(0);
-  }
+/** HMAC under HKDF(K, filing label), K the key attached to `db` (every caller checks it is in hand
+ * first): the derived key is integrity.ts's per-sign-in cache, derived once and zeroed with K at
+ * sign-out, so it is not wiped here. */
+function macOf(db: DB, text: Buffer): Buffer {
+  const macKey = attachedSubkey(db, KDF_INFO.integrityFiling);
+  if (!macKey) throw new Error('sceau de classement sans clé d’intégrité');
+  return createHmac('sha256', macKey).update(text).digest();
 }
 
 const columns = (f: Filing | null): FilingColumns => ({
@@ -67,7 +66,7 @@ export function fileOutboxRows(db: DB, ids: number[], filing: Filing): void {
   const values = columns(filing);
   for (const id of ids) {
     const row = db.prepare('SELECT id, container_id, sender_id, destination FROM outbox WHERE id = ?').get(id) as OutboxIdentity;
-    const mac = key ? macOf(key, canonical('outbox', outboxIdentity(row), values)) : null;
+    const mac = key ? macOf(db, canonical('outbox', outboxIdentity(row), values)) : null;
     db.prepare('UPDATE outbox SET convention_id = ?, period = ?, documents = ?, subject = ?, filing_mac = ? WHERE id = ?')
       .run(values.convention_id, values.period, values.documents, values.subject, mac, id);
   }
@@ -78,7 +77,7 @@ export function fileInboxRow(db: DB, id: number, filing: Filing | null, now = Da
   const key = integrityKeyOf(db);
   const values = { ...columns(filing), filed_at: now };
   const row = db.prepare('SELECT id, container_id, sha256 FROM inbox WHERE id = ?').get(id) as InboxIdentity;
-  const mac = key ? macOf(key, canonical('inbox', inboxIdentity(row), values)) : null;
+  const mac = key ? macOf(db, canonical('inbox', inboxIdentity(row), values)) : null;
   db.prepare('UPDATE inbox SET convention_id = ?, period = ?, documents = ?, subject = ?, filed_at = ?, filing_mac = ? WHERE id = ?')
     .run(values.convention_id, values.period, values.documents, values.subject, now, mac, id);
 }
@@ -93,7 +92,7 @@ function counts(db: DB, table: 'inbox' | 'outbox', identity: (string | number | 
   const key = integrityKeyOf(db);
   if (!key) return !hasHolder(db);
   if (row.filing_mac === null) return false;
-  const expected = macOf(key, canonical(table, identity, row));
+  const expected = macOf(db, canonical(table, identity, row));
   if (!Buffer.isBuffer(row.filing_mac) || row.filing_mac.length !== expected.length || !timingSafeEqual(expected, row.filing_mac)) {
     throw profileTampered(`${label} : sa convention, sa période ou ses documents ne correspondent plus à leur sceau`);
   }
@@ -176,7 +175,7 @@ export function tieAtReception(db: DB, id: number, conventions: string[]): void 
   if (!row) return;
   const tie = JSON.stringify(conventions);
   const key = integrityKeyOf(db);
-  db.prepare('UPDATE inbox SET tie = ?, tie_mac = ? WHERE id = ?').run(tie, key ? macOf(key, tieCanonical(row, tie)) : null, id);
+  db.prepare('UPDATE inbox SET tie = ?, tie_mac = ? WHERE id = ?').run(tie, key ? macOf(db, tieCanonical(row, tie)) : null, id);
 }
 
 export interface UnopenedContainer {
@@ -203,7 +202,7 @@ export function unopenedContainers(db: DB): UnopenedContainer[] {
     let conventions: string[] | null = null;
     // As for the filings (`counts`): without the key, a profile with no holder of it has nothing to check against.
     if (row.tie !== null && (key ? row.tie_mac !== null : !hasHolder(db))) {
-      const expected = key ? macOf(key, tieCanonical(row, row.tie)) : null;
+      const expected = key ? macOf(db, tieCanonical(row, row.tie)) : null;
       if (expected && (!Buffer.isBuffer(row.tie_mac) || row.tie_mac.length !== expected.length || !timingSafeEqual(expected, row.tie_mac))) {
         throw profileTampered(`pli n° ${row.id} de la boîte de réception : sa convention de rattachement ne correspond plus à son sceau`);
       }
@@ -247,22 +246,20 @@ export function rowFiling(db: DB, table: 'inbox' | 'outbox', id: number): { file
 /** HMAC of a file's content (read as a stream) under a key derived from the integrity key; null
  * without the key. Throws if the file cannot be read (a caller judging it takes that as changed). */
 export async function writtenFileMac(db: DB, file: string): Promise<Buffer | null> {
-  const macKey = writtenFileMacKey(db);
+  // The per-sign-in cache (one derivation for a whole retention run), zeroed with K at sign-out.
+  const macKey = attachedSubkey(db, KDF_INFO.integrityWrittenFile);
   if (!macKey) return null;
-  try {
-    const hmac = createHmac('sha256', macKey);
-    for await (const chunk of createReadStream(file)) hmac.update(chunk as Buffer);
-    return hmac.digest();
-  } finally {
-    macKey.fill(0);
-  }
+  const hmac = createHmac('sha256', macKey);
+  for await (const chunk of createReadStream(file)) hmac.update(chunk as Buffer);
+  return hmac.digest();
 }
 
-/** The key of writtenFileMac (the caller zeroes it), or null without the integrity key: the
- * decryption computes the same HMAC as it writes (FolderSink, mac), without reading the files again. */
+/** The key of writtenFileMac, or null without the integrity key: the decryption computes the same
+ * HMAC as it writes (FolderSink, mac), without reading the files again. A copy of the cached
+ * subkey (no derivation): the caller zeroes it, the cache stays whole. */
 export function writtenFileMacKey(db: DB): Buffer | null {
-  const key = integrityKeyOf(db);
-  return key ? hkdf(key, Buffer.alloc(0), KDF_INFO.integrityWrittenFile) : null;
+  const macKey = attachedSubkey(db, KDF_INFO.integrityWrittenFile);
+  return macKey ? Buffer.from(macKey) : null;
 }
 
 /** Records the files an opening wrote (decrypt), for the retention run. */

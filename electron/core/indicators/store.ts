@@ -8,11 +8,10 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { actorOf, audited, type Context, type Scope } from '../context.js';
 import { inputError, PliError } from '../errors.js';
-import { hkdf } from '../crypto/primitives.js';
 import { KDF_INFO } from '../crypto/labels.js';
 import type { DB } from '../profile/profile.js';
 import { resolveOwn } from '../profile/identities.js';
-import { hasHolder, integrityKeyOf } from '../profile/integrity.js';
+import { attachedSubkey, hasHolder, integrityKeyOf } from '../profile/integrity.js';
 import { decodeEvent, listEvents } from '../profile/events.js';
 import { findConvention } from '../authority/convention.js';
 import { INDICATOR_IDS, parsePeriod } from '../../../shared/indicators.js';
@@ -64,21 +63,21 @@ export function figureCanonical(r: Omit<FigureRow, 'mac'>): Buffer {
     text(r.source_file), text(r.write_id), int(r.written_at)]);
 }
 
-function sealUnder(key: Uint8Array, canonical: Buffer): Buffer {
-  const macKey = hkdf(key, Buffer.alloc(0), KDF_INFO.integrityIndicators);
-  try {
-    return createHmac('sha256', macKey).update(canonical).digest();
-  } finally {
-    macKey.fill(0);
-  }
+/** HMAC under HKDF(K, indicators label), K the key attached to `db` (the callers check it is in
+ * hand): the derived key is integrity.ts's per-sign-in cache, derived once for every row sealed or
+ * checked and zeroed with K at sign-out, so it is not wiped here. */
+function sealUnder(db: DB, canonical: Buffer): Buffer {
+  const macKey = attachedSubkey(db, KDF_INFO.integrityIndicators);
+  if (!macKey) throw new Error('sceau des chiffres sans clé d’intégrité');
+  return createHmac('sha256', macKey).update(canonical).digest();
 }
 
-/** Whether a row's stored seal holds under `key` (false when it is out of format: a planted row). */
-function sealHolds(key: Uint8Array, row: FigureRow): boolean {
+/** Whether a row's stored seal holds under the attached key (false when it is out of format: a planted row). */
+function sealHolds(db: DB, row: FigureRow): boolean {
   if (!Buffer.isBuffer(row.mac) || row.mac.length !== 32) return false;
   try {
     if (!Number.isSafeInteger(row.value) || !Number.isSafeInteger(row.written_at)) return false;
-    return timingSafeEqual(sealUnder(key, figureCanonical(row)), row.mac);
+    return timingSafeEqual(sealUnder(db, figureCanonical(row)), row.mac);
   } catch {
     return false;
   }
@@ -180,7 +179,7 @@ function insertRows(db: DB, writeId: string, rows: NewRow[]): { first: number; s
     for (const r of rows) {
       const id = Number(insert.run(r.convention, r.commune, r.period, r.indicator, r.value, r.source_container, r.source_file, writeId, at).lastInsertRowid);
       first ||= id;
-      if (key) setMac.run(sealUnder(key, figureCanonical({ ...r, id, write_id: writeId, written_at: at })), id);
+      if (key) setMac.run(sealUnder(db, figureCanonical({ ...r, id, write_id: writeId, written_at: at })), id);
     }
   })();
   return { first, sealed: key !== undefined };
@@ -346,7 +345,7 @@ export function currentFigures(scope: Scope, filter: FigureFilter = {}): { figur
     let state: FigureState;
     if (!write) state = 'modified'; // no event wrote it: planted
     else if (row.mac === null) state = write.sealed ? 'modified' : 'unverified';
-    else if (key) state = sealHolds(key, row) ? 'ok' : 'modified';
+    else if (key) state = sealHolds(db, row) ? 'ok' : 'modified';
     else state = 'unverified';
     const rowKey = `${row.convention}\0${row.commune}\0${row.period}\0${row.indicator}`;
     latest.set(rowKey, { ...row, state });
