@@ -1,0 +1,137 @@
+// The profile's own files (electron/core/own-files.ts, docs/profile.md): which paths are the
+// profile's database or lie in its folder, answered without opening anything. Each case plays a
+// person (or an attacker who can write the folders around) naming a profile file by another path.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DB_FILE, initProfile, type Profile } from '../../electron/core/profile/profile.js';
+import { PROFILE_DATABASE, PROFILE_DATABASE_FILES, isInProfileFolder, isProfileDatabase, isProfileFile, refuseProfileFile, refuseProfileFolder } from '../../electron/core/own-files.js';
+import { PliError } from '../../electron/core/errors.js';
+
+let root: string;
+let home: string;
+let profile: Profile;
+const at = (...parts: string[]): string => path.join(root, ...parts);
+
+beforeAll(() => {
+  root = mkdtempSync(path.join(tmpdir(), 'pli-own-'));
+  home = at('pli');
+  profile = initProfile(home).profile;
+  // A write makes SQLite create the -wal and -shm files (WAL mode).
+  profile.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('own-files-test', '1')").run();
+  mkdirSync(at('pli', 'inbox'), { recursive: true });
+  writeFileSync(at('pli', 'inbox', 'recu.pli'), 'x');
+  mkdirSync(at('pli-other'));
+  writeFileSync(at('pli-other', 'etat.csv'), 'commune;total\n');
+  writeFileSync(at('document.pdf'), '%PDF-1.7\n');
+  mkdirSync(at('links'));
+});
+
+afterAll(() => {
+  profile.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+const sidecars = (): string[] => PROFILE_DATABASE_FILES.filter((name) => {
+  try {
+    return isProfileDatabase(path.join(home, name), home);
+  } catch {
+    return false;
+  }
+});
+
+describe('the profile database and its sidecars', () => {
+  it('knows the database by the name the profile uses', () => {
+    expect(PROFILE_DATABASE).toBe(DB_FILE);
+    // The WAL profile has its -wal and -shm next to the database while it is open.
+    expect(sidecars()).toEqual(expect.arrayContaining(['profile.sqlite', 'profile.sqlite-wal', 'profile.sqlite-shm']));
+  });
+
+  it('each database file that exists, with or without the open profile known', () => {
+    for (const name of sidecars()) {
+      const file = path.join(home, name);
+      expect(isProfileFile(file, home), name).toBe(true);
+      expect(isProfileFile(file), name).toBe(true); // a folder holding a Pli database is a profile's
+    }
+  });
+
+  it('a symlink to each database file, from outside the profile', () => {
+    for (const name of sidecars()) {
+      const link = at('links', `lien-${name}`);
+      symlinkSync(path.join(home, name), link);
+      expect(isProfileFile(link, home), name).toBe(true);
+      expect(isProfileFile(link), name).toBe(true);
+    }
+  });
+
+  it('a hard link to the database, from outside the profile (known by (dev, ino), not by name)', () => {
+    const hard = at('links', 'copie.sqlite');
+    linkSync(path.join(home, DB_FILE), hard);
+    expect(isProfileDatabase(hard, home)).toBe(true);
+    expect(isProfileFile(hard, home)).toBe(true);
+  });
+
+  it('a path with `..` and a relative path', () => {
+    // Joined by hand: path.join would take the `..` away before the check sees it.
+    const up = (folder: string, name: string): string => `${folder}${path.sep}..${path.sep}${name}`;
+    expect(isProfileFile(up(at('pli-other'), `pli${path.sep}${DB_FILE}`), home)).toBe(true);
+    expect(isProfileFile(path.relative(process.cwd(), path.join(home, DB_FILE)), home)).toBe(true);
+    // `..` after a symlinked folder is the kernel's: links/dans-inbox/.. is the profile's folder.
+    symlinkSync(at('pli', 'inbox'), at('links', 'dans-inbox'));
+    expect(isProfileFile(up(at('links', 'dans-inbox'), DB_FILE), home)).toBe(true);
+    expect(isInProfileFolder(up(at('links', 'dans-inbox'), 'profile.sqlite-journal'), home)).toBe(true);
+    expect(isInProfileFolder(up(at('links', 'dans-inbox'), 'profile.sqlite-journal'))).toBe(true);
+    // Lexically, links/dans-inbox/.. is links/: the same name there is an ordinary file.
+    writeFileSync(at('links', 'ordinaire.txt'), 'x');
+    expect(isProfileFile(path.join(at('links', 'dans-inbox'), '..', 'ordinaire.txt'), home)).toBe(false);
+  });
+
+  it('a file in a sub-folder of the profile', () => {
+    expect(isProfileFile(at('pli', 'inbox', 'recu.pli'), home)).toBe(true);
+    expect(isInProfileFolder(at('pli', 'inbox', 'nouveau.pdf'), home)).toBe(true);
+  });
+
+  it('a folder that merely shares a prefix with the profile, and an ordinary file: not the profile', () => {
+    expect(isProfileFile(at('pli-other', 'etat.csv'), home)).toBe(false);
+    expect(isInProfileFolder(at('pli-other'), home)).toBe(false);
+    expect(isInProfileFolder(at('pli-other', 'annexe.pdf'), home)).toBe(false);
+    expect(isProfileFile(at('document.pdf'), home)).toBe(false);
+    expect(isInProfileFolder(at('document-copie.pdf'), home)).toBe(false);
+    expect(isProfileFile(at('absent.pdf'), home)).toBe(false); // its read fails on its own
+  });
+});
+
+describe('destinations', () => {
+  it('the profile folder itself, a name inside it, a folder to be made inside it, through a symlinked folder', () => {
+    expect(isInProfileFolder(home, home)).toBe(true);
+    expect(isInProfileFolder(path.join(home, 'profile.sqlite-journal'))).toBe(true);
+    expect(isInProfileFolder(path.join(home, 'nouveau', 'dossier'), home)).toBe(true);
+    symlinkSync(home, at('links', 'profil'));
+    expect(isInProfileFolder(at('links', 'profil'))).toBe(true);
+    expect(isInProfileFolder(at('links', 'profil', 'profile.sqlite-wal'))).toBe(true);
+    expect(isInProfileFolder(at('links', 'ailleurs', 'x.pdf'), home)).toBe(false);
+  });
+
+  it('refusals: input errors (exit 1) in words, naming no path but the file name', () => {
+    const read = (): void => refuseProfileFile(at('links', 'copie.sqlite'), home, 'attach');
+    expect(read).toThrow(PliError);
+    try {
+      read();
+    } catch (error) {
+      expect((error as PliError).exitCode).toBe(1);
+      expect((error as PliError).code).toBe('profile-file');
+      expect((error as PliError).message).toMatch(/fait partie du profil de Pli \(sa base de données\).*joint à un pli/);
+      expect((error as PliError).message).not.toContain(root);
+    }
+    try {
+      refuseProfileFolder(home, home, 'folder');
+      expect.unreachable();
+    } catch (error) {
+      expect((error as PliError).code).toBe('profile-folder');
+      expect((error as PliError).message).toMatch(/dossier est celui du profil de Pli.*autre dossier/);
+    }
+    expect(() => refuseProfileFile(at('document.pdf'), home, 'attach')).not.toThrow();
+    expect(() => refuseProfileFolder(at('pli-other'), home, 'folder')).not.toThrow();
+  });
+});
