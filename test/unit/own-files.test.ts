@@ -8,6 +8,10 @@ import path from 'node:path';
 import { DB_FILE, initProfile, type Profile } from '../../electron/core/profile/profile.js';
 import { PROFILE_DATABASE, PROFILE_DATABASE_FILES, isInProfileFolder, isProfileDatabase, isProfileFile, refuseProfileFile, refuseProfileFolder } from '../../electron/core/own-files.js';
 import { PliError } from '../../electron/core/errors.js';
+import { somethingAt, writeNewFileSync } from '../../electron/core/files.js';
+import { writeNewFile as writeChosen, readChosen } from '../../electron/ipc/files.js';
+import { writeNewFile as writeDocument } from '../../electron/core/pdf/new-file.js';
+import { existsSync, readdirSync } from 'node:fs';
 
 let root: string;
 let home: string;
@@ -133,5 +137,38 @@ describe('destinations', () => {
     }
     expect(() => refuseProfileFile(at('document.pdf'), home, 'attach')).not.toThrow();
     expect(() => refuseProfileFolder(at('pli-other'), home, 'folder')).not.toThrow();
+  });
+});
+
+describe('the shared readers and writers', () => {
+  const codeOf = (run: () => unknown): string | undefined => {
+    try {
+      run();
+    } catch (error) {
+      return (error as PliError).code;
+    }
+    return undefined;
+  };
+
+  it('every new file in a profile folder is refused, the early check first, and nothing appears', async () => {
+    const before = readdirSync(home).sort();
+    const journal = path.join(home, 'profile.sqlite-journal');
+    const words = { exists: () => new Error('exists'), failed: () => new Error('failed') };
+    expect(codeOf(() => somethingAt(journal))).toBe('profile-folder');
+    expect(codeOf(() => writeNewFileSync(journal, 'x', 0o644, words))).toBe('profile-folder');
+    expect(codeOf(() => writeDocument(journal, 'x'))).toBe('profile-folder');
+    await expect(writeChosen(path.join(at('links', 'profil'), 'annexe.pdf'), 'x', 0o644)).rejects.toMatchObject({ code: 'profile-folder' });
+    expect(existsSync(journal)).toBe(false);
+    expect(readdirSync(home).sort()).toEqual(before);
+    // Beside the profile, the same writer writes.
+    expect(somethingAt(at('pli-other', 'annexe.pdf'))).toBe(false);
+    writeDocument(at('pli-other', 'annexe.pdf'), 'x');
+    expect(existsSync(at('pli-other', 'annexe.pdf'))).toBe(true);
+  });
+
+  it('the app\'s chosen file: a hard link to the database is refused with the open profile known', async () => {
+    await expect(readChosen(at('links', 'copie.sqlite'), 1 << 20, 'une carte Pli', home)).rejects.toMatchObject({ code: 'profile-file' });
+    await expect(readChosen(path.join(home, DB_FILE), 1 << 30, 'une carte Pli')).rejects.toMatchObject({ code: 'profile-file' });
+    await expect(readChosen(at('pli-other', 'etat.csv'), 1 << 20, 'un fichier', home)).resolves.toContain('commune');
   });
 });
