@@ -11,7 +11,8 @@ import { PliError } from '../../electron/core/errors.js';
 import { somethingAt, writeNewFileSync } from '../../electron/core/files.js';
 import { writeNewFile as writeChosen, readChosen } from '../../electron/ipc/files.js';
 import { writeNewFile as writeDocument } from '../../electron/core/pdf/new-file.js';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 
 let root: string;
 let home: string;
@@ -170,5 +171,33 @@ describe('the shared readers and writers', () => {
     await expect(readChosen(at('links', 'copie.sqlite'), 1 << 20, 'une carte Pli', home)).rejects.toMatchObject({ code: 'profile-file' });
     await expect(readChosen(path.join(home, DB_FILE), 1 << 30, 'une carte Pli')).rejects.toMatchObject({ code: 'profile-file' });
     await expect(readChosen(at('pli-other', 'etat.csv'), 1 << 20, 'un fichier', home)).resolves.toContain('commune');
+  });
+});
+
+describe('why: reading the database in the process that has it open drops its locks', () => {
+  // The profile open here inside a write transaction; another program (the `sqlite3` tool) tries
+  // to write and must be refused (« database is locked »). Choosing the database's shared-memory
+  // file as a card through the app's reader is refused without opening it, and the lock holds.
+  // Then the harm itself, with a plain read of the same file: the lock is gone and the other
+  // program writes in the middle of our transaction (SQLite, "How To Corrupt An SQLite Database
+  // File", 2.2). Without the check, readChosen would do that plain read.
+  it('the refused read leaves the write lock in place; a plain read drops it', async () => {
+    const own = initProfile(at('verrou')).profile;
+    const database = path.join(own.home, DB_FILE);
+    const otherProgramWrites = (): boolean => spawnSync('sqlite3', [database, "PRAGMA busy_timeout = 0; INSERT INTO meta (key, value) VALUES ('autre-programme', '1');"], { encoding: 'utf8' }).status === 0;
+    try {
+      own.db.exec('BEGIN IMMEDIATE');
+      own.db.prepare("INSERT INTO meta (key, value) VALUES ('en-cours', '1')").run();
+      expect(existsSync(`${database}-shm`)).toBe(true);
+      expect(otherProgramWrites()).toBe(false);
+      await expect(readChosen(`${database}-shm`, 1 << 30, 'une carte Pli', own.home)).rejects.toMatchObject({ code: 'profile-file' });
+      expect(() => refuseProfileFile(database, own.home, 'attach')).toThrow(/base de données/);
+      expect(otherProgramWrites()).toBe(false); // still locked: nothing was opened
+      readFileSync(`${database}-shm`); // what the check prevents
+      expect(otherProgramWrites()).toBe(true); // the lock is gone: two writers at once
+    } finally {
+      own.db.exec('ROLLBACK');
+      own.close();
+    }
   });
 });
