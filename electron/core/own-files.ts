@@ -1,8 +1,8 @@
 // The profile's own files (docs/profile.md, "The profile's own files are never a person's file"):
-// its folder and its SQLite database with the files SQLite keeps next to it. Pli never reads one of
-// them as a file a person chose (an attachment, a card, a directory, a key file, a CA, a passphrase
-// file, a container to open) and never writes a file a person named inside the folder (an `--out`,
-// a save dialog, a decryption's destination):
+// its folder and its SQLite database with the files SQLite keeps next to it. Pli never reads a
+// database file as a file a person chose (an attachment, a card, a directory, a key file, a CA, a
+// passphrase file, a container to open) and never writes a file a person named inside the folder
+// (an `--out`, a save dialog, a decryption's destination):
 //   - reading: POSIX advisory locks (fcntl) belong to the process and are all released when the
 //     process closes ANY descriptor of the file. An open+close of `profile.sqlite` (or its -shm) by
 //     Node silently drops the locks better-sqlite3 holds in this process, and another program
@@ -103,15 +103,17 @@ export function isProfileDatabase(target: string, home: string): boolean {
 }
 
 /**
- * True when reading `target` would read one of the profile's own files: one of `home`'s database
- * files (by identity: a symlink or a hard link to it too), or any file whose real path lies in a
- * profile's folder (`home`, or a folder holding a Pli database), its sub-folders included.
- * A path that does not exist is no profile's file (its read fails on its own).
+ * True when reading `target` would read one of a profile's database files: one of `home`'s (by
+ * identity: a symlink or a hard link to it too), or, whatever the caller has, a file whose real
+ * path is a database file's name in a folder holding a Pli database (a symlink to another
+ * profile's database). The other files of the folder (the containers kept in inbox/ and outbox/)
+ * are no database: reading them harms nothing (`pli inspect` of a kept container). A path that
+ * does not exist is no profile's file (its read fails on its own).
  */
 export function isProfileFile(target: string, home?: string): boolean {
   if (home !== undefined && isProfileDatabase(target, home)) return true;
   const real = realOrNull(absolute(target));
-  return real !== null && inProfile(path.dirname(real), home);
+  return real !== null && PROFILE_DATABASE_FILES.includes(path.basename(real)) && holdsDatabase(path.dirname(real));
 }
 
 /**
@@ -132,16 +134,14 @@ const CHOOSE: Record<ReadPurpose, string> = {
   read: 'Pli ne le lit pas à la place d’un de vos fichiers. Choisissez le fichier qui vous a été remis.',
 };
 
-/** The refusal of a read of one of the profile's files (code 'profile-file'). */
-export function profileFileError(target: string, purpose: ReadPurpose, database: boolean): PliError {
-  return inputError('profile-file', `Ce fichier fait partie du profil de Pli${database ? ' (sa base de données)' : ''} : ${CHOOSE[purpose]}`, { name: path.basename(target), purpose });
+/** The refusal of a read of one of the profile's database files (code 'profile-file'). */
+export function profileFileError(target: string, purpose: ReadPurpose): PliError {
+  return inputError('profile-file', `Ce fichier fait partie du profil de Pli (sa base de données) : ${CHOOSE[purpose]}`, { name: path.basename(target), purpose });
 }
 
-/** Refuses, before anything is read or logged, to read one of the profile's files (see isProfileFile). */
+/** Refuses, before anything is read or logged, to read a profile's database file (see isProfileFile). */
 export function refuseProfileFile(target: string, home: string | undefined, purpose: ReadPurpose): void {
-  if (!isProfileFile(target, home)) return;
-  const database = (home !== undefined && isProfileDatabase(target, home)) || PROFILE_DATABASE_FILES.includes(path.basename(realOrNull(absolute(target)) ?? target));
-  throw profileFileError(target, purpose, database);
+  if (isProfileFile(target, home)) throw profileFileError(target, purpose);
 }
 
 /** Refuses, before anything is written, a destination inside a profile's folder (code 'profile-folder'):

@@ -92,8 +92,9 @@ describe('the profile database and its sidecars', () => {
     expect(isProfileFile(path.join(at('links', 'dans-inbox'), '..', 'ordinaire.txt'), home)).toBe(false);
   });
 
-  it('a file in a sub-folder of the profile', () => {
-    expect(isProfileFile(at('pli', 'inbox', 'recu.pli'), home)).toBe(true);
+  it('a file in a sub-folder of the profile: no database to read (a kept container), but no place to write', () => {
+    expect(isProfileFile(at('pli', 'inbox', 'recu.pli'), home)).toBe(false);
+    expect(isProfileFile(at('pli', 'inbox', 'recu.pli'))).toBe(false);
     expect(isInProfileFolder(at('pli', 'inbox', 'nouveau.pdf'), home)).toBe(true);
   });
 
