@@ -3,6 +3,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { PliError, inputError } from '../core/errors.js';
+import { refuseProfileFile } from '../core/own-files.js';
 import { openProfile, resolveHome, type Profile } from '../core/profile/profile.js';
 import type { IdentityRow } from '../core/profile/identities.js';
 import { signIn } from '../core/services/session.js';
@@ -82,7 +83,7 @@ export function cliUnlocker(values: Values): Unlocker {
       // with X-Wing) comes first, as the unlock's first step after Argon2id needs it.
       // Then the manifest's schema, built and run once on a sample (warmManifest).
       void import('../core/crypto/xwing.js').then((m) => m.ready).then(loadZod).then(warmManifest).catch(() => undefined);
-      const passphrase = await readSecret({ file: str(values, 'passphrase-file'), env: 'PLI_PASSPHRASE', prompt: `Phrase de passe de ${forTerminal(identity.name)} : `, what: 'la phrase de passe' });
+      const passphrase = await readSecret({ file: str(values, 'passphrase-file'), env: 'PLI_PASSPHRASE', prompt: `Phrase de passe de ${forTerminal(identity.name)} : `, what: 'la phrase de passe', home: profileOf(values).home });
       const unlocked = await signIn(profileOf(values), identity, passphrase);
       // From now on this person is the actor of the command's events (Context.actor).
       actingId = unlocked.id;
@@ -94,7 +95,7 @@ export function cliUnlocker(values: Values): Unlocker {
     },
     containerPassword: async () => {
       const file = str(values, 'password-file');
-      return file ? readSecret({ file, env: '', prompt: '', what: 'le mot de passe du pli' }) : null;
+      return file ? readSecret({ file, env: '', prompt: '', what: 'le mot de passe du pli', home: profileOf(values).home }) : null;
     },
   };
 }
@@ -182,7 +183,11 @@ export const daysOf = (values: Values): number | undefined => {
   if (!/^\d+$/.test(text)) throw inputError('bad-days', '--days attend un nombre de jours.');
   return Number(text);
 };
+/** A file the person named (a card, a directory, a certificate, an anchor): never one of the
+ * profile's files, checked without opening it (own-files.ts), against the open profile when there
+ * is one (any profile's folder otherwise: this process then holds no lock to lose). */
 export function readText(file: string): string {
+  refuseProfileFile(file, openedProfile?.home, 'read');
   try {
     return readFileSync(file, 'utf8');
   } catch {

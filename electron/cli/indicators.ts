@@ -3,6 +3,7 @@
 // commands that write a report or an export.
 import { readFileSync } from 'node:fs';
 import { inputError } from '../core/errors.js';
+import { refuseProfileFile } from '../core/own-files.js';
 import { checkPeriod, correctFigure, currentFigures, importState, setMapping, signInToRead, type Figure, type MissingRows } from '../core/indicators/store.js';
 import { communeViews, withinPeriods, type CommuneView } from '../core/indicators/view.js';
 import { formatChange, formatCount, formatPercent, periodFr, type Change } from '../../shared/indicators.js';
@@ -87,7 +88,9 @@ export const indicatorCommands: Record<string, Handler> = {
     const { values, positionals } = parse(args, {
       convention: { type: 'string' }, period: { type: 'string' }, commune: { type: 'string' }, container: { type: 'string' }, as: { type: 'string' },
     }, { min: 1, max: 1, name: 'FICHIER' });
-    const result = await importState(context(values), {
+    const ctx = context(values);
+    refuseProfileFile(positionals[0]!, ctx.profile.home, 'read'); // its locks (own-files.ts)
+    const result = await importState(ctx, {
       as: str(values, 'as'), convention: required(values, 'convention'), period: required(values, 'period'),
       commune: str(values, 'commune') ?? null, file: positionals[0]!, container: str(values, 'container') ?? null,
     });
@@ -143,6 +146,7 @@ export const indicatorCommands: Record<string, Handler> = {
   async 'indicators mapping'(args) {
     const { values, positionals } = parse(args, { as: { type: 'string' } }, { min: 1, max: 1, name: 'FICHIER.json' });
     let text: string;
+    refuseProfileFile(positionals[0]!, context(values).profile.home, 'read'); // its locks (own-files.ts)
     try {
       text = readFileSync(positionals[0]!, 'utf8');
     } catch {

@@ -9,13 +9,17 @@
 // opened non-blocking and checked with fstat) and is at most MAX_SECRET_FILE bytes.
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { inputError } from '../core/errors.js';
+import { refuseProfileFile } from '../core/own-files.js';
 
 /** A passphrase file is a line of text: anything larger is not one (a wrong path, a key file). */
 export const MAX_SECRET_FILE = 4096;
 
 const BOM = '\uFEFF';
 
-function readSecretFile(file: string, what: string, env: string): string {
+function readSecretFile(file: string, what: string, env: string, home?: string): string {
+  // Never a profile's file: opening then closing its database would drop the SQLite locks this
+  // process holds (own-files.ts; the check opens nothing).
+  refuseProfileFile(file, home, 'read');
   const unreadable = () => inputError('missing-file', `Impossible de lire ${what} dans ${file} : vérifiez le chemin et les droits.`);
   const notAFile = () => inputError('not-a-file', `${file} n'est pas un fichier ordinaire (tube, périphérique ou dossier) : ${what} doit être sur la première ligne d'un fichier texte.${env ? ` Dans un script, utilisez plutôt la variable ${env}.` : ''}`);
   // Checked before opening (opening some devices has effects), and again on the open handle (the
@@ -133,10 +137,11 @@ export function promptHidden(question: string): Promise<string> {
   });
 }
 
-export interface SecretSource { file?: string; env: string; prompt: string; what: string }
+/** `home`: the open profile's folder, when there is one (its database is never read as the file). */
+export interface SecretSource { file?: string; env: string; prompt: string; what: string; home?: string }
 
 export async function readSecret(source: SecretSource): Promise<string> {
-  if (source.file) return readSecretFile(source.file, source.what, source.env);
+  if (source.file) return readSecretFile(source.file, source.what, source.env, source.home);
   const fromEnv = source.env ? process.env[source.env] : undefined;
   if (fromEnv) return fromEnvironment(source.env, fromEnv);
   return promptHidden(source.prompt);

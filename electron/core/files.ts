@@ -10,8 +10,15 @@
 // are fsync'ed before the call returns; a failed write leaves nothing behind (the file this call
 // created, partial, is removed). The mode is the caller's (0600 for a secret such as a key file),
 // applied at creation, so no other account can open the file in between.
+//
+// Invariant (docs/profile.md, "The profile's own files are never a person's file"): no file is
+// ever created inside a Pli profile's folder (the open profile's or any folder holding a Pli
+// database, through a symlinked folder or `..` too): a `profile.sqlite-journal` or `-wal` there
+// would be rolled into the database at its next opening. The early check (somethingAt) and the
+// write both refuse it (own-files.ts; no profile is needed to know a profile's folder).
 import { closeSync, constants, fsyncSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
+import { refuseProfileFolder } from './own-files.js';
 
 /** What the caller says when its file cannot be made: each front end has its own words. */
 export interface NewFileWords {
@@ -23,8 +30,11 @@ export interface NewFileWords {
 
 const NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
 
-/** True when anything is at `target`, a dangling link included (lstat: the link itself). */
+/** True when anything is at `target`, a dangling link included (lstat: the link itself).
+ * Throws 'profile-folder' when `target` lies in a profile's folder: every writer's early check
+ * (the CLI's, the app's, the core's) goes through here, so the refusal comes before any work. */
 export function somethingAt(target: string): boolean {
+  refuseProfileFolder(target);
   try {
     return lstatSync(target) !== undefined;
   } catch {
@@ -42,6 +52,7 @@ const bytesOf = (data: Uint8Array | string): Uint8Array => (typeof data === 'str
 
 /** Creates `target` holding `data` with `mode` (see the invariant above), synchronously. */
 export function writeNewFileSync(target: string, data: Uint8Array | string, mode: number, words: NewFileWords): void {
+  refuseProfileFolder(target);
   let fd: number;
   try {
     fd = openSync(target, NEW_FILE, mode);
@@ -70,6 +81,7 @@ export function writeNewFileSync(target: string, data: Uint8Array | string, mode
 
 /** The same, without blocking the event loop (the desktop app's main process). */
 export async function writeNewFile(target: string, data: Uint8Array | string, mode: number, words: NewFileWords): Promise<void> {
+  refuseProfileFolder(target);
   let handle;
   try {
     handle = await open(target, NEW_FILE, mode);

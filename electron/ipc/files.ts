@@ -6,19 +6,26 @@
 // issued or recorded for nothing; the write itself opens with O_EXCL | O_NOFOLLOW, so a file
 // planted in between is not replaced either and a symlink is never followed; a failed write
 // leaves no partial file. The same writer as the CLI's `--out` (electron/core/files.ts).
+//
+// Invariant (own-files.ts): a file chosen here is never one of the profile's files (its database
+// by any path: reading it would drop the SQLite locks main holds), and nothing is written in a
+// profile's folder (electron/core/files.ts refuses it in the early check and in the write).
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { PliError, inputError } from '../core/errors.js';
 import { faultError } from '../core/faults.js';
 import { somethingAt, writeNewFile as createNewFile, type NewFileWords } from '../core/files.js';
+import { refuseProfileFile } from '../core/own-files.js';
 
 export const MAX_CARD_BYTES = 64 * 1024;
 export const MAX_DIRECTORY_BYTES = 32 * 1024 * 1024;
 export const MAX_CA_BYTES = 256 * 1024;
 export const ANY_FILE = { name: 'Tous les fichiers', extensions: ['*'] };
 
-/** Reads a small text file chosen in a native dialog, or says which file and what to do. */
-export async function readChosen(file: string, maxBytes: number, what: string): Promise<string> {
+/** Reads a small text file chosen in a native dialog, or says which file and what to do.
+ * `home`: the open profile's folder (a hard link to its database is known only from it). */
+export async function readChosen(file: string, maxBytes: number, what: string, home?: string): Promise<string> {
+  refuseProfileFile(file, home, 'read'); // before the file is opened: it opens nothing
   try {
     const info = await stat(file);
     if (!info.isFile() || info.size > maxBytes) {

@@ -20,6 +20,7 @@ import { actorOf, audit, type Context } from '../context.js';
 import type { DB } from '../profile/profile.js';
 import { getIdentity, resolveOwn, verifyCard, type VerifiedCard } from '../profile/identities.js';
 import { inputError, securityError } from '../errors.js';
+import { refuseProfileFile } from '../own-files.js';
 import { ed25519Sign, ed25519Verify } from '../crypto/keys.js';
 import { fingerprint, signedDigest } from '../crypto/primitives.js';
 import { getTrust, revocationOf, verifyCertificate } from './certificates.js';
@@ -183,6 +184,8 @@ const badSignature = () => securityError('certificate-signature', 'La signature 
 export async function verifyRetentionCertificate(db: DB, file: string): Promise<CertificateCheck> {
   let pdf: Buffer;
   let sigText: string;
+  // Never a profile's file (its SQLite locks, own-files.ts): checked without opening it.
+  for (const chosen of [file, sigPathOf(file)]) refuseProfileFile(chosen, undefined, 'read');
   try {
     pdf = readFileSync(file);
     sigText = readFileSync(sigPathOf(file), 'utf8');

@@ -26,6 +26,7 @@ import { requireSigner } from '../services/policy.js';
 import { decrypt, type DecryptResult } from '../services/containers.js';
 import { audit, type Context } from '../context.js';
 import { inputError, PliError, securityError, type ErrorParams } from '../errors.js';
+import { refuseProfileFolder } from '../own-files.js';
 import { formatFingerprint } from '../../../shared/ids.js';
 import { fileInboxRow, filingOf, conventionsAtReception, tieAtReception } from '../authority/convention-filing.js';
 import type { ObjectReceiver, ObjectResult } from './dispatch.js';
@@ -461,6 +462,8 @@ export function inboxRefusal(row: Pick<InboxRow, 'id' | 'state' | 'reason' | 'fl
  */
 export async function receiveFolder(ctx: Context, folder: string, onItem: (result: IngestResult, name: string) => void,
   objects?: ObjectReceiver, onObject?: (result: ObjectResult) => void): Promise<IngestResult[]> {
+  // The folder is read, and receipts are written back into it: never the profile's own folder.
+  refuseProfileFolder(folder, ctx.profile.home, 'folder');
   let names: string[];
   try {
     names = (await readdir(folder)).filter((n) => n.toLowerCase().endsWith('.pli') && !n.startsWith('.')).sort();
@@ -507,6 +510,9 @@ export function provenArrival(db: DB, row: InboxRow): number {
 
 /** `pli open INBOX-ID`: decrypt as of the (proven) arrival time, then mark the row opened. */
 export async function openInbox(ctx: Context, id: number, outDir: string, as?: string): Promise<DecryptResult> {
+  // First (decrypt checks it too, but after the stored bytes are read): the files go nowhere in
+  // the profile's folder, where a `profile.sqlite-journal` would be rolled into the database.
+  refuseProfileFolder(outDir, ctx.profile.home, 'folder');
   const db = ctx.profile.db;
   const row = getInboxRow(db, id);
   if (!row) throw inputError('unknown-inbox', `Aucun pli n° ${id} dans la boîte de réception : vérifiez le numéro dans la liste des plis reçus.`, { id });

@@ -25,6 +25,7 @@ import { currentKeys, getIdentity, keyByFingerprint, type IdentityRow, type Unlo
 import { requireRecipient, requireSigner } from '../services/policy.js';
 import { audit, type Context } from '../context.js';
 import { inputError, PliError, securityError } from '../errors.js';
+import { refuseProfileFolder } from '../own-files.js';
 import { getMailbox } from './settings.js';
 import { objectAttachmentName } from './outbox.js';
 
@@ -108,6 +109,7 @@ function messageIdFor(containerId: string, user: string | undefined): string {
 export async function dispatchObject(ctx: Context, object: SealedObject, senderId: string, to: ObjectDestination): Promise<number[]> {
   const db = ctx.profile.db;
   if ('folder' in to) {
+    refuseProfileFolder(to.folder, ctx.profile.home, 'folder'); // never in the profile's folder (own-files.ts)
     const target = await writeObjectToFolder(object, to.folder);
     audit(ctx, { actor: senderId, action: 'object.sent', object: object.containerId, detail: { kind: object.kind, transport: 'folder', destination: target, bytes: object.bytes.length } });
     return [];

@@ -8,11 +8,12 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { DB } from '../profile/profile.js';
 import { getIdentity, resolveOwn } from '../profile/identities.js';
-import { encrypt } from '../services/containers.js';
+import { encryptIntoOutbox } from '../services/containers.js';
 import type { ConventionSendInput } from '../authority/convention-exchange.js';
 import { fileOutboxRows, filingOf } from '../authority/convention-filing.js';
 import { audit, type Context } from '../context.js';
 import { inputError, PliError } from '../errors.js';
+import { refuseProfileFile, refuseProfileFolder } from '../own-files.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, getMailbox, requireMailbox, unlockMailboxPassword, type MailboxSettings } from './settings.js';
 import { connectionError, serverAnswer, smtpTransport } from './connect.js';
 import { holderState, leaseOwner, parseOwner } from './lease.js';
@@ -100,6 +101,11 @@ function messageIdFor(containerId: string, user: string): string {
 
 /** Encrypts and queues (mail) or writes into the folder. Oversized containers are refused before queueing. */
 export async function queueSend(ctx: Context, request: SendRequest): Promise<SendResult> {
+  // Before anything (own-files.ts): no attachment is one of the profile's files (reading its
+  // database would drop this process's SQLite locks, and mail it), and the folder transport
+  // writes nowhere in the profile's folder. The checks open nothing.
+  for (const file of request.files) refuseProfileFile(file, ctx.profile.home, 'attach');
+  if (request.folder) refuseProfileFolder(request.folder, ctx.profile.home, 'folder');
   const db = ctx.profile.db;
   const settings: MailboxSettings | undefined = request.folder ? getMailbox(db) : requireMailbox(db);
   const limit = request.folder ? Number.POSITIVE_INFINITY : (settings?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
@@ -118,7 +124,7 @@ export async function queueSend(ctx: Context, request: SendRequest): Promise<Sen
   const outboxDir = path.join(ctx.profile.home, 'outbox');
   await mkdir(outboxDir, { recursive: true, mode: 0o700 });
   const temporary = path.join(outboxDir, `.tmp-${randomBytes(8).toString('hex')}.pli`);
-  const result = await encrypt(ctx, {
+  const result = await encryptIntoOutbox(ctx, {
     as: sender.id, to: request.to, self: request.self ?? true, usePassword: false, files: request.files, out: temporary,
     ...(request.convention ? { convention: request.convention } : {}),
   });

@@ -9,6 +9,7 @@ import { currentKeys, resolveOwn, type IdentityRow } from '../profile/identities
 import { unwrapFromXWing, wrapForXWing } from '../crypto/keys.js';
 import { AAD, KDF_INFO } from '../crypto/labels.js';
 import { inputError, securityError } from '../errors.js';
+import { refuseProfileFile } from '../own-files.js';
 import { requireRole } from '../services/policy.js';
 import { actorOf, audit, type Context } from '../context.js';
 
@@ -77,6 +78,7 @@ export function requireMailbox(db: DB): MailboxSettings {
 
 export function readCaFile(file: string): string {
   let text: string;
+  refuseProfileFile(file, undefined, 'read'); // never a profile's file (its locks, own-files.ts)
   try {
     text = readFileSync(file, 'utf8');
   } catch {

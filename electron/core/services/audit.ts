@@ -18,6 +18,7 @@ import { inputError, PliError, securityError } from '../errors.js';
 import { actorOf, audit, type Context, type Scope } from '../context.js';
 import { requireRole } from './policy.js';
 import { somethingAt, writeNewFileSync } from '../files.js';
+import { refuseProfileFile } from '../own-files.js';
 import { verifySegment, type SegmentJob, type SegmentResult } from './audit-segment.js';
 import type { SegmentAnswer, SegmentWorkerData } from './audit-segment.worker.js';
 import { workerEntry } from '../workers.js';
@@ -470,6 +471,8 @@ const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 export async function verifyAuditExport(db: DB, file: string): Promise<{ signer: string; name: string; certified: boolean; at: number | null }> {
   let csv: Buffer;
   let sigText: string;
+  // Never a profile's file (its SQLite locks, own-files.ts): checked without opening it.
+  for (const chosen of [file, `${file}.sig`]) refuseProfileFile(chosen, undefined, 'read');
   try {
     csv = readFileSync(file);
     sigText = readFileSync(`${file}.sig`, 'utf8');

@@ -14,6 +14,7 @@ import { prepareEncapsulations, unwrapFromXWing, warmUpXWing } from '../crypto/k
 import { hkdf, unwrapKey } from '../crypto/primitives.js';
 import { KDF_INFO } from '../crypto/labels.js';
 import { inputError, PliError, securityError } from '../errors.js';
+import { refuseProfileFile, refuseProfileFolder } from '../own-files.js';
 import { faultError } from '../faults.js';
 import { audit, type Context } from '../context.js';
 import { formatFingerprint } from '../../../shared/ids.js';
@@ -70,7 +71,24 @@ export interface EncryptResult {
   convention?: { manifest: ManifestConvention; addresses: string[] };
 }
 
+/** Seals `request.files` into `request.out`, a file the person named (never in the profile's folder). */
 export async function encrypt(ctx: Context, request: EncryptRequest): Promise<EncryptResult> {
+  // Before anything: a container named `profile.sqlite-journal` in the profile's folder would be
+  // read by SQLite as a hot journal (own-files.ts).
+  refuseProfileFolder(request.out, ctx.profile.home);
+  return sealFor(ctx, request);
+}
+
+/** The outbox's sealing: `request.out` is its own temporary file inside the profile's folder
+ * (outbox/), named by Pli, never by a person; the attachments are checked as encrypt's. */
+export async function encryptIntoOutbox(ctx: Context, request: EncryptRequest): Promise<EncryptResult> {
+  return sealFor(ctx, request);
+}
+
+async function sealFor(ctx: Context, request: EncryptRequest): Promise<EncryptResult> {
+  // First, before any read, refusal or event: opening and closing the profile's database (or its
+  // -shm) here would drop the SQLite locks this process holds (own-files.ts); the check opens nothing.
+  for (const file of request.files) refuseProfileFile(file, ctx.profile.home, 'attach');
   const db = ctx.profile.db;
   const sender = resolveOwn(db, request.as);
   const now = Date.now();
@@ -272,6 +290,11 @@ async function unwrapWithPassword(header: ParsedHeader, password: string): Promi
 export async function decrypt(ctx: Context, request: DecryptRequest & { fileDigests: false }): Promise<DecryptResult<WrittenFile>>;
 export async function decrypt(ctx: Context, request: DecryptRequest & { fileDigests?: true }): Promise<DecryptResult>;
 export async function decrypt(ctx: Context, request: DecryptRequest): Promise<DecryptResult<WrittenFile>> {
+  // Before anything is read, written or logged (the log below names the input): the container is
+  // no profile's file (its locks, own-files.ts) and its files go nowhere in the profile's folder
+  // (a file named `profile.sqlite-journal` there would be rolled into the database).
+  if (!request.bytes) refuseProfileFile(request.input, ctx.profile.home, 'open');
+  refuseProfileFolder(request.outDir, ctx.profile.home, 'folder');
   const source = request.bytes ? { ...bufferSource(request.bytes), fd: null, close: async () => {} } : await fileSource(request.input);
   let actor: string | null = null;
   let info: ContainerInfo | undefined;
@@ -388,7 +411,8 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
   }
 }
 
-export async function inspect(input: string): Promise<{ version: number; containerId: string; senderId: string; senderKey: string; createdMs: number; recipients: number; passwordProtected: boolean; payloadBytes: number; size: number }> {
+export async function inspect(input: string, home?: string): Promise<{ version: number; containerId: string; senderId: string; senderKey: string; createdMs: number; recipients: number; passwordProtected: boolean; payloadBytes: number; size: number }> {
+  refuseProfileFile(input, home, 'open'); // no profile may be open here: any profile's folder is refused
   const source = await fileSource(input);
   try {
     const info = await readInfo(source);

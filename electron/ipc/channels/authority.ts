@@ -27,7 +27,7 @@ export function authorityChannels({ session: s, shell, revealable, watcher, emit
       requireOfficer(ctx); // the core's check (unlockAuthority's), made before the dialogs
       const file = await shell.openFile({ title: 'Carte Pli à certifier', filters: [{ name: 'Carte Pli', extensions: ['json'] }, ANY_FILE] });
       if (!file) return { status: 'cancelled' };
-      const cardText = await readChosen(file, MAX_CARD_BYTES, 'une carte Pli');
+      const cardText = await readChosen(file, MAX_CARD_BYTES, 'une carte Pli', ctx.profile.home);
       const card = await verifyCard(cardText);
       const target = await shell.saveFile({
         title: `Certificat de ${card.body.name}`, defaultName: `certificat-pli-${slug(card.body.name)}.json`,

@@ -84,7 +84,7 @@ export function containerOpener({ session: s, shell, emitProgress, revealable }:
 
 /** A container's public header as the interface shows it (containers:inspect, offered:inspect). */
 export async function summaryOf(s: Deps['session'], input: string): Promise<ContainerSummary> {
-  const info = await inspect(input);
+  const info = await inspect(input, s.exists() ? s.profile().home : undefined);
   const sender = s.exists() ? getIdentity(s.profile().db, info.senderId) : undefined;
   const senderCertificate = sender && hasAuthority(s.profile().db) ? certificateOf(s.profile().db, sender.id) : null;
   return {

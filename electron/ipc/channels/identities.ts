@@ -3,6 +3,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { PliError, inputError } from '../../core/errors.js';
+import { refuseProfileFile } from '../../core/own-files.js';
 import { getIdentity, listIdentities } from '../../core/profile/identities.js';
 import { certificateState, getTrust } from '../../core/authority/certificates.js';
 import { hasAuthority } from '../../core/services/policy.js';
@@ -34,7 +35,7 @@ export function identityChannels({ session: s, shell, emitProgress, revealable }
       if (!getTrust(p.db)) throw inputError('no-authority', 'Aucune autorité épinglée sur ce poste : importez d’abord l’annuaire de l’officier SSI (étape 2), puis le fichier de clés.');
       const file = await shell.openFile({ title: 'Fichier de clés remis par l’officier SSI', filters: [{ name: 'Fichier de clés Pli', extensions: ['json', 'key'] }, ANY_FILE] });
       if (!file) return { status: 'cancelled' };
-      const text = await readChosen(file, MAX_CARD_BYTES, 'un fichier de clés Pli');
+      const text = await readChosen(file, MAX_CARD_BYTES, 'un fichier de clés Pli', p.home);
       emitProgress({ opId: request.opId, phase: 'unlock', done: 0, total: 1 });
       const result = await installKeyfile(s.scope(), text, request.oneTimePassphrase, request.passphrase);
       const person = toPerson(p, getIdentity(p.db, result.id)!);
@@ -51,7 +52,7 @@ export function identityChannels({ session: s, shell, emitProgress, revealable }
       if (!getTrust(p.db)) throw inputError('no-authority', 'Aucune autorité épinglée sur ce poste : importez d’abord l’annuaire de l’officier SSI, puis le certificat.');
       const file = await shell.openFile({ title: 'Certificat remis par l’officier SSI', filters: [{ name: 'Certificat Pli', extensions: ['json'] }, ANY_FILE] });
       if (!file) return { status: 'cancelled' };
-      const text = await readChosen(file, MAX_CARD_BYTES, 'un certificat Pli');
+      const text = await readChosen(file, MAX_CARD_BYTES, 'un certificat Pli', p.home);
       const cert = await installOwnCertificate(s.scope(), text);
       return { status: 'done', id: cert.body.id, name: cert.body.name, role: cert.body.role, notAfter: cert.body.notAfter };
     },
@@ -64,7 +65,7 @@ export function identityChannels({ session: s, shell, emitProgress, revealable }
       }
       const file = await shell.openFile({ title: 'Annuaire signé par l’officier SSI', filters: [{ name: 'Annuaire Pli', extensions: ['json'] }, ANY_FILE] });
       if (!file) return { status: 'cancelled' };
-      const text = await readChosen(file, MAX_DIRECTORY_BYTES, 'un annuaire Pli');
+      const text = await readChosen(file, MAX_DIRECTORY_BYTES, 'un annuaire Pli', p.home);
       const result = await acceptDirectory(s.scope(), text, pin);
       return {
         status: 'done', authorityName: result.authorityName, fingerprint: result.fingerprint, serial: result.serial,
@@ -83,6 +84,7 @@ export function identityChannels({ session: s, shell, emitProgress, revealable }
       s.require();
       const p = s.profile();
       let text: string;
+      refuseProfileFile(request.path, p.home, 'read'); // never the profile's database (own-files.ts)
       try {
         const info = await stat(request.path);
         if (!info.isFile() || info.size > MAX_CARD_BYTES) throw inputError('not-a-card', `${path.basename(request.path)} n’est pas une carte Pli (trop gros ou pas un fichier). Choisissez le fichier de carte reçu.`);

@@ -29,7 +29,7 @@ export function mailChannels({ session: s, watcher, shell, emitProgress, emitMai
       s.require();
       const file = await shell.openFile({ title: 'Autorité de certification interne (fichier PEM)', filters: [{ name: 'Certificat PEM', extensions: ['pem', 'crt', 'cer'] }, ANY_FILE] });
       if (!file) return { status: 'cancelled' };
-      await readChosen(file, MAX_CA_BYTES, 'un certificat PEM');
+      await readChosen(file, MAX_CA_BYTES, 'un certificat PEM', s.profile().home);
       pendingCa = { pem: readCaFile(file), fileName: path.basename(file) };
       return { status: 'done', fileName: pendingCa.fileName };
     },
