@@ -67,7 +67,7 @@ describe('Indicateurs: « convention + période » in each form', () => {
     await periodRule(period);
     // Why the button waits, beside it and tied to it (issue 15), in the order of the fields.
     await expect(button.isDisabled()).resolves.toBe(true);
-    await expect.poll(() => button.evaluate((el) => (globalThis as unknown as { document: { getElementById: (id: string) => { textContent: string } | null } }).document.getElementById(el.getAttribute('aria-describedby') ?? '')?.textContent ?? null)).toBe('Choisissez la convention.');
+    await expect.poll(async () => { const id = await button.getAttribute('aria-describedby'); return id ? page.locator(`[id="${id}"]`).innerText() : null; }).toBe('Choisissez la convention.');
     await conv.selectOption({ index: 1 });
     await expect.poll(() => importing.locator('.hint').innerText()).toBe('Indiquez la période, par exemple 2026-T4.');
     await period.fill('2027-T1');
