@@ -178,4 +178,17 @@ describe('pli register', () => {
     await refused(2, 'T-arrival', ['register', '--convention', conventionId, '--out', at('deplace.csv')], /profil/);
     expect(existsSync(at('deplace.csv'))).toBe(false);
   });
+
+  it('the attacker who moves an arrival into the year before loses: the register of the year it arrived is refused, not written without it', async () => {
+    // Found by the clock: the test above, run just before midnight on 31 December, had the moved
+    // row leave the year asked for, and the register skipped it before checking its seal.
+    cpSync(at('T'), at('T-year'), { recursive: true });
+    const db = new Database(path.join(at('T-year'), 'profile.sqlite'));
+    const arrived = db.prepare('SELECT arrived_at FROM inbox ORDER BY id LIMIT 1').pluck().get() as number;
+    db.prepare('UPDATE inbox SET arrived_at = arrived_at - 366 * 86400000').run();
+    db.close();
+    const year = String(new Date(arrived).getFullYear());
+    await refused(2, 'T-year', ['register', '--convention', conventionId, '--year', year, '--out', at('annee.csv')], /profil/);
+    expect(existsSync(at('annee.csv'))).toBe(false);
+  });
 });
