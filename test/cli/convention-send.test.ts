@@ -14,7 +14,8 @@ import { openProfile } from '../../electron/core/profile/profile.js';
 import { currentKeys, unlockIdentity } from '../../electron/core/profile/identities.js';
 import { sealToFile } from '../../electron/core/container/seal.js';
 import { retentionRecords } from '../../electron/core/authority/convention-retention.js';
-import { cliSandbox, conventionSetUp, CPN, slbConventionArgs, TOWN } from './support.js';
+import { cliSandbox, conventionSetUp, CPN, daysAfter, slbConventionArgs, TOWN } from './support.js';
+import { today as localToday } from '../../electron/core/authority/convention-object.js';
 import { is101Rows, toCsv } from '../unit/indicators-fixtures.js';
 
 const PASS = 'une phrase de passe de test';
@@ -272,8 +273,8 @@ describe('the register under the attacker of docs/profile.md', () => {
 });
 
 describe('termination and the retention run, 15 days later', () => {
-  const DAY = 24 * 3600 * 1000;
-  const today = new Date().toISOString().slice(0, 10);
+  // The workstation's day, as Pli reads it; « n days later » is noon of that day + n (daysAfter).
+  const today = localToday();
 
   it('terminated today: nothing is destroyed on day 14; on day 15 the containers and the unchanged files are, the changed one is listed', async () => {
     await ok('O', ['convention', 'terminate', conventionId, '--date', today, '--reason', 'Fin du partenariat']);
@@ -281,7 +282,7 @@ describe('termination and the retention run, 15 days later', () => {
     await ok('T', ['directory', 'import', at('d2.json'), '--as', ids.dgs]);
     await ok('P', ['directory', 'import', at('d2.json'), '--as', ids.clerk]);
     // Sending under it is now refused (its last day is today: refused from tomorrow).
-    await refused(1, 'P', ['send', '--as', ids.clerk, '--convention', conventionId, '--period', '2026-T4', '--doc', 'IS 101', '--folder', at('usb9'), at('IS101_T4_2026.xls')], /résiliée/, { offsetMs: DAY });
+    await refused(1, 'P', ['send', '--as', ids.clerk, '--convention', conventionId, '--period', '2026-T4', '--doc', 'IS 101', '--folder', at('usb9'), at('IS101_T4_2026.xls')], /résiliée/, { offsetMs: daysAfter(today, 1) });
     // The town hall changed one of the files it received: Pli must not delete it.
     appendFileSync(at('ouverts/IST_T4_2026.csv'), 'ligne ajoutée\n');
     const inbox = JSON.parse((await pli('T', ['inbox', '--json'])).stdout) as { id: number; sha256: string }[];
@@ -289,12 +290,12 @@ describe('termination and the retention run, 15 days later', () => {
     expect(existsSync(stored)).toBe(true);
     await refused(1, 'T', ['retention', 'run', '--as', ids.dgs, '--at', '2099-01-01'], /après aujourd'hui/);
 
-    const early = await pli('T', ['retention', 'run', '--as', ids.dgs], { offsetMs: 14 * DAY });
+    const early = await pli('T', ['retention', 'run', '--as', ids.dgs], { offsetMs: daysAfter(today, 14) });
     expect(early.code, early.stderr).toBe(0);
     expect(early.stdout).toContain('Rien à détruire');
     expect(existsSync(at('ouverts/IS101_T4_2026.xls'))).toBe(true);
 
-    const run = await pli('T', ['retention', 'run', '--as', ids.dgs], { offsetMs: 15 * DAY });
+    const run = await pli('T', ['retention', 'run', '--as', ids.dgs], { offsetMs: daysAfter(today, 15) });
     expect(run.code, run.stderr).toBe(0);
     // Two containers: the one opened, and the one crafted for the trainee, never opened, tied at
     // reception to the convention of its signer (docs/convention.md 8.3).
@@ -337,12 +338,12 @@ describe('termination and the retention run, 15 days later', () => {
   it('the CPN\'s copy of what it sent is destroyed too', async () => {
     const copy = path.join(at('P'), 'outbox', `${sentContainer}.pli`);
     expect(existsSync(copy)).toBe(true);
-    const run = await pli('P', ['retention', 'run', '--as', ids.clerk], { offsetMs: 15 * DAY });
+    const run = await pli('P', ['retention', 'run', '--as', ids.clerk], { offsetMs: daysAfter(today, 15) });
     expect(run.code, run.stderr).toBe(0);
     // Its copy, and the same container read back from the exchange folder (never opened, tied at reception).
     expect(run.stdout).toContain('2 plis et 0 fichier détruits.');
     expect(existsSync(copy)).toBe(false);
     // A second run has nothing left to do.
-    expect((await pli('P', ['retention', 'run', '--as', ids.clerk], { offsetMs: 16 * DAY })).stdout).toContain('Rien à détruire');
+    expect((await pli('P', ['retention', 'run', '--as', ids.clerk], { offsetMs: daysAfter(today, 16) })).stdout).toContain('Rien à détruire');
   });
 });
