@@ -27,6 +27,20 @@ const ids = { officer: '', clerk: '', intruder: '', dgs: '', stagiaire: '', mair
 let conventionId = '';
 let sentContainer = '';
 
+/**
+ * The year of `sentContainer`'s row in a profile, as the register reads it (local time): a run
+ * across midnight on 31 December asks for the year of the exchange, not the year it is now.
+ */
+function yearOfRow(home: string, side: 'sent' | 'received'): string {
+  const db = new Database(path.join(at(home), 'profile.sqlite'), { readonly: true });
+  try {
+    const sql = side === 'sent' ? 'SELECT max(sent_at) FROM outbox WHERE container_id = ?' : 'SELECT min(arrived_at) FROM inbox WHERE container_id = ?';
+    return String(new Date(db.prepare(sql).pluck().get(sentContainer) as number).getFullYear());
+  } finally {
+    db.close();
+  }
+}
+
 interface DueRow { convention: string; period: string; document: string; due: string; state: string; container: string | null; receipts: unknown[] }
 
 
@@ -170,14 +184,13 @@ describe('receiving and opening under the convention (T, the town hall)', () => 
   });
 
   it('the register of each side lists it under the convention, with its period, documents and receipts', async () => {
-    const year = String(new Date().getFullYear());
-    await ok('P', ['register', '--convention', conventionId, '--year', year, '--out', at('registre-P.csv'), '--as', ids.clerk]);
+    await ok('P', ['register', '--convention', conventionId, '--year', yearOfRow('P', 'sent'), '--out', at('registre-P.csv'), '--as', ids.clerk]);
     const p = readFileSync(at('registre-P.csv'), 'utf8').slice(1).trimEnd().split('\r\n').slice(1).map((l) => l.split(';'));
     expect(p).toHaveLength(1);
     expect(p[0]!.slice(2, 9)).toEqual(['envoyé', `dossier ${at('usb')}`, conventionId, '2026-T4', 'IS 101, IST', 'États du 4e trimestre', sentContainer.slice(0, 16)]);
     // The receipts' cell holds « ; » between receipts: quoted, so read from the raw line.
     expect(readFileSync(at('registre-P.csv'), 'utf8')).toMatch(/;"remis le [^;"]+ \(Mairie de Saint-Laurent-Blangy\) ; ouvert le [^;"]+ par Claire Dumont \(Mairie de Saint-Laurent-Blangy\)";\r\n$/);
-    await ok('T', ['register', '--convention', conventionId, '--year', year, '--out', at('registre-T.csv'), '--as', ids.dgs]);
+    await ok('T', ['register', '--convention', conventionId, '--year', yearOfRow('T', 'received'), '--out', at('registre-T.csv'), '--as', ids.dgs]);
     const t = readFileSync(at('registre-T.csv'), 'utf8').slice(1).trimEnd().split('\r\n').slice(1).map((l) => l.split(';'));
     expect(t.map((cells) => cells.slice(2, 9))).toEqual([['reçu', `Paul Lefebvre (${CPN})`, conventionId, '2026-T4', 'IS 101, IST', 'États du 4e trimestre', sentContainer.slice(0, 16)]]);
   });
@@ -255,7 +268,7 @@ describe('the attacker of docs/profile.md re-files a container (better-sqlite3)'
 
 describe('the register under the attacker of docs/profile.md', () => {
   it('a container sent sans convention never appears under it: re-filed with a copied seal it is refused, unsealed it is left out', async () => {
-    const year = String(new Date().getFullYear());
+    const year = yearOfRow('T', 'received');
     // T opened the v1 container « sans convention » (above): its row is filed, sealed, with no convention.
     const db = new Database(copyOf('T', 'T-register'));
     const sealed = db.prepare("SELECT filing_mac FROM inbox WHERE period = '2026-T4'").get() as { filing_mac: Buffer };
