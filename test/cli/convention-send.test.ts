@@ -112,7 +112,12 @@ describe('pli send --convention (P, the CPN of Arras)', () => {
   it('refuses an unknown period and a document the schedule does not expect', async () => {
     await refused(1, 'P', ['send', '--as', ids.clerk, '--convention', conventionId, '--period', '2026-T5', '--doc', 'IS 101', '--folder', at('usb'), at('IS101_T4_2026.xls')], /Période inconnue.*--period/);
     await refused(1, 'P', ['send', '--as', ids.clerk, '--convention', conventionId, '--period', '2026-T4', '--doc', 'IS 102', '--folder', at('usb'), at('IS101_T4_2026.xls')], /IS 102.*n'est pas attendu/);
-    await refused(1, 'P', ['send', '--as', ids.clerk, '--convention', conventionId, '--period', '2027-T2', '--doc', 'IS 101', '--folder', at('usb'), at('IS101_T4_2026.xls')], /pas encore commencé/);
+    // Two quarters after the current one, on the clock Pli reads (a fixed 2027-T2 began in April 2027,
+    // and the send then went through).
+    const [y, m] = localToday().split('-').map(Number) as [number, number];
+    const ahead = Math.floor((m - 1) / 3) + 2;
+    const future = `${y + Math.floor(ahead / 4)}-T${(ahead % 4) + 1}`;
+    await refused(1, 'P', ['send', '--as', ids.clerk, '--convention', conventionId, '--period', future, '--doc', 'IS 101', '--folder', at('usb'), at('IS101_T4_2026.xls')], /pas encore commencé/);
   });
 
   it('refuses a certified person outside the convention\'s list (exit 2, audited), and a recipient outside it', async () => {
