@@ -26,6 +26,12 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const ids = { officer: '', clerk: '', intruder: '', dgs: '', stagiaire: '', maire: '', adjoint: '', chef: '', agent: '' };
 let conventionId = '';
 let sentContainer = '';
+/**
+ * A day after 2026-T4's due day (8 January 2027) and not before today: the views « after the send »
+ * are asked on it. A fixed 2027-01-09 was before the send itself once the tests ran after that day
+ * (from April 2027 the quarter read « late », not sent).
+ */
+const afterSend = (): string => [localToday(), '2027-01-09'].sort().at(-1)!;
 
 /**
  * The year of `sentContainer`'s row in a profile, as the register reads it (local time): a run
@@ -140,12 +146,12 @@ describe('pli send --convention (P, the CPN of Arras)', () => {
   });
 
   it('pli due --at shows the quarter sent, with its container; the other quarters late', async () => {
-    const rows = await due('P', ids.clerk, '2027-01-09');
+    const rows = await due('P', ids.clerk, afterSend());
     expect(rows.filter((r) => r.period === '2026-T4').map((r) => [r.document, r.state, r.container, r.receipts])).toEqual([
       ['IS 101', 'sent', sentContainer, []], ['IST', 'sent', sentContainer, []],
     ]);
     expect(rows.filter((r) => r.period === '2026-T3').map((r) => r.state)).toEqual(['late', 'late']);
-    expect((await pli('P', ['due', '--at', '2027-01-09', '--as', ids.clerk])).stdout).toContain('envoyé');
+    expect((await pli('P', ['due', '--at', afterSend(), '--as', ids.clerk])).stdout).toContain('envoyé');
   });
 });
 
@@ -156,21 +162,21 @@ describe('receiving and opening under the convention (T, the town hall)', () => 
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain(`Classé sous la convention ${conventionId}, période 2026-T4 : IS 101, IST (objet : États du 4e trimestre).`);
     expect(readdirSync(at('ouverts')).sort()).toEqual(['IST_T4_2026.csv', 'IS101_T4_2026.xls'].sort());
-    const rows = await due('T', ids.dgs, '2027-01-09');
+    const rows = await due('T', ids.dgs, afterSend());
     expect(rows.filter((r) => r.period === '2026-T4').map((r) => [r.state, r.container])).toEqual([['delivered', sentContainer], ['delivered', sentContainer]]);
   });
 
   it('the CPN takes the town hall\'s receipts by the folder: pli due shows delivered, then opened, with its receipts', async () => {
     // T's first receive wrote the delivery receipt into the folder; P takes it.
     await ok('P', ['receive', '--folder', at('usb'), '--as', ids.clerk]);
-    let rows = await due('P', ids.clerk, '2027-01-09');
+    let rows = await due('P', ids.clerk, afterSend());
     let t4 = rows.filter((r) => r.period === '2026-T4');
     expect(t4.map((r) => [r.document, r.state, r.container])).toEqual([['IS 101', 'delivered', sentContainer], ['IST', 'delivered', sentContainer]]);
     expect(t4[0]!.receipts).toEqual([{ kind: 'delivered', at: expect.any(Number), by: ids.dgs, org: TOWN }]);
     // The opening (above) asked for an opening receipt: T writes it at its next visit of the folder.
     await ok('T', ['receive', '--folder', at('usb'), '--as', ids.dgs]);
     await ok('P', ['receive', '--folder', at('usb'), '--as', ids.clerk]);
-    rows = await due('P', ids.clerk, '2027-01-09');
+    rows = await due('P', ids.clerk, afterSend());
     t4 = rows.filter((r) => r.period === '2026-T4');
     expect(t4.map((r) => r.state)).toEqual(['opened', 'opened']);
     expect(t4[0]!.receipts.map((r) => (r as { kind: string }).kind).sort()).toEqual(['delivered', 'opened']);
