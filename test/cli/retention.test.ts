@@ -81,7 +81,8 @@ beforeAll(async () => {
   conventionB = await ok('O', [
     'convention', 'new', '--title', 'Convention Saint-Laurent-Blangy — vidéoprotection', ...parties,
     '--person', `${ids.chef}=Cheffe de l'unité de sécurité de proximité`, '--person', `${ids.dgs}=Directrice générale des services`,
-    '--types', '.pdf', '--schedule', 'monthly:8', '--expect', 'Bilan', '--start', '2026-01-01', '--years', '2',
+    // Renewable as A is (until 2029): with two years and no renewal it ended on 2027-12-31 and, from 2028, the ties below lost it.
+    '--types', '.pdf', '--schedule', 'monthly:8', '--expect', 'Bilan', '--start', '2026-01-01', '--years', '2', '--renew-max', '4',
   ]);
   await setUp.distribute(['P', 'T']);
   writeFileSync(at('IS101_T4_2026.xls'), 'Homicides;0\r\n');
