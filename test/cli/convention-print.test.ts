@@ -104,7 +104,18 @@ describe('pli convention annex', () => {
 });
 
 describe('pli register', () => {
-  const YEAR = String(new Date().getFullYear());
+  /**
+   * The year of the container sent under the convention, as the register reads it (local time):
+   * not the year at the file's start, which a run across midnight on 31 December left behind.
+   */
+  const year = (): string => {
+    const db = new Database(path.join(at('T'), 'profile.sqlite'), { readonly: true });
+    try {
+      return String(new Date(db.prepare('SELECT max(sent_at) FROM outbox WHERE convention_id = ?').pluck().get(conventionId) as number).getFullYear());
+    } finally {
+      db.close();
+    }
+  };
   beforeAll(async () => {
     writeFileSync(at('etat-is101.csv'), 'type;nombre\nCambriolages;12\n');
     mkdirSync(at('vers-cpn'));
@@ -118,7 +129,7 @@ describe('pli register', () => {
 
   it('writes a CSV for a French spreadsheet: BOM, « ; », one line per container filed under the convention', async () => {
     const file = at('registre.csv');
-    expect(await ok('T', ['register', '--convention', conventionId, '--year', YEAR, '--out', file])).toBe(file);
+    expect(await ok('T', ['register', '--convention', conventionId, '--year', year(), '--out', file])).toBe(file);
     const bytes = readFileSync(file);
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const lines = bytes.toString('utf8').slice(1).trimEnd().split('\r\n');
@@ -136,10 +147,10 @@ describe('pli register', () => {
 
   it('writes a PDF: title, the container filed under it, numbered pages; an empty year says so', async () => {
     const file = at('registre.pdf');
-    await ok('T', ['register', '--convention', conventionId, '--out', file]);
+    await ok('T', ['register', '--convention', conventionId, '--year', year(), '--out', file]);
     run('pdftoppm', '-png', '-r', '60', '-f', '1', '-l', '1', file, path.join(ARTIFACTS, 'registre-saint-laurent-blangy'));
     const text = flatText(file);
-    expect(text).toContain(`Registre des échanges — année ${YEAR}`);
+    expect(text).toContain(`Registre des échanges — année ${year()}`);
     expect(text).toContain('Convention « Convention Saint-Laurent-Blangy — états statistiques »');
     expect(text).toContain('État du 4e trimestre');
     expect(text).toContain('IS 101');
@@ -177,5 +188,18 @@ describe('pli register', () => {
     db.close();
     await refused(2, 'T-arrival', ['register', '--convention', conventionId, '--out', at('deplace.csv')], /profil/);
     expect(existsSync(at('deplace.csv'))).toBe(false);
+  });
+
+  it('the attacker who moves an arrival into the year before loses: the register of the year it arrived is refused, not written without it', async () => {
+    // Found by the clock: the test above, run just before midnight on 31 December, had the moved
+    // row leave the year asked for, and the register skipped it before checking its seal.
+    cpSync(at('T'), at('T-year'), { recursive: true });
+    const db = new Database(path.join(at('T-year'), 'profile.sqlite'));
+    const arrived = db.prepare('SELECT arrived_at FROM inbox ORDER BY id LIMIT 1').pluck().get() as number;
+    db.prepare('UPDATE inbox SET arrived_at = arrived_at - 366 * 86400000').run();
+    db.close();
+    const year = String(new Date(arrived).getFullYear());
+    await refused(2, 'T-year', ['register', '--convention', conventionId, '--year', year, '--out', at('annee.csv')], /profil/);
+    expect(existsSync(at('annee.csv'))).toBe(false);
   });
 });

@@ -14,7 +14,8 @@ import { openProfile } from '../../electron/core/profile/profile.js';
 import { currentKeys, unlockIdentity } from '../../electron/core/profile/identities.js';
 import { sealToFile } from '../../electron/core/container/seal.js';
 import { retentionRecords } from '../../electron/core/authority/convention-retention.js';
-import { cliSandbox, conventionSetUp, CPN, slbConventionArgs, TOWN } from './support.js';
+import { cliSandbox, conventionSetUp, CPN, daysAfter, slbConventionArgs, TOWN } from './support.js';
+import { today as localToday } from '../../electron/core/authority/convention-object.js';
 import { is101Rows, toCsv } from '../unit/indicators-fixtures.js';
 
 const PASS = 'une phrase de passe de test';
@@ -25,6 +26,26 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const ids = { officer: '', clerk: '', intruder: '', dgs: '', stagiaire: '', maire: '', adjoint: '', chef: '', agent: '' };
 let conventionId = '';
 let sentContainer = '';
+/**
+ * A day after 2026-T4's due day (8 January 2027) and not before today: the views « after the send »
+ * are asked on it. A fixed 2027-01-09 was before the send itself once the tests ran after that day
+ * (from April 2027 the quarter read « late », not sent).
+ */
+const afterSend = (): string => [localToday(), '2027-01-09'].sort().at(-1)!;
+
+/**
+ * The year of `sentContainer`'s row in a profile, as the register reads it (local time): a run
+ * across midnight on 31 December asks for the year of the exchange, not the year it is now.
+ */
+function yearOfRow(home: string, side: 'sent' | 'received'): string {
+  const db = new Database(path.join(at(home), 'profile.sqlite'), { readonly: true });
+  try {
+    const sql = side === 'sent' ? 'SELECT max(sent_at) FROM outbox WHERE container_id = ?' : 'SELECT min(arrived_at) FROM inbox WHERE container_id = ?';
+    return String(new Date(db.prepare(sql).pluck().get(sentContainer) as number).getFullYear());
+  } finally {
+    db.close();
+  }
+}
 
 interface DueRow { convention: string; period: string; document: string; due: string; state: string; container: string | null; receipts: unknown[] }
 
@@ -97,7 +118,12 @@ describe('pli send --convention (P, the CPN of Arras)', () => {
   it('refuses an unknown period and a document the schedule does not expect', async () => {
     await refused(1, 'P', ['send', '--as', ids.clerk, '--convention', conventionId, '--period', '2026-T5', '--doc', 'IS 101', '--folder', at('usb'), at('IS101_T4_2026.xls')], /Période inconnue.*--period/);
     await refused(1, 'P', ['send', '--as', ids.clerk, '--convention', conventionId, '--period', '2026-T4', '--doc', 'IS 102', '--folder', at('usb'), at('IS101_T4_2026.xls')], /IS 102.*n'est pas attendu/);
-    await refused(1, 'P', ['send', '--as', ids.clerk, '--convention', conventionId, '--period', '2027-T2', '--doc', 'IS 101', '--folder', at('usb'), at('IS101_T4_2026.xls')], /pas encore commencé/);
+    // Two quarters after the current one, on the clock Pli reads (a fixed 2027-T2 began in April 2027,
+    // and the send then went through).
+    const [y, m] = localToday().split('-').map(Number) as [number, number];
+    const ahead = Math.floor((m - 1) / 3) + 2;
+    const future = `${y + Math.floor(ahead / 4)}-T${(ahead % 4) + 1}`;
+    await refused(1, 'P', ['send', '--as', ids.clerk, '--convention', conventionId, '--period', future, '--doc', 'IS 101', '--folder', at('usb'), at('IS101_T4_2026.xls')], /pas encore commencé/);
   });
 
   it('refuses a certified person outside the convention\'s list (exit 2, audited), and a recipient outside it', async () => {
@@ -120,12 +146,12 @@ describe('pli send --convention (P, the CPN of Arras)', () => {
   });
 
   it('pli due --at shows the quarter sent, with its container; the other quarters late', async () => {
-    const rows = await due('P', ids.clerk, '2027-01-09');
+    const rows = await due('P', ids.clerk, afterSend());
     expect(rows.filter((r) => r.period === '2026-T4').map((r) => [r.document, r.state, r.container, r.receipts])).toEqual([
       ['IS 101', 'sent', sentContainer, []], ['IST', 'sent', sentContainer, []],
     ]);
     expect(rows.filter((r) => r.period === '2026-T3').map((r) => r.state)).toEqual(['late', 'late']);
-    expect((await pli('P', ['due', '--at', '2027-01-09', '--as', ids.clerk])).stdout).toContain('envoyé');
+    expect((await pli('P', ['due', '--at', afterSend(), '--as', ids.clerk])).stdout).toContain('envoyé');
   });
 });
 
@@ -136,21 +162,21 @@ describe('receiving and opening under the convention (T, the town hall)', () => 
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain(`Classé sous la convention ${conventionId}, période 2026-T4 : IS 101, IST (objet : États du 4e trimestre).`);
     expect(readdirSync(at('ouverts')).sort()).toEqual(['IST_T4_2026.csv', 'IS101_T4_2026.xls'].sort());
-    const rows = await due('T', ids.dgs, '2027-01-09');
+    const rows = await due('T', ids.dgs, afterSend());
     expect(rows.filter((r) => r.period === '2026-T4').map((r) => [r.state, r.container])).toEqual([['delivered', sentContainer], ['delivered', sentContainer]]);
   });
 
   it('the CPN takes the town hall\'s receipts by the folder: pli due shows delivered, then opened, with its receipts', async () => {
     // T's first receive wrote the delivery receipt into the folder; P takes it.
     await ok('P', ['receive', '--folder', at('usb'), '--as', ids.clerk]);
-    let rows = await due('P', ids.clerk, '2027-01-09');
+    let rows = await due('P', ids.clerk, afterSend());
     let t4 = rows.filter((r) => r.period === '2026-T4');
     expect(t4.map((r) => [r.document, r.state, r.container])).toEqual([['IS 101', 'delivered', sentContainer], ['IST', 'delivered', sentContainer]]);
     expect(t4[0]!.receipts).toEqual([{ kind: 'delivered', at: expect.any(Number), by: ids.dgs, org: TOWN }]);
     // The opening (above) asked for an opening receipt: T writes it at its next visit of the folder.
     await ok('T', ['receive', '--folder', at('usb'), '--as', ids.dgs]);
     await ok('P', ['receive', '--folder', at('usb'), '--as', ids.clerk]);
-    rows = await due('P', ids.clerk, '2027-01-09');
+    rows = await due('P', ids.clerk, afterSend());
     t4 = rows.filter((r) => r.period === '2026-T4');
     expect(t4.map((r) => r.state)).toEqual(['opened', 'opened']);
     expect(t4[0]!.receipts.map((r) => (r as { kind: string }).kind).sort()).toEqual(['delivered', 'opened']);
@@ -169,14 +195,13 @@ describe('receiving and opening under the convention (T, the town hall)', () => 
   });
 
   it('the register of each side lists it under the convention, with its period, documents and receipts', async () => {
-    const year = String(new Date().getFullYear());
-    await ok('P', ['register', '--convention', conventionId, '--year', year, '--out', at('registre-P.csv'), '--as', ids.clerk]);
+    await ok('P', ['register', '--convention', conventionId, '--year', yearOfRow('P', 'sent'), '--out', at('registre-P.csv'), '--as', ids.clerk]);
     const p = readFileSync(at('registre-P.csv'), 'utf8').slice(1).trimEnd().split('\r\n').slice(1).map((l) => l.split(';'));
     expect(p).toHaveLength(1);
     expect(p[0]!.slice(2, 9)).toEqual(['envoyé', `dossier ${at('usb')}`, conventionId, '2026-T4', 'IS 101, IST', 'États du 4e trimestre', sentContainer.slice(0, 16)]);
     // The receipts' cell holds « ; » between receipts: quoted, so read from the raw line.
     expect(readFileSync(at('registre-P.csv'), 'utf8')).toMatch(/;"remis le [^;"]+ \(Mairie de Saint-Laurent-Blangy\) ; ouvert le [^;"]+ par Claire Dumont \(Mairie de Saint-Laurent-Blangy\)";\r\n$/);
-    await ok('T', ['register', '--convention', conventionId, '--year', year, '--out', at('registre-T.csv'), '--as', ids.dgs]);
+    await ok('T', ['register', '--convention', conventionId, '--year', yearOfRow('T', 'received'), '--out', at('registre-T.csv'), '--as', ids.dgs]);
     const t = readFileSync(at('registre-T.csv'), 'utf8').slice(1).trimEnd().split('\r\n').slice(1).map((l) => l.split(';'));
     expect(t.map((cells) => cells.slice(2, 9))).toEqual([['reçu', `Paul Lefebvre (${CPN})`, conventionId, '2026-T4', 'IS 101, IST', 'États du 4e trimestre', sentContainer.slice(0, 16)]]);
   });
@@ -254,7 +279,7 @@ describe('the attacker of docs/profile.md re-files a container (better-sqlite3)'
 
 describe('the register under the attacker of docs/profile.md', () => {
   it('a container sent sans convention never appears under it: re-filed with a copied seal it is refused, unsealed it is left out', async () => {
-    const year = String(new Date().getFullYear());
+    const year = yearOfRow('T', 'received');
     // T opened the v1 container « sans convention » (above): its row is filed, sealed, with no convention.
     const db = new Database(copyOf('T', 'T-register'));
     const sealed = db.prepare("SELECT filing_mac FROM inbox WHERE period = '2026-T4'").get() as { filing_mac: Buffer };
@@ -272,8 +297,8 @@ describe('the register under the attacker of docs/profile.md', () => {
 });
 
 describe('termination and the retention run, 15 days later', () => {
-  const DAY = 24 * 3600 * 1000;
-  const today = new Date().toISOString().slice(0, 10);
+  // The workstation's day, as Pli reads it; « n days later » is noon of that day + n (daysAfter).
+  const today = localToday();
 
   it('terminated today: nothing is destroyed on day 14; on day 15 the containers and the unchanged files are, the changed one is listed', async () => {
     await ok('O', ['convention', 'terminate', conventionId, '--date', today, '--reason', 'Fin du partenariat']);
@@ -281,7 +306,7 @@ describe('termination and the retention run, 15 days later', () => {
     await ok('T', ['directory', 'import', at('d2.json'), '--as', ids.dgs]);
     await ok('P', ['directory', 'import', at('d2.json'), '--as', ids.clerk]);
     // Sending under it is now refused (its last day is today: refused from tomorrow).
-    await refused(1, 'P', ['send', '--as', ids.clerk, '--convention', conventionId, '--period', '2026-T4', '--doc', 'IS 101', '--folder', at('usb9'), at('IS101_T4_2026.xls')], /résiliée/, { offsetMs: DAY });
+    await refused(1, 'P', ['send', '--as', ids.clerk, '--convention', conventionId, '--period', '2026-T4', '--doc', 'IS 101', '--folder', at('usb9'), at('IS101_T4_2026.xls')], /résiliée/, { offsetMs: daysAfter(today, 1) });
     // The town hall changed one of the files it received: Pli must not delete it.
     appendFileSync(at('ouverts/IST_T4_2026.csv'), 'ligne ajoutée\n');
     const inbox = JSON.parse((await pli('T', ['inbox', '--json'])).stdout) as { id: number; sha256: string }[];
@@ -289,12 +314,12 @@ describe('termination and the retention run, 15 days later', () => {
     expect(existsSync(stored)).toBe(true);
     await refused(1, 'T', ['retention', 'run', '--as', ids.dgs, '--at', '2099-01-01'], /après aujourd'hui/);
 
-    const early = await pli('T', ['retention', 'run', '--as', ids.dgs], { offsetMs: 14 * DAY });
+    const early = await pli('T', ['retention', 'run', '--as', ids.dgs], { offsetMs: daysAfter(today, 14) });
     expect(early.code, early.stderr).toBe(0);
     expect(early.stdout).toContain('Rien à détruire');
     expect(existsSync(at('ouverts/IS101_T4_2026.xls'))).toBe(true);
 
-    const run = await pli('T', ['retention', 'run', '--as', ids.dgs], { offsetMs: 15 * DAY });
+    const run = await pli('T', ['retention', 'run', '--as', ids.dgs], { offsetMs: daysAfter(today, 15) });
     expect(run.code, run.stderr).toBe(0);
     // Two containers: the one opened, and the one crafted for the trainee, never opened, tied at
     // reception to the convention of its signer (docs/convention.md 8.3).
@@ -337,12 +362,12 @@ describe('termination and the retention run, 15 days later', () => {
   it('the CPN\'s copy of what it sent is destroyed too', async () => {
     const copy = path.join(at('P'), 'outbox', `${sentContainer}.pli`);
     expect(existsSync(copy)).toBe(true);
-    const run = await pli('P', ['retention', 'run', '--as', ids.clerk], { offsetMs: 15 * DAY });
+    const run = await pli('P', ['retention', 'run', '--as', ids.clerk], { offsetMs: daysAfter(today, 15) });
     expect(run.code, run.stderr).toBe(0);
     // Its copy, and the same container read back from the exchange folder (never opened, tied at reception).
     expect(run.stdout).toContain('2 plis et 0 fichier détruits.');
     expect(existsSync(copy)).toBe(false);
     // A second run has nothing left to do.
-    expect((await pli('P', ['retention', 'run', '--as', ids.clerk], { offsetMs: 16 * DAY })).stdout).toContain('Rien à détruire');
+    expect((await pli('P', ['retention', 'run', '--as', ids.clerk], { offsetMs: daysAfter(today, 16) })).stdout).toContain('Rien à détruire');
   });
 });

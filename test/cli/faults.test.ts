@@ -88,7 +88,7 @@ beforeAll(async () => {
   expect((await pli(['--home', home, 'init'])).code).toBe(0);
   const created = await pli(['--home', home, 'id', 'new', '--name', 'Claire Petit', '--email', 'mairie@ville.example', '--org', 'Mairie']);
   expect(created.code, created.stderr).toBe(0);
-}, 60000);
+}); // the project's hook time (vitest.config.ts), not 60 s: two runs of pli, one with Argon2 at full cost
 
 afterAll(() => {
   // Always unmounted, in reverse order, before the folders are removed.
@@ -144,7 +144,7 @@ describe('names', () => {
     const event = await lastEvent('container.opened');
     expect(event?.outcome).toBe('failed');
     expect(event?.detail?.reason).toBe('name-exhausted');
-  }, 60000);
+  }); // no 60 s of its own (10 000 files, then 9 999 names tried): the project's time for a test is a guard against a hang, not a budget a loaded machine can miss
 });
 
 describe('a read-only profile (read-only bind mount)', () => {

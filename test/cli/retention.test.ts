@@ -24,21 +24,23 @@ import { getIdentity, unlockIdentity } from '../../electron/core/profile/identit
 import { ed25519Sign } from '../../electron/core/crypto/keys.js';
 import { signedDigest } from '../../electron/core/crypto/primitives.js';
 import { createSession } from '../../electron/ipc/session.js';
-import { cliSandbox, conventionSetUp, CPN, slbConventionArgs, TOWN } from './support.js';
+import { cliSandbox, conventionSetUp, CPN, daysAfter, noonAfter, slbConventionArgs, TOWN } from './support.js';
+import { today as localToday } from '../../electron/core/authority/convention-object.js';
 
 const PASS = 'une phrase de passe de test';
 const cli = cliSandbox('pli-retention-', PASS);
 const { root, at, pli, ok, refused } = cli;
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const DAY = 24 * 3600 * 1000;
 const ARTIFACTS = path.resolve(import.meta.dirname, '../artifacts');
 const ids = { officer: '', clerk: '', chef: '', dgs: '', stagiaire: '' };
 const sent = { c1: '', c2: '', c3: '' };
 const inboxIds = { c1: 0, c2: 0, c3: 0 };
 let conventionA = '';
 let conventionB = '';
-const today = new Date().toISOString().slice(0, 10);
+// The workstation's day, as Pli reads it (toISOString's UTC day is yesterday from midnight to 1 h in
+// Paris); « n days later » is noon of that day + n (daysAfter), not n × 24 h from whenever it runs.
+const today = localToday();
 
 const run = (tool: string, ...args: string[]) => execFileSync(tool, args, { encoding: 'utf8' });
 const flatText = (file: string) => run('pdftotext', file, '-').replace(/\s+/g, ' ').replace(/(\p{L})- (?=\p{L})/gu, '$1-');
@@ -79,7 +81,8 @@ beforeAll(async () => {
   conventionB = await ok('O', [
     'convention', 'new', '--title', 'Convention Saint-Laurent-Blangy — vidéoprotection', ...parties,
     '--person', `${ids.chef}=Cheffe de l'unité de sécurité de proximité`, '--person', `${ids.dgs}=Directrice générale des services`,
-    '--types', '.pdf', '--schedule', 'monthly:8', '--expect', 'Bilan', '--start', '2026-01-01', '--years', '2',
+    // Renewable as A is (until 2029): with two years and no renewal it ended on 2027-12-31 and, from 2028, the ties below lost it.
+    '--types', '.pdf', '--schedule', 'monthly:8', '--expect', 'Bilan', '--start', '2026-01-01', '--years', '2', '--renew-max', '4',
   ]);
   await setUp.distribute(['P', 'T']);
   writeFileSync(at('IS101_T4_2026.xls'), 'Homicides;0\r\n');
@@ -168,7 +171,7 @@ describe('containers never opened: tied at reception', () => {
     const rows = await inbox('T');
     const file = (key: keyof typeof sent) => storedFile('T', rows.find((r) => r.containerId === sent[key])!.sha256);
     expect([file('c1'), file('c2'), file('c3')].every((f) => existsSync(f))).toBe(true);
-    const r = await pli('T', ['retention', 'run', '--as', ids.dgs], { offsetMs: 15 * DAY });
+    const r = await pli('T', ['retention', 'run', '--as', ids.dgs], { offsetMs: daysAfter(today, 15) });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('2 plis et 1 fichier détruits.');
     expect(r.stdout).toContain(`à détruire à la main : ${file('c3')} (pli jamais ouvert, venu d'une personne habilitée de plusieurs conventions)`);
@@ -180,7 +183,7 @@ describe('containers never opened: tied at reception', () => {
     expect(events.filter((e) => e.action === 'retention.destroyed' && e.detail.unopened).map((e) => e.object)).toEqual([sent.c2]);
     expect(events.filter((e) => e.action === 'retention.left').map((e) => [e.object, e.detail.reason])).toEqual([[sent.c3, 'ambiguous']]);
     // The same run again the next day: nothing new, no new record.
-    const again = await pli('T', ['retention', 'run', '--as', ids.dgs], { offsetMs: 16 * DAY });
+    const again = await pli('T', ['retention', 'run', '--as', ids.dgs], { offsetMs: daysAfter(today, 16) });
     expect(again.stdout).toContain('Rien à détruire');
   });
 
@@ -188,7 +191,7 @@ describe('containers never opened: tied at reception', () => {
     const raw = new Database(copyOf('T-before', 'T-retie'));
     raw.prepare('UPDATE inbox SET tie = ? WHERE id = ?').run(JSON.stringify([conventionA]), inboxIds.c3);
     raw.close();
-    await refused(2, 'T-retie', ['retention', 'run', '--as', ids.dgs], /modifié|altéré/, { offsetMs: 15 * DAY });
+    await refused(2, 'T-retie', ['retention', 'run', '--as', ids.dgs], /modifié|altéré/, { offsetMs: daysAfter(today, 15) });
     const rows = await inbox('T-retie');
     for (const row of rows) expect(existsSync(storedFile('T-retie', row.sha256))).toBe(true);
   });
@@ -198,7 +201,7 @@ describe('containers never opened: tied at reception', () => {
     const good = raw.prepare('SELECT tie, tie_mac FROM inbox WHERE id = ?').get(inboxIds.c2) as { tie: string; tie_mac: Buffer };
     raw.prepare('UPDATE inbox SET tie = ?, tie_mac = ? WHERE id = ?').run(good.tie, good.tie_mac, inboxIds.c3);
     raw.close();
-    await refused(2, 'T-copyseal', ['retention', 'run', '--as', ids.dgs], /modifié|altéré/, { offsetMs: 15 * DAY });
+    await refused(2, 'T-copyseal', ['retention', 'run', '--as', ids.dgs], /modifié|altéré/, { offsetMs: daysAfter(today, 15) });
     expect(existsSync(storedFile('T-copyseal', (await inbox('T-copyseal')).find((r) => r.id === inboxIds.c2)!.sha256))).toBe(true);
   });
 
@@ -206,7 +209,7 @@ describe('containers never opened: tied at reception', () => {
     const raw = new Database(copyOf('T-before', 'T-untie'));
     raw.prepare('UPDATE inbox SET tie = NULL, tie_mac = NULL WHERE id = ?').run(inboxIds.c2);
     raw.close();
-    const r = await pli('T-untie', ['retention', 'run', '--as', ids.dgs], { offsetMs: 15 * DAY });
+    const r = await pli('T-untie', ['retention', 'run', '--as', ids.dgs], { offsetMs: daysAfter(today, 15) });
     expect(r.code, r.stderr).toBe(0);
     const c2 = storedFile('T-untie', (await inbox('T-untie')).find((x) => x.id === inboxIds.c2)!.sha256);
     expect(r.stdout).toContain(`à détruire à la main : ${c2} (pli jamais ouvert, dont le rattachement à la convention n'est pas scellé)`);
@@ -218,7 +221,7 @@ describe('the retention at sign-in of the desktop app (electron/ipc/session.ts)'
 
   it('runs the core\'s retention once a day, when the day comes while signed in, and says what it did', async () => {
     copyOf('T-before', 'T-desk');
-    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 14 * DAY });
+    vi.useFakeTimers({ toFake: ['Date'], now: noonAfter(today, 14) });
     const session = createSession({ home: at('T-desk'), emitProgress: () => undefined });
     try {
       await session.signIn('op1', ids.dgs, PASS);
@@ -227,7 +230,7 @@ describe('the retention at sign-in of the desktop app (electron/ipc/session.ts)'
       const c2 = storedFile('T-desk', rows.find((r) => r.id === inboxIds.c2)!.sha256);
       expect(existsSync(c2)).toBe(true);
       // The next day comes while the director is signed in: the first call after it runs the retention.
-      vi.setSystemTime(Date.now() + DAY);
+      vi.setSystemTime(noonAfter(today, 15));
       await session.checkpoint();
       const notice = session.retentionNotice();
       // The opened file was already destroyed by the CLI run on T (the copies share that folder): moved, left to a person.
@@ -252,7 +255,7 @@ describe('the retention at sign-in of the desktop app (electron/ipc/session.ts)'
 
   it('a reader signing in destroys nothing and is told the destruction waits for an operator', async () => {
     copyOf('T-before', 'T-reader');
-    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 15 * DAY });
+    vi.useFakeTimers({ toFake: ['Date'], now: noonAfter(today, 15) });
     const session = createSession({ home: at('T-reader'), emitProgress: () => undefined });
     try {
       await session.signIn('op1', ids.stagiaire, PASS);
@@ -269,7 +272,7 @@ describe('the retention at sign-in of the desktop app (electron/ipc/session.ts)'
 describe('the signed certificate (pli retention certificate / verify)', () => {
   it('is an A4 PDF in French: what was destroyed, when, by whom, what is left, the parties, the fingerprints; with its .sig', async () => {
     const pdf = at('pv-destruction.pdf');
-    const r = await pli('T', ['retention', 'certificate', '--convention', conventionA, '--out', pdf, '--as', ids.dgs], { offsetMs: 16 * DAY });
+    const r = await pli('T', ['retention', 'certificate', '--convention', conventionA, '--out', pdf, '--as', ids.dgs], { offsetMs: daysAfter(today, 16) });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim().split('\n')).toEqual([pdf, `${pdf}.sig`]);
     const text = flatText(pdf);

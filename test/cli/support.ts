@@ -11,6 +11,20 @@ import { newPersonCard } from '../../electron/core/profile/identities.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/pli.js', import.meta.url));
 
+/**
+ * Noon, local time, `n` calendar days after `day` (YYYY-MM-DD, a day of the workstation's calendar
+ * as the product's today() reads it). What « n days later » means to Pli: `n × 24 h` is not that
+ * across a daylight-saving change (from 00:30, 15 × 24 h across the autumn change is day 14 at
+ * 23:30), nor from a run that began before midnight.
+ */
+export function noonAfter(day: string, n: number): number {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  return new Date(y, m - 1, d + n, 12).getTime();
+}
+
+/** The clock offset (RunOptions.offsetMs) that puts a `pli` run at noon `n` days after `day`. */
+export const daysAfter = (day: string, n: number): number => noonAfter(day, n) - Date.now();
+
 export interface Run { code: number; stdout: string; stderr: string }
 export interface RunOptions { env?: Record<string, string>; offsetMs?: number }
 

@@ -41,6 +41,14 @@ const SUMMARY_FILE = path.resolve('test', 'artifacts', 'faults-summary.txt');
 const SECONDS = { flushKill: 16, postfixFlush: 14, dovecotFlush: 14, receiveKill: 12, dovecotReceive: 10, receiveFull: 8, openKill: 12, openFull: 8 };
 /** How many of each fault to aim for (fewer if the budget runs out first). */
 const TARGET = { flushKill: 8, receiveKill: 8, openKill: 6, openFull: 4, receiveFull: 3, postfixFlush: 2, dovecotReceive: 2, dovecotFlush: 2 };
+/**
+ * The fewest of each that are injected whatever the clock says: together they make the counts
+ * asserted at the end (kills 6, servers down 2, disk full 2). On a loaded machine each injection
+ * takes longer and the seconds above ran out before them (the run then failed on « not enough
+ * faults », a verdict on the machine's load, not on Pli). Bounded by LEAST_TRIES attempts each.
+ */
+const LEAST = { flushKill: 2, receiveKill: 2, openKill: 2, openFull: 1, receiveFull: 1, postfixFlush: 1, dovecotReceive: 0, dovecotFlush: 1 };
+const LEAST_TRIES = 12;
 
 // A small seeded generator: a failing run can be replayed with its seed.
 const seed = Number(process.env.PLI_FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -276,11 +284,20 @@ const deliveredCount = (user: MailUser): Promise<number> => imap(user, async (cl
   return n;
 });
 
-/** Waits until `n` messages were delivered to the town hall's mailbox (Postfix's queue retried). */
-async function settle(n: number, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+/**
+ * Waits until `n` messages were delivered to the town hall's mailbox, or until Postfix holds
+ * nothing more (what is missing then never comes, and is counted lost below). Postfix's queue is
+ * the event, not a fixed time: a loaded machine delivers late, and a missing message found after
+ * 20 s was counted lost though still on its way. Postfix is asked to retry its queue meanwhile.
+ */
+async function settle(n: number): Promise<void> {
+  const guard = Date.now() + 120_000; // a stuck queue: the counts below then say what is missing
   await servers.flushQueue();
-  while (Date.now() < deadline && (await deliveredCount(townhall.user)) < n) await sleep(300);
+  for (let turn = 1; Date.now() < guard && (await deliveredCount(townhall.user)) < n; turn++) {
+    if ((await servers.queued()) === 0) return;
+    if (turn % 5 === 0) await servers.flushQueue();
+    await sleep(300);
+  }
 }
 
 beforeAll(async () => {
@@ -308,6 +325,11 @@ describe('fault injection (kill, disk full, server down) against real Postfix + 
     // things go wrong retries more and must still end with its summary line).
     const hardStop = started + 150_000;
     const budget = (kind: keyof typeof SECONDS) => Math.min(Date.now() + SECONDS[kind] * 1000, hardStop);
+    /** The injections of one kind: up to its target within its time, and at least LEAST of it however long they take. */
+    function* injections(kind: keyof typeof SECONDS): Generator<number> {
+      const until = budget(kind);
+      for (let tries = 0; detail[kind] < TARGET[kind] && (Date.now() < until || (detail[kind] < LEAST[kind] && tries < LEAST_TRIES)); tries++) yield tries;
+    }
     const phases: string[] = [];
     let phaseStart = started;
     const mark = (name: string) => { phases.push(`${name} ${((Date.now() - phaseStart) / 1000).toFixed(0)} s`); phaseStart = Date.now(); };
@@ -321,7 +343,7 @@ describe('fault injection (kill, disk full, server down) against real Postfix + 
     const receiveMs = (await runPli(town$, ['receive'])).ms;
 
     // 1. `pli outbox flush` killed at random points, a few new containers queued each time.
-    for (const until = budget('flushKill'); detail.flushKill < TARGET.flushKill && Date.now() < until;) {
+    for (const _ of injections('flushKill')) {
       await queue(between(1, 3));
       // Every other kill at a random moment of the run, the others while a row is being sent
       // (in the SMTP transfer, or between the server's answer and the database).
@@ -332,7 +354,7 @@ describe('fault injection (kill, disk full, server down) against real Postfix + 
 
     mark('mesure + kill envoi');
     // 2. Postfix stopped in the middle of a flush: exit 3 in words (or done before), row kept.
-    for (const until = budget('postfixFlush'); detail.postfixFlush < TARGET.postfixFlush && Date.now() < until;) {
+    for (const _ of injections('postfixFlush')) {
       await queue(2);
       const flush = startPli(police$, ['outbox', 'flush']);
       await sleep(between(flushMs * 0.2, flushMs * 0.9));
@@ -348,7 +370,7 @@ describe('fault injection (kill, disk full, server down) against real Postfix + 
     mark('Postfix arrêté');
     // 3. Dovecot stopped while the police flushes (SMTP login goes through Dovecot; mail already
     // accepted waits in Postfix's queue).
-    for (const until = budget('dovecotFlush'); detail.dovecotFlush < TARGET.dovecotFlush && Date.now() < until;) {
+    for (const _ of injections('dovecotFlush')) {
       await queue(2);
       const flush = startPli(police$, ['outbox', 'flush']);
       await sleep(between(flushMs * 0.2, flushMs * 0.9));
@@ -368,11 +390,11 @@ describe('fault injection (kill, disk full, server down) against real Postfix + 
 
     mark('Dovecot arrêté (envoi) + livraison');
     // 4. `pli receive` killed at random points; more mail sent when the mailbox runs dry.
-    for (const until = budget('receiveKill'); detail.receiveKill < TARGET.receiveKill && Date.now() < until;) {
+    for (const _ of injections('receiveKill')) {
       if ((await inboxCount(townhall.user)) === 0) {
         await queue(between(2, 4));
         await flushAll();
-        await settle(sealed.size, 10_000);
+        await settle(sealed.size);
       }
       // Every other kill at a random moment, the others just after a container was stored (before
       // or while its message is moved to Pli/Traités).
@@ -384,11 +406,11 @@ describe('fault injection (kill, disk full, server down) against real Postfix + 
 
     mark('kill réception');
     // 5. Dovecot stopped in the middle of a receive.
-    for (const until = budget('dovecotReceive'); detail.dovecotReceive < TARGET.dovecotReceive && Date.now() < until;) {
+    for (const _ of injections('dovecotReceive')) {
       if ((await inboxCount(townhall.user)) === 0) {
         await queue(3);
         await flushAll();
-        await settle(sealed.size, 10_000);
+        await settle(sealed.size);
       }
       const receive = startPli(town$, ['receive']);
       await sleep(between(receiveMs * 0.1, receiveMs * 0.9));
@@ -402,11 +424,11 @@ describe('fault injection (kill, disk full, server down) against real Postfix + 
     mark('Dovecot arrêté (réception)');
     // 6. The town hall's profile disk full during a receive (a random few kilobytes left).
     if (mounted.length > 0) {
-      for (const until = budget('receiveFull'); detail.receiveFull < TARGET.receiveFull && Date.now() < until;) {
+      for (const _ of injections('receiveFull')) {
         if ((await inboxCount(townhall.user)) === 0) {
           await queue(2);
           await flushAll();
-          await settle(sealed.size, 10_000);
+          await settle(sealed.size);
         }
         const filler = fill(town$, between(0, 256 * 1024));
         try {
@@ -433,7 +455,7 @@ describe('fault injection (kill, disk full, server down) against real Postfix + 
     let opened = 0;
     const openMs = (await runPli(town$, ['open', String(openable[0]![1]), '--out', path.join(tmp, 'ouvert-0')])).ms;
     checkPlaced('open', path.join(tmp, 'ouvert-0'), sealed.get(openable[0]![0])!, true);
-    for (const until = budget('openKill'); detail.openKill < TARGET.openKill && Date.now() < until;) {
+    for (const _ of injections('openKill')) {
       const [containerId, row] = openable[++opened % openable.length]!;
       const files = sealed.get(containerId)!;
       const out = path.join(tmp, `ouvert-${opened}`);
@@ -461,7 +483,7 @@ describe('fault injection (kill, disk full, server down) against real Postfix + 
     // placed, or (when it fitted) everything.
     const key = path.join(tmp, 'cle-usb');
     if (tryMount(key, '2m')) {
-      for (const until = budget('openFull'); detail.openFull < TARGET.openFull && Date.now() < until;) {
+      for (const _ of injections('openFull')) {
         const [containerId, row] = openable[++opened % openable.length]!;
         const files = sealed.get(containerId)!;
         const need = [...files.values()].reduce((n, b) => n + b.length, 0);

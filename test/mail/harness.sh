@@ -10,6 +10,7 @@
 #   ready [secs]   wait until every port answers (default 15 s)
 #   status         running/stopped per daemon
 #   flush          ask Postfix to retry its deferred queue now (e.g. after start-dovecot)
+#   queued         print how many messages Postfix still holds (0: nothing more is on its way)
 # Needs root and: scripts/install-test-deps.sh (postfix dovecot-imapd dovecot-lmtpd openssl).
 #
 # Ports (env, defaults from the recipe). Everything listens on loopback only:
@@ -392,8 +393,10 @@ status() {
 }
 
 flush() { postqueue -c "$POSTFIX_DIR" -f; }
+# One JSON line per message in any of Postfix's queues (incoming, active, deferred, hold).
+queued() { postqueue -c "$POSTFIX_DIR" -j | grep -c . || true; }
 
 case ${1:-} in
-  setup|start|stop|status|ready|flush|start-dovecot|stop-dovecot|start-postfix|stop-postfix) "$@" ;;
-  *) echo "usage: ROOT=dir $0 setup|start|stop|status|ready [secs]|flush|start-dovecot|stop-dovecot|start-postfix|stop-postfix" >&2; exit 2 ;;
+  setup|start|stop|status|ready|flush|queued|start-dovecot|stop-dovecot|start-postfix|stop-postfix) "$@" ;;
+  *) echo "usage: ROOT=dir $0 setup|start|stop|status|ready [secs]|flush|queued|start-dovecot|stop-dovecot|start-postfix|stop-postfix" >&2; exit 2 ;;
 esac

@@ -2,6 +2,7 @@
 // every instance lives in its own temp ROOT with its own throwaway CA, on free ports, so several
 // test files can run their own servers in parallel. Needs root and scripts/install-test-deps.sh.
 import { execFile } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -59,6 +60,8 @@ export interface MailServers {
   startPostfix(): Promise<void>;
   /** Make Postfix retry deferred mail now (e.g. mail queued while Dovecot was down). */
   flushQueue(): Promise<void>;
+  /** How many messages Postfix still holds in its queues: 0 once everything accepted was delivered. */
+  queued(): Promise<number>;
   /** Stop both daemons and delete root. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -84,17 +87,35 @@ function findBinary(name: string): string | undefined {
   return undefined;
 }
 
-/** A port nobody listens on right now (the OS picks it; closed again before the daemons bind it). */
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+/**
+ * The first port the kernel hands out to outgoing connections (ip_local_port_range). The daemons'
+ * ports are taken below it: a port picked by listen(0) lies in that range, and a client's socket
+ * (another test file's, or a pli of the same test while Dovecot is stopped and restarted) could
+ * take it as its local port before the daemon binds it again — "Address already in use", a
+ * failure that only came with load and parallel files.
+ */
+function ephemeralLow(): number {
+  try {
+    const low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 12_000 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+/** A port nobody listens on right now, below the ephemeral range (closed again before the daemons bind it). */
+async function freePort(host: string): Promise<number> {
+  const high = ephemeralLow();
+  for (;;) {
+    const port = 10_000 + randomInt(high - 10_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = net.createServer();
+      srv.unref();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, host, () => srv.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
 }
 
 async function pickPorts(pinned: Partial<MailPorts> = {}): Promise<MailPorts> {
@@ -132,6 +153,11 @@ function tail(file: string, lines = 20): string {
 
 /** Runs one harness.sh subcommand; on failure the error carries its output and the daemons' log tails. */
 function runHarness(root: string, ports: MailPorts, subcommand: string): Promise<void> {
+  return harnessOutput(root, ports, subcommand).then(() => undefined);
+}
+
+/** Runs one subcommand of harness.sh; resolves with what it printed. */
+function harnessOutput(root: string, ports: MailPorts, subcommand: string): Promise<string> {
   const env = {
     ...process.env,
     ROOT: root,
@@ -148,7 +174,7 @@ function runHarness(root: string, ports: MailPorts, subcommand: string): Promise
   // The daemons' stdio is redirected inside harness.sh, so the callback fires when the script exits.
   return new Promise((resolve, reject) => {
     execFile('bash', [HARNESS_SH, subcommand], { env, timeout: TIMEOUT_MS, maxBuffer: 8 << 20 }, (err, stdout, stderr) => {
-      if (!err) return resolve();
+      if (!err) return resolve(stdout);
       reject(
         new Error(
           `mail harness "${subcommand}" failed (ROOT=${root}): ${err.message}\n` +
@@ -164,6 +190,19 @@ function runHarness(root: string, ports: MailPorts, subcommand: string): Promise
 }
 
 export async function startMailServers(opts: StartMailServersOptions = {}): Promise<MailServers> {
+  // Two files may still pick the same free port at the same moment (checked free, bound by the
+  // daemons a moment later): the one that loses starts again on other ports. Only the servers'
+  // start is tried again, never a test's verdict.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (err) {
+      if (attempt >= 3 || opts.ports || !/Address already in use/.test(String((err as Error).message))) throw err;
+    }
+  }
+}
+
+async function startOnce(opts: StartMailServersOptions): Promise<MailServers> {
   const missing = ['postfix', 'dovecot', 'doveadm'].filter((b) => !findBinary(b));
   if (missing.length > 0) {
     throw new Error(`mail test servers unavailable: ${missing.join(', ')} not found; ${INSTALL_HINT}`);
@@ -210,6 +249,7 @@ export async function startMailServers(opts: StartMailServersOptions = {}): Prom
     stopPostfix: () => runHarness(root, ports, 'stop-postfix'),
     startPostfix: () => runHarness(root, ports, 'start-postfix'),
     flushQueue: () => runHarness(root, ports, 'flush'),
+    queued: async () => Number((await harnessOutput(root, ports, 'queued')).trim()),
     stop,
   };
 }

@@ -126,6 +126,9 @@ describe('functional mailbox (real Postfix + Dovecot)', () => {
     expect(listEvents(police.profile.db).some((e) => (e.detail ?? '').includes(servers.users.police.pass))).toBe(false);
   }, 60_000);
 
+  // The watcher's timer: longer than any delivery here, shorter than the test's own time, so that
+  // an arrival brought by the timer instead of IDLE fails the latency check below.
+  const IDLE_TICK_MS = 60_000;
   it('receive --watch is notified by IDLE of a new container without polling', async () => {
     const controller = new AbortController();
     let arrived: (r: IngestResult) => void = () => undefined;
@@ -135,7 +138,7 @@ describe('functional mailbox (real Postfix + Dovecot)', () => {
     let ready: () => void = () => undefined;
     const firstRound = new Promise<void>((resolve) => { ready = resolve; });
     const watching = receiveImap(townhall.ctx, {
-      watch: true, signal: controller.signal, tickMs: 120_000,
+      watch: true, signal: controller.signal, tickMs: IDLE_TICK_MS,
       onItem: (r) => { if (r.row.container_id === expected) arrived(r); }, onRound: () => { rounds++; ready(); },
     });
     await firstRound;
@@ -151,10 +154,13 @@ describe('functional mailbox (real Postfix + Dovecot)', () => {
     await watching;
     expect(result.row.container_id).toBe(sent.containerId);
     expect(result.row.state).toBe('verified');
-    expect(latency).toBeLessThan(10_000);
+    // Before the watcher's first timer could have woken it: IDLE's EXISTS did. (A fixed 10 s here
+    // timed the sender's sealing, SMTP and Postfix's delivery as much as IDLE, and failed on a
+    // loaded machine; that latency is a figure of bench/mail.mjs, with no target.)
+    expect(latency).toBeLessThan(IDLE_TICK_MS);
     // one round for the IDLE wake-up (maybe one more if two EXISTS came), never a timer
     expect(rounds - roundsBefore).toBeLessThanOrEqual(3);
-  }, 40_000);
+  }, 2 * IDLE_TICK_MS);
 
   it('receive --watch reconnects after Dovecot restarts and drains the outbox', async () => {
     const controller = new AbortController();

@@ -2,7 +2,7 @@
 // 12): the decision at an injected time, as `pli due --at` — before, on and after the 8th, twice
 // the same day, the next morning, after a restart (the memory is in the profile), and never for a
 // person outside the nominative list nor for a terminated convention.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -42,6 +42,11 @@ const take = async (day: string, hour = 9) => (await takeNotifications(station.d
   .map((n) => ({ period: n.period, kind: n.kind, documents: n.documents, body: plain(n.body) }));
 
 beforeAll(async () => {
+  // The profile, its certificates and the convention are made on a fixed day before the convention's
+  // start, as they would be in life: the times injected below (2026-09 to 2027-04) are then inside
+  // the certificates' validity whatever day the tests run (made at the real date, a run after
+  // 2027-01-01 had certificates issued after the times asked about, and nobody habilitated).
+  vi.useFakeTimers({ toFake: ['Date'], now: at('2026-09-15') });
   station = initProfile(home).profile;
   ctx = { profile: station, unlocker: { unlock: (row) => unlockIdentity(station.db, row.id, PASS) } };
   const officer = await createIdentity(station.db, { name: 'Paul Lefebvre', email: 'cpn-arras@interieur.gouv.fr', org: "CPN d'Arras" }, PASS, LIGHT);
@@ -58,6 +63,7 @@ beforeAll(async () => {
     types: '.xls,.csv,.pdf', schedule: 'quarterly:8', expect: ['IS 101', 'IST'], start: '2026-10-01', years: 1, renewMax: 4,
   });
   conventionId = made.body.id;
+  vi.useRealTimers();
 });
 
 describe('desktop notifications of due periods', () => {

@@ -127,11 +127,12 @@ export function registerRows(db: DB, year: number, convention: string | null = n
   }
   const inbox = db.prepare('SELECT * FROM inbox ORDER BY id').all() as InboxRow[];
   for (const row of inbox) {
-    if (yearOf(row.arrived_at) !== year) continue;
     // Invariant: a row whose seal is present and wrong (edited arrival, sender, bytes) refuses
-    // the whole register, filed under this convention or not; an unsealed row is listed with its
-    // arrival marked as not proven.
+    // the whole register, filed under this convention or not, whatever year it now says: checked
+    // before the year is read, or an arrival moved out of the year takes its row out unseen. An
+    // unsealed row is listed with its arrival marked as not proven.
     const proven = checkInboxRowMac(db, row) === 'sealed';
+    if (yearOf(row.arrived_at) !== year) continue;
     const filing = filed('received', row.container_id);
     if (convention !== null && !filing) continue;
     rows.push({
