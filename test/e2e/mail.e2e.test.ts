@@ -153,7 +153,7 @@ describe('functional mailbox through the interface (real Postfix + Dovecot)', ()
     await statusWith(m, `Signature de Julie Greffe vérifiée. 2 fichiers enregistrés dans le dossier « ${path.basename(out)} »`);
     expect(readFileSync(path.join(out, path.basename(xls))).equals(readFileSync(xls))).toBe(true);
     expect(readFileSync(path.join(out, path.basename(pdf))).equals(readFileSync(pdf))).toBe(true);
-    await row.getByText('Ouvert').waitFor();
+    await row.getByText('ouvert', { exact: true }).waitFor();
     await m.getByRole('button', { name: 'Afficher dans le dossier' }).click();
     await expect.poll(() => bridgeM.shown.length).toBe(1);
     await shot(m, '47-inbox-opened');
