@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import { openProfile, DB_FILE } from '../../electron/core/profile/profile.js';
 import { currentKeys, unlockIdentity } from '../../electron/core/profile/identities.js';
 import { rawPlaintext, sealRawPlaintext, type TestPerson } from '../unit/helpers.js';
+import { stopAfterFirstPlaintext, untilStopped } from './support.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin', 'pli.js');
@@ -362,10 +363,11 @@ describe('inbox files on disk', () => {
 
 // ---- writers never replace a file; the decryption temporary folder (issue 10, items 5 and 7) ----
 
-/** pli with a passphrase, started but not awaited: for the tests that kill it. */
-function startPli(args: string[], passphrase: string) {
+/** pli with a passphrase, started but not awaited: for the tests that kill it (`node`, Node's
+ * own arguments and environment from stopAfterFirstPlaintext). */
+function startPli(args: string[], passphrase: string, node: { execArgv: string[]; env: Record<string, string> } = { execArgv: [], env: {} }) {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PLI_'))) as Record<string, string>;
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...base, PLI_PASSPHRASE: passphrase }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...node.execArgv, BIN, ...args], { env: { ...base, ...node.env, PLI_PASSPHRASE: passphrase }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stdout.resume();
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString('utf8'); });
@@ -548,11 +550,13 @@ describe('the decryption temporary folder', () => {
       it(`${signal}: exit ${code}, the folder left empty`, async () => {
         const out = dir(`interrompu-${signal}`);
         mkdirSync(out);
-        const { child, closed } = startPli(['--home', homeB, 'decrypt', '--out', out, bigSealed], PASS_B);
-        const deadline = Date.now() + 60000;
-        while (!midWay(out) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1));
+        // pli stops itself right after its first plaintext bytes: the signal lands mid-way on any
+        // machine (a poll of the folder could see it done already, or not begun).
+        const { child, closed } = startPli(['--home', homeB, 'decrypt', '--out', out, bigSealed], PASS_B, stopAfterFirstPlaintext(out));
+        await untilStopped(child.pid!, closed);
         expect(midWay(out), 'the decryption was caught mid-way').toBe(true);
         child.kill(signal);
+        child.kill('SIGCONT');
         const result = await closed;
         expect({ code: result.code, signal: result.signal }, result.stderr).toEqual({ code, signal: null });
         expect(result.stderr).toContain('interrompu');

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { BIN, cliSandbox } from './support.js';
+import { BIN, cliSandbox, stopAfterFirstPlaintext, untilStopped } from './support.js';
 
 const PASS = 'une phrase de passe de test';
 const cli = cliSandbox('pli-inbox-signals-', PASS);
@@ -53,7 +53,10 @@ describe('pli open of an inbox entry killed mid-way leaves no temporary folder a
       const out = at(`interrompu-${signal}`);
       mkdirSync(out);
       const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PLI_'))) as Record<string, string>;
-      const child = spawn(process.execPath, [BIN, '--home', at('B'), 'open', inboxId, '--out', out], { env: { ...base, PLI_PASSPHRASE: PASS }, stdio: ['ignore', 'pipe', 'pipe'] });
+      // pli stops itself right after its first plaintext bytes: the signal lands mid-way on any
+      // machine (a poll of the folder could see it done already, or not begun).
+      const stop = stopAfterFirstPlaintext(out);
+      const child = spawn(process.execPath, [...stop.execArgv, BIN, '--home', at('B'), 'open', inboxId, '--out', out], { env: { ...base, ...stop.env, PLI_PASSPHRASE: PASS }, stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       child.stdout.resume();
       child.stderr.on('data', (d: Buffer) => { stderr += d.toString('utf8'); });
@@ -61,10 +64,10 @@ describe('pli open of an inbox entry killed mid-way leaves no temporary folder a
         child.on('error', reject);
         child.on('close', (exit, killed) => resolve({ code: exit, signal: killed }));
       });
-      const deadline = Date.now() + 60000;
-      while (!midWay(out) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1));
+      await untilStopped(child.pid!, closed);
       expect(midWay(out), 'the decryption was caught mid-way').toBe(true);
       child.kill(signal);
+      child.kill('SIGCONT');
       expect(await closed, stderr).toEqual({ code, signal: null });
       expect(stderr).toContain('interrompu');
       expect(readdirSync(out)).toEqual([]);
