@@ -1,8 +1,8 @@
 // The real `pli` binary in a temporary folder, shared by the CLI test files: a runner that can
 // shift the child's clock (a preloaded module moves Date.now; the binary itself is unchanged),
 // and assertions for success and for refusals with their exit code and one-line French message.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -26,7 +26,12 @@ export function noonAfter(day: string, n: number): number {
 export const daysAfter = (day: string, n: number): number => noonAfter(day, n) - Date.now();
 
 export interface Run { code: number; stdout: string; stderr: string }
-export interface RunOptions { env?: Record<string, string>; offsetMs?: number }
+export interface RunOptions {
+  env?: Record<string, string>;
+  offsetMs?: number;
+  /** Called with the child once started (a test that watches it while it runs). */
+  onSpawn?: (child: ChildProcess) => void;
+}
 
 export function cliSandbox(prefix: string, passphrase: string) {
   const root = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), prefix));
@@ -45,6 +50,7 @@ Date.now = () => realNow() + offset;
     const argv = [...(options.offsetMs ? ['--import', pathToFileURL(clock).href] : []), BIN, '--home', at(home), ...args];
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      options.onSpawn?.(child);
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
@@ -145,6 +151,45 @@ function threadStates(pid: number): string[] | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Resolves true once process `pid` is seen waiting on the SQLite database `dbFile`: the file open
+ * among its descriptors and its main thread (where better-sqlite3 runs) asleep in nanosleep, which
+ * is SQLite's busy handler between two tries of a lock (busy_timeout); Node's own idle wait is
+ * epoll, never nanosleep. Resolves false if `exited` settles first.
+ */
+export async function untilWaitingOnDatabase(pid: number, dbFile: string, exited: Promise<unknown>, timeoutMs = 60_000): Promise<boolean> {
+  let gone = false;
+  void exited.then(() => (gone = true), () => (gone = true));
+  const target = realpathSync(dbFile);
+  const hasOpen = (): boolean => {
+    try {
+      return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+        try {
+          return readlinkSync(`/proc/${pid}/fd/${fd}`) === target;
+        } catch {
+          return false; // closed meanwhile
+        }
+      });
+    } catch {
+      return false;
+    }
+  };
+  const sleeping = (): boolean => {
+    try {
+      return readFileSync(`/proc/${pid}/wchan`, 'utf8').includes('nanosleep');
+    } catch {
+      return false;
+    }
+  };
+  const deadline = Date.now() + timeoutMs;
+  while (!gone) {
+    if (sleeping() && hasOpen()) return true;
+    if (Date.now() > deadline) throw new Error(`process ${pid} not seen waiting on ${dbFile} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  return false;
 }
 
 /** Resolves once every thread of `pid` is stopped (state T in /proc); rejects if `exited` settles

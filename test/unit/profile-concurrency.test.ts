@@ -8,8 +8,9 @@
 // Needs `npm run build` (the real `pli` binary).
 import { afterAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { initProfile, openProfile, setMeta, getMeta, type Profile } from '../../electron/core/profile/profile.js';
-import { cliSandbox } from '../cli/support.js';
+import type { ChildProcess } from 'node:child_process';
+import { initProfile, openProfile, setMeta, getMeta, DB_FILE, type Profile } from '../../electron/core/profile/profile.js';
+import { cliSandbox, untilWaitingOnDatabase } from '../cli/support.js';
 
 const PASS = 'une phrase de passe de test';
 const cli = cliSandbox('pli-concurrency-', PASS);
@@ -128,9 +129,18 @@ describe('one profile, several programs', () => {
       // upgrade to writing would get SQLITE_BUSY at once (SQLite does not wait there) instead of
       // waiting for the app's write to end.
       app.db.exec('BEGIN IMMEDIATE');
-      const release = setTimeout(() => app.db.exec('COMMIT'), 1500);
-      const run = await pli('G', idNew('G', 'Claire Dumont')).finally(() => clearTimeout(release));
-      if (app.db.inTransaction) app.db.exec('COMMIT');
+      // Released only once pli is seen waiting on the database (not after a fixed time, which on a
+      // loaded machine could pass before pli even reached it): pli waited, it was not just slow.
+      let child: ChildProcess | undefined;
+      const running = pli('G', idNew('G', 'Claire Dumont'), { onSpawn: (c) => (child = c) });
+      let waited: boolean;
+      try {
+        waited = await untilWaitingOnDatabase(child!.pid!, at(`G/${DB_FILE}`), running);
+      } finally {
+        app.db.exec('COMMIT');
+      }
+      const run = await running;
+      expect(waited, `pli ended before waiting on the database: ${run.stderr}`).toBe(true);
       expect(run.code, run.stderr).toBe(0);
       expect(names(app)).toEqual(['Claire Dumont']);
     } finally {
