@@ -13,6 +13,7 @@ import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 import type { MailServers, MailUser } from './harness.js';
 import { captureMain as captureCli, startMailBench, type MailBench, type MailParty } from './support.js';
+import { untilStopped } from '../cli/support.js';
 import { importCard, getIdentity } from '../../electron/core/profile/identities.js';
 import { listOutbox, queueSend, sendWithin, type OutboxRow } from '../../electron/core/mail/outbox.js';
 import { JUNK_KEEP_MAX_BYTES, listInbox } from '../../electron/core/mail/inbox.js';
@@ -86,8 +87,14 @@ describe('the mailbox never jams (real Postfix + Dovecot)', () => {
 
     const flush = runCli(['--home', police.profile.home, 'outbox', 'flush']);
     const deadline = Date.now() + 30_000;
-    while (rowOf().state !== 'sending') {
-      if (Date.now() > deadline) throw new Error(`the row never became 'sending': ${JSON.stringify(await Promise.race([flush.done, Promise.resolve('running')]))}`);
+    // The row is checked while the sender is stopped (SIGSTOP), then killed without running again:
+    // the state checked is the state killed (checked while it ran, it could be sent meanwhile).
+    for (;;) {
+      flush.kill('SIGSTOP');
+      await untilStopped(flush.pid, flush.done);
+      if (rowOf().state === 'sending') break;
+      if (Date.now() > deadline) throw new Error(`the row never became 'sending': ${rowOf().state}`);
+      flush.kill('SIGCONT');
       await new Promise((r) => setTimeout(r, 2));
     }
     flush.kill('SIGKILL');
