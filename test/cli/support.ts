@@ -2,7 +2,7 @@
 // shift the child's clock (a preloaded module moves Date.now; the binary itself is unchanged),
 // and assertions for success and for refusals with their exit code and one-line French message.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -86,45 +86,8 @@ export type CliSandbox = ReturnType<typeof cliSandbox>;
 // moment (not begun yet, or already done on a fast one). Stopped (SIGSTOP) at a known point, pli
 // is then signalled in exactly the state the test checked, whatever the machine's load.
 
-/** A preloaded module (`node --import`) that wraps the writes of the main thread: right after the
- * first write of bytes to a file under $PLI_TEST_STOP_UNDER (the plaintext of a decryption goes
- * to its temporary folder there), the process stops itself with SIGSTOP. The file's path is read
- * from /proc/self/fd (Linux), since a FileHandle does not know its path. */
-const STOP_SHIM = `import fs from 'node:fs';
-import { open } from 'node:fs/promises';
-import path from 'node:path';
-import { isMainThread } from 'node:worker_threads';
-const under = process.env.PLI_TEST_STOP_UNDER;
-if (under && isMainThread) {
-  let done = false;
-  const after = (fd, written) => {
-    if (done || !(written > 0)) return;
-    let target = '';
-    try { target = fs.readlinkSync('/proc/self/fd/' + fd); } catch { return; }
-    if (!target.startsWith(under + path.sep)) return;
-    done = true;
-    process.kill(process.pid, 'SIGSTOP');
-  };
-  const probe = await open(process.execPath, 'r');
-  const FileHandle = Object.getPrototypeOf(probe);
-  await probe.close();
-  for (const name of ['write', 'writev']) {
-    const real = FileHandle[name];
-    FileHandle[name] = async function (...args) {
-      const result = await real.apply(this, args);
-      after(this.fd, result.bytesWritten);
-      return result;
-    };
-  }
-  const realWriteSync = fs.writeSync;
-  fs.writeSync = function (fd, ...args) {
-    const written = realWriteSync.call(this, fd, ...args);
-    after(fd, written);
-    return written;
-  };
-}
-`;
-let stopShim = '';
+/** The preloaded module that stops pli (test/cli/stop-after-plaintext.mjs). */
+const STOP_SHIM = new URL('./stop-after-plaintext.mjs', import.meta.url).href;
 
 /**
  * Node arguments and environment for a `pli` child (`node ...execArgv BIN ...`) that stops itself
@@ -132,13 +95,7 @@ let stopShim = '';
  * with `untilStopped`, signal it, then SIGCONT it.
  */
 export function stopAfterFirstPlaintext(folder: string): { execArgv: string[]; env: Record<string, string> } {
-  if (!stopShim) {
-    const dir = mkdtempSync(path.join(tmpdir(), 'pli-stop-shim-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    stopShim = path.join(dir, 'stop.mjs');
-    writeFileSync(stopShim, STOP_SHIM);
-  }
-  return { execArgv: ['--import', pathToFileURL(stopShim).href], env: { PLI_TEST_STOP_UNDER: realpathSync(folder) } };
+  return { execArgv: ['--import', STOP_SHIM], env: { PLI_TEST_STOP_UNDER: realpathSync(folder) } };
 }
 
 /** The state letters (R, S, D, T...) of every thread of process `pid`, or null once it is gone. */
