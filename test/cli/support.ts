@@ -69,8 +69,8 @@ export function PINNED_DAY(): string {
   return pinnedDay;
 }
 
-/** How far the test process's clock (pinned or faked by a test) is from the real one: its `pli` children get the same shift. */
-const processShift = (): number => (vi.getMockedSystemTime() ? Date.now() - vi.getRealSystemTime() : 0);
+/** How far the test process's clock (pinned or faked by a test) is from the real one: its `pli` children (and the e2e pages) get the same shift. */
+export const clockShiftMs = (): number => (vi.getMockedSystemTime() ? Math.round(Date.now() - vi.getRealSystemTime()) : 0);
 
 export interface Run { code: number; stdout: string; stderr: string }
 export interface RunOptions { env?: Record<string, string>; offsetMs?: number }
@@ -94,7 +94,7 @@ globalThis.Date = new Proxy(RealDate, {
 
   function pli(home: string, args: string[], options: RunOptions = {}): Promise<Run> {
     // offsetMs is relative to the test process's clock (daysAfter reads it): pinned, the child adds the pin's shift.
-    const offsetMs = Math.round(processShift() + (options.offsetMs ?? 0));
+    const offsetMs = Math.round(clockShiftMs() + (options.offsetMs ?? 0));
     const env: NodeJS.ProcessEnv = { ...process.env, PLI_PASSPHRASE: passphrase, PLI_TEST_CLOCK_OFFSET_MS: String(offsetMs) };
     delete env.PLI_HOME;
     delete env.PLI_NEW_PASSPHRASE;

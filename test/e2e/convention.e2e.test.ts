@@ -37,6 +37,9 @@ describe('the town hall: Calendrier and Convention', () => {
 
   it('shows the year with the states in words and icons, and the banner from seven days before the 8th', async () => {
     ({ bridge, page } = await screens.open('T'));
+    // The page reads the pinned day too (its Date, with or without arguments, as the core's).
+    const pageDay = await page.evaluate(() => [new Date(), new Date(Date.now())].map((d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`));
+    expect(pageDay).toEqual([PIN_DAY, PIN_DAY]);
     await signIn(page, 'Claire Dumont');
     await nav(page, 'Calendrier');
     await h1(page, 'Calendrier des échanges');
