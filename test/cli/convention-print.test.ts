@@ -11,12 +11,15 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { cliSandbox, CPN, SLB_FIVE, slbTownHall, TOWN } from './support.js';
+import { cliSandbox, CPN, PIN_DAY, pinClock, SLB_FIVE, slbTownHall, TOWN, unpinClock } from './support.js';
 
 const PASS = 'une phrase de passe de test';
 const cli = cliSandbox('pli-convention-print-', PASS);
 const { root, at, pli, ok, refused } = cli;
 afterAll(() => rmSync(root, { recursive: true, force: true }));
+// The convention runs from 2026 for one year, renewable: the sends under its 2026-T4 need a day inside it, not the day the tests run.
+beforeAll(() => pinClock(PIN_DAY));
+afterAll(() => unpinClock());
 
 const ARTIFACTS = path.resolve(import.meta.dirname, '../artifacts');
 const ids = { officer: '', clerk: '', maire: '', adjoint: '', dgs: '', chef: '', agent: '' };

@@ -14,7 +14,7 @@ import { openProfile } from '../../electron/core/profile/profile.js';
 import { currentKeys, unlockIdentity } from '../../electron/core/profile/identities.js';
 import { sealToFile } from '../../electron/core/container/seal.js';
 import { retentionRecords } from '../../electron/core/authority/convention-retention.js';
-import { cliSandbox, conventionSetUp, CPN, daysAfter, slbConventionArgs, TOWN } from './support.js';
+import { cliSandbox, conventionSetUp, CPN, daysAfter, PIN_DAY, pinClock, slbConventionArgs, TOWN, unpinClock } from './support.js';
 import { today as localToday } from '../../electron/core/authority/convention-object.js';
 import { is101Rows, toCsv } from '../unit/indicators-fixtures.js';
 
@@ -22,16 +22,15 @@ const PASS = 'une phrase de passe de test';
 const cli = cliSandbox('pli-convention-send-', PASS);
 const { root, at, pli, ok, refused } = cli;
 afterAll(() => rmSync(root, { recursive: true, force: true }));
+// The convention's 2026-T4, its due day and its views « after the send » need one day inside its first year, whatever the day the tests run.
+beforeAll(() => pinClock(PIN_DAY));
+afterAll(() => unpinClock());
 
 const ids = { officer: '', clerk: '', intruder: '', dgs: '', stagiaire: '', maire: '', adjoint: '', chef: '', agent: '' };
 let conventionId = '';
 let sentContainer = '';
-/**
- * A day after 2026-T4's due day (8 January 2027) and not before today: the views « after the send »
- * are asked on it. A fixed 2027-01-09 was before the send itself once the tests ran after that day
- * (from April 2027 the quarter read « late », not sent).
- */
-const afterSend = (): string => [localToday(), '2027-01-09'].sort().at(-1)!;
+/** A day after 2026-T4's due day (8 January 2027), after the send on the pinned day: the views « after the send » are asked on it. */
+const afterSend = (): string => '2027-01-09';
 
 /**
  * The year of `sentContainer`'s row in a profile, as the register reads it (local time): a run
@@ -297,8 +296,8 @@ describe('the register under the attacker of docs/profile.md', () => {
 });
 
 describe('termination and the retention run, 15 days later', () => {
-  // The workstation's day, as Pli reads it; « n days later » is noon of that day + n (daysAfter).
-  const today = localToday();
+  // The workstation's day, as Pli reads it: the pinned one; « n days later » is noon of that day + n (daysAfter).
+  const today = PIN_DAY;
 
   it('terminated today: nothing is destroyed on day 14; on day 15 the containers and the unchanged files are, the changed one is listed', async () => {
     await ok('O', ['convention', 'terminate', conventionId, '--date', today, '--reason', 'Fin du partenariat']);

@@ -24,13 +24,15 @@ import { getIdentity, unlockIdentity } from '../../electron/core/profile/identit
 import { ed25519Sign } from '../../electron/core/crypto/keys.js';
 import { signedDigest } from '../../electron/core/crypto/primitives.js';
 import { createSession } from '../../electron/ipc/session.js';
-import { cliSandbox, conventionSetUp, CPN, daysAfter, noonAfter, slbConventionArgs, TOWN } from './support.js';
-import { today as localToday } from '../../electron/core/authority/convention-object.js';
+import { cliSandbox, conventionSetUp, CPN, daysAfter, noonAfter, PIN_DAY, pinClock, repinClock, slbConventionArgs, TOWN, unpinClock } from './support.js';
 
 const PASS = 'une phrase de passe de test';
 const cli = cliSandbox('pli-retention-', PASS);
 const { root, at, pli, ok, refused } = cli;
 afterAll(() => rmSync(root, { recursive: true, force: true }));
+// One day for the test process and its `pli` children, inside both conventions, whatever the day the tests run.
+beforeAll(() => pinClock(PIN_DAY));
+afterAll(() => unpinClock());
 
 const ARTIFACTS = path.resolve(import.meta.dirname, '../artifacts');
 const ids = { officer: '', clerk: '', chef: '', dgs: '', stagiaire: '' };
@@ -38,9 +40,9 @@ const sent = { c1: '', c2: '', c3: '' };
 const inboxIds = { c1: 0, c2: 0, c3: 0 };
 let conventionA = '';
 let conventionB = '';
-// The workstation's day, as Pli reads it (toISOString's UTC day is yesterday from midnight to 1 h in
-// Paris); « n days later » is noon of that day + n (daysAfter), not n × 24 h from whenever it runs.
-const today = localToday();
+// The workstation's day, as Pli reads it: the pinned one; « n days later » is noon of that day + n
+// (daysAfter), not n × 24 h from whenever it runs.
+const today = PIN_DAY;
 
 const run = (tool: string, ...args: string[]) => execFileSync(tool, args, { encoding: 'utf8' });
 const flatText = (file: string) => run('pdftotext', file, '-').replace(/\s+/g, ' ').replace(/(\p{L})- (?=\p{L})/gu, '$1-');
@@ -217,11 +219,11 @@ describe('containers never opened: tied at reception', () => {
 });
 
 describe('the retention at sign-in of the desktop app (electron/ipc/session.ts)', () => {
-  afterEach(() => vi.useRealTimers());
+  afterEach(() => repinClock());
 
   it('runs the core\'s retention once a day, when the day comes while signed in, and says what it did', async () => {
     copyOf('T-before', 'T-desk');
-    vi.useFakeTimers({ toFake: ['Date'], now: noonAfter(today, 14) });
+    vi.setSystemTime(noonAfter(today, 14));
     const session = createSession({ home: at('T-desk'), emitProgress: () => undefined });
     try {
       await session.signIn('op1', ids.dgs, PASS);
@@ -255,7 +257,7 @@ describe('the retention at sign-in of the desktop app (electron/ipc/session.ts)'
 
   it('a reader signing in destroys nothing and is told the destruction waits for an operator', async () => {
     copyOf('T-before', 'T-reader');
-    vi.useFakeTimers({ toFake: ['Date'], now: noonAfter(today, 15) });
+    vi.setSystemTime(noonAfter(today, 15));
     const session = createSession({ home: at('T-reader'), emitProgress: () => undefined });
     try {
       await session.signIn('op1', ids.stagiaire, PASS);

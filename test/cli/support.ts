@@ -1,12 +1,13 @@
 // The real `pli` binary in a temporary folder, shared by the CLI test files: a runner that can
-// shift the child's clock (a preloaded module moves Date.now; the binary itself is unchanged),
-// and assertions for success and for refusals with their exit code and one-line French message.
+// shift the child's clock (a preloaded module moves Date.now and `new Date()`; the binary itself
+// is unchanged), a pinned clock (one fixed day for the test process and its `pli` children), and
+// assertions for success and for refusals with their exit code and one-line French message.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { expect } from 'vitest';
+import { expect, vi } from 'vitest';
 import { newPersonCard } from '../../electron/core/profile/identities.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/pli.js', import.meta.url));
@@ -25,6 +26,52 @@ export function noonAfter(day: string, n: number): number {
 /** The clock offset (RunOptions.offsetMs) that puts a `pli` run at noon `n` days after `day`. */
 export const daysAfter = (day: string, n: number): number => noonAfter(day, n) - Date.now();
 
+/** The day the date-dependent CLI tests run on (10:00 local): inside the convention's first year, in its 2026-T4. */
+export const PIN_DAY = '2026-12-03';
+
+/** Pinned clock minus real clock (ms), while a file has pinned it; null when the clock is the real one. */
+let pinnedShift: number | null = null;
+let pinnedDay = '';
+
+/**
+ * Pins the test process's clock, and so its `pli` children's, to `day` (YYYY-MM-DD) at `hour` local
+ * time: a test that reads « today » then reads the same day whatever the day it runs. Only Date is
+ * faked (timers and promises keep running), and the pinned clock keeps moving with the real one, so
+ * that successive runs stay in order.
+ */
+export function pinClock(day: string = PIN_DAY, hour = 10): void {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  vi.useRealTimers();
+  pinnedShift = new Date(y, m - 1, d, hour).getTime() - Date.now();
+  pinnedDay = day;
+  repinClock();
+}
+
+/** Puts the pinned clock back (after a test faked or restored Date itself), where it would be had it run on. */
+export function repinClock(): void {
+  if (pinnedShift === null) throw new Error('repinClock: pinClock first');
+  vi.useRealTimers();
+  // shouldAdvanceTime: a frozen Date would stall deadline loops and give every child the same instant.
+  vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true, advanceTimeDelta: 5 });
+  vi.setSystemTime(vi.getRealSystemTime() + pinnedShift);
+}
+
+/** Back to the real clock. */
+export function unpinClock(): void {
+  vi.useRealTimers();
+  pinnedShift = null;
+  pinnedDay = '';
+}
+
+/** The pinned day (YYYY-MM-DD). */
+export function PINNED_DAY(): string {
+  if (pinnedShift === null) throw new Error('PINNED_DAY: pinClock first');
+  return pinnedDay;
+}
+
+/** How far the test process's clock (pinned or faked by a test) is from the real one: its `pli` children (and the e2e pages) get the same shift. */
+export const clockShiftMs = (): number => (vi.getMockedSystemTime() ? Math.round(Date.now() - vi.getRealSystemTime()) : 0);
+
 export interface Run { code: number; stdout: string; stderr: string }
 export interface RunOptions {
   env?: Record<string, string>;
@@ -37,17 +84,27 @@ export function cliSandbox(prefix: string, passphrase: string) {
   const root = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), prefix));
   const at = (name: string): string => path.join(root, name);
   const clock = at('clock.mjs');
+  // Both Date.now and an argument-less Date move (the product reads « today » through either);
+  // Date with arguments, Date.UTC, parse and instanceof are the real ones.
   writeFileSync(clock, `const offset = Number(process.env.PLI_TEST_CLOCK_OFFSET_MS || 0);
-const realNow = Date.now.bind(Date);
-Date.now = () => realNow() + offset;
+const RealDate = Date;
+const realNow = RealDate.now.bind(RealDate);
+const now = () => realNow() + offset;
+globalThis.Date = new Proxy(RealDate, {
+  construct: (target, args, newTarget) => Reflect.construct(target, args.length ? args : [now()], newTarget),
+  apply: () => new RealDate(now()).toString(),
+  get: (target, key, receiver) => (key === 'now' ? now : Reflect.get(target, key, receiver)),
+});
 `);
 
   function pli(home: string, args: string[], options: RunOptions = {}): Promise<Run> {
-    const env: NodeJS.ProcessEnv = { ...process.env, PLI_PASSPHRASE: passphrase, PLI_TEST_CLOCK_OFFSET_MS: String(options.offsetMs ?? 0) };
+    // offsetMs is relative to the test process's clock (daysAfter reads it): pinned, the child adds the pin's shift.
+    const offsetMs = Math.round(clockShiftMs() + (options.offsetMs ?? 0));
+    const env: NodeJS.ProcessEnv = { ...process.env, PLI_PASSPHRASE: passphrase, PLI_TEST_CLOCK_OFFSET_MS: String(offsetMs) };
     delete env.PLI_HOME;
     delete env.PLI_NEW_PASSPHRASE;
     Object.assign(env, options.env);
-    const argv = [...(options.offsetMs ? ['--import', pathToFileURL(clock).href] : []), BIN, '--home', at(home), ...args];
+    const argv = [...(offsetMs ? ['--import', pathToFileURL(clock).href] : []), BIN, '--home', at(home), ...args];
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
       options.onSpawn?.(child);

@@ -13,7 +13,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Bridge } from './bridge.js';
 import { shot, h1, alertWith, nav, profilesRun, slbTownHallForScreens } from './support.js';
-import { SLB_FIVE } from '../cli/support.js';
+import { PIN_DAY, pinClock, SLB_FIVE, unpinClock } from '../cli/support.js';
 
 const PASS = 'une phrase de passe de test';
 const FIVE = SLB_FIVE.map(([, name, fn]) => [name, fn] as const);
@@ -24,6 +24,10 @@ const { at } = cli;
 
 const statusWith = (page: Page, text: string | RegExp) => page.getByRole('status').filter({ hasText: text }).waitFor();
 
+// The convention runs from 2026 and the screens show its 2026 quarters as today sees them: one day
+// for the core behind the bridge (in this process) and the `pli` children, whatever the day it runs.
+beforeAll(() => pinClock(PIN_DAY));
+afterAll(() => unpinClock());
 beforeAll(() => screens.start(() => slbTownHallForScreens(cli, PASS)));
 afterAll(() => screens.close());
 
@@ -33,6 +37,9 @@ describe('the town hall: Calendrier and Convention', () => {
 
   it('shows the year with the states in words and icons, and the banner from seven days before the 8th', async () => {
     ({ bridge, page } = await screens.open('T'));
+    // The page reads the pinned day too (its Date, with or without arguments, as the core's).
+    const pageDay = await page.evaluate(() => [new Date(), new Date(Date.now())].map((d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`));
+    expect(pageDay).toEqual([PIN_DAY, PIN_DAY]);
     await signIn(page, 'Claire Dumont');
     await nav(page, 'Calendrier');
     await h1(page, 'Calendrier des échanges');

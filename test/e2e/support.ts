@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { bridgeClient, clientConfig, startBridge, type Bridge } from './bridge.js';
-import { cliSandbox, slbTownHall } from '../cli/support.js';
+import { clockShiftMs, cliSandbox, slbTownHall } from '../cli/support.js';
 import { startMailServers, type MailServers } from '../mail/harness.js';
 import { initProfile, type Profile } from '../../electron/core/profile/profile.js';
 import { createIdentity, newPersonCard, unlockIdentity } from '../../electron/core/profile/identities.js';
@@ -50,6 +50,20 @@ export async function openApp(browser: Browser, bridge: Bridge, consoleErrors: s
   page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
   await page.addInitScript(bridgeClient, clientConfig(bridge));
+  // A pinned test clock reaches the page too (the renderer reads Date for a certificate's expiry, the
+  // idle lock): the same shift as the core's, Date only, as the `pli` children's shim does.
+  const shift = clockShiftMs();
+  if (shift) {
+    await page.addInitScript((offset: number) => {
+      const RealDate = Date;
+      const now = () => RealDate.now() + offset;
+      globalThis.Date = new Proxy(RealDate, {
+        construct: (target, args: unknown[], newTarget) => Reflect.construct(target, args.length ? args : [now()], newTarget) as object,
+        apply: () => new RealDate(now()).toString(),
+        get: (target, key, receiver) => (key === 'now' ? now : Reflect.get(target, key, receiver) as unknown),
+      });
+    }, shift);
+  }
   await page.goto(bridge.url);
   return page;
 }

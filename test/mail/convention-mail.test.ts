@@ -12,7 +12,7 @@ import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { newPersonCard } from '../../electron/core/profile/identities.js';
 import type { MailServers, MailUser } from './harness.js';
 import { startMailBench, type MailBench } from './support.js';
-import { cliSandbox } from '../cli/support.js';
+import { cliSandbox, PIN_DAY, pinClock, unpinClock } from '../cli/support.js';
 
 const PASS = 'une phrase de passe de test';
 const cli = cliSandbox('pli-convention-mail-', PASS);
@@ -53,6 +53,11 @@ async function mailboxSet(home: string, user: MailUser, as: string): Promise<voi
     '--user', user.user, '--ca', servers.caPath], { env: { PLI_MAIL_PASSWORD: user.pass } });
   await ok(home, ['mailbox', 'test', '--as', as]);
 }
+
+// The convention runs from 2026-01-01, renewable until 2030, and its 2026-T4 is asked for: one day
+// inside it for the test process and the `pli` children, whatever the day the tests run (the
+// servers and their certificates keep the real clock: TLS checks it in OpenSSL, not through Date).
+beforeAll(() => pinClock(PIN_DAY));
 
 beforeAll(async () => {
   bench = await startMailBench('pli-convention-mail-servers-', { inboxWaitMs: 30_000 });
@@ -96,6 +101,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await bench?.stop();
   rmSync(root, { recursive: true, force: true });
+  unpinClock();
 });
 
 describe('a convention send over the real Postfix and Dovecot', () => {
