@@ -29,6 +29,7 @@ const SHIPPED_SQL_SHA256: Record<number, string> = {
   14: '886678efda1c9ea39def57c57b9d7909f6a069d587233f95c1bd9851fb08cfa1',
   15: '6e69c2a888102af327e6e205ca05dd125225e8a3038e75483b873a5618a4f3f7',
   16: 'ffca62818b9bc6d8bb4d4c68a26198779fc0df3b42a20b249d797419624a152b',
+  17: '8a3a4e5a546a263c130bec0ef71831b5da332340f58167079a912786273f3863',
 };
 const here = import.meta.dirname;
 const FROZEN = JSON.parse(readFileSync(path.join(here, 'migrations-schema.json'), 'utf8')) as { userVersion: number; objects: unknown[] };

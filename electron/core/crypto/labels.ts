@@ -23,6 +23,8 @@ export const KDF_INFO = {
   integrityTrust: 'pli/v1/integrity/trust',
   /** The seal of an inbox row under the profile integrity key (profile.md, table inbox). */
   integrityInbox: 'pli/v1/integrity/inbox',
+  /** The seal of an outbox row's time under the profile integrity key (profile.md, table outbox). */
+  integrityOutboxTime: 'pli/v1/integrity/outbox-time',
   /** The seal of a container's filing under a convention (convention.md 7). */
   integrityFiling: 'pli/v1/integrity/filing',
   /** The MAC of the content of a file Pli wrote, checked before the retention run deletes it (convention.md 8). */

@@ -28,6 +28,7 @@ import { inputError, PliError, securityError } from '../errors.js';
 import { refuseProfileFolder } from '../own-files.js';
 import { getMailbox } from './settings.js';
 import { objectAttachmentName } from './outbox.js';
+import { sealNewOutboxRows, updateOutboxTimed } from './outbox-time.js';
 
 /** The one file of an object container. */
 export const OBJECT_FILE = 'pli-objet.json';
@@ -121,8 +122,12 @@ export async function dispatchObject(ctx: Context, object: SealedObject, senderI
   const now = Date.now();
   if ('pendingFolder' in to) {
     // A folder row left 'queued': flushOutbox sends only mail rows; writePendingToFolder writes it.
-    const id = Number(db.prepare(`INSERT INTO outbox (container_id, sender_id, transport, destination, message_id, path, size, state, attempts, next_attempt_at, queued_at, sent_at, object_kind)
-      VALUES (?, ?, 'folder', '', ?, ?, ?, 'queued', 0, ?, ?, NULL, ?)`).run(object.containerId, senderId, `<folder.${object.containerId}>`, file, object.bytes.length, now, now, object.kind).lastInsertRowid);
+    const id = db.transaction(() => {
+      const inserted = Number(db.prepare(`INSERT INTO outbox (container_id, sender_id, transport, destination, message_id, path, size, state, attempts, next_attempt_at, queued_at, sent_at, object_kind)
+        VALUES (?, ?, 'folder', '', ?, ?, ?, 'queued', 0, ?, ?, NULL, ?)`).run(object.containerId, senderId, `<folder.${object.containerId}>`, file, object.bytes.length, now, now, object.kind).lastInsertRowid);
+      sealNewOutboxRows(db, [inserted]); // objects are sealed like containers (docs/profile.md)
+      return inserted;
+    })();
     audit(ctx, { actor: senderId, action: 'object.sent', object: object.containerId, detail: { kind: object.kind, transport: 'folder', outbox: id, destination: null, bytes: object.bytes.length } });
     return [id];
   }
@@ -130,7 +135,11 @@ export async function dispatchObject(ctx: Context, object: SealedObject, senderI
     VALUES (?, ?, 'mail', ?, ?, ?, ?, 'queued', 0, ?, ?, NULL, ?)`);
   const user = getMailbox(db)?.user;
   const destinations = [...new Set(to.mail.map((m) => m.trim().toLowerCase()))];
-  const ids = db.transaction(() => destinations.map((d) => Number(insert.run(object.containerId, senderId, d, messageIdFor(object.containerId, user), file, object.bytes.length, now, now, object.kind).lastInsertRowid)))();
+  const ids = db.transaction(() => {
+    const inserted = destinations.map((d) => Number(insert.run(object.containerId, senderId, d, messageIdFor(object.containerId, user), file, object.bytes.length, now, now, object.kind).lastInsertRowid));
+    sealNewOutboxRows(db, inserted);
+    return inserted;
+  })();
   ids.forEach((id, i) => audit(ctx, { actor: senderId, action: 'object.sent', object: object.containerId, detail: { kind: object.kind, transport: 'mail', outbox: id, destination: destinations[i], bytes: object.bytes.length } }));
   return ids;
 }
@@ -275,7 +284,7 @@ export async function writePendingToFolder(ctx: Context, folder: string): Promis
       continue; // its copy is gone: nothing to write (the row stays queued, seen in pli outbox)
     }
     const target = await writeObjectToFolder({ kind: row.object_kind as ObjectKind, containerId: row.container_id, bytes }, folder);
-    db.prepare("UPDATE outbox SET state = 'sent', destination = ?, sent_at = ? WHERE id = ? AND state = 'queued'").run(folder, Date.now(), row.id);
+    updateOutboxTimed(db, row.id, () => db.prepare("UPDATE outbox SET state = 'sent', destination = ?, sent_at = ? WHERE id = ? AND state = 'queued'").run(folder, Date.now(), row.id));
     audit(ctx, { actor: row.sender_id, action: 'object.sent', object: row.container_id, detail: { kind: row.object_kind, transport: 'folder', outbox: row.id, destination: target, bytes: bytes.length } });
     written++;
   }

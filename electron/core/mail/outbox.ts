@@ -18,6 +18,7 @@ import { DEFAULT_MAX_MESSAGE_BYTES, getMailbox, requireMailbox, unlockMailboxPas
 import { connectionError, serverAnswer, smtpTransport } from './connect.js';
 import { holderState, leaseOwner, parseOwner } from './lease.js';
 import { sealSentFiles, sentFileList } from './sent-files.js';
+import { sealNewOutboxRows, updateOutboxTimed } from './outbox-time.js';
 
 export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed';
 export interface OutboxRow {
@@ -33,6 +34,8 @@ export interface OutboxRow {
   object_kind?: string | null;
   /** The names and sizes of the files sent, sealed (migration 16, sent-files.ts); null before it. */
   files_sealed?: Buffer | null;
+  /** The seal of its time and identity (migration 17, outbox-time.ts); null: not proven. */
+  time_mac?: Buffer | null;
 }
 
 export const MAIL_SUBJECT = 'Pli chiffré';
@@ -149,6 +152,7 @@ export async function queueSend(ctx: Context, request: SendRequest): Promise<Sen
     const target = await writeToFolder(containerPath, request.folder, result.containerId);
     const id = db.transaction(() => {
       const inserted = Number(insert.run(result.containerId, sender.id, 'folder', request.folder, `<folder.${result.containerId}>`, containerPath, result.size, 'sent', now, now, Date.now()).lastInsertRowid);
+      sealNewOutboxRows(db, [inserted]);
       if (filing) fileOutboxRows(db, [inserted], filing);
       sealSentFiles(db, [inserted], sentFiles);
       return inserted;
@@ -181,6 +185,7 @@ export async function queueSend(ctx: Context, request: SendRequest): Promise<Sen
   const ids = db.transaction(() => {
     const inserted = destinations.map((destination) =>
       Number(insert.run(result.containerId, sender.id, 'mail', destination, messageIdFor(result.containerId, settings!.user), containerPath, result.size, 'queued', now, now, null).lastInsertRowid));
+    sealNewOutboxRows(db, inserted);
     if (filing) fileOutboxRows(db, inserted, filing);
     sealSentFiles(db, inserted, sentFiles);
     return inserted;
@@ -288,7 +293,10 @@ export async function flushOutbox(ctx: Context, options: FlushOptions = {}): Pro
   const settings = requireMailbox(db);
   const password = options.password ?? await unlockMailboxPassword(ctx, options.as);
   const transport = await smtpTransport(settings, password);
-  const update = db.prepare('UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, sent_at = ?, lease_owner = NULL WHERE id = ?');
+  const statement = db.prepare('UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, sent_at = ?, lease_owner = NULL WHERE id = ?');
+  // sent_at is covered by the row's time seal: set or cleared together with it (outbox-time.ts).
+  const update = { run: (state: OutboxState, attempts: number, next: number, error: string | null, sentAt: number | null, id: number) =>
+    updateOutboxTimed(db, id, () => statement.run(state, attempts, next, error, sentAt, id)) };
   try {
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;

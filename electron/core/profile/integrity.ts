@@ -309,3 +309,48 @@ export function checkInboxRowMac(db: DB, row: InboxMacFields & { mac: Buffer | n
   }
   return 'sealed';
 }
+
+// ---- outbox rows ----------------------------------------------------------------------------
+
+const OUTBOX_TIME_LABEL = KDF_INFO.integrityOutboxTime;
+
+/** The columns of an outbox row its time MAC covers: which container went where, queued and sent
+ * when (docs/profile.md, "Outbox rows: the time sent"). `state` is left out on purpose: the
+ * register dates a container from these columns alone. */
+export interface OutboxTimeFields {
+  id: number; container_id: string; sender_id: string; transport: string; destination: string;
+  queued_at: number; sent_at: number | null; object_kind?: string | null;
+}
+
+/** The bytes an outbox row's time MAC covers (docs/profile.md, table `outbox`). */
+export function outboxTimeCanonical(row: OutboxTimeFields): Buffer {
+  return lengthPrefixed([Buffer.from(OUTBOX_TIME_LABEL, 'ascii'), int(row.id), bytes(row.container_id), bytes(row.sender_id), bytes(row.transport),
+    bytes(row.destination), int(row.queued_at), optional(row.sent_at, int), optional(row.object_kind, bytes)]);
+}
+
+/** HMAC(HKDF(K, "pli/v1/integrity/outbox-time"), canonical row) under the key attached to `db`;
+ * null when no key is attached (the row is then written unsealed, never with an old MAC). */
+export function outboxTimeMac(db: DB, row: OutboxTimeFields): Buffer | null {
+  const key = attached.get(db);
+  return key ? macUnder(key, OUTBOX_TIME_LABEL, outboxTimeCanonical(row)) : null;
+}
+
+/**
+ * Whether an outbox row's stored times are proven. 'sealed': its MAC verifies under the attached
+ * key. 'unproven': no MAC (made without the key, or before migration 17) or no key in hand. A MAC
+ * present and wrong (or out of format) throws `profile-tampered`.
+ */
+export function checkOutboxTimeMac(db: DB, row: OutboxTimeFields & { time_mac?: Buffer | null }): 'sealed' | 'unproven' {
+  const key = attached.get(db);
+  if (row.time_mac === null || row.time_mac === undefined || !key) return 'unproven';
+  let expected: Buffer;
+  try {
+    expected = macUnder(key, OUTBOX_TIME_LABEL, outboxTimeCanonical(row));
+  } catch {
+    throw profileTampered(`envoi n° ${row.id} de la file d'envoi`);
+  }
+  if (!Buffer.isBuffer(row.time_mac) || row.time_mac.length !== expected.length || !timingSafeEqual(expected, row.time_mac)) {
+    throw profileTampered(`envoi n° ${row.id} de la file d'envoi : sa date, son pli ou sa destination ne correspondent plus à leur sceau`);
+  }
+  return 'sealed';
+}

@@ -20,6 +20,7 @@ import { migration as m013 } from './013-voice-checks.js';
 import { migration as m014 } from './014-directory-push.js';
 import { migration as m015 } from './015-reception-tie.js';
 import { migration as m016 } from './016-outbox-files.js';
+import { migration as m017 } from './017-outbox-time-mac.js';
 
 export type { Migration };
 
@@ -41,4 +42,5 @@ export const MIGRATIONS: readonly Migration[] = [
   m014,
   m015,
   m016,
+  m017,
 ];
