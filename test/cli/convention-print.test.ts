@@ -136,7 +136,7 @@ describe('pli register', () => {
     const bytes = readFileSync(file);
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const lines = bytes.toString('utf8').slice(1).trimEnd().split('\r\n');
-    expect(lines[0]).toBe('Date;Heure;Sens;Partenaire;Convention;Période;Documents;Objet;Pli;État;Accusés de réception;Arrivée prouvée');
+    expect(lines[0]).toBe('Date;Heure;Sens;Partenaire;Convention;Période;Documents;Objet;Pli;État;Accusés de réception;Date prouvée');
     // Only the container sent under the convention: neither the one sent sans convention nor the
     // one received (not opened, so not filed) is listed.
     expect(lines).toHaveLength(2);
@@ -146,6 +146,8 @@ describe('pli register', () => {
     expect(sent.slice(4, 8)).toEqual([conventionId, '2026-T4', 'IS 101', 'État du 4e trimestre']);
     expect(sent[9]).toBe('envoyé');
     expect(sent[0]).toMatch(/^\d{2}\/\d{2}\/\d{4}$/);
+    // Its outbox row was sealed at the send (time_mac): its date is proven.
+    expect(sent[11]).toBe('oui');
   });
 
   it('writes a PDF: title, the container filed under it, numbered pages; an empty year says so', async () => {
@@ -204,5 +206,64 @@ describe('pli register', () => {
     const year = String(new Date(arrived).getFullYear());
     await refused(2, 'T-year', ['register', '--convention', conventionId, '--year', year, '--out', at('annee.csv')], /profil/);
     expect(existsSync(at('annee.csv'))).toBe(false);
+  });
+
+  /** A copy of T for one attack, its database edited by `edit`; returns the register's year as the
+   * filed container's sent_at said before the edit. */
+  const attacked = (name: string, edit: (db: Database.Database) => void): string => {
+    const before = year();
+    cpSync(at('T'), at(name), { recursive: true });
+    const db = new Database(path.join(at(name), 'profile.sqlite'));
+    try {
+      edit(db);
+    } finally {
+      db.close();
+    }
+    return before;
+  };
+  const filedRow = 'SELECT id FROM outbox WHERE convention_id IS NOT NULL';
+  const otherRow = 'SELECT id FROM outbox WHERE convention_id IS NULL AND object_kind IS NULL ORDER BY id LIMIT 1';
+
+  it('the attacker who moves a sent container into the year before loses: the register of the year it was sent is refused, not written without it', async () => {
+    // outbox.sent_at was a plain column (its filing seal does not cover it): moved back a year,
+    // the container left that year's register unseen, and the register called its rows proven.
+    const sentYear = attacked('T-sent-year', (db) => {
+      db.prepare(`UPDATE outbox SET sent_at = sent_at - 366 * 86400000 WHERE id = (${filedRow})`).run();
+    });
+    await refused(2, 'T-sent-year', ['register', '--convention', conventionId, '--year', sentYear, '--out', at('envoi-annee.csv')], /modifié en dehors de Pli \(envoi n° \d+ de la file d'envoi/);
+    expect(existsSync(at('envoi-annee.csv'))).toBe(false);
+    // A container not filed under it too: every sent row's seal is checked, whatever its filing.
+    attacked('T-sent-year-other', (db) => {
+      db.prepare(`UPDATE outbox SET sent_at = sent_at - 366 * 86400000, queued_at = queued_at - 366 * 86400000 WHERE id = (${otherRow})`).run();
+    });
+    await refused(2, 'T-sent-year-other', ['register', '--convention', conventionId, '--year', sentYear, '--out', at('envoi-annee.csv')], /modifié en dehors de Pli/);
+    expect(existsSync(at('envoi-annee.csv'))).toBe(false);
+  });
+
+  it('the attacker who copies a sent row\'s seal onto another loses: refused as a modified profile, nothing written', async () => {
+    const sentYear = attacked('T-sent-copy', (db) => {
+      db.prepare(`UPDATE outbox SET time_mac = (SELECT time_mac FROM outbox WHERE id = (${otherRow})) WHERE id = (${filedRow})`).run();
+    });
+    await refused(2, 'T-sent-copy', ['register', '--convention', conventionId, '--year', sentYear, '--out', at('envoi-copie.csv')], /modifié en dehors de Pli \(envoi n° \d+ de la file d'envoi/);
+    expect(existsSync(at('envoi-copie.csv'))).toBe(false);
+  });
+
+  it('the attacker who deletes a sent row\'s seal gains nothing hidden: the container is listed, its date marked as not proven (CSV and PDF)', async () => {
+    const sentYear = attacked('T-sent-unsealed', (db) => {
+      expect(db.prepare(`SELECT time_mac FROM outbox WHERE id = (${filedRow})`).pluck().get()).toBeInstanceOf(Buffer);
+      db.prepare(`UPDATE outbox SET time_mac = NULL WHERE id = (${filedRow})`).run();
+    });
+    const csv = at('envoi-non-prouve.csv');
+    await ok('T-sent-unsealed', ['register', '--convention', conventionId, '--year', sentYear, '--out', csv]);
+    const lines = readFileSync(csv, 'utf8').slice(1).trimEnd().split('\r\n');
+    expect(lines).toHaveLength(2);
+    const sent = lines[1]!.split(';');
+    expect(sent[2]).toBe('envoyé');
+    expect(sent[7]).toBe('État du 4e trimestre');
+    expect(sent[11]).toBe('non');
+    const pdf = at('envoi-non-prouve.pdf');
+    await ok('T-sent-unsealed', ['register', '--convention', conventionId, '--year', sentYear, '--out', pdf]);
+    expect(flatText(pdf)).toContain('(envoi non prouvé)');
+    expect(flatText(at('registre.pdf'))).not.toContain('non prouvé');
   });
 });

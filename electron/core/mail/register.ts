@@ -9,13 +9,14 @@
 // another convention. Receipts come from `deliveryOf` (migration 011). The rows are read from the
 // profile's database, the attacker's to write (docs/profile.md): a received row whose seal does
 // not verify under the integrity key refuses the whole register (profile-tampered), even when it
-// is filed under another convention; every text is outside text (the CSV neutralises formulas, the
-// PDF only draws characters).
+// is filed under another convention; so does an outbox row whose time seal (time_mac, migration 17)
+// does not verify, a receipt's row included. Every text is outside text (the CSV neutralises
+// formulas, the PDF only draws characters).
 import type { Scope } from '../context.js';
 import { actorOf, audit } from '../context.js';
 import type { DB } from '../profile/profile.js';
 import { getIdentity } from '../profile/identities.js';
-import { checkInboxRowMac } from '../profile/integrity.js';
+import { checkInboxRowMac, checkOutboxTimeMac } from '../profile/integrity.js';
 import { inputError } from '../errors.js';
 import { findConvention, today, type ConventionBody } from '../authority/convention.js';
 import { renderPdf } from '../pdf/document.js';
@@ -50,7 +51,9 @@ export interface RegisterRow {
   state: string;
   /** Sent: its signed receipts in French, « remis le … (organisation) », « ouvert le … par … ». */
   receipts: string[];
-  /** Received: whether the arrival time is proven by the row's seal (docs/profile.md). */
+  /** Whether its date is proven: received, by the inbox row's seal; sent, by the time seal of every
+   * one of its outbox rows (docs/profile.md « Inbox rows: the arrival time », « Outbox rows: the time
+   * sent »). An unsealed row is listed, its date marked as not proven. */
   proven: boolean;
 }
 
@@ -109,12 +112,21 @@ export function registerRows(db: DB, year: number, convention: string | null = n
   const filed = (direction: Direction, container: string | null) => (container === null ? undefined : filings.get(`${direction}:${container}`));
   const fields = (f: FiledContainer | undefined) => ({ convention: f?.convention ?? null, period: f?.period ?? null, documents: f?.documents ?? [], subject: f?.subject ?? null });
   const rows: RegisterRow[] = [];
-  const outbox = db.prepare('SELECT * FROM outbox WHERE object_kind IS NULL ORDER BY id').all() as OutboxRow[];
+  // Invariant: every outbox row's time seal is checked before anything is read from it, objects
+  // included (a container's row turned into a receipt's would leave the register unseen): present
+  // and wrong refuses the whole register, whatever year it now says.
+  const sealed = new Set<number>();
+  const outbox = (db.prepare('SELECT * FROM outbox ORDER BY id').all() as OutboxRow[]).filter((row) => {
+    if (checkOutboxTimeMac(db, row) === 'sealed') sealed.add(row.id);
+    return row.object_kind === null || row.object_kind === undefined;
+  });
   const byContainer = new Map<string, OutboxRow[]>();
   for (const row of outbox) byContainer.set(row.container_id, [...(byContainer.get(row.container_id) ?? []), row]);
   for (const [container, group] of byContainer) {
-    const sentAt = Math.max(...group.map((r) => r.sent_at ?? 0));
-    const at = sentAt > 0 && group.every((r) => r.state === 'sent') ? sentAt : Math.min(...group.map((r) => r.queued_at));
+    // Dated from the sealed columns alone, never from `state` (not sealed: it flips many times):
+    // sent when every row has its sent_at, which Pli writes with the state 'sent' and clears
+    // otherwise, so a state changed outside Pli cannot move a container into another year.
+    const at = group.every((r) => r.sent_at !== null) ? Math.max(...group.map((r) => r.sent_at!)) : Math.min(...group.map((r) => r.queued_at));
     if (yearOf(at) !== year) continue;
     const filing = filed('sent', container);
     if (convention !== null && !filing) continue;
@@ -122,7 +134,8 @@ export function registerRows(db: DB, year: number, convention: string | null = n
       at, day: localDay(at), direction: 'sent',
       partner: [...new Set(group.map((r) => (r.transport === 'folder' ? `dossier ${r.destination}` : r.destination)))].join(', '),
       ...fields(filing),
-      container: String(container).slice(0, 16), state: outboxState(group), receipts: deliveryOf(db, container).receipts.map(receiptText), proven: true,
+      container: String(container).slice(0, 16), state: outboxState(group), receipts: deliveryOf(db, container).receipts.map(receiptText),
+      proven: group.every((r) => sealed.has(r.id)),
     });
   }
   const inbox = db.prepare('SELECT * FROM inbox ORDER BY id').all() as InboxRow[];
@@ -164,7 +177,7 @@ export function csvCell(value: string): string {
 }
 
 const SENS: Record<Direction, string> = { sent: 'envoyé', received: 'reçu' };
-const CSV_HEADER = ['Date', 'Heure', 'Sens', 'Partenaire', 'Convention', 'Période', 'Documents', 'Objet', 'Pli', 'État', 'Accusés de réception', 'Arrivée prouvée'];
+const CSV_HEADER = ['Date', 'Heure', 'Sens', 'Partenaire', 'Convention', 'Période', 'Documents', 'Objet', 'Pli', 'État', 'Accusés de réception', 'Date prouvée'];
 const time = (ms: number) => (isDateMs(ms) ? new Date(ms).toTimeString().slice(0, 5) : '');
 const frDate = (day: string) => `${day.slice(8, 10)}/${day.slice(5, 7)}/${day.slice(0, 4)}`;
 
@@ -172,7 +185,7 @@ const frDate = (day: string) => `${day.slice(8, 10)}/${day.slice(5, 7)}/${day.sl
 export function registerCsv(register: Register): string {
   const lines = [CSV_HEADER, ...register.rows.map((r) => [
     frDate(r.day), time(r.at), SENS[r.direction], r.partner, r.convention ?? 'sans convention', r.period ?? '',
-    r.documents.join(', '), r.subject ?? '', r.container, r.state, r.receipts.join(' ; '), r.direction === 'received' ? (r.proven ? 'oui' : 'non') : '',
+    r.documents.join(', '), r.subject ?? '', r.container, r.state, r.receipts.join(' ; '), r.proven ? 'oui' : 'non',
   ])];
   return `\ufeff${lines.map((cells) => cells.map(csvCell).join(';')).join('\r\n')}\r\n`;
 }
@@ -198,7 +211,7 @@ export function registerPdf(register: Register, created = new Date()): Promise<B
       `${frenchDay(r.day)}\n${time(r.at)}`, SENS[r.direction], r.partner,
       `${r.convention ?? 'sans convention'}${r.period ? `\n${frenchPeriod(r.period)}` : ''}`,
       [r.documents.join(', '), r.subject ?? ''].filter(Boolean).join('\n') || '—',
-      r.container, `${r.state}${r.direction === 'received' && !r.proven ? '\n(arrivée non prouvée)' : ''}`, r.receipts.join('\n') || '—',
+      r.container, `${r.state}${r.proven ? '' : r.direction === 'received' ? '\n(arrivée non prouvée)' : '\n(envoi non prouvé)'}`, r.receipts.join('\n') || '—',
     ]), 'Aucun pli envoyé ni reçu cette année.');
   });
 }
