@@ -8,7 +8,7 @@
 // town hall opens (an "ouvert" receipt); after the police's `receive`, `pli due` shows `opened` and
 // the outbox "ouvert le … par …". Needs `npm run build` and root (the servers).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { newPersonCard } from '../../electron/core/profile/identities.js';
 import type { MailServers, MailUser } from './harness.js';
 import { startMailBench, type MailBench } from './support.js';
@@ -167,5 +167,18 @@ describe('a convention send over the real Postfix and Dovecot', () => {
     expect(outbox).toMatch(/ouvert le .+ par Claire Dumont \(Mairie de Saint-Laurent-Blangy\)/);
     expect((JSON.parse((await pli('P', ['outbox', '--json'])).stdout) as { delivery: string }[]).map((r) => r.delivery)).toEqual(['opened']);
     expect(await counts(servers.users.police)).toMatchObject({ INBOX: 0, 'Pli/Traités': 2 });
+  });
+
+  it('the registers list the container with its date proven: P\'s row sealed when queued and again when sent by mail; T\'s receipt rows, sent the same way, verify too', async () => {
+    // Read back as « Date prouvée » oui only if the flush's update carried the seal over to sent_at
+    // (docs/profile.md « Outbox rows: the time sent »); a stale seal would refuse the register.
+    const year = String(new Date().getFullYear());
+    const cells = (file: string) => readFileSync(file, 'utf8').slice(1).trimEnd().split('\r\n').slice(1)
+      // The receipts cell holds « ; » (quoted): the last cell is read from the end.
+      .map((line) => [...line.split(';').slice(0, 9), line.slice(line.lastIndexOf(';') + 1)]).map((c) => [c[2], c[8], c[9]]);
+    await ok('P', ['register', '--convention', conventionId, '--year', year, '--as', ids.clerk, '--out', at('registre-P.csv')]);
+    expect(cells(at('registre-P.csv'))).toEqual([['envoyé', sentContainer.slice(0, 16), 'oui']]);
+    await ok('T', ['register', '--convention', conventionId, '--year', year, '--as', ids.dgs, '--out', at('registre-T.csv')]);
+    expect(cells(at('registre-T.csv'))).toEqual([['reçu', sentContainer.slice(0, 16), 'oui']]);
   });
 });
