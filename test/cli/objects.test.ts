@@ -142,6 +142,18 @@ describe('receipts over the folder transport', () => {
     expect(got.map((r) => r.type).sort()).toEqual(['delivered', 'opened']);
     expect(got.find((r) => r.type === 'opened')).toMatchObject({ container: sentId, openedBy: { id: ids.tom, name: 'Tom Garnier' } });
     expect(JSON.parse((await pli('S', ['outbox', '--json'])).stdout)[0]).toMatchObject({ container_id: sentId, delivery: 'opened' });
+    // The opening receipt's row (kept for the folder, the « remis » one went straight into it)
+    // carries a time seal that verifies after that write set its destination and sent_at
+    // (docs/profile.md « Outbox rows: the time sent »): T's register checks every outbox row,
+    // objects included, and a stale seal would refuse it as a modified profile.
+    const town = new Database(path.join(at('T'), 'profile.sqlite'), { readonly: true });
+    try {
+      expect(town.prepare('SELECT object_kind, state, sent_at IS NOT NULL, length(time_mac) FROM outbox ORDER BY id').raw().all()).toEqual([['receipt', 'sent', 1, 32]]);
+    } finally {
+      town.close();
+    }
+    const [convention] = JSON.parse((await pli('T', ['convention', 'list', '--json'])).stdout) as { id: string }[];
+    await ok('T', ['register', '--convention', convention!.id, '--year', String(new Date().getFullYear()), '--as', ids.tom, '--out', at('T-registre.csv')]);
   }, 120_000);
 
   it('a receipt for a container never sent from here is logged and set aside', async () => {
