@@ -198,8 +198,9 @@ describe('receiving and opening under the convention (T, the town hall)', () => 
     const p = readFileSync(at('registre-P.csv'), 'utf8').slice(1).trimEnd().split('\r\n').slice(1).map((l) => l.split(';'));
     expect(p).toHaveLength(1);
     expect(p[0]!.slice(2, 9)).toEqual(['envoyé', `dossier ${at('usb')}`, conventionId, '2026-T4', 'IS 101, IST', 'États du 4e trimestre', sentContainer.slice(0, 16)]);
-    // The receipts' cell holds « ; » between receipts: quoted, so read from the raw line.
-    expect(readFileSync(at('registre-P.csv'), 'utf8')).toMatch(/;"remis le [^;"]+ \(Mairie de Saint-Laurent-Blangy\) ; ouvert le [^;"]+ par Claire Dumont \(Mairie de Saint-Laurent-Blangy\)";\r\n$/);
+    // The receipts' cell holds « ; » between receipts: quoted, so read from the raw line; the last
+    // cell says the sending date is proven by the row's time seal (docs/profile.md).
+    expect(readFileSync(at('registre-P.csv'), 'utf8')).toMatch(/;"remis le [^;"]+ \(Mairie de Saint-Laurent-Blangy\) ; ouvert le [^;"]+ par Claire Dumont \(Mairie de Saint-Laurent-Blangy\)";oui\r\n$/);
     await ok('T', ['register', '--convention', conventionId, '--year', yearOfRow('T', 'received'), '--out', at('registre-T.csv'), '--as', ids.dgs]);
     const t = readFileSync(at('registre-T.csv'), 'utf8').slice(1).trimEnd().split('\r\n').slice(1).map((l) => l.split(';'));
     expect(t.map((cells) => cells.slice(2, 9))).toEqual([['reçu', `Paul Lefebvre (${CPN})`, conventionId, '2026-T4', 'IS 101, IST', 'États du 4e trimestre', sentContainer.slice(0, 16)]]);
