@@ -202,7 +202,7 @@ export const mailCommands: Record<string, Handler> = {
     const rows = listOutbox(db);
     // delivery: what the partner's signed receipts say (sent, delivered, opened); null for an object.
     // files: the names and sizes sent ({ state: 'known', files }), or why they are not shown.
-    if (values.json) return out(JSON.stringify(rows.map((r) => ({ ...r, path: undefined, filing_mac: undefined, files_sealed: undefined, files: sentFilesOf(db, r), delivery: r.object_kind ? null : deliveryOf(db, r.container_id).state })), null, 2));
+    if (values.json) return out(JSON.stringify(rows.map((r) => ({ ...r, path: undefined, filing_mac: undefined, files_sealed: undefined, time_mac: undefined, files: sentFilesOf(db, r), delivery: r.object_kind ? null : deliveryOf(db, r.container_id).state })), null, 2));
     if (rows.length === 0) return out("Boîte d'envoi vide.");
     const shown = new Set<string>();
     let locked = false;
