@@ -1,7 +1,8 @@
 // Desktop notifications of due periods (electron/core/services/notifications.ts; docs/convention.md
 // 12): the decision at an injected time, as `pli due --at` — before, on and after the 8th, twice
-// the same day, the next morning, after a restart (the memory is in the profile), and never for a
-// person outside the nominative list nor for a terminated convention.
+// the same day, the next morning, after a restart (the memory is in the profile), nothing before
+// 08:00 local (also across the daylight-saving changes, in Europe/Paris), and never for a person
+// outside the nominative list nor for a terminated convention.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import { createIdentity, newPersonCard, unlockIdentity } from '../../electron/co
 import { certifyCard, initAuthority } from '../../electron/core/authority/authority.js';
 import { createConvention, terminateConvention } from '../../electron/core/authority/convention.js';
 import { conventionChoices } from '../../electron/core/services/convention-choices.js';
-import { NOTIFIED_KEY, notificationsDue, takeNotifications } from '../../electron/core/services/notifications.js';
+import { NOTIFIED_KEY, NOTIFY_FROM_HOUR, notificationsDue, takeNotifications } from '../../electron/core/services/notifications.js';
 import { setMeta } from '../../electron/core/profile/profile.js';
 import type { Context } from '../../electron/core/context.js';
 import { createNotifier } from '../../electron/ipc/notifier.js';
@@ -33,13 +34,15 @@ afterAll(() => {
 });
 
 /** A local time on this workstation's calendar (« le 8 » is the 8th where the person is). */
-const at = (day: string, hour = 9) => {
+const at = (day: string, hour = 9, minute = 0) => {
   const [y, m, d] = day.split('-').map(Number) as [number, number, number];
-  return new Date(y, m - 1, d, hour).getTime();
+  return new Date(y, m - 1, d, hour, minute).getTime();
 };
 const plain = (text: string) => text.replace(/[\u00a0\u202f]/g, ' ');
-const take = async (day: string, hour = 9) => (await takeNotifications(station.db, officerId, at(day, hour)))
+const takeAt = async (now: number) => (await takeNotifications(station.db, officerId, now))
   .map((n) => ({ period: n.period, kind: n.kind, documents: n.documents, body: plain(n.body) }));
+const take = async (day: string, hour = 9, minute = 0) => takeAt(at(day, hour, minute));
+const periodsAt = async (now: number) => (await takeAt(now)).map((n) => [n.period, n.kind]);
 
 beforeAll(async () => {
   // The profile, its certificates and the convention are made on a fixed day before the convention's
@@ -79,8 +82,10 @@ describe('desktop notifications of due periods', () => {
     expect(await take('2027-01-04')).toEqual([]);
   });
 
-  it('on the 8th: « à envoyer aujourd’hui », once that day', async () => {
-    expect(await take('2027-01-08', 7)).toEqual([{ period: '2026-T4', kind: 'today', documents: ['IS 101', 'IST'], body: 'IS 101 et IST du 4e trimestre à envoyer aujourd’hui, 8 janvier' }]);
+  it('on the 8th: « à envoyer aujourd’hui », once that day, from 08:00 (a sign-in at 07:00 waits for it)', async () => {
+    expect(NOTIFY_FROM_HOUR).toBe(8);
+    expect(await take('2027-01-08', 7)).toEqual([]);
+    expect(await take('2027-01-08', 8)).toEqual([{ period: '2026-T4', kind: 'today', documents: ['IS 101', 'IST'], body: 'IS 101 et IST du 4e trimestre à envoyer aujourd’hui, 8 janvier' }]);
     expect(await take('2027-01-08', 17)).toEqual([]);
   });
 
@@ -149,6 +154,62 @@ describe('desktop notifications of due periods', () => {
     expect(await check(at('2027-01-14'))).toBe(0);
     expect(await createNotifier({ active: () => ({ id: officerId }), opened: () => station } as unknown as Session, undefined)(at('2027-01-14'))).toBe(0);
     expect(shown).toHaveLength(1);
+  });
+
+  it('nothing in the night: none at 00:05 nor 07:59, at 08:00 once, at 08:15 nothing more', async () => {
+    expect(await take('2027-02-01', 0, 5)).toEqual([]);
+    expect(await take('2027-02-01', 7, 59)).toEqual([]);
+    // A check before 08:00 remembers nothing: the 08:00 one still shows the day's notification.
+    expect((await take('2027-02-01', 8)).map((n) => [n.period, n.kind])).toEqual([['2026-T4', 'late']]);
+    expect(await take('2027-02-01', 8, 15)).toEqual([]);
+    expect(await take('2027-02-01', 23, 59)).toEqual([]);
+  });
+
+  it('late on day D at 08:00: again on D+1 at 08:00, not at 00:05 (an app left open overnight)', async () => {
+    expect(await take('2027-02-02', 0, 5)).toEqual([]);
+    expect(await take('2027-02-02', 3)).toEqual([]);
+    expect((await take('2027-02-02', 8)).map((n) => [n.period, n.kind])).toEqual([['2026-T4', 'late']]);
+  });
+
+  it('a day with no check from 08:00 until 23:59 still shows it then, once', async () => {
+    expect(await take('2027-02-03', 7)).toEqual([]);
+    expect((await take('2027-02-03', 23, 59)).map((n) => [n.period, n.kind])).toEqual([['2026-T4', 'late']]);
+    expect(await take('2027-02-04', 0, 5)).toEqual([]);
+  });
+
+  describe('across the daylight-saving changes, Europe/Paris: the hour is the local one', () => {
+    const zone = process.env.TZ;
+    // Node reads TZ again when it changes: Dates below are Paris's, whatever the machine's zone.
+    beforeAll(() => { process.env.TZ = 'Europe/Paris'; });
+    afterAll(() => {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    });
+
+    it('2027-03-28 (summer time from 02:00, UTC+2): 08:00 local is 06:00 UTC', async () => {
+      const eight = Date.UTC(2027, 2, 28, 6, 0);
+      // The zone took effect (else this test would prove nothing).
+      expect([new Date(eight).getHours(), at('2027-03-28', 8)]).toEqual([8, eight]);
+      // 07:30 local (06:30 on the winter clock of the day before): nothing yet.
+      expect(await periodsAt(Date.UTC(2027, 2, 28, 5, 30))).toEqual([]);
+      expect(await periodsAt(Date.UTC(2027, 2, 28, 5, 59))).toEqual([]);
+      expect(await periodsAt(eight)).toEqual([['2026-T4', 'late']]);
+      expect(await periodsAt(Date.UTC(2027, 2, 28, 6, 15))).toEqual([]);
+    });
+
+    it('2027-10-31 (winter time from 03:00, UTC+1): 08:00 local is 07:00 UTC', async () => {
+      const eight = Date.UTC(2027, 9, 31, 7, 0);
+      expect([new Date(eight).getHours(), at('2027-10-31', 8)]).toEqual([8, eight]);
+      // 06:30 UTC is 07:30 local (08:30 on the summer clock of the day before): nothing yet.
+      expect(await periodsAt(Date.UTC(2027, 9, 31, 6, 30))).toEqual([]);
+      expect(await periodsAt(Date.UTC(2027, 9, 31, 6, 59))).toEqual([]);
+      expect((await periodsAt(eight)).sort()).toEqual([['2026-T4', 'late'], ['2027-T1', 'late'], ['2027-T2', 'late'], ['2027-T3', 'late']]);
+      expect(await periodsAt(Date.UTC(2027, 9, 31, 7, 15))).toEqual([]);
+      // The next morning, local again: not at 00:05, at 08:00.
+      expect(await periodsAt(Date.UTC(2027, 9, 31, 23, 5))).toEqual([]);
+      expect(await periodsAt(Date.UTC(2027, 10, 1, 6, 59))).toEqual([]);
+      expect(await periodsAt(Date.UTC(2027, 10, 1, 7, 0))).toHaveLength(4);
+    });
   });
 
   it('nothing once the convention is terminated', async () => {

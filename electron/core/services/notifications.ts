@@ -6,7 +6,10 @@
 //   - from seven days before the due day, once: the banner's words (« IS 101 et IST du
 //     4e trimestre à envoyer avant le 8 janvier »);
 //   - on the due day, once: « … à envoyer aujourd’hui »;
-//   - after it, each day while late (the first check of the day: « each morning »).
+//   - after it, each day while late (the first check of the morning).
+// Nothing before NOTIFY_FROM_HOUR on the workstation's local clock: an app left open overnight
+// would otherwise notify just after midnight; the first check from that hour (and any later one
+// that day if none was shown yet, at 23:59 too: the person is there) shows what is due that day.
 // Never more than one a day per period, remembered in the profile (table meta) so that a restart
 // does not repeat it. Only for a convention that runs on that day and whose nominative list holds
 // the person with a valid certificate: nobody else can send under it.
@@ -35,6 +38,12 @@ export interface DueNotification {
   title: string;
   body: string;
 }
+
+/**
+ * The local hour (workstation's clock, daylight saving included) from which the day's
+ * notifications are shown: a check before it shows nothing and remembers nothing.
+ */
+export const NOTIFY_FROM_HOUR = 8;
 
 /** The key in table meta; its value: { "<convention>|<period>": { day, soon } }. */
 export const NOTIFIED_KEY = 'due-notifications';
@@ -67,10 +76,12 @@ function words(kind: NotificationKind, documents: string[], period: string, due:
 }
 
 /**
- * The notifications due at `now` (ms) for `personId`, not yet shown that day: the decision only,
- * nothing written (recordShown does that once they are shown).
+ * The notifications due at `now` (ms) for `personId`, not yet shown that day, none before
+ * NOTIFY_FROM_HOUR local: the decision only, nothing written (recordShown does that once they are shown).
  */
 export async function notificationsDue(db: DB, personId: string, now: number): Promise<DueNotification[]> {
+  // Local hour, as the day below is the local day: not the night's checks of an app left open.
+  if (new Date(now).getHours() < NOTIFY_FROM_HOUR) return [];
   const day = today(new Date(now));
   const memory = readMemory(db);
   const running = new Map((await storedConventions(db)).map(({ body }) => [body.id, body]));
