@@ -22,9 +22,10 @@ export const CONVENTION_USAGE = `Conventions (docs/convention.md) :
       --start AAAA-MM-JJ --years N [--renew-max N] [--retention-days 15] [--open-receipts]
                                                officier SSI ; l'identifiant est sur la dernière ligne ; part avec le prochain annuaire
   convention edit ID [--title TEXTE] [--party ORGANISATION=ADRESSE ...] [--person ID=FONCTION ...] [--types ...] [--schedule ...]
-      [--expect NOM ...] [--start AAAA-MM-JJ] [--years N] [--renew-max N] [--retention-days N] [--open-receipts | --no-open-receipts]
+      [--expect NOM ...] [--start AAAA-MM-JJ] [--years N] [--renew-max N | --no-renew-max] [--retention-days N] [--open-receipts | --no-open-receipts]
                                                officier SSI ; signe la version suivante : ce qui n'est pas donné est gardé,
-                                               une liste donnée (--party, --person, --expect) remplace la liste ; le numéro de version sur la dernière ligne
+                                               une liste donnée (--party, --person, --expect) remplace la liste ; --no-renew-max retire
+                                               la reconduction tacite ; le numéro de version sur la dernière ligne
   convention list [--json] | convention show ID [--json]
   convention terminate ID --date AAAA-MM-JJ --reason MOTIF      officier SSI
   convention annex ID --out FICHIER.pdf [--as ID]  la liste nominative des personnes habilitées, à annexer à la convention papier
@@ -128,10 +129,11 @@ export const conventionCommands: Record<string, Handler> = {
       title: { type: 'string' }, party: { type: 'string', multiple: true }, person: { type: 'string', multiple: true },
       types: { type: 'string' }, schedule: { type: 'string' }, expect: { type: 'string', multiple: true }, start: { type: 'string' },
       years: { type: 'string' }, 'renew-max': { type: 'string' }, 'retention-days': { type: 'string' }, 'open-receipts': { type: 'boolean' },
-      'no-open-receipts': { type: 'boolean' },
+      'no-open-receipts': { type: 'boolean' }, 'no-renew-max': { type: 'boolean' },
     } as const;
     const { values, positionals } = parse(args, options, { min: 1, max: 1, name: 'ID' });
     if (values['open-receipts'] && values['no-open-receipts']) throw inputError('usage', "--open-receipts ou --no-open-receipts : l'un ou l'autre (voir pli --help).");
+    if (values['renew-max'] !== undefined && values['no-renew-max']) throw inputError('usage', "--renew-max ou --no-renew-max : l'un ou l'autre (voir pli --help).");
     if (Object.keys(options).every((key) => values[key] === undefined)) throw inputError('usage', 'Rien à modifier : donnez au moins une option à changer, par exemple --title TEXTE (voir pli --help).');
     // Checked here, before any sign-in: a malformed option is a usage error whoever types it.
     const parties = values.party === undefined ? undefined : pairs(values, 'party', 'ORGANISATION=ADRESSE').map((p) => ({ org: p.left, address: p.right }));
@@ -152,7 +154,8 @@ export const conventionCommands: Record<string, Handler> = {
       expect: (values.expect as string[] | undefined) ?? current.expect,
       start: str(values, 'start') ?? current.start,
       years: years ?? current.years,
-      renewMax: renewMax ?? current.renewMax,
+      // Without a total (undefined), the core signs renewMax null: no tacit renewal.
+      renewMax: values['no-renew-max'] ? undefined : renewMax ?? current.renewMax,
       retentionDays: retentionDays ?? current.retentionDays,
       openReceipts: openReceipts ?? current.openReceipts,
     });

@@ -3,7 +3,7 @@
 // option of `convention new` is optional: what is not given is kept from the current version, read
 // by the core after the officer signed in (so under the trust seal). Refused as the interface
 // refuses: anyone but the officer (exit 2), a bad value (exit 1), a terminated convention; nothing
-// signed after a refusal. The attacker of docs/profile.md who puts an older signed version back
+// signed after a refusal. --no-renew-max removes the tacit renewal (not with --renew-max). The attacker of docs/profile.md who puts an older signed version back
 // under the officer's feet gets no new version built on it (exit 2). Needs `npm run build`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, rmSync } from 'node:fs';
@@ -99,6 +99,29 @@ describe('pli convention edit', () => {
     db.close();
     await refused(2, 'O-rollback', ['convention', 'edit', id, '--years', '2'], /modifié en dehors de Pli/);
     expect(issuedCount('O-rollback')).toBe(3);
+  });
+
+  it('--no-renew-max removes the tacit renewal (renewMax null) in version n + 1; --renew-max N sets it', async () => {
+    const before = await show('O');
+    expect(await ok('O', ['convention', 'edit', id, '--renew-max', '5'])).toBe(String(before.version + 1));
+    expect((await show('O')).renewMax).toBe(5);
+    expect((await pli('O', ['convention', 'show', id])).stdout).toContain("reconduction tacite jusqu'à 5 ans");
+    expect(await ok('O', ['convention', 'edit', id, '--no-renew-max'])).toBe(String(before.version + 2));
+    const after = await show('O');
+    expect(after).toMatchObject({ version: before.version + 2, renewMax: null, years: before.years, title: before.title });
+    const text = (await pli('O', ['convention', 'show', id])).stdout;
+    expect(text).toContain(`version ${before.version + 2}`);
+    expect(text).not.toContain('reconduction tacite');
+    expect(issuedCount('O')).toBe(before.version + 2);
+  });
+
+  it('--renew-max and --no-renew-max together: a usage error in French (exit 1), nothing signed', async () => {
+    const before = await show('O');
+    const count = issuedCount('O');
+    await refused(1, 'O', ['convention', 'edit', id, '--renew-max', '5', '--no-renew-max'], /--renew-max ou --no-renew-max : l'un ou l'autre/);
+    await refused(1, 'O', ['convention', 'edit', id, '--no-renew-max', '--renew-max', '3', '--title', 'X'], /l'un ou l'autre/);
+    expect(await show('O')).toEqual(before);
+    expect(issuedCount('O')).toBe(count);
   });
 
   it('a terminated convention is not edited (exit 1), as the interface says', async () => {
