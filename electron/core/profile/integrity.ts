@@ -277,6 +277,32 @@ export interface InboxMacFields {
 const optional = (value: unknown, encode: (v: unknown) => Buffer): Buffer =>
   value === null || value === undefined ? Buffer.from([0]) : Buffer.concat([Buffer.from([1]), encode(value)]);
 
+/** A row's MAC under the key attached to `db` and the subkey of `label`; null without a key. */
+function rowMac(db: DB, label: string, canonical: () => Buffer): Buffer | null {
+  const key = attached.get(db);
+  return key ? macUnder(key, label, canonical()) : null;
+}
+
+/**
+ * The check every sealed row shares: 'unproven' without a stored MAC or without a key in hand;
+ * 'sealed' when it verifies; a MAC present and wrong (or a row out of format) throws
+ * `profile-tampered` naming the row (`where`) and what no longer matches (`changed`).
+ */
+function checkRowMac(db: DB, label: string, stored: Buffer | null | undefined, canonical: () => Buffer, where: string, changed: string): 'sealed' | 'unproven' {
+  const key = attached.get(db);
+  if (stored === null || stored === undefined || !key) return 'unproven';
+  let expected: Buffer;
+  try {
+    expected = macUnder(key, label, canonical());
+  } catch {
+    throw profileTampered(where);
+  }
+  if (!Buffer.isBuffer(stored) || stored.length !== expected.length || !timingSafeEqual(expected, stored)) {
+    throw profileTampered(`${where} : ${changed}`);
+  }
+  return 'sealed';
+}
+
 /** The bytes an inbox row's MAC covers (docs/profile.md, table `inbox`). */
 export function inboxRowCanonical(row: InboxMacFields): Buffer {
   return lengthPrefixed([Buffer.from(INBOX_LABEL, 'ascii'), int(row.id), bytes(row.sha256), int(row.size), int(row.arrived_at), bytes(row.source),
@@ -286,8 +312,7 @@ export function inboxRowCanonical(row: InboxMacFields): Buffer {
 /** HMAC(HKDF(K, "pli/v1/integrity/inbox"), canonical row) under the key attached to `db`; null
  * when no key is attached (a command that never unlocked: the row stays unsealed). */
 export function inboxRowMac(db: DB, row: InboxMacFields): Buffer | null {
-  const key = attached.get(db);
-  return key ? macUnder(key, INBOX_LABEL, inboxRowCanonical(row)) : null;
+  return rowMac(db, INBOX_LABEL, () => inboxRowCanonical(row));
 }
 
 /**
@@ -296,18 +321,8 @@ export function inboxRowMac(db: DB, row: InboxMacFields): Buffer | null {
  * hand to check it. A MAC present and wrong (or out of format) throws `profile-tampered`.
  */
 export function checkInboxRowMac(db: DB, row: InboxMacFields & { mac: Buffer | null }): 'sealed' | 'unproven' {
-  const key = attached.get(db);
-  if (row.mac === null || row.mac === undefined || !key) return 'unproven';
-  let expected: Buffer;
-  try {
-    expected = macUnder(key, INBOX_LABEL, inboxRowCanonical(row));
-  } catch {
-    throw profileTampered(`pli n° ${row.id} de la boîte de réception`);
-  }
-  if (!Buffer.isBuffer(row.mac) || row.mac.length !== expected.length || !timingSafeEqual(expected, row.mac)) {
-    throw profileTampered(`pli n° ${row.id} de la boîte de réception : sa date d'arrivée, son expéditeur ou son empreinte ne correspondent plus à leur sceau`);
-  }
-  return 'sealed';
+  return checkRowMac(db, INBOX_LABEL, row.mac, () => inboxRowCanonical(row), `pli n° ${row.id} de la boîte de réception`,
+    "sa date d'arrivée, son expéditeur ou son empreinte ne correspondent plus à leur sceau");
 }
 
 // ---- outbox rows ----------------------------------------------------------------------------
@@ -331,8 +346,7 @@ export function outboxTimeCanonical(row: OutboxTimeFields): Buffer {
 /** HMAC(HKDF(K, "pli/v1/integrity/outbox-time"), canonical row) under the key attached to `db`;
  * null when no key is attached (the row is then written unsealed, never with an old MAC). */
 export function outboxTimeMac(db: DB, row: OutboxTimeFields): Buffer | null {
-  const key = attached.get(db);
-  return key ? macUnder(key, OUTBOX_TIME_LABEL, outboxTimeCanonical(row)) : null;
+  return rowMac(db, OUTBOX_TIME_LABEL, () => outboxTimeCanonical(row));
 }
 
 /**
@@ -341,16 +355,6 @@ export function outboxTimeMac(db: DB, row: OutboxTimeFields): Buffer | null {
  * present and wrong (or out of format) throws `profile-tampered`.
  */
 export function checkOutboxTimeMac(db: DB, row: OutboxTimeFields & { time_mac?: Buffer | null }): 'sealed' | 'unproven' {
-  const key = attached.get(db);
-  if (row.time_mac === null || row.time_mac === undefined || !key) return 'unproven';
-  let expected: Buffer;
-  try {
-    expected = macUnder(key, OUTBOX_TIME_LABEL, outboxTimeCanonical(row));
-  } catch {
-    throw profileTampered(`envoi n° ${row.id} de la file d'envoi`);
-  }
-  if (!Buffer.isBuffer(row.time_mac) || row.time_mac.length !== expected.length || !timingSafeEqual(expected, row.time_mac)) {
-    throw profileTampered(`envoi n° ${row.id} de la file d'envoi : sa date, son pli ou sa destination ne correspondent plus à leur sceau`);
-  }
-  return 'sealed';
+  return checkRowMac(db, OUTBOX_TIME_LABEL, row.time_mac, () => outboxTimeCanonical(row), `envoi n° ${row.id} de la file d'envoi`,
+    'sa date, son pli ou sa destination ne correspondent plus à leur sceau');
 }
