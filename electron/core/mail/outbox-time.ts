@@ -8,13 +8,14 @@
 import type { DB } from '../profile/profile.js';
 import { checkOutboxTimeMac, outboxTimeMac, type OutboxTimeFields } from '../profile/integrity.js';
 import { PliError } from '../errors.js';
+import { prepared } from './statements.js';
 
 type Sealed = OutboxTimeFields & { time_mac: Buffer | null };
 const COVERED = ['id', 'container_id', 'sender_id', 'transport', 'destination', 'queued_at', 'sent_at', 'object_kind'] as const;
 const read = (db: DB, id: number): Sealed | undefined =>
-  db.prepare('SELECT id, container_id, sender_id, transport, destination, queued_at, sent_at, object_kind, time_mac FROM outbox WHERE id = ?').get(id) as Sealed | undefined;
+  prepared(db, 'SELECT id, container_id, sender_id, transport, destination, queued_at, sent_at, object_kind, time_mac FROM outbox WHERE id = ?').get(id) as Sealed | undefined;
 const store = (db: DB, id: number, mac: Buffer | null): void => {
-  db.prepare('UPDATE outbox SET time_mac = ? WHERE id = ?').run(mac, id);
+  prepared(db, 'UPDATE outbox SET time_mac = ? WHERE id = ?').run(mac, id);
 };
 
 /** Seals rows this process has just inserted (call inside the insert's transaction). */
