@@ -295,14 +295,14 @@ export async function flushOutbox(ctx: Context, options: FlushOptions = {}): Pro
   const transport = await smtpTransport(settings, password);
   const statement = db.prepare('UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, sent_at = ?, lease_owner = NULL WHERE id = ?');
   // sent_at is covered by the row's time seal: set or cleared together with it (outbox-time.ts).
-  const update = { run: (state: OutboxState, attempts: number, next: number, error: string | null, sentAt: number | null, id: number) =>
-    updateOutboxTimed(db, id, () => statement.run(state, attempts, next, error, sentAt, id)) };
+  const update = (state: OutboxState, attempts: number, next: number, error: string | null, sentAt: number | null, id: number) =>
+    updateOutboxTimed(db, id, () => statement.run(state, attempts, next, error, sentAt, id));
   try {
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
       if (!existsSync(row.path)) {
         const answer = 'copie du pli introuvable dans le dossier du profil (outbox)';
-        update.run('failed', row.attempts, row.next_attempt_at, answer, null, row.id);
+        update('failed', row.attempts, row.next_attempt_at, answer, null, row.id);
         audit(ctx, { actor: row.sender_id, action: 'container.send-failed', object: row.container_id, outcome: 'failed', detail: { outbox: row.id, destination: row.destination, answer } });
         result.failed.push({ ...row, state: 'failed', last_error: answer });
         continue;
@@ -322,7 +322,7 @@ export async function flushOutbox(ctx: Context, options: FlushOptions = {}): Pro
           headers: kind ? { 'X-Pli-Version': '1', 'X-Pli-Objet': kind } : { 'X-Pli-Version': '1' },
           attachments: [{ filename: kind ? objectAttachmentName(kind, row.container_id) : attachmentName(row.container_id), content: createReadStream(row.path), contentType: 'application/octet-stream' }],
         });
-        update.run('sent', row.attempts + 1, row.next_attempt_at, null, Date.now(), row.id);
+        update('sent', row.attempts + 1, row.next_attempt_at, null, Date.now(), row.id);
         audit(ctx, { actor: row.sender_id, action: 'container.sent', object: row.container_id, detail: { outbox: row.id, transport: 'mail', destination: row.destination, messageId: row.message_id, answer: serverAnswer({ message: info.response }) } });
         result.sent.push({ ...row, state: 'sent' });
       } catch (error) {
@@ -332,12 +332,12 @@ export async function flushOutbox(ctx: Context, options: FlushOptions = {}): Pro
         // Only an answer about THIS message (envelope or content) fails it; connection, TLS and
         // login problems leave it queued.
         if ((kind === 'EENVELOPE' || kind === 'EMESSAGE') && typeof code === 'number' && code >= 500 && code !== 530 && code !== 535) {
-          update.run('failed', attempts, row.next_attempt_at, answer, null, row.id);
+          update('failed', attempts, row.next_attempt_at, answer, null, row.id);
           audit(ctx, { actor: row.sender_id, action: 'container.send-failed', object: row.container_id, outcome: 'failed', detail: { outbox: row.id, destination: row.destination, answer } });
           result.failed.push({ ...row, state: 'failed', attempts, last_error: answer });
           continue;
         }
-        update.run('queued', attempts, Date.now() + backoffMs(attempts), answer, null, row.id);
+        update('queued', attempts, Date.now() + backoffMs(attempts), answer, null, row.id);
         result.pending.push(...rows.slice(i).map((r) => ({ ...r, last_error: r.id === row.id ? answer : r.last_error })));
         result.error = connectionError(error, 'SMTP', settings.smtp);
         break;
