@@ -4,41 +4,25 @@
 // arrival time is used only when that MAC verifies; a wrong MAC is tampering; no MAC (or no key
 // in hand) means the arrival is judged now. The CLI side (revocations, `pli open`) is in
 // test/cli/tamper-profile.test.ts.
-import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { initProfile, type Profile } from '../../electron/core/profile/profile.js';
-import { createIdentity, unlockIdentity } from '../../electron/core/profile/identities.js';
-import { checkInboxRowMac, detachIntegrityKey, inboxRowCanonical, integrityKeyOf, type InboxMacFields } from '../../electron/core/profile/integrity.js';
+import type { Profile } from '../../electron/core/profile/profile.js';
+import { unlockIdentity } from '../../electron/core/profile/identities.js';
+import { checkInboxRowMac, detachIntegrityKey, inboxRowCanonical, type InboxMacFields } from '../../electron/core/profile/integrity.js';
 import { getInboxRow, ingest, provenArrival, type InboxRow } from '../../electron/core/mail/inbox.js';
 import type { Context } from '../../electron/core/context.js';
 import { tamperedRefusal } from './refused.js';
+import { stations, STATION_PASS } from './stations.js';
 
-const PASS = 'une phrase de passe de test';
-const LIGHT = { opslimit: 1, memlimitKib: 8 };
-const root = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pli-inbox-mac-'));
-const opened: Profile[] = [];
-let counter = 0;
+const PASS = STATION_PASS;
+const newStation = stations('pli-inbox-mac-');
 
-afterAll(() => {
-  opened.forEach((p) => p.close());
-  rmSync(root, { recursive: true, force: true });
-});
-
-/** A profile with one holder; `signedIn`: the integrity key attached, as after any unlock. */
+/** A profile with one holder and its context; `signedIn`: the integrity key attached. */
 async function station(signedIn: boolean): Promise<{ p: Profile; ctx: Context }> {
-  const { profile: p } = initProfile(path.join(root, `profile-${counter++}`));
-  opened.push(p);
-  const { id } = await createIdentity(p.db, { name: 'Alice Martin', email: 'police@nancy.fr', org: 'Police municipale' }, PASS, LIGHT);
-  detachIntegrityKey(p.db);
-  if (signedIn) (await unlockIdentity(p.db, id, PASS)).wipe();
-  expect(integrityKeyOf(p.db) !== undefined).toBe(signedIn);
+  const { p } = await newStation(signedIn);
   return { p, ctx: { profile: p, unlocker: { unlock: (row) => unlockIdentity(p.db, row.id, PASS) } } };
 }
 
-/** One stored row (unreadable bytes: refused at receipt, stored all the same). */
 async function received(ctx: Context): Promise<InboxRow> {
   return (await ingest(ctx, randomBytes(300), 'folder', 'cle-usb.pli')).row;
 }

@@ -5,38 +5,21 @@
 // carry the seal across an update only from a MAC that verified; the register dates a container
 // from the sealed columns alone, so flipping `state` cannot move it into another year. The CLI
 // side (`pli register` on an edited profile) is in test/cli/convention-print.test.ts.
-import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { initProfile, type Profile } from '../../electron/core/profile/profile.js';
-import { createIdentity, unlockIdentity } from '../../electron/core/profile/identities.js';
-import { checkOutboxTimeMac, detachIntegrityKey, integrityKeyOf, outboxTimeCanonical, outboxTimeMac, type OutboxTimeFields } from '../../electron/core/profile/integrity.js';
+import { describe, expect, it } from 'vitest';
+import type { Profile } from '../../electron/core/profile/profile.js';
+import { checkOutboxTimeMac, detachIntegrityKey, outboxTimeCanonical, outboxTimeMac, type OutboxTimeFields } from '../../electron/core/profile/integrity.js';
 import { sealNewOutboxRows, updateOutboxTimed } from '../../electron/core/mail/outbox-time.js';
 import { registerRows } from '../../electron/core/mail/register.js';
 import { tamperedRefusal } from './refused.js';
+import { stations } from './stations.js';
 
-const PASS = 'une phrase de passe de test';
-const LIGHT = { opslimit: 1, memlimitKib: 8 };
-const root = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pli-outbox-time-'));
-const opened: Profile[] = [];
-let counter = 0;
-
-afterAll(() => {
-  opened.forEach((p) => p.close());
-  rmSync(root, { recursive: true, force: true });
-});
-
-/** A profile with one holder; `signedIn`: the integrity key attached, as after any unlock. */
-async function station(signedIn: boolean): Promise<{ p: Profile; sender: string }> {
-  const { profile: p } = initProfile(path.join(root, `profile-${counter++}`));
-  opened.push(p);
-  const { id } = await createIdentity(p.db, { name: 'Alice Martin', email: 'police@nancy.fr', org: 'Police municipale' }, PASS, LIGHT);
-  detachIntegrityKey(p.db);
-  if (signedIn) (await unlockIdentity(p.db, id, PASS)).wipe();
-  expect(integrityKeyOf(p.db) !== undefined).toBe(signedIn);
+const newStation = stations('pli-outbox-time-');
+/** A profile with one holder, the sender of its rows; `signedIn`: the integrity key attached. */
+const station = async (signedIn: boolean) => {
+  const { p, id } = await newStation(signedIn);
   return { p, sender: id };
-}
+};
+let counter = 0;
 
 // Local noon, two days across a new year: a container queued on 31 December, sent on 1 January.
 const DEC31 = new Date(2026, 11, 31, 12).getTime();
