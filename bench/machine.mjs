@@ -58,6 +58,17 @@ async function argon2Backend() {
   }
 }
 
+/** Which AES-GCM back-end the built Pli uses here for the chunks (electron/core/crypto/gcm.ts):
+ * addon (native/gcm.c, built by npm ci) or node (Node's Cipher API, the fallback; PLI_GCM=node). */
+async function gcmBackend() {
+  try {
+    const { gcmBackend: backend } = await import('../dist/electron/core/crypto/gcm.js');
+    return backend();
+  } catch {
+    return 'unknown (not built)';
+  }
+}
+
 /** The machine, read once when a benchmark starts (the load average is the one at start). */
 export async function machine() {
   const cpu = cpuInfo();
@@ -74,6 +85,7 @@ export async function machine() {
     openssl: process.versions.openssl,
     libsodium: await libsodiumVersion(),
     argon2: await argon2Backend(),
+    gcm: await gcmBackend(),
   };
 }
 
@@ -89,7 +101,7 @@ export function printHeader(title, m, extra = []) {
   const load = m.loadavgAtStart;
   console.log(title);
   console.log(`CPU: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB; flags: ${flags}`);
-  console.log(`Node ${m.node}, OpenSSL ${m.openssl}, libsodium ${m.libsodium}; ${m.platform}; Pli's Argon2id: ${m.argon2}`);
+  console.log(`Node ${m.node}, OpenSSL ${m.openssl}, libsodium ${m.libsodium}; ${m.platform}; Pli's Argon2id: ${m.argon2}, AES-GCM chunks: ${m.gcm}`);
   console.log(`Load average at start: ${load['1min'].toFixed(2)} ${load['5min'].toFixed(2)} ${load['15min'].toFixed(2)} (1, 5, 15 min)${busy(load['1min'], m.cores) ? ': the machine is busy, expect noise' : ''}`);
   for (const line of extra) console.log(line);
   console.log('');

@@ -14,8 +14,11 @@ for (const built of ['dist/electron/main.js', 'dist/electron/preload.cjs', 'dist
 }
 rmSync(stage, { recursive: true, force: true });
 mkdirSync(stage, { recursive: true });
-for (const entry of ['package.json', 'package-lock.json', 'dist', 'dist-renderer', 'build']) {
-  cpSync(path.join(root, entry), path.join(stage, entry), { recursive: true });
+// native/: the chunk cipher's addon (optional dependency pli-native), sources only: electron-builder
+// rebuilds it for Electron with the other native modules; where it does not load there, Node's
+// Cipher API serves (electron/core/crypto/gcm.ts).
+for (const entry of ['package.json', 'package-lock.json', 'dist', 'dist-renderer', 'build', 'native']) {
+  cpSync(path.join(root, entry), path.join(stage, entry), { recursive: true, filter: (source) => !source.startsWith(path.join(root, 'native', 'build')) });
 }
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: stage, stdio: 'inherit', env: { ...process.env, npm_config_ignore_scripts: 'true' } });
 run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund']);

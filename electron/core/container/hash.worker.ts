@@ -5,12 +5,12 @@
 // the 256 MiB of a large container go by.
 import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
-import { discard } from './discard.js';
 
 /** 'digest' at the end; before it, batches of parts to hash, in order. */
 export type HashRequest = 'digest' | Uint8Array[];
-/** Per batch, the bytes hashed (and freed); at the end, the digest. */
-export type HashAnswer = { hashed: number } | { digest: Uint8Array };
+/** Per batch, the bytes hashed and the parts themselves; at the end, the digest. */
+export type HashedAnswer = { hashed: number; parts: Uint8Array[] };
+export type HashAnswer = HashedAnswer | { digest: Uint8Array };
 
 const port = parentPort!;
 const hash = createHash('sha256');
@@ -22,6 +22,5 @@ port.on('message', (parts: HashRequest) => {
     hash.update(part);
     hashed += part.byteLength;
   }
-  discard(parts);
-  answer({ hashed });
+  port.postMessage({ hashed, parts } satisfies HashAnswer, parts.map((part) => part.buffer as ArrayBuffer));
 });

@@ -21,6 +21,7 @@ import { createHash, type KeyObject } from 'node:crypto';
 import { openChunks } from './chunks.js';
 import { asBuffer, discard, DigestWorker, ownsMemory, StartedThread, type Pending } from './threads.js';
 import { workerEntry } from '../workers.js';
+import { chunkOpener, gcmAddonFile, type ChunkOpener } from '../crypto/gcm.js';
 import type { OpenerAnswer, OpenerRequest, OpenerWorkerData } from './opener.worker.js';
 
 export { BLOCK_CHUNKS, NONCE_BYTES } from './chunks.js';
@@ -70,7 +71,7 @@ export class OpenerThread extends StartedThread {
   constructor(readonly prehash: PrehashSource | null) {
     // The smallest young generation: what the worker makes (plaintext, blocks) moves out, and the
     // reader frees the plaintext once written (discard); little garbage stays here.
-    const workerData: OpenerWorkerData = { prehash };
+    const workerData: OpenerWorkerData = { prehash, gcmAddon: gcmAddonFile() };
     super(workerEntry('opener', import.meta.url), { youngGenerationMb: 1, workerData });
   }
 }
@@ -95,13 +96,16 @@ export function blockOpener(payloadBytes: number, key: KeyObject, recycle: (bloc
 
 class InlineOpener implements BlockOpener {
   private readonly hash = createHash('sha256');
-  constructor(private readonly key: KeyObject, private readonly recycle: (block: Buffer) => void) {}
+  private readonly opener: ChunkOpener;
+  constructor(key: KeyObject, private readonly recycle: (block: Buffer) => void) {
+    this.opener = chunkOpener(key);
+  }
   prefix(bytes: Buffer): void {
     this.hash.update(bytes);
   }
   async submit(block: Buffer, nonces: Buffer): Promise<Buffer[]> {
     this.hash.update(block);
-    const plain = openChunks(this.key, block, nonces);
+    const plain = openChunks(this.opener, block, nonces);
     if (typeof plain === 'number') throw new ChunkTagError(plain);
     this.recycle(block);
     return plain;
@@ -110,7 +114,9 @@ class InlineOpener implements BlockOpener {
   async digest(): Promise<Buffer> {
     return this.hash.digest();
   }
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.opener.close();
+  }
 }
 
 /** One block in LOCAL_SHARE is decrypted on this thread (the worker only hashes it): the worker
@@ -124,8 +130,11 @@ class WorkerOpener extends DigestWorker<OpenerAnswer> implements BlockOpener {
   private readonly blocks: (Pending<Buffer[]> | null)[] = [];
   private submitted = 0;
 
-  constructor(private readonly thread: OpenerThread, private readonly key: KeyObject, private readonly recycle: (block: Buffer) => void) {
+  private readonly opener: ChunkOpener;
+
+  constructor(private readonly thread: OpenerThread, key: KeyObject, private readonly recycle: (block: Buffer) => void) {
     super(thread, 'block worker');
+    this.opener = chunkOpener(key);
     this.send({ key });
   }
 
@@ -156,7 +165,7 @@ class WorkerOpener extends DigestWorker<OpenerAnswer> implements BlockOpener {
     const view = ownsMemory(block) ? block : new Uint8Array(block);
     const index = this.submitted++;
     if ((index + 1) % LOCAL_SHARE === 0) {
-      const plain = openChunks(this.key, block, nonces);
+      const plain = openChunks(this.opener, block, nonces);
       if (typeof plain === 'number') return Promise.reject(new ChunkTagError(plain));
       this.blocks.push(null);
       this.send({ block: view, index }, [view.buffer as ArrayBuffer]);
@@ -171,6 +180,11 @@ class WorkerOpener extends DigestWorker<OpenerAnswer> implements BlockOpener {
   /** Every request goes through here, so that the type checker sees what the worker reads. */
   private send(request: OpenerRequest, transfer: ArrayBuffer[] = []): void {
     this.worker.postMessage(request, transfer);
+  }
+
+  override async close(): Promise<void> {
+    this.opener.close();
+    await super.close();
   }
 
   release(chunks: Buffer[]): void {

@@ -8,8 +8,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { CHUNK_SEALED } from './format.js';
 import { BLOCK_CHUNKS, openChunks } from './chunks.js';
 import type { PrehashSource } from './opener.js';
+import { chunkOpener, useGcmAddon, type ChunkOpener } from '../crypto/gcm.js';
 
-export interface OpenerWorkerData { prehash: PrehashSource | null }
+/** `gcmAddon`: the parent's chunk cipher (gcm.ts), so that both threads use the same back-end. */
+export interface OpenerWorkerData { prehash: PrehashSource | null; gcmAddon: string | null }
 
 /** What the reader's thread sends, in this order: the key (once), the digest's prefix unless the
  * worker pre-hashed it, the blocks (with nonces: open it; without: only hash it), and 'digest'
@@ -29,13 +31,14 @@ if (!parentPort) throw new Error('opener.worker.js runs only as a worker thread 
 const port = parentPort;
 const answer = (m: OpenerAnswer, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
 const hash = createHash('sha256');
-let key: KeyObject | null = null;
+let opener: ChunkOpener | null = null;
 const whole = (b: Buffer): Buffer => (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : Buffer.from(new Uint8Array(b)));
 const asBuffer = (view: Uint8Array): Buffer => Buffer.from(view.buffer, view.byteOffset, view.byteLength);
 
 // Pre-hashing (see the top of opener.ts): blocks 0 .. prehashed-1 are in the digest already,
 // each with its GMAC under macKey, which never leaves this thread.
 const pre = (workerData as OpenerWorkerData).prehash;
+useGcmAddon((workerData as OpenerWorkerData).gcmAddon);
 let prehashed = 0;
 const macs: Buffer[] = [];
 let macKey: KeyObject | null = null;
@@ -91,7 +94,7 @@ if (pre) {
 port.on('message', (m: OpenerRequest) => {
   if (m === 'digest') return answer(changed >= 0 ? { changed } : { digest: hash.digest() });
   if ('key' in m) {
-    key = m.key;
+    opener = chunkOpener(m.key);
     return stopPrehash(); // the opening pass takes over after the blocks pre-hashed so far
   }
   if ('prefix' in m) return void hash.update(m.prefix);
@@ -100,7 +103,7 @@ port.on('message', (m: OpenerRequest) => {
   else if (changed < 0 && !timingSafeEqual(mac(block, m.index), macs[m.index]!)) changed = m.index;
   if (changed >= 0) return answer({ changed });
   if (!m.nonces) return answer({ block }, [block.buffer as ArrayBuffer]);
-  const result = openChunks(key!, block, m.nonces);
+  const result = openChunks(opener!, block, m.nonces);
   if (typeof result === 'number') return answer({ bad: result });
   const plain = result.map(whole);
   answer({ plain, block }, [block.buffer as ArrayBuffer, ...plain.map((p) => p.buffer as ArrayBuffer)]);

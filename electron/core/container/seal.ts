@@ -2,14 +2,16 @@
 // 64 KiB chunks, sealed with AES-256-GCM, hashed for the signature and written, with the next
 // read and the previous write in flight while a block is encrypted; for a large payload the hash
 // runs on a worker thread (sinks.ts, sha256Stream), on the second core.
-import { createCipheriv, createSecretKey } from 'node:crypto';
+import { createSecretKey } from 'node:crypto';
 import { constants, rmSync } from 'node:fs';
 import { copyFile, link, lstat, open, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { encodeHeaderForCommitment, chunkNonce, xwingWrapInfo, CHUNK_PLAIN, CONTAINER_ID_BYTES, MAX_CHUNKS, type Header, type RecipientEntry } from './format.js';
+import { encodeHeaderForCommitment, chunkNonce, xwingWrapInfo, CHUNK_PLAIN, CHUNK_SEALED, CONTAINER_ID_BYTES, MAX_CHUNKS, type Header, type RecipientEntry } from './format.js';
 import { encodeManifest, mediaTypeFor, type Manifest, type ManifestConvention } from './manifest.js';
 import { hkdf, hmacSha256, random, wrapKey, SIGNATURE_LABELS } from '../crypto/primitives.js';
 import { KDF_INFO } from '../crypto/labels.js';
+import { chunkSealer } from '../crypto/gcm.js';
+import { NONCE_BYTES } from './chunks.js';
 import { ed25519Sign, wrapForXWing } from '../crypto/keys.js';
 import { argon2id, PASSWORD_RECIPIENT_PARAMS, type Argon2Params } from '../crypto/argon2.js';
 import { inputError } from '../errors.js';
@@ -103,6 +105,7 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
   // again; its bytes then live only in native memory.
   const payloadKey = createSecretKey(payloadBytes);
   payloadBytes.fill(0);
+  const sealer = chunkSealer(payloadKey);
   const headerBytes = Buffer.concat([committed, hmacSha256(commitKey, committed)]);
   commitKey.fill(0);
 
@@ -118,7 +121,7 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
     // Sized to the payload: a small container does not pay for zeroing two 4 MiB blocks.
     const blockBytes = Math.min(chunks, BLOCK_CHUNKS) * CHUNK_PLAIN;
     const buffers = [Buffer.alloc(blockBytes), Buffer.alloc(chunks > BLOCK_CHUNKS ? blockBytes : 0)];
-    const nonce = Buffer.alloc(12);
+    const nonces = Buffer.alloc(BLOCK_CHUNKS * NONCE_BYTES);
     let index = 0;
     let which = 0;
     let pendingWrite: Promise<void> = Promise.resolve();
@@ -136,13 +139,14 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
         nextRead = reader.fill(buffers[which]!, following * CHUNK_PLAIN);
         nextRead.catch(() => {});
       }
-      const out: Buffer[] = [];
       for (let c = 0; c < blockChunks; c++, index++) {
-        const cipher = createCipheriv('aes-256-gcm', payloadKey, chunkNonce(index, index === chunks - 1, nonce));
-        const sealed = cipher.update(block.subarray(c * CHUNK_PLAIN, (c + 1) * CHUNK_PLAIN));
-        cipher.final();
-        out.push(sealed, cipher.getAuthTag());
+        chunkNonce(index, index === chunks - 1, nonces.subarray(c * NONCE_BYTES, (c + 1) * NONCE_BYTES));
       }
+      // Its own memory, entirely overwritten (a block hashed already, or new): it can move to the
+      // hash worker without a copy.
+      const outBytes = blockChunks * CHUNK_SEALED;
+      const out = [digest.spare(outBytes) ?? Buffer.allocUnsafeSlow(outBytes)];
+      sealer.seal(block.subarray(0, blockChunks * CHUNK_PLAIN), nonces.subarray(0, blockChunks * NONCE_BYTES), out[0]!);
       await pendingWrite;
       // Hashed once written: digest.update() takes the parts (they may move to the worker thread).
       pendingWrite = sink.write(out).then(() => digest.update(out));
@@ -152,6 +156,7 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
     await pendingWrite;
     hash = await digest.digest();
   } finally {
+    sealer.close();
     await digest.close();
     await Promise.all(sources.map((s) => s.close()));
   }

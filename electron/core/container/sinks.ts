@@ -17,7 +17,8 @@ import { printable, type Manifest } from './manifest.js';
 import type { CipherSource, PlainSink } from './open.js';
 import { inputError, PliError, securityError } from '../errors.js';
 import { diskFullError, faultError } from '../faults.js';
-import { DigestWorker, ownsMemory, StartedThread, type Pending } from './threads.js';
+import { asBuffer, discard, DigestWorker, ownsMemory, StartedThread, type Pending } from './threads.js';
+import type { HashedAnswer } from './hash.worker.js';
 import { workerEntry } from '../workers.js';
 
 export const TEMP_PREFIX = '.pli-tmp-';
@@ -34,8 +35,25 @@ export interface Sha256Stream {
    * Resolves when more may be given.
    */
   update(parts: Buffer[]): Promise<void>;
+  /** A buffer of `bytes` handed over before and hashed since, to be written over (the writer's
+   * next block): no new memory for the allocator to fault in. Undefined when none is back yet. */
+  spare(bytes: number): Buffer | undefined;
   digest(): Promise<Buffer>;
   close(): Promise<void>;
+}
+
+/** Hashed buffers kept for reuse (spare): the writer has at most about this many in motion. */
+const MAX_SPARES = 4;
+
+function keepSpare(spares: Buffer[], part: Buffer): boolean {
+  if (spares.length >= MAX_SPARES || !ownsMemory(part)) return false;
+  spares.push(part);
+  return true;
+}
+
+function takeSpare(spares: Buffer[], bytes: number): Buffer | undefined {
+  const at = spares.findIndex((s) => s.length === bytes);
+  return at < 0 ? undefined : spares.splice(at, 1)[0];
 }
 
 /** Above this many bytes, hashing moves to a worker thread (below, starting one costs more than it saves). */
@@ -47,8 +65,15 @@ export function sha256Stream(totalBytes: number): Sha256Stream {
 
 class InlineSha256 implements Sha256Stream {
   private readonly hash = createHash('sha256');
+  private readonly spares: Buffer[] = [];
   async update(parts: Buffer[]): Promise<void> {
-    for (const part of parts) this.hash.update(part);
+    for (const part of parts) {
+      this.hash.update(part);
+      keepSpare(this.spares, part);
+    }
+  }
+  spare(bytes: number): Buffer | undefined {
+    return takeSpare(this.spares, bytes);
   }
   async digest(): Promise<Buffer> {
     return this.hash.digest();
@@ -61,21 +86,28 @@ class InlineSha256 implements Sha256Stream {
  * the reader or writer keep the worker busy; more would only hold memory (peak RSS). */
 const MAX_IN_FLIGHT = 8 * 1024 * 1024;
 
-class WorkerSha256 extends DigestWorker<{ hashed: number }> implements Sha256Stream {
+class WorkerSha256 extends DigestWorker<HashedAnswer> implements Sha256Stream {
   private inFlight = 0;
   private readonly waiting: Pending<void>[] = [];
+  private readonly spares: Buffer[] = [];
 
   constructor() {
     super(new StartedThread(workerEntry('hash', import.meta.url), { youngGenerationMb: 4 }), 'hash worker');
   }
 
-  protected onAnswer(m: { hashed: number }): void {
+  protected onAnswer(m: HashedAnswer): void {
+    // The parts come back hashed: kept for the writer's next blocks, or freed at once.
+    discard(m.parts.map(asBuffer).filter((part) => !keepSpare(this.spares, part)));
     this.inFlight -= m.hashed;
     if (this.inFlight <= MAX_IN_FLIGHT) for (const w of this.waiting.splice(0)) w.resolve();
   }
 
   protected rejectPending(error: Error): void {
     for (const w of this.waiting.splice(0)) w.reject(error);
+  }
+
+  spare(bytes: number): Buffer | undefined {
+    return takeSpare(this.spares, bytes);
   }
 
   async update(parts: Buffer[]): Promise<void> {

@@ -1,0 +1,184 @@
+// AES-256-GCM over a container's 64 KiB chunks (docs/format.md section 7), writing into the
+// caller's buffers. Two back-ends give the same bytes and the same refusals:
+//   - 'addon': native/gcm.c, which calls the OpenSSL Node is built with (through the symbols Node
+//     exports for addons) with one context per key and no allocation per chunk. Built by `npm ci`
+//     (the optional dependency pli-native); about twice as fast as Node's API here (bench/README.md).
+//   - 'node': Node's Cipher API, one cipher object per chunk, its output copied into the caller's
+//     buffer: where the addon was not built or does not load (a runtime whose crypto library does
+//     not export OpenSSL's symbols, such as Electron's BoringSSL), and when PLI_GCM=node asks for
+//     it (tests and benchmarks compare both).
+// The addon is checked against Node's API on a known chunk before it is first used: a build that
+// disagrees is not used.
+//
+// Invariant (both back-ends): open() hands back no plaintext of a block unless every tag of it
+// verified; on a failure the output buffer is zeroed and the failing chunk's position returned.
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
+import { createRequire } from 'node:module';
+
+const CHUNK_PLAIN = 65536;
+const TAG_BYTES = 16;
+const CHUNK_SEALED = CHUNK_PLAIN + TAG_BYTES;
+const NONCE_BYTES = 12;
+
+export type GcmBackend = 'addon' | 'node';
+
+/** native/gcm.c's functions; it checks every length itself and throws a RangeError. */
+interface Addon {
+  context(key: Uint8Array, encrypt: boolean): object;
+  close(context: object): void;
+  seal(context: object, plain: Uint8Array, nonces: Uint8Array, out: Uint8Array): void;
+  open(context: object, sealed: Uint8Array, nonces: Uint8Array, out: Uint8Array): number;
+}
+
+/** Seals whole chunks: `plain` is count × 64 KiB, `nonces` count × 12 bytes, `out` at least count × (64 KiB + 16). */
+export interface ChunkSealer {
+  readonly backend: GcmBackend;
+  seal(plain: Uint8Array, nonces: Uint8Array, out: Uint8Array): void;
+  /** Forgets the key now (the addon wipes its context). */
+  close(): void;
+}
+
+/** Opens whole chunks: `sealed` is count × (64 KiB + 16), `out` at least count × 64 KiB. Returns
+ * -1 when every tag verifies, else the position of the first chunk that fails (`out` then zeroed). */
+export interface ChunkOpener {
+  readonly backend: GcmBackend;
+  open(sealed: Uint8Array, nonces: Uint8Array, out: Uint8Array): number;
+  close(): void;
+}
+
+let addonFile: string | null | undefined;
+let addon: Addon | null | undefined;
+
+/**
+ * The addon's file when it is built (null when it is not, or when PLI_GCM=node): worker threads
+ * are given it (useGcmAddon), as they may run from a bundle that cannot resolve packages.
+ */
+export function gcmAddonFile(): string | null {
+  if (addonFile !== undefined) return addonFile;
+  addonFile = null;
+  if (process.env.PLI_GCM === 'node') return addonFile;
+  try {
+    addonFile = createRequire(import.meta.url).resolve('pli-native/build/Release/pli_gcm.node');
+  } catch {
+    // not built: Node's API serves
+  }
+  return addonFile;
+}
+
+/** In a worker thread: the addon file its parent uses (gcmAddonFile), or null for Node's API. */
+export function useGcmAddon(file: string | null): void {
+  addonFile = file;
+  addon = undefined;
+}
+
+function loadedAddon(): Addon | null {
+  if (addon !== undefined) return addon;
+  addon = null;
+  const file = gcmAddonFile();
+  if (!file) return addon;
+  try {
+    const candidate = createRequire(file)(file) as Addon;
+    if (agreesWithNode(candidate)) addon = candidate;
+  } catch {
+    // does not load here (see the top): Node's API serves
+  }
+  return addon;
+}
+
+/** One chunk and its tag, sealed by both back-ends, and opened back by the addon. */
+function agreesWithNode(candidate: Addon): boolean {
+  const key = Buffer.alloc(32, 7);
+  const nonces = Buffer.alloc(2 * NONCE_BYTES, 1);
+  nonces[NONCE_BYTES + 11] = 2;
+  const plain = Buffer.alloc(2 * CHUNK_PLAIN);
+  for (let i = 0; i < plain.length; i++) plain[i] = (i * 31) & 0xff;
+  const ours = Buffer.alloc(2 * CHUNK_SEALED);
+  const theirs = Buffer.alloc(2 * CHUNK_SEALED);
+  const sealer = candidate.context(key, true);
+  candidate.seal(sealer, plain, nonces, ours);
+  candidate.close(sealer);
+  nodeSeal(createSecretKey(key), plain, nonces, theirs);
+  const back = Buffer.alloc(2 * CHUNK_PLAIN);
+  const opener = candidate.context(key, false);
+  const result = candidate.open(opener, ours, nonces, back);
+  const flip = (): void => void (ours[CHUNK_SEALED + 5] = ours[CHUNK_SEALED + 5]! ^ 1);
+  flip();
+  const refused = candidate.open(opener, ours, nonces, Buffer.alloc(2 * CHUNK_PLAIN));
+  candidate.close(opener);
+  flip();
+  return ours.equals(theirs) && result === -1 && back.equals(plain) && refused === 1;
+}
+
+/** The back-end chunkSealer and chunkOpener use on this thread. */
+export function gcmBackend(): GcmBackend {
+  return loadedAddon() ? 'addon' : 'node';
+}
+
+function counted(input: Uint8Array, nonces: Uint8Array, out: Uint8Array, inChunk: number, outChunk: number): number {
+  const count = nonces.length / NONCE_BYTES;
+  if (!Number.isInteger(count) || count < 1 || input.length !== count * inChunk || out.length < count * outChunk) {
+    throw new RangeError('AES-GCM : tailles de blocs incohérentes');
+  }
+  return count;
+}
+
+function nodeSeal(key: KeyObject, plain: Uint8Array, nonces: Uint8Array, out: Uint8Array): void {
+  const count = counted(plain, nonces, out, CHUNK_PLAIN, CHUNK_SEALED);
+  for (let c = 0; c < count; c++) {
+    const cipher = createCipheriv('aes-256-gcm', key, nonces.subarray(c * NONCE_BYTES, (c + 1) * NONCE_BYTES));
+    out.set(cipher.update(plain.subarray(c * CHUNK_PLAIN, (c + 1) * CHUNK_PLAIN)), c * CHUNK_SEALED);
+    cipher.final();
+    out.set(cipher.getAuthTag(), c * CHUNK_SEALED + CHUNK_PLAIN);
+  }
+}
+
+function nodeOpen(key: KeyObject, sealed: Uint8Array, nonces: Uint8Array, out: Uint8Array): number {
+  const count = counted(sealed, nonces, out, CHUNK_SEALED, CHUNK_PLAIN);
+  for (let c = 0; c < count; c++) {
+    const chunk = sealed.subarray(c * CHUNK_SEALED, (c + 1) * CHUNK_SEALED);
+    const decipher = createDecipheriv('aes-256-gcm', key, nonces.subarray(c * NONCE_BYTES, (c + 1) * NONCE_BYTES));
+    decipher.setAuthTag(chunk.subarray(CHUNK_PLAIN));
+    out.set(decipher.update(chunk.subarray(0, CHUNK_PLAIN)), c * CHUNK_PLAIN);
+    try {
+      decipher.final();
+    } catch {
+      out.fill(0, 0, count * CHUNK_PLAIN);
+      return c;
+    }
+  }
+  return -1;
+}
+
+/** The addon, or null for Node's API: `backend` asks for one (tests compare both); without it,
+ * the addon when it loads. */
+function chosen(backend?: GcmBackend): Addon | null {
+  if (backend === 'node') return null;
+  const native = loadedAddon();
+  if (!native && backend === 'addon') throw new Error("AES-GCM : le module natif (pli-native) n'est pas construit ou ne se charge pas");
+  return native;
+}
+
+/** `key`: the payload key (its bytes are copied into the back-end; the caller keeps its own). */
+export function chunkSealer(key: KeyObject, backend?: GcmBackend): ChunkSealer {
+  const native = chosen(backend);
+  if (!native) return { backend: 'node', seal: (plain, nonces, out) => nodeSeal(key, plain, nonces, out), close: () => {} };
+  const context = withRawKey(key, (raw) => native.context(raw, true));
+  return { backend: 'addon', seal: (plain, nonces, out) => native.seal(context, plain, nonces, out), close: () => native.close(context) };
+}
+
+export function chunkOpener(key: KeyObject, backend?: GcmBackend): ChunkOpener {
+  const native = chosen(backend);
+  if (!native) return { backend: 'node', open: (sealed, nonces, out) => nodeOpen(key, sealed, nonces, out), close: () => {} };
+  const context = withRawKey(key, (raw) => native.context(raw, false));
+  return { backend: 'addon', open: (sealed, nonces, out) => native.open(context, sealed, nonces, out), close: () => native.close(context) };
+}
+
+/** The key's bytes, wiped once the addon has its own copy. */
+function withRawKey<T>(key: KeyObject, use: (raw: Buffer) => T): T {
+  const raw = key.export();
+  try {
+    return use(raw);
+  } finally {
+    raw.fill(0);
+  }
+}

@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "pli_gcm",
+      "sources": ["gcm.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Werror", "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2"]
+    }
+  ]
+}
