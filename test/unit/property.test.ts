@@ -224,6 +224,22 @@ describe('plaintext stream rules, with a genuine signature', () => {
     expect(describeError(outcome.error)).toBe('security/tampered');
     expect(outcome.sink.committed).toBe(false);
   });
+
+  it('padding is counted in bytes across chunks opened together: one byte short of a chunk opens, a whole chunk is refused', async () => {
+    const [sender, reader] = pool as [TestPerson, TestPerson];
+    // A file that fills the first chunk exactly (size found by trying: the manifest holds the size).
+    const plainOf = (size: number): Buffer => rawPlaintext(manifestFor(sender, [{ name: 'f.txt', size }]), [Buffer.alloc(size, 0x41)]);
+    let size = CHUNK - plainOf(0).length;
+    while (plainOf(size).length > CHUNK) size--;
+    expect(plainOf(size).length).toBe(CHUNK);
+    for (const [fileSize, verdict] of [[size + 1, 'accepted'], [size, 'security/tampered']] as const) {
+      const plain = plainOf(fileSize);
+      const padded = Buffer.concat([plain, Buffer.alloc(2 * CHUNK - plain.length)]);
+      const outcome = await tryOpen(await sealRawPlaintext(sender, [reader], padded, { exact: true }), readerCallbacks(reader, [sender]));
+      expect(describeError(outcome.error), `padding of ${padded.length - plain.length} bytes`).toBe(verdict);
+      expect(outcome.sink.committed).toBe(verdict === 'accepted');
+    }
+  });
 });
 
 // ---- the writer never produces what the reader refuses ------------------------------------------

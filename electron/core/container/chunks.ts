@@ -16,10 +16,28 @@ export const BLOCK_CHUNKS = 32;
  * threads without a copy), or the position of the first chunk whose tag fails (nothing of a
  * block is returned unless every tag of it verifies).
  */
-export function openChunks(opener: ChunkOpener, block: Uint8Array, nonces: Uint8Array): Buffer[] | number {
+export function openChunks(opener: ChunkOpener, block: Uint8Array, nonces: Uint8Array, spares: Buffer[] = []): Buffer[] | number {
   const count = block.length / CHUNK_SEALED;
-  // Entirely overwritten, or zeroed on a failure: never handed out unwritten.
-  const plain = Buffer.allocUnsafeSlow(count * CHUNK_PLAIN);
+  // Entirely overwritten, or zeroed on a failure: never handed out unwritten. A spare is the
+  // plaintext of an earlier block, written out and given back (no new memory to fault in).
+  const plain = takeSpare(spares, count * CHUNK_PLAIN) ?? Buffer.allocUnsafeSlow(count * CHUNK_PLAIN);
   const bad = opener.open(block, nonces, plain);
   return bad >= 0 ? bad : [plain];
+}
+
+/** Spare buffers kept per thread (the reader's plaintext, the writer's ciphertext): about what
+ * one side has in motion. */
+const MAX_SPARES = 4;
+
+/** Keeps `part` in `spares` for reuse if there is room and it owns its memory; says whether it did. */
+export function keepSpare(spares: Buffer[], part: Buffer): boolean {
+  if (spares.length >= MAX_SPARES || part.byteOffset !== 0 || part.byteLength !== part.buffer.byteLength) return false;
+  spares.push(part);
+  return true;
+}
+
+/** A spare of exactly `bytes`, taken out of `spares`, if there is one. */
+export function takeSpare(spares: Buffer[], bytes: number): Buffer | undefined {
+  const at = spares.findIndex((s) => s.length === bytes);
+  return at < 0 ? undefined : spares.splice(at, 1)[0];
 }

@@ -194,7 +194,7 @@ class PayloadParser {
   private fileIndex = 0;
   private remaining = 0;
   private pending: Promise<void> = Promise.resolve();
-  private paddingChunks = 0;
+  private paddingBytes = 0;
 
   /** `release` gets each batch of chunks back once the sink has written them. */
   constructor(private readonly sink: PlainSink, private readonly release: (chunks: Buffer[]) => void) {}
@@ -216,12 +216,13 @@ class PayloadParser {
           if (this.remaining === 0) this.advance();
         } else {
           // Padding: zeros only, and less than one whole chunk of it (the writer pads minimally).
+          // Counted in bytes: a part may hold several chunks (a block opened at once).
           if (data.some((b) => b !== 0)) throw tampered('octets après le dernier fichier');
-          if (data.length === CHUNK_PLAIN) this.paddingChunks++;
+          this.paddingBytes += data.length;
           data = Buffer.alloc(0);
         }
       }
-      if (this.paddingChunks > 0) throw tampered('bourrage plus long qu’un bloc');
+      if (this.paddingBytes >= CHUNK_PLAIN) throw tampered('bourrage plus long qu’un bloc');
     }
     await this.pending;
     const batch = [...writes.entries()];

@@ -18,7 +18,7 @@
 // and the block read again must have the same: a different block passes with probability about
 // 2^-111 (GHASH is almost universal, and its key is unknown to whoever changed the file).
 import { createHash, type KeyObject } from 'node:crypto';
-import { openChunks } from './chunks.js';
+import { keepSpare, openChunks } from './chunks.js';
 import { asBuffer, discard, DigestWorker, ownsMemory, StartedThread, type Pending } from './threads.js';
 import { workerEntry } from '../workers.js';
 import { chunkOpener, gcmAddonFile, type ChunkOpener } from '../crypto/gcm.js';
@@ -97,6 +97,8 @@ export function blockOpener(payloadBytes: number, key: KeyObject, recycle: (bloc
 class InlineOpener implements BlockOpener {
   private readonly hash = createHash('sha256');
   private readonly opener: ChunkOpener;
+  /** Plaintext written out and given back (release), opened into again. */
+  private readonly spares: Buffer[] = [];
   constructor(key: KeyObject, private readonly recycle: (block: Buffer) => void) {
     this.opener = chunkOpener(key);
   }
@@ -105,12 +107,14 @@ class InlineOpener implements BlockOpener {
   }
   async submit(block: Buffer, nonces: Buffer): Promise<Buffer[]> {
     this.hash.update(block);
-    const plain = openChunks(this.opener, block, nonces);
+    const plain = openChunks(this.opener, block, nonces, this.spares);
     if (typeof plain === 'number') throw new ChunkTagError(plain);
     this.recycle(block);
     return plain;
   }
-  release(): void {}
+  release(chunks: Buffer[]): void {
+    for (const chunk of chunks) keepSpare(this.spares, chunk);
+  }
   async digest(): Promise<Buffer> {
     return this.hash.digest();
   }
@@ -124,6 +128,8 @@ class InlineOpener implements BlockOpener {
  * plaintext's SHA-256 left this thread (command line: FolderSink digests); one in four when it
  * was here. */
 const LOCAL_SHARE = 2;
+/** Plaintext buffers this thread keeps for its own share; the rest go back to the worker. */
+const LOCAL_SPARES = 2;
 
 class WorkerOpener extends DigestWorker<OpenerAnswer> implements BlockOpener {
   // Answers come back in the order of the requests: null for a block only hashed there.
@@ -131,6 +137,8 @@ class WorkerOpener extends DigestWorker<OpenerAnswer> implements BlockOpener {
   private submitted = 0;
 
   private readonly opener: ChunkOpener;
+  /** Plaintext written out and given back (release), for the blocks opened on this thread. */
+  private readonly spares: Buffer[] = [];
 
   constructor(private readonly thread: OpenerThread, key: KeyObject, private readonly recycle: (block: Buffer) => void) {
     super(thread, 'block worker');
@@ -165,7 +173,7 @@ class WorkerOpener extends DigestWorker<OpenerAnswer> implements BlockOpener {
     const view = ownsMemory(block) ? block : new Uint8Array(block);
     const index = this.submitted++;
     if ((index + 1) % LOCAL_SHARE === 0) {
-      const plain = openChunks(this.opener, block, nonces);
+      const plain = openChunks(this.opener, block, nonces, this.spares);
       if (typeof plain === 'number') return Promise.reject(new ChunkTagError(plain));
       this.blocks.push(null);
       this.send({ block: view, index }, [view.buffer as ArrayBuffer]);
@@ -188,7 +196,11 @@ class WorkerOpener extends DigestWorker<OpenerAnswer> implements BlockOpener {
   }
 
   release(chunks: Buffer[]): void {
-    // Freed at once, not by this thread's collector after tens of MiB (discard).
-    discard(chunks);
+    // Written out: opened into again, here (for the blocks this thread opens) or by the worker,
+    // which has the most blocks to open; what neither keeps is freed at once, not by this
+    // thread's collector after tens of MiB (discard).
+    const toWorker = chunks.filter((chunk) => !(this.spares.length < LOCAL_SPARES && keepSpare(this.spares, chunk)) && ownsMemory(chunk));
+    if (toWorker.length > 0 && !this.failure) this.send({ spares: toWorker }, toWorker.map((chunk) => chunk.buffer as ArrayBuffer));
+    else discard(toWorker);
   }
 }

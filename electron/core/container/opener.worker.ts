@@ -6,7 +6,7 @@ import { createCipheriv, createHash, createSecretKey, randomBytes, timingSafeEqu
 import { readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { CHUNK_SEALED } from './format.js';
-import { BLOCK_CHUNKS, openChunks } from './chunks.js';
+import { BLOCK_CHUNKS, keepSpare, openChunks } from './chunks.js';
 import type { PrehashSource } from './opener.js';
 import { chunkOpener, useGcmAddon, type ChunkOpener } from '../crypto/gcm.js';
 
@@ -19,6 +19,7 @@ export interface OpenerWorkerData { prehash: PrehashSource | null; gcmAddon: str
 export type OpenerRequest =
   | 'digest'
   | { key: KeyObject }
+  | { spares: Uint8Array[] }
   | { prefix: Uint8Array }
   | { block: Uint8Array; index: number; nonces?: Uint8Array };
 
@@ -32,6 +33,8 @@ const port = parentPort;
 const answer = (m: OpenerAnswer, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
 const hash = createHash('sha256');
 let opener: ChunkOpener | null = null;
+/** Plaintext buffers written out and given back by the reader's thread, opened into again. */
+const spares: Buffer[] = [];
 const whole = (b: Buffer): Buffer => (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : Buffer.from(new Uint8Array(b)));
 const asBuffer = (view: Uint8Array): Buffer => Buffer.from(view.buffer, view.byteOffset, view.byteLength);
 
@@ -98,12 +101,13 @@ port.on('message', (m: OpenerRequest) => {
     return stopPrehash(); // the opening pass takes over after the blocks pre-hashed so far
   }
   if ('prefix' in m) return void hash.update(m.prefix);
+  if ('spares' in m) return void m.spares.forEach((spare) => keepSpare(spares, asBuffer(spare)));
   const block = asBuffer(m.block);
   if (m.index >= prehashed) hash.update(block);
   else if (changed < 0 && !timingSafeEqual(mac(block, m.index), macs[m.index]!)) changed = m.index;
   if (changed >= 0) return answer({ changed });
   if (!m.nonces) return answer({ block }, [block.buffer as ArrayBuffer]);
-  const result = openChunks(opener!, block, m.nonces);
+  const result = openChunks(opener!, block, m.nonces, spares);
   if (typeof result === 'number') return answer({ bad: result });
   const plain = result.map(whole);
   answer({ plain, block }, [block.buffer as ArrayBuffer, ...plain.map((p) => p.buffer as ArrayBuffer)]);

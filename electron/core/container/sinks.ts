@@ -19,6 +19,7 @@ import { inputError, PliError, securityError } from '../errors.js';
 import { diskFullError, faultError } from '../faults.js';
 import { asBuffer, discard, DigestWorker, ownsMemory, StartedThread, type Pending } from './threads.js';
 import type { HashedAnswer } from './hash.worker.js';
+import { keepSpare, takeSpare } from './chunks.js';
 import { workerEntry } from '../workers.js';
 
 export const TEMP_PREFIX = '.pli-tmp-';
@@ -40,20 +41,6 @@ export interface Sha256Stream {
   spare(bytes: number): Buffer | undefined;
   digest(): Promise<Buffer>;
   close(): Promise<void>;
-}
-
-/** Hashed buffers kept for reuse (spare): the writer has at most about this many in motion. */
-const MAX_SPARES = 4;
-
-function keepSpare(spares: Buffer[], part: Buffer): boolean {
-  if (spares.length >= MAX_SPARES || !ownsMemory(part)) return false;
-  spares.push(part);
-  return true;
-}
-
-function takeSpare(spares: Buffer[], bytes: number): Buffer | undefined {
-  const at = spares.findIndex((s) => s.length === bytes);
-  return at < 0 ? undefined : spares.splice(at, 1)[0];
 }
 
 /** Above this many bytes, hashing moves to a worker thread (below, starting one costs more than it saves). */
