@@ -207,6 +207,15 @@ describe('encrypt and decrypt', () => {
     const refused = dir('grand-refuse');
     expectFailure(await pli(['--home', homeB, 'decrypt', '--out', refused, bigSealed], { PLI_PASSPHRASE: 'pas la bonne phrase' }), 2);
     expect(leftovers(refused)).toEqual([]);
+    // Encrypting: the payload is sealed while the unlock runs (services/containers.ts); a wrong
+    // passphrase still ends in exit 2 with the passphrase's message, and neither the container
+    // nor its temporary file is left.
+    const sealFolder = dir('grand-scelle');
+    mkdirSync(sealFolder);
+    const wrong = await pli(['--home', homeA, 'encrypt', '--to', bobId, '--out', path.join(sealFolder, 'grand.pli'), big], { PLI_PASSPHRASE: 'pas la bonne phrase' });
+    expectFailure(wrong, 2);
+    expect(wrong.stderr).toMatch(/phrase de passe/i);
+    expect(readdirSync(sealFolder)).toEqual([]);
   }, 90000);
 
   it('a tampered container: exit 2 and nothing in the folder', async () => {

@@ -5,12 +5,13 @@
 // flows (first run, a second person provisioned by key file, directory updates, rotation, the
 // officer's own profile) keep working. Needs `npm run build`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { wrapForXWing, xwingKeygen } from '../../electron/core/crypto/keys.js';
 import { DAY } from '../../electron/core/authority/directory.js';
+import { fingerprint } from '../../electron/core/crypto/primitives.js';
 import { cliSandbox } from './support.js';
 
 const PASS = 'une phrase de passe de test';
@@ -170,6 +171,18 @@ describe('the attacker edits the trust state (issue 10, item 2)', () => {
     const signing = copy('A');
     tamper(signing, (db) => db.prepare("UPDATE keys SET public_key = ? WHERE identity_id = ? AND kind = 'ed25519'").run(randomBytes(32), ids.officer));
     await refused(2, signing, ['decrypt', '--as', ids.alice, '--out', at(`${signing}-out`), pli1.officer], TAMPERED);
+  });
+
+  it('(d2) the sender\'s own signing key replaced by another pair: refused once unlocked, nothing written (the payload is sealed during the unlock)', async () => {
+    // A consistent pair (the fingerprint is the planted key's own), so the row passes its own
+    // check: the header would announce this key, and only the unlocked key can tell.
+    const planted = Buffer.from(randomBytes(32));
+    const home = copy('A');
+    tamper(home, (db) => db.prepare("UPDATE keys SET public_key = ?, fpr = ? WHERE identity_id = ? AND kind = 'ed25519' AND retired_at IS NULL")
+      .run(planted, fingerprint('ed25519', planted), ids.alice));
+    const out = at(`${home}-own.pli`);
+    await refused(2, home, ['encrypt', '--as', ids.alice, '--to', ids.alice, '--out', out, DATA], TAMPERED);
+    expect(readdirSync(path.dirname(out)).filter((name) => name.startsWith(path.basename(out)))).toEqual([]);
   });
 
   it('(e) a certificate row\'s role or end date edited', async () => {

@@ -47,7 +47,15 @@ export type Recipients =
 
 export interface SealParams {
   senderId: string;
-  signing: { keyFpr: Buffer; secretKey: Uint8Array };
+  /**
+   * The sender's signing key. `secretKey` may still be on its way (the unlock's Argon2id): the
+   * payload needs no secret of the sender's, so it is read, encrypted, hashed and written
+   * meanwhile, on the core Argon2id leaves idle, and only the signature at the end waits for the
+   * key. If it fails, the stream stops at its next block and the failure is thrown (nothing kept:
+   * sealToFile deletes its temporary file). `keyFpr` goes into the header first: the caller
+   * checks that the key it gets is this one.
+   */
+  signing: { keyFpr: Buffer; secretKey: Uint8Array | Promise<Uint8Array> };
   recipients: Recipients;
   createdMs?: number;
   /** Sent under a convention: goes into the signed manifest (minor version 1, docs/format.md 5.3). */
@@ -112,6 +120,9 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
   // The signature's digest runs on a worker thread for large payloads, in parallel with the
   // encryption of the next block.
   const digest = sha256Stream(plainLength);
+  const secretKey = Promise.resolve(params.signing.secretKey);
+  let unlockFailure: { error: unknown } | null = null;
+  secretKey.catch((error: unknown) => void (unlockFailure = { error }));
   let hash: Buffer;
   try {
     await digest.update([Buffer.concat([Buffer.from(SIGNATURE_LABELS.container, 'ascii'), headerBytes])]);
@@ -129,6 +140,8 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
     nextRead.catch(() => {}); // awaited below; this only keeps an early exit from leaving it unhandled
     while (index < chunks) {
       await nextRead;
+      // A failed unlock stops the stream here, rather than after the whole payload.
+      if (unlockFailure) throw (unlockFailure as { error: unknown }).error;
       const block = buffers[which]!;
       const blockChunks = Math.min(chunks - index, BLOCK_CHUNKS);
       const following = Math.min(chunks - index - blockChunks, BLOCK_CHUNKS);
@@ -160,7 +173,7 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
     await digest.close();
     await Promise.all(sources.map((s) => s.close()));
   }
-  const signature = await ed25519Sign(params.signing.secretKey, hash);
+  const signature = await ed25519Sign(await secretKey, hash);
   await sink.write([Buffer.from(signature)]);
   return {
     containerId, createdMs, chunks,

@@ -14,6 +14,7 @@ import { prepareEncapsulations, unwrapFromXWing, warmUpXWing } from '../crypto/k
 import { hkdf, unwrapKey } from '../crypto/primitives.js';
 import { KDF_INFO } from '../crypto/labels.js';
 import { inputError, PliError, securityError } from '../errors.js';
+import { profileTampered } from '../profile/integrity.js';
 import { refuseProfileFile, refuseProfileFolder } from '../own-files.js';
 import { faultError } from '../faults.js';
 import { audit, type Context } from '../context.js';
@@ -139,25 +140,41 @@ async function sealFor(ctx: Context, request: EncryptRequest): Promise<EncryptRe
     // Before any passphrase is asked: sealing with a weak password changes nothing.
     requireStrongPassword(password);
   }
-  // The recipients' encapsulations are made while the unlock's Argon2id runs (keys.ts).
+  // While the unlock's Argon2id runs on one core: the recipients' encapsulations (keys.ts), then
+  // the whole payload (seal.ts, SealParams.signing), which needs no secret of the sender's; only
+  // the signature at the end waits for the key. Its fingerprint, written first into the header,
+  // is the sender's current one; the key unlocked must be that one, else nothing is kept.
   const ahead = prepareEncapsulations(keys.map((k) => k.publicKey));
+  const sigFpr = currentKeys(db, sender.id).sig.fpr;
+  const unlocking = ctx.unlocker.unlock(sender);
+  const sealing = sealToFile(request.files, request.out, {
+    senderId: sender.id,
+    signing: {
+      keyFpr: sigFpr,
+      secretKey: unlocking.then((identity) => {
+        if (!identity.current.sigFpr.equals(sigFpr)) throw profileTampered('la clé de signature déverrouillée n’est pas celle que le profil annonce pour cette personne');
+        return identity.current.sigSecret;
+      }),
+    },
+    recipients: password !== null
+      ? { kind: 'password', password: Buffer.from(password.normalize('NFC'), 'utf8') }
+      : { kind: 'keys', keys },
+    onProgress: request.onProgress,
+    ...(plan ? { convention: plan.manifest } : {}),
+  });
+  sealing.catch(() => {}); // awaited below, after the unlock
   let unlocked: UnlockedIdentity;
   try {
-    unlocked = await ctx.unlocker.unlock(sender);
+    unlocked = await unlocking;
   } catch (error) {
+    // A refused unlock is reported as before (no container.sealed event): the stream stops at
+    // its next block and its temporary file is deleted before the error goes up.
+    await sealing.catch(() => {});
     ahead.discard();
     throw error;
   }
   try {
-    const result = await sealToFile(request.files, request.out, {
-      senderId: sender.id,
-      signing: { keyFpr: unlocked.current.sigFpr, secretKey: unlocked.current.sigSecret },
-      recipients: password !== null
-        ? { kind: 'password', password: Buffer.from(password.normalize('NFC'), 'utf8') }
-        : { kind: 'keys', keys },
-      onProgress: request.onProgress,
-      ...(plan ? { convention: plan.manifest } : {}),
-    });
+    const result = await sealing;
     const containerId = result.containerId.toString('hex');
     audit(ctx, {
       actor: sender.id, action: 'container.sealed', object: containerId,
