@@ -6,8 +6,8 @@
  * It implements no cryptography of its own: key schedule, CTR and GHASH are OpenSSL's.
  *
  * Invariants:
- * - every length is checked here before any byte is read or written: a wrong size throws and
- *   touches nothing;
+ * - every length is checked here before any byte is read or written, and the output may not
+ *   overlap the input or the nonces: a wrong call throws and touches nothing;
  * - open() releases no plaintext of a chunk whose tag fails: on failure the whole output given
  *   is zeroed before returning, and the caller gets the failing chunk's position;
  * - the key lives only in the OpenSSL context, which EVP_CIPHER_CTX_free wipes when the context
@@ -132,6 +132,10 @@ static int chunk_args(napi_env env, napi_callback_info info, int encrypt, gcm_co
   size_t in_chunk = encrypt ? CHUNK_PLAIN : CHUNK_SEALED;
   size_t out_chunk = encrypt ? CHUNK_SEALED : CHUNK_PLAIN;
   if (*count > SIZE_MAX / CHUNK_SEALED || in_length != *count * in_chunk || out_length < *count * out_chunk) return 0;
+  /* Input, nonces and output must not share memory: OpenSSL would read what it has just written. */
+  uintptr_t in_start = (uintptr_t)*in, out_start = (uintptr_t)*out, nonce_start = (uintptr_t)*nonces;
+  if (in_start < out_start + out_length && out_start < in_start + in_length) return 0;
+  if (nonce_start < out_start + out_length && out_start < nonce_start + nonce_length) return 0;
   return 1;
 }
 

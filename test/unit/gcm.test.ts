@@ -132,5 +132,11 @@ describe('chunk cipher: wrong sizes throw and write nothing', () => {
     expect(() => addon.seal(encrypting, 'not bytes', noncesFor(0, 1, 0), Buffer.alloc(SEALED))).toThrow(RangeError);
     expect(() => addon.seal(encrypting, new Uint16Array(PLAIN / 2), noncesFor(0, 1, 0), Buffer.alloc(SEALED))).toThrow(RangeError);
     expect(() => addon.open({}, Buffer.alloc(SEALED), noncesFor(0, 1, 0), Buffer.alloc(PLAIN))).toThrow(RangeError);
+    // Output overlapping the input (in place, or shifted by one byte) or the nonces.
+    const shared = Buffer.alloc(2 * SEALED + 64, 0xaa);
+    expect(() => addon.seal(encrypting, shared.subarray(0, PLAIN), noncesFor(0, 1, 0), shared.subarray(0, SEALED))).toThrow(RangeError);
+    expect(() => addon.seal(encrypting, shared.subarray(1, PLAIN + 1), noncesFor(0, 1, 0), shared.subarray(0, SEALED))).toThrow(RangeError);
+    expect(() => addon.seal(encrypting, Buffer.alloc(PLAIN), shared.subarray(SEALED - 4, SEALED + 8), shared.subarray(0, SEALED))).toThrow(RangeError);
+    expect(shared.every((b) => b === 0xaa)).toBe(true);
   });
 });
