@@ -147,15 +147,16 @@ async function sealFor(ctx: Context, request: EncryptRequest): Promise<EncryptRe
   const ahead = prepareEncapsulations(keys.map((k) => k.publicKey));
   const sigFpr = currentKeys(db, sender.id).sig.fpr;
   const unlocking = ctx.unlocker.unlock(sender);
+  const secretKey = unlocking.then((identity) => {
+    if (!identity.current.sigFpr.equals(sigFpr)) throw profileTampered('la clé de signature déverrouillée n’est pas celle que le profil annonce pour cette personne');
+    return identity.current.sigSecret;
+  });
+  // Handled by the stream, but only once it has opened its files: a refusal that comes sooner
+  // (a person locked out is refused at once) must not be an unhandled rejection meanwhile.
+  secretKey.catch(() => {});
   const sealing = sealToFile(request.files, request.out, {
     senderId: sender.id,
-    signing: {
-      keyFpr: sigFpr,
-      secretKey: unlocking.then((identity) => {
-        if (!identity.current.sigFpr.equals(sigFpr)) throw profileTampered('la clé de signature déverrouillée n’est pas celle que le profil annonce pour cette personne');
-        return identity.current.sigSecret;
-      }),
-    },
+    signing: { keyFpr: sigFpr, secretKey },
     recipients: password !== null
       ? { kind: 'password', password: Buffer.from(password.normalize('NFC'), 'utf8') }
       : { kind: 'keys', keys },
