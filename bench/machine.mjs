@@ -47,23 +47,15 @@ async function libsodiumVersion() {
   }
 }
 
-/** Which Argon2id back-end the built Pli uses here (electron/core/crypto/argon2.ts): native
- * (sodium-native) or wasm (libsodium-wrappers-sumo, the fallback). */
-async function argon2Backend() {
+/**
+ * Which back-end the built Pli uses here, asked of its module in dist/ (`exported` is the function
+ * that says): Argon2id (electron/core/crypto/argon2.ts: native, sodium-native, or wasm,
+ * libsodium-wrappers-sumo, the fallback) and the chunks' AES-GCM (electron/core/crypto/gcm.ts:
+ * addon, native/gcm.c built by npm ci, or node, Node's Cipher API, the fallback; PLI_GCM=node).
+ */
+async function builtBackend(module, exported) {
   try {
-    const { argon2Backend: backend } = await import('../dist/electron/core/crypto/argon2.js');
-    return backend();
-  } catch {
-    return 'unknown (not built)';
-  }
-}
-
-/** Which AES-GCM back-end the built Pli uses here for the chunks (electron/core/crypto/gcm.ts):
- * addon (native/gcm.c, built by npm ci) or node (Node's Cipher API, the fallback; PLI_GCM=node). */
-async function gcmBackend() {
-  try {
-    const { gcmBackend: backend } = await import('../dist/electron/core/crypto/gcm.js');
-    return backend();
+    return (await import(`../dist/electron/core/crypto/${module}.js`))[exported]();
   } catch {
     return 'unknown (not built)';
   }
@@ -84,8 +76,8 @@ export async function machine() {
     node: process.versions.node,
     openssl: process.versions.openssl,
     libsodium: await libsodiumVersion(),
-    argon2: await argon2Backend(),
-    gcm: await gcmBackend(),
+    argon2: await builtBackend('argon2', 'argon2Backend'),
+    gcm: await builtBackend('gcm', 'gcmBackend'),
   };
 }
 
