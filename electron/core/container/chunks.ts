@@ -1,8 +1,9 @@
 // Opening the chunks of a sealed block (docs/format.md section 7), shared by the reader's thread
-// and its block worker (opener.worker.ts): this module imports nothing but the chunk cipher and
-// the format's sizes, so the worker loads little.
+// and its block worker (opener.worker.ts): this module imports nothing but the chunk cipher's
+// type, the format's sizes and the spare buffers (discard.ts), so the worker loads little.
 import type { ChunkOpener } from '../crypto/gcm.js';
 import { CHUNK_PLAIN, CHUNK_SEALED } from './format.js';
+import { takeSpare } from './discard.js';
 
 export const NONCE_BYTES = 12;
 
@@ -25,19 +26,3 @@ export function openChunks(opener: ChunkOpener, block: Uint8Array, nonces: Uint8
   return bad >= 0 ? bad : [plain];
 }
 
-/** Spare buffers kept per thread (the reader's plaintext, the writer's ciphertext): about what
- * one side has in motion. */
-const MAX_SPARES = 4;
-
-/** Keeps `part` in `spares` for reuse if there is room and it owns its memory; says whether it did. */
-export function keepSpare(spares: Buffer[], part: Buffer): boolean {
-  if (spares.length >= MAX_SPARES || part.byteOffset !== 0 || part.byteLength !== part.buffer.byteLength) return false;
-  spares.push(part);
-  return true;
-}
-
-/** A spare of exactly `bytes`, taken out of `spares`, if there is one. */
-export function takeSpare(spares: Buffer[], bytes: number): Buffer | undefined {
-  const at = spares.findIndex((s) => s.length === bytes);
-  return at < 0 ? undefined : spares.splice(at, 1)[0];
-}

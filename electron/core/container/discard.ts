@@ -1,5 +1,5 @@
-// Freeing buffers at once, shared by the main thread and the workers (a module that imports only
-// node:worker_threads, so that a worker loads little).
+// Freeing buffers at once, or keeping a few for reuse, shared by the main thread and the workers
+// (a module that imports only node:worker_threads, so that a worker loads little).
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 
 /** True when `view` is the whole of its memory, which can then move to another thread without
@@ -31,4 +31,22 @@ export function discard(views: readonly Uint8Array[]): void {
     shredder = channel.port1;
   }
   shredder.postMessage(null, [...own]);
+}
+
+/** Spare buffers kept per thread (the reader's plaintext, the writer's ciphertext): about what
+ * one side has in motion. */
+const MAX_SPARES = 4;
+
+/** Keeps `part` in `spares` for reuse if there is room and it owns its memory (ownsMemory); says
+ * whether it did. */
+export function keepSpare(spares: Buffer[], part: Buffer): boolean {
+  if (spares.length >= MAX_SPARES || !ownsMemory(part)) return false;
+  spares.push(part);
+  return true;
+}
+
+/** A spare of exactly `bytes`, taken out of `spares`, if there is one. */
+export function takeSpare(spares: Buffer[], bytes: number): Buffer | undefined {
+  const at = spares.findIndex((s) => s.length === bytes);
+  return at < 0 ? undefined : spares.splice(at, 1)[0];
 }

@@ -18,8 +18,8 @@
 // and the block read again must have the same: a different block passes with probability about
 // 2^-111 (GHASH is almost universal, and its key is unknown to whoever changed the file).
 import { createHash, type KeyObject } from 'node:crypto';
-import { keepSpare, openChunks } from './chunks.js';
-import { asBuffer, discard, DigestWorker, ownsMemory, StartedThread, type Pending } from './threads.js';
+import { openChunks } from './chunks.js';
+import { asBuffer, discard, DigestWorker, keepSpare, ownsMemory, StartedThread, type Pending } from './threads.js';
 import { workerEntry } from '../workers.js';
 import { chunkOpener, gcmAddonFile, type ChunkOpener } from '../crypto/gcm.js';
 import type { OpenerAnswer, OpenerRequest, OpenerWorkerData } from './opener.worker.js';

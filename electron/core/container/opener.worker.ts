@@ -6,7 +6,8 @@ import { createCipheriv, createHash, createSecretKey, randomBytes, timingSafeEqu
 import { readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { CHUNK_SEALED } from './format.js';
-import { BLOCK_CHUNKS, keepSpare, openChunks } from './chunks.js';
+import { BLOCK_CHUNKS, openChunks } from './chunks.js';
+import { keepSpare } from './discard.js';
 import type { PrehashSource } from './opener.js';
 import { chunkOpener, useGcmAddon, type ChunkOpener } from '../crypto/gcm.js';
 

@@ -17,9 +17,8 @@ import { printable, type Manifest } from './manifest.js';
 import type { CipherSource, PlainSink } from './open.js';
 import { inputError, PliError, securityError } from '../errors.js';
 import { diskFullError, faultError } from '../faults.js';
-import { asBuffer, discard, DigestWorker, ownsMemory, StartedThread, type Pending } from './threads.js';
+import { asBuffer, discard, DigestWorker, keepSpare, ownsMemory, StartedThread, takeSpare, type Pending } from './threads.js';
 import type { HashedAnswer } from './hash.worker.js';
-import { keepSpare, takeSpare } from './chunks.js';
 import { workerEntry } from '../workers.js';
 
 export const TEMP_PREFIX = '.pli-tmp-';

@@ -8,7 +8,7 @@ import type { WorkerEntry } from '../workers.js';
 
 export interface Pending<T> { resolve: (value: T) => void; reject: (error: Error) => void }
 
-export { discard, ownsMemory } from './discard.js';
+export { discard, keepSpare, ownsMemory, takeSpare } from './discard.js';
 
 export function asBuffer(view: Uint8Array): Buffer {
   return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
