@@ -50,12 +50,12 @@ async function libsodiumVersion() {
 /**
  * Which back-end the built Pli uses here, asked of its module in dist/ (`exported` is the function
  * that says): Argon2id (electron/core/crypto/argon2.ts: native, sodium-native, or wasm,
- * libsodium-wrappers-sumo, the fallback) and the chunks' AES-GCM (electron/core/crypto/gcm.ts:
+ * libsodium-wrappers-sumo, the fallback) and the chunks' AES-GCM (electron/core/container/gcm.ts:
  * addon, native/gcm.c built by npm ci, or node, Node's Cipher API, the fallback; PLI_GCM=node).
  */
 async function builtBackend(module, exported) {
   try {
-    return (await import(`../dist/electron/core/crypto/${module}.js`))[exported]();
+    return (await import(`../dist/electron/core/${module}.js`))[exported]();
   } catch {
     return 'unknown (not built)';
   }
@@ -76,8 +76,8 @@ export async function machine() {
     node: process.versions.node,
     openssl: process.versions.openssl,
     libsodium: await libsodiumVersion(),
-    argon2: await builtBackend('argon2', 'argon2Backend'),
-    gcm: await builtBackend('gcm', 'gcmBackend'),
+    argon2: await builtBackend('crypto/argon2', 'argon2Backend'),
+    gcm: await builtBackend('container/gcm', 'gcmBackend'),
   };
 }
 

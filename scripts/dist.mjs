@@ -16,7 +16,7 @@ rmSync(stage, { recursive: true, force: true });
 mkdirSync(stage, { recursive: true });
 // native/: the chunk cipher's addon (optional dependency pli-native), sources only: electron-builder
 // rebuilds it for Electron with the other native modules; where it does not load there, Node's
-// Cipher API serves (electron/core/crypto/gcm.ts).
+// Cipher API serves (electron/core/container/gcm.ts).
 for (const entry of ['package.json', 'package-lock.json', 'dist', 'dist-renderer', 'build', 'native']) {
   cpSync(path.join(root, entry), path.join(stage, entry), { recursive: true, filter: (source) => !source.startsWith(path.join(root, 'native', 'build')) });
 }

@@ -1,4 +1,4 @@
-// The chunk cipher's two back-ends (electron/core/crypto/gcm.ts): the addon built from native/gcm.c
+// The chunk cipher's two back-ends (electron/core/container/gcm.ts): the addon built from native/gcm.c
 // and Node's Cipher API must give the same bytes and the same refusals; a failed tag releases
 // nothing; a wrong size throws before any byte is written.
 import { createSecretKey, randomBytes, randomInt } from 'node:crypto';
@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chunkOpener, chunkSealer, gcmAddonFile, gcmBackend, type GcmBackend } from '../../electron/core/crypto/gcm.js';
+import { chunkOpener, chunkSealer, gcmAddonFile, gcmBackend, type GcmBackend } from '../../electron/core/container/gcm.js';
 import { chunkNonce } from '../../electron/core/container/format.js';
 
 const PLAIN = 65536;

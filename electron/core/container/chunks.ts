@@ -1,11 +1,11 @@
 // Opening the chunks of a sealed block (docs/format.md section 7), shared by the reader's thread
 // and its block worker (opener.worker.ts): this module imports nothing but the chunk cipher's
 // type, the format's sizes and the spare buffers (discard.ts), so the worker loads little.
-import type { ChunkOpener } from '../crypto/gcm.js';
+import type { ChunkOpener } from './gcm.js';
 import { CHUNK_PLAIN, CHUNK_SEALED } from './format.js';
 import { takeSpare } from './discard.js';
 
-export const NONCE_BYTES = 12;
+export { NONCE_BYTES } from './format.js';
 
 /** Chunks read, hashed and opened together (2 MiB): large enough that per-block messages cost
  * little, small enough that the blocks in motion stay a few MiB (peak memory, bench/crypto.mjs). */

@@ -167,8 +167,10 @@ export function parseHeader(preamble: Buffer, body: Buffer): ParsedHeader {
 /** HKDF info of a recipient entry: the label and the recipient's key fingerprint (format.md 4.2). */
 export const xwingWrapInfo = (keyFpr: Buffer): Buffer => Buffer.concat([Buffer.from(KDF_INFO.wrapXwing, 'ascii'), keyFpr]);
 
+export const NONCE_BYTES = 12;
+
 /** Nonce of chunk i: 11-byte big-endian counter, then the last-chunk flag. */
-export function chunkNonce(index: number, last: boolean, into: Buffer = Buffer.alloc(12)): Buffer {
+export function chunkNonce(index: number, last: boolean, into: Buffer = Buffer.alloc(NONCE_BYTES)): Buffer {
   into.fill(0, 0, 3);
   into.writeUIntBE(Math.floor(index / 2 ** 32), 3, 4);
   into.writeUInt32BE(index % 2 ** 32, 7);

@@ -21,7 +21,7 @@ import { createHash, type KeyObject } from 'node:crypto';
 import { openChunks } from './chunks.js';
 import { asBuffer, discard, DigestWorker, keepSpare, ownsMemory, StartedThread, type Pending } from './threads.js';
 import { workerEntry } from '../workers.js';
-import { chunkOpener, gcmAddonFile, type ChunkOpener } from '../crypto/gcm.js';
+import { chunkOpener, gcmAddonFile, type ChunkOpener } from './gcm.js';
 import type { OpenerAnswer, OpenerRequest, OpenerWorkerData } from './opener.worker.js';
 
 export { BLOCK_CHUNKS, NONCE_BYTES } from './chunks.js';

@@ -9,7 +9,7 @@ import { CHUNK_SEALED } from './format.js';
 import { BLOCK_CHUNKS, openChunks } from './chunks.js';
 import { keepSpare } from './discard.js';
 import type { PrehashSource } from './opener.js';
-import { chunkOpener, useGcmAddon, type ChunkOpener } from '../crypto/gcm.js';
+import { chunkOpener, useGcmAddon, type ChunkOpener } from './gcm.js';
 
 /** `gcmAddon`: the parent's chunk cipher (gcm.ts), so that both threads use the same back-end. */
 export interface OpenerWorkerData { prehash: PrehashSource | null; gcmAddon: string | null }

@@ -14,11 +14,8 @@
 // verified; on a failure the output buffer is zeroed and the failing chunk's position returned.
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
-
-const CHUNK_PLAIN = 65536;
-const TAG_BYTES = 16;
-const CHUNK_SEALED = CHUNK_PLAIN + TAG_BYTES;
-const NONCE_BYTES = 12;
+// The chunk layout native/gcm.c also hard-codes (its CHUNK_PLAIN, TAG_BYTES, NONCE_BYTES).
+import { CHUNK_PLAIN, CHUNK_SEALED, NONCE_BYTES } from './format.js';
 
 export type GcmBackend = 'addon' | 'node';
 
