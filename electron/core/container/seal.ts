@@ -120,8 +120,8 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
   // encryption of the next block.
   const digest = sha256Stream(plainLength);
   const secretKey = Promise.resolve(params.signing.secretKey);
-  let unlockFailure: { error: unknown } | null = null;
-  secretKey.catch((error: unknown) => void (unlockFailure = { error }));
+  const unlock: { failed?: { error: unknown } } = {};
+  secretKey.catch((error: unknown) => void (unlock.failed = { error }));
   let hash: Buffer;
   try {
     await digest.update([Buffer.concat([Buffer.from(SIGNATURE_LABELS.container, 'ascii'), headerBytes])]);
@@ -140,7 +140,7 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
     while (index < chunks) {
       await nextRead;
       // A failed unlock stops the stream here, rather than after the whole payload.
-      if (unlockFailure) throw (unlockFailure as { error: unknown }).error;
+      if (unlock.failed) throw unlock.failed.error;
       const block = buffers[which]!;
       const blockChunks = Math.min(chunks - index, BLOCK_CHUNKS);
       const following = Math.min(chunks - index - blockChunks, BLOCK_CHUNKS);
