@@ -2,6 +2,11 @@
 // (a module that imports only node:worker_threads, so that a worker loads little).
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 
+/** A Buffer over the same memory as `view` (what arrives from another thread is a Uint8Array). */
+export function asBuffer(view: Uint8Array): Buffer {
+  return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+}
+
 /** True when `view` is the whole of its memory, which can then move to another thread without
  * a copy and without detaching any other Buffer (a slice, or a small Buffer in Node's pool). */
 export function ownsMemory(view: Uint8Array): boolean {

@@ -7,7 +7,7 @@ import { readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { CHUNK_SEALED } from './format.js';
 import { BLOCK_CHUNKS, openChunks } from './chunks.js';
-import { keepSpare } from './discard.js';
+import { asBuffer, keepSpare } from './discard.js';
 import type { PrehashSource } from './opener.js';
 import { chunkOpener, useGcmAddon, type ChunkOpener } from './gcm.js';
 
@@ -36,8 +36,6 @@ const hash = createHash('sha256');
 let opener: ChunkOpener | null = null;
 /** Plaintext buffers written out and given back by the reader's thread, opened into again. */
 const spares: Buffer[] = [];
-const whole = (b: Buffer): Buffer => (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : Buffer.from(new Uint8Array(b)));
-const asBuffer = (view: Uint8Array): Buffer => Buffer.from(view.buffer, view.byteOffset, view.byteLength);
 
 // Pre-hashing (see the top of opener.ts): blocks 0 .. prehashed-1 are in the digest already,
 // each with its GMAC under macKey, which never leaves this thread.
@@ -108,8 +106,8 @@ port.on('message', (m: OpenerRequest) => {
   else if (changed < 0 && !timingSafeEqual(mac(block, m.index), macs[m.index]!)) changed = m.index;
   if (changed >= 0) return answer({ changed });
   if (!m.nonces) return answer({ block }, [block.buffer as ArrayBuffer]);
-  const result = openChunks(opener!, block, m.nonces, spares);
-  if (typeof result === 'number') return answer({ bad: result });
-  const plain = result.map(whole);
+  const plain = openChunks(opener!, block, m.nonces, spares);
+  if (typeof plain === 'number') return answer({ bad: plain });
+  // openChunks's plaintext is memory of its own (new, or a spare): it moves without a copy.
   answer({ plain, block }, [block.buffer as ArrayBuffer, ...plain.map((p) => p.buffer as ArrayBuffer)]);
 });

@@ -8,11 +8,8 @@ import type { WorkerEntry } from '../workers.js';
 
 export interface Pending<T> { resolve: (value: T) => void; reject: (error: Error) => void }
 
-export { discard, keepSpare, ownsMemory, takeSpare } from './discard.js';
+export { asBuffer, discard, keepSpare, ownsMemory, takeSpare } from './discard.js';
 
-export function asBuffer(view: Uint8Array): Buffer {
-  return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
-}
 
 /**
  * A worker thread started ahead of the work it will be given, so that its start-up (a new
