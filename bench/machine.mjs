@@ -5,6 +5,7 @@
 //   - Targets: each target printed as passed/failed with its figure, then one closing line
 //     `targets: N passed, N failed`; exitCode() is 2 when one failed (1 is left for errors);
 //   - writeJson(): raw figures with the machine into bench/out/ (gitignored).
+import { spawnSync } from 'node:child_process';
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -61,6 +62,26 @@ async function builtBackend(module, exported) {
   }
 }
 
+/**
+ * How long a bare Node process (`node -e 0`) takes to start here, median of 5; and, where
+ * NODE_EXTRA_CA_CERTS is set, the same without it. Node reads that file of certificates at every
+ * start, before any code runs: on the machines of this project it names the system's whole list
+ * (~150 certificates), which adds ~60-70 ms to every Node process, hence to every Pli command's
+ * fixed cost, and to nothing of age's or gpg's. A workstation without it does not pay it.
+ */
+function nodeStart() {
+  const once = (env) => {
+    const started = process.hrtime.bigint();
+    spawnSync(process.execPath, ['-e', '0'], { env, stdio: 'ignore' });
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  };
+  const median = (env) => [0, 1, 2, 3, 4].map(() => once(env)).sort((a, b) => a - b)[2];
+  const extraCa = process.env.NODE_EXTRA_CA_CERTS || null;
+  const without = { ...process.env };
+  delete without.NODE_EXTRA_CA_CERTS;
+  return { ms: median(process.env), extraCaCerts: extraCa, withoutExtraCaMs: extraCa ? median(without) : null };
+}
+
 /** The machine, read once when a benchmark starts (the load average is the one at start). */
 export async function machine() {
   const cpu = cpuInfo();
@@ -78,6 +99,7 @@ export async function machine() {
     libsodium: await libsodiumVersion(),
     argon2: await builtBackend('crypto/argon2', 'argon2Backend'),
     gcm: await builtBackend('container/gcm', 'gcmBackend'),
+    nodeStart: nodeStart(),
   };
 }
 
@@ -95,6 +117,10 @@ export function printHeader(title, m, extra = []) {
   console.log(`CPU: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB; flags: ${flags}`);
   console.log(`Node ${m.node}, OpenSSL ${m.openssl}, libsodium ${m.libsodium}; ${m.platform}; Pli's Argon2id: ${m.argon2}, AES-GCM chunks: ${m.gcm}`);
   console.log(`Load average at start: ${load['1min'].toFixed(2)} ${load['5min'].toFixed(2)} ${load['15min'].toFixed(2)} (1, 5, 15 min)${busy(load['1min'], m.cores) ? ': the machine is busy, expect noise' : ''}`);
+  const start = m.nodeStart;
+  if (start) {
+    console.log(`Node's own start (node -e 0): ${start.ms.toFixed(0)} ms${start.extraCaCerts ? `; NODE_EXTRA_CA_CERTS is set (${start.extraCaCerts}): ${start.withoutExtraCaMs.toFixed(0)} ms without it, so each Pli command here pays ${(start.ms - start.withoutExtraCaMs).toFixed(0)} ms that a workstation without it does not` : ''}`);
+  }
   for (const line of extra) console.log(line);
   console.log('');
 }
