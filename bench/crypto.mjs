@@ -15,7 +15,7 @@ import { randomFillSync } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { busy, loadNow, machine, printHeader, Targets, writeJson } from './machine.mjs';
+import { busy, loadNow, machine, median, printHeader, Targets, writeJson } from './machine.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TIME = '/usr/bin/time';
@@ -208,12 +208,6 @@ function runCase(cmds, tools, { size, recipients }, input, record = true) {
     }
   }
 }
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 function summarise() {
   const rows = results.map((c) => ({ ...c, median: median(c.seconds), cpuMedian: median(c.cpuSeconds), peakRssMiB: Math.max(...c.rssKiB) / 1024 }));

@@ -62,11 +62,18 @@ async function builtBackend(module, exported) {
   }
 }
 
+/** The median of `xs` (the mean of the two middle values when their count is even). */
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
 /**
  * How long a bare Node process (`node -e 0`) takes to start here, median of 5; and, where
  * NODE_EXTRA_CA_CERTS is set, the same without it. Node reads that file of certificates at every
  * start, before any code runs: on the machines of this project it names the system's whole list
- * (~150 certificates), which adds ~60-70 ms to every Node process, hence to every Pli command's
+ * (144 certificates), which adds 45-80 ms to every Node process, hence to every Pli command's
  * fixed cost, and to nothing of age's or gpg's. A workstation without it does not pay it.
  */
 function nodeStart() {
@@ -75,11 +82,11 @@ function nodeStart() {
     spawnSync(process.execPath, ['-e', '0'], { env, stdio: 'ignore' });
     return Number(process.hrtime.bigint() - started) / 1e6;
   };
-  const median = (env) => [0, 1, 2, 3, 4].map(() => once(env)).sort((a, b) => a - b)[2];
+  const typical = (env) => median([0, 1, 2, 3, 4].map(() => once(env)));
   const extraCa = process.env.NODE_EXTRA_CA_CERTS || null;
   const without = { ...process.env };
   delete without.NODE_EXTRA_CA_CERTS;
-  return { ms: median(process.env), extraCaCerts: extraCa, withoutExtraCaMs: extraCa ? median(without) : null };
+  return { ms: typical(process.env), extraCaCerts: extraCa, withoutExtraCaMs: extraCa ? typical(without) : null };
 }
 
 /** The machine, read once when a benchmark starts (the load average is the one at start). */

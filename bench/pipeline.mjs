@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { chunkSealer } = await import(path.join(ROOT, 'dist/electron/core/container/gcm.js'));
 const { chunkNonce, CHUNK_PLAIN, CHUNK_SEALED, NONCE_BYTES } = await import(path.join(ROOT, 'dist/electron/core/container/format.js'));
+const { asBuffer } = await import(path.join(ROOT, 'dist/electron/core/container/discard.js'));
 
 /** Reads the `n` chunks from chunk `first` into `plain` (the end padded with zeros) and their
  * nonces into `nonces`; returns `n`. */
@@ -67,13 +68,14 @@ function share({ input, output, blockChunks, me, threads, key }) {
   }
 }
 
-/** The worker of the one-hash layout (today's format): hashes the blocks in order, gives them back. */
+/** The worker of the one-hash layout (today's format): hashes the blocks in order, gives them
+ * back ({ block }), and answers 'digest' with { digest }. */
 function hashInOrder() {
   const hash = createHash('sha256');
   parentPort.on('message', (block) => {
-    if (block === 'digest') return parentPort.postMessage(hash.digest());
+    if (block === 'digest') return parentPort.postMessage({ digest: hash.digest() });
     hash.update(block);
-    parentPort.postMessage(block, [block.buffer]);
+    parentPort.postMessage({ block }, [block.buffer]);
   });
 }
 
@@ -82,7 +84,7 @@ if (!isMainThread) {
   else parentPort.postMessage(share(workerData));
 } else {
   const { values } = parseArgs({ options: { dir: { type: 'string' }, size: { type: 'string', default: '256' }, reps: { type: 'string', default: '5' } } });
-  const { machine, printHeader } = await import('./machine.mjs');
+  const { machine, median, printHeader } = await import('./machine.mjs');
   printHeader('Per-block hashing on N threads (a prototype of a format change, not Pli\'s writer) against age', await machine());
   const dir = mkdtempSync(path.join(values.dir ?? ROOT, 'pli-pipeline-'));
   const reps = Number(values.reps);
@@ -90,8 +92,6 @@ if (!isMainThread) {
     const input = path.join(dir, 'in');
     const output = path.join(dir, 'out');
     writeFileSync(input, randomBytes(Number(values.size) * 1024 * 1024));
-    const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-
     /** One run: a new output file each time (its pages are allocated as it is written, as a real one's are). */
     async function prototype(blockChunks, threads) {
       rmSync(output, { force: true });
@@ -123,8 +123,8 @@ if (!isMainThread) {
       let behind = 0;
       let digested = null;
       worker.on('message', (m) => {
-        if (!(m instanceof Uint8Array) || m.length === 32) return digested?.(m);
-        spares.push(Buffer.from(m.buffer, m.byteOffset, m.byteLength));
+        if (m.digest) return digested?.(m.digest);
+        spares.push(asBuffer(m.block));
         behind--;
         waiting?.();
       });
@@ -164,23 +164,21 @@ if (!isMainThread) {
     const ageRecipient = hasAge && existsSync(ageKey) ? spawnSync('age-keygen', ['-y', ageKey], { encoding: 'utf8' }).stdout.trim() : null;
 
     const rows = [];
+    /** `reps` runs of `run` (seconds each), one row. */
+    const row = async (name, run) => {
+      const seconds = [];
+      for (let r = 0; r < reps; r++) seconds.push(await run());
+      rows.push([name, median(seconds), seconds]);
+    };
     for (const [blockChunks, threads] of [[8, 1], [8, 2], [32, 2]]) {
-      const seconds = [];
-      for (let r = 0; r < reps; r++) seconds.push(await prototype(blockChunks, threads));
-      rows.push([`prototype, blocks of ${blockChunks * 64} KiB, ${threads} thread${threads > 1 ? 's' : ''}`, median(seconds), seconds]);
+      await row(`prototype, blocks of ${blockChunks * 64} KiB, ${threads} thread${threads > 1 ? 's' : ''}`, () => prototype(blockChunks, threads));
     }
-    for (const blockChunks of [8, 32]) {
-      const seconds = [];
-      for (let r = 0; r < reps; r++) seconds.push(await oneHash(blockChunks));
-      rows.push([`today's format (one hash, on a worker), ${blockChunks * 64} KiB`, median(seconds), seconds]);
-    }
+    for (const blockChunks of [8, 32]) await row(`today's format (one hash, on a worker), ${blockChunks * 64} KiB`, () => oneHash(blockChunks));
     if (ageRecipient) {
-      const seconds = [];
-      for (let r = 0; r < reps; r++) {
+      await row('age -r (whole command)', () => {
         rmSync(output, { force: true });
-        seconds.push(timed('age', ['-r', ageRecipient, '-o', output, input]));
-      }
-      rows.push(['age -r (whole command)', median(seconds), seconds]);
+        return timed('age', ['-r', ageRecipient, '-o', output, input]);
+      });
     }
     console.log(`${values.size} MiB in ${values.dir ?? ROOT}, median of ${reps}:`);
     for (const [name, m, all] of rows) console.log(`  ${name.padEnd(50)} ${m.toFixed(3)} s   [${all.map((s) => s.toFixed(3)).join(' ')}]`);
