@@ -9,6 +9,8 @@
 // digests. Nothing waits for anything else: it is the best case of such a format on this machine.
 // Beside it, `age` on the same file (its whole command: its fixed cost is ~0.01 s). Pli's own
 // stream today is crypto.mjs's figure; this one has no fixed cost, no header and no signature.
+// Then the same layouts in C (floor.c, compiled here when `cc` and OpenSSL's headers are found):
+// the floor of the format's work on this CPU, with no JavaScript in the way.
 // It prints figures only, and judges no target: it informs a decision (bench/README.md).
 //
 //   node bench/pipeline.mjs [--dir DOSSIER] [--size MiB] [--reps N]
@@ -174,6 +176,23 @@ if (!isMainThread) {
       await row(`prototype, blocks of ${blockChunks * 64} KiB, ${threads} thread${threads > 1 ? 's' : ''}`, () => prototype(blockChunks, threads));
     }
     for (const blockChunks of [8, 32]) await row(`today's format (one hash, on a worker), ${blockChunks * 64} KiB`, () => oneHash(blockChunks));
+    // The same work in C (floor.c), where a compiler and OpenSSL's headers are found: what is
+    // the format's and what is the way it is done. Its own clock (process start excluded), as above.
+    const floor = path.join(dir, 'floor');
+    const built = spawnSync('cc', ['-O2', '-o', floor, path.join(ROOT, 'bench/floor.c'), '-lcrypto', '-lpthread'], { encoding: 'utf8' });
+    if (built.status === 0) {
+      const layouts = [['one', 'one thread does it all'], ['today', "today's format, hash on a 2nd thread"], ['perblock', 'per-block digests, 2 threads'], ['nohash', 'no hash at all, one thread']];
+      for (const [layout, name] of layouts) {
+        await row(`C floor, 1 MiB blocks: ${name}`, () => {
+          rmSync(output, { force: true });
+          const run = spawnSync(floor, [layout, input, output], { encoding: 'utf8' });
+          if (run.status !== 0) throw new Error(`floor ${layout} failed: ${run.stderr}`);
+          return Number(run.stdout);
+        });
+      }
+    } else {
+      console.log(`(C floor not measured: no C compiler or no OpenSSL headers here: ${(built.stderr || built.error?.message || '').trim().split('\n')[0]})`);
+    }
     if (ageRecipient) {
       await row('age -r (whole command)', () => {
         rmSync(output, { force: true });
@@ -181,7 +200,7 @@ if (!isMainThread) {
       });
     }
     console.log(`${values.size} MiB in ${values.dir ?? ROOT}, median of ${reps}:`);
-    for (const [name, m, all] of rows) console.log(`  ${name.padEnd(50)} ${m.toFixed(3)} s   [${all.map((s) => s.toFixed(3)).join(' ')}]`);
+    for (const [name, m, all] of rows) console.log(`  ${name.padEnd(60)} ${m.toFixed(3)} s   [${all.map((s) => s.toFixed(3)).join(' ')}]`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

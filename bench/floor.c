@@ -1,0 +1,208 @@
+/*
+ * The floor of a container's stream in C (bench/pipeline.mjs compiles and runs it when a C
+ * compiler and OpenSSL's headers are there): the same work as Pli's writer of format version 1,
+ * read, AES-256-GCM per 64 KiB chunk (Pli's nonces), SHA-256 of the sealed bytes, write, with
+ * no JavaScript, no event loop and no message between threads, only OpenSSL (the library Node
+ * is built with) and system calls. It answers one question before anyone rewrites the stream in
+ * C: how much of Pli's streaming time is its format's work, and how much the way it is done.
+ * Not Pli's writer: no header, no manifest, no signature, no check; the key is zero.
+ *
+ *   floor LAYOUT INPUT OUTPUT   ->  prints the seconds of the stream (process start excluded)
+ *   LAYOUT  one:      one thread reads, seals, hashes and writes each 1 MiB block;
+ *           today:    one thread reads, seals and writes, a second hashes every block in order
+ *                     (Pli's layout: one SHA-256 over the stream, on the second core);
+ *           perblock: two threads, each reading, sealing, hashing and writing every other block
+ *                     at its place (a format with one digest per block: bench/README.md);
+ *           nohash:   one thread reads, seals and writes (what the SHA-256 costs, by difference).
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHUNK_PLAIN 65536
+#define CHUNK_SEALED (CHUNK_PLAIN + 16)
+#define BLOCK_CHUNKS 16 /* 1 MiB blocks, as Pli's writer */
+#define RING 8          /* sealed blocks between the sealing thread and the hashing one */
+
+static int in_fd, out_fd;
+static long chunks, blocks;
+static const uint8_t key[32];
+
+static void die(const char *what) {
+  perror(what);
+  exit(1);
+}
+
+/* Reads block b (zero-padded to whole chunks); returns its chunk count. */
+static long read_block(long b, uint8_t *plain) {
+  long first = b * BLOCK_CHUNKS, n = chunks - first < BLOCK_CHUNKS ? chunks - first : BLOCK_CHUNKS;
+  size_t want = (size_t)n * CHUNK_PLAIN, got = 0;
+  while (got < want) {
+    ssize_t r = pread(in_fd, plain + got, want - got, (off_t)first * CHUNK_PLAIN + (off_t)got);
+    if (r < 0) die("read");
+    if (r == 0) break;
+    got += (size_t)r;
+  }
+  memset(plain + got, 0, want - got);
+  return n;
+}
+
+/* Seals n chunks from chunk `first` with Pli's nonces (docs/format.md section 7). */
+static void seal_block(EVP_CIPHER_CTX *ctx, long first, long n, const uint8_t *plain, uint8_t *out) {
+  for (long c = 0; c < n; c++) {
+    long index = first + c;
+    uint8_t nonce[12] = {0};
+    for (int i = 0; i < 8; i++) nonce[3 + i] = (uint8_t)((uint64_t)index >> (56 - 8 * i));
+    nonce[11] = index == chunks - 1;
+    int len = 0;
+    uint8_t *sealed = out + c * CHUNK_SEALED;
+    if (EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, nonce) != 1 ||
+        EVP_EncryptUpdate(ctx, sealed, &len, plain + c * CHUNK_PLAIN, CHUNK_PLAIN) != 1 ||
+        EVP_EncryptFinal_ex(ctx, sealed + len, &len) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, sealed + CHUNK_PLAIN) != 1)
+      die("seal");
+  }
+}
+
+static void write_at(const uint8_t *p, size_t n, off_t at) {
+  while (n > 0) {
+    ssize_t w = pwrite(out_fd, p, n, at);
+    if (w <= 0) die("write");
+    p += w, n -= (size_t)w, at += w;
+  }
+}
+
+static EVP_CIPHER_CTX *new_sealer(void) {
+  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+  if (ctx == NULL || EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, NULL) != 1) die("cipher");
+  return ctx;
+}
+
+static void *alloc(size_t n) {
+  void *p = aligned_alloc(4096, n);
+  if (p == NULL) die("memory");
+  return p;
+}
+
+/* one / nohash / the sealing thread of today: blocks in order; `ring` set for today. */
+static uint8_t *ring[RING];
+static size_t ring_bytes[RING];
+static long sealed_count, hashed_count;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t moved = PTHREAD_COND_INITIALIZER;
+
+static void *hash_in_order(void *digest) {
+  EVP_MD_CTX *md = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+  for (long b = 0; b < blocks; b++) {
+    pthread_mutex_lock(&lock);
+    while (sealed_count <= b) pthread_cond_wait(&moved, &lock);
+    pthread_mutex_unlock(&lock);
+    EVP_DigestUpdate(md, ring[b % RING], ring_bytes[b % RING]);
+    pthread_mutex_lock(&lock);
+    hashed_count = b + 1;
+    pthread_cond_broadcast(&moved);
+    pthread_mutex_unlock(&lock);
+  }
+  EVP_DigestFinal_ex(md, digest, NULL);
+  EVP_MD_CTX_free(md);
+  return NULL;
+}
+
+static void in_order(int hash_here, int hash_there) {
+  EVP_CIPHER_CTX *ctx = new_sealer();
+  uint8_t *plain = alloc((size_t)BLOCK_CHUNKS * CHUNK_PLAIN), digest[32];
+  for (int i = 0; i < RING; i++) ring[i] = alloc((size_t)BLOCK_CHUNKS * CHUNK_SEALED);
+  EVP_MD_CTX *md = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+  pthread_t hasher;
+  if (hash_there && pthread_create(&hasher, NULL, hash_in_order, digest) != 0) die("thread");
+  for (long b = 0; b < blocks; b++) {
+    long n = read_block(b, plain);
+    if (hash_there) {
+      pthread_mutex_lock(&lock);
+      while (b - hashed_count >= RING) pthread_cond_wait(&moved, &lock);
+      pthread_mutex_unlock(&lock);
+    }
+    uint8_t *out = ring[b % RING];
+    seal_block(ctx, b * BLOCK_CHUNKS, n, plain, out);
+    ring_bytes[b % RING] = (size_t)n * CHUNK_SEALED;
+    write_at(out, ring_bytes[b % RING], (off_t)b * BLOCK_CHUNKS * CHUNK_SEALED);
+    if (hash_here) EVP_DigestUpdate(md, out, ring_bytes[b % RING]);
+    if (hash_there) {
+      pthread_mutex_lock(&lock);
+      sealed_count = b + 1;
+      pthread_cond_broadcast(&moved);
+      pthread_mutex_unlock(&lock);
+    }
+  }
+  if (hash_there) pthread_join(hasher, NULL);
+  else EVP_DigestFinal_ex(md, digest, NULL);
+  EVP_MD_CTX_free(md);
+  EVP_CIPHER_CTX_free(ctx);
+}
+
+/* perblock: thread `me` of two takes blocks me, me + 2, ... and hashes each on its own. */
+static uint8_t (*block_digests)[32];
+
+static void *every_other(void *arg) {
+  long me = (long)(intptr_t)arg;
+  EVP_CIPHER_CTX *ctx = new_sealer();
+  EVP_MD_CTX *md = EVP_MD_CTX_new();
+  uint8_t *plain = alloc((size_t)BLOCK_CHUNKS * CHUNK_PLAIN), *out = alloc((size_t)BLOCK_CHUNKS * CHUNK_SEALED);
+  for (long b = me; b < blocks; b += 2) {
+    long n = read_block(b, plain);
+    seal_block(ctx, b * BLOCK_CHUNKS, n, plain, out);
+    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    EVP_DigestUpdate(md, out, (size_t)n * CHUNK_SEALED);
+    EVP_DigestFinal_ex(md, block_digests[b], NULL);
+    write_at(out, (size_t)n * CHUNK_SEALED, (off_t)b * BLOCK_CHUNKS * CHUNK_SEALED);
+  }
+  EVP_MD_CTX_free(md);
+  EVP_CIPHER_CTX_free(ctx);
+  return NULL;
+}
+
+static void per_block(void) {
+  block_digests = calloc((size_t)blocks, 32);
+  if (block_digests == NULL) die("memory");
+  pthread_t other;
+  if (pthread_create(&other, NULL, every_other, (void *)(intptr_t)1) != 0) die("thread");
+  every_other((void *)(intptr_t)0);
+  pthread_join(other, NULL);
+  uint8_t digest[32];
+  EVP_Digest(block_digests, (size_t)blocks * 32, digest, NULL, EVP_sha256(), NULL);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 4) {
+    fprintf(stderr, "usage: floor one|today|perblock|nohash INPUT OUTPUT\n");
+    return 2;
+  }
+  in_fd = open(argv[2], O_RDONLY);
+  out_fd = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (in_fd < 0 || out_fd < 0) die("open");
+  struct stat st;
+  if (fstat(in_fd, &st) != 0) die("stat");
+  chunks = st.st_size == 0 ? 1 : (st.st_size + CHUNK_PLAIN - 1) / CHUNK_PLAIN;
+  blocks = (chunks + BLOCK_CHUNKS - 1) / BLOCK_CHUNKS;
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  if (strcmp(argv[1], "one") == 0) in_order(1, 0);
+  else if (strcmp(argv[1], "today") == 0) in_order(0, 1);
+  else if (strcmp(argv[1], "nohash") == 0) in_order(0, 0);
+  else if (strcmp(argv[1], "perblock") == 0) per_block();
+  else return 2;
+  if (close(out_fd) != 0) die("close");
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  printf("%.4f\n", (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+  return 0;
+}
