@@ -52,7 +52,8 @@ async function libsodiumVersion() {
  * Which back-end the built Pli uses here, asked of its module in dist/ (`exported` is the function
  * that says): Argon2id (electron/core/crypto/argon2.ts: native, sodium-native, or wasm,
  * libsodium-wrappers-sumo, the fallback) and the chunks' AES-GCM (electron/core/container/gcm.ts:
- * addon, native/gcm.c built by npm ci, or node, Node's Cipher API, the fallback; PLI_GCM=node).
+ * addon, native/gcm.c built by npm ci, or node, Node's Cipher API, the fallback; PLI_GCM=node),
+ * and the writer's stream (addon, native/stream.c, or javascript; PLI_STREAM=js).
  */
 async function builtBackend(module, exported) {
   try {
@@ -106,6 +107,7 @@ export async function machine() {
     libsodium: await libsodiumVersion(),
     argon2: await builtBackend('crypto/argon2', 'argon2Backend'),
     gcm: await builtBackend('container/gcm', 'gcmBackend'),
+    sealStream: await builtBackend('container/gcm', 'sealStreamBackend'),
     nodeStart: nodeStart(),
   };
 }
@@ -122,7 +124,7 @@ export function printHeader(title, m, extra = []) {
   const load = m.loadavgAtStart;
   console.log(title);
   console.log(`CPU: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB; flags: ${flags}`);
-  console.log(`Node ${m.node}, OpenSSL ${m.openssl}, libsodium ${m.libsodium}; ${m.platform}; Pli's Argon2id: ${m.argon2}, AES-GCM chunks: ${m.gcm}`);
+  console.log(`Node ${m.node}, OpenSSL ${m.openssl}, libsodium ${m.libsodium}; ${m.platform}; Pli's Argon2id: ${m.argon2}, AES-GCM chunks: ${m.gcm}, writer's stream: ${m.sealStream}`);
   console.log(`Load average at start: ${load['1min'].toFixed(2)} ${load['5min'].toFixed(2)} ${load['15min'].toFixed(2)} (1, 5, 15 min)${busy(load['1min'], m.cores) ? ': the machine is busy, expect noise' : ''}`);
   const start = m.nodeStart;
   if (start) {

@@ -13,30 +13,18 @@
  * - the key lives only in the OpenSSL context, which EVP_CIPHER_CTX_free wipes when the context
  *   object is collected or closed.
  */
-#include <node_api.h>
+#include "gcm.h"
+
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CHUNK_PLAIN 65536
-#define TAG_BYTES 16
-#define CHUNK_SEALED (CHUNK_PLAIN + TAG_BYTES)
-#define NONCE_BYTES 12
-#define KEY_BYTES 32
-
-typedef struct {
-  EVP_CIPHER_CTX *ctx;
-  int encrypt;
-} gcm_context;
 
 static napi_value fail(napi_env env, const char *message) {
   napi_throw_range_error(env, "ERR_PLI_GCM", message);
   return NULL;
 }
 
-static void context_free(gcm_context *c) {
+void context_free(gcm_context *c) {
   if (c->ctx != NULL) EVP_CIPHER_CTX_free(c->ctx);
   c->ctx = NULL;
 }
@@ -49,7 +37,7 @@ static void finalize(napi_env env, void *data, void *hint) {
   free(c);
 }
 
-static int bytes_of(napi_env env, napi_value value, uint8_t **data, size_t *length) {
+int bytes_of(napi_env env, napi_value value, uint8_t **data, size_t *length) {
   bool is_typed = false;
   if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
   napi_typedarray_type type;
@@ -64,12 +52,12 @@ static int bytes_of(napi_env env, napi_value value, uint8_t **data, size_t *leng
   return 1;
 }
 
-static gcm_context *context_of(napi_env env, napi_value value, int encrypt) {
+gcm_context *context_of(napi_env env, napi_value value, int encrypt) {
   gcm_context *c = NULL;
   napi_valuetype type;
   if (napi_typeof(env, value, &type) != napi_ok || type != napi_external) return NULL;
   if (napi_get_value_external(env, value, (void **)&c) != napi_ok || c == NULL) return NULL;
-  if (c->ctx == NULL || c->encrypt != encrypt) return NULL;
+  if (c->ctx == NULL || c->encrypt != encrypt || c->busy) return NULL;
   return c;
 }
 
@@ -111,7 +99,8 @@ static napi_value close_context(napi_env env, napi_callback_info info) {
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) return fail(env, "close(context)");
   gcm_context *c = NULL;
   if (napi_get_value_external(env, argv[0], (void **)&c) != napi_ok || c == NULL) return fail(env, "context");
-  context_free(c);
+  if (c->busy) c->close_when_done = 1; /* a stream's pool thread still uses it: freed at its end */
+  else context_free(c);
   return NULL;
 }
 
@@ -192,6 +181,9 @@ NAPI_MODULE_INIT() {
     {"close", NULL, close_context, NULL, NULL, NULL, napi_enumerable, NULL},
     {"seal", NULL, seal, NULL, NULL, NULL, napi_enumerable, NULL},
     {"open", NULL, open_chunks, NULL, NULL, NULL, napi_enumerable, NULL},
+#ifndef _WIN32
+    {"stream", NULL, seal_stream, NULL, NULL, NULL, napi_enumerable, NULL},
+#endif
   };
   if (napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties) != napi_ok) return NULL;
   return exports;

@@ -4,12 +4,16 @@
 // is never touched. A large container (several blocks, the hash worker, a short last block) is
 // the very bytes a straightforward sealer gives, whatever sizes the reads return; a file that
 // shrinks while it is sealed, at a block boundary or inside a block, is refused and leaves nothing.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync, existsSync } from 'node:fs';
+// The addon's stream (native/stream.c), which seals a large payload read from files, writes the
+// same bytes as the JavaScript path, stops when the unlock fails, and reports a failed read or
+// write as Node does; both paths are run (PLI_STREAM=js asks for the JavaScript one).
+import { describe, it, expect, beforeAll, afterAll, beforeEach, afterEach } from 'vitest';
+import { createCipheriv, createHash, createSecretKey, randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { discard, ownsMemory } from '../../electron/core/container/discard.js';
+import { chunkSealer, gcmBackend, sealStreamBackend, type ChunkSealer, type RunningStream } from '../../electron/core/container/gcm.js';
 import { sealStream, sealToBuffer, sealToFile, type PlainSource, type SealParams } from '../../electron/core/container/seal.js';
 import { CHUNK_PLAIN, CHUNK_SEALED, chunkNonce } from '../../electron/core/container/format.js';
 import { encodeManifest, mediaTypeFor } from '../../electron/core/container/manifest.js';
@@ -17,7 +21,7 @@ import { OFF_THREAD_HASH_BYTES } from '../../electron/core/container/sinks.js';
 import { hkdf, SIGNATURE_LABELS } from '../../electron/core/crypto/primitives.js';
 import { KDF_INFO } from '../../electron/core/crypto/labels.js';
 import { ed25519Verify } from '../../electron/core/crypto/keys.js';
-import { PliError } from '../../electron/core/errors.js';
+import { inputError, PliError } from '../../electron/core/errors.js';
 import { makePerson, sealParams, type TestPerson } from './helpers.js';
 
 describe('discard', () => {
@@ -114,7 +118,9 @@ describe('a large container', () => {
   });
 });
 
-describe('a file that shrinks while it is sealed', () => {
+describe.each(['native', 'js'])('a file that shrinks while it is sealed (stream: %s)', (stream) => {
+  beforeEach(() => void (process.env.PLI_STREAM = stream));
+  afterEach(() => void delete process.env.PLI_STREAM);
   const manifestFor = (size: number) => encodeManifest({ v: 1, sender: sender.id, files: [{ name: NAME, type: mediaTypeFor(NAME), size, mtime: 0 }] });
 
   for (const [where, inside] of [['at a block boundary', 0], ['inside a block', 1000]] as const) {
@@ -142,4 +148,157 @@ describe('a file that shrinks while it is sealed', () => {
       expect(readdirSync(dir)).toEqual([NAME]);
     });
   }
+});
+
+describe("the addon's stream (native/stream.c)", () => {
+  const hasStream = () => typeof chunkSealer(createSecretKey(randomBytes(32))).stream === 'function';
+
+  it('is built here, where the addon is (not on Windows), and PLI_STREAM=js sets it aside', () => {
+    expect(gcmBackend()).toBe('addon');
+    expect(hasStream()).toBe(process.platform !== 'win32');
+    expect(sealStreamBackend()).toBe(process.platform !== 'win32' ? 'addon' : 'javascript');
+    process.env.PLI_STREAM = 'js';
+    try {
+      expect(sealStreamBackend()).toBe('javascript');
+    } finally {
+      delete process.env.PLI_STREAM;
+    }
+  });
+
+  /** Seals `names` (in `dir`) to a new file through one path; returns its bytes. */
+  async function sealedWith(stream: 'native' | 'js', dir: string, names: string[], extra: Partial<SealParams> = {}): Promise<Buffer> {
+    const out = path.join(dir, `${stream}-${randomBytes(4).toString('hex')}.pli`);
+    process.env.PLI_STREAM = stream;
+    try {
+      await sealToFile(names.map((n) => path.join(dir, n)), out, { ...params(), ...extra });
+    } finally {
+      delete process.env.PLI_STREAM;
+    }
+    return readFileSync(out);
+  }
+
+  it('writes the bytes the JavaScript path writes: several files, an empty one, sizes across chunk and block edges', async () => {
+    const dir = mkdtempSync(path.join(root, 'same-'));
+    const files: [string, Buffer][] = [
+      ['grand.xls', DATA], ['vide.csv', Buffer.alloc(0)], ['bord.csv', randomBytes(CHUNK_PLAIN + 1)],
+      ['un.txt', Buffer.from('x')], ['bloc.pdf', randomBytes(1024 * 1024 - 3)],
+    ];
+    for (const [name, data] of files) writeFileSync(path.join(dir, name), data);
+    // The same modification times for both runs: they are in the manifest.
+    const names = files.map(([name]) => name);
+    const native = await sealedWith('native', dir, names);
+    const js = await sealedWith('js', dir, names);
+    expect(native.length).toBe(js.length);
+    expect(native.equals(js)).toBe(true);
+  });
+
+  it('writes the container of docs/format.md (checked against a straightforward sealer)', async () => {
+    const dir = mkdtempSync(path.join(root, 'ref-'));
+    const input = path.join(dir, NAME);
+    writeFileSync(input, DATA);
+    const fd = openSync(input, 'r');
+    const outFd = openSync(path.join(dir, 'out.pli'), 'wx');
+    try {
+      // The reference's manifest has no date: a source of the file with none.
+      const source: PlainSource = { name: NAME, size: DATA.length, mtime: null, fd, read: async () => { throw new Error('read() is not called: the stream reads the descriptor'); }, close: async () => {} };
+      const sink = { write: async (parts: Buffer[]) => { for (const p of parts) writeSync(outFd, p); }, fd: outFd };
+      await sealStream([source], sink, params());
+    } finally {
+      closeSync(fd);
+      closeSync(outFd);
+    }
+    await reference(readFileSync(path.join(dir, 'out.pli')));
+  });
+
+  for (const when of ['before the stream', 'while it runs']) {
+    it(`stops when the unlock fails ${when}: the unlock's error, no container, no partial file`, async () => {
+      const dir = mkdtempSync(path.join(root, 'unlock-'));
+      writeFileSync(path.join(dir, NAME), Buffer.concat([DATA, DATA, DATA]));
+      const refused = inputError('wrong-passphrase', 'Phrase de passe incorrecte.');
+      const secretKey = when === 'before the stream'
+        ? Promise.reject(refused)
+        : new Promise<Uint8Array>((_, reject) => setTimeout(() => reject(refused), 2));
+      secretKey.catch(() => {});
+      const error = await sealedWith('native', dir, [NAME], { signing: { keyFpr: sender.sig.fpr, secretKey } }).then(() => null, (e: unknown) => e);
+      expect(error).toBe(refused);
+      expect(readdirSync(dir)).toEqual([NAME]);
+    });
+  }
+
+  it('reports a failed write and a failed read as Node does (code, syscall), and leaves the caller to clean up', async () => {
+    const dir = mkdtempSync(path.join(root, 'io-'));
+    const input = path.join(dir, NAME);
+    writeFileSync(input, DATA);
+    const output = path.join(dir, 'out.pli');
+    writeFileSync(output, '');
+    const run = async (sourceFd: number, sinkFd: number): Promise<unknown> => {
+      const source: PlainSource = { name: NAME, size: DATA.length, mtime: null, fd: sourceFd, read: async () => 0, close: async () => {} };
+      return sealStream([source], { write: async () => {}, fd: sinkFd }, params()).then(() => null, (e: unknown) => e);
+    };
+    const readable = openSync(input, 'r');
+    const readOnlyOutput = openSync(output, 'r');
+    const folder = openSync(dir, 'r');
+    const writable = openSync(output, 'w');
+    try {
+      expect(await run(readable, readOnlyOutput)).toMatchObject({ code: 'EBADF', syscall: 'write' });
+      expect(await run(folder, writable)).toMatchObject({ code: 'EISDIR', syscall: 'read' });
+    } finally {
+      for (const fd of [readable, readOnlyOutput, folder, writable]) closeSync(fd);
+    }
+  });
+
+  /** The addon's stream run directly over `data` (no prefix, no header): the sealer, the run, and a cleanup. */
+  function rawStream(data: Buffer): { sealer: ChunkSealer; run: RunningStream; chunks: number; out: string; done: () => void } {
+    const dir = mkdtempSync(path.join(root, 'raw-'));
+    const input = path.join(dir, 'in');
+    const out = path.join(dir, 'out');
+    writeFileSync(input, data);
+    const sealer = chunkSealer(createSecretKey(randomBytes(32)));
+    const fd = openSync(input, 'r');
+    const outFd = openSync(out, 'w');
+    const chunks = Math.ceil(data.length / CHUNK_PLAIN);
+    const run = sealer.stream!({ prefix: Buffer.alloc(0), files: [{ fd, size: data.length }], chunks, outFd, hashPrefix: Buffer.alloc(0) });
+    return { sealer, run, chunks, out, done: () => [fd, outFd].forEach((d) => closeSync(d)) };
+  }
+
+  it('stop() ends it before its next block: rejected as stopped, well before the last block', async () => {
+    const { sealer, run, chunks, done } = rawStream(Buffer.concat([DATA, DATA, DATA]));
+    try {
+      run.stop();
+      await expect(run.digest).rejects.toMatchObject({ code: 'ERR_PLI_STREAM_STOPPED' });
+      expect(run.blocksDone()).toBeLessThan(Math.ceil(chunks / 16) / 2);
+    } finally {
+      sealer.close();
+      done();
+    }
+  });
+
+  it('refuses arguments that do not describe the stream, before any work', () => {
+    const sealer = chunkSealer(createSecretKey(randomBytes(32)));
+    const job = { prefix: Buffer.alloc(10), files: [{ fd: 0, size: 100 }], chunks: 1, outFd: 1, hashPrefix: Buffer.alloc(4) };
+    for (const wrong of [
+      { chunks: 2 }, { chunks: 0 }, { chunks: 1.5 }, { files: [{ fd: 0, size: -1 }] }, { files: [{ fd: 0, size: 2.5 }] },
+      { files: [{ fd: -1, size: 100 }] }, { outFd: -1 }, { files: [{ fd: 0, size: 2 ** 54 }] },
+    ]) {
+      expect(() => sealer.stream!({ ...job, ...wrong }), JSON.stringify(wrong)).toThrow(RangeError);
+    }
+    sealer.close();
+  });
+
+  it('while it runs, its context seals nothing else, and a close() waits for its end', async () => {
+    const { sealer, run, chunks, out, done } = rawStream(DATA);
+    const sealOne = () => sealer.seal(Buffer.alloc(CHUNK_PLAIN), Buffer.alloc(12), Buffer.alloc(CHUNK_SEALED));
+    try {
+      expect(sealOne).toThrow(RangeError);
+      sealer.close();
+      const digest = await run.digest;
+      expect(statSync(out).size).toBe(chunks * CHUNK_SEALED);
+      expect(digest.equals(createHash('sha256').update(readFileSync(out)).digest())).toBe(true);
+      expect(run.blocksDone()).toBe(Math.ceil(chunks / 16));
+      // Closed at the stream's end: its key is gone.
+      expect(sealOne).toThrow(RangeError);
+    } finally {
+      done();
+    }
+  });
 });

@@ -25,12 +25,41 @@ interface Addon {
   close(context: object): void;
   seal(context: object, plain: Uint8Array, nonces: Uint8Array, out: Uint8Array): void;
   open(context: object, sealed: Uint8Array, nonces: Uint8Array, out: Uint8Array): number;
+  /** native/stream.c (absent from a Windows build). */
+  stream?(context: object, prefix: Uint8Array, fds: Int32Array, sizes: Float64Array, chunks: number, outFd: number, hashPrefix: Uint8Array, control: Int32Array): Promise<Buffer>;
+}
+
+/** A writer's stream for the addon to run whole (native/stream.c): the plaintext is `prefix`,
+ * then each file's first `size` bytes read from `fd` with pread, then zeros to `chunks` whole
+ * chunks; the sealed chunks are written at `outFd`'s current offset. */
+export interface FileStream {
+  prefix: Uint8Array;
+  files: { fd: number; size: number }[];
+  chunks: number;
+  outFd: number;
+  /** Hashed ahead of the sealed chunks (the signature's label and the header). */
+  hashPrefix: Uint8Array;
+}
+
+export interface RunningStream {
+  /** SHA-256 of hashPrefix and of every sealed chunk, once the last one is written. Rejects with
+   * an Error whose code is ERR_PLI_STREAM_SHORT (`source`: that file is shorter than its size),
+   * ERR_PLI_STREAM_IO (`errno`, `syscall`), ERR_PLI_STREAM_STOPPED (after stop()), _MEMORY or _CRYPTO. */
+  digest: Promise<Buffer>;
+  /** Asks the stream to stop before its next block. */
+  stop(): void;
+  /** Blocks of 16 chunks written so far. */
+  blocksDone(): number;
 }
 
 /** Seals whole chunks: `plain` is count × 64 KiB, `nonces` count × 12 bytes, `out` at least count × (64 KiB + 16). */
 export interface ChunkSealer {
   readonly backend: GcmBackend;
   seal(plain: Uint8Array, nonces: Uint8Array, out: Uint8Array): void;
+  /** With the addon where it has native/stream.c (not on Windows): runs a whole stream from files
+   * (the same bytes as seal() block by block). No seal() or close() takes effect meanwhile: the
+   * addon refuses the first and defers the second to the stream's end. */
+  stream?(job: FileStream): RunningStream;
   /** Forgets the key now (the addon wipes its context). */
   close(): void;
 }
@@ -111,6 +140,12 @@ export function gcmBackend(): GcmBackend {
   return loadedAddon() ? 'addon' : 'node';
 }
 
+/** Who runs the writer's stream of a large container made from files (seal.ts): the addon
+ * (native/stream.c) where it has it, unless PLI_STREAM=js asks for the JavaScript one. */
+export function sealStreamBackend(): 'addon' | 'javascript' {
+  return process.env.PLI_STREAM !== 'js' && typeof loadedAddon()?.stream === 'function' ? 'addon' : 'javascript';
+}
+
 function counted(input: Uint8Array, nonces: Uint8Array, out: Uint8Array, inChunk: number, outChunk: number): number {
   const count = nonces.length / NONCE_BYTES;
   if (!Number.isInteger(count) || count < 1 || input.length !== count * inChunk || out.length < count * outChunk) {
@@ -160,7 +195,20 @@ export function chunkSealer(key: KeyObject, backend?: GcmBackend): ChunkSealer {
   const native = chosen(backend);
   if (!native) return { backend: 'node', seal: (plain, nonces, out) => nodeSeal(key, plain, nonces, out), close: () => {} };
   const context = withRawKey(key, (raw) => native.context(raw, true));
-  return { backend: 'addon', seal: (plain, nonces, out) => native.seal(context, plain, nonces, out), close: () => native.close(context) };
+  const sealer: ChunkSealer = { backend: 'addon', seal: (plain, nonces, out) => native.seal(context, plain, nonces, out), close: () => native.close(context) };
+  const stream = native.stream;
+  if (typeof stream !== 'function') return sealer;
+  return {
+    ...sealer,
+    stream: (job) => {
+      // [0]: stop asked (read by the pool thread before each block); [1]: blocks written (set by it).
+      const control = new Int32Array(2);
+      const fds = Int32Array.from(job.files, (f) => f.fd);
+      const sizes = Float64Array.from(job.files, (f) => f.size);
+      const digest = stream.call(native, context, job.prefix, fds, sizes, job.chunks, job.outFd, job.hashPrefix, control);
+      return { digest, stop: () => void Atomics.store(control, 0, 1), blocksDone: () => Atomics.load(control, 1) };
+    },
+  };
 }
 
 export function chunkOpener(key: KeyObject, backend?: GcmBackend): ChunkOpener {

@@ -4,23 +4,26 @@
 // runs on a worker thread (sinks.ts, sha256Stream), on the second core.
 import { createSecretKey } from 'node:crypto';
 import { constants, rmSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { copyFile, link, lstat, open, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { encodeHeaderForCommitment, chunkNonce, xwingWrapInfo, CHUNK_PLAIN, CHUNK_SEALED, CONTAINER_ID_BYTES, MAX_CHUNKS, NONCE_BYTES, type Header, type RecipientEntry } from './format.js';
 import { encodeManifest, mediaTypeFor, type Manifest, type ManifestConvention } from './manifest.js';
 import { hkdf, hmacSha256, random, wrapKey, SIGNATURE_LABELS } from '../crypto/primitives.js';
 import { KDF_INFO } from '../crypto/labels.js';
-import { chunkSealer } from './gcm.js';
+import { chunkSealer, type ChunkSealer } from './gcm.js';
 import { ed25519Sign, wrapForXWing } from '../crypto/keys.js';
 import { argon2id, PASSWORD_RECIPIENT_PARAMS, type Argon2Params } from '../crypto/argon2.js';
 import { inputError } from '../errors.js';
 import { base32Decode, ID_BYTES } from '../../../shared/ids.js';
-import { registerTemporary, sha256Stream } from './sinks.js';
+import { OFF_THREAD_HASH_BYTES, registerTemporary, sha256Stream } from './sinks.js';
 import { MAX_RECIPIENTS, createdProblem } from './limits.js';
 
 /** Chunks per read/encrypt/write block: 1 MiB, large reads and few system calls, yet small enough
  * to stay in the CPU caches from one stage to the next (measured faster here than 4 MiB). */
 const BLOCK_CHUNKS = 16;
+/** Chunks per block of the addon's stream (native/stream.c, BLOCK_CHUNKS): its progress counts blocks. */
+const STREAM_BLOCK_CHUNKS = 16;
 /** Bytes written between two background data syncs of the output file (sealToFile). */
 const FLUSH_BYTES = 32 * 1024 * 1024;
 
@@ -30,12 +33,18 @@ export interface PlainSource {
   mtime: number | null;
   /** Fills `target` from `position`; returns the bytes read (0 at the end). */
   read(target: Buffer, offset: number, length: number, position: number): Promise<number>;
+  /** The file's descriptor, open as long as the source: the addon's stream reads the same bytes
+   * from it (pread, from 0 to `size`) instead of calling read(). */
+  fd?: number;
   close(): Promise<void>;
 }
 
 export interface CipherSink {
   /** Writes `parts`; must not keep them once resolved (they are then handed to the hash worker). */
   write(parts: Buffer[]): Promise<void>;
+  /** A file descriptor at whose current offset the addon's stream may write the sealed chunks
+   * itself (write(2)), once every write() before has resolved; write() then goes on after them. */
+  fd?: number;
 }
 
 export interface RecipientKey { keyFpr: Buffer; publicKey: Uint8Array }
@@ -116,16 +125,114 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
   const headerBytes = Buffer.concat([committed, hmacSha256(commitKey, committed)]);
   commitKey.fill(0);
 
-  // The signature's digest runs on a worker thread for large payloads, in parallel with the
-  // encryption of the next block.
-  const digest = sha256Stream(plainLength);
   const secretKey = Promise.resolve(params.signing.secretKey);
-  const unlock: { failed?: { error: unknown } } = {};
-  secretKey.catch((error: unknown) => void (unlock.failed = { error }));
+  const unlock: Unlock = {};
+  secretKey.catch((error: unknown) => {
+    unlock.failed = { error };
+    unlock.onFailure?.();
+  });
+  const hashPrefix = Buffer.concat([Buffer.from(SIGNATURE_LABELS.container, 'ascii'), headerBytes]);
+  const body: Body = { sources, sink, prefix, chunks, plainLength, headerBytes, hashPrefix, unlock, onProgress: params.onProgress };
   let hash: Buffer;
   try {
-    await digest.update([Buffer.concat([Buffer.from(SIGNATURE_LABELS.container, 'ascii'), headerBytes])]);
-    await sink.write([headerBytes]);
+    const stream = nativeStream(sealer, body);
+    hash = stream ? await sealNatively(stream, body) : await sealInJavaScript(sealer, body);
+  } finally {
+    sealer.close();
+    await Promise.all(sources.map((s) => s.close()));
+  }
+  const signature = await ed25519Sign(await secretKey, hash);
+  await sink.write([Buffer.from(signature)]);
+  return {
+    containerId, createdMs, chunks,
+    size: headerBytes.length + chunks * (CHUNK_PLAIN + 16) + 64,
+    recipientFprs: recipients.flatMap((r) => (r.type === 'xwing' ? [r.keyFpr] : [])),
+  };
+}
+
+/** Whether the sender's unlock failed, and who to tell when it does. */
+interface Unlock { failed?: { error: unknown }; onFailure?: () => void }
+
+/** What the payload's stream needs, whichever path runs it. */
+interface Body {
+  sources: PlainSource[];
+  sink: CipherSink;
+  /** The plaintext ahead of the files: the manifest and its length. */
+  prefix: Buffer;
+  chunks: number;
+  plainLength: number;
+  headerBytes: Buffer;
+  /** Hashed ahead of the chunks for the signature: its label and the header. */
+  hashPrefix: Buffer;
+  unlock: Unlock;
+  onProgress?: (doneBytes: number, totalBytes: number) => void;
+}
+
+/**
+ * The addon's stream (native/stream.c) when it can run this payload: a large one (below
+ * OFF_THREAD_HASH_BYTES the JavaScript path starts no thread and is as fast), read from files and
+ * written to a file, with the addon built here; PLI_STREAM=js asks for the JavaScript path (tests
+ * and benchmarks compare both). Both write the same bytes.
+ */
+function nativeStream(sealer: ChunkSealer, body: Body): ChunkSealer['stream'] {
+  if (process.env.PLI_STREAM === 'js' || body.plainLength <= OFF_THREAD_HASH_BYTES) return undefined;
+  if (body.sink.fd === undefined || body.sources.some((s) => s.fd === undefined)) return undefined;
+  return sealer.stream;
+}
+
+async function sealNatively(stream: NonNullable<ChunkSealer['stream']>, body: Body): Promise<Buffer> {
+  const { sources, sink, unlock, onProgress, plainLength } = body;
+  await sink.write([body.headerBytes]);
+  if (unlock.failed) throw unlock.failed.error;
+  // Progress is polled from the addon's counter: a first report says the stream has begun.
+  onProgress?.(0, plainLength);
+  const run = stream({
+    prefix: body.prefix, files: sources.map((s) => ({ fd: s.fd!, size: s.size })), chunks: body.chunks, outFd: sink.fd!, hashPrefix: body.hashPrefix,
+  });
+  // A failed unlock stops the stream before its next block, as the JavaScript path does.
+  unlock.onFailure = () => run.stop();
+  const progress = onProgress
+    ? setInterval(() => onProgress(Math.min(run.blocksDone() * STREAM_BLOCK_CHUNKS * CHUNK_PLAIN, plainLength), plainLength), 100)
+    : undefined;
+  try {
+    const digest = await run.digest;
+    onProgress?.(plainLength, plainLength);
+    return digest;
+  } catch (error) {
+    // (Set meanwhile by the unlock's handler: the check above does not hold here.)
+    const failed = unlock.failed as Unlock['failed'];
+    if (failed) throw failed.error;
+    throw streamError(error, sources);
+  } finally {
+    unlock.onFailure = undefined;
+    clearInterval(progress);
+  }
+}
+
+/** The addon stream's failures, as the JavaScript path reports them. */
+function streamError(error: unknown, sources: PlainSource[]): unknown {
+  const e = error as { code?: string; source?: number; errno?: number; syscall?: string };
+  if (e.code === 'ERR_PLI_STREAM_SHORT') return fileChanged(sources[e.source ?? -1]?.name ?? '?');
+  if (e.code === 'ERR_PLI_STREAM_IO' && typeof e.errno === 'number') {
+    // Node's own shape for a failed system call (code, errno, syscall), for faults.ts to classify.
+    const code = Object.entries(osConstants.errno).find(([, n]) => n === e.errno)?.[0] ?? 'EIO';
+    return Object.assign(new Error(`${code}: ${e.syscall ?? 'io'} failed`), { code, errno: -e.errno, syscall: e.syscall });
+  }
+  return error;
+}
+
+const fileChanged = (name: string) =>
+  inputError('file-changed', `Le fichier « ${name} » a raccourci pendant le chiffrement : fermez le logiciel qui le modifie puis recommencez.`);
+
+/** The stream in JavaScript: this thread reads, seals and writes, with the next read and the
+ * previous write in flight; a large payload's digest runs on a worker thread (sinks.ts,
+ * sha256Stream), on the second core. */
+async function sealInJavaScript(sealer: ChunkSealer, body: Body): Promise<Buffer> {
+  const { sources, sink, prefix, chunks, plainLength, unlock, onProgress } = body;
+  const digest = sha256Stream(plainLength);
+  try {
+    await digest.update([body.hashPrefix]);
+    await sink.write([body.headerBytes]);
 
     const reader = new PlainReader(prefix, sources);
     // Sized to the payload: a small container does not pay for zeroing two 4 MiB blocks.
@@ -163,22 +270,13 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
       // Hashed once written: digest.update() takes the parts (they may move to the worker thread).
       pendingWrite = sink.write(out).then(() => digest.update(out));
       pendingWrite.catch(() => {});
-      params.onProgress?.(Math.min(index * CHUNK_PLAIN, plainLength), plainLength);
+      onProgress?.(Math.min(index * CHUNK_PLAIN, plainLength), plainLength);
     }
     await pendingWrite;
-    hash = await digest.digest();
+    return await digest.digest();
   } finally {
-    sealer.close();
     await digest.close();
-    await Promise.all(sources.map((s) => s.close()));
   }
-  const signature = await ed25519Sign(await secretKey, hash);
-  await sink.write([Buffer.from(signature)]);
-  return {
-    containerId, createdMs, chunks,
-    size: headerBytes.length + chunks * (CHUNK_PLAIN + 16) + 64,
-    recipientFprs: recipients.flatMap((r) => (r.type === 'xwing' ? [r.keyFpr] : [])),
-  };
 }
 
 async function wrapForRecipients(params: SealParams, containerId: Buffer, fileKey: Buffer): Promise<RecipientEntry[]> {
@@ -234,7 +332,7 @@ class PlainReader {
       const want = Math.min(length - offset, source.size - this.position);
       const got = want > 0 ? await source.read(target, offset, want, this.position) : 0;
       if (want > 0 && got === 0) {
-        throw inputError('file-changed', `Le fichier « ${source.name} » a raccourci pendant le chiffrement : fermez le logiciel qui le modifie puis recommencez.`);
+        throw fileChanged(source.name);
       }
       offset += got;
       this.position += got;
@@ -266,6 +364,7 @@ export async function fileSources(paths: string[]): Promise<PlainSource[]> {
         size: info.size,
         mtime: Math.floor(info.mtimeMs),
         read: async (target, offset, length, position) => (await handle.read(target, offset, length, position)).bytesRead,
+        fd: handle.fd,
         close: () => handle.close(),
       });
     }
@@ -327,7 +426,7 @@ export async function sealToFile(paths: string[], output: string, params: SealPa
     }
   };
   try {
-    const result = await sealStream(sources, { write }, params);
+    const result = await sealStream(sources, { write, fd: fh.fd }, params);
     await flushed;
     await fh.sync();
     await fh.close();

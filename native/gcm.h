@@ -1,0 +1,38 @@
+/* What gcm.c (the chunk cipher) and stream.c (the writer's stream) share. */
+#ifndef PLI_GCM_H
+#define PLI_GCM_H
+
+#include <node_api.h>
+#include <openssl/evp.h>
+#include <stdint.h>
+
+/* The chunk layout of docs/format.md section 7 (electron/core/container/format.ts has the same). */
+#define CHUNK_PLAIN 65536
+#define TAG_BYTES 16
+#define CHUNK_SEALED (CHUNK_PLAIN + TAG_BYTES)
+#define NONCE_BYTES 12
+#define KEY_BYTES 32
+
+typedef struct {
+  EVP_CIPHER_CTX *ctx;
+  int encrypt;
+  /* A stream (stream.c) is using ctx on a pool thread: context_of refuses it meanwhile, and a
+   * close() then waits for the stream's end (close_when_done). Touched on the JavaScript thread only. */
+  int busy;
+  int close_when_done;
+} gcm_context;
+
+/* Wipes and frees the OpenSSL context (the key with it). */
+void context_free(gcm_context *c);
+
+/* A Uint8Array's bytes (0 for anything else). */
+int bytes_of(napi_env env, napi_value value, uint8_t **data, size_t *length);
+/* The open context of that direction behind an external made by context(), not in use by a
+ * stream (NULL otherwise). */
+gcm_context *context_of(napi_env env, napi_value value, int encrypt);
+
+#ifndef _WIN32
+napi_value seal_stream(napi_env env, napi_callback_info info);
+#endif
+
+#endif
