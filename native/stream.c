@@ -5,7 +5,7 @@
  * reads the plaintext (the manifest's prefix, each file in turn, zero padding), seals each
  * 64 KiB chunk with the context of gcm.c and appends the sealed blocks to the output; a thread of
  * its own hashes them in order for the signature, on the second core. The JavaScript path makes
- * the same bytes (test/unit/seal-stream.test.ts compares them); this one is ~60 ms faster per
+ * the same bytes (test/unit/stream-seal.test.ts compares them); this one is ~60 ms faster per
  * 256 MiB on two cores (bench/README.md, "the floor in C").
  *
  * It implements no cryptography of its own: AES-GCM and SHA-256 are OpenSSL's, as in gcm.c.

@@ -201,8 +201,10 @@ export function chunkSealer(key: KeyObject, backend?: GcmBackend): ChunkSealer {
   return {
     ...sealer,
     stream: (job) => {
-      // [0]: stop asked (read by the pool thread before each block); [1]: blocks written (set by it).
-      const control = new Int32Array(2);
+      // [0]: stop asked (read by the pool thread before each block); [1]: blocks written (set by
+      // it). Over an ArrayBuffer of its own: its memory is outside the JavaScript heap from the
+      // start, never moved, and kept alive by the addon until the stream ends.
+      const control = new Int32Array(new ArrayBuffer(8));
       const fds = Int32Array.from(job.files, (f) => f.fd);
       const sizes = Float64Array.from(job.files, (f) => f.size);
       const digest = stream.call(native, context, job.prefix, fds, sizes, job.chunks, job.outFd, job.hashPrefix, control);
