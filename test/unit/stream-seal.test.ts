@@ -225,6 +225,21 @@ describe("the addon's stream (native/stream.c)", () => {
     });
   }
 
+  it('a progress callback that throws: its error, no container, no partial file', async () => {
+    const dir = mkdtempSync(path.join(root, 'progress-'));
+    writeFileSync(path.join(dir, NAME), DATA);
+    const thrown = new Error('la barre de progression a échoué');
+    const seen: number[] = [];
+    const onProgress = (done: number) => {
+      seen.push(done);
+      if (done > 0) throw thrown;
+    };
+    const error = await sealedWith('native', dir, [NAME], { onProgress }).then(() => null, (e: unknown) => e);
+    expect(error).toBe(thrown);
+    expect(seen[0]).toBe(0);
+    expect(readdirSync(dir)).toEqual([NAME]);
+  });
+
   it('reports a failed write and a failed read as Node does (code, syscall), and leaves the caller to clean up', async () => {
     const dir = mkdtempSync(path.join(root, 'io-'));
     const input = path.join(dir, NAME);

@@ -1,7 +1,9 @@
 // Writing a container (docs/format.md). One pass: plaintext is read in large blocks, cut into
-// 64 KiB chunks, sealed with AES-256-GCM, hashed for the signature and written, with the next
-// read and the previous write in flight while a block is encrypted; for a large payload the hash
-// runs on a worker thread (sinks.ts, sha256Stream), on the second core.
+// 64 KiB chunks, sealed with AES-256-GCM, hashed for the signature and written. A large payload
+// read from files into a file is streamed by the addon (native/stream.c: C on a pool thread, the
+// hash on a second native thread); otherwise by sealInJavaScript, with the next read and the
+// previous write in flight while a block is encrypted and, for a large payload, the hash on a
+// worker thread (sinks.ts, sha256Stream), on the second core. Both write the same bytes.
 import { createSecretKey } from 'node:crypto';
 import { constants, rmSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
@@ -189,18 +191,27 @@ async function sealNatively(stream: NonNullable<ChunkSealer['stream']>, body: Bo
   const run = stream({
     prefix: body.prefix, files: sources.map((s) => ({ fd: s.fd!, size: s.size })), chunks: body.chunks, outFd: sink.fd!, hashPrefix: body.hashPrefix,
   });
-  // A failed unlock stops the stream before its next block, as the JavaScript path does.
+  // A failed unlock stops the stream before its next block, as the JavaScript path does; so does
+  // a progress callback that throws (there, its error would reach the stream too).
   unlock.onFailure = () => run.stop();
+  let progressFailed: { error: unknown } | undefined;
   const progress = onProgress
-    ? setInterval(() => onProgress(Math.min(run.blocksDone() * STREAM_BLOCK_CHUNKS * CHUNK_PLAIN, plainLength), plainLength), 100)
+    ? setInterval(() => {
+      try {
+        onProgress(Math.min(run.blocksDone() * STREAM_BLOCK_CHUNKS * CHUNK_PLAIN, plainLength), plainLength);
+      } catch (error) {
+        progressFailed ??= { error };
+        run.stop();
+      }
+    }, 100)
     : undefined;
   try {
     const digest = await run.digest;
     onProgress?.(plainLength, plainLength);
     return digest;
   } catch (error) {
-    // (Set meanwhile by the unlock's handler: the check above does not hold here.)
-    const failed = unlock.failed as Unlock['failed'];
+    // (Set meanwhile by the handlers above: the check before the stream does not hold here.)
+    const failed = (unlock.failed as Unlock['failed']) ?? progressFailed;
     if (failed) throw failed.error;
     throw streamError(error, sources);
   } finally {
