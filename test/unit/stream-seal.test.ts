@@ -192,6 +192,15 @@ describe("the addon's stream (native/stream.c)", () => {
     expect(native.equals(js)).toBe(true);
   });
 
+  it('writes the bytes the JavaScript path writes when the manifest alone is longer than a chunk (600 files)', async () => {
+    const dir = mkdtempSync(path.join(root, 'many-'));
+    const names = Array.from({ length: 600 }, (_, i) => `${String(i).padStart(4, '0')}-${'é'.repeat(60)}.csv`);
+    names.forEach((name, i) => writeFileSync(path.join(dir, name), i === 599 ? DATA : randomBytes(i % 7 === 0 ? 0 : i)));
+    const native = await sealedWith('native', dir, names);
+    const js = await sealedWith('js', dir, names);
+    expect(native.equals(js)).toBe(true);
+  });
+
   it('writes the container of docs/format.md (checked against a straightforward sealer)', async () => {
     const dir = mkdtempSync(path.join(root, 'ref-'));
     const input = path.join(dir, NAME);
