@@ -21,6 +21,8 @@
  *   was written is the caller's to delete, as after any failure;
  * - the plaintext buffer and the copy of the manifest's prefix are wiped before they are freed.
  */
+/* POSIX only (pread, write, pthreads): a Windows build leaves it out, and seal.ts streams in JavaScript. */
+#ifndef _WIN32
 #define _GNU_SOURCE
 #include "gcm.h"
 
@@ -413,3 +415,5 @@ napi_value seal_stream(napi_env env, napi_callback_info info) {
   }
   return promise;
 }
+
+#endif /* _WIN32 */
