@@ -37,19 +37,18 @@ static void finalize(napi_env env, void *data, void *hint) {
   free(c);
 }
 
-int bytes_of(napi_env env, napi_value value, uint8_t **data, size_t *length) {
+int elements_of(napi_env env, napi_value value, napi_typedarray_type want, void **data, size_t *count) {
   bool is_typed = false;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
   napi_typedarray_type type;
-  size_t count;
-  void *base;
   napi_value buffer;
   size_t offset;
-  if (napi_get_typedarray_info(env, value, &type, &count, &base, &buffer, &offset) != napi_ok) return 0;
-  if (type != napi_uint8_array) return 0;
-  *data = (uint8_t *)base;
-  *length = count;
-  return 1;
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
+  if (napi_get_typedarray_info(env, value, &type, count, data, &buffer, &offset) != napi_ok) return 0;
+  return type == want;
+}
+
+int bytes_of(napi_env env, napi_value value, uint8_t **data, size_t *length) {
+  return elements_of(env, value, napi_uint8_array, (void **)data, length);
 }
 
 gcm_context *context_of(napi_env env, napi_value value, int encrypt) {

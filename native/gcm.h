@@ -25,6 +25,8 @@ typedef struct {
 /* Wipes and frees the OpenSSL context (the key with it). */
 void context_free(gcm_context *c);
 
+/* A typed array's elements and count when it is of type `want` (0 for anything else). */
+int elements_of(napi_env env, napi_value value, napi_typedarray_type want, void **data, size_t *count);
 /* A Uint8Array's bytes (0 for anything else). */
 int bytes_of(napi_env env, napi_value value, uint8_t **data, size_t *length);
 /* The open context of that direction behind an external made by context(), not in use by a

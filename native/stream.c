@@ -319,17 +319,6 @@ static void complete(napi_env env, napi_status status, void *data) {
   job_free(env, j);
 }
 
-/* A typed array of `type` (its elements and count), 0 for anything else. */
-static int elements_of(napi_env env, napi_value value, napi_typedarray_type want, void **data, size_t *count) {
-  bool is_typed = false;
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
-  if (napi_get_typedarray_info(env, value, &type, count, data, &buffer, &offset) != napi_ok) return 0;
-  return type == want;
-}
-
 static uint8_t *copy_of(const uint8_t *bytes, size_t length) {
   uint8_t *copy = malloc(length > 0 ? length : 1);
   if (copy != NULL) memcpy(copy, bytes, length);

@@ -48,16 +48,25 @@ export interface RunningStream {
   digest: Promise<Buffer>;
   /** Asks the stream to stop before its next block. */
   stop(): void;
-  /** Blocks of 16 chunks written so far. */
-  blocksDone(): number;
+  /** Chunks sealed and written so far. */
+  chunksDone(): number;
+}
+
+/** Chunks per block of native/stream.c (its BLOCK_CHUNKS): the addon counts blocks. */
+const STREAM_BLOCK_CHUNKS = 16;
+
+/** The addon's stream function, unless it lacks one (a Windows build) or PLI_STREAM=js asks for
+ * the JavaScript stream (tests and benchmarks compare both). */
+function addonStream(native: Addon | null): Addon['stream'] {
+  return process.env.PLI_STREAM !== 'js' && typeof native?.stream === 'function' ? native.stream : undefined;
 }
 
 /** Seals whole chunks: `plain` is count × 64 KiB, `nonces` count × 12 bytes, `out` at least count × (64 KiB + 16). */
 export interface ChunkSealer {
   readonly backend: GcmBackend;
   seal(plain: Uint8Array, nonces: Uint8Array, out: Uint8Array): void;
-  /** With the addon where it has native/stream.c (not on Windows): runs a whole stream from files
-   * (the same bytes as seal() block by block). No seal() or close() takes effect meanwhile: the
+  /** With the addon where it has native/stream.c (not on Windows), unless PLI_STREAM=js: runs a
+   * whole stream from files (the same bytes as seal() block by block). No seal() or close() takes effect meanwhile: the
    * addon refuses the first and defers the second to the stream's end. */
   stream?(job: FileStream): RunningStream;
   /** Forgets the key now (the addon wipes its context). */
@@ -143,7 +152,7 @@ export function gcmBackend(): GcmBackend {
 /** Who runs the writer's stream of a large container made from files (seal.ts): the addon
  * (native/stream.c) where it has it, unless PLI_STREAM=js asks for the JavaScript one. */
 export function sealStreamBackend(): 'addon' | 'javascript' {
-  return process.env.PLI_STREAM !== 'js' && typeof loadedAddon()?.stream === 'function' ? 'addon' : 'javascript';
+  return addonStream(loadedAddon()) ? 'addon' : 'javascript';
 }
 
 function counted(input: Uint8Array, nonces: Uint8Array, out: Uint8Array, inChunk: number, outChunk: number): number {
@@ -196,8 +205,8 @@ export function chunkSealer(key: KeyObject, backend?: GcmBackend): ChunkSealer {
   if (!native) return { backend: 'node', seal: (plain, nonces, out) => nodeSeal(key, plain, nonces, out), close: () => {} };
   const context = withRawKey(key, (raw) => native.context(raw, true));
   const sealer: ChunkSealer = { backend: 'addon', seal: (plain, nonces, out) => native.seal(context, plain, nonces, out), close: () => native.close(context) };
-  const stream = native.stream;
-  if (typeof stream !== 'function') return sealer;
+  const stream = addonStream(native);
+  if (!stream) return sealer;
   return {
     ...sealer,
     stream: (job) => {
@@ -208,7 +217,11 @@ export function chunkSealer(key: KeyObject, backend?: GcmBackend): ChunkSealer {
       const fds = Int32Array.from(job.files, (f) => f.fd);
       const sizes = Float64Array.from(job.files, (f) => f.size);
       const digest = stream.call(native, context, job.prefix, fds, sizes, job.chunks, job.outFd, job.hashPrefix, control);
-      return { digest, stop: () => void Atomics.store(control, 0, 1), blocksDone: () => Atomics.load(control, 1) };
+      return {
+        digest,
+        stop: () => void Atomics.store(control, 0, 1),
+        chunksDone: () => Math.min(Atomics.load(control, 1) * STREAM_BLOCK_CHUNKS, job.chunks),
+      };
     },
   };
 }

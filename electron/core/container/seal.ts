@@ -6,9 +6,9 @@
 // worker thread (sinks.ts, sha256Stream), on the second core. Both write the same bytes.
 import { createSecretKey } from 'node:crypto';
 import { constants, rmSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
 import { copyFile, link, lstat, open, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { getSystemErrorName } from 'node:util';
 import { encodeHeaderForCommitment, chunkNonce, xwingWrapInfo, CHUNK_PLAIN, CHUNK_SEALED, CONTAINER_ID_BYTES, MAX_CHUNKS, NONCE_BYTES, type Header, type RecipientEntry } from './format.js';
 import { encodeManifest, mediaTypeFor, type Manifest, type ManifestConvention } from './manifest.js';
 import { hkdf, hmacSha256, random, wrapKey, SIGNATURE_LABELS } from '../crypto/primitives.js';
@@ -24,8 +24,6 @@ import { MAX_RECIPIENTS, createdProblem } from './limits.js';
 /** Chunks per read/encrypt/write block: 1 MiB, large reads and few system calls, yet small enough
  * to stay in the CPU caches from one stage to the next (measured faster here than 4 MiB). */
 const BLOCK_CHUNKS = 16;
-/** Chunks per block of the addon's stream (native/stream.c, BLOCK_CHUNKS): its progress counts blocks. */
-const STREAM_BLOCK_CHUNKS = 16;
 /** Bytes written between two background data syncs of the output file (sealToFile). */
 const FLUSH_BYTES = 32 * 1024 * 1024;
 
@@ -173,11 +171,11 @@ interface Body {
 /**
  * The addon's stream (native/stream.c) when it can run this payload: a large one (below
  * OFF_THREAD_HASH_BYTES the JavaScript path starts no thread and is as fast), read from files and
- * written to a file, with the addon built here; PLI_STREAM=js asks for the JavaScript path (tests
- * and benchmarks compare both). Both write the same bytes.
+ * written to a file, with a sealer that has it (gcm.ts: the addon built here, PLI_STREAM not
+ * `js`). Both write the same bytes.
  */
 function nativeStream(sealer: ChunkSealer, body: Body): ChunkSealer['stream'] {
-  if (process.env.PLI_STREAM === 'js' || body.plainLength <= OFF_THREAD_HASH_BYTES) return undefined;
+  if (body.plainLength <= OFF_THREAD_HASH_BYTES) return undefined;
   if (body.sink.fd === undefined || body.sources.some((s) => s.fd === undefined)) return undefined;
   return sealer.stream;
 }
@@ -198,7 +196,7 @@ async function sealNatively(stream: NonNullable<ChunkSealer['stream']>, body: Bo
   const progress = onProgress
     ? setInterval(() => {
       try {
-        onProgress(Math.min(run.blocksDone() * STREAM_BLOCK_CHUNKS * CHUNK_PLAIN, plainLength), plainLength);
+        onProgress(Math.min(run.chunksDone() * CHUNK_PLAIN, plainLength), plainLength);
       } catch (error) {
         progressFailed ??= { error };
         run.stop();
@@ -226,7 +224,7 @@ function streamError(error: unknown, sources: PlainSource[]): unknown {
   if (e.code === 'ERR_PLI_STREAM_SHORT') return fileChanged(sources[e.source ?? -1]?.name ?? '?');
   if (e.code === 'ERR_PLI_STREAM_IO' && typeof e.errno === 'number') {
     // Node's own shape for a failed system call (code, errno, syscall), for faults.ts to classify.
-    const code = Object.entries(osConstants.errno).find(([, n]) => n === e.errno)?.[0] ?? 'EIO';
+    const code = getSystemErrorName(-e.errno);
     return Object.assign(new Error(`${code}: ${e.syscall ?? 'io'} failed`), { code, errno: -e.errno, syscall: e.syscall });
   }
   return error;
