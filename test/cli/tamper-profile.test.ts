@@ -183,6 +183,13 @@ describe('the attacker edits the trust state (issue 10, item 2)', () => {
     const out = at(`${home}-own.pli`);
     await refused(2, home, ['encrypt', '--as', ids.alice, '--to', ids.alice, '--out', out, DATA], TAMPERED);
     expect(readdirSync(path.dirname(out)).filter((name) => name.startsWith(path.basename(out)))).toEqual([]);
+    // The same with a payload above 8 MiB, which the addon's stream seals (native/stream.c):
+    // stopped by the refused unlock, nothing written either.
+    const big = at(`${home}-big.bin`);
+    writeFileSync(big, randomBytes(12 * 1024 * 1024));
+    const outBig = at(`${home}-own-big.pli`);
+    await refused(2, home, ['encrypt', '--as', ids.alice, '--to', ids.alice, '--out', outBig, big], TAMPERED);
+    expect(readdirSync(path.dirname(outBig)).filter((name) => name.startsWith(path.basename(outBig)))).toEqual([]);
   });
 
   it('(e) a certificate row\'s role or end date edited', async () => {
