@@ -53,7 +53,8 @@ async function libsodiumVersion() {
  * that says): Argon2id (electron/core/crypto/argon2.ts: native, sodium-native, or wasm,
  * libsodium-wrappers-sumo, the fallback) and the chunks' AES-GCM (electron/core/container/gcm.ts:
  * addon, native/gcm.c built by npm ci, or node, Node's Cipher API, the fallback; PLI_GCM=node),
- * and the writer's stream (addon, native/stream.c, or javascript; PLI_STREAM=js).
+ * and the writer's and the reader's streams (addon, native/stream.c and native/reader.c, or
+ * javascript; PLI_STREAM=js).
  */
 async function builtBackend(module, exported) {
   try {
@@ -108,6 +109,7 @@ export async function machine() {
     argon2: await builtBackend('crypto/argon2', 'argon2Backend'),
     gcm: await builtBackend('container/gcm', 'gcmBackend'),
     sealStream: await builtBackend('container/gcm', 'sealStreamBackend'),
+    openStream: await builtBackend('container/gcm', 'readerStreamBackend'),
     nodeStart: nodeStart(),
   };
 }
@@ -124,7 +126,7 @@ export function printHeader(title, m, extra = []) {
   const load = m.loadavgAtStart;
   console.log(title);
   console.log(`CPU: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB; flags: ${flags}`);
-  console.log(`Node ${m.node}, OpenSSL ${m.openssl}, libsodium ${m.libsodium}; ${m.platform}; Pli's Argon2id: ${m.argon2}, AES-GCM chunks: ${m.gcm}, writer's stream: ${m.sealStream}`);
+  console.log(`Node ${m.node}, OpenSSL ${m.openssl}, libsodium ${m.libsodium}; ${m.platform}; Pli's Argon2id: ${m.argon2}, AES-GCM chunks: ${m.gcm}, writer's stream: ${m.sealStream}, reader's: ${m.openStream}`);
   console.log(`Load average at start: ${load['1min'].toFixed(2)} ${load['5min'].toFixed(2)} ${load['15min'].toFixed(2)} (1, 5, 15 min)${busy(load['1min'], m.cores) ? ': the machine is busy, expect noise' : ''}`);
   const start = m.nodeStart;
   if (start) {

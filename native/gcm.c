@@ -51,6 +51,33 @@ int bytes_of(napi_env env, napi_value value, uint8_t **data, size_t *length) {
   return elements_of(env, value, napi_uint8_array, (void **)data, length);
 }
 
+napi_value error_of(napi_env env, const char *code, const char *message) {
+  napi_value code_value, message_value, error;
+  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &code_value);
+  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &message_value);
+  napi_create_error(env, code_value, message_value, &error);
+  return error;
+}
+
+void set_number(napi_env env, napi_value object, const char *name, double value) {
+  napi_value number;
+  napi_create_double(env, value, &number);
+  napi_set_named_property(env, object, name, number);
+}
+
+void set_system_error(napi_env env, napi_value error, int error_number, const char *syscall) {
+  set_number(env, error, "errno", (double)error_number);
+  napi_value name;
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &name);
+  napi_set_named_property(env, error, "syscall", name);
+}
+
+uint8_t *copy_of(const uint8_t *bytes, size_t length) {
+  uint8_t *copy = malloc(length > 0 ? length : 1);
+  if (copy != NULL) memcpy(copy, bytes, length);
+  return copy;
+}
+
 gcm_context *context_of(napi_env env, napi_value value, int encrypt) {
   gcm_context *c = NULL;
   napi_valuetype type;
@@ -182,6 +209,10 @@ NAPI_MODULE_INIT() {
     {"open", NULL, open_chunks, NULL, NULL, NULL, napi_enumerable, NULL},
 #ifndef _WIN32
     {"stream", NULL, seal_stream, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"readerStart", NULL, reader_start, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"readerOpen", NULL, reader_open, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"readerClose", NULL, reader_close, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"readerPrehashed", NULL, reader_prehashed, NULL, NULL, NULL, napi_enumerable, NULL},
 #endif
   };
   if (napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties) != napi_ok) return NULL;

@@ -1,4 +1,4 @@
-/* What gcm.c (the chunk cipher) and stream.c (the writer's stream) share. */
+/* What gcm.c (the chunk cipher), stream.c (the writer's stream) and reader.c (the reader's) share. */
 #ifndef PLI_GCM_H
 #define PLI_GCM_H
 
@@ -29,12 +29,24 @@ void context_free(gcm_context *c);
 int elements_of(napi_env env, napi_value value, napi_typedarray_type want, void **data, size_t *count);
 /* A Uint8Array's bytes (0 for anything else). */
 int bytes_of(napi_env env, napi_value value, uint8_t **data, size_t *length);
+/* An Error with that code and message (not thrown). */
+napi_value error_of(napi_env env, const char *code, const char *message);
+/* Sets a number property. */
+void set_number(napi_env env, napi_value object, const char *name, double value);
+/* Sets `errno` and `syscall` (a failed system call's, as the caller gives them). */
+void set_system_error(napi_env env, napi_value error, int error_number, const char *syscall);
+/* A malloc'ed copy (NULL when out of memory). */
+uint8_t *copy_of(const uint8_t *bytes, size_t length);
 /* The open context of that direction behind an external made by context(), not in use by a
  * stream (NULL otherwise). */
 gcm_context *context_of(napi_env env, napi_value value, int encrypt);
 
 #ifndef _WIN32
 napi_value seal_stream(napi_env env, napi_callback_info info);
+napi_value reader_start(napi_env env, napi_callback_info info);
+napi_value reader_open(napi_env env, napi_callback_info info);
+napi_value reader_close(napi_env env, napi_callback_info info);
+napi_value reader_prehashed(napi_env env, napi_callback_info info);
 #endif
 
 #endif

@@ -278,20 +278,6 @@ static void job_free(napi_env env, stream_job *j) {
   free(j);
 }
 
-static napi_value error_of(napi_env env, const char *code, const char *message) {
-  napi_value code_value, message_value, error;
-  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &code_value);
-  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &message_value);
-  napi_create_error(env, code_value, message_value, &error);
-  return error;
-}
-
-static void set_number(napi_env env, napi_value object, const char *name, double value) {
-  napi_value number;
-  napi_create_double(env, value, &number);
-  napi_set_named_property(env, object, name, number);
-}
-
 static void complete(napi_env env, napi_status status, void *data) {
   stream_job *j = data;
   napi_value outcome_value;
@@ -308,21 +294,10 @@ static void complete(napi_env env, napi_status status, void *data) {
                                      "stopped by the caller", "out of memory", "OpenSSL failed"};
     outcome_value = error_of(env, codes[j->result], messages[j->result]);
     if (j->result == SHORT) set_number(env, outcome_value, "source", (double)j->failed_source);
-    if (j->result == IO) {
-      set_number(env, outcome_value, "errno", (double)j->error_number);
-      napi_value syscall;
-      napi_create_string_utf8(env, j->syscall, NAPI_AUTO_LENGTH, &syscall);
-      napi_set_named_property(env, outcome_value, "syscall", syscall);
-    }
+    if (j->result == IO) set_system_error(env, outcome_value, j->error_number, j->syscall);
     napi_reject_deferred(env, j->deferred, outcome_value);
   }
   job_free(env, j);
-}
-
-static uint8_t *copy_of(const uint8_t *bytes, size_t length) {
-  uint8_t *copy = malloc(length > 0 ? length : 1);
-  if (copy != NULL) memcpy(copy, bytes, length);
-  return copy;
 }
 
 /* stream(context, prefix: Uint8Array, fds: Int32Array, sizes: Float64Array, chunks: number,

@@ -2,7 +2,9 @@
 // wraps the writes of the main thread so that, right after the first write of bytes to a file
 // under $PLI_TEST_STOP_UNDER (a decryption's plaintext goes to its temporary folder there), the
 // process stops itself with SIGSTOP, and the test signals it at that known point. The file's path
-// is read from /proc/self/fd (Linux), since a FileHandle does not know its path.
+// is read from /proc/self/fd (Linux), since a FileHandle does not know its path. The addon's
+// reader (native/reader.c) writes from its own threads, unseen here: a timer also looks every
+// millisecond for a file under that folder with bytes in it, which stops the process as early.
 import fs from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
@@ -29,6 +31,21 @@ if (under && isMainThread) {
       return result;
     };
   }
+  // The addon's writes: a file of the folder open in this process, no longer empty.
+  const poll = setInterval(() => {
+    if (done) return clearInterval(poll);
+    let fds = [];
+    try { fds = fs.readdirSync('/proc/self/fd'); } catch { return; }
+    for (const fd of fds) {
+      let target = '';
+      try { target = fs.readlinkSync('/proc/self/fd/' + fd); } catch { continue; }
+      if (!target.startsWith(under + path.sep)) continue;
+      let size = 0;
+      try { size = fs.fstatSync(Number(fd)).size; } catch { continue; }
+      if (size > 0) return after(Number(fd), size);
+    }
+  }, 1);
+  poll.unref();
   const realWriteSync = fs.writeSync;
   fs.writeSync = function (fd, ...args) {
     const written = realWriteSync.call(this, fd, ...args);

@@ -14,6 +14,7 @@
 // verified; on a failure the output buffer is zeroed and the failing chunk's position returned.
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { getSystemErrorName } from 'node:util';
 // The chunk layout native/gcm.c also hard-codes (its CHUNK_PLAIN, TAG_BYTES, NONCE_BYTES).
 import { CHUNK_PLAIN, CHUNK_SEALED, NONCE_BYTES } from './format.js';
 
@@ -27,6 +28,11 @@ interface Addon {
   open(context: object, sealed: Uint8Array, nonces: Uint8Array, out: Uint8Array): number;
   /** native/stream.c (absent from a Windows build). */
   stream?(context: object, prefix: Uint8Array, fds: Int32Array, sizes: Float64Array, chunks: number, outFd: number, hashPrefix: Uint8Array, control: Int32Array): Promise<Buffer>;
+  /** native/reader.c (absent from a Windows build). */
+  readerStart?(fd: number, start: number, chunks: number, prefix: Uint8Array): object;
+  readerOpen?(reader: object, context: object, head: Uint8Array, fds: Int32Array, sizes: Float64Array, control: Int32Array): Promise<Buffer>;
+  readerClose?(reader: object): void;
+  readerPrehashed?(reader: object): number;
 }
 
 /** A writer's stream for the addon to run whole (native/stream.c): the plaintext is `prefix`,
@@ -52,13 +58,118 @@ export interface RunningStream {
   chunksDone(): number;
 }
 
-/** Chunks per block of native/stream.c (its BLOCK_CHUNKS): the addon counts blocks. */
+/** Chunks per block of native/stream.c and native/reader.c (their BLOCK_CHUNKS): the addon counts blocks. */
 const STREAM_BLOCK_CHUNKS = 16;
 
-/** The addon's stream function, unless it lacks one (a Windows build) or PLI_STREAM=js asks for
- * the JavaScript stream (tests and benchmarks compare both). */
+/** Whether the addon's streams may serve: not when PLI_STREAM=js asks for the JavaScript ones
+ * (tests and benchmarks compare both). */
+const addonStreams = (): boolean => process.env.PLI_STREAM !== 'js';
+
+/** The addon's stream function, unless it lacks one (a Windows build) or PLI_STREAM=js. */
 function addonStream(native: Addon | null): Addon['stream'] {
-  return process.env.PLI_STREAM !== 'js' && typeof native?.stream === 'function' ? native.stream : undefined;
+  return addonStreams() && typeof native?.stream === 'function' ? native.stream : undefined;
+}
+
+/** A control array for a stream of the addon: [0] stop asked (read by its threads before each
+ * block), [1] blocks done (set by them). Over an ArrayBuffer of its own: its memory is outside
+ * the JavaScript heap from the start, never moved, and kept alive by the addon until the end. */
+function runningStream(chunks: number, run: (control: Int32Array) => Promise<Buffer>): RunningStream {
+  const control = new Int32Array(new ArrayBuffer(8));
+  return {
+    digest: run(control),
+    stop: () => void Atomics.store(control, 0, 1),
+    chunksDone: () => Math.min(Atomics.load(control, 1) * STREAM_BLOCK_CHUNKS, chunks),
+  };
+}
+
+/**
+ * Awaits a stream of the addon, reporting its progress: 0 at once, then its counter every
+ * 100 ms, then the total. A callback that throws stops the stream, and its error is the one
+ * thrown; `stopped`, if set by then, is thrown instead of the stream's own error.
+ */
+export async function awaitStream(run: RunningStream, total: number, onProgress: ((done: number, total: number) => void) | undefined,
+  stopped: () => { error: unknown } | undefined = () => undefined): Promise<Buffer> {
+  try {
+    onProgress?.(0, total);
+  } catch (error) {
+    run.stop();
+    await run.digest.catch(() => {}); // nothing of it runs on once this returns
+    throw error;
+  }
+  let progressFailed: { error: unknown } | undefined;
+  const progress = onProgress
+    ? setInterval(() => {
+      try {
+        onProgress(Math.min(run.chunksDone() * CHUNK_PLAIN, total), total);
+      } catch (error) {
+        progressFailed ??= { error };
+        run.stop();
+      }
+    }, 100)
+    : undefined;
+  try {
+    const digest = await run.digest;
+    onProgress?.(total, total);
+    return digest;
+  } catch (error) {
+    const failed = stopped() ?? progressFailed;
+    if (failed) throw failed.error;
+    throw error;
+  } finally {
+    clearInterval(progress);
+  }
+}
+
+/** A failed system call of the addon (`errno` and `syscall` as it reports them) in Node's own
+ * shape (code, errno, syscall), for faults.ts to classify. */
+export function systemError(errno: number, syscall: string | undefined): Error {
+  const code = getSystemErrorName(-errno);
+  return Object.assign(new Error(`${code}: ${syscall ?? 'io'} failed`), { code, errno: -errno, syscall });
+}
+
+/**
+ * The reader's stream of a large container opened into files, in the addon (native/reader.c),
+ * started before the key exists: it pre-hashes the sealed chunks meanwhile (see reader.c).
+ */
+export interface FileReader {
+  /** The signature's prefix it started the digest with. */
+  readonly prefix: Uint8Array;
+  /**
+   * Opens every chunk with the payload key: the plaintext must begin with `head` (compared, not
+   * written), then each file's `size` bytes (written at [0, size) of its `fd`), then zeros.
+   * Its digest rejects with an Error whose code is ERR_PLI_READER_TRUNCATED, _TAG (`chunk`),
+   * _CHANGED (`block`), _PADDING, _IO (`errno`, `syscall`), _STOPPED, _MEMORY or _CRYPTO. Once.
+   */
+  open(key: KeyObject, head: Uint8Array, files: { fd: number; size: number }[]): RunningStream;
+  /** Stops the pre-hash (an open() running stops at its end). */
+  close(): void;
+  /** Blocks (of 16 chunks) pre-hashed so far: final once open() is called (tests, measurements). */
+  prehashed(): number;
+}
+
+/** The addon's reader of `chunks` sealed chunks from `start` in `fd`, started now; null where the
+ * addon has none (not built, Windows) or PLI_STREAM=js. `prefix`: the signature's label and header. */
+export function startFileReader(fd: number, start: number, chunks: number, prefix: Uint8Array): FileReader | null {
+  const native = loadedAddon();
+  if (!addonStreams() || !native?.readerStart || !native.readerOpen || !native.readerClose || !native.readerPrehashed) return null;
+  const { readerOpen, readerClose, readerPrehashed } = native;
+  const handle = native.readerStart(fd, start, chunks, prefix);
+  return {
+    prefix,
+    open: (key, head, files) => {
+      const context = withRawKey(key, (raw) => native.context(raw, false));
+      // Closed at once: the addon wipes it when the reader is done with it.
+      return runningStream(chunks, (control) => {
+        try {
+          return readerOpen.call(native, handle, context, head, Int32Array.from(files, (f) => f.fd), Float64Array.from(files, (f) => f.size), control);
+        } finally {
+          native.close(context);
+        }
+      });
+    },
+    close: () => readerClose.call(native, handle),
+    prehashed: () => readerPrehashed.call(native, handle),
+  };
 }
 
 /** Seals whole chunks: `plain` is count × 64 KiB, `nonces` count × 12 bytes, `out` at least count × (64 KiB + 16). */
@@ -155,6 +266,13 @@ export function sealStreamBackend(): 'addon' | 'javascript' {
   return addonStream(loadedAddon()) ? 'addon' : 'javascript';
 }
 
+/** Who opens a large container into files where no file's digest is asked (the command line):
+ * the addon (native/reader.c) where it has it, unless PLI_STREAM=js asks for the JavaScript one. */
+export function readerStreamBackend(): 'addon' | 'javascript' {
+  const native = loadedAddon();
+  return addonStreams() && typeof native?.readerStart === 'function' ? 'addon' : 'javascript';
+}
+
 function counted(input: Uint8Array, nonces: Uint8Array, out: Uint8Array, inChunk: number, outChunk: number): number {
   const count = nonces.length / NONCE_BYTES;
   if (!Number.isInteger(count) || count < 1 || input.length !== count * inChunk || out.length < count * outChunk) {
@@ -209,20 +327,11 @@ export function chunkSealer(key: KeyObject, backend?: GcmBackend): ChunkSealer {
   if (!stream) return sealer;
   return {
     ...sealer,
-    stream: (job) => {
-      // [0]: stop asked (read by the pool thread before each block); [1]: blocks written (set by
-      // it). Over an ArrayBuffer of its own: its memory is outside the JavaScript heap from the
-      // start, never moved, and kept alive by the addon until the stream ends.
-      const control = new Int32Array(new ArrayBuffer(8));
+    stream: (job) => runningStream(job.chunks, (control) => {
       const fds = Int32Array.from(job.files, (f) => f.fd);
       const sizes = Float64Array.from(job.files, (f) => f.size);
-      const digest = stream.call(native, context, job.prefix, fds, sizes, job.chunks, job.outFd, job.hashPrefix, control);
-      return {
-        digest,
-        stop: () => void Atomics.store(control, 0, 1),
-        chunksDone: () => Math.min(Atomics.load(control, 1) * STREAM_BLOCK_CHUNKS, job.chunks),
-      };
-    },
+      return stream.call(native, context, job.prefix, fds, sizes, job.chunks, job.outFd, job.hashPrefix, control);
+    }),
   };
 }
 

@@ -1,7 +1,7 @@
 // Reading a container (docs/format.md section 7). Nothing is released before every chunk tag,
 // the key commitment and the sender's signature have verified: plaintext goes to a sink that
 // commits (moves files into place) only at the very end, and is discarded on any failure.
-import { createSecretKey } from 'node:crypto';
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { chunkCountFor, chunkNonce, parseHeader, parsePreamble, CHUNK_PLAIN, CHUNK_SEALED, PREAMBLE_BYTES, SIGNATURE_BYTES, type ParsedHeader } from './format.js';
 import { decodeManifest, MAX_MANIFEST, type Manifest } from './manifest.js';
 import { equalConstantTime, hkdf, hmacSha256, SIGNATURE_LABELS } from '../crypto/primitives.js';
@@ -10,6 +10,7 @@ import { ed25519Verify } from '../crypto/keys.js';
 import { securityError } from '../errors.js';
 import { base32Encode } from '../../../shared/ids.js';
 import { BLOCK_CHUNKS, blockOpener, ChangedWhileReadingError, ChunkTagError, NONCE_BYTES, type OpenerThread } from './opener.js';
+import { awaitStream, chunkOpener, systemError, type FileReader } from './gcm.js';
 
 /** Sealed blocks kept for reuse: as many as are in motion at once (see openStream). */
 const MAX_SPARE_BLOCKS = 4;
@@ -26,6 +27,15 @@ export interface PlainSink {
   write(index: number, parts: Buffer[]): Promise<void>;
   commit(): Promise<void>;
   abort(): Promise<void>;
+  /** After begin(): every file of the manifest that is not empty, in order, created now for the
+   * addon's reader to write itself (instead of write()), with the sink's wording of a failed
+   * write; or null when the sink must see the bytes (digests, MACs): write() then serves. */
+  direct?(): Promise<DirectFiles | null>;
+}
+
+export interface DirectFiles {
+  files: { fd: number; size: number }[];
+  fault(error: unknown): unknown;
 }
 
 export interface Signer { identityId: string; publicKey: Uint8Array }
@@ -38,6 +48,9 @@ export interface OpenCallbacks {
   onProgress?: (doneBytes: number, totalBytes: number) => void;
   /** The block worker, if the caller started it early (opener.ts startOpenerThread). */
   openerThread?: OpenerThread | null;
+  /** The addon's reader, if the caller started it early (gcm.ts startFileReader): it opens the
+   * payload, into a sink that has direct(); otherwise openStream closes it and opens in JavaScript. */
+  fileReader?: FileReader | null;
   /** The structure, if the caller read it already (readInfo) and checked the sender and the
    * reader against it: opened as is, not read a second time from a file that may have changed. */
   info?: ContainerInfo;
@@ -104,75 +117,24 @@ export async function openStream(source: CipherSource, sink: PlainSink, callback
     const key = createSecretKey(payloadKey);
     payloadKey.fill(0);
 
-    // Sealed blocks come back once opened and are read into again: no new 2 MiB buffer per
-    // block for the allocator and the garbage collector (peak memory). They hold ciphertext only.
-    const fullBlock = BLOCK_CHUNKS * CHUNK_SEALED;
-    const spare: Buffer[] = [];
-    const opener = blockOpener(info.payloadBytes, key, (block) => {
-      if (block.byteLength === fullBlock && spare.length < MAX_SPARE_BLOCKS) spare.push(block);
-    }, callbacks.openerThread);
-    const parser = new PayloadParser(sink, (chunks) => opener.release(chunks));
-    const start = header.headerBytes.length;
-    // Entirely overwritten by the read, so a new buffer is never zeroed first.
-    const readBlock = async (first: number): Promise<Buffer> => {
-      const size = Math.min(BLOCK_CHUNKS, chunks - first) * CHUNK_SEALED;
-      const block = (size === fullBlock ? spare.pop() : undefined) ?? Buffer.allocUnsafeSlow(size);
-      await readExactly(source, block, start + first * CHUNK_SEALED);
-      return block;
-    };
-    const noncesFor = (first: number, count: number): Buffer => {
-      const nonces = Buffer.alloc(count * NONCE_BYTES);
-      for (let c = 0; c < count; c++) {
-        const index = first + c;
-        chunkNonce(index, index === chunks - 1, nonces.subarray(c * NONCE_BYTES, (c + 1) * NONCE_BYTES));
-      }
-      return nonces;
-    };
-
-    // Three blocks in motion: one being read, one being opened (on the worker thread for a large
-    // payload), and one whose plaintext this thread hashes and writes. A block's plaintext goes
-    // to the sink only once all its tags have verified.
-    type Submitted = { first: number; count: number; opened: Promise<Buffer[]> };
-    const consume = async ({ first, count, opened }: Submitted): Promise<void> => {
-      let plain: Buffer[];
+    let opened: { hash: Buffer; manifest: Manifest } | null = null;
+    let begun: Buffer | null = null;
+    const reader = callbacks.fileReader ?? null;
+    if (reader) {
       try {
-        plain = await opened;
-      } catch (error) {
-        if (error instanceof ChunkTagError) throw tampered(`bloc ${first + error.chunk + 1} sur ${chunks}`);
-        throw changedOr(error);
+        const head = await openHead(source, key, info);
+        begun = head.bytes;
+        await sink.begin(head.manifest);
+        const direct = await sink.direct?.() ?? null;
+        if (direct) opened = { hash: await openNatively(reader, key, head.bytes, direct, info, callbacks.onProgress), manifest: head.manifest };
+      } finally {
+        reader.close();
       }
-      await parser.push(plain);
-      callbacks.onProgress?.(Math.min((first + count) * CHUNK_PLAIN, info.payloadBytes), info.payloadBytes);
-    };
-    let hash: Buffer;
-    try {
-      opener.prefix(signaturePrefix(header));
-      let nextRead = readBlock(0);
-      nextRead.catch(() => {}); // awaited below; this only keeps an early exit from leaving it unhandled
-      let previous: Submitted | null = null;
-      for (let first = 0; first < chunks; first += BLOCK_CHUNKS) {
-        const block = await nextRead;
-        const count = block.length / CHUNK_SEALED;
-        if (first + count < chunks) {
-          nextRead = readBlock(first + count);
-          nextRead.catch(() => {});
-        }
-        const submitted: Submitted = { first, count, opened: opener.submit(block, noncesFor(first, count)) };
-        submitted.opened.catch(() => {});
-        if (previous) await consume(previous);
-        previous = submitted;
-      }
-      if (previous) await consume(previous);
-      hash = await opener.digest().catch((error: unknown) => {
-        throw changedOr(error);
-      });
-    } finally {
-      await opener.close();
     }
-    await parser.flush();
-    const manifest = parser.finish();
+    opened ??= await openInJavaScript(source, sink, key, info, callbacks, begun);
+    const { hash, manifest } = opened;
     const signature = Buffer.alloc(SIGNATURE_BYTES);
-    await readExactly(source, signature, start + chunks * CHUNK_SEALED);
+    await readExactly(source, signature, header.headerBytes.length + chunks * CHUNK_SEALED);
     if (!(await ed25519Verify(signer.publicKey, hash, signature))) {
       throw securityError('bad-signature', "La signature de l'expéditeur est invalide : le pli a été modifié ou ne vient pas de la personne annoncée. Rien n'a été déchiffré ; signalez-le à l'officier SSI.");
     }
@@ -187,6 +149,141 @@ export async function openStream(source: CipherSource, sink: PlainSink, callback
   }
 }
 
+/** The payload's blocks opened in JavaScript (opener.ts), their plaintext parsed into the sink.
+ * `begun`: the manifest's bytes (length first) the sink began with already (openHead). */
+async function openInJavaScript(source: CipherSource, sink: PlainSink, key: KeyObject, info: ContainerInfo, callbacks: OpenCallbacks, begun: Buffer | null): Promise<{ hash: Buffer; manifest: Manifest }> {
+  const { header, chunks } = info;
+  // Sealed blocks come back once opened and are read into again: no new 2 MiB buffer per
+  // block for the allocator and the garbage collector (peak memory). They hold ciphertext only.
+  const fullBlock = BLOCK_CHUNKS * CHUNK_SEALED;
+  const spare: Buffer[] = [];
+  const opener = blockOpener(info.payloadBytes, key, (block) => {
+    if (block.byteLength === fullBlock && spare.length < MAX_SPARE_BLOCKS) spare.push(block);
+  }, callbacks.openerThread);
+  const parser = new PayloadParser(sink, (chunks) => opener.release(chunks), begun);
+  const start = header.headerBytes.length;
+  // Entirely overwritten by the read, so a new buffer is never zeroed first.
+  const readBlock = async (first: number): Promise<Buffer> => {
+    const size = Math.min(BLOCK_CHUNKS, chunks - first) * CHUNK_SEALED;
+    const block = (size === fullBlock ? spare.pop() : undefined) ?? Buffer.allocUnsafeSlow(size);
+    await readExactly(source, block, start + first * CHUNK_SEALED);
+    return block;
+  };
+  const noncesFor = (first: number, count: number): Buffer => {
+    const nonces = Buffer.alloc(count * NONCE_BYTES);
+    for (let c = 0; c < count; c++) {
+      const index = first + c;
+      chunkNonce(index, index === chunks - 1, nonces.subarray(c * NONCE_BYTES, (c + 1) * NONCE_BYTES));
+    }
+    return nonces;
+  };
+
+  // Three blocks in motion: one being read, one being opened (on the worker thread for a large
+  // payload), and one whose plaintext this thread hashes and writes. A block's plaintext goes
+  // to the sink only once all its tags have verified.
+  type Submitted = { first: number; count: number; opened: Promise<Buffer[]> };
+  const consume = async ({ first, count, opened }: Submitted): Promise<void> => {
+    let plain: Buffer[];
+    try {
+      plain = await opened;
+    } catch (error) {
+      if (error instanceof ChunkTagError) throw tampered(`bloc ${first + error.chunk + 1} sur ${chunks}`);
+      throw changedOr(error);
+    }
+    await parser.push(plain);
+    callbacks.onProgress?.(Math.min((first + count) * CHUNK_PLAIN, info.payloadBytes), info.payloadBytes);
+  };
+  let hash: Buffer;
+  try {
+    opener.prefix(signaturePrefix(header));
+    let nextRead = readBlock(0);
+    nextRead.catch(() => {}); // awaited below; this only keeps an early exit from leaving it unhandled
+    let previous: Submitted | null = null;
+    for (let first = 0; first < chunks; first += BLOCK_CHUNKS) {
+      const block = await nextRead;
+      const count = block.length / CHUNK_SEALED;
+      if (first + count < chunks) {
+        nextRead = readBlock(first + count);
+        nextRead.catch(() => {});
+      }
+      const submitted: Submitted = { first, count, opened: opener.submit(block, noncesFor(first, count)) };
+      submitted.opened.catch(() => {});
+      if (previous) await consume(previous);
+      previous = submitted;
+    }
+    if (previous) await consume(previous);
+    hash = await opener.digest().catch((error: unknown) => {
+      throw changedOr(error);
+    });
+  } catch (error) {
+    // The sink's writes still in flight end first: the caller's abort() then removes every file,
+    // none being created meanwhile (its folder would not empty: ENOTEMPTY).
+    await parser.flush().catch(() => {});
+    throw error;
+  } finally {
+    await opener.close();
+  }
+  await parser.flush();
+  return { hash, manifest: parser.finish() };
+}
+
+/** The manifest (its length first) from the first chunks, opened here: what the sink begins with
+ * before the addon's reader opens the payload (which compares these bytes with its own). */
+async function openHead(source: CipherSource, key: KeyObject, info: ContainerInfo): Promise<{ bytes: Buffer; manifest: Manifest }> {
+  const opener = chunkOpener(key);
+  try {
+    const sealed = Buffer.allocUnsafe(CHUNK_SEALED);
+    const parts: Buffer[] = [];
+    let have = 0;
+    let needed = 4;
+    for (let i = 0; have < needed; i++) {
+      if (i >= info.chunks) throw tampered('liste des fichiers incomplète');
+      await readExactly(source, sealed, info.header.headerBytes.length + i * CHUNK_SEALED);
+      const plain = Buffer.alloc(CHUNK_PLAIN);
+      if (opener.open(sealed, chunkNonce(i, i === info.chunks - 1), plain) >= 0) throw tampered(`bloc ${i + 1} sur ${info.chunks}`);
+      parts.push(plain);
+      have += plain.length;
+      if (needed === 4) needed = 4 + manifestLength(parts[0]!.readUInt32BE(0));
+    }
+    const bytes = Buffer.concat(parts).subarray(0, needed);
+    const manifest = decodeManifest(bytes.subarray(4));
+    // The files and less than a chunk of zeros fill the rest (the JavaScript path finds out as it goes).
+    const end = needed + manifest.files.reduce((sum, file) => sum + file.size, 0);
+    if (end > info.payloadBytes) throw tampered('fichiers incomplets');
+    if (info.payloadBytes - end >= CHUNK_PLAIN) throw tampered('bourrage plus long qu’un bloc');
+    return { bytes, manifest };
+  } finally {
+    opener.close();
+  }
+}
+
+/** The payload opened by the addon's reader straight into the sink's files; its signature's digest. */
+async function openNatively(reader: FileReader, key: KeyObject, head: Buffer, direct: DirectFiles, info: ContainerInfo, onProgress: OpenCallbacks['onProgress']): Promise<Buffer> {
+  // The reader started its digest with the header it was given: it must be this one.
+  if (!Buffer.from(reader.prefix).equals(signaturePrefix(info.header))) throw tampered('fichier modifié pendant sa lecture');
+  try {
+    return await awaitStream(reader.open(key, head, direct.files), info.payloadBytes, onProgress);
+  } catch (error) {
+    const e = error as { code?: string; chunk?: number; errno?: number; syscall?: string };
+    switch (e.code) {
+      case 'ERR_PLI_READER_TAG': throw tampered(`bloc ${(e.chunk ?? 0) + 1} sur ${info.chunks}`);
+      case 'ERR_PLI_READER_TRUNCATED': throw tampered('fichier tronqué');
+      case 'ERR_PLI_READER_CHANGED': throw tampered('fichier modifié pendant sa lecture');
+      case 'ERR_PLI_READER_PADDING': throw tampered('octets après le dernier fichier');
+      case 'ERR_PLI_READER_IO': {
+        const failed = systemError(e.errno ?? 0, e.syscall);
+        throw e.syscall === 'write' ? direct.fault(failed) : failed;
+      }
+      default: throw error;
+    }
+  }
+}
+
+const manifestLength = (length: number): number => {
+  if (length < 2 || length > MAX_MANIFEST) throw tampered('liste des fichiers de taille invalide');
+  return length;
+};
+
 /** Splits the decrypted stream into manifest, files and padding, and checks each part. */
 class PayloadParser {
   private head = Buffer.alloc(0);
@@ -196,8 +293,9 @@ class PayloadParser {
   private pending: Promise<void> = Promise.resolve();
   private paddingBytes = 0;
 
-  /** `release` gets each batch of chunks back once the sink has written them. */
-  constructor(private readonly sink: PlainSink, private readonly release: (chunks: Buffer[]) => void) {}
+  /** `release` gets each batch of chunks back once the sink has written them. `begun`: the
+   * manifest's bytes the sink began with already (openHead), which these chunks must repeat. */
+  constructor(private readonly sink: PlainSink, private readonly release: (chunks: Buffer[]) => void, private readonly begun: Buffer | null = null) {}
 
   async push(chunks: Buffer[]): Promise<void> {
     const writes = new Map<number, Buffer[]>();
@@ -247,7 +345,8 @@ class PayloadParser {
         const length = this.head.readUInt32BE(0);
         if (length < 2 || length > MAX_MANIFEST) throw tampered('liste des fichiers de taille invalide');
         this.manifest = decodeManifest(this.head.subarray(4));
-        await this.sink.begin(this.manifest);
+        if (!this.begun) await this.sink.begin(this.manifest);
+        else if (!this.begun.equals(this.head)) throw tampered('fichier modifié pendant sa lecture');
         this.fileIndex = -1;
         this.advance();
       }

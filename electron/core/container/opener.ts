@@ -17,6 +17,9 @@
 // each pre-hashed block also gets a GMAC under a random key made in the worker and never shown,
 // and the block read again must have the same: a different block passes with probability about
 // 2^-111 (GHASH is almost universal, and its key is unknown to whoever changed the file).
+//
+// Where no file's digest is asked (the command line) and the addon has it, native/reader.c does
+// the same natively instead, and opens the blocks straight into the files (gcm.ts startFileReader).
 import { createHash, type KeyObject } from 'node:crypto';
 import { openChunks } from './chunks.js';
 import { asBuffer, discard, DigestWorker, keepSpare, ownsMemory, StartedThread, type Pending } from './threads.js';

@@ -8,12 +8,11 @@ import { createSecretKey } from 'node:crypto';
 import { constants, rmSync } from 'node:fs';
 import { copyFile, link, lstat, open, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { getSystemErrorName } from 'node:util';
 import { encodeHeaderForCommitment, chunkNonce, xwingWrapInfo, CHUNK_PLAIN, CHUNK_SEALED, CONTAINER_ID_BYTES, MAX_CHUNKS, NONCE_BYTES, type Header, type RecipientEntry } from './format.js';
 import { encodeManifest, mediaTypeFor, type Manifest, type ManifestConvention } from './manifest.js';
 import { hkdf, hmacSha256, random, wrapKey, SIGNATURE_LABELS } from '../crypto/primitives.js';
 import { KDF_INFO } from '../crypto/labels.js';
-import { chunkSealer, type ChunkSealer } from './gcm.js';
+import { awaitStream, chunkSealer, systemError, type ChunkSealer } from './gcm.js';
 import { ed25519Sign, wrapForXWing } from '../crypto/keys.js';
 import { argon2id, PASSWORD_RECIPIENT_PARAMS, type Argon2Params } from '../crypto/argon2.js';
 import { inputError } from '../errors.js';
@@ -184,37 +183,19 @@ async function sealNatively(stream: NonNullable<ChunkSealer['stream']>, body: Bo
   const { sources, sink, unlock, onProgress, plainLength } = body;
   await sink.write([body.headerBytes]);
   if (unlock.failed) throw unlock.failed.error;
-  // Progress is polled from the addon's counter: a first report says the stream has begun.
-  onProgress?.(0, plainLength);
   const run = stream({
     prefix: body.prefix, files: sources.map((s) => ({ fd: s.fd!, size: s.size })), chunks: body.chunks, outFd: sink.fd!, hashPrefix: body.hashPrefix,
   });
   // A failed unlock stops the stream before its next block, as the JavaScript path does; so does
   // a progress callback that throws (there, its error would reach the stream too).
   unlock.onFailure = () => run.stop();
-  let progressFailed: { error: unknown } | undefined;
-  const progress = onProgress
-    ? setInterval(() => {
-      try {
-        onProgress(Math.min(run.chunksDone() * CHUNK_PLAIN, plainLength), plainLength);
-      } catch (error) {
-        progressFailed ??= { error };
-        run.stop();
-      }
-    }, 100)
-    : undefined;
   try {
-    const digest = await run.digest;
-    onProgress?.(plainLength, plainLength);
-    return digest;
+    // (unlock.failed may be set meanwhile by the handler above: the check before does not hold.)
+    return await awaitStream(run, plainLength, onProgress, () => unlock.failed as Unlock['failed']);
   } catch (error) {
-    // (Set meanwhile by the handlers above: the check before the stream does not hold here.)
-    const failed = (unlock.failed as Unlock['failed']) ?? progressFailed;
-    if (failed) throw failed.error;
     throw streamError(error, sources);
   } finally {
     unlock.onFailure = undefined;
-    clearInterval(progress);
   }
 }
 
@@ -222,11 +203,7 @@ async function sealNatively(stream: NonNullable<ChunkSealer['stream']>, body: Bo
 function streamError(error: unknown, sources: PlainSource[]): unknown {
   const e = error as { code?: string; source?: number; errno?: number; syscall?: string };
   if (e.code === 'ERR_PLI_STREAM_SHORT') return fileChanged(sources[e.source ?? -1]?.name ?? '?');
-  if (e.code === 'ERR_PLI_STREAM_IO' && typeof e.errno === 'number') {
-    // Node's own shape for a failed system call (code, errno, syscall), for faults.ts to classify.
-    const code = getSystemErrorName(-e.errno);
-    return Object.assign(new Error(`${code}: ${e.syscall ?? 'io'} failed`), { code, errno: -e.errno, syscall: e.syscall });
-  }
+  if (e.code === 'ERR_PLI_STREAM_IO' && typeof e.errno === 'number') return systemError(e.errno, e.syscall);
   return error;
 }
 

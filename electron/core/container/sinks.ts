@@ -14,7 +14,7 @@ import { appendFile, link, lstat, mkdir, open, readdir, readFile, rename, rm, st
 import path from 'node:path';
 import { createHash, createHmac, randomBytes, type Hash, type Hmac } from 'node:crypto';
 import { printable, type Manifest } from './manifest.js';
-import type { CipherSource, PlainSink } from './open.js';
+import type { CipherSource, DirectFiles, PlainSink } from './open.js';
 import { inputError, PliError, securityError } from '../errors.js';
 import { diskFullError, faultError } from '../faults.js';
 import { asBuffer, discard, DigestWorker, keepSpare, ownsMemory, StartedThread, takeSpare, type Pending } from './threads.js';
@@ -211,6 +211,8 @@ export class FolderSink implements PlainSink {
   readonly tempDir: string;
   private manifest: Manifest | null = null;
   private current: { index: number; handle: FileHandle } | null = null;
+  /** The files handed to the addon's reader (direct()), each written by it through this handle. */
+  private directs: { index: number; handle: FileHandle }[] = [];
   /** Device and inode of each file as created in the temporary folder (null: not yet created). */
   private created: (Node | null)[] = [];
   /** Files moved into the destination by a commit in progress: taken back if it fails. */
@@ -350,7 +352,23 @@ export class FolderSink implements PlainSink {
     await writing;
   }
 
+  /** Creates every file that is not empty now, for the addon's reader to write (open.ts); null
+   * when this sink computes digests or MACs as it writes, which only write() does. */
+  async direct(): Promise<DirectFiles | null> {
+    const manifest = this.manifest;
+    if (!manifest || this.hashes || this.macs || this.current || this.directs.length > 0) return null;
+    try {
+      for (const [index, file] of manifest.files.entries()) {
+        if (file.size > 0) this.directs.push({ index, handle: await this.createFile(index) });
+      }
+    } catch (error) {
+      throw this.fault(error);
+    }
+    return { files: this.directs.map(({ index, handle }) => ({ fd: handle.fd, size: manifest.files[index]!.size })), fault: (error) => this.fault(error) };
+  }
+
   private async finishCurrent(): Promise<void> {
+    for (const { index, handle } of this.directs.splice(0)) await finish(handle, this.manifest?.files[index]?.mtime ?? null);
     if (!this.current) return;
     const { index, handle } = this.current;
     this.current = null;
@@ -499,6 +517,7 @@ export class FolderSink implements PlainSink {
     this.macs = null;
     await this.current?.handle.close().catch(() => {});
     this.current = null;
+    for (const { handle } of this.directs.splice(0)) await handle.close().catch(() => {});
     this.written = [];
     this.writtenMacs = [];
     await this.takeBackPlaced();

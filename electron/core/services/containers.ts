@@ -5,7 +5,8 @@ import { randomInt } from 'node:crypto';
 import { sealToFile, type RecipientKey } from '../container/seal.js';
 import { openStream, readInfo, signaturePrefix, type ContainerInfo, type Signer } from '../container/open.js';
 import { bufferSource, FolderSink, fileSource, type WrittenFile } from '../container/sinks.js';
-import { startOpenerThread, type OpenerThread } from '../container/opener.js';
+import { OFF_THREAD_OPEN_BYTES, startOpenerThread, type OpenerThread } from '../container/opener.js';
+import { startFileReader, type FileReader } from '../container/gcm.js';
 import { xwingWrapInfo, type ParsedHeader } from '../container/format.js';
 import { currentKeys, getIdentity, keyByFingerprint, resolveIdentity, resolveOwn, type IdentityRow, type UnlockedIdentity } from '../profile/identities.js';
 import { checkFreshnessForSending, requirePasswordAllowed, requireRecipient, requireRole, requireSigner, resolveRecipients } from './policy.js';
@@ -317,6 +318,7 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
   let actor: string | null = null;
   let info: ContainerInfo | undefined;
   let openerThread: OpenerThread | null = null;
+  let fileReader: FileReader | null = null;
   try {
     info = await readInfo(source);
     const header = info.header;
@@ -332,7 +334,12 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
     // Started now, the block worker of a large payload gets ready, and starts the signature's
     // digest from the file, on the core that the Argon2id unlock leaves idle (the passphrase's
     // below, or the password's in openStream).
-    openerThread = startOpenerThread(info.payloadBytes, source.fd === null ? null : { fd: source.fd, prefix: signaturePrefix(header), start: header.headerBytes.length, chunks: info.chunks });
+    const prehash = source.fd === null ? null : { fd: source.fd, prefix: signaturePrefix(header), start: header.headerBytes.length, chunks: info.chunks };
+    // Where no file's digest is asked (the command line), the addon's reader does the same,
+    // natively, and then opens the payload straight into the files (gcm.ts, native/reader.c).
+    fileReader = request.fileDigests === false && prehash && info.payloadBytes > OFF_THREAD_OPEN_BYTES
+      ? startFileReader(prehash.fd, prehash.start, prehash.chunks, prehash.prefix) : null;
+    openerThread = fileReader ? null : startOpenerThread(info.payloadBytes, prehash);
     if (!request.usePassword) warmUpXWing(); // ML-KEM compiled while Argon2id runs (keys.ts)
     let identity: UnlockedIdentity | null = await ctx.unlocker.unlock(reader);
     let password: string | null = null;
@@ -373,6 +380,7 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
         await folder.begin(manifest);
       },
       write: (index: number, parts: Buffer[]) => folder.write(index, parts),
+      direct: () => folder.direct(),
       commit: () => folder.commit(),
       abort: () => folder.abort(),
     };
@@ -382,6 +390,7 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
         unwrapFileKey: async (h) => (identity ? unwrapWithIdentity(h, identity) : unwrapWithPassword(h, password!)),
         onProgress: request.onProgress,
         openerThread,
+        fileReader,
         info,
       });
     } finally {
@@ -425,6 +434,7 @@ export async function decrypt(ctx: Context, request: DecryptRequest): Promise<De
     throw error;
   } finally {
     await openerThread?.close();
+    fileReader?.close();
     await source.close();
   }
 }
