@@ -5,7 +5,7 @@
 // flipped byte, a cut file, a block changed after the pre-hash even into one whose tags verify
 // (someone who knows the file key), a manifest that is not the one the sink began with, and
 // bytes after the last file; write no plaintext of a block that failed; report failed reads and
-// writes as system errors. Through openStream, a sink that must see the bytes (digests) makes it
+// writes as system errors; and do so for any layout of files (a property test). Through openStream, a sink that must see the bytes (digests) makes it
 // step aside for the JavaScript path, which gives the same files.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createCipheriv, createHash, createSecretKey, randomBytes } from 'node:crypto';
@@ -131,6 +131,61 @@ describe.runIf(posix)("the addon's reader (native/reader.c)", () => {
         await expect(openInto(reader, fds).digest).rejects.toMatchObject({ code: 'ERR_PLI_READER_CHANGED', block: index });
         const written = Buffer.concat(outputs.map((o) => readFileSync(o)));
         expect(written.indexOf(forgedPlain.subarray(CHUNK_PLAIN, CHUNK_PLAIN + 64)), `block ${index}`).toBe(-1);
+      } finally {
+        reader.close();
+        done();
+      }
+    }
+  });
+
+  it('any layout (random file counts and sizes, empty files, edges of chunks and blocks): each file exactly, the digest of every chunk', async () => {
+    const edges = [0, 1, CHUNK_PLAIN - 1, CHUNK_PLAIN, CHUNK_PLAIN + 1, BLOCK * CHUNK_PLAIN - 3, BLOCK * CHUNK_PLAIN, 2 * BLOCK * CHUNK_PLAIN + 17];
+    for (let round = 0; round < 12; round++) {
+      const pick = (): number => (Math.random() < 0.6 ? edges[Math.floor(Math.random() * edges.length)]! : Math.floor(Math.random() * 3 * BLOCK * CHUNK_PLAIN));
+      const layoutHead = randomBytes(4 + Math.floor(Math.random() * 3 * CHUNK_PLAIN));
+      const layout = Array.from({ length: 1 + Math.floor(Math.random() * 6) }, () => randomBytes(pick()));
+      const stream = pad(Buffer.concat([layoutHead, ...layout]));
+      const layoutChunks = stream.length / CHUNK_PLAIN;
+      const layoutSealed = sealPayload(key, stream);
+      const file = path.join(root, `layout-${round}.pli`);
+      writeFileSync(file, Buffer.concat([randomBytes(headerBytes), layoutSealed]));
+      const fd = openSync(file, 'r');
+      const reader = startFileReader(fd, headerBytes, layoutChunks, prefix)!;
+      const dir = mkdtempSync(path.join(root, 'layout-'));
+      // Only the files that are not empty go to the reader (the sink creates the empty ones).
+      const kept = layout.filter((f) => f.length > 0);
+      const fds = kept.map((_, i) => openSync(path.join(dir, String(i)), 'wx'));
+      const sizes = JSON.stringify(layout.map((f) => f.length));
+      try {
+        if (round % 2 === 0) await expect.poll(() => reader.prehashed(), { timeout: 10_000, interval: 2 }).toBe(Math.ceil(layoutChunks / BLOCK));
+        const digest = await reader.open(createSecretKey(key), layoutHead, kept.map((f, i) => ({ fd: fds[i]!, size: f.length }))).digest;
+        expect(digest.equals(createHash('sha256').update(prefix).update(layoutSealed).digest()), sizes).toBe(true);
+        kept.forEach((f, i) => expect(readFileSync(path.join(dir, String(i))).equals(f), `${sizes}: file ${i}`).toBe(true));
+      } finally {
+        reader.close();
+        [fd, ...fds].forEach((d) => closeSync(d));
+      }
+    }
+  });
+
+  it('chunks swapped within a block or across a block boundary, or a block dropped: refused at the first chunk out of place', async () => {
+    const chunk = (i: number): Buffer => sealed.subarray(i * CHUNK_SEALED, (i + 1) * CHUNK_SEALED);
+    const all = Array.from({ length: chunks }, (_, i) => chunk(i));
+    const cases: [string, Buffer[], number][] = [];
+    const within = [...all];
+    [within[2 * BLOCK + 3], within[2 * BLOCK + 4]] = [within[2 * BLOCK + 4]!, within[2 * BLOCK + 3]!];
+    cases.push(['within a block', within, 2 * BLOCK + 3]);
+    const across = [...all];
+    [across[BLOCK - 1], across[BLOCK]] = [across[BLOCK]!, across[BLOCK - 1]!];
+    cases.push(['across a block boundary', across, BLOCK - 1]);
+    // A whole block dropped and the rest moved up (the file as long: the last block repeated).
+    cases.push(['a block dropped', [...all.slice(0, 3 * BLOCK), ...all.slice(4 * BLOCK), ...all.slice(chunks - BLOCK)], 3 * BLOCK]);
+    for (const [name, order, named] of cases) {
+      const file = path.join(root, `order-${name.replace(/ /g, '-')}.pli`);
+      writeFileSync(file, Buffer.concat([randomBytes(headerBytes), ...order]));
+      const { reader, fds, done } = setUp(file);
+      try {
+        await expect(openInto(reader, fds).digest, name).rejects.toMatchObject({ code: 'ERR_PLI_READER_TAG', chunk: named });
       } finally {
         reader.close();
         done();

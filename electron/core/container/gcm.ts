@@ -153,7 +153,12 @@ export function startFileReader(fd: number, start: number, chunks: number, prefi
   const native = loadedAddon();
   if (!addonStreams() || !native?.readerStart || !native.readerOpen || !native.readerClose || !native.readerPrehashed) return null;
   const { readerOpen, readerClose, readerPrehashed } = native;
-  const handle = native.readerStart(fd, start, chunks, prefix);
+  let handle: object;
+  try {
+    handle = native.readerStart(fd, start, chunks, prefix);
+  } catch {
+    return null; // no memory or thread for it now: the JavaScript path opens the container
+  }
   return {
     prefix,
     open: (key, head, files) => {
