@@ -271,6 +271,26 @@ describe("the addon's stream (native/stream.c)", () => {
     }
   });
 
+  it('of two files cut short, the first in the stream is named', async () => {
+    const dir = mkdtempSync(path.join(root, 'order-'));
+    // Three files of 3 MiB: blocks 0-2, 3-5, 6-8 (1 MiB each).
+    const names = ['a.csv', 'b.csv', 'c.csv'];
+    const blocks = names.map(() => randomBytes(3 * 1024 * 1024));
+    names.forEach((n, i) => writeFileSync(path.join(dir, n), blocks[i]!));
+    const fds = names.map((n) => openSync(path.join(dir, n), 'r'));
+    const output = path.join(dir, 'out.pli');
+    const out = openSync(output, 'w');
+    // b.csv and c.csv end 1 MiB early, in blocks 5 and 8.
+    truncateSync(path.join(dir, 'b.csv'), 2 * 1024 * 1024);
+    truncateSync(path.join(dir, 'c.csv'), 2 * 1024 * 1024);
+    const source = (i: number): PlainSource => ({ name: names[i]!, size: blocks[i]!.length, mtime: null, fd: fds[i]!, read: async () => 0, close: async () => {} });
+    try {
+      await expect(sealStream([0, 1, 2].map(source), { write: async () => {}, fd: out }, params())).rejects.toMatchObject({ code: 'file-changed', message: expect.stringContaining('b.csv') });
+    } finally {
+      for (const fd of [...fds, out]) closeSync(fd);
+    }
+  });
+
   /** The addon's stream run directly over `data` (no prefix, no header): the sealer, the run, and a cleanup. */
   function rawStream(data: Buffer): { sealer: ChunkSealer; run: RunningStream; chunks: number; out: string; done: () => void } {
     const dir = mkdtempSync(path.join(root, 'raw-'));
