@@ -8,7 +8,7 @@
 // writes as system errors; and do so for any layout of files (a property test). Through openStream, a sink that must see the bytes (digests) makes it
 // step aside for the JavaScript path, which gives the same files.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { createCipheriv, createHash, createSecretKey, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createSecretKey, randomBytes } from 'node:crypto';
 import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,8 @@ import { openStream, readInfo, signaturePrefix } from '../../electron/core/conta
 import { fileSource, FolderSink } from '../../electron/core/container/sinks.js';
 import { OFF_THREAD_OPEN_BYTES } from '../../electron/core/container/opener.js';
 import { PliError } from '../../electron/core/errors.js';
+import { hkdf } from '../../electron/core/crypto/primitives.js';
+import { KDF_INFO } from '../../electron/core/crypto/labels.js';
 import { makePerson, readerCallbacks, seal, type TestPerson } from './helpers.js';
 
 const BLOCK = 16; // chunks per block in native/reader.c
@@ -374,6 +376,54 @@ describe.runIf(posix)('openStream with the addon’s reader (a container above O
         expect((error as PliError).message, `chunk ${chunk}, digests=${digests}`).toContain(`bloc ${chunk + 1} sur ${chunks}`);
         expect(readdirSync(dir)).toEqual([]);
       }
+    }
+  });
+
+  it('a manifest rewritten between its first reading and the JavaScript path’s (chunk 0 sealed again by someone with the file key) is refused before any file is written', async () => {
+    const fileKey = randomBytes(32);
+    const containerId = randomBytes(16);
+    const sealedBytes = await seal(alice, [bob], [{ name: 'aaaa.csv', data: randomBytes(9 * 1024 * 1024) }], { fixed: { containerId, fileKey: Buffer.from(fileKey), eseeds: [randomBytes(64)] } });
+    const start = PREAMBLE_BYTES + sealedBytes.readUInt32BE(12);
+    const chunks = (sealedBytes.length - start - 64) / CHUNK_SEALED;
+    // Chunk 0 opened with the payload key, the file renamed (same length), sealed again: valid tags.
+    const key = hkdf(fileKey, containerId, KDF_INFO.payload);
+    const chunk0 = sealedBytes.subarray(start, start + CHUNK_SEALED);
+    const decipher = createDecipheriv('aes-256-gcm', key, chunkNonce(0, chunks === 1));
+    decipher.setAuthTag(chunk0.subarray(CHUNK_PLAIN));
+    const plain0 = Buffer.concat([decipher.update(chunk0.subarray(0, CHUNK_PLAIN)), decipher.final()]);
+    const at = plain0.indexOf('aaaa.csv');
+    expect(at).toBeGreaterThan(0);
+    plain0.write('bbbb.csv', at);
+    const cipher = createCipheriv('aes-256-gcm', key, chunkNonce(0, chunks === 1));
+    const forged = Buffer.concat([cipher.update(plain0), cipher.final(), cipher.getAuthTag()]);
+    const file = path.join(root, 'rewritten.pli');
+    writeFileSync(file, sealedBytes);
+
+    const source = await fileSource(file);
+    const dir = mkdtempSync(path.join(root, 'rewritten-'));
+    // The first read of chunk 0 (the head) sees the file as sealed; every later one the forgery.
+    let readsOfChunk0 = 0;
+    const read = source.read;
+    const swapping = {
+      ...source,
+      read: async (target: Buffer, offset: number, length: number, position: number): Promise<number> => {
+        const n = await read(target, offset, length, position);
+        if (position === start && readsOfChunk0++ > 0) forged.copy(target, offset);
+        return n;
+      },
+    };
+    const info = await readInfo(source);
+    const reader = startFileReader(source.fd, start, info.chunks, signaturePrefix(info.header));
+    try {
+      const sink = await FolderSink.create(dir, { digests: true }); // the JavaScript path, after the head
+      const error = await openStream(swapping, sink, { ...readerCallbacks(bob, [alice]), info, fileReader: reader }).then(() => null, (e: unknown) => e);
+      expect(readsOfChunk0).toBe(2);
+      expect((error as PliError).code).toBe('tampered');
+      expect((error as PliError).message).toContain('modifié pendant sa lecture');
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      reader?.close();
+      await source.close();
     }
   });
 
