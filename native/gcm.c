@@ -29,6 +29,18 @@ void context_free(gcm_context *c) {
   c->ctx = NULL;
 }
 
+void context_done(gcm_context *c) {
+  if (c == NULL || !c->busy) return;
+  c->busy = 0;
+  if (c->close_when_done) context_free(c);
+}
+
+void chunk_nonce(uint64_t index, int last, uint8_t nonce[NONCE_BYTES]) {
+  memset(nonce, 0, NONCE_BYTES);
+  for (int i = 0; i < 8; i++) nonce[3 + i] = (uint8_t)(index >> (56 - 8 * i));
+  nonce[11] = last ? 1 : 0;
+}
+
 static void finalize(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;

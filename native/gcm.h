@@ -16,14 +16,20 @@
 typedef struct {
   EVP_CIPHER_CTX *ctx;
   int encrypt;
-  /* A stream (stream.c) is using ctx on a pool thread: context_of refuses it meanwhile, and a
-   * close() then waits for the stream's end (close_when_done). Touched on the JavaScript thread only. */
+  /* A stream (stream.c, reader.c) is using ctx on its threads: context_of refuses it meanwhile,
+   * and a close() then waits for the stream's end (close_when_done, context_done). Touched on the
+   * JavaScript thread only. */
   int busy;
   int close_when_done;
 } gcm_context;
 
 /* Wipes and frees the OpenSSL context (the key with it). */
 void context_free(gcm_context *c);
+/* A stream is done with the context (it set `busy`): usable again, or freed now if a close()
+ * came meanwhile. JavaScript thread only. */
+void context_done(gcm_context *c);
+/* The nonce of chunk `index` (docs/format.md 7: 0^24 || index (64 bits) || last (8 bits)). */
+void chunk_nonce(uint64_t index, int last, uint8_t nonce[NONCE_BYTES]);
 
 /* A typed array's elements and count when it is of type `want` (0 for anything else). */
 int elements_of(napi_env env, napi_value value, napi_typedarray_type want, void **data, size_t *count);

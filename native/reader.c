@@ -224,22 +224,23 @@ static void *hash_ring(void *arg) {
   return NULL;
 }
 
+/* A failed system call at block b (IO), with its errno. */
+static int failed_io(reader *r, uint64_t b, int code, const char *syscall) {
+  pthread_mutex_lock(&r->lock);
+  if (b < r->limit) {
+    r->error_number = code;
+    r->syscall = syscall;
+  }
+  failed_at(r, b, IO);
+  pthread_mutex_unlock(&r->lock);
+  return 0;
+}
+
 static int write_all(worker *w, int fd, const uint8_t *bytes, size_t length, uint64_t at, uint64_t b) {
   while (length > 0) {
     ssize_t n = pwrite(fd, bytes, length, (off_t)at);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      reader *r = w->r;
-      int code = n < 0 ? errno : EIO;
-      pthread_mutex_lock(&r->lock);
-      if (b < r->limit) {
-        r->error_number = code;
-        r->syscall = "write";
-      }
-      failed_at(r, b, IO);
-      pthread_mutex_unlock(&r->lock);
-      return 0;
-    }
+    if (n <= 0) return failed_io(w->r, b, n < 0 ? errno : EIO, "write");
     bytes += n;
     length -= (size_t)n;
     at += (uint64_t)n;
@@ -247,17 +248,13 @@ static int write_all(worker *w, int fd, const uint8_t *bytes, size_t length, uin
   return 1;
 }
 
-/* `detail`: the failing chunk (TAG), the changed block (CHANGED), the read's errno (IO). */
+/* `detail`: the failing chunk (TAG), the changed block (CHANGED). */
 static int fail_block(worker *w, uint64_t b, outcome what, int64_t detail) {
   reader *r = w->r;
   pthread_mutex_lock(&r->lock);
   if (b < r->limit) {
     if (what == TAG) r->failed_chunk = (uint64_t)detail;
     if (what == CHANGED) r->changed_block = detail;
-    if (what == IO) {
-      r->error_number = (int)detail;
-      r->syscall = "read";
-    }
   }
   failed_at(r, b, what);
   pthread_mutex_unlock(&r->lock);
@@ -293,9 +290,8 @@ static int open_block(worker *w, uint64_t b, const uint8_t *sealed, size_t lengt
   uint64_t count = length / CHUNK_SEALED;
   for (uint64_t c = 0; c < count; c++) {
     uint64_t index = b * BLOCK_CHUNKS + c;
-    uint8_t nonce[NONCE_BYTES] = {0}; /* docs/format.md 7: 0^24 || index (64 bits) || last (8 bits) */
-    for (int i = 0; i < 8; i++) nonce[3 + i] = (uint8_t)(index >> (56 - 8 * i));
-    nonce[11] = index == r->chunks - 1;
+    uint8_t nonce[NONCE_BYTES];
+    chunk_nonce(index, index == r->chunks - 1, nonce);
     const uint8_t *chunk = sealed + c * CHUNK_SEALED;
     uint8_t tag[TAG_BYTES];
     memcpy(tag, chunk + CHUNK_PLAIN, TAG_BYTES);
@@ -338,10 +334,9 @@ static void *work_blocks(void *arg) {
     pthread_mutex_unlock(&r->lock);
     if (!go) break;
     int got = read_block(r, b, sealed, length);
-    if (got != 1) {
-      fail_block(w, b, got < 0 ? TRUNCATED : IO, got < 0 ? 0 : errno);
-      break;
-    }
+    if (got < 0) fail_block(w, b, TRUNCATED, 0);
+    else if (got == 0) failed_io(r, b, errno, "read");
+    if (got != 1) break;
     if (b < r->prehashed) {
       uint8_t tag[TAG_BYTES];
       if (!gmac_of(w->gmac, b, sealed, length, tag)) {
@@ -434,10 +429,7 @@ static void execute(napi_env env, void *data) {
 /* The end of open(), on the JavaScript thread: the context is the caller's again. */
 static void end_open(napi_env env, reader *r) {
   r->running = 0;
-  if (r->gcm != NULL && r->gcm->busy) {
-    r->gcm->busy = 0;
-    if (r->gcm->close_when_done) context_free(r->gcm);
-  }
+  context_done(r->gcm);
   if (r->gcm_ref != NULL) napi_delete_reference(env, r->gcm_ref);
   if (r->control_ref != NULL) napi_delete_reference(env, r->control_ref);
   if (r->work != NULL) napi_delete_async_work(env, r->work);

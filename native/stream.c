@@ -172,9 +172,8 @@ static void *hash_blocks(void *arg) {
 static int seal_chunks(stream_job *j, uint64_t first, uint64_t count, const uint8_t *plain, uint8_t *out) {
   for (uint64_t c = 0; c < count; c++) {
     uint64_t index = first + c;
-    uint8_t nonce[NONCE_BYTES] = {0}; /* docs/format.md 7: 0^24 || index (64 bits) || last (8 bits) */
-    for (int i = 0; i < 8; i++) nonce[3 + i] = (uint8_t)(index >> (56 - 8 * i));
-    nonce[11] = index == j->chunks - 1;
+    uint8_t nonce[NONCE_BYTES];
+    chunk_nonce(index, index == j->chunks - 1, nonce);
     uint8_t *sealed = out + c * CHUNK_SEALED;
     int n = 0, m = 0;
     if (EVP_EncryptInit_ex(j->gcm->ctx, NULL, NULL, NULL, nonce) != 1 ||
@@ -258,10 +257,7 @@ static void execute(napi_env env, void *data) {
 }
 
 static void job_free(napi_env env, stream_job *j) {
-  if (j->gcm != NULL && j->gcm->busy) {
-    j->gcm->busy = 0;
-    if (j->gcm->close_when_done) context_free(j->gcm);
-  }
+  context_done(j->gcm);
   if (j->gcm_ref != NULL) napi_delete_reference(env, j->gcm_ref);
   if (j->control_ref != NULL) napi_delete_reference(env, j->control_ref);
   if (j->work != NULL) napi_delete_async_work(env, j->work);
