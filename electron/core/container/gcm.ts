@@ -70,6 +70,14 @@ function addonStream(native: Addon | null): Addon['stream'] {
   return addonStreams() && typeof native?.stream === 'function' ? native.stream : undefined;
 }
 
+type ReaderAddon = Addon & Required<Pick<Addon, 'readerStart' | 'readerOpen' | 'readerClose' | 'readerPrehashed'>>;
+
+/** The addon when it has the reader's stream, unless it lacks one (a Windows build) or PLI_STREAM=js. */
+function addonReader(native: Addon | null): ReaderAddon | null {
+  const has = native?.readerStart && native.readerOpen && native.readerClose && native.readerPrehashed;
+  return addonStreams() && has ? (native as ReaderAddon) : null;
+}
+
 /** A control array for a stream of the addon: [0] stop asked (read by its threads before each
  * block), [1] blocks done (set by them). Over an ArrayBuffer of its own: its memory is outside
  * the JavaScript heap from the start, never moved, and kept alive by the addon until the end. */
@@ -150,9 +158,8 @@ export interface FileReader {
 /** The addon's reader of `chunks` sealed chunks from `start` in `fd`, started now; null where the
  * addon has none (not built, Windows) or PLI_STREAM=js. `prefix`: the signature's label and header. */
 export function startFileReader(fd: number, start: number, chunks: number, prefix: Uint8Array): FileReader | null {
-  const native = loadedAddon();
-  if (!addonStreams() || !native?.readerStart || !native.readerOpen || !native.readerClose || !native.readerPrehashed) return null;
-  const { readerOpen, readerClose, readerPrehashed } = native;
+  const native = addonReader(loadedAddon());
+  if (!native) return null;
   let handle: object;
   try {
     handle = native.readerStart(fd, start, chunks, prefix);
@@ -166,14 +173,14 @@ export function startFileReader(fd: number, start: number, chunks: number, prefi
       // Closed at once: the addon wipes it when the reader is done with it.
       return runningStream(chunks, (control) => {
         try {
-          return readerOpen.call(native, handle, context, head, Int32Array.from(files, (f) => f.fd), Float64Array.from(files, (f) => f.size), control);
+          return native.readerOpen(handle, context, head, Int32Array.from(files, (f) => f.fd), Float64Array.from(files, (f) => f.size), control);
         } finally {
           native.close(context);
         }
       });
     },
-    close: () => readerClose.call(native, handle),
-    prehashed: () => readerPrehashed.call(native, handle),
+    close: () => native.readerClose(handle),
+    prehashed: () => native.readerPrehashed(handle),
   };
 }
 
@@ -274,8 +281,7 @@ export function sealStreamBackend(): 'addon' | 'javascript' {
 /** Who opens a large container into files where no file's digest is asked (the command line):
  * the addon (native/reader.c) where it has it, unless PLI_STREAM=js asks for the JavaScript one. */
 export function readerStreamBackend(): 'addon' | 'javascript' {
-  const native = loadedAddon();
-  return addonStreams() && typeof native?.readerStart === 'function' ? 'addon' : 'javascript';
+  return addonReader(loadedAddon()) ? 'addon' : 'javascript';
 }
 
 function counted(input: Uint8Array, nonces: Uint8Array, out: Uint8Array, inChunk: number, outChunk: number): number {

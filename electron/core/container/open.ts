@@ -73,8 +73,8 @@ const tampered = (detail: string) =>
   securityError('tampered', `Le pli a été modifié ou abîmé (${detail}) : rien n'a été déchiffré. Demandez à l'expéditeur de le renvoyer.`);
 
 /** The file changed while it was read (opener.ts, pre-hashing): refused like any tampering. */
-const changedOr = (error: unknown): unknown =>
-  error instanceof ChangedWhileReadingError ? tampered('fichier modifié pendant sa lecture') : error;
+const changedWhileRead = () => tampered('fichier modifié pendant sa lecture');
+const changedOr = (error: unknown): unknown => (error instanceof ChangedWhileReadingError ? changedWhileRead() : error);
 
 async function readExactly(source: CipherSource, target: Buffer, position: number): Promise<void> {
   let offset = 0;
@@ -260,7 +260,7 @@ async function openHead(source: CipherSource, key: KeyObject, info: ContainerInf
 /** The payload opened by the addon's reader straight into the sink's files; its signature's digest. */
 async function openNatively(reader: FileReader, key: KeyObject, head: Buffer, direct: DirectFiles, info: ContainerInfo, onProgress: OpenCallbacks['onProgress']): Promise<Buffer> {
   // The reader started its digest with the header it was given: it must be this one.
-  if (!Buffer.from(reader.prefix).equals(signaturePrefix(info.header))) throw tampered('fichier modifié pendant sa lecture');
+  if (!Buffer.from(reader.prefix).equals(signaturePrefix(info.header))) throw changedWhileRead();
   try {
     return await awaitStream(reader.open(key, head, direct.files), info.payloadBytes, onProgress);
   } catch (error) {
@@ -268,7 +268,7 @@ async function openNatively(reader: FileReader, key: KeyObject, head: Buffer, di
     switch (e.code) {
       case 'ERR_PLI_READER_TAG': throw tampered(`bloc ${(e.chunk ?? 0) + 1} sur ${info.chunks}`);
       case 'ERR_PLI_READER_TRUNCATED': throw tampered('fichier tronqué');
-      case 'ERR_PLI_READER_CHANGED': throw tampered('fichier modifié pendant sa lecture');
+      case 'ERR_PLI_READER_CHANGED': throw changedWhileRead();
       case 'ERR_PLI_READER_PADDING': throw tampered('octets après le dernier fichier');
       case 'ERR_PLI_READER_IO': {
         const failed = systemError(e.errno ?? 0, e.syscall);
@@ -332,21 +332,16 @@ class PayloadParser {
   }
 
   private async takeManifest(data: Buffer): Promise<Buffer> {
-    const needed = (): number => (this.head.length < 4 ? 4 : 4 + this.head.readUInt32BE(0));
+    // The length is checked as soon as it is known (manifestLength), before more is gathered.
+    const needed = (): number => (this.head.length < 4 ? 4 : 4 + manifestLength(this.head.readUInt32BE(0)));
     while (!this.manifest && data.length > 0) {
-      if (this.head.length >= 4) {
-        const length = this.head.readUInt32BE(0);
-        if (length < 2 || length > MAX_MANIFEST) throw tampered('liste des fichiers de taille invalide');
-      }
       const n = Math.min(needed() - this.head.length, data.length);
       this.head = Buffer.concat([this.head, data.subarray(0, n)]);
       data = data.subarray(n);
       if (this.head.length >= 4 && this.head.length === needed()) {
-        const length = this.head.readUInt32BE(0);
-        if (length < 2 || length > MAX_MANIFEST) throw tampered('liste des fichiers de taille invalide');
         this.manifest = decodeManifest(this.head.subarray(4));
         if (!this.begun) await this.sink.begin(this.manifest);
-        else if (!this.begun.equals(this.head)) throw tampered('fichier modifié pendant sa lecture');
+        else if (!this.begun.equals(this.head)) throw changedWhileRead();
         this.fileIndex = -1;
         this.advance();
       }

@@ -131,9 +131,11 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
     unlock.onFailure?.();
   });
   const hashPrefix = Buffer.concat([Buffer.from(SIGNATURE_LABELS.container, 'ascii'), headerBytes]);
-  const body: Body = { sources, sink, prefix, chunks, plainLength, headerBytes, hashPrefix, unlock, onProgress: params.onProgress };
+  const body: Body = { sources, sink, prefix, chunks, plainLength, hashPrefix, unlock, onProgress: params.onProgress };
   let hash: Buffer;
   try {
+    // The header first, whichever path streams the payload after it.
+    await sink.write([headerBytes]);
     const stream = nativeStream(sealer, body);
     hash = stream ? await sealNatively(stream, body) : await sealInJavaScript(sealer, body);
   } finally {
@@ -160,7 +162,6 @@ interface Body {
   prefix: Buffer;
   chunks: number;
   plainLength: number;
-  headerBytes: Buffer;
   /** Hashed ahead of the chunks for the signature: its label and the header. */
   hashPrefix: Buffer;
   unlock: Unlock;
@@ -181,7 +182,6 @@ function nativeStream(sealer: ChunkSealer, body: Body): ChunkSealer['stream'] {
 
 async function sealNatively(stream: NonNullable<ChunkSealer['stream']>, body: Body): Promise<Buffer> {
   const { sources, sink, unlock, onProgress, plainLength } = body;
-  await sink.write([body.headerBytes]);
   if (unlock.failed) throw unlock.failed.error;
   const run = stream({
     prefix: body.prefix, files: sources.map((s) => ({ fd: s.fd!, size: s.size })), chunks: body.chunks, outFd: sink.fd!, hashPrefix: body.hashPrefix,
@@ -218,7 +218,6 @@ async function sealInJavaScript(sealer: ChunkSealer, body: Body): Promise<Buffer
   const digest = sha256Stream(plainLength);
   try {
     await digest.update([body.hashPrefix]);
-    await sink.write([body.headerBytes]);
 
     const reader = new PlainReader(prefix, sources);
     // Sized to the payload: a small container does not pay for zeroing two 4 MiB blocks.
