@@ -9,7 +9,7 @@
 // step aside for the JavaScript path, which gives the same files.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createCipheriv, createDecipheriv, createHash, createSecretKey, randomBytes } from 'node:crypto';
-import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readerStreamBackend, startFileReader, type FileReader } from '../../electron/core/container/gcm.js';
@@ -420,6 +420,28 @@ describe.runIf(posix)('openStream with the addon’s reader (a container above O
       expect(readsOfChunk0).toBe(2);
       expect((error as PliError).code).toBe('tampered');
       expect((error as PliError).message).toContain('modifié pendant sa lecture');
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      reader?.close();
+      await source.close();
+    }
+  });
+
+  it('a symlink planted in the temporary folder under a file’s name: refused before the reader writes anything, the file it points to untouched', async () => {
+    const source = await fileSource(file);
+    const dir = path.join(root, `symlink-${randomBytes(4).toString('hex')}`);
+    mkdirSync(dir);
+    const victim = path.join(root, `victime-${randomBytes(4).toString('hex')}.txt`);
+    writeFileSync(victim, 'à garder');
+    const sink = await FolderSink.create(dir, { digests: false });
+    // The attacker of docs/profile.md writes next to the decryption: the last (large) file's name.
+    symlinkSync(victim, path.join(sink.tempDir, '599'));
+    const info = await readInfo(source);
+    const reader = startFileReader(source.fd, info.header.headerBytes.length, info.chunks, signaturePrefix(info.header));
+    try {
+      const error = await openStream(source, sink, { ...readerCallbacks(bob, [alice]), info, fileReader: reader }).then(() => null, (e: unknown) => e);
+      expect((error as PliError).code).toBe('temp-tampered');
+      expect(readFileSync(victim, 'utf8')).toBe('à garder');
       expect(readdirSync(dir)).toEqual([]);
     } finally {
       reader?.close();
