@@ -15,7 +15,7 @@ import { randomFillSync } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { busy, loadNow, machine, median, printHeader, Targets, writeJson } from './machine.mjs';
+import { busy, loadNow, machine, median, pliCommand, printHeader, Targets, writeJson } from './machine.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TIME = '/usr/bin/time';
@@ -111,7 +111,8 @@ function makeFile(file, size) {
 }
 
 // ---------------------------------------------------------------- set-up (untimed)
-const pli = (home, ...args) => run('node', [PLI, '--home', home, ...args]).trim();
+const [PLI_CMD, PLI_PRE] = pliCommand(PLI);
+const pli = (home, ...args) => run(PLI_CMD, [...PLI_PRE, '--home', home, ...args]).trim();
 const homes = { sender: path.join(work, 'pli-sender'), recipients: [] };
 function setUp() {
   process.stderr.write(`bench: set-up in ${work}\n`);
@@ -155,8 +156,8 @@ function commands(keys) {
   const out = (name) => path.join(work, name);
   return {
     pli: {
-      encrypt: (input, n) => ['node', [PLI, '--home', homes.sender, 'encrypt', '--no-self', ...keys.pliIds.slice(0, n).flatMap((id) => ['--to', id]), '--out', out('c.pli'), input]],
-      decrypt: () => ['node', [PLI, '--home', homes.recipients[0], 'decrypt', '--out', out('pli-out'), out('c.pli')]],
+      encrypt: (input, n) => [PLI_CMD, [...PLI_PRE, '--home', homes.sender, 'encrypt', '--no-self', ...keys.pliIds.slice(0, n).flatMap((id) => ['--to', id]), '--out', out('c.pli'), input]],
+      decrypt: () => [PLI_CMD, [...PLI_PRE, '--home', homes.recipients[0], 'decrypt', '--out', out('pli-out'), out('c.pli')]],
       decrypted: (input) => path.join(out('pli-out'), path.basename(input)),
       clean: () => rmSync(out('pli-out'), { recursive: true, force: true }),
     },
@@ -318,7 +319,7 @@ function toolVersions() {
     const r = spawnSync(cmd, args, { env, encoding: 'utf8' });
     return `${r.stdout}${r.stderr}`.split('\n')[0].trim();
   };
-  return { pli: path.relative(process.cwd(), PLI), age: first('age', ['--version']), gpg: first('gpg', ['--version']) };
+  return { pli: `${path.relative(process.cwd(), PLI)}${PLI_PRE.length ? ' through node' : ', run as a command'}`, age: first('age', ['--version']), gpg: first('gpg', ['--version']) };
 }
 
 // ---------------------------------------------------------------- main

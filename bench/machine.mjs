@@ -91,6 +91,16 @@ function nodeStart() {
   return { ms: typical(process.env), extraCaCerts: extraCa, withoutExtraCaMs: extraCa ? typical(without) : null };
 }
 
+/**
+ * How a benchmark runs Pli: as a user runs the `pli` command (node_modules/.bin/pli, `npm link`),
+ * that is bin/pli.js itself, through its first line, which starts Node without NODE_EXTRA_CA_CERTS
+ * (bin/pli.js says why); `node bin/pli.js` would pay for that variable. Windows has no such line:
+ * there, through node. Returns the program and the arguments before Pli's own.
+ */
+export function pliCommand(bin) {
+  return process.platform === 'win32' ? [process.execPath, [bin]] : [bin, []];
+}
+
 /** The machine, read once when a benchmark starts (the load average is the one at start). */
 export async function machine() {
   const cpu = cpuInfo();
@@ -130,7 +140,7 @@ export function printHeader(title, m, extra = []) {
   console.log(`Load average at start: ${load['1min'].toFixed(2)} ${load['5min'].toFixed(2)} ${load['15min'].toFixed(2)} (1, 5, 15 min)${busy(load['1min'], m.cores) ? ': the machine is busy, expect noise' : ''}`);
   const start = m.nodeStart;
   if (start) {
-    console.log(`Node's own start (node -e 0): ${start.ms.toFixed(0)} ms${start.extraCaCerts ? `; NODE_EXTRA_CA_CERTS is set (${start.extraCaCerts}): ${start.withoutExtraCaMs.toFixed(0)} ms without it, so each Pli command here pays ${(start.ms - start.withoutExtraCaMs).toFixed(0)} ms that a workstation without it does not` : ''}`);
+    console.log(`Node's own start (node -e 0): ${start.ms.toFixed(0)} ms${start.extraCaCerts ? `; NODE_EXTRA_CA_CERTS is set (${start.extraCaCerts}): ${start.withoutExtraCaMs.toFixed(0)} ms without it, so every Node process here pays ${(start.ms - start.withoutExtraCaMs).toFixed(0)} ms that a workstation without it does not; the \`pli\` command does not (bin/pli.js's first line clears it), \`node bin/pli.js\` does` : ''}`);
   }
   for (const line of extra) console.log(line);
   console.log('');

@@ -23,7 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nodemailer from 'nodemailer';
 import { ImapFlow } from 'imapflow';
-import { machine, printHeader, Targets, writeJson } from './machine.mjs';
+import { machine, pliCommand, printHeader, Targets, writeJson } from './machine.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => import(path.join(ROOT, 'dist', p));
@@ -105,8 +105,11 @@ function pliReceive(home, pli = PLI) {
   const usage = path.join(tmp, 'time.txt');
   const profDir = path.join(ROOT, 'bench', 'out');
   if (CPU_PROF) mkdirSync(profDir, { recursive: true });
+  // As the `pli` command (machine.mjs, pliCommand); through node only for --cpu-prof, a flag of node's.
   const nodeArgs = [...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `mail-receive-${Date.now()}.cpuprofile`] : []), pli, '--home', home, 'receive'];
-  const [cmd, args] = existsSync(TIME) ? [TIME, ['-f', '%M %U %S', '-o', usage, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+  const [program, before] = CPU_PROF ? [process.execPath, []] : pliCommand(pli);
+  const commandArgs = CPU_PROF ? nodeArgs : [...before, ...nodeArgs];
+  const [cmd, args] = existsSync(TIME) ? [TIME, ['-f', '%M %U %S', '-o', usage, program, ...commandArgs]] : [program, commandArgs];
   const start = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { env: { ...process.env, PLI_PASSPHRASE: PASSPHRASE }, encoding: 'utf8', maxBuffer: 64 << 20 });
   const elapsed = Number(process.hrtime.bigint() - start) / 1e6;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The fixed cost of a `pli` command, build against build (see bench/README.md, "start.mjs").
 //   node bench/start.mjs [--reps N] [--base /other/build/bin/pli.js] [--keep]
-// Times whole commands as a user runs them (`node bin/pli.js ...`): --help, id list, encrypt and
+// Times whole commands as a user runs them (bin/pli.js as the `pli` command): --help, id list, encrypt and
 // decrypt of an empty file (1 and 10 recipients, key unlock included) and 1 MiB to 10 recipients.
 // With --base, each run of this build is paired with a run of the other one next to it (same load)
 // and the median of the per-pair ratios is printed: that is the figure to read on a busy machine,
@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { machine, printHeader } from './machine.mjs';
+import { machine, pliCommand, printHeader } from './machine.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -24,10 +24,12 @@ const PASSPHRASE = 'phrase de passe du banc d’essai';
 const work = mkdtempSync(path.join(os.tmpdir(), 'pli-start-'));
 const env = { ...process.env, PLI_PASSPHRASE: PASSPHRASE };
 
+// args[0]: a build's bin/pli.js, run as the `pli` command (machine.mjs, pliCommand).
 function run(args, wrapper = []) {
-  const [command, ...rest] = [...wrapper, 'node', ...args];
+  const [program, before] = pliCommand(args[0]);
+  const [command, ...rest] = [...wrapper, program, ...before, ...args.slice(1)];
   const r = spawnSync(command, rest, { env, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`node ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
+  if (r.status !== 0) throw new Error(`${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
   return r.stdout.trim();
 }
 // CPU-seconds (user + system, every thread) through GNU time where there is one: on a busy machine

@@ -2,7 +2,7 @@
 // 10 MB container, IDLE, catch-up, servers stopped mid-send and mid-download, wrong password,
 // untrusted CA, plaintext-only servers, a tampered container, a message delivered twice.
 import { createHash, randomBytes } from 'node:crypto';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
@@ -466,6 +466,30 @@ describe('functional mailbox (real Postfix + Dovecot)', () => {
     }
     expect((await flushOutbox(townhall.ctx, { force: true })).sent).toHaveLength(1);
   }, 30_000);
+
+  it('pli started as a command (bin/pli.js itself) trusts the authorities of NODE_EXTRA_CA_CERTS for its mailbox, which Node no longer loads at its start', async () => {
+    // bin/pli.js's first line hands NODE_EXTRA_CA_CERTS over to the mailbox's connections (connect.ts):
+    // with the harness's CA named there and no CA in the settings, the mailbox test passes...
+    const archive = await makeParty('Archiviste', servers.users.archive, 'Archives');
+    await configure(archive, { caPem: null });
+    const probe = (env: NodeJS.ProcessEnv) => spawnSync(path.resolve('bin/pli.js'), ['--home', archive.profile.home, 'mailbox', 'test'],
+      { env: { ...process.env, PLI_PASSPHRASE: PASSPHRASE, ...env }, encoding: 'utf8', timeout: 30_000 });
+    const trusted = probe({ NODE_EXTRA_CA_CERTS: servers.caPath });
+    expect(trusted.stdout.match(/^OK {3}/gm), trusted.stdout + trusted.stderr).toHaveLength(2);
+    expect(trusted.status).toBe(0);
+    // ...and without it the same command refuses the server's certificate on both connections
+    const untrusted = probe({ NODE_EXTRA_CA_CERTS: '' });
+    expect(untrusted.status, untrusted.stdout + untrusted.stderr).toBe(2);
+    expect(untrusted.stdout.match(/^ÉCHEC .*certificat du serveur .* n'est pas reconnu/gm), untrusted.stdout + untrusted.stderr).toHaveLength(2);
+    // a CA in the settings replaces them, as before: another CA there, the harness's in the variable: refused
+    const other = path.join(tmp, 'other-ca-2');
+    fs.mkdirSync(other, { recursive: true });
+    execFileSync('openssl', ['req', '-x509', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-keyout', path.join(other, 'ca.key'), '-out', path.join(other, 'ca.crt'), '-days', '2', '-subj', '/CN=another CA'], { stdio: 'ignore' });
+    await configure(archive, { caPem: fs.readFileSync(path.join(other, 'ca.crt'), 'utf8') });
+    const replaced = probe({ NODE_EXTRA_CA_CERTS: servers.caPath });
+    expect(replaced.status).toBe(2);
+    expect(replaced.stdout.match(/^ÉCHEC .*n'est pas reconnu/gm), replaced.stdout + replaced.stderr).toHaveLength(2);
+  }, 60_000);
 
   it('pli receive --watch (the real binary) prints a line for a new container and stops cleanly on SIGINT', async () => {
     const bin = path.resolve('bin/pli.js');

@@ -1,5 +1,5 @@
-// Connections to the functional mailbox: TLS always on and always verified (a private CA can only
-// be ADDED), and one place that turns the many shapes of network, TLS and server errors into the
+// Connections to the functional mailbox: TLS always on and always verified (a private CA is
+// trusted instead of the usual authorities, never in place of the check), and one place that turns the many shapes of network, TLS and server errors into the
 // CLI's exit codes (docs/mailbox.md section 7).
 // nodemailer and imapflow (with their MIME and encoding tables) are loaded when a connection is
 // made, not at start-up: every command reaches this module (receipts, outbox), few connect (issue 13).
@@ -7,8 +7,27 @@ import type { ImapFlow } from 'imapflow';
 import { PliError, inputError, securityError, temporaryError } from '../errors.js';
 import type { Endpoint, MailboxSettings } from './settings.js';
 
-export function tlsOptions(settings: MailboxSettings): { ca?: string; minVersion: 'TLSv1.2'; rejectUnauthorized: true } {
-  return settings.caPem ? { ca: settings.caPem, minVersion: 'TLSv1.2', rejectUnauthorized: true } : { minVersion: 'TLSv1.2', rejectUnauthorized: true };
+export async function tlsOptions(settings: MailboxSettings): Promise<{ ca?: string | string[]; minVersion: 'TLSv1.2'; rejectUnauthorized: true }> {
+  if (settings.caPem) return { ca: settings.caPem, minVersion: 'TLSv1.2', rejectUnauthorized: true };
+  const extra = await extraCaCerts();
+  return extra ? { ca: extra, minVersion: 'TLSv1.2', rejectUnauthorized: true } : { minVersion: 'TLSv1.2', rejectUnauthorized: true };
+}
+
+/**
+ * The certificates NODE_EXTRA_CA_CERTS adds to Node's default ones, for a `pli` started through
+ * bin/pli.js: its shebang hands that variable's value over as PLI_EXTRA_CA_CERTS and clears it,
+ * because Node 20 reads and parses every certificate it names at each start, before any code
+ * runs (~90 ms on the benchmark's machine: bench/README.md), while only a mailbox connection uses
+ * them. So the mailbox trusts what it would have trusted, added to Node's own authorities exactly
+ * as Node adds them. Like Node, a file that cannot be read adds nothing (the connection then
+ * fails on the server's certificate, with its own message). null: nothing to add.
+ */
+async function extraCaCerts(): Promise<string[] | null> {
+  const file = process.env.PLI_EXTRA_CA_CERTS;
+  if (!file || process.env.NODE_EXTRA_CA_CERTS) return null; // Node loaded them itself
+  const [{ rootCertificates }, { readFile }] = await Promise.all([import('node:tls'), import('node:fs/promises')]);
+  const pem = await readFile(file, 'utf8').catch(() => null);
+  return pem?.includes('-----BEGIN CERTIFICATE-----') ? [...rootCertificates, pem] : null;
 }
 
 // One connection per message: nodemailer's pool (one connection for a whole flush) was tried for
@@ -24,7 +43,7 @@ export async function smtpTransport(settings: MailboxSettings, password: string)
     secure: e.mode === 'tls',
     requireTLS: e.mode === 'starttls',
     auth: { user: settings.user, pass: password },
-    tls: tlsOptions(settings),
+    tls: await tlsOptions(settings),
     connectionTimeout: 15_000,
     greetingTimeout: 15_000,
     socketTimeout: 120_000,
@@ -51,7 +70,7 @@ export async function imapClient(settings: MailboxSettings, password: string): P
     secure: e.mode === 'tls',
     doSTARTTLS: e.mode === 'starttls' ? true : undefined,
     auth: { user: settings.user, pass: password },
-    tls: tlsOptions(settings),
+    tls: await tlsOptions(settings),
     logger: false,
     connectionTimeout: 15_000,
     greetingTimeout: 15_000,
