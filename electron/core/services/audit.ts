@@ -204,8 +204,10 @@ async function checkSinceLastCheckpoint(db: DB, last: CheckpointRow | undefined,
     const full = await verifyAudit(db);
     return full.ok ? null : full.firstBad!;
   }
-  const total = db.prepare('SELECT COUNT(*) FROM audit_checkpoints').pluck().get() as number;
-  if (last.v === 1 && (db.prepare('SELECT COUNT(*) FROM audit_checkpoints WHERE v = 2').pluck().get() as number) > 0) {
+  // Only the rows up to `last`: another program may append checkpoints while this one checks
+  // (append-only tables: what `last` chains onto cannot change, what follows it may grow).
+  const total = db.prepare('SELECT COUNT(*) FROM audit_checkpoints WHERE id <= ?').pluck().get(last.id) as number;
+  if (last.v === 1 && (db.prepare('SELECT COUNT(*) FROM audit_checkpoints WHERE v = 2 AND id < ?').pluck().get(last.id) as number) > 0) {
     return { seq: last.seq, problem: `point de contrôle à l'ancien format (v1) ajouté après les points de contrôle chaînés` };
   }
   if (last.v === 2) {
@@ -253,12 +255,16 @@ export async function writeCheckpoint(profile: Profile, identity: CheckpointSign
   const db = profile.db;
   // Another process may append a checkpoint meanwhile: then chain onto it (a few tries).
   for (let attempt = 0; attempt < 3; attempt++) {
+    // The last checkpoint before the head: a checkpoint is written after its entry, and both
+    // tables only grow, so a head read after it is at or past it whatever another program
+    // appends meanwhile (read the other way round, that program's new checkpoint could be past
+    // the head read: a truncation that is not one).
+    const last = lastCheckpointRow(db);
     const head = db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: Buffer } | undefined;
     if (!head) return false;
     // Refused already, nothing appended since (e.g. the CLI's end-of-command checkpoint right
     // after a service's): not signed, and not reported twice.
     if (refusedAt.get(profile) === head.seq) return false;
-    const last = lastCheckpointRow(db);
     const bad = await checkSinceLastCheckpoint(db, last, head.seq, identity);
     if (bad) {
       const refused = appendEvent(db, profile.workstation, { actor: identity.id, action: 'audit.checkpoint-refused', outcome: 'refused', detail: { firstBad: bad.seq } });
@@ -314,7 +320,12 @@ function verifySegmentInWorker(job: SegmentJob): Promise<SegmentResult> {
 export async function verifyAudit(db: DB): Promise<VerifyResult> {
   let count = 0;
   const hashes = new Map<number, Buffer>();
-  const checkpointSeqs = new Set(db.prepare('SELECT seq FROM audit_checkpoints').pluck().all() as number[]);
+  // The checkpoints first, once, and the entries after them: another program may append both
+  // while this one verifies; each checkpoint is written after its entry, and both tables only
+  // grow, so every checkpoint read here names an entry the reads below see. (Read the other way
+  // round, a checkpoint appended in between named an entry never hashed here: a false alarm.)
+  const checkpoints = db.prepare('SELECT * FROM audit_checkpoints ORDER BY id').all() as CheckpointRow[];
+  const checkpointSeqs = new Set(checkpoints.map((cp) => cp.seq));
   const fail = (seq: number, problem: string): VerifyResult => ({ ok: false, events: count, checkpoints: checkpointSeqs.size, lastCheckpoint: null, firstBad: { seq, problem } });
   const bounds = db.prepare('SELECT MIN(seq) AS min, MAX(seq) AS max FROM events').get() as { min: number | null; max: number | null };
   const total = bounds.max ?? 0;
@@ -360,7 +371,6 @@ export async function verifyAudit(db: DB): Promise<VerifyResult> {
   // The checkpoints, in the order written: each v2 row chains to the previous row (counter and
   // hash), v1 rows (upgraded profiles) only before the first v2 one; every signer is proven by
   // signed data (SignerResolver), and a weakly proven one needs a strong one after it.
-  const checkpoints = db.prepare('SELECT * FROM audit_checkpoints ORDER BY id').all() as CheckpointRow[];
   const signers = new SignerResolver(db);
   let lastCheckpoint: number | null = null;
   let previousHash: Buffer = ZERO32;
@@ -532,9 +542,11 @@ function anchorDigest(a: Pick<AuditAnchor, 'log' | 'seq' | 'hash' | 'at' | 'chec
 export async function makeAuditAnchor(profile: Profile, signer: CheckpointSigner, now = Date.now()): Promise<string> {
   const db = profile.db;
   await writeCheckpoint(profile, signer, now);
+  // The checkpoint, then the head, as writeCheckpoint reads them: another program's appends
+  // meanwhile leave the head at or past the checkpoint the anchor names.
+  const last = lastCheckpointRow(db);
   const head = db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: Buffer } | undefined;
   if (!head) throw inputError('empty-log', "Le journal d'audit est vide : rien à ancrer.");
-  const last = lastCheckpointRow(db);
   if (last && last.seq < head.seq) {
     // Not covered by a checkpoint (an uncertified signer): verify those entries all the same.
     const bad = await checkSinceLastCheckpoint(db, last, head.seq, signer);
@@ -551,7 +563,7 @@ export async function makeAuditAnchor(profile: Profile, signer: CheckpointSigner
   const log = db.prepare('SELECT hash FROM events WHERE seq = 1').pluck().get() as Buffer;
   const body = {
     log: log.toString('hex'), seq: head.seq, hash: head.hash.toString('hex'), at: now,
-    checkpoint: last ? { counter: db.prepare('SELECT COUNT(*) FROM audit_checkpoints').pluck().get() as number, hash: checkpointHash(last).toString('hex') } : null,
+    checkpoint: last ? { counter: db.prepare('SELECT COUNT(*) FROM audit_checkpoints WHERE id <= ?').pluck().get(last.id) as number, hash: checkpointHash(last).toString('hex') } : null,
     signer: signer.id,
   };
   const signature = Buffer.from(await ed25519Sign(signer.sigSecret, anchorDigest(body))).toString('base64');
