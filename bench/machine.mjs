@@ -120,6 +120,7 @@ export async function machine() {
     gcm: await builtBackend('container/gcm', 'gcmBackend'),
     sealStream: await builtBackend('container/gcm', 'sealStreamBackend'),
     openStream: await builtBackend('container/gcm', 'readerStreamBackend'),
+    chainWalk: await builtBackend('services/audit', 'chainWalkBackend'),
     nodeStart: nodeStart(),
   };
 }
@@ -136,7 +137,7 @@ export function printHeader(title, m, extra = []) {
   const load = m.loadavgAtStart;
   console.log(title);
   console.log(`CPU: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB; flags: ${flags}`);
-  console.log(`Node ${m.node}, OpenSSL ${m.openssl}, libsodium ${m.libsodium}; ${m.platform}; Pli's Argon2id: ${m.argon2}, AES-GCM chunks: ${m.gcm}, writer's stream: ${m.sealStream}, reader's: ${m.openStream}`);
+  console.log(`Node ${m.node}, OpenSSL ${m.openssl}, libsodium ${m.libsodium}; ${m.platform}; Pli's Argon2id: ${m.argon2}, AES-GCM chunks: ${m.gcm}, writer's stream: ${m.sealStream}, reader's: ${m.openStream}, audit chain walk: ${m.chainWalk}`);
   console.log(`Load average at start: ${load['1min'].toFixed(2)} ${load['5min'].toFixed(2)} ${load['15min'].toFixed(2)} (1, 5, 15 min)${busy(load['1min'], m.cores) ? ': the machine is busy, expect noise' : ''}`);
   const start = m.nodeStart;
   if (start) {

@@ -106,16 +106,16 @@ function pliReceive(home, pli = PLI) {
   const profDir = path.join(ROOT, 'bench', 'out');
   if (CPU_PROF) mkdirSync(profDir, { recursive: true });
   // As the `pli` command (machine.mjs, pliCommand); through node only for --cpu-prof, a flag of node's.
-  const nodeArgs = [...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `mail-receive-${Date.now()}.cpuprofile`] : []), pli, '--home', home, 'receive'];
-  const [program, before] = CPU_PROF ? [process.execPath, []] : pliCommand(pli);
-  const commandArgs = CPU_PROF ? nodeArgs : [...before, ...nodeArgs];
+  const profName = CPU_PROF ? `mail-receive-${Date.now()}.cpuprofile` : undefined;
+  const [program, before] = CPU_PROF ? [process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', profName, pli]] : pliCommand(pli);
+  const commandArgs = [...before, '--home', home, 'receive'];
   const [cmd, args] = existsSync(TIME) ? [TIME, ['-f', '%M %U %S', '-o', usage, program, ...commandArgs]] : [program, commandArgs];
   const start = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { env: { ...process.env, PLI_PASSPHRASE: PASSPHRASE }, encoding: 'utf8', maxBuffer: 64 << 20 });
   const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0) throw new Error(`pli receive failed (${r.status ?? r.signal}):\n${r.stderr.slice(-4000)}`);
   const [rssKiB, user, system] = existsSync(usage) ? readFileSync(usage, 'utf8').trim().split('\n').pop().split(' ').map(Number) : [NaN, NaN, NaN];
-  const profile = CPU_PROF ? nodeArgs[4] && path.join(profDir, nodeArgs[4]) : undefined;
+  const profile = profName && path.join(profDir, profName);
   return { ms: elapsed, cpuSeconds: user + system, rssKiB, stderr: r.stderr, profile };
 }
 

@@ -219,6 +219,7 @@ NAPI_MODULE_INIT() {
     {"close", NULL, close_context, NULL, NULL, NULL, napi_enumerable, NULL},
     {"seal", NULL, seal, NULL, NULL, NULL, napi_enumerable, NULL},
     {"open", NULL, open_chunks, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"chainCheck", NULL, chain_check, NULL, NULL, NULL, napi_enumerable, NULL},
 #ifndef _WIN32
     {"stream", NULL, seal_stream, NULL, NULL, NULL, napi_enumerable, NULL},
     {"readerStart", NULL, reader_start, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -47,6 +47,7 @@ uint8_t *copy_of(const uint8_t *bytes, size_t length);
  * stream (NULL otherwise). */
 gcm_context *context_of(napi_env env, napi_value value, int encrypt);
 
+napi_value chain_check(napi_env env, napi_callback_info info);
 #ifndef _WIN32
 napi_value seal_stream(napi_env env, napi_callback_info info);
 napi_value reader_start(napi_env env, napi_callback_info info);

@@ -10,7 +10,12 @@ import path from 'node:path';
 import { initProfile, type Profile } from '../../electron/core/profile/profile.js';
 import { canonicalEvent, chainHash, GENESIS } from '../../electron/core/profile/events.js';
 import { verifyAudit } from '../../electron/core/services/audit.js';
-import { SEGMENT_PAGE, verifySegment } from '../../electron/core/services/audit-segment.js';
+import { SEGMENT_PAGE, loadChainCheck, verifySegment, type SegmentJob } from '../../electron/core/services/audit-segment.js';
+import { gcmAddonFile } from '../../electron/core/container/gcm.js';
+
+// Both walks over a page, the addon's (native/chain.c) and JavaScript's, must give the same answer
+// to every case below: segment() runs both and compares them.
+const addonWalk = loadChainCheck(gcmAddonFile());
 
 let home: string;
 let profile: Profile;
@@ -33,14 +38,22 @@ function fill(count: number, odd: (seq: number) => Buffer | null = () => null): 
 const tamper = (sql: string): void => {
   profile.db.exec(`DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete; ${sql}`);
 };
-const segment = (from: number, to: number, checkpoints: number[] = []) =>
-  verifySegment({ file: profile.db.name, from, to, start: from === 1 ? GENESIS : (profile.db.prepare('SELECT hash FROM events WHERE seq = ?').pluck().get(from - 1) as Buffer), checkpoints }, profile.db);
+const segment = (from: number, to: number, checkpoints: number[] = []) => {
+  const job: SegmentJob = { file: profile.db.name, from, to, start: from === 1 ? GENESIS : (profile.db.prepare('SELECT hash FROM events WHERE seq = ?').pluck().get(from - 1) as Buffer), checkpoints };
+  const javascript = verifySegment(job, profile.db);
+  if (addonWalk) expect(verifySegment(job, profile.db, addonWalk)).toEqual(javascript);
+  return javascript;
+};
 
 /** Canonical bytes a text round trip would change: NUL, invalid UTF-8, a lone surrogate's bytes. */
 const unusual = (seq: number): Buffer =>
   Buffer.concat([Buffer.from(`[1,${seq},${1790000000000 + seq},`), Buffer.from([0x00, 0xff, 0xfe, 0xc3, 0x28, 0xed, 0xa0, 0x80, 0x00]), Buffer.from(']')]);
 
 describe('the audit chain read in pages', () => {
+  it('the addon\'s walk loads wherever the addon is built (else the JavaScript walk alone is tested)', () => {
+    expect(addonWalk !== null).toBe(gcmAddonFile() !== null);
+  });
+
   beforeEach(() => {
     home = mkdtempSync(path.join(os.tmpdir(), 'pli-audit-seg-'));
     profile = initProfile(home).profile;

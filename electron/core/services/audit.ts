@@ -19,7 +19,8 @@ import { actorOf, audit, type Context, type Scope } from '../context.js';
 import { requireRole } from './policy.js';
 import { somethingAt, writeNewFileSync } from '../files.js';
 import { refuseProfileFile } from '../own-files.js';
-import { verifySegment, type SegmentJob, type SegmentResult } from './audit-segment.js';
+import { loadChainCheck, verifySegment, type ChainCheck, type SegmentJob, type SegmentResult } from './audit-segment.js';
+import { gcmAddonFile } from '../container/gcm.js';
 import type { SegmentAnswer, SegmentWorkerData } from './audit-segment.worker.js';
 import { workerEntry } from '../workers.js';
 import { formatFingerprint } from '../../../shared/ids.js';
@@ -306,7 +307,7 @@ const sqlitePath = createRequire(import.meta.url).resolve('better-sqlite3');
 function verifySegmentInWorker(job: SegmentJob): Promise<SegmentResult> {
   return new Promise((resolve, reject) => {
     const entry = workerEntry('audit-segment', import.meta.url); // throws (rejects) if the file is missing
-    const workerData: SegmentWorkerData = { sqlitePath, job };
+    const workerData: SegmentWorkerData = { sqlitePath, addon: gcmAddonFile(), job };
     const worker = new Worker(entry.file, { eval: entry.eval, execArgv: entry.execArgv, workerData });
     worker.once('message', (result: SegmentAnswer) => {
       void worker.terminate();
@@ -315,6 +316,13 @@ function verifySegmentInWorker(job: SegmentJob): Promise<SegmentResult> {
     worker.once('error', reject);
   });
 }
+
+let chainCheck: ChainCheck | null | undefined;
+/** The addon's chain walk in this thread (loaded once), or null for the JavaScript one. */
+const localChainCheck = (): ChainCheck | null => (chainCheck === undefined ? (chainCheck = loadChainCheck(gcmAddonFile())) : chainCheck);
+
+/** Which walk verifies the chain here (the benchmarks print it). */
+export const chainWalkBackend = (): 'addon' | 'javascript' => (localChainCheck() ? 'addon' : 'javascript');
 
 /** One pass over the chain, hashing the stored canonical bytes, then the signed checkpoints. */
 export async function verifyAudit(db: DB): Promise<VerifyResult> {
@@ -339,7 +347,7 @@ export async function verifyAudit(db: DB): Promise<VerifyResult> {
   const parallel = segments.length > 1 && db.name !== ':memory:';
   const chain = total === 0 ? Promise.resolve([] as SegmentResult[]) : Promise.all(segments.map(([from, to]) => {
     const job: SegmentJob = { file: db.name, from: from!, to: to!, start: start(from! - 1), checkpoints: wanted };
-    return parallel ? verifySegmentInWorker(job) : Promise.resolve(verifySegment(job, db));
+    return parallel ? verifySegmentInWorker(job) : Promise.resolve(verifySegment(job, db, localChainCheck()));
   }));
   chain.catch(() => {});
   // Meanwhile, the numbering inside SQLite (no per-row JavaScript): numbers 1..N without gaps.
