@@ -68,6 +68,10 @@ describe("the mailbox's TLS trust", () => {
     const options = await withEnv({ PLI_EXTRA_CA_CERTS: ca, NODE_EXTRA_CA_CERTS: undefined }, () => tlsOptions(settings(null)));
     expect(options.ca).toEqual([...rootCertificates, rootCertificates[0]]);
     expect(options.rejectUnauthorized).toBe(true);
+    // one TLS context built from them, shared by every connection of the process
+    expect(options.secureContext).toBeDefined();
+    const again = await withEnv({ PLI_EXTRA_CA_CERTS: ca, NODE_EXTRA_CA_CERTS: undefined }, () => tlsOptions(settings(null)));
+    expect(again.secureContext).toBe(options.secureContext);
   });
 
   it('adds nothing when Node loaded them itself, when the file cannot be read or holds no certificate, or when there is nothing', async () => {
