@@ -5,7 +5,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
-import { loadChainCheck, SEGMENT_PAGE } from '../../electron/core/services/audit-segment.js';
+import { loadChainCheck, SEGMENT_PAGE, walkInJavaScript, type ChainCheck } from '../../electron/core/services/audit-segment.js';
 import { gcmAddonFile } from '../../electron/core/container/gcm.js';
 
 const walk = loadChainCheck(gcmAddonFile());
@@ -42,10 +42,10 @@ function reference(bytes: Buffer, lengths: string, start: Buffer): { listed: num
   return { listed: list.length, verified, after: offset };
 }
 
-function run(bytes: Buffer, lengths: string, start: Buffer) {
+function run(bytes: Buffer, lengths: string, start: Buffer, check: ChainCheck = walk!) {
   const ends = new Uint32Array(SEGMENT_PAGE);
   const result = new Float64Array(3);
-  walk!(bytes, lengths, start, ends, result);
+  check(bytes, lengths, start, ends, result);
   return { listed: result[0], verified: result[1], after: result[2], ends };
 }
 
@@ -85,6 +85,10 @@ describe.runIf(walk !== null)('the addon\'s chain walk (native/chain.c)', () => 
         const expected = reference(bytes, lengths, start);
         const got = run(bytes, lengths, start);
         expect({ listed: got.listed, verified: got.verified, after: got.after }).toEqual(expected);
+        // audit-segment.ts's own JavaScript walk, where the addon does not load, too
+        const javascript = run(bytes, lengths, start, walkInJavaScript);
+        expect({ listed: javascript.listed, verified: javascript.verified, after: javascript.after }).toEqual(expected);
+        expect(javascript.ends.subarray(0, expected.verified)).toEqual(got.ends.subarray(0, expected.verified));
         if (change === 'none') expect(got.verified).toBe(canonicals.length);
         // where each verified event's stored hash starts
         let offset = 0;

@@ -69,9 +69,33 @@ export function loadChainCheck(file: string | null): ChainCheck | null {
   }
 }
 
+/** The walk over one page in JavaScript, for where the addon's (ChainCheck) does not load: the
+ * same answers, through the same `ends` and `result`. */
+export const walkInJavaScript: ChainCheck = (bytes, lengths, previous, ends, result) => {
+  const list = lengths === '' ? [] : lengths.split(','); // '' (no event) as the addon reads it
+  const page = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  result[0] = list.length;
+  result[1] = 0;
+  result[2] = 0;
+  let offset = 0; // where this event's canonical bytes start in `bytes`
+  for (let i = 0; i < list.length; i++) {
+    const end = offset + Number(list[i]);
+    if (end + HASH_BYTES > page.length) return;
+    // SHA-256(previous stored hash || canonical): from the second event of a page on, the
+    // previous stored hash sits right before the canonical bytes, and is hashed in place.
+    const input = i === 0 ? Buffer.concat([previous, page.subarray(offset, end)]) : page.subarray(offset - HASH_BYTES, end);
+    // Compared as one-byte strings: no buffer allocated per event.
+    if (hash('sha256', input, 'binary') !== page.toString('binary', end, end + HASH_BYTES)) return;
+    ends[i] = end;
+    offset = end + HASH_BYTES;
+    result[1] = i + 1;
+    result[2] = offset;
+  }
+};
+
 /** Verifies events from..to of `conn` against their stored hashes, starting from `job.start`
  * (the stored hash before `from`), and returns the stored hashes at the checkpoints' numbers.
- * `check`: the addon's walk (loadChainCheck), else the JavaScript one. */
+ * `check`: the addon's walk (loadChainCheck), else walkInJavaScript. */
 export function verifySegment(job: SegmentJob, conn: DB, check: ChainCheck | null = null): SegmentResult {
   let previous: Buffer = Buffer.from(job.start);
   let expected = job.from;
@@ -92,38 +116,17 @@ export function verifySegment(job: SegmentJob, conn: DB, check: ChainCheck | nul
     const broken = (seq: number): SegmentResult => ({ bad: pageBad && pageBad.seq <= seq ? pageBad : { seq, kind: 'chain' }, marks });
     if (row.bytes === null || row.lengths === null) break; // no row in this page: counted as deleted below
     const bytes = row.bytes;
-    if (check) {
-      check(bytes, row.lengths, previous, ends, result);
-      const [listed, verified, after] = [result[0]!, result[1]!, result[2]!];
-      for (let i = 0; i < verified; i++) {
-        // a copy: a view would send the whole page
-        if (wanted.has(expected + i)) marks.push([expected + i, Buffer.from(bytes.subarray(ends[i]!, ends[i]! + HASH_BYTES))]);
-      }
-      if (listed < 0 || verified < listed) return broken(expected + Math.max(verified, 0));
-      expected += verified;
-      if (after !== bytes.length) return broken(expected);
-      if (pageBad) return { bad: pageBad, marks };
-      previous = bytes.subarray(after - HASH_BYTES, after);
-      continue;
+    (check ?? walkInJavaScript)(bytes, row.lengths, previous, ends, result);
+    const [listed, verified, after] = [result[0]!, result[1]!, result[2]!];
+    for (let i = 0; i < verified; i++) {
+      // a copy: a view would send the whole page
+      if (wanted.has(expected + i)) marks.push([expected + i, Buffer.from(bytes.subarray(ends[i]!, ends[i]! + HASH_BYTES))]);
     }
-    const lengths = row.lengths.split(',');
-    let offset = 0; // where this event's canonical bytes start in `bytes`
-    for (let i = 0; i < lengths.length; i++) {
-      const length = Number(lengths[i]);
-      const end = offset + length;
-      if (end + HASH_BYTES > bytes.length) return broken(expected);
-      // SHA-256(previous stored hash || canonical): from the second event of a page on, the
-      // previous stored hash sits right before the canonical bytes, and is hashed in place.
-      const input = i === 0 ? Buffer.concat([previous, bytes.subarray(offset, end)]) : bytes.subarray(offset - HASH_BYTES, end);
-      // Compared as one-byte strings: no buffer allocated per event.
-      if (hash('sha256', input, 'binary') !== bytes.toString('binary', end, end + HASH_BYTES)) return broken(expected);
-      if (wanted.has(expected)) marks.push([expected, Buffer.from(bytes.subarray(end, end + HASH_BYTES))]); // a copy: a view would send the whole page
-      offset = end + HASH_BYTES;
-      expected++;
-    }
-    if (offset !== bytes.length) return broken(expected);
+    if (listed < 0 || verified < listed) return broken(expected + Math.max(verified, 0));
+    expected += verified;
+    if (after !== bytes.length) return broken(expected);
     if (pageBad) return { bad: pageBad, marks };
-    previous = bytes.subarray(offset - HASH_BYTES, offset);
+    previous = bytes.subarray(after - HASH_BYTES, after);
   }
   const bad: SegmentResult['bad'] = expected !== job.to + 1 ? { seq: expected, kind: 'deleted' } : null;
   return { bad, marks };
