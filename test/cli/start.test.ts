@@ -4,7 +4,7 @@
 // to Node's own authorities (electron/core/mail/connect.ts; test/mail/mailbox.test.ts plays it
 // against the real Dovecot and Postfix). Node says when it cannot load the variable's file: that
 // warning shows whether Node got the variable.
-import { describe, it, expect, afterAll } from 'vitest';
+import { describe, it, expect, afterAll, vi } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, realpathSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
@@ -51,16 +51,13 @@ describe("the mailbox's TLS trust", () => {
   const ca = path.join(temp, 'ca.pem');
   // any certificate will do: trust is decided by the TLS handshake, which test/mail plays
   writeFileSync(ca, rootCertificates[0]!);
+  // The variables for one call only (vi.stubEnv; undefined: unset), put back after it.
   const withEnv = async <T>(env: Record<string, string | undefined>, f: () => Promise<T>): Promise<T> => {
-    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-    const set = (values: Record<string, string | undefined>) => {
-      for (const [k, v] of Object.entries(values)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
-    };
-    set(env);
+    for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
     try {
       return await f();
     } finally {
-      set(saved);
+      vi.unstubAllEnvs();
     }
   };
 

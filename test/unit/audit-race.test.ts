@@ -78,20 +78,15 @@ async function race<T>(two: Two, pattern: RegExp, run: () => Promise<T>, nth = 1
 }
 
 describe('the audit log while another program appends to it: no false alarm', () => {
-  it('verification, before any checkpoint: an entry and the first checkpoint appended as the entries are read', async () => {
-    const two = await twoPrograms(12, false);
+  it.each([
+    { when: 'before any checkpoint: an entry and the first checkpoint', checkpoint: false, checkpoints: 1 },
+    { when: 'after checkpoints: one more entry and checkpoint', checkpoint: true, checkpoints: 2 },
+  ])('verification, $when appended as the entries are read', async ({ checkpoint, checkpoints }) => {
+    const two = await twoPrograms(12, checkpoint);
     const result = await race(two, /FROM events/, () => verifyAudit(two.mine.db));
     expect(result.firstBad).toBeUndefined();
     expect(result.ok).toBe(true);
-    expect((await verifyAudit(two.mine.db)).checkpoints).toBe(1);
-  });
-
-  it('verification, after checkpoints: one more entry and checkpoint appended as the entries are read', async () => {
-    const two = await twoPrograms(12, true);
-    const result = await race(two, /FROM events/, () => verifyAudit(two.mine.db));
-    expect(result.firstBad).toBeUndefined();
-    expect(result.ok).toBe(true);
-    expect((await verifyAudit(two.mine.db)).checkpoints).toBe(2);
+    expect((await verifyAudit(two.mine.db)).checkpoints).toBe(checkpoints);
   });
 
   it('a checkpoint, before any other: the other program signs the first one as the log is checked', async () => {
