@@ -6,7 +6,7 @@
 //     `targets: N passed, N failed`; exitCode() is 2 when one failed (1 is left for errors);
 //   - writeJson(): raw figures with the machine into bench/out/ (gitignored).
 import { spawnSync } from 'node:child_process';
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +61,40 @@ async function builtBackend(module, exported) {
     return (await import(`../dist/electron/core/${module}.js`))[exported]();
   } catch {
     return 'unknown (not built)';
+  }
+}
+
+/**
+ * Whether this machine is a virtual machine that hands freed memory back to its host
+ * (virtio-balloon free page reporting, feature bit 5 of the balloon device). There, the first
+ * write into memory the host took back costs several times more than a write into memory the
+ * guest kept: on a Firecracker VM here (2026-12-04), writing 1 GiB into tmpfs took 0.34 s or
+ * 1.3-2.4 s, at random, depending on which pages the kernel handed out. Every command that writes
+ * a large file pays it at random, age as well as Pli, so the large cells get noisy; a workstation
+ * (no hypervisor) never pays it. `reportedKiB` is what the kernel has handed back so far, where it
+ * says (a counter some kernels add under /sys/module/page_reporting), else null.
+ */
+export function freedMemoryReporting() {
+  const base = '/sys/bus/virtio/drivers/virtio_balloon';
+  let reporting = false;
+  try {
+    for (const device of readdirSync(base).filter((d) => d.startsWith('virtio'))) {
+      // One character per feature bit, bit 0 first; VIRTIO_BALLOON_F_REPORTING is bit 5.
+      if (readFileSync(path.join(base, device, 'features'), 'utf8')[5] === '1') reporting = true;
+    }
+  } catch {
+    // no balloon device (a physical machine, or another hypervisor): nothing handed back
+  }
+  return { reporting, reportedKiB: reporting ? reportedKiB() : null };
+}
+
+/** The kernel's count of freed memory handed back to the host, in KiB, or null where not shown. */
+export function reportedKiB() {
+  try {
+    const v = Number(readFileSync('/sys/module/page_reporting/parameters/reported_kib', 'utf8').trim());
+    return Number.isFinite(v) ? v : null;
+  } catch {
+    return null;
   }
 }
 
@@ -122,6 +156,7 @@ export async function machine() {
     openStream: await builtBackend('container/gcm', 'readerStreamBackend'),
     chainWalk: await builtBackend('services/audit', 'chainWalkBackend'),
     nodeStart: nodeStart(),
+    freedMemory: freedMemoryReporting(),
   };
 }
 
@@ -142,6 +177,11 @@ export function printHeader(title, m, extra = []) {
   const start = m.nodeStart;
   if (start) {
     console.log(`Node's own start (node -e 0): ${start.ms.toFixed(0)} ms${start.extraCaCerts ? `; NODE_EXTRA_CA_CERTS is set (${start.extraCaCerts}): ${start.withoutExtraCaMs.toFixed(0)} ms without it, so every Node process here pays ${(start.ms - start.withoutExtraCaMs).toFixed(0)} ms that a workstation without it does not; the \`pli\` command does not (bin/pli.js's first line clears it), \`node bin/pli.js\` does` : ''}`);
+  }
+  if (m.freedMemory?.reporting) {
+    console.log('Memory: this virtual machine hands freed memory back to its host (virtio-balloon free page reporting): '
+      + 'the first write into such memory costs several times more, to whichever command gets it, age as well as Pli; '
+      + 'large cells are noisy (a workstation never pays this)');
   }
   for (const line of extra) console.log(line);
   console.log('');
