@@ -7,7 +7,10 @@
  * C: how much of Pli's streaming time is its format's work, and how much the way it is done.
  * Not Pli's writer: no header, no manifest, no signature, no check; the key is zero.
  *
- *   floor LAYOUT INPUT OUTPUT   ->  prints the seconds of the stream (process start excluded)
+ *   floor LAYOUT INPUT OUTPUT [HASH]   ->  prints the seconds of the stream (process start excluded)
+ *   HASH    an OpenSSL digest name, sha256 (format version 1's) by default; another (sha512-256,
+ *           blake2b512...) says what a format on that hash would cost, on CPUs with or without
+ *           SHA-NI (bench/README.md, "A CPU without SHA-NI")
  *   LAYOUT  one:      one thread reads, seals, hashes and writes each 1 MiB block;
  *           today:    one thread reads, seals and writes, a second hashes every block in order
  *                     (Pli's layout: one SHA-256 over the stream, on the second core);
@@ -35,6 +38,8 @@
 static int in_fd, out_fd;
 static long chunks, blocks;
 static const uint8_t key[32];
+static const EVP_MD *hash;                 /* the stream's digest (HASH, sha256 by default) */
+static size_t hash_size;
 
 static void die(const char *what) {
   perror(what);
@@ -101,7 +106,7 @@ static pthread_cond_t moved = PTHREAD_COND_INITIALIZER;
 
 static void *hash_in_order(void *digest) {
   EVP_MD_CTX *md = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+  EVP_DigestInit_ex(md, hash, NULL);
   for (long b = 0; b < blocks; b++) {
     pthread_mutex_lock(&lock);
     while (sealed_count <= b) pthread_cond_wait(&moved, &lock);
@@ -119,10 +124,10 @@ static void *hash_in_order(void *digest) {
 
 static void in_order(int hash_here, int hash_there) {
   EVP_CIPHER_CTX *ctx = new_sealer();
-  uint8_t *plain = alloc((size_t)BLOCK_CHUNKS * CHUNK_PLAIN), digest[32];
+  uint8_t *plain = alloc((size_t)BLOCK_CHUNKS * CHUNK_PLAIN), digest[EVP_MAX_MD_SIZE];
   for (int i = 0; i < RING; i++) ring[i] = alloc((size_t)BLOCK_CHUNKS * CHUNK_SEALED);
   EVP_MD_CTX *md = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+  EVP_DigestInit_ex(md, hash, NULL);
   pthread_t hasher;
   if (hash_there && pthread_create(&hasher, NULL, hash_in_order, digest) != 0) die("thread");
   for (long b = 0; b < blocks; b++) {
@@ -151,7 +156,7 @@ static void in_order(int hash_here, int hash_there) {
 }
 
 /* perblock: thread `me` of two takes blocks me, me + 2, ... and hashes each on its own. */
-static uint8_t (*block_digests)[32];
+static uint8_t (*block_digests)[EVP_MAX_MD_SIZE];
 
 static void *every_other(void *arg) {
   long me = (long)(intptr_t)arg;
@@ -161,7 +166,7 @@ static void *every_other(void *arg) {
   for (long b = me; b < blocks; b += 2) {
     long n = read_block(b, plain);
     seal_block(ctx, b * BLOCK_CHUNKS, n, plain, out);
-    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    EVP_DigestInit_ex(md, hash, NULL);
     EVP_DigestUpdate(md, out, (size_t)n * CHUNK_SEALED);
     EVP_DigestFinal_ex(md, block_digests[b], NULL);
     write_at(out, (size_t)n * CHUNK_SEALED, (off_t)b * BLOCK_CHUNKS * CHUNK_SEALED);
@@ -172,21 +177,31 @@ static void *every_other(void *arg) {
 }
 
 static void per_block(void) {
-  block_digests = calloc((size_t)blocks, 32);
+  block_digests = calloc((size_t)blocks, EVP_MAX_MD_SIZE);
   if (block_digests == NULL) die("memory");
   pthread_t other;
   if (pthread_create(&other, NULL, every_other, (void *)(intptr_t)1) != 0) die("thread");
   every_other((void *)(intptr_t)0);
   pthread_join(other, NULL);
-  uint8_t digest[32];
-  EVP_Digest(block_digests, (size_t)blocks * 32, digest, NULL, EVP_sha256(), NULL);
+  uint8_t digest[EVP_MAX_MD_SIZE];
+  EVP_MD_CTX *md = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(md, hash, NULL);
+  for (long b = 0; b < blocks; b++) EVP_DigestUpdate(md, block_digests[b], hash_size);
+  EVP_DigestFinal_ex(md, digest, NULL);
+  EVP_MD_CTX_free(md);
 }
 
 int main(int argc, char **argv) {
-  if (argc != 4) {
-    fprintf(stderr, "usage: floor one|today|perblock|nohash INPUT OUTPUT\n");
+  if (argc != 4 && argc != 5) {
+    fprintf(stderr, "usage: floor one|today|perblock|nohash INPUT OUTPUT [HASH]\n");
     return 2;
   }
+  hash = EVP_get_digestbyname(argc == 5 ? argv[4] : "sha256");
+  if (hash == NULL) {
+    fprintf(stderr, "floor: unknown digest %s\n", argv[4]);
+    return 2;
+  }
+  hash_size = (size_t)EVP_MD_get_size(hash);
   in_fd = open(argv[2], O_RDONLY);
   out_fd = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (in_fd < 0 || out_fd < 0) die("open");

@@ -157,6 +157,9 @@ export async function machine() {
     chainWalk: await builtBackend('services/audit', 'chainWalkBackend'),
     nodeStart: nodeStart(),
     freedMemory: freedMemoryReporting(),
+    // Set by whoever runs the benchmark to play a CPU without some of these flags (bench/README.md,
+    // "A CPU without SHA-NI"): OpenSSL (so Pli's AES-GCM and SHA-256) and Go (so age) then leave them unused.
+    masked: { OPENSSL_ia32cap: process.env.OPENSSL_ia32cap ?? null, GODEBUG: process.env.GODEBUG ?? null },
   };
 }
 
@@ -178,6 +181,9 @@ export function printHeader(title, m, extra = []) {
   if (start) {
     console.log(`Node's own start (node -e 0): ${start.ms.toFixed(0)} ms${start.extraCaCerts ? `; NODE_EXTRA_CA_CERTS is set (${start.extraCaCerts}): ${start.withoutExtraCaMs.toFixed(0)} ms without it, so every Node process here pays ${(start.ms - start.withoutExtraCaMs).toFixed(0)} ms that a workstation without it does not; the \`pli\` command does not (bin/pli.js's first line clears it), \`node bin/pli.js\` does` : ''}`);
   }
+  const who = { OPENSSL_ia32cap: "OpenSSL's, so Pli's AES-GCM and SHA-256", GODEBUG: "Go's, so age's" };
+  const masks = Object.entries(m.masked ?? {}).filter(([, v]) => v !== null).map(([k, v]) => `${k}=${v} (${who[k]})`);
+  if (masks.length) console.log(`CPU features masked for this run: ${masks.join(', ')}; the flags above are the CPU's, the code masked leaves some unused`);
   if (m.freedMemory?.reporting) {
     console.log('Memory: this virtual machine hands freed memory back to its host (virtio-balloon free page reporting): '
       + 'the first write into such memory costs several times more, to whichever command gets it, age as well as Pli; '

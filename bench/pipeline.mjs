@@ -13,7 +13,9 @@
 // the floor of the format's work on this CPU, with no JavaScript in the way.
 // It prints figures only, and judges no target: it informs a decision (bench/README.md).
 //
-//   node bench/pipeline.mjs [--dir DOSSIER] [--size MiB] [--reps N]
+//   node bench/pipeline.mjs [--dir DOSSIER] [--size MiB] [--reps N] [--hashes sha256,sha512-256,...]
+// --hashes: the C floor's layouts again for each other OpenSSL digest named (sha256 alone by
+// default): what a format on that hash would cost here (bench/README.md, "A CPU without SHA-NI").
 // Needs `npm run build` (the chunk cipher from dist/) and age on the PATH.
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { spawnSync } from 'node:child_process';
@@ -85,7 +87,7 @@ if (!isMainThread) {
   if (workerData.hashInOrder) hashInOrder();
   else parentPort.postMessage(share(workerData));
 } else {
-  const { values } = parseArgs({ options: { dir: { type: 'string' }, size: { type: 'string', default: '256' }, reps: { type: 'string', default: '5' } } });
+  const { values } = parseArgs({ options: { dir: { type: 'string' }, size: { type: 'string', default: '256' }, reps: { type: 'string', default: '5' }, hashes: { type: 'string', default: 'sha256' } } });
   const { machine, median, printHeader } = await import('./machine.mjs');
   printHeader('Per-block hashing on N threads (a prototype of a format change, not Pli\'s writer) against age', await machine());
   const dir = mkdtempSync(path.join(values.dir ?? ROOT, 'pli-pipeline-'));
@@ -182,13 +184,17 @@ if (!isMainThread) {
     const built = spawnSync('cc', ['-O2', '-o', floor, path.join(ROOT, 'bench/floor.c'), '-lcrypto', '-lpthread'], { encoding: 'utf8' });
     if (built.status === 0) {
       const layouts = [['one', 'one thread does it all'], ['today', "today's format, hash on a 2nd thread"], ['perblock', 'per-block digests, 2 threads'], ['nohash', 'no hash at all, one thread']];
-      for (const [layout, name] of layouts) {
-        await row(`C floor, 1 MiB blocks: ${name}`, () => {
-          rmSync(output, { force: true });
-          const run = spawnSync(floor, [layout, input, output], { encoding: 'utf8' });
-          if (run.status !== 0) throw new Error(`floor ${layout} failed: ${run.stderr}`);
-          return Number(run.stdout);
-        });
+      const hashes = values.hashes.split(',').filter(Boolean);
+      for (const [i, hash] of hashes.entries()) {
+        for (const [layout, name] of layouts) {
+          if (layout === 'nohash' && i > 0) continue; // the same for every hash
+          await row(`C floor, 1 MiB blocks: ${name}${hashes.length > 1 && layout !== 'nohash' ? ` (${hash})` : ''}`, () => {
+            rmSync(output, { force: true });
+            const run = spawnSync(floor, [layout, input, output, hash], { encoding: 'utf8' });
+            if (run.status !== 0) throw new Error(`floor ${layout} ${hash} failed: ${run.stderr}`);
+            return Number(run.stdout);
+          });
+        }
       }
     } else {
       console.log(`(C floor not measured: no C compiler or no OpenSSL headers here: ${(built.stderr || built.error?.message || '').trim().split('\n')[0]})`);
