@@ -17,8 +17,10 @@
  *           perblock: two threads, each reading, sealing, hashing and writing every other block
  *                     at its place (a format with one digest per block: bench/README.md);
  *           nohash:   one thread reads, seals and writes (what the SHA-256 costs, by difference);
- *           perblock8: as perblock, 8 blocks at a time hashed in AVX2 lanes (built with
- *                     -DFLOOR_MULTI_BLOCK against a static libcrypto: see per_block_in_lanes).
+ *           perblock8: as perblock, 8 blocks at a time hashed in AVX2 lanes (sha256x8.c;
+ *                     x86-64 with AVX2);
+ *           check8:   sha256x8.c against OpenSSL's SHA-256 on random messages (INPUT and
+ *                     OUTPUT unused).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -193,49 +195,14 @@ static void per_block(void) {
   EVP_MD_CTX_free(md);
 }
 
-#ifdef FLOOR_MULTI_BLOCK
+#if defined(__x86_64__)
 /*
  * perblock8: per-block digests as perblock, but each of the two threads takes 8 blocks at a time
- * and hashes them side by side in the 8 lanes of AVX2 (multi-buffer SHA-256). The function is
- * OpenSSL's own, `sha256_multi_block`, written for TLS and not part of its API: pipeline.mjs
- * builds this layout only where a static libcrypto has it. It measures what a SHA-256 in lanes
- * would give a format with per-block digests (docs/format.md section 11); Pli would need its own.
- * Only SHA-256: the HASH argument is ignored here.
+ * and hashes them side by side in the 8 lanes of AVX2 (sha256x8.c, a prototype of the SHA-256 in
+ * lanes that format version 2 would need: docs/format.md section 11). x86-64 with AVX2 only.
  */
-typedef struct { unsigned int A[8], B[8], C[8], D[8], E[8], F[8], G[8], H[8]; } SHA256_MB_CTX;
-typedef struct { const unsigned char *ptr; int blocks; } HASH_DESC;
-void sha256_multi_block(SHA256_MB_CTX *, const HASH_DESC *, int);
-#define LANES 8
-static const unsigned int SHA256_IV[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-
-/* The SHA-256 of lanes[l] (lengths[l] bytes) for each of the 8 lanes (a length of 0 leaves a lane idle). */
-static void sha256_lanes(const uint8_t *lanes[LANES], const size_t lengths[LANES], uint8_t digests[LANES][32]) {
-  SHA256_MB_CTX ctx;
-  unsigned int *words[8] = {ctx.A, ctx.B, ctx.C, ctx.D, ctx.E, ctx.F, ctx.G, ctx.H};
-  for (int w = 0; w < 8; w++) for (int l = 0; l < LANES; l++) words[w][l] = SHA256_IV[w];
-  HASH_DESC d[LANES];
-  uint8_t tails[LANES][128];
-  for (int l = 0; l < LANES; l++) {
-    d[l].ptr = lanes[l];
-    d[l].blocks = (int)(lengths[l] / 64);
-  }
-  sha256_multi_block(&ctx, d, 2); /* 2: eight lanes (AVX2) */
-  for (int l = 0; l < LANES; l++) {
-    /* The tail: the last partial block, 0x80, zeros, the length in bits (one or two blocks). */
-    size_t rest = lengths[l] % 64, pad = rest < 56 ? 64 : 128;
-    memset(tails[l], 0, sizeof tails[l]);
-    memcpy(tails[l], lanes[l] + lengths[l] - rest, rest);
-    tails[l][rest] = 0x80;
-    uint64_t bits = (uint64_t)lengths[l] * 8;
-    for (int i = 0; i < 8; i++) tails[l][pad - 1 - i] = (uint8_t)(bits >> (8 * i));
-    d[l].ptr = tails[l];
-    d[l].blocks = (int)(pad / 64);
-  }
-  sha256_multi_block(&ctx, d, 2);
-  for (int l = 0; l < LANES; l++)
-    for (int w = 0; w < 8; w++)
-      for (int i = 0; i < 4; i++) digests[l][4 * w + i] = (uint8_t)(words[w][l] >> (24 - 8 * i));
-}
+#include "sha256x8.c"
+#define LANES X8_LANES
 
 static void *eight_at_a_time(void *arg) {
   long me = (long)(intptr_t)arg;
@@ -255,7 +222,7 @@ static void *eight_at_a_time(void *arg) {
       seal_block(ctx, b * BLOCK_CHUNKS, n, plain, out[l]);
       lengths[l] = (size_t)n * CHUNK_SEALED;
     }
-    sha256_lanes(lanes, lengths, digests);
+    sha256x8(lanes, lengths, digests);
     for (int l = 0; l < LANES && g + l < blocks; l++) {
       memcpy(block_digests[g + l], digests[l], 32);
       write_at(out[l], lengths[l], (off_t)(g + l) * BLOCK_CHUNKS * CHUNK_SEALED);
@@ -268,7 +235,12 @@ static void *eight_at_a_time(void *arg) {
 static void per_block_in_lanes(void) {
   block_digests = calloc((size_t)blocks, EVP_MAX_MD_SIZE);
   if (block_digests == NULL) die("memory");
-  /* The lanes' SHA-256 checked against OpenSSL's, once, on lengths of every kind of tail. */
+  if (!__builtin_cpu_supports("avx2")) {
+    fprintf(stderr, "floor: no AVX2 on this CPU: not measured\n");
+    exit(3);
+  }
+  /* The lanes' SHA-256 checked against OpenSSL's, once, on lengths of every kind of tail, and on
+   * lanes of different lengths (a lane done early keeps its state while the others go on). */
   static uint8_t sample[LANES][300];
   const uint8_t *lanes[LANES];
   size_t lengths[LANES] = {0, 1, 55, 56, 63, 64, 119, 300};
@@ -277,14 +249,12 @@ static void per_block_in_lanes(void) {
     for (int i = 0; i < 300; i++) sample[l][i] = (uint8_t)(l * 31 + i);
     lanes[l] = sample[l];
   }
-  sha256_lanes(lanes, lengths, digests);
-  for (int l = 1; l < LANES; l++) {
+  sha256x8(lanes, lengths, digests);
+  for (int l = 0; l < LANES; l++) {
     EVP_Digest(sample[l], lengths[l], expected, NULL, EVP_sha256(), NULL);
     if (memcmp(expected, digests[l], 32) != 0) {
-      /* With SHA-NI, OpenSSL's function takes another code, which does not fill 8 lanes in one
-       * call; SHA-NI's one stream is the faster there anyway (bench/README.md). */
-      fprintf(stderr, "floor: the lanes' SHA-256 differs from OpenSSL's (lane %d): not measured on this CPU\n", l);
-      exit(3);
+      fprintf(stderr, "floor: the lanes' SHA-256 differs from OpenSSL's (lane %d)\n", l);
+      exit(1);
     }
   }
   hash = EVP_sha256();
@@ -302,6 +272,37 @@ static void per_block_in_lanes(void) {
 }
 #endif
 
+#if defined(__x86_64__)
+/* check8: sha256x8 against OpenSSL's SHA-256 on random messages, 8 lanes of different lengths at
+ * unaligned addresses: 2 000 rounds of 0-399 bytes (every kind of tail), 200 of up to 2 MiB.
+ * Prints the mismatches; exit 1 if any, 3 without AVX2. */
+static int check_lanes(void) {
+  if (!__builtin_cpu_supports("avx2")) return 3;
+  enum { SPAN = 1 << 21 };
+  uint8_t *pool = alloc((size_t)LANES * SPAN);
+  srand(13);
+  for (size_t i = 0; i < (size_t)LANES * SPAN; i++) pool[i] = (uint8_t)rand();
+  long bad = 0, rounds = 2200;
+  for (long r = 0; r < rounds; r++) {
+    const uint8_t *m[LANES];
+    size_t len[LANES];
+    uint8_t d[LANES][32], e[32];
+    for (int l = 0; l < LANES; l++) {
+      len[l] = r < 2000 ? (size_t)(rand() % 400) : (size_t)(rand() % (SPAN - 64));
+      m[l] = pool + (size_t)l * SPAN + (size_t)(rand() % 64);
+    }
+    sha256x8(m, len, d);
+    for (int l = 0; l < LANES; l++) {
+      EVP_Digest(m[l], len[l], e, NULL, EVP_sha256(), NULL);
+      if (memcmp(e, d[l], 32) != 0) bad++;
+    }
+  }
+  printf("%ld mismatches of %ld messages\n", bad, rounds * LANES);
+  free(pool);
+  return bad != 0;
+}
+#endif
+
 int main(int argc, char **argv) {
   if (argc != 4 && argc != 5) {
     fprintf(stderr, "usage: floor one|today|perblock|nohash INPUT OUTPUT [HASH]\n");
@@ -313,6 +314,9 @@ int main(int argc, char **argv) {
     return 2;
   }
   hash_size = (size_t)EVP_MD_get_size(hash);
+#if defined(__x86_64__)
+  if (strcmp(argv[1], "check8") == 0) return check_lanes();
+#endif
   in_fd = open(argv[2], O_RDONLY);
   out_fd = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (in_fd < 0 || out_fd < 0) die("open");
@@ -326,7 +330,7 @@ int main(int argc, char **argv) {
   else if (strcmp(argv[1], "today") == 0) in_order(0, 1);
   else if (strcmp(argv[1], "nohash") == 0) in_order(0, 0);
   else if (strcmp(argv[1], "perblock") == 0) per_block();
-#ifdef FLOOR_MULTI_BLOCK
+#if defined(__x86_64__)
   else if (strcmp(argv[1], "perblock8") == 0) per_block_in_lanes();
 #endif
   else return 2;
