@@ -333,7 +333,10 @@ int main(int argc, char **argv) {
 #if defined(__x86_64__)
   else if (strcmp(argv[1], "perblock8") == 0) per_block_in_lanes();
 #endif
-  else return 2;
+  else {
+    fprintf(stderr, "floor: layout %s unknown on this machine\n", argv[1]);
+    return 2;
+  }
   if (close(out_fd) != 0) die("close");
   clock_gettime(CLOCK_MONOTONIC, &t1);
   printf("%.4f\n", (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
