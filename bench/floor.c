@@ -19,6 +19,9 @@
  *           nohash:   one thread reads, seals and writes (what the SHA-256 costs, by difference);
  *           perblock8: as perblock, 8 blocks at a time hashed in AVX2 lanes (sha256x8.c;
  *                     x86-64 with AVX2);
+ *           today8:   today's two threads, the second hashing each block's leaf, 8 blocks at a
+ *                     time in AVX2 lanes (version 2 with version 1's threads: the least change
+ *                     to native/stream.c);
  *           check8:   sha256x8.c against OpenSSL's SHA-256 on random messages (INPUT and
  *                     OUTPUT unused).
  */
@@ -38,6 +41,7 @@
 #define CHUNK_SEALED (CHUNK_PLAIN + 16)
 #define BLOCK_CHUNKS 16 /* 1 MiB blocks, as Pli's writer */
 #define RING 8          /* sealed blocks between the sealing thread and the hashing one */
+#define RING_LANES 16   /* the same for today8: two groups of 8, one sealed while the other is hashed */
 
 static int in_fd, out_fd;
 static long chunks, blocks;
@@ -102,8 +106,9 @@ static void *alloc(size_t n) {
 }
 
 /* one / nohash / the sealing thread of today: blocks in order; `ring` set for today. */
-static uint8_t *ring[RING];
-static size_t ring_bytes[RING];
+static uint8_t *ring[RING_LANES];
+static size_t ring_bytes[RING_LANES];
+static long ring_size = RING;
 static long sealed_count, hashed_count;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t moved = PTHREAD_COND_INITIALIZER;
@@ -115,7 +120,7 @@ static void *hash_in_order(void *digest) {
     pthread_mutex_lock(&lock);
     while (sealed_count <= b) pthread_cond_wait(&moved, &lock);
     pthread_mutex_unlock(&lock);
-    EVP_DigestUpdate(md, ring[b % RING], ring_bytes[b % RING]);
+    EVP_DigestUpdate(md, ring[b % ring_size], ring_bytes[b % ring_size]);
     pthread_mutex_lock(&lock);
     hashed_count = b + 1;
     pthread_cond_broadcast(&moved);
@@ -126,26 +131,37 @@ static void *hash_in_order(void *digest) {
   return NULL;
 }
 
+#if defined(__x86_64__)
+static void *hash_leaves_in_lanes(void *digest);
+#endif
+
+/* hash_there: 0 none, 1 one SHA-256 stream on a second thread (version 1), 2 the blocks' leaves
+ * on a second thread, 8 at a time in lanes (today8: version 2 with version 1's threads). */
 static void in_order(int hash_here, int hash_there) {
   EVP_CIPHER_CTX *ctx = new_sealer();
   uint8_t *plain = alloc((size_t)BLOCK_CHUNKS * CHUNK_PLAIN), digest[EVP_MAX_MD_SIZE];
-  for (int i = 0; i < RING; i++) ring[i] = alloc((size_t)BLOCK_CHUNKS * CHUNK_SEALED);
+  if (hash_there == 2) ring_size = RING_LANES;
+  for (int i = 0; i < ring_size; i++) ring[i] = alloc((size_t)BLOCK_CHUNKS * CHUNK_SEALED);
   EVP_MD_CTX *md = EVP_MD_CTX_new();
   EVP_DigestInit_ex(md, hash, NULL);
   pthread_t hasher;
-  if (hash_there && pthread_create(&hasher, NULL, hash_in_order, digest) != 0) die("thread");
+  void *(*hasher_work)(void *) = hash_in_order;
+#if defined(__x86_64__)
+  if (hash_there == 2) hasher_work = hash_leaves_in_lanes;
+#endif
+  if (hash_there && pthread_create(&hasher, NULL, hasher_work, digest) != 0) die("thread");
   for (long b = 0; b < blocks; b++) {
     long n = read_block(b, plain);
     if (hash_there) {
       pthread_mutex_lock(&lock);
-      while (b - hashed_count >= RING) pthread_cond_wait(&moved, &lock);
+      while (b - hashed_count >= ring_size) pthread_cond_wait(&moved, &lock);
       pthread_mutex_unlock(&lock);
     }
-    uint8_t *out = ring[b % RING];
+    uint8_t *out = ring[b % ring_size];
     seal_block(ctx, b * BLOCK_CHUNKS, n, plain, out);
-    ring_bytes[b % RING] = (size_t)n * CHUNK_SEALED;
-    write_at(out, ring_bytes[b % RING], (off_t)b * BLOCK_CHUNKS * CHUNK_SEALED);
-    if (hash_here) EVP_DigestUpdate(md, out, ring_bytes[b % RING]);
+    ring_bytes[b % ring_size] = (size_t)n * CHUNK_SEALED;
+    write_at(out, ring_bytes[b % ring_size], (off_t)b * BLOCK_CHUNKS * CHUNK_SEALED);
+    if (hash_here) EVP_DigestUpdate(md, out, ring_bytes[b % ring_size]);
     if (hash_there) {
       pthread_mutex_lock(&lock);
       sealed_count = b + 1;
@@ -203,6 +219,35 @@ static void per_block(void) {
  */
 #include "sha256x8.c"
 #define LANES X8_LANES
+
+/* today8's hashing thread: waits for 8 sealed blocks (or the last ones), hashes them in lanes,
+ * and feeds their leaves in order into the digest. */
+static void *hash_leaves_in_lanes(void *digest) {
+  EVP_MD_CTX *md = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+  for (long g = 0; g < blocks; g += LANES) {
+    long end = g + LANES < blocks ? g + LANES : blocks;
+    pthread_mutex_lock(&lock);
+    while (sealed_count < end) pthread_cond_wait(&moved, &lock);
+    pthread_mutex_unlock(&lock);
+    const uint8_t *lanes[LANES];
+    size_t lengths[LANES];
+    uint8_t leaves[LANES][32];
+    for (int l = 0; l < LANES; l++) {
+      lanes[l] = ring[(g + l) % ring_size];
+      lengths[l] = g + l < end ? ring_bytes[(g + l) % ring_size] : 0;
+    }
+    sha256x8(lanes, lengths, leaves);
+    for (long b = g; b < end; b++) EVP_DigestUpdate(md, leaves[b - g], 32);
+    pthread_mutex_lock(&lock);
+    hashed_count = end;
+    pthread_cond_broadcast(&moved);
+    pthread_mutex_unlock(&lock);
+  }
+  EVP_DigestFinal_ex(md, digest, NULL);
+  EVP_MD_CTX_free(md);
+  return NULL;
+}
 
 static void *eight_at_a_time(void *arg) {
   long me = (long)(intptr_t)arg;
@@ -332,6 +377,7 @@ int main(int argc, char **argv) {
   else if (strcmp(argv[1], "perblock") == 0) per_block();
 #if defined(__x86_64__)
   else if (strcmp(argv[1], "perblock8") == 0) per_block_in_lanes();
+  else if (strcmp(argv[1], "today8") == 0 && __builtin_cpu_supports("avx2")) in_order(0, 2);
 #endif
   else {
     fprintf(stderr, "floor: layout %s unknown on this machine\n", argv[1]);
