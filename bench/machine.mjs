@@ -139,7 +139,7 @@ export function pliCommand(bin) {
 export async function machine() {
   const cpu = cpuInfo();
   const [load1, load5, load15] = os.loadavg();
-  return {
+  const m = {
     cpu: cpu.model,
     flags: cpu.flags,
     cores: os.cpus().length,
@@ -161,6 +161,34 @@ export async function machine() {
     // "A CPU without SHA-NI"): OpenSSL (so Pli's AES-GCM and SHA-256) and Go (so age) then leave them unused.
     masked: { OPENSSL_ia32cap: process.env.OPENSSL_ia32cap ?? null, GODEBUG: process.env.GODEBUG ?? null },
   };
+  m.shaInHardware = shaInHardware(m);
+  return m;
+}
+
+/**
+ * Whether OpenSSL hashes SHA-256 in hardware here: the CPU has SHA-NI (x86) or the SHA-2
+ * instructions (ARM's sha2), and OPENSSL_ia32cap does not mask them (its second word, after the
+ * colon, is CPUID leaf 7's EBX, where SHA is bit 29; a leading ~ clears the bits given). null
+ * where the flags are unknown. Without it, one SHA-256 stream runs at ~0.5 GB/s and format
+ * version 1's signature digest takes a core for longer than age's whole command (bench/README.md,
+ * "A CPU without SHA-NI").
+ */
+export function shaInHardware(m) {
+  if (m.flags === null) return null;
+  if (!(m.flags.sha_ni ?? m.flags.sha2 ?? false)) return false;
+  const mask = m.masked?.OPENSSL_ia32cap;
+  if (mask === null || mask === undefined || !('sha_ni' in m.flags)) return true;
+  const second = mask.split(':')[1];
+  if (second === undefined) return mask.trim() === '' ? false : true; // an empty value masks every feature
+  const clear = second.startsWith('~');
+  let bits;
+  try {
+    bits = BigInt(clear ? second.slice(1) : second || '0');
+  } catch {
+    return null; // not a number OpenSSL would read either
+  }
+  const sha = (bits >> 29n) & 1n;
+  return clear ? sha === 0n : sha === 1n;
 }
 
 /** The load average over the last minute, to print beside the one at start. */
@@ -184,6 +212,11 @@ export function printHeader(title, m, extra = []) {
   const who = { OPENSSL_ia32cap: "OpenSSL's, so Pli's AES-GCM and SHA-256", GODEBUG: "Go's, so age's" };
   const masks = Object.entries(m.masked ?? {}).filter(([, v]) => v !== null).map(([k, v]) => `${k}=${v} (${who[k]})`);
   if (masks.length) console.log(`CPU features masked for this run: ${masks.join(', ')}; the flags above are the CPU's, the code masked leaves some unused`);
+  if (shaInHardware(m) === false) {
+    console.log('SHA-256 in hardware: no (no SHA-NI, or masked): one SHA-256 stream runs at ~0.5 GB/s, and format version 1\'s signature digest, '
+      + 'one stream over every byte, then takes a core for longer than age\'s whole command: expect Pli\'s streaming targets to fail '
+      + '(bench/README.md, "A CPU without SHA-NI"; docs/format.md section 11)');
+  }
   if (m.freedMemory?.reporting) {
     console.log('Memory: this virtual machine hands freed memory back to its host (virtio-balloon free page reporting): '
       + 'the first write into such memory costs several times more, to whichever command gets it, age as well as Pli; '
