@@ -17,12 +17,12 @@
  *           perblock: two threads, each reading, sealing, hashing and writing every other block
  *                     at its place (a format with one digest per block: bench/README.md);
  *           nohash:   one thread reads, seals and writes (what the SHA-256 costs, by difference);
- *           perblock8: as perblock, 8 blocks at a time hashed in AVX2 lanes (sha256x8.c;
+ *           perblock8: as perblock, 8 blocks at a time hashed in AVX2 lanes (native/sha256x8.c;
  *                     x86-64 with AVX2);
  *           today8:   today's two threads, the second hashing each block's leaf, 8 blocks at a
  *                     time in AVX2 lanes (version 2 with version 1's threads: the least change
  *                     to native/stream.c);
- *           check8:   sha256x8.c against OpenSSL's SHA-256 on random messages (INPUT and
+ *           check8:   native/sha256x8.c against OpenSSL's SHA-256 on random messages (INPUT and
  *                     OUTPUT unused).
  */
 #define _GNU_SOURCE
@@ -219,10 +219,10 @@ static void per_block(void) {
 #if defined(__x86_64__)
 /*
  * perblock8: per-block digests as perblock, but each of the two threads takes 8 blocks at a time
- * and hashes them side by side in the 8 lanes of AVX2 (sha256x8.c, a prototype of the SHA-256 in
- * lanes that format version 2 would need: docs/format.md section 11). x86-64 with AVX2 only.
+ * and hashes them side by side in the 8 lanes of AVX2 (native/sha256x8.c, the SHA-256 in
+ * lanes of format version 2: docs/format.md section 11). x86-64 with AVX2 only.
  */
-#include "sha256x8.c"
+#include "../native/sha256x8.c"
 #define LANES X8_LANES
 
 /* today8's hashing thread: waits for 8 sealed blocks (or the last ones), hashes them in lanes,

@@ -196,12 +196,12 @@ if (!isMainThread) {
           });
         }
       }
-      // SHA-256 over 8 blocks at once in AVX2 lanes (floor.c, perblock8, with sha256x8.c): x86-64
+      // SHA-256 over 8 blocks at once in AVX2 lanes (floor.c, perblock8, with native/sha256x8.c): x86-64
       // with AVX2 only; floor.c checks the lanes against OpenSSL's SHA-256 first, and declines
       // (exit 3) where it cannot run.
       const check = spawnSync(floor, ['check8', input, output], { encoding: 'utf8' });
-      if (check.status === 1) throw new Error(`sha256x8.c differs from OpenSSL's SHA-256: ${check.stdout.trim()}`);
-      if (check.status === 0) console.log(`(sha256x8.c against OpenSSL's SHA-256: ${check.stdout.trim()})`);
+      if (check.status === 1) throw new Error(`native/sha256x8.c differs from OpenSSL's SHA-256: ${check.stdout.trim()}`);
+      if (check.status === 0) console.log(`(native/sha256x8.c against OpenSSL's SHA-256: ${check.stdout.trim()})`);
       const probe = spawnSync(floor, ['perblock8', input, output], { encoding: 'utf8' });
       if (probe.status === 0) {
         const lanes = [['today8', "version 1's threads, the 2nd hashing the blocks' digests 8 at a time in AVX2 lanes"], ['perblock8', 'per-block digests, 2 threads, SHA-256 of 8 blocks in AVX2 lanes']];

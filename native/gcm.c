@@ -220,6 +220,8 @@ NAPI_MODULE_INIT() {
     {"seal", NULL, seal, NULL, NULL, NULL, napi_enumerable, NULL},
     {"open", NULL, open_chunks, NULL, NULL, NULL, napi_enumerable, NULL},
     {"chainCheck", NULL, chain_check, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"sha256Lanes", NULL, sha256_lanes, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"digestLanes", NULL, digest_lanes_value, NULL, NULL, NULL, napi_enumerable, NULL},
 #ifndef _WIN32
     {"stream", NULL, seal_stream, NULL, NULL, NULL, napi_enumerable, NULL},
     {"readerStart", NULL, reader_start, NULL, NULL, NULL, napi_enumerable, NULL},

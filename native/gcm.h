@@ -1,4 +1,5 @@
-/* What gcm.c (the chunk cipher), stream.c (the writer's stream) and reader.c (the reader's) share. */
+/* What gcm.c (the chunk cipher), stream.c (the writer's stream), reader.c (the reader's) and
+ * digest.c (their signature's digest) share. */
 #ifndef PLI_GCM_H
 #define PLI_GCM_H
 
@@ -48,6 +49,9 @@ uint8_t *copy_of(const uint8_t *bytes, size_t length);
 gcm_context *context_of(napi_env env, napi_value value, int encrypt);
 
 napi_value chain_check(napi_env env, napi_callback_info info);
+/* digest.c: the lanes' SHA-256, and whether a stream would use them (tests). */
+napi_value sha256_lanes(napi_env env, napi_callback_info info);
+napi_value digest_lanes_value(napi_env env, napi_callback_info info);
 #ifndef _WIN32
 napi_value seal_stream(napi_env env, napi_callback_info info);
 napi_value reader_start(napi_env env, napi_callback_info info);

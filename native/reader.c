@@ -6,21 +6,31 @@
  * Two steps, as in the JavaScript path (opener.ts):
  * 1. start() — before the key exists, while the Argon2id unlock keeps one core busy: a thread of
  *    its own reads the sealed blocks from the container's file and starts the signature's digest
- *    (label, header, blocks in order). Each block it hashes also gets a GMAC under a random key
- *    made here and never shown (the pre-hash of opener.ts, same reason: the opening pass reads
- *    the block again, and whoever knows the file key could change it in between with valid tags).
+ *    (digest.c: label, header, then the blocks in order, or version 2's leaves of them). Each
+ *    block it hashes also gets a GMAC under a random key made here and never shown (the pre-hash
+ *    of opener.ts, same reason: the opening pass reads the block again, and whoever knows the file
+ *    key could change it in between with valid tags). With version 2's leaves in AVX2 lanes (a CPU
+ *    without SHA-NI) it reads up to 8 blocks, one buffer each, then hashes them side by side.
  * 2. open() — with the payload key and the destination files: the pre-hash stops after its
- *    current block; two workers (one of libuv's pool threads and a thread of its own) take the
+ *    current block (with the lanes, it reads no further and hashes the blocks of its batch read
+ *    so far); two workers (one of libuv's pool threads and a thread of its own) take the
  *    blocks in turn: read, GMAC compared for a block pre-hashed, every tag checked, plaintext
  *    written with pwrite at its place in its file. The hashing thread hashes the blocks not
- *    pre-hashed, in order, from the very buffers the workers opened.
+ *    pre-hashed, in order, from the very buffers the workers opened: one at a time, or, with the
+ *    lanes, 8 consecutive ones at once (the ring then holds 16, so that the workers fill the next
+ *    8 while 8 are hashed).
  *
- * It implements no cryptography of its own: AES-GCM, GMAC and SHA-256 are OpenSSL's, as in gcm.c.
+ * It implements no cryptography of its own: AES-GCM and GMAC are OpenSSL's, as in gcm.c; SHA-256 is
+ * OpenSSL's or sha256x8.c's plain SHA-256 (digest.c).
  *
  * Invariants:
  * - a block's plaintext is written only once every tag of it verified, and, for a pre-hashed
  *   block, once the bytes read again have the GMAC the hashing thread computed on the bytes it
- *   hashed: the digest covers exactly the bytes decrypted;
+ *   hashed (the GMAC and the digest read the same private buffer, which nothing writes between):
+ *   the digest covers exactly the bytes decrypted;
+ * - `prehashed` counts exactly the blocks in the digest from the pre-hash, each with its GMAC:
+ *   a batch is counted only once all of it is hashed, and the hashing thread of open() starts
+ *   from there; a ring slot is reused only once the hashing thread is done with its block;
  * - the plaintext's first `head` bytes (the manifest, already opened by the caller) are compared
  *   with the caller's, never written; the zero padding after the last file is checked, never
  *   written; nothing is written outside [0, size) of each file;
@@ -33,6 +43,7 @@
 #ifndef _WIN32
 #define _GNU_SOURCE
 #include "gcm.h"
+#include "digest.h"
 
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -50,6 +61,7 @@
 #define BLOCK_SEALED ((size_t)BLOCK_CHUNKS * CHUNK_SEALED)
 #define BLOCK_PLAIN ((size_t)BLOCK_CHUNKS * CHUNK_PLAIN)
 #define RING 4                         /* blocks opened ahead of the hashing thread */
+#define RING_LANES 16                  /* the same with the lanes: two groups of DIGEST_BATCH */
 #define WORKERS 2
 #define MAX_SIZE 9007199254740992.0    /* 2^53: sizes come as JavaScript numbers */
 #define NONE UINT64_MAX
@@ -74,7 +86,10 @@ struct reader {
   uint64_t start;        /* offset of the first sealed chunk in the file */
   uint64_t chunks, blocks;
   uint8_t mac_key[KEY_BYTES];
-  EVP_MD_CTX *md;
+  int version;           /* the format's, 1 or 2: what the digest covers (digest.c) */
+  int batch;             /* blocks hashed at once: DIGEST_BATCH with the lanes, else 1 */
+  int ring_size;         /* RING, or RING_LANES with the lanes */
+  pli_digest hash;
   uint8_t (*macs)[TAG_BYTES];
   pthread_t prehasher;
   int prehasher_started;
@@ -85,7 +100,7 @@ struct reader {
   uint64_t prehashed;    /* blocks 0 .. prehashed-1 are in the digest, with their GMAC */
   int handoff;           /* open() (or close()) asked the pre-hash to stop */
   uint64_t hashed;       /* blocks in the digest (pre-hashed or from the ring) */
-  uint64_t ready[RING];  /* block number held by each ring slot, NONE when free */
+  uint64_t ready[RING_LANES]; /* block number held by each ring slot, NONE when free */
   uint64_t limit;        /* the first block that failed (NONE): no later block is processed */
   int quit;              /* open()'s hashing thread ends as soon as it can */
 
@@ -99,7 +114,7 @@ struct reader {
   uint64_t *sizes, *offsets; /* each file's place in the plaintext stream */
   size_t files;
   uint64_t padding_from;
-  uint8_t *ring[RING];
+  uint8_t *ring[RING_LANES];
 
   /* The first failure, under lock (its block is `limit`). */
   outcome result;
@@ -176,48 +191,85 @@ static void *prehash_blocks(void *arg) {
   setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19); /* this thread only; best effort */
   pthread_setname_np(pthread_self(), "pli-prehash");
 #endif
-  uint8_t *block = malloc(BLOCK_SEALED);
-  EVP_CIPHER_CTX *gmac = block != NULL ? gmac_context(r) : NULL;
-  for (uint64_t b = 0; gmac != NULL && b < r->blocks; b++) {
+  uint8_t *block[DIGEST_BATCH] = {NULL};
+  int ok = 1;
+  for (int i = 0; i < r->batch; i++) ok &= (block[i] = malloc(BLOCK_SEALED)) != NULL;
+  EVP_CIPHER_CTX *gmac = ok ? gmac_context(r) : NULL;
+  for (uint64_t b = 0; gmac != NULL && b < r->blocks;) {
+    /* Up to `batch` blocks read; a hand-off or a failed read ends the batch where it is, and the
+     * blocks read before are still hashed and counted. */
+    const uint8_t *blocks[DIGEST_BATCH];
+    size_t lengths[DIGEST_BATCH];
+    uint8_t tags[DIGEST_BATCH][TAG_BYTES];
+    int n = 0, more = 1;
+    while (n < r->batch && b + (uint64_t)n < r->blocks) {
+      pthread_mutex_lock(&r->lock);
+      more = !r->handoff && !r->quit;
+      pthread_mutex_unlock(&r->lock);
+      if (!more) break;
+      lengths[n] = block_bytes(r, b + (uint64_t)n);
+      /* A short or failed read stops here: the opening pass reads the same place and reports it. */
+      if (read_block(r, b + (uint64_t)n, block[n], lengths[n]) != 1) {
+        more = 0;
+        break;
+      }
+      blocks[n] = block[n];
+      n++;
+    }
+    /* The GMACs first: a block is in the digest only with its GMAC (a failed digest_blocks leaves
+     * the digest failed, and open() then fails as CRYPTO whatever is counted). */
+    int hashed = n > 0;
+    for (int i = 0; hashed && i < n; i++) hashed = gmac_of(gmac, b + (uint64_t)i, block[i], lengths[i], tags[i]);
+    if (!hashed || !digest_blocks(&r->hash, blocks, lengths, n)) break;
     pthread_mutex_lock(&r->lock);
-    int stop = r->handoff || r->quit;
+    for (int i = 0; i < n; i++) memcpy(r->macs[b + (uint64_t)i], tags[i], TAG_BYTES);
+    r->prehashed = r->hashed = b + (uint64_t)n;
     pthread_mutex_unlock(&r->lock);
-    if (stop) break;
-    size_t length = block_bytes(r, b);
-    /* A short or failed read stops here: the opening pass reads the same place and reports it. */
-    if (read_block(r, b, block, length) != 1) break;
-    uint8_t tag[TAG_BYTES];
-    if (EVP_DigestUpdate(r->md, block, length) != 1 || !gmac_of(gmac, b, block, length, tag)) break;
-    pthread_mutex_lock(&r->lock);
-    memcpy(r->macs[b], tag, TAG_BYTES);
-    r->prehashed = r->hashed = b + 1;
-    pthread_mutex_unlock(&r->lock);
+    b += (uint64_t)n;
+    if (!more) break;
   }
   EVP_CIPHER_CTX_free(gmac);
-  free(block);
+  for (int i = 0; i < DIGEST_BATCH; i++) free(block[i]);
   return NULL;
 }
 
-/* The hashing thread of open(): the blocks not pre-hashed, in order, as the workers put them in
- * the ring, until the blocks end or one before failed. */
+/* Whether ring slots hold blocks from .. to-1, every one opened. Under lock. */
+static int ready_between(reader *r, uint64_t from, uint64_t to) {
+  for (uint64_t k = from; k < to; k++)
+    if (r->ready[k % (uint64_t)r->ring_size] != k) return 0;
+  return 1;
+}
+
+/* The hashing thread of open(): the blocks not pre-hashed, in order, `batch` at a time (or the
+ * last ones) as the workers put them in the ring, until the blocks end or one of the batch or
+ * before it failed (the digest is then not used). Workers never wait for a slot of the batch
+ * awaited (ring_size >= 2 batches), so the wait ends. */
 static void *hash_ring(void *arg) {
   reader *r = arg;
 #ifdef __linux__
   pthread_setname_np(pthread_self(), "pli-hash");
 #endif
+  uint64_t slots = (uint64_t)r->ring_size;
   pthread_mutex_lock(&r->lock);
   for (uint64_t h = r->hashed; h < r->blocks && !r->quit; h = r->hashed) {
-    while (r->ready[h % RING] != h && h < r->limit && !r->quit) pthread_cond_wait(&r->moved, &r->lock);
-    if (r->ready[h % RING] != h) break;
+    uint64_t end = r->blocks - h > (uint64_t)r->batch ? h + (uint64_t)r->batch : r->blocks;
+    while (!ready_between(r, h, end) && end <= r->limit && !r->quit) pthread_cond_wait(&r->moved, &r->lock);
+    if (!ready_between(r, h, end)) break;
+    const uint8_t *blocks[DIGEST_BATCH];
+    size_t lengths[DIGEST_BATCH];
+    for (uint64_t k = h; k < end; k++) {
+      blocks[k - h] = r->ring[k % slots];
+      lengths[k - h] = block_bytes(r, k);
+    }
     pthread_mutex_unlock(&r->lock);
-    int ok = EVP_DigestUpdate(r->md, r->ring[h % RING], block_bytes(r, h)) == 1;
+    int ok = digest_blocks(&r->hash, blocks, lengths, (int)(end - h));
     pthread_mutex_lock(&r->lock);
     if (!ok) {
       failed_at(r, h, CRYPTO);
       break;
     }
-    r->ready[h % RING] = NONE;
-    r->hashed = h + 1;
+    for (uint64_t k = h; k < end; k++) r->ready[k % slots] = NONE;
+    r->hashed = end;
     pthread_cond_broadcast(&r->moved);
   }
   pthread_mutex_unlock(&r->lock);
@@ -327,9 +379,9 @@ static void *work_blocks(void *arg) {
     int go = b < r->limit;
     if (b >= r->prehashed) {
       /* Its ring slot, once the hashing thread is done with the block before in that slot. */
-      while (r->hashed + RING <= b && b < r->limit) pthread_cond_wait(&r->moved, &r->lock);
+      while (r->hashed + (uint64_t)r->ring_size <= b && b < r->limit) pthread_cond_wait(&r->moved, &r->lock);
       go = b < r->limit;
-      sealed = r->ring[b % RING];
+      sealed = r->ring[b % (uint64_t)r->ring_size];
     }
     pthread_mutex_unlock(&r->lock);
     if (!go) break;
@@ -351,7 +403,7 @@ static void *work_blocks(void *arg) {
     if (!open_block(w, b, sealed, length)) break;
     pthread_mutex_lock(&r->lock);
     if (b >= r->prehashed) {
-      r->ready[b % RING] = b;
+      r->ready[b % (uint64_t)r->ring_size] = b;
       pthread_cond_broadcast(&r->moved);
     }
     pthread_mutex_unlock(&r->lock);
@@ -373,8 +425,12 @@ static void stop_prehash(reader *r) {
 static void run(reader *r) {
   worker w[WORKERS];
   memset(w, 0, sizeof w);
+  /* The pre-hash stops after its current block (or batch, hashed whole); from then on
+   * `prehashed` does not move. Stopped first so that its buffers are freed before the ring is
+   * made. */
+  stop_prehash(r);
   int ok = 1;
-  for (int i = 0; i < RING; i++) ok &= (r->ring[i] = malloc(BLOCK_SEALED)) != NULL;
+  for (int i = 0; i < r->ring_size; i++) ok &= (r->ring[i] = malloc(BLOCK_SEALED)) != NULL;
   for (int i = 0; i < WORKERS; i++) {
     w[i].r = r;
     w[i].index = i;
@@ -385,8 +441,6 @@ static void run(reader *r) {
     ok &= w[i].sealed != NULL && w[i].plain != NULL && w[i].open != NULL && w[i].gmac != NULL &&
           EVP_CIPHER_CTX_copy(w[i].open, r->gcm->ctx) == 1;
   }
-  /* The pre-hash stops after its current block; from then on `prehashed` does not move. */
-  stop_prehash(r);
   pthread_t hasher;
   ok = ok && pthread_create(&hasher, NULL, hash_ring, r) == 0;
   if (!ok) {
@@ -411,7 +465,7 @@ static void run(reader *r) {
   pthread_cond_broadcast(&r->moved);
   pthread_mutex_unlock(&r->lock);
   if (ok) pthread_join(hasher, NULL);
-  if (r->result == DONE && EVP_DigestFinal_ex(r->md, r->digest, NULL) != 1) r->result = CRYPTO;
+  if (r->result == DONE && !digest_final(&r->hash, r->digest)) r->result = CRYPTO;
   for (int i = 0; i < WORKERS; i++) {
     if (w[i].plain != NULL) OPENSSL_cleanse(w[i].plain, BLOCK_PLAIN);
     free(w[i].plain);
@@ -441,8 +495,8 @@ static void end_open(napi_env env, reader *r) {
 /* Frees the reader: once its external is collected and no open() runs (JavaScript thread only). */
 static void free_reader(reader *r) {
   stop_prehash(r);
-  if (r->md != NULL) EVP_MD_CTX_free(r->md);
-  for (int i = 0; i < RING; i++) free(r->ring[i]);
+  digest_free(&r->hash);
+  for (int i = 0; i < RING_LANES; i++) free(r->ring[i]);
   free(r->macs);
   if (r->head != NULL) OPENSSL_cleanse(r->head, r->head_length);
   free(r->head);
@@ -475,16 +529,17 @@ static reader *reader_arg(napi_env env, napi_callback_info info, size_t count, n
   return r;
 }
 
-/* readerStart(fd: number, start: number, chunks: number, prefix: Uint8Array) -> reader
+/* readerStart(fd: number, start: number, chunks: number, prefix: Uint8Array, version: 1 | 2) -> reader
  * Starts the pre-hash of the sealed chunks at [start, start + chunks × (64 KiB + 16)) of fd,
- * after `prefix` (the signature's label and the header). */
+ * after `prefix` (the signature's label and the header, the caller's for that version), into the
+ * digest of that format version (digest.c). PLI_SHA256_LANES is read here (digest_lanes). */
 napi_value reader_start(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4)
-    return fail(env, "readerStart(fd, start, chunks, prefix)");
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 5)
+    return fail(env, "readerStart(fd, start, chunks, prefix, version)");
   int32_t fd;
-  double start, chunks;
+  double start, chunks, version;
   uint8_t *prefix;
   size_t prefix_length;
   if (napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) return fail(env, "fd: a file descriptor");
@@ -493,6 +548,8 @@ napi_value reader_start(napi_env env, napi_callback_info info) {
   if (napi_get_value_double(env, argv[2], &chunks) != napi_ok || !(chunks >= 1 && chunks <= MAX_SIZE / CHUNK_SEALED) || chunks != (double)(uint64_t)chunks)
     return fail(env, "chunks: a whole count");
   if (!bytes_of(env, argv[3], &prefix, &prefix_length)) return fail(env, "prefix: Uint8Array");
+  if (napi_get_value_double(env, argv[4], &version) != napi_ok || (version != 1 && version != 2))
+    return fail(env, "version: 1 or 2");
   reader *r = calloc(1, sizeof *r);
   if (r == NULL) return fail(env, "out of memory");
   pthread_mutex_init(&r->lock, NULL);
@@ -502,12 +559,15 @@ napi_value reader_start(napi_env env, napi_callback_info info) {
   r->chunks = (uint64_t)chunks;
   r->blocks = (r->chunks + BLOCK_CHUNKS - 1) / BLOCK_CHUNKS;
   r->limit = NONE;
-  for (int i = 0; i < RING; i++) r->ready[i] = NONE;
+  for (int i = 0; i < RING_LANES; i++) r->ready[i] = NONE;
+  r->version = (int)version;
+  int lanes = r->version == 2 && digest_lanes();
+  r->batch = lanes ? DIGEST_BATCH : 1;
+  r->ring_size = lanes ? RING_LANES : RING;
   r->macs = calloc((size_t)r->blocks, TAG_BYTES);
-  r->md = EVP_MD_CTX_new();
   napi_value external;
-  if (r->macs == NULL || r->md == NULL || RAND_bytes(r->mac_key, sizeof r->mac_key) != 1 ||
-      EVP_DigestInit_ex(r->md, EVP_sha256(), NULL) != 1 || EVP_DigestUpdate(r->md, prefix, prefix_length) != 1) {
+  if (r->macs == NULL || RAND_bytes(r->mac_key, sizeof r->mac_key) != 1 ||
+      !digest_init(&r->hash, r->version, lanes, prefix, prefix_length)) {
     free_reader(r);
     return fail(env, "could not start the reader");
   }
@@ -576,8 +636,8 @@ static void complete(napi_env env, napi_status status, void *data) {
 /* readerOpen(reader, context, head: Uint8Array, fds: Int32Array, sizes: Float64Array,
  *            control: Int32Array(≥ 2)) -> Promise<Buffer>
  * Opens every chunk: the plaintext is `head` (compared), each file's `size` bytes (written at
- * [0, size) of its fd), then zero padding to the last chunk (checked). Resolves with the SHA-256
- * of the prefix and of every sealed chunk; rejects with an Error whose code is
+ * [0, size) of its fd), then zero padding to the last chunk (checked). Resolves with the digest
+ * of the prefix and the sealed chunks, in readerStart's version (digest.c); rejects with an Error whose code is
  * ERR_PLI_READER_TRUNCATED, _TAG (.chunk), _CHANGED (.block, -1 for the head), _PADDING,
  * _IO (.errno, .syscall), _STOPPED, _MEMORY or _CRYPTO. Once per reader. */
 napi_value reader_open(napi_env env, napi_callback_info info) {

@@ -4,11 +4,15 @@
  * JavaScript, event loop or message between threads in the way. One of libuv's pool threads
  * reads the plaintext (the manifest's prefix, each file in turn, zero padding), seals each
  * 64 KiB chunk with the context of gcm.c and appends the sealed blocks to the output; a thread of
- * its own hashes them in order for the signature, on the second core. The JavaScript path makes
- * the same bytes (test/unit/stream-seal.test.ts compares them); this one is ~60 ms faster per
- * 256 MiB on two cores (bench/README.md, "the floor in C").
+ * its own hashes them in order for the signature (digest.c: format version 1's SHA-256 over the
+ * bytes, or version 2's leaves of the blocks and SHA-256 over them), on the second core. With
+ * version 2's leaves in AVX2 lanes (a CPU without SHA-NI) that thread takes 8 sealed blocks at a
+ * time, and the ring holds 16 so that the sealer fills one group while the other is hashed. The
+ * JavaScript path makes the same bytes (test/unit/stream-seal.test.ts compares them); this one is
+ * ~60 ms faster per 256 MiB on two cores (bench/README.md, "the floor in C").
  *
- * It implements no cryptography of its own: AES-GCM and SHA-256 are OpenSSL's, as in gcm.c.
+ * It implements no cryptography of its own: AES-GCM is OpenSSL's, as in gcm.c; SHA-256 is
+ * OpenSSL's or sha256x8.c's plain SHA-256 (digest.c).
  *
  * Invariants:
  * - every argument is checked before any work: the chunk count must be the one the sizes give,
@@ -19,12 +23,15 @@
  *   the caller's next write through its own handle follows them;
  * - the stream stops at the next block once control[0] is set (the caller's unlock failed): what
  *   was written is the caller's to delete, as after any failure;
+ * - the digest covers exactly the sealed bytes written, in order: a ring slot is sealed again
+ *   only once the hashing thread is done with the block it held (b - hashed_blocks < ring_size);
  * - the plaintext buffer and the copy of the manifest's prefix are wiped before they are freed.
  */
 /* POSIX only (pread, write, pthreads): a Windows build leaves it out, and seal.ts streams in JavaScript. */
 #ifndef _WIN32
 #define _GNU_SOURCE
 #include "gcm.h"
+#include "digest.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +43,9 @@
 
 #define BLOCK_CHUNKS 16                     /* 1 MiB blocks, as the JavaScript writer's */
 #define RING 4                              /* sealed blocks the hashing thread may lag behind */
+/* The same with the lanes: two groups of DIGEST_BATCH (12 measured ~2x slower without SHA-NI: the
+ * sealer then waits for each group's hash). 12 MiB more than RING, so only when the lanes run. */
+#define RING_LANES 16
 #define FLUSH_BYTES (32 * 1024 * 1024)      /* the output's writeback is started every 32 MiB */
 #define MAX_SIZE 9007199254740992.0         /* 2^53: sizes come as JavaScript numbers */
 
@@ -53,6 +63,8 @@ typedef struct {
   int out_fd;
   uint8_t *hash_prefix;
   size_t hash_prefix_length;
+  int version;           /* the format's, 1 or 2: what the digest covers (digest.c) */
+  int lanes;             /* version 2's leaves in AVX2 lanes (digest_lanes, at the call) */
   /* control[0]: stop asked (set by the caller); control[1]: blocks written (set here). */
   int32_t *control;
   napi_ref control_ref;
@@ -68,14 +80,17 @@ typedef struct {
   size_t source;
   uint64_t position;
 
-  /* Sealed blocks between this thread and the hashing one. */
-  uint8_t *ring[RING];
-  size_t ring_bytes[RING];
+  /* Sealed blocks between this thread and the hashing one: ring_size of them (RING, or
+   * RING_LANES when the hashing thread takes `batch` = DIGEST_BATCH blocks at a time), allocated
+   * by run() only, to keep the memory of the common case low. */
+  uint8_t *ring[RING_LANES];
+  size_t ring_bytes[RING_LANES];
+  int ring_size, batch;
   uint64_t blocks, sealed_blocks, hashed_blocks;
   int stop_hashing;
   pthread_mutex_t lock;
   pthread_cond_t moved;
-  EVP_MD_CTX *md;
+  pli_digest hash;
 
   napi_deferred deferred;
   napi_async_work work;
@@ -151,20 +166,30 @@ static int write_all(stream_job *j, const uint8_t *bytes, size_t length) {
   return 1;
 }
 
-/* The hashing thread: every sealed block, in order, into the signature's digest. */
+/* The hashing thread: every sealed block, in order, into the signature's digest, `batch` blocks
+ * at a time (or the last ones). An OpenSSL failure stays in the digest, which then gives no value
+ * (digest_final): the stream fails as CRYPTO. */
 static void *hash_blocks(void *arg) {
   stream_job *j = arg;
-  for (uint64_t b = 0; b < j->blocks; b++) {
+  for (uint64_t b = 0; b < j->blocks;) {
+    uint64_t end = j->blocks - b > (uint64_t)j->batch ? b + (uint64_t)j->batch : j->blocks;
     pthread_mutex_lock(&j->lock);
-    while (j->sealed_blocks <= b && !j->stop_hashing) pthread_cond_wait(&j->moved, &j->lock);
-    int stop = j->sealed_blocks <= b;
+    while (j->sealed_blocks < end && !j->stop_hashing) pthread_cond_wait(&j->moved, &j->lock);
+    int stop = j->sealed_blocks < end; /* stopped early: the digest will not be used */
     pthread_mutex_unlock(&j->lock);
     if (stop) break;
-    EVP_DigestUpdate(j->md, j->ring[b % RING], j->ring_bytes[b % RING]);
+    const uint8_t *blocks[DIGEST_BATCH];
+    size_t lengths[DIGEST_BATCH];
+    for (uint64_t k = b; k < end; k++) {
+      blocks[k - b] = j->ring[k % (uint64_t)j->ring_size];
+      lengths[k - b] = j->ring_bytes[k % (uint64_t)j->ring_size];
+    }
+    digest_blocks(&j->hash, blocks, lengths, (int)(end - b));
     pthread_mutex_lock(&j->lock);
-    j->hashed_blocks = b + 1;
+    j->hashed_blocks = end;
     pthread_cond_broadcast(&j->moved);
     pthread_mutex_unlock(&j->lock);
+    b = end;
   }
   return NULL;
 }
@@ -188,10 +213,8 @@ static int seal_chunks(stream_job *j, uint64_t first, uint64_t count, const uint
 static void run(stream_job *j) {
   uint8_t *plain = malloc((size_t)BLOCK_CHUNKS * CHUNK_PLAIN);
   int ring_ok = 1;
-  for (int i = 0; i < RING; i++) ring_ok &= (j->ring[i] = malloc((size_t)BLOCK_CHUNKS * CHUNK_SEALED)) != NULL;
-  j->md = EVP_MD_CTX_new();
-  if (plain == NULL || !ring_ok || j->md == NULL || EVP_DigestInit_ex(j->md, EVP_sha256(), NULL) != 1 ||
-      EVP_DigestUpdate(j->md, j->hash_prefix, j->hash_prefix_length) != 1) {
+  for (int i = 0; i < j->ring_size; i++) ring_ok &= (j->ring[i] = malloc((size_t)BLOCK_CHUNKS * CHUNK_SEALED)) != NULL;
+  if (plain == NULL || !ring_ok || !digest_init(&j->hash, j->version, j->lanes, j->hash_prefix, j->hash_prefix_length)) {
     j->result = MEMORY;
     free(plain);
     return;
@@ -215,9 +238,9 @@ static void run(stream_job *j) {
     uint64_t count = j->chunks - index < BLOCK_CHUNKS ? j->chunks - index : BLOCK_CHUNKS;
     if (!fill(j, plain, (size_t)count * CHUNK_PLAIN)) break;
     pthread_mutex_lock(&j->lock);
-    while (b - j->hashed_blocks >= RING) pthread_cond_wait(&j->moved, &j->lock);
+    while (b - j->hashed_blocks >= (uint64_t)j->ring_size) pthread_cond_wait(&j->moved, &j->lock);
     pthread_mutex_unlock(&j->lock);
-    uint8_t *out = j->ring[b % RING];
+    uint8_t *out = j->ring[b % (uint64_t)j->ring_size];
     size_t bytes = (size_t)count * CHUNK_SEALED;
     if (!seal_chunks(j, index, count, plain, out)) {
       j->result = CRYPTO;
@@ -234,7 +257,7 @@ static void run(stream_job *j) {
     }
 #endif
     pthread_mutex_lock(&j->lock);
-    j->ring_bytes[b % RING] = bytes;
+    j->ring_bytes[b % (uint64_t)j->ring_size] = bytes;
     j->sealed_blocks = b + 1;
     pthread_cond_broadcast(&j->moved);
     pthread_mutex_unlock(&j->lock);
@@ -246,7 +269,7 @@ static void run(stream_job *j) {
   pthread_cond_broadcast(&j->moved);
   pthread_mutex_unlock(&j->lock);
   pthread_join(hasher, NULL);
-  if (j->result == DONE && EVP_DigestFinal_ex(j->md, j->digest, NULL) != 1) j->result = CRYPTO;
+  if (j->result == DONE && !digest_final(&j->hash, j->digest)) j->result = CRYPTO;
   OPENSSL_cleanse(plain, (size_t)BLOCK_CHUNKS * CHUNK_PLAIN);
   free(plain);
 }
@@ -261,8 +284,8 @@ static void job_free(napi_env env, stream_job *j) {
   if (j->gcm_ref != NULL) napi_delete_reference(env, j->gcm_ref);
   if (j->control_ref != NULL) napi_delete_reference(env, j->control_ref);
   if (j->work != NULL) napi_delete_async_work(env, j->work);
-  if (j->md != NULL) EVP_MD_CTX_free(j->md);
-  for (int i = 0; i < RING; i++) free(j->ring[i]);
+  digest_free(&j->hash);
+  for (int i = 0; i < RING_LANES; i++) free(j->ring[i]);
   if (j->prefix != NULL) OPENSSL_cleanse(j->prefix, j->prefix_length);
   free(j->prefix);
   free(j->hash_prefix);
@@ -297,19 +320,22 @@ static void complete(napi_env env, napi_status status, void *data) {
 }
 
 /* stream(context, prefix: Uint8Array, fds: Int32Array, sizes: Float64Array, chunks: number,
- *        outFd: number, hashPrefix: Uint8Array, control: Int32Array(≥ 2)) -> Promise<Buffer>
- * Resolves with the SHA-256 of hashPrefix and of every sealed chunk; rejects with an Error whose
- * code is ERR_PLI_STREAM_SHORT (.source), _IO (.errno, .syscall), _STOPPED, _MEMORY or _CRYPTO. */
+ *        outFd: number, hashPrefix: Uint8Array, control: Int32Array(≥ 2), version: 1 | 2)
+ *        -> Promise<Buffer>
+ * Resolves with the signature's digest of hashPrefix and the sealed chunks (digest.c: version 1,
+ * SHA-256 of hashPrefix and every sealed chunk; version 2, SHA-256 of hashPrefix and the leaves of
+ * the 16-chunk blocks); rejects with an Error whose code is ERR_PLI_STREAM_SHORT (.source), _IO
+ * (.errno, .syscall), _STOPPED, _MEMORY or _CRYPTO. PLI_SHA256_LANES is read here (digest_lanes). */
 napi_value seal_stream(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 8)
-    return fail(env, "stream(context, prefix, fds, sizes, chunks, outFd, hashPrefix, control)");
+  size_t argc = 9;
+  napi_value argv[9];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 9)
+    return fail(env, "stream(context, prefix, fds, sizes, chunks, outFd, hashPrefix, control, version)");
   gcm_context *gcm = context_of(env, argv[0], 1);
   uint8_t *prefix, *hash_prefix;
   size_t prefix_length, hash_prefix_length, fd_count, size_count, control_count;
   int32_t *fds, *control;
-  double *sizes, chunks_value;
+  double *sizes, chunks_value, version;
   int32_t out_fd;
   if (gcm == NULL) return fail(env, "context: a sealing context");
   if (!bytes_of(env, argv[1], &prefix, &prefix_length)) return fail(env, "prefix: Uint8Array");
@@ -321,6 +347,8 @@ napi_value seal_stream(napi_env env, napi_callback_info info) {
   if (!bytes_of(env, argv[6], &hash_prefix, &hash_prefix_length)) return fail(env, "hashPrefix: Uint8Array");
   if (!elements_of(env, argv[7], napi_int32_array, (void **)&control, &control_count) || control_count < 2)
     return fail(env, "control: Int32Array of 2");
+  if (napi_get_value_double(env, argv[8], &version) != napi_ok || (version != 1 && version != 2))
+    return fail(env, "version: 1 or 2");
   /* The chunk count must be the one the sizes give (seal.ts computes it the same way). */
   double total = (double)prefix_length;
   for (size_t i = 0; i < fd_count; i++) {
@@ -344,6 +372,10 @@ napi_value seal_stream(napi_env env, napi_callback_info info) {
   j->prefix_length = prefix_length;
   j->hash_prefix = copy_of(hash_prefix, hash_prefix_length);
   j->hash_prefix_length = hash_prefix_length;
+  j->version = (int)version;
+  j->lanes = j->version == 2 && digest_lanes();
+  j->batch = j->lanes ? DIGEST_BATCH : 1;
+  j->ring_size = j->lanes ? RING_LANES : RING;
   j->fds = malloc((fd_count > 0 ? fd_count : 1) * sizeof *j->fds);
   j->sizes = malloc((fd_count > 0 ? fd_count : 1) * sizeof *j->sizes);
   j->sources = fd_count;

@@ -1,4 +1,6 @@
-// Generates test/vectors/container-v1.json and the .pli files it describes (docs/format.md).
+// Generates test/vectors/container-v1.json, container-v2.json and the .pli files they describe
+// (docs/format.md; version 2: section 11). The same inputs make both versions, so that their
+// payloads are the same bytes and only the version, the commitment and the signature differ.
 // Every input is fixed (key seeds, container id, file key, KEM seeds, salt, time), so the output
 // is byte-for-byte reproducible: test/unit/vectors.test.ts rebuilds each container from the JSON
 // alone and compares it with the stored file. Run with `npm run vectors`.
@@ -10,7 +12,8 @@ import { xwingKeygen, ed25519Keygen } from '../electron/core/crypto/keys.js';
 import { fingerprint } from '../electron/core/crypto/primitives.js';
 import { sealToBuffer, type SealParams } from '../electron/core/container/seal.js';
 import type { ManifestConvention } from '../electron/core/container/manifest.js';
-import { CHUNK_SEALED, PREAMBLE_BYTES, SIGNATURE_BYTES } from '../electron/core/container/format.js';
+import { CHUNK_SEALED, PREAMBLE_BYTES, SIGNATURE_BYTES, type FormatVersion } from '../electron/core/container/format.js';
+import { ContainerDigest, signedPrefix } from '../electron/core/container/digest.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const sha256 = (data: Uint8Array | string): Buffer => createHash('sha256').update(data).digest();
@@ -50,6 +53,10 @@ interface ContainerInput {
   convention?: ManifestConvention;
   openWith: string[];
   cannotOpen: string[];
+  /** Only in these versions (all when absent). */
+  versions?: FormatVersion[];
+  /** Too large to keep in the repository: the JSON records its SHA-256, the test rebuilds it. */
+  notStored?: boolean;
 }
 
 const CREATED_MS = 1790000000000;
@@ -107,6 +114,17 @@ const CONTAINERS: ContainerInput[] = [
     openWith: ['bob', 'alice'],
     cannotOpen: ['carol'],
   },
+  {
+    name: 'two-leaves',
+    description: 'version 2: 17 chunks, so two blocks, the second of one chunk (two leaves)',
+    sender: 'dave',
+    recipients: { kind: 'keys', people: ['bob'] },
+    files: [{ name: 'gros.bin', mtime: 1789000002000, content: { generator: AFFINE, length: 16 * 65536 + 1000, mul: 13, add: 5 } }],
+    openWith: ['bob'],
+    cannotOpen: ['carol'],
+    versions: [2],
+    notStored: true,
+  },
 ];
 
 function projectRoot(): string {
@@ -119,12 +137,14 @@ function projectRoot(): string {
   return dir;
 }
 
+interface Keys { id: string; encPublic: Uint8Array; encFpr: Buffer; sigSecret: Uint8Array; sigFpr: Buffer }
+
 async function main(): Promise<void> {
   const outDir = path.join(projectRoot(), 'test', 'vectors');
   mkdirSync(outDir, { recursive: true });
 
   const people: Record<string, unknown> = {};
-  const keys = new Map<string, { id: string; encPublic: Uint8Array; encFpr: Buffer; sigSecret: Uint8Array; sigFpr: Buffer }>();
+  const keys = new Map<string, Keys>();
   for (const p of PEOPLE) {
     const xwingSeed = fixedBytes(`${p.label}/xwing`, 32);
     const ed25519Seed = fixedBytes(`${p.label}/ed25519`, 32);
@@ -146,8 +166,12 @@ async function main(): Promise<void> {
     };
   }
 
+  for (const version of [1, 2] as const) await writeSuite(outDir, version, people, keys);
+}
+
+async function writeSuite(outDir: string, version: FormatVersion, people: Record<string, unknown>, keys: Map<string, Keys>): Promise<void> {
   const containers: unknown[] = [];
-  for (const c of CONTAINERS) {
+  for (const c of CONTAINERS.filter((c) => !c.versions || c.versions.includes(version))) {
     const sender = keys.get(c.sender)!;
     const containerId = fixedBytes(`${c.name}/container-id`, 16);
     const fileKey = fixedBytes(`${c.name}/file-key`, 32);
@@ -161,6 +185,7 @@ async function main(): Promise<void> {
         ? { kind: 'keys', keys: recipientLabels.map((r) => ({ keyFpr: keys.get(r)!.encFpr, publicKey: keys.get(r)!.encPublic })) }
         : { kind: 'password', password: Buffer.from(c.recipients.password, 'utf8'), params: { opslimit: c.recipients.opslimit, memlimitKib: c.recipients.memlimitKib } },
       createdMs: CREATED_MS,
+      version,
       ...(c.convention ? { convention: c.convention } : {}),
       // sealStream zeroes the file key after use: hand it a copy so the recorded value stays intact.
       fixed: { containerId: Buffer.from(containerId), fileKey: Buffer.from(fileKey), eseeds, ...(salt ? { salt } : {}) },
@@ -169,8 +194,11 @@ async function main(): Promise<void> {
     const { bytes, result } = await sealToBuffer(files, params);
     const headerLength = bytes.readUInt32BE(12);
     if (bytes.length !== PREAMBLE_BYTES + headerLength + result.chunks * CHUNK_SEALED + SIGNATURE_BYTES) throw new Error(`${c.name}: length mismatch`);
-    const file = `container-v1-${c.name}.pli`;
-    writeFileSync(path.join(outDir, file), bytes);
+    // The digest the signature covers, for another implementation to compare with its own.
+    const digest = new ContainerDigest(signedPrefix(bytes.subarray(0, PREAMBLE_BYTES + headerLength)));
+    digest.update(bytes.subarray(PREAMBLE_BYTES + headerLength, bytes.length - SIGNATURE_BYTES));
+    const file = c.notStored ? null : `container-v${version}-${c.name}.pli`;
+    if (file) writeFileSync(path.join(outDir, file), bytes);
     containers.push({
       name: c.name,
       description: c.description,
@@ -187,19 +215,20 @@ async function main(): Promise<void> {
       files: c.files.map((f) => ({ ...f, sha256: hex(sha256(contentBytes(f.content))), size: contentBytes(f.content).length })),
       openWith: c.openWith,
       cannotOpen: c.cannotOpen,
-      expected: { length: bytes.length, sha256: hex(sha256(bytes)), headerLength, chunks: result.chunks },
+      expected: { length: bytes.length, sha256: hex(sha256(bytes)), headerLength, chunks: result.chunks, signedDigest: hex(digest.digest()) },
     });
   }
 
   const json = {
-    format: 'pli container v1 (docs/format.md)',
+    format: `pli container v${version} (docs/format.md${version === 2 ? ', section 11' : ''})`,
+    version,
     generatedBy: 'scripts/gen-vectors.ts (npm run vectors)',
-    note: 'Test keys only: every secret here is public. Seeds are SHA-256("pli test vector/<label>/<i>"), recorded in hex; the X-Wing secret key is its seed.',
+    note: 'Test keys only: every secret here is public. Seeds are SHA-256("pli test vector/<label>/<i>"), recorded in hex; the X-Wing secret key is its seed. A container whose file is null is not stored: rebuild it from its inputs.',
     contentGenerators: { [AFFINE]: 'content given as {generator, length, mul, add}' },
     people,
     containers,
   };
-  const target = path.join(outDir, 'container-v1.json');
+  const target = path.join(outDir, `container-v${version}.json`);
   const text = `${JSON.stringify(json, null, 2)}\n`;
   const previous = existsSync(target) ? readFileSync(target, 'utf8') : null;
   writeFileSync(target, text);

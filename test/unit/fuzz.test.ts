@@ -80,10 +80,16 @@ describe('parsePreamble', () => {
     const withLength = (n: number) => { const q = Buffer.from(p); q.writeUInt32BE(n, 12); return q; };
     expect(parsePreamble(withLength(MAX_HEADER))).toBe(MAX_HEADER);
     for (const n of [0, 1, 69, MAX_HEADER + 1, 0x7fffffff, 0xffffffff]) expect(outcome(() => parsePreamble(withLength(n)))).toBe('malformed');
-    for (const [offset, value] of [[8, 0], [8, 2], [10, 0], [10, 2], [8, 0x100]] as const) {
+    // Versions 1 and 2 are read (format.md 2, 11); any other version, and any other suite, is refused.
+    for (const [offset, value] of [[8, 0], [8, 3], [8, 0xffff], [10, 0], [10, 2], [8, 0x100], [8, 0x200]] as const) {
       const q = Buffer.from(p);
       q.writeUInt16BE(value, offset);
       expect(outcome(() => parsePreamble(q))).toBe('malformed');
+    }
+    for (const version of [1, 2]) {
+      const q = Buffer.from(p);
+      q.writeUInt16BE(version, 8);
+      expect(parsePreamble(q)).toBe(p.readUInt32BE(12));
     }
   });
 });

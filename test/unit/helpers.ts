@@ -1,12 +1,13 @@
 // Test fixtures: real keys, real containers, all in memory so thousands of cases stay fast.
 import { xwingKeygen, ed25519Keygen, ed25519Sign, xwingDecapsulate } from '../../electron/core/crypto/keys.js';
-import { fingerprint, hkdf, signedDigest, unwrapKey } from '../../electron/core/crypto/primitives.js';
+import { fingerprint, hkdf, unwrapKey } from '../../electron/core/crypto/primitives.js';
 import { argon2id } from '../../electron/core/crypto/argon2.js';
 import { sealToBuffer, type SealParams } from '../../electron/core/container/seal.js';
 import { openStream, type OpenCallbacks, type PlainSink } from '../../electron/core/container/open.js';
 import { bufferSource } from '../../electron/core/container/sinks.js';
 import type { Manifest } from '../../electron/core/container/manifest.js';
 import { chunkNonce, type ParsedHeader } from '../../electron/core/container/format.js';
+import { ContainerDigest, signedPrefix } from '../../electron/core/container/digest.js';
 import { PliError, securityError } from '../../electron/core/errors.js';
 import { base32Encode } from '../../shared/ids.js';
 import { createCipheriv, randomBytes } from 'node:crypto';
@@ -148,7 +149,10 @@ export async function sealRawPlaintext(sender: TestPerson, recipients: TestPerso
     cipher.final();
     chunks.push(sealed, cipher.getAuthTag());
   }
-  const signature = await ed25519Sign(sender.sig.secretKey, signedDigest('container', header, ...chunks));
+  // The digest of the header's version (format.md 6 or 11).
+  const digest = new ContainerDigest(signedPrefix(header));
+  for (const chunk of chunks) digest.update(chunk);
+  const signature = await ed25519Sign(sender.sig.secretKey, digest.digest());
   return Buffer.concat([header, ...chunks, signature]);
 }
 

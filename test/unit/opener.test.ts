@@ -8,7 +8,8 @@ import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { blockOpener, ChangedWhileReadingError, ChunkTagError, NONCE_BYTES, OFF_THREAD_OPEN_BYTES, startOpenerThread, type OpenerThread } from '../../electron/core/container/opener.js';
-import { CHUNK_PLAIN, CHUNK_SEALED, PREAMBLE_BYTES } from '../../electron/core/container/format.js';
+import { CHUNK_PLAIN, CHUNK_SEALED, encodePreamble, PREAMBLE_BYTES } from '../../electron/core/container/format.js';
+import { signedPrefix } from '../../electron/core/container/digest.js';
 import { openStream, type OpenCallbacks } from '../../electron/core/container/open.js';
 import { bufferSource, FolderSink } from '../../electron/core/container/sinks.js';
 import { PliError } from '../../electron/core/errors.js';
@@ -39,7 +40,7 @@ describe('block opener: the worker thread and this thread agree', () => {
   const key = randomBytes(32);
   // Seven blocks: the worker opens four, this thread the second, fourth and sixth (one in two).
   const blocks = makeBlocks(key, [BLOCK, BLOCK, BLOCK, BLOCK, BLOCK, BLOCK, 5]);
-  const prefix = Buffer.from('pli/v1/sig/container\0 et un en-tête');
+  const prefix = Buffer.concat([signedPrefix(encodePreamble(1000, 1)), Buffer.from(' et un en-tête')]);
   const expectedDigest = blocks.reduce((h, b) => h.update(b.sealed), createHash('sha256').update(prefix)).digest();
 
   // A worker started before the key exists (during the Argon2id unlock) gets it afterwards.
@@ -70,6 +71,7 @@ describe('block opener: the worker thread and this thread agree', () => {
     for (const bad of [0, 3, 4, 6]) { // block 3 is the one this thread opens
       const chunk = bad === 6 ? 4 : (bad * 7) % BLOCK;
       const opener = blockOpener(big, createSecretKey(key), () => {});
+      opener.prefix(Buffer.from(prefix));
       try {
         const outcomes = await Promise.allSettled(blocks.map((b, i) => {
           const sealed = Buffer.from(b.sealed);
@@ -93,6 +95,7 @@ describe('block opener: the worker thread and this thread agree', () => {
   it('a tag flipped in the last chunk, or a nonce changed, is refused', async () => {
     for (const variant of ['tag', 'nonce'] as const) {
       const opener = blockOpener(big, createSecretKey(key), () => {});
+      opener.prefix(Buffer.from(prefix));
       try {
         const b = blocks[1]!;
         const sealed = Buffer.from(b.sealed);
@@ -154,7 +157,7 @@ describe('block opener: the worker thread and this thread agree', () => {
 describe('pre-hashing from the file while the key is unlocked', () => {
   const key = randomBytes(32);
   const blocks = makeBlocks(key, [BLOCK, BLOCK, BLOCK, BLOCK, BLOCK, 5]);
-  const prefix = Buffer.from('pli/v1/sig/container\0 et un en-tête');
+  const prefix = Buffer.concat([signedPrefix(encodePreamble(1000, 1)), Buffer.from(' et un en-tête')]);
   const expectedDigest = blocks.reduce((h, b) => h.update(b.sealed), createHash('sha256').update(prefix)).digest();
   const headerBytes = 1000; // the blocks start after a stand-in header
   const chunks = 5 * BLOCK + 5;

@@ -13,7 +13,8 @@ import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readdirSync,
 import os from 'node:os';
 import path from 'node:path';
 import { readerStreamBackend, startFileReader, type FileReader } from '../../electron/core/container/gcm.js';
-import { CHUNK_PLAIN, CHUNK_SEALED, chunkNonce, PREAMBLE_BYTES } from '../../electron/core/container/format.js';
+import { CHUNK_PLAIN, CHUNK_SEALED, chunkNonce, encodePreamble, PREAMBLE_BYTES } from '../../electron/core/container/format.js';
+import { signedPrefix } from '../../electron/core/container/digest.js';
 import { openStream, readInfo, signaturePrefix } from '../../electron/core/container/open.js';
 import { fileSource, FolderSink } from '../../electron/core/container/sinks.js';
 import { OFF_THREAD_OPEN_BYTES } from '../../electron/core/container/opener.js';
@@ -40,7 +41,7 @@ const pad = (bytes: Buffer): Buffer => Buffer.concat([bytes, Buffer.alloc((CHUNK
 
 describe.runIf(posix)("the addon's reader (native/reader.c)", () => {
   const key = randomBytes(32);
-  const prefix = Buffer.from('pli/v1/sig/container\0 et un en-tête');
+  const prefix = Buffer.concat([signedPrefix(encodePreamble(1000, 1)), Buffer.from(' et un en-tête')]);
   const headerBytes = 1000; // the chunks start after a stand-in header
   // The head (the manifest's place), then four files across chunk and block edges, then padding.
   const head = randomBytes(300);

@@ -15,7 +15,8 @@ import path from 'node:path';
 import { discard, ownsMemory } from '../../electron/core/container/discard.js';
 import { chunkSealer, gcmBackend, sealStreamBackend, type ChunkSealer, type RunningStream } from '../../electron/core/container/gcm.js';
 import { sealStream, sealToBuffer, sealToFile, type PlainSource, type SealParams } from '../../electron/core/container/seal.js';
-import { CHUNK_PLAIN, CHUNK_SEALED, chunkNonce } from '../../electron/core/container/format.js';
+import { CHUNK_PLAIN, CHUNK_SEALED, chunkNonce, encodePreamble } from '../../electron/core/container/format.js';
+import { signedPrefix } from '../../electron/core/container/digest.js';
 import { encodeManifest, mediaTypeFor } from '../../electron/core/container/manifest.js';
 import { OFF_THREAD_HASH_BYTES } from '../../electron/core/container/sinks.js';
 import { hkdf, SIGNATURE_LABELS } from '../../electron/core/crypto/primitives.js';
@@ -23,6 +24,9 @@ import { KDF_INFO } from '../../electron/core/crypto/labels.js';
 import { ed25519Verify } from '../../electron/core/crypto/keys.js';
 import { inputError, PliError } from '../../electron/core/errors.js';
 import { makePerson, sealParams, type TestPerson } from './helpers.js';
+
+/** A version 1 signature prefix (label and preamble): its digest is the SHA-256 of everything. */
+const V1_PREFIX = signedPrefix(encodePreamble(1000, 1));
 
 describe('discard', () => {
   it('frees buffers that own their memory at once, with no garbage collection', () => {
@@ -88,7 +92,12 @@ async function reference(sealed: Buffer): Promise<void> {
   }
   const body = Buffer.concat(payload);
   expect(sealed.subarray(headerLength, headerLength + body.length).equals(body)).toBe(true);
-  const digest = createHash('sha256').update(SIGNATURE_LABELS.container, 'ascii').update(header).update(body).digest();
+  // The digest of the header's version, by hand from format.md (section 6, or 11: per-block leaves).
+  const version = header.readUInt16BE(8);
+  const root = createHash('sha256').update(version === 1 ? SIGNATURE_LABELS.container : SIGNATURE_LABELS.containerV2, 'ascii').update(header);
+  if (version === 1) root.update(body);
+  else for (let at = 0; at < body.length; at += 16 * CHUNK_SEALED) root.update(createHash('sha256').update(body.subarray(at, at + 16 * CHUNK_SEALED)).digest());
+  const digest = root.digest();
   expect(await ed25519Verify(sender.sig.publicKey, digest, sealed.subarray(sealed.length - 64))).toBe(true);
 }
 
@@ -301,7 +310,7 @@ describe("the addon's stream (native/stream.c)", () => {
     const fd = openSync(input, 'r');
     const outFd = openSync(out, 'w');
     const chunks = Math.ceil(data.length / CHUNK_PLAIN);
-    const run = sealer.stream!({ prefix: Buffer.alloc(0), files: [{ fd, size: data.length }], chunks, outFd, hashPrefix: Buffer.alloc(0) });
+    const run = sealer.stream!({ prefix: Buffer.alloc(0), files: [{ fd, size: data.length }], chunks, outFd, hashPrefix: V1_PREFIX });
     return { sealer, run, chunks, out, done: () => [fd, outFd].forEach((d) => closeSync(d)) };
   }
 
@@ -319,7 +328,7 @@ describe("the addon's stream (native/stream.c)", () => {
 
   it('refuses arguments that do not describe the stream, before any work', () => {
     const sealer = chunkSealer(createSecretKey(randomBytes(32)));
-    const job = { prefix: Buffer.alloc(10), files: [{ fd: 0, size: 100 }], chunks: 1, outFd: 1, hashPrefix: Buffer.alloc(4) };
+    const job = { prefix: Buffer.alloc(10), files: [{ fd: 0, size: 100 }], chunks: 1, outFd: 1, hashPrefix: V1_PREFIX };
     for (const wrong of [
       { chunks: 2 }, { chunks: 0 }, { chunks: 1.5 }, { files: [{ fd: 0, size: -1 }] }, { files: [{ fd: 0, size: 2.5 }] },
       { files: [{ fd: -1, size: 100 }] }, { outFd: -1 }, { files: [{ fd: 0, size: 2 ** 54 }] },
@@ -337,7 +346,7 @@ describe("the addon's stream (native/stream.c)", () => {
       sealer.close();
       const digest = await run.digest;
       expect(statSync(out).size).toBe(chunks * CHUNK_SEALED);
-      expect(digest.equals(createHash('sha256').update(readFileSync(out)).digest())).toBe(true);
+      expect(digest.equals(createHash('sha256').update(V1_PREFIX).update(readFileSync(out)).digest())).toBe(true);
       expect(run.chunksDone()).toBe(chunks);
       // Closed at the stream's end: its key is gone.
       expect(sealOne).toThrow(RangeError);

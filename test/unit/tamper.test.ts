@@ -254,7 +254,7 @@ describe('key commitment: two recipients given different file keys', () => {
       return { type: 'xwing', keyFpr: r.enc.fpr, kemCiphertext: Buffer.from(cipherText), wrapped: wrapKey(kek, fileKey) };
     };
     const header: Header = {
-      containerId, createdMs, senderId: Buffer.from(base32Decode(alice.id, 10)!), senderSigFpr: alice.sig.fpr,
+      version: 1, containerId, createdMs, senderId: Buffer.from(base32Decode(alice.id, 10)!), senderSigFpr: alice.sig.fpr,
       recipients: [await entry(bob, keyA), await entry(carol, keyB)],
     };
     const committed = encodeHeaderForCommitment(header);

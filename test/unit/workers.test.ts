@@ -14,6 +14,8 @@ import { argon2id } from '../../electron/core/crypto/argon2.js';
 import { getSodium } from '../../electron/core/crypto/sodium.js';
 import { workerEntry } from '../../electron/core/workers.js';
 import { OFF_THREAD_HASH_BYTES, sha256Stream } from '../../electron/core/container/sinks.js';
+import { signedPrefix } from '../../electron/core/container/digest.js';
+import { CHUNK_SEALED, encodePreamble } from '../../electron/core/container/format.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { PliError } from '../../electron/core/errors.js';
 
@@ -66,7 +68,10 @@ describe('the compiled program runs the compiled workers', () => {
     const seen = probe(`
       const { createCipheriv, createHash, createSecretKey, randomBytes } = await import('node:crypto');
       const { blockOpener, NONCE_BYTES, OFF_THREAD_OPEN_BYTES, BLOCK_CHUNKS } = await import(${href(path.join(DIST_CORE, 'container/opener.js'))});
-      const { CHUNK_PLAIN } = await import(${href(path.join(DIST_CORE, 'container/format.js'))});
+      const { CHUNK_PLAIN, encodePreamble } = await import(${href(path.join(DIST_CORE, 'container/format.js'))});
+      const { signedPrefix } = await import(${href(path.join(DIST_CORE, 'container/digest.js'))});
+      // A version 1 prefix: the digest is then the SHA-256 of everything, computed here.
+      const prefix = signedPrefix(encodePreamble(1000, 1));
       const key = randomBytes(32);
       const blocks = [BLOCK_CHUNKS, 3].map((count) => {
         const plain = Array.from({ length: count }, () => randomBytes(CHUNK_PLAIN));
@@ -77,9 +82,9 @@ describe('the compiled program runs the compiled workers', () => {
         }));
         return { plain, nonces, sealed };
       });
-      const expected = blocks.reduce((h, b) => h.update(b.sealed), createHash('sha256').update('prefix')).digest('hex');
+      const expected = blocks.reduce((h, b) => h.update(b.sealed), createHash('sha256').update(prefix)).digest('hex');
       const opener = blockOpener(OFF_THREAD_OPEN_BYTES + 1, createSecretKey(key), () => {});
-      opener.prefix(Buffer.from('prefix'));
+      opener.prefix(Buffer.from(prefix));
       let same = true;
       for (const b of blocks) {
         const plain = await opener.submit(Buffer.from(b.sealed), b.nonces);
@@ -125,13 +130,27 @@ describe('a missing compiled worker', () => {
 
 describe("the writer's hash worker", () => {
   const parts = [randomBytes(5 * 1024 * 1024), randomBytes(4 * 1024 * 1024 + 3), Buffer.from('fin')];
-  const expected = createHash('sha256').update(Buffer.concat(parts)).digest('hex');
+  const sha256 = (...data: Buffer[]) => createHash('sha256').update(Buffer.concat(data)).digest();
+  // What docs/format.md says, computed here without digest.ts: version 1 hashes everything,
+  // version 2 the prefix and the SHA-256 of each block of 16 sealed chunks.
+  const expected = (version: 1 | 2): string => {
+    const prefix = signedPrefix(encodePreamble(1000, version));
+    const all = Buffer.concat(parts);
+    if (version === 1) return sha256(prefix, all).toString('hex');
+    const leaves: Buffer[] = [];
+    for (let at = 0; at < all.length; at += 16 * CHUNK_SEALED) leaves.push(sha256(all.subarray(at, at + 16 * CHUNK_SEALED)));
+    return sha256(prefix, ...leaves).toString('hex');
+  };
 
-  it('from the sources: the digest of every part, in order, as node:crypto gives it', async () => {
-    const stream = sha256Stream(OFF_THREAD_HASH_BYTES + 1);
+  it('the two versions differ (the check below can fail)', () => {
+    expect(expected(1)).not.toBe(expected(2));
+  });
+
+  it.each([1, 2] as const)('from the sources, version %i: the digest of every part, in order, as format.md says', async (version) => {
+    const stream = sha256Stream(OFF_THREAD_HASH_BYTES + 1, signedPrefix(encodePreamble(1000, version)));
     try {
       for (const part of parts) await stream.update([Buffer.from(part)]);
-      expect((await stream.digest()).toString('hex')).toBe(expected);
+      expect((await stream.digest()).toString('hex')).toBe(expected(version));
     } finally {
       await stream.close();
     }
@@ -141,9 +160,14 @@ describe("the writer's hash worker", () => {
     const seen = probe(`
       const { createHash } = await import('node:crypto');
       const { sha256Stream, OFF_THREAD_HASH_BYTES } = await import(${href(path.join(DIST_CORE, 'container/sinks.js'))});
+      const { ContainerDigest, signedPrefix } = await import(${href(path.join(DIST_CORE, 'container/digest.js'))});
+      const { encodePreamble } = await import(${href(path.join(DIST_CORE, 'container/format.js'))});
       const parts = [Buffer.alloc(5 * 1024 * 1024, 1), Buffer.alloc(4 * 1024 * 1024 + 3, 2), Buffer.from('fin')];
-      const expected = createHash('sha256').update(Buffer.concat(parts)).digest('hex');
-      const stream = sha256Stream(OFF_THREAD_HASH_BYTES + 1);
+      const prefix = signedPrefix(encodePreamble(1000, 2));
+      const inline = new ContainerDigest(prefix);
+      inline.update(Buffer.concat(parts));
+      const expected = inline.digest().toString('hex');
+      const stream = sha256Stream(OFF_THREAD_HASH_BYTES + 1, prefix);
       for (const part of parts) await stream.update([Buffer.from(part)]);
       const digest = (await stream.digest()).toString('hex');
       await stream.close();

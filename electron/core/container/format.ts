@@ -1,4 +1,5 @@
-// Binary layout of a .pli container, version 1 (docs/format.md). The header is parsed before
+// Binary layout of a .pli container, versions 1 and 2 (docs/format.md; version 2 differs only in
+// what the signature covers, section 11, digest.ts). The header is parsed before
 // anything is authenticated, so every length is checked against its bound and against the bytes
 // left before the field is read, and nothing unknown is skipped.
 import { securityError } from '../errors.js';
@@ -13,7 +14,10 @@ export { COMMITMENT_BYTES, CONTAINER_ID_BYTES, FPR_BYTES, MAX_HEADER, MAX_RECIPI
 import { KDF_INFO } from '../crypto/labels.js';
 
 export const MAGIC = Buffer.from([0x89, 0x50, 0x4c, 0x49, 0x0d, 0x0a, 0x1a, 0x0a]);
-export const VERSION = 1;
+/** The versions this Pli reads (format.md 2). */
+export type FormatVersion = 1 | 2;
+/** The version this Pli writes (format.md 11, "Writing, and when"). */
+export const WRITE_VERSION: FormatVersion = 2;
 export const SUITE = 1;
 export const PREAMBLE_BYTES = 16;
 export const CHUNK_PLAIN = 65536;
@@ -34,6 +38,7 @@ export interface PasswordRecipient { type: 'password'; salt: Buffer; opslimit: n
 export type RecipientEntry = XWingRecipient | PasswordRecipient;
 
 export interface Header {
+  version: FormatVersion;
   containerId: Buffer;
   createdMs: number;
   senderId: Buffer;
@@ -53,10 +58,10 @@ function bad(detail: string): never {
   throw securityError('malformed', `Ce fichier n'est pas un pli chiffré valide (${detail}). Il a pu être abîmé ou modifié en route : demandez à l'expéditeur de le renvoyer.`);
 }
 
-export function encodePreamble(headerLength: number): Buffer {
+export function encodePreamble(headerLength: number, version: FormatVersion): Buffer {
   const preamble = Buffer.alloc(PREAMBLE_BYTES);
   MAGIC.copy(preamble, 0);
-  preamble.writeUInt16BE(VERSION, 8);
+  preamble.writeUInt16BE(version, 8);
   preamble.writeUInt16BE(SUITE, 10);
   preamble.writeUInt32BE(headerLength, 12);
   return preamble;
@@ -67,6 +72,7 @@ export function encodeHeaderForCommitment(header: Header): Buffer {
   // The writer's callers (seal.ts) refuse these with a message first; this is the last guard, so
   // that no header a reader would refuse is ever encoded.
   if (header.recipients.length < 1 || header.recipients.length > MAX_RECIPIENTS) throw new Error('recipient count out of bounds');
+  if (header.version !== 1 && header.version !== 2) throw new Error('unknown format version');
   const dateProblem = createdProblem(header.createdMs);
   if (dateProblem) throw new Error(dateProblem);
   const parts: Buffer[] = [];
@@ -86,20 +92,24 @@ export function encodeHeaderForCommitment(header: Header): Buffer {
     }
   }
   const body = Buffer.concat(parts);
-  return Buffer.concat([encodePreamble(body.length + COMMITMENT_BYTES), body]);
+  return Buffer.concat([encodePreamble(body.length + COMMITMENT_BYTES, header.version), body]);
 }
 
 /** Reads and checks the preamble; returns the header length. */
 export function parsePreamble(preamble: Buffer): number {
+  return readPreamble(preamble).headerLength;
+}
+
+function readPreamble(preamble: Buffer): { version: FormatVersion; headerLength: number } {
   if (preamble.length < PREAMBLE_BYTES) bad('fichier trop court');
   if (!preamble.subarray(0, 8).equals(MAGIC)) bad("signature de format absente : ce n'est pas un fichier .pli");
   const version = preamble.readUInt16BE(8);
-  if (version !== VERSION) bad(`version ${version} inconnue ; mettez Pli à jour`);
+  if (version !== 1 && version !== 2) bad(`version ${version} inconnue ; mettez Pli à jour`);
   const suite = preamble.readUInt16BE(10);
   if (suite !== SUITE) bad(`suite cryptographique ${suite} inconnue`);
   const length = preamble.readUInt32BE(12);
   if (length < MIN_HEADER || length > MAX_HEADER) bad("longueur d'en-tête hors limites");
-  return length;
+  return { version, headerLength: length };
 }
 
 /** Number of chunks implied by the total file length, or a refusal if the length is not exact. */
@@ -112,7 +122,7 @@ export function chunkCountFor(totalLength: number, headerLength: number): number
 }
 
 export function parseHeader(preamble: Buffer, body: Buffer): ParsedHeader {
-  const headerLength = parsePreamble(preamble);
+  const { version, headerLength } = readPreamble(preamble);
   if (body.length !== headerLength) bad('en-tête tronqué');
   let offset = 0;
   const take = (length: number): Buffer => {
@@ -158,7 +168,7 @@ export function parseHeader(preamble: Buffer, body: Buffer): ParsedHeader {
   if (offset !== body.length) bad('champ inconnu après l’en-tête');
   const headerBytes = Buffer.concat([preamble.subarray(0, PREAMBLE_BYTES), body]);
   return {
-    containerId, createdMs, senderId, senderSigFpr, recipients, commitment,
+    version, containerId, createdMs, senderId, senderSigFpr, recipients, commitment,
     committedBytes: headerBytes.subarray(0, committedLength),
     headerBytes,
   };

@@ -16,7 +16,8 @@ import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } fro
 import { createRequire } from 'node:module';
 import { getSystemErrorName } from 'node:util';
 // The chunk layout native/gcm.c also hard-codes (its CHUNK_PLAIN, TAG_BYTES, NONCE_BYTES).
-import { CHUNK_PLAIN, CHUNK_SEALED, NONCE_BYTES } from './format.js';
+import { CHUNK_PLAIN, CHUNK_SEALED, NONCE_BYTES, type FormatVersion } from './format.js';
+import { prefixVersion } from './digest.js';
 
 export type GcmBackend = 'addon' | 'node';
 
@@ -27,9 +28,9 @@ interface Addon {
   seal(context: object, plain: Uint8Array, nonces: Uint8Array, out: Uint8Array): void;
   open(context: object, sealed: Uint8Array, nonces: Uint8Array, out: Uint8Array): number;
   /** native/stream.c (absent from a Windows build). */
-  stream?(context: object, prefix: Uint8Array, fds: Int32Array, sizes: Float64Array, chunks: number, outFd: number, hashPrefix: Uint8Array, control: Int32Array): Promise<Buffer>;
+  stream?(context: object, prefix: Uint8Array, fds: Int32Array, sizes: Float64Array, chunks: number, outFd: number, hashPrefix: Uint8Array, control: Int32Array, version: FormatVersion): Promise<Buffer>;
   /** native/reader.c (absent from a Windows build). */
-  readerStart?(fd: number, start: number, chunks: number, prefix: Uint8Array): object;
+  readerStart?(fd: number, start: number, chunks: number, prefix: Uint8Array, version: FormatVersion): object;
   readerOpen?(reader: object, context: object, head: Uint8Array, fds: Int32Array, sizes: Float64Array, control: Int32Array): Promise<Buffer>;
   readerClose?(reader: object): void;
   readerPrehashed?(reader: object): number;
@@ -43,12 +44,13 @@ export interface FileStream {
   files: { fd: number; size: number }[];
   chunks: number;
   outFd: number;
-  /** Hashed ahead of the sealed chunks (the signature's label and the header). */
+  /** Hashed ahead of the sealed chunks (the signature's label and the header, digest.ts
+   * signedPrefix), whose version says how the chunks are hashed (format.md 6 or 11). */
   hashPrefix: Uint8Array;
 }
 
 export interface RunningStream {
-  /** SHA-256 of hashPrefix and of every sealed chunk, once the last one is written. Rejects with
+  /** The signature's digest (digest.ts) of hashPrefix and the sealed chunks, once the last one is written. Rejects with
    * an Error whose code is ERR_PLI_STREAM_SHORT (`source`: that file is shorter than its size),
    * ERR_PLI_STREAM_IO (`errno`, `syscall`), ERR_PLI_STREAM_STOPPED (after stop()), _MEMORY or _CRYPTO. */
   digest: Promise<Buffer>;
@@ -162,7 +164,7 @@ export function startFileReader(fd: number, start: number, chunks: number, prefi
   if (!native) return null;
   let handle: object;
   try {
-    handle = native.readerStart(fd, start, chunks, prefix);
+    handle = native.readerStart(fd, start, chunks, prefix, prefixVersion(prefix));
   } catch {
     return null; // no memory or thread for it now: the JavaScript path opens the container
   }
@@ -341,7 +343,7 @@ export function chunkSealer(key: KeyObject, backend?: GcmBackend): ChunkSealer {
     stream: (job) => runningStream(job.chunks, (control) => {
       const fds = Int32Array.from(job.files, (f) => f.fd);
       const sizes = Float64Array.from(job.files, (f) => f.size);
-      return stream.call(native, context, job.prefix, fds, sizes, job.chunks, job.outFd, job.hashPrefix, control);
+      return stream.call(native, context, job.prefix, fds, sizes, job.chunks, job.outFd, job.hashPrefix, control, prefixVersion(job.hashPrefix));
     }),
   };
 }

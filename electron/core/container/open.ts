@@ -4,7 +4,8 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { chunkCountFor, chunkNonce, parseHeader, parsePreamble, CHUNK_PLAIN, CHUNK_SEALED, PREAMBLE_BYTES, SIGNATURE_BYTES, type ParsedHeader } from './format.js';
 import { decodeManifest, MAX_MANIFEST, type Manifest } from './manifest.js';
-import { equalConstantTime, hkdf, hmacSha256, SIGNATURE_LABELS } from '../crypto/primitives.js';
+import { equalConstantTime, hkdf, hmacSha256 } from '../crypto/primitives.js';
+import { signedPrefix } from './digest.js';
 import { KDF_INFO } from '../crypto/labels.js';
 import { ed25519Verify } from '../crypto/keys.js';
 import { securityError } from '../errors.js';
@@ -64,9 +65,9 @@ export interface ContainerInfo {
   payloadBytes: number;
 }
 
-/** What the signature's digest starts with: the container label, then the whole header. */
+/** What the signature's digest starts with: the label of the container's version, then the whole header. */
 export function signaturePrefix(header: ParsedHeader): Buffer {
-  return Buffer.concat([Buffer.from(SIGNATURE_LABELS.container, 'ascii'), header.headerBytes]);
+  return signedPrefix(header.headerBytes);
 }
 
 const tampered = (detail: string) =>

@@ -20,7 +20,8 @@
 //
 // Where no file's digest is asked (the command line) and the addon has it, native/reader.c does
 // the same natively instead, and opens the blocks straight into the files (gcm.ts startFileReader).
-import { createHash, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { ContainerDigest } from './digest.js';
 import { openChunks } from './chunks.js';
 import { asBuffer, discard, DigestWorker, keepSpare, ownsMemory, StartedThread, type Pending } from './threads.js';
 import { workerEntry } from '../workers.js';
@@ -98,7 +99,7 @@ export function blockOpener(payloadBytes: number, key: KeyObject, recycle: (bloc
 }
 
 class InlineOpener implements BlockOpener {
-  private readonly hash = createHash('sha256');
+  private hash: ContainerDigest | null = null;
   private readonly opener: ChunkOpener;
   /** Plaintext written out and given back (release), opened into again. */
   private readonly spares: Buffer[] = [];
@@ -106,10 +107,10 @@ class InlineOpener implements BlockOpener {
     this.opener = chunkOpener(key);
   }
   prefix(bytes: Buffer): void {
-    this.hash.update(bytes);
+    this.hash = new ContainerDigest(bytes);
   }
   async submit(block: Buffer, nonces: Buffer): Promise<Buffer[]> {
-    this.hash.update(block);
+    this.hash!.update(block);
     const plain = openChunks(this.opener, block, nonces, this.spares);
     if (typeof plain === 'number') throw new ChunkTagError(plain);
     this.recycle(block);
@@ -119,7 +120,7 @@ class InlineOpener implements BlockOpener {
     for (const chunk of chunks) keepSpare(this.spares, chunk);
   }
   async digest(): Promise<Buffer> {
-    return this.hash.digest();
+    return this.hash!.digest();
   }
   async close(): Promise<void> {
     this.opener.close();

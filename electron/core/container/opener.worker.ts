@@ -2,10 +2,11 @@
 // the container's digest: every block goes into it in order, and most are also opened here.
 // Memory moves without copies: the sealed block in, the block and the plaintext out; the reader's
 // thread frees the plaintext at once when written (discard.ts), with no collection of its heap.
-import { createCipheriv, createHash, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createCipheriv, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { CHUNK_SEALED } from './format.js';
+import { ContainerDigest } from './digest.js';
 import { BLOCK_CHUNKS, openChunks } from './chunks.js';
 import { asBuffer, keepSpare } from './discard.js';
 import type { PrehashSource } from './opener.js';
@@ -32,7 +33,7 @@ export interface OpenerAnswer { plain?: Uint8Array[]; block?: Uint8Array; bad?: 
 if (!parentPort) throw new Error('opener.worker.js runs only as a worker thread (opener.ts starts it); import its types only.');
 const port = parentPort;
 const answer = (m: OpenerAnswer, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
-const hash = createHash('sha256');
+let hash: ContainerDigest | null = null;
 let opener: ChunkOpener | null = null;
 /** Plaintext buffers written out and given back by the reader's thread, opened into again. */
 const spares: Buffer[] = [];
@@ -80,7 +81,7 @@ function prehashNext(): void {
   }
   // A short or failed read stops here: the opening pass reads the same place and reports it.
   if (done !== length) return stopPrehash();
-  hash.update(block);
+  hash!.update(block);
   macs.push(mac(block, prehashed));
   prehashed++;
   setImmediate(prehashNext); // lets the key's message in between two blocks
@@ -88,21 +89,21 @@ function prehashNext(): void {
 
 if (pre) {
   macKey = createSecretKey(randomBytes(32));
-  hash.update(pre.prefix);
+  hash = new ContainerDigest(pre.prefix);
   readBuffer = Buffer.allocUnsafeSlow(BLOCK_CHUNKS * CHUNK_SEALED);
   setImmediate(prehashNext);
 }
 
 port.on('message', (m: OpenerRequest) => {
-  if (m === 'digest') return answer(changed >= 0 ? { changed } : { digest: hash.digest() });
+  if (m === 'digest') return answer(changed >= 0 ? { changed } : { digest: hash!.digest() });
   if ('key' in m) {
     opener = chunkOpener(m.key);
     return stopPrehash(); // the opening pass takes over after the blocks pre-hashed so far
   }
-  if ('prefix' in m) return void hash.update(m.prefix);
+  if ('prefix' in m) return void (hash = new ContainerDigest(m.prefix));
   if ('spares' in m) return void m.spares.forEach((spare) => keepSpare(spares, asBuffer(spare)));
   const block = asBuffer(m.block);
-  if (m.index >= prehashed) hash.update(block);
+  if (m.index >= prehashed) hash!.update(block);
   else if (changed < 0 && !timingSafeEqual(mac(block, m.index), macs[m.index]!)) changed = m.index;
   if (changed >= 0) return answer({ changed });
   if (!m.nonces) return answer({ block }, [block.buffer as ArrayBuffer]);

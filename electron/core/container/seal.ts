@@ -8,9 +8,10 @@ import { createSecretKey } from 'node:crypto';
 import { constants, rmSync } from 'node:fs';
 import { copyFile, link, lstat, open, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { encodeHeaderForCommitment, chunkNonce, xwingWrapInfo, CHUNK_PLAIN, CHUNK_SEALED, CONTAINER_ID_BYTES, MAX_CHUNKS, NONCE_BYTES, type Header, type RecipientEntry } from './format.js';
+import { encodeHeaderForCommitment, chunkNonce, xwingWrapInfo, CHUNK_PLAIN, CHUNK_SEALED, CONTAINER_ID_BYTES, MAX_CHUNKS, NONCE_BYTES, WRITE_VERSION, type FormatVersion, type Header, type RecipientEntry } from './format.js';
+import { signedPrefix } from './digest.js';
 import { encodeManifest, mediaTypeFor, type Manifest, type ManifestConvention } from './manifest.js';
-import { hkdf, hmacSha256, random, wrapKey, SIGNATURE_LABELS } from '../crypto/primitives.js';
+import { hkdf, hmacSha256, random, wrapKey } from '../crypto/primitives.js';
 import { KDF_INFO } from '../crypto/labels.js';
 import { awaitStream, chunkSealer, systemError, type ChunkSealer } from './gcm.js';
 import { ed25519Sign, wrapForXWing } from '../crypto/keys.js';
@@ -68,6 +69,9 @@ export interface SealParams {
   /** Sent under a convention: goes into the signed manifest (minor version 1, docs/format.md 5.3). */
   convention?: ManifestConvention;
   onProgress?: (doneBytes: number, totalBytes: number) => void;
+  /** The format version to write: WRITE_VERSION unless a test or a vector asks for another
+   * (every Pli reads both, docs/format.md 11). */
+  version?: FormatVersion;
   /** Fixed randomness, for reproducible test vectors only. */
   fixed?: { containerId: Buffer; fileKey: Buffer; eseeds?: Buffer[]; salt?: Buffer };
 }
@@ -111,7 +115,7 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
   if (chunks > MAX_CHUNKS) throw inputError('too-large', 'Les fichiers sont trop volumineux pour un seul pli.');
 
   const recipients = await wrapForRecipients(params, containerId, fileKey);
-  const header: Header = { containerId, createdMs, senderId: Buffer.from(senderId), senderSigFpr: params.signing.keyFpr, recipients };
+  const header: Header = { version: params.version ?? WRITE_VERSION, containerId, createdMs, senderId: Buffer.from(senderId), senderSigFpr: params.signing.keyFpr, recipients };
   const committed = encodeHeaderForCommitment(header);
   const commitKey = hkdf(fileKey, containerId, KDF_INFO.commit);
   const payloadBytes = hkdf(fileKey, containerId, KDF_INFO.payload);
@@ -130,7 +134,7 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
     unlock.failed = { error };
     unlock.onFailure?.();
   });
-  const hashPrefix = Buffer.concat([Buffer.from(SIGNATURE_LABELS.container, 'ascii'), headerBytes]);
+  const hashPrefix = signedPrefix(headerBytes);
   const body: Body = { sources, sink, prefix, chunks, plainLength, hashPrefix, unlock, onProgress: params.onProgress };
   let hash: Buffer;
   try {
@@ -162,7 +166,7 @@ interface Body {
   prefix: Buffer;
   chunks: number;
   plainLength: number;
-  /** Hashed ahead of the chunks for the signature: its label and the header. */
+  /** Hashed ahead of the chunks for the signature: its label and the header (digest.ts). */
   hashPrefix: Buffer;
   unlock: Unlock;
   onProgress?: (doneBytes: number, totalBytes: number) => void;
@@ -215,9 +219,8 @@ const fileChanged = (name: string) =>
  * sha256Stream), on the second core. */
 async function sealInJavaScript(sealer: ChunkSealer, body: Body): Promise<Buffer> {
   const { sources, sink, prefix, chunks, plainLength, unlock, onProgress } = body;
-  const digest = sha256Stream(plainLength);
+  const digest = sha256Stream(plainLength, body.hashPrefix);
   try {
-    await digest.update([body.hashPrefix]);
 
     const reader = new PlainReader(prefix, sources);
     // Sized to the payload: a small container does not pay for zeroing two 4 MiB blocks.

@@ -13,19 +13,20 @@ import { constants, lstatSync, rmSync, unlinkSync } from 'node:fs';
 import { appendFile, link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { createHash, createHmac, randomBytes, type Hash, type Hmac } from 'node:crypto';
+import { ContainerDigest } from './digest.js';
 import { printable, type Manifest } from './manifest.js';
 import type { CipherSource, DirectFiles, PlainSink } from './open.js';
 import { inputError, PliError, securityError } from '../errors.js';
 import { diskFullError, faultError } from '../faults.js';
 import { asBuffer, discard, DigestWorker, keepSpare, ownsMemory, StartedThread, takeSpare, type Pending } from './threads.js';
-import type { HashedAnswer } from './hash.worker.js';
+import type { HashedAnswer, HashRequest } from './hash.worker.js';
 import { workerEntry } from '../workers.js';
 
 export const TEMP_PREFIX = '.pli-tmp-';
 
 /**
- * SHA-256 of a stream (the writer's signature digest: label, header and every chunk), computed
- * on a worker thread when the stream is large, so that it runs on the second core while this
+ * The writer's signature digest (digest.ts: the prefix, label and header, then every sealed
+ * chunk), computed on a worker thread when the stream is large, so that it runs on the second core while this
  * thread encrypts the next block. (The reader's digest is in opener.ts.)
  */
 export interface Sha256Stream {
@@ -45,13 +46,17 @@ export interface Sha256Stream {
 /** Above this many bytes, hashing moves to a worker thread (below, starting one costs more than it saves). */
 export const OFF_THREAD_HASH_BYTES = 8 * 1024 * 1024;
 
-export function sha256Stream(totalBytes: number): Sha256Stream {
-  return totalBytes > OFF_THREAD_HASH_BYTES ? new WorkerSha256() : new InlineSha256();
+/** `prefix`: the signature's prefix (digest.ts, signedPrefix), whose version says how the chunks are hashed. */
+export function sha256Stream(totalBytes: number, prefix: Buffer): Sha256Stream {
+  return totalBytes > OFF_THREAD_HASH_BYTES ? new WorkerSha256(prefix) : new InlineSha256(prefix);
 }
 
 class InlineSha256 implements Sha256Stream {
-  private readonly hash = createHash('sha256');
+  private readonly hash: ContainerDigest;
   private readonly spares: Buffer[] = [];
+  constructor(prefix: Buffer) {
+    this.hash = new ContainerDigest(prefix);
+  }
   async update(parts: Buffer[]): Promise<void> {
     for (const part of parts) {
       this.hash.update(part);
@@ -78,8 +83,9 @@ class WorkerSha256 extends DigestWorker<HashedAnswer> implements Sha256Stream {
   private readonly waiting: Pending<void>[] = [];
   private readonly spares: Buffer[] = [];
 
-  constructor() {
+  constructor(prefix: Buffer) {
     super(new StartedThread(workerEntry('hash', import.meta.url), { youngGenerationMb: 4 }), 'hash worker');
+    this.worker.postMessage({ prefix } satisfies HashRequest);
   }
 
   protected onAnswer(m: HashedAnswer): void {

@@ -1,11 +1,10 @@
 // Checking a container's structure and its sender's signature WITHOUT decrypting it (docs/format.md
 // sections 6 and 7 steps 1-3): the signature covers the ciphertext, so a receiving workstation can
 // sort incoming containers into verified and refused before anyone signs in to open them.
-import { createHash } from 'node:crypto';
-import { readInfo, type CipherSource, type ContainerInfo, type Signer } from './open.js';
+import { readInfo, signaturePrefix, type CipherSource, type ContainerInfo, type Signer } from './open.js';
 import type { ParsedHeader } from './format.js';
 import { CHUNK_SEALED, SIGNATURE_BYTES } from './format.js';
-import { SIGNATURE_LABELS } from '../crypto/primitives.js';
+import { ContainerDigest } from './digest.js';
 import { ed25519Verify } from '../crypto/keys.js';
 import { securityError } from '../errors.js';
 
@@ -24,14 +23,12 @@ async function readExactly(source: CipherSource, target: Buffer, position: numbe
 
 /**
  * Structure, then signer (resolveSigner throws for an unknown one), then the Ed25519 signature over
- * "pli/v1/sig/container\0" || preamble || header || chunks. Throws a security error on any failure.
+ * digest of the container's version (digest.ts: format.md 6 or 11). Throws a security error on any failure.
  */
 export async function verifyContainer(source: CipherSource, resolveSigner: (header: ParsedHeader, senderId: string) => Promise<Signer>): Promise<VerifiedContainer> {
   const info = await readInfo(source);
   const signer = await resolveSigner(info.header, info.senderId);
-  const digest = createHash('sha256');
-  digest.update(Buffer.from(SIGNATURE_LABELS.container, 'ascii'));
-  digest.update(info.header.headerBytes);
+  const digest = new ContainerDigest(signaturePrefix(info.header));
   const start = info.header.headerBytes.length;
   const end = start + info.chunks * CHUNK_SEALED;
   const buffer = Buffer.alloc(Math.min(READ_BYTES, end - start));

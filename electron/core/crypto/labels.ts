@@ -58,6 +58,8 @@ export const FINGERPRINT_LABELS = {
 /** Signature labels, one per kind of signed object: Ed25519 signs SHA-256(label ‖ ...) (format.md 6). */
 export const SIGNATURE_LABELS = {
   container: 'pli/v1/sig/container\0',
+  /** Container format version 2: the digest over per-block leaves (format.md 11). */
+  containerV2: 'pli/v1/sig/container/v2\0',
   card: 'pli/v1/sig/card\0',
   certificate: 'pli/v1/sig/certificate\0',
   directory: 'pli/v1/sig/directory\0',

@@ -1,21 +1,25 @@
 /*
  * SHA-256 of 8 messages at once, one in each 32-bit lane of AVX2 (multi-buffer SHA-256): the
- * building block that format version 2 (docs/format.md section 11) needs on CPUs without SHA-NI,
- * where one SHA-256 stream runs at ~0.57 GB/s. Written here first as a prototype that floor.c
- * measures (layout perblock8); it moves into native/, with test vectors, when version 2 is
- * written. Plain FIPS 180-4 SHA-256, nothing of Pli's own: each lane's digest is the SHA-256 of
- * its message, which floor.c checks against OpenSSL's before it measures.
+ * leaves of format version 2 (docs/format.md section 11) on CPUs without SHA-NI, where one
+ * SHA-256 stream runs at ~0.57 GB/s and these 8 lanes at ~1.59 GB/s on one core (bench/README.md,
+ * "A CPU without SHA-NI"). Plain FIPS 180-4 SHA-256, nothing of Pli's own: each lane's digest is
+ * the SHA-256 of its message (test/unit/native-digest.test.ts checks it against the FIPS vectors
+ * and node:crypto; bench/floor.c's check8 against OpenSSL's).
  *
  * sha256x8(messages, lengths, digests): lengths may differ and may be 0; a lane whose message is
- * done keeps its state while the others go on (a blend under a mask). x86-64 with AVX2 only
- * (the caller checks __builtin_cpu_supports("avx2")).
+ * done keeps its state while the others go on (a blend under a mask). The AVX2 code is compiled
+ * for AVX2 function by function (target attribute), so the addon needs no global -mavx2 and runs
+ * on any x86-64: callers check sha256x8_available() first. Elsewhere (not x86-64) only the stub
+ * below is built, and sha256x8_available() says 0.
+ *
+ * Compiled into the addon (native/binding.gyp) and included whole by bench/floor.c.
  */
-#include <immintrin.h>
-#include <stddef.h>
-#include <stdint.h>
+#include "sha256x8.h"
+
 #include <string.h>
 
-#define X8_LANES 8
+#if defined(__x86_64__)
+#include <immintrin.h>
 
 static const uint32_t X8_K[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -95,7 +99,7 @@ X8_TARGET static void compress8(__m256i s[8], const uint8_t *blocks[X8_LANES], _
   for (int i = 0; i < 8; i++) s[i] = _mm256_blendv_epi8(_mm256_add_epi32(s[i], next[i]), s[i], keep);
 }
 
-X8_TARGET static void sha256x8(const uint8_t *messages[X8_LANES], const size_t lengths[X8_LANES], uint8_t digests[X8_LANES][32]) {
+X8_TARGET void sha256x8(const uint8_t *const messages[X8_LANES], const size_t lengths[X8_LANES], uint8_t digests[X8_LANES][32]) {
   static const uint8_t dummy[64];
   uint8_t tails[X8_LANES][128];
   size_t full[X8_LANES], total[X8_LANES], most = 0;
@@ -128,3 +132,22 @@ X8_TARGET static void sha256x8(const uint8_t *messages[X8_LANES], const size_t l
     for (int i = 0; i < 8; i++)
       for (int k = 0; k < 4; k++) digests[l][4 * i + k] = (uint8_t)(words[i][l] >> (24 - 8 * k));
 }
+
+int sha256x8_available(void) {
+  __builtin_cpu_init(); /* idempotent: the CPU model __builtin_cpu_supports reads, set up in any case */
+  return __builtin_cpu_supports("avx2") ? 1 : 0;
+}
+
+#else /* not x86-64: no lanes */
+
+int sha256x8_available(void) {
+  return 0;
+}
+
+void sha256x8(const uint8_t *const messages[X8_LANES], const size_t lengths[X8_LANES], uint8_t digests[X8_LANES][32]) {
+  (void)messages;
+  (void)lengths;
+  memset(digests, 0, (size_t)X8_LANES * 32); /* never called: sha256x8_available() is 0 */
+}
+
+#endif

@@ -1,0 +1,36 @@
+/* The signature's digest of a container (docs/format.md sections 6 and 11), fed block by block
+ * by the writer's stream (stream.c) and the reader's (reader.c). */
+#ifndef PLI_DIGEST_H
+#define PLI_DIGEST_H
+
+#include <openssl/evp.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Blocks the lanes hash at once, and so the most digest_blocks takes in one call. */
+#define DIGEST_BATCH 8
+
+typedef struct {
+  int version;       /* 1: SHA-256 over the blocks' bytes; 2: over their leaves */
+  int lanes;         /* version 2: the leaves hashed in AVX2 lanes (sha256x8.c) */
+  int failed;        /* an OpenSSL call failed: digest_final refuses to give a value */
+  EVP_MD_CTX *root;  /* SHA-256(prefix || blocks) in version 1, (prefix || leaves) in version 2 */
+  EVP_MD_CTX *leaf;  /* version 2 without lanes: each block's leaf, one at a time */
+} pli_digest;
+
+/* Whether a stream starting now should hash version 2's leaves in lanes: PLI_SHA256_LANES=1
+ * forces them where they can run, =0 forbids them; otherwise they are used where they can run
+ * and OpenSSL has no SHA-NI to use (docs/format.md 11). Reads the environment: call it on the
+ * JavaScript thread, once per stream. */
+int digest_lanes(void);
+/* Starts the digest of `version` (1 or 2) with the prefix (label, preamble, header), which the
+ * caller builds for that version. `lanes` is ignored in version 1. 1 on success. */
+int digest_init(pli_digest *d, int version, int lanes, const uint8_t *prefix, size_t length);
+/* The next `count` (1 .. DIGEST_BATCH) blocks of the stream, in order: blocks[i] of lengths[i]
+ * bytes (a whole block of 16 sealed chunks, or the last, shorter one). 1 on success. */
+int digest_blocks(pli_digest *d, const uint8_t *const *blocks, const size_t *lengths, int count);
+/* The 32-byte digest, once every block is in. 0 if any call failed before. */
+int digest_final(pli_digest *d, uint8_t out[32]);
+void digest_free(pli_digest *d);
+
+#endif
