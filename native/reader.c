@@ -95,8 +95,6 @@ struct reader {
   int prehasher_started;
 
   pthread_mutex_t lock;
-  /* Held around each write into the destination files: one worker writes at a time (write_all). */
-  pthread_mutex_t write_lock;
   pthread_cond_t moved;
   /* Under lock. */
   uint64_t prehashed;    /* blocks 0 .. prehashed-1 are in the digest, with their GMAC */
@@ -290,29 +288,16 @@ static int failed_io(reader *r, uint64_t b, int code, const char *syscall) {
   return 0;
 }
 
-/* The workers write one at a time. The kernel serialises buffered writes into one file anyway
- * (the inode's lock), but a writer waiting there spins on the CPU while the lock's holder copies;
- * when that copy is slow (memory the VM must fault in from its host, bench/README.md) the spinning
- * took a whole core from the hashing thread: 1.4-4.5 s of system time for 1 GiB instead of 0.55.
- * Waiting on this mutex sleeps instead. The lock is taken before and released after r->lock
- * (failed_io), never the other way round. */
 static int write_all(worker *w, int fd, const uint8_t *bytes, size_t length, uint64_t at, uint64_t b) {
-  reader *r = w->r;
-  int ok = 1;
-  pthread_mutex_lock(&r->write_lock);
   while (length > 0) {
     ssize_t n = pwrite(fd, bytes, length, (off_t)at);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ok = failed_io(r, b, n < 0 ? errno : EIO, "write");
-      break;
-    }
+    if (n <= 0) return failed_io(w->r, b, n < 0 ? errno : EIO, "write");
     bytes += n;
     length -= (size_t)n;
     at += (uint64_t)n;
   }
-  pthread_mutex_unlock(&r->write_lock);
-  return ok;
+  return 1;
 }
 
 /* `detail`: the failing chunk (TAG), the changed block (CHANGED). */
@@ -519,7 +504,6 @@ static void free_reader(reader *r) {
   free(r->sizes);
   free(r->offsets);
   pthread_mutex_destroy(&r->lock);
-  pthread_mutex_destroy(&r->write_lock);
   pthread_cond_destroy(&r->moved);
   OPENSSL_cleanse(r->mac_key, sizeof r->mac_key);
   OPENSSL_cleanse(r->digest, sizeof r->digest);
@@ -569,7 +553,6 @@ napi_value reader_start(napi_env env, napi_callback_info info) {
   reader *r = calloc(1, sizeof *r);
   if (r == NULL) return fail(env, "out of memory");
   pthread_mutex_init(&r->lock, NULL);
-  pthread_mutex_init(&r->write_lock, NULL);
   pthread_cond_init(&r->moved, NULL);
   r->fd = fd;
   r->start = (uint64_t)start;
