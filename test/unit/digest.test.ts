@@ -6,17 +6,12 @@ import { describe, it, expect } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { ContainerDigest, LEAF_BYTES, prefixVersion, signedPrefix } from '../../electron/core/container/digest.js';
-import { CHUNK_SEALED, encodePreamble } from '../../electron/core/container/format.js';
+import { encodePreamble } from '../../electron/core/container/format.js';
+import { CONTAINER_LABELS, digestByHand } from './helpers.js';
 
 const sha256 = (...parts: Buffer[]): Buffer => parts.reduce((h, p) => h.update(p), createHash('sha256')).digest();
-const LABEL = { 1: Buffer.from('pli/v1/sig/container\0', 'ascii'), 2: Buffer.from('pli/v1/sig/container/v2\0', 'ascii') };
-
-function byHand(version: 1 | 2, header: Buffer, payload: Buffer): Buffer {
-  if (version === 1) return sha256(LABEL[1], header, payload);
-  const leaves: Buffer[] = [];
-  for (let at = 0; at < payload.length; at += 16 * CHUNK_SEALED) leaves.push(sha256(payload.subarray(at, at + 16 * CHUNK_SEALED)));
-  return sha256(LABEL[2], header, ...leaves);
-}
+const LABEL = { 1: Buffer.from(CONTAINER_LABELS[1], 'ascii'), 2: Buffer.from(CONTAINER_LABELS[2], 'ascii') };
+const byHand = (version: 1 | 2, header: Buffer, payload: Buffer): Buffer => digestByHand(version, Buffer.concat([LABEL[version], header]), payload);
 
 describe('ContainerDigest', () => {
   const header = Buffer.concat([encodePreamble(300, 2), randomBytes(300)]);

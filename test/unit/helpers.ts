@@ -10,7 +10,7 @@ import { chunkNonce, type ParsedHeader } from '../../electron/core/container/for
 import { ContainerDigest, signedPrefix } from '../../electron/core/container/digest.js';
 import { PliError, securityError } from '../../electron/core/errors.js';
 import { base32Encode } from '../../shared/ids.js';
-import { createCipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 
 export interface TestPerson {
@@ -199,4 +199,21 @@ export class MemorySink implements PlainSink {
   result(): { name: string; data: Buffer }[] {
     return (this.manifest?.files ?? []).map((f, i) => ({ name: f.name, data: Buffer.concat(this.files[i] ?? []) }));
   }
+}
+
+/** The container labels of docs/format.md (sections 6 and 11), written out here, not taken from Pli's code. */
+export const CONTAINER_LABELS = { 1: 'pli/v1/sig/container\0', 2: 'pli/v1/sig/container/v2\0' } as const;
+
+/**
+ * The digest a container's signature covers, written out from docs/format.md without Pli's digest
+ * code (digest.ts, native/digest.c), for the tests to hold those against: `prefix` (the label and
+ * the header) then the sealed chunks, in version 1 (section 6) hashed whole, in version 2
+ * (section 11) as the SHA-256 of each block of 16 sealed chunks (the last may be shorter).
+ */
+export function digestByHand(version: 1 | 2, prefix: Uint8Array, payload: Uint8Array): Buffer {
+  const root = createHash('sha256').update(prefix);
+  if (version === 1) return root.update(payload).digest();
+  const block = 16 * (65536 + 16);
+  for (let at = 0; at < payload.length; at += block) root.update(createHash('sha256').update(payload.subarray(at, at + block)).digest());
+  return root.digest();
 }

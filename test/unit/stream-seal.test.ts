@@ -23,7 +23,7 @@ import { hkdf, SIGNATURE_LABELS } from '../../electron/core/crypto/primitives.js
 import { KDF_INFO } from '../../electron/core/crypto/labels.js';
 import { ed25519Verify } from '../../electron/core/crypto/keys.js';
 import { inputError, PliError } from '../../electron/core/errors.js';
-import { makePerson, sealParams, type TestPerson } from './helpers.js';
+import { digestByHand, makePerson, sealParams, type TestPerson } from './helpers.js';
 
 /** A version 1 signature prefix (label and preamble): its digest is the SHA-256 of everything. */
 const V1_PREFIX = signedPrefix(encodePreamble(1000, 1));
@@ -93,11 +93,9 @@ async function reference(sealed: Buffer): Promise<void> {
   const body = Buffer.concat(payload);
   expect(sealed.subarray(headerLength, headerLength + body.length).equals(body)).toBe(true);
   // The digest of the header's version, by hand from format.md (section 6, or 11: per-block leaves).
-  const version = header.readUInt16BE(8);
-  const root = createHash('sha256').update(version === 1 ? SIGNATURE_LABELS.container : SIGNATURE_LABELS.containerV2, 'ascii').update(header);
-  if (version === 1) root.update(body);
-  else for (let at = 0; at < body.length; at += 16 * CHUNK_SEALED) root.update(createHash('sha256').update(body.subarray(at, at + 16 * CHUNK_SEALED)).digest());
-  const digest = root.digest();
+  const version = header.readUInt16BE(8) === 1 ? 1 : 2;
+  const label = version === 1 ? SIGNATURE_LABELS.container : SIGNATURE_LABELS.containerV2;
+  const digest = digestByHand(version, Buffer.concat([Buffer.from(label, 'ascii'), header]), body);
   expect(await ed25519Verify(sender.sig.publicKey, digest, sealed.subarray(sealed.length - 64))).toBe(true);
 }
 

@@ -15,8 +15,9 @@ import { getSodium } from '../../electron/core/crypto/sodium.js';
 import { workerEntry } from '../../electron/core/workers.js';
 import { OFF_THREAD_HASH_BYTES, sha256Stream } from '../../electron/core/container/sinks.js';
 import { signedPrefix } from '../../electron/core/container/digest.js';
-import { CHUNK_SEALED, encodePreamble } from '../../electron/core/container/format.js';
-import { createHash, randomBytes } from 'node:crypto';
+import { encodePreamble } from '../../electron/core/container/format.js';
+import { digestByHand } from './helpers.js';
+import { randomBytes } from 'node:crypto';
 import { PliError } from '../../electron/core/errors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -130,17 +131,9 @@ describe('a missing compiled worker', () => {
 
 describe("the writer's hash worker", () => {
   const parts = [randomBytes(5 * 1024 * 1024), randomBytes(4 * 1024 * 1024 + 3), Buffer.from('fin')];
-  const sha256 = (...data: Buffer[]) => createHash('sha256').update(Buffer.concat(data)).digest();
-  // What docs/format.md says, computed here without digest.ts: version 1 hashes everything,
+  // What docs/format.md says, computed without digest.ts: version 1 hashes everything,
   // version 2 the prefix and the SHA-256 of each block of 16 sealed chunks.
-  const expected = (version: 1 | 2): string => {
-    const prefix = signedPrefix(encodePreamble(1000, version));
-    const all = Buffer.concat(parts);
-    if (version === 1) return sha256(prefix, all).toString('hex');
-    const leaves: Buffer[] = [];
-    for (let at = 0; at < all.length; at += 16 * CHUNK_SEALED) leaves.push(sha256(all.subarray(at, at + 16 * CHUNK_SEALED)));
-    return sha256(prefix, ...leaves).toString('hex');
-  };
+  const expected = (version: 1 | 2): string => digestByHand(version, signedPrefix(encodePreamble(1000, version)), Buffer.concat(parts)).toString('hex');
 
   it('the two versions differ (the check below can fail)', () => {
     expect(expected(1)).not.toBe(expected(2));
