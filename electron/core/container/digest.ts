@@ -8,7 +8,7 @@
 // refused, so no caller can hash a version 2 container the version 1 way or the other way round.
 import { createHash, type Hash } from 'node:crypto';
 import { SIGNATURE_LABELS } from '../crypto/labels.js';
-import { CHUNK_SEALED, MAGIC, PREAMBLE_BYTES, type FormatVersion } from './format.js';
+import { CHUNK_SEALED, readPreamble, type FormatVersion } from './format.js';
 
 const LABELS: Record<FormatVersion, Buffer> = {
   1: Buffer.from(SIGNATURE_LABELS.container, 'ascii'),
@@ -23,13 +23,8 @@ export function signedPrefix(headerBytes: Buffer): Buffer {
   return Buffer.concat([LABELS[preambleVersion(headerBytes)], headerBytes]);
 }
 
-function preambleVersion(preamble: Uint8Array): FormatVersion {
-  const bytes = Buffer.from(preamble.buffer, preamble.byteOffset, preamble.byteLength);
-  if (bytes.length < PREAMBLE_BYTES || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('not a container preamble');
-  const version = bytes.readUInt16BE(8);
-  if (version !== 1 && version !== 2) throw new Error(`container version ${version}`);
-  return version;
-}
+/** The version of the preamble the bytes start with, checked as every reader checks it (format.ts). */
+const preambleVersion = (bytes: Buffer): FormatVersion => readPreamble(bytes).version;
 
 /** The version of a signature prefix (label ‖ preamble ‖ header); throws when label and preamble disagree. */
 export function prefixVersion(prefix: Uint8Array): FormatVersion {

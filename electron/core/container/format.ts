@@ -100,7 +100,8 @@ export function parsePreamble(preamble: Buffer): number {
   return readPreamble(preamble).headerLength;
 }
 
-function readPreamble(preamble: Buffer): { version: FormatVersion; headerLength: number } {
+/** Reads and checks the preamble: its version and the header length. */
+export function readPreamble(preamble: Buffer): { version: FormatVersion; headerLength: number } {
   if (preamble.length < PREAMBLE_BYTES) bad('fichier trop court');
   if (!preamble.subarray(0, 8).equals(MAGIC)) bad("signature de format absente : ce n'est pas un fichier .pli");
   const version = preamble.readUInt16BE(8);
