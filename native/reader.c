@@ -86,7 +86,6 @@ struct reader {
   uint64_t start;        /* offset of the first sealed chunk in the file */
   uint64_t chunks, blocks;
   uint8_t mac_key[KEY_BYTES];
-  int version;           /* the format's, 1 or 2: what the digest covers (digest.c) */
   int batch;             /* blocks hashed at once: DIGEST_BATCH with the lanes, else 1 */
   int ring_size;         /* RING, or RING_LANES with the lanes */
   pli_digest hash;
@@ -560,14 +559,13 @@ napi_value reader_start(napi_env env, napi_callback_info info) {
   r->blocks = (r->chunks + BLOCK_CHUNKS - 1) / BLOCK_CHUNKS;
   r->limit = NONE;
   for (int i = 0; i < RING_LANES; i++) r->ready[i] = NONE;
-  r->version = (int)version;
-  int lanes = r->version == 2 && digest_lanes();
+  int lanes = version == 2 && digest_lanes();
   r->batch = lanes ? DIGEST_BATCH : 1;
   r->ring_size = lanes ? RING_LANES : RING;
   r->macs = calloc((size_t)r->blocks, TAG_BYTES);
   napi_value external;
   if (r->macs == NULL || RAND_bytes(r->mac_key, sizeof r->mac_key) != 1 ||
-      !digest_init(&r->hash, r->version, lanes, prefix, prefix_length)) {
+      !digest_init(&r->hash, (int)version, lanes, prefix, prefix_length)) {
     free_reader(r);
     return fail(env, "could not start the reader");
   }
