@@ -11,6 +11,10 @@ import { hkdf, hmacSha256 } from '../../electron/core/crypto/primitives.js';
 import { PliError } from '../../electron/core/errors.js';
 import { makePerson, sealParams, readerCallbacks, tryOpen, describeError, type TestPerson, type OpenOutcome } from './helpers.js';
 import { sealToBuffer } from '../../electron/core/container/seal.js';
+import { verifyContainer } from '../../electron/core/container/verify.js';
+import { bufferSource } from '../../electron/core/container/sinks.js';
+import { securityError } from '../../electron/core/errors.js';
+import type { ParsedHeader } from '../../electron/core/container/format.js';
 
 let alice: TestPerson, bob: TestPerson;
 beforeAll(async () => {
@@ -134,5 +138,26 @@ describe('a version 2 container made with a version 1 digest', () => {
     expectRefused(await tryOpen(mixed, readerCallbacks(bob, [alice])), ['bad-signature']);
     // And the pieces are right: each honest container opens.
     expect(describeError((await tryOpen(v2, readerCallbacks(bob, [alice]))).error)).toBe('accepted');
+  });
+});
+
+describe('what reaches the functional mailbox is checked before anyone signs in (verify.ts, no key)', () => {
+  // The receiving workstation sorts what arrives by the signature alone: it holds no file key, so
+  // the commitment cannot stop a version rewritten in transit there; the signature must.
+  const known = async (header: ParsedHeader) => {
+    if (!header.senderSigFpr.equals(alice.sig.fpr)) throw securityError('unknown-sender', 'inconnu');
+    return { identityId: alice.id, publicKey: alice.sig.publicKey };
+  };
+  const verdict = (bytes: Buffer) => verifyContainer(bufferSource(bytes), known).then(() => 'accepted', describeError);
+
+  it.each([1, 2] as const)('version %i: accepted as sent; its version field rewritten, or a recipient\'s re-sealing with blocks swapped, refused', async (version) => {
+    const bytes = await honest(version);
+    const plain = parts(bytes).plain;
+    expect(await verdict(bytes)).toBe('accepted');
+    const rewritten = Buffer.from(bytes);
+    rewritten.writeUInt16BE(3 - version, 8);
+    expect(await verdict(rewritten)).toBe('security/bad-signature');
+    expect(await verdict(forge(bytes, (3 - version) as FormatVersion, plain))).toBe('security/bad-signature');
+    expect(await verdict(forge(bytes, version, [...plain.slice(0, 16), ...plain.slice(32, 48), ...plain.slice(16, 32), ...plain.slice(48)]))).toBe('security/bad-signature');
   });
 });
