@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Pli vs age vs gpg, whole commands from the command line, file to file (see bench/README.md).
-//   node bench/crypto.mjs [--quick | --small] [--reps N] [--big-reps N] [--dir DIR]   (after `npm run build`; `npm run bench` does both)
+//   node bench/crypto.mjs [--quick | --small] [--reps N] [--big-reps N] [--dir DIR] [--age-first] [--no-warm]   (after `npm run build`; `npm run bench` does both)
 // Every timed command runs under /usr/bin/time (wall time measured here, peak RSS from %M). Tools
-// alternate run by run (pli, age, gpg, pli, ...); each cell is the median of its repetitions, and
+// alternate run by run (pli, age, gpg, then age, pli, gpg in the next repetition); each cell is the median of its repetitions, and
 // each Pli (and gpg) run is paired with the age run next to it: the streaming ratio judged against
 // the targets is the median of the per-pair ratios, which a load that comes and goes disturbs
 // far less than a ratio of medians. Decryptions are checked byte for byte against the input (cmp).
@@ -36,6 +36,14 @@ const REPS = repsIndex >= 0 ? Number(argv[repsIndex + 1]) : QUICK ? 3 : 7;
 const bigRepsIndex = argv.indexOf('--big-reps');
 const HANDS_MEMORY_BACK = freedMemoryReporting().reporting;
 const BIG_REPS = QUICK || SMALL ? 0 : bigRepsIndex >= 0 ? Number(argv[bigRepsIndex + 1]) : HANDS_MEMORY_BACK ? 5 : 3;
+// On such a VM the first tool of a pair to write a large output writes into memory the host took
+// back, and pays for getting it back (up to 1 s for 1 GiB); the second writes into the pages the
+// first one's output just freed. So each timed run of WARM_FROM bytes or more is preceded, untimed,
+// by the same warm-up: a file that size written and deleted, and every tool writes into memory
+// the guest holds, as on a physical workstation. --no-warm leaves it out, to see the bias.
+const WARM = HANDS_MEMORY_BACK && !argv.includes('--no-warm');
+const WARM_FROM = 64 * MiB;
+const WARM_SLACK = 64 * MiB; // beyond the output: the tool's own buffers
 if (!Number.isInteger(REPS) || REPS < 1) fail('--reps expects a positive integer');
 if (!Number.isInteger(BIG_REPS) || BIG_REPS < 0) fail('--big-reps expects a whole number (0: no 1 GiB runs)');
 const dirIndex = argv.indexOf('--dir');
@@ -45,6 +53,13 @@ const WORK_PARENT = dirIndex >= 0 ? path.resolve(argv[dirIndex + 1] ?? '') : os.
 if (dirIndex >= 0 && !existsSync(WORK_PARENT)) fail(`--dir: ${WORK_PARENT} does not exist`);
 
 const TOOLS = ['pli', 'age', 'gpg'];
+// The order inside a pair alternates from one repetition to the next (Pli first in odd ones): on a
+// VM the first of a pair to write a large output can pay for memory its host took back, and
+// alternating shares that between the tools (bench/README.md, "Whoever writes first").
+// --age-first starts with age instead, to check that the order changes nothing.
+const AGE_FIRST = argv.includes('--age-first');
+const swapPliAge = (tools) => tools.map((t) => (t === 'pli' ? 'age' : t === 'age' ? 'pli' : t));
+const inOrder = (tools, rep) => ((rep % 2 === 0) !== AGE_FIRST ? swapPliAge(tools) : tools);
 const CASES = [
   { size: 0, recipients: 1 }, { size: 0, recipients: 10 },
   { size: 1 * MiB, recipients: 1 }, { size: 1 * MiB, recipients: 10 },
@@ -104,6 +119,18 @@ function timed(cmd, args) {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stderr}`);
   const [rss, user, system] = readFileSync(rssFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
   return { seconds, rssKiB: rss, cpuSeconds: user + system };
+}
+
+/** Writes then deletes a file of `bytes` in the work folder: the pages it held are free again,
+ * in the guest, as those of the output the previous run of a pair deleted. (Anonymous memory
+ * does not do it here: freed in huge pages, the VM hands it back at once.) */
+function warmMemory(bytes) {
+  const file = path.join(work, 'warm.bin');
+  const fd = openSync(file, 'w');
+  const block = Buffer.alloc(8 * MiB, 1);
+  for (let done = 0; done < bytes; done += block.length) writeSync(fd, block, 0, Math.min(block.length, bytes - done));
+  closeSync(fd);
+  rmSync(file);
 }
 
 function makeFile(file, size) {
@@ -199,6 +226,7 @@ function runCase(cmds, tools, { size, recipients }, input, record = true) {
       // (the same for age and gpg, so that no tool pays for truncating another's old file).
       if (op === 'encrypt') rmSync(path.join(work, `c.${tool}`), { force: true });
       const [cmd, args] = op === 'encrypt' ? t.encrypt(input, recipients) : t.decrypt();
+      if (WARM && size >= WARM_FROM) warmMemory(size + WARM_SLACK);
       const m = timed(cmd, args);
       if (op === 'decrypt') {
         const output = t.decrypted(input);
@@ -351,11 +379,11 @@ try {
   const handedBackBefore = reportedKiB();
   for (let rep = 1; rep <= REPS; rep++) {
     process.stderr.write(`bench: repetition ${rep}/${REPS} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
-    for (const c of CASES) runCase(cmds, TOOLS, c, inputs.get(c.size));
+    for (const c of CASES) runCase(cmds, inOrder(TOOLS, rep), c, inputs.get(c.size));
   }
   for (let rep = 1; rep <= BIG_REPS; rep++) {
     process.stderr.write(`bench: 1 GiB, Pli and age, ${rep}/${BIG_REPS} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
-    for (const c of BIG_CASES) runCase(cmds, BIG_TOOLS, c, inputs.get(BIG_SIZE));
+    for (const c of BIG_CASES) runCase(cmds, inOrder(BIG_TOOLS, rep), c, inputs.get(BIG_SIZE));
   }
   for (const tool of TOOLS) cmds[tool].clean();
 
@@ -370,13 +398,14 @@ try {
   console.log('pairs = each run\'s streaming cost / that of the age run next to it: their median [min-max] is what the targets judge.');
   console.log("Pli's fixed cost includes unlocking the private key (Argon2id, 64 MiB, 3 passes) and its audit log.");
   console.log(`Load average (1 min) ${loadBefore.toFixed(1)} before the timed runs, ${loadAfter.toFixed(1)} after, on ${box.cores} cores${busy(Math.max(loadBefore, loadAfter), box.cores) ? ': the machine was busy, expect noise' : ''}.`);
-  if (HANDS_MEMORY_BACK) console.log(`Freed memory handed back to the host during the timed runs: ${handedBack === null ? 'not shown by this kernel' : `${handedBack.toFixed(1)} GiB`} (1 GiB: ${BIG_REPS} pairs).`);
+  if (HANDS_MEMORY_BACK) console.log(`Freed memory handed back to the host during the timed runs: ${handedBack === null ? 'not shown by this kernel' : `${handedBack.toFixed(1)} GiB`} (1 GiB: ${BIG_REPS} pairs); ${WARM ? `memory warmed before each timed run of ${WARM_FROM / MiB} MiB or more` : 'memory NOT warmed (--no-warm): the first tool of each pair pays for memory the host took back'}.`);
+  console.log(`Order in each pair: ${AGE_FIRST ? 'age first in odd repetitions, Pli first in even ones (--age-first)' : 'Pli first in odd repetitions, age first in even ones'}.`);
   console.log('');
   printTable(rows);
   const targets = checkTargets(find);
   exitCode = targets.exitCode();
 
-  const outFile = writeJson('crypto', { quick: QUICK, reps: REPS, bigReps: BIG_REPS, workDir: WORK_PARENT, workFs, machine: box, tools, loadavg: { start: box.loadavgAtStart['1min'], beforeRuns: loadBefore, after: loadAfter }, handedBackGiB: handedBack, limits: TARGETS, cells: rows, targets });
+  const outFile = writeJson('crypto', { quick: QUICK, reps: REPS, bigReps: BIG_REPS, workDir: WORK_PARENT, workFs, machine: box, tools, loadavg: { start: box.loadavgAtStart['1min'], beforeRuns: loadBefore, after: loadAfter }, handedBackGiB: handedBack, limits: TARGETS, warmed: WARM, ageFirst: AGE_FIRST, cells: rows, targets });
   console.log(`\nRaw results: ${outFile}`);
 } catch (error) {
   process.stderr.write(`bench: ${error.stack ?? error}\n`);
