@@ -147,21 +147,12 @@ export type CliSandbox = ReturnType<typeof cliSandbox>;
 const STOP_SHIM = new URL('./stop-after-plaintext.mjs', import.meta.url).href;
 
 /**
- * OpenSSL told to leave AES-NI, PCLMULQDQ and SSSE3 unused (the first word of its capability
- * vector: CPUID leaf 1's ECX bits 25, 1 and 9, shifted by 32): AES-GCM then runs in plain C, about
- * six times slower (1 GiB: 6.75 s instead of 1.01 s here). The addon's reader writes from its own
- * threads, which the shim sees only with its 1 ms poll; at full speed a decryption of 96 MiB could
- * end between two polls on a loaded machine. Slowed down, it is caught mid-way. Same code paths.
- */
-const SLOW_AES = '~0x200020200000000';
-
-/**
  * Node arguments and environment for a `pli` child (`node ...execArgv BIN ...`) that stops itself
- * (SIGSTOP) right after its first write of plaintext bytes to a file under `folder`, its AES-GCM
- * slowed down (SLOW_AES); wait for it with `untilStopped`, signal it, then SIGCONT it.
+ * (SIGSTOP) right after its first write of plaintext bytes to a file under `folder`; wait for it
+ * with `untilStopped`, signal it, then SIGCONT it.
  */
 export function stopAfterFirstPlaintext(folder: string): { execArgv: string[]; env: Record<string, string> } {
-  return { execArgv: ['--import', STOP_SHIM], env: { PLI_TEST_STOP_UNDER: realpathSync(folder), OPENSSL_ia32cap: SLOW_AES } };
+  return { execArgv: ['--import', STOP_SHIM], env: { PLI_TEST_STOP_UNDER: realpathSync(folder) } };
 }
 
 /** The state letters (R, S, D, T...) of every thread of process `pid`, or null once it is gone. */
