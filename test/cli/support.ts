@@ -155,16 +155,29 @@ export function stopAfterFirstPlaintext(folder: string): { execArgv: string[]; e
   return { execArgv: ['--import', STOP_SHIM], env: { PLI_TEST_STOP_UNDER: realpathSync(folder) } };
 }
 
-/** The state letters (R, S, D, T...) of every thread of process `pid`, or null once it is gone. */
+/**
+ * The state letters (R, S, D, T...) of every thread of process `pid`, or null once it is gone. A
+ * thread that ends between the listing and the reading of its state (the reader's pre-hashing
+ * thread ends as the decryption starts) is left out: it is not the process ending.
+ */
 function threadStates(pid: number): string[] | null {
+  let tids: string[];
   try {
-    return readdirSync(`/proc/${pid}/task`).map((tid) => {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    });
+    tids = readdirSync(`/proc/${pid}/task`);
   } catch {
     return null;
   }
+  const states: string[] = [];
+  for (const tid of tids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    states.push(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+  }
+  return states;
 }
 
 /**
@@ -210,12 +223,17 @@ export async function untilWaitingOnDatabase(pid: number, dbFile: string, exited
  * first (the child ended without ever stopping) or after `timeoutMs`. */
 export async function untilStopped(pid: number, exited: Promise<unknown>, timeoutMs = 60_000): Promise<void> {
   let gone = false;
-  void exited.then(() => (gone = true), () => (gone = true));
+  const ended = exited.then((v) => v, (e: unknown) => e);
+  void ended.then(() => (gone = true));
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const states = threadStates(pid);
     if (states && states.length > 0 && states.every((s) => s === 'T' || s === 't')) return;
-    if (gone || !states) throw new Error(`process ${pid} ended without stopping`);
+    if (gone || !states) {
+      // How it ended (exit code, signal, stderr when the caller's promise gives them): the reason to read.
+      const how = await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 5000, 'not closed after 5 s'))]);
+      throw new Error(`process ${pid} ended without stopping: ${JSON.stringify(how)}`);
+    }
     if (Date.now() > deadline) throw new Error(`process ${pid} not stopped after ${timeoutMs} ms (threads: ${states.join('')})`);
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
