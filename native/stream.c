@@ -46,6 +46,11 @@
 /* The same with the lanes: two groups of DIGEST_BATCH (12 measured ~2x slower without SHA-NI: the
  * sealer then waits for each group's hash). 12 MiB more than RING, so only when the lanes run. */
 #define RING_LANES 16
+/* With the lanes, while the caller's unlock runs (control[2] not set yet): one group, so that the
+ * sealer waits for each group's hash. The unlock's Argon2id holds 64 MiB and the other core then;
+ * the 8 slots left untouched keep 8 MiB off the process's peak (bench/README.md, "The writer's
+ * ring while the key unlocks"). */
+#define RING_NARROW DIGEST_BATCH
 #define FLUSH_BYTES (32 * 1024 * 1024)      /* the output's writeback is started every 32 MiB */
 #define MAX_SIZE 9007199254740992.0         /* 2^53: sizes come as JavaScript numbers */
 
@@ -65,8 +70,10 @@ typedef struct {
   size_t hash_prefix_length;
   int version;           /* the format's, 1 or 2: what the digest covers (digest.c) */
   int lanes;             /* version 2's leaves in AVX2 lanes (digest_lanes, at the call) */
-  /* control[0]: stop asked (set by the caller); control[1]: blocks written (set here). */
+  /* control[0]: stop asked (set by the caller); control[1]: blocks written (set here);
+   * control[2], when the array has it: the caller's unlock is done, the full ring may be used. */
   int32_t *control;
+  int32_t *widen;        /* &control[2], or NULL: the full ring from the start */
   napi_ref control_ref;
 
   outcome result;
@@ -86,6 +93,7 @@ typedef struct {
   uint8_t *ring[RING_LANES];
   size_t ring_bytes[RING_LANES];
   int ring_size, batch;
+  int wide_size;         /* the ring once widened: RING_LANES with the lanes, else RING */
   uint64_t blocks, sealed_blocks, hashed_blocks;
   int stop_hashing;
   pthread_mutex_t lock;
@@ -176,13 +184,15 @@ static void *hash_blocks(void *arg) {
     pthread_mutex_lock(&j->lock);
     while (j->sealed_blocks < end && !j->stop_hashing) pthread_cond_wait(&j->moved, &j->lock);
     int stop = j->sealed_blocks < end; /* stopped early: the digest will not be used */
+    /* Read under the lock: the sealer widens the ring only once every block sealed is hashed. */
+    uint64_t slots = (uint64_t)j->ring_size;
     pthread_mutex_unlock(&j->lock);
     if (stop) break;
     const uint8_t *blocks[DIGEST_BATCH];
     size_t lengths[DIGEST_BATCH];
     for (uint64_t k = b; k < end; k++) {
-      blocks[k - b] = j->ring[k % (uint64_t)j->ring_size];
-      lengths[k - b] = j->ring_bytes[k % (uint64_t)j->ring_size];
+      blocks[k - b] = j->ring[k % slots];
+      lengths[k - b] = j->ring_bytes[k % slots];
     }
     digest_blocks(&j->hash, blocks, lengths, (int)(end - b));
     pthread_mutex_lock(&j->lock);
@@ -213,7 +223,8 @@ static int seal_chunks(stream_job *j, uint64_t first, uint64_t count, const uint
 static void run(stream_job *j) {
   uint8_t *plain = malloc((size_t)BLOCK_CHUNKS * CHUNK_PLAIN);
   int ring_ok = 1;
-  for (int i = 0; i < j->ring_size; i++) ring_ok &= (j->ring[i] = malloc((size_t)BLOCK_CHUNKS * CHUNK_SEALED)) != NULL;
+  /* Every slot of the wide ring: a slot not used yet is not touched, so not in memory. */
+  for (int i = 0; i < j->wide_size; i++) ring_ok &= (j->ring[i] = malloc((size_t)BLOCK_CHUNKS * CHUNK_SEALED)) != NULL;
   if (plain == NULL || !ring_ok || !digest_init(&j->hash, j->version, j->lanes, j->hash_prefix, j->hash_prefix_length)) {
     j->result = MEMORY;
     free(plain);
@@ -234,6 +245,15 @@ static void run(stream_job *j) {
     if (__atomic_load_n(&j->control[0], __ATOMIC_ACQUIRE) != 0) {
       j->result = STOPPED;
       break;
+    }
+    /* The unlock done: the full ring, from a block where both rings map it to slot 0 and once
+     * every block before it is hashed (no slot in use then; the hashing thread's groups of 8 end
+     * there, since wide_size is a multiple of the batch). */
+    if (j->ring_size < j->wide_size && b % (uint64_t)j->wide_size == 0 && __atomic_load_n(j->widen, __ATOMIC_ACQUIRE) != 0) {
+      pthread_mutex_lock(&j->lock);
+      while (j->hashed_blocks < b) pthread_cond_wait(&j->moved, &j->lock);
+      j->ring_size = j->wide_size;
+      pthread_mutex_unlock(&j->lock);
     }
     uint64_t count = j->chunks - index < BLOCK_CHUNKS ? j->chunks - index : BLOCK_CHUNKS;
     if (!fill(j, plain, (size_t)count * CHUNK_PLAIN)) break;
@@ -320,12 +340,13 @@ static void complete(napi_env env, napi_status status, void *data) {
 }
 
 /* stream(context, prefix: Uint8Array, fds: Int32Array, sizes: Float64Array, chunks: number,
- *        outFd: number, hashPrefix: Uint8Array, control: Int32Array(≥ 2), version: 1 | 2)
+ *        outFd: number, hashPrefix: Uint8Array, control: Int32Array(2 or 3), version: 1 | 2)
  *        -> Promise<Buffer>
  * Resolves with the signature's digest of hashPrefix and the sealed chunks (digest.c: version 1,
  * SHA-256 of hashPrefix and every sealed chunk; version 2, SHA-256 of hashPrefix and the leaves of
  * the 16-chunk blocks); rejects with an Error whose code is ERR_PLI_STREAM_SHORT (.source), _IO
- * (.errno, .syscall), _STOPPED, _MEMORY or _CRYPTO. PLI_SHA256_LANES is read here (digest_lanes). */
+ * (.errno, .syscall), _STOPPED, _MEMORY or _CRYPTO. PLI_SHA256_LANES is read here (digest_lanes).
+ * With a third element, the stream uses a narrower ring until the caller sets it (RING_NARROW). */
 napi_value seal_stream(napi_env env, napi_callback_info info) {
   size_t argc = 9;
   napi_value argv[9];
@@ -345,8 +366,8 @@ napi_value seal_stream(napi_env env, napi_callback_info info) {
   if (napi_get_value_double(env, argv[4], &chunks_value) != napi_ok) return fail(env, "chunks: number");
   if (napi_get_value_int32(env, argv[5], &out_fd) != napi_ok || out_fd < 0) return fail(env, "outFd: a file descriptor");
   if (!bytes_of(env, argv[6], &hash_prefix, &hash_prefix_length)) return fail(env, "hashPrefix: Uint8Array");
-  if (!elements_of(env, argv[7], napi_int32_array, (void **)&control, &control_count) || control_count < 2)
-    return fail(env, "control: Int32Array of 2");
+  if (!elements_of(env, argv[7], napi_int32_array, (void **)&control, &control_count) || control_count < 2 || control_count > 3)
+    return fail(env, "control: Int32Array of 2 or 3");
   if (napi_get_value_double(env, argv[8], &version) != napi_ok || (version != 1 && version != 2))
     return fail(env, "version: 1 or 2");
   /* The chunk count must be the one the sizes give (seal.ts computes it the same way). */
@@ -375,7 +396,10 @@ napi_value seal_stream(napi_env env, napi_callback_info info) {
   j->version = (int)version;
   j->lanes = j->version == 2 && digest_lanes();
   j->batch = j->lanes ? DIGEST_BATCH : 1;
-  j->ring_size = j->lanes ? RING_LANES : RING;
+  j->wide_size = j->lanes ? RING_LANES : RING;
+  /* Narrow until the caller widens (control[2]), when it can: only the lanes' ring is wider. */
+  j->widen = control_count >= 3 ? &control[2] : NULL;
+  j->ring_size = j->lanes && j->widen != NULL ? RING_NARROW : j->wide_size;
   j->fds = malloc((fd_count > 0 ? fd_count : 1) * sizeof *j->fds);
   j->sizes = malloc((fd_count > 0 ? fd_count : 1) * sizeof *j->sizes);
   j->sources = fd_count;

@@ -150,8 +150,10 @@ describe.runIf(native !== null && posix)('the streams’ digest in version 2 (na
   beforeAll(() => void (root = mkdtempSync(path.join(os.tmpdir(), 'pli-native-digest-'))));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  /** Seals `data` with the addon's stream in `version`: the sealed bytes and the digest it gives. */
-  async function seal(data: Buffer, prefix: Uint8Array, version: number): Promise<{ sealed: Buffer; digest: Buffer; chunks: number }> {
+  /** Seals `data` with the addon's stream in `version`: the sealed bytes and the digest it gives.
+   * `control`: the stream's control array (2 elements: the full ring from the start; 3: narrow
+   * until its element 2 is set), which `meanwhile` may set while the stream runs. */
+  async function seal(data: Buffer, prefix: Uint8Array, version: number, control: Int32Array<ArrayBuffer> = new Int32Array(2), meanwhile?: (control: Int32Array) => Promise<void>): Promise<{ sealed: Buffer; digest: Buffer; chunks: number }> {
     const dir = mkdtempSync(path.join(root, 'seal-'));
     writeFileSync(path.join(dir, 'in'), data);
     const fd = openSync(path.join(dir, 'in'), 'r');
@@ -159,7 +161,8 @@ describe.runIf(native !== null && posix)('the streams’ digest in version 2 (na
     const context = native!.context(key, true);
     const chunks = Math.max(1, Math.ceil(data.length / CHUNK_PLAIN));
     try {
-      const digest = await native!.stream(context, new Uint8Array(0), Int32Array.of(fd), Float64Array.of(data.length), chunks, outFd, prefix, new Int32Array(2), version);
+      const running = native!.stream(context, new Uint8Array(0), Int32Array.of(fd), Float64Array.of(data.length), chunks, outFd, prefix, control, version);
+      const [digest] = await Promise.all([running, meanwhile?.(control)]);
       return { sealed: readFileSync(path.join(dir, 'out')), digest, chunks };
     } finally {
       native!.close(context);
@@ -276,6 +279,52 @@ describe.runIf(native !== null && posix)('the streams’ digest in version 2 (na
         closeSync(fd);
         closeSync(outFd);
       }
+    }
+  });
+
+  it('PLI_SHA256_LANES=1: the writer widened before it starts, after 1, 5, 16, 17 or 40 blocks, or never, gives the same bytes and digest', async () => {
+    // 50 blocks and 3 chunks: the narrow ring (8 slots) turns into the wide one (16) at a block
+    // that is a multiple of 16, once every block before it is hashed; any moment of the caller's
+    // unlock must give what the full ring gives.
+    const chunks = 50 * 16 + 3;
+    const data = randomBytes(chunks * CHUNK_PLAIN - 7);
+    process.env.PLI_SHA256_LANES = '1';
+    const reference = await seal(data, prefixV2, 2);
+    expect(hex(reference.digest)).toBe(hex(digestV2(prefixV2, reference.sealed)));
+    /** Sets control[2] once the stream has written `blocks` blocks. */
+    const widenAfter = (blocks: number) => async (control: Int32Array) => {
+      while (Atomics.load(control, 1) < blocks) await new Promise((resolve) => setImmediate(resolve));
+      Atomics.store(control, 2, 1);
+    };
+    const cases: [string, Int32Array<ArrayBuffer>, ((control: Int32Array) => Promise<void>) | undefined][] = [
+      ['before it starts', Int32Array.of(0, 0, 1), undefined],
+      ['never', new Int32Array(3), undefined],
+      ...[1, 5, 16, 17, 40].map((n): [string, Int32Array<ArrayBuffer>, (control: Int32Array) => Promise<void>] => [`after ${n} blocks`, new Int32Array(3), widenAfter(n)]),
+    ];
+    for (const [when, control, meanwhile] of cases) {
+      process.env.PLI_SHA256_LANES = '1';
+      const run = await seal(data, prefixV2, 2, control, meanwhile);
+      expect(run.sealed.equals(reference.sealed), when).toBe(true);
+      expect(hex(run.digest), when).toBe(hex(reference.digest));
+      expect(Atomics.load(control, 1), when).toBe(51); // every block written, counted
+    }
+  });
+
+  it('the writer refuses a control array of 1 or 4 elements, before any work', () => {
+    const dir = mkdtempSync(path.join(root, 'control-'));
+    writeFileSync(path.join(dir, 'in'), Buffer.alloc(100, 1));
+    const fd = openSync(path.join(dir, 'in'), 'r');
+    const outFd = openSync(path.join(dir, 'out'), 'w');
+    const context = native!.context(key, true);
+    try {
+      for (const length of [0, 1, 4]) {
+        expect(() => native!.stream(context, new Uint8Array(0), Int32Array.of(fd), Float64Array.of(100), 1, outFd, prefixV2, new Int32Array(length), 2), `${length}`).toThrow(RangeError);
+      }
+      expect(readFileSync(path.join(dir, 'out')).length).toBe(0);
+    } finally {
+      native!.close(context);
+      closeSync(fd);
+      closeSync(outFd);
     }
   });
 

@@ -130,7 +130,10 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
 
   const secretKey = Promise.resolve(params.signing.secretKey);
   const unlock: Unlock = {};
-  secretKey.catch((error: unknown) => {
+  secretKey.then(() => {
+    unlock.done = true;
+    unlock.onDone?.();
+  }, (error: unknown) => {
     unlock.failed = { error };
     unlock.onFailure?.();
   });
@@ -155,8 +158,8 @@ export async function sealStream(sources: PlainSource[], sink: CipherSink, param
   };
 }
 
-/** Whether the sender's unlock failed, and who to tell when it does. */
-interface Unlock { failed?: { error: unknown }; onFailure?: () => void }
+/** Whether the sender's unlock is done or failed, and who to tell when it is. */
+interface Unlock { done?: boolean; onDone?: () => void; failed?: { error: unknown }; onFailure?: () => void }
 
 /** What the payload's stream needs, whichever path runs it. */
 interface Body {
@@ -191,8 +194,11 @@ async function sealNatively(stream: NonNullable<ChunkSealer['stream']>, body: Bo
     prefix: body.prefix, files: sources.map((s) => ({ fd: s.fd!, size: s.size })), chunks: body.chunks, outFd: sink.fd!, hashPrefix: body.hashPrefix,
   });
   // A failed unlock stops the stream before its next block, as the JavaScript path does; so does
-  // a progress callback that throws (there, its error would reach the stream too).
+  // a progress callback that throws (there, its error would reach the stream too). A done one
+  // lets it use its full ring: until then the unlock's Argon2id memory is in use too.
   unlock.onFailure = () => run.stop();
+  unlock.onDone = () => run.widen();
+  if (unlock.done) run.widen();
   try {
     // (unlock.failed may be set meanwhile by the handler above: the check before does not hold.)
     return await awaitStream(run, plainLength, onProgress, () => unlock.failed as Unlock['failed']);
@@ -200,6 +206,7 @@ async function sealNatively(stream: NonNullable<ChunkSealer['stream']>, body: Bo
     throw streamError(error, sources);
   } finally {
     unlock.onFailure = undefined;
+    unlock.onDone = undefined;
   }
 }
 
