@@ -87,9 +87,10 @@ typedef struct {
   size_t source;
   uint64_t position;
 
-  /* Sealed blocks between this thread and the hashing one: ring_size of them (RING, or
-   * RING_LANES when the hashing thread takes `batch` = DIGEST_BATCH blocks at a time), allocated
-   * by run() only, to keep the memory of the common case low. */
+  /* Sealed blocks between this thread and the hashing one: ring_size of them in use (RING; with
+   * the lanes, whose hashing thread takes `batch` = DIGEST_BATCH blocks at a time, RING_NARROW
+   * until widened, then RING_LANES). run() allocates wide_size; a slot never used is never
+   * touched, so the common case's memory stays low. */
   uint8_t *ring[RING_LANES];
   size_t ring_bytes[RING_LANES];
   int ring_size, batch;

@@ -84,15 +84,15 @@ function addonReader(native: Addon | null): ReaderAddon | null {
 }
 
 /** A control array for a stream of the addon: [0] stop asked (read by its threads before each
- * block), [1] blocks done (set by them), [2] widen (the writer's; the reader reads 2 only). Over
- * an ArrayBuffer of its own: its memory is outside the JavaScript heap from the start, never
- * moved, and kept alive by the addon until the end. */
-function runningStream(chunks: number, slots: 2 | 3, run: (control: Int32Array) => Promise<Buffer>): RunningStream {
-  const control = new Int32Array(new ArrayBuffer(4 * slots));
+ * block), [1] blocks done (set by them), [2] widen (read by the writer; the reader, which starts
+ * after the unlock, reads the first two only). Over an ArrayBuffer of its own: its memory is
+ * outside the JavaScript heap from the start, never moved, and kept alive by the addon until the end. */
+function runningStream(chunks: number, run: (control: Int32Array) => Promise<Buffer>): RunningStream {
+  const control = new Int32Array(new ArrayBuffer(12));
   return {
     digest: run(control),
     stop: () => void Atomics.store(control, 0, 1),
-    widen: () => { if (slots === 3) Atomics.store(control, 2, 1); },
+    widen: () => void Atomics.store(control, 2, 1),
     chunksDone: () => Math.min(Atomics.load(control, 1) * STREAM_BLOCK_CHUNKS, chunks),
   };
 }
@@ -178,7 +178,7 @@ export function startFileReader(fd: number, start: number, chunks: number, prefi
     open: (key, head, files) => {
       const context = withRawKey(key, (raw) => native.context(raw, false));
       // Closed at once: the addon wipes it when the reader is done with it.
-      return runningStream(chunks, 2, (control) => {
+      return runningStream(chunks, (control) => {
         try {
           return native.readerOpen(handle, context, head, Int32Array.from(files, (f) => f.fd), Float64Array.from(files, (f) => f.size), control);
         } finally {
@@ -345,7 +345,7 @@ export function chunkSealer(key: KeyObject, backend?: GcmBackend): ChunkSealer {
   if (!stream) return sealer;
   return {
     ...sealer,
-    stream: (job) => runningStream(job.chunks, 3, (control) => {
+    stream: (job) => runningStream(job.chunks, (control) => {
       const fds = Int32Array.from(job.files, (f) => f.fd);
       const sizes = Float64Array.from(job.files, (f) => f.size);
       return stream.call(native, context, job.prefix, fds, sizes, job.chunks, job.outFd, job.hashPrefix, control, prefixVersion(job.hashPrefix));

@@ -228,7 +228,6 @@ async function sealInJavaScript(sealer: ChunkSealer, body: Body): Promise<Buffer
   const { sources, sink, prefix, chunks, plainLength, unlock, onProgress } = body;
   const digest = sha256Stream(plainLength, body.hashPrefix);
   try {
-
     const reader = new PlainReader(prefix, sources);
     // Sized to the payload: a small container does not pay for zeroing two 4 MiB blocks.
     const blockBytes = Math.min(chunks, BLOCK_CHUNKS) * CHUNK_PLAIN;
