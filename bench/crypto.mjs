@@ -2,10 +2,11 @@
 // Pli vs age vs gpg, whole commands from the command line, file to file (see bench/README.md).
 //   node bench/crypto.mjs [--quick | --small] [--reps N] [--big-reps N] [--dir DIR] [--age-first] [--no-warm]   (after `npm run build`; `npm run bench` does both)
 // Every timed command runs under /usr/bin/time (wall time measured here, peak RSS from %M). Tools
-// alternate run by run (pli, age, gpg, then age, pli, gpg in the next repetition); each cell is the median of its repetitions, and
-// each Pli (and gpg) run is paired with the age run next to it: the streaming ratio judged against
-// the targets is the median of the per-pair ratios, which a load that comes and goes disturbs
-// far less than a ratio of medians. Decryptions are checked byte for byte against the input (cmp).
+// alternate run by run (pli, age, gpg, then age, pli, gpg in the next repetition); each cell is
+// the median of its repetitions, and each Pli (and gpg) run is paired with the age run next to
+// it: the streaming ratio judged against the targets is the median of the per-pair ratios, which
+// a load that comes and goes disturbs far less than a ratio of medians. Decryptions are checked
+// byte for byte against the input (cmp).
 // Work files live in a temporary folder under /tmp (or --dir: a tmpfs such as /dev/shm takes the
 // disk out of the comparison, see bench/README.md), removed at the end; raw results, with the
 // machine (bench/machine.mjs), go to bench/out/crypto-<date>.json.
@@ -126,19 +127,17 @@ function timed(cmd, args) {
  * does not do it here: freed in huge pages, the VM hands it back at once.) */
 function warmMemory(bytes) {
   const file = path.join(work, 'warm.bin');
-  const fd = openSync(file, 'w');
-  const block = Buffer.alloc(8 * MiB, 1);
-  for (let done = 0; done < bytes; done += block.length) writeSync(fd, block, 0, Math.min(block.length, bytes - done));
-  closeSync(fd);
+  makeFile(file, bytes, 1);
   rmSync(file);
 }
 
-function makeFile(file, size) {
+/** A file of `size` bytes: random ones (an input), or every byte `fill` (no CPU spent on them). */
+function makeFile(file, size, fill = null) {
   const fd = openSync(file, 'w');
-  const block = Buffer.alloc(8 * MiB);
+  const block = Buffer.alloc(8 * MiB, fill ?? 0);
   for (let done = 0; done < size; done += block.length) {
     const n = Math.min(block.length, size - done);
-    randomFillSync(block, 0, n);
+    if (fill === null) randomFillSync(block, 0, n);
     writeSync(fd, block, 0, n);
   }
   closeSync(fd);

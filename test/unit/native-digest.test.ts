@@ -171,27 +171,37 @@ describe.runIf(native !== null && posix)('the streams’ digest in version 2 (na
     }
   }
 
-  /** Opens `sealed` (after a header) with the addon's reader in `version`, the pre-hash waited
-   * for whole or not: the digest, checked with the plaintext it writes. */
-  async function open(sealed: Buffer, data: Buffer, chunks: number, prefix: Uint8Array, version: number, wait: boolean): Promise<Buffer> {
-    const dir = mkdtempSync(path.join(root, 'open-'));
-    writeFileSync(path.join(dir, 'c.pli'), Buffer.concat([randomBytes(HEADER), sealed]));
-    const fd = openSync(path.join(dir, 'c.pli'), 'r');
-    const outFd = openSync(path.join(dir, 'out'), 'wx');
+  /** Runs `body` with the addon's reader started on `file` (its chunks after HEADER bytes; the
+   * reader reads PLI_SHA256_LANES as it starts), an opening context and `out` created for the
+   * plaintext; closes all of them after. */
+  async function withReader<T>(file: string, out: string, chunks: number, prefix: Uint8Array, version: number,
+    body: (reader: object, context: object, outFd: number) => Promise<T>): Promise<T> {
+    const fd = openSync(file, 'r');
+    const outFd = openSync(out, 'wx');
     const context = native!.context(key, false);
     const reader = native!.readerStart(fd, HEADER, chunks, prefix, version);
     try {
-      const blocks = Math.ceil(chunks / 16);
-      if (wait) await expect.poll(() => native!.readerPrehashed(reader), { timeout: 10_000, interval: 2 }).toBe(blocks);
-      const digest = await native!.readerOpen(reader, context, new Uint8Array(0), Int32Array.of(outFd), Float64Array.of(data.length), new Int32Array(2));
-      expect(readFileSync(path.join(dir, 'out')).equals(data)).toBe(true);
-      return digest;
+      return await body(reader, context, outFd);
     } finally {
       native!.readerClose(reader);
       native!.close(context);
       closeSync(fd);
       closeSync(outFd);
     }
+  }
+
+  /** Opens `sealed` (after a header) with the addon's reader in `version`, the pre-hash waited
+   * for whole or not: the digest, checked with the plaintext it writes. */
+  async function open(sealed: Buffer, data: Buffer, chunks: number, prefix: Uint8Array, version: number, wait: boolean): Promise<Buffer> {
+    const dir = mkdtempSync(path.join(root, 'open-'));
+    writeFileSync(path.join(dir, 'c.pli'), Buffer.concat([randomBytes(HEADER), sealed]));
+    return withReader(path.join(dir, 'c.pli'), path.join(dir, 'out'), chunks, prefix, version, async (reader, context, outFd) => {
+      const blocks = Math.ceil(chunks / 16);
+      if (wait) await expect.poll(() => native!.readerPrehashed(reader), { timeout: 10_000, interval: 2 }).toBe(blocks);
+      const digest = await native!.readerOpen(reader, context, new Uint8Array(0), Int32Array.of(outFd), Float64Array.of(data.length), new Int32Array(2));
+      expect(readFileSync(path.join(dir, 'out')).equals(data)).toBe(true);
+      return digest;
+    });
   }
 
   // 129 chunks: 9 blocks, a batch of 8 in the lanes and one more; 48: 3 blocks, the fewest the lanes take.
@@ -224,22 +234,13 @@ describe.runIf(native !== null && posix)('the streams’ digest in version 2 (na
     const dir = mkdtempSync(path.join(root, 'handoff-'));
     writeFileSync(path.join(dir, 'c.pli'), Buffer.concat([randomBytes(HEADER), sealed]));
     for (const after of [1, 9, 17]) {
-      const fd = openSync(path.join(dir, 'c.pli'), 'r');
-      const outFd = openSync(path.join(dir, `out-${after}`), 'wx');
-      const context = native!.context(key, false);
       process.env.PLI_SHA256_LANES = lanes;
-      const reader = native!.readerStart(fd, HEADER, chunks, prefixV2, 2);
-      try {
+      await withReader(path.join(dir, 'c.pli'), path.join(dir, `out-${after}`), chunks, prefixV2, 2, async (reader, context, outFd) => {
         await expect.poll(() => native!.readerPrehashed(reader), { timeout: 10_000, interval: 1 }).toBeGreaterThanOrEqual(Math.min(after, 21));
         const opened = await native!.readerOpen(reader, context, new Uint8Array(0), Int32Array.of(outFd), Float64Array.of(data.length), new Int32Array(2));
         expect(hex(opened), `opened after ${native!.readerPrehashed(reader)} blocks pre-hashed`).toBe(hex(digest));
         expect(readFileSync(path.join(dir, `out-${after}`)).equals(data)).toBe(true);
-      } finally {
-        native!.readerClose(reader);
-        native!.close(context);
-        closeSync(fd);
-        closeSync(outFd);
-      }
+      });
     }
   });
 
@@ -254,12 +255,8 @@ describe.runIf(native !== null && posix)('the streams’ digest in version 2 (na
       const dir = mkdtempSync(path.join(root, 'forged-'));
       const file = path.join(dir, 'c.pli');
       writeFileSync(file, Buffer.concat([randomBytes(HEADER), sealed]));
-      const fd = openSync(file, 'r');
-      const outFd = openSync(path.join(dir, 'out'), 'wx');
-      const context = native!.context(key, false);
       process.env.PLI_SHA256_LANES = '1';
-      const reader = native!.readerStart(fd, HEADER, chunks, prefixV2, 2);
-      try {
+      await withReader(file, path.join(dir, 'out'), chunks, prefixV2, 2, async (reader, context, outFd) => {
         await expect.poll(() => native!.readerPrehashed(reader), { timeout: 10_000, interval: 2 }).toBe(9);
         const start = index * BLOCK_SEALED;
         const writer = openSync(file, 'r+');
@@ -273,12 +270,7 @@ describe.runIf(native !== null && posix)('the streams’ digest in version 2 (na
         const out = readFileSync(path.join(dir, 'out'));
         const place = out.subarray(index * 16 * CHUNK_PLAIN, (index + 1) * 16 * CHUNK_PLAIN);
         expect(place.every((b) => b === 0), `block ${index}`).toBe(true);
-      } finally {
-        native!.readerClose(reader);
-        native!.close(context);
-        closeSync(fd);
-        closeSync(outFd);
-      }
+      });
     }
   });
 
