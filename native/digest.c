@@ -109,14 +109,25 @@ int digest_blocks(pli_digest *d, const uint8_t *const *blocks, const size_t *len
       }
       sha256x8(messages, sizes, leaves);
     } else {
-      for (int i = 0; ok && i < count; i++)
-        ok = EVP_DigestInit_ex(d->leaf, EVP_sha256(), NULL) == 1 && EVP_DigestUpdate(d->leaf, blocks[i], lengths[i]) == 1 &&
-             EVP_DigestFinal_ex(d->leaf, leaves[i], NULL) == 1;
+      for (int i = 0; ok && i < count; i++) ok = digest_leaf(d->leaf, blocks[i], lengths[i], leaves[i]);
     }
-    for (int i = 0; ok && i < count; i++) ok = EVP_DigestUpdate(d->root, leaves[i], 32) == 1;
+    if (ok) return digest_leaves(d, &leaves[0][0], count);
   }
   if (!ok) d->failed = 1;
   return ok;
+}
+
+int digest_leaf(EVP_MD_CTX *ctx, const uint8_t *block, size_t length, uint8_t leaf[32]) {
+  return ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 && EVP_DigestUpdate(ctx, block, length) == 1 &&
+         EVP_DigestFinal_ex(ctx, leaf, NULL) == 1;
+}
+
+int digest_leaves(pli_digest *d, const uint8_t *leaves, int count) {
+  if (d->failed || d->root == NULL || d->version != 2 || count < 0 || EVP_DigestUpdate(d->root, leaves, (size_t)count * 32) != 1) {
+    d->failed = 1;
+    return 0;
+  }
+  return 1;
 }
 
 int digest_final(pli_digest *d, uint8_t out[32]) {

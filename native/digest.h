@@ -29,6 +29,10 @@ int digest_init(pli_digest *d, int version, int lanes, const uint8_t *prefix, si
 /* The next `count` (1 .. DIGEST_BATCH) blocks of the stream, in order: blocks[i] of lengths[i]
  * bytes (a whole block of 16 sealed chunks, or the last, shorter one). 1 on success. */
 int digest_blocks(pli_digest *d, const uint8_t *const *blocks, const size_t *lengths, int count);
+/* Version 2's leaf of one block, with a context of the caller's (any thread, OpenSSL's SHA-256). */
+int digest_leaf(EVP_MD_CTX *ctx, const uint8_t *block, size_t length, uint8_t leaf[32]);
+/* Version 2: `count` leaves (32 bytes each, the blocks' next ones in order) into the root. */
+int digest_leaves(pli_digest *d, const uint8_t *leaves, int count);
 /* The 32-byte digest, once every block is in. 0 if any call failed before. */
 int digest_final(pli_digest *d, uint8_t out[32]);
 void digest_free(pli_digest *d);

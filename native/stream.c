@@ -1,15 +1,22 @@
 /*
  * The writer's stream of a container whose payload comes from files (docs/format.md sections 5
  * and 7): the work of sealStream's loop (electron/core/container/seal.ts) done here, with no
- * JavaScript, event loop or message between threads in the way. One of libuv's pool threads
- * reads the plaintext (the manifest's prefix, each file in turn, zero padding), seals each
- * 64 KiB chunk with the context of gcm.c and appends the sealed blocks to the output; a thread of
- * its own hashes them in order for the signature (digest.c: format version 1's SHA-256 over the
- * bytes, or version 2's leaves of the blocks and SHA-256 over them), on the second core. With
- * version 2's leaves in AVX2 lanes (a CPU without SHA-NI) that thread takes 8 sealed blocks at a
- * time, and the ring holds 16 so that the sealer fills one group while the other is hashed. The
- * JavaScript path makes the same bytes (test/unit/stream-seal.test.ts compares them); this one is
- * ~60 ms faster per 256 MiB on two cores (bench/README.md, "the floor in C").
+ * JavaScript, event loop or message between threads in the way. Two layouts, the same bytes:
+ * - workers (format version 2 where the leaves are hashed one at a time, a CPU with SHA-NI): one
+ *   of libuv's pool threads and a thread of its own take the 1 MiB blocks in turn; each reads its
+ *   block's plaintext with pread, seals its 64 KiB chunks with a copy of gcm.c's context, hashes
+ *   the sealed block into its leaf (digest.c) and writes it at its place with pwrite; the leaves
+ *   join the signature's digest in the blocks' order, whichever worker finishes first. Both cores
+ *   then share every kind of work, where the in-order layout left the sealing thread with the
+ *   reads, the cipher and the writes, and the hashing thread with less than half of that
+ *   (bench/README.md, "Both cores seal");
+ * - in order (version 1, version 2's leaves in AVX2 lanes, an output that cannot take pwrite, or
+ *   PLI_SEAL_WORKERS=1): one pool thread reads, seals and appends each block; a thread of its own
+ *   hashes them in order (digest.c: version 1's SHA-256 over the bytes, or version 2's leaves).
+ *   With the lanes (a CPU without SHA-NI) that thread takes 8 sealed blocks at a time, and the
+ *   ring holds 16 so that the sealer fills one group while the other is hashed.
+ * The JavaScript path makes the same bytes (test/unit/stream-seal.test.ts compares them); this one
+ * is faster on two cores (bench/README.md, "the floor in C").
  *
  * It implements no cryptography of its own: AES-GCM is OpenSSL's, as in gcm.c; SHA-256 is
  * OpenSSL's or sha256x8.c's plain SHA-256 (digest.c).
@@ -17,17 +24,24 @@
  * Invariants:
  * - every argument is checked before any work: the chunk count must be the one the sizes give,
  *   each size a whole number of bytes; a wrong call throws and touches nothing;
- * - the files are read with pread at the positions this code keeps, from 0 to the size given
- *   and no further; a file shorter than its size stops the stream (the caller names it);
- * - the sealed bytes are written at the output's current offset with write(), in order, so that
- *   the caller's next write through its own handle follows them;
+ * - each block's plaintext is read with pread from where the stream's layout puts it (the prefix,
+ *   then each file from 0 to the size given and no further, then zeros); a file shorter than its
+ *   size stops the stream (the caller names it);
+ * - the sealed bytes go where the output's offset was when the stream started, block after block
+ *   (write() in order, or pwrite at each block's place), and the output's offset ends after the
+ *   last one, so that the caller's next write through its own handle follows them. The workers
+ *   run only on an output that seeks and does not append (O_APPEND would put each pwrite at the
+ *   end, in whatever order the blocks come);
  * - the stream stops at the next block once control[0] is set (the caller's unlock failed): what
  *   was written is the caller's to delete, as after any failure;
- * - the digest covers exactly the sealed bytes written, in order: a ring slot is sealed again
- *   only once the hashing thread is done with the block it held (b - hashed_blocks < ring_size);
+ * - the first failure in the stream's order is the one reported: no block after it is taken;
+ * - the digest covers exactly the sealed bytes written, in order: in order, a ring slot is sealed
+ *   again only once the hashing thread is done with the block it held (b - hashed_blocks <
+ *   ring_size); with the workers, a block's leaf is hashed from the very buffer that is then
+ *   written at that block's place, and the leaves join the root by block number, each once;
  * - the plaintext buffer and the copy of the manifest's prefix are wiped before they are freed.
  */
-/* POSIX only (pread, write, pthreads): a Windows build leaves it out, and seal.ts streams in JavaScript. */
+/* POSIX only (pread, pwrite, pthreads): a Windows build leaves it out, and seal.ts streams in JavaScript. */
 #ifndef _WIN32
 #define _GNU_SOURCE
 #include "gcm.h"
@@ -52,6 +66,11 @@
  * ring while the key unlocks"). */
 #define RING_NARROW DIGEST_BATCH
 #define FLUSH_BYTES (32 * 1024 * 1024)      /* the output's writeback is started every 32 MiB */
+#define WORKERS 2                           /* the workers' layout: one per core */
+/* With the workers, leaves finished ahead of the root's next one wait here (32 bytes each): a
+ * worker takes a block only within this many of the first leaf not in the root yet. */
+#define LEAF_WINDOW 32
+#define NONE UINT64_MAX
 #define MAX_SIZE 9007199254740992.0         /* 2^53: sizes come as JavaScript numbers */
 
 typedef enum { DONE = 0, SHORT, IO, STOPPED, MEMORY, CRYPTO } outcome;
@@ -70,22 +89,29 @@ typedef struct {
   size_t hash_prefix_length;
   int version;           /* the format's, 1 or 2: what the digest covers (digest.c) */
   int lanes;             /* version 2's leaves in AVX2 lanes (digest_lanes, at the call) */
+  int workers;           /* WORKERS: the workers' layout, where the output allows it; 1: in order */
+  uint64_t *starts;      /* where each file begins in the plaintext stream */
   /* control[0]: stop asked (set by the caller); control[1]: blocks written (set here);
    * control[2], when the array has it: the caller's unlock is done, the full ring may be used. */
   int32_t *control;
   int32_t *widen;        /* &control[2], or NULL: the full ring from the start */
   napi_ref control_ref;
 
+  /* The first failure in the stream's order, under the lock (failed_at): its block is `limit`. */
   outcome result;
   int error_number;
   const char *syscall;
   size_t failed_source;
+  uint64_t limit;
   uint8_t digest[32];
 
-  /* Where the reader is: in the prefix, then in source `source` at `position`. */
-  size_t prefix_done;
-  size_t source;
-  uint64_t position;
+  /* The workers' layout, under the lock: the next block to take, the leaves in the root (in
+   * order), the leaves waiting for the ones before them (slot b % LEAF_WINDOW holds block b's
+   * once leaf_of[slot] is b + 1), and how far the output's writeback was started. */
+  off_t base;            /* the output's offset at block 0 */
+  uint64_t next_block, fed, flushed;
+  uint64_t leaf_of[LEAF_WINDOW];
+  uint8_t leaves[LEAF_WINDOW][32];
 
   /* Sealed blocks between this thread and the hashing one: ring_size of them in use (RING; with
    * the lanes, whose hashing thread takes `batch` = DIGEST_BATCH blocks at a time, RING_NARROW
@@ -110,67 +136,80 @@ static napi_value fail(napi_env env, const char *message) {
   return NULL;
 }
 
-static void failed_io(stream_job *j, const char *syscall) {
-  j->result = IO;
-  j->error_number = errno;
-  j->syscall = syscall;
+/* Keeps the failure of the earliest block (a worker may fail at a later block first), and wakes
+ * whoever waits: no block from `limit` on is taken. */
+static void failed_at(stream_job *j, uint64_t b, outcome what, int error_number, const char *syscall, size_t source) {
+  pthread_mutex_lock(&j->lock);
+  if (b < j->limit) {
+    j->limit = b;
+    j->result = what;
+    j->error_number = error_number;
+    j->syscall = syscall;
+    j->failed_source = source;
+    pthread_cond_broadcast(&j->moved);
+  }
+  pthread_mutex_unlock(&j->lock);
 }
 
-/* Fills `length` bytes of the plaintext stream: the prefix, the files in order, then zeros. */
-static int fill(stream_job *j, uint8_t *target, size_t length) {
+/* The first file that ends after `at` in the plaintext stream (files of size 0 end where they
+ * start, so they are passed over), or j->sources past the last. The ends only grow: a binary
+ * search. */
+static size_t source_at(const stream_job *j, uint64_t at) {
+  size_t low = 0, high = j->sources;
+  while (low < high) {
+    size_t middle = low + (high - low) / 2;
+    if (j->starts[middle] + j->sizes[middle] <= at) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/* Fills `length` bytes of block b's plaintext: the prefix, the files in order, then zeros. */
+static int fill(stream_job *j, uint64_t b, uint8_t *target, size_t length) {
+  uint64_t at = b * BLOCK_CHUNKS * CHUNK_PLAIN;
   size_t offset = 0;
+  if (at < j->prefix_length) {
+    offset = j->prefix_length - at < length ? (size_t)(j->prefix_length - at) : length;
+    memcpy(target, j->prefix + at, offset);
+  }
   while (offset < length) {
-    if (j->prefix_done < j->prefix_length) {
-      size_t n = j->prefix_length - j->prefix_done;
-      if (n > length - offset) n = length - offset;
-      memcpy(target + offset, j->prefix + j->prefix_done, n);
-      j->prefix_done += n;
-      offset += n;
-      continue;
-    }
-    if (j->source >= j->sources) {
+    size_t s = source_at(j, at + offset);
+    if (s >= j->sources) {
       memset(target + offset, 0, length - offset); /* padding to a whole chunk */
       return 1;
     }
-    uint64_t left = j->sizes[j->source] - j->position;
-    if (left == 0) {
-      j->source++;
-      j->position = 0;
-      continue;
-    }
+    uint64_t position = at + offset - j->starts[s];
+    uint64_t left = j->sizes[s] - position;
     size_t want = length - offset < left ? length - offset : (size_t)left;
-    ssize_t got = pread(j->fds[j->source], target + offset, want, (off_t)j->position);
+    ssize_t got = pread(j->fds[s], target + offset, want, (off_t)position);
+    if (got < 0 && errno == EINTR) continue;
     if (got < 0) {
-      if (errno == EINTR) continue;
-      failed_io(j, "read");
+      failed_at(j, b, IO, errno, "read", 0);
       return 0;
     }
     if (got == 0) {
-      j->result = SHORT;
-      j->failed_source = j->source;
+      failed_at(j, b, SHORT, 0, NULL, s);
       return 0;
     }
     offset += (size_t)got;
-    j->position += (uint64_t)got;
   }
   return 1;
 }
 
-static int write_all(stream_job *j, const uint8_t *bytes, size_t length) {
+/* Writes block b's sealed bytes: at the output's offset with write() (in order, `at` < 0), or at
+ * `at` with pwrite (the workers). */
+static int put(stream_job *j, uint64_t b, const uint8_t *bytes, size_t length, off_t at) {
   while (length > 0) {
-    ssize_t written = write(j->out_fd, bytes, length);
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      failed_io(j, "write");
-      return 0;
-    }
-    if (written == 0) {
-      errno = EIO;
-      failed_io(j, "write");
+    ssize_t written = at < 0 ? write(j->out_fd, bytes, length) : pwrite(j->out_fd, bytes, length, at);
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) {
+      if (written == 0) errno = EIO;
+      failed_at(j, b, IO, errno, "write", 0);
       return 0;
     }
     bytes += written;
     length -= (size_t)written;
+    if (at >= 0) at += written;
   }
   return 1;
 }
@@ -205,46 +244,109 @@ static void *hash_blocks(void *arg) {
   return NULL;
 }
 
-static int seal_chunks(stream_job *j, uint64_t first, uint64_t count, const uint8_t *plain, uint8_t *out) {
+static int seal_chunks(stream_job *j, EVP_CIPHER_CTX *ctx, uint64_t first, uint64_t count, const uint8_t *plain, uint8_t *out) {
   for (uint64_t c = 0; c < count; c++) {
     uint64_t index = first + c;
     uint8_t nonce[NONCE_BYTES];
     chunk_nonce(index, index == j->chunks - 1, nonce);
     uint8_t *sealed = out + c * CHUNK_SEALED;
     int n = 0, m = 0;
-    if (EVP_EncryptInit_ex(j->gcm->ctx, NULL, NULL, NULL, nonce) != 1 ||
-        EVP_EncryptUpdate(j->gcm->ctx, sealed, &n, plain + c * CHUNK_PLAIN, CHUNK_PLAIN) != 1 || n != CHUNK_PLAIN ||
-        EVP_EncryptFinal_ex(j->gcm->ctx, sealed + n, &m) != 1 || m != 0 ||
-        EVP_CIPHER_CTX_ctrl(j->gcm->ctx, EVP_CTRL_GCM_GET_TAG, TAG_BYTES, sealed + CHUNK_PLAIN) != 1)
+    if (EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, nonce) != 1 ||
+        EVP_EncryptUpdate(ctx, sealed, &n, plain + c * CHUNK_PLAIN, CHUNK_PLAIN) != 1 || n != CHUNK_PLAIN ||
+        EVP_EncryptFinal_ex(ctx, sealed + n, &m) != 1 || m != 0 ||
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_BYTES, sealed + CHUNK_PLAIN) != 1)
       return 0;
   }
   return 1;
 }
 
-static void run(stream_job *j) {
+/* The chunks of block b: 16, or what is left for the last one. */
+static uint64_t chunks_of(const stream_job *j, uint64_t b) {
+  uint64_t first = b * BLOCK_CHUNKS;
+  return j->chunks - first < BLOCK_CHUNKS ? j->chunks - first : BLOCK_CHUNKS;
+}
+
+typedef struct {
+  stream_job *j;
+  int index;             /* 0: the pool thread; 1: the thread of its own */
+  EVP_CIPHER_CTX *ctx;   /* a copy of the caller's context: one per thread */
+  EVP_MD_CTX *leaf;
+  uint8_t *plain, *sealed;
+} worker;
+
+/* A worker: takes the next block until none is left or a block before it failed; reads, seals,
+ * hashes and writes it at its place, then puts its leaf, and every leaf that waited for it, into
+ * the root in order. An OpenSSL failure in the root stays in the digest, which then gives no
+ * value (digest_final): the stream fails as CRYPTO. */
+static void *work_blocks(void *arg) {
+  worker *w = arg;
+  stream_job *j = w->j;
+#ifdef __linux__
+  if (w->index > 0) pthread_setname_np(pthread_self(), "pli-seal");
+#endif
+  for (;;) {
+    pthread_mutex_lock(&j->lock);
+    while (j->next_block < j->blocks && j->next_block < j->limit && j->next_block - j->fed >= LEAF_WINDOW)
+      pthread_cond_wait(&j->moved, &j->lock);
+    uint64_t b = j->next_block;
+    int go = b < j->blocks && b < j->limit;
+    if (go) j->next_block++;
+    pthread_mutex_unlock(&j->lock);
+    if (!go) break;
+    if (__atomic_load_n(&j->control[0], __ATOMIC_ACQUIRE) != 0) {
+      failed_at(j, b, STOPPED, 0, NULL, 0);
+      break;
+    }
+    uint64_t first = b * BLOCK_CHUNKS, count = chunks_of(j, b);
+    size_t bytes = (size_t)count * CHUNK_SEALED;
+    uint8_t leaf[32];
+    if (!fill(j, b, w->plain, (size_t)count * CHUNK_PLAIN)) break;
+    if (!seal_chunks(j, w->ctx, first, count, w->plain, w->sealed) || !digest_leaf(w->leaf, w->sealed, bytes, leaf)) {
+      failed_at(j, b, CRYPTO, 0, NULL, 0);
+      break;
+    }
+    if (!put(j, b, w->sealed, bytes, j->base + (off_t)(first * CHUNK_SEALED))) break;
+    uint64_t from = 0, to = 0;
+    pthread_mutex_lock(&j->lock);
+    memcpy(j->leaves[b % LEAF_WINDOW], leaf, sizeof leaf);
+    j->leaf_of[b % LEAF_WINDOW] = b + 1;
+    while (j->fed < j->blocks && j->leaf_of[j->fed % LEAF_WINDOW] == j->fed + 1) {
+      digest_leaves(&j->hash, j->leaves[j->fed % LEAF_WINDOW], 1);
+      j->fed++;
+    }
+    /* The blocks in the root are written too, one after the other from the first. */
+    uint64_t written = j->fed == j->blocks ? j->chunks * CHUNK_SEALED : j->fed * BLOCK_CHUNKS * CHUNK_SEALED;
+    if (written - j->flushed >= FLUSH_BYTES) {
+      from = j->flushed;
+      to = j->flushed = written;
+    }
+    __atomic_store_n(&j->control[1], (int32_t)j->fed, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&j->moved);
+    pthread_mutex_unlock(&j->lock);
+#ifdef __linux__
+    /* As in order (run_in_order): the disk starts writing while the next blocks are sealed. */
+    if (to > from) sync_file_range(j->out_fd, j->base + (off_t)from, (off_t)(to - from), SYNC_FILE_RANGE_WRITE);
+#endif
+  }
+  return NULL;
+}
+
+static void run_in_order(stream_job *j) {
   uint8_t *plain = malloc((size_t)BLOCK_CHUNKS * CHUNK_PLAIN);
   int ring_ok = 1;
   /* Every slot of the wide ring: a slot not used yet is not touched, so not in memory. */
   for (int i = 0; i < j->wide_size; i++) ring_ok &= (j->ring[i] = malloc((size_t)BLOCK_CHUNKS * CHUNK_SEALED)) != NULL;
-  if (plain == NULL || !ring_ok || !digest_init(&j->hash, j->version, j->lanes, j->hash_prefix, j->hash_prefix_length)) {
-    j->result = MEMORY;
-    free(plain);
-    return;
-  }
-#ifdef __linux__
-  off_t base = lseek(j->out_fd, 0, SEEK_CUR);
-#endif
-  uint64_t written = 0, flushed = 0;
   pthread_t hasher;
-  if (pthread_create(&hasher, NULL, hash_blocks, j) != 0) {
-    j->result = MEMORY;
+  if (plain == NULL || !ring_ok || !digest_init(&j->hash, j->version, j->lanes, j->hash_prefix, j->hash_prefix_length) ||
+      pthread_create(&hasher, NULL, hash_blocks, j) != 0) {
+    failed_at(j, 0, MEMORY, 0, NULL, 0);
     free(plain);
     return;
   }
-  uint64_t index = 0;
+  uint64_t written = 0, flushed = 0;
   for (uint64_t b = 0; b < j->blocks; b++) {
     if (__atomic_load_n(&j->control[0], __ATOMIC_ACQUIRE) != 0) {
-      j->result = STOPPED;
+      failed_at(j, b, STOPPED, 0, NULL, 0);
       break;
     }
     /* The unlock done: the full ring, from a block where both rings map it to slot 0 and once
@@ -256,24 +358,24 @@ static void run(stream_job *j) {
       j->ring_size = j->wide_size;
       pthread_mutex_unlock(&j->lock);
     }
-    uint64_t count = j->chunks - index < BLOCK_CHUNKS ? j->chunks - index : BLOCK_CHUNKS;
-    if (!fill(j, plain, (size_t)count * CHUNK_PLAIN)) break;
+    uint64_t count = chunks_of(j, b);
+    if (!fill(j, b, plain, (size_t)count * CHUNK_PLAIN)) break;
     pthread_mutex_lock(&j->lock);
     while (b - j->hashed_blocks >= (uint64_t)j->ring_size) pthread_cond_wait(&j->moved, &j->lock);
     pthread_mutex_unlock(&j->lock);
     uint8_t *out = j->ring[b % (uint64_t)j->ring_size];
     size_t bytes = (size_t)count * CHUNK_SEALED;
-    if (!seal_chunks(j, index, count, plain, out)) {
-      j->result = CRYPTO;
+    if (!seal_chunks(j, j->gcm->ctx, b * BLOCK_CHUNKS, count, plain, out)) {
+      failed_at(j, b, CRYPTO, 0, NULL, 0);
       break;
     }
-    if (!write_all(j, out, bytes)) break;
+    if (!put(j, b, out, bytes, -1)) break;
     written += bytes;
 #ifdef __linux__
     /* The disk starts writing while the next blocks are sealed; the caller's final sync has only
      * the tail left (what seal.ts's datasync every 32 MiB does on the JavaScript path). */
-    if (base >= 0 && written - flushed >= FLUSH_BYTES) {
-      sync_file_range(j->out_fd, base + (off_t)flushed, (off_t)(written - flushed), SYNC_FILE_RANGE_WRITE);
+    if (j->base >= 0 && written - flushed >= FLUSH_BYTES) {
+      sync_file_range(j->out_fd, j->base + (off_t)flushed, (off_t)(written - flushed), SYNC_FILE_RANGE_WRITE);
       flushed = written;
     }
 #endif
@@ -282,7 +384,6 @@ static void run(stream_job *j) {
     j->sealed_blocks = b + 1;
     pthread_cond_broadcast(&j->moved);
     pthread_mutex_unlock(&j->lock);
-    index += count;
     __atomic_store_n(&j->control[1], (int32_t)(b + 1), __ATOMIC_RELEASE);
   }
   pthread_mutex_lock(&j->lock);
@@ -293,6 +394,52 @@ static void run(stream_job *j) {
   if (j->result == DONE && !digest_final(&j->hash, j->digest)) j->result = CRYPTO;
   OPENSSL_cleanse(plain, (size_t)BLOCK_CHUNKS * CHUNK_PLAIN);
   free(plain);
+}
+
+static void run_workers(stream_job *j) {
+  worker w[WORKERS];
+  memset(w, 0, sizeof w);
+  int ok = digest_init(&j->hash, j->version, 0, j->hash_prefix, j->hash_prefix_length);
+  for (int i = 0; i < WORKERS; i++) {
+    w[i].j = j;
+    w[i].index = i;
+    w[i].plain = malloc((size_t)BLOCK_CHUNKS * CHUNK_PLAIN);
+    w[i].sealed = malloc((size_t)BLOCK_CHUNKS * CHUNK_SEALED);
+    w[i].ctx = EVP_CIPHER_CTX_new();
+    w[i].leaf = EVP_MD_CTX_new();
+    ok &= w[i].plain != NULL && w[i].sealed != NULL && w[i].ctx != NULL && w[i].leaf != NULL &&
+          EVP_CIPHER_CTX_copy(w[i].ctx, j->gcm->ctx) == 1;
+  }
+  if (!ok) {
+    failed_at(j, 0, MEMORY, 0, NULL, 0);
+  } else {
+    /* A second thread that cannot start leaves the first to take every block alone. */
+    pthread_t second;
+    int started = pthread_create(&second, NULL, work_blocks, &w[1]) == 0;
+    work_blocks(&w[0]);
+    if (started) pthread_join(second, NULL);
+  }
+  /* With no failure every block was taken, written and put into the root; the caller's next
+   * write goes after the last one. */
+  if (j->result == DONE && j->fed != j->blocks) failed_at(j, j->fed, CRYPTO, 0, NULL, 0);
+  if (j->result == DONE && lseek(j->out_fd, j->base + (off_t)(j->chunks * CHUNK_SEALED), SEEK_SET) < 0)
+    failed_at(j, j->blocks, IO, errno, "lseek", 0);
+  if (j->result == DONE && !digest_final(&j->hash, j->digest)) j->result = CRYPTO;
+  for (int i = 0; i < WORKERS; i++) {
+    if (w[i].plain != NULL) OPENSSL_cleanse(w[i].plain, (size_t)BLOCK_CHUNKS * CHUNK_PLAIN);
+    free(w[i].plain);
+    free(w[i].sealed);
+    EVP_CIPHER_CTX_free(w[i].ctx); /* wipes its copy of the key */
+    EVP_MD_CTX_free(w[i].leaf);
+  }
+}
+
+static void run(stream_job *j) {
+  j->base = lseek(j->out_fd, 0, SEEK_CUR);
+  int flags = fcntl(j->out_fd, F_GETFL);
+  /* pwrite needs an output that seeks, and that does not append. */
+  if (j->workers > 1 && j->base >= 0 && flags >= 0 && !(flags & O_APPEND)) run_workers(j);
+  else run_in_order(j);
 }
 
 static void execute(napi_env env, void *data) {
@@ -312,6 +459,7 @@ static void job_free(napi_env env, stream_job *j) {
   free(j->hash_prefix);
   free(j->fds);
   free(j->sizes);
+  free(j->starts);
   pthread_mutex_destroy(&j->lock);
   pthread_cond_destroy(&j->moved);
   OPENSSL_cleanse(j->digest, sizeof j->digest);
@@ -346,7 +494,8 @@ static void complete(napi_env env, napi_status status, void *data) {
  * Resolves with the signature's digest of hashPrefix and the sealed chunks (digest.c: version 1,
  * SHA-256 of hashPrefix and every sealed chunk; version 2, SHA-256 of hashPrefix and the leaves of
  * the 16-chunk blocks); rejects with an Error whose code is ERR_PLI_STREAM_SHORT (.source), _IO
- * (.errno, .syscall), _STOPPED, _MEMORY or _CRYPTO. PLI_SHA256_LANES is read here (digest_lanes).
+ * (.errno, .syscall), _STOPPED, _MEMORY or _CRYPTO. PLI_SHA256_LANES (digest_lanes) and
+ * PLI_SEAL_WORKERS are read here.
  * With a third element, the stream uses a narrower ring until the caller sets it (RING_NARROW). */
 napi_value seal_stream(napi_env env, napi_callback_info info) {
   size_t argc = 9;
@@ -398,24 +547,33 @@ napi_value seal_stream(napi_env env, napi_callback_info info) {
   j->lanes = j->version == 2 && digest_lanes();
   j->batch = j->lanes ? DIGEST_BATCH : 1;
   j->wide_size = j->lanes ? RING_LANES : RING;
+  /* Version 2's leaves one at a time can be hashed by whichever thread sealed the block: the
+   * workers. PLI_SEAL_WORKERS=1 keeps the in-order layout (tests, and bench/README.md's pairs). */
+  const char *workers = getenv("PLI_SEAL_WORKERS");
+  j->workers = j->version == 2 && !j->lanes && (workers == NULL || strcmp(workers, "1") != 0) ? WORKERS : 1;
+  j->limit = NONE;
   /* Narrow until the caller widens (control[2]), when it can: only the lanes' ring is wider. */
   j->widen = control_count >= 3 ? &control[2] : NULL;
   j->ring_size = j->lanes && j->widen != NULL ? RING_NARROW : j->wide_size;
   j->fds = malloc((fd_count > 0 ? fd_count : 1) * sizeof *j->fds);
   j->sizes = malloc((fd_count > 0 ? fd_count : 1) * sizeof *j->sizes);
+  j->starts = malloc((fd_count > 0 ? fd_count : 1) * sizeof *j->starts);
   j->sources = fd_count;
   j->chunks = expected;
   j->blocks = blocks;
   j->out_fd = out_fd;
   j->control = control;
   napi_value promise, name;
-  if (j->prefix == NULL || j->hash_prefix == NULL || j->fds == NULL || j->sizes == NULL) {
+  if (j->prefix == NULL || j->hash_prefix == NULL || j->fds == NULL || j->sizes == NULL || j->starts == NULL) {
     job_free(env, j);
     return fail(env, "out of memory");
   }
+  uint64_t start = prefix_length;
   for (size_t i = 0; i < fd_count; i++) {
     j->fds[i] = fds[i];
     j->sizes[i] = (uint64_t)sizes[i];
+    j->starts[i] = start;
+    start += j->sizes[i];
   }
   control[0] = 0;
   control[1] = 0;

@@ -12,6 +12,8 @@ import { PliError, securityError } from '../../electron/core/errors.js';
 import { base32Encode } from '../../shared/ids.js';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { afterEach } from 'vitest';
 
 export interface TestPerson {
   id: string;
@@ -140,7 +142,18 @@ export async function sealRawPlaintext(sender: TestPerson, recipients: TestPerso
     fixed: { containerId: Buffer.from(containerId), fileKey: Buffer.from(fileKey) },
   }));
   const header = bytes.subarray(0, 16 + bytes.readUInt32BE(12));
-  const payloadKey = hkdf(fileKey, containerId, 'pli/v1/payload');
+  const chunks = sealChunksByHand(hkdf(fileKey, containerId, 'pli/v1/payload'), padded);
+  // The digest of the header's version (format.md 6 or 11).
+  const digest = new ContainerDigest(signedPrefix(header));
+  digest.update(chunks);
+  const signature = await ed25519Sign(sender.sig.secretKey, digest.digest());
+  return Buffer.concat([header, chunks, signature]);
+}
+
+/** The sealed chunks of `padded` (whole chunks of 65536 bytes) under `payloadKey`, by
+ * node:crypto, one chunk at a time (docs/format.md section 5.2). */
+export function sealChunksByHand(payloadKey: Uint8Array, padded: Buffer): Buffer {
+  const CHUNK = 65536;
   const chunks: Buffer[] = [];
   const count = padded.length / CHUNK;
   for (let i = 0; i < count; i++) {
@@ -149,11 +162,27 @@ export async function sealRawPlaintext(sender: TestPerson, recipients: TestPerso
     cipher.final();
     chunks.push(sealed, cipher.getAuthTag());
   }
-  // The digest of the header's version (format.md 6 or 11).
-  const digest = new ContainerDigest(signedPrefix(header));
-  for (const chunk of chunks) digest.update(chunk);
-  const signature = await ed25519Sign(sender.sig.secretKey, digest.digest());
-  return Buffer.concat([header, ...chunks, signature]);
+  return Buffer.concat(chunks);
+}
+
+/** The addon (native/), called directly, or null where it is not built. */
+export function loadNative<T>(): T | null {
+  try {
+    return createRequire(import.meta.url)('pli-native/build/Release/pli_gcm.node') as T;
+  } catch {
+    return null; // not built here: nothing of the addon to test
+  }
+}
+
+/** Puts the environment variables `names` back as they were after each test of the file. */
+export function restoreEnvAfterEach(...names: string[]): void {
+  const saved = Object.fromEntries(names.map((name) => [name, process.env[name]]));
+  afterEach(() => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
 }
 
 /** The plaintext stream for a manifest object and file contents, as the sealer lays it out. */

@@ -6,13 +6,12 @@
 // choice is PLI_SHA256_LANES's, read as each stream starts), and in version 1 still
 // SHA-256(prefix || sealed chunks); any other version is refused before any work. The addon is
 // called directly (not through gcm.ts), with the real files and threads.
-import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { digestByHand } from './helpers.js';
+import { digestByHand, loadNative, restoreEnvAfterEach } from './helpers.js';
 
 // The chunk layout (docs/format.md section 7) and the digest's blocks (section 11).
 const CHUNK_PLAIN = 65536;
@@ -31,14 +30,7 @@ interface Native {
   digestLanes(): boolean;
 }
 
-function loadNative(): Native | null {
-  try {
-    return createRequire(import.meta.url)('pli-native/build/Release/pli_gcm.node') as Native;
-  } catch {
-    return null; // not built here: nothing of the addon to test
-  }
-}
-const native = loadNative();
+const native = loadNative<Native>();
 const posix = process.platform !== 'win32';
 /** Whether this build and CPU run the lanes (x86-64 with AVX2). */
 const lanesHere = ((): boolean => {
@@ -54,13 +46,7 @@ const sha256 = (bytes: Uint8Array): Buffer => createHash('sha256').update(bytes)
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 // The environment variables this file sets, put back after each test.
-const saved = { PLI_SHA256_LANES: process.env.PLI_SHA256_LANES, OPENSSL_ia32cap: process.env.OPENSSL_ia32cap };
-afterEach(() => {
-  for (const [name, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-});
+restoreEnvAfterEach('PLI_SHA256_LANES', 'OPENSSL_ia32cap');
 
 describe.runIf(native !== null)('SHA-256 in 8 AVX2 lanes (native/sha256x8.c)', () => {
   // FIPS 180-4's examples (and the one-million-'a' vector of its test suite).
