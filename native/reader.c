@@ -15,10 +15,12 @@
  *    current block (with the lanes, it reads no further and hashes the blocks of its batch read
  *    so far); two workers (one of libuv's pool threads and a thread of its own) take the
  *    blocks in turn: read, GMAC compared for a block pre-hashed, every tag checked, plaintext
- *    written with pwrite at its place in its file. The hashing thread hashes the blocks not
- *    pre-hashed, in order, from the very buffers the workers opened: one at a time, or, with the
- *    lanes, 8 consecutive ones at once (the ring then holds 16, so that the workers fill the next
- *    8 while 8 are hashed).
+ *    written with pwrite at its place in its file. The blocks not pre-hashed are hashed from the
+ *    very buffers the workers opened: in version 2 with one leaf at a time (a CPU with SHA-NI),
+ *    by the worker that opened each, the leaves joining the digest in the blocks' order (a window
+ *    of 32: bench/README.md, "Both cores seal"); otherwise by a hashing thread, in order, one at a
+ *    time, or, with the lanes, 8 consecutive ones at once (the ring then holds 16, so that the
+ *    workers fill the next 8 while 8 are hashed). PLI_READER_HASHER=1 keeps that thread.
  *
  * It implements no cryptography of its own: AES-GCM and GMAC are OpenSSL's, as in gcm.c; SHA-256 is
  * OpenSSL's or sha256x8.c's plain SHA-256 (digest.c).
@@ -30,7 +32,9 @@
  *   the digest covers exactly the bytes decrypted;
  * - `prehashed` counts exactly the blocks in the digest from the pre-hash, each with its GMAC:
  *   a batch is counted only once all of it is hashed, and the hashing thread of open() starts
- *   from there; a ring slot is reused only once the hashing thread is done with its block;
+ *   from there; a ring slot is reused only once the hashing thread is done with its block; a
+ *   worker's own leaf is hashed from the buffer it then opens, and joins the digest by block
+ *   number, each once;
  * - the plaintext's first `head` bytes (the manifest, already opened by the caller) are compared
  *   with the caller's, never written; the zero padding after the last file is checked, never
  *   written; nothing is written outside [0, size) of each file;
@@ -63,6 +67,9 @@
 #define RING 4                         /* blocks opened ahead of the hashing thread */
 #define RING_LANES 16                  /* the same with the lanes: two groups of DIGEST_BATCH */
 #define WORKERS 2
+/* Workers that hash their own blocks' leaves: leaves finished ahead of the digest's next one wait
+ * here (32 bytes each); a worker takes a block only within this many of it. */
+#define LEAF_WINDOW 32
 #define MAX_SIZE 9007199254740992.0    /* 2^53: sizes come as JavaScript numbers */
 #define NONE UINT64_MAX
 
@@ -75,7 +82,8 @@ typedef struct {
   int index;
   EVP_CIPHER_CTX *open;  /* a copy of the caller's context: one per thread */
   EVP_CIPHER_CTX *gmac;
-  uint8_t *sealed;       /* a pre-hashed block read again */
+  EVP_MD_CTX *leaf;      /* own_leaves: this worker's blocks' leaves */
+  uint8_t *sealed;       /* a pre-hashed block read again (own_leaves: every block) */
   uint8_t *plain;
   size_t file;           /* the first file a later block may touch (blocks come in order) */
 } worker;
@@ -87,6 +95,9 @@ struct reader {
   uint64_t chunks, blocks;
   uint8_t mac_key[KEY_BYTES];
   int batch;             /* blocks hashed at once: DIGEST_BATCH with the lanes, else 1 */
+  /* Version 2 with one leaf at a time (a CPU with SHA-NI): after the pre-hash, each worker hashes
+   * the leaves of the blocks it opens, and no hashing thread runs (PLI_READER_HASHER=1 keeps it). */
+  int own_leaves;
   int ring_size;         /* RING, or RING_LANES with the lanes */
   pli_digest hash;
   uint8_t (*macs)[TAG_BYTES];
@@ -102,6 +113,9 @@ struct reader {
   uint64_t ready[RING_LANES]; /* block number held by each ring slot, NONE when free */
   uint64_t limit;        /* the first block that failed (NONE): no later block is processed */
   int quit;              /* open()'s hashing thread ends as soon as it can */
+  /* own_leaves: slot b % LEAF_WINDOW holds block b's leaf once leaf_of[slot] is b + 1. */
+  uint64_t leaf_of[LEAF_WINDOW];
+  uint8_t leaves[LEAF_WINDOW][32];
 
   /* Set by open(). */
   gcm_context *gcm;
@@ -376,7 +390,11 @@ static void *work_blocks(void *arg) {
     uint8_t *sealed = w->sealed;
     pthread_mutex_lock(&r->lock);
     int go = b < r->limit;
-    if (b >= r->prehashed) {
+    if (b >= r->prehashed && r->own_leaves) {
+      /* Within the window of the digest's next leaf (blocks before b on the other worker). */
+      while (b - r->hashed >= LEAF_WINDOW && b < r->limit) pthread_cond_wait(&r->moved, &r->lock);
+      go = b < r->limit;
+    } else if (b >= r->prehashed) {
       /* Its ring slot, once the hashing thread is done with the block before in that slot. */
       while (r->hashed + (uint64_t)r->ring_size <= b && b < r->limit) pthread_cond_wait(&r->moved, &r->lock);
       go = b < r->limit;
@@ -399,9 +417,27 @@ static void *work_blocks(void *arg) {
         break;
       }
     }
+    /* The leaf of the very bytes opened next (own_leaves), in w->sealed, which nothing writes
+     * until this worker reads its next block. */
+    uint8_t leaf[32];
+    int own = b >= r->prehashed && r->own_leaves;
+    if (own && !digest_leaf(w->leaf, sealed, length, leaf)) {
+      fail_block(w, b, CRYPTO, 0);
+      break;
+    }
     if (!open_block(w, b, sealed, length)) break;
     pthread_mutex_lock(&r->lock);
-    if (b >= r->prehashed) {
+    if (own) {
+      /* Its leaf, then every leaf that waited for it, into the digest in the blocks' order. A
+       * failed digest_leaves leaves the digest failed: digest_final then refuses (CRYPTO). */
+      memcpy(r->leaves[b % LEAF_WINDOW], leaf, sizeof leaf);
+      r->leaf_of[b % LEAF_WINDOW] = b + 1;
+      while (r->hashed < r->blocks && r->leaf_of[r->hashed % LEAF_WINDOW] == r->hashed + 1) {
+        digest_leaves(&r->hash, r->leaves[r->hashed % LEAF_WINDOW], 1);
+        r->hashed++;
+      }
+      pthread_cond_broadcast(&r->moved);
+    } else if (b >= r->prehashed) {
       r->ready[b % (uint64_t)r->ring_size] = b;
       pthread_cond_broadcast(&r->moved);
     }
@@ -429,7 +465,9 @@ static void run(reader *r) {
    * made. */
   stop_prehash(r);
   int ok = 1;
-  for (int i = 0; i < r->ring_size; i++) ok &= (r->ring[i] = malloc(BLOCK_SEALED)) != NULL;
+  const char *hasher_wanted = getenv("PLI_READER_HASHER");
+  r->own_leaves = r->hash.version == 2 && r->batch == 1 && (hasher_wanted == NULL || strcmp(hasher_wanted, "1") != 0);
+  for (int i = 0; !r->own_leaves && i < r->ring_size; i++) ok &= (r->ring[i] = malloc(BLOCK_SEALED)) != NULL;
   for (int i = 0; i < WORKERS; i++) {
     w[i].r = r;
     w[i].index = i;
@@ -437,11 +475,13 @@ static void run(reader *r) {
     w[i].plain = malloc(BLOCK_PLAIN);
     w[i].open = EVP_CIPHER_CTX_new();
     w[i].gmac = gmac_context(r);
+    w[i].leaf = r->own_leaves ? EVP_MD_CTX_new() : NULL;
     ok &= w[i].sealed != NULL && w[i].plain != NULL && w[i].open != NULL && w[i].gmac != NULL &&
-          EVP_CIPHER_CTX_copy(w[i].open, r->gcm->ctx) == 1;
+          (w[i].leaf != NULL || !r->own_leaves) && EVP_CIPHER_CTX_copy(w[i].open, r->gcm->ctx) == 1;
   }
   pthread_t hasher;
-  ok = ok && pthread_create(&hasher, NULL, hash_ring, r) == 0;
+  int hashing = ok && !r->own_leaves;
+  ok = ok && (!hashing || pthread_create(&hasher, NULL, hash_ring, r) == 0);
   if (!ok) {
     pthread_mutex_lock(&r->lock);
     failed_at(r, 0, MEMORY);
@@ -463,7 +503,7 @@ static void run(reader *r) {
   r->quit = 1;
   pthread_cond_broadcast(&r->moved);
   pthread_mutex_unlock(&r->lock);
-  if (ok) pthread_join(hasher, NULL);
+  if (ok && hashing) pthread_join(hasher, NULL);
   if (r->result == DONE && !digest_final(&r->hash, r->digest)) r->result = CRYPTO;
   for (int i = 0; i < WORKERS; i++) {
     if (w[i].plain != NULL) OPENSSL_cleanse(w[i].plain, BLOCK_PLAIN);
@@ -471,6 +511,7 @@ static void run(reader *r) {
     free(w[i].sealed);
     EVP_CIPHER_CTX_free(w[i].open);
     EVP_CIPHER_CTX_free(w[i].gmac);
+    EVP_MD_CTX_free(w[i].leaf);
   }
 }
 
@@ -637,7 +678,8 @@ static void complete(napi_env env, napi_status status, void *data) {
  * [0, size) of its fd), then zero padding to the last chunk (checked). Resolves with the digest
  * of the prefix and the sealed chunks, in readerStart's version (digest.c); rejects with an Error whose code is
  * ERR_PLI_READER_TRUNCATED, _TAG (.chunk), _CHANGED (.block, -1 for the head), _PADDING,
- * _IO (.errno, .syscall), _STOPPED, _MEMORY or _CRYPTO. Once per reader. */
+ * _IO (.errno, .syscall), _STOPPED, _MEMORY or _CRYPTO. Once per reader. PLI_READER_HASHER is read
+ * when the opening starts (run). */
 napi_value reader_open(napi_env env, napi_callback_info info) {
   napi_value argv[6];
   reader *r = reader_arg(env, info, 6, argv);

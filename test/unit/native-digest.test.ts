@@ -46,7 +46,7 @@ const sha256 = (bytes: Uint8Array): Buffer => createHash('sha256').update(bytes)
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 // The environment variables this file sets, put back after each test.
-restoreEnvAfterEach('PLI_SHA256_LANES', 'OPENSSL_ia32cap');
+restoreEnvAfterEach('PLI_SHA256_LANES', 'OPENSSL_ia32cap', 'PLI_READER_HASHER');
 
 describe.runIf(native !== null)('SHA-256 in 8 AVX2 lanes (native/sha256x8.c)', () => {
   // FIPS 180-4's examples (and the one-million-'a' vector of its test suite).
@@ -224,6 +224,30 @@ describe.runIf(native !== null && posix)('the streams’ digest in version 2 (na
       await withReader(path.join(dir, 'c.pli'), path.join(dir, `out-${after}`), chunks, prefixV2, 2, async (reader, context, outFd) => {
         await expect.poll(() => native!.readerPrehashed(reader), { timeout: 10_000, interval: 1 }).toBeGreaterThanOrEqual(Math.min(after, 21));
         const opened = await native!.readerOpen(reader, context, new Uint8Array(0), Int32Array.of(outFd), Float64Array.of(data.length), new Int32Array(2));
+        expect(hex(opened), `opened after ${native!.readerPrehashed(reader)} blocks pre-hashed`).toBe(hex(digest));
+        expect(readFileSync(path.join(dir, `out-${after}`)).equals(data)).toBe(true);
+      });
+    }
+  });
+
+  it.each([['its workers', undefined], ['its hashing thread (PLI_READER_HASHER=1)', '1']])('PLI_SHA256_LANES=0: the reader hashes the leaves with %s, and gives the digest of 46 blocks whatever the pre-hash did', async (_, hasher) => {
+    // More blocks than the workers' window of 32 leaves; the pre-hash taken over at once, after
+    // 20 blocks or at its end.
+    const chunks = 45 * 16 + 5;
+    const data = randomBytes(chunks * CHUNK_PLAIN - 1000);
+    process.env.PLI_SHA256_LANES = '0';
+    const { sealed, digest } = await seal(data, prefixV2, 2);
+    expect(hex(digest)).toBe(hex(digestV2(prefixV2, sealed)));
+    const dir = mkdtempSync(path.join(root, 'leaves-'));
+    writeFileSync(path.join(dir, 'c.pli'), Buffer.concat([randomBytes(HEADER), sealed]));
+    for (const after of [0, 20, 46]) {
+      process.env.PLI_SHA256_LANES = '0';
+      if (hasher === undefined) delete process.env.PLI_READER_HASHER;
+      else process.env.PLI_READER_HASHER = hasher;
+      await withReader(path.join(dir, 'c.pli'), path.join(dir, `out-${after}`), chunks, prefixV2, 2, async (reader, context, outFd) => {
+        if (after > 0) await expect.poll(() => native!.readerPrehashed(reader), { timeout: 10_000, interval: 1 }).toBeGreaterThanOrEqual(after);
+        const control = new Int32Array(2);
+        const opened = await native!.readerOpen(reader, context, new Uint8Array(0), Int32Array.of(outFd), Float64Array.of(data.length), control);
         expect(hex(opened), `opened after ${native!.readerPrehashed(reader)} blocks pre-hashed`).toBe(hex(digest));
         expect(readFileSync(path.join(dir, `out-${after}`)).equals(data)).toBe(true);
       });
