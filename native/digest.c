@@ -89,6 +89,16 @@ int digest_init(pli_digest *d, int version, int lanes, const uint8_t *prefix, si
   return ok;
 }
 
+/* Version 2: `count` leaves (32 bytes each, the blocks' next ones in order) into the root. */
+static int digest_leaves(pli_digest *d, const uint8_t *leaves, int count) {
+  if (d->failed || d->root == NULL || d->version != 2 || count < 0 || EVP_DigestUpdate(d->root, leaves, (size_t)count * 32) != 1) {
+    d->failed = 1;
+    return 0;
+  }
+  d->blocks += (uint64_t)count;
+  return 1;
+}
+
 int digest_blocks(pli_digest *d, const uint8_t *const *blocks, const size_t *lengths, int count) {
   if (d->failed || d->root == NULL || count < 1 || count > DIGEST_BATCH) {
     d->failed = 1;
@@ -97,6 +107,7 @@ int digest_blocks(pli_digest *d, const uint8_t *const *blocks, const size_t *len
   int ok = 1;
   if (d->version == 1) {
     for (int i = 0; ok && i < count; i++) ok = EVP_DigestUpdate(d->root, blocks[i], lengths[i]) == 1;
+    if (ok) d->blocks += (uint64_t)count;
   } else {
     uint8_t leaves[DIGEST_BATCH][32];
     if (d->lanes && count >= LANES_FROM) {
@@ -122,11 +133,15 @@ int digest_leaf(EVP_MD_CTX *ctx, const uint8_t *block, size_t length, uint8_t le
          EVP_DigestFinal_ex(ctx, leaf, NULL) == 1;
 }
 
-int digest_leaves(pli_digest *d, const uint8_t *leaves, int count) {
-  if (d->failed || d->root == NULL || d->version != 2 || count < 0 || EVP_DigestUpdate(d->root, leaves, (size_t)count * 32) != 1) {
+int digest_leaf_at(pli_digest *d, uint64_t b, const uint8_t leaf[32]) {
+  if (d->failed || d->version != 2 || b < d->blocks || b - d->blocks >= LEAF_WINDOW) {
     d->failed = 1;
     return 0;
   }
+  memcpy(d->waiting[b % LEAF_WINDOW], leaf, 32);
+  d->waiting_for[b % LEAF_WINDOW] = b + 1;
+  while (d->waiting_for[d->blocks % LEAF_WINDOW] == d->blocks + 1)
+    if (!digest_leaves(d, d->waiting[d->blocks % LEAF_WINDOW], 1)) return 0;
   return 1;
 }
 

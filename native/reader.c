@@ -67,9 +67,6 @@
 #define RING 4                         /* blocks opened ahead of the hashing thread */
 #define RING_LANES 16                  /* the same with the lanes: two groups of DIGEST_BATCH */
 #define WORKERS 2
-/* Workers that hash their own blocks' leaves: leaves finished ahead of the digest's next one wait
- * here (32 bytes each); a worker takes a block only within this many of it. */
-#define LEAF_WINDOW 32
 #define MAX_SIZE 9007199254740992.0    /* 2^53: sizes come as JavaScript numbers */
 #define NONE UINT64_MAX
 
@@ -113,9 +110,6 @@ struct reader {
   uint64_t ready[RING_LANES]; /* block number held by each ring slot, NONE when free */
   uint64_t limit;        /* the first block that failed (NONE): no later block is processed */
   int quit;              /* open()'s hashing thread ends as soon as it can */
-  /* own_leaves: slot b % LEAF_WINDOW holds block b's leaf once leaf_of[slot] is b + 1. */
-  uint64_t leaf_of[LEAF_WINDOW];
-  uint8_t leaves[LEAF_WINDOW][32];
 
   /* Set by open(). */
   gcm_context *gcm;
@@ -391,7 +385,7 @@ static void *work_blocks(void *arg) {
     pthread_mutex_lock(&r->lock);
     int go = b < r->limit;
     if (b >= r->prehashed && r->own_leaves) {
-      /* Within the window of the digest's next leaf (blocks before b on the other worker). */
+      /* Within LEAF_WINDOW of the digest's next leaf (blocks before b on the other worker). */
       while (b - r->hashed >= LEAF_WINDOW && b < r->limit) pthread_cond_wait(&r->moved, &r->lock);
       go = b < r->limit;
     } else if (b >= r->prehashed) {
@@ -429,13 +423,9 @@ static void *work_blocks(void *arg) {
     pthread_mutex_lock(&r->lock);
     if (own) {
       /* Its leaf, then every leaf that waited for it, into the digest in the blocks' order. A
-       * failed digest_leaves leaves the digest failed: digest_final then refuses (CRYPTO). */
-      memcpy(r->leaves[b % LEAF_WINDOW], leaf, sizeof leaf);
-      r->leaf_of[b % LEAF_WINDOW] = b + 1;
-      while (r->hashed < r->blocks && r->leaf_of[r->hashed % LEAF_WINDOW] == r->hashed + 1) {
-        digest_leaves(&r->hash, r->leaves[r->hashed % LEAF_WINDOW], 1);
-        r->hashed++;
-      }
+       * failure leaves the digest failed: digest_final then refuses (CRYPTO). */
+      digest_leaf_at(&r->hash, b, leaf);
+      r->hashed = r->hash.blocks;
       pthread_cond_broadcast(&r->moved);
     } else if (b >= r->prehashed) {
       r->ready[b % (uint64_t)r->ring_size] = b;

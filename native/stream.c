@@ -67,9 +67,6 @@
 #define RING_NARROW DIGEST_BATCH
 #define FLUSH_BYTES (32 * 1024 * 1024)      /* the output's writeback is started every 32 MiB */
 #define WORKERS 2                           /* the workers' layout: one per core */
-/* With the workers, leaves finished ahead of the root's next one wait here (32 bytes each): a
- * worker takes a block only within this many of the first leaf not in the root yet. */
-#define LEAF_WINDOW 32
 #define NONE UINT64_MAX
 #define MAX_SIZE 9007199254740992.0         /* 2^53: sizes come as JavaScript numbers */
 
@@ -105,13 +102,10 @@ typedef struct {
   uint64_t limit;
   uint8_t digest[32];
 
-  /* The workers' layout, under the lock: the next block to take, the leaves in the root (in
-   * order), the leaves waiting for the ones before them (slot b % LEAF_WINDOW holds block b's
-   * once leaf_of[slot] is b + 1), and how far the output's writeback was started. */
+  /* The workers' layout, under the lock: the next block to take (within LEAF_WINDOW of
+   * hash.blocks, the leaves in the root), and how far the output's writeback was started. */
   off_t base;            /* the output's offset at block 0 */
-  uint64_t next_block, fed, flushed;
-  uint64_t leaf_of[LEAF_WINDOW];
-  uint8_t leaves[LEAF_WINDOW][32];
+  uint64_t next_block, flushed;
 
   /* Sealed blocks between this thread and the hashing one: ring_size of them in use (RING; with
    * the lanes, whose hashing thread takes `batch` = DIGEST_BATCH blocks at a time, RING_NARROW
@@ -286,7 +280,7 @@ static void *work_blocks(void *arg) {
 #endif
   for (;;) {
     pthread_mutex_lock(&j->lock);
-    while (j->next_block < j->blocks && j->next_block < j->limit && j->next_block - j->fed >= LEAF_WINDOW)
+    while (j->next_block < j->blocks && j->next_block < j->limit && j->next_block - j->hash.blocks >= LEAF_WINDOW)
       pthread_cond_wait(&j->moved, &j->lock);
     uint64_t b = j->next_block;
     int go = b < j->blocks && b < j->limit;
@@ -308,19 +302,15 @@ static void *work_blocks(void *arg) {
     if (!put(j, b, w->sealed, bytes, j->base + (off_t)(first * CHUNK_SEALED))) break;
     uint64_t from = 0, to = 0;
     pthread_mutex_lock(&j->lock);
-    memcpy(j->leaves[b % LEAF_WINDOW], leaf, sizeof leaf);
-    j->leaf_of[b % LEAF_WINDOW] = b + 1;
-    while (j->fed < j->blocks && j->leaf_of[j->fed % LEAF_WINDOW] == j->fed + 1) {
-      digest_leaves(&j->hash, j->leaves[j->fed % LEAF_WINDOW], 1);
-      j->fed++;
-    }
+    digest_leaf_at(&j->hash, b, leaf);
     /* The blocks in the root are written too, one after the other from the first. */
-    uint64_t written = j->fed == j->blocks ? j->chunks * CHUNK_SEALED : j->fed * BLOCK_CHUNKS * CHUNK_SEALED;
+    uint64_t fed = j->hash.blocks;
+    uint64_t written = fed == j->blocks ? j->chunks * CHUNK_SEALED : fed * BLOCK_CHUNKS * CHUNK_SEALED;
     if (written - j->flushed >= FLUSH_BYTES) {
       from = j->flushed;
       to = j->flushed = written;
     }
-    __atomic_store_n(&j->control[1], (int32_t)j->fed, __ATOMIC_RELEASE);
+    __atomic_store_n(&j->control[1], (int32_t)fed, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&j->moved);
     pthread_mutex_unlock(&j->lock);
 #ifdef __linux__
@@ -421,7 +411,7 @@ static void run_workers(stream_job *j) {
   }
   /* With no failure every block was taken, written and put into the root; the caller's next
    * write goes after the last one. */
-  if (j->result == DONE && j->fed != j->blocks) failed_at(j, j->fed, CRYPTO, 0, NULL, 0);
+  if (j->result == DONE && j->hash.blocks != j->blocks) failed_at(j, j->hash.blocks, CRYPTO, 0, NULL, 0);
   if (j->result == DONE && lseek(j->out_fd, j->base + (off_t)(j->chunks * CHUNK_SEALED), SEEK_SET) < 0)
     failed_at(j, j->blocks, IO, errno, "lseek", 0);
   if (j->result == DONE && !digest_final(&j->hash, j->digest)) j->result = CRYPTO;
