@@ -7,11 +7,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { ContainerDigest, LEAF_BYTES, prefixVersion, signedPrefix } from '../../electron/core/container/digest.js';
 import { encodePreamble } from '../../electron/core/container/format.js';
-import { CONTAINER_LABELS, digestByHand } from './helpers.js';
+import { CONTAINER_LABELS, headerDigestByHand as byHand } from './helpers.js';
 
 const sha256 = (...parts: Buffer[]): Buffer => parts.reduce((h, p) => h.update(p), createHash('sha256')).digest();
 const LABEL = { 1: Buffer.from(CONTAINER_LABELS[1], 'ascii'), 2: Buffer.from(CONTAINER_LABELS[2], 'ascii') };
-const byHand = (version: 1 | 2, header: Buffer, payload: Buffer): Buffer => digestByHand(version, Buffer.concat([LABEL[version], header]), payload);
 
 describe('ContainerDigest', () => {
   const header = Buffer.concat([encodePreamble(300, 2), randomBytes(300)]);

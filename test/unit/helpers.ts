@@ -246,3 +246,8 @@ export function digestByHand(version: 1 | 2, prefix: Uint8Array, payload: Uint8A
   for (let at = 0; at < payload.length; at += block) root.update(createHash('sha256').update(payload.subarray(at, at + block)).digest());
   return root.digest();
 }
+
+/** digestByHand for a container's preamble and header: the label of its version, then them. */
+export function headerDigestByHand(version: 1 | 2, header: Uint8Array, payload: Uint8Array): Buffer {
+  return digestByHand(version, Buffer.concat([Buffer.from(CONTAINER_LABELS[version], 'ascii'), header]), payload);
+}

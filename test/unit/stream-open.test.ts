@@ -21,21 +21,10 @@ import { OFF_THREAD_OPEN_BYTES } from '../../electron/core/container/opener.js';
 import { PliError } from '../../electron/core/errors.js';
 import { hkdf } from '../../electron/core/crypto/primitives.js';
 import { KDF_INFO } from '../../electron/core/crypto/labels.js';
-import { makePerson, readerCallbacks, seal, type TestPerson } from './helpers.js';
+import { makePerson, readerCallbacks, seal, sealChunksByHand, type TestPerson } from './helpers.js';
 
 const BLOCK = 16; // chunks per block in native/reader.c
 const posix = process.platform !== 'win32';
-
-/** Seals a plaintext of whole chunks with Node's API and the format's nonces. */
-function sealPayload(key: Buffer, plain: Buffer): Buffer {
-  const chunks = plain.length / CHUNK_PLAIN;
-  const parts: Buffer[] = [];
-  for (let i = 0; i < chunks; i++) {
-    const cipher = createCipheriv('aes-256-gcm', key, chunkNonce(i, i === chunks - 1));
-    parts.push(cipher.update(plain.subarray(i * CHUNK_PLAIN, (i + 1) * CHUNK_PLAIN)), cipher.final(), cipher.getAuthTag());
-  }
-  return Buffer.concat(parts);
-}
 
 const pad = (bytes: Buffer): Buffer => Buffer.concat([bytes, Buffer.alloc((CHUNK_PLAIN - (bytes.length % CHUNK_PLAIN)) % CHUNK_PLAIN)]);
 
@@ -49,7 +38,7 @@ describe.runIf(posix)("the addon's reader (native/reader.c)", () => {
   const plain = pad(Buffer.concat([head, ...files]));
   const chunks = plain.length / CHUNK_PLAIN;
   const blocks = Math.ceil(chunks / BLOCK);
-  const sealed = sealPayload(key, plain);
+  const sealed = sealChunksByHand(key, plain);
   const expectedDigest = createHash('sha256').update(prefix).update(sealed).digest();
   let root: string;
   let container: string;
@@ -149,7 +138,7 @@ describe.runIf(posix)("the addon's reader (native/reader.c)", () => {
       const layout = Array.from({ length: 1 + Math.floor(Math.random() * 6) }, () => randomBytes(pick()));
       const stream = pad(Buffer.concat([layoutHead, ...layout]));
       const layoutChunks = stream.length / CHUNK_PLAIN;
-      const layoutSealed = sealPayload(key, stream);
+      const layoutSealed = sealChunksByHand(key, stream);
       const file = path.join(root, `layout-${round}.pli`);
       writeFileSync(file, Buffer.concat([randomBytes(headerBytes), layoutSealed]));
       const fd = openSync(file, 'r');
@@ -245,7 +234,7 @@ describe.runIf(posix)("the addon's reader (native/reader.c)", () => {
     const padded = Buffer.from(plain);
     padded[padded.length - 3] = 1;
     const copy = path.join(root, 'padding.pli');
-    writeFileSync(copy, Buffer.concat([randomBytes(headerBytes), sealPayload(key, padded)]));
+    writeFileSync(copy, Buffer.concat([randomBytes(headerBytes), sealChunksByHand(key, padded)]));
     const second = setUp(copy);
     try {
       await expect(openInto(second.reader, second.fds).digest).rejects.toMatchObject({ code: 'ERR_PLI_READER_PADDING' });

@@ -8,22 +8,22 @@
 // same bytes as the JavaScript path, stops when the unlock fails, and reports a failed read or
 // write as Node does; both paths are run (PLI_STREAM=js asks for the JavaScript one).
 import { describe, it, expect, beforeAll, afterAll, beforeEach, afterEach } from 'vitest';
-import { createCipheriv, createHash, createSecretKey, randomBytes } from 'node:crypto';
+import { createHash, createSecretKey, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { discard, ownsMemory } from '../../electron/core/container/discard.js';
 import { chunkSealer, gcmBackend, sealStreamBackend, type ChunkSealer, type RunningStream } from '../../electron/core/container/gcm.js';
 import { sealStream, sealToBuffer, sealToFile, type PlainSource, type SealParams } from '../../electron/core/container/seal.js';
-import { CHUNK_PLAIN, CHUNK_SEALED, chunkNonce, encodePreamble } from '../../electron/core/container/format.js';
+import { CHUNK_PLAIN, CHUNK_SEALED, encodePreamble } from '../../electron/core/container/format.js';
 import { signedPrefix } from '../../electron/core/container/digest.js';
 import { encodeManifest, mediaTypeFor } from '../../electron/core/container/manifest.js';
 import { OFF_THREAD_HASH_BYTES } from '../../electron/core/container/sinks.js';
-import { hkdf, SIGNATURE_LABELS } from '../../electron/core/crypto/primitives.js';
+import { hkdf } from '../../electron/core/crypto/primitives.js';
 import { KDF_INFO } from '../../electron/core/crypto/labels.js';
 import { ed25519Verify } from '../../electron/core/crypto/keys.js';
 import { inputError, PliError } from '../../electron/core/errors.js';
-import { digestByHand, makePerson, sealParams, type TestPerson } from './helpers.js';
+import { headerDigestByHand, makePerson, sealChunksByHand, sealParams, type TestPerson } from './helpers.js';
 
 /** A version 1 signature prefix (label and preamble): its digest is the SHA-256 of everything. */
 const V1_PREFIX = signedPrefix(encodePreamble(1000, 1));
@@ -84,18 +84,10 @@ async function reference(sealed: Buffer): Promise<void> {
   const plain = Buffer.concat([prefix, manifest, DATA, Buffer.alloc(chunks * CHUNK_PLAIN - plainLength)]);
   const headerLength = sealed.length - chunks * CHUNK_SEALED - 64;
   const header = sealed.subarray(0, headerLength);
-  const key = hkdf(fixed.fileKey, fixed.containerId, KDF_INFO.payload);
-  const payload: Buffer[] = [];
-  for (let i = 0; i < chunks; i++) {
-    const cipher = createCipheriv('aes-256-gcm', key, chunkNonce(i, i === chunks - 1));
-    payload.push(cipher.update(plain.subarray(i * CHUNK_PLAIN, (i + 1) * CHUNK_PLAIN)), cipher.final(), cipher.getAuthTag());
-  }
-  const body = Buffer.concat(payload);
+  const body = sealChunksByHand(hkdf(fixed.fileKey, fixed.containerId, KDF_INFO.payload), plain);
   expect(sealed.subarray(headerLength, headerLength + body.length).equals(body)).toBe(true);
   // The digest of the header's version, by hand from format.md (section 6, or 11: per-block leaves).
-  const version = header.readUInt16BE(8) === 1 ? 1 : 2;
-  const label = version === 1 ? SIGNATURE_LABELS.container : SIGNATURE_LABELS.containerV2;
-  const digest = digestByHand(version, Buffer.concat([Buffer.from(label, 'ascii'), header]), body);
+  const digest = headerDigestByHand(header.readUInt16BE(8) === 1 ? 1 : 2, header, body);
   expect(await ed25519Verify(sender.sig.publicKey, digest, sealed.subarray(sealed.length - 64))).toBe(true);
 }
 

@@ -17,7 +17,7 @@ import { sealToBuffer, type SealParams } from '../../electron/core/container/sea
 import { readInfo } from '../../electron/core/container/open.js';
 import { bufferSource } from '../../electron/core/container/sinks.js';
 import { PliError } from '../../electron/core/errors.js';
-import { makePerson, readerCallbacks, passwordCallbacks, tryOpen, describeError, CONTAINER_LABELS, digestByHand, type TestPerson } from './helpers.js';
+import { makePerson, readerCallbacks, passwordCallbacks, tryOpen, describeError, headerDigestByHand, type TestPerson } from './helpers.js';
 
 const VECTORS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../vectors');
 const hexBytes = (text: string): Buffer => Buffer.from(text, 'hex');
@@ -69,8 +69,7 @@ const suite = suites[0][1];
 /** The digest the signature covers, from format.md: section 6 (version 1), section 11 (version 2). */
 function containerDigestByHand(bytes: Buffer, version: 1 | 2): Buffer {
   const headerEnd = 16 + bytes.readUInt32BE(12);
-  const prefix = Buffer.concat([Buffer.from(CONTAINER_LABELS[version], 'ascii'), bytes.subarray(0, headerEnd)]);
-  return digestByHand(version, prefix, bytes.subarray(headerEnd, bytes.length - 64));
+  return headerDigestByHand(version, bytes.subarray(0, headerEnd), bytes.subarray(headerEnd, bytes.length - 64));
 }
 
 // Implemented here independently of the generator: the JSON is the contract, not the script.
