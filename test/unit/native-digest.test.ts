@@ -254,6 +254,31 @@ describe.runIf(native !== null && posix)('the streams’ digest in version 2 (na
     }
   });
 
+  it.each([['its workers', undefined], ['its hashing thread (PLI_READER_HASHER=1)', '1']])('PLI_SHA256_LANES=0: a block sealed again with valid tags by someone with the key, not pre-hashed, is in the digest %s gives: not the digest the sender signed', async (_, hasher) => {
+    // 46 blocks; block 40 holds other plaintext under the same key and nonces (what a recipient
+    // could pass on). Opened at once, the pre-hash has not reached it: the worker path hashes it.
+    const chunks = 45 * 16 + 5;
+    const data = randomBytes(chunks * CHUNK_PLAIN - 1000);
+    process.env.PLI_SHA256_LANES = '0';
+    const { sealed, digest } = await seal(data, prefixV2, 2);
+    const forgedData = Buffer.from(data);
+    randomBytes(16 * CHUNK_PLAIN).copy(forgedData, 40 * 16 * CHUNK_PLAIN);
+    process.env.PLI_SHA256_LANES = '0';
+    const forged = (await seal(forgedData, prefixV2, 2)).sealed;
+    expect(forged.subarray(0, 40 * BLOCK_SEALED).equals(sealed.subarray(0, 40 * BLOCK_SEALED))).toBe(true);
+    const dir = mkdtempSync(path.join(root, 'resealed-'));
+    writeFileSync(path.join(dir, 'c.pli'), Buffer.concat([randomBytes(HEADER), forged]));
+    process.env.PLI_SHA256_LANES = '0';
+    if (hasher === undefined) delete process.env.PLI_READER_HASHER;
+    else process.env.PLI_READER_HASHER = hasher;
+    await withReader(path.join(dir, 'c.pli'), path.join(dir, 'out'), chunks, prefixV2, 2, async (reader, context, outFd) => {
+      const opened = await native!.readerOpen(reader, context, new Uint8Array(0), Int32Array.of(outFd), Float64Array.of(data.length), new Int32Array(2));
+      expect(native!.readerPrehashed(reader)).toBeLessThanOrEqual(40);
+      expect(hex(opened)).toBe(hex(digestV2(prefixV2, forged)));
+      expect(hex(opened)).not.toBe(hex(digest));
+    });
+  });
+
   it('PLI_SHA256_LANES=1: a block replaced after its pre-hash (in lanes) by one whose tags verify is refused as changed', async () => {
     const chunks = 129;
     process.env.PLI_SHA256_LANES = '1';

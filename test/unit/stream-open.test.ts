@@ -439,6 +439,34 @@ describe.runIf(posix)('openStream with the addon’s reader (a container above O
     }
   });
 
+  it('a block sealed again, tags valid, by a recipient who knows the file key, leaves nothing: the digest covers the bytes opened, and the sender’s signature fails', async () => {
+    // The attacker of the functional mailbox: Bob received the container, knows its file key, and
+    // passes a copy on in which block 8 (inside the last files' bytes, away from the manifest and
+    // the padding) holds other plaintext under the same key and nonces. Every tag verifies. (Here
+    // the pre-hash reads it during the unlock; native-digest.test.ts opens such a block with the
+    // workers' own leaves.)
+    const fixed = { containerId: randomBytes(16), fileKey: randomBytes(32) };
+    const honest = await seal(alice, [bob], data, { fixed: { containerId: Buffer.from(fixed.containerId), fileKey: Buffer.from(fixed.fileKey) } });
+    const headerBytes = 16 + honest.readUInt32BE(12);
+    const block = 8;
+    const forged = Buffer.from(honest);
+    const key = hkdf(fixed.fileKey, fixed.containerId, KDF_INFO.payload);
+    for (let c = 0; c < BLOCK; c++) {
+      const i = block * BLOCK + c;
+      const cipher = createCipheriv('aes-256-gcm', key, chunkNonce(i, false));
+      Buffer.concat([cipher.update(randomBytes(CHUNK_PLAIN)), cipher.final(), cipher.getAuthTag()]).copy(forged, headerBytes + i * CHUNK_SEALED);
+    }
+    expect(forged.length).toBeGreaterThan(headerBytes + (block + 2) * BLOCK * CHUNK_SEALED); // not the last block
+    const copy = path.join(root, 'resealed.pli');
+    writeFileSync(copy, forged);
+    const { error, dir } = await open(copy, false);
+    expect((error as PliError).code).toBe('bad-signature');
+    expect(readdirSync(dir)).toEqual([]);
+    // The honest container, the same way, opens.
+    writeFileSync(copy, honest);
+    expect((await open(copy, false)).error).toBeNull();
+  });
+
   it('a signature that does not verify leaves nothing, though every chunk opened', async () => {
     const copy = Buffer.from(bytes);
     copy[copy.length - 10]! ^= 0x01;
