@@ -192,6 +192,17 @@ static int fill(stream_job *j, uint64_t b, uint8_t *target, size_t length) {
 
 /* Writes block b's sealed bytes: at the output's offset with write() (in order, `at` < 0), or at
  * `at` with pwrite (the workers). */
+/* Starts the disk writing [from, to) of the output while the next blocks are sealed; the caller's
+ * final sync then has only the tail left (what seal.ts's datasync every 32 MiB does on the
+ * JavaScript path). Linux only: elsewhere the final sync does it all. */
+static void start_writeback(int fd, off_t from, off_t to) {
+#ifdef __linux__
+  if (to > from) sync_file_range(fd, from, to - from, SYNC_FILE_RANGE_WRITE);
+#else
+  (void)fd, (void)from, (void)to;
+#endif
+}
+
 static int put(stream_job *j, uint64_t b, const uint8_t *bytes, size_t length, off_t at) {
   while (length > 0) {
     ssize_t written = at < 0 ? write(j->out_fd, bytes, length) : pwrite(j->out_fd, bytes, length, at);
@@ -313,10 +324,7 @@ static void *work_blocks(void *arg) {
     __atomic_store_n(&j->control[1], (int32_t)fed, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&j->moved);
     pthread_mutex_unlock(&j->lock);
-#ifdef __linux__
-    /* As in order (run_in_order): the disk starts writing while the next blocks are sealed. */
-    if (to > from) sync_file_range(j->out_fd, j->base + (off_t)from, (off_t)(to - from), SYNC_FILE_RANGE_WRITE);
-#endif
+    start_writeback(j->out_fd, j->base + (off_t)from, j->base + (off_t)to);
   }
   return NULL;
 }
@@ -361,14 +369,10 @@ static void run_in_order(stream_job *j) {
     }
     if (!put(j, b, out, bytes, -1)) break;
     written += bytes;
-#ifdef __linux__
-    /* The disk starts writing while the next blocks are sealed; the caller's final sync has only
-     * the tail left (what seal.ts's datasync every 32 MiB does on the JavaScript path). */
     if (j->base >= 0 && written - flushed >= FLUSH_BYTES) {
-      sync_file_range(j->out_fd, j->base + (off_t)flushed, (off_t)(written - flushed), SYNC_FILE_RANGE_WRITE);
+      start_writeback(j->out_fd, j->base + (off_t)flushed, j->base + (off_t)written);
       flushed = written;
     }
-#endif
     pthread_mutex_lock(&j->lock);
     j->ring_bytes[b % (uint64_t)j->ring_size] = bytes;
     j->sealed_blocks = b + 1;
