@@ -195,6 +195,10 @@ async function signerDocument(db: DB, signer: CheckpointSigner): Promise<string 
   return card.text;
 }
 
+/** How many checkpoints there are up to `id`, included: the counter of the checkpoint `id`. Counted
+ * up to it, not in the whole table: another program may append checkpoints meanwhile (docs/audit.md 3.3). */
+const checkpointsUpTo = (db: DB, id: number): number => db.prepare('SELECT COUNT(*) FROM audit_checkpoints WHERE id <= ?').pluck().get(id) as number;
+
 const lastCheckpointRow = (db: DB): CheckpointRow | undefined => db.prepare('SELECT * FROM audit_checkpoints ORDER BY id DESC LIMIT 1').get() as CheckpointRow | undefined;
 
 /** Verifies what a new checkpoint would chain onto: the last checkpoint (format, place in the
@@ -207,7 +211,7 @@ async function checkSinceLastCheckpoint(db: DB, last: CheckpointRow | undefined,
   }
   // Only the rows up to `last`: another program may append checkpoints while this one checks
   // (append-only tables: what `last` chains onto cannot change, what follows it may grow).
-  const total = db.prepare('SELECT COUNT(*) FROM audit_checkpoints WHERE id <= ?').pluck().get(last.id) as number;
+  const total = checkpointsUpTo(db, last.id);
   if (last.v === 1 && (db.prepare('SELECT COUNT(*) FROM audit_checkpoints WHERE v = 2 AND id < ?').pluck().get(last.id) as number) > 0) {
     return { seq: last.seq, problem: `point de contrôle à l'ancien format (v1) ajouté après les points de contrôle chaînés` };
   }
@@ -275,7 +279,7 @@ export async function writeCheckpoint(profile: Profile, identity: CheckpointSign
     if (last && last.seq >= head.seq) return false;
     const doc = await signerDocument(db, identity);
     if (doc === null) return false;
-    const counter = ((db.prepare('SELECT COUNT(*) FROM audit_checkpoints').pluck().get() as number) + 1);
+    const counter = (last ? checkpointsUpTo(db, last.id) : 0) + 1; // the one after `last`, as `prev` says
     const fields: CheckpointFields = { counter, prev: last ? checkpointHash(last) : ZERO32, seq: head.seq, hash: head.hash, at: now, doc, signer: identity.id };
     const signature = Buffer.from(await ed25519Sign(identity.sigSecret, checkpointDigestV2(fields)));
     const written = db.transaction((): boolean => {
@@ -571,7 +575,7 @@ export async function makeAuditAnchor(profile: Profile, signer: CheckpointSigner
   const log = db.prepare('SELECT hash FROM events WHERE seq = 1').pluck().get() as Buffer;
   const body = {
     log: log.toString('hex'), seq: head.seq, hash: head.hash.toString('hex'), at: now,
-    checkpoint: last ? { counter: db.prepare('SELECT COUNT(*) FROM audit_checkpoints WHERE id <= ?').pluck().get(last.id) as number, hash: checkpointHash(last).toString('hex') } : null,
+    checkpoint: last ? { counter: checkpointsUpTo(db, last.id), hash: checkpointHash(last).toString('hex') } : null,
     signer: signer.id,
   };
   const signature = Buffer.from(await ed25519Sign(signer.sigSecret, anchorDigest(body))).toString('base64');
