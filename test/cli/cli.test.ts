@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import { openProfile, DB_FILE } from '../../electron/core/profile/profile.js';
 import { currentKeys, unlockIdentity } from '../../electron/core/profile/identities.js';
 import { rawPlaintext, sealRawPlaintext, type TestPerson } from '../unit/helpers.js';
-import { stopAfterFirstPlaintext, untilStopped } from './support.js';
+import { midWay, stopAfterFirstPlaintext, untilStopped } from './support.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin', 'pli.js');
@@ -541,19 +541,6 @@ describe('the decryption temporary folder', () => {
       expectOk(await asAlice(['encrypt', '--to', bobId, '--out', bigSealed, big]));
       rmSync(big);
     }, 120000);
-
-    /** True once the temporary folder holds part of the plaintext. */
-    const midWay = (out: string): boolean => {
-      for (const name of existsSync(out) ? readdirSync(out) : []) {
-        if (!name.startsWith('.pli-tmp-')) continue;
-        try {
-          if (readdirSync(path.join(out, name)).some((f) => statSync(path.join(out, name, f)).size > 0)) return true;
-        } catch {
-          // moved or removed meanwhile
-        }
-      }
-      return false;
-    };
 
     for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
       it(`${signal}: exit ${code}, the folder left empty`, async () => {

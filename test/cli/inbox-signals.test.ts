@@ -3,10 +3,10 @@
 // no temporary folder and no partial file in the output folder. Needs `npm run build`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { BIN, cliSandbox, stopAfterFirstPlaintext, untilStopped } from './support.js';
+import { BIN, cliSandbox, midWay, stopAfterFirstPlaintext, untilStopped } from './support.js';
 
 const PASS = 'une phrase de passe de test';
 const cli = cliSandbox('pli-inbox-signals-', PASS);
@@ -33,19 +33,6 @@ beforeAll(async () => {
 afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
-
-/** True once the temporary folder holds part of the plaintext. */
-const midWay = (out: string): boolean => {
-  for (const name of existsSync(out) ? readdirSync(out) : []) {
-    if (!name.startsWith('.pli-tmp-')) continue;
-    try {
-      if (readdirSync(path.join(out, name)).some((f) => statSync(path.join(out, name, f)).size > 0)) return true;
-    } catch {
-      // moved or removed meanwhile
-    }
-  }
-  return false;
-};
 
 describe('pli open of an inbox entry killed mid-way leaves no temporary folder and no partial file', () => {
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {

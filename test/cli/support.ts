@@ -3,7 +3,7 @@
 // is unchanged), a pinned clock (one fixed day for the test process and its `pli` children), and
 // assertions for success and for refusals with their exit code and one-line French message.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -153,6 +153,19 @@ const STOP_SHIM = new URL('./stop-after-plaintext.mjs', import.meta.url).href;
  */
 export function stopAfterFirstPlaintext(folder: string): { execArgv: string[]; env: Record<string, string> } {
   return { execArgv: ['--import', STOP_SHIM], env: { PLI_TEST_STOP_UNDER: realpathSync(folder) } };
+}
+
+/** True once a temporary folder (`.pli-tmp-*`) in `out` holds part of the plaintext: a decryption caught mid-way. */
+export function midWay(out: string): boolean {
+  for (const name of existsSync(out) ? readdirSync(out) : []) {
+    if (!name.startsWith('.pli-tmp-')) continue;
+    try {
+      if (readdirSync(path.join(out, name)).some((f) => statSync(path.join(out, name, f)).size > 0)) return true;
+    } catch {
+      // moved or removed meanwhile
+    }
+  }
+  return false;
 }
 
 /**
