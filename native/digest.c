@@ -7,10 +7,11 @@
  *
  * Version 2's leaves are independent, so where OpenSSL has no SHA-NI they are hashed up to 8 at a
  * time in the lanes of AVX2 (sha256x8.c: ~2.8x one OpenSSL stream on such a CPU); with SHA-NI,
- * one OpenSSL SHA-256 per block is faster than the lanes, and is used (digest_lanes).
+ * the workers hash them two at a time, interleaved (sha256x2.c: ~1.9x one OpenSSL stream), or one
+ * OpenSSL SHA-256 per block (digest_lanes, digest_pairs).
  *
- * It implements no cryptography of its own beyond sha256x8.c's plain SHA-256: the root and the
- * leaves without lanes are OpenSSL's. Invariants: the leaves go into the root in the blocks'
+ * It implements no cryptography of its own beyond sha256x8.c's and sha256x2.c's plain SHA-256:
+ * the root and the other leaves are OpenSSL's. Invariants: the leaves go into the root in the blocks'
  * order, each exactly once (the callers give consecutive blocks); a digest one of whose OpenSSL
  * calls failed never gives a value (digest_final refuses), so a half-fed root cannot be signed or
  * accepted.
@@ -18,6 +19,7 @@
 #include "digest.h"
 
 #include "gcm.h"
+#include "sha256x2.h"
 #include "sha256x8.h"
 
 #include <ctype.h>
@@ -75,6 +77,22 @@ int digest_lanes(void) {
 #else
   return 0;
 #endif
+}
+
+int digest_pairs(void) {
+  const char *force = getenv("PLI_SHA256_PAIRS");
+  if (force != NULL && strcmp(force, "0") == 0) return 0;
+#if defined(__x86_64__)
+  return sha256x2_available() && sha_ni_usable();
+#else
+  return 0;
+#endif
+}
+
+int digest_leaf_pair(const uint8_t *first, size_t first_length, const uint8_t *second, size_t second_length, uint8_t leaves[2][32]) {
+  if (!sha256x2_available()) return 0;
+  sha256x2(first, first_length, second, second_length, leaves[0], leaves[1]);
+  return 1;
 }
 
 int digest_init(pli_digest *d, int version, int lanes, const uint8_t *prefix, size_t length) {
@@ -191,6 +209,30 @@ napi_value sha256_lanes(napi_env env, napi_callback_info info) {
   uint8_t digests[X8_LANES][32];
   sha256x8(messages, lengths, digests);
   if (napi_create_buffer_copy(env, (size_t)count * 32, digests, NULL, &result) != napi_ok) return fail(env, "out of memory");
+  return result;
+}
+
+/* sha256Pair(first: Uint8Array, second: Uint8Array) -> Buffer(64): both SHA-256, by one call of
+ * sha256x2 (for tests: the pairs against known vectors). Throws where they cannot run. */
+napi_value sha256_pair(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], result;
+  uint8_t *data[2] = {NULL, NULL};
+  size_t lengths[2] = {0, 0};
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 || !bytes_of(env, argv[0], &data[0], &lengths[0]) ||
+      !bytes_of(env, argv[1], &data[1], &lengths[1]))
+    return fail(env, "sha256Pair(first: Uint8Array, second: Uint8Array)");
+  uint8_t leaves[2][32];
+  if (!digest_leaf_pair(data[0], lengths[0], data[1], lengths[1], leaves)) return fail(env, "sha256Pair: no SHA-NI on this CPU or build");
+  if (napi_create_buffer_copy(env, 64, leaves, NULL, &result) != napi_ok) return fail(env, "out of memory");
+  return result;
+}
+
+/* digestPairs() -> boolean: whether a stream starting now would hash version 2's leaves two at a time. */
+napi_value digest_pairs_value(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  napi_get_boolean(env, digest_pairs() != 0, &result);
   return result;
 }
 

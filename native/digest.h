@@ -30,6 +30,14 @@ typedef struct {
  * and OpenSSL has no SHA-NI to use (docs/format.md 11). Reads the environment: call it on the
  * JavaScript thread, once per stream. */
 int digest_lanes(void);
+/* Whether a stream starting now, in version 2 without lanes, should hash its leaves two at a time
+ * (digest_leaf_pair): where the CPU has SHA-NI and OPENSSL_ia32cap does not hide it from OpenSSL.
+ * PLI_SHA256_PAIRS=0 keeps one OpenSSL SHA-256 per leaf. Reads the environment: call it on the
+ * JavaScript thread, once per stream. */
+int digest_pairs(void);
+/* Version 2's leaves of two blocks, hashed together (sha256x2.c; any thread). 0, and nothing
+ * hashed, where that cannot run here (digest_pairs() is then 0). */
+int digest_leaf_pair(const uint8_t *first, size_t first_length, const uint8_t *second, size_t second_length, uint8_t leaves[2][32]);
 /* Starts the digest of `version` (1 or 2) with the prefix (label, preamble, header), which the
  * caller builds for that version. `lanes` is ignored in version 1. 1 on success. */
 int digest_init(pli_digest *d, int version, int lanes, const uint8_t *prefix, size_t length);

@@ -222,6 +222,8 @@ NAPI_MODULE_INIT() {
     {"chainCheck", NULL, chain_check, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sha256Lanes", NULL, sha256_lanes, NULL, NULL, NULL, napi_enumerable, NULL},
     {"digestLanes", NULL, digest_lanes_value, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"sha256Pair", NULL, sha256_pair, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"digestPairs", NULL, digest_pairs_value, NULL, NULL, NULL, napi_enumerable, NULL},
 #ifndef _WIN32
     {"stream", NULL, seal_stream, NULL, NULL, NULL, napi_enumerable, NULL},
     {"readerStart", NULL, reader_start, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -51,6 +51,8 @@ gcm_context *context_of(napi_env env, napi_value value, int encrypt);
 napi_value chain_check(napi_env env, napi_callback_info info);
 /* digest.c: the lanes' SHA-256, and whether a stream would use them (tests). */
 napi_value sha256_lanes(napi_env env, napi_callback_info info);
+napi_value sha256_pair(napi_env env, napi_callback_info info);
+napi_value digest_pairs_value(napi_env env, napi_callback_info info);
 napi_value digest_lanes_value(napi_env env, napi_callback_info info);
 #ifndef _WIN32
 napi_value seal_stream(napi_env env, napi_callback_info info);

@@ -56,6 +56,7 @@
 #include <unistd.h>
 
 #define BLOCK_CHUNKS 16                     /* 1 MiB blocks, as the JavaScript writer's */
+#define BLOCK_SEALED ((size_t)BLOCK_CHUNKS * CHUNK_SEALED)
 #define RING 4                              /* sealed blocks the hashing thread may lag behind */
 /* The same with the lanes: two groups of DIGEST_BATCH (12 measured ~2x slower without SHA-NI: the
  * sealer then waits for each group's hash). 12 MiB more than RING, so only when the lanes run. */
@@ -87,6 +88,7 @@ typedef struct {
   int version;           /* the format's, 1 or 2: what the digest covers (digest.c) */
   int lanes;             /* version 2's leaves in AVX2 lanes (digest_lanes, at the call) */
   int workers;           /* WORKERS: the workers' layout, where the output allows it; 1: in order */
+  int pairs;             /* the workers take 2 blocks at a time and hash their leaves together (digest_pairs) */
   uint64_t *starts;      /* where each file begins in the plaintext stream */
   /* control[0]: stop asked (set by the caller); control[1]: blocks written (set here);
    * control[2], when the array has it: the caller's unlock is done, the full ring may be used. */
@@ -279,41 +281,57 @@ typedef struct {
   uint8_t *plain, *sealed;
 } worker;
 
-/* A worker: takes the next block until none is left or a block before it failed; reads, seals,
- * hashes and writes it at its place, then puts its leaf, and every leaf that waited for it, into
- * the root in order. An OpenSSL failure in the root stays in the digest, which then gives no
- * value (digest_final): the stream fails as CRYPTO. */
+/* A worker: takes the next block (with pairs, the next two) until none is left or a block before
+ * it failed; reads, seals, hashes and writes it at its place, then puts its leaf, and every leaf
+ * that waited for it, into the root in order. Two blocks taken together are consecutive, so the
+ * first is whole: they are written with one pwrite. An OpenSSL failure in the root stays in the
+ * digest, which then gives no value (digest_final): the stream fails as CRYPTO. */
 static void *work_blocks(void *arg) {
   worker *w = arg;
   stream_job *j = w->j;
 #ifdef __linux__
   if (w->index > 0) pthread_setname_np(pthread_self(), "pli-seal");
 #endif
+  const uint64_t most = j->pairs ? 2 : 1;
   for (;;) {
     pthread_mutex_lock(&j->lock);
-    while (j->next_block < j->blocks && j->next_block < j->limit && j->next_block - j->hash.blocks >= LEAF_WINDOW)
+    /* Every block taken stays within LEAF_WINDOW of the root's next one. */
+    while (j->next_block < j->blocks && j->next_block < j->limit && j->next_block + most - 1 - j->hash.blocks >= LEAF_WINDOW)
       pthread_cond_wait(&j->moved, &j->lock);
-    uint64_t b = j->next_block;
-    int go = b < j->blocks && b < j->limit;
-    if (go) j->next_block++;
+    uint64_t b = j->next_block, take = 0;
+    if (b < j->blocks && b < j->limit) {
+      take = j->blocks - b < most ? j->blocks - b : most;
+      if (b + take > j->limit) take = j->limit - b;
+      j->next_block += take;
+    }
     pthread_mutex_unlock(&j->lock);
-    if (!go) break;
+    if (take == 0) break;
     if (__atomic_load_n(&j->control[0], __ATOMIC_ACQUIRE) != 0) {
       failed_at(j, b, STOPPED, 0, NULL, 0);
       break;
     }
-    uint64_t first = b * BLOCK_CHUNKS, count = chunks_of(j, b);
-    size_t bytes = (size_t)count * CHUNK_SEALED;
-    uint8_t leaf[32];
-    if (!fill(j, b, w->plain, (size_t)count * CHUNK_PLAIN)) break;
-    if (!seal_chunks(j, w->ctx, first, count, w->plain, w->sealed) || !digest_leaf(w->leaf, w->sealed, bytes, leaf)) {
+    size_t bytes[2] = {0, 0};
+    uint8_t leaves[2][32];
+    int ok = 1;
+    for (uint64_t k = 0; ok && k < take; k++) {
+      uint64_t count = chunks_of(j, b + k);
+      bytes[k] = (size_t)count * CHUNK_SEALED;
+      if (!fill(j, b + k, w->plain, (size_t)count * CHUNK_PLAIN)) ok = 0; /* fill says why */
+      else if (!seal_chunks(j, w->ctx, (b + k) * BLOCK_CHUNKS, count, w->plain, w->sealed + k * BLOCK_SEALED)) {
+        failed_at(j, b + k, CRYPTO, 0, NULL, 0);
+        ok = 0;
+      }
+    }
+    if (!ok) break;
+    if (take == 2 ? !digest_leaf_pair(w->sealed, bytes[0], w->sealed + BLOCK_SEALED, bytes[1], leaves)
+                  : !digest_leaf(w->leaf, w->sealed, bytes[0], leaves[0])) {
       failed_at(j, b, CRYPTO, 0, NULL, 0);
       break;
     }
-    if (!put(j, b, w->sealed, bytes, j->base + (off_t)(first * CHUNK_SEALED))) break;
+    if (!put(j, b, w->sealed, bytes[0] + bytes[1], j->base + (off_t)(b * BLOCK_CHUNKS * CHUNK_SEALED))) break;
     uint64_t from = 0, to = 0;
     pthread_mutex_lock(&j->lock);
-    digest_leaf_at(&j->hash, b, leaf);
+    for (uint64_t k = 0; k < take; k++) digest_leaf_at(&j->hash, b + k, leaves[k]);
     /* The blocks in the root are written too, one after the other from the first. */
     uint64_t fed = j->hash.blocks;
     uint64_t written = fed == j->blocks ? j->chunks * CHUNK_SEALED : fed * BLOCK_CHUNKS * CHUNK_SEALED;
@@ -398,7 +416,7 @@ static void run_workers(stream_job *j) {
     w[i].j = j;
     w[i].index = i;
     w[i].plain = malloc((size_t)BLOCK_CHUNKS * CHUNK_PLAIN);
-    w[i].sealed = malloc((size_t)BLOCK_CHUNKS * CHUNK_SEALED);
+    w[i].sealed = malloc((j->pairs ? 2 : 1) * BLOCK_SEALED);
     w[i].ctx = EVP_CIPHER_CTX_new();
     w[i].leaf = EVP_MD_CTX_new();
     ok &= w[i].plain != NULL && w[i].sealed != NULL && w[i].ctx != NULL && w[i].leaf != NULL &&
@@ -545,6 +563,7 @@ napi_value seal_stream(napi_env env, napi_callback_info info) {
    * workers. PLI_SEAL_WORKERS=1 keeps the in-order layout (tests, and bench/README.md's pairs). */
   const char *workers = getenv("PLI_SEAL_WORKERS");
   j->workers = j->version == 2 && !j->lanes && (workers == NULL || strcmp(workers, "1") != 0) ? WORKERS : 1;
+  j->pairs = j->workers > 1 && digest_pairs();
   j->limit = NONE;
   /* Narrow until the caller widens (control[2]), when it can: only the lanes' ring is wider. */
   j->widen = control_count >= 3 ? &control[2] : NULL;

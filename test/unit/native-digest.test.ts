@@ -28,6 +28,8 @@ interface Native {
   readerPrehashed(reader: object): number;
   sha256Lanes(messages: Uint8Array[]): Buffer;
   digestLanes(): boolean;
+  sha256Pair(first: Uint8Array, second: Uint8Array): Buffer;
+  digestPairs(): boolean;
 }
 
 const native = loadNative<Native>();
@@ -42,11 +44,22 @@ const lanesHere = ((): boolean => {
   }
 })();
 
+/** Whether this build and CPU hash two leaves at once (x86-64 with SHA-NI). */
+const pairsHere = ((): boolean => {
+  try {
+    native?.sha256Pair(new Uint8Array(0), new Uint8Array(0));
+    return native !== null;
+  } catch {
+    return false;
+  }
+})();
+if (native !== null && !pairsHere) console.log('skipped: SHA-256 two at a time (native/sha256x2.c) needs SHA-NI, which this CPU has not');
+
 const sha256 = (bytes: Uint8Array): Buffer => createHash('sha256').update(bytes).digest();
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 // The environment variables this file sets, put back after each test.
-restoreEnvAfterEach('PLI_SHA256_LANES', 'OPENSSL_ia32cap', 'PLI_READER_HASHER');
+restoreEnvAfterEach('PLI_SHA256_LANES', 'PLI_SHA256_PAIRS', 'OPENSSL_ia32cap', 'PLI_READER_HASHER');
 
 describe.runIf(native !== null)('SHA-256 in 8 AVX2 lanes (native/sha256x8.c)', () => {
   // FIPS 180-4's examples (and the one-million-'a' vector of its test suite).
@@ -115,6 +128,72 @@ describe.runIf(native !== null)('SHA-256 in 8 AVX2 lanes (native/sha256x8.c)', (
         expect(native!.digestLanes(), mask).toBe(lanesHere && !shaNi);
       }
     }
+  });
+});
+
+describe.runIf(native !== null)('SHA-256 two at a time with SHA-NI (native/sha256x2.c)', () => {
+  const FIPS: [Buffer, string][] = [
+    [Buffer.alloc(0), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'],
+    [Buffer.from('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'],
+    [Buffer.from('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq'), '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1'],
+    [Buffer.alloc(1_000_000, 'a'), 'cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0'],
+  ];
+
+  it.runIf(pairsHere)('gives the FIPS vectors in either place, whatever the other message', () => {
+    for (const [i, [a, da]] of FIPS.entries()) {
+      for (const [j, [b, db]] of FIPS.entries()) {
+        const out = native!.sha256Pair(a, b);
+        expect(hex(out.subarray(0, 32)), `${i} beside ${j}`).toBe(da);
+        expect(hex(out.subarray(32)), `${j} beside ${i}`).toBe(db);
+      }
+    }
+  });
+
+  it.runIf(pairsHere)('is node:crypto’s SHA-256 for every pair of lengths up to 200 (each padding case), and random ones up to 2 MiB at unaligned offsets', () => {
+    const pool = randomBytes(2 * ((2 << 20) + 64));
+    const span = (2 << 20) + 64;
+    for (let x = 0; x <= 200; x++) {
+      for (const y of [0, 1, 55, 56, 63, 64, 65, 119, 120, 127, 128, 200 - x, x]) {
+        const a = pool.subarray(3, 3 + x);
+        const b = pool.subarray(span + 7, span + 7 + y);
+        const out = native!.sha256Pair(a, b);
+        expect(hex(out.subarray(0, 32)), `${x} and ${y}`).toBe(hex(sha256(a)));
+        expect(hex(out.subarray(32)), `${x} and ${y}`).toBe(hex(sha256(b)));
+      }
+    }
+    for (let round = 0; round < 40; round++) {
+      const lengths = [Math.floor(Math.random() * (2 << 20)), round % 4 === 0 ? 16 * (65536 + 16) : Math.floor(Math.random() * (2 << 20))];
+      const [a, b] = lengths.map((n, i) => {
+        const offset = i * span + Math.floor(Math.random() * 64);
+        return pool.subarray(offset, offset + n);
+      }) as [Buffer, Buffer];
+      const out = native!.sha256Pair(a, b);
+      expect(hex(out.subarray(0, 32)), `round ${round}: ${a.length} at ${a.byteOffset}`).toBe(hex(sha256(a)));
+      expect(hex(out.subarray(32)), `round ${round}: ${b.length} at ${b.byteOffset}`).toBe(hex(sha256(b)));
+    }
+  });
+
+  it('refuses anything but two Uint8Arrays (and everything where SHA-NI is not)', () => {
+    const call = native!.sha256Pair as unknown as (...args: unknown[]) => Buffer;
+    for (const wrong of [[], [new Uint8Array(1)], ['a', 'b'], [new Uint8Array(1), new Uint16Array(2)], [new Uint8Array(1), new Uint8Array(1), new Uint8Array(1)]]) {
+      expect(() => call(...wrong), `${wrong.length} arguments`).toThrow(RangeError);
+    }
+    if (!pairsHere) expect(() => native!.sha256Pair(Buffer.from('a'), Buffer.from('b'))).toThrow(RangeError);
+  });
+
+  it('is chosen where SHA-NI is and OpenSSL sees it, unless PLI_SHA256_PAIRS=0', () => {
+    delete process.env.OPENSSL_ia32cap;
+    delete process.env.PLI_SHA256_PAIRS;
+    expect(native!.digestPairs()).toBe(pairsHere);
+    process.env.PLI_SHA256_PAIRS = '0';
+    expect(native!.digestPairs()).toBe(false);
+    delete process.env.PLI_SHA256_PAIRS;
+    for (const mask of [':~0x600E0230000', ':~0x20000000', '']) {
+      process.env.OPENSSL_ia32cap = mask;
+      expect(native!.digestPairs(), mask).toBe(false);
+    }
+    process.env.OPENSSL_ia32cap = ':~0x1';
+    expect(native!.digestPairs()).toBe(pairsHere);
   });
 });
 

@@ -1,8 +1,9 @@
-// The writer's two layouts (native/stream.c): in format version 2 with the leaves hashed one at a
-// time (a CPU with SHA-NI, or PLI_SHA256_LANES=0), two workers each read, seal, hash and write
-// whole blocks at their places, and the leaves join the digest in the blocks' order; in order
+// The writer's layouts (native/stream.c): in format version 2 without the lanes (a CPU with
+// SHA-NI, or PLI_SHA256_LANES=0), two workers each read, seal, hash and write whole blocks at their
+// places (two blocks at a time with their leaves hashed together where SHA-NI is, one at a time
+// with PLI_SHA256_PAIRS=0), and the leaves join the digest in the blocks' order; in order
 // (PLI_SEAL_WORKERS=1, version 1, the lanes, an output opened to append), one thread seals and
-// appends, another hashes. Both must give the same bytes, the same digest (docs/format.md section
+// appends, another hashes. All must give the same bytes, the same digest (docs/format.md section
 // 11, computed here by hand), leave the output's offset after the last block, and report the
 // first failure in the stream's order. The addon is called directly, with real files and threads.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
@@ -22,13 +23,20 @@ interface Native {
 }
 
 const native = loadNative<Native>();
-restoreEnvAfterEach('PLI_SHA256_LANES', 'PLI_SEAL_WORKERS');
+restoreEnvAfterEach('PLI_SHA256_LANES', 'PLI_SEAL_WORKERS', 'PLI_SHA256_PAIRS');
 
-/** Which layout the next stream takes: both read the environment as the stream starts. */
-function layout(which: 'workers' | 'in order'): void {
+/** The layouts: the workers take two blocks at a time and hash their leaves together where the
+ * CPU has SHA-NI (native/sha256x2.c), one at a time with PLI_SHA256_PAIRS=0 or elsewhere. */
+type Which = 'workers' | 'workers, one leaf at a time' | 'in order';
+const LAYOUTS: Which[] = ['workers', 'workers, one leaf at a time', 'in order'];
+
+/** Which layout the next stream takes: it reads the environment as it starts. */
+function layout(which: Which): void {
   process.env.PLI_SHA256_LANES = '0';
-  if (which === 'workers') delete process.env.PLI_SEAL_WORKERS;
-  else process.env.PLI_SEAL_WORKERS = '1';
+  if (which === 'in order') process.env.PLI_SEAL_WORKERS = '1';
+  else delete process.env.PLI_SEAL_WORKERS;
+  if (which === 'workers, one leaf at a time') process.env.PLI_SHA256_PAIRS = '0';
+  else delete process.env.PLI_SHA256_PAIRS;
 }
 
 /** The sealed chunks of `plain`, padded with zeros to whole chunks, by node:crypto. */
@@ -95,7 +103,7 @@ describe.runIf(native !== null && process.platform !== 'win32')("the writer's wo
       const sealed = sealByHand(key, plain);
       const blocks = Math.max(1, Math.ceil(plain.length / BLOCK_PLAIN));
       const what = `layout ${n}: prefix ${l.prefix.length}, files ${l.files.map((f) => f.length).join(' ')}`;
-      for (const which of ['workers', 'in order'] as const) {
+      for (const which of LAYOUTS) {
         layout(which);
         const run = await stream(l, { head, tail });
         // The header before, the sealed chunks, then what the caller wrote after: the output's
@@ -141,7 +149,7 @@ describe.runIf(native !== null && process.platform !== 'win32')("the writer's wo
     const context = native!.context(key, true);
     try {
       for (let round = 0; round < 10; round++) {
-        layout('workers');
+        layout(round % 2 === 0 ? 'workers' : 'workers, one leaf at a time');
         const run = native!.stream(context, Buffer.alloc(0), Int32Array.from(fds), Float64Array.from(sizes), 9 * 16, outFd, hashPrefix, new Int32Array(3), 2);
         await expect(run, `round ${round}`).rejects.toMatchObject({ code: 'ERR_PLI_STREAM_SHORT', source: 4096 });
       }
