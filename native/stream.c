@@ -3,13 +3,14 @@
  * and 7): the work of sealStream's loop (electron/core/container/seal.ts) done here, with no
  * JavaScript, event loop or message between threads in the way. Two layouts, the same bytes:
  * - workers (format version 2 where the leaves are hashed one at a time, a CPU with SHA-NI): one
- *   of libuv's pool threads and a thread of its own take the 1 MiB blocks in turn; each reads its
- *   block's plaintext with pread, seals its 64 KiB chunks with a copy of gcm.c's context, hashes
- *   the sealed block into its leaf (digest.c) and writes it at its place with pwrite; the leaves
- *   join the signature's digest in the blocks' order, whichever worker finishes first. Both cores
- *   then share every kind of work, where the in-order layout left the sealing thread with the
- *   reads, the cipher and the writes, and the hashing thread with less than half of that
- *   (bench/README.md, "Both cores seal");
+ *   of libuv's pool threads and a thread of its own take the 1 MiB blocks in turn (two at a time
+ *   where digest_pairs says so); each reads its blocks' plaintext with pread, seals their 64 KiB
+ *   chunks with a copy of gcm.c's context, hashes each sealed block into its leaf (digest.c; two
+ *   leaves together, sha256x2.c) and writes them at their place with pwrite; the leaves join the
+ *   signature's digest in the blocks' order, whichever worker finishes first. Both cores then
+ *   share every kind of work, where the in-order layout left the sealing thread with the reads,
+ *   the cipher and the writes, and the hashing thread with less than half of that
+ *   (bench/README.md, "Both cores seal" and "Two leaves at once");
  * - in order (version 1, version 2's leaves in AVX2 lanes, an output that cannot take pwrite, or
  *   PLI_SEAL_WORKERS=1): one pool thread reads, seals and appends each block; a thread of its own
  *   hashes them in order (digest.c: version 1's SHA-256 over the bytes, or version 2's leaves).
@@ -19,7 +20,7 @@
  * is faster on two cores (bench/README.md, "the floor in C").
  *
  * It implements no cryptography of its own: AES-GCM is OpenSSL's, as in gcm.c; SHA-256 is
- * OpenSSL's or sha256x8.c's plain SHA-256 (digest.c).
+ * OpenSSL's, or sha256x8.c's or sha256x2.c's plain SHA-256 (digest.c).
  *
  * Invariants:
  * - every argument is checked before any work: the chunk count must be the one the sizes give,
@@ -38,7 +39,8 @@
  * - the digest covers exactly the sealed bytes written, in order: in order, a ring slot is sealed
  *   again only once the hashing thread is done with the block it held (b - hashed_blocks <
  *   ring_size); with the workers, a block's leaf is hashed from the very buffer that is then
- *   written at that block's place, and the leaves join the root by block number, each once;
+ *   written at that block's place (two blocks taken together are consecutive, the first whole,
+ *   so one pwrite puts both), and the leaves join the root by block number, each once;
  * - the plaintext buffer and the copy of the manifest's prefix are wiped before they are freed.
  */
 /* POSIX only (pread, pwrite, pthreads): a Windows build leaves it out, and seal.ts streams in JavaScript. */
