@@ -3,8 +3,8 @@
  * leaves of format version 2 (docs/format.md section 11) on CPUs with SHA-NI. One SHA-NI stream
  * waits on its own rounds (each sha256rnds2 needs the one before it); two independent streams
  * fill those waits. Measured on one core of an Intel Xeon with SHA-NI, 1 MiB messages: OpenSSL's
- * one stream 1.19-1.21 GB/s, these two at once 2.27-2.32 GB/s (bench/README.md, "Two leaves at
- * once").
+ * one stream 1.19-1.21 GB/s from memory and 1.97 in cache, these two at once 2.27-2.32 and
+ * 2.40-2.45 (bench/README.md, "Two leaves at once").
  *
  * Plain FIPS 180-4 SHA-256, nothing of Pli's own: each digest is the SHA-256 of its message
  * (test/unit/native-digest.test.ts checks it against the FIPS vectors and node:crypto, for every
@@ -26,17 +26,7 @@
 
 #define X2_TARGET __attribute__((target("sha,sse4.1,ssse3")))
 
-static const uint32_t X2_K[64] __attribute__((aligned(16))) = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
-
-static const uint32_t X2_IV[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+#include "sha256k.h"
 
 /* The state as sha256rnds2 takes it: words A, B, E, F in one register and C, D, G, H in the other. */
 typedef struct {
@@ -47,8 +37,8 @@ typedef struct {
 #define X2_BSWAP _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL)
 
 X2_TARGET static inline x2_state x2_init(void) {
-  __m128i dcba = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)X2_IV), 0xB1);      /* C D A B */
-  __m128i hgfe = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)(X2_IV + 4)), 0x1B); /* H G F E */
+  __m128i dcba = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)SHA256_IV), 0xB1);      /* C D A B */
+  __m128i hgfe = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)(SHA256_IV + 4)), 0x1B); /* H G F E */
   x2_state s = {_mm_alignr_epi8(dcba, hgfe, 8), _mm_blend_epi16(hgfe, dcba, 0xF0)};
   return s;
 }
@@ -62,7 +52,7 @@ X2_TARGET static inline void x2_digest(x2_state s, uint8_t out[32]) {
 /* Four rounds (k .. k+3) of state S with message words M (already scheduled). */
 #define X2_ROUNDS4(S, M, k)                                                     \
   do {                                                                          \
-    __m128i wk = _mm_add_epi32((M), _mm_load_si128((const __m128i *)(X2_K + (k)))); \
+    __m128i wk = _mm_add_epi32((M), _mm_load_si128((const __m128i *)(SHA256_K + (k)))); \
     (S).cdgh = _mm_sha256rnds2_epu32((S).cdgh, (S).abef, wk);                   \
     (S).abef = _mm_sha256rnds2_epu32((S).abef, (S).cdgh, _mm_shuffle_epi32(wk, 0x0E)); \
   } while (0)

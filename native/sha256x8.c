@@ -21,17 +21,7 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-static const uint32_t X8_K[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
-
-static const uint32_t X8_IV[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+#include "sha256k.h"
 
 #define X8_TARGET __attribute__((target("avx2")))
 #define ROR(x, n) _mm256_or_si256(_mm256_srli_epi32((x), (n)), _mm256_slli_epi32((x), 32 - (n)))
@@ -82,7 +72,7 @@ X8_TARGET static void compress8(__m256i s[8], const uint8_t *blocks[X8_LANES], _
     }
     __m256i S1 = _mm256_xor_si256(_mm256_xor_si256(ROR(e, 6), ROR(e, 11)), ROR(e, 25));
     __m256i ch = _mm256_xor_si256(_mm256_and_si256(e, f), _mm256_andnot_si256(e, g));
-    __m256i t1 = _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(h, S1), _mm256_add_epi32(ch, _mm256_set1_epi32((int)X8_K[t]))), wt);
+    __m256i t1 = _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(h, S1), _mm256_add_epi32(ch, _mm256_set1_epi32((int)SHA256_K[t]))), wt);
     __m256i S0 = _mm256_xor_si256(_mm256_xor_si256(ROR(a, 2), ROR(a, 13)), ROR(a, 22));
     __m256i maj = _mm256_or_si256(_mm256_and_si256(a, b), _mm256_and_si256(c, _mm256_or_si256(a, b)));
     __m256i t2 = _mm256_add_epi32(S0, maj);
@@ -116,7 +106,7 @@ X8_TARGET void sha256x8(const uint8_t *const messages[X8_LANES], const size_t le
     if (total[l] > most) most = total[l];
   }
   __m256i s[8];
-  for (int i = 0; i < 8; i++) s[i] = _mm256_set1_epi32((int)X8_IV[i]);
+  for (int i = 0; i < 8; i++) s[i] = _mm256_set1_epi32((int)SHA256_IV[i]);
   for (size_t i = 0; i < most; i++) {
     const uint8_t *blocks[X8_LANES];
     int32_t keep[X8_LANES];

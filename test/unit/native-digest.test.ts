@@ -34,25 +34,21 @@ interface Native {
 
 const native = loadNative<Native>();
 const posix = process.platform !== 'win32';
-/** Whether this build and CPU run the lanes (x86-64 with AVX2). */
-const lanesHere = ((): boolean => {
+/** Whether the addon is here and this call of it runs (not refused on this build and CPU). */
+const runsHere = (call: (n: Native) => unknown): boolean => {
   try {
-    native?.sha256Lanes([new Uint8Array(0)]);
-    return native !== null;
+    if (native === null) return false;
+    call(native);
+    return true;
   } catch {
     return false;
   }
-})();
+};
+/** Whether this build and CPU run the lanes (x86-64 with AVX2). */
+const lanesHere = runsHere((n) => n.sha256Lanes([new Uint8Array(0)]));
 
 /** Whether this build and CPU hash two leaves at once (x86-64 with SHA-NI). */
-const pairsHere = ((): boolean => {
-  try {
-    native?.sha256Pair(new Uint8Array(0), new Uint8Array(0));
-    return native !== null;
-  } catch {
-    return false;
-  }
-})();
+const pairsHere = runsHere((n) => n.sha256Pair(new Uint8Array(0), new Uint8Array(0)));
 if (native !== null && !pairsHere) console.log('skipped: SHA-256 two at a time (native/sha256x2.c) needs SHA-NI, which this CPU has not');
 
 const sha256 = (bytes: Uint8Array): Buffer => createHash('sha256').update(bytes).digest();
