@@ -18,12 +18,14 @@
  *    written with pwrite at its place in its file. The blocks not pre-hashed are hashed from the
  *    very buffers the workers opened: in version 2 with one leaf at a time (a CPU with SHA-NI),
  *    by the worker that opened each, the leaves joining the digest in the blocks' order (a window
- *    of 32: bench/README.md, "Both cores seal"); otherwise by a hashing thread, in order, one at a
+ *    of 32: bench/README.md, "Both cores seal"; a worker keeps each block it opened until its
+ *    next one is read, and hashes the two leaves together: sha256x2.c, "Two leaves at once");
+ *    otherwise by a hashing thread, in order, one at a
  *    time, or, with the lanes, 8 consecutive ones at once (the ring then holds 16, so that the
  *    workers fill the next 8 while 8 are hashed). PLI_READER_HASHER=1 keeps that thread.
  *
  * It implements no cryptography of its own: AES-GCM and GMAC are OpenSSL's, as in gcm.c; SHA-256 is
- * OpenSSL's or sha256x8.c's plain SHA-256 (digest.c).
+ * OpenSSL's, or sha256x8.c's or sha256x2.c's plain SHA-256 (digest.c).
  *
  * Invariants:
  * - a block's plaintext is written only once every tag of it verified, and, for a pre-hashed
@@ -33,8 +35,8 @@
  * - `prehashed` counts exactly the blocks in the digest from the pre-hash, each with its GMAC:
  *   a batch is counted only once all of it is hashed, and the hashing thread of open() starts
  *   from there; a ring slot is reused only once the hashing thread is done with its block; a
- *   worker's own leaf is hashed from the buffer it then opens, and joins the digest by block
- *   number, each once;
+ *   worker's own leaf is hashed from the buffer it opens (kept unwritten until then), and joins
+ *   the digest by block number, each once;
  * - the plaintext's first `head` bytes (the manifest, already opened by the caller) are compared
  *   with the caller's, never written; the zero padding after the last file is checked, never
  *   written; nothing is written outside [0, size) of each file;
@@ -81,6 +83,7 @@ typedef struct {
   EVP_CIPHER_CTX *gmac;
   EVP_MD_CTX *leaf;      /* own_leaves: this worker's blocks' leaves */
   uint8_t *sealed;       /* a pre-hashed block read again (own_leaves: every block) */
+  uint8_t *partner;      /* pairs: the next block, whose leaf is hashed with the one in `sealed` */
   uint8_t *plain;
   size_t file;           /* the first file a later block may touch (blocks come in order) */
 } worker;
@@ -95,6 +98,9 @@ struct reader {
   /* Version 2 with one leaf at a time (a CPU with SHA-NI): after the pre-hash, each worker hashes
    * the leaves of the blocks it opens, and no hashing thread runs (PLI_READER_HASHER=1 keeps it). */
   int own_leaves;
+  /* own_leaves where SHA-NI is (digest_pairs): a worker keeps each block it opened until its next
+   * one is read, and hashes the two leaves together (sha256x2.c). */
+  int pairs;
   int ring_size;         /* RING, or RING_LANES with the lanes */
   pli_digest hash;
   uint8_t (*macs)[TAG_BYTES];
@@ -366,14 +372,30 @@ static int open_block(worker *w, uint64_t b, const uint8_t *sealed, size_t lengt
   return place(w, b, w->plain, b * BLOCK_PLAIN, (size_t)count * CHUNK_PLAIN);
 }
 
-/* Blocks index, index + WORKERS, ... until the end or the first failure before them. */
+/* Into the digest, under the lock: the leaves of blocks b (and c, unless NONE), then every leaf
+ * that waited for them. A failure leaves the digest failed: digest_final then refuses (CRYPTO). */
+static void leaves_in(reader *r, uint64_t b, const uint8_t *leaf, uint64_t c, const uint8_t *other) {
+  pthread_mutex_lock(&r->lock);
+  digest_leaf_at(&r->hash, b, leaf);
+  if (c != NONE) digest_leaf_at(&r->hash, c, other);
+  r->hashed = r->hash.blocks;
+  pthread_cond_broadcast(&r->moved);
+  pthread_mutex_unlock(&r->lock);
+}
+
+/* Blocks index, index + WORKERS, ... until the end or the first failure before them. With pairs,
+ * a block opened waits in w->sealed, untouched, for the worker's next one (read into w->partner):
+ * both leaves are then hashed together; the last one alone once the blocks end. */
 static void *work_blocks(void *arg) {
   worker *w = arg;
   reader *r = w->r;
 #ifdef __linux__
   if (w->index > 0) pthread_setname_np(pthread_self(), "pli-open");
 #endif
-  for (uint64_t b = (uint64_t)w->index; b < r->blocks; b += WORKERS) {
+  uint64_t waiting = NONE; /* pairs: the block in w->sealed whose leaf is not hashed yet */
+  size_t waiting_length = 0;
+  uint64_t b = (uint64_t)w->index;
+  for (; b < r->blocks; b += WORKERS) {
     if (__atomic_load_n(&r->control[0], __ATOMIC_ACQUIRE) != 0) {
       pthread_mutex_lock(&r->lock);
       failed_at(r, b, STOPPED);
@@ -381,7 +403,7 @@ static void *work_blocks(void *arg) {
       break;
     }
     size_t length = block_bytes(r, b);
-    uint8_t *sealed = w->sealed;
+    uint8_t *sealed = waiting != NONE ? w->partner : w->sealed;
     pthread_mutex_lock(&r->lock);
     int go = b < r->limit;
     if (b >= r->prehashed && r->own_leaves) {
@@ -411,28 +433,45 @@ static void *work_blocks(void *arg) {
         break;
       }
     }
-    /* The leaf of the very bytes opened next (own_leaves), in w->sealed, which nothing writes
-     * until this worker reads its next block. */
-    uint8_t leaf[32];
+    /* The leaves of the very bytes opened (own_leaves), in w->sealed and w->partner, which
+     * nothing writes until their leaves are hashed. */
+    uint8_t leaves[2][32];
     int own = b >= r->prehashed && r->own_leaves;
-    if (own && !digest_leaf(w->leaf, sealed, length, leaf)) {
-      fail_block(w, b, CRYPTO, 0);
-      break;
+    uint64_t first = NONE, second = NONE;
+    if (own && r->pairs && waiting != NONE) {
+      if (!digest_leaf_pair(w->sealed, waiting_length, w->partner, length, leaves)) {
+        fail_block(w, b, CRYPTO, 0);
+        break;
+      }
+      first = waiting, second = b;
+    } else if (own && !r->pairs) {
+      if (!digest_leaf(w->leaf, sealed, length, leaves[0])) {
+        fail_block(w, b, CRYPTO, 0);
+        break;
+      }
+      first = b;
     }
     if (!open_block(w, b, sealed, length)) break;
-    pthread_mutex_lock(&r->lock);
-    if (own) {
-      /* Its leaf, then every leaf that waited for it, into the digest in the blocks' order. A
-       * failure leaves the digest failed: digest_final then refuses (CRYPTO). */
-      digest_leaf_at(&r->hash, b, leaf);
-      r->hashed = r->hash.blocks;
-      pthread_cond_broadcast(&r->moved);
-    } else if (b >= r->prehashed) {
+    if (first != NONE) leaves_in(r, first, leaves[0], second, leaves[1]);
+    if (own && r->pairs) {
+      if (waiting == NONE) {
+        waiting = b, waiting_length = length; /* in w->sealed: its leaf comes with the next block's */
+      } else {
+        waiting = NONE;
+      }
+    } else if (!own && b >= r->prehashed) {
+      pthread_mutex_lock(&r->lock);
       r->ready[b % (uint64_t)r->ring_size] = b;
       pthread_cond_broadcast(&r->moved);
+      pthread_mutex_unlock(&r->lock);
     }
-    pthread_mutex_unlock(&r->lock);
     __atomic_add_fetch(&r->control[1], 1, __ATOMIC_RELEASE);
+  }
+  /* The blocks ended with one still waiting: its leaf alone (after a failure, the digest is not used). */
+  if (b >= r->blocks && waiting != NONE) {
+    uint8_t leaf[32];
+    if (!digest_leaf(w->leaf, w->sealed, waiting_length, leaf)) fail_block(w, waiting, CRYPTO, 0);
+    else leaves_in(r, waiting, leaf, NONE, NULL);
   }
   return NULL;
 }
@@ -457,16 +496,18 @@ static void run(reader *r) {
   int ok = 1;
   const char *hasher_wanted = getenv("PLI_READER_HASHER");
   r->own_leaves = r->hash.version == 2 && r->batch == 1 && (hasher_wanted == NULL || strcmp(hasher_wanted, "1") != 0);
+  r->pairs = r->own_leaves && digest_pairs();
   for (int i = 0; !r->own_leaves && i < r->ring_size; i++) ok &= (r->ring[i] = malloc(BLOCK_SEALED)) != NULL;
   for (int i = 0; i < WORKERS; i++) {
     w[i].r = r;
     w[i].index = i;
     w[i].sealed = malloc(BLOCK_SEALED);
+    w[i].partner = r->pairs ? malloc(BLOCK_SEALED) : NULL;
     w[i].plain = malloc(BLOCK_PLAIN);
     w[i].open = EVP_CIPHER_CTX_new();
     w[i].gmac = gmac_context(r);
     w[i].leaf = r->own_leaves ? EVP_MD_CTX_new() : NULL;
-    ok &= w[i].sealed != NULL && w[i].plain != NULL && w[i].open != NULL && w[i].gmac != NULL &&
+    ok &= w[i].sealed != NULL && (w[i].partner != NULL || !r->pairs) && w[i].plain != NULL && w[i].open != NULL && w[i].gmac != NULL &&
           (w[i].leaf != NULL || !r->own_leaves) && EVP_CIPHER_CTX_copy(w[i].open, r->gcm->ctx) == 1;
   }
   pthread_t hasher;
@@ -499,6 +540,7 @@ static void run(reader *r) {
     if (w[i].plain != NULL) OPENSSL_cleanse(w[i].plain, BLOCK_PLAIN);
     free(w[i].plain);
     free(w[i].sealed);
+    free(w[i].partner);
     EVP_CIPHER_CTX_free(w[i].open);
     EVP_CIPHER_CTX_free(w[i].gmac);
     EVP_MD_CTX_free(w[i].leaf);

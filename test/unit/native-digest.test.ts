@@ -202,6 +202,21 @@ function digestV2(prefix: Uint8Array, sealed: Uint8Array): Buffer {
   return digestByHand(2, prefix, sealed);
 }
 
+/** Who hashes the reader's leaves of the blocks not pre-hashed, in version 2 without the lanes:
+ * [name, PLI_READER_HASHER, PLI_SHA256_PAIRS]. With pairs (where SHA-NI is) a worker hashes each
+ * block's leaf with its next block's; 46 blocks leave each worker one block alone at the end. */
+const READER_LEAVES: [string, string | undefined, string | undefined][] = [
+  ['its workers, two leaves at a time where SHA-NI is', undefined, undefined],
+  ['its workers, one leaf at a time (PLI_SHA256_PAIRS=0)', undefined, '0'],
+  ['its hashing thread (PLI_READER_HASHER=1)', '1', undefined],
+];
+function readerLeaves(hasher: string | undefined, pairs: string | undefined): void {
+  if (hasher === undefined) delete process.env.PLI_READER_HASHER;
+  else process.env.PLI_READER_HASHER = hasher;
+  if (pairs === undefined) delete process.env.PLI_SHA256_PAIRS;
+  else process.env.PLI_SHA256_PAIRS = pairs;
+}
+
 describe.runIf(native !== null && posix)('the streams’ digest in version 2 (native/stream.c, native/reader.c)', () => {
   const key = randomBytes(32);
   const prefixV1 = Buffer.concat([Buffer.from('pli/v1/sig/container\0'), randomBytes(100)]);
@@ -305,7 +320,7 @@ describe.runIf(native !== null && posix)('the streams’ digest in version 2 (na
     }
   });
 
-  it.each([['its workers', undefined], ['its hashing thread (PLI_READER_HASHER=1)', '1']])('PLI_SHA256_LANES=0: the reader hashes the leaves with %s, and gives the digest of 46 blocks whatever the pre-hash did', async (_, hasher) => {
+  it.each(READER_LEAVES)('PLI_SHA256_LANES=0: the reader hashes the leaves with %s, and gives the digest of 46 blocks whatever the pre-hash did', async (_, hasher, pairs) => {
     // More blocks than the workers' window of 32 leaves; the pre-hash taken over at once, after
     // 20 blocks or at its end.
     const chunks = 45 * 16 + 5;
@@ -317,8 +332,7 @@ describe.runIf(native !== null && posix)('the streams’ digest in version 2 (na
     writeFileSync(path.join(dir, 'c.pli'), Buffer.concat([randomBytes(HEADER), sealed]));
     for (const after of [0, 20, 46]) {
       process.env.PLI_SHA256_LANES = '0';
-      if (hasher === undefined) delete process.env.PLI_READER_HASHER;
-      else process.env.PLI_READER_HASHER = hasher;
+      readerLeaves(hasher, pairs);
       await withReader(path.join(dir, 'c.pli'), path.join(dir, `out-${after}`), chunks, prefixV2, 2, async (reader, context, outFd) => {
         if (after > 0) await expect.poll(() => native!.readerPrehashed(reader), { timeout: 10_000, interval: 1 }).toBeGreaterThanOrEqual(after);
         const control = new Int32Array(2);
@@ -329,7 +343,7 @@ describe.runIf(native !== null && posix)('the streams’ digest in version 2 (na
     }
   });
 
-  it.each([['its workers', undefined], ['its hashing thread (PLI_READER_HASHER=1)', '1']])('PLI_SHA256_LANES=0: a block sealed again with valid tags by someone with the key, not pre-hashed, is in the digest %s gives: not the digest the sender signed', async (_, hasher) => {
+  it.each(READER_LEAVES)('PLI_SHA256_LANES=0: a block sealed again with valid tags by someone with the key, not pre-hashed, is in the digest %s gives: not the digest the sender signed', async (_, hasher, pairs) => {
     // 46 blocks; block 40 holds other plaintext under the same key and nonces (what a recipient
     // could pass on). Opened at once, the pre-hash has not reached it: the worker path hashes it.
     const chunks = 45 * 16 + 5;
@@ -344,8 +358,7 @@ describe.runIf(native !== null && posix)('the streams’ digest in version 2 (na
     const dir = mkdtempSync(path.join(root, 'resealed-'));
     writeFileSync(path.join(dir, 'c.pli'), Buffer.concat([randomBytes(HEADER), forged]));
     process.env.PLI_SHA256_LANES = '0';
-    if (hasher === undefined) delete process.env.PLI_READER_HASHER;
-    else process.env.PLI_READER_HASHER = hasher;
+    readerLeaves(hasher, pairs);
     await withReader(path.join(dir, 'c.pli'), path.join(dir, 'out'), chunks, prefixV2, 2, async (reader, context, outFd) => {
       const opened = await native!.readerOpen(reader, context, new Uint8Array(0), Int32Array.of(outFd), Float64Array.of(data.length), new Int32Array(2));
       expect(native!.readerPrehashed(reader)).toBeLessThanOrEqual(40);
