@@ -34,7 +34,18 @@ let servers: MailServers;
 const { bridges, consoleErrors, openApp, station } = run;
 
 
-const statusWith = (page: Page, text: string | RegExp) => page.getByRole('status').filter({ hasText: text }).first().waitFor();
+/** Waits for a status with `text`. On a timeout, the error names the statuses the screen shows
+ * instead and a screenshot is kept (`status-timeout-*.png`): this wait has failed twice in CI
+ * (stops 28 and 33) on the town hall's « Réception en continu », and passed alone each time. */
+const statusWith = async (page: Page, text: string | RegExp): Promise<void> => {
+  try {
+    await page.getByRole('status').filter({ hasText: text }).first().waitFor();
+  } catch (error) {
+    const shown = await page.getByRole('status').allInnerTexts().catch(() => ['(unreadable)']);
+    await shot(page, `status-timeout-${Date.now()}`).catch(() => undefined);
+    throw new Error(`${(error as Error).message}\nStatuses shown instead: ${JSON.stringify(shown)}`, { cause: error });
+  }
+};
 const nav = (page: Page, name: string) => page.getByRole('navigation').getByRole('button', { name, exact: true }).click();
 
 const signIn = signInToInbox;
