@@ -112,16 +112,6 @@ X2_TARGET static inline void x2_block_pair(x2_state *s, x2_state *t, const uint8
   t->cdgh = _mm_add_epi32(t->cdgh, w.cdgh);
 }
 
-/* A message's last 1 or 2 blocks: its tail (under 64 bytes), 0x80, zeros, its length in bits. */
-static int x2_last_blocks(const uint8_t *tail, size_t tail_length, uint64_t length, uint8_t out[128]) {
-  memset(out, 0, 128);
-  if (tail_length > 0) memcpy(out, tail, tail_length);
-  out[tail_length] = 0x80;
-  int count = tail_length < 56 ? 1 : 2;
-  for (int i = 0; i < 8; i++) out[count * 64 - 1 - i] = (uint8_t)((length * 8) >> (8 * i));
-  return count;
-}
-
 X2_TARGET void sha256x2(const uint8_t *a, size_t a_length, const uint8_t *b, size_t b_length, uint8_t first[32], uint8_t second[32]) {
   x2_state s = x2_init(), t = x2_init();
   size_t a_full = a_length / 64, b_full = b_length / 64, both = a_full < b_full ? a_full : b_full;
@@ -129,8 +119,8 @@ X2_TARGET void sha256x2(const uint8_t *a, size_t a_length, const uint8_t *b, siz
   for (size_t i = both; i < a_full; i++) x2_block(&s, a + 64 * i);
   for (size_t i = both; i < b_full; i++) x2_block(&t, b + 64 * i);
   uint8_t a_last[128], b_last[128];
-  int a_count = x2_last_blocks(a + 64 * a_full, a_length - 64 * a_full, a_length, a_last);
-  int b_count = x2_last_blocks(b + 64 * b_full, b_length - 64 * b_full, b_length, b_last);
+  int a_count = sha256_tail(a, a_length, a_last);
+  int b_count = sha256_tail(b, b_length, b_last);
   for (int i = 0; i < a_count; i++) x2_block(&s, a_last + 64 * i);
   for (int i = 0; i < b_count; i++) x2_block(&t, b_last + 64 * i);
   x2_digest(s, first);

@@ -94,15 +94,8 @@ X8_TARGET void sha256x8(const uint8_t *const messages[X8_LANES], const size_t le
   uint8_t tails[X8_LANES][128];
   size_t full[X8_LANES], total[X8_LANES], most = 0;
   for (int l = 0; l < X8_LANES; l++) {
-    /* The tail: the last partial block, 0x80, zeros, the length in bits (one block or two). */
-    size_t rest = lengths[l] % 64, pad = rest < 56 ? 64 : 128;
     full[l] = lengths[l] / 64;
-    total[l] = full[l] + pad / 64;
-    memset(tails[l], 0, sizeof tails[l]);
-    if (rest) memcpy(tails[l], messages[l] + full[l] * 64, rest);
-    tails[l][rest] = 0x80;
-    uint64_t bits = (uint64_t)lengths[l] * 8;
-    for (int i = 0; i < 8; i++) tails[l][pad - 1 - i] = (uint8_t)(bits >> (8 * i));
+    total[l] = full[l] + (size_t)sha256_tail(messages[l], lengths[l], tails[l]);
     if (total[l] > most) most = total[l];
   }
   __m256i s[8];
