@@ -20,9 +20,9 @@
  *    by the worker that opened each, the leaves joining the digest in the blocks' order (a window
  *    of 32: bench/README.md, "Both cores seal"; a worker keeps each block it opened until its
  *    next one is read, and hashes the two leaves together: sha256x2.c, "Two leaves at once");
- *    otherwise by a hashing thread, in order, one at a
- *    time, or, with the lanes, 8 consecutive ones at once (the ring then holds 16, so that the
- *    workers fill the next 8 while 8 are hashed). PLI_READER_HASHER=1 keeps that thread.
+ *    otherwise by a hashing thread, in order, one at a time, or, with the lanes, 8 consecutive
+ *    ones at once (the ring then holds 16, so that the workers fill the next 8 while 8 are
+ *    hashed). PLI_READER_HASHER=1 keeps that thread.
  *
  * It implements no cryptography of its own: AES-GCM and GMAC are OpenSSL's, as in gcm.c; SHA-256 is
  * OpenSSL's, or sha256x8.c's or sha256x2.c's plain SHA-256 (digest.c).
@@ -710,8 +710,8 @@ static void complete(napi_env env, napi_status status, void *data) {
  * [0, size) of its fd), then zero padding to the last chunk (checked). Resolves with the digest
  * of the prefix and the sealed chunks, in readerStart's version (digest.c); rejects with an Error whose code is
  * ERR_PLI_READER_TRUNCATED, _TAG (.chunk), _CHANGED (.block, -1 for the head), _PADDING,
- * _IO (.errno, .syscall), _STOPPED, _MEMORY or _CRYPTO. Once per reader. PLI_READER_HASHER is read
- * when the opening starts (run). */
+ * _IO (.errno, .syscall), _STOPPED, _MEMORY or _CRYPTO. Once per reader. PLI_READER_HASHER and
+ * PLI_SHA256_PAIRS (digest_pairs) are read when the opening starts (run). */
 napi_value reader_open(napi_env env, napi_callback_info info) {
   napi_value argv[6];
   reader *r = reader_arg(env, info, 6, argv);

@@ -194,8 +194,6 @@ static int fill(stream_job *j, uint64_t b, uint8_t *target, size_t length) {
   return 1;
 }
 
-/* Writes block b's sealed bytes: at the output's offset with write() (in order, `at` < 0), or at
- * `at` with pwrite (the workers). */
 /* Starts the disk writing [from, to) of the output while the next blocks are sealed; the caller's
  * final sync then has only the tail left (what seal.ts's datasync every 32 MiB does on the
  * JavaScript path). Linux only: elsewhere the final sync does it all. */
@@ -207,6 +205,8 @@ static void start_writeback(int fd, off_t from, off_t to) {
 #endif
 }
 
+/* Writes block b's sealed bytes (with pairs, b's and the next): at the output's offset with
+ * write() (in order, `at` < 0), or at `at` with pwrite (the workers). */
 static int put(stream_job *j, uint64_t b, const uint8_t *bytes, size_t length, off_t at) {
   while (length > 0) {
     ssize_t written = at < 0 ? write(j->out_fd, bytes, length) : pwrite(j->out_fd, bytes, length, at);
@@ -330,13 +330,13 @@ static void *work_blocks(void *arg) {
       failed_at(j, b, CRYPTO, 0, NULL, 0);
       break;
     }
-    if (!put(j, b, w->sealed, bytes[0] + bytes[1], j->base + (off_t)(b * BLOCK_CHUNKS * CHUNK_SEALED))) break;
+    if (!put(j, b, w->sealed, bytes[0] + bytes[1], j->base + (off_t)(b * BLOCK_SEALED))) break;
     uint64_t from = 0, to = 0;
     pthread_mutex_lock(&j->lock);
     for (uint64_t k = 0; k < take; k++) digest_leaf_at(&j->hash, b + k, leaves[k]);
     /* The blocks in the root are written too, one after the other from the first. */
     uint64_t fed = j->hash.blocks;
-    uint64_t written = fed == j->blocks ? j->chunks * CHUNK_SEALED : fed * BLOCK_CHUNKS * CHUNK_SEALED;
+    uint64_t written = fed == j->blocks ? j->chunks * CHUNK_SEALED : fed * BLOCK_SEALED;
     if (written - j->flushed >= FLUSH_BYTES) {
       from = j->flushed;
       to = j->flushed = written;
@@ -353,7 +353,7 @@ static void run_in_order(stream_job *j) {
   uint8_t *plain = malloc((size_t)BLOCK_CHUNKS * CHUNK_PLAIN);
   int ring_ok = 1;
   /* Every slot of the wide ring: a slot not used yet is not touched, so not in memory. */
-  for (int i = 0; i < j->wide_size; i++) ring_ok &= (j->ring[i] = malloc((size_t)BLOCK_CHUNKS * CHUNK_SEALED)) != NULL;
+  for (int i = 0; i < j->wide_size; i++) ring_ok &= (j->ring[i] = malloc(BLOCK_SEALED)) != NULL;
   pthread_t hasher;
   if (plain == NULL || !ring_ok || !digest_init(&j->hash, j->version, j->lanes, j->hash_prefix, j->hash_prefix_length) ||
       pthread_create(&hasher, NULL, hash_blocks, j) != 0) {
@@ -508,8 +508,8 @@ static void complete(napi_env env, napi_status status, void *data) {
  * Resolves with the signature's digest of hashPrefix and the sealed chunks (digest.c: version 1,
  * SHA-256 of hashPrefix and every sealed chunk; version 2, SHA-256 of hashPrefix and the leaves of
  * the 16-chunk blocks); rejects with an Error whose code is ERR_PLI_STREAM_SHORT (.source), _IO
- * (.errno, .syscall), _STOPPED, _MEMORY or _CRYPTO. PLI_SHA256_LANES (digest_lanes) and
- * PLI_SEAL_WORKERS are read here.
+ * (.errno, .syscall), _STOPPED, _MEMORY or _CRYPTO. PLI_SHA256_LANES (digest_lanes),
+ * PLI_SEAL_WORKERS and PLI_SHA256_PAIRS (digest_pairs) are read here.
  * With a third element, the stream uses a narrower ring until the caller sets it (RING_NARROW). */
 napi_value seal_stream(napi_env env, napi_callback_info info) {
   size_t argc = 9;
