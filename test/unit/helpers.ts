@@ -151,13 +151,17 @@ export async function sealRawPlaintext(sender: TestPerson, recipients: TestPerso
 }
 
 /** The sealed chunks of `padded` (whole chunks of 65536 bytes) under `payloadKey`, by
- * node:crypto, one chunk at a time (docs/format.md section 5.2). */
-export function sealChunksByHand(payloadKey: Uint8Array, padded: Buffer): Buffer {
+ * node:crypto, one chunk at a time (docs/format.md section 5.2). By default the whole payload;
+ * `at` places them as chunks `first`, `first + 1`... of a payload of `total` chunks (the nonces'
+ * index and last flag), as a recipient who knows the key would seal a block again. */
+export function sealChunksByHand(payloadKey: Uint8Array, padded: Buffer, at?: { first: number; total: number }): Buffer {
   const CHUNK = 65536;
   const chunks: Buffer[] = [];
   const count = padded.length / CHUNK;
+  const first = at?.first ?? 0;
+  const total = at?.total ?? count;
   for (let i = 0; i < count; i++) {
-    const cipher = createCipheriv('aes-256-gcm', payloadKey, chunkNonce(i, i === count - 1));
+    const cipher = createCipheriv('aes-256-gcm', payloadKey, chunkNonce(first + i, first + i === total - 1));
     const sealed = cipher.update(padded.subarray(i * CHUNK, (i + 1) * CHUNK));
     cipher.final();
     chunks.push(sealed, cipher.getAuthTag());

@@ -54,18 +54,22 @@ if (native !== null && !pairsHere) console.log('skipped: SHA-256 two at a time (
 const sha256 = (bytes: Uint8Array): Buffer => createHash('sha256').update(bytes).digest();
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
+/** OPENSSL_ia32cap values that hide SHA-NI from OpenSSL: the benchmark's mask, bit 29 of CPUID
+ * leaf 7's EBX cleared alone, or everything masked (an empty value). */
+const SHA_NI_MASKED = [':~0x600E0230000', ':~0x20000000', ''];
+
 // The environment variables this file sets, put back after each test.
 restoreEnvAfterEach('PLI_SHA256_LANES', 'PLI_SHA256_PAIRS', 'OPENSSL_ia32cap', 'PLI_READER_HASHER');
 
-describe.runIf(native !== null)('SHA-256 in 8 AVX2 lanes (native/sha256x8.c)', () => {
-  // FIPS 180-4's examples (and the one-million-'a' vector of its test suite).
-  const VECTORS: [Buffer, string][] = [
-    [Buffer.alloc(0), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'],
-    [Buffer.from('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'],
-    [Buffer.from('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq'), '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1'],
-    [Buffer.alloc(1_000_000, 'a'), 'cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0'],
-  ];
+// FIPS 180-4's examples (and the one-million-'a' vector of its test suite), for the lanes and the pairs.
+const VECTORS: [Buffer, string][] = [
+  [Buffer.alloc(0), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'],
+  [Buffer.from('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'],
+  [Buffer.from('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq'), '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1'],
+  [Buffer.alloc(1_000_000, 'a'), 'cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0'],
+];
 
+describe.runIf(native !== null)('SHA-256 in 8 AVX2 lanes (native/sha256x8.c)', () => {
   it.runIf(lanesHere)('gives the FIPS vectors, each in several lanes at once, whatever the lanes beside it', () => {
     for (const order of [[0, 1, 2, 3, 3, 2, 1, 0], [3, 0, 2, 1], [1], [3], [2, 3, 0, 1, 2, 3, 0]]) {
       const out = native!.sha256Lanes(order.map((v) => VECTORS[v]![0]));
@@ -106,8 +110,7 @@ describe.runIf(native !== null)('SHA-256 in 8 AVX2 lanes (native/sha256x8.c)', (
     process.env.PLI_SHA256_LANES = '1';
     expect(native!.digestLanes()).toBe(lanesHere);
     delete process.env.PLI_SHA256_LANES;
-    // SHA-NI masked (bit 29 of CPUID leaf 7's EBX cleared), or everything masked (an empty value).
-    for (const mask of [':~0x600E0230000', ':~0x20000000', '']) {
+    for (const mask of SHA_NI_MASKED) {
       process.env.OPENSSL_ia32cap = mask;
       expect(native!.digestLanes(), mask).toBe(lanesHere);
     }
@@ -128,16 +131,9 @@ describe.runIf(native !== null)('SHA-256 in 8 AVX2 lanes (native/sha256x8.c)', (
 });
 
 describe.runIf(native !== null)('SHA-256 two at a time with SHA-NI (native/sha256x2.c)', () => {
-  const FIPS: [Buffer, string][] = [
-    [Buffer.alloc(0), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'],
-    [Buffer.from('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'],
-    [Buffer.from('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq'), '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1'],
-    [Buffer.alloc(1_000_000, 'a'), 'cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0'],
-  ];
-
   it.runIf(pairsHere)('gives the FIPS vectors in either place, whatever the other message', () => {
-    for (const [i, [a, da]] of FIPS.entries()) {
-      for (const [j, [b, db]] of FIPS.entries()) {
+    for (const [i, [a, da]] of VECTORS.entries()) {
+      for (const [j, [b, db]] of VECTORS.entries()) {
         const out = native!.sha256Pair(a, b);
         expect(hex(out.subarray(0, 32)), `${i} beside ${j}`).toBe(da);
         expect(hex(out.subarray(32)), `${j} beside ${i}`).toBe(db);
@@ -184,7 +180,7 @@ describe.runIf(native !== null)('SHA-256 two at a time with SHA-NI (native/sha25
     process.env.PLI_SHA256_PAIRS = '0';
     expect(native!.digestPairs()).toBe(false);
     delete process.env.PLI_SHA256_PAIRS;
-    for (const mask of [':~0x600E0230000', ':~0x20000000', '']) {
+    for (const mask of SHA_NI_MASKED) {
       process.env.OPENSSL_ia32cap = mask;
       expect(native!.digestPairs(), mask).toBe(false);
     }
@@ -320,20 +316,27 @@ describe.runIf(native !== null && posix)('the streams’ digest in version 2 (na
     }
   });
 
+  /** 46 blocks, the last of 5 chunks: more than the workers' window of 32 leaves, and an even
+   * count, so that with pairs each worker ends with one block alone. */
+  const CHUNKS_46 = 45 * 16 + 5;
+  /** `data` sealed by the writer in version 2 without the lanes (the leaves one at a time). */
+  const sealWithoutLanes = (data: Buffer) => {
+    process.env.PLI_SHA256_LANES = '0';
+    return seal(data, prefixV2, 2);
+  };
+
   it.each(READER_LEAVES)('PLI_SHA256_LANES=0: the reader hashes the leaves with %s, and gives the digest of 46 blocks whatever the pre-hash did', async (_, hasher, pairs) => {
     // More blocks than the workers' window of 32 leaves; the pre-hash taken over at once, after
     // 20 blocks or at its end.
-    const chunks = 45 * 16 + 5;
-    const data = randomBytes(chunks * CHUNK_PLAIN - 1000);
-    process.env.PLI_SHA256_LANES = '0';
-    const { sealed, digest } = await seal(data, prefixV2, 2);
+    const data = randomBytes(CHUNKS_46 * CHUNK_PLAIN - 1000);
+    const { sealed, digest } = await sealWithoutLanes(data);
     expect(hex(digest)).toBe(hex(digestV2(prefixV2, sealed)));
     const dir = mkdtempSync(path.join(root, 'leaves-'));
     writeFileSync(path.join(dir, 'c.pli'), Buffer.concat([randomBytes(HEADER), sealed]));
     for (const after of [0, 20, 46]) {
       process.env.PLI_SHA256_LANES = '0';
       readerLeaves(hasher, pairs);
-      await withReader(path.join(dir, 'c.pli'), path.join(dir, `out-${after}`), chunks, prefixV2, 2, async (reader, context, outFd) => {
+      await withReader(path.join(dir, 'c.pli'), path.join(dir, `out-${after}`), CHUNKS_46, prefixV2, 2, async (reader, context, outFd) => {
         if (after > 0) await expect.poll(() => native!.readerPrehashed(reader), { timeout: 10_000, interval: 1 }).toBeGreaterThanOrEqual(after);
         const control = new Int32Array(2);
         const opened = await native!.readerOpen(reader, context, new Uint8Array(0), Int32Array.of(outFd), Float64Array.of(data.length), control);
@@ -346,20 +349,17 @@ describe.runIf(native !== null && posix)('the streams’ digest in version 2 (na
   it.each(READER_LEAVES)('PLI_SHA256_LANES=0: a block sealed again with valid tags by someone with the key, not pre-hashed, is in the digest %s gives: not the digest the sender signed', async (_, hasher, pairs) => {
     // 46 blocks; block 40 holds other plaintext under the same key and nonces (what a recipient
     // could pass on). Opened at once, the pre-hash has not reached it: the worker path hashes it.
-    const chunks = 45 * 16 + 5;
-    const data = randomBytes(chunks * CHUNK_PLAIN - 1000);
-    process.env.PLI_SHA256_LANES = '0';
-    const { sealed, digest } = await seal(data, prefixV2, 2);
+    const data = randomBytes(CHUNKS_46 * CHUNK_PLAIN - 1000);
+    const { sealed, digest } = await sealWithoutLanes(data);
     const forgedData = Buffer.from(data);
     randomBytes(16 * CHUNK_PLAIN).copy(forgedData, 40 * 16 * CHUNK_PLAIN);
-    process.env.PLI_SHA256_LANES = '0';
-    const forged = (await seal(forgedData, prefixV2, 2)).sealed;
+    const forged = (await sealWithoutLanes(forgedData)).sealed;
     expect(forged.subarray(0, 40 * BLOCK_SEALED).equals(sealed.subarray(0, 40 * BLOCK_SEALED))).toBe(true);
     const dir = mkdtempSync(path.join(root, 'resealed-'));
     writeFileSync(path.join(dir, 'c.pli'), Buffer.concat([randomBytes(HEADER), forged]));
     process.env.PLI_SHA256_LANES = '0';
     readerLeaves(hasher, pairs);
-    await withReader(path.join(dir, 'c.pli'), path.join(dir, 'out'), chunks, prefixV2, 2, async (reader, context, outFd) => {
+    await withReader(path.join(dir, 'c.pli'), path.join(dir, 'out'), CHUNKS_46, prefixV2, 2, async (reader, context, outFd) => {
       const opened = await native!.readerOpen(reader, context, new Uint8Array(0), Int32Array.of(outFd), Float64Array.of(data.length), new Int32Array(2));
       expect(native!.readerPrehashed(reader)).toBeLessThanOrEqual(40);
       expect(hex(opened)).toBe(hex(digestV2(prefixV2, forged)));
