@@ -127,10 +127,19 @@ X2_TARGET void sha256x2(const uint8_t *a, size_t a_length, const uint8_t *b, siz
   x2_digest(t, second);
 }
 
-int sha256x2_available(void) {
+static int x2_cpu(void) {
   unsigned int a, b, c, d;
   if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 9)) || !(c & (1u << 19))) return 0; /* SSSE3, SSE4.1 */
   return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29)) ? 1 : 0;             /* SHA */
+}
+
+/* Asked once per process: digest_leaf_pair checks it at every pair of blocks, and CPUID is slow
+ * (in a VM it leaves the guest). 0 or 1 once known; threads that race both store the same. */
+int sha256x2_available(void) {
+  static int known = -1;
+  int answer = __atomic_load_n(&known, __ATOMIC_RELAXED);
+  if (answer < 0) __atomic_store_n(&known, answer = x2_cpu(), __ATOMIC_RELAXED);
+  return answer;
 }
 
 #else /* not x86-64 */
