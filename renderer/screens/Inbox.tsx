@@ -8,7 +8,7 @@
 // predate the bounds on received values: every field is shown defensively (a date that is no date,
 // a code that is no code, strings of any length), and each row has its own error boundary, so one
 // row can never take the list, let alone the window, down with it.
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId, onMailEvent } from '../api';
 import { ErrorBox, FilePicker, Heading, ProgressBar, StatusBox, TechnicalDetails, baseName, useFormat, useProgress } from '../components/common';
@@ -55,13 +55,18 @@ export function Inbox({ onOpen, onSettings, onCalendar }: { onOpen: (summary: Co
   const [filter, setFilter] = useState<ListFilter>(NO_FILTER);
   const filing = useFilingWords();
 
+  // The list answer's watcher state is main's when it listed; a state pushed since may be newer
+  // (the answer and the pushes do not travel together) and must win. Every change of the watcher's
+  // state is pushed, in order: so the answer's is used only when no push came while it was asked.
+  const watcherPushes = useRef(0);
   const load = useCallback(async () => {
     try {
+      const pushesBefore = watcherPushes.current;
       const result = await call('inbox:list', {});
       setItems(result.items);
       setDetails(new Map(result.details.map((d) => [d.id, d])));
       setMailbox(result.mailbox);
-      setWatcher(result.watcher);
+      if (watcherPushes.current === pushesBefore) setWatcher(result.watcher);
       setRoom(result.refusedRoom);
       setRetention(result.retention?.message ?? null);
     } catch (e) {
@@ -72,7 +77,10 @@ export function Inbox({ onOpen, onSettings, onCalendar }: { onOpen: (summary: Co
     void load();
     return onMailEvent((event) => {
       if (event.type === 'inbox') void load();
-      if (event.type === 'watcher') setWatcher(event.watcher);
+      if (event.type === 'watcher') {
+        watcherPushes.current += 1;
+        setWatcher(event.watcher);
+      }
     });
   }, [load]);
 

@@ -33,7 +33,16 @@ export interface Bridge {
   notifications: DesktopNotification[];
   /** As a click on a shown notification in main: the page is told to open the Calendrier. */
   clickNotification(): void;
+  /** Keeps the next answer on `channel` from the page until release(). The answer travels on its
+   * own request, the events on the event stream: a test orders them as a slow answer would. */
+  holdNext(channel: string): HeldAnswer;
   close(): Promise<void>;
+}
+
+export interface HeldAnswer {
+  /** What the handler answered, once it has run (the page has not got it yet). */
+  answered: Promise<unknown>;
+  release(): void;
 }
 
 export async function startBridge(options: { home: string; rendererDir: string }): Promise<Bridge> {
@@ -64,6 +73,8 @@ export async function startBridge(options: { home: string; rendererDir: string }
     notify: (notification: DesktopNotification) => void notificationLog.push(notification),
   });
   let origin = '';
+  const holds = new Map<string, { answered: (answer: unknown) => void; released: Promise<void> }>();
+  const releases = new Set<() => void>();
 
   const tokenOk = (given: string | null | undefined) => {
     const a = Buffer.from(given ?? '');
@@ -89,7 +100,14 @@ export async function startBridge(options: { home: string; rendererDir: string }
           res.writeHead(403).end();
           return;
         }
-        const answer = await handlers.invoke(decodeURIComponent(url.pathname.slice(5)), await body(req));
+        const channel = decodeURIComponent(url.pathname.slice(5));
+        const answer = await handlers.invoke(channel, await body(req));
+        const hold = holds.get(channel);
+        if (hold) {
+          holds.delete(channel);
+          hold.answered(answer);
+          await hold.released;
+        }
         res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(answer));
         return;
       }
@@ -130,7 +148,18 @@ export async function startBridge(options: { home: string; rendererDir: string }
       mailLog.push(event);
       for (const res of listeners) res.write(`event: mail\ndata: ${JSON.stringify(event)}\n\n`);
     },
+    holdNext(channel: string): HeldAnswer {
+      let release = () => undefined as void;
+      let answered: (answer: unknown) => void = () => undefined;
+      const held = { answered: new Promise<unknown>((resolve) => { answered = resolve; }), release: () => release() };
+      holds.set(channel, { answered, released: new Promise<void>((resolve) => { release = resolve; }) });
+      releases.add(held.release);
+      return held;
+    },
     async close() {
+      // A held answer still waiting would keep its request, and the server, open.
+      for (const [, hold] of holds) hold.answered(undefined);
+      for (const release of releases) release();
       for (const res of listeners) res.end();
       handlers.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -147,7 +176,15 @@ export function bridgeClient(config: { token: string; channels: Record<string, s
   const mailListeners = new Set<(e: unknown) => void>();
   const source = new g.EventSource(`/events?token=${config.token}`);
   source.onmessage = (event) => { for (const listener of listeners) listener(JSON.parse(event.data)); };
-  source.addEventListener('mail', (event) => { for (const listener of mailListeners) listener(JSON.parse(event.data)); });
+  // Each mailbox event is also kept in __pliMailEvents once handed to the page's listeners: a test
+  // can wait until the page has it.
+  const delivered: unknown[] = [];
+  g.__pliMailEvents = delivered;
+  source.addEventListener('mail', (event) => {
+    const parsed: unknown = JSON.parse(event.data);
+    for (const listener of mailListeners) listener(parsed);
+    delivered.push(parsed);
+  });
   const api: Record<string, unknown> = {};
   for (const [channel, verb] of Object.entries(config.channels)) {
     api[verb] = async (request: unknown) => {

@@ -35,8 +35,9 @@ const { bridges, consoleErrors, openApp, station } = run;
 
 
 /** Waits for a status with `text`. On a timeout, the error names the statuses the screen shows
- * instead and a screenshot is kept (`status-timeout-*.png`): this wait has failed twice in CI
- * (stops 28 and 33) on the town hall's « Réception en continu », and passed alone each time. */
+ * instead and a screenshot is kept (`status-timeout-*.png`). This wait failed twice in CI (stops 28
+ * and 33) on the town hall's « Réception en continu »: the inbox's list answer, older than the
+ * « watching » pushed beside it, won (watcher-order.e2e.test.ts orders the two by hand). */
 const statusWith = async (page: Page, text: string | RegExp): Promise<void> => {
   try {
     await page.getByRole('status').filter({ hasText: text }).first().waitFor();
