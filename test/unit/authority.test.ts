@@ -5,11 +5,10 @@
 // Speed: personal identities are sealed with light Argon2id parameters (the unlock reads the
 // parameters stored with each identity), so a whole authority + workstations costs milliseconds.
 import { scriptedTable } from './handler-table.js';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { initProfile, openProfile, type Profile } from '../../electron/core/profile/profile.js';
+import { openProfile, type Profile } from '../../electron/core/profile/profile.js';
 import { verifyAuditAnchor } from '../../electron/core/services/audit.js';
 import { createIdentity, getIdentity, importCard, listIdentities, newPersonCard, rotateIdentity, unlockIdentity, type UnlockedIdentity } from '../../electron/core/profile/identities.js';
 import {
@@ -27,6 +26,7 @@ import { sealToFile } from '../../electron/core/container/seal.js';
 import { fileSource } from '../../electron/core/container/sinks.js';
 import { ed25519Sign } from '../../electron/core/crypto/keys.js';
 import { fingerprint, signedDigest } from '../../electron/core/crypto/primitives.js';
+import { scratchProfiles } from './scratch.js';
 import { PliError } from '../../electron/core/errors.js';
 import { formatFingerprint } from '../../shared/ids.js';
 import { createHandlers } from '../../electron/ipc/handlers.js';
@@ -49,8 +49,7 @@ vi.mock('../../electron/core/crypto/keys.js', async (original) => {
 const PASS = 'une phrase de passe de test';
 const LIGHT = { opslimit: 1, memlimitKib: 8 };
 // tmpfs when there is one: the profile's SQLite runs with synchronous=FULL.
-const root = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pli-authority-unit-'));
-const opened: Profile[] = [];
+const { root, profile: newProfile, track } = scratchProfiles('pli-authority-unit-');
 let counter = 0;
 const DATA = path.join(root, 'IS101.txt');
 writeFileSync(DATA, 'état nominatif des personnes habilitées\n');
@@ -84,8 +83,7 @@ function contextFor(profile: Profile, password: { value: string | null } = { val
 }
 
 async function station(name: string, org: string, password?: { value: string | null }): Promise<Station> {
-  const { profile } = initProfile(path.join(root, `profile-${counter++}`));
-  opened.push(profile);
+  const profile = newProfile();
   const slug = name.toLowerCase().replace(/[^a-z]/g, '');
   const created = await createIdentity(profile.db, { name, email: `${slug}@exemple.fr`, org }, PASS, LIGHT);
   const ctx = contextFor(profile, password);
@@ -105,8 +103,7 @@ const cardOf = (s: Station): string => getIdentity(s.db, s.id)!.card;
 
 /** A workstation with no personal identity (enough for directory imports): no Argon2id at all. */
 function bare(): { db: Profile['db'] } {
-  const { profile } = initProfile(path.join(root, `profile-${counter++}`));
-  opened.push(profile);
+  const profile = newProfile();
   return { db: profile.db };
 }
 
@@ -198,11 +195,6 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-afterAll(() => {
-  for (const p of opened) p.close();
-  rmSync(root, { recursive: true, force: true });
-});
-
 // One shared world for the read-mostly checks: the officer of the DIPN, Alice (operator, police),
 // the town hall (Bob reader, Carol operator), a second authority X that nobody trusts.
 let O: Authority;
@@ -238,8 +230,7 @@ describe('enrolment', () => {
   it('path (b): provisioned key file imported with the one-time passphrase', async () => {
     const provisioned = await provisionPerson(O.ctx, { name: 'Eli Blanc', email: 'mairie@nancy.fr', org: 'Mairie de Nancy' }, 'reader');
     expect(provisioned.oneTimePassphrase).toMatch(/^[0-9a-z]{4}(-[0-9a-z]{4}){5}$/);
-    const { profile } = initProfile(path.join(root, `profile-${counter++}`));
-    opened.push(profile);
+    const profile = newProfile();
     await importDirectory(profile.db, (await exportDirectory(O.ctx)).text, O.pin);
     await refusal(() => importKeyfile(profile.db, provisioned.keyfile, 'aaaa-bbbb-cccc-dddd-eeee-ffff', 'nouvelle phrase de passe'), 'bad-passphrase', /usage unique incorrecte/);
     const imported = await importKeyfile(profile.db, provisioned.keyfile, provisioned.oneTimePassphrase.toUpperCase(), 'nouvelle phrase de passe');
@@ -250,8 +241,7 @@ describe('enrolment', () => {
 
   it('a key file signed by another authority is refused', async () => {
     const forged = await provisionPerson(X.ctx, { name: 'Faux Agent', email: 'faux@exemple.fr', org: 'Mairie de Nancy' }, 'operator');
-    const { profile } = initProfile(path.join(root, `profile-${counter++}`));
-    opened.push(profile);
+    const profile = newProfile();
     await importDirectory(profile.db, (await exportDirectory(O.ctx)).text, O.pin);
     await refusal(() => importKeyfile(profile.db, forged.keyfile, forged.oneTimePassphrase, 'nouvelle phrase de passe'), 'bad-keyfile', /pas signé par l'autorité/);
   });
@@ -317,7 +307,7 @@ describe('directory import', () => {
   });
 
   it('the desktop app (IPC handler table): a wrong pin answers without the file\'s fingerprint, nothing stored', async () => {
-    const home = path.join(root, `profile-${counter++}`);
+    const home = path.join(root, `home-${counter++}`);
     const file = path.join(root, `directory-${counter++}.json`);
     writeFileSync(file, (await exportDirectory(X.ctx)).text);
     const table = createHandlers({
@@ -909,8 +899,7 @@ describe('the desktop writers (IPC) never replace a file (issue 10)', () => {
       saves.push(anchorFile);
       const anchored = await call<{ status: string; path: string; seq: number; signer: string }>('audit:anchor', {});
       expect(anchored).toMatchObject({ status: 'done', path: anchorFile, signer: 'Officier Test' });
-      const reader = openProfile(home);
-      opened.push(reader);
+      const reader = track(openProfile(home));
       const check = await verifyAuditAnchor(reader.db, readFileSync(anchorFile, 'utf8'));
       expect(check).toMatchObject({ ok: true, seq: anchored.seq, signer: created.person.id });
       expect(await actions()).toContain('audit.anchored');

@@ -2,12 +2,8 @@
 // text unchanged for a profile without conventions, and the directory rules that no command can
 // reach (an older version of a convention, a v1 body carrying conventions). The CLI flow, the
 // attacker on the stored rows and a bad signature are in test/cli/convention.test.ts.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { initProfile, type Profile } from '../../electron/core/profile/profile.js';
 import { createIdentity, newPersonCard, unlockIdentity } from '../../electron/core/profile/identities.js';
 import { trustCanonical } from '../../electron/core/profile/integrity.js';
 import { certifyCard, exportDirectory, initAuthority, unlockAuthority } from '../../electron/core/authority/authority.js';
@@ -16,21 +12,11 @@ import { makeEnvelope } from '../../electron/core/authority/signed.js';
 import { createConvention, dueAt, listConventions, normaliseTypes, parseSchedule, terminateConvention } from '../../electron/core/authority/convention.js';
 import { endOf, periodsOf, type ConventionBody } from '../../electron/core/authority/convention-object.js';
 import type { Context } from '../../electron/core/context.js';
+import { scratchProfiles } from './scratch.js';
 
 const PASS = 'une phrase de passe de test';
 const LIGHT = { opslimit: 1, memlimitKib: 8 };
-const root = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pli-convention-unit-'));
-const opened: Profile[] = [];
-let counter = 0;
-afterAll(() => {
-  opened.forEach((p) => p.close());
-  rmSync(root, { recursive: true, force: true });
-});
-function profile(): Profile {
-  const { profile: p } = initProfile(path.join(root, `profile-${counter++}`));
-  opened.push(p);
-  return p;
-}
+const { profile } = scratchProfiles('pli-convention-unit-');
 
 const body = (over: Partial<ConventionBody>): ConventionBody => ({
   v: 1, authority: '', id: 'conv-0000000000000000', version: 1, issued: 0, title: 'Essai',

@@ -4,25 +4,15 @@
 // cache (attachedSubkey), as the inbox MACs, the trust seal and the outbox names are, instead of
 // once per row; it is zeroed with K at sign-out, after which nothing reads as sealed. HKDF is
 // observed through the primitives module (the pattern of integrity-subkeys.test.ts).
-import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-const derivations = vi.hoisted(() => [] as { info: string; out: Buffer }[]);
-vi.mock('../../electron/core/crypto/primitives.js', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('../../electron/core/crypto/primitives.js')>();
-  return {
-    ...actual,
-    hkdf: (ikm: Uint8Array, salt: Uint8Array, info: Uint8Array | string, length?: number): Buffer => {
-      const out = actual.hkdf(ikm, salt, info, length);
-      derivations.push({ info: typeof info === 'string' ? info : Buffer.from(info).toString('latin1'), out });
-      return out;
-    },
-  };
-});
+vi.mock('../../electron/core/crypto/primitives.js', async (original) => (await import('./hkdf-spy.js')).recordingHkdf(original));
 
-const { initProfile } = await import('../../electron/core/profile/profile.js');
+const { derivations } = await import('./hkdf-spy.js');
+
+const { scratchProfiles } = await import('./scratch.js');
 const { createIdentity, newPersonCard, unlockIdentity } = await import('../../electron/core/profile/identities.js');
 const { detachIntegrityKey } = await import('../../electron/core/profile/integrity.js');
 const { KDF_INFO } = await import('../../electron/core/crypto/labels.js');
@@ -37,18 +27,11 @@ type Context = import('../../electron/core/context.js').Context;
 
 const PASS = 'une phrase de passe de test';
 const LIGHT = { opslimit: 1, memlimitKib: 8 };
-const root = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pli-subkeys-filing-'));
-const opened: Profile[] = [];
-
-afterAll(() => {
-  opened.forEach((p) => p.close());
-  rmSync(root, { recursive: true, force: true });
-});
+const { root, profile: newProfile } = scratchProfiles('pli-subkeys-filing-');
 
 /** A profile with one person signed in (K attached). */
 async function station(): Promise<{ p: Profile; id: string }> {
-  const { profile: p } = initProfile(path.join(root, `profile-${opened.length}`));
-  opened.push(p);
+  const p = newProfile();
   const { id } = await createIdentity(p.db, { name: 'Alice Martin', email: 'mairie@nancy.fr', org: 'Mairie de Nancy' }, PASS, LIGHT);
   detachIntegrityKey(p.db);
   (await unlockIdentity(p.db, id, PASS)).wipe();
@@ -107,8 +90,7 @@ describe('integrity subkeys: convention filings and indicator figures', () => {
   });
 
   it('the indicator figures\' seal key: derived once for the rows of an import and their checks; zeroed at sign-out, then nothing reads as sealed', async () => {
-    const { profile } = initProfile(path.join(root, 'observatoire'));
-    opened.push(profile);
+    const profile = newProfile('observatoire');
     const person = await createIdentity(profile.db, { name: 'Olivier Ssi', email: 'ssi@interieur.gouv.fr', org: 'DIPN du Pas-de-Calais' }, PASS, LIGHT);
     let actor: string | null = null;
     const ctx: Context = {

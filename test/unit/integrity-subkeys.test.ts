@@ -1,26 +1,14 @@
 // Issue 13: the inbox rows' MAC key HKDF(K, "pli/v1/integrity/inbox") (and the trust seal's) is
 // derived once while K is attached, not once per row; it is wiped with K at sign-out, and a
 // replaced K never seals with the old one's subkey. HKDF is observed through the primitives module.
-import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 
-const derivations = vi.hoisted(() => [] as { info: string; out: Buffer }[]);
-vi.mock('../../electron/core/crypto/primitives.js', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('../../electron/core/crypto/primitives.js')>();
-  return {
-    ...actual,
-    hkdf: (ikm: Uint8Array, salt: Uint8Array, info: Uint8Array | string, length?: number): Buffer => {
-      const out = actual.hkdf(ikm, salt, info, length);
-      derivations.push({ info: typeof info === 'string' ? info : Buffer.from(info).toString('latin1'), out });
-      return out;
-    },
-  };
-});
+vi.mock('../../electron/core/crypto/primitives.js', async (original) => (await import('./hkdf-spy.js')).recordingHkdf(original));
 
-const { initProfile } = await import('../../electron/core/profile/profile.js');
+const { derivations } = await import('./hkdf-spy.js');
+
+const { scratchProfiles } = await import('./scratch.js');
 const { createIdentity, unlockIdentity } = await import('../../electron/core/profile/identities.js');
 const { attachIntegrityKey, checkInboxRowMac, detachIntegrityKey, integrityKeyOf, verifyTrustSeal } = await import('../../electron/core/profile/integrity.js');
 const { getInboxRow, ingest } = await import('../../electron/core/mail/inbox.js');
@@ -31,17 +19,10 @@ type Context = import('../../electron/core/context.js').Context;
 
 const PASS = 'une phrase de passe de test';
 const LIGHT = { opslimit: 1, memlimitKib: 8 };
-const root = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pli-subkeys-'));
-const opened: Profile[] = [];
-
-afterAll(() => {
-  opened.forEach((p) => p.close());
-  rmSync(root, { recursive: true, force: true });
-});
+const { profile } = scratchProfiles('pli-subkeys-');
 
 async function station(): Promise<{ p: Profile; ctx: Context; id: string }> {
-  const { profile: p } = initProfile(path.join(root, `profile-${opened.length}`));
-  opened.push(p);
+  const p = profile();
   const { id } = await createIdentity(p.db, { name: 'Alice Martin', email: 'mairie@nancy.fr', org: 'Mairie de Nancy' }, PASS, LIGHT);
   detachIntegrityKey(p.db);
   (await unlockIdentity(p.db, id, PASS)).wipe();

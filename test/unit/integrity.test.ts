@@ -2,10 +2,9 @@
 // profiles in temporary folders, the attacker of the threat model played with direct SQL on the
 // same database (no passphrase). Every field the seal covers is flipped once and must be caught;
 // the integrity key travels only inside passphrase-wrapped payloads and verified hand-overs.
-import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initProfile, type DB, type Profile } from '../../electron/core/profile/profile.js';
 import { createIdentity, currentKeys, getIdentity, unlockIdentity } from '../../electron/core/profile/identities.js';
@@ -19,24 +18,12 @@ import { certificateState, getTrust, signerCertificateState } from '../../electr
 import type { Context } from '../../electron/core/context.js';
 import { PliError } from '../../electron/core/errors.js';
 import { tamperedRefusal } from './refused.js';
+import { scratchProfiles } from './scratch.js';
 import { createHandlers } from '../../electron/ipc/handlers.js';
 
 const PASS = 'une phrase de passe de test';
 const LIGHT = { opslimit: 1, memlimitKib: 8 };
-const root = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pli-integrity-unit-'));
-const opened: Profile[] = [];
-let counter = 0;
-
-afterAll(() => {
-  opened.forEach((p) => p.close());
-  rmSync(root, { recursive: true, force: true });
-});
-
-function profile(): Profile {
-  const { profile: p } = initProfile(path.join(root, `profile-${counter++}`));
-  opened.push(p);
-  return p;
-}
+const { root, profile } = scratchProfiles('pli-integrity-unit-');
 
 async function person(p: Profile, name: string): Promise<string> {
   return (await createIdentity(p.db, { name, email: 'police@exemple.fr', org: 'Police municipale' }, PASS, LIGHT)).id;
@@ -306,7 +293,7 @@ describe('desktop session (IPC handlers)', () => {
     await person(officer, 'Olivier Ssi');
     const ctx = contextOf(officer);
     const { fingerprint: pin } = await initAuthority(ctx, 'SSI DIPN 54');
-    const home = path.join(root, `profile-${counter++}`);
+    const home = path.join(root, 'desktop');
     const { profile: w } = initProfile(home);
     const alice = await person(w, 'Alice Martin');
     w.close();

@@ -2,11 +2,10 @@
 // container is judged at its ARRIVAL time. One that arrived before the sender's revocation was
 // imported still verifies and opens; the same bytes arriving after are refused. Only operators
 // send. Folder transport, in process.
-import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { initProfile, type Profile } from '../../electron/core/profile/profile.js';
+import type { Profile } from '../../electron/core/profile/profile.js';
 import { createIdentity, getIdentity, unlockIdentity } from '../../electron/core/profile/identities.js';
 import { certifyCard, exportDirectory, initAuthority, revokePerson } from '../../electron/core/authority/authority.js';
 import { importDirectory } from '../../electron/core/authority/directory.js';
@@ -15,22 +14,16 @@ import type { Context } from '../../electron/core/context.js';
 import { queueSend } from '../../electron/core/mail/outbox.js';
 import { openInbox, receiveFolder, type IngestResult } from '../../electron/core/mail/inbox.js';
 import { PliError } from '../../electron/core/errors.js';
+import { scratchProfiles } from './scratch.js';
 
 const PASS = 'une phrase de passe de test';
 const LIGHT = { opslimit: 1, memlimitKib: 8 };
-const root = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pli-mail-authority-'));
-const opened: Profile[] = [];
-let counter = 0;
-afterAll(() => {
-  opened.forEach((p) => p.close());
-  rmSync(root, { recursive: true, force: true });
-});
+const { root, profile: newProfile } = scratchProfiles('pli-mail-authority-');
 
 interface Station { profile: Profile; ctx: Context; id: string }
 
 async function station(name: string, org: string): Promise<Station> {
-  const { profile } = initProfile(path.join(root, `profile-${counter++}`));
-  opened.push(profile);
+  const profile = newProfile();
   const created = await createIdentity(profile.db, { name, email: `${org.toLowerCase().replace(/\W/g, '')}@exemple.fr`, org }, PASS, LIGHT);
   // Signed in once: the unlock attaches the integrity key that directory imports need (docs/profile.md).
   (await unlockIdentity(profile.db, created.id, PASS)).wipe();
