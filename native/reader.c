@@ -107,6 +107,12 @@ struct reader {
   pthread_t prehasher;
   int prehasher_started;
 
+  /* The workers' writes to the output, one at a time. The kernel writes one at a time anyway (the
+   * file's lock), but its waiter spins while the writer runs; where first touching memory is slow
+   * (a VM whose host took freed memory back: every page written faults), a write lasts long and
+   * the spinner burns the other core for nothing (bench/README.md, "Two writers, one spinning").
+   * Waiting here sleeps instead. */
+  pthread_mutex_t write_lock;
   pthread_mutex_t lock;
   pthread_cond_t moved;
   /* Under lock. */
@@ -302,14 +308,20 @@ static int failed_io(reader *r, uint64_t b, int code, const char *syscall) {
 }
 
 static int write_all(worker *w, int fd, const uint8_t *bytes, size_t length, uint64_t at, uint64_t b) {
+  pthread_mutex_lock(&w->r->write_lock);
   while (length > 0) {
     ssize_t n = pwrite(fd, bytes, length, (off_t)at);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return failed_io(w->r, b, n < 0 ? errno : EIO, "write");
+    if (n <= 0) {
+      int code = n < 0 ? errno : EIO;
+      pthread_mutex_unlock(&w->r->write_lock);
+      return failed_io(w->r, b, code, "write");
+    }
     bytes += n;
     length -= (size_t)n;
     at += (uint64_t)n;
   }
+  pthread_mutex_unlock(&w->r->write_lock);
   return 1;
 }
 
@@ -576,6 +588,7 @@ static void free_reader(reader *r) {
   free(r->sizes);
   free(r->offsets);
   pthread_mutex_destroy(&r->lock);
+  pthread_mutex_destroy(&r->write_lock);
   pthread_cond_destroy(&r->moved);
   OPENSSL_cleanse(r->mac_key, sizeof r->mac_key);
   OPENSSL_cleanse(r->digest, sizeof r->digest);
@@ -625,6 +638,7 @@ napi_value reader_start(napi_env env, napi_callback_info info) {
   reader *r = calloc(1, sizeof *r);
   if (r == NULL) return fail(env, "out of memory");
   pthread_mutex_init(&r->lock, NULL);
+  pthread_mutex_init(&r->write_lock, NULL);
   pthread_cond_init(&r->moved, NULL);
   r->fd = fd;
   r->start = (uint64_t)start;

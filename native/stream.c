@@ -121,6 +121,12 @@ typedef struct {
   int wide_size;         /* the ring once widened: RING_LANES with the lanes, else RING */
   uint64_t blocks, sealed_blocks, hashed_blocks;
   int stop_hashing;
+  /* The workers' writes to the output, one at a time. The kernel writes one at a time anyway (the
+   * file's lock), but its waiter spins while the writer runs; where first touching memory is slow
+   * (a VM whose host took freed memory back: every page written faults), a write lasts long and
+   * the spinner burns the other core for nothing (bench/README.md, "Two writers, one spinning").
+   * Waiting here sleeps instead. */
+  pthread_mutex_t write_lock;
   pthread_mutex_t lock;
   pthread_cond_t moved;
   pli_digest hash;
@@ -208,19 +214,22 @@ static void start_writeback(int fd, off_t from, off_t to) {
 /* Writes block b's sealed bytes (with pairs, b's and the next): at the output's offset with
  * write() (in order, `at` < 0), or at `at` with pwrite (the workers). */
 static int put(stream_job *j, uint64_t b, const uint8_t *bytes, size_t length, off_t at) {
+  if (at >= 0) pthread_mutex_lock(&j->write_lock);
+  int code = 0;
   while (length > 0) {
     ssize_t written = at < 0 ? write(j->out_fd, bytes, length) : pwrite(j->out_fd, bytes, length, at);
     if (written < 0 && errno == EINTR) continue;
     if (written <= 0) {
-      if (written == 0) errno = EIO;
-      failed_at(j, b, IO, errno, "write", 0);
-      return 0;
+      code = written == 0 ? EIO : errno;
+      break;
     }
     bytes += written;
     length -= (size_t)written;
     if (at >= 0) at += written;
   }
-  return 1;
+  if (at >= 0) pthread_mutex_unlock(&j->write_lock);
+  if (code != 0) failed_at(j, b, IO, code, "write", 0);
+  return code == 0;
 }
 
 /* The hashing thread: every sealed block, in order, into the signature's digest, `batch` blocks
@@ -475,6 +484,7 @@ static void job_free(napi_env env, stream_job *j) {
   free(j->sizes);
   free(j->starts);
   pthread_mutex_destroy(&j->lock);
+  pthread_mutex_destroy(&j->write_lock);
   pthread_cond_destroy(&j->moved);
   OPENSSL_cleanse(j->digest, sizeof j->digest);
   free(j);
@@ -551,6 +561,7 @@ napi_value seal_stream(napi_env env, napi_callback_info info) {
   stream_job *j = calloc(1, sizeof *j);
   if (j == NULL) return fail(env, "out of memory");
   pthread_mutex_init(&j->lock, NULL);
+  pthread_mutex_init(&j->write_lock, NULL);
   pthread_cond_init(&j->moved, NULL);
   j->gcm = gcm;
   j->prefix = copy_of(prefix, prefix_length);
