@@ -16,7 +16,7 @@ import { randomFillSync } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { busy, freedMemoryReporting, loadNow, machine, median, pliCommand, printHeader, reportedKiB, Targets, writeJson } from './machine.mjs';
+import { busy, cpuTimes, freedMemoryReporting, loadNow, machine, median, pliCommand, printHeader, reportedKiB, Targets, writeJson } from './machine.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TIME = '/usr/bin/time';
@@ -110,16 +110,43 @@ function run(cmd, args, options = {}) {
 
 /** Runs one timed command under /usr/bin/time: wall seconds measured here, peak RSS in KiB, and
  * the CPU seconds (user + system, every thread) it used: a figure that the load of others moves
- * far less than the wall time. */
+ * far less than the wall time. Also what else ran meanwhile (others: the machine's busy CPU
+ * seconds minus the command's; steal: the hypervisor's), while this process only waits. */
 function timed(cmd, args) {
   spawnSync('sync'); // earlier runs' dirty pages are flushed outside the measurement
   const rssFile = path.join(work, 'rss.txt');
+  const cpuBefore = cpuTimes();
+  const reportedBefore = HANDS_MEMORY_BACK ? reportedKiB() : null;
   const start = process.hrtime.bigint();
   const r = spawnSync(TIME, ['-f', '%M %U %S', '-o', rssFile, cmd, ...args], { env, encoding: 'utf8', maxBuffer: 16 * MiB });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpuAfter = cpuTimes();
+  const reportedAfter = reportedBefore === null ? null : reportedKiB();
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stderr}`);
   const [rss, user, system] = readFileSync(rssFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
-  return { seconds, rssKiB: rss, cpuSeconds: user + system };
+  const others = cpuBefore && cpuAfter ? { busy: cpuAfter.busy - cpuBefore.busy - (user + system), steal: cpuAfter.steal - cpuBefore.steal } : null;
+  // Memory the VM handed back to its host while the command ran (MiB; null: not such a VM).
+  const handedBackMiB = reportedAfter === null ? null : (reportedAfter - reportedBefore) / 1024;
+  return { seconds, rssKiB: rss, cpuSeconds: user + system, others, handedBackMiB };
+}
+
+/** What else ran during the recorded runs, summed over them (null where /proc/stat is missing). */
+const elsewhere = { seconds: 0, busy: 0, steal: 0, known: true };
+/** Above this share of a core taken by others, Pli's two threads no longer had two cores. */
+const SHARED_CORE = 0.15;
+
+/** The cores others kept busy, on average over the recorded runs' time (null: not known here). */
+function elsewhereShare() {
+  if (!elsewhere.known || elsewhere.seconds === 0) return null;
+  return { busy: Math.max(0, elsewhere.busy) / elsewhere.seconds, steal: Math.max(0, elsewhere.steal) / elsewhere.seconds };
+}
+
+function elsewhereLine(share) {
+  if (share === null) return 'Other programs during the timed runs: not known here (no /proc/stat).';
+  const shared = share.busy + share.steal > SHARED_CORE;
+  return `Other programs during the timed runs (the machine's busy CPU time minus the commands' own): ${share.busy.toFixed(2)} of a core on average, ` +
+    `and ${share.steal.toFixed(2)} taken by the hypervisor for other machines (steal)` +
+    (shared ? ": the cores were shared, so Pli's two threads had less than two of them while age's one thread still had one; Pli's ratios then rise (bench/README.md). Measure again on a quiet machine." : ': a quiet machine.');
 }
 
 /** Writes then deletes a file of `bytes` in the work folder: the pages it held are free again,
@@ -212,7 +239,7 @@ function commands(keys) {
 const results = []; // { tool, op, size, recipients, seconds[], rssKiB[], cpuSeconds[] }
 function cell(tool, op, size, recipients) {
   let c = results.find((r) => r.tool === tool && r.op === op && r.size === size && r.recipients === recipients);
-  if (!c) results.push(c = { tool, op, size, recipients, seconds: [], rssKiB: [], cpuSeconds: [] });
+  if (!c) results.push(c = { tool, op, size, recipients, seconds: [], rssKiB: [], cpuSeconds: [], handedBackMiB: [] });
   return c;
 }
 
@@ -235,10 +262,16 @@ function runCase(cmds, tools, { size, recipients }, input, record = true) {
         t.clean();
       }
       if (record) {
+        if (m.others) {
+          elsewhere.seconds += m.seconds;
+          elsewhere.busy += m.others.busy;
+          elsewhere.steal += m.others.steal;
+        } else elsewhere.known = false;
         const c = cell(tool, op, size, recipients);
         c.seconds.push(m.seconds);
         c.rssKiB.push(m.rssKiB);
         c.cpuSeconds.push(m.cpuSeconds);
+        c.handedBackMiB.push(m.handedBackMiB);
       }
     }
   }
@@ -380,6 +413,15 @@ try {
     process.stderr.write(`bench: repetition ${rep}/${REPS} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
     for (const c of CASES) runCase(cmds, inOrder(TOOLS, rep), c, inputs.get(c.size));
   }
+  // The same untimed warm-up for 1 GiB, just before its pairs: the first 1 GiB pair is the first
+  // to hold that much memory at once. In 52 earlier runs on a VM that hands memory back, its runs
+  // were slow (over 1.3x the median of the later pairs) 22-39 % of the time for Pli's encryption
+  // and decryption and age's encryption, against 5-14 % for the later pairs' (bench/README.md,
+  // "Two writers, one spinning").
+  if (BIG_REPS) {
+    process.stderr.write(`bench: 1 GiB, Pli and age, untimed warm-up (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+    for (const c of BIG_CASES) runCase(cmds, BIG_TOOLS, c, inputs.get(BIG_SIZE), false);
+  }
   for (let rep = 1; rep <= BIG_REPS; rep++) {
     process.stderr.write(`bench: 1 GiB, Pli and age, ${rep}/${BIG_REPS} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
     for (const c of BIG_CASES) runCase(cmds, inOrder(BIG_TOOLS, rep), c, inputs.get(BIG_SIZE));
@@ -397,14 +439,18 @@ try {
   console.log('pairs = each run\'s streaming cost / that of the age run next to it: their median [min-max] is what the targets judge.');
   console.log("Pli's fixed cost includes unlocking the private key (Argon2id, 64 MiB, 3 passes) and its audit log.");
   console.log(`Load average (1 min) ${loadBefore.toFixed(1)} before the timed runs, ${loadAfter.toFixed(1)} after, on ${box.cores} cores${busy(Math.max(loadBefore, loadAfter), box.cores) ? ': the machine was busy, expect noise' : ''}.`);
+  console.log(elsewhereLine(elsewhereShare()));
   if (HANDS_MEMORY_BACK) console.log(`Freed memory handed back to the host during the timed runs: ${handedBack === null ? 'not shown by this kernel' : `${handedBack.toFixed(1)} GiB`} (1 GiB: ${BIG_REPS} pairs); ${WARM ? `memory warmed before each timed run of ${WARM_FROM / MiB} MiB or more` : 'memory NOT warmed (--no-warm): the first tool of each pair pays for memory the host took back'}.`);
   console.log(`Order in each pair: ${AGE_FIRST ? 'age first in odd repetitions, Pli first in even ones (--age-first)' : 'Pli first in odd repetitions, age first in even ones'}.`);
   console.log('');
   printTable(rows);
+  const share = elsewhereShare();
+  // Said again next to the verdicts, which are read first.
+  if (share && share.busy + share.steal > SHARED_CORE) console.log(`\nMeasured on shared cores: other programs used ${(share.busy + share.steal).toFixed(2)} of a core during the timed runs (above).`);
   const targets = checkTargets(find);
   exitCode = targets.exitCode();
 
-  const outFile = writeJson('crypto', { quick: QUICK, reps: REPS, bigReps: BIG_REPS, workDir: WORK_PARENT, workFs, machine: box, tools, loadavg: { start: box.loadavgAtStart['1min'], beforeRuns: loadBefore, after: loadAfter }, handedBackGiB: handedBack, limits: TARGETS, warmed: WARM, ageFirst: AGE_FIRST, cells: rows, targets });
+  const outFile = writeJson('crypto', { quick: QUICK, reps: REPS, bigReps: BIG_REPS, workDir: WORK_PARENT, workFs, machine: box, tools, loadavg: { start: box.loadavgAtStart['1min'], beforeRuns: loadBefore, after: loadAfter }, elsewhere: share, handedBackGiB: handedBack, limits: TARGETS, warmed: WARM, ageFirst: AGE_FIRST, cells: rows, targets });
   console.log(`\nRaw results: ${outFile}`);
 } catch (error) {
   process.stderr.write(`bench: ${error.stack ?? error}\n`);

@@ -198,6 +198,32 @@ export const loadNow = () => os.loadavg()[0];
 /** Whether the load average says the machine was busy (more than half its cores in use). */
 export const busy = (load, cores) => load > cores / 2;
 
+/** /proc/stat counts in clock ticks (USER_HZ, 100 on Linux almost everywhere). */
+let ticksPerSecond = null;
+function clockTicks() {
+  if (ticksPerSecond === null) ticksPerSecond = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+  return ticksPerSecond;
+}
+
+/**
+ * The CPU seconds the whole machine has been busy (every core: user, nice, system, irq, softirq)
+ * and those the hypervisor gave this machine's virtual CPUs to others (steal), from /proc/stat;
+ * null where it does not exist. Read before and after a command, minus the CPU time the command
+ * used, it tells how much else ran meanwhile: the load average cannot, since it counts the
+ * benchmark's own commands.
+ */
+export function cpuTimes() {
+  let line;
+  try {
+    line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
+  } catch {
+    return null;
+  }
+  const [user, nice, system, , , irq, softirq, steal = 0] = line.trim().split(/\s+/).slice(1).map(Number);
+  const hz = clockTicks();
+  return { busy: (user + nice + system + irq + softirq) / hz, steal: steal / hz };
+}
+
 /** The header lines every benchmark prints first; `extra` adds lines (tool versions...). */
 export function printHeader(title, m, extra = []) {
   const flags = m.flags === null ? 'unknown' : Object.entries(m.flags).map(([f, on]) => (on ? f : `-${f}`)).join(' ');
