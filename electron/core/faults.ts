@@ -105,6 +105,10 @@ export function faultError(error: unknown, place: FaultPlace | null): PliError |
     case 'EACCES':
     case 'EPERM':
       return inputError('no-permission', `Droits insuffisants pour écrire dans ${where} : rien n'a été gardé. Choisissez un dossier où votre compte peut écrire, ou demandez les droits au support informatique.`, placeParams(place));
+    case 'EFBIG':
+      // A file larger than the file system takes (FAT32: 4 GiB less a byte), or than the size
+      // limit set for this session's processes.
+      return inputError('file-too-big-for-disk', `Un fichier est trop gros pour ${where} : rien n'a été gardé. Une clé USB au format FAT32 n'accepte pas de fichier de plus de 4 Go : choisissez un dossier sur le disque du poste (ou une clé au format exFAT ou NTFS), puis recommencez.`, placeParams(place));
     case 'ENAMETOOLONG':
       return inputError('name-too-long', `Un nom de fichier ou de dossier est trop long pour ${where} : rien n'a été gardé. Choisissez un dossier au chemin plus court.`, placeParams(place));
     case 'EMFILE':

@@ -1,6 +1,6 @@
 // Expected failures of the real `pli` binary (bin/pli.js over dist/: `npm run build` first) on real
-// file systems: a destination too small (a 5 MiB tmpfs), a read-only profile (a read-only bind
-// mount), a 255-byte name that collides, every "name (n)" taken, and a decryption killed while
+// file systems: a destination too small (a 5 MiB tmpfs), a file too big for it (a file size
+// limit, as FAT32's 4 GiB), a read-only profile (a read-only bind mount), a 255-byte name that collides, every "name (n)" taken, and a decryption killed while
 // the files are being placed on a file system without hard links. Each must exit with its own
 // code and French message (never "erreur inattendue"), place every file or none, and leave an
 // audit event. Mounting needs root (as here and in CI): otherwise those tests say they are skipped.
@@ -21,10 +21,14 @@ const asRoot = (title: string): string => (isRoot ? title : `skipped: needs root
 
 interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
-function pli(args: string[], options: { env?: Record<string, string>; node?: string[] } = {}): Promise<Run> {
+/** `fileSizeKiB`: the largest file the process may write (the shell's ulimit -f; Node ignores
+ * SIGXFSZ, so a write beyond it fails with EFBIG, as on a FAT32 key beyond 4 GiB). */
+function pli(args: string[], options: { env?: Record<string, string>; node?: string[]; fileSizeKiB?: number } = {}): Promise<Run> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PLI_'))) as Record<string, string>;
+  const command = [process.execPath, ...(options.node ?? []), BIN, ...args];
+  const [file, ...argv] = options.fileSizeKiB === undefined ? command : ['bash', '-c', `ulimit -f ${options.fileSizeKiB} && exec "$@"`, 'bash', ...command];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(options.node ?? []), BIN, ...args], { env: { ...base, PLI_PASSPHRASE: PASS, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file!, argv, { env: { ...base, PLI_PASSPHRASE: PASS, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString('utf8'); });
@@ -109,6 +113,35 @@ describe('a destination without enough room (5 MiB tmpfs)', () => {
     const event = await lastEvent('container.opened');
     expect(event?.outcome).toBe('failed');
     expect(event?.detail?.reason).toBe('disk-full');
+  });
+});
+
+describe('a file bigger than the destination takes (EFBIG: a FAT32 key beyond 4 GiB; here a file size limit)', () => {
+  // 24 MiB: both streams run in the addon's workers (above 8 MiB), and the limit (12 MiB) is met
+  // in the middle, while the other worker may still hold an earlier block to write.
+  const LIMIT_KIB = 12 * 1024;
+
+  it('encrypt: exit 1 with what to do, no container and no partial file left', async () => {
+    const src = dir('efbig-src');
+    const input = path.join(src, 'IS101_T3.xls');
+    writeFileSync(input, randomBytes(24 << 20));
+    const out = dir('efbig-enc');
+    const run = await pli(['--home', home, 'encrypt', '--out', path.join(out, 'gros.pli'), input], { fileSizeKiB: LIMIT_KIB });
+    expectNamedFailure(run, 1, /trop gros.*FAT32.*recommencez/s);
+    expect(run.stderr).toContain(out);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('decrypt: exit 1 with what to do, nothing placed, the audit event says why', async () => {
+    const container = await sealed('efbig', { 'IST_T3.csv': randomBytes(24 << 20) });
+    const out = dir('efbig-dec');
+    const run = await pli(['--home', home, 'decrypt', '--out', out, container], { fileSizeKiB: LIMIT_KIB });
+    expectNamedFailure(run, 1, /trop gros.*FAT32.*recommencez/s);
+    expect(run.stderr).toContain(out);
+    expect(readdirSync(out)).toEqual([]);
+    const event = await lastEvent('container.opened');
+    expect(event?.outcome).toBe('failed');
+    expect(event?.detail?.reason).toBe('file-too-big-for-disk');
   });
 });
 

@@ -252,7 +252,7 @@ describe('the system faults, in the users\' words', () => {
   const CASES: [code: string, kind: string, exit: number][] = [
     ['ENOSPC', 'disk-full', 3], ['EDQUOT', 'disk-full', 3], ['SQLITE_FULL', 'disk-full', 3],
     ['EROFS', 'read-only', 1], ['SQLITE_READONLY', 'read-only', 1], ['SQLITE_CANTOPEN', 'read-only', 1],
-    ['EACCES', 'no-permission', 1], ['EPERM', 'no-permission', 1], ['ENAMETOOLONG', 'name-too-long', 1],
+    ['EACCES', 'no-permission', 1], ['EPERM', 'no-permission', 1], ['ENAMETOOLONG', 'name-too-long', 1], ['EFBIG', 'file-too-big-for-disk', 1],
     ['EMFILE', 'too-many-files', 3], ['EIO', 'io-error', 3],
   ];
   for (const [code, expected, exit] of CASES) {

@@ -429,10 +429,19 @@ export async function sealToFile(paths: string[], output: string, params: SealPa
   } catch (error) {
     await fh.close().catch(() => {});
     await rm(temporary, { force: true });
-    throw error;
+    throw atOutput(error, output);
   } finally {
     unregister();
   }
+}
+
+/** A failed write to the container is given its path (a write through a handle, or the addon's,
+ * carries none), so that its words say where: a full disk, a file too big for a FAT32 key. */
+function atOutput(error: unknown, output: string): unknown {
+  const e = error as { code?: unknown; path?: unknown; syscall?: unknown } | null;
+  const writing = typeof e?.syscall === 'string' && ['write', 'writev', 'fsync', 'fdatasync'].includes(e.syscall);
+  if (e && typeof e === 'object' && typeof e.code === 'string' && e.path === undefined && writing) e.path = output;
+  return error;
 }
 
 /** Gives `temporary` the name `output` without ever replacing a file there, then drops the temporary name. */
