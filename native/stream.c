@@ -121,11 +121,8 @@ typedef struct {
   int wide_size;         /* the ring once widened: RING_LANES with the lanes, else RING */
   uint64_t blocks, sealed_blocks, hashed_blocks;
   int stop_hashing;
-  /* The workers' writes to the output, one at a time. The kernel writes one at a time anyway (the
-   * file's lock), but its waiter spins while the writer runs; where first touching memory is slow
-   * (a VM whose host took freed memory back: every page written faults), a write lasts long and
-   * the spinner burns the other core for nothing (bench/README.md, "Two writers, one spinning").
-   * Waiting here sleeps instead. */
+  /* The workers' writes to the output, one at a time: a waiter sleeps here instead of spinning
+   * on the file's lock in the kernel (reader.c's write_lock says why). */
   pthread_mutex_t write_lock;
   pthread_mutex_t lock;
   pthread_cond_t moved;
