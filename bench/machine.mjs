@@ -85,7 +85,20 @@ export function freedMemoryReporting() {
   } catch {
     // no balloon device (a physical machine, or another hypervisor): nothing handed back
   }
-  return { reporting, reportedKiB: reporting ? reportedKiB() : null };
+  return { reporting, reportedKiB: reporting ? reportedKiB() : null, minFreeMs: reporting ? minFreeMs() : null };
+}
+
+/** page_reporting's min_free_ms, where this kernel has that parameter (not every kernel does),
+ * else null: read as how long a page stays free before it may be handed back (ms). Set to 10000
+ * for one run, the VM handed back a quarter as much and the large cells lost their noise
+ * (bench/README.md, "Two writers, one spinning"). */
+function minFreeMs() {
+  try {
+    const v = Number(readFileSync('/sys/module/page_reporting/parameters/min_free_ms', 'utf8').trim());
+    return Number.isFinite(v) ? v : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The kernel's count of freed memory handed back to the host, in KiB, or null where not shown. */
@@ -245,9 +258,10 @@ export function printHeader(title, m, extra = []) {
       + '(bench/README.md, "A CPU without SHA-NI"; docs/format.md section 11)');
   }
   if (m.freedMemory?.reporting) {
-    console.log('Memory: this virtual machine hands freed memory back to its host (virtio-balloon free page reporting): '
+    const after = m.freedMemory.minFreeMs === null || m.freedMemory.minFreeMs === undefined ? '' : `, page_reporting's min_free_ms ${m.freedMemory.minFreeMs}`;
+    console.log(`Memory: this virtual machine hands freed memory back to its host (virtio-balloon free page reporting${after}): `
       + 'the first write into such memory costs several times more, to whichever command gets it, age as well as Pli; '
-      + 'large cells are noisy (a workstation never pays this)');
+      + 'large cells are noisy (a workstation never pays this; bench/README.md, "Two writers, one spinning")');
   }
   for (const line of extra) console.log(line);
   console.log('');
