@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { startBridge, type Bridge } from './bridge.js';
-import { RENDERER, shot, h1, alertWith, pick, mailRun, signInToInbox } from './support.js';
+import { RENDERER, shot, h1, alertWith, pick, mailRun, signInToInbox, statusWith } from './support.js';
 import type { MailServers } from '../mail/harness.js';
 import { getIdentity } from '../../electron/core/profile/identities.js';
 import { certifyCard, exportDirectory, initAuthority } from '../../electron/core/authority/authority.js';
@@ -33,20 +33,6 @@ let tmp: string;
 let servers: MailServers;
 const { bridges, consoleErrors, openApp, station } = run;
 
-
-/** Waits for a status with `text`. On a timeout, the error names the statuses the screen shows
- * instead and a screenshot is kept (`status-timeout-*.png`). This wait failed twice in CI (stops 28
- * and 33) on the town hall's « Réception en continu »: the inbox's list answer, older than the
- * « watching » pushed beside it, won (watcher-order.e2e.test.ts orders the two by hand). */
-const statusWith = async (page: Page, text: string | RegExp): Promise<void> => {
-  try {
-    await page.getByRole('status').filter({ hasText: text }).first().waitFor();
-  } catch (error) {
-    const shown = await page.getByRole('status').allInnerTexts().catch(() => ['(unreadable)']);
-    await shot(page, `status-timeout-${Date.now()}`).catch(() => undefined);
-    throw new Error(`${(error as Error).message}\nStatuses shown instead: ${JSON.stringify(shown)}`, { cause: error });
-  }
-};
 const nav = (page: Page, name: string) => page.getByRole('navigation').getByRole('button', { name, exact: true }).click();
 
 const signIn = signInToInbox;

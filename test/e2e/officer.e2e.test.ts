@@ -14,7 +14,7 @@ import type { Page } from 'playwright-core';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { startBridge } from './bridge.js';
-import { RENDERER, shot, h1, mailRun, signInToInbox } from './support.js';
+import { RENDERER, shot, h1, mailRun, signInToInbox, statusWith } from './support.js';
 import type { MailServers } from '../mail/harness.js';
 import { getIdentity, newPersonCard } from '../../electron/core/profile/identities.js';
 import { certifyCard, exportDirectory, initAuthority } from '../../electron/core/authority/authority.js';
@@ -29,7 +29,6 @@ const CPN = 'CPN d’Arras';
 const run = mailRun('officer');
 let servers: MailServers;
 const { bridges, consoleErrors, openApp, station } = run;
-const statusWith = (page: Page, text: string | RegExp) => page.getByRole('status').filter({ hasText: text }).first().waitFor({ timeout: 30_000 });
 const nav = (page: Page, name: string) => page.getByRole('navigation').getByRole('button', { name, exact: true }).click();
 
 const signIn = signInToInbox;
