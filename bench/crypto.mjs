@@ -141,9 +141,12 @@ function elsewhereShare() {
   return { busy: Math.max(0, elsewhere.busy) / elsewhere.seconds, steal: Math.max(0, elsewhere.steal) / elsewhere.seconds };
 }
 
+/** Whether others took enough (`share` from elsewhereShare) that Pli's two threads lacked a core. */
+const sharedCores = (share) => share !== null && share.busy + share.steal > SHARED_CORE;
+
 function elsewhereLine(share) {
   if (share === null) return 'Other programs during the timed runs: not known here (no /proc/stat).';
-  const shared = share.busy + share.steal > SHARED_CORE;
+  const shared = sharedCores(share);
   return `Other programs during the timed runs (the machine's busy CPU time minus the commands' own): ${share.busy.toFixed(2)} of a core on average, ` +
     `and ${share.steal.toFixed(2)} taken by the hypervisor for other machines (steal)` +
     (shared ? ": the cores were shared, so Pli's two threads had less than two of them while age's one thread still had one; Pli's ratios then rise (bench/README.md). Measure again on a quiet machine." : ': a quiet machine.');
@@ -236,7 +239,7 @@ function commands(keys) {
   };
 }
 
-const results = []; // { tool, op, size, recipients, seconds[], rssKiB[], cpuSeconds[] }
+const results = []; // { tool, op, size, recipients, seconds[], rssKiB[], cpuSeconds[], handedBackMiB[] }
 function cell(tool, op, size, recipients) {
   let c = results.find((r) => r.tool === tool && r.op === op && r.size === size && r.recipients === recipients);
   if (!c) results.push(c = { tool, op, size, recipients, seconds: [], rssKiB: [], cpuSeconds: [], handedBackMiB: [] });
@@ -439,14 +442,14 @@ try {
   console.log('pairs = each run\'s streaming cost / that of the age run next to it: their median [min-max] is what the targets judge.');
   console.log("Pli's fixed cost includes unlocking the private key (Argon2id, 64 MiB, 3 passes) and its audit log.");
   console.log(`Load average (1 min) ${loadBefore.toFixed(1)} before the timed runs, ${loadAfter.toFixed(1)} after, on ${box.cores} cores${busy(Math.max(loadBefore, loadAfter), box.cores) ? ': the machine was busy, expect noise' : ''}.`);
-  console.log(elsewhereLine(elsewhereShare()));
+  const share = elsewhereShare();
+  console.log(elsewhereLine(share));
   if (HANDS_MEMORY_BACK) console.log(`Freed memory handed back to the host during the timed runs: ${handedBack === null ? 'not shown by this kernel' : `${handedBack.toFixed(1)} GiB`} (1 GiB: ${BIG_REPS} pairs); ${WARM ? `memory warmed before each timed run of ${WARM_FROM / MiB} MiB or more` : 'memory NOT warmed (--no-warm): the first tool of each pair pays for memory the host took back'}.`);
   console.log(`Order in each pair: ${AGE_FIRST ? 'age first in odd repetitions, Pli first in even ones (--age-first)' : 'Pli first in odd repetitions, age first in even ones'}.`);
   console.log('');
   printTable(rows);
-  const share = elsewhereShare();
   // Said again next to the verdicts, which are read first.
-  if (share && share.busy + share.steal > SHARED_CORE) console.log(`\nMeasured on shared cores: other programs used ${(share.busy + share.steal).toFixed(2)} of a core during the timed runs (above).`);
+  if (sharedCores(share)) console.log(`\nMeasured on shared cores: other programs used ${(share.busy + share.steal).toFixed(2)} of a core during the timed runs (above).`);
   const targets = checkTargets(find);
   exitCode = targets.exitCode();
 

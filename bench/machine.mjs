@@ -92,19 +92,15 @@ export function freedMemoryReporting() {
  * else null: read as how long a page stays free before it may be handed back (ms). Set to 10000
  * for one run, the VM handed back a quarter as much and the large cells lost their noise
  * (bench/README.md, "Two writers, one spinning"). */
-function minFreeMs() {
-  try {
-    const v = Number(readFileSync('/sys/module/page_reporting/parameters/min_free_ms', 'utf8').trim());
-    return Number.isFinite(v) ? v : null;
-  } catch {
-    return null;
-  }
-}
+const minFreeMs = () => pageReporting('min_free_ms');
 
 /** The kernel's count of freed memory handed back to the host, in KiB, or null where not shown. */
-export function reportedKiB() {
+export const reportedKiB = () => pageReporting('reported_kib');
+
+/** A number among page_reporting's parameters (some kernels add them), or null where absent. */
+function pageReporting(name) {
   try {
-    const v = Number(readFileSync('/sys/module/page_reporting/parameters/reported_kib', 'utf8').trim());
+    const v = Number(readFileSync(`/sys/module/page_reporting/parameters/${name}`, 'utf8').trim());
     return Number.isFinite(v) ? v : null;
   } catch {
     return null;
@@ -258,7 +254,8 @@ export function printHeader(title, m, extra = []) {
       + '(bench/README.md, "A CPU without SHA-NI"; docs/format.md section 11)');
   }
   if (m.freedMemory?.reporting) {
-    const after = m.freedMemory.minFreeMs === null || m.freedMemory.minFreeMs === undefined ? '' : `, page_reporting's min_free_ms ${m.freedMemory.minFreeMs}`;
+    const minFree = m.freedMemory.minFreeMs ?? null;
+    const after = minFree === null ? '' : `, page_reporting's min_free_ms ${minFree}`;
     console.log(`Memory: this virtual machine hands freed memory back to its host (virtio-balloon free page reporting${after}): `
       + 'the first write into such memory costs several times more, to whichever command gets it, age as well as Pli; '
       + 'large cells are noisy (a workstation never pays this; bench/README.md, "Two writers, one spinning")');

@@ -1,9 +1,10 @@
 // Expected failures of the real `pli` binary (bin/pli.js over dist/: `npm run build` first) on real
 // file systems: a destination too small (a 5 MiB tmpfs), a file too big for it (a file size
-// limit, as FAT32's 4 GiB), a read-only profile (a read-only bind mount), a 255-byte name that collides, every "name (n)" taken, and a decryption killed while
-// the files are being placed on a file system without hard links. Each must exit with its own
-// code and French message (never "erreur inattendue"), place every file or none, and leave an
-// audit event. Mounting needs root (as here and in CI): otherwise those tests say they are skipped.
+// limit, as FAT32's 4 GiB), a read-only profile (a read-only bind mount), a 255-byte name that
+// collides, every "name (n)" taken, and a decryption killed while the files are being placed on
+// a file system without hard links. Each must exit with its own code and French message (never
+// "erreur inattendue"), place every file or none, and leave an audit event. Mounting needs root
+// (as here and in CI): otherwise those tests say they are skipped.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
