@@ -202,6 +202,20 @@ describe('the interface words errors by code (fr + en), the core\'s message as f
     expect(describeError(error).message).toBe('Aucun pli n°\u00a07 dans la boîte de réception\u00a0: vérifiez le numéro dans la liste des plis reçus.');
   });
 
+  it('an IMAP command refused with imapflow\'s parsed reply (an object, not words) is worded from its text, never « erreur inattendue »', () => {
+    // What imapflow throws for a NO or BAD it has not worded (a Dovecot stopped mid-receive, CI 2026-12-05).
+    const refused = (responseText?: string) => Object.assign(new Error('Command failed'), {
+      response: { tag: 'A7', command: 'NO', attributes: [{ type: 'TEXT', value: 'Server shutting down.' }] }, responseStatus: 'NO', ...(responseText ? { responseText } : {}),
+    });
+    const endpoint = { host: 'imap.mairie.test', port: 143, mode: 'starttls' } as never;
+    const worded = connectionError(refused('Server shutting down.'), 'IMAP', endpoint);
+    expect([worded.kind, worded.code, worded.params.server]).toEqual(['temporary', 'server-error', 'Server shutting down.']);
+    expect(worded.message).toContain('Server shutting down.');
+    expect(connectionError(refused(), 'IMAP', endpoint).params.server).toBe('Command failed');
+    // A reply line as nodemailer gives it stays first.
+    expect(connectionError(Object.assign(new Error('x'), { response: '451 4.3.0 Try again later', responseCode: 451 }), 'SMTP', endpoint).params.server).toBe('451 4.3.0 Try again later');
+  });
+
   it('a mail server\'s reply reaches the interface only as the detail, never in the message (both languages)', async () => {
     const reply = 'Connection refused <script>x</script> ECONNREFUSED';
     const core = connectionError(Object.assign(new Error(reply), { code: 'ECONNREFUSED' }), 'SMTP', { host: 'smtp.mairie.test', port: 465, starttls: false } as never);

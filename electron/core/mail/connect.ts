@@ -98,7 +98,9 @@ export async function imapClient(settings: MailboxSettings, password: string): P
   return client;
 }
 
-type AnyError = Error & { code?: string; responseCode?: number; response?: string; authenticationFailed?: boolean; tlsFailed?: boolean; serverResponseCode?: string };
+// `response`: nodemailer's reply line, or imapflow's (a string once imapflow has worded it, but
+// its parsed reply, an object, on some failed commands: the words are then in responseText).
+type AnyError = Error & { code?: string; responseCode?: number; response?: unknown; responseText?: unknown; authenticationFailed?: boolean; tlsFailed?: boolean; serverResponseCode?: string };
 
 const TEMPORARY_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND',
   'NoConnection', 'DownloadIncomplete', 'ECONNECTION', 'EDNS', 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'GREETING_TIMEOUT', 'ClosedAfterConnectTLS', 'ClosedAfterConnectText', 'EConnectionClosed']);
@@ -124,9 +126,9 @@ export function isTemporary(error: unknown): boolean {
 
 /** A one-line, secret-free description of a server's answer (kept in the outbox row). */
 export function serverAnswer(error: unknown): string {
-  const e = error as AnyError;
-  const text = (e.response ?? e.message ?? String(error)).replace(/\s+/g, ' ').trim();
-  return text.slice(0, 300);
+  const e = error as AnyError | null;
+  const words = [e?.response, e?.responseText, e?.message].find((t): t is string => typeof t === 'string' && t !== '') ?? String(error);
+  return words.replace(/\s+/g, ' ').trim().slice(0, 300);
 }
 
 /** Maps a connection/login error to the CLI contract: 3 unreachable, 2 TLS refused, 1 login refused. */

@@ -7,7 +7,7 @@ import type { DB } from '../profile/profile.js';
 import { audit, type Context } from '../context.js';
 import { PliError, temporaryError } from '../errors.js';
 import { requireMailbox, unlockMailboxPassword, type MailboxSettings } from './settings.js';
-import { connectionError, imapClient, preloadMail } from './connect.js';
+import { connectionError, imapClient, preloadMail, serverAnswer } from './connect.js';
 import { inboxDirOf, ingest, IngestBatch, MAX_CONTAINER_BYTES, purgeRefused, type IngestResult } from './inbox.js';
 import { flushOutbox } from './outbox.js';
 import { holderState, leaseOwner, parseOwner } from './lease.js';
@@ -215,7 +215,7 @@ async function ensureFolders(client: ImapFlow): Promise<void> {
       await client.mailboxCreate(folder);
     } catch (error) {
       // created meanwhile by another client: fine; anything else surfaces at the MOVE
-      if (!/exist/i.test(String((error as { response?: string }).response ?? (error as Error).message))) throw error;
+      if (!/exist/i.test(serverAnswer(error))) throw error;
     }
   }
 }
