@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { startBridge, type Bridge } from './bridge.js';
-import { openApp as openAppIn, RENDERER, shot, h1, alertWith, pick, prepareRun, launchChromium, closeRun } from './support.js';
+import { openApp as openAppIn, RENDERER, shot, h1, alertWith, pick, prepareRun, launchChromium, closeRun, onlyStatusWith } from './support.js';
 
 
 const PASS_OFFICER = 'la clé de voûte du service SSI';
@@ -31,7 +31,6 @@ const consoleErrors: string[] = [];
 const openApp = (bridge: Bridge): Promise<Page> => openAppIn(browser, bridge, consoleErrors);
 
 
-const statusWith = (page: Page, text: string | RegExp) => page.getByRole('status').filter({ hasText: text }).waitFor();
 
 async function signIn(page: Page, name: string, passphrase: string): Promise<void> {
   await page.getByRole('radio', { name: new RegExp(name) }).check();
@@ -110,10 +109,10 @@ describe('SSI authority, nominative list and audit through the interface', () =>
     await o.getByRole('button', { name: 'Révoquer…' }).click();
     await alertWith(o, 'Révoquer Marc Ancien ?');
     await o.getByRole('button', { name: 'Confirmer la révocation' }).click();
-    await statusWith(o, 'La révocation de Marc Ancien est enregistrée');
+    await onlyStatusWith(o, 'La révocation de Marc Ancien est enregistrée');
     bridgeO.dialogAnswers.push(directory);
     await o.getByRole('button', { name: 'Exporter l’annuaire…' }).click();
-    await statusWith(o, 'Annuaire n° 1 enregistré');
+    await onlyStatusWith(o, 'Annuaire n° 1 enregistré');
     await shot(o, '23-officer-console');
 
     // --- the town hall: pin the authority (typed fingerprint), import the directory ------------
@@ -134,7 +133,7 @@ describe('SSI authority, nominative list and audit through the interface', () =>
     await m.getByLabel('Empreinte de l’autorité lue par l’officier SSI').fill(fingerprint.toLowerCase());
     bridgeM.dialogAnswers.push(directory);
     await m.getByRole('button', { name: 'Choisir le fichier d’annuaire…' }).click();
-    await statusWith(m, 'Autorité SSI DIPN 54 reconnue');
+    await onlyStatusWith(m, 'Autorité SSI DIPN 54 reconnue');
     await m.getByText(`Autorité reconnue : SSI DIPN 54, empreinte ${fingerprint}`).waitFor();
 
     // Path (b): the key file provisioned by the officer, with the dictated one-time passphrase.
@@ -167,7 +166,7 @@ describe('SSI authority, nominative list and audit through the interface', () =>
     const sealed = path.join(files, 'ist-t3.pli');
     bridgeM.dialogAnswers.push(sealed);
     await m.getByRole('button', { name: 'Chiffrer et enregistrer le pli…' }).click();
-    await statusWith(m, /Pli enregistré.*lisible par\s: Sophie Marchal/);
+    await onlyStatusWith(m, /Pli enregistré.*lisible par\s: Sophie Marchal/);
 
     // The officer opens it: the sender's certificate is shown, then the signature verified.
     await o.getByRole('button', { name: 'Plis reçus' }).click();
@@ -177,7 +176,7 @@ describe('SSI authority, nominative list and audit through the interface', () =>
     const received = path.join(tmp, 'recu-ssi');
     bridgeO.dialogAnswers.push(received);
     await o.getByRole('button', { name: 'Ouvrir dans un dossier…' }).click();
-    await statusWith(o, 'Signature de Claire Petit vérifiée. 1 fichier enregistré');
+    await onlyStatusWith(o, 'Signature de Claire Petit vérifiée. 1 fichier enregistré');
     expect(readFileSync(path.join(received, 'IST-2026-T3.pdf')).equals(readFileSync(pdf))).toBe(true);
     await shot(o, '34-container-opened-by-officer');
 
@@ -185,7 +184,7 @@ describe('SSI authority, nominative list and audit through the interface', () =>
     await m.getByRole('button', { name: 'Paramètres' }).click();
     await m.getByLabel('Verrouillage après inactivité (minutes)').fill('5');
     await m.getByRole('button', { name: 'Enregistrer le délai' }).click();
-    await statusWith(m, 'Verrouillage après 5 minutes');
+    await onlyStatusWith(m, 'Verrouillage après 5 minutes');
     await shot(m, '28-settings-idle-lock');
     await signOut(m);
 
@@ -206,17 +205,17 @@ describe('SSI authority, nominative list and audit through the interface', () =>
     const card = path.join(files, 'carte-lucie.json');
     bridgeM.dialogAnswers.push(card);
     await m.getByRole('button', { name: 'Exporter ma carte…' }).click();
-    await statusWith(m, 'Carte de Lucie Martin enregistrée');
+    await onlyStatusWith(m, 'Carte de Lucie Martin enregistrée');
 
     const certificate = path.join(files, 'certificat-lucie.json');
     await o.getByRole('button', { name: 'Console de l’officier SSI' }).click();
     bridgeO.dialogAnswers.push(card, certificate);
     await o.getByRole('button', { name: 'Choisir la carte et certifier…' }).click();
-    await statusWith(o, 'Certificat émis pour Lucie Martin');
+    await onlyStatusWith(o, 'Certificat émis pour Lucie Martin');
 
     bridgeM.dialogAnswers.push(certificate);
     await m.getByRole('button', { name: 'Installer le certificat reçu…' }).click();
-    await statusWith(m, 'Certificat installé pour Lucie Martin');
+    await onlyStatusWith(m, 'Certificat installé pour Lucie Martin');
     await signIn(m, 'Lucie Martin', PASS_LUC);
     await m.getByText('Connecté : Lucie Martin').waitFor();
     await signOut(m);
@@ -226,7 +225,7 @@ describe('SSI authority, nominative list and audit through the interface', () =>
     await h1(m, 'Plis reçus');
     await m.getByRole('button', { name: 'Journal d’audit' }).click();
     await m.getByRole('button', { name: 'Vérifier l’intégrité du journal' }).click();
-    await statusWith(m, /Journal intact\. \d+ entrées chaînées, (1 point de contrôle signé vérifié|\d+ points de contrôle signés vérifiés)/);
+    await onlyStatusWith(m, /Journal intact\. \d+ entrées chaînées, (1 point de contrôle signé vérifié|\d+ points de contrôle signés vérifiés)/);
     await shot(m, '30-audit-intact');
     await m.getByLabel('Résultat').selectOption('refused');
     // One line per event, in words (issue 15): « Connexion de Lucie Martin refusée ».
@@ -237,7 +236,7 @@ describe('SSI authority, nominative list and audit through the interface', () =>
     const csv = path.join(files, 'journal.csv');
     bridgeM.dialogAnswers.push(csv);
     await m.getByRole('button', { name: 'Exporter le journal signé…' }).click();
-    await statusWith(m, /Journal exporté \(\d+ entrées\), signé par Claire Petit/);
+    await onlyStatusWith(m, /Journal exporté \(\d+ entrées\), signé par Claire Petit/);
     expect(readFileSync(csv, 'utf8')).toContain('login.refused');
     expect(existsSync(`${csv}.sig`)).toBe(true);
     await signOut(m);
@@ -252,7 +251,7 @@ describe('SSI authority, nominative list and audit through the interface', () =>
     await h1(m, 'Plis reçus');
     await m.getByRole('button', { name: 'Journal d’audit' }).click();
     await m.getByRole('button', { name: 'Vérifier l’intégrité du journal' }).click();
-    await statusWith(m, `Journal altéré ! Première entrée en cause : n° ${refusedSeq} — entrée n° ${refusedSeq} modifiée, insérée ou déplacée (chaînage rompu)`);
+    await onlyStatusWith(m, `Journal altéré ! Première entrée en cause : n° ${refusedSeq} — entrée n° ${refusedSeq} modifiée, insérée ou déplacée (chaînage rompu)`);
     await shot(m, '32-audit-tampered');
     await signOut(m);
 

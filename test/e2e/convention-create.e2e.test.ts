@@ -7,12 +7,12 @@
 // (1280×800): test/artifacts/screens/convention-create-*.png. Needs `npm run build` and
 // `npm run build:renderer`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startBridge, type Bridge } from './bridge.js';
-import { openApp as openAppIn, RENDERER, shot, h1, prepareRun, launchChromium, closeRun } from './support.js';
+import { openApp as openAppIn, RENDERER, shot, h1, prepareRun, launchChromium, closeRun, onlyStatusWith } from './support.js';
 import { cliSandbox } from '../cli/support.js';
 import { newPersonCard } from '../../electron/core/profile/identities.js';
 
@@ -27,7 +27,6 @@ const consoleErrors: string[] = [];
 const cli = cliSandbox('pli-e2e-convention-create-', PASS);
 const { at, ok } = cli;
 
-const statusWith = (page: Page, text: string | RegExp) => page.getByRole('status').filter({ hasText: text }).waitFor();
 const listed = () => JSON.parse(execFileSync(process.execPath, [path.resolve('bin/pli.js'), '--home', at('O'), 'convention', 'list', '--json'], { encoding: 'utf8', env: { ...process.env, PLI_PASSPHRASE: PASS } })) as { id: string; version: number; title: string; expect: string[]; start: string; people: { name: string; function: string }[] }[];
 
 beforeAll(async () => {
@@ -81,7 +80,7 @@ describe('the officer creates, then edits, a convention', () => {
     await page.getByLabel('Organisation 2').fill(TOWN);
     await shot(page, 'convention-create-formulaire');
     await page.getByRole('button', { name: 'Signer la convention' }).click();
-    await statusWith(page, /signée \(version\s1\)/);
+    await onlyStatusWith(page, /signée \(version\s1\)/);
     await page.getByRole('heading', { level: 2, name: /Convention Saint-Laurent-Blangy/ }).waitFor();
     await page.getByRole('cell', { name: 'Directrice générale des services' }).waitFor();
     await shot(page, 'convention-create-signee');
@@ -94,7 +93,7 @@ describe('the officer creates, then edits, a convention', () => {
     expect(await page.getByLabel('Date de début').inputValue()).toBe('01/01/2026');
     await page.getByLabel('Documents attendus à chaque échéance').fill('IS 101\nIST\nÉtat 4001');
     await page.getByRole('button', { name: 'Signer la nouvelle version' }).click();
-    await statusWith(page, /signée de nouveau \(version\s2\)/);
+    await onlyStatusWith(page, /signée de nouveau \(version\s2\)/);
     await page.getByText(/version 2, signée par l’autorité/).waitFor();
     const [edited] = listed();
     expect(edited).toMatchObject({ id: created!.id, version: 2, expect: ['IS 101', 'IST', 'État 4001'] });

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Bridge } from './bridge.js';
-import { shot, h1, alertWith, nav, profilesRun, slbTownHallForScreens } from './support.js';
+import { shot, h1, alertWith, nav, profilesRun, slbTownHallForScreens, onlyStatusWith } from './support.js';
 import { PIN_DAY, pinClock, SLB_FIVE, unpinClock } from '../cli/support.js';
 
 const PASS = 'une phrase de passe de test';
@@ -22,7 +22,6 @@ const screens = profilesRun('convention', PASS);
 const { cli, consoleErrors, signIn } = screens;
 const { at } = cli;
 
-const statusWith = (page: Page, text: string | RegExp) => page.getByRole('status').filter({ hasText: text }).waitFor();
 
 // The convention runs from 2026 and the screens show its 2026 quarters as today sees them: one day
 // for the core behind the bridge (in this process) and the `pli` children, whatever the day it runs.
@@ -76,7 +75,7 @@ describe('the town hall: Calendrier and Convention', () => {
     const annex = path.join(screens.tmp, 'liste-nominative.pdf');
     bridge.dialogAnswers.push(annex);
     await page.getByRole('button', { name: 'Enregistrer la liste nominative (PDF)…' }).click();
-    await statusWith(page, 'Liste nominative enregistrée');
+    await onlyStatusWith(page, 'Liste nominative enregistrée');
     const pdf = execFileSync('pdftotext', [annex, '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ');
     for (const [name, fn] of FIVE) {
       expect(pdf).toContain(name);
@@ -87,7 +86,7 @@ describe('the town hall: Calendrier and Convention', () => {
     await page.getByLabel('Format').selectOption('csv');
     bridge.dialogAnswers.push(register);
     await page.getByRole('button', { name: 'Enregistrer le registre…' }).click();
-    await statusWith(page, 'Registre');
+    await onlyStatusWith(page, 'Registre');
     expect(readFileSync(register, 'utf8').startsWith('\ufeffDate;Heure;Sens;Partenaire')).toBe(true);
 
     // An existing file is refused and left as it was.
@@ -110,7 +109,7 @@ describe('the officer: termination', () => {
     await page.getByLabel('Date de résiliation').fill('31/12/2026'); // jj/mm/aaaa (DayField)
     await page.getByLabel('Motif').fill('Fin de l’expérimentation, décidée en comité de pilotage');
     await page.getByRole('button', { name: 'Résilier et signer' }).click();
-    await statusWith(page, 'Convention résiliée');
+    await onlyStatusWith(page, 'Convention résiliée');
     await page.getByText(/Résiliée le 31\s+décembre\s+2026/).waitFor();
     await shot(page, 'convention-resiliee');
     const shown = JSON.parse(execFileSync(process.execPath, [path.resolve('bin/pli.js'), '--home', at('O'), 'convention', 'list', '--json'], { encoding: 'utf8', env: { ...process.env, PLI_PASSPHRASE: PASS } })) as { version: number; status: { state: string } }[];

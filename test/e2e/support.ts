@@ -81,19 +81,24 @@ export const shot = (page: Page, name: string) => page.screenshot({ path: path.j
 export const h1 = (page: Page, name: string) => page.getByRole('heading', { level: 1, name }).waitFor();
 export const alertWith = (page: Page, text: string | RegExp) => page.getByRole('alert').filter({ hasText: text }).waitFor();
 
-/** Waits (30 s) for a status with `text`, the first of those that have it. On a timeout, the error
+/** Waits (30 s) for a status with `text`, the first of those that have it; with `only`, the one
+ * status that has it (a second one fails the wait: Playwright's strict mode). On a timeout, the error
  * names the statuses the screen shows instead and a screenshot is kept (`status-timeout-*.png`):
  * a wait that fails only in CI then says what it saw. It told apart the inbox's late list answer
  * (watcher-order.e2e.test.ts) from a slow watcher. */
-export async function statusWith(page: Page, text: string | RegExp): Promise<void> {
+export async function statusWith(page: Page, text: string | RegExp, { only = false } = {}): Promise<void> {
+  const matching = page.getByRole('status').filter({ hasText: text });
   try {
-    await page.getByRole('status').filter({ hasText: text }).first().waitFor({ timeout: 30_000 });
+    await (only ? matching : matching.first()).waitFor({ timeout: 30_000 });
   } catch (error) {
     const shown = await page.getByRole('status').allInnerTexts().catch(() => ['(unreadable)']);
     await shot(page, `status-timeout-${Date.now()}`).catch(() => undefined);
     throw new Error(`${(error as Error).message}\nStatuses shown instead: ${JSON.stringify(shown)}`, { cause: error });
   }
 }
+
+/** `statusWith`, where exactly one status may have the text. */
+export const onlyStatusWith = (page: Page, text: string | RegExp) => statusWith(page, text, { only: true });
 
 /** Signs in on the Connexion screen (choosing `name` when several people share the workstation). */
 export async function signIn(page: Page, name: string, passphrase: string): Promise<void> {

@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { startBridge, type Bridge } from './bridge.js';
-import { openApp, RENDERER, SHOTS, h1, pick, prepareRun, launchChromium, closeRun, observatory, signInToInbox, contrast } from './support.js';
+import { openApp, RENDERER, SHOTS, h1, pick, prepareRun, launchChromium, closeRun, observatory, signInToInbox, contrast, onlyStatusWith } from './support.js';
 import { correctFigure, importState } from '../../electron/core/indicators/store.js';
 import { stopReading } from '../../electron/core/indicators/read.js';
 import { audit } from '../../electron/core/context.js';
@@ -80,7 +80,6 @@ const nav = async (page: Page, name: string) => {
   await page.getByRole('navigation').getByRole('button', { name, exact: true }).click();
   await h1(page, name);
 };
-const statusWith = (page: Page, text: string | RegExp) => page.getByRole('status').filter({ hasText: text }).waitFor();
 
 beforeAll(async () => {
   tmp = prepareRun('pli-e2e-words-');
@@ -147,7 +146,7 @@ describe('no technical words reach the screens (issue 15)', () => {
     await o.getByRole('button', { name: 'Je l’ai dictée : fermer' }).click();
     bridge.dialogAnswers.push(path.join(files, 'annuaire.json'));
     await o.getByRole('button', { name: 'Exporter l’annuaire…' }).click();
-    await statusWith(o, /Annuaire n°\s1 enregistré \(fichier «\sannuaire\.json\s»\)/);
+    await onlyStatusWith(o, /Annuaire n°\s1 enregistré \(fichier «\sannuaire\.json\s»\)/);
     await check(o, 'officer');
 
     await nav(o, 'Annuaire');
@@ -162,7 +161,7 @@ describe('no technical words reach the screens (issue 15)', () => {
     const sealed = path.join(usb, 'IS101-T3.pli');
     bridge.dialogAnswers.push(sealed);
     await o.getByRole('button', { name: 'Chiffrer et enregistrer le pli…' }).click();
-    await statusWith(o, /Pli enregistré \(fichier «\sIS101-T3\.pli\s»/);
+    await onlyStatusWith(o, /Pli enregistré \(fichier «\sIS101-T3\.pli\s»/);
     await check(o, 'new-container-sealed');
 
     // The container opened from disk: its reference shortened, the folder by its name.
@@ -172,7 +171,7 @@ describe('no technical words reach the screens (issue 15)', () => {
     await check(o, 'container');
     bridge.dialogAnswers.push(opened);
     await o.getByRole('button', { name: 'Ouvrir dans un dossier…' }).click();
-    await statusWith(o, /1 fichier enregistré dans le dossier «\souverts\s»/);
+    await onlyStatusWith(o, /1 fichier enregistré dans le dossier «\souverts\s»/);
     await o.getByRole('columnheader', { name: 'Code de contrôle' }).waitFor();
     await check(o, 'container-opened');
 
@@ -198,7 +197,7 @@ describe('no technical words reach the screens (issue 15)', () => {
     await o.getByLabel('Identifiant de la boîte').fill('ssi.dipn54@interieur.gouv.fr');
     await o.getByLabel('Mot de passe de la boîte').fill('mot de passe de la boîte');
     await o.getByRole('button', { name: 'Enregistrer la boîte' }).click();
-    await statusWith(o, /Boîte ssi\.dipn54@interieur\.gouv\.fr enregistrée/);
+    await onlyStatusWith(o, /Boîte ssi\.dipn54@interieur\.gouv\.fr enregistrée/);
     await o.getByRole('button', { name: 'Tester la connexion' }).click();
     await o.getByText(/SMTP — le serveur est injoignable/).waitFor({ timeout: 60_000 });
     await o.getByText(/IMAP — le serveur est injoignable/).waitFor({ timeout: 60_000 });
@@ -278,7 +277,7 @@ describe('the Calendrier, Conventions, Indicateurs and Aide screens (issue 15 ov
     await o.getByLabel('Jusqu’à (période)').fill('2026-T4');
     bridge.dialogAnswers.push(path.join(tmp, 'rapport-slb.pdf'));
     await o.getByRole('button', { name: 'Rapport de la commune (PDF)' }).click();
-    await statusWith(o, 'Rapport du 4e trimestre 2026 enregistré\u00a0: «\u00a0rapport-slb.pdf\u00a0».');
+    await onlyStatusWith(o, 'Rapport du 4e trimestre 2026 enregistré\u00a0: «\u00a0rapport-slb.pdf\u00a0».');
     await check(o, 'indicators-editor');
     await contrast(o, 'indicators-editor');
     await walk('Aide', /Aide/, 'help');
