@@ -5,14 +5,12 @@
 // Screenshots of every screen go to test/artifacts/screens/.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { startBridge, type Bridge } from './bridge.js';
-import { openApp as openAppIn, ROOT, RENDERER, shot, pick, prepareRun, launchChromium, closeRun } from './support.js';
+import { openApp as openAppIn, RENDERER, shot, pick, prepareRun, launchChromium, closeRun, pliSync } from './support.js';
 
-const CLI = path.join(ROOT, 'bin', 'pli.js');
 
 const PASS_A = 'le 8 de chaque trimestre, sans faute';
 const PASS_B = 'une mairie bien gardée vaut mieux';
@@ -22,16 +20,13 @@ let browser: Browser;
 const bridges: Bridge[] = [];
 const consoleErrors: string[] = [];
 
-function cli(home: string, args: string[]): string {
-  return execFileSync(process.execPath, [CLI, '--home', home, ...args], { env: { ...process.env, PLI_PASSPHRASE: PASS_B }, encoding: 'utf8' }).trim();
-}
+const cli = (home: string, args: string[]): string => pliSync(home, PASS_B, args);
 
 const openApp = (bridge: Bridge): Promise<Page> => openAppIn(browser, bridge, consoleErrors);
 
 
 
 beforeAll(async () => {
-  if (!existsSync(path.join(ROOT, 'dist', 'electron', 'cli', 'run.js'))) throw new Error('CLI not built: run "npm run build" first (npm run test:e2e does).');
   tmp = prepareRun('pli-e2e-');
   browser = await launchChromium();
 });

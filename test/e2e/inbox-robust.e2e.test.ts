@@ -10,16 +10,14 @@
 // and a way back), never a blank window, and comes back once the cause is gone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { startBridge, type Bridge } from './bridge.js';
-import { openApp as openAppIn, ROOT, RENDERER, shot, h1, prepareRun, launchChromium, closeRun } from './support.js';
+import { openApp as openAppIn, RENDERER, shot, h1, prepareRun, launchChromium, closeRun, pliSync } from './support.js';
 import { DB_FILE } from '../../electron/core/profile/profile.js';
 
-const CLI = path.join(ROOT, 'bin', 'pli.js');
 const PASS_POLICE = 'le 8 de chaque trimestre, sans faute';
 const PASS_TOWN = 'une mairie bien gardée vaut mieux';
 /** Byte offset of created_ms in a container: preamble (16) + container_id (16) (docs/format.md). */
@@ -31,9 +29,7 @@ let browser: Browser;
 const bridges: Bridge[] = [];
 const consoleErrors: string[] = [];
 
-function cli(home: string, passphrase: string, args: string[]): string {
-  return execFileSync(process.execPath, [CLI, '--home', home, ...args], { env: { ...process.env, PLI_PASSPHRASE: passphrase }, encoding: 'utf8' }).trim();
-}
+const cli = (home: string, passphrase: string, args: string[]): string => pliSync(home, passphrase, args);
 
 beforeAll(async () => {
   tmp = prepareRun('pli-e2e-dates-');

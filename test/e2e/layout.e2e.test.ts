@@ -4,18 +4,14 @@
 // WCAG AA contrast of every screen visited (axe-core). Screenshots at 1280×800 and 1024×768.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { _electron, type ElectronApplication } from 'playwright-core';
 import { bridgeClient, clientConfig, startBridge, type Bridge } from './bridge.js';
 import { electronBinary } from '../../scripts/electron-binary.js';
-import { ROOT, RENDERER, SHOTS, pick, prepareRun, launchChromium, closeRun, h1 } from './support.js';
+import { ROOT, RENDERER, SHOTS, pick, prepareRun, launchChromium, closeRun, h1, pliSync, contrast } from './support.js';
 
-const CLI = path.join(ROOT, 'bin', 'pli.js');
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const PASS = 'le 8 de chaque trimestre, sans faute';
 const PASS_B = 'une mairie bien gardée vaut mieux';
 const NBSP = '\u00a0';
@@ -25,9 +21,7 @@ let browser: Browser;
 const bridges: Bridge[] = [];
 const consoleErrors: string[] = [];
 
-function cli(home: string, args: string[]): string {
-  return execFileSync(process.execPath, [CLI, '--home', home, ...args], { env: { ...process.env, PLI_PASSPHRASE: PASS_B }, encoding: 'utf8' }).trim();
-}
+const cli = (home: string, args: string[]): string => pliSync(home, PASS_B, args);
 
 /** A correspondent's card made with the command line. */
 function card(name: string, email: string, org: string): string {
@@ -37,23 +31,6 @@ function card(name: string, email: string, org: string): string {
   const file = path.join(tmp, `carte-${id}.json`);
   cli(home, ['id', 'export', id, '--out', file]);
   return file;
-}
-
-/** WCAG AA contrast on the screen as it is (axe-core's color-contrast rule). */
-async function contrast(page: Page, screen: string): Promise<void> {
-  // Evaluated through the debugging protocol: the page's CSP (script-src 'self') does not apply.
-  await page.evaluate(AXE);
-  type Rule = { id: string; nodes: { target: unknown; failureSummary?: string }[] };
-  const { violations, checked } = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: Rule[]; passes: Rule[] }> } }).axe;
-    const result = await axe.run((globalThis as unknown as { document: unknown }).document, { runOnly: { type: 'rule', values: ['color-contrast'] } });
-    return {
-      violations: result.violations.map((v) => ({ id: v.id, nodes: v.nodes.map((n) => `${JSON.stringify(n.target)} ${n.failureSummary ?? ''}`) })),
-      checked: result.passes.reduce((sum, rule) => sum + rule.nodes.length, 0),
-    };
-  });
-  expect(violations, `contrast on ${screen}`).toEqual([]);
-  expect(checked, `texts checked on ${screen}`).toBeGreaterThan(5);
 }
 
 /** A pale grey text planted in the page (or removed): the contrast check must catch it. */
@@ -92,7 +69,6 @@ async function inView(page: Page, locator: ReturnType<Page['getByRole']>): Promi
 const nav = (page: Page, name: string) => page.getByRole('navigation').getByRole('button', { name, exact: true }).click();
 
 beforeAll(async () => {
-  if (!existsSync(path.join(ROOT, 'dist', 'electron', 'cli', 'run.js'))) throw new Error('CLI not built: run "npm run build" first.');
   tmp = prepareRun('pli-layout-');
   browser = await launchChromium();
 });

@@ -1,5 +1,6 @@
 // What every browser end-to-end file shares: where things are, how the app is opened in
 // Chromium over the test bridge, how files are "picked", screenshots and common waits.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -21,6 +22,13 @@ export const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)
 export const RENDERER = path.join(ROOT, 'dist-renderer');
 export const SHOTS = path.join(ROOT, 'test', 'artifacts', 'screens');
 export const CHROMIUM = '/usr/bin/chromium';
+
+/** The built `pli` run to its end on profile `home` (it must be built: `npm run build`); its stdout, trimmed. */
+export function pliSync(home: string, passphrase: string, args: string[]): string {
+  const cli = path.join(ROOT, 'bin', 'pli.js');
+  if (!existsSync(path.join(ROOT, 'dist', 'electron', 'cli', 'run.js'))) throw new Error('CLI not built: run "npm run build" first (npm run test:e2e does).');
+  return execFileSync(process.execPath, [cli, '--home', home, ...args], { env: { ...process.env, PLI_PASSPHRASE: passphrase }, encoding: 'utf8' }).trim();
+}
 
 /** Checks that the interface is built, makes the screenshot folder, returns a fresh scratch folder. */
 export function prepareRun(prefix: string, under = os.tmpdir()): string {
