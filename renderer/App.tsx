@@ -7,7 +7,7 @@
 import { useCallback, useEffect, useRef, useState, type DragEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, onMailEvent } from './api';
-import { ErrorBox, useFormat } from './components/common';
+import { ErrorBox, HoldContext, useFormat } from './components/common';
 import { forScreen } from '../shared/text';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { FirstRun } from './screens/FirstRun';
@@ -57,8 +57,32 @@ export function App() {
   // The Calendrier's « à envoyer » link: New container with that convention and period chosen.
   const [preset, setPreset] = useState<{ value: ConventionPreset; key: number } | null>(null);
   useEffect(() => { if (screen !== 'new') setPreset(null); }, [screen]); // used once: leaving New container forgets it
-  // A desktop notification of a due period clicked (main): the Calendrier.
-  useEffect(() => onMailEvent((event) => { if (event.type === 'calendar') { setOutboxNotice(null); setScreen('calendar'); } }), []);
+  // Actions running on the screen (useHold): while there is one, nothing changes the screen.
+  // (The idle lock does not wait for them: a screen left alone closes, one-time passphrase included.)
+  // The count is a ref, read by the effects below, and a state, which re-runs them and the render:
+  // a screen's hold taken in an effect (a secret's dialog) counts at once for App's effects of the
+  // same commit, which run after their children's (a provisioning's hold ends in the render that
+  // shows its one-time passphrase, whose dialog then holds).
+  const holds = useRef(0);
+  const [held, setHeld] = useState(0);
+  const hold = useCallback(() => {
+    setHeld(++holds.current);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      setHeld(--holds.current);
+    };
+  }, []);
+  // A desktop notification of a due period clicked (main): the Calendrier, once nothing holds the screen.
+  const [calendarAsked, setCalendarAsked] = useState(false);
+  useEffect(() => onMailEvent((event) => { if (event.type === 'calendar') setCalendarAsked(true); }), []);
+  useEffect(() => {
+    if (!calendarAsked || holds.current > 0) return;
+    setCalendarAsked(false);
+    setOutboxNotice(null);
+    setScreen('calendar');
+  }, [calendarAsked, held]);
 
   const setLanguage = useCallback((language: Language) => {
     void i18n.changeLanguage(language);
@@ -114,7 +138,7 @@ export function App() {
   }, [takeOffers]);
   const signedInId = status?.session?.id ?? null;
   useEffect(() => {
-    if (!signedInId) return;
+    if (!signedInId || holds.current > 0) return; // opened once the action on screen has ended
     const [first, ...rest] = offers;
     if (first) {
       setOffers(rest);
@@ -129,7 +153,7 @@ export function App() {
         setScreen('container');
       }, (e: unknown) => setAppError(errorMessage(e)));
     }
-  }, [signedInId, offers, dropped]);
+  }, [signedInId, offers, dropped, held]);
 
   // A .pli dropped anywhere on the window (a drop zone of a screen keeps its own drops).
   const onDragOver = (event: DragEvent) => {
@@ -217,12 +241,14 @@ export function App() {
               {names.filter((name) => name !== 'officer' || status.officer).map((name) => (
                 <li key={name}>
                   <button type="button" className="nav" aria-current={current === name || (name === 'inbox' && current === 'container') ? 'page' : undefined}
+                    disabled={held > 0} aria-describedby={held > 0 ? 'held-reason' : undefined}
                     onClick={() => { setOutboxNotice(null); setScreen(name); }}>{name === 'help' ? t('layout.nav.help') : t(`nav.${name}`)}</button>
                 </li>
               ))}
             </ul>
           ))}
         </nav>
+        {held > 0 && <p id="held-reason" className="hint held" role="status">{t('layout.held')}</p>}
         {current === 'inbox' && guard('inbox', t('nav.inbox'), <Inbox onOpen={(summary) => { setContainer({ summary }); setScreen('container'); }} onSettings={() => setScreen('settings')} onCalendar={() => setScreen('calendar')} />)}
         {current === 'container' && container && guard(`container:${container.offerRef ?? container.summary.path}`, t('boundary.container'),
           <ContainerView key={container.offerRef ?? container.summary.path} summary={container.summary} offerRef={container.offerRef} onBack={() => setScreen('inbox')} />, backToInbox)}
@@ -251,11 +277,11 @@ export function App() {
         {status?.session && (
           <span className="who">
             {t('app.signedInAs', { name: status.session.name })}
-            <button type="button" className="secondary" onClick={() => void signOut(false)}>{t('app.signOut')}</button>
+            <button type="button" className="secondary" onClick={() => void signOut(false)} disabled={held > 0} aria-describedby={held > 0 ? 'held-reason' : undefined}>{t('app.signOut')}</button>
           </span>
         )}
       </header>
-      {body}
+      <HoldContext.Provider value={hold}>{body}</HoldContext.Provider>
       {dragging && <div className="drop-overlay" aria-hidden="true">{t('layout.offered.dropHint')}</div>}
       {appError && <div className="toast"><ErrorBox message={appError} /><button type="button" className="link" onClick={() => setAppError(null)}>{t('layout.close')}</button></div>}
     </div>

@@ -1,5 +1,5 @@
 // Small shared pieces: error and status regions (aria-live), progress, file picking, formatting.
-import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { errorMessage, onProgress } from '../api';
 import type { Certificate, Progress } from '../../shared/ipc';
@@ -202,25 +202,75 @@ export function CertificateState({ certificate }: { certificate: Certificate }) 
   );
 }
 
+/** App's hold on the navigation: taking it returns its release (once is enough). See useHold. */
+export const HoldContext = createContext<() => () => void>(() => () => undefined);
+
+/**
+ * Runs `work` while App holds the navigation: the nav bar and « Se déconnecter » are disabled, and
+ * what would change the screen from outside (a .pli offered or dropped, a notification clicked)
+ * waits until it ends. So the screen that started an action stays until its outcome is shown: a
+ * send's error, a provisioned key file's one-time passphrase (shown once, kept nowhere) are never
+ * set on a screen that is gone, and a send cannot be started again from a fresh screen while the
+ * first one runs. The idle lock does not wait (a screen left alone still closes).
+ */
+export function useHold(): <T>(work: () => Promise<T>) => Promise<T> {
+  const hold = useContext(HoldContext);
+  return useCallback(async <T,>(work: () => Promise<T>): Promise<T> => {
+    const release = hold();
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  }, [hold]);
+}
+
+/** Holds the navigation (useHold) while `active`, e.g. while a one-time secret is on screen. */
+export function useHoldWhile(active: boolean): void {
+  const hold = useContext(HoldContext);
+  useEffect(() => (active ? hold() : undefined), [active, hold]);
+}
+
+/**
+ * Starts `work` held (useHold) unless one it started still runs: a double click, or Enter held
+ * down, starts it once (a button disabled by state is disabled only at the next render).
+ */
+export function useStartOnce(): (work: () => Promise<void>) => void {
+  const held = useHold();
+  const running = useRef(false);
+  return useCallback((work: () => Promise<void>) => {
+    if (running.current) return;
+    running.current = true;
+    void held(work).finally(() => { running.current = false; });
+  }, [held]);
+}
+
 /**
  * A screen's one action at a time: busy while it runs, its confirmation (what `work` returns) or
  * its error shown next to it, the previous message cleared first. `after` runs once it succeeded
- * (e.g. to reload the list).
+ * (e.g. to reload the list). The navigation is held while it runs (useHold).
  */
 export function useAction() {
   const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   const [error, setError] = useState<ErrorText>(null);
+  const held = useHold();
+  // A second start while one runs (a double click, Enter held down) is dropped: `busy` as state
+  // reaches the buttons only at the next render, the ref at once.
+  const running = useRef(false);
   const act = async (work: () => Promise<string | null>, after?: () => void): Promise<void> => {
+    if (running.current) return;
+    running.current = true;
     setError(null);
     setNotice(null);
     setBusy(true);
     try {
-      setNotice(await work());
+      setNotice(await held(work));
       after?.();
     } catch (e) {
       setError(errorMessage(e));
     } finally {
+      running.current = false;
       setBusy(false);
     }
   };

@@ -5,7 +5,7 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId } from '../api';
-import { CertificateState, ErrorBox, Heading, Outside, ProgressBar, shortId, useFormat, useProgress } from '../components/common';
+import { CertificateState, ErrorBox, Heading, Outside, ProgressBar, shortId, useFormat, useProgress, useStartOnce } from '../components/common';
 import { forScreen } from '../../shared/text';
 import { OpenedFiles } from '../components/OpenedFiles';
 import type { ContainerSummary, ResponseOf } from '../../shared/ipc';
@@ -25,6 +25,8 @@ export function ContainerView({ summary, onBack, offerRef }: { summary: Containe
   const needsPassword = summary.passwordProtected;
   const blocker = opId !== null ? 'busy' : needsPassword && password.length === 0 ? 'password' : null;
 
+  // Held: the files written, or why not, show here before the screen may change.
+  const start = useStartOnce();
   const open = async () => {
     setError(null);
     const op = newOpId();
@@ -78,8 +80,8 @@ export function ContainerView({ summary, onBack, offerRef }: { summary: Containe
             </div>
           )}
           <div className="actions">
-            <button type="button" onClick={open} disabled={blocker !== null} aria-describedby={blocker ? 'open-reason' : undefined}>{t('container.open')}</button>
-            <button type="button" className="secondary" onClick={onBack}>{t('common.back')}</button>
+            <button type="button" onClick={() => start(open)} disabled={blocker !== null} aria-describedby={blocker ? 'open-reason' : undefined}>{t('container.open')}</button>
+            <button type="button" className="secondary" onClick={onBack} disabled={opId !== null}>{t('common.back')}</button>
           </div>
           {blocker && <p id="open-reason" className="reason">{t('layout.reason.label')} {t(`layout.reason.${blocker}`)}</p>}
           {opId && <ProgressBar label={t('container.opening')} progress={progress} />}

@@ -7,7 +7,7 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
-import { CertificateState, ErrorBox, FilePicker, Heading, Outside, StatusBox, baseName, useFormat } from '../components/common';
+import { CertificateState, ErrorBox, FilePicker, Heading, Outside, StatusBox, baseName, useFormat, useStartOnce } from '../components/common';
 import type { Person, ResponseOf, VoiceCheckView } from '../../shared/ipc';
 import type { ErrorText } from '../errors';
 import { forScreen } from '../../shared/text';
@@ -28,6 +28,7 @@ export function Directory({ status, onChanged }: { status: Status; onChanged: ()
   const [voiceNotice, setVoiceNotice] = useState<{ subject: string; text: string } | null>(null);
   const [voiceError, setVoiceError] = useState<{ subject: string; error: ErrorText } | null>(null);
 
+  const start = useStartOnce(); // a double click records one voice check, not two
   const confirmVoice = async () => {
     if (!checking) return;
     const { subject, name, fingerprint } = checking;
@@ -53,7 +54,7 @@ export function Directory({ status, onChanged }: { status: Status; onChanged: ()
           <p>{t('layout.voice.explain', { name })}</p>
           <p className="fingerprint"><code>{fingerprint}</code></p>
           <div className="actions">
-            <button type="button" onClick={() => void confirmVoice()}>{t('layout.voice.confirm')}</button>
+            <button type="button" onClick={() => start(confirmVoice)}>{t('layout.voice.confirm')}</button>
             <button type="button" className="secondary" onClick={() => setChecking(null)}>{t('common.cancel')}</button>
           </div>
         </div>

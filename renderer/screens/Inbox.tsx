@@ -58,11 +58,17 @@ export function Inbox({ onOpen, onSettings, onCalendar }: { onOpen: (summary: Co
   // The list answer's watcher state is main's when it listed; a state pushed since may be newer
   // (the answer and the pushes do not travel together) and must win. Every change of the watcher's
   // state is pushed, in order: so the answer's is used only when no push came while it was asked.
+  // The lists themselves: only the answer to the newest request is shown. An arrival, an action's
+  // end and the watcher each ask again, and the answers can come back out of order (main waits on
+  // the disk, and the first answer after the keys were used pays for the session's checkpoint).
   const watcherPushes = useRef(0);
+  const latest = useRef(0);
   const load = useCallback(async () => {
+    const ticket = ++latest.current;
     try {
       const pushesBefore = watcherPushes.current;
       const result = await call('inbox:list', {});
+      if (ticket !== latest.current) return;
       setItems(result.items);
       setDetails(new Map(result.details.map((d) => [d.id, d])));
       setMailbox(result.mailbox);
@@ -70,7 +76,7 @@ export function Inbox({ onOpen, onSettings, onCalendar }: { onOpen: (summary: Co
       setRoom(result.refusedRoom);
       setRetention(result.retention?.message ?? null);
     } catch (e) {
-      setError(errorMessage(e));
+      if (ticket === latest.current) setError(errorMessage(e));
     }
   }, []);
   useEffect(() => {

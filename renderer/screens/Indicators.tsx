@@ -147,8 +147,14 @@ export function Indicators() {
     );
   }, [commune, from, to]);
   useEffect(load, [load]);
+  // After an action, the figures of the filters chosen by then: an action's `after`, and the forms'
+  // onDone, run when it ends, and the `load` of the click's time would list the commune chosen
+  // then, its answer taking the newest ticket, under the selector's new commune.
+  const current = useRef(load);
+  current.current = load;
+  const reload = useCallback(() => current.current(), []);
 
-  const run = (work: () => Promise<string | null>) => act(work, load);
+  const run = (work: () => Promise<string | null>) => act(work, reload);
   const importState = () => run(async () => {
     const r = await call('indicators:import', { convention: form.convention, period: form.period, ...(form.commune ? { commune: form.commune } : {}) });
     if (r.status !== 'done') return null;
@@ -233,8 +239,8 @@ export function Indicators() {
           {importWhy && <span id={`${ids}-iwhy`} className="hint">{importWhy}</span>}
         </div>
       </form>
-      {data && <CorrectionForm communes={data.communes} conventions={data.conventions} initial={target} onDone={load} />}
-      {data && <MappingEditor token={setAside} conventions={data.conventions} defaults={form} onDone={load} />}
+      {data && <CorrectionForm communes={data.communes} conventions={data.conventions} initial={target} onDone={reload} />}
+      {data && <MappingEditor token={setAside} conventions={data.conventions} defaults={form} onDone={reload} />}
     </main>
   );
 }

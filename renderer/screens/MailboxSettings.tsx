@@ -5,7 +5,7 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
-import { ErrorBox, ProgressBar, StatusBox, TechnicalDetails } from '../components/common';
+import { ErrorBox, ProgressBar, StatusBox, TechnicalDetails, useStartOnce } from '../components/common';
 import type { EndpointInput, MailboxView, ProbeLine } from '../../shared/ipc';
 import type { ErrorText } from '../errors';
 
@@ -86,8 +86,11 @@ export function MailboxSettings({ onSaved }: { onSaved: () => void }) {
     }
   };
 
-  const save = async (event: FormEvent) => {
-    event.preventDefault();
+  // A save and a test, one at a time: a second save while the first waits on the watcher's stop
+  // (up to 3 s) would be overwritten by the first one's older settings, its password lost.
+  const start = useStartOnce();
+  const [saving, setSaving] = useState(false);
+  const save = async () => {
     setError(null);
     setStatus(null);
     setLines(null);
@@ -100,6 +103,7 @@ export function MailboxSettings({ onSaved }: { onSaved: () => void }) {
       setError(t('mailbox.passwordRequired'));
       return;
     }
+    setSaving(true);
     try {
       const result = await call('mailbox:set', {
         imap: { ...imap, host: imap.host.trim() }, smtp: { ...smtp, host: smtp.host.trim() }, user: user.trim(),
@@ -110,6 +114,8 @@ export function MailboxSettings({ onSaved }: { onSaved: () => void }) {
       onSaved();
     } catch (e) {
       setError(errorMessage(e));
+    } finally {
+      setSaving(false);
     }
   };
 
@@ -138,7 +144,7 @@ export function MailboxSettings({ onSaved }: { onSaved: () => void }) {
 
   if (!loaded) return <section className="panel"><h2>{t('settings.mailboxTitle')}</h2><p>{t('common.loading')}</p><ErrorBox message={error} /></section>;
   return (
-    <form className="panel" onSubmit={save} aria-labelledby={`${id}-title`}>
+    <form className="panel" onSubmit={(event: FormEvent) => { event.preventDefault(); start(save); }} aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>{t('settings.mailboxTitle')}</h2>
       <p className="hint">{saved ? t('mailbox.configured', { user: saved.user }) : t('mailbox.intro')}</p>
       <EndpointFields which="imap" value={imap} onChange={setImap} />
@@ -167,8 +173,8 @@ export function MailboxSettings({ onSaved }: { onSaved: () => void }) {
       <input id={`${id}-max`} type="text" inputMode="decimal" required value={maxMb} onChange={(e) => setMaxMb(e.currentTarget.value)} aria-describedby={`${id}-max-hint`} />
       <p id={`${id}-max-hint`} className="hint">{t('mailbox.maxSizeHint')}</p>
       <div className="actions">
-        <button type="submit">{t('mailbox.save')}</button>
-        <button type="button" className="secondary" onClick={test} disabled={!saved || testing} aria-describedby={!saved ? `${id}-test-reason` : undefined}>{t('mailbox.test')}</button>
+        <button type="submit" disabled={saving || testing}>{t('mailbox.save')}</button>
+        <button type="button" className="secondary" onClick={() => start(test)} disabled={!saved || testing || saving} aria-describedby={!saved ? `${id}-test-reason` : undefined}>{t('mailbox.test')}</button>
         {!saved && <span id={`${id}-test-reason`} className="reason">{t('layout.reason.label')} {t('layout.reason.saveFirst')}</span>}
       </div>
       {testing && <ProgressBar label={t('mailbox.testing')} progress={null} />}

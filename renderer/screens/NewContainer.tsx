@@ -16,7 +16,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId } from '../api';
-import { CertificateState, ErrorBox, FilePicker, Heading, Outside, ProgressBar, StatusBox, baseName, useFormat, useProgress, type PickedFile } from '../components/common';
+import { CertificateState, ErrorBox, FilePicker, Heading, Outside, ProgressBar, StatusBox, baseName, useFormat, useProgress, useStartOnce, type PickedFile } from '../components/common';
 import { fileRisk } from '../../shared/filetypes';
 import type { DirectoryWarningView, Person, ResponseOf } from '../../shared/ipc';
 import { describeError, type ErrorText, type ShownError } from '../errors';
@@ -84,9 +84,13 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent, draft = 
   useEffect(() => {
     call('identities:list', {}).then((r) => setPeople(r.people.filter((p) => !p.own)), (e: unknown) => setError(errorMessage(e)));
   }, []);
-  // The conventions this person may send under; a failure leaves « Sans convention » only.
+  // The conventions this person may send under; a failure leaves « Sans convention » only, and says
+  // why (a preset from the Calendrier, or a draft's convention, would otherwise vanish unexplained).
   useEffect(() => {
-    call('containers:conventionChoices', {}).then(setChoices, () => setChoices({ today: '', conventions: [] }));
+    call('containers:conventionChoices', {}).then(setChoices, (e: unknown) => {
+      setChoices({ today: '', conventions: [] });
+      setError(errorMessage(e));
+    });
   }, []);
   const chosen = choices?.conventions.find((c) => c.id === under.id && c.habilitated) ?? null;
   /** Choosing a convention or a period fills the documents still expected for that period. */
@@ -227,6 +231,8 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent, draft = 
       setOpId(null);
     }
   };
+  // One seal or send at a time, the screen held until it has answered: its outcome, or its error, shows here.
+  const start = useStartOnce();
   const nameOf = (id: string) => people?.find((p) => p.id === id)?.name ?? t('newContainer.me');
 
   return (
@@ -389,7 +395,7 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent, draft = 
           ))}
         </fieldset>
         <div className="actions">
-          <button type="button" onClick={() => void (transport === 'save' ? seal() : send(transport))} disabled={blocker !== null}
+          <button type="button" onClick={() => start(() => (transport === 'save' ? seal() : send(transport)))} disabled={blocker !== null}
             aria-describedby={blocker ? 'send-reason' : undefined}>
             {t(transport === 'mail' ? 'newContainer.sendMail' : transport === 'folder' ? 'newContainer.sendFolder' : 'newContainer.seal')}
           </button>

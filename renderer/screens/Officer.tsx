@@ -7,7 +7,7 @@
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, onMailEvent } from '../api';
-import { CertificateState, ErrorBox, Heading, Outside, StatusBox, baseName, useAction, useFormat } from '../components/common';
+import { CertificateState, ErrorBox, Heading, Outside, StatusBox, baseName, useAction, useFormat, useHoldWhile } from '../components/common';
 import { forScreen } from '../../shared/text';
 import { ROLE_NAMES, type Person, type ResponseOf, type Role } from '../../shared/ipc';
 import type { ErrorText } from '../errors';
@@ -39,6 +39,8 @@ function OneTimeDialog({ name, passphrase, path, onClose }: { name: string; pass
   const { t } = useTranslation();
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
+  // Until « J'ai noté », nothing may replace the screen under it (a .pli offered, a notification).
+  useHoldWhile(true);
   useEffect(() => {
     const dialog = ref.current;
     if (dialog && !dialog.open) dialog.showModal();
@@ -175,12 +177,16 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
       return t('officer.provisioned', { name: forScreen(result.name), file: baseName(result.path) });
     });
   };
-  const doRevoke = (event: FormEvent) => {
+  // A revocation cannot be undone: the form's submit (Enter in a field, a click on « Révoquer »)
+  // only asks; the confirmation is a click on its own button, which Enter pressed twice or held
+  // down (the focus goes to « Annuler »), or a double click on « Révoquer… », never reaches.
+  const cancelRevoke = useRef<HTMLButtonElement>(null);
+  useEffect(() => { if (confirming) cancelRevoke.current?.focus(); }, [confirming]);
+  const askRevoke = (event: FormEvent) => {
     event.preventDefault();
-    if (!confirming) {
-      setConfirming(true);
-      return;
-    }
+    setConfirming(true);
+  };
+  const doRevoke = () => {
     setConfirming(false);
     void act(async () => {
       const result = await call('authority:revoke', { id: revokeId, reason });
@@ -263,7 +269,7 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
         </section>
         <section className="panel" aria-labelledby="revoke-title">
           <h2 id="revoke-title">{t('officer.revokeTitle')}</h2>
-          <form onSubmit={doRevoke}>
+          <form onSubmit={askRevoke}>
             <label htmlFor="revoke-who">{t('officer.revokeWho')}</label>
             <select id="revoke-who" required value={revokeId} onChange={(e) => { setRevokeId(e.currentTarget.value); setConfirming(false); }}>
               <option value="">{t('officer.revokeChoose')}</option>
@@ -273,8 +279,14 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
             <input id="revoke-reason" required maxLength={500} value={reason} onChange={(e) => setReason(e.currentTarget.value)} placeholder={t('officer.reasonExample')} />
             {confirming && <p className="warning" role="alert">{t('officer.revokeConfirm', { name: people.find((p) => p.id === revokeId)?.name ?? '' })}</p>}
             <div className="actions">
-              <button type="submit" className="danger" disabled={busy || !revokeId || !reason.trim()}>{confirming ? t('officer.revokeConfirmButton') : t('officer.revoke')}</button>
-              {confirming && <button type="button" className="secondary" onClick={() => setConfirming(false)}>{t('common.cancel')}</button>}
+              {/* Asking, « Annuler » comes first: « Confirmer » is never where « Révoquer… » was, so a
+                  double click on « Révoquer… » only asks. Keyed,
+                  so that React makes new buttons: a button it kept and retyped during a click would
+                  then be a submit button, and the browser would submit the form after the click. */}
+              {confirming ? <>
+                <button key="cancel" type="button" className="secondary" ref={cancelRevoke} onClick={() => setConfirming(false)}>{t('common.cancel')}</button>
+                <button key="confirm" type="button" className="danger" onClick={doRevoke} disabled={busy || !revokeId || !reason.trim()}>{t('officer.revokeConfirmButton')}</button>
+              </> : <button key="ask" type="submit" className="danger" disabled={busy || !revokeId || !reason.trim()}>{t('officer.revoke')}</button>}
             </div>
           </form>
         </section>
