@@ -4,6 +4,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { PliError, inputError } from '../core/errors.js';
 import { refuseProfileFile } from '../core/own-files.js';
+import { readFault } from '../core/faults.js';
 import { openProfile, resolveHome, type Profile } from '../core/profile/profile.js';
 import type { IdentityRow } from '../core/profile/identities.js';
 import { signIn } from '../core/services/session.js';
@@ -190,7 +191,7 @@ export function readText(file: string): string {
   refuseProfileFile(file, openedProfile?.home, 'read');
   try {
     return readFileSync(file, 'utf8');
-  } catch {
-    throw inputError('missing-file', `Fichier introuvable : ${file}. Vérifiez le chemin.`);
+  } catch (error) {
+    throw readFault(file, error); // missing, not ours to read, a folder...
   }
 }

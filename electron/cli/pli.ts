@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { PliError, inputError } from '../core/errors.js';
 import { cliMessage } from './hints.js';
-import { faultError, placeOf } from '../core/faults.js';
+import { faultError, isProfileBusy, placeOf, writeFault } from '../core/faults.js';
 import { somethingAt, writeNewFileSync, type NewFileWords } from '../core/files.js';
 import { resolveHome } from '../core/profile/profile.js';
 import { currentKeys, listIdentities, resolveIdentity, resolveOwn } from '../core/profile/identities.js';
@@ -39,7 +39,7 @@ export function refuseExisting(target: string): void {
 
 const WRITE_WORDS: NewFileWords = {
   exists: existsError,
-  failed: (target, error, stage) => inputError('cannot-write', `Impossible d'écrire ${target} : ${(error as Error).message}. ${stage === 'open' ? 'Vérifiez le dossier et les droits.' : 'Vérifiez la place libre et recommencez.'}`),
+  failed: (target, error, stage) => writeFault(target, error, stage === 'open' ? 'Vérifiez le dossier et les droits, puis recommencez.' : 'Vérifiez la place libre, puis recommencez.'),
 };
 
 /** Writes a new file (electron/core/files.ts: never replaces a file nor follows a symlink; a failed
@@ -356,8 +356,7 @@ export function reportFailure(error: unknown, home: string | undefined): number 
     err(`pli: ${forTerminal(cliMessage(error))}`);
     return error.exitCode;
   }
-  const code = (error as { code?: string } | null)?.code;
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+  if (isProfileBusy(error)) {
     err('pli: le profil est occupé par une autre commande : réessayez dans un instant.');
     return 3;
   }

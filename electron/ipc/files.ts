@@ -13,7 +13,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { PliError, inputError } from '../core/errors.js';
-import { faultError } from '../core/faults.js';
+import { writeFault } from '../core/faults.js';
 import { somethingAt, writeNewFile as createNewFile, type NewFileWords } from '../core/files.js';
 import { refuseProfileFile } from '../core/own-files.js';
 
@@ -48,24 +48,10 @@ export async function refuseExisting(...targets: string[]): Promise<void> {
 
 const WRITE_WORDS: NewFileWords = {
   exists: existsError,
-  failed: (target, error, stage) => writeFailed(target, error, stage === 'open' ? 'Vérifiez le dossier et les droits, puis recommencez.' : 'Vérifiez la place libre, puis recommencez.'),
+  failed: (target, error, stage) => writeFault(target, error, stage === 'open' ? 'Vérifiez le dossier et les droits, puis recommencez.' : 'Vérifiez la place libre, puis recommencez.'),
 };
 
 /** Writes a new file, never replacing nor following anything (see the header; electron/core/files.ts). */
 export async function writeNewFile(target: string, data: string | Uint8Array, mode: number): Promise<void> {
   await createNewFile(target, data, mode, WRITE_WORDS);
-}
-
-/**
- * A write that failed: an expected system fault in its own words (disk full, read-only folder,
- * no rights...), else 'cannot-write' in words. The system's own text (often English) is never
- * the message: it travels as params.system, which the IPC layer turns into the error's detail.
- */
-function writeFailed(target: string, error: unknown, advice: string): PliError {
-  const fault = faultError(error, { kind: 'folder', path: path.dirname(target) });
-  if (fault) return fault;
-  const name = path.basename(target);
-  return inputError('cannot-write', `Impossible d’écrire ${name} : le système a refusé l’écriture (voir le détail). ${advice}`, {
-    name, system: String((error as Error)?.message ?? error).slice(0, 500),
-  });
 }

@@ -69,7 +69,7 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
         if (session.active() !== null && session.active() !== before) void checkNotifications();
         return { ok: true, value } as Envelope<Channel>;
       } catch (error) {
-        return { ok: false, error: toIpcError(error) };
+        return { ok: false, error: toIpcError(error, options.home) };
       } finally {
         // Sign the chain head with the session's key when this call used it (session.ts).
         try {

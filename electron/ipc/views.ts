@@ -2,8 +2,8 @@
 // nothing here writes, and no secret is ever part of a view.
 import { z } from 'zod';
 import { PliError } from '../core/errors.js';
-import { faultError, placeOf } from '../core/faults.js';
-import type { DB, Profile } from '../core/profile/profile.js';
+import { faultError, isProfileBusy, placeOf } from '../core/faults.js';
+import { resolveHome, type DB, type Profile } from '../core/profile/profile.js';
 import { currentKeys, getIdentity, type IdentityRow } from '../core/profile/identities.js';
 import { certificateState, type CertificateState } from '../core/authority/certificates.js';
 import { parseEndpoint, type Endpoint, type MailboxSettings } from '../core/mail/settings.js';
@@ -55,21 +55,25 @@ function fromPliError(error: PliError): IpcError {
   return { kind: error.kind, code: error.code, message: error.message, params, detail };
 }
 
-export function toIpcError(error: unknown): IpcError {
+/**
+ * Any rejection as the contract carries it. `home`: the table's profile (HandlerOptions.home), so
+ * that a fault of the profile (full or read-only disk, damaged database) names it as the CLI
+ * does; without it, such a fault has no place to name.
+ */
+export function toIpcError(error: unknown, home?: string): IpcError {
   if (error instanceof PliError) return fromPliError(error);
   if (error instanceof z.ZodError) {
     return { kind: 'input', code: 'bad-request', message: 'Demande invalide reçue de l’interface : elle a été ignorée. Relancez Pli ; si cela se reproduit, signalez-le à l’officier SSI.' };
   }
-  const code = (error as { code?: string }).code;
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+  if (isProfileBusy(error)) {
     return { kind: 'temporary', code: 'busy', message: 'Le profil est occupé par une autre commande : réessayez dans un instant.' };
   }
   // Expected system faults (disk full, read-only folder, no name left…) get their French message,
   // as in the CLI; "Erreur inattendue" stays for real bugs.
-  const fault = faultError(error, placeOf(error, null));
+  const fault = faultError(error, placeOf(error, home === undefined ? null : resolveHome(home)));
   if (fault) return fromPliError(fault);
   // A bug's own text (often English) is a detail, never the message.
-  const detail = String((error as Error)?.message ?? error).slice(0, 500);
+  const detail = String((error as Error | null | undefined)?.message ?? error).slice(0, 500);
   return { kind: 'input', code: 'unexpected', message: `Erreur inattendue : ${detail}. Réessayez ; si elle persiste, signalez-la à l’officier SSI avec ce message.`, params: {}, detail };
 }
 

@@ -27,7 +27,7 @@ const WATCH_STOP_MS = 3_000;
 
 export type MailWatcher = ReturnType<typeof createMailWatcher>;
 
-export function createMailWatcher(options: Pick<HandlerOptions, 'emitMailEvent'>, session: Session) {
+export function createMailWatcher(options: Pick<HandlerOptions, 'emitMailEvent'> & Partial<Pick<HandlerOptions, 'home'>>, session: Session) {
   let watcher: { controller: AbortController; done: Promise<void> } | null = null;
   let watcherStatus: WatcherStatus = { state: 'off', error: null, retryInSeconds: null };
   let sending: Promise<unknown> = Promise.resolve();
@@ -77,10 +77,10 @@ export function createMailWatcher(options: Pick<HandlerOptions, 'emitMailEvent'>
             break;
           case 'impossible':
             options.emitMailEvent({ type: 'outbox' });
-            setWatcher({ state: watcherStatus.state, error: toIpcError(status.error), retryInSeconds: null });
+            setWatcher({ state: watcherStatus.state, error: toIpcError(status.error, options.home), retryInSeconds: null });
             break;
           case 'reconnecting':
-            setWatcher({ state: 'reconnecting', error: status.error ? toIpcError(status.error) : null, retryInSeconds: status.retryInSeconds });
+            setWatcher({ state: 'reconnecting', error: status.error ? toIpcError(status.error, options.home) : null, retryInSeconds: status.retryInSeconds });
             break;
           case 'receive-busy':
           case 'attachment-refused':
@@ -90,7 +90,7 @@ export function createMailWatcher(options: Pick<HandlerOptions, 'emitMailEvent'>
         }
       },
     }).then(() => undefined, (error: unknown) => {
-      if (!controller.signal.aborted) setWatcher({ state: 'stopped', error: toIpcError(error), retryInSeconds: null });
+      if (!controller.signal.aborted) setWatcher({ state: 'stopped', error: toIpcError(error, options.home), retryInSeconds: null });
     }).finally(() => {
       if (watcher?.controller === controller) watcher = null;
     });

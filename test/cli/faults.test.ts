@@ -7,11 +7,13 @@
 // (as here and in CI): otherwise those tests say they are skipped.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { scriptedTable } from '../unit/handler-table.js';
+import { describeErrorWith } from '../../shared/errors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin', 'pli.js');
@@ -85,6 +87,33 @@ async function lastEvent(action: string): Promise<Event | undefined> {
 }
 /** The entries a user sees in a folder (Pli's own dot-names apart). */
 const visible = (d: string): string[] => readdirSync(d).filter((n) => !n.startsWith('.pli-')).sort();
+
+/** The own person's id (the first of `id list`). */
+async function ownId(at = home): Promise<string> {
+  const run = await pli(['--home', at, 'id', 'list', '--json']);
+  expect(run.code, run.stderr).toBe(0);
+  return (JSON.parse(run.stdout) as { id: string }[])[0]!.id;
+}
+
+/** The desktop app's answer to `channel` on the profile `at` (its IPC handler table), and what its
+ * French screen shows (renderer/i18n/fr.json, as renderer/errors.ts words it). */
+const FR = JSON.parse(readFileSync(path.join(ROOT, 'renderer/i18n/fr.json'), 'utf8')) as Record<string, unknown>;
+async function appAnswer(at: string, channel: string): Promise<{ code: string; params: Record<string, unknown>; shown: string }> {
+  const { table } = scriptedTable(at);
+  try {
+    const answer = await table.invoke(channel, {});
+    expect(answer.ok, JSON.stringify(answer)).toBe(false);
+    if (answer.ok) throw new Error('unreachable');
+    const get = (key: string): unknown => key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], FR);
+    const shown = describeErrorWith({
+      exists: (key) => typeof get(key) === 'string',
+      t: (key, params) => (get(key) as string).replace(/\{\{\s*(\w+)\s*\}\}/g, (m, name: string) => (name in params ? String(params[name]) : m)),
+    }, answer.error).message;
+    return { code: answer.error.code, params: answer.error.params ?? {}, shown };
+  } finally {
+    table.close();
+  }
+}
 
 beforeAll(async () => {
   expect(existsSync(path.join(ROOT, 'dist/electron/cli/run.js')), 'run `npm run build` first').toBe(true);
@@ -191,6 +220,11 @@ describe('a read-only profile (read-only bind mount)', () => {
     const out = dir('ro-out');
     expectNamedFailure(await pli(['--home', ro, 'decrypt', '--out', out, container]), 1, /lecture seule/);
     expect(readdirSync(out)).toEqual([]);
+    // The desktop app says the same: the profile, by its name, read-only (not "un dossier de ce poste").
+    const app = await appAnswer(ro, 'identities:list');
+    expect([app.code, app.params]).toEqual(['profile-read-only', { place: ro, placeKind: 'profile' }]);
+    expect(app.shown).toMatch(/^Le profil «\u00a0ro-home\u00a0» est en lecture seule .*journal d’audit/);
+    expect(app.shown).not.toMatch(/un dossier de ce poste|\{\{|SQLITE/);
   });
 });
 
@@ -228,8 +262,13 @@ describe('a profile on a full disk (an 8 MiB tmpfs, filled)', () => {
     expectNamedFailure(await pli(['--home', full, 'decrypt', '--out', out, container]), 3, /place/i);
     expect(readdirSync(out)).toEqual([]);
     const listed = await pli(['--home', full, 'id', 'list']);
-    expectNamedFailure(listed, 3, /place/i);
+    expectNamedFailure(listed, 3, /Plus de place sur le disque du profil/);
     expect(listed.stderr).toContain(full);
+    // The desktop app says the same (SQLite says SQLITE_IOERR_SHMSIZE or SQLITE_FULL: never an I/O error).
+    const app = await appAnswer(full, 'identities:list');
+    expect([app.code, app.params]).toEqual(['profile-full', { place: full, placeKind: 'profile' }]);
+    expect(app.shown).toMatch(/^Plus de place sur le disque du profil «\u00a0profil\u00a0»/);
+    expect(app.shown).not.toMatch(/un dossier de ce poste|lecture ou d’écriture|\{\{/);
   });
 });
 
@@ -305,5 +344,158 @@ describe('a file system without hard links (FAT/exFAT USB key), the command kill
     expect(run.code, run.stderr).toBe(0);
     expect(visible(key)).toEqual(Object.keys(files).sort());
     for (const [name, data] of Object.entries(files)) expect(readFileSync(path.join(key, name)).equals(data)).toBe(true);
+  });
+});
+
+describe('a damaged profile database (SQLITE_NOTADB, SQLITE_CORRUPT)', () => {
+  /** A copy of the profile whose database is replaced (`notadb`) or has its pages after the first overwritten (`corrupt`). */
+  function damaged(name: string, how: 'notadb' | 'corrupt'): string {
+    const copy = path.join(work, name);
+    cpSync(home, copy, { recursive: true });
+    for (const extra of ['-wal', '-shm']) rmSync(path.join(copy, `profile.sqlite${extra}`), { force: true });
+    const db = path.join(copy, 'profile.sqlite');
+    const bytes = readFileSync(db);
+    if (how === 'notadb') bytes.fill(0x5a);
+    else bytes.fill(0x5a, bytes.readUInt16BE(16) || 65536);
+    writeFileSync(db, bytes);
+    return copy;
+  }
+
+  it('the CLI and the app: exit 1, the profile is damaged, restore it from its backup or tell the SSI officer', async () => {
+    for (const how of ['notadb', 'corrupt'] as const) {
+      const at = damaged(`damaged-${how}`, how);
+      const run = await pli(['--home', at, 'id', 'list']);
+      expectNamedFailure(run, 1, /endommagé.*sauvegarde.*officier SSI/s);
+      expect(run.stderr).toContain(at);
+      expect(run.stderr).not.toMatch(/malformed|not a database|SQLITE/);
+      const app = await appAnswer(at, 'identities:list');
+      expect([app.code, app.params], how).toEqual(['profile-damaged', { place: at, placeKind: 'profile' }]);
+      expect(app.shown).toMatch(new RegExp(`^Le profil «\\u00a0damaged-${how}\\u00a0» est endommagé.*sauvegarde`));
+    }
+  });
+});
+
+describe('a folder that cannot take the file (encrypt --out, send --folder, id export, audit anchor)', () => {
+  it('a missing folder, or a file where the folder should be: exit 1, says so in words, nothing left', async () => {
+    const src = path.join(dir('nofolder-src'), 'IS101_T3.csv');
+    writeFileSync(src, 'état');
+    const file = path.join(work, 'un-fichier');
+    writeFileSync(file, 'x');
+    for (const folder of [path.join(work, 'absent'), file]) {
+      const run = await pli(['--home', home, 'encrypt', '--out', path.join(folder, 'x.pli'), src]);
+      expectNamedFailure(run, 1, /introuvable, ou une partie de son chemin est un fichier/);
+      expect(run.stderr).toContain(folder);
+      expect(run.stderr).not.toMatch(/ENOENT|ENOTDIR|\.part/);
+      const exported = await pli(['--home', home, 'id', 'export', await ownId(), '--out', path.join(folder, 'carte')]);
+      expectNamedFailure(exported, 1, /introuvable, ou une partie de son chemin est un fichier/);
+    }
+    expect(existsSync(path.join(work, 'absent'))).toBe(false);
+    // init under a file: the profile's folder cannot be made.
+    expectNamedFailure(await pli(['--home', path.join(file, 'profil'), 'init']), 1, /dossier du profil .* introuvable, ou une partie de son chemin est un fichier/);
+  });
+
+  it.skipIf(!isRoot)(asRoot('a read-only folder (write-protected key): exit 1 in words; send leaves no container behind in the profile'), async () => {
+    const key = dir('ro-drop');
+    mount(['--bind', dir('ro-drop-src')], key);
+    mount(['-o', 'remount,ro,bind'], key);
+    const src = path.join(dir('ro-drop-files'), 'IS101_T3.csv');
+    writeFileSync(src, 'état');
+    const id = await ownId();
+    const outbox = path.join(home, 'outbox');
+    const before = existsSync(outbox) ? readdirSync(outbox).sort() : [];
+    const runs = [
+      await pli(['--home', home, 'encrypt', '--out', path.join(key, 'x.pli'), src]),
+      await pli(['--home', home, 'send', '--as', id, '--to', id, '--folder', key, src]),
+      await pli(['--home', home, 'id', 'export', id, '--out', path.join(key, 'carte')]),
+      await pli(['--home', home, 'audit', 'anchor', '--out', path.join(key, 'ancre')]),
+    ];
+    for (const run of runs) {
+      expectNamedFailure(run, 1, /lecture seule.*Choisissez un dossier/s);
+      expect(run.stderr).toContain(key);
+      expect(run.stderr).not.toMatch(/EROFS|read-only file system|\.part/);
+    }
+    expect(existsSync(outbox) ? readdirSync(outbox).sort() : []).toEqual(before);
+  });
+
+  it.skipIf(!isRoot)(asRoot('a full folder (a 1 MiB tmpfs, filled): exit 3, says there is no room and what to do, nothing left'), async () => {
+    const key = dir('full-drop');
+    mount(['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs'], key);
+    spawnSync('dd', ['if=/dev/zero', `of=${path.join(key, 'autre')}`, 'bs=64k', 'count=64'], { stdio: 'ignore' });
+    const src = path.join(dir('full-drop-files'), 'IS101_T3.csv');
+    writeFileSync(src, randomBytes(200_000));
+    const id = await ownId();
+    const outbox = path.join(home, 'outbox');
+    const before = existsSync(outbox) ? readdirSync(outbox).sort() : [];
+    const runs = [
+      await pli(['--home', home, 'send', '--as', id, '--to', id, '--folder', key, src]),
+      await pli(['--home', home, 'id', 'export', id, '--out', path.join(key, 'carte')]),
+      await pli(['--home', home, 'audit', 'anchor', '--out', path.join(key, 'ancre')]),
+    ];
+    for (const run of runs) {
+      expectNamedFailure(run, 3, /place.*Libérez de la place/s);
+      expect(run.stderr).toContain(key);
+      expect(run.stderr).not.toMatch(/ENOSPC|no space left|droits/);
+    }
+    expect(readdirSync(key)).toEqual(['autre']);
+    expect(existsSync(outbox) ? readdirSync(outbox).sort() : []).toEqual(before);
+  });
+});
+
+describe('what is read is not a file (a folder given to decrypt, inspect, id import)', () => {
+  it('exit 1, says it is no ordinary file (never « erreur inattendue » nor « introuvable »)', async () => {
+    const folder = dir('un-dossier.pli');
+    for (const args of [['decrypt', '--out', dir('folder-out'), folder], ['inspect', folder], ['id', 'import', folder]]) {
+      const run = await pli(['--home', home, ...args]);
+      expectNamedFailure(run, 1, /n'est pas un fichier ordinaire/);
+      expect(run.stderr).not.toMatch(/EISDIR|introuvable/);
+    }
+  });
+
+  it('decrypt --out naming an existing file: says it is no folder, in words', async () => {
+    const container = await sealed('out-file', { 'a.txt': Buffer.from('a') });
+    const file = path.join(work, 'pas-un-dossier');
+    writeFileSync(file, 'x');
+    const run = await pli(['--home', home, 'decrypt', '--out', file, container]);
+    expectNamedFailure(run, 1, /introuvable, ou une partie de son chemin est un fichier/);
+    expect(run.stderr).not.toMatch(/EEXIST|already exists/);
+    expect(readFileSync(file, 'utf8')).toBe('x');
+  });
+});
+
+describe('a file the person may not read (0600, another account\'s)', () => {
+  // As root every file is readable: the reading is then done as "nobody" (setpriv), which must be
+  // able to read the project's dist/ (a checkout under a private home is not).
+  const asNobody = isRoot ? ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'] : [];
+  const unable = (() => {
+    if (!isRoot) return null;
+    const probe = spawnSync(asNobody[0]!, [...asNobody.slice(1), process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(path.join(ROOT, 'dist/electron/core/faults.js'))})`]);
+    return probe.status === 0 ? null : 'skipped: setpriv is missing, or "nobody" cannot read this checkout\'s dist/';
+  })();
+  it.skipIf(unable !== null)(unable ?? 'encrypt and decrypt inputs: « Droits insuffisants pour lire », never blamed on a write nor « introuvable »', () => {
+    // A folder of its own that "nobody" may enter (the test's folder is private), the file not.
+    const open = mkdtempSync(path.join(os.tmpdir(), 'pli-noread-'));
+    chmodSync(open, 0o755);
+    const secret = path.join(open, 'IS101_T3.csv');
+    writeFileSync(secret, 'état', { mode: 0o600 });
+    if (!isRoot) chmodSync(secret, 0);
+    const probe = path.join(open, 'read-probe.mjs');
+    writeFileSync(probe, `const { fileSources } = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, 'dist/electron/core/container/seal.js')).href)});
+const { fileSource } = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, 'dist/electron/core/container/sinks.js')).href)});
+const out = [];
+for (const read of [() => fileSources([process.argv[2]]), () => fileSource(process.argv[2])]) {
+  try { await read(); out.push(null); } catch (e) { out.push({ code: e.code, message: e.message }); }
+}
+console.log(JSON.stringify(out));
+`);
+    const [file, ...argv] = [...asNobody, process.execPath, probe, secret];
+    const run = spawnSync(file!, argv, { encoding: 'utf8' });
+    rmSync(open, { recursive: true, force: true });
+    expect(run.status, run.stderr).toBe(0);
+    const answers = JSON.parse(run.stdout) as ({ code: string; message: string } | null)[];
+    for (const answer of answers) {
+      expect(answer?.code).toBe('no-read-permission');
+      expect(answer?.message).toMatch(/^Droits insuffisants pour lire .*IS101_T3\.csv/);
+      expect(answer?.message).not.toMatch(/écrire|introuvable|EACCES/);
+    }
   });
 });

@@ -253,14 +253,18 @@ describe('the system faults, in the users\' words', () => {
     ['ENOSPC', 'disk-full', 3], ['EDQUOT', 'disk-full', 3], ['SQLITE_FULL', 'disk-full', 3],
     ['EROFS', 'read-only', 1], ['SQLITE_READONLY', 'read-only', 1], ['SQLITE_CANTOPEN', 'read-only', 1],
     ['EACCES', 'no-permission', 1], ['EPERM', 'no-permission', 1], ['ENAMETOOLONG', 'name-too-long', 1], ['EFBIG', 'file-too-big-for-disk', 1],
-    ['EMFILE', 'too-many-files', 3], ['EIO', 'io-error', 3],
+    ['EMFILE', 'too-many-files', 3], ['EIO', 'io-error', 3], ['ENOTDIR', 'no-folder', 1],
+    // SQLite's extended codes, by their primary code.
+    ['SQLITE_FULL', 'disk-full', 3], ['SQLITE_READONLY_DBMOVED', 'read-only', 1], ['SQLITE_CANTOPEN_ISDIR', 'read-only', 1],
   ];
+  /** The profile's own words for its full disk and its read-only state (as the CLI and the app say them). */
+  const AT_PROFILE: Record<string, string> = { 'disk-full': 'profile-full', 'read-only': 'profile-read-only' };
   for (const [code, expected, exit] of CASES) {
     it(`${code}: ${expected}, exit ${exit}, French, says where and what to do`, () => {
       for (const place of [{ kind: 'folder' as const, path: '/media/CLE/recus' }, { kind: 'profile' as const, path: '/var/lib/pli' }]) {
         const error = faultError(errno(code), place)!;
         expect(error, code).toBeInstanceOf(PliError);
-        expect(error.code).toBe(expected);
+        expect(error.code).toBe(place.kind === 'profile' ? AT_PROFILE[expected] ?? expected : expected);
         expect(error.exitCode).toBe(exit);
         expect(error.message).not.toMatch(/inattendue|raw/);
         if (code !== 'EMFILE') expect(error.message).toContain(place.path);

@@ -3,14 +3,15 @@
 // (French and English) and falls back to the core's French message for the codes listed below; a
 // mail server's reply travels as a detail, never as the message; the watch mode's news is typed.
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PliError, inputError, securityError, temporaryError } from '../../electron/core/errors.js';
 import { DB_FILE, initProfile, openProfile } from '../../electron/core/profile/profile.js';
 import { resolveIdentity, resolveOwn } from '../../electron/core/profile/identities.js';
 import { requireMailbox } from '../../electron/core/mail/settings.js';
-import { connectionError } from '../../electron/core/mail/connect.js';
+import { connectionError, isTemporary } from '../../electron/core/mail/connect.js';
+import { reportFailure } from '../../electron/cli/pli.js';
 import { CLI_HINTS, cliMessage } from '../../electron/cli/hints.js';
 import { directoryLine, inboxLine, refusedRoomLine, sendingWarningLine, statusLine } from '../../electron/cli/status.js';
 import { toInboxItem, toIpcError } from '../../electron/ipc/views.js';
@@ -20,7 +21,7 @@ import Database from 'better-sqlite3';
 import { DAY, directoryWarning } from '../../electron/core/authority/directory.js';
 import { checkFreshnessForSending } from '../../electron/core/services/policy.js';
 import { listInbox, refusedRoom } from '../../electron/core/mail/inbox.js';
-import { diskFullError, faultError } from '../../electron/core/faults.js';
+import { diskFullError, faultError, readFault, writeFault } from '../../electron/core/faults.js';
 import i18next from 'i18next';
 import { describeErrorWith, type ErrorData } from '../../shared/errors.js';
 
@@ -79,7 +80,7 @@ const FALLBACK = [
   'profile-key-locked', 'profile-kind', 'profile-permissions', 'profile-tampered', 'receive-busy',
   'recipient-not-certified', 'revoke-self', 'role', 'rollback', 'sender-expired', 'sender-not-certified', 'sender-not-yet-valid',
   'sender-revoked', 'sender-role', 'tampered', 'temp-tampered', 'too-big', 'too-large', 'too-many-files', 'too-many-recipients',
-  'trusts-other', 'unknown-id', 'worker-missing', 'worker-stopped', 'write-failed',
+  'trusts-other', 'unknown-id', 'worker-missing', 'worker-stopped',
   // The conventions (issue 14): no screen yet, the core's sentence until it has one.
   'already-terminated', 'ambiguous-convention-id', 'bad-convention-id', 'bad-date', 'bad-expect', 'bad-party', 'bad-person',
   'bad-schedule', 'bad-types', 'not-certified', 'not-party-member', 'unknown-convention', 'unknown-party',
@@ -379,25 +380,119 @@ describe('faults carry their place (and sizes): the interface words the common o
   });
 });
 
+describe('faults of the profile and of SQLite: one wording for the CLI and the app', () => {
+  const errno = (code: string, file?: string) => Object.assign(new Error(`${code}: système`), { code, ...(file ? { path: file } : {}) });
+  const profileDir = '/home/agent/.pli';
+
+  it('SQLite\'s extended codes by their primary code: busy, read-only, cannot open, damaged', () => {
+    for (const code of ['SQLITE_BUSY', 'SQLITE_BUSY_RECOVERY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_TIMEOUT', 'SQLITE_LOCKED', 'SQLITE_LOCKED_SHAREDCACHE']) {
+      expect(toIpcError(errno(code), profileDir).code, code).toBe('busy');
+      const stderr = process.stderr.write;
+      process.stderr.write = (() => true) as typeof process.stderr.write;
+      try {
+        expect(reportFailure(errno(code), profileDir), code).toBe(3);
+      } finally {
+        process.stderr.write = stderr;
+      }
+    }
+    for (const code of ['SQLITE_READONLY_DBMOVED', 'SQLITE_READONLY_DIRECTORY', 'SQLITE_CANTOPEN_NOTEMPDIR', 'SQLITE_CANTOPEN_DIRTYWAL']) {
+      expect(faultError(errno(code), { kind: 'profile', path: profileDir })?.code, code).toBe('profile-read-only');
+    }
+    for (const code of ['SQLITE_CORRUPT', 'SQLITE_CORRUPT_INDEX', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_NOTADB']) {
+      const damaged = faultError(errno(code), { kind: 'profile', path: profileDir })!;
+      expect([damaged.code, damaged.exitCode, damaged.params], code).toEqual(['profile-damaged', 1, { place: profileDir, placeKind: 'profile' }]);
+      expect(damaged.message).toMatch(/^Le profil \/home\/agent\/\.pli est endommagé : .*sauvegarde.*officier SSI\.$/);
+    }
+  });
+
+  it('the app names the profile (its home) as the CLI does: full, read-only, damaged, worded in fr and en', async () => {
+    const cases = [['SQLITE_FULL', 'profile-full', 'temporary'], ['SQLITE_READONLY', 'profile-read-only', 'input'], ['SQLITE_NOTADB', 'profile-damaged', 'input']] as const;
+    for (const [code, expected, kind] of cases) {
+      const ipc = errorSchema.parse(toIpcError(errno(code), profileDir));
+      expect([ipc.code, ipc.kind, ipc.params]).toEqual([expected, kind, { place: profileDir, placeKind: 'profile' }]);
+      expect(ipc.message).toContain(`profil ${profileDir}`);
+      for (const language of ['fr', 'en']) {
+        await i18n.changeLanguage(language);
+        const shown = describeError(ipc);
+        expect(shown.message).toContain('.pli');
+        expect(shown.message).not.toMatch(/\{\{|un dossier de ce poste|SQLITE/);
+        expect(shown.detail).toBe(profileDir);
+      }
+    }
+    await i18n.changeLanguage('fr');
+  });
+
+  it('a rejection that is no object (null, undefined, a string) is an unexpected error, never a crash', () => {
+    for (const thrownValue of [null, undefined, 'texte', 42]) {
+      const ipc = toIpcError(thrownValue, profileDir);
+      expect(ipc.code).toBe('unexpected');
+      expect(ipc.detail).toBe(String(thrownValue));
+      expect(isTemporary(thrownValue)).toBe(false);
+      const error = connectionError(thrownValue, 'SMTP', { host: 'smtp.example', port: 465, mode: 'tls' } as never);
+      expect(error).toBeInstanceOf(PliError);
+    }
+  });
+
+  it('reading a file is never blamed on a write: no right to read, a folder, missing', () => {
+    const denied = readFault('/srv/depot/etat.csv', errno('EACCES', '/srv/depot/etat.csv'));
+    expect([denied.code, denied.exitCode, denied.params]).toEqual(['no-read-permission', 1, { path: '/srv/depot/etat.csv' }]);
+    expect(denied.message).toMatch(/^Droits insuffisants pour lire \/srv\/depot\/etat\.csv/);
+    expect(denied.message).not.toMatch(/écrire/);
+    expect(readFault('/srv/depot', errno('EISDIR')).code).toBe('not-a-file');
+    expect(readFault('/srv/absent.pli', errno('ENOENT')).code).toBe('missing-file');
+  });
+
+  it('writing a new file: the folder\'s fault in its words, the system\'s text only as the detail', () => {
+    expect(writeFault('/media/cle/x.pli', errno('EROFS', '/media/cle/x.pli.1a2b.part')).params).toEqual({ place: '/media/cle', placeKind: 'folder' });
+    expect(writeFault('/media/cle/x.pli', errno('EACCES')).code).toBe('no-permission');
+    expect(writeFault('/media/cle/x.pli', errno('ENOSPC')).code).toBe('disk-full');
+    expect(writeFault('/media/cle/x.pli', errno('ENOENT')).code).toBe('no-folder');
+    expect(writeFault('/media/cle/x.pli', errno('ENAMETOOLONG')).code).toBe('name-too-long');
+    const other = writeFault('/media/cle/x.pli', errno('EXDEV'));
+    expect([other.code, other.params.name, other.params.system]).toEqual(['cannot-write', 'x.pli', 'EXDEV: système']);
+    expect(other.message).not.toMatch(/EXDEV/);
+  });
+});
+
 describe('the desktop app\'s own writes: the system\'s text is the detail, the message in words', () => {
   it('cannot-write: the file\'s name as a param, the system\'s text only as the detail; a known fault in its words', async () => {
     const dir = path.dirname(freshHome());
-    // A folder that does not exist: ENOENT is no listed fault, so cannot-write.
-    const missing = path.join(dir, 'absent', 'carte.pli-carte');
-    const error = await writeNewFile(missing, 'x', 0o644).then(() => null, (e: unknown) => e as PliError);
+    // A name ending with "/" (open() answers EISDIR): no listed fault, so cannot-write.
+    const odd = path.join(dir, 'carte.pli-carte') + '/';
+    const error = await writeNewFile(odd, 'x', 0o644).then(() => null, (e: unknown) => e as PliError);
     expect(error).toBeInstanceOf(PliError);
     expect(error!.code).toBe('cannot-write');
-    expect(error!.message).not.toMatch(/ENOENT|no such file/);
+    expect(error!.message).not.toMatch(/EISDIR|illegal operation/);
     expect(error!.params.name).toBe('carte.pli-carte');
     const ipc = errorSchema.parse(toIpcError(error));
     expect(ipc.params).toEqual({ name: 'carte.pli-carte' });
-    expect(ipc.detail).toMatch(/ENOENT/);
+    expect(ipc.detail).toMatch(/EISDIR/);
     for (const language of ['fr', 'en']) {
       await i18n.changeLanguage(language);
       const shown = describeError(ipc);
       expect(shown.message).toContain('carte.pli-carte');
-      expect(shown.message).not.toMatch(/ENOENT|\{\{/);
-      expect(shown.detail).toMatch(/ENOENT/);
+      expect(shown.message).not.toMatch(/EISDIR|\{\{/);
+      expect(shown.detail).toMatch(/EISDIR/);
+    }
+    await i18n.changeLanguage('fr');
+  });
+
+  it('a folder that does not exist (ENOENT of the parent) or is a file (ENOTDIR): no-folder, naming the folder, in words', async () => {
+    const dir = path.dirname(freshHome());
+    const absent = path.join(dir, 'absent');
+    writeFileSync(path.join(dir, 'fichier'), 'x');
+    for (const [target, folder] of [[path.join(absent, 'carte.pli-carte'), absent], [path.join(dir, 'fichier', 'carte.pli-carte'), path.join(dir, 'fichier')]] as const) {
+      const error = await writeNewFile(target, 'x', 0o644).then(() => null, (e: unknown) => e as PliError);
+      expect(error).toBeInstanceOf(PliError);
+      expect([error!.code, error!.exitCode, error!.params]).toEqual(['no-folder', 1, { place: folder, placeKind: 'folder' }]);
+      expect(error!.message).toContain(folder);
+      expect(error!.message).not.toMatch(/ENOENT|ENOTDIR|no such file|not a directory/);
+      for (const language of ['fr', 'en']) {
+        await i18n.changeLanguage(language);
+        const shown = describeError(errorSchema.parse(toIpcError(error)));
+        expect(shown.message).toContain(path.basename(folder));
+        expect(shown.message).not.toMatch(/ENOENT|ENOTDIR|\{\{/);
+      }
     }
     await i18n.changeLanguage('fr');
   });

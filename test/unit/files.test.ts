@@ -116,7 +116,7 @@ describe('the audit export (services/audit.ts) over the same writer', () => {
       expect(run.status, run.stderr).toBe(0);
       mounted.push(dir);
       const ctx = { profile, unlocker: { unlock: (row: Parameters<typeof signIn>[1]) => signIn(profile, row, 'une phrase de passe de test') } };
-      await expect(exportAudit(ctx, person.id, path.join(dir, 'journal.csv'))).rejects.toMatchObject({ code: 'ENOSPC' });
+      await expect(exportAudit(ctx, person.id, path.join(dir, 'journal.csv'))).rejects.toMatchObject({ code: 'disk-full', params: { place: dir, placeKind: 'folder' } });
       expect(readdirSync(dir)).toEqual([]);
     } finally {
       profile.close();
@@ -153,10 +153,11 @@ describe.each(frontEnds)('%s', (_name, write) => {
     }
   });
 
-  it('a missing folder: cannot-write (exit 1), nothing made', async () => {
+  it('a missing folder: no-folder (exit 1), naming the folder, nothing made', async () => {
     const target = path.join(fresh(), 'absent', 'x.pdf');
     const error = await write(target, 'x').then(() => null, (e: unknown) => e);
-    expect((error as PliError).code).toBe('cannot-write');
+    expect((error as PliError).code).toBe('no-folder');
+    expect((error as PliError).params).toEqual({ place: path.dirname(target), placeKind: 'folder' });
     expect((error as PliError).exitCode).toBe(1);
     expect(lstatSync(path.dirname(path.dirname(target))).isDirectory()).toBe(true);
     expect(existsSync(path.dirname(target))).toBe(false);

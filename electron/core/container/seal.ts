@@ -17,6 +17,7 @@ import { awaitStream, chunkSealer, systemError, type ChunkSealer } from './gcm.j
 import { ed25519Sign, wrapForXWing } from '../crypto/keys.js';
 import { argon2id, PASSWORD_RECIPIENT_PARAMS, type Argon2Params } from '../crypto/argon2.js';
 import { inputError } from '../errors.js';
+import { readFault, writeFault } from '../faults.js';
 import { base32Decode, ID_BYTES } from '../../../shared/ids.js';
 import { OFF_THREAD_HASH_BYTES, registerTemporary, sha256Stream } from './sinks.js';
 import { MAX_RECIPIENTS, createdProblem } from './limits.js';
@@ -348,11 +349,16 @@ export async function fileSources(paths: string[]): Promise<PlainSource[]> {
       let info;
       try {
         info = await stat(file);
-      } catch {
-        throw inputError('missing-file', `Fichier introuvable : ${file}. Vérifiez le chemin.`);
+      } catch (error) {
+        throw readFault(file, error);
       }
       if (!info.isFile()) throw inputError('not-a-file', `${file} n'est pas un fichier ordinaire : seuls des fichiers peuvent être mis dans un pli.`);
-      const handle = await open(file, 'r');
+      let handle;
+      try {
+        handle = await open(file, 'r');
+      } catch (error) {
+        throw readFault(file, error); // never blamed on the container's folder
+      }
       sources.push({
         name: path.basename(file).normalize('NFC'),
         size: info.size,
@@ -400,7 +406,7 @@ export async function sealToFile(paths: string[], output: string, params: SealPa
   } catch (error) {
     unregister();
     await Promise.all(sources.map((s) => s.close()));
-    throw inputError('cannot-write', `Impossible d'écrire ${output} : ${(error as Error).message}. Vérifiez le dossier et les droits.`);
+    throw writeFault(output, error);
   }
   const fh = handle;
   // Every FLUSH_BYTES, a data sync starts in the background: the disk writes while the next blocks

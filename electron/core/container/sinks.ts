@@ -17,7 +17,7 @@ import { ContainerDigest } from './digest.js';
 import { printable, type Manifest } from './manifest.js';
 import type { CipherSource, DirectFiles, PlainSink } from './open.js';
 import { inputError, PliError, securityError } from '../errors.js';
-import { diskFullError, faultError } from '../faults.js';
+import { diskFullError, faultError, folderFault, notAFile, readFault } from '../faults.js';
 import { asBuffer, discard, DigestWorker, keepSpare, ownsMemory, StartedThread, takeSpare, type Pending } from './threads.js';
 import type { HashedAnswer, HashRequest } from './hash.worker.js';
 import { workerEntry } from '../workers.js';
@@ -210,6 +210,9 @@ export function candidateName(name: string, n: number): string {
   return `${kept.trimEnd() || 'fichier'}${suffix}`;
 }
 
+const notADestination = (outDir: string): PliError =>
+  inputError('cannot-write', `${outDir} n'est pas un dossier : choisissez un dossier de destination.`);
+
 const tempTampered = (): Error => securityError('temp-tampered',
   "Le dossier temporaire du déchiffrement a été modifié par un autre programme : rien n'a été gardé. Signalez-le à l'officier SSI, puis recommencez.");
 
@@ -247,9 +250,9 @@ export class FolderSink implements PlainSink {
       await mkdir(outDir, { recursive: true });
       outInfo = await stat(outDir, { bigint: true });
     } catch (error) {
-      throw faultError(error, { kind: 'folder', path: outDir }) ?? inputError('cannot-write', `Impossible de créer le dossier ${outDir} : ${(error as Error).message}.`);
+      throw folderFault(outDir, error); // a file of that name (EEXIST) included
     }
-    if (!outInfo.isDirectory()) throw inputError('cannot-write', `${outDir} n'est pas un dossier : choisissez un dossier de destination.`);
+    if (!outInfo.isDirectory()) throw notADestination(outDir);
     await sweepTemporaryFolders(outDir);
     const sink = new FolderSink(outDir, outInfo, options.digests ?? true);
     try {
@@ -260,7 +263,7 @@ export class FolderSink implements PlainSink {
     } catch (error) {
       sink.unregister();
       if (error instanceof PliError) throw error;
-      throw faultError(error, { kind: 'folder', path: outDir }) ?? inputError('cannot-write', `Impossible d'écrire dans le dossier ${outDir} : ${(error as Error).message}. Vérifiez le dossier et les droits.`);
+      throw folderFault(outDir, error);
     }
     return sink;
   }
@@ -685,10 +688,15 @@ export async function fileSource(file: string): Promise<CipherSource & { fd: num
   let handle: FileHandle;
   try {
     handle = await open(file, 'r');
-  } catch {
-    throw inputError('missing-file', `Fichier introuvable : ${file}. Vérifiez le chemin.`);
+  } catch (error) {
+    throw readFault(file, error);
   }
   const info = await handle.stat();
+  // A folder opens for reading too (its first read would fail with EISDIR): refused here.
+  if (!info.isFile()) {
+    await handle.close();
+    throw notAFile(file);
+  }
   return {
     size: info.size,
     fd: handle.fd,

@@ -113,8 +113,12 @@ const isTlsTrustError = (e: AnyError): boolean =>
   /certificate|self[- ]signed|altname|CERT_|unable to verify|UNABLE_TO/i.test(`${e.code ?? ''} ${e.message ?? ''}`);
 
 /** Whether the error is about the connection (retry later) rather than the message or the settings. */
+/** Any rejection as an object to read (a library may reject with a string, null or undefined). */
+const asError = (error: unknown): AnyError =>
+  (error !== null && typeof error === 'object' ? error : { message: String(error) }) as AnyError;
+
 export function isTemporary(error: unknown): boolean {
-  const e = error as AnyError;
+  const e = asError(error);
   if (e instanceof PliError) return e.kind === 'temporary';
   if (isTlsTrustError(e) || isTlsProtocolError(e) || e.tlsFailed || e.code === 'ETLS') return false;
   if (typeof e.responseCode === 'number') return e.responseCode >= 400 && e.responseCode < 500;
@@ -133,7 +137,7 @@ export function serverAnswer(error: unknown): string {
 
 /** Maps a connection/login error to the CLI contract: 3 unreachable, 2 TLS refused, 1 login refused. */
 export function connectionError(error: unknown, which: 'IMAP' | 'SMTP', endpoint: Endpoint): PliError {
-  const e = error as AnyError;
+  const e = asError(error);
   if (e instanceof PliError) return e;
   const where = `${which} ${endpoint.host}:${endpoint.port}`;
   // The server's own words (outside text, often English) travel as the `server` param: a front end

@@ -24,6 +24,7 @@ import { signedDigest } from '../crypto/primitives.js';
 import { currentKeys, getIdentity, keyByFingerprint, type IdentityRow, type UnlockedIdentity } from '../profile/identities.js';
 import { requireRecipient, requireSigner } from '../services/policy.js';
 import { audit, type Context } from '../context.js';
+import { folderFault, writeFault } from '../faults.js';
 import { inputError, PliError, securityError } from '../errors.js';
 import { refuseProfileFolder } from '../own-files.js';
 import { getMailbox } from './settings.js';
@@ -144,11 +145,14 @@ export async function dispatchObject(ctx: Context, object: SealedObject, senderI
   return ids;
 }
 
+/** What to check when a pli cannot be dropped in a folder (often a USB key). */
+const USB_ADVICE = 'Vérifiez que la clé USB est branchée et accessible en écriture, puis recommencez.';
+
 async function writeObjectToFolder(object: SealedObject, folder: string): Promise<string> {
   try {
     await mkdir(folder, { recursive: true });
   } catch (error) {
-    throw inputError('cannot-write', `Impossible d'écrire dans ${folder} : ${(error as Error).message}. Vérifiez que la clé USB est branchée et accessible en écriture.`);
+    throw folderFault(folder, error, USB_ADVICE);
   }
   const target = path.join(folder, objectAttachmentName(object.kind, object.containerId));
   const temporary = path.join(folder, `.pli-${randomBytes(6).toString('hex')}.part`);
@@ -160,7 +164,7 @@ async function writeObjectToFolder(object: SealedObject, folder: string): Promis
     await rename(temporary, target);
   } catch (error) {
     await rm(temporary, { force: true });
-    throw inputError('cannot-write', `Impossible d'écrire dans ${folder} : ${(error as Error).message}.`);
+    throw writeFault(target, error, USB_ADVICE);
   }
   return target;
 }

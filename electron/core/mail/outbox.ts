@@ -12,6 +12,7 @@ import { encryptIntoOutbox } from '../services/containers.js';
 import type { ConventionSendInput } from '../authority/convention-exchange.js';
 import { fileOutboxRows, filingOf } from '../authority/convention-filing.js';
 import { audit, type Context } from '../context.js';
+import { folderFault, writeFault } from '../faults.js';
 import { inputError, PliError } from '../errors.js';
 import { refuseProfileFile, refuseProfileFolder } from '../own-files.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, getMailbox, requireMailbox, unlockMailboxPassword, type MailboxSettings } from './settings.js';
@@ -149,7 +150,15 @@ export async function queueSend(ctx: Context, request: SendRequest): Promise<Sen
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`);
 
   if (request.folder) {
-    const target = await writeToFolder(containerPath, request.folder, result.containerId);
+    let target: string;
+    try {
+      target = await writeToFolder(containerPath, request.folder, result.containerId);
+    } catch (error) {
+      // No row was written for it: the profile's copy would be an orphan that nothing lists,
+      // retries or deletes (the folder transport has no queue). The next attempt seals anew.
+      await rm(containerPath, { force: true });
+      throw error;
+    }
     const id = db.transaction(() => {
       const inserted = Number(insert.run(result.containerId, sender.id, 'folder', request.folder, `<folder.${result.containerId}>`, containerPath, result.size, 'sent', now, now, Date.now()).lastInsertRowid);
       sealNewOutboxRows(db, [inserted]);
@@ -194,12 +203,15 @@ export async function queueSend(ctx: Context, request: SendRequest): Promise<Sen
   return { containerId: result.containerId, outboxIds: ids, destinations, warnings: result.warnings, size: result.size, ...under };
 }
 
+/** What to check when a pli cannot be dropped in a folder (often a USB key). */
+const USB_ADVICE = 'Vérifiez que la clé USB est branchée et accessible en écriture, puis recommencez.';
+
 /** Writes DIR/pli-<id>.pli through a temporary name renamed into place; never overwrites. */
 async function writeToFolder(containerPath: string, folder: string, containerId: string): Promise<string> {
   try {
     await mkdir(folder, { recursive: true });
   } catch (error) {
-    throw inputError('cannot-write', `Impossible d'écrire dans ${folder} : ${(error as Error).message}. Vérifiez que la clé USB est branchée et accessible en écriture.`);
+    throw folderFault(folder, error, USB_ADVICE);
   }
   const target = path.join(folder, attachmentName(containerId));
   const temporary = path.join(folder, `.pli-${randomBytes(6).toString('hex')}.part`);
@@ -211,7 +223,7 @@ async function writeToFolder(containerPath: string, folder: string, containerId:
     await rename(temporary, target);
   } catch (error) {
     await rm(temporary, { force: true });
-    throw inputError('cannot-write', `Impossible d'écrire le pli dans ${folder} : ${(error as Error).message}.`);
+    throw writeFault(target, error, USB_ADVICE);
   }
   return target;
 }

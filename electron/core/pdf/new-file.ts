@@ -5,7 +5,7 @@
 // behind).
 import path from 'node:path';
 import { PliError, inputError } from '../errors.js';
-import { faultError } from '../faults.js';
+import { writeFault } from '../faults.js';
 import { somethingAt, writeNewFileSync, type NewFileWords } from '../files.js';
 
 const existsError = (target: string): PliError =>
@@ -17,12 +17,8 @@ export function refuseExistingFile(target: string): void {
   if (somethingAt(target)) throw existsError(target);
 }
 
-function writeFailed(target: string, error: unknown): PliError {
-  return faultError(error, { kind: 'folder', path: path.dirname(target) })
-    ?? inputError('cannot-write', `Impossible d'écrire ${path.basename(target)} : le système a refusé l'écriture. Vérifiez le dossier, les droits et la place libre, puis recommencez.`, {
-      name: path.basename(target), system: String((error as Error)?.message ?? error).slice(0, 500),
-    });
-}
+/** A full disk, a read-only key, a missing folder... in the words shared by every writer (faults.ts). */
+const writeFailed = (target: string, error: unknown): PliError => writeFault(target, error);
 
 const WORDS: NewFileWords = { exists: existsError, failed: writeFailed };
 

@@ -15,6 +15,7 @@ import { SIGNATURE_LABELS } from '../crypto/labels.js';
 import { getIdentity, keyByFingerprint, listIdentities, resolveOwn, verifyCard, type UnlockedIdentity, type VerifiedCard } from '../profile/identities.js';
 import { certificateState, describeState, getTrust, revocationOf, verifyCertificate, type CertificateState, type TrustRow } from '../authority/certificates.js';
 import { inputError, PliError, securityError } from '../errors.js';
+import { writeFault } from '../faults.js';
 import { actorOf, audit, type Context, type Scope } from '../context.js';
 import { requireRole } from './policy.js';
 import { somethingAt, writeNewFileSync } from '../files.js';
@@ -701,7 +702,8 @@ function refuseExisting(file: string, exists: (file: string) => PliError): void 
 /** Creates `file` (electron/core/files.ts: never replaces, never follows a planted link, leaves
  * nothing partial); a system failure goes up as it came (the callers word it). */
 function writeExclusive(file: string, data: Buffer | string, exists: (file: string) => PliError): void {
-  writeNewFileSync(file, data, 0o644, { exists, failed: (_file, error) => error as Error });
+  // A full disk, a read-only key, missing rights... in their words, naming the folder.
+  writeNewFileSync(file, data, 0o644, { exists, failed: (target, error) => writeFault(target, error) });
 }
 
 /** `pli audit anchor`: writes the anchor to `out`, never over an existing file. */
@@ -714,12 +716,7 @@ export async function writeAuditAnchor(ctx: Context, as: string | undefined, out
   try {
     appendEvent(db, ctx.profile.workstation, { actor: signer.id, action: 'audit.anchored', object: out });
     const text = await makeAuditAnchor(ctx.profile, signerOf(unlocked));
-    try {
-      writeExclusive(out, text, anchorExists);
-    } catch (error) {
-      if (error instanceof PliError) throw error;
-      throw inputError('write-failed', `Impossible d'écrire ${out} : vérifiez le dossier et les droits.`);
-    }
+    writeExclusive(out, text, anchorExists);
     return { seq: (JSON.parse(text) as AuditAnchor).seq, signer: signer.name };
   } finally {
     unlocked.wipe();
