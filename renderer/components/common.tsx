@@ -202,6 +202,20 @@ export function CertificateState({ certificate }: { certificate: Certificate }) 
   );
 }
 
+/**
+ * For a screen that asks main again whenever something changes (an event, a filter, a poll): each
+ * call of `newest()` starts a request and returns whether it is still the newest one when its
+ * answer comes. Answers can come back out of order (main waits on the disk; the first answer after
+ * the keys were used pays for the session's checkpoint), and an older one must not replace a newer.
+ */
+export function useNewest(): () => () => boolean {
+  const latest = useRef(0);
+  return useCallback(() => {
+    const ticket = ++latest.current;
+    return () => ticket === latest.current;
+  }, []);
+}
+
 /** App's hold on the navigation: taking it returns its release (once is enough). See useHold. */
 export const HoldContext = createContext<() => () => void>(() => () => undefined);
 

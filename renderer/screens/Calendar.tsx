@@ -7,7 +7,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
-import { DayField, ErrorBox, Heading, Outside } from '../components/common';
+import { DayField, ErrorBox, Heading, Outside, useNewest } from '../components/common';
 import type { DueStateView, ResponseOf } from '../../shared/ipc';
 import { frenchDay, frenchList, frenchPeriod, frenchPeriodShort } from '../../shared/french';
 import type { ErrorText } from '../errors';
@@ -54,14 +54,18 @@ export function Calendar({ onSend }: { onSend?: (convention: string, period: str
   const [data, setData] = useState<CalendarData | null>(null);
   const [error, setError] = useState<ErrorText>(null);
 
+  // An older answer (« Année suivante » clicked twice) would set its year back, and ask for it again.
+  const newest = useNewest();
   const load = useCallback(() => {
     setError(null);
+    const isNewest = newest();
     call('conventions:calendar', { ...(year !== null ? { year } : {}), ...(at !== null ? { at } : {}) }).then((r) => {
+      if (!isNewest()) return;
       setData(r);
       setAt(r.at);
       setYear(r.year);
-    }, (e: unknown) => setError(errorMessage(e)));
-  }, [year, at]);
+    }, (e: unknown) => { if (isNewest()) setError(errorMessage(e)); });
+  }, [year, at, newest]);
   useEffect(load, [load]);
   const shown = year ?? data?.year ?? 0;
 

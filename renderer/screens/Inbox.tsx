@@ -11,7 +11,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId, onMailEvent } from '../api';
-import { ErrorBox, FilePicker, Heading, ProgressBar, StatusBox, TechnicalDetails, baseName, useFormat, useProgress } from '../components/common';
+import { ErrorBox, FilePicker, Heading, ProgressBar, StatusBox, TechnicalDetails, baseName, useFormat, useNewest, useProgress } from '../components/common';
 import { forScreen } from '../../shared/text';
 import { OpenedFiles } from '../components/OpenedFiles';
 import { ErrorBoundary } from '../components/ErrorBoundary';
@@ -58,17 +58,16 @@ export function Inbox({ onOpen, onSettings, onCalendar }: { onOpen: (summary: Co
   // The list answer's watcher state is main's when it listed; a state pushed since may be newer
   // (the answer and the pushes do not travel together) and must win. Every change of the watcher's
   // state is pushed, in order: so the answer's is used only when no push came while it was asked.
-  // The lists themselves: only the answer to the newest request is shown. An arrival, an action's
-  // end and the watcher each ask again, and the answers can come back out of order (main waits on
-  // the disk, and the first answer after the keys were used pays for the session's checkpoint).
+  // The lists themselves: only the answer to the newest request (an arrival, an action's end and
+  // the watcher each ask again) is shown (useNewest).
   const watcherPushes = useRef(0);
-  const latest = useRef(0);
+  const newest = useNewest();
   const load = useCallback(async () => {
-    const ticket = ++latest.current;
+    const isNewest = newest();
     try {
       const pushesBefore = watcherPushes.current;
       const result = await call('inbox:list', {});
-      if (ticket !== latest.current) return;
+      if (!isNewest()) return;
       setItems(result.items);
       setDetails(new Map(result.details.map((d) => [d.id, d])));
       setMailbox(result.mailbox);
@@ -76,9 +75,9 @@ export function Inbox({ onOpen, onSettings, onCalendar }: { onOpen: (summary: Co
       setRoom(result.refusedRoom);
       setRetention(result.retention?.message ?? null);
     } catch (e) {
-      if (ticket === latest.current) setError(errorMessage(e));
+      if (isNewest()) setError(errorMessage(e));
     }
-  }, []);
+  }, [newest]);
   useEffect(() => {
     void load();
     return onMailEvent((event) => {

@@ -11,7 +11,7 @@ import { useTranslation } from 'react-i18next';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { call, errorMessage } from '../api';
-import { ErrorBox, Heading, StatusBox, baseName, useAction, useFormat } from '../components/common';
+import { ErrorBox, Heading, StatusBox, baseName, useAction, useFormat, useNewest } from '../components/common';
 import { CorrectionForm, type CorrectionTarget } from '../components/indicators/CorrectionForm';
 import { MappingEditor } from '../components/indicators/MappingEditor';
 import { Sources } from '../components/indicators/Sources';
@@ -132,20 +132,20 @@ export function Indicators() {
   // The import's button says why it waits, as the correction's and the editor's do.
   const importWhy = conventionPeriodMissing(t, form.convention, form.period);
 
-  const latest = useRef(0);
+  const newest = useNewest();
   const load = useCallback(() => {
     if (!valid(from) || !valid(to)) return;
-    const ticket = ++latest.current;
+    const isNewest = newest();
     setError(null);
     call('indicators:list', { ...(commune ? { commune } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}) }).then(
       (answer) => {
-        if (ticket !== latest.current) return;
+        if (!isNewest()) return;
         setData(answer);
         if (!commune && answer.communes.length > 0) setCommune(answer.communes[0]!);
       },
-      (e: unknown) => { if (ticket === latest.current) setError(errorMessage(e)); },
+      (e: unknown) => { if (isNewest()) setError(errorMessage(e)); },
     );
-  }, [commune, from, to]);
+  }, [commune, from, to, newest]);
   useEffect(load, [load]);
   // After an action, the figures of the filters chosen by then: an action's `after`, and the forms'
   // onDone, run when it ends, and the `load` of the click's time would list the commune chosen

@@ -7,7 +7,7 @@
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, onMailEvent } from '../api';
-import { CertificateState, ErrorBox, Heading, Outside, StatusBox, baseName, useAction, useFormat, useHoldWhile } from '../components/common';
+import { CertificateState, ErrorBox, Heading, Outside, StatusBox, baseName, useAction, useFormat, useHoldWhile, useNewest } from '../components/common';
 import { forScreen } from '../../shared/text';
 import { ROLE_NAMES, type Person, type ResponseOf, type Role } from '../../shared/ipc';
 import type { ErrorText } from '../errors';
@@ -146,10 +146,14 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
   const publishing = useAction();
   const contact = useAction();
   const format = useFormat();
+  // Asked again after each action and on every outbox event: the newest answers win (an older
+  // console would put back an older contact, and reset its form).
+  const newest = useNewest();
   const load = useCallback(() => {
-    call('identities:list', {}).then((r) => setPeople(r.people), (e: unknown) => setError(errorMessage(e)));
-    call('authority:console', {}).then(setConsoleData, (e: unknown) => setError(errorMessage(e)));
-  }, []);
+    const isNewest = newest();
+    call('identities:list', {}).then((r) => { if (isNewest()) setPeople(r.people); }, (e: unknown) => { if (isNewest()) setError(errorMessage(e)); });
+    call('authority:console', {}).then((r) => { if (isNewest()) setConsoleData(r); }, (e: unknown) => { if (isNewest()) setError(errorMessage(e)); });
+  }, [newest]);
   useEffect(load, [load]);
   // An acknowledgement received by the watcher is announced as an outbox change: reload the table.
   useEffect(() => onMailEvent((event) => { if (event.type === 'outbox') load(); }), [load]);

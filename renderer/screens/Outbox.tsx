@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId, onMailEvent } from '../api';
-import { ErrorBox, Heading, Outside, ProgressBar, StatusBox, TechnicalDetails, baseName, useFormat, useProgress } from '../components/common';
+import { ErrorBox, Heading, Outside, ProgressBar, StatusBox, TechnicalDetails, baseName, useFormat, useNewest, useProgress } from '../components/common';
 import { forScreen } from '../../shared/text';
 import type { OutboxDetailsView, OutboxItem } from '../../shared/ipc';
 import { FileNames } from '../components/FileNames';
@@ -36,15 +36,19 @@ export function Outbox({ onNew, notice, onCalendar }: { onNew: () => void; notic
   const [opId, setOpId] = useState<string | null>(null);
   const progress = useProgress(opId);
 
+  // Asked again on every outbox event, every POLL_MS and after a retry: the newest answer wins.
+  const newest = useNewest();
   const load = useCallback(async () => {
+    const isNewest = newest();
     try {
       const result = await call('outbox:list', {});
+      if (!isNewest()) return;
       setItems(result.items);
       setDetails(new Map(result.details.map((d) => [d.container, d])));
     } catch (e) {
-      setError(errorMessage(e));
+      if (isNewest()) setError(errorMessage(e));
     }
-  }, []);
+  }, [newest]);
   useEffect(() => {
     void load();
     const off = onMailEvent((event) => { if (event.type === 'outbox') void load(); });

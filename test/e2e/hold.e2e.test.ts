@@ -3,7 +3,8 @@
 // went to another screen could be started again from a fresh « Nouveau pli », its error set on a
 // screen that was gone; a provisioned key file's one-time passphrase (kept nowhere) could be lost
 // the same way; Enter pressed twice in the reason's field revoked without the warning being read;
-// and an older answer of the inbox's list could land after a newer one and hide a new arrival.
+// and an older answer of the inbox's list could land after a newer one and hide a new arrival (or,
+// in the Calendrier, put back the year clicked before).
 // Each answer is held by the bridge (holdNext) to order things by hand, not by luck.
 // Profiles made with the `pli` binary as in convention.e2e.test.ts (O: the officer; T: the town
 // hall's Claire Dumont). Needs `npm run build` and `npm run build:renderer`.
@@ -167,6 +168,21 @@ describe('the town hall', () => {
     await page.waitForTimeout(500);
     expect(await rows.count()).toBe(1);
     await shot(page, 'hold-inbox-newest');
+  });
+
+  it('the Calendrier keeps the year clicked last when an older answer lands late', async () => {
+    await nav(page, 'Calendrier');
+    await h1(page, 'Calendrier des échanges');
+    await page.getByText('Année 2026').waitFor();
+    const held = bridge.holdNext('conventions:calendar');
+    await page.getByRole('button', { name: 'Année suivante' }).click(); // 2027, held
+    await held.answered;
+    await page.getByRole('button', { name: 'Année suivante' }).click(); // 2028
+    await page.getByText('Année 2028').waitFor();
+    held.release();
+    await page.waitForTimeout(500);
+    expect(await page.getByText('Année 2028').count()).toBe(1);
+    expect(await page.getByText('Année 2027').count()).toBe(0);
     expect(consoleErrors).toEqual([]);
   });
 });
