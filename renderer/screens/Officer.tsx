@@ -10,7 +10,7 @@ import { call, errorMessage, onMailEvent } from '../api';
 import { CertificateState, ErrorBox, Heading, Outside, StatusBox, baseName, useAction, useFormat, useHoldWhile, useNewest } from '../components/common';
 import { forScreen } from '../../shared/text';
 import { ROLE_NAMES, type Person, type ResponseOf, type Role } from '../../shared/ipc';
-import type { ErrorText } from '../errors';
+import { describeError, type ErrorText } from '../errors';
 
 type Console = ResponseOf<'authority:console'>;
 
@@ -213,7 +213,13 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
     load();
     const count = result.orgs.length;
     if (result.transport === 'folder') return t('officer.publishedFolder', { serial: result.serial, count, folder: baseName(result.folder ?? '') });
-    if (result.pending > 0) return t('officer.publishedPending', { serial: result.serial });
+    // Not sent: the server's refusal (or silence) says whether it goes again by itself or what to do;
+    // « Il repartira tout seul » only where nothing was said.
+    if (result.pending > 0) {
+      return result.sendError
+        ? t('officer.publishedNotSent', { serial: result.serial, error: describeError(result.sendError).message })
+        : t('officer.publishedPending', { serial: result.serial });
+    }
     return t('officer.publishedMail', { serial: result.serial, count });
   });
   const doContact = (fields: { name: string; phone: string; mail: string }) => contact.act(async () => {

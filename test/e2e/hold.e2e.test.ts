@@ -112,6 +112,25 @@ describe('the officer', () => {
     await expect.poll(async () => (await who.locator('option').allTextContents()).some((o) => o.startsWith('Paul Lefebvre'))).toBe(false);
     expect(consoleErrors).toEqual([]);
   });
+
+  it('publishing while the mail server cannot be reached: the directory waits in the outbox, and the screen says why', async () => {
+    // A mailbox whose servers listen nowhere (port 1 of this machine: refused at once).
+    const password = path.join(screens.tmp, 'mot-de-passe');
+    writeFileSync(password, 'secret\n');
+    await cli.ok('O', ['mailbox', 'set', '--imap', '127.0.0.1:1', '--smtp', '127.0.0.1:1', '--user', 'ssi@exemple.fr', '--password-file', password]);
+    await nav(page, 'Plis reçus');
+    await nav(page, 'Console de l’officier SSI');
+    await page.getByTestId('publish-plan').filter({ hasText: 'Par la messagerie' }).waitFor();
+    await page.getByRole('button', { name: 'Publier l’annuaire' }).click();
+    const notice = page.getByRole('status').filter({ hasText: /signé, en attente dans la boîte d’envoi, pas encore parti/ });
+    await notice.waitFor();
+    // The reason is the mail server's, in words; not « Il repartira tout seul » said blindly.
+    const text = (await notice.textContent())!;
+    expect(text).not.toContain('Il repartira tout seul');
+    expect(text).toMatch(/127\.0\.0\.1/);
+    await shot(page, 'hold-publish-not-sent');
+    expect(consoleErrors).toEqual([]);
+  });
 });
 
 describe('the town hall', () => {
