@@ -120,12 +120,19 @@ async function sealFor(ctx: Context, request: EncryptRequest): Promise<EncryptRe
   }
   const recipientIds: string[] = [];
   const keys: RecipientKey[] = [];
+  // The sender's own copy (--self, or named among the recipients) goes to the key the profile
+  // lists for them, read before the unlock so that its encapsulation overlaps Argon2id. Checked
+  // below against the fingerprint sealed with their private keys: an X-Wing key planted in `keys`
+  // for the sender (docs/profile.md's attacker, no authority needed) would otherwise receive
+  // every copy the sender keeps of what they send.
+  let selfKeyFpr: Buffer | null = null;
   const addRecipient = (row: IdentityRow): void => {
     if (recipientIds.includes(row.id)) return;
     requireRecipient(db, row, now);
     const { enc } = currentKeys(db, row.id);
     recipientIds.push(row.id);
     keys.push({ keyFpr: enc.fpr, publicKey: enc.public_key });
+    if (row.id === sender.id) selfKeyFpr = enc.fpr;
   };
   if (!request.usePassword) {
     for (const row of resolveRecipients(db, request.to, now)) addRecipient(row);
@@ -148,8 +155,12 @@ async function sealFor(ctx: Context, request: EncryptRequest): Promise<EncryptRe
   const ahead = prepareEncapsulations(keys.map((k) => k.publicKey));
   const sigFpr = currentKeys(db, sender.id).sig.fpr;
   const unlocking = ctx.unlocker.unlock(sender);
+  const selfFpr: Buffer | null = selfKeyFpr;
   const secretKey = unlocking.then((identity) => {
     if (!identity.current.sigFpr.equals(sigFpr)) throw profileTampered('la clé de signature déverrouillée n’est pas celle que le profil annonce pour cette personne');
+    // Invariant: the sender's own copy is sealed to the key sealed with their private keys, or
+    // the container is never kept (the stream waits on this signing key before it keeps anything).
+    if (selfFpr && !identity.current.encFpr.equals(selfFpr)) throw profileTampered('la clé de chiffrement de l’expéditeur n’est pas celle de ses clés privées');
     return identity.current.sigSecret;
   });
   // Handled by the stream, but only once it has opened its files: a refusal that comes sooner
