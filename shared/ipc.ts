@@ -292,7 +292,7 @@ export const newConventionRequest = z.strictObject({
   title: z.string().max(300),
   parties: z.array(z.strictObject({ org: z.string().max(200), address: z.string().max(254) })).max(10),
   people: z.array(z.strictObject({ id: identityId, function: z.string().max(200) })).max(500),
-  types: z.array(z.string().max(11)).max(50),
+  types: z.array(z.string().max(100)).max(50), // the core says, in words, what an extension may be
   schedule: z.strictObject({ every: z.enum(['quarterly', 'monthly', 'half-yearly']), day: z.number().int() }),
   expect: z.array(z.string().max(100)).max(20),
   start: calendarDay,

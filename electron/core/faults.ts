@@ -194,7 +194,7 @@ export function readFault(file: string, error: unknown): PliError {
       if (fault && fault.code !== 'no-permission' && fault.code !== 'read-only') return fault;
     }
   }
-  return inputError('missing-file', `Fichier introuvable : ${file}. Vérifiez le chemin.`);
+  return inputError('missing-file', `Fichier introuvable : ${file}. Vérifiez le chemin.`, { path: file });
 }
 
 /** A folder (or a device, a pipe) where a file was expected. */

@@ -34,7 +34,7 @@ export async function readChosen(file: string, maxBytes: number, what: string, h
     return await readFile(file, 'utf8');
   } catch (error) {
     if (error instanceof PliError) throw error;
-    throw inputError('missing-file', `Fichier introuvable ou illisible : ${file}. Vérifiez le fichier et recommencez.`);
+    throw inputError('missing-file', `Fichier introuvable ou illisible : ${file}. Vérifiez le fichier et recommencez.`, { path: file });
   }
 }
 

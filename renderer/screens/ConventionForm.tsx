@@ -77,11 +77,12 @@ export function ConventionForm({ editing, onDone, onCancel }: {
     if (years === null) found.years = t('conventionForm.wholeNumber');
     if (renewMax === null && draft.renewMax.trim() !== '') found.renewMax = t('conventionForm.wholeNumber');
     if (retentionDays === null) found.retentionDays = t('conventionForm.wholeNumber');
-    if (day === null) found.schedule = t('conventionForm.dayOfMonth');
+    // 1 to 28 (every month has them), said here, beside the field, as the core would refuse it.
+    if (day === null || day < 1 || day > 28) found.schedule = t('conventionForm.dayOfMonth');
     if (draft.start === null) found.start = t('conventionForm.startMissing');
     setErrors(found);
     setGeneral(null);
-    if (Object.keys(found).length > 0 || years === null || retentionDays === null || day === null || draft.start === null) return;
+    if (Object.keys(found).length > 0 || years === null || retentionDays === null || day === null || day < 1 || day > 28 || draft.start === null) return;
     const request: NewConventionRequest = {
       title: draft.title, parties: draft.parties.map((p) => ({ org: p.org.trim(), address: p.address.trim() })),
       people: Object.entries(draft.people).map(([id, fn]) => ({ id, function: fn })),

@@ -78,6 +78,13 @@ describe('the officer creates, then edits, a convention', () => {
     expect(listed()).toEqual([]);
 
     await page.getByLabel('Organisation 2').fill(TOWN);
+    // A due day of 31 (not in every month): said beside the field, in words, nothing signed.
+    const day = page.locator('#cf-day');
+    await day.fill('31');
+    await page.getByRole('button', { name: 'Signer la convention' }).click();
+    await page.locator('#cf-schedule-error').filter({ hasText: /de 1 à 28/ }).waitFor();
+    expect(listed()).toEqual([]);
+    await day.fill('8');
     await shot(page, 'convention-create-formulaire');
     await page.getByRole('button', { name: 'Signer la convention' }).click();
     await onlyStatusWith(page, /signée \(version\s1\)/);

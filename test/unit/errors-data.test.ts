@@ -59,7 +59,7 @@ const FRONT_END_CODES = ['bad-request', 'busy', 'unexpected', 'bridge', 'bad-ans
 
 /**
  * Deliberately left to the core's French message (the interface shows it as it is), because one
- * code covers sentences too different to word from params (exists, busy, not-addressed,
+ * code covers sentences too different to word from params (busy, not-addressed,
  * unknown-id, profile-kind, bad-passphrase...), the sentence carries a French detail built by the
  * core (bad-card, bad-certificate, malformed, tampered, profile-tampered...), the
  * sentence is the system's fault without a place to word (io-error, too-many-files...), or the code is
@@ -68,22 +68,22 @@ const FRONT_END_CODES = ['bad-request', 'busy', 'unexpected', 'bridge', 'bad-ans
  */
 const FALLBACK = [
   'anchor-foreign', 'anchor-not-certified', 'anchor-signature', 'argon2', 'audit-signer', 'audit-tampered', 'authority-changed',
-  'authority-locked', 'bad-ca', 'bad-card', 'bad-certificate', 'bad-characters', 'bad-clock', 'bad-days', 'bad-directory',
+  'authority-locked', 'bad-card', 'bad-certificate', 'bad-characters', 'bad-clock', 'bad-days', 'bad-directory',
   'bad-directory-certificate', 'bad-directory-signature', 'bad-email', 'bad-endpoint', 'bad-file-name', 'bad-kdf-params', 'bad-keyfile',
   'bad-manifest', 'bad-reason', 'bad-role', 'bad-setting', 'bad-size', 'busy', 'card-conflict',
-  'corrupt-secrets', 'empty-log', 'empty-secret', 'exists', 'export-date', 'export-modified', 'export-not-certified',
+  'corrupt-secrets', 'empty-log', 'empty-secret', 'export-date', 'export-modified', 'export-not-certified',
   'export-revoked', 'export-signature', 'export-signer', 'file-changed', 'folder-changed', 'inbox-file-taken',
   'io-error', 'key-change-date', 'key-change-replayed', 'key-conflict', 'malformed', 'malformed-certificate',
-  'malformed-directory', 'malformed-keyfile', 'manifest-too-large', 'missing-file', 'missing-folder',
+  'malformed-directory', 'malformed-keyfile', 'manifest-too-large', 'missing-folder',
   'no-file', 'no-keys', 'no-private-keys', 'not-a-card', 'not-a-file', 'not-addressed', 'not-audit-anchor',
   'not-audit-signature', 'not-certificate', 'not-directory', 'not-habilitated', 'not-keyfile', 'password-forbidden', 'pin-mismatch',
-  'profile-key-locked', 'profile-kind', 'profile-permissions', 'profile-tampered', 'receive-busy',
+  'profile-key-locked', 'profile-kind', 'profile-tampered', 'receive-busy',
   'recipient-not-certified', 'revoke-self', 'role', 'rollback', 'sender-expired', 'sender-not-certified', 'sender-not-yet-valid',
   'sender-revoked', 'sender-role', 'tampered', 'temp-tampered', 'too-big', 'too-large', 'too-many-files', 'too-many-recipients',
   'trusts-other', 'unknown-id', 'worker-missing', 'worker-stopped',
   // The conventions (issue 14): no screen yet, the core's sentence until it has one.
   'already-terminated', 'ambiguous-convention-id', 'bad-convention-id', 'bad-date', 'bad-expect', 'bad-party', 'bad-person',
-  'bad-schedule', 'bad-types', 'not-certified', 'not-party-member', 'unknown-convention', 'unknown-party',
+  'bad-types', 'not-certified', 'not-party-member', 'unknown-convention', 'unknown-party',
 ];
 
 type Strings = { errors: Record<string, string>; inbox: { reasons: Record<string, string> }; directory: { freshness: Record<string, string> } };
@@ -201,6 +201,28 @@ describe('the interface words errors by code (fr + en), the core\'s message as f
     await i18n.changeLanguage('fr');
     // fr.json's typography (test/unit/typography.test.ts): non-breaking spaces after « n° » and before « : ».
     expect(describeError(error).message).toBe('Aucun pli n°\u00a07 dans la boîte de réception\u00a0: vérifiez le numéro dans la liste des plis reçus.');
+  });
+
+  it('the app words without commands, paths or formats what the core tells IT support (found by a review of the words shown)', async () => {
+    await i18n.changeLanguage('fr');
+    // A profile others can read: the chmod commands only as the technical detail.
+    const exposed = toIpcError(securityError('profile-permissions', 'Le profil … « chmod 700 /srv/profil » …', { home: '/srv/profil', what: 'le dossier', mode: '755', shared: false, system: 'le dossier : droits 755 ; chmod 700 /srv/profil ; chmod 600 /srv/profil/profile.sqlite*' }));
+    const shown = describeError(exposed);
+    expect(shown.message).toContain('«\u00a0profil\u00a0»');
+    expect(shown.message).not.toMatch(/chmod|sqlite|755/);
+    expect(shown.detail).toContain('chmod 700 /srv/profil');
+    // A missing file or one that exists: its own name, the full path only as the detail.
+    for (const [code, words] of [['missing-file', 'est introuvable'], ['exists', 'existe déjà']] as const) {
+      const answer = describeError(toIpcError(inputError(code, `Le cœur : /srv/dossier/etat.pli ${words}.`, { path: '/srv/dossier/etat.pli' })));
+      expect(answer.message).toContain(`«\u00a0etat.pli\u00a0» ${words}`);
+      expect(answer.message).not.toContain('/srv');
+      expect(answer.detail).toBe('/srv/dossier/etat.pli');
+    }
+    // The same codes thrown elsewhere without a path (another sentence): the core's own.
+    expect(describeError(toIpcError(inputError('exists', "L'identité existe déjà sur ce poste."))).message).toBe("L'identité existe déjà sur ce poste.");
+    // The CA's format and the convention's calendar: no PEM marker, no CLI syntax.
+    expect(describeError(toIpcError(inputError('bad-ca', '/srv/ca.cer n\'est pas un certificat PEM.'))).message).not.toMatch(/PEM|\/srv/);
+    expect(describeError(toIpcError(inputError('bad-schedule', 'Calendrier : quarterly:J …'))).message).not.toMatch(/quarterly/);
   });
 
   it('an IMAP command refused with imapflow\'s parsed reply (an object, not words) is worded from its text, never « erreur inattendue »', () => {

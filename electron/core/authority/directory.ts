@@ -303,7 +303,7 @@ export async function installCertificate(db: DB, text: string): Promise<Verified
   const trust = requireTrust(db);
   const cert = await verifyCertificate(text, trust.public_key);
   const identity = getIdentity(db, cert.body.id);
-  if (!identity || identity.own !== 1) throw inputError('unknown-id', `Ce certificat est pour ${cert.body.name} (${cert.body.id}), qui n'a pas d'identité personnelle sur ce poste.`);
+  if (!identity || identity.own !== 1) throw inputError('unknown-id', `Ce certificat est celui de ${cert.body.name}, qui n'a pas d'identité personnelle sur ce poste : choisissez le certificat d'une personne de ce poste.`, { id: cert.body.id });
   const keys = db.prepare('SELECT fpr FROM keys WHERE identity_id = ?').pluck().all(cert.body.id) as Buffer[];
   if (!keys.some((k) => k.equals(cert.encFpr)) || !keys.some((k) => k.equals(cert.sigFpr))) {
     throw securityError('certificate-keys', `Ce certificat ne porte pas les clés de ${identity.name} sur ce poste : il a été émis pour d'autres clés. Exportez votre carte actuelle et faites-la certifier.`, { name: identity.name });

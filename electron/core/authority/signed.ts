@@ -34,10 +34,10 @@ export function parseEnvelope(text: string, kind: SignedKind): Envelope {
   try {
     value = JSON.parse(text);
   } catch {
-    throw inputError('not-' + kind, `Ce fichier n'est pas un ${NAMES[kind]} Pli (JSON illisible).`);
+    throw inputError('not-' + kind, `Ce fichier n'est pas un ${NAMES[kind]} Pli : vérifiez que vous avez choisi le bon fichier.`);
   }
   const parsed = envelopeSchema().safeParse(value);
-  if (!parsed.success || parsed.data.pli !== kind) throw inputError('not-' + kind, `Ce fichier n'est pas un ${NAMES[kind]} Pli.`);
+  if (!parsed.success || parsed.data.pli !== kind) throw inputError('not-' + kind, `Ce fichier n'est pas un ${NAMES[kind]} Pli : vérifiez que vous avez choisi le bon fichier.`);
   return { kind, body: parsed.data.body, signature: Buffer.from(parsed.data.signature, 'base64') };
 }
 

@@ -89,10 +89,10 @@ export async function verifyCard(text: string): Promise<VerifiedCard> {
   try {
     outer = JSON.parse(text);
   } catch {
-    throw inputError('not-a-card', "Ce fichier n'est pas une carte Pli (JSON illisible).");
+    throw inputError('not-a-card', "Ce fichier n'est pas une carte Pli : vérifiez que vous avez choisi la carte remise par votre correspondant.");
   }
   const card = cardSchema().safeParse(outer);
-  if (!card.success) throw inputError('not-a-card', "Ce fichier n'est pas une carte Pli.");
+  if (!card.success) throw inputError('not-a-card', "Ce fichier n'est pas une carte Pli : vérifiez que vous avez choisi la carte remise par votre correspondant.");
   let inner: unknown;
   try {
     inner = JSON.parse(card.data.body);

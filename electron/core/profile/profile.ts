@@ -106,10 +106,13 @@ function refuseOwner(home: string, uid: number): never {
 }
 
 function refuseExposed(home: string, what: string, mode: number, kind: Kind): never {
-  const fix = kind.shared
-    ? `« chmod 2770 ${home} » et « chmod 660 ${path.join(home, DB_FILE)}* » (aucun droit pour les autres comptes, lecture et écriture pour le groupe du poste dédié)`
-    : `« chmod 700 ${home} » et « chmod 600 ${path.join(home, DB_FILE)}* » (droits pour ce seul compte)`;
-  throw securityError('profile-permissions', `Le profil Pli ${home} est accessible à d'autres comptes de cet ordinateur (${what} : droits ${octal(mode)}) : ils pourraient copier sa base pour chercher les phrases de passe, ou la modifier. Pli refuse de l'ouvrir. Faites corriger les droits par votre support informatique : ${fix}, ou réinitialisez ce profil, ce qui les corrige. Prévenez aussi l'officier SSI : ce profil a pu être copié.`, { home, what, mode: octal(mode), shared: kind.shared });
+  const commands = kind.shared
+    ? [`chmod 2770 ${home}`, `chmod 660 ${path.join(home, DB_FILE)}*`]
+    : [`chmod 700 ${home}`, `chmod 600 ${path.join(home, DB_FILE)}*`];
+  const fix = `${commands.map((c) => `« ${c} »`).join(' et ')} (${kind.shared ? 'aucun droit pour les autres comptes, lecture et écriture pour le groupe du poste dédié' : 'droits pour ce seul compte'})`;
+  // The CLI's message gives IT support the commands; the app words it without them (fr.json), and
+  // shows them as the technical detail (`system`).
+  throw securityError('profile-permissions', `Le profil Pli ${home} est accessible à d'autres comptes de cet ordinateur (${what} : droits ${octal(mode)}) : ils pourraient copier sa base pour chercher les phrases de passe, ou la modifier. Pli refuse de l'ouvrir. Faites corriger les droits par votre support informatique : ${fix}, ou réinitialisez ce profil, ce qui les corrige. Prévenez aussi l'officier SSI : ce profil a pu être copié.`, { home, what, mode: octal(mode), shared: kind.shared, system: `${what} : droits ${octal(mode)} ; ${commands.join(' ; ')}` });
 }
 
 /** The profile folder itself: a real folder, and for a private profile, this account's. */

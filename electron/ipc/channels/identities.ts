@@ -91,7 +91,7 @@ export function identityChannels({ session: s, shell, emitProgress, revealable }
         text = await readFile(request.path, 'utf8');
       } catch (error) {
         if (error instanceof PliError) throw error;
-        throw inputError('missing-file', `Fichier introuvable ou illisible : ${request.path}. Vérifiez le fichier et recommencez.`);
+        throw inputError('missing-file', `Fichier introuvable ou illisible : ${request.path}. Vérifiez le fichier et recommencez.`, { path: request.path });
       }
       const result = await addCorrespondent(s.scope(), text);
       return { person: toPerson(p, getIdentity(p.db, result.id)!), added: result.added };
