@@ -34,6 +34,8 @@ export const CLI_HINTS: Readonly<Record<string, Hint>> = {
   'no-mailbox': 'commande : pli mailbox set ; ou option --folder DOSSIER',
   'no-profile-key': 'commande : pli mailbox set',
   'profile-key-locked': 'commande : pli mailbox set',
+  'mailbox-tampered': 'commande : pli mailbox set, avec le mot de passe de la boîte',
+  'mailbox-unsealed': 'commande : pli mailbox set, avec le mot de passe de la boîte',
   'too-big': 'option --folder DOSSIER',
   'no-destination': 'option --mail ADRESSE ou --folder DOSSIER',
   'unknown-inbox': 'voir pli inbox',

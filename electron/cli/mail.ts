@@ -25,7 +25,7 @@ import { agree, frenchSize, plural } from '../../shared/french.js';
 import { sentFilesOf } from '../core/mail/sent-files.js';
 
 export const MAIL_USAGE = `Boîte aux lettres fonctionnelle et dossier d'échange (docs/mailbox.md) :
-  mailbox set --imap [starttls://]HÔTE:PORT --smtp [starttls://]HÔTE:PORT --user UTILISATEUR [--password-file F] [--ca FICHIER] [--max-size MO]
+  mailbox set --imap [starttls://]HÔTE:PORT --smtp [starttls://]HÔTE:PORT --user UTILISATEUR [--password-file F] [--ca FICHIER] [--max-size MO] [--as ID]
                                                HÔTE:PORT seul = TLS implicite ; starttls:// = STARTTLS obligatoire
   mailbox [show] | mailbox test [--as ID]      réglages (sans le mot de passe) ; essai des deux serveurs
   send --as ID --to ID|org:NOM ... [--mail ADRESSE ... | --folder DOSSIER] [--no-wait] [--wait SECONDES] FICHIER...
@@ -109,6 +109,7 @@ export const mailCommands: Record<string, Handler> = {
   async 'mailbox set'(args) {
     const { values } = parse(args, {
       imap: { type: 'string' }, smtp: { type: 'string' }, user: { type: 'string' }, 'password-file': { type: 'string' }, ca: { type: 'string' }, 'max-size': { type: 'string' },
+      as: { type: 'string' },
     }, { min: 0, max: 0, name: 'aucun' });
     const settings = {
       imap: parseEndpoint(required(values, 'imap'), 'Serveur IMAP'),
@@ -118,7 +119,7 @@ export const mailCommands: Record<string, Handler> = {
       maxMessageBytes: parseMaxSize(values),
     };
     const password = await readSecret({ file: str(values, 'password-file'), env: 'PLI_MAIL_PASSWORD', prompt: `Mot de passe de la boîte ${forTerminal(settings.user)} : `, what: 'le mot de passe de la boîte' });
-    await setMailbox(context(values), settings, password);
+    await setMailbox(context(values), settings, password, str(values, 'as'));
     out(`Boîte enregistrée : ${forTerminal(settings.user)}, IMAP ${formatEndpoint(settings.imap)}, SMTP ${formatEndpoint(settings.smtp)}${settings.caPem ? ', autorité de certification interne ajoutée' : ''}. Le mot de passe est chiffré pour les personnes habilitées de ce poste. Essayez : pli mailbox test.`);
   },
 

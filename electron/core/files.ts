@@ -17,7 +17,7 @@
 // would be rolled into the database at its next opening. The early check (somethingAt) and the
 // write both refuse it (own-files.ts; no profile is needed to know a profile's folder).
 import { closeSync, constants, fsyncSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
-import { open, unlink } from 'node:fs/promises';
+import { copyFile, link, lstat, open, unlink } from 'node:fs/promises';
 import { refuseProfileFolder } from './own-files.js';
 
 /** What the caller says when its file cannot be made: each front end has its own words. */
@@ -97,4 +97,87 @@ export async function writeNewFile(target: string, data: Uint8Array | string, mo
     await unlink(target).catch(() => undefined); // the file this call created, partial
     throw words.failed(target, error, 'write');
   }
+}
+
+// ---- reading a file the profile's attacker may have swapped ------------------------------------
+
+/** Why `readRegularFile` refused a file. */
+export class NotRegularFileError extends Error {
+  constructor(readonly reason: 'not-regular' | 'too-big' | 'changed') {
+    super(reason);
+  }
+}
+
+/**
+ * The whole content of the regular file at `file`, read through ONE descriptor opened without
+ * following a symlink (O_NOFOLLOW; O_NONBLOCK so that a FIFO planted there does not block); null
+ * when nothing is there. Throws NotRegularFileError for a symlink (even to a file), a folder, a
+ * device or a FIFO ('not-regular'), a file over `limit` bytes ('too-big'), one that grows while
+ * read ('changed'). lstat first and the same (dev, ino) once open: where O_NOFOLLOW does not exist
+ * (Windows) a symlink is still refused, and so is a file swapped between the two. What is returned
+ * is what the caller checks and uses: never reopen the name afterwards.
+ */
+export async function readRegularFile(file: string, limit: number): Promise<Buffer | null> {
+  let seen;
+  try {
+    seen = await lstat(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  if (!seen.isFile()) throw new NotRegularFileError('not-regular');
+  let handle;
+  try {
+    handle = await open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code === 'ELOOP' || code === 'EISDIR' || code === 'ENXIO') throw new NotRegularFileError('not-regular');
+    throw error;
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile() || info.ino !== seen.ino || info.dev !== seen.dev) throw new NotRegularFileError('not-regular');
+    if (info.size > limit) throw new NotRegularFileError('too-big');
+    // One byte more than announced: a file that grows while read is refused, not read on.
+    const buffer = Buffer.alloc(info.size + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    if (length > info.size) throw new NotRegularFileError('changed');
+    return buffer.subarray(0, length);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Gives the complete file `from` the name `to` unless something is already there (false then,
+ * `from` left in place): link() never replaces an existing name, a symlink (even dangling)
+ * included, whereas rename() would. Where hard links are missing (FAT on a USB key, some network
+ * shares), an exclusive copy (COPYFILE_EXCL) instead. On success `from` is removed.
+ */
+export async function placeNoReplace(from: string, to: string): Promise<boolean> {
+  let placed = false;
+  try {
+    await link(from, to);
+    placed = true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw error;
+  }
+  if (!placed) {
+    try {
+      await copyFile(from, to, constants.COPYFILE_EXCL);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    }
+  }
+  await unlink(from).catch(() => undefined);
+  return true;
 }

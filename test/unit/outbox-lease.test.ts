@@ -12,7 +12,7 @@ import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { initProfile, type Profile } from '../../electron/core/profile/profile.js';
 import { createIdentity, unlockIdentity } from '../../electron/core/profile/identities.js';
 import { setMailbox, DEFAULT_MAX_MESSAGE_BYTES } from '../../electron/core/mail/settings.js';
-import { flushOutbox, reclaimAbandoned, SEND_LEASE_MS, type OutboxRow } from '../../electron/core/mail/outbox.js';
+import { flushOutbox, queueSend, reclaimAbandoned, SEND_LEASE_MS, type OutboxRow } from '../../electron/core/mail/outbox.js';
 import { releaseReceiveLock, tryReceiveLock, RECEIVE_LOCK_MS } from '../../electron/core/mail/imap.js';
 import { leaseOwner } from '../../electron/core/mail/lease.js';
 import type { Context } from '../../electron/core/context.js';
@@ -27,7 +27,7 @@ const hasProc = fs.existsSync(`/proc/${process.pid}/stat`);
 let profile: Profile;
 let ctx: Context;
 let identityId: string;
-let containerFile: string;
+let containerId: string;
 const children: ChildProcess[] = [];
 
 /** A process's start time as Linux counts it (what a real sender records), '' elsewhere. */
@@ -61,7 +61,7 @@ async function deadChild(): Promise<{ pid: number; start: string }> {
 function sendingRow(owner: string | null, leaseUntil = Date.now() + SEND_LEASE_MS): number {
   return Number(profile.db.prepare(`INSERT INTO outbox (container_id, sender_id, transport, destination, message_id, path, size, state, attempts, next_attempt_at, queued_at, lease_owner)
     VALUES (?, ?, 'mail', 'mairie@x.test', ?, ?, 10, 'sending', 1, ?, ?, ?)`)
-    .run('ab'.repeat(16), identityId, `<pli.${Math.random().toString(16).slice(2)}@x.test>`, containerFile, leaseUntil, Date.now(), owner).lastInsertRowid);
+    .run(containerId, identityId, `<pli.${Math.random().toString(16).slice(2)}@x.test>`, path.join(profile.home, 'outbox', `${containerId}.pli`), leaseUntil, Date.now(), owner).lastInsertRowid);
 }
 const rowOf = (id: number): OutboxRow => profile.db.prepare('SELECT * FROM outbox WHERE id = ?').get(id) as OutboxRow;
 
@@ -84,9 +84,12 @@ beforeAll(async () => {
   ctx = { profile, unlocker: { unlock: (row) => unlockIdentity(profile.db, row.id, PASSPHRASE) } };
   const port = await closedPort();
   await setMailbox(ctx, { imap: { host: '127.0.0.1', port, mode: 'tls' }, smtp: { host: '127.0.0.1', port, mode: 'tls' }, user: 'police@x.test', caPem: null, maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES }, 'mot de passe');
-  containerFile = path.join(profile.home, 'outbox', 'copie.pli');
-  fs.mkdirSync(path.dirname(containerFile), { recursive: true, mode: 0o700 });
-  fs.writeFileSync(containerFile, 'copie');
+  // A real container in the profile's outbox: the flush mails only the profile's own copy of the
+  // row's container, checked (outbox.ts readOutboxCopy), whatever the row's path says.
+  const file = path.join(tmp, 'etat.csv');
+  fs.writeFileSync(file, 'IS 101;T3\n');
+  ({ containerId } = await queueSend(ctx, { to: [identityId], files: [file], mail: ['mairie@x.test'] }));
+  profile.db.prepare('DELETE FROM outbox').run();
 });
 
 afterEach(() => {

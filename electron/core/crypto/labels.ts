@@ -47,6 +47,8 @@ export const AAD = {
   keyfile: 'pli/v1/keyfile\0',
   /** The mailbox password sealed in the profile (mailbox.md). */
   mailboxPassword: 'pli/v1/mailbox-password',
+  /** The mailbox password's seal v2: label, then every setting a connection uses (mailbox.md 1). */
+  mailboxPasswordSettings: 'pli/v1/mailbox-password/settings',
 } as const;
 
 /** Key fingerprints: SHA-256(label ‖ public key) (format.md 8). */

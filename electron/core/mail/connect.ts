@@ -1,4 +1,5 @@
-// Connections to the functional mailbox: TLS always on and always verified (a private CA is
+// Connections to the functional mailbox: only with the settings the password was sealed with
+// (requireVerifiedSettings, before any socket), TLS always on and always verified (a private CA is
 // trusted instead of the usual authorities, never in place of the check), and one place that turns the many shapes of network, TLS and server errors into the
 // CLI's exit codes (docs/mailbox.md section 7).
 // nodemailer and imapflow (with their MIME and encoding tables) are loaded when a connection is
@@ -6,7 +7,7 @@
 import type { SecureContext } from 'node:tls';
 import type { ImapFlow } from 'imapflow';
 import { PliError, inputError, securityError, temporaryError } from '../errors.js';
-import type { Endpoint, MailboxSettings } from './settings.js';
+import { requireVerifiedSettings, type Endpoint, type MailboxSettings } from './settings.js';
 
 export async function tlsOptions(settings: MailboxSettings): Promise<{ ca?: string | string[]; secureContext?: SecureContext; minVersion: 'TLSv1.2'; rejectUnauthorized: true }> {
   if (settings.caPem) return { ca: settings.caPem, minVersion: 'TLSv1.2', rejectUnauthorized: true };
@@ -51,6 +52,8 @@ function extraTrust(): Promise<{ ca: string[]; context: SecureContext } | null> 
 // (test/mail/mailbox.test.ts, "reconnects after Dovecot restarts"); imap.ts sends on a few
 // connections at once instead.
 export async function smtpTransport(settings: MailboxSettings, password: string) {
+  // The password goes only to the settings it was sealed with (docs/profile.md, "The mailbox row").
+  requireVerifiedSettings(settings, password);
   const { default: nodemailer } = await import('nodemailer');
   const e = settings.smtp;
   return nodemailer.createTransport({
@@ -78,6 +81,7 @@ export function preloadMail(smtp: boolean): void {
 }
 
 export async function imapClient(settings: MailboxSettings, password: string): Promise<ImapFlow> {
+  requireVerifiedSettings(settings, password);
   const { ImapFlow } = await import('imapflow');
   const e = settings.imap;
   const client = new ImapFlow({

@@ -13,7 +13,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { rmSync } from 'node:fs';
-import { copyFile, link, lstat, mkdir, open, readdir, readFile, rename, rm, unlink, writeFile, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, unlink, writeFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DB } from '../profile/profile.js';
 import { keyByFingerprint } from '../profile/identities.js';
@@ -32,6 +32,7 @@ import { fileInboxRow, filingOf, conventionsAtReception, tieAtReception } from '
 import type { ObjectReceiver, ObjectResult } from './dispatch.js';
 import { sendOpenedReceipt } from './receipts.js';
 import { writePendingToFolder } from './objects.js';
+import { NotRegularFileError, placeNoReplace, readRegularFile } from '../files.js';
 
 export type InboxState = 'verified' | 'refused' | 'opened';
 export interface InboxRow {
@@ -290,9 +291,9 @@ async function storeBytes(inboxDir: string, sha256: string, bytes: Buffer, sync 
       await write();
     });
     for (let attempt = 0; attempt < 3; attempt++) {
-      if (await placeExclusive(temporary, file)) return { file, displaced };
+      if (await placeNoReplace(temporary, file)) return { file, displaced };
       // A symlink, a folder or other bytes under the name are not these bytes: moved aside.
-      if ((await readRegular(file, bytes.length).catch(() => null))?.equals(bytes)) return { file, displaced };
+      if ((await readRegularFile(file, bytes.length).catch(() => null))?.equals(bytes)) return { file, displaced };
       const aside = path.join(inboxDir, `.displaced-${Date.now()}-${randomBytes(8).toString('hex')}`);
       // A fresh random name (96 bits): the rename replaces nothing. It moves a symlink itself, not its target.
       await rename(file, aside);
@@ -303,76 +304,6 @@ async function storeBytes(inboxDir: string, sha256: string, bytes: Buffer, sync 
     // unlink, not rm: the temporary is a file this function made (rm's folder walk costs more).
     await unlink(temporary).catch(() => undefined);
     unregister();
-  }
-}
-
-/** Links `from` to `to` unless `to` exists (false then); exclusive copy where hard links are missing. */
-async function placeExclusive(from: string, to: string): Promise<boolean> {
-  try {
-    await link(from, to);
-    return true;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return false;
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'ENOSYS') throw error;
-  }
-  try {
-    await copyFile(from, to, constants.COPYFILE_EXCL);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  }
-}
-
-/**
- * The whole content of a regular file, read through one descriptor opened without following a
- * symlink; null if there is no such file. Throws 'not-regular' for a symlink, a folder or a device,
- * 'too-big' beyond `limit` bytes, 'changed' if it grows while read.
- */
-async function readRegular(file: string, limit: number): Promise<Buffer | null> {
-  // lstat first, and the same file (device, inode) once open: where O_NOFOLLOW does not exist
-  // (Windows), a symlink is still refused, and so is a file swapped between the two.
-  let seen;
-  try {
-    seen = await lstat(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-  if (!seen.isFile()) throw new StoredFileError('not-regular');
-  let handle;
-  try {
-    // O_NONBLOCK: a FIFO planted under the name must not block the open.
-    handle = await open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return null;
-    if (code === 'ELOOP' || code === 'EISDIR' || code === 'ENXIO') throw new StoredFileError('not-regular');
-    throw error;
-  }
-  try {
-    const info = await handle.stat();
-    if (!info.isFile() || info.ino !== seen.ino || info.dev !== seen.dev) throw new StoredFileError('not-regular');
-    if (info.size > limit) throw new StoredFileError('too-big');
-    // One byte more than announced: a file that grows while read is refused, not read on.
-    const buffer = Buffer.alloc(info.size + 1);
-    let length = 0;
-    while (length < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-    }
-    if (length > info.size) throw new StoredFileError('changed');
-    return buffer.subarray(0, length);
-  } finally {
-    await handle.close();
-  }
-}
-
-class StoredFileError extends Error {
-  constructor(readonly reason: 'not-regular' | 'too-big' | 'changed') {
-    super(reason);
   }
 }
 
@@ -392,9 +323,9 @@ export async function readStoredContainer(ctx: Context, row: InboxRow): Promise<
   const legacy = legacyPath(dir, row);
   const read = async (candidate: string): Promise<Buffer | null> => {
     try {
-      return await readRegular(candidate, MAX_CONTAINER_BYTES);
+      return await readRegularFile(candidate, MAX_CONTAINER_BYTES);
     } catch (error) {
-      if (error instanceof StoredFileError) throw modifiedOnDisk(row.id);
+      if (error instanceof NotRegularFileError) throw modifiedOnDisk(row.id);
       throw error;
     }
   };
@@ -407,7 +338,7 @@ export async function readStoredContainer(ctx: Context, row: InboxRow): Promise<
   if (createHash('sha256').update(bytes).digest('hex') !== row.sha256) throw modifiedOnDisk(row.id);
   if (fromLegacy) {
     // Checked above: the old file holds the received bytes. Linked, never renamed over the new name.
-    if (await placeExclusive(legacy!, file).catch(() => false)) await unlink(legacy!).catch(() => {});
+    if (await placeNoReplace(legacy!, file).catch(() => false)) await unlink(legacy!).catch(() => {});
   }
   return bytes;
 }

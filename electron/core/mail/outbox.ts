@@ -2,18 +2,22 @@
 // (policy, roles and audit apply), keep a copy in the profile, queue one outbox row per destination
 // mailbox with its Message-ID fixed at queue time, and send with retries and backoff.
 import type { DirectoryWarning } from '../authority/directory.js';
-import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, rename, rm, stat, copyFile, open } from 'node:fs/promises';
+import { chmod, mkdir, rename, rm, stat, writeFile, open } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { DB } from '../profile/profile.js';
-import { getIdentity, resolveOwn } from '../profile/identities.js';
+import { getIdentity, keyByFingerprint, resolveOwn } from '../profile/identities.js';
 import { encryptIntoOutbox } from '../services/containers.js';
 import type { ConventionSendInput } from '../authority/convention-exchange.js';
 import { fileOutboxRows, filingOf } from '../authority/convention-filing.js';
 import { audit, type Context } from '../context.js';
 import { folderFault, writeFault } from '../faults.js';
-import { inputError, PliError } from '../errors.js';
+import { inputError, PliError, securityError } from '../errors.js';
+import { NotRegularFileError, placeNoReplace, readRegularFile } from '../files.js';
+import { readInfo } from '../container/open.js';
+import { verifyContainer } from '../container/verify.js';
+import { bufferSource } from '../container/sinks.js';
+import { checkOutboxTimeMac } from '../profile/integrity.js';
 import { refuseProfileFile, refuseProfileFolder } from '../own-files.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, getMailbox, requireMailbox, unlockMailboxPassword, type MailboxSettings } from './settings.js';
 import { connectionError, serverAnswer, smtpTransport } from './connect.js';
@@ -137,6 +141,9 @@ export async function queueSend(ctx: Context, request: SendRequest): Promise<Sen
   const containerPath = path.join(outboxDir, `${result.containerId}.pli`);
   try {
     if (estimateMessageBytes(result.size) > limit) throw tooBig(estimateMessageBytes(result.size), limit);
+    // The mailbox files' mode of docs/profile.md's table (the sealer makes it 0644): 0600, or 0660
+    // in a shared profile, whose outbox folder gives its group rights (another person's flush).
+    await chmod(temporary, await mailFileMode(outboxDir));
     await rename(temporary, containerPath);
   } catch (error) {
     await rm(temporary, { force: true });
@@ -152,7 +159,7 @@ export async function queueSend(ctx: Context, request: SendRequest): Promise<Sen
   if (request.folder) {
     let target: string;
     try {
-      target = await writeToFolder(containerPath, request.folder, result.containerId);
+      target = await writeToFolder(ctx, { id: 0, container_id: result.containerId, sender_id: sender.id }, request.folder);
     } catch (error) {
       // No row was written for it: the profile's copy would be an orphan that nothing lists,
       // retries or deletes (the folder transport has no queue). The next attempt seals anew.
@@ -203,29 +210,116 @@ export async function queueSend(ctx: Context, request: SendRequest): Promise<Sen
   return { containerId: result.containerId, outboxIds: ids, destinations, warnings: result.warnings, size: result.size, ...under };
 }
 
+/** A mailbox file's mode (docs/profile.md): 0660 when its folder is the group's (a shared
+ * profile, 2770), else 0600. */
+async function mailFileMode(folder: string): Promise<number> {
+  return ((await stat(folder)).mode & 0o070) !== 0 ? 0o660 : 0o600;
+}
+
 /** What to check when a pli cannot be dropped in a folder (often a USB key). */
 const USB_ADVICE = 'Vérifiez que la clé USB est branchée et accessible en écriture, puis recommencez.';
 
-/** Writes DIR/pli-<id>.pli through a temporary name renamed into place; never overwrites. */
-async function writeToFolder(containerPath: string, folder: string, containerId: string): Promise<string> {
+/**
+ * Writes DIR/pli-<id>.pli from the profile's copy of the container: the copy read once, without
+ * following a symlink and checked to be that container (readOutboxCopy), written under a temporary
+ * name (O_EXCL: never through a link planted there) and then linked into place: an existing file
+ * at the name (a link, even dangling, included) is never replaced.
+ */
+async function writeToFolder(ctx: Context, row: CopyRow, folder: string): Promise<string> {
+  const bytes = await readOutboxCopy(ctx, row, { signature: false });
+  if (!bytes) throw securityError('outbox-missing', `La copie du pli ${row.container_id.slice(0, 16)} a disparu du dossier du profil (outbox) avant d'être déposée : rien n'a été écrit. Recommencez l'envoi ; si cela se reproduit, prévenez l'officier SSI.`);
   try {
     await mkdir(folder, { recursive: true });
   } catch (error) {
     throw folderFault(folder, error, USB_ADVICE);
   }
-  const target = path.join(folder, attachmentName(containerId));
+  const target = path.join(folder, attachmentName(row.container_id));
   const temporary = path.join(folder, `.pli-${randomBytes(6).toString('hex')}.part`);
+  let placed = false;
   try {
-    await copyFile(containerPath, temporary);
+    await writeFile(temporary, bytes, { flag: 'wx', mode: 0o644 });
     const handle = await open(temporary, 'r+');
     await handle.sync();
     await handle.close();
-    await rename(temporary, target);
+    placed = await placeNoReplace(temporary, target);
   } catch (error) {
     await rm(temporary, { force: true });
     throw writeFault(target, error, USB_ADVICE);
   }
+  if (!placed) {
+    await rm(temporary, { force: true });
+    throw inputError('target-exists', `Un fichier ${path.basename(target)} existe déjà dans ${folder} : il n'a pas été remplacé et le pli n'y a pas été déposé. Vérifiez ce fichier, ou choisissez un autre dossier.`, { name: path.basename(target) });
+  }
   return target;
+}
+
+// ---- the profile's copy of a container to send ---------------------------------------------------
+
+/** What names a row's copy and what it must be: its container and its sender. */
+type CopyRow = Pick<OutboxRow, 'id' | 'container_id' | 'sender_id'>;
+
+/** A container id as Pli writes it (32 lowercase hex digits): the only thing a file name is made of. */
+const CONTAINER_ID = /^[0-9a-f]{32}$/;
+/** The largest copy read into memory (the inbox's bound on a container, inbox.ts). */
+const MAX_COPY_BYTES = 200 * 1024 * 1024;
+
+/** The profile's copy of container `containerId`, as queueSend and dispatchObject name it; null
+ * for an id Pli never makes (no path is ever made of other text). */
+export function outboxCopyPath(home: string, containerId: string): string | null {
+  return CONTAINER_ID.test(containerId) ? path.join(home, 'outbox', `${containerId}.pli`) : null;
+}
+
+/** Security error (exit 2): the copy of row `row` is not the container it names. */
+function copyModified(row: CopyRow, detail: string): PliError {
+  const what = row.id > 0 ? `de l'envoi n° ${row.id}` : `du pli ${row.container_id.slice(0, 16)}`;
+  return securityError('outbox-modified', `La copie ${what} dans le dossier du profil (outbox) a été modifiée en dehors de Pli (${detail}) : elle n'est pas envoyée. Prévenez l'officier SSI.`, { id: row.id, detail });
+}
+
+/**
+ * The bytes of `row`'s container, to send or drop: read ONCE from outbox/<container id>.pli (never
+ * the row's `path`, which the profile's attacker can point at any file the person can read),
+ * without following a symlink, a regular file only, then checked to BE that container: its header
+ * names the row's container id and the row's sender; with `signature`, the sender's signature over
+ * the whole container verifies too (under the sender's key with the header's fingerprint). What is
+ * returned is what was checked: the caller mails or writes these bytes, never the name again.
+ * null: there is no copy. Throws `outbox-modified` (security) for anything else.
+ *
+ * Cost of the signature: the container's SHA-256 digest (digest.ts) over bytes already in memory,
+ * measured ~12-14 ms per SHA-256 pass over 18 MB (what fits the default 25 MB message) on a 2-core
+ * machine, as much as the base64 encoding the mail makes of them anyway; an Ed25519 check is <1 ms.
+ */
+export async function readOutboxCopy(ctx: Context, row: CopyRow, options: { signature: boolean }): Promise<Buffer | null> {
+  const file = outboxCopyPath(ctx.profile.home, row.container_id);
+  if (!file) throw copyModified(row, "numéro de pli hors format dans la base du profil");
+  let bytes: Buffer | null;
+  try {
+    bytes = await readRegularFile(file, MAX_COPY_BYTES);
+  } catch (error) {
+    if (!(error instanceof NotRegularFileError)) throw error;
+    throw copyModified(row, error.reason === 'not-regular' ? "ce n'est plus un fichier ordinaire (lien ou autre)" : error.reason === 'too-big' ? 'taille hors limites' : 'fichier modifié pendant sa lecture');
+  }
+  if (!bytes) return null;
+  let header: Awaited<ReturnType<typeof readInfo>>;
+  try {
+    header = await readInfo(bufferSource(bytes));
+  } catch {
+    throw copyModified(row, "ce n'est pas un pli");
+  }
+  if (header.containerIdHex !== row.container_id) throw copyModified(row, "ce n'est pas le pli de cet envoi");
+  if (header.senderId !== row.sender_id) throw copyModified(row, "il n'est pas de l'expéditeur de cet envoi");
+  if (options.signature) {
+    try {
+      await verifyContainer(bufferSource(bytes), async (parsed) => {
+        const key = keyByFingerprint(ctx.profile.db, parsed.senderSigFpr);
+        if (!key || key.kind !== 'ed25519' || key.identity_id !== row.sender_id) throw securityError('unknown-sender', 'clé de signature inconnue');
+        return { identityId: key.identity_id, publicKey: key.public_key };
+      });
+    } catch (error) {
+      if (error instanceof PliError && error.code === 'profile-tampered') throw error;
+      throw copyModified(row, "la signature de l'expéditeur ne correspond pas");
+    }
+  }
+  return bytes;
 }
 
 export function listOutbox(db: DB): OutboxRow[] {
@@ -312,7 +406,24 @@ export async function flushOutbox(ctx: Context, options: FlushOptions = {}): Pro
   try {
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
-      if (!existsSync(row.path)) {
+      // Before the claim, with the integrity key in hand if this flush unlocked a holder: the row
+      // is the profile attacker's to write (docs/profile.md, "The attacker"). Its seal must verify
+      // (a destination or sender changed: refused; no seal, made before migration 17 or without
+      // the key: unproven, still sent, the copy's checks below decide), and what is mailed is the
+      // profile's own copy of ITS container, read once and checked (never the row's `path`).
+      let bytes: Buffer | null;
+      try {
+        checkOutboxTimeMac(db, row);
+        bytes = await readOutboxCopy(ctx, row, { signature: true });
+      } catch (error) {
+        if (!(error instanceof PliError) || error.kind !== 'security') throw error;
+        update('failed', row.attempts, row.next_attempt_at, error.message, null, row.id);
+        audit(ctx, { actor: row.sender_id, action: 'container.sent', object: row.container_id, outcome: 'refused', detail: { outbox: row.id, transport: 'mail', destination: row.destination, reason: error.code } });
+        result.failed.push({ ...row, state: 'failed', last_error: error.message });
+        result.error ??= error;
+        continue;
+      }
+      if (!bytes) {
         const answer = 'copie du pli introuvable dans le dossier du profil (outbox)';
         update('failed', row.attempts, row.next_attempt_at, answer, null, row.id);
         audit(ctx, { actor: row.sender_id, action: 'container.send-failed', object: row.container_id, outcome: 'failed', detail: { outbox: row.id, destination: row.destination, answer } });
@@ -332,7 +443,7 @@ export async function flushOutbox(ctx: Context, options: FlushOptions = {}): Pro
           text: kind ? OBJECT_BODY : MAIL_BODY,
           messageId: row.message_id,
           headers: kind ? { 'X-Pli-Version': '1', 'X-Pli-Objet': kind } : { 'X-Pli-Version': '1' },
-          attachments: [{ filename: kind ? objectAttachmentName(kind, row.container_id) : attachmentName(row.container_id), content: createReadStream(row.path), contentType: 'application/octet-stream' }],
+          attachments: [{ filename: kind ? objectAttachmentName(kind, row.container_id) : attachmentName(row.container_id), content: bytes, contentType: 'application/octet-stream' }],
         });
         update('sent', row.attempts + 1, row.next_attempt_at, null, Date.now(), row.id);
         audit(ctx, { actor: row.sender_id, action: 'container.sent', object: row.container_id, detail: { outbox: row.id, transport: 'mail', destination: row.destination, messageId: row.message_id, answer: serverAnswer({ message: info.response }) } });
@@ -351,7 +462,8 @@ export async function flushOutbox(ctx: Context, options: FlushOptions = {}): Pro
         }
         update('queued', attempts, Date.now() + backoffMs(attempts), answer, null, row.id);
         result.pending.push(...rows.slice(i).map((r) => ({ ...r, last_error: r.id === row.id ? answer : r.last_error })));
-        result.error = connectionError(error, 'SMTP', settings.smtp);
+        // A refusal of this round for security stays the error to report (exit 2), not hidden by a server down.
+        if (result.error?.kind !== 'security') result.error = connectionError(error, 'SMTP', settings.smtp);
         break;
       }
     }

@@ -11,7 +11,6 @@
 // - stored once: the receipt's random id is UNIQUE (table receipts, migration 11);
 // - a receipt is never answered by a receipt (objects never pass through the inbox's ingest).
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
 import { lazySchema } from '../zod.js';
 import type { DB } from '../profile/profile.js';
@@ -27,7 +26,7 @@ import type { DecryptResult } from '../services/containers.js';
 import type { InboxRow } from './inbox.js';
 import { PliError, securityError } from '../errors.js';
 import { dispatchObject, objectSignedBy, parseObjectText, sealObject, signObjectText, type ObjectDestination, type OpenedObject } from './objects.js';
-import type { OutboxRow } from './outbox.js';
+import { readOutboxCopy, type OutboxRow } from './outbox.js';
 
 export type ReceiptType = 'delivered' | 'opened' | 'directory-applied';
 
@@ -161,15 +160,18 @@ export type ReceiptOutcome =
 const forged = (detail: string): PliError => securityError('receipt-forged', `Accusé de réception refusé : ${detail}. Il n'a pas été enregistré ; signalez-le à l'officier SSI.`, { detail });
 
 /** This workstation's copy of a container it sent, when it still has one: its SHA-256 and the
- * encryption keys it was addressed to. */
-async function sentCopy(rows: OutboxRow[]): Promise<{ sha256: string; recipients: Buffer[] } | null> {
+ * encryption keys it was addressed to. The copy is the profile's own (outbox/<container id>.pli,
+ * never the row's `path`, which the profile's attacker can point anywhere), read once without
+ * following a symlink and checked to be that container, signed by its sender (readOutboxCopy). */
+async function sentCopy(ctx: Context, rows: OutboxRow[]): Promise<{ sha256: string; recipients: Buffer[] } | null> {
   for (const row of rows) {
     try {
-      const bytes = await readFile(row.path);
+      const bytes = await readOutboxCopy(ctx, row, { signature: true });
+      if (!bytes) continue;
       const info = await readInfo(bufferSource(bytes));
       return { sha256: createHash('sha256').update(bytes).digest('hex'), recipients: info.header.recipients.flatMap((e) => (e.type === 'xwing' ? [e.keyFpr] : [])) };
     } catch {
-      // moved or unreadable: the next row's copy, else only the destinations are left to check
+      // gone, replaced or unreadable: the next row's copy, else only the destinations are left to check
     }
   }
   return null;
@@ -225,7 +227,7 @@ export async function receiveReceipt(ctx: Context, opened: OpenedObject, source:
     } else if (body.container) {
       const sent = db.prepare('SELECT * FROM outbox WHERE container_id = ? AND object_kind IS NULL ORDER BY id').all(body.container) as OutboxRow[];
       if (sent.length > 0) {
-        const copy = await sentCopy(sent);
+        const copy = await sentCopy(ctx, sent);
         const addressed = copy
           ? copy.recipients.some((r) => signerKeys.some((k) => k.equals(r)))
           : sent.some((row) => row.destination === opened.sender.email.trim().toLowerCase());

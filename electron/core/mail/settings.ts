@@ -1,14 +1,18 @@
 // Mailbox settings and the profile key (docs/mailbox.md section 1). The mailbox password is sealed
-// under a random profile key, wrapped (X-Wing) for every own identity's current encryption key:
-// sending or receiving by mail needs a habilitated person signed in. The password is never
-// returned except to the code that connects, never printed, never logged.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+// under a random profile key, wrapped (X-Wing) for the current encryption key of every own identity
+// that may hold it (the integrity key's hand-over rule): sending or receiving by mail needs a
+// habilitated person signed in. Every setting a connection uses is bound as the seal's additional
+// data (seal v2, docs/profile.md "The mailbox row"), and each connection checks that its settings
+// are those unsealed with its password (requireVerifiedSettings). The password is never returned
+// except to the code that connects, never printed, never logged.
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { DB } from '../profile/profile.js';
-import { currentKeys, resolveOwn, type IdentityRow } from '../profile/identities.js';
+import { currentKeys, resolveOwn, type IdentityRow, type UnlockedIdentity } from '../profile/identities.js';
+import { certifiedHandoverTarget, hasHolder, integrityKeyOf } from '../profile/integrity.js';
 import { unwrapFromXWing, wrapForXWing } from '../crypto/keys.js';
 import { AAD, KDF_INFO } from '../crypto/labels.js';
-import { inputError, securityError } from '../errors.js';
+import { PliError, inputError, securityError } from '../errors.js';
 import { refuseProfileFile } from '../own-files.js';
 import { requireRole } from '../services/policy.js';
 import { actorOf, audit, type Context } from '../context.js';
@@ -25,7 +29,8 @@ export interface MailboxSettings {
 
 /** Default maximum message size: what common providers accept. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 25_000_000;
-const PASSWORD_AAD = Buffer.from(AAD.mailboxPassword, 'ascii');
+/** Seal v1 (before the settings were bound): recognised only to say « enter them again ». */
+const PASSWORD_AAD_V1 = Buffer.from(AAD.mailboxPassword, 'ascii');
 const WRAP_INFO = KDF_INFO.wrapProfileKey;
 
 /** `HOST:PORT` (implicit TLS) or `starttls://HOST:PORT`. There is no plaintext form. */
@@ -58,14 +63,97 @@ interface MailboxRow {
   password_nonce: Buffer; password_sealed: Buffer;
 }
 
+const settingsOf = (row: MailboxRow): MailboxSettings => ({
+  imap: { host: row.imap_host, port: row.imap_port, mode: row.imap_mode },
+  smtp: { host: row.smtp_host, port: row.smtp_port, mode: row.smtp_mode },
+  user: row.user, caPem: row.ca_pem, maxMessageBytes: row.max_message_bytes,
+});
+
+/** The settings as stored, UNVERIFIED: to show them, or to size a send. A connection takes them
+ * only through requireVerifiedSettings (connect.ts). */
 export function getMailbox(db: DB): MailboxSettings | undefined {
   const row = db.prepare('SELECT * FROM mailbox WHERE one = 1').get() as MailboxRow | undefined;
-  if (!row) return undefined;
-  return {
-    imap: { host: row.imap_host, port: row.imap_port, mode: row.imap_mode },
-    smtp: { host: row.smtp_host, port: row.smtp_port, mode: row.smtp_mode },
-    user: row.user, caPem: row.ca_pem, maxMessageBytes: row.max_message_bytes,
-  };
+  return row ? settingsOf(row) : undefined;
+}
+
+// ---- seal v2: the settings bound to the password (docs/mailbox.md section 1) ----------------
+
+/** The mailbox row was changed outside Pli: nothing is sent (docs/profile.md, "The mailbox row"). */
+export const mailboxTampered = (): PliError => securityError('mailbox-tampered',
+  "Les réglages de la boîte aux lettres (serveurs, ports, identifiant ou autorité de certification) ont été modifiés en dehors de Pli : connexion refusée, le mot de passe de la boîte n'a pas été envoyé. Saisissez de nouveau les réglages de la boîte dans les Paramètres, puis prévenez l'officier SSI.");
+
+/** A row saved by a version that did not bind the settings: refused until entered again. */
+const mailboxUnsealed = (): PliError => securityError('mailbox-unsealed',
+  "Les réglages de la boîte aux lettres ont été enregistrés par une version antérieure de Pli, qui ne les protégeait pas : par précaution, aucune connexion n'est faite et le mot de passe de la boîte n'a pas été envoyé. Saisissez de nouveau les réglages de la boîte dans les Paramètres, mot de passe compris. Si Pli n'a pas été mis à jour récemment, prévenez l'officier SSI.");
+
+function field(value: unknown): Buffer {
+  let bytes: Buffer;
+  if (typeof value === 'string') bytes = Buffer.from(value, 'utf8');
+  else if (typeof value === 'number' && Number.isSafeInteger(value)) {
+    bytes = Buffer.alloc(8);
+    bytes.writeBigInt64BE(BigInt(value));
+  } else throw mailboxTampered(); // a column of the wrong type: planted
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(bytes.length);
+  return Buffer.concat([length, bytes]);
+}
+
+/** Seal v2's additional data: the label then every setting, each length-prefixed (mailbox.md 1). */
+export function settingsAad(s: MailboxSettings): Buffer {
+  return Buffer.concat([
+    field(AAD.mailboxPasswordSettings),
+    field(s.imap.host), field(s.imap.port), field(s.imap.mode),
+    field(s.smtp.host), field(s.smtp.port), field(s.smtp.mode),
+    field(s.user),
+    s.caPem === null ? Buffer.from([0]) : Buffer.concat([Buffer.from([1]), field(s.caPem)]),
+    field(s.maxMessageBytes),
+  ]);
+}
+
+// What this process unsealed (or saved): for each password, under HMAC(random key, password) — never
+// the password itself — the SHA-256 of the settings it was sealed with. A connection's settings must
+// be those (requireVerifiedSettings): a row edited after the unseal is never connected to.
+// Each entry also keeps how to audit a refusal in the profile that unsealed it.
+const PROCESS_KEY = randomBytes(32);
+const verified = new Map<string, { digest: string; refused: (code: string) => void }>();
+const passwordTag = (password: string): string => createHmac('sha256', PROCESS_KEY).update(password, 'utf8').digest('hex');
+const settingsDigest = (s: MailboxSettings): string => createHash('sha256').update(settingsAad(s)).digest('hex');
+
+/** The refusal's audit event (docs/audit.md: `mailbox.settings-changed`, outcome refused). */
+function auditRefusal(ctx: Context, actor: string | null, code: string): void {
+  audit(ctx, { actor: actorOf(ctx) ?? actor, action: 'mailbox.settings-changed', outcome: 'refused', detail: { reason: code } });
+}
+
+function remember(ctx: Context, settings: MailboxSettings, password: string, actor: string | null): void {
+  verified.set(passwordTag(password), {
+    digest: settingsDigest(settings),
+    refused: (code) => {
+      try {
+        auditRefusal(ctx, actor, code);
+      } catch {
+        // the profile was closed since (a signed-out session): the refusal still stands
+      }
+    },
+  });
+}
+
+/**
+ * Before any connection that sends the password (connect.ts): the settings must be the very ones
+ * this process unsealed with that password (or saved with it). Otherwise `mailbox-tampered`, before
+ * any socket is opened, audited in the profile that unsealed the password.
+ */
+export function requireVerifiedSettings(settings: MailboxSettings, password: string): void {
+  const entry = verified.get(passwordTag(password));
+  let same = false;
+  try {
+    same = entry !== undefined && entry.digest === settingsDigest(settings);
+  } catch {
+    same = false; // a setting of the wrong type
+  }
+  if (same) return;
+  const error = mailboxTampered();
+  entry?.refused(error.code);
+  throw error;
 }
 
 export function requireMailbox(db: DB): MailboxSettings {
@@ -95,12 +183,51 @@ function ownIdentities(db: DB): IdentityRow[] {
 }
 
 interface ProfileKeyWrap { keyFpr: Buffer; identityId: string; kemCiphertext: Buffer; wrapped: Buffer }
+interface WrapTarget { identityId: string; encPublic: Uint8Array; encFpr: Buffer }
+/** The person who unlocked in this operation, and the X-Wing fingerprints sealed with their seeds. */
+interface SealedOwn { id: string; encFprs: Buffer[]; current: { encPublic: Uint8Array; encFpr: Buffer } }
+const sealedOwn = (unlocked: UnlockedIdentity): SealedOwn => ({
+  id: unlocked.id,
+  encFprs: unlocked.keySets.map((k) => Buffer.from(k.encFpr)),
+  current: { encPublic: Uint8Array.from(unlocked.current.encPublic), encFpr: Buffer.from(unlocked.current.encFpr) },
+});
 
-/** Wraps the profile key for an identity's current encryption key (computed before the
- * transaction that stores it, which must stay synchronous). */
-async function wrapFor(db: DB, identityId: string, profileKey: Buffer): Promise<ProfileKeyWrap> {
-  const { enc } = currentKeys(db, identityId);
-  return { keyFpr: enc.fpr, identityId, ...await wrapForXWing(enc.public_key, profileKey, enc.fpr, WRAP_INFO) };
+/**
+ * The keys the profile key may be wrapped for: the integrity key's hand-over rule (docs/profile.md,
+ * "The mailbox row"). With a pinned authority, only an own identity whose current keys a valid
+ * certificate under it covers, for the certificate's key; without one, the current key as found.
+ * The person who just unlocked (`self`) gets one only for a key sealed with their own seed (the
+ * unlock's invariant, identities.ts; without an authority, their current sealed key): never a
+ * `keys` row planted in their name. Read the trust
+ * row only with K attached, or on a profile with no holder yet (the state then taken as found).
+ */
+function wrapTargets(db: DB, self: SealedOwn | null): WrapTarget[] {
+  const authority = db.prepare('SELECT 1 FROM trust WHERE one = 1').get() !== undefined;
+  const certified = certifiedHandoverTarget();
+  const targets: WrapTarget[] = [];
+  for (const owner of ownIdentities(db)) {
+    let target: { encPublic: Uint8Array; encFpr: Buffer } | null;
+    if (authority) target = certified ? certified(db, owner.id) : null;
+    else if (self && owner.id === self.id) target = self.current;
+    else {
+      const { enc } = currentKeys(db, owner.id);
+      target = { encPublic: enc.public_key, encFpr: enc.fpr };
+    }
+    if (!target) continue;
+    const fpr = target.encFpr;
+    if (self && owner.id === self.id && !self.encFprs.some((sealed) => sealed.equals(fpr))) continue;
+    targets.push({ identityId: owner.id, ...target });
+  }
+  return targets;
+}
+
+/** Whether the trust state may decide who gets a wrap: K attached (its seal verified), or no holder yet. */
+const trustDecides = (db: DB): boolean => integrityKeyOf(db) !== undefined || !hasHolder(db);
+
+/** Wraps the profile key for a target (computed before the transaction that stores it, which must
+ * stay synchronous). */
+async function wrapFor(target: WrapTarget, profileKey: Buffer): Promise<ProfileKeyWrap> {
+  return { keyFpr: target.encFpr, identityId: target.identityId, ...await wrapForXWing(target.encPublic, profileKey, target.encFpr, WRAP_INFO) };
 }
 
 function storeWrap(db: DB, wrap: ProfileKeyWrap, now: number): void {
@@ -108,25 +235,39 @@ function storeWrap(db: DB, wrap: ProfileKeyWrap, now: number): void {
     .run(wrap.keyFpr, wrap.identityId, wrap.kemCiphertext, wrap.wrapped, now);
 }
 
-/** Saves the settings under a NEW profile key wrapped for every own identity (public keys only). */
-export async function setMailbox(ctx: Context, settings: MailboxSettings, password: string): Promise<void> {
+/**
+ * Saves the settings under a NEW profile key (seal v2: the settings bound as its AAD), wrapped for
+ * the own identities the hand-over rule admits (public keys only). On a profile with a holder of
+ * the integrity key, the person acting (`as`, else the actor, else the only own identity) signs in
+ * first unless K is already attached: the trust state that decides who gets a wrap is then verified.
+ */
+export async function setMailbox(ctx: Context, settings: MailboxSettings, password: string, as?: string): Promise<void> {
   const db = ctx.profile.db;
   const owners = ownIdentities(db);
-  if (owners.length === 0) {
-    throw inputError('no-own-identity', "Ce profil n'a aucune identité personnelle : le mot de passe de la boîte est protégé par les clés des personnes habilitées. Créez ou installez d'abord une identité.");
-  }
+  const noOwner = () => inputError('no-own-identity', "Ce profil n'a aucune identité personnelle : le mot de passe de la boîte est protégé par les clés des personnes habilitées. Créez ou installez d'abord une identité.");
+  if (owners.length === 0) throw noOwner();
   if (!password) throw inputError('empty-secret', 'Mot de passe de la boîte aux lettres vide.');
   if (!Number.isSafeInteger(settings.maxMessageBytes) || settings.maxMessageBytes < 100_000) {
     throw inputError('bad-size', 'Taille maximale de message invalide (au moins 0,1 Mo).');
   }
+  let self: SealedOwn | null = null;
+  if (hasHolder(db)) {
+    const unlocked = await ctx.unlocker.unlock(resolveOwn(db, as ?? actorOf(ctx) ?? undefined));
+    self = sealedOwn(unlocked);
+    unlocked.wipe();
+  }
+  // A person who does not hold K yet cannot verify the trust state: the password they typed is
+  // wrapped for their own sealed key alone; the others get theirs at a holder's next unseal.
+  const targets = trustDecides(db) ? wrapTargets(db, self) : self ? [{ identityId: self.id, ...self.current }] : [];
+  if (targets.length === 0) throw noOwner();
   const profileKey = randomBytes(32);
   const nonce = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', profileKey, nonce);
-  cipher.setAAD(PASSWORD_AAD);
+  cipher.setAAD(settingsAad(settings));
   const sealed = Buffer.concat([cipher.update(Buffer.from(password, 'utf8')), cipher.final(), cipher.getAuthTag()]);
   const now = Date.now();
   const wraps: ProfileKeyWrap[] = [];
-  for (const owner of owners) wraps.push(await wrapFor(db, owner.id, profileKey));
+  for (const target of targets) wraps.push(await wrapFor(target, profileKey));
   db.transaction(() => {
     db.prepare('DELETE FROM profile_key_wraps').run();
     for (const wrap of wraps) storeWrap(db, wrap, now);
@@ -136,21 +277,37 @@ export async function setMailbox(ctx: Context, settings: MailboxSettings, passwo
       settings.user, settings.caPem, settings.maxMessageBytes, nonce, sealed, now);
   })();
   profileKey.fill(0);
+  remember(ctx, settings, password, actorOf(ctx));
   audit(ctx, {
     actor: actorOf(ctx),
     action: 'mailbox.settings-changed',
-    detail: { imap: formatEndpoint(settings.imap), smtp: formatEndpoint(settings.smtp), user: settings.user, privateCa: settings.caPem !== null, maxMessageBytes: settings.maxMessageBytes, wrappedFor: owners.map((o) => o.id) },
+    detail: { imap: formatEndpoint(settings.imap), smtp: formatEndpoint(settings.smtp), user: settings.user, privateCa: settings.caPem !== null, maxMessageBytes: settings.maxMessageBytes, wrappedFor: wraps.map((w) => w.identityId) },
   });
 }
 
+/** Opens a sealed password under `aad`; null when the tag does not verify. */
+function openPassword(profileKey: Buffer, nonce: Buffer, sealed: Buffer, aad: Buffer): string | null {
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', profileKey, nonce);
+    decipher.setAAD(aad);
+    decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+    return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - 16)), decipher.final()]).toString('utf8');
+  } catch {
+    return null;
+  }
+}
+
 /**
- * Unlocks the profile key with a habilitated own identity (--as, or the only one), returns the
- * mailbox password, and wraps the profile key for own identities that lack a wrap.
+ * Unlocks the profile key with a habilitated own identity (--as, or the only one), opens the
+ * mailbox password with the settings as its additional data, and returns both: the settings are
+ * then the proven ones, and this process remembers them for that password (connect.ts checks each
+ * connection against them). Wraps the profile key for own identities that lack a wrap and pass the
+ * hand-over rule. A row that does not open is refused (`mailbox-tampered`, or `mailbox-unsealed`
+ * for a row of seal v1), audited, and nothing is sent.
  */
-export async function unlockMailboxPassword(ctx: Context, as?: string): Promise<string> {
+export async function unlockMailbox(ctx: Context, as?: string): Promise<{ settings: MailboxSettings; password: string }> {
   const db = ctx.profile.db;
   requireMailbox(db);
-  const row = db.prepare('SELECT password_nonce, password_sealed FROM mailbox WHERE one = 1').get() as { password_nonce: Buffer; password_sealed: Buffer };
   const person = resolveOwn(db, as);
   requireRole(db, person, 'reader');
   const wraps = db.prepare('SELECT * FROM profile_key_wraps WHERE identity_id = ?').all(person.id) as { key_fpr: Buffer; kem_ciphertext: Buffer; wrapped: Buffer }[];
@@ -158,6 +315,7 @@ export async function unlockMailboxPassword(ctx: Context, as?: string): Promise<
     throw securityError('no-profile-key', `Le mot de passe de la boîte n'a pas été protégé pour ${person.name} : une autre personne habilitée de ce poste doit se connecter une fois (ou refaites le réglage de la boîte).`, { name: person.name });
   }
   const unlocked = await ctx.unlocker.unlock(person);
+  const self = sealedOwn(unlocked);
   let profileKey: Buffer | null = null;
   try {
     for (const wrap of wraps) {
@@ -171,27 +329,46 @@ export async function unlockMailboxPassword(ctx: Context, as?: string): Promise<
   }
   if (!profileKey) throw securityError('profile-key-locked', "La clé du profil est illisible avec les clés de cette personne (profil abîmé ou modifié). Refaites le réglage de la boîte.");
   try {
-    const decipher = createDecipheriv('aes-256-gcm', profileKey, row.password_nonce);
-    decipher.setAAD(PASSWORD_AAD);
-    decipher.setAuthTag(row.password_sealed.subarray(row.password_sealed.length - 16));
-    let password: string;
+    // The row is read once, after the unlock: the settings returned are the ones the tag covers.
+    const row = db.prepare('SELECT * FROM mailbox WHERE one = 1').get() as MailboxRow | undefined;
+    if (!row) requireMailbox(db);
+    const settings = settingsOf(row!);
+    let aad: Buffer | null = null;
     try {
-      password = Buffer.concat([decipher.update(row.password_sealed.subarray(0, row.password_sealed.length - 16)), decipher.final()]).toString('utf8');
+      aad = settingsAad(settings);
     } catch {
-      throw securityError('profile-key-locked', 'Le mot de passe de la boîte est illisible (profil abîmé ou modifié). Refaites le réglage de la boîte.');
+      aad = null; // a column of the wrong type
     }
-    // Own identities added since (or rotated): give them a wrap now that the key is in hand.
-    const now = Date.now();
-    const have = new Set((db.prepare('SELECT key_fpr FROM profile_key_wraps').pluck().all() as Buffer[]).map((b) => b.toString('hex')));
-    const missing: ProfileKeyWrap[] = [];
-    for (const owner of ownIdentities(db)) {
-      if (!have.has(currentKeys(db, owner.id).enc.fpr.toString('hex'))) missing.push(await wrapFor(db, owner.id, profileKey));
+    const password = aad && Buffer.isBuffer(row!.password_nonce) && Buffer.isBuffer(row!.password_sealed) && row!.password_sealed.length >= 16
+      ? openPassword(profileKey, row!.password_nonce, row!.password_sealed, aad) : null;
+    if (password === null) {
+      const old = Buffer.isBuffer(row!.password_nonce) && Buffer.isBuffer(row!.password_sealed) && row!.password_sealed.length >= 16
+        && openPassword(profileKey, row!.password_nonce, row!.password_sealed, PASSWORD_AAD_V1) !== null;
+      const error = old ? mailboxUnsealed() : mailboxTampered();
+      auditRefusal(ctx, person.id, error.code);
+      throw error;
     }
-    db.transaction(() => {
-      for (const wrap of missing) storeWrap(db, wrap, now);
-    })();
-    return password;
+    // Own identities added since (or rotated): give them a wrap now that the key is in hand, when
+    // the trust state that decides who may have one is verified (K attached by this unlock).
+    if (trustDecides(db)) {
+      const now = Date.now();
+      const have = new Set((db.prepare('SELECT key_fpr FROM profile_key_wraps').pluck().all() as Buffer[]).map((b) => b.toString('hex')));
+      const missing: ProfileKeyWrap[] = [];
+      for (const target of wrapTargets(db, self)) {
+        if (!have.has(target.encFpr.toString('hex'))) missing.push(await wrapFor(target, profileKey));
+      }
+      db.transaction(() => {
+        for (const wrap of missing) storeWrap(db, wrap, now);
+      })();
+    }
+    remember(ctx, settings, password, person.id);
+    return { settings, password };
   } finally {
     profileKey.fill(0);
   }
+}
+
+/** The mailbox password alone (unlockMailbox); the connection then checks its settings. */
+export async function unlockMailboxPassword(ctx: Context, as?: string): Promise<string> {
+  return (await unlockMailbox(ctx, as)).password;
 }

@@ -3,7 +3,7 @@
 // workstation's people). Sending goes through the watcher's `flush`: one send at a time.
 import path from 'node:path';
 import { inputError } from '../../core/errors.js';
-import { getMailbox, readCaFile, setMailbox, unlockMailboxPassword, type MailboxSettings } from '../../core/mail/settings.js';
+import { getMailbox, readCaFile, setMailbox, unlockMailbox, type MailboxSettings } from '../../core/mail/settings.js';
 import { probeMailbox } from '../../core/mail/probe.js';
 import { listOutbox, queueSend } from '../../core/mail/outbox.js';
 import { listInbox, openInbox, receiveFolder, refusedRoom } from '../../core/mail/inbox.js';
@@ -37,9 +37,12 @@ export function mailChannels({ session: s, watcher, shell, emitProgress, emitMai
     async 'mailbox:set'(request) {
       const active = s.require();
       const ctx = s.context();
-      const existing = getMailbox(ctx.profile.db);
+      // Kept values (the CA, an empty password) come from the unsealed row, never from the columns as
+      // stored: an edited CA or server is refused there instead of being sealed anew (docs/profile.md).
+      const existing = getMailbox(ctx.profile.db) && (request.ca === 'keep' || !request.password)
+        ? await unlockMailbox(ctx, active.id) : undefined;
       let caPem: string | null;
-      if (request.ca === 'keep') caPem = existing?.caPem ?? null;
+      if (request.ca === 'keep') caPem = existing?.settings.caPem ?? null;
       else if (request.ca === 'none') caPem = null;
       else if (pendingCa) caPem = pendingCa.pem;
       else throw inputError('no-ca-chosen', 'Aucun fichier d’autorité de certification choisi : cliquez sur « Choisir le fichier de l’autorité… », puis enregistrez.');
@@ -50,8 +53,8 @@ export function mailChannels({ session: s, watcher, shell, emitProgress, emitMai
       let password = request.password;
       if (!password) {
         if (!existing) throw inputError('password-required', 'Mot de passe de la boîte obligatoire au premier réglage : tapez-le, puis enregistrez.');
-        // Left empty on edit: unchanged (unsealed here with the session's key, sealed again).
-        password = await unlockMailboxPassword(ctx, active.id);
+        // Left empty on edit: unchanged (unsealed above with the session's key, sealed again).
+        password = existing.password;
       }
       await watcher.stop();
       await setMailbox(ctx, settings, password);
