@@ -17,7 +17,7 @@
 // would be rolled into the database at its next opening. The early check (somethingAt) and the
 // write both refuse it (own-files.ts; no profile is needed to know a profile's folder).
 import { closeSync, constants, fsyncSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
-import { copyFile, link, lstat, open, unlink } from 'node:fs/promises';
+import { copyFile, link, lstat, open, stat, unlink } from 'node:fs/promises';
 import { refuseProfileFolder } from './own-files.js';
 
 /** What the caller says when its file cannot be made: each front end has its own words. */
@@ -180,4 +180,11 @@ export async function placeNoReplace(from: string, to: string): Promise<boolean>
   }
   await unlink(from).catch(() => undefined);
   return true;
+}
+
+/** A mailbox file's mode in `folder` (docs/profile.md): 0660 when the folder is the group's (a
+ * shared profile, 2770: another person's flush reads it), else 0600. Set with chmod (the umask
+ * would take the group's write away). */
+export async function mailFileMode(folder: string): Promise<number> {
+  return ((await stat(folder)).mode & 0o070) !== 0 ? 0o660 : 0o600;
 }

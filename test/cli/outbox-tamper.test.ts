@@ -11,11 +11,11 @@
 // Needs `npm run build`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, lstatSync, readlinkSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, lstatSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { BIN, cliSandbox } from './support.js';
-import { NotRegularFileError, placeNoReplace, readRegularFile } from '../../electron/core/files.js';
+import { mailFileMode, NotRegularFileError, placeNoReplace, readRegularFile } from '../../electron/core/files.js';
 
 const PASS = 'une phrase de passe de test';
 const cli = cliSandbox('pli-outbox-tamper-', PASS);
@@ -169,5 +169,15 @@ describe("the folder writer's helpers (files.ts)", () => {
     expect(await placeNoReplace(part, target)).toBe(true);
     expect(readFileSync(target, 'utf8')).toBe('nouveau pli');
     expect(() => statSync(part)).toThrow();
+  });
+
+  it.skipIf(process.platform === 'win32')('mailFileMode: 0660 in a shared profile\'s outbox (group folder), so that the other people\'s flushes read it; 0600 otherwise', async () => {
+    const dir = at('modes');
+    for (const [mode, expected] of [[0o2770, 0o660], [0o700, 0o600]] as const) {
+      const folder = path.join(dir, mode.toString(8));
+      mkdirSync(folder, { recursive: true });
+      chmodSync(folder, mode);
+      expect(await mailFileMode(folder)).toBe(expected);
+    }
   });
 });

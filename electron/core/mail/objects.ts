@@ -12,7 +12,7 @@
 // - the inner signature is checked by each kind against the key it must come from (the outer
 //   signer's for a receipt, the pinned authority's for a directory).
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open as openFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open as openFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sealToBuffer, type RecipientKey } from '../container/seal.js';
 import { openStream, readInfo, type PlainSink } from '../container/open.js';
@@ -25,6 +25,7 @@ import { currentKeys, getIdentity, keyByFingerprint, type IdentityRow, type Unlo
 import { requireRecipient, requireSigner } from '../services/policy.js';
 import { audit, type Context } from '../context.js';
 import { folderFault, writeFault } from '../faults.js';
+import { mailFileMode } from '../files.js';
 import { inputError, PliError, securityError } from '../errors.js';
 import { refuseProfileFolder } from '../own-files.js';
 import { getMailbox } from './settings.js';
@@ -120,6 +121,10 @@ export async function dispatchObject(ctx: Context, object: SealedObject, senderI
   await mkdir(outboxDir, { recursive: true, mode: 0o700 });
   const file = path.join(outboxDir, `${object.containerId}.pli`);
   await writeFile(file, object.bytes, { mode: 0o600, flag: 'wx', flush: true });
+  // As the containers' copies (outbox.ts): readable by the group of a shared profile, whose other
+  // people's flushes send it.
+  const mode = await mailFileMode(outboxDir);
+  if (mode !== 0o600) await chmod(file, mode);
   const now = Date.now();
   if ('pendingFolder' in to) {
     // A folder row left 'queued': flushOutbox sends only mail rows; writePendingToFolder writes it.

@@ -13,7 +13,7 @@ import { fileOutboxRows, filingOf } from '../authority/convention-filing.js';
 import { audit, type Context } from '../context.js';
 import { folderFault, writeFault } from '../faults.js';
 import { inputError, PliError, securityError } from '../errors.js';
-import { NotRegularFileError, placeNoReplace, readRegularFile } from '../files.js';
+import { mailFileMode, NotRegularFileError, placeNoReplace, readRegularFile } from '../files.js';
 import { readInfo } from '../container/open.js';
 import { verifyContainer } from '../container/verify.js';
 import { bufferSource } from '../container/sinks.js';
@@ -208,12 +208,6 @@ export async function queueSend(ctx: Context, request: SendRequest): Promise<Sen
   })();
   ids.forEach((id, i) => audit(ctx, { actor: sender.id, action: 'container.queued', object: result.containerId, detail: { outbox: id, transport: 'mail', destination: destinations[i], bytes: result.size } }));
   return { containerId: result.containerId, outboxIds: ids, destinations, warnings: result.warnings, size: result.size, ...under };
-}
-
-/** A mailbox file's mode (docs/profile.md): 0660 when its folder is the group's (a shared
- * profile, 2770), else 0600. */
-async function mailFileMode(folder: string): Promise<number> {
-  return ((await stat(folder)).mode & 0o070) !== 0 ? 0o660 : 0o600;
 }
 
 /** What to check when a pli cannot be dropped in a folder (often a USB key). */
