@@ -98,7 +98,7 @@ function validate(db: DB, input: NewConvention): Omit<ConventionBody, 'v' | 'aut
   const people = input.people.map((p) => {
     const row = resolveIdentity(db, p.id);
     const cert = currentCertificate(db, row.id);
-    if (!cert) throw inputError('not-certified', `${row.name} (${row.id}) n'a pas de certificat valide : faites-le certifier (ou renouveler) avant de l'inscrire sur la liste des personnes habilitées.`);
+    if (!cert) throw inputError('not-certified', `${row.name} n'a pas de certificat valide : faites-le certifier (ou renouveler) avant de l'inscrire sur la liste des personnes habilitées.`, { id: row.id });
     if (!parties.some((party) => party.org === cert.body.org)) {
       throw inputError('not-party-member', `Le certificat de ${cert.body.name} porte l'organisation « ${cert.body.org} », qui n'est pas une partie de cette convention : seules les personnes certifiées membres d'une partie peuvent être habilitées. Retirez-la de la liste des personnes habilitées, ou ajoutez son organisation comme partie. Rien n'a été signé.`, { name: cert.body.name, org: cert.body.org });
     }

@@ -78,8 +78,9 @@ export function argon2id(password: Uint8Array, salt: Uint8Array, params: Argon2P
   return workerArgon2id(password, salt, params);
 }
 
+// The cause's words (a worker's error, often English, or a status code) are the detail only.
 const failed = (detail?: string, cause?: unknown) =>
-  temporaryError('argon2', `Le calcul de dérivation de la phrase de passe a échoué${detail ? ` (${detail})` : ''}. Réessayez ; si cela persiste, vérifiez la mémoire disponible.`, cause);
+  temporaryError('argon2', "Le calcul qui protège la phrase de passe a échoué : rien n'a été fait. Réessayez ; si cela persiste, fermez des applications (il demande 64 Mo de mémoire) ou prévenez le support informatique.", cause, detail ? { system: detail } : {});
 
 function nativeArgon2id(binding: NativeBinding, password: Uint8Array, salt: Uint8Array, params: Argon2Params): Promise<Buffer> {
   const memlimit = params.memlimitKib * 1024;

@@ -453,12 +453,12 @@ export async function importCard(db: DB, text: string): Promise<{ id: string; ad
     const keys = db.prepare('SELECT fpr FROM keys WHERE identity_id = ?').pluck().all(card.body.id) as Buffer[];
     const same = keys.some((k) => k.equals(card.encFpr)) && keys.some((k) => k.equals(card.sigFpr));
     if (!same) {
-      throw securityError('card-conflict', `Une autre carte porte déjà l'identifiant ${card.body.id} avec des clés différentes : refusée. Vérifiez l'empreinte avec la personne par téléphone.`);
+      throw securityError('card-conflict', `Une autre carte de ${existing.name} est déjà connue de ce poste, avec des clés différentes : celle-ci est refusée. Vérifiez l'empreinte avec la personne par téléphone.`, { id: card.body.id });
     }
     return { id: card.body.id, added: false, card };
   }
   const clash = db.prepare('SELECT identity_id FROM keys WHERE fpr IN (?, ?)').pluck().get(card.encFpr, card.sigFpr) as string | undefined;
-  if (clash) throw securityError('card-conflict', `Ces clés appartiennent déjà à ${clash} : carte refusée.`);
+  if (clash) throw securityError('card-conflict', `Ces clés appartiennent déjà à ${getIdentity(db, clash)?.name ?? 'une autre personne de ce poste'} : carte refusée. Vérifiez l'empreinte avec la personne par téléphone.`, { id: clash });
   insertCorrespondent(db, card.body, text, card.encPublic, card.sigPublic);
   return { id: card.body.id, added: true, card };
 }
