@@ -713,7 +713,8 @@ export const contract = {
   /** Every .pli of a folder chosen in main's dialog (a USB key). */
   'inbox:importFolder': {
     request: z.strictObject({ opId }),
-    response: z.union([cancelled, receivedCounts.extend({ status: z.literal('done'), folder: z.string() })]),
+    // unreadable: a sentence per file of the folder that could not be read (the others were).
+    response: z.union([cancelled, receivedCounts.extend({ status: z.literal('done'), folder: z.string(), unreadable: z.array(z.string().max(2000)).max(10_000) })]),
   },
   /** Decrypts an inbox item into a folder chosen in main's dialog (as of its arrival time). */
   'inbox:open': {

@@ -252,7 +252,8 @@ export const mailCommands: Record<string, Handler> = {
       await withSession(values, async (session) => {
         const objects = new ObjectReceiver(session, { as, replyFolder: folder });
         try {
-          const results = await cleaningOnSignals('enregistrement du pli en cours', () => receiveFolder(session, folder, (result) => printItem(session, result), objects, (o) => err(forTerminal(objectLine(session.profile.db, o)))));
+          const results = await cleaningOnSignals('enregistrement du pli en cours', () => receiveFolder(session, folder, (result) => printItem(session, result), objects, (o) => err(forTerminal(objectLine(session.profile.db, o))),
+            (_name, reason) => err(`attention : ${forTerminal(reason)}`)));
           const fresh = results.filter((r) => r.isNew);
           err(`${plural(fresh.length, 'nouveau pli', 'nouveaux plis')} dans ${folder}${fresh.some((r) => r.row.state === 'refused') ? ', dont des refusés' : ''}.`);
         } finally {

@@ -117,7 +117,7 @@ export class NotRegularFileError extends Error {
  * (Windows) a symlink is still refused, and so is a file swapped between the two. What is returned
  * is what the caller checks and uses: never reopen the name afterwards.
  */
-export async function readRegularFile(file: string, limit: number): Promise<Buffer | null> {
+export async function readRegularFile(file: string | Buffer, limit: number): Promise<Buffer | null> {
   let seen;
   try {
     seen = await lstat(file);

@@ -114,7 +114,10 @@ export function Inbox({ onOpen, onSettings, onCalendar }: { onOpen: (summary: Co
   });
   const importFolder = () => run(t('inbox.importing'), async (op) => {
     const result = await call('inbox:importFolder', { opId: op });
-    if (result.status === 'done') setStatus(`${t('inbox.imported', { folder: baseName(result.folder) })} ${counts(result)}`);
+    if (result.status !== 'done') return;
+    setStatus(`${t('inbox.imported', { folder: baseName(result.folder) })} ${counts(result)}`);
+    // Files of the folder that could not be read: said, each with its reason (the others were read).
+    if (result.unreadable.length > 0) setError(`${t('inbox.unreadable', { count: result.unreadable.length })} ${result.unreadable.join(' ')}`);
   });
   const openItem = (item: InboxItem) => run(t('inbox.opening'), async (op) => {
     setOpened(null);

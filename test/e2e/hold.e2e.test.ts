@@ -10,7 +10,7 @@
 // hall's Claire Dumont). Needs `npm run build` and `npm run build:renderer`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Bridge } from './bridge.js';
 import { shot, h1, nav, pick, alertWith, statusWith, onlyStatusWith, profilesRun, slbTownHallForScreens } from './support.js';
@@ -170,6 +170,8 @@ describe('the town hall', () => {
     const note = path.join(screens.tmp, 'note.pdf');
     writeFileSync(note, '%PDF-1.4 note de service');
     await cli.ok('O', ['send', '--to', ids.dgs!, '--folder', full, note]);
+    // A link on the key beside it: not read, and said (the pli is read all the same).
+    symlinkSync(note, path.join(full, 'lien.pli'));
     await nav(page, 'Plis reçus');
     await h1(page, 'Plis reçus');
     const rows = page.getByRole('row').filter({ hasText: 'Olivier Ssi' });
@@ -183,6 +185,7 @@ describe('the town hall', () => {
     bridge.dialogAnswers.push(full);
     await page.getByRole('button', { name: 'Importer depuis un dossier…' }).click();
     await rows.first().waitFor();
+    await alertWith(page, /1\sfichier du dossier n’a pas été lu\s: « lien\.pli » n'est pas un fichier ordinaire/);
     held.release();
     await page.waitForTimeout(500);
     expect(await rows.count()).toBe(1);

@@ -13,7 +13,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { rmSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, unlink, writeFile, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DB } from '../profile/profile.js';
 import { keyByFingerprint } from '../profile/identities.js';
@@ -33,6 +33,7 @@ import type { ObjectReceiver, ObjectResult } from './dispatch.js';
 import { sendOpenedReceipt } from './receipts.js';
 import { writePendingToFolder } from './objects.js';
 import { NotRegularFileError, placeNoReplace, readRegularFile } from '../files.js';
+import { readFault } from '../faults.js';
 
 export type InboxState = 'verified' | 'refused' | 'opened';
 export interface InboxRow {
@@ -390,25 +391,41 @@ export function inboxRefusal(row: Pick<InboxRow, 'id' | 'state' | 'reason' | 'fl
  * Folder transport: every *.pli directly in the folder; files are left where they are. With
  * `objects`, Pli objects (receipts, directories: docs/objects.md) are handled by it and reported
  * through `onObject`, and each new container gets its receipt written back into the folder.
+ * A file that cannot be read (no right to read it, a link, too big, changed while read) is said
+ * through `onUnreadable`, and the others are read all the same: the folder is anyone's to write
+ * (a USB key, a share), and one file there must not stop every import (a poison file).
  */
 export async function receiveFolder(ctx: Context, folder: string, onItem: (result: IngestResult, name: string) => void,
-  objects?: ObjectReceiver, onObject?: (result: ObjectResult) => void): Promise<IngestResult[]> {
+  objects?: ObjectReceiver, onObject?: (result: ObjectResult) => void, onUnreadable?: (name: string, reason: string) => void): Promise<IngestResult[]> {
   // The folder is read, and receipts are written back into it: never the profile's own folder.
   refuseProfileFolder(folder, ctx.profile.home, 'folder');
-  let names: string[];
+  // The names as bytes: one that is not UTF-8 (written there by another system, or on purpose)
+  // would otherwise come back with U+FFFD, and name no file.
+  let names: Buffer[];
   try {
-    names = (await readdir(folder)).filter((n) => n.toLowerCase().endsWith('.pli') && !n.startsWith('.')).sort();
+    names = (await readdir(folder, { encoding: 'buffer' }))
+      .filter((n) => n.subarray(-4).toString('latin1').toLowerCase() === '.pli' && n[0] !== 0x2e)
+      .sort(Buffer.compare);
   } catch {
     throw inputError('missing-folder', `Dossier introuvable ou illisible : ${folder}. Vérifiez que la clé USB est branchée.`);
   }
   await purgeRefused(ctx);
   const results: IngestResult[] = [];
-  for (const name of names) {
-    const file = path.join(folder, name);
-    const info = await stat(file);
-    if (!info.isFile()) continue;
-    if (info.size > MAX_CONTAINER_BYTES) continue;
-    const bytes = await readFile(file);
+  const prefix = Buffer.from(folder.endsWith(path.sep) ? folder : `${folder}${path.sep}`, 'utf8');
+  for (const raw of names) {
+    const name = raw.toString('utf8'); // to show and log; the file is opened by its bytes
+    let bytes: Buffer | null;
+    try {
+      // Once, without following a link (a link on the key to a local file is not a received pli).
+      bytes = await readRegularFile(Buffer.concat([prefix, raw]), MAX_CONTAINER_BYTES);
+    } catch (error) {
+      onUnreadable?.(name, !(error instanceof NotRegularFileError) ? readFault(path.join(folder, name), error).message
+        : error.reason === 'too-big' ? `« ${name} » dépasse la taille maximale d'un pli : il n'a pas été lu.`
+        : error.reason === 'changed' ? `« ${name} » a changé pendant sa lecture : il n'a pas été lu. Relisez le dossier.`
+        : `« ${name} » n'est pas un fichier ordinaire (un dossier ou un lien) : il n'a pas été lu.`);
+      continue;
+    }
+    if (!bytes) continue; // gone since the folder was listed
     const object = objects ? await objects.take(bytes, 'folder', name, name) : null;
     if (object) {
       onObject?.(object);

@@ -157,10 +157,11 @@ export function mailChannels({ session: s, watcher, shell, emitProgress, emitMai
       const ctx = s.context();
       emitProgress({ opId: request.opId, phase: 'receive', done: 0, total: 0 });
       try {
+        const unreadable: string[] = [];
         const results = await receiveFolder(ctx, folder, (result) => {
           if (result.isNew) emitMailEvent({ type: 'inbox', id: result.row.id, state: result.row.state });
-        });
-        return { status: 'done', folder, ...countResults(results) };
+        }, undefined, undefined, (_name, reason) => { unreadable.push(reason); });
+        return { status: 'done', folder, ...countResults(results), unreadable };
       } finally {
         done(request.opId);
       }
