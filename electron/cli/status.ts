@@ -1,7 +1,7 @@
 // The command line's French lines for the watch mode's typed news (core/mail/imap.ts MailStatus):
 // the core reports values, the CLI words them (the interface does the same through i18n).
 import { PliError } from '../core/errors.js';
-import type { MailStatus } from '../core/mail/imap.js';
+import { MAX_PLI_PARTS, type MailStatus } from '../core/mail/imap.js';
 import type { DirectoryWarning } from '../core/authority/directory.js';
 import type { DB } from '../core/profile/profile.js';
 import { getIdentity } from '../core/profile/identities.js';
@@ -22,6 +22,10 @@ export function statusLine(status: MailStatus): string {
       return `Envoi impossible : ${said(status.error)}`;
     case 'attachment-refused':
       return `Pièce jointe ${status.name} refusée : taille hors limites (message déplacé dans Pli/Refusés).`;
+    case 'message-refused':
+      return status.reason === 'too-many-parts'
+        ? `Message uid ${status.uid} refusé : ${status.parts} pièces jointes de pli, plus que les ${MAX_PLI_PARTS} admises par message ; aucune n'a été relevée (message déplacé dans Pli/Refusés).`
+        : `Message uid ${status.uid} refusé : le serveur IMAP n'a pas donné ses pièces jointes de pli (${status.server ?? 'refus du serveur'}) ; message déplacé dans Pli/Refusés.`;
     case 'receive-busy':
       return said(status.error);
     case 'reconnecting':

@@ -84,8 +84,9 @@ export function createMailWatcher(options: Pick<HandlerOptions, 'emitMailEvent'>
             break;
           case 'receive-busy':
           case 'attachment-refused':
+          case 'message-refused':
             // Nothing for the screen: another program takes the messages (checked again at the
-            // next round); the refused attachment is in the audit log and in Pli/Refusés.
+            // next round); the refused attachment or message is in the audit log and in Pli/Refusés.
             break;
         }
       },

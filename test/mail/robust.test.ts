@@ -12,9 +12,8 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 import type { MailServers, MailUser } from './harness.js';
-import { captureMain as captureCli, startMailBench, type MailBench, type MailParty } from './support.js';
+import { captureMain as captureCli, policeAndTownHall, type MailBench, type MailParty } from './support.js';
 import { untilStopped } from '../cli/support.js';
-import { importCard, getIdentity } from '../../electron/core/profile/identities.js';
 import { listOutbox, queueSend, sendWithin, type OutboxRow } from '../../electron/core/mail/outbox.js';
 import { JUNK_KEEP_MAX_BYTES, listInbox } from '../../electron/core/mail/inbox.js';
 import { receiveImap } from '../../electron/core/mail/imap.js';
@@ -64,12 +63,8 @@ const captureMain = (argv: string[]) => captureCli(argv, { PLI_PASSPHRASE: PASSP
 
 beforeAll(async () => {
   if (!fs.existsSync(path.resolve('dist'))) throw new Error('run `npm run build` first: these tests run bin/pli.js');
-  bench = await startMailBench('pli-robust-', { inboxWaitMs: 30_000 });
+  ({ bench, police, townhall } = await policeAndTownHall('pli-robust-'));
   ({ servers, tmp } = bench);
-  police = await bench.party('Greffière', servers.users.police, 'Police nationale');
-  townhall = await bench.party('Secrétaire', servers.users.townhall, 'Mairie');
-  await importCard(police.profile.db, getIdentity(townhall.profile.db, townhall.id)!.card);
-  await importCard(townhall.profile.db, getIdentity(police.profile.db, police.id)!.card);
 }, 90_000);
 
 afterAll(async () => {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { startMailServers, type MailServers, type MailUser } from './harness.js';
 import { initProfile, type Profile } from '../../electron/core/profile/profile.js';
-import { createIdentity, unlockIdentity } from '../../electron/core/profile/identities.js';
+import { createIdentity, getIdentity, importCard, unlockIdentity } from '../../electron/core/profile/identities.js';
 import { signIn } from '../../electron/core/services/session.js';
 import type { Context } from '../../electron/core/context.js';
 import { setMailbox, DEFAULT_MAX_MESSAGE_BYTES, type MailboxSettings } from '../../electron/core/mail/settings.js';
@@ -157,6 +157,16 @@ export async function startMailBench(prefix: string, options: MailBenchOptions =
       }
     },
   };
+}
+
+/** The servers, and a police clerk and a town hall's secretary who know each other's cards. */
+export async function policeAndTownHall(prefix: string): Promise<{ bench: MailBench; police: MailParty; townhall: MailParty }> {
+  const bench = await startMailBench(prefix, { inboxWaitMs: 30_000 });
+  const police = await bench.party('Greffière', bench.servers.users.police, 'Police nationale');
+  const townhall = await bench.party('Secrétaire', bench.servers.users.townhall, 'Mairie');
+  await importCard(police.profile.db, getIdentity(townhall.profile.db, townhall.id)!.card);
+  await importCard(townhall.profile.db, getIdentity(police.profile.db, police.id)!.card);
+  return { bench, police, townhall };
 }
 
 /** The in-process CLI runner (test/unit/capture-main.ts), for the mail files that import it from here. */

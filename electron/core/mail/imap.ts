@@ -63,6 +63,12 @@ export type MailStatus =
   | { kind: 'impossible'; error: Error }
   /** An attachment too big to download: the message went to Pli/Refusés (recorded in the audit log). */
   | { kind: 'attachment-refused'; name: string }
+  /**
+   * A whole message refused, moved to Pli/Refusés (recorded in the audit log): more than
+   * MAX_PLI_PARTS Pli parts (`too-many-parts`, none fetched), or the server refused to give its
+   * parts (`fetch-refused`; `server`: its answer, outside text).
+   */
+  | { kind: 'message-refused'; reason: 'too-many-parts' | 'fetch-refused'; uid: number; parts: number; server?: string }
   /** Another Pli program of this workstation is receiving: it takes the messages; checked again later. */
   | { kind: 'receive-busy'; error: PliError }
   /** The connection was lost: a new attempt in `retryInSeconds` (`error`: why, when known). */
@@ -109,6 +115,15 @@ const noConnection = (): Error => Object.assign(new Error('Connection not availa
 const INLINE_PART_MAX = 2 * 1024 * 1024;
 /** At most this many encoded bytes per batched FETCH (memory: the batch is held until stored). */
 const INLINE_FETCH_MAX = 16 * 1024 * 1024;
+/**
+ * At most this many Pli parts in one message (docs/mailbox.md section 5): Pli mails one container
+ * per message. A message with more is refused whole (`too-many-parts`), none of its parts fetched.
+ */
+export const MAX_PLI_PARTS = 100;
+/** At most this many body parts named in one FETCH command... */
+const FETCH_PARTS_MAX = 25;
+/** ...and at most this many characters of part names (servers cap a command line: Dovecot at 64 KB). */
+const FETCH_PARTS_CHARS_MAX = 2048;
 
 /** The bytes of a part from its transfer encoding (the raw body section as the server sent it). */
 function decodePart(raw: Buffer, encoding: string): Buffer {
@@ -117,44 +132,122 @@ function decodePart(raw: Buffer, encoding: string): Buffer {
   return raw;
 }
 
+/** Server answers that say "not now" (RFC 5530, throttling): the round fails and is run again later. */
+const TEMPORARY_ANSWERS = new Set(['UNAVAILABLE', 'INUSE', 'THROTTLED']);
+
 /**
- * The small Pli parts of these messages, fetched raw in as few commands as possible (one per set of
- * part numbers, up to INLINE_FETCH_MAX each) and decoded here (as fetchRawPart: no charset
- * conversion). An IMAP literal arrives whole or not at all: a connection lost mid-way fails the
- * fetch (checked with client.usable), never gives a short part. uid -> part -> bytes.
+ * Whether a failed command was the server refusing it (a tagged NO or BAD, the connection still
+ * up) for a reason other than "not now": then it is about what was asked, e.g. one message's parts.
+ * A connection lost, a timeout, a throttled or unavailable server is never that.
  */
-async function fetchSmallParts(client: ImapFlow, messages: { uid: number; parts: PliPart[] }[], options: ReceiveOptions): Promise<Map<number, Map<string, Buffer>>> {
-  const out = new Map<number, Map<string, Buffer>>();
-  const groups = new Map<string, { uid: number; parts: PliPart[] }[]>();
-  for (const m of messages) {
-    const small = m.parts.filter((p) => p.size <= INLINE_PART_MAX);
-    if (small.length === 0) continue;
-    const key = small.map((p) => p.part).join(' ');
-    groups.set(key, [...(groups.get(key) ?? []), { uid: m.uid, parts: small }]);
+function refusedByServer(client: ImapFlow, error: unknown): boolean {
+  if (!client.usable || error === null || typeof error !== 'object') return false;
+  const e = error as { responseStatus?: unknown; serverResponseCode?: unknown; code?: unknown };
+  if (e.responseStatus !== 'NO' && e.responseStatus !== 'BAD') return false;
+  if (e.code === 'ETHROTTLE') return false;
+  return !(typeof e.serverResponseCode === 'string' && TEMPORARY_ANSWERS.has(e.serverResponseCode.toUpperCase()));
+}
+
+/**
+ * A message's parts cut into the lists one FETCH names: at most FETCH_PARTS_MAX parts,
+ * FETCH_PARTS_CHARS_MAX characters of part names and INLINE_FETCH_MAX encoded bytes each (every
+ * part here is at most INLINE_PART_MAX: each list holds at least one).
+ */
+function fetchSlices(parts: PliPart[]): PliPart[][] {
+  const slices: PliPart[][] = [];
+  let slice: PliPart[] = [];
+  let bytes = 0;
+  let chars = 0;
+  for (const part of parts) {
+    const length = part.part.length + ' BODY.PEEK[]'.length;
+    if (slice.length > 0 && (slice.length >= FETCH_PARTS_MAX || bytes + part.size > INLINE_FETCH_MAX || chars + length > FETCH_PARTS_CHARS_MAX)) {
+      slices.push(slice);
+      slice = [];
+      bytes = 0;
+      chars = 0;
+    }
+    slice.push(part);
+    bytes += part.size;
+    chars += length;
   }
+  if (slice.length > 0) slices.push(slice);
+  return slices;
+}
+
+interface SmallParts {
+  /** uid -> part -> bytes. */
+  parts: Map<number, Map<string, Buffer>>;
+  /** uid -> the server's answer, for the messages whose parts the server refused to give. */
+  refused: Map<number, string>;
+}
+
+/**
+ * The small Pli parts of these messages, fetched raw in few commands and decoded here (as
+ * fetchRawPart: no charset conversion). Messages whose part lists are the same share commands;
+ * each command names a bounded list (fetchSlices: its line stays a few KB) and asks for at most
+ * INLINE_FETCH_MAX encoded bytes, the first message's included. An IMAP literal arrives whole or
+ * not at all: a connection lost mid-way fails the fetch (checked with client.usable), never gives
+ * a short part. A command the server refuses (refusedByServer) is asked again message by message;
+ * a message whose own command is refused is in `refused` (its problem, not the round's); anything
+ * else (connection lost, server unavailable) fails the round, which is run again later.
+ */
+async function fetchSmallParts(client: ImapFlow, messages: { uid: number; parts: PliPart[] }[], options: ReceiveOptions): Promise<SmallParts> {
+  const out: SmallParts = { parts: new Map(), refused: new Map() };
+  const groups = new Map<string, { uid: number; parts: PliPart[]; bytes: number }[]>();
+  for (const m of messages) {
+    for (const slice of fetchSlices(m.parts.filter((p) => p.size <= INLINE_PART_MAX))) {
+      const key = slice.map((p) => p.part).join(' ');
+      groups.set(key, [...(groups.get(key) ?? []), { uid: m.uid, parts: slice, bytes: slice.reduce((n, p) => n + p.size, 0) }]);
+    }
+  }
+  const fetchInto = async (chunk: { uid: number; parts: PliPart[] }[]): Promise<void> => {
+    await options.onDownload?.(chunk[0]!.uid);
+    const fetched = await client.fetchAll(chunk.map((m) => m.uid).join(','), { uid: true, bodyParts: chunk[0]!.parts.map((p) => p.part) }, { uid: true });
+    if (!client.usable) throw noConnection();
+    for (const message of fetched) {
+      const wanted = chunk.find((m) => m.uid === message.uid);
+      if (!wanted) continue;
+      const got = out.parts.get(message.uid) ?? new Map<string, Buffer>();
+      for (const part of wanted.parts) {
+        const raw = message.bodyParts?.get(part.part);
+        if (raw) got.set(part.part, decodePart(raw, part.encoding));
+      }
+      out.parts.set(message.uid, got);
+    }
+  };
   for (const group of groups.values()) {
     for (let i = 0; i < group.length;) {
       const chunk: typeof group = [];
       let bytes = 0;
-      while (i < group.length && (chunk.length === 0 || bytes + group[i]!.parts.reduce((n, p) => n + p.size, 0) <= INLINE_FETCH_MAX)) {
-        bytes += group[i]!.parts.reduce((n, p) => n + p.size, 0);
+      while (i < group.length && !out.refused.has(group[i]!.uid) && (chunk.length === 0 || bytes + group[i]!.bytes <= INLINE_FETCH_MAX)) {
+        bytes += group[i]!.bytes;
         chunk.push(group[i++]!);
       }
-      await options.onDownload?.(chunk[0]!.uid);
-      const fetched = await client.fetchAll(chunk.map((m) => m.uid).join(','), { uid: true, bodyParts: chunk[0]!.parts.map((p) => p.part) }, { uid: true });
-      if (!client.usable) throw noConnection();
-      for (const message of fetched) {
-        const wanted = chunk.find((m) => m.uid === message.uid);
-        if (!wanted) continue;
-        const got = new Map<string, Buffer>();
-        for (const part of wanted.parts) {
-          const raw = message.bodyParts?.get(part.part);
-          if (raw) got.set(part.part, decodePart(raw, part.encoding));
+      if (chunk.length === 0) {
+        i++; // a message already refused: nothing more of it is asked
+        continue;
+      }
+      try {
+        await fetchInto(chunk);
+      } catch (error) {
+        if (!refusedByServer(client, error)) throw error;
+        if (chunk.length === 1) {
+          out.refused.set(chunk[0]!.uid, serverAnswer(error));
+          continue;
         }
-        out.set(message.uid, got);
+        // Which message the server refuses: each alone.
+        for (const m of chunk) {
+          try {
+            await fetchInto([m]);
+          } catch (alone) {
+            if (!refusedByServer(client, alone)) throw alone;
+            out.refused.set(m.uid, serverAnswer(alone));
+          }
+        }
       }
     }
   }
+  for (const uid of out.refused.keys()) out.parts.delete(uid);
   return out;
 }
 
@@ -324,7 +417,11 @@ async function catchUpOnce(ctx: Context, client: ImapFlow, options: ReceiveOptio
     messages.sort((a, b) => a.uid - b.uid);
     // The small attachments of the whole batch in a few FETCH commands (not one round trip each);
     // big ones are streamed one by one below, never held together in memory.
-    const inline = await fetchSmallParts(client, messages.map((m) => ({ uid: m.uid, parts: findPliParts(m.bodyStructure) })), options);
+    // A message with more Pli parts than MAX_PLI_PARTS is refused below: none of them is fetched.
+    const inline = await fetchSmallParts(client, messages.map((m) => {
+      const parts = findPliParts(m.bodyStructure);
+      return { uid: m.uid, parts: parts.length > MAX_PLI_PARTS ? [] : parts };
+    }), options);
     const toDone: number[] = [];
     const toRefused: number[] = [];
     // With batchWrites, the batch's rows, receipts and events in one transaction (IngestBatch);
@@ -347,6 +444,22 @@ async function catchUpOnce(ctx: Context, client: ImapFlow, options: ReceiveOptio
         // The sender as the message claims it: recorded with refused input (not proof of anything).
         const from = message.envelope?.from?.[0]?.address;
         const origin = (part: PliPart): string => `uid ${message.uid} ${part.name}${from ? ` de ${from}` : ''}`;
+        // The whole message refused, none of its parts stored (the parts already stored stay).
+        const refuseMessage = (reason: 'too-many-parts' | 'fetch-refused', server?: string): void => {
+          audit(ctx, { action: 'container.refused', outcome: 'refused', detail: { reason, source: 'imap', origin: `uid ${message.uid}${from ? ` de ${from}` : ''}`, parts: parts.length, ...(server ? { server } : {}) } });
+          report(() => options.onStatus?.({ kind: 'message-refused', reason, uid: message.uid, parts: parts.length, ...(server ? { server } : {}) }));
+          toRefused.push(message.uid);
+        };
+        if (parts.length > MAX_PLI_PARTS) {
+          refuseMessage('too-many-parts');
+          continue;
+        }
+        const serverRefusal = inline.refused.get(message.uid);
+        if (serverRefusal !== undefined) {
+          refuseMessage('fetch-refused', serverRefusal);
+          continue;
+        }
+        let fetchRefused: string | undefined;
         for (const part of parts) {
           // base64 is 4/3 of the bytes: anything bigger than the cap is refused without downloading it
           if (part.size > MAX_CONTAINER_BYTES * 1.4) {
@@ -355,19 +468,25 @@ async function catchUpOnce(ctx: Context, client: ImapFlow, options: ReceiveOptio
             report(() => options.onStatus?.({ kind: 'attachment-refused', name: part.name }));
             continue;
           }
-          let bytes = inline.get(message.uid)?.get(part.part);
+          let bytes = inline.parts.get(message.uid)?.get(part.part);
           if (!bytes) {
             // Streamed alone: the batch's rows are committed first, so that no write lock is held
             // while a big attachment downloads.
             await receiptsDone();
             await tx?.commit();
+            let got: Buffer | null;
             try {
-              const got = await downloadPart(client, message.uid, part, options);
-              if (!got) continue;
-              bytes = got;
+              got = await downloadPart(client, message.uid, part, options);
+            } catch (error) {
+              // The server refusing this message's part is this message's problem (fetchSmallParts).
+              if (!refusedByServer(client, error)) throw error;
+              fetchRefused = serverAnswer(error);
+              break;
             } finally {
               tx?.begin();
             }
+            if (!got) continue;
+            bytes = got;
           }
           const object = options.objects ? await options.objects.take(bytes, 'imap', origin(part), part.name) : null;
           if (object) {
@@ -387,7 +506,8 @@ async function catchUpOnce(ctx: Context, client: ImapFlow, options: ReceiveOptio
           // receipt kept for later would be lost by a stop in between (the bytes are then known).
           if (!tx) await receiptsDone();
         }
-        (refused ? toRefused : toDone).push(message.uid);
+        if (fetchRefused !== undefined) refuseMessage('fetch-refused', fetchRefused);
+        else (refused ? toRefused : toDone).push(message.uid);
       }
       await receiptsDone();
       await tx?.commit();

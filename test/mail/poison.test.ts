@@ -1,0 +1,167 @@
+// One mail cannot block the functional mailbox (docs/mailbox.md section 5), against real Postfix +
+// Dovecot (test/mail/harness.ts): a message with more Pli parts than MAX_PLI_PARTS is refused whole
+// without fetching them (even past Dovecot's 64 KB command line), a message at the cap is fetched
+// in bounded FETCH commands, and a server refusing one message's parts refuses that message only,
+// while a connection problem refuses nothing.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
+import nodemailer from 'nodemailer';
+import { ImapFlow } from 'imapflow';
+import type Mail from 'nodemailer/lib/mailer/index.js';
+import type { MailServers, MailUser } from './harness.js';
+import { policeAndTownHall, type MailBench, type MailParty } from './support.js';
+import { queueSend } from '../../electron/core/mail/outbox.js';
+import { listInbox } from '../../electron/core/mail/inbox.js';
+import { listEvents } from '../../electron/core/profile/events.js';
+import { MAX_PLI_PARTS, receiveImap, type MailStatus } from '../../electron/core/mail/imap.js';
+import { statusLine } from '../../electron/cli/status.js';
+
+let bench: MailBench;
+let servers: MailServers;
+let tmp: string;
+let police: MailParty;
+let townhall: MailParty;
+
+async function sendRaw(from: MailUser, to: MailUser, attachments: Mail.Attachment[]): Promise<void> {
+  const transport = nodemailer.createTransport({ host: servers.host, port: servers.ports.submission, secure: false, requireTLS: true, auth: from, tls: { ca: servers.ca } });
+  try {
+    await transport.sendMail({ from: from.user, to: to.user, subject: 'Pli chiffré', text: 'x', attachments });
+  } finally {
+    transport.close();
+  }
+}
+
+/** A container from the police to the town hall, as bytes (written through the folder transport). */
+async function containerBytes(label: string): Promise<{ id: string; bytes: Buffer }> {
+  const folder = path.join(tmp, `folder-${label}`);
+  const sent = await queueSend(police.ctx, { to: [townhall.id], files: [bench.file(`${label}.csv`, randomBytes(2000))], folder });
+  return { id: sent.containerId, bytes: fs.readFileSync(path.join(folder, `pli-${sent.containerId.slice(0, 16)}.pli`)) };
+}
+
+/** `n` tiny attachments named `aN.pli`, each different (never one row for all by their SHA-256). */
+const junk = (n: number): Mail.Attachment[] =>
+  Array.from({ length: n }, (_, i) => ({ filename: `a${i}.pli`, content: randomBytes(16), contentType: 'application/octet-stream' }));
+
+const refusedEvents = (reason: string): { detail: Record<string, unknown> }[] =>
+  listEvents(townhall.profile.db).filter((e) => e.action === 'container.refused' && (e.detail ?? '').includes(`"${reason}"`))
+    .map((e) => ({ detail: JSON.parse(e.detail ?? '{}') as Record<string, unknown> }));
+
+/** The UIDs waiting in the town hall's INBOX, oldest first. */
+async function inboxUids(): Promise<number[]> {
+  const client = bench.imap(servers.users.townhall);
+  await client.connect();
+  try {
+    await client.mailboxOpen('INBOX');
+    return ((await client.search({ all: true }, { uid: true })) || []).sort((a, b) => a - b);
+  } finally {
+    await client.logout().catch(() => undefined);
+  }
+}
+
+beforeAll(async () => {
+  ({ bench, police, townhall } = await policeAndTownHall('pli-poison-'));
+  ({ servers, tmp } = bench);
+}, 90_000);
+
+afterAll(async () => {
+  await bench?.stop();
+}, 30_000);
+
+describe('one mail never blocks the mailbox (real Postfix + Dovecot)', () => {
+  for (const count of [300, 6000]) {
+    it(`a mail with ${count} .pli attachments${count > 3000 ? " (past Dovecot's 64 KB command line)" : ''} is refused whole without fetching them; the valid container after it is received; the next round is clean`, async () => {
+      const good = await containerBytes(`apres-${count}`);
+      const before = await bench.counts(servers.users.townhall);
+      const rowsBefore = listInbox(townhall.profile.db).length;
+      await sendRaw(servers.users.police, servers.users.townhall, junk(count));
+      await sendRaw(servers.users.police, servers.users.townhall, [{ filename: 'pli-bon.pli', content: good.bytes, contentType: 'application/octet-stream' }]);
+      await bench.waitForInbox(servers.users.townhall, (before.INBOX ?? 0) + 2);
+
+      const statuses: MailStatus[] = [];
+      const results = await receiveImap(townhall.ctx, { onStatus: (s) => statuses.push(s) });
+      expect(results.map((r) => [r.row.container_id, r.row.state])).toEqual([[good.id, 'verified']]);
+      // Nothing of the poison is in the inbox: only the valid container's row was added.
+      expect(listInbox(townhall.profile.db).length).toBe(rowsBefore + 1);
+      const after = await bench.counts(servers.users.townhall);
+      expect(after.INBOX ?? 0).toBe(0);
+      expect(after['Pli/Refusés']).toBe((before['Pli/Refusés'] ?? 0) + 1);
+      expect(after['Pli/Traités']).toBe((before['Pli/Traités'] ?? 0) + 1);
+      // Audited once for the message, with its sender as claimed and its number of parts.
+      const event = refusedEvents('too-many-parts').find((e) => e.detail.parts === count);
+      expect(event?.detail).toMatchObject({ reason: 'too-many-parts', source: 'imap', parts: count });
+      expect(String(event?.detail.origin)).toMatch(/^uid \d+ de police@harness\.test$/);
+      const refused = statuses.find((s) => s.kind === 'message-refused');
+      expect(refused).toMatchObject({ kind: 'message-refused', reason: 'too-many-parts', parts: count });
+      expect(statusLine(refused!)).toMatch(new RegExp(`^Message uid \\d+ refusé : ${count} pièces jointes de pli, plus que les ${MAX_PLI_PARTS} admises par message ; aucune n'a été relevée \\(message déplacé dans Pli/Refusés\\)\\.$`));
+
+      // The next round finds nothing and fails nothing.
+      expect(await receiveImap(townhall.ctx)).toEqual([]);
+      expect(listInbox(townhall.profile.db).length).toBe(rowsBefore + 1);
+    }, 120_000);
+  }
+
+  it(`a mail with exactly ${MAX_PLI_PARTS} .pli attachments is fetched in bounded FETCH commands: every part is received`, async () => {
+    const good = await containerBytes('au-plafond');
+    const rowsBefore = listInbox(townhall.profile.db).length;
+    await sendRaw(servers.users.police, servers.users.townhall, [
+      ...junk(MAX_PLI_PARTS - 1), { filename: 'pli-bon.pli', content: good.bytes, contentType: 'application/octet-stream' },
+    ]);
+    await bench.waitForInbox(servers.users.townhall, 1);
+    const fetches = vi.spyOn(ImapFlow.prototype, 'fetchAll');
+    let results;
+    let calls: unknown[][];
+    try {
+      results = await receiveImap(townhall.ctx);
+    } finally {
+      calls = [...fetches.mock.calls];
+      fetches.mockRestore();
+    }
+    expect(results).toHaveLength(MAX_PLI_PARTS);
+    expect(results.find((r) => r.row.container_id === good.id)?.row.state).toBe('verified');
+    expect(results.filter((r) => r.row.state === 'refused')).toHaveLength(MAX_PLI_PARTS - 1);
+    expect(listInbox(townhall.profile.db).length).toBe(rowsBefore + MAX_PLI_PARTS);
+    // Several commands for the parts, none naming more than a few dozen.
+    const partLists = calls.map((c) => (c[1] as { bodyParts?: string[] }).bodyParts).filter((p): p is string[] => Boolean(p));
+    expect(partLists.length).toBeGreaterThan(1);
+    expect(partLists.flat()).toHaveLength(MAX_PLI_PARTS);
+    for (const parts of partLists) expect(parts.join(' BODY.PEEK[]').length).toBeLessThan(4096);
+    expect((await bench.counts(servers.users.townhall)).INBOX ?? 0).toBe(0);
+  }, 120_000);
+
+  it("the server refusing one message's parts refuses that message only; a lost connection refuses nothing", async () => {
+    const poison = await containerBytes('refuse-par-le-serveur');
+    const good = await containerBytes('a-cote');
+    const before = await bench.counts(servers.users.townhall);
+    // The same structure for both: their parts are asked in one command first.
+    await sendRaw(servers.users.police, servers.users.townhall, [{ filename: 'pli-a.pli', content: poison.bytes, contentType: 'application/octet-stream' }]);
+    await sendRaw(servers.users.police, servers.users.townhall, [{ filename: 'pli-b.pli', content: good.bytes, contentType: 'application/octet-stream' }]);
+    await bench.waitForInbox(servers.users.townhall, (before.INBOX ?? 0) + 2);
+    const [poisonUid] = await inboxUids();
+
+    // A connection problem (no server answer): the round fails, nothing is refused or moved.
+    const lost = Object.assign(new Error('Connection not available'), { code: 'NoConnection' });
+    await expect(receiveImap(townhall.ctx, { onDownload: (uid) => { if (uid === poisonUid) throw lost; } })).rejects.toMatchObject({ code: 'server-unreachable' });
+    expect(listInbox(townhall.profile.db).some((r) => r.container_id === poison.id || r.container_id === good.id)).toBe(false);
+    expect((await bench.counts(servers.users.townhall)).INBOX).toBe((before.INBOX ?? 0) + 2);
+    // The server "unavailable" for now (RFC 5530): the same.
+    const unavailable = Object.assign(new Error('Command failed'), { responseStatus: 'NO', serverResponseCode: 'UNAVAILABLE', responseText: 'try later' });
+    await expect(receiveImap(townhall.ctx, { onDownload: (uid) => { if (uid === poisonUid) throw unavailable; } })).rejects.toBeTruthy();
+    expect((await bench.counts(servers.users.townhall)).INBOX).toBe((before.INBOX ?? 0) + 2);
+
+    // The server refusing the command for that message (a tagged NO, as imapflow reports it).
+    const refusal = Object.assign(new Error('Command failed'), { responseStatus: 'BAD', responseText: 'Error in IMAP command UID FETCH: IMAP command line too large' });
+    const statuses: MailStatus[] = [];
+    const results = await receiveImap(townhall.ctx, { onStatus: (s) => statuses.push(s), onDownload: (uid) => { if (uid === poisonUid) throw refusal; } });
+    expect(results.map((r) => [r.row.container_id, r.row.state])).toEqual([[good.id, 'verified']]);
+    expect(listInbox(townhall.profile.db).some((r) => r.container_id === poison.id)).toBe(false);
+    const after = await bench.counts(servers.users.townhall);
+    expect(after.INBOX ?? 0).toBe(0);
+    expect(after['Pli/Refusés']).toBe((before['Pli/Refusés'] ?? 0) + 1);
+    expect(refusedEvents('fetch-refused').at(-1)?.detail).toMatchObject({ reason: 'fetch-refused', source: 'imap', origin: `uid ${poisonUid} de police@harness.test`, parts: 1, server: 'Error in IMAP command UID FETCH: IMAP command line too large' });
+    const refused = statuses.find((s) => s.kind === 'message-refused')!;
+    expect(statusLine(refused)).toBe(`Message uid ${poisonUid} refusé : le serveur IMAP n'a pas donné ses pièces jointes de pli (Error in IMAP command UID FETCH: IMAP command line too large) ; message déplacé dans Pli/Refusés.`);
+    expect(await receiveImap(townhall.ctx)).toEqual([]);
+  }, 120_000);
+});
