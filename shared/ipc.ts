@@ -713,8 +713,9 @@ export const contract = {
   /** Every .pli of a folder chosen in main's dialog (a USB key). */
   'inbox:importFolder': {
     request: z.strictObject({ opId }),
-    // unreadable: a sentence per file of the folder that could not be read (the others were).
-    response: z.union([cancelled, receivedCounts.extend({ status: z.literal('done'), folder: z.string(), unreadable: z.array(z.string().max(2000)).max(10_000) })]),
+    // unreadable: a sentence per file of the folder that could not be read (the others were), the
+    // first 20, then how many more; unreadableCount: how many in all.
+    response: z.union([cancelled, receivedCounts.extend({ status: z.literal('done'), folder: z.string(), unreadable: z.array(z.string().max(2000)).max(21), unreadableCount: z.number().int().nonnegative() })]),
   },
   /** Decrypts an inbox item into a folder chosen in main's dialog (as of its arrival time). */
   'inbox:open': {

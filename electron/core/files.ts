@@ -168,7 +168,9 @@ export async function placeNoReplace(from: string, to: string): Promise<boolean>
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') return false;
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw error;
+    // EISDIR: Windows on FAT and exFAT (ERROR_INVALID_FUNCTION, as libuv maps it); EACCES: some
+    // network shares. A refusal that is not about links fails the copy below the same way.
+    if (!['EPERM', 'ENOTSUP', 'EXDEV', 'ENOSYS', 'EOPNOTSUPP', 'EISDIR', 'EACCES'].includes(code ?? '')) throw error;
   }
   if (!placed) {
     try {
@@ -176,6 +178,13 @@ export async function placeNoReplace(from: string, to: string): Promise<boolean>
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw error;
+    }
+    // The copy on the disk before the name counts as written (the temporary was synced, not this).
+    const copied = await open(to, 'r+');
+    try {
+      await copied.sync();
+    } finally {
+      await copied.close();
     }
   }
   await unlink(from).catch(() => undefined);

@@ -269,12 +269,10 @@ export function useAction() {
   const [notice, setNotice] = useState<string | null>(null);
   const [error, setError] = useState<ErrorText>(null);
   const held = useHold();
-  // A second start while one runs (a double click, Enter held down) is dropped: `busy` as state
-  // reaches the buttons only at the next render, the ref at once.
-  const running = useRef(false);
+  // No guard against a second start here (the buttons are disabled by `busy`, rendered at once
+  // after a click or a key): a screen may start one from an effect (MappingEditor's load of a new
+  // state) while another runs, and it must not be dropped. Sends use useStartOnce.
   const act = async (work: () => Promise<string | null>, after?: () => void): Promise<void> => {
-    if (running.current) return;
-    running.current = true;
     setError(null);
     setNotice(null);
     setBusy(true);
@@ -284,7 +282,6 @@ export function useAction() {
     } catch (e) {
       setError(errorMessage(e));
     } finally {
-      running.current = false;
       setBusy(false);
     }
   };

@@ -117,7 +117,7 @@ export function Inbox({ onOpen, onSettings, onCalendar }: { onOpen: (summary: Co
     if (result.status !== 'done') return;
     setStatus(`${t('inbox.imported', { folder: baseName(result.folder) })} ${counts(result)}`);
     // Files of the folder that could not be read: said, each with its reason (the others were read).
-    if (result.unreadable.length > 0) setError(`${t('inbox.unreadable', { count: result.unreadable.length })} ${result.unreadable.join(' ')}`);
+    if (result.unreadableCount > 0) setError(`${t('inbox.unreadable', { count: result.unreadableCount })} ${result.unreadable.join(' ')}`);
   });
   const openItem = (item: InboxItem) => run(t('inbox.opening'), async (op) => {
     setOpened(null);

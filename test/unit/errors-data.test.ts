@@ -77,7 +77,7 @@ const FALLBACK = [
   'malformed-directory', 'malformed-keyfile', 'manifest-too-large', 'missing-folder',
   'no-file', 'no-keys', 'no-private-keys', 'not-a-card', 'not-a-file', 'not-addressed', 'not-audit-anchor',
   'not-audit-signature', 'not-certificate', 'not-directory', 'not-habilitated', 'not-keyfile', 'password-forbidden', 'pin-mismatch',
-  'mailbox-tampered', 'mailbox-unsealed', 'outbox-missing', 'outbox-modified', 'target-exists', 'profile-key-locked', 'profile-kind', 'profile-tampered', 'receive-busy',
+  'mailbox-tampered', 'mailbox-unsealed', 'outbox-too-big', 'outbox-missing', 'outbox-modified', 'target-exists', 'profile-key-locked', 'profile-kind', 'profile-tampered', 'receive-busy',
   'recipient-not-certified', 'revoke-self', 'role', 'rollback', 'sender-expired', 'sender-not-certified', 'sender-not-yet-valid',
   'sender-revoked', 'sender-role', 'tampered', 'temp-tampered', 'too-big', 'too-large', 'too-many-files', 'too-many-recipients',
   'trusts-other', 'unknown-id', 'worker-missing', 'worker-stopped',

@@ -164,6 +164,39 @@ describe('win 1: the mailbox row edited', () => {
     await setMailbox(ctx, HONEST, SECRET, alice);
     expect(await unlockMailboxPassword(ctx, alice)).toBe(SECRET);
   });
+
+  it('in the app, such a row is put right as its words say: the settings entered again, password included, the CA « kept » as the form sends it (found by a review: it was refused again, forever)', async () => {
+    const { p, alice } = await station();
+    const profileKey = randomBytes(32);
+    const nonce = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', profileKey, nonce);
+    cipher.setAAD(Buffer.from(AAD.mailboxPassword, 'ascii'));
+    const sealed = Buffer.concat([cipher.update(SECRET, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+    const { enc } = currentKeys(p.db, alice);
+    const wrap = await wrapForXWing(enc.public_key, profileKey, enc.fpr, KDF_INFO.wrapProfileKey);
+    tamper(p, (db) => {
+      db.prepare('UPDATE mailbox SET password_nonce = ?, password_sealed = ?, ca_pem = NULL').run(nonce, sealed);
+      db.prepare('DELETE FROM profile_key_wraps').run();
+      db.prepare('INSERT INTO profile_key_wraps (key_fpr, identity_id, kem_ciphertext, wrapped, created_at) VALUES (?, ?, ?, ?, ?)')
+        .run(enc.fpr, alice, wrap.kemCiphertext, wrap.wrapped, Date.now());
+    });
+    const handlers = createHandlers({
+      home: p.home,
+      shell: { saveFile: async () => null, chooseFolder: async () => null, openFile: async () => null, showInFolder: () => undefined },
+      emitProgress: () => undefined,
+      emitMailEvent: () => undefined,
+    });
+    try {
+      expect(await handlers.invoke('session:signIn', { opId: 'op-1', id: alice, passphrase: PASS })).toMatchObject({ ok: true });
+      const request = { imap: { host: 'imap.police.test', port: 993, mode: 'tls' }, smtp: { host: 'smtp.police.test', port: 465, mode: 'tls' }, user: 'alice@police.test', maxMessageMb: 25 };
+      // Left empty, the password would come from the row: still refused.
+      expect(await handlers.invoke('mailbox:set', { ...request, ca: 'keep' })).toMatchObject({ ok: false, error: { code: 'mailbox-unsealed' } });
+      expect(await handlers.invoke('mailbox:set', { ...request, ca: 'keep', password: SECRET })).toMatchObject({ ok: true });
+      expect(await unlockMailboxPassword(contextOf(p), alice)).toBe(SECRET);
+    } finally {
+      handlers.close();
+    }
+  });
 });
 
 describe('win 1 in the desktop app: saving the settings never carries an edited value into a new seal', () => {
@@ -181,7 +214,8 @@ describe('win 1 in the desktop app: saving the settings never carries an edited 
     try {
       expect(await handlers.invoke('session:signIn', { opId: 'op-1', id: alice, passphrase: PASS })).toMatchObject({ ok: true });
       const request = { imap: { host: 'imap.police.test', port: 993, mode: 'tls' }, smtp: { host: 'smtp.police.test', port: 465, mode: 'tls' }, user: 'alice@police.test', maxMessageMb: 25 };
-      expect(await handlers.invoke('mailbox:set', { ...request, ca: 'keep', password: 'a new password' })).toMatchObject({ ok: false, error: { code: 'mailbox-tampered' } });
+      // The password typed again, the CA « kept »: the stored CA cannot be proven, so it must be chosen again.
+      expect(await handlers.invoke('mailbox:set', { ...request, ca: 'keep', password: 'a new password' })).toMatchObject({ ok: false, error: { code: 'ca-choose-again' } });
       expect(await handlers.invoke('mailbox:set', { ...request, ca: 'none' })).toMatchObject({ ok: false, error: { code: 'mailbox-tampered' } });
       expect(p.db.prepare('SELECT ca_pem FROM mailbox').pluck().get()).toBe(ATTACKER_CA); // nothing sealed over it
       // re-entered (password typed, CA chosen again or none): sealed anew, and it opens

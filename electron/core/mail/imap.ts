@@ -133,7 +133,7 @@ function decodePart(raw: Buffer, encoding: string): Buffer {
 }
 
 /** Server answers that say "not now" (RFC 5530, throttling): the round fails and is run again later. */
-const TEMPORARY_ANSWERS = new Set(['UNAVAILABLE', 'INUSE', 'THROTTLED']);
+const TEMPORARY_ANSWERS = new Set(['UNAVAILABLE', 'INUSE', 'THROTTLED', 'SERVERBUG']);
 
 /**
  * Whether a failed command was the server refusing it (a tagged NO or BAD, the connection still

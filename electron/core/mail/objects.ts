@@ -12,7 +12,7 @@
 // - the inner signature is checked by each kind against the key it must come from (the outer
 //   signer's for a receipt, the pinned authority's for a directory).
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdir, open as openFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open as openFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sealToBuffer, type RecipientKey } from '../container/seal.js';
 import { openStream, readInfo, type PlainSink } from '../container/open.js';
@@ -29,7 +29,7 @@ import { mailFileMode } from '../files.js';
 import { inputError, PliError, securityError } from '../errors.js';
 import { refuseProfileFolder } from '../own-files.js';
 import { getMailbox } from './settings.js';
-import { objectAttachmentName } from './outbox.js';
+import { objectAttachmentName, readOutboxCopy } from './outbox.js';
 import { sealNewOutboxRows, updateOutboxTimed } from './outbox-time.js';
 
 /** The one file of an object container. */
@@ -286,12 +286,17 @@ export async function writePendingToFolder(ctx: Context, folder: string): Promis
     // The row is the profile attacker's to edit: the file is derived from the container id (hex),
     // never read from the row's path, so no other file of the workstation can be copied out.
     if (!/^[0-9a-f]{32}$/.test(row.container_id)) continue;
-    let bytes: Buffer;
+    let bytes: Buffer | null;
     try {
-      bytes = await readFile(path.join(ctx.profile.home, 'outbox', `${row.container_id}.pli`));
-    } catch {
-      continue; // its copy is gone: nothing to write (the row stays queued, seen in pli outbox)
+      // Read once without following a link, and checked to be that object from that sender, as a
+      // flush reads a copy (outbox.ts): a link planted there would copy any file onto the key.
+      bytes = await readOutboxCopy(ctx, row, { signature: false });
+    } catch (error) {
+      if (!(error instanceof PliError)) throw error;
+      audit(ctx, { actor: row.sender_id, action: 'object.sent', object: row.container_id, outcome: 'refused', detail: { kind: row.object_kind, transport: 'folder', outbox: row.id, reason: error.code } });
+      continue; // never written; the row stays queued, seen in pli outbox
     }
+    if (!bytes) continue; // its copy is gone: nothing to write (the row stays queued, seen in pli outbox)
     const target = await writeObjectToFolder({ kind: row.object_kind as ObjectKind, containerId: row.container_id, bytes }, folder);
     updateOutboxTimed(db, row.id, () => db.prepare("UPDATE outbox SET state = 'sent', destination = ?, sent_at = ? WHERE id = ? AND state = 'queued'").run(folder, Date.now(), row.id));
     audit(ctx, { actor: row.sender_id, action: 'object.sent', object: row.container_id, detail: { kind: row.object_kind, transport: 'folder', outbox: row.id, destination: target, bytes: bytes.length } });

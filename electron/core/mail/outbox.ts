@@ -2,7 +2,8 @@
 // (policy, roles and audit apply), keep a copy in the profile, queue one outbox row per destination
 // mailbox with its Message-ID fixed at queue time, and send with retries and backoff.
 import type { DirectoryWarning } from '../authority/directory.js';
-import { chmod, mkdir, rename, rm, stat, writeFile, open } from 'node:fs/promises';
+import { chmod, lstat, mkdir, rename, rm, stat, open, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { DB } from '../profile/profile.js';
@@ -14,7 +15,7 @@ import { audit, type Context } from '../context.js';
 import { folderFault, writeFault } from '../faults.js';
 import { inputError, PliError, securityError } from '../errors.js';
 import { mailFileMode, NotRegularFileError, placeNoReplace, readRegularFile } from '../files.js';
-import { readInfo } from '../container/open.js';
+import { readInfo, type CipherSource } from '../container/open.js';
 import { verifyContainer } from '../container/verify.js';
 import { bufferSource } from '../container/sinks.js';
 import { checkOutboxTimeMac } from '../profile/integrity.js';
@@ -220,8 +221,6 @@ const USB_ADVICE = 'Vérifiez que la clé USB est branchée et accessible en éc
  * at the name (a link, even dangling, included) is never replaced.
  */
 async function writeToFolder(ctx: Context, row: CopyRow, folder: string): Promise<string> {
-  const bytes = await readOutboxCopy(ctx, row, { signature: false });
-  if (!bytes) throw securityError('outbox-missing', `La copie du pli ${row.container_id.slice(0, 16)} a disparu du dossier du profil (outbox) avant d'être déposée : rien n'a été écrit. Recommencez l'envoi ; si cela se reproduit, prévenez l'officier SSI.`);
   try {
     await mkdir(folder, { recursive: true });
   } catch (error) {
@@ -231,14 +230,19 @@ async function writeToFolder(ctx: Context, row: CopyRow, folder: string): Promis
   const temporary = path.join(folder, `.pli-${randomBytes(6).toString('hex')}.part`);
   let placed = false;
   try {
-    await writeFile(temporary, bytes, { flag: 'wx', mode: 0o644 });
-    const handle = await open(temporary, 'r+');
-    await handle.sync();
-    await handle.close();
+    const out = await open(temporary, 'wx', 0o644);
+    let copied: boolean;
+    try {
+      copied = await copyOutboxCopy(ctx, row, out);
+      if (copied) await out.sync();
+    } finally {
+      await out.close();
+    }
+    if (!copied) throw securityError('outbox-missing', `La copie du pli ${row.container_id.slice(0, 16)} a disparu du dossier du profil (outbox) avant d'être déposée : rien n'a été écrit. Recommencez l'envoi ; si cela se reproduit, prévenez l'officier SSI.`);
     placed = await placeNoReplace(temporary, target);
   } catch (error) {
     await rm(temporary, { force: true });
-    throw writeFault(target, error, USB_ADVICE);
+    throw writeFault(target, error, USB_ADVICE); // a PliError (the copy's checks) goes up as it is
   }
   if (!placed) {
     await rm(temporary, { force: true });
@@ -256,6 +260,60 @@ type CopyRow = Pick<OutboxRow, 'id' | 'container_id' | 'sender_id'>;
 const CONTAINER_ID = /^[0-9a-f]{32}$/;
 /** The largest copy read into memory (the inbox's bound on a container, inbox.ts). */
 const MAX_COPY_BYTES = 200 * 1024 * 1024;
+
+/**
+ * For a folder send, which has no size limit: the profile's copy of `row`'s container, opened
+ * once without following a link (lstat, then O_NOFOLLOW and the same file once open, as
+ * readRegularFile), checked to be that container from that sender (its header), then copied
+ * from that very descriptor into `out`, a block at a time: never held whole in memory (a copy of
+ * any size; readOutboxCopy's 200 MiB bound refused a large legitimate container as tampered).
+ * false: there is no copy.
+ */
+async function copyOutboxCopy(ctx: Context, row: CopyRow, out: FileHandle): Promise<boolean> {
+  const file = outboxCopyPath(ctx.profile.home, row.container_id);
+  if (!file) throw copyModified(row, 'numéro de pli hors format dans la base du profil');
+  const notRegular = () => copyModified(row, "ce n'est plus un fichier ordinaire (lien ou autre)");
+  let seen;
+  try {
+    seen = await lstat(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+  if (!seen.isFile()) throw notRegular();
+  let handle: FileHandle;
+  try {
+    handle = await open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return false;
+    if (code === 'ELOOP' || code === 'EISDIR' || code === 'ENXIO') throw notRegular();
+    throw error;
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile() || info.ino !== seen.ino || info.dev !== seen.dev) throw notRegular();
+    const source: CipherSource = { size: info.size, read: async (target, offset, length, position) => (await handle.read(target, offset, length, position)).bytesRead };
+    let header: Awaited<ReturnType<typeof readInfo>>;
+    try {
+      header = await readInfo(source);
+    } catch {
+      throw copyModified(row, "ce n'est pas un pli");
+    }
+    if (header.containerIdHex !== row.container_id) throw copyModified(row, "ce n'est pas le pli de cet envoi");
+    if (header.senderId !== row.sender_id) throw copyModified(row, "il n'est pas de l'expéditeur de cet envoi");
+    const block = Buffer.alloc(Math.min(1 << 20, Math.max(1, info.size)));
+    for (let position = 0; position < info.size;) {
+      const { bytesRead } = await handle.read(block, 0, Math.min(block.length, info.size - position), position);
+      if (bytesRead === 0) throw copyModified(row, 'fichier modifié pendant sa lecture');
+      await out.write(block, 0, bytesRead);
+      position += bytesRead;
+    }
+    return true;
+  } finally {
+    await handle.close();
+  }
+}
 
 /** The profile's copy of container `containerId`, as queueSend and dispatchObject name it; null
  * for an id Pli never makes (no path is ever made of other text). */
@@ -290,7 +348,9 @@ export async function readOutboxCopy(ctx: Context, row: CopyRow, options: { sign
     bytes = await readRegularFile(file, MAX_COPY_BYTES);
   } catch (error) {
     if (!(error instanceof NotRegularFileError)) throw error;
-    throw copyModified(row, error.reason === 'not-regular' ? "ce n'est plus un fichier ordinaire (lien ou autre)" : error.reason === 'too-big' ? 'taille hors limites' : 'fichier modifié pendant sa lecture');
+    // Too big to be held in memory is no sign of tampering: a mailbox allowed such messages.
+    if (error.reason === 'too-big') throw inputError('outbox-too-big', `Le pli ${row.container_id.slice(0, 16)} dépasse 200 Mo : Pli ne l'envoie pas par la messagerie. Envoyez ses fichiers en plusieurs plis, ou déposez-le dans un dossier (clé USB).`, { id: row.id });
+    throw copyModified(row, error.reason === 'not-regular' ? "ce n'est plus un fichier ordinaire (lien ou autre)" : 'fichier modifié pendant sa lecture');
   }
   if (!bytes) return null;
   let header: Awaited<ReturnType<typeof readInfo>>;
@@ -410,9 +470,9 @@ export async function flushOutbox(ctx: Context, options: FlushOptions = {}): Pro
         checkOutboxTimeMac(db, row);
         bytes = await readOutboxCopy(ctx, row, { signature: true });
       } catch (error) {
-        if (!(error instanceof PliError) || error.kind !== 'security') throw error;
+        if (!(error instanceof PliError)) throw error;
         update('failed', row.attempts, row.next_attempt_at, error.message, null, row.id);
-        audit(ctx, { actor: row.sender_id, action: 'container.sent', object: row.container_id, outcome: 'refused', detail: { outbox: row.id, transport: 'mail', destination: row.destination, reason: error.code } });
+        audit(ctx, { actor: row.sender_id, action: 'container.sent', object: row.container_id, outcome: error.kind === 'security' ? 'refused' : 'failed', detail: { outbox: row.id, transport: 'mail', destination: row.destination, reason: error.code } });
         result.failed.push({ ...row, state: 'failed', last_error: error.message });
         result.error ??= error;
         continue;

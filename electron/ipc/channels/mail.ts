@@ -2,7 +2,7 @@
 // crosses once, renderer → main, in mailbox:set, and is never sent back (the core seals it for the
 // workstation's people). Sending goes through the watcher's `flush`: one send at a time.
 import path from 'node:path';
-import { inputError } from '../../core/errors.js';
+import { PliError, inputError } from '../../core/errors.js';
 import { getMailbox, readCaFile, setMailbox, unlockMailbox, type MailboxSettings } from '../../core/mail/settings.js';
 import { probeMailbox } from '../../core/mail/probe.js';
 import { listOutbox, queueSend } from '../../core/mail/outbox.js';
@@ -13,6 +13,9 @@ import { countResults, toEndpoint, toInboxDetails, toInboxItem, toIpcError, toMa
 import { inboxDetails, outboxDetails } from '../../core/mail/lists.js';
 import type { IpcError } from '../../../shared/ipc.js';
 import type { Deps, Impl } from './deps.js';
+
+/** The refusals of a stored mailbox row that entering the settings again puts right. */
+const UNPROVEN_ROW = new Set(['mailbox-unsealed', 'mailbox-tampered', 'no-profile-key']);
 
 export function mailChannels({ session: s, watcher, shell, emitProgress, emitMailEvent, revealable }: Deps) {
   /** The mailbox CA chosen in the dialog, held until the settings are saved. */
@@ -39,8 +42,21 @@ export function mailChannels({ session: s, watcher, shell, emitProgress, emitMai
       const ctx = s.context();
       // Kept values (the CA, an empty password) come from the unsealed row, never from the columns as
       // stored: an edited CA or server is refused there instead of being sealed anew (docs/profile.md).
-      const existing = getMailbox(ctx.profile.db) && (request.ca === 'keep' || !request.password)
-        ? await unlockMailbox(ctx, active.id) : undefined;
+      const stored = getMailbox(ctx.profile.db);
+      let existing: Awaited<ReturnType<typeof unlockMailbox>> | undefined;
+      if (stored && (request.ca === 'keep' || !request.password)) {
+        try {
+          existing = await unlockMailbox(ctx, active.id);
+        } catch (error) {
+          // A row that cannot be proven (saved by an earlier Pli, changed outside Pli, or not
+          // sealed for this person) is what these very words ask to enter again: with the
+          // password typed, nothing is taken from it, and a CA it names must be chosen again.
+          if (!request.password || !(error instanceof PliError) || !UNPROVEN_ROW.has(error.code)) throw error;
+          if (request.ca === 'keep' && stored.caPem !== null) {
+            throw inputError('ca-choose-again', 'L’autorité de certification enregistrée avec la boîte ne peut pas être reprise telle quelle : cliquez sur « Choisir le fichier de l’autorité… », choisissez-la de nouveau (ou retirez-la), puis enregistrez.');
+          }
+        }
+      }
       let caPem: string | null;
       if (request.ca === 'keep') caPem = existing?.settings.caPem ?? null;
       else if (request.ca === 'none') caPem = null;
@@ -157,11 +173,18 @@ export function mailChannels({ session: s, watcher, shell, emitProgress, emitMai
       const ctx = s.context();
       emitProgress({ opId: request.opId, phase: 'receive', done: 0, total: 0 });
       try {
+        // The first few said one by one, the rest counted: a folder of 10,000 links must not make
+        // the answer too long for the interface to take (the import itself is done).
         const unreadable: string[] = [];
+        let more = 0;
         const results = await receiveFolder(ctx, folder, (result) => {
           if (result.isNew) emitMailEvent({ type: 'inbox', id: result.row.id, state: result.row.state });
-        }, undefined, undefined, (_name, reason) => { unreadable.push(reason); });
-        return { status: 'done', folder, ...countResults(results), unreadable };
+        }, undefined, undefined, (_name, reason) => {
+          if (unreadable.length < 20) unreadable.push(reason.slice(0, 2000));
+          else more++;
+        });
+        if (more > 0) unreadable.push(`… et ${more} autre${more > 1 ? 's' : ''}.`);
+        return { status: 'done', folder, ...countResults(results), unreadable, unreadableCount: unreadable.length - (more > 0 ? 1 : 0) + more };
       } finally {
         done(request.opId);
       }
