@@ -17,7 +17,8 @@
 // would be rolled into the database at its next opening. The early check (somethingAt) and the
 // write both refuse it (own-files.ts; no profile is needed to know a profile's folder).
 import { closeSync, constants, fsyncSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
-import { copyFile, link, lstat, open, stat, unlink } from 'node:fs/promises';
+import { copyFile, link, lstat, open, stat, unlink, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { refuseProfileFolder } from './own-files.js';
 
 /** What the caller says when its file cannot be made: each front end has its own words. */
@@ -109,15 +110,14 @@ export class NotRegularFileError extends Error {
 }
 
 /**
- * The whole content of the regular file at `file`, read through ONE descriptor opened without
- * following a symlink (O_NOFOLLOW; O_NONBLOCK so that a FIFO planted there does not block); null
- * when nothing is there. Throws NotRegularFileError for a symlink (even to a file), a folder, a
- * device or a FIFO ('not-regular'), a file over `limit` bytes ('too-big'), one that grows while
- * read ('changed'). lstat first and the same (dev, ino) once open: where O_NOFOLLOW does not exist
- * (Windows) a symlink is still refused, and so is a file swapped between the two. What is returned
- * is what the caller checks and uses: never reopen the name afterwards.
+ * The regular file at `file`, opened once for reading without following a symlink (O_NOFOLLOW;
+ * O_NONBLOCK so that a FIFO planted there does not block), with its stat; null when nothing is
+ * there. NotRegularFileError('not-regular') for a symlink (even to a file), a folder, a device or
+ * a FIFO. lstat first and the same (dev, ino) once open: where O_NOFOLLOW does not exist
+ * (Windows) a symlink is still refused, and so is a file swapped between the two. The caller
+ * reads from this handle only, never the name again, and closes it.
  */
-export async function readRegularFile(file: string | Buffer, limit: number): Promise<Buffer | null> {
+export async function openRegularFile(file: string | Buffer): Promise<{ handle: FileHandle; info: Stats } | null> {
   let seen;
   try {
     seen = await lstat(file);
@@ -135,9 +135,31 @@ export async function readRegularFile(file: string | Buffer, limit: number): Pro
     if (code === 'ELOOP' || code === 'EISDIR' || code === 'ENXIO') throw new NotRegularFileError('not-regular');
     throw error;
   }
+  const info = await handle.stat().catch(async (error: unknown) => {
+    await handle.close();
+    throw error;
+  });
+  if (!info.isFile() || info.ino !== seen.ino || info.dev !== seen.dev) {
+    await handle.close();
+    throw new NotRegularFileError('not-regular');
+  }
+  return { handle, info };
+}
+
+/**
+ * The whole content of the regular file at `file`, read through ONE descriptor opened without
+ * following a symlink (O_NOFOLLOW; O_NONBLOCK so that a FIFO planted there does not block); null
+ * when nothing is there. Throws NotRegularFileError for a symlink (even to a file), a folder, a
+ * device or a FIFO ('not-regular'), a file over `limit` bytes ('too-big'), one that grows while
+ * read ('changed'). lstat first and the same (dev, ino) once open: where O_NOFOLLOW does not exist
+ * (Windows) a symlink is still refused, and so is a file swapped between the two. What is returned
+ * is what the caller checks and uses: never reopen the name afterwards.
+ */
+export async function readRegularFile(file: string | Buffer, limit: number): Promise<Buffer | null> {
+  const opened = await openRegularFile(file);
+  if (!opened) return null;
+  const { handle, info } = opened;
   try {
-    const info = await handle.stat();
-    if (!info.isFile() || info.ino !== seen.ino || info.dev !== seen.dev) throw new NotRegularFileError('not-regular');
     if (info.size > limit) throw new NotRegularFileError('too-big');
     // One byte more than announced: a file that grows while read is refused, not read on.
     const buffer = Buffer.alloc(info.size + 1);

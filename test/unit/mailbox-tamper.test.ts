@@ -78,6 +78,19 @@ async function station(): Promise<{ p: Profile; alice: string; ctx: Context }> {
   return { p, alice, ctx };
 }
 
+/** Seal v1 as the previous version wrote it: the password under a fresh profile key with the
+ * constant AAD (no settings bound), and that key wrapped for the person's current key. */
+async function sealV1(p: Profile, alice: string) {
+  const profileKey = randomBytes(32);
+  const nonce = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', profileKey, nonce);
+  cipher.setAAD(Buffer.from(AAD.mailboxPassword, 'ascii'));
+  const sealed = Buffer.concat([cipher.update(SECRET, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+  const { enc } = currentKeys(p.db, alice);
+  const wrap = await wrapForXWing(enc.public_key, profileKey, enc.fpr, KDF_INFO.wrapProfileKey);
+  return { nonce, sealed, enc, wrap };
+}
+
 describe('win 1: the mailbox row edited', () => {
   it('the reviewer\'s edit (ports to their server, their CA) is refused at the unseal, audited, and nothing connects', async () => {
     const { p, alice, ctx } = await station();
@@ -140,14 +153,7 @@ describe('win 1: the mailbox row edited', () => {
 
   it('a row sealed by an earlier version (no settings bound) is refused until entered again, never re-sealed', async () => {
     const { p, alice, ctx } = await station();
-    // Seal v1 as the previous version wrote it: the password under a profile key with the constant AAD.
-    const profileKey = randomBytes(32);
-    const nonce = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', profileKey, nonce);
-    cipher.setAAD(Buffer.from(AAD.mailboxPassword, 'ascii'));
-    const sealed = Buffer.concat([cipher.update(SECRET, 'utf8'), cipher.final(), cipher.getAuthTag()]);
-    const { enc } = currentKeys(p.db, alice);
-    const wrap = await wrapForXWing(enc.public_key, profileKey, enc.fpr, KDF_INFO.wrapProfileKey);
+    const { nonce, sealed, enc, wrap } = await sealV1(p, alice);
     tamper(p, (db) => {
       db.prepare('UPDATE mailbox SET password_nonce = ?, password_sealed = ?').run(nonce, sealed);
       db.prepare('DELETE FROM profile_key_wraps').run();
@@ -167,13 +173,7 @@ describe('win 1: the mailbox row edited', () => {
 
   it('in the app, such a row is put right as its words say: the settings entered again, password included, the CA « kept » as the form sends it (found by a review: it was refused again, forever)', async () => {
     const { p, alice } = await station();
-    const profileKey = randomBytes(32);
-    const nonce = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', profileKey, nonce);
-    cipher.setAAD(Buffer.from(AAD.mailboxPassword, 'ascii'));
-    const sealed = Buffer.concat([cipher.update(SECRET, 'utf8'), cipher.final(), cipher.getAuthTag()]);
-    const { enc } = currentKeys(p.db, alice);
-    const wrap = await wrapForXWing(enc.public_key, profileKey, enc.fpr, KDF_INFO.wrapProfileKey);
+    const { nonce, sealed, enc, wrap } = await sealV1(p, alice);
     tamper(p, (db) => {
       db.prepare('UPDATE mailbox SET password_nonce = ?, password_sealed = ?, ca_pem = NULL').run(nonce, sealed);
       db.prepare('DELETE FROM profile_key_wraps').run();

@@ -2,8 +2,7 @@
 // (policy, roles and audit apply), keep a copy in the profile, queue one outbox row per destination
 // mailbox with its Message-ID fixed at queue time, and send with retries and backoff.
 import type { DirectoryWarning } from '../authority/directory.js';
-import { chmod, lstat, mkdir, rename, rm, stat, open, type FileHandle } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { chmod, mkdir, rename, rm, stat, open, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { DB } from '../profile/profile.js';
@@ -14,7 +13,7 @@ import { fileOutboxRows, filingOf } from '../authority/convention-filing.js';
 import { audit, type Context } from '../context.js';
 import { folderFault, writeFault } from '../faults.js';
 import { inputError, PliError, securityError } from '../errors.js';
-import { mailFileMode, NotRegularFileError, placeNoReplace, readRegularFile } from '../files.js';
+import { mailFileMode, NotRegularFileError, openRegularFile, placeNoReplace, readRegularFile } from '../files.js';
 import { readInfo, type CipherSource } from '../container/open.js';
 import { verifyContainer } from '../container/verify.js';
 import { bufferSource } from '../container/sinks.js';
@@ -272,27 +271,16 @@ const MAX_COPY_BYTES = 200 * 1024 * 1024;
 async function copyOutboxCopy(ctx: Context, row: CopyRow, out: FileHandle): Promise<boolean> {
   const file = outboxCopyPath(ctx.profile.home, row.container_id);
   if (!file) throw copyModified(row, 'numéro de pli hors format dans la base du profil');
-  const notRegular = () => copyModified(row, "ce n'est plus un fichier ordinaire (lien ou autre)");
-  let seen;
+  let opened;
   try {
-    seen = await lstat(file);
+    opened = await openRegularFile(file);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    if (error instanceof NotRegularFileError) throw copyModified(row, "ce n'est plus un fichier ordinaire (lien ou autre)");
     throw error;
   }
-  if (!seen.isFile()) throw notRegular();
-  let handle: FileHandle;
+  if (!opened) return false;
+  const { handle, info } = opened;
   try {
-    handle = await open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return false;
-    if (code === 'ELOOP' || code === 'EISDIR' || code === 'ENXIO') throw notRegular();
-    throw error;
-  }
-  try {
-    const info = await handle.stat();
-    if (!info.isFile() || info.ino !== seen.ino || info.dev !== seen.dev) throw notRegular();
     const source: CipherSource = { size: info.size, read: async (target, offset, length, position) => (await handle.read(target, offset, length, position)).bytesRead };
     let header: Awaited<ReturnType<typeof readInfo>>;
     try {
