@@ -9,7 +9,7 @@
 // password). Now no wrap for it.
 // Needs `npm run build`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
@@ -57,6 +57,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise((resolve) => honest.server.close(resolve));
   await new Promise((resolve) => attacker.server.close(resolve));
+  rmSync(cli.root, { recursive: true, force: true }); // its profiles and their copies, in /dev/shm
 });
 
 describe('win 1: the mailbox row edited', () => {
