@@ -14,6 +14,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, lstatSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { asAttacker } from '../unit/attacker.js';
 import { BIN, cliSandbox } from './support.js';
 import { mailFileMode, NotRegularFileError, placeNoReplace, readRegularFile } from '../../electron/core/files.js';
 
@@ -30,15 +31,7 @@ interface ReceiptJson { type: string; state: string; container: string | null; s
 const receipts = async (home: string): Promise<ReceiptJson[]> => JSON.parse((await pli(home, ['receipts', '--json'])).stdout) as ReceiptJson[];
 
 /** The attacker: writes straight into the profile's database (triggers out of the way). */
-function tamper(home: string, action: (db: Database.Database) => void): void {
-  const db = new Database(path.join(at(home), 'profile.sqlite'));
-  try {
-    for (const name of db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").pluck().all() as string[]) db.exec(`DROP TRIGGER "${name}"`);
-    action(db);
-  } finally {
-    db.close();
-  }
-}
+const tamper = (home: string, action: (db: Database.Database) => void): void => asAttacker(at(home), action);
 
 /** `pli` with a deadline: a run still going after `ms` is killed and reported as hung (code null). */
 function pliWithin(home: string, args: string[], ms: number): Promise<{ code: number | null; stderr: string; hung: boolean }> {

@@ -9,6 +9,7 @@ import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { asAttacker } from '../unit/attacker.js';
 import { wrapForXWing, xwingKeygen } from '../../electron/core/crypto/keys.js';
 import { DAY } from '../../electron/core/authority/directory.js';
 import { fingerprint } from '../../electron/core/crypto/primitives.js';
@@ -35,15 +36,7 @@ function copy(home: string): string {
 }
 
 /** The attacker: direct writes to the profile's database, triggers out of the way. */
-function tamper(home: string, action: (db: Database.Database) => void): void {
-  const db = new Database(path.join(at(home), 'profile.sqlite'));
-  try {
-    for (const name of db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").pluck().all() as string[]) db.exec(`DROP TRIGGER "${name}"`);
-    action(db);
-  } finally {
-    db.close();
-  }
-}
+const tamper = (home: string, action: (db: Database.Database) => void): void => asAttacker(at(home), action);
 
 function query<T>(home: string, sql: string, ...params: unknown[]): T[] {
   const db = new Database(path.join(at(home), 'profile.sqlite'), { readonly: true });

@@ -20,19 +20,18 @@
 // to fail: with the outbox's reclaim of a dead sender's rows disabled, it reports rows lost.)
 // PLI_FAULT_SEED=n replays one run's random choices (the seed is printed).
 import { randomBytes } from 'node:crypto';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { ImapFlow } from 'imapflow';
 import type { MailServers, MailUser } from './harness.js';
-import { startMailBench, type MailBench, type MailParty } from './support.js';
+import { startMailBench, startPli as startPliWith, type MailBench, type MailParty, type PliRun as Run } from './support.js';
 import { importCard, getIdentity } from '../../electron/core/profile/identities.js';
 import { listOutbox, queueSend } from '../../electron/core/mail/outbox.js';
 import { listInbox } from '../../electron/core/mail/inbox.js';
 
 const PASSPHRASE = 'phrase de passe des pannes injectées';
-const BIN = path.resolve('bin/pli.js');
 const SUMMARY_FILE = path.resolve('test', 'artifacts', 'faults-summary.txt');
 /**
  * Seconds given to each kind of injection (it stops earlier once its target is reached): about
@@ -82,24 +81,8 @@ const partialWhy: string[] = [];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; ms: number }
-
-function startPli(home: string, args: string[]): { done: Promise<Run>; kill: () => boolean; pid: number } {
-  const started = Date.now();
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PLI_'))) as Record<string, string>;
-  const child = spawn(process.execPath, [BIN, '--home', home, ...args], { env: { ...base, PLI_PASSPHRASE: PASSPHRASE }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => { stdout += c.toString('utf8'); });
-  child.stderr.on('data', (c: Buffer) => { stderr += c.toString('utf8'); });
-  const done = new Promise<Run>((resolve) => {
-    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr, ms: Date.now() - started }));
-  });
-  // True when the kill reached a running process (a fault injected), false when it had ended.
-  const kill = (): boolean => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL');
-  return { done, kill, pid: child.pid ?? -1 };
-}
-
+/** The built `pli`, as a person runs it, with this file's passphrase. */
+const startPli = (home: string, args: string[]) => startPliWith(PASSPHRASE, home, args);
 const runPli = (home: string, args: string[]): Promise<Run> => startPli(home, args).done;
 
 /** A run that was not killed: it may fail for the fault injected (exit 3, in words), never otherwise. */

@@ -10,19 +10,18 @@
 //   - a sealed row's destination changed to another mailbox: refused as `profile-tampered`;
 //   - the honest send still leaves, and the copy kept in outbox/ is 0600.
 // Each mailbox is read straight from Dovecot after Postfix's queue is drained. Needs `npm run build`.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
+import { asAttacker } from '../unit/attacker.js';
 import type { ImapFlow } from 'imapflow';
-import { startMailBench, PASSPHRASE, type MailBench, type MailParty } from './support.js';
+import { startMailBench, startPli, PASSPHRASE, type MailBench, type MailParty } from './support.js';
 import { getIdentity, importCard } from '../../electron/core/profile/identities.js';
 import { queueSend } from '../../electron/core/mail/outbox.js';
 import type { MailUser } from './harness.js';
 
-const BIN = path.resolve('bin/pli.js');
 const SECRET = `RAPPORT CONFIDENTIEL ${randomBytes(12).toString('hex')} — état nominatif des personnes signalées\n`;
 
 let bench: MailBench;
@@ -31,28 +30,10 @@ let townhall: MailParty;
 let drop: MailUser; // the attacker's mailbox
 let secretFile: string;
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function pli(home: string, args: string[]): Promise<Run> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PLI_'))) as Record<string, string>;
-  const child = spawn(process.execPath, [BIN, '--home', home, ...args], { env: { ...base, PLI_PASSPHRASE: PASSPHRASE }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => { stdout += c.toString('utf8'); });
-  child.stderr.on('data', (c: Buffer) => { stderr += c.toString('utf8'); });
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-}
+const pli = (home: string, args: string[]) => startPli(PASSPHRASE, home, args).done;
 
 /** The attacker: writes straight into the profile's database (triggers out of the way). */
-function tamper(action: (db: Database.Database) => void): void {
-  const db = new Database(path.join(police.profile.home, 'profile.sqlite'));
-  try {
-    for (const name of db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").pluck().all() as string[]) db.exec(`DROP TRIGGER "${name}"`);
-    action(db);
-  } finally {
-    db.close();
-  }
-}
+const tamper = (action: (db: Database.Database) => void): void => asAttacker(police.profile.home, action);
 
 interface Row { id: number; state: string; last_error: string | null; container_id: string; destination: string }
 const row = (id: number): Row => police.profile.db.prepare('SELECT * FROM outbox WHERE id = ?').get(id) as Row;

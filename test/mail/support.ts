@@ -2,6 +2,7 @@
 // people made on their own profiles with the core (light Argon2id) and, unless told otherwise,
 // their functional mailbox set (IMAP implicit TLS, SMTP STARTTLS, the harness's CA), and what is
 // in a mailbox seen straight from Dovecot (not through Pli). One start, one stop.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -167,6 +168,28 @@ export async function policeAndTownHall(prefix: string): Promise<{ bench: MailBe
   await importCard(police.profile.db, getIdentity(townhall.profile.db, townhall.id)!.card);
   await importCard(townhall.profile.db, getIdentity(police.profile.db, police.id)!.card);
   return { bench, police, townhall };
+}
+
+export interface PliRun { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; ms: number }
+
+/**
+ * The built `pli` (bin/pli.js) started on profile `home` with `passphrase`, in a child process
+ * without this process's other PLI_ variables: its outcome, how to kill it (true when the kill
+ * reached a running process: a fault injected; false when it had ended) and its pid.
+ */
+export function startPli(passphrase: string, home: string, args: string[]): { done: Promise<PliRun>; kill: () => boolean; pid: number } {
+  const started = Date.now();
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PLI_'))) as Record<string, string>;
+  const child = spawn(process.execPath, [path.resolve('bin/pli.js'), '--home', home, ...args], { env: { ...base, PLI_PASSPHRASE: passphrase }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => { stdout += c.toString('utf8'); });
+  child.stderr.on('data', (c: Buffer) => { stderr += c.toString('utf8'); });
+  const done = new Promise<PliRun>((resolve) => {
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr, ms: Date.now() - started }));
+  });
+  const kill = (): boolean => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL');
+  return { done, kill, pid: child.pid ?? -1 };
 }
 
 /** The in-process CLI runner (test/unit/capture-main.ts), for the mail files that import it from here. */

@@ -23,7 +23,7 @@ import { fingerprint } from '../../electron/core/crypto/primitives.js';
 import { AAD, KDF_INFO } from '../../electron/core/crypto/labels.js';
 import { listEvents } from '../../electron/core/profile/events.js';
 import type { Context } from '../../electron/core/context.js';
-import { createHandlers } from '../../electron/ipc/handlers.js';
+import { scriptedTable } from './handler-table.js';
 import { refusedWith } from './refused.js';
 import { scratchProfiles } from './scratch.js';
 
@@ -54,6 +54,9 @@ const HONEST: MailboxSettings = {
   imap: { host: 'imap.police.test', port: 993, mode: 'tls' }, smtp: { host: 'smtp.police.test', port: 465, mode: 'tls' },
   user: 'alice@police.test', caPem: null, maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
 };
+/** HONEST as the desktop app's form sends it (mailbox:set), without the CA and the password. */
+const FORM = { imap: { host: 'imap.police.test', port: 993, mode: 'tls' }, smtp: { host: 'smtp.police.test', port: 465, mode: 'tls' }, user: 'alice@police.test', maxMessageMb: 25 };
+
 const ATTACKER_CA = '-----BEGIN CERTIFICATE-----\nMIIBattacker\n-----END CERTIFICATE-----\n';
 
 /** The attacker: a connection of their own to the profile's database file. */
@@ -180,18 +183,12 @@ describe('win 1: the mailbox row edited', () => {
       db.prepare('INSERT INTO profile_key_wraps (key_fpr, identity_id, kem_ciphertext, wrapped, created_at) VALUES (?, ?, ?, ?, ?)')
         .run(enc.fpr, alice, wrap.kemCiphertext, wrap.wrapped, Date.now());
     });
-    const handlers = createHandlers({
-      home: p.home,
-      shell: { saveFile: async () => null, chooseFolder: async () => null, openFile: async () => null, showInFolder: () => undefined },
-      emitProgress: () => undefined,
-      emitMailEvent: () => undefined,
-    });
+    const handlers = scriptedTable(p.home).table;
     try {
       expect(await handlers.invoke('session:signIn', { opId: 'op-1', id: alice, passphrase: PASS })).toMatchObject({ ok: true });
-      const request = { imap: { host: 'imap.police.test', port: 993, mode: 'tls' }, smtp: { host: 'smtp.police.test', port: 465, mode: 'tls' }, user: 'alice@police.test', maxMessageMb: 25 };
       // Left empty, the password would come from the row: still refused.
-      expect(await handlers.invoke('mailbox:set', { ...request, ca: 'keep' })).toMatchObject({ ok: false, error: { code: 'mailbox-unsealed' } });
-      expect(await handlers.invoke('mailbox:set', { ...request, ca: 'keep', password: SECRET })).toMatchObject({ ok: true });
+      expect(await handlers.invoke('mailbox:set', { ...FORM, ca: 'keep' })).toMatchObject({ ok: false, error: { code: 'mailbox-unsealed' } });
+      expect(await handlers.invoke('mailbox:set', { ...FORM, ca: 'keep', password: SECRET })).toMatchObject({ ok: true });
       expect(await unlockMailboxPassword(contextOf(p), alice)).toBe(SECRET);
     } finally {
       handlers.close();
@@ -205,21 +202,15 @@ describe('win 1 in the desktop app: saving the settings never carries an edited 
     const alice = await person(p, 'Alice Martin');
     await setMailbox(contextOf(p), { ...HONEST, caPem: '-----BEGIN CERTIFICATE-----\nMIIBhonest\n-----END CERTIFICATE-----\n' }, SECRET, alice);
     tamper(p, (db) => db.prepare('UPDATE mailbox SET ca_pem = ?').run(ATTACKER_CA));
-    const handlers = createHandlers({
-      home: p.home,
-      shell: { saveFile: async () => null, chooseFolder: async () => null, openFile: async () => null, showInFolder: () => undefined },
-      emitProgress: () => undefined,
-      emitMailEvent: () => undefined,
-    });
+    const handlers = scriptedTable(p.home).table;
     try {
       expect(await handlers.invoke('session:signIn', { opId: 'op-1', id: alice, passphrase: PASS })).toMatchObject({ ok: true });
-      const request = { imap: { host: 'imap.police.test', port: 993, mode: 'tls' }, smtp: { host: 'smtp.police.test', port: 465, mode: 'tls' }, user: 'alice@police.test', maxMessageMb: 25 };
       // The password typed again, the CA « kept »: the stored CA cannot be proven, so it must be chosen again.
-      expect(await handlers.invoke('mailbox:set', { ...request, ca: 'keep', password: 'a new password' })).toMatchObject({ ok: false, error: { code: 'ca-choose-again' } });
-      expect(await handlers.invoke('mailbox:set', { ...request, ca: 'none' })).toMatchObject({ ok: false, error: { code: 'mailbox-tampered' } });
+      expect(await handlers.invoke('mailbox:set', { ...FORM, ca: 'keep', password: 'a new password' })).toMatchObject({ ok: false, error: { code: 'ca-choose-again' } });
+      expect(await handlers.invoke('mailbox:set', { ...FORM, ca: 'none' })).toMatchObject({ ok: false, error: { code: 'mailbox-tampered' } });
       expect(p.db.prepare('SELECT ca_pem FROM mailbox').pluck().get()).toBe(ATTACKER_CA); // nothing sealed over it
       // re-entered (password typed, CA chosen again or none): sealed anew, and it opens
-      expect(await handlers.invoke('mailbox:set', { ...request, ca: 'none', password: SECRET })).toMatchObject({ ok: true });
+      expect(await handlers.invoke('mailbox:set', { ...FORM, ca: 'none', password: SECRET })).toMatchObject({ ok: true });
       expect(await unlockMailboxPassword(contextOf(p), alice)).toBe(SECRET);
     } finally {
       handlers.close();
