@@ -269,27 +269,17 @@ const MAX_COPY_BYTES = 200 * 1024 * 1024;
  * false: there is no copy.
  */
 async function copyOutboxCopy(ctx: Context, row: CopyRow, out: FileHandle): Promise<boolean> {
-  const file = outboxCopyPath(ctx.profile.home, row.container_id);
-  if (!file) throw copyModified(row, 'numéro de pli hors format dans la base du profil');
   let opened;
   try {
-    opened = await openRegularFile(file);
+    opened = await openRegularFile(copyPathOf(ctx, row));
   } catch (error) {
-    if (error instanceof NotRegularFileError) throw copyModified(row, "ce n'est plus un fichier ordinaire (lien ou autre)");
+    if (error instanceof NotRegularFileError) throw copyModified(row, NOT_REGULAR);
     throw error;
   }
   if (!opened) return false;
   const { handle, info } = opened;
   try {
-    const source: CipherSource = { size: info.size, read: async (target, offset, length, position) => (await handle.read(target, offset, length, position)).bytesRead };
-    let header: Awaited<ReturnType<typeof readInfo>>;
-    try {
-      header = await readInfo(source);
-    } catch {
-      throw copyModified(row, "ce n'est pas un pli");
-    }
-    if (header.containerIdHex !== row.container_id) throw copyModified(row, "ce n'est pas le pli de cet envoi");
-    if (header.senderId !== row.sender_id) throw copyModified(row, "il n'est pas de l'expéditeur de cet envoi");
+    await checkCopyHeader(row, { size: info.size, read: async (target, offset, length, position) => (await handle.read(target, offset, length, position)).bytesRead });
     const block = Buffer.alloc(Math.min(1 << 20, Math.max(1, info.size)));
     for (let position = 0; position < info.size;) {
       const { bytesRead } = await handle.read(block, 0, Math.min(block.length, info.size - position), position);
@@ -307,6 +297,27 @@ async function copyOutboxCopy(ctx: Context, row: CopyRow, out: FileHandle): Prom
  * for an id Pli never makes (no path is ever made of other text). */
 export function outboxCopyPath(home: string, containerId: string): string | null {
   return CONTAINER_ID.test(containerId) ? path.join(home, 'outbox', `${containerId}.pli`) : null;
+}
+
+/** The path of `row`'s copy; an id Pli never makes is tampering (no path is made of other text). */
+function copyPathOf(ctx: Context, row: CopyRow): string {
+  const file = outboxCopyPath(ctx.profile.home, row.container_id);
+  if (!file) throw copyModified(row, 'numéro de pli hors format dans la base du profil');
+  return file;
+}
+
+const NOT_REGULAR = "ce n'est plus un fichier ordinaire (lien ou autre)";
+
+/** The copy's header must name the row's container and the row's sender. */
+async function checkCopyHeader(row: CopyRow, source: CipherSource): Promise<void> {
+  let header: Awaited<ReturnType<typeof readInfo>>;
+  try {
+    header = await readInfo(source);
+  } catch {
+    throw copyModified(row, "ce n'est pas un pli");
+  }
+  if (header.containerIdHex !== row.container_id) throw copyModified(row, "ce n'est pas le pli de cet envoi");
+  if (header.senderId !== row.sender_id) throw copyModified(row, "il n'est pas de l'expéditeur de cet envoi");
 }
 
 /** Security error (exit 2): the copy of row `row` is not the container it names. */
@@ -329,26 +340,17 @@ function copyModified(row: CopyRow, detail: string): PliError {
  * machine, as much as the base64 encoding the mail makes of them anyway; an Ed25519 check is <1 ms.
  */
 export async function readOutboxCopy(ctx: Context, row: CopyRow, options: { signature: boolean }): Promise<Buffer | null> {
-  const file = outboxCopyPath(ctx.profile.home, row.container_id);
-  if (!file) throw copyModified(row, "numéro de pli hors format dans la base du profil");
   let bytes: Buffer | null;
   try {
-    bytes = await readRegularFile(file, MAX_COPY_BYTES);
+    bytes = await readRegularFile(copyPathOf(ctx, row), MAX_COPY_BYTES);
   } catch (error) {
     if (!(error instanceof NotRegularFileError)) throw error;
     // Too big to be held in memory is no sign of tampering: a mailbox allowed such messages.
     if (error.reason === 'too-big') throw inputError('outbox-too-big', `Le pli ${row.container_id.slice(0, 16)} dépasse 200 Mo : Pli ne l'envoie pas par la messagerie. Envoyez ses fichiers en plusieurs plis, ou déposez-le dans un dossier (clé USB).`, { id: row.id });
-    throw copyModified(row, error.reason === 'not-regular' ? "ce n'est plus un fichier ordinaire (lien ou autre)" : 'fichier modifié pendant sa lecture');
+    throw copyModified(row, error.reason === 'not-regular' ? NOT_REGULAR : 'fichier modifié pendant sa lecture');
   }
   if (!bytes) return null;
-  let header: Awaited<ReturnType<typeof readInfo>>;
-  try {
-    header = await readInfo(bufferSource(bytes));
-  } catch {
-    throw copyModified(row, "ce n'est pas un pli");
-  }
-  if (header.containerIdHex !== row.container_id) throw copyModified(row, "ce n'est pas le pli de cet envoi");
-  if (header.senderId !== row.sender_id) throw copyModified(row, "il n'est pas de l'expéditeur de cet envoi");
+  await checkCopyHeader(row, bufferSource(bytes));
   if (options.signature) {
     try {
       await verifyContainer(bufferSource(bytes), async (parsed) => {
