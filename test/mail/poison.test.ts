@@ -34,9 +34,9 @@ async function sendRaw(from: MailUser, to: MailUser, attachments: Mail.Attachmen
 }
 
 /** A container from the police to the town hall, as bytes (written through the folder transport). */
-async function containerBytes(label: string): Promise<{ id: string; bytes: Buffer }> {
+async function containerBytes(label: string, size = 2000): Promise<{ id: string; bytes: Buffer }> {
   const folder = path.join(tmp, `folder-${label}`);
-  const sent = await queueSend(police.ctx, { to: [townhall.id], files: [bench.file(`${label}.csv`, randomBytes(2000))], folder });
+  const sent = await queueSend(police.ctx, { to: [townhall.id], files: [bench.file(`${label}.csv`, randomBytes(size))], folder });
   return { id: sent.containerId, bytes: fs.readFileSync(path.join(folder, `pli-${sent.containerId.slice(0, 16)}.pli`)) };
 }
 
@@ -129,6 +129,45 @@ describe('one mail never blocks the mailbox (real Postfix + Dovecot)', () => {
     for (const parts of partLists) expect(parts.join(' BODY.PEEK[]').length).toBeLessThan(4096);
     expect((await bench.counts(servers.users.townhall)).INBOX ?? 0).toBe(0);
   }, 120_000);
+
+  it('a batch of messages whose attachments add up past 16 MiB holds at most 16 MiB of them: the rest are fetched one at a time, after the first ones are stored', async () => {
+    // 12 containers of ~1.9 MiB once in base64: each small enough to be fetched with the others
+    // (at most 2 MiB), 8 of them fill the 16 MiB of a batch.
+    const sent: { id: string; bytes: Buffer }[] = [];
+    for (let i = 0; i < 12; i++) sent.push(await containerBytes(`lot-${i}`, 1.35 * 1024 * 1024));
+    const before = await bench.counts(servers.users.townhall);
+    for (const [i, c] of sent.entries()) await sendRaw(servers.users.police, servers.users.townhall, [{ filename: `pli-lot-${i}.pli`, content: c.bytes, contentType: 'application/octet-stream' }]);
+    await bench.waitForInbox(servers.users.townhall, (before.INBOX ?? 0) + 12);
+    // Containers asked of the server (a FETCH of body parts names its messages; a download is one)
+    // against containers stored: the difference is what is held in memory, waiting.
+    let asked = 0;
+    let stored = 0;
+    let mostHeld = 0;
+    const fetchAll = ImapFlow.prototype.fetchAll;
+    const download = ImapFlow.prototype.download;
+    ImapFlow.prototype.fetchAll = async function (this: ImapFlow, ...args: Parameters<ImapFlow['fetchAll']>) {
+      if (args[1].bodyParts) asked += String(args[0]).split(',').length;
+      mostHeld = Math.max(mostHeld, asked - stored);
+      return fetchAll.apply(this, args);
+    };
+    ImapFlow.prototype.download = async function (this: ImapFlow, ...args: Parameters<ImapFlow['download']>) {
+      asked += 1;
+      mostHeld = Math.max(mostHeld, asked - stored);
+      return download.apply(this, args);
+    };
+    let results;
+    try {
+      results = await receiveImap(townhall.ctx, { onItem: () => { stored += 1; } });
+    } finally {
+      ImapFlow.prototype.fetchAll = fetchAll;
+      ImapFlow.prototype.download = download;
+    }
+    expect(results.map((r) => [r.row.container_id, r.row.state])).toEqual(sent.map((c) => [c.id, 'verified']));
+    expect(asked).toBe(12);
+    expect(mostHeld).toBeGreaterThan(1); // still fetched together, up to the bound
+    expect(mostHeld).toBeLessThanOrEqual(8);
+    expect((await bench.counts(servers.users.townhall)).INBOX ?? 0).toBe(0);
+  }, 180_000);
 
   it("the server refusing one message's parts refuses that message only; a lost connection refuses nothing", async () => {
     const poison = await containerBytes('refuse-par-le-serveur');

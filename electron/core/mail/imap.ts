@@ -77,7 +77,7 @@ export type MailStatus =
 /** Media types that mark a Pli container even without a .pli file name. */
 export const PLI_CONTENT_TYPES = ['application/vnd.pli', 'application/x-pli'];
 
-interface PliPart { part: string; name: string; size: number; type: string; encoding: string }
+export interface PliPart { part: string; name: string; size: number; type: string; encoding: string }
 
 function findPliParts(node: MessageStructureObject | undefined, out: PliPart[] = []): PliPart[] {
   if (!node) return out;
@@ -113,8 +113,14 @@ const noConnection = (): Error => Object.assign(new Error('Connection not availa
 
 /** Attachments at most this big (encoded) come with the others of their batch in one FETCH. */
 const INLINE_PART_MAX = 2 * 1024 * 1024;
-/** At most this many encoded bytes per batched FETCH (memory: the batch is held until stored). */
+/** At most this many encoded bytes per batched FETCH... */
 const INLINE_FETCH_MAX = 16 * 1024 * 1024;
+/**
+ * ...and in all, for the messages whose parts are fetched together (inlineWindow): they are held
+ * until stored, and 50 messages of 100 parts could otherwise hold gigabytes, whatever each command
+ * asks. The next messages' parts are fetched once these are stored.
+ */
+const INLINE_BATCH_MAX = 16 * 1024 * 1024;
 /**
  * At most this many Pli parts in one message (docs/mailbox.md section 5): Pli mails one container
  * per message. A message with more is refused whole (`too-many-parts`), none of its parts fetched.
@@ -174,6 +180,33 @@ function fetchSlices(parts: PliPart[]): PliPart[][] {
   return slices;
 }
 
+/**
+ * The next messages whose small parts are fetched together (fetchSmallParts), from `from` on: the
+ * parts at most INLINE_PART_MAX, while their encoded sizes add up to at most INLINE_BATCH_MAX (the
+ * first message always, its parts past the bound streamed alone in their turn, as big ones are).
+ * `end`: the first message not in this window.
+ */
+export function inlineWindow(messages: { uid: number; parts: PliPart[] }[], from: number): { end: number; messages: { uid: number; parts: PliPart[] }[] } {
+  let total = 0;
+  const window: { uid: number; parts: PliPart[] }[] = [];
+  let end = from;
+  for (; end < messages.length; end++) {
+    let parts = messages[end]!.parts.filter((p) => p.size <= INLINE_PART_MAX);
+    const bytes = parts.reduce((n, p) => n + p.size, 0);
+    if (total + bytes > INLINE_BATCH_MAX) {
+      if (window.length > 0) break;
+      // Alone and still past the bound: its first parts up to it.
+      let kept = 0;
+      let count = 0;
+      while (count < parts.length && kept + parts[count]!.size <= INLINE_BATCH_MAX) kept += parts[count++]!.size;
+      parts = parts.slice(0, count);
+    }
+    total += bytes;
+    window.push({ uid: messages[end]!.uid, parts });
+  }
+  return { end, messages: window };
+}
+
 interface SmallParts {
   /** uid -> part -> bytes. */
   parts: Map<number, Map<string, Buffer>>;
@@ -195,7 +228,7 @@ async function fetchSmallParts(client: ImapFlow, messages: { uid: number; parts:
   const out: SmallParts = { parts: new Map(), refused: new Map() };
   const groups = new Map<string, { uid: number; parts: PliPart[]; bytes: number }[]>();
   for (const m of messages) {
-    for (const slice of fetchSlices(m.parts.filter((p) => p.size <= INLINE_PART_MAX))) {
+    for (const slice of fetchSlices(m.parts)) {
       const key = slice.map((p) => p.part).join(' ');
       groups.set(key, [...(groups.get(key) ?? []), { uid: m.uid, parts: slice, bytes: slice.reduce((n, p) => n + p.size, 0) }]);
     }
@@ -415,13 +448,24 @@ async function catchUpOnce(ctx: Context, client: ImapFlow, options: ReceiveOptio
     const messages = await client.fetchAll(batch.join(','), { uid: true, bodyStructure: true, envelope: true }, { uid: true });
     if (!client.usable) throw noConnection();
     messages.sort((a, b) => a.uid - b.uid);
-    // The small attachments of the whole batch in a few FETCH commands (not one round trip each);
-    // big ones are streamed one by one below, never held together in memory.
+    // The small attachments in a few FETCH commands (not one round trip each), for as many
+    // messages as INLINE_BATCH_MAX allows at a time (inlineWindow); big ones are streamed one by
+    // one below, never held together in memory.
     // A message with more Pli parts than MAX_PLI_PARTS is refused below: none of them is fetched.
-    const inline = await fetchSmallParts(client, messages.map((m) => {
+    const wanted = messages.map((m) => {
       const parts = findPliParts(m.bodyStructure);
       return { uid: m.uid, parts: parts.length > MAX_PLI_PARTS ? [] : parts };
-    }), options);
+    });
+    const inline: SmallParts = { parts: new Map(), refused: new Map() };
+    let fetchedUpTo = 0;
+    const fetchWindow = async (from: number): Promise<void> => {
+      const window = inlineWindow(wanted, from);
+      const got = await fetchSmallParts(client, window.messages, options);
+      for (const [uid, parts] of got.parts) inline.parts.set(uid, parts);
+      for (const [uid, answer] of got.refused) inline.refused.set(uid, answer);
+      fetchedUpTo = window.end;
+    };
+    await fetchWindow(0);
     const toDone: number[] = [];
     const toRefused: number[] = [];
     // With batchWrites, the batch's rows, receipts and events in one transaction (IngestBatch);
@@ -437,7 +481,18 @@ async function catchUpOnce(ctx: Context, client: ImapFlow, options: ReceiveOptio
     };
     tx?.begin();
     try {
-      for (const message of messages) {
+      for (const [index, message] of messages.entries()) {
+        if (index >= fetchedUpTo) {
+          // The next messages' small parts, once those before are stored: no write lock is held
+          // while they download (as for a big one, below).
+          await receiptsDone();
+          await tx?.commit();
+          try {
+            await fetchWindow(index);
+          } finally {
+            tx?.begin();
+          }
+        }
         const parts = findPliParts(message.bodyStructure);
         if (parts.length === 0) continue; // not ours: left untouched in INBOX
         let refused = false;
@@ -469,6 +524,7 @@ async function catchUpOnce(ctx: Context, client: ImapFlow, options: ReceiveOptio
             continue;
           }
           let bytes = inline.parts.get(message.uid)?.get(part.part);
+          inline.parts.get(message.uid)?.delete(part.part); // held no longer than needed
           if (!bytes) {
             // Streamed alone: the batch's rows are committed first, so that no write lock is held
             // while a big attachment downloads.
