@@ -12,7 +12,7 @@
 // - the inner signature is checked by each kind against the key it must come from (the outer
 //   signer's for a receipt, the pinned authority's for a directory).
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdir, open as openFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open as openFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sealToBuffer, type RecipientKey } from '../container/seal.js';
 import { openStream, readInfo, type PlainSink } from '../container/open.js';
@@ -25,7 +25,7 @@ import { currentKeys, getIdentity, keyByFingerprint, type IdentityRow, type Unlo
 import { requireRecipient, requireSigner } from '../services/policy.js';
 import { audit, type Context } from '../context.js';
 import { folderFault, writeFault } from '../faults.js';
-import { mailFileMode } from '../files.js';
+import { mailFileMode, placeNoReplace, readRegularFile } from '../files.js';
 import { inputError, PliError, securityError } from '../errors.js';
 import { refuseProfileFolder } from '../own-files.js';
 import { getMailbox } from './settings.js';
@@ -107,7 +107,7 @@ function messageIdFor(containerId: string, user: string | undefined): string {
 /**
  * Queues a sealed object to mailboxes (outbox rows with their object kind: sent by the same
  * flush as containers), or writes it into the folder under `pli-objet-KIND-ID.pli` (temporary name
- * renamed into place, never over an existing file). Returns the outbox ids (none for a folder).
+ * placed without replacing anything: writeObjectToFolder). Returns the outbox ids (none for a folder).
  */
 export async function dispatchObject(ctx: Context, object: SealedObject, senderId: string, to: ObjectDestination): Promise<number[]> {
   const db = ctx.profile.db;
@@ -153,6 +153,13 @@ export async function dispatchObject(ctx: Context, object: SealedObject, senderI
 /** What to check when a pli cannot be dropped in a folder (often a USB key). */
 const USB_ADVICE = 'Vérifiez que la clé USB est branchée et accessible en écriture, puis recommencez.';
 
+/**
+ * Writes the object into `folder` under its name: a temporary name (O_EXCL: never through a link
+ * planted there), synced, then placed without replacing anything (files.ts placeNoReplace, as a
+ * container dropped in a folder, outbox.ts): a file at the name, a link (even dangling) included,
+ * is left as it is and the object is refused there ('target-exists'). That very object already
+ * there (a run stopped after placing it, before its row was marked sent) counts as written.
+ */
 async function writeObjectToFolder(object: SealedObject, folder: string): Promise<string> {
   try {
     await mkdir(folder, { recursive: true });
@@ -161,15 +168,24 @@ async function writeObjectToFolder(object: SealedObject, folder: string): Promis
   }
   const target = path.join(folder, objectAttachmentName(object.kind, object.containerId));
   const temporary = path.join(folder, `.pli-${randomBytes(6).toString('hex')}.part`);
+  let placed = false;
   try {
     await writeFile(temporary, object.bytes, { flag: 'wx' });
     const handle = await openFile(temporary, 'r+');
     await handle.sync();
     await handle.close();
-    await rename(temporary, target);
+    placed = await placeNoReplace(temporary, target);
   } catch (error) {
     await rm(temporary, { force: true });
     throw writeFault(target, error, USB_ADVICE);
+  }
+  if (!placed) {
+    await rm(temporary, { force: true });
+    // Read without following a link, bounded by the object's size: only these very bytes count.
+    const there = await readRegularFile(target, object.bytes.length).catch(() => null);
+    if (there?.equals(object.bytes)) return target;
+    const name = path.basename(target);
+    throw inputError('target-exists', `Un fichier ${name} existe déjà dans ${folder} : il n'a pas été remplacé et l'objet Pli (accusé de réception ou annuaire) n'y a pas été déposé. Vérifiez ce fichier (déplacez-le s'il n'a rien à faire là), puis recommencez.`, { name });
   }
   return target;
 }
@@ -297,6 +313,7 @@ export async function writePendingToFolder(ctx: Context, folder: string): Promis
       continue; // never written; the row stays queued, seen in pli outbox
     }
     if (!bytes) continue; // its copy is gone: nothing to write (the row stays queued, seen in pli outbox)
+    // Another file under its name ('target-exists'): left as it is, the row stays queued.
     const target = await writeObjectToFolder({ kind: row.object_kind as ObjectKind, containerId: row.container_id, bytes }, folder);
     updateOutboxTimed(db, row.id, () => db.prepare("UPDATE outbox SET state = 'sent', destination = ?, sent_at = ? WHERE id = ? AND state = 'queued'").run(folder, Date.now(), row.id));
     audit(ctx, { actor: row.sender_id, action: 'object.sent', object: row.container_id, detail: { kind: row.object_kind, transport: 'folder', outbox: row.id, destination: target, bytes: bytes.length } });
