@@ -699,8 +699,14 @@ export const contract = {
       items: z.array(inboxItemSchema), mailbox: z.boolean(), watcher: watcherSchema,
       /** Room the refused files kept in the profile take (docs/mailbox.md section 4). */
       refusedRoom: z.strictObject({ bytes: z.number(), files: z.number() }),
-      /** What the retention run at sign-in (or at the day's change) did: one line at the top (docs/convention.md 8.1). */
-      retention: z.strictObject({ day: z.string(), state: z.enum(['done', 'waiting', 'failed']), message: z.string().max(2000) }).nullable().optional(),
+      /** What the retention run at sign-in (or at the day's change) did: one line at the top (docs/convention.md 8.1),
+       * worded by the interface from the data (shared/retention-words.ts); `message` is the core's French sentence. */
+      retention: z.strictObject({
+        day: z.string(), state: z.enum(['done', 'waiting', 'failed']), message: z.string().max(2000),
+        conventions: z.number().int().nonnegative(), titles: z.array(z.string().max(300)).max(50),
+        containers: z.number().int().nonnegative(), files: z.number().int().nonnegative(), manual: z.number().int().nonnegative(),
+        error: errorSchema.nullable(),
+      }).nullable().optional(),
       /** c2-lists: per row, its filing once opened, who opened it, the files written. */
       details: z.array(inboxDetailsSchema),
     }),

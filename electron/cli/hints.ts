@@ -54,7 +54,8 @@ export const CLI_HINTS: Readonly<Record<string, Hint>> = {
   'not-party-member': 'options --person et --party',
   'bad-person': 'option --person ID=FONCTION',
   'bad-expect': 'option --expect NOM',
-  'bad-date': (p) => (p.field === 'start' ? 'option --start' : p.field === 'date' ? 'option --date' : p.field === 'at' ? 'option --at' : null),
+  // The core says the allowed days in words; the format is the option's (the app's field has its own).
+  'bad-date': (p) => (p.field === 'start' || p.field === 'date' || p.field === 'at' ? `option --${p.field} AAAA-MM-JJ` : null),
   'already-terminated': 'commande : pli convention new',
   'bad-convention-id': 'voir pli convention list',
   'unknown-convention': 'voir pli convention list ; ou pli directory import',
@@ -74,6 +75,8 @@ export const CLI_HINTS: Readonly<Record<string, Hint>> = {
   'bad-mapping': 'voir docs/indicators.md, section 3',
   'no-figures': 'voir pli indicators',
   'indicators-tampered': 'commande : pli audit verify',
+  // A program built from the sources: the command that makes the missing file.
+  'worker-missing': 'depuis les sources : npm run build',
   // Only the sealed container's output names its path (other 'exists' have no option to change).
   exists: (p) => (typeof p.path === 'string' ? 'option --out' : null),
 };

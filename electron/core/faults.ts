@@ -127,7 +127,8 @@ export function faultError(error: unknown, place: FaultPlace | null): PliError |
       return inputError('name-too-long', `Un nom de fichier ou de dossier est trop long pour ${where} : rien n'a été gardé. Choisissez un dossier au chemin plus court.`, placeParams(place));
     case 'EMFILE':
     case 'ENFILE':
-      return temporaryError('too-many-files', "Trop de fichiers ouverts sur ce poste : rien n'a été gardé. Fermez des applications, puis recommencez.", error);
+      // Pli itself opening too many files at once (many files chosen, a container of many files).
+      return temporaryError('too-many-files', "Pli a dû ouvrir trop de fichiers à la fois : rien n'a été gardé. Choisissez moins de fichiers (ou envoyez-les en plusieurs plis), puis recommencez ; si cela se reproduit, prévenez le support informatique.", error);
     default:
       return null;
   }

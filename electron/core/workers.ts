@@ -26,7 +26,10 @@ export function workerEntry(name: string, from: string): WorkerEntry {
   const fromSources = new URL(from).pathname.endsWith('.ts');
   const file = fileURLToPath(new URL(`./${name}.worker.${fromSources ? 'ts' : 'js'}`, from));
   if (!existsSync(file)) {
-    throw temporaryError('worker-missing', `Un fichier du programme est introuvable (${name}.worker.js) : l'installation de Pli est incomplète. Réinstallez Pli ; depuis les sources, lancez « npm run build ».`);
+    // The file and the developer's command are for IT support: the detail (params.system), not the sentence.
+    throw temporaryError('worker-missing', "Un fichier du programme Pli est introuvable : l'installation de Pli est incomplète. Réinstallez Pli, ou appelez le support informatique.", undefined, {
+      system: `${name}.worker.js introuvable (${file}) ; depuis les sources : npm run build`,
+    });
   }
   // A module worker gets none of this process's Node options: it needs none, and some make it
   // fail to start (`node --input-type=module -e ...` refuses to run a file in the worker).

@@ -13,6 +13,7 @@ import type { InboxDetails, ListFiling, ListPerson, OutboxDetails } from '../cor
 import { currentVoiceCheck } from '../core/services/voice.js';
 import { formatFingerprint } from '../../shared/ids.js';
 import type { RetentionNotice } from '../core/authority/convention-retention.js';
+import type { RetentionView } from '../../shared/retention-words.js';
 import type { Certificate, EndpointInput, InboxDetailsView, InboxItem, IpcError, ListFilingView, ListPersonView, MailboxView, OutboxDetailsView, OutboxItem, Person, VoiceCheckView } from '../../shared/ipc.js';
 
 export function certificateOf(db: DB, id: string): Certificate {
@@ -119,9 +120,14 @@ export function countResults(results: IngestResult[]): { received: number; refus
   return { received: fresh.filter((r) => r.row.state !== 'refused').length, refused: fresh.filter((r) => r.row.state === 'refused').length, known: results.length - fresh.length };
 }
 
-/** The retention run's notice as the inbox shows it (one line; docs/convention.md 8.1). */
-export function toRetentionView(notice: RetentionNotice | null): { day: string; state: RetentionNotice['state']; message: string } | null {
-  return notice ? { day: notice.day, state: notice.state, message: notice.message.slice(0, 2000) } : null;
+/** The retention run's notice as data, which the inbox words in its language (one line; docs/convention.md 8.1). */
+export function toRetentionView(notice: RetentionNotice | null): RetentionView | null {
+  return notice ? {
+    day: notice.day, state: notice.state, message: notice.message.slice(0, 2000),
+    conventions: notice.conventions, titles: notice.titles.slice(0, 50).map((title) => title.slice(0, 300)),
+    containers: notice.containers, files: notice.files, manual: notice.manual,
+    error: notice.error ? toIpcError(notice.error) : null,
+  } : null;
 }
 
 // ---- c2-lists: what makes a row recognisable (issue 15) ----------------------------------------

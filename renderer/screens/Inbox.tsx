@@ -13,13 +13,14 @@ import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId, onMailEvent } from '../api';
 import { ErrorBox, FilePicker, Heading, ProgressBar, StatusBox, TechnicalDetails, baseName, useFormat, useNewest, useProgress } from '../components/common';
 import { forScreen } from '../../shared/text';
+import { retentionLine, type RetentionView } from '../../shared/retention-words';
 import { OpenedFiles } from '../components/OpenedFiles';
 import { ErrorBoundary } from '../components/ErrorBoundary';
 import { isDateMs } from '../../shared/dates';
 import type { ContainerSummary, InboxDetailsView, InboxItem, ResponseOf, WatcherStatus } from '../../shared/ipc';
 import { FileNames } from '../components/FileNames';
 import { FilingCell, LateBanner, ListFilters, NO_FILTER, choices, matches, useFilingWords, type ListFilter } from '../components/Lists';
-import { describeError, type ErrorText } from '../errors';
+import { describeError, wording, type ErrorText } from '../errors';
 
 /** Longest text shown from a row's field; the rest is cut (a row may hold megabytes). */
 const SHOWN_CHARS = 120;
@@ -45,7 +46,7 @@ export function Inbox({ onOpen, onSettings, onCalendar }: { onOpen: (summary: Co
   const [mailbox, setMailbox] = useState(false);
   const [watcher, setWatcher] = useState<WatcherStatus>({ state: 'off', error: null, retryInSeconds: null });
   const [room, setRoom] = useState<{ bytes: number; files: number }>({ bytes: 0, files: 0 });
-  const [retention, setRetention] = useState<string | null>(null);
+  const [retention, setRetention] = useState<RetentionView | null>(null);
   const watcherError = watcher.error ? describeError(watcher.error) : null;
   const [opId, setOpId] = useState<string | null>(null);
   const [opLabel, setOpLabel] = useState('');
@@ -73,7 +74,7 @@ export function Inbox({ onOpen, onSettings, onCalendar }: { onOpen: (summary: Co
       setMailbox(result.mailbox);
       if (watcherPushes.current === pushesBefore) setWatcher(result.watcher);
       setRoom(result.refusedRoom);
-      setRetention(result.retention?.message ?? null);
+      setRetention(result.retention ?? null);
     } catch (e) {
       if (isNewest()) setError(errorMessage(e));
     }
@@ -183,7 +184,7 @@ export function Inbox({ onOpen, onSettings, onCalendar }: { onOpen: (summary: Co
       <Heading>{t('inbox.title')}</Heading>
       {/* Banners at the top (issue 15): the retention run's notice, the late periods; room for other notices above the lists. */}
       <div className="banners">
-        {retention ? <p className="notice retention-notice" role="status">{forScreen(retention)}</p> : null}
+        {retention ? <p className="notice retention-notice" role="status">{forScreen(retentionLine(wording, retention))}</p> : null}
         <LateBanner side="inbox" onCalendar={onCalendar} />
       </div>
       <section className="panel" aria-labelledby="inbox-mailbox">

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { contract } from '../../shared/ipc.js';
+import { cliMessage } from '../../electron/cli/hints.js';
 
 const PASS = 'une phrase de passe de test';
 const root = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pli-convedit-unit-'));
@@ -52,6 +53,14 @@ describe('conventions:create and conventions:edit (desktop, officer only)', () =
       // A core refusal comes back with its field, nothing signed: a party nobody certified belongs to.
       const unknown = await table.invoke('conventions:create', { ...request, parties: [request.parties[0], { org: 'Mairie inconnue', address: 'x@y.fr' }], people: [] });
       expect(!unknown.ok && unknown.error.code).toBe('unknown-party');
+      // A start the app's field takes (jj/mm/aaaa from 1970) but a convention may not have: the
+      // allowed days in words, never a format the field does not use (AAAA-MM-JJ, 2000-01-01).
+      const early = await table.invoke('conventions:create', { ...request, start: '1999-12-31' });
+      expect(!early.ok && [early.error.code, early.error.params]).toEqual(['bad-date', { field: 'start' }]);
+      expect(!early.ok && early.error.message).toBe('Date de début : donnez une date réelle entre le 1er\u00a0janvier\u00a02000 et le 31\u00a0décembre\u00a02199.');
+      expect(!early.ok && early.error.message).not.toMatch(/AAAA|jj|\d{4}-\d{2}-\d{2}/i);
+      // The command line gives its option and the format it takes as its hint.
+      expect(!early.ok && cliMessage({ ...early.error, params: early.error.params ?? {} })).toMatch(/ \(option --start AAAA-MM-JJ\)$/);
 
       // Edit: the same id, version 2, signed again, and the new list of documents.
       const edited = (await call<{ convention: View }>('conventions:edit', { ...request, id: created.id, expect: ['IS 101', 'IST', 'État 4001'] })).convention;

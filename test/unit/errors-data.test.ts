@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { PliError, inputError, securityError, temporaryError } from '../../electron/core/errors.js';
 import { DB_FILE, initProfile, openProfile } from '../../electron/core/profile/profile.js';
 import { resolveIdentity, resolveOwn } from '../../electron/core/profile/identities.js';
@@ -77,7 +78,7 @@ const FALLBACK = [
   'malformed-directory', 'malformed-keyfile', 'manifest-too-large', 'missing-folder',
   'no-file', 'no-keys', 'no-private-keys', 'not-a-card', 'not-a-file', 'not-addressed', 'not-audit-anchor',
   'not-audit-signature', 'not-certificate', 'not-directory', 'not-habilitated', 'not-keyfile', 'password-forbidden', 'pin-mismatch',
-  'mailbox-tampered', 'mailbox-unsealed', 'outbox-too-big', 'outbox-missing', 'outbox-modified', 'target-exists', 'profile-key-locked', 'profile-kind', 'profile-tampered', 'receive-busy',
+  'mailbox-tampered', 'mailbox-unsealed', 'outbox-too-big', 'outbox-missing', 'outbox-modified', 'target-exists', 'profile-key-locked', 'profile-kind', 'profile-tampered',
   'recipient-not-certified', 'revoke-self', 'role', 'rollback', 'sender-expired', 'sender-not-certified', 'sender-not-yet-valid',
   'sender-revoked', 'sender-role', 'tampered', 'temp-tampered', 'too-big', 'too-large', 'too-many-files', 'too-many-recipients',
   'trusts-other', 'unknown-id', 'worker-missing', 'worker-stopped',
@@ -262,6 +263,34 @@ describe('the interface words errors by code (fr + en), the core\'s message as f
     expect(describeError(bug)).toEqual({ message: fr.errors.unexpected, detail: 'Cannot read properties of undefined' });
   });
 
+  it('another receive under way (receive-busy): the app says it in each language, never a process number; the CLI keeps it', async () => {
+    // The core's sentence as core/mail/imap.ts makes it: the holder's process for the command line.
+    const busy = temporaryError('receive-busy', "Une réception est déjà en cours sur ce poste (processus 4242) pour ce profil : rien n'a été relevé par celle-ci. Réessayez dans quelques instants.");
+    const ipc = errorSchema.parse(toIpcError(busy));
+    for (const [language, strings] of [['fr', fr], ['en', en]] as const) {
+      await i18n.changeLanguage(language);
+      const shown = describeError(ipc);
+      expect(shown.message, language).toBe(strings.errors['receive-busy']);
+      expect(shown.message, language).not.toMatch(/4242|processus|process\b|pid/i);
+    }
+    await i18n.changeLanguage('fr');
+    expect(en.errors['receive-busy']).not.toBe(fr.errors['receive-busy']);
+    expect(cliMessage(busy)).toContain('(processus 4242)');
+  });
+
+  it('a missing file of the program (worker-missing): reinstall or call IT support in words; the developer\'s command only as the detail', async () => {
+    const { workerEntry } = await import('../../electron/core/workers.js');
+    const missing = thrown(() => workerEntry('argon2', pathToFileURL(path.join(path.dirname(freshHome()), 'argon2.js')).href));
+    expect([missing.code, missing.exitCode]).toEqual(['worker-missing', 3]);
+    expect(missing.message).toMatch(/installation de Pli est incomplète.*Réinstallez Pli.*support informatique/);
+    expect(missing.message).not.toMatch(/npm|build|\.js\b/);
+    const ipc = errorSchema.parse(toIpcError(missing));
+    expect(describeError(ipc).message).not.toMatch(/npm|build/);
+    expect(ipc.detail).toMatch(/argon2\.worker\.js.*npm run build/);
+    // The command line keeps the command, as its hint.
+    expect(cliMessage(missing)).toMatch(/\(depuis les sources : npm run build\)$/);
+  });
+
   it('PliError params are kept as given and frozen; kind and exit code unchanged', () => {
     const error = temporaryError('server-unreachable', 'Injoignable.', new Error('x'), { host: 'h', port: 1 });
     expect([error.kind, error.exitCode, error.params]).toEqual(['temporary', 3, { host: 'h', port: 1 }]);
@@ -394,6 +423,18 @@ describe('faults carry their place (and sizes): the interface words the common o
       expect(describeError(toIpcError(exhausted)).message).toMatch(/^Too many files named “a\.csv” in srv/);
     } finally {
       await i18n.changeLanguage('fr');
+    }
+  });
+
+  it('too many files open at once (EMFILE, ENFILE): Pli opened them, so fewer files or several plis, never « fermez des applications »', () => {
+    for (const code of ['EMFILE', 'ENFILE']) {
+      for (const place of [{ kind: 'folder' as const, path: '/media/cle' }, null]) {
+        const error = faultError(errno(code), place)!;
+        expect([error.code, error.exitCode], code).toEqual(['too-many-files', 3]);
+        expect(error.message, code).not.toMatch(/fermez des applications/i);
+        expect(error.message, code).toMatch(/^Pli a dû ouvrir trop de fichiers à la fois/);
+        expect(error.message, code).toMatch(/moins de fichiers.*plusieurs plis/);
+      }
     }
   });
 

@@ -83,8 +83,16 @@ async function destroyWritten(db: DB, row: { path: string; size: number; hmac: B
   return null;
 }
 
-/** What the run at the start of the app did, for the notice at the top of the inbox (one sentence). */
-export interface RetentionNotice { day: string; state: 'done' | 'waiting' | 'failed'; containers: number; files: number; manual: number; message: string }
+/**
+ * What the run at the start of the app did, for the notice at the top of the inbox: as data (the
+ * interface words it in its language: shared/retention-words.ts), and the same in one French
+ * sentence (`message`). `conventions`: how many were past their retention (waiting) or destroyed
+ * (done), `titles` the latter's; `error`: why it failed.
+ */
+export interface RetentionNotice {
+  day: string; state: 'done' | 'waiting' | 'failed'; conventions: number; titles: string[]; containers: number; files: number; manual: number;
+  error: PliError | null; message: string;
+}
 
 const plural = (n: number, one: string, many: string): string => `${n} ${n > 1 ? many : one}`;
 
@@ -102,7 +110,10 @@ export async function retentionAtStart(ctx: Context, personId: string, day = tod
     if (ended.length === 0) return null;
     const cert = currentCertificate(db, personId);
     if (!cert || !roleIncludes(cert.body.role, 'operator')) {
-      return { day, state: 'waiting', containers: 0, files: 0, manual: 0, message: `${ended.length > 1 ? `${ended.length} conventions ont` : 'Une convention a'} passé sa durée de conservation : la destruction de ses données se fera à la connexion d’une personne habilitée comme opérateur sur ce poste.` };
+      return {
+        day, state: 'waiting', conventions: ended.length, titles: [], containers: 0, files: 0, manual: 0, error: null,
+        message: `${ended.length > 1 ? `${ended.length} conventions ont passé leur durée de conservation : la destruction de leurs` : 'Une convention a passé sa durée de conservation : la destruction de ses'} données se fera à la connexion d’une personne habilitée comme opérateur sur ce poste.`,
+      };
     }
     const results = await runRetention(ctx, { as: personId, at: day });
     if (results.length === 0) return null;
@@ -112,10 +123,10 @@ export async function retentionAtStart(ctx: Context, personId: string, day = tod
     const manual = results.reduce((n, r) => n + r.record.manual.length, 0);
     const titles = results.map((r) => `« ${r.record.title} »`).join(', ');
     const left = manual > 0 ? ` ${plural(manual, 'élément reste', 'éléments restent')} à détruire à la main : la liste est dans le procès-verbal de destruction.` : '';
-    return { day, state: 'done', containers, files, manual, message: `Fin de conservation (${titles}) : ${plural(containers, 'pli détruit', 'plis détruits')} et ${plural(files, 'fichier détruit', 'fichiers détruits')} aujourd’hui.${left}` };
+    return { day, state: 'done', conventions: results.length, titles: results.map((r) => r.record.title), containers, files, manual, error: null, message: `Fin de conservation (${titles}) : ${plural(containers, 'pli détruit', 'plis détruits')} et ${plural(files, 'fichier détruit', 'fichiers détruits')} aujourd’hui.${left}` };
   } catch (error) {
     if (!(error instanceof PliError)) throw error;
-    return { day, state: 'failed', containers: 0, files: 0, manual: 0, message: `La destruction des données en fin de conservation n’a pas pu se faire : ${error.message}` };
+    return { day, state: 'failed', conventions: 0, titles: [], containers: 0, files: 0, manual: 0, error, message: `La destruction des données en fin de conservation n’a pas pu se faire : ${error.message}` };
   }
 }
 

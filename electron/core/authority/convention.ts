@@ -18,6 +18,7 @@ import {
 import { base32Encode, isIdPrefix } from '../../../shared/ids.js';
 import { filedContainers, type FiledContainer } from './convention-filing.js';
 import { visibleOnly } from '../../../shared/text.js';
+import { frenchDay } from '../../../shared/french.js';
 
 export { today, type ConventionBody } from './convention-object.js';
 
@@ -64,9 +65,13 @@ export function parseSchedule(text: string): { every: ScheduleKind; day: number 
   return { every: match[1] as ScheduleKind, day: dayOf };
 }
 
+/** The days a convention may have, in words: the app's field (jj/mm/aaaa) and the CLI's option
+ * (AAAA-MM-JJ, its hint) take different forms, so the sentence names neither. */
+const DAYS_ALLOWED = `entre le ${frenchDay(FIRST_DAY)} et le ${frenchDay(LAST_DAY)}`;
+
 /** `what`: the date, in words; `field` names it for the front ends (start, date, at). */
 function checkedDay(value: string, what: string, field: string): string {
-  if (!parseDay(value)) throw inputError('bad-date', `${what} : donnez une date réelle AAAA-MM-JJ entre ${FIRST_DAY} et ${LAST_DAY}, par exemple 2026-01-01.`, { field });
+  if (!parseDay(value)) throw inputError('bad-date', `${what} : donnez une date réelle ${DAYS_ALLOWED}.`, { field });
   return value;
 }
 
@@ -261,7 +266,7 @@ export function receiptsFor(db: DB, containerId: string): DueReceipt[] {
  * sent (sender's side) or opened (receiver's side), so a rehearsal `--at` an earlier day shows
  * what was then still to do. */
 export async function dueAt(db: DB, at: string = today()): Promise<DueItem[]> {
-  if (!parseDay(at)) throw inputError('bad-date', `Jour du calendrier : donnez une date réelle AAAA-MM-JJ entre ${FIRST_DAY} et ${LAST_DAY}, par exemple 2026-04-08.`, { field: 'at' });
+  if (!parseDay(at)) throw inputError('bad-date', `Jour du calendrier : donnez une date réelle ${DAYS_ALLOWED}.`, { field: 'at' });
   const items: DueItem[] = [];
   const filed = filedContainers(db);
   for (const { body } of await storedConventions(db)) {
