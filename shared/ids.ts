@@ -4,6 +4,12 @@
 /** Crockford's base32 alphabet in lower case (no i, l, o, u: nothing to confuse on the phone). */
 export const BASE32_ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 
+/**
+ * Base32 of docs/format.md 8: the bits most significant first (the first byte's high bit first),
+ * five at a time, each group the index of a character of BASE32_ALPHABET; a last group shorter
+ * than five bits is filled with zero bits on the right; no `=` padding (an id's 80 bits make 16
+ * characters exactly).
+ */
 export function base32Encode(bytes: Uint8Array): string {
   let out = '';
   let buffer = 0;
@@ -21,7 +27,9 @@ export function base32Encode(bytes: Uint8Array): string {
   return out;
 }
 
-/** Decodes exactly; returns null on any character outside the alphabet or a non-zero tail. */
+/** Decodes exactly; returns null on any character outside the alphabet or a non-zero tail. Only
+ * the lower-case alphabet: Crockford's decoding aliases (upper case, o for 0, i and l for 1,
+ * hyphens) are not accepted (docs/format.md 8). */
 export function base32Decode(text: string, byteLength: number): Uint8Array | null {
   if (text.length !== Math.ceil((byteLength * 8) / 5)) return null;
   const out = new Uint8Array(byteLength);
@@ -48,7 +56,9 @@ export function base32Decode(text: string, byteLength: number): Uint8Array | nul
 export const ID_BYTES = 10;
 export const ID_LENGTH = 16;
 export const ID_MIN_PREFIX = 8;
-/** The only declaration of an id's form (shared/ipc.ts and the core use it): 16 characters of BASE32_ALPHABET. */
+/** The only declaration of an id's form (shared/ipc.ts and the core use it): 16 characters of
+ * BASE32_ALPHABET, lower case, the canonical form only, never Crockford's aliases (upper case, o,
+ * i, l, hyphens: docs/format.md 8). Commands lower-case a typed prefix before matching it. */
 export const ID_PATTERN = /^[0-9a-hjkmnp-tv-z]{16}$/;
 const ID_CHARACTERS = /^[0-9a-hjkmnp-tv-z]+$/;
 

@@ -186,6 +186,19 @@ describe('encrypt and decrypt', () => {
     expect(info.size).toBe(readFileSync(sealed).length);
     for (const secret of ['IS101', 'xls', 'rapport', 'pdf', PASS_A, 'application/']) expect(run.stdout).not.toContain(secret);
     expect(Object.keys(info).sort()).toEqual(['containerId', 'createdMs', 'passwordProtected', 'payloadBytes', 'recipients', 'senderId', 'senderKey', 'size', 'version']);
+    expect(info.version).toBe(2); // what every Pli writes (docs/format.md 11)
+  });
+
+  it('inspect reports the version in the preamble: 2 and 1 for the vectors of each version', async () => {
+    for (const version of [1, 2]) {
+      const vector = path.join(ROOT, 'test', 'vectors', `container-v${version}-one-file.pli`);
+      const run = await pli(['inspect', vector, '--json']);
+      expectOk(run);
+      expect((JSON.parse(run.stdout) as { version: number }).version).toBe(version);
+      const text = await pli(['inspect', vector]);
+      expectOk(text);
+      expect(text.stdout.split('\n')[0]).toBe(`Pli chiffré, format version ${version}`);
+    }
   });
 
   it('wrong passphrase: exit 2', async () => {

@@ -13,6 +13,11 @@ import { certifyCard, exportDirectory, initAuthority } from '../../electron/core
 import { importDirectory } from '../../electron/core/authority/directory.js';
 import { decrypt, encrypt, generateContainerPassword, MIN_CONTAINER_PASSWORD, requireStrongPassword } from '../../electron/core/services/containers.js';
 import { sealToFile } from '../../electron/core/container/seal.js';
+import { readInfo } from '../../electron/core/container/open.js';
+import { bufferSource } from '../../electron/core/container/sinks.js';
+import { argon2id } from '../../electron/core/crypto/argon2.js';
+import { hkdf, unwrapKey } from '../../electron/core/crypto/primitives.js';
+import { KDF_INFO } from '../../electron/core/crypto/labels.js';
 import { listEvents } from '../../electron/core/profile/events.js';
 import type { Context } from '../../electron/core/context.js';
 import { PliError, securityError } from '../../electron/core/errors.js';
@@ -128,6 +133,37 @@ describe('container password strength when sealing', () => {
     const result = await decrypt(s.ctx, { usePassword: true, input: old, outDir: outDir() });
     expect(result.files.map((f) => f.name)).toEqual(['IS101.csv']);
   });
+
+  it('Argon2id takes the UTF-8 bytes of the password\'s NFC form (format.md 4.3): typed decomposed (NFD) when sealing, it opens typed composed, and the reverse', async () => {
+    const s = await station('Gaëlle Dupré');
+    const composed = 'mot de passe déjà vérifié à été'.normalize('NFC');
+    const decomposed = composed.normalize('NFD');
+    expect(decomposed).not.toBe(composed);
+    const sealedTyped = async (typed: string): Promise<string> => {
+      s.password.value = typed;
+      const out = path.join(root, `nfd-${counter++}.pli`);
+      await encrypt(s.ctx, { to: [], self: false, usePassword: true, files: [DATA], out });
+      return out;
+    };
+    const fromNfd = await sealedTyped(decomposed);
+    s.password.value = composed;
+    const result = await decrypt(s.ctx, { usePassword: true, input: fromNfd, outDir: outDir() });
+    expect(readFileSync(result.files[0]!.path).equals(readFileSync(DATA))).toBe(true);
+    const fromNfc = await sealedTyped(composed);
+    s.password.value = decomposed;
+    expect((await decrypt(s.ctx, { usePassword: true, input: fromNfc, outDir: outDir() })).files).toHaveLength(1);
+    // What an outside reader must hash: the NFC form's UTF-8 opens the entry, the NFD bytes as
+    // typed do not (the audit's pw-nfd repro).
+    const info = await readInfo(bufferSource(readFileSync(fromNfd)));
+    const entry = info.header.recipients[0]!;
+    if (entry.type !== 'password') throw new Error('a password entry was expected');
+    const unwrapWith = async (bytes: Buffer): Promise<Buffer | null> => {
+      const key = await argon2id(bytes, entry.salt, { opslimit: entry.opslimit, memlimitKib: entry.memlimitKib });
+      return unwrapKey(hkdf(key, info.header.containerId, KDF_INFO.wrapPassword), entry.wrapped);
+    };
+    expect(await unwrapWith(Buffer.from(composed, 'utf8'))).not.toBeNull();
+    expect(await unwrapWith(Buffer.from(decomposed, 'utf8'))).toBeNull();
+  }, 60000);
 });
 
 describe('opening a password container: a signed-in person, the actor of the log', () => {

@@ -4,6 +4,7 @@
 // left before the field is read, and nothing unknown is skipped.
 import { securityError } from '../errors.js';
 import { XWING_CIPHERTEXT_BYTES } from '../crypto/keys.js';
+import { ACCEPTED } from '../crypto/argon2.js';
 import {
   COMMITMENT_BYTES, CONTAINER_ID_BYTES, FPR_BYTES, HEADER_FIXED_BYTES, MAX_HEADER, MAX_RECIPIENTS, SENDER_ID_BYTES, XWING_BODY_BYTES,
   createdProblem,
@@ -54,6 +55,18 @@ export interface ParsedHeader extends Header {
   headerBytes: Buffer;
 }
 
+/**
+ * Why a password entry's Argon2id parameters are refused, or null (docs/format.md section 3:
+ * 3 <= opslimit <= 10, 65 536 <= memlimit_kib <= 1 048 576). The reader checks them at parse,
+ * before the container is stored or shown; the unwrap checks again before any derivation, and
+ * the writer never encodes others.
+ */
+export function argon2Problem(opslimit: number, memlimitKib: number): string | null {
+  if (opslimit < ACCEPTED.minOps || opslimit > ACCEPTED.maxOps) return `coût Argon2id du mot de passe hors limites : ${opslimit} passes`;
+  if (memlimitKib < ACCEPTED.minMemKib || memlimitKib > ACCEPTED.maxMemKib) return `mémoire Argon2id du mot de passe hors limites : ${memlimitKib} Kio`;
+  return null;
+}
+
 function bad(detail: string): never {
   throw securityError('malformed', `Ce fichier n'est pas un pli chiffré valide (${detail}). Il a pu être abîmé ou modifié en route : demandez à l'expéditeur de le renvoyer.`);
 }
@@ -85,6 +98,8 @@ export function encodeHeaderForCommitment(header: Header): Buffer {
     if (entry.type === 'xwing') {
       parts.push(Buffer.from([TYPE_XWING, XWING_BODY >> 8, XWING_BODY & 0xff]), entry.keyFpr, entry.kemCiphertext, entry.wrapped);
     } else {
+      const argonProblem = argon2Problem(entry.opslimit, entry.memlimitKib);
+      if (argonProblem) throw new Error(argonProblem);
       const params = Buffer.alloc(8);
       params.writeUInt32BE(entry.opslimit, 0);
       params.writeUInt32BE(entry.memlimitKib, 4);
@@ -158,7 +173,13 @@ export function parseHeader(preamble: Buffer, body: Buffer): ParsedHeader {
       if (length !== PASSWORD_BODY) bad('entrée de mot de passe de taille invalide');
       const salt = take(16);
       const params = take(8);
-      recipients.push({ type: 'password', salt, opslimit: params.readUInt32BE(0), memlimitKib: params.readUInt32BE(4), wrapped: take(48) });
+      const opslimit = params.readUInt32BE(0);
+      const memlimitKib = params.readUInt32BE(4);
+      // At parse, as every number of the header: out of bounds, the container is malformed
+      // wherever it is read (inspect, the inbox's reception, verification), not only at the unwrap.
+      const argonProblem = argon2Problem(opslimit, memlimitKib);
+      if (argonProblem) bad(argonProblem);
+      recipients.push({ type: 'password', salt, opslimit, memlimitKib, wrapped: take(48) });
     } else {
       bad(`type de destinataire ${type} inconnu`);
     }

@@ -49,12 +49,18 @@ export function fileNameProblem(name: string): string | null {
 export const foldName = (name: string): string =>
   Array.from(name.normalize('NFC'), (c) => c.toLowerCase().toUpperCase().toLowerCase()).join('').normalize('NFC');
 
+/** Largest |mtime| (ms) a manifest may carry: JavaScript's date range, so that every accepted date
+ * is one the reader can give the file (utimes) and show (docs/format.md 5.3). */
+export const MAX_MTIME_MS = 8.64e15;
+/** Longest `type`, in Unicode code points (zod counts a string's length in code points). */
+export const MAX_TYPE_LENGTH = 255;
+
 const fileSchema = lazySchema((z) => z.strictObject({
   name: z.string(),
-  type: z.string().max(255),
+  type: z.string().max(MAX_TYPE_LENGTH),
   size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   // Dates before 1970 are negative: a file can legitimately carry one.
-  mtime: z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).nullable(),
+  mtime: z.number().int().min(-MAX_MTIME_MS).max(MAX_MTIME_MS).nullable(),
 }));
 /** A convention's period (docs/convention.md 6): `2026-T4`, `2026-S2` or `2026-11`. */
 export const PERIOD_PATTERN = /^\d{4}-(T[1-4]|S[12]|0[1-9]|1[0-2])$/;
@@ -116,11 +122,34 @@ export function printable(name: string): string {
   return shown.length > 300 ? `${Array.from(shown).slice(0, 300).join('')}…` : shown;
 }
 
+/**
+ * The manifest's one serialisation (docs/format.md 5.3): keys in the format's order, built here
+ * key by key whatever the order of the object given, then JSON.stringify (no whitespace, no
+ * BOM). The writer writes these bytes and the reader accepts no others.
+ */
+function canonicalJson(manifest: Manifest): string {
+  const files = manifest.files.map((f) => ({ name: f.name, type: f.type, size: f.size, mtime: f.mtime }));
+  const c = manifest.convention;
+  // Without a convention, the v1 manifest as it always was (no `minor` key): older readers keep
+  // reading every container sent outside a convention.
+  const ordered = c
+    ? {
+      v: manifest.v, minor: manifest.minor, sender: manifest.sender, files,
+      convention: { id: c.id, period: c.period, documents: c.documents, ...(c.subject !== undefined ? { subject: c.subject } : {}) },
+    }
+    : { v: manifest.v, sender: manifest.sender, files };
+  return JSON.stringify(ordered);
+}
+
+/** A file's date as the manifest carries it: whole milliseconds, or null when the date is not a
+ * JavaScript date (not finite, or beyond ±8.64e15 ms: a file system can hold one, and no reader
+ * could give it back). */
+const manifestMtime = (mtime: number | null): number | null =>
+  mtime !== null && Number.isFinite(mtime) && Math.abs(Math.floor(mtime)) <= MAX_MTIME_MS ? Math.floor(mtime) : null;
+
 /** Writes exactly what a reader accepts: same schema, same name rules (checked here too). */
 export function encodeManifest(input: Manifest): Buffer {
-  const files = input.files.map((f) => ({ ...f, mtime: f.mtime !== null && Number.isFinite(f.mtime) ? Math.floor(f.mtime) : null }));
-  // Key order is the format's (docs/format.md 5.3). Without a convention, the v1 manifest as it
-  // always was: older readers keep reading every container sent outside a convention.
+  const files = input.files.map((f) => ({ ...f, mtime: manifestMtime(f.mtime) }));
   const manifest: Manifest = input.convention
     ? { v: 1, minor: 1, sender: input.sender, files, convention: input.convention }
     : { v: 1, sender: input.sender, files };
@@ -136,7 +165,7 @@ export function encodeManifest(input: Manifest): Buffer {
   if (!manifestSchema().safeParse(manifest).success) {
     throw inputError('bad-manifest', 'Les informations d’un fichier (taille, date, type) sont hors des limites du format : vérifiez les fichiers choisis.');
   }
-  const json = Buffer.from(JSON.stringify(manifest), 'utf8');
+  const json = Buffer.from(canonicalJson(manifest), 'utf8');
   if (json.length > MAX_MANIFEST) throw inputError('manifest-too-large', 'Trop de fichiers dans un même pli : répartissez-les en plusieurs plis.');
   return json;
 }
@@ -147,14 +176,21 @@ export function decodeManifest(bytes: Buffer): Manifest {
   };
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    // ignoreBOM: a leading byte-order mark stays in the text, and JSON.parse refuses it.
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes));
   } catch {
     refuse('liste des fichiers illisible');
   }
   const parsed = manifestSchema().safeParse(value);
   if (!parsed.success) refuse('liste des fichiers non conforme');
-  checkNames(parsed.data!.files, refuse);
-  return parsed.data! as Manifest;
+  const manifest = parsed.data! as Manifest;
+  checkNames(manifest.files, refuse);
+  // The signed bytes must be the manifest's one serialisation (docs/format.md 5.3), byte for byte:
+  // another key order, whitespace, a duplicated key (JSON.parse keeps the last), an escaped
+  // character or another spelling of a number would let two readers see two different manifests
+  // under one signature. Every Pli writer has written exactly these bytes (encodeManifest).
+  if (!Buffer.from(canonicalJson(manifest), 'utf8').equals(bytes)) refuse('liste des fichiers non canonique');
+  return manifest;
 }
 
 /** Best-effort media type from the extension: informative only, never used to run anything. */

@@ -7,10 +7,10 @@ import { openStream, readInfo, signaturePrefix, type ContainerInfo, type Signer 
 import { bufferSource, FolderSink, fileSource, type WrittenFile } from '../container/sinks.js';
 import { OFF_THREAD_OPEN_BYTES, startOpenerThread, type OpenerThread } from '../container/opener.js';
 import { startFileReader, type FileReader } from '../container/gcm.js';
-import { xwingWrapInfo, type ParsedHeader } from '../container/format.js';
+import { argon2Problem, xwingWrapInfo, type ParsedHeader } from '../container/format.js';
 import { currentKeys, getIdentity, keyByFingerprint, resolveIdentity, resolveOwn, type IdentityRow, type UnlockedIdentity } from '../profile/identities.js';
 import { checkFreshnessForSending, requirePasswordAllowed, requireRecipient, requireRole, requireSigner, resolveRecipients } from './policy.js';
-import { argon2id, ACCEPTED } from '../crypto/argon2.js';
+import { argon2id } from '../crypto/argon2.js';
 import { prepareEncapsulations, unwrapFromXWing, warmUpXWing } from '../crypto/keys.js';
 import { hkdf, unwrapKey } from '../crypto/primitives.js';
 import { KDF_INFO } from '../crypto/labels.js';
@@ -39,7 +39,9 @@ export interface EncryptRequest {
 }
 
 /** Least length, in characters, of a container password chosen when sealing (not when opening:
- * containers sealed before the rule still open). A generated one (below) is longer. */
+ * containers sealed before the rule still open). A generated one (below) is longer. Counted as
+ * docs/format.md 4.3 says: code points of the NFC form, surrounding white space left out; the
+ * bytes given to Argon2id are the UTF-8 of the whole NFC form (sealFor, unwrapWithPassword). */
 export const MIN_CONTAINER_PASSWORD = 16;
 
 /** Crockford base32 in lower case: no i, l, o, u, easy to read aloud and to type. */
@@ -303,7 +305,9 @@ async function unwrapWithIdentity(header: ParsedHeader, identity: UnlockedIdenti
 async function unwrapWithPassword(header: ParsedHeader, password: string): Promise<Buffer> {
   const entry = header.recipients[0];
   if (!entry || entry.type !== 'password') throw securityError('not-addressed', "Ce pli n'est pas protégé par un mot de passe : ouvrez-le avec votre identité.", { protection: 'identity' });
-  if (entry.opslimit < ACCEPTED.minOps || entry.opslimit > ACCEPTED.maxOps || entry.memlimitKib < ACCEPTED.minMemKib || entry.memlimitKib > ACCEPTED.maxMemKib) {
+  // The parse refuses these already (format.ts, malformed); kept here, before any derivation, so
+  // that no header reaching this function can make Argon2id allocate beyond the bound.
+  if (argon2Problem(entry.opslimit, entry.memlimitKib)) {
     throw securityError('bad-kdf-params', 'Les paramètres de protection du mot de passe de ce pli sont hors des limites admises : pli refusé.');
   }
   const secret = Buffer.from(password.normalize('NFC'), 'utf8');
@@ -456,7 +460,7 @@ export async function inspect(input: string, home?: string): Promise<{ version: 
   try {
     const info = await readInfo(source);
     return {
-      version: 1,
+      version: info.header.version,
       containerId: info.containerIdHex,
       senderId: info.senderId,
       senderKey: formatFingerprint(info.header.senderSigFpr),
