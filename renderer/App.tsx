@@ -4,12 +4,14 @@
 // being prepared (its draft: file names and paths, recipients, never a password) and says why the
 // session closed; a .pli handed to Pli from outside (main keeps its path, the interface holds a
 // reference) or dropped on the window opens in the Container screen.
-import { useCallback, useEffect, useRef, useState, type DragEvent, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, useState, type DragEvent, type MouseEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, onMailEvent } from './api';
 import { ErrorBox, HoldContext, useFormat } from './components/common';
 import { forScreen } from '../shared/text';
 import { ErrorBoundary } from './components/ErrorBoundary';
+import { Announce, Announcer } from './components/announce';
+import { IDLE_WARNING_ATTRIBUTE, IdleWarning } from './components/IdleWarning';
 import { FirstRun } from './screens/FirstRun';
 import { SignIn } from './screens/SignIn';
 import { Inbox } from './screens/Inbox';
@@ -35,6 +37,14 @@ const NAV_END: readonly Exclude<Screen, 'container'>[] = ['settings', 'help'];
 type Shown = { summary: ContainerSummary; offerRef?: string };
 /** Why the sign-in screen shows: the idle lock says so, with its delay. */
 type Lock = { minutes: number; draftKept: boolean };
+/** The idle timer's look: often enough for the warning to come about a minute before the lock. */
+const IDLE_CHECK_MS = 5_000;
+/** The warning comes this long before the lock (half the delay, for a one-minute delay). */
+const IDLE_WARNING_MS = 60_000;
+/** As the held line's CSS (.held): shown, and said, only once an action lasts this long. */
+const HELD_SHOWN_MS = 400;
+/** The id App gives the current screen's <main> (see the title's effect). */
+const MAIN_ID = 'main';
 
 export function App() {
   const { t, i18n } = useTranslation();
@@ -54,6 +64,9 @@ export function App() {
   const [addingPerson, setAddingPerson] = useState(false);
   const [outboxNotice, setOutboxNotice] = useState<{ notice: SentNotice; key: number } | null>(null);
   const [idleLockMinutes, setIdleLockMinutes] = useState<number | null>(null);
+  /** The idle lock's warning, with the seconds left when it came; null: not shown. */
+  const [idleWarning, setIdleWarning] = useState<number | null>(null);
+  const stayRef = useRef<() => void>(() => undefined);
   // The Calendrier's « à envoyer » link: New container with that convention and period chosen.
   const [preset, setPreset] = useState<{ value: ConventionPreset; key: number } | null>(null);
   useEffect(() => { if (screen !== 'new') setPreset(null); }, [screen]); // used once: leaving New container forgets it
@@ -175,24 +188,80 @@ export function App() {
     if (path) setDropped({ path, name: file.name });
   };
 
-  // Idle lock: after the workstation's delay without keyboard or pointer activity, sign out
-  // (main wipes the keys); the person signs in again with the passphrase.
+  // Idle lock: after the workstation's delay without activity (keyboard, pointer, or the focus
+  // moving: a screen reader's navigation sends no key to the page), sign out (main wipes the keys);
+  // the person signs in again with the passphrase. A minute before, a warning offers to stay
+  // (RGAA 13.1): what is typed and not saved would be lost.
   const signedInNow = status?.session != null;
   useEffect(() => {
     if (!signedInNow || !idleLockMinutes) return undefined;
+    const delay = idleLockMinutes * 60_000;
+    const lead = Math.min(IDLE_WARNING_MS, delay / 2);
     let last = Date.now();
+    let warned = false;
     const touch = () => { last = Date.now(); };
+    // Only the warning's button or Escape close it: closed by a mere pointer move, it would let the
+    // click meant for « Rester connecté » land on the screen under it. Activity still keeps the session.
+    const stay = () => {
+      touch();
+      warned = false;
+      setIdleWarning(null);
+    };
+    // The warning takes the focus when it opens: that is not the person's activity.
+    const focusIn = (event: FocusEvent) => {
+      if (!(event.target instanceof Element && event.target.closest(`[${IDLE_WARNING_ATTRIBUTE}]`))) touch();
+    };
     const events = ['keydown', 'pointerdown', 'pointermove', 'wheel'] as const;
     events.forEach((e) => window.addEventListener(e, touch, { passive: true }));
+    window.addEventListener('focusin', focusIn);
+    stayRef.current = stay;
     const timer = window.setInterval(() => {
-      if (Date.now() - last > idleLockMinutes * 60_000) void signOutRef.current(true);
-    }, 15_000);
+      const idle = Date.now() - last;
+      if (idle > delay) {
+        window.clearInterval(timer); // once: the sign-out ends this effect
+        void signOutRef.current(true);
+      } else if (idle > delay - lead && !warned) {
+        warned = true;
+        setIdleWarning(Math.round((delay - idle) / 1000));
+      }
+    }, IDLE_CHECK_MS);
     return () => {
       events.forEach((e) => window.removeEventListener(e, touch));
+      window.removeEventListener('focusin', focusIn);
       window.clearInterval(timer);
+      stayRef.current = () => undefined;
+      setIdleWarning(null);
     };
     // Deliberately keyed on the session and the delay only: signOut just calls main and refreshes.
   }, [signedInNow, idleLockMinutes]);
+
+  // The window's title names the screen (RGAA 8.6): « <its h1> – Pli ». Each screen renders its own
+  // <main> and h1 (some once their data came), so the page is watched rather than the screen state;
+  // the same watch gives the current <main> the skip link's target id.
+  useEffect(() => {
+    const update = () => {
+      const main = document.querySelector('main');
+      if (main && main.id !== MAIN_ID) {
+        main.id = MAIN_ID;
+        main.tabIndex = -1;
+      }
+      const heading = main?.querySelector('h1')?.textContent?.trim();
+      const title = heading ? t('layout.windowTitle', { screen: heading, app: t('app.name') }) : t('app.name');
+      if (document.title !== title) document.title = title;
+    };
+    update();
+    const observer = new MutationObserver(update);
+    observer.observe(document.getElementById('root') ?? document.body, { childList: true, subtree: true, characterData: true });
+    return () => observer.disconnect();
+  }, [t]);
+  /** The skip link (RGAA 12.7): to the screen's <main>, focused, whatever the URL. */
+  const skipToMain = (event: MouseEvent) => {
+    const main = document.getElementById(MAIN_ID);
+    if (!main) return;
+    event.preventDefault();
+    main.focus();
+    main.scrollIntoView();
+  };
 
   // Every screen behind its own error boundary, keyed by the screen: a screen that fails to render
   // shows what failed and a way back, never a blank window, and the other screens still work.
@@ -201,12 +270,15 @@ export function App() {
   );
   const backToInbox = () => { setOutboxNotice(null); setScreen('inbox'); };
   const waiting = offers[0]?.fileName ?? dropped?.name ?? null;
+  // Said inside the sign-in screen's <main>, after its h1 (RGAA 7.5: read after the title, not
+  // before the landmark the focus goes to), and through the live region.
+  const lockLines = lock ? [t('layout.idle.closed', { count: lock.minutes }), ...(lock.draftKept ? [t('layout.idle.draftKept')] : [])] : [];
   const beforeSignIn = (
     <>
       {lock && (
         <div className="notice info" role="status" data-testid="lock-reason">
-          <p>{t('layout.idle.closed', { count: lock.minutes })}</p>
-          {lock.draftKept && <p>{t('layout.idle.draftKept')}</p>}
+          {lockLines.map((line) => <p key={line}>{line}</p>)}
+          <Announce text={lockLines.join(' ')} />
         </div>
       )}
       {waiting && <p className="notice info" role="status">{t('layout.offered.waiting', { name: forScreen(waiting) })}</p>}
@@ -221,7 +293,7 @@ export function App() {
       onPending={() => { setAddingPerson(false); void refresh(); }}
       onCancel={status.ownIdentities.length > 0 ? () => setAddingPerson(false) : undefined} />);
   } else if (!status.session) {
-    body = <>{beforeSignIn}{guard('signIn', t('boundary.signIn'), <SignIn key={status.ownIdentities.length} status={status} onSignedIn={signedIn} onNewPerson={() => setAddingPerson(true)} onChanged={() => void refresh()} />)}</>;
+    body = guard('signIn', t('boundary.signIn'), <SignIn key={status.ownIdentities.length} status={status} notices={beforeSignIn} onSignedIn={signedIn} onNewPerson={() => setAddingPerson(true)} onChanged={() => void refresh()} />);
   } else {
     const wanted = screen === 'officer' && !status.officer ? 'inbox' : screen;
     const current = wanted === 'container' && container ? 'container' : wanted === 'container' ? 'inbox' : wanted;
@@ -248,7 +320,7 @@ export function App() {
             </ul>
           ))}
         </nav>
-        {held > 0 && <p id="held-reason" className="hint held" role="status">{t('layout.held')}</p>}
+        {held > 0 && <p id="held-reason" className="hint held" role="status">{t('layout.held')}<Announce text={t('layout.held')} after={HELD_SHOWN_MS} /></p>}
         {current === 'inbox' && guard('inbox', t('nav.inbox'), <Inbox onOpen={(summary) => { setContainer({ summary }); setScreen('container'); }} onSettings={() => setScreen('settings')} onCalendar={() => setScreen('calendar')} />)}
         {current === 'container' && container && guard(`container:${container.offerRef ?? container.summary.path}`, t('boundary.container'),
           <ContainerView key={container.offerRef ?? container.summary.path} summary={container.summary} offerRef={container.offerRef} onBack={() => setScreen('inbox')} />, backToInbox)}
@@ -270,20 +342,24 @@ export function App() {
   }
 
   return (
-    <div className={dragging ? 'app dragging' : 'app'} onDragOver={onDragOver} onDragLeave={(e) => { if (e.currentTarget === e.target) setDragging(false); }} onDrop={onDrop}>
-      <header>
-        <span className="brand">{t('app.name')}</span>
-        <span className="tagline">{t('app.tagline')}</span>
-        {status?.session && (
-          <span className="who">
-            {t('app.signedInAs', { name: status.session.name })}
-            <button type="button" className="secondary" onClick={() => void signOut(false)} disabled={held > 0} aria-describedby={held > 0 ? 'held-reason' : undefined}>{t('app.signOut')}</button>
-          </span>
-        )}
-      </header>
-      <HoldContext.Provider value={hold}>{body}</HoldContext.Provider>
-      {dragging && <div className="drop-overlay" aria-hidden="true">{t('layout.offered.dropHint')}</div>}
-      {appError && <div className="toast"><ErrorBox message={appError} /><button type="button" className="link" onClick={() => setAppError(null)}>{t('layout.close')}</button></div>}
-    </div>
+    <Announcer>
+      <div className={dragging ? 'app dragging' : 'app'} onDragOver={onDragOver} onDragLeave={(e) => { if (e.currentTarget === e.target) setDragging(false); }} onDrop={onDrop}>
+        <header>
+          <a className="skip-link" href={`#${MAIN_ID}`} onClick={skipToMain}>{t('layout.skip')}</a>
+          <span className="brand">{t('app.name')}</span>
+          <span className="tagline">{t('app.tagline')}</span>
+          {status?.session && (
+            <span className="who">
+              {t('app.signedInAs', { name: status.session.name })}
+              <button type="button" className="secondary" onClick={() => void signOut(false)} disabled={held > 0} aria-describedby={held > 0 ? 'held-reason' : undefined}>{t('app.signOut')}</button>
+            </span>
+          )}
+        </header>
+        <HoldContext.Provider value={hold}>{body}</HoldContext.Provider>
+        {dragging && <div className="drop-overlay" aria-hidden="true">{t('layout.offered.dropHint')}</div>}
+        {appError && <div className="toast"><ErrorBox message={appError} /><button type="button" className="link" onClick={() => setAppError(null)}>{t('layout.close')}</button></div>}
+        {idleWarning !== null && <IdleWarning seconds={idleWarning} onStay={() => stayRef.current()} />}
+      </div>
+    </Announcer>
   );
 }

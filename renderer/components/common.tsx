@@ -177,6 +177,18 @@ export function shortId(id: string): string {
   return id.length > 12 ? `${head}…` : head;
 }
 
+/**
+ * Moves the focus, once the next render is on screen, to the element with id `id` (RGAA 12.8): a
+ * panel that opens, the button that opened it when it closes, the next item after one removed.
+ * Asked in the same event as the change that shows the element.
+ */
+export function useFocusAfterRender(): (id: string) => void {
+  // An object each time: the same id asked twice focuses twice.
+  const [wanted, setWanted] = useState<{ id: string } | null>(null);
+  useEffect(() => { if (wanted) document.getElementById(wanted.id)?.focus(); }, [wanted]);
+  return useCallback((id: string) => setWanted({ id }), []);
+}
+
 /** Moves keyboard focus to a screen's heading when it appears (screen readers announce it). */
 export function Heading({ children }: { children: ReactNode }) {
   const ref = useRef<HTMLHeadingElement>(null);
@@ -269,6 +281,7 @@ export function useAction() {
   const [notice, setNotice] = useState<string | null>(null);
   const [error, setError] = useState<ErrorText>(null);
   const held = useHold();
+  const running = useRef(0);
   // No guard against a second start here (the buttons are disabled by `busy`, rendered at once
   // after a click or a key): a screen may start one from an effect (MappingEditor's load of a new
   // state) while another runs, and it must not be dropped. Sends use useStartOnce.
@@ -276,16 +289,27 @@ export function useAction() {
     setError(null);
     setNotice(null);
     setBusy(true);
+    running.current += 1;
     try {
       setNotice(await held(work));
       after?.();
     } catch (e) {
       setError(errorMessage(e));
     } finally {
+      running.current -= 1;
       setBusy(false);
     }
   };
-  return { busy, notice, error, setNotice, setError, act };
+  /** `act` from a button that stays focusable while busy (aria-disabled instead of disabled: a
+   * disabled button drops the focus, RGAA 12.8): a press while one runs starts nothing. */
+  const actOnce = (work: () => Promise<string | null>, after?: () => void): Promise<void> => (running.current > 0 ? Promise.resolve() : act(work, after));
+  return { busy, notice, error, setNotice, setError, act, actOnce };
+}
+
+/** A required field's mark, in its label (RGAA 11.10): « (obligatoire) », seen and read with the label. */
+export function RequiredMark() {
+  const { t } = useTranslation();
+  return <> {t('common.required')}</>;
 }
 
 /**
@@ -293,8 +317,10 @@ export function useAction() {
  * system's order and showed « mm/dd/yyyy »). `day` and `onDay` carry ISO days (AAAA-MM-JJ); a text
  * that is not a real day is said beside the field and changes nothing.
  */
-export function DayField({ id, day, onDay, required, hint }: {
+export function DayField({ id, day, onDay, required, hint, errorId }: {
   id: string; day: string | null; onDay: (day: string | null) => void; required?: boolean; hint?: string;
+  /** The id of an error the form says beside the field: the field is then invalid, and described by it (RGAA 11.10). */
+  errorId?: string;
 }) {
   const { t } = useTranslation();
   const [text, setText] = useState(day ? dayToFrench(day) : '');
@@ -303,7 +329,7 @@ export function DayField({ id, day, onDay, required, hint }: {
   return (
     <>
       <input id={id} type="text" inputMode="numeric" placeholder="jj/mm/aaaa" autoComplete="off" value={text} required={required}
-        aria-invalid={invalid} aria-describedby={`${id}-hint`}
+        aria-invalid={invalid || errorId !== undefined} aria-describedby={errorId ? `${errorId} ${id}-hint` : `${id}-hint`}
         onChange={(e) => {
           const typed = e.currentTarget.value;
           setText(typed);

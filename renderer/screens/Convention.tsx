@@ -5,11 +5,11 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
-import { DayField, ErrorBox, Heading, Outside, StatusBox, useAction } from '../components/common';
+import { DayField, ErrorBox, Heading, Outside, StatusBox, useAction, useFocusAfterRender } from '../components/common';
 import type { ConventionView } from '../../shared/ipc';
 import { forScreen } from '../../shared/text';
 import { useCalendarWords } from './Calendar';
-import { ConventionForm } from './ConventionForm';
+import { ConventionForm, FORM_TITLE_ID } from './ConventionForm';
 
 export function Convention({ officer }: { officer: boolean }) {
   const { t } = useTranslation();
@@ -23,6 +23,19 @@ export function Convention({ officer }: { officer: boolean }) {
   /** The officer's form: a new convention, or a new version of the one shown. */
   const [form, setForm] = useState<'new' | 'edit' | null>(null);
   const [reason, setReason] = useState('');
+  // The form takes the focus when it opens (its title); closed, the button that opened it has it
+  // back (RGAA 12.8): both are new elements, focused once on screen.
+  const focusSoon = useFocusAfterRender();
+  const trigger = (which: 'new' | 'edit') => `convention-${which}-button`;
+  const openForm = (which: 'new' | 'edit') => {
+    setNotice(null);
+    setForm(which);
+    focusSoon(FORM_TITLE_ID);
+  };
+  const closeForm = () => {
+    if (form) focusSoon(trigger(form));
+    setForm(null);
+  };
 
   const load = useCallback(() => {
     call('conventions:list', {}).then((r) => {
@@ -57,7 +70,7 @@ export function Convention({ officer }: { officer: boolean }) {
     setList((old) => [...(old ?? []).filter((x) => x.id !== done.id), done]);
     setChosen(done.id);
     setNotice(t(done.version === 1 ? 'conventionForm.created' : 'conventionForm.edited', { title: forScreen(done.title), version: done.version }));
-    setForm(null);
+    closeForm();
   };
 
   const schedule = (s: ConventionView['schedule']) => t(`convention.schedule.${s.every}`, { day: s.day });
@@ -70,12 +83,12 @@ export function Convention({ officer }: { officer: boolean }) {
       {list !== null && list.length === 0 && <p className="empty">{t(officer ? 'convention.noneOfficer' : 'convention.none')}</p>}
       {officer && list !== null && form === null && (
         <div className="actions">
-          <button type="button" onClick={() => { setNotice(null); setForm('new'); }}>{t('conventionForm.newButton')}</button>
-          {c && c.state === 'active' && <button type="button" onClick={() => { setNotice(null); setForm('edit'); }}>{t('conventionForm.editButton')}</button>}
+          <button type="button" id={trigger('new')} onClick={() => openForm('new')}>{t('conventionForm.newButton')}</button>
+          {c && c.state === 'active' && <button type="button" id={trigger('edit')} onClick={() => openForm('edit')}>{t('conventionForm.editButton')}</button>}
         </div>
       )}
       {officer && form !== null && (
-        <ConventionForm key={form === 'edit' ? c?.id : 'new'} editing={form === 'edit' ? c : null} onDone={signed} onCancel={() => setForm(null)} />
+        <ConventionForm key={form === 'edit' ? c?.id : 'new'} editing={form === 'edit' ? c : null} onDone={signed} onCancel={closeForm} />
       )}
       {list !== null && list.length > 1 && (
         <p>

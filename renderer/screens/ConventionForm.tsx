@@ -2,10 +2,10 @@
 // one (edit: the same convention signed again). It sends the fields as typed; main (the core's
 // createConvention / editConvention, the CLI's `convention new`) checks everything and refuses
 // anyone but the officer. A refusal names its field: it is shown beside that field, in French.
-import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
-import { DayField, ErrorBox } from '../components/common';
+import { DayField, ErrorBox, RequiredMark } from '../components/common';
 import type { ConventionView, NewConventionRequest, Person } from '../../shared/ipc';
 import type { ErrorText } from '../errors';
 import { forScreen } from '../../shared/text';
@@ -46,6 +46,9 @@ const fromView = (c: ConventionView): Draft => ({
   years: String(c.years), renewMax: c.renewMax === null ? '' : String(c.renewMax), retentionDays: String(c.retentionDays), openReceipts: c.openReceipts,
 });
 
+/** The form's title: focused when the form opens (Convention.tsx). */
+export const FORM_TITLE_ID = 'convention-form';
+
 const whole = (text: string): number | null => (/^\s*\d{1,4}\s*$/.test(text) ? Number(text) : null);
 
 export function ConventionForm({ editing, onDone, onCancel }: {
@@ -60,6 +63,9 @@ export function ConventionForm({ editing, onDone, onCancel }: {
   const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
   const [general, setGeneral] = useState<ErrorText>(null);
   const [busy, setBusy] = useState(false);
+  // « Signer » stays focusable while it signs (aria-disabled: a disabled button drops the focus,
+  // RGAA 12.8); this ref starts one signature for a double press.
+  const signing = useRef(false);
   const set = (patch: Partial<Draft>) => setDraft((d) => ({ ...d, ...patch }));
 
   useEffect(() => {
@@ -69,6 +75,7 @@ export function ConventionForm({ editing, onDone, onCancel }: {
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
+    if (signing.current) return;
     const found: Partial<Record<Field, string>> = {};
     const years = whole(draft.years);
     const renewMax = draft.renewMax.trim() === '' ? null : whole(draft.renewMax);
@@ -91,12 +98,16 @@ export function ConventionForm({ editing, onDone, onCancel }: {
       start: draft.start, years, renewMax, retentionDays, openReceipts: draft.openReceipts,
     };
     setBusy(true);
+    signing.current = true;
     (editing ? call('conventions:edit', { ...request, id: editing.id }) : call('conventions:create', request)).then((r) => onDone(r.convention), (error: unknown) => {
       const shown = errorMessage(error);
       const field = typeof error === 'object' && error !== null && 'code' in error ? FIELD_OF[String((error as { code: unknown }).code)] : undefined;
       if (field) setErrors({ [field]: shown.message });
       else setGeneral(shown);
-    }).finally(() => setBusy(false));
+    }).finally(() => {
+      signing.current = false;
+      setBusy(false);
+    });
   };
 
   /** The error beside a field, announced and tied to it by aria-describedby. */
@@ -104,12 +115,14 @@ export function ConventionForm({ editing, onDone, onCancel }: {
   const described = (field: Field) => (errors[field] ? { 'aria-invalid': true, 'aria-describedby': `cf-${field}-error` } : {});
 
   return (
-    <section className="panel" aria-labelledby="convention-form">
-      <h2 id="convention-form">{editing ? t('conventionForm.editTitle', { version: editing.version + 1 }) : t('conventionForm.newTitle')}</h2>
+    <section className="panel" aria-labelledby={FORM_TITLE_ID}>
+      <h2 id={FORM_TITLE_ID} tabIndex={-1}>{editing ? t('conventionForm.editTitle', { version: editing.version + 1 }) : t('conventionForm.newTitle')}</h2>
       <p className="muted">{t(editing ? 'conventionForm.editHint' : 'conventionForm.newHint')}</p>
+      {/* Required fields: `required` in code and « (obligatoire) » in their label (RGAA 11.10); the
+          browser's own checks are off (noValidate): main's refusal names the field, in French. */}
       <form onSubmit={submit} noValidate>
-        <label htmlFor="cf-title">{t('conventionForm.title')}</label>
-        <input id="cf-title" type="text" maxLength={300} value={draft.title} onChange={(e) => set({ title: e.currentTarget.value })} {...described('title')} />
+        <label htmlFor="cf-title">{t('conventionForm.title')}<RequiredMark /></label>
+        <input id="cf-title" type="text" required maxLength={300} value={draft.title} onChange={(e) => set({ title: e.currentTarget.value })} {...described('title')} />
         {beside('title')}
 
         <fieldset {...described('parties')}>
@@ -118,13 +131,13 @@ export function ConventionForm({ editing, onDone, onCancel }: {
           {draft.parties.map((p, i) => (
             <div className="row" key={i}>
               <div>
-                <label htmlFor={`cf-org-${i}`}>{t('conventionForm.org', { n: i + 1 })}</label>
-                <input id={`cf-org-${i}`} type="text" list="cf-orgs" maxLength={200} value={p.org}
+                <label htmlFor={`cf-org-${i}`}>{t('conventionForm.org', { n: i + 1 })}<RequiredMark /></label>
+                <input id={`cf-org-${i}`} type="text" list="cf-orgs" required maxLength={200} value={p.org}
                   onChange={(e) => { const org = e.currentTarget.value; set({ parties: draft.parties.map((x, j) => (j === i ? { ...x, org } : x)) }); }} />
               </div>
               <div>
-                <label htmlFor={`cf-address-${i}`}>{t('conventionForm.address', { n: i + 1 })}</label>
-                <input id={`cf-address-${i}`} type="email" maxLength={254} placeholder="boite@exemple.fr" value={p.address}
+                <label htmlFor={`cf-address-${i}`}>{t('conventionForm.address', { n: i + 1 })}<RequiredMark /></label>
+                <input id={`cf-address-${i}`} type="email" required maxLength={254} placeholder="boite@exemple.fr" value={p.address}
                   onChange={(e) => { const address = e.currentTarget.value; set({ parties: draft.parties.map((x, j) => (j === i ? { ...x, address } : x)) }); }} />
               </div>
               {draft.parties.length > 2 && (
@@ -155,7 +168,7 @@ export function ConventionForm({ editing, onDone, onCancel }: {
                         }} /></td>
                       <td>{forScreen(p.name)}</td>
                       <td>{forScreen(p.org)}</td>
-                      <td><input id={`cf-function-${p.id}`} type="text" maxLength={200} disabled={!chosen} value={draft.people[p.id] ?? ''}
+                      <td><input id={`cf-function-${p.id}`} type="text" maxLength={200} disabled={!chosen} required={chosen} value={draft.people[p.id] ?? ''}
                         aria-label={t('conventionForm.functionOf', { name: forScreen(p.name) })} placeholder={t('conventionForm.functionExample')}
                         onChange={(e) => { const fn = e.currentTarget.value; set({ people: { ...draft.people, [p.id]: fn } }); }} /></td>
                     </tr>
@@ -169,8 +182,8 @@ export function ConventionForm({ editing, onDone, onCancel }: {
 
         <div className="row">
           <div>
-            <label htmlFor="cf-types">{t('conventionForm.types')}</label>
-            <input id="cf-types" type="text" maxLength={600} value={draft.types} onChange={(e) => set({ types: e.currentTarget.value })} {...described('types')} />
+            <label htmlFor="cf-types">{t('conventionForm.types')}<RequiredMark /></label>
+            <input id="cf-types" type="text" required maxLength={600} value={draft.types} onChange={(e) => set({ types: e.currentTarget.value })} {...described('types')} />
             {beside('types')}
           </div>
           <div>
@@ -180,26 +193,26 @@ export function ConventionForm({ editing, onDone, onCancel }: {
               <option value="half-yearly">{t('conventionForm.halfYearly')}</option>
               <option value="monthly">{t('conventionForm.monthly')}</option>
             </select>
-            <label htmlFor="cf-day">{t('conventionForm.day')}</label>
-            <input id="cf-day" type="number" min={1} max={28} style={{ width: '5rem' }} value={draft.day} onChange={(e) => set({ day: e.currentTarget.value })} {...described('schedule')} />
+            <label htmlFor="cf-day">{t('conventionForm.day')}<RequiredMark /></label>
+            <input id="cf-day" type="number" required min={1} max={28} style={{ width: '5rem' }} value={draft.day} onChange={(e) => set({ day: e.currentTarget.value })} {...described('schedule')} />
             {beside('schedule')}
           </div>
         </div>
 
-        <label htmlFor="cf-expect">{t('conventionForm.expect')}</label>
-        <textarea id="cf-expect" rows={3} style={{ width: '100%', maxWidth: '30rem', display: 'block' }} value={draft.expect} onChange={(e) => set({ expect: e.currentTarget.value })} {...described('expect')} />
+        <label htmlFor="cf-expect">{t('conventionForm.expect')}<RequiredMark /></label>
+        <textarea id="cf-expect" rows={3} required style={{ width: '100%', maxWidth: '30rem', display: 'block' }} value={draft.expect} onChange={(e) => set({ expect: e.currentTarget.value })} {...described('expect')} />
         <p className="muted">{t('conventionForm.expectHint')}</p>
         {beside('expect')}
 
         <div className="row">
           <div>
-            <label htmlFor="cf-start">{t('conventionForm.start')}</label>
-            <DayField id="cf-start" day={draft.start} onDay={(start) => set({ start })} required />
+            <label htmlFor="cf-start">{t('conventionForm.start')}<RequiredMark /></label>
+            <DayField id="cf-start" day={draft.start} onDay={(start) => set({ start })} required errorId={errors.start ? 'cf-start-error' : undefined} />
             {beside('start')}
           </div>
           <div>
-            <label htmlFor="cf-years">{t('conventionForm.years')}</label>
-            <input id="cf-years" type="number" min={1} max={50} value={draft.years} onChange={(e) => set({ years: e.currentTarget.value })} {...described('years')} />
+            <label htmlFor="cf-years">{t('conventionForm.years')}<RequiredMark /></label>
+            <input id="cf-years" type="number" required min={1} max={50} value={draft.years} onChange={(e) => set({ years: e.currentTarget.value })} {...described('years')} />
             {beside('years')}
           </div>
           <div>
@@ -209,8 +222,8 @@ export function ConventionForm({ editing, onDone, onCancel }: {
             {beside('renewMax')}
           </div>
           <div>
-            <label htmlFor="cf-retention">{t('conventionForm.retentionDays')}</label>
-            <input id="cf-retention" type="number" min={0} max={3650} value={draft.retentionDays} onChange={(e) => set({ retentionDays: e.currentTarget.value })} {...described('retentionDays')} />
+            <label htmlFor="cf-retention">{t('conventionForm.retentionDays')}<RequiredMark /></label>
+            <input id="cf-retention" type="number" required min={0} max={3650} value={draft.retentionDays} onChange={(e) => set({ retentionDays: e.currentTarget.value })} {...described('retentionDays')} />
             {beside('retentionDays')}
           </div>
         </div>
@@ -220,7 +233,7 @@ export function ConventionForm({ editing, onDone, onCancel }: {
         </label>
 
         <div className="actions">
-          <button type="submit" className="primary" disabled={busy}>{t(editing ? 'conventionForm.signEdit' : 'conventionForm.signNew')}</button>
+          <button type="submit" className="primary" aria-disabled={busy}>{t(editing ? 'conventionForm.signEdit' : 'conventionForm.signNew')}</button>
           <button type="button" disabled={busy} onClick={onCancel}>{t('conventionForm.cancel')}</button>
         </div>
         <ErrorBox message={general} />

@@ -7,7 +7,7 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
-import { CertificateState, ErrorBox, FilePicker, Heading, Outside, StatusBox, baseName, useFormat, useStartOnce } from '../components/common';
+import { CertificateState, ErrorBox, FilePicker, Heading, Outside, StatusBox, baseName, useFocusAfterRender, useFormat, useStartOnce } from '../components/common';
 import type { Person, ResponseOf, VoiceCheckView } from '../../shared/ipc';
 import type { ErrorText } from '../errors';
 import { forScreen } from '../../shared/text';
@@ -29,6 +29,10 @@ export function Directory({ status, onChanged }: { status: Status; onChanged: ()
   const [voiceError, setVoiceError] = useState<{ subject: string; error: ErrorText } | null>(null);
 
   const start = useStartOnce(); // a double click records one voice check, not two
+  // The panel takes the focus when it opens; « Annuler » gives it back to the button, the
+  // confirmation to the outcome beside it (the panel is gone, the button too): RGAA 12.8.
+  const focusSoon = useFocusAfterRender();
+  const voiceIds = (subject: string) => ({ box: `voice-${subject}`, panel: `voice-${subject}-panel`, button: `voice-${subject}-button` });
   const confirmVoice = async () => {
     if (!checking) return;
     const { subject, name, fingerprint } = checking;
@@ -36,6 +40,7 @@ export function Directory({ status, onChanged }: { status: Status; onChanged: ()
     try {
       await call('directory:voiceCheck', { subject, fingerprint });
       setChecking(null);
+      focusSoon(voiceIds(subject).box);
       setVoiceNotice({ subject, text: t('layout.voice.done', { name }) });
       load();
       if (subject === 'authority') onChanged();
@@ -48,19 +53,19 @@ export function Directory({ status, onChanged }: { status: Status; onChanged: ()
     : <span className="voice-unchecked-text">{t('layout.voice.unchecked')}</span>);
   /** The button, or the read-aloud panel, and the outcome, for one subject: all in one place. */
   const voiceControl = (subject: string, name: string, fingerprint: string, checked: boolean): ReactNode => (
-    <div className="voice">
+    <div className="voice" id={voiceIds(subject).box} tabIndex={-1}>
       {checking?.subject === subject ? (
-        <div className="voice-panel" role="group" aria-label={t('layout.voice.markNamed', { name })}>
+        <div className="voice-panel" role="group" aria-label={t('layout.voice.markNamed', { name })} id={voiceIds(subject).panel} tabIndex={-1}>
           <p>{t('layout.voice.explain', { name })}</p>
           <p className="fingerprint"><code>{fingerprint}</code></p>
           <div className="actions">
             <button type="button" onClick={() => start(confirmVoice)}>{t('layout.voice.confirm')}</button>
-            <button type="button" className="secondary" onClick={() => setChecking(null)}>{t('common.cancel')}</button>
+            <button type="button" className="secondary" onClick={() => { setChecking(null); focusSoon(voiceIds(subject).button); }}>{t('common.cancel')}</button>
           </div>
         </div>
       ) : !checked && (
-        <button type="button" className="secondary small" aria-label={t('layout.voice.markNamed', { name })}
-          onClick={() => { setNotice(null); setError(null); setVoiceNotice(null); setVoiceError(null); setChecking({ subject, name, fingerprint }); }}>{t('layout.voice.mark')}</button>
+        <button type="button" className="secondary small" aria-label={t('layout.voice.markNamed', { name })} id={voiceIds(subject).button}
+          onClick={() => { setNotice(null); setError(null); setVoiceNotice(null); setVoiceError(null); setChecking({ subject, name, fingerprint }); focusSoon(voiceIds(subject).panel); }}>{t('layout.voice.mark')}</button>
       )}
       <StatusBox>{voiceNotice?.subject === subject ? voiceNotice.text : null}</StatusBox>
       <ErrorBox message={voiceError?.subject === subject ? voiceError.error : null} />

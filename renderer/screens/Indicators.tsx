@@ -29,6 +29,9 @@ function changeText(c: Change | null): string {
   return c.percent === null ? formatChange(c.delta) : `${formatChange(c.delta)} (${formatPercent(c.percent)})`;
 }
 
+const CHART_WIDTH = 420;
+const CHART_HEIGHT = 170;
+
 /** The last eight quarters as a chart; the canvas is hidden from screen readers, the table is not. */
 function Chart({ series, title }: { series: Series; title: string }) {
   const box = useRef<HTMLDivElement>(null);
@@ -38,8 +41,10 @@ function Chart({ series, title }: { series: Series; title: string }) {
     if (!el || last.length === 0) return undefined;
     // Short labels (T4 26) so that eight fit under the chart; the table gives them whole.
     const labels = last.map((q) => `${q.quarter.slice(5)} ${q.quarter.slice(2, 4)}`);
+    // As wide as its box allows, 420 px at most: at 400 % zoom the window is 320 px wide (RGAA 10.11).
+    const width = () => Math.min(CHART_WIDTH, el.clientWidth || CHART_WIDTH);
     const plot = new uPlot({
-      width: 420, height: 170, title: undefined, legend: { show: false }, cursor: { show: false },
+      width: width(), height: CHART_HEIGHT, title: undefined, legend: { show: false }, cursor: { show: false },
       scales: { x: { time: false } },
       axes: [
         { values: (_u, splits) => splits.map((i) => labels[Math.round(i)] ?? ''), splits: () => labels.map((_, i) => i) },
@@ -48,7 +53,9 @@ function Chart({ series, title }: { series: Series; title: string }) {
       series: [{}, { label: title, stroke: '#1f4e79', width: 2, points: { show: true, size: 6 } }],
     }, [labels.map((_, i) => i), last.map((q) => q.value)], el);
     el.querySelector('canvas')?.setAttribute('aria-hidden', 'true');
-    return () => plot.destroy();
+    const resized = new ResizeObserver(() => { if (width() !== plot.width) plot.setSize({ width: width(), height: CHART_HEIGHT }); });
+    resized.observe(el);
+    return () => { resized.disconnect(); plot.destroy(); };
   }, [series, title]);
   return <div ref={box} className="indicator-chart" data-testid={`chart-${series.indicator}`} />;
 }
@@ -62,6 +69,27 @@ function CorrectionMark({ correction }: { correction: Correction }) {
       {t('indicators.edit.correctedMark', { date: format.day(correction.at), by: forScreen(correction.by), reason: forScreen(correction.reason) })}
       {correction.original !== null && <>{'\u00a0; '}{t('indicators.edit.original', { value: formatCount(correction.original) })}</>}
     </span>
+  );
+}
+
+const validPeriod = (p: string) => p === '' || PERIOD_PATTERN.test(p);
+
+/** A period filter, its format in its label. A period it cannot read is said beside it, tied to it
+ * and announced (RGAA 11.10), once the person leaves the field or presses Entrée: not at each key
+ * of a period being typed. */
+function PeriodFilter({ id, label, placeholder, value, onChange }: { id: string; label: string; placeholder: string; value: string; onChange: (value: string) => void }) {
+  const { t } = useTranslation();
+  const [left, setLeft] = useState(false);
+  const invalid = left && !validPeriod(value);
+  return (
+    <div>
+      <label htmlFor={id}>{label}</label>
+      <input id={id} value={value} placeholder={placeholder} aria-invalid={invalid} aria-describedby={invalid ? `${id}-error` : undefined}
+        onChange={(e) => { const next = e.currentTarget.value.trim(); onChange(next); if (validPeriod(next)) setLeft(false); }}
+        onFocus={() => { if (validPeriod(value)) setLeft(false); }}
+        onBlur={() => setLeft(true)} onKeyDown={(e) => { if (e.key === 'Enter') setLeft(true); }} />
+      {invalid && <p id={`${id}-error`} className="field-error" role="alert">{t('indicators.periodInvalid')}</p>}
+    </div>
   );
 }
 
@@ -128,13 +156,12 @@ export function Indicators() {
   const [form, setForm] = useState({ convention: '', period: '', commune: '' });
   const [target, setTarget] = useState<CorrectionTarget | null>(null);
   const [setAside, setSetAside] = useState<string | null>(null);
-  const valid = (p: string) => p === '' || PERIOD_PATTERN.test(p);
   // The import's button says why it waits, as the correction's and the editor's do.
   const importWhy = conventionPeriodMissing(t, form.convention, form.period);
 
   const newest = useNewest();
   const load = useCallback(() => {
-    if (!valid(from) || !valid(to)) return;
+    if (!validPeriod(from) || !validPeriod(to)) return;
     const isNewest = newest();
     setError(null);
     call('indicators:list', { ...(commune ? { commune } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}) }).then(
@@ -185,7 +212,7 @@ export function Indicators() {
       {data?.missing.map((m) => (
         <p key={`${m.convention}-${m.period}`} className="warning" role="alert">{t('indicators.missing', { count: m.expected - m.found, period: periodFr(m.period) })}</p>
       ))}
-      <form className="filters" aria-label={t('indicators.filters')} onSubmit={(e) => e.preventDefault()}>
+      <form className="filters indicator-filters" aria-label={t('indicators.filters')} onSubmit={(e) => e.preventDefault()}>
         <div>
           <label htmlFor={`${ids}-commune`}>{t('indicators.commune')}</label>
           <select id={`${ids}-commune`} value={commune} onChange={(e) => setCommune(e.currentTarget.value)}>
@@ -199,20 +226,16 @@ export function Indicators() {
             {INDICATORS.map((i) => <option key={i.id} value={i.id}>{i.label}</option>)}
           </select>
         </div>
-        <div>
-          <label htmlFor={`${ids}-from`}>{t('indicators.from')}</label>
-          <input id={`${ids}-from`} value={from} placeholder="2025-T1" aria-invalid={!valid(from)} onChange={(e) => setFrom(e.currentTarget.value.trim())} />
-        </div>
-        <div>
-          <label htmlFor={`${ids}-to`}>{t('indicators.to')}</label>
-          <input id={`${ids}-to`} value={to} placeholder="2026-T4" aria-invalid={!valid(to)} onChange={(e) => setTo(e.currentTarget.value.trim())} />
-        </div>
+        <PeriodFilter id={`${ids}-from`} label={t('indicators.from')} placeholder="2025-T1" value={from} onChange={setFrom} />
+        <PeriodFilter id={`${ids}-to`} label={t('indicators.to')} placeholder="2026-T4" value={to} onChange={setTo} />
       </form>
       <div className="actions">
         <button type="button" onClick={() => void report(false)} disabled={busy || !commune || !(to || form.period)}>{t('indicators.report')}</button>
         <button type="button" className="secondary" onClick={() => void report(true)} disabled={busy || !(to || form.period)}>{t('indicators.reportAgglomeration')}</button>
         <button type="button" className="secondary" onClick={() => void exportCsv()} disabled={busy}>{t('indicators.export')}</button>
       </div>
+      {/* The indicators' h3 titles sit under this h2: no level skipped after the h1 (RGAA 9.1). */}
+      <h2>{t('indicators.figuresTitle')}</h2>
       {data === null ? <p>{t('common.loading')}</p> : shown.length === 0 ? <p>{t('indicators.empty')}</p> : shown.map((s) => (
         <IndicatorBlock key={s.indicator} series={s} corrections={data.corrections.filter((c) => c.commune === view?.commune)}
           onCorrect={(q) => {

@@ -126,6 +126,20 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent, draft = 
     return extension ? t('conventionSend.typeRefused', { extension, types }) : t('conventionSend.typeMissing', { types });
   };
 
+  // A file removed: the focus goes to the next one's « Retirer » (the last one's, at the end of the
+  // list), or to the file picker once the list is empty; never lost with the removed button (RGAA 12.8).
+  const filesSection = useRef<HTMLElement>(null);
+  const [removedAt, setRemovedAt] = useState<{ index: number } | null>(null);
+  useEffect(() => {
+    if (!removedAt || !filesSection.current) return;
+    const buttons = filesSection.current.querySelectorAll<HTMLElement>('ul.files > li > button');
+    (buttons[Math.min(removedAt.index, buttons.length - 1)] ?? filesSection.current.querySelector<HTMLElement>('input[type=file]'))?.focus();
+  }, [removedAt]);
+  const remove = (index: number) => {
+    setFiles(files.filter((_, i) => i !== index));
+    setRemovedAt({ index });
+  };
+
   const add = (picked: PickedFile[]) => {
     setSealed(null);
     setFiles((current) => [...current, ...picked.filter((p) => !current.some((c) => c.path === p.path))]);
@@ -239,19 +253,19 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent, draft = 
     <main>
       <Heading>{t('newContainer.title')}</Heading>
       {restored && draft && <p className="notice info" role="status">{t('layout.idle.draftRestored')}</p>}
-      <section className="panel">
+      <section className="panel" ref={filesSection}>
         <h2>{t('newContainer.filesTitle')}</h2>
         <FilePicker testId="add-files" label={t('newContainer.choose')} hint={t('newContainer.dropHint')} multiple onFiles={add} />
         {files.length > 0 && (
           <ul className="files" aria-label={t('newContainer.filesTitle')}>
-            {files.map((file) => {
+            {files.map((file, index) => {
               const risk = fileRisk(file.name);
               return (
                 <li key={file.path}>
                   <span className="file-name">{file.name}</span> <span className="muted">{format.size(file.size)}</span>
                   {risk !== 'usual' && <span className={`badge ${risk}`}>{t(`risk.${risk}`)}</span>}
                   {typeRefusal(file.name) && <span className="type-refused" role="alert" data-testid="type-refused"><span aria-hidden="true">⚠ </span>{typeRefusal(file.name)}</span>}
-                  <button type="button" className="link" onClick={() => setFiles(files.filter((f) => f.path !== file.path))}
+                  <button type="button" className="link" onClick={() => remove(index)}
                     aria-label={t('newContainer.removeNamed', { name: file.name })}>{t('newContainer.remove')}</button>
                 </li>
               );
@@ -395,7 +409,9 @@ export function NewContainer({ onDirectory, authority, mailbox, onSent, draft = 
           ))}
         </fieldset>
         <div className="actions">
-          <button type="button" onClick={() => start(() => (transport === 'save' ? seal() : send(transport)))} disabled={blocker !== null}
+          {/* Inactive, yet focusable (aria-disabled, not disabled): after a seal, which empties the list,
+              the focus stays here instead of being lost (RGAA 12.8), and the reason beside it is read. */}
+          <button type="button" onClick={() => { if (blocker === null) start(() => (transport === 'save' ? seal() : send(transport))); }} aria-disabled={blocker !== null}
             aria-describedby={blocker ? 'send-reason' : undefined}>
             {t(transport === 'mail' ? 'newContainer.sendMail' : transport === 'folder' ? 'newContainer.sendFolder' : 'newContainer.seal')}
           </button>

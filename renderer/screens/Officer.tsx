@@ -45,13 +45,19 @@ function OneTimeDialog({ name, passphrase, path, onClose }: { name: string; pass
     const dialog = ref.current;
     if (dialog && !dialog.open) dialog.showModal();
   }, []);
+  // Closed as a dialog first (its modal state ends, the page behind is usable again), then removed:
+  // the screen can then give the focus back to the button that opened it (RGAA 12.8).
+  const close = () => {
+    ref.current?.close();
+    onClose();
+  };
   return (
-    <dialog ref={ref} aria-labelledby={titleId} className="secret" onCancel={(e) => { e.preventDefault(); onClose(); }}>
+    <dialog ref={ref} aria-labelledby={titleId} className="secret" onCancel={(e) => { e.preventDefault(); close(); }}>
       <h2 id={titleId}>{t('officer.oneTimeTitle', { name: forScreen(name) })}</h2>
       <p>{t('officer.oneTimeSaved', { file: baseName(path) })}</p>
       <p className="warning-text">{t('officer.oneTimeWarning')}</p>
       <p className="fingerprint" aria-label={t('officer.oneTimeLabel')}><code data-testid="one-time">{passphrase}</code></p>
-      <div className="actions"><button type="button" autoFocus onClick={onClose}>{t('officer.oneTimeDone')}</button></div>
+      <div className="actions"><button type="button" autoFocus onClick={close}>{t('officer.oneTimeDone')}</button></div>
     </dialog>
   );
 }
@@ -131,7 +137,7 @@ function ContactForm({ data, busy, notice, error, onSave }: { data: Console; bus
 
 export function Officer({ fingerprint }: { fingerprint: string | null }) {
   const { t, i18n } = useTranslation();
-  const { busy, notice, error, setError, act } = useAction();
+  const { busy, notice, error, setError, act, actOnce } = useAction();
   const [certify, setCertify] = useState<{ role: Role; days: number }>({ role: 'operator', days: DEFAULT_DAYS });
   const [provision, setProvision] = useState({ name: '', email: '', org: '', role: 'reader' as Role, days: DEFAULT_DAYS });
   const [secret, setSecret] = useState<{ name: string; passphrase: string; path: string } | null>(null);
@@ -160,9 +166,12 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
   const revocable = people.filter((p) => p.certificate.state === 'valid' && p.certificate.role !== 'officer');
 
 
+  // The action buttons stay focusable while busy (aria-disabled, actOnce): disabled, they dropped
+  // the focus, which nothing gave back (RGAA 12.8).
+  const provisionButton = useRef<HTMLButtonElement>(null);
   const doCertify = (event: FormEvent) => {
     event.preventDefault();
-    void act(async () => {
+    void actOnce(async () => {
       const result = await call('authority:certify', certify);
       if (result.status === 'cancelled') return null;
       load();
@@ -172,7 +181,7 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
   };
   const doProvision = (event: FormEvent) => {
     event.preventDefault();
-    void act(async () => {
+    void actOnce(async () => {
       const result = await call('authority:provision', provision);
       if (result.status === 'cancelled') return null;
       setSecret({ name: result.name, passphrase: result.oneTimePassphrase, path: result.path });
@@ -185,12 +194,22 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
   // only asks; the confirmation is a click on its own button, which Enter pressed twice or held
   // down (the focus goes to « Annuler »), or a double click on « Révoquer… », never reaches.
   const cancelRevoke = useRef<HTMLButtonElement>(null);
-  useEffect(() => { if (confirming) cancelRevoke.current?.focus(); }, [confirming]);
+  // The two buttons replaced by others: the focus goes to what is there after (RGAA 12.8), « Révoquer… »
+  // after « Annuler », the list of people after the confirmation (« Révoquer… » is inactive then).
+  const askRevokeButton = useRef<HTMLButtonElement>(null);
+  const revokeWho = useRef<HTMLSelectElement>(null);
+  const focusAfterAsk = useRef<'ask' | 'who' | null>(null);
+  useEffect(() => {
+    if (confirming) cancelRevoke.current?.focus();
+    else if (focusAfterAsk.current) (focusAfterAsk.current === 'ask' ? askRevokeButton : revokeWho).current?.focus();
+    focusAfterAsk.current = null;
+  }, [confirming]);
   const askRevoke = (event: FormEvent) => {
     event.preventDefault();
     setConfirming(true);
   };
   const doRevoke = () => {
+    focusAfterAsk.current = 'who';
     setConfirming(false);
     void act(async () => {
       const result = await call('authority:revoke', { id: revokeId, reason });
@@ -201,7 +220,7 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
       return t('officer.revoked', { name: forScreen(result.name) });
     });
   };
-  const doExport = () => act(async () => {
+  const doExport = () => actOnce(async () => {
     const result = await call('authority:exportDirectory', {});
     return result.status === 'done' ? t('officer.exported', { serial: result.serial, file: baseName(result.path) }) : null;
   });
@@ -259,7 +278,7 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
           <form onSubmit={doCertify}>
             <RoleAndDays prefix="certify" role={certify.role} days={certify.days}
               onRole={(role) => setCertify({ ...certify, role })} onDays={(days) => setCertify({ ...certify, days })} />
-            <div className="actions"><button type="submit" disabled={busy}>{t('officer.certify')}</button></div>
+            <div className="actions"><button type="submit" aria-disabled={busy}>{t('officer.certify')}</button></div>
           </form>
         </section>
         <section className="panel" aria-labelledby="provision-title">
@@ -274,14 +293,14 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
             <input id="prov-org" required value={provision.org} onChange={(e) => setProvision({ ...provision, org: e.currentTarget.value })} />
             <RoleAndDays prefix="provision" role={provision.role} days={provision.days}
               onRole={(role) => setProvision({ ...provision, role })} onDays={(days) => setProvision({ ...provision, days })} />
-            <div className="actions"><button type="submit" disabled={busy}>{t('officer.provision')}</button></div>
+            <div className="actions"><button type="submit" ref={provisionButton} aria-disabled={busy}>{t('officer.provision')}</button></div>
           </form>
         </section>
         <section className="panel" aria-labelledby="revoke-title">
           <h2 id="revoke-title">{t('officer.revokeTitle')}</h2>
           <form onSubmit={askRevoke}>
             <label htmlFor="revoke-who">{t('officer.revokeWho')}</label>
-            <select id="revoke-who" required value={revokeId} onChange={(e) => { setRevokeId(e.currentTarget.value); setConfirming(false); }}>
+            <select id="revoke-who" ref={revokeWho} required value={revokeId} onChange={(e) => { setRevokeId(e.currentTarget.value); setConfirming(false); }}>
               <option value="">{t('officer.revokeChoose')}</option>
               {revocable.map((p) => <option key={p.id} value={p.id}>{forScreen(`${p.name} — ${p.org}`)}</option>)}
             </select>
@@ -294,9 +313,9 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
                   so that React makes new buttons: a button it kept and retyped during a click would
                   then be a submit button, and the browser would submit the form after the click. */}
               {confirming ? <>
-                <button key="cancel" type="button" className="secondary" ref={cancelRevoke} onClick={() => setConfirming(false)}>{t('common.cancel')}</button>
+                <button key="cancel" type="button" className="secondary" ref={cancelRevoke} onClick={() => { focusAfterAsk.current = 'ask'; setConfirming(false); }}>{t('common.cancel')}</button>
                 <button key="confirm" type="button" className="danger" onClick={doRevoke} disabled={busy || !revokeId || !reason.trim()}>{t('officer.revokeConfirmButton')}</button>
-              </> : <button key="ask" type="submit" className="danger" disabled={busy || !revokeId || !reason.trim()}>{t('officer.revoke')}</button>}
+              </> : <button key="ask" type="submit" className="danger" ref={askRevokeButton} disabled={busy || !revokeId || !reason.trim()}>{t('officer.revoke')}</button>}
             </div>
           </form>
         </section>
@@ -304,7 +323,7 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
         <section className="panel" aria-labelledby="export-title">
           <h2 id="export-title">{t('officer.exportTitle')}</h2>
           <p className="hint">{t('officer.exportHint')}</p>
-          <div className="actions"><button type="button" onClick={() => void doExport()} disabled={busy}>{t('officer.export')}</button></div>
+          <div className="actions"><button type="button" onClick={() => void doExport()} aria-disabled={busy}>{t('officer.export')}</button></div>
         </section>
       </div>
       <table>
@@ -321,7 +340,7 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
         <p className="actions">{t('officer.afterChange')} <button type="button" onClick={() => void doPublish()} disabled={publishing.busy}>{t('officer.publishNow')}</button></p>
       )}
       <ErrorBox message={error} />
-      {secret && <OneTimeDialog name={secret.name} passphrase={secret.passphrase} path={secret.path} onClose={() => setSecret(null)} />}
+      {secret && <OneTimeDialog name={secret.name} passphrase={secret.passphrase} path={secret.path} onClose={() => { setSecret(null); provisionButton.current?.focus(); }} />}
     </main>
   );
 }

@@ -9,6 +9,7 @@ import { ErrorBox, Heading, Outside, ProgressBar, StatusBox, TechnicalDetails, b
 import { forScreen } from '../../shared/text';
 import type { OutboxDetailsView, OutboxItem } from '../../shared/ipc';
 import { FileNames } from '../components/FileNames';
+import { useAnnounced } from '../components/announce';
 import { FilingCell, LateBanner, ListFilters, NO_FILTER, choices, matches, useFilingWords, type ListFilter } from '../components/Lists';
 import { describeError, type ErrorText } from '../errors';
 import type { SentNotice } from './NewContainer';
@@ -35,6 +36,9 @@ export function Outbox({ onNew, notice, onCalendar }: { onNew: () => void; notic
   const [status, setStatus] = useState<string | null>(notice?.kind === 'status' ? notice.text : null);
   const [opId, setOpId] = useState<string | null>(null);
   const progress = useProgress(opId);
+  // The send's outcome comes with this screen, its region with it: said through the app's live
+  // region once the screen is there (RGAA 7.5), and shown below as before.
+  useAnnounced(notice === null ? null : typeof notice.text === 'string' ? notice.text : notice.text.message);
 
   // Asked again on every outbox event, every POLL_MS and after a retry: the newest answer wins.
   const newest = useNewest();

@@ -23,11 +23,15 @@ export function SettingsScreen({ onLanguage, idleLockMinutes, onIdleLock, onMail
   const errorAt = (where: Where) => (failure?.where === where ? failure.error : null);
   const savedAt = (where: Where) => (done?.where === where ? done.text : null);
   const [minutes, setMinutes] = useState(idleLockMinutes === null ? '' : String(idleLockMinutes));
+  // The language chosen in the list, applied only by its button: an arrow key that browses the
+  // options must not switch the interface (and the screen reader's voice) at once (RGAA 7.4).
+  const [choice, setChoice] = useState(i18n.language);
 
-  const change = async (value: string) => {
+  const applyLanguage = async (event: FormEvent) => {
+    event.preventDefault();
     setError(null);
     setSaved(null);
-    const language = languageSchema.parse(value);
+    const language = languageSchema.parse(choice);
     try {
       const settings = await call('settings:set', { language });
       onLanguage(settings.language);
@@ -57,15 +61,16 @@ export function SettingsScreen({ onLanguage, idleLockMinutes, onIdleLock, onMail
   return (
     <main className="narrow">
       <Heading>{t('settings.title')}</Heading>
-      <section className="panel">
+      <form className="panel" onSubmit={(e) => void applyLanguage(e)}>
         <label htmlFor={languageId}>{t('settings.language')}</label>
-        <select id={languageId} value={i18n.language} onChange={(e) => void change(e.currentTarget.value)}>
-          <option value="fr">Français</option>
-          <option value="en">English</option>
+        <select id={languageId} value={choice} onChange={(e) => setChoice(e.currentTarget.value)}>
+          <option value="fr" lang="fr">Français</option>
+          <option value="en" lang="en">English</option>
         </select>
+        <div className="actions"><button type="submit">{t('settings.applyLanguage')}</button></div>
         <StatusBox>{savedAt('language')}</StatusBox>
         <ErrorBox message={errorAt('language')} />
-      </section>
+      </form>
       <form className="panel" onSubmit={saveIdle}>
         <label htmlFor={idleId}>{t('settings.idleLock')}</label>
         <input id={idleId} type="number" min={1} max={1440} required value={minutes} onChange={(e) => setMinutes(e.currentTarget.value)} aria-describedby={`${idleId}-hint`} />

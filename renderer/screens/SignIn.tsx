@@ -2,15 +2,17 @@
 // in main; the interface gets back only your id and name. Once an authority is pinned, a person
 // without a valid certificate cannot sign in: the screen says why and how to get certified
 // (export the card for the officer, then install the certificate received).
-import { useRef, useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId } from '../api';
 import { CertificateState, ErrorBox, Heading, Outside, ProgressBar, StatusBox, baseName, useProgress } from '../components/common';
 import type { ResponseOf, SessionInfo } from '../../shared/ipc';
 import type { ErrorText } from '../errors';
 
-export function SignIn({ status, onSignedIn, onNewPerson, onChanged }: {
+export function SignIn({ status, notices, onSignedIn, onNewPerson, onChanged }: {
   status: ResponseOf<'profile:status'>; onSignedIn: (session: SessionInfo) => void; onNewPerson: () => void; onChanged: () => void;
+  /** App's notices (why the session was locked, a file waiting): after the h1, inside <main>. */
+  notices?: ReactNode;
 }) {
   const { t } = useTranslation();
   const people = status.ownIdentities;
@@ -71,6 +73,7 @@ export function SignIn({ status, onSignedIn, onNewPerson, onChanged }: {
   return (
     <main className="narrow">
       <Heading>{t('signIn.title')}</Heading>
+      {notices}
       {authority && <p className="hint">{t('signIn.list', { name: authority.name })}</p>}
       <form onSubmit={submit}>
         <fieldset>

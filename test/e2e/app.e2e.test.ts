@@ -107,10 +107,13 @@ describe('Pli interface over the real core', () => {
     await shot(a, '07-audit');
 
     await a.getByRole('button', { name: 'Paramètres' }).click();
+    // The language chosen is applied by its button (RGAA 7.4: choosing alone changes nothing).
     await a.getByLabel('Langue de l’interface').selectOption('en');
+    await a.getByRole('button', { name: 'Appliquer la langue' }).click();
     await a.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
     await shot(a, '08-settings-en');
     await a.getByLabel('Interface language').selectOption('fr');
+    await a.getByRole('button', { name: 'Apply the language' }).click();
     await a.getByRole('heading', { level: 1, name: 'Paramètres' }).waitFor();
 
     // Sign out, then a wrong passphrase: the French error, announced (role=alert).

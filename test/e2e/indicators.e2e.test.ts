@@ -92,7 +92,7 @@ describe('Indicateurs', () => {
 
     // The commune's report, saved where the dialog says.
     const report = path.join(tmp, 'rapport-slb.pdf');
-    await page.getByLabel('Jusqu’à (période)').fill('2026-T4');
+    await page.getByLabel(/^Jusqu’à la période/).fill('2026-T4');
     bridge.dialogAnswers.push(report);
     await page.getByRole('button', { name: 'Rapport de la commune (PDF)' }).click();
     await page.getByRole('status').filter({ hasText: 'Rapport du 4e trimestre 2026 enregistré' }).waitFor();
@@ -103,8 +103,8 @@ describe('Indicateurs', () => {
 
     // The attacker edits a figure with the sqlite3 tool: named as changed, left out.
     execFileSync('sqlite3', [path.join(home, 'profile.sqlite'), "UPDATE indicator_figures SET value = 1 WHERE commune = 'Saint-Laurent-Blangy' AND period = '2026-T3' AND indicator = 'ist.biens'"]);
-    await page.getByLabel('Jusqu’à (période)').fill('');
-    await page.getByLabel('Depuis (période)').fill('2026-T1');
+    await page.getByLabel(/^Jusqu’à la période/).fill('');
+    await page.getByLabel(/^Depuis la période/).fill('2026-T1');
     await alertWith(page, 'Chiffre modifié en dehors de Pli (3e trimestre 2026)');
     expect(await page.getByTestId('table-ist.biens').getByRole('row', { name: /3e trimestre 2026/ }).count()).toBe(0);
     await shot(page, 'indicators-tampered');

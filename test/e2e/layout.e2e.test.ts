@@ -1,7 +1,8 @@
 // Issue 15 (layout): feedback where the eye is, the voice check of fingerprints, the help screen,
 // a .pli opened from outside (main's offerFile, through the bridge) or dropped on the window, the
 // idle lock that keeps the draft and says why, the step indicators of the first run, and the
-// WCAG AA contrast of every screen visited (axe-core). Screenshots at 1280×800 and 1024×768.
+// WCAG AA contrast of every screen visited (axe-core), and the reflow of every signed-in screen at
+// 640 and 320 px (200 % and 400 % zoom). Screenshots at 1280×800, 1024×768, 640 and 320 px.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,9 @@ import path from 'node:path';
 import { _electron, type ElectronApplication } from 'playwright-core';
 import { bridgeClient, clientConfig, startBridge, type Bridge } from './bridge.js';
 import { electronBinary } from '../../scripts/electron-binary.js';
-import { ROOT, RENDERER, SHOTS, pick, prepareRun, launchChromium, closeRun, h1, pliSync, contrast } from './support.js';
+import { ROOT, RENDERER, SHOTS, pick, prepareRun, launchChromium, closeRun, h1, pliSync, contrast, observatory, openApp, signInToInbox } from './support.js';
+import { importState } from '../../electron/core/indicators/store.js';
+import { COMMUNES, QUARTERS, is101Of, is101Rows, istOf, istRows, toCsv, toWorkbook } from '../unit/indicators-fixtures.js';
 
 const PASS = 'le 8 de chaque trimestre, sans faute';
 const PASS_B = 'une mairie bien gardée vaut mieux';
@@ -48,12 +51,47 @@ async function plantPale(page: Page, on: boolean): Promise<void> {
   }, on);
 }
 
-/** Screenshots at 1280×800 then 1024×768, and the contrast check; back to 1280×800. */
-async function shots(page: Page, name: string): Promise<void> {
+/** Screenshots at 1280×800 then 1024×768, and the contrast check; then the reflow at 640 and
+ * 320 px (`reflow`); back to 1280×800. */
+async function shots(page: Page, name: string, signedIn = true): Promise<void> {
   await contrast(page, name);
   await page.screenshot({ path: path.join(SHOTS, `layout-${name}-1280.png`), fullPage: true });
   await page.setViewportSize({ width: 1024, height: 768 });
   await page.screenshot({ path: path.join(SHOTS, `layout-${name}-1024.png`), fullPage: true });
+  await reflow(page, name, signedIn);
+}
+
+/** What sticks out of the window sideways: the page's scroll width, and the outermost elements
+ * beyond its right edge (named in a failure). A table scrolling in its own box sticks out of nothing. */
+function overflow(page: Page): Promise<{ scrollWidth: number; clientWidth: number; out: string[] }> {
+  return page.evaluate(() => {
+    // Runs in the page (DOM types are not this file's): the globals it uses, typed here.
+    type El = { tagName: string; className: unknown; textContent: string | null; parentElement: El | null; getBoundingClientRect(): { width: number; right: number } };
+    const d = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number }; querySelectorAll(s: string): El[] } }).document;
+    const width = d.documentElement.clientWidth;
+    const beyond = (e: El | null) => e !== null && e.getBoundingClientRect().width > 0 && e.getBoundingClientRect().right > width + 1;
+    const out = [...d.querySelectorAll('body *')].filter((e) => beyond(e) && !beyond(e.parentElement))
+      .map((e) => `${e.tagName.toLowerCase()}.${String(e.className)} « ${(e.textContent ?? '').trim().slice(0, 40)} »`);
+    return { scrollWidth: d.documentElement.scrollWidth, clientWidth: width, out };
+  });
+}
+
+/** Reflow (RGAA 10.11, WCAG 1.4.10): at 640 px (200 % zoom of 1280) and 320 px (400 %), the page
+ * does not scroll sideways, and « Se déconnecter » shows whole inside the window. */
+async function reflow(page: Page, name: string, signedIn = true): Promise<void> {
+  for (const [width, height] of [[640, 400], [320, 256]] as const) {
+    await page.setViewportSize({ width, height });
+    // Polled: a chart follows its box's width a frame later (ResizeObserver).
+    await expect.poll(async () => { const o = await overflow(page); return o.scrollWidth <= o.clientWidth ? 'fits' : `scrollWidth ${o.scrollWidth}: ${o.out.join(' | ')}`; },
+      { message: `page scrolls sideways on ${name} at ${width} px`, timeout: 2000 }).toBe('fits');
+    if (signedIn) {
+      const box = await page.getByRole('banner').getByRole('button', { name: 'Se déconnecter' }).boundingBox();
+      expect(box, `« Se déconnecter » shown on ${name} at ${width} px`).not.toBeNull();
+      expect(box!.x, `« Se déconnecter » inside the window on ${name} at ${width} px`).toBeGreaterThanOrEqual(0);
+      expect(box!.x + box!.width, `« Se déconnecter » inside the window on ${name} at ${width} px`).toBeLessThanOrEqual(width);
+    }
+    await page.screenshot({ path: path.join(SHOTS, `layout-${name}-${width}.png`), fullPage: true });
+  }
   await page.setViewportSize({ width: 1280, height: 800 });
 }
 
@@ -101,7 +139,7 @@ describe('layout, voice check, help, opening from outside, look', () => {
     await plantPale(page, true);
     await expect(contrast(page, 'probe')).rejects.toThrow(/contrast on probe/);
     await plantPale(page, false);
-    await shots(page, '01-first-run');
+    await shots(page, '01-first-run', false);
     await page.getByRole('button', { name: 'Créer le profil de ce poste' }).click();
     await page.getByText('Profil prêt.').waitFor();
     await page.getByLabel('Nom et prénom').fill('Paul Durand');
@@ -174,7 +212,7 @@ describe('layout, voice check, help, opening from outside, look', () => {
     const why = page.getByTestId('lock-reason');
     await why.getByText(/Session fermée après 1 minute sans activité/).waitFor();
     await why.getByText(/Le pli que vous prépariez est conservé/).waitFor();
-    await shots(page, '07-idle-lock');
+    await shots(page, '07-idle-lock', false);
     await page.getByLabel('Votre phrase de passe').fill(PASS);
     await page.getByRole('button', { name: 'Se connecter' }).click();
     await h1(page, 'Nouveau pli');
@@ -256,6 +294,44 @@ describe('layout, voice check, help, opening from outside, look', () => {
 
     await nav(page, 'Plis reçus');
     await h1(page, 'Plis reçus');
+    expect(consoleErrors).toEqual([]);
+  });
+});
+
+// Reflow on the screens the police workstation above does not show: the SSI officer's console,
+// the conventions (a convention's facts, the new convention form), the directory with its
+// authority and its « Actions » column, and Indicateurs with figures (charts and tables), each at
+// 640 and 320 px. Nadia holds the authority and the figures (support.ts observatory).
+describe('reflow at 640 and 320 px: the officer and the observatory', () => {
+  it('every screen of the nav, a convention and its form, with figures', async () => {
+    const home = path.join(tmp, 'observatoire');
+    await observatory(home, PASS, { expect: ['IS 101', 'IST'] }, async ({ ctx, convention }) => {
+      for (const [q, period] of QUARTERS.slice(0, 3).entries()) {
+        for (const [name, bytes] of [[`is101-${period}.xlsx`, toWorkbook(is101Rows(is101Of(0, q), COMMUNES[0]!), 'xlsx')], [`ist-${period}.csv`, toCsv(istRows(istOf(0, q)), ';', 'windows-1252')]] as const) {
+          const file = path.join(tmp, name);
+          writeFileSync(file, bytes);
+          expect((await importState(ctx, { convention, period, commune: COMMUNES[0]!, file, container: `pli-${q}` })).recognised).toBe(true);
+        }
+      }
+    });
+    const bridge = await startBridge({ home, rendererDir: RENDERER });
+    bridges.push(bridge);
+    const page = await openApp(browser, bridge, consoleErrors);
+    await signInToInbox(page, 'Nadia Observatoire', PASS);
+    const entries = await page.getByRole('navigation').getByRole('button').allTextContents();
+    expect(entries).toContain('Console de l’officier SSI');
+    for (const entry of entries) {
+      await nav(page, entry);
+      await page.locator('main h1').first().waitFor();
+      if (entry === 'Indicateurs') await page.locator('section.indicator canvas').first().waitFor();
+      if (entry === 'Annuaire') await page.getByRole('columnheader', { name: 'Actions' }).waitFor();
+      if (entry === 'Conventions') await page.getByRole('heading', { level: 2, name: 'Observatoire de la délinquance' }).waitFor();
+      await reflow(page, `obs-${entry.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z]+/g, '-').toLowerCase()}`);
+    }
+    await nav(page, 'Conventions');
+    await page.getByRole('button', { name: 'Nouvelle convention…' }).click();
+    await page.getByRole('heading', { level: 2, name: 'Nouvelle convention' }).waitFor();
+    await reflow(page, 'obs-convention-form');
     expect(consoleErrors).toEqual([]);
   });
 });

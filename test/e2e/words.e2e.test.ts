@@ -274,7 +274,7 @@ describe('the Calendrier, Conventions, Indicateurs and Aide screens (issue 15 ov
     bridge.dialogAnswers.push(path.join(tmp, 'ist-2025-T1.csv'));
     await o.getByRole('button', { name: 'Choisir un état à relier…' }).click();
     await o.getByTestId('mapping-editor').getByText(/ist-2025-T1\.csv\u00a0: 3 libellés de lignes/).waitFor();
-    await o.getByLabel('Jusqu’à (période)').fill('2026-T4');
+    await o.getByLabel(/^Jusqu’à la période/).fill('2026-T4');
     bridge.dialogAnswers.push(path.join(tmp, 'rapport-slb.pdf'));
     await o.getByRole('button', { name: 'Rapport de la commune (PDF)' }).click();
     await onlyStatusWith(o, 'Rapport du 4e trimestre 2026 enregistré\u00a0: «\u00a0rapport-slb.pdf\u00a0».');
