@@ -18,6 +18,22 @@ import { RENDERER, h1, pick, prepareRun, launchChromium, closeRun, signIn, statu
 import { cliSandbox } from '../cli/support.js';
 import { newPersonCard } from '../../electron/core/profile/identities.js';
 
+/** The page's DOM as these checks read it: the tests' tsconfig has no DOM library (as fit.e2e). */
+interface El {
+  tagName: string; id: string; textContent: string | null; isConnected: boolean; required: boolean;
+  labels: ArrayLike<El> | null; parentElement: El | null;
+  getAttribute(name: string): string | null; matches(selector: string): boolean; closest(selector: string): El | null;
+  querySelector(selector: string): El | null; getBoundingClientRect(): { left: number; top: number; width: number; height: number };
+  contains(other: unknown): boolean; compareDocumentPosition(other: El): number;
+}
+interface Doc {
+  document: {
+    activeElement: El | null; body: El; title: string; querySelector(s: string): El | null; querySelectorAll(s: string): El[];
+    elementFromPoint(x: number, y: number): El | null; getElementById(id: string): El | null;
+  };
+}
+
+
 const PASS = 'une phrase de passe de test';
 const TOWN = 'Mairie de Saint-Laurent-Blangy';
 const HELD = 'Une opération est en cours sur cet écran';
@@ -66,8 +82,8 @@ afterAll(async () => {
 
 /** The focused element: tag, name, whether Chromium draws its focus ring, whether it is in <main>. */
 const focused = () => page.evaluate(() => {
-  const el = document.activeElement as HTMLElement | null;
-  if (!el || el === document.body) return { tag: 'body', name: '', ring: false, inMain: false };
+  const el = (globalThis as unknown as Doc).document.activeElement as El | null;
+  if (!el || el === (globalThis as unknown as Doc).document.body) return { tag: 'body', name: '', ring: false, inMain: false };
   return {
     tag: el.tagName.toLowerCase(),
     name: (el.getAttribute('aria-label') ?? el.textContent ?? '').trim().replace(/[ \t\n\r]+/g, ' '), // no-break spaces kept
@@ -81,9 +97,9 @@ const focusOn = (name: string) => expect.poll(async () => (await focused()).name
 /** Remembers every live region in the page now; `spoken(text)` then says whether one of THOSE came
  * to hold `text` (a region inserted already holding its text is often not announced: RGAA 7.5). */
 const markRegions = () => page.evaluate(() => {
-  (globalThis as unknown as { __regions: Element[] }).__regions = [...document.querySelectorAll('[aria-live], [role=status], [role=alert]')];
+  (globalThis as unknown as { __regions: El[] }).__regions = [...(globalThis as unknown as Doc).document.querySelectorAll('[aria-live], [role=status], [role=alert]')];
 });
-const spoken = (text: string) => page.evaluate((wanted) => (globalThis as unknown as { __regions: Element[] }).__regions
+const spoken = (text: string) => page.evaluate((wanted) => (globalThis as unknown as { __regions: El[] }).__regions
   .some((r) => r.isConnected && (r.textContent ?? '').includes(wanted)), text);
 
 describe('accessibility: focus, status messages, required fields, titles, idle lock', () => {
@@ -100,11 +116,12 @@ describe('accessibility: focus, status messages, required fields, titles, idle l
     await expect.poll(() => page.title()).toBe('Annuaire – Pli');
 
     const skip = page.getByRole('link', { name: 'Aller au contenu' });
-    expect(await skip.evaluate((a) => a.closest('header')?.querySelector('a, button, input, select, textarea') === a)).toBe(true);
+    expect(await skip.evaluate((node) => { const a = node as unknown as El; return a.closest('header')?.querySelector('a, button, input, select, textarea') === a; })).toBe(true);
     // Hidden until focused: nothing of it shows at its place.
-    const shows = () => skip.evaluate((a) => {
+    const shows = () => skip.evaluate((node) => {
+      const a = node as unknown as El;
       const r = a.getBoundingClientRect();
-      return r.width > 10 && r.height > 10 && document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) === a;
+      return r.width > 10 && r.height > 10 && (globalThis as unknown as Doc).document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) === a;
     });
     expect(await shows()).toBe(false);
     // Reached with the keyboard: back from « Se déconnecter », the header's last control.
@@ -115,7 +132,7 @@ describe('accessibility: focus, status messages, required fields, titles, idle l
     expect((await focused()).ring).toBe(true);
     await page.keyboard.press('Enter');
     await expect.poll(async () => (await focused()).inMain).toBe(true);
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    expect(await page.evaluate(() => (globalThis as unknown as Doc).document.activeElement?.id)).toBe('main');
     // The next Tab goes on inside the screen, not to the navigation bar.
     await page.keyboard.press('Tab');
     expect((await focused()).inMain).toBe(true);
@@ -166,7 +183,7 @@ describe('accessibility: focus, status messages, required fields, titles, idle l
     await page.getByRole('button', { name: 'Confirmer la révocation' }).focus();
     await page.keyboard.press('Enter');
     await statusWith(page, 'La révocation de Jean Test 1 est enregistrée');
-    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('revoke-who');
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as Doc).document.activeElement?.id)).toBe('revoke-who');
   });
 
   it('the voice-check panel takes the focus when it opens, and gives it back to its button when cancelled', async () => {
@@ -177,7 +194,7 @@ describe('accessibility: focus, status messages, required fields, titles, idle l
     await page.keyboard.press('Enter');
     const panel = page.getByRole('group', { name: mark });
     await panel.waitFor();
-    await expect.poll(() => page.evaluate(() => document.activeElement?.closest('[role=group]')?.getAttribute('aria-label') ?? null)).toBe(mark);
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as Doc).document.activeElement?.closest('[role=group]')?.getAttribute('aria-label') ?? null)).toBe(mark);
     await panel.getByRole('button', { name: 'Annuler' }).focus();
     await page.keyboard.press('Enter');
     await focusOn(mark);
@@ -193,7 +210,7 @@ describe('accessibility: focus, status messages, required fields, titles, idle l
       await page.getByRole('heading', { level: 2, name: 'Nouvelle convention' }).waitFor();
     };
     await open();
-    await expect.poll(() => page.evaluate(() => document.activeElement?.closest('section')?.querySelector('h2')?.textContent ?? null)).toBe('Nouvelle convention');
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as Doc).document.activeElement?.closest('section')?.querySelector('h2')?.textContent ?? null)).toBe('Nouvelle convention');
     await page.getByRole('button', { name: 'Annuler' }).focus();
     await page.keyboard.press('Enter');
     await focusOn('Nouvelle convention…');
@@ -203,7 +220,7 @@ describe('accessibility: focus, status messages, required fields, titles, idle l
     // Required: in code (required or aria-required) and visibly, « obligatoire » in the label.
     const required = await page.evaluate(() => ['cf-title', 'cf-org-0', 'cf-address-0', 'cf-org-1', 'cf-address-1', 'cf-types', 'cf-day', 'cf-expect', 'cf-start', 'cf-years', 'cf-retention', 'cf-renew']
       .map((id) => {
-        const field = document.getElementById(id) as HTMLInputElement;
+        const field = (globalThis as unknown as Doc).document.getElementById(id) as unknown as El;
         return `${id} ${field.required || field.getAttribute('aria-required') === 'true'} ${/obligatoire/.test(field.labels?.[0]?.textContent ?? '')}`;
       }));
     expect(required).toEqual([
@@ -214,7 +231,7 @@ describe('accessibility: focus, status messages, required fields, titles, idle l
     await page.getByRole('button', { name: 'Signer la convention' }).focus();
     await page.keyboard.press('Enter');
     await page.locator('#cf-start-error').waitFor();
-    const start = await page.locator('#cf-start').evaluate((f) => ({ invalid: f.getAttribute('aria-invalid'), describedby: (f.getAttribute('aria-describedby') ?? '').split(' ') }));
+    const start = await page.locator('#cf-start').evaluate((node) => { const f = node as unknown as El; return { invalid: f.getAttribute('aria-invalid'), describedby: (f.getAttribute('aria-describedby') ?? '').split(' ') }; });
     expect(start.invalid).toBe('true');
     expect(start.describedby).toContain('cf-start-error');
     expect(start.describedby).toContain('cf-start-hint');
@@ -232,7 +249,7 @@ describe('accessibility: focus, status messages, required fields, titles, idle l
     expect((await focused()).ring).toBe(true);
     await page.keyboard.press('Enter');
     await expect.poll(() => page.getByRole('button', { name: /^Retirer/ }).count()).toBe(0);
-    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? document.activeElement?.tagName)).toBe('add-files');
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as Doc).document.activeElement?.getAttribute('data-testid') ?? (globalThis as unknown as Doc).document.activeElement?.tagName)).toBe('add-files');
 
     await pick(page, 'add-files', [files[0]!]);
     await page.getByRole('checkbox', { name: /^Claire Dumont/ }).check();
@@ -306,10 +323,12 @@ describe('accessibility: focus, status messages, required fields, titles, idle l
     await markRegions();
     await page.clock.runFor('02:05');
     await h1(page, 'Connexion');
-    const reason = await page.getByTestId('lock-reason').evaluate((r) => {
+    const reason = await page.getByTestId('lock-reason').evaluate((node) => {
+      const r = node as unknown as El;
       const main = r.closest('main');
       const title = main?.querySelector('h1');
-      return { inMain: main !== null, afterH1: title ? Boolean(title.compareDocumentPosition(r) & Node.DOCUMENT_POSITION_FOLLOWING) : false };
+      // 4: Node.DOCUMENT_POSITION_FOLLOWING (r comes after the title).
+      return { inMain: main !== null, afterH1: title ? Boolean(title.compareDocumentPosition(r) & 4) : false };
     });
     expect(reason).toEqual({ inMain: true, afterH1: true });
     await expect.poll(() => spoken('Session fermée après 2 minutes sans activité'), { timeout: 5000 }).toBe(true);
