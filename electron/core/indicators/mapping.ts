@@ -3,6 +3,7 @@
 // spacing, apostrophes and punctuation. The ready-made mappings cover the IS 101 and the IST.
 // Pure: run inside the reading worker (read.worker.ts), with no access to the profile.
 import { INDICATOR_IDS, INDICATORS } from '../../../shared/indicators.js';
+import { forTerminal, visibleOnly } from '../../../shared/text.js';
 import { inputError } from '../errors.js';
 
 export interface Mapping {
@@ -94,16 +95,24 @@ export type Grid = Cell[][];
 
 export interface Extracted { commune: string | null; indicator: string; value: number }
 export type Recognition =
-  | { recognised: true; mapping: string; figures: Extracted[] }
+  /** `column`: when the state has one value column, its header (null: none), so that the caller
+   * can compare it with the communes it knows (store.ts); absent when several columns are read. */
+  | { recognised: true; mapping: string; figures: Extracted[]; column?: string | null }
   | { recognised: false; reason: string };
+
+/** The largest count a cell may give (a number cell or text of digits): 12 digits. */
+export const MAX_COUNT = 999_999_999_999;
+/** Communes (value columns) of one state read without a commune named: a police circonscription's
+ * state lists a few dozen at most, an agglomeration observatory's about a hundred and thirty. */
+export const MAX_COMMUNES = 200;
 
 const IGNORED_HEADERS = new Set(['total', 'totaux', 'evolution', 'variation', '%', 'ecart', 'rappel']);
 
 /** A whole count from a cell: a number, or text such as "1 234" (spaces, no-break and thin spaces
- * between thousands). Null for an empty cell; undefined for anything else. */
+ * between thousands), at most MAX_COUNT. Null for an empty cell; undefined for anything else. */
 export function countOf(cell: Cell): number | null | undefined {
   if (cell === null) return null;
-  if (typeof cell === 'number') return Number.isSafeInteger(cell) && cell >= 0 ? cell : undefined;
+  if (typeof cell === 'number') return Number.isInteger(cell) && cell >= 0 && cell <= MAX_COUNT ? cell : undefined;
   const text = cell.replace(/[\s\u00a0\u202f]/g, '');
   if (text === '') return null;
   if (!/^\d{1,12}$/.test(text)) return undefined;
@@ -172,8 +181,20 @@ function readRows(grid: Grid, mapping: Mapping, commune: string | null): Recogni
   if (commune !== null && columns.length > 1) {
     chosen = columns.filter((col) => col.header !== null && normaliseLabel(col.header) === normaliseLabel(commune));
     if (chosen.length === 0) return { recognised: false, reason: `aucune colonne pour la commune « ${commune} »` };
-  } else if (columns.length > 1 && columns.some((col) => col.header === null)) {
-    return { recognised: false, reason: 'plusieurs colonnes de valeurs sans en-tête de commune' };
+    // Two columns of the same commune: which one is right cannot be told, so none is kept.
+    if (chosen.length > 1) return { recognised: false, reason: `plusieurs colonnes pour la commune « ${commune} »` };
+  } else if (columns.length > 1) {
+    if (columns.some((col) => col.header === null)) return { recognised: false, reason: 'plusieurs colonnes de valeurs sans en-tête de commune' };
+    if (columns.length > MAX_COMMUNES) return { recognised: false, reason: `plus de ${MAX_COMMUNES} communes dans l’état` };
+    const seen = new Set<string>();
+    for (const col of columns) {
+      const header = col.header!.replace(/\s+/g, ' ');
+      // A header becomes a commune's name in the profile: the rule of a name typed by a person.
+      if (header.length > 100 || !visibleOnly(header)) return { recognised: false, reason: 'en-tête de commune illisible (caractères invisibles ou plus de 100 caractères)' };
+      const key = normaliseLabel(header);
+      if (seen.has(key)) return { recognised: false, reason: `plusieurs colonnes pour la commune « ${header} »` };
+      seen.add(key);
+    }
   }
   const figures: Extracted[] = [];
   for (const col of chosen) {
@@ -186,7 +207,7 @@ function readRows(grid: Grid, mapping: Mapping, commune: string | null): Recogni
     }
   }
   if (figures.length === 0) return { recognised: false, reason: 'aucune valeur en face des libellés' };
-  return { recognised: true, mapping: mapping.name, figures };
+  return { recognised: true, mapping: mapping.name, figures, ...(columns.length === 1 ? { column: columns[0]!.header } : {}) };
 }
 
 /** What the mapping editor offers (docs/indicators.md 3.1): the texts of a state as read, a row
@@ -200,31 +221,51 @@ export function labelsOf(grids: Grid[]): { rows: string[]; columns: string[] } {
   const seen = { rows: new Set<string>(), columns: new Set<string>() };
   const isCount = (cell: Cell | undefined) => typeof countOf(cell ?? null) === 'number';
   const add = (list: string[], keys: Set<string>, text: string) => {
+    if (list.length >= 200) return;
     const key = normaliseLabel(text);
-    if (!key || keys.has(key) || list.length >= 200) return;
+    if (!key || keys.has(key)) return;
     keys.add(key);
     list.push(text.trim().replace(/\s+/g, ' '));
   };
   for (const grid of grids) {
-    grid.forEach((row, r) => row.forEach((cell, c) => {
+    // Per row, the last column holding a count; per column, the last row holding one: one pass,
+    // then each cell is compared with them (a label has a count after it).
+    const lastInRow: number[] = [];
+    const lastInColumn: number[] = [];
+    grid.forEach((row, r) => {
+      lastInRow[r] = -1;
+      (row ?? []).forEach((cell, c) => {
+        if (!isCount(cell)) return;
+        lastInRow[r] = c;
+        lastInColumn[c] = r;
+      });
+    });
+    grid.forEach((row, r) => (row ?? []).forEach((cell, c) => {
       if (typeof cell !== 'string' || cell.trim().length === 0 || cell.length > 200 || countOf(cell) !== undefined) return;
-      if (row.slice(c + 1).some(isCount)) add(rows, seen.rows, cell);
-      if (grid.slice(r + 1).some((below) => isCount(below?.[c]))) add(columns, seen.columns, cell);
+      if (lastInRow[r]! > c) add(rows, seen.rows, cell);
+      if ((lastInColumn[c] ?? -1) > r) add(columns, seen.columns, cell);
     }));
   }
   return { rows, columns };
 }
 
+/** A sheet's name as a reason quotes it: short, its hidden characters shown as <U+XXXX>. */
+const sheetName = (name: string): string => `« ${forTerminal(Array.from(name).slice(0, 40).join(''))} »`;
+
 /**
- * Reads a state's grid under the mappings (the person's first, then the ready-made ones): the
- * mapping and layout that recognise the most indicators win. Never throws on the grid's content.
+ * Reads a state's grids (its visible sheets; `names`, their names) under the mappings (the
+ * person's first, then the ready-made ones): on each sheet and layout, the mapping that recognises
+ * the most indicators; over the sheets and layouts, the reading that recognises the most wins. Two
+ * readings that give different figures for the same commune and indicator (another sheet, the
+ * other layout) make the state "non reconnu": which one is the state cannot be told. Never throws
+ * on the grid's content.
  */
-export function recognise(grids: Grid[], mappings: readonly Mapping[], commune: string | null): Recognition {
-  let best: Recognition | null = null;
-  let bestCount = 0;
+export function recognise(grids: Grid[], mappings: readonly Mapping[], commune: string | null, names: readonly (string | null)[] = []): Recognition {
+  const readings: { sheet: string | null; result: Extract<Recognition, { recognised: true }>; count: number }[] = [];
   let firstFailure: Recognition | null = null;
-  for (const grid of grids) {
+  grids.forEach((grid, g) => {
     for (const layout of [grid, transpose(grid)]) {
+      let best: (typeof readings)[number] | null = null;
       for (const mapping of mappings) {
         const result = readRows(layout, mapping, commune);
         if (!result) continue;
@@ -233,9 +274,23 @@ export function recognise(grids: Grid[], mappings: readonly Mapping[], commune: 
           continue;
         }
         const count = new Set(result.figures.map((f) => f.indicator)).size;
-        if (count > bestCount) [best, bestCount] = [result, count];
+        if (!best || count > best.count) best = { sheet: names[g] ?? null, result, count };
       }
+      if (best) readings.push(best);
     }
+  });
+  if (readings.length === 0) return firstFailure ?? { recognised: false, reason: "aucun libellé d'indicateur reconnu (IS 101, IST ou correspondance du poste)" };
+  const best = readings.reduce((a, b) => (b.count > a.count ? b : a));
+  const valueOf = new Map(best.result.figures.map((f) => [`${f.commune ?? ''}\0${f.indicator}`, f.value]));
+  for (const other of readings) {
+    if (other === best) continue;
+    const differs = other.result.figures.some((f) => {
+      const value = valueOf.get(`${f.commune ?? ''}\0${f.indicator}`);
+      return value !== undefined && value !== f.value;
+    });
+    if (!differs) continue;
+    const where = best.sheet !== null && other.sheet !== null && best.sheet !== other.sheet ? ` (feuilles ${sheetName(best.sheet)} et ${sheetName(other.sheet)})` : '';
+    return { recognised: false, reason: `plusieurs feuilles ou dispositions du fichier donnent des chiffres différents${where}` };
   }
-  return best ?? firstFailure ?? { recognised: false, reason: "aucun libellé d'indicateur reconnu (IS 101, IST ou correspondance du poste)" };
+  return best.result;
 }

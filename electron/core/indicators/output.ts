@@ -58,11 +58,15 @@ export async function indicatorReport(ctx: Context, request: ReportRequest): Pro
 }
 
 const CSV_HEAD = ['convention', 'commune', 'periode', 'indicateur', 'libelle', 'valeur', 'pli_source', 'fichier_source', 'etat'];
-/** A cell a spreadsheet would read as a formula gets a leading quote (docs/indicators.md 7). */
-const csvCell = (value: string | number): string => {
+/** A cell a spreadsheet would read as a formula gets a quote before it (docs/indicators.md 7): at
+ * its start, and after every `,`, `;` or tab inside it (spaces and quotes between them skipped: a
+ * spreadsheet whose list separator is the comma splits the line there, quotes or not). A cell holding `;`, `,`, a tab, a quote or a line break
+ * is quoted. */
+export const csvCell = (value: string | number): string => {
   let s = String(value);
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[;"\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  s = s.replace(/([,;\t][\s"]*)([=+\-@])/g, "$1'$2");
+  return /[;,\t"\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 const STATE_FR = { ok: 'vérifié', unverified: 'non vérifié', modified: 'modifié hors de Pli' } as const;
 

@@ -19,9 +19,12 @@ export interface ReadLimits {
   timeMs: number;
   /** Worker heap, MiB. */
   heapMb: number;
+  /** Bytes of an XLSX's or ODS's parts once decompressed, all together (zip.ts): the worker's
+   * heap limit does not bound the buffers a decompression makes. */
+  maxUnzippedBytes: number;
 }
 
-export const READ_LIMITS: ReadLimits = { maxBytes: 5 * 1024 * 1024, maxCells: 200_000, timeMs: 10_000, heapMb: 256 };
+export const READ_LIMITS: ReadLimits = { maxBytes: 5 * 1024 * 1024, maxCells: 200_000, timeMs: 10_000, heapMb: 256, maxUnzippedBytes: 50 * 1024 * 1024 };
 const IDLE_MS = 30_000;
 
 export type StateReading = Exclude<ReadAnswer, { labels: unknown }>;
@@ -86,7 +89,7 @@ function readOnce(bytes: Uint8Array, mappings: readonly Mapping[], commune: stri
     r.worker.on('message', onMessage);
     r.worker.once('error', onError);
     r.worker.once('exit', onExit);
-    const job: ReadJob = { id, bytes, mappings: [...mappings], commune, limits: { maxCells: limits.maxCells }, ...(labels ? { labels } : {}) };
+    const job: ReadJob = { id, bytes, mappings: [...mappings], commune, limits: { maxCells: limits.maxCells, maxUnzippedBytes: limits.maxUnzippedBytes }, ...(labels ? { labels } : {}) };
     r.worker.postMessage(job);
   });
 }

@@ -16,7 +16,8 @@ port.on('message', (job: ReadJob) => {
   let answer: ReadAnswer;
   try {
     const { grids, kind, encoding } = gridsOf(job.bytes, job.limits);
-    answer = job.labels ? { recognised: false, labels: labelsOf(grids) } : { ...recognise(grids, job.mappings, job.commune), kind, encoding };
+    const sheets = grids.map((g) => g.grid);
+    answer = job.labels ? { recognised: false, labels: labelsOf(sheets) } : { ...recognise(sheets, job.mappings, job.commune, grids.map((g) => g.name)), kind, encoding };
   } catch (error) {
     answer = { recognised: false, reason: error instanceof NotRecognised ? error.message : 'fichier illisible' };
   }

@@ -2,12 +2,22 @@
 // CSV read here (separator and encoding detected), XLSX, ODS and legacy XLS with SheetJS
 // (@e965/xlsx). Untrusted input: formulas are never evaluated (the value the spreadsheet cached,
 // else nothing), no external link is followed and no macro is read (SheetJS runs none; the options
-// below keep their text out too), and the cell count is bounded.
+// below keep their text out too), and the cell count is bounded. A ZIP (XLSX, ODS) is opened by
+// zip.ts first, under a budget of decompressed bytes: SheetJS gets its entries stored, never
+// compressed. Hidden sheets are not read.
 import * as XLSX from '@e965/xlsx';
 import type { Cell, Grid } from './mapping.js';
+import { restoredZip, ZipRefused } from './zip.js';
 
-export interface SheetLimits { maxCells: number }
+export interface SheetLimits {
+  maxCells: number;
+  /** Bytes of a ZIP's entries once decompressed, all together (XLSX, ODS). */
+  maxUnzippedBytes: number;
+}
 export class NotRecognised extends Error {}
+
+/** A grid and the name of the sheet it was read from (a CSV has one, unnamed). */
+export interface NamedGrid { name: string | null; grid: Grid }
 
 export type Kind = 'csv' | 'xlsx-or-ods' | 'xls';
 
@@ -87,12 +97,23 @@ export function parseCsv(text: string, limits: SheetLimits): Grid {
   return rows;
 }
 
-/** Every sheet of a workbook as a grid: numbers stay numbers, text stays text, a formula cell
- * gives its cached value (none: an empty cell), errors and booleans are empty. */
-export function parseWorkbook(bytes: Uint8Array, limits: SheetLimits): Grid[] {
+/** Every visible sheet of a workbook as a grid: numbers stay numbers, text stays text, a formula
+ * cell gives its cached value (none: an empty cell), errors and booleans are empty. A sheet the
+ * workbook marks hidden or very hidden is not read (XLSX, XLS; an ODS's hidden sheets are not
+ * told apart by SheetJS: mapping.ts refuses a state whose sheets disagree). */
+export function parseWorkbook(bytes: Uint8Array, limits: SheetLimits, kind: 'xlsx-or-ods' | 'xls'): NamedGrid[] {
+  let input: Uint8Array = bytes;
+  if (kind === 'xlsx-or-ods') {
+    try {
+      input = restoredZip(bytes, limits.maxUnzippedBytes);
+    } catch (error) {
+      if (error instanceof ZipRefused) throw new NotRecognised(error.message);
+      throw new NotRecognised('fichier illisible (tableur abîmé ou d’un autre type)');
+    }
+  }
   let book: XLSX.WorkBook;
   try {
-    book = XLSX.read(bytes, {
+    book = XLSX.read(input, {
       type: 'array', dense: true, cellFormula: false, cellHTML: false, cellStyles: false, cellDates: false, cellNF: false,
       bookVBA: false, bookDeps: false, bookFiles: false, bookProps: false, WTF: false, sheetRows: 5000,
     });
@@ -100,26 +121,28 @@ export function parseWorkbook(bytes: Uint8Array, limits: SheetLimits): Grid[] {
     throw new NotRecognised('fichier illisible (tableur abîmé ou d’un autre type)');
   }
   let cells = 0;
-  return book.SheetNames.map((name) => {
+  const shown = book.SheetNames.filter((_, i) => (book.Workbook?.Sheets?.[i]?.Hidden ?? 0) === 0);
+  return shown.map((name): NamedGrid => {
     const sheet = book.Sheets[name];
     const data = (sheet as { '!data'?: (XLSX.CellObject | undefined)[][] } | undefined)?.['!data'] ?? [];
     // Array.from, not map: a sheet's rows and cells are sparse arrays, whose holes map skips.
-    return Array.from(data, (row) => Array.from(row ?? [], (cell): Cell => {
+    const grid = Array.from(data, (row) => Array.from(row ?? [], (cell): Cell => {
       if (++cells > limits.maxCells) throw new NotRecognised('trop de cellules');
       if (!cell) return null;
       if (cell.t === 'n' && typeof cell.v === 'number') return cell.v;
       if (cell.t === 's' && typeof cell.v === 'string') return cell.v;
       return null;
     }));
+    return { name, grid };
   });
 }
 
-export function gridsOf(bytes: Uint8Array, limits: SheetLimits): { grids: Grid[]; kind: Kind; encoding?: string } {
+export function gridsOf(bytes: Uint8Array, limits: SheetLimits): { grids: NamedGrid[]; kind: Kind; encoding?: string } {
   const kind = kindOf(bytes);
   if (kind === null) throw new NotRecognised("ni CSV, ni XLSX, ni ODS, ni XLS");
   if (kind === 'csv') {
     const { text, encoding } = decodeText(bytes);
-    return { grids: [parseCsv(text, limits)], kind, encoding };
+    return { grids: [{ name: null, grid: parseCsv(text, limits) }], kind, encoding };
   }
-  return { grids: parseWorkbook(bytes, limits), kind };
+  return { grids: parseWorkbook(bytes, limits, kind), kind };
 }

@@ -6,20 +6,24 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
-import { actorOf, audited, type Context, type Scope } from '../context.js';
+import { actorOf, audit, type Context, type Scope } from '../context.js';
 import { inputError, PliError } from '../errors.js';
 import { KDF_INFO } from '../crypto/labels.js';
 import type { DB } from '../profile/profile.js';
 import { resolveOwn } from '../profile/identities.js';
 import { attachedSubkey, hasHolder, integrityKeyOf } from '../profile/integrity.js';
-import { decodeEvent, listEvents } from '../profile/events.js';
-import { findConvention } from '../authority/convention.js';
+import { decodeEvent, listEvents, type EventInput } from '../profile/events.js';
+import { findConvention, listConventions } from '../authority/convention.js';
 import { INDICATOR_IDS, parsePeriod } from '../../../shared/indicators.js';
 import { visibleOnly } from '../../../shared/text.js';
-import { BUILT_IN_MAPPINGS, normaliseLabel, parseMapping, type Mapping } from './mapping.js';
+import { BUILT_IN_MAPPINGS, MAX_COMMUNES, MAX_COUNT, normaliseLabel, parseMapping, type Mapping } from './mapping.js';
 import { READ_LIMITS, readState, readStateLabels, type LabelsReading, type ReadLimits } from './read.js';
 
 export const CORRECTION_FILE = 'correction manuelle';
+/** Rows one import may write: every indicator of every commune a state may hold. */
+export const MAX_IMPORT_ROWS = MAX_COMMUNES * INDICATOR_IDS.length;
+/** Communes an import's event names (then their count): the log keeps every event for ever. */
+export const EVENT_COMMUNES = 20;
 
 export interface FigureRow {
   id: number; convention: string; commune: string; period: string; indicator: string; value: number;
@@ -128,11 +132,11 @@ export function mappingsOf(db: DB): Mapping[] {
 export async function setMapping(ctx: Context, input: { as?: string; text: string }): Promise<Mapping> {
   const mapping = parseMapping(input.text);
   await signedIn(ctx, input.as);
-  return audited(ctx, 'indicators.mapping-set', async () => {
+  return writeAudited(ctx, () => {
     ctx.profile.db.prepare('INSERT INTO indicator_mappings (name, text, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at')
       .run(mapping.name, input.text, Date.now());
     return mapping;
-  }, (m) => ({ actor: actorOf(ctx), object: m.name, detail: { indicators: Object.keys(m.labels).length } }));
+  }, (m) => ({ actor: actorOf(ctx), action: 'indicators.mapping-set', object: m.name, detail: { indicators: Object.keys(m.labels).length } }));
 }
 
 /** The acting person's name as the event records it (`by`): shown later even if the directory changes. */
@@ -168,7 +172,19 @@ function signerOf(db: DB, container: string): { id: string; name: string } | nul
 
 interface NewRow { convention: string; commune: string; period: string; indicator: string; value: number; source_container: string | null; source_file: string }
 
-/** Inserts the rows of one write, each sealed when the integrity key is in hand. One transaction. */
+/** Runs a write and appends its audit event in ONE transaction: either both are in the profile or
+ * neither (a crash or a busy database between them would leave rows no event names, shown as
+ * "modifié hors de Pli"). */
+function writeAudited<T>(ctx: Context, write: () => T, event: (result: T) => EventInput): T {
+  return ctx.profile.db.transaction(() => {
+    const result = write();
+    audit(ctx, event(result));
+    return result;
+  })();
+}
+
+/** Inserts the rows of one write, each sealed when the integrity key is in hand. One transaction
+ * (a savepoint within the caller's, writeAudited). */
 function insertRows(db: DB, writeId: string, rows: NewRow[]): { first: number; sealed: boolean } {
   const key = integrityKeyOf(db);
   const at = Date.now();
@@ -214,6 +230,36 @@ export type ImportResult =
   | { recognised: true; write: string; mapping: string; rows: number; communes: string[]; sealed: boolean }
   | { recognised: false; write: string; reason: string };
 
+/** « Mairie de », « Ville de », « Commune de » (and « de la », « d' », « du », « des ») before a name. */
+const TOWN_HALL = /^(?:mairie|ville|commune)\s+(?:de\s+la\s+|de\s+l['’]|de\s+|d['’]|du\s+|des\s+)/i;
+
+/** The communes this profile knows for sure (normalised as labels are): the town halls among the
+ * organisations of its people, its certificates and its conventions' parties (« Mairie
+ * d'Achicourt » is Achicourt). Any other name (a CPN, an observatory, a column headed « Total ») is
+ * no commune here. */
+async function knownCommunes(db: DB): Promise<Map<string, string>> {
+  const orgs = db.prepare('SELECT org FROM identities UNION SELECT org FROM certificates').pluck().all() as string[];
+  for (const c of await listConventions(db)) orgs.push(...c.parties.map((p) => p.org));
+  const known = new Map<string, string>();
+  for (const org of orgs) {
+    if (!TOWN_HALL.test(org.trim())) continue;
+    const name = communeOf(org);
+    if (name && normaliseLabel(name)) known.set(normaliseLabel(name), name);
+  }
+  return known;
+}
+
+/** The commune a reading's figures are stored under: the state's column header, or the one given.
+ * A header that is no acceptable name is refused as the state's fault, not the person's. */
+function communeOfFigure(header: string | null, given: string | null): string | null {
+  if (header === null) return given;
+  try {
+    return checkCommune(header);
+  } catch {
+    return null;
+  }
+}
+
 async function importChecked(ctx: Context, input: ImportInput, limits: ReadLimits): Promise<ImportResult> {
   const db = ctx.profile.db;
   const period = checkPeriod(input.period);
@@ -223,26 +269,44 @@ async function importChecked(ctx: Context, input: ImportInput, limits: ReadLimit
   if (container !== null && !/^[A-Za-z0-9_-]{1,100}$/.test(container)) throw inputError('bad-container-id', 'Identifiant de pli invalide.');
   const fileName = path.basename(input.file);
   const bytes = readBounded(input.file, limits);
-  const reading = bytes === 'too-big'
+  let reading = bytes === 'too-big'
     ? { recognised: false as const, reason: `fichier trop gros (plus de ${Math.round(limits.maxBytes / 1024 / 1024)} Mio)` }
     : await readState(bytes, mappingsOf(db), commune, limits);
   if (reading.recognised && reading.figures.some((f) => f.commune === null) && commune === null) {
     throw inputError('commune-required', "Cet état ne nomme pas sa commune : indiquez de quelle commune sont ces chiffres, puis recommencez. Rien n'a été enregistré.");
+  }
+  // A state of one value column headed with the name of another commune this profile knows (a
+  // town hall of its directory or conventions) is that commune's, not the one given.
+  if (reading.recognised && commune !== null && typeof reading.column === 'string') {
+    const header = normaliseLabel(reading.column);
+    const other = header !== normaliseLabel(commune) ? (await knownCommunes(db)).get(header) : undefined;
+    if (other !== undefined) reading = { recognised: false, reason: `la colonne des chiffres est intitulée « ${other} », pas « ${commune} » : importez-le pour la bonne commune` };
   }
   const write = `ind-${randomBytes(8).toString('hex')}`;
   // Who signed the container, recorded now in the import's event (chained, checkpoint-signed): the
   // report names that signer even once the container has left the inbox or the directory changed.
   const signer = container === null ? null : signerOf(db, container);
   const base = { convention, period, file: fileName, container, ...by(ctx), ...(signer ? { signer: signer.name, signerId: signer.id } : {}) };
-  return audited<ImportResult>(ctx, 'indicators.imported', async () => {
-    if (!reading.recognised) return { recognised: false, write, reason: reading.reason };
-    const rows = reading.figures.map((f) => ({ convention, commune: f.commune === null ? commune! : checkCommune(f.commune), period, indicator: f.indicator, value: f.value, source_container: container, source_file: fileName }));
-    const { sealed } = insertRows(db, write, rows);
-    return { recognised: true, write, mapping: reading.mapping, rows: rows.length, communes: [...new Set(rows.map((r) => r.commune))], sealed };
-  }, (r) => ({
-    actor: actorOf(ctx), object: write,
-    detail: r.recognised ? { ...base, recognised: true, mapping: r.mapping, communes: r.communes, rows: r.rows, sealed: r.sealed } : { ...base, recognised: false, reason: r.reason },
+  const refused = (reason: string): ImportResult => {
+    audit(ctx, { actor: actorOf(ctx), action: 'indicators.imported', object: write, detail: { ...base, recognised: false, reason } });
+    return { recognised: false, write, reason };
+  };
+  if (!reading.recognised) return refused(reading.reason);
+  const rows: NewRow[] = [];
+  for (const f of reading.figures) {
+    const named = communeOfFigure(f.commune, commune);
+    if (named === null) return refused('en-tête de commune illisible (caractères invisibles ou plus de 100 caractères)');
+    rows.push({ convention, commune: named, period, indicator: f.indicator, value: f.value, source_container: container, source_file: fileName });
+  }
+  if (rows.length > MAX_IMPORT_ROWS) return refused(`plus de ${MAX_IMPORT_ROWS} chiffres dans l’état`);
+  const mapping = reading.mapping;
+  const communes = [...new Set(rows.map((r) => r.commune))];
+  const { sealed } = writeAudited(ctx, () => insertRows(db, write, rows), (r) => ({
+    actor: actorOf(ctx), action: 'indicators.imported', object: write,
+    // The first communes by name, and how many: an observatory's state may name many.
+    detail: { ...base, recognised: true, mapping, communes: communes.slice(0, EVENT_COMMUNES), communeCount: communes.length, rows: rows.length, sealed: r.sealed },
   }));
+  return { recognised: true, write, mapping, rows: rows.length, communes, sealed };
 }
 
 /** `pli indicators import`, the screen's "Importer un état": a person imports a state by hand. */
@@ -255,7 +319,7 @@ export async function importState(ctx: Context, input: ImportInput & { as?: stri
 /** The commune of a receiving organisation (docs/indicators.md 8): « Mairie de Saint-Laurent-Blangy »
  * is Saint-Laurent-Blangy; any other name stands as it is. Used only when the state names none. */
 export function communeOf(org: string): string | null {
-  const name = org.trim().replace(/^(?:mairie|ville|commune)\s+(?:de\s+la\s+|de\s+l['’]|de\s+|d['’]|du\s+|des\s+)/i, '').trim();
+  const name = org.trim().replace(TOWN_HALL, '').trim();
   return name ? name : null;
 }
 
@@ -279,22 +343,20 @@ export async function correctFigure(ctx: Context, input: CorrectionInput): Promi
   const period = checkPeriod(input.period);
   const commune = checkCommune(input.commune);
   const indicator = checkIndicator(input.indicator);
-  if (!Number.isSafeInteger(input.value) || input.value < 0) throw inputError('bad-value', 'Valeur : un nombre entier positif ou nul de faits constatés.');
+  if (!Number.isSafeInteger(input.value) || input.value < 0 || input.value > MAX_COUNT) throw inputError('bad-value', 'Valeur : un nombre entier positif ou nul de faits constatés.');
   const reason = input.reason.trim();
   if (!reason || reason.length > 300 || !visibleOnly(reason)) throw inputError('bad-reason', 'Motif de la correction : manquant, trop long (300 caractères au plus) ou avec des caractères invisibles.');
   await signedIn(ctx, input.as);
   const db = ctx.profile.db;
   const convention = (await findConvention(db, input.convention)).body.id;
   const write = `ind-${randomBytes(8).toString('hex')}`;
-  return audited(ctx, 'indicators.corrected', async () => {
-    const row: NewRow = { convention, commune, period, indicator, value: input.value, source_container: null, source_file: CORRECTION_FILE };
-    const { first, sealed } = insertRows(db, write, [row]);
-    return { row: first, sealed };
-  }, (r) => ({ actor: actorOf(ctx), object: write, detail: { convention, commune, period, indicator, reason, row: r.row, rows: 1, sealed: r.sealed, ...by(ctx) } }))
-    .then(() => {
-      const shown = currentFigures(ctx).figures.find((f) => f.convention === convention && f.commune === commune && f.period === period && f.indicator === indicator);
-      return shown!;
-    });
+  const row: NewRow = { convention, commune, period, indicator, value: input.value, source_container: null, source_file: CORRECTION_FILE };
+  writeAudited(ctx, () => insertRows(db, write, [row]), (r) => ({
+    actor: actorOf(ctx), action: 'indicators.corrected', object: write,
+    detail: { convention, commune, period, indicator, reason, row: r.first, rows: 1, sealed: r.sealed, ...by(ctx) },
+  }));
+  const shown = currentFigures(ctx).figures.find((f) => f.convention === convention && f.commune === commune && f.period === period && f.indicator === indicator);
+  return shown!;
 }
 
 // ---- reads ------------------------------------------------------------------------------------
