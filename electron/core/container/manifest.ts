@@ -49,8 +49,9 @@ export function fileNameProblem(name: string): string | null {
 export const foldName = (name: string): string =>
   Array.from(name.normalize('NFC'), (c) => c.toLowerCase().toUpperCase().toLowerCase()).join('').normalize('NFC');
 
-/** Largest |mtime| (ms) a manifest may carry: JavaScript's date range, so that every accepted date
- * is one the reader can give the file (utimes) and show (docs/format.md 5.3). */
+/** Largest |mtime| (ms) the writer writes: JavaScript's date range (beyond, it writes null). The
+ * reader takes up to 2^53 - 1, as every earlier writer wrote, and dates a file only within this
+ * range (sinks.ts finish): docs/format.md 5.3. */
 export const MAX_MTIME_MS = 8.64e15;
 /** Longest `type`, in Unicode code points (zod counts a string's length in code points). */
 export const MAX_TYPE_LENGTH = 255;
@@ -60,7 +61,7 @@ const fileSchema = lazySchema((z) => z.strictObject({
   type: z.string().max(MAX_TYPE_LENGTH),
   size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   // Dates before 1970 are negative: a file can legitimately carry one.
-  mtime: z.number().int().min(-MAX_MTIME_MS).max(MAX_MTIME_MS).nullable(),
+  mtime: z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).nullable(),
 }));
 /** A convention's period (docs/convention.md 6): `2026-T4`, `2026-S2` or `2026-11`. */
 export const PERIOD_PATTERN = /^\d{4}-(T[1-4]|S[12]|0[1-9]|1[0-2])$/;

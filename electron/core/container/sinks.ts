@@ -14,7 +14,7 @@ import { appendFile, link, lstat, mkdir, open, readdir, readFile, rename, rm, st
 import path from 'node:path';
 import { createHash, createHmac, randomBytes, type Hash, type Hmac } from 'node:crypto';
 import { ContainerDigest } from './digest.js';
-import { printable, type Manifest } from './manifest.js';
+import { MAX_MTIME_MS, printable, type Manifest } from './manifest.js';
 import type { CipherSource, DirectFiles, PlainSink } from './open.js';
 import { inputError, PliError, securityError } from '../errors.js';
 import { diskFullError, faultError, folderFault, notAFile, readFault } from '../faults.js';
@@ -540,7 +540,9 @@ export class FolderSink implements PlainSink {
  * disk (a power cut after "done" must not leave an empty or partial file), then closes it. */
 async function finish(handle: FileHandle, mtime: number | null): Promise<void> {
   try {
-    if (mtime !== null) {
+    // A date beyond JavaScript's (accepted: earlier writers wrote them, docs/format.md 5.3) is no
+    // date: the file keeps its time of writing, as with null.
+    if (mtime !== null && Math.abs(mtime) <= MAX_MTIME_MS) {
       const when = new Date(mtime);
       await handle.utimes(when, when).catch(() => {});
     }
