@@ -14,6 +14,7 @@ import { dispatchObject, sealObject, writePendingToFolder, type SealedObject } f
 import { objectAttachmentName } from '../../electron/core/mail/outbox.js';
 import { PliError } from '../../electron/core/errors.js';
 import type { Context } from '../../electron/core/context.js';
+import { listEvents } from '../../electron/core/profile/events.js';
 
 const root = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pli-objects-unit-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -47,14 +48,15 @@ describe('an object placed in the exchange folder never replaces what is at its 
   const PASS = 'une phrase de passe de test';
   let count = 0;
   /** A profile with one person and a receipt object sealed for her (its bytes are what is placed). */
-  async function withObject(run: (ctx: Context, sealed: SealedObject, me: string, profile: Profile) => Promise<void>): Promise<void> {
+  async function withObject(run: (ctx: Context, sealed: SealedObject, me: string, profile: Profile, another: () => Promise<SealedObject>) => Promise<void>): Promise<void> {
     const { profile } = initProfile(path.join(root, `poste-${++count}`));
     try {
       const me = (await createIdentity(profile.db, { name: 'Alice Martin', email: 'a@police.fr', org: 'Police' }, PASS, { opslimit: 1, memlimitKib: 8 })).id;
       const ctx: Context = { profile, unlocker: { unlock: (row) => unlockIdentity(profile.db, row.id, PASS) } };
       const unlocked = await unlockIdentity(profile.db, me, PASS);
       try {
-        await run(ctx, await sealObject(ctx, 'receipt', '{}', unlocked, [getIdentity(profile.db, me)!]), me, profile);
+        const another = () => sealObject(ctx, 'receipt', '{}', unlocked, [getIdentity(profile.db, me)!]);
+        await run(ctx, await another(), me, profile, another);
       } finally {
         unlocked.wipe();
       }
@@ -103,22 +105,29 @@ describe('an object placed in the exchange folder never replaces what is at its 
     });
   });
 
-  it('a receipt kept for the folder: a file planted under its name stays, refused, the row stays queued; the same object already there counts as written', async () => {
-    await withObject(async (ctx, sealed, me, profile) => {
+  it('receipts kept for the folder: a file planted under the name of one stays, that row stays queued (audited, refused), the next one is written; the same object already there counts as written', async () => {
+    await withObject(async (ctx, sealed, me, profile, another) => {
       const [id] = await dispatchObject(ctx, sealed, me, { pendingFolder: true });
-      const state = (): string => profile.db.prepare('SELECT state FROM outbox WHERE id = ?').pluck().get(id) as string;
+      const next = await another();
+      const [nextId] = await dispatchObject(ctx, next, me, { pendingFolder: true });
+      const state = (row: number | undefined): string => profile.db.prepare('SELECT state FROM outbox WHERE id = ?').pluck().get(row) as string;
       const folder = usb();
       const name = objectAttachmentName('receipt', sealed.containerId);
+      const nextName = objectAttachmentName('receipt', next.containerId);
       writeFileSync(path.join(folder, name), 'déposé par un autre');
-      expect((await refusal(writePendingToFolder(ctx, folder)))?.code).toBe('target-exists');
+      // One planted file stops neither the other receipts nor the folder's import.
+      expect(await writePendingToFolder(ctx, folder)).toBe(1);
       expect(readFileSync(path.join(folder, name), 'utf8')).toBe('déposé par un autre');
-      expect(readdirSync(folder)).toEqual([name]);
-      expect(state()).toBe('queued');
+      expect(readdirSync(folder).sort()).toEqual([name, nextName].sort());
+      expect(readFileSync(path.join(folder, nextName)).equals(next.bytes)).toBe(true);
+      expect([state(id), state(nextId)]).toEqual(['queued', 'sent']);
+      const refused = listEvents(profile.db).filter((e) => e.action === 'object.sent' && e.outcome === 'refused');
+      expect(refused.map((e) => [e.object, JSON.parse(e.detail ?? '{}').reason])).toEqual([[sealed.containerId, 'target-exists']]);
       // A run stopped after placing it and before marking the row: the same bytes are there.
       writeFileSync(path.join(folder, name), sealed.bytes);
       expect(await writePendingToFolder(ctx, folder)).toBe(1);
       expect(readFileSync(path.join(folder, name)).equals(sealed.bytes)).toBe(true);
-      expect(state()).toBe('sent');
+      expect(state(id)).toBe('sent');
     });
   });
 });

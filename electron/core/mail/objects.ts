@@ -313,8 +313,16 @@ export async function writePendingToFolder(ctx: Context, folder: string): Promis
       continue; // never written; the row stays queued, seen in pli outbox
     }
     if (!bytes) continue; // its copy is gone: nothing to write (the row stays queued, seen in pli outbox)
-    // Another file under its name ('target-exists'): left as it is, the row stays queued.
-    const target = await writeObjectToFolder({ kind: row.object_kind as ObjectKind, containerId: row.container_id, bytes }, folder);
+    let target: string;
+    try {
+      target = await writeObjectToFolder({ kind: row.object_kind as ObjectKind, containerId: row.container_id, bytes }, folder);
+    } catch (error) {
+      // Another file under its name: left as it is, this row stays queued, the next ones are
+      // written (one planted file must not stop every receipt, nor the folder's import).
+      if (!(error instanceof PliError && error.code === 'target-exists')) throw error;
+      audit(ctx, { actor: row.sender_id, action: 'object.sent', object: row.container_id, outcome: 'refused', detail: { kind: row.object_kind, transport: 'folder', outbox: row.id, reason: error.code } });
+      continue;
+    }
     updateOutboxTimed(db, row.id, () => db.prepare("UPDATE outbox SET state = 'sent', destination = ?, sent_at = ? WHERE id = ? AND state = 'queued'").run(folder, Date.now(), row.id));
     audit(ctx, { actor: row.sender_id, action: 'object.sent', object: row.container_id, detail: { kind: row.object_kind, transport: 'folder', outbox: row.id, destination: target, bytes: bytes.length } });
     written++;
