@@ -146,6 +146,11 @@ describe('sheets', () => {
     });
   }
 
+  it('bytes after the ZIP\'s end record (a tool padded or appended to the file) are ignored, as SheetJS ignores them', async () => {
+    const padded = Buffer.concat([book([['État', visible, 0]]), Buffer.alloc(4096, 0x20)]);
+    expect(values(await readState(padded, BUILT_IN_MAPPINGS, 'Arras'))).toEqual({ 'Arras|ist.integrite': 1, 'Arras|ist.biens': 2 });
+  });
+
   it('two visible sheets that give different figures: non reconnu, naming them; the same figures twice: read', async () => {
     const r = await readState(book([['État', visible, 0], ['Copie', other, 0]]), BUILT_IN_MAPPINGS, 'Arras');
     expect(r).toEqual(expect.objectContaining({ recognised: false, reason: 'plusieurs feuilles ou dispositions du fichier donnent des chiffres différents (feuilles « Copie » et « État »)' }));

@@ -23,10 +23,15 @@ interface Entry { name: Buffer; flags: number; method: number; crc: number; csz:
 
 const damaged = (why: string) => new ZipRefused(`fichier illisible (tableur abîmé : ${why})`);
 
+/** Bytes after the end record (and its comment) that are ignored, as SheetJS and unzip ignore them:
+ * a file padded or appended to by a tool still reads. Its central directory is checked anyway. */
+const TRAILING_MAX = 1024 * 1024;
+
 function endOfCentralDirectory(zip: Buffer): number {
-  // The record is 22 bytes, then a comment of at most 65,535 bytes that must end the file exactly.
-  for (let i = zip.length - 22; i >= Math.max(0, zip.length - 22 - 0xffff); i--) {
-    if (zip.readUInt32LE(i) === EOCD && i + 22 + zip.readUInt16LE(i + 20) === zip.length) return i;
+  // The record is 22 bytes, then a comment of at most 65,535 bytes, then (rarely) trailing bytes:
+  // the last record whose comment fits in the file.
+  for (let i = zip.length - 22; i >= Math.max(0, zip.length - 22 - 0xffff - TRAILING_MAX); i--) {
+    if (zip.readUInt32LE(i) === EOCD && i + 22 + zip.readUInt16LE(i + 20) <= zip.length) return i;
   }
   throw damaged('fin d’archive introuvable');
 }
