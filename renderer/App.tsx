@@ -219,6 +219,9 @@ export function App() {
       const idle = Date.now() - last;
       if (idle > delay) {
         window.clearInterval(timer); // once: the sign-out ends this effect
+        // The warning closed first: the sign-in screen then takes the focus (a modal dialog still
+        // open as it mounts would keep it, and leave it nowhere once closed).
+        setIdleWarning(null);
         void signOutRef.current(true);
       } else if (idle > delay - lead && !warned) {
         warned = true;
@@ -358,7 +361,7 @@ export function App() {
         <HoldContext.Provider value={hold}>{body}</HoldContext.Provider>
         {dragging && <div className="drop-overlay" aria-hidden="true">{t('layout.offered.dropHint')}</div>}
         {appError && <div className="toast"><ErrorBox message={appError} /><button type="button" className="link" onClick={() => setAppError(null)}>{t('layout.close')}</button></div>}
-        {idleWarning !== null && <IdleWarning seconds={idleWarning} onStay={() => stayRef.current()} />}
+        {idleWarning !== null && status?.session && <IdleWarning seconds={idleWarning} onStay={() => stayRef.current()} />}
       </div>
     </Announcer>
   );

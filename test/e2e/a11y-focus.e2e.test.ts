@@ -323,6 +323,8 @@ describe('accessibility: focus, status messages, required fields, titles, idle l
     await markRegions();
     await page.clock.runFor('02:05');
     await h1(page, 'Connexion');
+    // The focus on the sign-in screen, as after a sign-out by hand (not lost with the warning).
+    await expect.poll(async () => (await focused()).tag).toBe('h1');
     const reason = await page.getByTestId('lock-reason').evaluate((node) => {
       const r = node as unknown as El;
       const main = r.closest('main');
