@@ -562,6 +562,7 @@ async function catchUpOnce(ctx: Context, client: ImapFlow, options: ReceiveOptio
           // receipt kept for later would be lost by a stop in between (the bytes are then known).
           if (!tx) await receiptsDone();
         }
+        inline.parts.delete(message.uid); // what is left of it (its parts after a refusal) is let go
         if (fetchRefused !== undefined) refuseMessage('fetch-refused', fetchRefused);
         else (refused ? toRefused : toDone).push(message.uid);
       }
