@@ -8,12 +8,9 @@
 // The reflow at 640 and 320 px is in layout.e2e.test.ts. Screenshots: test/artifacts/screens/a11y-*.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startBridge, type Bridge } from './bridge.js';
-import { RENDERER, SHOTS, prepareRun, launchChromium, closeRun, observatory, openApp, signInToInbox, h1, nav } from './support.js';
-import { importState } from '../../electron/core/indicators/store.js';
-import { COMMUNES, QUARTERS, is101Of, is101Rows, istOf, istRows, toCsv, toWorkbook } from '../unit/indicators-fixtures.js';
+import { RENDERER, SHOTS, prepareRun, launchChromium, closeRun, observatoryWithFigures, openApp, signInToInbox, h1, nav } from './support.js';
 
 const PASS = 'des chiffres lisibles par tous';
 const NBSP = '\u00a0';
@@ -27,15 +24,7 @@ beforeAll(async () => {
   tmp = prepareRun('pli-e2e-a11y-');
   const home = path.join(tmp, 'observatoire');
   // Three quarters of one commune: the twelve indicators, each with its chart and table.
-  await observatory(home, PASS, { expect: ['IS 101', 'IST'] }, async ({ ctx, convention }) => {
-    for (const [q, period] of QUARTERS.slice(0, 3).entries()) {
-      for (const [name, bytes] of [[`is101-${period}.xlsx`, toWorkbook(is101Rows(is101Of(0, q), COMMUNES[0]!), 'xlsx')], [`ist-${period}.csv`, toCsv(istRows(istOf(0, q)), ';', 'windows-1252')]] as const) {
-        const file = path.join(tmp, name);
-        writeFileSync(file, bytes);
-        expect((await importState(ctx, { convention, period, commune: COMMUNES[0]!, file, container: `pli-${q}` })).recognised).toBe(true);
-      }
-    }
-  });
+  await observatoryWithFigures(home, PASS, tmp);
   browser = await launchChromium();
   const bridge = await startBridge({ home, rendererDir: RENDERER });
   bridges.push(bridge);

@@ -11,9 +11,7 @@ import path from 'node:path';
 import { _electron, type ElectronApplication } from 'playwright-core';
 import { bridgeClient, clientConfig, startBridge, type Bridge } from './bridge.js';
 import { electronBinary } from '../../scripts/electron-binary.js';
-import { ROOT, RENDERER, SHOTS, pick, prepareRun, launchChromium, closeRun, h1, pliSync, contrast, observatory, openApp, signInToInbox } from './support.js';
-import { importState } from '../../electron/core/indicators/store.js';
-import { COMMUNES, QUARTERS, is101Of, is101Rows, istOf, istRows, toCsv, toWorkbook } from '../unit/indicators-fixtures.js';
+import { ROOT, RENDERER, SHOTS, pick, prepareRun, launchChromium, closeRun, h1, pliSync, contrast, observatoryWithFigures, openApp, signInToInbox } from './support.js';
 
 const PASS = 'le 8 de chaque trimestre, sans faute';
 const PASS_B = 'une mairie bien gardée vaut mieux';
@@ -305,15 +303,7 @@ describe('layout, voice check, help, opening from outside, look', () => {
 describe('reflow at 640 and 320 px: the officer and the observatory', () => {
   it('every screen of the nav, a convention and its form, with figures', async () => {
     const home = path.join(tmp, 'observatoire');
-    await observatory(home, PASS, { expect: ['IS 101', 'IST'] }, async ({ ctx, convention }) => {
-      for (const [q, period] of QUARTERS.slice(0, 3).entries()) {
-        for (const [name, bytes] of [[`is101-${period}.xlsx`, toWorkbook(is101Rows(is101Of(0, q), COMMUNES[0]!), 'xlsx')], [`ist-${period}.csv`, toCsv(istRows(istOf(0, q)), ';', 'windows-1252')]] as const) {
-          const file = path.join(tmp, name);
-          writeFileSync(file, bytes);
-          expect((await importState(ctx, { convention, period, commune: COMMUNES[0]!, file, container: `pli-${q}` })).recognised).toBe(true);
-        }
-      }
-    });
+    await observatoryWithFigures(home, PASS, tmp);
     const bridge = await startBridge({ home, rendererDir: RENDERER });
     bridges.push(bridge);
     const page = await openApp(browser, bridge, consoleErrors);

@@ -1,7 +1,7 @@
 // What every browser end-to-end file shares: where things are, how the app is opened in
 // Chromium over the test bridge, how files are "picked", screenshots and common waits.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +17,8 @@ import { signIn as coreSignIn } from '../../electron/core/services/session.js';
 import { certifyCard, initAuthority } from '../../electron/core/authority/authority.js';
 import { createConvention } from '../../electron/core/authority/convention.js';
 import type { Context } from '../../electron/core/context.js';
+import { importState } from '../../electron/core/indicators/store.js';
+import { COMMUNES, QUARTERS, is101Of, is101Rows, istOf, istRows, toCsv, toWorkbook } from '../unit/indicators-fixtures.js';
 
 export const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const RENDERER = path.join(ROOT, 'dist-renderer');
@@ -231,6 +233,20 @@ export async function observatory(home: string, passphrase: string, convention: 
   } finally {
     profile.close();
   }
+}
+
+/** An observatory (above) with three quarters of one commune's figures: the twelve indicators,
+ * each with its chart and table (IS 101 in XLSX, IST in CSV). Its files are written in `dir`. */
+export async function observatoryWithFigures(home: string, passphrase: string, dir: string): Promise<void> {
+  await observatory(home, passphrase, { expect: ['IS 101', 'IST'] }, async ({ ctx, convention }) => {
+    for (const [q, period] of QUARTERS.slice(0, 3).entries()) {
+      for (const [name, bytes] of [[`is101-${period}.xlsx`, toWorkbook(is101Rows(is101Of(0, q), COMMUNES[0]!), 'xlsx')], [`ist-${period}.csv`, toCsv(istRows(istOf(0, q)), ';', 'windows-1252')]] as const) {
+        const file = path.join(dir, name);
+        writeFileSync(file, bytes);
+        expect((await importState(ctx, { convention, period, commune: COMMUNES[0]!, file, container: `pli-${q}` })).recognised).toBe(true);
+      }
+    }
+  });
 }
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
