@@ -85,7 +85,7 @@ describe('a state for another commune', () => {
   it('one column headed with another commune the profile knows: non reconnu, its event says why', async () => {
     const before = rowCount();
     const r = await importState(ctx, { convention, period: '2026-T2', commune: 'Saint-Laurent-Blangy', file: file('ist-achicourt.xlsx', toWorkbook(oneColumn('ACHICOURT', 10), 'xlsx')) });
-    expect(r).toMatchObject({ recognised: false, reason: 'la colonne des chiffres est intitulée « Achicourt », pas « Saint-Laurent-Blangy » : importez-le pour la bonne commune' });
+    expect(r).toMatchObject({ recognised: false, reason: 'la colonne des chiffres est intitulée « Achicourt », pas « Saint-Laurent-Blangy » : importez-le pour la commune « Achicourt » (si c’est la même que « Saint-Laurent-Blangy », écrite autrement, choisissez ce nom-là)' });
     expect(rowCount()).toBe(before);
     expect(lastImport()).toMatchObject({ recognised: false, file: 'ist-achicourt.xlsx' });
     // The same on the open path (a container filed under the convention).

@@ -280,7 +280,7 @@ async function importChecked(ctx: Context, input: ImportInput, limits: ReadLimit
   if (reading.recognised && commune !== null && typeof reading.column === 'string') {
     const header = normaliseLabel(reading.column);
     const other = header !== normaliseLabel(commune) ? (await knownCommunes(db)).get(header) : undefined;
-    if (other !== undefined) reading = { recognised: false, reason: `la colonne des chiffres est intitulée « ${other} », pas « ${commune} » : importez-le pour la bonne commune` };
+    if (other !== undefined) reading = { recognised: false, reason: `la colonne des chiffres est intitulée « ${other} », pas « ${commune} » : importez-le pour la commune « ${other} » (si c’est la même que « ${commune} », écrite autrement, choisissez ce nom-là)` };
   }
   const write = `ind-${randomBytes(8).toString('hex')}`;
   // Who signed the container, recorded now in the import's event (chained, checkpoint-signed): the
