@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
-import { DayField, ErrorBox, Heading, Outside, StatusBox, useAction, useFocusAfterRender } from '../components/common';
+import { DayField, ErrorBox, Heading, Outside, RequiredMark, StatusBox, useAction, useFocusAfterRender } from '../components/common';
 import type { ConventionView } from '../../shared/ipc';
 import { forScreen } from '../../shared/text';
 import { useCalendarWords } from './Calendar';
@@ -165,11 +165,11 @@ export function Convention({ officer }: { officer: boolean }) {
               <form onSubmit={(e) => terminate(e, c.id)}>
                 <div className="row">
                   <div>
-                    <label htmlFor="end-date">{t('convention.endDate')}</label>
+                    <label htmlFor="end-date">{t('convention.endDate')}<RequiredMark /></label>
                     <DayField id="end-date" required day={endDate} onDay={setEndDate} />
                   </div>
                   <div>
-                    <label htmlFor="end-reason">{t('convention.endReason')}</label>
+                    <label htmlFor="end-reason">{t('convention.endReason')}<RequiredMark /></label>
                     <input id="end-reason" type="text" required maxLength={500} value={reason} onChange={(e) => setReason(e.currentTarget.value)} />
                   </div>
                 </div>

@@ -5,7 +5,7 @@
 import { useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { UiError, call, errorMessage, newOpId } from '../api';
-import { ErrorBox, Heading, ProgressBar, StatusBox, baseName, useProgress } from '../components/common';
+import { ErrorBox, Heading, ProgressBar, RequiredMark, StatusBox, baseName, useProgress } from '../components/common';
 import type { ResponseOf, SessionInfo } from '../../shared/ipc';
 import type { ErrorText } from '../errors';
 
@@ -160,16 +160,16 @@ export function FirstRun({ status, onChanged, onSignedIn, onPending, onCancel }:
 
   const identityForm = (
     <form onSubmit={createPerson} aria-describedby={`${ids}-rule`}>
-      <label htmlFor="fr-name">{t('person.name')}</label>
+      <label htmlFor="fr-name">{t('person.name')}<RequiredMark /></label>
       <input id="fr-name" required autoComplete="name" value={form.name} onChange={set('name')} />
-      <label htmlFor="fr-email">{t('person.email')}</label>
+      <label htmlFor="fr-email">{t('person.email')}<RequiredMark /></label>
       <input id="fr-email" type="email" required autoComplete="email" value={form.email} onChange={set('email')} aria-describedby={`${ids}-email`} />
       {pinned && <p id={`${ids}-email`} className="hint">{t('firstRun.emailHint')}</p>}
-      <label htmlFor="fr-org">{t('person.org')}</label>
+      <label htmlFor="fr-org">{t('person.org')}<RequiredMark /></label>
       <input id="fr-org" required value={form.org} onChange={set('org')} placeholder={t('firstRun.orgExample')} />
-      <label htmlFor="fr-pass">{t('firstRun.passphrase')}</label>
+      <label htmlFor="fr-pass">{t('firstRun.passphrase')}<RequiredMark /></label>
       <input id="fr-pass" type="password" required autoComplete="new-password" value={form.passphrase} onChange={set('passphrase')} />
-      <label htmlFor="fr-confirm">{t('firstRun.confirm')}</label>
+      <label htmlFor="fr-confirm">{t('firstRun.confirm')}<RequiredMark /></label>
       <input id="fr-confirm" type="password" required autoComplete="new-password" value={form.confirm} onChange={set('confirm')} />
       <p id={`${ids}-rule`} className="hint">{t('firstRun.passphraseRule')}</p>
       {pinned && <p className="hint">{t('firstRun.certifyLater')}</p>}
@@ -186,13 +186,13 @@ export function FirstRun({ status, onChanged, onSignedIn, onPending, onCancel }:
   const keyfileForm = (
     <form onSubmit={importKeyfile}>
       <p>{t('firstRun.keyfileIntro')}</p>
-      <label htmlFor="fr-onetime">{t('firstRun.oneTime')}</label>
+      <label htmlFor="fr-onetime">{t('firstRun.oneTime')}<RequiredMark /></label>
       <input id="fr-onetime" type="password" required autoComplete="off" value={form.oneTime} onChange={set('oneTime')}
         placeholder="xxxx-xxxx-xxxx-xxxx-xxxx-xxxx" aria-describedby={`${ids}-onetime`} />
       <p id={`${ids}-onetime`} className="hint">{t('firstRun.oneTimeHint')}</p>
-      <label htmlFor="fr-kpass">{t('firstRun.newPassphrase')}</label>
+      <label htmlFor="fr-kpass">{t('firstRun.newPassphrase')}<RequiredMark /></label>
       <input id="fr-kpass" type="password" required autoComplete="new-password" value={form.passphrase} onChange={set('passphrase')} />
-      <label htmlFor="fr-kconfirm">{t('firstRun.confirm')}</label>
+      <label htmlFor="fr-kconfirm">{t('firstRun.confirm')}<RequiredMark /></label>
       <input id="fr-kconfirm" type="password" required autoComplete="new-password" value={form.confirm} onChange={set('confirm')} />
       <p className="hint">{t('firstRun.passphraseRule')}</p>
       <div className="actions">
@@ -232,7 +232,7 @@ export function FirstRun({ status, onChanged, onSignedIn, onPending, onCancel }:
               {authorityMode === 'join' ? (
                 <form onSubmit={importDirectory}>
                   <p id={`${ids}-pin`}>{t('firstRun.pinInstructions')}</p>
-                  <label htmlFor="fr-pin">{t('firstRun.pinLabel')}</label>
+                  <label htmlFor="fr-pin">{t('firstRun.pinLabel')}<RequiredMark /></label>
                   <input id="fr-pin" required autoComplete="off" spellCheck={false} value={pin} onChange={(e) => setPin(e.currentTarget.value)}
                     placeholder="XXXX-XXXX-XXXX-XXXX-XXXX" aria-describedby={`${ids}-pin`} />
                   <div className="actions"><button type="submit" disabled={busy || !pin.trim()}>{t('firstRun.chooseDirectory')}</button></div>
@@ -242,7 +242,7 @@ export function FirstRun({ status, onChanged, onSignedIn, onPending, onCancel }:
                 </form>
               ) : (
                 <>
-                  <label htmlFor="fr-authority">{t('firstRun.authorityName')}</label>
+                  <label htmlFor="fr-authority">{t('firstRun.authorityName')}<RequiredMark /></label>
                   <input id="fr-authority" required value={authorityName} onChange={(e) => setAuthorityName(e.currentTarget.value)}
                     placeholder={t('firstRun.authorityNameExample')} aria-describedby={`${ids}-officer`} />
                   <p id={`${ids}-officer`} className="hint">{t('firstRun.officerHint')}</p>

@@ -5,7 +5,7 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
-import { ErrorBox, ProgressBar, StatusBox, TechnicalDetails, useStartOnce } from '../components/common';
+import { ErrorBox, ProgressBar, RequiredMark, StatusBox, TechnicalDetails, useStartOnce } from '../components/common';
 import type { EndpointInput, MailboxView, ProbeLine } from '../../shared/ipc';
 import type { ErrorText } from '../errors';
 
@@ -19,12 +19,12 @@ function EndpointFields({ which, value, onChange }: { which: 'imap' | 'smtp'; va
       <legend>{t(`mailbox.${which}Legend`)}</legend>
       <div className="endpoint">
         <div>
-          <label htmlFor={`${id}-host`}>{t(`mailbox.${which}Host`)}</label>
+          <label htmlFor={`${id}-host`}>{t(`mailbox.${which}Host`)}<RequiredMark /></label>
           <input id={`${id}-host`} type="text" required autoComplete="off" spellCheck={false} value={value.host}
             onChange={(e) => onChange({ ...value, host: e.currentTarget.value })} />
         </div>
         <div>
-          <label htmlFor={`${id}-port`}>{t(`mailbox.${which}Port`)}</label>
+          <label htmlFor={`${id}-port`}>{t(`mailbox.${which}Port`)}<RequiredMark /></label>
           <input id={`${id}-port`} type="number" required min={1} max={65535} value={value.port || ''}
             onChange={(e) => onChange({ ...value, port: Number(e.currentTarget.value) })} />
         </div>
@@ -150,9 +150,9 @@ export function MailboxSettings({ onSaved }: { onSaved: () => void }) {
       <EndpointFields which="imap" value={imap} onChange={setImap} />
       <EndpointFields which="smtp" value={smtp} onChange={setSmtp} />
       <p className="hint">{t('mailbox.modeHint')}</p>
-      <label htmlFor={`${id}-user`}>{t('mailbox.user')}</label>
+      <label htmlFor={`${id}-user`}>{t('mailbox.user')}<RequiredMark /></label>
       <input id={`${id}-user`} type="text" required autoComplete="off" spellCheck={false} value={user} onChange={(e) => setUser(e.currentTarget.value)} />
-      <label htmlFor={`${id}-password`}>{t('mailbox.password')}</label>
+      <label htmlFor={`${id}-password`}>{t('mailbox.password')}{!saved && <RequiredMark />}</label>
       <input id={`${id}-password`} type="password" autoComplete="new-password" value={password} required={!saved}
         placeholder={saved ? t('mailbox.passwordUnchanged') : ''} aria-describedby={`${id}-password-hint`}
         onChange={(e) => setPassword(e.currentTarget.value)} />
@@ -169,7 +169,7 @@ export function MailboxSettings({ onSaved }: { onSaved: () => void }) {
         </div>
         <p className="hint">{t('mailbox.caHint')}</p>
       </fieldset>
-      <label htmlFor={`${id}-max`}>{t('mailbox.maxSize')}</label>
+      <label htmlFor={`${id}-max`}>{t('mailbox.maxSize')}<RequiredMark /></label>
       <input id={`${id}-max`} type="text" inputMode="decimal" required value={maxMb} onChange={(e) => setMaxMb(e.currentTarget.value)} aria-describedby={`${id}-max-hint`} />
       <p id={`${id}-max-hint`} className="hint">{t('mailbox.maxSizeHint')}</p>
       <div className="actions">

@@ -7,7 +7,7 @@
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, onMailEvent } from '../api';
-import { CertificateState, ErrorBox, Heading, Outside, StatusBox, baseName, useAction, useFormat, useHoldWhile, useNewest } from '../components/common';
+import { CertificateState, ErrorBox, Heading, Outside, RequiredMark, StatusBox, baseName, useAction, useFormat, useHoldWhile, useNewest } from '../components/common';
 import { forScreen } from '../../shared/text';
 import { ROLE_NAMES, type Person, type ResponseOf, type Role } from '../../shared/ipc';
 import { describeError, type ErrorText } from '../errors';
@@ -27,7 +27,7 @@ function RoleAndDays({ prefix, role, days, onRole, onDays }: { prefix: string; r
         </select>
       </div>
       <div>
-        <label htmlFor={`${prefix}-days`}>{t('officer.days')}</label>
+        <label htmlFor={`${prefix}-days`}>{t('officer.days')}<RequiredMark /></label>
         <input id={`${prefix}-days`} type="number" min={1} max={3660} required value={days} onChange={(e) => onDays(Number(e.currentTarget.value))} />
       </div>
     </div>
@@ -115,15 +115,15 @@ function ContactForm({ data, busy, notice, error, onSave }: { data: Console; bus
       {pending.state === 'valid' && !same && <p className="warning-text">{t('officer.contactNotPublished')}</p>}
       {(pending.state === 'unverified' || published.state === 'unverified') && <p className="warning" role="alert">{t('officer.contactUnverified')}</p>}
       <form onSubmit={(e) => { e.preventDefault(); onSave(form); }}>
-        <label htmlFor="contact-name">{t('officer.contactName')}</label>
+        <label htmlFor="contact-name">{t('officer.contactName')}<RequiredMark /></label>
         <input id="contact-name" required maxLength={200} value={form.name} onChange={(e) => setForm({ ...form, name: e.currentTarget.value })} />
         <div className="row">
           <div>
-            <label htmlFor="contact-phone">{t('officer.contactPhone')}</label>
+            <label htmlFor="contact-phone">{t('officer.contactPhone')}<RequiredMark /></label>
             <input id="contact-phone" type="text" inputMode="tel" autoComplete="tel" required maxLength={40} value={form.phone} onChange={(e) => setForm({ ...form, phone: e.currentTarget.value })} />
           </div>
           <div>
-            <label htmlFor="contact-mail">{t('officer.contactMail')}</label>
+            <label htmlFor="contact-mail">{t('officer.contactMail')}<RequiredMark /></label>
             <input id="contact-mail" type="email" required maxLength={254} value={form.mail} onChange={(e) => setForm({ ...form, mail: e.currentTarget.value })} />
           </div>
         </div>
@@ -285,11 +285,11 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
           <h2 id="provision-title">{t('officer.provisionTitle')}</h2>
           <p className="hint">{t('officer.provisionHint')}</p>
           <form onSubmit={doProvision}>
-            <label htmlFor="prov-name">{t('person.name')}</label>
+            <label htmlFor="prov-name">{t('person.name')}<RequiredMark /></label>
             <input id="prov-name" required value={provision.name} onChange={(e) => setProvision({ ...provision, name: e.currentTarget.value })} />
-            <label htmlFor="prov-email">{t('officer.mailbox')}</label>
+            <label htmlFor="prov-email">{t('officer.mailbox')}<RequiredMark /></label>
             <input id="prov-email" type="email" required value={provision.email} onChange={(e) => setProvision({ ...provision, email: e.currentTarget.value })} />
-            <label htmlFor="prov-org">{t('person.org')}</label>
+            <label htmlFor="prov-org">{t('person.org')}<RequiredMark /></label>
             <input id="prov-org" required value={provision.org} onChange={(e) => setProvision({ ...provision, org: e.currentTarget.value })} />
             <RoleAndDays prefix="provision" role={provision.role} days={provision.days}
               onRole={(role) => setProvision({ ...provision, role })} onDays={(days) => setProvision({ ...provision, days })} />
@@ -299,12 +299,12 @@ export function Officer({ fingerprint }: { fingerprint: string | null }) {
         <section className="panel" aria-labelledby="revoke-title">
           <h2 id="revoke-title">{t('officer.revokeTitle')}</h2>
           <form onSubmit={askRevoke}>
-            <label htmlFor="revoke-who">{t('officer.revokeWho')}</label>
+            <label htmlFor="revoke-who">{t('officer.revokeWho')}<RequiredMark /></label>
             <select id="revoke-who" ref={revokeWho} required value={revokeId} onChange={(e) => { setRevokeId(e.currentTarget.value); setConfirming(false); }}>
               <option value="">{t('officer.revokeChoose')}</option>
               {revocable.map((p) => <option key={p.id} value={p.id}>{forScreen(`${p.name} — ${p.org}`)}</option>)}
             </select>
-            <label htmlFor="revoke-reason">{t('officer.reason')}</label>
+            <label htmlFor="revoke-reason">{t('officer.reason')}<RequiredMark /></label>
             <input id="revoke-reason" required maxLength={500} value={reason} onChange={(e) => setReason(e.currentTarget.value)} placeholder={t('officer.reasonExample')} />
             {confirming && <p className="warning" role="alert">{t('officer.revokeConfirm', { name: people.find((p) => p.id === revokeId)?.name ?? '' })}</p>}
             <div className="actions">

@@ -4,7 +4,7 @@
 import { useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage } from '../api';
-import { ErrorBox, Heading, StatusBox } from '../components/common';
+import { ErrorBox, Heading, RequiredMark, StatusBox } from '../components/common';
 import { languageSchema, type Language } from '../../shared/ipc';
 import { MailboxSettings } from './MailboxSettings';
 import type { ErrorText } from '../errors';
@@ -72,7 +72,7 @@ export function SettingsScreen({ onLanguage, idleLockMinutes, onIdleLock, onMail
         <ErrorBox message={errorAt('language')} />
       </form>
       <form className="panel" onSubmit={saveIdle}>
-        <label htmlFor={idleId}>{t('settings.idleLock')}</label>
+        <label htmlFor={idleId}>{t('settings.idleLock')}<RequiredMark /></label>
         <input id={idleId} type="number" min={1} max={1440} required value={minutes} onChange={(e) => setMinutes(e.currentTarget.value)} aria-describedby={`${idleId}-hint`} />
         <p id={`${idleId}-hint`} className="hint">{idleLockMinutes ? t('settings.idleLockSet', { minutes: idleLockMinutes }) : t('settings.idleLockPending')}</p>
         <div className="actions"><button type="submit">{t('settings.saveIdle')}</button></div>

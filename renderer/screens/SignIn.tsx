@@ -5,7 +5,7 @@
 import { useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, errorMessage, newOpId } from '../api';
-import { CertificateState, ErrorBox, Heading, Outside, ProgressBar, StatusBox, baseName, useProgress } from '../components/common';
+import { CertificateState, ErrorBox, Heading, Outside, ProgressBar, RequiredMark, StatusBox, baseName, useProgress } from '../components/common';
 import type { ResponseOf, SessionInfo } from '../../shared/ipc';
 import type { ErrorText } from '../errors';
 
@@ -86,7 +86,7 @@ export function SignIn({ status, notices, onSignedIn, onNewPerson, onChanged }: 
             </label>
           ))}
         </fieldset>
-        <label htmlFor="signin-pass">{t('signIn.passphrase')}</label>
+        <label htmlFor="signin-pass">{t('signIn.passphrase')}<RequiredMark /></label>
         <input id="signin-pass" ref={field} type="password" required autoComplete="current-password" autoFocus
           value={passphrase} onChange={(e) => setPassphrase(e.currentTarget.value)} />
         <div className="actions">

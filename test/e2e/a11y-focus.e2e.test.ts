@@ -145,7 +145,7 @@ describe('accessibility: focus, status messages, required fields, titles, idle l
     for (const [n, close] of [[1, 'Escape'], [2, 'Enter']] as const) {
       await page.getByLabel('Nom et prénom').fill(`Jean Test ${n}`);
       await page.getByLabel('Boîte aux lettres fonctionnelle').fill(`jean${n}@saint-laurent-blangy.fr`);
-      await page.getByLabel('Organisation', { exact: true }).fill(TOWN);
+      await page.getByLabel('Organisation (obligatoire)', { exact: true }).fill(TOWN);
       bridge.dialogAnswers.push(path.join(tmp, `jean-${n}.json`));
       await provision.focus();
       await page.keyboard.press('Enter');
@@ -295,6 +295,11 @@ describe('accessibility: focus, status messages, required fields, titles, idle l
   it('the idle lock warns first (« Rester connecté », Escape), counts focus as activity, still locks a screen left alone, and says why inside the main content', async () => {
     await nav('Paramètres');
     await h1(page, 'Paramètres');
+    // The mailbox's required fields as the conventions form's: required in code, « obligatoire » in the label (RGAA 11.10).
+    expect(await page.getByLabel('Serveur IMAP').evaluate((node) => {
+      const field = node as unknown as El;
+      return `${field.required} ${/obligatoire/.test(field.labels?.[0]?.textContent ?? '')}`;
+    })).toBe('true true');
     await page.getByLabel('Verrouillage après inactivité (minutes)').fill('2');
     const save = page.getByRole('button', { name: 'Enregistrer le délai' });
     await save.focus();

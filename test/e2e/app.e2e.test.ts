@@ -62,7 +62,7 @@ describe('Pli interface over the real core', () => {
     await a.getByLabel('Nom et prénom').fill('Paul Durand');
     await a.getByLabel('Adresse électronique').fill('paul.durand@interieur.gouv.fr');
     await a.getByLabel('Organisation').fill('Circonscription de police nationale de Nancy');
-    await a.getByLabel('Phrase de passe', { exact: true }).fill(PASS_A);
+    await a.getByLabel('Phrase de passe (obligatoire)', { exact: true }).fill(PASS_A);
     await a.getByLabel('Confirmez la phrase de passe').fill(PASS_A);
     await shot(a, '02-first-run-identity');
     await a.getByRole('button', { name: 'Créer mon identité' }).click();

@@ -80,7 +80,7 @@ describe('SSI authority, nominative list and audit through the interface', () =>
     await o.getByLabel('Nom et prénom').fill('Sophie Marchal');
     await o.getByLabel('Adresse électronique').fill('ssi.dipn54@interieur.gouv.fr');
     await o.getByLabel('Organisation').fill('DIPN 54 — SSI');
-    await o.getByLabel('Phrase de passe', { exact: true }).fill(PASS_OFFICER);
+    await o.getByLabel('Phrase de passe (obligatoire)', { exact: true }).fill(PASS_OFFICER);
     await o.getByLabel('Confirmez la phrase de passe').fill(PASS_OFFICER);
     await shot(o, '20-first-run-officer');
     await o.getByRole('button', { name: 'Créer mon identité et l’autorité' }).click();
@@ -194,7 +194,7 @@ describe('SSI authority, nominative list and audit through the interface', () =>
     await m.getByLabel('Nom et prénom').fill('Lucie Martin');
     await m.getByLabel('Adresse électronique').fill('accueil@mairie-vandoeuvre.fr');
     await m.getByLabel('Organisation').fill(TOWN_HALL);
-    await m.getByLabel('Phrase de passe', { exact: true }).fill(PASS_LUC);
+    await m.getByLabel('Phrase de passe (obligatoire)', { exact: true }).fill(PASS_LUC);
     await m.getByLabel('Confirmez la phrase de passe').fill(PASS_LUC);
     await m.getByRole('button', { name: 'Créer mon identité' }).click();
     await h1(m, 'Connexion');

@@ -36,7 +36,7 @@ async function signUp(page: Page, officer: boolean): Promise<void> {
   await page.getByLabel('Nom et prénom').fill(officer ? 'Sophie Marchal' : 'Claire Petit');
   await page.getByLabel('Adresse électronique').fill(officer ? 'ssi.dipn54@interieur.gouv.fr' : 'mairie@vandoeuvre.fr');
   await page.getByLabel('Organisation').fill(officer ? 'DIPN 54 — SSI' : 'Mairie de Vandœuvre-lès-Nancy');
-  await page.getByLabel('Phrase de passe', { exact: true }).fill(PASS);
+  await page.getByLabel('Phrase de passe (obligatoire)', { exact: true }).fill(PASS);
   await page.getByLabel('Confirmez la phrase de passe').fill(PASS);
   if (officer) {
     await page.getByRole('button', { name: 'Créer mon identité et l’autorité' }).click();

@@ -60,8 +60,8 @@ describe('Indicateurs: « convention + période » in each form', () => {
     await h1(page, 'Indicateurs');
 
     const importing = page.getByRole('form', { name: 'Importer un état reçu' });
-    const conv = importing.getByLabel('Convention', { exact: true });
-    const period = importing.getByLabel('Période (2026-T4, 2026-S2, 2026-11 ou 2026)', { exact: true });
+    const conv = importing.getByLabel('Convention (obligatoire)', { exact: true });
+    const period = importing.getByLabel('Période (2026-T4, 2026-S2, 2026-11 ou 2026) (obligatoire)', { exact: true });
     const button = importing.getByRole('button', { name: 'Choisir le fichier et l’importer' });
     await expect(conv.getAttribute('required')).resolves.not.toBeNull();
     await periodRule(period);
@@ -81,8 +81,8 @@ describe('Indicateurs: « convention + période » in each form', () => {
     await expect(focused(importing.getByLabel(/^Commune \(si/))).resolves.toBe(true);
 
     const correction = page.locator('#correction');
-    const cPeriod = correction.getByLabel('Période (2026-T4 ou 2026-11)', { exact: true });
-    const cConv = correction.getByLabel('Convention', { exact: true });
+    const cPeriod = correction.getByLabel('Période (2026-T4 ou 2026-11) (obligatoire)', { exact: true });
+    const cConv = correction.getByLabel('Convention (obligatoire)', { exact: true });
     await expect(cConv.getAttribute('required')).resolves.not.toBeNull();
     // One convention on this profile: chosen already, as before.
     await expect.poll(() => cConv.evaluate((el) => (el as unknown as { selectedIndex: number }).selectedIndex)).toBe(1);

@@ -105,7 +105,7 @@ describe('Indicateurs: correction, sources, mapping editor', () => {
     // A state not recognised: the editor opens on it, with its labels as read.
     const odd = path.join(tmp, 'tableau-cpn.csv');
     writeFileSync(odd, toCsv([['Tableau du CPN'], ['Rubrique', 'Saint-Laurent-Blangy'], ['Rixes sur la voie publique', 1301], ['Dégradations de biens', 3611], ['Troubles à la tranquillité', 81]], ';', 'windows-1252'));
-    await page.getByLabel('Convention', { exact: true }).first().selectOption({ index: 1 });
+    await page.getByLabel('Convention (obligatoire)', { exact: true }).first().selectOption({ index: 1 });
     await page.getByLabel(/^Période \(2026-T4, 2026-S2/).first().fill('2027-T1');
     await page.getByLabel(/^Commune \(si/).first().fill('Saint-Laurent-Blangy');
     bridge.dialogAnswers.push(odd);

@@ -143,7 +143,7 @@ describe('layout, voice check, help, opening from outside, look', () => {
     await page.getByLabel('Nom et prénom').fill('Paul Durand');
     await page.getByLabel('Adresse électronique').fill('paul.durand@interieur.gouv.fr');
     await page.getByLabel('Organisation').fill('Circonscription de police nationale de Nancy');
-    await page.getByLabel('Phrase de passe', { exact: true }).fill(PASS);
+    await page.getByLabel('Phrase de passe (obligatoire)', { exact: true }).fill(PASS);
     await page.getByLabel('Confirmez la phrase de passe').fill(PASS);
     await page.getByRole('button', { name: 'Créer mon identité' }).click();
     await h1(page, 'Plis reçus');

@@ -39,10 +39,10 @@ const signIn = signInToInbox;
 
 /** Fills Settings → mailbox; `ca` is the file answered to the native dialog, when one is chosen. */
 async function fillMailbox(page: Page, bridge: Bridge, o: { user: string; password?: string; imap: [number, 'tls' | 'starttls']; smtp: [number, 'tls' | 'starttls']; ca?: string; maxMb?: string }): Promise<void> {
-  await page.getByLabel('Serveur IMAP', { exact: true }).fill(servers.host);
+  await page.getByLabel('Serveur IMAP (obligatoire)', { exact: true }).fill(servers.host);
   await page.getByLabel('Port IMAP').fill(String(o.imap[0]));
   await page.getByLabel('Sécurité IMAP').selectOption(o.imap[1]);
-  await page.getByLabel('Serveur SMTP', { exact: true }).fill(servers.host);
+  await page.getByLabel('Serveur SMTP (obligatoire)', { exact: true }).fill(servers.host);
   await page.getByLabel('Port SMTP').fill(String(o.smtp[0]));
   await page.getByLabel('Sécurité SMTP').selectOption(o.smtp[1]);
   await page.getByLabel('Identifiant de la boîte').fill(o.user);

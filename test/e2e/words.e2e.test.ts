@@ -124,7 +124,7 @@ describe('no technical words reach the screens (issue 15)', () => {
     await o.getByLabel('Nom et prénom').fill('Sophie Marchal');
     await o.getByLabel('Adresse électronique').fill('ssi.dipn54@interieur.gouv.fr');
     await o.getByLabel('Organisation').fill('DIPN 54 — SSI');
-    await o.getByLabel('Phrase de passe', { exact: true }).fill(PASS_OFFICER);
+    await o.getByLabel('Phrase de passe (obligatoire)', { exact: true }).fill(PASS_OFFICER);
     await o.getByLabel('Confirmez la phrase de passe').fill(PASS_OFFICER);
     await o.getByRole('button', { name: 'Créer mon identité et l’autorité' }).click();
     await h1(o, 'Autorité SSI créée');
@@ -190,9 +190,9 @@ describe('no technical words reach the screens (issue 15)', () => {
     // The functional mailbox on a server that refuses connections: French words in view, the
     // server's own text only under « Détails techniques » (present in the page, not shown).
     await nav(o, 'Paramètres');
-    await o.getByLabel('Serveur IMAP', { exact: true }).fill('127.0.0.1');
+    await o.getByLabel('Serveur IMAP (obligatoire)', { exact: true }).fill('127.0.0.1');
     await o.getByLabel('Port IMAP').fill('9');
-    await o.getByLabel('Serveur SMTP', { exact: true }).fill('127.0.0.1');
+    await o.getByLabel('Serveur SMTP (obligatoire)', { exact: true }).fill('127.0.0.1');
     await o.getByLabel('Port SMTP').fill('9');
     await o.getByLabel('Identifiant de la boîte').fill('ssi.dipn54@interieur.gouv.fr');
     await o.getByLabel('Mot de passe de la boîte').fill('mot de passe de la boîte');

@@ -8,6 +8,7 @@ import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
 import { forScreen } from '../../../shared/text';
 import { PERIOD_PATTERN } from '../../../shared/indicators';
+import { RequiredMark } from '../common';
 
 /** A period as typed is usable: 2026, 2026-S2, 2026-T4 or 2026-11 (the core checks it again). */
 export function validPeriod(period: string): boolean {
@@ -37,7 +38,7 @@ export function ConventionPeriod({ conventions, convention, period, onConvention
   return (
     <>
       <div>
-        <label htmlFor={`${ids}-conv`}>{t('indicators.convention')}</label>
+        <label htmlFor={`${ids}-conv`}>{t('indicators.convention')}<RequiredMark /></label>
         <select id={`${ids}-conv`} value={convention} required onChange={(e) => onConvention(e.currentTarget.value)}>
           <option value="">{t('indicators.chooseConvention')}</option>
           {conventions.map((c) => <option key={c.id} value={c.id}>{forScreen(c.title)}</option>)}
@@ -45,7 +46,7 @@ export function ConventionPeriod({ conventions, convention, period, onConvention
       </div>
       {between}
       <div>
-        <label htmlFor={`${ids}-period`}>{periodLabel ?? t('indicators.period')}</label>
+        <label htmlFor={`${ids}-period`}>{periodLabel ?? t('indicators.period')}<RequiredMark /></label>
         {/* Empty is not flagged invalid: the person has not typed yet; the button's reason says what is missing. */}
         <input id={`${ids}-period`} value={period} required placeholder="2026-T4" aria-invalid={period !== '' && !validPeriod(period)}
           onChange={(e) => onPeriod(e.currentTarget.value.trim())} />
