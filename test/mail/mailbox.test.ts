@@ -42,14 +42,8 @@ const counts = (user: MailUser): Promise<Record<string, number>> => bench.counts
 const waitForInbox = (user: MailUser, n: number, timeoutMs?: number): Promise<void> => bench.waitForInbox(user, n, timeoutMs);
 const writeFile = (name: string, bytes: Buffer): string => bench.file(name, bytes);
 
-async function sendRaw(from: MailUser, to: MailUser, attachment: Buffer, messageId?: string): Promise<void> {
-  const transport = nodemailer.createTransport({ host: servers.host, port: servers.ports.submission, secure: false, requireTLS: true, auth: from, tls: { ca: servers.ca } });
-  try {
-    await transport.sendMail({ from: from.user, to: to.user, subject: 'Pli chiffré', text: 'x', messageId, attachments: [{ filename: 'pli-test.pli', content: attachment, contentType: 'application/octet-stream' }] });
-  } finally {
-    transport.close();
-  }
-}
+const sendRaw = (from: MailUser, to: MailUser, attachment: Buffer, messageId?: string): Promise<void> =>
+  bench.sendRaw(from, to, [{ filename: 'pli-test.pli', content: attachment, contentType: 'application/octet-stream' }], { messageId });
 
 async function errorOf(promise: Promise<unknown>): Promise<PliError> {
   try {

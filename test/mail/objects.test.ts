@@ -9,7 +9,6 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import nodemailer from 'nodemailer';
 import type { MailServers, MailUser } from './harness.js';
 import { startMailBench, type MailBench, type MailParty } from './support.js';
 import { currentKeys, getIdentity } from '../../electron/core/profile/identities.js';
@@ -39,14 +38,8 @@ const makeParty = (name: string, user: MailUser, org: string): Promise<Party> =>
 const counts = (user: MailUser): Promise<Record<string, number>> => bench.counts(user);
 const waitForInbox = (user: MailUser, n: number, timeoutMs?: number): Promise<void> => bench.waitForInbox(user, n, timeoutMs);
 
-async function sendRaw(from: MailUser, to: MailUser, name: string, attachment: Buffer): Promise<void> {
-  const transport = nodemailer.createTransport({ host: servers.host, port: servers.ports.submission, secure: false, requireTLS: true, auth: from, tls: { ca: servers.ca } });
-  try {
-    await transport.sendMail({ from: from.user, to: to.user, subject: 'Accusé de réception Pli', text: 'x', attachments: [{ filename: name, content: attachment, contentType: 'application/octet-stream' }] });
-  } finally {
-    transport.close();
-  }
-}
+const sendRaw = (from: MailUser, to: MailUser, name: string, attachment: Buffer): Promise<void> =>
+  bench.sendRaw(from, to, [{ filename: name, content: attachment, contentType: 'application/octet-stream' }], { subject: 'Accusé de réception Pli' });
 
 /** One receive round with the objects handled, as `pli receive --as` does. */
 async function receive(party: Party, options: { batchWrites?: boolean } = {}): Promise<ObjectResult[]> {

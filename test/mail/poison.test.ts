@@ -4,15 +4,11 @@
 // in bounded FETCH commands, and a server refusing one message's parts refuses that message only,
 // while a connection problem refuses nothing.
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
-import nodemailer from 'nodemailer';
 import { ImapFlow } from 'imapflow';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 import type { MailServers, MailUser } from './harness.js';
 import { policeAndTownHall, type MailBench, type MailParty } from './support.js';
-import { queueSend } from '../../electron/core/mail/outbox.js';
 import { listInbox } from '../../electron/core/mail/inbox.js';
 import { listEvents } from '../../electron/core/profile/events.js';
 import { MAX_PLI_PARTS, receiveImap, type MailStatus } from '../../electron/core/mail/imap.js';
@@ -20,25 +16,11 @@ import { statusLine } from '../../electron/cli/status.js';
 
 let bench: MailBench;
 let servers: MailServers;
-let tmp: string;
 let police: MailParty;
 let townhall: MailParty;
 
-async function sendRaw(from: MailUser, to: MailUser, attachments: Mail.Attachment[]): Promise<void> {
-  const transport = nodemailer.createTransport({ host: servers.host, port: servers.ports.submission, secure: false, requireTLS: true, auth: from, tls: { ca: servers.ca } });
-  try {
-    await transport.sendMail({ from: from.user, to: to.user, subject: 'Pli chiffré', text: 'x', attachments });
-  } finally {
-    transport.close();
-  }
-}
-
-/** A container from the police to the town hall, as bytes (written through the folder transport). */
-async function containerBytes(label: string, size = 2000): Promise<{ id: string; bytes: Buffer }> {
-  const folder = path.join(tmp, `folder-${label}`);
-  const sent = await queueSend(police.ctx, { to: [townhall.id], files: [bench.file(`${label}.csv`, randomBytes(size))], folder });
-  return { id: sent.containerId, bytes: fs.readFileSync(path.join(folder, `pli-${sent.containerId.slice(0, 16)}.pli`)) };
-}
+const sendRaw = (from: MailUser, to: MailUser, attachments: Mail.Attachment[]): Promise<void> => bench.sendRaw(from, to, attachments);
+const containerBytes = (label: string, size?: number): Promise<{ id: string; bytes: Buffer }> => bench.containerBytes(police, townhall, label, size);
 
 /** `n` tiny attachments named `aN.pli`, each different (never one row for all by their SHA-256). */
 const junk = (n: number): Mail.Attachment[] =>
@@ -62,7 +44,7 @@ async function inboxUids(): Promise<number[]> {
 
 beforeAll(async () => {
   ({ bench, police, townhall } = await policeAndTownHall('pli-poison-'));
-  ({ servers, tmp } = bench);
+  ({ servers } = bench);
 }, 90_000);
 
 afterAll(async () => {

@@ -9,7 +9,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 import type { MailServers, MailUser } from './harness.js';
 import { captureMain as captureCli, policeAndTownHall, type MailBench, type MailParty } from './support.js';
@@ -22,7 +21,6 @@ const PASSPHRASE = 'phrase de passe de test';
 const BIN = path.resolve('bin/pli.js');
 let bench: MailBench;
 let servers: MailServers;
-let tmp: string;
 
 let police: MailParty;
 let townhall: MailParty;
@@ -31,21 +29,8 @@ const counts = (user: MailUser): Promise<Record<string, number>> => bench.counts
 const waitForInbox = (user: MailUser, n: number, timeoutMs?: number): Promise<void> => bench.waitForInbox(user, n, timeoutMs);
 const writeFile = (name: string, bytes: Buffer): string => bench.file(name, bytes);
 
-async function sendRaw(from: MailUser, to: MailUser, attachments: Mail.Attachment[]): Promise<void> {
-  const transport = nodemailer.createTransport({ host: servers.host, port: servers.ports.submission, secure: false, requireTLS: true, auth: from, tls: { ca: servers.ca } });
-  try {
-    await transport.sendMail({ from: from.user, to: to.user, subject: 'Pli chiffré', text: 'x', attachments });
-  } finally {
-    transport.close();
-  }
-}
-
-/** A container from the police to the town hall, as bytes (written through the folder transport). */
-async function containerBytes(label: string, size = 2000): Promise<{ id: string; bytes: Buffer }> {
-  const folder = path.join(tmp, `folder-${label}`);
-  const sent = await queueSend(police.ctx, { to: [townhall.id], files: [writeFile(`${label}.csv`, randomBytes(size))], folder });
-  return { id: sent.containerId, bytes: fs.readFileSync(path.join(folder, `pli-${sent.containerId.slice(0, 16)}.pli`)) };
-}
+const sendRaw = (from: MailUser, to: MailUser, attachments: Mail.Attachment[]): Promise<void> => bench.sendRaw(from, to, attachments);
+const containerBytes = (label: string, size?: number): Promise<{ id: string; bytes: Buffer }> => bench.containerBytes(police, townhall, label, size);
 
 function runCli(args: string[]): { done: Promise<{ code: number | null; stdout: string; stderr: string }>; pid: number; kill: (s: NodeJS.Signals) => void } {
   const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, PLI_PASSPHRASE: PASSPHRASE }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -64,7 +49,7 @@ const captureMain = (argv: string[]) => captureCli(argv, { PLI_PASSPHRASE: PASSP
 beforeAll(async () => {
   if (!fs.existsSync(path.resolve('dist'))) throw new Error('run `npm run build` first: these tests run bin/pli.js');
   ({ bench, police, townhall } = await policeAndTownHall('pli-robust-'));
-  ({ servers, tmp } = bench);
+  ({ servers } = bench);
 }, 90_000);
 
 afterAll(async () => {

@@ -6,13 +6,17 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { ImapFlow } from 'imapflow';
+import nodemailer from 'nodemailer';
+import type Mail from 'nodemailer/lib/mailer/index.js';
 import { startMailServers, type MailServers, type MailUser } from './harness.js';
 import { initProfile, type Profile } from '../../electron/core/profile/profile.js';
 import { createIdentity, getIdentity, importCard, unlockIdentity } from '../../electron/core/profile/identities.js';
 import { signIn } from '../../electron/core/services/session.js';
 import type { Context } from '../../electron/core/context.js';
 import { setMailbox, DEFAULT_MAX_MESSAGE_BYTES, type MailboxSettings } from '../../electron/core/mail/settings.js';
+import { queueSend } from '../../electron/core/mail/outbox.js';
 
 /** Light Argon2id for test identities (the unlock reads the parameters stored with each identity). */
 export const LIGHT = { opslimit: 1, memlimitKib: 8 };
@@ -50,6 +54,11 @@ export interface MailBench {
   drained(): Promise<void>;
   /** Writes `bytes` to `<tmp>/files/<name>` and returns its path (a file to send). */
   file(name: string, bytes: Buffer): string;
+  /** A message as any mail client sends it (SMTP submission as `from`), with these attachments: what
+   * someone who can only mail the functional mailbox sends. */
+  sendRaw(from: MailUser, to: MailUser, attachments: Mail.Attachment[], extra?: { subject?: string; messageId?: string }): Promise<void>;
+  /** A genuine container of `size` random bytes from `from` to `to`, as bytes (through the folder transport). */
+  containerBytes(from: MailParty, to: MailParty, label: string, size?: number): Promise<{ id: string; bytes: Buffer }>;
   /** Closes the parties' profiles, stops the servers, runs `beforeRemove` (e.g. unmounting a disk
    * made inside the scratch folder), deletes the scratch folder. */
   stop(beforeRemove?: () => void): Promise<void>;
@@ -103,6 +112,13 @@ export async function startMailBench(prefix: string, options: MailBenchOptions =
     }
   };
 
+  const file = (name: string, bytes: Buffer): string => {
+    const written = path.join(tmp, 'files', name);
+    fs.mkdirSync(path.dirname(written), { recursive: true });
+    fs.writeFileSync(written, bytes);
+    return written;
+  };
+
   return {
     servers,
     tmp,
@@ -142,11 +158,19 @@ export async function startMailBench(prefix: string, options: MailBenchOptions =
         await new Promise((r) => setTimeout(r, 500));
       }
     },
-    file(name, bytes) {
-      const file = path.join(tmp, 'files', name);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, bytes);
-      return file;
+    file,
+    async sendRaw(from, to, attachments, extra = {}) {
+      const transport = nodemailer.createTransport({ host: servers.host, port: servers.ports.submission, secure: false, requireTLS: true, auth: from, tls: { ca: servers.ca } });
+      try {
+        await transport.sendMail({ from: from.user, to: to.user, subject: extra.subject ?? 'Pli chiffré', text: 'x', messageId: extra.messageId, attachments });
+      } finally {
+        transport.close();
+      }
+    },
+    async containerBytes(from, to, label, size = 2000) {
+      const folder = path.join(tmp, `folder-${label}`);
+      const sent = await queueSend(from.ctx, { to: [to.id], files: [file(`${label}.csv`, randomBytes(size))], folder });
+      return { id: sent.containerId, bytes: fs.readFileSync(path.join(folder, `pli-${sent.containerId.slice(0, 16)}.pli`)) };
     },
     async stop(beforeRemove) {
       for (const party of parties) party.profile.close();
