@@ -23,7 +23,7 @@ import { cliSandbox } from './support.js';
 
 const PASS = 'une phrase de passe de test';
 const cli = cliSandbox('pli-authority-cli-', PASS);
-const { root, at, ok, refused } = cli;
+const { root, at, ok, refused, person } = cli;
 const DATA = at('IS101.txt');
 writeFileSync(DATA, 'état nominatif\n');
 const PASSWORD_FILE = at('password.txt');
@@ -79,10 +79,6 @@ let d1 = '';
 let d2 = '';
 
 beforeAll(async () => {
-  const person = async (home: string, name: string, email: string, org: string): Promise<string> => {
-    await ok(home, ['init']);
-    return ok(home, ['id', 'new', '--name', name, '--email', email, '--org', org]);
-  };
   await Promise.all([
     (async () => {
       ids.officer = await person('O', 'Olivier Ssi', 'ssi@police.fr', 'DIPN 54');
@@ -95,16 +91,13 @@ beforeAll(async () => {
       pinX = await ok('X', ['authority', 'init', '--name', 'SSI DIPN 54']);
     })(),
     (async () => {
-      ids.alice = await person('A', 'Alice Martin', 'police@nancy.fr', 'Police municipale');
-      await ok('A', ['id', 'export', ids.alice, '--out', at('alice.card')]);
+      ids.alice = await person('A', 'Alice Martin', 'police@nancy.fr', 'Police municipale', 'alice.card');
     })(),
     (async () => {
-      ids.carol = await person('C', 'Carol Petit', 'mairie@nancy.fr', 'Mairie de Nancy');
-      await ok('C', ['id', 'export', ids.carol, '--out', at('carol.card')]);
+      ids.carol = await person('C', 'Carol Petit', 'mairie@nancy.fr', 'Mairie de Nancy', 'carol.card');
     })(),
     (async () => {
-      ids.pat = await person('P', 'Pat Sansautorite', 'asso@exemple.fr', 'Association');
-      await ok('P', ['id', 'export', ids.pat, '--out', at('pat.card')]);
+      ids.pat = await person('P', 'Pat Sansautorite', 'asso@exemple.fr', 'Association', 'pat.card');
     })(),
     ok('B', ['init']),
     ok('F', ['init']),

@@ -24,7 +24,7 @@ import { cliSandbox } from './support.js';
 
 const PASS = 'une phrase de passe de test';
 const cli = cliSandbox('pli-objects-cli-', PASS);
-const { root, at, pli, ok } = cli;
+const { root, at, pli, ok, person, installDirectory } = cli;
 afterAll(() => { if (!process.env.PLI_KEEP_TEST_ROOT) rmSync(root, { recursive: true, force: true }); });
 
 const TOWN = 'Mairie de Saint-Laurent-Blangy';
@@ -55,22 +55,16 @@ async function asPerson<T>(home: string, id: string, action: (ctx: Context, me: 
 }
 
 beforeAll(async () => {
-  const person = async (home: string, name: string, email: string, org: string): Promise<string> => {
-    await ok(home, ['init']);
-    const id = await ok(home, ['id', 'new', '--name', name, '--email', email, '--org', org]);
-    await ok(home, ['id', 'export', id, '--out', at(`${home}.card`)]);
-    return id;
-  };
   [ids.officer, ids.tom, ids.sam, ids.rita] = await Promise.all([
     (async () => {
-      const id = await person('O', 'Olivier Ssi', 'ssi@interieur.gouv.fr', 'DIPN du Pas-de-Calais');
+      const id = await person('O', 'Olivier Ssi', 'ssi@interieur.gouv.fr', 'DIPN du Pas-de-Calais', 'O.card');
       pin = await ok('O', ['authority', 'init', '--name', 'SSI DIPN 62']);
       return id;
     })(),
-    person('T', 'Tom Garnier', 'mairie@saint-laurent-blangy.fr', TOWN),
-    person('S', 'Sam Lefebvre', 'cpn-arras@interieur.gouv.fr', CPN),
+    person('T', 'Tom Garnier', 'mairie@saint-laurent-blangy.fr', TOWN, 'T.card'),
+    person('S', 'Sam Lefebvre', 'cpn-arras@interieur.gouv.fr', CPN, 'S.card'),
     // Rita is certified `reader`, as most town-hall staff: she receives but never sends files.
-    person('R', 'Rita Lecomte', 'mairie@saint-laurent-blangy.fr', TOWN),
+    person('R', 'Rita Lecomte', 'mairie@saint-laurent-blangy.fr', TOWN, 'R.card'),
     (async () => {
       await ok('X', ['init']);
       await ok('X', ['id', 'new', '--name', 'Xavier Pirate', '--email', 'x@pirate.fr', '--org', 'Pirates']);
@@ -83,11 +77,7 @@ beforeAll(async () => {
   await ok('O', ['convention', 'new', '--title', 'Convention Saint-Laurent-Blangy — états statistiques',
     '--party', `${CPN}=cpn-arras@interieur.gouv.fr`, '--party', `${TOWN}=mairie@saint-laurent-blangy.fr`,
     '--types', '.csv,.pdf', '--schedule', 'quarterly:8', '--expect', 'IS 101', '--start', '2026-01-01', '--years', '1', '--open-receipts']);
-  await ok('O', ['directory', 'export', '--out', at('d1.json')]);
-  await Promise.all([['T', 'tom'], ['S', 'sam'], ['R', 'rita']].map(async ([home, who]) => {
-    await ok(home!, ['directory', 'import', at('d1.json'), '--pin', pin]);
-    await ok(home!, ['id', 'install', at(`${who}.cert`)]);
-  }));
+  await installDirectory(pin, [['T', 'tom.cert'], ['S', 'sam.cert'], ['R', 'rita.cert']]);
   writeFileSync(at('IS101.csv'), 'type;nombre\ncambriolages;12\n');
 }, 300_000);
 

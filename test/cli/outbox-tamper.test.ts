@@ -20,7 +20,7 @@ import { mailFileMode, NotRegularFileError, placeNoReplace, readRegularFile } fr
 
 const PASS = 'une phrase de passe de test';
 const cli = cliSandbox('pli-outbox-tamper-', PASS);
-const { root, at, pli, ok } = cli;
+const { root, at, pli, ok, person, installDirectory } = cli;
 afterAll(() => { if (!process.env.PLI_KEEP_TEST_ROOT) rmSync(root, { recursive: true, force: true }); });
 
 const TOWN = 'Mairie de Saint-Laurent-Blangy';
@@ -56,29 +56,19 @@ async function sendAndDeliver(key: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  const person = async (home: string, name: string, email: string, org: string): Promise<string> => {
-    await ok(home, ['init']);
-    const id = await ok(home, ['id', 'new', '--name', name, '--email', email, '--org', org]);
-    await ok(home, ['id', 'export', id, '--out', at(`${home}.card`)]);
-    return id;
-  };
   let pin = '';
   [ids.officer, ids.tom, ids.sam] = await Promise.all([
     (async () => {
-      const id = await person('O', 'Olivier Ssi', 'ssi@interieur.gouv.fr', 'DIPN du Pas-de-Calais');
+      const id = await person('O', 'Olivier Ssi', 'ssi@interieur.gouv.fr', 'DIPN du Pas-de-Calais', 'O.card');
       pin = await ok('O', ['authority', 'init', '--name', 'SSI DIPN 62']);
       return id;
     })(),
-    person('T', 'Tom Garnier', 'mairie@saint-laurent-blangy.fr', TOWN),
-    person('S', 'Sam Lefebvre', 'cpn-arras@interieur.gouv.fr', CPN),
+    person('T', 'Tom Garnier', 'mairie@saint-laurent-blangy.fr', TOWN, 'T.card'),
+    person('S', 'Sam Lefebvre', 'cpn-arras@interieur.gouv.fr', CPN, 'S.card'),
   ]);
   await ok('O', ['authority', 'certify', at('T.card'), '--role', 'operator', '--out', at('tom.cert')]);
   await ok('O', ['authority', 'certify', at('S.card'), '--role', 'operator', '--out', at('sam.cert')]);
-  await ok('O', ['directory', 'export', '--out', at('d1.json')]);
-  await Promise.all([['T', 'tom'], ['S', 'sam']].map(async ([home, who]) => {
-    await ok(home!, ['directory', 'import', at('d1.json'), '--pin', pin]);
-    await ok(home!, ['id', 'install', at(`${who}.cert`)]);
-  }));
+  await installDirectory(pin, [['T', 'tom.cert'], ['S', 'sam.cert']]);
   writeFileSync(at('IS101.csv'), 'type;nombre\ncambriolages;12\n');
 }, 300_000);
 

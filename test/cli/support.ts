@@ -133,7 +133,26 @@ globalThis.Date = new Proxy(RealDate, {
     return run;
   }
 
-  return { root, at, pli, ok, refused };
+  /** A workstation `home` initialised with a person of its own (her keys on it); with `card`, her
+   * card exported to that file of the sandbox, for the officer to certify. Returns her id. */
+  async function person(home: string, name: string, email: string, org: string, card?: string): Promise<string> {
+    await ok(home, ['init']);
+    const id = await ok(home, ['id', 'new', '--name', name, '--email', email, '--org', org]);
+    if (card) await ok(home, ['id', 'export', id, '--out', at(card)]);
+    return id;
+  }
+
+  /** O's directory into d1.json, imported pinned on each [workstation, certificate file]'s
+   * workstation, which then installs its person's certificate. */
+  async function installDirectory(pin: string, installs: [home: string, cert: string][]): Promise<void> {
+    await ok('O', ['directory', 'export', '--out', at('d1.json')]);
+    await Promise.all(installs.map(async ([home, cert]) => {
+      await ok(home, ['directory', 'import', at('d1.json'), '--pin', pin]);
+      await ok(home, ['id', 'install', at(cert)]);
+    }));
+  }
+
+  return { root, at, pli, ok, refused, person, installDirectory };
 }
 
 export type CliSandbox = ReturnType<typeof cliSandbox>;

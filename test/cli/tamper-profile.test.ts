@@ -17,7 +17,7 @@ import { cliSandbox } from './support.js';
 
 const PASS = 'une phrase de passe de test';
 const cli = cliSandbox('pli-tamper-profile-', PASS);
-const { root, at, ok, pli, refused } = cli;
+const { root, at, ok, pli, refused, person } = cli;
 const DATA = at('IS101.txt');
 writeFileSync(DATA, 'état nominatif\n');
 const TAMPERED = /le profil de ce poste a été modifié en dehors de Pli.*aucune décision n'est prise/i;
@@ -48,10 +48,6 @@ function query<T>(home: string, sql: string, ...params: unknown[]): T[] {
 }
 
 beforeAll(async () => {
-  const person = async (home: string, name: string, email: string, org: string): Promise<string> => {
-    await ok(home, ['init']);
-    return ok(home, ['id', 'new', '--name', name, '--email', email, '--org', org]);
-  };
   await Promise.all([
     (async () => {
       ids.officer = await person('O', 'Olivier Ssi', 'ssi@police.fr', 'DIPN 54');
@@ -62,16 +58,13 @@ beforeAll(async () => {
       await ok('X', ['authority', 'init', '--name', 'SSI DIPN 54']);
     })(),
     (async () => {
-      ids.alice = await person('A', 'Alice Martin', 'police@nancy.fr', 'Police municipale');
-      await ok('A', ['id', 'export', ids.alice, '--out', at('alice.card')]);
+      ids.alice = await person('A', 'Alice Martin', 'police@nancy.fr', 'Police municipale', 'alice.card');
     })(),
     (async () => {
-      ids.sam = await person('S', 'Sam Bernard', 'mairie@nancy.fr', 'Mairie de Nancy');
-      await ok('S', ['id', 'export', ids.sam, '--out', at('sam.card')]);
+      ids.sam = await person('S', 'Sam Bernard', 'mairie@nancy.fr', 'Mairie de Nancy', 'sam.card');
     })(),
     (async () => {
-      ids.rita = await person('R', 'Rita Blanc', 'mairie@toul.fr', 'Mairie de Toul');
-      await ok('R', ['id', 'export', ids.rita, '--out', at('rita.card')]);
+      ids.rita = await person('R', 'Rita Blanc', 'mairie@toul.fr', 'Mairie de Toul', 'rita.card');
     })(),
   ]);
   await ok('O', ['authority', 'certify', at('alice.card'), '--role', 'operator', '--out', at('alice.cert')]);
