@@ -11,24 +11,20 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import * as XLSX from '@e965/xlsx';
-import { initProfile, type Profile } from '../../electron/core/profile/profile.js';
-import { createIdentity, newPersonCard } from '../../electron/core/profile/identities.js';
+import type { Profile } from '../../electron/core/profile/profile.js';
 import { listEvents } from '../../electron/core/profile/events.js';
-import { signIn } from '../../electron/core/services/session.js';
-import { certifyCard, initAuthority } from '../../electron/core/authority/authority.js';
-import { createConvention } from '../../electron/core/authority/convention.js';
-import { audit, type Context } from '../../electron/core/context.js';
+import { actorOf, audit, type Context } from '../../electron/core/context.js';
 import { correctFigure, currentFigures, figureSources, importState, previewMapping, readLabels, setMapping } from '../../electron/core/indicators/store.js';
 import { labelsOf } from '../../electron/core/indicators/mapping.js';
 import { stopReading } from '../../electron/core/indicators/read.js';
 import { istRows, toCsv } from './indicators-fixtures.js';
+import { observatoryProfile } from './observatory.js';
 
 const PASS = 'une phrase de passe de test';
 const root = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pli-indicators-edit-'));
 const db = () => new Database(path.join(root, 'observatoire', 'profile.sqlite'));
 let profile: Profile;
 let ctx: Context;
-let actor: string | null = null;
 let convention = '';
 let paul = '';
 
@@ -39,15 +35,7 @@ function file(name: string, bytes: Buffer): string {
 }
 
 beforeAll(async () => {
-  ({ profile } = initProfile(path.join(root, 'observatoire')));
-  const person = await createIdentity(profile.db, { name: 'Nadia Observatoire', email: 'obs@cu-arras.fr', org: "Communauté urbaine d'Arras" }, PASS, { opslimit: 1, memlimitKib: 8 });
-  ctx = { profile, actor: () => actor, unlocker: { unlock: async (row) => { const u = await signIn(profile, row, PASS); actor = u.id; return u; } } };
-  await initAuthority(ctx, 'SSI DIPN 62', person.id);
-  paul = (await certifyCard(ctx, (await newPersonCard({ name: 'Paul Lefebvre', email: 'cpn@interieur.gouv.fr', org: "CPN d'Arras" })).card, 'operator')).id;
-  convention = (await createConvention(ctx, {
-    title: 'Observatoire', parties: [{ org: "CPN d'Arras", address: 'cpn@interieur.gouv.fr' }, { org: "Communauté urbaine d'Arras", address: 'obs@cu-arras.fr' }],
-    people: [], types: 'csv,xlsx', schedule: 'quarterly:8', expect: ['IST'], start: '2025-01-01', years: 3,
-  })).body.id;
+  ({ profile, ctx, convention, paul } = await observatoryProfile(path.join(root, 'observatoire'), PASS, { party: { org: "Communauté urbaine d'Arras", address: 'obs@cu-arras.fr' } }));
 }, 60_000);
 afterAll(async () => {
   await stopReading();
@@ -98,7 +86,7 @@ describe('sources: signed by whom, for every figure', () => {
 
   it('a container’s signer is recorded at import and kept when the container leaves the inbox', async () => {
     // The open path wrote container.opened (naming the sender) before reading the state.
-    audit(ctx, { actor, action: 'container.opened', object: 'pli-cpn-2026-t4', detail: { sender: paul, files: 1 } });
+    audit(ctx, { actor: actorOf(ctx), action: 'container.opened', object: 'pli-cpn-2026-t4', detail: { sender: paul, files: 1 } });
     const r = await importState(ctx, { convention, period: '2026-T4', commune: 'Achicourt', file: file('ist-t4.csv', toCsv(istRows({ integrite: 130, biens: 350, ordre: 8 }), ';', 'utf-8')), container: 'pli-cpn-2026-t4' });
     expect(r.recognised).toBe(true);
     const event = listEvents(profile.db).filter((e) => e.action === 'indicators.imported').at(-1)!;
@@ -106,7 +94,7 @@ describe('sources: signed by whom, for every figure', () => {
     // The attacker renames the sender in the identities table and plants an inbox row naming someone else.
     const h = db();
     h.prepare('UPDATE identities SET name = ? WHERE id = ?').run('Faux Signataire', paul);
-    h.prepare("INSERT INTO inbox (container_id, sha256, size, state, sender_id, arrived_at, source, path) VALUES ('pli-cpn-2026-t4', 'aa', 1, 'opened', ?, 1, 'folder', 'x.pli')").run(actor);
+    h.prepare("INSERT INTO inbox (container_id, sha256, size, state, sender_id, arrived_at, source, path) VALUES ('pli-cpn-2026-t4', 'aa', 1, 'opened', ?, 1, 'folder', 'x.pli')").run(actorOf(ctx));
     h.close();
     const figures = currentFigures(ctx, { commune: 'Achicourt' }).figures.filter((f) => f.period === '2026-T4');
     const [source] = figureSources(ctx.profile.db, figures);

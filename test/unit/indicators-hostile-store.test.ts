@@ -10,23 +10,19 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { initProfile, type Profile } from '../../electron/core/profile/profile.js';
-import { createIdentity, newPersonCard } from '../../electron/core/profile/identities.js';
+import type { Profile } from '../../electron/core/profile/profile.js';
 import { listEvents } from '../../electron/core/profile/events.js';
-import { signIn } from '../../electron/core/services/session.js';
-import { certifyCard, initAuthority } from '../../electron/core/authority/authority.js';
-import { createConvention } from '../../electron/core/authority/convention.js';
 import type { Context } from '../../electron/core/context.js';
 import { correctFigure, currentFigures, EVENT_COMMUNES, importFromOpenedFile, importState } from '../../electron/core/indicators/store.js';
 import { exportCsv } from '../../electron/core/indicators/output.js';
 import { stopReading } from '../../electron/core/indicators/read.js';
 import { istRows, toCsv, toWorkbook } from './indicators-fixtures.js';
+import { observatoryProfile } from './observatory.js';
 
 const PASS = 'une phrase de passe de test';
 const root = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pli-indicators-hostile-'));
 let profile: Profile;
 let ctx: Context;
-let actor: string | null = null;
 let convention = '';
 
 function file(name: string, bytes: Buffer): string {
@@ -41,18 +37,14 @@ const lastImport = () => {
 const rowCount = () => profile.db.prepare('SELECT count(*) FROM indicator_figures').pluck().get() as number;
 
 beforeAll(async () => {
-  ({ profile } = initProfile(path.join(root, 'observatoire')));
-  const person = await createIdentity(profile.db, { name: 'Nadia Observatoire', email: 'obs@cu-arras.fr', org: "Communauté urbaine d'Arras" }, PASS, { opslimit: 1, memlimitKib: 8 });
-  ctx = { profile, actor: () => actor, unlocker: { unlock: async (row) => { const u = await signIn(profile, row, PASS); actor = u.id; return u; } } };
-  await initAuthority(ctx, 'SSI DIPN 62', person.id);
   // The communes this profile knows: the town halls of its directory and of its conventions.
-  await certifyCard(ctx, (await newPersonCard({ name: 'Paul Lefebvre', email: 'cpn@interieur.gouv.fr', org: "CPN d'Arras" })).card, 'operator');
-  await certifyCard(ctx, (await newPersonCard({ name: 'Claire Dumont', email: 'mairie@slb.fr', org: 'Mairie de Saint-Laurent-Blangy' })).card, 'operator');
-  await certifyCard(ctx, (await newPersonCard({ name: 'Marc Petit', email: 'mairie@achicourt.fr', org: "Mairie d'Achicourt" })).card, 'operator');
-  convention = (await createConvention(ctx, {
-    title: 'Observatoire', parties: [{ org: "CPN d'Arras", address: 'cpn@interieur.gouv.fr' }, { org: "Mairie d'Achicourt", address: 'mairie@achicourt.fr' }],
-    people: [], types: 'csv,xlsx', schedule: 'quarterly:8', expect: ['IST'], start: '2025-01-01', years: 3,
-  })).body.id;
+  ({ profile, ctx, convention } = await observatoryProfile(path.join(root, 'observatoire'), PASS, {
+    party: { org: "Mairie d'Achicourt", address: 'mairie@achicourt.fr' },
+    certify: [
+      { name: 'Claire Dumont', email: 'mairie@slb.fr', org: 'Mairie de Saint-Laurent-Blangy' },
+      { name: 'Marc Petit', email: 'mairie@achicourt.fr', org: "Mairie d'Achicourt" },
+    ],
+  }));
 }, 60_000);
 afterAll(async () => {
   await stopReading();
