@@ -106,6 +106,16 @@ export const MAX_COUNT = 999_999_999_999;
  * state lists a few dozen at most, an agglomeration observatory's about a hundred and thirty. */
 export const MAX_COMMUNES = 200;
 
+/** A commune's name as the profile keeps it (spaces collapsed, trimmed), or null when it is none:
+ * empty, over 100 characters, or with an invisible character. One rule for a name typed by a
+ * person (store.ts checkCommune) and a state's column header, which becomes such a name. */
+export function communeName(text: string): string | null {
+  const name = text.trim().replace(/\s+/g, ' ');
+  return name && name.length <= 100 && visibleOnly(name) ? name : null;
+}
+/** Why a state is not read when a column header is no commune's name (communeName). */
+export const UNREADABLE_COMMUNE = 'en-tête de commune illisible (caractères invisibles ou plus de 100 caractères)';
+
 const IGNORED_HEADERS = new Set(['total', 'totaux', 'evolution', 'variation', '%', 'ecart', 'rappel']);
 
 /** A whole count from a cell: a number, or text such as "1 234" (spaces, no-break and thin spaces
@@ -188,9 +198,8 @@ function readRows(grid: Grid, mapping: Mapping, commune: string | null): Recogni
     if (columns.length > MAX_COMMUNES) return { recognised: false, reason: `plus de ${MAX_COMMUNES} communes dans l’état` };
     const seen = new Set<string>();
     for (const col of columns) {
-      const header = col.header!.replace(/\s+/g, ' ');
-      // A header becomes a commune's name in the profile: the rule of a name typed by a person.
-      if (header.length > 100 || !visibleOnly(header)) return { recognised: false, reason: 'en-tête de commune illisible (caractères invisibles ou plus de 100 caractères)' };
+      const header = communeName(col.header!);
+      if (header === null) return { recognised: false, reason: UNREADABLE_COMMUNE };
       const key = normaliseLabel(header);
       if (seen.has(key)) return { recognised: false, reason: `plusieurs colonnes pour la commune « ${header} »` };
       seen.add(key);

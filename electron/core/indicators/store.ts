@@ -16,7 +16,7 @@ import { decodeEvent, listEvents, type EventInput } from '../profile/events.js';
 import { findConvention, listConventions } from '../authority/convention.js';
 import { INDICATOR_IDS, parsePeriod } from '../../../shared/indicators.js';
 import { visibleOnly } from '../../../shared/text.js';
-import { BUILT_IN_MAPPINGS, MAX_COMMUNES, MAX_COUNT, normaliseLabel, parseMapping, type Mapping } from './mapping.js';
+import { BUILT_IN_MAPPINGS, communeName, MAX_COMMUNES, MAX_COUNT, normaliseLabel, parseMapping, UNREADABLE_COMMUNE, type Mapping } from './mapping.js';
 import { READ_LIMITS, readState, readStateLabels, type LabelsReading, type ReadLimits } from './read.js';
 
 export const CORRECTION_FILE = 'correction manuelle';
@@ -104,11 +104,9 @@ export function checkPeriod(period: string): string {
 }
 
 export function checkCommune(commune: string): string {
-  const trimmed = commune.trim().replace(/\s+/g, ' ');
-  if (!trimmed || trimmed.length > 100 || !visibleOnly(trimmed)) {
-    throw inputError('bad-commune', 'Nom de commune manquant, trop long (100 caractères au plus) ou avec des caractères invisibles : corrigez-le.');
-  }
-  return trimmed;
+  const name = communeName(commune);
+  if (name === null) throw inputError('bad-commune', 'Nom de commune manquant, trop long (100 caractères au plus) ou avec des caractères invisibles : corrigez-le.');
+  return name;
 }
 
 function checkIndicator(indicator: string): string {
@@ -249,17 +247,6 @@ async function knownCommunes(db: DB): Promise<Map<string, string>> {
   return known;
 }
 
-/** The commune a reading's figures are stored under: the state's column header, or the one given.
- * A header that is no acceptable name is refused as the state's fault, not the person's. */
-function communeOfFigure(header: string | null, given: string | null): string | null {
-  if (header === null) return given;
-  try {
-    return checkCommune(header);
-  } catch {
-    return null;
-  }
-}
-
 async function importChecked(ctx: Context, input: ImportInput, limits: ReadLimits): Promise<ImportResult> {
   const db = ctx.profile.db;
   const period = checkPeriod(input.period);
@@ -294,8 +281,10 @@ async function importChecked(ctx: Context, input: ImportInput, limits: ReadLimit
   if (!reading.recognised) return refused(reading.reason);
   const rows: NewRow[] = [];
   for (const f of reading.figures) {
-    const named = communeOfFigure(f.commune, commune);
-    if (named === null) return refused('en-tête de commune illisible (caractères invisibles ou plus de 100 caractères)');
+    // The state's column header, or the commune given; a header that is no commune's name is the
+    // state's fault, not the person's.
+    const named = f.commune === null ? commune : communeName(f.commune);
+    if (named === null) return refused(UNREADABLE_COMMUNE);
     rows.push({ convention, commune: named, period, indicator: f.indicator, value: f.value, source_container: container, source_file: fileName });
   }
   if (rows.length > MAX_IMPORT_ROWS) return refused(`plus de ${MAX_IMPORT_ROWS} chiffres dans l’état`);
