@@ -37,18 +37,19 @@ export function Announcer({ children }: { children: ReactNode }) {
 /** Says a sentence through the app's live region (polite: after what the screen reader is reading). */
 export const useAnnounce = (): ((text: string) => void) => useContext(AnnounceContext);
 
-/** Says `text` once the calling screen has mounted, and again whenever it becomes another sentence. */
-export function useAnnounced(text: string | null | undefined): void {
-  const announce = useAnnounce();
-  useEffect(() => { if (text) announce(text); }, [text, announce]);
-}
-
-/** Says `text` once it has been on screen `after` ms (nothing if it is gone before). */
-export function Announce({ text, after = 0 }: { text: string; after?: number }) {
+/** Says `text` once the calling screen has mounted and it has been on screen `after` ms (nothing if
+ * it is gone before), and again whenever it becomes another sentence. */
+export function useAnnounced(text: string | null | undefined, after = 0): void {
   const announce = useAnnounce();
   useEffect(() => {
+    if (!text) return undefined;
     const timer = window.setTimeout(() => announce(text), after);
     return () => window.clearTimeout(timer);
   }, [text, after, announce]);
+}
+
+/** useAnnounced as an element, for a sentence rendered in JSX. */
+export function Announce({ text, after = 0 }: { text: string; after?: number }) {
+  useAnnounced(text, after);
   return null;
 }
