@@ -377,33 +377,85 @@ function writesInLog(db: DB): Map<string, WriteEvent> {
 
 export interface FigureFilter { commune?: string; from?: string; to?: string; convention?: string }
 
+/** A figure's key as the reads compare it (docs/indicators.md 4): (convention, commune, period, indicator). */
+const keyOf = (r: Pick<FigureRow, 'convention' | 'commune' | 'period' | 'indicator'>): string => `${r.convention}\0${r.commune}\0${r.period}\0${r.indicator}`;
+
+/** The rows of the figures table a read needs, found in SQL over the key index (never every row
+ * read and checked in JS: the table keeps every row ever written, and grows with each import).
+ * Per key: its first row (the order figures are listed in), its latest row (the current value) and
+ * its last row written by an import (what a correction replaced). The groups are SQL's, on the
+ * stored bytes (BINARY, whatever collation a column was given); two groups whose values read as the
+ * same key in JS are merged here, so that the key is exactly the one a JS loop over every row would
+ * use (docs/indicators.md 4). `imports`: the ids of the imports the audit log names. */
+function keyRows(db: DB, imports: string[]): Map<string, { first: number; latest: number; lastImport: number | null }> {
+  const groups = db.prepare(`SELECT min(id), max(id), max(CASE WHEN write_id COLLATE BINARY IN (SELECT value FROM json_each(?)) THEN id END), convention, commune, period, indicator
+    FROM indicator_figures GROUP BY convention COLLATE BINARY, commune COLLATE BINARY, period COLLATE BINARY, indicator COLLATE BINARY`)
+    .raw().all(JSON.stringify(imports)) as [number, number, number | null, string, string, string, string][];
+  const keys = new Map<string, { first: number; latest: number; lastImport: number | null }>();
+  for (const [first, latest, lastImport, convention, commune, period, indicator] of groups) {
+    const k = keyOf({ convention, commune, period, indicator });
+    const seen = keys.get(k);
+    if (!seen) keys.set(k, { first, latest, lastImport });
+    else {
+      seen.first = Math.min(seen.first, first);
+      seen.latest = Math.max(seen.latest, latest);
+      if (lastImport !== null) seen.lastImport = Math.max(seen.lastImport ?? lastImport, lastImport);
+    }
+  }
+  return keys;
+}
+
+/** The rows with these ids, in id order. */
+function rowsById(db: DB, ids: number[]): FigureRow[] {
+  if (ids.length === 0) return [];
+  return db.prepare('SELECT * FROM indicator_figures WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id').all(JSON.stringify(ids)) as FigureRow[];
+}
+
 /**
  * The current figures (the latest row of each key), each with its state, and the writes missing
  * rows (docs/indicators.md 4.1). Read-only: needs no key, but checks the seals when one is in hand.
+ * Every row shown is checked (its seal, its write's event), and so is the row whose value a
+ * correction shown replaced; a row no read shows (replaced by a later row of its key) counts only
+ * towards its write's rows (check 3).
  */
 export function currentFigures(scope: Scope, filter: FigureFilter = {}): { figures: Figure[]; missing: MissingRows[]; checked: boolean } {
   const db = scope.profile.db;
   const key = integrityKeyOf(db);
   const writes = writesInLog(db);
-  const rows = db.prepare('SELECT * FROM indicator_figures ORDER BY id').all() as FigureRow[];
-  const counts = new Map<string, number>();
-  const latest = new Map<string, FigureRow & { state: FigureState }>();
-  /** Per key, the last row a state gave that checks out: what a correction replaced. */
-  const original = new Map<string, number>();
-  for (const row of rows) {
-    counts.set(row.write_id, (counts.get(row.write_id) ?? 0) + 1);
+  const stateOf = (row: FigureRow): FigureState => {
     const write = writes.get(row.write_id);
-    let state: FigureState;
-    if (!write) state = 'modified'; // no event wrote it: planted
-    else if (row.mac === null) state = write.sealed ? 'modified' : 'unverified';
-    else if (key) state = sealHolds(db, row) ? 'ok' : 'modified';
-    else state = 'unverified';
-    const rowKey = `${row.convention}\0${row.commune}\0${row.period}\0${row.indicator}`;
-    latest.set(rowKey, { ...row, state });
-    if (write?.action === 'indicators.imported') {
-      if (state === 'modified') original.delete(rowKey);
-      else original.set(rowKey, row.value);
-    }
+    if (!write) return 'modified'; // no event wrote it: planted
+    if (row.mac === null) return write.sealed ? 'modified' : 'unverified';
+    if (key) return sealHolds(db, row) ? 'ok' : 'modified';
+    return 'unverified';
+  };
+  const imports = [...writes].flatMap(([id, w]) => (w.action === 'indicators.imported' ? [id] : []));
+  const keys = keyRows(db, imports);
+  // The latest row of each key, with its state; keyed as the rows read say (a row whose id is not
+  // its key's latest, if the table holds two rows of one id, is not its key's figure).
+  const latest = new Map<string, FigureRow & { state: FigureState }>();
+  for (const row of rowsById(db, [...keys.values()].map((k) => k.latest))) {
+    const k = keyOf(row);
+    if (keys.get(k)?.latest === row.id) latest.set(k, { ...row, state: stateOf(row) });
+  }
+  /** Per key whose current value is a correction that checks out, the value it replaced: the last
+   * row a state gave, when that row checks out. */
+  const original = new Map<string, number>();
+  const replaced = [...latest].flatMap(([k, r]) => {
+    const last = keys.get(k)?.lastImport ?? null;
+    return r.state !== 'modified' && writes.get(r.write_id)?.action === 'indicators.corrected' && last !== null ? [last] : [];
+  });
+  for (const row of rowsById(db, replaced)) {
+    const k = keyOf(row);
+    if (keys.get(k)?.lastImport !== row.id) continue;
+    if (stateOf(row) === 'modified') original.delete(k);
+    else original.set(k, row.value);
+  }
+  // Check 3: the rows of each write, counted in SQL (write_id's index); values that read as the
+  // same write id in JS are counted together.
+  const counts = new Map<string, number>();
+  for (const [id, n] of db.prepare('SELECT write_id, count(*) FROM indicator_figures GROUP BY write_id COLLATE BINARY').raw().all() as [string, number][]) {
+    counts.set(id, (counts.get(id) ?? 0) + n);
   }
   const missing: MissingRows[] = [];
   for (const [id, write] of writes) {
@@ -423,7 +475,8 @@ export function currentFigures(scope: Scope, filter: FigureFilter = {}): { figur
     if (to && p.year === to.year && start(p) > endMonth(to)) return false;
     return true;
   };
-  const figures = [...latest.values()]
+  // Listed in the order of each key's first row, as they always were.
+  const figures = [...latest].sort(([a], [b]) => keys.get(a)!.first - keys.get(b)!.first).map(([, r]) => r)
     .filter((r) => (communeKey === null || normaliseLabel(r.commune) === communeKey) && (filter.convention === undefined || r.convention === filter.convention) && inRange(r.period))
     .map((r): Figure => {
       const write = writes.get(r.write_id);
@@ -433,7 +486,7 @@ export function currentFigures(scope: Scope, filter: FigureFilter = {}): { figur
         sourceContainer: r.source_container, sourceFile: r.source_file, writtenAt: r.written_at, state: r.state, write: r.write_id,
         correction: corrected ? {
           at: write.at, by: write.by ?? (write.actor === null ? '' : nameOf(db, write.actor) ?? ''), reason: write.reason ?? '',
-          original: original.get(`${r.convention}\0${r.commune}\0${r.period}\0${r.indicator}`) ?? null,
+          original: original.get(keyOf(r)) ?? null,
         } : null,
       };
     });
