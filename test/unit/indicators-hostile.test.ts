@@ -1,14 +1,17 @@
 // Hostile states read in the worker (docs/indicators.md 5, security review of the reading): a ZIP
 // bomb refused under a budget of decompressed bytes with bounded memory, ZIPs out of shape refused,
 // hidden sheets not read, sheets that disagree refused, two columns of one commune refused, too
-// many communes refused, one cap for numbers and text, and the mapping editor's labels in linear
-// time. Every state here is made by the test (never real data).
+// many communes refused, one cap for numbers and text, the mapping editor's labels in linear
+// time, and ODS repeat bombs refused before SheetJS unfolds them. Every state here is made by the
+// test (never real data).
 import { describe, expect, it } from 'vitest';
 import { constants, crc32, deflateRawSync } from 'node:zlib';
 import * as XLSX from '@e965/xlsx';
 import { readState, READ_LIMITS } from '../../electron/core/indicators/read.js';
 import { BUILT_IN_MAPPINGS, labelsOf, MAX_COMMUNES, type Grid } from '../../electron/core/indicators/mapping.js';
 import { MAX_ENTRIES, restoredZip, ZipRefused } from '../../electron/core/indicators/zip.js';
+import { checkUnfolded, MAX_UNFOLDED_TEXT, UnfoldRefused, unfoldedSize } from '../../electron/core/indicators/ods.js';
+import { SHEETJS_OPTIONS } from '../../electron/core/indicators/sheet.js';
 import { istRows, toWorkbook } from './indicators-fixtures.js';
 
 const values = (r: Awaited<ReturnType<typeof readState>>) =>
@@ -205,4 +208,202 @@ describe('the mapping editor’s labels', () => {
     expect(columns).toHaveLength(200);
     expect(rows[0]).toBe('libellé 0 0');
   });
+});
+
+/** An ODS as LibreOffice packs one: mimetype first and stored, then manifest, styles and content
+ * deflated, `rows` the XML of its one table's rows. */
+function odsOf(rows: string, name = 'État'): Buffer {
+  const content = '<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+    + ' xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+    + ' xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0" xmlns:dc="http://purl.org/dc/elements/1.1/"'
+    + ` office:version="1.3"><office:body><office:spreadsheet><table:table table:name="${name}" table:style-name="ta1">`
+    + '<table:table-column table:style-name="co1" table:number-columns-repeated="16384" table:default-cell-style-name="Default"/>'
+    + `${rows}</table:table></office:spreadsheet></office:body></office:document-content>`;
+  const part = (name: string, text: string | Buffer, method: 0 | 8 = 8): RawEntry => {
+    const data = Buffer.from(text);
+    return { name, data: method === 8 ? deflateRawSync(data) : data, method, crc: crc32(data), usz: data.length };
+  };
+  return zipOf([
+    part('mimetype', 'application/vnd.oasis.opendocument.spreadsheet', 0),
+    part('META-INF/manifest.xml', '<?xml version="1.0" encoding="UTF-8"?>\n<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">'
+      + '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+      + '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>'),
+    part('styles.xml', '<?xml version="1.0" encoding="UTF-8"?>\n<office:document-styles xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" office:version="1.3"/>'),
+    part('content.xml', content),
+  ]);
+}
+
+/** The content.xml of an ODS made by odsOf. */
+const contentOf = (ods: Buffer) => restoredZipPart(ods, 'content.xml');
+function restoredZipPart(zip: Buffer, wanted: string): Buffer {
+  let found: Buffer | undefined;
+  restoredZip(zip, READ_LIMITS.maxUnzippedBytes, (name, data) => { if (name === wanted) found = data; });
+  return found!;
+}
+
+/** The cells SheetJS makes of an ODS (every one it keeps, in every sheet, wherever it put it), and
+ * the characters of their text (value or shown text: the same string, twice; comments). */
+function sheetjsMade(ods: Buffer): { cells: number; text: number } {
+  const book = XLSX.read(ods, { type: 'buffer', ...SHEETJS_OPTIONS });
+  let cells = 0;
+  let text = 0;
+  for (const sheet of new Set(Object.values(book.Sheets))) {
+    for (const row of Object.values((sheet as { '!data'?: object })['!data'] ?? {}) as object[]) {
+      for (const cell of Object.values(row ?? {}) as XLSX.CellObject[]) {
+        cells++;
+        text += Math.max(typeof cell.v === 'string' ? cell.v.length : 0, cell.w?.length ?? 0);
+        for (const comment of cell.c ?? []) text += (comment.t?.length ?? 0) + (comment.a?.length ?? 0);
+      }
+    }
+  }
+  return { cells, text };
+}
+
+const FLOAT = 'office:value-type="float" office:value="7" calcext:value-type="float"';
+/** A row of `n` figures « 7 » repeated `rows` times, as one cell element repeated. */
+const sevens = (rows: string, columns: string) => `<table:table-row table:style-name="ro1" table:number-rows-repeated="${rows}"><table:table-cell ${FLOAT} table:number-columns-repeated="${columns}"><text:p>7</text:p></table:table-cell></table:table-row>`;
+/** A cell SheetJS closes first, so that the stray closing tags below have a cell before them. */
+const FIRST = `<table:table-row><table:table-cell ${FLOAT}><text:p>7</text:p></table:table-cell></table:table-row>`;
+/** The IST state as LibreOffice 7 writes it: each row padded with empty cells to column 16,384,
+ * a figure repeated in the cells next to it, the trailing empty rows folded into one. */
+const LIBREOFFICE_IST = [
+  '<table:table-row table:style-name="ro1"><table:table-cell office:value-type="string" calcext:value-type="string"><text:p>Famille</text:p></table:table-cell>',
+  '<table:table-cell office:value-type="string" calcext:value-type="string"><text:p>Arras</text:p></table:table-cell><table:table-cell office:value-type="string" calcext:value-type="string"><text:p>Achicourt</text:p></table:table-cell>',
+  '<table:table-cell table:number-columns-repeated="16381"/></table:table-row>',
+  '<table:table-row table:style-name="ro1"><table:table-cell office:value-type="string" calcext:value-type="string"><text:p>Atteintes à l’intégrité<text:s text:c="2"/>physique</text:p></table:table-cell>',
+  `<table:table-cell ${FLOAT} table:number-columns-repeated="2"><text:p>7</text:p></table:table-cell><table:table-cell table:style-name="ce1" table:number-columns-repeated="16370"/><table:table-cell table:number-columns-repeated="11"/></table:table-row>`,
+  '<table:table-row table:style-name="ro1"><table:table-cell office:value-type="string" calcext:value-type="string"><text:p>Atteintes aux biens</text:p></table:table-cell>',
+  '<table:table-cell office:value-type="float" office:value="12" calcext:value-type="float"><office:annotation><dc:creator>Agent</dc:creator><text:p>vérifié</text:p></office:annotation><text:p>12</text:p></table:table-cell>',
+  '<table:table-cell office:value-type="float" office:value="0" calcext:value-type="float"><text:p>0</text:p></table:table-cell><table:table-cell table:number-columns-repeated="16381"/></table:table-row>',
+  '<table:table-row table:style-name="ro1" table:number-rows-repeated="1048553"><table:table-cell table:style-name="ce1" table:number-columns-repeated="16370"></table:table-cell><table:table-cell table:number-columns-repeated="14"><text:p/></table:table-cell></table:table-row>',
+  '<table:table-row table:style-name="ro1"><table:table-cell table:number-columns-repeated="16384"/></table:table-row>',
+].join('');
+
+describe('ODS repeat bombs', () => {
+  it('the measure is written after SheetJS 0.20.3: on an upgrade, electron/core/indicators/ods.ts is read again against parse_content_xml', () => {
+    expect(XLSX.version).toBe('0.20.3');
+  });
+
+  it('a 1 KB ODS whose one figure repeats 16,384 × 1,048,576 times: non reconnu at once, in its words (before: the worker died at its heap limit after 5 to 8 s)', async () => {
+    const bomb = odsOf(sevens('1048576', '16384'));
+    expect(bomb.length).toBeLessThan(1500);
+    const started = Date.now();
+    const r = await readState(bomb, BUILT_IN_MAPPINGS, 'Arras');
+    expect(r).toEqual(expect.objectContaining({ recognised: false, reason: 'fichier trop gros une fois ouvert (plus de 200\u202f000 cellules remplies)' }));
+    expect(Date.now() - started).toBeLessThan(2000);
+    // The next state reads as ever, and so does an ODS as LibreOffice writes it.
+    expect(values(await readState(toWorkbook(istRows({ integrite: 1, biens: 2, ordre: 3 }), 'ods'), BUILT_IN_MAPPINGS, null))).toEqual({ '|ist.integrite': 1, '|ist.biens': 2, '|ist.ordre-public': 3 });
+  }, 30_000);
+
+  it('LibreOffice’s millions of repeated EMPTY cells and rows cost nothing and are read; its repeated figures count once each', async () => {
+    const ods = odsOf(LIBREOFFICE_IST);
+    expect(unfoldedSize(contentOf(ods))).toEqual({ cells: expect.any(Number), text: expect.any(Number) });
+    expect(unfoldedSize(contentOf(ods)).cells).toBe(sheetjsMade(ods).cells); // 9 filled cells, 16,384 × 1,048,576 in all
+    expect(unfoldedSize(contentOf(ods)).cells).toBe(9);
+    expect(values(await readState(ods, BUILT_IN_MAPPINGS, null))).toEqual({
+      'Arras|ist.integrite': 7, 'Achicourt|ist.integrite': 7, 'Arras|ist.biens': 12, 'Achicourt|ist.biens': 0,
+    });
+  });
+
+  // Each hostile way of asking SheetJS for many copies, small enough for SheetJS to make them here:
+  // the measure is never below what SheetJS makes, and the same file at full size is refused.
+  const hostile: [string, (rows: string, columns: string) => string][] = [
+    ['plain repeats', sevens],
+    ['leading zeros, an exponent for the rows', (r, c) => sevens(`${Number(r) / 10}e1`, `000${c}`)],
+    ['hexadecimal rows', (r, c) => sevens(`0x${Number(r).toString(16)}`, c)],
+    ['attribute names in capitals, without prefix, with a suffix', (r, c) => `<table:table-row TABLE:NUMBER-ROWS-REPEATED="${r}"><table:table-cell ${FLOAT} number-columns-repeated_x="${c}"><text:p>7</text:p></table:table-cell></table:table-row>`],
+    ['a repeat read by SheetJS from inside another attribute’s value', (r, c) => `<table:table-row table:number-rows-repeated="${r}"><table:table-cell ${FLOAT} x/y=" table:number-columns-repeated=${c}"><text:p>7</text:p></table:table-cell></table:table-row>`],
+    ['a repeated covered cell, then a stray closing tag', (r, c) => `${FIRST}<table:table-row table:number-rows-repeated="${r}"><table:covered-table-cell table:number-columns-repeated="${c}"/></table:table-cell></table:table-row>`],
+    ['a repeated empty cell, then a stray closing tag', (r, c) => `${FIRST}<table:table-row table:number-rows-repeated="${r}"><table:table-cell table:number-columns-repeated="${c}"/></table:table-cell></table:table-row>`],
+    ['a tag cut by a comment', (r, c) => sevens(r, c).replace('<table:table-cell', '<table:table-<!-- x -->cell')],
+    ['cells inside CDATA', (r, c) => `<table:table-row table:number-rows-repeated="${r}"><![CDATA[<table:table-cell ${FLOAT} table:number-columns-repeated="${c}"><text:p>7</text:p></table:table-cell>]]></table:table-row>`],
+    ['a self-closed repeated row, cells after it', (r, c) => `<table:table-row table:number-rows-repeated="${r}"/><table:table-cell ${FLOAT} table:number-columns-repeated="${c}"><text:p>7</text:p></table:table-cell>`],
+    ['tables nested in a repeated cell', (r, c) => `<table:table-row table:number-rows-repeated="${r}"><table:table-cell ${FLOAT} table:number-columns-repeated="${c}"><table:table table:name="In">${sevens(r, c)}</table:table><table:table table:name="In2"><text:p>7</text:p></table:table></table:table-cell></table:table-row>`],
+    ['text cells, with and without a type', (r, c) => `<table:table-row table:number-rows-repeated="${r}"><table:table-cell table:number-columns-repeated="${c}"><text:p>a</text:p></table:table-cell><table:table-cell office:value-type="string" table:number-columns-repeated="${c}"><text:p>b</text:p></table:table-cell></table:table-row>`],
+    ['an error cell without a paragraph', (r, c) => `<table:table-row table:number-rows-repeated="${r}"><table:table-cell office:value-type="string" calcext:value-type="error" office:string-value="#N/A" table:number-columns-repeated="${c}"></table:table-cell></table:table-row>`],
+    ['entities in the repeat (SheetJS reads none: one copy)', (r, c) => `${sevens(r, c)}${sevens(r, `&#49;${c}`)}`],
+  ];
+  for (const [name, make] of hostile) {
+    it(`${name}: measured at least as SheetJS makes it, refused at full size`, () => {
+      const small = odsOf(make('30', '40'));
+      const made = sheetjsMade(small);
+      const measured = unfoldedSize(contentOf(small));
+      expect(made.cells, 'SheetJS makes the copies').toBeGreaterThanOrEqual(30 * 40);
+      expect(measured.cells).toBeGreaterThanOrEqual(made.cells);
+      expect(measured.text).toBeGreaterThanOrEqual(made.text);
+      expect(() => checkUnfolded(contentOf(odsOf(make('1048576', '16384'))), READ_LIMITS.maxCells)).toThrow(UnfoldRefused);
+    });
+  }
+
+  it('tag soup (seeded): whatever the order of cells, rows, paragraphs, comments and stray tags, the measure is never below what SheetJS makes', () => {
+    const soup = [
+      '<table:table-row table:number-rows-repeated="3">', '<table:table-row>', '</table:table-row>', '<table:table-row table:number-rows-repeated="2"/>', '<table:table-row table:number-rows-repeated="-2">',
+      '<table:table-row table:number-rows-repeated="2.5">', '<行 number-rows-repeated="1e1">', '</行>', '<数据 数据类型="float" number-columns-repeated="3">', '</数据>',
+      `<table:table-cell ${FLOAT} table:number-columns-repeated="4">`, '<table:table-cell table:number-columns-repeated="5">', '<table:table-cell_x table:number-columns-repeated="2">',
+      '<table:table-cell office:value-type="string" table:number-columns-repeated="3">', '<table:table-cell office:value-type="string" office:string-value="abc" table:number-columns-repeated="3"/>',
+      '<table:table-cell office:value-type="string" calcext:value-type="error" office:string-value="#N/A" table:number-columns-repeated="2">', '<table:table-cell X/Y=" number-columns-repeated=6" office:value-type="float">',
+      '<table:table-cell table:number-columns-repeated="6"/>', '</table:table-cell>', '<table:covered-table-cell table:number-columns-repeated="7"/>', '</table:covered-table-cell>',
+      '<text:p>', '</text:p>', '<text:p/>', '<p>', '</p>', 'hello', ' ', '<text:s text:c="9"/>', '<text:s/>', '<text:span>', '</text:span>', '<office:annotation>', '</office:annotation>',
+      '<dc:creator>', '</dc:creator>', 'me', '<draw:frame>', '</draw:frame>', '<office:meta>', '</office:meta>', '<!-- c -->', '<![CDATA[', ']]>',
+      '<table:table table:name="T">', '</table:table>', '<office:master-styles>', '</office:master-styles>',
+    ];
+    let seed = 12345;
+    const random = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return Math.floor((seed / 2 ** 31) * n); };
+    // Every other soup without the tags SheetJS keeps a stack of (it stops when they do not pair).
+    const flat = soup.filter((t) => !/annotation|master-styles|frame|meta|table:table[ >]/.test(t));
+    let compared = 0;
+    for (let i = 0; i < 2000; i++) {
+      const tags = i % 2 ? flat : soup;
+      const ods = odsOf(FIRST + Array.from({ length: 3 + random(25) }, () => tags[random(tags.length)]).join(''));
+      let made: { cells: number; text: number };
+      try {
+        made = sheetjsMade(ods);
+      } catch {
+        continue; // SheetJS stops at a tag out of place: nothing to compare
+      }
+      const measured = unfoldedSize(contentOf(ods));
+      expect(measured.cells, String(i)).toBeGreaterThanOrEqual(made.cells);
+      expect(measured.text, String(i)).toBeGreaterThanOrEqual(made.text);
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(1000);
+  });
+
+  it('text SheetJS would build: spaces spelled out, a paragraph taken from the start of the file, copies of a long text', async () => {
+    const long = (text: string, r = '30', c = '40', type = 'office:value-type="string"') => `<table:table-row table:number-rows-repeated="${r}"><table:table-cell ${type} table:number-columns-repeated="${c}">${text}</table:table-cell></table:table-row>`;
+    const before = `<table:table-row><table:table-cell><text:p>${'x'.repeat(5000)}</text:p></table:table-cell></table:table-row>`;
+    for (const rows of [
+      long('<text:p>a<text:s\n\ttext:c="1000"/>b</text:p>'),
+      `${before}${long('</text:p>', '30', '40', FLOAT)}`, // no paragraph opened: its text is the file up to here
+      `${before}${long('<text:p>a<draw:frame/>b</text:p>', '30', '40', FLOAT)}`, // a frame sends it back to the start too
+      `${before}${long('<office:annotation></dc:creator><text:p>b</text:p></office:annotation>', '30', '40', FLOAT)}`, // so does a comment's author without its opening tag
+    ]) {
+      const small = odsOf(rows);
+      const made = sheetjsMade(small);
+      expect(made.text).toBeGreaterThan(1200 * 1000);
+      expect(unfoldedSize(contentOf(small)).text).toBeGreaterThanOrEqual(made.text);
+    }
+    // 400 million spaces in one cell (before: read, with 400 MiB more memory), or a 200-character
+    // text 200 times in 400 cells: non reconnu.
+    for (const rows of [long('<text:p>a<text:s text:c="400000000"/>b</text:p>', '1', '1'), long(`<text:p>${'x'.repeat(200)}</text:p>`, '200', '400')]) {
+      expect(await readState(odsOf(rows), BUILT_IN_MAPPINGS, 'Arras')).toEqual(expect.objectContaining({
+        recognised: false, reason: `fichier trop gros une fois ouvert (plus de ${String(MAX_UNFOLDED_TEXT).replace(/\B(?=(\d{3})+(?!\d))/g, '\u202f')} caractères de texte)`,
+      }));
+    }
+  });
+
+  it('a content.xml in UTF-16 (SheetJS would read it so; no office suite writes it): non reconnu', () => {
+    const text = `<?xml version="1.0" encoding="UTF-16"?><office:document-content><office:body><office:spreadsheet><table:table table:name="a">${sevens('1048576', '16384')}</table:table></office:spreadsheet></office:body></office:document-content>`;
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    expect(() => checkUnfolded(utf16, READ_LIMITS.maxCells)).toThrow(/UTF-16/);
+  });
+
+  it('a text cell a billion rows down, after a repeat of empty rows, is not walked to (before: the worker died at its heap limit)', async () => {
+    const ist = [["Atteintes à l'intégrité physique", 1], ['Atteintes aux biens', 2]].map(([label, n]) =>
+      `<table:table-row><table:table-cell office:value-type="string"><text:p>${label}</text:p></table:table-cell><table:table-cell office:value-type="float" office:value="${n}"><text:p>${n}</text:p></table:table-cell></table:table-row>`).join('');
+    const far = `${ist}<table:table-row table:number-rows-repeated="1000000000"><table:table-cell/></table:table-row><table:table-row><table:table-cell office:value-type="string" office:string-value="x"/></table:table-row>`;
+    const started = Date.now();
+    expect(values(await readState(odsOf(far), BUILT_IN_MAPPINGS, 'Arras'))).toEqual({ 'Arras|ist.integrite': 1, 'Arras|ist.biens': 2 });
+    expect(Date.now() - started).toBeLessThan(3000);
+  }, 30_000);
 });

@@ -4,10 +4,21 @@
 // else nothing), no external link is followed and no macro is read (SheetJS runs none; the options
 // below keep their text out too), and the cell count is bounded. A ZIP (XLSX, ODS) is opened by
 // zip.ts first, under a budget of decompressed bytes: SheetJS gets its entries stored, never
-// compressed. Hidden sheets are not read.
+// compressed; an ODS's content.xml is measured by ods.ts before SheetJS unfolds its repeated cells.
+// Hidden sheets are not read.
 import * as XLSX from '@e965/xlsx';
 import type { Cell, Grid } from './mapping.js';
+import { checkUnfolded, isOdsContent, UnfoldRefused } from './ods.js';
 import { restoredZip, ZipRefused } from './zip.js';
+
+/** Rows read of each sheet (SheetJS's sheetRows; docs/indicators.md 5). */
+export const SHEET_ROWS = 5000;
+
+/** How SheetJS reads a workbook here (the tests read with the same). */
+export const SHEETJS_OPTIONS = {
+  dense: true, cellFormula: false, cellHTML: false, cellStyles: false, cellDates: false, cellNF: false,
+  bookVBA: false, bookDeps: false, bookFiles: false, bookProps: false, WTF: false, sheetRows: SHEET_ROWS,
+} as const satisfies XLSX.ParsingOptions;
 
 export interface SheetLimits {
   maxCells: number;
@@ -105,18 +116,17 @@ export function parseWorkbook(bytes: Uint8Array, limits: SheetLimits, kind: 'xls
   let input: Uint8Array = bytes;
   if (kind === 'xlsx-or-ods') {
     try {
-      input = restoredZip(bytes, limits.maxUnzippedBytes);
+      input = restoredZip(bytes, limits.maxUnzippedBytes, (name, data) => {
+        if (isOdsContent(name)) checkUnfolded(data, limits.maxCells);
+      });
     } catch (error) {
-      if (error instanceof ZipRefused) throw new NotRecognised(error.message);
+      if (error instanceof ZipRefused || error instanceof UnfoldRefused) throw new NotRecognised(error.message);
       throw new NotRecognised('fichier illisible (tableur abîmé ou d’un autre type)');
     }
   }
   let book: XLSX.WorkBook;
   try {
-    book = XLSX.read(input, {
-      type: 'array', dense: true, cellFormula: false, cellHTML: false, cellStyles: false, cellDates: false, cellNF: false,
-      bookVBA: false, bookDeps: false, bookFiles: false, bookProps: false, WTF: false, sheetRows: 5000,
-    });
+    book = XLSX.read(input, { type: 'array', ...SHEETJS_OPTIONS });
   } catch {
     throw new NotRecognised('fichier illisible (tableur abîmé ou d’un autre type)');
   }
@@ -126,7 +136,10 @@ export function parseWorkbook(bytes: Uint8Array, limits: SheetLimits, kind: 'xls
     const sheet = book.Sheets[name];
     const data = (sheet as { '!data'?: (XLSX.CellObject | undefined)[][] } | undefined)?.['!data'] ?? [];
     // Array.from, not map: a sheet's rows and cells are sparse arrays, whose holes map skips.
-    const grid = Array.from(data, (row) => Array.from(row ?? [], (cell): Cell => {
+    // SHEET_ROWS rows at most: SheetJS still writes an ODS's empty-string cell (`<table:table-cell
+    // office:value-type="string"/>`) past sheetRows, e.g. at row 1,000,000,000 after a repeat of
+    // empty rows, and the billion holes before it were walked here until the heap gave out.
+    const grid = Array.from({ length: Math.min(data.length, SHEET_ROWS) }, (_, r) => Array.from(data[r] ?? [], (cell): Cell => {
       if (++cells > limits.maxCells) throw new NotRecognised('trop de cellules');
       if (!cell) return null;
       if (cell.t === 'n' && typeof cell.v === 'number') return cell.v;

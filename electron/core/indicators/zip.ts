@@ -95,8 +95,10 @@ function entriesOf(zip: Buffer): Entry[] {
 /**
  * The entries of `bytes` (a ZIP) inflated under `budget` bytes for all of them together, checked,
  * and written again as a ZIP of STORED entries with their true sizes. Throws ZipRefused.
+ * `inspect` sees each entry once inflated and checked (sheet.ts measures an ODS's content.xml
+ * there); what it throws goes through.
  */
-export function restoredZip(bytes: Uint8Array, budget: number): Buffer {
+export function restoredZip(bytes: Uint8Array, budget: number, inspect?: (name: string, data: Buffer) => void): Buffer {
   const zip = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (zip.length < 22) throw damaged('archive tronquée');
   const entries = entriesOf(zip);
@@ -122,6 +124,7 @@ export function restoredZip(bytes: Uint8Array, budget: number): Buffer {
     left -= data.length;
     if (data.length !== entry.usz) throw damaged('taille annoncée fausse');
     if (crc32(data) !== entry.crc) throw damaged('somme de contrôle fausse');
+    inspect?.(entry.name.toString('utf8'), data);
     parts.push({ entry, data });
   }
   return storedZip(parts);

@@ -1,0 +1,268 @@
+// An ODS's content.xml, measured before SheetJS reads it (docs/indicators.md 5), inside the reading
+// worker. ODS folds identical neighbouring cells into one element with `number-columns-repeated`
+// and identical rows with `number-rows-repeated`; SheetJS unfolds every repeat of a cell that holds
+// something into its own object (the row's repeats times the cell's), so a 1 KB file asking for
+// 16,384 × 1,048,576 copies of « 7 » ran the worker to its heap limit (5 to 8 s, over 300 MiB)
+// before it was refused. Repeats of EMPTY cells cost nothing there (SheetJS only moves its column
+// or row counter): LibreOffice writes them by the million (`number-columns-repeated="16370"` on an
+// empty cell, `number-rows-repeated="1048553"` on the trailing rows) and they stay accepted.
+//
+// Here, in linear time, the same tokens as SheetJS 0.20.3's parse_content_xml (its tag regex, its
+// attribute reader, its comment and DOCTYPE removal, copied below) go through the part of its
+// state machine that decides what is unfolded, and two upper bounds are added up:
+//   - cells: every copy SheetJS would make of a cell that is not an empty stub (repeats as
+//     SheetJS reads them: the row's by Number(), the cell's by parseInt(), whatever the leading
+//     zeros, signs, exponents or digits), in every table, hidden or not, past the 5,000th row or
+//     not: at most maxCells, the budget sheet.ts counts the grids under;
+//   - text: the characters SheetJS builds for cells (each paragraph's slice as it takes it, its
+//     `<text:s text:c>` spaces spelled out, an attribute's text), and again for each extra copy of
+//     a cell: at most MAX_UNFOLDED_TEXT.
+// Where the state machine is not followed exactly, the count errs upwards (a tag SheetJS would
+// stop at is still counted), never downwards. A genuine file's count is its own filled cells and
+// its own text: a state has a few thousand of them. Past a bound: non reconnu, nothing parsed.
+//
+// On an upgrade of @e965/xlsx, parse_content_xml is read again against this file (the test pins
+// the version).
+
+/** A content.xml refused, and why (French words, given as the reason). */
+export class UnfoldRefused extends Error {}
+
+/** Characters of cell text SheetJS may build from one content.xml (a state has a few thousand). */
+export const MAX_UNFOLDED_TEXT = 16_000_000;
+
+/** « 200 000 », with the narrow no-break space French writes between thousands. */
+const grouped = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, '\u202f');
+
+/** A part SheetJS may read as an ODS's content: `content.xml` in any case, in any folder (it
+ * compares lower-cased names, `\` as `/`; a chart's own content.xml is measured too). */
+export function isOdsContent(name: string): boolean {
+  return /(^|\/)content\.xml$/.test(name.toLowerCase().replace(/\\/g, '/'));
+}
+
+// ---- SheetJS 0.20.3, copied (xlmlregex, attregexg, parsexmltag, str_remove_ng, remove_doctype) ----
+
+const TAG = /<([/]?)([^\s?><!/:"]*:|)([^\s?<>:/"]+)(?:\s+[^<>=?"'\s]+="[^"]*?")*\s*[/]?>/gm;
+const ATTRIBUTE = /\s([^"\s?>/]+)\s*=\s*((?:")([^"]*)(?:")|(?:')([^']*)(?:')|([^'">\s]+))/g;
+
+type Attributes = Record<string, string | undefined>;
+
+/** parsexmltag(tag, skip_root) (`raw`: parsexmltagraw), the root's name left out. */
+function attributesOf(tag: string, raw = false): Attributes {
+  const z: Attributes = Object.create(null) as Attributes;
+  let eq = 0;
+  for (; eq !== tag.length; ++eq) {
+    const c = tag.charCodeAt(eq);
+    if (c === 32 || c === 10 || c === 13) break;
+  }
+  if (eq === tag.length) return z;
+  for (const m of tag.match(ATTRIBUTE) ?? []) {
+    const cc = m.slice(1);
+    let c = 0;
+    for (; c !== cc.length; ++c) if (cc.charCodeAt(c) === 61) break;
+    let q = cc.slice(0, c).trim();
+    while (cc.charCodeAt(c + 1) === 32) ++c;
+    const quote = cc.charCodeAt(c + 1);
+    const quot = quote === 34 || quote === 39 ? 1 : 0;
+    const v = cc.slice(c + 1 + quot, cc.length - quot);
+    let j = 0;
+    for (; j !== q.length; ++j) if (q.charCodeAt(j) === 58) break;
+    if (raw || j === q.length) {
+      if (q.indexOf('_') > 0) q = q.slice(0, q.indexOf('_'));
+      z[q] = v;
+      z[q.toLowerCase()] = v;
+    } else {
+      const k = (j === 5 && q.slice(0, 5) === 'xmlns' ? 'xmlns' : '') + q.slice(j + 1);
+      if (z[k] && q.slice(j - 3, j) === 'ext') continue;
+      z[k] = v;
+      z[k.toLowerCase()] = v;
+    }
+  }
+  return z;
+}
+
+/** str_remove_ng(str, "<!--", "-->"): comments out (and, as SheetJS, all after an unclosed one). */
+function withoutComments(str: string): string {
+  const out: string[] = [];
+  let last = 0;
+  let si = str.indexOf('<!--');
+  if (si === -1) return str;
+  while (si > -1) {
+    out.push(str.slice(last, si));
+    const ei = str.indexOf('-->', si + 4);
+    if (ei === -1) break;
+    last = ei + 3;
+    si = str.indexOf('<!--', last);
+    if (si === -1) out.push(str.slice(last));
+  }
+  return out.join('');
+}
+
+/** remove_doctype. */
+function withoutDoctype(str: string): string {
+  const si = str.slice(0, 1024).indexOf('<!DOCTYPE');
+  if (si === -1) return str;
+  const m = /<[\w]/.exec(str);
+  if (!m) return str;
+  return str.slice(0, si) + str.slice(m.index);
+}
+
+// ---- the measure ----
+
+/** Tags after which SheetJS takes a paragraph's text from the start of the document again
+ * (textpidx = 0 in its "ignore state" case). */
+const RESETS_TEXT = new Set(['meta', '元数据', 'settings', 'config-item-set', 'config-item-map-indexed', 'config-item-map-entry',
+  'config-item-map-named', 'shapes', 'frame', 'text-box', 'image', 'data-pilot-tables', 'list-style', 'form', 'dde-links', 'event-listeners', 'chart']);
+/** `<text:s text:c="N"/>` as parse_text_p spells it out into N spaces (after turning tabs and line
+ * breaks into spaces and collapsing them). */
+const SPACES = /^<text:s[ \t\r\n]+text:c="(\d+)"\/>$/;
+
+/**
+ * Throws UnfoldRefused when SheetJS would unfold `data` (a content.xml's bytes) into more than
+ * `maxCells` filled cells or more than `maxText` characters of cell text.
+ */
+export function checkUnfolded(data: Uint8Array, maxCells: number, maxText = MAX_UNFOLDED_TEXT): void {
+  unfoldedSize(data, maxCells, maxText);
+}
+
+/** The upper bounds themselves (tests), counted until one passes its limit (then UnfoldRefused). */
+export function unfoldedSize(data: Uint8Array, maxCells = Infinity, maxText = Infinity): { cells: number; text: number } {
+  // SheetJS reads a part starting FF FE or FE FF (or with FE FF at 1) as UTF-16: never a real
+  // ODS's, and the measure below reads UTF-8, as SheetJS does every other part.
+  if ((data[0] === 0xff && data[1] === 0xfe) || (data[0] === 0xfe && data[1] === 0xff) || (data[1] === 0xfe && data[2] === 0xff)) {
+    throw new UnfoldRefused('fichier illisible (tableur abîmé\u00a0: contenu en UTF-16)');
+  }
+  const str = withoutDoctype(withoutComments(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8')));
+  let cells = 0;
+  let text = 0;
+  const tooManyCells = () => new UnfoldRefused(`fichier trop gros une fois ouvert (plus de ${grouped(maxCells)} cellules remplies)`);
+  const tooMuchText = () => new UnfoldRefused(`fichier trop gros une fois ouvert (plus de ${grouped(maxText)} caractères de texte)`);
+  const addText = (n: number) => {
+    text += n;
+    if (!(text <= maxText)) throw tooMuchText();
+  };
+
+  // SheetJS's state, as far as it decides what is unfolded.
+  let rowpeat = 1; // of the last row opened, 1 after a row's end
+  let ctag: Attributes = { value: '' }; // of the last cell (opened, empty or covered)
+  /** What a closing cell tag finds: 'text', a text cell (SheetJS 's'), which SheetJS drops when
+   * no paragraph opened in it (an empty cell); 'kept', anything else, even a state not known. */
+  let cell: 'text' | 'kept' = 'kept';
+  let paragraph = false; // a paragraph opened since the last cell opened (SheetJS textpidx != 0)
+  let error = false; // the last cell opened says calcext:value-type="error"
+  // Where SheetJS starts a paragraph's text (textpidx; `E`: spaces spelled out before it); ours
+  // is never after SheetJS's: a paragraph inside office:master-styles does not move it.
+  let textStart = 0;
+  let textStartE = 0;
+  let oldStart = 0;
+  let oldStartE = 0;
+  let spaces = 0; // spaces spelled out so far (E)
+  let masterStyles = 0;
+  let creatorStart = 0;
+  let creator = 0;
+  let cellText = 0; // characters each copy of the current cell carries (text, comments, link)
+
+  TAG.lastIndex = 0;
+  for (let m = TAG.exec(str); m; m = TAG.exec(str)) {
+    const tag = m[0];
+    const closing = m[1] === '/';
+    const empty = tag.charAt(tag.length - 2) === '/';
+    const at = m.index;
+    const name = m[3]!.replace(/_[\s\S]*$/, '');
+    switch (name) {
+      case 'table-row': case '行':
+        if (closing) rowpeat = 1;
+        else rowpeat = Number(attributesOf(tag)['number-rows-repeated']) || 1;
+        break;
+      case 'covered-table-cell':
+        if (!closing) ctag = attributesOf(tag);
+        break;
+      case 'table-cell': case '数据':
+        if (empty) {
+          ctag = attributesOf(tag);
+          const type = ctag['数据类型'] || ctag['value-type'];
+          // A text cell written empty: kept once, its string-value as its text.
+          cell = type === 'string' ? 'text' : 'kept';
+          if (type === 'string') {
+            cells += 1;
+            if (cells > maxCells) throw tooManyCells();
+            addText((ctag['string-value'] ?? '').length);
+          }
+        } else if (!closing) {
+          ctag = attributesOf(tag);
+          const type = ctag['数据类型'] || ctag['value-type'];
+          cell = !type || type === 'string' || type === 'text' ? 'text' : 'kept';
+          error = tag.includes('error') && attributesOf(tag, true)['calcext:value-type'] === 'error';
+          paragraph = false;
+          textStart = textStartE = oldStart = oldStartE = 0;
+          cellText = (ctag['string-value'] ?? '').length;
+          addText(cellText);
+        } else {
+          if (cell !== 'text' || paragraph || error) {
+            // Each of the row's repeats, each of the cell's: SheetJS's own loops.
+            const rows = rowpeat > 0 ? Math.ceil(rowpeat) : 1;
+            const columns = parseInt(ctag['number-columns-repeated'] || '1', 10);
+            const copies = rows * (columns > 1 ? columns : 1);
+            cells += copies;
+            if (!(cells <= maxCells)) throw tooManyCells();
+            if (cellText > 0 && copies > 1) addText((copies - 1) * cellText);
+          }
+          cell = 'kept'; // SheetJS's next closing tag keeps an empty object
+          cellText = 0;
+        }
+        break;
+      case 'p': case '文本串':
+        // As SheetJS: after a cell with a string-value, a closing tag opens a paragraph.
+        if (closing && !ctag['string-value']) {
+          const piece = Math.max(0, at - textStart) + (spaces - textStartE) + 1;
+          cellText += piece;
+          addText(piece);
+        } else if (empty) {
+          cellText += 1;
+          addText(1);
+        } else {
+          paragraph = true;
+          if (masterStyles === 0) {
+            textStart = at + tag.length;
+            textStartE = spaces;
+          }
+        }
+        break;
+      case 's':
+        {
+          const spelled = SPACES.exec(tag);
+          if (spelled) spaces += parseInt(spelled[1]!, 10);
+        }
+        break;
+      case 'annotation':
+        if (closing) {
+          textStart = oldStart;
+          textStartE = oldStartE;
+          cellText += creator;
+          addText(creator);
+        } else if (!empty) {
+          oldStart = textStart;
+          oldStartE = textStartE;
+          textStart = textStartE = 0;
+        }
+        creator = creatorStart = 0;
+        break;
+      case 'creator':
+        if (closing) creator = Math.max(0, at - creatorStart);
+        else creatorStart = at + tag.length;
+        break;
+      case 'a':
+        if (!closing) {
+          cellText += tag.length;
+          addText(tag.length);
+        }
+        break;
+      case 'master-styles':
+        if (closing) masterStyles = Math.max(0, masterStyles - 1);
+        else if (!empty) masterStyles++;
+        break;
+      default:
+        if (RESETS_TEXT.has(name)) textStart = textStartE = 0;
+    }
+  }
+  return { cells, text };
+}
