@@ -64,9 +64,11 @@ export function App() {
   const [addingPerson, setAddingPerson] = useState(false);
   const [outboxNotice, setOutboxNotice] = useState<{ notice: SentNotice; key: number } | null>(null);
   const [idleLockMinutes, setIdleLockMinutes] = useState<number | null>(null);
-  /** The idle lock's warning, with the seconds left when it came; null: not shown. */
-  const [idleWarning, setIdleWarning] = useState<number | null>(null);
+  /** The idle lock's warning is shown; it counts down to the lock's deadline (ms since the epoch,
+   * pushed back by activity) as the idle timer reads it. */
+  const [idleWarning, setIdleWarning] = useState(false);
   const stayRef = useRef<() => void>(() => undefined);
+  const idleDeadlineRef = useRef<() => number>(() => Date.now());
   // The Calendrier's « à envoyer » link: New container with that convention and period chosen.
   const [preset, setPreset] = useState<{ value: ConventionPreset; key: number } | null>(null);
   useEffect(() => { if (screen !== 'new') setPreset(null); }, [screen]); // used once: leaving New container forgets it
@@ -205,7 +207,8 @@ export function App() {
     const stay = () => {
       touch();
       warned = false;
-      setIdleWarning(null);
+      window.clearTimeout(exact);
+      setIdleWarning(false);
     };
     // The warning takes the focus when it opens: that is not the person's activity.
     const focusIn = (event: FocusEvent) => {
@@ -215,25 +218,39 @@ export function App() {
     events.forEach((e) => window.addEventListener(e, touch, { passive: true }));
     window.addEventListener('focusin', focusIn);
     stayRef.current = stay;
-    const timer = window.setInterval(() => {
+    idleDeadlineRef.current = () => last + delay;
+    // While the warning shows, a look at the very deadline too: the lock comes as its count says 0,
+    // not up to IDLE_CHECK_MS later (moved again at each look, as activity pushes the deadline back).
+    let exact = 0;
+    const check = () => {
       const idle = Date.now() - last;
       if (idle > delay) {
         window.clearInterval(timer); // once: the sign-out ends this effect
+        window.clearTimeout(exact);
         // The warning closed first: the sign-in screen then takes the focus (a modal dialog still
         // open as it mounts would keep it, and leave it nowhere once closed).
-        setIdleWarning(null);
+        setIdleWarning(false);
         void signOutRef.current(true);
-      } else if (idle > delay - lead && !warned) {
-        warned = true;
-        setIdleWarning(Math.round((delay - idle) / 1000));
+        return;
       }
-    }, IDLE_CHECK_MS);
+      if (idle > delay - lead && !warned) {
+        warned = true;
+        setIdleWarning(true);
+      }
+      if (warned) {
+        window.clearTimeout(exact);
+        exact = window.setTimeout(check, delay - idle + 1);
+      }
+    };
+    const timer = window.setInterval(check, IDLE_CHECK_MS);
     return () => {
       events.forEach((e) => window.removeEventListener(e, touch));
       window.removeEventListener('focusin', focusIn);
       window.clearInterval(timer);
+      window.clearTimeout(exact);
       stayRef.current = () => undefined;
-      setIdleWarning(null);
+      idleDeadlineRef.current = () => Date.now();
+      setIdleWarning(false);
     };
     // Deliberately keyed on the session and the delay only: signOut just calls main and refreshes.
   }, [signedInNow, idleLockMinutes]);
@@ -361,7 +378,7 @@ export function App() {
         <HoldContext.Provider value={hold}>{body}</HoldContext.Provider>
         {dragging && <div className="drop-overlay" aria-hidden="true">{t('layout.offered.dropHint')}</div>}
         {appError && <div className="toast"><ErrorBox message={appError} /><button type="button" className="link" onClick={() => setAppError(null)}>{t('layout.close')}</button></div>}
-        {idleWarning !== null && status?.session && <IdleWarning seconds={idleWarning} onStay={() => stayRef.current()} />}
+        {idleWarning && status?.session && <IdleWarning deadline={() => idleDeadlineRef.current()} onStay={() => stayRef.current()} />}
       </div>
     </Announcer>
   );

@@ -4,7 +4,9 @@
 // removed (RGAA 12.8, 7.1, 10.7); status messages put into a live region that was already in the
 // page (7.5); the conventions form's required fields and the date field tied to its error (11.10);
 // a window title per screen (8.6); a skip link (12.7); a warning before the idle lock, and focus
-// counted as activity (13.1). (a11y.e2e.test.ts has the Indicateurs' and Paramètres' fixes.)
+// counted as activity (13.1); its seconds counted down on screen from the lock's deadline, a screen
+// reader told at the opening and at 30 and 10 seconds only. (a11y.e2e.test.ts has the Indicateurs'
+// and Paramètres' fixes.)
 // Keyboard only wherever focus is checked: Chromium draws the focus ring (:focus-visible) after
 // keys, not after a mouse click. The officer's workstation O (authority SSI DIPN 62, Claire Dumont
 // certified), made with the `pli` binary. The page's clock is Playwright's (page.clock), flowing
@@ -23,7 +25,8 @@ interface El {
   tagName: string; id: string; textContent: string | null; isConnected: boolean; required: boolean;
   labels: ArrayLike<El> | null; parentElement: El | null;
   getAttribute(name: string): string | null; matches(selector: string): boolean; closest(selector: string): El | null;
-  querySelector(selector: string): El | null; getBoundingClientRect(): { left: number; top: number; width: number; height: number };
+  querySelector(selector: string): El | null; querySelectorAll(selector: string): El[];
+  getBoundingClientRect(): { left: number; top: number; width: number; height: number };
   contains(other: unknown): boolean; compareDocumentPosition(other: El): number;
 }
 interface Doc {
@@ -101,6 +104,43 @@ const markRegions = () => page.evaluate(() => {
 });
 const spoken = (text: string) => page.evaluate((wanted) => (globalThis as unknown as { __regions: El[] }).__regions
   .some((r) => r.isConnected && (r.textContent ?? '').includes(wanted)), text);
+
+/** From now on, every sentence a live region of the page comes to hold (those there now and those
+ * added later, a dialog's included), in order; read back with `said()`. */
+const listen = () => page.evaluate(() => {
+  type Observer = new (callback: () => void) => { observe(target: El, options: { subtree: boolean; childList: boolean; characterData: boolean }): void };
+  const g = globalThis as unknown as Doc & { __said: string[]; MutationObserver: Observer };
+  const live = () => [...g.document.querySelectorAll('[aria-live]:not([aria-live="off"]), [role=status], [role=alert]')];
+  const held = new Map(live().map((r) => [r, (r.textContent ?? '').trim()]));
+  g.__said = [];
+  new g.MutationObserver(() => {
+    for (const r of live()) {
+      const text = (r.textContent ?? '').trim();
+      if (text && text !== held.get(r)) g.__said.push(text);
+      held.set(r, text);
+    }
+  }).observe(g.document.body, { subtree: true, childList: true, characterData: true });
+});
+const said = () => page.evaluate(() => (globalThis as unknown as { __said: string[] }).__said);
+
+/** The idle warning as a person sees it (the sentence with a box on screen, its number, whether it
+ * is inside a live region) and as a screen reader reads it (the dialog's description). */
+const idleView = () => page.evaluate(() => {
+  const d = (globalThis as unknown as Doc).document;
+  const dialog = d.querySelector('dialog[open]');
+  const seen = [...(dialog?.querySelectorAll('p') ?? [])].find((p) => {
+    const box = p.getBoundingClientRect();
+    return box.width > 2 && box.height > 2 && (p.textContent ?? '').includes('se fermera dans');
+  });
+  const count = /dans (\d+)\s+seconde/.exec(seen?.textContent ?? '');
+  return {
+    shown: count ? Number(count[1]) : null,
+    seen: seen?.textContent ?? '',
+    seenInLiveRegion: seen?.closest('[aria-live]:not([aria-live="off"]), [role=status], [role=alert], [role=log]') != null,
+    described: d.getElementById(dialog?.getAttribute('aria-describedby') ?? '')?.textContent ?? '',
+  };
+});
+const shownPoll = () => expect.poll(async () => (await idleView()).shown, { timeout: 5000 });
 
 describe('accessibility: focus, status messages, required fields, titles, idle lock', () => {
   // A test that failed with a dialog open leaves the next one a page it can use.
@@ -340,6 +380,66 @@ describe('accessibility: focus, status messages, required fields, titles, idle l
     expect(reason).toEqual({ inMain: true, afterH1: true });
     await expect.poll(() => spoken('Session fermée après 2 minutes sans activité'), { timeout: 5000 }).toBe(true);
     await expect.poll(() => page.title()).toBe('Connexion – Pli');
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('the idle warning counts down each second from the lock\'s real deadline to 0, as the lock comes; a screen reader is told as it opens, then at 30 and 10 s only', async () => {
+    // From here the page's time (and its timers) moves only when the test moves it: signed in at
+    // P, the idle timer looks at P + 5 s, P + 10 s…; the lock's delay stays 2 minutes (the test above).
+    await page.clock.pauseAt(await page.evaluate(() => Date.now()) + 1000);
+    try {
+      await signIn(page, 'Olivier Ssi', PASS);
+      await h1(page, 'Plis reçus');
+      await listen();
+      // Activity at P + 2.5 s: the lock's deadline, P + 122.5 s, falls between two of the timer's looks.
+      await page.clock.runFor(2500);
+      await page.keyboard.press('Shift');
+      const warning = page.getByRole('alertdialog', { name: 'Session bientôt fermée' });
+      await page.clock.runFor(62_500); // P + 65 s: a minute before the lock, the warning (57.5 s left)
+      await warning.waitFor();
+      await focusOn('Rester connecté');
+      const opened = await idleView();
+      const n0 = opened.shown ?? 0;
+      expect(n0).toBe(58);
+      // As it opens, a screen reader reads the dialog's description: the same sentence, same count.
+      expect(opened.described).toBe(opened.seen);
+      expect(opened.seenInLiveRegion).toBe(false);
+
+      // Each second the number seen goes down by one; the sentence read stays as it was.
+      for (let i = 1; i <= 3; i++) {
+        await page.clock.runFor(1000);
+        await shownPoll().toBe(n0 - i);
+      }
+      expect((await idleView()).described).toBe(opened.described);
+      // A page stalled (a busy machine, a window in the background) for 18 s: its timers come once,
+      // late. The count comes from the deadline, not from the ticks counted. (The idle timer's looks
+      // come at P + 86 s, + 91 s… from then: the next after the deadline at P + 126 s.)
+      await page.clock.fastForward((n0 - 3 - 37) * 1000);
+      await shownPoll().toBe(37);
+
+      // Second by second down to 1 (« 1 seconde »): a screen reader told at 30 and 10 s, only then.
+      for (let n = 36; n >= 1; n--) {
+        await page.clock.runFor(1000);
+        await shownPoll().toBe(n);
+      }
+      const last = await idleView();
+      expect(last.seen).toMatch(/dans 1\s+seconde,/);
+      expect(last.seenInLiveRegion).toBe(false);
+      expect(last.described).toMatch(/dans 10\s+secondes,/);
+      expect(await said()).toEqual([
+        'Il reste 30\u00a0secondes avant la fermeture de la session.',
+        'Il reste 10\u00a0secondes avant la fermeture de la session.',
+      ]);
+
+      // 0 at the deadline (P + 122.5 s), no lower; the lock then, not at the timer's next look (P + 126 s).
+      await page.clock.runFor(500);
+      await shownPoll().toBe(0);
+      await page.clock.runFor(500);
+      await page.getByRole('heading', { level: 1, name: 'Connexion' }).waitFor({ timeout: 5000 });
+      expect(await warning.count()).toBe(0);
+    } finally {
+      await page.clock.resume();
+    }
     expect(consoleErrors).toEqual([]);
   });
 });
