@@ -235,18 +235,23 @@ async function fetchSmallParts(client: ImapFlow, messages: { uid: number; parts:
   }
   const fetchInto = async (chunk: { uid: number; parts: PliPart[] }[]): Promise<void> => {
     await options.onDownload?.(chunk[0]!.uid);
-    const fetched = await client.fetchAll(chunk.map((m) => m.uid).join(','), { uid: true, bodyParts: chunk[0]!.parts.map((p) => p.part) }, { uid: true });
-    if (!client.usable) throw noConnection();
-    for (const message of fetched) {
-      const wanted = chunk.find((m) => m.uid === message.uid);
+    // Each message decoded as it arrives (not fetchAll): its raw, encoded copy is garbage at once,
+    // not held with the whole command's (a receive's peak memory, bench/README.md). What a failed
+    // command had given is dropped with it: kept only once the command has ended.
+    const decoded = new Map<number, Map<string, Buffer>>();
+    const wantedOf = new Map(chunk.map((m) => [m.uid, m]));
+    for await (const message of client.fetch(chunk.map((m) => m.uid).join(','), { uid: true, bodyParts: chunk[0]!.parts.map((p) => p.part) }, { uid: true })) {
+      const wanted = wantedOf.get(message.uid);
       if (!wanted) continue;
-      const got = out.parts.get(message.uid) ?? new Map<string, Buffer>();
+      const got = decoded.get(message.uid) ?? new Map<string, Buffer>();
       for (const part of wanted.parts) {
         const raw = message.bodyParts?.get(part.part);
         if (raw) got.set(part.part, decodePart(raw, part.encoding));
       }
-      out.parts.set(message.uid, got);
+      decoded.set(message.uid, got);
     }
+    if (!client.usable) throw noConnection();
+    for (const [uid, got] of decoded) out.parts.set(uid, new Map([...(out.parts.get(uid) ?? []), ...got]));
   };
   for (const group of groups.values()) {
     for (let i = 0; i < group.length;) {
