@@ -21,8 +21,22 @@
 // stop at is still counted), never downwards. A genuine file's count is its own filled cells and
 // its own text: a state has a few thousand of them. Past a bound: non reconnu, nothing parsed.
 //
-// On an upgrade of @e965/xlsx, parse_content_xml is read again against this file (the test pins
-// the version).
+// Number formats (withoutNumberStyles, NO_STYLES below): SheetJS builds a format string for every
+// ODS number style it meets (parse_ods_styles: styles.xml whole, and each number-style element of
+// content.xml), and none is bounded: `number:min-integer-digits="300000000"` is 300 million zeros
+// built one character at a time (a 1 KB file ran the worker to its heap limit), each `style:map`
+// prepends the style it names (two maps a style, 24 styles: 385 million characters, which
+// `number:truncate-on-overflow="false"` then copies flat: the whole process aborted), a stray
+// closing tag re-reads the part from its start. Pli reads no format (only the values, which
+// SheetJS takes from office:value, office:date-value..., never from a style: cellDates is off), so
+// SheetJS is given no number style at all: in an ODS package styles.xml is replaced by an empty
+// document (SheetJS reads nothing else in it), and in content.xml the tag name of each number-style
+// element, as SheetJS's tag reader sees it, loses its first letter to `_`, which SheetJS reads as
+// no tag it knows. `_` and a letter are alike to every character class of that reader, so every
+// tag stays where it was and the cells read the same.
+//
+// On an upgrade of @e965/xlsx, parse_content_xml and parse_ods_styles are read again against
+// this file (the test pins the version).
 
 /** A content.xml refused, and why (French words, given as the reason). */
 export class UnfoldRefused extends Error {}
@@ -265,4 +279,55 @@ export function unfoldedSize(data: Uint8Array, maxCells = Infinity, maxText = In
     }
   }
   return { cells, text };
+}
+
+// ---- number styles: none reaches SheetJS ----
+
+/** The elements parse_content_xml hands to parse_ods_styles (its local name, after SheetJS drops
+ * what follows a `_`). */
+const NUMBER_STYLES = ['number-style', 'currency-style', 'percentage-style', 'date-style', 'time-style', 'text-style', 'boolean-style'];
+
+/** An ODS's styles.xml as SheetJS gets it: SheetJS reads only number styles there
+ * (parse_ods: parse_ods_styles), and cannot read an ODS without the part. */
+export const NO_STYLES: Buffer = Buffer.from('<?xml version="1.0" encoding="UTF-8"?>\n<office:document-styles xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" office:version="1.3"/>');
+
+/** `name` lower-cased, `\` as `/`, is `part` or ends with `/part` (SheetJS compares lower-cased
+ * names, either separator; any folder here, which is wider). */
+const isPart = (name: string, part: string) => {
+  const n = name.toLowerCase().replace(/\\/g, '/');
+  return n === part || n.endsWith(`/${part}`);
+};
+
+/** An archive SheetJS reads as ODS (or UOF, read alike): one with a META-INF/manifest.xml or an
+ * objectdata.xml (parse_zip). */
+export const isOdsPackage = (names: readonly string[]): boolean => names.some((n) => isPart(n, 'meta-inf/manifest.xml') || isPart(n, 'objectdata.xml'));
+
+/** A part SheetJS may read as an ODS's styles.xml. */
+export const isOdsStyles = (name: string): boolean => isPart(name, 'styles.xml');
+
+/**
+ * `data` (a content.xml) with every number-style element renamed so that SheetJS skips it, or
+ * `data` itself when it has none. What SheetJS gets is the text it would have read (comments and
+ * DOCTYPE already removed, as it removes them), each such tag's name starting with `_` instead of
+ * its first letter; when removing comments again would change that text (a comment put together
+ * from pieces), UnfoldRefused. Call it after checkUnfolded (a UTF-16 part is refused there).
+ */
+export function withoutNumberStyles(data: Buffer): Buffer {
+  const str = withoutDoctype(withoutComments(data.toString('utf8')));
+  if (!NUMBER_STYLES.some((name) => str.includes(name))) return data;
+  const out: string[] = [];
+  let last = 0;
+  TAG.lastIndex = 0;
+  for (let m = TAG.exec(str); m; m = TAG.exec(str)) {
+    if (!NUMBER_STYLES.includes(m[3]!.replace(/_[\s\S]*$/, ''))) continue;
+    // The first letter of the name, after `<`, the `/` of a closing tag and the prefix.
+    const at = m.index + 1 + m[1]!.length + m[2]!.length;
+    out.push(str.slice(last, at), '_');
+    last = at + 1;
+  }
+  if (out.length === 0) return data;
+  out.push(str.slice(last));
+  const renamed = out.join('');
+  if (withoutDoctype(withoutComments(renamed)) !== renamed) throw new UnfoldRefused('fichier illisible (tableur abîmé\u00a0: commentaires mal formés)');
+  return Buffer.from(renamed, 'utf8');
 }

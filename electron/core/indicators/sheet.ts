@@ -5,18 +5,21 @@
 // below keep their text out too), and the cell count is bounded. A ZIP (XLSX, ODS) is opened by
 // zip.ts first, under a budget of decompressed bytes: SheetJS gets its entries stored, never
 // compressed; an ODS's content.xml is measured by ods.ts before SheetJS unfolds its repeated cells.
-// Hidden sheets are not read.
+// No number format is read or applied (only values are): SheetJS builds no cell's formatted text
+// (cellText false) and is given no ODS number style (ods.ts). Hidden sheets are not read.
 import * as XLSX from '@e965/xlsx';
 import type { Cell, Grid } from './mapping.js';
-import { checkUnfolded, isOdsContent, UnfoldRefused } from './ods.js';
+import { checkUnfolded, isOdsContent, isOdsPackage, isOdsStyles, NO_STYLES, UnfoldRefused, withoutNumberStyles } from './ods.js';
 import { restoredZip, ZipRefused } from './zip.js';
 
 /** Rows read of each sheet (SheetJS's sheetRows; docs/indicators.md 5). */
 export const SHEET_ROWS = 5000;
 
-/** How SheetJS reads a workbook here (the tests read with the same). */
+/** How SheetJS reads a workbook here (the tests read with the same). cellText false: SheetJS
+ * formats no cell's text (`w`, never read here) with its number format, which a file may make a
+ * million characters long for each of its cells (XLSX numFmt, XLS FORMAT record). */
 export const SHEETJS_OPTIONS = {
-  dense: true, cellFormula: false, cellHTML: false, cellStyles: false, cellDates: false, cellNF: false,
+  dense: true, cellFormula: false, cellHTML: false, cellStyles: false, cellDates: false, cellNF: false, cellText: false,
   bookVBA: false, bookDeps: false, bookFiles: false, bookProps: false, WTF: false, sheetRows: SHEET_ROWS,
 } as const satisfies XLSX.ParsingOptions;
 
@@ -108,6 +111,19 @@ export function parseCsv(text: string, limits: SheetLimits): Grid {
   return rows;
 }
 
+/** An XLSX or ODS as SheetJS gets it (zip.ts, ods.ts): its parts inflated under the budget and
+ * stored; an ODS's content.xml measured, then without number styles, its styles.xml empty.
+ * Throws ZipRefused or UnfoldRefused. */
+export function forSheetJS(bytes: Uint8Array, limits: SheetLimits): Buffer {
+  return restoredZip(bytes, limits.maxUnzippedBytes, (name, data, names) => {
+    if (isOdsContent(name)) checkUnfolded(data, limits.maxCells);
+    if (!isOdsPackage(names)) return undefined;
+    if (isOdsContent(name)) return withoutNumberStyles(data);
+    if (isOdsStyles(name)) return NO_STYLES;
+    return undefined;
+  });
+}
+
 /** Every visible sheet of a workbook as a grid: numbers stay numbers, text stays text, a formula
  * cell gives its cached value (none: an empty cell), errors and booleans are empty. A sheet the
  * workbook marks hidden or very hidden is not read (XLSX, XLS; an ODS's hidden sheets are not
@@ -116,9 +132,7 @@ export function parseWorkbook(bytes: Uint8Array, limits: SheetLimits, kind: 'xls
   let input: Uint8Array = bytes;
   if (kind === 'xlsx-or-ods') {
     try {
-      input = restoredZip(bytes, limits.maxUnzippedBytes, (name, data) => {
-        if (isOdsContent(name)) checkUnfolded(data, limits.maxCells);
-      });
+      input = forSheetJS(bytes, limits);
     } catch (error) {
       if (error instanceof ZipRefused || error instanceof UnfoldRefused) throw new NotRecognised(error.message);
       throw new NotRecognised('fichier illisible (tableur abîmé ou d’un autre type)');

@@ -95,13 +95,15 @@ function entriesOf(zip: Buffer): Entry[] {
 /**
  * The entries of `bytes` (a ZIP) inflated under `budget` bytes for all of them together, checked,
  * and written again as a ZIP of STORED entries with their true sizes. Throws ZipRefused.
- * `inspect` sees each entry once inflated and checked (sheet.ts measures an ODS's content.xml
- * there); what it throws goes through.
+ * `inspect` sees each entry once inflated and checked, with the names of all entries (sheet.ts
+ * measures an ODS's content.xml there, and takes its number styles out); bytes it returns are
+ * written instead of the entry's (any growth counted in the budget); what it throws goes through.
  */
-export function restoredZip(bytes: Uint8Array, budget: number, inspect?: (name: string, data: Buffer) => void): Buffer {
+export function restoredZip(bytes: Uint8Array, budget: number, inspect?: (name: string, data: Buffer, names: readonly string[]) => Buffer | void): Buffer {
   const zip = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (zip.length < 22) throw damaged('archive tronquée');
   const entries = entriesOf(zip);
+  const names = entries.map((e) => e.name.toString('utf8'));
   const tooBig = () => new ZipRefused(`fichier trop gros une fois décompressé (plus de ${Math.round(budget / 1024 / 1024)} Mio)`);
   let left = budget;
   const parts: { entry: Entry; data: Buffer }[] = [];
@@ -124,8 +126,14 @@ export function restoredZip(bytes: Uint8Array, budget: number, inspect?: (name: 
     left -= data.length;
     if (data.length !== entry.usz) throw damaged('taille annoncée fausse');
     if (crc32(data) !== entry.crc) throw damaged('somme de contrôle fausse');
-    inspect?.(entry.name.toString('utf8'), data);
-    parts.push({ entry, data });
+    const replaced = inspect?.(entry.name.toString('utf8'), data, names);
+    if (replaced && replaced !== data) {
+      if (replaced.length > data.length) {
+        left -= replaced.length - data.length;
+        if (left < 0) throw tooBig();
+      }
+      parts.push({ entry: { ...entry, crc: crc32(replaced) }, data: replaced });
+    } else parts.push({ entry, data });
   }
   return storedZip(parts);
 }
