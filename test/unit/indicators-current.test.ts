@@ -76,12 +76,15 @@ function writesInLog(db: Database.Database): Map<string, Write> {
 function sealHolds(db: Database.Database, row: FigureRow): boolean {
   if (!Buffer.isBuffer(row.mac) || row.mac.length !== 32) return false;
   if (!Number.isSafeInteger(row.value) || !Number.isSafeInteger(row.written_at)) return false;
-  return timingSafeEqual(createHmac('sha256', attachedSubkey(db, KDF_INFO.integrityIndicators)!).update(figureCanonical(row)).digest(), row.mac);
+  try {
+    return timingSafeEqual(createHmac('sha256', attachedSubkey(db, KDF_INFO.integrityIndicators)!).update(figureCanonical(row)).digest(), row.mac);
+  } catch {
+    return false; // an id figureCanonical cannot write (NULL, a blob): as store.ts's sealHolds
+  }
 }
 
 /** The figures and missing writes as currentFigures computed them before it read in SQL (no filter). */
-function reference(): { figures: Figure[]; missing: MissingRows[]; checked: boolean } {
-  const db = profile.db;
+function reference(db: Database.Database = profile.db): { figures: Figure[]; missing: MissingRows[]; checked: boolean } {
   const key = integrityKeyOf(db);
   const writes = writesInLog(db);
   const rows = db.prepare('SELECT * FROM indicator_figures ORDER BY id').all() as FigureRow[];
@@ -311,5 +314,141 @@ describe('the attacker of docs/profile.md edits the table', () => {
     expect(found).toEqual(reference());
     expect(found.missing).toEqual([expect.objectContaining({ period: '2026-T3', expected: 3, found: 2 }), expect.objectContaining({ period: '2026-T4', expected: 1, found: 0 })]);
     expect(brief(found.figures)).toMatchObject({ 'Dainville 2026-T3 ist.biens': expected['Dainville 2026-T3 ist.biens']!.replace(' ok', ' unverified'), 'DAINVILLE 2026-T3 ist.biens': '1 modified' });
+  });
+});
+
+describe('ids that cannot be taken at face value, rows taken out of their place (a profile each)', () => {
+  // Achicourt 2025-T1 and 2025-T2 imported, then 2025-T1's ist.biens corrected (7; it replaced 101).
+  let homes = 0;
+  async function small() {
+    const home = path.join(root, `petit-${homes++}`);
+    const o = await observatoryProfile(home, PASS, { party: { org: "Communauté urbaine d'Arras", address: 'obs@cu-arras.fr' } });
+    const state = async (period: string, v: number) => {
+      const rows = istRows({ integrite: v, biens: v + 1, ordre: v + 2 });
+      expect((await importState(o.ctx, { convention: o.convention, period, commune: A, file: file('csv', toCsv(rows, ';', 'utf-8')) })).recognised).toBe(true);
+    };
+    await state('2025-T1', 100);
+    await state('2025-T2', 200);
+    const correction = await correctFigure(o.ctx, { convention: o.convention, commune: A, period: '2025-T1', indicator: 'ist.biens', value: 7, reason: 'doublon' });
+    const edit = (f: (db: Database.Database) => void) => {
+      const db = new Database(path.join(home, 'profile.sqlite'));
+      try {
+        f(db);
+      } finally {
+        db.close();
+      }
+    };
+    const read = () => currentFigures(o.ctx);
+    return { ...o, state, correction, edit, read };
+  }
+  /** The table rebuilt as the attacker may: no STRICT, no primary key, `id` declared as given. */
+  const rebuild = (db: Database.Database, id: string) => db.exec(`CREATE TABLE f2 (id ${id}, convention TEXT, commune TEXT, period TEXT, indicator TEXT, value INTEGER, source_container TEXT, source_file TEXT, write_id TEXT, written_at INTEGER, mac BLOB);
+    INSERT INTO f2 SELECT * FROM indicator_figures; DROP TABLE indicator_figures; ALTER TABLE f2 RENAME TO indicator_figures;
+    CREATE INDEX indicator_figures_key ON indicator_figures(convention, commune, period, indicator); CREATE INDEX indicator_figures_write ON indicator_figures(write_id);`);
+  const t1 = (figures: Figure[]) => Object.fromEntries(Object.entries(brief(figures)).filter(([k]) => k.includes('2025-T1')));
+  const before = { [`${A} 2025-T1 ist.integrite`]: '100 ok', [`${A} 2025-T1 ist.biens`]: '7 ok corrigé (doublon; 101)', [`${A} 2025-T1 ist.ordre-public`]: '102 ok' };
+  const BEYOND = 9007199254740993n; // 2^53 + 1: better-sqlite3 reads it as 2^53
+
+  it('as written: the same as every row read in JS', async () => {
+    const s = await small();
+    expect(s.read()).toEqual(reference(s.profile.db));
+    expect(t1(s.read().figures)).toEqual(before);
+    s.profile.close();
+  });
+
+  it('S1: a row planted with id 2^53+1 in a key is its figure, "modifié" (its key never vanishes)', async () => {
+    const s = await small();
+    s.edit((db) => db.prepare("INSERT INTO indicator_figures SELECT ?, convention, commune, period, indicator, 999, NULL, 'x.csv', 'ind-0000000000000000', 1, NULL FROM indicator_figures WHERE id = ?").run(BEYOND, s.correction.id));
+    const found = s.read();
+    expect(found).toEqual(reference(s.profile.db));
+    expect(t1(found.figures)).toEqual({ ...before, [`${A} 2025-T1 ist.biens`]: '999 modified' });
+    expect(found.missing).toEqual([]);
+    s.profile.close();
+  });
+
+  it('S2: the current row renumbered 2^53+1 is "modifié", with the key in hand or not', async () => {
+    const s = await small();
+    s.edit((db) => db.prepare('UPDATE indicator_figures SET id = ? WHERE id = ?').run(BEYOND, s.correction.id));
+    const found = s.read();
+    expect(found).toEqual(reference(s.profile.db));
+    expect(t1(found.figures)).toEqual({ ...before, [`${A} 2025-T1 ist.biens`]: '7 modified' });
+    // Without the key, a row is "non vérifié" at best; an id Pli never writes is "modifié" all the same.
+    detachIntegrityKey(s.profile.db);
+    expect(t1(s.read().figures)).toMatchObject({ [`${A} 2025-T1 ist.biens`]: '7 modified', [`${A} 2025-T1 ist.integrite`]: '100 unverified' });
+    s.profile.close();
+  });
+
+  it('S3: the current row\'s id twice (table rebuilt without primary key): "modifié"', async () => {
+    const s = await small();
+    s.edit((db) => {
+      rebuild(db, 'INTEGER');
+      db.prepare('INSERT INTO indicator_figures SELECT id, convention, commune, period, indicator, 999, source_container, source_file, write_id, written_at, mac FROM indicator_figures WHERE id = ?').run(s.correction.id);
+    });
+    const found = s.read();
+    expect(found).toEqual(reference(s.profile.db));
+    expect(t1(found.figures)[`${A} 2025-T1 ist.biens`]).toMatch(/ modified$/);
+    s.profile.close();
+  });
+
+  it('S4: a NULL id on every row of a key (table rebuilt): its figure is "modifié", listed first as in id order', async () => {
+    const s = await small();
+    s.edit((db) => {
+      rebuild(db, 'INTEGER');
+      db.prepare("UPDATE indicator_figures SET id = NULL WHERE period = '2025-T1' AND indicator = 'ist.ordre-public'").run();
+    });
+    const found = s.read();
+    expect(found).toEqual(reference(s.profile.db));
+    expect(t1(found.figures)).toEqual({ ...before, [`${A} 2025-T1 ist.ordre-public`]: '102 modified' });
+    expect(found.figures[0]).toMatchObject({ id: null, indicator: 'ist.ordre-public', state: 'modified' });
+    s.profile.close();
+  });
+
+  it('S5: a BLOB id on the current row (table rebuilt): "modifié"', async () => {
+    const s = await small();
+    s.edit((db) => {
+      rebuild(db, 'BLOB');
+      db.prepare("UPDATE indicator_figures SET id = X'01' WHERE id = ?").run(s.correction.id);
+    });
+    const found = s.read();
+    expect(found).toEqual(reference(s.profile.db));
+    expect(t1(found.figures)).toEqual({ ...before, [`${A} 2025-T1 ist.biens`]: '7 modified' });
+    s.profile.close();
+  });
+
+  // A correction's row taken out of its place under a later row: the key shows the value the
+  // correction replaced, and the correction's row count still holds. Its event names its key and
+  // row id: the key's latest row is older than that row, so the correction is reported missing.
+  const outOfPlace: [string, (db: Database.Database, id: number) => void][] = [
+    ['S6: moved to a key that has a later row', (db, id) => db.prepare("UPDATE indicator_figures SET period = '2025-T2' WHERE id = ?").run(id)],
+    ['renumbered below the row it replaced', (db, id) => db.prepare('UPDATE indicator_figures SET id = -1 WHERE id = ?').run(id)],
+    ['deleted, and a row planted under its write where an earlier one hides it', (db, id) => {
+      db.prepare('INSERT INTO indicator_figures SELECT -1, convention, commune, period, indicator, value, source_container, source_file, write_id, written_at, mac FROM indicator_figures WHERE id = ?').run(id);
+      db.prepare('DELETE FROM indicator_figures WHERE id = ?').run(id);
+    }],
+  ];
+  for (const [what, attack] of outOfPlace) {
+    it(`a correction's row ${what}: reported, its key shows the value it replaced`, async () => {
+      const s = await small();
+      await s.state('2025-T2', 300);
+      s.edit((db) => attack(db, s.correction.id));
+      const found = s.read();
+      expect(found.figures).toEqual(reference(s.profile.db).figures);
+      expect(t1(found.figures)).toEqual({ ...before, [`${A} 2025-T1 ist.biens`]: '101 ok' });
+      expect(found.missing).toEqual([{ write: s.correction.write, convention: s.convention, period: '2025-T1', expected: 1, found: 0 }]);
+      s.profile.close();
+    });
+  }
+
+  it('what the checks do not see (docs/indicators.md 4.1): an import\'s row renumbered below an earlier row of its key', async () => {
+    const s = await small();
+    await s.state('2025-T2', 300);
+    const latest = s.profile.db.prepare("SELECT max(id) FROM indicator_figures WHERE period = '2025-T2' AND indicator = 'ist.integrite'").pluck().get() as number;
+    s.edit((db) => db.prepare('UPDATE indicator_figures SET id = -1 WHERE id = ?').run(latest));
+    const found = s.read();
+    expect(found).toEqual(reference(s.profile.db));
+    // The key rolls back to the previous import's value, every figure "ok", nothing reported.
+    expect(brief(found.figures)[`${A} 2025-T2 ist.integrite`]).toBe('200 ok');
+    expect(found.missing).toEqual([]);
+    s.profile.close();
   });
 });

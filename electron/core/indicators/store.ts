@@ -41,7 +41,8 @@ export interface Figure {
    * when no state gave one or that row no longer checks out). */
   correction: { at: number; by: string; reason: string; original: number | null } | null;
 }
-/** A write whose rows are fewer than its event says: rows deleted outside Pli. */
+/** A write whose rows are fewer than its event says (rows deleted outside Pli), or a correction whose
+ * row is no longer its key's latest or below a later one (found 0): docs/indicators.md 4.1, check 3. */
 export interface MissingRows { write: string; convention: string; period: string; expected: number; found: number }
 
 // ---- seals ------------------------------------------------------------------------------------
@@ -353,6 +354,8 @@ export async function correctFigure(ctx: Context, input: CorrectionInput): Promi
 interface WriteEvent {
   rows: number; sealed: boolean; convention: string; period: string;
   action: string; at: number; actor: string | null; by: string | null; reason: string | null; signer: string | null; container: string | null;
+  /** A correction's key and the id of the row it wrote, as its event names them (check 3). */
+  correction: { key: string; row: number } | null;
 }
 
 /** The writes the audit log names (imports recognised, corrections). */
@@ -364,9 +367,11 @@ function writesInLog(db: DB): Map<string, WriteEvent> {
       const d = JSON.parse(e.detail) as Record<string, unknown>;
       if (d.recognised === false) continue;
       const textOf = (v: unknown) => (typeof v === 'string' ? v : null);
+      const named = [d.convention, d.commune, d.period, d.indicator].every((v) => typeof v === 'string') && Number.isSafeInteger(d.row);
       writes.set(e.object, {
         rows: typeof d.rows === 'number' ? d.rows : 0, sealed: d.sealed === true, convention: String(d.convention), period: String(d.period),
         action: e.action, at: e.at, actor: e.actor, by: textOf(d.by), reason: textOf(d.reason), signer: textOf(d.signer), container: textOf(d.container),
+        correction: e.action === 'indicators.corrected' && named ? { key: keyOf(d as Pick<FigureRow, 'convention' | 'commune' | 'period' | 'indicator'>), row: d.row as number } : null,
       });
     } catch {
       // an event's detail is JSON written by Pli; anything else names no write
@@ -380,32 +385,72 @@ export interface FigureFilter { commune?: string; from?: string; to?: string; co
 /** A figure's key as the reads compare it (docs/indicators.md 4): (convention, commune, period, indicator). */
 const keyOf = (r: Pick<FigureRow, 'convention' | 'commune' | 'period' | 'indicator'>): string => `${r.convention}\0${r.commune}\0${r.period}\0${r.indicator}`;
 
-/** The rows of the figures table a read needs, found in SQL over the key index (never every row
- * read and checked in JS: the table keeps every row ever written, and grows with each import).
- * Per key: its first row (the order figures are listed in), its latest row (the current value) and
- * its last row written by an import (what a correction replaced). The groups are SQL's, on the
- * stored bytes (BINARY, whatever collation a column was given); two groups whose values read as the
- * same key in JS are merged here, so that the key is exactly the one a JS loop over every row would
- * use (docs/indicators.md 4). `imports`: the ids of the imports the audit log names. */
-function keyRows(db: DB, imports: string[]): Map<string, { first: number; latest: number; lastImport: number | null }> {
-  const groups = db.prepare(`SELECT min(id), max(id), max(CASE WHEN write_id COLLATE BINARY IN (SELECT value FROM json_each(?)) THEN id END), convention, commune, period, indicator
-    FROM indicator_figures GROUP BY convention COLLATE BINARY, commune COLLATE BINARY, period COLLATE BINARY, indicator COLLATE BINARY`)
-    .raw().all(JSON.stringify(imports)) as [number, number, number | null, string, string, string, string][];
-  const keys = new Map<string, { first: number; latest: number; lastImport: number | null }>();
-  for (const [first, latest, lastImport, convention, commune, period, indicator] of groups) {
-    const k = keyOf({ convention, commune, period, indicator });
+/** A key of the figures table as a read finds it (keyRows). */
+interface KeyRows {
+  /** Its latest row: the current value. */
+  row: FigureRow;
+  /** False when no single row can be told to be its latest: two rows answer (the same id twice in
+   * a rebuilt table, or groups whose bytes read as this key and whose ids JS cannot order exactly).
+   * The figure is then "modifié" (an id that is no safe integer is, in stateOf). */
+  sure: boolean;
+  /** Where its first row stands in id order (the order figures are listed in): -Infinity for a
+   * NULL id (first in SQL's order), Infinity for a text or blob id (last). */
+  first: number;
+  /** The id of the last row an import wrote (what a correction replaced): null for none,
+   * undefined when it cannot be told (an id that is no safe integer). */
+  lastImport: number | null | undefined;
+}
+
+/** SQL's order of two ids as JS reads them (NULL, numbers, text, blobs): only to choose which row
+ * of a key that is not `sure` is shown (it is "modifié" whichever it is). */
+function after(a: unknown, b: unknown): boolean {
+  const rank = (v: unknown) => (v === null ? 0 : typeof v === 'number' ? 1 : typeof v === 'string' ? 2 : 3);
+  if (rank(a) !== rank(b)) return rank(a) > rank(b);
+  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return Buffer.compare(a, b) > 0;
+  return (a as number) > (b as number);
+}
+
+/** The keys of the figures table and their latest rows, in ONE SQL statement: a pass over the key
+ * index groups the rows per key (on the stored bytes: BINARY, whatever collation a column was
+ * given), taking each group's first id, latest id and last id an import wrote (reading each row's
+ * write_id from the table: linear in the rows, in SQL; no row reaches JS, no seal is computed);
+ * then each group's latest row is joined on (key, id IS max(id)). The id never goes through JS
+ * (better-sqlite3 rounds an integer beyond 2^53), and IS matches a NULL id too, so every group gives
+ * a row: no key can vanish from the figures. A LEFT JOIN: a group whose row could not be joined
+ * still gives its key, with no write (shown "modifié"). Groups whose values read as the same key
+ * in JS are merged here, so that the key is exactly the one a JS loop over every row would use
+ * (docs/indicators.md 4). `imports`: the ids of the imports the audit log names. */
+function keyRows(db: DB, imports: string[]): Map<string, KeyRows> {
+  const groups = db.prepare(`WITH g AS (
+      SELECT convention AS c, commune AS m, period AS p, indicator AS i, min(id) AS first, count(id) < count(*) AS anyNull, max(id) AS latest,
+        max(CASE WHEN write_id COLLATE BINARY IN (SELECT value FROM json_each(?)) THEN id END) AS lastImport
+      FROM indicator_figures GROUP BY convention COLLATE BINARY, commune COLLATE BINARY, period COLLATE BINARY, indicator COLLATE BINARY)
+    SELECT g.first, g.anyNull, g.lastImport, g.latest, g.c, g.m, g.p, g.i, f.value, f.source_container, f.source_file, f.write_id, f.written_at, f.mac
+    FROM g LEFT JOIN indicator_figures f ON f.id IS g.latest AND f.convention IS g.c COLLATE BINARY AND f.commune IS g.m COLLATE BINARY
+      AND f.period IS g.p COLLATE BINARY AND f.indicator IS g.i COLLATE BINARY`)
+    .raw().all(JSON.stringify(imports)) as [unknown, number, unknown, number, string, string, string, string, number, string | null, string, string, number, Buffer | null][];
+  const keys = new Map<string, KeyRows>();
+  for (const [firstId, anyNull, lastId, id, convention, commune, period, indicator, value, source_container, source_file, write_id, written_at, mac] of groups) {
+    const row: FigureRow = { id, convention, commune, period, indicator, value, source_container, source_file, write_id, written_at, mac };
+    const first = anyNull ? -Infinity : typeof firstId === 'number' ? firstId : Infinity;
+    const lastImport = lastId === null ? null : Number.isSafeInteger(lastId) ? (lastId as number) : undefined;
+    const k = keyOf(row);
     const seen = keys.get(k);
-    if (!seen) keys.set(k, { first, latest, lastImport });
-    else {
-      seen.first = Math.min(seen.first, first);
-      seen.latest = Math.max(seen.latest, latest);
-      if (lastImport !== null) seen.lastImport = Math.max(seen.lastImport ?? lastImport, lastImport);
+    if (!seen) {
+      keys.set(k, { row, sure: true, first, lastImport });
+      continue;
     }
+    // A second row for this key: its id must be another safe integer, then the greater is the latest.
+    if (!Number.isSafeInteger(id) || !Number.isSafeInteger(seen.row.id) || id === seen.row.id) seen.sure = false;
+    if (!after(seen.row.id, id)) seen.row = row; // of equal ids, the later one read (as a loop in id order kept)
+    seen.first = Math.min(seen.first, first);
+    if (seen.lastImport === undefined || lastImport === undefined) seen.lastImport = undefined;
+    else if (lastImport !== null) seen.lastImport = Math.max(seen.lastImport ?? lastImport, lastImport);
   }
   return keys;
 }
 
-/** The rows with these ids, in id order. */
+/** The rows with these ids (safe integers), in id order. */
 function rowsById(db: DB, ids: number[]): FigureRow[] {
   if (ids.length === 0) return [];
   return db.prepare('SELECT * FROM indicator_figures WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id').all(JSON.stringify(ids)) as FigureRow[];
@@ -423,6 +468,8 @@ export function currentFigures(scope: Scope, filter: FigureFilter = {}): { figur
   const key = integrityKeyOf(db);
   const writes = writesInLog(db);
   const stateOf = (row: FigureRow): FigureState => {
+    // Pli writes safe integer ids; any other (null, a blob, beyond 2^53 as read) is not the row sealed.
+    if (!Number.isSafeInteger(row.id)) return 'modified';
     const write = writes.get(row.write_id);
     if (!write) return 'modified'; // no event wrote it: planted
     if (row.mac === null) return write.sealed ? 'modified' : 'unverified';
@@ -431,26 +478,23 @@ export function currentFigures(scope: Scope, filter: FigureFilter = {}): { figur
   };
   const imports = [...writes].flatMap(([id, w]) => (w.action === 'indicators.imported' ? [id] : []));
   const keys = keyRows(db, imports);
-  // The latest row of each key, with its state; keyed as the rows read say (a row whose id is not
-  // its key's latest, if the table holds two rows of one id, is not its key's figure).
+  // The latest row of each key, with its state.
   const latest = new Map<string, FigureRow & { state: FigureState }>();
-  for (const row of rowsById(db, [...keys.values()].map((k) => k.latest))) {
-    const k = keyOf(row);
-    if (keys.get(k)?.latest === row.id) latest.set(k, { ...row, state: stateOf(row) });
-  }
+  for (const [k, { row, sure }] of keys) latest.set(k, { ...row, state: sure ? stateOf(row) : 'modified' });
   /** Per key whose current value is a correction that checks out, the value it replaced: the last
-   * row a state gave, when that row checks out. */
-  const original = new Map<string, number>();
-  const replaced = [...latest].flatMap(([k, r]) => {
-    const last = keys.get(k)?.lastImport ?? null;
-    return r.state !== 'modified' && writes.get(r.write_id)?.action === 'indicators.corrected' && last !== null ? [last] : [];
-  });
-  for (const row of rowsById(db, replaced)) {
-    const k = keyOf(row);
-    if (keys.get(k)?.lastImport !== row.id) continue;
-    if (stateOf(row) === 'modified') original.delete(k);
-    else original.set(k, row.value);
+   * row a state gave, when that row is the only one of its key with that id and checks out. */
+  const replaced = new Map<string, number>();
+  for (const [k, r] of latest) {
+    const last = keys.get(k)!.lastImport;
+    if (r.state !== 'modified' && writes.get(r.write_id)?.action === 'indicators.corrected' && typeof last === 'number') replaced.set(k, last);
   }
+  const lastRows = new Map<string, FigureRow[]>();
+  for (const row of rowsById(db, [...new Set(replaced.values())])) {
+    const k = keyOf(row);
+    if (replaced.get(k) === row.id) lastRows.set(k, [...(lastRows.get(k) ?? []), row]);
+  }
+  const original = new Map<string, number>();
+  for (const [k, [row, ...others]] of lastRows) if (others.length === 0 && stateOf(row!) !== 'modified') original.set(k, row!.value);
   // Check 3: the rows of each write, counted in SQL (write_id's index); values that read as the
   // same write id in JS are counted together.
   const counts = new Map<string, number>();
@@ -459,7 +503,14 @@ export function currentFigures(scope: Scope, filter: FigureFilter = {}): { figur
   }
   const missing: MissingRows[] = [];
   for (const [id, write] of writes) {
-    const found = counts.get(id) ?? 0;
+    let found = counts.get(id) ?? 0;
+    // A correction's row is its key's latest row or below a later one: a key whose latest row is
+    // older (its id lower) lost it, deleted, moved or renumbered (the count alone misses a row moved
+    // or renumbered, or one planted under the write's id where a later row hides it).
+    if (write.correction && found > 0) {
+      const now = latest.get(write.correction.key);
+      if (!now || (Number.isSafeInteger(now.id) && now.id < write.correction.row)) found = 0;
+    }
     if (found < write.rows) missing.push({ write: id, convention: write.convention, period: write.period, expected: write.rows, found });
   }
   const communeKey = filter.commune === undefined ? null : normaliseLabel(filter.commune);
@@ -476,7 +527,8 @@ export function currentFigures(scope: Scope, filter: FigureFilter = {}): { figur
     return true;
   };
   // Listed in the order of each key's first row, as they always were.
-  const figures = [...latest].sort(([a], [b]) => keys.get(a)!.first - keys.get(b)!.first).map(([, r]) => r)
+  const firstOf = (k: string) => keys.get(k)!.first;
+  const figures = [...latest].sort(([a], [b]) => (firstOf(a) < firstOf(b) ? -1 : firstOf(a) > firstOf(b) ? 1 : 0)).map(([, r]) => r)
     .filter((r) => (communeKey === null || normaliseLabel(r.commune) === communeKey) && (filter.convention === undefined || r.convention === filter.convention) && inRange(r.period))
     .map((r): Figure => {
       const write = writes.get(r.write_id);
