@@ -256,12 +256,14 @@ function restoredZipPart(zip: Buffer, wanted: string): Buffer {
 
 /** The cells SheetJS makes of an ODS (every one it keeps, in every sheet, wherever it put it), and
  * the characters of their text (value or shown text: the same string, twice; comments). */
-function sheetjsMade(ods: Buffer, options: XLSX.ParsingOptions = SHEETJS_OPTIONS): { cells: number; text: number } {
+function sheetjsMade(ods: Buffer, options: XLSX.ParsingOptions = SHEETJS_OPTIONS): { cells: number; slots: number; text: number } {
   const book = XLSX.read(ods, { type: 'buffer', ...options });
   let cells = 0;
+  let slots = 0;
   let text = 0;
   for (const sheet of new Set(Object.values(book.Sheets))) {
     for (const row of Object.values((sheet as { '!data'?: object })['!data'] ?? {}) as object[]) {
+      if (Array.isArray(row)) slots += row.length;
       for (const cell of Object.values(row ?? {}) as XLSX.CellObject[]) {
         cells++;
         text += Math.max(typeof cell.v === 'string' ? cell.v.length : 0, cell.w?.length ?? 0);
@@ -269,7 +271,7 @@ function sheetjsMade(ods: Buffer, options: XLSX.ParsingOptions = SHEETJS_OPTIONS
       }
     }
   }
-  return { cells, text };
+  return { cells, slots, text };
 }
 
 const FLOAT = 'office:value-type="float" office:value="7" calcext:value-type="float"';
@@ -310,7 +312,7 @@ describe('ODS repeat bombs', () => {
 
   it('LibreOffice’s millions of repeated EMPTY cells and rows cost nothing and are read; its repeated figures count once each', async () => {
     const ods = odsOf(LIBREOFFICE_IST);
-    expect(unfoldedSize(contentOf(ods))).toEqual({ cells: expect.any(Number), text: expect.any(Number) });
+    expect(unfoldedSize(contentOf(ods))).toEqual({ cells: expect.any(Number), slots: 9, others: 1, tables: 2, text: expect.any(Number) });
     expect(unfoldedSize(contentOf(ods)).cells).toBe(sheetjsMade(ods).cells); // 9 filled cells, 16,384 × 1,048,576 in all
     expect(unfoldedSize(contentOf(ods)).cells).toBe(9);
     expect(values(await readState(ods, BUILT_IN_MAPPINGS, null))).toEqual({
@@ -343,6 +345,7 @@ describe('ODS repeat bombs', () => {
       const measured = unfoldedSize(contentOf(small));
       expect(made.cells, 'SheetJS makes the copies').toBeGreaterThanOrEqual(30 * 40);
       expect(measured.cells).toBeGreaterThanOrEqual(made.cells);
+      expect(measured.slots).toBeGreaterThanOrEqual(made.slots);
       expect(measured.text).toBeGreaterThanOrEqual(made.text);
       expect(() => checkUnfolded(contentOf(odsOf(make('1048576', '16384'))), READ_LIMITS.maxCells)).toThrow(UnfoldRefused);
     });
@@ -356,9 +359,10 @@ describe('ODS repeat bombs', () => {
       '<table:table-cell office:value-type="string" table:number-columns-repeated="3">', '<table:table-cell office:value-type="string" office:string-value="abc" table:number-columns-repeated="3"/>',
       '<table:table-cell office:value-type="string" calcext:value-type="error" office:string-value="#N/A" table:number-columns-repeated="2">', '<table:table-cell X/Y=" number-columns-repeated=6" office:value-type="float">',
       '<table:table-cell table:number-columns-repeated="6"/>', '</table:table-cell>', '<table:covered-table-cell table:number-columns-repeated="7"/>', '</table:covered-table-cell>',
-      '<text:p>', '</text:p>', '<text:p/>', '<p>', '</p>', 'hello', ' ', '<text:s text:c="9"/>', '<text:s/>', '<text:span>', '</text:span>', '<office:annotation>', '</office:annotation>',
+      '<text:p>', '</text:p>', '<text:p/>', '<p>', '</p>', 'hello', ' ', '<text:s text:c="9"/>', '<text:s/>', '<text:s', 'text:c="9"/>', '<text:span>', '</text:span>', '<office:annotation>', '</office:annotation>',
       '<dc:creator>', '</dc:creator>', 'me', '<draw:frame>', '</draw:frame>', '<office:meta>', '</office:meta>', '<!-- c -->', '<![CDATA[', ']]>',
       '<table:table table:name="T">', '</table:table>', '<office:master-styles>', '</office:master-styles>',
+      '<table:table-cell table:number-columns-spanned="2">', '<table:table-row-group>', '</table:table-row-group>',
     ];
     let seed = 12345;
     const random = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return Math.floor((seed / 2 ** 31) * n); };
@@ -368,14 +372,18 @@ describe('ODS repeat bombs', () => {
     for (let i = 0; i < 2000; i++) {
       const tags = i % 2 ? flat : soup;
       const ods = odsOf(FIRST + Array.from({ length: 3 + random(25) }, () => tags[random(tags.length)]).join(''));
-      let made: { cells: number; text: number };
+      // One soup in three read with sheetRows 2 (both SheetJS and the measure), so that the rows
+      // it skips are followed too.
+      const sheetRows = i % 3 === 0 ? 2 : SHEETJS_OPTIONS.sheetRows;
+      let made: { cells: number; slots: number; text: number };
       try {
-        made = sheetjsMade(ods);
+        made = sheetjsMade(ods, { ...SHEETJS_OPTIONS, sheetRows });
       } catch {
         continue; // SheetJS stops at a tag out of place: nothing to compare
       }
-      const measured = unfoldedSize(contentOf(ods));
+      const measured = unfoldedSize(contentOf(ods), { sheetRows });
       expect(measured.cells, String(i)).toBeGreaterThanOrEqual(made.cells);
+      expect(measured.slots, String(i)).toBeGreaterThanOrEqual(made.slots);
       expect(measured.text, String(i)).toBeGreaterThanOrEqual(made.text);
       compared++;
     }
@@ -421,6 +429,84 @@ describe('ODS repeat bombs', () => {
     expect(values(await readState(odsOf(far), BUILT_IN_MAPPINGS, 'Arras'))).toEqual({ 'Arras|ist.integrite': 1, 'Arras|ist.biens': 2 });
     expect(Date.now() - started).toBeLessThan(3000);
   }, 30_000);
+});
+
+describe('ODS: what SheetJS builds is bounded before it runs (second review)', () => {
+  const tooBig = (what: string) => expect.objectContaining({ recognised: false, reason: `fichier trop gros une fois ouvert (plus de ${what})` });
+  const textCell = (p: string) => `<table:table-row><table:table-cell office:value-type="string"><text:p>${p}</text:p></table:table-cell></table:table-row>`;
+  const figure = (n: number) => `<table:table-cell office:value-type="float" office:value="${n}" calcext:value-type="float"><text:p>${n}</text:p></table:table-cell>`;
+
+  it('spaces spelled out by a `<text:s text:c>` that SheetJS puts together itself, removing a `<text:s/>` inside it first: counted; 500 million of them: non reconnu (before: read with 380 MiB more; four such cells aborted the whole process)', async () => {
+    for (const spelling of ['a<text:s<text:s/>text:c="1000"/>b', 'a<text:s\r\n<text:s/>text:c="1000"/><text:s text:c="1000"/>b', '<text:s<text:s/>text:c="1000"/>']) {
+      const small = odsOf(IST_STYLED + textCell(spelling));
+      const made = sheetjsMade(small);
+      expect(made.text).toBeGreaterThan(1000);
+      expect(unfoldedSize(contentOf(small)).text, spelling).toBeGreaterThanOrEqual(made.text);
+    }
+    const bomb = odsOf(IST_STYLED + textCell('a<text:s<text:s/>text:c="500000000"/>b'));
+    expect(bomb.length).toBeLessThan(2000);
+    const started = Date.now();
+    expect(await readState(bomb, BUILT_IN_MAPPINGS, 'Arras')).toEqual(tooBig('16\u202f000\u202f000 caractères de texte'));
+    expect(Date.now() - started).toBeLessThan(2000);
+  }, 30_000);
+
+  it('rows SheetJS does not build (from the 5,000th of each table, sheetRows) are not counted: an IST sheet and a data sheet of 8,500 rows × 25 figures is read (before: refused, its 212,500 figures all counted)', async () => {
+    const data = Array.from({ length: 8500 }, (_, r) => `<table:table-row>${Array.from({ length: 25 }, (_, c) => figure(r * 25 + c)).join('')}</table:table-row>`).join('');
+    const ods = odsOf(`${IST_STYLED}</table:table><table:table table:name="Données">${data}`);
+    const measured = unfoldedSize(contentOf(ods), { sheetRows: SHEETJS_OPTIONS.sheetRows });
+    expect(measured.cells).toBe(sheetjsMade(ods).cells); // 4 + 5,000 × 25
+    expect(measured.cells).toBe(125_004);
+    // 28 MiB of content.xml: more time than the 10 s limit when the machine is loaded.
+    expect(values(await readState(ods, BUILT_IN_MAPPINGS, 'Arras', { ...READ_LIMITS, timeMs: 50_000 }))).toEqual(ARRAS_1_2);
+    // A repeat that starts below row 5,000 is built whole, one that starts there is not; each table
+    // counts its rows from 0.
+    const repeats = odsOf(`${IST_STYLED}<table:table-row table:number-rows-repeated="4996"/><table:table-row table:number-rows-repeated="4993"/></table:table-row>`
+      + `<table:table-row table:number-rows-repeated="10">${figure(1)}${figure(2)}</table:table-row><table:table-row>${figure(3)}</table:table-row>`
+      + `</table:table><table:table table:name="Autre"><table:table-row table:number-rows-repeated="4999"></table:table-row><table:table-row table:number-rows-repeated="3">${figure(4)}</table:table-row>${textCell('x')}`);
+    const made = sheetjsMade(repeats);
+    const counted = unfoldedSize(contentOf(repeats), { sheetRows: SHEETJS_OPTIONS.sheetRows });
+    expect(made.cells).toBe(4 + 20 + 3);
+    expect(counted.cells).toBe(made.cells);
+    expect(counted.slots).toBe(made.slots);
+  }, 60_000);
+
+  it('a figure after 1,000 empty cells, its row repeated 199,000 times (1 KB): non reconnu at once (SheetJS gives each copy a row of 1,001 places; before: the worker died at its heap limit, +263 MiB)', async () => {
+    const after = (rows: string, empty: string) => `${IST_STYLED}<table:table-row table:number-rows-repeated="${rows}"><table:table-cell table:number-columns-repeated="${empty}"/>${figure(7)}</table:table-row>`;
+    const small = odsOf(after('30', '40'));
+    const made = sheetjsMade(small);
+    expect(made.slots).toBe(4 + 30 * 41);
+    expect(unfoldedSize(contentOf(small)).slots).toBeGreaterThanOrEqual(made.slots);
+    const started = Date.now();
+    expect(await readState(odsOf(after('199000', '1000')), BUILT_IN_MAPPINGS, 'Arras')).toEqual(tooBig('200\u202f000 cellules, vides comprises'));
+    expect(Date.now() - started).toBeLessThan(2000);
+  }, 30_000);
+
+  // About 45 MB of content.xml each, compressed to a few hundred KB: under the 50 MiB budget.
+  const fill = (unit: string) => unit.repeat(Math.floor(45 * 2 ** 20 / unit.length));
+  const floods: [string, string, string][] = [
+    ['1.5 million empty tables', `</table:table>${fill('<table:table table:name="x"></table:table>')}<table:table table:name="y">`, '1\u202f000 feuilles'],
+    ['a million empty rows repeated 9 times in a row group (9 outline entries each)', `<table:table-row-group>${fill('<table:table-row table:number-rows-repeated="9"></table:table-row>')}</table:table-row-group>`, '200\u202f000 fusions, lignes groupées ou commentaires'],
+    ['700,000 merged empty cells', `<table:table-row>${fill('<table:table-cell table:number-columns-spanned="2"></table:table-cell>')}</table:table-row>`, '200\u202f000 fusions, lignes groupées ou commentaires'],
+  ];
+  for (const [name, rows, what] of floods) {
+    it(`${name} (45 MB of content.xml): non reconnu at once (before: the worker's time or heap limit)`, async () => {
+      const started = Date.now();
+      expect(await readState(odsOf(IST_STYLED + rows), BUILT_IN_MAPPINGS, 'Arras')).toEqual(tooBig(what));
+      expect(Date.now() - started).toBeLessThan(5000);
+    }, 60_000);
+  }
+
+  it('a comment in a repeated cell is copied with it (SheetJS copies a cell\'s comments, the last one as many times as there were): counted', () => {
+    const noted = (rows: string, columns: string, notes: number) => `${IST_STYLED}<table:table-row table:number-rows-repeated="${rows}"><table:table-cell ${FLOAT} table:number-columns-repeated="${columns}">`
+      + `${'<office:annotation><dc:creator>a</dc:creator><text:p>b</text:p></office:annotation>'.repeat(notes - 1)}<office:annotation><dc:creator>${'c'.repeat(100)}</dc:creator><text:p>${'d'.repeat(100)}</text:p></office:annotation><text:p>7</text:p></table:table-cell></table:table-row>`;
+    const small = odsOf(noted('3', '4', 50));
+    const made = sheetjsMade(small);
+    const measured = unfoldedSize(contentOf(small));
+    expect(made.text).toBeGreaterThan(12 * 50 * 200);
+    expect(measured.text).toBeGreaterThanOrEqual(made.text);
+    expect(measured.others).toBeGreaterThanOrEqual(12 * 50);
+    expect(() => checkUnfolded(contentOf(odsOf(noted('100', '100', 1000))), READ_LIMITS.maxCells)).toThrow(UnfoldRefused);
+  });
 });
 
 /** Every cell SheetJS made of `book`, as its type and value only (all that sheet.ts reads), holes

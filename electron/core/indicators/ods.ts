@@ -3,23 +3,41 @@
 // and identical rows with `number-rows-repeated`; SheetJS unfolds every repeat of a cell that holds
 // something into its own object (the row's repeats times the cell's), so a 1 KB file asking for
 // 16,384 × 1,048,576 copies of « 7 » ran the worker to its heap limit (5 to 8 s, over 300 MiB)
-// before it was refused. Repeats of EMPTY cells cost nothing there (SheetJS only moves its column
-// or row counter): LibreOffice writes them by the million (`number-columns-repeated="16370"` on an
-// empty cell, `number-rows-repeated="1048553"` on the trailing rows) and they stay accepted.
+// before it was refused. Repeats of EMPTY cells cost nothing there AFTER the last filled cell of
+// a row (SheetJS only moves its column or row counter): LibreOffice writes them by the million
+// (`number-columns-repeated="16370"` on an empty cell, `number-rows-repeated="1048553"` on the
+// trailing rows) and they stay accepted. Empty cells BEFORE a filled one do cost: SheetJS (dense)
+// gives each copy of the row an array as long as the filled cell's column + 1 (a 1 KB file of
+// 199,000 rows, each a figure after 1,000 empty cells, ran the worker to its heap limit).
 //
 // Here, in linear time, the same tokens as SheetJS 0.20.3's parse_content_xml (its tag regex, its
 // attribute reader, its comment and DOCTYPE removal, copied below) go through the part of its
-// state machine that decides what is unfolded, and two upper bounds are added up:
+// state machine that decides what is built (its row R and column C moved exactly as it moves
+// them), and upper bounds are added up:
 //   - cells: every copy SheetJS would make of a cell that is not an empty stub (repeats as
 //     SheetJS reads them: the row's by Number(), the cell's by parseInt(), whatever the leading
-//     zeros, signs, exponents or digits), in every table, hidden or not, past the 5,000th row or
-//     not: at most maxCells, the budget sheet.ts counts the grids under;
-//   - text: the characters SheetJS builds for cells (each paragraph's slice as it takes it, its
-//     `<text:s text:c>` spaces spelled out, an attribute's text), and again for each extra copy of
-//     a cell: at most MAX_UNFOLDED_TEXT.
+//     zeros, signs, exponents or digits), in every table, hidden or not, but only in rows SheetJS
+//     builds: with sheetRows (SHEET_ROWS), none whose row starts at or past it in its table (a
+//     repeat that starts before it is built whole); an empty text cell (a stub) is kept anywhere;
+//   - slots: the places of the rows those copies go to (each copy of a row as long as its last
+//     filled cell's column + 1), as sheet.ts walks them; both at most maxCells;
+//   - others: merges, grouped rows' outline entries (SheetJS keeps one per row of a repeat under
+//     10, in every row), named ranges, and each copy of a cell's comments: at most maxCells; and
+//     tables (SheetJS makes a sheet at each start and names one at each end): at most MAX_TABLES.
+//     A 45 MB content.xml (150 KB compressed: under the ZIP budget) of 1.5 million empty tables,
+//     of a million grouped rows or of 700,000 merged empty cells ran out the worker's time or heap;
+//   - text: the characters SheetJS builds for cells (each paragraph's slice as it takes it, the
+//     spaces its parse_text_p spells out for every `text:c="N"` in that slice, however the tag
+//     around it is put together, an attribute's text), and again for each extra copy of a cell
+//     (with its comments: SheetJS pushes one comment object per annotation, the same one, so a
+//     copy carries the last one's text as many times): at most MAX_UNFOLDED_TEXT. A single string
+//     can be too big for the WHOLE process (V8 aborts, not only the worker): 500 million spaces
+//     put together by parse_text_p (`<text:s<text:s/>text:c="500000000"/>`, the inner tag
+//     removed first) in four cells of a 1 KB file did so.
 // Where the state machine is not followed exactly, the count errs upwards (a tag SheetJS would
-// stop at is still counted), never downwards. A genuine file's count is its own filled cells and
-// its own text: a state has a few thousand of them. Past a bound: non reconnu, nothing parsed.
+// stop at is still counted), never downwards. A genuine file's count is its own filled cells (of
+// its first 5,000 rows) and its own text: a state has a few thousand of them. Past a bound: non
+// reconnu, nothing parsed. The worker's time and heap limits stay the last line.
 //
 // Number formats (withoutNumberStyles, NO_STYLES below): SheetJS builds a format string for every
 // ODS number style it meets (parse_ods_styles: styles.xml whole, and each number-style element of
@@ -126,20 +144,48 @@ function withoutDoctype(str: string): string {
  * (textpidx = 0 in its "ignore state" case). */
 const RESETS_TEXT = new Set(['meta', '元数据', 'settings', 'config-item-set', 'config-item-map-indexed', 'config-item-map-entry',
   'config-item-map-named', 'shapes', 'frame', 'text-box', 'image', 'data-pilot-tables', 'list-style', 'form', 'dde-links', 'event-listeners', 'chart']);
-/** `<text:s text:c="N"/>` as parse_text_p spells it out into N spaces (after turning tabs and line
- * breaks into spaces and collapsing them). */
-const SPACES = /^<text:s[ \t\r\n]+text:c="(\d+)"\/>$/;
+/** What parse_text_p spells out into N spaces: `<text:s text:c="N"/>` once it has turned tabs and
+ * line breaks into spaces, collapsed them, and replaced each `<text:s/>` by a space, so that such a
+ * tag may be put together by parse_text_p itself (`<text:s<text:s/>text:c="N"/>`). Its
+ * `text:c="N"` holds no space, so it is in the raw text as such: every one is counted wherever it
+ * is. Nothing else there makes the text longer (tabs, line breaks, entities: shorter). */
+const SPELLED = /text:c="(\d+)"/g;
+/** A count of spaces that SheetJS could not build anyway (Array(n) past 2^32 throws; a string
+ * stops at 2^29 characters): past a bound, and small enough that sums stay exact. */
+const SPELLED_CAP = 1e9;
 
-/**
- * Throws UnfoldRefused when SheetJS would unfold `data` (a content.xml's bytes) into more than
- * `maxCells` filled cells or more than `maxText` characters of cell text.
- */
-export function checkUnfolded(data: Uint8Array, maxCells: number, maxText = MAX_UNFOLDED_TEXT): void {
-  unfoldedSize(data, maxCells, maxText);
+/** How an ODS content.xml may be measured (sheet.ts: its cell budget and SHEET_ROWS). */
+export interface UnfoldLimits {
+  /** Filled cells SheetJS makes, and places in its rows (empty ones before a filled one). */
+  maxCells?: number;
+  /** Characters of cell text. */
+  maxText?: number;
+  /** SheetJS's sheetRows (0: none): a cell is built only in a row before it (counted from 0 in
+   * each table). */
+  sheetRows?: number;
+  /** Tables (sheets) SheetJS makes. */
+  maxTables?: number;
 }
 
-/** The upper bounds themselves (tests), counted until one passes its limit (then UnfoldRefused). */
-export function unfoldedSize(data: Uint8Array, maxCells = Infinity, maxText = Infinity): { cells: number; text: number } {
+/** Tables SheetJS may make of one content.xml (a state has a few sheets). */
+export const MAX_TABLES = 1000;
+
+/**
+ * Throws UnfoldRefused when SheetJS (read with sheetRows `sheetRows`) would unfold `data` (a
+ * content.xml's bytes) into more than `maxCells` filled cells, row places or other objects (merges,
+ * grouped rows, comments), more than MAX_TABLES tables or more than MAX_UNFOLDED_TEXT characters of
+ * cell text.
+ */
+export function checkUnfolded(data: Uint8Array, maxCells: number, sheetRows = 0): void {
+  unfoldedSize(data, { maxCells, sheetRows, maxText: MAX_UNFOLDED_TEXT, maxTables: MAX_TABLES });
+}
+
+/** The upper bounds themselves (tests), counted until one passes its limit (then UnfoldRefused):
+ * `cells`, the filled cells SheetJS makes (each copy); `slots`, the places of the rows it makes
+ * them in (a row array is as long as its last filled cell's column + 1, each copy of the row);
+ * `others`, merges, grouped rows' outline entries and comments (each copy); `tables`; `text`. */
+export function unfoldedSize(data: Uint8Array, limits: UnfoldLimits = {}): { cells: number; slots: number; others: number; tables: number; text: number } {
+  const { maxCells = Infinity, maxText = Infinity, sheetRows = 0, maxTables = Infinity } = limits;
   // SheetJS reads a part starting FF FE or FE FF (or with FE FF at 1) as UTF-16: never a real
   // ODS's, and the measure below reads UTF-8, as SheetJS does every other part.
   if ((data[0] === 0xff && data[1] === 0xfe) || (data[0] === 0xfe && data[1] === 0xff) || (data[1] === 0xfe && data[2] === 0xff)) {
@@ -147,33 +193,78 @@ export function unfoldedSize(data: Uint8Array, maxCells = Infinity, maxText = In
   }
   const str = withoutDoctype(withoutComments(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8')));
   let cells = 0;
+  let slots = 0;
+  let others = 0;
+  let tables = 0;
   let text = 0;
-  const tooManyCells = () => new UnfoldRefused(`fichier trop gros une fois ouvert (plus de ${grouped(maxCells)} cellules remplies)`);
-  const tooMuchText = () => new UnfoldRefused(`fichier trop gros une fois ouvert (plus de ${grouped(maxText)} caractères de texte)`);
+  const tooMany = (what: string) => new UnfoldRefused(`fichier trop gros une fois ouvert (plus de ${what})`);
+  const addCells = (n: number) => {
+    cells += n;
+    if (!(cells <= maxCells)) throw tooMany(`${grouped(maxCells)} cellules remplies`);
+  };
+  const addSlots = (n: number) => {
+    slots += n;
+    if (!(slots <= maxCells)) throw tooMany(`${grouped(maxCells)} cellules, vides comprises`);
+  };
+  const addOthers = (n: number) => {
+    others += n;
+    if (!(others <= maxCells)) throw tooMany(`${grouped(maxCells)} fusions, lignes groupées ou commentaires`);
+  };
+  const addTable = () => {
+    tables += 1;
+    if (!(tables <= maxTables)) throw tooMany(`${grouped(maxTables)} feuilles`);
+  };
   const addText = (n: number) => {
     text += n;
-    if (!(text <= maxText)) throw tooMuchText();
+    if (!(text <= maxText)) throw tooMany(`${grouped(maxText)} caractères de texte`);
   };
 
-  // SheetJS's state, as far as it decides what is unfolded.
+  // Spaces parse_text_p may spell out, by position: spelledBefore(i), all those of matches
+  // starting before i (a paragraph's share: the difference at its two ends, erring upwards).
+  const spelledAt: number[] = [];
+  const spelledSum: number[] = [0];
+  for (const m of str.matchAll(SPELLED)) {
+    spelledAt.push(m.index);
+    spelledSum.push(spelledSum[spelledSum.length - 1]! + Math.min(SPELLED_CAP, parseInt(m[1]!, 10)));
+  }
+  const spelledBefore = (i: number) => {
+    let lo = 0;
+    let hi = spelledAt.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (spelledAt[mid]! < i) lo = mid + 1;
+      else hi = mid;
+    }
+    return spelledSum[lo]!;
+  };
+
+  // SheetJS's state, as far as it decides what is built: its row R and column C (exactly as it
+  // moves them: Number arithmetic, NaN and all), the row's repeats, the row-group depth.
+  let R = -1;
+  let C = -1;
   let rowpeat = 1; // of the last row opened, 1 after a row's end
+  let rowOutline = 0; // SheetJS's row_ol
+  /** How long the row arrays that the current row's cells go to are known to be (each copy):
+   * 0 whenever they may be others. */
+  let rowLength = 0;
   let ctag: Attributes = { value: '' }; // of the last cell (opened, empty or covered)
   /** What a closing cell tag finds: 'text', a text cell (SheetJS 's'), which SheetJS drops when
    * no paragraph opened in it (an empty cell); 'kept', anything else, even a state not known. */
   let cell: 'text' | 'kept' = 'kept';
   let paragraph = false; // a paragraph opened since the last cell opened (SheetJS textpidx != 0)
   let error = false; // the last cell opened says calcext:value-type="error"
-  // Where SheetJS starts a paragraph's text (textpidx; `E`: spaces spelled out before it); ours
-  // is never after SheetJS's: a paragraph inside office:master-styles does not move it.
+  // Where SheetJS starts a paragraph's text (textpidx); ours is never after SheetJS's: a
+  // paragraph inside office:master-styles does not move it.
   let textStart = 0;
-  let textStartE = 0;
   let oldStart = 0;
-  let oldStartE = 0;
-  let spaces = 0; // spaces spelled out so far (E)
   let masterStyles = 0;
   let creatorStart = 0;
   let creator = 0;
   let cellText = 0; // characters each copy of the current cell carries (text, comments, link)
+  // The current cell's comments (SheetJS pushes ONE object per cell as many times as there are
+  // annotations: each copy of the cell carries the last one's text that many times).
+  let notes = 0;
+  let noteText = 0; // at least the text of any one of them (all of them added up)
 
   TAG.lastIndex = 0;
   for (let m = TAG.exec(str); m; m = TAG.exec(str)) {
@@ -183,80 +274,126 @@ export function unfoldedSize(data: Uint8Array, maxCells = Infinity, maxText = In
     const at = m.index;
     const name = m[3]!.replace(/_[\s\S]*$/, '');
     switch (name) {
+      case 'table': case '工作表':
+        // SheetJS names a sheet at its end (even a stray one) and starts one at its start.
+        if (closing) addTable();
+        else if (!empty) {
+          addTable();
+          R = C = -1;
+          rowLength = 0;
+        }
+        break;
+      case 'table-row-group':
+        if (closing) --rowOutline;
+        else ++rowOutline;
+        break;
       case 'table-row': case '行':
-        if (closing) rowpeat = 1;
-        else rowpeat = Number(attributesOf(tag)['number-rows-repeated']) || 1;
+        rowLength = 0;
+        if (closing) {
+          R += rowpeat;
+          rowpeat = 1;
+          break;
+        }
+        {
+          const row = attributesOf(tag);
+          if (row['行号']) R = Number(row['行号']) - 1;
+          else if (R === -1) R = 0;
+          rowpeat = Number(row['number-rows-repeated']) || 1;
+          // An outline entry per row of a repeat under 10, in a row group, wherever the row is.
+          if (rowpeat < 10 && rowOutline > 0 && rowpeat > 0) addOthers(Math.ceil(rowpeat));
+          C = -1;
+        }
         break;
       case 'covered-table-cell':
-        if (!closing) ctag = attributesOf(tag);
+        if (!closing) {
+          ++C;
+          ctag = attributesOf(tag);
+          C += (parseInt(ctag['number-columns-repeated'] || '1', 10) || 1) - 1;
+        }
         break;
       case 'table-cell': case '数据':
         if (empty) {
+          ++C;
           ctag = attributesOf(tag);
           const type = ctag['数据类型'] || ctag['value-type'];
-          // A text cell written empty: kept once, its string-value as its text.
+          // A text cell written empty: kept once (in any row, sheetRows or not), its
+          // string-value as its text, its row as long as its column.
           cell = type === 'string' ? 'text' : 'kept';
           if (type === 'string') {
-            cells += 1;
-            if (cells > maxCells) throw tooManyCells();
+            addCells(1);
+            if (C >= 0) addSlots(C + 1);
             addText((ctag['string-value'] ?? '').length);
           }
+          C += (parseInt(ctag['number-columns-repeated'] || '1', 10) || 1) - 1;
         } else if (!closing) {
+          ++C;
           ctag = attributesOf(tag);
           const type = ctag['数据类型'] || ctag['value-type'];
           cell = !type || type === 'string' || type === 'text' ? 'text' : 'kept';
           error = tag.includes('error') && attributesOf(tag, true)['calcext:value-type'] === 'error';
           paragraph = false;
-          textStart = textStartE = oldStart = oldStartE = 0;
+          textStart = oldStart = 0;
+          notes = noteText = 0;
           cellText = (ctag['string-value'] ?? '').length;
           addText(cellText);
+          // A merge (rows × columns spanned above 1): one object, wherever the cell is.
+          if (ctag['number-columns-spanned'] || ctag['number-rows-spanned']) {
+            const spanned = (parseInt(ctag['number-rows-spanned'] || '1', 10) || 1) * (parseInt(ctag['number-columns-spanned'] || '1', 10) || 1);
+            if (spanned > 1) addOthers(1);
+          }
         } else {
-          if (cell !== 'text' || paragraph || error) {
+          const columns = parseInt(ctag['number-columns-repeated'] || '1', 10);
+          // SheetJS builds nothing from the sheetRows-th row of the table on (R, where the row
+          // starts: a repeat that starts before it is built whole).
+          if ((cell !== 'text' || paragraph || error) && !(sheetRows && sheetRows <= R)) {
             // Each of the row's repeats, each of the cell's: SheetJS's own loops.
             const rows = rowpeat > 0 ? Math.ceil(rowpeat) : 1;
-            const columns = parseInt(ctag['number-columns-repeated'] || '1', 10);
             const copies = rows * (columns > 1 ? columns : 1);
-            cells += copies;
-            if (!(cells <= maxCells)) throw tooManyCells();
-            if (cellText > 0 && copies > 1) addText((copies - 1) * cellText);
+            addCells(copies);
+            // Each copy of the row is as long as its last cell's column + 1 (the empty cells
+            // before it cost a place each).
+            const length = C + (columns > 1 ? columns : 1);
+            if (length > rowLength) {
+              addSlots(rows * (length - rowLength));
+              rowLength = length;
+            }
+            if (notes > 0) addOthers(copies * notes);
+            const carried = cellText + notes * noteText;
+            if (carried > 0 && copies > 1) addText((copies - 1) * carried);
           }
+          C += columns - 1;
           cell = 'kept'; // SheetJS's next closing tag keeps an empty object
           cellText = 0;
+          notes = noteText = 0;
         }
         break;
       case 'p': case '文本串':
-        // As SheetJS: after a cell with a string-value, a closing tag opens a paragraph.
+        // As SheetJS: after a cell with a string-value, a closing tag opens a paragraph. Its text,
+        // at most its raw slice and the spaces spelled out in it, and a line break.
         if (closing && !ctag['string-value']) {
-          const piece = Math.max(0, at - textStart) + (spaces - textStartE) + 1;
+          const piece = Math.max(0, at - textStart) + Math.max(0, spelledBefore(at) - spelledBefore(textStart)) + 1;
           cellText += piece;
+          noteText += piece;
           addText(piece);
         } else if (empty) {
           cellText += 1;
+          noteText += 1;
           addText(1);
         } else {
           paragraph = true;
-          if (masterStyles === 0) {
-            textStart = at + tag.length;
-            textStartE = spaces;
-          }
-        }
-        break;
-      case 's':
-        {
-          const spelled = SPACES.exec(tag);
-          if (spelled) spaces += parseInt(spelled[1]!, 10);
+          if (masterStyles === 0) textStart = at + tag.length;
         }
         break;
       case 'annotation':
         if (closing) {
           textStart = oldStart;
-          textStartE = oldStartE;
           cellText += creator;
+          noteText += creator;
           addText(creator);
+          notes += 1;
         } else if (!empty) {
           oldStart = textStart;
-          oldStartE = textStartE;
-          textStart = textStartE = 0;
+          textStart = 0;
         }
         creator = creatorStart = 0;
         break;
@@ -270,15 +407,18 @@ export function unfoldedSize(data: Uint8Array, maxCells = Infinity, maxText = In
           addText(tag.length);
         }
         break;
+      case 'named-range':
+        addOthers(1);
+        break;
       case 'master-styles':
         if (closing) masterStyles = Math.max(0, masterStyles - 1);
         else if (!empty) masterStyles++;
         break;
       default:
-        if (RESETS_TEXT.has(name)) textStart = textStartE = 0;
+        if (RESETS_TEXT.has(name)) textStart = 0;
     }
   }
-  return { cells, text };
+  return { cells, slots, others, tables, text };
 }
 
 // ---- number styles: none reaches SheetJS ----

@@ -116,7 +116,7 @@ export function parseCsv(text: string, limits: SheetLimits): Grid {
  * Throws ZipRefused or UnfoldRefused. */
 export function forSheetJS(bytes: Uint8Array, limits: SheetLimits): Buffer {
   return restoredZip(bytes, limits.maxUnzippedBytes, (name, data, names) => {
-    if (isOdsContent(name)) checkUnfolded(data, limits.maxCells);
+    if (isOdsContent(name)) checkUnfolded(data, limits.maxCells, SHEET_ROWS);
     if (!isOdsPackage(names)) return undefined;
     if (isOdsContent(name)) return withoutNumberStyles(data);
     if (isOdsStyles(name)) return NO_STYLES;
