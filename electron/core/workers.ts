@@ -7,8 +7,13 @@
 // own thread): there the `.worker.ts` is bundled once per process with esbuild (a development
 // dependency, present wherever the sources are) into CommonJS that the worker evaluates. So tests
 // always run the sources they test, never a stale build; the compiled program never loads esbuild.
-import { existsSync } from 'node:fs';
+// A worker run as a child process (workerFile: the reader of states) needs a file: the same
+// bundle, written into a private temporary folder.
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { temporaryError } from './errors.js';
 
@@ -23,6 +28,52 @@ const bundled = new Map<string, string>();
  * installation): better a clear message now than a worker that fails to start later.
  */
 export function workerEntry(name: string, from: string): WorkerEntry {
+  const { file, fromSources } = located(name, from);
+  // A module worker gets none of this process's Node options: it needs none, and some make it
+  // fail to start (`node --input-type=module -e ...` refuses to run a file in the worker).
+  if (!fromSources) return { file: new URL(`./${name}.worker.js`, from), eval: false, execArgv: [] };
+  return { file: bundle(file), eval: true };
+}
+
+/**
+ * The file a child process runs (child_process.fork) for the worker module `name` next to
+ * `from`: the compiled `<name>.worker.js` itself, or, from the sources, its esbuild bundle written
+ * into a private folder of this user's (0700, checked: this user's, no link, nobody else's
+ * access), named by its content's hash, so that test processes share it and never run a stale one
+ * (a test process is killed at its end: nothing removed at exit would be).
+ */
+export function workerFile(name: string, from: string): string {
+  const { file, fromSources } = located(name, from);
+  if (!fromSources) return file;
+  const source = bundle(file);
+  const dir = privateFolder();
+  const out = path.join(dir, `${name}.worker-${createHash('sha256').update(source).digest('hex').slice(0, 16)}.cjs`);
+  if (!existsSync(out)) {
+    const partial = path.join(dir, `.${name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+    writeFileSync(partial, source, { mode: 0o600, flag: 'wx' });
+    renameSync(partial, out);
+  }
+  return out;
+}
+
+let folder: string | null = null;
+
+function privateFolder(): string {
+  if (folder !== null) return folder;
+  const uid = typeof process.getuid === 'function' ? process.getuid() : null;
+  if (uid !== null) {
+    const dir = path.join(os.tmpdir(), `pli-workers-${uid}`);
+    try { mkdirSync(dir, { mode: 0o700 }); } catch (error) { if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error; }
+    const stat = lstatSync(dir);
+    if (stat.isDirectory() && stat.uid === uid && (stat.mode & 0o077) === 0) return (folder = dir);
+  }
+  // Windows (os.tmpdir() is the user's own), or a folder of that name not safely ours.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pli-workers-'));
+  chmodSync(dir, 0o700);
+  return (folder = dir);
+}
+
+function located(name: string, from: string): { file: string; fromSources: boolean } {
   const fromSources = new URL(from).pathname.endsWith('.ts');
   const file = fileURLToPath(new URL(`./${name}.worker.${fromSources ? 'ts' : 'js'}`, from));
   if (!existsSync(file)) {
@@ -31,9 +82,11 @@ export function workerEntry(name: string, from: string): WorkerEntry {
       system: `${name}.worker.js introuvable (${file}) ; depuis les sources : npm run build`,
     });
   }
-  // A module worker gets none of this process's Node options: it needs none, and some make it
-  // fail to start (`node --input-type=module -e ...` refuses to run a file in the worker).
-  if (!fromSources) return { file: new URL(`./${name}.worker.js`, from), eval: false, execArgv: [] };
+  return { file, fromSources };
+}
+
+/** The worker module's sources bundled with esbuild into CommonJS, once per process. */
+function bundle(file: string): string {
   let source = bundled.get(file);
   if (source === undefined) {
     const esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
@@ -41,5 +94,5 @@ export function workerEntry(name: string, from: string): WorkerEntry {
     source = result.outputFiles[0]!.text;
     bundled.set(file, source);
   }
-  return { file: source, eval: true };
+  return source;
 }

@@ -1,12 +1,24 @@
-// Reading a state in a worker with limits (docs/indicators.md 5): the file's size is checked
-// before any parsing, the worker has a bounded heap, a cell budget and a time limit, after which
-// it is terminated. Whatever the file holds, the answer is "recognised" with figures or "non
+// Reading a state in a process of its own with limits (docs/indicators.md 5): the file's size is
+// checked before any parsing, the reader has a bounded heap, a cell budget and a time limit, after
+// which it is killed. Whatever the file holds, the answer is "recognised" with figures or "non
 // reconnu" with a reason: never an error, never a partial result.
-// One worker reads the states one after the other (starting one per state cost more than the
+// One reader reads the states one after the other (starting one per state cost more than the
 // reading: bench/indicators.mjs); it is ended on a time-out, a crash, or after a while idle, and a
 // new one is started for the next state. It never keeps the process alive (unref).
+//
+// Where the reader runs: a child process (child_process.fork), not a worker thread. A worker
+// shares the process: one allocation V8 cannot make within its heap limit (a string of 500
+// million characters) aborts the whole process, "FATAL ERROR: Reached heap limit", whatever the
+// worker's resourceLimits; a child process dies alone. Its heap is bounded by its own Node options
+// (never this process's, nor NODE_OPTIONS), its environment holds nothing of this one's
+// (PLI_PASSPHRASE, mailbox passwords), its output is dropped.
+// Inside Electron's main process (process.versions.electron) the reader stays a worker thread:
+// Electron's child_process.fork runs its own binary with ELECTRON_RUN_AS_NODE, which the packaged
+// app's runAsNode fuse (build/electron-builder.yml) turns off; there the way out of the process is
+// Electron's utilityProcess, which electron/core may not import.
+import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
-import { workerEntry } from '../workers.js';
+import { workerEntry, workerFile } from '../workers.js';
 import type { Mapping } from './mapping.js';
 import type { ReadAnswer, ReadJob, ReadReply } from './read.worker.js';
 
@@ -15,50 +27,117 @@ export interface ReadLimits {
   maxBytes: number;
   /** Cells of all sheets together. */
   maxCells: number;
-  /** Milliseconds before the worker is terminated. */
+  /** Milliseconds before the reader is killed. */
   timeMs: number;
-  /** Worker heap, MiB. */
+  /** Reader's heap (old generation), MiB. */
   heapMb: number;
-  /** Bytes of an XLSX's or ODS's parts once decompressed, all together (zip.ts): the worker's
+  /** Bytes of an XLSX's or ODS's parts once decompressed, all together (zip.ts): the reader's
    * heap limit does not bound the buffers a decompression makes. */
   maxUnzippedBytes: number;
 }
 
 export const READ_LIMITS: ReadLimits = { maxBytes: 5 * 1024 * 1024, maxCells: 200_000, timeMs: 10_000, heapMb: 256, maxUnzippedBytes: 50 * 1024 * 1024 };
 const IDLE_MS = 30_000;
+/** The reader's young generation: a worker thread's maxYoungGenerationSizeMb, and a child's
+ * --max-semi-space-size giving the same heap limit (V8's young generation is three semi-spaces,
+ * rounded up: with 256 MiB of old generation, both report a heap_size_limit of 304 MiB). */
+const YOUNG_MB = 32;
+const SEMI_SPACE_MB = 16;
 
 export type StateReading = Exclude<ReadAnswer, { labels: unknown }>;
 /** A state's labels for the mapping editor (docs/indicators.md 3.1), or why it has none. */
 export type LabelsReading = { readable: true; rows: string[]; columns: string[] } | { readable: false; reason: string };
 
-interface Reader { worker: Worker; heapMb: number; idle: NodeJS.Timeout | null }
+/** The reader, a child process or a worker thread, seen the same way by readOnce. */
+interface Reader {
+  heapMb: number;
+  idle: NodeJS.Timeout | null;
+  pid: number | undefined;
+  post(job: ReadJob, failed: () => void): void;
+  end(): void;
+  /** The read in progress, if any: its reply, or the reader gone (`crashed`: killed by a signal,
+   * a non-zero exit, an error: the heap limit, a bug). */
+  listener: { reply(reply: ReadReply): void; gone(crashed: boolean): void } | null;
+}
 let reader: Reader | null = null;
 let nextId = 0;
 /** One state at a time: the time limit is the reading's own, not a queue's. */
 let queue: Promise<unknown> = Promise.resolve();
 
+/**
+ * How the reading child process is started: its heap bounded by its own options (not inherited:
+ * no process.execArgv, no NODE_OPTIONS), an environment with nothing of `env` but what Windows
+ * needs to start a process (SYSTEMROOT), the bytes passed as they are (advanced serialization),
+ * its output dropped (it could only be the file's content or SheetJS's messages).
+ */
+export function readerForkOptions(heapMb: number, env: NodeJS.ProcessEnv = process.env): ForkOptions {
+  const childEnv: NodeJS.ProcessEnv = {};
+  if (process.platform === 'win32' && env.SYSTEMROOT) childEnv.SYSTEMROOT = env.SYSTEMROOT;
+  return {
+    execArgv: [`--max-old-space-size=${heapMb}`, `--max-semi-space-size=${SEMI_SPACE_MB}`],
+    env: childEnv,
+    serialization: 'advanced',
+    stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+  };
+}
+
+function forget(r: Reader, crashed: boolean): void {
+  if (reader === r) reader = null;
+  if (r.idle) clearTimeout(r.idle);
+  r.listener?.gone(crashed);
+}
+
+function childReader(heapMb: number): Reader {
+  const child: ChildProcess = fork(workerFile('read', import.meta.url), [], readerForkOptions(heapMb));
+  const r: Reader = {
+    heapMb, idle: null, pid: child.pid, listener: null,
+    post: (job, failed) => { child.send(job, (error) => { if (error) failed(); }); },
+    end: () => { child.kill('SIGKILL'); },
+  };
+  child.unref();
+  child.channel?.unref();
+  child.on('message', (reply: ReadReply) => r.listener?.reply(reply));
+  child.on('error', () => { child.kill('SIGKILL'); forget(r, true); });
+  child.on('exit', (code, signal) => forget(r, code !== 0 || signal !== null));
+  return r;
+}
+
+function threadReader(heapMb: number): Reader {
+  const entry = workerEntry('read', import.meta.url);
+  const worker = new Worker(entry.file, {
+    eval: entry.eval, execArgv: entry.execArgv,
+    resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: YOUNG_MB },
+    stdout: true, stderr: true,
+  });
+  const r: Reader = {
+    heapMb, idle: null, pid: undefined, listener: null,
+    post: (job) => worker.postMessage(job),
+    end: () => { void worker.terminate(); },
+  };
+  worker.unref();
+  worker.on('message', (reply: ReadReply) => r.listener?.reply(reply));
+  worker.on('error', () => forget(r, true));
+  worker.on('exit', () => forget(r, false));
+  return r;
+}
+
 function stop(r: Reader): void {
   if (reader === r) reader = null;
   if (r.idle) clearTimeout(r.idle);
-  void r.worker.terminate();
+  r.listener = null;
+  r.end();
 }
 
 function readerFor(heapMb: number): Reader {
   if (reader && reader.heapMb === heapMb) return reader;
   if (reader) stop(reader);
-  const entry = workerEntry('read', import.meta.url);
-  const worker = new Worker(entry.file, {
-    eval: entry.eval, execArgv: entry.execArgv,
-    resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 32 },
-    stdout: true, stderr: true,
-  });
-  worker.unref();
-  const r: Reader = { worker, heapMb, idle: null };
-  // A worker that dies (heap limit, a bug) is forgotten; the read in progress answers below.
-  worker.on('error', () => { if (reader === r) reader = null; });
-  worker.on('exit', () => { if (reader === r) reader = null; });
-  reader = r;
-  return r;
+  reader = process.versions.electron ? threadReader(heapMb) : childReader(heapMb);
+  return reader;
+}
+
+/** The reading child process's id, if one runs (tests: it is another process, it can be killed). */
+export function readerPidForTests(): number | undefined {
+  return reader?.pid;
 }
 
 function readOnce(bytes: Uint8Array, mappings: readonly Mapping[], commune: string | null, limits: ReadLimits, labels = false): Promise<ReadAnswer> {
@@ -72,9 +151,7 @@ function readOnce(bytes: Uint8Array, mappings: readonly Mapping[], commune: stri
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      r.worker.off('message', onMessage);
-      r.worker.off('error', onError);
-      r.worker.off('exit', onExit);
+      if (r.listener === listener) r.listener = null;
       if (!keep) stop(r);
       else if (reader === r) {
         r.idle = setTimeout(() => stop(r), IDLE_MS);
@@ -82,15 +159,15 @@ function readOnce(bytes: Uint8Array, mappings: readonly Mapping[], commune: stri
       }
       resolve(answer);
     };
-    const onMessage = (reply: ReadReply) => { if (reply.id === id) done(reply.answer, true); };
-    const onError = () => done({ recognised: false, reason: 'fichier illisible (mémoire de lecture dépassée ou tableur abîmé)' }, false);
-    const onExit = () => done({ recognised: false, reason: 'fichier illisible' }, false);
+    const crashed = () => done({ recognised: false, reason: 'fichier illisible (mémoire de lecture dépassée ou tableur abîmé)' }, false);
+    const listener: Reader['listener'] = {
+      reply: (reply) => { if (reply.id === id) done(reply.answer, true); },
+      gone: (crash) => (crash ? crashed() : done({ recognised: false, reason: 'fichier illisible' }, false)),
+    };
     const timer = setTimeout(() => done({ recognised: false, reason: `lecture trop longue (plus de ${Math.round(limits.timeMs / 1000)} s)` }, false), limits.timeMs);
-    r.worker.on('message', onMessage);
-    r.worker.once('error', onError);
-    r.worker.once('exit', onExit);
+    r.listener = listener;
     const job: ReadJob = { id, bytes, mappings: [...mappings], commune, limits: { maxCells: limits.maxCells, maxUnzippedBytes: limits.maxUnzippedBytes }, ...(labels ? { labels } : {}) };
-    r.worker.postMessage(job);
+    r.post(job, crashed);
   });
 }
 
@@ -102,7 +179,7 @@ export async function readState(bytes: Uint8Array, mappings: readonly Mapping[],
   return turn as Promise<StateReading>;
 }
 
-/** The labels of a state, read under the same limits and in the same worker as its figures. */
+/** The labels of a state, read under the same limits and by the same reader as its figures. */
 export async function readStateLabels(bytes: Uint8Array, limits: ReadLimits = READ_LIMITS): Promise<LabelsReading> {
   if (bytes.length > limits.maxBytes) return { readable: false, reason: `fichier trop gros (plus de ${Math.round(limits.maxBytes / 1024 / 1024)} Mio)` };
   if (bytes.length === 0) return { readable: false, reason: 'fichier vide' };
@@ -113,7 +190,7 @@ export async function readStateLabels(bytes: Uint8Array, limits: ReadLimits = RE
   return { readable: false, reason: answer.recognised ? 'fichier illisible' : answer.reason };
 }
 
-/** Ends the reading worker now (tests; the desktop app at quit). */
+/** Ends the reader now (tests; the desktop app at quit). */
 export async function stopReading(): Promise<void> {
   if (reader) stop(reader);
 }

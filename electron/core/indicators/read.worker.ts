@@ -1,6 +1,9 @@
-// The reading worker (read.ts starts it and ends it on time-out or when idle): parses untrusted
+// The reading process (read.ts starts it and ends it on time-out or when idle): parses untrusted
 // spreadsheets and recognises their indicators, one state per message, answering each with its id.
-// It gets the bytes and the mappings, nothing else: no profile, no key, no file system access.
+// It gets the bytes and the mappings, nothing else: no profile, no key, no secret in its
+// environment, no file system access it needs. A child process of its own (child_process.fork,
+// Node's IPC channel), so that a V8 fatal error (heap limit) ends it and never the app or the CLI;
+// inside Electron's main process, still a worker thread (read.ts, "Where the reader runs").
 import { parentPort } from 'node:worker_threads';
 import { labelsOf, recognise, type Mapping, type Recognition } from './mapping.js';
 import { gridsOf, NotRecognised, type SheetLimits } from './sheet.js';
@@ -10,9 +13,7 @@ export interface ReadJob { id: number; bytes: Uint8Array; mappings: Mapping[]; c
 export type ReadAnswer = (Recognition & { kind?: string; encoding?: string }) | { recognised: false; labels: { rows: string[]; columns: string[] } };
 export interface ReadReply { id: number; answer: ReadAnswer }
 
-if (!parentPort) throw new Error('read.worker.js runs only as a worker thread (read.ts starts it); import its types only.');
-const port = parentPort;
-port.on('message', (job: ReadJob) => {
+function read(job: ReadJob): ReadReply {
   let answer: ReadAnswer;
   try {
     const { grids, kind, encoding } = gridsOf(job.bytes, job.limits);
@@ -21,5 +22,17 @@ port.on('message', (job: ReadJob) => {
   } catch (error) {
     answer = { recognised: false, reason: error instanceof NotRecognised ? error.message : 'fichier illisible' };
   }
-  port.postMessage({ id: job.id, answer } satisfies ReadReply);
-});
+  return { id: job.id, answer };
+}
+
+if (parentPort) {
+  const port = parentPort;
+  port.on('message', (job: ReadJob) => port.postMessage(read(job)));
+} else if (process.send && process.connected) {
+  const send = process.send.bind(process);
+  process.on('message', (job: ReadJob) => { send(read(job)); });
+  // The parent gone (it exited, or it ended the channel): nothing more to read.
+  process.on('disconnect', () => process.exit(0));
+} else {
+  throw new Error('read.worker.js runs only as a child process with an IPC channel (read.ts starts it); import its types only.');
+}
