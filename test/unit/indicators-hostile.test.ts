@@ -11,7 +11,7 @@ import * as XLSX from '@e965/xlsx';
 import { readState, READ_LIMITS } from '../../electron/core/indicators/read.js';
 import { BUILT_IN_MAPPINGS, labelsOf, MAX_COMMUNES, type Grid } from '../../electron/core/indicators/mapping.js';
 import { MAX_ENTRIES, restoredZip, ZipRefused } from '../../electron/core/indicators/zip.js';
-import { checkUnfolded, MAX_UNFOLDED_TEXT, UnfoldRefused, unfoldedSize } from '../../electron/core/indicators/ods.js';
+import { checkUnfolded, MAX_DEPTH, MAX_STUBS, MAX_TABLES, MAX_UNFOLDED_TEXT, UnfoldRefused, unfoldedSize } from '../../electron/core/indicators/ods.js';
 import { forSheetJS, SHEETJS_OPTIONS } from '../../electron/core/indicators/sheet.js';
 import { istRows, toWorkbook } from './indicators-fixtures.js';
 
@@ -312,7 +312,7 @@ describe('ODS repeat bombs', () => {
 
   it('LibreOffice’s millions of repeated EMPTY cells and rows cost nothing and are read; its repeated figures count once each', async () => {
     const ods = odsOf(LIBREOFFICE_IST);
-    expect(unfoldedSize(contentOf(ods))).toEqual({ cells: expect.any(Number), slots: 9, others: 1, tables: 2, text: expect.any(Number) });
+    expect(unfoldedSize(contentOf(ods))).toEqual({ cells: expect.any(Number), slots: 9, others: 1, tables: 1, stubs: 0, depth: 3, text: expect.any(Number) });
     expect(unfoldedSize(contentOf(ods)).cells).toBe(sheetjsMade(ods).cells); // 9 filled cells, 16,384 × 1,048,576 in all
     expect(unfoldedSize(contentOf(ods)).cells).toBe(9);
     expect(values(await readState(ods, BUILT_IN_MAPPINGS, null))).toEqual({
@@ -363,6 +363,9 @@ describe('ODS repeat bombs', () => {
       '<dc:creator>', '</dc:creator>', 'me', '<draw:frame>', '</draw:frame>', '<office:meta>', '</office:meta>', '<!-- c -->', '<![CDATA[', ']]>',
       '<table:table table:name="T">', '</table:table>', '<office:master-styles>', '</office:master-styles>',
       '<table:table-cell table:number-columns-spanned="2">', '<table:table-row-group>', '</table:table-row-group>',
+      // Empty text cells written self-closed (LibreOffice's formula whose result is ""), one repeated.
+      '<table:table-cell table:formula="of:=&quot;&quot;" office:value-type="string" office:string-value="" calcext:value-type="string"/>',
+      '<table:table-cell office:value-type="string" table:number-columns-repeated="2"/>', '<数据 数据类型="string"/>',
     ];
     let seed = 12345;
     const random = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return Math.floor((seed / 2 ** 31) * n); };
@@ -382,8 +385,9 @@ describe('ODS repeat bombs', () => {
         continue; // SheetJS stops at a tag out of place: nothing to compare
       }
       const measured = unfoldedSize(contentOf(ods), { sheetRows });
-      expect(measured.cells, String(i)).toBeGreaterThanOrEqual(made.cells);
-      expect(measured.slots, String(i)).toBeGreaterThanOrEqual(made.slots);
+      // Empty text cells past sheetRows, and their rows' places, are counted apart (stubs).
+      expect(measured.cells + measured.stubs, String(i)).toBeGreaterThanOrEqual(made.cells);
+      expect(measured.slots + measured.stubs, String(i)).toBeGreaterThanOrEqual(made.slots);
       expect(measured.text, String(i)).toBeGreaterThanOrEqual(made.text);
       compared++;
     }
@@ -714,4 +718,83 @@ describe('number formats: none is built', () => {
     expect(seen?.toString()).toBe('<x>longer</x>');
     expect(() => restoredZip(zip, longer.length - 1, () => longer)).toThrow(/trop gros une fois décompressé/);
   });
+});
+
+describe('ODS: what SheetJS builds is bounded before it runs (third review)', () => {
+  const tooBig = (what: string) => expect.objectContaining({ recognised: false, reason: `fichier trop gros une fois ouvert (plus de ${what})` });
+  const figure = (n: number) => `<table:table-cell office:value-type="float" office:value="${n}" calcext:value-type="float"><text:p>${n}</text:p></table:table-cell>`;
+  /** A formula whose result is "", as LibreOffice saves it: an empty text cell, self-closed. */
+  const emptyResult = (r: number) => `<table:table-cell table:formula="of:=IF([.A${r + 1}]&gt;1000000;1;&quot;&quot;)" office:value-type="string" office:string-value="" calcext:value-type="string"/>`;
+  const dataSheet = (rows: number, figures: number, empties: number) => `${IST_STYLED}</table:table><table:table table:name="Données">${Array.from({ length: rows }, (_, r) => '<table:table-row table:style-name="ro1">'
+    + `${Array.from({ length: figures }, (_, c) => figure(r * 25 + c)).join('')}${Array.from({ length: empties }, () => emptyResult(r)).join('')}`
+    + `<table:table-cell table:number-columns-repeated="${16384 - figures - empties}"/></table:table-row>`).join('')}`;
+
+  it('empty text cells (formulas whose result is "") make a row as long as SheetJS makes it: 1,000 rows × (15 figures + 10 of them) are read (before: refused, 220,004 places counted for 25,004)', async () => {
+    const ods = odsOf(dataSheet(1000, 15, 10));
+    const made = sheetjsMade(ods);
+    const measured = unfoldedSize(contentOf(ods), { sheetRows: SHEETJS_OPTIONS.sheetRows });
+    expect(made).toEqual(expect.objectContaining({ cells: 25_004, slots: 25_004 }));
+    expect(measured).toEqual(expect.objectContaining({ cells: 25_004, slots: 25_004, stubs: 0 }));
+    expect(values(await readState(ods, BUILT_IN_MAPPINGS, 'Arras', { ...READ_LIMITS, timeMs: 50_000 }))).toEqual(ARRAS_1_2);
+    // In a repeated row, SheetJS writes such a cell in the first copy only.
+    const repeated = odsOf(`${IST_STYLED}<table:table-row table:number-rows-repeated="5">${figure(1)}<table:table-cell table:number-columns-repeated="8"/>${emptyResult(0)}${figure(2)}</table:table-row>`);
+    const once = sheetjsMade(repeated);
+    expect(once).toEqual(expect.objectContaining({ cells: 4 + 5 * 2 + 1, slots: 4 + 5 * 11 }));
+    expect(unfoldedSize(contentOf(repeated), { sheetRows: SHEETJS_OPTIONS.sheetRows })).toEqual(expect.objectContaining({ cells: once.cells, slots: once.slots + 9 })); // its 9 places counted for every copy, once more
+  }, 60_000);
+
+  it(`empty text cells in rows SheetJS does not read count apart, up to ${MAX_STUBS} with their places: 10,000 rows of 20 are read (before: refused as 200,000 filled cells); past the bound, non reconnu`, async () => {
+    const ods = odsOf(dataSheet(10_000, 2, 20));
+    const made = sheetjsMade(ods);
+    const measured = unfoldedSize(contentOf(ods), { sheetRows: SHEETJS_OPTIONS.sheetRows });
+    expect(made.cells).toBe(4 + 10_000 * 20 + 5000 * 2);
+    expect(measured).toEqual(expect.objectContaining({ cells: 4 + 5000 * 22, slots: 4 + 5000 * 22, stubs: 5000 * (20 + 22) }));
+    expect(measured.cells + measured.stubs).toBeGreaterThanOrEqual(made.cells);
+    expect(measured.slots + measured.stubs).toBeGreaterThanOrEqual(made.slots);
+    expect(values(await readState(ods, BUILT_IN_MAPPINGS, 'Arras', { ...READ_LIMITS, timeMs: 50_000 }))).toEqual(ARRAS_1_2);
+    // 500,001 of them in a row past the 5,000th: 1,000,002 cells and places.
+    const far = `${IST_STYLED}<table:table-row table:number-rows-repeated="5000"></table:table-row><table:table-row>${'<数据 数据类型="string"/>'.repeat(500_001)}</table:table-row>`;
+    expect(() => checkUnfolded(contentOf(odsOf(far)), READ_LIMITS.maxCells, SHEETJS_OPTIONS.sheetRows)).toThrow('plus de 1\u202f000\u202f000 cellules de texte vide hors des lignes lues');
+  }, 60_000);
+
+  it(`tables count once each: ${MAX_TABLES} are measured ${MAX_TABLES} and pass, one more is refused (before: counted at start and end, 501 were refused)`, () => {
+    // odsOf's table, n - 2 empty ones, and one odsOf closes.
+    const tables = (n: number) => contentOf(odsOf(`${IST_STYLED}</table:table>${'<table:table table:name="x"></table:table>'.repeat(n - 2)}<table:table table:name="y">`));
+    expect(unfoldedSize(tables(MAX_TABLES)).tables).toBe(MAX_TABLES);
+    expect(() => checkUnfolded(tables(MAX_TABLES), READ_LIMITS.maxCells, SHEETJS_OPTIONS.sheetRows)).not.toThrow();
+    expect(() => checkUnfolded(tables(MAX_TABLES + 1), READ_LIMITS.maxCells, SHEETJS_OPTIONS.sheetRows)).toThrow('plus de 1\u202f000 feuilles');
+    // Stray ends count too (SheetJS names a sheet at each).
+    expect(unfoldedSize(contentOf(odsOf(`${IST_STYLED}${'</table:table>'.repeat(5)}`))).tables).toBe(6);
+  });
+
+  const floods: [string, string, number][] = [
+    ['an unclosed draw:frame', '<draw:frame>', 3_700_000],
+    ['an unclosed office:annotation in a cell', '<office:annotation>', 2_300_000],
+    ['an unclosed office:meta, short prefix', '<o:meta>', 5_600_000],
+  ];
+  for (const [name, tag, n] of floods) {
+    it(`${name} repeated ${n} times (under 110 KB): non reconnu at once (SheetJS stacks each; before: out of memory after ~3.5 s)`, async () => {
+      const ods = odsOf(`${IST_STYLED}<table:table-row><table:table-cell office:value-type="float" office:value="3">${tag.repeat(n)}</table:table-cell></table:table-row>`);
+      expect(ods.length).toBeLessThan(110_000);
+      const started = Date.now();
+      expect(await readState(ods, BUILT_IN_MAPPINGS, 'Arras')).toEqual(tooBig(`${String(MAX_DEPTH).replace(/\B(?=(\d{3})+(?!\d))/g, '\u202f')} éléments imbriqués`));
+      expect(Date.now() - started).toBeLessThan(3000);
+    }, 30_000);
+  }
+
+  it(`the stack is followed as SheetJS pushes and pops it: ${MAX_DEPTH} levels pass, closed ones cost nothing`, () => {
+    const nested = (n: number) => contentOf(odsOf(`${IST_STYLED}<table:table-row><table:table-cell office:value-type="float" office:value="3">${'<draw:frame>'.repeat(n)}${'</draw:frame>'.repeat(n)}</table:table-cell></table:table-row>`));
+    expect(unfoldedSize(nested(MAX_DEPTH - 2)).depth).toBe(MAX_DEPTH); // document-content, spreadsheet, and the frames
+    expect(() => checkUnfolded(nested(MAX_DEPTH - 2), READ_LIMITS.maxCells)).not.toThrow();
+    expect(() => checkUnfolded(nested(MAX_DEPTH - 1), READ_LIMITS.maxCells)).toThrow(UnfoldRefused);
+    expect(unfoldedSize(contentOf(odsOf(`${IST_STYLED}${'<draw:frame></draw:frame><office:meta/>'.repeat(100_000)}`))).depth).toBe(3);
+  });
+
+  it('a table name of 45 million control characters (45 KB): non reconnu at once (SheetJS JSON.stringify\'s it, 6 characters each; before: it passed the measure)', async () => {
+    const ods = odsOf(IST_STYLED, '\u0001'.repeat(45_000_000));
+    expect(ods.length).toBeLessThan(60_000);
+    const started = Date.now();
+    expect(await readState(ods, BUILT_IN_MAPPINGS, 'Arras')).toEqual(tooBig(`${String(MAX_UNFOLDED_TEXT).replace(/\B(?=(\d{3})+(?!\d))/g, '\u202f')} caractères de texte`));
+    expect(Date.now() - started).toBeLessThan(5000);
+  }, 30_000);
 });

@@ -18,19 +18,26 @@
 //     SheetJS reads them: the row's by Number(), the cell's by parseInt(), whatever the leading
 //     zeros, signs, exponents or digits), in every table, hidden or not, but only in rows SheetJS
 //     builds: with sheetRows (SHEET_ROWS), none whose row starts at or past it in its table (a
-//     repeat that starts before it is built whole); an empty text cell (a stub) is kept anywhere;
+//     repeat that starts before it is built whole); an empty text cell written self-closed (a
+//     formula whose result is "") is kept once (in the row's first copy) in any row: from
+//     sheetRows on, it and its row's places are `stubs` (at most MAX_STUBS), not cells;
 //   - slots: the places of the rows those copies go to (each copy of a row as long as its last
 //     filled cell's column + 1), as sheet.ts walks them; both at most maxCells;
 //   - others: merges, grouped rows' outline entries (SheetJS keeps one per row of a repeat under
 //     10, in every row), named ranges, and each copy of a cell's comments: at most maxCells; and
-//     tables (SheetJS makes a sheet at each start and names one at each end): at most MAX_TABLES.
+//     tables (SheetJS makes a sheet at each start and names one at each end: each table once, the
+//     more of starts and ends): at most MAX_TABLES; the depth of SheetJS's stack of open elements
+//     (document, styles, annotation, meta, frame, chart...: 87 KB of one unclosed tag repeated
+//     ran the worker out of memory): at most MAX_DEPTH.
 //     A 45 MB content.xml (150 KB compressed: under the ZIP budget) of 1.5 million empty tables,
 //     of a million grouped rows or of 700,000 merged empty cells ran out the worker's time or heap;
 //   - text: the characters SheetJS builds for cells (each paragraph's slice as it takes it, the
 //     spaces its parse_text_p spells out for every `text:c="N"` in that slice, however the tag
 //     around it is put together, an attribute's text), and again for each extra copy of a cell
 //     (with its comments: SheetJS pushes one comment object per annotation, the same one, so a
-//     copy carries the last one's text as many times): at most MAX_UNFOLDED_TEXT. A single string
+//     copy carries the last one's text as many times), and 12 characters a character of a table's
+//     start tag at each table end (SheetJS JSON.stringify's its attributes, a control character
+//     spelled in 6): at most MAX_UNFOLDED_TEXT. A single string
 //     can be too big for the WHOLE process (V8 aborts, not only the worker): 500 million spaces
 //     put together by parse_text_p (`<text:s<text:s/>text:c="500000000"/>`, the inner tag
 //     removed first) in four cells of a 1 KB file did so.
@@ -144,6 +151,9 @@ function withoutDoctype(str: string): string {
  * (textpidx = 0 in its "ignore state" case). */
 const RESETS_TEXT = new Set(['meta', '元数据', 'settings', 'config-item-set', 'config-item-map-indexed', 'config-item-map-entry',
   'config-item-map-named', 'shapes', 'frame', 'text-box', 'image', 'data-pilot-tables', 'list-style', 'form', 'dde-links', 'event-listeners', 'chart']);
+/** Elements SheetJS keeps a stack of (`state` in parse_content_xml: its "pure state" and
+ * "ignore state" cases, and annotations). */
+const STACKED = new Set([...RESETS_TEXT, 'document', 'document-content', '电子表格文档', 'spreadsheet', '主体', 'scripts', 'styles', 'font-face-decls', 'master-styles', 'annotation']);
 /** What parse_text_p spells out into N spaces: `<text:s text:c="N"/>` once it has turned tabs and
  * line breaks into spaces, collapsed them, and replaced each `<text:s/>` by a space, so that such a
  * tag may be put together by parse_text_p itself (`<text:s<text:s/>text:c="N"/>`). Its
@@ -165,27 +175,45 @@ export interface UnfoldLimits {
   sheetRows?: number;
   /** Tables (sheets) SheetJS makes. */
   maxTables?: number;
+  /** Empty text cells SheetJS makes in rows it does not read (from sheetRows on). */
+  maxStubs?: number;
+  /** Depth of SheetJS's stack of open elements. */
+  maxDepth?: number;
 }
 
 /** Tables SheetJS may make of one content.xml (a state has a few sheets). */
 export const MAX_TABLES = 1000;
 
+/** Empty text cells (`<table:table-cell office:value-type="string" office:string-value=""/>`, a
+ * formula whose result is "") SheetJS makes in rows it does not read (from sheetRows on), and the
+ * places of the rows they go to: SheetJS makes them anyway, sheet.ts never reads them. 1.8 million
+ * such cells in one row (50 MiB of content.xml, the budget) took SheetJS 1.8 s and 200 MiB of
+ * heap; 200,000 of them (10,000 rows of 20 formula cells) 0.5 s and 47 MiB. */
+export const MAX_STUBS = 1_000_000;
+
+/** Depth of SheetJS's stack of open elements (`state`: document, styles, annotation, meta,
+ * frame, chart...): one entry per level, never bounded; a real content.xml nests fewer than 10. */
+export const MAX_DEPTH = 1000;
+
 /**
  * Throws UnfoldRefused when SheetJS (read with sheetRows `sheetRows`) would unfold `data` (a
  * content.xml's bytes) into more than `maxCells` filled cells, row places or other objects (merges,
- * grouped rows, comments), more than MAX_TABLES tables or more than MAX_UNFOLDED_TEXT characters of
+ * grouped rows, comments), more than MAX_TABLES tables, MAX_STUBS empty text cells in rows it
+ * does not read, MAX_DEPTH levels of open elements or more than MAX_UNFOLDED_TEXT characters of
  * cell text.
  */
 export function checkUnfolded(data: Uint8Array, maxCells: number, sheetRows = 0): void {
-  unfoldedSize(data, { maxCells, sheetRows, maxText: MAX_UNFOLDED_TEXT, maxTables: MAX_TABLES });
+  unfoldedSize(data, { maxCells, sheetRows, maxText: MAX_UNFOLDED_TEXT, maxTables: MAX_TABLES, maxStubs: MAX_STUBS, maxDepth: MAX_DEPTH });
 }
 
 /** The upper bounds themselves (tests), counted until one passes its limit (then UnfoldRefused):
  * `cells`, the filled cells SheetJS makes (each copy); `slots`, the places of the rows it makes
  * them in (a row array is as long as its last filled cell's column + 1, each copy of the row);
- * `others`, merges, grouped rows' outline entries and comments (each copy); `tables`; `text`. */
-export function unfoldedSize(data: Uint8Array, limits: UnfoldLimits = {}): { cells: number; slots: number; others: number; tables: number; text: number } {
-  const { maxCells = Infinity, maxText = Infinity, sheetRows = 0, maxTables = Infinity } = limits;
+ * `others`, merges, grouped rows' outline entries and comments (each copy); `tables` (each table
+ * once: the more of its starts and of its ends); `stubs`, the empty text cells in rows SheetJS does
+ * not read (from sheetRows on) and the places of their rows; `depth`, the deepest of SheetJS's stack of open elements; `text`. */
+export function unfoldedSize(data: Uint8Array, limits: UnfoldLimits = {}): { cells: number; slots: number; others: number; tables: number; stubs: number; depth: number; text: number } {
+  const { maxCells = Infinity, maxText = Infinity, sheetRows = 0, maxTables = Infinity, maxStubs = Infinity, maxDepth = Infinity } = limits;
   // SheetJS reads a part starting FF FE or FE FF (or with FE FF at 1) as UTF-16: never a real
   // ODS's, and the measure below reads UTF-8, as SheetJS does every other part.
   if ((data[0] === 0xff && data[1] === 0xfe) || (data[0] === 0xfe && data[1] === 0xff) || (data[1] === 0xfe && data[2] === 0xff)) {
@@ -196,6 +224,11 @@ export function unfoldedSize(data: Uint8Array, limits: UnfoldLimits = {}): { cel
   let slots = 0;
   let others = 0;
   let tables = 0;
+  let starts = 0;
+  let ends = 0;
+  let stubs = 0;
+  let depth = 0;
+  let deepest = 0;
   let text = 0;
   const tooMany = (what: string) => new UnfoldRefused(`fichier trop gros une fois ouvert (plus de ${what})`);
   const addCells = (n: number) => {
@@ -210,9 +243,17 @@ export function unfoldedSize(data: Uint8Array, limits: UnfoldLimits = {}): { cel
     others += n;
     if (!(others <= maxCells)) throw tooMany(`${grouped(maxCells)} fusions, lignes groupées ou commentaires`);
   };
-  const addTable = () => {
-    tables += 1;
+  // SheetJS makes a sheet at each table's start and names one (a new entry) at each end, stray or
+  // not: a table counts once, as the more of the two.
+  const addTable = (end: boolean) => {
+    if (end) ends += 1;
+    else starts += 1;
+    tables = Math.max(starts, ends);
     if (!(tables <= maxTables)) throw tooMany(`${grouped(maxTables)} feuilles`);
+  };
+  const addStubs = (n: number) => {
+    stubs += n;
+    if (!(stubs <= maxStubs)) throw tooMany(`${grouped(maxStubs)} cellules de texte vide hors des lignes lues`);
   };
   const addText = (n: number) => {
     text += n;
@@ -260,6 +301,7 @@ export function unfoldedSize(data: Uint8Array, limits: UnfoldLimits = {}): { cel
   let masterStyles = 0;
   let creatorStart = 0;
   let creator = 0;
+  let tableTag = 0; // length of the last table start (SheetJS's sheetag, JSON.stringify'd at each end)
   let cellText = 0; // characters each copy of the current cell carries (text, comments, link)
   // The current cell's comments (SheetJS pushes ONE object per cell as many times as there are
   // annotations: each copy of the cell carries the last one's text that many times).
@@ -273,12 +315,27 @@ export function unfoldedSize(data: Uint8Array, limits: UnfoldLimits = {}): { cel
     const empty = tag.charAt(tag.length - 2) === '/';
     const at = m.index;
     const name = m[3]!.replace(/_[\s\S]*$/, '');
+    // SheetJS's stack of open elements: a push at each opening tag not self-closed, a pop at each
+    // closing one (which stops SheetJS when it pops another name or nothing: never below 0 here).
+    if (STACKED.has(name)) {
+      if (closing) depth = Math.max(0, depth - 1);
+      else if (!empty) {
+        depth += 1;
+        deepest = Math.max(deepest, depth);
+        if (!(depth <= maxDepth)) throw tooMany(`${grouped(maxDepth)} éléments imbriqués`);
+      }
+    }
     switch (name) {
       case 'table': case '工作表':
-        // SheetJS names a sheet at its end (even a stray one) and starts one at its start.
-        if (closing) addTable();
-        else if (!empty) {
-          addTable();
+        // SheetJS names a sheet at its end (even a stray one) and starts one at its start. At each
+        // end it JSON.stringify's the last start's attributes (each value under up to two names,
+        // a control character spelled in 6): 12 characters a character of that tag, at most.
+        if (closing) {
+          addTable(true);
+          addText(12 * tableTag);
+        } else if (!empty) {
+          addTable(false);
+          tableTag = tag.length;
           R = C = -1;
           rowLength = 0;
         }
@@ -316,12 +373,20 @@ export function unfoldedSize(data: Uint8Array, limits: UnfoldLimits = {}): { cel
           ++C;
           ctag = attributesOf(tag);
           const type = ctag['数据类型'] || ctag['value-type'];
-          // A text cell written empty: kept once (in any row, sheetRows or not), its
-          // string-value as its text, its row as long as its column.
+          // A text cell written empty (a formula whose result is ""): kept once, in the row's
+          // first copy only (row R), sheetRows or not, its string-value as its text, its row
+          // then as long as its column + 1 (each copy, when the row has one). In a row SheetJS
+          // reads, a filled cell and its places; past it, the cell and its places count against
+          // MAX_STUBS (sheet.ts never reads them, but SheetJS makes them).
           cell = type === 'string' ? 'text' : 'kept';
           if (type === 'string') {
-            addCells(1);
-            if (C >= 0) addSlots(C + 1);
+            const read = !(sheetRows && sheetRows <= R);
+            const places = C >= 0 && C + 1 > rowLength ? C + 1 - rowLength : 0;
+            if (read) {
+              addCells(1);
+              addSlots(places);
+            } else addStubs(1 + places);
+            if (places > 0 && rowpeat === 1) rowLength = C + 1;
             addText((ctag['string-value'] ?? '').length);
           }
           C += (parseInt(ctag['number-columns-repeated'] || '1', 10) || 1) - 1;
@@ -418,7 +483,7 @@ export function unfoldedSize(data: Uint8Array, limits: UnfoldLimits = {}): { cel
         if (RESETS_TEXT.has(name)) textStart = 0;
     }
   }
-  return { cells, slots, others, tables, text };
+  return { cells, slots, others, tables, stubs, depth: deepest, text };
 }
 
 // ---- number styles: none reaches SheetJS ----
