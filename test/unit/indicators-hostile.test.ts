@@ -11,7 +11,7 @@ import * as XLSX from '@e965/xlsx';
 import { readState, READ_LIMITS } from '../../electron/core/indicators/read.js';
 import { BUILT_IN_MAPPINGS, labelsOf, MAX_COMMUNES, type Grid } from '../../electron/core/indicators/mapping.js';
 import { MAX_ENTRIES, restoredZip, ZipRefused } from '../../electron/core/indicators/zip.js';
-import { checkUnfolded, MAX_DEPTH, MAX_STUBS, MAX_TABLES, MAX_UNFOLDED_TEXT, UnfoldRefused, unfoldedSize } from '../../electron/core/indicators/ods.js';
+import { checkNoCdata, checkUnfolded, MAX_DEPTH, MAX_STUBS, MAX_TABLES, MAX_UNFOLDED_TEXT, UnfoldRefused, unfoldedSize } from '../../electron/core/indicators/ods.js';
 import { forSheetJS, SHEETJS_OPTIONS } from '../../electron/core/indicators/sheet.js';
 import { istRows, toWorkbook } from './indicators-fixtures.js';
 
@@ -635,7 +635,6 @@ describe('number formats: none is built', () => {
     ['another prefix', { automatic: `<x:number-style style:name="N1">${small}</x:number-style>${CE1}` }],
     ['a suffix SheetJS drops', { automatic: `<number:number-style_x style:name="N1">${small}</number:number-style_x>${CE1}` }],
     ['a name cut by a comment', { automatic: `<number:number-<!-- x -->style style:name="N1">${small}</number:number-<!-- y -->style>${CE1}` }],
-    ['inside CDATA', { automatic: `<![CDATA[<number:number-style style:name="N1">${small}</number:number-style>]]>${CE1}` }],
     ['after a DOCTYPE', { prolog: '<!DOCTYPE office:document-content [ <!ENTITY e "f"> ]>', automatic: `<number:number-style style:name="N1">${small}</number:number-style>${CE1}` }],
     ['inside a DOCTYPE', { prolog: `<!DOCTYPE office:document-content [ <number:number-style style:name="N1">${small}</number:number-style> ]>`, automatic: CE1 }],
     ['in styles.xml', { common: `<number:number-style style:name="N1">${small}</number:number-style>`, automatic: CE1 }],
@@ -652,6 +651,13 @@ describe('number formats: none is built', () => {
       expect(typesAndValues(now)).toEqual(typesAndValues(before));
     });
   }
+
+  it('a number style spelled inside CDATA: SheetJS built its format before; the file is now non reconnu (no part may hold CDATA)', async () => {
+    const ods = odsOf(IST_STYLED, 'État', { automatic: `<![CDATA[<number:number-style style:name="N1">${small}</number:number-style>]]>${CE1}` });
+    expect(formatsOf(readBefore(ods)).size, 'SheetJS read the style').toBeGreaterThan(0);
+    expect(() => readNow(ods)).toThrow(UnfoldRefused);
+    expect(await readState(ods, BUILT_IN_MAPPINGS, 'Arras')).toEqual(expect.objectContaining({ recognised: false, reason: 'fichier illisible (tableur abîmé\u00a0: section CDATA)' }));
+  });
 
   it('a content.xml whose comments, once removed, make a new comment around a number style: non reconnu (SheetJS would read it otherwise than measured)', async () => {
     const ods = odsOf(IST_STYLED, 'État', { automatic: `<!<!-- a -->-- b --><number:number-style style:name="N1">${small}</number:number-style>${CE1}` });
@@ -797,4 +803,49 @@ describe('ODS: what SheetJS builds is bounded before it runs (third review)', ()
     expect(await readState(ods, BUILT_IN_MAPPINGS, 'Arras')).toEqual(tooBig(`${String(MAX_UNFOLDED_TEXT).replace(/\B(?=(\d{3})+(?!\d))/g, '\u202f')} caractères de texte`));
     expect(Date.now() - started).toBeLessThan(5000);
   }, 30_000);
+});
+
+describe('CDATA: none reaches SheetJS', () => {
+  // SheetJS's unescapexml reads an unclosed <![CDATA[ by adding the rest of the text again at each
+  // opener: 1,500 openers before 60,000 characters make 450 million characters from a 1.7 KB file.
+  const bomb = `${'<![CDATA['.repeat(1500)}${'é'.repeat(60_000)}`;
+
+  it('an ODS whose cell text opens CDATA sections is non reconnu before SheetJS reads it', async () => {
+    const rows = `<table:table-row><table:table-cell office:value-type="string"><text:p>${bomb}</text:p></table:table-cell></table:table-row>`;
+    const file = odsOf(rows.repeat(2));
+    expect(file.length).toBeLessThan(4096);
+    const started = Date.now();
+    expect(await readState(file, BUILT_IN_MAPPINGS, null)).toEqual({ recognised: false, reason: 'fichier illisible (tableur abîmé\u00a0: section CDATA)' });
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('an XLSX whose shared strings open CDATA sections is non reconnu; genuine workbooks hold none', async () => {
+    // Shared strings, as Excel writes them (SheetJS writes inline strings unless asked).
+    const book = XLSX.utils.book_new();
+    XLSX.utils.book_append_sheet(book, XLSX.utils.aoa_to_sheet(istRows({ integrite: 1, biens: 2, ordre: 3 })), 'État');
+    const genuine = XLSX.write(book, { type: 'buffer', bookType: 'xlsx', bookSST: true }) as Buffer;
+    expect(values(await readState(genuine, BUILT_IN_MAPPINGS, null))).toEqual({ '|ist.integrite': 1, '|ist.biens': 2, '|ist.ordre-public': 3 });
+    expect(() => forSheetJS(genuine, { maxCells: READ_LIMITS.maxCells, maxUnzippedBytes: READ_LIMITS.maxUnzippedBytes })).not.toThrow();
+    const parts: { name: string; data: Buffer }[] = [];
+    restoredZip(genuine, READ_LIMITS.maxUnzippedBytes, (name, data) => { parts.push({ name, data }); });
+    const shared = parts.find((p) => p.name === 'xl/sharedStrings.xml');
+    expect(shared).toBeDefined();
+    const text = shared!.data.toString('utf8');
+    const hostile = text.replace(/<t([^>]*)>/, (tag) => `${tag}${bomb}`);
+    expect(hostile).not.toBe(text);
+    const file = zipOf(parts.map((p) => {
+      const data = p === shared ? Buffer.from(hostile) : p.data;
+      return { name: p.name, data: deflateRawSync(data), method: 8 as const, crc: crc32(data), usz: data.length };
+    }));
+    expect(await readState(file, BUILT_IN_MAPPINGS, null)).toEqual({ recognised: false, reason: 'fichier illisible (tableur abîmé\u00a0: section CDATA)' });
+  });
+
+  it('is found in UTF-8 and in UTF-16, either byte order', () => {
+    for (const encoding of ['utf8', 'utf16le'] as const) {
+      const data = Buffer.from(`<a>x<![CDATA[y]]></a>`, encoding);
+      expect(() => checkNoCdata(data)).toThrow(UnfoldRefused);
+      if (encoding === 'utf16le') expect(() => checkNoCdata(Buffer.from(data).swap16())).toThrow(UnfoldRefused);
+    }
+    expect(() => checkNoCdata(Buffer.from('<a>x &lt;![CDATA[ y</a>'))).not.toThrow();
+  });
 });

@@ -71,6 +71,18 @@ describe('the reader of states is a child process', () => {
     expect(figures(await readState(small(), BUILT_IN_MAPPINGS, null))).toEqual(SMALL_FIGURES);
   }, 60_000);
 
+  it('stopped during a read (stopReading): that read answers "fichier illisible" at once, not at its time limit', async () => {
+    await stopReading();
+    const reading = readState(bigBook(), BUILT_IN_MAPPINGS, null, { ...READ_LIMITS, maxBytes: 64 * 1024 * 1024, timeMs: 20_000 });
+    await until(() => readerPidForTests() !== undefined);
+    await new Promise((resolve) => setTimeout(resolve, 150)); // the job sent, the parsing begun
+    const started = Date.now();
+    await stopReading();
+    expect(await reading).toEqual({ recognised: false, reason: 'fichier illisible' });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(figures(await readState(small(), BUILT_IN_MAPPINGS, null))).toEqual(SMALL_FIGURES);
+  }, 60_000);
+
   it('over its time limit the reader is killed and the answer is "lecture trop longue"', async () => {
     await stopReading();
     const reading = readState(bigBook(), BUILT_IN_MAPPINGS, null, { ...READ_LIMITS, maxBytes: 64 * 1024 * 1024, timeMs: 100 });

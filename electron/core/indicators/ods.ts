@@ -341,7 +341,7 @@ export function unfoldedSize(data: Uint8Array, limits: UnfoldLimits = {}): { cel
         }
         break;
       case 'table-row-group':
-        if (closing) --rowOutline;
+        if (closing) rowOutline -= 1;
         else ++rowOutline;
         break;
       case 'table-row': case '行':
@@ -484,6 +484,25 @@ export function unfoldedSize(data: Uint8Array, limits: UnfoldLimits = {}): { cel
     }
   }
   return { cells, slots, others, tables, stubs, depth: deepest, text };
+}
+
+// ---- CDATA: none reaches SheetJS ----
+
+/** `<![CDATA[` as SheetJS may read it: UTF-8 (and any single-byte text), UTF-16 little and big endian. */
+const CDATA = ['utf8', 'utf16le'].flatMap((encoding) => {
+  const le = Buffer.from('<![CDATA[', encoding as BufferEncoding);
+  return encoding === 'utf16le' ? [le, Buffer.from(le).swap16()] : [le];
+});
+
+/**
+ * Throws UnfoldRefused when a part of an XLSX or ODS holds a CDATA section. SheetJS's unescapexml
+ * (cell text, string-value, shared strings, link targets) reads an unclosed `<![CDATA[` by adding the
+ * rest of the text again at each opener: 1,500 openers before 60,000 characters made a string of 450
+ * million characters from a 1.7 KB file, past any bound above and fatal to the whole process where
+ * the reader is a worker thread (read.ts). No office suite writes CDATA in a spreadsheet's parts.
+ */
+export function checkNoCdata(data: Buffer): void {
+  if (CDATA.some((marker) => data.includes(marker))) throw new UnfoldRefused('fichier illisible (tableur abîmé\u00a0: section CDATA)');
 }
 
 // ---- number styles: none reaches SheetJS ----

@@ -124,8 +124,12 @@ function threadReader(heapMb: number): Reader {
 function stop(r: Reader): void {
   if (reader === r) reader = null;
   if (r.idle) clearTimeout(r.idle);
+  // A read in progress answers now (« fichier illisible »), not at its time limit: the exit that
+  // follows reaches no listener.
+  const listener = r.listener;
   r.listener = null;
   r.end();
+  listener?.gone(false);
 }
 
 function readerFor(heapMb: number): Reader {
@@ -190,7 +194,7 @@ export async function readStateLabels(bytes: Uint8Array, limits: ReadLimits = RE
   return { readable: false, reason: answer.recognised ? 'fichier illisible' : answer.reason };
 }
 
-/** Ends the reader now (tests; the desktop app at quit). */
+/** Ends the reader now (tests); a read in progress answers « fichier illisible ». */
 export async function stopReading(): Promise<void> {
   if (reader) stop(reader);
 }

@@ -9,7 +9,7 @@
 // (cellText false) and is given no ODS number style (ods.ts). Hidden sheets are not read.
 import * as XLSX from '@e965/xlsx';
 import type { Cell, Grid } from './mapping.js';
-import { checkUnfolded, isOdsContent, isOdsPackage, isOdsStyles, NO_STYLES, UnfoldRefused, withoutNumberStyles } from './ods.js';
+import { checkNoCdata, checkUnfolded, isOdsContent, isOdsPackage, isOdsStyles, NO_STYLES, UnfoldRefused, withoutNumberStyles } from './ods.js';
 import { restoredZip, ZipRefused } from './zip.js';
 
 /** Rows read of each sheet (SheetJS's sheetRows; docs/indicators.md 5). */
@@ -112,10 +112,11 @@ export function parseCsv(text: string, limits: SheetLimits): Grid {
 }
 
 /** An XLSX or ODS as SheetJS gets it (zip.ts, ods.ts): its parts inflated under the budget and
- * stored; an ODS's content.xml measured, then without number styles, its styles.xml empty.
- * Throws ZipRefused or UnfoldRefused. */
+ * stored; no part with a CDATA section (checkNoCdata); an ODS's content.xml measured, then
+ * without number styles, its styles.xml empty. Throws ZipRefused or UnfoldRefused. */
 export function forSheetJS(bytes: Uint8Array, limits: SheetLimits): Buffer {
   return restoredZip(bytes, limits.maxUnzippedBytes, (name, data, names) => {
+    checkNoCdata(data);
     if (isOdsContent(name)) checkUnfolded(data, limits.maxCells, SHEET_ROWS);
     if (!isOdsPackage(names)) return undefined;
     if (isOdsContent(name)) return withoutNumberStyles(data);
