@@ -415,6 +415,27 @@ describe('ids that cannot be taken at face value, rows taken out of their place 
     s.profile.close();
   });
 
+  it('a key stored as a blob or a number (table rebuilt without STRICT): read as text, "modifié", and a read filtered by commune does not throw', async () => {
+    const s = await small();
+    s.edit((db) => {
+      db.exec(`CREATE TABLE f2 (id INTEGER PRIMARY KEY, convention, commune, period, indicator, value INTEGER, source_container TEXT, source_file TEXT, write_id TEXT, written_at INTEGER, mac BLOB);
+        INSERT INTO f2 SELECT * FROM indicator_figures; DROP TABLE indicator_figures; ALTER TABLE f2 RENAME TO indicator_figures;
+        CREATE INDEX indicator_figures_key ON indicator_figures(convention, commune, period, indicator); CREATE INDEX indicator_figures_write ON indicator_figures(write_id);`);
+      // The current correction's commune as the same bytes in a blob; another row's indicator a number.
+      db.prepare('UPDATE indicator_figures SET commune = CAST(commune AS BLOB) WHERE id = ?').run(s.correction.id);
+      db.prepare("UPDATE indicator_figures SET indicator = 42 WHERE period = '2025-T2' AND indicator = 'ist.integrite'").run();
+    });
+    for (const filter of [{}, { commune: A }, { commune: A, from: '2025-T1', to: '2025-T2' }]) {
+      const found = currentFigures(s.ctx, filter);
+      const biens = found.figures.find((f) => f.period === '2025-T1' && f.indicator === 'ist.biens');
+      expect(biens).toMatchObject({ commune: A, value: 7, state: 'modified' });
+      const number = found.figures.find((f) => f.period === '2025-T2' && f.indicator === '42');
+      expect(number).toMatchObject({ commune: A, state: 'modified' });
+      expect(found.figures.filter((f) => f.state !== 'modified').every((f) => typeof f.commune === 'string' && typeof f.indicator === 'string')).toBe(true);
+    }
+    s.profile.close();
+  });
+
   // A correction's row taken out of its place under a later row: the key shows the value the
   // correction replaced, and the correction's row count still holds. Its event names its key and
   // row id: the key's latest row is older than that row, so the correction is reported missing.

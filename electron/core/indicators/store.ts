@@ -390,7 +390,8 @@ interface KeyRows {
   /** Its latest row: the current value. */
   row: FigureRow;
   /** False when no single row can be told to be its latest: two rows answer (the same id twice in
-   * a rebuilt table, or groups whose bytes read as this key and whose ids JS cannot order exactly).
+   * a rebuilt table, or groups whose bytes read as this key and whose ids JS cannot order exactly),
+   * or when its key is not text (a rebuilt table).
    * The figure is then "modifié" (an id that is no safe integer is, in stateOf). */
   sure: boolean;
   /** Where its first row stands in id order (the order figures are listed in): -Infinity for a
@@ -431,16 +432,21 @@ function keyRows(db: DB, imports: string[]): Map<string, KeyRows> {
     .raw().all(JSON.stringify(imports)) as [unknown, number, unknown, number, string, string, string, string, number, string | null, string, string, number, Buffer | null][];
   const keys = new Map<string, KeyRows>();
   for (const [firstId, anyNull, lastId, id, convention, commune, period, indicator, value, source_container, source_file, write_id, written_at, mac] of groups) {
-    const row: FigureRow = { id, convention, commune, period, indicator, value, source_container, source_file, write_id, written_at, mac };
+    // Pli writes the key as text (a STRICT table); a rebuilt table may hold a number, a blob or NULL
+    // there: read as text (so that no filter, period or label reading throws), and "modifié".
+    const textual = [convention, commune, period, indicator].every((v) => typeof v === 'string');
+    const text = (v: unknown): string => (typeof v === 'string' ? v : v === null ? '' : String(v));
+    const row: FigureRow = { id, convention: text(convention), commune: text(commune), period: text(period), indicator: text(indicator), value, source_container, source_file, write_id, written_at, mac };
     const first = anyNull ? -Infinity : typeof firstId === 'number' ? firstId : Infinity;
     const lastImport = lastId === null ? null : Number.isSafeInteger(lastId) ? (lastId as number) : undefined;
     const k = keyOf(row);
     const seen = keys.get(k);
     if (!seen) {
-      keys.set(k, { row, sure: true, first, lastImport });
+      keys.set(k, { row, sure: textual, first, lastImport });
       continue;
     }
     // A second row for this key: its id must be another safe integer, then the greater is the latest.
+    if (!textual) seen.sure = false;
     if (!Number.isSafeInteger(id) || !Number.isSafeInteger(seen.row.id) || id === seen.row.id) seen.sure = false;
     if (!after(seen.row.id, id)) seen.row = row; // of equal ids, the later one read (as a loop in id order kept)
     seen.first = Math.min(seen.first, first);
