@@ -341,8 +341,9 @@ describe('ids that cannot be taken at face value, rows taken out of their place 
     const read = () => currentFigures(o.ctx);
     return { ...o, state, correction, edit, read };
   }
-  /** The table rebuilt as the attacker may: no STRICT, no primary key, `id` declared as given. */
-  const rebuild = (db: Database.Database, id: string) => db.exec(`CREATE TABLE f2 (id ${id}, convention TEXT, commune TEXT, period TEXT, indicator TEXT, value INTEGER, source_container TEXT, source_file TEXT, write_id TEXT, written_at INTEGER, mac BLOB);
+  /** The table rebuilt as the attacker may: no STRICT, no primary key, `id` declared as given, the
+   * key's columns declared `keyType` (none: any value stays as it is stored). */
+  const rebuild = (db: Database.Database, id: string, keyType = 'TEXT') => db.exec(`CREATE TABLE f2 (id ${id}, convention ${keyType}, commune ${keyType}, period ${keyType}, indicator ${keyType}, value INTEGER, source_container TEXT, source_file TEXT, write_id TEXT, written_at INTEGER, mac BLOB);
     INSERT INTO f2 SELECT * FROM indicator_figures; DROP TABLE indicator_figures; ALTER TABLE f2 RENAME TO indicator_figures;
     CREATE INDEX indicator_figures_key ON indicator_figures(convention, commune, period, indicator); CREATE INDEX indicator_figures_write ON indicator_figures(write_id);`);
   const t1 = (figures: Figure[]) => Object.fromEntries(Object.entries(brief(figures)).filter(([k]) => k.includes('2025-T1')));
@@ -418,9 +419,7 @@ describe('ids that cannot be taken at face value, rows taken out of their place 
   it('a key stored as a blob or a number (table rebuilt without STRICT): read as text, "modifié", and a read filtered by commune does not throw', async () => {
     const s = await small();
     s.edit((db) => {
-      db.exec(`CREATE TABLE f2 (id INTEGER PRIMARY KEY, convention, commune, period, indicator, value INTEGER, source_container TEXT, source_file TEXT, write_id TEXT, written_at INTEGER, mac BLOB);
-        INSERT INTO f2 SELECT * FROM indicator_figures; DROP TABLE indicator_figures; ALTER TABLE f2 RENAME TO indicator_figures;
-        CREATE INDEX indicator_figures_key ON indicator_figures(convention, commune, period, indicator); CREATE INDEX indicator_figures_write ON indicator_figures(write_id);`);
+      rebuild(db, 'INTEGER PRIMARY KEY', '');
       // The current correction's commune as the same bytes in a blob; another row's indicator a number.
       db.prepare('UPDATE indicator_figures SET commune = CAST(commune AS BLOB) WHERE id = ?').run(s.correction.id);
       db.prepare("UPDATE indicator_figures SET indicator = 42 WHERE period = '2025-T2' AND indicator = 'ist.integrite'").run();
