@@ -62,6 +62,7 @@
 //
 // On an upgrade of @e965/xlsx, parse_content_xml and parse_ods_styles are read again against
 // this file (the test pins the version).
+import { formatCount } from '../../../shared/indicators.js';
 
 /** A content.xml refused, and why (French words, given as the reason). */
 export class UnfoldRefused extends Error {}
@@ -69,13 +70,11 @@ export class UnfoldRefused extends Error {}
 /** Characters of cell text SheetJS may build from one content.xml (a state has a few thousand). */
 export const MAX_UNFOLDED_TEXT = 16_000_000;
 
-/** « 200 000 », with the narrow no-break space French writes between thousands. */
-const grouped = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, '\u202f');
 
 /** A part SheetJS may read as an ODS's content: `content.xml` in any case, in any folder (it
  * compares lower-cased names, `\` as `/`; a chart's own content.xml is measured too). */
 export function isOdsContent(name: string): boolean {
-  return /(^|\/)content\.xml$/.test(name.toLowerCase().replace(/\\/g, '/'));
+  return isPart(name, 'content.xml');
 }
 
 // ---- SheetJS 0.20.3, copied (xlmlregex, attregexg, parsexmltag, str_remove_ng, remove_doctype) ----
@@ -200,10 +199,12 @@ export const MAX_DEPTH = 1000;
  * content.xml's bytes) into more than `maxCells` filled cells, row places or other objects (merges,
  * grouped rows, comments), more than MAX_TABLES tables, MAX_STUBS empty text cells in rows it
  * does not read, MAX_DEPTH levels of open elements or more than MAX_UNFOLDED_TEXT characters of
- * cell text.
+ * cell text. Returns the text SheetJS reads (contentText), for withoutNumberStyles.
  */
-export function checkUnfolded(data: Uint8Array, maxCells: number, sheetRows = 0): void {
-  unfoldedSize(data, { maxCells, sheetRows, maxText: MAX_UNFOLDED_TEXT, maxTables: MAX_TABLES, maxStubs: MAX_STUBS, maxDepth: MAX_DEPTH });
+export function checkUnfolded(data: Uint8Array, maxCells: number, sheetRows = 0): string {
+  const str = contentText(data);
+  measured(str, { maxCells, sheetRows, maxText: MAX_UNFOLDED_TEXT, maxTables: MAX_TABLES, maxStubs: MAX_STUBS, maxDepth: MAX_DEPTH });
+  return str;
 }
 
 /** The upper bounds themselves (tests), counted until one passes its limit (then UnfoldRefused):
@@ -213,13 +214,21 @@ export function checkUnfolded(data: Uint8Array, maxCells: number, sheetRows = 0)
  * once: the more of its starts and of its ends); `stubs`, the empty text cells in rows SheetJS does
  * not read (from sheetRows on) and the places of their rows; `depth`, the deepest of SheetJS's stack of open elements; `text`. */
 export function unfoldedSize(data: Uint8Array, limits: UnfoldLimits = {}): { cells: number; slots: number; others: number; tables: number; stubs: number; depth: number; text: number } {
-  const { maxCells = Infinity, maxText = Infinity, sheetRows = 0, maxTables = Infinity, maxStubs = Infinity, maxDepth = Infinity } = limits;
-  // SheetJS reads a part starting FF FE or FE FF (or with FE FF at 1) as UTF-16: never a real
-  // ODS's, and the measure below reads UTF-8, as SheetJS does every other part.
+  return measured(contentText(data), limits);
+}
+
+/** A content.xml's text as SheetJS reads it: UTF-8, comments and DOCTYPE removed. SheetJS reads a
+ * part starting FF FE or FE FF (or with FE FF at 1) as UTF-16: never a real ODS's, refused here. */
+function contentText(data: Uint8Array): string {
   if ((data[0] === 0xff && data[1] === 0xfe) || (data[0] === 0xfe && data[1] === 0xff) || (data[1] === 0xfe && data[2] === 0xff)) {
     throw new UnfoldRefused('fichier illisible (tableur abîmé\u00a0: contenu en UTF-16)');
   }
-  const str = withoutDoctype(withoutComments(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8')));
+  return withoutDoctype(withoutComments(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8')));
+}
+
+/** unfoldedSize over `str`, a content.xml's text as contentText gives it. */
+function measured(str: string, limits: UnfoldLimits): ReturnType<typeof unfoldedSize> {
+  const { maxCells = Infinity, maxText = Infinity, sheetRows = 0, maxTables = Infinity, maxStubs = Infinity, maxDepth = Infinity } = limits;
   let cells = 0;
   let slots = 0;
   let others = 0;
@@ -233,15 +242,15 @@ export function unfoldedSize(data: Uint8Array, limits: UnfoldLimits = {}): { cel
   const tooMany = (what: string) => new UnfoldRefused(`fichier trop gros une fois ouvert (plus de ${what})`);
   const addCells = (n: number) => {
     cells += n;
-    if (!(cells <= maxCells)) throw tooMany(`${grouped(maxCells)} cellules remplies`);
+    if (!(cells <= maxCells)) throw tooMany(`${formatCount(maxCells)} cellules remplies`);
   };
   const addSlots = (n: number) => {
     slots += n;
-    if (!(slots <= maxCells)) throw tooMany(`${grouped(maxCells)} cellules, vides comprises`);
+    if (!(slots <= maxCells)) throw tooMany(`${formatCount(maxCells)} cellules, vides comprises`);
   };
   const addOthers = (n: number) => {
     others += n;
-    if (!(others <= maxCells)) throw tooMany(`${grouped(maxCells)} fusions, lignes groupées ou commentaires`);
+    if (!(others <= maxCells)) throw tooMany(`${formatCount(maxCells)} fusions, lignes groupées ou commentaires`);
   };
   // SheetJS makes a sheet at each table's start and names one (a new entry) at each end, stray or
   // not: a table counts once, as the more of the two.
@@ -249,15 +258,15 @@ export function unfoldedSize(data: Uint8Array, limits: UnfoldLimits = {}): { cel
     if (end) ends += 1;
     else starts += 1;
     tables = Math.max(starts, ends);
-    if (!(tables <= maxTables)) throw tooMany(`${grouped(maxTables)} feuilles`);
+    if (!(tables <= maxTables)) throw tooMany(`${formatCount(maxTables)} feuilles`);
   };
   const addStubs = (n: number) => {
     stubs += n;
-    if (!(stubs <= maxStubs)) throw tooMany(`${grouped(maxStubs)} cellules de texte vide hors des lignes lues`);
+    if (!(stubs <= maxStubs)) throw tooMany(`${formatCount(maxStubs)} cellules de texte vide hors des lignes lues`);
   };
   const addText = (n: number) => {
     text += n;
-    if (!(text <= maxText)) throw tooMany(`${grouped(maxText)} caractères de texte`);
+    if (!(text <= maxText)) throw tooMany(`${formatCount(maxText)} caractères de texte`);
   };
 
   // Spaces parse_text_p may spell out, by position: spelledBefore(i), all those of matches
@@ -322,7 +331,7 @@ export function unfoldedSize(data: Uint8Array, limits: UnfoldLimits = {}): { cel
       else if (!empty) {
         depth += 1;
         deepest = Math.max(deepest, depth);
-        if (!(depth <= maxDepth)) throw tooMany(`${grouped(maxDepth)} éléments imbriqués`);
+        if (!(depth <= maxDepth)) throw tooMany(`${formatCount(maxDepth)} éléments imbriqués`);
       }
     }
     switch (name) {
@@ -534,10 +543,9 @@ export const isOdsStyles = (name: string): boolean => isPart(name, 'styles.xml')
  * `data` itself when it has none. What SheetJS gets is the text it would have read (comments and
  * DOCTYPE already removed, as it removes them), each such tag's name starting with `_` instead of
  * its first letter; when removing comments again would change that text (a comment put together
- * from pieces), UnfoldRefused. Call it after checkUnfolded (a UTF-16 part is refused there).
+ * from pieces), UnfoldRefused. `str`: that text as checkUnfolded returned it (read once).
  */
-export function withoutNumberStyles(data: Buffer): Buffer {
-  const str = withoutDoctype(withoutComments(data.toString('utf8')));
+export function withoutNumberStyles(data: Buffer, str: string): Buffer {
   if (!NUMBER_STYLES.some((name) => str.includes(name))) return data;
   const out: string[] = [];
   let last = 0;

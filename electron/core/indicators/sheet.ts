@@ -117,11 +117,11 @@ export function parseCsv(text: string, limits: SheetLimits): Grid {
 export function forSheetJS(bytes: Uint8Array, limits: SheetLimits): Buffer {
   return restoredZip(bytes, limits.maxUnzippedBytes, (name, data, names) => {
     checkNoCdata(data);
-    if (isOdsContent(name)) checkUnfolded(data, limits.maxCells, SHEET_ROWS);
-    if (!isOdsPackage(names)) return undefined;
-    if (isOdsContent(name)) return withoutNumberStyles(data);
-    if (isOdsStyles(name)) return NO_STYLES;
-    return undefined;
+    if (isOdsContent(name)) {
+      const text = checkUnfolded(data, limits.maxCells, SHEET_ROWS);
+      return isOdsPackage(names) ? withoutNumberStyles(data, text) : undefined;
+    }
+    return isOdsPackage(names) && isOdsStyles(name) ? NO_STYLES : undefined;
   });
 }
 
