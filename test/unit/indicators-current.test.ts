@@ -233,7 +233,14 @@ describe('imports piled up: the same quarters again, corrections', () => {
         set({ [`${commune} ${period} ist.integrite`]: `${i} ok corrigé (contrôle ${i}; ${1000 + i})` });
       }
     }
-    check(expected);
+    const all = check(expected);
+    // Filtered reads (seals checked for the figures shown only) give the same figures and warnings.
+    const whole = currentFigures(ctx);
+    for (const commune of [A, S, 'Dainville']) {
+      const one = currentFigures(ctx, { commune, from: '2026-T2', to: '2026-T3' });
+      expect(one.figures).toEqual(all.filter((f) => f.commune === commune && (f.period === '2026-T2' || f.period === '2026-T3')));
+      expect(one.missing).toEqual(whole.missing);
+    }
   });
 });
 

@@ -484,23 +484,6 @@ export function currentFigures(scope: Scope, filter: FigureFilter = {}): { figur
   };
   const imports = [...writes].flatMap(([id, w]) => (w.action === 'indicators.imported' ? [id] : []));
   const keys = keyRows(db, imports);
-  // The latest row of each key, with its state.
-  const latest = new Map<string, FigureRow & { state: FigureState }>();
-  for (const [k, { row, sure }] of keys) latest.set(k, { ...row, state: sure ? stateOf(row) : 'modified' });
-  /** Per key whose current value is a correction that checks out, the value it replaced: the last
-   * row a state gave, when that row is the only one of its key with that id and checks out. */
-  const replaced = new Map<string, number>();
-  for (const [k, r] of latest) {
-    const last = keys.get(k)!.lastImport;
-    if (r.state !== 'modified' && writes.get(r.write_id)?.action === 'indicators.corrected' && typeof last === 'number') replaced.set(k, last);
-  }
-  const lastRows = new Map<string, FigureRow[]>();
-  for (const row of rowsById(db, [...new Set(replaced.values())])) {
-    const k = keyOf(row);
-    if (replaced.get(k) === row.id) lastRows.set(k, [...(lastRows.get(k) ?? []), row]);
-  }
-  const original = new Map<string, number>();
-  for (const [k, [row, ...others]] of lastRows) if (others.length === 0 && stateOf(row!) !== 'modified') original.set(k, row!.value);
   // Check 3: the rows of each write, counted in SQL (write_id's index); values that read as the
   // same write id in JS are counted together.
   const counts = new Map<string, number>();
@@ -514,7 +497,7 @@ export function currentFigures(scope: Scope, filter: FigureFilter = {}): { figur
     // older (its id lower) lost it, deleted, moved or renumbered (the count alone misses a row moved
     // or renumbered, or one planted under the write's id where a later row hides it).
     if (write.correction && found > 0) {
-      const now = latest.get(write.correction.key);
+      const now = keys.get(write.correction.key)?.row;
       if (!now || (Number.isSafeInteger(now.id) && now.id < write.correction.row)) found = 0;
     }
     if (found < write.rows) missing.push({ write: id, convention: write.convention, period: write.period, expected: write.rows, found });
@@ -532,22 +515,39 @@ export function currentFigures(scope: Scope, filter: FigureFilter = {}): { figur
     if (to && p.year === to.year && start(p) > endMonth(to)) return false;
     return true;
   };
-  // Listed in the order of each key's first row, as they always were.
-  const firstOf = (k: string) => keys.get(k)!.first;
-  const figures = [...latest].sort(([a], [b]) => (firstOf(a) < firstOf(b) ? -1 : firstOf(a) > firstOf(b) ? 1 : 0)).map(([, r]) => r)
-    .filter((r) => (communeKey === null || normaliseLabel(r.commune) === communeKey) && (filter.convention === undefined || r.convention === filter.convention) && inRange(r.period))
-    .map((r): Figure => {
-      const write = writes.get(r.write_id);
-      const corrected = r.state !== 'modified' && write?.action === 'indicators.corrected';
-      return {
-        id: r.id, convention: r.convention, commune: r.commune, period: r.period, indicator: r.indicator, value: r.value,
-        sourceContainer: r.source_container, sourceFile: r.source_file, writtenAt: r.written_at, state: r.state, write: r.write_id,
-        correction: corrected ? {
-          at: write.at, by: write.by ?? (write.actor === null ? '' : nameOf(db, write.actor) ?? ''), reason: write.reason ?? '',
-          original: original.get(keyOf(r)) ?? null,
-        } : null,
-      };
-    });
+  // The latest row of each key the filter keeps, with its state (seals are checked for the figures
+  // shown only), listed in the order of each key's first row, as they always were.
+  const latest = new Map<string, FigureRow & { state: FigureState }>();
+  const shown = [...keys].filter(([, { row: r }]) => (communeKey === null || normaliseLabel(r.commune) === communeKey) && (filter.convention === undefined || r.convention === filter.convention) && inRange(r.period));
+  for (const [k, { row, sure }] of shown.sort(([, a], [, b]) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0))) {
+    latest.set(k, { ...row, state: sure ? stateOf(row) : 'modified' });
+  }
+  /** Per key whose current value is a correction that checks out, the value it replaced: the last
+   * row a state gave, when that row is the only one of its key with that id and checks out. */
+  const replaced = new Map<string, number>();
+  for (const [k, r] of latest) {
+    const last = keys.get(k)!.lastImport;
+    if (r.state !== 'modified' && writes.get(r.write_id)?.action === 'indicators.corrected' && typeof last === 'number') replaced.set(k, last);
+  }
+  const lastRows = new Map<string, FigureRow[]>();
+  for (const row of rowsById(db, [...new Set(replaced.values())])) {
+    const k = keyOf(row);
+    if (replaced.get(k) === row.id) lastRows.set(k, [...(lastRows.get(k) ?? []), row]);
+  }
+  const original = new Map<string, number>();
+  for (const [k, [row, ...others]] of lastRows) if (others.length === 0 && stateOf(row!) !== 'modified') original.set(k, row!.value);
+  const figures = [...latest.values()].map((r): Figure => {
+    const write = writes.get(r.write_id);
+    const corrected = r.state !== 'modified' && write?.action === 'indicators.corrected';
+    return {
+      id: r.id, convention: r.convention, commune: r.commune, period: r.period, indicator: r.indicator, value: r.value,
+      sourceContainer: r.source_container, sourceFile: r.source_file, writtenAt: r.written_at, state: r.state, write: r.write_id,
+      correction: corrected ? {
+        at: write.at, by: write.by ?? (write.actor === null ? '' : nameOf(db, write.actor) ?? ''), reason: write.reason ?? '',
+        original: original.get(keyOf(r)) ?? null,
+      } : null,
+    };
+  });
   return { figures, missing, checked: key !== undefined };
 }
 
