@@ -1,30 +1,48 @@
 // Benchmark: verify an audit log of 1 million events (issue 13's target: at most 2 s), as
 // `pli audit verify` does it, on a real profile database.
-//   npm run build && node bench/audit.mjs [events]     (default 1 000 000; fewer to measure little)
+//   npm run build && node bench/audit.mjs [events] [--no-readers] [--base DIR]     (default 1 000 000; fewer to measure little)
+// Then, unless --no-readers, the log's other readers (bench/audit-reader.mjs), each in a process
+// of its own: the Journal page, the signed export and its verification, `pli audit list`, the
+// indicators' read; against this stop's bounds at a million events: 150 MiB peak RSS each, 2 s
+// for those a person waits on (READERS below).
 // With fewer events the target is "not measured" (a larger database no longer sits in the same
 // caches, so a rate measured on fewer events only estimates it; the estimate is printed).
 // Exit 0 when the target passes or is not measured, 2 when it fails, 1 on an error (including a
 // chain that does not verify). Raw figures go to bench/out/audit-<date>.json.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { machine, printHeader, Targets, writeJson } from './machine.mjs';
+import { machine, median, printHeader, Targets, writeJson } from './machine.mjs';
 import { initProfile } from '../dist/electron/core/profile/profile.js';
 import { canonicalEvent, chainHash, GENESIS } from '../dist/electron/core/profile/events.js';
 import { createIdentity, unlockIdentity } from '../dist/electron/core/profile/identities.js';
 import { verifyAudit, writeCheckpoint, signerOf } from '../dist/electron/core/services/audit.js';
 
 const TARGET = { events: 1_000_000, seconds: 2 };
-const total = Number(process.argv[2] ?? TARGET.events);
-if (!Number.isInteger(total) || total < 1) {
-  process.stderr.write('bench: the number of events must be a positive integer\n');
+/** This stop's bounds for the log's other readers (not issue 13's targets): issue 13's peak RSS
+ * for the streams ("whatever the size") for each; the verify's time for those a person waits on
+ * (a screen, a check). The export and `audit list` write 300 and 250 MB of text: their time is
+ * printed, against --base's when given, with no bound claimed. */
+const READERS = { seconds: 2, rssMiB: 150, names: ['journal', 'journal-filtered', 'export', 'verify-export', 'list', 'indicators'], timed: ['journal', 'journal-filtered', 'verify-export', 'indicators'] };
+const args = process.argv.slice(2);
+const readersToo = !args.includes('--no-readers');
+// --base DIR: another build of Pli (its root, built: DIR/dist), whose readers run on the same log
+// after each of this build's (the figures before a change; no target is checked on them).
+const baseAt = args.indexOf('--base');
+const BASE = baseAt === -1 ? null : path.resolve(args[baseAt + 1] ?? '');
+const positional = args.filter((a, i) => !a.startsWith('--') && (baseAt === -1 || i !== baseAt + 1));
+const total = Number(positional[0] ?? TARGET.events);
+if (!Number.isInteger(total) || total < 1 || (BASE && !existsSync(path.join(BASE, 'dist')))) {
+  process.stderr.write(BASE && !existsSync(path.join(BASE, 'dist')) ? `bench: --base expects a built Pli's folder (no ${path.join(BASE, 'dist')})\n` : 'bench: the number of events must be a positive integer\n');
   process.exit(1);
 }
 
 const box = await machine();
 printHeader(`Audit log: verify ${total.toLocaleString('en-US')} events (median of 3 runs)`, box);
-const home = mkdtempSync(path.join(os.tmpdir(), 'pli-bench-audit-'));
+const base = mkdtempSync(path.join(os.tmpdir(), 'pli-bench-audit-'));
+const home = path.join(base, 'profile'); // the export goes next to it (never in a profile's folder)
 let exitCode = 0;
 try {
   const { profile } = initProfile(home);
@@ -70,14 +88,50 @@ try {
   const name = `verify ${TARGET.events.toLocaleString('en-US')} events <= ${TARGET.seconds} s`;
   if (total >= TARGET.events) targets.check(name, median, TARGET.seconds, median <= TARGET.seconds, `${median.toFixed(2)} s for ${total.toLocaleString('en-US')} events`);
   else targets.skip(name, TARGET.seconds, `only ${total.toLocaleString('en-US')} events: ${median.toFixed(2)} s, about ${(TARGET.events / rate).toFixed(1)} s for 1 million if it scaled linearly (an estimate, not the target)`);
+  const readers = readersToo ? measureReaders(home, targets) : null;
   targets.print();
   exitCode = targets.exitCode();
-  const outFile = writeJson('audit', { machine: box, events: total, checkpoints: result.checkpoints, fillSeconds: fill, verifySeconds: runs, median, eventsPerSecond: rate, targets });
+  const outFile = writeJson('audit', { machine: box, events: total, checkpoints: result.checkpoints, fillSeconds: fill, verifySeconds: runs, median, eventsPerSecond: rate, readers, targets });
   console.log(`\nRaw results: ${outFile}`);
 } catch (error) {
   process.stderr.write(`bench: ${error.stack ?? error}\n`);
   exitCode = 1;
 } finally {
-  rmSync(home, { recursive: true, force: true });
+  rmSync(base, { recursive: true, force: true });
 }
 process.exitCode = exitCode;
+
+/** Each reader of bench/audit-reader.mjs three times, each run in a process of its own: the
+ * median time, and the largest peak RSS of the three. The bounds are checked at a million events. */
+function measureReaders(home, targets) {
+  console.log(`\nReaders of the log (each run a new process; median of 3 times, largest peak RSS of 3):`);
+  const figures = {};
+  for (const name of READERS.names) {
+    const run = (dist) => {
+      const child = spawnSync(process.execPath, [path.join(import.meta.dirname, 'audit-reader.mjs'), home, name, ...(dist ? ['--dist', dist] : [])],
+        { stdio: ['ignore', 'ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+      if (child.status !== 0) throw new Error(`reader ${name}${dist ? ' (base)' : ''} exited with ${child.status}`);
+      return JSON.parse(child.output[3]);
+    };
+    const runs = [];
+    const baseRuns = [];
+    for (let i = 0; i < 3; i++) {
+      runs.push(run(null));
+      if (BASE) baseRuns.push(run(path.join(BASE, 'dist')));
+    }
+    const seconds = median(runs.map((r) => r.seconds));
+    const rss = Math.max(...runs.map((r) => r.maxRssMiB));
+    figures[name] = { seconds: runs.map((r) => r.seconds), maxRssMiB: runs.map((r) => r.maxRssMiB), detail: runs[0].detail };
+    let before = '';
+    if (BASE) {
+      figures[name].base = { seconds: baseRuns.map((r) => r.seconds), maxRssMiB: baseRuns.map((r) => r.maxRssMiB), detail: baseRuns[0].detail };
+      before = `  (base: ${median(baseRuns.map((r) => r.seconds)).toFixed(2)} s, ${Math.max(...baseRuns.map((r) => r.maxRssMiB)).toFixed(0)} MiB, ${baseRuns[0].detail})`;
+    }
+    console.log(`  ${name.padEnd(17)} ${seconds.toFixed(2)} s  peak RSS ${rss.toFixed(0)} MiB  ${runs[0].detail}${before}`);
+    const timed = READERS.timed.includes(name);
+    const what = `${name}: ${timed ? `at most ${READERS.seconds} s and ` : 'peak RSS '}${timed ? '' : 'at most '}${READERS.rssMiB} MiB (this stop's bound)`;
+    if (total >= TARGET.events) targets.check(what, seconds, READERS.seconds, (!timed || seconds <= READERS.seconds) && rss <= READERS.rssMiB, `${seconds.toFixed(2)} s, ${rss.toFixed(0)} MiB`);
+    else targets.skip(what, READERS.seconds, `only ${total.toLocaleString('en-US')} events: ${seconds.toFixed(2)} s, ${rss.toFixed(0)} MiB`);
+  }
+  return figures;
+}

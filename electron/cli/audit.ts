@@ -43,17 +43,30 @@ export const auditCommands: Record<string, Handler> = {
   async 'audit list'(args) {
     const { values } = parse(args, { since: { type: 'string' }, json: { type: 'boolean' } }, { min: 0, max: 0, name: 'aucun' });
     const db = profileOf(values).db;
-    const rows = auditRows(db, sinceOf(str(values, 'since')));
     const names = new Map(listIdentities(db).map((r) => [r.id, r.name]));
-    if (values.json) {
-      return out(JSON.stringify(rows.map((e) => ({
-        seq: e.seq, at: new Date(e.at).toISOString(), actor: e.actor, actorName: e.actor ? names.get(e.actor) ?? null : null,
-        workstation: e.workstation, action: e.action, object: e.object, outcome: e.outcome, detail: e.detail ? JSON.parse(e.detail) : null,
-      })), null, 2));
+    // Printed as it is read, in pieces of about 64 KiB: a million events never sit in memory.
+    // The --json text is that of JSON.stringify(list, null, 2), an element at a time.
+    let text = values.json ? '[' : '';
+    let first = true;
+    const flush = (): void => {
+      if (text !== '') process.stdout.write(text);
+      text = '';
+    };
+    for (const e of auditRows(db, sinceOf(str(values, 'since')))) {
+      if (values.json) {
+        const item = JSON.stringify({
+          seq: e.seq, at: new Date(e.at).toISOString(), actor: e.actor, actorName: e.actor ? names.get(e.actor) ?? null : null,
+          workstation: e.workstation, action: e.action, object: e.object, outcome: e.outcome, detail: e.detail ? JSON.parse(e.detail) : null,
+        }, null, 2);
+        text += `${first ? '' : ','}\n  ${item.replaceAll('\n', '\n  ')}`;
+      } else {
+        text += `${e.seq}\t${new Date(e.at).toISOString()}\t${forTerminal(e.actor ? names.get(e.actor) ?? e.actor : '—')}\t${forTerminal(e.action)}\t${forTerminal(e.object ?? '')}\t${forTerminal(e.outcome)}${e.detail ? `\t${forTerminal(e.detail)}` : ''}\n`;
+      }
+      first = false;
+      if (text.length >= 65536) flush();
     }
-    for (const e of rows) {
-      out(`${e.seq}\t${new Date(e.at).toISOString()}\t${forTerminal(e.actor ? names.get(e.actor) ?? e.actor : '—')}\t${forTerminal(e.action)}\t${forTerminal(e.object ?? '')}\t${forTerminal(e.outcome)}${e.detail ? `\t${forTerminal(e.detail)}` : ''}`);
-    }
+    if (values.json) text += first ? ']\n' : '\n]\n';
+    flush();
   },
 
   async 'audit verify'(args) {

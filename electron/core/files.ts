@@ -51,8 +51,10 @@ function openFailed(target: string, error: unknown, words: NewFileWords): Error 
 
 const bytesOf = (data: Uint8Array | string): Uint8Array => (typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
 
-/** Creates `target` holding `data` with `mode` (see the invariant above), synchronously. */
-export function writeNewFileSync(target: string, data: Uint8Array | string, mode: number, words: NewFileWords): void {
+/** Creates `target` holding `data` with `mode` (see the invariant above), synchronously. `data`
+ * may come in pieces (a generator that makes them as they are written: a large export never sits
+ * whole in memory); an error the generator throws leaves nothing either, and goes up as it came. */
+export function writeNewFileSync(target: string, data: Uint8Array | string | Iterable<Uint8Array | string>, mode: number, words: NewFileWords): void {
   refuseProfileFolder(target);
   let fd: number;
   try {
@@ -60,9 +62,16 @@ export function writeNewFileSync(target: string, data: Uint8Array | string, mode
   } catch (error) {
     throw openFailed(target, error, words);
   }
+  let writing = false;
   try {
-    const bytes = bytesOf(data);
-    for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at, bytes.length - at);
+    const pieces = typeof data === 'string' || data instanceof Uint8Array ? [data] : data;
+    for (const piece of pieces) {
+      const bytes = bytesOf(piece);
+      writing = true;
+      for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at, bytes.length - at);
+      writing = false;
+    }
+    writing = true;
     fsyncSync(fd);
     closeSync(fd);
   } catch (error) {
@@ -76,7 +85,8 @@ export function writeNewFileSync(target: string, data: Uint8Array | string, mode
     } catch {
       // already gone
     }
-    throw words.failed(target, error, 'write');
+    // The system's failure in the caller's words; the generator's own error as it came.
+    throw writing ? words.failed(target, error, 'write') : error;
   }
 }
 

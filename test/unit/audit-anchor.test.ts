@@ -406,7 +406,7 @@ describe('verify-export: the signer\'s certificate must have been valid at the e
   /** A signed export of `profile` as `who`, dated now (as exportAudit writes it, role check aside). */
   async function signedExport(profile: Profile, who: IdentityRow, file: string): Promise<void> {
     appendEvent(profile.db, profile.workstation, { actor: who.id, action: 'audit.exported', object: file });
-    const csv = Buffer.from(auditCsv(profile.db), 'utf8');
+    const csv = Buffer.concat([...auditCsv(profile.db)]);
     const unlocked = await unlockIdentity(profile.db, who.id, PASS);
     const hash = sha256(csv);
     const signature = await ed25519Sign(unlocked.current.sigSecret, signedDigest('auditExport', hash));

@@ -103,6 +103,46 @@ describe.each(writers)('%s', (_name, write) => {
   });
 });
 
+describe('writeNewFileSync with data in pieces (a generator: the audit export)', () => {
+  it('writes the pieces in order, strings and bytes', () => {
+    const target = path.join(fresh(), 'journal.csv');
+    writeNewFileSync(target, (function* () {
+      yield 'début ';
+      yield Buffer.from('milieu ');
+      yield 'fin';
+    })(), 0o600, WORDS);
+    expect(readFileSync(target, 'utf8')).toBe('début milieu fin');
+  });
+
+  it('a generator that throws half-way: its own error goes up unchanged, no partial file', () => {
+    const dir = fresh();
+    const own = new Error('entrée illisible');
+    let error: unknown = null;
+    try {
+      writeNewFileSync(path.join(dir, 'journal.csv'), (function* () {
+        yield Buffer.alloc(1 << 20, 0x61);
+        throw own;
+      })(), 0o600, WORDS);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBe(own);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('a name already taken: refused before the generator makes a piece', () => {
+    const dir = fresh();
+    writeFileSync(path.join(dir, 'journal.csv'), 'avant');
+    let made = 0;
+    expect(() => writeNewFileSync(path.join(dir, 'journal.csv'), (function* () {
+      made++;
+      yield 'x';
+    })(), 0o600, WORDS)).toThrow(Exists);
+    expect(made).toBe(0);
+    expect(readFileSync(path.join(dir, 'journal.csv'), 'utf8')).toBe('avant');
+  });
+});
+
 describe('the audit export (services/audit.ts) over the same writer', () => {
   const needsRoot = process.getuid?.() === 0 ? null : 'skipped: needs root to mount a tmpfs';
   it.skipIf(needsRoot !== null)(needsRoot ?? 'a disk that fills up half-way: no partial journal left in the folder', async () => {

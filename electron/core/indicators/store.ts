@@ -12,7 +12,7 @@ import { KDF_INFO } from '../crypto/labels.js';
 import type { DB } from '../profile/profile.js';
 import { resolveOwn } from '../profile/identities.js';
 import { attachedSubkey, hasHolder, integrityKeyOf } from '../profile/integrity.js';
-import { decodeEvent, listEvents, type EventInput } from '../profile/events.js';
+import { decodeEvent, eachEvent, type EventInput } from '../profile/events.js';
 import { findConvention, listConventions } from '../authority/convention.js';
 import { INDICATOR_IDS, parsePeriod } from '../../../shared/indicators.js';
 import { visibleOnly } from '../../../shared/text.js';
@@ -358,10 +358,13 @@ interface WriteEvent {
   correction: { key: string; row: number } | null;
 }
 
-/** The writes the audit log names (imports recognised, corrections). */
+/** The writes the audit log names (imports recognised, corrections). Only the events whose bytes
+ * say `indicators.` (or hold a \u escape) are read: exactly those whose action can be one of the
+ * two (eachEvent), a few among a million events (about 0.35 s for a million, where decoding every
+ * event took 5 s). */
 function writesInLog(db: DB): Map<string, WriteEvent> {
   const writes = new Map<string, WriteEvent>();
-  for (const e of listEvents(db)) {
+  for (const e of eachEvent(db, { mentioning: 'indicators.' })) {
     if ((e.action !== 'indicators.imported' && e.action !== 'indicators.corrected') || e.outcome !== 'ok' || e.object === null || e.detail === null) continue;
     try {
       const d = JSON.parse(e.detail) as Record<string, unknown>;

@@ -4,6 +4,7 @@
 // content in an event: ids, names, fingerprints, paths, hashes and reasons only.
 import { createHash } from 'node:crypto';
 import type { DB } from './profile.js';
+import { securityError } from '../errors.js';
 
 export type Outcome = 'ok' | 'refused' | 'failed';
 
@@ -59,14 +60,80 @@ export function appendEvent(db: DB, workstation: string, input: EventInput, at =
   }).immediate();
 }
 
-/** Decodes an event from its canonical bytes: what is shown is always what the chain covers. */
-export function decodeEvent(canonical: Buffer, hash: Buffer): EventRow {
-  const [, seq, at, actor, workstation, action, object, outcome, detail] = JSON.parse(canonical.toString('utf8')) as
+/** An event's fields, as its canonical bytes say them (what the audit log shows). */
+export type EventFields = Omit<EventRow, 'canonical' | 'hash'>;
+
+function fieldsOf(text: string): EventFields {
+  const [, seq, at, actor, workstation, action, object, outcome, detail] = JSON.parse(text) as
     [number, number, number, string | null, string, string, string | null, Outcome, string | null];
-  return { seq, at, actor, workstation, action, object, outcome, detail, canonical, hash };
+  return { seq, at, actor, workstation, action, object, outcome, detail };
 }
 
+/** Decodes an event from its canonical bytes: what is shown is always what the chain covers. */
+export function decodeEvent(canonical: Buffer, hash: Buffer): EventRow {
+  return { ...fieldsOf(canonical.toString('utf8')), canonical, hash };
+}
+
+/** Every event since `since` at once: for small logs and tests. A reader of the whole log uses
+ * eachEvent (a million events decoded here hold about 1.7 GB). */
 export function listEvents(db: DB, since?: number): EventRow[] {
   return (db.prepare('SELECT canonical, hash FROM events WHERE at >= ? ORDER BY seq').raw().all(since ?? 0) as [Buffer, Buffer][])
     .map(([canonical, hash]) => decodeEvent(canonical, hash));
+}
+
+/** What eachEventLine gives: the fields, and the chain hash in hex (as the signed export prints it). */
+export interface EventLine extends EventFields { hashHex: string }
+
+/**
+ * The events since `since`, in order, one at a time: memory stays flat whatever the log's length.
+ * The same fields as decodeEvent: SQLite's CAST hands JS the canonical bytes as the same string as
+ * Buffer.toString('utf8'), invalid or NUL bytes included (test/unit/audit-scale.test.ts); no
+ * Buffer is made per row (a Buffer per row doubles the time).
+ *
+ * `mentioning` (ASCII, without `\` or `"`) skips, in SQL, the events whose bytes contain neither
+ * it nor `\u`: exact for a caller that keeps only events where a field EQUALS a string containing
+ * it, since JSON can spell such a string only with those bytes or with \u escapes (a profile's
+ * attacker may write either; both reach the caller).
+ *
+ * The connection is busy until the loop ends or breaks: run nothing else on `db` meanwhile
+ * (better-sqlite3 refuses it), and never await inside the loop.
+ */
+export function* eachEvent(db: DB, { since = 0, mentioning }: { since?: number; mentioning?: string } = {}): Generator<EventFields> {
+  // printable ASCII but `"` and `\`: the argument above holds only for those
+  if (mentioning !== undefined && !/^[\x20\x21\x23-\x5b\x5d-\x7e]+$/.test(mentioning)) throw new Error('eachEvent: mentioning must be plain ASCII');
+  const where = mentioning === undefined
+    ? { sql: 'at >= ?', params: [since] }
+    : { sql: `at >= ? AND (instr(canonical, CAST(? AS BLOB)) > 0 OR instr(canonical, CAST('\\u' AS BLOB)) > 0)`, params: [since, mentioning] };
+  yield* scan(db, where, false);
+}
+
+/** eachEvent with each event's chain hash, in hex (the export's last column). */
+export function eachEventLine(db: DB, since = 0): Generator<EventLine> {
+  return scan(db, { sql: 'at >= ?', params: [since] }, true);
+}
+
+function* scan(db: DB, where: { sql: string; params: unknown[] }, withHash: boolean): Generator<EventLine> {
+  const rows = withHash
+    ? db.prepare(`SELECT CAST(canonical AS TEXT), lower(hex(hash)) FROM events WHERE ${where.sql} ORDER BY seq`).raw().iterate(...where.params) as IterableIterator<[string, string]>
+    : db.prepare(`SELECT CAST(canonical AS TEXT) FROM events WHERE ${where.sql} ORDER BY seq`).raw().iterate(...where.params) as IterableIterator<[string]>;
+  let index = 0;
+  let unreadable = false;
+  for (const [text, hashHex] of rows) {
+    let e: EventLine;
+    try {
+      e = fieldsOf(text) as EventLine;
+    } catch {
+      unreadable = true;
+      break; // ends the query: the connection is free again to find its number
+    }
+    if (withHash) e.hashHex = hashHex!;
+    index++;
+    yield e;
+  }
+  if (unreadable) {
+    // Only the profile's attacker writes bytes that no longer read: nothing built on the log goes
+    // on past them. The number is the row's own (an INTEGER PRIMARY KEY: always a number).
+    const seq = db.prepare(`SELECT seq FROM events WHERE ${where.sql} ORDER BY seq LIMIT 1 OFFSET ?`).pluck().get(...where.params, index) as number;
+    throw securityError('audit-unreadable', `Journal d'audit altéré : l'entrée n° ${seq} ne se lit plus. Conservez ce poste en l'état et prévenez l'officier SSI.`);
+  }
 }

@@ -4,11 +4,11 @@
 import { createHash, hash as hashOnce } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { readFileSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import type { z } from 'zod';
 import { lazySchema } from '../zod.js';
 import type { DB, Profile } from '../profile/profile.js';
-import { GENESIS, appendEvent, listEvents, type EventRow } from '../profile/events.js';
+import { GENESIS, appendEvent, eachEvent, eachEventLine, type EventFields, type Outcome } from '../profile/events.js';
 import { ed25519Sign, ed25519Verify } from '../crypto/keys.js';
 import { fingerprint, sha256, signedDigest } from '../crypto/primitives.js';
 import { SIGNATURE_LABELS } from '../crypto/labels.js';
@@ -420,25 +420,77 @@ export async function verifyAudit(db: DB): Promise<VerifyResult> {
   return { ok: true, events: count, checkpoints: checkpoints.length, lastCheckpoint };
 }
 
-export const auditRows = (db: DB, since?: number): EventRow[] => listEvents(db, since);
+/** The events since `since`, one at a time (eachEvent: the connection is busy until the loop ends). */
+export const auditRows = (db: DB, since?: number): Generator<EventFields> => eachEvent(db, { since });
+
+export interface JournalQuery { since?: number; actor?: string; action?: string; outcome?: Outcome; limit?: number }
+export interface JournalPage {
+  /** The last `limit` events matching the query, newest first. */
+  events: EventFields[];
+  /** How many match it. */
+  total: number;
+  /** Who and what the events since `since` name: the choices of the filters. */
+  actors: string[]; actions: string[];
+}
+
+/** The Journal screen's page, in one pass over the log that keeps only the page: a million events
+ * take about a second and no more memory than the page (listEvents held them all: 5 s, 1.7 GB). */
+export function journalPage(db: DB, query: JournalQuery): JournalPage {
+  const limit = query.limit ?? 500;
+  const actors = new Set<string>();
+  const actions = new Set<string>();
+  const last: EventFields[] = []; // a ring of the last `limit` matches: the match n goes at n % limit
+  let total = 0;
+  for (const e of eachEvent(db, { since: query.since })) {
+    if (e.actor !== null) actors.add(e.actor);
+    actions.add(e.action);
+    if ((query.actor === undefined || e.actor === query.actor) && (query.action === undefined || e.action === query.action)
+      && (query.outcome === undefined || e.outcome === query.outcome)) {
+      last[total % limit] = e;
+      total++;
+    }
+  }
+  const start = total % limit; // the oldest kept, once the ring has wrapped
+  const events = total > limit ? [...last.slice(start), ...last.slice(0, start)] : last;
+  return { events: events.reverse(), total, actors: [...actors], actions: [...actions].sort() };
+}
+
+/** The first characters a spreadsheet reads as a formula (=, +, -, @, tab, CR). */
+const FORMULA = new Set([0x3d, 0x2b, 0x2d, 0x40, 0x09, 0x0d]);
 
 const csvField = (value: unknown): string => {
   const text = value === null || value === undefined ? '' : String(value);
   // Quote everything that could break a row; neutralise spreadsheet formulas (CSV injection).
-  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-  return `"${safe.replace(/"/g, '""')}"`;
+  // (Tests of characters, not regular expressions: a million events are ten million fields.)
+  const safe = FORMULA.has(text.charCodeAt(0)) ? `'${text}` : text;
+  return `"${safe.includes('"') ? safe.replaceAll('"', '""') : safe}"`;
 };
 
 export const CSV_HEADER = ['n°', 'date (UTC)', 'personne', 'nom', 'poste', 'action', 'objet', 'résultat', 'détail', 'empreinte de chaîne'];
 
-export function auditCsv(db: DB): string {
+/** The signed export's text, in pieces of about 64 KiB as they are made (a million events make
+ * about 300 MB: never whole in memory), hashed on the way; `done` receives the hash and the
+ * number of events once the last piece is out. The connection is busy until then. */
+export function* auditCsv(db: DB, done: (sha256: Buffer, events: number) => void = () => undefined): Generator<Buffer> {
   const names = new Map(listIdentities(db).map((r) => [r.id, r.name]));
   const outcome: Record<string, string> = { ok: 'fait', refused: 'refusé', failed: 'échec' };
-  const lines = [CSV_HEADER.map(csvField).join(';')];
-  for (const e of auditRows(db)) {
-    lines.push([e.seq, new Date(e.at).toISOString(), e.actor, e.actor ? names.get(e.actor) ?? '' : '', e.workstation, e.action, e.object, outcome[e.outcome] ?? e.outcome, e.detail, e.hash.toString('hex')].map(csvField).join(';'));
+  const hash = createHash('sha256');
+  let text = `\ufeff${CSV_HEADER.map(csvField).join(';')}\r\n`;
+  let events = 0;
+  const piece = (): Buffer => {
+    const bytes = Buffer.from(text, 'utf8');
+    hash.update(bytes);
+    text = '';
+    return bytes;
+  };
+  for (const e of eachEventLine(db)) {
+    text += `${csvField(e.seq)};${csvField(new Date(e.at).toISOString())};${csvField(e.actor)};${csvField(e.actor ? names.get(e.actor) ?? '' : '')};${csvField(e.workstation)};${
+      csvField(e.action)};${csvField(e.object)};${csvField(outcome[e.outcome] ?? e.outcome)};${csvField(e.detail)};${csvField(e.hashHex)}\r\n`;
+    events++;
+    if (text.length >= 65536) yield piece();
   }
-  return `\ufeff${lines.join('\r\n')}\r\n`;
+  yield piece();
+  done(hash.digest(), events);
 }
 
 const exportSigSchema = lazySchema((z) => z.strictObject({
@@ -456,19 +508,23 @@ export async function exportAudit(ctx: Context, as: string | undefined, out: str
   const unlocked = await ctx.unlocker.unlock(signer);
   try {
     appendEvent(db, ctx.profile.workstation, { actor: signer.id, action: 'audit.exported', object: out });
-    const csv = Buffer.from(auditCsv(db), 'utf8');
-    const hash = createHash('sha256').update(csv).digest();
-    const signature = await ed25519Sign(unlocked.current.sigSecret, signedDigest('auditExport', hash));
-    const certificate = db.prepare(`SELECT c.text FROM certificates c WHERE c.identity_id = ? AND c.sig_fpr = ? ORDER BY issued DESC, serial DESC LIMIT 1`).pluck().get(signer.id, unlocked.current.sigFpr) as string | undefined;
-    const sig = { pli: 'audit-export', v: 1, signer: signer.id, card: getIdentity(db, signer.id)!.card, certificate: certificate ?? null, sha256: hash.toString('hex'), signature: Buffer.from(signature).toString('base64') };
-    writeExclusive(out, csv, exportExists);
+    // The CSV goes to `out` as it is made, hashed on the way (a million events: about 300 MB,
+    // never whole in memory); the signature is made once it is whole. A failure after `out` is
+    // written removes it: the export is the pair, never one without the other.
+    const made: { hash?: Buffer; events: number } = { events: 0 };
+    writeExclusive(out, auditCsv(db, (hash, events) => Object.assign(made, { hash, events })), exportExists);
     try {
+      const { hash } = made;
+      if (!hash) throw new Error('auditCsv: no hash'); // never: done() runs before the file is closed
+      const signature = await ed25519Sign(unlocked.current.sigSecret, signedDigest('auditExport', hash));
+      const certificate = db.prepare(`SELECT c.text FROM certificates c WHERE c.identity_id = ? AND c.sig_fpr = ? ORDER BY issued DESC, serial DESC LIMIT 1`).pluck().get(signer.id, unlocked.current.sigFpr) as string | undefined;
+      const sig = { pli: 'audit-export', v: 1, signer: signer.id, card: getIdentity(db, signer.id)!.card, certificate: certificate ?? null, sha256: hash.toString('hex'), signature: Buffer.from(signature).toString('base64') };
       writeExclusive(`${out}.sig`, `${JSON.stringify(sig, null, 1)}\n`, exportExists);
     } catch (error) {
-      rmSync(out, { force: true }); // the export is the pair: never one without the other
+      rmSync(out, { force: true });
       throw error;
     }
-    return { events: csv.toString('utf8').split('\r\n').length - 2, signer: signer.name };
+    return { events: made.events, signer: signer.name };
   } finally {
     try {
       await writeCheckpoint(ctx.profile, signerOf(unlocked));
@@ -478,10 +534,60 @@ export async function exportAudit(ctx: Context, as: string | undefined, out: str
   }
 }
 
+/** How much of an export's last line is kept to read its date (the date is its second field). */
+const LINE_START = 4096;
+
+/** Reads an export once, in pieces (a million events: about 300 MB, never whole in memory): its
+ * SHA-256, and the start of its last non-empty line as `split('\r\n')` would cut it, from the same
+ * bytes (a file rewritten meanwhile cannot give the date of another text than the one hashed). */
+export function readExport(file: string, pieceSize = 1 << 20): { hash: Buffer; lastLine: Buffer | null } {
+  const hash = createHash('sha256');
+  const piece = Buffer.alloc(pieceSize);
+  let line: Buffer[] = []; // the current line's start, at most LINE_START bytes
+  let kept = 0;
+  let empty = true;
+  let last: Buffer | null = null;
+  let carry = false; // the previous piece ended with \r
+  const add = (bytes: Buffer): void => {
+    if (bytes.length === 0) return;
+    empty = false;
+    if (kept < LINE_START) {
+      const part = bytes.subarray(0, LINE_START - kept);
+      line.push(Buffer.from(part));
+      kept += part.length;
+    }
+  };
+  const end = (): void => {
+    if (!empty) last = Buffer.concat(line);
+    line = [];
+    kept = 0;
+    empty = true;
+  };
+  const fd = openSync(file, 'r');
+  try {
+    for (let n; (n = readSync(fd, piece, 0, piece.length, null)) > 0;) {
+      const chunk = piece.subarray(0, n);
+      hash.update(chunk);
+      const text: Buffer = carry ? Buffer.concat([Buffer.from('\r'), chunk]) : chunk;
+      let at = 0;
+      for (let i; (i = text.indexOf('\r\n', at)) !== -1; at = i + 2) {
+        add(text.subarray(at, i));
+        end();
+      }
+      carry = text[text.length - 1] === 0x0d && at < text.length;
+      add(text.subarray(at, carry ? text.length - 1 : text.length));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  if (carry) add(Buffer.from('\r'));
+  end();
+  return { hash: hash.digest(), lastLine: last };
+}
+
 /** The export's date: that of its last line, the `audit.exported` entry (covered by the signature). */
-function exportDate(csv: Buffer): number | null {
-  const lines = csv.toString('utf8').split('\r\n').filter((l) => l !== '');
-  const match = /^"\d+";"([^"]+)";/.exec(lines.at(-1) ?? '');
+function exportDate(lastLine: Buffer | null): number | null {
+  const match = /^"\d+";"([^"]+)";/.exec(lastLine?.toString('utf8') ?? '');
   const at = match ? Date.parse(match[1]!) : NaN;
   return Number.isNaN(at) ? null : at;
 }
@@ -492,12 +598,12 @@ const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
  * signer held a certificate under it, valid and not revoked (as this workstation knows) at the
  * export's date. Without an authority the result says the export is not certified. */
 export async function verifyAuditExport(db: DB, file: string): Promise<{ signer: string; name: string; certified: boolean; at: number | null }> {
-  let csv: Buffer;
+  let csv: ReturnType<typeof readExport>;
   let sigText: string;
   // Never a profile's file (its SQLite locks, own-files.ts): checked without opening it.
   for (const chosen of [file, `${file}.sig`]) refuseProfileFile(chosen, undefined, 'read');
   try {
-    csv = readFileSync(file);
+    csv = readExport(file);
     sigText = readFileSync(`${file}.sig`, 'utf8');
   } catch {
     throw inputError('missing-file', `Il faut ${file} et ${file}.sig côte à côte : vérifiez les chemins.`);
@@ -508,13 +614,13 @@ export async function verifyAuditExport(db: DB, file: string): Promise<{ signer:
   } catch {
     throw inputError('not-audit-signature', `${file}.sig n'est pas une signature d'export de journal Pli.`);
   }
-  const hash = createHash('sha256').update(csv).digest();
+  const { hash } = csv;
   if (hash.toString('hex') !== sig.sha256) throw securityError('export-modified', "L'export du journal a été modifié après sa signature : il ne fait pas foi.");
   const card = await verifyCard(sig.card);
   if (card.body.id !== sig.signer) throw securityError('export-signer', "La signature de l'export ne correspond pas à la carte jointe.");
   const ok = await ed25519Verify(card.sigPublic, signedDigest('auditExport', hash), Buffer.from(sig.signature, 'base64'));
   if (!ok) throw securityError('export-signature', "La signature de l'export du journal est invalide : il ne fait pas foi.");
-  const at = exportDate(csv);
+  const at = exportDate(csv.lastLine);
   const trust = getTrust(db);
   if (!trust) return { signer: sig.signer, name: card.body.name, certified: false, at };
   // The certificate joined to the export, or one this workstation knows for the same key.
@@ -701,7 +807,7 @@ function refuseExisting(file: string, exists: (file: string) => PliError): void 
 
 /** Creates `file` (electron/core/files.ts: never replaces, never follows a planted link, leaves
  * nothing partial); a system failure goes up as it came (the callers word it). */
-function writeExclusive(file: string, data: Buffer | string, exists: (file: string) => PliError): void {
+function writeExclusive(file: string, data: Buffer | string | Iterable<Buffer>, exists: (file: string) => PliError): void {
   // A full disk, a read-only key, missing rights... in their words, naming the folder.
   writeNewFileSync(file, data, 0o644, { exists, failed: (target, error) => writeFault(target, error) });
 }
