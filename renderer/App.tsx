@@ -41,6 +41,7 @@ type Lock = { minutes: number; draftKept: boolean };
 const IDLE_CHECK_MS = 5_000;
 /** The warning comes this long before the lock (half the delay, for a one-minute delay). */
 const IDLE_WARNING_MS = 60_000;
+const warningLead = (delayMs: number): number => Math.min(IDLE_WARNING_MS, delayMs / 2);
 /** As the held line's CSS (.held): shown, and said, only once an action lasts this long. */
 const HELD_SHOWN_MS = 400;
 /** The id App gives the current screen's <main> (see the title's effect). */
@@ -198,12 +199,13 @@ export function App() {
   useEffect(() => {
     if (!signedInNow || !idleLockMinutes) return undefined;
     const delay = idleLockMinutes * 60_000;
-    const lead = Math.min(IDLE_WARNING_MS, delay / 2);
+    const lead = warningLead(delay);
     let last = Date.now();
     let warned = false;
     const touch = () => { last = Date.now(); };
     // Only the warning's button or Escape close it: closed by a mere pointer move, it would let the
-    // click meant for « Rester connecté » land on the screen under it. Activity still keeps the session.
+    // click meant for « Rester connecté » land on the screen under it. Activity still keeps the
+    // session, and the warning then says so (IdleWarning) until it is closed.
     const stay = () => {
       touch();
       warned = false;
@@ -378,7 +380,7 @@ export function App() {
         <HoldContext.Provider value={hold}>{body}</HoldContext.Provider>
         {dragging && <div className="drop-overlay" aria-hidden="true">{t('layout.offered.dropHint')}</div>}
         {appError && <div className="toast"><ErrorBox message={appError} /><button type="button" className="link" onClick={() => setAppError(null)}>{t('layout.close')}</button></div>}
-        {idleWarning && status?.session && <IdleWarning deadline={() => idleDeadlineRef.current()} onStay={() => stayRef.current()} />}
+        {idleWarning && status?.session && <IdleWarning deadline={() => idleDeadlineRef.current()} lead={warningLead((idleLockMinutes ?? 0) * 60_000)} onStay={() => stayRef.current()} />}
       </div>
     </Announcer>
   );

@@ -1,6 +1,11 @@
 // The idle lock's warning (RGAA 13.1): shortly before the session closes by itself, a modal
 // alertdialog says so and offers « Rester connecté ». The button or Escape closes it; any activity
 // keeps the session (App's idle timer); left alone, the lock comes as before.
+// Activity while it is open (a pointer moving to the button, a key) pushes the lock back beyond
+// the warning's time: the dialog then says « Session maintenue » with a « Fermer » button in the
+// same place (it stays open: closed under a moving pointer, the click meant for its button would
+// land on the screen under it), said once in its live region. Left open and alone until the
+// warning's time comes again, it counts down again, and says so.
 // The seconds left count down on screen, read each second from the lock's real deadline (a timer's
 // ticks come late on a busy machine or in a window in the background: counting them would drift).
 // A screen reader is not told every second: the sentence it reads (the dialog's description, spoken
@@ -21,8 +26,9 @@ const SPOKEN_AT = [30, 10];
 const secondsBefore = (deadline: number) => Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
 
 /** `deadline`: when the session closes if nothing happens (ms since the epoch); read again each
- * second, since activity pushes it back. */
-export function IdleWarning({ deadline, onStay }: { deadline: () => number; onStay: () => void }) {
+ * second, since activity pushes it back. `lead`: how long before the deadline the warning comes
+ * (ms): a deadline further than that was pushed back by activity. */
+export function IdleWarning({ deadline, lead, onStay }: { deadline: () => number; lead: number; onStay: () => void }) {
   const { t } = useTranslation();
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
@@ -34,8 +40,13 @@ export function IdleWarning({ deadline, onStay }: { deadline: () => number; onSt
   /** In the sentence a screen reader reads: the count at the opening, then at each SPOKEN_AT. */
   const [said, setSaid] = useState(left);
   const saidRef = useRef(said);
-  /** The live region's sentence: empty until a SPOKEN_AT count comes. */
+  /** The live region's sentence: empty until a SPOKEN_AT count comes, or the session is kept. */
   const [notice, setNotice] = useState('');
+  /** Activity pushed the lock back beyond the warning's time: the session is kept. */
+  const [kept, setKept] = useState(false);
+  const keptRef = useRef(false);
+  const leadRef = useRef(lead);
+  leadRef.current = lead;
   useEffect(() => {
     const dialog = ref.current;
     // Where the person was: given back when the warning goes (kept, the screen under it is unchanged).
@@ -54,7 +65,17 @@ export function IdleWarning({ deadline, onStay }: { deadline: () => number; onSt
       const ms = deadlineRef.current() - Date.now();
       const now = Math.max(0, Math.ceil(ms / 1000));
       setLeft(now);
-      if (now > saidRef.current) {
+      const keptNow = ms > leadRef.current;
+      if (keptNow !== keptRef.current) {
+        // Kept by activity, or (left alone since) warned again: said once either way.
+        keptRef.current = keptNow;
+        setKept(keptNow);
+        saidRef.current = now;
+        setSaid(now);
+        setNotice(keptNow ? t('layout.idle.kept') : t('layout.idle.warning', { count: now }));
+      } else if (keptNow) {
+        saidRef.current = now; // no count is shown nor said while kept
+      } else if (now > saidRef.current) {
         // The opening, or activity pushed the deadline back: the described sentence follows, silently.
         saidRef.current = now;
         setSaid(now);
@@ -74,11 +95,21 @@ export function IdleWarning({ deadline, onStay }: { deadline: () => number; onSt
   return (
     <dialog ref={ref} role="alertdialog" aria-labelledby={titleId} aria-describedby={textId} className="secret" {...{ [IDLE_WARNING_ATTRIBUTE]: '' }}
       onCancel={(e) => { e.preventDefault(); onStay(); }}>
-      <h2 id={titleId}>{t('layout.idle.warningTitle')}</h2>
-      <p id={textId} className="visually-hidden">{t('layout.idle.warning', { count: said })}</p>
-      <p aria-hidden="true">{t('layout.idle.warning', { count: left })}</p>
+      <h2 id={titleId}>{kept ? t('layout.idle.keptTitle') : t('layout.idle.warningTitle')}</h2>
+      <p id={textId} className="visually-hidden">{kept ? t('layout.idle.kept') : t('layout.idle.warning', { count: said })}</p>
+      {/* Both sentences take their room, one hidden; so do both labels below: nothing moves under the pointer. */}
+      <div className="stacked" aria-hidden="true">
+        <p className={kept ? 'off' : undefined}>{t('layout.idle.warning', { count: left })}</p>
+        <p className={kept ? undefined : 'off'}>{t('layout.idle.kept')}</p>
+      </div>
       <p className="visually-hidden" aria-live="polite" aria-atomic="true">{notice}</p>
-      <div className="actions"><button type="button" onClick={onStay}>{t('layout.idle.stay')}</button></div>
+      <div className="actions">
+        <span className="stacked">
+          <button type="button" onClick={onStay}>{kept ? t('layout.idle.close') : t('layout.idle.stay')}</button>
+          {/* The other label's room: never seen, focused nor read (visibility: hidden). */}
+          <button type="button" className="off" tabIndex={-1} aria-hidden="true" disabled>{kept ? t('layout.idle.stay') : t('layout.idle.close')}</button>
+        </span>
+      </div>
     </dialog>
   );
 }

@@ -30,6 +30,7 @@ interface El {
   contains(other: unknown): boolean; compareDocumentPosition(other: El): number;
 }
 interface Doc {
+  getComputedStyle(el: El): { visibility: string };
   document: {
     activeElement: El | null; body: El; title: string; querySelector(s: string): El | null; querySelectorAll(s: string): El[];
     elementFromPoint(x: number, y: number): El | null; getElementById(id: string): El | null;
@@ -130,7 +131,7 @@ const idleView = () => page.evaluate(() => {
   const dialog = d.querySelector('dialog[open]');
   const seen = [...(dialog?.querySelectorAll('p') ?? [])].find((p) => {
     const box = p.getBoundingClientRect();
-    return box.width > 2 && box.height > 2 && (p.textContent ?? '').includes('se fermera dans');
+    return box.width > 2 && box.height > 2 && (globalThis as unknown as Doc).getComputedStyle(p).visibility !== 'hidden' && (p.textContent ?? '').includes('se fermera dans');
   });
   const count = /dans (\d+)\s+seconde/.exec(seen?.textContent ?? '');
   return {
@@ -378,7 +379,7 @@ describe('accessibility: focus, status messages, required fields, titles, idle l
       return { inMain: main !== null, afterH1: title ? Boolean(title.compareDocumentPosition(r) & 4) : false };
     });
     expect(reason).toEqual({ inMain: true, afterH1: true });
-    await expect.poll(() => spoken('Session fermée après 2 minutes sans activité'), { timeout: 5000 }).toBe(true);
+    await expect.poll(() => spoken('Session fermée après 2\u00a0minutes sans activité'), { timeout: 5000 }).toBe(true);
     await expect.poll(() => page.title()).toBe('Connexion – Pli');
     expect(consoleErrors).toEqual([]);
   });
@@ -437,6 +438,51 @@ describe('accessibility: focus, status messages, required fields, titles, idle l
       await page.clock.runFor(500);
       await page.getByRole('heading', { level: 1, name: 'Connexion' }).waitFor({ timeout: 5000 });
       expect(await warning.count()).toBe(0);
+    } finally {
+      await page.clock.resume();
+    }
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('activity while the warning is open keeps the session, and the warning says so (« Session maintenue », « Fermer » in the same place) instead of a count jumping back; left alone again, it counts down again, said', async () => {
+    await page.clock.pauseAt(await page.evaluate(() => Date.now()) + 1000);
+    try {
+      // Signed in at P (the lock came at the end of the test above): the lock's deadline P + 120 s.
+      await signIn(page, 'Olivier Ssi', PASS);
+      await h1(page, 'Plis reçus');
+      await listen();
+      const warning = page.getByRole('alertdialog', { name: 'Session bientôt fermée' });
+      await page.clock.runFor(65_000);
+      await warning.waitFor();
+      await focusOn('Rester connecté');
+      const stay = await warning.getByRole('button', { name: 'Rester connecté' }).boundingBox();
+      // The pointer moves onto the button (the person comes back): activity, at M = P + 65 s.
+      await page.mouse.move((stay?.x ?? 0) + 4, (stay?.y ?? 0) + 4);
+      await page.clock.runFor(1000);
+      const kept = page.getByRole('alertdialog', { name: 'Session maintenue' });
+      await kept.waitFor({ timeout: 5000 });
+      const view = await idleView();
+      expect(view.shown).toBeNull(); // no count any more (it would have jumped from 54 to 119)
+      expect(view.described).toBe('Session maintenue\u00a0: votre activité a été prise en compte, la session reste ouverte. Vous pouvez fermer ce message.');
+      // The button under the pointer closes the message, as « Rester connecté » would have.
+      const close = await kept.getByRole('button', { name: 'Fermer' }).boundingBox();
+      expect(close).toEqual(stay);
+      await expect.poll(said, { timeout: 5000 }).toContain(view.described);
+
+      // Past the deadline the warning counted to (P + 120 s = M + 55 s): still signed in, still kept.
+      await page.clock.runFor(57_000);
+      await h1(page, 'Plis reçus');
+      expect(await kept.count()).toBe(1);
+
+      // Left alone since M: at M + 60 s the warning's time comes again, it counts down again, said.
+      await page.clock.runFor(3000);
+      await warning.waitFor({ timeout: 5000 });
+      await shownPoll().toBeLessThanOrEqual(60);
+      const again = await said();
+      expect(again.at(-1)).toMatch(/^Sans activité, la session se fermera dans (59|60)\u00a0secondes,/);
+      await warning.getByRole('button', { name: 'Rester connecté' }).click();
+      await expect.poll(() => warning.count()).toBe(0);
+      await h1(page, 'Plis reçus');
     } finally {
       await page.clock.resume();
     }

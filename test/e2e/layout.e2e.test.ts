@@ -208,7 +208,7 @@ describe('layout, voice check, help, opening from outside, look', () => {
     await page.clock.fastForward('02:00');
     await h1(page, 'Connexion');
     const why = page.getByTestId('lock-reason');
-    await why.getByText(/Session fermée après 1 minute sans activité/).waitFor();
+    await why.getByText(/Session fermée après 1\u00a0minute sans activité/).waitFor();
     await why.getByText(/Le pli que vous prépariez est conservé/).waitFor();
     await shots(page, '07-idle-lock', false);
     await page.getByLabel('Votre phrase de passe').fill(PASS);
