@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { readerForkOptions, readerPidForTests, readState, READ_LIMITS, stopReading } from '../../electron/core/indicators/read.js';
+import { readerForkOptions, readerPidForTests, readingStartedForTests, readState, READ_LIMITS, stopReading } from '../../electron/core/indicators/read.js';
 import { BUILT_IN_MAPPINGS } from '../../electron/core/indicators/mapping.js';
 import { workerFile } from '../../electron/core/workers.js';
 import { istRows, toCsv, toWorkbook } from './indicators-fixtures.js';
@@ -49,9 +49,9 @@ describe('the reader of states is a child process', () => {
     const book = bigBook();
     const limits = { ...READ_LIMITS, maxBytes: 64 * 1024 * 1024, timeMs: 60_000 };
     const reading = readState(book, BUILT_IN_MAPPINGS, null, limits);
-    await until(() => readerPidForTests() !== undefined);
+    await until(() => readerPidForTests() !== undefined && readingStartedForTests());
     const pid = readerPidForTests()!;
-    await new Promise((resolve) => setTimeout(resolve, 150)); // the job sent, the parsing begun
+    await new Promise((resolve) => setTimeout(resolve, 150)); // the job received, the parsing begun
     process.kill(pid, 'SIGKILL');
     const started = Date.now();
     expect(await reading).toEqual({ recognised: false, reason: HEAP_REASON });
@@ -59,6 +59,29 @@ describe('the reader of states is a child process', () => {
     expect(figures(await readState(small(), BUILT_IN_MAPPINGS, null))).toEqual(SMALL_FIGURES);
     expect(readerPidForTests()).not.toBe(pid);
   }, 60_000);
+
+  it('killed while idle, just before a read (its exit not seen yet): the read goes to a new reader and is read', async () => {
+    expect(figures(await readState(small(), BUILT_IN_MAPPINGS, null))).toEqual(SMALL_FIGURES);
+    const pid = readerPidForTests()!;
+    process.kill(pid, 'SIGKILL');
+    // Same tick: the reader is still this module's, dead; the file has nothing to do with it.
+    expect(figures(await readState(small(), BUILT_IN_MAPPINGS, null))).toEqual(SMALL_FIGURES);
+    expect(readerPidForTests()).not.toBe(pid);
+  });
+
+  it('the second reader of a job also dying before it starts: an answer, not a third reader', async () => {
+    await stopReading();
+    const reading = readState(small(), BUILT_IN_MAPPINGS, null);
+    const killed: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      await until(() => readerPidForTests() !== undefined && !killed.includes(readerPidForTests()!), 10_000);
+      expect(readingStartedForTests()).toBe(false); // still starting (Node's start-up: ~50 ms)
+      killed.push(readerPidForTests()!);
+      process.kill(killed.at(-1)!, 'SIGKILL');
+    }
+    expect(await reading).toEqual({ recognised: false, reason: HEAP_REASON });
+    expect(figures(await readState(small(), BUILT_IN_MAPPINGS, null))).toEqual(SMALL_FIGURES);
+  }, 30_000);
 
   it('a V8 fatal out-of-memory in the reader ends the reader alone: the answer is the heap reason, this process goes on', async () => {
     // A reader with an 8 MiB old generation and an ordinary big CSV (40 MB of text, one string in

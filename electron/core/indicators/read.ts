@@ -20,7 +20,7 @@ import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { workerEntry, workerFile } from '../workers.js';
 import type { Mapping } from './mapping.js';
-import type { ReadAnswer, ReadJob, ReadReply } from './read.worker.js';
+import type { ReadAnswer, ReadJob, ReaderMessage } from './read.worker.js';
 
 export interface ReadLimits {
   /** Bytes of the file (checked before reading it into the worker). */
@@ -55,12 +55,14 @@ interface Reader {
   pid: number | undefined;
   post(job: ReadJob, failed: () => void): void;
   end(): void;
-  /** The read in progress, if any: its reply, or the reader gone (`crashed`: killed by a signal,
-   * a non-zero exit, an error: the heap limit, a bug). */
-  listener: { reply(reply: ReadReply): void; gone(crashed: boolean): void } | null;
+  /** The read in progress, if any: the reader's messages (« started », then the reply), or the
+   * reader gone: `crashed` (killed by a signal, a non-zero exit, an error: the heap limit, a bug),
+   * `exited`, or `stopped` (by this module: a time-out, stopReading). */
+  listener: { message(message: ReaderMessage): void; gone(how: 'crashed' | 'exited' | 'stopped'): void } | null;
 }
 let reader: Reader | null = null;
 let nextId = 0;
+let startedForTests = false;
 /** One state at a time: the time limit is the reading's own, not a queue's. */
 let queue: Promise<unknown> = Promise.resolve();
 
@@ -84,7 +86,7 @@ export function readerForkOptions(heapMb: number, env: NodeJS.ProcessEnv = proce
 function forget(r: Reader, crashed: boolean): void {
   if (reader === r) reader = null;
   if (r.idle) clearTimeout(r.idle);
-  r.listener?.gone(crashed);
+  r.listener?.gone(crashed ? 'crashed' : 'exited');
 }
 
 function childReader(heapMb: number): Reader {
@@ -96,7 +98,7 @@ function childReader(heapMb: number): Reader {
   };
   child.unref();
   child.channel?.unref();
-  child.on('message', (reply: ReadReply) => r.listener?.reply(reply));
+  child.on('message', (message: ReaderMessage) => r.listener?.message(message));
   child.on('error', () => { child.kill('SIGKILL'); forget(r, true); });
   child.on('exit', (code, signal) => forget(r, code !== 0 || signal !== null));
   return r;
@@ -115,7 +117,7 @@ function threadReader(heapMb: number): Reader {
     end: () => { void worker.terminate(); },
   };
   worker.unref();
-  worker.on('message', (reply: ReadReply) => r.listener?.reply(reply));
+  worker.on('message', (message: ReaderMessage) => r.listener?.message(message));
   worker.on('error', () => forget(r, true));
   worker.on('exit', () => forget(r, false));
   return r;
@@ -129,7 +131,7 @@ function stop(r: Reader): void {
   const listener = r.listener;
   r.listener = null;
   r.end();
-  listener?.gone(false);
+  listener?.gone('stopped');
 }
 
 function readerFor(heapMb: number): Reader {
@@ -144,18 +146,25 @@ export function readerPidForTests(): number | undefined {
   return reader?.pid;
 }
 
-function readOnce(bytes: Uint8Array, mappings: readonly Mapping[], commune: string | null, limits: ReadLimits, labels = false): Promise<ReadAnswer> {
+/** `retried`: this job was given to a new reader once already (see `gone` below). */
+function readOnce(bytes: Uint8Array, mappings: readonly Mapping[], commune: string | null, limits: ReadLimits, labels = false, retried = false): Promise<ReadAnswer> {
   const r = readerFor(limits.heapMb);
   if (r.idle) clearTimeout(r.idle);
   r.idle = null;
   const id = ++nextId;
+  startedForTests = false;
   return new Promise<ReadAnswer>((resolve) => {
     let settled = false;
-    const done = (answer: ReadAnswer, keep: boolean) => {
-      if (settled) return;
+    /** The reader said it has the job: from then on, its death is the file's doing. */
+    let started = false;
+    const settle = () => {
       settled = true;
       clearTimeout(timer);
       if (r.listener === listener) r.listener = null;
+    };
+    const done = (answer: ReadAnswer, keep: boolean) => {
+      if (settled) return;
+      settle();
       if (!keep) stop(r);
       else if (reader === r) {
         r.idle = setTimeout(() => stop(r), IDLE_MS);
@@ -164,15 +173,37 @@ function readOnce(bytes: Uint8Array, mappings: readonly Mapping[], commune: stri
       resolve(answer);
     };
     const crashed = () => done({ recognised: false, reason: 'fichier illisible (mémoire de lecture dépassée ou tableur abîmé)' }, false);
+    // Gone before it said « started »: killed while idle (from outside, just before this read), or
+    // its channel closed; the file has not been read, so a new reader reads it, once. A reader that
+    // dies again before starting (or after starting: the file) gives the answers below.
+    const lost = () => {
+      if (settled) return;
+      settle();
+      if (reader === r) stop(r);
+      resolve(readOnce(bytes, mappings, commune, limits, labels, true));
+    };
     const listener: Reader['listener'] = {
-      reply: (reply) => { if (reply.id === id) done(reply.answer, true); },
-      gone: (crash) => (crash ? crashed() : done({ recognised: false, reason: 'fichier illisible' }, false)),
+      message: (message) => {
+        if (message.id !== id) return;
+        if ('started' in message) started = startedForTests = true;
+        else done(message.answer, true);
+      },
+      gone: (how) => {
+        if (how !== 'stopped' && !started && !retried) lost();
+        else if (how === 'crashed') crashed();
+        else done({ recognised: false, reason: 'fichier illisible' }, false);
+      },
     };
     const timer = setTimeout(() => done({ recognised: false, reason: `lecture trop longue (plus de ${Math.round(limits.timeMs / 1000)} s)` }, false), limits.timeMs);
     r.listener = listener;
     const job: ReadJob = { id, bytes, mappings: [...mappings], commune, limits: { maxCells: limits.maxCells, maxUnzippedBytes: limits.maxUnzippedBytes }, ...(labels ? { labels } : {}) };
-    r.post(job, crashed);
+    r.post(job, () => (started || retried ? crashed() : lost()));
   });
+}
+
+/** Whether the read in progress was received by its reader (tests: to kill it after, not before). */
+export function readingStartedForTests(): boolean {
+  return startedForTests;
 }
 
 export async function readState(bytes: Uint8Array, mappings: readonly Mapping[], commune: string | null, limits: ReadLimits = READ_LIMITS): Promise<StateReading> {

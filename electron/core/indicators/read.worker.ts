@@ -12,6 +12,10 @@ import { gridsOf, NotRecognised, type SheetLimits } from './sheet.js';
 export interface ReadJob { id: number; bytes: Uint8Array; mappings: Mapping[]; commune: string | null; limits: SheetLimits; labels?: boolean }
 export type ReadAnswer = (Recognition & { kind?: string; encoding?: string }) | { recognised: false; labels: { rows: string[]; columns: string[] } };
 export interface ReadReply { id: number; answer: ReadAnswer }
+/** Sent as a job arrives, before any parsing: a reader gone before it was sent died of something
+ * else than the job's file (killed while idle), and the parent may give the job to a new reader. */
+export interface ReadStarted { id: number; started: true }
+export type ReaderMessage = ReadReply | ReadStarted;
 
 function read(job: ReadJob): ReadReply {
   let answer: ReadAnswer;
@@ -27,10 +31,16 @@ function read(job: ReadJob): ReadReply {
 
 if (parentPort) {
   const port = parentPort;
-  port.on('message', (job: ReadJob) => port.postMessage(read(job)));
+  port.on('message', (job: ReadJob) => {
+    port.postMessage({ id: job.id, started: true } satisfies ReadStarted);
+    port.postMessage(read(job));
+  });
 } else if (process.send && process.connected) {
   const send = process.send.bind(process);
-  process.on('message', (job: ReadJob) => { send(read(job)); });
+  // The parsing only once « started » is written to the channel (its callback).
+  process.on('message', (job: ReadJob) => {
+    send({ id: job.id, started: true } satisfies ReadStarted, (error: Error | null) => { if (!error) send(read(job)); });
+  });
   // The parent gone (it exited, or it ended the channel): nothing more to read.
   process.on('disconnect', () => process.exit(0));
 } else {
