@@ -2,11 +2,12 @@
 // dialogs, serves the built interface over app://pli with the Content-Security-Policy, and binds
 // the IPC handler table (electron/ipc/handlers.ts, where all the logic lives) to ipcMain after
 // checking that every message comes from the app's own page.
-import { app, BrowserWindow, dialog, ipcMain, Menu, net, Notification, protocol, session, shell, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, net, Notification, protocol, session, shell, utilityProcess, type IpcMainInvokeEvent } from 'electron';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHandlers } from './ipc/handlers.js';
 import { resolveHome } from './core/profile/profile.js';
+import { useReaderProcess } from './core/indicators/read.js';
 import { CHANNEL_NAMES, MAIL_EVENT_CHANNEL, OFFERED_CHANNEL, PROGRESS_CHANNEL } from '../shared/channels.js';
 import { CONTENT_SECURITY_POLICY } from '../shared/csp.js';
 
@@ -173,6 +174,9 @@ app.on('second-instance', (_event, argv, workingDirectory) => {
 app.whenReady().then(() => {
   harden();
   serveRenderer();
+  // The states (spreadsheets from outside) are read in a utility process: a file that makes the
+  // reader abort ends that process, never this one (read.ts, "Where the reader runs").
+  useReaderProcess((modulePath, { execArgv, env }) => utilityProcess.fork(modulePath, [], { execArgv, env, stdio: 'ignore', serviceName: 'Pli : lecture des états' }));
   for (const channel of CHANNEL_NAMES) {
     ipcMain.handle(channel, async (event, payload: unknown) => {
       if (!trustedSender(event)) {

@@ -12,10 +12,12 @@
 // worker's resourceLimits; a child process dies alone. Its heap is bounded by its own Node options
 // (never this process's, nor NODE_OPTIONS), its environment holds nothing of this one's
 // (PLI_PASSPHRASE, mailbox passwords), its output is dropped.
-// Inside Electron's main process (process.versions.electron) the reader stays a worker thread:
-// Electron's child_process.fork runs its own binary with ELECTRON_RUN_AS_NODE, which the packaged
-// app's runAsNode fuse (build/electron-builder.yml) turns off; there the way out of the process is
-// Electron's utilityProcess, which electron/core may not import.
+// Inside Electron's main process (process.versions.electron) child_process.fork cannot be used:
+// it runs Electron's own binary with ELECTRON_RUN_AS_NODE, which the packaged app's runAsNode fuse
+// (build/electron-builder.yml) turns off. There the reader is Electron's utility process, which
+// electron/main.ts hands to this module (useReaderProcess: electron/core imports no Electron); a
+// worker thread only where none was handed, or where utility processes do not start (two in a
+// row gone without a word: then threads for the rest of the session).
 import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { workerEntry, workerFile } from '../workers.js';
@@ -60,6 +62,31 @@ interface Reader {
    * `exited`, or `stopped` (by this module: a time-out, stopReading). */
   listener: { message(message: ReaderMessage): void; gone(how: 'crashed' | 'exited' | 'stopped'): void } | null;
 }
+/** A reader process another module starts (Electron's utilityProcess.fork, electron/main.ts):
+ * the same shape as Electron's UtilityProcess, for what read.ts uses of it. */
+export interface ReaderProcess {
+  readonly pid: number | undefined;
+  postMessage(job: ReadJob): void;
+  kill(): boolean;
+  on(event: 'message', listener: (message: ReaderMessage) => void): unknown;
+  on(event: 'exit', listener: (code: number) => void): unknown;
+}
+/** Starts the reader module at `modulePath` with `execArgv` (its heap bounds) and `env` (nothing
+ * of this process's: readerForkOptions). */
+export type ReaderSpawn = (modulePath: string, options: { execArgv: string[]; env: NodeJS.ProcessEnv }) => ReaderProcess;
+let spawnReader: ReaderSpawn | null = null;
+/** Utility readers gone in a row without a word (no message at all, not ended by this module). */
+let silentExits = 0;
+/** Set as the utility readers are given up: the read whose reader that was gets one more try. */
+let fellBack = false;
+
+/** Electron's main process hands its utilityProcess here (electron/main.ts); null: none. */
+export function useReaderProcess(spawn: ReaderSpawn | null): void {
+  spawnReader = spawn;
+  silentExits = 0;
+  fellBack = false;
+}
+
 let reader: Reader | null = null;
 let nextId = 0;
 let startedForTests = false;
@@ -104,6 +131,41 @@ function childReader(heapMb: number): Reader {
   return r;
 }
 
+function spawnedReader(spawn: ReaderSpawn, heapMb: number): Reader {
+  const options = readerForkOptions(heapMb);
+  const child = spawn(workerFile('read', import.meta.url), { execArgv: options.execArgv as string[], env: options.env! });
+  let heard = false;
+  let ended = false;
+  const r: Reader = {
+    heapMb, idle: null, pid: child.pid, listener: null,
+    post: (job, failed) => {
+      try {
+        child.postMessage(job);
+      } catch {
+        failed();
+      }
+    },
+    end: () => {
+      ended = true;
+      child.kill();
+    },
+  };
+  child.on('message', (message) => {
+    heard = true;
+    silentExits = 0;
+    r.listener?.message(message);
+  });
+  child.on('exit', (code) => {
+    // Gone without a word, and not ended here: utility processes may not start on this machine.
+    if (!heard && !ended && ++silentExits >= 2 && spawnReader === spawn) {
+      spawnReader = null;
+      fellBack = true;
+    }
+    forget(r, code !== 0);
+  });
+  return r;
+}
+
 function threadReader(heapMb: number): Reader {
   const entry = workerEntry('read', import.meta.url);
   const worker = new Worker(entry.file, {
@@ -137,6 +199,13 @@ function stop(r: Reader): void {
 function readerFor(heapMb: number): Reader {
   if (reader && reader.heapMb === heapMb) return reader;
   if (reader) stop(reader);
+  if (spawnReader) {
+    try {
+      return (reader = spawnedReader(spawnReader, heapMb));
+    } catch {
+      spawnReader = null; // the utility process could not start at all: threads from now on
+    }
+  }
   reader = process.versions.electron ? threadReader(heapMb) : childReader(heapMb);
   return reader;
 }
@@ -189,7 +258,9 @@ function readOnce(bytes: Uint8Array, mappings: readonly Mapping[], commune: stri
         else done(message.answer, true);
       },
       gone: (how) => {
-        if (how !== 'stopped' && !started && !retried) lost();
+        const again = fellBack;
+        fellBack = false;
+        if (how !== 'stopped' && !started && (!retried || again)) lost();
         else if (how === 'crashed') crashed();
         else done({ recognised: false, reason: 'fichier illisible' }, false);
       },

@@ -3,7 +3,8 @@
 // It gets the bytes and the mappings, nothing else: no profile, no key, no secret in its
 // environment, no file system access it needs. A child process of its own (child_process.fork,
 // Node's IPC channel), so that a V8 fatal error (heap limit) ends it and never the app or the CLI;
-// inside Electron's main process, still a worker thread (read.ts, "Where the reader runs").
+// inside Electron, Electron's utility process (a process of its own too), or a worker thread where
+// that could not start (read.ts, "Where the reader runs").
 import { parentPort } from 'node:worker_threads';
 import { labelsOf, recognise, type Mapping, type Recognition } from './mapping.js';
 import { gridsOf, NotRecognised, type SheetLimits } from './sheet.js';
@@ -29,11 +30,21 @@ function read(job: ReadJob): ReadReply {
   return { id: job.id, answer };
 }
 
+/** Electron's utility process (electron/main.ts gives read.ts its utilityProcess): messages come
+ * as events whose `data` is the job. */
+interface UtilityParentPort { on(event: 'message', listener: (event: { data: ReadJob }) => void): void; postMessage(message: ReaderMessage): void }
+const utilityPort = (process as { parentPort?: UtilityParentPort }).parentPort;
+
 if (parentPort) {
   const port = parentPort;
   port.on('message', (job: ReadJob) => {
     port.postMessage({ id: job.id, started: true } satisfies ReadStarted);
     port.postMessage(read(job));
+  });
+} else if (utilityPort) {
+  utilityPort.on('message', ({ data: job }) => {
+    utilityPort.postMessage({ id: job.id, started: true } satisfies ReadStarted);
+    utilityPort.postMessage(read(job));
   });
 } else if (process.send && process.connected) {
   const send = process.send.bind(process);

@@ -1,0 +1,129 @@
+// The reader of states in the desktop app: Electron's utility process, which electron/main.ts
+// hands to read.ts (useReaderProcess). Electron is not on this machine: the utility process is
+// played here by a Node child process whose Node IPC is hidden and replaced by an object shaped
+// as Electron's `process.parentPort` (messages as events with `data`), so that read.worker.ts can
+// only answer through its utility branch. Checked: states are read there; a fatal out-of-memory
+// ends that process only; utility processes that never start are given up for the next reader
+// (the read in hand still answers), as is a spawner that throws; our own stops are no failures.
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { readerPidForTests, readState, READ_LIMITS, stopReading, useReaderProcess, type ReaderProcess, type ReaderSpawn } from '../../electron/core/indicators/read.js';
+import { BUILT_IN_MAPPINGS } from '../../electron/core/indicators/mapping.js';
+import { istRows, toCsv } from './indicators-fixtures.js';
+
+const small = () => toCsv(istRows({ integrite: 1, biens: 2, ordre: 3 }), ';', 'utf-8');
+const figures = (r: Awaited<ReturnType<typeof readState>>) => (r.recognised ? r.figures.map((f) => f.value).sort((a, b) => a - b) : r.reason);
+const HEAP_REASON = 'fichier illisible (mémoire de lecture dépassée ou tableur abîmé)';
+async function until(test: () => boolean): Promise<void> {
+  for (const end = Date.now() + 5000; !test();) {
+    if (Date.now() > end) throw new Error('not in time');
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'pli-utility-'));
+/** Electron's parentPort, played over Node's IPC, which the reader can then no longer use itself. */
+const SHIM = path.join(dir, 'parent-port.mjs');
+writeFileSync(SHIM, `import { EventEmitter } from 'node:events';
+const send = process.send.bind(process);
+const port = new EventEmitter();
+port.postMessage = (message) => send(message);
+process.on('message', (data) => port.emit('message', { data }));
+process.on('disconnect', () => process.exit(0));
+process.send = undefined;
+process.parentPort = port;
+`);
+/** A module that exits at once without a word (a utility process that cannot start). */
+const BROKEN = path.join(dir, 'broken.mjs');
+writeFileSync(BROKEN, 'process.exit(3);\n');
+
+const children: ChildProcess[] = [];
+/** A spawner shaped as electron/main.ts's (utilityProcess.fork); `module` replaces the reader's. */
+function spawner(calls: string[], module?: string): ReaderSpawn {
+  return (modulePath, { execArgv, env }) => {
+    calls.push(modulePath);
+    const child = fork(module ?? modulePath, [], { execArgv: ['--import', pathToFileURL(SHIM).href, ...execArgv], env, serialization: 'advanced', stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+    children.push(child);
+    const process: ReaderProcess = {
+      pid: child.pid,
+      postMessage: (job) => { child.send(job); },
+      kill: () => child.kill(),
+      // Electron gives an exit code (a signal too makes it non-zero).
+      on: ((event: 'message' | 'exit', listener: (value: unknown) => void) => {
+        if (event === 'exit') child.on('exit', (code: number | null) => listener(code ?? 1));
+        else child.on('message', listener);
+        return process;
+      }) as ReaderProcess['on'],
+    };
+    return process;
+  };
+}
+
+afterEach(async () => {
+  await stopReading();
+  useReaderProcess(null);
+});
+afterAll(() => {
+  for (const child of children) child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the reader in a utility process (the desktop app)', () => {
+  it('reads states there, one process for several states, answering through parentPort only', async () => {
+    const calls: string[] = [];
+    useReaderProcess(spawner(calls));
+    expect(figures(await readState(small(), BUILT_IN_MAPPINGS, null))).toEqual([1, 2, 3]);
+    expect(figures(await readState(small(), BUILT_IN_MAPPINGS, null))).toEqual([1, 2, 3]);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatch(/read\.worker/);
+    expect(readerPidForTests()).toBe(children.at(-1)!.pid);
+    expect(readerPidForTests()).not.toBe(process.pid);
+  });
+
+  it('a fatal out-of-memory ends the utility process alone: the heap answer, the next state read', async () => {
+    useReaderProcess(spawner([]));
+    const csv = Buffer.from(`Atteintes aux biens;1\n${'x;1\n'.repeat(10_000_000)}`);
+    expect(await readState(csv, BUILT_IN_MAPPINGS, null, { ...READ_LIMITS, maxBytes: 64 * 1024 * 1024, heapMb: 8 })).toEqual({ recognised: false, reason: HEAP_REASON });
+    expect(alive(process.pid)).toBe(true);
+    expect(figures(await readState(small(), BUILT_IN_MAPPINGS, null))).toEqual([1, 2, 3]);
+  }, 60_000);
+
+  it('utility processes that never start: given up after two, the state in hand still read (by the next kind of reader)', async () => {
+    const calls: string[] = [];
+    useReaderProcess(spawner(calls, BROKEN));
+    expect(figures(await readState(small(), BUILT_IN_MAPPINGS, null))).toEqual([1, 2, 3]);
+    expect(calls).toHaveLength(2);
+    expect(figures(await readState(small(), BUILT_IN_MAPPINGS, null))).toEqual([1, 2, 3]);
+    expect(calls).toHaveLength(2); // not tried again this session
+  });
+
+  it('a spawner that throws: the reader of the next kind, at once', async () => {
+    let calls = 0;
+    useReaderProcess(() => {
+      calls++;
+      throw new Error('utility process refused');
+    });
+    expect(figures(await readState(small(), BUILT_IN_MAPPINGS, null))).toEqual([1, 2, 3]);
+    expect(figures(await readState(small(), BUILT_IN_MAPPINGS, null))).toEqual([1, 2, 3]);
+    expect(calls).toBe(1);
+  });
+
+  it('utility processes this module ends itself (a stop while starting, a time-out) are no failures: still used', async () => {
+    const calls: string[] = [];
+    useReaderProcess(spawner(calls));
+    for (let i = 0; i < 3; i++) {
+      const reading = readState(small(), BUILT_IN_MAPPINGS, null);
+      await until(() => readerPidForTests() !== undefined);
+      await stopReading(); // at once: before the process could say a word
+      expect(await reading).toEqual({ recognised: false, reason: 'fichier illisible' });
+    }
+    expect(await readState(small(), BUILT_IN_MAPPINGS, null, { ...READ_LIMITS, timeMs: 1 })).toEqual({ recognised: false, reason: 'lecture trop longue (plus de 0 s)' });
+    expect(figures(await readState(small(), BUILT_IN_MAPPINGS, null))).toEqual([1, 2, 3]);
+    expect(calls).toHaveLength(5);
+  });
+});
