@@ -3,7 +3,8 @@
 //   node bench/audit-reader.mjs HOME READER [--dist DIR]
 // READER: journal (the Journal screen's page: events:list, no filter), journal-filtered (one
 // action), export (the signed CSV export, signing included: it appends two events and a
-// checkpoint), verify-export (of export.csv next to HOME), list (`pli audit list`, printed to /dev/null),
+// checkpoint), verify-export (of export.csv next to HOME), list (`pli audit list`, printed to stdout:
+// bench/audit.mjs pipes it to `cat > /dev/null`),
 // indicators (the Indicateurs screen's read of the log: currentFigures on a profile without figures).
 // --dist: another build's dist/ (a worktree of an earlier commit), to measure the code before; a
 // build without journalPage gets the events:list handler of that time (listEvents, whole).

@@ -108,8 +108,13 @@ function measureReaders(home, targets) {
   const figures = {};
   for (const name of READERS.names) {
     const run = (dist) => {
-      const child = spawnSync(process.execPath, [path.join(import.meta.dirname, 'audit-reader.mjs'), home, name, ...(dist ? ['--dist', dist] : [])],
-        { stdio: ['ignore', 'ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+      const argv = [process.execPath, path.join(import.meta.dirname, 'audit-reader.mjs'), home, name, ...(dist ? ['--dist', dist] : [])];
+      // `audit list` prints into a pipe, as `pli audit list | less` (a file takes its writes at
+      // once; a pipe makes them wait, and a listing that does not wait for them piles them up).
+      const quoted = argv.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+      const child = name === 'list'
+        ? spawnSync('bash', ['-o', 'pipefail', '-c', `${quoted} | cat > /dev/null`], { stdio: ['ignore', 'ignore', 'inherit', 'pipe'], encoding: 'utf8' })
+        : spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'inherit', 'pipe'], encoding: 'utf8' });
       if (child.status !== 0) throw new Error(`reader ${name}${dist ? ' (base)' : ''} exited with ${child.status}`);
       return JSON.parse(child.output[3]);
     };

@@ -1,4 +1,5 @@
 // CLI: the nominative list and the audit log (issue "Habilitated people only").
+import { once } from 'node:events';
 import { auditRows, checkAudit, exportAudit, people, verifyAuditExport, writeAuditAnchor } from '../core/services/audit.js';
 import { getTrust, ROLE_LABEL, type Role } from '../core/authority/certificates.js';
 import { listIdentities } from '../core/profile/identities.js';
@@ -44,29 +45,47 @@ export const auditCommands: Record<string, Handler> = {
     const { values } = parse(args, { since: { type: 'string' }, json: { type: 'boolean' } }, { min: 0, max: 0, name: 'aucun' });
     const db = profileOf(values).db;
     const names = new Map(listIdentities(db).map((r) => [r.id, r.name]));
-    // Printed as it is read, in pieces of about 64 KiB: a million events never sit in memory.
-    // The --json text is that of JSON.stringify(list, null, 2), an element at a time.
+    // Printed as it is read, in pieces of about 64 KiB, each waiting for the one before to be
+    // taken (a pipe to a slow reader: `| less`): a million events never sit in memory. eachEvent
+    // holds no query open between events, so the loop may wait. The --json text is that of
+    // JSON.stringify(list, null, 2), an element at a time; an event that no longer reads stops the
+    // listing there (exit 2), after what was printed before it.
     let text = values.json ? '[' : '';
     let first = true;
-    const flush = (): void => {
-      if (text !== '') process.stdout.write(text);
+    // The reader of the pipe gone (`| head`): the listing ends there, quietly, as other tools do.
+    let closed: NodeJS.ErrnoException | null = null;
+    const onError = (error: NodeJS.ErrnoException): void => { closed = error; };
+    process.stdout.on('error', onError);
+    const flush = async (): Promise<void> => {
+      if (text !== '' && !process.stdout.write(text)) await once(process.stdout, 'drain').catch(() => undefined);
       text = '';
     };
-    for (const e of auditRows(db, sinceOf(str(values, 'since')))) {
-      if (values.json) {
-        const item = JSON.stringify({
-          seq: e.seq, at: new Date(e.at).toISOString(), actor: e.actor, actorName: e.actor ? names.get(e.actor) ?? null : null,
-          workstation: e.workstation, action: e.action, object: e.object, outcome: e.outcome, detail: e.detail ? JSON.parse(e.detail) : null,
-        }, null, 2);
-        text += `${first ? '' : ','}\n  ${item.replaceAll('\n', '\n  ')}`;
-      } else {
-        text += `${e.seq}\t${new Date(e.at).toISOString()}\t${forTerminal(e.actor ? names.get(e.actor) ?? e.actor : '—')}\t${forTerminal(e.action)}\t${forTerminal(e.object ?? '')}\t${forTerminal(e.outcome)}${e.detail ? `\t${forTerminal(e.detail)}` : ''}\n`;
-      }
-      first = false;
-      if (text.length >= 65536) flush();
+    try {
+      await listing();
+    } finally {
+      process.stdout.off('error', onError);
     }
-    if (values.json) text += first ? ']\n' : '\n]\n';
-    flush();
+    const ended = closed as NodeJS.ErrnoException | null;
+    if (ended && ended.code !== 'EPIPE') throw ended;
+
+    async function listing(): Promise<void> {
+      for (const e of auditRows(db, sinceOf(str(values, 'since')))) {
+        if (closed) return;
+        if (values.json) {
+          const item = JSON.stringify({
+            seq: e.seq, at: new Date(e.at).toISOString(), actor: e.actor, actorName: e.actor ? names.get(e.actor) ?? null : null,
+            workstation: e.workstation, action: e.action, object: e.object, outcome: e.outcome, detail: e.detail ? JSON.parse(e.detail) : null,
+          }, null, 2);
+          text += `${first ? '' : ','}\n  ${item.replaceAll('\n', '\n  ')}`;
+        } else {
+          text += `${e.seq}\t${new Date(e.at).toISOString()}\t${forTerminal(e.actor ? names.get(e.actor) ?? e.actor : '—')}\t${forTerminal(e.action)}\t${forTerminal(e.object ?? '')}\t${forTerminal(e.outcome)}${e.detail ? `\t${forTerminal(e.detail)}` : ''}\n`;
+        }
+        first = false;
+        if (text.length >= 65536) await flush();
+      }
+      if (values.json) text += first ? ']\n' : '\n]\n';
+      await flush();
+    }
   },
 
   async 'audit verify'(args) {

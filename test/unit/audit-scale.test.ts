@@ -6,16 +6,19 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { initProfile, type Profile } from '../../electron/core/profile/profile.js';
+import { initProfile, openProfile, type Profile } from '../../electron/core/profile/profile.js';
 import { appendEvent, canonicalEvent, chainHash, eachEvent, eachEventLine, GENESIS, listEvents, type EventRow } from '../../electron/core/profile/events.js';
-import { auditCsv, CSV_HEADER, exportAudit, journalPage, readExport, type JournalQuery } from '../../electron/core/services/audit.js';
+import { auditCsv, CSV_HEADER, exportAudit, journalPage, readExport, verifyAudit, type JournalQuery } from '../../electron/core/services/audit.js';
 import { signIn } from '../../electron/core/services/session.js';
 import { createIdentity, listIdentities } from '../../electron/core/profile/identities.js';
 import { closeProfiles } from './helpers.js';
-import { cliSandbox } from '../cli/support.js';
+import { BIN, cliSandbox } from '../cli/support.js';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 
 const root = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pli-audit-scale-'));
 const opened: Profile[] = [];
@@ -171,6 +174,42 @@ describe('an event that no longer reads (bytes an attacker wrote with SQL)', () 
   });
 });
 
+describe('an event whose `at` column was made NULL (a table rebuilt without NOT NULL)', () => {
+  it('is still read by every reader of the whole log, and verify names it', async () => {
+    const p = profile();
+    honest(p, 20, seeded(9));
+    p.db.exec(`CREATE TABLE events2 (seq INTEGER PRIMARY KEY, at INTEGER, canonical BLOB NOT NULL, hash BLOB NOT NULL) STRICT;
+      INSERT INTO events2 SELECT * FROM events; DROP TABLE events; ALTER TABLE events2 RENAME TO events;
+      UPDATE events SET at = NULL WHERE seq = 7;`);
+    expect([...eachEvent(p.db)].map((e) => e.seq)).toContain(7);
+    const indicators = [...eachEvent(p.db)].filter((e) => e.action.startsWith('indicators.')).map((e) => e.seq);
+    expect([...eachEvent(p.db, { mentioning: 'indicators.' })].map((e) => e.seq)).toEqual(indicators);
+    expect(listEvents(p.db)).toHaveLength(20);
+    expect(journalPage(p.db, {}).total).toBe(20);
+    expect([...eachEventLine(p.db)]).toHaveLength(20);
+    // verify: the row is named (before: `at` NULL made its check NULL, and the log « intact »)
+    expect(await verifyAudit(p.db)).toMatchObject({ ok: false, firstBad: { seq: 7 } });
+  });
+});
+
+describe('a database rebuilt in UTF-16 (the sqlite3 tool: .dump, then PRAGMA encoding)', () => {
+  it('is refused at opening, in words that say so: the log\'s bytes would no longer be read as written', () => {
+    const home = path.join(root, `p${counter++}`);
+    const { profile: p } = initProfile(home);
+    honest(p, 5, seeded(10));
+    const version = p.db.pragma('user_version', { simple: true }) as number;
+    p.close();
+    const file = path.join(home, 'profile.sqlite');
+    const dump = execFileSync('sqlite3', [file, '.dump']);
+    rmSync(`${file}-wal`, { force: true });
+    rmSync(`${file}-shm`, { force: true });
+    execFileSync('sqlite3', [`${file}.new`], { input: Buffer.concat([Buffer.from("PRAGMA encoding='UTF-16le';\n"), dump, Buffer.from(`\nPRAGMA user_version=${version};\n`)]) });
+    renameSync(`${file}.new`, file);
+    chmodSync(file, 0o600);
+    expect(() => openProfile(home)).toThrow(expect.objectContaining({ kind: 'security', code: 'profile-encoding', message: expect.stringMatching(/refaite hors de Pli.*officier SSI/) }));
+  });
+});
+
 describe('journalPage: the page the Journal screen showed, in one pass', () => {
   it('equals the old page for every filter, limit and since (hostile rows included)', () => {
     const p = profile();
@@ -263,6 +302,66 @@ describe('pli audit list, printed as it is read', () => {
     expect(since.length).toBeGreaterThan(0);
     expect(since.length).toBeLessThan(rows.length);
     expect(text.stdout.split('\n').filter((l) => l !== '').map((l) => Number(l.split('\t')[0]))).toEqual(since.map((e) => e.seq));
+  });
+});
+
+describe('a signed export stopped half-way (the process killed)', () => {
+  const cli = cliSandbox('pli-audit-scale-kill-', PASS);
+  afterAll(() => rmSync(cli.root, { recursive: true, force: true }));
+
+  it('leaves FILE.csv.tmp, never a FILE.csv without its signature; the name is refused until it is removed', async () => {
+    const id = await cli.person('K', 'Karim Export', 'karim@exemple.fr', 'Mairie de Nancy');
+    // 300,000 more events, chained as appendEvent would: the export then takes about a second.
+    const db = new Database(cli.at(path.join('K', 'profile.sqlite')));
+    const head = db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: Buffer };
+    const insert = db.prepare('INSERT INTO events (seq, at, canonical, hash) VALUES (?, ?, ?, ?)');
+    let previous: Buffer = head.hash;
+    db.transaction(() => {
+      for (let seq = head.seq + 1; seq <= head.seq + 300_000; seq++) {
+        const at = Date.now();
+        const canonical = canonicalEvent({ seq, at, actor: id, workstation: 'poste', action: 'file.written', object: `objet ${seq}`, outcome: 'ok', detail: null });
+        previous = chainHash(previous, canonical);
+        insert.run(seq, at, canonical, previous);
+      }
+    })();
+    db.close();
+    const out = cli.at('exports');
+    mkdirSync(out);
+    const csv = path.join(out, 'journal.csv');
+    const child = spawn(process.execPath, [BIN, '--home', cli.at('K'), 'audit', 'export', '--as', id, '--out', csv], { stdio: 'ignore', env: { ...process.env, PLI_PASSPHRASE: PASS, PLI_HOME: '' } });
+    const exited = once(child, 'exit');
+    // Killed as soon as the CSV has bytes on the disk.
+    for (let until = Date.now() + 30_000; !(existsSync(`${csv}.tmp`) && statSync(`${csv}.tmp`).size > 0);) {
+      if (Date.now() > until) throw new Error('no CSV written in 30 s');
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    child.kill('SIGKILL');
+    await exited;
+    expect(readdirSync(out)).toEqual(['journal.csv.tmp']);
+    // The same name again: refused, naming what is in the way; another name: the export, whole.
+    const again = await cli.pli('K', ['audit', 'export', '--as', id, '--out', csv]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/journal\.csv\.tmp existe déjà/);
+    await cli.ok('K', ['audit', 'export', '--as', id, '--out', path.join(out, 'journal-2.csv')]);
+    expect(readdirSync(out).sort()).toEqual(['journal-2.csv', 'journal-2.csv.sig', 'journal.csv.tmp']);
+    await cli.ok('K', ['audit', 'verify-export', path.join(out, 'journal-2.csv')]);
+  }, 120_000);
+});
+
+describe('pli audit list into a pipe whose reader goes away (`| head`)', () => {
+  it('ends quietly: exit 0, nothing on stderr, having printed what was read', async () => {
+    const home = path.join(root, `p${counter++}`);
+    const { profile: p } = initProfile(home);
+    opened.push(p);
+    honest(p, 4000, seeded(8)); // about 600 KB: more than a pipe holds
+    const child = spawn(process.execPath, [BIN, '--home', home, 'audit', 'list'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PLI_HOME: '' } });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    const firstLine = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString('utf8').split('\n')[0]!)));
+    child.stdout.destroy(); // as `head -1` exits
+    const [code] = await once(child, 'exit') as [number | null];
+    expect(firstLine).toMatch(/^1\t/);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   });
 });
 

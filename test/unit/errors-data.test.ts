@@ -68,7 +68,7 @@ const FRONT_END_CODES = ['bad-request', 'busy', 'unexpected', 'bridge', 'bad-ans
  * A new code must be added either to fr.json/en.json `errors` or here.
  */
 const FALLBACK = [
-  'anchor-foreign', 'anchor-not-certified', 'anchor-signature', 'argon2', 'audit-signer', 'audit-tampered', 'authority-changed',
+  'anchor-foreign', 'anchor-not-certified', 'anchor-signature', 'argon2', 'audit-signer', 'audit-tampered', 'audit-unreadable', 'authority-changed',
   'authority-locked', 'bad-card', 'bad-certificate', 'bad-characters', 'bad-clock', 'bad-days', 'bad-directory',
   'bad-directory-certificate', 'bad-directory-signature', 'bad-email', 'bad-endpoint', 'bad-file-name', 'bad-kdf-params', 'bad-keyfile',
   'bad-manifest', 'bad-reason', 'bad-role', 'bad-setting', 'bad-size', 'busy', 'card-conflict',
@@ -78,7 +78,7 @@ const FALLBACK = [
   'malformed-directory', 'malformed-keyfile', 'manifest-too-large', 'missing-folder',
   'no-file', 'no-keys', 'no-private-keys', 'not-a-card', 'not-a-file', 'not-addressed', 'not-audit-anchor',
   'not-audit-signature', 'not-certificate', 'not-directory', 'not-habilitated', 'not-keyfile', 'password-forbidden', 'pin-mismatch',
-  'mailbox-tampered', 'mailbox-unsealed', 'outbox-too-big', 'outbox-missing', 'outbox-modified', 'target-exists', 'profile-key-locked', 'profile-kind', 'profile-tampered',
+  'mailbox-tampered', 'mailbox-unsealed', 'outbox-too-big', 'outbox-missing', 'outbox-modified', 'target-exists', 'profile-encoding', 'profile-key-locked', 'profile-kind', 'profile-tampered',
   'recipient-not-certified', 'revoke-self', 'role', 'rollback', 'sender-expired', 'sender-not-certified', 'sender-not-yet-valid',
   'sender-revoked', 'sender-role', 'tampered', 'temp-tampered', 'too-big', 'too-large', 'too-many-files', 'too-many-recipients',
   'trusts-other', 'unknown-id', 'worker-missing', 'worker-stopped',

@@ -76,64 +76,72 @@ export function decodeEvent(canonical: Buffer, hash: Buffer): EventRow {
 
 /** Every event since `since` at once: for small logs and tests. A reader of the whole log uses
  * eachEvent (a million events decoded here hold about 1.7 GB). */
-export function listEvents(db: DB, since?: number): EventRow[] {
-  return (db.prepare('SELECT canonical, hash FROM events WHERE at >= ? ORDER BY seq').raw().all(since ?? 0) as [Buffer, Buffer][])
-    .map(([canonical, hash]) => decodeEvent(canonical, hash));
+export function listEvents(db: DB, since = 0): EventRow[] {
+  // As eachEvent: no condition on `at` unless asked (a NULL there would hide the row).
+  const rows = since > 0
+    ? db.prepare('SELECT canonical, hash FROM events WHERE at >= ? ORDER BY seq').raw().all(since)
+    : db.prepare('SELECT canonical, hash FROM events ORDER BY seq').raw().all();
+  return (rows as [Buffer, Buffer][]).map(([canonical, hash]) => decodeEvent(canonical, hash));
 }
 
 /** What eachEventLine gives: the fields, and the chain hash in hex (as the signed export prints it). */
 export interface EventLine extends EventFields { hashHex: string }
 
+/** Events read per query (eachEvent): about 1 MB of text. */
+const PAGE = 4096;
+
 /**
- * The events since `since`, in order, one at a time: memory stays flat whatever the log's length.
- * The same fields as decodeEvent: SQLite's CAST hands JS the canonical bytes as the same string as
- * Buffer.toString('utf8'), invalid or NUL bytes included (test/unit/audit-scale.test.ts); no
- * Buffer is made per row (a Buffer per row doubles the time).
+ * The events since `since` (0: all, whatever their `at` column holds), in order, one at a time:
+ * memory stays flat whatever the log's length. The same fields as decodeEvent: SQLite's CAST hands
+ * JS the canonical bytes as the same string as Buffer.toString('utf8'), invalid or NUL bytes
+ * included (test/unit/audit-scale.test.ts); no Buffer is made per row (that doubles the time).
+ * Read in pages by `seq` (read exactly, as BigInt): no query stays open between two events, so a
+ * caller may await between them and use the connection meanwhile.
  *
  * `mentioning` (ASCII, without `\` or `"`) skips, in SQL, the events whose bytes contain neither
- * it nor `\u`: exact for a caller that keeps only events where a field EQUALS a string containing
- * it, since JSON can spell such a string only with those bytes or with \u escapes (a profile's
- * attacker may write either; both reach the caller).
+ * it nor `\u00`: exact for a caller that keeps only events where a field EQUALS a string containing
+ * it, since JSON can spell such a string only with those bytes or with \u00hh escapes of its ASCII
+ * characters (a profile's attacker may write either; both reach the caller). An event that no
+ * longer reads and holds neither is skipped unread: that caller would not have kept it.
  *
- * The connection is busy until the loop ends or breaks: run nothing else on `db` meanwhile
- * (better-sqlite3 refuses it), and never await inside the loop.
+ * An event that no longer reads as JSON (only the profile's attacker writes such bytes) ends the
+ * loop with « Journal d'audit altéré : l'entrée n° N ne se lit plus »: nothing built on the log
+ * goes on past it.
  */
-export function* eachEvent(db: DB, { since = 0, mentioning }: { since?: number; mentioning?: string } = {}): Generator<EventFields> {
+export function eachEvent(db: DB, { since = 0, mentioning }: { since?: number; mentioning?: string } = {}): Generator<EventFields> {
   // printable ASCII but `"` and `\`: the argument above holds only for those
   if (mentioning !== undefined && !/^[\x20\x21\x23-\x5b\x5d-\x7e]+$/.test(mentioning)) throw new Error('eachEvent: mentioning must be plain ASCII');
-  const where = mentioning === undefined
-    ? { sql: 'at >= ?', params: [since] }
-    : { sql: `at >= ? AND (instr(canonical, CAST(? AS BLOB)) > 0 OR instr(canonical, CAST('\\u' AS BLOB)) > 0)`, params: [since, mentioning] };
-  yield* scan(db, where, false);
+  return scan(db, since, mentioning === undefined ? null : Buffer.from(mentioning, 'ascii'), false);
 }
 
 /** eachEvent with each event's chain hash, in hex (the export's last column). */
 export function eachEventLine(db: DB, since = 0): Generator<EventLine> {
-  return scan(db, { sql: 'at >= ?', params: [since] }, true);
+  return scan(db, since, null, true);
 }
 
-function* scan(db: DB, where: { sql: string; params: unknown[] }, withHash: boolean): Generator<EventLine> {
-  const rows = withHash
-    ? db.prepare(`SELECT CAST(canonical AS TEXT), lower(hex(hash)) FROM events WHERE ${where.sql} ORDER BY seq`).raw().iterate(...where.params) as IterableIterator<[string, string]>
-    : db.prepare(`SELECT CAST(canonical AS TEXT) FROM events WHERE ${where.sql} ORDER BY seq`).raw().iterate(...where.params) as IterableIterator<[string]>;
-  let index = 0;
-  let unreadable = false;
-  for (const [text, hashHex] of rows) {
-    let e: EventLine;
-    try {
-      e = fieldsOf(text) as EventLine;
-    } catch {
-      unreadable = true;
-      break; // ends the query: the connection is free again to find its number
+function* scan(db: DB, since: number, mention: Buffer | null, withHash: boolean): Generator<EventLine> {
+  // No condition on `at` unless asked: a row whose `at` was made NULL (a table rebuilt by the
+  // attacker) would fall out of `at >= 0`; verify reports such a row (audit-segment.ts).
+  const conditions = [...(since > 0 ? ['at >= ?'] : []), ...(mention ? ["(instr(canonical, ?) > 0 OR instr(canonical, X'5c753030') > 0)"] : [])];
+  const params = [...(since > 0 ? [since] : []), ...(mention ? [mention] : [])];
+  const columns = `seq, CAST(canonical AS TEXT)${withHash ? ', lower(hex(hash))' : ''}`;
+  const query = (first: boolean) => db.prepare(`SELECT ${columns} FROM events
+    WHERE ${[...(first ? [] : ['seq > ?']), ...conditions].join(' AND ') || '1'} ORDER BY seq LIMIT ${PAGE}`).raw().safeIntegers(true);
+  const firstPage = query(true);
+  const nextPage = query(false);
+  let rows = firstPage.all(...params) as [bigint, string, string?][];
+  for (;;) {
+    for (const [seq, text, hashHex] of rows) {
+      let e: EventLine;
+      try {
+        e = fieldsOf(text) as EventLine;
+      } catch {
+        throw securityError('audit-unreadable', `Journal d'audit altéré : l'entrée n° ${seq} ne se lit plus. Conservez ce poste en l'état et prévenez l'officier SSI.`);
+      }
+      if (withHash) e.hashHex = hashHex!;
+      yield e;
     }
-    if (withHash) e.hashHex = hashHex!;
-    index++;
-    yield e;
-  }
-  if (unreadable) {
-    // Only the profile's attacker writes bytes that no longer read: nothing built on the log goes
-    // on past them. The number is the row's own (an INTEGER PRIMARY KEY: always a number).
-    const seq = db.prepare(`SELECT seq FROM events WHERE ${where.sql} ORDER BY seq LIMIT 1 OFFSET ?`).pluck().get(...where.params, index) as number;
-    throw securityError('audit-unreadable', `Journal d'audit altéré : l'entrée n° ${seq} ne se lit plus. Conservez ce poste en l'état et prévenez l'officier SSI.`);
+    if (rows.length < PAGE) return;
+    rows = nextPage.all(rows.at(-1)![0], ...params) as [bigint, string, string?][];
   }
 }

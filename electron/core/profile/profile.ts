@@ -58,6 +58,12 @@ function openDatabase(file: string): DB {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL'); // a crash must not lose an acknowledged event or outbox row
   db.pragma('foreign_keys = ON');
+  // Pli creates its databases in UTF-8 and reads the audit log's bytes as UTF-8 text (events.ts):
+  // a database rebuilt in UTF-16 is not Pli's, whatever it holds.
+  if (db.pragma('encoding', { simple: true }) !== 'UTF-8') {
+    db.close();
+    throw securityError('profile-encoding', `La base du profil ${path.dirname(file)} n'est plus enregistrée comme Pli l'écrit (texte en UTF-16) : elle a été refaite hors de Pli. Pli refuse de l'ouvrir. Conservez ce poste en l'état et prévenez l'officier SSI.`);
+  }
   // Every transaction begins IMMEDIATE (takes the write lock at BEGIN, waiting up to busy_timeout):
   // a DEFERRED one that reads and then writes cannot wait when another program writes (SQLite
   // never waits to upgrade a read to a write) and would fail at once with SQLITE_BUSY. Nested

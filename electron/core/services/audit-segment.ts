@@ -28,12 +28,14 @@ const HASH_BYTES = 32;
  * is stored. `odd` is the first number in the page whose row could not be laid out that way (a
  * hash that is not 32 bytes, a column that is not a blob): it is reported as a broken chain.
  * `renumbered` is the first whose indexed columns (seq, at) disagree with its canonical bytes,
- * which start "[1,seq,at,": checked in the same pass over the rows, inside SQLite.
+ * which start "[1,seq,at,": checked in the same pass over the rows, inside SQLite. An `at` that is
+ * no integer counts (NULL in a table rebuilt without NOT NULL: the comparison would be NULL, and
+ * the row would fall out of every `at >= ?`, unseen).
  */
 const PAGE_SQL = `SELECT CAST(group_concat(canonical || hash, '') AS BLOB) AS bytes,
     group_concat(octet_length(canonical)) AS lengths,
     min(CASE WHEN typeof(canonical) != 'blob' OR typeof(hash) != 'blob' OR octet_length(hash) != ${HASH_BYTES} THEN seq END) AS odd,
-    min(CASE WHEN CAST(substr(canonical, 1, length('[1,' || seq || ',' || at || ',')) AS TEXT) != '[1,' || seq || ',' || at || ',' THEN seq END) AS renumbered
+    min(CASE WHEN typeof(at) != 'integer' OR CAST(substr(canonical, 1, length('[1,' || seq || ',' || at || ',')) AS TEXT) != '[1,' || seq || ',' || at || ',' THEN seq END) AS renumbered
   FROM (SELECT seq, at, canonical, hash FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq)`;
 
 /**

@@ -18,7 +18,7 @@ import { inputError, PliError, securityError } from '../errors.js';
 import { writeFault } from '../faults.js';
 import { actorOf, audit, type Context, type Scope } from '../context.js';
 import { requireRole } from './policy.js';
-import { somethingAt, writeNewFileSync } from '../files.js';
+import { placeNoReplace, somethingAt, writeNewFileSync } from '../files.js';
 import { refuseProfileFile } from '../own-files.js';
 import { loadChainCheck, verifySegment, type ChainCheck, type SegmentJob, type SegmentResult } from './audit-segment.js';
 import { gcmAddonFile } from '../container/gcm.js';
@@ -420,7 +420,7 @@ export async function verifyAudit(db: DB): Promise<VerifyResult> {
   return { ok: true, events: count, checkpoints: checkpoints.length, lastCheckpoint };
 }
 
-/** The events since `since`, one at a time (eachEvent: the connection is busy until the loop ends). */
+/** The events since `since`, one at a time (eachEvent). */
 export const auditRows = (db: DB, since?: number): Generator<EventFields> => eachEvent(db, { since });
 
 export interface JournalQuery { since?: number; actor?: string; action?: string; outcome?: Outcome; limit?: number }
@@ -470,7 +470,7 @@ export const CSV_HEADER = ['n°', 'date (UTC)', 'personne', 'nom', 'poste', 'act
 
 /** The signed export's text, in pieces of about 64 KiB as they are made (a million events make
  * about 300 MB: never whole in memory), hashed on the way; `done` receives the hash and the
- * number of events once the last piece is out. The connection is busy until then. */
+ * number of events once the last piece is out. */
 export function* auditCsv(db: DB, done: (sha256: Buffer, events: number) => void = () => undefined): Generator<Buffer> {
   const names = new Map(listIdentities(db).map((r) => [r.id, r.name]));
   const outcome: Record<string, string> = { ok: 'fait', refused: 'refusé', failed: 'échec' };
@@ -500,28 +500,41 @@ const exportSigSchema = lazySchema((z) => z.strictObject({
 
 /** Writes FILE.csv and FILE.csv.sig (detached signature by the exporting person). */
 export async function exportAudit(ctx: Context, as: string | undefined, out: string): Promise<{ events: number; signer: string }> {
-  // Never over an existing file (a previous export, or a name planted to be overwritten).
-  for (const file of [out, `${out}.sig`]) refuseExisting(file, exportExists);
+  // Never over an existing file (a previous export, or a name planted to be overwritten); nor
+  // with FILE.csv.tmp there (the CSV is written there first: an export stopped half-way).
+  const partial = `${out}.tmp`;
+  for (const file of [out, `${out}.sig`, partial]) refuseExisting(file, exportExists);
   const db = ctx.profile.db;
   const signer = resolveOwn(db, as);
   requireRole(db, signer, 'reader');
   const unlocked = await ctx.unlocker.unlock(signer);
   try {
     appendEvent(db, ctx.profile.workstation, { actor: signer.id, action: 'audit.exported', object: out });
-    // The CSV goes to `out` as it is made, hashed on the way (a million events: about 300 MB,
-    // never whole in memory); the signature is made once it is whole. A failure after `out` is
-    // written removes it: the export is the pair, never one without the other.
+    // The CSV goes to FILE.csv.tmp as it is made, hashed on the way (a million events: about
+    // 300 MB, never whole in memory), and takes its name once whole and signed, never over a file
+    // (placeNoReplace); then the signature. An export stopped half-way (the process killed) leaves
+    // FILE.csv.tmp, never a FILE.csv that looks whole; a failure removes what this call made: the
+    // export is the pair, never one without the other.
     const made: { hash?: Buffer; events: number } = { events: 0 };
-    writeExclusive(out, auditCsv(db, (hash, events) => Object.assign(made, { hash, events })), exportExists);
+    writeExclusive(partial, auditCsv(db, (hash, events) => Object.assign(made, { hash, events })), exportExists);
+    let named = false;
     try {
       const { hash } = made;
       if (!hash) throw new Error('auditCsv: no hash'); // never: done() runs before the file is closed
       const signature = await ed25519Sign(unlocked.current.sigSecret, signedDigest('auditExport', hash));
       const certificate = db.prepare(`SELECT c.text FROM certificates c WHERE c.identity_id = ? AND c.sig_fpr = ? ORDER BY issued DESC, serial DESC LIMIT 1`).pluck().get(signer.id, unlocked.current.sigFpr) as string | undefined;
       const sig = { pli: 'audit-export', v: 1, signer: signer.id, card: getIdentity(db, signer.id)!.card, certificate: certificate ?? null, sha256: hash.toString('hex'), signature: Buffer.from(signature).toString('base64') };
+      let placed: boolean;
+      try {
+        placed = await placeNoReplace(partial, out);
+      } catch (error) {
+        throw writeFault(out, error);
+      }
+      if (!placed) throw exportExists(out); // a file made meanwhile under that name
+      named = true;
       writeExclusive(`${out}.sig`, `${JSON.stringify(sig, null, 1)}\n`, exportExists);
     } catch (error) {
-      rmSync(out, { force: true });
+      rmSync(named ? out : partial, { force: true });
       throw error;
     }
     return { events: made.events, signer: signer.name };
