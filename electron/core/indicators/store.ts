@@ -153,8 +153,10 @@ function nameOf(db: DB, id: string): string | undefined {
  * the open path wrote (it names the sender whose signature was verified), else the inbox's row. */
 function signerOf(db: DB, container: string): { id: string; name: string } | null {
   // Only the events whose bytes name the container are decoded; the match is checked after decoding.
+  // From the newest back, stopping at the first that answers: a container is opened shortly before
+  // its states are imported, so a long log is not read whole (all of a million events: 0.3 s).
   const needle = Buffer.from(`"container.opened",${JSON.stringify(container)},`, 'utf8');
-  const rows = db.prepare('SELECT canonical, hash FROM events WHERE instr(canonical, ?) > 0 ORDER BY seq DESC').raw().all(needle) as [Buffer, Buffer][];
+  const rows = db.prepare('SELECT canonical, hash FROM events WHERE instr(canonical, ?) > 0 ORDER BY seq DESC').raw().iterate(needle) as IterableIterator<[Buffer, Buffer]>;
   for (const [canonical, hash] of rows) {
     const e = decodeEvent(canonical, hash);
     if (e.action !== 'container.opened' || e.object !== container || e.outcome !== 'ok' || e.detail === null) continue;
