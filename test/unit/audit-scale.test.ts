@@ -192,6 +192,39 @@ describe('an event whose `at` column was made NULL (a table rebuilt without NOT 
   });
 });
 
+describe('the events table rebuilt so that its numbers are no longer its rowids', () => {
+  // Rows without a number sort first: 4,096 of them once made a reader by number stop after them,
+  // and verify (which counts numbers 1..N) say « intact » (a review's reproduction).
+  for (const [what, columns] of [
+    ['a plain INTEGER column (rows without a number, twice the same number)', 'seq INTEGER, at INTEGER, canonical BLOB, hash BLOB'],
+    ['a WITHOUT ROWID table', 'seq INTEGER PRIMARY KEY, at INTEGER, canonical BLOB, hash BLOB) WITHOUT ROWID; --'],
+    ['PRIMARY KEY DESC (no rowid alias)', 'seq INTEGER PRIMARY KEY DESC, at INTEGER, canonical BLOB, hash BLOB'],
+  ] as const) {
+    it(`${what}: the profile is refused at opening`, () => {
+      const home = path.join(root, `p${counter++}`);
+      const { profile: p } = initProfile(home);
+      honest(p, 5, seeded(11));
+      p.db.exec(`CREATE TABLE events2 (${columns});
+        INSERT INTO events2 SELECT * FROM events; DROP TABLE events; ALTER TABLE events2 RENAME TO events;`);
+      if (what.startsWith('a plain')) p.db.exec('INSERT INTO events VALUES (NULL, 1, CAST(\'[1,0,1,null,"p","x","o","ok",null]\' AS BLOB), zeroblob(32)), (3, 1, CAST(\'[1,3,1,null,"p","x","o","ok",null]\' AS BLOB), zeroblob(32))');
+      p.close();
+      expect(() => openProfile(home)).toThrow(expect.objectContaining({ kind: 'security', code: 'audit-rebuilt', message: expect.stringMatching(/refait hors de Pli.*officier SSI/) }));
+    });
+  }
+
+  it('the table as Pli makes it, rebuilt the same way (STRICT, seq INTEGER PRIMARY KEY): opened', () => {
+    const home = path.join(root, `p${counter++}`);
+    const { profile: p } = initProfile(home);
+    honest(p, 5, seeded(12));
+    p.db.exec(`CREATE TABLE events2 (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, canonical BLOB NOT NULL, hash BLOB NOT NULL) STRICT;
+      INSERT INTO events2 SELECT * FROM events; DROP TABLE events; ALTER TABLE events2 RENAME TO events;`);
+    p.close();
+    const again = openProfile(home);
+    opened.push(again);
+    expect([...eachEvent(again.db)]).toHaveLength(5);
+  });
+});
+
 describe('a database rebuilt in UTF-16 (the sqlite3 tool: .dump, then PRAGMA encoding)', () => {
   it('is refused at opening, in words that say so: the log\'s bytes would no longer be read as written', () => {
     const home = path.join(root, `p${counter++}`);

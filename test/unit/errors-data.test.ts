@@ -68,7 +68,7 @@ const FRONT_END_CODES = ['bad-request', 'busy', 'unexpected', 'bridge', 'bad-ans
  * A new code must be added either to fr.json/en.json `errors` or here.
  */
 const FALLBACK = [
-  'anchor-foreign', 'anchor-not-certified', 'anchor-signature', 'argon2', 'audit-signer', 'audit-tampered', 'audit-unreadable', 'authority-changed',
+  'anchor-foreign', 'anchor-not-certified', 'anchor-signature', 'argon2', 'audit-rebuilt', 'audit-signer', 'audit-tampered', 'audit-unreadable', 'authority-changed',
   'authority-locked', 'bad-card', 'bad-certificate', 'bad-characters', 'bad-clock', 'bad-days', 'bad-directory',
   'bad-directory-certificate', 'bad-directory-signature', 'bad-email', 'bad-endpoint', 'bad-file-name', 'bad-kdf-params', 'bad-keyfile',
   'bad-manifest', 'bad-reason', 'bad-role', 'bad-setting', 'bad-size', 'busy', 'card-conflict',

@@ -247,6 +247,7 @@ function openAt(home: string, creating = false): Profile {
   const db = openDatabase(path.join(home, DB_FILE));
   try {
     migrate(db);
+    checkEventsTable(db, home); // the caller closes the database on a refusal
     const magic = db.prepare("SELECT value FROM meta WHERE key = 'magic'").pluck().get() as string | undefined;
     if (magic !== undefined && magic !== PROFILE_MAGIC) throw inputError('foreign-folder', `${home} ne contient pas un profil Pli valide.`);
     // A setgid folder of a profile not created shared: the private rule applies after all.
@@ -260,6 +261,22 @@ function openAt(home: string, creating = false): Profile {
     throw error;
   }
   return { home, db, workstation: os.hostname(), close: () => db.close() };
+}
+
+/**
+ * The audit log's entry numbers are its table's rowids (`seq INTEGER PRIMARY KEY` of a rowid
+ * table): never NULL, never twice the same. Invariant the readers (events.ts, read by number) and
+ * verify (services/audit.ts, which counts numbers) rely on. A table rebuilt otherwise (a plain
+ * `seq INTEGER`, WITHOUT ROWID, `PRIMARY KEY DESC`) could hold rows without a number, or twice the
+ * same one, that a reader by number and verify's count never see: refused. Asked of SQLite's
+ * query planner (which looks a number up by rowid only in Pli's table), not read from the schema's
+ * text, which an attacker may rewrite (writable_schema) without changing how the rows are stored.
+ */
+function checkEventsTable(db: DB, home: string): void {
+  const plan = (db.prepare('EXPLAIN QUERY PLAN SELECT seq FROM events WHERE seq = 1').all() as { detail: string }[]).map((r) => r.detail).join(' ');
+  if (!/USING INTEGER PRIMARY KEY \(rowid=\?\)/.test(plan)) {
+    throw securityError('audit-rebuilt', `Le journal d'audit du profil ${home} a été refait hors de Pli : sa table ne numérote plus ses entrées comme Pli le fait, des entrées pourraient y être cachées. Pli refuse d'ouvrir ce profil. Conservez ce poste en l'état et prévenez l'officier SSI.`, { home });
+  }
 }
 
 export function getMeta(db: DB, key: string): string | undefined {
