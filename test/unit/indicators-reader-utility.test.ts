@@ -43,20 +43,35 @@ const BROKEN = path.join(dir, 'broken.mjs');
 writeFileSync(BROKEN, 'process.exit(3);\n');
 
 const children: ChildProcess[] = [];
+/** What a spawner was given, and how its processes behave as Electron's may. */
+interface Spawned {
+  calls: string[];
+  envs?: NodeJS.ProcessEnv[];
+  /** Messages other than « ready » lost (Electron closes a dying process's port before 'exit'). */
+  dropping?: () => boolean;
+  /** kill() refused (false) until 'spawn', as Electron's before the process is launched. */
+  lateSpawn?: boolean;
+}
+
 /** A spawner shaped as electron/main.ts's (utilityProcess.fork); `module` replaces the reader's. */
-function spawner(calls: string[], module?: string): ReaderSpawn {
+function spawner(seen: string[] | Spawned, module?: string): ReaderSpawn {
+  const how: Spawned = Array.isArray(seen) ? { calls: seen } : seen;
   return (modulePath, { execArgv, env }) => {
-    calls.push(modulePath);
+    how.calls.push(modulePath);
+    how.envs?.push(env);
     const child = fork(module ?? modulePath, [], { execArgv: ['--import', pathToFileURL(SHIM).href, ...execArgv], env, serialization: 'advanced', stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
     children.push(child);
+    let spawned = false;
+    child.on('spawn', () => (spawned = true));
     const process: ReaderProcess = {
       pid: child.pid,
       postMessage: (job) => { child.send(job); },
-      kill: () => child.kill(),
+      kill: () => (how.lateSpawn && !spawned ? false : child.kill()),
       // Electron gives an exit code (a signal too makes it non-zero).
-      on: ((event: 'message' | 'exit', listener: (value: unknown) => void) => {
+      on: ((event: 'spawn' | 'message' | 'exit' | 'error', listener: (value?: unknown) => void) => {
         if (event === 'exit') child.on('exit', (code: number | null) => listener(code ?? 1));
-        else child.on('message', listener);
+        else if (event === 'message') child.on('message', (message: object) => { if ('ready' in message || !how.dropping?.()) listener(message); });
+        else child.on(event, listener);
         return process;
       }) as ReaderProcess['on'],
     };
@@ -100,6 +115,44 @@ describe('the reader in a utility process (the desktop app)', () => {
     expect(calls).toHaveLength(2);
     expect(figures(await readState(small(), BUILT_IN_MAPPINGS, null))).toEqual([1, 2, 3]);
     expect(calls).toHaveLength(2); // not tried again this session
+  });
+
+  it('its environment holds nothing of this process\'s, and is not empty (Electron would then pass all of it)', async () => {
+    const seen: Spawned = { calls: [], envs: [] };
+    useReaderProcess(spawner(seen));
+    process.env.PLI_PASSPHRASE = 'phrase secrète du test';
+    try {
+      expect(figures(await readState(small(), BUILT_IN_MAPPINGS, null))).toEqual([1, 2, 3]);
+    } finally {
+      delete process.env.PLI_PASSPHRASE;
+    }
+    expect(seen.envs).toHaveLength(1);
+    expect(Object.keys(seen.envs![0]!).length).toBeGreaterThan(0);
+    expect(seen.envs![0]).not.toHaveProperty('PLI_PASSPHRASE');
+    expect(seen.envs![0]!.PATH).toBeUndefined();
+  });
+
+  it('a hostile file whose reader dies with its messages lost: read twice at most, in utility processes, never given up for threads', async () => {
+    let dropping = true;
+    const seen: Spawned = { calls: [], dropping: () => dropping };
+    useReaderProcess(spawner(seen));
+    const csv = Buffer.from(`Atteintes aux biens;1\n${'x;1\n'.repeat(10_000_000)}`);
+    expect(await readState(csv, BUILT_IN_MAPPINGS, null, { ...READ_LIMITS, maxBytes: 64 * 1024 * 1024, heapMb: 8 })).toEqual({ recognised: false, reason: HEAP_REASON });
+    expect(seen.calls).toHaveLength(2); // its « ready » came: each had the job, none was « silent »
+    dropping = false;
+    expect(figures(await readState(small(), BUILT_IN_MAPPINGS, null))).toEqual([1, 2, 3]);
+    expect(seen.calls).toHaveLength(3); // still utility processes
+  }, 60_000);
+
+  it('stopped before it was launched (kill() refused until then): killed once launched, not left running', async () => {
+    const seen: Spawned = { calls: [], lateSpawn: true };
+    useReaderProcess(spawner(seen));
+    const reading = readState(small(), BUILT_IN_MAPPINGS, null);
+    await until(() => readerPidForTests() !== undefined);
+    const child = children.at(-1)!;
+    await stopReading();
+    expect(await reading).toEqual({ recognised: false, reason: 'fichier illisible' });
+    await until(() => child.exitCode !== null || child.signalCode !== null);
   });
 
   it('a spawner that throws: the reader of the next kind, at once', async () => {

@@ -65,11 +65,16 @@ interface Reader {
 /** A reader process another module starts (Electron's utilityProcess.fork, electron/main.ts):
  * the same shape as Electron's UtilityProcess, for what read.ts uses of it. */
 export interface ReaderProcess {
+  /** Known once 'spawn' came (Electron: undefined before). */
   readonly pid: number | undefined;
   postMessage(job: ReadJob): void;
+  /** False before 'spawn' (Electron): read.ts kills it again then. */
   kill(): boolean;
+  on(event: 'spawn', listener: () => void): unknown;
   on(event: 'message', listener: (message: ReaderMessage) => void): unknown;
   on(event: 'exit', listener: (code: number) => void): unknown;
+  /** Electron's V8 fatal error report: the 'exit' that follows is what read.ts acts on. */
+  on(event: 'error', listener: (...details: unknown[]) => void): unknown;
 }
 /** Starts the reader module at `modulePath` with `execArgv` (its heap bounds) and `env` (nothing
  * of this process's: readerForkOptions). */
@@ -77,7 +82,8 @@ export type ReaderSpawn = (modulePath: string, options: { execArgv: string[]; en
 let spawnReader: ReaderSpawn | null = null;
 /** Utility readers gone in a row without a word (no message at all, not ended by this module). */
 let silentExits = 0;
-/** Set as the utility readers are given up: the read whose reader that was gets one more try. */
+/** Set as the utility readers are given up: the read whose reader that was (it never had the
+ * job: spawnedReader) gets one more try. */
 let fellBack = false;
 
 /** Electron's main process hands its utilityProcess here (electron/main.ts); null: none. */
@@ -133,31 +139,48 @@ function childReader(heapMb: number): Reader {
 
 function spawnedReader(spawn: ReaderSpawn, heapMb: number): Reader {
   const options = readerForkOptions(heapMb);
-  const child = spawn(workerFile('read', import.meta.url), { execArgv: options.execArgv as string[], env: options.env! });
-  let heard = false;
+  // Electron clears a utility process's environment only when the one given is not empty
+  // (electron_api_utility_process.cc): an empty one would hand it all of this process's.
+  const env = { ...options.env, PLI_READER: '1' };
+  const child = spawn(workerFile('read', import.meta.url), { execArgv: options.execArgv as string[], env });
+  /** The module said it loaded: only then are jobs given to it (`waiting` until then). */
+  let ready = false;
   let ended = false;
+  const waiting: { job: ReadJob; failed: () => void }[] = [];
+  const give = (job: ReadJob, failed: () => void) => {
+    try {
+      child.postMessage(job);
+    } catch {
+      failed();
+    }
+  };
   const r: Reader = {
     heapMb, idle: null, pid: child.pid, listener: null,
-    post: (job, failed) => {
-      try {
-        child.postMessage(job);
-      } catch {
-        failed();
-      }
-    },
+    post: (job, failed) => (ready ? give(job, failed) : waiting.push({ job, failed })),
     end: () => {
       ended = true;
-      child.kill();
+      child.kill(); // false before 'spawn': killed again there
     },
   };
+  child.on('spawn', () => {
+    r.pid = child.pid;
+    if (ended) child.kill();
+  });
+  child.on('error', () => undefined); // a V8 fatal error: the 'exit' that follows says it
   child.on('message', (message) => {
-    heard = true;
-    silentExits = 0;
+    if ('ready' in message) {
+      ready = true;
+      silentExits = 0;
+      for (const { job, failed } of waiting.splice(0)) give(job, failed);
+      return;
+    }
     r.listener?.message(message);
   });
   child.on('exit', (code) => {
-    // Gone without a word, and not ended here: utility processes may not start on this machine.
-    if (!heard && !ended && ++silentExits >= 2 && spawnReader === spawn) {
+    // Gone before its module said it loaded, and not ended here: it never had a job (whatever a
+    // file does, it does after that), so utility processes do not start on this machine. After two
+    // in a row they are given up, and the job in hand may go to the next kind of reader.
+    if (!ready && !ended && ++silentExits >= 2 && spawnReader === spawn) {
       spawnReader = null;
       fellBack = true;
     }
@@ -249,11 +272,13 @@ function readOnce(bytes: Uint8Array, mappings: readonly Mapping[], commune: stri
       if (settled) return;
       settle();
       if (reader === r) stop(r);
-      resolve(readOnce(bytes, mappings, commune, limits, labels, true));
+      // Called from a reader's event: a new reader that cannot start (readerFor throws) rejects
+      // this read as a first read would, never throws into the event's handler.
+      resolve(Promise.resolve().then(() => readOnce(bytes, mappings, commune, limits, labels, true)));
     };
     const listener: Reader['listener'] = {
       message: (message) => {
-        if (message.id !== id) return;
+        if ('ready' in message || message.id !== id) return;
         if ('started' in message) started = startedForTests = true;
         else done(message.answer, true);
       },

@@ -16,7 +16,10 @@ export interface ReadReply { id: number; answer: ReadAnswer }
 /** Sent as a job arrives, before any parsing: a reader gone before it was sent died of something
  * else than the job's file (killed while idle), and the parent may give the job to a new reader. */
 export interface ReadStarted { id: number; started: true }
-export type ReaderMessage = ReadReply | ReadStarted;
+/** Sent by a utility process as soon as this module has loaded, before any job is given to it
+ * (read.ts gives none before): a utility reader gone without it never had the job. */
+export interface ReaderReady { ready: true }
+export type ReaderMessage = ReadReply | ReadStarted | ReaderReady;
 
 function read(job: ReadJob): ReadReply {
   let answer: ReadAnswer;
@@ -42,6 +45,7 @@ if (parentPort) {
     port.postMessage(read(job));
   });
 } else if (utilityPort) {
+  utilityPort.postMessage({ ready: true } satisfies ReaderReady);
   utilityPort.on('message', ({ data: job }) => {
     utilityPort.postMessage({ id: job.id, started: true } satisfies ReadStarted);
     utilityPort.postMessage(read(job));
