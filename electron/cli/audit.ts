@@ -53,18 +53,17 @@ export const auditCommands: Record<string, Handler> = {
     let text = values.json ? '[' : '';
     let first = true;
     // The reader of the pipe gone (`| head`): the listing ends there, quietly, as other tools do.
+    // The listener stays: the pipe may close after the last write was taken, and an 'error' with
+    // no listener would end the process (this command is the process's last).
     let closed: NodeJS.ErrnoException | null = null;
-    const onError = (error: NodeJS.ErrnoException): void => { closed = error; };
-    process.stdout.on('error', onError);
-    const flush = async (): Promise<void> => {
-      if (text !== '' && !process.stdout.write(text)) await once(process.stdout, 'drain').catch(() => undefined);
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => { closed = error; });
+    const flush = async (last = false): Promise<void> => {
+      if (text === '') return;
+      if (last) await new Promise<void>((resolve) => process.stdout.write(text, () => resolve())); // taken or failed
+      else if (!process.stdout.write(text)) await once(process.stdout, 'drain').catch(() => undefined);
       text = '';
     };
-    try {
-      await listing();
-    } finally {
-      process.stdout.off('error', onError);
-    }
+    await listing();
     const ended = closed as NodeJS.ErrnoException | null;
     if (ended && ended.code !== 'EPIPE') throw ended;
 
@@ -84,7 +83,7 @@ export const auditCommands: Record<string, Handler> = {
         if (text.length >= 65536) await flush();
       }
       if (values.json) text += first ? ']\n' : '\n]\n';
-      await flush();
+      await flush(true);
     }
   },
 

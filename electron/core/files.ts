@@ -212,11 +212,17 @@ export async function placeNoReplace(from: string, to: string): Promise<boolean>
       throw error;
     }
     // The copy on the disk before the name counts as written (the temporary was synced, not this).
-    const copied = await open(to, 'r+');
+    // Not synced: the copy this call made is removed, `from` is kept, and the failure goes up.
     try {
-      await copied.sync();
-    } finally {
-      await copied.close();
+      const copied = await open(to, 'r+');
+      try {
+        await copied.sync();
+      } finally {
+        await copied.close();
+      }
+    } catch (error) {
+      await unlink(to).catch(() => undefined);
+      throw error;
     }
   }
   await unlink(from).catch(() => undefined);

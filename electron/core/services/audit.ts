@@ -511,30 +511,32 @@ export async function exportAudit(ctx: Context, as: string | undefined, out: str
   try {
     appendEvent(db, ctx.profile.workstation, { actor: signer.id, action: 'audit.exported', object: out });
     // The CSV goes to FILE.csv.tmp as it is made, hashed on the way (a million events: about
-    // 300 MB, never whole in memory), and takes its name once whole and signed, never over a file
-    // (placeNoReplace); then the signature. An export stopped half-way (the process killed) leaves
-    // FILE.csv.tmp, never a FILE.csv that looks whole; a failure removes what this call made: the
-    // export is the pair, never one without the other.
+    // 300 MB, never whole in memory). Once it is whole: its signature FILE.csv.sig, then the CSV
+    // takes its name, never over a file (placeNoReplace: a link, or where links are missing a copy,
+    // which takes a while). An export stopped half-way (the process killed) leaves FILE.csv.tmp, or
+    // a FILE.csv cut during that copy whose signature refuses it: never a FILE.csv that passes
+    // for whole. A failure removes what this call made: the export is the pair.
     const made: { hash?: Buffer; events: number } = { events: 0 };
     writeExclusive(partial, auditCsv(db, (hash, events) => Object.assign(made, { hash, events })), exportExists);
-    let named = false;
+    let signed = false;
     try {
       const { hash } = made;
       if (!hash) throw new Error('auditCsv: no hash'); // never: done() runs before the file is closed
       const signature = await ed25519Sign(unlocked.current.sigSecret, signedDigest('auditExport', hash));
       const certificate = db.prepare(`SELECT c.text FROM certificates c WHERE c.identity_id = ? AND c.sig_fpr = ? ORDER BY issued DESC, serial DESC LIMIT 1`).pluck().get(signer.id, unlocked.current.sigFpr) as string | undefined;
       const sig = { pli: 'audit-export', v: 1, signer: signer.id, card: getIdentity(db, signer.id)!.card, certificate: certificate ?? null, sha256: hash.toString('hex'), signature: Buffer.from(signature).toString('base64') };
+      writeExclusive(`${out}.sig`, `${JSON.stringify(sig, null, 1)}\n`, exportExists);
+      signed = true;
       let placed: boolean;
       try {
-        placed = await placeNoReplace(partial, out);
+        placed = await placeNoReplace(partial, out); // removes its own copy if it fails
       } catch (error) {
         throw writeFault(out, error);
       }
       if (!placed) throw exportExists(out); // a file made meanwhile under that name
-      named = true;
-      writeExclusive(`${out}.sig`, `${JSON.stringify(sig, null, 1)}\n`, exportExists);
     } catch (error) {
-      rmSync(named ? out : partial, { force: true });
+      rmSync(partial, { force: true });
+      if (signed) rmSync(`${out}.sig`, { force: true });
       throw error;
     }
     return { events: made.events, signer: signer.name };
