@@ -95,9 +95,13 @@ export function IdleWarning({ deadline, lead, onStay }: { deadline: () => number
   return (
     <dialog ref={ref} role="alertdialog" aria-labelledby={titleId} aria-describedby={textId} className="secret" {...{ [IDLE_WARNING_ATTRIBUTE]: '' }}
       onCancel={(e) => { e.preventDefault(); onStay(); }}>
-      <h2 id={titleId}>{kept ? t('layout.idle.keptTitle') : t('layout.idle.warningTitle')}</h2>
+      <h2 id={titleId} className="stacked">
+        <span className={kept ? 'off' : undefined}>{t('layout.idle.warningTitle')}</span>
+        <span className={kept ? undefined : 'off'}>{t('layout.idle.keptTitle')}</span>
+      </h2>
       <p id={textId} className="visually-hidden">{kept ? t('layout.idle.kept') : t('layout.idle.warning', { count: said })}</p>
-      {/* Both sentences take their room, one hidden; so do both labels below: nothing moves under the pointer. */}
+      {/* As the titles: both sentences take their room, one hidden; so do both labels below: nothing
+          moves under the pointer, whatever the width (a title on two lines at 400 % zoom). */}
       <div className="stacked" aria-hidden="true">
         <p className={kept ? 'off' : undefined}>{t('layout.idle.warning', { count: left })}</p>
         <p className={kept ? undefined : 'off'}>{t('layout.idle.kept')}</p>

@@ -452,6 +452,9 @@ describe('accessibility: focus, status messages, required fields, titles, idle l
       await h1(page, 'Plis reçus');
       await listen();
       const warning = page.getByRole('alertdialog', { name: 'Session bientôt fermée' });
+      // At 320 px wide (400 % zoom), where « Session bientôt fermée » takes two lines and
+      // « Session maintenue » one: the button must not move all the same.
+      await page.setViewportSize({ width: 320, height: 800 });
       await page.clock.runFor(65_000);
       await warning.waitFor();
       await focusOn('Rester connecté');
@@ -484,6 +487,7 @@ describe('accessibility: focus, status messages, required fields, titles, idle l
       await expect.poll(() => warning.count()).toBe(0);
       await h1(page, 'Plis reçus');
     } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
       await page.clock.resume();
     }
     expect(consoleErrors).toEqual([]);
