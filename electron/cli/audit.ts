@@ -63,7 +63,12 @@ export const auditCommands: Record<string, Handler> = {
       else if (!process.stdout.write(text)) await once(process.stdout, 'drain').catch(() => undefined);
       text = '';
     };
-    await listing();
+    try {
+      await listing();
+    } catch (error) {
+      await flush(true); // the events read before the one that stopped the listing
+      throw error;
+    }
     const ended = closed as NodeJS.ErrnoException | null;
     if (ended && ended.code !== 'EPIPE') throw ended;
 

@@ -164,6 +164,19 @@ describe('an event that no longer reads (bytes an attacker wrote with SQL)', () 
     expect(p.db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(30);
   });
 
+  it('pli audit list stops on it (exit 2, the words on stderr), having printed every event before it', async () => {
+    const p = broken();
+    const child = spawn(process.execPath, [BIN, '--home', p.home, 'audit', 'list'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PLI_HOME: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    const [code] = await once(child, 'exit') as [number | null];
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/l'entrée n° 12 ne se lit plus/);
+    expect(stdout.split('\n').filter((l) => l !== '').map((l) => Number(l.split('\t')[0]))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  });
+
   it('the signed export of such a log: refused in those words, nothing left in the folder', async () => {
     const p = broken();
     const person = await createIdentity(p.db, { name: 'Rita Greffe', email: 'rita@exemple.fr', org: 'Mairie de Nancy' }, PASS, { opslimit: 1, memlimitKib: 8 });
@@ -212,12 +225,26 @@ describe('the events table rebuilt so that its numbers are no longer its rowids'
     });
   }
 
-  it('the table as Pli makes it, rebuilt the same way (STRICT, seq INTEGER PRIMARY KEY): opened', () => {
+  it('a view named events over Pli-shaped rows and hidden rows without a number (a review\'s reproduction): refused', () => {
+    const home = path.join(root, `p${counter++}`);
+    const { profile: p } = initProfile(home);
+    honest(p, 5, seeded(13));
+    p.db.exec(`CREATE TABLE ev (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, canonical BLOB NOT NULL, hash BLOB NOT NULL) STRICT;
+      INSERT INTO ev SELECT * FROM events; DROP TABLE events;
+      CREATE TABLE hidden (at INTEGER, canonical BLOB, hash BLOB);
+      INSERT INTO hidden VALUES (1, CAST('[1,0,1,null,"p","x","o","ok",null]' AS BLOB), zeroblob(32));
+      CREATE VIEW events AS SELECT seq, at, canonical, hash FROM ev UNION ALL SELECT NULL, at, canonical, hash FROM hidden;`);
+    p.close();
+    expect(() => openProfile(home)).toThrow(expect.objectContaining({ code: 'audit-rebuilt' }));
+  });
+
+  it('the table as Pli makes it, rebuilt the same way (STRICT, seq INTEGER PRIMARY KEY), with an index and ANALYZE: opened', () => {
     const home = path.join(root, `p${counter++}`);
     const { profile: p } = initProfile(home);
     honest(p, 5, seeded(12));
     p.db.exec(`CREATE TABLE events2 (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, canonical BLOB NOT NULL, hash BLOB NOT NULL) STRICT;
-      INSERT INTO events2 SELECT * FROM events; DROP TABLE events; ALTER TABLE events2 RENAME TO events;`);
+      INSERT INTO events2 SELECT * FROM events; DROP TABLE events; ALTER TABLE events2 RENAME TO events;
+      CREATE INDEX events_seq_again ON events(seq, at); ANALYZE;`);
     p.close();
     const again = openProfile(home);
     opened.push(again);

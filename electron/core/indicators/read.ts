@@ -159,6 +159,7 @@ function spawnedReader(spawn: ReaderSpawn, heapMb: number): Reader {
     post: (job, failed) => (ready ? give(job, failed) : waiting.push({ job, failed })),
     end: () => {
       ended = true;
+      waiting.length = 0; // a job held for « ready » is answered by read.ts, never given now
       child.kill(); // false before 'spawn': killed again there
     },
   };
@@ -168,7 +169,9 @@ function spawnedReader(spawn: ReaderSpawn, heapMb: number): Reader {
   });
   child.on('error', () => undefined); // a V8 fatal error: the 'exit' that follows says it
   child.on('message', (message) => {
+    if (typeof message !== 'object' || message === null) return; // never Pli's reader
     if ('ready' in message) {
+      if (ended) return;
       ready = true;
       silentExits = 0;
       for (const { job, failed } of waiting.splice(0)) give(job, failed);

@@ -273,8 +273,13 @@ function openAt(home: string, creating = false): Profile {
  * text, which an attacker may rewrite (writable_schema) without changing how the rows are stored.
  */
 function checkEventsTable(db: DB, home: string): void {
-  const plan = (db.prepare('EXPLAIN QUERY PLAN SELECT seq FROM events WHERE seq = 1').all() as { detail: string }[]).map((r) => r.detail).join(' ');
-  if (!/USING INTEGER PRIMARY KEY \(rowid=\?\)/.test(plan)) {
+  // A real table of the main schema (not a view joining Pli's table to hidden rows), and the plan
+  // exactly one lookup of it by rowid (a review's view passed a plan that merely held one).
+  const objects = db.prepare("SELECT schema, type FROM pragma_table_list WHERE name = 'events'").all() as { schema: string; type: string }[];
+  const plan = (db.prepare('EXPLAIN QUERY PLAN SELECT seq FROM events WHERE seq = 1').all() as { detail: string }[]).map((r) => r.detail);
+  const pli = objects.length === 1 && objects[0]!.schema === 'main' && objects[0]!.type === 'table'
+    && plan.length === 1 && plan[0] === 'SEARCH events USING INTEGER PRIMARY KEY (rowid=?)';
+  if (!pli) {
     throw securityError('audit-rebuilt', `Le journal d'audit du profil ${home} a été refait hors de Pli : sa table ne numérote plus ses entrées comme Pli le fait, des entrées pourraient y être cachées. Pli refuse d'ouvrir ce profil. Conservez ce poste en l'état et prévenez l'officier SSI.`, { home });
   }
 }

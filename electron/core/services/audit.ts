@@ -535,8 +535,14 @@ export async function exportAudit(ctx: Context, as: string | undefined, out: str
       }
       if (!placed) throw exportExists(out); // a file made meanwhile under that name
     } catch (error) {
-      rmSync(partial, { force: true });
-      if (signed) rmSync(`${out}.sig`, { force: true });
+      // Each removal tried on its own (a key gone read-only fails them all); the first error goes up.
+      for (const made of signed ? [partial, `${out}.sig`] : [partial]) {
+        try {
+          rmSync(made, { force: true });
+        } catch {
+          // left for the person to remove: the refusal below names what failed
+        }
+      }
       throw error;
     }
     return { events: made.events, signer: signer.name };
