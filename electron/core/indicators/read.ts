@@ -17,7 +17,7 @@
 // (build/electron-builder.yml) turns off. There the reader is Electron's utility process, which
 // electron/main.ts hands to this module (useReaderProcess: electron/core imports no Electron); a
 // worker thread only where none was handed, or where utility processes do not start (two in a
-// row gone without a word: then threads for the rest of the session).
+// row gone before saying « ready »: then threads for the rest of the session).
 import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { workerEntry, workerFile } from '../workers.js';
@@ -80,7 +80,7 @@ export interface ReaderProcess {
  * of this process's: readerForkOptions). */
 export type ReaderSpawn = (modulePath: string, options: { execArgv: string[]; env: NodeJS.ProcessEnv }) => ReaderProcess;
 let spawnReader: ReaderSpawn | null = null;
-/** Utility readers gone in a row without a word (no message at all, not ended by this module). */
+/** Utility readers gone in a row before saying « ready » (not ended by this module). */
 let silentExits = 0;
 /** Set as the utility readers are given up: the read whose reader that was (it never had the
  * job: spawnedReader) gets one more try. */

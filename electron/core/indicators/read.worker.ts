@@ -38,18 +38,19 @@ function read(job: ReadJob): ReadReply {
 interface UtilityParentPort { on(event: 'message', listener: (event: { data: ReadJob }) => void): void; postMessage(message: ReaderMessage): void }
 const utilityPort = (process as { parentPort?: UtilityParentPort }).parentPort;
 
+/** « started », then the answer, over a port that sends in order (a worker's, a utility's). */
+const serve = (post: (message: ReaderMessage) => void) => (job: ReadJob): void => {
+  post({ id: job.id, started: true } satisfies ReadStarted);
+  post(read(job));
+};
+
 if (parentPort) {
   const port = parentPort;
-  port.on('message', (job: ReadJob) => {
-    port.postMessage({ id: job.id, started: true } satisfies ReadStarted);
-    port.postMessage(read(job));
-  });
+  port.on('message', serve((message) => port.postMessage(message)));
 } else if (utilityPort) {
+  const answer = serve((message) => utilityPort.postMessage(message));
   utilityPort.postMessage({ ready: true } satisfies ReaderReady);
-  utilityPort.on('message', ({ data: job }) => {
-    utilityPort.postMessage({ id: job.id, started: true } satisfies ReadStarted);
-    utilityPort.postMessage(read(job));
-  });
+  utilityPort.on('message', ({ data: job }) => answer(job));
 } else if (process.send && process.connected) {
   const send = process.send.bind(process);
   // The parsing only once « started » is written to the channel (its callback).

@@ -361,7 +361,7 @@ interface WriteEvent {
 }
 
 /** The writes the audit log names (imports recognised, corrections). Only the events whose bytes
- * say `indicators.` (or hold a \u escape) are read: exactly those whose action can be one of the
+ * say `indicators.` (or hold a \u00 escape) are read: exactly those whose action can be one of the
  * two (eachEvent), a few among a million events (about 0.35 s for a million, where decoding every
  * event took 5 s). */
 function writesInLog(db: DB): Map<string, WriteEvent> {

@@ -535,12 +535,13 @@ export async function exportAudit(ctx: Context, as: string | undefined, out: str
       }
       if (!placed) throw exportExists(out); // a file made meanwhile under that name
     } catch (error) {
-      // Each removal tried on its own (a key gone read-only fails them all); the first error goes up.
-      for (const made of signed ? [partial, `${out}.sig`] : [partial]) {
+      // Each removal tried on its own (a key gone read-only fails them all); the export's own
+      // failure goes up, not a removal's.
+      for (const file of signed ? [partial, `${out}.sig`] : [partial]) {
         try {
-          rmSync(made, { force: true });
+          rmSync(file, { force: true });
         } catch {
-          // left for the person to remove: the refusal below names what failed
+          // left in the folder: the failure reported names the folder
         }
       }
       throw error;
