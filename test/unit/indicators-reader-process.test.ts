@@ -11,23 +11,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readerForkOptions, readerPidForTests, readingStartedForTests, readState, READ_LIMITS, stopReading } from '../../electron/core/indicators/read.js';
 import { BUILT_IN_MAPPINGS } from '../../electron/core/indicators/mapping.js';
 import { workerFile } from '../../electron/core/workers.js';
-import { istRows, toCsv, toWorkbook } from './indicators-fixtures.js';
+import { toWorkbook } from './indicators-fixtures.js';
+import { alive, figures, HEAP_REASON, small, SMALL_FIGURES, until } from './indicators-reader-support.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const small = () => toCsv(istRows({ integrite: 1, biens: 2, ordre: 3 }), ';', 'utf-8');
-const SMALL_FIGURES = [1, 2, 3];
-const figures = (r: Awaited<ReturnType<typeof readState>>) => (r.recognised ? r.figures.map((f) => f.value).sort((a, b) => a - b) : r.reason);
-const HEAP_REASON = 'fichier illisible (mémoire de lecture dépassée ou tableur abîmé)';
 /** A sheet that takes the reader a while (about a second) and a few hundred MiB at most. */
 const bigBook = () => toWorkbook(Array.from({ length: 60_000 }, (_, i) => [`ligne ${i}`, i, i, i]), 'xlsx');
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
-async function until(test: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > end) throw new Error('not in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 afterAll(async () => {
   await stopReading();

@@ -18,9 +18,8 @@ vi.mock('../../electron/core/workers.js', async (original) => {
 
 const { readerPidForTests, readState, stopReading } = await import('../../electron/core/indicators/read.js');
 const { BUILT_IN_MAPPINGS } = await import('../../electron/core/indicators/mapping.js');
-const { istRows, toCsv } = await import('./indicators-fixtures.js');
+const { small } = await import('./indicators-reader-support.js');
 
-const small = () => toCsv(istRows({ integrite: 1, biens: 2, ordre: 3 }), ';', 'utf-8');
 const within = <T>(promise: Promise<T>, ms: number) => Promise.race([promise, new Promise<'no answer'>((resolve) => setTimeout(resolve, ms, 'no answer'))]);
 
 afterAll(async () => {

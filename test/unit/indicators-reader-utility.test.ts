@@ -13,18 +13,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readerPidForTests, readState, READ_LIMITS, stopReading, useReaderProcess, type ReaderProcess, type ReaderSpawn } from '../../electron/core/indicators/read.js';
 import { BUILT_IN_MAPPINGS } from '../../electron/core/indicators/mapping.js';
-import { istRows, toCsv } from './indicators-fixtures.js';
+import { alive, figures, HEAP_REASON, small, until } from './indicators-reader-support.js';
 
-const small = () => toCsv(istRows({ integrite: 1, biens: 2, ordre: 3 }), ';', 'utf-8');
-const figures = (r: Awaited<ReturnType<typeof readState>>) => (r.recognised ? r.figures.map((f) => f.value).sort((a, b) => a - b) : r.reason);
-const HEAP_REASON = 'fichier illisible (mémoire de lecture dépassée ou tableur abîmé)';
-async function until(test: () => boolean): Promise<void> {
-  for (const end = Date.now() + 5000; !test();) {
-    if (Date.now() > end) throw new Error('not in time');
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-}
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'pli-utility-'));
 /** Electron's parentPort, played over Node's IPC, which the reader can then no longer use itself. */
@@ -148,7 +138,7 @@ describe('the reader in a utility process (the desktop app)', () => {
     const seen: Spawned = { calls: [], lateSpawn: true };
     useReaderProcess(spawner(seen));
     const reading = readState(small(), BUILT_IN_MAPPINGS, null);
-    await until(() => readerPidForTests() !== undefined);
+    await until(() => readerPidForTests() !== undefined, 5000, 1);
     const child = children.at(-1)!;
     await stopReading();
     expect(await reading).toEqual({ recognised: false, reason: 'fichier illisible' });
@@ -171,7 +161,7 @@ describe('the reader in a utility process (the desktop app)', () => {
     useReaderProcess(spawner(calls));
     for (let i = 0; i < 3; i++) {
       const reading = readState(small(), BUILT_IN_MAPPINGS, null);
-      await until(() => readerPidForTests() !== undefined);
+      await until(() => readerPidForTests() !== undefined, 5000, 1);
       await stopReading(); // at once: before the process could say a word
       expect(await reading).toEqual({ recognised: false, reason: 'fichier illisible' });
     }
