@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHandlers } from './ipc/handlers.js';
 import { resolveHome } from './core/profile/profile.js';
 import { useReaderProcess } from './core/indicators/read.js';
-import { CHANNEL_NAMES, MAIL_EVENT_CHANNEL, OFFERED_CHANNEL, PROGRESS_CHANNEL } from '../shared/channels.js';
+import { CHANNEL_NAMES, CHOSEN_CHANNEL, MAIL_EVENT_CHANNEL, OFFERED_CHANNEL, PROGRESS_CHANNEL } from '../shared/channels.js';
 import { CONTENT_SECURITY_POLICY } from '../shared/csp.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // dist/electron (inside app.asar when packaged)
@@ -71,7 +71,7 @@ const handlers = createHandlers({
 });
 
 /** Only the main frame of our own page may call main: no iframe, no other origin. */
-function trustedSender(event: IpcMainInvokeEvent): boolean {
+function trustedSender(event: Pick<IpcMainInvokeEvent, 'senderFrame' | 'sender'>): boolean {
   const frame = event.senderFrame;
   if (!frame || frame !== event.sender.mainFrame) return false;
   try {
@@ -185,6 +185,11 @@ app.whenReady().then(() => {
       return handlers.invoke(channel, payload);
     });
   }
+  // The preload's pathForFile: a file the person picked or dropped (handlers.chooseFile). Answered
+  // synchronously (sendSync), so main has the path before the request that names it.
+  ipcMain.on(CHOSEN_CHANNEL, (event, candidate: unknown) => {
+    event.returnValue = trustedSender(event) && handlers.chooseFile(candidate);
+  });
   buildMenu();
   createWindow();
   // Each check shows only what the core says is due and not yet shown today (a sign-in checks too).

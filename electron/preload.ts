@@ -1,9 +1,9 @@
 // The preload: the only bridge between the sandboxed interface and main. It exposes one domain
 // verb per contract channel (never ipcRenderer itself), progress and mailbox events, and the path of a
-// dropped or picked file. Built to CommonJS (dist/electron/preload.cjs): sandboxed preloads
+// dropped or picked file (told to main first). Built to CommonJS (dist/electron/preload.cjs): sandboxed preloads
 // cannot be ES modules. Validation happens in main (requests) and in the renderer (answers).
 import { contextBridge, ipcRenderer, webUtils } from 'electron';
-import { CHANNELS, MAIL_EVENT_CHANNEL, OFFERED_CHANNEL, PROGRESS_CHANNEL } from '../shared/channels.js';
+import { CHANNELS, CHOSEN_CHANNEL, MAIL_EVENT_CHANNEL, OFFERED_CHANNEL, PROGRESS_CHANNEL } from '../shared/channels.js';
 
 type DroppedFile = Parameters<typeof webUtils.getPathForFile>[0];
 
@@ -27,6 +27,14 @@ api.onOfferedFile = (listener: () => void) => {
   ipcRenderer.on(OFFERED_CHANNEL, forward);
   return () => void ipcRenderer.removeListener(OFFERED_CHANNEL, forward);
 };
-api.pathForFile = (file: unknown) => webUtils.getPathForFile(file as DroppedFile);
+// The path of a File the person picked or dropped, told to main before the interface gets it: main
+// then lets the interface name that path, and no other (electron/ipc/chosen.ts). A File the page
+// made itself has no path here (''), so a script in the page cannot make main accept one.
+// Synchronous, so that main has it before any request naming it.
+api.pathForFile = (file: unknown) => {
+  const chosen = webUtils.getPathForFile(file as DroppedFile);
+  if (!chosen) return '';
+  return ipcRenderer.sendSync(CHOSEN_CHANNEL, chosen) === true ? chosen : '';
+};
 
 contextBridge.exposeInMainWorld('pli', Object.freeze(api));

@@ -86,6 +86,10 @@ export const MAIL_EVENT_CHANNEL = 'pli:mail';
 /** Main → renderer: a .pli was handed to Pli from outside (no payload: ask offered:list). */
 export const OFFERED_CHANNEL = 'pli:offered';
 
+/** Preload → main, synchronous: the path of a file the person picked or dropped. Sent only by the
+ * preload's pathForFile, never by a contract verb (electron/ipc/chosen.ts). */
+export const CHOSEN_CHANNEL = 'pli:chosen';
+
 export const CHANNEL_NAMES = Object.keys(CHANNELS) as Channel[];
 
 export function isChannel(name: string): name is Channel {

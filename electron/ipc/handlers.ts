@@ -27,6 +27,7 @@ import { authorityChannels } from './channels/authority.js';
 import { mailChannels } from './channels/mail.js';
 import { layoutChannels } from './channels/layout.js';
 import { createOfferedFiles } from './offered.js';
+import { createChosenFiles } from './chosen.js';
 import { indicatorChannels } from './channels/indicators.js';
 import { conventionChannels } from './channels/conventions.js';
 import { createNotifier } from './notifier.js';
@@ -44,6 +45,7 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
   const deps: Deps = {
     session, watcher, shell: options.shell, emitProgress: options.emitProgress, emitMailEvent: options.emitMailEvent, revealable: new Set<string>(),
     offered: createOfferedFiles(() => options.emitOffered?.()),
+    chosen: createChosenFiles(),
   };
   // Typed as the whole table: a channel of the contract missing from every share fails to compile.
   const impl: Impl = {
@@ -81,6 +83,9 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
     },
     offerFile(candidate: string): string | null {
       return deps.offered.offer(candidate);
+    },
+    chooseFile(candidate: unknown): boolean {
+      return deps.chosen.choose(candidate);
     },
     checkNotifications,
     close() {

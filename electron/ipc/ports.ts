@@ -36,6 +36,10 @@ export interface HandlerTable {
    * "open with"): kept here under a reference, never given to the
    * interface. Returns the reference, or null when the path is no readable .pli file. */
   offerFile(path: string): string | null;
+  /** The path of a file the person picked or dropped in the interface (the preload's, from
+   * webUtils.getPathForFile): the interface may then name it as an input (chosen.ts). False, and
+   * nothing recorded, for anything but an absolute path. */
+  chooseFile(path: unknown): boolean;
   /** Shows (through HandlerOptions.notify) the signed-in person's notifications due at `now`, not
    * shown yet that day; resolves to how many. Main calls it on a timer; a sign-in calls it too. */
   checkNotifications(now?: number): Promise<number>;

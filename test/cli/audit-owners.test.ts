@@ -105,7 +105,9 @@ function desktop(home: string) {
     expect(answer.ok, channel).toBe(false);
     return answer.ok ? { kind: '', code: '', message: '' } : { kind: answer.error.kind, code: answer.error.code, message: answer.error.message };
   };
-  return { call, refusal, close: () => table.close() };
+  // The person picks or drops a file (the preload's pathForFile): the interface may then name it.
+  const choose = (...paths: string[]) => paths.forEach((p) => expect(table.chooseFile(p)).toBe(true));
+  return { call, refusal, choose, close: () => table.close() };
 }
 
 async function runIpc(): Promise<void> {
@@ -127,6 +129,7 @@ async function runIpc(): Promise<void> {
     await W.call('directory:import', { pin }, at('ipc-d1.json'));
     await W.call('identities:installCertificate', {}, at('ipc-alice.cert'));
     expect((await W.refusal('directory:import', {}, at('ipc-d1.json'))).code).toBe('rollback');
+    W.choose(at('ipc-olivier.card'), DATA);
     await W.call('identities:importCard', { path: at('ipc-olivier.card') });
     // The officer console's check is the core's now (requireOfficer, as unlockAuthority makes
     // it): same refusal as the interface's own check gave, before any dialog, and no event.
@@ -134,6 +137,7 @@ async function runIpc(): Promise<void> {
     notOfficer = await W.refusal('authority:exportDirectory', {});
     const sealed = await W.call<{ out: string }>('containers:encrypt', { opId: 'w2', files: [DATA], to: [officer], self: true }, at('ipc-etat.pli'));
     mkdirSync(at('ipc-ouvert'));
+    W.choose(sealed.out);
     await W.call('containers:open', { opId: 'w3', path: sealed.out }, at('ipc-ouvert'));
     await W.call('audit:verify');
     await W.call('audit:export', {}, at('ipc-journal.csv'));

@@ -102,6 +102,25 @@ describe('Pli interface over the real core', () => {
     expect(bridgeA.progress.some((p) => p.phase === 'seal' && p.total > 0 && p.done === p.total)).toBe(true);
     await shot(a, '06-new-container-sealed');
 
+    // A script in the page (a compromised interface) names a file the person never chose, to be
+    // sealed or sent: refused before any dialog (the dialog's answer stays unused), nothing written.
+    const secret = path.join(tmp, 'secret-du-poste.txt');
+    writeFileSync(secret, 'jamais choisi\n');
+    const decoy = path.join(tmp, 'envoi', 'fuite.pli');
+    bridgeA.dialogAnswers.push(decoy);
+    const named = await a.evaluate(async (file) => {
+      const api = (globalThis as unknown as { pli: Record<string, (r: unknown) => Promise<{ ok: boolean; error?: { kind: string; code: string } }>> }).pli;
+      return [
+        await api.encryptFiles!({ opId: 'page-1', files: [file], to: [], self: true }),
+        await api.sendContainer!({ opId: 'page-2', files: [file], to: [], self: true, transport: 'folder' }),
+        await api.inspectContainer!({ path: file }),
+      ];
+    }, secret);
+    for (const answer of named) expect(answer).toMatchObject({ ok: false, error: { kind: 'security', code: 'file-not-chosen' } });
+    expect(bridgeA.dialogAnswers).toEqual([decoy]);
+    bridgeA.dialogAnswers.length = 0;
+    expect(existsSync(decoy)).toBe(false);
+
     await a.getByRole('button', { name: 'Journal d’audit' }).click();
     await a.getByRole('cell', { name: /^Paul Durand a chiffré le pli [0-9a-f]{4}\s[0-9a-f]{4}\s[0-9a-f]{4}…$/ }).waitFor();
     await shot(a, '07-audit');

@@ -8,7 +8,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createHandlers, type DesktopNotification, type HandlerTable } from '../../electron/ipc/handlers.js';
-import { CHANNELS } from '../../shared/channels.js';
+import { CHANNELS, CHOSEN_CHANNEL } from '../../shared/channels.js';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp.js';
 import type { MailEvent, Progress } from '../../shared/ipc.js';
 
@@ -101,6 +101,12 @@ export async function startBridge(options: { home: string; rendererDir: string }
           return;
         }
         const channel = decodeURIComponent(url.pathname.slice(5));
+        // As main's CHOSEN_CHANNEL: the preload's pathForFile tells main the path of a chosen file.
+        if (channel === CHOSEN_CHANNEL) {
+          const { path: candidate } = (await body(req)) as { path?: unknown };
+          res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(handlers.chooseFile(candidate)));
+          return;
+        }
         const answer = await handlers.invoke(channel, await body(req));
         const hold = holds.get(channel);
         if (hold) {
@@ -169,7 +175,7 @@ export async function startBridge(options: { home: string; rendererDir: string }
 
 /** Injected before the app (Playwright addInitScript): defines the same window.pli as the preload,
  * forwarding to the bridge. Runs in the browser: no imports, everything comes in `config`. */
-export function bridgeClient(config: { token: string; channels: Record<string, string> }): void {
+export function bridgeClient(config: { token: string; channels: Record<string, string>; chosenChannel: string }): void {
   type Source = { onmessage: ((e: { data: string }) => void) | null; addEventListener(type: string, listener: (e: { data: string }) => void): void };
   const g = globalThis as unknown as Record<string, unknown> & { EventSource: new (url: string) => Source };
   const listeners = new Set<(p: unknown) => void>();
@@ -209,8 +215,18 @@ export function bridgeClient(config: { token: string; channels: Record<string, s
     return () => void offeredListeners.delete(listener);
   };
   // Stands in for webUtils.getPathForFile: the test registers the real path of each file it sets.
-  api.pathForFile = (file: { name: string }) => (g.__pliTestPaths as Record<string, string> | undefined)?.[file.name] ?? '';
+  // Then, as the preload, tells main (synchronously: a blocking request) before the page gets it.
+  api.pathForFile = (file: { name: string }) => {
+    const chosen = (g.__pliTestPaths as Record<string, string> | undefined)?.[file.name] ?? '';
+    if (!chosen) return '';
+    const request = new (g.XMLHttpRequest as new () => { open(m: string, u: string, async: boolean): void; setRequestHeader(n: string, v: string): void; send(b: string): void; status: number; responseText: string })();
+    request.open('POST', `/ipc/${encodeURIComponent(config.chosenChannel)}`, false);
+    request.setRequestHeader('content-type', 'application/json');
+    request.setRequestHeader('x-pli-token', config.token);
+    request.send(JSON.stringify({ path: chosen }));
+    return request.status === 200 && request.responseText === 'true' ? chosen : '';
+  };
   Object.defineProperty(g, 'pli', { value: Object.freeze(api), writable: false, configurable: false });
 }
 
-export const clientConfig = (bridge: Bridge) => ({ token: bridge.token, channels: { ...CHANNELS } });
+export const clientConfig = (bridge: Bridge) => ({ token: bridge.token, channels: { ...CHANNELS }, chosenChannel: CHOSEN_CHANNEL });

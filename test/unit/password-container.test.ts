@@ -282,6 +282,7 @@ describe('the desktop path (IPC handlers): generated in main, sealed, opened by 
 
       const weakOut = path.join(root, `app-weak-${counter++}.pli`);
       answers.push(weakOut);
+      expect(handlers.chooseFile(DATA)).toBe(true); // the person picks it (the preload's pathForFile)
       const weak = await fails('containers:encrypt', { opId: 'op-2', files: [DATA], to: [], self: false, password: 'court' });
       expect(weak).toMatchObject({ kind: 'input', code: 'weak-password' });
       expect(existsSync(weakOut)).toBe(false);
@@ -293,6 +294,7 @@ describe('the desktop path (IPC handlers): generated in main, sealed, opened by 
 
       const badDir = outDir();
       answers.push(badDir);
+      expect(handlers.chooseFile(out)).toBe(true);
       expect((await fails('containers:open', { opId: 'op-4', path: out, password: 'pas le bon mot de passe' })).code).toBe('bad-password');
       expect(entries(badDir)).toEqual([]);
       const dir = outDir();

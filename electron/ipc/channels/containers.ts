@@ -10,10 +10,11 @@ import { progress, withPassword, type Deps, type Impl } from './deps.js';
 import type { ContainerSummary, ResponseOf } from '../../../shared/ipc.js';
 
 export function containerChannels(deps: Deps) {
-  const { session: s, shell, emitProgress, revealable } = deps;
+  const { session: s, shell, emitProgress, revealable, chosen } = deps;
   const openAt = containerOpener(deps);
   return {
     async 'containers:inspect'(request) {
+      chosen.require([request.path]);
       const summary = await summaryOf(s, request.path);
       revealable.add(request.path);
       return summary;
@@ -21,6 +22,7 @@ export function containerChannels(deps: Deps) {
 
     async 'containers:encrypt'(request) {
       const active = s.require();
+      chosen.require(request.files);
       const ctx = s.context();
       const day = new Date().toISOString().slice(0, 10);
       const out = await shell.saveFile({
@@ -49,6 +51,7 @@ export function containerChannels(deps: Deps) {
     },
 
     async 'containers:open'(request) {
+      chosen.require([request.path]);
       return openAt(request.path, request);
     },
 

@@ -7,6 +7,7 @@ import type { HandlerOptions, ShellPort } from '../ports.js';
 import type { Session } from '../session.js';
 import type { MailWatcher } from '../watcher.js';
 import type { OfferedFiles } from '../offered.js';
+import type { ChosenFiles } from '../chosen.js';
 
 export type Impl = { [C in Channel]: (request: z.output<(typeof contract)[C]['request']>) => Promise<ResponseOf<C>> };
 
@@ -20,6 +21,8 @@ export interface Deps {
   revealable: Set<string>;
   /** The .pli files handed to Pli from outside, by reference (offered.ts). */
   offered: OfferedFiles;
+  /** The files the person picked or dropped: the only inputs the interface may name (chosen.ts). */
+  chosen: ChosenFiles;
 }
 
 const PROGRESS_INTERVAL_MS = 100;

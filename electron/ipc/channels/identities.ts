@@ -13,7 +13,7 @@ import { ANY_FILE, MAX_CARD_BYTES, MAX_DIRECTORY_BYTES, readChosen, writeNewFile
 import { certificateOf, slug, toPerson } from '../views.js';
 import type { Deps, Impl } from './deps.js';
 
-export function identityChannels({ session: s, shell, emitProgress, revealable }: Deps) {
+export function identityChannels({ session: s, shell, emitProgress, revealable, chosen }: Deps) {
   return {
     async 'identities:list'() {
       const p = s.profile();
@@ -82,6 +82,7 @@ export function identityChannels({ session: s, shell, emitProgress, revealable }
 
     async 'identities:importCard'(request) {
       s.require();
+      chosen.require([request.path]);
       const p = s.profile();
       let text: string;
       refuseProfileFile(request.path, p.home, 'read'); // never the profile's database (own-files.ts)

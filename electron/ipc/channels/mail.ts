@@ -17,7 +17,7 @@ import type { Deps, Impl } from './deps.js';
 /** The refusals of a stored mailbox row that entering the settings again puts right. */
 const UNPROVEN_ROW = new Set(['mailbox-unsealed', 'mailbox-tampered', 'no-profile-key']);
 
-export function mailChannels({ session: s, watcher, shell, emitProgress, emitMailEvent, revealable }: Deps) {
+export function mailChannels({ session: s, watcher, shell, emitProgress, emitMailEvent, revealable, chosen }: Deps) {
   /** The mailbox CA chosen in the dialog, held until the settings are saved. */
   let pendingCa: { pem: string; fileName: string } | null = null;
   const done = (opId: string) => emitProgress({ opId, phase: 'done', done: 1, total: 1 });
@@ -87,6 +87,7 @@ export function mailChannels({ session: s, watcher, shell, emitProgress, emitMai
 
     async 'outbox:send'(request) {
       const active = s.require();
+      chosen.require(request.files);
       const ctx = s.context();
       let folder: string | undefined;
       if (request.transport === 'folder') {
