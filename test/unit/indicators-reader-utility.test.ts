@@ -3,7 +3,8 @@
 // played here by a Node child process whose Node IPC is hidden and replaced by an object shaped
 // as Electron's `process.parentPort` (messages as events with `data`), so that read.worker.ts can
 // only answer through its utility branch. Checked: states are read there; a fatal out-of-memory
-// ends that process only; utility processes that never start are given up for the next reader
+// ends that process only; utility processes that never start (gone, or silent and still there,
+// before « ready ») are given up for the next reader
 // (the read in hand still answers), as is a spawner that throws; our own stops are no failures.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -31,6 +32,9 @@ process.parentPort = port;
 /** A module that exits at once without a word (a utility process that cannot start). */
 const BROKEN = path.join(dir, 'broken.mjs');
 writeFileSync(BROKEN, 'process.exit(3);\n');
+/** A module that never says « ready » and never exits, even when killed (SIGTERM ignored). */
+const STUCK = path.join(dir, 'stuck.mjs');
+writeFileSync(STUCK, "process.on('SIGTERM', () => undefined);\nsetInterval(() => undefined, 1000);\n");
 
 const children: ChildProcess[] = [];
 /** What a spawner was given, and how its processes behave as Electron's may. */
@@ -106,6 +110,18 @@ describe('the reader in a utility process (the desktop app)', () => {
     expect(figures(await readState(small(), BUILT_IN_MAPPINGS, null))).toEqual([1, 2, 3]);
     expect(calls).toHaveLength(2); // not tried again this session
   });
+
+  it('utility processes that never say « ready » nor exit: given up after two, the state in hand still read', async () => {
+    const calls: string[] = [];
+    useReaderProcess(spawner(calls, STUCK));
+    const started = Date.now();
+    expect(figures(await readState(small(), BUILT_IN_MAPPINGS, null))).toEqual([1, 2, 3]);
+    expect(calls).toHaveLength(2);
+    expect(Date.now() - started).toBeLessThan(READ_LIMITS.timeMs + 5000); // not two reads' time limits
+    expect(children.slice(-2).every((child) => child.exitCode === null && child.signalCode === null)).toBe(true); // still there: killing them did nothing
+    expect(figures(await readState(small(), BUILT_IN_MAPPINGS, null))).toEqual([1, 2, 3]);
+    expect(calls).toHaveLength(2); // not tried again this session
+  }, 60_000);
 
   it('its environment holds nothing of this process\'s, and is not empty (Electron would then pass all of it)', async () => {
     const seen: Spawned = { calls: [], envs: [] };

@@ -17,7 +17,7 @@
 // (build/electron-builder.yml) turns off. There the reader is Electron's utility process, which
 // electron/main.ts hands to this module (useReaderProcess: electron/core imports no Electron); a
 // worker thread only where none was handed, or where utility processes do not start (two in a
-// row gone before saying « ready »: then threads for the rest of the session).
+// row gone, or silent for READY_MS, before saying « ready »: then threads for the rest of the session).
 import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { workerEntry, workerFile } from '../workers.js';
@@ -40,6 +40,9 @@ export interface ReadLimits {
 
 export const READ_LIMITS: ReadLimits = { maxBytes: 5 * 1024 * 1024, maxCells: 200_000, timeMs: 10_000, heapMb: 256, maxUnzippedBytes: 50 * 1024 * 1024 };
 const IDLE_MS = 30_000;
+/** A utility reader that has not said « ready » after this long never will (its module loads in
+ * well under a second): it is counted as one that does not start, as if it had exited. */
+const READY_MS = 5_000;
 /** The reader's young generation: a worker thread's maxYoungGenerationSizeMb, and a child's
  * --max-semi-space-size giving the same heap limit (V8's young generation is three semi-spaces,
  * rounded up: with 256 MiB of old generation, both report a heap_size_limit of 304 MiB). */
@@ -147,6 +150,30 @@ function spawnedReader(spawn: ReaderSpawn, heapMb: number): Reader {
   let ready = false;
   let ended = false;
   const waiting: { job: ReadJob; failed: () => void }[] = [];
+  /** Gone, or stuck, before its module said it loaded, and not ended here: it never had a job
+   * (whatever a file does, it does after that), so utility processes do not start on this
+   * machine. After two in a row they are given up, and the job in hand may go to the next kind
+   * of reader. Counted once per process. */
+  let counted = false;
+  const silent = () => {
+    if (counted) return;
+    counted = true;
+    if (++silentExits >= 2 && spawnReader === spawn) {
+      spawnReader = null;
+      fellBack = true;
+    }
+  };
+  // One that neither says « ready » nor exits would otherwise hold each read until its time limit,
+  // and be replaced by another like it at every read, never given up: after READY_MS it is.
+  const stuck = setTimeout(() => {
+    if (ready || ended) return;
+    silent();
+    ended = true;
+    waiting.length = 0;
+    child.kill();
+    forget(r, false); // the read in hand was never given to it: read again (readOnce's `lost`)
+  }, READY_MS);
+  stuck.unref();
   const give = (job: ReadJob, failed: () => void) => {
     try {
       child.postMessage(job);
@@ -173,6 +200,7 @@ function spawnedReader(spawn: ReaderSpawn, heapMb: number): Reader {
     if ('ready' in message) {
       if (ended) return;
       ready = true;
+      clearTimeout(stuck);
       silentExits = 0;
       for (const { job, failed } of waiting.splice(0)) give(job, failed);
       return;
@@ -180,13 +208,8 @@ function spawnedReader(spawn: ReaderSpawn, heapMb: number): Reader {
     r.listener?.message(message);
   });
   child.on('exit', (code) => {
-    // Gone before its module said it loaded, and not ended here: it never had a job (whatever a
-    // file does, it does after that), so utility processes do not start on this machine. After two
-    // in a row they are given up, and the job in hand may go to the next kind of reader.
-    if (!ready && !ended && ++silentExits >= 2 && spawnReader === spawn) {
-      spawnReader = null;
-      fellBack = true;
-    }
+    clearTimeout(stuck);
+    if (!ready && !ended) silent();
     forget(r, code !== 0);
   });
   return r;
