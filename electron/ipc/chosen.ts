@@ -3,10 +3,12 @@
 // no path for a File the page made itself); main keeps them here.
 //
 // Invariant: a path the interface names as an input (a file to seal or to send, a container to
-// inspect or open, a card to import) is used only when the person chose it during this run of
-// Pli. A script running in the page (a compromised interface) can still reach what the person
-// chose, never another file they can read: without this, it could name any of them to be sealed
-// and mailed to a certified correspondent (README.md, "What the interface may name").
+// inspect or open, a card to import) is used only when the person signed in chose it during this
+// run of Pli (or someone chose it while nobody was signed in, e.g. a .pli dropped on the sign-in
+// screen). A script running in the page (a compromised interface) can still reach what that
+// person chose, never another file they can read, nor what the previous person of a shared
+// workstation chose: without this, it could name any of them to be sealed and mailed to a
+// certified correspondent (README.md, "What the interface may name").
 import path from 'node:path';
 import { securityError } from '../core/errors.js';
 
@@ -16,24 +18,34 @@ const MAX_PATH = 4096;
 
 export type ChosenFiles = ReturnType<typeof createChosenFiles>;
 
-export function createChosenFiles() {
-  const chosen = new Set<string>();
+/** `signedIn`: the id of the person signed in now, null when nobody is. */
+export function createChosenFiles(signedIn: () => string | null) {
+  /** Each path chosen, and who was signed in when it was (null: nobody). */
+  const chosen = new Map<string, string | null>();
   return {
     /** Records a path the person chose; false (nothing recorded) for anything but an absolute path. */
     choose(candidate: unknown): boolean {
       if (typeof candidate !== 'string' || candidate.length === 0 || candidate.length > MAX_PATH || !path.isAbsolute(candidate)) return false;
       chosen.delete(candidate); // the newest choice is the last forgotten
-      chosen.add(candidate);
-      while (chosen.size > MAX_CHOSEN) chosen.delete(chosen.values().next().value!);
+      chosen.set(candidate, signedIn());
+      while (chosen.size > MAX_CHOSEN) chosen.delete(chosen.keys().next().value!);
       return true;
     },
-    /** Refuses, before any work, when one of `paths` was not chosen by the person (exact string). */
+    /** Refuses, before any work, when one of `paths` (exact strings) was not chosen, or was chosen
+     * while another person was signed in. */
     require(paths: readonly string[]): void {
-      const stranger = paths.find((p) => !chosen.has(p));
+      const now = signedIn();
+      const stranger = paths.find((p) => {
+        const by = chosen.get(p);
+        return by === undefined || (by !== null && by !== now);
+      });
       if (stranger !== undefined) {
+        const file = path.basename(stranger);
+        // Only a script in the page, or a file chosen by the previous person, comes here: the
+        // interface itself names only what pathForFile gave it.
         throw securityError('file-not-chosen',
-          `Pli n’a pas utilisé ${path.basename(stranger)} : ce fichier n’a pas été choisi dans sa fenêtre, et rien n’a été fait. Choisissez-le avec le bouton ou déposez-le dans la fenêtre, puis recommencez.`,
-          { file: path.basename(stranger) });
+          `Demande refusée : Pli n’a pas utilisé « ${file} », qui n’a pas été choisi dans cette fenêtre par la personne connectée. Rien n’a été fait. Si vous venez de choisir ce fichier, choisissez-le à nouveau ; sinon, prévenez l’officier SSI : la demande ne vient pas de vous.`,
+          { file });
       }
     },
   };

@@ -45,7 +45,7 @@ export function createHandlers(options: HandlerOptions): HandlerTable {
   const deps: Deps = {
     session, watcher, shell: options.shell, emitProgress: options.emitProgress, emitMailEvent: options.emitMailEvent, revealable: new Set<string>(),
     offered: createOfferedFiles(() => options.emitOffered?.()),
-    chosen: createChosenFiles(),
+    chosen: createChosenFiles(() => session.active()?.id ?? null),
   };
   // Typed as the whole table: a channel of the contract missing from every share fails to compile.
   const impl: Impl = {

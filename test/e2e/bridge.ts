@@ -216,6 +216,8 @@ export function bridgeClient(config: { token: string; channels: Record<string, s
   };
   // Stands in for webUtils.getPathForFile: the test registers the real path of each file it sets.
   // Then, as the preload, tells main (synchronously: a blocking request) before the page gets it.
+  // Weaker than Electron's on purpose: a script in the page could register a path here too; that a
+  // File the page makes has no path is Electron's, checked by electron.e2e.test.ts.
   api.pathForFile = (file: { name: string }) => {
     const chosen = (g.__pliTestPaths as Record<string, string> | undefined)?.[file.name] ?? '';
     if (!chosen) return '';

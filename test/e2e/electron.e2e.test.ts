@@ -40,6 +40,14 @@ describe.skipIf(!executable)('Electron shell', () => {
       return p ? { contextIsolation: p.contextIsolation, sandbox: p.sandbox, nodeIntegration: p.nodeIntegration } : null;
     });
     if (prefs) expect(prefs).toEqual({ contextIsolation: true, sandbox: true, nodeIntegration: false });
+    // What the chosen files' rule rests on (electron/ipc/chosen.ts), which the test bridge cannot
+    // show (its stand-in for webUtils gives a path to any name the test registers): a File the page
+    // makes itself has no path, so main records nothing, and a path the page names is refused.
+    const forged = await page.evaluate(async (target) => {
+      const g = globalThis as unknown as { pli: Record<string, (request: unknown) => unknown>; File: new (parts: string[], name: string) => unknown };
+      return { path: g.pli.pathForFile!(new g.File(['x'], 'secret.pli')), inspect: await g.pli.inspectContainer!({ path: target }) };
+    }, path.join(home, 'secret.pli'));
+    expect(forged).toMatchObject({ path: '', inspect: { ok: false, error: { kind: 'security', code: 'file-not-chosen' } } });
     // window.open is denied: no second window appears.
     await page.evaluate(() => (globalThis as unknown as { open(u: string): unknown }).open('https://example.org'));
     expect(app.windows().length).toBe(1);

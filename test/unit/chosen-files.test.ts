@@ -98,8 +98,40 @@ describe('the interface names only the files the person chose', () => {
     }
   });
 
+  it('on a shared workstation, what one person chose is not the next person\'s: refused once another signs in, theirs again after', async () => {
+    const app = desktop(path.join(root, 'shared-home'));
+    try {
+      await app.call('profile:init', {});
+      const anne = (await app.call<{ person: { id: string } }>('identities:create', { opId: 'a1', name: 'Anne Martin', email: 'anne@mairie.example', org: 'Mairie', passphrase: PASS })).person.id;
+      const hers = path.join(root, 'dossier-d-anne.csv');
+      writeFileSync(hers, 'commune;faits\nToul;3\n');
+      expect(app.table.chooseFile(hers)).toBe(true);
+      await app.call('session:signOut', {});
+      // Someone else signs in (identities:create signs the new person in); the page's script names Anne's file.
+      await app.call('identities:create', { opId: 'b1', name: 'Bruno Petit', email: 'bruno@mairie.example', org: 'Mairie', passphrase: PASS });
+      const out = path.join(root, 'fuite.pli');
+      app.answers.push(out);
+      const error = await app.refusal('containers:encrypt', { opId: 'b2', files: [hers], to: [], self: true });
+      expect(error).toMatchObject({ kind: 'security', code: 'file-not-chosen' });
+      expect(error.message).toContain('dossier-d-anne.csv');
+      expect(app.dialogs()).toBe(0);
+      expect(existsSync(out)).toBe(false);
+      // Anne back (her draft kept across an idle lock names it again): hers, as chosen.
+      await app.call('session:signOut', {});
+      await app.call('session:signIn', { opId: 'a2', id: anne, passphrase: PASS });
+      await app.call('containers:encrypt', { opId: 'a3', files: [hers], to: [], self: true });
+      expect(existsSync(out)).toBe(true);
+      // Chosen while nobody is signed in (a .pli dropped on the sign-in screen): the next person's.
+      await app.call('session:signOut', {});
+      expect(app.table.chooseFile(out)).toBe(true);
+      expect((await app.call<{ path: string }>('containers:inspect', { path: out })).path).toBe(out);
+    } finally {
+      app.table.close();
+    }
+  });
+
   it('forgets the oldest choice beyond 10,000, and a choice made again is the newest', () => {
-    const chosen = createChosenFiles();
+    const chosen = createChosenFiles(() => null);
     const first = path.join(root, 'premier.csv');
     const second = path.join(root, 'second.csv');
     expect(chosen.choose(first)).toBe(true);
