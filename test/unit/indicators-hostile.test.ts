@@ -493,10 +493,11 @@ describe('ODS: what SheetJS builds is bounded before it runs (second review)', (
     ['700,000 merged empty cells', `<table:table-row>${fill('<table:table-cell table:number-columns-spanned="2"></table:table-cell>')}</table:table-row>`, '200\u202f000 fusions, lignes groupées ou commentaires'],
   ];
   for (const [name, rows, what] of floods) {
-    it(`${name} (45 MB of content.xml): non reconnu at once (before: the worker's time or heap limit)`, async () => {
-      const started = Date.now();
+    // Refused by the measure, before SheetJS runs: that answer names what was counted, where the
+    // reader's time or heap limit would answer « lecture trop longue » or « fichier illisible ».
+    // No wall-clock bound here (2 s on a quiet machine, 7 s under a loaded CI: not a unit test's to judge).
+    it(`${name} (45 MB of content.xml): non reconnu by the measure (before: the worker's time or heap limit)`, async () => {
       expect(await readState(odsOf(IST_STYLED + rows), BUILT_IN_MAPPINGS, 'Arras')).toEqual(tooBig(what));
-      expect(Date.now() - started).toBeLessThan(5000);
     }, 60_000);
   }
 
