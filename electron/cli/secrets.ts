@@ -10,6 +10,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { inputError } from '../core/errors.js';
 import { refuseProfileFile } from '../core/own-files.js';
+import { environmentSecret } from './early.js';
 
 /** A passphrase file is a line of text: anything larger is not one (a wrong path, a key file). */
 export const MAX_SECRET_FILE = 4096;
@@ -100,7 +101,7 @@ function warnTrailingBlank(secret: string, where: string, from: string): void {
 
 /** The environment variable: its line break at the end (`$(cat fichier)` on Windows keeps a CR) is removed, like a file's. */
 function fromEnvironment(name: string, value: string): string {
-  const secret = (value.startsWith(BOM) ? value.slice(BOM.length) : value).replace(/[\r\n]+$/, '');
+  const secret = environmentSecret(value);
   if (!secret) throw inputError('empty-secret', `La variable ${name} est vide : mettez-y le secret, ou utilisez un fichier.`);
   warnTrailingBlank(secret, `la variable ${name}`, 'de la variable');
   return secret;

@@ -5,10 +5,15 @@
 import { randomBytes } from 'node:crypto';
 import { getSodiumOps } from './sodium.js';
 import { argon2id, type Argon2Params } from './argon2.js';
+import { takeEarlyUnlock } from './early-unlock.js';
 
 /** The Argon2id key of a passphrase (NFC-normalised UTF-8). The caller zeroes the key; the
  * passphrase's bytes are zeroed here on every path. */
 export async function deriveUnlockKey(passphrase: string, salt: Uint8Array, params: Argon2Params): Promise<Buffer> {
+  // Started before the command's code loaded, from these very inputs (early-unlock.ts).
+  const early = takeEarlyUnlock(passphrase, salt, params);
+  if (early && 'key' in early) return early.key;
+  if (early) await early.ended;
   const secret = Buffer.from(passphrase.normalize('NFC'), 'utf8');
   try {
     return await argon2id(secret, salt, params);
