@@ -15,7 +15,7 @@
 import Database from 'better-sqlite3';
 import { lstatSync } from 'node:fs';
 import path from 'node:path';
-import { DB_FILE, resolveHome } from '../core/profile/profile.js';
+import { DB_FILE, passesChecksBeforeOpen, resolveHome } from '../core/profile/profile.js';
 import { KEY_UNLOCK_PARAMS } from '../core/crypto/argon2.js';
 import { startEarlyUnlock } from '../core/crypto/early-unlock.js';
 
@@ -44,10 +44,14 @@ export function startEarly(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       home = flag.includes('=') ? flag.slice('--home='.length) : args.shift();
     }
     if (!UNLOCKING.has(args[0] ?? '')) return;
-    if (args.some((a) => LEFT_ALONE.some((flag) => a === flag || a.startsWith(`${flag}=`)))) return;
+    // `receive --folder` unlocks only when an object (a receipt, a directory) is in the folder.
+    const leftAlone = args[0] === 'receive' ? [...LEFT_ALONE, '--folder'] : LEFT_ALONE;
+    if (args.some((a) => leftAlone.some((flag) => a === flag || a.startsWith(`${flag}=`)))) return;
     const dir = resolveHome(home, env);
-    // A real folder and a real file (lstat: no symlink, no FIFO that would block the open).
-    if (!lstatSync(dir).isDirectory() || !lstatSync(path.join(dir, DB_FILE)).isFile()) return;
+    // Only what the profile's opening itself accepts (folder, owner, rights, each of SQLite's
+    // files a real file: a FIFO at the journal would block SQLite's open, a view planted by
+    // someone who may write an exposed database would run here), and a database that exists.
+    if (!passesChecksBeforeOpen(dir) || !lstatSync(path.join(dir, DB_FILE)).isFile()) return;
     const db = new Database(path.join(dir, DB_FILE), { readonly: true, fileMustExist: true });
     let row: { salt: unknown; opslimit: unknown; memlimit_kib: unknown } | undefined;
     try {

@@ -5,7 +5,8 @@
 // plain unlocking command on a plain profile. docs/profile.md's attacker plays with sqlite: a row
 // made to ask for more memory, a salt changed after the early start, a symlinked folder.
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { mkdtempSync, symlinkSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -18,7 +19,7 @@ import { argon2id, KEY_UNLOCK_PARAMS } from '../../electron/core/crypto/argon2.j
 import { dropEarlyUnlock, earlyUnlockPendingForTests, startEarlyUnlock } from '../../electron/core/crypto/early-unlock.js';
 import { environmentSecret, startEarly } from '../../electron/cli/early.js';
 
-const runs = vi.hoisted(() => ({ count: 0, active: 0, most: 0 }));
+const runs = vi.hoisted(() => ({ count: 0, active: 0, most: 0, keys: [] as Buffer[] }));
 vi.mock('../../electron/core/crypto/argon2.js', async (original) => {
   const actual = await original<typeof import('../../electron/core/crypto/argon2.js')>();
   return {
@@ -27,7 +28,9 @@ vi.mock('../../electron/core/crypto/argon2.js', async (original) => {
       runs.count++;
       runs.most = Math.max(runs.most, ++runs.active);
       try {
-        return await actual.argon2id(...args);
+        const key = await actual.argon2id(...args);
+        runs.keys.push(key); // the very buffer handed out: its wipe can be seen
+        return key;
       } finally {
         runs.active--;
       }
@@ -43,7 +46,14 @@ afterEach(() => {
   dropEarlyUnlock();
   runs.count = 0;
   runs.most = 0;
+  runs.keys.length = 0;
 });
+const zeroed = (key: Buffer | undefined) => key !== undefined && key.every((b) => b === 0);
+/** Waits for `test`, every 10 ms, up to 5 s. */
+async function until(test: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !test(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(test()).toBe(true);
+}
 
 let homes = 0;
 async function profileWithPerson(): Promise<{ home: string; profile: Profile; id: string }> {
@@ -80,8 +90,18 @@ describe('the early derivation itself', () => {
       expect((await deriveUnlockKey(passphrase, s, params)).equals(want)).toBe(true);
       expect(runs.count).toBe(2);
       expect(runs.most).toBe(1); // never two derivations' memory at once
+      expect(zeroed(runs.keys[runs.keys.length - 2])).toBe(true); // the early key, not taken: wiped
       expect(earlyUnlockPendingForTests()).toBe(false);
     }
+  });
+
+  it('a key never taken is wiped when the command ends', async () => {
+    runs.keys.length = 0;
+    startEarlyUnlock(PASS, salt, KEY_UNLOCK_PARAMS);
+    dropEarlyUnlock();
+    expect(earlyUnlockPendingForTests()).toBe(false);
+    await until(() => runs.keys.length === 1);
+    await until(() => zeroed(runs.keys[0]));
   });
 
   it('reads the environment\'s secret as the command does (a BOM, line breaks at the end)', () => {
@@ -118,6 +138,8 @@ describe('what the command line starts early', () => {
     none(['--home', home, 'decrypt', '--passphrase-file', 'f', 'x.pli']);
     none(['--home', home, 'decrypt', '--password-file', 'f', 'x.pli']);
     none(['--home', home, 'decrypt', '--help']);
+    none(['--home', home, 'receive', '--folder', root]); // unlocks only for an object in the folder
+    none(['--home', home, 'receive', `--folder=${root}`]);
     none(['decrypt', '--home', home, 'x.pli'], env({ PLI_HOME: home })); // --home after the command: left to it
     none(['--home', home, 'decrypt', 'x.pli'], {});
     none(['--home', home, 'decrypt', 'x.pli'], { PLI_PASSPHRASE: '\n' });
@@ -139,8 +161,36 @@ describe('what the command line starts early', () => {
     startEarly(['--home', home, 'decrypt', 'x.pli'], env());
     expect(earlyUnlockPendingForTests()).toBe(false);
     db = sqlite();
-    db.prepare('UPDATE unlock SET memlimit_kib = ? WHERE identity_id = ?').run(KEY_UNLOCK_PARAMS.memlimitKib, id);
+    db.prepare('UPDATE unlock SET memlimit_kib = ?, opslimit = ? WHERE identity_id = ?').run(KEY_UNLOCK_PARAMS.memlimitKib, 10, id);
     db.close();
+    startEarly(['--home', home, 'decrypt', 'x.pli'], env());
+    expect(earlyUnlockPendingForTests()).toBe(false);
+    db = sqlite();
+    db.prepare('UPDATE unlock SET opslimit = ? WHERE identity_id = ?').run(KEY_UNLOCK_PARAMS.opslimit, id);
+    db.close();
+
+    // What the profile's opening refuses is not opened here either: a FIFO at SQLite's journal
+    // (its hot-journal check would block on it), a database others may write (a view planted in it
+    // would run here), a folder that is not a folder.
+    const journal = path.join(home, 'profile.sqlite-journal');
+    execFileSync('mkfifo', [journal]);
+    // Should the open ever block on it again, a writer ends the wait after 3 s: the test then fails, not hangs.
+    spawn('timeout', ['10', 'sh', '-c', `sleep 3; exec 3>"${journal}"`], { stdio: 'ignore', detached: true }).unref();
+    startEarly(['--home', home, 'decrypt', 'x.pli'], env());
+    expect(earlyUnlockPendingForTests()).toBe(false);
+    rmSync(journal);
+    chmodSync(path.join(home, 'profile.sqlite'), 0o666);
+    startEarly(['--home', home, 'decrypt', 'x.pli'], env());
+    expect(earlyUnlockPendingForTests()).toBe(false);
+    chmodSync(path.join(home, 'profile.sqlite'), 0o600);
+    const moved = `${home}-ailleurs`;
+    renameSync(home, moved);
+    mkdirSync(home, { mode: 0o700 });
+    mkdirSync(path.join(home, 'profile.sqlite'));
+    startEarly(['--home', home, 'decrypt', 'x.pli'], env());
+    expect(earlyUnlockPendingForTests()).toBe(false);
+    rmSync(home, { recursive: true });
+    renameSync(moved, home);
 
     const link = path.join(root, `lien-${homes}`);
     symlinkSync(home, link);

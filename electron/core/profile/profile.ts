@@ -232,18 +232,34 @@ export function openProfile(home: string): Profile {
   return openAt(home);
 }
 
+/** The checks made before the profile's database is opened (folder, owner, each of SQLite's files:
+ * no symlink, no FIFO, no rights beyond the kind's); throws the refusal. Returns the kind. */
+function checkBeforeOpen(home: string): Kind {
+  if (!POSIX) return PRIVATE;
+  // Group rights are accepted only where the owner set the folder's setgid bit (init --shared)
+  // and the database agrees (checked after the open): a group member can change neither alone.
+  const folder = checkFolder(home, (lstatOrNull(home)?.mode ?? 0) & 0o2000 ? SHARED : PRIVATE);
+  const kind = folder.mode & 0o2000 ? SHARED : PRIVATE;
+  checkAccess(home, kind);
+  return kind;
+}
+
+/** Whether the profile's database may be opened at all (checkBeforeOpen passes), for a reader
+ * that must never meet what the opening would refuse (cli/early.ts). */
+export function passesChecksBeforeOpen(home: string): boolean {
+  try {
+    checkBeforeOpen(home);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** `creating`: init's first open, before the profile's meta rows are written. */
 function openAt(home: string, creating = false): Profile {
-  let kind = PRIVATE;
-  if (POSIX) {
-    // Group rights are accepted only where the owner set the folder's setgid bit (init --shared)
-    // and the database agrees (checked below): a group member can change neither alone.
-    const folder = checkFolder(home, (lstatOrNull(home)?.mode ?? 0) & 0o2000 ? SHARED : PRIVATE);
-    kind = folder.mode & 0o2000 ? SHARED : PRIVATE;
-    checkAccess(home, kind);
-    // In a machine-wide profile, files SQLite creates (WAL, shared memory) must stay group-writable.
-    if (kind.shared) process.umask(0o007);
-  }
+  const kind = checkBeforeOpen(home);
+  // In a machine-wide profile, files SQLite creates (WAL, shared memory) must stay group-writable.
+  if (POSIX && kind.shared) process.umask(0o007);
   const db = openDatabase(path.join(home, DB_FILE));
   try {
     migrate(db);
