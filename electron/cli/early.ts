@@ -6,8 +6,9 @@
 // while the person typed.
 //
 // Invariant: this only starts a derivation. It reads the salt and parameters from the profile
-// without any of the profile's checks, so the unlock uses its key only when the same bytes come
-// out of the unlock's own reading, after all of them (core/crypto/early-unlock.ts); the key is
+// after only the checks its opening makes before opening (not those made of the database once
+// open), so the unlock uses its key only when the same bytes come out of the unlock's own
+// reading, after all of them (core/crypto/early-unlock.ts); the key is
 // tried after the lockout's count, as any other. It starts nothing for a locked-out person, for
 // parameters other than the default ones (a planted row cannot make it derive with more memory),
 // or when the command, the profile or the person is not plainly the one the command will use.
