@@ -14,7 +14,8 @@ export { CHANNELS, MAIL_EVENT_CHANNEL, PROGRESS_CHANNEL, type Channel };
 const empty = z.strictObject({});
 /** Chosen by the renderer so it can match progress events to the operation it started. */
 export const opId = z.string().regex(/^[a-z0-9-]{1,64}$/);
-const filePath = z.string().min(1).max(4096);
+/** A path the interface names (also what main accepts as a chosen file, electron/ipc/chosen.ts). */
+export const filePath = z.string().min(1).max(4096);
 const identityId = z.string().regex(ID_PATTERN);
 const passphrase = z.string().min(1).max(1024);
 

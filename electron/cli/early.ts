@@ -14,11 +14,11 @@
 // or when the command, the profile or the person is not plainly the one the command will use.
 // Any doubt or error: nothing started, and the command does everything itself, as before.
 import Database from 'better-sqlite3';
-import { lstatSync } from 'node:fs';
 import path from 'node:path';
 import { DB_FILE, passesChecksBeforeOpen, resolveHome } from '../core/profile/profile.js';
 import { KEY_UNLOCK_PARAMS } from '../core/crypto/argon2.js';
 import { startEarlyUnlock } from '../core/crypto/early-unlock.js';
+import { deriveUnlockKey } from '../core/crypto/aead.js';
 
 /** Commands that always unlock the one own identity before anything else of their own. */
 const UNLOCKING = new Set(['encrypt', 'decrypt', 'send', 'receive']);
@@ -32,18 +32,24 @@ export function environmentSecret(value: string): string {
   return (value.startsWith(BOM) ? value.slice(BOM.length) : value).replace(/[\r\n]+$/, '');
 }
 
+/** The `--home` options before the command (the last one counts), and the rest of the command
+ * line: how the command's router (pli.ts route) and startEarly both read it. */
+export function leadingHome(argv: readonly string[]): { home: string | undefined; args: string[] } {
+  const args = [...argv];
+  let home: string | undefined;
+  while (args[0]?.startsWith('--home')) {
+    const flag = args.shift()!;
+    home = flag.includes('=') ? flag.slice('--home='.length) : args.shift();
+  }
+  return { home, args };
+}
+
 /** `argv`: the command line after `pli` (process.argv.slice(2)). Never throws. */
 export function startEarly(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): void {
   try {
     const passphrase = environmentSecret(env.PLI_PASSPHRASE ?? '');
     if (!passphrase) return;
-    // The same reading of a leading --home as the command's router (pli.ts route).
-    const args = [...argv];
-    let home: string | undefined;
-    while (args[0]?.startsWith('--home')) {
-      const flag = args.shift()!;
-      home = flag.includes('=') ? flag.slice('--home='.length) : args.shift();
-    }
+    const { home, args } = leadingHome(argv);
     if (!UNLOCKING.has(args[0] ?? '')) return;
     // `receive --folder` unlocks only when an object (a receipt, a directory) is in the folder.
     const leftAlone = args[0] === 'receive' ? [...LEFT_ALONE, '--folder'] : LEFT_ALONE;
@@ -51,8 +57,8 @@ export function startEarly(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     const dir = resolveHome(home, env);
     // Only what the profile's opening itself accepts (folder, owner, rights, each of SQLite's
     // files a real file: a FIFO at the journal would block SQLite's open, a view planted by
-    // someone who may write an exposed database would run here), and a database that exists.
-    if (!passesChecksBeforeOpen(dir) || !lstatSync(path.join(dir, DB_FILE)).isFile()) return;
+    // someone who may write an exposed database would run here); a missing database fails below.
+    if (!passesChecksBeforeOpen(dir)) return;
     const db = new Database(path.join(dir, DB_FILE), { readonly: true, fileMustExist: true });
     let row: { salt: unknown; opslimit: unknown; memlimit_kib: unknown } | undefined;
     try {
@@ -65,7 +71,7 @@ export function startEarly(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       db.close(); // before the command opens the profile: no SQLite lock of this process is dropped
     }
     if (!row || !Buffer.isBuffer(row.salt) || row.opslimit !== KEY_UNLOCK_PARAMS.opslimit || row.memlimit_kib !== KEY_UNLOCK_PARAMS.memlimitKib) return;
-    startEarlyUnlock(passphrase, row.salt, KEY_UNLOCK_PARAMS);
+    startEarlyUnlock(passphrase, row.salt, KEY_UNLOCK_PARAMS, deriveUnlockKey);
   } catch {
     // Nothing started: the command unlocks as before.
   }

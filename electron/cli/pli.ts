@@ -27,6 +27,7 @@ import {
   checkpointOpenedProfile, closeOpenedProfile, context, directoryWarning, type Values, daysOf, err, out, parse, profileOf, readText, required, roleOf, setOpenedProfile, str, USAGE, type Handler,
 } from './common.js';
 import { plural } from '../../shared/french.js';
+import { leadingHome } from './early.js';
 
 const existsError = (target: string) =>
   inputError('exists', `Le fichier ${target} existe déjà : il n'a pas été remplacé. Choisissez un autre nom avec --out, ou déplacez ce fichier.`);
@@ -324,12 +325,7 @@ const fullUsage = async (): Promise<string> => `${USAGE}\n${AUDIT_USAGE}\n${(awa
 
 /** Splits `pli [--home DIR] word [word] ...` into the command name and its arguments. */
 function route(argv: string[]): { name: string; args: string[]; home?: string } {
-  const args = [...argv];
-  let home: string | undefined;
-  while (args[0]?.startsWith('--home')) {
-    const flag = args.shift()!;
-    home = flag.includes('=') ? flag.slice('--home='.length) : args.shift();
-  }
+  const { home, args } = leadingHome(argv);
   const first = args.shift() ?? '';
   const two = `${first} ${args[0] ?? ''}`;
   if (commands[two]) {

@@ -11,10 +11,10 @@
 // certified correspondent (README.md, "What the interface may name").
 import path from 'node:path';
 import { securityError } from '../core/errors.js';
+import { filePath } from '../../shared/ipc.js';
 
-/** The oldest choices are forgotten beyond this many (each is a path, at most 4096 characters). */
+/** The oldest choices are forgotten beyond this many (each is a path the contract accepts). */
 const MAX_CHOSEN = 10_000;
-const MAX_PATH = 4096;
 
 export type ChosenFiles = ReturnType<typeof createChosenFiles>;
 
@@ -23,11 +23,13 @@ export function createChosenFiles(signedIn: () => string | null) {
   /** Each path chosen, and who was signed in when it was (null: nobody). */
   const chosen = new Map<string, string | null>();
   return {
-    /** Records a path the person chose; false (nothing recorded) for anything but an absolute path. */
+    /** Records a path the person chose; false (nothing recorded) for anything but an absolute path
+     * the contract's requests could name (shared/ipc.ts filePath). */
     choose(candidate: unknown): boolean {
-      if (typeof candidate !== 'string' || candidate.length === 0 || candidate.length > MAX_PATH || !path.isAbsolute(candidate)) return false;
-      chosen.delete(candidate); // the newest choice is the last forgotten
-      chosen.set(candidate, signedIn());
+      const parsed = filePath.safeParse(candidate);
+      if (!parsed.success || !path.isAbsolute(parsed.data)) return false;
+      chosen.delete(parsed.data); // the newest choice is the last forgotten
+      chosen.set(parsed.data, signedIn());
       while (chosen.size > MAX_CHOSEN) chosen.delete(chosen.keys().next().value!);
       return true;
     },

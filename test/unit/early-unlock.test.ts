@@ -71,7 +71,7 @@ describe('the early derivation itself', () => {
   it('is taken by the unlock of the very same inputs: one Argon2id run, the same key', async () => {
     const want = await expected(PASS, salt);
     runs.count = 0;
-    startEarlyUnlock(PASS, salt, KEY_UNLOCK_PARAMS);
+    startEarlyUnlock(PASS, salt, KEY_UNLOCK_PARAMS, deriveUnlockKey);
     expect(earlyUnlockPendingForTests()).toBe(true);
     expect((await deriveUnlockKey(PASS, salt, KEY_UNLOCK_PARAMS)).equals(want)).toBe(true);
     expect(runs.count).toBe(1);
@@ -86,7 +86,7 @@ describe('the early derivation itself', () => {
       const want = await argon2id(Buffer.from(passphrase), s, params);
       runs.count = 0;
       runs.most = 0;
-      startEarlyUnlock(PASS, salt, KEY_UNLOCK_PARAMS);
+      startEarlyUnlock(PASS, salt, KEY_UNLOCK_PARAMS, deriveUnlockKey);
       expect((await deriveUnlockKey(passphrase, s, params)).equals(want)).toBe(true);
       expect(runs.count).toBe(2);
       expect(runs.most).toBe(1); // never two derivations' memory at once
@@ -97,7 +97,7 @@ describe('the early derivation itself', () => {
 
   it('a key never taken is wiped when the command ends', async () => {
     runs.keys.length = 0;
-    startEarlyUnlock(PASS, salt, KEY_UNLOCK_PARAMS);
+    startEarlyUnlock(PASS, salt, KEY_UNLOCK_PARAMS, deriveUnlockKey);
     dropEarlyUnlock();
     expect(earlyUnlockPendingForTests()).toBe(false);
     await until(() => runs.keys.length === 1);

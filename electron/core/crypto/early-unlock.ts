@@ -4,7 +4,7 @@
 // bytes: the passphrase, and the salt and parameters it reads itself from the profile (a row
 // changed in between is read again there, and this derivation is then discarded). It is never a
 // way in: its key is tried, as any other, after the lockout's count (identities.ts openMaster).
-import { argon2id, type Argon2Params } from './argon2.js';
+import type { Argon2Params } from './argon2.js';
 
 interface Early {
   passphrase: string;
@@ -15,11 +15,13 @@ interface Early {
 
 let early: Early | null = null;
 
-/** The Argon2id key of `passphrase` (NFC-normalised UTF-8, as deriveUnlockKey's), started now. */
-export function startEarlyUnlock(passphrase: string, salt: Uint8Array, params: Argon2Params): void {
+/** Starts `derive` (aead.ts deriveUnlockKey, given by the caller: that module takes the key, so
+ * this one does not import it) on these inputs now. The very derivation the unlock would make,
+ * not a copy of it: a key taken for the same inputs is the same key. */
+export function startEarlyUnlock(passphrase: string, salt: Uint8Array, params: Argon2Params,
+  derive: (passphrase: string, salt: Uint8Array, params: Argon2Params) => Promise<Buffer>): void {
   if (early) return;
-  const secret = Buffer.from(passphrase.normalize('NFC'), 'utf8');
-  const key = argon2id(secret, salt, params).finally(() => secret.fill(0));
+  const key = derive(passphrase, salt, params);
   key.catch(() => undefined); // answered to the unlock that takes it, or dropped
   early = { passphrase, salt: Buffer.from(salt), params: { ...params }, key };
 }
